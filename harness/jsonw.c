@@ -1,0 +1,177 @@
+#include "jsonw.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+void
+vmb_jw_init(struct vmb_jw *w, bool pretty)
+{
+    memset(w, 0, sizeof(*w));
+    w->pretty = pretty;
+}
+
+void
+vmb_jw_free(struct vmb_jw *w)
+{
+    vmb_buf_free(&w->buf);
+}
+
+char *
+vmb_jw_steal(struct vmb_jw *w)
+{
+    if (w->pretty)
+        vmb_buf_puts(&w->buf, "\n");
+    char *s = vmb_buf_steal(&w->buf);
+    bool pretty = w->pretty;
+    vmb_jw_init(w, pretty);
+    return s;
+}
+
+static void
+newline(struct vmb_jw *w)
+{
+    if (!w->pretty)
+        return;
+    vmb_buf_puts(&w->buf, "\n");
+    for (int i = 0; i < w->depth; i++)
+        vmb_buf_puts(&w->buf, "  ");
+}
+
+/* Called before every value or key. */
+static void
+pre_value(struct vmb_jw *w)
+{
+    if (w->after_key) {
+        w->after_key = false;
+        return;
+    }
+    if (w->depth > 0) {
+        if (w->need_comma[w->depth])
+            vmb_buf_puts(&w->buf, ",");
+        w->need_comma[w->depth] = true;
+        newline(w);
+    }
+}
+
+void
+vmb_json_escape(struct vmb_buf *b, const char *s)
+{
+    vmb_buf_puts(b, "\"");
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        char tmp[8];
+        switch (*p) {
+        case '"': vmb_buf_puts(b, "\\\""); break;
+        case '\\': vmb_buf_puts(b, "\\\\"); break;
+        case '\n': vmb_buf_puts(b, "\\n"); break;
+        case '\r': vmb_buf_puts(b, "\\r"); break;
+        case '\t': vmb_buf_puts(b, "\\t"); break;
+        default:
+            if (*p < 0x20) {
+                snprintf(tmp, sizeof(tmp), "\\u%04x", *p);
+                vmb_buf_puts(b, tmp);
+            } else {
+                vmb_buf_append(b, (const char *)p, 1);
+            }
+        }
+    }
+    vmb_buf_puts(b, "\"");
+}
+
+static void
+open_container(struct vmb_jw *w, const char *c)
+{
+    pre_value(w);
+    vmb_buf_puts(&w->buf, c);
+    if (w->depth < 63)
+        w->depth++;
+    w->need_comma[w->depth] = false;
+}
+
+static void
+close_container(struct vmb_jw *w, const char *c)
+{
+    bool had = w->need_comma[w->depth];
+    if (w->depth > 0)
+        w->depth--;
+    if (had)
+        newline(w);
+    vmb_buf_puts(&w->buf, c);
+}
+
+void vmb_jw_obj_begin(struct vmb_jw *w) { open_container(w, "{"); }
+void vmb_jw_obj_end(struct vmb_jw *w) { close_container(w, "}"); }
+void vmb_jw_arr_begin(struct vmb_jw *w) { open_container(w, "["); }
+void vmb_jw_arr_end(struct vmb_jw *w) { close_container(w, "]"); }
+
+void
+vmb_jw_key(struct vmb_jw *w, const char *key)
+{
+    pre_value(w);
+    vmb_json_escape(&w->buf, key);
+    vmb_buf_puts(&w->buf, w->pretty ? ": " : ":");
+    w->after_key = true;
+}
+
+void
+vmb_jw_str(struct vmb_jw *w, const char *s)
+{
+    if (s == NULL) {
+        vmb_jw_null(w);
+        return;
+    }
+    pre_value(w);
+    vmb_json_escape(&w->buf, s);
+}
+
+void
+vmb_jw_int(struct vmb_jw *w, int64_t v)
+{
+    pre_value(w);
+    vmb_buf_printf(&w->buf, "%" PRId64, v);
+}
+
+void
+vmb_jw_uint(struct vmb_jw *w, uint64_t v)
+{
+    pre_value(w);
+    vmb_buf_printf(&w->buf, "%" PRIu64, v);
+}
+
+void
+vmb_jw_double(struct vmb_jw *w, double v)
+{
+    pre_value(w);
+    if (!isfinite(v))
+        vmb_buf_puts(&w->buf, "null");
+    else
+        vmb_buf_printf(&w->buf, "%.17g", v);
+}
+
+void
+vmb_jw_bool(struct vmb_jw *w, bool v)
+{
+    pre_value(w);
+    vmb_buf_puts(&w->buf, v ? "true" : "false");
+}
+
+void
+vmb_jw_null(struct vmb_jw *w)
+{
+    pre_value(w);
+    vmb_buf_puts(&w->buf, "null");
+}
+
+void
+vmb_jw_raw(struct vmb_jw *w, const char *json)
+{
+    pre_value(w);
+    vmb_buf_puts(&w->buf, json);
+}
+
+void vmb_jw_kstr(struct vmb_jw *w, const char *k, const char *s) { vmb_jw_key(w, k); vmb_jw_str(w, s); }
+void vmb_jw_kint(struct vmb_jw *w, const char *k, int64_t v) { vmb_jw_key(w, k); vmb_jw_int(w, v); }
+void vmb_jw_kuint(struct vmb_jw *w, const char *k, uint64_t v) { vmb_jw_key(w, k); vmb_jw_uint(w, v); }
+void vmb_jw_kdouble(struct vmb_jw *w, const char *k, double v) { vmb_jw_key(w, k); vmb_jw_double(w, v); }
+void vmb_jw_kbool(struct vmb_jw *w, const char *k, bool v) { vmb_jw_key(w, k); vmb_jw_bool(w, v); }

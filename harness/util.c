@@ -1,0 +1,316 @@
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+volatile int vmb_interrupted;
+
+void
+vmb_freep(void *p)
+{
+    free(*(void **)p);
+}
+
+void
+vmb_closep(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+void
+vmb_fclosep(FILE **f)
+{
+    if (*f != NULL)
+        fclose(*f);
+    *f = NULL;
+}
+
+static void
+oom(void)
+{
+    fputs("vmbench: out of memory\n", stderr);
+    abort();
+}
+
+void *
+vmb_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (p == NULL)
+        oom();
+    return p;
+}
+
+void *
+vmb_xcalloc(size_t nmemb, size_t size)
+{
+    void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+    if (p == NULL)
+        oom();
+    return p;
+}
+
+void *
+vmb_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (q == NULL)
+        oom();
+    return q;
+}
+
+char *
+vmb_xstrdup(const char *s)
+{
+    char *d = strdup(s ? s : "");
+    if (d == NULL)
+        oom();
+    return d;
+}
+
+char *
+vmb_xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    char *s = NULL;
+    va_start(ap, fmt);
+    int r = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (r < 0)
+        oom();
+    return s;
+}
+
+uint64_t
+vmb_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t
+vmb_wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void
+vmb_utc_stamp(char *buf, size_t len, uint64_t wall_ns)
+{
+    time_t t = (time_t)(wall_ns / 1000000000ull);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int
+vmb_write_file_atomic(const char *path, const void *data, size_t len,
+                      struct vmb_error **err)
+{
+    autofree char *tmp = vmb_xasprintf("%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return vmb_error_sys(err, "create temporary file for \"%s\"", path);
+    const char *p = data;
+    size_t left = len;
+    while (left > 0) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            vmb_error_sys(err, "write \"%s\"", tmp);
+            close(fd);
+            unlink(tmp);
+            return -1;
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
+        vmb_error_sys(err, "sync \"%s\"", tmp);
+        close(fd);
+        unlink(tmp);
+        return -1;
+    }
+    close(fd);
+    if (rename(tmp, path) < 0) {
+        vmb_error_sys(err, "rename \"%s\" to \"%s\"", tmp, path);
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int
+vmb_read_file(const char *path, char **out, size_t *len,
+              struct vmb_error **err)
+{
+    autoclose int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return vmb_error_sys(err, "open \"%s\"", path);
+    struct vmb_buf b = {0};
+    char chunk[65536];
+    for (;;) {
+        ssize_t r = read(fd, chunk, sizeof(chunk));
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            vmb_buf_free(&b);
+            return vmb_error_sys(err, "read \"%s\"", path);
+        }
+        if (r == 0)
+            break;
+        vmb_buf_append(&b, chunk, (size_t)r);
+    }
+    if (len != NULL)
+        *len = b.len;
+    *out = vmb_buf_steal(&b);
+    return 0;
+}
+
+int
+vmb_mkdir_p(const char *path, struct vmb_error **err)
+{
+    autofree char *p = vmb_xstrdup(path);
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0755) < 0 && errno != EEXIST)
+            return vmb_error_sys(err, "create directory \"%s\"", p);
+        *s = '/';
+    }
+    if (mkdir(p, 0755) < 0 && errno != EEXIST)
+        return vmb_error_sys(err, "create directory \"%s\"", p);
+    return 0;
+}
+
+int
+vmb_rm_rf(const char *path, struct vmb_error **err)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0) {
+        if (errno == ENOENT)
+            return 0;
+        return vmb_error_sys(err, "stat \"%s\"", path);
+    }
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        if (d == NULL)
+            return vmb_error_sys(err, "open directory \"%s\"", path);
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL) {
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                continue;
+            autofree char *child = vmb_xasprintf("%s/%s", path, de->d_name);
+            if (vmb_rm_rf(child, err) < 0) {
+                closedir(d);
+                return -1;
+            }
+        }
+        closedir(d);
+        if (rmdir(path) < 0)
+            return vmb_error_sys(err, "remove directory \"%s\"", path);
+        return 0;
+    }
+    if (unlink(path) < 0 && errno != ENOENT)
+        return vmb_error_sys(err, "remove \"%s\"", path);
+    return 0;
+}
+
+bool
+vmb_str_has_prefix(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool
+vmb_str_has_suffix(const char *s, const char *suffix)
+{
+    size_t ls = strlen(s), lx = strlen(suffix);
+    return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
+}
+
+void
+vmb_buf_append(struct vmb_buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        b->data = vmb_xrealloc(b->data, cap);
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void
+vmb_buf_puts(struct vmb_buf *b, const char *s)
+{
+    vmb_buf_append(b, s, strlen(s));
+}
+
+void
+vmb_buf_printf(struct vmb_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    char *s = NULL;
+    va_start(ap, fmt);
+    int r = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (r < 0)
+        oom();
+    vmb_buf_append(b, s, (size_t)r);
+    free(s);
+}
+
+void
+vmb_buf_free(struct vmb_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+char *
+vmb_buf_steal(struct vmb_buf *b)
+{
+    char *d = b->data ? b->data : vmb_xstrdup("");
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return d;
+}
+
+static void
+on_signal(int sig)
+{
+    (void)sig;
+    vmb_interrupted = 1;
+}
+
+void
+vmb_signals_install(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}

@@ -1,0 +1,94 @@
+/*
+ * Small helpers every module uses: cleanup attributes for locals,
+ * ownership hand-off, atomic file writes, clocks, strings.
+ */
+#ifndef VMB_UTIL_H
+#define VMB_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "error.h"
+
+void vmb_freep(void *p);
+void vmb_closep(int *fd);
+void vmb_fclosep(FILE **f);
+#define autofree __attribute__((cleanup(vmb_freep)))
+#define autoclose __attribute__((cleanup(vmb_closep)))
+#define autofclose __attribute__((cleanup(vmb_fclosep)))
+
+/* Returns *pp and sets *pp to NULL: hands ownership out of an auto local. */
+static inline void *
+vmb_steal_ptr(void *pp)
+{
+    void **p = (void **)pp;
+    void *v = *p;
+    *p = NULL;
+    return v;
+}
+#define steal(pp) vmb_steal_ptr(pp)
+
+/* Returns *fd and sets it to -1. */
+static inline int
+vmb_steal_fd(int *fd)
+{
+    int v = *fd;
+    *fd = -1;
+    return v;
+}
+
+/* Allocation that aborts on out-of-memory; never returns NULL. */
+void *vmb_xmalloc(size_t n);
+void *vmb_xcalloc(size_t nmemb, size_t size);
+void *vmb_xrealloc(void *p, size_t n);
+char *vmb_xstrdup(const char *s);
+char *vmb_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Monotonic and wall clocks. */
+uint64_t vmb_now_ns(void);      /* CLOCK_MONOTONIC, nanoseconds */
+uint64_t vmb_wall_ns(void);     /* CLOCK_REALTIME, nanoseconds */
+/* Writes "2026-11-23T09:17:03Z" into buf (>= 21 bytes). */
+void vmb_utc_stamp(char *buf, size_t len, uint64_t wall_ns);
+
+/*
+ * Writes len bytes to path atomically: a temporary file in the same
+ * directory, fsync, rename. Never leaves a partial file at path.
+ */
+int vmb_write_file_atomic(const char *path, const void *data, size_t len,
+                          struct vmb_error **err);
+
+/* Reads the whole file into a NUL-terminated buffer the caller frees. */
+int vmb_read_file(const char *path, char **out, size_t *len,
+                  struct vmb_error **err);
+
+/* mkdir -p; mode 0755. */
+int vmb_mkdir_p(const char *path, struct vmb_error **err);
+
+/* rm -rf of a directory tree we own. Missing path is success. */
+int vmb_rm_rf(const char *path, struct vmb_error **err);
+
+bool vmb_str_has_prefix(const char *s, const char *prefix);
+bool vmb_str_has_suffix(const char *s, const char *suffix);
+
+/* Growable string buffer. */
+struct vmb_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+};
+void vmb_buf_append(struct vmb_buf *b, const char *s, size_t n);
+void vmb_buf_puts(struct vmb_buf *b, const char *s);
+void vmb_buf_printf(struct vmb_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void vmb_buf_free(struct vmb_buf *b);
+/* Returns the data (NUL-terminated, never NULL) and resets the buffer. */
+char *vmb_buf_steal(struct vmb_buf *b);
+
+/* Set by the SIGINT/SIGTERM handler installed by vmb_signals_install(). */
+extern volatile int vmb_interrupted;
+void vmb_signals_install(void);
+
+#endif

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs every Debian package vmbench needs to build, test and run.
+# Idempotent: packages already present are left alone.
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "setup.sh: must run as root (it installs Debian packages)" >&2
+    exit 2
+fi
+
+PACKAGES=(
+    # build
+    build-essential cmake pkg-config git clang libclang-rt-14-dev
+    # libraries, one module each
+    libyaml-dev libjson-c-dev libvirt-dev libguestfs-dev libcriterion-dev
+    # the virtual machines
+    libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils
+    dnsmasq-base iproute2 bridge-utils
+    # the guest: kernel, initramfs tools, root disk
+    linux-image-amd64 kmod cpio zstd xz-utils libguestfs-tools
+    # the database and its standard tools
+    redis-server redis-tools
+    # plots
+    gnuplot-nox
+    # scripts and tests
+    procps psmisc util-linux jq python3
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "setup.sh: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# The distribution's redis-server service would hold port 6379 and write
+# to /var/lib/redis; vmbench starts its own servers.
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    systemctl disable --now redis-server >/dev/null 2>&1 || true
+fi
+
+# libvirt's network code expects this directory.
+mkdir -p /var/lib/libvirt/dnsmasq
+echo "setup.sh: all packages present"

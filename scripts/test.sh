@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Sets up a fresh machine, builds vmbench from scratch and runs the whole
+# test suite: unit tests (also under ASan/UBSan), the bounded fuzz run,
+# and the integration tests that boot real VMs under TCG inside network
+# namespaces the tests create.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+
+jobs=$(nproc)
+rm -rf build build-asan
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build -j "$jobs"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DVMB_SANITIZE=ON
+cmake --build build-asan -j "$jobs"
+
+echo "== unit tests (ASan/UBSan build)"
+ctest --test-dir build-asan -L unit --output-on-failure
+echo "== all tests"
+ctest --test-dir build --output-on-failure
