@@ -1,0 +1,74 @@
+/*
+ * The matrix file: YAML -> base config + axes -> cells (the only module
+ * that includes libyaml).
+ *
+ * A cell is one combination of axis values applied over the base config.
+ * Control cells are the bare-metal runs: one per distinct
+ * (vcpus, memory, database, load) among the VM cells, shared by all cells
+ * that differ only in VM-only settings (storage, iothreads, ...).
+ */
+#ifndef VMB_MATRIX_H
+#define VMB_MATRIX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "error.h"
+#include "jsonw.h"
+
+enum vmb_cell_kind { VMB_CELL_VM, VMB_CELL_CONTROL };
+
+struct vmb_axis_value {
+    const char *path; /* canonical dotted path, e.g. "guest.vcpus" */
+    char *value;      /* canonical formatted value */
+};
+
+struct vmb_cell {
+    enum vmb_cell_kind kind;
+    char id[13];   /* 12 hex digits: hash of the canonical effective config */
+    char *label;   /* "vcpus=2 memory=3072 iothreads=on storage=9p" */
+    struct vmb_config cfg;
+    struct vmb_axis_value *axes; /* this cell's value of every axis */
+    size_t naxes;
+    size_t control; /* VM cells: index into controls, SIZE_MAX if none */
+};
+
+struct vmb_matrix {
+    char *path;
+    char *name;
+    struct vmb_config base; /* the file's settings before axes */
+    char **axis_paths;      /* canonical dotted paths, in file order */
+    size_t naxes;
+    struct vmb_cell *cells;
+    size_t ncells;
+    struct vmb_cell *controls;
+    size_t ncontrols;
+    char **warnings; /* "file:line:col: warning: ..." */
+    size_t nwarnings;
+};
+
+/*
+ * Parses, validates and expands the matrix file at path. On error *err
+ * names "file:line:col: key.path: what was expected" and nothing is
+ * returned; kind is VMB_ERR_INPUT.
+ */
+int vmb_matrix_load(const char *path, struct vmb_matrix **out,
+                    struct vmb_error **err);
+
+/* Same, from a buffer; name is used in messages in place of a path. */
+int vmb_matrix_load_buffer(const char *name, const char *data, size_t len,
+                           struct vmb_matrix **out, struct vmb_error **err);
+
+void vmb_matrix_free(struct vmb_matrix *m);
+
+/*
+ * Computes the 12-hex-digit id of a config: a hash of its canonical JSON
+ * (vmb_config_to_json), with the matrix name and repetitions left out so
+ * that renaming a run keeps its cells' ids.
+ */
+void vmb_cell_id(const struct vmb_config *cfg, enum vmb_cell_kind kind,
+                 char out[13]);
+
+#endif

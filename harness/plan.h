@@ -1,0 +1,46 @@
+/*
+ * The plan: which runs, in which order. Built from an expanded matrix;
+ * shared by `vmbench plan` (print) and `vmbench run` (execute, resume).
+ */
+#ifndef VMB_PLAN_H
+#define VMB_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "jsonw.h"
+#include "matrix.h"
+
+struct vmb_plan_run {
+    const struct vmb_cell *cell; /* a VM cell or a control cell */
+    int rep;                     /* 1-based repetition */
+};
+
+struct vmb_plan {
+    struct vmb_plan_run *runs;
+    size_t nruns;
+    uint64_t seed; /* the seed used for `order: random` and the bootstrap */
+    int order;     /* enum vmb_order */
+    double estimate_s; /* rough duration estimate, seconds */
+};
+
+/*
+ * Orders every (cell, rep) and (control, rep). interleaved: repetition 1
+ * of every cell and control, then repetition 2, ...; sequential: every
+ * repetition of a cell before the next; random: a shuffle seeded by
+ * top.seed, or by a fresh seed recorded in the plan when top.seed is 0.
+ */
+int vmb_plan_build(const struct vmb_matrix *m, struct vmb_plan **out,
+                   struct vmb_error **err);
+void vmb_plan_free(struct vmb_plan *p);
+
+/* The whole plan as JSON (`vmbench plan --json`, plan.json). */
+void vmb_plan_to_json(struct vmb_jw *w, const struct vmb_matrix *m,
+                      const struct vmb_plan *p);
+
+/* Relative results path of a run: "cells/<id>/rep<k>" or "control/<id>/rep<k>". */
+char *vmb_plan_run_dir(const struct vmb_plan_run *r);
+
+#endif
