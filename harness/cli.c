@@ -5,6 +5,19 @@
 
 /* Listed in the order `vmbench --help` shows them; only built commands. */
 const struct vmb_command vmb_commands[] = {
+    {"plan", vmb_cmd_plan, "validate a matrix file and list what would run",
+     "usage: vmbench plan MATRIX.yaml [--json]\n\n"
+     "Validates the matrix file and prints its cells (id, label, the Kata\n"
+     "configuration.toml values each corresponds to), the bare-metal control\n"
+     "runs, the repetitions, the order the runs would go in and a rough\n"
+     "duration. Nothing is started.\n\n"
+     "  --json   print the same as JSON\n\n"
+     "exit status: 0 valid, 2 the file has an error (file:line:col named).\n"},
+    {"options", vmb_cmd_options, "list every matrix option with its default",
+     "usage: vmbench options [--json]\n\n"
+     "Lists every option a matrix file accepts, by section, with its type,\n"
+     "default, range or choices, Kata configuration.toml alias and help.\n\n"
+     "  --json   print the same as JSON\n"},
     {NULL, NULL, NULL, NULL},
 };
 const size_t vmb_ncommands = sizeof(vmb_commands) / sizeof(vmb_commands[0]) - 1;
