@@ -73,12 +73,17 @@ vmb_plan_build(const struct vmb_matrix *m, struct vmb_plan **out,
             }
     }
     if (top->order == VMB_ORDER_RANDOM) {
+        /* Shuffle within each round, so repetition k of every cell still
+         * runs before repetition k+1 and drift stays balanced. */
         uint64_t st = p->seed;
-        for (size_t i = p->nruns; i > 1; i--) {
-            size_t j = (size_t)(splitmix64(&st) % i);
-            struct vmb_plan_run t = p->runs[i - 1];
-            p->runs[i - 1] = p->runs[j];
-            p->runs[j] = t;
+        for (size_t r = 0; r < reps; r++) {
+            struct vmb_plan_run *round = p->runs + r * per_rep;
+            for (size_t i = per_rep; i > 1; i--) {
+                size_t j = (size_t)(splitmix64(&st) % i);
+                struct vmb_plan_run t = round[i - 1];
+                round[i - 1] = round[j];
+                round[j] = t;
+            }
         }
     }
     for (size_t i = 0; i < p->nruns; i++)

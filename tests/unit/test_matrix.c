@@ -259,7 +259,12 @@ Test(plan, interleaved_sequential_random)
     for (size_t i = 0; i < p1->nruns; i++) {
         cr_assert_str_eq(p1->runs[i].cell->id, p2->runs[i].cell->id);
         cr_assert_eq(p1->runs[i].rep, p2->runs[i].rep);
-        if (p1->runs[i].rep != (int)(i / 4) + 1)
+        /* rounds stay in order: repetition k before k+1 */
+        cr_assert_eq(p1->runs[i].rep, (int)(i / 4) + 1);
+        size_t k = i % 4;
+        const struct vmb_cell *in_order =
+            k == 0 ? &m1->controls[0] : &m1->cells[k - 1];
+        if (p1->runs[i].cell != in_order)
             moved = true;
     }
     cr_assert(moved, "random order equals interleaved order");
@@ -303,4 +308,26 @@ Test(config, suggestions)
                      "pipeline");
     cr_assert_null(vmb_option_suggest(load_sec->options, load_sec->noptions,
                                       "zzzzzzzzzz"));
+}
+
+/* The exact `vmbench plan` output of a golden matrix (see its comment). */
+Test(plan, golden_plan_output)
+{
+    char *cmd = vmb_xasprintf("cd %s/golden/plan && %s plan expand.yaml",
+                              VMB_TEST_DATA, VMB_BINARY);
+    FILE *f = popen(cmd, "r");
+    cr_assert_not_null(f);
+    struct vmb_buf out = {0};
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        vmb_buf_append(&out, chunk, n);
+    cr_assert_eq(pclose(f), 0);
+    char *expected = NULL;
+    cr_assert_eq(vmb_read_file(VMB_TEST_DATA "/golden/plan/expand.txt",
+                               &expected, NULL, NULL), 0);
+    cr_assert_str_eq(out.data, expected);
+    free(expected);
+    vmb_buf_free(&out);
+    free(cmd);
 }
