@@ -18,6 +18,30 @@ const struct vmb_command vmb_commands[] = {
      "Lists every option a matrix file accepts, by section, with its type,\n"
      "default, range or choices, Kata configuration.toml alias and help.\n\n"
      "  --json   print the same as JSON\n"},
+    {"run", vmb_cmd_run, "run a matrix: VMs and bare metal, into a results directory",
+     "usage: vmbench run MATRIX.yaml [--out DIR] [--dry-run] [--only vm|baremetal]\n"
+     "       vmbench run --resume DIR [--only vm|baremetal]\n\n"
+     "Runs every cell of the matrix and its bare-metal control, each\n"
+     "`repetitions` times in the planned order. A run starts the two database\n"
+     "nodes (in two container VMs, or as host processes for the control),\n"
+     "waits until node 2 replicates node 1, drives the load phases, collects\n"
+     "logs and figures and tears everything down. Results go into a new\n"
+     "directory (docs/results-format.md); `vmbench report` is run on it at\n"
+     "the end.\n\n"
+     "  --out DIR     results directory to create (default\n"
+     "                results/<name>-<UTC time>); an existing one is never\n"
+     "                overwritten\n"
+     "  --resume DIR  continue an interrupted run: runs whose result.json\n"
+     "                exists are kept, the others are done\n"
+     "  --dry-run     print the runs and the directory, start nothing\n"
+     "  --only KIND   run only the VM cells or only the bare-metal controls;\n"
+     "                the others are left for a later --resume\n"
+     "  --no-report   do not generate the report at the end\n\n"
+     "A failing run is recorded as failed (error and logs in its result.json\n"
+     "and directory) and the others go on. Ctrl-C stops after tearing down\n"
+     "the current run; finished runs are kept.\n\n"
+     "exit status: 0 every run succeeded, 1 some failed or interrupted,\n"
+     "2 bad input (matrix file, directory).\n"},
     {NULL, NULL, NULL, NULL},
 };
 const size_t vmb_ncommands = sizeof(vmb_commands) / sizeof(vmb_commands[0]) - 1;
