@@ -396,9 +396,13 @@ stop_node(struct bm_node *n)
 {
     if (n->pid <= 0)
         return;
-    kill(n->pid, SIGTERM);
-    /* Redis flushes its AOF on SIGTERM; give it a few seconds. */
-    for (int i = 0; i < 100; i++) {
+    /*
+     * Redis flushes its AOF on SIGTERM, and ignores one that arrives while
+     * it writes its first AOF: ask again each second, for up to 10 s.
+     */
+    for (int i = 0; i < 200; i++) {
+        if (i % 20 == 0)
+            kill(n->pid, SIGTERM);
         if (waitpid(n->pid, &n->status, WNOHANG) == n->pid) {
             n->pid = -1;
             return;

@@ -214,12 +214,12 @@ redis_wait_up(const struct vmb_db_node *node, uint64_t timeout_us,
     return rc;
 }
 
-/* INFO replication of a node; *info malloc'd. */
+/* INFO <section> of a node; *info malloc'd. */
 static int
-info_replication(struct vmb_resp_conn **c, const struct vmb_db_node *node,
-                 uint64_t deadline, char **info, char **last)
+info_section(struct vmb_resp_conn **c, const struct vmb_db_node *node,
+             const char *section, uint64_t deadline, char **info, char **last)
 {
-    static const char *const cmd[] = {"INFO", "replication"};
+    const char *const cmd[] = {"INFO", section};
     struct vmb_resp_reply r = {0};
     if (command(c, node, deadline, &r, last, 2, cmd) < 0)
         return -1;
@@ -233,6 +233,35 @@ info_replication(struct vmb_resp_conn **c, const struct vmb_db_node *node,
     r.str = NULL;
     vmb_resp_reply_clear(&r);
     return 0;
+}
+
+static int
+info_replication(struct vmb_resp_conn **c, const struct vmb_db_node *node,
+                 uint64_t deadline, char **info, char **last)
+{
+    return info_section(c, node, "replication", deadline, info, last);
+}
+
+/*
+ * A node is settled once no background save or AOF rewrite runs: a fresh
+ * replica rewrites its AOF right after the sync, and load must not start
+ * on top of that (Redis also refuses to shut down while it runs).
+ */
+static bool
+settled(const char *pers, int node, char **last)
+{
+    static const char *const busy[] = {"loading", "rdb_bgsave_in_progress",
+                                       "aof_rewrite_in_progress",
+                                       "aof_rewrite_scheduled"};
+    for (size_t i = 0; i < sizeof(busy) / sizeof(busy[0]); i++) {
+        autofree char *v = vmb_resp_info_field(pers, busy[i]);
+        if (v != NULL && strcmp(v, "0") != 0) {
+            free(*last);
+            *last = vmb_xasprintf("node %d %s:%s", node, busy[i], v);
+            return false;
+        }
+    }
+    return true;
 }
 
 static bool
@@ -274,9 +303,17 @@ redis_wait_replicating(const struct vmb_db_node *primary,
         }
         autofree char *rinfo = NULL;
         autofree char *pinfo = NULL;
+        autofree char *rpers = NULL;
+        autofree char *ppers = NULL;
         if (info_replication(&rcn, replica, deadline, &rinfo, &last) == 0 &&
             info_replication(&pc, primary, deadline, &pinfo, &last) == 0 &&
-            replica_in_sync(rinfo, pinfo, &last)) {
+            replica_in_sync(rinfo, pinfo, &last) &&
+            info_section(&rcn, replica, "persistence", deadline, &rpers,
+                         &last) == 0 &&
+            info_section(&pc, primary, "persistence", deadline, &ppers,
+                         &last) == 0 &&
+            settled(rpers, replica->index, &last) &&
+            settled(ppers, primary->index, &last)) {
             rc = 0;
             break;
         }
