@@ -42,6 +42,24 @@ const struct vmb_command vmb_commands[] = {
      "the current run; finished runs are kept.\n\n"
      "exit status: 0 every run succeeded, 1 some failed or interrupted,\n"
      "2 bad input (matrix file, directory).\n"},
+    {"doctor", vmb_cmd_doctor, "host checks: libvirt, KVM really works, tuning",
+     "usage: vmbench doctor [--json] [--connect URI] [--emulator PATH]\n"
+     "                      [--kernel PATH] [--results DIR] [--no-kvm-probe]\n\n"
+     "Checks the host: libvirtd reachable (and how to start it), QEMU and\n"
+     "libvirt versions, whether KVM really runs a guest (a probe guest must\n"
+     "print its first line within 6 s; nested setups often hang), virtiofsd,\n"
+     "vhost-net and vhost-vsock, cgroup version and controllers, CPU frequency\n"
+     "governor, transparent huge pages, swap, free memory, and free disk for\n"
+     "the results directory. Each line is ok, warn or fail; a line that is not\n"
+     "ok is followed by a one-line fix.\n\n"
+     "  --json           print the checks as a JSON array\n"
+     "  --connect URI    libvirt URI (default qemu:///system)\n"
+     "  --emulator PATH  QEMU binary (default /usr/bin/qemu-system-x86_64)\n"
+     "  --kernel PATH    guest kernel for the KVM probe (default: newest\n"
+     "                   /boot/vmlinuz-*)\n"
+     "  --results DIR    where results will go (default results)\n"
+     "  --no-kvm-probe   skip the probe boot\n\n"
+     "exit status: 0 no check failed (warnings allowed), 1 a check failed.\n"},
     {NULL, NULL, NULL, NULL},
 };
 const size_t vmb_ncommands = sizeof(vmb_commands) / sizeof(vmb_commands[0]) - 1;

@@ -73,11 +73,26 @@ rm -rf "$tmp/etc/libvirt/qemu" "$tmp/etc/libvirt/storage" \
     "$tmp/etc/libvirt/secrets" "$tmp/etc/libvirt/nodedev"
 mkdir -p "$tmp/etc/libvirt/qemu/networks/autostart"
 
+# `ip netns exec` mounts a fresh /sys, which hides the cgroup hierarchies;
+# they are mounted again inside so libvirt and the bare-metal control
+# see the host's cgroups.
+findmnt -rn -o FSTYPE /sys/fs/cgroup >"$tmp/cgroup-root" 2>/dev/null || true
+findmnt -rn -t cgroup,cgroup2 -o TARGET,FSTYPE,FS-OPTIONS >"$tmp/cgroups" \
+    2>/dev/null || true
+
 inner='
 set -euo pipefail
 tmp=$1; shift
 timeout=${VMB_SANDBOX_TIMEOUT:-60}
 mount --bind "$tmp/etc/libvirt" /etc/libvirt
+if [ "$(cat "$tmp/cgroup-root")" = tmpfs ]; then
+    mount -t tmpfs -o mode=0755 cgroup /sys/fs/cgroup
+fi
+while read -r target fstype opts; do
+    [ -n "$target" ] || continue
+    mkdir -p "$target"
+    mount -t "$fstype" -o "$opts" "$fstype" "$target"
+done <"$tmp/cgroups"
 for d in /run/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt; do
     mkdir -p "$d"
     mount -t tmpfs -o mode=0755 vmb-sandbox "$d"
