@@ -100,7 +100,7 @@ Test(db_redis, two_nodes_replicate_and_leave_nothing_behind, .timeout = 120)
     autofree char *wd = work_dir();
     struct vmb_runtime *rt = NULL;
     struct vmb_error *err = NULL;
-    cr_assert_eq(vmb_runtime_new(&vmb_runtime_baremetal, &cell, 1, wd, &rt,
+    cr_assert_eq(vmb_runtime_new(&vmb_runtime_baremetal, NULL, &cell, 1, wd, &rt,
                                  &err),
                  0);
     int r = start(rt, drv, &err);
@@ -182,7 +182,7 @@ Test(db_redis, rejected_option_fails_with_redis_message, .timeout = 60)
     autofree char *wd = work_dir();
     struct vmb_runtime *rt = NULL;
     struct vmb_error *err = NULL;
-    cr_assert_eq(vmb_runtime_new(&vmb_runtime_baremetal, &cell, 1, wd, &rt,
+    cr_assert_eq(vmb_runtime_new(&vmb_runtime_baremetal, NULL, &cell, 1, wd, &rt,
                                  &err),
                  0);
     uint64_t t0 = vmb_now_ns();
