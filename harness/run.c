@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "db/db.h"
+#include "doctor.h"
 #include "jsonw.h"
 #include "kata.h"
 #include "matrix.h"
@@ -197,6 +198,11 @@ struct session {
     size_t ok, failed;     /* over all runs on disk, at the end */
     bool interrupted;
     int lock_fd;
+    struct vmb_doctor_report *doctor;
+    /* Per runtime kind (enum vmb_cell_kind): its session env. */
+    void *env[2];
+    bool env_tried[2];
+    char *env_error[2];
 };
 
 static bool
@@ -263,15 +269,25 @@ write_run_json(struct session *s, const char *finished, struct vmb_error **err)
     vmb_jw_arr_end(&w);
     vmb_jw_kuint(&w, "seed", s->plan->seed);
     vmb_run_info_host(&w, &s->m->base);
-    vmb_jw_key(&w, "accel");
-    vmb_jw_obj_begin(&w);
-    vmb_jw_kstr(&w, "requested", vmb_accel_name(s->m->base.hypervisor.accel));
-    vmb_jw_kstr(&w, "used", s->m->ncells > 0 ? NULL : "none");
-    vmb_jw_kstr(&w, "note", s->m->ncells > 0 ? NULL : "no VM cells");
-    vmb_jw_obj_end(&w);
+    const struct vmb_runtime_ops *vm_ops = vmb_runtime_for(VMB_CELL_VM);
+    if (s->env[VMB_CELL_VM] != NULL && vm_ops->env_json != NULL) {
+        vm_ops->env_json(s->env[VMB_CELL_VM], &w);
+    } else {
+        vmb_jw_key(&w, "accel");
+        vmb_jw_obj_begin(&w);
+        vmb_jw_kstr(&w, "requested",
+                    vmb_accel_name(s->m->base.hypervisor.accel));
+        vmb_jw_kstr(&w, "used", NULL);
+        vmb_jw_kstr(&w, "note", s->env_error[VMB_CELL_VM]
+                                    ? s->env_error[VMB_CELL_VM]
+                                    : "no VM has run in this session");
+        vmb_jw_obj_end(&w);
+    }
     vmb_jw_key(&w, "doctor");
-    vmb_jw_arr_begin(&w);
-    vmb_jw_arr_end(&w);
+    if (s->doctor != NULL)
+        vmb_doctor_to_json(&w, s->doctor);
+    else
+        vmb_jw_null(&w);
     vmb_jw_key(&w, "runs");
     vmb_jw_obj_begin(&w);
     vmb_jw_kuint(&w, "total", s->plan->nruns);
@@ -454,7 +470,7 @@ write_result(struct run_state *st, struct vmb_runtime *rt, const char *started,
     vmb_utc_stamp(finished, sizeof(finished), vmb_wall_ns());
     if (st->csv.len > 0 || error == NULL) {
         struct vmb_buf csv = {0};
-        vmb_buf_puts(&csv, "phase,second,op,ops,ops_per_s,p50_us,p99_us\n");
+        vmb_run_load_csv_header(&csv);
         if (st->csv.len > 0)
             vmb_buf_puts(&csv, st->csv.data);
         autofree char *path = vmb_xasprintf("%s/timeseries.csv", st->dir);
@@ -526,10 +542,22 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
         goto out;
     const struct vmb_db_driver *drv = vmb_db_driver_find(c->cfg.database.engine);
     const struct vmb_runtime_ops *ops = vmb_runtime_for(c->kind);
-    if (vmb_runtime_new(ops, c, r->rep, work, &rt, err) < 0)
+    if (!s->env_tried[c->kind] && ops->env_open != NULL) {
+        progress_phase(&s->prog, "prepare");
+        vmb_autoerr struct vmb_error *eerr = NULL;
+        s->env_tried[c->kind] = true;
+        if (ops->env_open(&s->m->base, s->dir, &s->env[c->kind], &eerr) < 0) {
+            s->env_error[c->kind] = vmb_xstrdup(eerr->msg);
+            progress_note(&s->prog, "vmbench: %s runs cannot start: %s",
+                          ops->name, eerr->msg);
+        }
+    }
+    if (vmb_runtime_new(ops, s->env[c->kind], c, r->rep, work, &rt, err) < 0)
         goto out;
     progress_phase(&s->prog, c->kind == VMB_CELL_VM ? "boot" : "start");
-    if (rt->ops->up(rt, &run_err) < 0)
+    if (s->env_error[c->kind] != NULL)
+        vmb_error_set(&run_err, VMB_ERR_RUN, 0, "%s", s->env_error[c->kind]);
+    else if (rt->ops->up(rt, &run_err) < 0)
         vmb_error_prefix(&run_err, "bring up the %s runtime", ops->name);
     else {
         progress_phase(&s->prog, "database");
@@ -840,6 +868,13 @@ session_free(struct session *s)
     vmb_plan_free(s->plan);
     vmb_matrix_free(s->m);
     vmb_buf_free(&s->resumed);
+    for (int k = 0; k < 2; k++) {
+        const struct vmb_runtime_ops *ops = vmb_runtime_for(k);
+        if (s->env[k] != NULL && ops->env_close != NULL)
+            ops->env_close(s->env[k]);
+        free(s->env_error[k]);
+    }
+    vmb_doctor_report_free(s->doctor);
     if (s->lock_fd >= 0)
         close(s->lock_fd);
     free(s->dir);
@@ -867,6 +902,15 @@ vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err)
         vmb_error_prefix(err, "write \"%s\"", s.dir);
         goto out;
     }
+    struct vmb_doctor_opts dopts = {
+        .connect = s.m->base.hypervisor.connect,
+        .emulator = s.m->base.hypervisor.emulator,
+        .machine = s.m->base.hypervisor.machine,
+        .kernel = s.m->base.guest.kernel,
+        .results_dir = s.dir,
+        .probe_kvm = false, /* the VM runtime proves KVM itself */
+    };
+    s.doctor = vmb_doctor_run(&dopts);
     count_results(&s);
     if (write_run_json(&s, NULL, err) < 0)
         goto out;

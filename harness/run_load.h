@@ -19,6 +19,9 @@ struct vmb_run_phase_out {
 
 void vmb_run_phase_out_free(struct vmb_run_phase_out *out);
 
+/* The header line of timeseries.csv. */
+void vmb_run_load_csv_header(struct vmb_buf *b);
+
 /*
  * Runs phase `index` of cfg against primary (and replica, which
  * load.read_from may send reads to), writes latency-<index>-<op>.hgrm into

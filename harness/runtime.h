@@ -28,6 +28,20 @@ struct vmb_runtime_ops {
     const char *name; /* "vm", "baremetal": result.json "kind" */
 
     /*
+     * What every run of this runtime in a session shares (a libvirt
+     * connection, the accelerator verdict, the guest image), made before
+     * its first run and closed after the last; NULL when there is none.
+     * base is the matrix's settings before axes; results_dir the session's
+     * directory. A failing env_open fails each run of this runtime with
+     * its message while the other runtime's runs go on.
+     */
+    int (*env_open)(const struct vmb_config *base, const char *results_dir,
+                    void **env, struct vmb_error **err);
+    /* Writes run.json members (e.g. "accel") into the open object. */
+    void (*env_json)(void *env, struct vmb_jw *w);
+    void (*env_close)(void *env);
+
+    /*
      * Brings up the machines of the run (nothing to do on bare metal but
      * directories and cgroups; network and two domains in VMs) and fills
      * rt->nodes with where each node listens.
@@ -83,6 +97,7 @@ struct vmb_runtime {
     struct vmb_db_node nodes[2]; /* [0] node 1, [1] node 2 */
     char *node_strs[2][4];   /* owned storage behind nodes[] strings */
     const char *accel;       /* "kvm", "tcg" or "none" */
+    void *env;               /* the session's env of this runtime; borrowed */
     void *priv;
 };
 
@@ -96,7 +111,7 @@ const struct vmb_runtime_ops *vmb_runtime_for(enum vmb_cell_kind kind);
  * A new runtime for one run of a cell; work_dir is created (and emptied
  * if it exists) and removed again by vmb_runtime_free.
  */
-int vmb_runtime_new(const struct vmb_runtime_ops *ops,
+int vmb_runtime_new(const struct vmb_runtime_ops *ops, void *env,
                     const struct vmb_cell *cell, int rep,
                     const char *work_dir, struct vmb_runtime **out,
                     struct vmb_error **err);
