@@ -5,6 +5,43 @@
 
 /* Listed in the order `vmbench --help` shows them; only built commands. */
 const struct vmb_command vmb_commands[] = {
+    {"plan", vmb_cmd_plan, "validate a matrix file and list what would run",
+     "usage: vmbench plan MATRIX.yaml [--json]\n\n"
+     "Validates the matrix file and prints its cells (id, label, the Kata\n"
+     "configuration.toml values each corresponds to), the bare-metal control\n"
+     "runs, the repetitions, the order the runs would go in and a rough\n"
+     "duration. Nothing is started.\n\n"
+     "  --json   print the same as JSON\n\n"
+     "exit status: 0 valid, 2 the file has an error (file:line:col named).\n"},
+    {"options", vmb_cmd_options, "list every matrix option with its default",
+     "usage: vmbench options [--json]\n\n"
+     "Lists every option a matrix file accepts, by section, with its type,\n"
+     "default, range or choices, Kata configuration.toml alias and help.\n\n"
+     "  --json   print the same as JSON\n"},
+    {"run", vmb_cmd_run, "run a matrix: VMs and bare metal, into a results directory",
+     "usage: vmbench run MATRIX.yaml [--out DIR] [--dry-run] [--only vm|baremetal]\n"
+     "       vmbench run --resume DIR [--only vm|baremetal]\n\n"
+     "Runs every cell of the matrix and its bare-metal control, each\n"
+     "`repetitions` times in the planned order. A run starts the two database\n"
+     "nodes (in two container VMs, or as host processes for the control),\n"
+     "waits until node 2 replicates node 1, drives the load phases, collects\n"
+     "logs and figures and tears everything down. Results go into a new\n"
+     "directory (docs/results-format.md); `vmbench report` is run on it at\n"
+     "the end.\n\n"
+     "  --out DIR     results directory to create (default\n"
+     "                results/<name>-<UTC time>); an existing one is never\n"
+     "                overwritten\n"
+     "  --resume DIR  continue an interrupted run: runs whose result.json\n"
+     "                exists are kept, the others are done\n"
+     "  --dry-run     print the runs and the directory, start nothing\n"
+     "  --only KIND   run only the VM cells or only the bare-metal controls;\n"
+     "                the others are left for a later --resume\n"
+     "  --no-report   do not generate the report at the end\n\n"
+     "A failing run is recorded as failed (error and logs in its result.json\n"
+     "and directory) and the others go on. Ctrl-C stops after tearing down\n"
+     "the current run; finished runs are kept.\n\n"
+     "exit status: 0 every run succeeded, 1 some failed or interrupted,\n"
+     "2 bad input (matrix file, directory).\n"},
     {"stress", vmb_cmd_stress,
      "run the load generator alone against a Redis server",
      "usage: vmbench stress URL PHASE [key=value ...] [flags]\n"
@@ -38,6 +75,24 @@ const struct vmb_command vmb_commands[] = {
      "A read of a key never written counts as a miss, not an error.\n"
      "exit status: 0 done without errors, 1 errors were counted or the run\n"
      "was interrupted, 2 bad URL or option.\n"},
+    {"doctor", vmb_cmd_doctor, "host checks: libvirt, KVM really works, tuning",
+     "usage: vmbench doctor [--json] [--connect URI] [--emulator PATH]\n"
+     "                      [--kernel PATH] [--results DIR] [--no-kvm-probe]\n\n"
+     "Checks the host: libvirtd reachable (and how to start it), QEMU and\n"
+     "libvirt versions, whether KVM really runs a guest (a probe guest must\n"
+     "print its first line within 6 s; nested setups often hang), virtiofsd,\n"
+     "vhost-net and vhost-vsock, cgroup version and controllers, CPU frequency\n"
+     "governor, transparent huge pages, swap, free memory, and free disk for\n"
+     "the results directory. Each line is ok, warn or fail; a line that is not\n"
+     "ok is followed by a one-line fix.\n\n"
+     "  --json           print the checks as a JSON array\n"
+     "  --connect URI    libvirt URI (default qemu:///system)\n"
+     "  --emulator PATH  QEMU binary (default /usr/bin/qemu-system-x86_64)\n"
+     "  --kernel PATH    guest kernel for the KVM probe (default: newest\n"
+     "                   /boot/vmlinuz-*)\n"
+     "  --results DIR    where results will go (default results)\n"
+     "  --no-kvm-probe   skip the probe boot\n\n"
+     "exit status: 0 no check failed (warnings allowed), 1 a check failed.\n"},
     {NULL, NULL, NULL, NULL},
 };
 const size_t vmb_ncommands = sizeof(vmb_commands) / sizeof(vmb_commands[0]) - 1;

@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+static char *vformat(const char *fmt, va_list ap)
+    __attribute__((format(printf, 1, 0)));
+
 static char *
 vformat(const char *fmt, va_list ap)
 {
@@ -13,6 +16,10 @@ vformat(const char *fmt, va_list ap)
         return NULL;
     return s;
 }
+
+static int set_common(struct vmb_error **err, enum vmb_error_kind kind,
+                      int errno_value, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 static int
 set_common(struct vmb_error **err, enum vmb_error_kind kind, int errno_value,

@@ -29,8 +29,8 @@ struct vmb_plan {
 /*
  * Orders every (cell, rep) and (control, rep). interleaved: repetition 1
  * of every cell and control, then repetition 2, ...; sequential: every
- * repetition of a cell before the next; random: a shuffle seeded by
- * top.seed, or by a fresh seed recorded in the plan when top.seed is 0.
+ * repetition of a cell before the next; random: interleaved rounds, each
+ * shuffled with top.seed, or a fresh seed recorded in the plan when 0.
  */
 int vmb_plan_build(const struct vmb_matrix *m, struct vmb_plan **out,
                    struct vmb_error **err);

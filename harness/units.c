@@ -36,7 +36,7 @@ to_u64(double v, uint64_t *out)
     if (v > 1.8e19 || v != v)
         return -1;
     double r = floor(v + 0.5);
-    if (fabs(r - v) > 1e-6 * (v > 1 ? v : 1))
+    if (fabs(r - v) > 1e-9 * (v > 1 ? v : 1))
         return -1; /* not a whole number of the base unit */
     *out = (uint64_t)r;
     return 0;

@@ -1,0 +1,66 @@
+#include "db.h"
+
+#include <string.h>
+
+extern const struct vmb_db_driver vmb_db_redis;
+
+const struct vmb_db_driver *const vmb_db_drivers[] = {
+    &vmb_db_redis,
+    NULL,
+};
+
+const struct vmb_db_driver *
+vmb_db_driver_find(int engine)
+{
+    for (size_t i = 0; vmb_db_drivers[i] != NULL; i++)
+        if (vmb_db_drivers[i]->engine == engine)
+            return vmb_db_drivers[i];
+    return NULL;
+}
+
+void
+vmb_db_argv_free(char **argv)
+{
+    if (argv == NULL)
+        return;
+    for (char **a = argv; *a != NULL; a++)
+        free(*a);
+    free(argv);
+}
+
+char *
+vmb_db_log_tail(const char *log, int lines)
+{
+    if (log == NULL)
+        return vmb_xstrdup("(empty)");
+    /* Walk back from the end collecting non-empty lines. */
+    const char *starts[64];
+    size_t lens[64];
+    int n = 0;
+    if (lines > 64)
+        lines = 64;
+    const char *end = log + strlen(log);
+    while (end > log && n < lines) {
+        const char *e = end;
+        while (e > log && (e[-1] == '\n' || e[-1] == '\r'))
+            e--;
+        const char *s = e;
+        while (s > log && s[-1] != '\n')
+            s--;
+        if (e > s) {
+            starts[n] = s;
+            lens[n] = (size_t)(e - s);
+            n++;
+        }
+        end = s;
+    }
+    if (n == 0)
+        return vmb_xstrdup("(empty)");
+    struct vmb_buf b = {0};
+    for (int i = n - 1; i >= 0; i--) {
+        vmb_buf_append(&b, starts[i], lens[i]);
+        if (i > 0)
+            vmb_buf_puts(&b, " | ");
+    }
+    return vmb_buf_steal(&b);
+}

@@ -1,0 +1,105 @@
+/*
+ * Database drivers (fio-engine style): one struct of function pointers per
+ * engine, listed in an explicit table. A driver knows its server's
+ * configuration file, command line, readiness and replication; it does not
+ * know where the server runs. A runtime (runtime.h) writes the config,
+ * starts the process (on the host or in a VM) and gives the driver a watch
+ * on it, so a wait can fail early with the server's own message when the
+ * server exits.
+ *
+ * Two nodes: node 1 is the primary, node 2 replicates from node 1.
+ */
+#ifndef VMB_DB_H
+#define VMB_DB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "error.h"
+#include "util.h"
+
+/* Where one node listens and keeps its data; strings are borrowed. */
+struct vmb_db_node {
+    int index;                /* 1 (primary) or 2 (replica) */
+    const char *host;         /* address the host reaches the node at */
+    int port;                 /* port it listens on, and the host reaches */
+    const char *listen;       /* address the server binds to */
+    const char *data_dir;     /* data directory as the server sees it */
+    const char *primary_host; /* node 2: node 1 as node 2 reaches it */
+    int primary_port;
+};
+
+/* The runtime's view of a node's server process, for the waits. */
+struct vmb_db_watch {
+    /*
+     * Returns false when node's server has exited, with *why (malloc'd)
+     * saying how, e.g. "exited with status 1".
+     */
+    bool (*alive)(void *ctx, int node, char **why);
+    /* The server's log (stdout and stderr) so far, malloc'd; NULL if none. */
+    char *(*log)(void *ctx, int node);
+    void *ctx;
+};
+
+struct vmb_db_driver {
+    const char *name;      /* engine name, as in database.engine */
+    int engine;            /* enum vmb_engine */
+    const char *binary;    /* server program, looked up in PATH */
+    const char *conf_name; /* file name of the configuration file */
+
+    /* Renders node's configuration file from the database options. */
+    void (*render_config)(const struct vmb_database_opts *db,
+                          const struct vmb_db_node *node, struct vmb_buf *out);
+
+    /*
+     * The server's command line, given where its configuration file is:
+     * a NULL-terminated array; free with vmb_db_argv_free.
+     */
+    char **(*argv)(const char *conf_path);
+
+    /*
+     * Waits until node answers (PING) within timeout_us. Fails with the
+     * server's own message when it exits first (a rejected option), or on
+     * timeout, with the tail of its log.
+     */
+    int (*wait_up)(const struct vmb_db_node *node, uint64_t timeout_us,
+                   const struct vmb_db_watch *watch, struct vmb_error **err);
+
+    /*
+     * Waits until replica's link to primary is up and in sync, and the
+     * primary sees it online, within timeout_us. Fails like wait_up.
+     */
+    int (*wait_replicating)(const struct vmb_db_node *primary,
+                            const struct vmb_db_node *replica,
+                            uint64_t timeout_us,
+                            const struct vmb_db_watch *watch,
+                            struct vmb_error **err);
+
+    /*
+     * Measures how long the replica takes, from now, to reach the
+     * primary's current replication offset; *lag_s in seconds.
+     */
+    int (*replication_lag)(const struct vmb_db_node *primary,
+                           const struct vmb_db_node *replica,
+                           uint64_t timeout_us, double *lag_s,
+                           struct vmb_error **err);
+
+    /* The server's version on this host ("7.0.15"), malloc'd; NULL if unknown. */
+    char *(*version)(void);
+};
+
+extern const struct vmb_db_driver *const vmb_db_drivers[];
+
+/* The driver of an engine (enum vmb_engine); NULL if none. */
+const struct vmb_db_driver *vmb_db_driver_find(int engine);
+
+void vmb_db_argv_free(char **argv);
+
+/*
+ * The last `lines` non-empty lines of a log, joined with " | "; malloc'd,
+ * "(empty)" when there is nothing.
+ */
+char *vmb_db_log_tail(const char *log, int lines);
+
+#endif

@@ -1,0 +1,425 @@
+/*
+ * The Redis driver: redis.conf from the database options, two nodes with
+ * node 2 a `replicaof` node 1, readiness and replication checks over RESP.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "db.h"
+#include "redis_ctl.h"
+#include "units.h"
+#include "util.h"
+
+#define POLL_NS (50ull * 1000000ull)
+
+static const char *const fsync_names[] = {"always", "everysec", "no"};
+
+/* A value on one config line: newlines would start a new directive. */
+static void
+put_line_value(struct vmb_buf *out, const char *v)
+{
+    for (const char *p = v; *p; p++)
+        vmb_buf_append(out, (*p == '\n' || *p == '\r') ? " " : p, 1);
+}
+
+static void
+redis_render_config(const struct vmb_database_opts *db,
+                    const struct vmb_db_node *node, struct vmb_buf *out)
+{
+    vmb_buf_printf(out, "# redis.conf of node %d, written by vmbench\n",
+                   node->index);
+    vmb_buf_printf(out, "port %d\n", node->port);
+    vmb_buf_printf(out, "bind %s\n", node->listen);
+    vmb_buf_puts(out, "protected-mode no\n");
+    vmb_buf_puts(out, "daemonize no\n");
+    /* The runtime captures stdout and stderr as the node's database log. */
+    vmb_buf_puts(out, "logfile \"\"\n");
+    vmb_buf_printf(out, "dir %s\n", node->data_dir);
+    vmb_buf_printf(out, "appendonly %s\n", db->appendonly ? "yes" : "no");
+    int f = db->appendfsync;
+    vmb_buf_printf(out, "appendfsync %s\n",
+                   f >= 0 && f <= 2 ? fsync_names[f] : "everysec");
+    vmb_buf_puts(out, "save ");
+    if (db->save == NULL || db->save[0] == '\0')
+        vmb_buf_puts(out, "\"\"");
+    else
+        put_line_value(out, db->save);
+    vmb_buf_puts(out, "\n");
+    /*
+     * Redis 7 waits 5 s before a diskless full sync in case more replicas
+     * arrive; there is only ever one, so readiness need not wait for it.
+     */
+    vmb_buf_puts(out, "repl-diskless-sync-delay 0\n");
+    if (node->primary_host != NULL)
+        vmb_buf_printf(out, "replicaof %s %d\n", node->primary_host,
+                       node->primary_port);
+}
+
+static char **
+redis_argv(const char *conf_path)
+{
+    char **argv = vmb_xcalloc(3, sizeof(char *));
+    argv[0] = vmb_xstrdup("redis-server");
+    argv[1] = vmb_xstrdup(conf_path);
+    return argv;
+}
+
+/*
+ * Redis prints a rejected configuration line as
+ *   >>> 'save "bogus"'
+ *   Invalid save parameters
+ * and exits; that pair is its own message, the one a user needs.
+ */
+static char *
+startup_error(const char *log)
+{
+    const char *fatal = log ? strstr(log, "FATAL CONFIG FILE ERROR") : NULL;
+    if (fatal != NULL) {
+        const char *at = strstr(fatal, ">>> ");
+        if (at != NULL) {
+            at += 4;
+            size_t n1 = strcspn(at, "\r\n");
+            const char *msg = at + n1;
+            while (*msg == '\r' || *msg == '\n')
+                msg++;
+            size_t n2 = strcspn(msg, "\r\n");
+            return vmb_xasprintf("redis rejected %.*s: %.*s", (int)n1, at,
+                                 (int)n2, msg);
+        }
+    }
+    return NULL;
+}
+
+static int
+fail_exited(const struct vmb_db_watch *watch, int node, const char *why,
+            struct vmb_error **err)
+{
+    autofree char *log = watch->log ? watch->log(watch->ctx, node) : NULL;
+    autofree char *msg = startup_error(log);
+    if (msg != NULL)
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "node %d: redis-server %s: %s", node, why, msg);
+    autofree char *tail = vmb_db_log_tail(log, 5);
+    return vmb_error_set(err, VMB_ERR_RUN, 0,
+                         "node %d: redis-server %s; log: %s", node, why, tail);
+}
+
+static int
+fail_timeout(const struct vmb_db_watch *watch, int node, const char *what,
+             uint64_t timeout_us, const char *last, struct vmb_error **err)
+{
+    autofree char *log =
+        watch && watch->log ? watch->log(watch->ctx, node) : NULL;
+    autofree char *tail = vmb_db_log_tail(log, 5);
+    char d[32];
+    vmb_format_duration_us(timeout_us, d, sizeof(d));
+    return vmb_error_set(err, VMB_ERR_RUN, 0,
+                         "node %d: %s within %s (%s); log: %s", node, what, d,
+                         last ? last : "no answer", tail);
+}
+
+/* Checks the watch; returns -1 with *err set when the server is gone. */
+static int
+check_alive(const struct vmb_db_watch *watch, int node, struct vmb_error **err)
+{
+    if (watch == NULL || watch->alive == NULL)
+        return 0;
+    autofree char *why = NULL;
+    if (watch->alive(watch->ctx, node, &why))
+        return 0;
+    return fail_exited(watch, node, why ? why : "exited", err);
+}
+
+static void
+sleep_ns(uint64_t ns)
+{
+    struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000ull),
+                          .tv_nsec = (long)(ns % 1000000000ull)};
+    nanosleep(&ts, NULL);
+}
+
+static int
+ms_left(uint64_t deadline)
+{
+    uint64_t now = vmb_now_ns();
+    if (now >= deadline)
+        return 1;
+    uint64_t ms = (deadline - now) / 1000000ull;
+    return ms < 1 ? 1 : ms > 2000 ? 2000 : (int)ms;
+}
+
+/* One command on a fresh or kept connection; drops it on error. */
+static int
+command(struct vmb_redis_ctl_conn **c, const struct vmb_db_node *node,
+        uint64_t deadline, struct vmb_redis_ctl_reply *reply, char **last,
+        int argc, const char *const *argv)
+{
+    vmb_autoerr struct vmb_error *e = NULL;
+    if (*c == NULL &&
+        vmb_redis_ctl_connect(node->host, node->port, ms_left(deadline), c, &e) < 0)
+        goto failed;
+    if (vmb_redis_ctl_command(*c, ms_left(deadline), reply, &e, argc, argv) < 0) {
+        vmb_redis_ctl_close(*c);
+        *c = NULL;
+        goto failed;
+    }
+    return 0;
+failed:
+    free(*last);
+    *last = vmb_xstrdup(e->msg);
+    return -1;
+}
+
+static int
+redis_wait_up(const struct vmb_db_node *node, uint64_t timeout_us,
+              const struct vmb_db_watch *watch, struct vmb_error **err)
+{
+    uint64_t deadline = vmb_now_ns() + timeout_us * 1000ull;
+    struct vmb_redis_ctl_conn *c = NULL;
+    autofree char *last = NULL;
+    static const char *const ping[] = {"PING"};
+    int rc = -1;
+    for (;;) {
+        if (check_alive(watch, node->index, err) < 0)
+            break;
+        if (vmb_interrupted) {
+            vmb_error_set(err, VMB_ERR_RUN, 0, "node %d: interrupted",
+                          node->index);
+            break;
+        }
+        struct vmb_redis_ctl_reply r = {0};
+        if (command(&c, node, deadline, &r, &last, 1, ping) == 0) {
+            bool pong = r.type == VMB_REDIS_CTL_STATUS && strcmp(r.str, "PONG") == 0;
+            if (!pong) {
+                free(last);
+                last = vmb_xasprintf("PING answered \"%s\"",
+                                     r.str ? r.str : "?");
+            }
+            vmb_redis_ctl_reply_clear(&r);
+            if (pong) {
+                rc = 0;
+                break;
+            }
+        }
+        if (vmb_now_ns() >= deadline) {
+            fail_timeout(watch, node->index, "redis-server did not answer",
+                         timeout_us, last, err);
+            break;
+        }
+        sleep_ns(POLL_NS);
+    }
+    vmb_redis_ctl_close(c);
+    return rc;
+}
+
+/* INFO <section> of a node; *info malloc'd. */
+static int
+info_section(struct vmb_redis_ctl_conn **c, const struct vmb_db_node *node,
+             const char *section, uint64_t deadline, char **info, char **last)
+{
+    const char *const cmd[] = {"INFO", section};
+    struct vmb_redis_ctl_reply r = {0};
+    if (command(c, node, deadline, &r, last, 2, cmd) < 0)
+        return -1;
+    if (r.type != VMB_REDIS_CTL_BULK) {
+        free(*last);
+        *last = vmb_xasprintf("INFO answered \"%s\"", r.str ? r.str : "?");
+        vmb_redis_ctl_reply_clear(&r);
+        return -1;
+    }
+    *info = r.str;
+    r.str = NULL;
+    vmb_redis_ctl_reply_clear(&r);
+    return 0;
+}
+
+static int
+info_replication(struct vmb_redis_ctl_conn **c, const struct vmb_db_node *node,
+                 uint64_t deadline, char **info, char **last)
+{
+    return info_section(c, node, "replication", deadline, info, last);
+}
+
+/*
+ * A node is settled once no background save or AOF rewrite runs: a fresh
+ * replica rewrites its AOF right after the sync, and load must not start
+ * on top of that (Redis also refuses to shut down while it runs).
+ */
+static bool
+settled(const char *pers, int node, char **last)
+{
+    static const char *const busy[] = {"loading", "rdb_bgsave_in_progress",
+                                       "aof_rewrite_in_progress",
+                                       "aof_rewrite_scheduled"};
+    for (size_t i = 0; i < sizeof(busy) / sizeof(busy[0]); i++) {
+        autofree char *v = vmb_redis_ctl_info_field(pers, busy[i]);
+        if (v != NULL && strcmp(v, "0") != 0) {
+            free(*last);
+            *last = vmb_xasprintf("node %d %s:%s", node, busy[i], v);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool
+replica_in_sync(const char *rinfo, const char *pinfo, char **last)
+{
+    autofree char *link = vmb_redis_ctl_info_field(rinfo, "master_link_status");
+    autofree char *syncing =
+        vmb_redis_ctl_info_field(rinfo, "master_sync_in_progress");
+    autofree char *slave0 = vmb_redis_ctl_info_field(pinfo, "slave0");
+    bool ok = link && strcmp(link, "up") == 0 && syncing &&
+              strcmp(syncing, "0") == 0 && slave0 &&
+              strstr(slave0, "state=online") != NULL;
+    free(*last);
+    *last = vmb_xasprintf("master_link_status:%s master_sync_in_progress:%s "
+                          "primary slave0:%s",
+                          link ? link : "?", syncing ? syncing : "?",
+                          slave0 ? slave0 : "none");
+    return ok;
+}
+
+static int
+redis_wait_replicating(const struct vmb_db_node *primary,
+                       const struct vmb_db_node *replica, uint64_t timeout_us,
+                       const struct vmb_db_watch *watch,
+                       struct vmb_error **err)
+{
+    uint64_t deadline = vmb_now_ns() + timeout_us * 1000ull;
+    struct vmb_redis_ctl_conn *pc = NULL, *rcn = NULL;
+    autofree char *last = NULL;
+    int rc = -1;
+    for (;;) {
+        if (check_alive(watch, primary->index, err) < 0 ||
+            check_alive(watch, replica->index, err) < 0)
+            break;
+        if (vmb_interrupted) {
+            vmb_error_set(err, VMB_ERR_RUN, 0, "node %d: interrupted",
+                          replica->index);
+            break;
+        }
+        autofree char *rinfo = NULL;
+        autofree char *pinfo = NULL;
+        autofree char *rpers = NULL;
+        autofree char *ppers = NULL;
+        if (info_replication(&rcn, replica, deadline, &rinfo, &last) == 0 &&
+            info_replication(&pc, primary, deadline, &pinfo, &last) == 0 &&
+            replica_in_sync(rinfo, pinfo, &last) &&
+            info_section(&rcn, replica, "persistence", deadline, &rpers,
+                         &last) == 0 &&
+            info_section(&pc, primary, "persistence", deadline, &ppers,
+                         &last) == 0 &&
+            settled(rpers, replica->index, &last) &&
+            settled(ppers, primary->index, &last)) {
+            rc = 0;
+            break;
+        }
+        if (vmb_now_ns() >= deadline) {
+            fail_timeout(watch, replica->index,
+                         "replica did not reach sync with node 1", timeout_us,
+                         last, err);
+            break;
+        }
+        sleep_ns(POLL_NS);
+    }
+    vmb_redis_ctl_close(pc);
+    vmb_redis_ctl_close(rcn);
+    return rc;
+}
+
+static int
+offset_of(const char *info, const char *field, int64_t *out)
+{
+    autofree char *v = vmb_redis_ctl_info_field(info, field);
+    if (v == NULL)
+        return -1;
+    *out = strtoll(v, NULL, 10);
+    return 0;
+}
+
+static int
+redis_replication_lag(const struct vmb_db_node *primary,
+                      const struct vmb_db_node *replica, uint64_t timeout_us,
+                      double *lag_s, struct vmb_error **err)
+{
+    uint64_t t0 = vmb_now_ns();
+    uint64_t deadline = t0 + timeout_us * 1000ull;
+    struct vmb_redis_ctl_conn *pc = NULL, *rcn = NULL;
+    autofree char *last = NULL;
+    autofree char *pinfo = NULL;
+    int64_t target = 0;
+    int rc = -1;
+    if (info_replication(&pc, primary, deadline, &pinfo, &last) < 0 ||
+        offset_of(pinfo, "master_repl_offset", &target) < 0) {
+        vmb_error_set(err, VMB_ERR_RUN, 0,
+                      "node 1: read the replication offset: %s",
+                      last ? last : "no master_repl_offset in INFO");
+        goto out;
+    }
+    for (;;) {
+        autofree char *rinfo = NULL;
+        int64_t off = -1;
+        if (info_replication(&rcn, replica, deadline, &rinfo, &last) == 0 &&
+            offset_of(rinfo, "slave_repl_offset", &off) == 0 &&
+            off >= target) {
+            *lag_s = (double)(vmb_now_ns() - t0) / 1e9;
+            rc = 0;
+            break;
+        }
+        if (off >= 0) {
+            free(last);
+            last = vmb_xasprintf("replica at offset %" PRId64 " of %" PRId64,
+                                 off, target);
+        }
+        if (vmb_now_ns() >= deadline) {
+            fail_timeout(NULL, replica->index,
+                         "replica did not catch up with node 1", timeout_us,
+                         last, err);
+            break;
+        }
+        if (vmb_interrupted) {
+            vmb_error_set(err, VMB_ERR_RUN, 0, "node %d: interrupted",
+                          replica->index);
+            break;
+        }
+        /* Lag is usually milliseconds: poll tightly but do not spin. */
+        sleep_ns(200000ull);
+    }
+out:
+    vmb_redis_ctl_close(pc);
+    vmb_redis_ctl_close(rcn);
+    return rc;
+}
+
+static char *
+redis_version(void)
+{
+    FILE *p = popen("redis-server --version 2>/dev/null", "r");
+    if (p == NULL)
+        return NULL;
+    char line[256] = "";
+    if (fgets(line, sizeof(line), p) == NULL)
+        line[0] = '\0';
+    pclose(p);
+    const char *v = strstr(line, "v=");
+    if (v == NULL)
+        return NULL;
+    v += 2;
+    return strndup(v, strcspn(v, " \n"));
+}
+
+const struct vmb_db_driver vmb_db_redis = {
+    .name = "redis",
+    .engine = VMB_ENGINE_REDIS,
+    .binary = "redis-server",
+    .conf_name = "redis.conf",
+    .render_config = redis_render_config,
+    .argv = redis_argv,
+    .wait_up = redis_wait_up,
+    .wait_replicating = redis_wait_replicating,
+    .replication_lag = redis_replication_lag,
+    .version = redis_version,
+};

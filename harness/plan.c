@@ -1,0 +1,190 @@
+#include "plan.h"
+
+#include <inttypes.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "kata.h"
+#include "util.h"
+
+static uint64_t
+splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static uint64_t
+fresh_seed(void)
+{
+    uint32_t s = 0;
+    if (getrandom(&s, sizeof(s), 0) != (ssize_t)sizeof(s))
+        s = (uint32_t)vmb_wall_ns();
+    return s ? s : 1;
+}
+
+/* Seconds a run may take: boot plus phases at a guessed rate. */
+static double
+estimate_run(const struct vmb_cell *c)
+{
+    double s = c->kind == VMB_CELL_VM ? 40.0 : 3.0;
+    for (size_t i = 0; i < c->cfg.nphases; i++) {
+        const struct vmb_phase *p = &c->cfg.phases[i];
+        s += (double)c->cfg.load.warmup_us / 1e6;
+        if (p->n > 0) {
+            double rate = c->cfg.load.rate_per_s ? (double)c->cfg.load.rate_per_s
+                                                 : 20000.0;
+            s += (double)p->n / rate;
+        } else {
+            s += (double)p->duration_us / 1e6;
+        }
+    }
+    return s;
+}
+
+int
+vmb_plan_build(const struct vmb_matrix *m, struct vmb_plan **out,
+               struct vmb_error **err)
+{
+    struct vmb_plan *p = vmb_xcalloc(1, sizeof(*p));
+    const struct vmb_top_opts *top = &m->base.top;
+    p->order = top->order;
+    p->seed = top->seed ? (uint64_t)top->seed : fresh_seed();
+    size_t reps = (size_t)top->repetitions;
+    size_t per_rep = m->ncells + m->ncontrols;
+    p->nruns = per_rep * reps;
+    p->runs = vmb_xcalloc(p->nruns, sizeof(*p->runs));
+    size_t k = 0;
+    if (top->order == VMB_ORDER_SEQUENTIAL) {
+        for (size_t c = 0; c < per_rep; c++)
+            for (size_t r = 1; r <= reps; r++) {
+                p->runs[k].cell = c < m->ncontrols ? &m->controls[c]
+                                                   : &m->cells[c - m->ncontrols];
+                p->runs[k++].rep = (int)r;
+            }
+    } else {
+        for (size_t r = 1; r <= reps; r++)
+            for (size_t c = 0; c < per_rep; c++) {
+                p->runs[k].cell = c < m->ncontrols ? &m->controls[c]
+                                                   : &m->cells[c - m->ncontrols];
+                p->runs[k++].rep = (int)r;
+            }
+    }
+    if (top->order == VMB_ORDER_RANDOM) {
+        /* Shuffle within each round, so repetition k of every cell still
+         * runs before repetition k+1 and drift stays balanced. */
+        uint64_t st = p->seed;
+        for (size_t r = 0; r < reps; r++) {
+            struct vmb_plan_run *round = p->runs + r * per_rep;
+            for (size_t i = per_rep; i > 1; i--) {
+                size_t j = (size_t)(splitmix64(&st) % i);
+                struct vmb_plan_run t = round[i - 1];
+                round[i - 1] = round[j];
+                round[j] = t;
+            }
+        }
+    }
+    for (size_t i = 0; i < p->nruns; i++)
+        p->estimate_s += estimate_run(p->runs[i].cell);
+    (void)err;
+    *out = p;
+    return 0;
+}
+
+void
+vmb_plan_free(struct vmb_plan *p)
+{
+    if (p == NULL)
+        return;
+    free(p->runs);
+    free(p);
+}
+
+char *
+vmb_plan_run_dir(const struct vmb_plan_run *r)
+{
+    return vmb_xasprintf("%s/%s/rep%d",
+                         r->cell->kind == VMB_CELL_CONTROL ? "control" : "cells",
+                         r->cell->id, r->rep);
+}
+
+static void
+cell_to_json(struct vmb_jw *w, const struct vmb_matrix *m,
+             const struct vmb_cell *c)
+{
+    vmb_jw_obj_begin(w);
+    vmb_jw_kstr(w, "id", c->id);
+    vmb_jw_kstr(w, "kind", c->kind == VMB_CELL_VM ? "vm" : "baremetal");
+    vmb_jw_kstr(w, "label", c->label);
+    if (c->kind == VMB_CELL_VM) {
+        vmb_jw_key(w, "axes");
+        vmb_jw_obj_begin(w);
+        for (size_t i = 0; i < c->naxes; i++)
+            vmb_jw_kstr(w, c->axes[i].path, c->axes[i].value);
+        vmb_jw_obj_end(w);
+        vmb_jw_kstr(w, "control", c->control == SIZE_MAX
+                                      ? NULL
+                                      : m->controls[c->control].id);
+        vmb_jw_key(w, "kata");
+        vmb_jw_obj_begin(w);
+        struct vmb_kata_setting *s = NULL;
+        size_t n = vmb_kata_settings(&c->cfg, &s);
+        for (size_t i = 0; i < n; i++)
+            vmb_jw_kstr(w, s[i].key, s[i].value);
+        vmb_kata_settings_free(s, n);
+        vmb_jw_obj_end(w);
+    }
+    vmb_jw_obj_end(w);
+}
+
+void
+vmb_plan_to_json(struct vmb_jw *w, const struct vmb_matrix *m,
+                 const struct vmb_plan *p)
+{
+    static const char *orders[] = {"interleaved", "sequential", "random"};
+    vmb_jw_obj_begin(w);
+    vmb_jw_kint(w, "schema", 1);
+    vmb_jw_kstr(w, "name", m->name);
+    vmb_jw_kstr(w, "matrix", m->path);
+    vmb_jw_kint(w, "repetitions", m->base.top.repetitions);
+    vmb_jw_kstr(w, "order", orders[p->order]);
+    vmb_jw_kuint(w, "seed", p->seed);
+    vmb_jw_kdouble(w, "estimate_s", p->estimate_s);
+    vmb_jw_key(w, "axes");
+    vmb_jw_arr_begin(w);
+    for (size_t i = 0; i < m->naxes; i++)
+        vmb_jw_str(w, m->axis_paths[i]);
+    vmb_jw_arr_end(w);
+    vmb_jw_key(w, "cells");
+    vmb_jw_arr_begin(w);
+    for (size_t i = 0; i < m->ncells; i++)
+        cell_to_json(w, m, &m->cells[i]);
+    vmb_jw_arr_end(w);
+    vmb_jw_key(w, "controls");
+    vmb_jw_arr_begin(w);
+    for (size_t i = 0; i < m->ncontrols; i++)
+        cell_to_json(w, m, &m->controls[i]);
+    vmb_jw_arr_end(w);
+    vmb_jw_key(w, "runs");
+    vmb_jw_arr_begin(w);
+    for (size_t i = 0; i < p->nruns; i++) {
+        const struct vmb_plan_run *r = &p->runs[i];
+        autofree char *dir = vmb_plan_run_dir(r);
+        vmb_jw_obj_begin(w);
+        vmb_jw_kstr(w, "kind",
+                    r->cell->kind == VMB_CELL_VM ? "vm" : "baremetal");
+        vmb_jw_kstr(w, "id", r->cell->id);
+        vmb_jw_kint(w, "rep", r->rep);
+        vmb_jw_kstr(w, "dir", dir);
+        vmb_jw_obj_end(w);
+    }
+    vmb_jw_arr_end(w);
+    vmb_jw_key(w, "warnings");
+    vmb_jw_arr_begin(w);
+    for (size_t i = 0; i < m->nwarnings; i++)
+        vmb_jw_str(w, m->warnings[i]);
+    vmb_jw_arr_end(w);
+    vmb_jw_obj_end(w);
+}

@@ -1,0 +1,226 @@
+/* `vmbench plan` and `vmbench options`. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config.h"
+#include "kata.h"
+#include "matrix.h"
+#include "plan.h"
+#include "util.h"
+
+static int
+usage_error(struct vmb_error **err, const char *cmd, const char *word)
+{
+    return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                         "unexpected argument \"%s\"; see `vmbench %s --help`",
+                         word, cmd);
+}
+
+static void
+print_duration(double s)
+{
+    if (s < 120)
+        printf("%.0fs", s);
+    else if (s < 7200)
+        printf("%.0fm", s / 60);
+    else
+        printf("%.1fh", s / 3600);
+}
+
+static void
+print_plan(const struct vmb_matrix *m, const struct vmb_plan *p)
+{
+    static const char *orders[] = {"interleaved", "sequential", "random"};
+    printf("matrix %s, name \"%s\"\n", m->path, m->name);
+    printf("%zu VM cell%s, %zu control%s, %" PRId64 " repetition%s: %zu runs, "
+           "about ",
+           m->ncells, m->ncells == 1 ? "" : "s", m->ncontrols,
+           m->ncontrols == 1 ? "" : "s", m->base.top.repetitions,
+           m->base.top.repetitions == 1 ? "" : "s", p->nruns);
+    print_duration(p->estimate_s);
+    printf(" (rough)\n");
+    if (m->naxes > 0) {
+        printf("axes:");
+        for (size_t i = 0; i < m->naxes; i++)
+            printf(" %s", m->axis_paths[i]);
+        printf("\n");
+    }
+    printf("\ncells\n");
+    for (size_t i = 0; i < m->ncells; i++) {
+        const struct vmb_cell *c = &m->cells[i];
+        printf("  %s  %s\n", c->id, c->label);
+        if (c->control != SIZE_MAX)
+            printf("      control %s\n", m->controls[c->control].id);
+        struct vmb_kata_setting *s = NULL;
+        size_t n = vmb_kata_settings(&c->cfg, &s);
+        printf("      configuration.toml [hypervisor.qemu]:\n");
+        for (size_t k = 0; k < n; k++)
+            printf("        %s = %s\n", s[k].key, s[k].value);
+        vmb_kata_settings_free(s, n);
+    }
+    printf("\ncontrols (bare metal)\n");
+    if (m->ncontrols == 0)
+        printf("  none (control.baremetal is off)\n");
+    for (size_t i = 0; i < m->ncontrols; i++)
+        printf("  %s  %s%s\n", m->controls[i].id, m->controls[i].label,
+               m->controls[i].cfg.control.match_resources
+                   ? " (pinned and capped like one VM)"
+                   : "");
+    printf("\norder: %s", orders[p->order]);
+    if (p->order == VMB_ORDER_RANDOM)
+        printf(", seed %" PRIu64, p->seed);
+    printf("\n");
+    for (size_t i = 0; i < p->nruns; i++) {
+        const struct vmb_plan_run *r = &p->runs[i];
+        printf("  %4zu  rep %-3d %-9s %s  %s\n", i + 1, r->rep,
+               r->cell->kind == VMB_CELL_VM ? "vm" : "baremetal", r->cell->id,
+               r->cell->label);
+    }
+}
+
+int
+vmb_cmd_plan(int argc, char **argv, struct vmb_error **err)
+{
+    const char *path = NULL;
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            json = true;
+        else if (argv[i][0] == '-' || path != NULL)
+            return usage_error(err, "plan", argv[i]);
+        else
+            path = argv[i];
+    }
+    if (path == NULL)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "missing MATRIX.yaml; see `vmbench plan --help`");
+    struct vmb_matrix *m = NULL;
+    if (vmb_matrix_load(path, &m, err) < 0)
+        return -1;
+    for (size_t i = 0; i < m->nwarnings; i++)
+        fprintf(stderr, "%s\n", m->warnings[i]);
+    struct vmb_plan *p = NULL;
+    if (vmb_plan_build(m, &p, err) < 0) {
+        vmb_matrix_free(m);
+        return -1;
+    }
+    if (json) {
+        struct vmb_jw w;
+        vmb_jw_init(&w, true);
+        vmb_plan_to_json(&w, m, p);
+        autofree char *s = vmb_jw_steal(&w);
+        fputs(s, stdout);
+    } else {
+        print_plan(m, p);
+    }
+    vmb_plan_free(p);
+    vmb_matrix_free(m);
+    return 0;
+}
+
+static const char *
+type_name(enum vmb_opt_type t)
+{
+    switch (t) {
+    case VMB_OPT_BOOL: return "bool";
+    case VMB_OPT_INT: return "int";
+    case VMB_OPT_SIZE: return "size";
+    case VMB_OPT_MIB: return "MiB";
+    case VMB_OPT_DURATION: return "duration";
+    case VMB_OPT_RATE: return "rate";
+    case VMB_OPT_DOUBLE: return "number";
+    case VMB_OPT_STRING: return "string";
+    case VMB_OPT_ENUM: return "choice";
+    }
+    return "?";
+}
+
+static void
+option_text(const char *section, const struct vmb_option *o)
+{
+    autofree char *path = section[0] ? vmb_xasprintf("%s.%s", section, o->name)
+                                     : vmb_xstrdup(o->name);
+    printf("  %-26s %-8s default %s", path, type_name(o->type),
+           o->def[0] ? o->def : "\"\"");
+    if (o->type == VMB_OPT_ENUM) {
+        printf(", one of");
+        for (int i = 0; o->choices[i]; i++)
+            printf("%s %s", i ? "," : "", o->choices[i]);
+    } else if (o->min != 0 || o->max != 0) {
+        printf(", %.15g to %.15g", o->min, o->max);
+    }
+    if (o->alias)
+        printf(", Kata: %s", o->alias);
+    printf("\n      %s\n", o->help);
+}
+
+static void
+option_json(struct vmb_jw *w, const char *section, const struct vmb_option *o)
+{
+    autofree char *path = section[0] ? vmb_xasprintf("%s.%s", section, o->name)
+                                     : vmb_xstrdup(o->name);
+    vmb_jw_obj_begin(w);
+    vmb_jw_kstr(w, "path", path);
+    vmb_jw_kstr(w, "type", type_name(o->type));
+    vmb_jw_kstr(w, "default", o->def);
+    if (o->type == VMB_OPT_ENUM) {
+        vmb_jw_key(w, "choices");
+        vmb_jw_arr_begin(w);
+        for (int i = 0; o->choices[i]; i++)
+            vmb_jw_str(w, o->choices[i]);
+        vmb_jw_arr_end(w);
+    } else if (o->min != 0 || o->max != 0) {
+        vmb_jw_kdouble(w, "min", o->min);
+        vmb_jw_kdouble(w, "max", o->max);
+    }
+    vmb_jw_kstr(w, "kata", o->alias);
+    vmb_jw_kstr(w, "help", o->help);
+    vmb_jw_obj_end(w);
+}
+
+int
+vmb_cmd_options(int argc, char **argv, struct vmb_error **err)
+{
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            json = true;
+        else
+            return usage_error(err, "options", argv[i]);
+    }
+    if (json) {
+        struct vmb_jw w;
+        vmb_jw_init(&w, true);
+        vmb_jw_arr_begin(&w);
+        for (size_t s = 0; s < vmb_nsections; s++)
+            for (size_t i = 0; i < vmb_sections[s].noptions; i++)
+                option_json(&w, vmb_sections[s].name,
+                            &vmb_sections[s].options[i]);
+        for (size_t i = 0; i < vmb_nphase_options; i++)
+            option_json(&w, "load.phases[]", &vmb_phase_options[i]);
+        vmb_jw_arr_end(&w);
+        autofree char *s = vmb_jw_steal(&w);
+        fputs(s, stdout);
+        return 0;
+    }
+    for (size_t s = 0; s < vmb_nsections; s++) {
+        printf("%s\n", vmb_sections[s].name[0] ? vmb_sections[s].name
+                                               : "top level");
+        for (size_t i = 0; i < vmb_sections[s].noptions; i++)
+            option_text(vmb_sections[s].name, &vmb_sections[s].options[i]);
+        printf("\n");
+    }
+    printf("load.phases: a list of phases, each with\n");
+    for (size_t i = 0; i < vmb_nphase_options; i++)
+        option_text("load.phases[]", &vmb_phase_options[i]);
+    printf("\nmatrix: option: [values] turns options into axes, by dotted path\n"
+           "(load.connections), Kata name (default_vcpus) or, for guest\n"
+           "options, the bare name (vcpus, memory, iothreads, storage).\n"
+           "exclude: a list of { axis: value, ... } combinations to drop.\n"
+           "units: durations 250us 500ms 5s 2m 1h; sizes 4k 512M 3G;\n"
+           "rates and counts 20000 20k 1.5M; booleans true/false on/off "
+           "yes/no.\n");
+    return 0;
+}

@@ -1,0 +1,467 @@
+/*
+ * The bare-metal control: the same two servers as host processes on
+ * loopback ports (database.port and port+1), data under the run's work
+ * directory. With control.match_resources each node gets as many CPUs as
+ * the cell's vCPUs (sched_setaffinity, plus a cpuset cgroup where one can
+ * be made) and a memory cap of the cell's memory (cgroup v2 memory.max or
+ * v1 memory.limit_in_bytes).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtime.h"
+#include "runtime_cgroup.h"
+#include "util.h"
+
+struct bm_usage {
+    double cpu_s;
+    uint64_t rd_bytes, wr_bytes;
+};
+
+struct bm_node {
+    pid_t pid;       /* 0 before start, -1 once reaped */
+    int status;      /* wait status once reaped */
+    char *cpus;      /* list given to the node, NULL when not pinned */
+    cpu_set_t set;
+    struct vmb_cgroup cg;
+    struct bm_usage begin, end;
+    bool window;
+};
+
+struct bm {
+    struct bm_node node[2];
+    bool pinned;
+};
+
+static void
+cpus_for_node(int node, int64_t vcpus, cpu_set_t *set, char **list)
+{
+    cpu_set_t mine;
+    CPU_ZERO(&mine);
+    sched_getaffinity(0, sizeof(mine), &mine);
+    int avail[CPU_SETSIZE];
+    int n = 0;
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &mine))
+            avail[n++] = c;
+    if (n == 0) {
+        avail[0] = 0;
+        n = 1;
+    }
+    /* Node 1 takes the first vcpus CPUs, node 2 the next: disjoint when
+     * the host has enough, wrapping round when it has not. */
+    CPU_ZERO(set);
+    int64_t want = vcpus < n ? vcpus : n;
+    for (int64_t i = 0; i < want; i++)
+        CPU_SET(avail[(size_t)(((node - 1) * vcpus + i) % n)], set);
+    struct vmb_buf b = {0};
+    for (int c = 0; c < CPU_SETSIZE; c++) {
+        if (!CPU_ISSET(c, set))
+            continue;
+        int e = c;
+        while (e + 1 < CPU_SETSIZE && CPU_ISSET(e + 1, set))
+            e++;
+        if (b.len > 0)
+            vmb_buf_puts(&b, ",");
+        if (e > c)
+            vmb_buf_printf(&b, "%d-%d", c, e);
+        else
+            vmb_buf_printf(&b, "%d", c);
+        c = e;
+    }
+    *list = vmb_buf_steal(&b);
+}
+
+static int
+bm_up(struct vmb_runtime *rt, struct vmb_error **err)
+{
+    struct bm *bm = vmb_xcalloc(1, sizeof(*bm));
+    rt->priv = bm;
+    const struct vmb_config *cfg = rt->cfg;
+    bm->pinned = cfg->control.match_resources;
+    for (int i = 0; i < 2; i++) {
+        autofree char *data = vmb_xasprintf("%s/node%d/data", rt->work_dir,
+                                            i + 1);
+        if (vmb_mkdir_p(data, err) < 0)
+            return vmb_error_prefix(err, "node %d", i + 1);
+        vmb_runtime_set_node(rt, i + 1, "127.0.0.1",
+                             (int)cfg->database.port + i, "127.0.0.1", data);
+        struct bm_node *n = &bm->node[i];
+        if (!bm->pinned)
+            continue;
+        cpus_for_node(i + 1, cfg->guest.vcpus, &n->set, &n->cpus);
+        autofree char *tag = vmb_xasprintf("node%d", i + 1);
+        vmb_cgroup_create(tag, n->cpus, cfg->guest.memory_mib << 20, &n->cg);
+        if (n->cg.notes != NULL)
+            fprintf(stderr, "vmbench: control node %d: %s\n", i + 1,
+                    n->cg.notes);
+    }
+    rt->nodes[1].primary_host = rt->nodes[0].host;
+    rt->nodes[1].primary_port = rt->nodes[0].port;
+    return 0;
+}
+
+/* Tells the parent which step failed in the child, then exits. */
+static void
+child_fail(int fd, const char *step)
+{
+    int e = errno;
+    char msg[128];
+    size_t n = strlen(step);
+    if (n > sizeof(msg) - 8)
+        n = sizeof(msg) - 8;
+    memcpy(msg, &e, sizeof(e));
+    memcpy(msg + sizeof(e), step, n);
+    ssize_t w = write(fd, msg, sizeof(e) + n);
+    (void)w;
+    _exit(127);
+}
+
+static int
+bm_start_db(struct vmb_runtime *rt, int node, const struct vmb_db_driver *drv,
+            const char *conf, struct vmb_error **err)
+{
+    struct bm *bm = rt->priv;
+    struct bm_node *n = &bm->node[node - 1];
+    autofree char *conf_path = vmb_xasprintf("%s/node%d/%s", rt->work_dir,
+                                             node, drv->conf_name);
+    autofree char *log_path = vmb_xasprintf("%s/node%d/db.log", rt->work_dir,
+                                            node);
+    if (vmb_write_file_atomic(conf_path, conf, strlen(conf), err) < 0)
+        return vmb_error_prefix(err, "node %d", node);
+    autoclose int log = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                             0644);
+    if (log < 0)
+        return vmb_error_sys(err, "node %d: create \"%s\"", node, log_path);
+    autoclose int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    char **argv = drv->argv(conf_path);
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) < 0) {
+        vmb_db_argv_free(argv);
+        return vmb_error_sys(err, "node %d: pipe", node);
+    }
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(pipefd[0]);
+        close(pipefd[1]);
+        vmb_db_argv_free(argv);
+        return vmb_error_set(err, VMB_ERR_RUN, e, "node %d: fork", node);
+    }
+    if (pid == 0) {
+        /* A vmbench that dies, even by SIGKILL, takes its servers along. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+            child_fail(pipefd[1], "prctl");
+        if (getppid() != parent)
+            _exit(127);
+        /* Own process group: Ctrl-C reaches vmbench, which tears down. */
+        setpgid(0, 0);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGPIPE, SIG_DFL);
+        if (bm->pinned) {
+            if (vmb_cgroup_enter_self(&n->cg) < 0)
+                child_fail(pipefd[1], "join cgroup");
+            if (sched_setaffinity(0, sizeof(n->set), &n->set) < 0)
+                child_fail(pipefd[1], "sched_setaffinity");
+        }
+        if (dup2(devnull, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
+            child_fail(pipefd[1], "redirect output");
+        execvp(argv[0], argv);
+        child_fail(pipefd[1], "exec");
+    }
+    close(pipefd[1]);
+    char msg[128];
+    ssize_t r;
+    do {
+        r = read(pipefd[0], msg, sizeof(msg) - 1);
+    } while (r < 0 && errno == EINTR);
+    close(pipefd[0]);
+    n->pid = pid;
+    if (r > (ssize_t)sizeof(int)) {
+        int e;
+        memcpy(&e, msg, sizeof(e));
+        msg[r] = '\0';
+        waitpid(pid, &n->status, 0);
+        n->pid = -1;
+        int rc = vmb_error_set(err, VMB_ERR_RUN, e, "node %d: %s \"%s\"", node,
+                               msg + sizeof(e), argv[0]);
+        vmb_db_argv_free(argv);
+        return rc;
+    }
+    vmb_db_argv_free(argv);
+    return 0;
+}
+
+static bool
+bm_alive(struct vmb_runtime *rt, int node, char **why)
+{
+    struct bm *bm = rt->priv;
+    struct bm_node *n = &bm->node[node - 1];
+    if (n->pid > 0) {
+        pid_t r = waitpid(n->pid, &n->status, WNOHANG);
+        if (r == 0)
+            return true;
+        n->pid = -1;
+    }
+    if (n->pid == 0) {
+        *why = vmb_xstrdup("was not started");
+        return false;
+    }
+    if (WIFEXITED(n->status))
+        *why = vmb_xasprintf("exited with status %d", WEXITSTATUS(n->status));
+    else if (WIFSIGNALED(n->status))
+        *why = vmb_xasprintf("was killed by signal %d (%s)",
+                             WTERMSIG(n->status), strsignal(WTERMSIG(n->status)));
+    else
+        *why = vmb_xstrdup("exited");
+    return false;
+}
+
+static char *
+bm_db_log(struct vmb_runtime *rt, int node)
+{
+    autofree char *path = vmb_xasprintf("%s/node%d/db.log", rt->work_dir, node);
+    char *s = NULL;
+    vmb_autoerr struct vmb_error *e = NULL;
+    if (vmb_read_file(path, &s, NULL, &e) < 0)
+        return NULL;
+    return s;
+}
+
+static void
+usage_of(pid_t pid, struct bm_usage *u)
+{
+    memset(u, 0, sizeof(*u));
+    if (pid <= 0)
+        return;
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+    autofree char *stat = NULL;
+    vmb_autoerr struct vmb_error *e = NULL;
+    if (vmb_read_file(path, &stat, NULL, &e) == 0) {
+        /* Fields after the command name, which may hold spaces. */
+        const char *p = strrchr(stat, ')');
+        unsigned long long ut = 0, st = 0;
+        if (p != NULL &&
+            sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+                   &ut, &st) == 2)
+            u->cpu_s = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+    }
+    snprintf(path, sizeof(path), "/proc/%ld/io", (long)pid);
+    autofree char *io = NULL;
+    vmb_autoerr struct vmb_error *e2 = NULL;
+    if (vmb_read_file(path, &io, NULL, &e2) == 0) {
+        const char *r = strstr(io, "read_bytes:");
+        const char *w = strstr(io, "\nwrite_bytes:");
+        if (r)
+            u->rd_bytes = strtoull(r + 11, NULL, 10);
+        if (w)
+            u->wr_bytes = strtoull(w + 13, NULL, 10);
+    }
+}
+
+static void
+bm_window_begin(struct vmb_runtime *rt)
+{
+    struct bm *bm = rt->priv;
+    for (int i = 0; bm && i < 2; i++) {
+        usage_of(bm->node[i].pid, &bm->node[i].begin);
+        bm->node[i].window = bm->node[i].pid > 0;
+    }
+}
+
+static void
+bm_window_end(struct vmb_runtime *rt)
+{
+    struct bm *bm = rt->priv;
+    for (int i = 0; bm && i < 2; i++)
+        usage_of(bm->node[i].pid, &bm->node[i].end);
+}
+
+static void
+bm_result_json(struct vmb_runtime *rt, struct vmb_jw *w)
+{
+    struct bm *bm = rt->priv;
+    vmb_jw_key(w, "resources");
+    if (bm == NULL) {
+        vmb_jw_null(w);
+    } else {
+        vmb_jw_obj_begin(w);
+        for (int i = 0; i < 2; i++) {
+            struct bm_node *n = &bm->node[i];
+            char name[8];
+            snprintf(name, sizeof(name), "node%d", i + 1);
+            vmb_jw_key(w, name);
+            if (!n->window) {
+                vmb_jw_null(w);
+                continue;
+            }
+            vmb_jw_obj_begin(w);
+            vmb_jw_key(w, "vcpu_time_s");
+            vmb_jw_null(w);
+            vmb_jw_kdouble(w, "process_cpu_s", n->end.cpu_s - n->begin.cpu_s);
+            vmb_jw_kuint(w, "block_rd_bytes", n->end.rd_bytes - n->begin.rd_bytes);
+            vmb_jw_kuint(w, "block_wr_bytes", n->end.wr_bytes - n->begin.wr_bytes);
+            /* Loopback traffic is not accounted per process. */
+            vmb_jw_key(w, "net_rx_bytes");
+            vmb_jw_null(w);
+            vmb_jw_key(w, "net_tx_bytes");
+            vmb_jw_null(w);
+            vmb_jw_obj_end(w);
+        }
+        vmb_jw_obj_end(w);
+    }
+    vmb_jw_key(w, "control_applied");
+    if (bm == NULL) {
+        vmb_jw_null(w);
+        return;
+    }
+    vmb_jw_obj_begin(w);
+    const struct bm_node *n1 = &bm->node[0];
+    vmb_jw_kstr(w, "cpus", bm->pinned ? n1->cpus : "all");
+    vmb_jw_key(w, "memory_max_bytes");
+    if (n1->cg.memory_max_bytes > 0)
+        vmb_jw_uint(w, n1->cg.memory_max_bytes);
+    else
+        vmb_jw_null(w);
+    vmb_jw_kstr(w, "cgroup", vmb_cgroup_kind(&n1->cg));
+    vmb_jw_kbool(w, "match_resources", bm->pinned);
+    vmb_jw_key(w, "nodes");
+    vmb_jw_obj_begin(w);
+    for (int i = 0; i < 2; i++) {
+        const struct bm_node *n = &bm->node[i];
+        char name[8];
+        snprintf(name, sizeof(name), "node%d", i + 1);
+        vmb_jw_key(w, name);
+        vmb_jw_obj_begin(w);
+        vmb_jw_kstr(w, "cpus", bm->pinned ? n->cpus : "all");
+        vmb_jw_kbool(w, "affinity", bm->pinned);
+        vmb_jw_kstr(w, "cpuset_cgroup", n->cg.cpuset_dir);
+        vmb_jw_kstr(w, "memory_cgroup", n->cg.memory_dir);
+        vmb_jw_key(w, "memory_max_bytes");
+        if (n->cg.memory_max_bytes > 0)
+            vmb_jw_uint(w, n->cg.memory_max_bytes);
+        else
+            vmb_jw_null(w);
+        vmb_jw_kstr(w, "notes", n->cg.notes);
+        vmb_jw_obj_end(w);
+    }
+    vmb_jw_obj_end(w);
+    vmb_jw_obj_end(w);
+}
+
+static int
+copy_file(const char *from, const char *to, struct vmb_error **err)
+{
+    autofree char *data = NULL;
+    size_t len = 0;
+    vmb_autoerr struct vmb_error *e = NULL;
+    if (vmb_read_file(from, &data, &len, &e) < 0)
+        return 0; /* not made: nothing to keep */
+    return vmb_write_file_atomic(to, data, len, err);
+}
+
+static int
+bm_collect(struct vmb_runtime *rt, const char *dir, struct vmb_error **err)
+{
+    for (int i = 1; i <= 2; i++) {
+        autofree char *log = vmb_xasprintf("%s/node%d/db.log", rt->work_dir, i);
+        autofree char *conf = vmb_xasprintf("%s/node%d/redis.conf",
+                                            rt->work_dir, i);
+        autofree char *log_to = vmb_xasprintf("%s/node%d.db.log", dir, i);
+        autofree char *conf_to = vmb_xasprintf("%s/node%d.redis.conf", dir, i);
+        if (copy_file(log, log_to, err) < 0 || copy_file(conf, conf_to, err) < 0)
+            return vmb_error_prefix(err, "keep the logs of node %d", i);
+    }
+    return 0;
+}
+
+static void
+stop_node(struct bm_node *n)
+{
+    if (n->pid <= 0)
+        return;
+    /*
+     * Redis flushes its AOF on SIGTERM, and ignores one that arrives while
+     * it writes its first AOF: ask again each second, for up to 10 s.
+     */
+    for (int i = 0; i < 200; i++) {
+        if (i % 20 == 0)
+            kill(n->pid, SIGTERM);
+        if (waitpid(n->pid, &n->status, WNOHANG) == n->pid) {
+            n->pid = -1;
+            return;
+        }
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    kill(n->pid, SIGKILL);
+    waitpid(n->pid, &n->status, 0);
+    n->pid = -1;
+}
+
+static void
+bm_stop_db(struct vmb_runtime *rt)
+{
+    struct bm *bm = rt->priv;
+    if (bm == NULL)
+        return;
+    /* Replica first, so it does not log a lost link to a dying primary. */
+    for (int i = 1; i >= 0; i--)
+        stop_node(&bm->node[i]);
+}
+
+static void
+bm_down(struct vmb_runtime *rt)
+{
+    struct bm *bm = rt->priv;
+    if (bm == NULL)
+        return;
+    bm_stop_db(rt);
+    for (int i = 0; i < 2; i++)
+        vmb_cgroup_remove(&bm->node[i].cg);
+}
+
+static void
+bm_free(struct vmb_runtime *rt)
+{
+    struct bm *bm = rt->priv;
+    if (bm == NULL)
+        return;
+    for (int i = 0; i < 2; i++) {
+        free(bm->node[i].cpus);
+        vmb_cgroup_destroy(&bm->node[i].cg);
+    }
+    free(bm);
+    rt->priv = NULL;
+}
+
+const struct vmb_runtime_ops vmb_runtime_baremetal = {
+    .name = "baremetal",
+    .up = bm_up,
+    .start_db = bm_start_db,
+    .alive = bm_alive,
+    .db_log = bm_db_log,
+    .window_begin = bm_window_begin,
+    .window_end = bm_window_end,
+    .result_json = bm_result_json,
+    .stop_db = bm_stop_db,
+    .collect = bm_collect,
+    .down = bm_down,
+    .free_priv = bm_free,
+};
