@@ -391,11 +391,13 @@ bring_up_database(struct run_state *st, struct vmb_runtime *rt,
         if (drv->wait_up(&rt->nodes[i - 1], cfg->database.ready_timeout_us,
                          &watch, err) < 0)
             return vmb_error_prefix(err, "wait for the database");
+        rt->db_ready_ns[i - 1] = vmb_now_ns();
     }
     progress_phase(&st->s->prog, "replica sync");
     if (drv->wait_replicating(&rt->nodes[0], &rt->nodes[1],
                               cfg->database.ready_timeout_us, &watch, err) < 0)
         return vmb_error_prefix(err, "wait for replication");
+    rt->sync_ns = vmb_now_ns();
     return 0;
 }
 
@@ -567,13 +569,14 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
             rt->ops->window_end(rt);
         }
     }
-    /* Down before collecting, so the logs include the shutdown. */
-    progress_phase(&s->prog, "teardown");
-    rt->ops->down(rt);
+    /* Servers stop first, so their logs include the shutdown. */
     progress_phase(&s->prog, "collect");
+    rt->ops->stop_db(rt);
     vmb_autoerr struct vmb_error *cerr = NULL;
     if (rt->ops->collect(rt, st.dir, &cerr) < 0 && run_err == NULL)
         run_err = steal(&cerr);
+    progress_phase(&s->prog, "teardown");
+    rt->ops->down(rt);
     if (vmb_interrupted) {
         /* Not a failure of the cell: leave it for --resume to redo. */
         vmb_error_set(err, VMB_ERR_RUN, 0, "interrupted");

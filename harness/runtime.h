@@ -8,7 +8,8 @@
  *
  * Life of a runtime, driven by run.c:
  *   vmb_runtime_new -> up -> start_db(1), start_db(2) -> window_begin ->
- *   (load) -> window_end -> collect -> down (always) -> vmb_runtime_free.
+ *   (load) -> window_end -> stop_db -> collect -> down (always) ->
+ *   vmb_runtime_free.
  * down is safe after any failure and after a partial up; free calls it.
  */
 #ifndef VMB_RUNTIME_H
@@ -75,6 +76,12 @@ struct vmb_runtime_ops {
     void (*result_json)(struct vmb_runtime *rt, struct vmb_jw *w);
 
     /*
+     * Stops the database servers gracefully (they flush and log their
+     * shutdown); idempotent. The machines stay up for collect.
+     */
+    void (*stop_db)(struct vmb_runtime *rt);
+
+    /*
      * Copies the run's artefacts (database logs and configuration files;
      * domain XML, QEMU command line and console logs in VMs) into dir,
      * each file written atomically. Works after a failed up or start.
@@ -98,6 +105,10 @@ struct vmb_runtime {
     char *node_strs[2][4];   /* owned storage behind nodes[] strings */
     const char *accel;       /* "kvm", "tcg" or "none" */
     void *env;               /* the session's env of this runtime; borrowed */
+    /* vmb_now_ns() when each node answered and when node 2 was in sync,
+     * set by the caller of the driver's waits; 0 when not reached. */
+    uint64_t db_ready_ns[2];
+    uint64_t sync_ns;
     void *priv;
 };
 
