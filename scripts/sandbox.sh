@@ -8,9 +8,10 @@
 # Creates the network namespace vmb-<pid> (only lo, up) and, in a private
 # mount namespace inside it, tmpfs over libvirt's run, state, cache and log
 # directories and a copy of /etc/libvirt without host-defined domains or
-# networks (QEMU runs as root there). Starts virtlogd and libvirtd there, waits until qemu:///system
-# answers, runs COMMAND in the same namespaces, then stops every process of
-# the namespace and removes it, whatever happened. Exits with COMMAND's
+# networks (QEMU runs as root there). Starts virtlogd and libvirtd there,
+# waits until qemu:///system answers, runs COMMAND in the same namespaces,
+# then stops every process of the namespace and removes it, whatever
+# happened. Exits with COMMAND's
 # status (125 when the sandbox itself could not be set up).
 #
 # QEMU's capabilities, which libvirtd probes on first use (seconds), are kept
