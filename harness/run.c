@@ -463,9 +463,13 @@ list_artefacts(struct vmb_jw *w, const char *dir)
     vmb_jw_arr_end(w);
 }
 
+/*
+ * Writes timeseries.csv and renders result.json into *json (written once
+ * the runtime is down: its figures are read while it still exists).
+ */
 static int
-write_result(struct run_state *st, struct vmb_runtime *rt, const char *started,
-             const char *error, struct vmb_error **err)
+render_result(struct run_state *st, struct vmb_runtime *rt, const char *started,
+              const char *error, char **json, struct vmb_error **err)
 {
     const struct vmb_cell *c = st->r->cell;
     char finished[32];
@@ -515,8 +519,9 @@ write_result(struct run_state *st, struct vmb_runtime *rt, const char *started,
     vmb_jw_key(&w, "artefacts");
     list_artefacts(&w, st->dir);
     vmb_jw_obj_end(&w);
-    autofree char *path = vmb_xasprintf("%s/result.json", st->dir);
-    return write_json(path, &w, err);
+    vmb_buf_puts(&w.buf, "\n");
+    *json = vmb_jw_steal(&w);
+    return 0;
 }
 
 /*
@@ -575,14 +580,19 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
     vmb_autoerr struct vmb_error *cerr = NULL;
     if (rt->ops->collect(rt, st.dir, &cerr) < 0 && run_err == NULL)
         run_err = steal(&cerr);
+    autofree char *json = NULL;
+    int rr = render_result(&st, rt, started, run_err ? run_err->msg : NULL,
+                           &json, err);
     progress_phase(&s->prog, "teardown");
     rt->ops->down(rt);
     if (vmb_interrupted) {
         /* Not a failure of the cell: leave it for --resume to redo. */
-        vmb_error_set(err, VMB_ERR_RUN, 0, "interrupted");
+        if (rr == 0)
+            vmb_error_set(err, VMB_ERR_RUN, 0, "interrupted");
         goto out;
     }
-    if (write_result(&st, rt, started, run_err ? run_err->msg : NULL, err) < 0)
+    autofree char *rpath = vmb_xasprintf("%s/result.json", st.dir);
+    if (rr < 0 || write_text(rpath, json, err) < 0)
         goto out;
     if (run_err != NULL) {
         s->failures = vmb_xrealloc(s->failures,

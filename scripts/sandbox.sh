@@ -8,9 +8,10 @@
 # Creates the network namespace vmb-<pid> (only lo, up) and, in a private
 # mount namespace inside it, tmpfs over libvirt's run, state, cache and log
 # directories and a copy of /etc/libvirt without host-defined domains or
-# networks. Starts virtlogd and libvirtd there, waits until qemu:///system
-# answers, runs COMMAND in the same namespaces, then stops every process of
-# the namespace and removes it, whatever happened. Exits with COMMAND's
+# networks (QEMU runs as root there). Starts virtlogd and libvirtd there,
+# waits until qemu:///system answers, runs COMMAND in the same namespaces,
+# then stops every process of the namespace and removes it, whatever
+# happened. Exits with COMMAND's
 # status (125 when the sandbox itself could not be set up).
 #
 # QEMU's capabilities, which libvirtd probes on first use (seconds), are kept
@@ -72,6 +73,9 @@ cp -a /etc/libvirt "$tmp/etc/libvirt"
 rm -rf "$tmp/etc/libvirt/qemu" "$tmp/etc/libvirt/storage" \
     "$tmp/etc/libvirt/secrets" "$tmp/etc/libvirt/nodedev"
 mkdir -p "$tmp/etc/libvirt/qemu/networks/autostart"
+# QEMU runs as root here, so results directories under /root (0700) work
+# as they do for vmbench itself.
+printf '\nuser = "root"\ngroup = "root"\n' >>"$tmp/etc/libvirt/qemu.conf"
 
 # `ip netns exec` mounts a fresh /sys, which hides the cgroup hierarchies;
 # they are mounted again inside so libvirt and the bare-metal control
