@@ -42,6 +42,9 @@ struct progress {
     char label[200];
     char phase[48];
     double ops_per_s;
+    uint64_t ops;                /* of the current phase so far */
+    const struct vmb_config *cfg; /* of the current run */
+    size_t phase_index;          /* SIZE_MAX outside the load phases */
     uint64_t session_t0, run_t0;
     size_t done;        /* runs executed in this session */
     double done_s;      /* their total time */
@@ -70,9 +73,27 @@ progress_print(struct progress *p)
     uint64_t now = vmb_now_ns();
     double elapsed = (double)(now - p->session_t0) / 1e9;
     double run_el = (double)(now - p->run_t0) / 1e9;
-    double per_run = p->done > 0 ? p->done_s / (double)p->done : p->est_run_s;
-    double left = per_run * (double)(p->n - p->k) +
-                  (per_run > run_el ? per_run - run_el : 0);
+    /* What is left of this run's phases, at the rate it runs now. */
+    double cur_left = -1;
+    if (p->cfg != NULL && p->phase_index < p->cfg->nphases &&
+        p->ops_per_s > 0) {
+        cur_left = 0;
+        for (size_t i = p->phase_index; i < p->cfg->nphases; i++) {
+            const struct vmb_phase *ph = &p->cfg->phases[i];
+            double todo = ph->n > 0 ? (double)ph->n : 0;
+            if (i == p->phase_index && todo > (double)p->ops)
+                todo -= (double)p->ops;
+            cur_left += ph->n > 0 ? todo / p->ops_per_s
+                                  : (double)ph->duration_us / 1e6;
+        }
+    }
+    double per_run = p->done > 0    ? p->done_s / (double)p->done
+                     : cur_left >= 0 ? run_el + cur_left
+                                     : p->est_run_s;
+    double this_left = cur_left >= 0       ? cur_left
+                       : per_run > run_el ? per_run - run_el
+                                          : 0;
+    double left = per_run * (double)(p->n - p->k) + this_left;
     char el[32], eta[32], rate[48] = "";
     fmt_hms(elapsed, el, sizeof(el));
     fmt_hms(left, eta, sizeof(eta));
@@ -141,20 +162,24 @@ progress_stop(struct progress *p)
     pthread_cond_destroy(&p->cv);
 }
 
+/* index: the load phase now running, SIZE_MAX for other steps. */
 static void
-progress_phase(struct progress *p, const char *phase)
+progress_phase(struct progress *p, const char *phase, size_t index)
 {
     pthread_mutex_lock(&p->mu);
     snprintf(p->phase, sizeof(p->phase), "%s", phase);
     p->ops_per_s = 0;
+    p->ops = 0;
+    p->phase_index = index;
     pthread_mutex_unlock(&p->mu);
 }
 
 static void
-progress_rate(void *ctx, double ops_per_s)
+progress_rate(void *ctx, uint64_t ops, double ops_per_s)
 {
     struct progress *p = ctx;
     pthread_mutex_lock(&p->mu);
+    p->ops = ops;
     p->ops_per_s = ops_per_s;
     pthread_mutex_unlock(&p->mu);
 }
@@ -393,7 +418,7 @@ bring_up_database(struct run_state *st, struct vmb_runtime *rt,
             return vmb_error_prefix(err, "wait for the database");
         rt->db_ready_ns[i - 1] = vmb_now_ns();
     }
-    progress_phase(&st->s->prog, "replica sync");
+    progress_phase(&st->s->prog, "replica sync", SIZE_MAX);
     if (drv->wait_replicating(&rt->nodes[0], &rt->nodes[1],
                               cfg->database.ready_timeout_us, &watch, err) < 0)
         return vmb_error_prefix(err, "wait for replication");
@@ -410,7 +435,7 @@ run_phases(struct run_state *st, struct vmb_runtime *rt,
         const struct vmb_phase *ph = &cfg->phases[i];
         char name[40];
         snprintf(name, sizeof(name), "%zu-%s", i, vmb_op_name(ph->op));
-        progress_phase(&st->s->prog, name);
+        progress_phase(&st->s->prog, name, i);
         struct vmb_run_phase_out out = {0};
         int r = vmb_run_load_phase(cfg, i, &rt->nodes[0], &rt->nodes[1],
                                    st->dir, progress_rate, &st->s->prog,
@@ -431,7 +456,7 @@ run_phases(struct run_state *st, struct vmb_runtime *rt,
         if (ph->op == VMB_OP_READ)
             continue;
         /* Writes went to the primary: how long until the replica has them. */
-        progress_phase(&st->s->prog, "replication lag");
+        progress_phase(&st->s->prog, "replication lag", SIZE_MAX);
         double lag = 0;
         if (drv->replication_lag(&rt->nodes[0], &rt->nodes[1],
                                  cfg->database.ready_timeout_us, &lag,
@@ -550,7 +575,7 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
     const struct vmb_db_driver *drv = vmb_db_driver_find(c->cfg.database.engine);
     const struct vmb_runtime_ops *ops = vmb_runtime_for(c->kind);
     if (!s->env_tried[c->kind] && ops->env_open != NULL) {
-        progress_phase(&s->prog, "prepare");
+        progress_phase(&s->prog, "prepare", SIZE_MAX);
         vmb_autoerr struct vmb_error *eerr = NULL;
         s->env_tried[c->kind] = true;
         if (ops->env_open(&s->m->base, s->dir, &s->env[c->kind], &eerr) < 0) {
@@ -561,13 +586,14 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
     }
     if (vmb_runtime_new(ops, s->env[c->kind], c, r->rep, work, &rt, err) < 0)
         goto out;
-    progress_phase(&s->prog, c->kind == VMB_CELL_VM ? "boot" : "start");
+    progress_phase(&s->prog, c->kind == VMB_CELL_VM ? "boot" : "start",
+                   SIZE_MAX);
     if (s->env_error[c->kind] != NULL)
         vmb_error_set(&run_err, VMB_ERR_RUN, 0, "%s", s->env_error[c->kind]);
     else if (rt->ops->up(rt, &run_err) < 0)
         vmb_error_prefix(&run_err, "bring up the %s runtime", ops->name);
     else {
-        progress_phase(&s->prog, "database");
+        progress_phase(&s->prog, "database", SIZE_MAX);
         if (bring_up_database(&st, rt, drv, &run_err) == 0) {
             rt->ops->window_begin(rt);
             run_phases(&st, rt, drv, &run_err);
@@ -575,7 +601,7 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
         }
     }
     /* Servers stop first, so their logs include the shutdown. */
-    progress_phase(&s->prog, "collect");
+    progress_phase(&s->prog, "collect", SIZE_MAX);
     rt->ops->stop_db(rt);
     vmb_autoerr struct vmb_error *cerr = NULL;
     if (rt->ops->collect(rt, st.dir, &cerr) < 0 && run_err == NULL)
@@ -583,7 +609,7 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
     autofree char *json = NULL;
     int rr = render_result(&st, rt, started, run_err ? run_err->msg : NULL,
                            &json, err);
-    progress_phase(&s->prog, "teardown");
+    progress_phase(&s->prog, "teardown", SIZE_MAX);
     rt->ops->down(rt);
     if (vmb_interrupted) {
         /* Not a failure of the cell: leave it for --resume to redo. */
@@ -948,6 +974,7 @@ vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err)
         snprintf(s.prog.label, sizeof(s.prog.label), "%s rep %d",
                  r->cell->label, r->rep);
         s.prog.run_t0 = vmb_now_ns();
+        s.prog.cfg = &r->cell->cfg;
         pthread_mutex_unlock(&s.prog.mu);
         vmb_autoerr struct vmb_error *rerr = NULL;
         int r_rc = execute_run(&s, r, &rerr);

@@ -23,7 +23,7 @@ vmb_run_load_csv_header(struct vmb_buf *b)
 }
 
 struct rate_fwd {
-    void (*rate)(void *ctx, double ops_per_s);
+    void (*rate)(void *ctx, uint64_t ops, double ops_per_s);
     void *ctx;
 };
 
@@ -32,7 +32,7 @@ on_progress(void *ctx, const struct vmb_load_progress *p)
 {
     struct rate_fwd *f = ctx;
     if (f->rate != NULL)
-        f->rate(f->ctx, p->warmup ? 0 : p->ops_per_s);
+        f->rate(f->ctx, p->warmup ? 0 : p->ops, p->warmup ? 0 : p->ops_per_s);
 }
 
 /* "connect: Connection refused" for the first class that saw errors. */
@@ -56,7 +56,8 @@ int
 vmb_run_load_phase(const struct vmb_config *cfg, size_t index,
                    const struct vmb_db_node *primary,
                    const struct vmb_db_node *replica, const char *dir,
-                   void (*rate)(void *ctx, double ops_per_s), void *ctx,
+                   void (*rate)(void *ctx, uint64_t ops, double ops_per_s),
+                   void *ctx,
                    struct vmb_run_phase_out *out, struct vmb_error **err)
 {
     struct vmb_load_target pt, rt;
