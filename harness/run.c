@@ -567,7 +567,11 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
     char started[32];
     vmb_utc_stamp(started, sizeof(started), vmb_wall_ns());
     int rc = -1;
+    /* Declared before the first goto: cleanups must never see garbage. */
     vmb_autoerr struct vmb_error *run_err = NULL;
+    vmb_autoerr struct vmb_error *cerr = NULL;
+    autofree char *json = NULL;
+    autofree char *rpath = vmb_xasprintf("%s/result.json", st.dir);
     struct vmb_runtime *rt = NULL;
 
     if (vmb_rm_rf(st.dir, err) < 0 || vmb_mkdir_p(st.dir, err) < 0)
@@ -603,10 +607,8 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
     /* Servers stop first, so their logs include the shutdown. */
     progress_phase(&s->prog, "collect", SIZE_MAX);
     rt->ops->stop_db(rt);
-    vmb_autoerr struct vmb_error *cerr = NULL;
     if (rt->ops->collect(rt, st.dir, &cerr) < 0 && run_err == NULL)
         run_err = steal(&cerr);
-    autofree char *json = NULL;
     int rr = render_result(&st, rt, started, run_err ? run_err->msg : NULL,
                            &json, err);
     progress_phase(&s->prog, "teardown", SIZE_MAX);
@@ -617,7 +619,6 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
             vmb_error_set(err, VMB_ERR_RUN, 0, "interrupted");
         goto out;
     }
-    autofree char *rpath = vmb_xasprintf("%s/result.json", st.dir);
     if (rr < 0 || write_text(rpath, json, err) < 0)
         goto out;
     if (run_err != NULL) {
@@ -924,6 +925,7 @@ vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err)
 {
     struct session s = {.opts = opts, .lock_fd = -1};
     autofree char *matrix_text = NULL;
+    autofree char *work = NULL;
     size_t matrix_len = 0;
     int rc = -1;
     if ((opts->resume ? open_resume(&s, &matrix_text, &matrix_len, err)
@@ -997,7 +999,7 @@ vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err)
     vmb_utc_stamp(finished, sizeof(finished), vmb_wall_ns());
     if (write_run_json(&s, s.interrupted ? NULL : finished, err) < 0)
         goto out;
-    autofree char *work = vmb_xasprintf("%s/work", s.dir);
+    work = vmb_xasprintf("%s/work", s.dir);
     rmdir(work);
     if (s.interrupted) {
         vmb_error_set(err, VMB_ERR_RUN, 0,
