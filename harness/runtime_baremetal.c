@@ -396,9 +396,13 @@ stop_node(struct bm_node *n)
 {
     if (n->pid <= 0)
         return;
-    kill(n->pid, SIGTERM);
-    /* Redis flushes its AOF on SIGTERM; give it a few seconds. */
-    for (int i = 0; i < 100; i++) {
+    /*
+     * Redis flushes its AOF on SIGTERM, and ignores one that arrives while
+     * it writes its first AOF: ask again each second, for up to 10 s.
+     */
+    for (int i = 0; i < 200; i++) {
+        if (i % 20 == 0)
+            kill(n->pid, SIGTERM);
         if (waitpid(n->pid, &n->status, WNOHANG) == n->pid) {
             n->pid = -1;
             return;
@@ -412,7 +416,7 @@ stop_node(struct bm_node *n)
 }
 
 static void
-bm_down(struct vmb_runtime *rt)
+bm_stop_db(struct vmb_runtime *rt)
 {
     struct bm *bm = rt->priv;
     if (bm == NULL)
@@ -420,6 +424,15 @@ bm_down(struct vmb_runtime *rt)
     /* Replica first, so it does not log a lost link to a dying primary. */
     for (int i = 1; i >= 0; i--)
         stop_node(&bm->node[i]);
+}
+
+static void
+bm_down(struct vmb_runtime *rt)
+{
+    struct bm *bm = rt->priv;
+    if (bm == NULL)
+        return;
+    bm_stop_db(rt);
     for (int i = 0; i < 2; i++)
         vmb_cgroup_remove(&bm->node[i].cg);
 }
@@ -447,6 +460,7 @@ const struct vmb_runtime_ops vmb_runtime_baremetal = {
     .window_begin = bm_window_begin,
     .window_end = bm_window_end,
     .result_json = bm_result_json,
+    .stop_db = bm_stop_db,
     .collect = bm_collect,
     .down = bm_down,
     .free_priv = bm_free,

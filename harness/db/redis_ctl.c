@@ -1,4 +1,4 @@
-#include "resp.h"
+#include "redis_ctl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 
 #include "util.h"
 
-struct vmb_resp_conn {
+struct vmb_redis_ctl_conn {
     int fd;
     char *name; /* "host:port", for messages */
     char buf[16384];
@@ -22,7 +22,7 @@ struct vmb_resp_conn {
 };
 
 void
-vmb_resp_reply_clear(struct vmb_resp_reply *r)
+vmb_redis_ctl_reply_clear(struct vmb_redis_ctl_reply *r)
 {
     free(r->str);
     memset(r, 0, sizeof(*r));
@@ -77,8 +77,8 @@ connect_one(const struct addrinfo *ai, uint64_t deadline_ns)
 }
 
 int
-vmb_resp_connect(const char *host, int port, int timeout_ms,
-                 struct vmb_resp_conn **out, struct vmb_error **err)
+vmb_redis_ctl_connect(const char *host, int port, int timeout_ms,
+                 struct vmb_redis_ctl_conn **out, struct vmb_error **err)
 {
     char portstr[16];
     snprintf(portstr, sizeof(portstr), "%d", port);
@@ -99,7 +99,7 @@ vmb_resp_connect(const char *host, int port, int timeout_ms,
     if (fd < 0)
         return vmb_error_set(err, VMB_ERR_RUN, e, "connect to \"%s:%d\"",
                              host, port);
-    struct vmb_resp_conn *c = vmb_xcalloc(1, sizeof(*c));
+    struct vmb_redis_ctl_conn *c = vmb_xcalloc(1, sizeof(*c));
     c->fd = fd;
     c->name = vmb_xasprintf("%s:%d", host, port);
     *out = c;
@@ -107,7 +107,7 @@ vmb_resp_connect(const char *host, int port, int timeout_ms,
 }
 
 void
-vmb_resp_close(struct vmb_resp_conn *c)
+vmb_redis_ctl_close(struct vmb_redis_ctl_conn *c)
 {
     if (c == NULL)
         return;
@@ -118,7 +118,7 @@ vmb_resp_close(struct vmb_resp_conn *c)
 }
 
 static int
-send_all(struct vmb_resp_conn *c, const char *p, size_t len,
+send_all(struct vmb_redis_ctl_conn *c, const char *p, size_t len,
          uint64_t deadline, struct vmb_error **err)
 {
     while (len > 0) {
@@ -142,7 +142,7 @@ send_all(struct vmb_resp_conn *c, const char *p, size_t len,
 
 /* Makes at least `need` bytes available from c->start, reading as needed. */
 static int
-fill(struct vmb_resp_conn *c, size_t need, uint64_t deadline,
+fill(struct vmb_redis_ctl_conn *c, size_t need, uint64_t deadline,
      struct vmb_error **err)
 {
     if (need > sizeof(c->buf))
@@ -176,7 +176,7 @@ fill(struct vmb_resp_conn *c, size_t need, uint64_t deadline,
 
 /* Reads one CRLF-terminated line (without CRLF) into a fresh string. */
 static int
-read_line(struct vmb_resp_conn *c, char **line, uint64_t deadline,
+read_line(struct vmb_redis_ctl_conn *c, char **line, uint64_t deadline,
           struct vmb_error **err)
 {
     size_t scanned = 0;
@@ -204,7 +204,7 @@ read_line(struct vmb_resp_conn *c, char **line, uint64_t deadline,
 }
 
 static int
-read_bulk(struct vmb_resp_conn *c, size_t n, char **out, uint64_t deadline,
+read_bulk(struct vmb_redis_ctl_conn *c, size_t n, char **out, uint64_t deadline,
           struct vmb_error **err)
 {
     char *s = vmb_xmalloc(n + 1);
@@ -232,7 +232,7 @@ read_bulk(struct vmb_resp_conn *c, size_t n, char **out, uint64_t deadline,
 }
 
 static int
-read_reply(struct vmb_resp_conn *c, struct vmb_resp_reply *reply,
+read_reply(struct vmb_redis_ctl_conn *c, struct vmb_redis_ctl_reply *reply,
            uint64_t deadline, struct vmb_error **err)
 {
     autofree char *line = NULL;
@@ -242,41 +242,41 @@ read_reply(struct vmb_resp_conn *c, struct vmb_resp_reply *reply,
     switch (line[0]) {
     case '+':
     case '-':
-        reply->type = line[0] == '+' ? VMB_RESP_STATUS : VMB_RESP_ERROR;
+        reply->type = line[0] == '+' ? VMB_REDIS_CTL_STATUS : VMB_REDIS_CTL_ERROR;
         reply->str = vmb_xstrdup(rest);
         reply->len = strlen(rest);
         return 0;
     case ':':
-        reply->type = VMB_RESP_INTEGER;
+        reply->type = VMB_REDIS_CTL_INTEGER;
         reply->integer = strtoll(rest, NULL, 10);
         return 0;
     case '$': {
         long long n = strtoll(rest, NULL, 10);
         if (n < 0) {
-            reply->type = VMB_RESP_NIL;
+            reply->type = VMB_REDIS_CTL_NIL;
             return 0;
         }
         if (n > (64ll << 20))
             break;
-        reply->type = VMB_RESP_BULK;
+        reply->type = VMB_REDIS_CTL_BULK;
         reply->len = (size_t)n;
         return read_bulk(c, (size_t)n, &reply->str, deadline, err);
     }
     case '*': {
         long long n = strtoll(rest, NULL, 10);
         if (n < 0) {
-            reply->type = VMB_RESP_NIL;
+            reply->type = VMB_REDIS_CTL_NIL;
             return 0;
         }
         /* Elements are read and dropped: the control plane never needs them. */
         for (long long i = 0; i < n; i++) {
-            struct vmb_resp_reply el = {0};
+            struct vmb_redis_ctl_reply el = {0};
             int r = read_reply(c, &el, deadline, err);
-            vmb_resp_reply_clear(&el);
+            vmb_redis_ctl_reply_clear(&el);
             if (r < 0)
                 return -1;
         }
-        reply->type = VMB_RESP_ARRAY;
+        reply->type = VMB_REDIS_CTL_ARRAY;
         reply->integer = n;
         return 0;
     }
@@ -289,8 +289,8 @@ read_reply(struct vmb_resp_conn *c, struct vmb_resp_reply *reply,
 }
 
 int
-vmb_resp_command(struct vmb_resp_conn *c, int timeout_ms,
-                 struct vmb_resp_reply *reply, struct vmb_error **err,
+vmb_redis_ctl_command(struct vmb_redis_ctl_conn *c, int timeout_ms,
+                 struct vmb_redis_ctl_reply *reply, struct vmb_error **err,
                  int argc, const char *const *argv)
 {
     uint64_t deadline = vmb_now_ns() + (uint64_t)timeout_ms * 1000000ull;
@@ -311,7 +311,7 @@ vmb_resp_command(struct vmb_resp_conn *c, int timeout_ms,
 }
 
 char *
-vmb_resp_info_field(const char *info, const char *field)
+vmb_redis_ctl_info_field(const char *info, const char *field)
 {
     size_t fl = strlen(field);
     const char *p = info;

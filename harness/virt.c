@@ -1,0 +1,912 @@
+#include "virt.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "config.h"
+#include "util.h"
+
+struct vmb_virt {
+    virConnectPtr conn;
+    char *uri;
+    bool local;
+};
+
+struct vmb_virt_net {
+    struct vmb_virt *v;
+    virNetworkPtr net;
+    char *name;
+};
+
+struct vmb_virt_domain {
+    struct vmb_virt *v;
+    virDomainPtr dom;
+    char *name;
+    int pid; /* 0: not looked up yet, -1: unknown */
+};
+
+/* libvirt prints every error to stderr unless told otherwise. */
+static void
+silent_error(void *opaque, virErrorPtr e)
+{
+}
+
+/* Turns libvirt's last error into ours, with our phrase of context. */
+static int
+virt_error(struct vmb_error **err, const char *context)
+{
+    const char *msg = virGetLastErrorMessage();
+    int rc = vmb_error_set(err, VMB_ERR_RUN, 0, "%s: %s", context,
+                           msg && *msg ? msg : "unknown libvirt error");
+    virResetLastError();
+    return rc;
+}
+
+/* ---- guard: destroys what a dead process left registered ---- */
+
+/*
+ * Networks have no auto-destroy, so a vmbench killed with SIGKILL would
+ * leave its network behind. A child forked before this process first
+ * touches libvirt holds the read end of a pipe; the parent writes
+ * "+N uri\tname" / "-N uri\tname" (and D for domains) as objects come and
+ * go. When the pipe reaches EOF the parent is gone, and the child destroys
+ * what is still registered.
+ */
+static int guard_fd = -1;
+
+struct guard_entry {
+    char kind;
+    char *uri, *name;
+};
+
+static void
+guard_cleanup(struct guard_entry *e, size_t n)
+{
+    virSetErrorFunc(NULL, silent_error);
+    /* Domains first: a network goes more cleanly without taps on it. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < n; i++) {
+            if (e[i].name == NULL || e[i].kind != (pass == 0 ? 'D' : 'N'))
+                continue;
+            virConnectPtr c = virConnectOpen(e[i].uri);
+            if (c == NULL)
+                continue;
+            if (e[i].kind == 'D') {
+                virDomainPtr d = virDomainLookupByName(c, e[i].name);
+                if (d) {
+                    virDomainDestroy(d);
+                    virDomainFree(d);
+                }
+            } else {
+                virNetworkPtr nw = virNetworkLookupByName(c, e[i].name);
+                if (nw) {
+                    virNetworkDestroy(nw);
+                    virNetworkFree(nw);
+                }
+            }
+            virConnectClose(c);
+        }
+    }
+}
+
+static void
+guard_main(int rfd)
+{
+    struct guard_entry *e = NULL;
+    size_t n = 0;
+    struct vmb_buf line = {0};
+    char ch;
+
+    signal(SIGINT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    for (;;) {
+        ssize_t r = read(rfd, &ch, 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        if (ch != '\n') {
+            vmb_buf_append(&line, &ch, 1);
+            continue;
+        }
+        char *l = vmb_buf_steal(&line);
+        char *tab = strchr(l, '\t');
+        if (strlen(l) > 3 && tab != NULL && (l[0] == '+' || l[0] == '-')) {
+            *tab = '\0';
+            const char *uri = l + 3, *name = tab + 1;
+            if (l[0] == '+') {
+                e = vmb_xrealloc(e, (n + 1) * sizeof(*e));
+                e[n].kind = l[1];
+                e[n].uri = vmb_xstrdup(uri);
+                e[n].name = vmb_xstrdup(name);
+                n++;
+            } else {
+                for (size_t i = 0; i < n; i++) {
+                    if (e[i].name && e[i].kind == l[1] &&
+                        strcmp(e[i].name, name) == 0 &&
+                        strcmp(e[i].uri, uri) == 0) {
+                        free(e[i].name);
+                        e[i].name = NULL;
+                    }
+                }
+            }
+        }
+        free(l);
+    }
+    guard_cleanup(e, n);
+    _exit(0);
+}
+
+static void
+guard_start(void)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return;
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return;
+    }
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_RDWR);
+        if (devnull >= 0) {
+            dup2(devnull, 0);
+            dup2(devnull, 1);
+        }
+        int keep = fds[0];
+        if (keep != 3) {
+            dup2(keep, 3);
+            keep = 3;
+        }
+        close_range(4, ~0U, 0);
+        guard_main(keep);
+    }
+    close(fds[0]);
+    guard_fd = fds[1];
+}
+
+static void
+guard_note(char op, char kind, const char *uri, const char *name)
+{
+    if (guard_fd < 0)
+        return;
+    autofree char *l = vmb_xasprintf("%c%c %s\t%s\n", op, kind, uri, name);
+    size_t len = strlen(l), off = 0;
+    while (off < len) {
+        ssize_t w = write(guard_fd, l + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        off += (size_t)w;
+    }
+}
+
+/* ---- connection ---- */
+
+/* "qemu:///system" is local; "qemu+ssh://host/system" is not. */
+static bool
+uri_is_local(const char *uri)
+{
+    const char *sep = strstr(uri, "://");
+    if (sep == NULL)
+        return true;
+    for (const char *p = uri; p < sep; p++)
+        if (*p == '+')
+            return strncmp(p, "+unix", 5) == 0;
+    return sep[3] == '/';
+}
+
+int
+vmb_virt_open(const char *uri, struct vmb_virt **out, struct vmb_error **err)
+{
+    static bool guard_started;
+    if (!guard_started) {
+        guard_started = true;
+        guard_start();
+    }
+    virSetErrorFunc(NULL, silent_error);
+
+    virConnectPtr c = virConnectOpen(uri);
+    if (c == NULL) {
+        const char *msg = virGetLastErrorMessage();
+        int rc = vmb_error_set(
+            err, VMB_ERR_RUN, 0,
+            "connect to libvirt at \"%s\": %s; is libvirtd running? start it "
+            "with `systemctl start libvirtd` (or `libvirtd -d`), or run "
+            "vmbench inside scripts/sandbox.sh",
+            uri, msg && *msg ? msg : "unknown error");
+        virResetLastError();
+        return rc;
+    }
+    struct vmb_virt *v = vmb_xcalloc(1, sizeof(*v));
+    v->conn = c;
+    char *real = virConnectGetURI(c);
+    v->uri = vmb_xstrdup(real ? real : uri);
+    free(real);
+    v->local = uri_is_local(v->uri);
+    *out = v;
+    return 0;
+}
+
+void
+vmb_virt_close(struct vmb_virt *v)
+{
+    if (v == NULL)
+        return;
+    virConnectClose(v->conn);
+    free(v->uri);
+    free(v);
+}
+
+const char *
+vmb_virt_uri(const struct vmb_virt *v)
+{
+    return v->uri;
+}
+
+bool
+vmb_virt_is_local(const struct vmb_virt *v)
+{
+    return v->local;
+}
+
+static char *
+format_version(unsigned long ver)
+{
+    return vmb_xasprintf("%lu.%lu.%lu", ver / 1000000, ver / 1000 % 1000,
+                         ver % 1000);
+}
+
+int
+vmb_virt_versions(struct vmb_virt *v, char **libvirt, char **qemu,
+                  struct vmb_error **err)
+{
+    unsigned long lib = 0, hv = 0;
+    if (virConnectGetLibVersion(v->conn, &lib) < 0)
+        return virt_error(err, "libvirt version");
+    if (virConnectGetVersion(v->conn, &hv) < 0)
+        return virt_error(err, "hypervisor version");
+    *libvirt = format_version(lib);
+    *qemu = format_version(hv);
+    return 0;
+}
+
+/* ---- subnet ---- */
+
+int
+vmb_subnet_parse(const char *cidr, struct vmb_subnet *out,
+                 struct vmb_error **err)
+{
+    char addr[32];
+    int prefix = -1;
+    const char *slash = cidr ? strchr(cidr, '/') : NULL;
+    if (slash == NULL || (size_t)(slash - cidr) >= sizeof(addr))
+        goto bad;
+    memcpy(addr, cidr, (size_t)(slash - cidr));
+    addr[slash - cidr] = '\0';
+    char *end;
+    errno = 0;
+    long p = strtol(slash + 1, &end, 10);
+    if (errno || *end || end == slash + 1 || p < 8 || p > 29)
+        goto bad;
+    prefix = (int)p;
+    struct in_addr in;
+    if (inet_pton(AF_INET, addr, &in) != 1)
+        goto bad;
+    uint32_t mask = prefix == 0 ? 0 : ~0U << (32 - prefix);
+    out->net = ntohl(in.s_addr) & mask;
+    out->prefix = prefix;
+    return 0;
+bad:
+    return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                         "network.subnet \"%s\" is not an IPv4 subnet like "
+                         "10.213.0.0/24 with a prefix from /8 to /29",
+                         cidr ? cidr : "");
+}
+
+void
+vmb_subnet_host(const struct vmb_subnet *s, uint32_t index, char *buf,
+                size_t len)
+{
+    struct in_addr in = {.s_addr = htonl(s->net + index)};
+    inet_ntop(AF_INET, &in, buf, (socklen_t)len);
+}
+
+int
+vmb_subnet_check_free(const struct vmb_subnet *s, struct vmb_error **err)
+{
+    autofclose FILE *f = fopen("/proc/net/route", "r");
+    if (f == NULL)
+        return vmb_error_sys(err, "read \"/proc/net/route\"");
+    char line[512];
+    uint32_t smask = ~0U << (32 - s->prefix);
+    if (fgets(line, sizeof(line), f) == NULL) /* header */
+        return 0;
+    while (fgets(line, sizeof(line), f)) {
+        char dev[64];
+        unsigned dest, gw, flags, refcnt, use, metric, mask;
+        if (sscanf(line, "%63s %x %x %x %u %u %u %x", dev, &dest, &gw, &flags,
+                   &refcnt, &use, &metric, &mask) != 8)
+            continue;
+        /* The file holds network byte order printed as a host integer. */
+        uint32_t rdest = ntohl(dest), rmask = ntohl(mask);
+        if (rmask == 0)
+            continue; /* a default route overlaps everything, harmlessly */
+        uint32_t common = smask & rmask;
+        if ((rdest & common) == (s->net & common)) {
+            char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+            struct in_addr ia = {.s_addr = htonl(s->net)};
+            struct in_addr ib = {.s_addr = dest};
+            inet_ntop(AF_INET, &ia, a, sizeof(a));
+            inet_ntop(AF_INET, &ib, b, sizeof(b));
+            return vmb_error_set(
+                err, VMB_ERR_INPUT, 0,
+                "network.subnet \"%s/%d\" collides with the route to "
+                "\"%s/%d\" on \"%s\"; pick a free subnet",
+                a, s->prefix, b, __builtin_popcount(rmask), dev);
+        }
+    }
+    return 0;
+}
+
+/* ---- network ---- */
+
+static void
+xml_text(struct vmb_buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&': vmb_buf_puts(b, "&amp;"); break;
+        case '<': vmb_buf_puts(b, "&lt;"); break;
+        case '>': vmb_buf_puts(b, "&gt;"); break;
+        case '\'': vmb_buf_puts(b, "&apos;"); break;
+        case '"': vmb_buf_puts(b, "&quot;"); break;
+        default: vmb_buf_append(b, s, 1);
+        }
+    }
+}
+
+/* Linux bridge names are at most 15 bytes; derive a stable short one. */
+static void
+bridge_name(const char *net, char *buf, size_t len)
+{
+    uint32_t h = 2166136261u;
+    for (const char *p = net; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    snprintf(buf, len, "vmbr%08" PRIx32, h);
+}
+
+int
+vmb_virt_net_create(struct vmb_virt *v, const char *name,
+                    const struct vmb_subnet *subnet,
+                    struct vmb_virt_net **out, struct vmb_error **err)
+{
+    char br[16], host[INET_ADDRSTRLEN];
+    bridge_name(name, br, sizeof(br));
+    vmb_subnet_host(subnet, 1, host, sizeof(host));
+
+    struct vmb_buf b = {0};
+    vmb_buf_puts(&b, "<network>\n  <name>");
+    xml_text(&b, name);
+    vmb_buf_printf(&b,
+                   "</name>\n"
+                   "  <bridge name='%s' stp='off' delay='0'/>\n"
+                   "  <dns enable='no'/>\n"
+                   "  <ip address='%s' prefix='%d'/>\n"
+                   "</network>\n",
+                   br, host, subnet->prefix);
+    autofree char *xml = vmb_buf_steal(&b);
+
+    guard_note('+', 'N', v->uri, name);
+    virNetworkPtr net = virNetworkCreateXML(v->conn, xml);
+    if (net == NULL) {
+        guard_note('-', 'N', v->uri, name);
+        autofree char *ctx = vmb_xasprintf("create network \"%s\"", name);
+        return virt_error(err, ctx);
+    }
+    struct vmb_virt_net *n = vmb_xcalloc(1, sizeof(*n));
+    n->v = v;
+    n->net = net;
+    n->name = vmb_xstrdup(name);
+    *out = n;
+    return 0;
+}
+
+const char *
+vmb_virt_net_name(const struct vmb_virt_net *n)
+{
+    return n->name;
+}
+
+int
+vmb_virt_net_destroy(struct vmb_virt_net *n, struct vmb_error **err)
+{
+    int rc = 0;
+    if (n == NULL)
+        return 0;
+    if (virNetworkDestroy(n->net) < 0) {
+        autofree char *ctx = vmb_xasprintf("destroy network \"%s\"", n->name);
+        rc = virt_error(err, ctx);
+    } else {
+        guard_note('-', 'N', n->v->uri, n->name);
+    }
+    virNetworkFree(n->net);
+    free(n->name);
+    free(n);
+    return rc;
+}
+
+void
+vmb_virt_net_free(struct vmb_virt_net *n)
+{
+    vmb_virt_net_destroy(n, NULL);
+}
+
+/* ---- domain XML ---- */
+
+static const char *const blk_cache_names[] = {
+    "none", "writeback", "writethrough", "directsync", "unsafe",
+};
+static const char *const blk_aio_names[] = {"threads", "native", "io_uring"};
+
+static void
+xml_disk(struct vmb_buf *b, const char *path, const char *format,
+         const char *dev, const char *serial, const char *cache,
+         const char *aio, bool iothread)
+{
+    vmb_buf_printf(b, "    <disk type='file' device='disk'>\n"
+                      "      <driver name='qemu' type='%s'", format);
+    if (cache)
+        vmb_buf_printf(b, " cache='%s'", cache);
+    if (aio)
+        vmb_buf_printf(b, " io='%s'", aio);
+    if (iothread)
+        vmb_buf_puts(b, " iothread='1'");
+    vmb_buf_puts(b, " discard='unmap'/>\n      <source file='");
+    xml_text(b, path);
+    vmb_buf_printf(b,
+                   "'/>\n"
+                   "      <target dev='%s' bus='virtio'/>\n"
+                   "      <serial>%s</serial>\n"
+                   "    </disk>\n",
+                   dev, serial);
+}
+
+char *
+vmb_virt_domain_xml(const struct vmb_domain_spec *s)
+{
+    struct vmb_buf b = {0};
+    bool iothread = s->data_iothread && s->data_disk != NULL;
+
+    vmb_buf_printf(&b, "<domain type='%s'>\n  <name>", s->kvm ? "kvm" : "qemu");
+    xml_text(&b, s->name);
+    vmb_buf_printf(&b,
+                   "</name>\n"
+                   "  <memory unit='MiB'>%" PRIu64 "</memory>\n"
+                   "  <vcpu placement='static'>%d</vcpu>\n",
+                   s->memory_mib, s->vcpus);
+    if (iothread)
+        vmb_buf_puts(&b, "  <iothreads>1</iothreads>\n");
+    /* vhost-user (virtiofsd) needs guest memory it can map. */
+    if (s->fs == VMB_VIRT_FS_VIRTIOFS)
+        vmb_buf_puts(&b, "  <memoryBacking>\n"
+                         "    <source type='memfd'/>\n"
+                         "    <access mode='shared'/>\n"
+                         "  </memoryBacking>\n");
+    vmb_buf_puts(&b, "  <os>\n    <type arch='x86_64' machine='");
+    xml_text(&b, s->machine);
+    vmb_buf_puts(&b, "'>hvm</type>\n    <kernel>");
+    xml_text(&b, s->kernel);
+    vmb_buf_puts(&b, "</kernel>\n");
+    if (s->initrd) {
+        vmb_buf_puts(&b, "    <initrd>");
+        xml_text(&b, s->initrd);
+        vmb_buf_puts(&b, "</initrd>\n");
+    }
+    vmb_buf_puts(&b, "    <cmdline>");
+    xml_text(&b, s->cmdline);
+    vmb_buf_puts(&b, "</cmdline>\n  </os>\n"
+                     "  <features>\n    <acpi/>\n  </features>\n");
+    if (s->kvm)
+        vmb_buf_puts(&b, "  <cpu mode='host-passthrough'/>\n");
+    /* A guest that powers off, reboots or panics is finished. */
+    vmb_buf_puts(&b, "  <clock offset='utc'/>\n"
+                     "  <on_poweroff>destroy</on_poweroff>\n"
+                     "  <on_reboot>destroy</on_reboot>\n"
+                     "  <on_crash>destroy</on_crash>\n"
+                     "  <devices>\n    <emulator>");
+    xml_text(&b, s->emulator);
+    vmb_buf_puts(&b, "</emulator>\n");
+
+    if (s->root_disk)
+        xml_disk(&b, s->root_disk, "qcow2", "vda", VMB_VIRT_ROOT_SERIAL, NULL,
+                 NULL, false);
+    if (s->data_disk)
+        xml_disk(&b, s->data_disk, s->data_format ? s->data_format : "raw",
+                 "vdb", VMB_VIRT_DATA_SERIAL, blk_cache_names[s->blk_cache],
+                 blk_aio_names[s->blk_aio], iothread);
+
+    if (s->fs == VMB_VIRT_FS_9P) {
+        /*
+         * QEMU may run unprivileged (libvirt-qemu); "mapped" keeps guest
+         * ownership in xattrs instead of failing chown on the host.
+         */
+        vmb_buf_puts(&b, "    <filesystem type='mount' accessmode='mapped'>\n"
+                         "      <driver type='path' wrpolicy='immediate'/>\n"
+                         "      <source dir='");
+        xml_text(&b, s->fs_dir);
+        vmb_buf_puts(&b, "'/>\n      <target dir='" VMB_VIRT_FS_TAG "'/>\n"
+                         "    </filesystem>\n");
+    } else if (s->fs == VMB_VIRT_FS_VIRTIOFS) {
+        vmb_buf_puts(&b,
+                     "    <filesystem type='mount' accessmode='passthrough'>\n"
+                     "      <driver type='virtiofs' queue='1024'/>\n");
+        const char *cache = s->fs_cache == VMB_FSCACHE_ALWAYS ? "always"
+                            : s->fs_cache == VMB_FSCACHE_NONE ? "none"
+                                                              : NULL;
+        if (s->virtiofsd || cache) {
+            vmb_buf_puts(&b, "      <binary");
+            if (s->virtiofsd) {
+                vmb_buf_puts(&b, " path='");
+                xml_text(&b, s->virtiofsd);
+                vmb_buf_puts(&b, "'");
+            }
+            if (cache)
+                vmb_buf_printf(&b, ">\n        <cache mode='%s'/>\n"
+                                   "      </binary>\n",
+                               cache);
+            else
+                vmb_buf_puts(&b, "/>\n");
+        }
+        vmb_buf_puts(&b, "      <source dir='");
+        xml_text(&b, s->fs_dir);
+        vmb_buf_puts(&b, "'/>\n      <target dir='" VMB_VIRT_FS_TAG "'/>\n"
+                         "    </filesystem>\n");
+    }
+
+    if (s->network) {
+        vmb_buf_puts(&b, "    <interface type='network'>\n"
+                         "      <source network='");
+        xml_text(&b, s->network);
+        vmb_buf_puts(&b, "'/>\n");
+        if (s->mac) {
+            vmb_buf_puts(&b, "      <mac address='");
+            xml_text(&b, s->mac);
+            vmb_buf_puts(&b, "'/>\n");
+        }
+        vmb_buf_puts(&b, "      <model type='virtio'/>\n    </interface>\n");
+    }
+    if (s->console_log) {
+        vmb_buf_puts(&b, "    <serial type='file'>\n      <source path='");
+        xml_text(&b, s->console_log);
+        vmb_buf_puts(&b, "'/>\n      <target port='0'/>\n    </serial>\n");
+    }
+    if (s->agent_socket) {
+        vmb_buf_puts(&b, "    <channel type='unix'>\n"
+                         "      <source mode='bind' path='");
+        xml_text(&b, s->agent_socket);
+        vmb_buf_puts(&b, "'/>\n      <target type='virtio' name='"
+                         VMB_VIRT_AGENT_CHANNEL "'/>\n    </channel>\n");
+    }
+    vmb_buf_puts(&b, "    <rng model='virtio'>\n"
+                     "      <backend model='random'>/dev/urandom</backend>\n"
+                     "    </rng>\n"
+                     "    <memballoon model='none'/>\n"
+                     "  </devices>\n</domain>\n");
+    return vmb_buf_steal(&b);
+}
+
+/* ---- domains ---- */
+
+/* The <name> of a domain XML we wrote, for the guard's bookkeeping. */
+static char *
+xml_name(const char *xml)
+{
+    const char *a = strstr(xml, "<name>");
+    const char *z = a ? strstr(a, "</name>") : NULL;
+    if (a == NULL || z == NULL)
+        return NULL;
+    a += strlen("<name>");
+    char *n = vmb_xmalloc((size_t)(z - a) + 1);
+    memcpy(n, a, (size_t)(z - a));
+    n[z - a] = '\0';
+    return n;
+}
+
+int
+vmb_virt_domain_start(struct vmb_virt *v, const char *xml,
+                      struct vmb_virt_domain **out, struct vmb_error **err)
+{
+    autofree char *name = xml_name(xml);
+    if (name)
+        guard_note('+', 'D', v->uri, name);
+    virDomainPtr dom =
+        virDomainCreateXML(v->conn, xml, VIR_DOMAIN_START_AUTODESTROY);
+    if (dom == NULL) {
+        if (name)
+            guard_note('-', 'D', v->uri, name);
+        autofree char *ctx =
+            vmb_xasprintf("start domain \"%s\"", name ? name : "?");
+        return virt_error(err, ctx);
+    }
+    struct vmb_virt_domain *d = vmb_xcalloc(1, sizeof(*d));
+    d->v = v;
+    d->dom = dom;
+    const char *n = virDomainGetName(dom);
+    d->name = vmb_xstrdup(n ? n : name);
+    *out = d;
+    return 0;
+}
+
+const char *
+vmb_virt_domain_name(const struct vmb_virt_domain *d)
+{
+    return d->name;
+}
+
+bool
+vmb_virt_domain_running(struct vmb_virt_domain *d)
+{
+    int active = virDomainIsActive(d->dom);
+    virResetLastError();
+    return active == 1;
+}
+
+int
+vmb_virt_domain_destroy(struct vmb_virt_domain *d, struct vmb_error **err)
+{
+    int rc = 0;
+    if (d == NULL)
+        return 0;
+    if (virDomainDestroy(d->dom) < 0) {
+        /* A guest that already powered off is gone, which is the goal. */
+        virErrorPtr e = virGetLastError();
+        bool gone = e && (e->code == VIR_ERR_NO_DOMAIN ||
+                          e->code == VIR_ERR_OPERATION_INVALID);
+        if (gone) {
+            virResetLastError();
+        } else {
+            autofree char *ctx =
+                vmb_xasprintf("destroy domain \"%s\"", d->name);
+            rc = virt_error(err, ctx);
+        }
+    }
+    if (rc == 0)
+        guard_note('-', 'D', d->v->uri, d->name);
+    virDomainFree(d->dom);
+    free(d->name);
+    free(d);
+    return rc;
+}
+
+void
+vmb_virt_domain_free(struct vmb_virt_domain *d)
+{
+    vmb_virt_domain_destroy(d, NULL);
+}
+
+int
+vmb_virt_domain_live_xml(struct vmb_virt_domain *d, char **out,
+                         struct vmb_error **err)
+{
+    char *xml = virDomainGetXMLDesc(d->dom, 0);
+    if (xml == NULL) {
+        autofree char *ctx = vmb_xasprintf("domain \"%s\" xml", d->name);
+        return virt_error(err, ctx);
+    }
+    *out = xml;
+    return 0;
+}
+
+/* QEMU gets "-name guest=NAME,..." from libvirt; find it among processes. */
+static int
+find_qemu_pid(const char *name)
+{
+    autofree char *want = vmb_xasprintf("guest=%s,", name);
+    DIR *dir = opendir("/proc");
+    if (dir == NULL)
+        return -1;
+    int found = -1;
+    struct dirent *de;
+    while (found < 0 && (de = readdir(dir)) != NULL) {
+        char *end;
+        long pid = strtol(de->d_name, &end, 10);
+        if (*end || pid <= 0)
+            continue;
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+        autofree char *buf = NULL;
+        size_t len = 0;
+        if (vmb_read_file(path, &buf, &len, NULL) < 0)
+            continue;
+        bool prev_name = false;
+        for (size_t off = 0; off < len; off += strlen(buf + off) + 1) {
+            const char *arg = buf + off;
+            if (prev_name && strcmp(arg, want) == 0) {
+                found = (int)pid;
+                break;
+            }
+            if (prev_name && vmb_str_has_prefix(arg, want)) {
+                found = (int)pid;
+                break;
+            }
+            prev_name = strcmp(arg, "-name") == 0;
+        }
+    }
+    closedir(dir);
+    return found;
+}
+
+int
+vmb_virt_domain_pid(struct vmb_virt_domain *d)
+{
+    if (d->pid == 0)
+        d->pid = d->v->local ? find_qemu_pid(d->name) : -1;
+    return d->pid;
+}
+
+int
+vmb_virt_domain_qemu_cmdline(struct vmb_virt_domain *d, char **out,
+                             struct vmb_error **err)
+{
+    int pid = vmb_virt_domain_pid(d);
+    if (pid > 0) {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+        char *buf = NULL;
+        size_t len = 0;
+        if (vmb_read_file(path, &buf, &len, NULL) == 0 && len > 0) {
+            for (size_t i = 0; i < len; i++)
+                if (buf[i] == '\0')
+                    buf[i] = '\n';
+            *out = buf;
+            return 0;
+        }
+        free(buf);
+    }
+    autofree char *xml = NULL;
+    if (vmb_virt_domain_live_xml(d, &xml, err) < 0)
+        return -1;
+    char *argv = virConnectDomainXMLToNative(d->v->conn, "qemu-argv", xml, 0);
+    if (argv == NULL) {
+        autofree char *ctx =
+            vmb_xasprintf("domain \"%s\" qemu command line", d->name);
+        return virt_error(err, ctx);
+    }
+    *out = argv;
+    return 0;
+}
+
+/* utime + stime of a process, all threads, in nanoseconds. */
+static int
+proc_cpu_ns(int pid, uint64_t *out)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+    autofree char *buf = NULL;
+    if (vmb_read_file(path, &buf, NULL, NULL) < 0)
+        return -1;
+    /* The command name may hold spaces; fields resume after its ')'. */
+    char *p = strrchr(buf, ')');
+    if (p == NULL)
+        return -1;
+    unsigned long long utime, stime;
+    if (sscanf(p + 2,
+               "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+               &utime, &stime) != 2)
+        return -1;
+    long hz = sysconf(_SC_CLK_TCK);
+    *out = (uint64_t)(utime + stime) * (1000000000ULL / (uint64_t)hz);
+    return 0;
+}
+
+int
+vmb_virt_domain_stats(struct vmb_virt_domain *d, struct vmb_virt_stats *out,
+                      struct vmb_error **err)
+{
+    memset(out, 0, sizeof(*out));
+    virDomainPtr doms[2] = {d->dom, NULL};
+    virDomainStatsRecordPtr *recs = NULL;
+    unsigned int what = VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL |
+                        VIR_DOMAIN_STATS_VCPU | VIR_DOMAIN_STATS_INTERFACE |
+                        VIR_DOMAIN_STATS_BLOCK;
+    out->at_ns = vmb_now_ns();
+    int n = virDomainListGetStats(doms, what, &recs, 0);
+    if (n < 0) {
+        autofree char *ctx = vmb_xasprintf("stats of domain \"%s\"", d->name);
+        return virt_error(err, ctx);
+    }
+    uint64_t cpu_time = 0;
+    for (int r = 0; r < n; r++) {
+        for (int i = 0; i < recs[r]->nparams; i++) {
+            virTypedParameterPtr p = &recs[r]->params[i];
+            if (p->type != VIR_TYPED_PARAM_ULLONG)
+                continue;
+            uint64_t val = p->value.ul;
+            const char *f = p->field;
+            if (strcmp(f, "cpu.time") == 0)
+                cpu_time = val;
+            else if (vmb_str_has_prefix(f, "vcpu.") &&
+                     vmb_str_has_suffix(f, ".time"))
+                out->vcpu_time_ns += val;
+            else if (vmb_str_has_prefix(f, "block.") &&
+                     vmb_str_has_suffix(f, ".rd.bytes"))
+                out->block_rd_bytes += val;
+            else if (vmb_str_has_prefix(f, "block.") &&
+                     vmb_str_has_suffix(f, ".wr.bytes"))
+                out->block_wr_bytes += val;
+            else if (vmb_str_has_prefix(f, "block.") &&
+                     vmb_str_has_suffix(f, ".rd.reqs"))
+                out->block_rd_reqs += val;
+            else if (vmb_str_has_prefix(f, "block.") &&
+                     vmb_str_has_suffix(f, ".wr.reqs"))
+                out->block_wr_reqs += val;
+            else if (vmb_str_has_prefix(f, "net.") &&
+                     vmb_str_has_suffix(f, ".rx.bytes"))
+                out->net_rx_bytes += val;
+            else if (vmb_str_has_prefix(f, "net.") &&
+                     vmb_str_has_suffix(f, ".tx.bytes"))
+                out->net_tx_bytes += val;
+        }
+    }
+    virDomainStatsRecordListFree(recs);
+    /*
+     * libvirt's cpu.time comes from the domain's cgroup when it has one,
+     * which may include helpers; the QEMU process itself is what we
+     * report when we can see it.
+     */
+    int pid = vmb_virt_domain_pid(d);
+    if (pid <= 0 || proc_cpu_ns(pid, &out->process_cpu_ns) < 0)
+        out->process_cpu_ns = cpu_time;
+    return 0;
+}
+
+void
+vmb_virt_stats_delta(const struct vmb_virt_stats *a,
+                     const struct vmb_virt_stats *b,
+                     struct vmb_virt_stats *out)
+{
+#define D(f) out->f = b->f >= a->f ? b->f - a->f : 0
+    D(at_ns);
+    D(vcpu_time_ns);
+    D(process_cpu_ns);
+    D(block_rd_bytes);
+    D(block_wr_bytes);
+    D(block_rd_reqs);
+    D(block_wr_reqs);
+    D(net_rx_bytes);
+    D(net_tx_bytes);
+#undef D
+}
+
+void
+vmb_virt_stats_to_json(struct vmb_jw *w, const struct vmb_virt_stats *d)
+{
+    vmb_jw_obj_begin(w);
+    vmb_jw_kdouble(w, "window_s", (double)d->at_ns / 1e9);
+    vmb_jw_kdouble(w, "vcpu_time_s", (double)d->vcpu_time_ns / 1e9);
+    vmb_jw_kdouble(w, "process_cpu_s", (double)d->process_cpu_ns / 1e9);
+    vmb_jw_kuint(w, "block_rd_bytes", d->block_rd_bytes);
+    vmb_jw_kuint(w, "block_wr_bytes", d->block_wr_bytes);
+    vmb_jw_kuint(w, "block_rd_reqs", d->block_rd_reqs);
+    vmb_jw_kuint(w, "block_wr_reqs", d->block_wr_reqs);
+    vmb_jw_kuint(w, "net_rx_bytes", d->net_rx_bytes);
+    vmb_jw_kuint(w, "net_tx_bytes", d->net_tx_bytes);
+    vmb_jw_obj_end(w);
+}

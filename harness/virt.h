@@ -1,0 +1,188 @@
+/*
+ * libvirt, behind one module: connection, the run's host-only network,
+ * domain XML, transient domains and their stats. No other file includes
+ * libvirt; its errors become ours here (its default printer is silenced).
+ *
+ * Lifetime rules:
+ * - Domains are transient and started with auto-destroy: they die with the
+ *   connection, so a vmbench killed with SIGKILL leaves no VM running.
+ * - Networks cannot auto-destroy; the first vmb_virt_open() of a process
+ *   forks a small guard process (before any libvirt call) that destroys
+ *   whatever networks and domains this process still has registered when
+ *   the process dies without removing them.
+ * - A vmb_virt_domain destroys its domain when freed unless released; a
+ *   vmb_virt_net destroys its network when freed.
+ */
+#ifndef VMB_VIRT_H
+#define VMB_VIRT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "jsonw.h"
+
+struct vmb_virt;        /* a libvirt connection */
+struct vmb_virt_net;    /* a transient network of this connection */
+struct vmb_virt_domain; /* a running transient domain */
+
+/*
+ * Opens a connection to uri ("qemu:///system"). Fails with a message that
+ * says how to start libvirtd when it cannot be reached. Free with
+ * vmb_virt_close (NULL-safe), after every network and domain of it.
+ */
+int vmb_virt_open(const char *uri, struct vmb_virt **out,
+                  struct vmb_error **err);
+void vmb_virt_close(struct vmb_virt *v);
+
+/* The URI the connection really uses. Owned by v. */
+const char *vmb_virt_uri(const struct vmb_virt *v);
+
+/* True when the connection goes to this host (no remote transport). */
+bool vmb_virt_is_local(const struct vmb_virt *v);
+
+/* "9.0.0" and "7.2.22"; caller frees. Fails when libvirt cannot say. */
+int vmb_virt_versions(struct vmb_virt *v, char **libvirt, char **qemu,
+                      struct vmb_error **err);
+
+/* ---- network ---- */
+
+/*
+ * An IPv4 subnet parsed from "10.213.0.0/24": network address, prefix.
+ * Host byte order.
+ */
+struct vmb_subnet {
+    uint32_t net;
+    int prefix;
+};
+
+/* Parses a CIDR. Fails (VMB_ERR_INPUT) on anything else, or prefix > 29. */
+int vmb_subnet_parse(const char *cidr, struct vmb_subnet *out,
+                     struct vmb_error **err);
+
+/* The index-th host address (1 = the bridge, 2 = node 1, ...), dotted. */
+void vmb_subnet_host(const struct vmb_subnet *s, uint32_t index, char *buf,
+                     size_t len);
+
+/*
+ * Fails (VMB_ERR_INPUT) when a route of this host's network namespace
+ * (/proc/net/route) overlaps the subnet, naming the route's device.
+ */
+int vmb_subnet_check_free(const struct vmb_subnet *s, struct vmb_error **err);
+
+/*
+ * Creates and starts a transient network `name`: a bridge with the first
+ * host address of the subnet, no forwarding, no DHCP, no DNS. The bridge
+ * name is derived from the network name. Free destroys it.
+ */
+int vmb_virt_net_create(struct vmb_virt *v, const char *name,
+                        const struct vmb_subnet *subnet,
+                        struct vmb_virt_net **out, struct vmb_error **err);
+const char *vmb_virt_net_name(const struct vmb_virt_net *n);
+/* Destroys the network; errors are reported, the handle is freed anyway. */
+int vmb_virt_net_destroy(struct vmb_virt_net *n, struct vmb_error **err);
+void vmb_virt_net_free(struct vmb_virt_net *n);
+
+/* ---- domain XML ---- */
+
+enum vmb_virt_fs { VMB_VIRT_FS_NONE, VMB_VIRT_FS_9P, VMB_VIRT_FS_VIRTIOFS };
+
+/* Everything a domain needs; strings are borrowed. */
+struct vmb_domain_spec {
+    const char *name;
+    bool kvm;              /* domain type kvm, else qemu (TCG) */
+    const char *emulator;  /* QEMU binary path */
+    const char *machine;   /* "q35" */
+    int vcpus;
+    uint64_t memory_mib;
+    const char *kernel, *initrd, *cmdline;
+    const char *console_log; /* serial console, written by libvirt */
+    const char *agent_socket; /* unix socket of the agent channel */
+    /* container root: a qcow2 overlay, serial "vmbroot"; NULL for none */
+    const char *root_disk;
+    /* data volume, serial "vmbdata"; NULL for none */
+    const char *data_disk;
+    const char *data_format; /* "raw" or "qcow2" */
+    int blk_cache;           /* enum vmb_blk_cache, for the data disk */
+    int blk_aio;             /* enum vmb_blk_aio, for the data disk */
+    bool data_iothread;      /* the data disk gets IOThread 1 */
+    /* shared data directory, mount tag "vmbdata" */
+    enum vmb_virt_fs fs;
+    const char *fs_dir;
+    int fs_cache;           /* enum vmb_fs_cache, virtio-fs only */
+    const char *virtiofsd;  /* virtiofsd path; NULL: libvirt's choice */
+    const char *network;    /* libvirt network name; NULL for no NIC */
+    const char *mac;        /* "52:54:00:xx:xx:xx" */
+};
+
+/* Mount tag of the shared data directory and serials of the disks. */
+#define VMB_VIRT_FS_TAG "vmbdata"
+#define VMB_VIRT_ROOT_SERIAL "vmbroot"
+#define VMB_VIRT_DATA_SERIAL "vmbdata"
+#define VMB_VIRT_AGENT_CHANNEL "org.vmbench.agent.0"
+
+/* The domain XML of spec. Caller frees. Never fails. */
+char *vmb_virt_domain_xml(const struct vmb_domain_spec *spec);
+
+/* ---- domains ---- */
+
+/*
+ * Starts a transient domain from xml with auto-destroy. The call returns
+ * once QEMU runs the guest. Free (or vmb_virt_domain_destroy) kills it.
+ */
+int vmb_virt_domain_start(struct vmb_virt *v, const char *xml,
+                          struct vmb_virt_domain **out,
+                          struct vmb_error **err);
+const char *vmb_virt_domain_name(const struct vmb_virt_domain *d);
+
+/* Whether the domain still runs (false also when libvirt cannot say). */
+bool vmb_virt_domain_running(struct vmb_virt_domain *d);
+
+/*
+ * Destroys the domain (hard power-off) and frees the handle. Returns < 0
+ * with *err when libvirt refused; the handle is freed anyway.
+ */
+int vmb_virt_domain_destroy(struct vmb_virt_domain *d, struct vmb_error **err);
+/* NULL-safe; destroys the domain if still running. */
+void vmb_virt_domain_free(struct vmb_virt_domain *d);
+
+/* The live domain XML as libvirt completed it. Caller frees. */
+int vmb_virt_domain_live_xml(struct vmb_virt_domain *d, char **out,
+                             struct vmb_error **err);
+
+/*
+ * The QEMU command line, one argument per line: read from
+ * /proc/<pid>/cmdline on a local connection, else libvirt's rendering of
+ * the XML. Caller frees.
+ */
+int vmb_virt_domain_qemu_cmdline(struct vmb_virt_domain *d, char **out,
+                                 struct vmb_error **err);
+
+/* QEMU's process id, or -1 when unknown (remote, or not readable). */
+int vmb_virt_domain_pid(struct vmb_virt_domain *d);
+
+/*
+ * Cumulative counters of a domain; a measurement window is the difference
+ * of two samples (vmb_virt_stats_delta). Times in nanoseconds.
+ */
+struct vmb_virt_stats {
+    uint64_t at_ns;           /* vmb_now_ns() when sampled */
+    uint64_t vcpu_time_ns;    /* sum over vCPUs */
+    uint64_t process_cpu_ns;  /* QEMU process, all threads */
+    uint64_t block_rd_bytes, block_wr_bytes; /* all disks */
+    uint64_t block_rd_reqs, block_wr_reqs;
+    uint64_t net_rx_bytes, net_tx_bytes;     /* all interfaces */
+};
+
+int vmb_virt_domain_stats(struct vmb_virt_domain *d,
+                          struct vmb_virt_stats *out, struct vmb_error **err);
+
+/* b - a, counter by counter (at_ns becomes the window length). */
+void vmb_virt_stats_delta(const struct vmb_virt_stats *a,
+                          const struct vmb_virt_stats *b,
+                          struct vmb_virt_stats *out);
+
+/* The resources object of result.json for one window. */
+void vmb_virt_stats_to_json(struct vmb_jw *w, const struct vmb_virt_stats *d);
+
+#endif

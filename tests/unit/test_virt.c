@@ -1,0 +1,225 @@
+/*
+ * The virt module without a hypervisor: subnets, and domain XML checked
+ * against libvirt's own schema (virt-xml-validate) and for the settings a
+ * cell asks for.
+ */
+#include <criterion/criterion.h>
+#include <sched.h>
+#include <criterion/parameterized.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "util.h"
+#include "virt.h"
+
+Test(virt, subnet_parse_and_hosts)
+{
+    struct vmb_subnet s;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_subnet_parse("10.213.0.77/24", &s, &err), 0);
+    cr_assert_eq(s.prefix, 24);
+    char buf[32];
+    vmb_subnet_host(&s, 1, buf, sizeof(buf));
+    cr_assert_str_eq(buf, "10.213.0.1");
+    vmb_subnet_host(&s, 3, buf, sizeof(buf));
+    cr_assert_str_eq(buf, "10.213.0.3");
+}
+
+struct bad_subnet {
+    char text[32];
+};
+
+ParameterizedTestParameters(virt, subnet_rejects)
+{
+    static struct bad_subnet cases[] = {
+        {"10.213.0.0"}, {"10.213.0.0/33"}, {"10.213.0.0/30"},
+        {"10.213.0/24"}, {"fe80::/64"}, {"10.213.0.0/2x"}, {""},
+    };
+    return cr_make_param_array(struct bad_subnet, cases,
+                               sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct bad_subnet *c, virt, subnet_rejects)
+{
+    struct vmb_subnet s;
+    struct vmb_error *err = NULL;
+    cr_assert_lt(vmb_subnet_parse(c->text, &s, &err), 0, "%s", c->text);
+    cr_assert_eq(err->kind, VMB_ERR_INPUT);
+    cr_assert(strstr(err->msg, "network.subnet") != NULL, "%s", err->msg);
+    vmb_error_free(err);
+}
+
+Test(virt, subnet_collides_with_a_route)
+{
+    /* A network namespace of our own, with one route we add. */
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (unshare(CLONE_NEWNET) < 0)
+            _exit(3);
+        if (system("ip link add d0 type bridge && "
+                   "ip addr add 10.77.1.1/24 dev d0 && ip link set d0 up") != 0)
+            _exit(5);
+        struct vmb_subnet s;
+        struct vmb_error *err = NULL;
+        vmb_subnet_parse("10.77.0.0/16", &s, &err);
+        if (vmb_subnet_check_free(&s, &err) == 0)
+            _exit(1);
+        if (err->kind != VMB_ERR_INPUT || strstr(err->msg, "\"d0\"") == NULL ||
+            strstr(err->msg, "10.77.1.0/24") == NULL)
+            _exit(2);
+        vmb_subnet_parse("10.78.0.0/24", &s, &err);
+        _exit(vmb_subnet_check_free(&s, &err) == 0 ? 0 : 4);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    cr_assert(WIFEXITED(st));
+    cr_assert_eq(WEXITSTATUS(st), 0, "child said %d", WEXITSTATUS(st));
+}
+
+static struct vmb_domain_spec
+base_spec(void)
+{
+    struct vmb_domain_spec s = {
+        .name = "vmb-test-1",
+        .kvm = false,
+        .emulator = "/usr/bin/qemu-system-x86_64",
+        .machine = "q35",
+        .vcpus = 2,
+        .memory_mib = 1024,
+        .kernel = "/boot/vmlinuz",
+        .initrd = "/tmp/initrd.img",
+        .cmdline = "console=ttyS0 quiet vmb.ip=10.213.0.2/24 vmb.name=node1",
+        .console_log = "/tmp/x/node1.console.log",
+        .agent_socket = "/tmp/x/node1.agent.sock",
+        .root_disk = "/tmp/x/node1.root.qcow2",
+        .network = "vmb-net",
+        .mac = "52:54:00:12:34:56",
+    };
+    return s;
+}
+
+/* Validates xml against libvirt's domain schema. */
+static void
+assert_valid(const char *xml)
+{
+    char path[] = "/tmp/vmb-test-virt-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, xml, strlen(xml)), (ssize_t)strlen(xml));
+    close(fd);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "virt-xml-validate %s domain 2>&1", path);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    char out[4096] = "";
+    size_t n = fread(out, 1, sizeof(out) - 1, p);
+    out[n] = '\0';
+    int rc = pclose(p);
+    unlink(path);
+    cr_assert_eq(rc, 0, "schema rejects: %s\n%s", out, xml);
+}
+
+Test(virt, xml_tcg_local)
+{
+    struct vmb_domain_spec s = base_spec();
+    autofree char *xml = vmb_virt_domain_xml(&s);
+    assert_valid(xml);
+    cr_assert(strstr(xml, "<domain type='qemu'>"));
+    cr_assert(strstr(xml, "<vcpu placement='static'>2</vcpu>"));
+    cr_assert(strstr(xml, "<memory unit='MiB'>1024</memory>"));
+    cr_assert(strstr(xml, "machine='q35'"));
+    cr_assert(strstr(xml, "<serial>vmbroot</serial>"));
+    cr_assert(strstr(xml, "name='org.vmbench.agent.0'"));
+    cr_assert(strstr(xml, "<source network='vmb-net'/>"));
+    cr_assert_null(strstr(xml, "vmbdata"));
+    cr_assert_null(strstr(xml, "iothread"));
+    cr_assert_null(strstr(xml, "host-passthrough"));
+}
+
+Test(virt, xml_kvm_passes_host_cpu)
+{
+    struct vmb_domain_spec s = base_spec();
+    s.kvm = true;
+    autofree char *xml = vmb_virt_domain_xml(&s);
+    assert_valid(xml);
+    cr_assert(strstr(xml, "<domain type='kvm'>"));
+    cr_assert(strstr(xml, "<cpu mode='host-passthrough'/>"));
+}
+
+Test(virt, xml_virtio_blk_iothread_cache_aio)
+{
+    struct vmb_domain_spec s = base_spec();
+    s.data_disk = "/tmp/x/node1.data.img";
+    s.data_format = "raw";
+    s.blk_cache = VMB_BLKCACHE_NONE;
+    s.blk_aio = VMB_BLKAIO_NATIVE;
+    s.data_iothread = true;
+    autofree char *xml = vmb_virt_domain_xml(&s);
+    assert_valid(xml);
+    cr_assert(strstr(xml, "<iothreads>1</iothreads>"));
+    cr_assert(strstr(xml, "type='raw' cache='none' io='native' iothread='1'"),
+              "%s", xml);
+    cr_assert(strstr(xml, "<serial>vmbdata</serial>"));
+    /* Only the data disk is pinned to the IOThread. */
+    const char *first = strstr(xml, "iothread='1'");
+    cr_assert_null(strstr(first + 1, "iothread='1'"));
+}
+
+Test(virt, xml_9p)
+{
+    struct vmb_domain_spec s = base_spec();
+    s.fs = VMB_VIRT_FS_9P;
+    s.fs_dir = "/tmp/x/node1.data";
+    autofree char *xml = vmb_virt_domain_xml(&s);
+    assert_valid(xml);
+    cr_assert(strstr(xml, "<driver type='path'"));
+    cr_assert(strstr(xml, "<target dir='vmbdata'/>"));
+    cr_assert_null(strstr(xml, "memoryBacking"));
+}
+
+Test(virt, xml_virtiofs_shared_memory_and_cache)
+{
+    struct vmb_domain_spec s = base_spec();
+    s.fs = VMB_VIRT_FS_VIRTIOFS;
+    s.fs_dir = "/tmp/x/node1.data";
+    s.fs_cache = VMB_FSCACHE_ALWAYS;
+    s.virtiofsd = "/usr/lib/qemu/virtiofsd";
+    autofree char *xml = vmb_virt_domain_xml(&s);
+    assert_valid(xml);
+    cr_assert(strstr(xml, "<access mode='shared'/>"));
+    cr_assert(strstr(xml, "<driver type='virtiofs'"));
+    cr_assert(strstr(xml, "<cache mode='always'/>"));
+    cr_assert(strstr(xml, "path='/usr/lib/qemu/virtiofsd'"));
+}
+
+Test(virt, xml_escapes_values)
+{
+    struct vmb_domain_spec s = base_spec();
+    s.kernel = "/tmp/a&b<c>'d\".img";
+    autofree char *xml = vmb_virt_domain_xml(&s);
+    assert_valid(xml);
+    cr_assert(strstr(xml, "/tmp/a&amp;b&lt;c&gt;&apos;d&quot;.img"));
+}
+
+Test(virt, stats_delta_and_json)
+{
+    struct vmb_virt_stats a = {.at_ns = 1000000000, .vcpu_time_ns = 5,
+                               .process_cpu_ns = 500000000,
+                               .net_rx_bytes = 10};
+    struct vmb_virt_stats b = {.at_ns = 3000000000, .vcpu_time_ns = 7,
+                               .process_cpu_ns = 2000000000,
+                               .net_rx_bytes = 110};
+    struct vmb_virt_stats d;
+    vmb_virt_stats_delta(&a, &b, &d);
+    cr_assert_eq(d.at_ns, 2000000000);
+    cr_assert_eq(d.net_rx_bytes, 100);
+    struct vmb_jw w;
+    vmb_jw_init(&w, false);
+    vmb_virt_stats_to_json(&w, &d);
+    autofree char *json = vmb_jw_steal(&w);
+    cr_assert(strstr(json, "\"process_cpu_s\":1.5"), "%s", json);
+    cr_assert(strstr(json, "\"window_s\":2"), "%s", json);
+}
