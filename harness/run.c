@@ -25,6 +25,7 @@
 #include "kata.h"
 #include "matrix.h"
 #include "plan.h"
+#include "report.h"
 #include "run_info.h"
 #include "run_load.h"
 #include "runtime.h"
@@ -885,15 +886,25 @@ print_dry_run(const struct session *s)
            s->plan->estimate_s);
 }
 
-/*
- * Where `vmbench report` plugs in: it reads only the results directory.
- */
+/* `vmbench report` on the results directory, which is all it reads. */
 static int
 generate_report(struct session *s, struct vmb_error **err)
 {
-    (void)s;
-    (void)err;
-    return 0;
+    struct vmb_report_opts o = {.charts = true, .quiet = true};
+    struct vmb_buf warnings = {0};
+    fprintf(stderr, "vmbench: writing the report\n");
+    int rc = vmb_report_write(s->dir, &o, &warnings, err);
+    if (warnings.len > 0) {
+        char *save = NULL;
+        for (char *l = strtok_r(warnings.data, "\n", &save); l != NULL;
+             l = strtok_r(NULL, "\n", &save))
+            fprintf(stderr, "vmbench: report: note: %s\n", l);
+    }
+    vmb_buf_free(&warnings);
+    if (rc == 0)
+        fprintf(stderr, "vmbench: report in %s/report.md and report.html\n",
+                s->dir);
+    return rc;
 }
 
 static void
