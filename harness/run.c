@@ -25,6 +25,7 @@
 #include "kata.h"
 #include "matrix.h"
 #include "plan.h"
+#include "report.h"
 #include "run_info.h"
 #include "run_load.h"
 #include "runtime.h"
@@ -42,6 +43,9 @@ struct progress {
     char label[200];
     char phase[48];
     double ops_per_s;
+    uint64_t ops;                /* of the current phase so far */
+    const struct vmb_config *cfg; /* of the current run */
+    size_t phase_index;          /* SIZE_MAX outside the load phases */
     uint64_t session_t0, run_t0;
     size_t done;        /* runs executed in this session */
     double done_s;      /* their total time */
@@ -70,9 +74,27 @@ progress_print(struct progress *p)
     uint64_t now = vmb_now_ns();
     double elapsed = (double)(now - p->session_t0) / 1e9;
     double run_el = (double)(now - p->run_t0) / 1e9;
-    double per_run = p->done > 0 ? p->done_s / (double)p->done : p->est_run_s;
-    double left = per_run * (double)(p->n - p->k) +
-                  (per_run > run_el ? per_run - run_el : 0);
+    /* What is left of this run's phases, at the rate it runs now. */
+    double cur_left = -1;
+    if (p->cfg != NULL && p->phase_index < p->cfg->nphases &&
+        p->ops_per_s > 0) {
+        cur_left = 0;
+        for (size_t i = p->phase_index; i < p->cfg->nphases; i++) {
+            const struct vmb_phase *ph = &p->cfg->phases[i];
+            double todo = ph->n > 0 ? (double)ph->n : 0;
+            if (i == p->phase_index && todo > (double)p->ops)
+                todo -= (double)p->ops;
+            cur_left += ph->n > 0 ? todo / p->ops_per_s
+                                  : (double)ph->duration_us / 1e6;
+        }
+    }
+    double per_run = p->done > 0    ? p->done_s / (double)p->done
+                     : cur_left >= 0 ? run_el + cur_left
+                                     : p->est_run_s;
+    double this_left = cur_left >= 0       ? cur_left
+                       : per_run > run_el ? per_run - run_el
+                                          : 0;
+    double left = per_run * (double)(p->n - p->k) + this_left;
     char el[32], eta[32], rate[48] = "";
     fmt_hms(elapsed, el, sizeof(el));
     fmt_hms(left, eta, sizeof(eta));
@@ -141,20 +163,24 @@ progress_stop(struct progress *p)
     pthread_cond_destroy(&p->cv);
 }
 
+/* index: the load phase now running, SIZE_MAX for other steps. */
 static void
-progress_phase(struct progress *p, const char *phase)
+progress_phase(struct progress *p, const char *phase, size_t index)
 {
     pthread_mutex_lock(&p->mu);
     snprintf(p->phase, sizeof(p->phase), "%s", phase);
     p->ops_per_s = 0;
+    p->ops = 0;
+    p->phase_index = index;
     pthread_mutex_unlock(&p->mu);
 }
 
 static void
-progress_rate(void *ctx, double ops_per_s)
+progress_rate(void *ctx, uint64_t ops, double ops_per_s)
 {
     struct progress *p = ctx;
     pthread_mutex_lock(&p->mu);
+    p->ops = ops;
     p->ops_per_s = ops_per_s;
     pthread_mutex_unlock(&p->mu);
 }
@@ -393,7 +419,7 @@ bring_up_database(struct run_state *st, struct vmb_runtime *rt,
             return vmb_error_prefix(err, "wait for the database");
         rt->db_ready_ns[i - 1] = vmb_now_ns();
     }
-    progress_phase(&st->s->prog, "replica sync");
+    progress_phase(&st->s->prog, "replica sync", SIZE_MAX);
     if (drv->wait_replicating(&rt->nodes[0], &rt->nodes[1],
                               cfg->database.ready_timeout_us, &watch, err) < 0)
         return vmb_error_prefix(err, "wait for replication");
@@ -410,7 +436,7 @@ run_phases(struct run_state *st, struct vmb_runtime *rt,
         const struct vmb_phase *ph = &cfg->phases[i];
         char name[40];
         snprintf(name, sizeof(name), "%zu-%s", i, vmb_op_name(ph->op));
-        progress_phase(&st->s->prog, name);
+        progress_phase(&st->s->prog, name, i);
         struct vmb_run_phase_out out = {0};
         int r = vmb_run_load_phase(cfg, i, &rt->nodes[0], &rt->nodes[1],
                                    st->dir, progress_rate, &st->s->prog,
@@ -431,7 +457,7 @@ run_phases(struct run_state *st, struct vmb_runtime *rt,
         if (ph->op == VMB_OP_READ)
             continue;
         /* Writes went to the primary: how long until the replica has them. */
-        progress_phase(&st->s->prog, "replication lag");
+        progress_phase(&st->s->prog, "replication lag", SIZE_MAX);
         double lag = 0;
         if (drv->replication_lag(&rt->nodes[0], &rt->nodes[1],
                                  cfg->database.ready_timeout_us, &lag,
@@ -463,9 +489,13 @@ list_artefacts(struct vmb_jw *w, const char *dir)
     vmb_jw_arr_end(w);
 }
 
+/*
+ * Writes timeseries.csv and renders result.json into *json (written once
+ * the runtime is down: its figures are read while it still exists).
+ */
 static int
-write_result(struct run_state *st, struct vmb_runtime *rt, const char *started,
-             const char *error, struct vmb_error **err)
+render_result(struct run_state *st, struct vmb_runtime *rt, const char *started,
+              const char *error, char **json, struct vmb_error **err)
 {
     const struct vmb_cell *c = st->r->cell;
     char finished[32];
@@ -515,8 +545,9 @@ write_result(struct run_state *st, struct vmb_runtime *rt, const char *started,
     vmb_jw_key(&w, "artefacts");
     list_artefacts(&w, st->dir);
     vmb_jw_obj_end(&w);
-    autofree char *path = vmb_xasprintf("%s/result.json", st->dir);
-    return write_json(path, &w, err);
+    vmb_buf_puts(&w.buf, "\n");
+    *json = vmb_jw_steal(&w);
+    return 0;
 }
 
 /*
@@ -537,7 +568,11 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
     char started[32];
     vmb_utc_stamp(started, sizeof(started), vmb_wall_ns());
     int rc = -1;
+    /* Declared before the first goto: cleanups must never see garbage. */
     vmb_autoerr struct vmb_error *run_err = NULL;
+    vmb_autoerr struct vmb_error *cerr = NULL;
+    autofree char *json = NULL;
+    autofree char *rpath = vmb_xasprintf("%s/result.json", st.dir);
     struct vmb_runtime *rt = NULL;
 
     if (vmb_rm_rf(st.dir, err) < 0 || vmb_mkdir_p(st.dir, err) < 0)
@@ -545,7 +580,7 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
     const struct vmb_db_driver *drv = vmb_db_driver_find(c->cfg.database.engine);
     const struct vmb_runtime_ops *ops = vmb_runtime_for(c->kind);
     if (!s->env_tried[c->kind] && ops->env_open != NULL) {
-        progress_phase(&s->prog, "prepare");
+        progress_phase(&s->prog, "prepare", SIZE_MAX);
         vmb_autoerr struct vmb_error *eerr = NULL;
         s->env_tried[c->kind] = true;
         if (ops->env_open(&s->m->base, s->dir, &s->env[c->kind], &eerr) < 0) {
@@ -556,13 +591,14 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
     }
     if (vmb_runtime_new(ops, s->env[c->kind], c, r->rep, work, &rt, err) < 0)
         goto out;
-    progress_phase(&s->prog, c->kind == VMB_CELL_VM ? "boot" : "start");
+    progress_phase(&s->prog, c->kind == VMB_CELL_VM ? "boot" : "start",
+                   SIZE_MAX);
     if (s->env_error[c->kind] != NULL)
         vmb_error_set(&run_err, VMB_ERR_RUN, 0, "%s", s->env_error[c->kind]);
     else if (rt->ops->up(rt, &run_err) < 0)
         vmb_error_prefix(&run_err, "bring up the %s runtime", ops->name);
     else {
-        progress_phase(&s->prog, "database");
+        progress_phase(&s->prog, "database", SIZE_MAX);
         if (bring_up_database(&st, rt, drv, &run_err) == 0) {
             rt->ops->window_begin(rt);
             run_phases(&st, rt, drv, &run_err);
@@ -570,19 +606,21 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
         }
     }
     /* Servers stop first, so their logs include the shutdown. */
-    progress_phase(&s->prog, "collect");
+    progress_phase(&s->prog, "collect", SIZE_MAX);
     rt->ops->stop_db(rt);
-    vmb_autoerr struct vmb_error *cerr = NULL;
     if (rt->ops->collect(rt, st.dir, &cerr) < 0 && run_err == NULL)
         run_err = steal(&cerr);
-    progress_phase(&s->prog, "teardown");
+    int rr = render_result(&st, rt, started, run_err ? run_err->msg : NULL,
+                           &json, err);
+    progress_phase(&s->prog, "teardown", SIZE_MAX);
     rt->ops->down(rt);
     if (vmb_interrupted) {
         /* Not a failure of the cell: leave it for --resume to redo. */
-        vmb_error_set(err, VMB_ERR_RUN, 0, "interrupted");
+        if (rr == 0)
+            vmb_error_set(err, VMB_ERR_RUN, 0, "interrupted");
         goto out;
     }
-    if (write_result(&st, rt, started, run_err ? run_err->msg : NULL, err) < 0)
+    if (rr < 0 || write_text(rpath, json, err) < 0)
         goto out;
     if (run_err != NULL) {
         s->failures = vmb_xrealloc(s->failures,
@@ -848,15 +886,25 @@ print_dry_run(const struct session *s)
            s->plan->estimate_s);
 }
 
-/*
- * Where `vmbench report` plugs in: it reads only the results directory.
- */
+/* `vmbench report` on the results directory, which is all it reads. */
 static int
 generate_report(struct session *s, struct vmb_error **err)
 {
-    (void)s;
-    (void)err;
-    return 0;
+    struct vmb_report_opts o = {.charts = true, .quiet = true};
+    struct vmb_buf warnings = {0};
+    fprintf(stderr, "vmbench: writing the report\n");
+    int rc = vmb_report_write(s->dir, &o, &warnings, err);
+    if (warnings.len > 0) {
+        char *save = NULL;
+        for (char *l = strtok_r(warnings.data, "\n", &save); l != NULL;
+             l = strtok_r(NULL, "\n", &save))
+            fprintf(stderr, "vmbench: report: note: %s\n", l);
+    }
+    vmb_buf_free(&warnings);
+    if (rc == 0)
+        fprintf(stderr, "vmbench: report in %s/report.md and report.html\n",
+                s->dir);
+    return rc;
 }
 
 static void
@@ -888,6 +936,7 @@ vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err)
 {
     struct session s = {.opts = opts, .lock_fd = -1};
     autofree char *matrix_text = NULL;
+    autofree char *work = NULL;
     size_t matrix_len = 0;
     int rc = -1;
     if ((opts->resume ? open_resume(&s, &matrix_text, &matrix_len, err)
@@ -938,6 +987,7 @@ vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err)
         snprintf(s.prog.label, sizeof(s.prog.label), "%s rep %d",
                  r->cell->label, r->rep);
         s.prog.run_t0 = vmb_now_ns();
+        s.prog.cfg = &r->cell->cfg;
         pthread_mutex_unlock(&s.prog.mu);
         vmb_autoerr struct vmb_error *rerr = NULL;
         int r_rc = execute_run(&s, r, &rerr);
@@ -960,7 +1010,7 @@ vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err)
     vmb_utc_stamp(finished, sizeof(finished), vmb_wall_ns());
     if (write_run_json(&s, s.interrupted ? NULL : finished, err) < 0)
         goto out;
-    autofree char *work = vmb_xasprintf("%s/work", s.dir);
+    work = vmb_xasprintf("%s/work", s.dir);
     rmdir(work);
     if (s.interrupted) {
         vmb_error_set(err, VMB_ERR_RUN, 0,

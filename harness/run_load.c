@@ -5,10 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
-
-#if __has_include("load/load.h")
 #include "load/load.h"
+#include "util.h"
 
 void
 vmb_run_phase_out_free(struct vmb_run_phase_out *out)
@@ -25,7 +23,7 @@ vmb_run_load_csv_header(struct vmb_buf *b)
 }
 
 struct rate_fwd {
-    void (*rate)(void *ctx, double ops_per_s);
+    void (*rate)(void *ctx, uint64_t ops, double ops_per_s);
     void *ctx;
 };
 
@@ -34,7 +32,7 @@ on_progress(void *ctx, const struct vmb_load_progress *p)
 {
     struct rate_fwd *f = ctx;
     if (f->rate != NULL)
-        f->rate(f->ctx, p->warmup ? 0 : p->ops_per_s);
+        f->rate(f->ctx, p->warmup ? 0 : p->ops, p->warmup ? 0 : p->ops_per_s);
 }
 
 /* "connect: Connection refused" for the first class that saw errors. */
@@ -58,7 +56,8 @@ int
 vmb_run_load_phase(const struct vmb_config *cfg, size_t index,
                    const struct vmb_db_node *primary,
                    const struct vmb_db_node *replica, const char *dir,
-                   void (*rate)(void *ctx, double ops_per_s), void *ctx,
+                   void (*rate)(void *ctx, uint64_t ops, double ops_per_s),
+                   void *ctx,
                    struct vmb_run_phase_out *out, struct vmb_error **err)
 {
     struct vmb_load_target pt, rt;
@@ -101,31 +100,3 @@ vmb_run_load_phase(const struct vmb_config *cfg, size_t index,
     vmb_load_result_free(res);
     return rc;
 }
-
-#else /* no load generator in this tree yet */
-
-void
-vmb_run_phase_out_free(struct vmb_run_phase_out *out)
-{
-    free(out->json);
-    free(out->csv);
-    out->json = out->csv = NULL;
-}
-
-void
-vmb_run_load_csv_header(struct vmb_buf *b)
-{
-    vmb_buf_puts(b, "phase,second,op,ops,ops_per_s,p50_us,p99_us\n");
-}
-
-int
-vmb_run_load_phase(const struct vmb_config *cfg, size_t index,
-                   const struct vmb_db_node *primary,
-                   const struct vmb_db_node *replica, const char *dir,
-                   void (*rate)(void *ctx, double ops_per_s), void *ctx,
-                   struct vmb_run_phase_out *out, struct vmb_error **err)
-{
-    return vmb_error_set(err, VMB_ERR_RUN, 0,
-                         "this build has no load generator");
-}
-#endif

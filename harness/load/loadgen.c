@@ -224,7 +224,9 @@ conn_close(struct worker *w, struct conn *c)
     vmb_resp_reader_reset(&c->rd);
 }
 
-/* Drops the connection, counting its lost requests (at least one event). */
+/* Drops the connection. A failed connect counts once; any other failure
+ * counts each request it lost, so that with n= every request ends up as
+ * either an op or an error. */
 static void
 conn_fail(struct worker *w, struct conn *c, int cls, int errnum,
           uint64_t now)
@@ -232,7 +234,7 @@ conn_fail(struct worker *w, struct conn *c, int cls, int errnum,
     uint64_t lost = 0;
     for (uint32_t i = 0; i < c->inflight; i++)
         lost += c->ring[(c->head + i) % w->e->pipeline].measured;
-    count_error(w, cls, errnum, lost ? lost : 1, now);
+    count_error(w, cls, errnum, cls == VMB_LOAD_ERR_CONNECT ? 1 : lost, now);
     conn_close(w, c);
     c->state = C_DOWN;
     if (c->down_since == 0)
