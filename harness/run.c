@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <json-c/json.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,6 +25,7 @@
 #include "matrix.h"
 #include "plan.h"
 #include "report.h"
+#include "results.h"
 #include "run_info.h"
 #include "run_load.h"
 #include "runtime.h"
@@ -675,26 +675,6 @@ lock_dir(struct session *s, struct vmb_error **err)
     return 0;
 }
 
-static struct json_object *
-read_json(const char *path)
-{
-    autofree char *text = NULL;
-    vmb_autoerr struct vmb_error *e = NULL;
-    if (vmb_read_file(path, &text, NULL, &e) < 0)
-        return NULL;
-    return json_tokener_parse(text);
-}
-
-static const char *
-jstr(struct json_object *o, const char *key)
-{
-    struct json_object *v = NULL;
-    if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-        !json_object_is_type(v, json_type_string))
-        return NULL;
-    return json_object_get_string(v);
-}
-
 /* Removes temporary files an interrupted atomic write left. */
 static void
 sweep_tmp(const char *dir, int depth)
@@ -724,15 +704,15 @@ count_results(struct session *s)
     for (size_t i = 0; i < s->plan->nruns; i++) {
         autofree char *rel = vmb_plan_run_dir(&s->plan->runs[i]);
         autofree char *path = vmb_xasprintf("%s/%s/result.json", s->dir, rel);
-        struct json_object *o = read_json(path);
-        if (o == NULL)
+        if (!exists(path))
             continue;
-        const char *status = jstr(o, "status");
-        if (status && strcmp(status, "ok") == 0)
+        struct vmb_res_rep rep = {0};
+        vmb_autoerr struct vmb_error *e = NULL;
+        if (vmb_results_read_result(path, &rep, &e) == 0 && rep.ok)
             s->ok++;
         else
             s->failed++;
-        json_object_put(o);
+        vmb_res_rep_clear(&rep);
     }
 }
 
@@ -754,7 +734,6 @@ open_resume(struct session *s, char **matrix_text, size_t *len,
 {
     s->dir = vmb_xstrdup(s->opts->resume);
     autofree char *mpath = vmb_xasprintf("%s/matrix.yaml", s->dir);
-    autofree char *rpath = vmb_xasprintf("%s/run.json", s->dir);
     autofree char *ppath = vmb_xasprintf("%s/plan.json", s->dir);
     if (!is_dir(s->dir) || !exists(mpath) || !exists(ppath))
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
@@ -778,38 +757,27 @@ open_resume(struct session *s, char **matrix_text, size_t *len,
     if (vmb_matrix_load(mpath, &s->m, err) < 0)
         return -1;
     /* The same seed gives the same order as the interrupted run. */
-    struct json_object *plan = read_json(ppath);
-    struct json_object *seed = NULL;
-    if (plan == NULL || !json_object_object_get_ex(plan, "seed", &seed)) {
-        json_object_put(plan);
-        return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "\"%s\" has no seed", ppath);
+    struct vmb_results *prev = NULL;
+    if (vmb_results_load(s->dir, &prev, err) < 0)
+        return vmb_error_prefix(err, "resume");
+    if (!prev->has_seed) {
+        vmb_results_free(prev);
+        return vmb_error_set(err, VMB_ERR_INPUT, 0, "\"%s\" has no seed",
+                             ppath);
     }
-    s->m->base.top.seed = json_object_get_int64(seed);
-    json_object_put(plan);
-    if (vmb_plan_build(s->m, &s->plan, err) < 0)
-        return -1;
-    struct json_object *run = read_json(rpath);
-    const char *started = jstr(run, "started");
+    s->m->base.top.seed = (int64_t)prev->seed;
     char now[32];
     vmb_utc_stamp(now, sizeof(now), vmb_wall_ns());
-    snprintf(s->started, sizeof(s->started), "%s", started ? started : now);
-    struct json_object *resumed = NULL;
-    if (run != NULL && json_object_object_get_ex(run, "resumed", &resumed) &&
-        json_object_is_type(resumed, json_type_array)) {
-        for (size_t i = 0; i < json_object_array_length(resumed); i++) {
-            struct json_object *e = json_object_array_get_idx(resumed, i);
-            if (!json_object_is_type(e, json_type_string))
-                continue;
-            if (s->resumed.len > 0)
-                vmb_buf_puts(&s->resumed, ",");
-            vmb_json_escape(&s->resumed, json_object_get_string(e));
-        }
-    }
-    json_object_put(run);
-    if (s->resumed.len > 0)
+    snprintf(s->started, sizeof(s->started), "%s",
+             prev->run.started ? prev->run.started : now);
+    for (size_t i = 0; i < prev->run.nresumed; i++) {
+        vmb_json_escape(&s->resumed, prev->run.resumed[i]);
         vmb_buf_puts(&s->resumed, ",");
+    }
     vmb_json_escape(&s->resumed, now);
+    vmb_results_free(prev);
+    if (vmb_plan_build(s->m, &s->plan, err) < 0)
+        return -1;
     sweep_tmp(s->dir, 0);
     autofree char *work = vmb_xasprintf("%s/work", s->dir);
     return vmb_rm_rf(work, err);
