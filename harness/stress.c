@@ -44,8 +44,8 @@ apply_word(const char *word, struct vmb_load_opts *opts,
         const char *hint =
             vmb_option_suggest(load->options, load->noptions, key);
         if (hint == NULL)
-            hint = vmb_option_suggest(vmb_phase_options, vmb_nphase_options,
-                                      key);
+            hint =
+                vmb_option_suggest(vmb_phase_options, vmb_nphase_options, key);
         if (hint)
             return vmb_error_set(err, VMB_ERR_INPUT, 0,
                                  "unknown option \"%s\"; did you mean "
@@ -95,8 +95,8 @@ parse_args(int argc, char **argv, struct stress_args *a,
             continue;
         }
         if (arg[0] == '-' && arg[1] == '-')
-            return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                                 "unknown flag \"%s\"", arg);
+            return vmb_error_set(err, VMB_ERR_INPUT, 0, "unknown flag \"%s\"",
+                                 arg);
         if (positional == 0) {
             a->url = arg;
             positional++;
@@ -173,10 +173,9 @@ vmb_cmd_stress(int argc, char **argv, struct vmb_error **err)
 
     vmb_signals_install();
     bool tty = !a.quiet && isatty(STDERR_FILENO);
-    if (vmb_load_run_phase_flags(&opts, &phase, 0, &primary,
-                                 a.replica_url ? &replica : NULL, &a.flags,
-                                 tty ? on_progress : NULL, NULL, &res,
-                                 err) < 0) {
+    if (vmb_load_run_phase_flags(
+            &opts, &phase, 0, &primary, a.replica_url ? &replica : NULL,
+            &a.flags, tty ? on_progress : NULL, NULL, &res, err) < 0) {
         if (tty)
             fputs("\n", stderr);
         vmb_error_prefix(err, "%s against \"%s\"", vmb_op_name(phase.op),

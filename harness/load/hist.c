@@ -4,8 +4,8 @@
 #include <string.h>
 
 int
-vmb_hist_init(struct vmb_hist *h, int64_t lowest, int64_t highest,
-              int sigfigs, struct vmb_error **err)
+vmb_hist_init(struct vmb_hist *h, int64_t lowest, int64_t highest, int sigfigs,
+              struct vmb_error **err)
 {
     memset(h, 0, sizeof(*h));
     if (lowest < 1 || highest < 2 * lowest || sigfigs < 1 || sigfigs > 5)
@@ -22,7 +22,8 @@ vmb_hist_init(struct vmb_hist *h, int64_t lowest, int64_t highest,
     int sub_mag = (int)ceil(log2((double)largest_single_unit));
     h->sub_bucket_half_count_magnitude = (sub_mag > 1 ? sub_mag : 1) - 1;
     h->unit_magnitude = (int)floor(log2((double)lowest));
-    h->sub_bucket_count = (int32_t)1 << (h->sub_bucket_half_count_magnitude + 1);
+    h->sub_bucket_count = (int32_t)1
+                          << (h->sub_bucket_half_count_magnitude + 1);
     h->sub_bucket_half_count = h->sub_bucket_count / 2;
     h->sub_bucket_mask = ((int64_t)h->sub_bucket_count - 1)
                          << h->unit_magnitude;
@@ -88,8 +89,8 @@ static int64_t
 value_from_index(const struct vmb_hist *h, int32_t index)
 {
     int32_t bucket = (index >> h->sub_bucket_half_count_magnitude) - 1;
-    int32_t sub = (index & (h->sub_bucket_half_count - 1)) +
-                  h->sub_bucket_half_count;
+    int32_t sub =
+        (index & (h->sub_bucket_half_count - 1)) + h->sub_bucket_half_count;
     if (bucket < 0) {
         sub -= h->sub_bucket_half_count;
         bucket = 0;

@@ -37,9 +37,9 @@ struct vmb_hist {
     int32_t bucket_count;
     int32_t counts_len;
     uint64_t total_count;
-    int64_t min; /* exact; INT64_MAX when empty */
-    int64_t max; /* exact; 0 when empty */
-    double sum;  /* exact enough for a mean */
+    int64_t min;      /* exact; INT64_MAX when empty */
+    int64_t max;      /* exact; 0 when empty */
+    double sum;       /* exact enough for a mean */
     uint64_t *counts; /* counts_len entries, owned */
 };
 
@@ -62,8 +62,8 @@ static inline int32_t
 vmb_hist_index(const struct vmb_hist *h, int64_t v)
 {
     int pow2ceil = 64 - __builtin_clzll((uint64_t)(v | h->sub_bucket_mask));
-    int bucket = pow2ceil - h->unit_magnitude -
-                 (h->sub_bucket_half_count_magnitude + 1);
+    int bucket =
+        pow2ceil - h->unit_magnitude - (h->sub_bucket_half_count_magnitude + 1);
     int32_t sub = (int32_t)(v >> (bucket + h->unit_magnitude));
     return ((bucket + 1) << h->sub_bucket_half_count_magnitude) +
            (sub - h->sub_bucket_half_count);

@@ -42,7 +42,7 @@ struct vmb_keygen {
     uint64_t keys;  /* population */
     uint64_t first; /* sequential: this generator's slice [first, last) */
     uint64_t last;
-    uint64_t next;  /* sequential: next index */
+    uint64_t next; /* sequential: next index */
     /* zipfian, rejection-inversion (Hoermann and Derflinger) constants */
     double skew;
     double h_x1;
@@ -58,9 +58,8 @@ struct vmb_keygen {
  * gives key 0 the highest rank, with exponent skew (> 0); gaussian centres
  * on keys/2 with a standard deviation of keys/6.
  */
-void vmb_keygen_init(struct vmb_keygen *g, int dist, uint64_t keys,
-                     double skew, uint64_t first, uint64_t last,
-                     uint64_t seed);
+void vmb_keygen_init(struct vmb_keygen *g, int dist, uint64_t keys, double skew,
+                     uint64_t first, uint64_t last, uint64_t seed);
 
 /* The next key index, in [0, keys). */
 uint64_t vmb_keygen_next(struct vmb_keygen *g);

@@ -91,25 +91,20 @@ struct vmb_load_flags {
  * vmb_load_result_free. Fails with VMB_ERR_INPUT for option combinations
  * the engine cannot run (a bad mixed ratio), VMB_ERR_RUN otherwise.
  */
-int vmb_load_run_phase(const struct vmb_load_opts *opts,
-                       const struct vmb_phase *phase, int phase_index,
-                       const struct vmb_load_target *primary,
-                       const struct vmb_load_target *replica,
-                       void (*progress)(void *ctx,
-                                        const struct vmb_load_progress *p),
-                       void *ctx, struct vmb_load_result **out,
-                       struct vmb_error **err);
+int vmb_load_run_phase(
+    const struct vmb_load_opts *opts, const struct vmb_phase *phase,
+    int phase_index, const struct vmb_load_target *primary,
+    const struct vmb_load_target *replica,
+    void (*progress)(void *ctx, const struct vmb_load_progress *p), void *ctx,
+    struct vmb_load_result **out, struct vmb_error **err);
 
 /* Same, with engine switches (flags may be NULL). */
-int vmb_load_run_phase_flags(const struct vmb_load_opts *opts,
-                             const struct vmb_phase *phase, int phase_index,
-                             const struct vmb_load_target *primary,
-                             const struct vmb_load_target *replica,
-                             const struct vmb_load_flags *flags,
-                             void (*progress)(void *ctx,
-                                              const struct vmb_load_progress *p),
-                             void *ctx, struct vmb_load_result **out,
-                             struct vmb_error **err);
+int vmb_load_run_phase_flags(
+    const struct vmb_load_opts *opts, const struct vmb_phase *phase,
+    int phase_index, const struct vmb_load_target *primary,
+    const struct vmb_load_target *replica, const struct vmb_load_flags *flags,
+    void (*progress)(void *ctx, const struct vmb_load_progress *p), void *ctx,
+    struct vmb_load_result **out, struct vmb_error **err);
 
 /*
  * Parses a mixed ratio "write:1,read:3" (either order, non-negative
@@ -140,19 +135,16 @@ double vmb_load_result_latency_us(const struct vmb_load_result *r, double p,
                                   bool uncorrected);
 /* Per-second rows; each row's ops for one op kind. */
 size_t vmb_load_result_nseconds(const struct vmb_load_result *r);
-uint64_t vmb_load_result_second_ops(const struct vmb_load_result *r,
-                                    size_t i);
+uint64_t vmb_load_result_second_ops(const struct vmb_load_result *r, size_t i);
 /* "0-write": the phase name used in file names and the CSV. */
 const char *vmb_load_result_phase_name(const struct vmb_load_result *r);
 
 /* The PHASE object of docs/results-format.md. */
-void vmb_load_result_to_json(struct vmb_jw *w,
-                             const struct vmb_load_result *r);
+void vmb_load_result_to_json(struct vmb_jw *w, const struct vmb_load_result *r);
 
 /* timeseries.csv: the header line, and this phase's rows. */
 void vmb_load_csv_header(struct vmb_buf *b);
-void vmb_load_result_to_csv(struct vmb_buf *b,
-                            const struct vmb_load_result *r);
+void vmb_load_result_to_csv(struct vmb_buf *b, const struct vmb_load_result *r);
 
 /* latency-<phase>.hgrm: HdrHistogram's percentile text, microseconds. */
 void vmb_load_result_to_hgrm(struct vmb_buf *b,

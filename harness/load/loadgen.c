@@ -58,6 +58,7 @@ struct conn {
     uint64_t retry_at;
     uint64_t connect_started;
     uint64_t down_since; /* start of a run of failures; 0 when healthy */
+    bool refill;         /* queued to send once this batch of events is done */
 };
 
 /* One second of one worker's completions, handed to the main thread. */
@@ -79,6 +80,8 @@ struct worker {
     struct conn *conns;
     uint32_t nconns;
     struct req *reqs;
+    struct conn **refill; /* connections to send on after this batch */
+    uint32_t nrefill;
     char *rbuf;
     char *wbuf;
     size_t wbuf_cap;
@@ -228,8 +231,7 @@ conn_close(struct worker *w, struct conn *c)
  * counts each request it lost, so that with n= every request ends up as
  * either an op or an error. */
 static void
-conn_fail(struct worker *w, struct conn *c, int cls, int errnum,
-          uint64_t now)
+conn_fail(struct worker *w, struct conn *c, int cls, int errnum, uint64_t now)
 {
     uint64_t lost = 0;
     for (uint32_t i = 0; i < c->inflight; i++)
@@ -336,8 +338,8 @@ conn_write(struct worker *w, struct conn *c, const char *data, size_t len,
     }
     size_t off = 0;
     while (off < len) {
-        ssize_t n = send(c->fd, data + off, len - off,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n =
+            send(c->fd, data + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) {
             off += (size_t)n;
             continue;
@@ -447,8 +449,7 @@ advance_second(struct worker *w, uint64_t now)
     if (w->cur != NULL && s == w->cur_sec)
         return;
     if (w->cur != NULL)
-        atomic_store_explicit(&w->cur->state, SLOT_READY,
-                              memory_order_release);
+        atomic_store_explicit(&w->cur->state, SLOT_READY, memory_order_release);
     atomic_store_explicit(&w->published_sec, s - 1, memory_order_release);
     struct slot *sl = &w->slots[s % NSLOTS];
     while (atomic_load_explicit(&sl->state, memory_order_acquire) !=
@@ -552,7 +553,12 @@ conn_readable(struct worker *w, struct conn *c)
         if (n < RBUF_SIZE)
             break;
     }
-    conn_fill(w, c, now);
+    /* Send after the whole batch of events has been read, so the server
+     * wakes once to find many connections ready instead of once for each. */
+    if (!c->refill) {
+        c->refill = true;
+        w->refill[w->nrefill++] = c;
+    }
 }
 
 static void
@@ -680,7 +686,8 @@ wait_events(int ep, struct epoll_event *evs, const struct timespec *ts)
         atomic_store_explicit(&no_pwait2, 1, memory_order_relaxed);
     }
     long ms = (long)ts->tv_sec * 1000 + (ts->tv_nsec + 999999) / 1000000;
-    return epoll_wait(ep, evs, MAX_EVENTS, ms > INT32_MAX ? INT32_MAX : (int)ms);
+    return epoll_wait(ep, evs, MAX_EVENTS,
+                      ms > INT32_MAX ? INT32_MAX : (int)ms);
 }
 
 static void *
@@ -726,6 +733,11 @@ worker_main(void *arg)
         for (int i = 0; i < n; i++)
             conn_event(w, evs[i].data.ptr, evs[i].events);
         now = vmb_now_ns();
+        for (uint32_t i = 0; i < w->nrefill; i++) {
+            w->refill[i]->refill = false;
+            conn_fill(w, w->refill[i], now);
+        }
+        w->nrefill = 0;
         if (now >= e->measure_start && (w->cur == NULL || now >= w->sec_end))
             advance_second(w, now);
         if (e->open_loop)
@@ -738,8 +750,7 @@ worker_main(void *arg)
     }
     publish(w);
     if (w->cur != NULL)
-        atomic_store_explicit(&w->cur->state, SLOT_READY,
-                              memory_order_release);
+        atomic_store_explicit(&w->cur->state, SLOT_READY, memory_order_release);
     w->cur = NULL;
     atomic_store_explicit(&w->published_sec, INT64_MAX, memory_order_release);
     atomic_store_explicit(&w->finished, 1, memory_order_release);
@@ -800,8 +811,7 @@ connect_all(struct engine *e, struct vmb_error **err)
                 c->replica ? e->replica : e->primary;
             int fd = socket_for(t);
             if (fd < 0) {
-                rc = vmb_error_sys(err, "create a socket for \"%s\"",
-                                   t->name);
+                rc = vmb_error_sys(err, "create a socket for \"%s\"", t->name);
                 break;
             }
             c->fd = fd;
@@ -811,8 +821,8 @@ connect_all(struct engine *e, struct vmb_error **err)
                 continue;
             }
             if (errno != EINPROGRESS && errno != EAGAIN) {
-                rc = vmb_error_set(err, VMB_ERR_RUN, errno,
-                                   "connect to \"%s\"", t->name);
+                rc = vmb_error_set(err, VMB_ERR_RUN, errno, "connect to \"%s\"",
+                                   t->name);
                 break;
             }
             c->state = C_CONNECTING;
@@ -852,8 +862,8 @@ connect_all(struct engine *e, struct vmb_error **err)
             if (soerr != 0) {
                 const struct vmb_load_target *t =
                     c->replica ? e->replica : e->primary;
-                rc = vmb_error_set(err, VMB_ERR_RUN, soerr,
-                                   "connect to \"%s\"", t->name);
+                rc = vmb_error_set(err, VMB_ERR_RUN, soerr, "connect to \"%s\"",
+                                   t->name);
                 break;
             }
             c->state = C_UP;
@@ -877,8 +887,7 @@ add_row(struct vmb_load_result *r, const struct vmb_load_sec *row)
 {
     if (r->nseries == r->series_cap) {
         r->series_cap = r->series_cap ? r->series_cap * 2 : 64;
-        r->series =
-            vmb_xrealloc(r->series, r->series_cap * sizeof(*r->series));
+        r->series = vmb_xrealloc(r->series, r->series_cap * sizeof(*r->series));
     }
     r->series[r->nseries++] = *row;
 }
@@ -939,9 +948,8 @@ collect_ready(struct engine *e, struct collector *col)
             for (int t = 0; t < e->nworkers; t++)
                 for (int i = 0; i < NSLOTS; i++) {
                     struct slot *sl = &e->w[t].slots[i];
-                    if (atomic_load_explicit(&sl->state,
-                                             memory_order_acquire) ==
-                            SLOT_READY &&
+                    if (atomic_load_explicit(
+                            &sl->state, memory_order_acquire) == SLOT_READY &&
                         sl->sec > upto)
                         upto = sl->sec;
                 }
@@ -975,6 +983,7 @@ engine_free(struct engine *e)
             }
             free(w->conns);
             free(w->reqs);
+            free(w->refill);
             free(w->rbuf);
             free(w->wbuf);
             if (w->ep >= 0)
@@ -1066,8 +1075,8 @@ engine_setup(struct engine *e, struct vmb_error **err)
     e->request_timeout_ns = o->request_timeout_us * 1000;
     e->connect_timeout_ns = o->connect_timeout_us * 1000;
     e->vmin = o->value_size_bytes ? o->value_size_bytes : 1;
-    e->vmax = o->value_size_max_bytes > e->vmin ? o->value_size_max_bytes
-                                                : e->vmin;
+    e->vmax =
+        o->value_size_max_bytes > e->vmin ? o->value_size_max_bytes : e->vmin;
     e->value = vmb_xmalloc(e->vmax);
     memset(e->value, 'x', e->vmax);
 
@@ -1096,13 +1105,14 @@ engine_setup(struct engine *e, struct vmb_error **err)
         w->e = e;
         w->id = t;
         uint64_t lo = cum;
-        uint64_t hi = (uint64_t)o->connections * (uint64_t)(t + 1) /
-                      (uint64_t)threads;
+        uint64_t hi =
+            (uint64_t)o->connections * (uint64_t)(t + 1) / (uint64_t)threads;
         cum = hi;
         w->nconns = (uint32_t)(hi - lo);
         w->conns = vmb_xcalloc(w->nconns, sizeof(*w->conns));
-        w->reqs = vmb_xcalloc((size_t)w->nconns * e->pipeline,
-                              sizeof(*w->reqs));
+        w->reqs =
+            vmb_xcalloc((size_t)w->nconns * e->pipeline, sizeof(*w->reqs));
+        w->refill = vmb_xcalloc(w->nconns, sizeof(*w->refill));
         for (uint32_t i = 0; i < w->nconns; i++) {
             w->conns[i].fd = -1;
             w->conns[i].idx = i;
@@ -1136,8 +1146,8 @@ engine_setup(struct engine *e, struct vmb_error **err)
             for (int k = 0; k < VMB_LOAD_NKIND; k++)
                 if (e->has_kind[k])
                     vmb_hist_init(&w->slots[i].h[k], VMB_LOAD_HIST_LOWEST,
-                                  VMB_LOAD_HIST_HIGHEST,
-                                  VMB_LOAD_HIST_SIGFIGS, &herr);
+                                  VMB_LOAD_HIST_HIGHEST, VMB_LOAD_HIST_SIGFIGS,
+                                  &herr);
         for (int k = 0; k < VMB_LOAD_NKIND; k++)
             if (e->has_kind[k] && e->open_loop)
                 vmb_hist_init(&w->unc[k], VMB_LOAD_HIST_LOWEST,
@@ -1205,15 +1215,12 @@ fill_result(struct engine *e, struct vmb_load_result *r, uint64_t end_ns)
 }
 
 int
-vmb_load_run_phase_flags(const struct vmb_load_opts *opts,
-                         const struct vmb_phase *phase, int phase_index,
-                         const struct vmb_load_target *primary,
-                         const struct vmb_load_target *replica,
-                         const struct vmb_load_flags *flags,
-                         void (*progress)(void *ctx,
-                                          const struct vmb_load_progress *p),
-                         void *ctx, struct vmb_load_result **out,
-                         struct vmb_error **err)
+vmb_load_run_phase_flags(
+    const struct vmb_load_opts *opts, const struct vmb_phase *phase,
+    int phase_index, const struct vmb_load_target *primary,
+    const struct vmb_load_target *replica, const struct vmb_load_flags *flags,
+    void (*progress)(void *ctx, const struct vmb_load_progress *p), void *ctx,
+    struct vmb_load_result **out, struct vmb_error **err)
 {
     struct engine e = {0};
     struct collector col = {0};
@@ -1246,8 +1253,8 @@ vmb_load_run_phase_flags(const struct vmb_load_opts *opts,
     res->has_kind[KIND_READ] = e.has_kind[KIND_READ];
     col.res = res;
     for (int k = 0; k < VMB_LOAD_NKIND; k++)
-        vmb_hist_init(&col.tmp[k], VMB_LOAD_HIST_LOWEST,
-                      VMB_LOAD_HIST_HIGHEST, VMB_LOAD_HIST_SIGFIGS, NULL);
+        vmb_hist_init(&col.tmp[k], VMB_LOAD_HIST_LOWEST, VMB_LOAD_HIST_HIGHEST,
+                      VMB_LOAD_HIST_SIGFIGS, NULL);
 
     e.t0 = vmb_now_ns();
     e.measure_start = e.t0 + opts->warmup_us * 1000;
@@ -1281,8 +1288,8 @@ vmb_load_run_phase_flags(const struct vmb_load_opts *opts,
         if (now >= next_progress) {
             uint64_t ops = 0, errs = 0;
             for (int t = 0; t < e.nworkers; t++) {
-                ops += atomic_load_explicit(&e.w[t].pub_ops,
-                                            memory_order_relaxed);
+                ops +=
+                    atomic_load_explicit(&e.w[t].pub_ops, memory_order_relaxed);
                 errs += atomic_load_explicit(&e.w[t].pub_errors,
                                              memory_order_relaxed);
             }
@@ -1292,8 +1299,8 @@ vmb_load_run_phase_flags(const struct vmb_load_opts *opts,
                 .warmup = now < e.measure_start,
                 .elapsed_s = (double)(now - e.t0) / 1e9,
                 .ops = ops,
-                .ops_per_s = (double)(ops - last_ops) * 1e9 /
-                             (double)(now - last_ns),
+                .ops_per_s =
+                    (double)(ops - last_ops) * 1e9 / (double)(now - last_ns),
                 .errors = errs,
             };
             if (progress)
@@ -1322,15 +1329,13 @@ cleanup:
 }
 
 int
-vmb_load_run_phase(const struct vmb_load_opts *opts,
-                   const struct vmb_phase *phase, int phase_index,
-                   const struct vmb_load_target *primary,
-                   const struct vmb_load_target *replica,
-                   void (*progress)(void *ctx,
-                                    const struct vmb_load_progress *p),
-                   void *ctx, struct vmb_load_result **out,
-                   struct vmb_error **err)
+vmb_load_run_phase(
+    const struct vmb_load_opts *opts, const struct vmb_phase *phase,
+    int phase_index, const struct vmb_load_target *primary,
+    const struct vmb_load_target *replica,
+    void (*progress)(void *ctx, const struct vmb_load_progress *p), void *ctx,
+    struct vmb_load_result **out, struct vmb_error **err)
 {
-    return vmb_load_run_phase_flags(opts, phase, phase_index, primary,
-                                    replica, NULL, progress, ctx, out, err);
+    return vmb_load_run_phase_flags(opts, phase, phase_index, primary, replica,
+                                    NULL, progress, ctx, out, err);
 }

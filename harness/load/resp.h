@@ -40,7 +40,7 @@ struct vmb_resp_reader {
     uint64_t skip;     /* bulk payload + CRLF still to skip */
     int64_t remaining; /* elements left in the current reply; 0: none open */
     struct vmb_resp_reply top;
-    char *line;        /* partial line carried between reads; owned */
+    char *line; /* partial line carried between reads; owned */
     uint32_t line_len;
 };
 
@@ -56,8 +56,8 @@ enum {
  * when the bytes ran out first (state kept for the next call), or
  * VMB_RESP_BAD on a protocol violation.
  */
-int vmb_resp_read(struct vmb_resp_reader *r, const char **pos,
-                  const char *end, struct vmb_resp_reply *out);
+int vmb_resp_read(struct vmb_resp_reader *r, const char **pos, const char *end,
+                  struct vmb_resp_reply *out);
 
 /* Forgets a half-read reply (after a reconnect); keeps no memory. */
 void vmb_resp_reader_reset(struct vmb_resp_reader *r);

@@ -357,8 +357,7 @@ vmb_load_result_summary(struct vmb_buf *b, const struct vmb_load_result *r)
                        r->server_error);
     uint64_t secs = (uint64_t)llround(r->duration_s);
     vmb_buf_printf(b, "%-26s: %02llu:%02llu:%02llu (%.3f s)%s\n",
-                   "Total operation time",
-                   (unsigned long long)(secs / 3600),
+                   "Total operation time", (unsigned long long)(secs / 3600),
                    (unsigned long long)(secs / 60 % 60),
                    (unsigned long long)(secs % 60), r->duration_s,
                    r->interrupted ? ", interrupted" : "");

@@ -9,8 +9,8 @@
 #include "load.h"
 
 int
-vmb_load_target_from_host(const char *host, int port,
-                          struct vmb_load_target *t, struct vmb_error **err)
+vmb_load_target_from_host(const char *host, int port, struct vmb_load_target *t,
+                          struct vmb_error **err)
 {
     memset(t, 0, sizeof(*t));
     if (port < 1 || port > 65535)

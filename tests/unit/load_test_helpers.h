@@ -145,9 +145,20 @@ th_redis_start(struct th_redis *r, const char *const *extra)
     r->port = th_free_port();
     char port[16];
     snprintf(port, sizeof(port), "%d", r->port);
-    const char *argv[64] = {"redis-server", "--port", port, "--bind",
-                            "127.0.0.1", "--save", "", "--appendonly", "no",
-                            "--dir", r->dir, "--logfile", "", "--loglevel",
+    const char *argv[64] = {"redis-server",
+                            "--port",
+                            port,
+                            "--bind",
+                            "127.0.0.1",
+                            "--save",
+                            "",
+                            "--appendonly",
+                            "no",
+                            "--dir",
+                            r->dir,
+                            "--logfile",
+                            "",
+                            "--loglevel",
                             "warning"};
     int n = 15;
     for (int i = 0; extra && extra[i] && n < 62; i++)

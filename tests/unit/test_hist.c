@@ -58,7 +58,7 @@ reference(const int64_t *sorted, size_t n, double p)
 
 ParameterizedTestParameters(hist, percentile_within_precision)
 {
-    static double ps[] = {0,  0.1, 1,    10,    25,     50,  75,
+    static double ps[] = {0,  0.1, 1,  10,   25,    50,     75,
                           90, 95,  99, 99.9, 99.99, 99.999, 100};
     return cr_make_param_array(double, ps, sizeof(ps) / sizeof(ps[0]));
 }
@@ -155,9 +155,9 @@ Test(hist, merge_equals_single)
     cr_assert_eq(vmb_hist_max(&a), vmb_hist_max(&all));
     cr_assert_float_eq(vmb_hist_mean(&a), vmb_hist_mean(&all),
                        vmb_hist_mean(&all) * 1e-12);
-    cr_assert_eq(memcmp(a.counts, all.counts,
-                        (size_t)a.counts_len * sizeof(*a.counts)),
-                 0);
+    cr_assert_eq(
+        memcmp(a.counts, all.counts, (size_t)a.counts_len * sizeof(*a.counts)),
+        0);
     double ps[] = {50, 90, 99, 99.9, 100};
     for (size_t i = 0; i < 5; i++)
         cr_assert_eq(vmb_hist_value_at_percentile(&a, ps[i]),
@@ -234,8 +234,10 @@ Test(hist, hgrm_text)
     vmb_hist_write_hgrm(&h, &b, 1000.0, 5);
     cr_assert(vmb_str_has_prefix(
         b.data, "       Value     Percentile TotalCount 1/(1-Percentile)\n\n"));
-    cr_assert_not_null(strstr(b.data, "    1000.000 1.000000000000       1000\n"));
-    cr_assert_not_null(strstr(b.data, "#[Max     =     1000.000, Total count    =         1000]"));
+    cr_assert_not_null(
+        strstr(b.data, "    1000.000 1.000000000000       1000\n"));
+    cr_assert_not_null(strstr(
+        b.data, "#[Max     =     1000.000, Total count    =         1000]"));
     cr_assert_not_null(strstr(b.data, "#[Mean    =      500.500,"));
     vmb_buf_free(&b);
     vmb_hist_fini(&h);

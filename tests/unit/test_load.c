@@ -41,9 +41,9 @@ run(const char *const *words, int index)
 Test(load, write_count_exact, .init = start_redis, .fini = stop_redis,
      .timeout = 60)
 {
-    const char *w[] = {"op=write", "n=12345", "keys=12345",
-                       "key_dist=sequential", "connections=7", "threads=2",
-                       "pipeline=3", NULL};
+    const char *w[] = {
+        "op=write",      "n=12345",   "keys=12345", "key_dist=sequential",
+        "connections=7", "threads=2", "pipeline=3", NULL};
     struct vmb_load_result *r = run(w, 0);
     cr_assert_eq(vmb_load_result_ops(r), 12345);
     cr_assert_eq(vmb_load_result_errors(r), 0);
@@ -57,12 +57,13 @@ Test(load, write_count_exact, .init = start_redis, .fini = stop_redis,
 Test(load, reads_find_writes, .init = start_redis, .fini = stop_redis,
      .timeout = 60)
 {
-    const char *w[] = {"op=write", "n=4000", "keys=4000",
-                       "key_dist=sequential", "connections=4", NULL};
+    const char *w[] = {"op=write",      "n=4000",
+                       "keys=4000",     "key_dist=sequential",
+                       "connections=4", NULL};
     vmb_load_result_free(run(w, 0));
 
-    const char *rd[] = {"op=read", "n=20000", "keys=4000", "connections=5",
-                        "pipeline=4", NULL};
+    const char *rd[] = {"op=read",       "n=20000",    "keys=4000",
+                        "connections=5", "pipeline=4", NULL};
     struct vmb_load_result *r = run(rd, 1);
     cr_assert_eq(vmb_load_result_ops(r), 20000);
     cr_assert_eq(vmb_load_result_misses(r), 0);
@@ -111,9 +112,8 @@ Test(load, series_sums_to_total, .init = start_redis, .fini = stop_redis,
         char phase[16], op[16];
         int sec;
         unsigned long long ops;
-        cr_assert_eq(sscanf(line, "%15[^,],%d,%15[^,],%llu,", phase, &sec, op,
-                            &ops),
-                     4);
+        cr_assert_eq(
+            sscanf(line, "%15[^,],%d,%15[^,],%llu,", phase, &sec, op, &ops), 4);
         cr_assert_str_eq(phase, "3-write");
         cr_assert_str_eq(op, "write");
         cr_assert_eq(sec, rows - 1);
@@ -125,8 +125,7 @@ Test(load, series_sums_to_total, .init = start_redis, .fini = stop_redis,
 }
 
 /* A mixed phase issues writes and reads in the asked ratio. */
-Test(load, mixed_ratio, .init = start_redis, .fini = stop_redis,
-     .timeout = 60)
+Test(load, mixed_ratio, .init = start_redis, .fini = stop_redis, .timeout = 60)
 {
     const char *w[] = {"op=mixed", "ratio=write:1,read:3", "n=20000",
                        "connections=4", NULL};
@@ -150,8 +149,7 @@ Test(load, mixed_ratio, .init = start_redis, .fini = stop_redis,
 }
 
 /* The PHASE object has the members docs/results-format.md lists. */
-Test(load, json_shape, .init = start_redis, .fini = stop_redis,
-     .timeout = 60)
+Test(load, json_shape, .init = start_redis, .fini = stop_redis, .timeout = 60)
 {
     const char *w[] = {"op=write", "n=3000", "connections=2", NULL};
     struct vmb_load_result *r = run(w, 0);
@@ -161,11 +159,20 @@ Test(load, json_shape, .init = start_redis, .fini = stop_redis,
     char *text = vmb_jw_steal(&jw);
     struct json_object *j = json_tokener_parse(text);
     cr_assert_not_null(j, "not JSON: %s", text);
-    const char *members[] = {"index", "op", "ops", "errors",
-                             "errors_by_class", "first_errno", "misses",
-                             "duration_s", "op_rate", "op_rate_by_kind",
-                             "latency_us", "latency_uncorrected_us",
-                             "latency_by_kind_us", "percentiles"};
+    const char *members[] = {"index",
+                             "op",
+                             "ops",
+                             "errors",
+                             "errors_by_class",
+                             "first_errno",
+                             "misses",
+                             "duration_s",
+                             "op_rate",
+                             "op_rate_by_kind",
+                             "latency_us",
+                             "latency_uncorrected_us",
+                             "latency_by_kind_us",
+                             "percentiles"};
     for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++)
         cr_assert(json_object_object_get_ex(j, members[i], NULL), "no %s",
                   members[i]);
@@ -201,8 +208,8 @@ Test(load, json_shape, .init = start_redis, .fini = stop_redis,
 Test(load, open_loop_rate, .init = start_redis, .fini = stop_redis,
      .timeout = 60)
 {
-    const char *w[] = {"op=write", "rate=2000", "duration=2s",
-                       "connections=4", NULL};
+    const char *w[] = {"op=write", "rate=2000", "duration=2s", "connections=4",
+                       NULL};
     struct vmb_load_result *r = run(w, 0);
     double ops = (double)vmb_load_result_ops(r);
     cr_assert(ops > 3800 && ops <= 4001, "ops %f", ops);
@@ -217,8 +224,13 @@ Test(load, open_loop_rate, .init = start_redis, .fini = stop_redis,
 Test(load, warmup_excluded, .init = start_redis, .fini = stop_redis,
      .timeout = 60)
 {
-    const char *w[] = {"op=write", "n=1000", "warmup=300ms", "keys=10000000",
-                       "key_dist=sequential", "connections=1", NULL};
+    const char *w[] = {"op=write",
+                       "n=1000",
+                       "warmup=300ms",
+                       "keys=10000000",
+                       "key_dist=sequential",
+                       "connections=1",
+                       NULL};
     struct vmb_load_result *r = run(w, 0);
     cr_assert_eq(vmb_load_result_ops(r), 1000);
     vmb_load_result_free(r);
@@ -273,8 +285,9 @@ Test(load, reads_from_replica, .timeout = 60)
     cr_assert_eq(
         vmb_load_run_phase(&o, &p, 0, &prim, &repl, NULL, NULL, &r, NULL), 0);
     vmb_load_result_free(r);
-    cr_assert_str_eq(th_command(other.port, "DBSIZE"), ":0", "writes go to "
-                                                             "the primary");
+    cr_assert_str_eq(th_command(other.port, "DBSIZE"), ":0",
+                     "writes go to "
+                     "the primary");
     th_set(&o, &p, "op=read");
     th_set(&o, &p, "read_from=replica");
     cr_assert_eq(
@@ -298,7 +311,7 @@ Test(load, reads_from_replica, .timeout = 60)
 Test(load, zipfian_concentrates, .init = start_redis, .fini = stop_redis,
      .timeout = 60)
 {
-    const char *w[] = {"op=write", "n=20000", "keys=100000",
+    const char *w[] = {"op=write",         "n=20000",       "keys=100000",
                        "key_dist=zipfian", "zipf_skew=1.2", NULL};
     vmb_load_result_free(run(w, 0));
     const char *size = th_command(redis.port, "DBSIZE");
@@ -325,8 +338,7 @@ Test(load, target_parse)
     cr_assert_not_null(strstr(err->msg, "\"http\""), "%s", err->msg);
     vmb_error_free(err);
     err = NULL;
-    cr_assert_lt(vmb_load_target_parse("redis://127.0.0.1:99999", &t, &err),
-                 0);
+    cr_assert_lt(vmb_load_target_parse("redis://127.0.0.1:99999", &t, &err), 0);
     cr_assert_not_null(strstr(err->msg, "\"99999\""), "%s", err->msg);
     vmb_error_free(err);
     err = NULL;

@@ -11,8 +11,8 @@
 static struct vmb_load_result *
 run_stalled(const char *const *words)
 {
-    struct th_server s = {.mode = TH_OK, .stall_after_ms = 1000,
-                          .stall_ms = 1000};
+    struct th_server s = {
+        .mode = TH_OK, .stall_after_ms = 1000, .stall_ms = 1000};
     th_server_start(&s);
     struct vmb_load_opts o;
     struct vmb_phase p;
@@ -37,8 +37,7 @@ Test(load_co, open_loop_corrects, .timeout = 60)
     double p99 = vmb_load_result_latency_us(r, 99, false);
     double p99u = vmb_load_result_latency_us(r, 99, true);
     double max = vmb_load_result_latency_us(r, 100, false);
-    cr_assert_gt(p99, 500e3, "corrected p99 %f us should show the stall",
-                 p99);
+    cr_assert_gt(p99, 500e3, "corrected p99 %f us should show the stall", p99);
     cr_assert_lt(p99, 1500e3, "corrected p99 %f us", p99);
     cr_assert_lt(p99u, 100e3, "uncorrected p99 %f us should stay low", p99u);
     cr_assert_gt(max, 900e3, "max %f us", max);

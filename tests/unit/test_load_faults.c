@@ -51,8 +51,7 @@ Test(load_faults, connect_timeout, .timeout = 30)
         fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
         connect(fill[i], (struct sockaddr *)&a, sizeof(a));
     }
-    const char *w[] = {"n=100", "connections=2", "connect_timeout=300ms",
-                       NULL};
+    const char *w[] = {"n=100", "connections=2", "connect_timeout=300ms", NULL};
     struct vmb_load_result *r = NULL;
     struct vmb_error *err = NULL;
     uint64_t t0 = vmb_now_ns();
@@ -80,7 +79,11 @@ Test(load_faults, server_closes_connections, .timeout = 30)
     cr_assert_eq(run_at(s.port, w, &r, &err), 0, "%s", err ? err->msg : "");
     uint64_t io = vmb_load_result_errors_by_class(r, VMB_LOAD_ERR_IO);
     cr_assert_gt(io, 0);
-    cr_assert_eq(vmb_load_result_first_errno(r, VMB_LOAD_ERR_IO), ECONNRESET);
+    /* A close with requests unread makes the kernel reset the connection,
+     * which the next send may see first. */
+    int first = vmb_load_result_first_errno(r, VMB_LOAD_ERR_IO);
+    cr_assert(first == ECONNRESET || first == EPIPE, "first errno %d",
+              first);
     cr_assert_gt(vmb_load_result_ops(r), 2000, "reconnected and went on");
     cr_assert_eq(vmb_load_result_ops(r) + vmb_load_result_errors(r), 3000);
     vmb_load_result_free(r);
@@ -109,11 +112,11 @@ Test(load_faults, closes_duration_on_time, .timeout = 30)
  * timeout count as timeouts (ETIMEDOUT), the run ends on time. */
 Test(load_faults, stall_times_out, .timeout = 30)
 {
-    struct th_server s = {.mode = TH_OK, .stall_after_ms = 300,
-                          .stall_ms = 2000};
+    struct th_server s = {
+        .mode = TH_OK, .stall_after_ms = 300, .stall_ms = 2000};
     th_server_start(&s);
-    const char *w[] = {"duration=3s", "connections=2",
-                       "request_timeout=250ms", NULL};
+    const char *w[] = {"duration=3s", "connections=2", "request_timeout=250ms",
+                       NULL};
     struct vmb_load_result *r = NULL;
     uint64_t t0 = vmb_now_ns();
     cr_assert_eq(run_at(s.port, w, &r, NULL), 0);
@@ -158,11 +161,10 @@ Test(load_faults, redis_oom, .timeout = 60)
                        "keys=100000", NULL};
     struct vmb_load_result *r = NULL;
     struct vmb_error *err = NULL;
-    cr_assert_eq(run_at(redis.port, w, &r, &err), 0, "%s",
-                 err ? err->msg : "");
+    cr_assert_eq(run_at(redis.port, w, &r, &err), 0, "%s", err ? err->msg : "");
     cr_assert_gt(vmb_load_result_errors_by_class(r, VMB_LOAD_ERR_SERVER), 0);
-    cr_assert(vmb_str_has_prefix(vmb_load_result_server_error(r), "OOM"),
-              "%s", vmb_load_result_server_error(r));
+    cr_assert(vmb_str_has_prefix(vmb_load_result_server_error(r), "OOM"), "%s",
+              vmb_load_result_server_error(r));
     cr_assert_eq(vmb_load_result_ops(r) + vmb_load_result_errors(r), 2000);
     vmb_load_result_free(r);
     th_redis_stop(&redis);
@@ -200,8 +202,8 @@ Test(load_faults, server_gone_gives_up, .timeout = 30)
 {
     struct th_server s = {.mode = TH_OK};
     th_server_start(&s);
-    const char *w[] = {"n=100000000", "connections=2",
-                       "connect_timeout=500ms", NULL};
+    const char *w[] = {"n=100000000", "connections=2", "connect_timeout=500ms",
+                       NULL};
     pthread_t killer;
     pthread_create(&killer, NULL, stop_later, &s);
     struct vmb_load_result *r = NULL;
@@ -242,12 +244,11 @@ Test(load_faults, cli_bad_input)
     cr_assert_eq(run_cli("redis://127.0.0.1:1 wirte n=10", out, sizeof(out)),
                  2);
     cr_assert_not_null(strstr(out, "\"wirte\""), "%s", out);
-    cr_assert_eq(run_cli("http://127.0.0.1:1 write n=10", out, sizeof(out)),
-                 2);
+    cr_assert_eq(run_cli("http://127.0.0.1:1 write n=10", out, sizeof(out)), 2);
     cr_assert_not_null(strstr(out, "\"http\""), "%s", out);
-    cr_assert_eq(run_cli("redis://127.0.0.1:1 write n=10 rate=fast", out,
-                         sizeof(out)),
-                 2);
+    cr_assert_eq(
+        run_cli("redis://127.0.0.1:1 write n=10 rate=fast", out, sizeof(out)),
+        2);
     cr_assert_not_null(strstr(out, "\"fast\""), "%s", out);
     cr_assert_eq(run_cli("redis://127.0.0.1:1 mixed n=10 ratio=write:x", out,
                          sizeof(out)),

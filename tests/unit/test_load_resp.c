@@ -34,13 +34,11 @@ Test(load_resp, every_split)
         for (int k = 0; k < 2; k++) {
             const char *p = parts[k][0], *end = parts[k][1];
             int st;
-            while ((st = vmb_resp_read(&r, &p, end, &rep)) ==
-                   VMB_RESP_REPLY) {
+            while ((st = vmb_resp_read(&r, &p, end, &rep)) == VMB_RESP_REPLY) {
                 cr_assert_lt(got, 8);
                 cr_assert_eq(rep.type, types[got], "cut %zu reply %zu", cut,
                              got);
-                cr_assert_eq(rep.nil, nils[got], "cut %zu reply %zu", cut,
-                             got);
+                cr_assert_eq(rep.nil, nils[got], "cut %zu reply %zu", cut, got);
                 if (rep.type == '-')
                     cr_assert_eq(strncmp(rep.text, "OOM command not allowed",
                                          rep.text_len),
@@ -72,8 +70,7 @@ Test(load_resp, byte_by_byte)
 
 Test(load_resp, rejects_garbage)
 {
-    const char *bad[] = {"hello\r\n", "+OK\n", "$abc\r\n", "$-2\r\n",
-                         "\r\n"};
+    const char *bad[] = {"hello\r\n", "+OK\n", "$abc\r\n", "$-2\r\n", "\r\n"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct vmb_resp_reader r = {0};
         struct vmb_resp_reply rep;
