@@ -212,7 +212,7 @@ Test(load, open_loop_rate, .init = start_redis, .fini = stop_redis,
                        NULL};
     struct vmb_load_result *r = run(w, 0);
     double ops = (double)vmb_load_result_ops(r);
-    cr_assert(ops > 3800 && ops <= 4001, "ops %f", ops);
+    cr_assert(ops > 3600 && ops <= 4001, "ops %f", ops);
     cr_assert_gt(vmb_load_result_latency_us(r, 50, true), 0);
     cr_assert_geq(vmb_load_result_latency_us(r, 99, false),
                   vmb_load_result_latency_us(r, 99, true) * 0.999);

@@ -215,8 +215,11 @@ Test(load_faults, server_gone_gives_up, .timeout = 30)
     cr_assert_lt(vmb_load_result_ops(r), 100000000);
     cr_assert_gt(vmb_load_result_errors_by_class(r, VMB_LOAD_ERR_IO), 0);
     cr_assert_gt(vmb_load_result_errors_by_class(r, VMB_LOAD_ERR_CONNECT), 0);
-    cr_assert_eq(vmb_load_result_first_errno(r, VMB_LOAD_ERR_CONNECT),
-                 ECONNREFUSED);
+    /* refused, or reset/timed out for a connect that raced the close */
+    int first = vmb_load_result_first_errno(r, VMB_LOAD_ERR_CONNECT);
+    cr_assert(first == ECONNREFUSED || first == ECONNRESET ||
+                  first == ETIMEDOUT,
+              "first errno %d", first);
     vmb_load_result_free(r);
 }
 
