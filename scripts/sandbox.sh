@@ -153,8 +153,11 @@ exit "$status"
 '
 
 set +e
-ip netns exec "$ns" unshare --mount --propagation private \
-    bash -c "$inner" sandbox "$tmp" "$@"
+# A PID namespace makes the inner shell PID 1 for everything started here,
+# so exited QEMU processes are reaped at once (libvirt waits for that when
+# it destroys a domain) whatever the host's init does.
+ip netns exec "$ns" unshare --mount --propagation private --pid --fork \
+    --mount-proc bash -c "$inner" sandbox "$tmp" "$@"
 status=$?
 set -e
 exit "$status"

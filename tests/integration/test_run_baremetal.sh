@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `vmbench run` end to end on the bare-metal control alone (no VM needed):
-# - a run writes a complete results directory: op counts equal n per phase,
+# - a run writes a complete results directory and its report: op counts
+#   equal n per phase,
 #   every run has numbers, the time series adds up, the control's pinning
 #   and memory cap are recorded, and nothing is left running;
 # - a database option Redis rejects fails that control with Redis's own
@@ -70,12 +71,12 @@ wait_for() { # file timeout_s
 # ---- a complete run ----
 matrix basic "$base" 2000 1 >"$T/basic.yaml"
 set +e
-"$VMBENCH" run "$T/basic.yaml" --out "$T/r1" --only baremetal --no-report \
-    2>"$T/r1.err"
+"$VMBENCH" run "$T/basic.yaml" --out "$T/r1" --only baremetal 2>"$T/r1.err"
 rc=$?
 set -e
 [ "$rc" = 0 ] || { cat "$T/r1.err"; fail "run exited $rc"; }
-for f in matrix.yaml run.json plan.json; do
+# The report is generated at the end of the run.
+for f in matrix.yaml run.json plan.json summary.csv report.md; do
     [ -f "$T/r1/$f" ] || fail "missing $f"
 done
 cmp -s "$T/basic.yaml" "$T/r1/matrix.yaml" || fail "matrix.yaml is not a copy"
