@@ -284,3 +284,35 @@ Test(report, not_a_results_directory_writes_nothing)
     free(p);
     vmb_rm_rf(tmpl, NULL);
 }
+
+/* A failed run is left out of the numbers and listed with its error. */
+Test(report, failed_runs_are_left_out_and_listed, .timeout = 120)
+{
+    char *dir = fixture_copy();
+    char *p = vmb_xasprintf("%s/cells/%s/rep2/result.json", dir,
+                            CELL_VIRTIOFS);
+    file_replace(p, "\"status\": \"ok\",\n  \"error\": null,",
+                 "\"status\": \"failed\",\n  \"error\": \"agent did not "
+                 "answer within 120s\",");
+    free(p);
+    cr_assert_eq(report(dir, NULL), 0);
+    char *csv = slurp_in(dir, "summary.csv");
+    char *row = csv_line(csv, CELL_VIRTIOFS ",vm,storage=virtio-fs," CONTROL_ID
+                                            ",0-write,op_rate,ops/s,");
+    /* reps 1 and 3: 4004.8 and 3523.6, median their mean */
+    cr_assert(vmb_str_has_prefix(strstr(row, "ops/s,") + 6, "2,3764.2,"),
+              "%s", row);
+    free(row);
+    free(csv);
+    char *md = slurp_in(dir, "report.md");
+    cr_assert_not_null(strstr(md, "## Failed and missing runs"));
+    cr_assert_not_null(strstr(md, "- **storage=virtio-fs**, repetition 2: "
+                                  "failed: agent did not answer within "
+                                  "120s\n"));
+    cr_assert_not_null(strstr(md, "| Runs | 11 ok, 1 failed, 0 not run |"));
+    free(md);
+    char *svg = slurp_svg(dir, "oprate-0-write");
+    cr_assert_not_null(strstr(svg, "median of 2-3 repetitions"));
+    free(svg);
+    fixture_remove(dir);
+}
