@@ -699,7 +699,7 @@ chart_oprate(struct charts *cs, const struct model *m, size_t p,
     vmb_plot_str(&pl, "y_title", "Operations per second");
     vmb_plot_num(&pl, "n", (double)m->ncells);
     char **ticks = tick_labels(m, 0, m->ncells);
-    vmb_plot_tic_labels(&pl, "labels", (const char *const *)ticks,
+    vmb_plot_axis_labels(&pl, "labels", (const char *const *)ticks,
                         m->ncells);
     free_strs(ticks, m->ncells);
     const char *ctl_label = "bare metal (control)";
@@ -764,7 +764,7 @@ chart_latency(struct charts *cs, const struct model *m, size_t p,
             if (*s == ' ')
                 *s = '\n';
     }
-    vmb_plot_tic_labels(&pl, "labels", (const char *const *)ticks, n);
+    vmb_plot_axis_labels(&pl, "labels", (const char *const *)ticks, n);
     free_strs(ticks, n);
     vmb_plot_strs(&pl, "pct_names", names, 4);
     vmb_plot_block_begin(&pl, "lat");
@@ -1050,7 +1050,7 @@ chart_boot(struct charts *cs, const struct model *m, const char *plots,
     for (size_t i = 0; i < nb; i++)
         labels[i] = b[i].name;
     vmb_plot_num(&pl, "n", (double)nb);
-    vmb_plot_tic_labels(&pl, "labels", labels, nb);
+    vmb_plot_axis_labels(&pl, "labels", labels, nb);
     vmb_plot_num(&pl, "m", NBOOT);
     vmb_plot_strs(&pl, "stage_names", boot_stage, NBOOT);
     vmb_plot_block_begin(&pl, "boot");
@@ -1088,7 +1088,7 @@ chart_ratio(struct charts *cs, const struct model *m, const char *plots,
     set_common(&pl, m, title, what);
     vmb_plot_num(&pl, "n", (double)m->ncells);
     char **ticks = tick_labels(m, 0, m->ncells);
-    vmb_plot_tic_labels(&pl, "labels", (const char *const *)ticks,
+    vmb_plot_axis_labels(&pl, "labels", (const char *const *)ticks,
                         m->ncells);
     free_strs(ticks, m->ncells);
     const char **names = vmb_xcalloc(m->nphases ? m->nphases : 1,

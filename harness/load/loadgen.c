@@ -666,6 +666,23 @@ publish(struct worker *w)
     atomic_store_explicit(&w->pub_errors, errs, memory_order_relaxed);
 }
 
+/* epoll_pwait2 (Linux 5.11) sleeps with nanosecond precision, which an
+ * open-loop schedule needs; older kernels get epoll_wait, rounded up to
+ * the next millisecond. */
+static int
+wait_events(int ep, struct epoll_event *evs, const struct timespec *ts)
+{
+    static atomic_int no_pwait2;
+    if (!atomic_load_explicit(&no_pwait2, memory_order_relaxed)) {
+        int n = epoll_pwait2(ep, evs, MAX_EVENTS, ts, NULL);
+        if (n >= 0 || errno != ENOSYS)
+            return n;
+        atomic_store_explicit(&no_pwait2, 1, memory_order_relaxed);
+    }
+    long ms = (long)ts->tv_sec * 1000 + (ts->tv_nsec + 999999) / 1000000;
+    return epoll_wait(ep, evs, MAX_EVENTS, ms > INT32_MAX ? INT32_MAX : (int)ms);
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -703,7 +720,7 @@ worker_main(void *arg)
         uint64_t wait = wake > now ? wake - now : 0;
         struct timespec ts = {(time_t)(wait / NS_PER_S),
                               (long)(wait % NS_PER_S)};
-        int n = epoll_pwait2(w->ep, evs, MAX_EVENTS, &ts, NULL);
+        int n = wait_events(w->ep, evs, &ts);
         if (n < 0 && errno != EINTR)
             break;
         for (int i = 0; i < n; i++)
