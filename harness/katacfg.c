@@ -37,6 +37,7 @@ struct toml_scan {
     const char *s;
     size_t len, pos;
     int line;
+    int array_depth, array_line; /* the outermost open array */
     struct vmb_error **err;
     /* what the merge needs */
     bool in_target;
@@ -63,8 +64,13 @@ scan_error(struct toml_scan *t, const char *fmt, ...)
     if (vasprintf(&msg, fmt, ap) < 0)
         abort();
     va_end(ap);
-    vmb_error_set(t->err, VMB_ERR_INPUT, 0, "%s:%d: %s", t->name, t->line,
-                  msg);
+    if (t->array_depth > 0 && t->array_line != t->line)
+        vmb_error_set(t->err, VMB_ERR_INPUT, 0,
+                      "%s:%d: %s, in the array opened on line %d", t->name,
+                      t->line, msg, t->array_line);
+    else
+        vmb_error_set(t->err, VMB_ERR_INPUT, 0, "%s:%d: %s", t->name, t->line,
+                      msg);
     free(msg);
     return -1;
 }
@@ -244,10 +250,22 @@ scan_string(struct toml_scan *t)
     return 0;
 }
 
+static int scan_array_items(struct toml_scan *t, int start);
+
 static int
 scan_array(struct toml_scan *t)
 {
     int start = t->line;
+    if (t->array_depth++ == 0)
+        t->array_line = start;
+    int rc = scan_array_items(t, start);
+    t->array_depth--;
+    return rc;
+}
+
+static int
+scan_array_items(struct toml_scan *t, int start)
+{
     advance(t); /* [ */
     for (;;) {
         skip_ws_nl(t);
@@ -274,9 +292,7 @@ scan_array(struct toml_scan *t)
             t->line = start;
             return scan_error(t, "array is not closed with \"]\"");
         }
-        return scan_error(t, "expected \",\" or \"]\" in an array, got "
-                             "\"%c\"",
-                          peek(t));
+        return scan_error(t, "expected \",\" or \"]\" between array items");
     }
 }
 
@@ -489,6 +505,28 @@ toml_scan_free(struct toml_scan *t)
     clear_table_keys(t);
 }
 
+/*
+ * The content of a one-line string literal without escapes ("x" or 'x'),
+ * so 'auto' and "auto" compare equal; other values are compared as text.
+ */
+static char *
+plain_value(const char *v, size_t n)
+{
+    if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0] &&
+        memchr(v + 1, '\\', n - 2) == NULL &&
+        memchr(v + 1, v[0], n - 2) == NULL)
+        return strndup(v + 1, n - 2);
+    return strndup(v, n);
+}
+
+static bool
+same_value(const char *text, struct span s, const char *ours)
+{
+    autofree char *a = plain_value(text + s.start, s.end - s.start);
+    autofree char *b = plain_value(ours, strlen(ours));
+    return strcmp(a, b) == 0;
+}
+
 /* Replacements in text order, then one insertion at the table's end. */
 struct edit {
     size_t start, end;
@@ -522,8 +560,10 @@ merge(const char *name, const char *text, size_t len,
             if (strcmp(t.keys[k].key, set[i].key) == 0)
                 f = &t.keys[k];
         if (f != NULL) {
-            edits[nedits++] = (struct edit){f->value.start, f->value.end,
-                                            set[i].value};
+            /* An equal value keeps the user's spelling of it. */
+            if (!same_value(text, f->value, set[i].value))
+                edits[nedits++] = (struct edit){f->value.start, f->value.end,
+                                                set[i].value};
             continue;
         }
         vmb_buf_printf(&added, "%s = %s\n", set[i].key, set[i].value);

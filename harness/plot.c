@@ -84,26 +84,18 @@ vmb_plot_strs(struct vmb_plot *p, const char *var, const char *const *texts,
 }
 
 void
-vmb_plot_tic_labels(struct vmb_plot *p, const char *var,
-                    const char *const *texts, size_t n)
+vmb_plot_axis_labels(struct vmb_plot *p, const char *var,
+                     const char *const *texts, size_t n)
 {
-    char **esc = vmb_xcalloc(n ? n : 1, sizeof(*esc));
     size_t lines = 1;
     for (size_t i = 0; i < n; i++) {
-        struct vmb_buf b = {0};
         size_t l = 1;
         for (const char *s = texts[i] ? texts[i] : ""; *s; s++)
             l += *s == '\n';
         lines = l > lines ? l : lines;
-        for (const char *s = texts[i] ? texts[i] : ""; *s; s++)
-            vmb_buf_puts(&b, *s == '%' ? "%%" : (char[]){*s, '\0'});
-        esc[i] = vmb_buf_steal(&b);
     }
-    vmb_plot_strs(p, var, (const char *const *)esc, n);
+    vmb_plot_strs(p, var, texts, n);
     vmb_buf_printf(&p->vars, "%s_lines = %zu\n", var, lines);
-    for (size_t i = 0; i < n; i++)
-        free(esc[i]);
-    free(esc);
 }
 
 void

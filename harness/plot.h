@@ -46,11 +46,12 @@ void vmb_plot_strs(struct vmb_plot *p, const char *var,
                    const char *const *texts, size_t n);
 
 /*
- * The same for tick labels of `set xtics add (var[i] pos)`: gnuplot reads
- * such a label as a format, so a "%" in the text is doubled. Also sets
- * <var>_lines to the most lines any label has (for the bottom margin).
+ * The same for labels under the x axis, and <var>_lines, the most lines
+ * any of them has (for the bottom margin). Templates place them with
+ * `set label`, not as tick labels: gnuplot reads a tick label as a format
+ * and cuts it at 50 bytes.
  */
-void vmb_plot_tic_labels(struct vmb_plot *p, const char *var,
+void vmb_plot_axis_labels(struct vmb_plot *p, const char *var,
                          const char *const *texts, size_t n);
 
 /*

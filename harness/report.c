@@ -117,6 +117,7 @@ struct model {
     struct vmb_summary *boot; /* [ncells * NBOOT] */
     bool any_boot;
     int reps_max; /* most ok repetitions of any row */
+    int reps_min; /* fewest, among rows with any */
     bool tcg;
     const char *accel;
 };
@@ -280,6 +281,8 @@ model_build(struct model *m, const struct vmb_results *r)
         }
         if ((int)row->nok > m->reps_max)
             m->reps_max = (int)row->nok;
+        if (row->nok > 0 && (m->reps_min == 0 || (int)row->nok < m->reps_min))
+            m->reps_min = (int)row->nok;
     }
     qsort(m->phases, m->nphases, sizeof(*m->phases), cmp_phase);
     for (size_t p = 0; p < m->nphases; p++) {
@@ -367,6 +370,16 @@ model_free(struct model *m)
     free(m->phases);
     free(m->rows);
     free(m->boot);
+}
+
+/* "3 repetitions", or "2-3 repetitions" when some runs failed. */
+static char *
+reps_text(const struct model *m)
+{
+    if (m->reps_min != m->reps_max)
+        return vmb_xasprintf("%d-%d repetitions", m->reps_min, m->reps_max);
+    return vmb_xasprintf("%d repetition%s", m->reps_max,
+                         m->reps_max == 1 ? "" : "s");
 }
 
 static const char *
@@ -582,6 +595,16 @@ write_csv(const struct model *m, const char *dir, struct vmb_error **err)
 
 /* ---- charts ---- */
 
+static bool
+any_control(const struct model *m)
+{
+    for (size_t i = 0; i < m->ncells; i++)
+        if (m->rows[i].control_row != SIZE_MAX)
+            return true;
+    return false;
+}
+
+
 struct chart {
     char *base;  /* "oprate-0-write" */
     char *title; /* alt text and heading */
@@ -693,17 +716,19 @@ chart_oprate(struct charts *cs, const struct model *m, size_t p,
     vmb_plot_init(&pl);
     autofree char *title =
         vmb_xasprintf("Op rate per cell: %s phase", ph->title);
-    autofree char *what = vmb_xasprintf(
-        "median of %d repetitions, whiskers: 95%% interval", m->reps_max);
+    autofree char *reps = reps_text(m);
+    autofree char *what =
+        vmb_xasprintf("median of %s, whiskers: 95%% interval", reps);
     set_common(&pl, m, title, what);
     vmb_plot_str(&pl, "y_title", "Operations per second");
     vmb_plot_num(&pl, "n", (double)m->ncells);
     char **ticks = tick_labels(m, 0, m->ncells);
-    vmb_plot_tic_labels(&pl, "labels", (const char *const *)ticks,
+    vmb_plot_axis_labels(&pl, "labels", (const char *const *)ticks,
                         m->ncells);
     free_strs(ticks, m->ncells);
-    const char *ctl_label = "bare metal (control)";
-    if (m->nrows > m->ncells && m->nrows - m->ncells == 1) {
+    /* An empty title keeps a missing control out of the legend. */
+    const char *ctl_label = any_control(m) ? "bare metal (control)" : "";
+    if (any_control(m) && m->nrows - m->ncells == 1) {
         autofree char *t = vmb_xasprintf("control: %s",
                                          row_label(m, m->ncells));
         vmb_plot_str(&pl, "ctrl_title", t);
@@ -750,9 +775,9 @@ chart_latency(struct charts *cs, const struct model *m, size_t p,
     vmb_plot_init(&pl);
     autofree char *title =
         vmb_xasprintf("Latency percentiles per cell: %s phase", ph->title);
+    autofree char *reps = reps_text(m);
     autofree char *what = vmb_xasprintf(
-        "median of %d repetitions, whiskers: 95%% interval, log scale",
-        m->reps_max);
+        "median of %s, whiskers: 95%% interval, log scale", reps);
     set_common(&pl, m, title, what);
     autofree char *yt = vmb_xasprintf("Latency (%s)", unit);
     vmb_plot_str(&pl, "y_title", yt);
@@ -764,7 +789,7 @@ chart_latency(struct charts *cs, const struct model *m, size_t p,
             if (*s == ' ')
                 *s = '\n';
     }
-    vmb_plot_tic_labels(&pl, "labels", (const char *const *)ticks, n);
+    vmb_plot_axis_labels(&pl, "labels", (const char *const *)ticks, n);
     free_strs(ticks, n);
     vmb_plot_strs(&pl, "pct_names", names, 4);
     vmb_plot_block_begin(&pl, "lat");
@@ -1050,7 +1075,7 @@ chart_boot(struct charts *cs, const struct model *m, const char *plots,
     for (size_t i = 0; i < nb; i++)
         labels[i] = b[i].name;
     vmb_plot_num(&pl, "n", (double)nb);
-    vmb_plot_tic_labels(&pl, "labels", labels, nb);
+    vmb_plot_axis_labels(&pl, "labels", labels, nb);
     vmb_plot_num(&pl, "m", NBOOT);
     vmb_plot_strs(&pl, "stage_names", boot_stage, NBOOT);
     vmb_plot_block_begin(&pl, "boot");
@@ -1082,13 +1107,13 @@ chart_ratio(struct charts *cs, const struct model *m, const char *plots,
     struct vmb_plot pl;
     vmb_plot_init(&pl);
     const char *title = "Op rate relative to bare metal";
+    autofree char *reps = reps_text(m);
     autofree char *what = vmb_xasprintf(
-        "ratio of medians, %d repetitions, whiskers: 95%% interval",
-        m->reps_max);
+        "ratio of medians, %s, whiskers: 95%% interval", reps);
     set_common(&pl, m, title, what);
     vmb_plot_num(&pl, "n", (double)m->ncells);
     char **ticks = tick_labels(m, 0, m->ncells);
-    vmb_plot_tic_labels(&pl, "labels", (const char *const *)ticks,
+    vmb_plot_axis_labels(&pl, "labels", (const char *const *)ticks,
                         m->ncells);
     free_strs(ticks, m->ncells);
     const char **names = vmb_xcalloc(m->nphases ? m->nphases : 1,
@@ -1121,14 +1146,6 @@ chart_ratio(struct charts *cs, const struct model *m, const char *plots,
     vmb_plot_free(&pl);
 }
 
-static bool
-any_control(const struct model *m)
-{
-    for (size_t i = 0; i < m->ncells; i++)
-        if (m->rows[i].control_row != SIZE_MAX)
-            return true;
-    return false;
-}
 
 static void
 draw_charts(struct charts *cs, const struct model *m, const char *dir,

@@ -39,20 +39,20 @@ struct progress {
     pthread_cond_t cv;
     pthread_t thread;
     bool running, stop, tty;
-    size_t k, n;        /* run k of n in this session */
+    size_t k, n; /* run k of n in this session */
     char label[200];
     char phase[48];
     double ops_per_s;
-    uint64_t ops;                /* of the current phase so far */
+    uint64_t ops;                 /* of the current phase so far */
     const struct vmb_config *cfg; /* of the current run */
-    size_t phase_index;          /* SIZE_MAX outside the load phases */
+    size_t phase_index;           /* SIZE_MAX outside the load phases */
     uint64_t session_t0, run_t0;
-    size_t done;        /* runs executed in this session */
-    double done_s;      /* their total time */
-    double est_run_s;   /* the plan's per-run estimate */
+    size_t done;      /* runs executed in this session */
+    double done_s;    /* their total time */
+    double est_run_s; /* the plan's per-run estimate */
     char last_phase[48];
     uint64_t last_print;
-    bool line_open;     /* a tty line without newline is on screen */
+    bool line_open; /* a tty line without newline is on screen */
 };
 
 static void
@@ -84,14 +84,14 @@ progress_print(struct progress *p)
             double todo = ph->n > 0 ? (double)ph->n : 0;
             if (i == p->phase_index && todo > (double)p->ops)
                 todo -= (double)p->ops;
-            cur_left += ph->n > 0 ? todo / p->ops_per_s
-                                  : (double)ph->duration_us / 1e6;
+            cur_left +=
+                ph->n > 0 ? todo / p->ops_per_s : (double)ph->duration_us / 1e6;
         }
     }
-    double per_run = p->done > 0    ? p->done_s / (double)p->done
+    double per_run = p->done > 0     ? p->done_s / (double)p->done
                      : cur_left >= 0 ? run_el + cur_left
                                      : p->est_run_s;
-    double this_left = cur_left >= 0       ? cur_left
+    double this_left = cur_left >= 0      ? cur_left
                        : per_run > run_el ? per_run - run_el
                                           : 0;
     double left = per_run * (double)(p->n - p->k) + this_left;
@@ -213,7 +213,7 @@ struct failure {
 
 struct session {
     const struct vmb_run_opts *opts;
-    char *dir;             /* results directory */
+    char *dir; /* results directory */
     struct vmb_matrix *m;
     struct vmb_plan *plan;
     char started[32];
@@ -221,7 +221,7 @@ struct session {
     struct progress prog;
     struct failure *failures;
     size_t nfailures;
-    size_t ok, failed;     /* over all runs on disk, at the end */
+    size_t ok, failed; /* over all runs on disk, at the end */
     bool interrupted;
     int lock_fd;
     struct vmb_doctor_report *doctor;
@@ -304,9 +304,10 @@ write_run_json(struct session *s, const char *finished, struct vmb_error **err)
         vmb_jw_kstr(&w, "requested",
                     vmb_accel_name(s->m->base.hypervisor.accel));
         vmb_jw_kstr(&w, "used", NULL);
-        vmb_jw_kstr(&w, "note", s->env_error[VMB_CELL_VM]
-                                    ? s->env_error[VMB_CELL_VM]
-                                    : "no VM has run in this session");
+        vmb_jw_kstr(&w, "note",
+                    s->env_error[VMB_CELL_VM]
+                        ? s->env_error[VMB_CELL_VM]
+                        : "no VM has run in this session");
         vmb_jw_obj_end(&w);
     }
     vmb_jw_key(&w, "doctor");
@@ -384,15 +385,15 @@ write_static_files(struct session *s, const char *matrix_text, size_t len,
 struct run_state {
     struct session *s;
     const struct vmb_plan_run *r;
-    char *rel;      /* "cells/<id>/rep<k>" */
-    char *dir;      /* results path of the run */
-    char **phases;  /* PHASE objects as JSON text */
+    char *rel;     /* "cells/<id>/rep<k>" */
+    char *dir;     /* results path of the run */
+    char **phases; /* PHASE objects as JSON text */
     size_t nphases;
-    struct vmb_buf csv;    /* timeseries rows */
+    struct vmb_buf csv; /* timeseries rows */
     struct {
         char phase[40];
         double s;
-    } *lags;                /* replication lag after each writing phase */
+    } * lags; /* replication lag after each writing phase */
     size_t nlags;
 };
 
@@ -438,12 +439,12 @@ run_phases(struct run_state *st, struct vmb_runtime *rt,
         snprintf(name, sizeof(name), "%zu-%s", i, vmb_op_name(ph->op));
         progress_phase(&st->s->prog, name, i);
         struct vmb_run_phase_out out = {0};
-        int r = vmb_run_load_phase(cfg, i, &rt->nodes[0], &rt->nodes[1],
-                                   st->dir, progress_rate, &st->s->prog,
-                                   &out, err);
+        int r =
+            vmb_run_load_phase(cfg, i, &rt->nodes[0], &rt->nodes[1], st->dir,
+                               progress_rate, &st->s->prog, &out, err);
         if (out.json != NULL) {
-            st->phases = vmb_xrealloc(st->phases,
-                                      (st->nphases + 1) * sizeof(char *));
+            st->phases =
+                vmb_xrealloc(st->phases, (st->nphases + 1) * sizeof(char *));
             st->phases[st->nphases++] = steal(&out.json);
         }
         if (out.csv != NULL)
@@ -460,8 +461,7 @@ run_phases(struct run_state *st, struct vmb_runtime *rt,
         progress_phase(&st->s->prog, "replication lag", SIZE_MAX);
         double lag = 0;
         if (drv->replication_lag(&rt->nodes[0], &rt->nodes[1],
-                                 cfg->database.ready_timeout_us, &lag,
-                                 err) < 0)
+                                 cfg->database.ready_timeout_us, &lag, err) < 0)
             return vmb_error_prefix(err, "after phase %s", name);
         st->lags = vmb_xrealloc(st->lags, (st->nlags + 1) * sizeof(*st->lags));
         snprintf(st->lags[st->nlags].phase, sizeof(st->lags[0].phase), "%s",
@@ -577,7 +577,8 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
 
     if (vmb_rm_rf(st.dir, err) < 0 || vmb_mkdir_p(st.dir, err) < 0)
         goto out;
-    const struct vmb_db_driver *drv = vmb_db_driver_find(c->cfg.database.engine);
+    const struct vmb_db_driver *drv =
+        vmb_db_driver_find(c->cfg.database.engine);
     const struct vmb_runtime_ops *ops = vmb_runtime_for(c->kind);
     if (!s->env_tried[c->kind] && ops->env_open != NULL) {
         progress_phase(&s->prog, "prepare", SIZE_MAX);
@@ -629,8 +630,8 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
         f->dir = vmb_xstrdup(st.rel);
         f->label = vmb_xstrdup(c->label);
         f->error = vmb_xstrdup(run_err->msg);
-        progress_note(&s->prog, "vmbench: %s (%s) failed: %s", st.rel,
-                      c->label, run_err->msg);
+        progress_note(&s->prog, "vmbench: %s (%s) failed: %s", st.rel, c->label,
+                      run_err->msg);
     }
     rc = 0;
 out:
@@ -684,8 +685,8 @@ sweep_tmp(const char *dir, int depth)
         return;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.' && (de->d_name[1] == '\0' ||
-                                     strcmp(de->d_name, "..") == 0))
+        if (de->d_name[0] == '.' &&
+            (de->d_name[1] == '\0' || strcmp(de->d_name, "..") == 0))
             continue;
         autofree char *p = vmb_xasprintf("%s/%s", dir, de->d_name);
         if (strstr(de->d_name, ".tmp.") != NULL)
@@ -738,7 +739,8 @@ open_resume(struct session *s, char **matrix_text, size_t *len,
     if (!is_dir(s->dir) || !exists(mpath) || !exists(ppath))
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "\"%s\" is not a vmbench results directory "
-                             "(no matrix.yaml or plan.json)", s->dir);
+                             "(no matrix.yaml or plan.json)",
+                             s->dir);
     if (lock_dir(s, err) < 0)
         return -1;
     if (load_matrix_text(mpath, matrix_text, len, err) < 0)
@@ -992,16 +994,17 @@ vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err)
         if (generate_report(&s, &rep) < 0)
             fprintf(stderr, "vmbench: report: %s\n", rep->msg);
     }
-    fprintf(stderr, "vmbench: %zu runs ok, %zu failed; results in %s\n",
-            s.ok, s.failed, s.dir);
+    fprintf(stderr, "vmbench: %zu runs ok, %zu failed; results in %s\n", s.ok,
+            s.failed, s.dir);
     if (s.failed > 0) {
         fprintf(stderr, "failed runs:\n");
         for (size_t i = 0; i < s.nfailures; i++)
             fprintf(stderr, "  %s  %s: %s\n", s.failures[i].dir,
                     s.failures[i].label, s.failures[i].error);
         if (s.nfailures < s.failed)
-            fprintf(stderr, "  (and %zu from before the resume; see their "
-                            "result.json)\n",
+            fprintf(stderr,
+                    "  (and %zu from before the resume; see their "
+                    "result.json)\n",
                     s.failed - s.nfailures);
     }
     rc = s.failed > 0 ? 1 : 0;

@@ -29,8 +29,7 @@ vmb_cmd_run(int argc, char **argv, struct vmb_error **err)
             else if (strcmp(v, "baremetal") == 0 || strcmp(v, "control") == 0)
                 o.only = VMB_RUN_ONLY_BAREMETAL;
             else
-                return usage_error(err, "--only takes vm or baremetal, got",
-                                   v);
+                return usage_error(err, "--only takes vm or baremetal, got", v);
         } else if (strcmp(a, "--dry-run") == 0) {
             o.dry_run = true;
         } else if (strcmp(a, "--no-report") == 0) {

@@ -107,7 +107,8 @@ vmb_run_info_host(struct vmb_jw *w, const struct vmb_config *cfg)
 
     vmb_jw_key(w, "versions");
     vmb_jw_obj_begin(w);
-    autofree char *qcmd = vmb_xasprintf("'%s' --version", cfg->hypervisor.emulator);
+    autofree char *qcmd =
+        vmb_xasprintf("'%s' --version", cfg->hypervisor.emulator);
     autofree char *qline = strchr(cfg->hypervisor.emulator, '\'')
                                ? NULL
                                : vmb_run_info_command_line(qcmd);

@@ -43,8 +43,7 @@ first_error(const struct vmb_load_result *r)
         if (vmb_load_result_errors_by_class(r, c) == 0)
             continue;
         if (c == VMB_LOAD_ERR_SERVER && vmb_load_result_server_error(r))
-            return vmb_xasprintf("server: %s",
-                                 vmb_load_result_server_error(r));
+            return vmb_xasprintf("server: %s", vmb_load_result_server_error(r));
         int e = vmb_load_result_first_errno(r, c);
         return vmb_xasprintf("%s%s%s", vmb_load_err_class_name(c),
                              e ? ": " : "", e ? strerror(e) : "");
@@ -57,8 +56,8 @@ vmb_run_load_phase(const struct vmb_config *cfg, size_t index,
                    const struct vmb_db_node *primary,
                    const struct vmb_db_node *replica, const char *dir,
                    void (*rate)(void *ctx, uint64_t ops, double ops_per_s),
-                   void *ctx,
-                   struct vmb_run_phase_out *out, struct vmb_error **err)
+                   void *ctx, struct vmb_run_phase_out *out,
+                   struct vmb_error **err)
 {
     struct vmb_load_target pt, rt;
     if (vmb_load_target_from_host(primary->host, primary->port, &pt, err) < 0)
@@ -86,8 +85,8 @@ vmb_run_load_phase(const struct vmb_config *cfg, size_t index,
     vmb_load_result_to_hgrm(&hgrm, res);
     autofree char *path = vmb_xasprintf("%s/latency-%s.hgrm", dir,
                                         vmb_load_result_phase_name(res));
-    int rc = vmb_write_file_atomic(path, hgrm.data ? hgrm.data : "",
-                                   hgrm.len, err);
+    int rc =
+        vmb_write_file_atomic(path, hgrm.data ? hgrm.data : "", hgrm.len, err);
     vmb_buf_free(&hgrm);
     if (rc == 0 && vmb_load_result_ops(res) == 0 &&
         vmb_load_result_errors(res) > 0) {

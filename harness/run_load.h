@@ -27,15 +27,15 @@ void vmb_run_load_csv_header(struct vmb_buf *b);
  * Runs phase `index` of cfg against primary (and replica, which
  * load.read_from may send reads to), writes latency-<index>-<op>.hgrm into
  * dir, and fills out. rate(ctx, ops, ops_per_s) is called about once a
- * second with the measured operations so far and the current rate. Fails when the generator cannot run, and when every
- * operation of the phase failed (out is filled even then).
+ * second with the measured operations so far and the current rate. Fails when
+ * the generator cannot run, and when every operation of the phase failed (out
+ * is filled even then).
  */
 int vmb_run_load_phase(const struct vmb_config *cfg, size_t index,
                        const struct vmb_db_node *primary,
                        const struct vmb_db_node *replica, const char *dir,
-                       void (*rate)(void *ctx, uint64_t ops,
-                                    double ops_per_s),
-                       void *ctx,
-                       struct vmb_run_phase_out *out, struct vmb_error **err);
+                       void (*rate)(void *ctx, uint64_t ops, double ops_per_s),
+                       void *ctx, struct vmb_run_phase_out *out,
+                       struct vmb_error **err);
 
 #endif

@@ -100,11 +100,11 @@ struct vmb_runtime {
     const struct vmb_config *cfg; /* the cell's effective config; borrowed */
     const char *cell_id;          /* borrowed */
     int rep;
-    char *work_dir;          /* host scratch directory of this run (owned) */
+    char *work_dir; /* host scratch directory of this run (owned) */
     struct vmb_db_node nodes[2]; /* [0] node 1, [1] node 2 */
-    char *node_strs[2][4];   /* owned storage behind nodes[] strings */
-    const char *accel;       /* "kvm", "tcg" or "none" */
-    void *env;               /* the session's env of this runtime; borrowed */
+    char *node_strs[2][4];       /* owned storage behind nodes[] strings */
+    const char *accel;           /* "kvm", "tcg" or "none" */
+    void *env; /* the session's env of this runtime; borrowed */
     /* vmb_now_ns() when each node answered and when node 2 was in sync,
      * set by the caller of the driver's waits; 0 when not reached. */
     uint64_t db_ready_ns[2];
@@ -123,9 +123,8 @@ const struct vmb_runtime_ops *vmb_runtime_for(enum vmb_cell_kind kind);
  * if it exists) and removed again by vmb_runtime_free.
  */
 int vmb_runtime_new(const struct vmb_runtime_ops *ops, void *env,
-                    const struct vmb_cell *cell, int rep,
-                    const char *work_dir, struct vmb_runtime **out,
-                    struct vmb_error **err);
+                    const struct vmb_cell *cell, int rep, const char *work_dir,
+                    struct vmb_runtime **out, struct vmb_error **err);
 
 /* Calls down, removes the work directory, frees. NULL-safe. */
 void vmb_runtime_free(struct vmb_runtime *rt);

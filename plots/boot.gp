@@ -13,8 +13,8 @@ set xlabel 'Storage backend of the data directory'
 set xrange [-0.6:n - 0.4]
 set yrange [0:*]
 set offsets 0, 0, graph 0.1, 0
-set xtics () scale 0
-do for [i=1:n] { set xtics add (labels[i] i - 1) }
+unset xtics
+do for [i=1:n] { set label 100 + i labels[i] at first i - 1, graph 0 center offset 0,-1 font ',12' front }
 set bmargin labels_lines + 2
 set style fill solid 0.9 border lc rgb '#333333'
 set boxwidth 0.55

@@ -157,10 +157,11 @@ command(struct vmb_redis_ctl_conn **c, const struct vmb_db_node *node,
         int argc, const char *const *argv)
 {
     vmb_autoerr struct vmb_error *e = NULL;
-    if (*c == NULL &&
-        vmb_redis_ctl_connect(node->host, node->port, ms_left(deadline), c, &e) < 0)
+    if (*c == NULL && vmb_redis_ctl_connect(node->host, node->port,
+                                            ms_left(deadline), c, &e) < 0)
         goto failed;
-    if (vmb_redis_ctl_command(*c, ms_left(deadline), reply, &e, argc, argv) < 0) {
+    if (vmb_redis_ctl_command(*c, ms_left(deadline), reply, &e, argc, argv) <
+        0) {
         vmb_redis_ctl_close(*c);
         *c = NULL;
         goto failed;
@@ -191,11 +192,12 @@ redis_wait_up(const struct vmb_db_node *node, uint64_t timeout_us,
         }
         struct vmb_redis_ctl_reply r = {0};
         if (command(&c, node, deadline, &r, &last, 1, ping) == 0) {
-            bool pong = r.type == VMB_REDIS_CTL_STATUS && strcmp(r.str, "PONG") == 0;
+            bool pong =
+                r.type == VMB_REDIS_CTL_STATUS && strcmp(r.str, "PONG") == 0;
             if (!pong) {
                 free(last);
-                last = vmb_xasprintf("PING answered \"%s\"",
-                                     r.str ? r.str : "?");
+                last =
+                    vmb_xasprintf("PING answered \"%s\"", r.str ? r.str : "?");
             }
             vmb_redis_ctl_reply_clear(&r);
             if (pong) {
@@ -285,8 +287,7 @@ replica_in_sync(const char *rinfo, const char *pinfo, char **last)
 static int
 redis_wait_replicating(const struct vmb_db_node *primary,
                        const struct vmb_db_node *replica, uint64_t timeout_us,
-                       const struct vmb_db_watch *watch,
-                       struct vmb_error **err)
+                       const struct vmb_db_watch *watch, struct vmb_error **err)
 {
     uint64_t deadline = vmb_now_ns() + timeout_us * 1000ull;
     struct vmb_redis_ctl_conn *pc = NULL, *rcn = NULL;
@@ -363,8 +364,7 @@ redis_replication_lag(const struct vmb_db_node *primary,
         autofree char *rinfo = NULL;
         int64_t off = -1;
         if (info_replication(&rcn, replica, deadline, &rinfo, &last) == 0 &&
-            offset_of(rinfo, "slave_repl_offset", &off) == 0 &&
-            off >= target) {
+            offset_of(rinfo, "slave_repl_offset", &off) == 0 && off >= target) {
             *lag_s = (double)(vmb_now_ns() - t0) / 1e9;
             rc = 0;
             break;

@@ -47,8 +47,9 @@ wait_fd(int fd, short events, uint64_t deadline_ns)
 static int
 connect_one(const struct addrinfo *ai, uint64_t deadline_ns)
 {
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    ai->ai_protocol);
+    int fd =
+        socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+               ai->ai_protocol);
     if (fd < 0)
         return -1;
     if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
@@ -78,7 +79,7 @@ connect_one(const struct addrinfo *ai, uint64_t deadline_ns)
 
 int
 vmb_redis_ctl_connect(const char *host, int port, int timeout_ms,
-                 struct vmb_redis_ctl_conn **out, struct vmb_error **err)
+                      struct vmb_redis_ctl_conn **out, struct vmb_error **err)
 {
     char portstr[16];
     snprintf(portstr, sizeof(portstr), "%d", port);
@@ -86,8 +87,8 @@ vmb_redis_ctl_connect(const char *host, int port, int timeout_ms,
     struct addrinfo *res = NULL;
     int gr = getaddrinfo(host, portstr, &hints, &res);
     if (gr != 0)
-        return vmb_error_set(err, VMB_ERR_RUN, 0,
-                             "resolve \"%s\": %s", host, gai_strerror(gr));
+        return vmb_error_set(err, VMB_ERR_RUN, 0, "resolve \"%s\": %s", host,
+                             gai_strerror(gr));
     uint64_t deadline = vmb_now_ns() + (uint64_t)timeout_ms * 1000000ull;
     int fd = -1, e = 0;
     for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
@@ -97,8 +98,8 @@ vmb_redis_ctl_connect(const char *host, int port, int timeout_ms,
     }
     freeaddrinfo(res);
     if (fd < 0)
-        return vmb_error_set(err, VMB_ERR_RUN, e, "connect to \"%s:%d\"",
-                             host, port);
+        return vmb_error_set(err, VMB_ERR_RUN, e, "connect to \"%s:%d\"", host,
+                             port);
     struct vmb_redis_ctl_conn *c = vmb_xcalloc(1, sizeof(*c));
     c->fd = fd;
     c->name = vmb_xasprintf("%s:%d", host, port);
@@ -242,7 +243,8 @@ read_reply(struct vmb_redis_ctl_conn *c, struct vmb_redis_ctl_reply *reply,
     switch (line[0]) {
     case '+':
     case '-':
-        reply->type = line[0] == '+' ? VMB_REDIS_CTL_STATUS : VMB_REDIS_CTL_ERROR;
+        reply->type =
+            line[0] == '+' ? VMB_REDIS_CTL_STATUS : VMB_REDIS_CTL_ERROR;
         reply->str = vmb_xstrdup(rest);
         reply->len = strlen(rest);
         return 0;
@@ -284,14 +286,14 @@ read_reply(struct vmb_redis_ctl_conn *c, struct vmb_redis_ctl_reply *reply,
         break;
     }
     return vmb_error_set(err, VMB_ERR_RUN, 0,
-                         "read from \"%s\": malformed reply \"%.40s\"",
-                         c->name, line);
+                         "read from \"%s\": malformed reply \"%.40s\"", c->name,
+                         line);
 }
 
 int
 vmb_redis_ctl_command(struct vmb_redis_ctl_conn *c, int timeout_ms,
-                 struct vmb_redis_ctl_reply *reply, struct vmb_error **err,
-                 int argc, const char *const *argv)
+                      struct vmb_redis_ctl_reply *reply, struct vmb_error **err,
+                      int argc, const char *const *argv)
 {
     uint64_t deadline = vmb_now_ns() + (uint64_t)timeout_ms * 1000000ull;
     struct vmb_buf b = {0};

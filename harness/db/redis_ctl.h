@@ -41,7 +41,8 @@ struct vmb_redis_ctl_conn;
  * Connection refused`.
  */
 int vmb_redis_ctl_connect(const char *host, int port, int timeout_ms,
-                     struct vmb_redis_ctl_conn **out, struct vmb_error **err);
+                          struct vmb_redis_ctl_conn **out,
+                          struct vmb_error **err);
 void vmb_redis_ctl_close(struct vmb_redis_ctl_conn *c);
 
 /*
@@ -50,8 +51,9 @@ void vmb_redis_ctl_close(struct vmb_redis_ctl_conn *c);
  * VMB_REDIS_CTL_ERROR; I/O errors, timeouts and malformed replies fail.
  */
 int vmb_redis_ctl_command(struct vmb_redis_ctl_conn *c, int timeout_ms,
-                     struct vmb_redis_ctl_reply *reply, struct vmb_error **err,
-                     int argc, const char *const *argv);
+                          struct vmb_redis_ctl_reply *reply,
+                          struct vmb_error **err, int argc,
+                          const char *const *argv);
 
 /*
  * Looks up "field:value" in an INFO text; returns a malloc'd copy of the
