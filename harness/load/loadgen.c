@@ -832,6 +832,11 @@ connect_all(struct engine *e, struct vmb_error **err)
         }
         if (rc < 0 || pending == 0)
             continue;
+        if (vmb_interrupted) {
+            rc = vmb_error_set(err, VMB_ERR_RUN, 0,
+                               "interrupted while connecting");
+            break;
+        }
         uint64_t now = vmb_now_ns();
         if (now >= deadline) {
             const struct conn *c = NULL;

@@ -301,9 +301,55 @@ Test(load, reads_from_replica, .timeout = 60)
     double miss = (double)vmb_load_result_misses(r) / 1000.0;
     cr_assert(miss > 0.3 && miss < 0.7, "miss share %f", miss);
     vmb_load_result_free(r);
+
+    /* mixed: writes still go to the primary, reads to the replica */
+    th_set(&o, &p, "op=mixed");
+    th_set(&o, &p, "ratio=write:1,read:1");
+    th_set(&o, &p, "read_from=replica");
+    th_set(&o, &p, "n=2000");
+    cr_assert_eq(
+        vmb_load_run_phase(&o, &p, 3, &prim, &repl, NULL, NULL, &r, NULL), 0);
+    miss = (double)vmb_load_result_misses(r) / 2000.0;
+    cr_assert(miss > 0.3 && miss < 0.7, "miss share %f", miss);
+    cr_assert_eq(vmb_load_result_ops(r), 2000);
+    cr_assert_str_eq(th_command(other.port, "DBSIZE"), ":0");
+    vmb_load_result_free(r);
     th_free(&o, &p);
     th_redis_stop(&other);
     th_redis_stop(&redis);
+}
+
+static void *
+interrupt_later(void *arg)
+{
+    (void)arg;
+    struct timespec ts = {0, 400 * 1000000};
+    nanosleep(&ts, NULL);
+    vmb_interrupted = 1;
+    return NULL;
+}
+
+/* vmb_interrupted (set by SIGINT) ends a phase early and cleanly: the
+ * result covers what completed and says it was interrupted. */
+Test(load, interrupt_stops_early, .init = start_redis, .fini = stop_redis,
+     .timeout = 60)
+{
+    pthread_t t;
+    pthread_create(&t, NULL, interrupt_later, NULL);
+    uint64_t t0 = vmb_now_ns();
+    const char *w[] = {"op=write", "duration=20s", "connections=4", NULL};
+    struct vmb_load_result *r = run(w, 0);
+    double took = (double)(vmb_now_ns() - t0) / 1e9;
+    pthread_join(t, NULL);
+    cr_assert_lt(took, 5.0, "took %f s", took);
+    cr_assert(vmb_load_result_interrupted(r));
+    cr_assert_gt(vmb_load_result_ops(r), 0);
+    cr_assert_lt(vmb_load_result_duration_s(r), 5.0);
+    uint64_t sum = 0;
+    for (size_t i = 0; i < vmb_load_result_nseconds(r); i++)
+        sum += vmb_load_result_second_ops(r, i);
+    cr_assert_eq(sum, vmb_load_result_ops(r));
+    vmb_load_result_free(r);
 }
 
 /* Key distributions through the engine: zipfian concentrates on few keys,
@@ -361,4 +407,52 @@ Test(load, ratio_parse)
     vmb_error_free(err);
     cr_assert_lt(vmb_load_parse_ratio("write:0,read:0", &f, NULL), 0);
     cr_assert_lt(vmb_load_parse_ratio("write:x", &f, NULL), 0);
+}
+
+/* `vmbench stress` end to end: summary on stdout, the three files, exit 0. */
+Test(load, stress_cli_files, .init = start_redis, .fini = stop_redis,
+     .timeout = 60)
+{
+    char dir[] = "/tmp/vmb-stress-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd),
+             "%s stress redis://127.0.0.1:%d read n=5000 connections=3 "
+             "keys=100 --json %s/p.json --csv %s/t.csv --hgrm %s/l.hgrm",
+             VMB_BINARY, redis.port, dir, dir, dir);
+    FILE *f = popen(cmd, "r");
+    char out[8192];
+    size_t n = fread(out, 1, sizeof(out) - 1, f);
+    out[n] = '\0';
+    int st = pclose(f);
+    cr_assert_eq(WEXITSTATUS(st), 0, "%s", out);
+    cr_assert_not_null(strstr(out, "Op rate"), "%s", out);
+    cr_assert_not_null(strstr(out, "Latency 99.9th percentile"), "%s", out);
+    cr_assert_not_null(strstr(out, "Total operations          :      5,000"),
+                       "%s", out);
+    cr_assert_not_null(strstr(out, "Misses (key not found)    :      5,000"),
+                       "%s", out);
+
+    char path[128], *data = NULL;
+    size_t len;
+    snprintf(path, sizeof(path), "%s/p.json", dir);
+    cr_assert_eq(vmb_read_file(path, &data, &len, NULL), 0);
+    struct json_object *j = json_tokener_parse(data), *v;
+    cr_assert_not_null(j);
+    cr_assert(json_object_object_get_ex(j, "misses", &v));
+    cr_assert_eq(json_object_get_int64(v), 5000);
+    json_object_put(j);
+    free(data);
+    snprintf(path, sizeof(path), "%s/t.csv", dir);
+    cr_assert_eq(vmb_read_file(path, &data, &len, NULL), 0);
+    cr_assert(vmb_str_has_prefix(data, "phase,second,op,ops,ops_per_s,p50_us,"
+                                       "p99_us\n0-read,1,read,"),
+              "%s", data);
+    free(data);
+    snprintf(path, sizeof(path), "%s/l.hgrm", dir);
+    cr_assert_eq(vmb_read_file(path, &data, &len, NULL), 0);
+    cr_assert_not_null(strstr(data, "Total count    =         5000]"), "%s",
+                       data);
+    free(data);
+    vmb_rm_rf(dir, NULL);
 }
