@@ -77,8 +77,12 @@ struct vmb_load_flags {
 /*
  * Runs one phase. Writes go to primary; reads go to primary, replica or
  * both (alternating connections) per opts->read_from; replica may be NULL,
- * then everything goes to the primary. progress (may be NULL) is called
- * from the calling thread about once per second.
+ * then everything goes to the primary. A mixed phase reading from the
+ * replica splits its connections into writing and reading ones in the
+ * ratio (at least one of each), so closed loop the mix also depends on
+ * how fast each node answers; otherwise each request picks its kind.
+ * progress (may be NULL) is called from the calling thread about once
+ * per second.
  *
  * Connections are made before the phase starts: a target that cannot be
  * reached within opts->connect_timeout_us fails the call. Faults during
@@ -119,6 +123,8 @@ int vmb_load_default_threads(void);
 /* Accessors. */
 uint64_t vmb_load_result_ops(const struct vmb_load_result *r);
 double vmb_load_result_op_rate(const struct vmb_load_result *r); /* ops/s */
+/* Operations of one kind: VMB_OP_WRITE or VMB_OP_READ. */
+uint64_t vmb_load_result_ops_of(const struct vmb_load_result *r, int op);
 double vmb_load_result_duration_s(const struct vmb_load_result *r);
 uint64_t vmb_load_result_errors(const struct vmb_load_result *r);
 uint64_t vmb_load_result_errors_by_class(const struct vmb_load_result *r,

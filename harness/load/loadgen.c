@@ -1027,6 +1027,11 @@ assign_roles(struct engine *e, struct vmb_error **err)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "a mixed phase with reads from the replica "
                              "needs \"connections\" of at least 2");
+    int64_t writers = llround((double)total * e->write_fraction);
+    if (writers < 1)
+        writers = 1;
+    if (writers > total - 1)
+        writers = total - 1;
     int64_t g = 0, readers = 0;
     for (int t = 0; t < e->nworkers; t++) {
         for (uint32_t i = 0; i < e->w[t].nconns; i++, g++) {
@@ -1038,13 +1043,9 @@ assign_roles(struct engine *e, struct vmb_error **err)
             else if (!split)
                 c->role = ROLE_ANY;
             else {
-                /* Spread the writers evenly; keep one of each. */
-                double f = e->write_fraction;
-                bool wr = floor((double)(g + 1) * f) > floor((double)g * f);
-                if (g == 0)
-                    wr = true;
-                if (g == total - 1 && readers == 0)
-                    wr = false;
+                /* Writing connections in the ratio, at least one of
+                 * each kind, spread evenly over the threads */
+                bool wr = (g + 1) * writers / total > g * writers / total;
                 c->role = wr ? ROLE_WRITE : ROLE_READ;
             }
             if (c->role == ROLE_READ) {

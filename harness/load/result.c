@@ -46,6 +46,16 @@ vmb_load_result_ops(const struct vmb_load_result *r)
     return n;
 }
 
+uint64_t
+vmb_load_result_ops_of(const struct vmb_load_result *r, int op)
+{
+    if (op == VMB_OP_WRITE)
+        return r->ops_kind[0];
+    if (op == VMB_OP_READ)
+        return r->ops_kind[1];
+    return 0;
+}
+
 double
 vmb_load_result_duration_s(const struct vmb_load_result *r)
 {
