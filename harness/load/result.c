@@ -298,7 +298,7 @@ latency_line(struct vmb_buf *b, const struct vmb_load_result *r,
     const struct vmb_hist *all = uncorrected ? &r->unc_all : &r->lat_all;
     double v = mean ? vmb_hist_mean(all) / 1e6
                     : (double)vmb_hist_value_at_percentile(all, p) / 1e6;
-    vmb_buf_printf(b, "%-26s: %10.3f ms", label, v);
+    vmb_buf_printf(b, "%-28s: %10.3f ms", label, v);
     int kinds = r->has_kind[0] + r->has_kind[1];
     if (kinds > 1 || !uncorrected) {
         const char *sep = " [";
@@ -322,7 +322,7 @@ vmb_load_result_summary(struct vmb_buf *b, const struct vmb_load_result *r)
     char num[40];
     vmb_buf_printf(b, "Results (%s):\n", r->name);
     group(num, sizeof(num), (uint64_t)llround(vmb_load_result_op_rate(r)));
-    vmb_buf_printf(b, "%-26s: %10s op/s", "Op rate", num);
+    vmb_buf_printf(b, "%-28s: %10s op/s", "Op rate", num);
     const char *sep = " [";
     for (int k = 0; k < VMB_LOAD_NKIND; k++) {
         if (!r->has_kind[k])
@@ -346,13 +346,13 @@ vmb_load_result_summary(struct vmb_buf *b, const struct vmb_load_result *r)
         latency_line(b, r, "Uncorrected latency max", 100, false, true);
     }
     group(num, sizeof(num), vmb_load_result_ops(r));
-    vmb_buf_printf(b, "%-26s: %10s\n", "Total operations", num);
+    vmb_buf_printf(b, "%-28s: %10s\n", "Total operations", num);
     if (r->has_kind[1]) {
         group(num, sizeof(num), r->misses);
-        vmb_buf_printf(b, "%-26s: %10s\n", "Misses (key not found)", num);
+        vmb_buf_printf(b, "%-28s: %10s\n", "Misses (key not found)", num);
     }
     group(num, sizeof(num), vmb_load_result_errors(r));
-    vmb_buf_printf(b, "%-26s: %10s", "Total errors", num);
+    vmb_buf_printf(b, "%-28s: %10s", "Total errors", num);
     sep = " [";
     for (int c = 0; c < VMB_LOAD_NERR; c++) {
         vmb_buf_printf(b, "%s%s: %llu", sep, vmb_load_err_class_name(c),
@@ -363,10 +363,10 @@ vmb_load_result_summary(struct vmb_buf *b, const struct vmb_load_result *r)
     }
     vmb_buf_puts(b, "]\n");
     if (r->server_error)
-        vmb_buf_printf(b, "%-26s: \"%s\"\n", "First server error",
+        vmb_buf_printf(b, "%-28s: \"%s\"\n", "First server error",
                        r->server_error);
     uint64_t secs = (uint64_t)llround(r->duration_s);
-    vmb_buf_printf(b, "%-26s: %02llu:%02llu:%02llu (%.3f s)%s\n",
+    vmb_buf_printf(b, "%-28s: %02llu:%02llu:%02llu (%.3f s)%s\n",
                    "Total operation time", (unsigned long long)(secs / 3600),
                    (unsigned long long)(secs / 60 % 60),
                    (unsigned long long)(secs % 60), r->duration_s,

@@ -431,9 +431,9 @@ Test(load, stress_cli_files, .init = start_redis, .fini = stop_redis,
     cr_assert_eq(WEXITSTATUS(st), 0, "%s", out);
     cr_assert_not_null(strstr(out, "Op rate"), "%s", out);
     cr_assert_not_null(strstr(out, "Latency 99.9th percentile"), "%s", out);
-    cr_assert_not_null(strstr(out, "Total operations          :      5,000"),
+    cr_assert_not_null(strstr(out, "Total operations            :      5,000"),
                        "%s", out);
-    cr_assert_not_null(strstr(out, "Misses (key not found)    :      5,000"),
+    cr_assert_not_null(strstr(out, "Misses (key not found)      :      5,000"),
                        "%s", out);
 
     char path[128], *data = NULL;
