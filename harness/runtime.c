@@ -18,14 +18,15 @@ vmb_runtime_for(enum vmb_cell_kind kind)
 }
 
 int
-vmb_runtime_new(const struct vmb_runtime_ops *ops, const struct vmb_cell *cell,
-                int rep, const char *work_dir, struct vmb_runtime **out,
-                struct vmb_error **err)
+vmb_runtime_new(const struct vmb_runtime_ops *ops, void *env,
+                const struct vmb_cell *cell, int rep, const char *work_dir,
+                struct vmb_runtime **out, struct vmb_error **err)
 {
     if (vmb_rm_rf(work_dir, err) < 0 || vmb_mkdir_p(work_dir, err) < 0)
         return vmb_error_prefix(err, "prepare the work directory");
     struct vmb_runtime *rt = vmb_xcalloc(1, sizeof(*rt));
     rt->ops = ops;
+    rt->env = env;
     rt->cfg = &cell->cfg;
     rt->cell_id = cell->id;
     rt->rep = rep;

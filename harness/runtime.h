@@ -8,7 +8,8 @@
  *
  * Life of a runtime, driven by run.c:
  *   vmb_runtime_new -> up -> start_db(1), start_db(2) -> window_begin ->
- *   (load) -> window_end -> collect -> down (always) -> vmb_runtime_free.
+ *   (load) -> window_end -> stop_db -> collect -> down (always) ->
+ *   vmb_runtime_free.
  * down is safe after any failure and after a partial up; free calls it.
  */
 #ifndef VMB_RUNTIME_H
@@ -26,6 +27,20 @@ struct vmb_runtime;
 
 struct vmb_runtime_ops {
     const char *name; /* "vm", "baremetal": result.json "kind" */
+
+    /*
+     * What every run of this runtime in a session shares (a libvirt
+     * connection, the accelerator verdict, the guest image), made before
+     * its first run and closed after the last; NULL when there is none.
+     * base is the matrix's settings before axes; results_dir the session's
+     * directory. A failing env_open fails each run of this runtime with
+     * its message while the other runtime's runs go on.
+     */
+    int (*env_open)(const struct vmb_config *base, const char *results_dir,
+                    void **env, struct vmb_error **err);
+    /* Writes run.json members (e.g. "accel") into the open object. */
+    void (*env_json)(void *env, struct vmb_jw *w);
+    void (*env_close)(void *env);
 
     /*
      * Brings up the machines of the run (nothing to do on bare metal but
@@ -61,6 +76,12 @@ struct vmb_runtime_ops {
     void (*result_json)(struct vmb_runtime *rt, struct vmb_jw *w);
 
     /*
+     * Stops the database servers gracefully (they flush and log their
+     * shutdown); idempotent. The machines stay up for collect.
+     */
+    void (*stop_db)(struct vmb_runtime *rt);
+
+    /*
      * Copies the run's artefacts (database logs and configuration files;
      * domain XML, QEMU command line and console logs in VMs) into dir,
      * each file written atomically. Works after a failed up or start.
@@ -79,10 +100,15 @@ struct vmb_runtime {
     const struct vmb_config *cfg; /* the cell's effective config; borrowed */
     const char *cell_id;          /* borrowed */
     int rep;
-    char *work_dir;          /* host scratch directory of this run (owned) */
+    char *work_dir; /* host scratch directory of this run (owned) */
     struct vmb_db_node nodes[2]; /* [0] node 1, [1] node 2 */
-    char *node_strs[2][4];   /* owned storage behind nodes[] strings */
-    const char *accel;       /* "kvm", "tcg" or "none" */
+    char *node_strs[2][4];       /* owned storage behind nodes[] strings */
+    const char *accel;           /* "kvm", "tcg" or "none" */
+    void *env; /* the session's env of this runtime; borrowed */
+    /* vmb_now_ns() when each node answered and when node 2 was in sync,
+     * set by the caller of the driver's waits; 0 when not reached. */
+    uint64_t db_ready_ns[2];
+    uint64_t sync_ns;
     void *priv;
 };
 
@@ -96,10 +122,9 @@ const struct vmb_runtime_ops *vmb_runtime_for(enum vmb_cell_kind kind);
  * A new runtime for one run of a cell; work_dir is created (and emptied
  * if it exists) and removed again by vmb_runtime_free.
  */
-int vmb_runtime_new(const struct vmb_runtime_ops *ops,
-                    const struct vmb_cell *cell, int rep,
-                    const char *work_dir, struct vmb_runtime **out,
-                    struct vmb_error **err);
+int vmb_runtime_new(const struct vmb_runtime_ops *ops, void *env,
+                    const struct vmb_cell *cell, int rep, const char *work_dir,
+                    struct vmb_runtime **out, struct vmb_error **err);
 
 /* Calls down, removes the work directory, frees. NULL-safe. */
 void vmb_runtime_free(struct vmb_runtime *rt);

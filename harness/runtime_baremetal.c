@@ -29,9 +29,9 @@ struct bm_usage {
 };
 
 struct bm_node {
-    pid_t pid;       /* 0 before start, -1 once reaped */
-    int status;      /* wait status once reaped */
-    char *cpus;      /* list given to the node, NULL when not pinned */
+    pid_t pid;  /* 0 before start, -1 once reaped */
+    int status; /* wait status once reaped */
+    char *cpus; /* list given to the node, NULL when not pinned */
     cpu_set_t set;
     struct vmb_cgroup cg;
     struct bm_usage begin, end;
@@ -90,8 +90,8 @@ bm_up(struct vmb_runtime *rt, struct vmb_error **err)
     const struct vmb_config *cfg = rt->cfg;
     bm->pinned = cfg->control.match_resources;
     for (int i = 0; i < 2; i++) {
-        autofree char *data = vmb_xasprintf("%s/node%d/data", rt->work_dir,
-                                            i + 1);
+        autofree char *data =
+            vmb_xasprintf("%s/node%d/data", rt->work_dir, i + 1);
         if (vmb_mkdir_p(data, err) < 0)
             return vmb_error_prefix(err, "node %d", i + 1);
         vmb_runtime_set_node(rt, i + 1, "127.0.0.1",
@@ -133,14 +133,14 @@ bm_start_db(struct vmb_runtime *rt, int node, const struct vmb_db_driver *drv,
 {
     struct bm *bm = rt->priv;
     struct bm_node *n = &bm->node[node - 1];
-    autofree char *conf_path = vmb_xasprintf("%s/node%d/%s", rt->work_dir,
-                                             node, drv->conf_name);
-    autofree char *log_path = vmb_xasprintf("%s/node%d/db.log", rt->work_dir,
-                                            node);
+    autofree char *conf_path =
+        vmb_xasprintf("%s/node%d/%s", rt->work_dir, node, drv->conf_name);
+    autofree char *log_path =
+        vmb_xasprintf("%s/node%d/db.log", rt->work_dir, node);
     if (vmb_write_file_atomic(conf_path, conf, strlen(conf), err) < 0)
         return vmb_error_prefix(err, "node %d", node);
-    autoclose int log = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                             0644);
+    autoclose int log =
+        open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (log < 0)
         return vmb_error_sys(err, "node %d: create \"%s\"", node, log_path);
     autoclose int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -225,8 +225,9 @@ bm_alive(struct vmb_runtime *rt, int node, char **why)
     if (WIFEXITED(n->status))
         *why = vmb_xasprintf("exited with status %d", WEXITSTATUS(n->status));
     else if (WIFSIGNALED(n->status))
-        *why = vmb_xasprintf("was killed by signal %d (%s)",
-                             WTERMSIG(n->status), strsignal(WTERMSIG(n->status)));
+        *why =
+            vmb_xasprintf("was killed by signal %d (%s)", WTERMSIG(n->status),
+                          strsignal(WTERMSIG(n->status)));
     else
         *why = vmb_xstrdup("exited");
     return false;
@@ -258,8 +259,9 @@ usage_of(pid_t pid, struct bm_usage *u)
         const char *p = strrchr(stat, ')');
         unsigned long long ut = 0, st = 0;
         if (p != NULL &&
-            sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-                   &ut, &st) == 2)
+            sscanf(p + 2,
+                   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+                   &st) == 2)
             u->cpu_s = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
     }
     snprintf(path, sizeof(path), "/proc/%ld/io", (long)pid);
@@ -315,8 +317,10 @@ bm_result_json(struct vmb_runtime *rt, struct vmb_jw *w)
             vmb_jw_key(w, "vcpu_time_s");
             vmb_jw_null(w);
             vmb_jw_kdouble(w, "process_cpu_s", n->end.cpu_s - n->begin.cpu_s);
-            vmb_jw_kuint(w, "block_rd_bytes", n->end.rd_bytes - n->begin.rd_bytes);
-            vmb_jw_kuint(w, "block_wr_bytes", n->end.wr_bytes - n->begin.wr_bytes);
+            vmb_jw_kuint(w, "block_rd_bytes",
+                         n->end.rd_bytes - n->begin.rd_bytes);
+            vmb_jw_kuint(w, "block_wr_bytes",
+                         n->end.wr_bytes - n->begin.wr_bytes);
             /* Loopback traffic is not accounted per process. */
             vmb_jw_key(w, "net_rx_bytes");
             vmb_jw_null(w);
@@ -381,11 +385,12 @@ bm_collect(struct vmb_runtime *rt, const char *dir, struct vmb_error **err)
 {
     for (int i = 1; i <= 2; i++) {
         autofree char *log = vmb_xasprintf("%s/node%d/db.log", rt->work_dir, i);
-        autofree char *conf = vmb_xasprintf("%s/node%d/redis.conf",
-                                            rt->work_dir, i);
+        autofree char *conf =
+            vmb_xasprintf("%s/node%d/redis.conf", rt->work_dir, i);
         autofree char *log_to = vmb_xasprintf("%s/node%d.db.log", dir, i);
         autofree char *conf_to = vmb_xasprintf("%s/node%d.redis.conf", dir, i);
-        if (copy_file(log, log_to, err) < 0 || copy_file(conf, conf_to, err) < 0)
+        if (copy_file(log, log_to, err) < 0 ||
+            copy_file(conf, conf_to, err) < 0)
             return vmb_error_prefix(err, "keep the logs of node %d", i);
     }
     return 0;
@@ -396,9 +401,13 @@ stop_node(struct bm_node *n)
 {
     if (n->pid <= 0)
         return;
-    kill(n->pid, SIGTERM);
-    /* Redis flushes its AOF on SIGTERM; give it a few seconds. */
-    for (int i = 0; i < 100; i++) {
+    /*
+     * Redis flushes its AOF on SIGTERM, and ignores one that arrives while
+     * it writes its first AOF: ask again each second, for up to 10 s.
+     */
+    for (int i = 0; i < 200; i++) {
+        if (i % 20 == 0)
+            kill(n->pid, SIGTERM);
         if (waitpid(n->pid, &n->status, WNOHANG) == n->pid) {
             n->pid = -1;
             return;
@@ -412,7 +421,7 @@ stop_node(struct bm_node *n)
 }
 
 static void
-bm_down(struct vmb_runtime *rt)
+bm_stop_db(struct vmb_runtime *rt)
 {
     struct bm *bm = rt->priv;
     if (bm == NULL)
@@ -420,6 +429,15 @@ bm_down(struct vmb_runtime *rt)
     /* Replica first, so it does not log a lost link to a dying primary. */
     for (int i = 1; i >= 0; i--)
         stop_node(&bm->node[i]);
+}
+
+static void
+bm_down(struct vmb_runtime *rt)
+{
+    struct bm *bm = rt->priv;
+    if (bm == NULL)
+        return;
+    bm_stop_db(rt);
     for (int i = 0; i < 2; i++)
         vmb_cgroup_remove(&bm->node[i].cg);
 }
@@ -447,6 +465,7 @@ const struct vmb_runtime_ops vmb_runtime_baremetal = {
     .window_begin = bm_window_begin,
     .window_end = bm_window_end,
     .result_json = bm_result_json,
+    .stop_db = bm_stop_db,
     .collect = bm_collect,
     .down = bm_down,
     .free_priv = bm_free,

@@ -72,7 +72,8 @@ own_group_dir(const char *controller, int *version)
     for (char *line = strtok_r(mountinfo, "\n", &save); line != NULL;
          line = strtok_r(NULL, "\n", &save)) {
         char root[512], mnt[512], fstype[64], super[512];
-        /* id parent dev root mountpoint opts [optional...] - fstype src super */
+        /* id parent dev root mountpoint opts [optional...] - fstype src super
+         */
         const char *dash = strstr(line, " - ");
         if (dash == NULL ||
             sscanf(line, "%*s %*s %*s %511s %511s", root, mnt) != 2 ||
@@ -107,8 +108,8 @@ own_group_dir(const char *controller, int *version)
         if (c2 == NULL)
             continue;
         *c2 = '\0';
-        bool match = *version == 2 ? c1[1] == '\0'
-                                   : has_token(c1 + 1, controller, ",");
+        bool match =
+            *version == 2 ? c1[1] == '\0' : has_token(c1 + 1, controller, ",");
         if (match) {
             path = c2 + 1;
             break;

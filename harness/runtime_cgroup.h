@@ -15,12 +15,12 @@
 #include "error.h"
 
 struct vmb_cgroup {
-    char *cpuset_dir;        /* NULL when no cpuset group was made */
-    int cpuset_version;      /* 1 or 2; 0 when none */
-    char *memory_dir;        /* NULL when no memory group was made */
-    int memory_version;      /* 1 or 2; 0 when none */
+    char *cpuset_dir;          /* NULL when no cpuset group was made */
+    int cpuset_version;        /* 1 or 2; 0 when none */
+    char *memory_dir;          /* NULL when no memory group was made */
+    int memory_version;        /* 1 or 2; 0 when none */
     uint64_t memory_max_bytes; /* the limit as read back; 0 when none */
-    char *notes;             /* what could not be applied and why; or NULL */
+    char *notes;               /* what could not be applied and why; or NULL */
 };
 
 /*
@@ -29,8 +29,8 @@ struct vmb_cgroup {
  * be made is described in cg->notes rather than failing: the run goes on
  * with what the host allows, and the result records it.
  */
-void vmb_cgroup_create(const char *tag, const char *cpus,
-                       uint64_t memory_bytes, struct vmb_cgroup *cg);
+void vmb_cgroup_create(const char *tag, const char *cpus, uint64_t memory_bytes,
+                       struct vmb_cgroup *cg);
 
 /*
  * Moves the calling process into cg's groups. Async-signal-safe (called

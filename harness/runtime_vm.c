@@ -57,6 +57,7 @@ const struct vmb_runtime_ops vmb_runtime_vm = {
     .window_end = vm_nop,
     .result_json = vm_result_json,
     .collect = vm_collect,
+    .stop_db = vm_nop,
     .down = vm_nop,
     .free_priv = vm_nop,
 };

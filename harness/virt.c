@@ -590,7 +590,9 @@ vmb_virt_domain_xml(const struct vmb_domain_spec *s)
             xml_text(&b, s->mac);
             vmb_buf_puts(&b, "'/>\n");
         }
-        vmb_buf_puts(&b, "      <model type='virtio'/>\n    </interface>\n");
+        /* No option ROM: we boot the kernel directly, iPXE only costs time. */
+        vmb_buf_puts(&b, "      <model type='virtio'/>\n"
+                         "      <rom bar='off'/>\n    </interface>\n");
     }
     if (s->console_log) {
         vmb_buf_puts(&b, "    <serial type='file'>\n      <source path='");

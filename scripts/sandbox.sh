@@ -8,9 +8,10 @@
 # Creates the network namespace vmb-<pid> (only lo, up) and, in a private
 # mount namespace inside it, tmpfs over libvirt's run, state, cache and log
 # directories and a copy of /etc/libvirt without host-defined domains or
-# networks. Starts virtlogd and libvirtd there, waits until qemu:///system
-# answers, runs COMMAND in the same namespaces, then stops every process of
-# the namespace and removes it, whatever happened. Exits with COMMAND's
+# networks (QEMU runs as root there). Starts virtlogd and libvirtd there,
+# waits until qemu:///system answers, runs COMMAND in the same namespaces,
+# then stops every process of the namespace and removes it, whatever
+# happened. Exits with COMMAND's
 # status (125 when the sandbox itself could not be set up).
 #
 # QEMU's capabilities, which libvirtd probes on first use (seconds), are kept
@@ -72,12 +73,30 @@ cp -a /etc/libvirt "$tmp/etc/libvirt"
 rm -rf "$tmp/etc/libvirt/qemu" "$tmp/etc/libvirt/storage" \
     "$tmp/etc/libvirt/secrets" "$tmp/etc/libvirt/nodedev"
 mkdir -p "$tmp/etc/libvirt/qemu/networks/autostart"
+# QEMU runs as root here, so results directories under /root (0700) work
+# as they do for vmbench itself.
+printf '\nuser = "root"\ngroup = "root"\n' >>"$tmp/etc/libvirt/qemu.conf"
+
+# `ip netns exec` mounts a fresh /sys, which hides the cgroup hierarchies;
+# they are mounted again inside so libvirt and the bare-metal control
+# see the host's cgroups.
+findmnt -rn -o FSTYPE /sys/fs/cgroup >"$tmp/cgroup-root" 2>/dev/null || true
+findmnt -rn -t cgroup,cgroup2 -o TARGET,FSTYPE,FS-OPTIONS >"$tmp/cgroups" \
+    2>/dev/null || true
 
 inner='
 set -euo pipefail
 tmp=$1; shift
 timeout=${VMB_SANDBOX_TIMEOUT:-60}
 mount --bind "$tmp/etc/libvirt" /etc/libvirt
+if [ "$(cat "$tmp/cgroup-root")" = tmpfs ]; then
+    mount -t tmpfs -o mode=0755 cgroup /sys/fs/cgroup
+fi
+while read -r target fstype opts; do
+    [ -n "$target" ] || continue
+    mkdir -p "$target"
+    mount -t "$fstype" -o "$opts" "$fstype" "$target"
+done <"$tmp/cgroups"
 for d in /run/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt; do
     mkdir -p "$d"
     mount -t tmpfs -o mode=0755 vmb-sandbox "$d"
@@ -134,8 +153,11 @@ exit "$status"
 '
 
 set +e
-ip netns exec "$ns" unshare --mount --propagation private \
-    bash -c "$inner" sandbox "$tmp" "$@"
+# A PID namespace makes the inner shell PID 1 for everything started here,
+# so exited QEMU processes are reaped at once (libvirt waits for that when
+# it destroys a domain) whatever the host's init does.
+ip netns exec "$ns" unshare --mount --propagation private --pid --fork \
+    --mount-proc bash -c "$inner" sandbox "$tmp" "$@"
 status=$?
 set -e
 exit "$status"

@@ -85,7 +85,8 @@ struct vmb_db_driver {
                            uint64_t timeout_us, double *lag_s,
                            struct vmb_error **err);
 
-    /* The server's version on this host ("7.0.15"), malloc'd; NULL if unknown. */
+    /* The server's version on this host ("7.0.15"), malloc'd; NULL if unknown.
+     */
     char *(*version)(void);
 };
 

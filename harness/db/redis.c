@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "db.h"
-#include "resp.h"
+#include "redis_ctl.h"
 #include "units.h"
 #include "util.h"
 
@@ -152,16 +152,17 @@ ms_left(uint64_t deadline)
 
 /* One command on a fresh or kept connection; drops it on error. */
 static int
-command(struct vmb_resp_conn **c, const struct vmb_db_node *node,
-        uint64_t deadline, struct vmb_resp_reply *reply, char **last,
+command(struct vmb_redis_ctl_conn **c, const struct vmb_db_node *node,
+        uint64_t deadline, struct vmb_redis_ctl_reply *reply, char **last,
         int argc, const char *const *argv)
 {
     vmb_autoerr struct vmb_error *e = NULL;
-    if (*c == NULL &&
-        vmb_resp_connect(node->host, node->port, ms_left(deadline), c, &e) < 0)
+    if (*c == NULL && vmb_redis_ctl_connect(node->host, node->port,
+                                            ms_left(deadline), c, &e) < 0)
         goto failed;
-    if (vmb_resp_command(*c, ms_left(deadline), reply, &e, argc, argv) < 0) {
-        vmb_resp_close(*c);
+    if (vmb_redis_ctl_command(*c, ms_left(deadline), reply, &e, argc, argv) <
+        0) {
+        vmb_redis_ctl_close(*c);
         *c = NULL;
         goto failed;
     }
@@ -177,7 +178,7 @@ redis_wait_up(const struct vmb_db_node *node, uint64_t timeout_us,
               const struct vmb_db_watch *watch, struct vmb_error **err)
 {
     uint64_t deadline = vmb_now_ns() + timeout_us * 1000ull;
-    struct vmb_resp_conn *c = NULL;
+    struct vmb_redis_ctl_conn *c = NULL;
     autofree char *last = NULL;
     static const char *const ping[] = {"PING"};
     int rc = -1;
@@ -189,15 +190,16 @@ redis_wait_up(const struct vmb_db_node *node, uint64_t timeout_us,
                           node->index);
             break;
         }
-        struct vmb_resp_reply r = {0};
+        struct vmb_redis_ctl_reply r = {0};
         if (command(&c, node, deadline, &r, &last, 1, ping) == 0) {
-            bool pong = r.type == VMB_RESP_STATUS && strcmp(r.str, "PONG") == 0;
+            bool pong =
+                r.type == VMB_REDIS_CTL_STATUS && strcmp(r.str, "PONG") == 0;
             if (!pong) {
                 free(last);
-                last = vmb_xasprintf("PING answered \"%s\"",
-                                     r.str ? r.str : "?");
+                last =
+                    vmb_xasprintf("PING answered \"%s\"", r.str ? r.str : "?");
             }
-            vmb_resp_reply_clear(&r);
+            vmb_redis_ctl_reply_clear(&r);
             if (pong) {
                 rc = 0;
                 break;
@@ -210,38 +212,67 @@ redis_wait_up(const struct vmb_db_node *node, uint64_t timeout_us,
         }
         sleep_ns(POLL_NS);
     }
-    vmb_resp_close(c);
+    vmb_redis_ctl_close(c);
     return rc;
 }
 
-/* INFO replication of a node; *info malloc'd. */
+/* INFO <section> of a node; *info malloc'd. */
 static int
-info_replication(struct vmb_resp_conn **c, const struct vmb_db_node *node,
-                 uint64_t deadline, char **info, char **last)
+info_section(struct vmb_redis_ctl_conn **c, const struct vmb_db_node *node,
+             const char *section, uint64_t deadline, char **info, char **last)
 {
-    static const char *const cmd[] = {"INFO", "replication"};
-    struct vmb_resp_reply r = {0};
+    const char *const cmd[] = {"INFO", section};
+    struct vmb_redis_ctl_reply r = {0};
     if (command(c, node, deadline, &r, last, 2, cmd) < 0)
         return -1;
-    if (r.type != VMB_RESP_BULK) {
+    if (r.type != VMB_REDIS_CTL_BULK) {
         free(*last);
         *last = vmb_xasprintf("INFO answered \"%s\"", r.str ? r.str : "?");
-        vmb_resp_reply_clear(&r);
+        vmb_redis_ctl_reply_clear(&r);
         return -1;
     }
     *info = r.str;
     r.str = NULL;
-    vmb_resp_reply_clear(&r);
+    vmb_redis_ctl_reply_clear(&r);
     return 0;
+}
+
+static int
+info_replication(struct vmb_redis_ctl_conn **c, const struct vmb_db_node *node,
+                 uint64_t deadline, char **info, char **last)
+{
+    return info_section(c, node, "replication", deadline, info, last);
+}
+
+/*
+ * A node is settled once no background save or AOF rewrite runs: a fresh
+ * replica rewrites its AOF right after the sync, and load must not start
+ * on top of that (Redis also refuses to shut down while it runs).
+ */
+static bool
+settled(const char *pers, int node, char **last)
+{
+    static const char *const busy[] = {"loading", "rdb_bgsave_in_progress",
+                                       "aof_rewrite_in_progress",
+                                       "aof_rewrite_scheduled"};
+    for (size_t i = 0; i < sizeof(busy) / sizeof(busy[0]); i++) {
+        autofree char *v = vmb_redis_ctl_info_field(pers, busy[i]);
+        if (v != NULL && strcmp(v, "0") != 0) {
+            free(*last);
+            *last = vmb_xasprintf("node %d %s:%s", node, busy[i], v);
+            return false;
+        }
+    }
+    return true;
 }
 
 static bool
 replica_in_sync(const char *rinfo, const char *pinfo, char **last)
 {
-    autofree char *link = vmb_resp_info_field(rinfo, "master_link_status");
+    autofree char *link = vmb_redis_ctl_info_field(rinfo, "master_link_status");
     autofree char *syncing =
-        vmb_resp_info_field(rinfo, "master_sync_in_progress");
-    autofree char *slave0 = vmb_resp_info_field(pinfo, "slave0");
+        vmb_redis_ctl_info_field(rinfo, "master_sync_in_progress");
+    autofree char *slave0 = vmb_redis_ctl_info_field(pinfo, "slave0");
     bool ok = link && strcmp(link, "up") == 0 && syncing &&
               strcmp(syncing, "0") == 0 && slave0 &&
               strstr(slave0, "state=online") != NULL;
@@ -256,11 +287,10 @@ replica_in_sync(const char *rinfo, const char *pinfo, char **last)
 static int
 redis_wait_replicating(const struct vmb_db_node *primary,
                        const struct vmb_db_node *replica, uint64_t timeout_us,
-                       const struct vmb_db_watch *watch,
-                       struct vmb_error **err)
+                       const struct vmb_db_watch *watch, struct vmb_error **err)
 {
     uint64_t deadline = vmb_now_ns() + timeout_us * 1000ull;
-    struct vmb_resp_conn *pc = NULL, *rcn = NULL;
+    struct vmb_redis_ctl_conn *pc = NULL, *rcn = NULL;
     autofree char *last = NULL;
     int rc = -1;
     for (;;) {
@@ -274,9 +304,17 @@ redis_wait_replicating(const struct vmb_db_node *primary,
         }
         autofree char *rinfo = NULL;
         autofree char *pinfo = NULL;
+        autofree char *rpers = NULL;
+        autofree char *ppers = NULL;
         if (info_replication(&rcn, replica, deadline, &rinfo, &last) == 0 &&
             info_replication(&pc, primary, deadline, &pinfo, &last) == 0 &&
-            replica_in_sync(rinfo, pinfo, &last)) {
+            replica_in_sync(rinfo, pinfo, &last) &&
+            info_section(&rcn, replica, "persistence", deadline, &rpers,
+                         &last) == 0 &&
+            info_section(&pc, primary, "persistence", deadline, &ppers,
+                         &last) == 0 &&
+            settled(rpers, replica->index, &last) &&
+            settled(ppers, primary->index, &last)) {
             rc = 0;
             break;
         }
@@ -288,15 +326,15 @@ redis_wait_replicating(const struct vmb_db_node *primary,
         }
         sleep_ns(POLL_NS);
     }
-    vmb_resp_close(pc);
-    vmb_resp_close(rcn);
+    vmb_redis_ctl_close(pc);
+    vmb_redis_ctl_close(rcn);
     return rc;
 }
 
 static int
 offset_of(const char *info, const char *field, int64_t *out)
 {
-    autofree char *v = vmb_resp_info_field(info, field);
+    autofree char *v = vmb_redis_ctl_info_field(info, field);
     if (v == NULL)
         return -1;
     *out = strtoll(v, NULL, 10);
@@ -310,7 +348,7 @@ redis_replication_lag(const struct vmb_db_node *primary,
 {
     uint64_t t0 = vmb_now_ns();
     uint64_t deadline = t0 + timeout_us * 1000ull;
-    struct vmb_resp_conn *pc = NULL, *rcn = NULL;
+    struct vmb_redis_ctl_conn *pc = NULL, *rcn = NULL;
     autofree char *last = NULL;
     autofree char *pinfo = NULL;
     int64_t target = 0;
@@ -326,8 +364,7 @@ redis_replication_lag(const struct vmb_db_node *primary,
         autofree char *rinfo = NULL;
         int64_t off = -1;
         if (info_replication(&rcn, replica, deadline, &rinfo, &last) == 0 &&
-            offset_of(rinfo, "slave_repl_offset", &off) == 0 &&
-            off >= target) {
+            offset_of(rinfo, "slave_repl_offset", &off) == 0 && off >= target) {
             *lag_s = (double)(vmb_now_ns() - t0) / 1e9;
             rc = 0;
             break;
@@ -352,8 +389,8 @@ redis_replication_lag(const struct vmb_db_node *primary,
         sleep_ns(200000ull);
     }
 out:
-    vmb_resp_close(pc);
-    vmb_resp_close(rcn);
+    vmb_redis_ctl_close(pc);
+    vmb_redis_ctl_close(rcn);
     return rc;
 }
 

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "db/db.h"
-#include "db/resp.h"
+#include "db/redis_ctl.h"
 #include "jsonw.h"
 #include "matrix.h"
 #include "runtime.h"
@@ -100,25 +100,25 @@ Test(db_redis, two_nodes_replicate_and_leave_nothing_behind, .timeout = 120)
     autofree char *wd = work_dir();
     struct vmb_runtime *rt = NULL;
     struct vmb_error *err = NULL;
-    cr_assert_eq(vmb_runtime_new(&vmb_runtime_baremetal, &cell, 1, wd, &rt,
+    cr_assert_eq(vmb_runtime_new(&vmb_runtime_baremetal, NULL, &cell, 1, wd, &rt,
                                  &err),
                  0);
     int r = start(rt, drv, &err);
     cr_assert_eq(r, 0, "start: %s", err ? err->msg : "?");
 
     /* The replica serves what the primary was given. */
-    struct vmb_resp_conn *p = NULL, *q = NULL;
-    cr_assert_eq(vmb_resp_connect("127.0.0.1", test_port(), 2000, &p, &err), 0);
-    cr_assert_eq(vmb_resp_connect("127.0.0.1", test_port() + 1, 2000, &q, &err),
+    struct vmb_redis_ctl_conn *p = NULL, *q = NULL;
+    cr_assert_eq(vmb_redis_ctl_connect("127.0.0.1", test_port(), 2000, &p, &err), 0);
+    cr_assert_eq(vmb_redis_ctl_connect("127.0.0.1", test_port() + 1, 2000, &q, &err),
                  0);
     for (int i = 0; i < 200; i++) {
         char key[32];
         snprintf(key, sizeof(key), "k%d", i);
         const char *set[] = {"SET", key, "value"};
-        struct vmb_resp_reply rep;
-        cr_assert_eq(vmb_resp_command(p, 2000, &rep, &err, 3, set), 0);
-        cr_assert_eq(rep.type, VMB_RESP_STATUS);
-        vmb_resp_reply_clear(&rep);
+        struct vmb_redis_ctl_reply rep;
+        cr_assert_eq(vmb_redis_ctl_command(p, 2000, &rep, &err, 3, set), 0);
+        cr_assert_eq(rep.type, VMB_REDIS_CTL_STATUS);
+        vmb_redis_ctl_reply_clear(&rep);
     }
     double lag = -1;
     r = drv->replication_lag(&rt->nodes[0], &rt->nodes[1], 10000000, &lag,
@@ -126,13 +126,13 @@ Test(db_redis, two_nodes_replicate_and_leave_nothing_behind, .timeout = 120)
     cr_assert_eq(r, 0, "lag: %s", err ? err->msg : "?");
     cr_assert(lag >= 0 && lag < 10, "lag %f", lag);
     const char *get[] = {"GET", "k199"};
-    struct vmb_resp_reply rep;
-    cr_assert_eq(vmb_resp_command(q, 2000, &rep, &err, 2, get), 0);
-    cr_assert_eq(rep.type, VMB_RESP_BULK);
+    struct vmb_redis_ctl_reply rep;
+    cr_assert_eq(vmb_redis_ctl_command(q, 2000, &rep, &err, 2, get), 0);
+    cr_assert_eq(rep.type, VMB_REDIS_CTL_BULK);
     cr_assert_str_eq(rep.str, "value");
-    vmb_resp_reply_clear(&rep);
-    vmb_resp_close(p);
-    vmb_resp_close(q);
+    vmb_redis_ctl_reply_clear(&rep);
+    vmb_redis_ctl_close(p);
+    vmb_redis_ctl_close(q);
 
     pid_t p1 = pid_on_port(test_port()), p2 = pid_on_port(test_port() + 1);
     cr_assert(p1 > 0 && p2 > 0);
@@ -182,7 +182,7 @@ Test(db_redis, rejected_option_fails_with_redis_message, .timeout = 60)
     autofree char *wd = work_dir();
     struct vmb_runtime *rt = NULL;
     struct vmb_error *err = NULL;
-    cr_assert_eq(vmb_runtime_new(&vmb_runtime_baremetal, &cell, 1, wd, &rt,
+    cr_assert_eq(vmb_runtime_new(&vmb_runtime_baremetal, NULL, &cell, 1, wd, &rt,
                                  &err),
                  0);
     uint64_t t0 = vmb_now_ns();

@@ -1,4 +1,4 @@
-#include "resp.h"
+#include "redis_ctl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 
 #include "util.h"
 
-struct vmb_resp_conn {
+struct vmb_redis_ctl_conn {
     int fd;
     char *name; /* "host:port", for messages */
     char buf[16384];
@@ -22,7 +22,7 @@ struct vmb_resp_conn {
 };
 
 void
-vmb_resp_reply_clear(struct vmb_resp_reply *r)
+vmb_redis_ctl_reply_clear(struct vmb_redis_ctl_reply *r)
 {
     free(r->str);
     memset(r, 0, sizeof(*r));
@@ -47,8 +47,9 @@ wait_fd(int fd, short events, uint64_t deadline_ns)
 static int
 connect_one(const struct addrinfo *ai, uint64_t deadline_ns)
 {
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    ai->ai_protocol);
+    int fd =
+        socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+               ai->ai_protocol);
     if (fd < 0)
         return -1;
     if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
@@ -77,8 +78,8 @@ connect_one(const struct addrinfo *ai, uint64_t deadline_ns)
 }
 
 int
-vmb_resp_connect(const char *host, int port, int timeout_ms,
-                 struct vmb_resp_conn **out, struct vmb_error **err)
+vmb_redis_ctl_connect(const char *host, int port, int timeout_ms,
+                      struct vmb_redis_ctl_conn **out, struct vmb_error **err)
 {
     char portstr[16];
     snprintf(portstr, sizeof(portstr), "%d", port);
@@ -86,8 +87,8 @@ vmb_resp_connect(const char *host, int port, int timeout_ms,
     struct addrinfo *res = NULL;
     int gr = getaddrinfo(host, portstr, &hints, &res);
     if (gr != 0)
-        return vmb_error_set(err, VMB_ERR_RUN, 0,
-                             "resolve \"%s\": %s", host, gai_strerror(gr));
+        return vmb_error_set(err, VMB_ERR_RUN, 0, "resolve \"%s\": %s", host,
+                             gai_strerror(gr));
     uint64_t deadline = vmb_now_ns() + (uint64_t)timeout_ms * 1000000ull;
     int fd = -1, e = 0;
     for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
@@ -97,9 +98,9 @@ vmb_resp_connect(const char *host, int port, int timeout_ms,
     }
     freeaddrinfo(res);
     if (fd < 0)
-        return vmb_error_set(err, VMB_ERR_RUN, e, "connect to \"%s:%d\"",
-                             host, port);
-    struct vmb_resp_conn *c = vmb_xcalloc(1, sizeof(*c));
+        return vmb_error_set(err, VMB_ERR_RUN, e, "connect to \"%s:%d\"", host,
+                             port);
+    struct vmb_redis_ctl_conn *c = vmb_xcalloc(1, sizeof(*c));
     c->fd = fd;
     c->name = vmb_xasprintf("%s:%d", host, port);
     *out = c;
@@ -107,7 +108,7 @@ vmb_resp_connect(const char *host, int port, int timeout_ms,
 }
 
 void
-vmb_resp_close(struct vmb_resp_conn *c)
+vmb_redis_ctl_close(struct vmb_redis_ctl_conn *c)
 {
     if (c == NULL)
         return;
@@ -118,7 +119,7 @@ vmb_resp_close(struct vmb_resp_conn *c)
 }
 
 static int
-send_all(struct vmb_resp_conn *c, const char *p, size_t len,
+send_all(struct vmb_redis_ctl_conn *c, const char *p, size_t len,
          uint64_t deadline, struct vmb_error **err)
 {
     while (len > 0) {
@@ -142,7 +143,7 @@ send_all(struct vmb_resp_conn *c, const char *p, size_t len,
 
 /* Makes at least `need` bytes available from c->start, reading as needed. */
 static int
-fill(struct vmb_resp_conn *c, size_t need, uint64_t deadline,
+fill(struct vmb_redis_ctl_conn *c, size_t need, uint64_t deadline,
      struct vmb_error **err)
 {
     if (need > sizeof(c->buf))
@@ -176,7 +177,7 @@ fill(struct vmb_resp_conn *c, size_t need, uint64_t deadline,
 
 /* Reads one CRLF-terminated line (without CRLF) into a fresh string. */
 static int
-read_line(struct vmb_resp_conn *c, char **line, uint64_t deadline,
+read_line(struct vmb_redis_ctl_conn *c, char **line, uint64_t deadline,
           struct vmb_error **err)
 {
     size_t scanned = 0;
@@ -204,7 +205,7 @@ read_line(struct vmb_resp_conn *c, char **line, uint64_t deadline,
 }
 
 static int
-read_bulk(struct vmb_resp_conn *c, size_t n, char **out, uint64_t deadline,
+read_bulk(struct vmb_redis_ctl_conn *c, size_t n, char **out, uint64_t deadline,
           struct vmb_error **err)
 {
     char *s = vmb_xmalloc(n + 1);
@@ -232,7 +233,7 @@ read_bulk(struct vmb_resp_conn *c, size_t n, char **out, uint64_t deadline,
 }
 
 static int
-read_reply(struct vmb_resp_conn *c, struct vmb_resp_reply *reply,
+read_reply(struct vmb_redis_ctl_conn *c, struct vmb_redis_ctl_reply *reply,
            uint64_t deadline, struct vmb_error **err)
 {
     autofree char *line = NULL;
@@ -242,41 +243,42 @@ read_reply(struct vmb_resp_conn *c, struct vmb_resp_reply *reply,
     switch (line[0]) {
     case '+':
     case '-':
-        reply->type = line[0] == '+' ? VMB_RESP_STATUS : VMB_RESP_ERROR;
+        reply->type =
+            line[0] == '+' ? VMB_REDIS_CTL_STATUS : VMB_REDIS_CTL_ERROR;
         reply->str = vmb_xstrdup(rest);
         reply->len = strlen(rest);
         return 0;
     case ':':
-        reply->type = VMB_RESP_INTEGER;
+        reply->type = VMB_REDIS_CTL_INTEGER;
         reply->integer = strtoll(rest, NULL, 10);
         return 0;
     case '$': {
         long long n = strtoll(rest, NULL, 10);
         if (n < 0) {
-            reply->type = VMB_RESP_NIL;
+            reply->type = VMB_REDIS_CTL_NIL;
             return 0;
         }
         if (n > (64ll << 20))
             break;
-        reply->type = VMB_RESP_BULK;
+        reply->type = VMB_REDIS_CTL_BULK;
         reply->len = (size_t)n;
         return read_bulk(c, (size_t)n, &reply->str, deadline, err);
     }
     case '*': {
         long long n = strtoll(rest, NULL, 10);
         if (n < 0) {
-            reply->type = VMB_RESP_NIL;
+            reply->type = VMB_REDIS_CTL_NIL;
             return 0;
         }
         /* Elements are read and dropped: the control plane never needs them. */
         for (long long i = 0; i < n; i++) {
-            struct vmb_resp_reply el = {0};
+            struct vmb_redis_ctl_reply el = {0};
             int r = read_reply(c, &el, deadline, err);
-            vmb_resp_reply_clear(&el);
+            vmb_redis_ctl_reply_clear(&el);
             if (r < 0)
                 return -1;
         }
-        reply->type = VMB_RESP_ARRAY;
+        reply->type = VMB_REDIS_CTL_ARRAY;
         reply->integer = n;
         return 0;
     }
@@ -284,14 +286,14 @@ read_reply(struct vmb_resp_conn *c, struct vmb_resp_reply *reply,
         break;
     }
     return vmb_error_set(err, VMB_ERR_RUN, 0,
-                         "read from \"%s\": malformed reply \"%.40s\"",
-                         c->name, line);
+                         "read from \"%s\": malformed reply \"%.40s\"", c->name,
+                         line);
 }
 
 int
-vmb_resp_command(struct vmb_resp_conn *c, int timeout_ms,
-                 struct vmb_resp_reply *reply, struct vmb_error **err,
-                 int argc, const char *const *argv)
+vmb_redis_ctl_command(struct vmb_redis_ctl_conn *c, int timeout_ms,
+                      struct vmb_redis_ctl_reply *reply, struct vmb_error **err,
+                      int argc, const char *const *argv)
 {
     uint64_t deadline = vmb_now_ns() + (uint64_t)timeout_ms * 1000000ull;
     struct vmb_buf b = {0};
@@ -311,7 +313,7 @@ vmb_resp_command(struct vmb_resp_conn *c, int timeout_ms,
 }
 
 char *
-vmb_resp_info_field(const char *info, const char *field)
+vmb_redis_ctl_info_field(const char *info, const char *field)
 {
     size_t fl = strlen(field);
     const char *p = info;

@@ -1,0 +1,461 @@
+#include "doctor.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "config.h"
+#include "util.h"
+#include "virt.h"
+
+static void
+add(struct vmb_doctor_report *r, const char *check, int status,
+    const char *fix, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void
+add(struct vmb_doctor_report *r, const char *check, int status,
+    const char *fix, const char *fmt, ...)
+{
+    r->checks = vmb_xrealloc(r->checks, (r->n + 1) * sizeof(*r->checks));
+    struct vmb_doctor_check *c = &r->checks[r->n++];
+    c->check = check;
+    c->status = status;
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&c->detail, fmt, ap) < 0)
+        c->detail = vmb_xstrdup("?");
+    va_end(ap);
+    c->fix = status == VMB_DOCTOR_OK || fix == NULL ? NULL : vmb_xstrdup(fix);
+}
+
+/* First line of a small sysfs/procfs file, newline stripped; NULL if none. */
+static char *
+read_line(const char *path)
+{
+    char *buf = NULL;
+    if (vmb_read_file(path, &buf, NULL, NULL) < 0)
+        return NULL;
+    buf[strcspn(buf, "\n")] = '\0';
+    return buf;
+}
+
+/* The value in brackets of "always [madvise] never". */
+static void
+bracketed(const char *s, char *out, size_t len)
+{
+    const char *a = strchr(s, '['), *z = a ? strchr(a, ']') : NULL;
+    if (a == NULL || z == NULL) {
+        snprintf(out, len, "%s", s);
+        return;
+    }
+    snprintf(out, len, "%.*s", (int)(z - a - 1), a + 1);
+}
+
+/* The newest /boot/vmlinuz-* by version order, or NULL. */
+static char *
+newest_kernel(void)
+{
+    DIR *d = opendir("/boot");
+    if (d == NULL)
+        return NULL;
+    char *best = NULL;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (!vmb_str_has_prefix(de->d_name, "vmlinuz-"))
+            continue;
+        if (best == NULL || strverscmp(de->d_name, best) > 0) {
+            free(best);
+            best = vmb_xstrdup(de->d_name);
+        }
+    }
+    closedir(d);
+    if (best == NULL)
+        return NULL;
+    char *path = vmb_xasprintf("/boot/%s", best);
+    free(best);
+    return path;
+}
+
+static void
+check_libvirt_and_kvm(struct vmb_doctor_report *r,
+                      const struct vmb_doctor_opts *o)
+{
+    struct vmb_virt *v = NULL;
+    vmb_autoerr struct vmb_error *err = NULL;
+    if (vmb_virt_open(o->connect, &v, &err) < 0) {
+        add(r, "libvirt", VMB_DOCTOR_FAIL,
+            "start it: `systemctl start libvirtd` (or `libvirtd -d`), or run "
+            "vmbench inside scripts/sandbox.sh",
+            "libvirtd is not reachable at \"%s\"", o->connect);
+        add(r, "kvm", VMB_DOCTOR_WARN, "start libvirtd, then run doctor again",
+            "not probed: libvirt is not reachable");
+        return;
+    }
+    autofree char *lib = NULL, *qemu = NULL;
+    if (vmb_virt_versions(v, &lib, &qemu, &err) < 0) {
+        add(r, "libvirt", VMB_DOCTOR_WARN, "check libvirtd's log",
+            "libvirtd reachable at \"%s\" but says no versions: %s",
+            vmb_virt_uri(v), err->msg);
+        vmb_error_freep(&err);
+    } else {
+        add(r, "libvirt", VMB_DOCTOR_OK, NULL,
+            "libvirtd reachable at \"%s\", libvirt %s", vmb_virt_uri(v), lib);
+        add(r, "qemu", VMB_DOCTOR_OK, NULL, "QEMU %s", qemu);
+    }
+
+    autofree char *kernel = NULL;
+    if (o->kernel && strcmp(o->kernel, "auto") != 0)
+        kernel = vmb_xstrdup(o->kernel);
+    else
+        kernel = newest_kernel();
+    if (!o->probe_kvm) {
+        add(r, "kvm", VMB_DOCTOR_WARN, "run `vmbench doctor` to probe",
+            "not probed");
+    } else if (kernel == NULL || access(kernel, R_OK) != 0) {
+        add(r, "kvm", VMB_DOCTOR_WARN,
+            "install a kernel: `apt-get install linux-image-amd64`",
+            "no guest kernel to probe KVM with (\"%s\")",
+            kernel ? kernel : "/boot/vmlinuz-*");
+    } else {
+        char note[400];
+        double probe_s = 0;
+        int ok = vmb_accel_probe_kvm(v, o->emulator, o->machine, kernel,
+                                     VMB_ACCEL_PROBE_TIMEOUT_US, note,
+                                     sizeof(note), &probe_s, &err);
+        if (ok < 0) {
+            add(r, "kvm", VMB_DOCTOR_WARN, "check libvirtd's log",
+                "the KVM probe could not run: %s", err->msg);
+        } else if (ok) {
+            r->kvm_ok = true;
+            add(r, "kvm", VMB_DOCTOR_OK, NULL, "%s", note);
+        } else {
+            add(r, "kvm", VMB_DOCTOR_WARN,
+                "run on bare metal, or enable nested virtualisation on the "
+                "parent host",
+                "%s: VMs will run under TCG (accel: auto falls back)", note);
+        }
+    }
+    vmb_virt_close(v);
+}
+
+static void
+check_emulator(struct vmb_doctor_report *r, const struct vmb_doctor_opts *o)
+{
+    if (access(o->emulator, X_OK) == 0)
+        add(r, "emulator", VMB_DOCTOR_OK, NULL, "\"%s\" is executable",
+            o->emulator);
+    else
+        add(r, "emulator", VMB_DOCTOR_FAIL,
+            "`apt-get install qemu-system-x86`, or set hypervisor.emulator",
+            "\"%s\": %s", o->emulator, strerror(errno));
+    const char *vfsd = "/usr/lib/qemu/virtiofsd";
+    if (access(vfsd, X_OK) == 0)
+        add(r, "virtiofsd", VMB_DOCTOR_OK, NULL, "\"%s\" is executable", vfsd);
+    else
+        add(r, "virtiofsd", VMB_DOCTOR_WARN,
+            "`apt-get install qemu-system-common` for storage: virtio-fs",
+            "\"%s\" is missing: storage virtio-fs cannot run", vfsd);
+}
+
+static void
+check_vhost(struct vmb_doctor_report *r, const char *name, const char *dev,
+            const char *module, const char *what)
+{
+    autofree char *fix = vmb_xasprintf("`modprobe %s`", module);
+    if (access(dev, F_OK) == 0)
+        add(r, name, VMB_DOCTOR_OK, NULL, "%s present", dev);
+    else
+        add(r, name, VMB_DOCTOR_WARN, fix, "%s missing: %s", dev, what);
+}
+
+/* Controllers vmbench uses for the bare-metal control. */
+static const char *const wanted_ctrl[] = {"cpu", "cpuset", "memory"};
+
+static void
+check_cgroups(struct vmb_doctor_report *r)
+{
+    autofree char *v2 = read_line("/sys/fs/cgroup/cgroup.controllers");
+    struct vmb_buf have = {0};
+    char missing[128] = "";
+    if (v2 != NULL) {
+        vmb_buf_puts(&have, v2);
+        for (size_t i = 0; i < 3; i++) {
+            char pad[64];
+            snprintf(pad, sizeof(pad), " %s ", wanted_ctrl[i]);
+            autofree char *padded = vmb_xasprintf(" %s ", v2);
+            if (strstr(padded, pad) == NULL)
+                snprintf(missing + strlen(missing),
+                         sizeof(missing) - strlen(missing), " %s",
+                         wanted_ctrl[i]);
+        }
+    } else {
+        /* v1: a controller counts when some mount carries it. */
+        autofree char *mi = NULL;
+        vmb_read_file("/proc/self/mountinfo", &mi, NULL, NULL);
+        bool found[3] = {false, false, false};
+        for (char *l = mi ? strtok(mi, "\n") : NULL; l; l = strtok(NULL, "\n")) {
+            char *dash = strstr(l, " - cgroup ");
+            if (dash == NULL)
+                continue;
+            char *opts = strrchr(dash, ' ');
+            if (opts == NULL)
+                continue;
+            autofree char *o = vmb_xasprintf(",%s,", opts + 1);
+            for (size_t i = 0; i < 3; i++) {
+                autofree char *w = vmb_xasprintf(",%s,", wanted_ctrl[i]);
+                if (strstr(o, w) && !found[i]) {
+                    found[i] = true;
+                    vmb_buf_printf(&have, "%s%s", have.len ? " " : "",
+                                   wanted_ctrl[i]);
+                }
+            }
+        }
+        for (size_t i = 0; i < 3; i++)
+            if (!found[i])
+                snprintf(missing + strlen(missing),
+                         sizeof(missing) - strlen(missing), " %s",
+                         wanted_ctrl[i]);
+    }
+    autofree char *list = vmb_buf_steal(&have);
+    const char *ver = v2 ? "v2" : "v1";
+    if (missing[0] == '\0')
+        add(r, "cgroup", VMB_DOCTOR_OK, NULL, "cgroup %s, controllers: %s",
+            ver, list);
+    else
+        add(r, "cgroup", VMB_DOCTOR_WARN,
+            "mount the missing controllers (or boot with "
+            "systemd.unified_cgroup_hierarchy=1)",
+            "cgroup %s lacks%s: the bare-metal control cannot match the VM's "
+            "resources",
+            ver, missing);
+}
+
+static void
+check_tuning(struct vmb_doctor_report *r)
+{
+    autofree char *gov =
+        read_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
+    if (gov == NULL)
+        add(r, "cpufreq", VMB_DOCTOR_OK, NULL,
+            "no CPU frequency scaling exposed by this host");
+    else if (strcmp(gov, "performance") == 0)
+        add(r, "cpufreq", VMB_DOCTOR_OK, NULL, "governor \"%s\"", gov);
+    else
+        add(r, "cpufreq", VMB_DOCTOR_WARN,
+            "`cpupower frequency-set -g performance`",
+            "governor \"%s\": clock changes add noise to results", gov);
+
+    autofree char *thp =
+        read_line("/sys/kernel/mm/transparent_hugepage/enabled");
+    char mode[32] = "unknown";
+    if (thp)
+        bracketed(thp, mode, sizeof(mode));
+    if (strcmp(mode, "always") == 0)
+        add(r, "thp", VMB_DOCTOR_WARN,
+            "`echo madvise > /sys/kernel/mm/transparent_hugepage/enabled`",
+            "transparent huge pages \"always\": Redis latency spikes on fork");
+    else
+        add(r, "thp", VMB_DOCTOR_OK, NULL, "transparent huge pages \"%s\"",
+            mode);
+
+    autofree char *swaps = NULL;
+    vmb_read_file("/proc/swaps", &swaps, NULL, NULL);
+    int lines = 0;
+    for (char *p = swaps; p && *p; p++)
+        if (*p == '\n')
+            lines++;
+    if (lines > 1)
+        add(r, "swap", VMB_DOCTOR_WARN, "`swapoff -a` while benchmarking",
+            "swap is on (%d device%s): paging distorts latency", lines - 1,
+            lines - 1 == 1 ? "" : "s");
+    else
+        add(r, "swap", VMB_DOCTOR_OK, NULL, "swap is off");
+}
+
+static void
+check_memory_disk(struct vmb_doctor_report *r, const char *results_dir)
+{
+    autofree char *mi = NULL;
+    unsigned long long avail_kb = 0;
+    if (vmb_read_file("/proc/meminfo", &mi, NULL, NULL) == 0) {
+        const char *p = strstr(mi, "MemAvailable:");
+        if (p)
+            sscanf(p, "MemAvailable: %llu", &avail_kb);
+    }
+    double gib = (double)avail_kb / (1024.0 * 1024.0);
+    if (gib >= 6)
+        add(r, "memory", VMB_DOCTOR_OK, NULL, "%.1f GiB available", gib);
+    else
+        add(r, "memory", gib >= 2.5 ? VMB_DOCTOR_WARN : VMB_DOCTOR_FAIL,
+            "free memory, or use smaller guest.memory",
+            "%.1f GiB available: two VMs of 2 GiB and the control need more",
+            gib);
+
+    /* The results directory may not exist yet: ask its nearest ancestor. */
+    autofree char *dir = vmb_xstrdup(results_dir);
+    struct statvfs sv;
+    while (statvfs(dir, &sv) != 0) {
+        char *slash = strrchr(dir, '/');
+        if (slash == NULL) {
+            free(dir);
+            dir = vmb_xstrdup(".");
+        } else if (slash == dir) {
+            dir[1] = '\0';
+        } else {
+            *slash = '\0';
+        }
+        if (strcmp(dir, ".") == 0 || strcmp(dir, "/") == 0) {
+            if (statvfs(dir, &sv) != 0) {
+                add(r, "disk", VMB_DOCTOR_WARN, NULL,
+                    "cannot tell the free space for \"%s\"", results_dir);
+                return;
+            }
+            break;
+        }
+    }
+    double free_gib = (double)sv.f_bavail * (double)sv.f_frsize /
+                      (1024.0 * 1024.0 * 1024.0);
+    if (free_gib >= 10)
+        add(r, "disk", VMB_DOCTOR_OK, NULL,
+            "%.1f GiB free for results in \"%s\"", free_gib, dir);
+    else
+        add(r, "disk", free_gib >= 2 ? VMB_DOCTOR_WARN : VMB_DOCTOR_FAIL,
+            "free space, or pass --out on a larger filesystem",
+            "%.1f GiB free in \"%s\": data volumes and results need more",
+            free_gib, dir);
+}
+
+struct vmb_doctor_report *
+vmb_doctor_run(const struct vmb_doctor_opts *o)
+{
+    struct vmb_doctor_report *r = vmb_xcalloc(1, sizeof(*r));
+    check_libvirt_and_kvm(r, o);
+    check_emulator(r, o);
+    check_vhost(r, "vhost-net", "/dev/vhost-net", "vhost_net",
+                "guest networking runs in QEMU's own thread, slower");
+    check_vhost(r, "vhost-vsock", "/dev/vhost-vsock", "vhost_vsock",
+                "no vsock (Kata's agent transport); vmbench uses virtio-serial");
+    check_cgroups(r);
+    check_tuning(r);
+    check_memory_disk(r, o->results_dir);
+    return r;
+}
+
+void
+vmb_doctor_report_free(struct vmb_doctor_report *r)
+{
+    if (r == NULL)
+        return;
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->checks[i].detail);
+        free(r->checks[i].fix);
+    }
+    free(r->checks);
+    free(r);
+}
+
+int
+vmb_doctor_worst(const struct vmb_doctor_report *r)
+{
+    int worst = VMB_DOCTOR_OK;
+    for (size_t i = 0; i < r->n; i++)
+        if (r->checks[i].status > worst)
+            worst = r->checks[i].status;
+    return worst;
+}
+
+const char *
+vmb_doctor_status_name(int status)
+{
+    static const char *const names[] = {"ok", "warn", "fail"};
+    return names[status];
+}
+
+void
+vmb_doctor_print(FILE *f, const struct vmb_doctor_report *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        const struct vmb_doctor_check *c = &r->checks[i];
+        fprintf(f, "%-5s %-12s %s\n", vmb_doctor_status_name(c->status),
+                c->check, c->detail);
+        if (c->fix)
+            fprintf(f, "%-5s %-12s fix: %s\n", "", "", c->fix);
+    }
+}
+
+void
+vmb_doctor_to_json(struct vmb_jw *w, const struct vmb_doctor_report *r)
+{
+    vmb_jw_arr_begin(w);
+    for (size_t i = 0; i < r->n; i++) {
+        const struct vmb_doctor_check *c = &r->checks[i];
+        vmb_jw_obj_begin(w);
+        vmb_jw_kstr(w, "check", c->check);
+        vmb_jw_kstr(w, "status", vmb_doctor_status_name(c->status));
+        vmb_jw_kstr(w, "detail", c->detail);
+        vmb_jw_kstr(w, "fix", c->fix);
+        vmb_jw_obj_end(w);
+    }
+    vmb_jw_arr_end(w);
+}
+
+int
+vmb_cmd_doctor(int argc, char **argv, struct vmb_error **err)
+{
+    struct vmb_config cfg;
+    vmb_config_defaults(&cfg);
+    struct vmb_doctor_opts o = {
+        .connect = cfg.hypervisor.connect,
+        .emulator = cfg.hypervisor.emulator,
+        .machine = cfg.hypervisor.machine,
+        .kernel = cfg.guest.kernel,
+        .results_dir = "results",
+        .probe_kvm = true,
+    };
+    bool json = false;
+    int rc = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool has_val = i + 1 < argc;
+        if (strcmp(a, "--json") == 0) {
+            json = true;
+        } else if (strcmp(a, "--no-kvm-probe") == 0) {
+            o.probe_kvm = false;
+        } else if (has_val && strcmp(a, "--connect") == 0) {
+            o.connect = argv[++i];
+        } else if (has_val && strcmp(a, "--emulator") == 0) {
+            o.emulator = argv[++i];
+        } else if (has_val && strcmp(a, "--kernel") == 0) {
+            o.kernel = argv[++i];
+        } else if (has_val && strcmp(a, "--results") == 0) {
+            o.results_dir = argv[++i];
+        } else {
+            rc = vmb_error_set(err, VMB_ERR_INPUT, 0,
+                               "unknown or incomplete argument \"%s\"; see "
+                               "`vmbench doctor --help`",
+                               a);
+            goto out;
+        }
+    }
+    struct vmb_doctor_report *r = vmb_doctor_run(&o);
+    if (json) {
+        struct vmb_jw w;
+        vmb_jw_init(&w, true);
+        vmb_doctor_to_json(&w, r);
+        autofree char *text = vmb_jw_steal(&w);
+        printf("%s\n", text);
+    } else {
+        vmb_doctor_print(stdout, r);
+    }
+    rc = vmb_doctor_worst(r) == VMB_DOCTOR_FAIL ? 1 : 0;
+    vmb_doctor_report_free(r);
+out:
+    vmb_config_free(&cfg);
+    return rc;
+}

@@ -1,0 +1,56 @@
+/*
+ * Host checks (`vmbench doctor`): can this host run VMs through libvirt,
+ * does KVM really work, and is it tuned for repeatable numbers. Each check
+ * is ok, warn or fail with one line of detail and, when not ok, a one-line
+ * fix. `vmbench run` records the same list in run.json.
+ */
+#ifndef VMB_DOCTOR_H
+#define VMB_DOCTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "accel.h"
+#include "jsonw.h"
+
+enum vmb_doctor_status { VMB_DOCTOR_OK, VMB_DOCTOR_WARN, VMB_DOCTOR_FAIL };
+
+struct vmb_doctor_check {
+    const char *check; /* "libvirt", "kvm", "thp", ... (static) */
+    int status;        /* enum vmb_doctor_status */
+    char *detail;      /* owned */
+    char *fix;         /* owned; NULL when ok */
+};
+
+struct vmb_doctor_opts {
+    const char *connect;     /* libvirt URI */
+    const char *emulator;    /* QEMU binary */
+    const char *machine;     /* machine type for the KVM probe */
+    const char *kernel;      /* guest kernel; NULL or "auto": newest */
+    const char *results_dir; /* where results go (may not exist yet) */
+    bool probe_kvm;          /* boot a probe guest (seconds) */
+};
+
+struct vmb_doctor_report {
+    struct vmb_doctor_check *checks;
+    size_t n;
+    bool kvm_ok; /* the KVM verdict, also when not probed (false) */
+};
+
+/* Runs every check; never fails (a check that cannot run says so). */
+struct vmb_doctor_report *vmb_doctor_run(const struct vmb_doctor_opts *o);
+void vmb_doctor_report_free(struct vmb_doctor_report *r);
+
+/* Worst status of the report. */
+int vmb_doctor_worst(const struct vmb_doctor_report *r);
+
+/* Prints one aligned line per check (and its fix) to f. */
+void vmb_doctor_print(FILE *f, const struct vmb_doctor_report *r);
+
+/* [{"check": "kvm", "status": "warn", "detail": "...", "fix": "..."}] */
+void vmb_doctor_to_json(struct vmb_jw *w, const struct vmb_doctor_report *r);
+
+const char *vmb_doctor_status_name(int status);
+
+#endif

@@ -1,0 +1,166 @@
+/*
+ * The embedded load generator: runs one phase (write = SET, read = GET,
+ * mixed) of Redis requests against a primary and optionally a replica,
+ * and reports op rate, latency distribution, errors and a per-second
+ * series.
+ *
+ * One epoll loop per thread; each thread owns its connections, counters
+ * and histograms, which are merged (never averaged) once a second and at
+ * the end. Closed loop by default; with opts->rate_per_s the load is open
+ * loop and latency is measured from each request's intended send time
+ * (coordinated omission corrected), the uncorrected figure kept as well.
+ *
+ * A leaf module: it depends on config.h's structs, util, error and jsonw
+ * only, so it is usable and testable alone (`vmbench stress`).
+ */
+#ifndef VMB_LOAD_H
+#define VMB_LOAD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "config.h"
+#include "error.h"
+#include "jsonw.h"
+#include "util.h"
+
+/* Where requests go: a TCP address or a unix socket path. */
+struct vmb_load_target {
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+    char name[280]; /* "127.0.0.1:6379" or the socket path, for messages */
+};
+
+/*
+ * Parses "redis://HOST[:PORT]" (port 6379 by default; HOST a name, an
+ * IPv4 address or a bracketed IPv6 address) or "unix:///PATH". A bad URL
+ * fails with VMB_ERR_INPUT naming the offending text.
+ */
+int vmb_load_target_parse(const char *url, struct vmb_load_target *t,
+                          struct vmb_error **err);
+
+/* The TCP target host:port (host a name or numeric address). */
+int vmb_load_target_from_host(const char *host, int port,
+                              struct vmb_load_target *t,
+                              struct vmb_error **err);
+
+/* Passed to the progress callback about once per second. */
+struct vmb_load_progress {
+    int phase_index;
+    int op;           /* enum vmb_op */
+    bool warmup;      /* still in the warm-up; ops are not counted yet */
+    double elapsed_s; /* since the phase started, warm-up included */
+    uint64_t ops;     /* measured operations so far */
+    double ops_per_s; /* over the last interval */
+    uint64_t errors;  /* measured errors so far */
+};
+
+/* Error classes, in the order results list them. */
+enum vmb_load_err_class {
+    VMB_LOAD_ERR_CONNECT,  /* connect refused, unreachable, timed out */
+    VMB_LOAD_ERR_IO,       /* read/write failed, server closed */
+    VMB_LOAD_ERR_TIMEOUT,  /* no answer within request_timeout */
+    VMB_LOAD_ERR_SERVER,   /* an error reply: -ERR, -OOM, ... */
+    VMB_LOAD_ERR_PROTOCOL, /* an answer that is not RESP */
+    VMB_LOAD_NERR,
+};
+const char *vmb_load_err_class_name(int cls);
+
+struct vmb_load_result;
+
+/* Engine switches that are not options of a matrix. */
+struct vmb_load_flags {
+    bool no_latency; /* skip histogram recording (to measure its cost) */
+};
+
+/*
+ * Runs one phase. Writes go to primary; reads go to primary, replica or
+ * both (alternating connections) per opts->read_from; replica may be NULL,
+ * then everything goes to the primary. A mixed phase reading from the
+ * replica splits its connections into writing and reading ones in the
+ * ratio (at least one of each), so closed loop the mix also depends on
+ * how fast each node answers; otherwise each request picks its kind.
+ * progress (may be NULL) is called from the calling thread about once
+ * per second.
+ *
+ * Connections are made before the phase starts: a target that cannot be
+ * reached within opts->connect_timeout_us fails the call. Faults during
+ * the phase (closed connections, stalls, error replies) do not fail it:
+ * they are counted by class in the result and connections are re-made.
+ * vmb_interrupted stops the phase early; the result then covers what
+ * completed and vmb_load_result_interrupted() says so.
+ *
+ * On success *out is a new result the caller frees with
+ * vmb_load_result_free. Fails with VMB_ERR_INPUT for option combinations
+ * the engine cannot run (a bad mixed ratio), VMB_ERR_RUN otherwise.
+ */
+int vmb_load_run_phase(
+    const struct vmb_load_opts *opts, const struct vmb_phase *phase,
+    int phase_index, const struct vmb_load_target *primary,
+    const struct vmb_load_target *replica,
+    void (*progress)(void *ctx, const struct vmb_load_progress *p), void *ctx,
+    struct vmb_load_result **out, struct vmb_error **err);
+
+/* Same, with engine switches (flags may be NULL). */
+int vmb_load_run_phase_flags(
+    const struct vmb_load_opts *opts, const struct vmb_phase *phase,
+    int phase_index, const struct vmb_load_target *primary,
+    const struct vmb_load_target *replica, const struct vmb_load_flags *flags,
+    void (*progress)(void *ctx, const struct vmb_load_progress *p), void *ctx,
+    struct vmb_load_result **out, struct vmb_error **err);
+
+/*
+ * Parses a mixed ratio "write:1,read:3" (either order, non-negative
+ * weights, not both zero) into the fraction of writes.
+ */
+int vmb_load_parse_ratio(const char *text, double *write_fraction,
+                         struct vmb_error **err);
+
+/* Threads used when opts->threads is 0: usable CPUs minus one, >= 1. */
+int vmb_load_default_threads(void);
+
+/* Accessors. */
+uint64_t vmb_load_result_ops(const struct vmb_load_result *r);
+double vmb_load_result_op_rate(const struct vmb_load_result *r); /* ops/s */
+/* Operations of one kind: VMB_OP_WRITE or VMB_OP_READ. */
+uint64_t vmb_load_result_ops_of(const struct vmb_load_result *r, int op);
+double vmb_load_result_duration_s(const struct vmb_load_result *r);
+uint64_t vmb_load_result_errors(const struct vmb_load_result *r);
+uint64_t vmb_load_result_errors_by_class(const struct vmb_load_result *r,
+                                         int cls);
+int vmb_load_result_first_errno(const struct vmb_load_result *r, int cls);
+/* The first error reply's text ("OOM command not allowed ..."), or NULL. */
+const char *vmb_load_result_server_error(const struct vmb_load_result *r);
+uint64_t vmb_load_result_misses(const struct vmb_load_result *r);
+bool vmb_load_result_interrupted(const struct vmb_load_result *r);
+/* Latency in microseconds at percentile p (100 = max) over all kinds;
+ * uncorrected = true for the send-to-answer figure (open loop only,
+ * otherwise the same as corrected). */
+double vmb_load_result_latency_us(const struct vmb_load_result *r, double p,
+                                  bool uncorrected);
+/* Per-second rows; each row's ops for one op kind. */
+size_t vmb_load_result_nseconds(const struct vmb_load_result *r);
+uint64_t vmb_load_result_second_ops(const struct vmb_load_result *r, size_t i);
+/* "0-write": the phase name used in file names and the CSV. */
+const char *vmb_load_result_phase_name(const struct vmb_load_result *r);
+
+/* The PHASE object of docs/results-format.md. */
+void vmb_load_result_to_json(struct vmb_jw *w, const struct vmb_load_result *r);
+
+/* timeseries.csv: the header line, and this phase's rows. */
+void vmb_load_csv_header(struct vmb_buf *b);
+void vmb_load_result_to_csv(struct vmb_buf *b, const struct vmb_load_result *r);
+
+/* latency-<phase>.hgrm: HdrHistogram's percentile text, microseconds. */
+void vmb_load_result_to_hgrm(struct vmb_buf *b,
+                             const struct vmb_load_result *r);
+
+/* The cassandra-stress-like summary, for a terminal. */
+void vmb_load_result_summary(struct vmb_buf *b,
+                             const struct vmb_load_result *r);
+
+/* NULL-safe. */
+void vmb_load_result_free(struct vmb_load_result *r);
+
+#endif

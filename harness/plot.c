@@ -1,0 +1,409 @@
+#include "plot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define GNUPLOT_TIMEOUT_S 60
+
+void
+vmb_plot_init(struct vmb_plot *p)
+{
+    memset(p, 0, sizeof(*p));
+}
+
+void
+vmb_plot_free(struct vmb_plot *p)
+{
+    vmb_buf_free(&p->vars);
+    vmb_buf_free(&p->data);
+}
+
+char *
+vmb_plot_quote(const char *text)
+{
+    struct vmb_buf b = {0};
+    vmb_buf_puts(&b, "'");
+    for (const char *s = text ? text : ""; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '\'')
+            vmb_buf_puts(&b, "''");
+        else if (c == '\n')
+            vmb_buf_puts(&b, "'.\"\\n\".'");
+        else if (c < 0x20 || c == 0x7f)
+            vmb_buf_puts(&b, " ");
+        else
+            vmb_buf_append(&b, s, 1);
+    }
+    vmb_buf_puts(&b, "'");
+    return vmb_buf_steal(&b);
+}
+
+void
+vmb_plot_str(struct vmb_plot *p, const char *var, const char *text)
+{
+    autofree char *q = vmb_plot_quote(text);
+    vmb_buf_printf(&p->vars, "%s = %s\n", var, q);
+}
+
+static void
+put_num(struct vmb_buf *b, double v)
+{
+    if (isfinite(v))
+        vmb_buf_printf(b, "%.10g", v);
+    else
+        vmb_buf_puts(b, "NaN");
+}
+
+void
+vmb_plot_num(struct vmb_plot *p, const char *var, double v)
+{
+    vmb_buf_printf(&p->vars, "%s = ", var);
+    put_num(&p->vars, v);
+    vmb_buf_puts(&p->vars, "\n");
+}
+
+void
+vmb_plot_strs(struct vmb_plot *p, const char *var, const char *const *texts,
+              size_t n)
+{
+    /* gnuplot has no empty arrays; a 1-element one keeps templates simple. */
+    vmb_buf_printf(&p->vars, "array %s[%zu]\n", var, n ? n : 1);
+    for (size_t i = 0; i < n; i++) {
+        autofree char *q = vmb_plot_quote(texts[i]);
+        vmb_buf_printf(&p->vars, "%s[%zu] = %s\n", var, i + 1, q);
+    }
+}
+
+void
+vmb_plot_axis_labels(struct vmb_plot *p, const char *var,
+                     const char *const *texts, size_t n)
+{
+    size_t lines = 1;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = 1;
+        for (const char *s = texts[i] ? texts[i] : ""; *s; s++)
+            l += *s == '\n';
+        lines = l > lines ? l : lines;
+    }
+    vmb_plot_strs(p, var, texts, n);
+    vmb_buf_printf(&p->vars, "%s_lines = %zu\n", var, lines);
+}
+
+void
+vmb_plot_block_begin(struct vmb_plot *p, const char *name)
+{
+    vmb_buf_printf(&p->data, "$%s << EOD\n", name);
+    p->in_block = 1;
+}
+
+void
+vmb_plot_row(struct vmb_plot *p, const double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            vmb_buf_puts(&p->data, " ");
+        put_num(&p->data, v[i]);
+    }
+    vmb_buf_puts(&p->data, "\n");
+}
+
+void
+vmb_plot_block_gap(struct vmb_plot *p)
+{
+    vmb_buf_puts(&p->data, "\n\n");
+}
+
+void
+vmb_plot_block_end(struct vmb_plot *p)
+{
+    vmb_buf_puts(&p->data, "EOD\n");
+    p->in_block = 0;
+}
+
+const char *
+vmb_plot_templates_dir(void)
+{
+    const char *d = getenv("VMB_PLOTS_DIR");
+    return d && *d ? d : VMB_SOURCE_DIR "/plots";
+}
+
+int
+vmb_plot_find_gnuplot(char **path, struct vmb_error **err)
+{
+    const char *want = getenv("VMB_GNUPLOT");
+    if (want == NULL || *want == '\0')
+        want = "gnuplot";
+    if (strchr(want, '/') != NULL) {
+        if (access(want, X_OK) == 0) {
+            *path = vmb_xstrdup(want);
+            return 0;
+        }
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "gnuplot \"%s\" (from VMB_GNUPLOT) is not an "
+                             "executable file",
+                             want);
+    }
+    const char *env = getenv("PATH");
+    autofree char *dirs = vmb_xstrdup(env ? env : "/usr/bin:/bin");
+    char *save = NULL;
+    for (char *d = strtok_r(dirs, ":", &save); d != NULL;
+         d = strtok_r(NULL, ":", &save)) {
+        autofree char *p = vmb_xasprintf("%s/%s", *d ? d : ".", want);
+        if (access(p, X_OK) == 0) {
+            *path = steal(&p);
+            return 0;
+        }
+    }
+    return vmb_error_set(err, VMB_ERR_RUN, 0,
+                         "gnuplot not found on PATH; install it "
+                         "(apt-get install gnuplot-nox) or set VMB_GNUPLOT");
+}
+
+static int
+read_template(const char *name, struct vmb_buf *out, struct vmb_error **err)
+{
+    autofree char *path =
+        vmb_xasprintf("%s/%s.gp", vmb_plot_templates_dir(), name);
+    autofree char *text = NULL;
+    size_t len;
+    if (vmb_read_file(path, &text, &len, err) < 0)
+        return vmb_error_prefix(err, "chart template");
+    vmb_buf_append(out, text, len);
+    if (len && text[len - 1] != '\n')
+        vmb_buf_puts(out, "\n");
+    return 0;
+}
+
+static char *
+build_script(const struct vmb_plot *p, const char *common, const char *body,
+             const char *base, const char *suffix)
+{
+    struct vmb_buf s = {0};
+    vmb_buf_printf(&s,
+                   "# Written by vmbench report. Redraw from this directory "
+                   "with: gnuplot %s.gp\n",
+                   base);
+    if (p->vars.len)
+        vmb_buf_append(&s, p->vars.data, p->vars.len);
+    if (p->data.len)
+        vmb_buf_append(&s, p->data.data, p->data.len);
+    vmb_buf_puts(&s, common);
+    static const char *const terms[][2] = {
+        {"pngcairo", "png"},
+        {"svg", "svg"},
+    };
+    for (size_t i = 0; i < 2; i++) {
+        autofree char *out =
+            vmb_xasprintf("%s.%s%s", base, terms[i][1], suffix);
+        autofree char *q = vmb_plot_quote(out);
+        vmb_buf_printf(&s,
+                       "set terminal %s size %d,%d font 'sans,%d' "
+                       "noenhanced background rgb 'white'%s\n"
+                       "set output %s\n",
+                       terms[i][0], VMB_PLOT_WIDTH, VMB_PLOT_HEIGHT,
+                       13, i == 0 ? "" : " fixed", q);
+        vmb_buf_puts(&s, body);
+        vmb_buf_puts(&s, "unset output\n");
+    }
+    return vmb_buf_steal(&s);
+}
+
+/* First line of gnuplot's stderr that says what went wrong. */
+static char *
+error_line(const char *text)
+{
+    const char *best = NULL;
+    for (const char *l = text; l && *l;) {
+        const char *e = strchr(l, '\n');
+        size_t n = e ? (size_t)(e - l) : strlen(l);
+        if (memmem(l, n, "line ", 5) != NULL || memmem(l, n, "rror", 4)) {
+            best = l;
+            break;
+        }
+        l = e ? e + 1 : NULL;
+    }
+    if (best == NULL)
+        best = text;
+    while (*best == ' ' || *best == '\t' || *best == '\n')
+        best++;
+    const char *e = strchr(best, '\n');
+    size_t n = e ? (size_t)(e - best) : strlen(best);
+    while (n > 0 && (best[n - 1] == ' ' || best[n - 1] == '\r'))
+        n--;
+    return n ? strndup(best, n) : vmb_xstrdup("no message");
+}
+
+static bool
+file_nonempty(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+}
+
+static int
+write_all(int fd, const char *s, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, s, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        s += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int
+run_gnuplot(const char *gnuplot, const char *script, const char *outdir,
+            const char *base, struct vmb_buf *warnings,
+            struct vmb_error **err)
+{
+    char errpath[] = "/tmp/vmb-gnuplot-XXXXXX";
+    autoclose int errfd = mkstemp(errpath);
+    if (errfd < 0)
+        return vmb_error_sys(err, "create a file for gnuplot's messages");
+    unlink(errpath);
+    int in[2];
+    if (pipe2(in, O_CLOEXEC) < 0)
+        return vmb_error_sys(err, "create a pipe to gnuplot");
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(in[0]);
+        close(in[1]);
+        return vmb_error_sys(err, "start gnuplot");
+    }
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        if (dup2(in[0], 0) < 0 || devnull < 0 || dup2(devnull, 1) < 0 ||
+            dup2(errfd, 2) < 0 || chdir(outdir) < 0)
+            _exit(126);
+        execl(gnuplot, "gnuplot", (char *)NULL);
+        dprintf(2, "cannot run \"%s\": %s\n", gnuplot, strerror(errno));
+        _exit(127);
+    }
+    close(in[0]);
+    /* gnuplot may stop reading after an error: no SIGPIPE for us then. */
+    struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGPIPE, &ign, &old);
+    int werr = write_all(in[1], script, strlen(script)) < 0 ? errno : 0;
+    close(in[1]);
+    sigaction(SIGPIPE, &old, NULL);
+
+    int status = 0;
+    uint64_t deadline = vmb_now_ns() + (uint64_t)GNUPLOT_TIMEOUT_S * 1000000000ULL;
+    bool killed = false;
+    for (;;) {
+        pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid)
+            break;
+        if (w < 0 && errno != EINTR)
+            return vmb_error_sys(err, "wait for gnuplot");
+        if (!killed && vmb_now_ns() > deadline) {
+            kill(pid, SIGKILL);
+            killed = true;
+        }
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+
+    autofree char *msgs = NULL;
+    off_t size = lseek(errfd, 0, SEEK_END);
+    if (size > 0) {
+        size_t cap = size > 65536 ? 65536 : (size_t)size;
+        msgs = vmb_xcalloc(1, cap + 1);
+        if (pread(errfd, msgs, cap, 0) < 0)
+            msgs[0] = '\0';
+    }
+    if (killed)
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "gnuplot ran for more than %d s and was killed",
+                             GNUPLOT_TIMEOUT_S);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        autofree char *line = error_line(msgs ? msgs : "");
+        if (WIFEXITED(status))
+            return vmb_error_set(err, VMB_ERR_RUN, 0,
+                                 "gnuplot exited with status %d: %s",
+                                 WEXITSTATUS(status), line);
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "gnuplot was killed by signal %d: %s",
+                             WTERMSIG(status), line);
+    }
+    if (werr != 0)
+        return vmb_error_set(err, VMB_ERR_RUN, werr, "write to gnuplot");
+    /* Written under temporary names; renamed only when both are there. */
+    static const char *const exts[] = {"png", "svg"};
+    for (size_t i = 0; i < 2; i++) {
+        autofree char *tmp =
+            vmb_xasprintf("%s/%s.%s.tmp", outdir, base, exts[i]);
+        if (!file_nonempty(tmp))
+            return vmb_error_set(err, VMB_ERR_RUN, 0,
+                                 "gnuplot exited without writing \"%s\"",
+                                 tmp);
+    }
+    for (size_t i = 0; i < 2; i++) {
+        autofree char *tmp =
+            vmb_xasprintf("%s/%s.%s.tmp", outdir, base, exts[i]);
+        autofree char *path = vmb_xasprintf("%s/%s.%s", outdir, base, exts[i]);
+        if (rename(tmp, path) < 0)
+            return vmb_error_sys(err, "rename \"%s\"", tmp);
+    }
+    if (msgs != NULL && warnings != NULL) {
+        char *save = NULL;
+        for (char *l = strtok_r(msgs, "\n", &save); l != NULL;
+             l = strtok_r(NULL, "\n", &save)) {
+            while (*l == ' ')
+                l++;
+            if (*l)
+                vmb_buf_printf(warnings, "%s: gnuplot: %s\n", base, l);
+        }
+    }
+    return 0;
+}
+
+int
+vmb_plot_render(const struct vmb_plot *p, const char *gnuplot,
+                const char *tmpl, const char *outdir, const char *base,
+                struct vmb_buf *warnings, struct vmb_error **err)
+{
+    struct vmb_buf common = {0}, body = {0};
+    autofree char *script = NULL;
+    int rc = -1;
+    if (read_template("common", &common, err) < 0 ||
+        read_template(tmpl, &body, err) < 0)
+        goto out;
+    const char *c = common.data ? common.data : "";
+    const char *b = body.data ? body.data : "";
+    autofree char *kept = build_script(p, c, b, base, "");
+    autofree char *gp = vmb_xasprintf("%s/%s.gp", outdir, base);
+    if (vmb_write_file_atomic(gp, kept, strlen(kept), err) < 0)
+        goto out;
+    script = build_script(p, c, b, base, ".tmp");
+    rc = run_gnuplot(gnuplot, script, outdir, base, warnings, err);
+    if (rc < 0) {
+        static const char *const exts[] = {"png", "svg"};
+        for (size_t i = 0; i < 2; i++) {
+            autofree char *tmp =
+                vmb_xasprintf("%s/%s.%s.tmp", outdir, base, exts[i]);
+            unlink(tmp);
+        }
+    }
+out:
+    vmb_buf_free(&common);
+    vmb_buf_free(&body);
+    if (rc < 0)
+        return vmb_error_prefix(err, "chart \"%s\"", base);
+    return 0;
+}

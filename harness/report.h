@@ -1,0 +1,57 @@
+/*
+ * The report of a results directory: statistics per cell and phase,
+ * summary.csv, the charts (through the plot module), report.md and
+ * report.html (the same content, SVG charts inline).
+ */
+#ifndef VMB_REPORT_H
+#define VMB_REPORT_H
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "results.h"
+#include "util.h"
+
+struct vmb_report_opts {
+    bool charts;   /* draw the charts (needs gnuplot) */
+    bool quiet;    /* do not print what was written */
+};
+
+/*
+ * Reads the results directory dir and writes into it summary.csv,
+ * plots/ (PNG, SVG and gnuplot script of each chart), report.md and report.html (each atomically).
+ * Things worth a user's attention that did not stop the report (files
+ * left out, gnuplot warnings) are appended, one line each, to *warnings
+ * when not NULL.
+ *
+ * Fails with nothing written when the directory cannot be read. When
+ * gnuplot is missing or fails, summary.csv, report.md and report.html are
+ * still written (saying which charts are missing) and the call fails with
+ * gnuplot's error.
+ */
+int vmb_report_write(const char *dir, const struct vmb_report_opts *opts,
+                     struct vmb_buf *warnings, struct vmb_error **err);
+
+/*
+ * A metric of one phase of one run by name: "op_rate" (ops/s), "p50",
+ * "p95", "p99", "p99.9", "mean", "max" (microseconds), "errors". NAN when
+ * the name is unknown (then *known is false) or the value absent.
+ */
+double vmb_report_metric(const struct vmb_res_phase *p, const char *metric,
+                         bool *known);
+
+/* Whether a larger value of the metric is better (op_rate). */
+bool vmb_report_metric_higher_better(const char *metric);
+
+/*
+ * Picks the VM cell with the best median of spec, "PHASE.METRIC" where
+ * PHASE is a phase name ("0-write") or an op ("write") that names one
+ * phase, e.g. "write.op_rate", "read.p99". *median is the winner's
+ * median. Fails (VMB_ERR_INPUT) on an unknown phase or metric, or when no
+ * cell has a value.
+ */
+int vmb_report_best_cell(const struct vmb_results *r, const char *spec,
+                         const struct vmb_res_cell **best, double *median,
+                         struct vmb_error **err);
+
+#endif

@@ -1,0 +1,190 @@
+/*
+ * Reading a results directory back (docs/results-format.md): run.json,
+ * plan.json, every cell's and control's config.json and result.json, and
+ * on demand a run's timeseries.csv and latency-<phase>.hgrm. The only
+ * module that includes a JSON parser (json-c).
+ *
+ * Everything loaded is owned by the struct vmb_results and freed with
+ * vmb_results_free. Times are seconds, latencies microseconds, rates per
+ * second. A number missing from a file reads as NAN, a string as NULL.
+ */
+#ifndef VMB_RESULTS_H
+#define VMB_RESULTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "error.h"
+
+struct vmb_res_latency {
+    double mean, p50, p95, p99, p999, max; /* microseconds */
+};
+
+struct vmb_res_phase {
+    int index;
+    char *op;   /* "write", "read", "mixed" */
+    char *name; /* "<index>-<op>": the phase's key in file names and stats */
+    double ops, errors, misses;
+    double duration_s;
+    double op_rate; /* per second */
+    struct vmb_res_latency latency_us;
+    double (*percentiles)[2]; /* [percent, microseconds], as in the file */
+    size_t npercentiles;
+};
+
+struct vmb_res_boot {
+    /* seconds from the domain start call; NAN when not reported */
+    double domain_start_s, kernel_s, agent_s, mounts_s, db_ready_s;
+};
+
+/* One run of a cell or control: rep<k>/result.json. */
+struct vmb_res_rep {
+    int rep;
+    char *dir;    /* the rep<k> directory */
+    bool ok;      /* status "ok" */
+    char *status; /* as written; "missing" when result.json is absent */
+    char *error;  /* the failure message, or NULL */
+    char *started, *finished, *accel;
+    struct vmb_res_phase *phases;
+    size_t nphases;
+    bool has_boot;
+    struct vmb_res_boot boot[2]; /* node1, node2 */
+    double replica_sync_s;
+    double replication_lag_s;
+};
+
+/* A config option of a cell by dotted path ("guest.storage"), as written. */
+struct vmb_res_kv {
+    char *key;
+    char *value;
+};
+
+struct vmb_res_cell {
+    char *id;
+    char *label;
+    bool control;     /* a bare-metal control (lives under control/) */
+    char *dir;        /* cells/<id> or control/<id> under the results dir */
+    char *control_id; /* VM cells: the matching control's id, or NULL */
+    bool has_config;  /* config.json was read into cfg and options */
+    struct vmb_config cfg;
+    struct vmb_res_kv *options; /* every option of config.json, file order */
+    size_t noptions;
+    struct vmb_res_rep *reps; /* ascending rep number */
+    size_t nreps;
+};
+
+struct vmb_res_check {
+    char *check, *status, *detail;
+};
+
+/* run.json */
+struct vmb_res_run {
+    bool present;
+    char *name, *matrix, *version, *git, *started, *finished;
+    bool has_seed;
+    uint64_t seed;
+    char *hostname, *cpu, *kernel, *governor, *thp;
+    double cpus, memory_bytes;
+    struct vmb_res_kv *versions; /* "qemu" -> "7.2.9", file order */
+    size_t nversions;
+    char *accel_requested, *accel_used, *accel_note;
+    struct vmb_res_check *doctor;
+    size_t ndoctor;
+    double runs_total, runs_ok, runs_failed;
+    char **resumed;
+    size_t nresumed;
+};
+
+struct vmb_results {
+    char *dir;
+    struct vmb_res_run run;
+    /* plan.json */
+    bool has_plan;
+    char *name; /* the matrix's name: plan, else run.json, else the dir */
+    char *order;
+    int repetitions;
+    bool has_seed;
+    uint64_t seed; /* plan's seed, else run.json's */
+    char **axes;   /* dotted paths */
+    size_t naxes;
+    /* plan order first, then any directory the plan does not list */
+    struct vmb_res_cell *cells;
+    size_t ncells;
+    struct vmb_res_cell *controls;
+    size_t ncontrols;
+    char **warnings; /* what could not be read and was left out */
+    size_t nwarnings;
+};
+
+/*
+ * Loads the results directory dir. Needs run.json or plan.json; cells come
+ * from plan.json and from the cells/ and control/ directories. A run
+ * whose result.json is missing is kept with status "missing" (a run still
+ * in progress or killed). Malformed JSON, a config.json whose values do not
+ * parse, or a directory that is not a results directory fail with *err
+ * naming the file.
+ */
+int vmb_results_load(const char *dir, struct vmb_results **out,
+                     struct vmb_error **err);
+void vmb_results_free(struct vmb_results *r);
+
+/*
+ * Reads one result.json into rep (zeroed by the caller; rep->dir is set by
+ * the caller or left NULL). For `vmbench run --resume` as well as for
+ * vmb_results_load.
+ */
+int vmb_results_read_result(const char *path, struct vmb_res_rep *rep,
+                            struct vmb_error **err);
+void vmb_res_rep_clear(struct vmb_res_rep *rep);
+
+/*
+ * Finds a cell or control by id, unique id prefix (4+ hex digits) or exact
+ * label. NULL when nothing or more than one matches (then *ambiguous is
+ * set when not NULL).
+ */
+const struct vmb_res_cell *vmb_results_find(const struct vmb_results *r,
+                                            const char *key, bool *ambiguous);
+
+/* The control a VM cell is compared with, or NULL. */
+const struct vmb_res_cell *vmb_results_control_of(const struct vmb_results *r,
+                                                  const struct vmb_res_cell *c);
+
+/* The value of a cell's option by dotted path ("guest.storage"), or NULL. */
+const char *vmb_res_cell_option(const struct vmb_res_cell *c, const char *key);
+
+/* A phase of a rep by name ("0-write"), or NULL. */
+const struct vmb_res_phase *vmb_res_rep_phase(const struct vmb_res_rep *rep,
+                                              const char *name);
+
+/* One row of timeseries.csv. */
+struct vmb_res_second {
+    double second, ops, ops_per_s, p50_us, p99_us;
+};
+
+/*
+ * Reads the rows of one phase ("0-write") from <repdir>/timeseries.csv,
+ * summing the op kinds of a second (mixed phases have one row per kind;
+ * p50 and p99 are then the largest of the kinds). *out is malloc'd, in
+ * ascending second. A missing file gives 0 rows and no error.
+ */
+int vmb_results_read_timeseries(const char *repdir, const char *phase,
+                                struct vmb_res_second **out, size_t *n,
+                                struct vmb_error **err);
+
+/* One line of an .hgrm file. */
+struct vmb_res_hgrm_point {
+    double value_us;
+    double percentile; /* 0..1 */
+    double count;
+};
+
+/*
+ * Reads HdrHistogram's percentile-distribution text. *out is malloc'd;
+ * a missing file gives 0 points and no error.
+ */
+int vmb_results_read_hgrm(const char *path, struct vmb_res_hgrm_point **out,
+                          size_t *n, struct vmb_error **err);
+
+#endif

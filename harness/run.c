@@ -1,0 +1,1014 @@
+/*
+ * `vmbench run`: the plan's runs in order, each one runtime up -> database
+ * ready -> load phases -> collect -> teardown (always), its result.json
+ * written last so that a run whose result.json exists is complete.
+ */
+#include "run.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "db/db.h"
+#include "doctor.h"
+#include "jsonw.h"
+#include "kata.h"
+#include "matrix.h"
+#include "plan.h"
+#include "report.h"
+#include "results.h"
+#include "run_info.h"
+#include "run_load.h"
+#include "runtime.h"
+#include "util.h"
+#include "version.h"
+
+/* ---- progress line ---- */
+
+struct progress {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t thread;
+    bool running, stop, tty;
+    size_t k, n; /* run k of n in this session */
+    char label[200];
+    char phase[48];
+    double ops_per_s;
+    uint64_t ops;                 /* of the current phase so far */
+    const struct vmb_config *cfg; /* of the current run */
+    size_t phase_index;           /* SIZE_MAX outside the load phases */
+    uint64_t session_t0, run_t0;
+    size_t done;      /* runs executed in this session */
+    double done_s;    /* their total time */
+    double est_run_s; /* the plan's per-run estimate */
+    char last_phase[48];
+    uint64_t last_print;
+    bool line_open; /* a tty line without newline is on screen */
+};
+
+static void
+fmt_hms(double s, char *buf, size_t len)
+{
+    if (s < 0)
+        s = 0;
+    unsigned long t = (unsigned long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(buf, len, "%lu:%02lu:%02lu", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(buf, len, "%lu:%02lu", t / 60, t % 60);
+}
+
+/* Called with mu held. */
+static void
+progress_print(struct progress *p)
+{
+    uint64_t now = vmb_now_ns();
+    double elapsed = (double)(now - p->session_t0) / 1e9;
+    double run_el = (double)(now - p->run_t0) / 1e9;
+    /* What is left of this run's phases, at the rate it runs now. */
+    double cur_left = -1;
+    if (p->cfg != NULL && p->phase_index < p->cfg->nphases &&
+        p->ops_per_s > 0) {
+        cur_left = 0;
+        for (size_t i = p->phase_index; i < p->cfg->nphases; i++) {
+            const struct vmb_phase *ph = &p->cfg->phases[i];
+            double todo = ph->n > 0 ? (double)ph->n : 0;
+            if (i == p->phase_index && todo > (double)p->ops)
+                todo -= (double)p->ops;
+            cur_left +=
+                ph->n > 0 ? todo / p->ops_per_s : (double)ph->duration_us / 1e6;
+        }
+    }
+    double per_run = p->done > 0     ? p->done_s / (double)p->done
+                     : cur_left >= 0 ? run_el + cur_left
+                                     : p->est_run_s;
+    double this_left = cur_left >= 0      ? cur_left
+                       : per_run > run_el ? per_run - run_el
+                                          : 0;
+    double left = per_run * (double)(p->n - p->k) + this_left;
+    char el[32], eta[32], rate[48] = "";
+    fmt_hms(elapsed, el, sizeof(el));
+    fmt_hms(left, eta, sizeof(eta));
+    if (p->ops_per_s > 0)
+        snprintf(rate, sizeof(rate), "  %.0f ops/s", p->ops_per_s);
+    if (p->tty)
+        fputs("\r\033[K", stderr);
+    fprintf(stderr, "run %zu of %zu  %s  %s%s  elapsed %s  left ~%s", p->k,
+            p->n, p->label, p->phase, rate, el, eta);
+    if (p->tty) {
+        p->line_open = true;
+    } else {
+        fputc('\n', stderr);
+    }
+    fflush(stderr);
+    p->last_print = now;
+    snprintf(p->last_phase, sizeof(p->last_phase), "%s", p->phase);
+}
+
+static void *
+progress_main(void *arg)
+{
+    struct progress *p = arg;
+    pthread_mutex_lock(&p->mu);
+    while (!p->stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+        if (p->stop || p->k == 0)
+            continue;
+        /* Not a terminal: a line when the phase changes, else every 10 s. */
+        if (p->tty || strcmp(p->phase, p->last_phase) != 0 ||
+            vmb_now_ns() - p->last_print >= 10000000000ull)
+            progress_print(p);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+static void
+progress_start(struct progress *p, size_t n, double est_run_s)
+{
+    memset(p, 0, sizeof(*p));
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    p->tty = isatty(STDERR_FILENO);
+    p->n = n;
+    p->est_run_s = est_run_s;
+    p->session_t0 = vmb_now_ns();
+    p->running = pthread_create(&p->thread, NULL, progress_main, p) == 0;
+}
+
+static void
+progress_stop(struct progress *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->stop = true;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    if (p->running)
+        pthread_join(p->thread, NULL);
+    if (p->line_open)
+        fputs("\r\033[K", stderr);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+}
+
+/* index: the load phase now running, SIZE_MAX for other steps. */
+static void
+progress_phase(struct progress *p, const char *phase, size_t index)
+{
+    pthread_mutex_lock(&p->mu);
+    snprintf(p->phase, sizeof(p->phase), "%s", phase);
+    p->ops_per_s = 0;
+    p->ops = 0;
+    p->phase_index = index;
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void
+progress_rate(void *ctx, uint64_t ops, double ops_per_s)
+{
+    struct progress *p = ctx;
+    pthread_mutex_lock(&p->mu);
+    p->ops = ops;
+    p->ops_per_s = ops_per_s;
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* A message of its own line, clearing the progress line first. */
+static void __attribute__((format(printf, 2, 3)))
+progress_note(struct progress *p, const char *fmt, ...)
+{
+    pthread_mutex_lock(&p->mu);
+    if (p->line_open) {
+        fputs("\r\033[K", stderr);
+        p->line_open = false;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    fflush(stderr);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* ---- the session ---- */
+
+struct failure {
+    char *dir;
+    char *label;
+    char *error;
+};
+
+struct session {
+    const struct vmb_run_opts *opts;
+    char *dir; /* results directory */
+    struct vmb_matrix *m;
+    struct vmb_plan *plan;
+    char started[32];
+    struct vmb_buf resumed; /* JSON array members, already serialised */
+    struct progress prog;
+    struct failure *failures;
+    size_t nfailures;
+    size_t ok, failed; /* over all runs on disk, at the end */
+    bool interrupted;
+    int lock_fd;
+    struct vmb_doctor_report *doctor;
+    /* Per runtime kind (enum vmb_cell_kind): its session env. */
+    void *env[2];
+    bool env_tried[2];
+    char *env_error[2];
+};
+
+static bool
+is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static bool
+exists(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+static int
+write_text(const char *path, const char *text, struct vmb_error **err)
+{
+    return vmb_write_file_atomic(path, text, strlen(text), err);
+}
+
+static int
+write_json(const char *path, struct vmb_jw *w, struct vmb_error **err)
+{
+    vmb_buf_puts(&w->buf, "\n");
+    autofree char *text = vmb_jw_steal(w);
+    return write_text(path, text, err);
+}
+
+static const char *
+kind_name(const struct vmb_cell *c)
+{
+    return c->kind == VMB_CELL_VM ? "vm" : "baremetal";
+}
+
+static const char *
+cell_root(const struct vmb_cell *c)
+{
+    return c->kind == VMB_CELL_VM ? "cells" : "control";
+}
+
+/* run.json; finished NULL while the run goes on. */
+static int
+write_run_json(struct session *s, const char *finished, struct vmb_error **err)
+{
+    struct vmb_jw w;
+    vmb_jw_init(&w, true);
+    vmb_jw_obj_begin(&w);
+    vmb_jw_kint(&w, "schema", 1);
+    vmb_jw_key(&w, "vmbench");
+    vmb_jw_obj_begin(&w);
+    vmb_jw_kstr(&w, "version", VMB_VERSION);
+    vmb_jw_kstr(&w, "git", VMB_GIT_REV);
+    vmb_jw_obj_end(&w);
+    vmb_jw_kstr(&w, "matrix", "matrix.yaml");
+    vmb_jw_kstr(&w, "name", s->m->name);
+    vmb_jw_kstr(&w, "started", s->started);
+    vmb_jw_kstr(&w, "finished", finished);
+    vmb_jw_key(&w, "resumed");
+    vmb_jw_arr_begin(&w);
+    if (s->resumed.len > 0)
+        vmb_jw_raw(&w, s->resumed.data);
+    vmb_jw_arr_end(&w);
+    vmb_jw_kuint(&w, "seed", s->plan->seed);
+    vmb_run_info_host(&w, &s->m->base);
+    const struct vmb_runtime_ops *vm_ops = vmb_runtime_for(VMB_CELL_VM);
+    if (s->env[VMB_CELL_VM] != NULL && vm_ops->env_json != NULL) {
+        vm_ops->env_json(s->env[VMB_CELL_VM], &w);
+    } else {
+        vmb_jw_key(&w, "accel");
+        vmb_jw_obj_begin(&w);
+        vmb_jw_kstr(&w, "requested",
+                    vmb_accel_name(s->m->base.hypervisor.accel));
+        vmb_jw_kstr(&w, "used", NULL);
+        vmb_jw_kstr(&w, "note",
+                    s->env_error[VMB_CELL_VM]
+                        ? s->env_error[VMB_CELL_VM]
+                        : "no VM has run in this session");
+        vmb_jw_obj_end(&w);
+    }
+    vmb_jw_key(&w, "doctor");
+    if (s->doctor != NULL)
+        vmb_doctor_to_json(&w, s->doctor);
+    else
+        vmb_jw_null(&w);
+    vmb_jw_key(&w, "runs");
+    vmb_jw_obj_begin(&w);
+    vmb_jw_kuint(&w, "total", s->plan->nruns);
+    vmb_jw_kuint(&w, "ok", s->ok);
+    vmb_jw_kuint(&w, "failed", s->failed);
+    vmb_jw_obj_end(&w);
+    vmb_jw_kbool(&w, "interrupted", s->interrupted);
+    vmb_jw_obj_end(&w);
+    autofree char *path = vmb_xasprintf("%s/run.json", s->dir);
+    return write_json(path, &w, err);
+}
+
+static int
+write_cell_files(struct session *s, const struct vmb_cell *c,
+                 struct vmb_error **err)
+{
+    autofree char *dir = vmb_xasprintf("%s/%s/%s", s->dir, cell_root(c), c->id);
+    if (vmb_mkdir_p(dir, err) < 0)
+        return -1;
+    struct vmb_jw w;
+    vmb_jw_init(&w, true);
+    vmb_jw_obj_begin(&w);
+    vmb_jw_kint(&w, "schema", 1);
+    vmb_jw_kstr(&w, "id", c->id);
+    vmb_jw_kstr(&w, "label", c->label);
+    vmb_jw_kstr(&w, "kind", kind_name(c));
+    vmb_jw_key(&w, "config");
+    vmb_config_to_json(&w, &c->cfg);
+    vmb_jw_obj_end(&w);
+    autofree char *path = vmb_xasprintf("%s/config.json", dir);
+    if (write_json(path, &w, err) < 0)
+        return -1;
+    if (c->kind != VMB_CELL_VM)
+        return 0;
+    struct vmb_buf toml = {0};
+    vmb_kata_render(&c->cfg, &toml);
+    autofree char *tpath = vmb_xasprintf("%s/kata-configuration.toml", dir);
+    int r = write_text(tpath, toml.data, err);
+    vmb_buf_free(&toml);
+    return r;
+}
+
+/* matrix.yaml, plan.json and every cell's files. */
+static int
+write_static_files(struct session *s, const char *matrix_text, size_t len,
+                   struct vmb_error **err)
+{
+    autofree char *mpath = vmb_xasprintf("%s/matrix.yaml", s->dir);
+    if (vmb_write_file_atomic(mpath, matrix_text, len, err) < 0)
+        return -1;
+    struct vmb_jw w;
+    vmb_jw_init(&w, true);
+    vmb_plan_to_json(&w, s->m, s->plan);
+    autofree char *ppath = vmb_xasprintf("%s/plan.json", s->dir);
+    if (write_json(ppath, &w, err) < 0)
+        return -1;
+    for (size_t i = 0; i < s->m->ncontrols; i++)
+        if (write_cell_files(s, &s->m->controls[i], err) < 0)
+            return -1;
+    for (size_t i = 0; i < s->m->ncells; i++)
+        if (write_cell_files(s, &s->m->cells[i], err) < 0)
+            return -1;
+    return 0;
+}
+
+/* ---- one run ---- */
+
+struct run_state {
+    struct session *s;
+    const struct vmb_plan_run *r;
+    char *rel;     /* "cells/<id>/rep<k>" */
+    char *dir;     /* results path of the run */
+    char **phases; /* PHASE objects as JSON text */
+    size_t nphases;
+    struct vmb_buf csv; /* timeseries rows */
+    struct {
+        char phase[40];
+        double s;
+    } * lags; /* replication lag after each writing phase */
+    size_t nlags;
+};
+
+static int
+bring_up_database(struct run_state *st, struct vmb_runtime *rt,
+                  const struct vmb_db_driver *drv, struct vmb_error **err)
+{
+    const struct vmb_config *cfg = rt->cfg;
+    struct vmb_db_watch watch;
+    vmb_runtime_watch(rt, &watch);
+    if (rt->nodes[1].primary_host == NULL) {
+        rt->nodes[1].primary_host = rt->nodes[0].host;
+        rt->nodes[1].primary_port = rt->nodes[0].port;
+    }
+    for (int i = 1; i <= 2; i++) {
+        struct vmb_buf conf = {0};
+        drv->render_config(&cfg->database, &rt->nodes[i - 1], &conf);
+        int r = rt->ops->start_db(rt, i, drv, conf.data, err);
+        vmb_buf_free(&conf);
+        if (r < 0)
+            return vmb_error_prefix(err, "start the database");
+        if (drv->wait_up(&rt->nodes[i - 1], cfg->database.ready_timeout_us,
+                         &watch, err) < 0)
+            return vmb_error_prefix(err, "wait for the database");
+        rt->db_ready_ns[i - 1] = vmb_now_ns();
+    }
+    progress_phase(&st->s->prog, "replica sync", SIZE_MAX);
+    if (drv->wait_replicating(&rt->nodes[0], &rt->nodes[1],
+                              cfg->database.ready_timeout_us, &watch, err) < 0)
+        return vmb_error_prefix(err, "wait for replication");
+    rt->sync_ns = vmb_now_ns();
+    return 0;
+}
+
+static int
+run_phases(struct run_state *st, struct vmb_runtime *rt,
+           const struct vmb_db_driver *drv, struct vmb_error **err)
+{
+    const struct vmb_config *cfg = rt->cfg;
+    for (size_t i = 0; i < cfg->nphases; i++) {
+        const struct vmb_phase *ph = &cfg->phases[i];
+        char name[40];
+        snprintf(name, sizeof(name), "%zu-%s", i, vmb_op_name(ph->op));
+        progress_phase(&st->s->prog, name, i);
+        struct vmb_run_phase_out out = {0};
+        int r =
+            vmb_run_load_phase(cfg, i, &rt->nodes[0], &rt->nodes[1], st->dir,
+                               progress_rate, &st->s->prog, &out, err);
+        if (out.json != NULL) {
+            st->phases =
+                vmb_xrealloc(st->phases, (st->nphases + 1) * sizeof(char *));
+            st->phases[st->nphases++] = steal(&out.json);
+        }
+        if (out.csv != NULL)
+            vmb_buf_puts(&st->csv, out.csv);
+        vmb_run_phase_out_free(&out);
+        if (r < 0)
+            return vmb_error_prefix(err, "phase %s", name);
+        if (vmb_interrupted)
+            return vmb_error_set(err, VMB_ERR_RUN, 0, "phase %s: interrupted",
+                                 name);
+        if (ph->op == VMB_OP_READ)
+            continue;
+        /* Writes went to the primary: how long until the replica has them. */
+        progress_phase(&st->s->prog, "replication lag", SIZE_MAX);
+        double lag = 0;
+        if (drv->replication_lag(&rt->nodes[0], &rt->nodes[1],
+                                 cfg->database.ready_timeout_us, &lag, err) < 0)
+            return vmb_error_prefix(err, "after phase %s", name);
+        st->lags = vmb_xrealloc(st->lags, (st->nlags + 1) * sizeof(*st->lags));
+        snprintf(st->lags[st->nlags].phase, sizeof(st->lags[0].phase), "%s",
+                 name);
+        st->lags[st->nlags++].s = lag;
+    }
+    return 0;
+}
+
+/* Names of the artefact files in a run directory, as a JSON array. */
+static void
+list_artefacts(struct vmb_jw *w, const char *dir)
+{
+    vmb_jw_arr_begin(w);
+    struct dirent **names = NULL;
+    int n = scandir(dir, &names, NULL, alphasort);
+    for (int i = 0; i < n; i++) {
+        const char *f = names[i]->d_name;
+        if (f[0] != '.' && strcmp(f, "result.json") != 0 &&
+            strstr(f, ".tmp.") == NULL)
+            vmb_jw_str(w, f);
+        free(names[i]);
+    }
+    free(names);
+    vmb_jw_arr_end(w);
+}
+
+/*
+ * Writes timeseries.csv and renders result.json into *json (written once
+ * the runtime is down: its figures are read while it still exists).
+ */
+static int
+render_result(struct run_state *st, struct vmb_runtime *rt, const char *started,
+              const char *error, char **json, struct vmb_error **err)
+{
+    const struct vmb_cell *c = st->r->cell;
+    char finished[32];
+    vmb_utc_stamp(finished, sizeof(finished), vmb_wall_ns());
+    if (st->csv.len > 0 || error == NULL) {
+        struct vmb_buf csv = {0};
+        vmb_run_load_csv_header(&csv);
+        if (st->csv.len > 0)
+            vmb_buf_puts(&csv, st->csv.data);
+        autofree char *path = vmb_xasprintf("%s/timeseries.csv", st->dir);
+        int r = write_text(path, csv.data, err);
+        vmb_buf_free(&csv);
+        if (r < 0)
+            return -1;
+    }
+    struct vmb_jw w;
+    vmb_jw_init(&w, true);
+    vmb_jw_obj_begin(&w);
+    vmb_jw_kint(&w, "schema", 1);
+    vmb_jw_kstr(&w, "kind", kind_name(c));
+    vmb_jw_kstr(&w, "id", c->id);
+    vmb_jw_kstr(&w, "label", c->label);
+    vmb_jw_kint(&w, "rep", st->r->rep);
+    vmb_jw_kstr(&w, "status", error ? "failed" : "ok");
+    vmb_jw_kstr(&w, "error", error);
+    vmb_jw_kstr(&w, "started", started);
+    vmb_jw_kstr(&w, "finished", finished);
+    vmb_jw_kstr(&w, "accel", rt ? rt->accel : "none");
+    vmb_jw_key(&w, "phases");
+    vmb_jw_arr_begin(&w);
+    for (size_t i = 0; i < st->nphases; i++)
+        vmb_jw_raw(&w, st->phases[i]);
+    vmb_jw_arr_end(&w);
+    /* The first writing phase's lag is the headline; all are kept. */
+    vmb_jw_key(&w, "replication_lag_s");
+    if (st->nlags > 0)
+        vmb_jw_double(&w, st->lags[0].s);
+    else
+        vmb_jw_null(&w);
+    vmb_jw_key(&w, "replication_lag_by_phase_s");
+    vmb_jw_obj_begin(&w);
+    for (size_t i = 0; i < st->nlags; i++)
+        vmb_jw_kdouble(&w, st->lags[i].phase, st->lags[i].s);
+    vmb_jw_obj_end(&w);
+    if (rt != NULL)
+        rt->ops->result_json(rt, &w);
+    vmb_jw_key(&w, "artefacts");
+    list_artefacts(&w, st->dir);
+    vmb_jw_obj_end(&w);
+    vmb_buf_puts(&w.buf, "\n");
+    *json = vmb_jw_steal(&w);
+    return 0;
+}
+
+/*
+ * Executes one run. Returns 0 when it is recorded (ok or failed), -1 when
+ * it could not be recorded or was interrupted (nothing is kept then, so a
+ * resume redoes it).
+ */
+static int
+execute_run(struct session *s, const struct vmb_plan_run *r,
+            struct vmb_error **err)
+{
+    const struct vmb_cell *c = r->cell;
+    struct run_state st = {.s = s, .r = r};
+    st.rel = vmb_plan_run_dir(r);
+    st.dir = vmb_xasprintf("%s/%s", s->dir, st.rel);
+    autofree char *work = vmb_xasprintf("%s/work/%s-%s-rep%d", s->dir,
+                                        kind_name(c), c->id, r->rep);
+    char started[32];
+    vmb_utc_stamp(started, sizeof(started), vmb_wall_ns());
+    int rc = -1;
+    /* Declared before the first goto: cleanups must never see garbage. */
+    vmb_autoerr struct vmb_error *run_err = NULL;
+    vmb_autoerr struct vmb_error *cerr = NULL;
+    autofree char *json = NULL;
+    autofree char *rpath = vmb_xasprintf("%s/result.json", st.dir);
+    struct vmb_runtime *rt = NULL;
+
+    if (vmb_rm_rf(st.dir, err) < 0 || vmb_mkdir_p(st.dir, err) < 0)
+        goto out;
+    const struct vmb_db_driver *drv =
+        vmb_db_driver_find(c->cfg.database.engine);
+    const struct vmb_runtime_ops *ops = vmb_runtime_for(c->kind);
+    if (!s->env_tried[c->kind] && ops->env_open != NULL) {
+        progress_phase(&s->prog, "prepare", SIZE_MAX);
+        vmb_autoerr struct vmb_error *eerr = NULL;
+        s->env_tried[c->kind] = true;
+        if (ops->env_open(&s->m->base, s->dir, &s->env[c->kind], &eerr) < 0) {
+            s->env_error[c->kind] = vmb_xstrdup(eerr->msg);
+            progress_note(&s->prog, "vmbench: %s runs cannot start: %s",
+                          ops->name, eerr->msg);
+        }
+    }
+    if (vmb_runtime_new(ops, s->env[c->kind], c, r->rep, work, &rt, err) < 0)
+        goto out;
+    progress_phase(&s->prog, c->kind == VMB_CELL_VM ? "boot" : "start",
+                   SIZE_MAX);
+    if (s->env_error[c->kind] != NULL)
+        vmb_error_set(&run_err, VMB_ERR_RUN, 0, "%s", s->env_error[c->kind]);
+    else if (rt->ops->up(rt, &run_err) < 0)
+        vmb_error_prefix(&run_err, "bring up the %s runtime", ops->name);
+    else {
+        progress_phase(&s->prog, "database", SIZE_MAX);
+        if (bring_up_database(&st, rt, drv, &run_err) == 0) {
+            rt->ops->window_begin(rt);
+            run_phases(&st, rt, drv, &run_err);
+            rt->ops->window_end(rt);
+        }
+    }
+    /* Servers stop first, so their logs include the shutdown. */
+    progress_phase(&s->prog, "collect", SIZE_MAX);
+    rt->ops->stop_db(rt);
+    if (rt->ops->collect(rt, st.dir, &cerr) < 0 && run_err == NULL)
+        run_err = steal(&cerr);
+    int rr = render_result(&st, rt, started, run_err ? run_err->msg : NULL,
+                           &json, err);
+    progress_phase(&s->prog, "teardown", SIZE_MAX);
+    rt->ops->down(rt);
+    if (vmb_interrupted) {
+        /* Not a failure of the cell: leave it for --resume to redo. */
+        if (rr == 0)
+            vmb_error_set(err, VMB_ERR_RUN, 0, "interrupted");
+        goto out;
+    }
+    if (rr < 0 || write_text(rpath, json, err) < 0)
+        goto out;
+    if (run_err != NULL) {
+        s->failures = vmb_xrealloc(s->failures,
+                                   (s->nfailures + 1) * sizeof(*s->failures));
+        struct failure *f = &s->failures[s->nfailures++];
+        f->dir = vmb_xstrdup(st.rel);
+        f->label = vmb_xstrdup(c->label);
+        f->error = vmb_xstrdup(run_err->msg);
+        progress_note(&s->prog, "vmbench: %s (%s) failed: %s", st.rel, c->label,
+                      run_err->msg);
+    }
+    rc = 0;
+out:
+    vmb_runtime_free(rt);
+    free(st.rel);
+    free(st.dir);
+    for (size_t i = 0; i < st.nphases; i++)
+        free(st.phases[i]);
+    free(st.phases);
+    vmb_buf_free(&st.csv);
+    free(st.lags);
+    return rc;
+}
+
+/* ---- results directory, resume ---- */
+
+static char *
+default_out(const char *name)
+{
+    char stamp[32];
+    vmb_utc_stamp(stamp, sizeof(stamp), vmb_wall_ns());
+    /* Colons are awkward in paths: 2026-11-23T091703Z. */
+    char compact[32];
+    size_t j = 0;
+    for (size_t i = 0; stamp[i] && j + 1 < sizeof(compact); i++)
+        if (stamp[i] != ':')
+            compact[j++] = stamp[i];
+    compact[j] = '\0';
+    return vmb_xasprintf("results/%s-%s", name, compact);
+}
+
+/* Takes an exclusive lock on the directory so two runs never share it. */
+static int
+lock_dir(struct session *s, struct vmb_error **err)
+{
+    s->lock_fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (s->lock_fd < 0)
+        return vmb_error_sys(err, "open \"%s\"", s->dir);
+    if (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "\"%s\" is in use by another vmbench run", s->dir);
+    return 0;
+}
+
+/* Removes temporary files an interrupted atomic write left. */
+static void
+sweep_tmp(const char *dir, int depth)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.' &&
+            (de->d_name[1] == '\0' || strcmp(de->d_name, "..") == 0))
+            continue;
+        autofree char *p = vmb_xasprintf("%s/%s", dir, de->d_name);
+        if (strstr(de->d_name, ".tmp.") != NULL)
+            unlink(p);
+        else if (depth < 4 && is_dir(p) && strcmp(de->d_name, "work") != 0)
+            sweep_tmp(p, depth + 1);
+    }
+    closedir(d);
+}
+
+/* Counts the results on disk; a run is done when its result.json exists. */
+static void
+count_results(struct session *s)
+{
+    s->ok = s->failed = 0;
+    for (size_t i = 0; i < s->plan->nruns; i++) {
+        autofree char *rel = vmb_plan_run_dir(&s->plan->runs[i]);
+        autofree char *path = vmb_xasprintf("%s/%s/result.json", s->dir, rel);
+        if (!exists(path))
+            continue;
+        struct vmb_res_rep rep = {0};
+        vmb_autoerr struct vmb_error *e = NULL;
+        if (vmb_results_read_result(path, &rep, &e) == 0 && rep.ok)
+            s->ok++;
+        else
+            s->failed++;
+        vmb_res_rep_clear(&rep);
+    }
+}
+
+static int
+load_matrix_text(const char *path, char **text, size_t *len,
+                 struct vmb_error **err)
+{
+    if (vmb_read_file(path, text, len, err) < 0) {
+        (*err)->kind = VMB_ERR_INPUT;
+        return -1;
+    }
+    return 0;
+}
+
+/* Opens an existing results directory for --resume. */
+static int
+open_resume(struct session *s, char **matrix_text, size_t *len,
+            struct vmb_error **err)
+{
+    s->dir = vmb_xstrdup(s->opts->resume);
+    autofree char *mpath = vmb_xasprintf("%s/matrix.yaml", s->dir);
+    autofree char *ppath = vmb_xasprintf("%s/plan.json", s->dir);
+    if (!is_dir(s->dir) || !exists(mpath) || !exists(ppath))
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "\"%s\" is not a vmbench results directory "
+                             "(no matrix.yaml or plan.json)",
+                             s->dir);
+    if (lock_dir(s, err) < 0)
+        return -1;
+    if (load_matrix_text(mpath, matrix_text, len, err) < 0)
+        return -1;
+    if (s->opts->matrix != NULL) {
+        autofree char *given = NULL;
+        size_t glen = 0;
+        if (load_matrix_text(s->opts->matrix, &given, &glen, err) < 0)
+            return -1;
+        if (glen != *len || memcmp(given, *matrix_text, glen) != 0)
+            return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                 "\"%s\" differs from the matrix.yaml the run "
+                                 "in \"%s\" started with",
+                                 s->opts->matrix, s->dir);
+    }
+    if (vmb_matrix_load(mpath, &s->m, err) < 0)
+        return -1;
+    /* The same seed gives the same order as the interrupted run. */
+    struct vmb_results *prev = NULL;
+    if (vmb_results_load(s->dir, &prev, err) < 0)
+        return vmb_error_prefix(err, "resume");
+    if (!prev->has_seed) {
+        vmb_results_free(prev);
+        return vmb_error_set(err, VMB_ERR_INPUT, 0, "\"%s\" has no seed",
+                             ppath);
+    }
+    s->m->base.top.seed = (int64_t)prev->seed;
+    char now[32];
+    vmb_utc_stamp(now, sizeof(now), vmb_wall_ns());
+    snprintf(s->started, sizeof(s->started), "%s",
+             prev->run.started ? prev->run.started : now);
+    for (size_t i = 0; i < prev->run.nresumed; i++) {
+        vmb_json_escape(&s->resumed, prev->run.resumed[i]);
+        vmb_buf_puts(&s->resumed, ",");
+    }
+    vmb_json_escape(&s->resumed, now);
+    vmb_results_free(prev);
+    if (vmb_plan_build(s->m, &s->plan, err) < 0)
+        return -1;
+    sweep_tmp(s->dir, 0);
+    autofree char *work = vmb_xasprintf("%s/work", s->dir);
+    return vmb_rm_rf(work, err);
+}
+
+/* Creates a new results directory; never reuses an existing one. */
+static int
+open_new(struct session *s, char **matrix_text, size_t *len,
+         struct vmb_error **err)
+{
+    if (load_matrix_text(s->opts->matrix, matrix_text, len, err) < 0)
+        return -1;
+    if (vmb_matrix_load(s->opts->matrix, &s->m, err) < 0)
+        return -1;
+    if (vmb_plan_build(s->m, &s->plan, err) < 0)
+        return -1;
+    s->dir = s->opts->out ? vmb_xstrdup(s->opts->out) : default_out(s->m->name);
+    vmb_utc_stamp(s->started, sizeof(s->started), vmb_wall_ns());
+    if (s->opts->dry_run)
+        return 0;
+    autofree char *parent = vmb_xstrdup(s->dir);
+    char *slash = strrchr(parent, '/');
+    if (slash != NULL && slash != parent) {
+        *slash = '\0';
+        if (vmb_mkdir_p(parent, err) < 0)
+            return -1;
+    }
+    if (mkdir(s->dir, 0755) < 0) {
+        if (errno == EEXIST)
+            return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                 "\"%s\" already exists; results are never "
+                                 "overwritten (continue it with --resume)",
+                                 s->dir);
+        return vmb_error_sys(err, "create \"%s\"", s->dir);
+    }
+    if (lock_dir(s, err) < 0)
+        return -1;
+    return 0;
+}
+
+static bool
+selected(const struct session *s, const struct vmb_plan_run *r)
+{
+    if (s->opts->only == VMB_RUN_ONLY_VM)
+        return r->cell->kind == VMB_CELL_VM;
+    if (s->opts->only == VMB_RUN_ONLY_BAREMETAL)
+        return r->cell->kind == VMB_CELL_CONTROL;
+    return true;
+}
+
+static bool
+done(const struct session *s, const struct vmb_plan_run *r)
+{
+    autofree char *rel = vmb_plan_run_dir(r);
+    autofree char *path = vmb_xasprintf("%s/%s/result.json", s->dir, rel);
+    return exists(path);
+}
+
+static void
+print_dry_run(const struct session *s)
+{
+    printf("would write results to %s\n", s->dir);
+    size_t n = 0;
+    for (size_t i = 0; i < s->plan->nruns; i++) {
+        const struct vmb_plan_run *r = &s->plan->runs[i];
+        if (!selected(s, r))
+            continue;
+        bool d = s->opts->resume && done(s, r);
+        autofree char *rel = vmb_plan_run_dir(r);
+        printf("  %4zu  %-9s %s  %s%s\n", ++n, kind_name(r->cell), rel,
+               r->cell->label, d ? "  (done, skipped)" : "");
+    }
+    printf("%zu runs, about %.0f s (rough); nothing was started\n", n,
+           s->plan->estimate_s);
+}
+
+/* `vmbench report` on the results directory, which is all it reads. */
+static int
+generate_report(struct session *s, struct vmb_error **err)
+{
+    struct vmb_report_opts o = {.charts = true, .quiet = true};
+    struct vmb_buf warnings = {0};
+    fprintf(stderr, "vmbench: writing the report\n");
+    int rc = vmb_report_write(s->dir, &o, &warnings, err);
+    if (warnings.len > 0) {
+        char *save = NULL;
+        for (char *l = strtok_r(warnings.data, "\n", &save); l != NULL;
+             l = strtok_r(NULL, "\n", &save))
+            fprintf(stderr, "vmbench: report: note: %s\n", l);
+    }
+    vmb_buf_free(&warnings);
+    if (rc == 0)
+        fprintf(stderr, "vmbench: report in %s/report.md and report.html\n",
+                s->dir);
+    return rc;
+}
+
+static void
+session_free(struct session *s)
+{
+    for (size_t i = 0; i < s->nfailures; i++) {
+        free(s->failures[i].dir);
+        free(s->failures[i].label);
+        free(s->failures[i].error);
+    }
+    free(s->failures);
+    vmb_plan_free(s->plan);
+    vmb_matrix_free(s->m);
+    vmb_buf_free(&s->resumed);
+    for (int k = 0; k < 2; k++) {
+        const struct vmb_runtime_ops *ops = vmb_runtime_for(k);
+        if (s->env[k] != NULL && ops->env_close != NULL)
+            ops->env_close(s->env[k]);
+        free(s->env_error[k]);
+    }
+    vmb_doctor_report_free(s->doctor);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd);
+    free(s->dir);
+}
+
+int
+vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err)
+{
+    struct session s = {.opts = opts, .lock_fd = -1};
+    autofree char *matrix_text = NULL;
+    autofree char *work = NULL;
+    size_t matrix_len = 0;
+    int rc = -1;
+    if ((opts->resume ? open_resume(&s, &matrix_text, &matrix_len, err)
+                      : open_new(&s, &matrix_text, &matrix_len, err)) < 0)
+        goto out;
+    for (size_t i = 0; i < s.m->nwarnings; i++)
+        fprintf(stderr, "%s\n", s.m->warnings[i]);
+    if (opts->dry_run) {
+        print_dry_run(&s);
+        rc = 0;
+        goto out;
+    }
+    if (!opts->resume &&
+        write_static_files(&s, matrix_text, matrix_len, err) < 0) {
+        vmb_error_prefix(err, "write \"%s\"", s.dir);
+        goto out;
+    }
+    struct vmb_doctor_opts dopts = {
+        .connect = s.m->base.hypervisor.connect,
+        .emulator = s.m->base.hypervisor.emulator,
+        .machine = s.m->base.hypervisor.machine,
+        .kernel = s.m->base.guest.kernel,
+        .results_dir = s.dir,
+        .probe_kvm = false, /* the VM runtime proves KVM itself */
+    };
+    s.doctor = vmb_doctor_run(&dopts);
+    count_results(&s);
+    if (write_run_json(&s, NULL, err) < 0)
+        goto out;
+
+    size_t todo = 0;
+    for (size_t i = 0; i < s.plan->nruns; i++)
+        if (selected(&s, &s.plan->runs[i]) && !done(&s, &s.plan->runs[i]))
+            todo++;
+    fprintf(stderr, "vmbench: %zu of %zu runs to do, results in %s\n", todo,
+            s.plan->nruns, s.dir);
+    vmb_signals_install();
+    progress_start(&s.prog, todo,
+                   s.plan->nruns ? s.plan->estimate_s / (double)s.plan->nruns
+                                 : 0);
+    size_t k = 0;
+    for (size_t i = 0; i < s.plan->nruns && !vmb_interrupted; i++) {
+        const struct vmb_plan_run *r = &s.plan->runs[i];
+        if (!selected(&s, r) || done(&s, r))
+            continue;
+        pthread_mutex_lock(&s.prog.mu);
+        s.prog.k = ++k;
+        snprintf(s.prog.label, sizeof(s.prog.label), "%s rep %d",
+                 r->cell->label, r->rep);
+        s.prog.run_t0 = vmb_now_ns();
+        s.prog.cfg = &r->cell->cfg;
+        pthread_mutex_unlock(&s.prog.mu);
+        vmb_autoerr struct vmb_error *rerr = NULL;
+        int r_rc = execute_run(&s, r, &rerr);
+        pthread_mutex_lock(&s.prog.mu);
+        s.prog.done++;
+        s.prog.done_s += (double)(vmb_now_ns() - s.prog.run_t0) / 1e9;
+        pthread_mutex_unlock(&s.prog.mu);
+        if (r_rc < 0 && !vmb_interrupted) {
+            /* The results directory itself failed: no point going on. */
+            progress_stop(&s.prog);
+            *err = steal(&rerr);
+            vmb_error_prefix(err, "record the run");
+            goto out;
+        }
+    }
+    progress_stop(&s.prog);
+    s.interrupted = vmb_interrupted != 0;
+    count_results(&s);
+    char finished[32];
+    vmb_utc_stamp(finished, sizeof(finished), vmb_wall_ns());
+    if (write_run_json(&s, s.interrupted ? NULL : finished, err) < 0)
+        goto out;
+    work = vmb_xasprintf("%s/work", s.dir);
+    rmdir(work);
+    if (s.interrupted) {
+        vmb_error_set(err, VMB_ERR_RUN, 0,
+                      "interrupted; %zu finished runs are kept in \"%s\", "
+                      "continue with `vmbench run --resume %s`",
+                      s.ok + s.failed, s.dir, s.dir);
+        goto out;
+    }
+    if (!opts->no_report) {
+        vmb_autoerr struct vmb_error *rep = NULL;
+        if (generate_report(&s, &rep) < 0)
+            fprintf(stderr, "vmbench: report: %s\n", rep->msg);
+    }
+    fprintf(stderr, "vmbench: %zu runs ok, %zu failed; results in %s\n", s.ok,
+            s.failed, s.dir);
+    if (s.failed > 0) {
+        fprintf(stderr, "failed runs:\n");
+        for (size_t i = 0; i < s.nfailures; i++)
+            fprintf(stderr, "  %s  %s: %s\n", s.failures[i].dir,
+                    s.failures[i].label, s.failures[i].error);
+        if (s.nfailures < s.failed)
+            fprintf(stderr,
+                    "  (and %zu from before the resume; see their "
+                    "result.json)\n",
+                    s.failed - s.nfailures);
+    }
+    rc = s.failed > 0 ? 1 : 0;
+out:
+    session_free(&s);
+    return rc;
+}

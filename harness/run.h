@@ -1,0 +1,31 @@
+/*
+ * `vmbench run`: executes a matrix's plan into a results directory
+ * (docs/results-format.md), resumable after any interruption.
+ */
+#ifndef VMB_RUN_H
+#define VMB_RUN_H
+
+#include <stdbool.h>
+
+#include "error.h"
+
+enum vmb_run_only { VMB_RUN_ALL, VMB_RUN_ONLY_VM, VMB_RUN_ONLY_BAREMETAL };
+
+struct vmb_run_opts {
+    const char *matrix; /* matrix file; NULL with resume (the copy is used) */
+    const char *out;    /* results directory to create; NULL: default name */
+    const char *resume; /* results directory to continue; NULL: a new run */
+    bool dry_run;       /* print what would run, start nothing */
+    int only;           /* enum vmb_run_only */
+    bool no_report;     /* skip `vmbench report` at the end */
+};
+
+/*
+ * Runs the plan. Returns 0 when every run succeeded, 1 when some failed
+ * (each recorded as failed in its result.json, listed on stderr), or -1
+ * with *err set when the run could not go on (bad matrix or directory:
+ * VMB_ERR_INPUT; interrupted: VMB_ERR_RUN, with finished runs kept).
+ */
+int vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err);
+
+#endif

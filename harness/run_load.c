@@ -1,0 +1,101 @@
+#include "run_load.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "load/load.h"
+#include "util.h"
+
+void
+vmb_run_phase_out_free(struct vmb_run_phase_out *out)
+{
+    free(out->json);
+    free(out->csv);
+    out->json = out->csv = NULL;
+}
+
+void
+vmb_run_load_csv_header(struct vmb_buf *b)
+{
+    vmb_load_csv_header(b);
+}
+
+struct rate_fwd {
+    void (*rate)(void *ctx, uint64_t ops, double ops_per_s);
+    void *ctx;
+};
+
+static void
+on_progress(void *ctx, const struct vmb_load_progress *p)
+{
+    struct rate_fwd *f = ctx;
+    if (f->rate != NULL)
+        f->rate(f->ctx, p->warmup ? 0 : p->ops, p->warmup ? 0 : p->ops_per_s);
+}
+
+/* "connect: Connection refused" for the first class that saw errors. */
+static char *
+first_error(const struct vmb_load_result *r)
+{
+    for (int c = 0; c < VMB_LOAD_NERR; c++) {
+        if (vmb_load_result_errors_by_class(r, c) == 0)
+            continue;
+        if (c == VMB_LOAD_ERR_SERVER && vmb_load_result_server_error(r))
+            return vmb_xasprintf("server: %s", vmb_load_result_server_error(r));
+        int e = vmb_load_result_first_errno(r, c);
+        return vmb_xasprintf("%s%s%s", vmb_load_err_class_name(c),
+                             e ? ": " : "", e ? strerror(e) : "");
+    }
+    return vmb_xstrdup("unknown");
+}
+
+int
+vmb_run_load_phase(const struct vmb_config *cfg, size_t index,
+                   const struct vmb_db_node *primary,
+                   const struct vmb_db_node *replica, const char *dir,
+                   void (*rate)(void *ctx, uint64_t ops, double ops_per_s),
+                   void *ctx, struct vmb_run_phase_out *out,
+                   struct vmb_error **err)
+{
+    struct vmb_load_target pt, rt;
+    if (vmb_load_target_from_host(primary->host, primary->port, &pt, err) < 0)
+        return vmb_error_prefix(err, "node 1");
+    bool use_replica = cfg->load.read_from != VMB_READ_PRIMARY;
+    if (use_replica &&
+        vmb_load_target_from_host(replica->host, replica->port, &rt, err) < 0)
+        return vmb_error_prefix(err, "node 2");
+    struct rate_fwd fwd = {rate, ctx};
+    struct vmb_load_result *res = NULL;
+    if (vmb_load_run_phase(&cfg->load, &cfg->phases[index], (int)index, &pt,
+                           use_replica ? &rt : NULL, on_progress, &fwd, &res,
+                           err) < 0)
+        return -1;
+
+    struct vmb_jw w;
+    vmb_jw_init(&w, true);
+    vmb_load_result_to_json(&w, res);
+    out->json = vmb_jw_steal(&w);
+    struct vmb_buf csv = {0};
+    vmb_load_result_to_csv(&csv, res);
+    out->csv = vmb_buf_steal(&csv);
+
+    struct vmb_buf hgrm = {0};
+    vmb_load_result_to_hgrm(&hgrm, res);
+    autofree char *path = vmb_xasprintf("%s/latency-%s.hgrm", dir,
+                                        vmb_load_result_phase_name(res));
+    int rc =
+        vmb_write_file_atomic(path, hgrm.data ? hgrm.data : "", hgrm.len, err);
+    vmb_buf_free(&hgrm);
+    if (rc == 0 && vmb_load_result_ops(res) == 0 &&
+        vmb_load_result_errors(res) > 0) {
+        autofree char *first = first_error(res);
+        rc = vmb_error_set(err, VMB_ERR_RUN, 0,
+                           "every operation failed (%" PRIu64
+                           " errors, the first %s)",
+                           vmb_load_result_errors(res), first);
+    }
+    vmb_load_result_free(res);
+    return rc;
+}

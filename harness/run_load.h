@@ -1,0 +1,41 @@
+/*
+ * One load phase of a run, between `vmbench run` and the load generator
+ * (load/load.h): targets from the database nodes, the phase's histogram
+ * file into the run directory, its PHASE object and time-series rows back.
+ */
+#ifndef VMB_RUN_LOAD_H
+#define VMB_RUN_LOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "db/db.h"
+#include "error.h"
+
+struct vmb_run_phase_out {
+    char *json; /* the PHASE object of docs/results-format.md; owned */
+    char *csv;  /* timeseries.csv rows of the phase, no header; owned */
+};
+
+void vmb_run_phase_out_free(struct vmb_run_phase_out *out);
+
+/* The header line of timeseries.csv. */
+void vmb_run_load_csv_header(struct vmb_buf *b);
+
+/*
+ * Runs phase `index` of cfg against primary (and replica, which
+ * load.read_from may send reads to), writes latency-<index>-<op>.hgrm into
+ * dir, and fills out. rate(ctx, ops, ops_per_s) is called about once a
+ * second with the measured operations so far and the current rate. Fails when
+ * the generator cannot run, and when every operation of the phase failed (out
+ * is filled even then).
+ */
+int vmb_run_load_phase(const struct vmb_config *cfg, size_t index,
+                       const struct vmb_db_node *primary,
+                       const struct vmb_db_node *replica, const char *dir,
+                       void (*rate)(void *ctx, uint64_t ops, double ops_per_s),
+                       void *ctx, struct vmb_run_phase_out *out,
+                       struct vmb_error **err);
+
+#endif

@@ -1,0 +1,121 @@
+/*
+ * The two container VMs of one run of a cell: their disks and shared
+ * directories, the run's host-only network, both domains, the agent
+ * connections, boot stages, resource figures and artefacts.
+ *
+ * vmb_vm_cell_start does, in order: check the cell (vmb_vm_cell_check),
+ * create the work files (root overlays, data volumes or shared data
+ * directories), the network, start both domains, wait for both agents'
+ * hello, and verify through the agents' facts that each VM has the vCPUs
+ * and memory the cell asks for and that its data directory lives where the
+ * cell says; a VM that differs makes the start fail. Teardown runs in the
+ * reverse order. SIGINT (vmb_interrupted) during the start stops it with
+ * an error after a clean teardown.
+ *
+ * Names: domains "vmb-<tag>-1" and "-2", network "vmb-<tag>"; node i has
+ * the subnet's host address i + 1 (the bridge has the first).
+ */
+#ifndef VMB_VM_H
+#define VMB_VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "error.h"
+#include "jsonw.h"
+#include "virt.h"
+
+struct vmb_agent; /* agent.h */
+
+/* Seconds from each VM's domain start call; < 0 when not reached. */
+struct vmb_vm_boot {
+    double domain_start_s; /* the start call returned: QEMU runs */
+    double kernel_s;       /* first console output */
+    double agent_s;        /* agent hello received */
+    double mounts_s;       /* agent's mounts done (from its milestones) */
+};
+
+struct vmb_vm_node {
+    char *name;        /* "node1" */
+    char *domain;      /* libvirt domain name */
+    char ip[16];       /* guest address */
+    char *console_log; /* host path, written by libvirt */
+    char *agent_sock;  /* host path of the agent channel */
+    char *root_disk;   /* qcow2 overlay; NULL when the cell has none */
+    char *data_disk;   /* virtio-blk data volume; NULL unless virtio-blk */
+    char *data_dir;    /* host directory shared as "vmbdata" (9p,
+                          virtio-fs); NULL otherwise */
+    struct vmb_agent *agent; /* connected agent; owned by the cell */
+    struct vmb_vm_boot boot;
+    /* Data directory as the agent reports it. */
+    char *guest_data_path, *guest_data_fstype, *guest_data_source;
+};
+
+struct vmb_vm_params {
+    const struct vmb_config *cfg; /* the cell's effective config */
+    const char *work_dir;         /* exists; this run's scratch directory */
+    const char *tag;              /* short, unique per run: names */
+    bool kvm;                     /* resolved accel (accel.h) */
+    const char *kernel;           /* resolved guest kernel path */
+    const char *initrd;           /* the agent's initramfs */
+    const char *base_image;       /* container root base image (qcow2) */
+    bool keep_volumes;            /* leave overlays and volumes on teardown */
+};
+
+struct vmb_vm_cell;
+
+/*
+ * Checks what can be checked before anything starts, each failure a
+ * VMB_ERR_INPUT naming the option: the kernel and initrd exist, the
+ * emulator exists and is executable, vCPUs fit the host's CPUs, the subnet
+ * parses and collides with no route, aio native only with cache none or
+ * directsync, the work directory is reachable by an unprivileged QEMU.
+ */
+int vmb_vm_cell_check(const struct vmb_vm_params *p, struct vmb_error **err);
+
+/* Boots both VMs (see top). On failure everything started is torn down. */
+int vmb_vm_cell_start(struct vmb_virt *v, const struct vmb_vm_params *p,
+                      struct vmb_vm_cell **out, struct vmb_error **err);
+
+/* Node 0 or 1. Owned by the cell. */
+struct vmb_vm_node *vmb_vm_cell_node(struct vmb_vm_cell *c, int i);
+/* The libvirt domain of node i, for stats; owned by the cell. */
+struct vmb_virt_domain *vmb_vm_cell_domain(struct vmb_vm_cell *c, int i);
+
+/* Samples resource counters at the start and end of the window. */
+void vmb_vm_cell_window_begin(struct vmb_vm_cell *c);
+void vmb_vm_cell_window_end(struct vmb_vm_cell *c);
+
+/*
+ * Writes "node1": {...}, "node2": {...} members (boot stages) into the
+ * caller's open "boot" object; and likewise the resource figures of the
+ * window into an open "resources" object.
+ */
+void vmb_vm_cell_boot_json(struct vmb_vm_cell *c, struct vmb_jw *w);
+void vmb_vm_node_boot_members(const struct vmb_vm_node *n, struct vmb_jw *w);
+void vmb_vm_cell_resources_json(struct vmb_vm_cell *c, struct vmb_jw *w);
+
+/*
+ * Writes node<i>.xml (live domain XML), node<i>.qemu.cmdline and
+ * node<i>.console.log into dir, atomically. Before teardown only.
+ */
+int vmb_vm_cell_save(struct vmb_vm_cell *c, const char *dir,
+                     struct vmb_error **err);
+
+/*
+ * Tears down in reverse order: agents, domains, network, then the work
+ * files unless keep_volumes. Returns the first error; always frees c.
+ * *took_s (may be NULL) gets the time it took.
+ */
+int vmb_vm_cell_teardown(struct vmb_vm_cell *c, double *took_s,
+                         struct vmb_error **err);
+
+/* NULL-safe teardown that ignores errors. */
+void vmb_vm_cell_free(struct vmb_vm_cell *c);
+
+/* The kernel command line of node i (1-based) of a cell. Caller frees. */
+char *vmb_vm_cmdline(const struct vmb_config *cfg, const char *ip_cidr,
+                     const char *node_name);
+
+#endif

@@ -1,0 +1,33 @@
+# Op rate and p99 latency over time (one second per point), one chart per
+# phase: a line per cell, from the repetition whose op rate is the median.
+#
+# Variables: chart_title, chart_subtitle, n, labels[n], ctrl (index of the
+#   control, 0 if none), lograte (0/1), rate_label, lat_label
+# $ts, one index per cell: second ops_per_s p99
+reset
+set multiplot title full_title font ',15'
+eval style
+# Two panels sharing the time axis; the legend sits in the right column.
+set lmargin at screen 0.11
+set rmargin at screen 0.62
+set tmargin at screen 0.80
+set bmargin at screen 0.49
+set key at screen 0.64, screen 0.80 left top
+set ylabel rate_label
+set format y '%.0s%c'
+if (lograte) { set logscale y; set format y '%g' }
+set format x ''
+plot for [i=1:n] $ts index (i - 1) using 1:2 with lines lt cell_lt(i, ctrl) \
+         title labels[i]
+unset logscale y
+unset key
+set logscale y
+set format y '%g'
+set format x '%g'
+set tmargin at screen 0.45
+set bmargin at screen 0.12
+set ylabel lat_label
+set xlabel 'Time into the phase (s)'
+plot for [i=1:n] $ts index (i - 1) using 1:3 with lines lt cell_lt(i, ctrl) \
+         notitle
+unset multiplot

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# `vmbench doctor`: with libvirtd unreachable it fails and says how to
+# start it; next to a running libvirtd (the sandbox's) libvirt is ok, the
+# KVM verdict comes from a real probe boot, and every line that is not ok
+# carries a fix.
+set -euo pipefail
+: "${VMBENCH:?}" "${VMB_SOURCE_DIR:?}"
+sandbox="$VMB_SOURCE_DIR/scripts/sandbox.sh"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+echo "== libvirtd unreachable"
+set +e
+"$VMBENCH" doctor --no-kvm-probe \
+    --connect 'qemu:///system?socket=/nonexistent/libvirt-sock' >"$out/down.txt"
+rc=$?
+set -e
+cat "$out/down.txt"
+[ "$rc" -eq 1 ] || { echo "expected exit 1, got $rc"; exit 1; }
+grep -q '^fail  libvirt' "$out/down.txt"
+grep -q 'fix: start it: `systemctl start libvirtd`' "$out/down.txt"
+
+echo "== next to a running libvirtd"
+bash "$sandbox" "$VMBENCH" doctor --json --results "$out/results" >"$out/up.json"
+jq . "$out/up.json"
+status() { jq -r --arg c "$1" '.[] | select(.check == $c) | .status' "$out/up.json"; }
+[ "$(status libvirt)" = ok ]
+[ "$(status qemu)" = ok ]
+case "$(status kvm)" in ok | warn) ;; *) echo "no KVM verdict"; exit 1 ;; esac
+jq -e '.[] | select(.check == "kvm") | .detail | test("probe guest")' "$out/up.json" >/dev/null
+for c in vhost-net vhost-vsock cgroup cpufreq thp swap memory disk emulator; do
+    [ -n "$(status "$c")" ] || { echo "check $c missing"; exit 1; }
+done
+# Every warning or failure says how to fix it.
+[ "$(jq '[.[] | select(.status != "ok" and (.fix == null or .fix == ""))] | length' "$out/up.json")" -eq 0 ]
+echo "ok"

@@ -1,0 +1,270 @@
+/*
+ * Faults the load generator must survive and report: an unreachable
+ * server, connections closed mid-run, a server that stops answering,
+ * error replies and answers that are not RESP. Each run is bounded.
+ */
+#include "load_test_helpers.h"
+
+static int
+run_at(int port, const char *const *words, struct vmb_load_result **r,
+       struct vmb_error **err)
+{
+    struct vmb_load_opts o;
+    struct vmb_phase p;
+    th_defaults(&o, &p);
+    for (int i = 0; words[i]; i++)
+        th_set(&o, &p, words[i]);
+    struct vmb_load_target t = th_target(port);
+    int rc = vmb_load_run_phase(&o, &p, 0, &t, NULL, NULL, NULL, r, err);
+    th_free(&o, &p);
+    return rc;
+}
+
+/* Nothing listens: the phase fails at once, naming the address. */
+Test(load_faults, refused, .timeout = 30)
+{
+    int port = th_free_port();
+    const char *w[] = {"n=100", "connections=3", NULL};
+    struct vmb_load_result *r = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_lt(run_at(port, w, &r, &err), 0);
+    cr_assert_null(r);
+    char want[64];
+    snprintf(want, sizeof(want), "connect to \"127.0.0.1:%d\"", port);
+    cr_assert_not_null(strstr(err->msg, want), "%s", err->msg);
+    cr_assert_not_null(strstr(err->msg, "refused"), "%s", err->msg);
+    vmb_error_free(err);
+}
+
+/* A server whose accept queue is full never completes the handshake: the
+ * phase fails with the connect timeout in the message, well before the
+ * kernel would give up on its own. */
+Test(load_faults, connect_timeout, .timeout = 30)
+{
+    struct th_server s = {.accept_backlog_only = 1};
+    th_server_start(&s);
+    int fill[4];
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)s.port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    for (int i = 0; i < 4; i++) {
+        fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        connect(fill[i], (struct sockaddr *)&a, sizeof(a));
+    }
+    const char *w[] = {"n=100", "connections=2", "connect_timeout=300ms", NULL};
+    struct vmb_load_result *r = NULL;
+    struct vmb_error *err = NULL;
+    uint64_t t0 = vmb_now_ns();
+    cr_assert_lt(run_at(s.port, w, &r, &err), 0);
+    double took = (double)(vmb_now_ns() - t0) / 1e9;
+    cr_assert_not_null(strstr(err->msg, "connect timeout \"300ms\""), "%s",
+                       err->msg);
+    cr_assert_lt(took, 5.0, "gave up after %f s", took);
+    vmb_error_free(err);
+    for (int i = 0; i < 4; i++)
+        close(fill[i]);
+    th_server_stop(&s);
+}
+
+/* A server that closes every connection after 50 answers: lost requests
+ * are io errors with the first errno, connections are re-made, and every
+ * one of the n requests is either an op or an error. */
+Test(load_faults, server_closes_connections, .timeout = 30)
+{
+    struct th_server s = {.mode = TH_OK, .close_after = 50};
+    th_server_start(&s);
+    const char *w[] = {"n=3000", "connections=4", "pipeline=2", NULL};
+    struct vmb_load_result *r = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(run_at(s.port, w, &r, &err), 0, "%s", err ? err->msg : "");
+    uint64_t io = vmb_load_result_errors_by_class(r, VMB_LOAD_ERR_IO);
+    cr_assert_gt(io, 0);
+    /* A close with requests unread makes the kernel reset the connection,
+     * which the next send may see first. */
+    int first = vmb_load_result_first_errno(r, VMB_LOAD_ERR_IO);
+    cr_assert(first == ECONNRESET || first == EPIPE, "first errno %d",
+              first);
+    cr_assert_gt(vmb_load_result_ops(r), 2000, "reconnected and went on");
+    cr_assert_eq(vmb_load_result_ops(r) + vmb_load_result_errors(r), 3000);
+    vmb_load_result_free(r);
+    th_server_stop(&s);
+}
+
+/* The same for a run by duration: it ends on time. */
+Test(load_faults, closes_duration_on_time, .timeout = 30)
+{
+    struct th_server s = {.mode = TH_OK, .close_after = 20};
+    th_server_start(&s);
+    const char *w[] = {"duration=1500ms", "connections=3", NULL};
+    struct vmb_load_result *r = NULL;
+    uint64_t t0 = vmb_now_ns();
+    cr_assert_eq(run_at(s.port, w, &r, NULL), 0);
+    double took = (double)(vmb_now_ns() - t0) / 1e9;
+    cr_assert_float_eq(vmb_load_result_duration_s(r), 1.5, 0.01);
+    cr_assert_lt(took, 3.0, "took %f s", took);
+    cr_assert_gt(vmb_load_result_errors_by_class(r, VMB_LOAD_ERR_IO), 0);
+    cr_assert_gt(vmb_load_result_ops(r), 0);
+    vmb_load_result_free(r);
+    th_server_stop(&s);
+}
+
+/* A server that stops answering for 2 s: requests older than the request
+ * timeout count as timeouts (ETIMEDOUT), the run ends on time. */
+Test(load_faults, stall_times_out, .timeout = 30)
+{
+    struct th_server s = {
+        .mode = TH_OK, .stall_after_ms = 300, .stall_ms = 2000};
+    th_server_start(&s);
+    const char *w[] = {"duration=3s", "connections=2", "request_timeout=250ms",
+                       NULL};
+    struct vmb_load_result *r = NULL;
+    uint64_t t0 = vmb_now_ns();
+    cr_assert_eq(run_at(s.port, w, &r, NULL), 0);
+    double took = (double)(vmb_now_ns() - t0) / 1e9;
+    cr_assert_gt(vmb_load_result_errors_by_class(r, VMB_LOAD_ERR_TIMEOUT), 0);
+    cr_assert_eq(vmb_load_result_first_errno(r, VMB_LOAD_ERR_TIMEOUT),
+                 ETIMEDOUT);
+    cr_assert_lt(took, 4.5, "took %f s", took);
+    cr_assert_gt(vmb_load_result_ops(r), 0);
+    vmb_load_result_free(r);
+    th_server_stop(&s);
+}
+
+/* Error replies are counted as server errors and the first one is kept. */
+Test(load_faults, error_replies, .timeout = 30)
+{
+    struct th_server s = {.mode = TH_ERR};
+    th_server_start(&s);
+    const char *w[] = {"n=500", "connections=2", NULL};
+    struct vmb_load_result *r = NULL;
+    cr_assert_eq(run_at(s.port, w, &r, NULL), 0);
+    cr_assert_eq(vmb_load_result_errors_by_class(r, VMB_LOAD_ERR_SERVER), 500);
+    cr_assert_eq(vmb_load_result_ops(r), 0);
+    cr_assert_str_eq(vmb_load_result_server_error(r), "ERR nope");
+    struct vmb_buf b = {0};
+    vmb_load_result_summary(&b, r);
+    cr_assert_not_null(strstr(b.data, "\"ERR nope\""), "%s", b.data);
+    cr_assert_not_null(strstr(b.data, "server: 500"), "%s", b.data);
+    vmb_buf_free(&b);
+    vmb_load_result_free(r);
+    th_server_stop(&s);
+}
+
+/* A real redis out of memory answers -OOM: counted, shown. */
+Test(load_faults, redis_oom, .timeout = 60)
+{
+    struct th_redis redis;
+    const char *extra[] = {"--maxmemory", "3mb", "--maxmemory-policy",
+                           "noeviction", NULL};
+    th_redis_start(&redis, extra);
+    const char *w[] = {"n=2000", "connections=2", "value_size=16k",
+                       "keys=100000", NULL};
+    struct vmb_load_result *r = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(run_at(redis.port, w, &r, &err), 0, "%s", err ? err->msg : "");
+    cr_assert_gt(vmb_load_result_errors_by_class(r, VMB_LOAD_ERR_SERVER), 0);
+    cr_assert(vmb_str_has_prefix(vmb_load_result_server_error(r), "OOM"), "%s",
+              vmb_load_result_server_error(r));
+    cr_assert_eq(vmb_load_result_ops(r) + vmb_load_result_errors(r), 2000);
+    vmb_load_result_free(r);
+    th_redis_stop(&redis);
+}
+
+/* An answer that is not RESP is a protocol error; the connection is
+ * dropped and re-made. */
+Test(load_faults, garbage_is_protocol_error, .timeout = 30)
+{
+    struct th_server s = {.mode = TH_GARBAGE};
+    th_server_start(&s);
+    const char *w[] = {"n=200", "connections=2", NULL};
+    struct vmb_load_result *r = NULL;
+    cr_assert_eq(run_at(s.port, w, &r, NULL), 0);
+    cr_assert_eq(vmb_load_result_errors_by_class(r, VMB_LOAD_ERR_PROTOCOL),
+                 200);
+    cr_assert_eq(vmb_load_result_ops(r), 0);
+    vmb_load_result_free(r);
+    th_server_stop(&s);
+}
+
+static void *
+stop_later(void *arg)
+{
+    struct timespec ts = {0, 300 * 1000000};
+    nanosleep(&ts, NULL);
+    th_server_stop(arg);
+    return NULL;
+}
+
+/* A server that goes away for good: a run by n gives up once reconnecting
+ * has failed for the connect timeout, instead of hanging, with the
+ * failures counted. */
+Test(load_faults, server_gone_gives_up, .timeout = 30)
+{
+    struct th_server s = {.mode = TH_OK};
+    th_server_start(&s);
+    const char *w[] = {"n=100000000", "connections=2", "connect_timeout=500ms",
+                       NULL};
+    pthread_t killer;
+    pthread_create(&killer, NULL, stop_later, &s);
+    struct vmb_load_result *r = NULL;
+    struct vmb_error *err = NULL;
+    int rc = run_at(s.port, w, &r, &err);
+    pthread_join(killer, NULL);
+    cr_assert_eq(rc, 0, "%s", err ? err->msg : "");
+    cr_assert_gt(vmb_load_result_ops(r), 0);
+    cr_assert_lt(vmb_load_result_ops(r), 100000000);
+    cr_assert_gt(vmb_load_result_errors_by_class(r, VMB_LOAD_ERR_IO), 0);
+    cr_assert_gt(vmb_load_result_errors_by_class(r, VMB_LOAD_ERR_CONNECT), 0);
+    /* refused, or reset/timed out for a connect that raced the close */
+    int first = vmb_load_result_first_errno(r, VMB_LOAD_ERR_CONNECT);
+    cr_assert(first == ECONNREFUSED || first == ECONNRESET ||
+                  first == ETIMEDOUT,
+              "first errno %d", first);
+    vmb_load_result_free(r);
+}
+
+/* Bad input on the command line: exit 2 naming the offending word. */
+static int
+run_cli(const char *args, char *out, size_t len)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "%s stress %s 2>&1", VMB_BINARY, args);
+    FILE *f = popen(cmd, "r");
+    size_t n = fread(out, 1, len - 1, f);
+    out[n] = '\0';
+    int st = pclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+Test(load_faults, cli_bad_input)
+{
+    char out[2048];
+    cr_assert_eq(run_cli("redis://127.0.0.1:1 write n=10 connectoins=3", out,
+                         sizeof(out)),
+                 2);
+    cr_assert_not_null(strstr(out, "\"connectoins\""), "%s", out);
+    cr_assert_not_null(strstr(out, "\"connections\""), "%s", out);
+    cr_assert_eq(run_cli("redis://127.0.0.1:1 wirte n=10", out, sizeof(out)),
+                 2);
+    cr_assert_not_null(strstr(out, "\"wirte\""), "%s", out);
+    cr_assert_eq(run_cli("http://127.0.0.1:1 write n=10", out, sizeof(out)), 2);
+    cr_assert_not_null(strstr(out, "\"http\""), "%s", out);
+    cr_assert_eq(
+        run_cli("redis://127.0.0.1:1 write n=10 rate=fast", out, sizeof(out)),
+        2);
+    cr_assert_not_null(strstr(out, "\"fast\""), "%s", out);
+    cr_assert_eq(run_cli("redis://127.0.0.1:1 mixed n=10 ratio=write:x", out,
+                         sizeof(out)),
+                 2);
+    cr_assert_not_null(strstr(out, "\"write:x\""), "%s", out);
+}
+
+/* Unreachable through the command line: exit 1 with a clear message. */
+Test(load_faults, cli_unreachable)
+{
+    char out[2048], args[128];
+    snprintf(args, sizeof(args), "redis://127.0.0.1:%d write n=10",
+             th_free_port());
+    cr_assert_eq(run_cli(args, out, sizeof(out)), 1);
+    cr_assert_not_null(strstr(out, "Connection refused"), "%s", out);
+}

@@ -1,0 +1,318 @@
+/*
+ * `vmbench report` of the fixture results directory: what a user gets in
+ * the directory (charts, summary.csv, report.md, report.html), and what
+ * happens without gnuplot or with a chart gnuplot rejects. gnuplot is the
+ * real one.
+ */
+#include <math.h>
+
+#include "report.h"
+#include "results_fixture.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const charts[] = {
+    "ratio",           "oprate-0-write",    "oprate-1-read",
+    "latency-0-write", "latency-1-read",    "hdr-0-write",
+    "hdr-1-read",      "timeseries-0-write", "timeseries-1-read",
+    "boot",
+};
+
+static int
+report(const char *dir, struct vmb_error **err)
+{
+    struct vmb_report_opts o = {.charts = true, .quiet = true};
+    return vmb_report_write(dir, &o, NULL, err);
+}
+
+static uint32_t
+be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+           p[3];
+}
+
+Test(report, every_chart_is_a_valid_png_and_svg, .timeout = 120)
+{
+    char *dir = fixture_copy();
+    struct vmb_error *err = NULL;
+    cr_assert_eq(report(dir, &err), 0, "%s", err ? err->msg : "");
+    for (size_t i = 0; i < N(charts); i++) {
+        char *png = vmb_xasprintf("%s/plots/%s.png", dir, charts[i]);
+        char *svg = vmb_xasprintf("%s/plots/%s.svg", dir, charts[i]);
+        char *gp = vmb_xasprintf("%s/plots/%s.gp", dir, charts[i]);
+        char *data = NULL;
+        size_t len = 0;
+        cr_assert_eq(vmb_read_file(png, &data, &len, NULL), 0, "%s", png);
+        const unsigned char *u = (const unsigned char *)data;
+        cr_assert(len > 20000, "%s: %zu bytes", png, len);
+        cr_assert(memcmp(u, "\x89PNG\r\n\x1a\n", 8) == 0, "%s: not a PNG",
+                  png);
+        cr_assert(memcmp(u + 12, "IHDR", 4) == 0);
+        cr_assert_eq(be32(u + 16), 1000, "%s width", png);
+        cr_assert_eq(be32(u + 20), 600, "%s height", png);
+        free(data);
+
+        char *s = slurp(svg);
+        cr_assert(strlen(s) > 8000, "%s: %zu bytes", svg, strlen(s));
+        cr_assert_not_null(strstr(s, "<svg"), "%s", svg);
+        cr_assert_not_null(strstr(s, "</svg>"), "%s not complete", svg);
+        free(s);
+        cr_assert(file_exists(gp), "%s", gp);
+        char *tmp = vmb_xasprintf("%s/plots/%s.png.tmp", dir, charts[i]);
+        cr_assert(!file_exists(tmp), "%s left behind", tmp);
+        free(tmp);
+        free(png);
+        free(svg);
+        free(gp);
+    }
+    fixture_remove(dir);
+}
+
+/* The labels a reader needs are in the charts, by cell label. */
+Test(report, charts_name_cells_phases_and_units, .timeout = 120)
+{
+    char *dir = fixture_copy();
+    cr_assert_eq(report(dir, NULL), 0);
+    char *s = slurp_svg(dir, "oprate-0-write");
+    cr_assert_not_null(strstr(s, "Op rate per cell: write phase"));
+    cr_assert_not_null(strstr(s, "Operations per second"));
+    cr_assert_not_null(strstr(s, "storage=virtio-blk"));
+    cr_assert_not_null(strstr(s, "control: baremetal vcpus=1 memory=1024"));
+    cr_assert_not_null(strstr(s, "TCG"));
+    free(s);
+    s = slurp_svg(dir, "hdr-1-read");
+    cr_assert_not_null(strstr(s, "Latency (ms, log scale)"));
+    cr_assert_not_null(strstr(s, "1 in 1000"));
+    free(s);
+    s = slurp_svg(dir, "boot");
+    cr_assert_not_null(strstr(s, "virtio-fs"));
+    cr_assert_not_null(strstr(s, "kernel to agent up"));
+    free(s);
+    fixture_remove(dir);
+}
+
+static char *
+csv_line(const char *csv, const char *prefix)
+{
+    const char *p = strstr(csv, prefix);
+    cr_assert_not_null(p, "no row %s", prefix);
+    const char *e = strchr(p, '\n');
+    return strndup(p, (size_t)(e - p));
+}
+
+/*
+ * 9p writes: 2582.0, 2415.5, 2543.9 ops/s; the control: 40322.6, 40816.3,
+ * 40322.6. Median 2543.9, interval [min, max] (3 values), sd 87.2357,
+ * ratio 2543.9 / 40322.6 = 0.0630887, its interval [2415.5 / 40816.3,
+ * 2582 / 40322.6] (each end has probability 7/27 * 7/27 or more).
+ */
+Test(report, summary_csv_has_hand_computed_statistics, .timeout = 120)
+{
+    char *dir = fixture_copy();
+    struct vmb_report_opts o = {.charts = false, .quiet = true};
+    cr_assert_eq(vmb_report_write(dir, &o, NULL, NULL), 0);
+    char *csv = slurp_in(dir, "summary.csv");
+    cr_assert(vmb_str_has_prefix(csv, "cell_id,kind,label,control_id,phase,"
+                                      "metric,unit,n,median,ci_low,ci_high,"));
+    char *row = csv_line(csv, CELL_9P ",vm,storage=9p," CONTROL_ID
+                                      ",0-write,op_rate,ops/s,3,");
+    double med, lo, hi, mean, sd, cv, mn, mx, r, rlo, rhi;
+    int n = sscanf(strstr(row, "ops/s,3,") + 8,
+                   "%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf,%lf", &med, &lo,
+                   &hi, &mean, &sd, &cv, &mn, &mx, &r, &rlo, &rhi);
+    cr_assert_eq(n, 11, "%s", row);
+    cr_assert_float_eq(med, 2543.9, 1e-9);
+    cr_assert_float_eq(lo, 2415.5, 1e-9);
+    cr_assert_float_eq(hi, 2582.0, 1e-9);
+    cr_assert_float_eq(mean, 2513.8, 1e-6);
+    cr_assert_float_eq(sd, sqrt((68.2 * 68.2 + 98.3 * 98.3 + 30.1 * 30.1) / 2),
+                       1e-6);
+    cr_assert_float_eq(r, 2543.9 / 40322.6, 1e-9);
+    cr_assert_float_eq(rlo, 2415.5 / 40816.3, 1e-9);
+    cr_assert_float_eq(rhi, 2582.0 / 40322.6, 1e-9);
+    /* Config columns: the cell's settings, for pivoting. */
+    cr_assert_not_null(strstr(csv, ",guest.storage,"));
+    cr_assert_not_null(strstr(row, ",9p,"));
+    free(row);
+    /* Reads of the three backends cannot be told apart: flagged. */
+    row = csv_line(csv, CELL_VIRTIOBLK ",vm,storage=virtio-blk," CONTROL_ID
+                                       ",1-read,op_rate,");
+    cr_assert_not_null(strstr(row, ",yes,overlaps storage=virtio-fs,"), "%s",
+                       row);
+    free(row);
+    row = csv_line(csv, CELL_VIRTIOBLK ",vm,storage=virtio-blk," CONTROL_ID
+                                       ",0-write,op_rate,");
+    cr_assert_not_null(strstr(row, ",no,,"), "%s", row);
+    free(row);
+    /* Boot stages are rows too. */
+    cr_assert_not_null(strstr(csv, ",boot,mounts_s,s,6,"));
+    free(csv);
+    fixture_remove(dir);
+}
+
+Test(report, summary_is_reproducible_from_the_recorded_seed, .timeout = 120)
+{
+    char *dir = fixture_copy();
+    struct vmb_report_opts o = {.charts = false, .quiet = true};
+    cr_assert_eq(vmb_report_write(dir, &o, NULL, NULL), 0);
+    char *a = slurp_in(dir, "summary.csv");
+    cr_assert_eq(vmb_report_write(dir, &o, NULL, NULL), 0);
+    char *b = slurp_in(dir, "summary.csv");
+    cr_assert_str_eq(a, b);
+    free(a);
+    free(b);
+    fixture_remove(dir);
+}
+
+Test(report, markdown_says_tcg_first_and_links_every_chart, .timeout = 120)
+{
+    char *dir = fixture_copy();
+    cr_assert_eq(report(dir, NULL), 0);
+    char *md = slurp_in(dir, "report.md");
+    cr_assert(vmb_str_has_prefix(md, "# vmbench report: storage-small\n\n> "
+                                     "**These VMs ran under TCG"),
+              "%.200s", md);
+    for (size_t i = 0; i < N(charts); i++) {
+        char *link = vmb_xasprintf("](plots/%s.png)", charts[i]);
+        cr_assert_not_null(strstr(md, link), "no link %s", link);
+        free(link);
+    }
+    cr_assert_not_null(strstr(md, "writes in **storage=9p** VMs run at "
+                                  "0.063× bare metal \\[0.059, 0.064]"));
+    cr_assert_not_null(strstr(md, "## Flagged cells"));
+    cr_assert_not_null(strstr(md, "**storage=9p**, read op rate: its interval "
+                                  "overlaps that of **storage=virtio-fs**"));
+    cr_assert_not_null(strstr(md, "seed 20240611"));
+    cr_assert_not_null(strstr(md, "| qemu | 7.2.9 |"));
+    free(md);
+    char *html = slurp_in(dir, "report.html");
+    cr_assert_eq(count_of(html, "<svg"), N(charts));
+    cr_assert_eq(count_of(html, "</svg>"), N(charts));
+    cr_assert_not_null(strstr(html, "<blockquote class=\"warn\">"));
+    cr_assert_null(strstr(html, "<?xml"));
+    free(html);
+    fixture_remove(dir);
+}
+
+Test(report, missing_gnuplot_is_an_error_but_csv_and_report_are_written,
+     .timeout = 60)
+{
+    char *dir = fixture_copy();
+    setenv("VMB_GNUPLOT", "/nonexistent/gnuplot", 1);
+    struct vmb_error *err = NULL;
+    cr_assert_eq(report(dir, &err), -1);
+    cr_assert_not_null(strstr(err->msg, "written without charts"), "%s",
+                       err->msg);
+    cr_assert_not_null(strstr(err->msg, "\"/nonexistent/gnuplot\""), "%s",
+                       err->msg);
+    vmb_error_free(err);
+    char *p = vmb_xasprintf("%s/summary.csv", dir);
+    cr_assert(file_exists(p));
+    free(p);
+    char *md = slurp_in(dir, "report.md");
+    cr_assert_not_null(strstr(md, "Chart \"Op rate relative to bare metal\" "
+                                  "is missing"));
+    cr_assert_null(strstr(md, "](plots/"));
+    free(md);
+    p = vmb_xasprintf("%s/plots/ratio.png", dir);
+    cr_assert(!file_exists(p));
+    free(p);
+    fixture_remove(dir);
+}
+
+Test(report, missing_gnuplot_exits_1_from_the_command_line, .timeout = 60)
+{
+    char *dir = fixture_copy();
+    setenv("VMB_GNUPLOT", "/nonexistent/gnuplot", 1);
+    const char *args[] = {"report", dir, NULL};
+    struct cmd_result r = run_vmbench("/", args);
+    cr_assert_eq(r.status, 1, "%s", r.err);
+    cr_assert_not_null(strstr(r.err, "vmbench report: summary.csv, report.md "
+                                     "and report.html were written without "
+                                     "charts: gnuplot"),
+                       "%s", r.err);
+    cmd_result_free(&r);
+    fixture_remove(dir);
+}
+
+/* A template gnuplot rejects: its exit status and message reach the user. */
+Test(report, gnuplot_errors_are_reported_with_its_message, .timeout = 120)
+{
+    char *dir = fixture_copy();
+    char tmpl[] = "/tmp/vmb-plots-XXXXXX";
+    cr_assert_not_null(mkdtemp(tmpl));
+    char *cmd = vmb_xasprintf("cp %s/plots/*.gp %s/", VMB_SOURCE_DIR, tmpl);
+    cr_assert_eq(system(cmd), 0);
+    free(cmd);
+    char *bad = vmb_xasprintf("%s/ratio.gp", tmpl);
+    cr_assert_eq(vmb_write_file_atomic(bad, "plot no_such_function(x)\n", 25,
+                                       NULL),
+                 0);
+    free(bad);
+    setenv("VMB_PLOTS_DIR", tmpl, 1);
+    struct vmb_error *err = NULL;
+    cr_assert_eq(report(dir, &err), -1);
+    cr_assert_not_null(strstr(err->msg, "chart \"ratio\": gnuplot exited with "
+                                        "status 1"),
+                       "%s", err->msg);
+    cr_assert_not_null(strstr(err->msg, "undefined function"), "%s",
+                       err->msg);
+    vmb_error_free(err);
+    /* The other charts were drawn; the broken one left nothing behind. */
+    char *p = vmb_xasprintf("%s/plots/oprate-0-write.png", dir);
+    cr_assert(file_exists(p));
+    free(p);
+    p = vmb_xasprintf("%s/plots/ratio.png.tmp", dir);
+    cr_assert(!file_exists(p));
+    free(p);
+    vmb_rm_rf(tmpl, NULL);
+    fixture_remove(dir);
+}
+
+Test(report, not_a_results_directory_writes_nothing)
+{
+    char tmpl[] = "/tmp/vmb-empty-XXXXXX";
+    cr_assert_not_null(mkdtemp(tmpl));
+    struct vmb_error *err = NULL;
+    cr_assert_eq(report(tmpl, &err), -1);
+    cr_assert_eq(err->kind, VMB_ERR_INPUT);
+    cr_assert_not_null(strstr(err->msg, "is not a vmbench results directory"));
+    vmb_error_free(err);
+    char *p = vmb_xasprintf("%s/report.md", tmpl);
+    cr_assert(!file_exists(p));
+    free(p);
+    vmb_rm_rf(tmpl, NULL);
+}
+
+/* A failed run is left out of the numbers and listed with its error. */
+Test(report, failed_runs_are_left_out_and_listed, .timeout = 120)
+{
+    char *dir = fixture_copy();
+    char *p = vmb_xasprintf("%s/cells/%s/rep2/result.json", dir,
+                            CELL_VIRTIOFS);
+    file_replace(p, "\"status\": \"ok\",\n  \"error\": null,",
+                 "\"status\": \"failed\",\n  \"error\": \"agent did not "
+                 "answer within 120s\",");
+    free(p);
+    cr_assert_eq(report(dir, NULL), 0);
+    char *csv = slurp_in(dir, "summary.csv");
+    char *row = csv_line(csv, CELL_VIRTIOFS ",vm,storage=virtio-fs," CONTROL_ID
+                                            ",0-write,op_rate,ops/s,");
+    /* reps 1 and 3: 4004.8 and 3523.6, median their mean */
+    cr_assert(vmb_str_has_prefix(strstr(row, "ops/s,") + 6, "2,3764.2,"),
+              "%s", row);
+    free(row);
+    free(csv);
+    char *md = slurp_in(dir, "report.md");
+    cr_assert_not_null(strstr(md, "## Failed and missing runs"));
+    cr_assert_not_null(strstr(md, "- **storage=virtio-fs**, repetition 2: "
+                                  "failed: agent did not answer within "
+                                  "120s\n"));
+    cr_assert_not_null(strstr(md, "| Runs | 11 ok, 1 failed, 0 not run |"));
+    free(md);
+    char *svg = slurp_svg(dir, "oprate-0-write");
+    cr_assert_not_null(strstr(svg, "median of 2-3 repetitions"));
+    free(svg);
+    fixture_remove(dir);
+}
