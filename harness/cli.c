@@ -124,6 +124,20 @@ const struct vmb_command vmb_commands[] = {
      "  --output FILE        write to FILE (atomically) instead of stdout\n\n"
      "exit status: 0 done, 2 unknown cell or metric, or a malformed base file\n"
      "(the message names its line).\n"},
+    {"image", vmb_cmd_image, "build or show the cached guest image",
+     "usage: vmbench image build [--force] [--cache DIR]\n"
+     "       vmbench image show [--cache DIR]\n\n"
+     "The container VMs boot a root disk made from this host's database\n"
+     "binaries (redis-server, redis-cli), a few tools (sh, cat, ls, sleep,\n"
+     "sync) and every shared library they load, plus a minimal /etc. It is\n"
+     "built once with libguestfs (an appliance under TCG: about a minute)\n"
+     "and cached under DIR/<key>/ (root.qcow2, manifest.json), the key a\n"
+     "hash of everything that went in: when the host's packages change, the\n"
+     "next build makes a new image. VMs get copy-on-write overlays of it.\n\n"
+     "  build          build the image unless the cache has it; says which\n"
+     "  show           print the key and path, and whether it is built\n"
+     "  --force        rebuild even when cached, replacing it\n"
+     "  --cache DIR    cache directory (default /var/cache/vmbench/images)\n"},
     {NULL, NULL, NULL, NULL},
 };
 const size_t vmb_ncommands = sizeof(vmb_commands) / sizeof(vmb_commands[0]) - 1;

@@ -17,7 +17,7 @@ PACKAGES=(
     libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils
     dnsmasq-base iproute2 bridge-utils
     # the guest: kernel, initramfs tools, root disk
-    linux-image-amd64 kmod cpio zstd xz-utils libguestfs-tools
+    linux-image-amd64 kmod cpio zstd xz-utils libguestfs-tools e2fsprogs
     # the database and its standard tools
     redis-server redis-tools
     # plots

@@ -1,0 +1,533 @@
+#include "image.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <guestfs.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "jsonw.h"
+#include "util.h"
+
+/* Bump when the layout of the image changes: it is part of the key. */
+#define LAYOUT "vmb-image-v2"
+/* One inode per MiB: a container root holds few files, and fewer inode
+ * tables make a smaller image that mkfs can initialise eagerly. */
+#define BYTES_PER_INODE (1 << 20)
+
+static const char *const default_programs[] = {
+    "redis-server", "redis-cli", "sh", "cat", "ls", "sleep", "sync", NULL,
+};
+
+static const char *const image_dirs[] = {
+    "/data", "/tmp", "/proc", "/sys", "/dev", "/etc", "/root", "/run",
+    "/var", "/var/tmp", NULL,
+};
+
+static const struct {
+    const char *path;
+    const char *text;
+} etc_files[] = {
+    {"/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"
+                    "redis:x:100:100:redis:/data:/bin/false\n"
+                    "nobody:x:65534:65534:nobody:/:/bin/false\n"},
+    {"/etc/group", "root:x:0:\nredis:x:100:\nnogroup:x:65534:\n"},
+    {"/etc/hosts", "127.0.0.1 localhost\n::1 localhost\n"},
+    {"/etc/nsswitch.conf", "passwd: files\ngroup: files\nhosts: files\n"},
+};
+
+struct file {
+    char *guest; /* path in the image */
+    char *host;  /* where its bytes come from (symlinks followed) */
+    uint64_t size;
+    unsigned mode;
+    uint64_t hash; /* FNV-1a of the content */
+};
+
+struct files {
+    struct file *f;
+    size_t n, cap;
+};
+
+static void
+files_free(struct files *fs)
+{
+    for (size_t i = 0; i < fs->n; i++) {
+        free(fs->f[i].guest);
+        free(fs->f[i].host);
+    }
+    free(fs->f);
+    memset(fs, 0, sizeof(*fs));
+}
+
+static uint64_t
+fnv1a64(const void *data, size_t len, uint64_t h)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+#define FNV_SEED 0xcbf29ce484222325ull
+
+static int
+files_add(struct files *fs, const char *guest, struct vmb_error **err)
+{
+    for (size_t i = 0; i < fs->n; i++)
+        if (strcmp(fs->f[i].guest, guest) == 0)
+            return 0;
+    struct stat st;
+    if (stat(guest, &st) < 0)
+        return vmb_error_sys(err, "stat \"%s\"", guest);
+    autofree char *data = NULL;
+    size_t len = 0;
+    if (vmb_read_file(guest, &data, &len, err) < 0)
+        return -1;
+    if (fs->n == fs->cap) {
+        fs->cap = fs->cap ? fs->cap * 2 : 32;
+        fs->f = vmb_xrealloc(fs->f, fs->cap * sizeof(*fs->f));
+    }
+    autofree char *real = realpath(guest, NULL);
+    fs->f[fs->n++] = (struct file){
+        .guest = vmb_xstrdup(guest),
+        .host = vmb_xstrdup(real ? real : guest),
+        .size = len,
+        .mode = st.st_mode & 0777,
+        .hash = fnv1a64(data, len, FNV_SEED),
+    };
+    return 0;
+}
+
+static char *
+find_in_path(const char *name)
+{
+    if (strchr(name, '/'))
+        return access(name, X_OK) == 0 ? vmb_xstrdup(name) : NULL;
+    /* The system's directories, not the caller's PATH: the image must
+     * not change with who builds it. */
+    autofree char *path = vmb_xstrdup("/usr/local/sbin:/usr/local/bin:"
+                                      "/usr/sbin:/usr/bin:/sbin:/bin");
+    char *save = NULL;
+    for (char *d = strtok_r(path, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+        if (!*d || d[0] != '/')
+            continue;
+        char *full = vmb_xasprintf("%s/%s", d, name);
+        if (access(full, X_OK) == 0)
+            return full;
+        free(full);
+    }
+    return NULL;
+}
+
+/*
+ * The shared objects a program loads, as the host's dynamic loader
+ * resolves them (ldd runs it in trace mode): "name => /path (addr)" and
+ * the loader itself as "/path (addr)".
+ */
+static int
+add_libraries(struct files *fs, const char *prog, struct vmb_error **err)
+{
+    const char *argv[] = {"ldd", prog, NULL};
+    autofree char *out = NULL;
+    vmb_autoerr struct vmb_error *lerr = NULL;
+    if (vmb_capture_run(argv, &out, NULL, &lerr) < 0) {
+        /* ldd fails on static programs: nothing to add then. */
+        if (lerr && strstr(lerr->msg, "not a dynamic executable"))
+            return 0;
+        *err = steal(&lerr);
+        return vmb_error_prefix(err, "libraries of \"%s\"", prog);
+    }
+    char *save = NULL;
+    for (char *line = strtok_r(out, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        while (*line == ' ' || *line == '\t')
+            line++;
+        if (strstr(line, "not found"))
+            return vmb_error_set(err, VMB_ERR_RUN, 0,
+                                 "\"%s\" needs a library the host lacks: %s",
+                                 prog, line);
+        char *arrow = strstr(line, "=> ");
+        char *path = arrow ? arrow + 3 : line;
+        if (path[0] != '/')
+            continue; /* linux-vdso.so.1: in the kernel */
+        path[strcspn(path, " ")] = '\0';
+        if (files_add(fs, path, err) < 0)
+            return vmb_error_prefix(err, "libraries of \"%s\"", prog);
+    }
+    return 0;
+}
+
+static int
+cmp_files(const void *a, const void *b)
+{
+    return strcmp(((const struct file *)a)->guest,
+                  ((const struct file *)b)->guest);
+}
+
+static int
+resolve(const struct vmb_image_opts *opts, struct files *fs, uint64_t *key,
+        struct vmb_error **err)
+{
+    const char *const *progs = opts->programs ? opts->programs
+                                              : default_programs;
+    memset(fs, 0, sizeof(*fs));
+    for (size_t i = 0; progs[i]; i++) {
+        autofree char *p = find_in_path(progs[i]);
+        if (!p) {
+            files_free(fs);
+            return vmb_error_set(err, VMB_ERR_RUN, 0,
+                                 "program \"%s\" is not installed on this "
+                                 "host (scripts/setup.sh installs it)",
+                                 progs[i]);
+        }
+        if (files_add(fs, p, err) < 0 || add_libraries(fs, p, err) < 0) {
+            files_free(fs);
+            return -1;
+        }
+    }
+    qsort(fs->f, fs->n, sizeof(*fs->f), cmp_files);
+    uint64_t h = fnv1a64(LAYOUT, sizeof(LAYOUT), FNV_SEED);
+    uint64_t size = VMB_IMAGE_ROOT_SIZE;
+    h = fnv1a64(&size, sizeof(size), h);
+    for (size_t i = 0; i < fs->n; i++) {
+        const struct file *f = &fs->f[i];
+        h = fnv1a64(f->guest, strlen(f->guest) + 1, h);
+        h = fnv1a64(&f->hash, sizeof(f->hash), h);
+        h = fnv1a64(&f->mode, sizeof(f->mode), h);
+    }
+    for (size_t i = 0; i < sizeof(etc_files) / sizeof(etc_files[0]); i++) {
+        h = fnv1a64(etc_files[i].path, strlen(etc_files[i].path) + 1, h);
+        h = fnv1a64(etc_files[i].text, strlen(etc_files[i].text) + 1, h);
+    }
+    *key = h;
+    return 0;
+}
+
+void
+vmb_image_clear(struct vmb_image *img)
+{
+    if (!img)
+        return;
+    free(img->key);
+    free(img->dir);
+    free(img->path);
+    free(img->manifest);
+    memset(img, 0, sizeof(*img));
+}
+
+static void
+fill(struct vmb_image *out, const char *cache, uint64_t key,
+     const struct files *fs)
+{
+    memset(out, 0, sizeof(*out));
+    out->key = vmb_xasprintf("%016" PRIx64, key);
+    out->dir = vmb_xasprintf("%s/%s", cache, out->key);
+    out->path = vmb_xasprintf("%s/root.qcow2", out->dir);
+    out->manifest = vmb_xasprintf("%s/manifest.json", out->dir);
+    out->nfiles = fs->n;
+    for (size_t i = 0; i < fs->n; i++)
+        out->bytes += fs->f[i].size;
+}
+
+int
+vmb_image_probe(const struct vmb_image_opts *opts, struct vmb_image *out,
+                bool *cached, struct vmb_error **err)
+{
+    const char *cache = opts->cache_dir ? opts->cache_dir : VMB_IMAGE_CACHE;
+    struct files fs;
+    uint64_t key;
+    if (resolve(opts, &fs, &key, err) < 0)
+        return vmb_error_prefix(err, "guest image");
+    fill(out, cache, key, &fs);
+    files_free(&fs);
+    *cached = access(out->path, R_OK) == 0 && access(out->manifest, R_OK) == 0;
+    return 0;
+}
+
+/* ---- libguestfs ---- */
+
+static int
+gfs_fail(guestfs_h *g, struct vmb_error **err, const char *what)
+{
+    const char *msg = g ? guestfs_last_error(g) : NULL;
+    return vmb_error_set(err, VMB_ERR_RUN, 0, "libguestfs: %s: %s", what,
+                         msg ? msg : "failed");
+}
+
+static void
+gfs_closep(guestfs_h **g)
+{
+    if (*g)
+        guestfs_close(*g);
+}
+#define autoguestfs __attribute__((cleanup(gfs_closep)))
+
+static int
+mkdir_parents(guestfs_h *g, const char *path, struct vmb_error **err)
+{
+    autofree char *dir = vmb_xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return 0;
+    *slash = '\0';
+    if (guestfs_mkdir_p(g, dir) < 0)
+        return gfs_fail(g, err, dir);
+    return 0;
+}
+
+static int
+build_disk(const char *image, const struct files *fs, struct vmb_error **err)
+{
+    autoguestfs guestfs_h *g = guestfs_create();
+    if (!g)
+        return vmb_error_set(err, VMB_ERR_RUN, errno,
+                             "libguestfs: create a handle");
+    /* Ours carries the message; libguestfs's printer would repeat it. */
+    guestfs_set_error_handler(g, NULL, NULL);
+    if (!getenv("LIBGUESTFS_BACKEND") && guestfs_set_backend(g, "direct") < 0)
+        return gfs_fail(g, err, "set backend \"direct\"");
+    /*
+     * The appliance would try KVM first, and on a host where /dev/kvm
+     * exists but hangs or aborts QEMU (nested virtualisation) the build
+     * fails; TCG always works and the image is built once and cached.
+     */
+    if (!getenv("LIBGUESTFS_BACKEND_SETTINGS")) {
+        char *settings[] = {"force_tcg", NULL};
+        if (guestfs_set_backend_settings(g, settings) < 0)
+            return gfs_fail(g, err, "set backend settings");
+    }
+    if (guestfs_disk_create(g, image, "qcow2", (int64_t)VMB_IMAGE_ROOT_SIZE,
+                            -1) < 0)
+        return gfs_fail(g, err, "create disk");
+    if (guestfs_add_drive_opts(g, image, GUESTFS_ADD_DRIVE_OPTS_FORMAT,
+                               "qcow2", -1) < 0)
+        return gfs_fail(g, err, "add disk");
+    if (guestfs_launch(g) < 0)
+        return gfs_fail(g, err, "launch the appliance");
+    if (guestfs_mke2fs(g, "/dev/sda", GUESTFS_MKE2FS_FSTYPE, "ext4",
+                       GUESTFS_MKE2FS_BYTESPERINODE, (int64_t)BYTES_PER_INODE,
+                       GUESTFS_MKE2FS_LAZYITABLEINIT, 0,
+                       GUESTFS_MKE2FS_LAZYJOURNALINIT, 1, -1) < 0)
+        return gfs_fail(g, err, "make ext4");
+    if (guestfs_mount(g, "/dev/sda", "/") < 0)
+        return gfs_fail(g, err, "mount");
+    for (size_t i = 0; image_dirs[i]; i++)
+        if (guestfs_mkdir_p(g, image_dirs[i]) < 0)
+            return gfs_fail(g, err, image_dirs[i]);
+    if (guestfs_chmod(g, 01777, "/tmp") < 0 ||
+        guestfs_chmod(g, 01777, "/var/tmp") < 0)
+        return gfs_fail(g, err, "chmod /tmp");
+    for (size_t i = 0; i < fs->n; i++) {
+        const struct file *f = &fs->f[i];
+        if (mkdir_parents(g, f->guest, err) < 0)
+            return -1;
+        if (guestfs_upload(g, f->host, f->guest) < 0)
+            return gfs_fail(g, err, f->guest);
+        if (guestfs_chmod(g, (int)f->mode, f->guest) < 0)
+            return gfs_fail(g, err, f->guest);
+    }
+    /* "#!/bin/sh" works as on the host (merged /usr). */
+    bool bin_used = false;
+    for (size_t i = 0; i < fs->n; i++)
+        bin_used |= vmb_str_has_prefix(fs->f[i].guest, "/bin/");
+    if (!bin_used && guestfs_ln_s(g, "usr/bin", "/bin") < 0)
+        return gfs_fail(g, err, "/bin");
+    for (size_t i = 0; i < sizeof(etc_files) / sizeof(etc_files[0]); i++)
+        if (guestfs_write(g, etc_files[i].path, etc_files[i].text,
+                          strlen(etc_files[i].text)) < 0)
+            return gfs_fail(g, err, etc_files[i].path);
+    /* A clean unmount and shutdown flush the qcow2 completely. */
+    if (guestfs_umount_all(g) < 0)
+        return gfs_fail(g, err, "unmount");
+    if (guestfs_shutdown(g) < 0)
+        return gfs_fail(g, err, "shut the appliance down");
+    return 0;
+}
+
+static char *
+manifest_json(const struct vmb_image *img, const struct files *fs,
+              const struct vmb_image_opts *opts)
+{
+    struct vmb_jw w;
+    vmb_jw_init(&w, true);
+    vmb_jw_obj_begin(&w);
+    vmb_jw_kstr(&w, "key", img->key);
+    vmb_jw_kstr(&w, "layout", LAYOUT);
+    char stamp[32];
+    vmb_utc_stamp(stamp, sizeof(stamp), vmb_wall_ns());
+    vmb_jw_kstr(&w, "built", stamp);
+    vmb_jw_kdouble(&w, "build_s", img->build_s);
+    vmb_jw_kuint(&w, "root_size_bytes", VMB_IMAGE_ROOT_SIZE);
+    vmb_jw_kstr(&w, "format", "qcow2");
+    vmb_jw_kstr(&w, "filesystem", "ext4");
+    vmb_jw_key(&w, "programs");
+    vmb_jw_arr_begin(&w);
+    const char *const *progs = opts->programs ? opts->programs
+                                              : default_programs;
+    for (size_t i = 0; progs[i]; i++)
+        vmb_jw_str(&w, progs[i]);
+    vmb_jw_arr_end(&w);
+    vmb_jw_key(&w, "files");
+    vmb_jw_arr_begin(&w);
+    for (size_t i = 0; i < fs->n; i++) {
+        char hash[17];
+        snprintf(hash, sizeof(hash), "%016" PRIx64, fs->f[i].hash);
+        vmb_jw_obj_begin(&w);
+        vmb_jw_kstr(&w, "path", fs->f[i].guest);
+        vmb_jw_kstr(&w, "source", fs->f[i].host);
+        vmb_jw_kuint(&w, "size", fs->f[i].size);
+        vmb_jw_kstr(&w, "fnv1a64", hash);
+        vmb_jw_obj_end(&w);
+    }
+    vmb_jw_arr_end(&w);
+    vmb_jw_key(&w, "etc");
+    vmb_jw_arr_begin(&w);
+    for (size_t i = 0; i < sizeof(etc_files) / sizeof(etc_files[0]); i++)
+        vmb_jw_str(&w, etc_files[i].path);
+    vmb_jw_arr_end(&w);
+    vmb_jw_obj_end(&w);
+    return vmb_jw_steal(&w);
+}
+
+int
+vmb_image_ensure(const struct vmb_image_opts *opts, struct vmb_image *out,
+                 struct vmb_error **err)
+{
+    const char *cache = opts->cache_dir ? opts->cache_dir : VMB_IMAGE_CACHE;
+    struct files fs;
+    uint64_t key;
+    if (resolve(opts, &fs, &key, err) < 0)
+        return vmb_error_prefix(err, "guest image");
+    struct vmb_image img;
+    fill(&img, cache, key, &fs);
+    bool exists = access(img.path, R_OK) == 0 &&
+                  access(img.manifest, R_OK) == 0;
+    if (exists && !opts->force) {
+        files_free(&fs);
+        *out = img;
+        return 0;
+    }
+
+    autofree char *tmp = vmb_xasprintf("%s/.build-%s-%d", cache, img.key,
+                                       (int)getpid());
+    autofree char *tmp_image = vmb_xasprintf("%s/root.qcow2", tmp);
+    autofree char *tmp_manifest = vmb_xasprintf("%s/manifest.json", tmp);
+    autofree char *old = vmb_xasprintf("%s/.old-%s-%d", cache, img.key,
+                                       (int)getpid());
+    autofree char *manifest = NULL;
+    vmb_autoerr struct vmb_error *ignore = NULL;
+    uint64_t t0 = vmb_now_ns();
+    vmb_rm_rf(tmp, &ignore);
+    if (vmb_mkdir_p(tmp, err) < 0)
+        goto fail;
+    /* libvirt's QEMU user must reach the base image through the cache. */
+    chmod(cache, 0755);
+    chmod(tmp, 0755);
+    if (build_disk(tmp_image, &fs, err) < 0)
+        goto fail;
+    chmod(tmp_image, 0644);
+    img.build_s = (double)(vmb_now_ns() - t0) / 1e9;
+    img.built = true;
+    manifest = manifest_json(&img, &fs, opts);
+    if (vmb_write_file_atomic(tmp_manifest, manifest, strlen(manifest),
+                              err) < 0)
+        goto fail;
+    if (exists) {
+        if (rename(img.dir, old) < 0) {
+            vmb_error_sys(err, "move \"%s\" aside", img.dir);
+            goto fail;
+        }
+        img.replaced = true;
+    }
+    if (rename(tmp, img.dir) < 0) {
+        if (errno != EEXIST && errno != ENOTEMPTY) {
+            vmb_error_sys(err, "rename \"%s\" to \"%s\"", tmp, img.dir);
+            goto fail;
+        }
+        /* Another build of the same key finished first: same bytes in. */
+        vmb_rm_rf(tmp, &ignore);
+        img.built = false;
+    }
+    vmb_error_freep(&ignore);
+    vmb_rm_rf(old, &ignore);
+    files_free(&fs);
+    *out = img;
+    return 0;
+
+fail:
+    vmb_error_freep(&ignore);
+    vmb_rm_rf(tmp, &ignore);
+    files_free(&fs);
+    vmb_image_clear(&img);
+    return vmb_error_prefix(err, "build guest image");
+}
+
+/* ---- overlays and data volumes ---- */
+
+int
+vmb_image_overlay_create(const char *base, const char *path,
+                         struct vmb_error **err)
+{
+    if (base[0] != '/')
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "overlay \"%s\": base \"%s\" is not an absolute "
+                             "path",
+                             path, base);
+    if (access(base, R_OK) < 0)
+        return vmb_error_sys(err, "overlay \"%s\": base \"%s\"", path, base);
+    unlink(path);
+    const char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-F",
+                          "qcow2", "-b", base, path, NULL};
+    if (vmb_capture_run(argv, NULL, NULL, err) < 0)
+        return vmb_error_prefix(err, "create overlay \"%s\"", path);
+    return 0;
+}
+
+int
+vmb_image_data_volume_create(const char *path, uint64_t size_bytes,
+                             struct vmb_error **err)
+{
+    if (size_bytes < (16u << 20))
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "data volume \"%s\": %" PRIu64 " bytes is less "
+                             "than the 16 MiB minimum",
+                             path, size_bytes);
+    bool qcow2 = vmb_str_has_suffix(path, ".qcow2");
+    autofree char *raw = qcow2 ? vmb_xasprintf("%s.raw.tmp", path)
+                               : vmb_xstrdup(path);
+    int fd = open(raw, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return vmb_error_sys(err, "create data volume \"%s\"", raw);
+    if (ftruncate(fd, (off_t)size_bytes) < 0) {
+        vmb_error_sys(err, "size data volume \"%s\"", raw);
+        close(fd);
+        unlink(raw);
+        return -1;
+    }
+    close(fd);
+    autofree char *ratio = vmb_xasprintf("%d", BYTES_PER_INODE / 16);
+    const char *mkfs[] = {"mke2fs", "-q", "-F", "-t", "ext4", "-i", ratio,
+                          "-E", "lazy_itable_init=0,lazy_journal_init=1",
+                          "-L", "vmbdata", raw, NULL};
+    if (vmb_capture_run(mkfs, NULL, NULL, err) < 0) {
+        unlink(raw);
+        return vmb_error_prefix(err, "format data volume \"%s\"", path);
+    }
+    if (qcow2) {
+        const char *conv[] = {"qemu-img", "convert", "-q", "-f", "raw", "-O",
+                              "qcow2", raw, path, NULL};
+        int rc = vmb_capture_run(conv, NULL, NULL, err);
+        unlink(raw);
+        if (rc < 0)
+            return vmb_error_prefix(err, "data volume \"%s\"", path);
+    }
+    chmod(path, 0644);
+    return 0;
+}
