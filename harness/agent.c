@@ -1,0 +1,567 @@
+#include "agent.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "agent_wire.h"
+#include "util.h"
+
+struct vmb_agent {
+    int fd;
+    char *sock_path;
+    uint64_t next_id;
+    struct vmb_buf in; /* bytes read, not yet a whole line */
+    struct vmb_agent_hello hello;
+};
+
+static void
+hello_clear(struct vmb_agent_hello *h)
+{
+    free(h->name);
+    free(h->kernel);
+    free(h->boot_error);
+    memset(h, 0, sizeof(*h));
+}
+
+void
+vmb_agent_free(struct vmb_agent *a)
+{
+    if (!a)
+        return;
+    if (a->fd >= 0)
+        close(a->fd);
+    free(a->sock_path);
+    vmb_buf_free(&a->in);
+    hello_clear(&a->hello);
+    free(a);
+}
+
+const struct vmb_agent_hello *
+vmb_agent_hello_info(const struct vmb_agent *a)
+{
+    return &a->hello;
+}
+
+static int
+ms_left(uint64_t deadline_ns)
+{
+    uint64_t now = vmb_now_ns();
+    if (now >= deadline_ns)
+        return 0;
+    uint64_t ms = (deadline_ns - now + 999999) / 1000000;
+    return ms > INT32_MAX ? INT32_MAX : (int)ms;
+}
+
+/*
+ * Reads the next whole line before the deadline into *msg. Returns 1 with
+ * a message, 0 on timeout, -1 with *err on a closed or broken connection.
+ * Lines that do not parse (torn by a reconnect) are skipped.
+ */
+static int
+read_msg(struct vmb_agent *a, uint64_t deadline_ns, struct vmb_wire_msg *msg,
+         struct vmb_error **err)
+{
+    for (;;) {
+        char *nl = a->in.data ? memchr(a->in.data, '\n', a->in.len) : NULL;
+        if (nl) {
+            size_t ll = (size_t)(nl - a->in.data) + 1;
+            int rc = vmb_wire_parse(a->in.data, ll, msg);
+            memmove(a->in.data, a->in.data + ll, a->in.len - ll);
+            a->in.len -= ll;
+            if (rc == 0)
+                return 1;
+            continue;
+        }
+        int ms = ms_left(deadline_ns);
+        if (ms == 0)
+            return 0;
+        struct pollfd p = {.fd = a->fd, .events = POLLIN};
+        int r = poll(&p, 1, ms);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return vmb_error_sys(err, "poll agent socket");
+        if (r == 0)
+            return 0;
+        char chunk[65536];
+        ssize_t n = read(a->fd, chunk, sizeof(chunk));
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (n < 0)
+            return vmb_error_sys(err, "read agent socket \"%s\"",
+                                 a->sock_path);
+        if (n == 0)
+            return vmb_error_set(err, VMB_ERR_RUN, 0,
+                                 "agent socket \"%s\" closed (the VM stopped?)",
+                                 a->sock_path);
+        vmb_buf_append(&a->in, chunk, (size_t)n);
+    }
+}
+
+static int
+write_all(struct vmb_agent *a, const char *data, size_t len,
+          uint64_t deadline_ns, struct vmb_error **err)
+{
+    while (len > 0) {
+        ssize_t n = send(a->fd, data, len, MSG_NOSIGNAL);
+        if (n > 0) {
+            data += n;
+            len -= (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno != EAGAIN)
+            return vmb_error_sys(err, "write agent socket \"%s\"",
+                                 a->sock_path);
+        int ms = ms_left(deadline_ns);
+        struct pollfd p = {.fd = a->fd, .events = POLLOUT};
+        if (ms == 0 || poll(&p, 1, ms) == 0)
+            return vmb_error_set(err, VMB_ERR_RUN, 0,
+                                 "timed out writing to the agent");
+    }
+    return 0;
+}
+
+static char *
+dup_or_empty(const char *s)
+{
+    return vmb_xstrdup(s ? s : "");
+}
+
+static void
+hello_take(struct vmb_agent_hello *h, const struct vmb_wire_msg *m)
+{
+    hello_clear(h);
+    vmb_wire_get_u64(m, "agent_start_us", &h->agent_start_us);
+    vmb_wire_get_u64(m, "modules_loaded_us", &h->modules_loaded_us);
+    vmb_wire_get_u64(m, "net_up_us", &h->net_up_us);
+    vmb_wire_get_u64(m, "mounts_done_us", &h->mounts_done_us);
+    h->host_ns = vmb_now_ns();
+    h->name = dup_or_empty(vmb_wire_get(m, "name"));
+    h->kernel = dup_or_empty(vmb_wire_get(m, "kernel"));
+    const char *be = vmb_wire_get(m, "boot_error");
+    h->boot_error = be && *be ? vmb_xstrdup(be) : NULL;
+}
+
+int
+vmb_agent_connect(const char *sock_path, uint64_t timeout_us,
+                  struct vmb_agent **out, struct vmb_error **err)
+{
+    uint64_t deadline = vmb_now_ns() + timeout_us * 1000u;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(sock_path) >= sizeof(sa.sun_path))
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "agent socket path \"%s\" is too long",
+                             sock_path);
+    strcpy(sa.sun_path, sock_path);
+    struct vmb_agent *a = vmb_xcalloc(1, sizeof(*a));
+    a->fd = -1;
+    a->sock_path = vmb_xstrdup(sock_path);
+    a->next_id = 1;
+    int last_errno = 0;
+    /* QEMU creates the socket as it starts; it may not be there yet. */
+    for (;;) {
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            vmb_agent_free(a);
+            return vmb_error_sys(err, "socket");
+        }
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+            a->fd = fd;
+            break;
+        }
+        last_errno = errno;
+        close(fd);
+        if (vmb_now_ns() >= deadline || vmb_interrupted) {
+            vmb_agent_free(a);
+            return vmb_error_set(err, VMB_ERR_RUN, last_errno,
+                                 "connect to agent socket \"%s\" within %"
+                                 PRIu64 " ms",
+                                 sock_path, timeout_us / 1000);
+        }
+        usleep(20000);
+    }
+    /*
+     * The agent greets a new connection by itself, but a hang-up and
+     * reconnect faster than it polls go unnoticed: ask too, every second.
+     * Until the guest opens its port, QEMU leaves the request unread.
+     */
+    uint64_t next_ask = 0;
+    for (;;) {
+        uint64_t now = vmb_now_ns();
+        if (now >= next_ask) {
+            static const char ask[] = "hello id=0\n";
+            if (write_all(a, ask, sizeof(ask) - 1, deadline, err) < 0) {
+                vmb_agent_free(a);
+                return vmb_error_prefix(err, "wait for agent hello");
+            }
+            next_ask = now + 1000000000ull;
+        }
+        uint64_t until = next_ask < deadline ? next_ask : deadline;
+        struct vmb_wire_msg m;
+        int r = read_msg(a, until, &m, err);
+        if (r < 0) {
+            vmb_agent_free(a);
+            return vmb_error_prefix(err, "wait for agent hello");
+        }
+        if (r == 0 && vmb_now_ns() < deadline)
+            continue;
+        if (r == 0) {
+            vmb_agent_free(a);
+            return vmb_error_set(err, VMB_ERR_RUN, 0,
+                                 "no hello from the agent on \"%s\" within %"
+                                 PRIu64 " ms",
+                                 sock_path, timeout_us / 1000);
+        }
+        bool hello = strcmp(m.verb, "hello") == 0;
+        if (hello)
+            hello_take(&a->hello, &m);
+        vmb_wire_msg_free(&m);
+        if (hello)
+            break;
+    }
+    *out = a;
+    return 0;
+}
+
+/*
+ * Sends the request in l (verb and arguments, without id) and waits for
+ * the answer with its id. Returns 0 with *resp set for "ok"; an "err"
+ * answer, a timeout or a broken connection fail naming the request.
+ */
+static int
+request(struct vmb_agent *a, const char *verb, struct vmb_wire_line *args,
+        uint64_t timeout_us, struct vmb_wire_msg *resp, struct vmb_error **err)
+{
+    uint64_t deadline = vmb_now_ns() + timeout_us * 1000u;
+    uint64_t id = a->next_id++;
+    struct vmb_wire_line l;
+    vmb_wire_line_begin(&l, verb);
+    vmb_wire_addu(&l, "id", id);
+    if (args)
+        vmb_wire_line_append(&l, args);
+    vmb_wire_line_end(&l);
+    int rc = write_all(a, l.data, l.len, deadline, err);
+    vmb_wire_line_free(&l);
+    if (rc < 0)
+        return vmb_error_prefix(err, "agent request \"%s\"", verb);
+    for (;;) {
+        struct vmb_wire_msg m;
+        int r = read_msg(a, deadline, &m, err);
+        if (r < 0)
+            return vmb_error_prefix(err, "agent request \"%s\"", verb);
+        if (r == 0)
+            return vmb_error_set(err, VMB_ERR_RUN, 0,
+                                 "agent request \"%s\": no answer within %"
+                                 PRIu64 " ms",
+                                 verb, timeout_us / 1000);
+        uint64_t got;
+        if (strcmp(m.verb, "hello") == 0 ||
+            vmb_wire_get_u64(&m, "id", &got) < 0 || got != id) {
+            /* Retransmitted hellos, answers to requests we gave up on. */
+            vmb_wire_msg_free(&m);
+            continue;
+        }
+        if (strcmp(m.verb, "ok") == 0) {
+            *resp = m;
+            return 0;
+        }
+        const char *msg = vmb_wire_get(&m, "msg");
+        vmb_error_set(err, VMB_ERR_RUN, 0, "agent request \"%s\": %s", verb,
+                      msg ? msg : "failed");
+        vmb_wire_msg_free(&m);
+        return -1;
+    }
+}
+
+/* Arguments are built after an empty verb so request() can prefix them. */
+static void
+args_begin(struct vmb_wire_line *l)
+{
+    vmb_wire_line_begin(l, "");
+}
+
+void
+vmb_agent_facts_clear(struct vmb_agent_facts *f)
+{
+    if (!f)
+        return;
+    free(f->kernel);
+    free(f->ip);
+    free(f->name);
+    free(f->storage);
+    free(f->data_dir);
+    free(f->data_source);
+    free(f->data_fstype);
+    free(f->data_device);
+    memset(f, 0, sizeof(*f));
+}
+
+int
+vmb_agent_facts(struct vmb_agent *a, uint64_t timeout_us,
+                struct vmb_agent_facts *out, struct vmb_error **err)
+{
+    struct vmb_wire_msg m;
+    if (request(a, "facts", NULL, timeout_us, &m, err) < 0)
+        return -1;
+    memset(out, 0, sizeof(*out));
+    int64_t nproc = 0;
+    vmb_wire_get_i64(&m, "nproc", &nproc);
+    out->nproc = (int)nproc;
+    vmb_wire_get_u64(&m, "mem_total_kib", &out->mem_total_kib);
+    out->kernel = dup_or_empty(vmb_wire_get(&m, "kernel"));
+    out->ip = dup_or_empty(vmb_wire_get(&m, "ip"));
+    out->name = dup_or_empty(vmb_wire_get(&m, "name"));
+    out->storage = dup_or_empty(vmb_wire_get(&m, "storage"));
+    out->data_dir = dup_or_empty(vmb_wire_get(&m, "data_dir"));
+    out->data_source = dup_or_empty(vmb_wire_get(&m, "data_source"));
+    out->data_fstype = dup_or_empty(vmb_wire_get(&m, "data_fstype"));
+    out->data_device = dup_or_empty(vmb_wire_get(&m, "data_device"));
+    vmb_wire_get_u64(&m, "data_st_dev", &out->data_st_dev);
+    vmb_wire_msg_free(&m);
+    return 0;
+}
+
+static void
+add_proc(struct vmb_wire_line *l, const struct vmb_agent_proc *p)
+{
+    for (const char *const *v = p->argv; v && *v; v++)
+        vmb_wire_adds(l, "argv", *v);
+    for (const char *const *v = p->env; v && *v; v++)
+        vmb_wire_adds(l, "env", *v);
+    if (p->cwd)
+        vmb_wire_adds(l, "cwd", p->cwd);
+}
+
+int
+vmb_agent_spawn(struct vmb_agent *a, const struct vmb_agent_proc *p,
+                uint64_t timeout_us, int *pid, struct vmb_error **err)
+{
+    if (!p->argv || !p->argv[0])
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "agent request \"spawn\": no program");
+    struct vmb_wire_line l;
+    args_begin(&l);
+    add_proc(&l, p);
+    if (p->log_path)
+        vmb_wire_adds(&l, "log", p->log_path);
+    struct vmb_wire_msg m;
+    int rc = request(a, "spawn", &l, timeout_us, &m, err);
+    vmb_wire_line_free(&l);
+    if (rc < 0)
+        return vmb_error_prefix(err, "start \"%s\"", p->argv[0]);
+    int64_t v = -1;
+    vmb_wire_get_i64(&m, "pid", &v);
+    vmb_wire_msg_free(&m);
+    if (v <= 0)
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "agent request \"spawn\": answer has no pid");
+    *pid = (int)v;
+    return 0;
+}
+
+static int
+parse_state(const struct vmb_wire_msg *m, struct vmb_agent_status *out)
+{
+    const char *s = vmb_wire_get(m, "state");
+    int64_t code = 0;
+    vmb_wire_get_i64(m, "code", &code);
+    out->code = (int)code;
+    if (!s)
+        return -1;
+    if (strcmp(s, "running") == 0)
+        out->state = VMB_AGENT_RUNNING;
+    else if (strcmp(s, "exited") == 0)
+        out->state = VMB_AGENT_EXITED;
+    else if (strcmp(s, "signaled") == 0)
+        out->state = VMB_AGENT_SIGNALED;
+    else if (strcmp(s, "timeout") == 0)
+        out->state = VMB_AGENT_TIMEOUT;
+    else
+        return -1;
+    return 0;
+}
+
+int
+vmb_agent_status(struct vmb_agent *a, int pid, uint64_t timeout_us,
+                 struct vmb_agent_status *out, struct vmb_error **err)
+{
+    struct vmb_wire_line l;
+    args_begin(&l);
+    vmb_wire_addi(&l, "pid", pid);
+    struct vmb_wire_msg m;
+    int rc = request(a, "status", &l, timeout_us, &m, err);
+    vmb_wire_line_free(&l);
+    if (rc < 0)
+        return -1;
+    rc = parse_state(&m, out);
+    vmb_wire_msg_free(&m);
+    if (rc < 0)
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "agent request \"status\": answer has no state");
+    return 0;
+}
+
+int
+vmb_agent_kill(struct vmb_agent *a, int pid, int signo, uint64_t timeout_us,
+               struct vmb_error **err)
+{
+    struct vmb_wire_line l;
+    args_begin(&l);
+    vmb_wire_addi(&l, "pid", pid);
+    vmb_wire_addi(&l, "signal", signo);
+    struct vmb_wire_msg m;
+    int rc = request(a, "kill", &l, timeout_us, &m, err);
+    vmb_wire_line_free(&l);
+    if (rc == 0)
+        vmb_wire_msg_free(&m);
+    return rc;
+}
+
+int
+vmb_agent_exec(struct vmb_agent *a, const struct vmb_agent_proc *p,
+               uint64_t run_timeout_us, uint64_t timeout_us,
+               struct vmb_agent_exec_result *out, struct vmb_error **err)
+{
+    if (!p->argv || !p->argv[0])
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "agent request \"exec\": no program");
+    struct vmb_wire_line l;
+    args_begin(&l);
+    add_proc(&l, p);
+    vmb_wire_addu(&l, "timeout_ms", (run_timeout_us + 999) / 1000);
+    struct vmb_wire_msg m;
+    int rc = request(a, "exec", &l, timeout_us, &m, err);
+    vmb_wire_line_free(&l);
+    if (rc < 0)
+        return vmb_error_prefix(err, "run \"%s\"", p->argv[0]);
+    memset(out, 0, sizeof(*out));
+    if (parse_state(&m, &out->status) < 0) {
+        vmb_wire_msg_free(&m);
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "agent request \"exec\": answer has no state");
+    }
+    size_t len = 0;
+    const char *o = vmb_wire_get_len(&m, "out", &len);
+    out->output = vmb_xmalloc(len + 1);
+    if (len)
+        memcpy(out->output, o, len);
+    out->output[len] = '\0';
+    out->output_len = len;
+    int64_t t = 0;
+    vmb_wire_get_i64(&m, "truncated", &t);
+    out->truncated = t != 0;
+    vmb_wire_msg_free(&m);
+    return 0;
+}
+
+int
+vmb_agent_fetch(struct vmb_agent *a, const char *path, size_t max,
+                uint64_t timeout_us, char **data, size_t *len,
+                bool *truncated, struct vmb_error **err)
+{
+    struct vmb_wire_line l;
+    args_begin(&l);
+    vmb_wire_adds(&l, "path", path);
+    vmb_wire_addu(&l, "max", max > VMB_AGENT_FETCH_MAX ? VMB_AGENT_FETCH_MAX
+                                                       : max);
+    struct vmb_wire_msg m;
+    int rc = request(a, "fetch", &l, timeout_us, &m, err);
+    vmb_wire_line_free(&l);
+    if (rc < 0)
+        return -1;
+    size_t n = 0;
+    const char *d = vmb_wire_get_len(&m, "data", &n);
+    char *buf = vmb_xmalloc(n + 1);
+    if (n)
+        memcpy(buf, d, n);
+    buf[n] = '\0';
+    int64_t t = 0;
+    vmb_wire_get_i64(&m, "truncated", &t);
+    vmb_wire_msg_free(&m);
+    *data = buf;
+    if (len)
+        *len = n;
+    if (truncated)
+        *truncated = t != 0;
+    return 0;
+}
+
+int
+vmb_agent_write_file(struct vmb_agent *a, const char *path, const void *data,
+                     size_t len, unsigned mode, uint64_t timeout_us,
+                     struct vmb_error **err)
+{
+    struct vmb_wire_line l;
+    args_begin(&l);
+    vmb_wire_adds(&l, "path", path);
+    vmb_wire_add(&l, "data", data, len);
+    char ms[16];
+    snprintf(ms, sizeof(ms), "%o", mode & 07777);
+    vmb_wire_adds(&l, "mode", ms);
+    struct vmb_wire_msg m;
+    int rc = request(a, "write", &l, timeout_us, &m, err);
+    vmb_wire_line_free(&l);
+    if (rc == 0)
+        vmb_wire_msg_free(&m);
+    return rc;
+}
+
+int
+vmb_agent_tcpcheck(struct vmb_agent *a, const char *host, int port,
+                   const char *send_text, uint64_t timeout_us,
+                   uint64_t *connect_us, char **reply, struct vmb_error **err)
+{
+    struct vmb_wire_line l;
+    args_begin(&l);
+    vmb_wire_adds(&l, "host", host);
+    vmb_wire_addi(&l, "port", port);
+    /* The guest gives up a little before we do, so its answer arrives. */
+    uint64_t guest_ms = timeout_us / 1000;
+    guest_ms = guest_ms > 400 ? guest_ms - 200 : guest_ms / 2;
+    vmb_wire_addu(&l, "timeout_ms", guest_ms ? guest_ms : 1);
+    if (send_text)
+        vmb_wire_adds(&l, "send", send_text);
+    struct vmb_wire_msg m;
+    int rc = request(a, "tcpcheck", &l, timeout_us, &m, err);
+    vmb_wire_line_free(&l);
+    if (rc < 0)
+        return -1;
+    if (connect_us) {
+        *connect_us = 0;
+        vmb_wire_get_u64(&m, "connect_us", connect_us);
+    }
+    if (reply)
+        *reply = dup_or_empty(vmb_wire_get(&m, "reply"));
+    vmb_wire_msg_free(&m);
+    return 0;
+}
+
+int
+vmb_agent_sync(struct vmb_agent *a, uint64_t timeout_us,
+               struct vmb_error **err)
+{
+    struct vmb_wire_msg m;
+    if (request(a, "sync", NULL, timeout_us, &m, err) < 0)
+        return -1;
+    vmb_wire_msg_free(&m);
+    return 0;
+}
+
+int
+vmb_agent_shutdown(struct vmb_agent *a, uint64_t timeout_us,
+                   struct vmb_error **err)
+{
+    struct vmb_wire_msg m;
+    if (request(a, "shutdown", NULL, timeout_us, &m, err) < 0)
+        return -1;
+    vmb_wire_msg_free(&m);
+    return 0;
+}

@@ -1,0 +1,83 @@
+/*
+ * The agent line protocol's wire format, shared by the host client
+ * (agent.c) and the guest agent (guest/agent.c, which compiles this file
+ * into its static binary). Depends on libc only: no vmb_error, no
+ * vmb_buf, allocation failure aborts.
+ *
+ * A message is one line: words separated by one space, ended by '\n'.
+ * The first word is the verb; every other word is key=value, the key
+ * plain [a-z0-9_], the value percent-encoded (every byte outside
+ * [A-Za-z0-9] and "-._~/:,@+" becomes %XX), so values may hold any
+ * bytes, spaces and newlines included. A key may repeat (argv, env);
+ * order is kept. See agent.h for the verbs.
+ */
+#ifndef VMB_AGENT_WIRE_H
+#define VMB_AGENT_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct vmb_wire_kv {
+    char *key;
+    char *val;      /* decoded, NUL-terminated (may hold NULs inside) */
+    size_t val_len; /* decoded length */
+};
+
+struct vmb_wire_msg {
+    char *verb;
+    struct vmb_wire_kv *kv;
+    size_t n;
+};
+
+/*
+ * Parses one line (without or with its '\n'). Returns 0, or -1 when the
+ * line is not a message (no verb, a word without '=', a bad %XX); *out
+ * is then empty. Free with vmb_wire_msg_free.
+ */
+int vmb_wire_parse(const char *line, size_t len, struct vmb_wire_msg *out);
+void vmb_wire_msg_free(struct vmb_wire_msg *m);
+
+/* The first value of key, or NULL. Borrowed from m. */
+const char *vmb_wire_get(const struct vmb_wire_msg *m, const char *key);
+/* Same, with its decoded length in *len. */
+const char *vmb_wire_get_len(const struct vmb_wire_msg *m, const char *key,
+                             size_t *len);
+/* Number of values of key. */
+size_t vmb_wire_count(const struct vmb_wire_msg *m, const char *key);
+/*
+ * Fills a new NULL-terminated array with every value of key (borrowed
+ * strings; the caller frees the array only).
+ */
+const char **vmb_wire_get_all(const struct vmb_wire_msg *m, const char *key);
+/*
+ * Parses the first value of key as a decimal integer. Returns 0, or -1
+ * when absent or not a number (*out untouched).
+ */
+int vmb_wire_get_i64(const struct vmb_wire_msg *m, const char *key,
+                     int64_t *out);
+int vmb_wire_get_u64(const struct vmb_wire_msg *m, const char *key,
+                     uint64_t *out);
+
+/* A message being built: vmb_wire_line_begin, adds, vmb_wire_line_end. */
+struct vmb_wire_line {
+    char *data;
+    size_t len, cap;
+};
+
+void vmb_wire_line_begin(struct vmb_wire_line *l, const char *verb);
+void vmb_wire_add(struct vmb_wire_line *l, const char *key, const void *val,
+                  size_t len);
+void vmb_wire_adds(struct vmb_wire_line *l, const char *key, const char *s);
+void vmb_wire_addi(struct vmb_wire_line *l, const char *key, int64_t v);
+void vmb_wire_addu(struct vmb_wire_line *l, const char *key, uint64_t v);
+/*
+ * Appends the words of w, a line begun with the empty verb "": lets a
+ * caller build arguments before the verb and id are known.
+ */
+void vmb_wire_line_append(struct vmb_wire_line *l,
+                          const struct vmb_wire_line *w);
+/* Appends '\n'; data/len are then the line to send. */
+void vmb_wire_line_end(struct vmb_wire_line *l);
+void vmb_wire_line_free(struct vmb_wire_line *l);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * The guest kernel and the initramfs that boots it: the agent as /init
+ * plus the few kernel modules the guest needs, resolved through the
+ * kernel's modules.dep (and modules.softdep / modules.alias for soft
+ * dependencies such as ext4's crc32c). Written as an uncompressed cpio
+ * "newc" archive: the kernel unpacks it faster than it would decompress
+ * one, which matters under TCG.
+ *
+ * Module groups (the agent reads /etc/vmb-modules, "GROUP req|opt PATH"
+ * in load order): "base" (virtio_pci, virtio_blk, virtio_net,
+ * virtio_console, ext4) is always loaded; "9p" (9p, 9pnet_virtio) and
+ * "virtio-fs" (virtiofs) only for that storage. Modules built into the
+ * kernel are skipped; .ko.xz, .ko.zst and .ko.gz are stored decompressed.
+ */
+#ifndef VMB_INITRAMFS_H
+#define VMB_INITRAMFS_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+#define VMB_INITRAMFS_CACHE "/var/cache/vmbench/initramfs"
+
+/*
+ * Finds the guest kernel. setting is "auto" (the newest /boot/vmlinuz-*
+ * by version) or a path to a bzImage. *kernel_path and *modules_dir
+ * (/lib/modules/<release>, the release read from the bzImage header) are
+ * the caller's to free. Fails with VMB_ERR_INPUT when the kernel is
+ * missing, unreadable, not a bzImage, or has no modules directory.
+ */
+int vmb_guest_kernel_find(const char *setting, char **kernel_path,
+                          char **modules_dir, struct vmb_error **err);
+
+/*
+ * The release string of a bzImage ("6.1.0-56-amd64"), read from its
+ * setup header. Caller frees.
+ */
+int vmb_guest_kernel_release(const char *kernel_path, char **release,
+                             struct vmb_error **err);
+
+/*
+ * Path of a built guest program ("vmb-agent", "vmb-floor-init"): under
+ * $VMB_GUEST_DIR when set, else the build's guest directory. Caller frees.
+ * Does not check that it exists.
+ */
+char *vmb_guest_program(const char *name);
+
+/*
+ * Builds the archive in memory: init_path as /init, and, when
+ * modules_dir is not NULL, the modules described above. *out and *len are
+ * the caller's (free *out).
+ */
+int vmb_initramfs_build(const char *init_path, const char *modules_dir,
+                        char **out, size_t *len, struct vmb_error **err);
+
+/*
+ * Builds the archive and stores it under cache_dir (NULL:
+ * VMB_INITRAMFS_CACHE) as initramfs-<hash of its bytes>.cpio, unless that
+ * file exists already. *path (caller frees) is the file to boot. Safe
+ * for concurrent callers: the file is written atomically.
+ */
+int vmb_initramfs_ensure(const char *init_path, const char *modules_dir,
+                         const char *cache_dir, char **path,
+                         struct vmb_error **err);
+
+/*
+ * The modules of the initramfs for modules_dir, as the /etc/vmb-modules
+ * text ("GROUP req|opt /lib/modules/NAME.ko" lines, load order), without
+ * reading the module files. For tests and `vmbench image` output.
+ */
+int vmb_initramfs_module_list(const char *modules_dir, char **text,
+                              struct vmb_error **err);
+
+#endif

@@ -1,0 +1,194 @@
+/*
+ * The agent line protocol and the host client's failure behaviour: wire
+ * round trips, and what a caller sees when the agent is missing, silent,
+ * or refuses. A booted guest answering for real is in
+ * tests/integration/test_guest_boot.c.
+ */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "agent_wire.h"
+#include "util.h"
+
+/* Any bytes survive the encoding, spaces, '=', '%' and newlines included. */
+Test(agent, wire_round_trip_any_bytes)
+{
+    char bin[256];
+    for (int i = 0; i < 256; i++)
+        bin[i] = (char)i;
+    struct vmb_wire_line l;
+    vmb_wire_line_begin(&l, "spawn");
+    vmb_wire_addu(&l, "id", 7);
+    vmb_wire_adds(&l, "argv", "redis-server");
+    vmb_wire_adds(&l, "argv", "--save \"\" 100%");
+    vmb_wire_add(&l, "data", bin, sizeof(bin));
+    vmb_wire_adds(&l, "empty", "");
+    vmb_wire_line_end(&l);
+    cr_assert_eq(memchr(l.data, '\n', l.len), l.data + l.len - 1,
+                 "one line");
+    struct vmb_wire_msg m;
+    cr_assert_eq(vmb_wire_parse(l.data, l.len, &m), 0);
+    cr_assert_str_eq(m.verb, "spawn");
+    uint64_t id = 0;
+    cr_assert_eq(vmb_wire_get_u64(&m, "id", &id), 0);
+    cr_assert_eq(id, 7);
+    const char **argv = vmb_wire_get_all(&m, "argv");
+    cr_assert_str_eq(argv[0], "redis-server");
+    cr_assert_str_eq(argv[1], "--save \"\" 100%");
+    cr_assert_null(argv[2]);
+    free(argv);
+    size_t n = 0;
+    const char *d = vmb_wire_get_len(&m, "data", &n);
+    cr_assert_eq(n, sizeof(bin));
+    cr_assert_eq(memcmp(d, bin, n), 0);
+    cr_assert_str_eq(vmb_wire_get(&m, "empty"), "");
+    cr_assert_null(vmb_wire_get(&m, "missing"));
+    vmb_wire_msg_free(&m);
+    vmb_wire_line_free(&l);
+}
+
+/* Torn or foreign lines are rejected, not half-read. */
+Test(agent, wire_rejects_malformed)
+{
+    const char *bad[] = {"", "ok id", "ok id=%4", "ok id=%zz", "=x",
+                         "ok =3"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct vmb_wire_msg m;
+        cr_assert_eq(vmb_wire_parse(bad[i], strlen(bad[i]), &m), -1,
+                     "accepted \"%s\"", bad[i]);
+    }
+}
+
+/* No socket ever appears: the connect gives up in time and says so. */
+Test(agent, connect_times_out_without_socket)
+{
+    struct vmb_agent *a = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_agent_connect("/tmp/vmb-no-such-agent.sock", 200000, &a,
+                                   &err),
+                 -1);
+    cr_assert_null(a);
+    cr_assert(strstr(err->msg, "connect to agent socket "
+                               "\"/tmp/vmb-no-such-agent.sock\" within 200 ms"),
+              "%s", err->msg);
+    vmb_error_free(err);
+}
+
+/* A peer that plays agent: hello, then the scripted answers. */
+struct peer {
+    char path[108];
+    int listen_fd;
+    const char *script; /* what to send after the first request */
+};
+
+static void *
+peer_main(void *arg)
+{
+    struct peer *p = arg;
+    int fd = accept(p->listen_fd, NULL, NULL);
+    if (fd < 0)
+        return NULL;
+    const char *hello = "hello v=1 name=n1 kernel=k agent_start_us=5 "
+                        "modules_loaded_us=6 net_up_us=7 mounts_done_us=8\n";
+    if (write(fd, hello, strlen(hello)) < 0)
+        return NULL;
+    char buf[4096];
+    if (read(fd, buf, sizeof(buf)) > 0 && p->script)
+        if (write(fd, p->script, strlen(p->script)) < 0)
+            return NULL;
+    /* Stay silent until the client hangs up. */
+    while (read(fd, buf, sizeof(buf)) > 0)
+        ;
+    close(fd);
+    return NULL;
+}
+
+static pthread_t
+peer_start(struct peer *p, const char *script)
+{
+    snprintf(p->path, sizeof(p->path), "/tmp/vmb-agent-test-%d.sock",
+             (int)getpid());
+    unlink(p->path);
+    p->script = script;
+    p->listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    strcpy(sa.sun_path, p->path);
+    cr_assert_eq(bind(p->listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    cr_assert_eq(listen(p->listen_fd, 1), 0);
+    pthread_t t;
+    pthread_create(&t, NULL, peer_main, p);
+    return t;
+}
+
+static void
+peer_stop(struct peer *p, pthread_t t)
+{
+    pthread_join(t, NULL);
+    close(p->listen_fd);
+    unlink(p->path);
+}
+
+/* The hello's milestones reach the caller. */
+Test(agent, hello_milestones, .timeout = 10)
+{
+    struct peer p;
+    pthread_t t = peer_start(&p, NULL);
+    struct vmb_agent *a = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_agent_connect(p.path, 2000000, &a, &err), 0);
+    const struct vmb_agent_hello *h = vmb_agent_hello_info(a);
+    cr_assert_eq(h->agent_start_us, 5);
+    cr_assert_eq(h->mounts_done_us, 8);
+    cr_assert_str_eq(h->name, "n1");
+    cr_assert_null(h->boot_error);
+    cr_assert_gt(h->host_ns, 0);
+    vmb_agent_free(a);
+    peer_stop(&p, t);
+}
+
+/* A silent agent: the request fails on its timeout, naming the request. */
+Test(agent, request_times_out_naming_request, .timeout = 10)
+{
+    struct peer p;
+    pthread_t t = peer_start(&p, NULL);
+    struct vmb_agent *a = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_agent_connect(p.path, 2000000, &a, &err), 0);
+    struct vmb_agent_facts f;
+    cr_assert_eq(vmb_agent_facts(a, 300000, &f, &err), -1);
+    cr_assert_str_eq(err->msg,
+                     "agent request \"facts\": no answer within 300 ms");
+    vmb_error_free(err);
+    vmb_agent_free(a);
+    peer_stop(&p, t);
+}
+
+/*
+ * The agent's refusal comes through with its reason; a stale answer to an
+ * earlier id and a repeated hello before it are skipped.
+ */
+Test(agent, refusal_carries_reason, .timeout = 10)
+{
+    struct peer p;
+    pthread_t t = peer_start(&p, "ok id=99 pid=3\nhello v=1\n"
+                                 "err id=1 msg=redis-server:%20No%20such%20"
+                                 "file%20or%20directory\n");
+    struct vmb_agent *a = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_agent_connect(p.path, 2000000, &a, &err), 0);
+    const char *argv[] = {"redis-server", NULL};
+    struct vmb_agent_proc proc = {.argv = argv};
+    int pid = 0;
+    cr_assert_eq(vmb_agent_spawn(a, &proc, 2000000, &pid, &err), -1);
+    cr_assert_str_eq(err->msg,
+                     "start \"redis-server\": agent request \"spawn\": "
+                     "redis-server: No such file or directory");
+    vmb_error_free(err);
+    vmb_agent_free(a);
+    peer_stop(&p, t);
+}
