@@ -1,6 +1,5 @@
 #include "doctor.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +10,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "initramfs.h"
 #include "util.h"
 #include "virt.h"
 
@@ -57,31 +57,6 @@ bracketed(const char *s, char *out, size_t len)
     snprintf(out, len, "%.*s", (int)(z - a - 1), a + 1);
 }
 
-/* The newest /boot/vmlinuz-* by version order, or NULL. */
-static char *
-newest_kernel(void)
-{
-    DIR *d = opendir("/boot");
-    if (d == NULL)
-        return NULL;
-    char *best = NULL;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (!vmb_str_has_prefix(de->d_name, "vmlinuz-"))
-            continue;
-        if (best == NULL || strverscmp(de->d_name, best) > 0) {
-            free(best);
-            best = vmb_xstrdup(de->d_name);
-        }
-    }
-    closedir(d);
-    if (best == NULL)
-        return NULL;
-    char *path = vmb_xasprintf("/boot/%s", best);
-    free(best);
-    return path;
-}
-
 static void
 check_libvirt_and_kvm(struct vmb_doctor_report *r,
                       const struct vmb_doctor_opts *o)
@@ -109,19 +84,17 @@ check_libvirt_and_kvm(struct vmb_doctor_report *r,
         add(r, "qemu", VMB_DOCTOR_OK, NULL, "QEMU %s", qemu);
     }
 
-    autofree char *kernel = NULL;
-    if (o->kernel && strcmp(o->kernel, "auto") != 0)
-        kernel = vmb_xstrdup(o->kernel);
-    else
-        kernel = newest_kernel();
+    autofree char *kernel = NULL, *modules = NULL;
     if (!o->probe_kvm) {
         add(r, "kvm", VMB_DOCTOR_WARN, "run `vmbench doctor` to probe",
             "not probed");
-    } else if (kernel == NULL || access(kernel, R_OK) != 0) {
+    } else if (vmb_guest_kernel_find(o->kernel ? o->kernel : "auto", &kernel,
+                                     &modules, &err) < 0) {
         add(r, "kvm", VMB_DOCTOR_WARN,
-            "install a kernel: `apt-get install linux-image-amd64`",
-            "no guest kernel to probe KVM with (\"%s\")",
-            kernel ? kernel : "/boot/vmlinuz-*");
+            "install a kernel: `apt-get install linux-image-amd64`, or set "
+            "guest.kernel",
+            "no guest kernel to probe KVM with: %s", err->msg);
+        vmb_error_freep(&err);
     } else {
         char note[400];
         double probe_s = 0;
