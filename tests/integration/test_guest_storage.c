@@ -128,6 +128,18 @@ redis_serves(struct booted *b)
     cr_assert_eq(vmb_agent_status(b->agent, pid, REQ_TIMEOUT_US, &st, &err),
                  0);
     cr_assert_eq(st.state, VMB_AGENT_RUNNING);
+
+    /* Stopped on request: Redis exits cleanly on TERM. */
+    cr_assert_eq(vmb_agent_kill(b->agent, pid, SIGTERM, REQ_TIMEOUT_US, &err),
+                 0, "%s", err ? err->msg : "");
+    for (int i = 0; i < 100 && st.state == VMB_AGENT_RUNNING; i++) {
+        usleep(100000);
+        cr_assert_eq(vmb_agent_status(b->agent, pid, REQ_TIMEOUT_US, &st,
+                                      &err),
+                     0);
+    }
+    cr_assert_eq(st.state, VMB_AGENT_EXITED);
+    cr_assert_eq(st.code, 0);
 }
 
 static void
@@ -188,6 +200,15 @@ Test(guest_storage, local_lives_in_the_overlay)
                  0);
     cr_assert(strstr(hosts, "localhost"));
     free(hosts);
+    /* A program that overruns its time is killed and says so. */
+    const char *slow[] = {"sleep", "30", NULL};
+    struct vmb_agent_proc p = {.argv = slow};
+    struct vmb_agent_exec_result r;
+    cr_assert_eq(vmb_agent_exec(b.agent, &p, 1000000, REQ_TIMEOUT_US, &r,
+                                &err),
+                 0, "%s", err ? err->msg : "");
+    cr_assert_eq(r.status.state, VMB_AGENT_TIMEOUT);
+    free(r.output);
     power_off(&b);
     /* Written to the overlay, the base untouched. */
     struct stat st;
