@@ -67,13 +67,16 @@
  *       write path= data= [mode=octal]
  *                             -> ok (fsynced, replaced atomically)
  *       tcpcheck host= port= timeout_ms= [send=]
- *                             -> connect_us= [reply=] (what came back to
- *                                send within the timeout, at most 4 KiB)
+ *                             -> connect_us= [reply=] (with send: the
+ *                                first bytes that came back within the
+ *                                timeout, at most 4 KiB)
  *       sync                  -> ok
  *       shutdown              -> ok, then: TERM to every process, KILL
  *                                after 2 s, sync, unmount, power off
- *   The agent is PID 1 and reaps every child; it remembers the exit
- *   status of processes it spawned.
+ *   Requests are served one at a time, in order: an exec holds the
+ *   agent until its program ends or its timeout_ms passes. The agent is
+ *   PID 1 and reaps every child; it remembers the exit status of
+ *   processes it spawned.
  */
 #ifndef VMB_AGENT_H
 #define VMB_AGENT_H
@@ -203,8 +206,8 @@ int vmb_agent_write_file(struct vmb_agent *a, const char *path,
 /*
  * From inside the guest, opens a TCP connection to host:port (dotted
  * IPv4) within timeout_us. With send not NULL, writes it and returns in
- * *reply (caller frees; reply may be NULL) what came back before the
- * timeout or the peer closing, at most 4 KiB. *connect_us (may be NULL):
+ * *reply (caller frees; reply may be NULL) the first bytes that came
+ * back (at most 4 KiB; "" when none did before the timeout). *connect_us (may be NULL):
  * how long the connect took in the guest.
  */
 int vmb_agent_tcpcheck(struct vmb_agent *a, const char *host, int port,

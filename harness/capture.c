@@ -84,7 +84,7 @@ vmb_capture_run(const char *const argv[], char **out, size_t *len,
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        autofree char *why = last_line(&se);
+        char *why = last_line(&se);
         if (WIFEXITED(st))
             vmb_error_set(err, VMB_ERR_RUN, 0,
                           "\"%s\" exited with status %d: %s", argv[0],
@@ -92,6 +92,7 @@ vmb_capture_run(const char *const argv[], char **out, size_t *len,
         else
             vmb_error_set(err, VMB_ERR_RUN, 0, "\"%s\" died of signal %d",
                           argv[0], WTERMSIG(st));
+        free(why);
         vmb_buf_free(&so);
         vmb_buf_free(&se);
         return -1;

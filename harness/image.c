@@ -396,6 +396,57 @@ manifest_json(const struct vmb_image *img, const struct files *fs,
     return vmb_jw_steal(&w);
 }
 
+/*
+ * Builds the image in tmp (a fresh directory) and renames it to img->dir,
+ * moving an existing image aside first (force) and back when that fails.
+ */
+static int
+build_and_install(const char *cache, const char *tmp, struct vmb_image *img,
+                  const struct files *fs, const struct vmb_image_opts *opts,
+                  bool exists, struct vmb_error **err)
+{
+    autofree char *tmp_image = vmb_xasprintf("%s/root.qcow2", tmp);
+    autofree char *tmp_manifest = vmb_xasprintf("%s/manifest.json", tmp);
+    autofree char *old = vmb_xasprintf("%s/.old-%s-%d", cache, img->key,
+                                       (int)getpid());
+    vmb_autoerr struct vmb_error *ignore = NULL;
+    uint64_t t0 = vmb_now_ns();
+    vmb_rm_rf(tmp, &ignore);
+    if (vmb_mkdir_p(tmp, err) < 0)
+        return -1;
+    /* libvirt's QEMU user must reach the base image through the cache. */
+    chmod(cache, 0755);
+    chmod(tmp, 0755);
+    if (build_disk(tmp_image, fs, err) < 0)
+        return -1;
+    chmod(tmp_image, 0644);
+    img->build_s = (double)(vmb_now_ns() - t0) / 1e9;
+    img->built = true;
+    autofree char *manifest = manifest_json(img, fs, opts);
+    if (vmb_write_file_atomic(tmp_manifest, manifest, strlen(manifest),
+                              err) < 0)
+        return -1;
+    if (exists) {
+        if (rename(img->dir, old) < 0)
+            return vmb_error_sys(err, "move \"%s\" aside", img->dir);
+        img->replaced = true;
+    }
+    if (rename(tmp, img->dir) < 0) {
+        if (errno != EEXIST && errno != ENOTEMPTY) {
+            vmb_error_sys(err, "rename \"%s\" to \"%s\"", tmp, img->dir);
+            if (exists)
+                rename(old, img->dir);
+            return -1;
+        }
+        /* Another build of the same key finished first: same bytes in. */
+        vmb_rm_rf(tmp, &ignore);
+        img->built = false;
+    }
+    vmb_error_freep(&ignore);
+    vmb_rm_rf(old, &ignore);
+    return 0;
+}
+
 int
 vmb_image_ensure(const struct vmb_image_opts *opts, struct vmb_image *out,
                  struct vmb_error **err)
@@ -414,59 +465,18 @@ vmb_image_ensure(const struct vmb_image_opts *opts, struct vmb_image *out,
         *out = img;
         return 0;
     }
-
     autofree char *tmp = vmb_xasprintf("%s/.build-%s-%d", cache, img.key,
                                        (int)getpid());
-    autofree char *tmp_image = vmb_xasprintf("%s/root.qcow2", tmp);
-    autofree char *tmp_manifest = vmb_xasprintf("%s/manifest.json", tmp);
-    autofree char *old = vmb_xasprintf("%s/.old-%s-%d", cache, img.key,
-                                       (int)getpid());
-    autofree char *manifest = NULL;
-    vmb_autoerr struct vmb_error *ignore = NULL;
-    uint64_t t0 = vmb_now_ns();
-    vmb_rm_rf(tmp, &ignore);
-    if (vmb_mkdir_p(tmp, err) < 0)
-        goto fail;
-    /* libvirt's QEMU user must reach the base image through the cache. */
-    chmod(cache, 0755);
-    chmod(tmp, 0755);
-    if (build_disk(tmp_image, &fs, err) < 0)
-        goto fail;
-    chmod(tmp_image, 0644);
-    img.build_s = (double)(vmb_now_ns() - t0) / 1e9;
-    img.built = true;
-    manifest = manifest_json(&img, &fs, opts);
-    if (vmb_write_file_atomic(tmp_manifest, manifest, strlen(manifest),
-                              err) < 0)
-        goto fail;
-    if (exists) {
-        if (rename(img.dir, old) < 0) {
-            vmb_error_sys(err, "move \"%s\" aside", img.dir);
-            goto fail;
-        }
-        img.replaced = true;
-    }
-    if (rename(tmp, img.dir) < 0) {
-        if (errno != EEXIST && errno != ENOTEMPTY) {
-            vmb_error_sys(err, "rename \"%s\" to \"%s\"", tmp, img.dir);
-            goto fail;
-        }
-        /* Another build of the same key finished first: same bytes in. */
-        vmb_rm_rf(tmp, &ignore);
-        img.built = false;
-    }
-    vmb_error_freep(&ignore);
-    vmb_rm_rf(old, &ignore);
+    int rc = build_and_install(cache, tmp, &img, &fs, opts, exists, err);
     files_free(&fs);
+    if (rc < 0) {
+        vmb_autoerr struct vmb_error *ignore = NULL;
+        vmb_rm_rf(tmp, &ignore);
+        vmb_image_clear(&img);
+        return vmb_error_prefix(err, "build guest image");
+    }
     *out = img;
     return 0;
-
-fail:
-    vmb_error_freep(&ignore);
-    vmb_rm_rf(tmp, &ignore);
-    files_free(&fs);
-    vmb_image_clear(&img);
-    return vmb_error_prefix(err, "build guest image");
 }
 
 /* ---- overlays and data volumes ---- */

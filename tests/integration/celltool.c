@@ -6,6 +6,14 @@
  *   vmb_celltool floor --initrd TRIVIAL.cpio [key=value...]
  *       boots one VM of the cell's shape with the trivial init and prints
  *       {"kernel_s":..,"init_s":..}: the floor of boot time.
+ *
+ *   vmb_celltool cell [--checks] [--keep] [--hold SECONDS] [key=value...]
+ *       boots the two VMs of a cell (vm.h) with the agent initramfs and
+ *       the container root image, prints boot stages and what each agent
+ *       reports; --checks writes a file in each guest's data directory and
+ *       says where the host sees it, and has node 2 talk TCP to node 1;
+ *       --hold waits before the teardown; the teardown time is printed.
+ *       Exit 2 for bad input, 1 for a failed boot, 0 otherwise.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -18,7 +26,15 @@
 #include "config.h"
 #include "jsonw.h"
 #include "util.h"
+#include "accel.h"
+#include "agent.h"
+#include "image.h"
+#include "initramfs.h"
 #include "virt.h"
+#include "vm.h"
+
+/* What the trivial init prints once it runs. */
+#define FLOOR_MARK "VMB-TRIVIAL-INIT"
 
 static int
 die(struct vmb_error *err)
@@ -80,15 +96,21 @@ newest_kernel(char *buf, size_t len)
     return buf;
 }
 
+/*
+ * Boots count VMs shaped like a cell's nodes, but with the trivial init,
+ * all at once as a cell does, and times each to its first console output
+ * and to the init's line.
+ */
 static int
 cmd_floor(int argc, char **argv, struct vmb_error **err)
 {
     struct vmb_config cfg;
     vmb_config_defaults(&cfg);
     const char *initrd = NULL, *kernel = NULL;
+    int count = 1;
     int rc = -1;
     struct vmb_virt *v = NULL;
-    struct vmb_virt_domain *d = NULL;
+    struct vmb_virt_domain *d[8] = {NULL};
     char dir[] = "/tmp/vmb-floor-XXXXXX";
     bool have_dir = false;
     for (int i = 1; i < argc; i++) {
@@ -96,8 +118,14 @@ cmd_floor(int argc, char **argv, struct vmb_error **err)
             initrd = arg_value(&i, argc, argv);
         else if (strcmp(argv[i], "--kernel") == 0)
             kernel = arg_value(&i, argc, argv);
+        else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc)
+            count = atoi(argv[++i]);
         else if (apply_kv(&cfg, argv[i], err) < 0)
             goto out;
+    }
+    if (count < 1 || count > 8) {
+        vmb_error_set(err, VMB_ERR_INPUT, 0, "--count takes 1 to 8");
+        goto out;
     }
     char kbuf[512];
     if (kernel == NULL)
@@ -114,50 +142,287 @@ cmd_floor(int argc, char **argv, struct vmb_error **err)
     }
     have_dir = true;
     chmod(dir, 0755);
-    autofree char *console = vmb_xasprintf("%s/console.log", dir);
-    autofree char *name = vmb_xasprintf("vmb-floor-%d", (int)getpid());
-    struct vmb_domain_spec s = {
-        .name = name,
-        .kvm = cfg.hypervisor.accel == VMB_ACCEL_KVM,
-        .emulator = cfg.hypervisor.emulator,
-        .machine = cfg.hypervisor.machine,
-        .vcpus = (int)cfg.guest.vcpus,
-        .memory_mib = cfg.guest.memory_mib,
-        .kernel = kernel,
-        .initrd = initrd,
-        .cmdline = "console=ttyS0 quiet loglevel=6 panic=-1",
-        .console_log = console,
-    };
-    autofree char *xml = vmb_virt_domain_xml(&s);
     if (vmb_virt_open(cfg.hypervisor.connect, &v, err) < 0)
         goto out;
-    uint64_t t0 = vmb_now_ns();
-    if (vmb_virt_domain_start(v, xml, &d, err) < 0)
-        goto out;
-    double kernel_s = -1, init_s = -1;
+    char *console[8] = {NULL};
+    uint64_t t0[8];
+    double kernel_s[8], init_s[8];
+    for (int i = 0; i < count; i++) {
+        console[i] = vmb_xasprintf("%s/console%d.log", dir, i);
+        autofree char *name = vmb_xasprintf("vmb-floor-%d-%d", (int)getpid(), i);
+        struct vmb_domain_spec s = {
+            .name = name,
+            .kvm = cfg.hypervisor.accel == VMB_ACCEL_KVM,
+            .emulator = cfg.hypervisor.emulator,
+            .machine = cfg.hypervisor.machine,
+            .vcpus = (int)cfg.guest.vcpus,
+            .memory_mib = cfg.guest.memory_mib,
+            .kernel = kernel,
+            .initrd = initrd,
+            .cmdline = "console=ttyS0 quiet loglevel=6 panic=-1",
+            .console_log = console[i],
+        };
+        autofree char *xml = vmb_virt_domain_xml(&s);
+        kernel_s[i] = init_s[i] = -1;
+        t0[i] = vmb_now_ns();
+        if (vmb_virt_domain_start(v, xml, &d[i], err) < 0)
+            goto free_consoles;
+    }
     uint64_t limit = cfg.guest.boot_timeout_us * 1000ULL;
-    while (vmb_now_ns() - t0 < limit) {
-        struct stat st;
-        double now = (double)(vmb_now_ns() - t0) / 1e9;
-        if (kernel_s < 0 && stat(console, &st) == 0 && st.st_size > 0)
-            kernel_s = now;
-        if (file_contains(console, "VMB-TRIVIAL-INIT")) {
-            init_s = now;
+    for (;;) {
+        int done = 0;
+        for (int i = 0; i < count; i++) {
+            struct stat st;
+            double now = (double)(vmb_now_ns() - t0[i]) / 1e9;
+            if (kernel_s[i] < 0 && stat(console[i], &st) == 0 && st.st_size > 0)
+                kernel_s[i] = now;
+            if (init_s[i] < 0 && file_contains(console[i], FLOOR_MARK))
+                init_s[i] = now;
+            done += init_s[i] >= 0;
+        }
+        if (done == count)
             break;
+        if (vmb_now_ns() - t0[0] > limit || vmb_interrupted) {
+            vmb_error_set(err, VMB_ERR_RUN, 0, "the trivial init never ran");
+            goto free_consoles;
         }
         struct timespec ts = {0, 5000000L};
         nanosleep(&ts, NULL);
     }
-    if (init_s < 0) {
-        vmb_error_set(err, VMB_ERR_RUN, 0, "the trivial init never ran");
-        goto out;
-    }
-    printf("{\"kernel_s\": %.3f, \"init_s\": %.3f}\n", kernel_s, init_s);
+    printf("[");
+    for (int i = 0; i < count; i++)
+        printf("%s{\"kernel_s\": %.3f, \"init_s\": %.3f}", i ? ", " : "",
+               kernel_s[i], init_s[i]);
+    printf("]\n");
     rc = 0;
+free_consoles:
+    for (int i = 0; i < count; i++)
+        free(console[i]);
 out:
-    vmb_virt_domain_free(d);
+    for (int i = 0; i < 8; i++)
+        vmb_virt_domain_free(d[i]);
     vmb_virt_close(v);
     if (have_dir)
+        vmb_rm_rf(dir, NULL);
+    vmb_config_free(&cfg);
+    return rc;
+}
+
+/* The host's view of the file a guest wrote into its data directory. */
+static char *
+host_side_file(const struct vmb_config *cfg, const struct vmb_vm_node *n,
+               const char *name)
+{
+    char *data = NULL;
+    if (n->data_dir) {
+        autofree char *path = vmb_xasprintf("%s/%s", n->data_dir, name);
+        if (vmb_read_file(path, &data, NULL, NULL) < 0)
+            return NULL;
+        return data;
+    }
+    if (n->data_disk) {
+        autofree char *cmd = vmb_xasprintf(
+            "debugfs -R 'cat /%s' '%s' 2>/dev/null", name, n->data_disk);
+        FILE *p = popen(cmd, "r");
+        if (p == NULL)
+            return NULL;
+        struct vmb_buf b = {0};
+        char chunk[256];
+        size_t got;
+        while ((got = fread(chunk, 1, sizeof(chunk), p)) > 0)
+            vmb_buf_append(&b, chunk, got);
+        pclose(p);
+        return b.len ? vmb_buf_steal(&b) : (vmb_buf_free(&b), NULL);
+    }
+    return NULL;
+}
+
+static void
+run_checks(struct vmb_vm_cell *c, const struct vmb_config *cfg,
+           struct vmb_jw *w)
+{
+    const uint64_t t = 30000000ULL;
+    vmb_jw_key(w, "checks");
+    vmb_jw_obj_begin(w);
+    for (int i = 0; i < 2; i++) {
+        struct vmb_vm_node *n = vmb_vm_cell_node(c, i);
+        vmb_autoerr struct vmb_error *err = NULL;
+        autofree char *want = vmb_xasprintf("written by %s\n", n->name);
+        vmb_jw_key(w, n->name);
+        vmb_jw_obj_begin(w);
+        if (vmb_agent_write_file(n->agent, "/data/vmb-check.txt", want,
+                                 strlen(want), 0644, t, &err) < 0 ||
+            vmb_agent_sync(n->agent, t, &err) < 0) {
+            vmb_jw_kstr(w, "error", err->msg);
+        } else {
+            autofree char *seen = host_side_file(cfg, n, "vmb-check.txt");
+            vmb_jw_kbool(w, "host_sees_file", seen && strcmp(seen, want) == 0);
+        }
+        vmb_jw_obj_end(w);
+    }
+    /* A server in node 1, a client in node 2, across the run's network. */
+    struct vmb_vm_node *n1 = vmb_vm_cell_node(c, 0), *n2 = vmb_vm_cell_node(c, 1);
+    vmb_autoerr struct vmb_error *err = NULL;
+    const char *argv[] = {"redis-server", "--port", "7777", "--protected-mode",
+                          "no", "--save", "", "--appendonly", "no", NULL};
+    struct vmb_agent_proc proc = {.argv = argv, .log_path = "/tmp/check.log"};
+    int pid = 0;
+    autofree char *reply = NULL;
+    if (vmb_agent_spawn(n1->agent, &proc, t, &pid, &err) < 0) {
+        vmb_jw_kstr(w, "tcp_error", err->msg);
+    } else {
+        uint64_t t0 = vmb_now_ns();
+        int rc = -1;
+        while (vmb_now_ns() - t0 < 30000000000ULL) {
+            vmb_error_freep(&err);
+            free(reply);
+            reply = NULL;
+            rc = vmb_agent_tcpcheck(n2->agent, n1->ip, 7777, "PING\r\n",
+                                    2000000, NULL, &reply, &err);
+            if (rc == 0 && reply && strstr(reply, "PONG"))
+                break;
+            struct timespec ts = {0, 200000000L};
+            nanosleep(&ts, NULL);
+        }
+        if (rc < 0)
+            vmb_jw_kstr(w, "tcp_error", err->msg);
+        else
+            vmb_jw_kstr(w, "tcp_reply", reply);
+    }
+    vmb_jw_obj_end(w);
+}
+
+static int
+cmd_cell(int argc, char **argv, struct vmb_error **err)
+{
+    struct vmb_config cfg;
+    vmb_config_defaults(&cfg);
+    bool checks = false, keep = false;
+    double hold_s = 0;
+    int rc = -1;
+    struct vmb_virt *v = NULL;
+    struct vmb_vm_cell *c = NULL;
+    char dir[] = "/tmp/vmb-cell-XXXXXX";
+    bool have_dir = false;
+    autofree char *kernel = NULL, *modules = NULL, *initrd = NULL;
+    autofree char *agent = NULL;
+    struct vmb_image img = {0};
+    /* Declared before the first goto: cleanups run at "out". */
+    autofree char *tag = vmb_xasprintf("t%d", (int)getpid());
+    autofree char *saved = NULL, *json = NULL;
+    struct vmb_jw w;
+    vmb_jw_init(&w, true);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--checks") == 0) {
+            checks = true;
+        } else if (strcmp(argv[i], "--keep") == 0) {
+            keep = true;
+        } else if (strcmp(argv[i], "--hold") == 0) {
+            const char *s = arg_value(&i, argc, argv);
+            hold_s = s ? atof(s) : 0;
+        } else if (apply_kv(&cfg, argv[i], err) < 0) {
+            goto out;
+        }
+    }
+    if (vmb_guest_kernel_find(cfg.guest.kernel, &kernel, &modules, err) < 0)
+        goto out;
+    agent = vmb_guest_program("vmb-agent");
+    if (vmb_initramfs_ensure(agent, modules, NULL, &initrd, err) < 0)
+        goto out;
+    struct vmb_image_opts iopts = {0};
+    if (vmb_image_ensure(&iopts, &img, err) < 0)
+        goto out;
+    if (mkdtemp(dir) == NULL) {
+        vmb_error_sys(err, "mkdtemp");
+        goto out;
+    }
+    have_dir = true;
+    chmod(dir, 0755);
+    if (vmb_virt_open(cfg.hypervisor.connect, &v, err) < 0)
+        goto out;
+    struct vmb_accel_result acc;
+    if (vmb_accel_resolve(v, cfg.hypervisor.accel, cfg.hypervisor.emulator,
+                          cfg.hypervisor.machine, kernel, &acc, err) < 0)
+        goto out;
+    if (acc.fallback)
+        fprintf(stderr, "vmb_celltool: %s\n", acc.note);
+    struct vmb_vm_params p = {
+        .cfg = &cfg,
+        .work_dir = dir,
+        .tag = tag,
+        .kvm = acc.used == VMB_ACCEL_KVM,
+        .kernel = kernel,
+        .initrd = initrd,
+        .base_image = img.path,
+        .keep_volumes = keep,
+    };
+    fprintf(stderr, "vmb_celltool: booting %s\n", tag);
+    if (vmb_vm_cell_start(v, &p, &c, err) < 0)
+        goto out;
+
+    vmb_jw_obj_begin(&w);
+    vmb_jw_kstr(&w, "accel", vmb_accel_name(acc.used));
+    vmb_jw_key(&w, "boot");
+    vmb_jw_obj_begin(&w);
+    vmb_vm_cell_boot_json(c, &w);
+    vmb_jw_obj_end(&w);
+    vmb_jw_key(&w, "facts");
+    vmb_jw_obj_begin(&w);
+    for (int i = 0; i < 2; i++) {
+        struct vmb_vm_node *n = vmb_vm_cell_node(c, i);
+        struct vmb_agent_facts f;
+        memset(&f, 0, sizeof(f));
+        vmb_jw_key(&w, n->name);
+        vmb_jw_obj_begin(&w);
+        if (vmb_agent_facts(n->agent, 10000000ULL, &f, err) < 0)
+            goto out;
+        vmb_jw_kint(&w, "nproc", f.nproc);
+        vmb_jw_kuint(&w, "mem_total_kib", f.mem_total_kib);
+        vmb_jw_kstr(&w, "ip", f.ip);
+        vmb_jw_kstr(&w, "data_fstype", f.data_fstype);
+        vmb_jw_kstr(&w, "data_source", f.data_source);
+        vmb_jw_kstr(&w, "domain", n->domain);
+        const struct vmb_agent_hello *h = vmb_agent_hello_info(n->agent);
+        vmb_jw_kuint(&w, "agent_start_us", h->agent_start_us);
+        vmb_jw_kuint(&w, "modules_loaded_us", h->modules_loaded_us);
+        vmb_jw_kuint(&w, "net_up_us", h->net_up_us);
+        vmb_jw_kuint(&w, "mounts_done_us", h->mounts_done_us);
+        vmb_agent_facts_clear(&f);
+        vmb_jw_obj_end(&w);
+    }
+    vmb_jw_obj_end(&w);
+    vmb_vm_cell_window_begin(c);
+    if (checks)
+        run_checks(c, &cfg, &w);
+    vmb_vm_cell_window_end(c);
+    vmb_jw_key(&w, "resources");
+    vmb_jw_obj_begin(&w);
+    vmb_vm_cell_resources_json(c, &w);
+    vmb_jw_obj_end(&w);
+    if (vmb_vm_cell_save(c, dir, err) < 0)
+        goto out;
+    saved = vmb_xasprintf("%s/node1.qemu.cmdline", dir);
+    vmb_jw_kbool(&w, "saved_cmdline", access(saved, R_OK) == 0);
+    uint64_t t0 = vmb_now_ns();
+    while (!vmb_interrupted && vmb_now_ns() - t0 < (uint64_t)(hold_s * 1e9)) {
+        struct timespec ts = {0, 50000000L};
+        nanosleep(&ts, NULL);
+    }
+    double took = 0;
+    rc = vmb_vm_cell_teardown(c, &took, err);
+    c = NULL;
+    vmb_jw_kdouble(&w, "teardown_s", took);
+    vmb_jw_obj_end(&w);
+    json = vmb_jw_steal(&w);
+    printf("%s\n", json);
+    if (vmb_interrupted && rc == 0)
+        rc = vmb_error_set(err, VMB_ERR_RUN, 0, "interrupted");
+out:
+    vmb_jw_free(&w);
+    vmb_image_clear(&img);
+    vmb_vm_cell_free(c);
+    vmb_virt_close(v);
+    if (have_dir && !keep)
         vmb_rm_rf(dir, NULL);
     vmb_config_free(&cfg);
     return rc;
@@ -175,6 +440,8 @@ main(int argc, char **argv)
     int rc;
     if (strcmp(argv[1], "floor") == 0)
         rc = cmd_floor(argc - 1, argv + 1, &err);
+    else if (strcmp(argv[1], "cell") == 0)
+        rc = cmd_cell(argc - 1, argv + 1, &err);
     else
         rc = vmb_error_set(&err, VMB_ERR_INPUT, 0, "unknown command \"%s\"",
                            argv[1]);

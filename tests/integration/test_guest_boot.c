@@ -155,3 +155,21 @@ Test(guest_boot, agent_answers_and_powers_off, .timeout = 600)
     free(con);
     guest_vm_stop(&vm);
 }
+
+/*
+ * A VM missing what its command line asks for still greets the host, and
+ * the hello says what failed, so the harness can refuse the cell with the
+ * reason instead of waiting out a timeout.
+ */
+Test(guest_boot, missing_root_disk_is_reported, .timeout = 600)
+{
+    struct guest_vm vm;
+    guest_vm_start(&vm, 1, 384, "vmb.name=node1 vmb.storage=local", NULL);
+    struct vmb_agent *a = connect_or_fail(&vm);
+    const struct vmb_agent_hello *h = vmb_agent_hello_info(a);
+    cr_assert_not_null(h->boot_error);
+    cr_assert_str_eq(h->boot_error,
+                     "no disk with serial \"vmbroot\" (the container root)");
+    vmb_agent_free(a);
+    guest_vm_stop(&vm);
+}

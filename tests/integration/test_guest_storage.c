@@ -4,12 +4,16 @@
  * through a per-VM overlay, Redis from it serves inside the guest, and
  * the data directory is where the storage option says: the agent reports
  * the file system, and a file written there shows up on the host side
- * (the 9p directory, the virtio-blk volume) or, for local, in the overlay
+ * (the 9p or virtio-fs directory, the virtio-blk volume) or, for local, in the overlay
  * and not in the shared base.
  */
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -124,6 +128,18 @@ redis_serves(struct booted *b)
     cr_assert_eq(vmb_agent_status(b->agent, pid, REQ_TIMEOUT_US, &st, &err),
                  0);
     cr_assert_eq(st.state, VMB_AGENT_RUNNING);
+
+    /* Stopped on request: Redis exits cleanly on TERM. */
+    cr_assert_eq(vmb_agent_kill(b->agent, pid, SIGTERM, REQ_TIMEOUT_US, &err),
+                 0, "%s", err ? err->msg : "");
+    for (int i = 0; i < 100 && st.state == VMB_AGENT_RUNNING; i++) {
+        usleep(100000);
+        cr_assert_eq(vmb_agent_status(b->agent, pid, REQ_TIMEOUT_US, &st,
+                                      &err),
+                     0);
+    }
+    cr_assert_eq(st.state, VMB_AGENT_EXITED);
+    cr_assert_eq(st.code, 0);
 }
 
 static void
@@ -184,6 +200,15 @@ Test(guest_storage, local_lives_in_the_overlay)
                  0);
     cr_assert(strstr(hosts, "localhost"));
     free(hosts);
+    /* A program that overruns its time is killed and says so. */
+    const char *slow[] = {"sleep", "30", NULL};
+    struct vmb_agent_proc p = {.argv = slow};
+    struct vmb_agent_exec_result r;
+    cr_assert_eq(vmb_agent_exec(b.agent, &p, 1000000, REQ_TIMEOUT_US, &r,
+                                &err),
+                 0, "%s", err ? err->msg : "");
+    cr_assert_eq(r.status.state, VMB_AGENT_TIMEOUT);
+    free(r.output);
     power_off(&b);
     /* Written to the overlay, the base untouched. */
     struct stat st;
@@ -272,4 +297,70 @@ Test(guest_storage, tmpfs_is_in_guest_memory)
     redis_serves(&b);
     power_off(&b);
     cleanup(&b);
+}
+
+/* virtiofsd serving dir on sock, until the test ends. */
+static pid_t
+virtiofsd_start(const char *sock, const char *dir)
+{
+    char *src = vmb_xasprintf("source=%s", dir);
+    char *path = vmb_xasprintf("--socket-path=%s", sock);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        int nul = open("/dev/null", O_RDWR);
+        dup2(nul, 0);
+        dup2(nul, 1);
+        execl("/usr/lib/qemu/virtiofsd", "virtiofsd", path, "-o", src, "-o",
+              "cache=auto", (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 100 && access(sock, F_OK) != 0; i++)
+        usleep(50000);
+    cr_assert_eq(access(sock, F_OK), 0, "virtiofsd made no socket");
+    free(src);
+    free(path);
+    return pid;
+}
+
+Test(guest_storage, virtio_fs_shares_the_host_directory)
+{
+    char dir[] = "/tmp/vmb-vfs-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char *shared = vmb_xasprintf("%s/shared", dir);
+    char *sock = vmb_xasprintf("%s/vfs.sock", dir);
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_mkdir_p(shared, &err), 0);
+    pid_t vfsd = virtiofsd_start(sock, shared);
+    char *chardev = vmb_xasprintf("socket,id=vfs,path=%s", sock);
+    /* vhost-user needs guest memory QEMU can share with virtiofsd. */
+    const char *devices[] = {
+        "-object", "memory-backend-memfd,id=mem,size=512M,share=on",
+        "-numa", "node,memdev=mem",
+        "-chardev", chardev,
+        "-device", "vhost-user-fs-pci,chardev=vfs,tag=vmbdata",
+        NULL,
+    };
+    struct booted b;
+    boot(&b, "virtio-fs", NULL, devices);
+    struct vmb_agent_facts f;
+    facts(&b, &f);
+    cr_assert_str_eq(f.data_fstype, "virtiofs");
+    cr_assert_str_eq(f.data_source, "vmbdata");
+    vmb_agent_facts_clear(&f);
+    redis_serves(&b);
+    char *dump = vmb_xasprintf("%s/dump.rdb", shared);
+    struct stat st;
+    cr_assert_eq(stat(dump, &st), 0, "no dump.rdb in the host directory");
+    cr_assert_gt(st.st_size, 0);
+    power_off(&b);
+    cleanup(&b);
+    kill(vfsd, SIGTERM);
+    waitpid(vfsd, NULL, 0);
+    vmb_rm_rf(dir, &err);
+    free(dump);
+    free(chardev);
+    free(sock);
+    free(shared);
 }

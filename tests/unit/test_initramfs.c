@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "initramfs.h"
 #include "util.h"
 
@@ -181,5 +182,115 @@ Test(initramfs, ensure_caches_by_content)
     free(p1);
     free(p2);
     free(p3);
+    vmb_rm_rf(dir, &err);
+}
+
+static void
+put(const char *dir, const char *name, const char *text)
+{
+    char *p = vmb_xasprintf("%s/%s", dir, name);
+    char *d = vmb_xstrdup(p);
+    *strrchr(d, '/') = '\0';
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_mkdir_p(d, &err), 0);
+    cr_assert_eq(vmb_write_file_atomic(p, text, strlen(text), &err), 0);
+    free(d);
+    free(p);
+}
+
+static void
+compress(const char *dir, const char *name, const char *tool)
+{
+    char *p = vmb_xasprintf("%s/%s", dir, name);
+    const char *argv[] = {tool, "-q", p, NULL};
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_capture_run(argv, NULL, NULL, &err), 0, "%s",
+                 err ? err->msg : "");
+    free(p);
+}
+
+/*
+ * A made-up kernel: virtio_pci built in, modules compressed with xz and
+ * zstd, a soft dependency through an alias. The archive carries each
+ * module decompressed, built-ins not at all, dependencies first.
+ */
+Test(initramfs, compressed_builtin_softdep)
+{
+    char dir[] = "/tmp/vmb-kmods-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    put(dir, "modules.dep",
+        "kernel/virtio.ko.xz:\n"
+        "kernel/virtio_blk.ko.xz: kernel/virtio.ko.xz\n"
+        "kernel/virtio_net.ko.zst: kernel/virtio.ko.xz\n"
+        "kernel/virtio_console.ko: kernel/virtio.ko.xz\n"
+        "kernel/jbd2.ko:\n"
+        "kernel/ext4.ko: kernel/jbd2.ko\n"
+        "kernel/crc32c-generic.ko:\n"
+        "kernel/9pnet.ko:\n"
+        "kernel/9p.ko: kernel/9pnet.ko\n"
+        "kernel/9pnet_virtio.ko: kernel/9pnet.ko kernel/virtio.ko.xz\n"
+        "kernel/fuse.ko:\n"
+        "kernel/virtiofs.ko: kernel/fuse.ko kernel/virtio.ko.xz\n");
+    put(dir, "modules.builtin", "kernel/drivers/virtio/virtio_pci.ko\n");
+    put(dir, "modules.softdep", "softdep ext4 pre: crypto-crc32c\n");
+    put(dir, "modules.alias", "alias crypto-crc32c crc32c_generic\n");
+    const char *names[] = {"virtio", "virtio_blk", "virtio_net",
+                           "virtio_console", "jbd2", "ext4",
+                           "crc32c-generic", "9pnet", "9p", "9pnet_virtio",
+                           "fuse", "virtiofs"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        char *f = vmb_xasprintf("kernel/%s.ko", names[i]);
+        char *body = vmb_xasprintf("module %s\n", names[i]);
+        put(dir, f, body);
+        free(f);
+        free(body);
+    }
+    compress(dir, "kernel/virtio.ko", "xz");
+    compress(dir, "kernel/virtio_blk.ko", "xz");
+    compress(dir, "kernel/virtio_net.ko", "zstd");
+    char *zst = vmb_xasprintf("%s/kernel/virtio_net.ko", dir);
+    unlink(zst); /* zstd keeps its input */
+    free(zst);
+
+    char *text = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_initramfs_module_list(dir, &text, &err), 0, "%s",
+                 err ? err->msg : "");
+    cr_assert_null(strstr(text, "virtio_pci"), "built-in listed:\n%s", text);
+    cr_assert(line_of(text, "base req /lib/modules/virtio.ko\n") <
+              line_of(text, "base req /lib/modules/virtio_blk.ko\n"));
+    cr_assert(line_of(text, "base opt /lib/modules/crc32c_generic.ko\n") <
+              line_of(text, "base req /lib/modules/ext4.ko\n"));
+    free(text);
+
+    char *a = NULL;
+    size_t len = 0, size = 0;
+    cr_assert_eq(vmb_initramfs_build("/bin/true", dir, &a, &len, &err), 0,
+                 "%s", err ? err->msg : "");
+    cr_assert(S_ISREG(cpio_find(a, len, "lib/modules/virtio.ko", &size,
+                                NULL)));
+    cr_assert_eq(size, strlen("module virtio\n"), "not decompressed");
+    cr_assert(S_ISREG(cpio_find(a, len, "lib/modules/virtio_net.ko", &size,
+                                NULL)));
+    cr_assert_eq(size, strlen("module virtio_net\n"), "not decompressed");
+    free(a);
+    vmb_rm_rf(dir, &err);
+}
+
+/* A module the kernel lacks is named, with where it was looked for. */
+Test(initramfs, missing_module_is_named)
+{
+    char dir[] = "/tmp/vmb-kmods-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    put(dir, "modules.dep", "kernel/virtio.ko:\n");
+    char *text = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_initramfs_module_list(dir, &text, &err), -1);
+    char *want = vmb_xasprintf("module \"virtio_pci\" is neither in "
+                               "\"%s/modules.dep\" nor built in",
+                               dir);
+    cr_assert_str_eq(err->msg, want);
+    free(want);
+    vmb_error_free(err);
     vmb_rm_rf(dir, &err);
 }

@@ -1,0 +1,737 @@
+#include "vm.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "image.h"
+#include "util.h"
+
+/* Requests during start and teardown are short; the guest is idle then. */
+#define FACTS_TIMEOUT_US 10000000ULL
+
+struct node_boot_thread {
+    pthread_t tid;
+    bool started;
+    atomic_bool done;
+    const char *sock;
+    uint64_t timeout_us;
+    struct vmb_agent *agent;
+    struct vmb_error *err;
+};
+
+struct vmb_vm_cell {
+    struct vmb_virt *v;
+    struct vmb_vm_params p; /* paths in it point to the abs_ copies */
+    char *work_dir;
+    char *abs_kernel, *abs_initrd, *abs_image;
+    char *net_name;
+    struct vmb_virt_net *net;
+    struct vmb_vm_node nodes[2];
+    struct vmb_virt_domain *doms[2];
+    uint64_t t0_ns[2]; /* each domain's start call */
+    struct vmb_virt_stats win_a[2], win_b[2];
+    bool window_done;
+    bool files_made;
+};
+
+static const char *const fs_types[] = {
+    [VMB_STORAGE_9P] = "9p",
+    [VMB_STORAGE_VIRTIOFS] = "virtiofs",
+    [VMB_STORAGE_VIRTIO_BLK] = "ext4",
+    [VMB_STORAGE_LOCAL] = "ext4",
+    [VMB_STORAGE_TMPFS] = "tmpfs",
+};
+
+char *
+vmb_vm_cmdline(const struct vmb_config *cfg, const char *ip_cidr,
+               const char *node_name)
+{
+    /*
+     * loglevel=6 lets the kernel's banner through "quiet", so the console
+     * shows when the kernel started; panic=-1 turns a guest panic into a
+     * reboot, which the domain's on_reboot turns into its end.
+     */
+    return vmb_xasprintf("console=ttyS0 quiet loglevel=6 panic=-1 "
+                         "vmb.name=%s vmb.ip=%s vmb.storage=%s "
+                         "vmb.msize=%" PRIu64,
+                         node_name, ip_cidr,
+                         vmb_storage_name(cfg->guest.storage),
+                         cfg->guest.msize_9p_bytes);
+}
+
+/* ---- checks before anything starts ---- */
+
+/* Whether QEMU runs unprivileged on this host (per libvirt's qemu.conf). */
+static bool
+qemu_runs_as_root(void)
+{
+    autofree char *conf = NULL;
+    if (vmb_read_file("/etc/libvirt/qemu.conf", &conf, NULL, NULL) < 0)
+        return false;
+    for (char *l = strtok(conf, "\n"); l; l = strtok(NULL, "\n")) {
+        while (*l == ' ' || *l == '\t')
+            l++;
+        if (strncmp(l, "user", 4) != 0)
+            continue;
+        char *q = strchr(l, '"');
+        if (q && strncmp(q, "\"root\"", 6) == 0)
+            return true;
+        if (q && strncmp(q, "\"+0\"", 4) == 0)
+            return true;
+    }
+    return false;
+}
+
+static int
+host_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+int
+vmb_vm_cell_check(const struct vmb_vm_params *p, struct vmb_error **err)
+{
+    const struct vmb_config *cfg = p->cfg;
+    if (p->kernel == NULL || access(p->kernel, R_OK) != 0)
+        return vmb_error_set(err, VMB_ERR_INPUT, errno,
+                             "guest.kernel \"%s\" cannot be read",
+                             p->kernel ? p->kernel : cfg->guest.kernel);
+    if (p->initrd == NULL || access(p->initrd, R_OK) != 0)
+        return vmb_error_set(err, VMB_ERR_INPUT, errno,
+                             "guest initramfs \"%s\" cannot be read",
+                             p->initrd ? p->initrd : "");
+    const char *emu = cfg->hypervisor.emulator;
+    if (emu == NULL || access(emu, X_OK) != 0)
+        return vmb_error_set(err, VMB_ERR_INPUT, errno,
+                             "hypervisor.emulator \"%s\" is not an executable "
+                             "file",
+                             emu ? emu : "");
+    int cpus = host_cpus();
+    if (cfg->guest.vcpus > cpus)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "guest.vcpus is %" PRId64 " but this host has "
+                             "%d CPUs; a VM cannot have more vCPUs than the "
+                             "host has CPUs",
+                             cfg->guest.vcpus, cpus);
+    struct vmb_subnet sn;
+    if (vmb_subnet_parse(cfg->network.subnet, &sn, err) < 0)
+        return -1;
+    if (vmb_subnet_check_free(&sn, err) < 0)
+        return -1;
+    int aio = cfg->guest.blk_aio, cache = cfg->guest.blk_cache;
+    if (cfg->guest.storage == VMB_STORAGE_VIRTIO_BLK &&
+        aio == VMB_BLKAIO_NATIVE && cache != VMB_BLKCACHE_NONE &&
+        cache != VMB_BLKCACHE_DIRECTSYNC)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "guest.blk_aio \"native\" needs guest.blk_cache "
+                             "\"none\" or \"directsync\"");
+    if (p->base_image == NULL &&
+        (cfg->guest.storage == VMB_STORAGE_LOCAL))
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "storage \"local\" needs the container root "
+                             "image; build it with `vmbench image build`");
+    if (p->base_image && access(p->base_image, R_OK) != 0)
+        return vmb_error_set(err, VMB_ERR_INPUT, errno,
+                             "container root image \"%s\" cannot be read",
+                             p->base_image);
+    /* An unprivileged QEMU must be able to walk down to its files. */
+    if (!qemu_runs_as_root()) {
+        autofree char *path = vmb_xstrdup(p->work_dir);
+        for (;;) {
+            struct stat st;
+            if (stat(path, &st) == 0 && !(st.st_mode & S_IXOTH))
+                return vmb_error_set(
+                    err, VMB_ERR_INPUT, 0,
+                    "work directory \"%s\" is not reachable by QEMU's "
+                    "unprivileged user: \"%s\" lacks search permission for "
+                    "others; put results elsewhere (--out)",
+                    p->work_dir, path);
+            char *slash = strrchr(path, '/');
+            if (slash == NULL || slash == path)
+                break;
+            *slash = '\0';
+        }
+    }
+    return 0;
+}
+
+/* ---- start ---- */
+
+static void *
+boot_thread_main(void *arg)
+{
+    struct node_boot_thread *t = arg;
+    vmb_agent_connect(t->sock, t->timeout_us, &t->agent, &t->err);
+    atomic_store(&t->done, true);
+    return NULL;
+}
+
+static void
+mac_for(const char *tag, int node, char *buf, size_t len)
+{
+    uint32_t h = 2166136261u;
+    for (const char *p = tag; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    snprintf(buf, len, "52:54:00:%02x:%02x:%02x", (h >> 16) & 0xff,
+             (h >> 8) & 0xff, ((h & 0xfe) | (unsigned)node) & 0xff);
+}
+
+static int
+make_files(struct vmb_vm_cell *c, struct vmb_vm_node *n,
+           struct vmb_error **err)
+{
+    const struct vmb_config *cfg = c->p.cfg;
+    int storage = cfg->guest.storage;
+    if (c->p.base_image) {
+        n->root_disk = vmb_xasprintf("%s/%s.root.qcow2", c->work_dir, n->name);
+        if (vmb_image_overlay_create(c->p.base_image, n->root_disk, err) < 0)
+            return -1;
+    }
+    if (storage == VMB_STORAGE_VIRTIO_BLK) {
+        n->data_disk = vmb_xasprintf("%s/%s.data.img", c->work_dir, n->name);
+        if (vmb_image_data_volume_create(n->data_disk,
+                                         cfg->guest.data_size_bytes, err) < 0)
+            return -1;
+    }
+    if (storage == VMB_STORAGE_9P || storage == VMB_STORAGE_VIRTIOFS) {
+        n->data_dir = vmb_xasprintf("%s/%s.data", c->work_dir, n->name);
+        if (vmb_mkdir_p(n->data_dir, err) < 0)
+            return -1;
+        /* An unprivileged QEMU (9p) writes here on the guest's behalf. */
+        if (chmod(n->data_dir, 01777) < 0)
+            return vmb_error_sys(err, "chmod \"%s\"", n->data_dir);
+    }
+    return 0;
+}
+
+static struct vmb_domain_spec
+spec_for(struct vmb_vm_cell *c, struct vmb_vm_node *n, const char *cmdline,
+         const char *mac)
+{
+    const struct vmb_config *cfg = c->p.cfg;
+    int storage = cfg->guest.storage;
+    struct vmb_domain_spec s = {
+        .name = n->domain,
+        .kvm = c->p.kvm,
+        .emulator = cfg->hypervisor.emulator,
+        .machine = cfg->hypervisor.machine,
+        .vcpus = (int)cfg->guest.vcpus,
+        .memory_mib = cfg->guest.memory_mib,
+        .kernel = c->p.kernel,
+        .initrd = c->p.initrd,
+        .cmdline = cmdline,
+        .console_log = n->console_log,
+        .agent_socket = n->agent_sock,
+        .root_disk = n->root_disk,
+        .data_disk = n->data_disk,
+        .data_format = "raw",
+        .blk_cache = cfg->guest.blk_cache,
+        .blk_aio = cfg->guest.blk_aio,
+        .data_iothread = cfg->guest.iothreads,
+        .fs = storage == VMB_STORAGE_9P         ? VMB_VIRT_FS_9P
+              : storage == VMB_STORAGE_VIRTIOFS ? VMB_VIRT_FS_VIRTIOFS
+                                                : VMB_VIRT_FS_NONE,
+        .fs_dir = n->data_dir,
+        .fs_cache = cfg->guest.virtio_fs_cache,
+        .network = c->net_name,
+        .mac = mac,
+    };
+    if (access("/usr/lib/qemu/virtiofsd", X_OK) == 0)
+        s.virtiofsd = "/usr/lib/qemu/virtiofsd";
+    return s;
+}
+
+/* Last few lines of a console log, for an error message. */
+static char *
+console_tail(const char *path)
+{
+    autofree char *buf = NULL;
+    size_t len = 0;
+    if (vmb_read_file(path, &buf, &len, NULL) < 0 || len == 0)
+        return vmb_xstrdup("(console empty)");
+    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+        buf[--len] = '\0';
+    size_t start = len, lines = 0;
+    while (start > 0 && lines < 3) {
+        start--;
+        if (buf[start] == '\n')
+            lines++;
+    }
+    if (buf[start] == '\n')
+        start++;
+    char *tail = vmb_xstrdup(buf + start);
+    for (char *p = tail; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = '|';
+    return tail;
+}
+
+static double
+since_s(uint64_t t0)
+{
+    return (double)(vmb_now_ns() - t0) / 1e9;
+}
+
+/*
+ * Waits for both agents while watching the consoles for the kernel's first
+ * output and the domains for an early death.
+ */
+static int
+wait_boot(struct vmb_vm_cell *c, struct vmb_error **err)
+{
+    struct node_boot_thread th[2];
+    memset(th, 0, sizeof(th));
+    int rc = 0;
+    for (int i = 0; i < 2; i++) {
+        th[i].sock = c->nodes[i].agent_sock;
+        th[i].timeout_us = c->p.cfg->guest.boot_timeout_us;
+        atomic_init(&th[i].done, false);
+        if (pthread_create(&th[i].tid, NULL, boot_thread_main, &th[i]) != 0) {
+            rc = vmb_error_set(err, VMB_ERR_RUN, errno,
+                               "start a thread to wait for %s",
+                               c->nodes[i].name);
+            goto join;
+        }
+        th[i].started = true;
+    }
+    uint64_t last_alive_check = 0;
+    for (;;) {
+        bool all_done = true;
+        for (int i = 0; i < 2; i++) {
+            struct vmb_vm_node *n = &c->nodes[i];
+            if (n->boot.kernel_s < 0) {
+                struct stat st;
+                if (stat(n->console_log, &st) == 0 && st.st_size > 0)
+                    n->boot.kernel_s = since_s(c->t0_ns[i]);
+            }
+            if (!atomic_load(&th[i].done))
+                all_done = false;
+        }
+        if (all_done)
+            break;
+        if (vmb_interrupted) {
+            rc = vmb_error_set(err, VMB_ERR_RUN, 0,
+                               "interrupted while the VMs were booting");
+            break;
+        }
+        if (vmb_now_ns() - last_alive_check > 200000000ULL) {
+            last_alive_check = vmb_now_ns();
+            for (int i = 0; i < 2; i++) {
+                if (atomic_load(&th[i].done) ||
+                    vmb_virt_domain_running(c->doms[i]))
+                    continue;
+                autofree char *tail = console_tail(c->nodes[i].console_log);
+                rc = vmb_error_set(err, VMB_ERR_RUN, 0,
+                                   "%s stopped while booting; console: %s",
+                                   c->nodes[i].name, tail);
+                break;
+            }
+            if (rc < 0)
+                break;
+        }
+        struct timespec ts = {0, 5 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    if (rc < 0) {
+        /* Killing the guests closes the channels the threads read. */
+        for (int i = 0; i < 2; i++) {
+            vmb_virt_domain_destroy(c->doms[i], NULL);
+            c->doms[i] = NULL;
+        }
+    }
+join:
+    for (int i = 0; i < 2; i++) {
+        if (!th[i].started)
+            continue;
+        pthread_join(th[i].tid, NULL);
+        struct vmb_vm_node *n = &c->nodes[i];
+        if (rc == 0 && th[i].err) {
+            autofree char *tail = console_tail(n->console_log);
+            rc = vmb_error_set(err, VMB_ERR_RUN, 0,
+                               "%s: %s; console: %s", n->name, th[i].err->msg,
+                               tail);
+        }
+        vmb_error_free(th[i].err);
+        n->agent = th[i].agent;
+        if (n->agent) {
+            const struct vmb_agent_hello *h = vmb_agent_hello_info(n->agent);
+            n->boot.agent_s = (double)(h->host_ns - c->t0_ns[i]) / 1e9;
+            /* Milestones are guest time; place them on the host's clock. */
+            /* The hello goes out right after the last milestone. */
+            uint64_t last = h->agent_start_us;
+            const uint64_t ms[] = {h->modules_loaded_us, h->net_up_us,
+                                   h->mounts_done_us};
+            for (size_t k = 0; k < 3; k++)
+                if (ms[k] > last)
+                    last = ms[k];
+            if (h->mounts_done_us > 0)
+                n->boot.mounts_s = n->boot.agent_s -
+                                   (double)(last - h->mounts_done_us) / 1e6;
+            if (rc == 0 && h->boot_error)
+                rc = vmb_error_set(err, VMB_ERR_RUN, 0,
+                                   "%s: the guest failed to boot: %s",
+                                   n->name, h->boot_error);
+        }
+    }
+    return rc;
+}
+
+/* The facts must match the cell, or its numbers would be about another. */
+static int
+verify_node(struct vmb_vm_cell *c, struct vmb_vm_node *n,
+            struct vmb_error **err)
+{
+    const struct vmb_config *cfg = c->p.cfg;
+    struct vmb_agent_facts f;
+    memset(&f, 0, sizeof(f));
+    if (vmb_agent_facts(n->agent, FACTS_TIMEOUT_US, &f, err) < 0)
+        return vmb_error_prefix(err, "%s facts", n->name);
+    int rc = 0;
+    uint64_t want_kib = cfg->guest.memory_mib * 1024;
+    const char *want_fs = fs_types[cfg->guest.storage];
+    if (f.nproc != cfg->guest.vcpus) {
+        rc = vmb_error_set(err, VMB_ERR_RUN, 0,
+                           "%s has %d vCPUs, the cell asks for %" PRId64,
+                           n->name, f.nproc, cfg->guest.vcpus);
+    } else if (f.mem_total_kib > want_kib ||
+               f.mem_total_kib < want_kib * 3 / 4) {
+        /* The kernel keeps some memory for itself; MemTotal is below. */
+        rc = vmb_error_set(err, VMB_ERR_RUN, 0,
+                           "%s has %" PRIu64 " KiB of memory, the cell asks "
+                           "for %" PRIu64 " MiB",
+                           n->name, f.mem_total_kib, cfg->guest.memory_mib);
+    } else if (f.data_fstype == NULL || strcmp(f.data_fstype, want_fs) != 0) {
+        rc = vmb_error_set(err, VMB_ERR_RUN, 0,
+                           "%s: data directory \"%s\" is on \"%s\" (%s), the "
+                           "cell says storage \"%s\"",
+                           n->name, f.data_dir ? f.data_dir : "",
+                           f.data_fstype ? f.data_fstype : "",
+                           f.data_source ? f.data_source : "",
+                           vmb_storage_name(cfg->guest.storage));
+    } else if ((cfg->guest.storage == VMB_STORAGE_9P ||
+                cfg->guest.storage == VMB_STORAGE_VIRTIOFS) &&
+               (f.data_source == NULL ||
+                strcmp(f.data_source, VMB_VIRT_FS_TAG) != 0)) {
+        rc = vmb_error_set(err, VMB_ERR_RUN, 0,
+                           "%s: data directory comes from \"%s\", not the "
+                           "shared directory \"%s\"",
+                           n->name, f.data_source ? f.data_source : "",
+                           VMB_VIRT_FS_TAG);
+    } else if (cfg->guest.storage == VMB_STORAGE_VIRTIO_BLK &&
+               f.data_source && strcmp(f.data_source, "/dev/vdb") != 0 &&
+               strstr(f.data_source, "vd") == NULL) {
+        rc = vmb_error_set(err, VMB_ERR_RUN, 0,
+                           "%s: data directory is on \"%s\", not the data "
+                           "volume",
+                           n->name, f.data_source);
+    }
+    if (rc == 0) {
+        n->guest_data_path = vmb_xstrdup(f.data_dir);
+        n->guest_data_fstype = vmb_xstrdup(f.data_fstype);
+        n->guest_data_source = vmb_xstrdup(f.data_source);
+    }
+    vmb_agent_facts_clear(&f);
+    return rc;
+}
+
+int
+vmb_vm_cell_start(struct vmb_virt *v, const struct vmb_vm_params *p,
+                  struct vmb_vm_cell **out, struct vmb_error **err)
+{
+    if (vmb_vm_cell_check(p, err) < 0)
+        return -1;
+    struct vmb_vm_cell *c = vmb_xcalloc(1, sizeof(*c));
+    c->v = v;
+    c->p = *p;
+    /* libvirt resolves nothing relative to our working directory. */
+    c->work_dir = realpath(p->work_dir, NULL);
+    c->abs_kernel = realpath(p->kernel, NULL);
+    c->abs_initrd = realpath(p->initrd, NULL);
+    c->abs_image = p->base_image ? realpath(p->base_image, NULL) : NULL;
+    if (c->work_dir == NULL || c->abs_kernel == NULL ||
+        c->abs_initrd == NULL || (p->base_image && c->abs_image == NULL)) {
+        vmb_error_sys(err, "resolve the paths of the cell's files");
+        goto fail;
+    }
+    c->p.work_dir = c->work_dir;
+    c->p.kernel = c->abs_kernel;
+    c->p.initrd = c->abs_initrd;
+    c->p.base_image = c->abs_image;
+    c->net_name = vmb_xasprintf("vmb-%s", p->tag);
+    struct vmb_subnet sn;
+    vmb_subnet_parse(p->cfg->network.subnet, &sn, NULL);
+    for (int i = 0; i < 2; i++) {
+        struct vmb_vm_node *n = &c->nodes[i];
+        n->name = vmb_xasprintf("node%d", i + 1);
+        n->domain = vmb_xasprintf("vmb-%s-%d", p->tag, i + 1);
+        vmb_subnet_host(&sn, (uint32_t)i + 2, n->ip, sizeof(n->ip));
+        n->console_log = vmb_xasprintf("%s/%s.console.log", c->work_dir,
+                                       n->name);
+        n->agent_sock = vmb_xasprintf("%s/%s.agent.sock", c->work_dir,
+                                      n->name);
+        n->boot = (struct vmb_vm_boot){-1, -1, -1, -1};
+    }
+
+    c->files_made = true;
+    for (int i = 0; i < 2; i++)
+        if (make_files(c, &c->nodes[i], err) < 0) {
+            vmb_error_prefix(err, "%s files", c->nodes[i].name);
+            goto fail;
+        }
+    if (vmb_interrupted)
+        goto interrupted;
+    if (vmb_virt_net_create(v, c->net_name, &sn, &c->net, err) < 0)
+        goto fail;
+    for (int i = 0; i < 2; i++) {
+        struct vmb_vm_node *n = &c->nodes[i];
+        char mac[24], cidr[24];
+        mac_for(p->tag, i + 1, mac, sizeof(mac));
+        snprintf(cidr, sizeof(cidr), "%s/%d", n->ip, sn.prefix);
+        autofree char *cmdline = vmb_vm_cmdline(p->cfg, cidr, n->name);
+        struct vmb_domain_spec s = spec_for(c, n, cmdline, mac);
+        autofree char *xml = vmb_virt_domain_xml(&s);
+        unlink(n->console_log);
+        if (vmb_interrupted)
+            goto interrupted;
+        c->t0_ns[i] = vmb_now_ns();
+        if (vmb_virt_domain_start(v, xml, &c->doms[i], err) < 0)
+            goto fail;
+        n->boot.domain_start_s = since_s(c->t0_ns[i]);
+    }
+    if (wait_boot(c, err) < 0)
+        goto fail;
+    for (int i = 0; i < 2; i++)
+        if (verify_node(c, &c->nodes[i], err) < 0)
+            goto fail;
+    *out = c;
+    return 0;
+
+interrupted:
+    vmb_error_set(err, VMB_ERR_RUN, 0,
+                  "interrupted while the VMs were starting");
+fail:
+    vmb_vm_cell_free(c);
+    return -1;
+}
+
+struct vmb_vm_node *
+vmb_vm_cell_node(struct vmb_vm_cell *c, int i)
+{
+    return &c->nodes[i];
+}
+
+struct vmb_virt_domain *
+vmb_vm_cell_domain(struct vmb_vm_cell *c, int i)
+{
+    return c->doms[i];
+}
+
+/* ---- measurement window ---- */
+
+void
+vmb_vm_cell_window_begin(struct vmb_vm_cell *c)
+{
+    c->window_done = false;
+    for (int i = 0; i < 2; i++)
+        if (c->doms[i])
+            vmb_virt_domain_stats(c->doms[i], &c->win_a[i], NULL);
+}
+
+void
+vmb_vm_cell_window_end(struct vmb_vm_cell *c)
+{
+    for (int i = 0; i < 2; i++)
+        if (c->doms[i])
+            vmb_virt_domain_stats(c->doms[i], &c->win_b[i], NULL);
+    c->window_done = true;
+}
+
+void
+vmb_vm_node_boot_members(const struct vmb_vm_node *n, struct vmb_jw *w)
+{
+    const struct {
+        const char *key;
+        double v;
+    } st[] = {
+        {"domain_start_s", n->boot.domain_start_s},
+        {"kernel_s", n->boot.kernel_s},
+        {"agent_s", n->boot.agent_s},
+        {"mounts_s", n->boot.mounts_s},
+    };
+    for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++) {
+        if (st[i].v < 0) {
+            vmb_jw_key(w, st[i].key);
+            vmb_jw_null(w);
+        } else {
+            vmb_jw_kdouble(w, st[i].key, st[i].v);
+        }
+    }
+}
+
+void
+vmb_vm_cell_boot_json(struct vmb_vm_cell *c, struct vmb_jw *w)
+{
+    for (int i = 0; i < 2; i++) {
+        vmb_jw_key(w, c->nodes[i].name);
+        vmb_jw_obj_begin(w);
+        vmb_vm_node_boot_members(&c->nodes[i], w);
+        vmb_jw_obj_end(w);
+    }
+}
+
+void
+vmb_vm_cell_resources_json(struct vmb_vm_cell *c, struct vmb_jw *w)
+{
+    if (!c->window_done)
+        return;
+    for (int i = 0; i < 2; i++) {
+        struct vmb_virt_stats d;
+        vmb_virt_stats_delta(&c->win_a[i], &c->win_b[i], &d);
+        vmb_jw_key(w, c->nodes[i].name);
+        vmb_virt_stats_to_json(w, &d);
+    }
+}
+
+/* ---- artefacts ---- */
+
+int
+vmb_vm_cell_save(struct vmb_vm_cell *c, const char *dir,
+                 struct vmb_error **err)
+{
+    for (int i = 0; i < 2; i++) {
+        struct vmb_vm_node *n = &c->nodes[i];
+        if (c->doms[i]) {
+            autofree char *xml = NULL, *argv = NULL;
+            autofree char *xp = vmb_xasprintf("%s/%s.xml", dir, n->name);
+            autofree char *cp =
+                vmb_xasprintf("%s/%s.qemu.cmdline", dir, n->name);
+            if (vmb_virt_domain_live_xml(c->doms[i], &xml, err) < 0 ||
+                vmb_write_file_atomic(xp, xml, strlen(xml), err) < 0)
+                return vmb_error_prefix(err, "save %s", n->name);
+            if (vmb_virt_domain_qemu_cmdline(c->doms[i], &argv, err) < 0 ||
+                vmb_write_file_atomic(cp, argv, strlen(argv), err) < 0)
+                return vmb_error_prefix(err, "save %s", n->name);
+        }
+        autofree char *log = NULL;
+        size_t len = 0;
+        if (vmb_read_file(n->console_log, &log, &len, NULL) == 0) {
+            autofree char *lp =
+                vmb_xasprintf("%s/%s.console.log", dir, n->name);
+            if (vmb_write_file_atomic(lp, log, len, err) < 0)
+                return vmb_error_prefix(err, "save %s", n->name);
+        }
+    }
+    return 0;
+}
+
+/* ---- teardown ---- */
+
+struct destroy_job {
+    struct vmb_virt_domain *d;
+    pthread_t tid;
+    bool threaded;
+    int rc;
+    struct vmb_error *err;
+};
+
+static void *
+destroy_main(void *arg)
+{
+    struct destroy_job *j = arg;
+    j->rc = vmb_virt_domain_destroy(j->d, &j->err);
+    return NULL;
+}
+
+int
+vmb_vm_cell_teardown(struct vmb_vm_cell *c, double *took_s,
+                     struct vmb_error **err)
+{
+    if (c == NULL)
+        return 0;
+    uint64_t t0 = vmb_now_ns();
+    int rc = 0;
+    struct vmb_error *e = NULL;
+    /*
+     * Both domains go at once: each destroy waits for its QEMU to exit,
+     * and the two waits need not add up.
+     */
+    struct destroy_job jobs[2];
+    memset(jobs, 0, sizeof(jobs));
+    for (int i = 1; i >= 0; i--) {
+        vmb_agent_free(c->nodes[i].agent);
+        c->nodes[i].agent = NULL;
+        jobs[i].d = c->doms[i];
+        c->doms[i] = NULL;
+        if (jobs[i].d && i == 1 &&
+            pthread_create(&jobs[i].tid, NULL, destroy_main, &jobs[i]) == 0)
+            jobs[i].threaded = true;
+        else if (jobs[i].d)
+            destroy_main(&jobs[i]);
+    }
+    for (int i = 1; i >= 0; i--) {
+        if (jobs[i].threaded)
+            pthread_join(jobs[i].tid, NULL);
+        if (jobs[i].rc < 0 && rc == 0) {
+            rc = -1;
+            if (err && *err == NULL)
+                *err = steal(&jobs[i].err);
+        }
+        vmb_error_free(jobs[i].err);
+    }
+    if (vmb_virt_net_destroy(c->net, &e) < 0 && rc == 0) {
+        rc = -1;
+        if (err && *err == NULL)
+            *err = e;
+        else
+            vmb_error_free(e);
+        e = NULL;
+    }
+    c->net = NULL;
+    for (int i = 1; i >= 0; i--) {
+        struct vmb_vm_node *n = &c->nodes[i];
+        if (n->agent_sock)
+            unlink(n->agent_sock);
+        if (c->files_made && !c->p.keep_volumes) {
+            if (n->root_disk)
+                unlink(n->root_disk);
+            if (n->data_disk)
+                unlink(n->data_disk);
+            if (n->data_dir)
+                vmb_rm_rf(n->data_dir, NULL);
+        }
+        free(n->name);
+        free(n->domain);
+        free(n->console_log);
+        free(n->agent_sock);
+        free(n->root_disk);
+        free(n->data_disk);
+        free(n->data_dir);
+        free(n->guest_data_path);
+        free(n->guest_data_fstype);
+        free(n->guest_data_source);
+    }
+    free(c->work_dir);
+    free(c->abs_kernel);
+    free(c->abs_initrd);
+    free(c->abs_image);
+    free(c->net_name);
+    free(c);
+    if (took_s)
+        *took_s = since_s(t0);
+    return rc;
+}
+
+void
+vmb_vm_cell_free(struct vmb_vm_cell *c)
+{
+    vmb_vm_cell_teardown(c, NULL, NULL);
+}

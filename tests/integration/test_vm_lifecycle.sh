@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The life of a cell's VMs around failures, next to the sandbox's libvirtd:
+# bad input is a clear error (exit 2) before anything starts; SIGKILL of
+# the process during a boot leaves no domain and no network; SIGINT during
+# a boot tears down, leaves none, and exits non-zero with a message.
+set -euo pipefail
+: "${VMB_BUILD_DIR:?}" "${VMB_SOURCE_DIR:?}"
+tool="$VMB_BUILD_DIR/tests/vmb_celltool"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+cat >"$out/run.sh" <<'RUN'
+set -uo pipefail
+tool=$1 out=$2
+virsh() { command virsh -q -c qemu:///system "$@"; }
+fail=0
+nothing_left() {
+    local d n
+    d=$(virsh list --all --name | grep -c . || true)
+    n=$(virsh net-list --all --name | grep -c . || true)
+    [ "$d" -eq 0 ] && [ "$n" -eq 0 ]
+}
+expect_input_error() { # what pattern key=value...
+    local what=$1 pattern=$2; shift 2
+    "$tool" cell hypervisor.accel=tcg "$@" >/dev/null 2>"$out/err"
+    local rc=$?
+    cat "$out/err"
+    if [ "$rc" -ne 2 ] || ! grep -q -- "$pattern" "$out/err"; then
+        echo "FAIL $what: exit $rc, wanted 2 and \"$pattern\""; fail=1
+    fi
+    nothing_left || { echo "FAIL $what: something was started"; fail=1; }
+}
+
+echo "== bad input"
+expect_input_error "missing kernel" "guest.kernel" guest.kernel=/nonexistent/vmlinuz
+expect_input_error "missing emulator" "hypervisor.emulator" \
+    hypervisor.emulator=/nonexistent/qemu-system-x86_64
+expect_input_error "too many vCPUs" "guest.vcpus" guest.vcpus=$(($(nproc) + 1))
+# A route inside this namespace that the configured subnet overlaps.
+ip link add vmbtaken type bridge && ip addr add 10.213.7.1/24 dev vmbtaken &&
+    ip link set vmbtaken up
+expect_input_error "subnet in use" "collides" network.subnet=10.213.0.0/16
+ip link del vmbtaken
+
+echo "== accelerator"
+# Whether KVM works is the host's business; the verdict must be consistent:
+# accel kvm boots under KVM or fails clearly, auto falls back loudly.
+"$tool" cell hypervisor.accel=kvm guest.storage=tmpfs guest.memory=256 \
+    >"$out/kvm.json" 2>"$out/kvm.err"
+rc=$?
+cat "$out/kvm.err"
+if [ "$rc" -eq 0 ]; then
+    kvm_works=1
+    [ "$(jq -r .accel "$out/kvm.json")" = kvm ] || { echo "FAIL accel kvm: not kvm"; fail=1; }
+else
+    kvm_works=0
+    [ "$rc" -eq 1 ] && grep -q 'hypervisor.accel is "kvm" but KVM does not work here' "$out/kvm.err" ||
+        { echo "FAIL accel kvm: exit $rc without a clear error"; fail=1; }
+fi
+nothing_left || { echo "FAIL accel kvm: something was left"; fail=1; }
+if [ "$kvm_works" -eq 0 ]; then
+    "$tool" cell hypervisor.accel=auto guest.storage=tmpfs guest.memory=256 \
+        >"$out/auto.json" 2>"$out/auto.err"
+    rc=$?
+    cat "$out/auto.err"
+    [ "$rc" -eq 0 ] && [ "$(jq -r .accel "$out/auto.json")" = tcg ] &&
+        grep -q "falling back to TCG" "$out/auto.err" ||
+        { echo "FAIL accel auto: no loud fallback to TCG"; fail=1; }
+fi
+
+# Starts a boot in the background and waits until its domains exist.
+start_boot() {
+    "$tool" cell hypervisor.accel=tcg guest.storage=tmpfs guest.memory=256 \
+        >"$out/boot.out" 2>"$out/boot.err" &
+    pid=$!
+    for _ in $(seq 1 600); do
+        [ "$(virsh list --name | grep -c . || true)" -ge 2 ] && return 0
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "FAIL: the boot did not start two domains"; cat "$out/boot.err"; fail=1
+    return 1
+}
+
+echo "== SIGKILL during a boot"
+if start_boot; then
+    sleep 1
+    kill -KILL "$pid"
+    wait "$pid" 2>/dev/null
+    # libvirt destroys auto-destroy domains when the connection drops; the
+    # guard process destroys the network. Both are quick; allow 20 s.
+    for _ in $(seq 1 200); do nothing_left && break; sleep 0.1; done
+    if nothing_left; then echo "nothing left"; else
+        echo "FAIL SIGKILL: left behind:"; virsh list --all; virsh net-list --all; fail=1
+    fi
+fi
+
+echo "== SIGINT during a boot"
+if start_boot; then
+    sleep 1
+    kill -INT "$pid"
+    wait "$pid"
+    rc=$?
+    cat "$out/boot.err"
+    [ "$rc" -ne 0 ] || { echo "FAIL SIGINT: exit 0"; fail=1; }
+    grep -q "interrupted" "$out/boot.err" || { echo "FAIL SIGINT: no message"; fail=1; }
+    # Teardown is synchronous: nothing may be left the moment it exits.
+    nothing_left || { echo "FAIL SIGINT: left behind:"; virsh list --all; virsh net-list --all; fail=1; }
+fi
+exit "$fail"
+RUN
+bash "$VMB_SOURCE_DIR/scripts/sandbox.sh" bash "$out/run.sh" "$tool" "$out"
+echo ok

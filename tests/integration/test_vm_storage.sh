@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Two container VMs per storage backend, booted under TCG next to the
+# sandbox's libvirtd: each agent reports the vCPUs and memory the cell asks
+# for and a data directory on the right filesystem, node 2 reaches node 1
+# over TCP, and a file written in the guest's data directory shows up on
+# the host (9p, virtio-fs) or inside the data volume (virtio-blk).
+set -euo pipefail
+: "${VMB_BUILD_DIR:?}" "${VMB_SOURCE_DIR:?}"
+tool="$VMB_BUILD_DIR/tests/vmb_celltool"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+# One sandbox for all backends: libvirtd starts once. Sizes vary so a VM
+# that got the default instead of the cell's value is caught.
+cat >"$out/cells" <<'CELLS'
+9p         1 512
+virtio-fs  1 640
+virtio-blk 2 512
+local      1 768
+tmpfs      2 640
+CELLS
+
+cat >"$out/run.sh" <<'RUN'
+set -euo pipefail
+tool=$1 out=$2
+while read -r storage vcpus mem; do
+    echo "== $storage vcpus=$vcpus memory=$mem" >&2
+    "$tool" cell --checks hypervisor.accel=tcg guest.storage="$storage" \
+        guest.vcpus="$vcpus" guest.memory="$mem" guest.boot_timeout=300s \
+        >"$out/$storage.json"
+done <"$out/cells"
+RUN
+bash "$VMB_SOURCE_DIR/scripts/sandbox.sh" bash "$out/run.sh" "$tool" "$out"
+
+fstype() {
+    case "$1" in
+    9p) echo 9p ;; virtio-fs) echo virtiofs ;; tmpfs) echo tmpfs ;; *) echo ext4 ;;
+    esac
+}
+fail=0
+while read -r storage vcpus mem; do
+    j="$out/$storage.json"
+    cat "$j"
+    for n in node1 node2; do
+        q() { jq -r "$1" "$j"; }
+        [ "$(q ".facts.$n.nproc")" = "$vcpus" ] || { echo "$storage $n: vcpus"; fail=1; }
+        kib=$(q ".facts.$n.mem_total_kib")
+        # MemTotal is what is left after the kernel's own reservations.
+        if [ "$kib" -gt $((mem * 1024)) ] || [ "$kib" -lt $((mem * 1024 * 3 / 4)) ]; then
+            echo "$storage $n: memory $kib KiB for $mem MiB"; fail=1
+        fi
+        [ "$(q ".facts.$n.data_fstype")" = "$(fstype "$storage")" ] || { echo "$storage $n: fstype"; fail=1; }
+        case "$storage" in 9p | virtio-fs | virtio-blk)
+            [ "$(q ".checks.$n.host_sees_file")" = true ] || { echo "$storage $n: file not on the host side"; fail=1; } ;;
+        esac
+        [ "$(q ".boot.$n.agent_s")" != null ] || { echo "$storage $n: no agent stage"; fail=1; }
+    done
+    jq -e '.checks.tcp_reply | test("PONG")' "$j" >/dev/null || { echo "$storage: node 2 did not reach node 1"; fail=1; }
+    jq -e '.saved_cmdline' "$j" >/dev/null || { echo "$storage: qemu command line not saved"; fail=1; }
+done <"$out/cells"
+[ "$fail" -eq 0 ] && echo ok
+exit "$fail"
