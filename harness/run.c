@@ -47,9 +47,12 @@ struct progress {
     const struct vmb_config *cfg; /* of the current run */
     size_t phase_index;           /* SIZE_MAX outside the load phases */
     uint64_t session_t0, run_t0;
-    size_t done;      /* runs executed in this session */
-    double done_s;    /* their total time */
-    double est_run_s; /* the plan's per-run estimate */
+    /* By kind (enum vmb_cell_kind): VM runs and control runs differ a lot. */
+    int kind;             /* of the current run */
+    size_t waiting[2];    /* runs not started yet */
+    size_t done[2];       /* runs executed in this session */
+    double done_s[2];     /* their total time */
+    double est_s[2];      /* a rough guess of one run, before any is done */
     char last_phase[48];
     uint64_t last_print;
     bool line_open; /* a tty line without newline is on screen */
@@ -88,13 +91,15 @@ progress_print(struct progress *p)
                 ph->n > 0 ? todo / p->ops_per_s : (double)ph->duration_us / 1e6;
         }
     }
-    double per_run = p->done > 0     ? p->done_s / (double)p->done
-                     : cur_left >= 0 ? run_el + cur_left
-                                     : p->est_run_s;
-    double this_left = cur_left >= 0      ? cur_left
-                       : per_run > run_el ? per_run - run_el
-                                          : 0;
-    double left = per_run * (double)(p->n - p->k) + this_left;
+    double per_run[2];
+    for (int k = 0; k < 2; k++)
+        per_run[k] = p->done[k] > 0 ? p->done_s[k] / (double)p->done[k]
+                     : k == p->kind && cur_left >= 0 ? run_el + cur_left
+                                                     : p->est_s[k];
+    double cur = per_run[p->kind];
+    double left = cur_left >= 0 ? cur_left : cur > run_el ? cur - run_el : 0;
+    for (int k = 0; k < 2; k++)
+        left += per_run[k] * (double)p->waiting[k];
     char el[32], eta[32], rate[48] = "";
     fmt_hms(elapsed, el, sizeof(el));
     fmt_hms(left, eta, sizeof(eta));
@@ -135,15 +140,35 @@ progress_main(void *arg)
     return NULL;
 }
 
-static void
-progress_start(struct progress *p, size_t n, double est_run_s)
+/* A first guess of a run's length: boot, then the phases at 20k ops/s. */
+static double
+rough_run_s(const struct vmb_cell *c)
 {
-    memset(p, 0, sizeof(*p));
+    double s = c->kind == VMB_CELL_VM ? 40.0 : 3.0;
+    for (size_t i = 0; i < c->cfg.nphases; i++) {
+        const struct vmb_phase *ph = &c->cfg.phases[i];
+        s += (double)c->cfg.load.warmup_us / 1e6;
+        s += ph->n > 0 ? (double)ph->n / 20000.0
+                       : (double)ph->duration_us / 1e6;
+    }
+    return s;
+}
+
+/* Counts a run that is still to come. */
+static void
+progress_expect(struct progress *p, const struct vmb_cell *c)
+{
+    p->n++;
+    p->waiting[c->kind]++;
+    p->est_s[c->kind] = rough_run_s(c);
+}
+
+static void
+progress_start(struct progress *p)
+{
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     p->tty = isatty(STDERR_FILENO);
-    p->n = n;
-    p->est_run_s = est_run_s;
     p->session_t0 = vmb_now_ns();
     p->running = pthread_create(&p->thread, NULL, progress_main, p) == 0;
 }
@@ -937,16 +962,13 @@ vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err)
     if (write_run_json(&s, NULL, err) < 0)
         goto out;
 
-    size_t todo = 0;
     for (size_t i = 0; i < s.plan->nruns; i++)
         if (selected(&s, &s.plan->runs[i]) && !done(&s, &s.plan->runs[i]))
-            todo++;
-    fprintf(stderr, "vmbench: %zu of %zu runs to do, results in %s\n", todo,
-            s.plan->nruns, s.dir);
+            progress_expect(&s.prog, s.plan->runs[i].cell);
+    fprintf(stderr, "vmbench: %zu of %zu runs to do, results in %s\n",
+            s.prog.n, s.plan->nruns, s.dir);
     vmb_signals_install();
-    progress_start(&s.prog, todo,
-                   s.plan->nruns ? s.plan->estimate_s / (double)s.plan->nruns
-                                 : 0);
+    progress_start(&s.prog);
     size_t k = 0;
     for (size_t i = 0; i < s.plan->nruns && !vmb_interrupted; i++) {
         const struct vmb_plan_run *r = &s.plan->runs[i];
@@ -958,12 +980,15 @@ vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err)
                  r->cell->label, r->rep);
         s.prog.run_t0 = vmb_now_ns();
         s.prog.cfg = &r->cell->cfg;
+        s.prog.kind = r->cell->kind;
+        s.prog.waiting[r->cell->kind]--;
         pthread_mutex_unlock(&s.prog.mu);
         vmb_autoerr struct vmb_error *rerr = NULL;
         int r_rc = execute_run(&s, r, &rerr);
         pthread_mutex_lock(&s.prog.mu);
-        s.prog.done++;
-        s.prog.done_s += (double)(vmb_now_ns() - s.prog.run_t0) / 1e9;
+        s.prog.done[r->cell->kind]++;
+        s.prog.done_s[r->cell->kind] +=
+            (double)(vmb_now_ns() - s.prog.run_t0) / 1e9;
         pthread_mutex_unlock(&s.prog.mu);
         if (r_rc < 0 && !vmb_interrupted) {
             /* The results directory itself failed: no point going on. */
