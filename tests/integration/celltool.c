@@ -309,7 +309,7 @@ cmd_cell(int argc, char **argv, struct vmb_error **err)
     struct vmb_image img = {0};
     /* Declared before the first goto: cleanups run at "out". */
     autofree char *tag = vmb_xasprintf("t%d", (int)getpid());
-    autofree char *saved = NULL, *json = NULL;
+    autofree char *saved = NULL, *json = NULL, *argv_text = NULL;
     struct vmb_jw w;
     vmb_jw_init(&w, true);
     for (int i = 1; i < argc; i++) {
@@ -403,6 +403,8 @@ cmd_cell(int argc, char **argv, struct vmb_error **err)
         goto out;
     saved = vmb_xasprintf("%s/node1.qemu.cmdline", dir);
     vmb_jw_kbool(&w, "saved_cmdline", access(saved, R_OK) == 0);
+    if (vmb_read_file(saved, &argv_text, NULL, NULL) == 0)
+        vmb_jw_kstr(&w, "qemu_cmdline", argv_text);
     uint64_t t0 = vmb_now_ns();
     while (!vmb_interrupted && vmb_now_ns() - t0 < (uint64_t)(hold_s * 1e9)) {
         struct timespec ts = {0, 50000000L};
