@@ -88,8 +88,7 @@ vmb_accel_probe_kvm(struct vmb_virt *v, const char *emulator,
         return vmb_error_set(err, VMB_ERR_RUN, 0, "kvm probe: interrupted");
     if (ok)
         snprintf(note, note_len,
-                 "a KVM probe guest printed its first line in %.2fs",
-                 *probe_s);
+                 "a KVM probe guest printed its first line in %.2fs", *probe_s);
     else
         snprintf(note, note_len,
                  "/dev/kvm exists but a KVM probe guest printed nothing in "

@@ -18,9 +18,9 @@
 #define VMB_ACCEL_PROBE_TIMEOUT_US 6000000ULL
 
 struct vmb_accel_result {
-    int requested; /* enum vmb_accel */
-    int used;      /* VMB_ACCEL_KVM or VMB_ACCEL_TCG */
-    bool fallback; /* auto fell back to TCG: say so loudly */
+    int requested;  /* enum vmb_accel */
+    int used;       /* VMB_ACCEL_KVM or VMB_ACCEL_TCG */
+    bool fallback;  /* auto fell back to TCG: say so loudly */
     double probe_s; /* time the probe took; 0 when none ran */
     char note[512]; /* one sentence: why this accelerator */
 };

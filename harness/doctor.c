@@ -14,13 +14,13 @@
 #include "util.h"
 #include "virt.h"
 
-static void
-add(struct vmb_doctor_report *r, const char *check, int status,
-    const char *fix, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void add(struct vmb_doctor_report *r, const char *check, int status,
+                const char *fix, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 static void
-add(struct vmb_doctor_report *r, const char *check, int status,
-    const char *fix, const char *fmt, ...)
+add(struct vmb_doctor_report *r, const char *check, int status, const char *fix,
+    const char *fmt, ...)
 {
     r->checks = vmb_xrealloc(r->checks, (r->n + 1) * sizeof(*r->checks));
     struct vmb_doctor_check *c = &r->checks[r->n++];
@@ -172,7 +172,8 @@ check_cgroups(struct vmb_doctor_report *r)
         autofree char *mi = NULL;
         vmb_read_file("/proc/self/mountinfo", &mi, NULL, NULL);
         bool found[3] = {false, false, false};
-        for (char *l = mi ? strtok(mi, "\n") : NULL; l; l = strtok(NULL, "\n")) {
+        for (char *l = mi ? strtok(mi, "\n") : NULL; l;
+             l = strtok(NULL, "\n")) {
             char *dash = strstr(l, " - cgroup ");
             if (dash == NULL)
                 continue;
@@ -198,8 +199,8 @@ check_cgroups(struct vmb_doctor_report *r)
     autofree char *list = vmb_buf_steal(&have);
     const char *ver = v2 ? "v2" : "v1";
     if (missing[0] == '\0')
-        add(r, "cgroup", VMB_DOCTOR_OK, NULL, "cgroup %s, controllers: %s",
-            ver, list);
+        add(r, "cgroup", VMB_DOCTOR_OK, NULL, "cgroup %s, controllers: %s", ver,
+            list);
     else
         add(r, "cgroup", VMB_DOCTOR_WARN,
             "mount the missing controllers (or boot with "
@@ -292,8 +293,8 @@ check_memory_disk(struct vmb_doctor_report *r, const char *results_dir)
             break;
         }
     }
-    double free_gib = (double)sv.f_bavail * (double)sv.f_frsize /
-                      (1024.0 * 1024.0 * 1024.0);
+    double free_gib =
+        (double)sv.f_bavail * (double)sv.f_frsize / (1024.0 * 1024.0 * 1024.0);
     if (free_gib >= 10)
         add(r, "disk", VMB_DOCTOR_OK, NULL,
             "%.1f GiB free for results in \"%s\"", free_gib, dir);
@@ -312,8 +313,9 @@ vmb_doctor_run(const struct vmb_doctor_opts *o)
     check_emulator(r, o);
     check_vhost(r, "vhost-net", "/dev/vhost-net", "vhost_net",
                 "guest networking runs in QEMU's own thread, slower");
-    check_vhost(r, "vhost-vsock", "/dev/vhost-vsock", "vhost_vsock",
-                "no vsock (Kata's agent transport); vmbench uses virtio-serial");
+    check_vhost(
+        r, "vhost-vsock", "/dev/vhost-vsock", "vhost_vsock",
+        "no vsock (Kata's agent transport); vmbench uses virtio-serial");
     check_cgroups(r);
     check_tuning(r);
     check_memory_disk(r, o->results_dir);

@@ -372,12 +372,23 @@ xml_text(struct vmb_buf *b, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
-        case '&': vmb_buf_puts(b, "&amp;"); break;
-        case '<': vmb_buf_puts(b, "&lt;"); break;
-        case '>': vmb_buf_puts(b, "&gt;"); break;
-        case '\'': vmb_buf_puts(b, "&apos;"); break;
-        case '"': vmb_buf_puts(b, "&quot;"); break;
-        default: vmb_buf_append(b, s, 1);
+        case '&':
+            vmb_buf_puts(b, "&amp;");
+            break;
+        case '<':
+            vmb_buf_puts(b, "&lt;");
+            break;
+        case '>':
+            vmb_buf_puts(b, "&gt;");
+            break;
+        case '\'':
+            vmb_buf_puts(b, "&apos;");
+            break;
+        case '"':
+            vmb_buf_puts(b, "&quot;");
+            break;
+        default:
+            vmb_buf_append(b, s, 1);
         }
     }
 }
@@ -394,8 +405,8 @@ bridge_name(const char *net, char *buf, size_t len)
 
 int
 vmb_virt_net_create(struct vmb_virt *v, const char *name,
-                    const struct vmb_subnet *subnet,
-                    struct vmb_virt_net **out, struct vmb_error **err)
+                    const struct vmb_subnet *subnet, struct vmb_virt_net **out,
+                    struct vmb_error **err)
 {
     char br[16], host[INET_ADDRSTRLEN];
     bridge_name(name, br, sizeof(br));
@@ -470,8 +481,10 @@ xml_disk(struct vmb_buf *b, const char *path, const char *format,
          const char *dev, const char *serial, const char *cache,
          const char *aio, bool iothread)
 {
-    vmb_buf_printf(b, "    <disk type='file' device='disk'>\n"
-                      "      <driver name='qemu' type='%s'", format);
+    vmb_buf_printf(b,
+                   "    <disk type='file' device='disk'>\n"
+                   "      <driver name='qemu' type='%s'",
+                   format);
     if (cache)
         vmb_buf_printf(b, " cache='%s'", cache);
     if (aio)
@@ -568,8 +581,9 @@ vmb_virt_domain_xml(const struct vmb_domain_spec *s)
                 vmb_buf_puts(&b, "'");
             }
             if (cache)
-                vmb_buf_printf(&b, ">\n        <cache mode='%s'/>\n"
-                                   "      </binary>\n",
+                vmb_buf_printf(&b,
+                               ">\n        <cache mode='%s'/>\n"
+                               "      </binary>\n",
                                cache);
             else
                 vmb_buf_puts(&b, "/>\n");
@@ -603,8 +617,9 @@ vmb_virt_domain_xml(const struct vmb_domain_spec *s)
         vmb_buf_puts(&b, "    <channel type='unix'>\n"
                          "      <source mode='bind' path='");
         xml_text(&b, s->agent_socket);
-        vmb_buf_puts(&b, "'/>\n      <target type='virtio' name='"
-                         VMB_VIRT_AGENT_CHANNEL "'/>\n    </channel>\n");
+        vmb_buf_puts(
+            &b, "'/>\n      <target type='virtio' name='" VMB_VIRT_AGENT_CHANNEL
+                "'/>\n    </channel>\n");
     }
     vmb_buf_puts(&b, "    <rng model='virtio'>\n"
                      "      <backend model='random'>/dev/urandom</backend>\n"
@@ -809,8 +824,7 @@ proc_cpu_ns(int pid, uint64_t *out)
     if (p == NULL)
         return -1;
     unsigned long long utime, stime;
-    if (sscanf(p + 2,
-               "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
                &utime, &stime) != 2)
         return -1;
     long hz = sysconf(_SC_CLK_TCK);
@@ -881,8 +895,7 @@ vmb_virt_domain_stats(struct vmb_virt_domain *d, struct vmb_virt_stats *out,
 
 void
 vmb_virt_stats_delta(const struct vmb_virt_stats *a,
-                     const struct vmb_virt_stats *b,
-                     struct vmb_virt_stats *out)
+                     const struct vmb_virt_stats *b, struct vmb_virt_stats *out)
 {
 #define D(f) out->f = b->f >= a->f ? b->f - a->f : 0
     D(at_ns);

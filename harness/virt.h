@@ -90,13 +90,13 @@ enum vmb_virt_fs { VMB_VIRT_FS_NONE, VMB_VIRT_FS_9P, VMB_VIRT_FS_VIRTIOFS };
 /* Everything a domain needs; strings are borrowed. */
 struct vmb_domain_spec {
     const char *name;
-    bool kvm;              /* domain type kvm, else qemu (TCG) */
-    const char *emulator;  /* QEMU binary path */
-    const char *machine;   /* "q35" */
+    bool kvm;             /* domain type kvm, else qemu (TCG) */
+    const char *emulator; /* QEMU binary path */
+    const char *machine;  /* "q35" */
     int vcpus;
     uint64_t memory_mib;
     const char *kernel, *initrd, *cmdline;
-    const char *console_log; /* serial console, written by libvirt */
+    const char *console_log;  /* serial console, written by libvirt */
     const char *agent_socket; /* unix socket of the agent channel */
     /* container root: a qcow2 overlay, serial "vmbroot"; NULL for none */
     const char *root_disk;
@@ -109,10 +109,10 @@ struct vmb_domain_spec {
     /* shared data directory, mount tag "vmbdata" */
     enum vmb_virt_fs fs;
     const char *fs_dir;
-    int fs_cache;           /* enum vmb_fs_cache, virtio-fs only */
-    const char *virtiofsd;  /* virtiofsd path; NULL: libvirt's choice */
-    const char *network;    /* libvirt network name; NULL for no NIC */
-    const char *mac;        /* "52:54:00:xx:xx:xx" */
+    int fs_cache;          /* enum vmb_fs_cache, virtio-fs only */
+    const char *virtiofsd; /* virtiofsd path; NULL: libvirt's choice */
+    const char *network;   /* libvirt network name; NULL for no NIC */
+    const char *mac;       /* "52:54:00:xx:xx:xx" */
 };
 
 /* Mount tag of the shared data directory and serials of the disks. */
@@ -131,8 +131,7 @@ char *vmb_virt_domain_xml(const struct vmb_domain_spec *spec);
  * once QEMU runs the guest. Free (or vmb_virt_domain_destroy) kills it.
  */
 int vmb_virt_domain_start(struct vmb_virt *v, const char *xml,
-                          struct vmb_virt_domain **out,
-                          struct vmb_error **err);
+                          struct vmb_virt_domain **out, struct vmb_error **err);
 const char *vmb_virt_domain_name(const struct vmb_virt_domain *d);
 
 /* Whether the domain still runs (false also when libvirt cannot say). */
@@ -166,16 +165,16 @@ int vmb_virt_domain_pid(struct vmb_virt_domain *d);
  * of two samples (vmb_virt_stats_delta). Times in nanoseconds.
  */
 struct vmb_virt_stats {
-    uint64_t at_ns;           /* vmb_now_ns() when sampled */
-    uint64_t vcpu_time_ns;    /* sum over vCPUs */
-    uint64_t process_cpu_ns;  /* QEMU process, all threads */
+    uint64_t at_ns;                          /* vmb_now_ns() when sampled */
+    uint64_t vcpu_time_ns;                   /* sum over vCPUs */
+    uint64_t process_cpu_ns;                 /* QEMU process, all threads */
     uint64_t block_rd_bytes, block_wr_bytes; /* all disks */
     uint64_t block_rd_reqs, block_wr_reqs;
-    uint64_t net_rx_bytes, net_tx_bytes;     /* all interfaces */
+    uint64_t net_rx_bytes, net_tx_bytes; /* all interfaces */
 };
 
-int vmb_virt_domain_stats(struct vmb_virt_domain *d,
-                          struct vmb_virt_stats *out, struct vmb_error **err);
+int vmb_virt_domain_stats(struct vmb_virt_domain *d, struct vmb_virt_stats *out,
+                          struct vmb_error **err);
 
 /* b - a, counter by counter (at_ns becomes the window length). */
 void vmb_virt_stats_delta(const struct vmb_virt_stats *a,

@@ -43,10 +43,8 @@ struct vmb_vm_cell {
 };
 
 static const char *const fs_types[] = {
-    [VMB_STORAGE_9P] = "9p",
-    [VMB_STORAGE_VIRTIOFS] = "virtiofs",
-    [VMB_STORAGE_VIRTIO_BLK] = "ext4",
-    [VMB_STORAGE_LOCAL] = "ext4",
+    [VMB_STORAGE_9P] = "9p",           [VMB_STORAGE_VIRTIOFS] = "virtiofs",
+    [VMB_STORAGE_VIRTIO_BLK] = "ext4", [VMB_STORAGE_LOCAL] = "ext4",
     [VMB_STORAGE_TMPFS] = "tmpfs",
 };
 
@@ -134,8 +132,7 @@ vmb_vm_cell_check(const struct vmb_vm_params *p, struct vmb_error **err)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "guest.blk_aio \"native\" needs guest.blk_cache "
                              "\"none\" or \"directsync\"");
-    if (p->base_image == NULL &&
-        (cfg->guest.storage == VMB_STORAGE_LOCAL))
+    if (p->base_image == NULL && (cfg->guest.storage == VMB_STORAGE_LOCAL))
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "storage \"local\" needs the container root "
                              "image; build it with `vmbench image build`");
@@ -186,8 +183,7 @@ mac_for(const char *tag, int node, char *buf, size_t len)
 }
 
 static int
-make_files(struct vmb_vm_cell *c, struct vmb_vm_node *n,
-           struct vmb_error **err)
+make_files(struct vmb_vm_cell *c, struct vmb_vm_node *n, struct vmb_error **err)
 {
     const struct vmb_config *cfg = c->p.cfg;
     int storage = cfg->guest.storage;
@@ -356,9 +352,8 @@ join:
         struct vmb_vm_node *n = &c->nodes[i];
         if (rc == 0 && th[i].err) {
             autofree char *tail = console_tail(n->console_log);
-            rc = vmb_error_set(err, VMB_ERR_RUN, 0,
-                               "%s: %s; console: %s", n->name, th[i].err->msg,
-                               tail);
+            rc = vmb_error_set(err, VMB_ERR_RUN, 0, "%s: %s; console: %s",
+                               n->name, th[i].err->msg, tail);
         }
         vmb_error_free(th[i].err);
         n->agent = th[i].agent;
@@ -374,12 +369,12 @@ join:
                 if (ms[k] > last)
                     last = ms[k];
             if (h->mounts_done_us > 0)
-                n->boot.mounts_s = n->boot.agent_s -
-                                   (double)(last - h->mounts_done_us) / 1e6;
+                n->boot.mounts_s =
+                    n->boot.agent_s - (double)(last - h->mounts_done_us) / 1e6;
             if (rc == 0 && h->boot_error)
                 rc = vmb_error_set(err, VMB_ERR_RUN, 0,
-                                   "%s: the guest failed to boot: %s",
-                                   n->name, h->boot_error);
+                                   "%s: the guest failed to boot: %s", n->name,
+                                   h->boot_error);
         }
     }
     return rc;
@@ -430,8 +425,8 @@ verify_node(struct vmb_vm_cell *c, struct vmb_vm_node *n,
                            "shared directory \"%s\"",
                            n->name, f.data_source ? f.data_source : "",
                            VMB_VIRT_FS_TAG);
-    } else if (cfg->guest.storage == VMB_STORAGE_VIRTIO_BLK &&
-               f.data_source && strcmp(f.data_source, "/dev/vdb") != 0 &&
+    } else if (cfg->guest.storage == VMB_STORAGE_VIRTIO_BLK && f.data_source &&
+               strcmp(f.data_source, "/dev/vdb") != 0 &&
                strstr(f.data_source, "vd") == NULL) {
         rc = vmb_error_set(err, VMB_ERR_RUN, 0,
                            "%s: data directory is on \"%s\", not the data "
@@ -461,8 +456,8 @@ vmb_vm_cell_start(struct vmb_virt *v, const struct vmb_vm_params *p,
     c->abs_kernel = realpath(p->kernel, NULL);
     c->abs_initrd = realpath(p->initrd, NULL);
     c->abs_image = p->base_image ? realpath(p->base_image, NULL) : NULL;
-    if (c->work_dir == NULL || c->abs_kernel == NULL ||
-        c->abs_initrd == NULL || (p->base_image && c->abs_image == NULL)) {
+    if (c->work_dir == NULL || c->abs_kernel == NULL || c->abs_initrd == NULL ||
+        (p->base_image && c->abs_image == NULL)) {
         vmb_error_sys(err, "resolve the paths of the cell's files");
         goto fail;
     }
@@ -478,10 +473,9 @@ vmb_vm_cell_start(struct vmb_virt *v, const struct vmb_vm_params *p,
         n->name = vmb_xasprintf("node%d", i + 1);
         n->domain = vmb_xasprintf("vmb-%s-%d", p->tag, i + 1);
         vmb_subnet_host(&sn, (uint32_t)i + 2, n->ip, sizeof(n->ip));
-        n->console_log = vmb_xasprintf("%s/%s.console.log", c->work_dir,
-                                       n->name);
-        n->agent_sock = vmb_xasprintf("%s/%s.agent.sock", c->work_dir,
-                                      n->name);
+        n->console_log =
+            vmb_xasprintf("%s/%s.console.log", c->work_dir, n->name);
+        n->agent_sock = vmb_xasprintf("%s/%s.agent.sock", c->work_dir, n->name);
         n->boot = (struct vmb_vm_boot){-1, -1, -1, -1};
     }
 
@@ -608,8 +602,7 @@ vmb_vm_cell_resources_json(struct vmb_vm_cell *c, struct vmb_jw *w)
 /* ---- artefacts ---- */
 
 int
-vmb_vm_cell_save(struct vmb_vm_cell *c, const char *dir,
-                 struct vmb_error **err)
+vmb_vm_cell_save(struct vmb_vm_cell *c, const char *dir, struct vmb_error **err)
 {
     for (int i = 0; i < 2; i++) {
         struct vmb_vm_node *n = &c->nodes[i];

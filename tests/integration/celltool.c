@@ -137,7 +137,8 @@ cmd_floor(int argc, char **argv, struct vmb_error **err)
     double kernel_s[8], init_s[8];
     for (int i = 0; i < count; i++) {
         console[i] = vmb_xasprintf("%s/console%d.log", dir, i);
-        autofree char *name = vmb_xasprintf("vmb-floor-%d-%d", (int)getpid(), i);
+        autofree char *name =
+            vmb_xasprintf("vmb-floor-%d-%d", (int)getpid(), i);
         struct vmb_domain_spec s = {
             .name = name,
             .kvm = cfg.hypervisor.accel == VMB_ACCEL_KVM,
@@ -249,10 +250,12 @@ run_checks(struct vmb_vm_cell *c, const struct vmb_config *cfg,
         vmb_jw_obj_end(w);
     }
     /* A server in node 1, a client in node 2, across the run's network. */
-    struct vmb_vm_node *n1 = vmb_vm_cell_node(c, 0), *n2 = vmb_vm_cell_node(c, 1);
+    struct vmb_vm_node *n1 = vmb_vm_cell_node(c, 0),
+                       *n2 = vmb_vm_cell_node(c, 1);
     vmb_autoerr struct vmb_error *err = NULL;
     const char *argv[] = {"redis-server", "--port", "7777", "--protected-mode",
-                          "no", "--save", "", "--appendonly", "no", NULL};
+                          "no",           "--save", "",     "--appendonly",
+                          "no",           NULL};
     struct vmb_agent_proc proc = {.argv = argv, .log_path = "/tmp/check.log"};
     int pid = 0;
     autofree char *reply = NULL;

@@ -35,8 +35,13 @@ struct bad_subnet {
 ParameterizedTestParameters(virt, subnet_rejects)
 {
     static struct bad_subnet cases[] = {
-        {"10.213.0.0"}, {"10.213.0.0/33"}, {"10.213.0.0/30"},
-        {"10.213.0/24"}, {"fe80::/64"}, {"10.213.0.0/2x"}, {""},
+        {"10.213.0.0"},
+        {"10.213.0.0/33"},
+        {"10.213.0.0/30"},
+        {"10.213.0/24"},
+        {"fe80::/64"},
+        {"10.213.0.0/2x"},
+        {""},
     };
     return cr_make_param_array(struct bad_subnet, cases,
                                sizeof(cases) / sizeof(cases[0]));
@@ -206,10 +211,12 @@ Test(virt, xml_escapes_values)
 
 Test(virt, stats_delta_and_json)
 {
-    struct vmb_virt_stats a = {.at_ns = 1000000000, .vcpu_time_ns = 5,
+    struct vmb_virt_stats a = {.at_ns = 1000000000,
+                               .vcpu_time_ns = 5,
                                .process_cpu_ns = 500000000,
                                .net_rx_bytes = 10};
-    struct vmb_virt_stats b = {.at_ns = 3000000000, .vcpu_time_ns = 7,
+    struct vmb_virt_stats b = {.at_ns = 3000000000,
+                               .vcpu_time_ns = 7,
                                .process_cpu_ns = 2000000000,
                                .net_rx_bytes = 110};
     struct vmb_virt_stats d;
