@@ -397,14 +397,18 @@ verify_node(struct vmb_vm_cell *c, struct vmb_vm_node *n,
         return vmb_error_prefix(err, "%s facts", n->name);
     int rc = 0;
     uint64_t want_kib = cfg->guest.memory_mib * 1024;
+    uint64_t slack_kib = want_kib / 4 > 96 * 1024 ? want_kib / 4 : 96 * 1024;
     const char *want_fs = fs_types[cfg->guest.storage];
     if (f.nproc != cfg->guest.vcpus) {
         rc = vmb_error_set(err, VMB_ERR_RUN, 0,
                            "%s has %d vCPUs, the cell asks for %" PRId64,
                            n->name, f.nproc, cfg->guest.vcpus);
     } else if (f.mem_total_kib > want_kib ||
-               f.mem_total_kib < want_kib * 3 / 4) {
-        /* The kernel keeps some memory for itself; MemTotal is below. */
+               f.mem_total_kib + slack_kib < want_kib) {
+        /*
+         * The kernel keeps memory for itself, so MemTotal is below what
+         * the VM has: a quarter at most, or 96 MiB for small VMs.
+         */
         rc = vmb_error_set(err, VMB_ERR_RUN, 0,
                            "%s has %" PRIu64 " KiB of memory, the cell asks "
                            "for %" PRIu64 " MiB",

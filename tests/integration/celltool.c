@@ -3,9 +3,10 @@
  * vmbench boots, through the same library calls, and prints what a test
  * needs to assert on as JSON on stdout. Run it inside scripts/sandbox.sh.
  *
- *   vmb_celltool floor --initrd TRIVIAL.cpio [key=value...]
- *       boots one VM of the cell's shape with the trivial init and prints
- *       {"kernel_s":..,"init_s":..}: the floor of boot time.
+ *   vmb_celltool floor --initrd TRIVIAL.cpio [--count N] [key=value...]
+ *       boots N VMs (default 1) of a cell's node shape at once with the
+ *       trivial init and prints [{"kernel_s":..,"init_s":..}, ...]: the
+ *       floor of boot time.
  *
  *   vmb_celltool cell [--checks] [--keep] [--hold SECONDS] [key=value...]
  *       boots the two VMs of a cell (vm.h) with the agent initramfs and
@@ -82,20 +83,6 @@ file_contains(const char *path, const char *needle)
     return strstr(buf, needle) != NULL;
 }
 
-static const char *
-newest_kernel(char *buf, size_t len)
-{
-    FILE *p = popen("ls -v /boot/vmlinuz-* 2>/dev/null | tail -1", "r");
-    if (p == NULL || fgets(buf, (int)len, p) == NULL) {
-        if (p)
-            pclose(p);
-        return NULL;
-    }
-    pclose(p);
-    buf[strcspn(buf, "\n")] = '\0';
-    return buf;
-}
-
 /*
  * Boots count VMs shaped like a cell's nodes, but with the trivial init,
  * all at once as a cell does, and times each to its first console output
@@ -107,6 +94,7 @@ cmd_floor(int argc, char **argv, struct vmb_error **err)
     struct vmb_config cfg;
     vmb_config_defaults(&cfg);
     const char *initrd = NULL, *kernel = NULL;
+    autofree char *found = NULL, *modules = NULL;
     int count = 1;
     int rc = -1;
     struct vmb_virt *v = NULL;
@@ -127,13 +115,13 @@ cmd_floor(int argc, char **argv, struct vmb_error **err)
         vmb_error_set(err, VMB_ERR_INPUT, 0, "--count takes 1 to 8");
         goto out;
     }
-    char kbuf[512];
-    if (kernel == NULL)
-        kernel = strcmp(cfg.guest.kernel, "auto") == 0
-                     ? newest_kernel(kbuf, sizeof(kbuf))
-                     : cfg.guest.kernel;
-    if (initrd == NULL || kernel == NULL) {
-        vmb_error_set(err, VMB_ERR_INPUT, 0, "floor needs --initrd and a kernel");
+    if (kernel == NULL) {
+        if (vmb_guest_kernel_find(cfg.guest.kernel, &found, &modules, err) < 0)
+            goto out;
+        kernel = found;
+    }
+    if (initrd == NULL) {
+        vmb_error_set(err, VMB_ERR_INPUT, 0, "floor needs --initrd");
         goto out;
     }
     if (mkdtemp(dir) == NULL) {
@@ -309,7 +297,7 @@ cmd_cell(int argc, char **argv, struct vmb_error **err)
     struct vmb_image img = {0};
     /* Declared before the first goto: cleanups run at "out". */
     autofree char *tag = vmb_xasprintf("t%d", (int)getpid());
-    autofree char *saved = NULL, *json = NULL;
+    autofree char *saved = NULL, *json = NULL, *argv_text = NULL;
     struct vmb_jw w;
     vmb_jw_init(&w, true);
     for (int i = 1; i < argc; i++) {
@@ -403,6 +391,8 @@ cmd_cell(int argc, char **argv, struct vmb_error **err)
         goto out;
     saved = vmb_xasprintf("%s/node1.qemu.cmdline", dir);
     vmb_jw_kbool(&w, "saved_cmdline", access(saved, R_OK) == 0);
+    if (vmb_read_file(saved, &argv_text, NULL, NULL) == 0)
+        vmb_jw_kstr(&w, "qemu_cmdline", argv_text);
     uint64_t t0 = vmb_now_ns();
     while (!vmb_interrupted && vmb_now_ns() - t0 < (uint64_t)(hold_s * 1e9)) {
         struct timespec ts = {0, 50000000L};

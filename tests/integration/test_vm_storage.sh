@@ -11,11 +11,12 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
 # One sandbox for all backends: libvirtd starts once. Sizes vary so a VM
-# that got the default instead of the cell's value is caught.
+# that got the default instead of the cell's value is caught; virtio-blk
+# runs with its own IOThread and native AIO, which QEMU must accept.
 cat >"$out/cells" <<'CELLS'
 9p         1 512
-virtio-fs  1 640
-virtio-blk 2 512
+virtio-fs  1 640 guest.virtio_fs_cache=always
+virtio-blk 2 512 guest.iothreads=on guest.blk_aio=native guest.blk_cache=none
 local      1 768
 tmpfs      2 640
 CELLS
@@ -23,11 +24,12 @@ CELLS
 cat >"$out/run.sh" <<'RUN'
 set -euo pipefail
 tool=$1 out=$2
-while read -r storage vcpus mem; do
-    echo "== $storage vcpus=$vcpus memory=$mem" >&2
+while read -r storage vcpus mem extra; do
+    echo "== $storage vcpus=$vcpus memory=$mem $extra" >&2
+    # shellcheck disable=SC2086 # extra holds key=value words
     "$tool" cell --checks hypervisor.accel=tcg guest.storage="$storage" \
         guest.vcpus="$vcpus" guest.memory="$mem" guest.boot_timeout=300s \
-        >"$out/$storage.json"
+        $extra >"$out/$storage.json"
 done <"$out/cells"
 RUN
 bash "$VMB_SOURCE_DIR/scripts/sandbox.sh" bash "$out/run.sh" "$tool" "$out"
@@ -38,7 +40,7 @@ fstype() {
     esac
 }
 fail=0
-while read -r storage vcpus mem; do
+while read -r storage vcpus mem _; do
     j="$out/$storage.json"
     cat "$j"
     for n in node1 node2; do
@@ -57,6 +59,10 @@ while read -r storage vcpus mem; do
     done
     jq -e '.checks.tcp_reply | test("PONG")' "$j" >/dev/null || { echo "$storage: node 2 did not reach node 1"; fail=1; }
     jq -e '.saved_cmdline' "$j" >/dev/null || { echo "$storage: qemu command line not saved"; fail=1; }
+    if [ "$storage" = virtio-blk ]; then
+        jq -e '.qemu_cmdline | test("iothread")' "$j" >/dev/null ||
+            { echo "$storage: the data disk has no IOThread"; fail=1; }
+    fi
 done <"$out/cells"
 [ "$fail" -eq 0 ] && echo ok
 exit "$fail"

@@ -1,0 +1,147 @@
+/*
+ * The vm module before anything starts: the checks that turn bad input
+ * into a clear error naming the option, and the kernel command line the
+ * agent reads. Booting lives in tests/integration/test_vm_*.sh.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "util.h"
+#include "vm.h"
+
+static struct vmb_config cfg;
+static char dir[] = "/tmp/vmb-test-vm-XXXXXX";
+static char kernel[128], initrd[128], image[128];
+
+static void
+setup(void)
+{
+    vmb_config_defaults(&cfg);
+    cr_assert_not_null(mkdtemp(dir));
+    chmod(dir, 0755);
+    snprintf(kernel, sizeof(kernel), "%s/vmlinuz", dir);
+    snprintf(initrd, sizeof(initrd), "%s/initrd", dir);
+    snprintf(image, sizeof(image), "%s/root.qcow2", dir);
+    const char *files[] = {kernel, initrd, image};
+    for (size_t i = 0; i < 3; i++)
+        cr_assert_eq(vmb_write_file_atomic(files[i], "x", 1, NULL), 0);
+    /* A subnet no route of this host uses. */
+    free(cfg.network.subnet);
+    cfg.network.subnet = vmb_xstrdup("10.250.250.0/24");
+}
+
+static void
+teardown(void)
+{
+    vmb_rm_rf(dir, NULL);
+    vmb_config_free(&cfg);
+}
+
+static struct vmb_vm_params
+params(void)
+{
+    struct vmb_vm_params p = {
+        .cfg = &cfg,
+        .work_dir = dir,
+        .tag = "unit",
+        .kernel = kernel,
+        .initrd = initrd,
+        .base_image = image,
+    };
+    return p;
+}
+
+/* Runs the check and asserts an input error mentioning want. */
+static void
+assert_input_error(const struct vmb_vm_params *p, const char *want)
+{
+    struct vmb_error *err = NULL;
+    cr_assert_lt(vmb_vm_cell_check(p, &err), 0, "accepted, wanted \"%s\"",
+                 want);
+    cr_assert_eq(err->kind, VMB_ERR_INPUT, "%s", err->msg);
+    cr_assert(strstr(err->msg, want) != NULL, "\"%s\" lacks \"%s\"", err->msg,
+              want);
+    vmb_error_free(err);
+}
+
+TestSuite(vm, .init = setup, .fini = teardown);
+
+Test(vm, good_cell_passes)
+{
+    struct vmb_vm_params p = params();
+    struct vmb_error *err = NULL;
+    int rc = vmb_vm_cell_check(&p, &err);
+    cr_assert_eq(rc, 0, "%s", err ? err->msg : "");
+}
+
+Test(vm, missing_kernel)
+{
+    struct vmb_vm_params p = params();
+    p.kernel = "/nonexistent/vmlinuz";
+    assert_input_error(&p, "guest.kernel \"/nonexistent/vmlinuz\"");
+}
+
+Test(vm, missing_emulator)
+{
+    struct vmb_vm_params p = params();
+    free(cfg.hypervisor.emulator);
+    cfg.hypervisor.emulator = vmb_xstrdup("/nonexistent/qemu");
+    assert_input_error(&p, "hypervisor.emulator \"/nonexistent/qemu\"");
+}
+
+Test(vm, emulator_not_executable)
+{
+    struct vmb_vm_params p = params();
+    free(cfg.hypervisor.emulator);
+    cfg.hypervisor.emulator = vmb_xstrdup(kernel); /* a plain file */
+    assert_input_error(&p, "hypervisor.emulator");
+}
+
+Test(vm, more_vcpus_than_host_cpus)
+{
+    struct vmb_vm_params p = params();
+    cfg.guest.vcpus = sysconf(_SC_NPROCESSORS_ONLN) + 1;
+    assert_input_error(&p, "guest.vcpus");
+}
+
+Test(vm, bad_subnet)
+{
+    struct vmb_vm_params p = params();
+    free(cfg.network.subnet);
+    cfg.network.subnet = vmb_xstrdup("10.1.2.3");
+    assert_input_error(&p, "network.subnet");
+}
+
+Test(vm, native_aio_needs_direct_cache)
+{
+    struct vmb_vm_params p = params();
+    cfg.guest.storage = VMB_STORAGE_VIRTIO_BLK;
+    cfg.guest.blk_aio = VMB_BLKAIO_NATIVE;
+    cfg.guest.blk_cache = VMB_BLKCACHE_WRITEBACK;
+    assert_input_error(&p, "guest.blk_aio");
+    cfg.guest.blk_cache = VMB_BLKCACHE_NONE;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_vm_cell_check(&p, &err), 0);
+}
+
+Test(vm, missing_root_image)
+{
+    struct vmb_vm_params p = params();
+    p.base_image = "/nonexistent/root.qcow2";
+    assert_input_error(&p, "container root image");
+}
+
+Test(vm, cmdline_carries_the_agent_keys)
+{
+    cfg.guest.storage = VMB_STORAGE_9P;
+    cfg.guest.msize_9p_bytes = 262144;
+    autofree char *c = vmb_vm_cmdline(&cfg, "10.213.0.3/24", "node2");
+    cr_assert(strstr(c, "console=ttyS0 quiet"), "%s", c);
+    cr_assert(strstr(c, "vmb.name=node2"), "%s", c);
+    cr_assert(strstr(c, "vmb.ip=10.213.0.3/24"), "%s", c);
+    cr_assert(strstr(c, "vmb.storage=9p"), "%s", c);
+    cr_assert(strstr(c, "vmb.msize=262144"), "%s", c);
+}
