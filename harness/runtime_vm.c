@@ -1,63 +1,420 @@
 /*
- * The container-VM runtime: two VMs (vm.h), the server started in each
- * container root by the guest agent.
+ * The container-VM runtime: the run's two VMs (vm.h) with the database
+ * server started in each container root by the guest agent (agent.h),
+ * its data directory /data on the cell's storage.
  */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "accel.h"
+#include "agent.h"
+#include "image.h"
+#include "initramfs.h"
 #include "runtime.h"
+#include "util.h"
+#include "virt.h"
+#include "vm.h"
+
+/* Agent requests are small; TCG guests answer slowly, so be generous. */
+#define AGENT_TIMEOUT_US (15ull * 1000000ull)
+
+/* Container paths of the server's configuration and log. */
+#define CONF_PATH "/vmbench-db.conf"
+#define LOG_PATH "/vmbench-db.log"
+
+struct vm_env {
+    struct vmb_virt *virt;
+    char *kernel, *modules_dir, *initrd, *base_image;
+    struct vmb_accel_result accel;
+};
+
+struct vm_rt {
+    struct vmb_vm_cell *cell;
+    int pid[2];       /* guest pids of the servers; 0 when not started */
+    bool exited[2];
+    struct vmb_agent_status last[2];
+    char *conf[2];    /* configuration text, kept as an artefact */
+};
+
+static int
+vm_env_open(const struct vmb_config *base, const char *results_dir,
+            void **out, struct vmb_error **err)
+{
+    struct vm_env *e = vmb_xcalloc(1, sizeof(*e));
+    autofree char *agent = NULL;
+    if (vmb_virt_open(base->hypervisor.connect, &e->virt, err) < 0)
+        goto fail;
+    if (vmb_guest_kernel_find(base->guest.kernel, &e->kernel, &e->modules_dir,
+                              err) < 0)
+        goto fail;
+    agent = vmb_guest_program("vmb-agent");
+    if (vmb_initramfs_ensure(agent, e->modules_dir, NULL, &e->initrd, err) < 0) {
+        vmb_error_prefix(err, "build the guest initramfs");
+        goto fail;
+    }
+    struct vmb_image_opts io = {0};
+    struct vmb_image img = {0};
+    if (vmb_image_ensure(&io, &img, err) < 0) {
+        vmb_error_prefix(err, "build the guest image");
+        goto fail;
+    }
+    e->base_image = steal(&img.path);
+    vmb_image_clear(&img);
+    if (vmb_accel_resolve(e->virt, base->hypervisor.accel,
+                          base->hypervisor.emulator, base->hypervisor.machine,
+                          e->kernel, &e->accel, err) < 0)
+        goto fail;
+    if (e->accel.fallback)
+        fprintf(stderr,
+                "vmbench: NOTE: KVM does not work here, VMs run under TCG "
+                "(emulation, much slower): %s\n",
+                e->accel.note);
+    *out = e;
+    return 0;
+fail:
+    vmb_virt_close(e->virt);
+    free(e->kernel);
+    free(e->modules_dir);
+    free(e->initrd);
+    free(e->base_image);
+    free(e);
+    return -1;
+}
+
+static void
+vm_env_json(void *env, struct vmb_jw *w)
+{
+    struct vm_env *e = env;
+    vmb_jw_key(w, "accel");
+    vmb_accel_to_json(w, &e->accel);
+}
+
+static void
+vm_env_close(void *env)
+{
+    struct vm_env *e = env;
+    if (e == NULL)
+        return;
+    vmb_virt_close(e->virt);
+    free(e->kernel);
+    free(e->modules_dir);
+    free(e->initrd);
+    free(e->base_image);
+    free(e);
+}
 
 static int
 vm_up(struct vmb_runtime *rt, struct vmb_error **err)
 {
-    return vmb_error_set(err, VMB_ERR_RUN, 0,
-                         "this build cannot boot container VMs yet");
+    struct vm_env *e = rt->env;
+    struct vm_rt *v = vmb_xcalloc(1, sizeof(*v));
+    rt->priv = v;
+    rt->accel = e->accel.used == VMB_ACCEL_KVM ? "kvm" : "tcg";
+    /* Short: libvirt derives the bridge name (15 bytes at most) from it. */
+    char tag[16];
+    snprintf(tag, sizeof(tag), "%.6sr%d", rt->cell_id, rt->rep);
+    struct vmb_vm_params p = {
+        .cfg = rt->cfg,
+        .work_dir = rt->work_dir,
+        .tag = tag,
+        .kvm = e->accel.used == VMB_ACCEL_KVM,
+        .kernel = e->kernel,
+        .initrd = e->initrd,
+        .base_image = e->base_image,
+        /* The work directory goes as a whole after the run; keeping the
+         * files until then keeps a failed boot's console log. */
+        .keep_volumes = true,
+    };
+    if (vmb_vm_cell_start(e->virt, &p, &v->cell, err) < 0)
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        struct vmb_vm_node *n = vmb_vm_cell_node(v->cell, i);
+        vmb_runtime_set_node(rt, i + 1, n->ip, (int)rt->cfg->database.port,
+                             "0.0.0.0", "/data");
+    }
+    rt->nodes[1].primary_host = rt->nodes[0].host;
+    rt->nodes[1].primary_port = rt->nodes[0].port;
+    return 0;
+}
+
+static struct vmb_agent *
+agent_of(struct vmb_runtime *rt, int node)
+{
+    struct vm_rt *v = rt->priv;
+    if (v == NULL || v->cell == NULL)
+        return NULL;
+    return vmb_vm_cell_node(v->cell, node - 1)->agent;
 }
 
 static int
 vm_start_db(struct vmb_runtime *rt, int node, const struct vmb_db_driver *drv,
             const char *conf, struct vmb_error **err)
 {
-    return vmb_error_set(err, VMB_ERR_RUN, 0, "node %d: no VM", node);
+    struct vm_rt *v = rt->priv;
+    struct vmb_agent *a = agent_of(rt, node);
+    if (a == NULL)
+        return vmb_error_set(err, VMB_ERR_RUN, 0, "node %d: no VM", node);
+    free(v->conf[node - 1]);
+    v->conf[node - 1] = vmb_xstrdup(conf);
+    if (vmb_agent_write_file(a, CONF_PATH, conf, strlen(conf), 0644,
+                             AGENT_TIMEOUT_US, err) < 0)
+        return vmb_error_prefix(err, "node %d: write \"%s\"", node, CONF_PATH);
+    char **argv = drv->argv(CONF_PATH);
+    struct vmb_agent_proc p = {
+        .argv = (const char *const *)argv,
+        .cwd = "/data",
+        .log_path = LOG_PATH,
+    };
+    int pid = 0;
+    int r = vmb_agent_spawn(a, &p, AGENT_TIMEOUT_US, &pid, err);
+    vmb_db_argv_free(argv);
+    if (r < 0)
+        return vmb_error_prefix(err, "node %d: start %s", node, drv->binary);
+    v->pid[node - 1] = pid;
+    v->exited[node - 1] = false;
+    return 0;
 }
 
 static bool
 vm_alive(struct vmb_runtime *rt, int node, char **why)
 {
-    *why = vmb_xstrdup("has no VM");
+    struct vm_rt *v = rt->priv;
+    struct vmb_agent *a = agent_of(rt, node);
+    if (a == NULL || v->pid[node - 1] == 0) {
+        *why = vmb_xstrdup("was not started");
+        return false;
+    }
+    struct vmb_agent_status *st = &v->last[node - 1];
+    if (!v->exited[node - 1]) {
+        vmb_autoerr struct vmb_error *e = NULL;
+        if (vmb_agent_status(a, v->pid[node - 1], AGENT_TIMEOUT_US, st, &e) < 0) {
+            *why = vmb_xasprintf("cannot be asked about: %s", e->msg);
+            return false;
+        }
+        if (st->state == VMB_AGENT_RUNNING)
+            return true;
+        v->exited[node - 1] = true;
+    }
+    if (st->state == VMB_AGENT_SIGNALED)
+        *why = vmb_xasprintf("was killed by signal %d (%s)", st->code,
+                             strsignal(st->code));
+    else
+        *why = vmb_xasprintf("exited with status %d", st->code);
     return false;
 }
 
 static char *
 vm_db_log(struct vmb_runtime *rt, int node)
 {
-    return NULL;
+    struct vmb_agent *a = agent_of(rt, node);
+    if (a == NULL)
+        return NULL;
+    char *data = NULL;
+    size_t len = 0;
+    vmb_autoerr struct vmb_error *e = NULL;
+    if (vmb_agent_fetch(a, LOG_PATH, VMB_AGENT_FETCH_MAX, AGENT_TIMEOUT_US,
+                        &data, &len, NULL, &e) < 0)
+        return NULL;
+    return data;
 }
 
 static void
-vm_nop(struct vmb_runtime *rt)
+vm_window_begin(struct vmb_runtime *rt)
 {
+    struct vm_rt *v = rt->priv;
+    if (v != NULL && v->cell != NULL)
+        vmb_vm_cell_window_begin(v->cell);
+}
+
+static void
+vm_window_end(struct vmb_runtime *rt)
+{
+    struct vm_rt *v = rt->priv;
+    if (v != NULL && v->cell != NULL)
+        vmb_vm_cell_window_end(v->cell);
+}
+
+/* Seconds from node's domain start to host time t_ns, via its hello. */
+static double
+since_domain_start(struct vmb_vm_node *n, uint64_t t_ns)
+{
+    const struct vmb_agent_hello *h =
+        n->agent ? vmb_agent_hello_info(n->agent) : NULL;
+    if (h == NULL || t_ns == 0 || n->boot.agent_s < 0)
+        return -1;
+    return n->boot.agent_s + ((double)t_ns - (double)h->host_ns) / 1e9;
+}
+
+static void
+kdouble_or_null(struct vmb_jw *w, const char *k, double v)
+{
+    vmb_jw_key(w, k);
+    if (v < 0)
+        vmb_jw_null(w);
+    else
+        vmb_jw_double(w, v);
 }
 
 static void
 vm_result_json(struct vmb_runtime *rt, struct vmb_jw *w)
 {
+    struct vm_rt *v = rt->priv;
+    vmb_jw_key(w, "boot");
+    if (v == NULL || v->cell == NULL) {
+        vmb_jw_null(w);
+        vmb_jw_key(w, "resources");
+        vmb_jw_null(w);
+        return;
+    }
+    vmb_jw_obj_begin(w);
+    for (int i = 0; i < 2; i++) {
+        struct vmb_vm_node *n = vmb_vm_cell_node(v->cell, i);
+        char name[8];
+        snprintf(name, sizeof(name), "node%d", i + 1);
+        vmb_jw_key(w, name);
+        vmb_jw_obj_begin(w);
+        vmb_vm_node_boot_members(n, w);
+        kdouble_or_null(w, "db_ready_s",
+                        since_domain_start(n, rt->db_ready_ns[i]));
+        vmb_jw_obj_end(w);
+    }
+    kdouble_or_null(w, "replica_sync_s",
+                    since_domain_start(vmb_vm_cell_node(v->cell, 1),
+                                       rt->sync_ns));
+    vmb_jw_obj_end(w);
+    vmb_jw_key(w, "resources");
+    vmb_jw_obj_begin(w);
+    vmb_vm_cell_resources_json(v->cell, w);
+    vmb_jw_obj_end(w);
+}
+
+static void
+vm_stop_db(struct vmb_runtime *rt)
+{
+    struct vm_rt *v = rt->priv;
+    if (v == NULL || v->cell == NULL)
+        return;
+    for (int node = 2; node >= 1; node--) {
+        struct vmb_agent *a = agent_of(rt, node);
+        if (a == NULL || v->pid[node - 1] == 0)
+            continue;
+        /* As on bare metal: Redis may ignore a TERM while writing its
+         * first AOF, so ask each second for 10 s, then KILL. */
+        for (int i = 0; i < 100; i++) {
+            char *why = NULL;
+            bool alive = vm_alive(rt, node, &why);
+            free(why);
+            if (!alive)
+                break;
+            vmb_autoerr struct vmb_error *e = NULL;
+            if (i % 10 == 0)
+                vmb_agent_kill(a, v->pid[node - 1],
+                               i < 99 ? SIGTERM : SIGKILL, AGENT_TIMEOUT_US,
+                               &e);
+            struct timespec ts = {0, 100 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
+/* Keeps console logs a failed boot left in the work directory. */
+static int
+keep_console_logs(struct vmb_runtime *rt, const char *dir,
+                  struct vmb_error **err)
+{
+    for (int i = 1; i <= 2; i++) {
+        autofree char *cmd = vmb_xasprintf(
+            "find '%s' -name '*node%d*console*' -type f 2>/dev/null",
+            rt->work_dir, i);
+        FILE *p = popen(cmd, "r");
+        char line[4096];
+        if (p == NULL)
+            continue;
+        if (fgets(line, sizeof(line), p) != NULL) {
+            line[strcspn(line, "\n")] = '\0';
+            autofree char *data = NULL;
+            size_t len = 0;
+            vmb_autoerr struct vmb_error *e = NULL;
+            if (vmb_read_file(line, &data, &len, &e) == 0) {
+                autofree char *to =
+                    vmb_xasprintf("%s/node%d.console.log", dir, i);
+                if (vmb_write_file_atomic(to, data, len, err) < 0) {
+                    pclose(p);
+                    return -1;
+                }
+            }
+        }
+        pclose(p);
+    }
+    return 0;
 }
 
 static int
 vm_collect(struct vmb_runtime *rt, const char *dir, struct vmb_error **err)
 {
+    struct vm_rt *v = rt->priv;
+    if (v == NULL || v->cell == NULL)
+        return keep_console_logs(rt, dir, err);
+    for (int i = 1; i <= 2; i++) {
+        autofree char *log = vm_db_log(rt, i);
+        if (log != NULL) {
+            autofree char *to = vmb_xasprintf("%s/node%d.db.log", dir, i);
+            if (vmb_write_file_atomic(to, log, strlen(log), err) < 0)
+                return -1;
+        }
+        if (v->conf[i - 1] != NULL) {
+            autofree char *to = vmb_xasprintf("%s/node%d.redis.conf", dir, i);
+            if (vmb_write_file_atomic(to, v->conf[i - 1],
+                                      strlen(v->conf[i - 1]), err) < 0)
+                return -1;
+        }
+    }
+    if (vmb_vm_cell_save(v->cell, dir, err) < 0)
+        return vmb_error_prefix(err, "keep the VM artefacts");
     return 0;
+}
+
+static void
+vm_down(struct vmb_runtime *rt)
+{
+    struct vm_rt *v = rt->priv;
+    if (v == NULL || v->cell == NULL)
+        return;
+    vmb_autoerr struct vmb_error *e = NULL;
+    if (vmb_vm_cell_teardown(v->cell, NULL, &e) < 0)
+        fprintf(stderr, "vmbench: teardown of %s rep %d: %s\n", rt->cell_id,
+                rt->rep, e->msg);
+    v->cell = NULL;
+}
+
+static void
+vm_free(struct vmb_runtime *rt)
+{
+    struct vm_rt *v = rt->priv;
+    if (v == NULL)
+        return;
+    free(v->conf[0]);
+    free(v->conf[1]);
+    free(v);
+    rt->priv = NULL;
 }
 
 const struct vmb_runtime_ops vmb_runtime_vm = {
     .name = "vm",
+    .env_open = vm_env_open,
+    .env_json = vm_env_json,
+    .env_close = vm_env_close,
     .up = vm_up,
     .start_db = vm_start_db,
     .alive = vm_alive,
     .db_log = vm_db_log,
-    .window_begin = vm_nop,
-    .window_end = vm_nop,
+    .window_begin = vm_window_begin,
+    .window_end = vm_window_end,
     .result_json = vm_result_json,
+    .stop_db = vm_stop_db,
     .collect = vm_collect,
-    .stop_db = vm_nop,
-    .down = vm_nop,
-    .free_priv = vm_nop,
+    .down = vm_down,
+    .free_priv = vm_free,
 };
