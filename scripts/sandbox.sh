@@ -34,14 +34,14 @@ ns="vmb-$$"
 tmp=$(mktemp -d /tmp/vmb-sandbox.XXXXXX)
 
 stop_netns_processes() {
-    local pids p i
+    local pids p
     # Everything started inside is in the namespace: libvirtd, virtlogd,
     # QEMU, virtiofsd, whatever the command left behind.
     for sig in TERM KILL; do
         pids=$(ip netns pids "$ns" 2>/dev/null || true)
         [ -z "$pids" ] && return 0
         for p in $pids; do kill -s "$sig" "$p" 2>/dev/null || true; done
-        for i in $(seq 1 30); do
+        for _ in $(seq 1 30); do
             pids=$(ip netns pids "$ns" 2>/dev/null || true)
             [ -z "$pids" ] && return 0
             sleep 0.1
