@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void
@@ -139,14 +140,28 @@ vmb_jw_uint(struct vmb_jw *w, uint64_t v)
     vmb_buf_printf(&w->buf, "%" PRIu64, v);
 }
 
+const char *
+vmb_json_double_text(double v, char *buf, size_t len)
+{
+    /* The shortest of 15, 16, 17 digits that reads back as the same double:
+     * 0.1 stays "0.1", not "0.10000000000000001". */
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, len, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    return buf;
+}
+
 void
 vmb_jw_double(struct vmb_jw *w, double v)
 {
+    char tmp[32];
     pre_value(w);
     if (!isfinite(v))
         vmb_buf_puts(&w->buf, "null");
     else
-        vmb_buf_printf(&w->buf, "%.17g", v);
+        vmb_buf_puts(&w->buf, vmb_json_double_text(v, tmp, sizeof(tmp)));
 }
 
 void

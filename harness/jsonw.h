@@ -46,6 +46,9 @@ void vmb_jw_kuint(struct vmb_jw *w, const char *k, uint64_t v);
 void vmb_jw_kdouble(struct vmb_jw *w, const char *k, double v);
 void vmb_jw_kbool(struct vmb_jw *w, const char *k, bool v);
 
+/* Formats v with the fewest digits (15 to 17) that read back exactly. */
+const char *vmb_json_double_text(double v, char *buf, size_t len);
+
 /* Appends s as a JSON string literal (with quotes) to b. */
 void vmb_json_escape(struct vmb_buf *b, const char *s);
 

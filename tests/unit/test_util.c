@@ -49,3 +49,17 @@ Test(util, atomic_write_replaces_whole_file)
     free(path);
     cr_assert_eq(vmb_rm_rf(dir, NULL), 0);
 }
+
+Test(util, json_doubles_shortest_exact)
+{
+    struct vmb_jw w;
+    vmb_jw_init(&w, false);
+    vmb_jw_arr_begin(&w);
+    vmb_jw_double(&w, 0.1);
+    vmb_jw_double(&w, 12.5);
+    vmb_jw_double(&w, 1.0 / 3.0);
+    vmb_jw_arr_end(&w);
+    char *s = vmb_jw_steal(&w);
+    cr_assert_str_eq(s, "[0.1,12.5,0.3333333333333333]");
+    free(s);
+}
