@@ -373,34 +373,38 @@ run_gnuplot(const char *gnuplot, const char *script, const char *outdir,
     return 0;
 }
 
+static int
+render(const struct vmb_plot *p, const char *gnuplot, const char *common,
+       const char *body, const char *outdir, const char *base,
+       struct vmb_buf *warnings, struct vmb_error **err)
+{
+    autofree char *kept = build_script(p, common, body, base, "");
+    autofree char *gp = vmb_xasprintf("%s/%s.gp", outdir, base);
+    if (vmb_write_file_atomic(gp, kept, strlen(kept), err) < 0)
+        return -1;
+    autofree char *script = build_script(p, common, body, base, ".tmp");
+    if (run_gnuplot(gnuplot, script, outdir, base, warnings, err) == 0)
+        return 0;
+    static const char *const exts[] = {"png", "svg"};
+    for (size_t i = 0; i < 2; i++) {
+        autofree char *tmp = vmb_xasprintf("%s/%s.%s.tmp", outdir, base,
+                                           exts[i]);
+        unlink(tmp);
+    }
+    return -1;
+}
+
 int
 vmb_plot_render(const struct vmb_plot *p, const char *gnuplot,
                 const char *tmpl, const char *outdir, const char *base,
                 struct vmb_buf *warnings, struct vmb_error **err)
 {
     struct vmb_buf common = {0}, body = {0};
-    autofree char *script = NULL;
     int rc = -1;
-    if (read_template("common", &common, err) < 0 ||
-        read_template(tmpl, &body, err) < 0)
-        goto out;
-    const char *c = common.data ? common.data : "";
-    const char *b = body.data ? body.data : "";
-    autofree char *kept = build_script(p, c, b, base, "");
-    autofree char *gp = vmb_xasprintf("%s/%s.gp", outdir, base);
-    if (vmb_write_file_atomic(gp, kept, strlen(kept), err) < 0)
-        goto out;
-    script = build_script(p, c, b, base, ".tmp");
-    rc = run_gnuplot(gnuplot, script, outdir, base, warnings, err);
-    if (rc < 0) {
-        static const char *const exts[] = {"png", "svg"};
-        for (size_t i = 0; i < 2; i++) {
-            autofree char *tmp =
-                vmb_xasprintf("%s/%s.%s.tmp", outdir, base, exts[i]);
-            unlink(tmp);
-        }
-    }
-out:
+    if (read_template("common", &common, err) == 0 &&
+        read_template(tmpl, &body, err) == 0)
+        rc = render(p, gnuplot, common.data ? common.data : "",
+                    body.data ? body.data : "", outdir, base, warnings, err);
     vmb_buf_free(&common);
     vmb_buf_free(&body);
     if (rc < 0)
