@@ -7,6 +7,9 @@
 reset
 set multiplot title full_title font ',15'
 eval style
+# Time starts at 0, so a phase that lasted one second still has an x range;
+# points mark each second so a single one shows.
+set xrange [0:*]
 # Two panels sharing the time axis; the legend sits in the right column.
 set lmargin at screen 0.11
 set rmargin at screen 0.62
@@ -17,7 +20,7 @@ set ylabel rate_label
 set format y '%.0s%c'
 if (lograte) { set logscale y; set format y '%g' }
 set format x ''
-plot for [i=1:n] $ts index (i - 1) using 1:2 with lines lt cell_lt(i, ctrl) \
+plot for [i=1:n] $ts index (i - 1) using 1:2 with linespoints pt 7 ps 0.4 lt cell_lt(i, ctrl) \
          title labels[i]
 unset logscale y
 unset key
@@ -28,6 +31,6 @@ set tmargin at screen 0.45
 set bmargin at screen 0.12
 set ylabel lat_label
 set xlabel 'Time into the phase (s)'
-plot for [i=1:n] $ts index (i - 1) using 1:3 with lines lt cell_lt(i, ctrl) \
+plot for [i=1:n] $ts index (i - 1) using 1:3 with linespoints pt 7 ps 0.4 lt cell_lt(i, ctrl) \
          notitle
 unset multiplot
