@@ -28,8 +28,7 @@ add(struct vmb_doctor_report *r, const char *check, int status, const char *fix,
     c->status = status;
     va_list ap;
     va_start(ap, fmt);
-    if (vasprintf(&c->detail, fmt, ap) < 0)
-        c->detail = vmb_xstrdup("?");
+    c->detail = vmb_xvasprintf(fmt, ap);
     va_end(ap);
     c->fix = status == VMB_DOCTOR_OK || fix == NULL ? NULL : vmb_xstrdup(fix);
 }

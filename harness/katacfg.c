@@ -60,9 +60,7 @@ scan_error(struct toml_scan *t, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        abort();
+    char *msg = vmb_xvasprintf(fmt, ap);
     va_end(ap);
     if (t->array_depth > 0 && t->array_line != t->line)
         vmb_error_set(t->err, VMB_ERR_INPUT, 0,

@@ -45,16 +45,14 @@ fail_at(struct loader *L, yaml_mark_t mark, const char *path, const char *fmt,
 {
     va_list ap;
     va_start(ap, fmt);
-    autofree char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
+    autofree char *msg = vmb_xvasprintf(fmt, ap);
     va_end(ap);
     if (path != NULL && *path != '\0')
         return vmb_error_set(L->err, VMB_ERR_INPUT, 0, "%s:%zu:%zu: %s: %s",
                              L->file, mark.line + 1, mark.column + 1, path,
-                             msg ? msg : "error");
+                             msg);
     return vmb_error_set(L->err, VMB_ERR_INPUT, 0, "%s:%zu:%zu: %s", L->file,
-                         mark.line + 1, mark.column + 1, msg ? msg : "error");
+                         mark.line + 1, mark.column + 1, msg);
 }
 
 static void
@@ -66,16 +64,14 @@ warn_at(struct loader *L, yaml_mark_t mark, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    autofree char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
+    autofree char *msg = vmb_xvasprintf(fmt, ap);
     va_end(ap);
     struct vmb_matrix *m = L->m;
     m->warnings = vmb_xrealloc(m->warnings,
                                (m->nwarnings + 1) * sizeof(*m->warnings));
     m->warnings[m->nwarnings++] =
         vmb_xasprintf("%s:%zu:%zu: warning: %s", L->file, mark.line + 1,
-                      mark.column + 1, msg ? msg : "");
+                      mark.column + 1, msg);
 }
 
 static yaml_node_t *

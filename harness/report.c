@@ -1275,9 +1275,7 @@ doc_textf(struct doc *d, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0)
-        abort();
+    char *s = vmb_xvasprintf(fmt, ap);
     va_end(ap);
     doc_text(d, s);
     free(s);

@@ -140,9 +140,7 @@ warn(struct vmb_results *r, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0)
-        abort();
+    char *s = vmb_xvasprintf(fmt, ap);
     va_end(ap);
     push_str(&r->warnings, &r->nwarnings, s);
 }

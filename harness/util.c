@@ -79,15 +79,21 @@ vmb_xstrdup(const char *s)
 }
 
 char *
+vmb_xvasprintf(const char *fmt, va_list ap)
+{
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        oom();
+    return s;
+}
+
+char *
 vmb_xasprintf(const char *fmt, ...)
 {
     va_list ap;
-    char *s = NULL;
     va_start(ap, fmt);
-    int r = vasprintf(&s, fmt, ap);
+    char *s = vmb_xvasprintf(fmt, ap);
     va_end(ap);
-    if (r < 0)
-        oom();
     return s;
 }
 

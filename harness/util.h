@@ -5,6 +5,7 @@
 #ifndef VMB_UTIL_H
 #define VMB_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -46,6 +47,8 @@ void *vmb_xcalloc(size_t nmemb, size_t size);
 void *vmb_xrealloc(void *p, size_t n);
 char *vmb_xstrdup(const char *s);
 char *vmb_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *vmb_xvasprintf(const char *fmt, va_list ap)
+    __attribute__((format(printf, 1, 0)));
 
 /* Monotonic and wall clocks. */
 uint64_t vmb_now_ns(void);      /* CLOCK_MONOTONIC, nanoseconds */
