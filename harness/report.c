@@ -1233,6 +1233,14 @@ html_escape(struct vmb_buf *b, const char *s)
     }
 }
 
+/* Appends the markdown and the HTML form of one piece of structure. */
+static void
+doc_raw(struct doc *d, const char *md, const char *html)
+{
+    vmb_buf_puts(&d->md, md);
+    vmb_buf_puts(&d->html, html);
+}
+
 static void
 doc_h(struct doc *d, int level, const char *text)
 {
@@ -1249,14 +1257,13 @@ doc_h(struct doc *d, int level, const char *text)
 static void
 doc_p_begin(struct doc *d)
 {
-    vmb_buf_puts(&d->html, "<p>");
+    doc_raw(d, "", "<p>");
 }
 
 static void
 doc_p_end(struct doc *d)
 {
-    vmb_buf_puts(&d->md, "\n\n");
-    vmb_buf_puts(&d->html, "</p>\n");
+    doc_raw(d, "\n\n", "</p>\n");
 }
 
 static void
@@ -1330,42 +1337,37 @@ doc_link(struct doc *d, const char *text, const char *href)
 static void
 doc_note_begin(struct doc *d)
 {
-    vmb_buf_puts(&d->md, "> ");
-    vmb_buf_puts(&d->html, "<blockquote class=\"warn\"><p>");
+    doc_raw(d, "> ", "<blockquote class=\"warn\"><p>");
 }
 
 static void
 doc_note_end(struct doc *d)
 {
-    vmb_buf_puts(&d->md, "\n\n");
-    vmb_buf_puts(&d->html, "</p></blockquote>\n");
+    doc_raw(d, "\n\n", "</p></blockquote>\n");
 }
 
 static void
 doc_list_begin(struct doc *d)
 {
-    vmb_buf_puts(&d->html, "<ul>\n");
+    doc_raw(d, "", "<ul>\n");
 }
 
 static void
 doc_item_begin(struct doc *d)
 {
-    vmb_buf_puts(&d->md, "- ");
-    vmb_buf_puts(&d->html, "<li>");
+    doc_raw(d, "- ", "<li>");
 }
 
 static void
 doc_item_end(struct doc *d)
 {
-    vmb_buf_puts(&d->md, "\n");
-    vmb_buf_puts(&d->html, "</li>\n");
+    doc_raw(d, "\n", "</li>\n");
 }
 
 static void
 doc_list_end(struct doc *d)
 {
-    vmb_buf_puts(&d->md, "\n");
-    vmb_buf_puts(&d->html, "</ul>\n");
+    doc_raw(d, "\n", "</ul>\n");
 }
 
 static void
@@ -1408,8 +1410,7 @@ doc_row(struct doc *d, const char *const *cells, size_t n)
 static void
 doc_table_end(struct doc *d)
 {
-    vmb_buf_puts(&d->md, "\n");
-    vmb_buf_puts(&d->html, "</tbody>\n</table>\n");
+    doc_raw(d, "\n", "</tbody>\n</table>\n");
 }
 
 /* Inline SVG: the document from its <svg> element on. */
