@@ -33,17 +33,6 @@ add(struct vmb_doctor_report *r, const char *check, int status, const char *fix,
     c->fix = status == VMB_DOCTOR_OK || fix == NULL ? NULL : vmb_xstrdup(fix);
 }
 
-/* First line of a small sysfs/procfs file, newline stripped; NULL if none. */
-static char *
-read_line(const char *path)
-{
-    char *buf = NULL;
-    if (vmb_read_file(path, &buf, NULL, NULL) < 0)
-        return NULL;
-    buf[strcspn(buf, "\n")] = '\0';
-    return buf;
-}
-
 /* The value in brackets of "always [madvise] never". */
 static void
 bracketed(const char *s, char *out, size_t len)
@@ -152,7 +141,7 @@ static const char *const wanted_ctrl[] = {"cpu", "cpuset", "memory"};
 static void
 check_cgroups(struct vmb_doctor_report *r)
 {
-    autofree char *v2 = read_line("/sys/fs/cgroup/cgroup.controllers");
+    autofree char *v2 = vmb_read_first_line("/sys/fs/cgroup/cgroup.controllers");
     struct vmb_buf have = {0};
     char missing[128] = "";
     if (v2 != NULL) {
@@ -213,7 +202,7 @@ static void
 check_tuning(struct vmb_doctor_report *r)
 {
     autofree char *gov =
-        read_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
+        vmb_read_first_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
     if (gov == NULL)
         add(r, "cpufreq", VMB_DOCTOR_OK, NULL,
             "no CPU frequency scaling exposed by this host");
@@ -225,7 +214,7 @@ check_tuning(struct vmb_doctor_report *r)
             "governor \"%s\": clock changes add noise to results", gov);
 
     autofree char *thp =
-        read_line("/sys/kernel/mm/transparent_hugepage/enabled");
+        vmb_read_first_line("/sys/kernel/mm/transparent_hugepage/enabled");
     char mode[32] = "unknown";
     if (thp)
         bracketed(thp, mode, sizeof(mode));

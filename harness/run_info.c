@@ -29,17 +29,6 @@ vmb_run_info_command_line(const char *cmd)
     return out;
 }
 
-static char *
-read_line_of(const char *path)
-{
-    char *s = NULL;
-    vmb_autoerr struct vmb_error *e = NULL;
-    if (vmb_read_file(path, &s, NULL, &e) < 0)
-        return NULL;
-    s[strcspn(s, "\n")] = '\0';
-    return s;
-}
-
 /* "always [madvise] never" -> "madvise" */
 static char *
 bracketed(const char *s)
@@ -97,10 +86,10 @@ vmb_run_info_host(struct vmb_jw *w, const struct vmb_config *cfg)
     vmb_jw_kuint(w, "memory_bytes", (uint64_t)si.totalram * si.mem_unit);
     vmb_jw_kstr(w, "kernel", u.release);
     autofree char *gov =
-        read_line_of("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
+        vmb_read_first_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
     vmb_jw_kstr(w, "cpufreq_governor", gov);
     autofree char *thp_raw =
-        read_line_of("/sys/kernel/mm/transparent_hugepage/enabled");
+        vmb_read_first_line("/sys/kernel/mm/transparent_hugepage/enabled");
     autofree char *thp = bracketed(thp_raw);
     vmb_jw_kstr(w, "thp", thp);
     vmb_jw_obj_end(w);

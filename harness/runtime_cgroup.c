@@ -30,17 +30,6 @@ has_token(const char *list, const char *word, const char *seps)
     return false;
 }
 
-static char *
-read_small(const char *path)
-{
-    char *s = NULL;
-    vmb_autoerr struct vmb_error *e = NULL;
-    if (vmb_read_file(path, &s, NULL, &e) < 0)
-        return NULL;
-    s[strcspn(s, "\n")] = '\0';
-    return s;
-}
-
 static int
 write_small(const char *path, const char *value)
 {
@@ -82,7 +71,7 @@ own_group_dir(const char *controller, int *version)
         bool v2 = strcmp(fstype, "cgroup2") == 0;
         if (v2 && v2_dir == NULL) {
             autofree char *cpath = vmb_xasprintf("%s/cgroup.controllers", mnt);
-            autofree char *ctrls = read_small(cpath);
+            autofree char *ctrls = vmb_read_first_line(cpath);
             if (ctrls != NULL && has_token(ctrls, controller, " "))
                 v2_dir = vmb_xstrdup(mnt);
         } else if (!v2 && strcmp(fstype, "cgroup") == 0 && v1_dir == NULL &&
@@ -194,7 +183,7 @@ vmb_cgroup_create(const char *tag, const char *cpus, uint64_t memory_bytes,
             if (v == 1) {
                 /* v1 cpusets start empty and refuse tasks until filled. */
                 autofree char *pm = vmb_xasprintf("%s/../cpuset.mems", dir);
-                pmems = read_small(pm);
+                pmems = vmb_read_first_line(pm);
             }
             autofree char *cf = vmb_xasprintf("%s/cpuset.cpus", dir);
             autofree char *mf = vmb_xasprintf("%s/cpuset.mems", dir);
@@ -231,7 +220,7 @@ vmb_cgroup_create(const char *tag, const char *cpus, uint64_t memory_bytes,
                         vmb_xasprintf("%s/memory.swap.max", dir);
                     write_small(sw, "0");
                 }
-                autofree char *back = read_small(f);
+                autofree char *back = vmb_read_first_line(f);
                 cg->memory_max_bytes =
                     back ? strtoull(back, NULL, 10) : memory_bytes;
                 cg->memory_dir = dir;

@@ -187,6 +187,16 @@ vmb_read_file(const char *path, char **out, size_t *len,
     return 0;
 }
 
+char *
+vmb_read_first_line(const char *path)
+{
+    char *s = NULL;
+    if (vmb_read_file(path, &s, NULL, NULL) < 0)
+        return NULL;
+    s[strcspn(s, "\n")] = '\0';
+    return s;
+}
+
 int
 vmb_mkdir_p(const char *path, struct vmb_error **err)
 {

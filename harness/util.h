@@ -67,6 +67,10 @@ int vmb_write_file_atomic(const char *path, const void *data, size_t len,
 int vmb_read_file(const char *path, char **out, size_t *len,
                   struct vmb_error **err);
 
+/* The first line of a small file (a sysfs or procfs value), newline
+ * stripped, for the caller to free; NULL when it cannot be read. */
+char *vmb_read_first_line(const char *path);
+
 /* mkdir -p; mode 0755. */
 int vmb_mkdir_p(const char *path, struct vmb_error **err);
 
