@@ -33,18 +33,6 @@ add(struct vmb_doctor_report *r, const char *check, int status, const char *fix,
     c->fix = status == VMB_DOCTOR_OK || fix == NULL ? NULL : vmb_xstrdup(fix);
 }
 
-/* The value in brackets of "always [madvise] never". */
-static void
-bracketed(const char *s, char *out, size_t len)
-{
-    const char *a = strchr(s, '['), *z = a ? strchr(a, ']') : NULL;
-    if (a == NULL || z == NULL) {
-        snprintf(out, len, "%s", s);
-        return;
-    }
-    snprintf(out, len, "%.*s", (int)(z - a - 1), a + 1);
-}
-
 static void
 check_libvirt_and_kvm(struct vmb_doctor_report *r,
                       const struct vmb_doctor_opts *o)
@@ -214,10 +202,8 @@ check_tuning(struct vmb_doctor_report *r)
             "governor \"%s\": clock changes add noise to results", gov);
 
     autofree char *thp =
-        vmb_read_first_line("/sys/kernel/mm/transparent_hugepage/enabled");
-    char mode[32] = "unknown";
-    if (thp)
-        bracketed(thp, mode, sizeof(mode));
+        vmb_read_sysfs_choice("/sys/kernel/mm/transparent_hugepage/enabled");
+    const char *mode = thp ? thp : "unknown";
     if (strcmp(mode, "always") == 0)
         add(r, "thp", VMB_DOCTOR_WARN,
             "`echo madvise > /sys/kernel/mm/transparent_hugepage/enabled`",

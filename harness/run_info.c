@@ -29,17 +29,6 @@ vmb_run_info_command_line(const char *cmd)
     return out;
 }
 
-/* "always [madvise] never" -> "madvise" */
-static char *
-bracketed(const char *s)
-{
-    const char *a = s ? strchr(s, '[') : NULL;
-    const char *b = a ? strchr(a, ']') : NULL;
-    if (b == NULL)
-        return s ? vmb_xstrdup(s) : NULL;
-    return strndup(a + 1, (size_t)(b - a - 1));
-}
-
 static char *
 cpu_model(void)
 {
@@ -88,9 +77,8 @@ vmb_run_info_host(struct vmb_jw *w, const struct vmb_config *cfg)
     autofree char *gov =
         vmb_read_first_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
     vmb_jw_kstr(w, "cpufreq_governor", gov);
-    autofree char *thp_raw =
-        vmb_read_first_line("/sys/kernel/mm/transparent_hugepage/enabled");
-    autofree char *thp = bracketed(thp_raw);
+    autofree char *thp =
+        vmb_read_sysfs_choice("/sys/kernel/mm/transparent_hugepage/enabled");
     vmb_jw_kstr(w, "thp", thp);
     vmb_jw_obj_end(w);
 

@@ -197,6 +197,19 @@ vmb_read_first_line(const char *path)
     return s;
 }
 
+char *
+vmb_read_sysfs_choice(const char *path)
+{
+    char *line = vmb_read_first_line(path);
+    const char *a = line ? strchr(line, '[') : NULL;
+    const char *z = a ? strchr(a, ']') : NULL;
+    if (z == NULL)
+        return line;
+    char *v = strndup(a + 1, (size_t)(z - a - 1));
+    free(line);
+    return v;
+}
+
 int
 vmb_mkdir_p(const char *path, struct vmb_error **err)
 {

@@ -71,6 +71,11 @@ int vmb_read_file(const char *path, char **out, size_t *len,
  * stripped, for the caller to free; NULL when it cannot be read. */
 char *vmb_read_first_line(const char *path);
 
+/* The selected value of a sysfs choice file ("always [madvise] never" ->
+ * "madvise"), the whole first line if nothing is bracketed; NULL when the
+ * file cannot be read. The caller frees it. */
+char *vmb_read_sysfs_choice(const char *path);
+
 /* mkdir -p; mode 0755. */
 int vmb_mkdir_p(const char *path, struct vmb_error **err);
 
