@@ -137,6 +137,13 @@ struct engine {
     size_t key_digits;
     size_t key_len;
     size_t max_request;
+    /* Whole requests with the key's digits to fill in, where every request
+     * of a kind has the same length (fixed value size): the hot loop copies
+     * one and writes the digits, rather than formatting it anew. */
+    char *set_tmpl;
+    size_t set_tmpl_len, set_key_end;
+    char *get_tmpl;
+    size_t get_tmpl_len, get_key_end;
     int nworkers;
     struct worker *w;
     _Atomic int stop;
@@ -357,13 +364,12 @@ conn_write(struct worker *w, struct conn *c, const char *data, size_t len,
     return 0;
 }
 
+/* Writes key number k as the `digits` characters that end at `end`. */
 static void
-format_key(struct worker *w, uint64_t k)
+put_key_digits(char *end, size_t digits, uint64_t k)
 {
-    struct engine *e = w->e;
-    char *p = w->key + e->prefix_len + e->key_digits;
-    for (size_t i = 0; i < e->key_digits; i++) {
-        *--p = (char)('0' + k % 10);
+    for (size_t i = 0; i < digits; i++) {
+        *--end = (char)('0' + k % 10);
         k /= 10;
     }
 }
@@ -413,14 +419,20 @@ conn_fill(struct worker *w, struct conn *c, uint64_t now)
             p = w->wbuf;
         }
         int kind = pick_kind(w, c);
-        format_key(w, vmb_keygen_next(&w->keygen));
-        if (kind == KIND_WRITE) {
-            size_t vlen = e->vmin;
-            if (e->vmax > e->vmin)
-                vlen += vmb_rng_below(&w->rng, e->vmax - e->vmin + 1);
+        uint64_t k = vmb_keygen_next(&w->keygen);
+        if (kind == KIND_WRITE && e->set_tmpl != NULL) {
+            memcpy(p, e->set_tmpl, e->set_tmpl_len);
+            put_key_digits(p + e->set_key_end, e->key_digits, k);
+            p += e->set_tmpl_len;
+        } else if (kind == KIND_WRITE) {
+            put_key_digits(w->key + e->key_len, e->key_digits, k);
+            size_t vlen =
+                e->vmin + vmb_rng_below(&w->rng, e->vmax - e->vmin + 1);
             p = vmb_resp_put_set(p, w->key, e->key_len, e->value, vlen);
         } else {
-            p = vmb_resp_put_get(p, w->key, e->key_len);
+            memcpy(p, e->get_tmpl, e->get_tmpl_len);
+            put_key_digits(p + e->get_key_end, e->key_digits, k);
+            p += e->get_tmpl_len;
         }
         struct req *r = &c->ring[(c->head + c->inflight) % e->pipeline];
         r->intended = intended;
@@ -765,6 +777,29 @@ worker_main(void *arg)
 
 /* ---- setup: connections before the clock starts ---- */
 
+/* The request templates; a key's digits sit just before the CR LF that
+ * ends the key's bulk string, which the template's key is found by. */
+static void
+build_templates(struct engine *e, const char *prefix)
+{
+    char key[320];
+    memcpy(key, prefix, e->prefix_len);
+    memset(key + e->prefix_len, '0', e->key_digits);
+    size_t key_off = 13 + (size_t)snprintf(NULL, 0, "$%zu\r\n", e->key_len);
+    e->get_tmpl = vmb_xmalloc(vmb_resp_get_size(e->key_len));
+    e->get_tmpl_len = (size_t)(vmb_resp_put_get(e->get_tmpl, key, e->key_len) -
+                               e->get_tmpl);
+    e->get_key_end = key_off + e->key_len;
+    if (e->vmin == e->vmax) {
+        e->set_tmpl = vmb_xmalloc(vmb_resp_set_size(e->key_len, e->vmin));
+        e->set_tmpl_len = (size_t)(vmb_resp_put_set(e->set_tmpl, key,
+                                                    e->key_len, e->value,
+                                                    e->vmin) -
+                                   e->set_tmpl);
+        e->set_key_end = key_off + e->key_len;
+    }
+}
+
 static int
 raise_fd_limit(size_t need, struct vmb_error **err)
 {
@@ -1008,6 +1043,8 @@ engine_free(struct engine *e)
         free(e->w);
     }
     free(e->value);
+    free(e->set_tmpl);
+    free(e->get_tmpl);
 }
 
 static size_t
@@ -1100,6 +1137,7 @@ engine_setup(struct engine *e, struct vmb_error **err)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "key prefix \"%s\" is too long", prefix);
     e->max_request = vmb_resp_set_size(e->key_len, e->vmax);
+    build_templates(e, prefix);
 
     int threads = o->threads > 0 ? (int)o->threads : vmb_load_default_threads();
     if (threads > o->connections)
