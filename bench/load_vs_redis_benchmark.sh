@@ -19,7 +19,8 @@
 #    per op and its own speed shows in the op rate.
 #
 # Targets: ratio >= 1.2 at pipeline 1 and >= 2.0 at pipeline 16 (part 1);
-# recording off changes throughput by < 2% (part 3). Exit 0 when all are
+# recording costs < 2% of the generator's time, so turning it off changes
+# a generator-bound op rate by < 2% (part 3). Exit 0 when all are
 # met, 1 when not.
 #
 #   bench/load_vs_redis_benchmark.sh [BUILD_DIR]   (default: build)
@@ -198,23 +199,31 @@ echo "== 2. against resp_sink: a server that stores nothing =="
 start_sink
 compare resp_sink
 
-# 3. Recording cost, alternated, against the sink.
+# 3. Recording cost, alternated, against the sink. The generator's CPU
+# time per op decides the target: where the generator is the limit its op
+# rate is the inverse of that time, and on a shared host the op rates of
+# two identical runs differ by more than the 2% sought, while CPU time per
+# op is steady to a fraction of that.
+echo "== 3. latency recording on and off, resp_sink, pipeline 16 =="
 : >"$dir/on"; : >"$dir/off"
 for i in $(seq "$reps"); do
-    vb 16 "$n16" >>"$dir/on"
-    vb 16 "$n16" --no-latency >>"$dir/off"
+    read -r a ac as < <(vb 16 "$n16")
+    read -r b bc bs < <(vb 16 "$n16" --no-latency)
+    echo "$a $ac $as" >>"$dir/on"
+    echo "$b $bc $bs" >>"$dir/off"
+    printf '  run %d: recording on %8.0f ops/s %6.3f us/op (server %3s%% busy)   off %8.0f ops/s %6.3f us/op (server %3s%% busy)\n' \
+        "$i" "$a" "$ac" "$as" "$b" "$bc" "$bs"
 done
 stop_server
 on=$(cut -d' ' -f1 "$dir/on" | median); off=$(cut -d' ' -f1 "$dir/off" | median)
 pdiff=$(paste -d' ' "$dir/on" "$dir/off" | awk '{ printf "%.4f\n", ($4 - $1) / $4 * 100 }' | median)
 con=$(cut -d' ' -f2 "$dir/on" | median); coff=$(cut -d' ' -f2 "$dir/off" | median)
 cdiff=$(awk -v a="$con" -v b="$coff" 'BEGIN { printf "%.2f", (a - b) / a * 100 }')
-echo "== 3. latency recording on and off, resp_sink, pipeline 16 =="
-okr=$(awk -v d="$pdiff" 'BEGIN { print (d < 2 && d > -2) ? "met" : "NOT met" }')
+okr=$(awk -v d="$cdiff" 'BEGIN { print (d < 2) ? "met" : "NOT met" }')
 [ "$okr" = met ] || status=1
-printf 'median: on %.0f  off %.0f ops/s  (paired: off is %.2f%% faster; target within 2%%: %s)\n' \
-    "$on" "$off" "$pdiff" "$okr"
-printf 'generator CPU per op: on %.3f us  off %.3f us  (recording is %s%% of it)\n' \
-    "$con" "$coff" "$cdiff"
+printf 'median: on %.0f  off %.0f ops/s  (paired: off is %.2f%% faster)\n' \
+    "$on" "$off" "$pdiff"
+printf 'generator CPU per op: on %.3f us  off %.3f us: recording costs %s%% of the generator'"'"'s time (target < 2%%: %s)\n' \
+    "$con" "$coff" "$cdiff" "$okr"
 echo "host load afterwards: $(cut -d' ' -f1-3 /proc/loadavg)"
 exit $status
