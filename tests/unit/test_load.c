@@ -81,6 +81,42 @@ Test(load, reads_find_writes, .init = start_redis, .fini = stop_redis,
     vmb_load_result_free(r);
 }
 
+/* What a write stores is what was asked for: keys named prefix plus the
+ * key number's digits, values of the fixed size, or spread over the range
+ * when value_size_max is set. */
+Test(load, written_bytes, .init = start_redis, .fini = stop_redis,
+     .timeout = 60)
+{
+    const char *fixed[] = {"op=write",       "n=120",
+                           "keys=120",       "key_dist=sequential",
+                           "key_prefix=k:",  "value_size=100",
+                           "connections=3",  "pipeline=5",
+                           NULL};
+    vmb_load_result_free(run(fixed, 0));
+    cr_assert_str_eq(th_command(redis.port, "DBSIZE"), ":120");
+    cr_assert_str_eq(th_command(redis.port, "STRLEN k:000"), ":100");
+    cr_assert_str_eq(th_command(redis.port, "STRLEN k:119"), ":100");
+    cr_assert_str_eq(th_command(redis.port, "EXISTS k:120"), ":0");
+
+    const char *range[] = {"op=write",       "n=300",
+                           "keys=300",       "key_dist=sequential",
+                           "key_prefix=r",   "value_size=10",
+                           "value_size_max=20", "connections=2",
+                           NULL};
+    vmb_load_result_free(run(range, 1));
+    int lo = 100, hi = 0;
+    for (int i = 0; i < 300; i++) {
+        char cmd[32];
+        snprintf(cmd, sizeof(cmd), "STRLEN r%03d", i);
+        const char *rep = th_command(redis.port, cmd);
+        cr_assert_eq(rep[0], ':', "%s: %s", cmd, rep);
+        int len = atoi(rep + 1);
+        lo = len < lo ? len : lo;
+        hi = len > hi ? len : hi;
+    }
+    cr_assert(lo >= 10 && hi <= 20 && lo < hi, "value sizes %d..%d", lo, hi);
+}
+
 /* The per-second series adds up to the phase's total, in the CSV too. */
 Test(load, series_sums_to_total, .init = start_redis, .fini = stop_redis,
      .timeout = 60)
