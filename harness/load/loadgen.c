@@ -141,9 +141,10 @@ struct engine {
      * of a kind has the same length (fixed value size): the hot loop copies
      * one and writes the digits, rather than formatting it anew. */
     char *set_tmpl;
-    size_t set_tmpl_len, set_key_end;
+    size_t set_tmpl_len;
     char *get_tmpl;
-    size_t get_tmpl_len, get_key_end;
+    size_t get_tmpl_len;
+    size_t tmpl_key_end; /* offset just past the key, the same in both */
     int nworkers;
     struct worker *w;
     _Atomic int stop;
@@ -422,7 +423,7 @@ conn_fill(struct worker *w, struct conn *c, uint64_t now)
         uint64_t k = vmb_keygen_next(&w->keygen);
         if (kind == KIND_WRITE && e->set_tmpl != NULL) {
             memcpy(p, e->set_tmpl, e->set_tmpl_len);
-            put_key_digits(p + e->set_key_end, e->key_digits, k);
+            put_key_digits(p + e->tmpl_key_end, e->key_digits, k);
             p += e->set_tmpl_len;
         } else if (kind == KIND_WRITE) {
             put_key_digits(w->key + e->key_len, e->key_digits, k);
@@ -431,7 +432,7 @@ conn_fill(struct worker *w, struct conn *c, uint64_t now)
             p = vmb_resp_put_set(p, w->key, e->key_len, e->value, vlen);
         } else {
             memcpy(p, e->get_tmpl, e->get_tmpl_len);
-            put_key_digits(p + e->get_key_end, e->key_digits, k);
+            put_key_digits(p + e->tmpl_key_end, e->key_digits, k);
             p += e->get_tmpl_len;
         }
         struct req *r = &c->ring[(c->head + c->inflight) % e->pipeline];
@@ -777,26 +778,25 @@ worker_main(void *arg)
 
 /* ---- setup: connections before the clock starts ---- */
 
-/* The request templates; a key's digits sit just before the CR LF that
- * ends the key's bulk string, which the template's key is found by. */
+/* The request templates, their keys' digits zeros. A GET ends with its
+ * key and CR LF, and a SET's key starts where a GET's does (both command
+ * names have three letters), so the key ends at the same offset in both. */
 static void
 build_templates(struct engine *e, const char *prefix)
 {
     char key[320];
     memcpy(key, prefix, e->prefix_len);
     memset(key + e->prefix_len, '0', e->key_digits);
-    size_t key_off = 13 + (size_t)snprintf(NULL, 0, "$%zu\r\n", e->key_len);
     e->get_tmpl = vmb_xmalloc(vmb_resp_get_size(e->key_len));
     e->get_tmpl_len = (size_t)(vmb_resp_put_get(e->get_tmpl, key, e->key_len) -
                                e->get_tmpl);
-    e->get_key_end = key_off + e->key_len;
+    e->tmpl_key_end = e->get_tmpl_len - 2;
     if (e->vmin == e->vmax) {
         e->set_tmpl = vmb_xmalloc(vmb_resp_set_size(e->key_len, e->vmin));
         e->set_tmpl_len = (size_t)(vmb_resp_put_set(e->set_tmpl, key,
                                                     e->key_len, e->value,
                                                     e->vmin) -
                                    e->set_tmpl);
-        e->set_key_end = key_off + e->key_len;
     }
 }
 
