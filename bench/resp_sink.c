@@ -32,6 +32,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "util.h"
+
 #define IN_CAP_MIN (64 * 1024)
 #define MAX_EVENTS 256
 #define MAX_ARGS 8
@@ -60,17 +62,6 @@ on_signal(int sig)
     stop = 1;
 }
 
-static void *
-xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n);
-    if (q == NULL) {
-        fprintf(stderr, "resp_sink: out of memory\n");
-        exit(1);
-    }
-    return q;
-}
-
 static void
 out_put(struct client *c, const char *s, size_t len)
 {
@@ -78,7 +69,7 @@ out_put(struct client *c, const char *s, size_t len)
         size_t cap = c->out_cap ? c->out_cap : 4096;
         while (cap < c->out_len + len)
             cap *= 2;
-        c->out = xrealloc(c->out, cap);
+        c->out = vmb_xrealloc(c->out, cap);
         c->out_cap = cap;
     }
     memcpy(c->out + c->out_len, s, len);
@@ -238,7 +229,7 @@ client_read(int ep, struct client *c)
 {
     if (c->in_cap - c->in_len < IN_CAP_MIN / 2) {
         c->in_cap *= 2;
-        c->in = xrealloc(c->in, c->in_cap);
+        c->in = vmb_xrealloc(c->in, c->in_cap);
     }
     ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
     if (n == 0)
@@ -265,7 +256,7 @@ client_read(int ep, struct client *c)
     c->in_len = left;
     if (c->in_len == 0 && c->in_cap > IN_CAP_MIN) {
         c->in_cap = IN_CAP_MIN;
-        c->in = xrealloc(c->in, c->in_cap);
+        c->in = vmb_xrealloc(c->in, c->in_cap);
     }
     return client_flush(ep, c);
 }
@@ -336,14 +327,10 @@ main(int argc, char **argv)
                     int one = 1;
                     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
                                sizeof(one));
-                    c = calloc(1, sizeof(*c));
-                    if (c == NULL) {
-                        close(fd);
-                        continue;
-                    }
+                    c = vmb_xcalloc(1, sizeof(*c));
                     c->fd = fd;
                     c->in_cap = IN_CAP_MIN;
-                    c->in = xrealloc(NULL, c->in_cap);
+                    c->in = vmb_xmalloc(c->in_cap);
                     struct epoll_event cev = {.events = EPOLLIN,
                                               .data.ptr = c};
                     if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &cev) < 0)
