@@ -25,10 +25,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "agent.h"
-#include "image.h"
-#include "initramfs.h"
-#include "util.h"
+#include "vm/agent.h"
+#include "vm/image.h"
+#include "vm/initramfs.h"
+#include "base/util.h"
 
 #define MARKER "VMB-TRIVIAL-INIT"
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 
 #include "load/hist.h"
-#include "util.h"
+#include "base/util.h"
 
 #define NVALUES (1 << 20)
 

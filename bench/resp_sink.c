@@ -32,7 +32,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "base/util.h"
 
 #define IN_CAP_MIN (64 * 1024)
 #define MAX_EVENTS 256

@@ -36,7 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent_wire.h"
+#include "vm/agent_wire.h"
 
 #define ROOT "/container"
 #define DATA ROOT "/data"

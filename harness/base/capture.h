@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "error.h"
+#include "base/error.h"
 
 /*
  * Runs argv[0] (searched in PATH) with argv, stdin /dev/null, and waits.

@@ -1,4 +1,4 @@
-#include "util.h"
+#include "base/util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -73,6 +73,15 @@ char *
 vmb_xstrdup(const char *s)
 {
     char *d = strdup(s ? s : "");
+    if (d == NULL)
+        oom();
+    return d;
+}
+
+char *
+vmb_xstrndup(const char *s, size_t n)
+{
+    char *d = strndup(s ? s : "", n);
     if (d == NULL)
         oom();
     return d;
@@ -205,7 +214,7 @@ vmb_read_sysfs_choice(const char *path)
     const char *z = a ? strchr(a, ']') : NULL;
     if (z == NULL)
         return line;
-    char *v = strndup(a + 1, (size_t)(z - a - 1));
+    char *v = vmb_xstrndup(a + 1, (size_t)(z - a - 1));
     free(line);
     return v;
 }

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "error.h"
+#include "base/error.h"
 
 void vmb_freep(void *p);
 void vmb_closep(int *fd);
@@ -46,6 +46,8 @@ void *vmb_xmalloc(size_t n);
 void *vmb_xcalloc(size_t nmemb, size_t size);
 void *vmb_xrealloc(void *p, size_t n);
 char *vmb_xstrdup(const char *s);
+/* At most n bytes of s, NUL-terminated. */
+char *vmb_xstrndup(const char *s, size_t n);
 char *vmb_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *vmb_xvasprintf(const char *fmt, va_list ap)
     __attribute__((format(printf, 1, 0)));

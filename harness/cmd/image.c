@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "image.h"
-#include "util.h"
+#include "vm/image.h"
+#include "base/util.h"
 
 static void
 print_image(const struct vmb_image *img)

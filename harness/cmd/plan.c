@@ -4,11 +4,11 @@
 #include <string.h>
 
 #include "cli.h"
-#include "config.h"
-#include "kata.h"
-#include "matrix.h"
-#include "plan.h"
-#include "util.h"
+#include "config/config.h"
+#include "config/kata.h"
+#include "config/matrix.h"
+#include "config/plan.h"
+#include "base/util.h"
 
 static int
 usage_error(struct vmb_error **err, const char *cmd, const char *word)
@@ -146,8 +146,8 @@ option_text(const char *section, const struct vmb_option *o)
            o->def[0] ? o->def : "\"\"");
     if (o->type == VMB_OPT_ENUM) {
         printf(", one of");
-        for (int i = 0; o->choices[i]; i++)
-            printf("%s %s", i ? "," : "", o->choices[i]);
+        for (int i = 0; o->choices[i].name; i++)
+            printf("%s %s", i ? "," : "", o->choices[i].name);
     } else if (o->min != 0 || o->max != 0) {
         printf(", %.15g to %.15g", o->min, o->max);
     }
@@ -168,8 +168,8 @@ option_json(struct vmb_jw *w, const char *section, const struct vmb_option *o)
     if (o->type == VMB_OPT_ENUM) {
         vmb_jw_key(w, "choices");
         vmb_jw_arr_begin(w);
-        for (int i = 0; o->choices[i]; i++)
-            vmb_jw_str(w, o->choices[i]);
+        for (int i = 0; o->choices[i].name; i++)
+            vmb_jw_str(w, o->choices[i].name);
         vmb_jw_arr_end(w);
     } else if (o->min != 0 || o->max != 0) {
         vmb_jw_kdouble(w, "min", o->min);

@@ -2,8 +2,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "report.h"
-#include "util.h"
+#include "report/report.h"
+#include "base/util.h"
 
 int
 vmb_cmd_report(int argc, char **argv, struct vmb_error **err)

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "run.h"
+#include "run/run.h"
 
 static int
 usage_error(struct vmb_error **err, const char *what, const char *word)

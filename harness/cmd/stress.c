@@ -8,9 +8,9 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "config.h"
+#include "config/config.h"
 #include "load/load.h"
-#include "util.h"
+#include "base/util.h"
 
 struct stress_args {
     const char *url;
@@ -30,7 +30,7 @@ apply_word(const char *word, struct vmb_load_opts *opts,
     if (eq == NULL || eq == word)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "expected key=value, got \"%s\"", word);
-    autofree char *key = strndup(word, (size_t)(eq - word));
+    autofree char *key = vmb_xstrndup(word, (size_t)(eq - word));
     const char *value = eq + 1;
     const struct vmb_section *load = vmb_section_find("load");
     const struct vmb_option *opt =

@@ -1,4 +1,4 @@
-#include "config.h"
+#include "config/config.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -6,159 +6,312 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "units.h"
-#include "util.h"
+#include "base/units.h"
+#include "base/util.h"
 
-static const char *const accel_choices[] = {"auto", "kvm", "tcg", NULL};
-static const char *const storage_choices[] = {"9p", "virtio-fs", "virtio-blk",
-                                              "local", "tmpfs", NULL};
-static const char *const fscache_choices[] = {"auto", "always", "none", NULL};
-static const char *const blkcache_choices[] = {
-    "none", "writeback", "writethrough", "directsync", "unsafe", NULL};
-static const char *const blkaio_choices[] = {"threads", "native", "io_uring",
-                                             NULL};
-static const char *const engine_choices[] = {"redis", NULL};
-static const char *const fsync_choices[] = {"always", "everysec", "no", NULL};
-static const char *const order_choices[] = {"interleaved", "sequential",
-                                            "random", NULL};
-static const char *const dist_choices[] = {"uniform", "sequential", "zipfian",
-                                           "gaussian", NULL};
-static const char *const readfrom_choices[] = {"primary", "replica", "both",
-                                               NULL};
-static const char *const op_choices[] = {"write", "read", "mixed", NULL};
+static const struct vmb_choice accel_choices[] = {
+    {"auto", VMB_ACCEL_AUTO},
+    {"kvm", VMB_ACCEL_KVM},
+    {"tcg", VMB_ACCEL_TCG},
+    {NULL, 0},
+};
+static const struct vmb_choice storage_choices[] = {
+    {"9p", VMB_STORAGE_9P},
+    {"virtio-fs", VMB_STORAGE_VIRTIOFS},
+    {"virtio-blk", VMB_STORAGE_VIRTIO_BLK},
+    {"local", VMB_STORAGE_LOCAL},
+    {"tmpfs", VMB_STORAGE_TMPFS},
+    {NULL, 0},
+};
+static const struct vmb_choice fscache_choices[] = {
+    {"auto", VMB_FSCACHE_AUTO},
+    {"always", VMB_FSCACHE_ALWAYS},
+    {"none", VMB_FSCACHE_NONE},
+    {NULL, 0},
+};
+static const struct vmb_choice blkcache_choices[] = {
+    {"none", VMB_BLKCACHE_NONE},
+    {"writeback", VMB_BLKCACHE_WRITEBACK},
+    {"writethrough", VMB_BLKCACHE_WRITETHROUGH},
+    {"directsync", VMB_BLKCACHE_DIRECTSYNC},
+    {"unsafe", VMB_BLKCACHE_UNSAFE},
+    {NULL, 0},
+};
+static const struct vmb_choice blkaio_choices[] = {
+    {"threads", VMB_BLKAIO_THREADS},
+    {"native", VMB_BLKAIO_NATIVE},
+    {"io_uring", VMB_BLKAIO_IO_URING},
+    {NULL, 0},
+};
+static const struct vmb_choice engine_choices[] = {
+    {"redis", VMB_ENGINE_REDIS},
+    {NULL, 0},
+};
+static const struct vmb_choice fsync_choices[] = {
+    {"always", VMB_FSYNC_ALWAYS},
+    {"everysec", VMB_FSYNC_EVERYSEC},
+    {"no", VMB_FSYNC_NO},
+    {NULL, 0},
+};
+static const struct vmb_choice order_choices[] = {
+    {"interleaved", VMB_ORDER_INTERLEAVED},
+    {"sequential", VMB_ORDER_SEQUENTIAL},
+    {"random", VMB_ORDER_RANDOM},
+    {NULL, 0},
+};
 
 #define OPT(st, field) offsetof(struct st, field)
 
 static const struct vmb_option top_options[] = {
-    {"name", VMB_OPT_STRING, OPT(vmb_top_opts, name), "vmbench", 0, 0, NULL,
-     NULL, "name of the run; the results directory is named after it"},
-    {"repetitions", VMB_OPT_INT, OPT(vmb_top_opts, repetitions), "3", 1, 1000,
-     NULL, NULL, "runs of every cell and control, for medians and intervals"},
-    {"order", VMB_OPT_ENUM, OPT(vmb_top_opts, order), "interleaved", 0, 0,
-     order_choices, NULL,
-     "interleaved: repetition k of every cell before k+1; sequential; random"},
-    {"seed", VMB_OPT_INT, OPT(vmb_top_opts, seed), "0", 0, 4294967295.0, NULL,
-     NULL, "seed for random order and the bootstrap; 0 picks and records one"},
+    {
+        .name = "name",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_top_opts, name),
+        .def = "vmbench",
+        .help = "name of the run; the results directory is named after it",
+    },
+    {
+        .name = "repetitions",
+        .type = VMB_OPT_INT,
+        .offset = OPT(vmb_top_opts, repetitions),
+        .def = "3",
+        .min = 1,
+        .max = 1000,
+        .help = "runs of every cell and control, for medians and intervals",
+    },
+    {
+        .name = "order",
+        .type = VMB_OPT_ENUM,
+        .offset = OPT(vmb_top_opts, order),
+        .def = "interleaved",
+        .choices = order_choices,
+        .help = "interleaved: repetition k of every cell before k+1; sequential; random",
+    },
+    {
+        .name = "seed",
+        .type = VMB_OPT_INT,
+        .offset = OPT(vmb_top_opts, seed),
+        .def = "0",
+        .min = 0,
+        .max = 4294967295.0,
+        .help = "seed for random order and the bootstrap; 0 picks and records one",
+    },
 };
 
 static const struct vmb_option hypervisor_options[] = {
-    {"connect", VMB_OPT_STRING, OPT(vmb_hypervisor_opts, connect),
-     "qemu:///system", 0, 0, NULL, NULL, "libvirt connection URI"},
-    {"accel", VMB_OPT_ENUM, OPT(vmb_hypervisor_opts, accel), "auto", 0, 0,
-     accel_choices, NULL,
-     "auto proves KVM with a probe boot and falls back to TCG loudly"},
-    {"emulator", VMB_OPT_STRING, OPT(vmb_hypervisor_opts, emulator),
-     "/usr/bin/qemu-system-x86_64", 0, 0, NULL, "path",
-     "QEMU binary (Kata [hypervisor.qemu] path)"},
-    {"machine", VMB_OPT_STRING, OPT(vmb_hypervisor_opts, machine), "q35", 0,
-     0, NULL, "machine_type", "QEMU machine type"},
+    {
+        .name = "connect",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_hypervisor_opts, connect),
+        .def = "qemu:///system",
+        .help = "libvirt connection URI",
+    },
+    {
+        .name = "accel",
+        .type = VMB_OPT_ENUM,
+        .offset = OPT(vmb_hypervisor_opts, accel),
+        .def = "auto",
+        .choices = accel_choices,
+        .help = "auto proves KVM with a probe boot and falls back to TCG loudly",
+    },
+    {
+        .name = "emulator",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_hypervisor_opts, emulator),
+        .def = "/usr/bin/qemu-system-x86_64",
+        .alias = "path",
+        .help = "QEMU binary (Kata [hypervisor.qemu] path)",
+    },
+    {
+        .name = "machine",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_hypervisor_opts, machine),
+        .def = "q35",
+        .alias = "machine_type",
+        .help = "QEMU machine type",
+    },
 };
 
 static const struct vmb_option guest_options[] = {
-    {"kernel", VMB_OPT_STRING, OPT(vmb_guest_opts, kernel), "auto", 0, 0, NULL,
-     NULL, "guest kernel: auto (newest /boot/vmlinuz-*) or a path"},
-    {"vcpus", VMB_OPT_INT, OPT(vmb_guest_opts, vcpus), "1", 1, 240, NULL,
-     "default_vcpus", "vCPUs per VM"},
-    {"memory", VMB_OPT_MIB, OPT(vmb_guest_opts, memory_mib), "2048", 128,
-     1048576, NULL, "default_memory", "memory per VM, MiB (or 2G)"},
-    {"iothreads", VMB_OPT_BOOL, OPT(vmb_guest_opts, iothreads), "false", 0, 0,
-     NULL, "enable_iothreads", "give the data disk its own IOThread"},
-    {"storage", VMB_OPT_ENUM, OPT(vmb_guest_opts, storage), "local", 0, 0,
-     storage_choices, "shared_fs",
-     "where the data directory lives: 9p, virtio-fs, virtio-blk, local, tmpfs"},
-    {"msize_9p", VMB_OPT_SIZE, OPT(vmb_guest_opts, msize_9p_bytes), "512k",
-     4096, 1048576, NULL, "msize_9p", "9p message size"},
-    {"virtio_fs_cache", VMB_OPT_ENUM, OPT(vmb_guest_opts, virtio_fs_cache),
-     "auto", 0, 0, fscache_choices, "virtio_fs_cache", "virtiofsd cache mode"},
-    {"blk_cache", VMB_OPT_ENUM, OPT(vmb_guest_opts, blk_cache), "none", 0, 0,
-     blkcache_choices, NULL, "QEMU cache mode of the virtio-blk data disk"},
-    {"blk_aio", VMB_OPT_ENUM, OPT(vmb_guest_opts, blk_aio), "threads", 0, 0,
-     blkaio_choices, NULL, "QEMU aio mode of the virtio-blk data disk"},
-    {"data_size", VMB_OPT_SIZE, OPT(vmb_guest_opts, data_size_bytes), "2G",
-     67108864, 1099511627776.0, NULL, NULL,
-     "size of the virtio-blk data volume and free room on the root disk"},
-    {"boot_timeout", VMB_OPT_DURATION, OPT(vmb_guest_opts, boot_timeout_us),
-     "120s", 1e6, 3600e6, NULL, NULL, "time allowed from start to agent hello"},
+    {
+        .name = "kernel",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_guest_opts, kernel),
+        .def = "auto",
+        .help = "guest kernel: auto (newest /boot/vmlinuz-*) or a path",
+    },
+    {
+        .name = "vcpus",
+        .type = VMB_OPT_INT,
+        .offset = OPT(vmb_guest_opts, vcpus),
+        .def = "1",
+        .min = 1,
+        .max = 240,
+        .alias = "default_vcpus",
+        .help = "vCPUs per VM",
+    },
+    {
+        .name = "memory",
+        .type = VMB_OPT_MIB,
+        .offset = OPT(vmb_guest_opts, memory_mib),
+        .def = "2048",
+        .min = 128,
+        .max = 1048576,
+        .alias = "default_memory",
+        .help = "memory per VM, MiB (or 2G)",
+    },
+    {
+        .name = "iothreads",
+        .type = VMB_OPT_BOOL,
+        .offset = OPT(vmb_guest_opts, iothreads),
+        .def = "false",
+        .alias = "enable_iothreads",
+        .help = "give the data disk its own IOThread",
+    },
+    {
+        .name = "storage",
+        .type = VMB_OPT_ENUM,
+        .offset = OPT(vmb_guest_opts, storage),
+        .def = "local",
+        .choices = storage_choices,
+        .alias = "shared_fs",
+        .help = "where the data directory lives: 9p, virtio-fs, virtio-blk, local, tmpfs",
+    },
+    {
+        .name = "msize_9p",
+        .type = VMB_OPT_SIZE,
+        .offset = OPT(vmb_guest_opts, msize_9p_bytes),
+        .def = "512k",
+        .min = 4096,
+        .max = 1048576,
+        .alias = "msize_9p",
+        .help = "9p message size",
+    },
+    {
+        .name = "virtio_fs_cache",
+        .type = VMB_OPT_ENUM,
+        .offset = OPT(vmb_guest_opts, virtio_fs_cache),
+        .def = "auto",
+        .choices = fscache_choices,
+        .alias = "virtio_fs_cache",
+        .help = "virtiofsd cache mode",
+    },
+    {
+        .name = "blk_cache",
+        .type = VMB_OPT_ENUM,
+        .offset = OPT(vmb_guest_opts, blk_cache),
+        .def = "none",
+        .choices = blkcache_choices,
+        .help = "QEMU cache mode of the virtio-blk data disk",
+    },
+    {
+        .name = "blk_aio",
+        .type = VMB_OPT_ENUM,
+        .offset = OPT(vmb_guest_opts, blk_aio),
+        .def = "threads",
+        .choices = blkaio_choices,
+        .help = "QEMU aio mode of the virtio-blk data disk",
+    },
+    {
+        .name = "data_size",
+        .type = VMB_OPT_SIZE,
+        .offset = OPT(vmb_guest_opts, data_size_bytes),
+        .def = "2G",
+        .min = 67108864,
+        .max = 1099511627776.0,
+        .help = "size of the virtio-blk data volume and free room on the root disk",
+    },
+    {
+        .name = "boot_timeout",
+        .type = VMB_OPT_DURATION,
+        .offset = OPT(vmb_guest_opts, boot_timeout_us),
+        .def = "120s",
+        .min = 1e6,
+        .max = 3600e6,
+        .help = "time allowed from start to agent hello",
+    },
 };
 
 static const struct vmb_option network_options[] = {
-    {"subnet", VMB_OPT_STRING, OPT(vmb_network_opts, subnet), "10.213.0.0/24",
-     0, 0, NULL, NULL, "IPv4 subnet of the host-only network of a run"},
+    {
+        .name = "subnet",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_network_opts, subnet),
+        .def = "10.213.0.0/24",
+        .help = "IPv4 subnet of the host-only network of a run",
+    },
 };
 
 static const struct vmb_option database_options[] = {
-    {"engine", VMB_OPT_ENUM, OPT(vmb_database_opts, engine), "redis", 0, 0,
-     engine_choices, NULL, "database engine"},
-    {"appendonly", VMB_OPT_BOOL, OPT(vmb_database_opts, appendonly), "true",
-     0, 0, NULL, NULL, "redis append-only file"},
-    {"appendfsync", VMB_OPT_ENUM, OPT(vmb_database_opts, appendfsync),
-     "everysec", 0, 0, fsync_choices, NULL, "redis AOF fsync policy"},
-    {"save", VMB_OPT_STRING, OPT(vmb_database_opts, save), "", 0, 0, NULL,
-     NULL, "redis RDB save line; empty disables snapshots"},
-    {"port", VMB_OPT_INT, OPT(vmb_database_opts, port), "6379", 1, 65535,
-     NULL, NULL, "database port (bare metal uses port and port+1)"},
-    {"ready_timeout", VMB_OPT_DURATION,
-     OPT(vmb_database_opts, ready_timeout_us), "60s", 1e6, 3600e6, NULL, NULL,
-     "time allowed for both nodes to answer and replicate"},
-};
-
-static const struct vmb_option load_options[] = {
-    {"connections", VMB_OPT_INT, OPT(vmb_load_opts, connections), "50", 1,
-     100000, NULL, NULL, "connections over all threads (-rate threads=N)"},
-    {"threads", VMB_OPT_INT, OPT(vmb_load_opts, threads), "0", 0, 1024, NULL,
-     NULL, "generator threads; 0 = what the host can spare"},
-    {"pipeline", VMB_OPT_INT, OPT(vmb_load_opts, pipeline), "1", 1, 10000,
-     NULL, NULL, "requests in flight per connection"},
-    {"keys", VMB_OPT_INT, OPT(vmb_load_opts, keys), "100000", 1, 1e12, NULL,
-     NULL, "key population"},
-    {"key_dist", VMB_OPT_ENUM, OPT(vmb_load_opts, key_dist), "uniform", 0, 0,
-     dist_choices, NULL, "key distribution"},
-    {"zipf_skew", VMB_OPT_DOUBLE, OPT(vmb_load_opts, zipf_skew), "0.99", 0.01,
-     5, NULL, NULL, "zipfian skew (theta)"},
-    {"value_size", VMB_OPT_SIZE, OPT(vmb_load_opts, value_size_bytes), "256",
-     1, 536870912, NULL, NULL, "value size, or the low end of a range"},
-    {"value_size_max", VMB_OPT_SIZE, OPT(vmb_load_opts, value_size_max_bytes),
-     "0", 0, 536870912, NULL, NULL,
-     "high end of the value size range; 0 = fixed value_size"},
-    {"rate", VMB_OPT_RATE, OPT(vmb_load_opts, rate_per_s), "0", 0, 1e9, NULL,
-     NULL, "0 = closed loop; N = open loop at N ops/s, latency corrected"},
-    {"warmup", VMB_OPT_DURATION, OPT(vmb_load_opts, warmup_us), "0s", 0,
-     3600e6, NULL, NULL, "time at the start of each phase left out"},
-    {"read_from", VMB_OPT_ENUM, OPT(vmb_load_opts, read_from), "primary", 0,
-     0, readfrom_choices, NULL, "where reads go: primary, replica or both"},
-    {"connect_timeout", VMB_OPT_DURATION,
-     OPT(vmb_load_opts, connect_timeout_us), "5s", 1000, 600e6, NULL, NULL,
-     "time allowed to connect"},
-    {"request_timeout", VMB_OPT_DURATION,
-     OPT(vmb_load_opts, request_timeout_us), "10s", 1000, 3600e6, NULL, NULL,
-     "a request without an answer for this long counts as a timeout"},
-    {"key_prefix", VMB_OPT_STRING, OPT(vmb_load_opts, key_prefix), "key:", 0,
-     0, NULL, NULL, "prefix of every key"},
+    {
+        .name = "engine",
+        .type = VMB_OPT_ENUM,
+        .offset = OPT(vmb_database_opts, engine),
+        .def = "redis",
+        .choices = engine_choices,
+        .help = "database engine",
+    },
+    {
+        .name = "appendonly",
+        .type = VMB_OPT_BOOL,
+        .offset = OPT(vmb_database_opts, appendonly),
+        .def = "true",
+        .help = "redis append-only file",
+    },
+    {
+        .name = "appendfsync",
+        .type = VMB_OPT_ENUM,
+        .offset = OPT(vmb_database_opts, appendfsync),
+        .def = "everysec",
+        .choices = fsync_choices,
+        .help = "redis AOF fsync policy",
+    },
+    {
+        .name = "save",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_database_opts, save),
+        .def = "",
+        .help = "redis RDB save line; empty disables snapshots",
+    },
+    {
+        .name = "port",
+        .type = VMB_OPT_INT,
+        .offset = OPT(vmb_database_opts, port),
+        .def = "6379",
+        .min = 1,
+        .max = 65535,
+        .help = "database port (bare metal uses port and port+1)",
+    },
+    {
+        .name = "ready_timeout",
+        .type = VMB_OPT_DURATION,
+        .offset = OPT(vmb_database_opts, ready_timeout_us),
+        .def = "60s",
+        .min = 1e6,
+        .max = 3600e6,
+        .help = "time allowed for both nodes to answer and replicate",
+    },
 };
 
 static const struct vmb_option control_options[] = {
-    {"baremetal", VMB_OPT_BOOL, OPT(vmb_control_opts, baremetal), "true", 0,
-     0, NULL, NULL, "run the same two nodes on bare metal as the control"},
-    {"match_resources", VMB_OPT_BOOL, OPT(vmb_control_opts, match_resources),
-     "true", 0, 0, NULL, NULL,
-     "pin and cap each control node like one VM (CPUs, memory)"},
+    {
+        .name = "baremetal",
+        .type = VMB_OPT_BOOL,
+        .offset = OPT(vmb_control_opts, baremetal),
+        .def = "true",
+        .help = "run the same two nodes on bare metal as the control",
+    },
+    {
+        .name = "match_resources",
+        .type = VMB_OPT_BOOL,
+        .offset = OPT(vmb_control_opts, match_resources),
+        .def = "true",
+        .help = "pin and cap each control node like one VM (CPUs, memory)",
+    },
 };
-
-const struct vmb_option vmb_phase_options[] = {
-    {"op", VMB_OPT_ENUM, OPT(vmb_phase, op), "write", 0, 0, op_choices, NULL,
-     "write (SET), read (GET) or mixed"},
-    {"n", VMB_OPT_INT, OPT(vmb_phase, n), "0", 0, 1e12, NULL, NULL,
-     "operations to run; 0 = run for duration"},
-    {"duration", VMB_OPT_DURATION, OPT(vmb_phase, duration_us), "0s", 0,
-     86400e6, NULL, NULL, "time to run when n is 0"},
-    {"ratio", VMB_OPT_STRING, OPT(vmb_phase, ratio), "write:1,read:1", 0, 0,
-     NULL, NULL, "mixed: weights of writes and reads"},
-};
-const size_t vmb_nphase_options =
-    sizeof(vmb_phase_options) / sizeof(vmb_phase_options[0]);
 
 #define SECTION(n, tbl, field)                                                 \
-    {n, tbl, sizeof(tbl) / sizeof(tbl[0]), offsetof(struct vmb_config, field)}
+    {n, tbl, VMB_NELEMS(tbl), offsetof(struct vmb_config, field)}
 
 const struct vmb_section vmb_sections[] = {
     SECTION("", top_options, top),
@@ -166,10 +319,11 @@ const struct vmb_section vmb_sections[] = {
     SECTION("guest", guest_options, guest),
     SECTION("network", network_options, network),
     SECTION("database", database_options, database),
-    SECTION("load", load_options, load),
+    {"load", vmb_load_options, VMB_LOAD_NOPTIONS,
+     offsetof(struct vmb_config, load)},
     SECTION("control", control_options, control),
 };
-const size_t vmb_nsections = sizeof(vmb_sections) / sizeof(vmb_sections[0]);
+const size_t vmb_nsections = VMB_NELEMS(vmb_sections);
 
 const struct vmb_section *
 vmb_section_find(const char *name)
@@ -180,25 +334,13 @@ vmb_section_find(const char *name)
     return NULL;
 }
 
-const struct vmb_option *
-vmb_option_find(const struct vmb_option *opts, size_t n, const char *name)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(opts[i].name, name) == 0)
-            return &opts[i];
-    for (size_t i = 0; i < n; i++)
-        if (opts[i].alias != NULL && strcmp(opts[i].alias, name) == 0)
-            return &opts[i];
-    return NULL;
-}
-
 int
 vmb_option_resolve(const char *path, const struct vmb_section **sec,
                    const struct vmb_option **opt)
 {
     const char *dot = strchr(path, '.');
     if (dot != NULL) {
-        autofree char *sname = strndup(path, (size_t)(dot - path));
+        autofree char *sname = vmb_xstrndup(path, (size_t)(dot - path));
         const struct vmb_section *s = vmb_section_find(sname);
         if (s == NULL || s->name[0] == '\0')
             return -1;
@@ -228,288 +370,6 @@ vmb_option_resolve(const char *path, const struct vmb_section **sec,
         }
     }
     return -1;
-}
-
-static size_t
-edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 64 || lb > 64)
-        return 99;
-    size_t row[65];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t prev = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t cur = row[j];
-            size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-            size_t best = prev + cost;
-            if (row[j] + 1 < best)
-                best = row[j] + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            prev = cur;
-        }
-    }
-    return row[lb];
-}
-
-const char *
-vmb_option_suggest(const struct vmb_option *opts, size_t n, const char *name)
-{
-    const char *best = NULL;
-    size_t bestd = 99;
-    for (size_t i = 0; i < n; i++) {
-        const char *cands[2] = {opts[i].name, opts[i].alias};
-        for (size_t k = 0; k < 2; k++) {
-            if (cands[k] == NULL)
-                continue;
-            size_t d = edit_distance(name, cands[k]);
-            if (d < bestd) {
-                bestd = d;
-                best = cands[k];
-            }
-        }
-    }
-    size_t len = strlen(name);
-    size_t limit = len <= 3 ? 1 : len <= 6 ? 2 : 3;
-    return bestd <= limit ? best : NULL;
-}
-
-static void *
-field(void *base, const struct vmb_option *opt)
-{
-    return (char *)base + opt->offset;
-}
-
-static const void *
-cfield(const void *base, const struct vmb_option *opt)
-{
-    return (const char *)base + opt->offset;
-}
-
-static bool
-has_range(const struct vmb_option *opt)
-{
-    return opt->min != 0 || opt->max != 0;
-}
-
-static int
-range_error(const struct vmb_option *opt, const char *text,
-            struct vmb_error **err)
-{
-    char lo[32], hi[32];
-    switch (opt->type) {
-    case VMB_OPT_SIZE:
-        vmb_format_size_bytes((uint64_t)opt->min, lo, sizeof(lo));
-        vmb_format_size_bytes((uint64_t)opt->max, hi, sizeof(hi));
-        break;
-    case VMB_OPT_DURATION:
-        vmb_format_duration_us((uint64_t)opt->min, lo, sizeof(lo));
-        vmb_format_duration_us((uint64_t)opt->max, hi, sizeof(hi));
-        break;
-    default:
-        snprintf(lo, sizeof(lo), "%.15g", opt->min);
-        snprintf(hi, sizeof(hi), "%.15g", opt->max);
-    }
-    return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                         "value \"%s\" is out of range; expected %s to %s",
-                         text, lo, hi);
-}
-
-static int
-check_range(const struct vmb_option *opt, double v, const char *text,
-            struct vmb_error **err)
-{
-    if (has_range(opt) && (v < opt->min || v > opt->max))
-        return range_error(opt, text, err);
-    return 0;
-}
-
-static const char *
-expected_of(const struct vmb_option *opt)
-{
-    switch (opt->type) {
-    case VMB_OPT_BOOL: return "a boolean (true/false, on/off, yes/no)";
-    case VMB_OPT_INT: return "an integer like 200 or 20k";
-    case VMB_OPT_SIZE: return "a size like 4096, 4k, 512M or 3G";
-    case VMB_OPT_MIB: return "a memory size in MiB like 2048, or 2G";
-    case VMB_OPT_DURATION: return "a duration like 500ms, 5s or 2m";
-    case VMB_OPT_RATE: return "a rate like 20000 or 20k";
-    case VMB_OPT_DOUBLE: return "a number like 0.99";
-    case VMB_OPT_STRING: return "a string";
-    case VMB_OPT_ENUM: return "one of the choices";
-    }
-    return "a value";
-}
-
-static int
-type_error(const struct vmb_option *opt, const char *text,
-           struct vmb_error **err)
-{
-    return vmb_error_set(err, VMB_ERR_INPUT, 0, "expected %s, got \"%s\"",
-                         expected_of(opt), text);
-}
-
-int
-vmb_option_parse(const struct vmb_option *opt, const char *text, void *base,
-                 struct vmb_error **err)
-{
-    void *f = field(base, opt);
-    switch (opt->type) {
-    case VMB_OPT_BOOL: {
-        bool b;
-        if (vmb_parse_bool(text, &b) < 0)
-            return type_error(opt, text, err);
-        *(bool *)f = b;
-        return 0;
-    }
-    case VMB_OPT_INT: {
-        double v;
-        if (vmb_parse_count(text, &v) < 0 || v != floor(v) || v > 9.2e18)
-            return type_error(opt, text, err);
-        if (check_range(opt, v, text, err) < 0)
-            return -1;
-        *(int64_t *)f = (int64_t)v;
-        return 0;
-    }
-    case VMB_OPT_RATE: {
-        double v;
-        if (vmb_parse_count(text, &v) < 0 || v > 1.8e19)
-            return type_error(opt, text, err);
-        if (check_range(opt, v, text, err) < 0)
-            return -1;
-        *(uint64_t *)f = (uint64_t)floor(v + 0.5);
-        return 0;
-    }
-    case VMB_OPT_SIZE:
-    case VMB_OPT_MIB:
-    case VMB_OPT_DURATION: {
-        uint64_t v;
-        int r = opt->type == VMB_OPT_SIZE ? vmb_parse_size_bytes(text, &v)
-                : opt->type == VMB_OPT_MIB ? vmb_parse_mib(text, &v)
-                                           : vmb_parse_duration_us(text, &v);
-        if (r < 0)
-            return type_error(opt, text, err);
-        if (check_range(opt, (double)v, text, err) < 0)
-            return -1;
-        *(uint64_t *)f = v;
-        return 0;
-    }
-    case VMB_OPT_DOUBLE: {
-        char *end = NULL;
-        double v = strtod(text, &end);
-        if (end == text || *end != '\0' || !isfinite(v))
-            return type_error(opt, text, err);
-        if (check_range(opt, v, text, err) < 0)
-            return -1;
-        *(double *)f = v;
-        return 0;
-    }
-    case VMB_OPT_STRING: {
-        char **s = f;
-        free(*s);
-        *s = vmb_xstrdup(text);
-        return 0;
-    }
-    case VMB_OPT_ENUM: {
-        for (int i = 0; opt->choices[i] != NULL; i++) {
-            if (strcmp(opt->choices[i], text) == 0) {
-                *(int *)f = i;
-                return 0;
-            }
-        }
-        struct vmb_buf b = {0};
-        for (int i = 0; opt->choices[i] != NULL; i++)
-            vmb_buf_printf(&b, "%s%s", i ? ", " : "", opt->choices[i]);
-        vmb_error_set(err, VMB_ERR_INPUT, 0, "expected one of %s, got \"%s\"",
-                      b.data, text);
-        vmb_buf_free(&b);
-        return -1;
-    }
-    }
-    return type_error(opt, text, err);
-}
-
-char *
-vmb_option_format(const struct vmb_option *opt, const void *base)
-{
-    const void *f = cfield(base, opt);
-    char buf[64];
-    switch (opt->type) {
-    case VMB_OPT_BOOL:
-        return vmb_xstrdup(*(const bool *)f ? "on" : "off");
-    case VMB_OPT_INT:
-        return vmb_xasprintf("%" PRId64, *(const int64_t *)f);
-    case VMB_OPT_RATE:
-    case VMB_OPT_MIB:
-        return vmb_xasprintf("%" PRIu64, *(const uint64_t *)f);
-    case VMB_OPT_SIZE:
-        vmb_format_size_bytes(*(const uint64_t *)f, buf, sizeof(buf));
-        return vmb_xstrdup(buf);
-    case VMB_OPT_DURATION:
-        vmb_format_duration_us(*(const uint64_t *)f, buf, sizeof(buf));
-        return vmb_xstrdup(buf);
-    case VMB_OPT_DOUBLE:
-        return vmb_xasprintf("%.15g", *(const double *)f);
-    case VMB_OPT_STRING: {
-        const char *s = *(char *const *)f;
-        return vmb_xstrdup(s ? s : "");
-    }
-    case VMB_OPT_ENUM:
-        return vmb_xstrdup(opt->choices[*(const int *)f]);
-    }
-    return vmb_xstrdup("");
-}
-
-void
-vmb_options_defaults(const struct vmb_option *opts, size_t n, void *base)
-{
-    for (size_t i = 0; i < n; i++) {
-        struct vmb_error *err = NULL;
-        if (vmb_option_parse(&opts[i], opts[i].def, base, &err) < 0) {
-            /* A default that does not parse is a bug in the table. */
-            fprintf(stderr, "vmbench: bad default of option \"%s\": %s\n",
-                    opts[i].name, err->msg);
-            abort();
-        }
-    }
-}
-
-void
-vmb_options_free(const struct vmb_option *opts, size_t n, void *base)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (opts[i].type != VMB_OPT_STRING)
-            continue;
-        char **s = field(base, &opts[i]);
-        free(*s);
-        *s = NULL;
-    }
-}
-
-void
-vmb_options_copy(const struct vmb_option *opts, size_t n, void *dst,
-                 const void *src)
-{
-    for (size_t i = 0; i < n; i++) {
-        const struct vmb_option *o = &opts[i];
-        if (o->type == VMB_OPT_STRING) {
-            char **d = field(dst, o);
-            const char *s = *(char *const *)cfield(src, o);
-            free(*d);
-            *d = s ? vmb_xstrdup(s) : NULL;
-            continue;
-        }
-        size_t sz = o->type == VMB_OPT_BOOL ? sizeof(bool)
-                    : o->type == VMB_OPT_ENUM ? sizeof(int)
-                    : o->type == VMB_OPT_DOUBLE ? sizeof(double)
-                                                : sizeof(uint64_t);
-        memcpy(field(dst, o), cfield(src, o), sz);
-    }
 }
 
 static void *
@@ -572,18 +432,6 @@ vmb_config_free(struct vmb_config *cfg)
     cfg->nphases = 0;
 }
 
-static void
-options_to_json(struct vmb_jw *w, const struct vmb_option *opts, size_t n,
-                const void *base)
-{
-    vmb_jw_obj_begin(w);
-    for (size_t i = 0; i < n; i++) {
-        autofree char *v = vmb_option_format(&opts[i], base);
-        vmb_jw_kstr(w, opts[i].name, v);
-    }
-    vmb_jw_obj_end(w);
-}
-
 void
 vmb_config_to_json(struct vmb_jw *w, const struct vmb_config *cfg)
 {
@@ -591,12 +439,12 @@ vmb_config_to_json(struct vmb_jw *w, const struct vmb_config *cfg)
     for (size_t i = 0; i < vmb_nsections; i++) {
         const struct vmb_section *s = &vmb_sections[i];
         vmb_jw_key(w, s->name[0] ? s->name : "run");
-        options_to_json(w, s->options, s->noptions, csection_base(s, cfg));
+        vmb_options_to_json(w, s->options, s->noptions, csection_base(s, cfg));
     }
     vmb_jw_key(w, "phases");
     vmb_jw_arr_begin(w);
     for (size_t i = 0; i < cfg->nphases; i++)
-        options_to_json(w, vmb_phase_options, vmb_nphase_options,
+        vmb_options_to_json(w, vmb_phase_options, vmb_nphase_options,
                         &cfg->phases[i]);
     vmb_jw_arr_end(w);
     vmb_jw_obj_end(w);
@@ -605,17 +453,11 @@ vmb_config_to_json(struct vmb_jw *w, const struct vmb_config *cfg)
 const char *
 vmb_storage_name(int storage)
 {
-    return storage_choices[storage];
-}
-
-const char *
-vmb_op_name(int op)
-{
-    return op_choices[op];
+    return vmb_choice_name(storage_choices, storage);
 }
 
 const char *
 vmb_accel_name(int accel)
 {
-    return accel_choices[accel];
+    return vmb_choice_name(accel_choices, accel);
 }

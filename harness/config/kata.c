@@ -1,4 +1,4 @@
-#include "kata.h"
+#include "config/kata.h"
 
 #include <inttypes.h>
 #include <string.h>

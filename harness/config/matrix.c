@@ -1,4 +1,4 @@
-#include "matrix.h"
+#include "config/matrix.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "util.h"
+#include "base/util.h"
 
 /* Parsing state: the document, the file name for messages, the result. */
 struct loader {

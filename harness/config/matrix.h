@@ -14,9 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
-#include "error.h"
-#include "jsonw.h"
+#include "config/config.h"
+#include "base/error.h"
+#include "base/jsonw.h"
 
 enum vmb_cell_kind { VMB_CELL_VM, VMB_CELL_CONTROL };
 

@@ -1,11 +1,11 @@
-#include "plan.h"
+#include "config/plan.h"
 
 #include <inttypes.h>
 #include <string.h>
 #include <sys/random.h>
 
-#include "kata.h"
-#include "util.h"
+#include "config/kata.h"
+#include "base/util.h"
 
 static uint64_t
 splitmix64(uint64_t *state)

@@ -9,9 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "jsonw.h"
-#include "matrix.h"
+#include "base/error.h"
+#include "base/jsonw.h"
+#include "config/matrix.h"
 
 struct vmb_plan_run {
     const struct vmb_cell *cell; /* a VM cell or a control cell */

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "db.h"
-#include "redis_ctl.h"
-#include "units.h"
-#include "util.h"
+#include "db/db.h"
+#include "db/redis_ctl.h"
+#include "base/units.h"
+#include "base/util.h"
 
 #define POLL_NS (50ull * 1000000ull)
 
@@ -408,7 +408,7 @@ redis_version(void)
     if (v == NULL)
         return NULL;
     v += 2;
-    return strndup(v, strcspn(v, " \n"));
+    return vmb_xstrndup(v, strcspn(v, " \n"));
 }
 
 const struct vmb_db_driver vmb_db_redis = {

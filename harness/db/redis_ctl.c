@@ -1,4 +1,4 @@
-#include "redis_ctl.h"
+#include "db/redis_ctl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "base/util.h"
 
 struct vmb_redis_ctl_conn {
     int fd;

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "base/error.h"
 
 enum vmb_redis_ctl_type {
     VMB_REDIS_CTL_STATUS,  /* +OK */

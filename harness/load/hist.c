@@ -1,4 +1,4 @@
-#include "hist.h"
+#include "load/hist.h"
 
 #include <math.h>
 #include <string.h>

@@ -22,8 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "util.h"
+#include "base/error.h"
+#include "base/util.h"
 
 struct vmb_hist {
     int64_t lowest;  /* lowest discernible value, >= 1 */

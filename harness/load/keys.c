@@ -1,9 +1,9 @@
-#include "keys.h"
+#include "load/keys.h"
 
 #include <math.h>
 #include <string.h>
 
-#include "config.h"
+#include "load/load.h"
 
 /* log1p(x)/x and expm1(x)/x, accurate near 0. */
 static double

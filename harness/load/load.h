@@ -10,8 +10,8 @@
  * loop and latency is measured from each request's intended send time
  * (coordinated omission corrected), the uncorrected figure kept as well.
  *
- * A leaf module: it depends on config.h's structs, util, error and jsonw
- * only, so it is usable and testable alone (`vmbench stress`).
+ * A leaf module: it depends on base/ only (util, error, jsonw and the
+ * option engine), so it is usable and testable alone (`vmbench stress`).
  */
 #ifndef VMB_LOAD_H
 #define VMB_LOAD_H
@@ -20,10 +20,56 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "config.h"
-#include "error.h"
-#include "jsonw.h"
-#include "util.h"
+#include "base/error.h"
+#include "base/jsonw.h"
+#include "base/option.h"
+#include "base/util.h"
+
+enum vmb_key_dist {
+    VMB_DIST_UNIFORM,
+    VMB_DIST_SEQUENTIAL,
+    VMB_DIST_ZIPFIAN,
+    VMB_DIST_GAUSSIAN,
+};
+enum vmb_read_from { VMB_READ_PRIMARY, VMB_READ_REPLICA, VMB_READ_BOTH };
+enum vmb_op { VMB_OP_WRITE, VMB_OP_READ, VMB_OP_MIXED };
+
+/* The `load:` section of a matrix file (vmb_load_options describes it). */
+struct vmb_load_opts {
+    int64_t connections; /* over all threads */
+    int64_t threads;     /* 0: what the host can spare */
+    int64_t pipeline;    /* requests in flight per connection */
+    int64_t keys;        /* key population */
+    int key_dist;        /* enum vmb_key_dist */
+    double zipf_skew;
+    uint64_t value_size_bytes;
+    uint64_t value_size_max_bytes; /* 0: fixed size value_size */
+    uint64_t rate_per_s;           /* 0: closed loop */
+    uint64_t warmup_us;
+    int read_from; /* enum vmb_read_from */
+    uint64_t connect_timeout_us;
+    uint64_t request_timeout_us;
+    char *key_prefix;
+};
+
+/* One phase of the load (vmb_phase_options describes it). */
+struct vmb_phase {
+    int op;            /* enum vmb_op */
+    int64_t n;         /* 0: run for duration */
+    uint64_t duration_us;
+    char *ratio;       /* mixed: "write:1,read:3" */
+};
+
+/* The option tables of the two structs above (load/options.c). */
+extern const struct vmb_option vmb_load_options[];
+extern const size_t vmb_nload_options;
+extern const struct vmb_option vmb_phase_options[];
+extern const size_t vmb_nphase_options;
+/* Every vmb_load_options entry, for static tables that embed it. */
+#define VMB_LOAD_NOPTIONS 14
+
+/* "write", "read", "mixed". */
+const char *vmb_op_name(int op);
 
 /* Where requests go: a TCP address or a unix socket path. */
 struct vmb_load_target {

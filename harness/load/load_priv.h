@@ -5,8 +5,8 @@
 #ifndef VMB_LOAD_PRIV_H
 #define VMB_LOAD_PRIV_H
 
-#include "hist.h"
-#include "load.h"
+#include "load/hist.h"
+#include "load/load.h"
 
 #define VMB_LOAD_NKIND 2 /* 0 write (SET), 1 read (GET) */
 

@@ -15,10 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "keys.h"
-#include "load_priv.h"
-#include "resp.h"
-#include "units.h"
+#include "load/keys.h"
+#include "load/load_priv.h"
+#include "load/resp.h"
+#include "base/units.h"
 
 #define NS_PER_S 1000000000ULL
 #define RBUF_SIZE (64 * 1024)

@@ -1,9 +1,9 @@
-#include "resp.h"
+#include "load/resp.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "base/util.h"
 
 static size_t
 digits(size_t v)

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "load_priv.h"
+#include "load/load_priv.h"
 
 static const char *const kind_names[VMB_LOAD_NKIND] = {"write", "read"};
 

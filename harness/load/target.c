@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/un.h>
 
-#include "load.h"
+#include "load/load.h"
 
 int
 vmb_load_target_from_host(const char *host, int port, struct vmb_load_target *t,

@@ -1,4 +1,4 @@
-#include "plot.h"
+#include "report/plot.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -239,7 +239,7 @@ error_line(const char *text)
     size_t n = e ? (size_t)(e - best) : strlen(best);
     while (n > 0 && (best[n - 1] == ' ' || best[n - 1] == '\r'))
         n--;
-    return n ? strndup(best, n) : vmb_xstrdup("no message");
+    return n ? vmb_xstrndup(best, n) : vmb_xstrdup("no message");
 }
 
 static bool

@@ -19,8 +19,8 @@
 
 #include <stddef.h>
 
-#include "error.h"
-#include "util.h"
+#include "base/error.h"
+#include "base/util.h"
 
 /* Chart size in pixels (PNG) and points (SVG): reads well at blog width. */
 #define VMB_PLOT_WIDTH 1000

@@ -1,13 +1,13 @@
-#include "report.h"
+#include "report/report.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "plot.h"
-#include "stats.h"
+#include "config/config.h"
+#include "report/plot.h"
+#include "base/stats.h"
 #include "version.h"
 
 /* ---- metrics ---- */
@@ -2069,7 +2069,7 @@ vmb_report_best_cell(const struct vmb_results *r, const char *spec,
                              "metric \"%s\" is not PHASE.METRIC, e.g. "
                              "\"write.op_rate\" or \"read.p99\"",
                              spec);
-    autofree char *phase = strndup(spec, (size_t)(dot - spec));
+    autofree char *phase = vmb_xstrndup(spec, (size_t)(dot - spec));
     const char *metric = dot + 1;
     int mid = metric_id(metric);
     if (mid < 0)

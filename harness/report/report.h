@@ -8,9 +8,9 @@
 
 #include <stdbool.h>
 
-#include "error.h"
-#include "results.h"
-#include "util.h"
+#include "base/error.h"
+#include "report/results.h"
+#include "base/util.h"
 
 struct vmb_report_opts {
     bool charts;   /* draw the charts (needs gnuplot) */

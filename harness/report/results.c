@@ -1,4 +1,4 @@
-#include "results.h"
+#include "report/results.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "util.h"
+#include "base/util.h"
 
 static void
 json_putp(struct json_object **o)

@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
-#include "error.h"
+#include "config/config.h"
+#include "base/error.h"
 
 struct vmb_res_latency {
     double mean, p50, p95, p99, p999, max; /* microseconds */

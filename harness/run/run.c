@@ -3,7 +3,7 @@
  * ready -> load phases -> collect -> teardown (always), its result.json
  * written last so that a run whose result.json exists is complete.
  */
-#include "run.h"
+#include "run/run.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -17,19 +17,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
 #include "db/db.h"
-#include "doctor.h"
-#include "jsonw.h"
-#include "kata.h"
-#include "matrix.h"
-#include "plan.h"
-#include "report.h"
-#include "results.h"
-#include "run_info.h"
-#include "run_load.h"
-#include "runtime.h"
-#include "util.h"
+#include "runtime/doctor.h"
+#include "base/jsonw.h"
+#include "config/kata.h"
+#include "config/matrix.h"
+#include "config/plan.h"
+#include "report/report.h"
+#include "report/results.h"
+#include "run/run_info.h"
+#include "run/run_load.h"
+#include "runtime/runtime.h"
+#include "base/util.h"
 #include "version.h"
 
 /* ---- progress line ---- */

@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 
-#include "error.h"
+#include "base/error.h"
 
 enum vmb_run_only { VMB_RUN_ALL, VMB_RUN_ONLY_VM, VMB_RUN_ONLY_BAREMETAL };
 

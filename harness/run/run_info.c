@@ -1,4 +1,4 @@
-#include "run_info.h"
+#include "run/run_info.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "db/db.h"
-#include "util.h"
+#include "base/util.h"
 
 char *
 vmb_run_info_command_line(const char *cmd)
@@ -45,7 +45,7 @@ cpu_model(void)
     m++;
     while (*m == ' ' || *m == '\t')
         m++;
-    return strndup(m, strcspn(m, "\n"));
+    return vmb_xstrndup(m, strcspn(m, "\n"));
 }
 
 /* The version word after a prefix: "QEMU emulator version 7.2.19 (...)". */
@@ -56,7 +56,7 @@ version_after(const char *line, const char *prefix)
     if (p == NULL)
         return line ? vmb_xstrdup(line) : NULL;
     p += strlen(prefix);
-    return strndup(p, strcspn(p, " \n"));
+    return vmb_xstrndup(p, strcspn(p, " \n"));
 }
 
 void

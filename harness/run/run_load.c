@@ -1,4 +1,4 @@
-#include "run_load.h"
+#include "run/run_load.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "load/load.h"
-#include "util.h"
+#include "base/util.h"
 
 void
 vmb_run_phase_out_free(struct vmb_run_phase_out *out)

@@ -1,9 +1,9 @@
-#include "runtime.h"
+#include "runtime/runtime.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "base/util.h"
 
 const struct vmb_runtime_ops *
 vmb_runtime_for(enum vmb_cell_kind kind)

@@ -17,11 +17,11 @@
 
 #include <stdbool.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "db/db.h"
-#include "error.h"
-#include "jsonw.h"
-#include "matrix.h"
+#include "base/error.h"
+#include "base/jsonw.h"
+#include "config/matrix.h"
 
 struct vmb_runtime;
 

@@ -1,4 +1,4 @@
-#include "runtime_cgroup.h"
+#include "runtime/runtime_cgroup.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "base/util.h"
 
 /* Is word one of the tokens of list, separated by any of seps? */
 static bool

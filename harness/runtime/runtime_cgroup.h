@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "error.h"
+#include "base/error.h"
 
 struct vmb_cgroup {
     char *cpuset_dir;          /* NULL when no cpuset group was made */

@@ -8,14 +8,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "accel.h"
-#include "agent.h"
-#include "image.h"
-#include "initramfs.h"
-#include "runtime.h"
-#include "util.h"
-#include "virt.h"
-#include "vm.h"
+#include "vm/accel.h"
+#include "vm/agent.h"
+#include "vm/image.h"
+#include "vm/initramfs.h"
+#include "runtime/runtime.h"
+#include "base/util.h"
+#include "vm/virt.h"
+#include "vm/vm.h"
 
 /* Agent requests are small; TCG guests answer slowly, so be generous. */
 #define AGENT_TIMEOUT_US (15ull * 1000000ull)

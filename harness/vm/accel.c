@@ -1,4 +1,4 @@
-#include "accel.h"
+#include "vm/accel.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -7,8 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "util.h"
+#include "config/config.h"
+#include "base/util.h"
 
 /* The kernel's first line at loglevel 6: proof that guest code ran. */
 static bool

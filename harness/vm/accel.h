@@ -10,9 +10,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "jsonw.h"
-#include "virt.h"
+#include "base/error.h"
+#include "base/jsonw.h"
+#include "vm/virt.h"
 
 /* How long a KVM probe guest may take to print its first line. */
 #define VMB_ACCEL_PROBE_TIMEOUT_US 6000000ULL

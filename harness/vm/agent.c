@@ -1,4 +1,4 @@
-#include "agent.h"
+#include "vm/agent.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,8 +9,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "agent_wire.h"
-#include "util.h"
+#include "vm/agent_wire.h"
+#include "base/util.h"
 
 struct vmb_agent {
     int fd;

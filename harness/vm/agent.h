@@ -85,7 +85,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "base/error.h"
 
 #define VMB_AGENT_CHANNEL "org.vmbench.agent.0"
 #define VMB_AGENT_EXEC_MAX_OUTPUT (64 * 1024)

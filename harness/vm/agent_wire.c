@@ -1,4 +1,4 @@
-#include "agent_wire.h"
+#include "vm/agent_wire.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -1,4 +1,4 @@
-#include "image.h"
+#include "vm/image.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "capture.h"
-#include "jsonw.h"
-#include "util.h"
+#include "base/capture.h"
+#include "base/jsonw.h"
+#include "base/util.h"
 
 /* Bump when the layout of the image changes: it is part of the key. */
 #define LAYOUT "vmb-image-v2"

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "base/error.h"
 
 #define VMB_IMAGE_CACHE "/var/cache/vmbench/images"
 /*

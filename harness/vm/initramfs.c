@@ -1,4 +1,4 @@
-#include "initramfs.h"
+#include "vm/initramfs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -9,8 +9,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "capture.h"
-#include "util.h"
+#include "base/capture.h"
+#include "base/util.h"
 
 #ifndef VMB_GUEST_DIR
 #define VMB_GUEST_DIR "guest"

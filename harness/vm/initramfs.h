@@ -17,7 +17,7 @@
 
 #include <stddef.h>
 
-#include "error.h"
+#include "base/error.h"
 
 #define VMB_INITRAMFS_CACHE "/var/cache/vmbench/initramfs"
 

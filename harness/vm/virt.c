@@ -1,4 +1,4 @@
-#include "virt.h"
+#include "vm/virt.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -15,8 +15,8 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
-#include "config.h"
-#include "util.h"
+#include "config/config.h"
+#include "base/util.h"
 
 struct vmb_virt {
     virConnectPtr conn;

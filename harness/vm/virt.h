@@ -19,8 +19,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "jsonw.h"
+#include "base/error.h"
+#include "base/jsonw.h"
 
 struct vmb_virt;        /* a libvirt connection */
 struct vmb_virt_net;    /* a transient network of this connection */

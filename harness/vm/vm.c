@@ -1,4 +1,4 @@
-#include "vm.h"
+#include "vm/vm.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -10,9 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent.h"
-#include "image.h"
-#include "util.h"
+#include "vm/agent.h"
+#include "vm/image.h"
+#include "base/util.h"
 
 /* Requests during start and teardown are short; the guest is idle then. */
 #define FACTS_TIMEOUT_US 10000000ULL

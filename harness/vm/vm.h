@@ -21,10 +21,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "config.h"
-#include "error.h"
-#include "jsonw.h"
-#include "virt.h"
+#include "config/config.h"
+#include "base/error.h"
+#include "base/jsonw.h"
+#include "vm/virt.h"
 
 struct vmb_agent; /* agent.h */
 

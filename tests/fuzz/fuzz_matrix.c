@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "matrix.h"
-#include "plan.h"
+#include "config/matrix.h"
+#include "config/plan.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -24,15 +24,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "jsonw.h"
-#include "util.h"
-#include "accel.h"
-#include "agent.h"
-#include "image.h"
-#include "initramfs.h"
-#include "virt.h"
-#include "vm.h"
+#include "config/config.h"
+#include "base/jsonw.h"
+#include "base/util.h"
+#include "vm/accel.h"
+#include "vm/agent.h"
+#include "vm/image.h"
+#include "vm/initramfs.h"
+#include "vm/virt.h"
+#include "vm/vm.h"
 
 /* What the trivial init prints once it runs. */
 #define FLOOR_MARK "VMB-TRIVIAL-INIT"

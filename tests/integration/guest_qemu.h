@@ -16,8 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "initramfs.h"
-#include "util.h"
+#include "vm/initramfs.h"
+#include "base/util.h"
 
 struct guest_vm {
     char dir[64];     /* scratch directory */

@@ -16,10 +16,10 @@
 
 #include "db/db.h"
 #include "db/redis_ctl.h"
-#include "jsonw.h"
-#include "matrix.h"
-#include "runtime.h"
-#include "util.h"
+#include "base/jsonw.h"
+#include "config/matrix.h"
+#include "runtime/runtime.h"
+#include "base/util.h"
 
 static int
 test_port(void)

@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "vm/agent.h"
 #include "guest_qemu.h"
-#include "util.h"
+#include "base/util.h"
 
 #define BOOT_TIMEOUT_US (180ull * 1000000)
 #define REQ_TIMEOUT_US (20ull * 1000000)

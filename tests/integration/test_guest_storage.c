@@ -16,11 +16,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "agent.h"
-#include "capture.h"
+#include "vm/agent.h"
+#include "base/capture.h"
 #include "guest_qemu.h"
-#include "image.h"
-#include "util.h"
+#include "vm/image.h"
+#include "base/util.h"
 
 #define BOOT_TIMEOUT_US (180ull * 1000000)
 #define REQ_TIMEOUT_US (30ull * 1000000)

@@ -25,19 +25,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "load/load.h"
-#include "util.h"
+#include "base/util.h"
 
 /* ---- options as the tables give them ---- */
 
 static inline void
 th_defaults(struct vmb_load_opts *o, struct vmb_phase *p)
 {
-    const struct vmb_section *load = vmb_section_find("load");
     memset(o, 0, sizeof(*o));
     memset(p, 0, sizeof(*p));
-    vmb_options_defaults(load->options, load->noptions, o);
+    vmb_options_defaults(vmb_load_options, vmb_nload_options, o);
     vmb_options_defaults(vmb_phase_options, vmb_nphase_options, p);
 }
 
@@ -45,7 +43,6 @@ th_defaults(struct vmb_load_opts *o, struct vmb_phase *p)
 static inline void
 th_set(struct vmb_load_opts *o, struct vmb_phase *p, const char *word)
 {
-    const struct vmb_section *load = vmb_section_find("load");
     char key[64];
     const char *eq = strchr(word, '=');
     cr_assert_not_null(eq, "bad word %s", word);
@@ -54,7 +51,7 @@ th_set(struct vmb_load_opts *o, struct vmb_phase *p, const char *word)
         vmb_option_find(vmb_phase_options, vmb_nphase_options, key);
     void *base = p;
     if (opt == NULL) {
-        opt = vmb_option_find(load->options, load->noptions, key);
+        opt = vmb_option_find(vmb_load_options, vmb_nload_options, key);
         base = o;
     }
     cr_assert_not_null(opt, "unknown option %s", key);
@@ -66,8 +63,7 @@ th_set(struct vmb_load_opts *o, struct vmb_phase *p, const char *word)
 static inline void
 th_free(struct vmb_load_opts *o, struct vmb_phase *p)
 {
-    const struct vmb_section *load = vmb_section_find("load");
-    vmb_options_free(load->options, load->noptions, o);
+    vmb_options_free(vmb_load_options, vmb_nload_options, o);
     vmb_options_free(vmb_phase_options, vmb_nphase_options, p);
 }
 

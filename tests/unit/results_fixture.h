@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "base/util.h"
 
 #define FIXTURE_DIR VMB_TEST_DATA "/data/results-fixture"
 

@@ -11,9 +11,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "agent.h"
-#include "agent_wire.h"
-#include "util.h"
+#include "vm/agent.h"
+#include "vm/agent_wire.h"
+#include "base/util.h"
 
 /* Any bytes survive the encoding, spaces, '=', '%' and newlines included. */
 Test(agent, wire_round_trip_any_bytes)

@@ -5,9 +5,9 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "db/db.h"
-#include "util.h"
+#include "base/util.h"
 
 static char *
 render(const struct vmb_config *cfg, const struct vmb_db_node *node)

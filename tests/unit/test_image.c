@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "capture.h"
-#include "image.h"
-#include "util.h"
+#include "base/capture.h"
+#include "vm/image.h"
+#include "base/util.h"
 
 static char tmpdir[] = "/tmp/vmb-image-XXXXXX";
 

@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "capture.h"
-#include "initramfs.h"
-#include "util.h"
+#include "base/capture.h"
+#include "vm/initramfs.h"
+#include "base/util.h"
 
 static char *
 kernel_modules(void)

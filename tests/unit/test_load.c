@@ -1,8 +1,8 @@
 /*
  * The load generator against a real redis-server started by each test.
+ * Links the leaves only (base, load); the JSON read back as a reader of
+ * results would is in test_load_json.c.
  */
-#include <json-c/json.h>
-
 #include "load_test_helpers.h"
 
 static struct th_redis redis;
@@ -157,85 +157,6 @@ Test(load, series_sums_to_total, .init = start_redis, .fini = stop_redis,
     }
     cr_assert_eq(csv_sum, vmb_load_result_ops(r));
     vmb_buf_free(&b);
-    vmb_load_result_free(r);
-}
-
-/* A mixed phase issues writes and reads in the asked ratio. */
-Test(load, mixed_ratio, .init = start_redis, .fini = stop_redis, .timeout = 60)
-{
-    const char *w[] = {"op=mixed", "ratio=write:1,read:3", "n=20000",
-                       "connections=4", NULL};
-    struct vmb_load_result *r = run(w, 0);
-    struct vmb_jw jw;
-    vmb_jw_init(&jw, false);
-    vmb_load_result_to_json(&jw, r);
-    char *text = vmb_jw_steal(&jw);
-    struct json_object *j = json_tokener_parse(text);
-    cr_assert_not_null(j);
-    struct json_object *by, *wr, *rd;
-    cr_assert(json_object_object_get_ex(j, "op_rate_by_kind", &by));
-    cr_assert(json_object_object_get_ex(by, "write", &wr));
-    cr_assert(json_object_object_get_ex(by, "read", &rd));
-    double share = json_object_get_double(wr) /
-                   (json_object_get_double(wr) + json_object_get_double(rd));
-    cr_assert(share > 0.22 && share < 0.28, "write share %f", share);
-    json_object_put(j);
-    free(text);
-    vmb_load_result_free(r);
-}
-
-/* The PHASE object has the members docs/results-format.md lists. */
-Test(load, json_shape, .init = start_redis, .fini = stop_redis, .timeout = 60)
-{
-    const char *w[] = {"op=write", "n=3000", "connections=2", NULL};
-    struct vmb_load_result *r = run(w, 0);
-    struct vmb_jw jw;
-    vmb_jw_init(&jw, true);
-    vmb_load_result_to_json(&jw, r);
-    char *text = vmb_jw_steal(&jw);
-    struct json_object *j = json_tokener_parse(text);
-    cr_assert_not_null(j, "not JSON: %s", text);
-    const char *members[] = {"index",
-                             "op",
-                             "ops",
-                             "errors",
-                             "errors_by_class",
-                             "first_errno",
-                             "misses",
-                             "duration_s",
-                             "op_rate",
-                             "op_rate_by_kind",
-                             "latency_us",
-                             "latency_uncorrected_us",
-                             "latency_by_kind_us",
-                             "percentiles"};
-    for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++)
-        cr_assert(json_object_object_get_ex(j, members[i], NULL), "no %s",
-                  members[i]);
-    struct json_object *v, *lat;
-    json_object_object_get_ex(j, "ops", &v);
-    cr_assert_eq(json_object_get_int64(v), 3000);
-    json_object_object_get_ex(j, "op", &v);
-    cr_assert_str_eq(json_object_get_string(v), "write");
-    json_object_object_get_ex(j, "latency_uncorrected_us", &v);
-    cr_assert(json_object_is_type(v, json_type_null), "closed loop: null");
-    json_object_object_get_ex(j, "latency_us", &lat);
-    const char *keys[] = {"mean", "p50", "p95", "p99", "p99.9", "max"};
-    double last = 0;
-    for (size_t i = 1; i < 6; i++) {
-        cr_assert(json_object_object_get_ex(lat, keys[i], &v));
-        cr_assert_geq(json_object_get_double(v), last);
-        last = json_object_get_double(v);
-    }
-    json_object_object_get_ex(j, "percentiles", &v);
-    size_t n = json_object_array_length(v);
-    cr_assert_gt(n, 10);
-    struct json_object *lastp = json_object_array_get_idx(v, n - 1);
-    cr_assert_float_eq(
-        json_object_get_double(json_object_array_get_idx(lastp, 0)), 100.0,
-        1e-9);
-    json_object_put(j);
-    free(text);
     vmb_load_result_free(r);
 }
 
@@ -446,52 +367,4 @@ Test(load, ratio_parse)
     vmb_error_free(err);
     cr_assert_lt(vmb_load_parse_ratio("write:0,read:0", &f, NULL), 0);
     cr_assert_lt(vmb_load_parse_ratio("write:x", &f, NULL), 0);
-}
-
-/* `vmbench stress` end to end: summary on stdout, the three files, exit 0. */
-Test(load, stress_cli_files, .init = start_redis, .fini = stop_redis,
-     .timeout = 60)
-{
-    char dir[] = "/tmp/vmb-stress-XXXXXX";
-    cr_assert_not_null(mkdtemp(dir));
-    char cmd[1024];
-    snprintf(cmd, sizeof(cmd),
-             "%s stress redis://127.0.0.1:%d read n=5000 connections=3 "
-             "keys=100 --json %s/p.json --csv %s/t.csv --hgrm %s/l.hgrm",
-             VMB_BINARY, redis.port, dir, dir, dir);
-    FILE *f = popen(cmd, "r");
-    char out[8192];
-    size_t n = fread(out, 1, sizeof(out) - 1, f);
-    out[n] = '\0';
-    int st = pclose(f);
-    cr_assert_eq(WEXITSTATUS(st), 0, "%s", out);
-    cr_assert_not_null(strstr(out, "Op rate"), "%s", out);
-    cr_assert_not_null(strstr(out, "Latency 99.9th percentile"), "%s", out);
-    cr_assert_not_null(strstr(out, "Total operations            :      5,000"),
-                       "%s", out);
-    cr_assert_not_null(strstr(out, "Misses (key not found)      :      5,000"),
-                       "%s", out);
-
-    char path[128], *data = NULL;
-    size_t len;
-    snprintf(path, sizeof(path), "%s/p.json", dir);
-    cr_assert_eq(vmb_read_file(path, &data, &len, NULL), 0);
-    struct json_object *j = json_tokener_parse(data), *v;
-    cr_assert_not_null(j);
-    cr_assert(json_object_object_get_ex(j, "misses", &v));
-    cr_assert_eq(json_object_get_int64(v), 5000);
-    json_object_put(j);
-    free(data);
-    snprintf(path, sizeof(path), "%s/t.csv", dir);
-    cr_assert_eq(vmb_read_file(path, &data, &len, NULL), 0);
-    cr_assert(vmb_str_has_prefix(data, "phase,second,op,ops,ops_per_s,p50_us,"
-                                       "p99_us\n0-read,1,read,"),
-              "%s", data);
-    free(data);
-    snprintf(path, sizeof(path), "%s/l.hgrm", dir);
-    cr_assert_eq(vmb_read_file(path, &data, &len, NULL), 0);
-    cr_assert_not_null(strstr(data, "Total count    =         5000]"), "%s",
-                       data);
-    free(data);
-    vmb_rm_rf(dir, NULL);
 }

@@ -5,7 +5,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "config.h"
+#include "load/load.h"
 #include "load/keys.h"
 #include "load/resp.h"
 

@@ -3,10 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
-#include "matrix.h"
-#include "plan.h"
-#include "util.h"
+#include "config/config.h"
+#include "config/matrix.h"
+#include "config/plan.h"
+#include "base/util.h"
 
 #define GOLDEN VMB_TEST_DATA "/golden/matrix"
 

@@ -6,7 +6,7 @@
  */
 #include <math.h>
 
-#include "report.h"
+#include "report/report.h"
 #include "results_fixture.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

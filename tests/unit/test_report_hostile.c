@@ -6,8 +6,8 @@
  */
 #include <criterion/criterion.h>
 
-#include "plot.h"
-#include "report.h"
+#include "report/plot.h"
+#include "report/report.h"
 #include "results_fixture.h"
 
 /* A gnuplot literal: '' inside, newlines joined as "\n", nothing else. */

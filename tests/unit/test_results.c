@@ -4,7 +4,7 @@
  */
 #include <math.h>
 
-#include "results.h"
+#include "report/results.h"
 #include "results_fixture.h"
 
 Test(results, loads_cells_controls_runs_and_provenance)

@@ -7,7 +7,7 @@
 #include <math.h>
 #include <stdint.h>
 
-#include "stats.h"
+#include "base/stats.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -2,7 +2,7 @@
 #include <criterion/parameterized.h>
 #include <string.h>
 
-#include "units.h"
+#include "base/units.h"
 
 struct dur_case {
     char text[24];

@@ -1,9 +1,9 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "error.h"
-#include "jsonw.h"
-#include "util.h"
+#include "base/error.h"
+#include "base/jsonw.h"
+#include "base/util.h"
 
 /* Context is prepended layer by layer; the kind survives. */
 Test(util, error_prefix_chain)

@@ -11,9 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "util.h"
-#include "virt.h"
+#include "config/config.h"
+#include "base/util.h"
+#include "vm/virt.h"
 
 Test(virt, subnet_parse_and_hosts)
 {

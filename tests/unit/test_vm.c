@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "util.h"
-#include "vm.h"
+#include "config/config.h"
+#include "base/util.h"
+#include "vm/vm.h"
 
 static struct vmb_config cfg;
 static char dir[] = "/tmp/vmb-test-vm-XXXXXX";

@@ -1,6 +1,6 @@
 /*
- * `vmbench kata-config`: a cell's Kata [hypervisor.qemu] settings, printed
- * or merged into the user's configuration.toml.
+ * Merging a cell's Kata [hypervisor.qemu] settings into the user's
+ * configuration.toml (`vmbench kata-config --base`).
  *
  * The merge edits text, not a parsed tree: the file is scanned as TOML to
  * find where each statement and value lies (and to reject a malformed
@@ -15,13 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "kata.h"
-#include "report.h"
-#include "results.h"
-#include "util.h"
+#include "config/kata.h"
+#include "base/util.h"
 
-#define KATA_TABLE "hypervisor.qemu"
 
 struct span {
     size_t start, end; /* byte offsets into the text, end exclusive */
@@ -422,7 +418,7 @@ scan_header(struct toml_scan *t)
         t->tables[t->ntables++] = vmb_xstrdup(name);
     }
     clear_table_keys(t);
-    t->in_target = !array && strcmp(name, KATA_TABLE) == 0;
+    t->in_target = !array && strcmp(name, VMB_KATA_TABLE) == 0;
     if (end_of_line(t, "the table header") < 0)
         return -1;
     if (t->in_target) {
@@ -513,8 +509,8 @@ plain_value(const char *v, size_t n)
     if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0] &&
         memchr(v + 1, '\\', n - 2) == NULL &&
         memchr(v + 1, v[0], n - 2) == NULL)
-        return strndup(v + 1, n - 2);
-    return strndup(v, n);
+        return vmb_xstrndup(v + 1, n - 2);
+    return vmb_xstrndup(v, n);
 }
 
 static bool
@@ -538,8 +534,8 @@ cmp_edit(const void *a, const void *b)
     return (x->start > y->start) - (x->start < y->start);
 }
 
-static int
-merge(const char *name, const char *text, size_t len,
+int
+vmb_kata_toml_merge(const char *name, const char *text, size_t len,
       const struct vmb_kata_setting *set, size_t nset, struct vmb_buf *out,
       struct vmb_error **err)
 {
@@ -586,7 +582,7 @@ merge(const char *name, const char *text, size_t len,
         vmb_buf_append(out, text + pos, len - pos);
         if (len > 0 && text[len - 1] != '\n')
             vmb_buf_puts(out, "\n");
-        vmb_buf_puts(out, "\n[" KATA_TABLE "]\n");
+        vmb_buf_puts(out, "\n[" VMB_KATA_TABLE "]\n");
         if (added.len > 0)
             vmb_buf_append(out, added.data, added.len);
     }
@@ -596,137 +592,3 @@ merge(const char *name, const char *text, size_t len,
     return 0;
 }
 
-/* One line of text for a TOML comment. */
-static char *
-comment_safe(const char *s)
-{
-    char *c = vmb_xstrdup(s);
-    for (char *p = c; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = ' ';
-    return c;
-}
-
-int
-vmb_cmd_kata_config(int argc, char **argv, struct vmb_error **err)
-{
-    const char *dir = NULL, *cell = NULL, *base = NULL, *best = NULL,
-               *output = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char **opt = strcmp(a, "--base") == 0     ? &base
-                           : strcmp(a, "--best") == 0   ? &best
-                           : strcmp(a, "--output") == 0 ? &output
-                           : strcmp(a, "-o") == 0       ? &output
-                                                        : NULL;
-        if (opt != NULL) {
-            if (i + 1 >= argc)
-                return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                                     "option \"%s\" needs a value", a);
-            *opt = argv[++i];
-        } else if (a[0] == '-' && a[1] != '\0') {
-            return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                                 "unknown option \"%s\"; see `vmbench "
-                                 "kata-config --help`",
-                                 a);
-        } else if (dir == NULL) {
-            dir = a;
-        } else if (cell == NULL) {
-            cell = a;
-        } else {
-            return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                                 "unexpected argument \"%s\"", a);
-        }
-    }
-    if (dir == NULL)
-        return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "missing RESULTS_DIR; see `vmbench kata-config "
-                             "--help`");
-    if ((cell == NULL) == (best == NULL))
-        return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "name one CELL or give --best PHASE.METRIC");
-
-    struct vmb_results *res = NULL;
-    if (vmb_results_load(dir, &res, err) < 0)
-        return -1;
-    int rc = -1;
-    struct vmb_buf out = {0};
-    autofree char *text = NULL;
-    struct vmb_kata_setting *set = NULL;
-    size_t nset = 0;
-    const struct vmb_res_cell *c = NULL;
-    double median = NAN;
-    if (best != NULL) {
-        if (vmb_report_best_cell(res, best, &c, &median, err) < 0)
-            goto out;
-    } else {
-        bool ambiguous = false;
-        c = vmb_results_find(res, cell, &ambiguous);
-        if (c == NULL) {
-            vmb_error_set(err, VMB_ERR_INPUT, 0,
-                          ambiguous ? "cell \"%s\" matches more than one "
-                                      "cell; give more of its id"
-                                    : "no cell \"%s\" in \"%s\"; `vmbench "
-                                      "report` lists them",
-                          cell, dir);
-            goto out;
-        }
-    }
-    if (c->control) {
-        vmb_error_set(err, VMB_ERR_INPUT, 0,
-                      "\"%s\" is the bare-metal control, which has no Kata "
-                      "settings",
-                      c->label);
-        goto out;
-    }
-    if (!c->has_config) {
-        vmb_error_set(err, VMB_ERR_INPUT, 0,
-                      "cell \"%s\" has no config.json in \"%s\"", c->id, dir);
-        goto out;
-    }
-    nset = vmb_kata_settings(&c->cfg, &set);
-    if (base != NULL) {
-        size_t len;
-        if (vmb_read_file(base, &text, &len, err) < 0) {
-            vmb_error_prefix(err, "base configuration");
-            goto out;
-        }
-        if (merge(base, text, len, set, nset, &out, err) < 0)
-            goto out;
-    } else {
-        autofree char *label = comment_safe(c->label);
-        autofree char *name = comment_safe(res->name);
-        vmb_buf_printf(&out,
-                       "# Kata Containers settings of cell \"%s\" (%s)\n"
-                       "# from the results of \"%s\".\n",
-                       label, c->id, name);
-        if (best != NULL) {
-            autofree char *b = comment_safe(best);
-            vmb_buf_printf(&out, "# Best median %s of all cells: %.6g.\n", b,
-                           median);
-        }
-        vmb_buf_puts(&out, "[" KATA_TABLE "]\n");
-        for (size_t i = 0; i < nset; i++)
-            vmb_buf_printf(&out, "%s = %s\n", set[i].key, set[i].value);
-    }
-    if (output != NULL) {
-        if (vmb_write_file_atomic(output, out.data ? out.data : "", out.len,
-                                  err) < 0)
-            goto out;
-    } else {
-        fwrite(out.data ? out.data : "", 1, out.len, stdout);
-        if (fflush(stdout) != 0) {
-            vmb_error_sys(err, "write to standard output");
-            goto out;
-        }
-    }
-    if (best != NULL)
-        fprintf(stderr, "vmbench kata-config: best %s: %s (%s), median %.6g\n",
-                best, c->label, c->id, median);
-    rc = 0;
-out:
-    vmb_kata_settings_free(set, nset);
-    vmb_buf_free(&out);
-    vmb_results_free(res);
-    return rc;
-}

@@ -1,0 +1,149 @@
+/*
+ * `vmbench kata-config`: a cell's Kata [hypervisor.qemu] settings, printed
+ * or merged into the user's configuration.toml.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+#include "cli.h"
+#include "config/kata.h"
+#include "report/report.h"
+#include "report/results.h"
+
+/* One line of text for a TOML comment. */
+static char *
+comment_safe(const char *s)
+{
+    char *c = vmb_xstrdup(s);
+    for (char *p = c; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+    return c;
+}
+
+int
+vmb_cmd_kata_config(int argc, char **argv, struct vmb_error **err)
+{
+    const char *dir = NULL, *cell = NULL, *base = NULL, *best = NULL,
+               *output = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char **opt = strcmp(a, "--base") == 0     ? &base
+                           : strcmp(a, "--best") == 0   ? &best
+                           : strcmp(a, "--output") == 0 ? &output
+                           : strcmp(a, "-o") == 0       ? &output
+                                                        : NULL;
+        if (opt != NULL) {
+            if (i + 1 >= argc)
+                return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                     "option \"%s\" needs a value", a);
+            *opt = argv[++i];
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                 "unknown option \"%s\"; see `vmbench "
+                                 "kata-config --help`",
+                                 a);
+        } else if (dir == NULL) {
+            dir = a;
+        } else if (cell == NULL) {
+            cell = a;
+        } else {
+            return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                 "unexpected argument \"%s\"", a);
+        }
+    }
+    if (dir == NULL)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "missing RESULTS_DIR; see `vmbench kata-config "
+                             "--help`");
+    if ((cell == NULL) == (best == NULL))
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "name one CELL or give --best PHASE.METRIC");
+
+    struct vmb_results *res = NULL;
+    if (vmb_results_load(dir, &res, err) < 0)
+        return -1;
+    int rc = -1;
+    struct vmb_buf out = {0};
+    autofree char *text = NULL;
+    struct vmb_kata_setting *set = NULL;
+    size_t nset = 0;
+    const struct vmb_res_cell *c = NULL;
+    double median = NAN;
+    if (best != NULL) {
+        if (vmb_report_best_cell(res, best, &c, &median, err) < 0)
+            goto out;
+    } else {
+        bool ambiguous = false;
+        c = vmb_results_find(res, cell, &ambiguous);
+        if (c == NULL) {
+            vmb_error_set(err, VMB_ERR_INPUT, 0,
+                          ambiguous ? "cell \"%s\" matches more than one "
+                                      "cell; give more of its id"
+                                    : "no cell \"%s\" in \"%s\"; `vmbench "
+                                      "report` lists them",
+                          cell, dir);
+            goto out;
+        }
+    }
+    if (c->control) {
+        vmb_error_set(err, VMB_ERR_INPUT, 0,
+                      "\"%s\" is the bare-metal control, which has no Kata "
+                      "settings",
+                      c->label);
+        goto out;
+    }
+    if (!c->has_config) {
+        vmb_error_set(err, VMB_ERR_INPUT, 0,
+                      "cell \"%s\" has no config.json in \"%s\"", c->id, dir);
+        goto out;
+    }
+    nset = vmb_kata_settings(&c->cfg, &set);
+    if (base != NULL) {
+        size_t len;
+        if (vmb_read_file(base, &text, &len, err) < 0) {
+            vmb_error_prefix(err, "base configuration");
+            goto out;
+        }
+        if (vmb_kata_toml_merge(base, text, len, set, nset, &out, err) < 0)
+            goto out;
+    } else {
+        autofree char *label = comment_safe(c->label);
+        autofree char *name = comment_safe(res->name);
+        vmb_buf_printf(&out,
+                       "# Kata Containers settings of cell \"%s\" (%s)\n"
+                       "# from the results of \"%s\".\n",
+                       label, c->id, name);
+        if (best != NULL) {
+            autofree char *b = comment_safe(best);
+            vmb_buf_printf(&out, "# Best median %s of all cells: %.6g.\n", b,
+                           median);
+        }
+        vmb_buf_puts(&out, "[" VMB_KATA_TABLE "]\n");
+        for (size_t i = 0; i < nset; i++)
+            vmb_buf_printf(&out, "%s = %s\n", set[i].key, set[i].value);
+    }
+    if (output != NULL) {
+        if (vmb_write_file_atomic(output, out.data ? out.data : "", out.len,
+                                  err) < 0)
+            goto out;
+    } else {
+        fwrite(out.data ? out.data : "", 1, out.len, stdout);
+        if (fflush(stdout) != 0) {
+            vmb_error_sys(err, "write to standard output");
+            goto out;
+        }
+    }
+    if (best != NULL)
+        fprintf(stderr, "vmbench kata-config: best %s: %s (%s), median %.6g\n",
+                best, c->label, c->id, median);
+    rc = 0;
+out:
+    vmb_kata_settings_free(set, nset);
+    vmb_buf_free(&out);
+    vmb_results_free(res);
+    return rc;
+}

@@ -1,0 +1,201 @@
+/* The load generator's options: `load:` and each phase of a matrix file,
+ * and the key=value words of `vmbench stress`. */
+#include <stddef.h>
+
+#include "load/load.h"
+
+static const struct vmb_choice dist_choices[] = {
+    {"uniform", VMB_DIST_UNIFORM},
+    {"sequential", VMB_DIST_SEQUENTIAL},
+    {"zipfian", VMB_DIST_ZIPFIAN},
+    {"gaussian", VMB_DIST_GAUSSIAN},
+    {NULL, 0},
+};
+static const struct vmb_choice readfrom_choices[] = {
+    {"primary", VMB_READ_PRIMARY},
+    {"replica", VMB_READ_REPLICA},
+    {"both", VMB_READ_BOTH},
+    {NULL, 0},
+};
+static const struct vmb_choice op_choices[] = {
+    {"write", VMB_OP_WRITE},
+    {"read", VMB_OP_READ},
+    {"mixed", VMB_OP_MIXED},
+    {NULL, 0},
+};
+
+#define OPT(st, field) offsetof(struct st, field)
+
+const struct vmb_option vmb_load_options[] = {
+    {
+        .name = "connections",
+        .type = VMB_OPT_INT,
+        .offset = OPT(vmb_load_opts, connections),
+        .def = "50",
+        .min = 1,
+        .max = 100000,
+        .help = "connections over all threads (-rate threads=N)",
+    },
+    {
+        .name = "threads",
+        .type = VMB_OPT_INT,
+        .offset = OPT(vmb_load_opts, threads),
+        .def = "0",
+        .min = 0,
+        .max = 1024,
+        .help = "generator threads; 0 = what the host can spare",
+    },
+    {
+        .name = "pipeline",
+        .type = VMB_OPT_INT,
+        .offset = OPT(vmb_load_opts, pipeline),
+        .def = "1",
+        .min = 1,
+        .max = 10000,
+        .help = "requests in flight per connection",
+    },
+    {
+        .name = "keys",
+        .type = VMB_OPT_INT,
+        .offset = OPT(vmb_load_opts, keys),
+        .def = "100000",
+        .min = 1,
+        .max = 1e12,
+        .help = "key population",
+    },
+    {
+        .name = "key_dist",
+        .type = VMB_OPT_ENUM,
+        .offset = OPT(vmb_load_opts, key_dist),
+        .def = "uniform",
+        .choices = dist_choices,
+        .help = "key distribution",
+    },
+    {
+        .name = "zipf_skew",
+        .type = VMB_OPT_DOUBLE,
+        .offset = OPT(vmb_load_opts, zipf_skew),
+        .def = "0.99",
+        .min = 0.01,
+        .max = 5,
+        .help = "zipfian skew (theta)",
+    },
+    {
+        .name = "value_size",
+        .type = VMB_OPT_SIZE,
+        .offset = OPT(vmb_load_opts, value_size_bytes),
+        .def = "256",
+        .min = 1,
+        .max = 536870912,
+        .help = "value size, or the low end of a range",
+    },
+    {
+        .name = "value_size_max",
+        .type = VMB_OPT_SIZE,
+        .offset = OPT(vmb_load_opts, value_size_max_bytes),
+        .def = "0",
+        .min = 0,
+        .max = 536870912,
+        .help = "high end of the value size range; 0 = fixed value_size",
+    },
+    {
+        .name = "rate",
+        .type = VMB_OPT_RATE,
+        .offset = OPT(vmb_load_opts, rate_per_s),
+        .def = "0",
+        .min = 0,
+        .max = 1e9,
+        .help = "0 = closed loop; N = open loop at N ops/s, latency corrected",
+    },
+    {
+        .name = "warmup",
+        .type = VMB_OPT_DURATION,
+        .offset = OPT(vmb_load_opts, warmup_us),
+        .def = "0s",
+        .min = 0,
+        .max = 3600e6,
+        .help = "time at the start of each phase left out",
+    },
+    {
+        .name = "read_from",
+        .type = VMB_OPT_ENUM,
+        .offset = OPT(vmb_load_opts, read_from),
+        .def = "primary",
+        .choices = readfrom_choices,
+        .help = "where reads go: primary, replica or both",
+    },
+    {
+        .name = "connect_timeout",
+        .type = VMB_OPT_DURATION,
+        .offset = OPT(vmb_load_opts, connect_timeout_us),
+        .def = "5s",
+        .min = 1000,
+        .max = 600e6,
+        .help = "time allowed to connect",
+    },
+    {
+        .name = "request_timeout",
+        .type = VMB_OPT_DURATION,
+        .offset = OPT(vmb_load_opts, request_timeout_us),
+        .def = "10s",
+        .min = 1000,
+        .max = 3600e6,
+        .help = "a request without an answer for this long counts as a timeout",
+    },
+    {
+        .name = "key_prefix",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_load_opts, key_prefix),
+        .def = "key:",
+        .help = "prefix of every key",
+    },
+};
+
+const struct vmb_option vmb_phase_options[] = {
+    {
+        .name = "op",
+        .type = VMB_OPT_ENUM,
+        .offset = OPT(vmb_phase, op),
+        .def = "write",
+        .choices = op_choices,
+        .help = "write (SET), read (GET) or mixed",
+    },
+    {
+        .name = "n",
+        .type = VMB_OPT_INT,
+        .offset = OPT(vmb_phase, n),
+        .def = "0",
+        .min = 0,
+        .max = 1e12,
+        .help = "operations to run; 0 = run for duration",
+    },
+    {
+        .name = "duration",
+        .type = VMB_OPT_DURATION,
+        .offset = OPT(vmb_phase, duration_us),
+        .def = "0s",
+        .min = 0,
+        .max = 86400e6,
+        .help = "time to run when n is 0",
+    },
+    {
+        .name = "ratio",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_phase, ratio),
+        .def = "write:1,read:1",
+        .help = "mixed: weights of writes and reads",
+    },
+};
+const size_t vmb_nphase_options =
+    VMB_NELEMS(vmb_phase_options);
+
+const size_t vmb_nload_options = VMB_NELEMS(vmb_load_options);
+
+const char *
+vmb_op_name(int op)
+{
+    return vmb_choice_name(op_choices, op);
+}
+
+_Static_assert(VMB_NELEMS(vmb_load_options) == VMB_LOAD_NOPTIONS,
+               "VMB_LOAD_NOPTIONS must count vmb_load_options");

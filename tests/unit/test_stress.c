@@ -1,0 +1,116 @@
+/*
+ * `vmbench stress` end to end: the binary against a real redis-server,
+ * its summary and files, and its exit status on bad input.
+ */
+#include <json-c/json.h>
+#include <sys/wait.h>
+
+#include "load_test_helpers.h"
+
+static struct th_redis redis;
+
+static void
+start_redis(void)
+{
+    th_redis_start(&redis, NULL);
+}
+
+static void
+stop_redis(void)
+{
+    th_redis_stop(&redis);
+}
+
+/* `vmbench stress` end to end: summary on stdout, the three files, exit 0. */
+Test(stress, stress_cli_files, .init = start_redis, .fini = stop_redis,
+     .timeout = 60)
+{
+    char dir[] = "/tmp/vmb-stress-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd),
+             "%s stress redis://127.0.0.1:%d read n=5000 connections=3 "
+             "keys=100 --json %s/p.json --csv %s/t.csv --hgrm %s/l.hgrm",
+             VMB_BINARY, redis.port, dir, dir, dir);
+    FILE *f = popen(cmd, "r");
+    char out[8192];
+    size_t n = fread(out, 1, sizeof(out) - 1, f);
+    out[n] = '\0';
+    int st = pclose(f);
+    cr_assert_eq(WEXITSTATUS(st), 0, "%s", out);
+    cr_assert_not_null(strstr(out, "Op rate"), "%s", out);
+    cr_assert_not_null(strstr(out, "Latency 99.9th percentile"), "%s", out);
+    cr_assert_not_null(strstr(out, "Total operations            :      5,000"),
+                       "%s", out);
+    cr_assert_not_null(strstr(out, "Misses (key not found)      :      5,000"),
+                       "%s", out);
+
+    char path[128], *data = NULL;
+    size_t len;
+    snprintf(path, sizeof(path), "%s/p.json", dir);
+    cr_assert_eq(vmb_read_file(path, &data, &len, NULL), 0);
+    struct json_object *j = json_tokener_parse(data), *v;
+    cr_assert_not_null(j);
+    cr_assert(json_object_object_get_ex(j, "misses", &v));
+    cr_assert_eq(json_object_get_int64(v), 5000);
+    json_object_put(j);
+    free(data);
+    snprintf(path, sizeof(path), "%s/t.csv", dir);
+    cr_assert_eq(vmb_read_file(path, &data, &len, NULL), 0);
+    cr_assert(vmb_str_has_prefix(data, "phase,second,op,ops,ops_per_s,p50_us,"
+                                       "p99_us\n0-read,1,read,"),
+              "%s", data);
+    free(data);
+    snprintf(path, sizeof(path), "%s/l.hgrm", dir);
+    cr_assert_eq(vmb_read_file(path, &data, &len, NULL), 0);
+    cr_assert_not_null(strstr(data, "Total count    =         5000]"), "%s",
+                       data);
+    free(data);
+    vmb_rm_rf(dir, NULL);
+}
+
+/* Bad input on the command line: exit 2 naming the offending word. */
+static int
+run_cli(const char *args, char *out, size_t len)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "%s stress %s 2>&1", VMB_BINARY, args);
+    FILE *f = popen(cmd, "r");
+    size_t n = fread(out, 1, len - 1, f);
+    out[n] = '\0';
+    int st = pclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+Test(stress, cli_bad_input)
+{
+    char out[2048];
+    cr_assert_eq(run_cli("redis://127.0.0.1:1 write n=10 connectoins=3", out,
+                         sizeof(out)),
+                 2);
+    cr_assert_not_null(strstr(out, "\"connectoins\""), "%s", out);
+    cr_assert_not_null(strstr(out, "\"connections\""), "%s", out);
+    cr_assert_eq(run_cli("redis://127.0.0.1:1 wirte n=10", out, sizeof(out)),
+                 2);
+    cr_assert_not_null(strstr(out, "\"wirte\""), "%s", out);
+    cr_assert_eq(run_cli("http://127.0.0.1:1 write n=10", out, sizeof(out)), 2);
+    cr_assert_not_null(strstr(out, "\"http\""), "%s", out);
+    cr_assert_eq(
+        run_cli("redis://127.0.0.1:1 write n=10 rate=fast", out, sizeof(out)),
+        2);
+    cr_assert_not_null(strstr(out, "\"fast\""), "%s", out);
+    cr_assert_eq(run_cli("redis://127.0.0.1:1 mixed n=10 ratio=write:x", out,
+                         sizeof(out)),
+                 2);
+    cr_assert_not_null(strstr(out, "\"write:x\""), "%s", out);
+}
+
+/* Unreachable through the command line: exit 1 with a clear message. */
+Test(stress, cli_unreachable)
+{
+    char out[2048], args[128];
+    snprintf(args, sizeof(args), "redis://127.0.0.1:%d write n=10",
+             th_free_port());
+    cr_assert_eq(run_cli(args, out, sizeof(out)), 1);
+    cr_assert_not_null(strstr(out, "Connection refused"), "%s", out);
+}
