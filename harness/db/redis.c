@@ -349,8 +349,7 @@ redis_replication_lag(const struct vmb_db_node *primary,
     uint64_t t0 = vmb_now_ns();
     uint64_t deadline = t0 + timeout_us * 1000ull;
     struct vmb_redis_ctl_conn *pc = NULL, *rcn = NULL;
-    autofree char *last = NULL;
-    autofree char *pinfo = NULL;
+    char *last = NULL, *pinfo = NULL, *rinfo = NULL;
     int64_t target = 0;
     int rc = -1;
     if (info_replication(&pc, primary, deadline, &pinfo, &last) < 0 ||
@@ -361,7 +360,8 @@ redis_replication_lag(const struct vmb_db_node *primary,
         goto out;
     }
     for (;;) {
-        autofree char *rinfo = NULL;
+        free(rinfo);
+        rinfo = NULL;
         int64_t off = -1;
         if (info_replication(&rcn, replica, deadline, &rinfo, &last) == 0 &&
             offset_of(rinfo, "slave_repl_offset", &off) == 0 && off >= target) {
@@ -391,6 +391,9 @@ redis_replication_lag(const struct vmb_db_node *primary,
 out:
     vmb_redis_ctl_close(pc);
     vmb_redis_ctl_close(rcn);
+    free(last);
+    free(pinfo);
+    free(rinfo);
     return rc;
 }
 

@@ -26,206 +26,11 @@
 #include "report/report.h"
 #include "report/results.h"
 #include "run/run_info.h"
+#include "run/progress.h"
 #include "run/run_load.h"
 #include "runtime/runtime.h"
 #include "base/util.h"
 #include "version.h"
-
-/* ---- progress line ---- */
-
-struct progress {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    pthread_t thread;
-    bool running, stop, tty;
-    size_t k, n; /* run k of n in this session */
-    char label[200];
-    char phase[48];
-    double ops_per_s;
-    uint64_t ops;                 /* of the current phase so far */
-    const struct vmb_config *cfg; /* of the current run */
-    size_t phase_index;           /* SIZE_MAX outside the load phases */
-    uint64_t session_t0, run_t0;
-    /* By kind (enum vmb_cell_kind): VM runs and control runs differ a lot. */
-    int kind;             /* of the current run */
-    size_t waiting[2];    /* runs not started yet */
-    size_t done[2];       /* runs executed in this session */
-    double done_s[2];     /* their total time */
-    double est_s[2];      /* a rough guess of one run, before any is done */
-    char last_phase[48];
-    uint64_t last_print;
-    bool line_open; /* a tty line without newline is on screen */
-};
-
-static void
-fmt_hms(double s, char *buf, size_t len)
-{
-    if (s < 0)
-        s = 0;
-    unsigned long t = (unsigned long)(s + 0.5);
-    if (t >= 3600)
-        snprintf(buf, len, "%lu:%02lu:%02lu", t / 3600, t / 60 % 60, t % 60);
-    else
-        snprintf(buf, len, "%lu:%02lu", t / 60, t % 60);
-}
-
-/* Called with mu held. */
-static void
-progress_print(struct progress *p)
-{
-    uint64_t now = vmb_now_ns();
-    double elapsed = (double)(now - p->session_t0) / 1e9;
-    double run_el = (double)(now - p->run_t0) / 1e9;
-    /* What is left of this run's phases, at the rate it runs now. */
-    double cur_left = -1;
-    if (p->cfg != NULL && p->phase_index < p->cfg->nphases &&
-        p->ops_per_s > 0) {
-        cur_left = 0;
-        for (size_t i = p->phase_index; i < p->cfg->nphases; i++) {
-            const struct vmb_phase *ph = &p->cfg->phases[i];
-            double todo = ph->n > 0 ? (double)ph->n : 0;
-            if (i == p->phase_index && todo > (double)p->ops)
-                todo -= (double)p->ops;
-            cur_left +=
-                ph->n > 0 ? todo / p->ops_per_s : (double)ph->duration_us / 1e6;
-        }
-    }
-    double per_run[2];
-    for (int k = 0; k < 2; k++)
-        per_run[k] = p->done[k] > 0 ? p->done_s[k] / (double)p->done[k]
-                     : k == p->kind && cur_left >= 0 ? run_el + cur_left
-                                                     : p->est_s[k];
-    double cur = per_run[p->kind];
-    double left = cur_left >= 0 ? cur_left : cur > run_el ? cur - run_el : 0;
-    for (int k = 0; k < 2; k++)
-        left += per_run[k] * (double)p->waiting[k];
-    char el[32], eta[32], rate[48] = "";
-    fmt_hms(elapsed, el, sizeof(el));
-    fmt_hms(left, eta, sizeof(eta));
-    if (p->ops_per_s > 0)
-        snprintf(rate, sizeof(rate), "  %.0f ops/s", p->ops_per_s);
-    if (p->tty)
-        fputs("\r\033[K", stderr);
-    fprintf(stderr, "run %zu of %zu  %s  %s%s  elapsed %s  left ~%s", p->k,
-            p->n, p->label, p->phase, rate, el, eta);
-    if (p->tty) {
-        p->line_open = true;
-    } else {
-        fputc('\n', stderr);
-    }
-    fflush(stderr);
-    p->last_print = now;
-    snprintf(p->last_phase, sizeof(p->last_phase), "%s", p->phase);
-}
-
-static void *
-progress_main(void *arg)
-{
-    struct progress *p = arg;
-    pthread_mutex_lock(&p->mu);
-    while (!p->stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += 1;
-        pthread_cond_timedwait(&p->cv, &p->mu, &ts);
-        if (p->stop || p->k == 0)
-            continue;
-        /* Not a terminal: a line when the phase changes, else every 10 s. */
-        if (p->tty || strcmp(p->phase, p->last_phase) != 0 ||
-            vmb_now_ns() - p->last_print >= 10000000000ull)
-            progress_print(p);
-    }
-    pthread_mutex_unlock(&p->mu);
-    return NULL;
-}
-
-/* A first guess of a run's length: boot, then the phases at 20k ops/s. */
-static double
-rough_run_s(const struct vmb_cell *c)
-{
-    double s = c->kind == VMB_CELL_VM ? 40.0 : 3.0;
-    for (size_t i = 0; i < c->cfg.nphases; i++) {
-        const struct vmb_phase *ph = &c->cfg.phases[i];
-        s += (double)c->cfg.load.warmup_us / 1e6;
-        s += ph->n > 0 ? (double)ph->n / 20000.0
-                       : (double)ph->duration_us / 1e6;
-    }
-    return s;
-}
-
-/* Counts a run that is still to come. */
-static void
-progress_expect(struct progress *p, const struct vmb_cell *c)
-{
-    p->n++;
-    p->waiting[c->kind]++;
-    p->est_s[c->kind] = rough_run_s(c);
-}
-
-static void
-progress_start(struct progress *p)
-{
-    pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->cv, NULL);
-    p->tty = isatty(STDERR_FILENO);
-    p->session_t0 = vmb_now_ns();
-    p->running = pthread_create(&p->thread, NULL, progress_main, p) == 0;
-}
-
-static void
-progress_stop(struct progress *p)
-{
-    pthread_mutex_lock(&p->mu);
-    p->stop = true;
-    pthread_cond_signal(&p->cv);
-    pthread_mutex_unlock(&p->mu);
-    if (p->running)
-        pthread_join(p->thread, NULL);
-    if (p->line_open)
-        fputs("\r\033[K", stderr);
-    pthread_mutex_destroy(&p->mu);
-    pthread_cond_destroy(&p->cv);
-}
-
-/* index: the load phase now running, SIZE_MAX for other steps. */
-static void
-progress_phase(struct progress *p, const char *phase, size_t index)
-{
-    pthread_mutex_lock(&p->mu);
-    snprintf(p->phase, sizeof(p->phase), "%s", phase);
-    p->ops_per_s = 0;
-    p->ops = 0;
-    p->phase_index = index;
-    pthread_mutex_unlock(&p->mu);
-}
-
-static void
-progress_rate(void *ctx, uint64_t ops, double ops_per_s)
-{
-    struct progress *p = ctx;
-    pthread_mutex_lock(&p->mu);
-    p->ops = ops;
-    p->ops_per_s = ops_per_s;
-    pthread_mutex_unlock(&p->mu);
-}
-
-/* A message of its own line, clearing the progress line first. */
-static void __attribute__((format(printf, 2, 3)))
-progress_note(struct progress *p, const char *fmt, ...)
-{
-    pthread_mutex_lock(&p->mu);
-    if (p->line_open) {
-        fputs("\r\033[K", stderr);
-        p->line_open = false;
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    fflush(stderr);
-    pthread_mutex_unlock(&p->mu);
-}
 
 /* ---- the session ---- */
 
@@ -242,7 +47,8 @@ struct session {
     struct vmb_plan *plan;
     char started[32];
     struct vmb_buf resumed; /* JSON array members, already serialised */
-    struct progress prog;
+    struct vmb_progress prog;
+    struct vmb_notes notes; /* through prog */
     struct failure *failures;
     size_t nfailures;
     size_t ok, failed; /* over all runs on disk, at the end */
@@ -444,7 +250,7 @@ bring_up_database(struct run_state *st, struct vmb_runtime *rt,
             return vmb_error_prefix(err, "wait for the database");
         rt->db_ready_ns[i - 1] = vmb_now_ns();
     }
-    progress_phase(&st->s->prog, "replica sync", SIZE_MAX);
+    vmb_progress_phase(&st->s->prog, "replica sync", SIZE_MAX);
     if (drv->wait_replicating(&rt->nodes[0], &rt->nodes[1],
                               cfg->database.ready_timeout_us, &watch, err) < 0)
         return vmb_error_prefix(err, "wait for replication");
@@ -461,11 +267,11 @@ run_phases(struct run_state *st, struct vmb_runtime *rt,
         const struct vmb_phase *ph = &cfg->phases[i];
         char name[40];
         snprintf(name, sizeof(name), "%zu-%s", i, vmb_op_name(ph->op));
-        progress_phase(&st->s->prog, name, i);
+        vmb_progress_phase(&st->s->prog, name, i);
         struct vmb_run_phase_out out = {0};
         int r =
             vmb_run_load_phase(cfg, i, &rt->nodes[0], &rt->nodes[1], st->dir,
-                               progress_rate, &st->s->prog, &out, err);
+                               vmb_progress_rate, &st->s->prog, &out, err);
         if (out.json != NULL) {
             st->phases =
                 vmb_xrealloc(st->phases, (st->nphases + 1) * sizeof(char *));
@@ -482,7 +288,7 @@ run_phases(struct run_state *st, struct vmb_runtime *rt,
         if (ph->op == VMB_OP_READ)
             continue;
         /* Writes went to the primary: how long until the replica has them. */
-        progress_phase(&st->s->prog, "replication lag", SIZE_MAX);
+        vmb_progress_phase(&st->s->prog, "replication lag", SIZE_MAX);
         double lag = 0;
         if (drv->replication_lag(&rt->nodes[0], &rt->nodes[1],
                                  cfg->database.ready_timeout_us, &lag, err) < 0)
@@ -587,16 +393,14 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
     struct run_state st = {.s = s, .r = r};
     st.rel = vmb_plan_run_dir(r);
     st.dir = vmb_xasprintf("%s/%s", s->dir, st.rel);
-    autofree char *work = vmb_xasprintf("%s/work/%s-%s-rep%d", s->dir,
-                                        kind_name(c), c->id, r->rep);
+    char *work = vmb_xasprintf("%s/work/%s-%s-rep%d", s->dir, kind_name(c),
+                               c->id, r->rep);
     char started[32];
     vmb_utc_stamp(started, sizeof(started), vmb_wall_ns());
     int rc = -1;
-    /* Declared before the first goto: cleanups must never see garbage. */
-    vmb_autoerr struct vmb_error *run_err = NULL;
-    vmb_autoerr struct vmb_error *cerr = NULL;
-    autofree char *json = NULL;
-    autofree char *rpath = vmb_xasprintf("%s/result.json", st.dir);
+    struct vmb_error *run_err = NULL, *cerr = NULL, *eerr = NULL;
+    char *json = NULL;
+    char *rpath = vmb_xasprintf("%s/result.json", st.dir);
     struct vmb_runtime *rt = NULL;
 
     if (vmb_rm_rf(st.dir, err) < 0 || vmb_mkdir_p(st.dir, err) < 0)
@@ -605,25 +409,26 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
         vmb_db_driver_find(c->cfg.database.engine);
     const struct vmb_runtime_ops *ops = vmb_runtime_for(c->kind);
     if (!s->env_tried[c->kind] && ops->env_open != NULL) {
-        progress_phase(&s->prog, "prepare", SIZE_MAX);
-        vmb_autoerr struct vmb_error *eerr = NULL;
+        vmb_progress_phase(&s->prog, "prepare", SIZE_MAX);
         s->env_tried[c->kind] = true;
-        if (ops->env_open(&s->m->base, s->dir, &s->env[c->kind], &eerr) < 0) {
+        if (ops->env_open(&s->m->base, s->dir, &s->notes, &s->env[c->kind],
+                          &eerr) < 0) {
             s->env_error[c->kind] = vmb_xstrdup(eerr->msg);
-            progress_note(&s->prog, "vmbench: %s runs cannot start: %s",
+            vmb_progress_note(&s->prog, "vmbench: %s runs cannot start: %s",
                           ops->name, eerr->msg);
         }
     }
     if (vmb_runtime_new(ops, s->env[c->kind], c, r->rep, work, &rt, err) < 0)
         goto out;
-    progress_phase(&s->prog, c->kind == VMB_CELL_VM ? "boot" : "start",
+    rt->notes = &s->notes;
+    vmb_progress_phase(&s->prog, c->kind == VMB_CELL_VM ? "boot" : "start",
                    SIZE_MAX);
     if (s->env_error[c->kind] != NULL)
         vmb_error_set(&run_err, VMB_ERR_RUN, 0, "%s", s->env_error[c->kind]);
     else if (rt->ops->up(rt, &run_err) < 0)
         vmb_error_prefix(&run_err, "bring up the %s runtime", ops->name);
     else {
-        progress_phase(&s->prog, "database", SIZE_MAX);
+        vmb_progress_phase(&s->prog, "database", SIZE_MAX);
         if (bring_up_database(&st, rt, drv, &run_err) == 0) {
             rt->ops->window_begin(rt);
             run_phases(&st, rt, drv, &run_err);
@@ -631,13 +436,13 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
         }
     }
     /* Servers stop first, so their logs include the shutdown. */
-    progress_phase(&s->prog, "collect", SIZE_MAX);
+    vmb_progress_phase(&s->prog, "collect", SIZE_MAX);
     rt->ops->stop_db(rt);
     if (rt->ops->collect(rt, st.dir, &cerr) < 0 && run_err == NULL)
         run_err = steal(&cerr);
     int rr = render_result(&st, rt, started, run_err ? run_err->msg : NULL,
                            &json, err);
-    progress_phase(&s->prog, "teardown", SIZE_MAX);
+    vmb_progress_phase(&s->prog, "teardown", SIZE_MAX);
     rt->ops->down(rt);
     if (vmb_interrupted) {
         /* Not a failure of the cell: leave it for --resume to redo. */
@@ -654,12 +459,18 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
         f->dir = vmb_xstrdup(st.rel);
         f->label = vmb_xstrdup(c->label);
         f->error = vmb_xstrdup(run_err->msg);
-        progress_note(&s->prog, "vmbench: %s (%s) failed: %s", st.rel, c->label,
+        vmb_progress_note(&s->prog, "vmbench: %s (%s) failed: %s", st.rel, c->label,
                       run_err->msg);
     }
     rc = 0;
 out:
     vmb_runtime_free(rt);
+    vmb_error_free(run_err);
+    vmb_error_free(cerr);
+    vmb_error_free(eerr);
+    free(json);
+    free(rpath);
+    free(work);
     free(st.rel);
     free(st.dir);
     for (size_t i = 0; i < st.nphases; i++)
@@ -929,8 +740,7 @@ int
 vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err)
 {
     struct session s = {.opts = opts, .lock_fd = -1};
-    autofree char *matrix_text = NULL;
-    autofree char *work = NULL;
+    char *matrix_text = NULL, *work = NULL;
     size_t matrix_len = 0;
     int rc = -1;
     if ((opts->resume ? open_resume(&s, &matrix_text, &matrix_len, err)
@@ -963,41 +773,31 @@ vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err)
 
     for (size_t i = 0; i < s.plan->nruns; i++)
         if (selected(&s, &s.plan->runs[i]) && !done(&s, &s.plan->runs[i]))
-            progress_expect(&s.prog, s.plan->runs[i].cell);
+            vmb_progress_expect(&s.prog, s.plan->runs[i].cell);
     fprintf(stderr, "vmbench: %zu of %zu runs to do, results in %s\n",
             s.prog.n, s.plan->nruns, s.dir);
     vmb_signals_install();
-    progress_start(&s.prog);
+    vmb_progress_start(&s.prog);
+    s.notes = vmb_progress_notes(&s.prog);
     size_t k = 0;
     for (size_t i = 0; i < s.plan->nruns && !vmb_interrupted; i++) {
         const struct vmb_plan_run *r = &s.plan->runs[i];
         if (!selected(&s, r) || done(&s, r))
             continue;
-        pthread_mutex_lock(&s.prog.mu);
-        s.prog.k = ++k;
-        snprintf(s.prog.label, sizeof(s.prog.label), "%s rep %d",
-                 r->cell->label, r->rep);
-        s.prog.run_t0 = vmb_now_ns();
-        s.prog.cfg = &r->cell->cfg;
-        s.prog.kind = r->cell->kind;
-        s.prog.waiting[r->cell->kind]--;
-        pthread_mutex_unlock(&s.prog.mu);
-        vmb_autoerr struct vmb_error *rerr = NULL;
+        vmb_progress_run_begin(&s.prog, ++k, r->cell, r->rep);
+        struct vmb_error *rerr = NULL;
         int r_rc = execute_run(&s, r, &rerr);
-        pthread_mutex_lock(&s.prog.mu);
-        s.prog.done[r->cell->kind]++;
-        s.prog.done_s[r->cell->kind] +=
-            (double)(vmb_now_ns() - s.prog.run_t0) / 1e9;
-        pthread_mutex_unlock(&s.prog.mu);
+        vmb_progress_run_end(&s.prog);
         if (r_rc < 0 && !vmb_interrupted) {
             /* The results directory itself failed: no point going on. */
-            progress_stop(&s.prog);
-            *err = steal(&rerr);
+            vmb_progress_stop(&s.prog);
+            *err = rerr;
             vmb_error_prefix(err, "record the run");
             goto out;
         }
+        vmb_error_free(rerr);
     }
-    progress_stop(&s.prog);
+    vmb_progress_stop(&s.prog);
     s.interrupted = vmb_interrupted != 0;
     count_results(&s);
     char finished[32];
@@ -1014,9 +814,10 @@ vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err)
         goto out;
     }
     if (!opts->no_report) {
-        vmb_autoerr struct vmb_error *rep = NULL;
+        struct vmb_error *rep = NULL;
         if (generate_report(&s, &rep) < 0)
             fprintf(stderr, "vmbench: report: %s\n", rep->msg);
+        vmb_error_free(rep);
     }
     fprintf(stderr, "vmbench: %zu runs ok, %zu failed; results in %s\n", s.ok,
             s.failed, s.dir);
@@ -1034,5 +835,7 @@ vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err)
     rc = s.failed > 0 ? 1 : 0;
 out:
     session_free(&s);
+    free(matrix_text);
+    free(work);
     return rc;
 }

@@ -21,6 +21,7 @@
 #include "db/db.h"
 #include "base/error.h"
 #include "base/jsonw.h"
+#include "base/note.h"
 #include "config/matrix.h"
 
 struct vmb_runtime;
@@ -34,10 +35,12 @@ struct vmb_runtime_ops {
      * its first run and closed after the last; NULL when there is none.
      * base is the matrix's settings before axes; results_dir the session's
      * directory. A failing env_open fails each run of this runtime with
-     * its message while the other runtime's runs go on.
+     * its message while the other runtime's runs go on. Notes for the
+     * user (a fallback to TCG) go to notes, which outlives the env.
      */
     int (*env_open)(const struct vmb_config *base, const char *results_dir,
-                    void **env, struct vmb_error **err);
+                    const struct vmb_notes *notes, void **env,
+                    struct vmb_error **err);
     /* Writes run.json members (e.g. "accel") into the open object. */
     void (*env_json)(void *env, struct vmb_jw *w);
     void (*env_close)(void *env);
@@ -105,6 +108,8 @@ struct vmb_runtime {
     char *node_strs[2][4];       /* owned storage behind nodes[] strings */
     const char *accel;           /* "kvm", "tcg" or "none" */
     void *env; /* the session's env of this runtime; borrowed */
+    /* Where notes for the user go (base/note.h); NULL: stderr. Borrowed. */
+    const struct vmb_notes *notes;
     /* vmb_now_ns() when each node answered and when node 2 was in sync,
      * set by the caller of the driver's waits; 0 when not reached. */
     uint64_t db_ready_ns[2];

@@ -103,8 +103,7 @@ bm_up(struct vmb_runtime *rt, struct vmb_error **err)
         autofree char *tag = vmb_xasprintf("node%d", i + 1);
         vmb_cgroup_create(tag, n->cpus, cfg->guest.memory_mib << 20, &n->cg);
         if (n->cg.notes != NULL)
-            fprintf(stderr, "vmbench: control node %d: %s\n", i + 1,
-                    n->cg.notes);
+            vmb_note(rt->notes, "control node %d: %s", i + 1, n->cg.notes);
     }
     rt->nodes[1].primary_host = rt->nodes[0].host;
     rt->nodes[1].primary_port = rt->nodes[0].port;

@@ -38,12 +38,14 @@ struct vm_rt {
     char *conf[2];    /* configuration text, kept as an artefact */
 };
 
+static void vm_env_close(void *env);
+
 static int
 vm_env_open(const struct vmb_config *base, const char *results_dir,
-            void **out, struct vmb_error **err)
+            const struct vmb_notes *notes, void **out, struct vmb_error **err)
 {
     struct vm_env *e = vmb_xcalloc(1, sizeof(*e));
-    autofree char *agent = NULL;
+    char *agent = NULL;
     if (vmb_virt_open(base->hypervisor.connect, &e->virt, err) < 0)
         goto fail;
     if (vmb_guest_kernel_find(base->guest.kernel, &e->kernel, &e->modules_dir,
@@ -67,19 +69,16 @@ vm_env_open(const struct vmb_config *base, const char *results_dir,
                           e->kernel, &e->accel, err) < 0)
         goto fail;
     if (e->accel.fallback)
-        fprintf(stderr,
-                "vmbench: NOTE: KVM does not work here, VMs run under TCG "
-                "(emulation, much slower): %s\n",
-                e->accel.note);
+        vmb_note(notes,
+                 "NOTE: KVM does not work here, VMs run under TCG "
+                 "(emulation, much slower): %s",
+                 e->accel.note);
+    free(agent);
     *out = e;
     return 0;
 fail:
-    vmb_virt_close(e->virt);
-    free(e->kernel);
-    free(e->modules_dir);
-    free(e->initrd);
-    free(e->base_image);
-    free(e);
+    free(agent);
+    vm_env_close(e);
     return -1;
 }
 
@@ -384,8 +383,8 @@ vm_down(struct vmb_runtime *rt)
         return;
     vmb_autoerr struct vmb_error *e = NULL;
     if (vmb_vm_cell_teardown(v->cell, NULL, &e) < 0)
-        fprintf(stderr, "vmbench: teardown of %s rep %d: %s\n", rt->cell_id,
-                rt->rep, e->msg);
+        vmb_note(rt->notes, "teardown of %s rep %d: %s", rt->cell_id, rt->rep,
+                 e->msg);
     v->cell = NULL;
 }
 

@@ -325,10 +325,11 @@ wait_boot(struct vmb_vm_cell *c, struct vmb_error **err)
                 if (atomic_load(&th[i].done) ||
                     vmb_virt_domain_running(c->doms[i]))
                     continue;
-                autofree char *tail = console_tail(c->nodes[i].console_log);
+                char *tail = console_tail(c->nodes[i].console_log);
                 rc = vmb_error_set(err, VMB_ERR_RUN, 0,
                                    "%s stopped while booting; console: %s",
                                    c->nodes[i].name, tail);
+                free(tail);
                 break;
             }
             if (rc < 0)
@@ -351,9 +352,10 @@ join:
         pthread_join(th[i].tid, NULL);
         struct vmb_vm_node *n = &c->nodes[i];
         if (rc == 0 && th[i].err) {
-            autofree char *tail = console_tail(n->console_log);
+            char *tail = console_tail(n->console_log);
             rc = vmb_error_set(err, VMB_ERR_RUN, 0, "%s: %s; console: %s",
                                n->name, th[i].err->msg, tail);
+            free(tail);
         }
         vmb_error_free(th[i].err);
         n->agent = th[i].agent;
@@ -442,6 +444,26 @@ verify_node(struct vmb_vm_cell *c, struct vmb_vm_node *n,
     return rc;
 }
 
+/* Starts node i's domain; its boot clock starts here. */
+static int
+start_domain(struct vmb_vm_cell *c, int i, const struct vmb_subnet *sn,
+             struct vmb_error **err)
+{
+    struct vmb_vm_node *n = &c->nodes[i];
+    char mac[24], cidr[24];
+    mac_for(c->p.tag, i + 1, mac, sizeof(mac));
+    snprintf(cidr, sizeof(cidr), "%s/%d", n->ip, sn->prefix);
+    autofree char *cmdline = vmb_vm_cmdline(c->p.cfg, cidr, n->name);
+    struct vmb_domain_spec s = spec_for(c, n, cmdline, mac);
+    autofree char *xml = vmb_virt_domain_xml(&s);
+    unlink(n->console_log);
+    c->t0_ns[i] = vmb_now_ns();
+    if (vmb_virt_domain_start(c->v, xml, &c->doms[i], err) < 0)
+        return -1;
+    n->boot.domain_start_s = since_s(c->t0_ns[i]);
+    return 0;
+}
+
 int
 vmb_vm_cell_start(struct vmb_virt *v, const struct vmb_vm_params *p,
                   struct vmb_vm_cell **out, struct vmb_error **err)
@@ -490,20 +512,10 @@ vmb_vm_cell_start(struct vmb_virt *v, const struct vmb_vm_params *p,
     if (vmb_virt_net_create(v, c->net_name, &sn, &c->net, err) < 0)
         goto fail;
     for (int i = 0; i < 2; i++) {
-        struct vmb_vm_node *n = &c->nodes[i];
-        char mac[24], cidr[24];
-        mac_for(p->tag, i + 1, mac, sizeof(mac));
-        snprintf(cidr, sizeof(cidr), "%s/%d", n->ip, sn.prefix);
-        autofree char *cmdline = vmb_vm_cmdline(p->cfg, cidr, n->name);
-        struct vmb_domain_spec s = spec_for(c, n, cmdline, mac);
-        autofree char *xml = vmb_virt_domain_xml(&s);
-        unlink(n->console_log);
         if (vmb_interrupted)
             goto interrupted;
-        c->t0_ns[i] = vmb_now_ns();
-        if (vmb_virt_domain_start(v, xml, &c->doms[i], err) < 0)
+        if (start_domain(c, i, &sn, err) < 0)
             goto fail;
-        n->boot.domain_start_s = since_s(c->t0_ns[i]);
     }
     if (wait_boot(c, err) < 0)
         goto fail;
