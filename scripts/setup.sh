@@ -10,7 +10,8 @@ fi
 
 PACKAGES=(
     # build
-    build-essential cmake pkg-config git clang libclang-rt-14-dev
+    build-essential cmake pkg-config git clang libclang-rt-14-dev clang-format
+    binutils
     # libraries, one module each
     libyaml-dev libjson-c-dev libvirt-dev libguestfs-dev libcriterion-dev
     # the virtual machines
