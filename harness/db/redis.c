@@ -3,6 +3,7 @@
  * node 2 a `replicaof` node 1, readiness and replication checks over RESP.
  */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -16,12 +17,55 @@
 
 static const char *const fsync_names[] = {"always", "everysec", "no"};
 
-/* A value on one config line: newlines would start a new directive. */
+/*
+ * One argument of a redis.conf directive, in the form Redis's own parser
+ * (sdssplitargs) reads back as exactly these bytes: bare when it is
+ * plainly safe, otherwise double-quoted with \\, \" and \xHH escapes. A
+ * newline can never start a directive of its own, a space never split
+ * the argument.
+ */
 static void
-put_line_value(struct vmb_buf *out, const char *v)
+put_arg(struct vmb_buf *out, const char *v)
 {
-    for (const char *p = v; *p; p++)
-        vmb_buf_append(out, (*p == '\n' || *p == '\r') ? " " : p, 1);
+    bool bare = v[0] != '\0';
+    for (const char *p = v; *p && bare; p++)
+        bare = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+               (*p >= '0' && *p <= '9') || strchr("/._:-+,@", *p) != NULL;
+    if (bare) {
+        vmb_buf_puts(out, v);
+        return;
+    }
+    vmb_buf_puts(out, "\"");
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        if (*p == '\\' || *p == '"')
+            vmb_buf_printf(out, "\\%c", *p);
+        else if (*p < 0x20 || *p >= 0x7f)
+            vmb_buf_printf(out, "\\x%02x", *p);
+        else
+            vmb_buf_append(out, (const char *)p, 1);
+    }
+    vmb_buf_puts(out, "\"");
+}
+
+/* The words of a space-separated value (save's pairs), each an argument. */
+static void
+put_words(struct vmb_buf *out, const char *v)
+{
+    const char *p = v;
+    bool first = true;
+    while (*p) {
+        size_t gap = strspn(p, " \t");
+        p += gap;
+        size_t n = strcspn(p, " \t");
+        if (n == 0)
+            break;
+        autofree char *w = vmb_xstrndup(p, n);
+        if (!first)
+            vmb_buf_puts(out, " ");
+        put_arg(out, w);
+        first = false;
+        p += n;
+    }
 }
 
 static void
@@ -31,12 +75,16 @@ redis_render_config(const struct vmb_database_opts *db,
     vmb_buf_printf(out, "# redis.conf of node %d, written by vmbench\n",
                    node->index);
     vmb_buf_printf(out, "port %d\n", node->port);
-    vmb_buf_printf(out, "bind %s\n", node->listen);
+    vmb_buf_puts(out, "bind ");
+    put_arg(out, node->listen);
+    vmb_buf_puts(out, "\n");
     vmb_buf_puts(out, "protected-mode no\n");
     vmb_buf_puts(out, "daemonize no\n");
     /* The runtime captures stdout and stderr as the node's database log. */
     vmb_buf_puts(out, "logfile \"\"\n");
-    vmb_buf_printf(out, "dir %s\n", node->data_dir);
+    vmb_buf_puts(out, "dir ");
+    put_arg(out, node->data_dir);
+    vmb_buf_puts(out, "\n");
     vmb_buf_printf(out, "appendonly %s\n", db->appendonly ? "yes" : "no");
     int f = db->appendfsync;
     vmb_buf_printf(out, "appendfsync %s\n",
@@ -45,16 +93,18 @@ redis_render_config(const struct vmb_database_opts *db,
     if (db->save == NULL || db->save[0] == '\0')
         vmb_buf_puts(out, "\"\"");
     else
-        put_line_value(out, db->save);
+        put_words(out, db->save);
     vmb_buf_puts(out, "\n");
     /*
      * Redis 7 waits 5 s before a diskless full sync in case more replicas
      * arrive; there is only ever one, so readiness need not wait for it.
      */
     vmb_buf_puts(out, "repl-diskless-sync-delay 0\n");
-    if (node->primary_host != NULL)
-        vmb_buf_printf(out, "replicaof %s %d\n", node->primary_host,
-                       node->primary_port);
+    if (node->primary_host != NULL) {
+        vmb_buf_puts(out, "replicaof ");
+        put_arg(out, node->primary_host);
+        vmb_buf_printf(out, " %d\n", node->primary_port);
+    }
 }
 
 static char **
