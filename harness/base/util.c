@@ -135,6 +135,12 @@ int
 vmb_write_file_atomic(const char *path, const void *data, size_t len,
                       struct vmb_error **err)
 {
+    struct stat st;
+    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "\"%s\" exists and is not a regular file; it "
+                             "is left as it is",
+                             path);
     autofree char *tmp = vmb_xasprintf("%s.tmp.XXXXXX", path);
     int fd = mkstemp(tmp);
     if (fd < 0)
@@ -166,6 +172,43 @@ vmb_write_file_atomic(const char *path, const void *data, size_t len,
         unlink(tmp);
         return -1;
     }
+    return 0;
+}
+
+static int
+write_all(int fd, const char *p, size_t left)
+{
+    while (left > 0) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        p += w;
+        left -= (size_t)w;
+    }
+    return 0;
+}
+
+int
+vmb_write_output(const char *path, const void *data, size_t len,
+                 struct vmb_error **err)
+{
+    struct stat st;
+    if (stat(path, &st) < 0 || S_ISREG(st.st_mode)) {
+        /* Through a symlink to a regular file: replace the target. */
+        autofree char *real = realpath(path, NULL);
+        return vmb_write_file_atomic(real != NULL ? real : path, data, len,
+                                     err);
+    }
+    if (S_ISDIR(st.st_mode))
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "\"%s\" is a directory, not a file", path);
+    autoclose int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return vmb_error_sys(err, "open \"%s\"", path);
+    if (write_all(fd, data, len) < 0)
+        return vmb_error_sys(err, "write \"%s\"", path);
     return 0;
 }
 

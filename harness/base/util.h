@@ -60,10 +60,22 @@ void vmb_utc_stamp(char *buf, size_t len, uint64_t wall_ns);
 
 /*
  * Writes len bytes to path atomically: a temporary file in the same
- * directory, fsync, rename. Never leaves a partial file at path.
+ * directory, fsync, rename. Never leaves a partial file at path. A path
+ * that exists and is not a regular file (a symlink, FIFO, device or
+ * directory) is refused and left as it is (VMB_ERR_INPUT).
  */
 int vmb_write_file_atomic(const char *path, const void *data, size_t len,
                           struct vmb_error **err);
+
+/*
+ * Writes an output file the user named (--json FILE, --output FILE): a
+ * FIFO, character device or other non-regular file is written through
+ * (`--json /dev/stdout` works) and never replaced; a symlink is followed;
+ * a regular or missing file is written atomically. A directory is
+ * refused (VMB_ERR_INPUT).
+ */
+int vmb_write_output(const char *path, const void *data, size_t len,
+                     struct vmb_error **err);
 
 /* Reads the whole file into a NUL-terminated buffer the caller frees. */
 int vmb_read_file(const char *path, char **out, size_t *len,

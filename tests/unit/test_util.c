@@ -1,5 +1,8 @@
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/error.h"
 #include "base/jsonw.h"
@@ -62,4 +65,48 @@ Test(util, json_doubles_shortest_exact)
     char *s = vmb_jw_steal(&w);
     cr_assert_str_eq(s, "[0.1,12.5,0.3333333333333333]");
     free(s);
+}
+
+/* Outputs the user names: a FIFO is written through, never replaced; a
+ * results file that is a symlink or device is refused and left alone. */
+Test(util, outputs_write_through_non_regular_files, .timeout = 10)
+{
+    char dir[] = "/tmp/vmb-util-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    autofree char *fifo = vmb_xasprintf("%s/fifo", dir);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    int rfd = open(fifo, O_RDONLY | O_NONBLOCK);
+    cr_assert_geq(rfd, 0);
+    cr_assert_eq(vmb_write_output(fifo, "hello", 5, NULL), 0);
+    char got[16] = {0};
+    cr_assert_eq(read(rfd, got, sizeof(got) - 1), 5);
+    cr_assert_str_eq(got, "hello");
+    close(rfd);
+    struct stat st;
+    cr_assert_eq(lstat(fifo, &st), 0);
+    cr_assert(S_ISFIFO(st.st_mode), "the FIFO was replaced");
+
+    struct vmb_error *err = NULL;
+    cr_assert_lt(vmb_write_file_atomic(fifo, "x", 1, &err), 0);
+    cr_assert_not_null(strstr(err->msg, "not a regular file"), "%s",
+                       err->msg);
+    vmb_error_free(err);
+    err = NULL;
+    autofree char *target = vmb_xasprintf("%s/target", dir);
+    autofree char *link = vmb_xasprintf("%s/link", dir);
+    cr_assert_eq(vmb_write_file_atomic(target, "old", 3, NULL), 0);
+    cr_assert_eq(symlink(target, link), 0);
+    cr_assert_lt(vmb_write_file_atomic(link, "new", 3, &err), 0);
+    vmb_error_free(err);
+    cr_assert_eq(lstat(link, &st), 0);
+    cr_assert(S_ISLNK(st.st_mode), "the symlink was replaced");
+    /* The user's own symlink as an output: its target gets the text. */
+    cr_assert_eq(vmb_write_output(link, "new", 3, NULL), 0);
+    char *text = NULL;
+    size_t len;
+    cr_assert_eq(vmb_read_file(target, &text, &len, NULL), 0);
+    cr_assert_str_eq(text, "new");
+    free(text);
+    cr_assert_lt(vmb_write_output(dir, "x", 1, NULL), 0);
+    vmb_rm_rf(dir, NULL);
 }
