@@ -3,15 +3,22 @@
 #include <inttypes.h>
 #include <string.h>
 
+/* A TOML basic string: quotes and backslashes escaped, and control
+ * characters (which TOML forbids raw) as \uXXXX, so a value can never
+ * end its line or its string. */
 static char *
 quoted(const char *s)
 {
     struct vmb_buf b = {0};
     vmb_buf_puts(&b, "\"");
     for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            vmb_buf_puts(&b, "\\");
-        vmb_buf_append(&b, s, 1);
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            vmb_buf_printf(&b, "\\%c", c);
+        else if (c < 0x20 || c == 0x7f)
+            vmb_buf_printf(&b, "\\u%04x", c);
+        else
+            vmb_buf_append(&b, s, 1);
     }
     vmb_buf_puts(&b, "\"");
     return vmb_buf_steal(&b);
