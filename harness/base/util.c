@@ -312,6 +312,24 @@ vmb_rm_rf(const char *path, struct vmb_error **err)
     return 0;
 }
 
+char *
+vmb_term_safe(const char *s)
+{
+    struct vmb_buf b = {0};
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p;
+         p++) {
+        if (*p == '\n')
+            vmb_buf_puts(&b, "\\n");
+        else if (*p == '\t')
+            vmb_buf_puts(&b, "\\t");
+        else if (*p < 0x20 || *p == 0x7f)
+            vmb_buf_printf(&b, "\\x%02x", *p);
+        else
+            vmb_buf_append(&b, (const char *)p, 1);
+    }
+    return vmb_buf_steal(&b);
+}
+
 bool
 vmb_str_has_prefix(const char *s, const char *prefix)
 {

@@ -113,6 +113,13 @@ void vmb_buf_free(struct vmb_buf *b);
 /* Returns the data (NUL-terminated, never NULL) and resets the buffer. */
 char *vmb_buf_steal(struct vmb_buf *b);
 
+/*
+ * Text for a terminal: s with every control character (and DEL) made
+ * visible as \n, \t or \xHH, so no escape sequence in a name, a message
+ * or a results file reaches the terminal raw. Caller frees.
+ */
+char *vmb_term_safe(const char *s);
+
 /* Set by the SIGINT/SIGTERM handler installed by vmb_signals_install(). */
 extern volatile int vmb_interrupted;
 void vmb_signals_install(void);

@@ -167,16 +167,17 @@ vmb_progress_rate(void *ctx, uint64_t ops, double ops_per_s)
 void
 vmb_progress_note(struct vmb_progress *p, const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
+    autofree char *msg = vmb_xvasprintf(fmt, ap);
+    va_end(ap);
+    autofree char *safe = vmb_term_safe(msg);
     pthread_mutex_lock(&p->mu);
     if (p->line_open) {
         fputs("\r\033[K", stderr);
         p->line_open = false;
     }
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
+    fprintf(stderr, "%s\n", safe);
     fflush(stderr);
     pthread_mutex_unlock(&p->mu);
 }
@@ -188,7 +189,8 @@ vmb_progress_run_begin(struct vmb_progress *p, size_t k,
 {
     pthread_mutex_lock(&p->mu);
     p->k = k;
-    snprintf(p->label, sizeof(p->label), "%s rep %d", cell->label, rep);
+    autofree char *label = vmb_term_safe(cell->label);
+    snprintf(p->label, sizeof(p->label), "%s rep %d", label, rep);
     p->run_t0 = vmb_now_ns();
     p->cfg = &cell->cfg;
     p->kind = cell->kind;

@@ -75,6 +75,15 @@ exists(const char *p)
     return stat(p, &st) == 0;
 }
 
+/* A directory itself, not a symlink to one: a results directory someone
+ * sent may hold links that lead out of it. */
+static bool
+is_real_dir(const char *p)
+{
+    struct stat st;
+    return lstat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 static int
 write_text(const char *path, const char *text, struct vmb_error **err)
 {
@@ -526,7 +535,7 @@ sweep_tmp(const char *dir, int depth)
         autofree char *p = vmb_xasprintf("%s/%s", dir, de->d_name);
         if (strstr(de->d_name, ".tmp.") != NULL)
             unlink(p);
-        else if (depth < 4 && is_dir(p) && strcmp(de->d_name, "work") != 0)
+        else if (depth < 4 && is_real_dir(p) && strcmp(de->d_name, "work") != 0)
             sweep_tmp(p, depth + 1);
     }
     closedir(d);
@@ -613,11 +622,38 @@ open_resume(struct session *s, char **matrix_text, size_t *len,
     }
     vmb_json_escape(&s->resumed, now);
     vmb_results_free(prev);
-    if (vmb_plan_build(s->m, &s->plan, err) < 0)
-        return -1;
+    return vmb_plan_build(s->m, &s->plan, err);
+}
+
+/*
+ * Before a resume goes on: what the killed run left half-done goes (its
+ * temporary files and scratch directory), and the files of cells it had
+ * not yet written are written, so report and kata-config find them.
+ */
+static int
+prepare_resume(struct session *s, struct vmb_error **err)
+{
     sweep_tmp(s->dir, 0);
     autofree char *work = vmb_xasprintf("%s/work", s->dir);
-    return vmb_rm_rf(work, err);
+    if (vmb_rm_rf(work, err) < 0)
+        return -1;
+    const struct vmb_cell *lists[2] = {s->m->controls, s->m->cells};
+    size_t counts[2] = {s->m->ncontrols, s->m->ncells};
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; i < counts[k]; i++) {
+            const struct vmb_cell *c = &lists[k][i];
+            autofree char *dir =
+                vmb_xasprintf("%s/%s/%s", s->dir, cell_root(c), c->id);
+            autofree char *cfg = vmb_xasprintf("%s/config.json", dir);
+            autofree char *toml =
+                vmb_xasprintf("%s/kata-configuration.toml", dir);
+            if (exists(cfg) && (c->kind != VMB_CELL_VM || exists(toml)))
+                continue;
+            if (write_cell_files(s, c, err) < 0)
+                return -1;
+        }
+    }
+    return 0;
 }
 
 /* Creates a new results directory; never reuses an existing one. */
@@ -753,8 +789,9 @@ vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err)
         rc = 0;
         goto out;
     }
-    if (!opts->resume &&
-        write_static_files(&s, matrix_text, matrix_len, err) < 0) {
+    if ((opts->resume ? prepare_resume(&s, err)
+                      : write_static_files(&s, matrix_text, matrix_len,
+                                           err)) < 0) {
         vmb_error_prefix(err, "write \"%s\"", s.dir);
         goto out;
     }

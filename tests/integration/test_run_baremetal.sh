@@ -9,6 +9,8 @@
 # - --out never overwrites an existing directory;
 # - a run killed with SIGKILL mid-way resumes to the same set of results as
 #   a run that was never interrupted, and the resume is noted in run.json;
+#   `--resume --dry-run` changes nothing; the resume rewrites cell files
+#   the killed run had not written;
 # - Ctrl-C (SIGINT) stops cleanly, keeps finished runs, and resumes.
 set -euo pipefail
 : "${VMBENCH:?}" "${VMB_SOURCE_DIR:?}"
@@ -179,11 +181,24 @@ for i in $(seq 1 50); do
     sleep 0.1
 done
 assert_nothing_left $((base + 2))
+# A dry run of the resume changes nothing: leftovers and all stay.
+mkdir -p "$T/r3/work/leftover"
+echo partial >"$T/r3/plan.json.tmp.abc123"
+(cd "$T/r3" && find . | sort) >"$T/r3.before"
+"$VMBENCH" run --resume "$T/r3" --dry-run >/dev/null 2>&1 ||
+    fail "resume --dry-run failed"
+(cd "$T/r3" && find . | sort) >"$T/r3.after"
+diff "$T/r3.before" "$T/r3.after" || fail "resume --dry-run changed the directory"
+# Cell files the killed run had not written are written by the resume.
+rm "$T/r3/control/$ctl/config.json"
 "$VMBENCH" run --resume "$T/r3" --only baremetal --no-report 2>"$T/r3b.err" ||
     { cat "$T/r3b.err"; fail "resume exited $?"; }
 grep -Eq "^vmbench: [12] of 6 runs to do" "$T/r3b.err" || fail "resume: $(head -1 "$T/r3b.err")"
 jq -e '(.resumed | length) == 1 and .runs.ok == 3' "$T/r3/run.json" >/dev/null ||
     fail "run.json after resume: $(jq -c '{resumed, runs}' "$T/r3/run.json")"
+[ -s "$T/r3/control/$ctl/config.json" ] || fail "resume did not rewrite config.json"
+[ ! -e "$T/r3/plan.json.tmp.abc123" ] && [ ! -e "$T/r3/work" ] ||
+    fail "resume left the killed run's temporary files"
 # The same results as a run that was never interrupted.
 "$VMBENCH" run "$T/res.yaml" --out "$T/r4" --only baremetal --no-report \
     2>"$T/r4.err" || fail "uninterrupted run failed"

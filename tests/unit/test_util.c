@@ -110,3 +110,12 @@ Test(util, outputs_write_through_non_regular_files, .timeout = 10)
     cr_assert_lt(vmb_write_output(dir, "x", 1, NULL), 0);
     vmb_rm_rf(dir, NULL);
 }
+
+/* Control characters never reach a terminal raw. */
+Test(util, term_safe_makes_control_characters_visible)
+{
+    autofree char *a = vmb_term_safe("cell \x1b[31mred\x1b[0m\n\tx\x7f");
+    cr_assert_str_eq(a, "cell \\x1b[31mred\\x1b[0m\\n\\tx\\x7f");
+    autofree char *b = vmb_term_safe("plain é");
+    cr_assert_str_eq(b, "plain é");
+}
