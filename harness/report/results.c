@@ -423,7 +423,8 @@ load_reps(struct vmb_results *r, struct vmb_res_cell *c,
     closedir(d);
     if (rc < 0)
         return rc;
-    qsort(c->reps, c->nreps, sizeof(*c->reps), cmp_rep);
+    if (c->nreps > 0)
+        qsort(c->reps, c->nreps, sizeof(*c->reps), cmp_rep);
     (void)r;
     return 0;
 }
@@ -481,7 +482,8 @@ scan_cells(struct vmb_results *r, bool control)
             push_str(&names, &n, vmb_xstrdup(e->d_name));
     }
     closedir(d);
-    qsort(names, n, sizeof(*names), cmp_str);
+    if (n > 0)
+        qsort(names, n, sizeof(*names), cmp_str);
     for (size_t i = 0; i < n; i++) {
         add_cell(r, control, names[i]);
         free(names[i]);
@@ -620,61 +622,69 @@ load_cell(struct vmb_results *r, struct vmb_res_cell *c,
     return load_reps(r, c, err);
 }
 
+/* The plan's name, order, repetitions, seed, axes and cells. */
+static void
+read_plan(struct vmb_results *r, struct json_object *plan)
+{
+    r->has_plan = true;
+    r->name = get_str(plan, "name");
+    r->order = get_str(plan, "order");
+    double reps = get_num(plan, "repetitions");
+    r->repetitions = isfinite(reps) ? (int)reps : 0;
+    if (isfinite(get_num(plan, "seed"))) {
+        r->has_seed = true;
+        r->seed = (uint64_t)json_object_get_int64(member(plan, "seed"));
+    }
+    struct json_object *axes = member(plan, "axes");
+    if (axes != NULL && json_object_is_type(axes, json_type_array))
+        for (size_t i = 0; i < json_object_array_length(axes); i++)
+            push_str(&r->axes, &r->naxes,
+                     vmb_xstrdup(json_object_get_string(
+                         json_object_array_get_idx(axes, i))));
+    read_plan_cells(r, member(plan, "cells"), false);
+    read_plan_cells(r, member(plan, "controls"), true);
+}
+
+static void
+results_freep(struct vmb_results **r)
+{
+    vmb_results_free(*r);
+}
+#define autoresults __attribute__((cleanup(results_freep)))
+
 int
 vmb_results_load(const char *dir, struct vmb_results **out,
                  struct vmb_error **err)
 {
-    struct vmb_results *r = vmb_xcalloc(1, sizeof(*r));
+    autoresults struct vmb_results *r = vmb_xcalloc(1, sizeof(*r));
     r->dir = vmb_xstrdup(dir);
     size_t len = strlen(r->dir);
     while (len > 1 && r->dir[len - 1] == '/')
         r->dir[--len] = '\0';
     autofree char *run_path = vmb_xasprintf("%s/run.json", r->dir);
     autofree char *plan_path = vmb_xasprintf("%s/plan.json", r->dir);
-    int rc = -1;
 
-    if (!is_dir(r->dir)) {
-        vmb_error_set(err, VMB_ERR_INPUT, errno, "results directory \"%s\"",
-                      r->dir);
-        goto out;
-    }
-    if (!exists(run_path) && !exists(plan_path)) {
-        vmb_error_set(err, VMB_ERR_INPUT, 0,
-                      "\"%s\" is not a vmbench results directory: it has "
-                      "neither run.json nor plan.json",
-                      r->dir);
-        goto out;
-    }
+    if (!is_dir(r->dir))
+        return vmb_error_set(err, VMB_ERR_INPUT, errno,
+                             "results directory \"%s\"", r->dir);
+    if (!exists(run_path) && !exists(plan_path))
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "\"%s\" is not a vmbench results directory: "
+                             "it has neither run.json nor plan.json",
+                             r->dir);
     if (exists(run_path)) {
-        struct json_object *o = NULL;
-        if (load_object(run_path, &o, err) < 0)
-            goto out;
-        read_run(r, o);
-        json_object_put(o);
+        autojson struct json_object *run = NULL;
+        if (load_object(run_path, &run, err) < 0)
+            return -1;
+        read_run(r, run);
     } else {
         warn(r, "%s: missing; no provenance", run_path);
     }
-    struct json_object *plan = NULL;
+    autojson struct json_object *plan = NULL;
     if (exists(plan_path)) {
         if (load_object(plan_path, &plan, err) < 0)
-            goto out;
-        r->has_plan = true;
-        r->name = get_str(plan, "name");
-        r->order = get_str(plan, "order");
-        double reps = get_num(plan, "repetitions");
-        r->repetitions = isfinite(reps) ? (int)reps : 0;
-        if (isfinite(get_num(plan, "seed"))) {
-            r->has_seed = true;
-            r->seed = (uint64_t)json_object_get_int64(member(plan, "seed"));
-        }
-        struct json_object *axes = member(plan, "axes");
-        if (axes != NULL && json_object_is_type(axes, json_type_array))
-            for (size_t i = 0; i < json_object_array_length(axes); i++)
-                push_str(&r->axes, &r->naxes,
-                         vmb_xstrdup(json_object_get_string(
-                             json_object_array_get_idx(axes, i))));
-        read_plan_cells(r, member(plan, "cells"), false);
-        read_plan_cells(r, member(plan, "controls"), true);
+            return -1;
+        read_plan(r, plan);
     } else {
         warn(r, "%s: missing; cells are taken from the directories",
              plan_path);
@@ -693,26 +703,17 @@ vmb_results_load(const char *dir, struct vmb_results **out,
     scan_cells(r, true);
     for (size_t i = 0; i < r->ncells; i++)
         if (load_cell(r, &r->cells[i], err) < 0)
-            goto out_plan;
+            return -1;
     for (size_t i = 0; i < r->ncontrols; i++)
         if (load_cell(r, &r->controls[i], err) < 0)
-            goto out_plan;
+            return -1;
     if (plan != NULL)
         read_plan_runs(r, member(plan, "runs"));
     /* Without a plan, one control is the control of every cell. */
     for (size_t i = 0; i < r->ncells; i++)
         if (r->cells[i].control_id == NULL && r->ncontrols == 1)
             r->cells[i].control_id = vmb_xstrdup(r->controls[0].id);
-    rc = 0;
-out_plan:
-    if (plan != NULL)
-        json_object_put(plan);
-out:
-    if (rc < 0) {
-        vmb_results_free(r);
-        return -1;
-    }
-    *out = r;
+    *out = steal(&r);
     return 0;
 }
 

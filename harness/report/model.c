@@ -1,0 +1,462 @@
+#include "report/model.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+#include "report/report.h"
+
+/* ---- metrics ---- */
+
+const struct vmb_metric_info vmb_metrics[VMB_NMETRICS] = {
+    {"op_rate", "ops/s", "op rate"},  {"p50", "us", "median latency"},
+    {"p95", "us", "p95 latency"},     {"p99", "us", "p99 latency"},
+    {"p99.9", "us", "p99.9 latency"}, {"mean", "us", "mean latency"},
+    {"max", "us", "max latency"},     {"errors", "count", "errors"},
+};
+
+const char *const vmb_boot_metric[VMB_NBOOT] = {
+    "kernel_s", "agent_s", "mounts_s", "db_ready_s", "replica_sync_s"};
+const char *const vmb_boot_stage[VMB_NBOOT] = {
+    "domain start to kernel", "kernel to agent up", "agent to mounts done",
+    "mounts to database ready", "ready to replica in sync"};
+
+static int
+metric_id(const char *name)
+{
+    for (int m = 0; m < VMB_NMETRICS; m++)
+        if (strcmp(vmb_metrics[m].name, name) == 0)
+            return m;
+    return -1;
+}
+
+static double
+metric_value(const struct vmb_res_phase *p, int m)
+{
+    switch (m) {
+    case VMB_METRIC_OPRATE:
+        return p->op_rate;
+    case VMB_METRIC_P50:
+        return p->latency_us.p50;
+    case VMB_METRIC_P95:
+        return p->latency_us.p95;
+    case VMB_METRIC_P99:
+        return p->latency_us.p99;
+    case VMB_METRIC_P999:
+        return p->latency_us.p999;
+    case VMB_METRIC_MEAN:
+        return p->latency_us.mean;
+    case VMB_METRIC_MAX:
+        return p->latency_us.max;
+    case VMB_METRIC_ERRORS:
+        return p->errors;
+    }
+    return NAN;
+}
+
+double
+vmb_report_metric(const struct vmb_res_phase *p, const char *metric,
+                  bool *known)
+{
+    int m = metric_id(metric);
+    if (known != NULL)
+        *known = m >= 0;
+    return m < 0 ? NAN : metric_value(p, m);
+}
+
+bool
+vmb_report_metric_higher_better(const char *metric)
+{
+    return strcmp(metric, "op_rate") == 0;
+}
+
+/* ---- the model: every series the report shows ---- */
+
+static void
+add_phase(struct vmb_model *m, const struct vmb_res_phase *p)
+{
+    for (size_t i = 0; i < m->nphases; i++)
+        if (strcmp(m->phases[i].name, p->name) == 0)
+            return;
+    m->phases = vmb_xrealloc(m->phases, (m->nphases + 1) * sizeof(*m->phases));
+    struct vmb_model_phase *ph = &m->phases[m->nphases++];
+    memset(ph, 0, sizeof(*ph));
+    ph->name = vmb_xstrdup(p->name);
+    ph->op = vmb_xstrdup(p->op);
+    ph->index = p->index;
+}
+
+static int
+cmp_phase(const void *a, const void *b)
+{
+    const struct vmb_model_phase *x = a, *y = b;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+/* Values of one metric of one phase over the ok runs of a cell. */
+static size_t
+collect(const struct vmb_res_cell *c, const char *phase, int metric,
+        double *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->nreps; i++) {
+        if (!c->reps[i].ok)
+            continue;
+        const struct vmb_res_phase *p = vmb_res_rep_phase(&c->reps[i], phase);
+        if (p == NULL)
+            continue;
+        double v = metric_value(p, metric);
+        if (isfinite(v))
+            out[n++] = v;
+    }
+    return n;
+}
+
+static size_t
+max_reps(const struct vmb_results *r)
+{
+    size_t n = 1;
+    for (size_t i = 0; i < r->ncells; i++)
+        n = r->cells[i].nreps > n ? r->cells[i].nreps : n;
+    for (size_t i = 0; i < r->ncontrols; i++)
+        n = r->controls[i].nreps > n ? r->controls[i].nreps : n;
+    return n;
+}
+
+/* The repetition whose op rate is the (lower) median: its curves are shown. */
+static size_t
+median_rep(const struct vmb_res_cell *c, const char *phase)
+{
+    size_t idx[c->nreps ? c->nreps : 1];
+    double val[c->nreps ? c->nreps : 1];
+    size_t n = 0;
+    for (size_t i = 0; i < c->nreps; i++) {
+        if (!c->reps[i].ok)
+            continue;
+        const struct vmb_res_phase *p = vmb_res_rep_phase(&c->reps[i], phase);
+        if (p == NULL || !isfinite(p->op_rate))
+            continue;
+        idx[n] = i;
+        val[n] = p->op_rate;
+        n++;
+    }
+    if (n == 0)
+        return SIZE_MAX;
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && val[j - 1] > val[j]; j--) {
+            double tv = val[j];
+            val[j] = val[j - 1];
+            val[j - 1] = tv;
+            size_t ti = idx[j];
+            idx[j] = idx[j - 1];
+            idx[j - 1] = ti;
+        }
+    return idx[(n - 1) / 2];
+}
+
+size_t
+vmb_model_boot_values(const struct vmb_res_rep *rep, int stage, double *out)
+{
+    size_t n = 0;
+    if (!rep->ok || !rep->has_boot)
+        return 0;
+    if (stage == VMB_BOOT_SYNC) {
+        if (isfinite(rep->replica_sync_s))
+            out[n++] = rep->replica_sync_s;
+        return n;
+    }
+    for (int node = 0; node < 2; node++) {
+        const struct vmb_res_boot *bt = &rep->boot[node];
+        double x = stage == VMB_BOOT_KERNEL   ? bt->kernel_s
+                   : stage == VMB_BOOT_AGENT  ? bt->agent_s
+                   : stage == VMB_BOOT_MOUNTS ? bt->mounts_s
+                                              : bt->db_ready_s;
+        if (isfinite(x))
+            out[n++] = x;
+    }
+    return n;
+}
+
+static void
+compute_boot(struct vmb_model *m)
+{
+    size_t cap = max_reps(m->res) * 2;
+    double *v = vmb_xcalloc(cap, sizeof(*v));
+    m->boot = vmb_xcalloc(m->ncells * VMB_NBOOT, sizeof(*m->boot));
+    for (size_t r = 0; r < m->ncells; r++) {
+        const struct vmb_res_cell *c = m->rows[r].cell;
+        for (int b = 0; b < VMB_NBOOT; b++) {
+            size_t n = 0;
+            for (size_t i = 0; i < c->nreps; i++)
+                n += vmb_model_boot_values(&c->reps[i], b, v + n);
+            autofree char *key =
+                vmb_xasprintf("%s/boot/%s", c->id, vmb_boot_metric[b]);
+            vmb_stats_summarise(v, n, vmb_stats_seed_for(m->seed, key),
+                                &m->boot[r * VMB_NBOOT + (size_t)b]);
+            if (n > 0)
+                m->any_boot = true;
+        }
+    }
+    free(v);
+}
+
+/* Rows, their run counts, and the phases any ok run has, in index order. */
+static void
+build_rows(struct vmb_model *m, const struct vmb_results *r)
+{
+    m->rows = vmb_xcalloc(m->nrows ? m->nrows : 1, sizeof(*m->rows));
+    for (size_t i = 0; i < m->nrows; i++) {
+        struct vmb_model_row *row = &m->rows[i];
+        row->cell = i < r->ncells ? &r->cells[i] : &r->controls[i - r->ncells];
+        row->control_row = SIZE_MAX;
+        const struct vmb_res_cell *ctl = vmb_results_control_of(r, row->cell);
+        for (size_t k = 0; ctl && k < r->ncontrols; k++)
+            if (&r->controls[k] == ctl)
+                row->control_row = r->ncells + k;
+        for (size_t k = 0; k < row->cell->nreps; k++) {
+            const struct vmb_res_rep *rep = &row->cell->reps[k];
+            if (rep->ok) {
+                row->nok++;
+                for (size_t p = 0; p < rep->nphases; p++)
+                    add_phase(m, &rep->phases[p]);
+            } else if (strcmp(rep->status, "missing") == 0) {
+                row->nmissing++;
+            } else {
+                row->nfailed++;
+            }
+        }
+        if ((int)row->nok > m->reps_max)
+            m->reps_max = (int)row->nok;
+        if (row->nok > 0 && (m->reps_min == 0 || (int)row->nok < m->reps_min))
+            m->reps_min = (int)row->nok;
+    }
+    if (m->nphases > 0)
+        qsort(m->phases, m->nphases, sizeof(*m->phases), cmp_phase);
+    for (size_t p = 0; p < m->nphases; p++) {
+        struct vmb_model_phase *ph = &m->phases[p];
+        int same_op = 0;
+        for (size_t q = 0; q < m->nphases; q++)
+            same_op += strcmp(m->phases[q].op, ph->op) == 0;
+        ph->title = vmb_xstrdup(same_op > 1 ? ph->name : ph->op);
+    }
+}
+
+/*
+ * Every row's summary of every metric of phase p, its ratio to the
+ * control, and the flags of the compared metrics. v and cv hold a row's
+ * values; sums and flags one entry per VM cell.
+ */
+static void
+compute_phase(struct vmb_model *m, size_t p, double *v, double *cv,
+              struct vmb_summary *sums, struct vmb_flag *flags)
+{
+    struct vmb_model_phase *ph = &m->phases[p];
+    ph->series = vmb_xcalloc(m->nrows * VMB_NMETRICS, sizeof(*ph->series));
+    ph->median_rep =
+        vmb_xcalloc(m->nrows ? m->nrows : 1, sizeof(*ph->median_rep));
+    for (size_t i = 0; i < m->nrows; i++) {
+        const struct vmb_model_row *row = &m->rows[i];
+        ph->median_rep[i] = median_rep(row->cell, ph->name);
+        for (int k = 0; k < VMB_NMETRICS; k++) {
+            struct vmb_model_series *s = vmb_model_series(m, p, i, k);
+            size_t n = collect(row->cell, ph->name, k, v);
+            autofree char *key = vmb_xasprintf("%s/%s/%s", row->cell->id,
+                                               ph->name, vmb_metrics[k].name);
+            vmb_stats_summarise(v, n, vmb_stats_seed_for(m->seed, key), &s->s);
+            s->ratio = NAN;
+            s->ratio_ci.lo = s->ratio_ci.hi = NAN;
+            s->flag.neighbour = SIZE_MAX;
+            if (row->control_row == SIZE_MAX || k == VMB_METRIC_ERRORS)
+                continue;
+            size_t nc =
+                collect(m->rows[row->control_row].cell, ph->name, k, cv);
+            autofree char *rkey = vmb_xasprintf("%s/ratio", key);
+            s->ratio_ci = vmb_stats_bootstrap_ratio(
+                v, n, cv, nc, vmb_stats_seed_for(m->seed, rkey),
+                VMB_STATS_RESAMPLES, VMB_STATS_LEVEL, &s->ratio);
+        }
+    }
+    /* Neighbours are VM cells only: the control is the yardstick. */
+    static const int flagged[] = {VMB_METRIC_OPRATE, VMB_METRIC_P99};
+    for (size_t f = 0; f < 2; f++) {
+        int k = flagged[f];
+        for (size_t i = 0; i < m->ncells; i++)
+            sums[i] = vmb_model_series(m, p, i, k)->s;
+        vmb_stats_flag(sums, m->ncells, VMB_STATS_CV_LIMIT, flags);
+        for (size_t i = 0; i < m->ncells; i++) {
+            vmb_model_series(m, p, i, k)->flag = flags[i];
+            vmb_model_series(m, p, i, k)->flagged_metric = true;
+        }
+    }
+}
+
+void
+vmb_model_build(struct vmb_model *m, const struct vmb_results *r)
+{
+    memset(m, 0, sizeof(*m));
+    m->res = r;
+    m->seed = r->has_seed ? r->seed : 1;
+    m->ncells = r->ncells;
+    m->nrows = r->ncells + r->ncontrols;
+    build_rows(m, r);
+
+    m->accel = r->run.accel_used;
+    for (size_t i = 0; m->accel == NULL && i < r->ncells; i++)
+        for (size_t k = 0; k < r->cells[i].nreps; k++)
+            if (r->cells[i].reps[k].accel != NULL) {
+                m->accel = r->cells[i].reps[k].accel;
+                break;
+            }
+    m->tcg = m->accel != NULL && strcmp(m->accel, "tcg") == 0;
+
+    size_t cap = max_reps(r);
+    double *v = vmb_xcalloc(cap, sizeof(*v));
+    double *cv = vmb_xcalloc(cap, sizeof(*cv));
+    struct vmb_summary *sums =
+        vmb_xcalloc(m->ncells ? m->ncells : 1, sizeof(*sums));
+    struct vmb_flag *flags =
+        vmb_xcalloc(m->ncells ? m->ncells : 1, sizeof(*flags));
+    for (size_t p = 0; p < m->nphases; p++)
+        compute_phase(m, p, v, cv, sums, flags);
+    free(v);
+    free(cv);
+    free(sums);
+    free(flags);
+    compute_boot(m);
+}
+
+void
+vmb_model_free(struct vmb_model *m)
+{
+    for (size_t p = 0; p < m->nphases; p++) {
+        free(m->phases[p].name);
+        free(m->phases[p].op);
+        free(m->phases[p].title);
+        free(m->phases[p].series);
+        free(m->phases[p].median_rep);
+    }
+    free(m->phases);
+    free(m->rows);
+    free(m->boot);
+}
+
+char *
+vmb_model_reps_text(const struct vmb_model *m)
+{
+    if (m->reps_min != m->reps_max)
+        return vmb_xasprintf("%d-%d repetitions", m->reps_min, m->reps_max);
+    return vmb_xasprintf("%d repetition%s", m->reps_max,
+                         m->reps_max == 1 ? "" : "s");
+}
+
+const char *
+vmb_model_label(const struct vmb_model *m, size_t row)
+{
+    return m->rows[row].cell->label;
+}
+
+bool
+vmb_model_any_control(const struct vmb_model *m)
+{
+    for (size_t i = 0; i < m->ncells; i++)
+        if (m->rows[i].control_row != SIZE_MAX)
+            return true;
+    return false;
+}
+
+const char *
+vmb_model_lat_unit(double max_us)
+{
+    return max_us >= 2000 ? "ms" : "us";
+}
+
+double
+vmb_model_lat_scale(const char *unit)
+{
+    return strcmp(unit, "ms") == 0 ? 1e-3 : 1.0;
+}
+
+/* ---- the best cell by one metric ---- */
+
+/* The phase spec names: a phase name, or an op that names exactly one. */
+static int
+resolve_phase(const struct vmb_results *r, const char *phase, char **name,
+              struct vmb_error **err)
+{
+    autofree char *found = NULL;
+    for (size_t i = 0; i < r->ncells && found == NULL; i++)
+        for (size_t k = 0; k < r->cells[i].nreps && found == NULL; k++)
+            for (size_t p = 0; p < r->cells[i].reps[k].nphases; p++) {
+                const struct vmb_res_phase *ph = &r->cells[i].reps[k].phases[p];
+                if (strcmp(ph->name, phase) == 0) {
+                    found = vmb_xstrdup(ph->name);
+                    break;
+                }
+            }
+    if (found == NULL) {
+        for (size_t i = 0; i < r->ncells; i++)
+            for (size_t k = 0; k < r->cells[i].nreps; k++)
+                for (size_t p = 0; p < r->cells[i].reps[k].nphases; p++) {
+                    const struct vmb_res_phase *ph =
+                        &r->cells[i].reps[k].phases[p];
+                    if (strcmp(ph->op, phase) != 0)
+                        continue;
+                    if (found != NULL && strcmp(found, ph->name) != 0)
+                        return vmb_error_set(
+                            err, VMB_ERR_INPUT, 0,
+                            "phase \"%s\" is ambiguous: \"%s\" and \"%s\"; "
+                            "name it by index",
+                            phase, found, ph->name);
+                    if (found == NULL)
+                        found = vmb_xstrdup(ph->name);
+                }
+    }
+    if (found == NULL)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "no phase \"%s\" in the results", phase);
+    *name = steal(&found);
+    return 0;
+}
+
+int
+vmb_report_best_cell(const struct vmb_results *r, const char *spec,
+                     const struct vmb_res_cell **best, double *median,
+                     struct vmb_error **err)
+{
+    const char *dot = strchr(spec, '.');
+    if (dot == NULL || dot == spec)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "metric \"%s\" is not PHASE.METRIC, e.g. "
+                             "\"write.op_rate\" or \"read.p99\"",
+                             spec);
+    autofree char *phase = vmb_xstrndup(spec, (size_t)(dot - spec));
+    const char *metric = dot + 1;
+    int mid = metric_id(metric);
+    if (mid < 0)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "unknown metric \"%s\"; known: op_rate, p50, "
+                             "p95, p99, p99.9, mean, max",
+                             metric);
+    autofree char *name = NULL;
+    if (resolve_phase(r, phase, &name, err) < 0)
+        return -1;
+    bool higher = vmb_report_metric_higher_better(metric);
+    size_t cap = max_reps(r);
+    autofree double *v = vmb_xcalloc(cap, sizeof(*v));
+    *best = NULL;
+    for (size_t i = 0; i < r->ncells; i++) {
+        size_t n = collect(&r->cells[i], name, mid, v);
+        if (n == 0)
+            continue;
+        double med = vmb_stats_median(v, n);
+        if (*best == NULL || (higher ? med > *median : med < *median)) {
+            *best = &r->cells[i];
+            *median = med;
+        }
+    }
+    if (*best == NULL)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "no cell has a value of \"%s\"", spec);
+    return 0;
+}

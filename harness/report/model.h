@@ -1,0 +1,136 @@
+/*
+ * The report model, private to report/: every series the report shows,
+ * computed once from a loaded results directory. For each phase, row
+ * (VM cell or bare-metal control) and metric: the summary over the ok
+ * repetitions (median, 95% bootstrap interval, CV), the ratio to the
+ * cell's control with its interval, and the flags of the metrics that
+ * are compared (op rate, p99); per VM cell, the boot stages.
+ *
+ * Everything is computed in vmb_model_build and freed with
+ * vmb_model_free; the model borrows the results, which must outlive it.
+ * Rates are per second, latencies microseconds, boot times seconds.
+ */
+#ifndef VMB_REPORT_MODEL_H
+#define VMB_REPORT_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/stats.h"
+#include "report/results.h"
+
+enum {
+    VMB_METRIC_OPRATE,
+    VMB_METRIC_P50,
+    VMB_METRIC_P95,
+    VMB_METRIC_P99,
+    VMB_METRIC_P999,
+    VMB_METRIC_MEAN,
+    VMB_METRIC_MAX,
+    VMB_METRIC_ERRORS,
+    VMB_NMETRICS
+};
+
+/* Indexed by VMB_METRIC_*: "op_rate", "ops/s", "op rate"; ... */
+struct vmb_metric_info {
+    const char *name, *unit, *human;
+};
+extern const struct vmb_metric_info vmb_metrics[VMB_NMETRICS];
+
+/* Boot stages, each the end time of one milestone. */
+enum {
+    VMB_BOOT_KERNEL,
+    VMB_BOOT_AGENT,
+    VMB_BOOT_MOUNTS,
+    VMB_BOOT_DB,
+    VMB_BOOT_SYNC,
+    VMB_NBOOT
+};
+/* Indexed by VMB_BOOT_*: the metric name ("kernel_s") and a description. */
+extern const char *const vmb_boot_metric[VMB_NBOOT];
+extern const char *const vmb_boot_stage[VMB_NBOOT];
+
+struct vmb_model_series {
+    struct vmb_summary s;
+    double ratio; /* to the cell's control; NAN for controls */
+    struct vmb_interval ratio_ci;
+    struct vmb_flag flag;
+    bool flagged_metric; /* flags were computed for this metric */
+};
+
+/* A cell or control, as a row of the report. */
+struct vmb_model_row {
+    const struct vmb_res_cell *cell;
+    size_t control_row; /* index in rows of the control, SIZE_MAX if none */
+    size_t nok, nfailed, nmissing;
+};
+
+struct vmb_model_phase {
+    char *name; /* "0-write" */
+    char *op;
+    int index;
+    char *title; /* "write" or "0-write" when an op repeats */
+    struct vmb_model_series *series; /* [nrows * VMB_NMETRICS] */
+    size_t *median_rep; /* per row: index into cell->reps, SIZE_MAX none */
+};
+
+struct vmb_model {
+    const struct vmb_results *res;
+    uint64_t seed;
+    struct vmb_model_row *rows; /* VM cells first, then controls */
+    size_t nrows, ncells;
+    struct vmb_model_phase *phases; /* by phase index */
+    size_t nphases;
+    struct vmb_summary *boot; /* [ncells * VMB_NBOOT] */
+    bool any_boot;
+    int reps_max; /* most ok repetitions of any row */
+    int reps_min; /* fewest, among rows with any */
+    bool tcg;
+    const char *accel;
+};
+
+/* Computes the whole model of r (which m borrows). Cannot fail. */
+void vmb_model_build(struct vmb_model *m, const struct vmb_results *r);
+void vmb_model_free(struct vmb_model *m);
+
+/* The series of one phase, row and metric (VMB_METRIC_*). */
+static inline struct vmb_model_series *
+vmb_model_series(const struct vmb_model *m, size_t phase, size_t row,
+                 int metric)
+{
+    return &m->phases[phase].series[row * VMB_NMETRICS + (size_t)metric];
+}
+
+/* The boot summary of one VM cell (row < ncells) and stage (VMB_BOOT_*). */
+static inline const struct vmb_summary *
+vmb_model_boot(const struct vmb_model *m, size_t row, int stage)
+{
+    return &m->boot[row * VMB_NBOOT + (size_t)stage];
+}
+
+/*
+ * Appends to out the values of one boot stage in one repetition: one per
+ * node (two at most), or the replica sync time for VMB_BOOT_SYNC; none
+ * for a failed run or one without boot times. Returns how many.
+ */
+size_t vmb_model_boot_values(const struct vmb_res_rep *rep, int stage,
+                             double *out);
+
+/* The row's label (borrowed). */
+const char *vmb_model_label(const struct vmb_model *m, size_t row);
+
+/* Whether any VM cell has a bare-metal control. */
+bool vmb_model_any_control(const struct vmb_model *m);
+
+/* "3 repetitions", or "2-3 repetitions" when runs failed; caller frees. */
+char *vmb_model_reps_text(const struct vmb_model *m);
+
+/*
+ * The unit latencies up to max_us are shown in ("us", or "ms" from 2 ms
+ * on), and the factor that converts microseconds to it.
+ */
+const char *vmb_model_lat_unit(double max_us);
+double vmb_model_lat_scale(const char *unit);
+
+#endif

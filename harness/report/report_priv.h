@@ -1,0 +1,78 @@
+/*
+ * The parts vmb_report_write puts together, private to report/: the
+ * charts (charts.c), summary.csv (summary_csv.c) and the sections of
+ * report.md and report.html (sections.c). Each reads the model
+ * (model.h); the sections write through the document writer (doc.h).
+ */
+#ifndef VMB_REPORT_PRIV_H
+#define VMB_REPORT_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/error.h"
+#include "base/util.h"
+#include "report/doc.h"
+#include "report/model.h"
+
+/* ---- charts.c ---- */
+
+struct vmb_chart {
+    char *base;  /* "oprate-0-write": plots/<base>.{png,svg,gp} */
+    char *title; /* alt text and heading */
+    char *error; /* why it is missing, or NULL */
+};
+
+struct vmb_charts {
+    struct vmb_chart *c;
+    size_t n;
+    char *gnuplot;                 /* NULL: charts not drawn */
+    char *skip_reason;             /* why none were drawn */
+    struct vmb_error *first_error; /* of the first chart that failed */
+};
+
+/*
+ * Prepares cs (zeroed here): when draw, finds gnuplot; when not, or when
+ * gnuplot is missing, every chart will be missing, and first_error says
+ * why in the second case.
+ */
+void vmb_charts_init(struct vmb_charts *cs, bool draw);
+
+/*
+ * Draws every chart of the model into dir/plots (created) and lists them
+ * in cs, each with the reason it is missing when it could not be drawn
+ * (the first failure is kept in cs->first_error). Notes worth a user's
+ * attention (unreadable files, gnuplot warnings) are appended to
+ * warnings, one line each.
+ */
+void vmb_charts_draw(struct vmb_charts *cs, const struct vmb_model *m,
+                     const char *dir, struct vmb_buf *warnings);
+
+/* The chart named base, or NULL when it was not listed. */
+const struct vmb_chart *vmb_charts_find(const struct vmb_charts *cs,
+                                        const char *base);
+void vmb_charts_free(struct vmb_charts *cs);
+
+/* ---- summary_csv.c ---- */
+
+/*
+ * Writes dir/summary.csv (atomically, RFC 4180): a row per row of the
+ * model, phase and metric with a value, then the boot stages of the VM
+ * cells; every config option any cell has as a column.
+ */
+int vmb_summary_csv_write(const struct vmb_model *m, const char *dir,
+                          struct vmb_error **err);
+
+/* ---- sections.c ---- */
+
+/*
+ * Appends every section of the report to d, in order, after the title:
+ * the TCG warning, headline, what ran, host, per-phase results, boot,
+ * flags, failed runs, method, and provenance with warnings (lines, may
+ * be NULL) as notes.
+ */
+void vmb_sections_write(struct vmb_doc *d, const struct vmb_model *m,
+                        const struct vmb_charts *cs,
+                        const struct vmb_buf *warnings);
+
+#endif
