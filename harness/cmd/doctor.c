@@ -1,12 +1,49 @@
 /* `vmbench doctor`: the host checks, printed or as JSON. */
 #include <stdbool.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "base/util.h"
 #include "cli.h"
 #include "config/config.h"
 #include "runtime/doctor.h"
+
+const char vmb_usage_doctor[] =
+    "usage: vmbench doctor [--json] [--connect URI] [--emulator PATH]\n"
+    "                      [--kernel PATH] [--results DIR] [--no-kvm-probe]\n\n"
+    "Checks the host: libvirtd reachable (and how to start it), QEMU and\n"
+    "libvirt versions, whether KVM really runs a guest (a probe guest must\n"
+    "print its first line within 6 s; nested setups often hang), virtiofsd,\n"
+    "vhost-net and vhost-vsock, cgroup version and controllers, CPU frequency\n"
+    "governor, transparent huge pages, swap, free memory, and free disk for\n"
+    "the results directory. Each line is ok, warn or fail; a line that is not\n"
+    "ok is followed by a one-line fix.\n\n"
+    "  --json           print the checks as a JSON array\n"
+    "  --connect URI    libvirt URI (default qemu:///system)\n"
+    "  --emulator PATH  QEMU binary (default /usr/bin/qemu-system-x86_64)\n"
+    "  --kernel PATH    guest kernel for the KVM probe (default: newest\n"
+    "                   /boot/vmlinuz-*)\n"
+    "  --results DIR    where results will go (default results)\n"
+    "  --no-kvm-probe   skip the probe boot\n\n"
+    "exit status: 0 no check failed (warnings allowed), 1 a check failed.\n";
+
+enum {
+    OPT_JSON = 256,
+    OPT_NO_KVM_PROBE,
+    OPT_CONNECT,
+    OPT_EMULATOR,
+    OPT_KERNEL,
+    OPT_RESULTS,
+};
+
+static const struct option longopts[] = {
+    {"json", no_argument, NULL, OPT_JSON},
+    {"no-kvm-probe", no_argument, NULL, OPT_NO_KVM_PROBE},
+    {"connect", required_argument, NULL, OPT_CONNECT},
+    {"emulator", required_argument, NULL, OPT_EMULATOR},
+    {"kernel", required_argument, NULL, OPT_KERNEL},
+    {"results", required_argument, NULL, OPT_RESULTS},
+    {NULL, 0, NULL, 0},
+};
 
 int
 vmb_cmd_doctor(int argc, char **argv, struct vmb_error **err)
@@ -22,30 +59,39 @@ vmb_cmd_doctor(int argc, char **argv, struct vmb_error **err)
         .probe_kvm = true,
     };
     bool json = false;
-    int rc = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool has_val = i + 1 < argc;
-        if (strcmp(a, "--json") == 0) {
+    int rc = -1;
+    struct vmb_cli_parse args = {.cmd = "doctor", .longopts = longopts};
+    int opt;
+    while ((opt = vmb_cli_next(&args, argc, argv, err)) > 0) {
+        switch (opt) {
+        case OPT_JSON:
             json = true;
-        } else if (strcmp(a, "--no-kvm-probe") == 0) {
+            break;
+        case OPT_NO_KVM_PROBE:
             o.probe_kvm = false;
-        } else if (has_val && strcmp(a, "--connect") == 0) {
-            o.connect = argv[++i];
-        } else if (has_val && strcmp(a, "--emulator") == 0) {
-            o.emulator = argv[++i];
-        } else if (has_val && strcmp(a, "--kernel") == 0) {
-            o.kernel = argv[++i];
-        } else if (has_val && strcmp(a, "--results") == 0) {
-            o.results_dir = argv[++i];
-        } else {
-            rc = vmb_error_set(err, VMB_ERR_INPUT, 0,
-                               "unknown or incomplete argument \"%s\"; see "
-                               "`vmbench doctor --help`",
-                               a);
+            break;
+        case OPT_CONNECT:
+            o.connect = args.arg;
+            break;
+        case OPT_EMULATOR:
+            o.emulator = args.arg;
+            break;
+        case OPT_KERNEL:
+            o.kernel = args.arg;
+            break;
+        case OPT_RESULTS:
+            o.results_dir = args.arg;
+            break;
+        case VMB_CLI_WORD:
+            vmb_error_set(err, VMB_ERR_INPUT, 0,
+                          "unexpected argument \"%s\"; see `vmbench doctor "
+                          "--help`",
+                          args.arg);
             goto out;
         }
     }
+    if (opt < 0)
+        goto out;
     struct vmb_doctor_report *r = vmb_doctor_run(&o);
     if (json) {
         struct vmb_jw w;

@@ -1,11 +1,36 @@
 /* `vmbench image`: build, refresh or show the cached guest image. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "vm/image.h"
 #include "base/util.h"
+
+const char vmb_usage_image[] =
+    "usage: vmbench image build [--force] [--cache DIR]\n"
+    "       vmbench image show [--cache DIR]\n\n"
+    "The container VMs boot a root disk made from this host's database\n"
+    "binaries (redis-server, redis-cli), a few tools (sh, cat, ls, sleep,\n"
+    "sync) and every shared library they load, plus a minimal /etc. It is\n"
+    "built once with libguestfs (an appliance under TCG: about a minute)\n"
+    "and cached under DIR/<key>/ (root.qcow2, manifest.json), the key a\n"
+    "hash of everything that went in: when the host's packages change, the\n"
+    "next build makes a new image. VMs get copy-on-write overlays of it.\n\n"
+    "  build          build the image unless the cache has it; says which\n"
+    "  show           print the key and path, and whether it is built\n"
+    "  --force        rebuild even when cached, replacing it\n"
+    "  --cache DIR    cache directory (default /var/cache/vmbench/images)\n";
+
+enum {
+    OPT_FORCE = 256,
+    OPT_CACHE,
+};
+
+static const struct option longopts[] = {
+    {"force", no_argument, NULL, OPT_FORCE},
+    {"cache", required_argument, NULL, OPT_CACHE},
+    {NULL, 0, NULL, 0},
+};
 
 static void
 print_image(const struct vmb_image *img)
@@ -19,42 +44,43 @@ print_image(const struct vmb_image *img)
 int
 vmb_cmd_image(int argc, char **argv, struct vmb_error **err)
 {
-    if (argc < 2 || (strcmp(argv[1], "build") != 0 &&
-                     strcmp(argv[1], "show") != 0))
-        return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "image: expected \"build\" or \"show\" (see "
-                             "vmbench image --help)");
-    bool build = strcmp(argv[1], "build") == 0;
+    const char *action = NULL;
     struct vmb_image_opts opts = {0};
-    static const struct option longopts[] = {
-        {"force", no_argument, NULL, 'f'},
-        {"cache", required_argument, NULL, 'c'},
-        {NULL, 0, NULL, 0},
-    };
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc - 1, argv + 1, "+", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'f':
+    struct vmb_cli_parse args = {.cmd = "image", .longopts = longopts};
+    int opt;
+    while ((opt = vmb_cli_next(&args, argc, argv, err)) > 0) {
+        switch (opt) {
+        case OPT_FORCE:
             opts.force = true;
             break;
-        case 'c':
-            opts.cache_dir = optarg;
+        case OPT_CACHE:
+            opts.cache_dir = args.arg;
             break;
-        default:
-            return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                                 "image %s: unknown option \"%s\"", argv[1],
-                                 (argv + 1)[optind - 1]);
+        case VMB_CLI_WORD:
+            if (action != NULL)
+                return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                     "unexpected argument \"%s\"; see "
+                                     "`vmbench image --help`",
+                                     args.arg);
+            if (strcmp(args.arg, "build") != 0 && strcmp(args.arg, "show") != 0)
+                return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                     "expected \"build\" or \"show\", got "
+                                     "\"%s\"; see `vmbench image --help`",
+                                     args.arg);
+            action = args.arg;
+            break;
         }
     }
-    if (optind < argc - 1)
+    if (opt < 0)
+        return -1;
+    if (action == NULL)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "image %s: unexpected argument \"%s\"", argv[1],
-                             argv[optind + 1]);
+                             "expected \"build\" or \"show\"; see `vmbench "
+                             "image --help`");
+    bool build = strcmp(action, "build") == 0;
     if (opts.force && !build)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "image show: --force only applies to build");
+                             "--force only applies to build, not show");
 
     struct vmb_image img;
     if (!build) {

@@ -13,6 +13,35 @@
 #include "report/report.h"
 #include "report/results.h"
 
+const char vmb_usage_kata_config[] =
+    "usage: vmbench kata-config RESULTS_DIR (CELL | --best PHASE.METRIC)\n"
+    "                           [--base configuration.toml] [--output FILE]\n\n"
+    "Prints the Kata Containers [hypervisor.qemu] settings that correspond to\n"
+    "a cell of a run: default_vcpus, default_memory, enable_iothreads,\n"
+    "shared_fs, virtio_fs_cache, msize_9p, block_device_driver, path, ...\n"
+    "CELL is a cell id, a unique id prefix (4+ digits) or its label.\n\n"
+    "  --best PHASE.METRIC  pick the cell with the best median, e.g.\n"
+    "                       write.op_rate (highest) or read.p99 (lowest)\n"
+    "  --base FILE          print a copy of FILE (a configuration.toml) with\n"
+    "                       just those keys of [hypervisor.qemu] changed or\n"
+    "                       added; comments and everything else stay as they "
+    "are\n"
+    "  -o, --output FILE    write to FILE (atomically) instead of stdout\n\n"
+    "exit status: 0 done, 2 unknown cell or metric, or a malformed base file\n"
+    "(the message names its line).\n";
+
+enum {
+    OPT_BASE = 256,
+    OPT_BEST,
+};
+
+static const struct option longopts[] = {
+    {"base", required_argument, NULL, OPT_BASE},
+    {"best", required_argument, NULL, OPT_BEST},
+    {"output", required_argument, NULL, 'o'},
+    {NULL, 0, NULL, 0},
+};
+
 /* One line of text for a TOML comment. */
 static char *
 comment_safe(const char *s)
@@ -29,32 +58,33 @@ vmb_cmd_kata_config(int argc, char **argv, struct vmb_error **err)
 {
     const char *dir = NULL, *cell = NULL, *base = NULL, *best = NULL,
                *output = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char **opt = strcmp(a, "--base") == 0     ? &base
-                           : strcmp(a, "--best") == 0   ? &best
-                           : strcmp(a, "--output") == 0 ? &output
-                           : strcmp(a, "-o") == 0       ? &output
-                                                        : NULL;
-        if (opt != NULL) {
-            if (i + 1 >= argc)
+    struct vmb_cli_parse args = {
+        .cmd = "kata-config", .shortopts = "o:", .longopts = longopts};
+    int opt;
+    while ((opt = vmb_cli_next(&args, argc, argv, err)) > 0) {
+        switch (opt) {
+        case OPT_BASE:
+            base = args.arg;
+            break;
+        case OPT_BEST:
+            best = args.arg;
+            break;
+        case 'o':
+            output = args.arg;
+            break;
+        case VMB_CLI_WORD:
+            if (dir == NULL)
+                dir = args.arg;
+            else if (cell == NULL)
+                cell = args.arg;
+            else
                 return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                                     "option \"%s\" needs a value", a);
-            *opt = argv[++i];
-        } else if (a[0] == '-' && a[1] != '\0') {
-            return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                                 "unknown option \"%s\"; see `vmbench "
-                                 "kata-config --help`",
-                                 a);
-        } else if (dir == NULL) {
-            dir = a;
-        } else if (cell == NULL) {
-            cell = a;
-        } else {
-            return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                                 "unexpected argument \"%s\"", a);
+                                     "unexpected argument \"%s\"", args.arg);
+            break;
         }
     }
+    if (opt < 0)
+        return -1;
     if (dir == NULL)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "missing RESULTS_DIR; see `vmbench kata-config "

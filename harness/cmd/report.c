@@ -1,37 +1,111 @@
+/* `vmbench report`: the report of a results directory. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "base/util.h"
 #include "cli.h"
 #include "report/report.h"
-#include "base/util.h"
+
+const char vmb_usage_report[] =
+    "usage: vmbench report RESULTS_DIR [--no-charts] [--quiet]\n\n"
+    "Reads a results directory written by `vmbench run` and writes into it:\n"
+    "  summary.csv   one row per cell, phase and metric: median, 95% "
+    "bootstrap\n"
+    "                interval, coefficient of variation, ratio to the "
+    "bare-metal\n"
+    "                control with its interval, flags, and every config "
+    "option\n"
+    "  plots/        PNG and SVG charts (and the gnuplot script of each)\n"
+    "  report.md     what ran, host, versions, accelerator, the numbers, the\n"
+    "                charts, cells that cannot be told apart, provenance\n"
+    "  report.html   the same, charts inline\n\n"
+    "Charts need gnuplot (set VMB_GNUPLOT to use another binary, "
+    "VMB_PLOTS_DIR\n"
+    "for other chart templates). Without it the rest is written and the\n"
+    "command fails.\n\n"
+    "  --no-charts   write summary.csv and the report without charts\n"
+    "  -q, --quiet   do not list the files written\n\n"
+    "exit status: 0 done, 1 charts failed, 2 not a readable results "
+    "directory.\n";
+
+enum { OPT_NO_CHARTS = 256 };
+
+static const struct option longopts[] = {
+    {"no-charts", no_argument, NULL, OPT_NO_CHARTS},
+    {"quiet", no_argument, NULL, 'q'},
+    {NULL, 0, NULL, 0},
+};
+
+/* The files of the report, listed in this order once written. */
+static const char *const report_files[] = {"summary.csv", "report.md",
+                                           "report.html"};
+#define NREPORT_FILES (sizeof(report_files) / sizeof(report_files[0]))
+
+struct stamp {
+    bool exists;
+    ino_t ino;
+    struct timespec mtime;
+};
+
+static struct stamp
+stamp_of(const char *dir, const char *name)
+{
+    autofree char *path = vmb_xasprintf("%s/%s", dir, name);
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return (struct stamp){0};
+    return (struct stamp){true, st.st_ino, st.st_mtim};
+}
+
+/*
+ * A file the report wrote is a new one: each is renamed into place, so
+ * one that failed to be written still has the inode and time it had.
+ */
+static bool
+stamp_changed(const struct stamp *before, const struct stamp *after)
+{
+    return after->exists && (!before->exists || before->ino != after->ino ||
+                             before->mtime.tv_sec != after->mtime.tv_sec ||
+                             before->mtime.tv_nsec != after->mtime.tv_nsec);
+}
 
 int
 vmb_cmd_report(int argc, char **argv, struct vmb_error **err)
 {
     const char *dir = NULL;
     struct vmb_report_opts opts = {.charts = true};
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--no-charts") == 0)
+    struct vmb_cli_parse args = {
+        .cmd = "report", .shortopts = "q", .longopts = longopts};
+    int opt;
+    while ((opt = vmb_cli_next(&args, argc, argv, err)) > 0) {
+        switch (opt) {
+        case OPT_NO_CHARTS:
             opts.charts = false;
-        else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0)
+            break;
+        case 'q':
             opts.quiet = true;
-        else if (argv[i][0] == '-' && argv[i][1] != '\0')
-            return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                                 "unknown option \"%s\"; see `vmbench report "
-                                 "--help`",
-                                 argv[i]);
-        else if (dir == NULL)
-            dir = argv[i];
-        else
-            return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                                 "one results directory at a time, got "
-                                 "\"%s\" and \"%s\"",
-                                 dir, argv[i]);
+            break;
+        case VMB_CLI_WORD:
+            if (dir != NULL)
+                return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                     "one results directory at a time, got "
+                                     "\"%s\" and \"%s\"",
+                                     dir, args.arg);
+            dir = args.arg;
+            break;
+        }
     }
+    if (opt < 0)
+        return -1;
     if (dir == NULL)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "missing RESULTS_DIR; see `vmbench report "
                              "--help`");
+    struct stamp before[NREPORT_FILES];
+    for (size_t i = 0; i < NREPORT_FILES; i++)
+        before[i] = stamp_of(dir, report_files[i]);
+
     struct vmb_buf warnings = {0};
     int rc = vmb_report_write(dir, &opts, &warnings, err);
     if (warnings.len > 0) {
@@ -42,8 +116,11 @@ vmb_cmd_report(int argc, char **argv, struct vmb_error **err)
     }
     vmb_buf_free(&warnings);
     if (!opts.quiet) {
-        printf("%s/summary.csv\n%s/report.md\n%s/report.html\n", dir, dir,
-               dir);
+        for (size_t i = 0; i < NREPORT_FILES; i++) {
+            struct stamp after = stamp_of(dir, report_files[i]);
+            if (stamp_changed(&before[i], &after))
+                printf("%s/%s\n", dir, report_files[i]);
+        }
         if (rc == 0 && opts.charts)
             printf("%s/plots/\n", dir);
     }

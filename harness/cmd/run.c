@@ -4,44 +4,95 @@
 #include "cli.h"
 #include "run/run.h"
 
-static int
-usage_error(struct vmb_error **err, const char *what, const char *word)
-{
-    return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                         "%s \"%s\"; see `vmbench run --help`", what, word);
-}
+const char vmb_usage_run[] =
+    "usage: vmbench run MATRIX.yaml [--out DIR] [--dry-run]\n"
+    "                   [--only vm|baremetal|control]\n"
+    "       vmbench run --resume DIR [--only vm|baremetal|control]\n\n"
+    "Runs every cell of the matrix and its bare-metal control, each\n"
+    "`repetitions` times in the planned order. A run starts the two database\n"
+    "nodes (in two container VMs, or as host processes for the control),\n"
+    "waits until node 2 replicates node 1, drives the load phases, collects\n"
+    "logs and figures and tears everything down. Results go into a new\n"
+    "directory (docs/results-format.md); `vmbench report` is run on it at\n"
+    "the end.\n\n"
+    "  --out DIR     results directory to create (default\n"
+    "                results/<name>-<UTC time>); an existing one is never\n"
+    "                overwritten\n"
+    "  --resume DIR  continue an interrupted run: runs whose result.json\n"
+    "                exists are kept, the others are done\n"
+    "  --dry-run     print the runs and the directory, start nothing\n"
+    "  --only KIND   run only the VM cells (vm) or only the bare-metal\n"
+    "                controls (baremetal, or control, the same); the others\n"
+    "                are left for a later --resume\n"
+    "  --no-report   do not generate the report at the end\n\n"
+    "A failing run is recorded as failed (error and logs in its result.json\n"
+    "and directory) and the others go on. Ctrl-C stops after tearing down\n"
+    "the current run; finished runs are kept.\n\n"
+    "exit status: 0 every run succeeded, 1 some failed or interrupted,\n"
+    "2 bad input (matrix file, directory).\n";
+
+enum {
+    OPT_OUT = 256,
+    OPT_RESUME,
+    OPT_ONLY,
+    OPT_DRY_RUN,
+    OPT_NO_REPORT,
+};
+
+static const struct option longopts[] = {
+    {"out", required_argument, NULL, OPT_OUT},
+    {"resume", required_argument, NULL, OPT_RESUME},
+    {"only", required_argument, NULL, OPT_ONLY},
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"no-report", no_argument, NULL, OPT_NO_REPORT},
+    {NULL, 0, NULL, 0},
+};
 
 int
 vmb_cmd_run(int argc, char **argv, struct vmb_error **err)
 {
     struct vmb_run_opts o = {.only = VMB_RUN_ALL};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool has_value = i + 1 < argc;
-        if (strcmp(a, "--out") == 0 && has_value) {
-            o.out = argv[++i];
-        } else if (strcmp(a, "--resume") == 0 && has_value) {
-            o.resume = argv[++i];
-        } else if (strcmp(a, "--only") == 0 && has_value) {
-            const char *v = argv[++i];
-            if (strcmp(v, "vm") == 0)
+    struct vmb_cli_parse args = {.cmd = "run", .longopts = longopts};
+    int opt;
+    while ((opt = vmb_cli_next(&args, argc, argv, err)) > 0) {
+        switch (opt) {
+        case OPT_OUT:
+            o.out = args.arg;
+            break;
+        case OPT_RESUME:
+            o.resume = args.arg;
+            break;
+        case OPT_ONLY:
+            if (strcmp(args.arg, "vm") == 0)
                 o.only = VMB_RUN_ONLY_VM;
-            else if (strcmp(v, "baremetal") == 0 || strcmp(v, "control") == 0)
+            else if (strcmp(args.arg, "baremetal") == 0 ||
+                     strcmp(args.arg, "control") == 0)
                 o.only = VMB_RUN_ONLY_BAREMETAL;
             else
-                return usage_error(err, "--only takes vm or baremetal, got", v);
-        } else if (strcmp(a, "--dry-run") == 0) {
+                return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                     "--only takes vm, baremetal or "
+                                     "control, got \"%s\"; see `vmbench run "
+                                     "--help`",
+                                     args.arg);
+            break;
+        case OPT_DRY_RUN:
             o.dry_run = true;
-        } else if (strcmp(a, "--no-report") == 0) {
+            break;
+        case OPT_NO_REPORT:
             o.no_report = true;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            return usage_error(err, "unknown option", a);
-        } else if (o.matrix == NULL) {
-            o.matrix = a;
-        } else {
-            return usage_error(err, "unexpected argument", a);
+            break;
+        case VMB_CLI_WORD:
+            if (o.matrix != NULL)
+                return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                     "unexpected argument \"%s\"; see "
+                                     "`vmbench run --help`",
+                                     args.arg);
+            o.matrix = args.arg;
+            break;
         }
     }
+    if (opt < 0)
+        return -1;
     if (o.matrix == NULL && o.resume == NULL)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "a matrix file is needed; see `vmbench run "

@@ -12,6 +12,58 @@
 #include "load/load.h"
 #include "base/util.h"
 
+const char vmb_usage_stress[] =
+    "usage: vmbench stress URL PHASE [key=value ...] [flags]\n"
+    "\n"
+    "Runs one phase of Redis requests against URL and prints a summary\n"
+    "like cassandra-stress's: op rate, latency mean, median, p95, p99,\n"
+    "p99.9, max, total operations, errors by class, operation time.\n"
+    "\n"
+    "  URL    redis://HOST[:PORT] or unix:///PATH/TO/redis.sock\n"
+    "  PHASE  write (SET), read (GET) or mixed (ratio=write:1,read:3)\n"
+    "\n"
+    "key=value options are the matrix's `load:` and phase options\n"
+    "(`vmbench options` lists them), for example:\n"
+    "  n=1000000 | duration=30s   length of the phase (one is required)\n"
+    "  warmup=5s                  time left out of the results\n"
+    "  connections=200 threads=2 pipeline=16\n"
+    "  keys=1000000 key_dist=uniform|sequential|zipfian|gaussian "
+    "zipf_skew=0.99\n"
+    "  value_size=256 value_size_max=1k   fixed size, or a range\n"
+    "  rate=50k                   open loop at 50k ops/s; latency from the\n"
+    "                             intended send time, uncorrected kept too\n"
+    "  connect_timeout=5s request_timeout=10s key_prefix=key:\n"
+    "\n"
+    "flags:\n"
+    "  --json FILE     the phase's numbers and full percentile distribution\n"
+    "  --csv FILE      per-second ops/s, p50 and p99 per op kind\n"
+    "  --hgrm FILE     HdrHistogram percentile text (microseconds)\n"
+    "  --replica URL   reads go here too, per read_from=replica|both\n"
+    "  --no-latency    do not record latencies (to measure their cost)\n"
+    "  -q, --quiet     no summary, no progress line\n"
+    "\n"
+    "A read of a key never written counts as a miss, not an error.\n"
+    "exit status: 0 done without errors, 1 errors were counted or the run\n"
+    "was interrupted, 2 bad URL or option.\n";
+
+enum {
+    OPT_JSON = 256,
+    OPT_CSV,
+    OPT_HGRM,
+    OPT_REPLICA,
+    OPT_NO_LATENCY,
+};
+
+static const struct option longopts[] = {
+    {"json", required_argument, NULL, OPT_JSON},
+    {"csv", required_argument, NULL, OPT_CSV},
+    {"hgrm", required_argument, NULL, OPT_HGRM},
+    {"replica", required_argument, NULL, OPT_REPLICA},
+    {"no-latency", no_argument, NULL, OPT_NO_LATENCY},
+    {"quiet", no_argument, NULL, 'q'},
+    {NULL, 0, NULL, 0},
+};
+
 struct stress_args {
     const char *url;
     const char *replica_url;
@@ -68,52 +120,50 @@ parse_args(int argc, char **argv, struct stress_args *a,
 {
     int positional = 0;
     bool have_n = false;
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        const char **dest = NULL;
-        if (strcmp(arg, "--json") == 0)
-            dest = &a->json_path;
-        else if (strcmp(arg, "--csv") == 0)
-            dest = &a->csv_path;
-        else if (strcmp(arg, "--hgrm") == 0)
-            dest = &a->hgrm_path;
-        else if (strcmp(arg, "--replica") == 0)
-            dest = &a->replica_url;
-        if (dest != NULL) {
-            if (i + 1 >= argc)
-                return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                                     "\"%s\" needs a value", arg);
-            *dest = argv[++i];
-            continue;
-        }
-        if (strcmp(arg, "--no-latency") == 0) {
+    struct vmb_cli_parse args = {
+        .cmd = "stress", .shortopts = "q", .longopts = longopts};
+    int opt;
+    while ((opt = vmb_cli_next(&args, argc, argv, err)) > 0) {
+        switch (opt) {
+        case OPT_JSON:
+            a->json_path = args.arg;
+            break;
+        case OPT_CSV:
+            a->csv_path = args.arg;
+            break;
+        case OPT_HGRM:
+            a->hgrm_path = args.arg;
+            break;
+        case OPT_REPLICA:
+            a->replica_url = args.arg;
+            break;
+        case OPT_NO_LATENCY:
             a->flags.no_latency = true;
-            continue;
-        }
-        if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0) {
+            break;
+        case 'q':
             a->quiet = true;
-            continue;
-        }
-        if (arg[0] == '-' && arg[1] == '-')
-            return vmb_error_set(err, VMB_ERR_INPUT, 0, "unknown flag \"%s\"",
-                                 arg);
-        if (positional == 0) {
-            a->url = arg;
+            break;
+        case VMB_CLI_WORD:
+            if (positional == 0) {
+                a->url = args.arg;
+            } else if (positional == 1) {
+                const struct vmb_option *op = vmb_option_find(
+                    vmb_phase_options, vmb_nphase_options, "op");
+                if (vmb_option_parse(op, args.arg, phase, err) < 0)
+                    return vmb_error_prefix(err, "phase \"%s\"", args.arg);
+            } else {
+                if (apply_word(args.arg, opts, phase, err) < 0)
+                    return -1;
+                if (vmb_str_has_prefix(args.arg, "n=") ||
+                    vmb_str_has_prefix(args.arg, "duration="))
+                    have_n = true;
+            }
             positional++;
-        } else if (positional == 1) {
-            const struct vmb_option *op =
-                vmb_option_find(vmb_phase_options, vmb_nphase_options, "op");
-            if (vmb_option_parse(op, arg, phase, err) < 0)
-                return vmb_error_prefix(err, "phase \"%s\"", arg);
-            positional++;
-        } else {
-            if (apply_word(arg, opts, phase, err) < 0)
-                return -1;
-            if (vmb_str_has_prefix(arg, "n=") ||
-                vmb_str_has_prefix(arg, "duration="))
-                have_n = true;
+            break;
         }
     }
+    if (opt < 0)
+        return -1;
     if (positional < 2)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "expected URL and PHASE; see `vmbench stress "

@@ -1,0 +1,227 @@
+/*
+ * The command line as a user meets it: every subcommand's getopt_long
+ * parser (options before or after positional words, unknown options and
+ * missing values as exit 2 in our words), the help texts, and what
+ * `vmbench report` says it wrote.
+ */
+#include "results_fixture.h"
+
+#include "cli.h"
+
+#define PLAN_DIR VMB_TEST_DATA "/golden/plan"
+
+static struct cmd_result
+vmbench(const char *a0, const char *a1, const char *a2, const char *a3)
+{
+    const char *args[] = {a0, a1, a2, a3, NULL};
+    return run_vmbench("/", args);
+}
+
+/* A value-taking option at the end of the line lacks its value; it is
+ * not unknown (it used to be reported so). */
+Test(cli, run_out_without_value_needs_a_value, .timeout = 30)
+{
+    struct cmd_result r = vmbench("run", "x.yaml", "--out", NULL);
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert_not_null(strstr(r.err, "option \"--out\" needs a value"), "%s",
+                       r.err);
+    cr_assert_null(strstr(r.err, "unknown"), "%s", r.err);
+    cmd_result_free(&r);
+}
+
+/* The same for the other commands' value-taking options, long and short. */
+Test(cli, missing_values_are_named, .timeout = 60)
+{
+    static const char *const cases[][4] = {
+        {"stress", "redis://127.0.0.1:1", "--json", "\"--json\""},
+        {"doctor", "--connect", NULL, "\"--connect\""},
+        {"kata-config", "dir", "-o", "\"-o\""},
+        {"kata-config", "dir", "--best", "\"--best\""},
+        {"image", "build", "--cache", "\"--cache\""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct cmd_result r =
+            vmbench(cases[i][0], cases[i][1], cases[i][2], NULL);
+        cr_expect_eq(r.status, 2, "%s: %s", cases[i][0], r.err);
+        char *want = vmb_xasprintf("option %s needs a value", cases[i][3]);
+        cr_expect_not_null(strstr(r.err, want), "%s: %s", cases[i][0], r.err);
+        free(want);
+        cmd_result_free(&r);
+    }
+}
+
+/*
+ * Every command in the table rejects an unknown option, long or short,
+ * with exit 2, naming the option as typed and the command's help.
+ */
+Test(cli, unknown_options_every_command, .timeout = 120)
+{
+    for (size_t i = 0; i < vmb_ncommands; i++) {
+        const char *name = vmb_commands[i].name;
+        const char *const words[] = {"--frobnicate", "-Z"};
+        for (size_t w = 0; w < 2; w++) {
+            struct cmd_result r = vmbench(name, words[w], NULL, NULL);
+            cr_expect_eq(r.status, 2, "%s %s: %s", name, words[w], r.err);
+            char *want = vmb_xasprintf("vmbench %s: unknown option \"%s\"; "
+                                       "see `vmbench %s --help`\n",
+                                       name, words[w], name);
+            cr_expect_str_eq(r.err, want, "%s %s", name, words[w]);
+            cr_expect_str_eq(r.out, "", "%s %s", name, words[w]);
+            free(want);
+            cmd_result_free(&r);
+        }
+    }
+}
+
+/* Unknown options after positional words are caught too. */
+Test(cli, unknown_option_after_positionals, .timeout = 30)
+{
+    struct cmd_result r =
+        vmbench("stress", "redis://127.0.0.1:1", "write", "--frob");
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert_not_null(strstr(r.err, "unknown option \"--frob\""), "%s", r.err);
+    cmd_result_free(&r);
+    r = vmbench("run", "x.yaml", "--out=d", "--dry-run=yes");
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert_not_null(strstr(r.err, "option \"--dry-run\" takes no value"),
+                       "%s", r.err);
+    cmd_result_free(&r);
+}
+
+/* Options go before or after the positional words, and "--" ends them. */
+Test(cli, options_before_or_after_positionals, .timeout = 30)
+{
+    const char *after[] = {"plan", "expand.yaml", "--json", NULL};
+    const char *before[] = {"plan", "--json", "expand.yaml", NULL};
+    struct cmd_result a = run_vmbench(PLAN_DIR, after);
+    struct cmd_result b = run_vmbench(PLAN_DIR, before);
+    cr_assert_eq(a.status, 0, "%s", a.err);
+    cr_assert_eq(b.status, 0, "%s", b.err);
+    cr_assert(vmb_str_has_prefix(a.out, "{"), "%s", a.out);
+    cr_assert_str_eq(a.out, b.out);
+    cmd_result_free(&a);
+    cmd_result_free(&b);
+    const char *dashes[] = {"plan", "--", "--json", NULL};
+    struct cmd_result d = run_vmbench(PLAN_DIR, dashes);
+    cr_assert_eq(d.status, 2, "%s", d.err);
+    cr_assert_not_null(strstr(d.err, "\"--json\""), "%s", d.err);
+    cr_assert_null(strstr(d.err, "unknown option"), "%s", d.err);
+    cmd_result_free(&d);
+}
+
+/* POSIXLY_CORRECT does not stop the parse at the first positional word. */
+Test(cli, posixly_correct_keeps_options_after_positionals, .timeout = 30)
+{
+    setenv("POSIXLY_CORRECT", "1", 1);
+    struct cmd_result r = vmbench("run", "x.yaml", "--out", NULL);
+    unsetenv("POSIXLY_CORRECT");
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert_not_null(strstr(r.err, "option \"--out\" needs a value"), "%s",
+                       r.err);
+    cmd_result_free(&r);
+}
+
+/* Each parse starts afresh: one process may run several commands. */
+Test(cli, parses_twice_in_one_process)
+{
+    for (int i = 0; i < 2; i++) {
+        char a0[] = "run", a1[] = "x.yaml", a2[] = "--out";
+        char *argv[] = {a0, a1, a2, NULL};
+        struct vmb_error *err = NULL;
+        cr_assert_eq(vmb_cmd_run(3, argv, &err), -1);
+        cr_assert_eq(err->kind, VMB_ERR_INPUT);
+        cr_assert_str_eq(err->msg, "option \"--out\" needs a value", "parse %d",
+                         i + 1);
+        vmb_error_free(err);
+    }
+}
+
+/*
+ * `vmbench report` of a directory that is not a results directory fails
+ * before writing anything, so it lists no file.
+ */
+Test(cli, report_failing_early_lists_nothing, .timeout = 30)
+{
+    char tmpl[] = "/tmp/vmb-cli-XXXXXX";
+    cr_assert_not_null(mkdtemp(tmpl));
+    struct cmd_result r = vmbench("report", tmpl, NULL, NULL);
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert_str_eq(r.out, "");
+    cr_assert_not_null(strstr(r.err, "is not a vmbench results directory"),
+                       "%s", r.err);
+    cmd_result_free(&r);
+    vmb_rm_rf(tmpl, NULL);
+}
+
+/*
+ * ... and when it writes, it lists what it wrote, also over the files of
+ * an earlier report; -q lists nothing.
+ */
+Test(cli, report_lists_what_it_wrote, .timeout = 120)
+{
+    char *dir = fixture_copy();
+    char *want = vmb_xasprintf("%s/summary.csv\n%s/report.md\n"
+                               "%s/report.html\n",
+                               dir, dir, dir);
+    for (int i = 0; i < 2; i++) {
+        struct cmd_result r = vmbench("report", dir, "--no-charts", NULL);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        cr_assert_str_eq(r.out, want, "report %d", i + 1);
+        cmd_result_free(&r);
+    }
+    free(want);
+    struct cmd_result r = vmbench("report", "-q", dir, "--no-charts");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_str_eq(r.out, "");
+    cmd_result_free(&r);
+    fixture_remove(dir);
+}
+
+static char *
+help_of(const char *name)
+{
+    struct cmd_result r = vmbench(name, "--help", NULL, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    free(r.err);
+    return r.out;
+}
+
+/* The options the parsers accept are in the help texts. */
+Test(cli, help_documents_what_is_accepted, .timeout = 30)
+{
+    char *report = help_of("report");
+    cr_expect_not_null(strstr(report, "-q, --quiet"), "%s", report);
+    cr_expect_not_null(strstr(report, "--no-charts"), "%s", report);
+    free(report);
+    char *run = help_of("run");
+    cr_expect_not_null(strstr(run, "--only vm|baremetal|control"), "%s", run);
+    cr_expect_not_null(strstr(run, "--no-report"), "%s", run);
+    free(run);
+    char *kata = help_of("kata-config");
+    cr_expect_not_null(strstr(kata, "-o, --output FILE"), "%s", kata);
+    free(kata);
+    char *stress = help_of("stress");
+    cr_expect_not_null(strstr(stress, "-q, --quiet"), "%s", stress);
+    free(stress);
+}
+
+/* `vmbench --help` lists every command; each one's --help is its own. */
+Test(cli, help_lists_every_command, .timeout = 60)
+{
+    struct cmd_result r = vmbench("--help", NULL, NULL, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_geq(vmb_ncommands, 8);
+    for (size_t i = 0; i < vmb_ncommands; i++) {
+        const struct vmb_command *c = &vmb_commands[i];
+        char *line = vmb_xasprintf("\n  %-12s %s\n", c->name, c->summary);
+        cr_expect_not_null(strstr(r.out, line), "%s missing from\n%s", c->name,
+                           r.out);
+        free(line);
+        char *usage = help_of(c->name);
+        char *start = vmb_xasprintf("usage: vmbench %s ", c->name);
+        cr_expect(vmb_str_has_prefix(usage, start), "%s", usage);
+        free(start);
+        free(usage);
+    }
+    cmd_result_free(&r);
+}
