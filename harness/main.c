@@ -1,6 +1,8 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "base/util.h"
 #include "cli.h"
 #include "version.h"
 
@@ -36,8 +38,10 @@ main(int argc, char **argv)
     }
     const struct vmb_command *cmd = vmb_command_find(argv[1]);
     if (cmd == NULL) {
+        char *name = vmb_term_safe(argv[1]);
         fprintf(stderr, "vmbench: unknown command \"%s\"; see `vmbench --help`\n",
-                argv[1]);
+                name);
+        free(name);
         return 2;
     }
     if (vmb_cli_wants_help(argc - 1, argv + 1)) {
@@ -47,8 +51,9 @@ main(int argc, char **argv)
     struct vmb_error *err = NULL;
     int rc = cmd->fn(argc - 1, argv + 1, &err);
     if (rc < 0) {
-        fprintf(stderr, "vmbench %s: %s\n", cmd->name,
-                err && err->msg ? err->msg : "failed");
+        char *msg = vmb_term_safe(err && err->msg ? err->msg : "failed");
+        fprintf(stderr, "vmbench %s: %s\n", cmd->name, msg);
+        free(msg);
         rc = err ? (int)err->kind : 1;
         vmb_error_free(err);
     }

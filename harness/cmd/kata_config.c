@@ -157,7 +157,7 @@ vmb_cmd_kata_config(int argc, char **argv, struct vmb_error **err)
             vmb_buf_printf(&out, "%s = %s\n", set[i].key, set[i].value);
     }
     if (output != NULL) {
-        if (vmb_write_file_atomic(output, out.data ? out.data : "", out.len,
+        if (vmb_write_output(output, out.data ? out.data : "", out.len,
                                   err) < 0)
             goto out;
     } else {

@@ -57,10 +57,16 @@ vmb_cmd_run(int argc, char **argv, struct vmb_error **err)
     while ((opt = vmb_cli_next(&args, argc, argv, err)) > 0) {
         switch (opt) {
         case OPT_OUT:
-            o.out = args.arg;
-            break;
         case OPT_RESUME:
-            o.resume = args.arg;
+            if (args.arg[0] == '\0')
+                return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                     "option \"--%s\" needs a directory, "
+                                     "got \"\"",
+                                     opt == OPT_OUT ? "out" : "resume");
+            if (opt == OPT_OUT)
+                o.out = args.arg;
+            else
+                o.resume = args.arg;
             break;
         case OPT_ONLY:
             if (strcmp(args.arg, "vm") == 0)

@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -113,13 +114,37 @@ apply_word(const char *word, struct vmb_load_opts *opts,
     return 0;
 }
 
+/* An output file must be writable where it is named before the phase
+ * runs, not found unwritable after it. */
+static int
+check_output(const char *path, struct vmb_error **err)
+{
+    struct stat st;
+    if (stat(path, &st) == 0)
+        return S_ISDIR(st.st_mode)
+                   ? vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                   "output \"%s\" is a directory", path)
+                   : 0;
+    autofree char *dir = vmb_xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    const char *parent = slash == NULL ? "." : slash == dir ? "/" : dir;
+    if (slash != NULL && slash != dir)
+        *slash = '\0';
+    if (stat(parent, &st) < 0 || !S_ISDIR(st.st_mode))
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "output \"%s\": directory \"%s\" does not "
+                             "exist",
+                             path, parent);
+    return 0;
+}
+
 static int
 parse_args(int argc, char **argv, struct stress_args *a,
            struct vmb_load_opts *opts, struct vmb_phase *phase,
            struct vmb_error **err)
 {
     int positional = 0;
-    bool have_n = false;
+    bool have_count = false, have_duration = false;
     struct vmb_cli_parse args = {
         .cmd = "stress", .shortopts = "q", .longopts = longopts};
     int opt;
@@ -154,9 +179,10 @@ parse_args(int argc, char **argv, struct stress_args *a,
             } else {
                 if (apply_word(args.arg, opts, phase, err) < 0)
                     return -1;
-                if (vmb_str_has_prefix(args.arg, "n=") ||
-                    vmb_str_has_prefix(args.arg, "duration="))
-                    have_n = true;
+                if (vmb_str_has_prefix(args.arg, "n="))
+                    have_count = true;
+                if (vmb_str_has_prefix(args.arg, "duration="))
+                    have_duration = true;
             }
             positional++;
             break;
@@ -168,10 +194,24 @@ parse_args(int argc, char **argv, struct stress_args *a,
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "expected URL and PHASE; see `vmbench stress "
                              "--help`");
-    if (!have_n || (phase->n == 0 && phase->duration_us == 0))
+    if (have_count && have_duration)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "give the phase n=COUNT or duration=TIME, "
+                             "not both");
+    if ((!have_count && !have_duration) ||
+        (phase->n == 0 && phase->duration_us == 0))
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "give the phase a length: n=COUNT or "
                              "duration=TIME");
+    if (opts->read_from != VMB_READ_PRIMARY && a->replica_url == NULL)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "read_from=%s needs --replica URL",
+                             opts->read_from == VMB_READ_REPLICA ? "replica"
+                                                                 : "both");
+    const char *outs[] = {a->json_path, a->csv_path, a->hgrm_path};
+    for (size_t i = 0; i < 3; i++)
+        if (outs[i] != NULL && check_output(outs[i], err) < 0)
+            return -1;
     return 0;
 }
 
@@ -193,7 +233,7 @@ static int
 write_buf(const char *path, struct vmb_buf *b, struct vmb_error **err)
 {
     autofree char *data = vmb_buf_steal(b);
-    if (vmb_write_file_atomic(path, data, strlen(data), err) < 0)
+    if (vmb_write_output(path, data, strlen(data), err) < 0)
         return vmb_error_prefix(err, "write \"%s\"", path);
     return 0;
 }

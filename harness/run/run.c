@@ -492,6 +492,17 @@ out:
 
 /* ---- results directory, resume ---- */
 
+/* A directory the user named, without trailing slashes ("out/" is "out"). */
+static char *
+dir_path(const char *given)
+{
+    char *d = vmb_xstrdup(given);
+    size_t n = strlen(d);
+    while (n > 1 && d[n - 1] == '/')
+        d[--n] = '\0';
+    return d;
+}
+
 static char *
 default_out(const char *name)
 {
@@ -577,7 +588,7 @@ static int
 open_resume(struct session *s, char **matrix_text, size_t *len,
             struct vmb_error **err)
 {
-    s->dir = vmb_xstrdup(s->opts->resume);
+    s->dir = dir_path(s->opts->resume);
     autofree char *mpath = vmb_xasprintf("%s/matrix.yaml", s->dir);
     autofree char *ppath = vmb_xasprintf("%s/plan.json", s->dir);
     if (!is_dir(s->dir) || !exists(mpath) || !exists(ppath))
@@ -667,7 +678,7 @@ open_new(struct session *s, char **matrix_text, size_t *len,
         return -1;
     if (vmb_plan_build(s->m, &s->plan, err) < 0)
         return -1;
-    s->dir = s->opts->out ? vmb_xstrdup(s->opts->out) : default_out(s->m->name);
+    s->dir = s->opts->out ? dir_path(s->opts->out) : default_out(s->m->name);
     vmb_utc_stamp(s->started, sizeof(s->started), vmb_wall_ns());
     if (s->opts->dry_run)
         return 0;

@@ -225,3 +225,67 @@ Test(cli, help_lists_every_command, .timeout = 60)
     }
     cmd_result_free(&r);
 }
+
+/* An empty directory is a usage error, not the current directory. */
+Test(cli, run_out_empty_is_a_usage_error, .timeout = 30)
+{
+    struct cmd_result r = vmbench("run", PLAN_DIR "/../../../configs/"
+                                         "quickstart.yaml",
+                                  "--out", "");
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert_not_null(strstr(r.err, "needs a directory"), "%s", r.err);
+    cmd_result_free(&r);
+}
+
+/* A trailing slash names the same directory: a dry run shows it without. */
+Test(cli, run_out_trailing_slash, .timeout = 30)
+{
+    const char *args[] = {"run",  VMB_TEST_DATA "/../configs/quickstart.yaml",
+                          "--out", "/tmp/vmb-cli-out///",
+                          "--dry-run", NULL};
+    struct cmd_result r = run_vmbench("/", args);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_not_null(strstr(r.out, "/tmp/vmb-cli-out\n"), "%s", r.out);
+    cmd_result_free(&r);
+}
+
+/*
+ * `vmbench stress` refuses before connecting what it could only fail
+ * after the phase: reads from a replica it was not given, n with
+ * duration, an output file in a directory that does not exist.
+ */
+Test(cli, stress_refuses_before_the_run, .timeout = 30)
+{
+    static const char *const cases[][6] = {
+        {"read", "n=10", "read_from=replica", NULL, NULL, "--replica"},
+        {"read", "n=10", "read_from=both", NULL, NULL, "--replica"},
+        {"write", "n=10", "duration=5s", NULL, NULL, "not both"},
+        {"write", "n=10", "--json", "/nonexistent-dir/x.json", NULL,
+         "does not exist"},
+        {"write", "n=10", "--csv", "/tmp", NULL, "is a directory"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *args[] = {"stress",    "redis://127.0.0.1:1",
+                              cases[i][0], cases[i][1],
+                              cases[i][2], cases[i][3],
+                              NULL};
+        struct cmd_result r = run_vmbench("/", args);
+        cr_expect_eq(r.status, 2, "case %zu: %s", i, r.err);
+        cr_expect_not_null(strstr(r.err, cases[i][5]), "case %zu: %s", i,
+                           r.err);
+        cr_expect_null(strstr(r.err, "refused"), "case %zu connected: %s", i,
+                       r.err);
+        cmd_result_free(&r);
+    }
+}
+
+/* Escape sequences in what a user typed come back visible, not raw. */
+Test(cli, errors_reach_the_terminal_escaped, .timeout = 30)
+{
+    struct cmd_result r = vmbench("plan", "/nonexistent/\x1b[31mred", NULL,
+                                  NULL);
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert_null(strchr(r.err, '\x1b'), "%s", r.err);
+    cr_assert_not_null(strstr(r.err, "\\x1b[31mred"), "%s", r.err);
+    cmd_result_free(&r);
+}
