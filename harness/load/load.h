@@ -111,6 +111,7 @@ enum vmb_load_err_class {
     VMB_LOAD_ERR_PROTOCOL, /* an answer that is not RESP */
     VMB_LOAD_NERR,
 };
+/* "connect", "io", "timeout", "server", "protocol"; "?" out of range. */
 const char *vmb_load_err_class_name(int cls);
 
 struct vmb_load_result;
@@ -135,7 +136,11 @@ struct vmb_load_flags {
  * the phase (closed connections, stalls, error replies) do not fail it:
  * they are counted by class in the result and connections are re-made.
  * vmb_interrupted stops the phase early; the result then covers what
- * completed and vmb_load_result_interrupted() says so.
+ * completed and vmb_load_result_interrupted() says so. A load thread
+ * whose epoll_wait fails cannot go on: its requests in flight count as io
+ * errors (at least one, with the first errno), every thread stops, and the
+ * call fails with a message naming the thread, the counts so far,
+ * epoll_wait and strerror.
  *
  * On success *out is a new result the caller frees with
  * vmb_load_result_free. Fails with VMB_ERR_INPUT for option combinations

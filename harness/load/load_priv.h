@@ -1,12 +1,27 @@
 /*
- * What the engine (loadgen.c) hands to the result code (result.c); not
- * part of the public API.
+ * The load generator's internals, shared by its files; not part of the
+ * public API. Who uses what, with no file depending on another both ways:
+ *
+ *   loadgen.c  phase control: threads, the epoll loop, the open-loop
+ *              schedule, progress, vmb_load_run_phase*; uses all below
+ *   engine.c   setup and teardown: options into an engine, workers,
+ *              connections made before the clock starts; uses conn.c
+ *   conn.c     one connection: connect, write requests, read answers,
+ *              timeouts and reconnects; uses merge.c
+ *   merge.c    seconds handed from workers to the main thread, and the
+ *              totals folded into the result after join
+ *   result.c   the result: accessors, JSON, CSV, hgrm, summary
  */
 #ifndef VMB_LOAD_PRIV_H
 #define VMB_LOAD_PRIV_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include "load/hist.h"
+#include "load/keys.h"
 #include "load/load.h"
+#include "load/resp.h"
 
 #define VMB_LOAD_NKIND 2 /* 0 write (SET), 1 read (GET) */
 
@@ -14,6 +29,12 @@
 #define VMB_LOAD_HIST_LOWEST 1
 #define VMB_LOAD_HIST_HIGHEST 3600000000000LL
 #define VMB_LOAD_HIST_SIGFIGS 3
+
+#define VMB_LOAD_NS_PER_S 1000000000ULL
+/* Bytes one recv() takes; a shorter read means the socket is drained. */
+#define VMB_LOAD_RBUF_SIZE (64 * 1024)
+/* Seconds a worker may run ahead of the main thread's collection. */
+#define VMB_LOAD_NSLOTS 4
 
 struct vmb_load_sec {
     int64_t second; /* 1-based, as in timeseries.csv */
@@ -48,5 +69,216 @@ struct vmb_load_result {
 
 /* Allocates a result with empty histograms for the kinds of op. */
 struct vmb_load_result *vmb_load_result_new(int index, int op);
+
+/* ---- the engine ---- */
+
+enum { VMB_LOAD_KIND_WRITE, VMB_LOAD_KIND_READ };
+enum { VMB_LOAD_ROLE_ANY, VMB_LOAD_ROLE_WRITE, VMB_LOAD_ROLE_READ };
+enum {
+    VMB_LOAD_CONN_UP,
+    VMB_LOAD_CONN_CONNECTING,
+    VMB_LOAD_CONN_DOWN,
+    VMB_LOAD_CONN_DEAD, /* gave up reconnecting */
+};
+enum { VMB_LOAD_SLOT_FREE, VMB_LOAD_SLOT_BUSY, VMB_LOAD_SLOT_READY };
+
+struct vmb_load_req {
+    uint64_t intended; /* ns; the send time in closed loop */
+    uint64_t sent;     /* ns */
+    uint8_t kind;
+    uint8_t measured;
+};
+
+struct vmb_load_conn {
+    int fd;
+    uint8_t state;
+    uint8_t role;
+    bool replica;
+    uint32_t idx; /* in its worker */
+    uint32_t head;
+    uint32_t inflight;
+    struct vmb_load_req *ring; /* pipeline entries, in the worker's array */
+    uint64_t next_k; /* open loop: this connection's next request number */
+    struct vmb_resp_reader rd;
+    char *out; /* bytes a short write left behind; owned */
+    size_t out_len;
+    size_t out_off;
+    size_t out_cap;
+    uint64_t retry_at;
+    uint64_t connect_started;
+    uint64_t down_since; /* start of a run of failures; 0 when healthy */
+    bool refill;         /* queued to send once this batch of events is done */
+};
+
+/* One second of one worker's completions, handed to the main thread. */
+struct vmb_load_slot {
+    _Atomic int state;
+    int64_t sec; /* 0-based */
+    uint64_t ops[VMB_LOAD_NKIND];
+    struct vmb_hist h[VMB_LOAD_NKIND];
+};
+
+struct vmb_load_engine;
+
+/* One thread: its epoll loop, connections, counters and histograms. */
+struct vmb_load_worker {
+    struct vmb_load_engine *e;
+    int id;
+    pthread_t tid;
+    bool started;
+    int ep;
+    struct vmb_load_conn *conns;
+    uint32_t nconns;
+    struct vmb_load_req *reqs;
+    struct vmb_load_conn **refill; /* connections to send on after a batch */
+    uint32_t nrefill;
+    char *rbuf;
+    char *wbuf;
+    size_t wbuf_cap;
+    char key[320];
+    struct vmb_rng rng;
+    struct vmb_keygen keygen;
+    int64_t quota; /* measured requests to send; -1: no limit */
+    int64_t sent_measured;
+    uint64_t inflight_total;
+    double interval_ns; /* open loop: between two sends of this worker */
+    uint64_t j_scan;    /* open loop: next schedule slot to dispatch */
+    uint64_t next_check;
+    uint64_t next_retry;
+    struct vmb_load_slot slots[VMB_LOAD_NSLOTS];
+    struct vmb_load_slot *cur;
+    int64_t cur_sec;
+    uint64_t sec_end;
+    _Atomic int64_t published_sec;
+    struct vmb_hist unc[VMB_LOAD_NKIND];
+    uint64_t ops;
+    uint64_t misses;
+    uint64_t errors[VMB_LOAD_NERR];
+    int first_errno[VMB_LOAD_NERR];
+    uint64_t first_errno_ns[VMB_LOAD_NERR];
+    char server_error[160];
+    uint64_t server_error_ns;
+    uint64_t last_done_ns;
+    /* The loop itself failed (epoll_wait): its errno and when, else 0.
+     * Read by the main thread after join. */
+    int fail_errno;
+    uint64_t fail_ns;
+    _Atomic uint64_t pub_ops;
+    _Atomic uint64_t pub_errors;
+    _Atomic int finished;
+};
+
+/* One phase being run: what every worker reads, and the workers. */
+struct vmb_load_engine {
+    const struct vmb_load_opts *opts;
+    const struct vmb_phase *phase;
+    const struct vmb_load_target *primary;
+    const struct vmb_load_target *replica;
+    bool record;
+    bool open_loop;
+    bool has_kind[VMB_LOAD_NKIND];
+    double write_fraction;
+    uint32_t pipeline;
+    uint64_t t0;
+    uint64_t measure_start;
+    uint64_t deadline; /* 0: run for n */
+    uint64_t request_timeout_ns;
+    uint64_t connect_timeout_ns;
+    char *value;
+    size_t vmin;
+    size_t vmax;
+    size_t prefix_len;
+    size_t key_digits;
+    size_t key_len;
+    size_t max_request;
+    /* Whole requests with the key's digits to fill in, where every request
+     * of a kind has the same length (fixed value size): the hot loop copies
+     * one and writes the digits, rather than formatting it anew. */
+    char *set_tmpl;
+    size_t set_tmpl_len;
+    char *get_tmpl;
+    size_t get_tmpl_len;
+    size_t tmpl_key_end; /* offset just past the key, the same in both */
+    int nworkers;
+    struct vmb_load_worker *w;
+    _Atomic int stop;
+};
+
+/* engine.c */
+
+/*
+ * Fills e (opts, phase, targets and record already set) from the options:
+ * request templates, workers with their connections, buffers, histograms
+ * and epoll instances, and each connection's role and target. Fails with
+ * VMB_ERR_INPUT for options the engine cannot run. e is freed with
+ * vmb_load_engine_free whether this succeeds or not.
+ */
+int vmb_load_engine_setup(struct vmb_load_engine *e, struct vmb_error **err);
+
+/*
+ * Connects every connection, a bounded number at a time so a listen
+ * backlog does not overflow, and fails on the first one that cannot
+ * connect within the connect timeout.
+ */
+int vmb_load_connect_all(struct vmb_load_engine *e, struct vmb_error **err);
+
+/* Closes and frees what setup made; e itself is the caller's. */
+void vmb_load_engine_free(struct vmb_load_engine *e);
+
+/* conn.c */
+
+/* A non-blocking socket for t (TCP_NODELAY over TCP); -1 with errno. */
+int vmb_load_socket(const struct vmb_load_target *t);
+
+/*
+ * Queues as many requests on c as the pipeline, the schedule and the
+ * quota allow, and sends them in one write. A failed write drops c,
+ * counted as an io error.
+ */
+void vmb_load_conn_fill(struct vmb_load_worker *w, struct vmb_load_conn *c,
+                        uint64_t now);
+
+/* Handles what epoll reported for c: connect done, answers, writable. */
+void vmb_load_conn_event(struct vmb_load_worker *w, struct vmb_load_conn *c,
+                         uint32_t events);
+
+/*
+ * Request and connect timeouts, reconnects, and connections given up
+ * after failing for the connect timeout. Sets w->next_retry. Returns the
+ * connections not given up.
+ */
+uint32_t vmb_load_housekeeping(struct vmb_load_worker *w, uint64_t now);
+
+/* merge.c */
+
+/*
+ * Worker side: moves to the second that now falls in, handing the
+ * finished one to the main thread. Leaves w->cur NULL when the phase
+ * stopped while waiting for a free slot.
+ */
+void vmb_load_advance_second(struct vmb_load_worker *w, uint64_t now);
+
+/* Main-thread side: the seconds collected so far into res. */
+struct vmb_load_collector {
+    int64_t next_sec;
+    struct vmb_hist tmp[VMB_LOAD_NKIND];
+    struct vmb_load_result *res;
+};
+
+void vmb_load_collector_init(struct vmb_load_collector *col,
+                             struct vmb_load_result *res);
+void vmb_load_collector_fini(struct vmb_load_collector *col);
+
+/* Folds every second that all workers are done with into col->res. */
+void vmb_load_collect_ready(struct vmb_load_engine *e,
+                            struct vmb_load_collector *col);
+
+/*
+ * After join: the workers' counters, first errors and uncorrected
+ * histograms into r, the totals of every kind, and the duration (end_ns,
+ * or the deadline or last answer where the phase was not interrupted).
+ */
+void vmb_load_fill_result(const struct vmb_load_engine *e,
+                          struct vmb_load_result *r, uint64_t end_ns);
 
 #endif

@@ -6,6 +6,17 @@
 
 static const char *const kind_names[VMB_LOAD_NKIND] = {"write", "read"};
 
+/* In the order of enum vmb_load_err_class. The names live with the
+ * result, which prints them; the engine only counts by class. */
+static const char *const err_class_names[VMB_LOAD_NERR] = {
+    "connect", "io", "timeout", "server", "protocol"};
+
+const char *
+vmb_load_err_class_name(int cls)
+{
+    return cls >= 0 && cls < VMB_LOAD_NERR ? err_class_names[cls] : "?";
+}
+
 struct vmb_load_result *
 vmb_load_result_new(int index, int op)
 {

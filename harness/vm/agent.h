@@ -5,6 +5,10 @@
  *
  * ---- Contract between the host (libvirt side) and the guest agent ----
  *
+ * Described here; its names and limits (channel, serials, mount tag,
+ * command line keys, module list, exec and fetch limits) are defined once,
+ * in agent_wire.h, which the guest agent compiles in too.
+ *
  * Kernel command line (read by the agent from /proc/cmdline):
  *   console=ttyS0 quiet       console for the serial log; quiet boots faster
  *   vmb.name=node1            the VM's name, echoed in hello and facts
@@ -86,10 +90,7 @@
 #include <stdint.h>
 
 #include "base/error.h"
-
-#define VMB_AGENT_CHANNEL "org.vmbench.agent.0"
-#define VMB_AGENT_EXEC_MAX_OUTPUT (64 * 1024)
-#define VMB_AGENT_FETCH_MAX (1024 * 1024)
+#include "vm/agent_wire.h" /* the contract's names and limits */
 
 struct vmb_agent;
 

@@ -1,8 +1,9 @@
 /*
- * The agent line protocol's wire format, shared by the host client
- * (agent.c) and the guest agent (guest/agent.c, which compiles this file
- * into its static binary). Depends on libc only: no vmb_error, no
- * vmb_buf, allocation failure aborts.
+ * The agent line protocol's wire format and the contract's names and
+ * limits, shared by the host (agent.c, virt.c, vm.c, initramfs.c) and the
+ * guest agent (guest/, which compiles agent_wire.c into its static
+ * binary). Depends on libc only: no vmb_error, no vmb_buf, allocation
+ * failure aborts.
  *
  * A message is one line: words separated by one space, ended by '\n'.
  * The first word is the verb; every other word is key=value, the key
@@ -16,6 +17,45 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+/*
+ * ---- The names and limits of the host<->guest contract ----
+ *
+ * Defined here only; both sides use these. What each one means, and the
+ * rest of the contract, is described in agent.h.
+ */
+
+/* The virtio-serial port the agent answers on. */
+#define VMB_AGENT_CHANNEL "org.vmbench.agent.0"
+
+/* virtio-blk serials: the container root and the data volume. */
+#define VMB_AGENT_ROOT_SERIAL "vmbroot"
+#define VMB_AGENT_DATA_SERIAL "vmbdata"
+/* Mount tag of the host directory shared over 9p or virtio-fs. */
+#define VMB_AGENT_FS_TAG "vmbdata"
+
+/* Kernel command line keys; each is followed by its value. */
+#define VMB_AGENT_ARG_NAME "vmb.name="
+#define VMB_AGENT_ARG_IP "vmb.ip="
+#define VMB_AGENT_ARG_STORAGE "vmb.storage="
+#define VMB_AGENT_ARG_MSIZE "vmb.msize="
+#define VMB_AGENT_ARG_TMPFS_SIZE "vmb.tmpfs_size="
+#define VMB_AGENT_ARG_FS_CACHE "vmb.fs_cache="
+
+/* The initramfs file listing the modules to load, "GROUP req|opt PATH"
+ * lines in load order. */
+#define VMB_AGENT_MODULES_LIST "/etc/vmb-modules"
+
+/* The data directory, as a container path (facts' data_dir). */
+#define VMB_AGENT_DATA_DIR "/data"
+
+/* The protocol version the hello carries (v=). */
+#define VMB_AGENT_PROTOCOL "1"
+
+/* Most output an exec returns (stdout and stderr together), in bytes. */
+#define VMB_AGENT_EXEC_MAX_OUTPUT (64 * 1024)
+/* Most of a file a fetch returns, in bytes. */
+#define VMB_AGENT_FETCH_MAX (1024 * 1024)
 
 struct vmb_wire_kv {
     char *key;

@@ -11,6 +11,7 @@
 
 #include "base/capture.h"
 #include "base/util.h"
+#include "vm/agent_wire.h"
 
 #ifndef VMB_GUEST_DIR
 #define VMB_GUEST_DIR "guest"
@@ -525,8 +526,9 @@ vmb_initramfs_build(const char *init_path, const char *modules_dir,
         }
         if (rc == 0) {
             autofree char *list = plan_text(&p);
-            cpio_entry(&b, ino++, "etc/vmb-modules", S_IFREG | 0644, 0, 0,
-                       list, strlen(list));
+            /* cpio names have no leading '/' */
+            cpio_entry(&b, ino++, VMB_AGENT_MODULES_LIST + 1, S_IFREG | 0644,
+                       0, 0, list, strlen(list));
         }
         free(p.e);
         kdb_free(&db);

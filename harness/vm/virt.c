@@ -17,6 +17,7 @@
 
 #include "config/config.h"
 #include "base/util.h"
+#include "vm/agent_wire.h"
 
 struct vmb_virt {
     virConnectPtr conn;
@@ -548,11 +549,11 @@ vmb_virt_domain_xml(const struct vmb_domain_spec *s)
     vmb_buf_puts(&b, "</emulator>\n");
 
     if (s->root_disk)
-        xml_disk(&b, s->root_disk, "qcow2", "vda", VMB_VIRT_ROOT_SERIAL, NULL,
+        xml_disk(&b, s->root_disk, "qcow2", "vda", VMB_AGENT_ROOT_SERIAL, NULL,
                  NULL, false);
     if (s->data_disk)
         xml_disk(&b, s->data_disk, s->data_format ? s->data_format : "raw",
-                 "vdb", VMB_VIRT_DATA_SERIAL, blk_cache_names[s->blk_cache],
+                 "vdb", VMB_AGENT_DATA_SERIAL, blk_cache_names[s->blk_cache],
                  blk_aio_names[s->blk_aio], iothread);
 
     if (s->fs == VMB_VIRT_FS_9P) {
@@ -564,7 +565,7 @@ vmb_virt_domain_xml(const struct vmb_domain_spec *s)
                          "      <driver type='path' wrpolicy='immediate'/>\n"
                          "      <source dir='");
         xml_text(&b, s->fs_dir);
-        vmb_buf_puts(&b, "'/>\n      <target dir='" VMB_VIRT_FS_TAG "'/>\n"
+        vmb_buf_puts(&b, "'/>\n      <target dir='" VMB_AGENT_FS_TAG "'/>\n"
                          "    </filesystem>\n");
     } else if (s->fs == VMB_VIRT_FS_VIRTIOFS) {
         vmb_buf_puts(&b,
@@ -590,7 +591,7 @@ vmb_virt_domain_xml(const struct vmb_domain_spec *s)
         }
         vmb_buf_puts(&b, "      <source dir='");
         xml_text(&b, s->fs_dir);
-        vmb_buf_puts(&b, "'/>\n      <target dir='" VMB_VIRT_FS_TAG "'/>\n"
+        vmb_buf_puts(&b, "'/>\n      <target dir='" VMB_AGENT_FS_TAG "'/>\n"
                          "    </filesystem>\n");
     }
 
@@ -618,7 +619,7 @@ vmb_virt_domain_xml(const struct vmb_domain_spec *s)
                          "      <source mode='bind' path='");
         xml_text(&b, s->agent_socket);
         vmb_buf_puts(
-            &b, "'/>\n      <target type='virtio' name='" VMB_VIRT_AGENT_CHANNEL
+            &b, "'/>\n      <target type='virtio' name='" VMB_AGENT_CHANNEL
                 "'/>\n    </channel>\n");
     }
     vmb_buf_puts(&b, "    <rng model='virtio'>\n"

@@ -98,15 +98,16 @@ struct vmb_domain_spec {
     const char *kernel, *initrd, *cmdline;
     const char *console_log;  /* serial console, written by libvirt */
     const char *agent_socket; /* unix socket of the agent channel */
-    /* container root: a qcow2 overlay, serial "vmbroot"; NULL for none */
+    /* container root: a qcow2 overlay, serial VMB_AGENT_ROOT_SERIAL;
+     * NULL for none */
     const char *root_disk;
-    /* data volume, serial "vmbdata"; NULL for none */
+    /* data volume, serial VMB_AGENT_DATA_SERIAL; NULL for none */
     const char *data_disk;
     const char *data_format; /* "raw" or "qcow2" */
     int blk_cache;           /* enum vmb_blk_cache, for the data disk */
     int blk_aio;             /* enum vmb_blk_aio, for the data disk */
     bool data_iothread;      /* the data disk gets IOThread 1 */
-    /* shared data directory, mount tag "vmbdata" */
+    /* shared data directory, mount tag VMB_AGENT_FS_TAG */
     enum vmb_virt_fs fs;
     const char *fs_dir;
     int fs_cache;          /* enum vmb_fs_cache, virtio-fs only */
@@ -114,12 +115,6 @@ struct vmb_domain_spec {
     const char *network;   /* libvirt network name; NULL for no NIC */
     const char *mac;       /* "52:54:00:xx:xx:xx" */
 };
-
-/* Mount tag of the shared data directory and serials of the disks. */
-#define VMB_VIRT_FS_TAG "vmbdata"
-#define VMB_VIRT_ROOT_SERIAL "vmbroot"
-#define VMB_VIRT_DATA_SERIAL "vmbdata"
-#define VMB_VIRT_AGENT_CHANNEL "org.vmbench.agent.0"
 
 /* The domain XML of spec. Caller frees. Never fails. */
 char *vmb_virt_domain_xml(const struct vmb_domain_spec *spec);

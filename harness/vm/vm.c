@@ -58,8 +58,9 @@ vmb_vm_cmdline(const struct vmb_config *cfg, const char *ip_cidr,
      * reboot, which the domain's on_reboot turns into its end.
      */
     return vmb_xasprintf("console=ttyS0 quiet loglevel=6 panic=-1 "
-                         "vmb.name=%s vmb.ip=%s vmb.storage=%s "
-                         "vmb.msize=%" PRIu64,
+                         VMB_AGENT_ARG_NAME "%s " VMB_AGENT_ARG_IP "%s "
+                         VMB_AGENT_ARG_STORAGE "%s " VMB_AGENT_ARG_MSIZE
+                         "%" PRIu64,
                          node_name, ip_cidr,
                          vmb_storage_name(cfg->guest.storage),
                          cfg->guest.msize_9p_bytes);
@@ -421,12 +422,12 @@ verify_node(struct vmb_vm_cell *c, struct vmb_vm_node *n,
     } else if ((cfg->guest.storage == VMB_STORAGE_9P ||
                 cfg->guest.storage == VMB_STORAGE_VIRTIOFS) &&
                (f.data_source == NULL ||
-                strcmp(f.data_source, VMB_VIRT_FS_TAG) != 0)) {
+                strcmp(f.data_source, VMB_AGENT_FS_TAG) != 0)) {
         rc = vmb_error_set(err, VMB_ERR_RUN, 0,
                            "%s: data directory comes from \"%s\", not the "
                            "shared directory \"%s\"",
                            n->name, f.data_source ? f.data_source : "",
-                           VMB_VIRT_FS_TAG);
+                           VMB_AGENT_FS_TAG);
     } else if (cfg->guest.storage == VMB_STORAGE_VIRTIO_BLK && f.data_source &&
                strcmp(f.data_source, "/dev/vdb") != 0 &&
                strstr(f.data_source, "vd") == NULL) {

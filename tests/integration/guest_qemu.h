@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "vm/agent_wire.h"
 #include "vm/initramfs.h"
 #include "base/util.h"
 
@@ -81,7 +82,7 @@ guest_vm_start(struct guest_vm *vm, int vcpus, int mem_mib,
         "-monitor", "none", "-serial", serial, "-kernel", kernel, "-initrd", initrd,
         "-append", append, "-nic", "none",
         "-device", "virtio-serial", "-chardev", chardev,
-        "-device", "virtserialport,chardev=agent,name=org.vmbench.agent.0",
+        "-device", "virtserialport,chardev=agent,name=" VMB_AGENT_CHANNEL,
     };
     size_t n = 0;
     while (argv[n])

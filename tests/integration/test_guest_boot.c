@@ -32,7 +32,7 @@ connect_or_fail(struct guest_vm *vm)
 Test(guest_boot, agent_answers_and_powers_off, .timeout = 600)
 {
     struct guest_vm vm;
-    guest_vm_start(&vm, 2, 384, "vmb.name=node7", NULL);
+    guest_vm_start(&vm, 2, 384, VMB_AGENT_ARG_NAME "node7", NULL);
 
     /* A host that connects late still gets the hello. */
     sleep(2);
@@ -164,7 +164,9 @@ Test(guest_boot, agent_answers_and_powers_off, .timeout = 600)
 Test(guest_boot, missing_root_disk_is_reported, .timeout = 600)
 {
     struct guest_vm vm;
-    guest_vm_start(&vm, 1, 384, "vmb.name=node1 vmb.storage=local", NULL);
+    guest_vm_start(&vm, 1, 384,
+                   VMB_AGENT_ARG_NAME "node1 " VMB_AGENT_ARG_STORAGE "local",
+                   NULL);
     struct vmb_agent *a = connect_or_fail(&vm);
     const struct vmb_agent_hello *h = vmb_agent_hello_info(a);
     cr_assert_not_null(h->boot_error);

@@ -55,10 +55,12 @@ node_boot(struct node *n, const struct vmb_image *img, const char *name,
                                n->overlay);
     char *nic = vmb_xasprintf("virtio-net-pci,netdev=n0,mac=%s", mac);
     const char *devices[] = {
-        "-drive", root, "-device", "virtio-blk-pci,drive=root,serial=vmbroot",
+        "-drive", root, "-device",
+        "virtio-blk-pci,drive=root,serial=" VMB_AGENT_ROOT_SERIAL,
         "-netdev", netdev, "-device", nic, NULL,
     };
-    char *cmdline = vmb_xasprintf("vmb.name=%s vmb.ip=%s vmb.storage=tmpfs",
+    char *cmdline = vmb_xasprintf(VMB_AGENT_ARG_NAME "%s " VMB_AGENT_ARG_IP
+                                  "%s " VMB_AGENT_ARG_STORAGE "tmpfs",
                                   name, ip);
     guest_vm_start(&n->vm, 1, 512, cmdline, devices);
     free(cmdline);

@@ -61,13 +61,15 @@ boot(struct booted *b, const char *storage, const char *extra_cmdline,
     char *root = vmb_xasprintf("file=%s,format=qcow2,if=none,id=root",
                                b->overlay);
     const char *devices[16] = {"-drive", root, "-device",
-                               "virtio-blk-pci,drive=root,serial=vmbroot"};
+                               "virtio-blk-pci,drive=root,"
+                               "serial=" VMB_AGENT_ROOT_SERIAL};
     size_t n = 4;
     for (size_t i = 0; more_devices && more_devices[i]; i++)
         devices[n++] = more_devices[i];
     devices[n] = NULL;
-    char *cmdline = vmb_xasprintf("vmb.name=node1 vmb.storage=%s %s", storage,
-                                  extra_cmdline ? extra_cmdline : "");
+    char *cmdline = vmb_xasprintf(
+        VMB_AGENT_ARG_NAME "node1 " VMB_AGENT_ARG_STORAGE "%s %s", storage,
+        extra_cmdline ? extra_cmdline : "");
     guest_vm_start(&b->vm, 1, 512, cmdline, devices);
     free(cmdline);
     free(root);
@@ -227,7 +229,8 @@ Test(guest_storage, virtio_blk_volume_holds_the_data)
                  "%s", err ? err->msg : "");
     char *drive = vmb_xasprintf("file=%s,format=raw,if=none,id=data", vol);
     const char *devices[] = {"-drive", drive, "-device",
-                             "virtio-blk-pci,drive=data,serial=vmbdata",
+                             "virtio-blk-pci,drive=data,"
+                             "serial=" VMB_AGENT_DATA_SERIAL,
                              NULL};
     struct booted b;
     boot(&b, "virtio-blk", NULL, devices);
@@ -251,12 +254,12 @@ Test(guest_storage, ninep_shares_the_host_directory)
 {
     char dir[] = "/tmp/vmb-9p-XXXXXX";
     cr_assert_not_null(mkdtemp(dir));
-    char *fs = vmb_xasprintf("local,path=%s,mount_tag=vmbdata,"
+    char *fs = vmb_xasprintf("local,path=%s,mount_tag=" VMB_AGENT_FS_TAG ","
                              "security_model=none",
                              dir);
     const char *devices[] = {"-virtfs", fs, NULL};
     struct booted b;
-    boot(&b, "9p", "vmb.msize=262144", devices);
+    boot(&b, "9p", VMB_AGENT_ARG_MSIZE "262144", devices);
     struct vmb_agent_facts f;
     facts(&b, &f);
     cr_assert_str_eq(f.data_fstype, "9p");
@@ -278,7 +281,7 @@ Test(guest_storage, ninep_shares_the_host_directory)
 Test(guest_storage, tmpfs_is_in_guest_memory)
 {
     struct booted b;
-    boot(&b, "tmpfs", "vmb.tmpfs_size=67108864", NULL);
+    boot(&b, "tmpfs", VMB_AGENT_ARG_TMPFS_SIZE "67108864", NULL);
     struct vmb_agent_facts f;
     facts(&b, &f);
     cr_assert_str_eq(f.data_fstype, "tmpfs");
@@ -339,7 +342,7 @@ Test(guest_storage, virtio_fs_shares_the_host_directory)
         "-object", "memory-backend-memfd,id=mem,size=512M,share=on",
         "-numa", "node,memdev=mem",
         "-chardev", chardev,
-        "-device", "vhost-user-fs-pci,chardev=vfs,tag=vmbdata",
+        "-device", "vhost-user-fs-pci,chardev=vfs,tag=" VMB_AGENT_FS_TAG,
         NULL,
     };
     struct booted b;

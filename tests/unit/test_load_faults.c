@@ -3,6 +3,8 @@
  * server, connections closed mid-run, a server that stops answering,
  * error replies and answers that are not RESP. Each run is bounded.
  */
+#include <dirent.h>
+
 #include "load_test_helpers.h"
 
 static int
@@ -221,4 +223,90 @@ Test(load_faults, server_gone_gives_up, .timeout = 30)
                   first == ETIMEDOUT,
               "first errno %d", first);
     vmb_load_result_free(r);
+}
+
+/* ---- a load thread whose epoll_wait fails ---- */
+
+#define EB_MAXFD 1024
+
+/* The fds under EB_MAXFD that are epoll instances. */
+static void
+eb_epoll_fds(bool *is_epoll)
+{
+    memset(is_epoll, 0, EB_MAXFD * sizeof(*is_epoll));
+    DIR *d = opendir("/proc/self/fd");
+    cr_assert_not_null(d);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        int fd = atoi(de->d_name);
+        if (de->d_name[0] == '.' || fd < 0 || fd >= EB_MAXFD)
+            continue;
+        char path[64], link[64];
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(path, link, sizeof(link) - 1);
+        if (n < 0)
+            continue;
+        link[n] = '\0';
+        is_epoll[fd] = strcmp(link, "anon_inode:[eventpoll]") == 0;
+    }
+    closedir(d);
+}
+
+struct eb_ctx {
+    bool before[EB_MAXFD];
+    int replaced;
+};
+
+/* Progress runs in the calling thread once the load threads are under way:
+ * it puts /dev/null in place of every epoll instance the phase made, so
+ * that each load thread's next epoll_wait fails with EINVAL. */
+static void
+eb_break_epoll(void *arg, const struct vmb_load_progress *p)
+{
+    struct eb_ctx *ctx = arg;
+    bool now[EB_MAXFD];
+    if (ctx->replaced > 0)
+        return;
+    eb_epoll_fds(now);
+    int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    cr_assert_geq(nul, 0);
+    for (int fd = 0; fd < EB_MAXFD; fd++)
+        if (now[fd] && !ctx->before[fd] && dup2(nul, fd) == fd)
+            ctx->replaced++;
+    close(nul);
+}
+
+/* epoll_wait failing in a load thread ends the phase at once and fails
+ * it, naming epoll_wait and the reason and counting what was lost, rather
+ * than handing back a phase that silently came out short. */
+Test(load_faults, epoll_wait_fails, .timeout = 30)
+{
+    struct th_server s = {.mode = TH_OK};
+    th_server_start(&s);
+    struct vmb_load_opts o;
+    struct vmb_phase p;
+    th_defaults(&o, &p);
+    const char *w[] = {"duration=10s", "connections=4", "threads=2", NULL};
+    for (int i = 0; w[i]; i++)
+        th_set(&o, &p, w[i]);
+    struct vmb_load_target t = th_target(s.port);
+    struct eb_ctx ctx = {0};
+    eb_epoll_fds(ctx.before);
+    struct vmb_load_result *r = NULL;
+    struct vmb_error *err = NULL;
+    uint64_t t0 = vmb_now_ns();
+    int rc =
+        vmb_load_run_phase(&o, &p, 0, &t, NULL, eb_break_epoll, &ctx, &r, &err);
+    double took = (double)(vmb_now_ns() - t0) / 1e9;
+    th_free(&o, &p);
+    th_server_stop(&s);
+    cr_assert_eq(ctx.replaced, 2, "replaced %d epoll instances", ctx.replaced);
+    cr_assert_lt(rc, 0, "the phase succeeded after %f s", took);
+    cr_assert_null(r);
+    cr_assert_lt(took, 5.0, "the phase went on for %f s", took);
+    cr_assert_not_null(strstr(err->msg, "epoll_wait"), "%s", err->msg);
+    cr_assert_not_null(strstr(err->msg, strerror(EINVAL)), "%s", err->msg);
+    cr_assert_not_null(strstr(err->msg, "io errors: "), "%s", err->msg);
+    cr_assert_null(strstr(err->msg, "io errors: 0"), "%s", err->msg);
+    vmb_error_free(err);
 }

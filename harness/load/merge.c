@@ -1,0 +1,196 @@
+/*
+ * From the workers into the result. While the phase runs each worker fills
+ * one slot per second and hands it over; the main thread merges a second
+ * once every worker is past it (histograms merged, never averaged). After
+ * join, the per-thread counters are summed.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "load/load_priv.h"
+
+void
+vmb_load_advance_second(struct vmb_load_worker *w, uint64_t now)
+{
+    struct vmb_load_engine *e = w->e;
+    if (now < e->measure_start)
+        return;
+    int64_t s = (int64_t)((now - e->measure_start) / VMB_LOAD_NS_PER_S);
+    if (w->cur != NULL && s == w->cur_sec)
+        return;
+    if (w->cur != NULL)
+        atomic_store_explicit(&w->cur->state, VMB_LOAD_SLOT_READY,
+                              memory_order_release);
+    atomic_store_explicit(&w->published_sec, s - 1, memory_order_release);
+    struct vmb_load_slot *sl = &w->slots[s % VMB_LOAD_NSLOTS];
+    while (atomic_load_explicit(&sl->state, memory_order_acquire) !=
+           VMB_LOAD_SLOT_FREE) {
+        /* The main thread collects every few ms; this wait is rare. */
+        if (atomic_load_explicit(&e->stop, memory_order_relaxed)) {
+            w->cur = NULL;
+            return;
+        }
+        struct timespec ts = {0, 200000};
+        nanosleep(&ts, NULL);
+    }
+    sl->sec = s;
+    memset(sl->ops, 0, sizeof(sl->ops));
+    atomic_store_explicit(&sl->state, VMB_LOAD_SLOT_BUSY, memory_order_relaxed);
+    w->cur = sl;
+    w->cur_sec = s;
+    w->sec_end = e->measure_start + (uint64_t)(s + 1) * VMB_LOAD_NS_PER_S;
+}
+
+void
+vmb_load_collector_init(struct vmb_load_collector *col,
+                        struct vmb_load_result *res)
+{
+    memset(col, 0, sizeof(*col));
+    col->res = res;
+    for (int k = 0; k < VMB_LOAD_NKIND; k++)
+        vmb_hist_init(&col->tmp[k], VMB_LOAD_HIST_LOWEST, VMB_LOAD_HIST_HIGHEST,
+                      VMB_LOAD_HIST_SIGFIGS, NULL);
+}
+
+void
+vmb_load_collector_fini(struct vmb_load_collector *col)
+{
+    for (int k = 0; k < VMB_LOAD_NKIND; k++)
+        vmb_hist_fini(&col->tmp[k]);
+}
+
+static void
+add_row(struct vmb_load_result *r, const struct vmb_load_sec *row)
+{
+    if (r->nseries == r->series_cap) {
+        r->series_cap = r->series_cap ? r->series_cap * 2 : 64;
+        r->series = vmb_xrealloc(r->series, r->series_cap * sizeof(*r->series));
+    }
+    r->series[r->nseries++] = *row;
+}
+
+/* Folds second s of every worker into the series and the totals. */
+static void
+collect_second(struct vmb_load_engine *e, struct vmb_load_collector *col,
+               int64_t s)
+{
+    uint64_t ops[VMB_LOAD_NKIND] = {0};
+    for (int t = 0; t < e->nworkers; t++) {
+        struct vmb_load_slot *sl = &e->w[t].slots[s % VMB_LOAD_NSLOTS];
+        if (atomic_load_explicit(&sl->state, memory_order_acquire) !=
+                VMB_LOAD_SLOT_READY ||
+            sl->sec != s)
+            continue;
+        for (int k = 0; k < VMB_LOAD_NKIND; k++) {
+            if (!e->has_kind[k])
+                continue;
+            ops[k] += sl->ops[k];
+            vmb_hist_merge(&col->tmp[k], &sl->h[k]);
+            vmb_hist_reset(&sl->h[k]);
+        }
+        atomic_store_explicit(&sl->state, VMB_LOAD_SLOT_FREE,
+                              memory_order_release);
+    }
+    for (int k = 0; k < VMB_LOAD_NKIND; k++) {
+        if (!e->has_kind[k])
+            continue;
+        struct vmb_load_sec row = {
+            .second = s + 1,
+            .kind = k,
+            .ops = ops[k],
+            .ops_per_s = (double)ops[k],
+            .p50_ns = vmb_hist_value_at_percentile(&col->tmp[k], 50),
+            .p99_ns = vmb_hist_value_at_percentile(&col->tmp[k], 99),
+        };
+        add_row(col->res, &row);
+        col->res->ops_kind[k] += ops[k];
+        vmb_hist_merge(&col->res->lat[k], &col->tmp[k]);
+        vmb_hist_reset(&col->tmp[k]);
+    }
+}
+
+void
+vmb_load_collect_ready(struct vmb_load_engine *e,
+                       struct vmb_load_collector *col)
+{
+    for (;;) {
+        int64_t upto = INT64_MAX;
+        for (int t = 0; t < e->nworkers; t++) {
+            int64_t p = atomic_load_explicit(&e->w[t].published_sec,
+                                             memory_order_acquire);
+            if (p < upto)
+                upto = p;
+        }
+        if (upto == INT64_MAX) {
+            /* Every worker finished: collect through the last second any
+             * of them used. */
+            upto = -1;
+            for (int t = 0; t < e->nworkers; t++)
+                for (int i = 0; i < VMB_LOAD_NSLOTS; i++) {
+                    struct vmb_load_slot *sl = &e->w[t].slots[i];
+                    if (atomic_load_explicit(&sl->state,
+                                             memory_order_acquire) ==
+                            VMB_LOAD_SLOT_READY &&
+                        sl->sec > upto)
+                        upto = sl->sec;
+                }
+        }
+        if (col->next_sec > upto)
+            return;
+        collect_second(e, col, col->next_sec++);
+    }
+}
+
+void
+vmb_load_fill_result(const struct vmb_load_engine *e, struct vmb_load_result *r,
+                     uint64_t end_ns)
+{
+    r->open_loop = e->open_loop;
+    uint64_t first_ns[VMB_LOAD_NERR] = {0};
+    uint64_t last_done = 0;
+    for (int t = 0; t < e->nworkers; t++) {
+        struct vmb_load_worker *w = &e->w[t];
+        r->misses += w->misses;
+        for (int c = 0; c < VMB_LOAD_NERR; c++) {
+            r->errors[c] += w->errors[c];
+            if (w->first_errno_ns[c] &&
+                (first_ns[c] == 0 || w->first_errno_ns[c] < first_ns[c])) {
+                first_ns[c] = w->first_errno_ns[c];
+                r->first_errno[c] = w->first_errno[c];
+            }
+        }
+        if (w->server_error[0] && r->server_error == NULL)
+            r->server_error = vmb_xstrdup(w->server_error);
+        for (int k = 0; k < VMB_LOAD_NKIND; k++)
+            if (e->open_loop && e->has_kind[k])
+                vmb_hist_merge(&r->unc[k], &w->unc[k]);
+        if (w->last_done_ns > last_done)
+            last_done = w->last_done_ns;
+    }
+    for (int k = 0; k < VMB_LOAD_NKIND; k++) {
+        if (!e->has_kind[k])
+            continue;
+        vmb_hist_merge(&r->lat_all, &r->lat[k]);
+        if (e->open_loop)
+            vmb_hist_merge(&r->unc_all, &r->unc[k]);
+        else
+            vmb_hist_merge(&r->unc[k], &r->lat[k]);
+    }
+    if (!e->open_loop)
+        vmb_hist_merge(&r->unc_all, &r->lat_all);
+
+    uint64_t end = end_ns;
+    if (e->deadline && !r->interrupted && end > e->deadline)
+        end = e->deadline;
+    if (!e->deadline && !r->interrupted && last_done)
+        end = last_done;
+    r->duration_s =
+        end > e->measure_start ? (double)(end - e->measure_start) / 1e9 : 0;
+    /* The last second may be partial: its rate is over what it lasted. */
+    for (size_t i = 0; i < r->nseries; i++) {
+        double from = (double)(r->series[i].second - 1);
+        double len = r->duration_s - from;
+        if (len > 0 && len < 1)
+            r->series[i].ops_per_s = (double)r->series[i].ops / len;
+    }
+}
