@@ -70,7 +70,7 @@ qemu_start(const char *kernel, const char *initrd, const char *append,
         argv[n++] = "-drive";
         argv[n++] = drive;
         argv[n++] = "-device";
-        argv[n++] = "virtio-blk-pci,drive=root,serial=vmbroot";
+        argv[n++] = "virtio-blk-pci,drive=root,serial=" VMB_AGENT_ROOT_SERIAL;
     }
     argv[n] = NULL;
     pid_t pid = fork();

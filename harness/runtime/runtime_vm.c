@@ -131,7 +131,7 @@ vm_up(struct vmb_runtime *rt, struct vmb_error **err)
     for (int i = 0; i < 2; i++) {
         struct vmb_vm_node *n = vmb_vm_cell_node(v->cell, i);
         vmb_runtime_set_node(rt, i + 1, n->ip, (int)rt->cfg->database.port,
-                             "0.0.0.0", "/data");
+                             "0.0.0.0", VMB_AGENT_DATA_DIR);
     }
     rt->nodes[1].primary_host = rt->nodes[0].host;
     rt->nodes[1].primary_port = rt->nodes[0].port;
@@ -163,7 +163,7 @@ vm_start_db(struct vmb_runtime *rt, int node, const struct vmb_db_driver *drv,
     char **argv = drv->argv(CONF_PATH);
     struct vmb_agent_proc p = {
         .argv = (const char *const *)argv,
-        .cwd = "/data",
+        .cwd = VMB_AGENT_DATA_DIR,
         .log_path = LOG_PATH,
     };
     int pid = 0;
