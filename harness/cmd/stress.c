@@ -34,6 +34,9 @@ const char vmb_usage_stress[] =
     "  rate=50k                   open loop at 50k ops/s; latency from the\n"
     "                             intended send time, uncorrected kept too\n"
     "  connect_timeout=5s request_timeout=10s key_prefix=key:\n"
+    "  phase_timeout=5m           wall-clock limit of the phase; an n phase\n"
+    "                             also ends once no connection answers for\n"
+    "                             request_timeout (a stall)\n"
     "\n"
     "flags:\n"
     "  --json FILE     the phase's numbers and full percentile distribution\n"
@@ -44,8 +47,9 @@ const char vmb_usage_stress[] =
     "  -q, --quiet     no summary, no progress line\n"
     "\n"
     "A read of a key never written counts as a miss, not an error.\n"
-    "exit status: 0 done without errors, 1 errors were counted or the run\n"
-    "was interrupted, 2 bad URL or option.\n";
+    "exit status: 0 done without errors, 1 errors were counted, the phase\n"
+    "stalled or ended early, or the run was interrupted, 2 bad URL or\n"
+    "option.\n";
 
 enum {
     OPT_JSON = 256,
@@ -300,6 +304,16 @@ vmb_cmd_stress(int argc, char **argv, struct vmb_error **err)
         vmb_load_result_to_hgrm(&b, res);
         if (write_buf(a.hgrm_path, &b, err) < 0)
             goto out;
+    }
+    /* A phase cut short is a failure even where it counted no error; the
+     * summary and the files above still show what it did. */
+    int end = vmb_load_result_ended_by(res);
+    if (end == VMB_LOAD_END_DEADLINE || end == VMB_LOAD_END_STALL ||
+        end == VMB_LOAD_END_UNREACHABLE) {
+        rc = vmb_error_set(err, VMB_ERR_RUN, 0, "%s against \"%s\": %s",
+                           vmb_op_name(phase.op), primary.name,
+                           vmb_load_result_end_text(res));
+        goto out;
     }
     rc = vmb_load_result_interrupted(res) || vmb_load_result_errors(res) > 0
              ? 1

@@ -212,7 +212,7 @@ vmb_load_conn_fill(struct vmb_load_worker *w, struct vmb_load_conn *c,
     struct vmb_load_engine *e = w->e;
     if (c->state != VMB_LOAD_CONN_UP)
         return;
-    if (e->deadline && now >= e->deadline)
+    if ((e->deadline && now >= e->deadline) || now >= e->hard_deadline)
         return;
     char *p = w->wbuf;
     while (c->inflight < e->pipeline) {
@@ -254,6 +254,8 @@ vmb_load_conn_fill(struct vmb_load_worker *w, struct vmb_load_conn *c,
         r->measured = measured;
         c->inflight++;
         w->inflight_total++;
+        if (w->wait_since_ns == 0)
+            w->wait_since_ns = now;
         if (measured)
             w->sent_measured++;
         if (e->open_loop)
@@ -273,7 +275,17 @@ complete(struct vmb_load_worker *w, struct vmb_load_conn *c,
     c->head = c->head + 1 == e->pipeline ? 0 : c->head + 1;
     c->inflight--;
     w->inflight_total--;
-    if (!r->measured || (e->deadline && now >= e->deadline))
+    /* Any answer, an error reply too, shows the server is alive. */
+    w->last_answer_ns = now;
+    w->wait_since_ns = 0;
+    if (!r->measured)
+        return;
+    if (now >= e->hard_deadline) {
+        /* Came after the phase's limit: not an answer within the phase. */
+        count_error(w, VMB_LOAD_ERR_TIMEOUT, ETIMEDOUT, 1, now);
+        return;
+    }
+    if (e->deadline && now >= e->deadline)
         return;
     if (rep->type == '-') {
         if (w->errors[VMB_LOAD_ERR_SERVER] == 0) {
@@ -392,6 +404,25 @@ vmb_load_conn_event(struct vmb_load_worker *w, struct vmb_load_conn *c,
     }
     if ((events & EPOLLOUT) && c->out_len > c->out_off)
         conn_flush_pending(w, c, vmb_now_ns());
+}
+
+uint64_t
+vmb_load_unanswered(const struct vmb_load_worker *w)
+{
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < w->nconns; i++) {
+        const struct vmb_load_conn *c = &w->conns[i];
+        for (uint32_t k = 0; k < c->inflight; k++)
+            n += c->ring[(c->head + k) % w->e->pipeline].measured;
+    }
+    return n;
+}
+
+void
+vmb_load_count_unanswered(struct vmb_load_worker *w, uint64_t now)
+{
+    count_error(w, VMB_LOAD_ERR_TIMEOUT, ETIMEDOUT, vmb_load_unanswered(w),
+                now);
 }
 
 uint32_t

@@ -58,6 +58,9 @@ struct vmb_phase {
     int64_t n;         /* 0: run for duration */
     uint64_t duration_us;
     char *ratio;       /* mixed: "write:1,read:3" */
+    /* Wall-clock limit of the phase, warm-up included; 0: derived (see
+     * vmb_load_run_phase). */
+    uint64_t phase_timeout_us;
 };
 
 /* The option tables of the two structs above (load/options.c). */
@@ -114,6 +117,21 @@ enum vmb_load_err_class {
 /* "connect", "io", "timeout", "server", "protocol"; "?" out of range. */
 const char *vmb_load_err_class_name(int cls);
 
+/* How a phase ended, in result.json's "ended_by". */
+enum vmb_load_end {
+    VMB_LOAD_END_DONE,        /* n requests made, or duration elapsed */
+    VMB_LOAD_END_INTERRUPTED, /* vmb_interrupted (Ctrl-C) */
+    VMB_LOAD_END_DEADLINE,    /* the phase's wall-clock limit passed */
+    VMB_LOAD_END_STALL,       /* no connection had an answer for
+                                 request_timeout */
+    VMB_LOAD_END_UNREACHABLE, /* a thread's connections all gave up
+                                 reconnecting */
+    VMB_LOAD_NEND,
+};
+/* "done", "interrupted", "deadline", "stall", "unreachable"; "?" out of
+ * range. */
+const char *vmb_load_end_name(int end);
+
 struct vmb_load_result;
 
 /* Engine switches that are not options of a matrix. */
@@ -135,6 +153,21 @@ struct vmb_load_flags {
  * reached within opts->connect_timeout_us fails the call. Faults during
  * the phase (closed connections, stalls, error replies) do not fail it:
  * they are counted by class in the result and connections are re-made.
+ *
+ * Every phase ends by a deadline, whatever the server does. A phase ends
+ * when phase->phase_timeout_us has passed since it started (warm-up
+ * included); with 0 that limit is warmup + duration + request_timeout for
+ * a duration phase (which ends at warmup + duration anyway) and none for
+ * an n phase. An n phase also ends when no connection has had an answer
+ * for opts->request_timeout_us while requests were waiting (a stall), so
+ * a server that accepts and never answers costs about one
+ * request_timeout, not n of them. Either way the call succeeds with what
+ * completed, the requests still unanswered count as timeouts, and
+ * vmb_load_result_ended_by() says why (VMB_LOAD_END_DEADLINE or
+ * VMB_LOAD_END_STALL). Connections that cannot reconnect within
+ * opts->connect_timeout_us are given up; a thread left with none stops
+ * early and the result says VMB_LOAD_END_UNREACHABLE.
+ *
  * vmb_interrupted stops the phase early; the result then covers what
  * completed and vmb_load_result_interrupted() says so. A load thread
  * whose epoll_wait fails cannot go on: its requests in flight count as io
@@ -185,6 +218,14 @@ int vmb_load_result_first_errno(const struct vmb_load_result *r, int cls);
 const char *vmb_load_result_server_error(const struct vmb_load_result *r);
 uint64_t vmb_load_result_misses(const struct vmb_load_result *r);
 bool vmb_load_result_interrupted(const struct vmb_load_result *r);
+/* How the phase ended: enum vmb_load_end. */
+int vmb_load_result_ended_by(const struct vmb_load_result *r);
+/*
+ * Why a phase ended early, as a clause for a message: `the phase stalled:
+ * no connection had an answer for "500ms"`; NULL when it ended by
+ * running its course (VMB_LOAD_END_DONE). Static storage in r.
+ */
+const char *vmb_load_result_end_text(const struct vmb_load_result *r);
 /* Latency in microseconds at percentile p (100 = max) over all kinds;
  * uncorrected = true for the send-to-answer figure (open loop only,
  * otherwise the same as corrected). */

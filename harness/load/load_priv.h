@@ -51,6 +51,8 @@ struct vmb_load_result {
     char name[32];
     bool open_loop;
     bool interrupted;
+    int ended_by;       /* enum vmb_load_end */
+    char end_text[160]; /* why it ended early; "" when done */
     bool has_kind[VMB_LOAD_NKIND];
     uint64_t ops_kind[VMB_LOAD_NKIND];
     uint64_t misses;
@@ -159,12 +161,20 @@ struct vmb_load_worker {
     char server_error[160];
     uint64_t server_error_ns;
     uint64_t last_done_ns;
+    /* Stall watch: the last answer of any kind, and when the oldest
+     * request sent after it was sent (0: none waiting). Published for the
+     * main thread with the counters. */
+    uint64_t last_answer_ns;
+    uint64_t wait_since_ns;
+    bool gave_up; /* stopped because every connection was given up */
     /* The loop itself failed (epoll_wait): its errno and when, else 0.
      * Read by the main thread after join. */
     int fail_errno;
     uint64_t fail_ns;
     _Atomic uint64_t pub_ops;
     _Atomic uint64_t pub_errors;
+    _Atomic uint64_t pub_last_answer;
+    _Atomic uint64_t pub_wait_since;
     _Atomic int finished;
 };
 
@@ -182,6 +192,10 @@ struct vmb_load_engine {
     uint64_t t0;
     uint64_t measure_start;
     uint64_t deadline; /* 0: run for n */
+    /* The phase's wall-clock limit (t0 + phase_timeout, or derived); no
+     * request is sent, and no answer counted as an op, from then on.
+     * UINT64_MAX: none. */
+    uint64_t hard_deadline;
     uint64_t request_timeout_ns;
     uint64_t connect_timeout_ns;
     char *value;
@@ -202,6 +216,9 @@ struct vmb_load_engine {
     int nworkers;
     struct vmb_load_worker *w;
     _Atomic int stop;
+    /* Why the phase ended, once something ended it early: enum
+     * vmb_load_end, set once (the first reason wins) before stop. */
+    _Atomic int end;
 };
 
 /* engine.c */
@@ -237,6 +254,13 @@ int vmb_load_socket(const struct vmb_load_target *t);
  */
 void vmb_load_conn_fill(struct vmb_load_worker *w, struct vmb_load_conn *c,
                         uint64_t now);
+
+/* Measured requests of w still waiting for an answer. */
+uint64_t vmb_load_unanswered(const struct vmb_load_worker *w);
+
+/* Counts every measured request of w still waiting as a timeout: the
+ * phase ended before its answer came. */
+void vmb_load_count_unanswered(struct vmb_load_worker *w, uint64_t now);
 
 /* Handles what epoll reported for c: connect done, answers, writable. */
 void vmb_load_conn_event(struct vmb_load_worker *w, struct vmb_load_conn *c,
@@ -275,8 +299,9 @@ void vmb_load_collect_ready(struct vmb_load_engine *e,
 
 /*
  * After join: the workers' counters, first errors and uncorrected
- * histograms into r, the totals of every kind, and the duration (end_ns,
- * or the deadline or last answer where the phase was not interrupted).
+ * histograms into r, the totals of every kind, and the duration: end_ns,
+ * or the deadline or last answer where the phase ran its course, or the
+ * hard deadline where that ended it (r->ended_by set before the call).
  */
 void vmb_load_fill_result(const struct vmb_load_engine *e,
                           struct vmb_load_result *r, uint64_t end_ns);

@@ -14,11 +14,26 @@
 #include <sys/prctl.h>
 #include <time.h>
 
+#include "base/units.h"
 #include "load/load_priv.h"
 
 #define MAX_EVENTS 256
 #define CHECK_EVERY_NS (20 * 1000000ULL)
 #define CLOSED_LOOP_TICK_NS (10 * 1000000ULL)
+/* A stall seen by the main thread must still be there this much later:
+ * by then any answer before it has been published (a worker publishes at
+ * least every CLOSED_LOOP_TICK_NS). */
+#define STALL_CONFIRM_NS (100 * 1000000ULL)
+
+/* Ends the phase for reason (enum vmb_load_end), unless something ended it
+ * already: the first reason is the one the result gives. */
+static void
+end_phase(struct vmb_load_engine *e, int reason)
+{
+    int none = VMB_LOAD_END_DONE;
+    atomic_compare_exchange_strong(&e->end, &none, reason);
+    atomic_store(&e->stop, 1);
+}
 
 /* ---- the worker: one epoll loop over its connections ---- */
 
@@ -48,11 +63,19 @@ worker_done(struct vmb_load_worker *w, uint64_t now, uint32_t live)
     struct vmb_load_engine *e = w->e;
     if (atomic_load_explicit(&e->stop, memory_order_relaxed))
         return true;
-    if (e->deadline)
-        return now >= e->deadline || live == 0;
-    if (live == 0)
+    if (e->deadline && now >= e->deadline)
         return true;
-    return w->sent_measured >= w->quota && w->inflight_total == 0;
+    if (!e->deadline && w->sent_measured >= w->quota && w->inflight_total == 0)
+        return true;
+    if (live == 0) {
+        w->gave_up = true;
+        return true;
+    }
+    if (now >= e->hard_deadline) {
+        end_phase(e, VMB_LOAD_END_DEADLINE);
+        return true;
+    }
+    return false;
 }
 
 static void
@@ -63,6 +86,10 @@ publish(struct vmb_load_worker *w)
         errs += w->errors[i];
     atomic_store_explicit(&w->pub_ops, w->ops, memory_order_relaxed);
     atomic_store_explicit(&w->pub_errors, errs, memory_order_relaxed);
+    atomic_store_explicit(&w->pub_last_answer, w->last_answer_ns,
+                          memory_order_relaxed);
+    atomic_store_explicit(&w->pub_wait_since, w->wait_since_ns,
+                          memory_order_relaxed);
 }
 
 /*
@@ -74,12 +101,7 @@ publish(struct vmb_load_worker *w)
 static void
 worker_fail(struct vmb_load_worker *w, int errnum, uint64_t now)
 {
-    uint64_t lost = 0;
-    for (uint32_t i = 0; i < w->nconns; i++) {
-        const struct vmb_load_conn *c = &w->conns[i];
-        for (uint32_t k = 0; k < c->inflight; k++)
-            lost += c->ring[(c->head + k) % w->e->pipeline].measured;
-    }
+    uint64_t lost = vmb_load_unanswered(w);
     w->errors[VMB_LOAD_ERR_IO] += lost > 0 ? lost : 1;
     if (w->first_errno_ns[VMB_LOAD_ERR_IO] == 0) {
         w->first_errno_ns[VMB_LOAD_ERR_IO] = now;
@@ -143,6 +165,8 @@ worker_main(void *arg)
             wake = w->sec_end;
         if (e->deadline && e->deadline < wake)
             wake = e->deadline;
+        if (e->hard_deadline < wake)
+            wake = e->hard_deadline;
         if (w->next_check < wake)
             wake = w->next_check;
         if (w->next_retry < wake)
@@ -173,6 +197,11 @@ worker_main(void *arg)
         }
         publish(w);
     }
+    /* Ended by its limit or a stall: what is still waiting will not be
+     * answered within the phase. */
+    int end = atomic_load(&e->end);
+    if (end == VMB_LOAD_END_DEADLINE || end == VMB_LOAD_END_STALL)
+        vmb_load_count_unanswered(w, vmb_now_ns());
     publish(w);
     if (w->cur != NULL)
         atomic_store_explicit(&w->cur->state, VMB_LOAD_SLOT_READY,
@@ -205,6 +234,84 @@ first_failed(const struct vmb_load_engine *e)
             f = w;
     }
     return f;
+}
+
+/*
+ * An n phase has stalled when some request has waited request_timeout
+ * while no connection had an answer: then no answer is coming, and going
+ * on would only time out the rest of n one request_timeout at a time.
+ * Seen twice STALL_CONFIRM_NS apart, so that an answer a worker has not
+ * published yet cannot make a stall.
+ */
+static bool
+stalled(struct vmb_load_engine *e, uint64_t now, uint64_t *suspect_since)
+{
+    uint64_t answered = e->t0;
+    for (int t = 0; t < e->nworkers; t++) {
+        uint64_t a = atomic_load_explicit(&e->w[t].pub_last_answer,
+                                          memory_order_relaxed);
+        if (a > answered)
+            answered = a;
+    }
+    bool waiting = false;
+    for (int t = 0; t < e->nworkers && !waiting; t++) {
+        const struct vmb_load_worker *w = &e->w[t];
+        if (atomic_load_explicit(&w->finished, memory_order_acquire))
+            continue;
+        uint64_t since =
+            atomic_load_explicit(&w->pub_wait_since, memory_order_relaxed);
+        if (since == 0)
+            continue;
+        uint64_t from = since > answered ? since : answered;
+        waiting = now > from && now - from >= e->request_timeout_ns;
+    }
+    if (!waiting) {
+        *suspect_since = 0;
+        return false;
+    }
+    if (*suspect_since == 0)
+        *suspect_since = now;
+    return now - *suspect_since >= STALL_CONFIRM_NS;
+}
+
+/* The clause vmb_load_result_end_text gives. */
+static void
+describe_end(const struct vmb_load_engine *e, struct vmb_load_result *r)
+{
+    char limit[32];
+    switch (r->ended_by) {
+    case VMB_LOAD_END_INTERRUPTED:
+        snprintf(r->end_text, sizeof(r->end_text), "the phase was interrupted");
+        break;
+    case VMB_LOAD_END_DEADLINE:
+        vmb_format_duration_us((e->hard_deadline - e->t0) / 1000, limit,
+                               sizeof(limit));
+        snprintf(r->end_text, sizeof(r->end_text),
+                 e->phase->phase_timeout_us
+                     ? "the phase reached its phase_timeout \"%s\""
+                     : "the phase ran past warmup + duration + "
+                       "request_timeout \"%s\"",
+                 limit);
+        break;
+    case VMB_LOAD_END_STALL:
+        vmb_format_duration_us(e->opts->request_timeout_us, limit,
+                               sizeof(limit));
+        snprintf(r->end_text, sizeof(r->end_text),
+                 "the phase stalled: no connection had an answer for \"%s\" "
+                 "(request_timeout)",
+                 limit);
+        break;
+    case VMB_LOAD_END_UNREACHABLE:
+        vmb_format_duration_us(e->opts->connect_timeout_us, limit,
+                               sizeof(limit));
+        snprintf(r->end_text, sizeof(r->end_text),
+                 "the phase gave up connections that could not reconnect "
+                 "within the connect timeout \"%s\"",
+                 limit);
+        break;
+    default:
+        r->end_text[0] = '\0';
+    }
 }
 
 static void
@@ -276,6 +383,11 @@ vmb_load_run_phase_flags(
     e.measure_start = e.t0 + opts->warmup_us * 1000;
     if (phase->n <= 0)
         e.deadline = e.measure_start + phase->duration_us * 1000;
+    e.hard_deadline = UINT64_MAX;
+    if (phase->phase_timeout_us > 0)
+        e.hard_deadline = e.t0 + phase->phase_timeout_us * 1000;
+    else if (e.deadline)
+        e.hard_deadline = e.deadline + e.request_timeout_ns;
     for (int t = 0; t < e.nworkers; t++) {
         int prc = pthread_create(&e.w[t].tid, NULL, worker_main, &e.w[t]);
         if (prc != 0) {
@@ -290,17 +402,26 @@ vmb_load_run_phase_flags(
 
     uint64_t next_progress = e.t0 + VMB_LOAD_NS_PER_S;
     uint64_t last_ops = 0, last_ns = e.t0;
-    uint64_t stop_ns = 0;
+    uint64_t stop_ns = 0, suspect_since = 0;
     while (!all_finished(&e)) {
         struct timespec ts = {0, 5 * 1000000};
         nanosleep(&ts, NULL);
+        uint64_t now = vmb_now_ns();
         if (vmb_interrupted && !atomic_load(&e.stop)) {
-            atomic_store(&e.stop, 1);
+            end_phase(&e, VMB_LOAD_END_INTERRUPTED);
             res->interrupted = true;
-            stop_ns = vmb_now_ns();
+            stop_ns = now;
+        } else if (!atomic_load(&e.stop) && now >= e.hard_deadline) {
+            /* The workers end themselves there; this is for one that
+             * cannot. */
+            end_phase(&e, VMB_LOAD_END_DEADLINE);
+        } else if (!atomic_load(&e.stop) && phase->n > 0 &&
+                   stalled(&e, now, &suspect_since)) {
+            end_phase(&e, VMB_LOAD_END_STALL);
+            stop_ns = now;
         }
         vmb_load_collect_ready(&e, &col);
-        uint64_t now = vmb_now_ns();
+        now = vmb_now_ns();
         if (now >= next_progress) {
             report_progress(&e, phase_index, now, &last_ops, &last_ns, progress,
                             ctx);
@@ -313,7 +434,12 @@ vmb_load_run_phase_flags(
     for (int t = 0; t < e.nworkers; t++)
         pthread_join(e.w[t].tid, NULL);
     vmb_load_collect_ready(&e, &col);
+    res->ended_by = atomic_load(&e.end);
+    for (int t = 0; t < e.nworkers; t++)
+        if (res->ended_by == VMB_LOAD_END_DONE && e.w[t].gave_up)
+            res->ended_by = VMB_LOAD_END_UNREACHABLE;
     vmb_load_fill_result(&e, res, end_ns);
+    describe_end(&e, res);
 
     /* A thread that lost its event loop leaves the phase short: what it
      * measured cannot stand for the phase, so the phase fails. */

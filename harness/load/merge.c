@@ -179,10 +179,16 @@ vmb_load_fill_result(const struct vmb_load_engine *e, struct vmb_load_result *r,
     if (!e->open_loop)
         vmb_hist_merge(&r->unc_all, &r->lat_all);
 
+    /* A phase that ran its course lasted until its deadline or its last
+     * answer; one ended early, until it was stopped. */
     uint64_t end = end_ns;
-    if (e->deadline && !r->interrupted && end > e->deadline)
+    bool whole = !r->interrupted && (r->ended_by == VMB_LOAD_END_DONE ||
+                                     r->ended_by == VMB_LOAD_END_UNREACHABLE);
+    if (r->ended_by == VMB_LOAD_END_DEADLINE && end > e->hard_deadline)
+        end = e->hard_deadline;
+    if (e->deadline && whole && end > e->deadline)
         end = e->deadline;
-    if (!e->deadline && !r->interrupted && last_done)
+    if (!e->deadline && whole && last_done)
         end = last_done;
     r->duration_s =
         end > e->measure_start ? (double)(end - e->measure_start) / 1e9 : 0;

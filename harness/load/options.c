@@ -185,6 +185,18 @@ const struct vmb_option vmb_phase_options[] = {
         .def = "write:1,read:1",
         .help = "mixed: weights of writes and reads",
     },
+    {
+        .name = "phase_timeout",
+        .type = VMB_OPT_DURATION,
+        .offset = OPT(vmb_phase, phase_timeout_us),
+        .def = "0s",
+        .min = 0,
+        .max = 172800e6,
+        .help = "wall-clock limit of the phase, warm-up included; 0 = "
+                "warmup + duration + request_timeout, none for n (an n "
+                "phase also ends once no connection answers for "
+                "request_timeout)",
+    },
 };
 const size_t vmb_nphase_options =
     VMB_NELEMS(vmb_phase_options);

@@ -17,6 +17,16 @@ vmb_load_err_class_name(int cls)
     return cls >= 0 && cls < VMB_LOAD_NERR ? err_class_names[cls] : "?";
 }
 
+/* In the order of enum vmb_load_end. */
+static const char *const end_names[VMB_LOAD_NEND] = {
+    "done", "interrupted", "deadline", "stall", "unreachable"};
+
+const char *
+vmb_load_end_name(int end)
+{
+    return end >= 0 && end < VMB_LOAD_NEND ? end_names[end] : "?";
+}
+
 struct vmb_load_result *
 vmb_load_result_new(int index, int op)
 {
@@ -119,6 +129,18 @@ vmb_load_result_interrupted(const struct vmb_load_result *r)
     return r->interrupted;
 }
 
+int
+vmb_load_result_ended_by(const struct vmb_load_result *r)
+{
+    return r->ended_by;
+}
+
+const char *
+vmb_load_result_end_text(const struct vmb_load_result *r)
+{
+    return r->end_text[0] ? r->end_text : NULL;
+}
+
 double
 vmb_load_result_latency_us(const struct vmb_load_result *r, double p,
                            bool uncorrected)
@@ -217,6 +239,7 @@ vmb_load_result_to_json(struct vmb_jw *w, const struct vmb_load_result *r)
     vmb_jw_obj_end(w);
     vmb_jw_kuint(w, "misses", r->misses);
     jw_knum(w, "duration_s", r->duration_s);
+    vmb_jw_kstr(w, "ended_by", vmb_load_end_name(r->ended_by));
     jw_knum(w, "op_rate", vmb_load_result_op_rate(r));
     vmb_jw_key(w, "op_rate_by_kind");
     vmb_jw_obj_begin(w);
@@ -382,4 +405,10 @@ vmb_load_result_summary(struct vmb_buf *b, const struct vmb_load_result *r)
                    (unsigned long long)(secs / 60 % 60),
                    (unsigned long long)(secs % 60), r->duration_s,
                    r->interrupted ? ", interrupted" : "");
+    /* Requests unanswered at a deadline or stall are in the timeouts
+     * above. */
+    if (r->ended_by == VMB_LOAD_END_DEADLINE ||
+        r->ended_by == VMB_LOAD_END_STALL ||
+        r->ended_by == VMB_LOAD_END_UNREACHABLE)
+        vmb_buf_printf(b, "%-28s: %s\n", "Ended early", r->end_text);
 }

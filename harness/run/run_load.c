@@ -88,8 +88,18 @@ vmb_run_load_phase(const struct vmb_config *cfg, size_t index,
     int rc =
         vmb_write_file_atomic(path, hgrm.data ? hgrm.data : "", hgrm.len, err);
     vmb_buf_free(&hgrm);
+    /* A phase that stalled or hit its limit with nothing done says so; one
+     * with some done is recorded and the run goes on (its PHASE object
+     * has "ended_by"). */
+    int end = vmb_load_result_ended_by(res);
     if (rc == 0 && vmb_load_result_ops(res) == 0 &&
-        vmb_load_result_errors(res) > 0) {
+        (end == VMB_LOAD_END_STALL || end == VMB_LOAD_END_DEADLINE)) {
+        rc = vmb_error_set(
+            err, VMB_ERR_RUN, 0,
+            "%s, with no operation completed (%" PRIu64 " errors)",
+            vmb_load_result_end_text(res), vmb_load_result_errors(res));
+    } else if (rc == 0 && vmb_load_result_ops(res) == 0 &&
+               vmb_load_result_errors(res) > 0) {
         autofree char *first = first_error(res);
         rc = vmb_error_set(err, VMB_ERR_RUN, 0,
                            "every operation failed (%" PRIu64

@@ -28,8 +28,10 @@ void vmb_run_load_csv_header(struct vmb_buf *b);
  * load.read_from may send reads to), writes latency-<index>-<op>.hgrm into
  * dir, and fills out. rate(ctx, ops, ops_per_s) is called about once a
  * second with the measured operations so far and the current rate. Fails when
- * the generator cannot run, and when every operation of the phase failed (out
- * is filled even then).
+ * the generator cannot run, and when every operation of the phase failed or
+ * it stalled or reached phase_timeout before any completed (out is filled
+ * even then). A phase that stalled or reached its limit after some
+ * operations succeeds; its PHASE object's "ended_by" says so.
  */
 int vmb_run_load_phase(const struct vmb_config *cfg, size_t index,
                        const struct vmb_db_node *primary,

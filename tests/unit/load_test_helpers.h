@@ -2,7 +2,7 @@
  * Test helpers for the load generator tests: a real redis-server on a
  * free loopback port, and a small in-process RESP server whose faults are
  * chosen by the test (stall once, close connections, error replies,
- * garbage). Included by tests/unit/test_load*.c only.
+ * garbage, silence). Included by tests/unit/test_load*.c only.
  */
 #ifndef VMB_LOAD_TEST_HELPERS_H
 #define VMB_LOAD_TEST_HELPERS_H
@@ -196,6 +196,7 @@ enum th_mode {
     TH_OK,      /* "+OK" to every command */
     TH_ERR,     /* "-ERR nope" to every command */
     TH_GARBAGE, /* "hello" lines: not RESP */
+    TH_SILENT,  /* accepts and reads every command, never answers */
 };
 
 struct th_server {
@@ -206,6 +207,8 @@ struct th_server {
     uint64_t stall_after_ms; /* stall once, this long after the first command */
     uint64_t stall_ms;       /* for this long; 0 never */
     int accept_backlog_only; /* listen but never accept */
+    int silent_after;        /* answer this many commands in all, then
+                                none (reading on); 0 no limit */
     atomic_int stop;
     atomic_ullong commands;
     pthread_t tid;
@@ -293,6 +296,10 @@ th_server_main(void *arg)
                 }
                 memmove(c->buf, c->buf + used, c->len - used);
                 c->len -= used;
+                if (s->mode == TH_SILENT ||
+                    (s->silent_after &&
+                     atomic_load(&s->commands) >= (unsigned)s->silent_after))
+                    continue;
                 const char *rep = s->mode == TH_OK    ? "+OK\r\n"
                                   : s->mode == TH_ERR ? "-ERR nope\r\n"
                                                       : "hello\r\n";

@@ -217,11 +217,193 @@ Test(load_faults, server_gone_gives_up, .timeout = 30)
     cr_assert_lt(vmb_load_result_ops(r), 100000000);
     cr_assert_gt(vmb_load_result_errors_by_class(r, VMB_LOAD_ERR_IO), 0);
     cr_assert_gt(vmb_load_result_errors_by_class(r, VMB_LOAD_ERR_CONNECT), 0);
+    cr_assert_eq(vmb_load_result_ended_by(r), VMB_LOAD_END_UNREACHABLE);
     /* refused, or reset/timed out for a connect that raced the close */
     int first = vmb_load_result_first_errno(r, VMB_LOAD_ERR_CONNECT);
     cr_assert(first == ECONNREFUSED || first == ECONNRESET ||
                   first == ETIMEDOUT,
               "first errno %d", first);
+    vmb_load_result_free(r);
+}
+
+/* ---- deadlines: every phase ends, whatever the server does ---- */
+
+static double
+since_s(uint64_t t0)
+{
+    return (double)(vmb_now_ns() - t0) / 1e9;
+}
+
+/* The result's PHASE object (compact) and summary, for a user's view. */
+static char *
+json_of(const struct vmb_load_result *r)
+{
+    struct vmb_jw jw;
+    vmb_jw_init(&jw, false);
+    vmb_load_result_to_json(&jw, r);
+    return vmb_jw_steal(&jw);
+}
+
+static char *
+summary_of(const struct vmb_load_result *r)
+{
+    struct vmb_buf b = {0};
+    vmb_load_result_summary(&b, r);
+    return vmb_buf_steal(&b);
+}
+
+/* A server that accepts and never answers: an n phase ends about one
+ * request_timeout in, not after n / connections request timeouts (days
+ * here), and returns what it did: no op, the requests left waiting
+ * counted as timeouts, "ended_by": "stall", a line in the summary. */
+Test(load_faults, n_phase_stall_ends, .timeout = 30)
+{
+    struct th_server s = {.mode = TH_SILENT};
+    th_server_start(&s);
+    const char *w[] = {"n=1000000", "connections=4", "pipeline=2",
+                       "request_timeout=500ms", NULL};
+    struct vmb_load_result *r = NULL;
+    struct vmb_error *err = NULL;
+    uint64_t t0 = vmb_now_ns();
+    int rc = run_at(s.port, w, &r, &err);
+    double took = since_s(t0);
+    th_server_stop(&s);
+    cr_assert_eq(rc, 0, "%s", err ? err->msg : "");
+    cr_assert_lt(took, 5.0, "the phase went on for %f s", took);
+    cr_assert_geq(took, 0.5, "ended after %f s, before request_timeout", took);
+    cr_assert_eq(vmb_load_result_ended_by(r), VMB_LOAD_END_STALL);
+    cr_assert_eq(vmb_load_result_ops(r), 0);
+    /* at least the 4 x 2 requests in flight when it ended */
+    cr_assert_geq(vmb_load_result_errors_by_class(r, VMB_LOAD_ERR_TIMEOUT), 8);
+    cr_assert_eq(vmb_load_result_first_errno(r, VMB_LOAD_ERR_TIMEOUT),
+                 ETIMEDOUT);
+    cr_assert_lt(vmb_load_result_errors(r), 1000);
+    autofree char *json = json_of(r);
+    cr_assert_not_null(strstr(json, "\"ended_by\":\"stall\""), "%s", json);
+    autofree char *sum = summary_of(r);
+    cr_assert_not_null(strstr(sum, "Ended early"), "%s", sum);
+    cr_assert_not_null(strstr(sum, "no connection had an answer for "
+                                   "\"500ms\""),
+                       "%s", sum);
+    cr_assert_str_eq(vmb_load_result_end_text(r),
+                     "the phase stalled: no connection had an answer for "
+                     "\"500ms\" (request_timeout)");
+    vmb_load_result_free(r);
+}
+
+/* A server that answers 300 requests and then nothing: the phase keeps
+ * the 300 ops and ends about request_timeout after the last answer. */
+Test(load_faults, n_phase_answers_then_stalls, .timeout = 30)
+{
+    struct th_server s = {.mode = TH_OK, .silent_after = 300};
+    th_server_start(&s);
+    const char *w[] = {"n=1000000", "connections=3", "request_timeout=500ms",
+                       NULL};
+    struct vmb_load_result *r = NULL;
+    struct vmb_error *err = NULL;
+    uint64_t t0 = vmb_now_ns();
+    int rc = run_at(s.port, w, &r, &err);
+    double took = since_s(t0);
+    th_server_stop(&s);
+    cr_assert_eq(rc, 0, "%s", err ? err->msg : "");
+    cr_assert_lt(took, 5.0, "the phase went on for %f s", took);
+    cr_assert_eq(vmb_load_result_ended_by(r), VMB_LOAD_END_STALL);
+    cr_assert_eq(vmb_load_result_ops(r), 300);
+    cr_assert_geq(vmb_load_result_errors_by_class(r, VMB_LOAD_ERR_TIMEOUT), 3);
+    /* the operation time runs to the end of the stall */
+    cr_assert_geq(vmb_load_result_duration_s(r), 0.5);
+    cr_assert_lt(vmb_load_result_duration_s(r), took);
+    vmb_load_result_free(r);
+}
+
+/* phase_timeout ends a duration phase there, with what completed, the
+ * operation time up to the limit and "ended_by": "deadline". */
+Test(load_faults, duration_phase_timeout, .timeout = 30)
+{
+    struct th_server s = {.mode = TH_OK};
+    th_server_start(&s);
+    const char *w[] = {"duration=20s", "phase_timeout=1s", "connections=2",
+                       NULL};
+    struct vmb_load_result *r = NULL;
+    struct vmb_error *err = NULL;
+    uint64_t t0 = vmb_now_ns();
+    int rc = run_at(s.port, w, &r, &err);
+    double took = since_s(t0);
+    th_server_stop(&s);
+    cr_assert_eq(rc, 0, "%s", err ? err->msg : "");
+    cr_assert_lt(took, 3.0, "the phase went on for %f s", took);
+    cr_assert_eq(vmb_load_result_ended_by(r), VMB_LOAD_END_DEADLINE);
+    cr_assert_float_eq(vmb_load_result_duration_s(r), 1.0, 0.02);
+    cr_assert_gt(vmb_load_result_ops(r), 0);
+    autofree char *json = json_of(r);
+    cr_assert_not_null(strstr(json, "\"ended_by\":\"deadline\""), "%s", json);
+    autofree char *sum = summary_of(r);
+    cr_assert_not_null(strstr(sum, "phase_timeout \"1s\""), "%s", sum);
+    vmb_load_result_free(r);
+}
+
+/* phase_timeout bounds an n phase too, below a long request_timeout:
+ * what is still waiting then counts as timeouts. */
+Test(load_faults, n_phase_timeout_silent_server, .timeout = 30)
+{
+    struct th_server s = {.mode = TH_SILENT};
+    th_server_start(&s);
+    const char *w[] = {"n=1000000", "connections=2", "request_timeout=1m",
+                       "phase_timeout=800ms", NULL};
+    struct vmb_load_result *r = NULL;
+    struct vmb_error *err = NULL;
+    uint64_t t0 = vmb_now_ns();
+    int rc = run_at(s.port, w, &r, &err);
+    double took = since_s(t0);
+    th_server_stop(&s);
+    cr_assert_eq(rc, 0, "%s", err ? err->msg : "");
+    cr_assert_lt(took, 3.0, "the phase went on for %f s", took);
+    cr_assert_eq(vmb_load_result_ended_by(r), VMB_LOAD_END_DEADLINE);
+    cr_assert_eq(vmb_load_result_errors_by_class(r, VMB_LOAD_ERR_TIMEOUT), 2);
+    cr_assert_float_eq(vmb_load_result_duration_s(r), 0.8, 0.02);
+    vmb_load_result_free(r);
+}
+
+/* Not a stall: a server that pauses for less than request_timeout. The
+ * phase runs its course. */
+Test(load_faults, pause_is_not_stall, .timeout = 30)
+{
+    struct th_server s = {.mode = TH_OK, .stall_ms = 800};
+    th_server_start(&s);
+    const char *w[] = {"n=3000", "connections=2", "request_timeout=1s", NULL};
+    struct vmb_load_result *r = NULL;
+    struct vmb_error *err = NULL;
+    uint64_t t0 = vmb_now_ns();
+    int rc = run_at(s.port, w, &r, &err);
+    double took = since_s(t0);
+    th_server_stop(&s);
+    cr_assert_eq(rc, 0, "%s", err ? err->msg : "");
+    cr_assert_geq(took, 0.8, "the server did not pause: %f s", took);
+    cr_assert_eq(vmb_load_result_ended_by(r), VMB_LOAD_END_DONE);
+    cr_assert_eq(vmb_load_result_ops(r), 3000);
+    cr_assert_eq(vmb_load_result_errors(r), 0);
+    autofree char *json = json_of(r);
+    cr_assert_not_null(strstr(json, "\"ended_by\":\"done\""), "%s", json);
+    autofree char *sum = summary_of(r);
+    cr_assert_null(strstr(sum, "Ended early"), "%s", sum);
+    vmb_load_result_free(r);
+}
+
+/* Not a stall either: an open loop so slow that nothing is answered for
+ * five times request_timeout between two requests, while nothing waits. */
+Test(load_faults, slow_open_loop_is_not_stall, .timeout = 30)
+{
+    struct th_server s = {.mode = TH_OK};
+    th_server_start(&s);
+    const char *w[] = {"n=4", "rate=2", "connections=1",
+                       "request_timeout=100ms", NULL};
+    struct vmb_load_result *r = NULL;
+    struct vmb_error *err = NULL;
+    int rc = run_at(s.port, w, &r, &err);
+    th_server_stop(&s);
+    cr_assert_eq(rc, 0, "%s", err ? err->msg : "");
+    cr_assert_eq(vmb_load_result_ended_by(r), VMB_LOAD_END_DONE);
+    cr_assert_eq(vmb_load_result_ops(r), 4);
     vmb_load_result_free(r);
 }
 

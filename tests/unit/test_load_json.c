@@ -81,6 +81,7 @@ Test(load_json, json_shape, .init = start_redis, .fini = stop_redis, .timeout = 
                              "first_errno",
                              "misses",
                              "duration_s",
+                             "ended_by",
                              "op_rate",
                              "op_rate_by_kind",
                              "latency_us",
@@ -95,6 +96,8 @@ Test(load_json, json_shape, .init = start_redis, .fini = stop_redis, .timeout = 
     cr_assert_eq(json_object_get_int64(v), 3000);
     json_object_object_get_ex(j, "op", &v);
     cr_assert_str_eq(json_object_get_string(v), "write");
+    json_object_object_get_ex(j, "ended_by", &v);
+    cr_assert_str_eq(json_object_get_string(v), "done");
     json_object_object_get_ex(j, "latency_uncorrected_us", &v);
     cr_assert(json_object_is_type(v, json_type_null), "closed loop: null");
     json_object_object_get_ex(j, "latency_us", &lat);

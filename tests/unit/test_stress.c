@@ -114,3 +114,49 @@ Test(stress, cli_unreachable)
     cr_assert_eq(run_cli(args, out, sizeof(out)), 1);
     cr_assert_not_null(strstr(out, "Connection refused"), "%s", out);
 }
+
+/* A server that accepts and never answers: `vmbench stress` with n ends
+ * about one request_timeout in, prints its summary with the reason, says
+ * why on stderr and exits 1. */
+Test(stress, cli_stall_exits_1, .timeout = 30)
+{
+    struct th_server s = {.mode = TH_SILENT};
+    th_server_start(&s);
+    char dir[] = "/tmp/vmb-stress-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd),
+             "%s stress redis://127.0.0.1:%d write n=1000000 connections=2 "
+             "request_timeout=500ms --json %s/p.json 2>%s/err",
+             VMB_BINARY, s.port, dir, dir);
+    uint64_t t0 = vmb_now_ns();
+    FILE *f = popen(cmd, "r");
+    char out[8192];
+    size_t n = fread(out, 1, sizeof(out) - 1, f);
+    out[n] = '\0';
+    int st = pclose(f);
+    double took = (double)(vmb_now_ns() - t0) / 1e9;
+    th_server_stop(&s);
+    cr_assert_lt(took, 5.0, "stress went on for %f s", took);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status %d: %s", st, out);
+    cr_assert_not_null(strstr(out, "Ended early"), "%s", out);
+    char path[128], *data = NULL;
+    size_t len;
+    snprintf(path, sizeof(path), "%s/err", dir);
+    cr_assert_eq(vmb_read_file(path, &data, &len, NULL), 0);
+    cr_assert_not_null(strstr(data, "vmbench stress: write against"), "%s",
+                       data);
+    cr_assert_not_null(strstr(data, "the phase stalled: no connection had an "
+                                    "answer for \"500ms\""),
+                       "%s", data);
+    free(data);
+    snprintf(path, sizeof(path), "%s/p.json", dir);
+    cr_assert_eq(vmb_read_file(path, &data, &len, NULL), 0);
+    struct json_object *j = json_tokener_parse(data), *v;
+    cr_assert_not_null(j);
+    cr_assert(json_object_object_get_ex(j, "ended_by", &v));
+    cr_assert_str_eq(json_object_get_string(v), "stall");
+    json_object_put(j);
+    free(data);
+    vmb_rm_rf(dir, NULL);
+}
