@@ -88,10 +88,22 @@ has_range(const struct vmb_option *opt)
     return opt->min != 0 || opt->max != 0;
 }
 
+char *
+vmb_option_shown(const char *text)
+{
+    char *safe = vmb_term_safe(text);
+    if (strlen(safe) <= 120)
+        return safe;
+    char *cut = vmb_xasprintf("%.100s...", safe);
+    free(safe);
+    return cut;
+}
+
 static int
-range_error(const struct vmb_option *opt, const char *text,
+range_error(const struct vmb_option *opt, const char *raw,
             struct vmb_error **err)
 {
+    autofree char *text = vmb_option_shown(raw);
     char lo[32], hi[32];
     switch (opt->type) {
     case VMB_OPT_SIZE:
@@ -138,9 +150,10 @@ expected_of(const struct vmb_option *opt)
 }
 
 static int
-type_error(const struct vmb_option *opt, const char *text,
+type_error(const struct vmb_option *opt, const char *raw,
            struct vmb_error **err)
 {
+    autofree char *text = vmb_option_shown(raw);
     return vmb_error_set(err, VMB_ERR_INPUT, 0, "expected %s, got \"%s\"",
                          expected_of(opt), text);
 }
@@ -173,6 +186,16 @@ vmb_option_parse(const struct vmb_option *opt, const char *text, void *base,
             return type_error(opt, text, err);
         if (check_range(opt, v, text, err) < 0)
             return -1;
+        /* 0 means closed loop: a rate that rounds to it would silently
+         * change the kind of load. */
+        if (v > 0 && floor(v + 0.5) == 0) {
+            autofree char *t = vmb_option_shown(text);
+            return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                 "rate \"%s\" rounds to 0 per second, which "
+                                 "means closed loop; give 0 for closed loop "
+                                 "or at least 1",
+                                 t);
+        }
         *(uint64_t *)f = (uint64_t)floor(v + 0.5);
         return 0;
     }
@@ -201,6 +224,16 @@ vmb_option_parse(const struct vmb_option *opt, const char *text, void *base,
         return 0;
     }
     case VMB_OPT_STRING: {
+        /* Strings reach config files, XML, TOML and terminals; a control
+         * character would start a new line or escape sequence there. */
+        for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+            if (*p < 0x20 || *p == 0x7f) {
+                autofree char *t = vmb_option_shown(text);
+                return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                     "expected a string without control "
+                                     "characters, got \"%s\"",
+                                     t);
+            }
         char **s = f;
         free(*s);
         *s = vmb_xstrdup(text);
@@ -216,8 +249,9 @@ vmb_option_parse(const struct vmb_option *opt, const char *text, void *base,
         struct vmb_buf b = {0};
         for (const struct vmb_choice *c = opt->choices; c->name; c++)
             vmb_buf_printf(&b, "%s%s", c == opt->choices ? "" : ", ", c->name);
+        autofree char *t = vmb_option_shown(text);
         vmb_error_set(err, VMB_ERR_INPUT, 0, "expected one of %s, got \"%s\"",
-                      b.data, text);
+                      b.data, t);
         vmb_buf_free(&b);
         return -1;
     }

@@ -66,10 +66,21 @@ const char *vmb_option_suggest(const struct vmb_option *opts, size_t n,
  * Parses text as opt's type and stores it at base + opt->offset, after the
  * range or choice check. On failure (VMB_ERR_INPUT) *err says what was
  * expected, e.g. `expected a duration like 500ms, 5s or 2m, got "5x"`,
- * without the key (callers add file:line:col and the key path).
+ * without the key (callers add file:line:col and the key path); the text
+ * is shown with control characters made visible and cut to a line.
+ * Refused besides type and range: a string with a control character
+ * (bytes below 0x20 and 0x7f), and a positive rate that rounds to 0
+ * (which would mean closed loop).
  */
 int vmb_option_parse(const struct vmb_option *opt, const char *text,
                      void *base, struct vmb_error **err);
+
+/*
+ * A user's text as an error message shows it: control characters made
+ * visible (\n, \x1b), cut to about 100 bytes with "..." so a message
+ * stays one readable line. The caller frees it.
+ */
+char *vmb_option_shown(const char *text);
 
 /* Formats the stored value canonically ("5s", "4k", "on", "9p"); caller
  * frees. */

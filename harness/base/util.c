@@ -239,6 +239,47 @@ vmb_read_file(const char *path, char **out, size_t *len,
     return 0;
 }
 
+int
+vmb_read_file_max(const char *path, size_t max, char **out, size_t *len,
+                  struct vmb_error **err)
+{
+    autoclose int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return vmb_error_sys(err, "open \"%s\"", path);
+    struct vmb_buf b = {0};
+    char chunk[65536];
+    /* One byte past max tells a file over the limit from one at it, and
+     * /dev/zero or a FIFO fed forever costs no more than that. */
+    while (b.len <= max) {
+        size_t want = max + 1 - b.len;
+        ssize_t r =
+            read(fd, chunk, want < sizeof(chunk) ? want : sizeof(chunk));
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            vmb_buf_free(&b);
+            return vmb_error_sys(err, "read \"%s\"", path);
+        }
+        if (r == 0)
+            break;
+        vmb_buf_append(&b, chunk, (size_t)r);
+    }
+    if (b.len > max) {
+        vmb_buf_free(&b);
+        if (max % (1024 * 1024) == 0)
+            return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                 "\"%s\" is larger than %zu MiB, the limit",
+                                 path, max / (1024 * 1024));
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "\"%s\" is larger than %zu bytes, the limit", path,
+                             max);
+    }
+    if (len != NULL)
+        *len = b.len;
+    *out = vmb_buf_steal(&b);
+    return 0;
+}
+
 char *
 vmb_read_first_line(const char *path)
 {

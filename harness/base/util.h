@@ -81,6 +81,14 @@ int vmb_write_output(const char *path, const void *data, size_t len,
 int vmb_read_file(const char *path, char **out, size_t *len,
                   struct vmb_error **err);
 
+/*
+ * Same, reading at most max + 1 bytes: a file larger than max bytes
+ * (or endless, like /dev/zero or a FIFO fed forever) fails with
+ * VMB_ERR_INPUT naming the limit, after reading no more than that.
+ */
+int vmb_read_file_max(const char *path, size_t max, char **out, size_t *len,
+                      struct vmb_error **err);
+
 /* The first line of a small file (a sysfs or procfs value), newline
  * stripped, for the caller to free; NULL when it cannot be read. */
 char *vmb_read_first_line(const char *path);

@@ -138,6 +138,16 @@ void vmb_config_free(struct vmb_config *cfg);
  */
 void vmb_config_to_json(struct vmb_jw *w, const struct vmb_config *cfg);
 
+/*
+ * The same text with the run-level (top) options at their zero values,
+ * as a cell's id hashes it, and the value of each option in holes
+ * written as the string mark instead: the text around the holes is then
+ * shared by every config that differs from cfg only there.
+ */
+void vmb_config_to_id_json(struct vmb_jw *w, const struct vmb_config *cfg,
+                           const struct vmb_option *const *holes, size_t nholes,
+                           const char *mark);
+
 /* Names of enum values, for printing. */
 const char *vmb_storage_name(int storage);
 const char *vmb_accel_name(int accel);

@@ -8,16 +8,31 @@
  * [hypervisor.qemu] table are replaced, and keys the table lacks are
  * added after its last key. Comments, spacing, order and every other
  * table come out byte for byte.
+ *
+ * So that the result is valid TOML, files where [hypervisor.qemu] is not
+ * a standard table of its own (defined by dotted keys, an inline table
+ * or an array of tables) are refused rather than given a second
+ * definition, as are our keys written as tables there; nesting is
+ * limited so a hostile file cannot exhaust the stack.
  */
 #include <ctype.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config/kata.h"
+#include "config/strmap.h"
+#include "config/toml_name.h"
 #include "base/util.h"
 
+/* Arrays and inline tables inside one another. */
+#define MAX_DEPTH 64
+
+static const char standard_only[] =
+    "vmbench edits only files where [" VMB_KATA_TABLE "] is a standard "
+    "table with its own header";
 
 struct span {
     size_t start, end; /* byte offsets into the text, end exclusive */
@@ -28,23 +43,32 @@ struct found_key {
     struct span value;
 };
 
+/* A name in the target table that is itself a table, with its line. */
+struct shadow {
+    char *name;
+    int line;
+};
+
+/* Keys and table names are compared in normal form (toml_name.h). */
 struct toml_scan {
     const char *name; /* file name for messages */
     const char *s;
     size_t len, pos;
     int line;
     int array_depth, array_line; /* the outermost open array */
+    int depth;                   /* arrays and inline tables open */
     struct vmb_error **err;
     /* what the merge needs */
+    char *table; /* the current table's name; "" at the top */
     bool in_target;
     bool target_seen;
     size_t target_insert; /* just after the last statement of the table */
     struct found_key *keys;
     size_t nkeys;
-    char **tables; /* headers seen, to reject duplicates */
-    size_t ntables;
-    char **table_keys; /* keys of the current table, to reject duplicates */
-    size_t ntable_keys;
+    struct shadow *shadows;
+    size_t nshadows;
+    struct vmb_strmap tables;     /* headers seen, to reject duplicates */
+    struct vmb_strmap table_keys; /* keys of the current table */
 };
 
 static int
@@ -67,6 +91,17 @@ scan_error(struct toml_scan *t, const char *fmt, ...)
                       msg);
     free(msg);
     return -1;
+}
+
+/* A character for a message: printable as itself, else as \xNN. */
+static const char *
+shown_char(int c, char buf[8])
+{
+    if (c > 0x20 && c < 0x7f)
+        snprintf(buf, 8, "%c", c);
+    else
+        snprintf(buf, 8, "\\x%02x", (unsigned)c & 0xff);
+    return buf;
 }
 
 static int
@@ -132,8 +167,10 @@ end_of_line(struct toml_scan *t, const char *after)
         advance(t);
     if (peek(t) == -1)
         return 0;
+    char cb[8];
     if (peek(t) != '\n')
-        return scan_error(t, "unexpected \"%c\" after %s", peek(t), after);
+        return scan_error(t, "unexpected \"%s\" after %s",
+                          shown_char(peek(t), cb), after);
     advance(t);
     return 0;
 }
@@ -144,33 +181,75 @@ bare_key_char(int c)
     return c != -1 && (isalnum(c) || c == '_' || c == '-');
 }
 
-/* One part of a key into out (quotes removed). */
+/* An escape in a quoted key, at its backslash, decoded into raw. */
+static int
+key_escape(struct toml_scan *t, struct vmb_buf *raw)
+{
+    static const char from[] = "btnfr\"\\", to[] = "\b\t\n\f\r\"\\";
+    advance(t);
+    int c = peek(t);
+    const char *e = c > 0 ? strchr(from, c) : NULL;
+    if (e != NULL) {
+        vmb_buf_append(raw, &to[e - from], 1);
+        advance(t);
+        return 0;
+    }
+    char cb[8];
+    if (c != 'u' && c != 'U')
+        return scan_error(t, "invalid escape \"\\%s\" in a quoted key",
+                          shown_char(c, cb));
+    uint32_t cp = 0;
+    for (int i = 0; i < (c == 'u' ? 4 : 8); i++) {
+        advance(t);
+        int h = peek(t);
+        if (h == -1 || !isxdigit(h))
+            return scan_error(t, "invalid unicode escape in a quoted key");
+        cp = cp * 16 + (uint32_t)(isdigit(h) ? h - '0' : tolower(h) - 'a' + 10);
+    }
+    advance(t);
+    if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return scan_error(t, "invalid unicode escape in a quoted key");
+    vmb_toml_put_utf8(raw, cp);
+    return 0;
+}
+
+/* One part of a key into out, in normal form. */
 static int
 key_part(struct toml_scan *t, struct vmb_buf *out)
 {
     int q = peek(t);
     if (q == '"' || q == '\'') {
+        struct vmb_buf raw = {0};
         advance(t);
         while (peek(t) != q) {
-            if (peek(t) == -1 || peek(t) == '\n')
+            int c = peek(t);
+            if (c == -1 || c == '\n') {
+                vmb_buf_free(&raw);
                 return scan_error(t, "unterminated quoted key");
-            if (q == '"' && peek(t) == '\\') {
-                advance(t);
-                if (peek(t) == -1 || peek(t) == '\n')
-                    return scan_error(t, "unterminated quoted key");
             }
-            vmb_buf_append(out, t->s + t->pos, 1);
+            if (q == '"' && c == '\\') {
+                if (key_escape(t, &raw) < 0) {
+                    vmb_buf_free(&raw);
+                    return -1;
+                }
+                continue;
+            }
+            vmb_buf_append(&raw, t->s + t->pos, 1);
             advance(t);
         }
         advance(t);
+        vmb_toml_name_part(out, raw.data ? raw.data : "", raw.len);
+        vmb_buf_free(&raw);
         return 0;
     }
+    char cb[8];
     if (!bare_key_char(q))
         return q == -1 || q == '\n' || q == '\r'
                    ? scan_error(t, "expected a key")
-                   : scan_error(t, "unexpected \"%c\" where a key was "
-                                   "expected",
-                                q);
+                   : scan_error(t,
+                                "unexpected \"%s\" where a key was "
+                                "expected",
+                                shown_char(q, cb));
     while (bare_key_char(peek(t))) {
         vmb_buf_append(out, t->s + t->pos, 1);
         advance(t);
@@ -247,13 +326,28 @@ scan_string(struct toml_scan *t)
 static int scan_array_items(struct toml_scan *t, int start);
 
 static int
+enter(struct toml_scan *t)
+{
+    if (t->depth == MAX_DEPTH)
+        return scan_error(t,
+                          "arrays and inline tables nested deeper than "
+                          "%d levels, the limit",
+                          MAX_DEPTH);
+    t->depth++;
+    return 0;
+}
+
+static int
 scan_array(struct toml_scan *t)
 {
     int start = t->line;
+    if (enter(t) < 0)
+        return -1;
     if (t->array_depth++ == 0)
         t->array_line = start;
     int rc = scan_array_items(t, start);
     t->array_depth--;
+    t->depth--;
     return rc;
 }
 
@@ -290,8 +384,20 @@ scan_array_items(struct toml_scan *t, int start)
     }
 }
 
+static int scan_inline_items(struct toml_scan *t);
+
 static int
 scan_inline_table(struct toml_scan *t)
+{
+    if (enter(t) < 0)
+        return -1;
+    int rc = scan_inline_items(t);
+    t->depth--;
+    return rc;
+}
+
+static int
+scan_inline_items(struct toml_scan *t)
 {
     advance(t); /* { */
     skip_ws(t);
@@ -305,8 +411,10 @@ scan_inline_table(struct toml_scan *t)
         if (key_path(t, &k, &parts) < 0)
             return -1;
         skip_ws(t);
-        if (peek(t) != '=')
-            return scan_error(t, "expected \"=\" after key \"%s\"", k);
+        if (peek(t) != '=') {
+            autofree char *shown = vmb_option_shown(k);
+            return scan_error(t, "expected \"=\" after key \"%s\"", shown);
+        }
         advance(t);
         skip_ws(t);
         if (scan_value(t) < 0)
@@ -344,8 +452,9 @@ scan_scalar(struct toml_scan *t)
         if (peek(t) == -1 || peek(t) == '\n' || peek(t) == '\r' ||
             peek(t) == '#')
             return scan_error(t, "missing value");
-        return scan_error(t, "unexpected \"%c\" where a value was expected",
-                          peek(t));
+        char cb[8];
+        return scan_error(t, "unexpected \"%s\" where a value was expected",
+                          shown_char(peek(t), cb));
     }
     if ((n == 4 && memcmp(v, "true", 4) == 0) ||
         (n == 5 && memcmp(v, "false", 5) == 0))
@@ -353,12 +462,15 @@ scan_scalar(struct toml_scan *t)
     const char *p = v;
     if (*p == '+' || *p == '-')
         p++;
-    if ((size_t)(p - v) < n &&
-        (isdigit((unsigned char)*p) || strncmp(p, "inf", 3) == 0 ||
-         strncmp(p, "nan", 3) == 0))
+    /* The text is not NUL-terminated: compare within the value only. */
+    size_t rest = n - (size_t)(p - v);
+    if (rest > 0 &&
+        (isdigit((unsigned char)*p) ||
+         (rest >= 3 && (memcmp(p, "inf", 3) == 0 || memcmp(p, "nan", 3) == 0))))
         return 0;
-    return scan_error(t, "invalid value \"%.*s\" (strings need quotes)",
-                      (int)n, v);
+    autofree char *text = vmb_xstrndup(v, n);
+    autofree char *shown = vmb_option_shown(text);
+    return scan_error(t, "invalid value \"%s\" (strings need quotes)", shown);
 }
 
 static int
@@ -373,23 +485,13 @@ scan_value(struct toml_scan *t)
     }
 }
 
-static bool
-contains(char **list, size_t n, const char *s)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(list[i], s) == 0)
-            return true;
-    return false;
-}
-
 static void
-clear_table_keys(struct toml_scan *t)
+add_shadow(struct toml_scan *t, const char *name)
 {
-    for (size_t i = 0; i < t->ntable_keys; i++)
-        free(t->table_keys[i]);
-    free(t->table_keys);
-    t->table_keys = NULL;
-    t->ntable_keys = 0;
+    t->shadows =
+        vmb_xrealloc(t->shadows, (t->nshadows + 1) * sizeof(*t->shadows));
+    t->shadows[t->nshadows++] =
+        (struct shadow){vmb_toml_name_first(name), t->line};
 }
 
 static int
@@ -404,27 +506,56 @@ scan_header(struct toml_scan *t)
     if (key_path(t, &name, &parts) < 0)
         return -1;
     skip_ws(t);
+    autofree char *shown = vmb_option_shown(name);
     if (array ? !at(t, "]]") : peek(t) != ']')
         return scan_error(t, "table header \"%s\" is not closed with \"%s\"",
-                          name, array ? "]]" : "]");
+                          shown, array ? "]]" : "]");
     advance(t);
     if (array)
         advance(t);
-    if (!array) {
-        if (contains(t->tables, t->ntables, name))
-            return scan_error(t, "table [%s] is defined twice", name);
-        t->tables = vmb_xrealloc(t->tables,
-                                 (t->ntables + 1) * sizeof(*t->tables));
-        t->tables[t->ntables++] = vmb_xstrdup(name);
-    }
-    clear_table_keys(t);
-    t->in_target = !array && strcmp(name, VMB_KATA_TABLE) == 0;
+    if (array &&
+        (strcmp(name, "hypervisor") == 0 || strcmp(name, VMB_KATA_TABLE) == 0))
+        return scan_error(t, "[[%s]] makes an array of tables; %s", shown,
+                          standard_only);
+    if (!array && vmb_strmap_add(&t->tables, name, 0) != SIZE_MAX)
+        return scan_error(t, "table [%s] is defined twice", shown);
+    /* [hypervisor.qemu.x] makes x a table where we may set a key x. */
+    if (vmb_toml_name_within(name, VMB_KATA_TABLE) &&
+        strcmp(name, VMB_KATA_TABLE) != 0)
+        add_shadow(t, name + strlen(VMB_KATA_TABLE) + 1);
+    vmb_strmap_free(&t->table_keys);
+    free(t->table);
+    t->table = steal(&name);
+    t->in_target = !array && strcmp(t->table, VMB_KATA_TABLE) == 0;
     if (end_of_line(t, "the table header") < 0)
         return -1;
     if (t->in_target) {
         t->target_seen = true;
         t->target_insert = t->pos;
     }
+    return 0;
+}
+
+/*
+ * Outside its own table, a key that is or holds [hypervisor.qemu] (a
+ * dotted key, an inline table, "hypervisor" given a value) would make
+ * the table we add a second definition of it.
+ */
+static int
+check_not_target(struct toml_scan *t, const char *key)
+{
+    if (t->in_target || vmb_toml_name_within(t->table, VMB_KATA_TABLE))
+        return 0;
+    autofree char *full =
+        t->table[0] ? vmb_xasprintf("%s.%s", t->table, key) : vmb_xstrdup(key);
+    if (strcmp(full, "hypervisor") == 0)
+        return scan_error(t, "key \"hypervisor\" is given a value here; %s",
+                          standard_only);
+    if (vmb_toml_name_within(full, VMB_KATA_TABLE))
+        return scan_error(t,
+                          "[" VMB_KATA_TABLE "] is defined here by a "
+                          "dotted key or an inline table; %s",
+                          standard_only);
     return 0;
 }
 
@@ -436,16 +567,18 @@ scan_keyval(struct toml_scan *t)
     if (key_path(t, &key, &parts) < 0)
         return -1;
     skip_ws(t);
+    autofree char *shown = vmb_option_shown(key);
     if (peek(t) != '=')
-        return scan_error(t, "expected \"=\" after key \"%s\"", key);
+        return scan_error(t, "expected \"=\" after key \"%s\"", shown);
     advance(t);
     skip_ws(t);
-    if (contains(t->table_keys, t->ntable_keys, key))
-        return scan_error(t, "key \"%s\" is set twice in the same table", key);
-    t->table_keys = vmb_xrealloc(t->table_keys, (t->ntable_keys + 1) *
-                                                    sizeof(*t->table_keys));
-    t->table_keys[t->ntable_keys++] = vmb_xstrdup(key);
+    if (vmb_strmap_add(&t->table_keys, key, 0) != SIZE_MAX)
+        return scan_error(t, "key \"%s\" is set twice in the same table",
+                          shown);
+    if (check_not_target(t, key) < 0)
+        return -1;
     struct span v = {t->pos, 0};
+    int line = t->line;
     if (scan_value(t) < 0)
         return -1;
     v.end = t->pos;
@@ -458,6 +591,11 @@ scan_keyval(struct toml_scan *t)
             t->keys[t->nkeys].key = vmb_xstrdup(key);
             t->keys[t->nkeys].value = v;
             t->nkeys++;
+        } else {
+            int now = t->line;
+            t->line = line;
+            add_shadow(t, key);
+            t->line = now;
         }
     }
     return 0;
@@ -493,10 +631,31 @@ toml_scan_free(struct toml_scan *t)
     for (size_t i = 0; i < t->nkeys; i++)
         free(t->keys[i].key);
     free(t->keys);
-    for (size_t i = 0; i < t->ntables; i++)
-        free(t->tables[i]);
-    free(t->tables);
-    clear_table_keys(t);
+    for (size_t i = 0; i < t->nshadows; i++)
+        free(t->shadows[i].name);
+    free(t->shadows);
+    vmb_strmap_free(&t->tables);
+    vmb_strmap_free(&t->table_keys);
+    free(t->table);
+}
+
+/* One of our keys that the target table holds as a table: refused. */
+static int
+check_shadows(struct toml_scan *t, const struct vmb_kata_setting *set,
+              size_t nset)
+{
+    for (size_t i = 0; i < t->nshadows; i++)
+        for (size_t k = 0; k < nset; k++)
+            if (strcmp(t->shadows[i].name, set[k].key) == 0) {
+                t->line = t->shadows[i].line;
+                t->array_depth = 0;
+                return scan_error(t,
+                                  "\"%s\" is a table in [" VMB_KATA_TABLE
+                                  "] here, where vmbench "
+                                  "sets a value",
+                                  set[k].key);
+            }
+    return 0;
 }
 
 /*
@@ -539,9 +698,13 @@ vmb_kata_toml_merge(const char *name, const char *text, size_t len,
       const struct vmb_kata_setting *set, size_t nset, struct vmb_buf *out,
       struct vmb_error **err)
 {
-    struct toml_scan t = {.name = name, .s = text, .len = len, .line = 1,
-                          .err = err};
-    if (toml_scan(&t) < 0) {
+    struct toml_scan t = {.name = name,
+                          .s = text,
+                          .len = len,
+                          .line = 1,
+                          .err = err,
+                          .table = vmb_xstrdup("")};
+    if (toml_scan(&t) < 0 || check_shadows(&t, set, nset) < 0) {
         toml_scan_free(&t);
         return -1;
     }

@@ -50,9 +50,29 @@ struct vmb_matrix {
 };
 
 /*
+ * Limits of a matrix file, each refused with the numbers before the
+ * memory or time it would take is spent. The cell limit lets a 10^5-cell
+ * matrix plan (in linear time); the others keep a small file from
+ * expanding into gigabytes.
+ */
+#define VMB_MATRIX_MAX_BYTES (1024 * 1024) /* the file */
+#define VMB_MATRIX_MAX_DEPTH 64            /* nested YAML collections */
+#define VMB_MATRIX_MAX_NODES 1000000       /* YAML nodes, aliases expanded */
+#define VMB_MATRIX_MAX_ANCHORS 256         /* &anchors defined */
+#define VMB_MATRIX_MAX_AXES 64
+#define VMB_MATRIX_MAX_CELLS 100000   /* combinations of the axes */
+#define VMB_MATRIX_MAX_EXCLUDES 1000  /* entries of exclude: */
+#define VMB_MATRIX_MAX_RUNS 1000000   /* (cells + controls) x repetitions */
+#define VMB_MATRIX_MAX_PHASES 1000000 /* phases x cells */
+
+/*
  * Parses, validates and expands the matrix file at path. On error *err
  * names "file:line:col: key.path: what was expected" and nothing is
- * returned; kind is VMB_ERR_INPUT.
+ * returned; kind is VMB_ERR_INPUT. Beyond types and ranges, it refuses
+ * what a run would refuse later (a name that cannot be a directory name,
+ * a subnet a VM network cannot use, a ratio or phase the load generator
+ * rejects, an option given twice under two names), a second YAML
+ * document, a NUL in a string, and anything over the limits above.
  */
 int vmb_matrix_load(const char *path, struct vmb_matrix **out,
                     struct vmb_error **err);

@@ -48,12 +48,19 @@ int
 vmb_plan_build(const struct vmb_matrix *m, struct vmb_plan **out,
                struct vmb_error **err)
 {
-    struct vmb_plan *p = vmb_xcalloc(1, sizeof(*p));
     const struct vmb_top_opts *top = &m->base.top;
-    p->order = top->order;
-    p->seed = top->seed ? (uint64_t)top->seed : fresh_seed();
     size_t reps = (size_t)top->repetitions;
     size_t per_rep = m->ncells + m->ncontrols;
+    /* The loader refuses this already; a matrix built otherwise may not. */
+    if (top->repetitions < 1 || per_rep == 0 ||
+        reps > VMB_MATRIX_MAX_RUNS / per_rep)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "%zu cells and controls x %" PRId64
+                             " repetitions: not 1 to %d runs",
+                             per_rep, top->repetitions, VMB_MATRIX_MAX_RUNS);
+    struct vmb_plan *p = vmb_xcalloc(1, sizeof(*p));
+    p->order = top->order;
+    p->seed = top->seed ? (uint64_t)top->seed : fresh_seed();
     p->nruns = per_rep * reps;
     p->runs = vmb_xcalloc(p->nruns, sizeof(*p->runs));
     size_t k = 0;
@@ -88,7 +95,6 @@ vmb_plan_build(const struct vmb_matrix *m, struct vmb_plan **out,
     }
     for (size_t i = 0; i < p->nruns; i++)
         p->estimate_s += estimate_run(p->runs[i].cell);
-    (void)err;
     *out = p;
     return 0;
 }

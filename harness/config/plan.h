@@ -31,6 +31,8 @@ struct vmb_plan {
  * of every cell and control, then repetition 2, ...; sequential: every
  * repetition of a cell before the next; random: interleaved rounds, each
  * shuffled with top.seed, or a fresh seed recorded in the plan when 0.
+ * Fails (VMB_ERR_INPUT) on more runs than VMB_MATRIX_MAX_RUNS, which a
+ * matrix from the loader never has.
  */
 int vmb_plan_build(const struct vmb_matrix *m, struct vmb_plan **out,
                    struct vmb_error **err);

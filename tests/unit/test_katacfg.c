@@ -74,10 +74,45 @@ Test(katacfg, merge_changes_only_the_keys)
     free(out);
 }
 
+/*
+ * Quoted and spaced names of [hypervisor.qemu] and its keys are the same
+ * table and keys (changed in place); a dotted key for another hypervisor
+ * under [hypervisor], nested inline values and a sub-table stay as they
+ * are.
+ */
+Test(katacfg, base_file_with_quoted_keys)
+{
+    assert_golden(CELL_VIRTIOBLK, "quoted-keys.toml",
+                  "quoted-keys.toml.expected");
+}
+
+/* [hypervisor.qemu] implied only by a sub-table: ours is appended. */
+Test(katacfg, base_file_with_implied_table)
+{
+    assert_golden(CELL_VIRTIOBLK, "implicit-qemu-table.toml",
+                  "implicit-qemu-table.toml.expected");
+}
+
 static const char *const bad[] = {
-    "bad-unclosed-header",  "bad-missing-equals",   "bad-unterminated-string",
-    "bad-unclosed-array",   "bad-array-comma",      "bad-duplicate-key",
-    "bad-bare-string",      "bad-text-after-value", "bad-duplicate-table",
+    "bad-unclosed-header",
+    "bad-missing-equals",
+    "bad-unterminated-string",
+    "bad-unclosed-array",
+    "bad-array-comma",
+    "bad-duplicate-key",
+    "bad-bare-string",
+    "bad-text-after-value",
+    "bad-duplicate-table",
+    /* [hypervisor.qemu] not a standard table: never a second one added */
+    "bad-dotted-qemu",
+    "bad-inline-qemu",
+    "bad-root-dotted-qemu",
+    "bad-hypervisor-value",
+    "bad-array-of-tables",
+    "bad-key-is-table",
+    "bad-subtable-shadow",
+    "bad-deep-nesting",
+    "bad-key-escape",
 };
 
 /* Each malformed base is refused with its file and line, nothing printed. */
@@ -177,5 +212,134 @@ Test(katacfg, output_file_is_written_whole)
     free(want);
     free(out);
     cmd_result_free(&r);
+    vmb_rm_rf(tmpl, NULL);
+}
+
+/* A million "[": refused at the nesting limit, not a stack overflow. */
+Test(katacfg, deep_nesting_is_refused_with_the_line, .timeout = 60)
+{
+    char tmpl[] = "/tmp/vmb-kata-XXXXXX";
+    cr_assert_not_null(mkdtemp(tmpl));
+    char *base = vmb_xasprintf("%s/deep.toml", tmpl);
+    struct vmb_buf b = {0};
+    vmb_buf_puts(&b, "[hypervisor.qemu]\nkernel_params = ");
+    for (int i = 0; i < 1000000; i++)
+        vmb_buf_puts(&b, "[");
+    vmb_buf_puts(&b, "\n");
+    cr_assert_eq(vmb_write_file_atomic(base, b.data, b.len, NULL), 0);
+    const char *args[] = {"kata-config", FIXTURE_DIR, CELL_9P,
+                          "--base",      base,        NULL};
+    struct cmd_result r = run_vmbench("/", args);
+    cr_assert_eq(r.status, 2, "status %d: %s", r.status, r.err);
+    char *want = vmb_xasprintf("vmbench kata-config: %s:2: arrays and inline "
+                               "tables nested deeper than 64 levels, the "
+                               "limit\n",
+                               base);
+    cr_assert_str_eq(r.err, want);
+    cr_assert_str_eq(r.out, "");
+    free(want);
+    cmd_result_free(&r);
+    vmb_buf_free(&b);
+    free(base);
+    vmb_rm_rf(tmpl, NULL);
+}
+
+/*
+ * Parses TOML files with python3's tomllib (a real TOML parser), given as
+ * pairs: a file, and "-" or a fragment whose [hypervisor.qemu] settings
+ * the file's [hypervisor.qemu] must all hold with the same values. One
+ * python run for all. Returns the exit status; python names the file.
+ */
+static int
+toml_check(const struct vmb_buf *pairs)
+{
+    static const char script[] =
+        "import sys, tomllib\n"
+        "a = sys.argv[1:]\n"
+        "for path, frag in zip(a[0::2], a[1::2]):\n"
+        "    try:\n"
+        "        doc = tomllib.load(open(path, 'rb'))\n"
+        "    except Exception as e:\n"
+        "        sys.exit('%s: %s' % (path, e))\n"
+        "    if frag == '-':\n"
+        "        continue\n"
+        "    q = doc['hypervisor']['qemu']\n"
+        "    want = tomllib.load(open(frag, 'rb'))['hypervisor']['qemu']\n"
+        "    for k, v in want.items():\n"
+        "        if q.get(k) != v:\n"
+        "            sys.exit('%s: %s is %r, not %r' % (path, k, q.get(k), "
+        "v))\n";
+    /* The script travels as $0 of sh -c, so it needs no quoting. */
+    char *cmd = vmb_xasprintf("python3 -c \"$0\" %s", pairs->data);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, script, (char *)NULL);
+        _exit(127);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    free(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static char *
+write_temp(const char *dir, const char *name, const char *text)
+{
+    char *p = vmb_xasprintf("%s/%s", dir, name);
+    cr_assert_eq(vmb_write_file_atomic(p, text, strlen(text), NULL), 0);
+    return p;
+}
+
+/*
+ * The output of kata-config --base is valid TOML holding the cell's
+ * settings, for every base that is accepted and every cell; the cell's
+ * settings alone and the golden outputs parse too.
+ */
+Test(katacfg, output_parses_as_toml, .timeout = 120)
+{
+    cr_assert_eq(system("python3 -c 'import tomllib' 2>/dev/null"), 0,
+                 "python3 with tomllib is needed");
+    static const char *const bases[] = {
+        "configuration.toml", "no-qemu-table.toml", "quoted-keys.toml",
+        "implicit-qemu-table.toml"};
+    static const char *const cells[] = {CELL_9P, CELL_VIRTIOFS, CELL_VIRTIOBLK};
+    char tmpl[] = "/tmp/vmb-kata-XXXXXX";
+    cr_assert_not_null(mkdtemp(tmpl));
+    struct vmb_buf pairs = {0};
+    for (size_t c = 0; c < sizeof(cells) / sizeof(cells[0]); c++) {
+        const char *a0[] = {"kata-config", FIXTURE_DIR, cells[c], NULL};
+        struct cmd_result f = run_vmbench(GOLDEN, a0);
+        cr_assert_eq(f.status, 0, "%s", f.err);
+        char *name = vmb_xasprintf("%s.toml", cells[c]);
+        char *frag = write_temp(tmpl, name, f.out);
+        vmb_buf_printf(&pairs, " '%s' -", frag);
+        for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
+            const char *args[] = {"kata-config", FIXTURE_DIR, cells[c],
+                                  "--base",      bases[i],    NULL};
+            struct cmd_result r = run_vmbench(GOLDEN, args);
+            cr_assert_eq(r.status, 0, "%s: %s", bases[i], r.err);
+            char *mname = vmb_xasprintf("%s-%s", cells[c], bases[i]);
+            char *merged = write_temp(tmpl, mname, r.out);
+            vmb_buf_printf(&pairs, " '%s' '%s'", merged, frag);
+            free(mname);
+            free(merged);
+            cmd_result_free(&r);
+        }
+        free(name);
+        free(frag);
+        cmd_result_free(&f);
+    }
+    static const char *const golden[] = {
+        "configuration.toml",
+        "configuration-9p.toml.expected",
+        "configuration-virtio-blk.toml.expected",
+        "no-qemu-table.toml.expected",
+        "quoted-keys.toml.expected",
+        "implicit-qemu-table.toml.expected"};
+    for (size_t i = 0; i < sizeof(golden) / sizeof(golden[0]); i++)
+        vmb_buf_printf(&pairs, " '%s/%s' -", GOLDEN, golden[i]);
+    cr_assert_eq(toml_check(&pairs), 0, "%s", pairs.data);
+    vmb_buf_free(&pairs);
     vmb_rm_rf(tmpl, NULL);
 }

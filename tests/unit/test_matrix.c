@@ -1,7 +1,13 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "config/config.h"
 #include "config/matrix.h"
@@ -330,4 +336,430 @@ Test(plan, golden_plan_output)
     free(expected);
     vmb_buf_free(&out);
     free(cmd);
+}
+
+/* ---- hardening: what run would refuse, limits, linear time ---- */
+
+static double
+seconds_since(uint64_t t0)
+{
+    return (double)(vmb_now_ns() - t0) / 1e9;
+}
+
+/* "[1, 2, ..., n]" */
+static void
+put_list(struct vmb_buf *b, long first, long n)
+{
+    vmb_buf_puts(b, "[");
+    for (long i = 0; i < n; i++)
+        vmb_buf_printf(b, "%s%ld", i ? ", " : "", first + i);
+    vmb_buf_puts(b, "]");
+}
+
+static char *
+load_error_buf(const char *name, const struct vmb_buf *b)
+{
+    struct vmb_matrix *m = NULL;
+    struct vmb_error *err = NULL;
+    int r = vmb_matrix_load_buffer(name, b->data, b->len, &m, &err);
+    cr_assert_eq(r, -1, "%s should not load", name);
+    cr_assert_null(m);
+    cr_assert_eq(err->kind, VMB_ERR_INPUT);
+    char *msg = vmb_xstrdup(err->msg);
+    vmb_error_free(err);
+    return msg;
+}
+
+/* The run name becomes a directory name: a label, never a path. */
+Test(matrix, name_is_a_label)
+{
+    static const char *const bad[] = {
+        "\"\"", "a/b", "\"a b\"", ".hidden", "..", "\"x;y\"", "\"\\u00e9\"",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char *text = vmb_xasprintf("name: %s\n", bad[i]);
+        char *msg = load_error("n.yaml", text);
+        cr_expect(vmb_str_has_prefix(msg, "n.yaml:1:7: name: expected a name "
+                                          "of 1 to 100 letters"),
+                  "%s: %s", bad[i], msg);
+        free(msg);
+        free(text);
+    }
+    struct vmb_matrix *m = load("n.yaml", "name: Kata_tuning-2.1\n");
+    cr_assert_str_eq(m->name, "Kata_tuning-2.1");
+    vmb_matrix_free(m);
+    /* Without name:, a safe name is made from the file name. */
+    m = load("some dir/my run;1.yaml", "guest: {vcpus: 1}\n");
+    cr_assert_str_eq(m->name, "my_run_1");
+    vmb_matrix_free(m);
+    m = load(".yaml", "guest: {vcpus: 1}\n");
+    cr_assert_str_eq(m->name, "yaml");
+    vmb_matrix_free(m);
+}
+
+/* Control characters never reach a string option, from YAML or k=v. */
+Test(option, strings_refuse_control_characters)
+{
+    const struct vmb_section *hv = vmb_section_find("hypervisor");
+    const struct vmb_option *machine =
+        vmb_option_find(hv->options, hv->noptions, "machine");
+    struct vmb_hypervisor_opts h = {0};
+    static const char *const bad[] = {"q35\n", "a\rb", "\x1b[31mred", "t\tab",
+                                      "del\x7f"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct vmb_error *err = NULL;
+        cr_assert_eq(vmb_option_parse(machine, bad[i], &h, &err), -1, "%zu", i);
+        cr_assert(vmb_str_has_prefix(err->msg, "expected a string without "
+                                               "control characters"),
+                  "%s", err->msg);
+        /* The value is shown with the control character made visible. */
+        for (const char *p = err->msg; *p; p++)
+            cr_assert((unsigned char)*p >= 0x20 && *p != 0x7f, "%s", err->msg);
+        vmb_error_free(err);
+    }
+    cr_assert_null(h.machine);
+    cr_assert_eq(vmb_option_parse(machine, "pc-q35-8.2 \xc3\xa9", &h, NULL), 0);
+    free(h.machine);
+}
+
+/* A positive rate that would round to 0 would silently mean closed loop. */
+Test(option, rate_rounding_to_zero_is_refused)
+{
+    const struct vmb_option *rate =
+        vmb_option_find(vmb_load_options, vmb_nload_options, "rate");
+    struct vmb_load_opts o = {0};
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_option_parse(rate, "0.4", &o, &err), -1);
+    cr_assert_str_eq(err->msg, "rate \"0.4\" rounds to 0 per second, which "
+                               "means closed loop; give 0 for closed loop or "
+                               "at least 1");
+    vmb_error_free(err);
+    cr_assert_eq(vmb_option_parse(rate, "0.5", &o, NULL), 0);
+    cr_assert_eq(o.rate_per_s, 1);
+    cr_assert_eq(vmb_option_parse(rate, "0", &o, NULL), 0);
+    cr_assert_eq(o.rate_per_s, 0);
+}
+
+Test(matrix, usable_subnets_pass)
+{
+    static const char *const good[] = {"10.213.0.0/24", "10.0.0.0/8",
+                                       "192.168.7.8/29", "172.16.0.0/12"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        char *text = vmb_xasprintf("network: {subnet: %s}\n", good[i]);
+        struct vmb_matrix *m = load("s.yaml", text);
+        cr_assert_str_eq(m->base.network.subnet, good[i]);
+        vmb_matrix_free(m);
+        free(text);
+    }
+    static const char *const bad[] = {
+        "010.0.0.0/24", "10.0.0.0/024", "10.0.0.0/7", "0.1.0.0/16",
+        "240.0.0.0/8",  "10.0.0.0/24 ", "126.0.0.0/7"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char *text = vmb_xasprintf("network: {subnet: \"%s\"}\n", bad[i]);
+        char *msg = load_error("s.yaml", text);
+        cr_expect(vmb_str_has_prefix(msg, "s.yaml:1:19: network.subnet: "),
+                  "%s", msg);
+        free(msg);
+        free(text);
+    }
+}
+
+/* Two 100-value axes and 1000 repetitions: 661 bytes, 10^7 runs. */
+Test(matrix, runs_over_the_limit_refused_at_once, .timeout = 60)
+{
+    struct vmb_buf b = {0};
+    vmb_buf_puts(&b, "repetitions: 1000\nmatrix:\n  load.connections: ");
+    put_list(&b, 1, 100);
+    vmb_buf_puts(&b, "\n  load.pipeline: ");
+    put_list(&b, 1, 100);
+    vmb_buf_puts(&b, "\n");
+    uint64_t t0 = vmb_now_ns();
+    char *msg = load_error_buf("r.yaml", &b);
+    cr_assert_lt(seconds_since(t0), 2.0);
+    cr_assert_str_eq(msg, "r.yaml:3:3: matrix: 10000 cells x 1000 "
+                          "repetitions are 10000000 runs, more than the limit "
+                          "of 1000000");
+    free(msg);
+    vmb_buf_free(&b);
+}
+
+static long
+max_rss_kib(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+/* 10^4 aliased phases in each of 1000 cells: refused before it is built. */
+Test(matrix, phases_times_cells_refused_before_allocating, .timeout = 60)
+{
+    struct vmb_buf b = {0};
+    vmb_buf_puts(&b, "load:\n  phases:\n    - &p { op: write, n: 10 }\n");
+    for (int i = 1; i < 10000; i++)
+        vmb_buf_puts(&b, "    - *p\n");
+    vmb_buf_puts(&b, "matrix:\n  load.connections: ");
+    put_list(&b, 1, 1000);
+    vmb_buf_puts(&b, "\n");
+    long before = max_rss_kib();
+    char *msg = load_error_buf("p.yaml", &b);
+    cr_assert_str_eq(msg, "p.yaml:10004:3: matrix: 1000 cells of 10000 "
+                          "phases each are 10000000 phases, more than the "
+                          "limit of 1000000");
+    /* 10^7 phases would take gigabytes. */
+    cr_assert_lt(max_rss_kib() - before, 256 * 1024);
+    free(msg);
+    vmb_buf_free(&b);
+}
+
+/* The cell limit lets 10^5 cells through and refuses more, by count. */
+Test(matrix, hundred_thousand_cells_plan, .timeout = 300)
+{
+    struct vmb_buf b = {0};
+    vmb_buf_puts(&b, "repetitions: 1\nmatrix:\n  load.connections: ");
+    put_list(&b, 1, 1000);
+    vmb_buf_puts(&b, "\n  load.pipeline: ");
+    put_list(&b, 1, 100);
+    vmb_buf_puts(&b, "\nexclude:\n");
+    for (int i = 1; i <= 100; i++)
+        vmb_buf_printf(&b, "  - { load.connections: %d, load.pipeline: %d }\n",
+                       i, i);
+    struct vmb_matrix *m = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_matrix_load_buffer("h.yaml", b.data, b.len, &m, &err), 0,
+                 "%s", err ? err->msg : "");
+    cr_assert_eq(m->ncells, 100000 - 100);
+    cr_assert_eq(m->ncontrols, m->ncells);
+    struct vmb_plan *p = NULL;
+    cr_assert_eq(vmb_plan_build(m, &p, NULL), 0);
+    cr_assert_eq(p->nruns, 2 * m->ncells);
+    vmb_plan_free(p);
+    vmb_matrix_free(m);
+    vmb_buf_free(&b);
+
+    /* One more value on the last axis: refused before its values parse. */
+    struct vmb_buf c = {0};
+    vmb_buf_puts(&c, "matrix:\n  load.connections: ");
+    put_list(&c, 1, 1000);
+    vmb_buf_puts(&c, "\n  load.pipeline: ");
+    put_list(&c, 1, 101);
+    vmb_buf_puts(&c, "\n");
+    char *msg = load_error_buf("c.yaml", &c);
+    cr_assert_str_eq(msg, "c.yaml:3:18: matrix.load.pipeline: 101 values make "
+                          "101000 combinations of the axes, more than the "
+                          "limit of 100000 cells");
+    free(msg);
+    vmb_buf_free(&c);
+}
+
+/* An axis of 2*10^5 values (in under 1 MiB) is refused by its count. */
+Test(matrix, long_axis_refused_fast, .timeout = 60)
+{
+    struct vmb_buf b = {0};
+    vmb_buf_puts(&b, "matrix:\n  hypervisor.machine: [");
+    static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz"
+                                 "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    for (long i = 0; i < 200000; i++) {
+        char v[4] = {digits[i / (62 * 62)], digits[i / 62 % 62], digits[i % 62],
+                     0};
+        vmb_buf_printf(&b, "%sm%s", i ? "," : "", v);
+    }
+    vmb_buf_puts(&b, "]\n");
+    cr_assert_lt(b.len, 1024 * 1024);
+    uint64_t t0 = vmb_now_ns();
+    char *msg = load_error_buf("l.yaml", &b);
+    cr_assert_lt(seconds_since(t0), 2.0);
+    cr_assert_str_eq(msg, "l.yaml:2:23: matrix.hypervisor.machine: 200000 "
+                          "values make 200000 combinations of the axes, more "
+                          "than the limit of 100000 cells");
+    free(msg);
+    vmb_buf_free(&b);
+}
+
+/* Ids made from a template of the base equal those of vmb_cell_id. */
+Test(matrix, cell_ids_equal_the_reference)
+{
+    struct vmb_matrix *m =
+        load("i.yaml", "hypervisor: {machine: \"pc \\\"q35\\\"\"}\n"
+                       "load: {phases: [{op: read, n: 5}]}\n"
+                       "matrix:\n"
+                       "  vcpus: [1, 2]\n"
+                       "  hypervisor.emulator: [/usr/bin/qemu, \"a\\\\b\"]\n"
+                       "  load.key_prefix: [\"k:\", \"\\\"q\\\"\"]\n"
+                       "  storage: [9p, local]\n"
+                       "  database.appendfsync: [always, no]\n");
+    cr_assert_eq(m->ncells, 32);
+    cr_assert_eq(m->ncontrols, 8);
+    for (size_t i = 0; i < m->ncells; i++) {
+        char id[13];
+        vmb_cell_id(&m->cells[i].cfg, VMB_CELL_VM, id);
+        cr_assert_str_eq(m->cells[i].id, id, "cell %zu", i);
+    }
+    for (size_t i = 0; i < m->ncontrols; i++) {
+        char id[13];
+        vmb_cell_id(&m->controls[i].cfg, VMB_CELL_CONTROL, id);
+        cr_assert_str_eq(m->controls[i].id, id, "control %zu", i);
+    }
+    vmb_matrix_free(m);
+}
+
+/* Excluding with more than 64 entries (several words of bits) matches
+ * what entry-by-entry comparison gives. */
+Test(matrix, exclude_many_entries)
+{
+    struct vmb_buf b = {0};
+    vmb_buf_puts(&b, "matrix:\n  load.connections: ");
+    put_list(&b, 1, 20);
+    vmb_buf_puts(&b, "\n  load.pipeline: ");
+    put_list(&b, 1, 10);
+    vmb_buf_puts(&b, "\n  storage: [9p, local, tmpfs]\nexclude:\n");
+    int rule[130][3]; /* connections, pipeline (0: any), storage (-1: any) */
+    static const char *const st[] = {"9p", "local", "tmpfs"};
+    for (int r = 0; r < 130; r++) {
+        /* Each entry removes something the others do not. */
+        rule[r][0] = 1 + r % 20;
+        rule[r][1] = r % 7 == 0 ? 0 : 1 + r / 20;
+        rule[r][2] = r % 2 == 0 ? -1 : r % 3;
+        vmb_buf_printf(&b, "  - { load.connections: %d", rule[r][0]);
+        if (rule[r][1])
+            vmb_buf_printf(&b, ", load.pipeline: %d", rule[r][1]);
+        if (rule[r][2] >= 0)
+            vmb_buf_printf(&b, ", storage: %s", st[rule[r][2]]);
+        vmb_buf_puts(&b, " }\n");
+    }
+    struct vmb_matrix *m = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_matrix_load_buffer("e.yaml", b.data, b.len, &m, &err), 0,
+                 "%s", err ? err->msg : "");
+    size_t k = 0;
+    for (int c = 1; c <= 20; c++)
+        for (int p = 1; p <= 10; p++)
+            for (int s = 0; s < 3; s++) {
+                bool out = false;
+                for (int r = 0; r < 130 && !out; r++)
+                    out = rule[r][0] == c && (!rule[r][1] || rule[r][1] == p) &&
+                          (rule[r][2] < 0 || rule[r][2] == s);
+                if (out)
+                    continue;
+                cr_assert_lt(k, m->ncells);
+                char *label = vmb_xasprintf("load.connections=%d "
+                                            "load.pipeline=%d storage=%s",
+                                            c, p, st[s]);
+                cr_assert_str_eq(m->cells[k].label, label);
+                free(label);
+                k++;
+            }
+    cr_assert_eq(k, m->ncells);
+    cr_assert_eq(m->nwarnings, 0);
+    vmb_matrix_free(m);
+    vmb_buf_free(&b);
+}
+
+Test(matrix, yaml_bombs_refused)
+{
+    /* Aliases of aliases: a few hundred bytes standing for 10^9 nodes. */
+    struct vmb_buf b = {0};
+    vmb_buf_puts(&b, "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for (int i = 1; i < 9; i++) {
+        vmb_buf_printf(&b, "a%d: &a%d [", i, i);
+        for (int j = 0; j < 10; j++)
+            vmb_buf_printf(&b, "%s*a%d", j ? ", " : "", i - 1);
+        vmb_buf_puts(&b, "]\n");
+    }
+    char *msg = load_error_buf("b.yaml", &b);
+    cr_assert(strstr(msg, "more than 1000000 YAML nodes once aliases are "
+                          "expanded, the limit") != NULL,
+              "%s", msg);
+    free(msg);
+    vmb_buf_free(&b);
+
+    struct vmb_buf c = {0};
+    for (int i = 0; i <= 256; i++)
+        vmb_buf_printf(&c, "k%d: &a%d 1\n", i, i);
+    msg = load_error_buf("c.yaml", &c);
+    cr_assert_str_eq(msg, "c.yaml:257:7: more than 256 anchors (&name), the "
+                          "limit");
+    free(msg);
+    vmb_buf_free(&c);
+
+    /* Deep nesting fails at the limit, not after parsing all of it. */
+    struct vmb_buf d = {0};
+    vmb_buf_puts(&d, "name: ");
+    for (int i = 0; i < 100000; i++)
+        vmb_buf_puts(&d, "[");
+    uint64_t t0 = vmb_now_ns();
+    msg = load_error_buf("d.yaml", &d);
+    cr_assert_lt(seconds_since(t0), 2.0);
+    cr_assert_str_eq(msg, "d.yaml:1:70: lists and mappings nested deeper "
+                          "than 64 levels, the limit");
+    free(msg);
+    vmb_buf_free(&d);
+}
+
+Test(matrix, size_limited_and_endless_files_refused, .timeout = 30)
+{
+    struct vmb_buf b = {0};
+    vmb_buf_puts(&b, "name: x\n# ");
+    while (b.len <= VMB_MATRIX_MAX_BYTES)
+        vmb_buf_puts(&b, "0123456789abcdef");
+    char *msg = load_error_buf("big.yaml", &b);
+    cr_assert_str_eq(msg, "big.yaml: 1048586 bytes, larger than 1 MiB, the "
+                          "limit of a matrix file");
+    free(msg);
+
+    char dir[] = "/tmp/vmb-matrix-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char *path = vmb_xasprintf("%s/big.yaml", dir);
+    cr_assert_eq(vmb_write_file_atomic(path, b.data, b.len, NULL), 0);
+    struct vmb_matrix *m = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_matrix_load(path, &m, &err), -1);
+    char *want = vmb_xasprintf("read matrix file: \"%s\" is larger than 1 MiB, "
+                               "the limit",
+                               path);
+    cr_assert_str_eq(err->msg, want);
+    cr_assert_eq(err->kind, VMB_ERR_INPUT);
+    vmb_error_free(err);
+    free(want);
+
+    /* Endless inputs: /dev/zero, and a FIFO a writer never stops filling. */
+    err = NULL;
+    cr_assert_eq(vmb_matrix_load("/dev/zero", &m, &err), -1);
+    cr_assert_str_eq(err->msg, "read matrix file: \"/dev/zero\" is larger than "
+                               "1 MiB, the limit");
+    vmb_error_free(err);
+    char *fifo = vmb_xasprintf("%s/fifo.yaml", dir);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(fifo, O_WRONLY);
+        static const char line[] = "# comment\n";
+        while (fd >= 0 && write(fd, line, sizeof(line) - 1) > 0)
+            ;
+        _exit(0);
+    }
+    err = NULL;
+    cr_assert_eq(vmb_matrix_load(fifo, &m, &err), -1);
+    cr_assert(strstr(err->msg, "is larger than 1 MiB, the limit") != NULL, "%s",
+              err->msg);
+    vmb_error_free(err);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    vmb_rm_rf(dir, NULL);
+    free(fifo);
+    free(path);
+    vmb_buf_free(&b);
+}
+
+Test(plan, refuses_more_runs_than_the_limit)
+{
+    struct vmb_matrix *m = load("p.yaml", "matrix: {vcpus: [1, 2]}\n");
+    m->base.top.repetitions = 1000000;
+    struct vmb_plan *p = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_plan_build(m, &p, &err), -1);
+    cr_assert_null(p);
+    cr_assert_eq(err->kind, VMB_ERR_INPUT);
+    vmb_error_free(err);
+    vmb_matrix_free(m);
 }

@@ -1,0 +1,534 @@
+/* The axes and exclude entries of a matrix -> its cells and controls,
+ * and freeing them. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+#include "config/matrix_priv.h"
+
+static uint64_t
+fnv1a(const char *s, size_t n, uint64_t h)
+{
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static uint64_t
+id_seed(enum vmb_cell_kind kind)
+{
+    const char *k = kind == VMB_CELL_CONTROL ? "control:" : "vm:";
+    return fnv1a(k, strlen(k), 1469598103934665603ull);
+}
+
+static void
+id_finish(uint64_t h, char out[13])
+{
+    /* Mix the high bits down so the 48 bits kept depend on all of them. */
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 32;
+    snprintf(out, 13, "%012" PRIx64, (uint64_t)(h & 0xffffffffffffull));
+}
+
+void
+vmb_cell_id(const struct vmb_config *cfg, enum vmb_cell_kind kind, char out[13])
+{
+    /* Run-level settings do not change what a cell measures. */
+    struct vmb_jw w;
+    vmb_jw_init(&w, false);
+    vmb_config_to_id_json(&w, cfg, NULL, 0, NULL);
+    autofree char *json = vmb_jw_steal(&w);
+    id_finish(fnv1a(json, strlen(json), id_seed(kind)), out);
+}
+
+/*
+ * The ids of many configs that differ from one template only in some
+ * options (the holes): the text of vmb_cell_id's JSON between the holes
+ * is hashed once, so an id costs the formatting of the holes, not of
+ * every option. Gives the same ids as vmb_cell_id.
+ */
+struct id_template {
+    enum vmb_cell_kind kind;
+    const struct vmb_option *holes[VMB_MATRIX_MAX_AXES + 2];
+    const struct vmb_section *hsec[VMB_MATRIX_MAX_AXES + 2];
+    size_t nholes;
+    char *json;
+    size_t *seg, *seglen; /* nholes + 1 pieces of json */
+    bool ok;              /* json split as expected */
+};
+
+static void
+id_template_hole(struct id_template *t, const struct vmb_section *sec,
+                 const struct vmb_option *opt)
+{
+    for (size_t i = 0; i < t->nholes; i++)
+        if (t->holes[i] == opt)
+            return;
+    t->hsec[t->nholes] = sec;
+    t->holes[t->nholes++] = opt;
+}
+
+/* The mark of a hole: a control character, which no value can hold. */
+static const char hole_mark[] = "\x01";
+static const char hole_json[] = "\"\\u0001\"";
+
+static void
+id_template_init(struct id_template *t, const struct vmb_config *tmpl)
+{
+    /* Holes in the order the JSON writes options. */
+    struct id_template sorted = {.kind = t->kind};
+    for (size_t s = 0; s < vmb_nsections; s++)
+        for (size_t o = 0; o < vmb_sections[s].noptions; o++)
+            for (size_t i = 0; i < t->nholes; i++)
+                if (t->holes[i] == &vmb_sections[s].options[o])
+                    id_template_hole(&sorted, t->hsec[i], t->holes[i]);
+    *t = sorted;
+    struct vmb_jw w;
+    vmb_jw_init(&w, false);
+    vmb_config_to_id_json(&w, tmpl, t->holes, t->nholes, hole_mark);
+    t->json = vmb_jw_steal(&w);
+    t->seg = vmb_xcalloc(t->nholes + 1, sizeof(*t->seg));
+    t->seglen = vmb_xcalloc(t->nholes + 1, sizeof(*t->seglen));
+    size_t at = 0, n = 0, hl = strlen(hole_json);
+    for (const char *p = t->json; (p = strstr(p, hole_json)) != NULL; p += hl) {
+        if (n == t->nholes)
+            return;
+        t->seg[n] = at;
+        t->seglen[n++] = (size_t)(p - t->json) - at;
+        at = (size_t)(p - t->json) + hl;
+    }
+    if (n != t->nholes)
+        return;
+    t->seg[n] = at;
+    t->seglen[n] = strlen(t->json) - at;
+    t->ok = true;
+}
+
+static void
+id_template_free(struct id_template *t)
+{
+    free(t->json);
+    free(t->seg);
+    free(t->seglen);
+}
+
+static void
+id_of(const struct id_template *t, const struct vmb_config *cfg,
+      struct vmb_buf *scratch, char out[13])
+{
+    if (!t->ok) {
+        vmb_cell_id(cfg, t->kind, out);
+        return;
+    }
+    uint64_t h = id_seed(t->kind);
+    for (size_t i = 0; i < t->nholes; i++) {
+        h = fnv1a(t->json + t->seg[i], t->seglen[i], h);
+        autofree char *v = vmb_option_format(
+            t->holes[i], (const char *)cfg + t->hsec[i]->offset);
+        scratch->len = 0;
+        vmb_json_escape(scratch, v);
+        h = fnv1a(scratch->data, scratch->len, h);
+    }
+    h = fnv1a(t->json + t->seg[t->nholes], t->seglen[t->nholes], h);
+    id_finish(h, out);
+}
+
+/* The control of a cell: its config with every VM-only setting at default. */
+static void
+control_config(const struct vmb_config *cell, const struct vmb_config *def,
+               struct vmb_config *out)
+{
+    vmb_config_copy(out, cell);
+    for (size_t i = 0; i < vmb_nsections; i++) {
+        const struct vmb_section *s = &vmb_sections[i];
+        if (strcmp(s->name, "hypervisor") != 0 &&
+            strcmp(s->name, "guest") != 0 && strcmp(s->name, "network") != 0)
+            continue;
+        vmb_options_copy(s->options, s->noptions, (char *)out + s->offset,
+                         (const char *)def + s->offset);
+    }
+    out->guest.vcpus = cell->guest.vcpus;
+    out->guest.memory_mib = cell->guest.memory_mib;
+}
+
+static bool
+is_vm_only(const struct vmb_axis *a)
+{
+    return strcmp(a->sec->name, "hypervisor") == 0 ||
+           strcmp(a->sec->name, "network") == 0 ||
+           (strcmp(a->sec->name, "guest") == 0 &&
+            strcmp(a->opt->name, "vcpus") != 0 &&
+            strcmp(a->opt->name, "memory") != 0);
+}
+
+/*
+ * Marks in bits the combinations some exclude entry removes; returns how
+ * many. For each axis value, a bitset of the entries that allow it (they
+ * do not name the axis, or name it with this value); a combination is
+ * excluded when the AND of its values' sets is not empty. Walking the
+ * combinations in order, only the axes that changed are AND-ed again, so
+ * a combination costs about entries / 64 word operations, not entries x
+ * axes string comparisons.
+ */
+static size_t
+mark_excluded(const struct vmb_expand *x, size_t total, uint64_t *bits)
+{
+    size_t nr = x->nrules, na = x->naxes;
+    if (nr == 0 || na == 0)
+        return 0;
+    size_t words = (nr + 63) / 64;
+    uint64_t **mask = vmb_xcalloc(na, sizeof(*mask));
+    uint64_t *prefix = vmb_xcalloc(na * words, sizeof(*prefix));
+    uint64_t *allow = vmb_xcalloc(words, sizeof(*allow));
+    size_t *idx = vmb_xcalloc(na, sizeof(*idx));
+    for (size_t a = 0; a < na; a++) {
+        for (size_t r = 0; r < nr; r++)
+            allow[r / 64] |= 1ull << (r % 64);
+        for (size_t r = 0; r < nr; r++)
+            for (size_t j = 0; j < x->rules[r].naxes; j++)
+                if (x->rules[r].axis[j] == a)
+                    allow[r / 64] &= ~(1ull << (r % 64));
+        size_t nv = x->axes[a].nvalues;
+        mask[a] = vmb_xcalloc(nv * words, sizeof(**mask));
+        for (size_t v = 0; v < nv; v++)
+            memcpy(mask[a] + v * words, allow, words * sizeof(*allow));
+        memset(allow, 0, words * sizeof(*allow));
+    }
+    for (size_t r = 0; r < nr; r++)
+        for (size_t j = 0; j < x->rules[r].naxes; j++) {
+            size_t v = x->rules[r].value[j];
+            if (v != SIZE_MAX)
+                mask[x->rules[r].axis[j]][v * words + r / 64] |= 1ull
+                                                                 << (r % 64);
+        }
+    size_t count = 0;
+    size_t from = 0; /* the first axis whose prefix is stale */
+    for (size_t c = 0; c < total; c++) {
+        for (size_t a = from; a < na; a++) {
+            const uint64_t *mv = mask[a] + idx[a] * words;
+            uint64_t *p = prefix + a * words;
+            for (size_t w = 0; w < words; w++)
+                p[w] = a ? p[w - words] & mv[w] : mv[w];
+        }
+        const uint64_t *last = prefix + (na - 1) * words;
+        for (size_t w = 0; w < words; w++)
+            if (last[w] != 0) {
+                bits[c / 64] |= 1ull << (c % 64);
+                count++;
+                break;
+            }
+        /* Next combination: the last axis fastest. */
+        size_t a = na;
+        while (a-- > 0) {
+            if (++idx[a] < x->axes[a].nvalues)
+                break;
+            idx[a] = 0;
+        }
+        from = a == SIZE_MAX ? 0 : a;
+    }
+    for (size_t a = 0; a < na; a++)
+        free(mask[a]);
+    free(mask);
+    free(prefix);
+    free(allow);
+    free(idx);
+    return count;
+}
+
+static int
+check_limits(const struct vmb_expand *x, size_t ncells)
+{
+    uint64_t reps = (uint64_t)x->base->top.repetitions;
+    uint64_t runs = (uint64_t)ncells * reps;
+    if (runs > VMB_MATRIX_MAX_RUNS)
+        return vmb_matrix_fail(x->err, x->file, x->pos, "matrix",
+                               "%zu cells x %" PRIu64 " repetitions are "
+                               "%" PRIu64 " runs, more than the limit of %d",
+                               ncells, reps, runs, VMB_MATRIX_MAX_RUNS);
+    uint64_t phases = (uint64_t)ncells * x->base->nphases;
+    if (phases > VMB_MATRIX_MAX_PHASES)
+        return vmb_matrix_fail(x->err, x->file, x->pos, "matrix",
+                               "%zu cells of %zu phases each are %" PRIu64
+                               " phases, more than the limit of %d",
+                               ncells, x->base->nphases, phases,
+                               VMB_MATRIX_MAX_PHASES);
+    return 0;
+}
+
+/* Shared by the cells of one expansion. */
+struct expansion {
+    const struct vmb_expand *x;
+    struct id_template vm_ids, control_ids;
+    struct vmb_config control_base; /* the control of the base config */
+    size_t *control_of; /* by the values of the axes a control keeps */
+    struct vmb_buf scratch;
+};
+
+/* The cell of combination idx: config, axis values, label, id. */
+static int
+make_cell(struct expansion *e, const size_t *idx, struct vmb_cell *cell)
+{
+    const struct vmb_expand *x = e->x;
+    cell->kind = VMB_CELL_VM;
+    cell->control = SIZE_MAX;
+    vmb_config_copy(&cell->cfg, x->base);
+    struct vmb_buf label = {0};
+    cell->axes = vmb_xcalloc(x->naxes ? x->naxes : 1, sizeof(*cell->axes));
+    cell->naxes = x->naxes;
+    for (size_t i = 0; i < x->naxes; i++) {
+        const struct vmb_axis *a = &x->axes[i];
+        const char *v = a->values[idx[i]];
+        void *sb = (char *)&cell->cfg + a->sec->offset;
+        struct vmb_error *err = NULL;
+        if (vmb_option_parse(a->opt, v, sb, &err) < 0) {
+            vmb_error_free(err);
+            vmb_buf_free(&label);
+            return vmb_matrix_fail(x->err, x->file, x->pos, a->path,
+                                   "internal error");
+        }
+        cell->axes[i].path = a->path;
+        cell->axes[i].value = vmb_xstrdup(v);
+        /* Pieces, not printf: this runs for every cell. */
+        if (i > 0)
+            vmb_buf_puts(&label, " ");
+        vmb_buf_puts(&label, a->label);
+        vmb_buf_puts(&label, "=");
+        vmb_buf_puts(&label, v);
+    }
+    if (x->naxes == 0)
+        vmb_buf_printf(&label,
+                       "vcpus=%" PRId64 " memory=%" PRIu64 " storage=%s",
+                       cell->cfg.guest.vcpus, cell->cfg.guest.memory_mib,
+                       vmb_storage_name(cell->cfg.guest.storage));
+    cell->label = vmb_buf_steal(&label);
+    id_of(&e->vm_ids, &cell->cfg, &e->scratch, cell->id);
+    return 0;
+}
+
+/*
+ * The control of a cell: cells with the same values of the axes that
+ * are not VM-only have the same control config, so the control is found
+ * by those values (a mixed-radix index) instead of by comparing configs.
+ */
+static void
+attach_control(struct expansion *e, const size_t *idx, struct vmb_cell *cell)
+{
+    const struct vmb_expand *x = e->x;
+    struct vmb_matrix *m = x->m;
+    size_t key = 0;
+    for (size_t i = 0; i < x->naxes; i++)
+        if (!is_vm_only(&x->axes[i]))
+            key = key * x->axes[i].nvalues + idx[i];
+    if (e->control_of[key] != SIZE_MAX) {
+        cell->control = e->control_of[key];
+        return;
+    }
+    size_t k = m->ncontrols++;
+    struct vmb_cell *ctl = &m->controls[k];
+    ctl->kind = VMB_CELL_CONTROL;
+    ctl->control = SIZE_MAX;
+    /* control_config(cell) without copying the cell and then the
+     * defaults over it: the control of the base, and the values of the
+     * axes a control keeps. */
+    vmb_config_copy(&ctl->cfg, &e->control_base);
+    for (size_t i = 0; i < x->naxes; i++) {
+        const struct vmb_axis *a = &x->axes[i];
+        if (!is_vm_only(a))
+            vmb_options_copy(a->opt, 1, (char *)&ctl->cfg + a->sec->offset,
+                             (const char *)&cell->cfg + a->sec->offset);
+    }
+    ctl->cfg.guest.vcpus = cell->cfg.guest.vcpus;
+    ctl->cfg.guest.memory_mib = cell->cfg.guest.memory_mib;
+    id_of(&e->control_ids, &ctl->cfg, &e->scratch, ctl->id);
+    struct vmb_buf label = {0};
+    vmb_buf_puts(&label, "baremetal");
+    bool vcpus = false, memory = false;
+    for (size_t i = 0; i < x->naxes; i++) {
+        const struct vmb_axis *a = &x->axes[i];
+        if (is_vm_only(a))
+            continue;
+        vmb_buf_puts(&label, " ");
+        vmb_buf_puts(&label, a->label);
+        vmb_buf_puts(&label, "=");
+        vmb_buf_puts(&label, a->values[idx[i]]);
+        vcpus = vcpus || strcmp(a->label, "vcpus") == 0;
+        memory = memory || strcmp(a->label, "memory") == 0;
+    }
+    if (!vcpus)
+        vmb_buf_printf(&label, " vcpus=%" PRId64, ctl->cfg.guest.vcpus);
+    if (!memory)
+        vmb_buf_printf(&label, " memory=%" PRIu64, ctl->cfg.guest.memory_mib);
+    ctl->label = vmb_buf_steal(&label);
+    e->control_of[key] = k;
+    cell->control = k;
+}
+
+static void
+expansion_init(struct expansion *e, const struct vmb_expand *x, size_t total)
+{
+    *e = (struct expansion){.x = x};
+    e->vm_ids.kind = VMB_CELL_VM;
+    e->control_ids.kind = VMB_CELL_CONTROL;
+    const struct vmb_section *guest = vmb_section_find("guest");
+    for (size_t i = 0; i < x->naxes; i++) {
+        const struct vmb_axis *a = &x->axes[i];
+        id_template_hole(&e->vm_ids, a->sec, a->opt);
+        if (!is_vm_only(a))
+            id_template_hole(&e->control_ids, a->sec, a->opt);
+    }
+    id_template_hole(&e->control_ids, guest,
+                     vmb_option_find(guest->options, guest->noptions, "vcpus"));
+    id_template_hole(
+        &e->control_ids, guest,
+        vmb_option_find(guest->options, guest->noptions, "memory"));
+    struct vmb_config def;
+    vmb_config_defaults(&def);
+    control_config(x->base, &def, &e->control_base);
+    vmb_config_free(&def);
+    id_template_init(&e->vm_ids, x->base);
+    id_template_init(&e->control_ids, &e->control_base);
+    e->control_of = vmb_xmalloc(total * sizeof(*e->control_of));
+    for (size_t i = 0; i < total; i++)
+        e->control_of[i] = SIZE_MAX;
+}
+
+static void
+expansion_free(struct expansion *e)
+{
+    id_template_free(&e->vm_ids);
+    id_template_free(&e->control_ids);
+    vmb_config_free(&e->control_base);
+    free(e->control_of);
+    vmb_buf_free(&e->scratch);
+}
+
+int
+vmb_matrix_expand(const struct vmb_expand *x)
+{
+    struct vmb_matrix *m = x->m;
+    if (x->naxes > VMB_MATRIX_MAX_AXES)
+        return vmb_matrix_fail(x->err, x->file, x->pos, "matrix",
+                               "%zu axes, more than the limit of %d", x->naxes,
+                               VMB_MATRIX_MAX_AXES);
+    size_t total = 1;
+    for (size_t i = 0; i < x->naxes; i++) {
+        if (x->axes[i].nvalues > VMB_MATRIX_MAX_CELLS / total)
+            return vmb_matrix_fail(x->err, x->file, x->pos, "matrix",
+                                   "the axes make more than %d "
+                                   "combinations, the limit",
+                                   VMB_MATRIX_MAX_CELLS);
+        total *= x->axes[i].nvalues;
+    }
+    autofree uint64_t *excluded = vmb_xcalloc((total + 63) / 64, 8);
+    size_t ncells = total - mark_excluded(x, total, excluded);
+    for (size_t r = 0; r < x->nrules; r++)
+        for (size_t j = 0; j < x->rules[r].naxes; j++)
+            if (x->rules[r].value[j] == SIZE_MAX) {
+                vmb_matrix_warn(m, x->file, x->rules[r].pos,
+                                "exclude entry matches no combination of "
+                                "the axes");
+                break;
+            }
+    if (ncells == 0)
+        return vmb_matrix_fail(x->err, x->file, x->pos, "exclude",
+                               "every combination is excluded; the matrix "
+                               "has zero cells");
+    if (check_limits(x, ncells) < 0)
+        return -1;
+
+    m->cells = vmb_xcalloc(ncells, sizeof(*m->cells));
+    m->controls = vmb_xcalloc(ncells, sizeof(*m->controls));
+    struct expansion e;
+    expansion_init(&e, x, total);
+    size_t idx[VMB_MATRIX_MAX_AXES] = {0};
+    int rc = 0;
+    for (size_t c = 0; c < total && rc == 0; c++) {
+        if (excluded[c / 64] & (1ull << (c % 64)))
+            continue;
+        /* Last axis varies fastest, like nested loops in file order. */
+        size_t rest = c;
+        for (size_t i = x->naxes; i-- > 0;) {
+            idx[i] = rest % x->axes[i].nvalues;
+            rest /= x->axes[i].nvalues;
+        }
+        struct vmb_cell *cell = &m->cells[m->ncells++];
+        rc = make_cell(&e, idx, cell);
+        if (rc == 0 && cell->cfg.control.baremetal)
+            attach_control(&e, idx, cell);
+    }
+    expansion_free(&e);
+    if (rc < 0)
+        return -1;
+    uint64_t reps = (uint64_t)x->base->top.repetitions;
+    uint64_t runs = (uint64_t)(m->ncells + m->ncontrols) * reps;
+    if (runs > VMB_MATRIX_MAX_RUNS)
+        return vmb_matrix_fail(x->err, x->file, x->pos, "matrix",
+                               "(%zu cells + %zu controls) x %" PRIu64
+                               " repetitions are %" PRIu64 " runs, more "
+                               "than the limit of %d",
+                               m->ncells, m->ncontrols, reps, runs,
+                               VMB_MATRIX_MAX_RUNS);
+    return 0;
+}
+
+void
+vmb_axes_free(struct vmb_axis *axes, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(axes[i].path);
+        free(axes[i].label);
+        for (size_t j = 0; j < axes[i].nvalues; j++)
+            free(axes[i].values[j]);
+        free(axes[i].values);
+        vmb_strmap_free(&axes[i].index);
+    }
+    free(axes);
+}
+
+void
+vmb_excludes_free(struct vmb_exclude *r, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(r[i].value);
+        free(r[i].axis);
+    }
+    free(r);
+}
+
+static void
+free_cell(struct vmb_cell *c)
+{
+    free(c->label);
+    vmb_config_free(&c->cfg);
+    for (size_t i = 0; i < c->naxes; i++)
+        free(c->axes[i].value);
+    free(c->axes);
+}
+
+void
+vmb_matrix_free(struct vmb_matrix *m)
+{
+    if (m == NULL)
+        return;
+    for (size_t i = 0; i < m->ncells; i++)
+        free_cell(&m->cells[i]);
+    for (size_t i = 0; i < m->ncontrols; i++)
+        free_cell(&m->controls[i]);
+    free(m->cells);
+    free(m->controls);
+    for (size_t i = 0; i < m->naxes; i++)
+        free(m->axis_paths[i]);
+    free(m->axis_paths);
+    for (size_t i = 0; i < m->nwarnings; i++)
+        free(m->warnings[i]);
+    free(m->warnings);
+    vmb_config_free(&m->base);
+    free(m->path);
+    free(m->name);
+    free(m);
+}

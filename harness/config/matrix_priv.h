@@ -1,0 +1,88 @@
+/*
+ * Inside the matrix loader: matrix.c reads the YAML (the only file that
+ * includes libyaml); matrix_check.c holds the checks of values and the
+ * messages; matrix_expand.c turns axes and exclude entries into cells and
+ * controls. Not for use outside config/.
+ */
+#ifndef VMB_MATRIX_PRIV_H
+#define VMB_MATRIX_PRIV_H
+
+#include <stddef.h>
+
+#include "config/matrix.h"
+#include "config/strmap.h"
+
+/* A place in the matrix file, 1-based, for messages. */
+struct vmb_mpos {
+    size_t line, col;
+};
+
+/*
+ * Sets *err to "file:line:col: path: message" (without "path: " when
+ * path is NULL or empty), kind VMB_ERR_INPUT; returns -1.
+ */
+int vmb_matrix_fail(struct vmb_error **err, const char *file,
+                    struct vmb_mpos pos, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* Adds "file:line:col: warning: message" to m's warnings. */
+void vmb_matrix_warn(struct vmb_matrix *m, const char *file,
+                     struct vmb_mpos pos, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/*
+ * Checks a value the option engine accepted against what a run needs:
+ * the run name is a label for a directory name; the subnet one a VM
+ * network can use. Returns NULL when fine, else the message (caller
+ * frees), without file or key.
+ */
+char *vmb_matrix_check_value(const struct vmb_option *opt, const void *base);
+
+/* A run name made from a file name: "my test.yaml" -> "my_test". */
+char *vmb_matrix_default_name(const char *path);
+
+/* One axis of the matrix: an option and its values, in file order. */
+struct vmb_axis {
+    const struct vmb_section *sec;
+    const struct vmb_option *opt;
+    char *path;    /* canonical "guest.vcpus" */
+    char *label;   /* "vcpus" for guest options, else the path */
+    char **values; /* canonical formatted values */
+    size_t nvalues;
+    struct vmb_strmap index; /* value -> its index in values */
+};
+
+/* One entry of exclude: a value for some of the axes. */
+struct vmb_exclude {
+    size_t naxes;
+    size_t *axis;  /* indexes into the axes */
+    size_t *value; /* index of the value in its axis; SIZE_MAX: none */
+    struct vmb_mpos pos;
+};
+
+void vmb_axes_free(struct vmb_axis *axes, size_t n);
+void vmb_excludes_free(struct vmb_exclude *rules, size_t n);
+
+/* What expansion needs; m receives cells, controls and warnings. */
+struct vmb_expand {
+    const char *file;
+    struct vmb_error **err;
+    struct vmb_matrix *m;
+    const struct vmb_config *base;
+    const struct vmb_axis *axes;
+    size_t naxes;
+    const struct vmb_exclude *rules;
+    size_t nrules;
+    struct vmb_mpos pos; /* of matrix:, or of the file's start */
+};
+
+/*
+ * Fills m->cells and m->controls: the product of the axes (last axis
+ * fastest) less the excluded combinations. Refuses, before allocating
+ * them, more cells, runs or phases than the limits of matrix.h, and a
+ * matrix whose every combination is excluded. Time linear in the cells
+ * (and the exclude entries / 64 per cell).
+ */
+int vmb_matrix_expand(const struct vmb_expand *x);
+
+#endif
