@@ -134,7 +134,7 @@ vmb_cmd_kata_config(int argc, char **argv, struct vmb_error **err)
     nset = vmb_kata_settings(&c->cfg, &set);
     if (base != NULL) {
         size_t len;
-        if (vmb_read_file(base, &text, &len, err) < 0) {
+        if (vmb_read_file_max(base, VMB_KATA_TOML_MAX_BYTES, &text, &len, err) < 0) {
             vmb_error_prefix(err, "base configuration");
             goto out;
         }

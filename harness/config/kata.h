@@ -26,6 +26,10 @@ void vmb_kata_settings_free(struct vmb_kata_setting *s, size_t n);
 /* Renders a cell's settings as a [hypervisor.qemu] TOML fragment. */
 void vmb_kata_render(const struct vmb_config *cfg, struct vmb_buf *out);
 
+/* A configuration.toml larger than this is refused (Kata's own template
+ * is about 30 KiB). */
+#define VMB_KATA_TOML_MAX_BYTES (4u << 20)
+
 /* The Kata table vmbench's settings belong to. */
 #define VMB_KATA_TABLE "hypervisor.qemu"
 

@@ -289,3 +289,19 @@ Test(cli, errors_reach_the_terminal_escaped, .timeout = 30)
     cr_assert_not_null(strstr(r.err, "\\x1b[31mred"), "%s", r.err);
     cmd_result_free(&r);
 }
+
+/* A base file that never ends is refused at its size limit, not read. */
+Test(cli, kata_config_base_size_limited, .timeout = 30)
+{
+    const char *args[] = {"kata-config",
+                          VMB_TEST_DATA "/data/results-fixture",
+                          "--best",
+                          "write.op_rate",
+                          "--base",
+                          "/dev/zero",
+                          NULL};
+    struct cmd_result r = run_vmbench("/", args);
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert_not_null(strstr(r.err, "the limit"), "%s", r.err);
+    cmd_result_free(&r);
+}
