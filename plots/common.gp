@@ -12,7 +12,10 @@ set linetype 8 lc rgb '#7F7F7F' lw 2 pt 6 ps 1
 set linetype 9 lc rgb '#222222' lw 2 dt 2 pt 2 ps 1
 set linetype cycle 8
 
-# A cell's line type: the control gets 9, cells cycle through 1-8.
+# A cell's line type: the control gets 9, cells cycle through 1-8. The
+# report passes each curve's line type (lts[], a column of $cells) made
+# this way, so a cell keeps its colour when cells without data are left
+# out of a chart.
 cell_lt(i, ctrl) = (i == ctrl) ? 9 : ((i - 1) % 8) + 1
 
 # Applied after `reset` at the top of every template.

@@ -2,8 +2,8 @@
 # style: x is 1/(1 - percentile) on a log scale, so each step right is ten
 # times rarer ("1 in N requests is slower than this").
 #
-# Variables: chart_title, chart_subtitle, y_title, n (curves), labels[n], ctrl (index of
-#   the control's curve, 0 if none), xmax
+# Variables: chart_title, chart_subtitle, y_title, n (curves), labels[n],
+#   lts[n] (line type of each curve: 9 is the control), xmax
 # $curves, one index per curve: x(=1/(1-p)) latency
 reset
 eval style
@@ -21,4 +21,4 @@ set xtics ('0%%' 1, "90%%\n1 in 10" 10, "99%%\n1 in 100" 100, \
            "99.999%%\n1 in 10^5" 100000, "99.9999%%\n1 in 10^6" 1000000)
 set key top left
 plot for [i=1:n] $curves index (i - 1) using 1:2 with lines \
-         lt cell_lt(i, ctrl) title labels[i]
+         lt lts[i] title labels[i]

@@ -3,8 +3,11 @@
 # bare-metal control as a dashed line across its bar.
 #
 # Variables: chart_title, chart_subtitle, y_title, n (cells), labels[n] (tick labels),
-#   ctrl_title (legend entry of the control line)
+#   ci_title (legend entry of the whiskers, empty when there are none),
+#   has_ctrl (1 when any cell has a control), ctrl_title (legend entry of
+#   the control line)
 # $cells, one row per cell: x median ci_lo ci_hi ctrl_median (NaN: none)
+#   line_type
 reset
 eval style
 set title full_title
@@ -19,11 +22,11 @@ set bmargin labels_lines + 2
 set style fill solid 0.85 border lc rgb '#333333'
 set boxwidth 0.6
 set key top right
-plot $cells using 1:2:(cell_lt(int($1) + 1, 0)) with boxes lc variable \
+plot $cells using 1:2:6 with boxes lc variable \
          title 'median of the repetitions', \
      '' using 1:3:(0):($4 - $3) with vectors arrowstyle 8 \
-         title '95% interval', \
+         title ci_title, \
      '' using 1:4:(($2 >= 1000 ? gprintf('%.2s%c', $2) : sprintf('%.0f', $2))) with labels offset 0,0.9 \
          font ',12' notitle, \
-     '' using ($1 - 0.42):5:(0.84):(0) \
+     for [j=1:has_ctrl] '' using ($1 - 0.42):5:(0.84):(0) \
          with vectors nohead lt 9 title ctrl_title

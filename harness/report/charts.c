@@ -1,6 +1,16 @@
+/*
+ * The charts of the report. Each chart takes only the rows (cells,
+ * controls, backends) and columns (phases, percentiles) that have data,
+ * so gnuplot never gets a column without a value (5.4 crashes on `with
+ * labels` over one); a chart with no data at all is left out with the
+ * reason. Chart file names are made here from phase indices and the load
+ * generator's op names, never from text in the results.
+ */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config/config.h"
 #include "report/plot.h"
@@ -39,6 +49,7 @@ vmb_charts_free(struct vmb_charts *cs)
         free(cs->c[i].base);
         free(cs->c[i].title);
         free(cs->c[i].error);
+        free(cs->c[i].left_out);
     }
     free(cs->c);
     free(cs->gnuplot);
@@ -46,14 +57,23 @@ vmb_charts_free(struct vmb_charts *cs)
     vmb_error_free(cs->first_error);
 }
 
-static void
+static struct vmb_chart *
 chart_add(struct vmb_charts *cs, const char *base, const char *title)
 {
     cs->c = vmb_xrealloc(cs->c, (cs->n + 1) * sizeof(*cs->c));
-    cs->c[cs->n].base = vmb_xstrdup(base);
-    cs->c[cs->n].title = vmb_xstrdup(title);
-    cs->c[cs->n].error = NULL;
-    cs->n++;
+    struct vmb_chart *c = &cs->c[cs->n++];
+    memset(c, 0, sizeof(*c));
+    c->base = vmb_xstrdup(base);
+    c->title = vmb_xstrdup(title);
+    return c;
+}
+
+/* A chart without data: listed with why, never drawn. */
+static void
+chart_left_out(struct vmb_charts *cs, const char *base, const char *title,
+               const char *why)
+{
+    chart_add(cs, base, title)->left_out = vmb_xstrdup(why);
 }
 
 /* Lists the chart, and draws it when gnuplot is there. */
@@ -62,8 +82,7 @@ chart_draw(struct vmb_charts *cs, struct vmb_plot *p, const char *tmpl,
            const char *plots, const char *base, const char *title,
            struct vmb_buf *warnings)
 {
-    chart_add(cs, base, title);
-    struct vmb_chart *c = &cs->c[cs->n - 1];
+    struct vmb_chart *c = chart_add(cs, base, title);
     if (cs->gnuplot == NULL) {
         c->error = vmb_xstrdup(cs->skip_reason ? cs->skip_reason
                                                : "charts were not drawn");
@@ -82,38 +101,72 @@ chart_draw(struct vmb_charts *cs, struct vmb_plot *p, const char *tmpl,
 
 /* ---- what every chart shares ---- */
 
-/*
- * Labels of rows order[0..n-1] (rows 0..n-1 when order is NULL), one word
- * per line, so long labels stay narrow.
- */
-static char **
-tick_labels(const struct vmb_model *m, const size_t *order, size_t n)
+/* A note for the user, one line, safe for a terminal. */
+static void
+note(struct vmb_buf *w, const char *what, const char *then)
 {
-    char **t = vmb_xcalloc(n ? n : 1, sizeof(*t));
-    for (size_t i = 0; i < n; i++) {
-        t[i] = vmb_xstrdup(vmb_model_label(m, order ? order[i] : i));
-        for (char *s = t[i]; *s; s++)
+    autofree char *safe = vmb_term_safe(what);
+    vmb_buf_printf(w, "%s%s\n", safe, then);
+}
+
+/* Row indices of the model that a chart shows, in the order shown. */
+struct rows {
+    size_t *i;
+    size_t n;
+};
+
+static void
+rows_init(struct rows *r, size_t cap)
+{
+    r->i = vmb_xcalloc(cap ? cap : 1, sizeof(*r->i));
+    r->n = 0;
+}
+
+/*
+ * Labels of the rows, one word per line, so long labels stay narrow;
+ * the line type of each (the single control dashed, cells by index).
+ */
+static void
+axis_labels(struct vmb_plot *p, const struct vmb_model *m,
+            const struct rows *r)
+{
+    char **t = vmb_xcalloc(r->n ? r->n : 1, sizeof(*t));
+    for (size_t k = 0; k < r->n; k++) {
+        t[k] = vmb_xstrdup(vmb_model_label(m, r->i[k]));
+        for (char *s = t[k]; *s; s++)
             if (*s == ' ')
                 *s = '\n';
     }
-    return t;
+    vmb_plot_axis_labels(p, "labels", (const char *const *)t, r->n);
+    for (size_t k = 0; k < r->n; k++)
+        free(t[k]);
+    free(t);
 }
 
-static void
-free_strs(char **s, size_t n)
+/* A row's line type: 9 (black, dashed) for a single control, else 1-8. */
+static double
+row_lt(const struct vmb_model *m, size_t row)
 {
-    for (size_t i = 0; s && i < n; i++)
-        free(s[i]);
-    free(s);
+    if (m->nrows - m->ncells == 1 && row == m->nrows - 1)
+        return 9;
+    return (double)(row % 8 + 1);
 }
 
+/* Labels (as written) and line types of the rows, for the legend. */
 static void
-axis_labels(struct vmb_plot *p, const struct vmb_model *m, const size_t *order,
-            size_t n)
+curve_labels(struct vmb_plot *p, const struct vmb_model *m,
+             const struct rows *r)
 {
-    char **ticks = tick_labels(m, order, n);
-    vmb_plot_axis_labels(p, "labels", (const char *const *)ticks, n);
-    free_strs(ticks, n);
+    const char **labels = vmb_xcalloc(r->n ? r->n : 1, sizeof(*labels));
+    double *lts = vmb_xcalloc(r->n ? r->n : 1, sizeof(*lts));
+    for (size_t k = 0; k < r->n; k++) {
+        labels[k] = vmb_model_label(m, r->i[k]);
+        lts[k] = row_lt(m, r->i[k]);
+    }
+    vmb_plot_strs(p, "labels", labels, r->n);
+    vmb_plot_nums(p, "lts", lts, r->n);
+    free(labels);
+    free(lts);
 }
 
 static char *
@@ -136,6 +189,16 @@ set_common(struct vmb_plot *p, const struct vmb_model *m, const char *title,
     vmb_plot_str(p, "chart_subtitle", sub);
 }
 
+/*
+ * An interval end for a whisker: the median itself when there is no
+ * interval (one repetition), which draws nothing.
+ */
+static double
+whisker(double end, double median)
+{
+    return isfinite(end) ? end : median;
+}
+
 /* ---- per phase ---- */
 
 static void
@@ -143,29 +206,51 @@ chart_oprate(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
              const char *plots, struct vmb_buf *w)
 {
     const struct vmb_model_phase *ph = &m->phases[p];
-    struct vmb_plot pl;
-    vmb_plot_init(&pl);
+    autofree char *base = vmb_xasprintf("oprate-%s", ph->name);
     autofree char *title =
         vmb_xasprintf("Op rate per cell: %s phase", ph->title);
+    struct rows r;
+    rows_init(&r, m->ncells);
+    bool any_ci = false, any_ctl = false;
+    for (size_t i = 0; i < m->ncells; i++) {
+        const struct vmb_model_series *s =
+            vmb_model_series(m, p, i, VMB_METRIC_OPRATE);
+        if (!isfinite(s->s.median))
+            continue;
+        r.i[r.n++] = i;
+        any_ci |= isfinite(s->s.ci.lo) && isfinite(s->s.ci.hi);
+        size_t cr = m->rows[i].control_row;
+        any_ctl |= cr != SIZE_MAX &&
+                   isfinite(vmb_model_series(m, p, cr, VMB_METRIC_OPRATE)
+                                ->s.median);
+    }
+    if (r.n == 0) {
+        chart_left_out(cs, base, title,
+                       "no VM cell has a successful run of this phase");
+        free(r.i);
+        return;
+    }
+    struct vmb_plot pl;
+    vmb_plot_init(&pl);
     autofree char *reps = vmb_model_reps_text(m);
     autofree char *what =
         vmb_xasprintf("median of %s, whiskers: 95%% interval", reps);
     set_common(&pl, m, title, what);
     vmb_plot_str(&pl, "y_title", "Operations per second");
-    vmb_plot_num(&pl, "n", (double)m->ncells);
-    axis_labels(&pl, m, NULL, m->ncells);
-    /* An empty title keeps a missing control out of the legend. */
-    bool any_control = vmb_model_any_control(m);
-    const char *ctl_label = any_control ? "bare metal (control)" : "";
-    if (any_control && m->nrows - m->ncells == 1) {
+    vmb_plot_num(&pl, "n", (double)r.n);
+    axis_labels(&pl, m, &r);
+    vmb_plot_str(&pl, "ci_title", any_ci ? "95% interval" : "");
+    vmb_plot_num(&pl, "has_ctrl", any_ctl ? 1 : 0);
+    if (any_ctl && m->nrows - m->ncells == 1) {
         autofree char *t =
             vmb_xasprintf("control: %s", vmb_model_label(m, m->ncells));
         vmb_plot_str(&pl, "ctrl_title", t);
     } else {
-        vmb_plot_str(&pl, "ctrl_title", ctl_label);
+        vmb_plot_str(&pl, "ctrl_title", "bare metal (control)");
     }
     vmb_plot_block_begin(&pl, "cells");
-    for (size_t i = 0; i < m->ncells; i++) {
+    for (size_t k = 0; k < r.n; k++) {
+        size_t i = r.i[k];
         const struct vmb_model_series *s =
             vmb_model_series(m, p, i, VMB_METRIC_OPRATE);
         size_t cr = m->rows[i].control_row;
@@ -173,13 +258,30 @@ chart_oprate(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
             cr == SIZE_MAX
                 ? NAN
                 : vmb_model_series(m, p, cr, VMB_METRIC_OPRATE)->s.median;
-        double row[] = {(double)i, s->s.median, s->s.ci.lo, s->s.ci.hi, ctl};
-        vmb_plot_row(&pl, row, 5);
+        double row[] = {(double)k,
+                        s->s.median,
+                        whisker(s->s.ci.lo, s->s.median),
+                        whisker(s->s.ci.hi, s->s.median),
+                        any_ctl ? ctl : 0,
+                        row_lt(m, i)};
+        vmb_plot_row(&pl, row, 6);
     }
     vmb_plot_block_end(&pl);
-    autofree char *base = vmb_xasprintf("oprate-%s", ph->name);
     chart_draw(cs, &pl, "oprate", plots, base, title, w);
     vmb_plot_free(&pl);
+    free(r.i);
+}
+
+static const int lat_metric[] = {VMB_METRIC_P50, VMB_METRIC_P95,
+                                 VMB_METRIC_P99, VMB_METRIC_P999};
+static const char *const lat_name[] = {"p50 (median)", "p95", "p99", "p99.9"};
+#define NLAT 4
+
+/* A latency for a log scale: none when not above 0. */
+static double
+positive(double v)
+{
+    return v > 0 ? v : NAN;
 }
 
 static void
@@ -187,64 +289,77 @@ chart_latency(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
               const char *plots, struct vmb_buf *w)
 {
     const struct vmb_model_phase *ph = &m->phases[p];
-    static const int ks[] = {VMB_METRIC_P50, VMB_METRIC_P95, VMB_METRIC_P99,
-                             VMB_METRIC_P999};
-    static const char *const names[] = {"p50 (median)", "p95", "p99", "p99.9"};
+    autofree char *base = vmb_xasprintf("latency-%s", ph->name);
+    autofree char *title =
+        vmb_xasprintf("Latency percentiles per cell: %s phase", ph->title);
     /* Controls first: the yardstick sits at the left. */
-    size_t n = m->nrows;
-    autofree size_t *order = vmb_xcalloc(n ? n : 1, sizeof(*order));
-    size_t k = 0;
-    for (size_t i = m->ncells; i < m->nrows; i++)
-        order[k++] = i;
-    for (size_t i = 0; i < m->ncells; i++)
-        order[k++] = i;
+    struct rows r;
+    rows_init(&r, m->nrows);
+    bool has_k[NLAT] = {false};
     double mx = 0;
-    for (size_t i = 0; i < n; i++)
-        mx = fmax(mx,
-                  vmb_model_series(m, p, order[i], VMB_METRIC_P999)->s.ci.hi);
+    for (size_t pass = 0; pass < 2; pass++)
+        for (size_t i = pass ? 0 : m->ncells; i < (pass ? m->ncells : m->nrows);
+             i++) {
+            bool any = false;
+            for (int k = 0; k < NLAT; k++) {
+                const struct vmb_summary *s =
+                    &vmb_model_series(m, p, i, lat_metric[k])->s;
+                if (isfinite(positive(s->median))) {
+                    any = has_k[k] = true;
+                    mx = fmax(mx, fmax(s->median, whisker(s->ci.hi, 0)));
+                }
+            }
+            if (any)
+                r.i[r.n++] = i;
+        }
+    if (r.n == 0) {
+        chart_left_out(cs, base, title,
+                       "no run has latencies for this phase");
+        free(r.i);
+        return;
+    }
     const char *unit = vmb_model_lat_unit(mx);
     double sc = vmb_model_lat_scale(unit);
+    const char *names[NLAT];
+    int ks[NLAT], nk = 0;
+    for (int k = 0; k < NLAT; k++)
+        if (has_k[k]) {
+            names[nk] = lat_name[k];
+            ks[nk++] = lat_metric[k];
+        }
 
     struct vmb_plot pl;
     vmb_plot_init(&pl);
-    autofree char *title =
-        vmb_xasprintf("Latency percentiles per cell: %s phase", ph->title);
     autofree char *reps = vmb_model_reps_text(m);
     autofree char *what =
         vmb_xasprintf("median of %s, whiskers: 95%% interval, log scale", reps);
     set_common(&pl, m, title, what);
     autofree char *yt = vmb_xasprintf("Latency (%s)", unit);
     vmb_plot_str(&pl, "y_title", yt);
-    vmb_plot_num(&pl, "n", (double)n);
-    axis_labels(&pl, m, order, n);
-    vmb_plot_strs(&pl, "pct_names", names, 4);
+    vmb_plot_num(&pl, "n", (double)r.n);
+    axis_labels(&pl, m, &r);
+    vmb_plot_num(&pl, "np", nk);
+    vmb_plot_strs(&pl, "pct_names", names, (size_t)nk);
     vmb_plot_block_begin(&pl, "lat");
-    for (size_t i = 0; i < n; i++) {
-        double row[13] = {(double)i};
-        for (int j = 0; j < 4; j++) {
-            const struct vmb_model_series *s =
-                vmb_model_series(m, p, order[i], ks[j]);
-            row[1 + 3 * j] = s->s.median * sc;
-            row[2 + 3 * j] = s->s.ci.lo * sc;
-            row[3 + 3 * j] = s->s.ci.hi * sc;
+    for (size_t k = 0; k < r.n; k++) {
+        double row[1 + 3 * NLAT] = {(double)k};
+        for (int j = 0; j < nk; j++) {
+            const struct vmb_summary *s =
+                &vmb_model_series(m, p, r.i[k], ks[j])->s;
+            double med = positive(s->median);
+            row[1 + 3 * j] = med * sc;
+            row[2 + 3 * j] = positive(whisker(s->ci.lo, med)) * sc;
+            row[3 + 3 * j] = positive(whisker(s->ci.hi, med)) * sc;
+            /* A low end at 0 cannot be drawn on a log scale. */
+            if (isnan(row[2 + 3 * j]))
+                row[2 + 3 * j] = row[1 + 3 * j];
         }
-        vmb_plot_row(&pl, row, 13);
+        vmb_plot_row(&pl, row, 1 + 3 * (size_t)nk);
     }
     vmb_plot_block_end(&pl);
-    autofree char *base = vmb_xasprintf("latency-%s", ph->name);
     chart_draw(cs, &pl, "latency", plots, base, title, w);
     vmb_plot_free(&pl);
-}
-
-/*
- * Curves are drawn for every row, cells then controls; only one control
- * can take the dashed style (ctrl is its 1-based index, 0 for none), so
- * several controls get colours like the cells.
- */
-static size_t
-dashed_control(const struct vmb_model *m)
-{
-    return m->nrows - m->ncells == 1 ? m->nrows : 0;
+    free(r.i);
 }
 
 /* A run's latency curve: its .hgrm, else the result's percentile list. */
@@ -255,7 +370,7 @@ read_curve(const struct vmb_res_rep *rep, const char *phase,
     autofree char *path = vmb_xasprintf("%s/latency-%s.hgrm", rep->dir, phase);
     struct vmb_error *e = NULL;
     if (vmb_results_read_hgrm(path, pts, npts, &e) < 0) {
-        vmb_buf_printf(w, "%s\n", e->msg);
+        note(w, e->msg, "; left out");
         vmb_error_free(e);
     }
     if (*npts > 0)
@@ -271,71 +386,83 @@ read_curve(const struct vmb_res_rep *rep, const char *phase,
     *npts = rp->npercentiles;
 }
 
+/* Whether a point of a latency curve can be drawn (log-log axes). */
+static bool
+curve_point(const struct vmb_res_hgrm_point *pt)
+{
+    return pt->percentile >= 0 && pt->percentile < 1 && pt->value_us > 0 &&
+           isfinite(pt->value_us);
+}
+
 static void
 chart_hdr(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
           const char *plots, struct vmb_buf *w)
 {
     const struct vmb_model_phase *ph = &m->phases[p];
-    size_t n = m->nrows, ctrl = dashed_control(m);
-    const char **labels = vmb_xcalloc(n ? n : 1, sizeof(*labels));
-    double mx = 0, xmax = 10;
-    struct vmb_res_hgrm_point **pts = vmb_xcalloc(n ? n : 1, sizeof(*pts));
-    size_t *npts = vmb_xcalloc(n ? n : 1, sizeof(*npts));
-    for (size_t i = 0; i < n; i++) {
-        const struct vmb_res_cell *c = m->rows[i].cell;
-        labels[i] = c->label;
-        size_t r = ph->median_rep[i];
-        if (r == SIZE_MAX)
-            continue;
-        read_curve(&c->reps[r], ph->name, &pts[i], &npts[i], w);
-        for (size_t k = 0; k < npts[i]; k++) {
-            mx = fmax(mx, pts[i][k].value_us);
-            if (pts[i][k].percentile < 1)
-                xmax = fmax(xmax, 1.0 / (1.0 - pts[i][k].percentile));
-        }
-    }
-    const char *unit = vmb_model_lat_unit(mx);
-    double sc = vmb_model_lat_scale(unit);
-    xmax = pow(10, ceil(log10(xmax) - 1e-9));
-    struct vmb_plot pl;
-    vmb_plot_init(&pl);
+    autofree char *base = vmb_xasprintf("hdr-%s", ph->name);
     autofree char *title =
         vmb_xasprintf("Latency distribution: %s phase", ph->title);
-    set_common(&pl, m, title, "each cell's repetition with the median op rate");
-    autofree char *yt = vmb_xasprintf("Latency (%s, log scale)", unit);
-    vmb_plot_str(&pl, "y_title", yt);
-    vmb_plot_num(&pl, "n", (double)n);
-    vmb_plot_num(&pl, "ctrl", (double)ctrl);
-    vmb_plot_num(&pl, "xmax", xmax);
-    vmb_plot_strs(&pl, "labels", labels, n);
-    vmb_plot_block_begin(&pl, "curves");
+    size_t n = m->nrows;
+    struct vmb_res_hgrm_point **pts = vmb_xcalloc(n ? n : 1, sizeof(*pts));
+    size_t *npts = vmb_xcalloc(n ? n : 1, sizeof(*npts));
+    struct rows r;
+    rows_init(&r, n);
+    double mx = 0, xmax = 10;
     for (size_t i = 0; i < n; i++) {
-        if (i > 0)
-            vmb_plot_block_gap(&pl);
+        size_t rep = ph->median_rep[i];
+        if (rep == SIZE_MAX)
+            continue;
+        const struct vmb_res_cell *c = m->rows[i].cell;
+        read_curve(&c->reps[rep], ph->name, &pts[i], &npts[i], w);
         bool any = false;
         for (size_t k = 0; k < npts[i]; k++) {
-            if (pts[i][k].percentile >= 1 || pts[i][k].value_us <= 0)
+            if (!curve_point(&pts[i][k]))
                 continue;
-            double row[] = {1.0 / (1.0 - pts[i][k].percentile),
-                            pts[i][k].value_us * sc};
-            vmb_plot_row(&pl, row, 2);
             any = true;
+            mx = fmax(mx, pts[i][k].value_us);
+            xmax = fmax(xmax, 1.0 / (1.0 - pts[i][k].percentile));
         }
-        if (!any) {
-            /* An empty index would shift the ones after it. */
-            double row[] = {NAN, NAN};
-            vmb_plot_row(&pl, row, 2);
-        }
+        if (any)
+            r.i[r.n++] = i;
     }
-    vmb_plot_block_end(&pl);
-    autofree char *base = vmb_xasprintf("hdr-%s", ph->name);
-    chart_draw(cs, &pl, "hdr", plots, base, title, w);
-    vmb_plot_free(&pl);
+    if (r.n == 0) {
+        chart_left_out(cs, base, title,
+                       "no run has a latency distribution for this phase");
+    } else {
+        const char *unit = vmb_model_lat_unit(mx);
+        double sc = vmb_model_lat_scale(unit);
+        xmax = fmin(pow(10, ceil(log10(xmax) - 1e-9)), 1e12);
+        struct vmb_plot pl;
+        vmb_plot_init(&pl);
+        set_common(&pl, m, title,
+                   "each cell's repetition with the median op rate");
+        autofree char *yt = vmb_xasprintf("Latency (%s, log scale)", unit);
+        vmb_plot_str(&pl, "y_title", yt);
+        vmb_plot_num(&pl, "n", (double)r.n);
+        vmb_plot_num(&pl, "xmax", xmax);
+        curve_labels(&pl, m, &r);
+        vmb_plot_block_begin(&pl, "curves");
+        for (size_t k = 0; k < r.n; k++) {
+            size_t i = r.i[k];
+            if (k > 0)
+                vmb_plot_block_gap(&pl);
+            for (size_t j = 0; j < npts[i]; j++) {
+                if (!curve_point(&pts[i][j]))
+                    continue;
+                double row[] = {1.0 / (1.0 - pts[i][j].percentile),
+                                pts[i][j].value_us * sc};
+                vmb_plot_row(&pl, row, 2);
+            }
+        }
+        vmb_plot_block_end(&pl);
+        chart_draw(cs, &pl, "hdr", plots, base, title, w);
+        vmb_plot_free(&pl);
+    }
     for (size_t i = 0; i < n; i++)
         free(pts[i]);
     free(pts);
     free(npts);
-    free(labels);
+    free(r.i);
 }
 
 static void
@@ -343,71 +470,84 @@ chart_timeseries(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
                  const char *plots, struct vmb_buf *w)
 {
     const struct vmb_model_phase *ph = &m->phases[p];
-    size_t n = m->nrows, ctrl = dashed_control(m);
-    const char **labels = vmb_xcalloc(n ? n : 1, sizeof(*labels));
-    struct vmb_res_second **rows = vmb_xcalloc(n ? n : 1, sizeof(*rows));
-    size_t *nrows = vmb_xcalloc(n ? n : 1, sizeof(*nrows));
-    double rmin = INFINITY, rmax = 0, lmax = 0;
-    for (size_t i = 0; i < n; i++) {
-        const struct vmb_res_cell *c = m->rows[i].cell;
-        labels[i] = c->label;
-        size_t r = ph->median_rep[i];
-        if (r == SIZE_MAX)
-            continue;
-        struct vmb_error *e = NULL;
-        if (vmb_results_read_timeseries(c->reps[r].dir, ph->name, &rows[i],
-                                        &nrows[i], &e) < 0) {
-            vmb_buf_printf(w, "%s\n", e->msg);
-            vmb_error_free(e);
-        }
-        for (size_t k = 0; k < nrows[i]; k++) {
-            if (rows[i][k].ops_per_s > 0) {
-                rmin = fmin(rmin, rows[i][k].ops_per_s);
-                rmax = fmax(rmax, rows[i][k].ops_per_s);
-            }
-            lmax = fmax(lmax, rows[i][k].p99_us);
-        }
-    }
-    const char *unit = vmb_model_lat_unit(lmax);
-    double sc = vmb_model_lat_scale(unit);
-    struct vmb_plot pl;
-    vmb_plot_init(&pl);
+    autofree char *base = vmb_xasprintf("timeseries-%s", ph->name);
     autofree char *title =
         vmb_xasprintf("Op rate and p99 latency over time: %s phase", ph->title);
-    set_common(&pl, m, title,
-               "per second, each cell's repetition with the median op rate");
-    vmb_plot_num(&pl, "n", (double)n);
-    vmb_plot_num(&pl, "ctrl", (double)ctrl);
-    bool lograte = isfinite(rmin) && rmax / rmin > 8;
-    vmb_plot_num(&pl, "lograte", lograte ? 1 : 0);
-    vmb_plot_str(&pl, "rate_label",
-                 lograte ? "Ops per second (log)" : "Ops per second");
-    autofree char *lt = vmb_xasprintf("p99 latency (%s, log)", unit);
-    vmb_plot_str(&pl, "lat_label", lt);
-    vmb_plot_strs(&pl, "labels", labels, n);
-    vmb_plot_block_begin(&pl, "ts");
+    size_t n = m->nrows;
+    struct vmb_res_second **secs = vmb_xcalloc(n ? n : 1, sizeof(*secs));
+    size_t *nsecs = vmb_xcalloc(n ? n : 1, sizeof(*nsecs));
+    struct rows r;
+    rows_init(&r, n);
+    double rmin = INFINITY, rmax = 0, lmax = 0;
     for (size_t i = 0; i < n; i++) {
-        if (i > 0)
-            vmb_plot_block_gap(&pl);
-        for (size_t k = 0; k < nrows[i]; k++) {
-            double row[] = {rows[i][k].second, rows[i][k].ops_per_s,
-                            rows[i][k].p99_us * sc};
-            vmb_plot_row(&pl, row, 3);
+        size_t rep = ph->median_rep[i];
+        if (rep == SIZE_MAX)
+            continue;
+        const struct vmb_res_cell *c = m->rows[i].cell;
+        struct vmb_error *e = NULL;
+        if (vmb_results_read_timeseries(c->reps[rep].dir, ph->name, &secs[i],
+                                        &nsecs[i], &e) < 0) {
+            note(w, e->msg, "; its time series is left out");
+            vmb_error_free(e);
         }
-        if (nrows[i] == 0) {
-            double row[] = {NAN, NAN, NAN};
-            vmb_plot_row(&pl, row, 3);
+        bool any = false;
+        for (size_t k = 0; k < nsecs[i]; k++) {
+            double v = secs[i][k].ops_per_s;
+            if (!isfinite(v))
+                continue;
+            any = true;
+            if (v > 0) {
+                rmin = fmin(rmin, v);
+                rmax = fmax(rmax, v);
+            }
+            if (secs[i][k].p99_us > 0)
+                lmax = fmax(lmax, secs[i][k].p99_us);
         }
+        if (any)
+            r.i[r.n++] = i;
     }
-    vmb_plot_block_end(&pl);
-    autofree char *base = vmb_xasprintf("timeseries-%s", ph->name);
-    chart_draw(cs, &pl, "timeseries", plots, base, title, w);
-    vmb_plot_free(&pl);
+    if (r.n == 0) {
+        chart_left_out(cs, base, title,
+                       "no run has a time series for this phase");
+    } else {
+        const char *unit = vmb_model_lat_unit(lmax);
+        double sc = vmb_model_lat_scale(unit);
+        bool has_lat = lmax > 0;
+        struct vmb_plot pl;
+        vmb_plot_init(&pl);
+        set_common(&pl, m, title,
+                   "per second, each cell's repetition with the median op "
+                   "rate");
+        vmb_plot_num(&pl, "n", (double)r.n);
+        bool lograte = isfinite(rmin) && rmax / rmin > 8;
+        vmb_plot_num(&pl, "lograte", lograte ? 1 : 0);
+        vmb_plot_num(&pl, "has_lat", has_lat ? 1 : 0);
+        vmb_plot_str(&pl, "rate_label",
+                     lograte ? "Ops per second (log)" : "Ops per second");
+        autofree char *lt = vmb_xasprintf("p99 latency (%s, log)", unit);
+        vmb_plot_str(&pl, "lat_label", lt);
+        curve_labels(&pl, m, &r);
+        vmb_plot_block_begin(&pl, "ts");
+        for (size_t k = 0; k < r.n; k++) {
+            size_t i = r.i[k];
+            if (k > 0)
+                vmb_plot_block_gap(&pl);
+            for (size_t j = 0; j < nsecs[i]; j++) {
+                double row[] = {secs[i][j].second, secs[i][j].ops_per_s,
+                                positive(secs[i][j].p99_us) * sc};
+                /* Without latencies the column is left out entirely. */
+                vmb_plot_row(&pl, row, has_lat ? 3 : 2);
+            }
+        }
+        vmb_plot_block_end(&pl);
+        chart_draw(cs, &pl, "timeseries", plots, base, title, w);
+        vmb_plot_free(&pl);
+    }
     for (size_t i = 0; i < n; i++)
-        free(rows[i]);
-    free(rows);
-    free(nrows);
-    free(labels);
+        free(secs[i]);
+    free(secs);
+    free(nsecs);
+    free(r.i);
 }
 
 /* ---- across phases ---- */
@@ -468,36 +608,49 @@ static void
 chart_boot(struct vmb_charts *cs, const struct vmb_model *m, const char *plots,
            struct vmb_buf *w)
 {
+    const char *title = "Boot stages per storage backend";
     size_t nb;
     struct backend *b = backends(m, &nb);
-    struct vmb_plot pl;
-    vmb_plot_init(&pl);
-    const char *title = "Boot stages per storage backend";
-    set_common(&pl, m, title,
-               "median over both nodes of every repetition, seconds");
+    /* Stage ends of the backends with any, the stack kept in order. */
+    double(*ends)[VMB_NBOOT] = vmb_xcalloc(nb ? nb : 1, sizeof(*ends));
     const char **labels = vmb_xcalloc(nb ? nb : 1, sizeof(*labels));
-    for (size_t i = 0; i < nb; i++)
-        labels[i] = b[i].name;
-    vmb_plot_num(&pl, "n", (double)nb);
-    vmb_plot_axis_labels(&pl, "labels", labels, nb);
-    vmb_plot_num(&pl, "m", VMB_NBOOT);
-    vmb_plot_strs(&pl, "stage_names", vmb_boot_stage, VMB_NBOOT);
-    vmb_plot_block_begin(&pl, "boot");
+    size_t n = 0;
     for (size_t i = 0; i < nb; i++) {
-        double row[VMB_NBOOT + 1] = {(double)i};
+        bool any = false;
         double prev = 0;
         for (int k = 0; k < VMB_NBOOT; k++) {
             double v = backend_stage(m, &b[i], k);
+            any |= isfinite(v);
             /* Stage ends are medians taken apart: keep the stack ordered. */
             if (!isfinite(v) || v < prev)
                 v = prev;
-            row[k + 1] = prev = v;
+            ends[n][k] = prev = v;
         }
-        vmb_plot_row(&pl, row, VMB_NBOOT + 1);
+        if (any)
+            labels[n++] = b[i].name;
     }
-    vmb_plot_block_end(&pl);
-    chart_draw(cs, &pl, "boot", plots, "boot", title, w);
-    vmb_plot_free(&pl);
+    if (n == 0) {
+        chart_left_out(cs, "boot", title, "no VM cell has boot times");
+    } else {
+        struct vmb_plot pl;
+        vmb_plot_init(&pl);
+        set_common(&pl, m, title,
+                   "median over both nodes of every repetition, seconds");
+        vmb_plot_num(&pl, "n", (double)n);
+        vmb_plot_axis_labels(&pl, "labels", labels, n);
+        vmb_plot_num(&pl, "m", VMB_NBOOT);
+        vmb_plot_strs(&pl, "stage_names", vmb_boot_stage, VMB_NBOOT);
+        vmb_plot_block_begin(&pl, "boot");
+        for (size_t i = 0; i < n; i++) {
+            double row[VMB_NBOOT + 1] = {(double)i};
+            memcpy(row + 1, ends[i], sizeof(ends[i]));
+            vmb_plot_row(&pl, row, VMB_NBOOT + 1);
+        }
+        vmb_plot_block_end(&pl);
+        chart_draw(cs, &pl, "boot", plots, "boot", title, w);
+        vmb_plot_free(&pl);
+    }
+    free(ends);
     free(labels);
     for (size_t i = 0; i < nb; i++)
         free(b[i].cells);
@@ -508,44 +661,105 @@ static void
 chart_ratio(struct vmb_charts *cs, const struct vmb_model *m, const char *plots,
             struct vmb_buf *w)
 {
-    struct vmb_plot pl;
-    vmb_plot_init(&pl);
     const char *title = "Op rate relative to bare metal";
-    autofree char *reps = vmb_model_reps_text(m);
-    autofree char *what =
-        vmb_xasprintf("ratio of medians, %s, whiskers: 95%% interval", reps);
-    set_common(&pl, m, title, what);
-    vmb_plot_num(&pl, "n", (double)m->ncells);
-    axis_labels(&pl, m, NULL, m->ncells);
-    const char **names =
-        vmb_xcalloc(m->nphases ? m->nphases : 1, sizeof(*names));
-    for (size_t p = 0; p < m->nphases; p++)
-        names[p] = m->phases[p].title;
-    vmb_plot_num(&pl, "m", (double)m->nphases);
-    vmb_plot_strs(&pl, "phase_names", names, m->nphases);
-    free(names);
-    double ymax = 1.15;
-    vmb_plot_block_begin(&pl, "ratio");
-    size_t nv = 1 + 3 * m->nphases;
-    double *row = vmb_xcalloc(nv, sizeof(*row));
+    if (!vmb_model_any_control(m)) {
+        chart_left_out(cs, "ratio", title,
+                       "no VM cell has a bare-metal control");
+        return;
+    }
+    struct rows r;
+    rows_init(&r, m->ncells);
+    bool *has_p = vmb_xcalloc(m->nphases ? m->nphases : 1, sizeof(*has_p));
+    bool any_ci = false;
     for (size_t i = 0; i < m->ncells; i++) {
-        row[0] = (double)i;
+        bool any = false;
         for (size_t p = 0; p < m->nphases; p++) {
             const struct vmb_model_series *s =
                 vmb_model_series(m, p, i, VMB_METRIC_OPRATE);
-            row[1 + 3 * p] = s->ratio;
-            row[2 + 3 * p] = s->ratio_ci.lo;
-            row[3 + 3 * p] = s->ratio_ci.hi;
-            if (isfinite(s->ratio_ci.hi))
-                ymax = fmax(ymax, s->ratio_ci.hi * 1.2);
+            if (!isfinite(s->ratio))
+                continue;
+            any = has_p[p] = true;
+            any_ci |= isfinite(s->ratio_ci.lo) && isfinite(s->ratio_ci.hi);
+        }
+        if (any)
+            r.i[r.n++] = i;
+    }
+    if (r.n == 0) {
+        chart_left_out(cs, "ratio", title,
+                       "no VM cell and its bare-metal control both have a "
+                       "successful run of a phase");
+        free(has_p);
+        free(r.i);
+        return;
+    }
+    struct vmb_plot pl;
+    vmb_plot_init(&pl);
+    autofree char *reps = vmb_model_reps_text(m);
+    autofree char *what = vmb_xasprintf(
+        "ratio of medians, %s%s", reps,
+        any_ci ? ", whiskers: 95% interval" : "");
+    set_common(&pl, m, title, what);
+    vmb_plot_num(&pl, "n", (double)r.n);
+    axis_labels(&pl, m, &r);
+    size_t *ps = vmb_xcalloc(m->nphases ? m->nphases : 1, sizeof(*ps));
+    const char **names =
+        vmb_xcalloc(m->nphases ? m->nphases : 1, sizeof(*names));
+    size_t np = 0;
+    for (size_t p = 0; p < m->nphases; p++)
+        if (has_p[p]) {
+            names[np] = m->phases[p].title;
+            ps[np++] = p;
+        }
+    vmb_plot_num(&pl, "m", (double)np);
+    vmb_plot_strs(&pl, "phase_names", names, np);
+    double ymax = 1.15;
+    vmb_plot_block_begin(&pl, "ratio");
+    size_t nv = 1 + 3 * np;
+    double *row = vmb_xcalloc(nv, sizeof(*row));
+    for (size_t k = 0; k < r.n; k++) {
+        row[0] = (double)k;
+        for (size_t j = 0; j < np; j++) {
+            const struct vmb_model_series *s =
+                vmb_model_series(m, ps[j], r.i[k], VMB_METRIC_OPRATE);
+            row[1 + 3 * j] = s->ratio;
+            row[2 + 3 * j] = whisker(s->ratio_ci.lo, s->ratio);
+            row[3 + 3 * j] = whisker(s->ratio_ci.hi, s->ratio);
+            if (isfinite(row[3 + 3 * j]))
+                ymax = fmax(ymax, row[3 + 3 * j] * 1.2);
         }
         vmb_plot_row(&pl, row, nv);
     }
-    free(row);
     vmb_plot_block_end(&pl);
     vmb_plot_num(&pl, "ymax", ymax);
     chart_draw(cs, &pl, "ratio", plots, "ratio", title, w);
     vmb_plot_free(&pl);
+    free(row);
+    free(ps);
+    free(names);
+    free(has_p);
+    free(r.i);
+}
+
+/*
+ * dir/plots, made when missing; anything else there than a directory of
+ * ours (a symlink above all, which would lead the charts elsewhere) is
+ * refused.
+ */
+static int
+plots_dir(const char *plots, struct vmb_error **err)
+{
+    struct stat st;
+    if (lstat(plots, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return 0;
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "\"%s\" exists and is not a directory (a "
+                             "symlink is not followed); it is left as it is",
+                             plots);
+    }
+    if (mkdir(plots, 0755) < 0 && errno != EEXIST)
+        return vmb_error_sys(err, "create directory \"%s\"", plots);
+    return 0;
 }
 
 void
@@ -554,13 +768,13 @@ vmb_charts_draw(struct vmb_charts *cs, const struct vmb_model *m,
 {
     autofree char *plots = vmb_xasprintf("%s/plots", dir);
     struct vmb_error *err = NULL;
-    if (cs->gnuplot != NULL && vmb_mkdir_p(plots, &err) < 0) {
+    if (cs->gnuplot != NULL && plots_dir(plots, &err) < 0) {
         cs->skip_reason = vmb_xstrdup(err->msg);
         cs->first_error = err;
         free(cs->gnuplot);
         cs->gnuplot = NULL;
     }
-    if (m->ncells > 0 && vmb_model_any_control(m))
+    if (m->ncells > 0)
         chart_ratio(cs, m, plots, warnings);
     for (size_t p = 0; p < m->nphases; p++) {
         if (m->ncells > 0)
@@ -569,6 +783,6 @@ vmb_charts_draw(struct vmb_charts *cs, const struct vmb_model *m,
         chart_hdr(cs, m, p, plots, warnings);
         chart_timeseries(cs, m, p, plots, warnings);
     }
-    if (m->any_boot)
+    if (m->ncells > 0)
         chart_boot(cs, m, plots, warnings);
 }

@@ -1,10 +1,19 @@
 #include "report/doc.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ---- escaping: the only place text becomes Markdown or HTML ---- */
+
+/* Control characters (line breaks too) are no text: each becomes a space. */
+static bool
+is_control(char c)
+{
+    return (unsigned char)c < 0x20 || c == 0x7f;
+}
 
 static void
 md_escape(struct vmb_buf *b, const char *s)
@@ -14,7 +23,7 @@ md_escape(struct vmb_buf *b, const char *s)
         if (strchr("\\`*_[<>|~#&", *s) != NULL) {
             vmb_buf_puts(b, "\\");
             vmb_buf_append(b, s, 1);
-        } else if (*s == '\n' || *s == '\r' || *s == '\t') {
+        } else if (is_control(*s)) {
             vmb_buf_puts(b, " ");
         } else {
             vmb_buf_append(b, s, 1);
@@ -43,8 +52,30 @@ html_escape(struct vmb_buf *b, const char *s)
             vmb_buf_puts(b, "&#39;");
             break;
         default:
-            vmb_buf_append(b, s, 1);
+            /* HTML has no place for control characters but \t and \n. */
+            if (is_control(*s) && *s != '\t' && *s != '\n')
+                vmb_buf_puts(b, " ");
+            else
+                vmb_buf_append(b, s, 1);
         }
+    }
+}
+
+/*
+ * A relative URL for a Markdown link destination: anything but letters,
+ * digits and "-_./" percent-encoded, so no parenthesis, space or angle
+ * bracket ends it early.
+ */
+static void
+md_url(struct vmb_buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+            (c >= '0' && c <= '9') || strchr("-_./", c) != NULL)
+            vmb_buf_append(b, s, 1);
+        else
+            vmb_buf_printf(b, "%%%02X", c);
     }
 }
 
@@ -175,7 +206,7 @@ vmb_doc_code(struct vmb_doc *d, const char *s)
         vmb_buf_puts(&d->md, "`");
     vmb_buf_puts(&d->md, " ");
     for (const char *p = s; *p; p++)
-        vmb_buf_append(&d->md, *p == '\n' ? " " : p, 1);
+        vmb_buf_append(&d->md, is_control(*p) ? " " : p, 1);
     vmb_buf_puts(&d->md, " ");
     for (size_t i = 0; i <= longest; i++)
         vmb_buf_puts(&d->md, "`");
@@ -189,7 +220,9 @@ vmb_doc_link(struct vmb_doc *d, const char *text, const char *href)
 {
     vmb_buf_puts(&d->md, "[");
     md_escape(&d->md, text);
-    vmb_buf_printf(&d->md, "](%s)", href);
+    vmb_buf_puts(&d->md, "](");
+    md_url(&d->md, href);
+    vmb_buf_puts(&d->md, ")");
     vmb_buf_puts(&d->html, "<a href=\"");
     html_escape(&d->html, href);
     vmb_buf_puts(&d->html, "\">");
@@ -276,11 +309,17 @@ vmb_doc_table_end(struct vmb_doc *d)
     doc_raw(d, "\n", "</tbody>\n</table>\n");
 }
 
-/* Inline SVG: the document from its <svg> element on. */
+/*
+ * Inline SVG: the document from its <svg> element on. Only a regular
+ * file is read: the chart was just renamed into place by the report.
+ */
 static void
 html_svg(struct vmb_doc *d, const char *base)
 {
     autofree char *path = vmb_xasprintf("%s/plots/%s.svg", d->dir, base);
+    struct stat st;
+    if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+        return;
     autofree char *text = NULL;
     size_t len;
     if (vmb_read_file(path, &text, &len, NULL) < 0)
@@ -289,6 +328,14 @@ html_svg(struct vmb_doc *d, const char *base)
     if (svg == NULL)
         return;
     vmb_buf_puts(&d->html, svg);
+}
+
+/* plots/<base>.<ext> as a link destination, in Markdown or HTML alike. */
+static void
+chart_href(struct vmb_buf *b, const char *base, const char *ext)
+{
+    autofree char *href = vmb_xasprintf("plots/%s.%s", base, ext);
+    md_url(b, href);
 }
 
 void
@@ -305,16 +352,22 @@ vmb_doc_chart(struct vmb_doc *d, const char *base, const char *title,
     }
     vmb_buf_puts(&d->md, "![");
     md_escape(&d->md, title);
-    vmb_buf_printf(&d->md, "](plots/%s.png)\n\n", base);
-    vmb_buf_printf(&d->md,
-                   "[SVG](plots/%s.svg) · [gnuplot script](plots/%s.gp)\n\n",
-                   base, base);
+    vmb_buf_puts(&d->md, "](");
+    chart_href(&d->md, base, "png");
+    vmb_buf_puts(&d->md, ")\n\n[SVG](");
+    chart_href(&d->md, base, "svg");
+    vmb_buf_puts(&d->md, ") · [gnuplot script](");
+    chart_href(&d->md, base, "gp");
+    vmb_buf_puts(&d->md, ")\n\n");
     vmb_buf_puts(&d->html, "<figure>\n");
     html_svg(d, base);
-    vmb_buf_printf(&d->html,
-                   "\n<figcaption><a href=\"plots/%s.png\">PNG</a> · "
-                   "<a href=\"plots/%s.svg\">SVG</a> · "
-                   "<a href=\"plots/%s.gp\">gnuplot script</a></figcaption>\n"
-                   "</figure>\n",
-                   base, base, base);
+    static const char *const links[][2] = {
+        {"png", "PNG"}, {"svg", "SVG"}, {"gp", "gnuplot script"}};
+    vmb_buf_puts(&d->html, "\n<figcaption>");
+    for (size_t i = 0; i < 3; i++) {
+        vmb_buf_puts(&d->html, i ? " · <a href=\"" : "<a href=\"");
+        chart_href(&d->html, base, links[i][0]);
+        vmb_buf_printf(&d->html, "\">%s</a>", links[i][1]);
+    }
+    vmb_buf_puts(&d->html, "</figcaption>\n</figure>\n");
 }

@@ -25,25 +25,53 @@ vmb_plot_free(struct vmb_plot *p)
 {
     vmb_buf_free(&p->vars);
     vmb_buf_free(&p->data);
+    free(p->bad);
+    p->bad = NULL;
 }
 
+/*
+ * gnuplot 5.4 reads a doubled quote right after the opening one as the
+ * end of an empty string, so no doubled quote is written; nor "'", whose
+ * quote its macro expansion takes for the start of a single-quoted
+ * string, so that an @name later in the text would be expanded. A quote
+ * is the piece "\047" and a newline "\n", joined to single-quoted runs of
+ * the other characters with the . operator: the script has no quote
+ * character but those that open and close the runs.
+ */
 char *
 vmb_plot_quote(const char *text)
 {
     struct vmb_buf b = {0};
-    vmb_buf_puts(&b, "'");
+    bool open = false; /* inside a single-quoted run */
     for (const char *s = text ? text : ""; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c == '\'')
-            vmb_buf_puts(&b, "''");
-        else if (c == '\n')
-            vmb_buf_puts(&b, "'.\"\\n\".'");
-        else if (c < 0x20 || c == 0x7f)
+        const char *piece = c == '\'' ? "\"\\047\""
+                            : c == '\n' ? "\"\\n\""
+                                        : NULL;
+        if (piece != NULL) {
+            if (open)
+                vmb_buf_puts(&b, "'");
+            if (b.len > 0)
+                vmb_buf_puts(&b, ".");
+            vmb_buf_puts(&b, piece);
+            open = false;
+            continue;
+        }
+        if (!open) {
+            if (b.len > 0)
+                vmb_buf_puts(&b, ".");
+            vmb_buf_puts(&b, "'");
+            open = true;
+        }
+        if (c < 0x20 || c == 0x7f)
             vmb_buf_puts(&b, " ");
         else
             vmb_buf_append(&b, s, 1);
     }
-    vmb_buf_puts(&b, "'");
+    if (open)
+        vmb_buf_puts(&b, "'");
+    if (b.len == 0)
+        vmb_buf_puts(&b, "''");
     return vmb_buf_steal(&b);
 }
 
@@ -84,6 +112,17 @@ vmb_plot_strs(struct vmb_plot *p, const char *var, const char *const *texts,
 }
 
 void
+vmb_plot_nums(struct vmb_plot *p, const char *var, const double *v, size_t n)
+{
+    vmb_buf_printf(&p->vars, "array %s[%zu]\n", var, n ? n : 1);
+    for (size_t i = 0; i < n; i++) {
+        vmb_buf_printf(&p->vars, "%s[%zu] = ", var, i + 1);
+        put_num(&p->vars, v[i]);
+        vmb_buf_puts(&p->vars, "\n");
+    }
+}
+
+void
 vmb_plot_axis_labels(struct vmb_plot *p, const char *var,
                      const char *const *texts, size_t n)
 {
@@ -103,6 +142,9 @@ vmb_plot_block_begin(struct vmb_plot *p, const char *name)
 {
     vmb_buf_printf(&p->data, "$%s << EOD\n", name);
     p->in_block = 1;
+    p->block_rows = 0;
+    p->block_cols = 0;
+    p->block_seen = 0;
 }
 
 void
@@ -112,8 +154,13 @@ vmb_plot_row(struct vmb_plot *p, const double *v, size_t n)
         if (i)
             vmb_buf_puts(&p->data, " ");
         put_num(&p->data, v[i]);
+        if (isfinite(v[i]) && i < 64)
+            p->block_seen |= (uint64_t)1 << i;
     }
     vmb_buf_puts(&p->data, "\n");
+    p->block_rows++;
+    if (n > p->block_cols)
+        p->block_cols = n;
 }
 
 void
@@ -127,6 +174,18 @@ vmb_plot_block_end(struct vmb_plot *p)
 {
     vmb_buf_puts(&p->data, "EOD\n");
     p->in_block = 0;
+    /*
+     * gnuplot 5.4 crashes on `with labels` over a column with no value,
+     * and fails on a plot with no point: such data is never drawn.
+     */
+    if (p->bad != NULL)
+        return;
+    if (p->block_rows == 0)
+        p->bad = vmb_xstrdup("a data block has no rows");
+    for (size_t i = 0; p->bad == NULL && i < p->block_cols && i < 64; i++)
+        if (!(p->block_seen & ((uint64_t)1 << i)))
+            p->bad = vmb_xasprintf("column %zu of a data block has no value",
+                                   i + 1);
 }
 
 const char *
@@ -185,7 +244,7 @@ read_template(const char *name, struct vmb_buf *out, struct vmb_error **err)
 
 static char *
 build_script(const struct vmb_plot *p, const char *common, const char *body,
-             const char *base, const char *suffix)
+             const char *base)
 {
     struct vmb_buf s = {0};
     vmb_buf_printf(&s,
@@ -202,8 +261,7 @@ build_script(const struct vmb_plot *p, const char *common, const char *body,
         {"svg", "svg"},
     };
     for (size_t i = 0; i < 2; i++) {
-        autofree char *out =
-            vmb_xasprintf("%s.%s%s", base, terms[i][1], suffix);
+        autofree char *out = vmb_xasprintf("%s.%s", base, terms[i][1]);
         autofree char *q = vmb_plot_quote(out);
         vmb_buf_printf(&s,
                        "set terminal %s size %d,%d font 'sans,%d' "
@@ -265,10 +323,13 @@ write_all(int fd, const char *s, size_t n)
     return 0;
 }
 
+/*
+ * Runs gnuplot on script in workdir (where its outputs land); its error
+ * output goes to *msgs (up to 64 KiB).
+ */
 static int
-run_gnuplot(const char *gnuplot, const char *script, const char *outdir,
-            const char *base, struct vmb_buf *warnings,
-            struct vmb_error **err)
+run_gnuplot(const char *gnuplot, const char *script, const char *workdir,
+            char **msgs, struct vmb_error **err)
 {
     char errpath[] = "/tmp/vmb-gnuplot-XXXXXX";
     autoclose int errfd = mkstemp(errpath);
@@ -287,7 +348,7 @@ run_gnuplot(const char *gnuplot, const char *script, const char *outdir,
     if (pid == 0) {
         int devnull = open("/dev/null", O_WRONLY);
         if (dup2(in[0], 0) < 0 || devnull < 0 || dup2(devnull, 1) < 0 ||
-            dup2(errfd, 2) < 0 || chdir(outdir) < 0)
+            dup2(errfd, 2) < 0 || chdir(workdir) < 0)
             _exit(126);
         execl(gnuplot, "gnuplot", (char *)NULL);
         dprintf(2, "cannot run \"%s\": %s\n", gnuplot, strerror(errno));
@@ -319,20 +380,20 @@ run_gnuplot(const char *gnuplot, const char *script, const char *outdir,
         nanosleep(&ts, NULL);
     }
 
-    autofree char *msgs = NULL;
     off_t size = lseek(errfd, 0, SEEK_END);
     if (size > 0) {
         size_t cap = size > 65536 ? 65536 : (size_t)size;
-        msgs = vmb_xcalloc(1, cap + 1);
-        if (pread(errfd, msgs, cap, 0) < 0)
-            msgs[0] = '\0';
+        *msgs = vmb_xcalloc(1, cap + 1);
+        if (pread(errfd, *msgs, cap, 0) < 0)
+            (*msgs)[0] = '\0';
     }
     if (killed)
         return vmb_error_set(err, VMB_ERR_RUN, 0,
                              "gnuplot ran for more than %d s and was killed",
                              GNUPLOT_TIMEOUT_S);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        autofree char *line = error_line(msgs ? msgs : "");
+        autofree char *raw = error_line(*msgs ? *msgs : "");
+        autofree char *line = vmb_term_safe(raw);
         if (WIFEXITED(status))
             return vmb_error_set(err, VMB_ERR_RUN, 0,
                                  "gnuplot exited with status %d: %s",
@@ -343,32 +404,54 @@ run_gnuplot(const char *gnuplot, const char *script, const char *outdir,
     }
     if (werr != 0)
         return vmb_error_set(err, VMB_ERR_RUN, werr, "write to gnuplot");
-    /* Written under temporary names; renamed only when both are there. */
+    return 0;
+}
+
+/* gnuplot's messages of a chart that was drawn, one warning each. */
+static void
+add_warnings(char *msgs, const char *base, struct vmb_buf *warnings)
+{
+    char *save = NULL;
+    for (char *l = strtok_r(msgs, "\n", &save); l != NULL;
+         l = strtok_r(NULL, "\n", &save)) {
+        while (*l == ' ')
+            l++;
+        if (*l == '\0')
+            continue;
+        /* gnuplot echoes script lines, which hold labels from the files. */
+        autofree char *safe = vmb_term_safe(l);
+        vmb_buf_printf(warnings, "%s: gnuplot: %s\n", base, safe);
+    }
+}
+
+/*
+ * Moves work/base.<ext> to outdir/base.<ext> for each ext, once all are
+ * there; a non-regular file in the way is left as it is.
+ */
+static int
+move_into_place(const char *work, const char *outdir, const char *base,
+                struct vmb_error **err)
+{
     static const char *const exts[] = {"png", "svg"};
     for (size_t i = 0; i < 2; i++) {
-        autofree char *tmp =
-            vmb_xasprintf("%s/%s.%s.tmp", outdir, base, exts[i]);
+        autofree char *tmp = vmb_xasprintf("%s/%s.%s", work, base, exts[i]);
+        autofree char *path = vmb_xasprintf("%s/%s.%s", outdir, base, exts[i]);
         if (!file_nonempty(tmp))
             return vmb_error_set(err, VMB_ERR_RUN, 0,
-                                 "gnuplot exited without writing \"%s\"",
-                                 tmp);
+                                 "gnuplot exited without writing \"%s.%s\"",
+                                 base, exts[i]);
+        struct stat st;
+        if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+            return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                 "\"%s\" exists and is not a regular file; "
+                                 "it is left as it is",
+                                 path);
     }
     for (size_t i = 0; i < 2; i++) {
-        autofree char *tmp =
-            vmb_xasprintf("%s/%s.%s.tmp", outdir, base, exts[i]);
+        autofree char *tmp = vmb_xasprintf("%s/%s.%s", work, base, exts[i]);
         autofree char *path = vmb_xasprintf("%s/%s.%s", outdir, base, exts[i]);
         if (rename(tmp, path) < 0)
             return vmb_error_sys(err, "rename \"%s\"", tmp);
-    }
-    if (msgs != NULL && warnings != NULL) {
-        char *save = NULL;
-        for (char *l = strtok_r(msgs, "\n", &save); l != NULL;
-             l = strtok_r(NULL, "\n", &save)) {
-            while (*l == ' ')
-                l++;
-            if (*l)
-                vmb_buf_printf(warnings, "%s: gnuplot: %s\n", base, l);
-        }
     }
     return 0;
 }
@@ -378,20 +461,39 @@ render(const struct vmb_plot *p, const char *gnuplot, const char *common,
        const char *body, const char *outdir, const char *base,
        struct vmb_buf *warnings, struct vmb_error **err)
 {
-    autofree char *kept = build_script(p, common, body, base, "");
+    autofree char *kept = build_script(p, common, body, base);
     autofree char *gp = vmb_xasprintf("%s/%s.gp", outdir, base);
     if (vmb_write_file_atomic(gp, kept, strlen(kept), err) < 0)
         return -1;
-    autofree char *script = build_script(p, common, body, base, ".tmp");
-    if (run_gnuplot(gnuplot, script, outdir, base, warnings, err) == 0)
-        return 0;
-    static const char *const exts[] = {"png", "svg"};
-    for (size_t i = 0; i < 2; i++) {
-        autofree char *tmp = vmb_xasprintf("%s/%s.%s.tmp", outdir, base,
-                                           exts[i]);
-        unlink(tmp);
-    }
-    return -1;
+    /*
+     * gnuplot opens its outputs by name, following whatever is there: it
+     * writes into a fresh directory of ours, and the files are renamed.
+     */
+    autofree char *work = vmb_xasprintf("%s/.%s.XXXXXX", outdir, base);
+    if (mkdtemp(work) == NULL)
+        return vmb_error_sys(err, "create a directory in \"%s\"", outdir);
+    autofree char *msgs = NULL;
+    int rc = run_gnuplot(gnuplot, kept, work, &msgs, err);
+    if (rc == 0)
+        rc = move_into_place(work, outdir, base, err);
+    vmb_rm_rf(work, NULL);
+    if (rc == 0 && msgs != NULL && warnings != NULL)
+        add_warnings(msgs, base, warnings);
+    return rc;
+}
+
+/* A name the caller made: nothing that could leave outdir. */
+static bool
+safe_base(const char *base)
+{
+    if (base == NULL || base[0] == '\0' || base[0] == '.' ||
+        strlen(base) > 200)
+        return false;
+    for (const char *s = base; *s; s++)
+        if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') &&
+            !(*s >= '0' && *s <= '9') && strchr("-_.", *s) == NULL)
+            return false;
+    return true;
 }
 
 int
@@ -399,6 +501,13 @@ vmb_plot_render(const struct vmb_plot *p, const char *gnuplot,
                 const char *tmpl, const char *outdir, const char *base,
                 struct vmb_buf *warnings, struct vmb_error **err)
 {
+    if (!safe_base(base))
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "chart name \"%.60s\" is not a file name",
+                             base);
+    if (p->bad != NULL)
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "chart \"%s\": not drawn: %s", base, p->bad);
     struct vmb_buf common = {0}, body = {0};
     int rc = -1;
     if (read_template("common", &common, err) == 0 &&

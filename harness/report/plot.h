@@ -18,6 +18,7 @@
 #define VMB_PLOT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/error.h"
 #include "base/util.h"
@@ -30,6 +31,9 @@ struct vmb_plot {
     struct vmb_buf vars; /* assignments */
     struct vmb_buf data; /* $name << EOD ... EOD */
     int in_block;
+    size_t block_rows, block_cols; /* of the block being written */
+    uint64_t block_seen;           /* its columns with a number */
+    char *bad; /* why the data must not reach gnuplot, or NULL */
 };
 
 void vmb_plot_init(struct vmb_plot *p);
@@ -44,6 +48,9 @@ void vmb_plot_num(struct vmb_plot *p, const char *var, double v);
 /* An array var[1..n] of strings (gnuplot arrays are 1-based). */
 void vmb_plot_strs(struct vmb_plot *p, const char *var,
                    const char *const *texts, size_t n);
+/* An array var[1..n] of numbers. */
+void vmb_plot_nums(struct vmb_plot *p, const char *var, const double *v,
+                   size_t n);
 
 /*
  * The same for labels under the x axis, and <var>_lines, the most lines
@@ -55,9 +62,11 @@ void vmb_plot_axis_labels(struct vmb_plot *p, const char *var,
                          const char *const *texts, size_t n);
 
 /*
- * Data block $name: rows of numbers; NAN is written as "NaN", which
- * gnuplot skips. vmb_plot_block_gap starts the next `index` of the block
- * (two blank lines).
+ * Data block $name: rows of numbers; NAN (or an infinity) is written as
+ * "NaN", which gnuplot skips. vmb_plot_block_gap starts the next `index`
+ * of the block (two blank lines). A block without rows, or with a column
+ * that has no number in any row, is never given to gnuplot (5.4 crashes
+ * on `with labels` over such a column): vmb_plot_render then fails.
  */
 void vmb_plot_block_begin(struct vmb_plot *p, const char *name);
 void vmb_plot_row(struct vmb_plot *p, const double *v, size_t n);
@@ -66,9 +75,11 @@ void vmb_plot_block_end(struct vmb_plot *p);
 
 /*
  * A gnuplot string expression (caller frees) whose value is exactly text:
- * single-quoted pieces (only '' is special inside them, no backslash
- * escapes, no backquote or macro substitution) joined by "\n" for each
- * newline. Other control characters become spaces.
+ * single-quoted runs (no backslash escapes, no backquote or macro
+ * substitution inside them) joined with . to "\047" for each quote and
+ * "\n" for each newline, so no newline reaches the script and every
+ * quote character in it opens or closes a run. Other control characters
+ * become spaces.
  */
 char *vmb_plot_quote(const char *text);
 
@@ -83,10 +94,16 @@ const char *vmb_plot_templates_dir(void);
 
 /*
  * Draws chart p with template tmpl into outdir/base.{png,svg} (and keeps
- * base.gp). Fails when gnuplot is missing, exits non-zero (the message
- * carries gnuplot's error line), runs for more than 60 s, or leaves an
- * empty output. gnuplot's stderr from a successful run ("warning: ...")
- * is appended, one line each, to *warnings (a vmb_buf) when not NULL.
+ * base.gp). base is a file name the caller made (letters, digits, "-",
+ * "_", "."; anything else is refused). gnuplot writes into a private
+ * temporary directory under outdir, and its files are renamed into
+ * place; a symlink or other non-regular file at outdir/base.* is left as
+ * it is and the chart fails. Fails when gnuplot is missing, exits
+ * non-zero (the message carries gnuplot's error line), runs for more
+ * than 60 s, or leaves an empty output, or when the data is refused
+ * (see vmb_plot_block_end). gnuplot's stderr from a successful run
+ * ("warning: ...") is appended, one line each and made safe for a
+ * terminal, to *warnings (a vmb_buf) when not NULL.
  */
 int vmb_plot_render(const struct vmb_plot *p, const char *gnuplot,
                     const char *tmpl, const char *outdir, const char *base,

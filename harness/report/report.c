@@ -42,9 +42,13 @@ vmb_report_write(const char *dir, const struct vmb_report_opts *opts,
     if (rc == 0)
         rc = write_docs(&m, &cs, res->dir, &notes, err);
     if (rc == 0 && cs.first_error != NULL) {
-        *err = steal(&cs.first_error);
-        vmb_error_prefix(err, "summary.csv, report.md and report.html were "
-                              "written without charts");
+        struct vmb_error *e = steal(&cs.first_error);
+        vmb_error_prefix(&e, "summary.csv, report.md and report.html were "
+                             "written without charts");
+        if (err != NULL)
+            *err = e;
+        else
+            vmb_error_free(e);
         rc = -1;
     }
     if (warnings != NULL && notes.len > 0)

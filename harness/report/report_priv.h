@@ -18,9 +18,10 @@
 /* ---- charts.c ---- */
 
 struct vmb_chart {
-    char *base;  /* "oprate-0-write": plots/<base>.{png,svg,gp} */
-    char *title; /* alt text and heading */
-    char *error; /* why it is missing, or NULL */
+    char *base;     /* "oprate-0-write": plots/<base>.{png,svg,gp} */
+    char *title;    /* alt text and heading */
+    char *error;    /* why drawing it failed, or NULL */
+    char *left_out; /* why it has no data and was not drawn, or NULL */
 };
 
 struct vmb_charts {
@@ -39,9 +40,11 @@ struct vmb_charts {
 void vmb_charts_init(struct vmb_charts *cs, bool draw);
 
 /*
- * Draws every chart of the model into dir/plots (created) and lists them
- * in cs, each with the reason it is missing when it could not be drawn
- * (the first failure is kept in cs->first_error). Notes worth a user's
+ * Draws every chart of the model into dir/plots (created; refused when it
+ * is a symlink or anything but a directory) and lists them in cs: a
+ * chart without data is left out (left_out says why, and it is no
+ * failure); one that could not be drawn has the reason in error (the
+ * first failure is kept in cs->first_error). Notes worth a user's
  * attention (unreadable files, gnuplot warnings) are appended to
  * warnings, one line each.
  */

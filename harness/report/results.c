@@ -1,9 +1,16 @@
+/*
+ * The walk over a results directory: run.json, plan.json, the cells and
+ * controls and their runs. A damaged file costs what it holds, with a
+ * warning: a run whose result.json cannot be read is "unreadable", a cell
+ * whose config.json cannot be read has unknown settings, and run.json or
+ * plan.json lose their values. Names from the files or the directory
+ * become path components only once checked (ids, rep<k>).
+ */
 #include "report/results.h"
 
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <json-c/json.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +18,8 @@
 #include <sys/stat.h>
 
 #include "base/util.h"
+#include "config/matrix.h"
+#include "report/results_priv.h"
 
 static void
 json_putp(struct json_object **o)
@@ -20,110 +29,6 @@ json_putp(struct json_object **o)
 }
 #define autojson __attribute__((cleanup(json_putp)))
 
-static bool
-exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
-static bool
-is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* Parses a JSON object file; shows where it broke, since users edit these. */
-static int
-load_object(const char *path, struct json_object **out, struct vmb_error **err)
-{
-    autofree char *text = NULL;
-    size_t len = 0;
-    if (vmb_read_file(path, &text, &len, err) < 0)
-        return -1;
-    struct json_tokener *tok = json_tokener_new();
-    if (tok == NULL)
-        return vmb_error_set(err, VMB_ERR_RUN, ENOMEM, "parse \"%s\"", path);
-    struct json_object *o = json_tokener_parse_ex(tok, text, (int)len);
-    enum json_tokener_error jerr = json_tokener_get_error(tok);
-    size_t at = json_tokener_get_parse_end(tok);
-    json_tokener_free(tok);
-    if (o == NULL || jerr != json_tokener_success) {
-        if (o != NULL)
-            json_object_put(o);
-        int line = 1;
-        for (size_t i = 0; i < at && i < len; i++)
-            line += text[i] == '\n';
-        return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "%s:%d: malformed JSON: %s", path, line,
-                             jerr == json_tokener_success
-                                 ? "unexpected end of input"
-                                 : json_tokener_error_desc(jerr));
-    }
-    if (!json_object_is_type(o, json_type_object)) {
-        json_object_put(o);
-        return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "%s: expected a JSON object", path);
-    }
-    struct json_object *schema;
-    if (json_object_object_get_ex(o, "schema", &schema) &&
-        json_object_get_int(schema) != 1) {
-        int v = json_object_get_int(schema);
-        json_object_put(o);
-        return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "%s: unsupported schema %d (this vmbench reads "
-                             "schema 1)",
-                             path, v);
-    }
-    *out = o;
-    return 0;
-}
-
-static struct json_object *
-member(struct json_object *o, const char *key)
-{
-    struct json_object *v = NULL;
-    if (o == NULL || !json_object_object_get_ex(o, key, &v))
-        return NULL;
-    return v;
-}
-
-static char *
-get_str(struct json_object *o, const char *key)
-{
-    struct json_object *v = member(o, key);
-    if (v == NULL || json_object_is_type(v, json_type_null))
-        return NULL;
-    return vmb_xstrdup(json_object_get_string(v));
-}
-
-static double
-num_of(struct json_object *v)
-{
-    if (v == NULL)
-        return NAN;
-    switch (json_object_get_type(v)) {
-    case json_type_int:
-    case json_type_double:
-        return json_object_get_double(v);
-    case json_type_string: {
-        char *end;
-        const char *s = json_object_get_string(v);
-        double d = strtod(s, &end);
-        return end != s && *end == '\0' ? d : NAN;
-    }
-    default:
-        return NAN;
-    }
-}
-
-static double
-get_num(struct json_object *o, const char *key)
-{
-    return num_of(member(o, key));
-}
-
 static void
 push_str(char ***arr, size_t *n, char *s)
 {
@@ -131,226 +36,7 @@ push_str(char ***arr, size_t *n, char *s)
     (*arr)[(*n)++] = s;
 }
 
-static void
-warn(struct vmb_results *r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-warn(struct vmb_results *r, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = vmb_xvasprintf(fmt, ap);
-    va_end(ap);
-    push_str(&r->warnings, &r->nwarnings, s);
-}
-
-/* ---- result.json ---- */
-
-static void
-read_latency(struct json_object *o, struct vmb_res_latency *l)
-{
-    l->mean = get_num(o, "mean");
-    l->p50 = get_num(o, "p50");
-    l->p95 = get_num(o, "p95");
-    l->p99 = get_num(o, "p99");
-    l->p999 = get_num(o, "p99.9");
-    l->max = get_num(o, "max");
-}
-
-static void
-read_phase(struct json_object *o, size_t pos, struct vmb_res_phase *p)
-{
-    double idx = get_num(o, "index");
-    p->index = isfinite(idx) ? (int)idx : (int)pos;
-    p->op = get_str(o, "op");
-    if (p->op == NULL)
-        p->op = vmb_xstrdup("phase");
-    p->name = vmb_xasprintf("%d-%s", p->index, p->op);
-    p->ops = get_num(o, "ops");
-    p->errors = get_num(o, "errors");
-    p->misses = get_num(o, "misses");
-    p->duration_s = get_num(o, "duration_s");
-    p->op_rate = get_num(o, "op_rate");
-    read_latency(member(o, "latency_us"), &p->latency_us);
-    struct json_object *pc = member(o, "percentiles");
-    if (pc != NULL && json_object_is_type(pc, json_type_array)) {
-        size_t n = json_object_array_length(pc);
-        p->percentiles = vmb_xcalloc(n, sizeof(*p->percentiles));
-        for (size_t i = 0; i < n; i++) {
-            struct json_object *pair = json_object_array_get_idx(pc, i);
-            if (!json_object_is_type(pair, json_type_array) ||
-                json_object_array_length(pair) < 2)
-                continue;
-            double pct = num_of(json_object_array_get_idx(pair, 0));
-            double v = num_of(json_object_array_get_idx(pair, 1));
-            if (isfinite(pct) && isfinite(v)) {
-                p->percentiles[p->npercentiles][0] = pct;
-                p->percentiles[p->npercentiles][1] = v;
-                p->npercentiles++;
-            }
-        }
-    }
-}
-
-static void
-read_boot(struct json_object *o, struct vmb_res_boot *b)
-{
-    b->domain_start_s = get_num(o, "domain_start_s");
-    b->kernel_s = get_num(o, "kernel_s");
-    b->agent_s = get_num(o, "agent_s");
-    b->mounts_s = get_num(o, "mounts_s");
-    b->db_ready_s = get_num(o, "db_ready_s");
-}
-
-int
-vmb_results_read_result(const char *path, struct vmb_res_rep *rep,
-                        struct vmb_error **err)
-{
-    autojson struct json_object *o = NULL;
-    if (load_object(path, &o, err) < 0)
-        return -1;
-    double r = get_num(o, "rep");
-    if (isfinite(r))
-        rep->rep = (int)r;
-    rep->status = get_str(o, "status");
-    if (rep->status == NULL)
-        rep->status = vmb_xstrdup("unknown");
-    rep->ok = strcmp(rep->status, "ok") == 0;
-    rep->error = get_str(o, "error");
-    rep->started = get_str(o, "started");
-    rep->finished = get_str(o, "finished");
-    rep->accel = get_str(o, "accel");
-    struct json_object *ph = member(o, "phases");
-    if (ph != NULL && json_object_is_type(ph, json_type_array)) {
-        size_t n = json_object_array_length(ph);
-        rep->phases = vmb_xcalloc(n, sizeof(*rep->phases));
-        for (size_t i = 0; i < n; i++) {
-            struct json_object *p = json_object_array_get_idx(ph, i);
-            if (json_object_is_type(p, json_type_object))
-                read_phase(p, i, &rep->phases[rep->nphases++]);
-        }
-    }
-    struct json_object *boot = member(o, "boot");
-    if (boot != NULL && json_object_is_type(boot, json_type_object)) {
-        rep->has_boot = true;
-        read_boot(member(boot, "node1"), &rep->boot[0]);
-        read_boot(member(boot, "node2"), &rep->boot[1]);
-        rep->replica_sync_s = get_num(boot, "replica_sync_s");
-    } else {
-        rep->replica_sync_s = NAN;
-    }
-    rep->replication_lag_s = get_num(o, "replication_lag_s");
-    return 0;
-}
-
-void
-vmb_res_rep_clear(struct vmb_res_rep *rep)
-{
-    if (rep == NULL)
-        return;
-    for (size_t i = 0; i < rep->nphases; i++) {
-        free(rep->phases[i].op);
-        free(rep->phases[i].name);
-        free(rep->phases[i].percentiles);
-    }
-    free(rep->phases);
-    free(rep->dir);
-    free(rep->status);
-    free(rep->error);
-    free(rep->started);
-    free(rep->finished);
-    free(rep->accel);
-    memset(rep, 0, sizeof(*rep));
-}
-
-/* ---- config.json ---- */
-
-static void
-push_option(struct vmb_res_cell *c, const char *key, const char *value)
-{
-    c->options = vmb_xrealloc(c->options,
-                              (c->noptions + 1) * sizeof(*c->options));
-    c->options[c->noptions].key = vmb_xstrdup(key);
-    c->options[c->noptions].value = vmb_xstrdup(value);
-    c->noptions++;
-}
-
-static int
-parse_options(struct vmb_res_cell *c, const char *section,
-              const struct vmb_option *opts, size_t nopts, void *base,
-              struct json_object *o, struct vmb_error **err)
-{
-    json_object_object_foreach(o, key, val)
-    {
-        const char *text = json_object_get_string(val);
-        if (text == NULL)
-            text = "";
-        autofree char *path = section[0]
-                                  ? vmb_xasprintf("%s.%s", section, key)
-                                  : vmb_xstrdup(key);
-        push_option(c, path, text);
-        const struct vmb_option *opt = NULL;
-        for (size_t i = 0; i < nopts; i++)
-            if (strcmp(opts[i].name, key) == 0)
-                opt = &opts[i];
-        /* Options this vmbench does not know are shown but not applied. */
-        if (opt == NULL)
-            continue;
-        if (vmb_option_parse(opt, text, base, err) < 0)
-            return vmb_error_prefix(err, "%s", path);
-    }
-    return 0;
-}
-
-static int
-read_config(const char *path, struct vmb_res_cell *c, struct vmb_error **err)
-{
-    autojson struct json_object *o = NULL;
-    if (load_object(path, &o, err) < 0)
-        return -1;
-    if (c->label == NULL)
-        c->label = get_str(o, "label");
-    struct json_object *cfg = member(o, "config");
-    if (cfg == NULL || !json_object_is_type(cfg, json_type_object))
-        return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "%s: no \"config\" object", path);
-    vmb_config_defaults(&c->cfg);
-    c->has_config = true;
-    for (size_t i = 0; i < vmb_nsections; i++) {
-        const struct vmb_section *s = &vmb_sections[i];
-        struct json_object *so = member(cfg, s->name[0] ? s->name : "run");
-        if (so == NULL || !json_object_is_type(so, json_type_object))
-            continue;
-        if (parse_options(c, s->name, s->options, s->noptions,
-                          (char *)&c->cfg + s->offset, so, err) < 0)
-            return vmb_error_prefix(err, "%s", path);
-    }
-    struct json_object *ph = member(cfg, "phases");
-    if (ph != NULL && json_object_is_type(ph, json_type_array)) {
-        for (size_t i = 0; i < c->cfg.nphases; i++)
-            vmb_options_free(vmb_phase_options, vmb_nphase_options,
-                             &c->cfg.phases[i]);
-        free(c->cfg.phases);
-        size_t n = json_object_array_length(ph);
-        c->cfg.phases = vmb_xcalloc(n, sizeof(*c->cfg.phases));
-        c->cfg.nphases = n;
-        for (size_t i = 0; i < n; i++) {
-            vmb_options_defaults(vmb_phase_options, vmb_nphase_options,
-                                 &c->cfg.phases[i]);
-            struct json_object *p = json_object_array_get_idx(ph, i);
-            if (p == NULL || !json_object_is_type(p, json_type_object))
-                continue;
-            autofree char *sec = vmb_xasprintf("phases[%zu]", i);
-            if (parse_options(c, sec, vmb_phase_options, vmb_nphase_options,
-                              &c->cfg.phases[i], p, err) < 0)
-                return vmb_error_prefix(err, "%s", path);
-        }
-    }
-    return 0;
-}
-
-/* ---- directory walk ---- */
+/* ---- cells and their runs ---- */
 
 static int
 cmp_rep(const void *a, const void *b)
@@ -359,14 +45,21 @@ cmp_rep(const void *a, const void *b)
     return (x->rep > y->rep) - (x->rep < y->rep);
 }
 
+#define MAX_REP 100000
+
+/* "rep<k>", k from 1 to MAX_REP without leading zeros: one name per run. */
 static bool
 rep_number(const char *name, int *k)
 {
-    if (strncmp(name, "rep", 3) != 0 || !isdigit((unsigned char)name[3]))
+    if (strncmp(name, "rep", 3) != 0 || name[3] < '1' || name[3] > '9')
         return false;
-    char *end;
-    long v = strtol(name + 3, &end, 10);
-    if (*end != '\0' || v <= 0 || v > 100000)
+    long v = 0;
+    for (const char *p = name + 3; *p; p++) {
+        if (!isdigit((unsigned char)*p) || v > MAX_REP)
+            return false;
+        v = v * 10 + (*p - '0');
+    }
+    if (v > MAX_REP)
         return false;
     *k = (int)v;
     return true;
@@ -394,39 +87,56 @@ add_rep(struct vmb_res_cell *c, int k, const char *dir)
     return rep;
 }
 
-static int
-load_reps(struct vmb_results *r, struct vmb_res_cell *c,
-          struct vmb_error **err)
+/* One run: its result, or why it is left out. */
+static void
+load_rep(struct vmb_results *r, struct vmb_res_rep *rep)
 {
+    autofree char *path = vmb_xasprintf("%s/result.json", rep->dir);
+    if (vmb_res_kind_of(path) == VMB_RES_NONE) {
+        rep->status = vmb_xstrdup("missing");
+        return;
+    }
+    struct vmb_error *e = NULL;
+    if (vmb_results_read_result(path, rep, &e) == 0)
+        return;
+    vmb_res_warn(r, "%s; the run is left out", e->msg);
+    rep->status = vmb_xstrdup("unreadable");
+    rep->error = vmb_xstrdup(e->msg);
+    vmb_error_free(e);
+}
+
+static void
+load_reps(struct vmb_results *r, struct vmb_res_cell *c)
+{
+    if (vmb_res_kind_of(c->dir) != VMB_RES_DIR) {
+        if (vmb_res_kind_of(c->dir) != VMB_RES_NONE)
+            vmb_res_warn(r, "%s: not a directory; its runs are left out",
+                         c->dir);
+        return;
+    }
     DIR *d = opendir(c->dir);
-    if (d == NULL)
-        return 0;
+    if (d == NULL) {
+        vmb_res_warn(r, "%s: %s; its runs are left out", c->dir,
+                     strerror(errno));
+        return;
+    }
     struct dirent *e;
-    int rc = 0;
     while ((e = readdir(d)) != NULL) {
         int k;
-        if (!rep_number(e->d_name, &k))
+        if (!rep_number(e->d_name, &k) || has_rep(c, k))
             continue;
         autofree char *dir = vmb_xasprintf("%s/%s", c->dir, e->d_name);
-        autofree char *path = vmb_xasprintf("%s/result.json", dir);
-        struct vmb_res_rep *rep = add_rep(c, k, dir);
-        if (!exists(path)) {
-            rep->status = vmb_xstrdup("missing");
+        if (vmb_res_kind_of(dir) != VMB_RES_DIR) {
+            vmb_res_warn(r, "%s: not a directory; the run is left out", dir);
             continue;
         }
-        if (vmb_results_read_result(path, rep, err) < 0) {
-            rc = -1;
-            break;
-        }
+        struct vmb_res_rep *rep = add_rep(c, k, dir);
+        load_rep(r, rep);
         rep->rep = k; /* the directory name is what the plan refers to */
     }
     closedir(d);
-    if (rc < 0)
-        return rc;
     if (c->nreps > 0)
         qsort(c->reps, c->nreps, sizeof(*c->reps), cmp_rep);
-    (void)r;
-    return 0;
 }
 
 static struct vmb_res_cell *
@@ -438,6 +148,7 @@ find_id(struct vmb_res_cell *cells, size_t n, const char *id)
     return NULL;
 }
 
+/* The cell of a checked id (a path component), added when new. */
 static struct vmb_res_cell *
 add_cell(struct vmb_results *r, bool control, const char *id)
 {
@@ -466,8 +177,16 @@ cmp_str(const void *a, const void *b)
 static void
 scan_cells(struct vmb_results *r, bool control)
 {
-    autofree char *top =
-        vmb_xasprintf("%s/%s", r->dir, control ? "control" : "cells");
+    const char *sub = control ? "control" : "cells";
+    autofree char *top = vmb_xasprintf("%s/%s", r->dir, sub);
+    if (vmb_res_kind_of(top) != VMB_RES_DIR) {
+        if (vmb_res_kind_of(top) != VMB_RES_NONE)
+            vmb_res_warn(r,
+                         "%s: not a directory (a symlink is not followed); "
+                         "its %s are left out",
+                         top, control ? "controls" : "cells");
+        return;
+    }
     DIR *d = opendir(top);
     if (d == NULL)
         return;
@@ -475,11 +194,20 @@ scan_cells(struct vmb_results *r, bool control)
     size_t n = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
         autofree char *p = vmb_xasprintf("%s/%s", top, e->d_name);
-        if (is_dir(p))
-            push_str(&names, &n, vmb_xstrdup(e->d_name));
+        enum vmb_res_kind k = vmb_res_kind_of(p);
+        if (k == VMB_RES_FILE)
+            continue;
+        if (k != VMB_RES_DIR || !vmb_res_valid_id(e->d_name)) {
+            vmb_res_warn(r,
+                         "%s: not a %s directory (named by a 12-digit "
+                         "hexadecimal id); left out",
+                         p, control ? "control" : "cell");
+            continue;
+        }
+        push_str(&names, &n, vmb_xstrdup(e->d_name));
     }
     closedir(d);
     if (n > 0)
@@ -492,39 +220,90 @@ scan_cells(struct vmb_results *r, bool control)
 }
 
 static void
-read_plan_cells(struct vmb_results *r, struct json_object *arr, bool control)
+load_cell(struct vmb_results *r, struct vmb_res_cell *c)
 {
-    if (arr == NULL || !json_object_is_type(arr, json_type_array))
-        return;
-    for (size_t i = 0; i < json_object_array_length(arr); i++) {
+    /* cells/ or control/ a symlink: nothing is read through it. */
+    autofree char *top =
+        vmb_xasprintf("%s/%s", r->dir, c->control ? "control" : "cells");
+    if (vmb_res_kind_of(top) == VMB_RES_OTHER) {
+        c->label = c->label ? c->label : vmb_xstrdup(c->id);
+        return; /* scan_cells said so */
+    }
+    autofree char *cfg = vmb_xasprintf("%s/config.json", c->dir);
+    struct vmb_error *e = NULL;
+    if (vmb_res_kind_of(cfg) == VMB_RES_NONE) {
+        vmb_res_warn(r, "%s: missing; the cell's settings are unknown", cfg);
+    } else if (vmb_res_read_config(cfg, c, &e) < 0) {
+        vmb_res_warn(r, "%s; the cell's settings are unknown", e->msg);
+        vmb_error_free(e);
+    }
+    if (c->label == NULL)
+        c->label = vmb_xstrdup(c->id);
+    load_reps(r, c);
+}
+
+/* ---- plan.json ---- */
+
+static void
+read_plan_cells(struct vmb_res_ctx *x, struct json_object *plan,
+                bool control)
+{
+    const char *key = control ? "controls" : "cells";
+    struct json_object *arr = vmb_res_arr(x, plan, NULL, key);
+    for (size_t i = 0; arr != NULL && i < json_object_array_length(arr);
+         i++) {
+        autofree char *at = vmb_xasprintf("%s[%zu]", key, i);
         struct json_object *o = json_object_array_get_idx(arr, i);
-        autofree char *id = get_str(o, "id");
+        if (!json_object_is_type(o, json_type_object)) {
+            vmb_res_bad(x, at, NULL, "expected an object");
+            continue;
+        }
+        autofree char *id = vmb_res_str(x, o, at, "id");
         if (id == NULL)
             continue;
-        struct vmb_res_cell *c = add_cell(r, control, id);
-        free(c->label);
-        c->label = get_str(o, "label");
-        if (!control) {
-            free(c->control_id);
-            c->control_id = get_str(o, "control");
+        if (!vmb_res_valid_id(id)) {
+            vmb_res_bad(x, at, "id", "\"%.40s\" is not a 12-digit "
+                                     "hexadecimal id",
+                        id);
+            continue;
         }
+        struct vmb_res_cell *c = add_cell(x->r, control, id);
+        char *label = vmb_res_str(x, o, at, "label");
+        if (label != NULL) {
+            free(c->label);
+            c->label = label;
+        }
+        if (control)
+            continue;
+        autofree char *ctl = vmb_res_str(x, o, at, "control");
+        free(c->control_id);
+        c->control_id = NULL;
+        if (ctl != NULL && vmb_res_valid_id(ctl))
+            c->control_id = steal(&ctl);
+        else if (ctl != NULL)
+            vmb_res_bad(x, at, "control", "\"%.40s\" is not a 12-digit "
+                                          "hexadecimal id",
+                        ctl);
     }
 }
 
-/* Runs the plan lists whose directory is not there yet: not run. */
+/* Runs the plan lists whose directory is not there: not run (yet). */
 static void
-read_plan_runs(struct vmb_results *r, struct json_object *arr)
+read_plan_runs(struct vmb_res_ctx *x, struct json_object *plan)
 {
-    if (arr == NULL || !json_object_is_type(arr, json_type_array))
-        return;
-    for (size_t i = 0; i < json_object_array_length(arr); i++) {
+    struct vmb_results *r = x->r;
+    struct json_object *arr = vmb_res_arr(x, plan, NULL, "runs");
+    for (size_t i = 0; arr != NULL && i < json_object_array_length(arr);
+         i++) {
+        autofree char *at = vmb_xasprintf("runs[%zu]", i);
         struct json_object *o = json_object_array_get_idx(arr, i);
-        autofree char *id = get_str(o, "id");
-        autofree char *kind = get_str(o, "kind");
-        double k = get_num(o, "rep");
-        if (id == NULL || !isfinite(k))
+        autofree char *id = vmb_res_str(x, o, at, "id");
+        autofree char *kind = vmb_res_str(x, o, at, "kind");
+        int64_t k;
+        if (id == NULL || !vmb_res_int(x, o, at, "rep", 1, MAX_REP, &k))
             continue;
         bool control = kind != NULL && strcmp(kind, "baremetal") == 0;
+        /* Only cells already known (and so with checked ids). */
         struct vmb_res_cell *c = find_id(control ? r->controls : r->cells,
                                          control ? r->ncontrols : r->ncells,
                                          id);
@@ -537,113 +316,129 @@ read_plan_runs(struct vmb_results *r, struct json_object *arr)
     }
 }
 
+/* The plan's name, order, repetitions, seed, axes and cells. */
 static void
-read_run(struct vmb_results *r, struct json_object *o)
+read_plan(struct vmb_res_ctx *x, struct json_object *plan)
 {
-    struct vmb_res_run *run = &r->run;
-    run->present = true;
-    run->name = get_str(o, "name");
-    run->matrix = get_str(o, "matrix");
-    struct json_object *v = member(o, "vmbench");
-    run->version = get_str(v, "version");
-    run->git = get_str(v, "git");
-    run->started = get_str(o, "started");
-    run->finished = get_str(o, "finished");
-    double seed = get_num(o, "seed");
-    if (isfinite(seed) && seed >= 0) {
-        run->has_seed = true;
-        run->seed = (uint64_t)json_object_get_int64(member(o, "seed"));
+    struct vmb_results *r = x->r;
+    r->has_plan = true;
+    r->name = vmb_res_str(x, plan, NULL, "name");
+    r->order = vmb_res_str(x, plan, NULL, "order");
+    int64_t reps;
+    if (vmb_res_int(x, plan, NULL, "repetitions", 1, VMB_MATRIX_MAX_RUNS,
+                    &reps))
+        r->repetitions = (int)reps;
+    r->has_seed = vmb_res_seed(x, plan, NULL, "seed", &r->seed);
+    struct json_object *axes = vmb_res_arr(x, plan, NULL, "axes");
+    for (size_t i = 0; axes != NULL && i < json_object_array_length(axes);
+         i++) {
+        struct json_object *a = json_object_array_get_idx(axes, i);
+        if (json_object_is_type(a, json_type_string))
+            push_str(&r->axes, &r->naxes,
+                     vmb_xstrdup(json_object_get_string(a)));
+        else
+            vmb_res_bad(x, "axes", NULL, "expected strings");
     }
-    struct json_object *h = member(o, "host");
-    run->hostname = get_str(h, "hostname");
-    run->cpu = get_str(h, "cpu");
-    run->cpus = get_num(h, "cpus");
-    run->memory_bytes = get_num(h, "memory_bytes");
-    run->kernel = get_str(h, "kernel");
-    run->governor = get_str(h, "cpufreq_governor");
-    run->thp = get_str(h, "thp");
-    struct json_object *vers = member(o, "versions");
-    if (vers != NULL && json_object_is_type(vers, json_type_object)) {
-        json_object_object_foreach(vers, key, val)
-        {
-            run->versions = vmb_xrealloc(
-                run->versions, (run->nversions + 1) * sizeof(*run->versions));
-            run->versions[run->nversions].key = vmb_xstrdup(key);
-            run->versions[run->nversions].value =
-                vmb_xstrdup(json_object_get_string(val));
-            run->nversions++;
+    read_plan_cells(x, plan, false);
+    read_plan_cells(x, plan, true);
+}
+
+/* ---- run.json ---- */
+
+static void
+read_run_host(struct vmb_res_ctx *x, struct json_object *o)
+{
+    struct vmb_res_run *run = &x->r->run;
+    struct json_object *h = vmb_res_obj(x, o, NULL, "host");
+    run->hostname = vmb_res_str(x, h, "host", "hostname");
+    run->cpu = vmb_res_str(x, h, "host", "cpu");
+    run->cpus = vmb_res_num(x, h, "host", "cpus", VMB_RES_NONNEG);
+    run->memory_bytes =
+        vmb_res_num(x, h, "host", "memory_bytes", VMB_RES_NONNEG);
+    run->kernel = vmb_res_str(x, h, "host", "kernel");
+    run->governor = vmb_res_str(x, h, "host", "cpufreq_governor");
+    run->thp = vmb_res_str(x, h, "host", "thp");
+    struct json_object *vers = vmb_res_obj(x, o, NULL, "versions");
+    if (vers == NULL)
+        return;
+    json_object_object_foreach(vers, key, val)
+    {
+        if (!json_object_is_type(val, json_type_string)) {
+            vmb_res_bad(x, "versions", key, "expected a string");
+            continue;
         }
+        run->versions = vmb_xrealloc(
+            run->versions, (run->nversions + 1) * sizeof(*run->versions));
+        run->versions[run->nversions].key = vmb_xstrdup(key);
+        run->versions[run->nversions].value =
+            vmb_xstrdup(json_object_get_string(val));
+        run->nversions++;
     }
-    struct json_object *a = member(o, "accel");
+}
+
+static void
+read_run_doctor(struct vmb_res_ctx *x, struct json_object *o)
+{
+    struct vmb_res_run *run = &x->r->run;
+    struct json_object *doc = vmb_res_arr(x, o, NULL, "doctor");
+    if (doc == NULL)
+        return;
+    size_t n = json_object_array_length(doc);
+    run->doctor = vmb_xcalloc(n ? n : 1, sizeof(*run->doctor));
+    for (size_t i = 0; i < n; i++) {
+        autofree char *at = vmb_xasprintf("doctor[%zu]", i);
+        struct json_object *c = json_object_array_get_idx(doc, i);
+        if (!json_object_is_type(c, json_type_object)) {
+            vmb_res_bad(x, at, NULL, "expected an object");
+            continue;
+        }
+        struct vmb_res_check *d = &run->doctor[run->ndoctor++];
+        d->check = vmb_res_str(x, c, at, "check");
+        d->status = vmb_res_str(x, c, at, "status");
+        d->detail = vmb_res_str(x, c, at, "detail");
+    }
+}
+
+static void
+read_run(struct vmb_res_ctx *x, struct json_object *o)
+{
+    struct vmb_res_run *run = &x->r->run;
+    run->present = true;
+    run->name = vmb_res_str(x, o, NULL, "name");
+    run->matrix = vmb_res_str(x, o, NULL, "matrix");
+    struct json_object *v = vmb_res_obj(x, o, NULL, "vmbench");
+    run->version = vmb_res_str(x, v, "vmbench", "version");
+    run->git = vmb_res_str(x, v, "vmbench", "git");
+    run->started = vmb_res_str(x, o, NULL, "started");
+    run->finished = vmb_res_str(x, o, NULL, "finished");
+    run->has_seed = vmb_res_seed(x, o, NULL, "seed", &run->seed);
+    read_run_host(x, o);
+    struct json_object *a = vmb_res_member(o, "accel");
     if (a != NULL && json_object_is_type(a, json_type_string)) {
         run->accel_used = vmb_xstrdup(json_object_get_string(a));
     } else {
-        run->accel_requested = get_str(a, "requested");
-        run->accel_used = get_str(a, "used");
-        run->accel_note = get_str(a, "note");
+        a = vmb_res_obj(x, o, NULL, "accel");
+        run->accel_requested = vmb_res_str(x, a, "accel", "requested");
+        run->accel_used = vmb_res_str(x, a, "accel", "used");
+        run->accel_note = vmb_res_str(x, a, "accel", "note");
     }
-    struct json_object *doc = member(o, "doctor");
-    if (doc != NULL && json_object_is_type(doc, json_type_array)) {
-        size_t n = json_object_array_length(doc);
-        run->doctor = vmb_xcalloc(n, sizeof(*run->doctor));
-        for (size_t i = 0; i < n; i++) {
-            struct json_object *c = json_object_array_get_idx(doc, i);
-            run->doctor[run->ndoctor].check = get_str(c, "check");
-            run->doctor[run->ndoctor].status = get_str(c, "status");
-            run->doctor[run->ndoctor].detail = get_str(c, "detail");
-            run->ndoctor++;
-        }
-    }
-    struct json_object *runs = member(o, "runs");
-    run->runs_total = get_num(runs, "total");
-    run->runs_ok = get_num(runs, "ok");
-    run->runs_failed = get_num(runs, "failed");
-    struct json_object *res = member(o, "resumed");
-    if (res != NULL && json_object_is_type(res, json_type_array))
-        for (size_t i = 0; i < json_object_array_length(res); i++)
+    read_run_doctor(x, o);
+    struct json_object *runs = vmb_res_obj(x, o, NULL, "runs");
+    run->runs_total = vmb_res_num(x, runs, "runs", "total", VMB_RES_NONNEG);
+    run->runs_ok = vmb_res_num(x, runs, "runs", "ok", VMB_RES_NONNEG);
+    run->runs_failed = vmb_res_num(x, runs, "runs", "failed", VMB_RES_NONNEG);
+    struct json_object *res = vmb_res_arr(x, o, NULL, "resumed");
+    for (size_t i = 0; res != NULL && i < json_object_array_length(res); i++) {
+        struct json_object *t = json_object_array_get_idx(res, i);
+        if (json_object_is_type(t, json_type_string))
             push_str(&run->resumed, &run->nresumed,
-                     vmb_xstrdup(json_object_get_string(
-                         json_object_array_get_idx(res, i))));
+                     vmb_xstrdup(json_object_get_string(t)));
+        else
+            vmb_res_bad(x, "resumed", NULL, "expected strings");
+    }
 }
 
-static int
-load_cell(struct vmb_results *r, struct vmb_res_cell *c,
-          struct vmb_error **err)
-{
-    autofree char *cfg = vmb_xasprintf("%s/config.json", c->dir);
-    if (exists(cfg)) {
-        if (read_config(cfg, c, err) < 0)
-            return -1;
-    } else {
-        warn(r, "%s: missing; the cell's settings are unknown", cfg);
-    }
-    if (c->label == NULL)
-        c->label = vmb_xstrdup(c->id);
-    return load_reps(r, c, err);
-}
-
-/* The plan's name, order, repetitions, seed, axes and cells. */
-static void
-read_plan(struct vmb_results *r, struct json_object *plan)
-{
-    r->has_plan = true;
-    r->name = get_str(plan, "name");
-    r->order = get_str(plan, "order");
-    double reps = get_num(plan, "repetitions");
-    r->repetitions = isfinite(reps) ? (int)reps : 0;
-    if (isfinite(get_num(plan, "seed"))) {
-        r->has_seed = true;
-        r->seed = (uint64_t)json_object_get_int64(member(plan, "seed"));
-    }
-    struct json_object *axes = member(plan, "axes");
-    if (axes != NULL && json_object_is_type(axes, json_type_array))
-        for (size_t i = 0; i < json_object_array_length(axes); i++)
-            push_str(&r->axes, &r->naxes,
-                     vmb_xstrdup(json_object_get_string(
-                         json_object_array_get_idx(axes, i))));
-    read_plan_cells(r, member(plan, "cells"), false);
-    read_plan_cells(r, member(plan, "controls"), true);
-}
+/* ---- the whole directory ---- */
 
 static void
 results_freep(struct vmb_results **r)
@@ -651,6 +446,23 @@ results_freep(struct vmb_results **r)
     vmb_results_free(*r);
 }
 #define autoresults __attribute__((cleanup(results_freep)))
+
+/*
+ * run.json or plan.json, when there and readable, into *o; else a warning
+ * saying what is lost (what).
+ */
+static void
+load_top(struct vmb_results *r, const char *path, size_t max,
+         const char *what, struct json_object **o)
+{
+    struct vmb_error *e = NULL;
+    if (vmb_res_kind_of(path) == VMB_RES_NONE) {
+        vmb_res_warn(r, "%s: missing; %s", path, what);
+    } else if (vmb_res_load_json(path, max, o, &e) < 0) {
+        vmb_res_warn(r, "%s; %s", e->msg, what);
+        vmb_error_free(e);
+    }
+}
 
 int
 vmb_results_load(const char *dir, struct vmb_results **out,
@@ -664,31 +476,31 @@ vmb_results_load(const char *dir, struct vmb_results **out,
     autofree char *run_path = vmb_xasprintf("%s/run.json", r->dir);
     autofree char *plan_path = vmb_xasprintf("%s/plan.json", r->dir);
 
-    if (!is_dir(r->dir))
+    struct stat st;
+    if (stat(r->dir, &st) < 0)
         return vmb_error_set(err, VMB_ERR_INPUT, errno,
                              "results directory \"%s\"", r->dir);
-    if (!exists(run_path) && !exists(plan_path))
+    if (!S_ISDIR(st.st_mode))
+        return vmb_error_set(err, VMB_ERR_INPUT, ENOTDIR,
+                             "results directory \"%s\"", r->dir);
+    if (vmb_res_kind_of(run_path) == VMB_RES_NONE &&
+        vmb_res_kind_of(plan_path) == VMB_RES_NONE)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "\"%s\" is not a vmbench results directory: "
                              "it has neither run.json nor plan.json",
                              r->dir);
-    if (exists(run_path)) {
-        autojson struct json_object *run = NULL;
-        if (load_object(run_path, &run, err) < 0)
-            return -1;
-        read_run(r, run);
-    } else {
-        warn(r, "%s: missing; no provenance", run_path);
+    autojson struct json_object *run = NULL;
+    load_top(r, run_path, VMB_RES_JSON_MAX, "no provenance", &run);
+    if (run != NULL) {
+        struct vmb_res_ctx x = {.path = run_path, .r = r};
+        read_run(&x, run);
     }
     autojson struct json_object *plan = NULL;
-    if (exists(plan_path)) {
-        if (load_object(plan_path, &plan, err) < 0)
-            return -1;
-        read_plan(r, plan);
-    } else {
-        warn(r, "%s: missing; cells are taken from the directories",
-             plan_path);
-    }
+    load_top(r, plan_path, VMB_RES_PLAN_MAX,
+             "cells are taken from the directories", &plan);
+    struct vmb_res_ctx px = {.path = plan_path, .r = r};
+    if (plan != NULL)
+        read_plan(&px, plan);
     if (r->name == NULL)
         r->name = r->run.name ? vmb_xstrdup(r->run.name) : NULL;
     if (r->name == NULL) {
@@ -702,13 +514,11 @@ vmb_results_load(const char *dir, struct vmb_results **out,
     scan_cells(r, false);
     scan_cells(r, true);
     for (size_t i = 0; i < r->ncells; i++)
-        if (load_cell(r, &r->cells[i], err) < 0)
-            return -1;
+        load_cell(r, &r->cells[i]);
     for (size_t i = 0; i < r->ncontrols; i++)
-        if (load_cell(r, &r->controls[i], err) < 0)
-            return -1;
+        load_cell(r, &r->controls[i]);
     if (plan != NULL)
-        read_plan_runs(r, member(plan, "runs"));
+        read_plan_runs(&px, plan);
     /* Without a plan, one control is the control of every cell. */
     for (size_t i = 0; i < r->ncells; i++)
         if (r->cells[i].control_id == NULL && r->ncontrols == 1)
@@ -860,140 +670,3 @@ vmb_res_rep_phase(const struct vmb_res_rep *rep, const char *name)
     return NULL;
 }
 
-/* ---- timeseries.csv and .hgrm ---- */
-
-/* Splits a CSV line of plain fields (no quoting in this file) in place. */
-static size_t
-split_csv(char *line, char **f, size_t max)
-{
-    size_t n = 0;
-    char *s = line;
-    while (n < max) {
-        f[n++] = s;
-        char *c = strchr(s, ',');
-        if (c == NULL)
-            break;
-        *c = '\0';
-        s = c + 1;
-    }
-    return n;
-}
-
-static int
-col_index(char **f, size_t n, const char *name)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(f[i], name) == 0)
-            return (int)i;
-    return -1;
-}
-
-static double
-field_num(char **f, size_t n, int col)
-{
-    if (col < 0 || (size_t)col >= n)
-        return NAN;
-    char *end;
-    double d = strtod(f[col], &end);
-    return end != f[col] ? d : NAN;
-}
-
-int
-vmb_results_read_timeseries(const char *repdir, const char *phase,
-                            struct vmb_res_second **out, size_t *n,
-                            struct vmb_error **err)
-{
-    *out = NULL;
-    *n = 0;
-    autofree char *path = vmb_xasprintf("%s/timeseries.csv", repdir);
-    if (!exists(path))
-        return 0;
-    autofree char *text = NULL;
-    size_t len;
-    if (vmb_read_file(path, &text, &len, err) < 0)
-        return -1;
-    char *save = NULL;
-    char *line = strtok_r(text, "\r\n", &save);
-    if (line == NULL)
-        return 0;
-    char *h[16];
-    size_t nh = split_csv(line, h, 16);
-    int c_phase = col_index(h, nh, "phase"), c_sec = col_index(h, nh, "second");
-    int c_ops = col_index(h, nh, "ops"), c_rate = col_index(h, nh, "ops_per_s");
-    int c_p50 = col_index(h, nh, "p50_us"), c_p99 = col_index(h, nh, "p99_us");
-    if (c_phase < 0 || c_sec < 0)
-        return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "%s: header has no \"phase\" and \"second\" "
-                             "columns",
-                             path);
-    struct vmb_res_second *rows = NULL;
-    size_t nrows = 0;
-    int lineno = 1;
-    while ((line = strtok_r(NULL, "\r\n", &save)) != NULL) {
-        lineno++;
-        char *f[16];
-        size_t nf = split_csv(line, f, 16);
-        if ((size_t)c_phase >= nf || strcmp(f[c_phase], phase) != 0)
-            continue;
-        double sec = field_num(f, nf, c_sec);
-        if (!isfinite(sec)) {
-            free(rows);
-            return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                                 "%s:%d: \"second\" is not a number", path,
-                                 lineno);
-        }
-        /* Mixed phases write one row per op kind for the same second. */
-        if (nrows > 0 && rows[nrows - 1].second == sec) {
-            struct vmb_res_second *r = &rows[nrows - 1];
-            r->ops += field_num(f, nf, c_ops);
-            r->ops_per_s += field_num(f, nf, c_rate);
-            r->p50_us = fmax(r->p50_us, field_num(f, nf, c_p50));
-            r->p99_us = fmax(r->p99_us, field_num(f, nf, c_p99));
-            continue;
-        }
-        rows = vmb_xrealloc(rows, (nrows + 1) * sizeof(*rows));
-        rows[nrows].second = sec;
-        rows[nrows].ops = field_num(f, nf, c_ops);
-        rows[nrows].ops_per_s = field_num(f, nf, c_rate);
-        rows[nrows].p50_us = field_num(f, nf, c_p50);
-        rows[nrows].p99_us = field_num(f, nf, c_p99);
-        nrows++;
-    }
-    *out = rows;
-    *n = nrows;
-    return 0;
-}
-
-int
-vmb_results_read_hgrm(const char *path, struct vmb_res_hgrm_point **out,
-                      size_t *n, struct vmb_error **err)
-{
-    *out = NULL;
-    *n = 0;
-    if (!exists(path))
-        return 0;
-    autofree char *text = NULL;
-    size_t len;
-    if (vmb_read_file(path, &text, &len, err) < 0)
-        return -1;
-    struct vmb_res_hgrm_point *pts = NULL;
-    size_t np = 0;
-    char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line != NULL;
-         line = strtok_r(NULL, "\n", &save)) {
-        double v, p, c;
-        /* Header, blank and "#[...]" footer lines do not scan. */
-        if (sscanf(line, "%lf %lf %lf", &v, &p, &c) != 3)
-            continue;
-        if (!isfinite(v) || !(p >= 0 && p <= 1))
-            continue;
-        pts = vmb_xrealloc(pts, (np + 1) * sizeof(*pts));
-        pts[np].value_us = v;
-        pts[np].percentile = p;
-        pts[np].count = c;
-        np++;
-    }
-    *out = pts;
-    *n = np;
-    return 0;
-}

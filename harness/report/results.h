@@ -2,7 +2,9 @@
  * Reading a results directory back (docs/results-format.md): run.json,
  * plan.json, every cell's and control's config.json and result.json, and
  * on demand a run's timeseries.csv and latency-<phase>.hgrm. The only
- * module that includes a JSON parser (json-c).
+ * module that includes a JSON parser (json-c): results.c walks the
+ * directory, results_rep.c reads one run and one cell's config,
+ * results_json.c checks every value, results_text.c reads the text files.
  *
  * Everything loaded is owned by the struct vmb_results and freed with
  * vmb_results_free. Times are seconds, latencies microseconds, rates per
@@ -24,8 +26,9 @@ struct vmb_res_latency {
 
 struct vmb_res_phase {
     int index;
-    char *op;   /* "write", "read", "mixed" */
-    char *name; /* "<index>-<op>": the phase's key in file names and stats */
+    char *op;   /* "write", "read", "mixed": the load generator's name */
+    char *name; /* "<index>-<op>": the phase's key in file names and stats,
+                   made from the checked index and op only */
     double ops, errors, misses;
     double duration_s;
     double op_rate; /* per second */
@@ -44,8 +47,9 @@ struct vmb_res_rep {
     int rep;
     char *dir;    /* the rep<k> directory */
     bool ok;      /* status "ok" */
-    char *status; /* as written; "missing" when result.json is absent */
-    char *error;  /* the failure message, or NULL */
+    char *status; /* "ok", "failed"; "missing" when result.json is absent,
+                     "unreadable" when it cannot be read */
+    char *error;  /* the failure message (why it is unreadable), or NULL */
     char *started, *finished, *accel;
     struct vmb_res_phase *phases;
     size_t nphases;
@@ -120,11 +124,25 @@ struct vmb_results {
 
 /*
  * Loads the results directory dir. Needs run.json or plan.json; cells come
- * from plan.json and from the cells/ and control/ directories. A run
- * whose result.json is missing is kept with status "missing" (a run still
- * in progress or killed). Malformed JSON, a config.json whose values do not
- * parse, or a directory that is not a results directory fail with *err
- * naming the file.
+ * from plan.json and from the cells/ and control/ directories. The
+ * directory is untrusted input, and a damaged part costs only itself,
+ * with a warning (r->warnings, safe for a terminal) naming the file and,
+ * for a bad value, the field:
+ *  - a run whose result.json is missing is kept with status "missing" (a
+ *    run still in progress or killed); one that cannot be read (malformed
+ *    JSON, a value no run writes: a negative count or rate, an index out
+ *    of range, an unknown op, not a regular file) has status "unreadable"
+ *    and the reason in error, and counts as a failed run;
+ *  - a config.json that cannot be read or applied leaves the cell's
+ *    settings unknown (has_config false);
+ *  - run.json or plan.json that cannot be read are left out, and a bad
+ *    value in them is dropped;
+ *  - a cell id that is not 12 lowercase hex digits (plan.json or a
+ *    directory name) leaves that cell out; rep<k> directories are named
+ *    by their number. No symlink is followed and only regular files are
+ *    read (each up to a size limit).
+ * Fails only when dir is not a directory or has neither run.json nor
+ * plan.json.
  */
 int vmb_results_load(const char *dir, struct vmb_results **out,
                      struct vmb_error **err);
@@ -133,7 +151,10 @@ void vmb_results_free(struct vmb_results *r);
 /*
  * Reads one result.json into rep (zeroed by the caller; rep->dir is set by
  * the caller or left NULL). For `vmbench run --resume` as well as for
- * vmb_results_load.
+ * vmb_results_load. Fails (VMB_ERR_INPUT) on malformed JSON ("path:line:
+ * malformed JSON: ..."), a file that is not a regular one, or the first
+ * value no run writes ("path: phases[0].op_rate: -5 is negative"); rep is
+ * then left as it was given.
  */
 int vmb_results_read_result(const char *path, struct vmb_res_rep *rep,
                             struct vmb_error **err);
@@ -167,7 +188,9 @@ struct vmb_res_second {
  * Reads the rows of one phase ("0-write") from <repdir>/timeseries.csv,
  * summing the op kinds of a second (mixed phases have one row per kind;
  * p50 and p99 are then the largest of the kinds). *out is malloc'd, in
- * ascending second. A missing file gives 0 rows and no error.
+ * file order. A missing file gives 0 rows and no error; an empty field
+ * reads as NAN; a value that is not a finite number of 0 or more fails
+ * naming line and column, as does a file that is not a regular one.
  */
 int vmb_results_read_timeseries(const char *repdir, const char *phase,
                                 struct vmb_res_second **out, size_t *n,
@@ -182,7 +205,9 @@ struct vmb_res_hgrm_point {
 
 /*
  * Reads HdrHistogram's percentile-distribution text. *out is malloc'd;
- * a missing file gives 0 points and no error.
+ * a missing file gives 0 points and no error. Lines that are not points
+ * (headers, the footer) or whose numbers no histogram writes (not
+ * finite, negative, a percentile outside [0, 1]) are skipped.
  */
 int vmb_results_read_hgrm(const char *path, struct vmb_res_hgrm_point **out,
                           size_t *n, struct vmb_error **err);

@@ -34,13 +34,23 @@ fmt_ratio(double v)
 
 /* ---- report sections ---- */
 
-/* The chart, or why it is missing; nothing when it was never listed. */
+/*
+ * The chart, why it is missing, or (one line) why it has no data;
+ * nothing when it was never listed.
+ */
 static void
 chart(struct vmb_doc *d, const struct vmb_charts *cs, const char *base)
 {
     const struct vmb_chart *c = vmb_charts_find(cs, base);
-    if (c != NULL)
+    if (c == NULL)
+        return;
+    if (c->left_out == NULL) {
         vmb_doc_chart(d, c->base, c->title, c->error);
+        return;
+    }
+    vmb_doc_p_begin(d);
+    vmb_doc_textf(d, "Chart \"%s\" is left out: %s.", c->title, c->left_out);
+    vmb_doc_p_end(d);
 }
 
 static void
@@ -89,7 +99,7 @@ section_headline(struct vmb_doc *d, const struct vmb_model *m,
     if (m->ncells == 0 || !vmb_model_any_control(m))
         return;
     vmb_doc_h(d, 2, "Headline");
-    vmb_doc_list_begin(d);
+    bool listed = false;
     for (size_t p = 0; p < m->nphases; p++) {
         /* Best first: the sentence a reader quotes. */
         size_t *ord = vmb_xcalloc(m->ncells, sizeof(*ord));
@@ -111,6 +121,9 @@ section_headline(struct vmb_doc *d, const struct vmb_model *m,
             autofree char *r = fmt_ratio(s->ratio);
             autofree char *lo = fmt_ratio(s->ratio_ci.lo);
             autofree char *hi = fmt_ratio(s->ratio_ci.hi);
+            if (!listed)
+                vmb_doc_list_begin(d);
+            listed = true;
             vmb_doc_item_begin(d);
             vmb_doc_textf(d, "%s in ", op_verb(m->phases[p].title));
             vmb_doc_strong(d, vmb_model_label(m, ord[k]));
@@ -122,7 +135,8 @@ section_headline(struct vmb_doc *d, const struct vmb_model *m,
         }
         free(ord);
     }
-    vmb_doc_list_end(d);
+    if (listed)
+        vmb_doc_list_end(d);
     chart(d, cs, "ratio");
 }
 
@@ -346,9 +360,13 @@ static void
 section_boot(struct vmb_doc *d, const struct vmb_model *m,
              const struct vmb_charts *cs)
 {
-    if (!m->any_boot)
+    if (m->ncells == 0)
         return;
     vmb_doc_h(d, 2, "Boot");
+    if (!m->any_boot) {
+        chart(d, cs, "boot");
+        return;
+    }
     vmb_doc_p_begin(d);
     vmb_doc_text(d, "Seconds from the domain start call to each milestone, "
                     "median over both nodes of every repetition [95% CI].");

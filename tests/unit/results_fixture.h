@@ -114,6 +114,63 @@ file_replace(const char *path, const char *from, const char *to)
     free(data);
 }
 
+/* Writes text to path (atomically), replacing what was there. */
+static inline void
+file_write(const char *path, const char *text)
+{
+    cr_assert_eq(vmb_write_file_atomic(path, text, strlen(text), NULL), 0,
+                 "write %s", path);
+}
+
+/* dir/rel, for the caller to free. */
+static inline char *
+path_in(const char *dir, const char *rel)
+{
+    return vmb_xasprintf("%s/%s", dir, rel);
+}
+
+/* Removes dir/rel (a file or a tree). */
+static inline void
+remove_in(const char *dir, const char *rel)
+{
+    char *p = path_in(dir, rel);
+    cr_assert_eq(vmb_rm_rf(p, NULL), 0, "remove %s", p);
+    free(p);
+}
+
+/*
+ * Turns the fixture copy into the results of a one-cell matrix with one
+ * repetition: the plan lists the 9p cell and the control, each with its
+ * first run; the cell's run is kept when cell_ran, else it is as
+ * `vmbench run --only baremetal` leaves it (never run).
+ */
+static inline void
+fixture_one_cell(const char *dir, bool cell_ran)
+{
+    char *plan = path_in(dir, "plan.json");
+    file_write(plan,
+               "{\"schema\": 1, \"name\": \"run-baremetal\", "
+               "\"repetitions\": 1, \"order\": \"interleaved\", "
+               "\"seed\": 7, \"axes\": [\"guest.vcpus\"],\n"
+               "\"cells\": [{\"id\": \"" CELL_9P "\", \"kind\": \"vm\", "
+               "\"label\": \"vcpus=1\", \"control\": \"" CONTROL_ID "\"}],\n"
+               "\"controls\": [{\"id\": \"" CONTROL_ID "\", "
+               "\"kind\": \"baremetal\", \"label\": \"baremetal\"}],\n"
+               "\"runs\": [{\"kind\": \"baremetal\", \"id\": \"" CONTROL_ID
+               "\", \"rep\": 1}, {\"kind\": \"vm\", \"id\": \"" CELL_9P
+               "\", \"rep\": 1}]}\n");
+    free(plan);
+    remove_in(dir, "cells/" CELL_VIRTIOFS);
+    remove_in(dir, "cells/" CELL_VIRTIOBLK);
+    for (int k = cell_ran ? 2 : 1; k <= 3; k++) {
+        char *rel = vmb_xasprintf("cells/" CELL_9P "/rep%d", k);
+        remove_in(dir, rel);
+        free(rel);
+    }
+    remove_in(dir, "control/" CONTROL_ID "/rep2");
+    remove_in(dir, "control/" CONTROL_ID "/rep3");
+}
+
 struct cmd_result {
     int status; /* exit status, or -1 */
     char *out, *err;

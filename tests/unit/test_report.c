@@ -316,3 +316,183 @@ Test(report, failed_runs_are_left_out_and_listed, .timeout = 120)
     free(svg);
     fixture_remove(dir);
 }
+
+/* The chart files plots/<base>.{png,svg,gp} all exist (or all do not). */
+static bool
+chart_drawn(const char *dir, const char *base)
+{
+    bool all = true, any = false;
+    static const char *const ext[] = {"png", "svg", "gp"};
+    for (size_t i = 0; i < N(ext); i++) {
+        char *p = vmb_xasprintf("%s/plots/%s.%s", dir, base, ext[i]);
+        bool e = file_exists(p);
+        all &= e;
+        any |= e;
+        free(p);
+    }
+    cr_assert(all == any, "%s: some of its files are missing", base);
+    return all;
+}
+
+/*
+ * `vmbench report` after `run --only baremetal` of a one-cell matrix with
+ * one repetition: no VM cell has results. The report is written, exit 0;
+ * the control's charts are drawn; the charts without data (the ratio, the
+ * op rates of the VM cells, boot) are left out with a one-line note.
+ * gnuplot 5.4 used to crash on the all-NaN columns of those.
+ */
+Test(report, after_only_baremetal_charts_without_data_are_left_out,
+     .timeout = 120)
+{
+    char *dir = fixture_copy();
+    fixture_one_cell(dir, false);
+    const char *args[] = {"report", dir, NULL};
+    struct cmd_result r = run_vmbench("/", args);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_null(strstr(r.err, "signal"), "%s", r.err);
+    cmd_result_free(&r);
+    static const char *const drawn[] = {"latency-0-write", "hdr-0-write",
+                                        "timeseries-0-write", "latency-1-read",
+                                        "hdr-1-read", "timeseries-1-read"};
+    for (size_t i = 0; i < N(drawn); i++)
+        cr_assert(chart_drawn(dir, drawn[i]), "%s not drawn", drawn[i]);
+    static const char *const left[] = {"ratio", "oprate-0-write",
+                                       "oprate-1-read", "boot"};
+    for (size_t i = 0; i < N(left); i++)
+        cr_assert(!chart_drawn(dir, left[i]), "%s drawn", left[i]);
+    char *md = slurp_in(dir, "report.md");
+    cr_assert_not_null(strstr(md, "Chart \"Op rate relative to bare metal\" "
+                                  "is left out: "),
+                       "%s", md);
+    cr_assert_not_null(strstr(md, "Chart \"Op rate per cell: write phase\" "
+                                  "is left out: "));
+    cr_assert_null(strstr(md, "is missing"), "%s", md);
+    cr_assert_eq(count_of(md, "](plots/"), 3 * N(drawn)); /* png svg gp */
+    free(md);
+    fixture_remove(dir);
+}
+
+/*
+ * Every run of a cell failed. With other cells, those are charted; with
+ * none (a one-cell matrix), its charts are left out as after --only
+ * baremetal, and the control's are drawn.
+ */
+Test(report, a_cell_whose_every_run_failed_still_gives_a_report,
+     .timeout = 120)
+{
+    char *dir = fixture_copy();
+    for (int k = 1; k <= 3; k++) {
+        char *p = vmb_xasprintf("%s/cells/%s/rep%d/result.json", dir,
+                                CELL_VIRTIOFS, k);
+        file_replace(p, "\"status\": \"ok\",\n  \"error\": null,",
+                     "\"status\": \"failed\",\n  \"error\": \"boom\",");
+        free(p);
+    }
+    struct vmb_error *err = NULL;
+    cr_assert_eq(report(dir, &err), 0, "%s", err ? err->msg : "");
+    for (size_t i = 0; i < N(charts); i++)
+        cr_assert(chart_drawn(dir, charts[i]), "%s not drawn", charts[i]);
+    fixture_remove(dir);
+
+    dir = fixture_copy();
+    fixture_one_cell(dir, true);
+    char *p = path_in(dir, "cells/" CELL_9P "/rep1/result.json");
+    file_replace(p, "\"status\": \"ok\",\n  \"error\": null,",
+                 "\"status\": \"failed\",\n  \"error\": \"boom\",");
+    free(p);
+    const char *args[] = {"report", dir, NULL};
+    struct cmd_result r = run_vmbench("/", args);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cmd_result_free(&r);
+    cr_assert(!chart_drawn(dir, "ratio"));
+    cr_assert(!chart_drawn(dir, "oprate-0-write"));
+    cr_assert(chart_drawn(dir, "latency-0-write"));
+    char *md = slurp_in(dir, "report.md");
+    cr_assert_not_null(strstr(md, "- **vcpus=1**, repetition 1: failed: "
+                                  "boom\n"));
+    cr_assert_not_null(strstr(md, "Chart \"Op rate per cell: read phase\" "
+                                  "is left out: "));
+    free(md);
+    fixture_remove(dir);
+}
+
+/* One repetition per cell: no intervals anywhere, every chart drawn. */
+Test(report, one_repetition_gives_every_chart, .timeout = 120)
+{
+    char *dir = fixture_copy();
+    const char *ids[] = {"cells/" CELL_9P, "cells/" CELL_VIRTIOFS,
+                         "cells/" CELL_VIRTIOBLK, "control/" CONTROL_ID};
+    for (size_t i = 0; i < N(ids); i++)
+        for (int k = 2; k <= 3; k++) {
+            char *rel = vmb_xasprintf("%s/rep%d", ids[i], k);
+            remove_in(dir, rel);
+            free(rel);
+        }
+    char *plan = path_in(dir, "plan.json");
+    file_replace(plan, "\"repetitions\": 3,", "\"repetitions\": 1,");
+    free(plan);
+    const char *args[] = {"report", dir, NULL};
+    struct cmd_result r = run_vmbench("/", args);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cmd_result_free(&r);
+    for (size_t i = 0; i < N(charts); i++)
+        cr_assert(chart_drawn(dir, charts[i]), "%s not drawn", charts[i]);
+    fixture_remove(dir);
+}
+
+/* No run has a time series: those charts are left out, the rest drawn. */
+Test(report, a_phase_without_time_series_leaves_out_its_chart,
+     .timeout = 120)
+{
+    char *dir = fixture_copy();
+    const char *ids[] = {"cells/" CELL_9P, "cells/" CELL_VIRTIOFS,
+                         "cells/" CELL_VIRTIOBLK, "control/" CONTROL_ID};
+    for (size_t i = 0; i < N(ids); i++)
+        for (int k = 1; k <= 3; k++) {
+            char *rel = vmb_xasprintf("%s/rep%d/timeseries.csv", ids[i], k);
+            char *p = path_in(dir, rel);
+            if (strcmp(ids[i], "control/" CONTROL_ID) == 0)
+                /* The control keeps the write phase's series only. */
+                file_write(p, "phase,second,op,ops,ops_per_s,p50_us,p99_us\n"
+                              "0-write,1,write,100,100,50,90\n");
+            else
+                remove_in(dir, rel);
+            free(p);
+            free(rel);
+        }
+    const char *args[] = {"report", dir, NULL};
+    struct cmd_result r = run_vmbench("/", args);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cmd_result_free(&r);
+    cr_assert(chart_drawn(dir, "timeseries-0-write"));
+    cr_assert(!chart_drawn(dir, "timeseries-1-read"));
+    for (size_t i = 0; i < N(charts); i++)
+        if (strncmp(charts[i], "timeseries", 10) != 0)
+            cr_assert(chart_drawn(dir, charts[i]), "%s not drawn", charts[i]);
+    char *md = slurp_in(dir, "report.md");
+    cr_assert_not_null(strstr(md, "Chart \"Op rate and p99 latency over time: "
+                                  "read phase\" is left out: "));
+    free(md);
+    fixture_remove(dir);
+}
+
+/* Label words that start with a quote, as tick labels and legend titles. */
+Test(report, a_label_word_starting_with_a_quote_draws, .timeout = 120)
+{
+    char *dir = fixture_copy();
+    const char *files[] = {"plan.json", "cells/" CELL_9P "/config.json"};
+    for (size_t i = 0; i < N(files); i++) {
+        char *p = path_in(dir, files[i]);
+        file_replace(p, "\"storage=9p\"",
+                     "\"'single \\\"double\\\" `back\"");
+        free(p);
+    }
+    struct vmb_error *err = NULL;
+    cr_assert_eq(report(dir, &err), 0, "%s", err ? err->msg : "");
+    for (size_t i = 0; i < N(charts); i++)
+        cr_assert(chart_drawn(dir, charts[i]), "%s not drawn", charts[i]);
+    char *svg = slurp_svg(dir, "hdr-0-write");
+    cr_assert_not_null(strstr(svg, "'single \"double\" `back"), "label lost");
+    free(svg);
+    fixture_remove(dir);
+}

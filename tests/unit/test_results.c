@@ -3,6 +3,8 @@
  * fixture and from damaged copies of it.
  */
 #include <math.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "report/results.h"
 #include "results_fixture.h"
@@ -139,35 +141,363 @@ Test(results, unfinished_runs_are_missing_not_errors)
     fixture_remove(dir);
 }
 
-Test(results, malformed_json_names_the_file_and_line)
+/* The warning of r that contains all of a and b, or NULL. */
+static const char *
+warning_with(const struct vmb_results *r, const char *a, const char *b)
+{
+    for (size_t i = 0; i < r->nwarnings; i++)
+        if (strstr(r->warnings[i], a) != NULL &&
+            (b == NULL || strstr(r->warnings[i], b) != NULL))
+            return r->warnings[i];
+    return NULL;
+}
+
+static void
+dump_warnings(const struct vmb_results *r)
+{
+    for (size_t i = 0; i < r->nwarnings; i++)
+        fprintf(stderr, "warning: %s\n", r->warnings[i]);
+}
+
+/*
+ * One damaged result.json costs that run only: it is unreadable, a
+ * warning names the file (and line), and every other run still loads.
+ */
+Test(results, malformed_json_makes_one_run_unreadable_and_names_the_file)
 {
     char *dir = fixture_copy();
     char *p = vmb_xasprintf("%s/cells/%s/rep1/result.json", dir, CELL_9P);
     file_replace(p, "\"status\": \"ok\",", "\"status\": \"ok\" oops");
     struct vmb_results *r = NULL;
     struct vmb_error *err = NULL;
-    cr_assert_eq(vmb_results_load(dir, &r, &err), -1);
-    cr_assert_eq(err->kind, VMB_ERR_INPUT);
+    cr_assert_eq(vmb_results_load(dir, &r, &err), 0, "%s",
+                 err ? err->msg : "");
     char *want = vmb_xasprintf("%s:7: malformed JSON", p);
-    cr_assert(vmb_str_has_prefix(err->msg, want), "%s", err->msg);
+    cr_assert_not_null(warning_with(r, want, NULL), "no warning %s", want);
     free(want);
-    vmb_error_free(err);
+    const struct vmb_res_rep *rep = &r->cells[0].reps[0];
+    cr_assert(!rep->ok);
+    cr_assert_str_eq(rep->status, "unreadable");
+    cr_assert(r->cells[0].reps[1].ok);
+    cr_assert(r->cells[1].reps[0].ok);
+    vmb_results_free(r);
     free(p);
     fixture_remove(dir);
 }
 
-Test(results, a_config_value_that_does_not_parse_is_an_error)
+/* A result.json cut short, as by a full disk: the same. */
+Test(results, truncated_result_is_one_unreadable_run)
+{
+    char *dir = fixture_copy();
+    char *p = vmb_xasprintf("%s/control/%s/rep2/result.json", dir, CONTROL_ID);
+    char *text = slurp(p);
+    cr_assert_eq(truncate(p, (off_t)(strlen(text) / 2)), 0);
+    free(text);
+    struct vmb_results *r = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_results_load(dir, &r, &err), 0, "%s",
+                 err ? err->msg : "");
+    cr_assert_not_null(warning_with(r, p, "malformed JSON"));
+    cr_assert_str_eq(r->controls[0].reps[1].status, "unreadable");
+    cr_assert(r->controls[0].reps[0].ok && r->controls[0].reps[2].ok);
+    vmb_results_free(r);
+    free(p);
+    fixture_remove(dir);
+}
+
+/* A field of result.json replaced by a value no run writes. */
+struct bad_field {
+    const char *from, *to; /* in cells/<9p>/rep2/result.json */
+    const char *field;     /* named in the warning */
+};
+
+/*
+ * Every number is checked before it is used: no negative rate, count or
+ * duration, no index or repetition out of range (1e300 cast to int is
+ * undefined), nothing but a number where a number belongs, no op the
+ * load generator does not have (it names files). Each makes that run
+ * unreadable, with a warning naming the file and the field.
+ */
+Test(results, a_bad_field_makes_its_run_unreadable_and_is_named)
+{
+    static const struct bad_field cases[] = {
+        {"\"op_rate\": 2415.5,", "\"op_rate\": -2415.5,", "phases[0].op_rate"},
+        {"\"index\": 0,", "\"index\": 1e300,", "phases[0].index"},
+        {"\"index\": 1,", "\"index\": -1,", "phases[1].index"},
+        {"\"index\": 0,", "\"index\": 0.5,", "phases[0].index"},
+        {"\"ops\": 100000,", "\"ops\": \"lots\",", "phases[0].ops"},
+        {"\"duration_s\": 41.4,", "\"duration_s\": -1,",
+         "phases[0].duration_s"},
+        {"\"errors\": 0,", "\"errors\": -3,", "phases[0].errors"},
+        {"\"op_rate\": 2415.5,", "\"op_rate\": NaN,", "phases[0].op_rate"},
+        {"\"op_rate\": 2415.5,", "\"op_rate\": 1e999,", "phases[0].op_rate"},
+        {"\"op\": \"write\",", "\"op\": \"../../x\",", "phases[0].op"},
+        {"\"op\": \"write\",", "\"op\": 7,", "phases[0].op"},
+        {"\"p99\": 20900,", "\"p99\": -20900,",
+         "phases[0].latency_us.p99"},
+        {"\"rep\": 2,", "\"rep\": 1e300,", "rep"},
+        {"\"status\": \"ok\",", "\"status\": [],", "status"},
+        {"\"phases\": [", "\"phases\": 5, \"x\": [", "phases"},
+        {"\"kernel_s\": ", "\"kernel_s\": -", "boot.node1.kernel_s"},
+        {"[\n          50.0,", "[\n          500.0,",
+         "phases[0].percentiles[0]"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *dir = fixture_copy();
+        char *p = vmb_xasprintf("%s/cells/%s/rep2/result.json", dir, CELL_9P);
+        char *before = slurp(p);
+        cr_assert_not_null(strstr(before, cases[i].from), "case %zu: no %s",
+                           i, cases[i].from);
+        free(before);
+        file_replace(p, cases[i].from, cases[i].to);
+        struct vmb_results *r = NULL;
+        struct vmb_error *err = NULL;
+        cr_assert_eq(vmb_results_load(dir, &r, &err), 0, "case %zu: %s", i,
+                     err ? err->msg : "");
+        const struct vmb_res_rep *rep = &r->cells[0].reps[1];
+        if (rep->ok || warning_with(r, p, cases[i].field) == NULL)
+            dump_warnings(r);
+        cr_assert(!rep->ok, "case %zu (%s): the run still counts", i,
+                  cases[i].to);
+        cr_assert_not_null(warning_with(r, p, cases[i].field),
+                           "case %zu: no warning naming %s", i,
+                           cases[i].field);
+        cr_assert(r->cells[0].reps[0].ok && r->cells[0].reps[2].ok);
+        vmb_results_free(r);
+        free(p);
+        fixture_remove(dir);
+    }
+}
+
+/* For `run --resume`: one result.json read alone fails with the field. */
+Test(results, read_result_fails_naming_the_field)
+{
+    char *dir = fixture_copy();
+    char *p = vmb_xasprintf("%s/cells/%s/rep1/result.json", dir, CELL_9P);
+    file_replace(p, "\"index\": 1,", "\"index\": 1e300,");
+    struct vmb_res_rep rep = {0};
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_results_read_result(p, &rep, &err), -1);
+    cr_assert_eq(err->kind, VMB_ERR_INPUT);
+    cr_assert_not_null(strstr(err->msg, "phases[1].index"), "%s", err->msg);
+    cr_assert_not_null(strstr(err->msg, p), "%s", err->msg);
+    vmb_error_free(err);
+    vmb_res_rep_clear(&rep);
+    free(p);
+    fixture_remove(dir);
+}
+
+/* A config value that does not parse: the cell's settings are unknown. */
+Test(results, a_config_value_that_does_not_parse_is_a_warning)
 {
     char *dir = fixture_copy();
     char *p = vmb_xasprintf("%s/cells/%s/config.json", dir, CELL_9P);
     file_replace(p, "\"memory\": \"1024\"", "\"memory\": \"lots\"");
     struct vmb_results *r = NULL;
     struct vmb_error *err = NULL;
-    cr_assert_eq(vmb_results_load(dir, &r, &err), -1);
-    cr_assert_not_null(strstr(err->msg, "config.json: guest.memory: "), "%s",
-                       err->msg);
-    vmb_error_free(err);
+    cr_assert_eq(vmb_results_load(dir, &r, &err), 0, "%s",
+                 err ? err->msg : "");
+    cr_assert_not_null(warning_with(r, "config.json: guest.memory: ", NULL));
+    cr_assert(!r->cells[0].has_config);
+    cr_assert_eq(r->cells[0].nreps, 3);
+    cr_assert(r->cells[0].reps[0].ok);
+    cr_assert(r->cells[1].has_config);
+    vmb_results_free(r);
     free(p);
+    fixture_remove(dir);
+}
+
+/* run.json and plan.json damaged: provenance or plan is lost, not all. */
+Test(results, malformed_run_or_plan_is_a_warning)
+{
+    char *dir = fixture_copy();
+    char *run = path_in(dir, "run.json");
+    file_write(run, "{\"schema\": 1, \"name\": ");
+    struct vmb_results *r = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_results_load(dir, &r, &err), 0, "%s",
+                 err ? err->msg : "");
+    cr_assert_not_null(warning_with(r, run, "malformed JSON"));
+    cr_assert(!r->run.present);
+    cr_assert_eq(r->ncells, 3);
+    cr_assert_eq(r->seed, 20240611);
+    vmb_results_free(r);
+    char *plan = path_in(dir, "plan.json");
+    file_write(plan, "[1, 2");
+    cr_assert_eq(vmb_results_load(dir, &r, &err), 0, "%s",
+                 err ? err->msg : "");
+    cr_assert_not_null(warning_with(r, plan, "malformed JSON"));
+    cr_assert_eq(r->ncells, 3); /* from the directories */
+    cr_assert_eq(r->ncontrols, 1);
+    vmb_results_free(r);
+    free(run);
+    free(plan);
+    fixture_remove(dir);
+}
+
+/*
+ * Numbers of run.json and plan.json out of range are dropped, not cast:
+ * repetitions 1e300, a negative CPU count, a seed that is not an integer.
+ */
+Test(results, provenance_numbers_out_of_range_are_dropped)
+{
+    char *dir = fixture_copy();
+    char *run = path_in(dir, "run.json");
+    char *plan = path_in(dir, "plan.json");
+    file_replace(run, "\"cpus\": 2,", "\"cpus\": -2,");
+    file_replace(run, "\"seed\": 20240611,", "\"seed\": 1e300,");
+    file_replace(plan, "\"repetitions\": 3,", "\"repetitions\": 1e300,");
+    file_replace(plan, "\"seed\": 20240611,", "\"seed\": -4,");
+    struct vmb_results *r = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_results_load(dir, &r, &err), 0, "%s",
+                 err ? err->msg : "");
+    cr_assert(isnan(r->run.cpus));
+    cr_assert_not_null(warning_with(r, run, "host.cpus"));
+    cr_assert_not_null(warning_with(r, run, "seed"));
+    cr_assert_not_null(warning_with(r, plan, "repetitions"));
+    cr_assert_not_null(warning_with(r, plan, "seed"));
+    cr_assert(!r->has_seed);
+    cr_assert_eq(r->repetitions, 0);
+    cr_assert_eq(r->ncells, 3);
+    vmb_results_free(r);
+    free(run);
+    free(plan);
+    fixture_remove(dir);
+}
+
+/*
+ * Cell ids become path components: only vmbench's own ids (12 lowercase
+ * hex digits) are used; a plan entry or directory with any other name is
+ * left out with a warning, and nothing is read through it.
+ */
+Test(results, cell_ids_that_are_not_ids_are_left_out)
+{
+    char *dir = fixture_copy();
+    char *plan = path_in(dir, "plan.json");
+    file_replace(plan, "\"id\": \"" CELL_VIRTIOBLK "\"",
+                 "\"id\": \"../../../tmp\"");
+    free(plan);
+    char *odd = path_in(dir, "cells/Not-An-Id\x1b[31m");
+    cr_assert_eq(mkdir(odd, 0755), 0);
+    free(odd);
+    char *sub = path_in(dir, "control/abc");
+    cr_assert_eq(mkdir(sub, 0755), 0);
+    free(sub);
+    struct vmb_results *r = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_results_load(dir, &r, &err), 0, "%s",
+                 err ? err->msg : "");
+    for (size_t i = 0; i < r->ncells; i++)
+        cr_assert(strlen(r->cells[i].id) == 12 &&
+                      strspn(r->cells[i].id, "0123456789abcdef") == 12,
+                  "cell id %s", r->cells[i].id);
+    cr_assert_eq(r->ncontrols, 1);
+    cr_assert_not_null(warning_with(r, "../../../tmp", NULL));
+    cr_assert_not_null(warning_with(r, "Not-An-Id\\x1b[31m", NULL));
+    for (size_t i = 0; i < r->nwarnings; i++)
+        cr_assert_null(strchr(r->warnings[i], '\x1b'), "%s", r->warnings[i]);
+    vmb_results_free(r);
+    fixture_remove(dir);
+}
+
+/*
+ * A result.json that is a FIFO, a symlink or a directory is not read (a
+ * FIFO would block for ever, a symlink leads out of the directory).
+ */
+Test(results, files_that_are_not_regular_are_not_read, .timeout = 20)
+{
+    char *dir = fixture_copy();
+    char *fifo = vmb_xasprintf("%s/cells/%s/rep1/result.json", dir, CELL_9P);
+    cr_assert_eq(unlink(fifo), 0);
+    cr_assert_eq(mkfifo(fifo, 0644), 0);
+    char *link = vmb_xasprintf("%s/cells/%s/rep2/result.json", dir, CELL_9P);
+    cr_assert_eq(unlink(link), 0);
+    cr_assert_eq(symlink("/dev/zero", link), 0);
+    char *cfg = vmb_xasprintf("%s/cells/%s/config.json", dir, CELL_VIRTIOFS);
+    cr_assert_eq(unlink(cfg), 0);
+    cr_assert_eq(symlink("/etc/passwd", cfg), 0);
+    struct vmb_results *r = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_results_load(dir, &r, &err), 0, "%s",
+                 err ? err->msg : "");
+    cr_assert(!r->cells[0].reps[0].ok);
+    cr_assert(!r->cells[0].reps[1].ok);
+    cr_assert(r->cells[0].reps[2].ok);
+    cr_assert_not_null(warning_with(r, fifo, "not a regular file"));
+    cr_assert_not_null(warning_with(r, link, "not a regular file"));
+    cr_assert_not_null(warning_with(r, cfg, "not a regular file"));
+    cr_assert(!r->cells[1].has_config);
+    vmb_results_free(r);
+    free(fifo);
+    free(link);
+    free(cfg);
+    fixture_remove(dir);
+}
+
+/* cells/ a symlink out of the directory: nothing is read through it. */
+Test(results, a_cells_symlink_is_not_followed)
+{
+    char *dir = fixture_copy();
+    char *cells = path_in(dir, "cells");
+    char *away = path_in(dir, "../away");
+    cr_assert_eq(rename(cells, away), 0);
+    cr_assert_eq(symlink(away, cells), 0);
+    struct vmb_results *r = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_results_load(dir, &r, &err), 0, "%s",
+                 err ? err->msg : "");
+    cr_assert_not_null(warning_with(r, cells, "symlink"));
+    for (size_t i = 0; i < r->ncells; i++) {
+        cr_assert(!r->cells[i].has_config);
+        for (size_t k = 0; k < r->cells[i].nreps; k++)
+            cr_assert(!r->cells[i].reps[k].ok);
+    }
+    cr_assert(r->controls[0].reps[0].ok);
+    vmb_results_free(r);
+    free(cells);
+    free(away);
+    fixture_remove(dir);
+}
+
+/* Numbers in timeseries.csv and .hgrm: no NaN, infinity or negative rate. */
+Test(results, timeseries_and_hgrm_numbers_are_checked)
+{
+    char *dir = fixture_copy();
+    char *rep = vmb_xasprintf("%s/cells/%s/rep1", dir, CELL_9P);
+    char *ts = vmb_xasprintf("%s/timeseries.csv", rep);
+    file_write(ts, "phase,second,op,ops,ops_per_s,p50_us,p99_us\n"
+                   "0-write,1,write,10,nan,5,inf\n"
+                   "0-write,2,write,10,-10,5,1e999\n"
+                   "0-write,3,write,10,10,5,7\n"
+                   "0-write,inf,write,10,10,5,7\n");
+    struct vmb_res_second *s = NULL;
+    size_t n = 0;
+    struct vmb_error *err = NULL;
+    int rc = vmb_results_read_timeseries(rep, "0-write", &s, &n, &err);
+    if (rc == 0) {
+        for (size_t i = 0; i < n; i++) {
+            cr_assert(isfinite(s[i].second));
+            cr_assert(!(s[i].ops_per_s < 0) && !isinf(s[i].ops_per_s),
+                      "row %zu: %g", i, s[i].ops_per_s);
+            cr_assert(!isinf(s[i].p99_us), "row %zu", i);
+        }
+    } else {
+        vmb_error_free(err);
+    }
+    free(s);
+    char *h = vmb_xasprintf("%s/latency-0-write.hgrm", rep);
+    file_write(h, "       Value     Percentile TotalCount 1/(1-Percentile)\n\n"
+                  "     nan 0.5 1 2\n     inf 0.6 1 2\n     -5 0.7 1 2\n"
+                  "     100 0.8 -1 2\n     200 0.9 10 10\n");
+    struct vmb_res_hgrm_point *pts = NULL;
+    cr_assert_eq(vmb_results_read_hgrm(h, &pts, &n, NULL), 0);
+    cr_assert_eq(n, 1);
+    cr_assert_float_eq(pts[0].value_us, 200, 0);
+    free(pts);
+    free(h);
+    free(ts);
+    free(rep);
     fixture_remove(dir);
 }
 
@@ -179,4 +509,25 @@ Test(results, a_directory_without_run_or_plan_is_refused)
     cr_assert_eq(err->kind, VMB_ERR_INPUT);
     cr_assert_not_null(strstr(err->msg, "neither run.json nor plan.json"));
     vmb_error_free(err);
+}
+
+/* Text after the object (a NUL byte too) is no valid JSON file. */
+Test(results, text_after_the_object_is_malformed)
+{
+    char *dir = fixture_copy();
+    char *p = vmb_xasprintf("%s/cells/%s/rep3/result.json", dir, CELL_9P);
+    char *text = slurp(p);
+    struct vmb_buf b = {0};
+    vmb_buf_puts(&b, text);
+    vmb_buf_append(&b, "\n\0{\"status\": \"failed\"}\n", 23);
+    cr_assert_eq(vmb_write_file_atomic(p, b.data, b.len, NULL), 0);
+    vmb_buf_free(&b);
+    free(text);
+    struct vmb_results *r = NULL;
+    cr_assert_eq(vmb_results_load(dir, &r, NULL), 0);
+    cr_assert_str_eq(r->cells[0].reps[2].status, "unreadable");
+    cr_assert_not_null(warning_with(r, p, "malformed JSON"));
+    vmb_results_free(r);
+    free(p);
+    fixture_remove(dir);
 }

@@ -1,0 +1,354 @@
+/*
+ * One run's result.json and one cell's config.json, each value checked
+ * before it is used (results_priv.h).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+#include "config/matrix.h"
+#include "report/results_priv.h"
+
+/* ---- result.json ---- */
+
+static void
+read_latency(struct vmb_res_ctx *c, struct json_object *o, const char *pfx,
+             struct vmb_res_latency *l)
+{
+    autofree char *p = vmb_xasprintf("%s.latency_us", pfx);
+    l->mean = vmb_res_num(c, o, p, "mean", VMB_RES_NONNEG);
+    l->p50 = vmb_res_num(c, o, p, "p50", VMB_RES_NONNEG);
+    l->p95 = vmb_res_num(c, o, p, "p95", VMB_RES_NONNEG);
+    l->p99 = vmb_res_num(c, o, p, "p99", VMB_RES_NONNEG);
+    l->p999 = vmb_res_num(c, o, p, "p99.9", VMB_RES_NONNEG);
+    l->max = vmb_res_num(c, o, p, "max", VMB_RES_NONNEG);
+}
+
+static void
+read_percentiles(struct vmb_res_ctx *c, struct json_object *pc,
+                 const char *pfx, struct vmb_res_phase *p)
+{
+    size_t n = json_object_array_length(pc);
+    p->percentiles = vmb_xcalloc(n ? n : 1, sizeof(*p->percentiles));
+    for (size_t i = 0; i < n && c->err == NULL; i++) {
+        autofree char *at = vmb_xasprintf("%s.percentiles[%zu]", pfx, i);
+        struct json_object *pair = json_object_array_get_idx(pc, i);
+        if (!json_object_is_type(pair, json_type_array) ||
+            json_object_array_length(pair) != 2) {
+            vmb_res_bad(c, at, NULL, "expected [percent, microseconds]");
+            return;
+        }
+        double pct = vmb_res_num_of(c, json_object_array_get_idx(pair, 0), at,
+                                    0, 100);
+        double v = vmb_res_num_of(c, json_object_array_get_idx(pair, 1), at,
+                                  VMB_RES_NONNEG);
+        if (isfinite(pct) && isfinite(v)) {
+            p->percentiles[p->npercentiles][0] = pct;
+            p->percentiles[p->npercentiles][1] = v;
+            p->npercentiles++;
+        }
+    }
+}
+
+/*
+ * The op names files (latency-<index>-<op>.hgrm) and charts: only the
+ * load generator's own names are taken, and the name kept is its copy.
+ */
+static const char *
+known_op(const char *op)
+{
+    static const int ops[] = {VMB_OP_WRITE, VMB_OP_READ, VMB_OP_MIXED};
+    for (size_t i = 0; op != NULL && i < sizeof(ops) / sizeof(ops[0]); i++)
+        if (strcmp(vmb_op_name(ops[i]), op) == 0)
+            return vmb_op_name(ops[i]);
+    return NULL;
+}
+
+static void
+read_phase(struct vmb_res_ctx *c, struct json_object *o, size_t pos,
+           struct vmb_res_phase *p)
+{
+    autofree char *pfx = vmb_xasprintf("phases[%zu]", pos);
+    if (!json_object_is_type(o, json_type_object)) {
+        vmb_res_bad(c, pfx, NULL, "expected an object");
+        return;
+    }
+    int64_t idx = (int64_t)pos;
+    vmb_res_int(c, o, pfx, "index", 0, VMB_MATRIX_MAX_PHASES - 1, &idx);
+    p->index = (int)idx;
+    autofree char *op = vmb_res_str(c, o, pfx, "op");
+    const char *name = known_op(op);
+    if (name == NULL && vmb_res_member(o, "op") == NULL)
+        vmb_res_bad(c, pfx, "op", "missing");
+    else if (name == NULL && op != NULL)
+        vmb_res_bad(c, pfx, "op", "\"%.40s\" is not an op (write, read, "
+                                  "mixed)",
+                    op);
+    p->op = vmb_xstrdup(name ? name : "unknown");
+    p->name = vmb_xasprintf("%d-%s", p->index, p->op);
+    p->ops = vmb_res_num(c, o, pfx, "ops", VMB_RES_NONNEG);
+    p->errors = vmb_res_num(c, o, pfx, "errors", VMB_RES_NONNEG);
+    p->misses = vmb_res_num(c, o, pfx, "misses", VMB_RES_NONNEG);
+    p->duration_s = vmb_res_num(c, o, pfx, "duration_s", VMB_RES_NONNEG);
+    p->op_rate = vmb_res_num(c, o, pfx, "op_rate", VMB_RES_NONNEG);
+    read_latency(c, vmb_res_obj(c, o, pfx, "latency_us"), pfx, &p->latency_us);
+    struct json_object *pc = vmb_res_arr(c, o, pfx, "percentiles");
+    if (pc != NULL)
+        read_percentiles(c, pc, pfx, p);
+}
+
+static void
+read_boot(struct vmb_res_ctx *c, struct json_object *o, const char *pfx,
+          struct vmb_res_boot *b)
+{
+    b->domain_start_s = vmb_res_num(c, o, pfx, "domain_start_s",
+                                    VMB_RES_NONNEG);
+    b->kernel_s = vmb_res_num(c, o, pfx, "kernel_s", VMB_RES_NONNEG);
+    b->agent_s = vmb_res_num(c, o, pfx, "agent_s", VMB_RES_NONNEG);
+    b->mounts_s = vmb_res_num(c, o, pfx, "mounts_s", VMB_RES_NONNEG);
+    b->db_ready_s = vmb_res_num(c, o, pfx, "db_ready_s", VMB_RES_NONNEG);
+}
+
+static void
+read_phases(struct vmb_res_ctx *c, struct json_object *ph,
+            struct vmb_res_rep *rep)
+{
+    size_t n = json_object_array_length(ph);
+    if (n > VMB_MATRIX_MAX_PHASES) {
+        vmb_res_bad(c, "phases", NULL, "%zu phases, more than the %d a run "
+                                       "can have",
+                    n, VMB_MATRIX_MAX_PHASES);
+        return;
+    }
+    /* Grown one by one: a bad first phase costs no large allocation. */
+    for (size_t i = 0; i < n && c->err == NULL; i++) {
+        rep->phases =
+            vmb_xrealloc(rep->phases, (i + 1) * sizeof(*rep->phases));
+        memset(&rep->phases[i], 0, sizeof(rep->phases[i]));
+        rep->nphases++;
+        read_phase(c, json_object_array_get_idx(ph, i), i, &rep->phases[i]);
+    }
+}
+
+static void
+read_result(struct vmb_res_ctx *c, struct json_object *o,
+            struct vmb_res_rep *rep)
+{
+    int64_t k;
+    if (vmb_res_int(c, o, NULL, "rep", 1, 100000, &k))
+        rep->rep = (int)k;
+    rep->status = vmb_res_str(c, o, NULL, "status");
+    if (rep->status == NULL && c->err == NULL)
+        vmb_res_bad(c, NULL, "status", "missing");
+    else if (rep->status != NULL && strcmp(rep->status, "ok") != 0 &&
+             strcmp(rep->status, "failed") != 0)
+        vmb_res_bad(c, NULL, "status", "\"%.40s\" is neither \"ok\" nor "
+                                       "\"failed\"",
+                    rep->status);
+    rep->ok = rep->status != NULL && strcmp(rep->status, "ok") == 0;
+    rep->error = vmb_res_str(c, o, NULL, "error");
+    rep->started = vmb_res_str(c, o, NULL, "started");
+    rep->finished = vmb_res_str(c, o, NULL, "finished");
+    rep->accel = vmb_res_str(c, o, NULL, "accel");
+    struct json_object *ph = vmb_res_arr(c, o, NULL, "phases");
+    if (ph != NULL)
+        read_phases(c, ph, rep);
+    struct json_object *boot = vmb_res_obj(c, o, NULL, "boot");
+    rep->replica_sync_s = NAN;
+    if (boot != NULL) {
+        rep->has_boot = true;
+        read_boot(c, vmb_res_obj(c, boot, "boot", "node1"), "boot.node1",
+                  &rep->boot[0]);
+        read_boot(c, vmb_res_obj(c, boot, "boot", "node2"), "boot.node2",
+                  &rep->boot[1]);
+        rep->replica_sync_s =
+            vmb_res_num(c, boot, "boot", "replica_sync_s", VMB_RES_NONNEG);
+    }
+    rep->replication_lag_s =
+        vmb_res_num(c, o, NULL, "replication_lag_s", VMB_RES_NONNEG);
+}
+
+int
+vmb_results_read_result(const char *path, struct vmb_res_rep *rep,
+                        struct vmb_error **err)
+{
+    struct json_object *o = NULL;
+    if (vmb_res_load_json(path, VMB_RES_JSON_MAX, &o, err) < 0)
+        return -1;
+    /* Read aside, so a bad field leaves rep as it was given. */
+    struct vmb_res_rep tmp = {0};
+    tmp.rep = rep->rep;
+    struct vmb_res_ctx c = {.path = path};
+    read_result(&c, o, &tmp);
+    json_object_put(o);
+    if (c.err != NULL) {
+        vmb_res_rep_clear(&tmp);
+        *err = c.err;
+        return -1;
+    }
+    tmp.dir = rep->dir;
+    *rep = tmp;
+    return 0;
+}
+
+void
+vmb_res_rep_clear(struct vmb_res_rep *rep)
+{
+    if (rep == NULL)
+        return;
+    for (size_t i = 0; i < rep->nphases; i++) {
+        free(rep->phases[i].op);
+        free(rep->phases[i].name);
+        free(rep->phases[i].percentiles);
+    }
+    free(rep->phases);
+    free(rep->dir);
+    free(rep->status);
+    free(rep->error);
+    free(rep->started);
+    free(rep->finished);
+    free(rep->accel);
+    memset(rep, 0, sizeof(*rep));
+}
+
+/* ---- config.json ---- */
+
+static void
+push_option(struct vmb_res_cell *c, const char *key, const char *value)
+{
+    c->options =
+        vmb_xrealloc(c->options, (c->noptions + 1) * sizeof(*c->options));
+    c->options[c->noptions].key = vmb_xstrdup(key);
+    c->options[c->noptions].value = vmb_xstrdup(value);
+    c->noptions++;
+}
+
+static int
+parse_options(struct vmb_res_cell *c, const char *section,
+              const struct vmb_option *opts, size_t nopts, void *base,
+              struct json_object *o, struct vmb_error **err)
+{
+    json_object_object_foreach(o, key, val)
+    {
+        autofree char *path = section[0]
+                                  ? vmb_xasprintf("%s.%s", section, key)
+                                  : vmb_xstrdup(key);
+        /* Values are written as strings; a number or a boolean reads too. */
+        if (val != NULL && (json_object_is_type(val, json_type_object) ||
+                            json_object_is_type(val, json_type_array)))
+            return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                 "%s: expected a value, got %s", path,
+                                 json_object_is_type(val, json_type_object)
+                                     ? "an object"
+                                     : "an array");
+        const char *text = val ? json_object_get_string(val) : "";
+        push_option(c, path, text ? text : "");
+        const struct vmb_option *opt = NULL;
+        for (size_t i = 0; i < nopts; i++)
+            if (strcmp(opts[i].name, key) == 0)
+                opt = &opts[i];
+        /* Options this vmbench does not know are shown but not applied. */
+        if (opt == NULL)
+            continue;
+        if (vmb_option_parse(opt, text ? text : "", base, err) < 0)
+            return vmb_error_prefix(err, "%s", path);
+    }
+    return 0;
+}
+
+static int
+read_config_phases(struct vmb_res_cell *c, struct json_object *ph,
+                   struct vmb_error **err)
+{
+    size_t n = json_object_array_length(ph);
+    if (n > VMB_MATRIX_MAX_PHASES)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "phases: %zu phases, more than %d", n,
+                             VMB_MATRIX_MAX_PHASES);
+    for (size_t i = 0; i < c->cfg.nphases; i++)
+        vmb_options_free(vmb_phase_options, vmb_nphase_options,
+                         &c->cfg.phases[i]);
+    free(c->cfg.phases);
+    c->cfg.phases = vmb_xcalloc(n ? n : 1, sizeof(*c->cfg.phases));
+    c->cfg.nphases = n;
+    for (size_t i = 0; i < n; i++)
+        vmb_options_defaults(vmb_phase_options, vmb_nphase_options,
+                             &c->cfg.phases[i]);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *p = json_object_array_get_idx(ph, i);
+        if (p == NULL || !json_object_is_type(p, json_type_object))
+            continue;
+        autofree char *sec = vmb_xasprintf("phases[%zu]", i);
+        if (parse_options(c, sec, vmb_phase_options, vmb_nphase_options,
+                          &c->cfg.phases[i], p, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int
+read_config(struct json_object *o, struct vmb_res_cell *c,
+            struct vmb_error **err)
+{
+    struct json_object *cfg = vmb_res_member(o, "config");
+    if (cfg == NULL || !json_object_is_type(cfg, json_type_object))
+        return vmb_error_set(err, VMB_ERR_INPUT, 0, "no \"config\" object");
+    vmb_config_defaults(&c->cfg);
+    c->has_config = true;
+    for (size_t i = 0; i < vmb_nsections; i++) {
+        const struct vmb_section *s = &vmb_sections[i];
+        struct json_object *so =
+            vmb_res_member(cfg, s->name[0] ? s->name : "run");
+        if (so == NULL || !json_object_is_type(so, json_type_object))
+            continue;
+        if (parse_options(c, s->name, s->options, s->noptions,
+                          (char *)&c->cfg + s->offset, so, err) < 0)
+            return -1;
+    }
+    struct json_object *ph = vmb_res_member(cfg, "phases");
+    if (ph != NULL && json_object_is_type(ph, json_type_array))
+        return read_config_phases(c, ph, err);
+    return 0;
+}
+
+/* Leaves c as if it had no config.json. */
+static void
+drop_config(struct vmb_res_cell *c)
+{
+    if (c->has_config)
+        vmb_config_free(&c->cfg);
+    memset(&c->cfg, 0, sizeof(c->cfg));
+    c->has_config = false;
+    for (size_t i = 0; i < c->noptions; i++) {
+        free(c->options[i].key);
+        free(c->options[i].value);
+    }
+    free(c->options);
+    c->options = NULL;
+    c->noptions = 0;
+}
+
+int
+vmb_res_read_config(const char *path, struct vmb_res_cell *c,
+                    struct vmb_error **err)
+{
+    struct json_object *o = NULL;
+    if (vmb_res_load_json(path, VMB_RES_JSON_MAX, &o, err) < 0)
+        return -1;
+    struct vmb_res_ctx ctx = {.path = path};
+    autofree char *label = vmb_res_str(&ctx, o, NULL, "label");
+    int rc = ctx.err ? -1 : read_config(o, c, err);
+    json_object_put(o);
+    if (ctx.err != NULL) {
+        *err = ctx.err;
+        return -1;
+    }
+    if (rc < 0) {
+        drop_config(c);
+        return vmb_error_prefix(err, "%s", path);
+    }
+    if (c->label == NULL && label != NULL)
+        c->label = steal(&label);
+    return 0;
+}
