@@ -96,6 +96,9 @@ vmb_cmd_kata_config(int argc, char **argv, struct vmb_error **err)
     struct vmb_results *res = NULL;
     if (vmb_results_load(dir, &res, err) < 0)
         return -1;
+    /* What could not be read is left out; say so before choosing. */
+    for (size_t i = 0; i < res->nwarnings; i++)
+        fprintf(stderr, "vmbench kata-config: note: %s\n", res->warnings[i]);
     int rc = -1;
     struct vmb_buf out = {0};
     autofree char *text = NULL;

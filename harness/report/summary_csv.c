@@ -34,6 +34,10 @@ csv_field(struct vmb_buf *b, const char *s)
 {
     if (s == NULL)
         s = "";
+    /* A spreadsheet runs a cell that starts like a formula; a leading
+     * quote keeps a label from a results file a label. */
+    if (strchr("=+-@\t\r", s[0]) != NULL && s[0] != '\0')
+        vmb_buf_puts(b, "'");
     bool quote = strpbrk(s, ",\"\r\n") != NULL ||
                  (s[0] && (s[0] == ' ' || s[strlen(s) - 1] == ' '));
     if (!quote) {

@@ -350,3 +350,27 @@ Test(report_hostile, a_column_without_values_never_reaches_gnuplot,
     vmb_plot_free(&p);
     vmb_rm_rf(tmpl, NULL);
 }
+
+/* A label that starts like a spreadsheet formula stays text in the CSV. */
+Test(report_hostile, a_formula_label_stays_text_in_the_csv, .timeout = 120)
+{
+    char *dir = fixture_copy();
+    const char *files[] = {"plan.json", "cells/" CELL_9P "/config.json",
+                           "cells/" CELL_9P "/rep1/result.json",
+                           "cells/" CELL_9P "/rep2/result.json",
+                           "cells/" CELL_9P "/rep3/result.json"};
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        char *p = vmb_xasprintf("%s/%s", dir, files[i]);
+        file_replace(p, "\"storage=9p\"", "\"=HYPERLINK(1)\"");
+        free(p);
+    }
+    struct vmb_report_opts o = {.charts = false, .quiet = true};
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_report_write(dir, &o, NULL, &err), 0, "%s",
+                 err ? err->msg : "");
+    char *csv = slurp_in(dir, "summary.csv");
+    cr_assert_not_null(strstr(csv, ",vm,'=HYPERLINK(1),"), "%s", csv);
+    cr_assert_null(strstr(csv, ",=HYPERLINK"), "%s", csv);
+    free(csv);
+    fixture_remove(dir);
+}
