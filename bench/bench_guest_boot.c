@@ -25,10 +25,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "vm/agent.h"
 #include "vm/image.h"
 #include "vm/initramfs.h"
-#include "base/util.h"
 
 #define MARKER "VMB-TRIVIAL-INIT"
 
@@ -49,18 +49,41 @@ qemu_start(const char *kernel, const char *initrd, const char *append,
     int p[2];
     if (pipe(p) < 0)
         return -1;
-    char *chardev = vmb_xasprintf("socket,path=%s,server=on,wait=off,id=ag",
-                                  sock);
+    char *chardev =
+        vmb_xasprintf("socket,path=%s,server=on,wait=off,id=ag", sock);
     char *drive = overlay ? vmb_xasprintf("file=%s,format=qcow2,if=none,"
                                           "id=root",
                                           overlay)
                           : NULL;
     const char *argv[40] = {
-        "qemu-system-x86_64", "-machine", machine, "-smp", "1",
-        "-m", "512", "-display", "none", "-monitor", "none", "-nodefaults",
-        "-no-reboot", "-serial", "stdio", "-kernel", kernel, "-initrd",
-        initrd, "-append", append, "-nic", "none", "-device",
-        "virtio-serial", "-chardev", chardev, "-device",
+        "qemu-system-x86_64",
+        "-machine",
+        machine,
+        "-smp",
+        "1",
+        "-m",
+        "512",
+        "-display",
+        "none",
+        "-monitor",
+        "none",
+        "-nodefaults",
+        "-no-reboot",
+        "-serial",
+        "stdio",
+        "-kernel",
+        kernel,
+        "-initrd",
+        initrd,
+        "-append",
+        append,
+        "-nic",
+        "none",
+        "-device",
+        "virtio-serial",
+        "-chardev",
+        chardev,
+        "-device",
         "virtserialport,chardev=ag,name=" VMB_AGENT_CHANNEL,
     };
     size_t n = 0;
@@ -106,8 +129,8 @@ floor_once(const char *kernel, const char *initrd, const char *sock,
     int fd;
     unlink(sock);
     uint64_t t0 = vmb_now_ns();
-    pid_t pid = qemu_start(kernel, initrd, "console=ttyS0 quiet", sock,
-                           overlay, &fd);
+    pid_t pid =
+        qemu_start(kernel, initrd, "console=ttyS0 quiet", sock, overlay, &fd);
     char buf[65536];
     size_t len = 0;
     double took = -1;
@@ -221,15 +244,15 @@ main(int argc, char **argv)
             return die(err);
         vmb_image_clear(&img);
     }
-    char *append = vmb_xasprintf("console=ttyS0 quiet vmb.name=bench%s%s",
-                                 overlay ? " vmb.storage=" : "",
-                                 overlay ? storage : "");
+    char *append =
+        vmb_xasprintf("console=ttyS0 quiet vmb.name=bench%s%s",
+                      overlay ? " vmb.storage=" : "", overlay ? storage : "");
     char *sock = vmb_xasprintf("%s/agent.sock", dir);
     double *fl = calloc((size_t)reps, sizeof(double));
     double *ag = calloc((size_t)reps, sizeof(double));
     double *gu = calloc((size_t)reps, sizeof(double));
-    printf("kernel %s, %s, 1 vCPU, 512 MiB, storage %s, %d runs each\n",
-           kernel, accel, storage, reps);
+    printf("kernel %s, %s, 1 vCPU, 512 MiB, storage %s, %d runs each\n", kernel,
+           accel, storage, reps);
     for (int i = 0; i < reps; i++) {
         fl[i] = floor_once(kernel, floor_initrd, sock, overlay);
         ag[i] = agent_once(kernel, initrd, append, sock, overlay, &gu[i]);

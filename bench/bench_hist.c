@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "load/hist.h"
 #include "base/util.h"
+#include "load/hist.h"
 
 #define NVALUES (1 << 20)
 

@@ -142,8 +142,7 @@ read_number(const char **p, const char *end, long long *out)
 /* Parses one request at *p; 1 when complete (argv filled), 0 when
  * incomplete, -1 when malformed. Arguments past MAX_ARGS are skipped. */
 static int
-parse_request(const char **p, const char *end, struct arg *argv,
-              size_t *argc)
+parse_request(const char **p, const char *end, struct arg *argv, size_t *argc)
 {
     const char *q = *p;
     long long n;
@@ -325,14 +324,12 @@ main(int argc, char **argv)
                 while ((fd = accept4(lfd, NULL, NULL,
                                      SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
                     int one = 1;
-                    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
-                               sizeof(one));
+                    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
                     c = vmb_xcalloc(1, sizeof(*c));
                     c->fd = fd;
                     c->in_cap = IN_CAP_MIN;
                     c->in = vmb_xmalloc(c->in_cap);
-                    struct epoll_event cev = {.events = EPOLLIN,
-                                              .data.ptr = c};
+                    struct epoll_event cev = {.events = EPOLLIN, .data.ptr = c};
                     if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &cev) < 0)
                         client_close(c);
                 }

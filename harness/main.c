@@ -9,10 +9,9 @@
 static void
 print_help(FILE *out)
 {
-    fprintf(out,
-            "usage: vmbench [--version] [--help] COMMAND [ARGS...]\n\n"
-            "Benchmarks a two-node database in container VMs against bare "
-            "metal.\n\ncommands:\n");
+    fprintf(out, "usage: vmbench [--version] [--help] COMMAND [ARGS...]\n\n"
+                 "Benchmarks a two-node database in container VMs against bare "
+                 "metal.\n\ncommands:\n");
     for (size_t i = 0; i < vmb_ncommands; i++)
         fprintf(out, "  %-12s %s\n", vmb_commands[i].name,
                 vmb_commands[i].summary);
@@ -39,7 +38,8 @@ main(int argc, char **argv)
     const struct vmb_command *cmd = vmb_command_find(argv[1]);
     if (cmd == NULL) {
         char *name = vmb_term_safe(argv[1]);
-        fprintf(stderr, "vmbench: unknown command \"%s\"; see `vmbench --help`\n",
+        fprintf(stderr,
+                "vmbench: unknown command \"%s\"; see `vmbench --help`\n",
                 name);
         free(name);
         return 2;

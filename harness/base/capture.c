@@ -42,8 +42,8 @@ vmb_capture_run(const char *const argv[], char **out, size_t *len,
     posix_spawn_file_actions_adddup2(&fa, op[1], 1);
     posix_spawn_file_actions_adddup2(&fa, ep[1], 2);
     pid_t pid;
-    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv,
-                          environ);
+    int rc =
+        posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     close(op[1]);
     close(ep[1]);

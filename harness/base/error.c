@@ -50,8 +50,8 @@ set_common(struct vmb_error **err, enum vmb_error_kind kind, int errno_value,
 }
 
 int
-vmb_error_set(struct vmb_error **err, enum vmb_error_kind kind,
-              int errno_value, const char *fmt, ...)
+vmb_error_set(struct vmb_error **err, enum vmb_error_kind kind, int errno_value,
+              const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

@@ -63,11 +63,21 @@ vmb_json_escape(struct vmb_buf *b, const char *s)
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         char tmp[8];
         switch (*p) {
-        case '"': vmb_buf_puts(b, "\\\""); break;
-        case '\\': vmb_buf_puts(b, "\\\\"); break;
-        case '\n': vmb_buf_puts(b, "\\n"); break;
-        case '\r': vmb_buf_puts(b, "\\r"); break;
-        case '\t': vmb_buf_puts(b, "\\t"); break;
+        case '"':
+            vmb_buf_puts(b, "\\\"");
+            break;
+        case '\\':
+            vmb_buf_puts(b, "\\\\");
+            break;
+        case '\n':
+            vmb_buf_puts(b, "\\n");
+            break;
+        case '\r':
+            vmb_buf_puts(b, "\\r");
+            break;
+        case '\t':
+            vmb_buf_puts(b, "\\t");
+            break;
         default:
             if (*p < 0x20) {
                 snprintf(tmp, sizeof(tmp), "\\u%04x", *p);
@@ -101,10 +111,26 @@ close_container(struct vmb_jw *w, const char *c)
     vmb_buf_puts(&w->buf, c);
 }
 
-void vmb_jw_obj_begin(struct vmb_jw *w) { open_container(w, "{"); }
-void vmb_jw_obj_end(struct vmb_jw *w) { close_container(w, "}"); }
-void vmb_jw_arr_begin(struct vmb_jw *w) { open_container(w, "["); }
-void vmb_jw_arr_end(struct vmb_jw *w) { close_container(w, "]"); }
+void
+vmb_jw_obj_begin(struct vmb_jw *w)
+{
+    open_container(w, "{");
+}
+void
+vmb_jw_obj_end(struct vmb_jw *w)
+{
+    close_container(w, "}");
+}
+void
+vmb_jw_arr_begin(struct vmb_jw *w)
+{
+    open_container(w, "[");
+}
+void
+vmb_jw_arr_end(struct vmb_jw *w)
+{
+    close_container(w, "]");
+}
 
 void
 vmb_jw_key(struct vmb_jw *w, const char *key)
@@ -185,8 +211,33 @@ vmb_jw_raw(struct vmb_jw *w, const char *json)
     vmb_buf_puts(&w->buf, json);
 }
 
-void vmb_jw_kstr(struct vmb_jw *w, const char *k, const char *s) { vmb_jw_key(w, k); vmb_jw_str(w, s); }
-void vmb_jw_kint(struct vmb_jw *w, const char *k, int64_t v) { vmb_jw_key(w, k); vmb_jw_int(w, v); }
-void vmb_jw_kuint(struct vmb_jw *w, const char *k, uint64_t v) { vmb_jw_key(w, k); vmb_jw_uint(w, v); }
-void vmb_jw_kdouble(struct vmb_jw *w, const char *k, double v) { vmb_jw_key(w, k); vmb_jw_double(w, v); }
-void vmb_jw_kbool(struct vmb_jw *w, const char *k, bool v) { vmb_jw_key(w, k); vmb_jw_bool(w, v); }
+void
+vmb_jw_kstr(struct vmb_jw *w, const char *k, const char *s)
+{
+    vmb_jw_key(w, k);
+    vmb_jw_str(w, s);
+}
+void
+vmb_jw_kint(struct vmb_jw *w, const char *k, int64_t v)
+{
+    vmb_jw_key(w, k);
+    vmb_jw_int(w, v);
+}
+void
+vmb_jw_kuint(struct vmb_jw *w, const char *k, uint64_t v)
+{
+    vmb_jw_key(w, k);
+    vmb_jw_uint(w, v);
+}
+void
+vmb_jw_kdouble(struct vmb_jw *w, const char *k, double v)
+{
+    vmb_jw_key(w, k);
+    vmb_jw_double(w, v);
+}
+void
+vmb_jw_kbool(struct vmb_jw *w, const char *k, bool v)
+{
+    vmb_jw_key(w, k);
+    vmb_jw_bool(w, v);
+}

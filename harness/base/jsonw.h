@@ -30,10 +30,10 @@ void vmb_jw_arr_begin(struct vmb_jw *w);
 void vmb_jw_arr_end(struct vmb_jw *w);
 void vmb_jw_key(struct vmb_jw *w, const char *key);
 
-void vmb_jw_str(struct vmb_jw *w, const char *s);      /* NULL -> null */
+void vmb_jw_str(struct vmb_jw *w, const char *s); /* NULL -> null */
 void vmb_jw_int(struct vmb_jw *w, int64_t v);
 void vmb_jw_uint(struct vmb_jw *w, uint64_t v);
-void vmb_jw_double(struct vmb_jw *w, double v);        /* NaN/inf -> null */
+void vmb_jw_double(struct vmb_jw *w, double v); /* NaN/inf -> null */
 void vmb_jw_bool(struct vmb_jw *w, bool v);
 void vmb_jw_null(struct vmb_jw *w);
 /* Inserts already-serialised JSON text as a value. */

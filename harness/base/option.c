@@ -136,15 +136,24 @@ static const char *
 expected_of(const struct vmb_option *opt)
 {
     switch (opt->type) {
-    case VMB_OPT_BOOL: return "a boolean (true/false, on/off, yes/no)";
-    case VMB_OPT_INT: return "an integer like 200 or 20k";
-    case VMB_OPT_SIZE: return "a size like 4096, 4k, 512M or 3G";
-    case VMB_OPT_MIB: return "a memory size in MiB like 2048, or 2G";
-    case VMB_OPT_DURATION: return "a duration like 500ms, 5s or 2m";
-    case VMB_OPT_RATE: return "a rate like 20000 or 20k";
-    case VMB_OPT_DOUBLE: return "a number like 0.99";
-    case VMB_OPT_STRING: return "a string";
-    case VMB_OPT_ENUM: return "one of the choices";
+    case VMB_OPT_BOOL:
+        return "a boolean (true/false, on/off, yes/no)";
+    case VMB_OPT_INT:
+        return "an integer like 200 or 20k";
+    case VMB_OPT_SIZE:
+        return "a size like 4096, 4k, 512M or 3G";
+    case VMB_OPT_MIB:
+        return "a memory size in MiB like 2048, or 2G";
+    case VMB_OPT_DURATION:
+        return "a duration like 500ms, 5s or 2m";
+    case VMB_OPT_RATE:
+        return "a rate like 20000 or 20k";
+    case VMB_OPT_DOUBLE:
+        return "a number like 0.99";
+    case VMB_OPT_STRING:
+        return "a string";
+    case VMB_OPT_ENUM:
+        return "one of the choices";
     }
     return "a value";
 }
@@ -203,7 +212,7 @@ vmb_option_parse(const struct vmb_option *opt, const char *text, void *base,
     case VMB_OPT_MIB:
     case VMB_OPT_DURATION: {
         uint64_t v;
-        int r = opt->type == VMB_OPT_SIZE ? vmb_parse_size_bytes(text, &v)
+        int r = opt->type == VMB_OPT_SIZE  ? vmb_parse_size_bytes(text, &v)
                 : opt->type == VMB_OPT_MIB ? vmb_parse_mib(text, &v)
                                            : vmb_parse_duration_us(text, &v);
         if (r < 0)
@@ -329,8 +338,8 @@ vmb_options_copy(const struct vmb_option *opts, size_t n, void *dst,
             *d = s ? vmb_xstrdup(s) : NULL;
             continue;
         }
-        size_t sz = o->type == VMB_OPT_BOOL ? sizeof(bool)
-                    : o->type == VMB_OPT_ENUM ? sizeof(int)
+        size_t sz = o->type == VMB_OPT_BOOL     ? sizeof(bool)
+                    : o->type == VMB_OPT_ENUM   ? sizeof(int)
                     : o->type == VMB_OPT_DOUBLE ? sizeof(double)
                                                 : sizeof(uint64_t);
         memcpy(field(dst, o), cfield(src, o), sz);
@@ -339,7 +348,7 @@ vmb_options_copy(const struct vmb_option *opts, size_t n, void *dst,
 
 void
 vmb_options_to_json(struct vmb_jw *w, const struct vmb_option *opts, size_t n,
-                const void *base)
+                    const void *base)
 {
     vmb_jw_obj_begin(w);
     for (size_t i = 0; i < n; i++) {

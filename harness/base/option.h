@@ -72,8 +72,8 @@ const char *vmb_option_suggest(const struct vmb_option *opts, size_t n,
  * (bytes below 0x20 and 0x7f), and a positive rate that rounds to 0
  * (which would mean closed loop).
  */
-int vmb_option_parse(const struct vmb_option *opt, const char *text,
-                     void *base, struct vmb_error **err);
+int vmb_option_parse(const struct vmb_option *opt, const char *text, void *base,
+                     struct vmb_error **err);
 
 /*
  * A user's text as an error message shows it: control characters made

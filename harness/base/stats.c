@@ -351,10 +351,9 @@ vmb_stats_flag(const struct vmb_summary *s, size_t n, double cv_limit,
         if (f->neighbour != SIZE_MAX) {
             size_t j = f->neighbour;
             f->reasons |= VMB_FLAG_OVERLAP;
-            f->difference = s[i].median != 0
-                                ? fabs(s[i].median - s[j].median) /
-                                      fabs(s[i].median)
-                                : NAN;
+            f->difference = s[i].median != 0 ? fabs(s[i].median - s[j].median) /
+                                                   fabs(s[i].median)
+                                             : NAN;
             size_t r = reps_to_separate(&s[i], &s[j]);
             /*
              * Overlapping now means more than we have, whatever the normal

@@ -64,8 +64,8 @@ struct vmb_interval {
  * Returns {NAN, NAN} for n == 0.
  */
 struct vmb_interval vmb_stats_bootstrap_median(const double *x, size_t n,
-                                               uint64_t seed,
-                                               size_t resamples, double level);
+                                               uint64_t seed, size_t resamples,
+                                               double level);
 
 /*
  * median(num) / median(den) in *ratio, and its percentile-bootstrap
@@ -98,9 +98,9 @@ enum vmb_flag_reason {
 };
 
 struct vmb_flag {
-    unsigned reasons;   /* enum vmb_flag_reason bits; 0: not flagged */
-    size_t neighbour;   /* index of the overlapping neighbour, SIZE_MAX if none */
-    double difference;  /* |median - neighbour's median| / median */
+    unsigned reasons; /* enum vmb_flag_reason bits; 0: not flagged */
+    size_t neighbour; /* index of the overlapping neighbour, SIZE_MAX if none */
+    double difference; /* |median - neighbour's median| / median */
     /*
      * Repetitions per cell that would separate it from that neighbour
      * (95% intervals apart, normal approximation) and bring its cv-based

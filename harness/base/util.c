@@ -213,8 +213,7 @@ vmb_write_output(const char *path, const void *data, size_t len,
 }
 
 int
-vmb_read_file(const char *path, char **out, size_t *len,
-              struct vmb_error **err)
+vmb_read_file(const char *path, char **out, size_t *len, struct vmb_error **err)
 {
     autoclose int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)

@@ -53,8 +53,8 @@ char *vmb_xvasprintf(const char *fmt, va_list ap)
     __attribute__((format(printf, 1, 0)));
 
 /* Monotonic and wall clocks. */
-uint64_t vmb_now_ns(void);      /* CLOCK_MONOTONIC, nanoseconds */
-uint64_t vmb_wall_ns(void);     /* CLOCK_REALTIME, nanoseconds */
+uint64_t vmb_now_ns(void);  /* CLOCK_MONOTONIC, nanoseconds */
+uint64_t vmb_wall_ns(void); /* CLOCK_REALTIME, nanoseconds */
 /* Writes "2026-11-23T09:17:03Z" into buf (>= 21 bytes). */
 void vmb_utc_stamp(char *buf, size_t len, uint64_t wall_ns);
 

@@ -2,9 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/util.h"
 #include "cli.h"
 #include "vm/image.h"
-#include "base/util.h"
 
 const char vmb_usage_image[] =
     "usage: vmbench image build [--force] [--cache DIR]\n"

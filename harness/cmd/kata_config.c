@@ -137,7 +137,8 @@ vmb_cmd_kata_config(int argc, char **argv, struct vmb_error **err)
     nset = vmb_kata_settings(&c->cfg, &set);
     if (base != NULL) {
         size_t len;
-        if (vmb_read_file_max(base, VMB_KATA_TOML_MAX_BYTES, &text, &len, err) < 0) {
+        if (vmb_read_file_max(base, VMB_KATA_TOML_MAX_BYTES, &text, &len, err) <
+            0) {
             vmb_error_prefix(err, "base configuration");
             goto out;
         }
@@ -160,8 +161,8 @@ vmb_cmd_kata_config(int argc, char **argv, struct vmb_error **err)
             vmb_buf_printf(&out, "%s = %s\n", set[i].key, set[i].value);
     }
     if (output != NULL) {
-        if (vmb_write_output(output, out.data ? out.data : "", out.len,
-                                  err) < 0)
+        if (vmb_write_output(output, out.data ? out.data : "", out.len, err) <
+            0)
             goto out;
     } else {
         fwrite(out.data ? out.data : "", 1, out.len, stdout);

@@ -2,12 +2,12 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "base/util.h"
 #include "cli.h"
 #include "config/config.h"
 #include "config/kata.h"
 #include "config/matrix.h"
 #include "config/plan.h"
-#include "base/util.h"
 
 const char vmb_usage_plan[] =
     "usage: vmbench plan MATRIX.yaml [--json]\n\n"
@@ -150,15 +150,24 @@ static const char *
 type_name(enum vmb_opt_type t)
 {
     switch (t) {
-    case VMB_OPT_BOOL: return "bool";
-    case VMB_OPT_INT: return "int";
-    case VMB_OPT_SIZE: return "size";
-    case VMB_OPT_MIB: return "MiB";
-    case VMB_OPT_DURATION: return "duration";
-    case VMB_OPT_RATE: return "rate";
-    case VMB_OPT_DOUBLE: return "number";
-    case VMB_OPT_STRING: return "string";
-    case VMB_OPT_ENUM: return "choice";
+    case VMB_OPT_BOOL:
+        return "bool";
+    case VMB_OPT_INT:
+        return "int";
+    case VMB_OPT_SIZE:
+        return "size";
+    case VMB_OPT_MIB:
+        return "MiB";
+    case VMB_OPT_DURATION:
+        return "duration";
+    case VMB_OPT_RATE:
+        return "rate";
+    case VMB_OPT_DOUBLE:
+        return "number";
+    case VMB_OPT_STRING:
+        return "string";
+    case VMB_OPT_ENUM:
+        return "choice";
     }
     return "?";
 }
@@ -236,8 +245,8 @@ vmb_cmd_options(int argc, char **argv, struct vmb_error **err)
         return 0;
     }
     for (size_t s = 0; s < vmb_nsections; s++) {
-        printf("%s\n", vmb_sections[s].name[0] ? vmb_sections[s].name
-                                               : "top level");
+        printf("%s\n",
+               vmb_sections[s].name[0] ? vmb_sections[s].name : "top level");
         for (size_t i = 0; i < vmb_sections[s].noptions; i++)
             option_text(vmb_sections[s].name, &vmb_sections[s].options[i]);
         printf("\n");
@@ -245,12 +254,13 @@ vmb_cmd_options(int argc, char **argv, struct vmb_error **err)
     printf("load.phases: a list of phases, each with\n");
     for (size_t i = 0; i < vmb_nphase_options; i++)
         option_text("load.phases[]", &vmb_phase_options[i]);
-    printf("\nmatrix: option: [values] turns options into axes, by dotted path\n"
-           "(load.connections), Kata name (default_vcpus) or, for guest\n"
-           "options, the bare name (vcpus, memory, iothreads, storage).\n"
-           "exclude: a list of { axis: value, ... } combinations to drop.\n"
-           "units: durations 250us 500ms 5s 2m 1h; sizes 4k 512M 3G;\n"
-           "rates and counts 20000 20k 1.5M; booleans true/false on/off "
-           "yes/no.\n");
+    printf(
+        "\nmatrix: option: [values] turns options into axes, by dotted path\n"
+        "(load.connections), Kata name (default_vcpus) or, for guest\n"
+        "options, the bare name (vcpus, memory, iothreads, storage).\n"
+        "exclude: a list of { axis: value, ... } combinations to drop.\n"
+        "units: durations 250us 500ms 5s 2m 1h; sizes 4k 512M 3G;\n"
+        "rates and counts 20000 20k 1.5M; booleans true/false on/off "
+        "yes/no.\n");
     return 0;
 }

@@ -8,10 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "cli.h"
 #include "config/config.h"
 #include "load/load.h"
-#include "base/util.h"
 
 const char vmb_usage_stress[] =
     "usage: vmbench stress URL PHASE [key=value ...] [flags]\n"
@@ -208,10 +208,9 @@ parse_args(int argc, char **argv, struct stress_args *a,
                              "give the phase a length: n=COUNT or "
                              "duration=TIME");
     if (opts->read_from != VMB_READ_PRIMARY && a->replica_url == NULL)
-        return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "read_from=%s needs --replica URL",
-                             opts->read_from == VMB_READ_REPLICA ? "replica"
-                                                                 : "both");
+        return vmb_error_set(
+            err, VMB_ERR_INPUT, 0, "read_from=%s needs --replica URL",
+            opts->read_from == VMB_READ_REPLICA ? "replica" : "both");
     const char *outs[] = {a->json_path, a->csv_path, a->hgrm_path};
     for (size_t i = 0; i < 3; i++)
         if (outs[i] != NULL && check_output(outs[i], err) < 0)

@@ -85,7 +85,8 @@ static const struct vmb_option top_options[] = {
         .offset = OPT(vmb_top_opts, order),
         .def = "interleaved",
         .choices = order_choices,
-        .help = "interleaved: repetition k of every cell before k+1; sequential; random",
+        .help = "interleaved: repetition k of every cell before k+1; "
+                "sequential; random",
     },
     {
         .name = "seed",
@@ -94,7 +95,8 @@ static const struct vmb_option top_options[] = {
         .def = "0",
         .min = 0,
         .max = 4294967295.0,
-        .help = "seed for random order and the bootstrap; 0 picks and records one",
+        .help =
+            "seed for random order and the bootstrap; 0 picks and records one",
     },
 };
 
@@ -112,7 +114,8 @@ static const struct vmb_option hypervisor_options[] = {
         .offset = OPT(vmb_hypervisor_opts, accel),
         .def = "auto",
         .choices = accel_choices,
-        .help = "auto proves KVM with a probe boot and falls back to TCG loudly",
+        .help =
+            "auto proves KVM with a probe boot and falls back to TCG loudly",
     },
     {
         .name = "emulator",
@@ -175,7 +178,8 @@ static const struct vmb_option guest_options[] = {
         .def = "local",
         .choices = storage_choices,
         .alias = "shared_fs",
-        .help = "where the data directory lives: 9p, virtio-fs, virtio-blk, local, tmpfs",
+        .help = "where the data directory lives: 9p, virtio-fs, virtio-blk, "
+                "local, tmpfs",
     },
     {
         .name = "msize_9p",
@@ -219,7 +223,8 @@ static const struct vmb_option guest_options[] = {
         .def = "2G",
         .min = 67108864,
         .max = 1099511627776.0,
-        .help = "size of the virtio-blk data volume and free room on the root disk",
+        .help =
+            "size of the virtio-blk data volume and free room on the root disk",
     },
     {
         .name = "boot_timeout",
@@ -311,7 +316,9 @@ static const struct vmb_option control_options[] = {
 };
 
 #define SECTION(n, tbl, field)                                                 \
-    {n, tbl, VMB_NELEMS(tbl), offsetof(struct vmb_config, field)}
+    {                                                                          \
+        n, tbl, VMB_NELEMS(tbl), offsetof(struct vmb_config, field)            \
+    }
 
 const struct vmb_section vmb_sections[] = {
     SECTION("", top_options, top),
@@ -344,8 +351,8 @@ vmb_option_resolve(const char *path, const struct vmb_section **sec,
         const struct vmb_section *s = vmb_section_find(sname);
         if (s == NULL || s->name[0] == '\0')
             return -1;
-        const struct vmb_option *o = vmb_option_find(s->options, s->noptions,
-                                                     dot + 1);
+        const struct vmb_option *o =
+            vmb_option_find(s->options, s->noptions, dot + 1);
         if (o == NULL)
             return -1;
         *sec = s;
@@ -359,8 +366,8 @@ vmb_option_resolve(const char *path, const struct vmb_section **sec,
             continue;
         for (size_t j = 0; j < s->noptions; j++) {
             const struct vmb_option *o = &s->options[j];
-            bool shortname = strcmp(s->name, "guest") == 0 &&
-                             strcmp(o->name, path) == 0;
+            bool shortname =
+                strcmp(s->name, "guest") == 0 && strcmp(o->name, path) == 0;
             bool alias = o->alias != NULL && strcmp(o->alias, path) == 0;
             if (shortname || alias) {
                 *sec = s;
@@ -412,8 +419,8 @@ vmb_config_copy(struct vmb_config *dst, const struct vmb_config *src)
     dst->nphases = src->nphases;
     dst->phases = vmb_xcalloc(src->nphases, sizeof(*dst->phases));
     for (size_t i = 0; i < src->nphases; i++)
-        vmb_options_copy(vmb_phase_options, vmb_nphase_options,
-                         &dst->phases[i], &src->phases[i]);
+        vmb_options_copy(vmb_phase_options, vmb_nphase_options, &dst->phases[i],
+                         &src->phases[i]);
 }
 
 void
@@ -482,7 +489,7 @@ config_json(struct vmb_jw *w, const struct vmb_config *cfg,
     vmb_jw_arr_begin(w);
     for (size_t i = 0; i < cfg->nphases; i++)
         vmb_options_to_json(w, vmb_phase_options, vmb_nphase_options,
-                        &cfg->phases[i]);
+                            &cfg->phases[i]);
     vmb_jw_arr_end(w);
     vmb_jw_obj_end(w);
 }

@@ -42,7 +42,11 @@ enum vmb_blk_cache {
 enum vmb_blk_aio { VMB_BLKAIO_THREADS, VMB_BLKAIO_NATIVE, VMB_BLKAIO_IO_URING };
 enum vmb_engine { VMB_ENGINE_REDIS };
 enum vmb_fsync { VMB_FSYNC_ALWAYS, VMB_FSYNC_EVERYSEC, VMB_FSYNC_NO };
-enum vmb_order { VMB_ORDER_INTERLEAVED, VMB_ORDER_SEQUENTIAL, VMB_ORDER_RANDOM };
+enum vmb_order {
+    VMB_ORDER_INTERLEAVED,
+    VMB_ORDER_SEQUENTIAL,
+    VMB_ORDER_RANDOM
+};
 
 /* ---- sections ---- */
 
@@ -61,16 +65,16 @@ struct vmb_hypervisor_opts {
 };
 
 struct vmb_guest_opts {
-    char *kernel;              /* "auto" or a path */
-    int64_t vcpus;             /* default_vcpus */
-    uint64_t memory_mib;       /* default_memory */
-    bool iothreads;            /* enable_iothreads */
-    int storage;               /* enum vmb_storage; shared_fs */
-    uint64_t msize_9p_bytes;   /* msize_9p */
-    int virtio_fs_cache;       /* enum vmb_fs_cache */
-    int blk_cache;             /* enum vmb_blk_cache */
-    int blk_aio;               /* enum vmb_blk_aio */
-    uint64_t data_size_bytes;  /* virtio-blk / local data volume size */
+    char *kernel;             /* "auto" or a path */
+    int64_t vcpus;            /* default_vcpus */
+    uint64_t memory_mib;      /* default_memory */
+    bool iothreads;           /* enable_iothreads */
+    int storage;              /* enum vmb_storage; shared_fs */
+    uint64_t msize_9p_bytes;  /* msize_9p */
+    int virtio_fs_cache;      /* enum vmb_fs_cache */
+    int blk_cache;            /* enum vmb_blk_cache */
+    int blk_aio;              /* enum vmb_blk_aio */
+    uint64_t data_size_bytes; /* virtio-blk / local data volume size */
     uint64_t boot_timeout_us;
 };
 

@@ -28,8 +28,10 @@ static const char *
 shared_fs(int storage)
 {
     switch (storage) {
-    case VMB_STORAGE_9P: return "virtio-9p";
-    default: return "virtio-fs";
+    case VMB_STORAGE_9P:
+        return "virtio-9p";
+    default:
+        return "virtio-fs";
     }
 }
 
@@ -37,9 +39,12 @@ static const char *
 fs_cache(int cache)
 {
     switch (cache) {
-    case VMB_FSCACHE_ALWAYS: return "always";
-    case VMB_FSCACHE_NONE: return "never";
-    default: return "auto";
+    case VMB_FSCACHE_ALWAYS:
+        return "always";
+    case VMB_FSCACHE_NONE:
+        return "never";
+    default:
+        return "auto";
     }
 }
 
@@ -47,9 +52,12 @@ static const char *
 blk_aio(int aio)
 {
     switch (aio) {
-    case VMB_BLKAIO_NATIVE: return "native";
-    case VMB_BLKAIO_IO_URING: return "io_uring";
-    default: return "threads";
+    case VMB_BLKAIO_NATIVE:
+        return "native";
+    case VMB_BLKAIO_IO_URING:
+        return "io_uring";
+    default:
+        return "threads";
     }
 }
 

@@ -7,8 +7,8 @@
 
 #include <stddef.h>
 
-#include "config/config.h"
 #include "base/util.h"
+#include "config/config.h"
 
 struct vmb_kata_setting {
     const char *key; /* "default_vcpus" */

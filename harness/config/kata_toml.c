@@ -22,10 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/util.h"
 #include "config/kata.h"
 #include "config/strmap.h"
 #include "config/toml_name.h"
-#include "base/util.h"
 
 /* Arrays and inline tables inside one another. */
 #define MAX_DEPTH 64
@@ -71,8 +71,7 @@ struct toml_scan {
     struct vmb_strmap table_keys; /* keys of the current table */
 };
 
-static int
-scan_error(struct toml_scan *t, const char *fmt, ...)
+static int scan_error(struct toml_scan *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static int
@@ -478,10 +477,14 @@ scan_value(struct toml_scan *t)
 {
     switch (peek(t)) {
     case '"':
-    case '\'': return scan_string(t);
-    case '[': return scan_array(t);
-    case '{': return scan_inline_table(t);
-    default: return scan_scalar(t);
+    case '\'':
+        return scan_string(t);
+    case '[':
+        return scan_array(t);
+    case '{':
+        return scan_inline_table(t);
+    default:
+        return scan_scalar(t);
     }
 }
 
@@ -695,8 +698,8 @@ cmp_edit(const void *a, const void *b)
 
 int
 vmb_kata_toml_merge(const char *name, const char *text, size_t len,
-      const struct vmb_kata_setting *set, size_t nset, struct vmb_buf *out,
-      struct vmb_error **err)
+                    const struct vmb_kata_setting *set, size_t nset,
+                    struct vmb_buf *out, struct vmb_error **err)
 {
     struct toml_scan t = {.name = name,
                           .s = text,
@@ -719,8 +722,8 @@ vmb_kata_toml_merge(const char *name, const char *text, size_t len,
         if (f != NULL) {
             /* An equal value keeps the user's spelling of it. */
             if (!same_value(text, f->value, set[i].value))
-                edits[nedits++] = (struct edit){f->value.start, f->value.end,
-                                                set[i].value};
+                edits[nedits++] =
+                    (struct edit){f->value.start, f->value.end, set[i].value};
             continue;
         }
         vmb_buf_printf(&added, "%s = %s\n", set[i].key, set[i].value);
@@ -754,4 +757,3 @@ vmb_kata_toml_merge(const char *name, const char *text, size_t len,
     toml_scan_free(&t);
     return 0;
 }
-

@@ -24,9 +24,8 @@ pos_of(yaml_mark_t mark)
     return (struct vmb_mpos){mark.line + 1, mark.column + 1};
 }
 
-static int
-fail_at(struct loader *L, yaml_mark_t mark, const char *path, const char *fmt,
-        ...) __attribute__((format(printf, 4, 5)));
+static int fail_at(struct loader *L, yaml_mark_t mark, const char *path,
+                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 static int
 fail_at(struct loader *L, yaml_mark_t mark, const char *path, const char *fmt,
@@ -55,10 +54,14 @@ static const char *
 kind_name(yaml_node_t *n)
 {
     switch (n->type) {
-    case YAML_SCALAR_NODE: return "a scalar";
-    case YAML_SEQUENCE_NODE: return "a list";
-    case YAML_MAPPING_NODE: return "a mapping";
-    default: return "nothing";
+    case YAML_SCALAR_NODE:
+        return "a scalar";
+    case YAML_SEQUENCE_NODE:
+        return "a list";
+    case YAML_MAPPING_NODE:
+        return "a mapping";
+    default:
+        return "nothing";
     }
 }
 
@@ -292,8 +295,8 @@ apply_scalar(struct loader *L, const struct vmb_option *opt, yaml_node_t *v,
              const char *path, void *base)
 {
     if (v->type != YAML_SCALAR_NODE)
-        return fail_at(L, v->start_mark, path, "expected a single value, got %s",
-                       kind_name(v));
+        return fail_at(L, v->start_mark, path,
+                       "expected a single value, got %s", kind_name(v));
     struct vmb_error *e = NULL;
     if (vmb_option_parse(opt, scalar(v), base, &e) < 0) {
         fail_at(L, v->start_mark, path, "%s", e->msg);
@@ -329,8 +332,8 @@ unknown_key(struct loader *L, yaml_node_t *k, const char *full,
 {
     const char *s = vmb_option_suggest(opts, n, scalar(k));
     if (s == NULL && extra != NULL &&
-        vmb_option_suggest(&(struct vmb_option){.name = extra}, 1,
-                           scalar(k)) != NULL)
+        vmb_option_suggest(&(struct vmb_option){.name = extra}, 1, scalar(k)) !=
+            NULL)
         s = extra;
     if (s != NULL)
         return fail_at(L, k->start_mark, full,
@@ -437,13 +440,12 @@ struct section_ctx {
 };
 
 static int
-section_pair(struct loader *L, yaml_node_t *k, yaml_node_t *v,
-             const char *path, void *ctx)
+section_pair(struct loader *L, yaml_node_t *k, yaml_node_t *v, const char *path,
+             void *ctx)
 {
     struct section_ctx *sc = ctx;
     autofree char *full = vmb_xasprintf("%s.%s", path, scalar(k));
-    if (strcmp(sc->sec->name, "load") == 0 &&
-        strcmp(scalar(k), "phases") == 0)
+    if (strcmp(sc->sec->name, "load") == 0 && strcmp(scalar(k), "phases") == 0)
         return load_phases(L, v, full, sc->cfg);
     const struct vmb_option *o =
         vmb_option_find(sc->sec->options, sc->sec->noptions, scalar(k));
@@ -516,8 +518,7 @@ axis_pair(struct loader *L, yaml_node_t *k, yaml_node_t *v, const char *path,
     for (size_t i = 0; i < ac->naxes; i++)
         if (ac->axes[i].opt == opt)
             return fail_at(L, k->start_mark, full,
-                           "the same option as axis \"%s\"",
-                           ac->axes[i].label);
+                           "the same option as axis \"%s\"", ac->axes[i].label);
     if (ac->naxes == VMB_MATRIX_MAX_AXES)
         return fail_at(L, k->start_mark, full, "more than %d axes, the limit",
                        VMB_MATRIX_MAX_AXES);
@@ -551,8 +552,8 @@ struct exclude_ctx {
 };
 
 static int
-exclude_pair(struct loader *L, yaml_node_t *k, yaml_node_t *v,
-             const char *path, void *ctx)
+exclude_pair(struct loader *L, yaml_node_t *k, yaml_node_t *v, const char *path,
+             void *ctx)
 {
     struct exclude_ctx *ec = ctx;
     autofree char *full = vmb_xasprintf("%s.%s", path, scalar(k));
@@ -621,10 +622,10 @@ struct top_ctx {
 };
 
 static const struct vmb_option top_keys[] = {
-    {.name = "name"},       {.name = "repetitions"}, {.name = "order"},
-    {.name = "seed"},       {.name = "hypervisor"},  {.name = "guest"},
-    {.name = "network"},    {.name = "database"},    {.name = "load"},
-    {.name = "control"},    {.name = "matrix"},      {.name = "exclude"},
+    {.name = "name"},    {.name = "repetitions"}, {.name = "order"},
+    {.name = "seed"},    {.name = "hypervisor"},  {.name = "guest"},
+    {.name = "network"}, {.name = "database"},    {.name = "load"},
+    {.name = "control"}, {.name = "matrix"},      {.name = "exclude"},
 };
 
 static int
@@ -680,7 +681,8 @@ load_document(struct loader *L, struct vmb_config *base, const char *name)
     if (root == NULL)
         return vmb_error_set(L->err, VMB_ERR_INPUT, 0,
                              "%s: the file is empty; see configs/ for "
-                             "examples", L->file);
+                             "examples",
+                             L->file);
     if (expect(L, root, YAML_MAPPING_NODE, "",
                "a mapping of sections (name, guest, load, matrix, ...)") < 0)
         return -1;

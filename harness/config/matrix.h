@@ -14,9 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config/config.h"
 #include "base/error.h"
 #include "base/jsonw.h"
+#include "config/config.h"
 
 enum vmb_cell_kind { VMB_CELL_VM, VMB_CELL_CONTROL };
 
@@ -27,8 +27,8 @@ struct vmb_axis_value {
 
 struct vmb_cell {
     enum vmb_cell_kind kind;
-    char id[13];   /* 12 hex digits: hash of the canonical effective config */
-    char *label;   /* "vcpus=2 memory=3072 iothreads=on storage=9p" */
+    char id[13]; /* 12 hex digits: hash of the canonical effective config */
+    char *label; /* "vcpus=2 memory=3072 iothreads=on storage=9p" */
     struct vmb_config cfg;
     struct vmb_axis_value *axes; /* this cell's value of every axis */
     size_t naxes;

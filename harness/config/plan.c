@@ -4,8 +4,8 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "config/kata.h"
 #include "base/util.h"
+#include "config/kata.h"
 
 static uint64_t
 splitmix64(uint64_t *state)
@@ -34,8 +34,9 @@ estimate_run(const struct vmb_cell *c)
         const struct vmb_phase *p = &c->cfg.phases[i];
         s += (double)c->cfg.load.warmup_us / 1e6;
         if (p->n > 0) {
-            double rate = c->cfg.load.rate_per_s ? (double)c->cfg.load.rate_per_s
-                                                 : 20000.0;
+            double rate = c->cfg.load.rate_per_s
+                              ? (double)c->cfg.load.rate_per_s
+                              : 20000.0;
             s += (double)p->n / rate;
         } else {
             s += (double)p->duration_us / 1e6;
@@ -67,15 +68,17 @@ vmb_plan_build(const struct vmb_matrix *m, struct vmb_plan **out,
     if (top->order == VMB_ORDER_SEQUENTIAL) {
         for (size_t c = 0; c < per_rep; c++)
             for (size_t r = 1; r <= reps; r++) {
-                p->runs[k].cell = c < m->ncontrols ? &m->controls[c]
-                                                   : &m->cells[c - m->ncontrols];
+                p->runs[k].cell = c < m->ncontrols
+                                      ? &m->controls[c]
+                                      : &m->cells[c - m->ncontrols];
                 p->runs[k++].rep = (int)r;
             }
     } else {
         for (size_t r = 1; r <= reps; r++)
             for (size_t c = 0; c < per_rep; c++) {
-                p->runs[k].cell = c < m->ncontrols ? &m->controls[c]
-                                                   : &m->cells[c - m->ncontrols];
+                p->runs[k].cell = c < m->ncontrols
+                                      ? &m->controls[c]
+                                      : &m->cells[c - m->ncontrols];
                 p->runs[k++].rep = (int)r;
             }
     }
@@ -111,9 +114,9 @@ vmb_plan_free(struct vmb_plan *p)
 char *
 vmb_plan_run_dir(const struct vmb_plan_run *r)
 {
-    return vmb_xasprintf("%s/%s/rep%d",
-                         r->cell->kind == VMB_CELL_CONTROL ? "control" : "cells",
-                         r->cell->id, r->rep);
+    return vmb_xasprintf(
+        "%s/%s/rep%d", r->cell->kind == VMB_CELL_CONTROL ? "control" : "cells",
+        r->cell->id, r->rep);
 }
 
 static void
@@ -130,9 +133,8 @@ cell_to_json(struct vmb_jw *w, const struct vmb_matrix *m,
         for (size_t i = 0; i < c->naxes; i++)
             vmb_jw_kstr(w, c->axes[i].path, c->axes[i].value);
         vmb_jw_obj_end(w);
-        vmb_jw_kstr(w, "control", c->control == SIZE_MAX
-                                      ? NULL
-                                      : m->controls[c->control].id);
+        vmb_jw_kstr(w, "control",
+                    c->control == SIZE_MAX ? NULL : m->controls[c->control].id);
         vmb_jw_key(w, "kata");
         vmb_jw_obj_begin(w);
         struct vmb_kata_setting *s = NULL;

@@ -21,8 +21,8 @@ struct vmb_plan_run {
 struct vmb_plan {
     struct vmb_plan_run *runs;
     size_t nruns;
-    uint64_t seed; /* the seed used for `order: random` and the bootstrap */
-    int order;     /* enum vmb_order */
+    uint64_t seed;     /* the seed used for `order: random` and the bootstrap */
+    int order;         /* enum vmb_order */
     double estimate_s; /* rough duration estimate, seconds */
 };
 
@@ -42,7 +42,8 @@ void vmb_plan_free(struct vmb_plan *p);
 void vmb_plan_to_json(struct vmb_jw *w, const struct vmb_matrix *m,
                       const struct vmb_plan *p);
 
-/* Relative results path of a run: "cells/<id>/rep<k>" or "control/<id>/rep<k>". */
+/* Relative results path of a run: "cells/<id>/rep<k>" or "control/<id>/rep<k>".
+ */
 char *vmb_plan_run_dir(const struct vmb_plan_run *r);
 
 #endif

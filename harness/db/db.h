@@ -15,9 +15,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "config/config.h"
 #include "base/error.h"
 #include "base/util.h"
+#include "config/config.h"
 
 /* Where one node listens and keeps its data; strings are borrowed. */
 struct vmb_db_node {

@@ -8,10 +8,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "db/db.h"
-#include "db/redis_ctl.h"
 #include "base/units.h"
 #include "base/util.h"
+#include "db/db.h"
+#include "db/redis_ctl.h"
 
 #define POLL_NS (50ull * 1000000ull)
 

@@ -54,10 +54,10 @@ struct vmb_load_opts {
 
 /* One phase of the load (vmb_phase_options describes it). */
 struct vmb_phase {
-    int op;            /* enum vmb_op */
-    int64_t n;         /* 0: run for duration */
+    int op;    /* enum vmb_op */
+    int64_t n; /* 0: run for duration */
     uint64_t duration_us;
-    char *ratio;       /* mixed: "write:1,read:3" */
+    char *ratio; /* mixed: "write:1,read:3" */
     /* Wall-clock limit of the phase, warm-up included; 0: derived (see
      * vmb_load_run_phase). */
     uint64_t phase_timeout_us;

@@ -198,8 +198,7 @@ const struct vmb_option vmb_phase_options[] = {
                 "request_timeout)",
     },
 };
-const size_t vmb_nphase_options =
-    VMB_NELEMS(vmb_phase_options);
+const size_t vmb_nphase_options = VMB_NELEMS(vmb_phase_options);
 
 const size_t vmb_nload_options = VMB_NELEMS(vmb_load_options);
 

@@ -127,8 +127,7 @@ rows_init(struct rows *r, size_t cap)
  * the line type of each (the single control dashed, cells by index).
  */
 static void
-axis_labels(struct vmb_plot *p, const struct vmb_model *m,
-            const struct rows *r)
+axis_labels(struct vmb_plot *p, const struct vmb_model *m, const struct rows *r)
 {
     char **t = vmb_xcalloc(r->n ? r->n : 1, sizeof(*t));
     for (size_t k = 0; k < r->n; k++) {
@@ -220,9 +219,9 @@ chart_oprate(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
         r.i[r.n++] = i;
         any_ci |= isfinite(s->s.ci.lo) && isfinite(s->s.ci.hi);
         size_t cr = m->rows[i].control_row;
-        any_ctl |= cr != SIZE_MAX &&
-                   isfinite(vmb_model_series(m, p, cr, VMB_METRIC_OPRATE)
-                                ->s.median);
+        any_ctl |=
+            cr != SIZE_MAX &&
+            isfinite(vmb_model_series(m, p, cr, VMB_METRIC_OPRATE)->s.median);
     }
     if (r.n == 0) {
         chart_left_out(cs, base, title,
@@ -272,8 +271,8 @@ chart_oprate(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
     free(r.i);
 }
 
-static const int lat_metric[] = {VMB_METRIC_P50, VMB_METRIC_P95,
-                                 VMB_METRIC_P99, VMB_METRIC_P999};
+static const int lat_metric[] = {VMB_METRIC_P50, VMB_METRIC_P95, VMB_METRIC_P99,
+                                 VMB_METRIC_P999};
 static const char *const lat_name[] = {"p50 (median)", "p95", "p99", "p99.9"};
 #define NLAT 4
 
@@ -313,8 +312,7 @@ chart_latency(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
                 r.i[r.n++] = i;
         }
     if (r.n == 0) {
-        chart_left_out(cs, base, title,
-                       "no run has latencies for this phase");
+        chart_left_out(cs, base, title, "no run has latencies for this phase");
         free(r.i);
         return;
     }
@@ -695,9 +693,9 @@ chart_ratio(struct vmb_charts *cs, const struct vmb_model *m, const char *plots,
     struct vmb_plot pl;
     vmb_plot_init(&pl);
     autofree char *reps = vmb_model_reps_text(m);
-    autofree char *what = vmb_xasprintf(
-        "ratio of medians, %s%s", reps,
-        any_ci ? ", whiskers: 95% interval" : "");
+    autofree char *what =
+        vmb_xasprintf("ratio of medians, %s%s", reps,
+                      any_ci ? ", whiskers: 95% interval" : "");
     set_common(&pl, m, title, what);
     vmb_plot_num(&pl, "n", (double)r.n);
     axis_labels(&pl, m, &r);

@@ -45,7 +45,7 @@ vmb_plot_quote(const char *text)
     bool open = false; /* inside a single-quoted run */
     for (const char *s = text ? text : ""; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        const char *piece = c == '\'' ? "\"\\047\""
+        const char *piece = c == '\''   ? "\"\\047\""
                             : c == '\n' ? "\"\\n\""
                                         : NULL;
         if (piece != NULL) {
@@ -184,8 +184,8 @@ vmb_plot_block_end(struct vmb_plot *p)
         p->bad = vmb_xstrdup("a data block has no rows");
     for (size_t i = 0; p->bad == NULL && i < p->block_cols && i < 64; i++)
         if (!(p->block_seen & ((uint64_t)1 << i)))
-            p->bad = vmb_xasprintf("column %zu of a data block has no value",
-                                   i + 1);
+            p->bad =
+                vmb_xasprintf("column %zu of a data block has no value", i + 1);
 }
 
 const char *
@@ -267,8 +267,8 @@ build_script(const struct vmb_plot *p, const char *common, const char *body,
                        "set terminal %s size %d,%d font 'sans,%d' "
                        "noenhanced background rgb 'white'%s\n"
                        "set output %s\n",
-                       terms[i][0], VMB_PLOT_WIDTH, VMB_PLOT_HEIGHT,
-                       13, i == 0 ? "" : " fixed", q);
+                       terms[i][0], VMB_PLOT_WIDTH, VMB_PLOT_HEIGHT, 13,
+                       i == 0 ? "" : " fixed", q);
         vmb_buf_puts(&s, body);
         vmb_buf_puts(&s, "unset output\n");
     }
@@ -364,7 +364,8 @@ run_gnuplot(const char *gnuplot, const char *script, const char *workdir,
     sigaction(SIGPIPE, &old, NULL);
 
     int status = 0;
-    uint64_t deadline = vmb_now_ns() + (uint64_t)GNUPLOT_TIMEOUT_S * 1000000000ULL;
+    uint64_t deadline =
+        vmb_now_ns() + (uint64_t)GNUPLOT_TIMEOUT_S * 1000000000ULL;
     bool killed = false;
     for (;;) {
         pid_t w = waitpid(pid, &status, WNOHANG);
@@ -486,8 +487,7 @@ render(const struct vmb_plot *p, const char *gnuplot, const char *common,
 static bool
 safe_base(const char *base)
 {
-    if (base == NULL || base[0] == '\0' || base[0] == '.' ||
-        strlen(base) > 200)
+    if (base == NULL || base[0] == '\0' || base[0] == '.' || strlen(base) > 200)
         return false;
     for (const char *s = base; *s; s++)
         if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') &&
@@ -497,17 +497,16 @@ safe_base(const char *base)
 }
 
 int
-vmb_plot_render(const struct vmb_plot *p, const char *gnuplot,
-                const char *tmpl, const char *outdir, const char *base,
-                struct vmb_buf *warnings, struct vmb_error **err)
+vmb_plot_render(const struct vmb_plot *p, const char *gnuplot, const char *tmpl,
+                const char *outdir, const char *base, struct vmb_buf *warnings,
+                struct vmb_error **err)
 {
     if (!safe_base(base))
         return vmb_error_set(err, VMB_ERR_RUN, 0,
-                             "chart name \"%.60s\" is not a file name",
-                             base);
+                             "chart name \"%.60s\" is not a file name", base);
     if (p->bad != NULL)
-        return vmb_error_set(err, VMB_ERR_RUN, 0,
-                             "chart \"%s\": not drawn: %s", base, p->bad);
+        return vmb_error_set(err, VMB_ERR_RUN, 0, "chart \"%s\": not drawn: %s",
+                             base, p->bad);
     struct vmb_buf common = {0}, body = {0};
     int rc = -1;
     if (read_template("common", &common, err) == 0 &&

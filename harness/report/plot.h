@@ -59,7 +59,7 @@ void vmb_plot_nums(struct vmb_plot *p, const char *var, const double *v,
  * and cuts it at 50 bytes.
  */
 void vmb_plot_axis_labels(struct vmb_plot *p, const char *var,
-                         const char *const *texts, size_t n);
+                          const char *const *texts, size_t n);
 
 /*
  * Data block $name: rows of numbers; NAN (or an infinity) is written as

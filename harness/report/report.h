@@ -9,20 +9,20 @@
 #include <stdbool.h>
 
 #include "base/error.h"
-#include "report/results.h"
 #include "base/util.h"
+#include "report/results.h"
 
 struct vmb_report_opts {
-    bool charts;   /* draw the charts (needs gnuplot) */
-    bool quiet;    /* do not print what was written */
+    bool charts; /* draw the charts (needs gnuplot) */
+    bool quiet;  /* do not print what was written */
 };
 
 /*
  * Reads the results directory dir and writes into it summary.csv,
- * plots/ (PNG, SVG and gnuplot script of each chart), report.md and report.html (each atomically).
- * Things worth a user's attention that did not stop the report (files
- * left out, gnuplot warnings) are appended, one line each, to *warnings
- * when not NULL.
+ * plots/ (PNG, SVG and gnuplot script of each chart), report.md and report.html
+ * (each atomically). Things worth a user's attention that did not stop the
+ * report (files left out, gnuplot warnings) are appended, one line each, to
+ * *warnings when not NULL.
  *
  * Fails with nothing written when the directory cannot be read. When
  * gnuplot is missing or fails, summary.csv, report.md and report.html are

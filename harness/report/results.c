@@ -162,8 +162,8 @@ add_cell(struct vmb_results *r, bool control, const char *id)
     memset(c, 0, sizeof(*c));
     c->id = vmb_xstrdup(id);
     c->control = control;
-    c->dir = vmb_xasprintf("%s/%s/%s", r->dir, control ? "control" : "cells",
-                           id);
+    c->dir =
+        vmb_xasprintf("%s/%s/%s", r->dir, control ? "control" : "cells", id);
     return c;
 }
 
@@ -245,13 +245,11 @@ load_cell(struct vmb_results *r, struct vmb_res_cell *c)
 /* ---- plan.json ---- */
 
 static void
-read_plan_cells(struct vmb_res_ctx *x, struct json_object *plan,
-                bool control)
+read_plan_cells(struct vmb_res_ctx *x, struct json_object *plan, bool control)
 {
     const char *key = control ? "controls" : "cells";
     struct json_object *arr = vmb_res_arr(x, plan, NULL, key);
-    for (size_t i = 0; arr != NULL && i < json_object_array_length(arr);
-         i++) {
+    for (size_t i = 0; arr != NULL && i < json_object_array_length(arr); i++) {
         autofree char *at = vmb_xasprintf("%s[%zu]", key, i);
         struct json_object *o = json_object_array_get_idx(arr, i);
         if (!json_object_is_type(o, json_type_object)) {
@@ -262,8 +260,9 @@ read_plan_cells(struct vmb_res_ctx *x, struct json_object *plan,
         if (id == NULL)
             continue;
         if (!vmb_res_valid_id(id)) {
-            vmb_res_bad(x, at, "id", "\"%.40s\" is not a 12-digit "
-                                     "hexadecimal id",
+            vmb_res_bad(x, at, "id",
+                        "\"%.40s\" is not a 12-digit "
+                        "hexadecimal id",
                         id);
             continue;
         }
@@ -281,8 +280,9 @@ read_plan_cells(struct vmb_res_ctx *x, struct json_object *plan,
         if (ctl != NULL && vmb_res_valid_id(ctl))
             c->control_id = steal(&ctl);
         else if (ctl != NULL)
-            vmb_res_bad(x, at, "control", "\"%.40s\" is not a 12-digit "
-                                          "hexadecimal id",
+            vmb_res_bad(x, at, "control",
+                        "\"%.40s\" is not a 12-digit "
+                        "hexadecimal id",
                         ctl);
     }
 }
@@ -293,8 +293,7 @@ read_plan_runs(struct vmb_res_ctx *x, struct json_object *plan)
 {
     struct vmb_results *r = x->r;
     struct json_object *arr = vmb_res_arr(x, plan, NULL, "runs");
-    for (size_t i = 0; arr != NULL && i < json_object_array_length(arr);
-         i++) {
+    for (size_t i = 0; arr != NULL && i < json_object_array_length(arr); i++) {
         autofree char *at = vmb_xasprintf("runs[%zu]", i);
         struct json_object *o = json_object_array_get_idx(arr, i);
         autofree char *id = vmb_res_str(x, o, at, "id");
@@ -304,9 +303,9 @@ read_plan_runs(struct vmb_res_ctx *x, struct json_object *plan)
             continue;
         bool control = kind != NULL && strcmp(kind, "baremetal") == 0;
         /* Only cells already known (and so with checked ids). */
-        struct vmb_res_cell *c = find_id(control ? r->controls : r->cells,
-                                         control ? r->ncontrols : r->ncells,
-                                         id);
+        struct vmb_res_cell *c =
+            find_id(control ? r->controls : r->cells,
+                    control ? r->ncontrols : r->ncells, id);
         if (c == NULL || has_rep(c, (int)k))
             continue;
         autofree char *dir = vmb_xasprintf("%s/rep%d", c->dir, (int)k);
@@ -367,8 +366,8 @@ read_run_host(struct vmb_res_ctx *x, struct json_object *o)
             vmb_res_bad(x, "versions", key, "expected a string");
             continue;
         }
-        run->versions = vmb_xrealloc(
-            run->versions, (run->nversions + 1) * sizeof(*run->versions));
+        run->versions = vmb_xrealloc(run->versions, (run->nversions + 1) *
+                                                        sizeof(*run->versions));
         run->versions[run->nversions].key = vmb_xstrdup(key);
         run->versions[run->nversions].value =
             vmb_xstrdup(json_object_get_string(val));
@@ -452,8 +451,8 @@ results_freep(struct vmb_results **r)
  * saying what is lost (what).
  */
 static void
-load_top(struct vmb_results *r, const char *path, size_t max,
-         const char *what, struct json_object **o)
+load_top(struct vmb_results *r, const char *path, size_t max, const char *what,
+         struct json_object **o)
 {
     struct vmb_error *e = NULL;
     if (vmb_res_kind_of(path) == VMB_RES_NONE) {
@@ -611,8 +610,7 @@ is_hex_prefix(const char *s)
 }
 
 const struct vmb_res_cell *
-vmb_results_find(const struct vmb_results *r, const char *key,
-                 bool *ambiguous)
+vmb_results_find(const struct vmb_results *r, const char *key, bool *ambiguous)
 {
     const struct vmb_res_cell *found = NULL;
     size_t matches = 0;
@@ -669,4 +667,3 @@ vmb_res_rep_phase(const struct vmb_res_rep *rep, const char *name)
             return &rep->phases[i];
     return NULL;
 }
-

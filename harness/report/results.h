@@ -17,8 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config/config.h"
 #include "base/error.h"
+#include "config/config.h"
 
 struct vmb_res_latency {
     double mean, p50, p95, p99, p999, max; /* microseconds */

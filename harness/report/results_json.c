@@ -38,8 +38,8 @@ vmb_res_read_file(const char *path, size_t max, char **text, size_t *len,
     if (fd < 0 && errno != ELOOP)
         return vmb_error_sys(err, "open \"%s\"", path);
     if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-        return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "%s: not a regular file", path);
+        return vmb_error_set(err, VMB_ERR_INPUT, 0, "%s: not a regular file",
+                             path);
     if ((size_t)st.st_size > max)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "%s: larger than %zu MiB, the limit", path,
@@ -100,8 +100,8 @@ vmb_res_load_json(const char *path, size_t max, struct json_object **out,
         int line = 1;
         for (size_t i = 0; i < at && i < len; i++)
             line += text[i] == '\n';
-        return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "%s:%d: malformed JSON: %s", path, line, why);
+        return vmb_error_set(err, VMB_ERR_INPUT, 0, "%s:%d: malformed JSON: %s",
+                             path, line, why);
     }
     if (!json_object_is_type(o, json_type_object)) {
         json_object_put(o);
@@ -145,7 +145,9 @@ vmb_res_bad(struct vmb_res_ctx *c, const char *pfx, const char *key,
     autofree char *why = vmb_xvasprintf(fmt, ap);
     va_end(ap);
     autofree char *field = pfx && *pfx && key ? vmb_xasprintf("%s.%s", pfx, key)
-                           : vmb_xstrdup(pfx && *pfx ? pfx : key ? key : "");
+                                              : vmb_xstrdup(pfx && *pfx ? pfx
+                                                            : key       ? key
+                                                                        : "");
     if (c->r != NULL)
         vmb_res_warn(c->r, "%s: %s: %s; left out", c->path, field, why);
     else
@@ -242,7 +244,9 @@ check_num(struct vmb_res_ctx *c, struct json_object *v, const char *pfx,
     }
     if (!isfinite(d)) {
         vmb_res_bad(c, pfx, key, "%s is not a finite number",
-                    isnan(d) ? "NaN" : d > 0 ? "infinity" : "-infinity");
+                    isnan(d) ? "NaN"
+                    : d > 0  ? "infinity"
+                             : "-infinity");
         return NAN;
     }
     if (d < min || d > max) {

@@ -74,8 +74,8 @@ struct json_object *vmb_res_obj(struct vmb_res_ctx *c, struct json_object *o,
 struct json_object *vmb_res_arr(struct vmb_res_ctx *c, struct json_object *o,
                                 const char *pfx, const char *key);
 /* A string, copied (caller frees). */
-char *vmb_res_str(struct vmb_res_ctx *c, struct json_object *o,
-                  const char *pfx, const char *key);
+char *vmb_res_str(struct vmb_res_ctx *c, struct json_object *o, const char *pfx,
+                  const char *key);
 /* A finite number in [min, max]. */
 double vmb_res_num(struct vmb_res_ctx *c, struct json_object *o,
                    const char *pfx, const char *key, double min, double max);
@@ -83,13 +83,12 @@ double vmb_res_num(struct vmb_res_ctx *c, struct json_object *o,
 double vmb_res_num_of(struct vmb_res_ctx *c, struct json_object *v,
                       const char *pfx, double min, double max);
 /* An integer in [min, max], range-checked before any conversion. */
-bool vmb_res_int(struct vmb_res_ctx *c, struct json_object *o,
-                 const char *pfx, const char *key, int64_t min, int64_t max,
-                 int64_t *out);
+bool vmb_res_int(struct vmb_res_ctx *c, struct json_object *o, const char *pfx,
+                 const char *key, int64_t min, int64_t max, int64_t *out);
 
 /* A seed: an integer from 0 to 2^64 - 1. */
-bool vmb_res_seed(struct vmb_res_ctx *c, struct json_object *o,
-                  const char *pfx, const char *key, uint64_t *out);
+bool vmb_res_seed(struct vmb_res_ctx *c, struct json_object *o, const char *pfx,
+                  const char *key, uint64_t *out);
 
 /* A counter, rate, duration or latency: finite and not negative. */
 #define VMB_RES_NONNEG 0.0, HUGE_VAL

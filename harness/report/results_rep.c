@@ -26,8 +26,8 @@ read_latency(struct vmb_res_ctx *c, struct json_object *o, const char *pfx,
 }
 
 static void
-read_percentiles(struct vmb_res_ctx *c, struct json_object *pc,
-                 const char *pfx, struct vmb_res_phase *p)
+read_percentiles(struct vmb_res_ctx *c, struct json_object *pc, const char *pfx,
+                 struct vmb_res_phase *p)
 {
     size_t n = json_object_array_length(pc);
     p->percentiles = vmb_xcalloc(n ? n : 1, sizeof(*p->percentiles));
@@ -39,8 +39,8 @@ read_percentiles(struct vmb_res_ctx *c, struct json_object *pc,
             vmb_res_bad(c, at, NULL, "expected [percent, microseconds]");
             return;
         }
-        double pct = vmb_res_num_of(c, json_object_array_get_idx(pair, 0), at,
-                                    0, 100);
+        double pct =
+            vmb_res_num_of(c, json_object_array_get_idx(pair, 0), at, 0, 100);
         double v = vmb_res_num_of(c, json_object_array_get_idx(pair, 1), at,
                                   VMB_RES_NONNEG);
         if (isfinite(pct) && isfinite(v)) {
@@ -82,8 +82,9 @@ read_phase(struct vmb_res_ctx *c, struct json_object *o, size_t pos,
     if (name == NULL && vmb_res_member(o, "op") == NULL)
         vmb_res_bad(c, pfx, "op", "missing");
     else if (name == NULL && op != NULL)
-        vmb_res_bad(c, pfx, "op", "\"%.40s\" is not an op (write, read, "
-                                  "mixed)",
+        vmb_res_bad(c, pfx, "op",
+                    "\"%.40s\" is not an op (write, read, "
+                    "mixed)",
                     op);
     p->op = vmb_xstrdup(name ? name : "unknown");
     p->name = vmb_xasprintf("%d-%s", p->index, p->op);
@@ -102,8 +103,8 @@ static void
 read_boot(struct vmb_res_ctx *c, struct json_object *o, const char *pfx,
           struct vmb_res_boot *b)
 {
-    b->domain_start_s = vmb_res_num(c, o, pfx, "domain_start_s",
-                                    VMB_RES_NONNEG);
+    b->domain_start_s =
+        vmb_res_num(c, o, pfx, "domain_start_s", VMB_RES_NONNEG);
     b->kernel_s = vmb_res_num(c, o, pfx, "kernel_s", VMB_RES_NONNEG);
     b->agent_s = vmb_res_num(c, o, pfx, "agent_s", VMB_RES_NONNEG);
     b->mounts_s = vmb_res_num(c, o, pfx, "mounts_s", VMB_RES_NONNEG);
@@ -116,15 +117,15 @@ read_phases(struct vmb_res_ctx *c, struct json_object *ph,
 {
     size_t n = json_object_array_length(ph);
     if (n > VMB_MATRIX_MAX_PHASES) {
-        vmb_res_bad(c, "phases", NULL, "%zu phases, more than the %d a run "
-                                       "can have",
+        vmb_res_bad(c, "phases", NULL,
+                    "%zu phases, more than the %d a run "
+                    "can have",
                     n, VMB_MATRIX_MAX_PHASES);
         return;
     }
     /* Grown one by one: a bad first phase costs no large allocation. */
     for (size_t i = 0; i < n && c->err == NULL; i++) {
-        rep->phases =
-            vmb_xrealloc(rep->phases, (i + 1) * sizeof(*rep->phases));
+        rep->phases = vmb_xrealloc(rep->phases, (i + 1) * sizeof(*rep->phases));
         memset(&rep->phases[i], 0, sizeof(rep->phases[i]));
         rep->nphases++;
         read_phase(c, json_object_array_get_idx(ph, i), i, &rep->phases[i]);
@@ -143,8 +144,9 @@ read_result(struct vmb_res_ctx *c, struct json_object *o,
         vmb_res_bad(c, NULL, "status", "missing");
     else if (rep->status != NULL && strcmp(rep->status, "ok") != 0 &&
              strcmp(rep->status, "failed") != 0)
-        vmb_res_bad(c, NULL, "status", "\"%.40s\" is neither \"ok\" nor "
-                                       "\"failed\"",
+        vmb_res_bad(c, NULL, "status",
+                    "\"%.40s\" is neither \"ok\" nor "
+                    "\"failed\"",
                     rep->status);
     rep->ok = rep->status != NULL && strcmp(rep->status, "ok") == 0;
     rep->error = vmb_res_str(c, o, NULL, "error");
@@ -231,17 +233,15 @@ parse_options(struct vmb_res_cell *c, const char *section,
 {
     json_object_object_foreach(o, key, val)
     {
-        autofree char *path = section[0]
-                                  ? vmb_xasprintf("%s.%s", section, key)
-                                  : vmb_xstrdup(key);
+        autofree char *path = section[0] ? vmb_xasprintf("%s.%s", section, key)
+                                         : vmb_xstrdup(key);
         /* Values are written as strings; a number or a boolean reads too. */
         if (val != NULL && (json_object_is_type(val, json_type_object) ||
                             json_object_is_type(val, json_type_array)))
-            return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                                 "%s: expected a value, got %s", path,
-                                 json_object_is_type(val, json_type_object)
-                                     ? "an object"
-                                     : "an array");
+            return vmb_error_set(
+                err, VMB_ERR_INPUT, 0, "%s: expected a value, got %s", path,
+                json_object_is_type(val, json_type_object) ? "an object"
+                                                           : "an array");
         const char *text = val ? json_object_get_string(val) : "";
         push_option(c, path, text ? text : "");
         const struct vmb_option *opt = NULL;

@@ -104,8 +104,8 @@ rough_run_s(const struct vmb_cell *c)
     for (size_t i = 0; i < c->cfg.nphases; i++) {
         const struct vmb_phase *ph = &c->cfg.phases[i];
         s += (double)c->cfg.load.warmup_us / 1e6;
-        s += ph->n > 0 ? (double)ph->n / 20000.0
-                       : (double)ph->duration_us / 1e6;
+        s +=
+            ph->n > 0 ? (double)ph->n / 20000.0 : (double)ph->duration_us / 1e6;
     }
     return s;
 }
@@ -181,7 +181,6 @@ vmb_progress_note(struct vmb_progress *p, const char *fmt, ...)
     fflush(stderr);
     pthread_mutex_unlock(&p->mu);
 }
-
 
 void
 vmb_progress_run_begin(struct vmb_progress *p, size_t k,

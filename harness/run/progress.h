@@ -31,11 +31,11 @@ struct vmb_progress {
     size_t phase_index;           /* SIZE_MAX outside the load phases */
     uint64_t session_t0, run_t0;
     /* By kind (enum vmb_cell_kind): VM runs and control runs differ a lot. */
-    int kind;             /* of the current run */
-    size_t waiting[2];    /* runs not started yet */
-    size_t done[2];       /* runs executed in this session */
-    double done_s[2];     /* their total time */
-    double est_s[2];      /* a rough guess of one run, before any is done */
+    int kind;          /* of the current run */
+    size_t waiting[2]; /* runs not started yet */
+    size_t done[2];    /* runs executed in this session */
+    double done_s[2];  /* their total time */
+    double est_s[2];   /* a rough guess of one run, before any is done */
     char last_phase[48];
     uint64_t last_print;
     bool line_open; /* a tty line without newline is on screen */

@@ -17,19 +17,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "db/db.h"
-#include "runtime/doctor.h"
 #include "base/jsonw.h"
+#include "base/util.h"
 #include "config/kata.h"
 #include "config/matrix.h"
 #include "config/plan.h"
+#include "db/db.h"
 #include "report/report.h"
 #include "report/results.h"
-#include "run/run_info.h"
 #include "run/progress.h"
+#include "run/run_info.h"
 #include "run/run_load.h"
+#include "runtime/doctor.h"
 #include "runtime/runtime.h"
-#include "base/util.h"
 #include "version.h"
 
 /* ---- the session ---- */
@@ -424,14 +424,14 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
                           &eerr) < 0) {
             s->env_error[c->kind] = vmb_xstrdup(eerr->msg);
             vmb_progress_note(&s->prog, "vmbench: %s runs cannot start: %s",
-                          ops->name, eerr->msg);
+                              ops->name, eerr->msg);
         }
     }
     if (vmb_runtime_new(ops, s->env[c->kind], c, r->rep, work, &rt, err) < 0)
         goto out;
     rt->notes = &s->notes;
     vmb_progress_phase(&s->prog, c->kind == VMB_CELL_VM ? "boot" : "start",
-                   SIZE_MAX);
+                       SIZE_MAX);
     if (s->env_error[c->kind] != NULL)
         vmb_error_set(&run_err, VMB_ERR_RUN, 0, "%s", s->env_error[c->kind]);
     else if (rt->ops->up(rt, &run_err) < 0)
@@ -468,8 +468,8 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
         f->dir = vmb_xstrdup(st.rel);
         f->label = vmb_xstrdup(c->label);
         f->error = vmb_xstrdup(run_err->msg);
-        vmb_progress_note(&s->prog, "vmbench: %s (%s) failed: %s", st.rel, c->label,
-                      run_err->msg);
+        vmb_progress_note(&s->prog, "vmbench: %s (%s) failed: %s", st.rel,
+                          c->label, run_err->msg);
     }
     rc = 0;
 out:
@@ -800,9 +800,9 @@ vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err)
         rc = 0;
         goto out;
     }
-    if ((opts->resume ? prepare_resume(&s, err)
-                      : write_static_files(&s, matrix_text, matrix_len,
-                                           err)) < 0) {
+    if ((opts->resume
+             ? prepare_resume(&s, err)
+             : write_static_files(&s, matrix_text, matrix_len, err)) < 0) {
         vmb_error_prefix(err, "write \"%s\"", s.dir);
         goto out;
     }
@@ -822,8 +822,8 @@ vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err)
     for (size_t i = 0; i < s.plan->nruns; i++)
         if (selected(&s, &s.plan->runs[i]) && !done(&s, &s.plan->runs[i]))
             vmb_progress_expect(&s.prog, s.plan->runs[i].cell);
-    fprintf(stderr, "vmbench: %zu of %zu runs to do, results in %s\n",
-            s.prog.n, s.plan->nruns, s.dir);
+    fprintf(stderr, "vmbench: %zu of %zu runs to do, results in %s\n", s.prog.n,
+            s.plan->nruns, s.dir);
     vmb_signals_install();
     vmb_progress_start(&s.prog);
     s.notes = vmb_progress_notes(&s.prog);

@@ -6,8 +6,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "db/db.h"
 #include "base/util.h"
+#include "db/db.h"
 
 char *
 vmb_run_info_command_line(const char *cmd)
@@ -74,8 +74,8 @@ vmb_run_info_host(struct vmb_jw *w, const struct vmb_config *cfg)
     vmb_jw_kint(w, "cpus", sysconf(_SC_NPROCESSORS_ONLN));
     vmb_jw_kuint(w, "memory_bytes", (uint64_t)si.totalram * si.mem_unit);
     vmb_jw_kstr(w, "kernel", u.release);
-    autofree char *gov =
-        vmb_read_first_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
+    autofree char *gov = vmb_read_first_line(
+        "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
     vmb_jw_kstr(w, "cpufreq_governor", gov);
     autofree char *thp =
         vmb_read_sysfs_choice("/sys/kernel/mm/transparent_hugepage/enabled");

@@ -5,8 +5,8 @@
 #ifndef VMB_RUN_INFO_H
 #define VMB_RUN_INFO_H
 
-#include "config/config.h"
 #include "base/jsonw.h"
+#include "config/config.h"
 
 /*
  * Writes the "host" and "versions" members of run.json into the open

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "load/load.h"
 #include "base/util.h"
+#include "load/load.h"
 
 void
 vmb_run_phase_out_free(struct vmb_run_phase_out *out)

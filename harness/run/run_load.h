@@ -9,9 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/error.h"
 #include "config/config.h"
 #include "db/db.h"
-#include "base/error.h"
 
 struct vmb_run_phase_out {
     char *json; /* the PHASE object of docs/results-format.md; owned */

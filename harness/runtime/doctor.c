@@ -8,9 +8,9 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "config/config.h"
 #include "vm/initramfs.h"
-#include "base/util.h"
 #include "vm/virt.h"
 
 static void add(struct vmb_doctor_report *r, const char *check, int status,
@@ -128,7 +128,8 @@ static const char *const wanted_ctrl[] = {"cpu", "cpuset", "memory"};
 static void
 check_cgroups(struct vmb_doctor_report *r)
 {
-    autofree char *v2 = vmb_read_first_line("/sys/fs/cgroup/cgroup.controllers");
+    autofree char *v2 =
+        vmb_read_first_line("/sys/fs/cgroup/cgroup.controllers");
     struct vmb_buf have = {0};
     char missing[128] = "";
     if (v2 != NULL) {
@@ -188,8 +189,8 @@ check_cgroups(struct vmb_doctor_report *r)
 static void
 check_tuning(struct vmb_doctor_report *r)
 {
-    autofree char *gov =
-        vmb_read_first_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
+    autofree char *gov = vmb_read_first_line(
+        "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
     if (gov == NULL)
         add(r, "cpufreq", VMB_DOCTOR_OK, NULL,
             "no CPU frequency scaling exposed by this host");
@@ -352,4 +353,3 @@ vmb_doctor_to_json(struct vmb_jw *w, const struct vmb_doctor_report *r)
     }
     vmb_jw_arr_end(w);
 }
-

@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "vm/accel.h"
 #include "base/jsonw.h"
+#include "vm/accel.h"
 
 enum vmb_doctor_status { VMB_DOCTOR_OK, VMB_DOCTOR_WARN, VMB_DOCTOR_FAIL };
 

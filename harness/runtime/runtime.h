@@ -17,12 +17,12 @@
 
 #include <stdbool.h>
 
-#include "config/config.h"
-#include "db/db.h"
 #include "base/error.h"
 #include "base/jsonw.h"
 #include "base/note.h"
+#include "config/config.h"
 #include "config/matrix.h"
+#include "db/db.h"
 
 struct vmb_runtime;
 

@@ -19,9 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "runtime/runtime.h"
 #include "runtime/runtime_cgroup.h"
-#include "base/util.h"
 
 struct bm_usage {
     double cpu_s;

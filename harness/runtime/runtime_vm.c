@@ -8,12 +8,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/util.h"
+#include "runtime/runtime.h"
 #include "vm/accel.h"
 #include "vm/agent.h"
 #include "vm/image.h"
 #include "vm/initramfs.h"
-#include "runtime/runtime.h"
-#include "base/util.h"
 #include "vm/virt.h"
 #include "vm/vm.h"
 
@@ -32,10 +32,10 @@ struct vm_env {
 
 struct vm_rt {
     struct vmb_vm_cell *cell;
-    int pid[2];       /* guest pids of the servers; 0 when not started */
+    int pid[2]; /* guest pids of the servers; 0 when not started */
     bool exited[2];
     struct vmb_agent_status last[2];
-    char *conf[2];    /* configuration text, kept as an artefact */
+    char *conf[2]; /* configuration text, kept as an artefact */
 };
 
 static void vm_env_close(void *env);
@@ -52,7 +52,8 @@ vm_env_open(const struct vmb_config *base, const char *results_dir,
                               err) < 0)
         goto fail;
     agent = vmb_guest_program("vmb-agent");
-    if (vmb_initramfs_ensure(agent, e->modules_dir, NULL, &e->initrd, err) < 0) {
+    if (vmb_initramfs_ensure(agent, e->modules_dir, NULL, &e->initrd, err) <
+        0) {
         vmb_error_prefix(err, "build the guest initramfs");
         goto fail;
     }
@@ -188,7 +189,8 @@ vm_alive(struct vmb_runtime *rt, int node, char **why)
     struct vmb_agent_status *st = &v->last[node - 1];
     if (!v->exited[node - 1]) {
         vmb_autoerr struct vmb_error *e = NULL;
-        if (vmb_agent_status(a, v->pid[node - 1], AGENT_TIMEOUT_US, st, &e) < 0) {
+        if (vmb_agent_status(a, v->pid[node - 1], AGENT_TIMEOUT_US, st, &e) <
+            0) {
             *why = vmb_xasprintf("cannot be asked about: %s", e->msg);
             return false;
         }
@@ -279,9 +281,9 @@ vm_result_json(struct vmb_runtime *rt, struct vmb_jw *w)
                         since_domain_start(n, rt->db_ready_ns[i]));
         vmb_jw_obj_end(w);
     }
-    kdouble_or_null(w, "replica_sync_s",
-                    since_domain_start(vmb_vm_cell_node(v->cell, 1),
-                                       rt->sync_ns));
+    kdouble_or_null(
+        w, "replica_sync_s",
+        since_domain_start(vmb_vm_cell_node(v->cell, 1), rt->sync_ns));
     vmb_jw_obj_end(w);
     vmb_jw_key(w, "resources");
     vmb_jw_obj_begin(w);
@@ -309,9 +311,8 @@ vm_stop_db(struct vmb_runtime *rt)
                 break;
             vmb_autoerr struct vmb_error *e = NULL;
             if (i % 10 == 0)
-                vmb_agent_kill(a, v->pid[node - 1],
-                               i < 99 ? SIGTERM : SIGKILL, AGENT_TIMEOUT_US,
-                               &e);
+                vmb_agent_kill(a, v->pid[node - 1], i < 99 ? SIGTERM : SIGKILL,
+                               AGENT_TIMEOUT_US, &e);
             struct timespec ts = {0, 100 * 1000000L};
             nanosleep(&ts, NULL);
         }

@@ -7,8 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config/config.h"
 #include "base/util.h"
+#include "config/config.h"
 
 /* The kernel's first line at loglevel 6: proof that guest code ran. */
 static bool

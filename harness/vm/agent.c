@@ -9,8 +9,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "vm/agent_wire.h"
 #include "base/util.h"
+#include "vm/agent_wire.h"
 
 struct vmb_agent {
     int fd;
@@ -94,8 +94,7 @@ read_msg(struct vmb_agent *a, uint64_t deadline_ns, struct vmb_wire_msg *msg,
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
         if (n < 0)
-            return vmb_error_sys(err, "read agent socket \"%s\"",
-                                 a->sock_path);
+            return vmb_error_sys(err, "read agent socket \"%s\"", a->sock_path);
         if (n == 0)
             return vmb_error_set(err, VMB_ERR_RUN, 0,
                                  "agent socket \"%s\" closed (the VM stopped?)",
@@ -158,8 +157,7 @@ vmb_agent_connect(const char *sock_path, uint64_t timeout_us,
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     if (strlen(sock_path) >= sizeof(sa.sun_path))
         return vmb_error_set(err, VMB_ERR_RUN, 0,
-                             "agent socket path \"%s\" is too long",
-                             sock_path);
+                             "agent socket path \"%s\" is too long", sock_path);
     strcpy(sa.sun_path, sock_path);
     struct vmb_agent *a = vmb_xcalloc(1, sizeof(*a));
     a->fd = -1;
@@ -181,10 +179,10 @@ vmb_agent_connect(const char *sock_path, uint64_t timeout_us,
         close(fd);
         if (vmb_now_ns() >= deadline || vmb_interrupted) {
             vmb_agent_free(a);
-            return vmb_error_set(err, VMB_ERR_RUN, last_errno,
-                                 "connect to agent socket \"%s\" within %"
-                                 PRIu64 " ms",
-                                 sock_path, timeout_us / 1000);
+            return vmb_error_set(
+                err, VMB_ERR_RUN, last_errno,
+                "connect to agent socket \"%s\" within %" PRIu64 " ms",
+                sock_path, timeout_us / 1000);
         }
         usleep(20000);
     }
@@ -215,10 +213,10 @@ vmb_agent_connect(const char *sock_path, uint64_t timeout_us,
             continue;
         if (r == 0) {
             vmb_agent_free(a);
-            return vmb_error_set(err, VMB_ERR_RUN, 0,
-                                 "no hello from the agent on \"%s\" within %"
-                                 PRIu64 " ms",
-                                 sock_path, timeout_us / 1000);
+            return vmb_error_set(
+                err, VMB_ERR_RUN, 0,
+                "no hello from the agent on \"%s\" within %" PRIu64 " ms",
+                sock_path, timeout_us / 1000);
         }
         bool hello = strcmp(m.verb, "hello") == 0;
         if (hello)
@@ -258,10 +256,10 @@ request(struct vmb_agent *a, const char *verb, struct vmb_wire_line *args,
         if (r < 0)
             return vmb_error_prefix(err, "agent request \"%s\"", verb);
         if (r == 0)
-            return vmb_error_set(err, VMB_ERR_RUN, 0,
-                                 "agent request \"%s\": no answer within %"
-                                 PRIu64 " ms",
-                                 verb, timeout_us / 1000);
+            return vmb_error_set(
+                err, VMB_ERR_RUN, 0,
+                "agent request \"%s\": no answer within %" PRIu64 " ms", verb,
+                timeout_us / 1000);
         uint64_t got;
         if (strcmp(m.verb, "hello") == 0 ||
             vmb_wire_get_u64(&m, "id", &got) < 0 || got != id) {
@@ -464,14 +462,14 @@ vmb_agent_exec(struct vmb_agent *a, const struct vmb_agent_proc *p,
 
 int
 vmb_agent_fetch(struct vmb_agent *a, const char *path, size_t max,
-                uint64_t timeout_us, char **data, size_t *len,
-                bool *truncated, struct vmb_error **err)
+                uint64_t timeout_us, char **data, size_t *len, bool *truncated,
+                struct vmb_error **err)
 {
     struct vmb_wire_line l;
     args_begin(&l);
     vmb_wire_adds(&l, "path", path);
-    vmb_wire_addu(&l, "max", max > VMB_AGENT_FETCH_MAX ? VMB_AGENT_FETCH_MAX
-                                                       : max);
+    vmb_wire_addu(&l, "max",
+                  max > VMB_AGENT_FETCH_MAX ? VMB_AGENT_FETCH_MAX : max);
     struct vmb_wire_msg m;
     int rc = request(a, "fetch", &l, timeout_us, &m, err);
     vmb_wire_line_free(&l);
@@ -545,8 +543,7 @@ vmb_agent_tcpcheck(struct vmb_agent *a, const char *host, int port,
 }
 
 int
-vmb_agent_sync(struct vmb_agent *a, uint64_t timeout_us,
-               struct vmb_error **err)
+vmb_agent_sync(struct vmb_agent *a, uint64_t timeout_us, struct vmb_error **err)
 {
     struct vmb_wire_msg m;
     if (request(a, "sync", NULL, timeout_us, &m, err) < 0)

@@ -100,10 +100,10 @@ struct vmb_agent_hello {
     uint64_t modules_loaded_us;
     uint64_t net_up_us;
     uint64_t mounts_done_us;
-    uint64_t host_ns;  /* vmb_now_ns() when the hello arrived */
-    char *name;        /* vmb.name */
-    char *kernel;      /* uname -r */
-    char *boot_error;  /* what failed while booting; NULL when nothing */
+    uint64_t host_ns; /* vmb_now_ns() when the hello arrived */
+    char *name;       /* vmb.name */
+    char *kernel;     /* uname -r */
+    char *boot_error; /* what failed while booting; NULL when nothing */
 };
 
 /*
@@ -129,12 +129,12 @@ struct vmb_agent_facts {
     char *kernel;           /* release */
     char *ip;               /* "10.213.0.2/24", "" when none */
     char *name;
-    char *storage;          /* vmb.storage, "" when none */
-    char *data_dir;         /* container path: "/data" */
-    char *data_source;      /* mount source: "vmbdata", "/dev/vdb", ... */
-    char *data_fstype;      /* "9p", "virtiofs", "ext4", "tmpfs" */
-    char *data_device;      /* "maj:min" of the mount */
-    uint64_t data_st_dev;   /* st_dev of the data directory */
+    char *storage;        /* vmb.storage, "" when none */
+    char *data_dir;       /* container path: "/data" */
+    char *data_source;    /* mount source: "vmbdata", "/dev/vdb", ... */
+    char *data_fstype;    /* "9p", "virtiofs", "ext4", "tmpfs" */
+    char *data_device;    /* "maj:min" of the mount */
+    uint64_t data_st_dev; /* st_dev of the data directory */
 };
 /* Frees the strings of f (NULL-safe) and zeroes it. */
 void vmb_agent_facts_clear(struct vmb_agent_facts *f);
@@ -170,14 +170,14 @@ struct vmb_agent_status {
 int vmb_agent_status(struct vmb_agent *a, int pid, uint64_t timeout_us,
                      struct vmb_agent_status *out, struct vmb_error **err);
 
-int vmb_agent_kill(struct vmb_agent *a, int pid, int signo,
-                   uint64_t timeout_us, struct vmb_error **err);
+int vmb_agent_kill(struct vmb_agent *a, int pid, int signo, uint64_t timeout_us,
+                   struct vmb_error **err);
 
 struct vmb_agent_exec_result {
     struct vmb_agent_status status;
-    char *output;     /* stdout+stderr, NUL-terminated; caller frees */
+    char *output; /* stdout+stderr, NUL-terminated; caller frees */
     size_t output_len;
-    bool truncated;   /* more than VMB_AGENT_EXEC_MAX_OUTPUT was written */
+    bool truncated; /* more than VMB_AGENT_EXEC_MAX_OUTPUT was written */
 };
 
 /*
@@ -208,8 +208,8 @@ int vmb_agent_write_file(struct vmb_agent *a, const char *path,
  * From inside the guest, opens a TCP connection to host:port (dotted
  * IPv4) within timeout_us. With send not NULL, writes it and returns in
  * *reply (caller frees; reply may be NULL) the first bytes that came
- * back (at most 4 KiB; "" when none did before the timeout). *connect_us (may be NULL):
- * how long the connect took in the guest.
+ * back (at most 4 KiB; "" when none did before the timeout). *connect_us (may
+ * be NULL): how long the connect took in the guest.
  */
 int vmb_agent_tcpcheck(struct vmb_agent *a, const char *host, int port,
                        const char *send, uint64_t timeout_us,

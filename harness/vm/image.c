@@ -24,8 +24,8 @@ static const char *const default_programs[] = {
 };
 
 static const char *const image_dirs[] = {
-    "/data", "/tmp", "/proc", "/sys", "/dev", "/etc", "/root", "/run",
-    "/var", "/var/tmp", NULL,
+    "/data", "/tmp", "/proc", "/sys",     "/dev", "/etc",
+    "/root", "/run", "/var",  "/var/tmp", NULL,
 };
 
 static const struct {
@@ -115,7 +115,8 @@ find_in_path(const char *name)
     autofree char *path = vmb_xstrdup("/usr/local/sbin:/usr/local/bin:"
                                       "/usr/sbin:/usr/bin:/sbin:/bin");
     char *save = NULL;
-    for (char *d = strtok_r(path, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+    for (char *d = strtok_r(path, ":", &save); d;
+         d = strtok_r(NULL, ":", &save)) {
         if (!*d || d[0] != '/')
             continue;
         char *full = vmb_xasprintf("%s/%s", d, name);
@@ -175,8 +176,8 @@ static int
 resolve(const struct vmb_image_opts *opts, struct files *fs, uint64_t *key,
         struct vmb_error **err)
 {
-    const char *const *progs = opts->programs ? opts->programs
-                                              : default_programs;
+    const char *const *progs =
+        opts->programs ? opts->programs : default_programs;
     memset(fs, 0, sizeof(*fs));
     for (size_t i = 0; progs[i]; i++) {
         autofree char *p = find_in_path(progs[i]);
@@ -306,8 +307,8 @@ build_disk(const char *image, const struct files *fs, struct vmb_error **err)
     if (guestfs_disk_create(g, image, "qcow2", (int64_t)VMB_IMAGE_ROOT_SIZE,
                             -1) < 0)
         return gfs_fail(g, err, "create disk");
-    if (guestfs_add_drive_opts(g, image, GUESTFS_ADD_DRIVE_OPTS_FORMAT,
-                               "qcow2", -1) < 0)
+    if (guestfs_add_drive_opts(g, image, GUESTFS_ADD_DRIVE_OPTS_FORMAT, "qcow2",
+                               -1) < 0)
         return gfs_fail(g, err, "add disk");
     if (guestfs_launch(g) < 0)
         return gfs_fail(g, err, "launch the appliance");
@@ -369,8 +370,8 @@ manifest_json(const struct vmb_image *img, const struct files *fs,
     vmb_jw_kstr(&w, "filesystem", "ext4");
     vmb_jw_key(&w, "programs");
     vmb_jw_arr_begin(&w);
-    const char *const *progs = opts->programs ? opts->programs
-                                              : default_programs;
+    const char *const *progs =
+        opts->programs ? opts->programs : default_programs;
     for (size_t i = 0; progs[i]; i++)
         vmb_jw_str(&w, progs[i]);
     vmb_jw_arr_end(&w);
@@ -407,8 +408,8 @@ build_and_install(const char *cache, const char *tmp, struct vmb_image *img,
 {
     autofree char *tmp_image = vmb_xasprintf("%s/root.qcow2", tmp);
     autofree char *tmp_manifest = vmb_xasprintf("%s/manifest.json", tmp);
-    autofree char *old = vmb_xasprintf("%s/.old-%s-%d", cache, img->key,
-                                       (int)getpid());
+    autofree char *old =
+        vmb_xasprintf("%s/.old-%s-%d", cache, img->key, (int)getpid());
     vmb_autoerr struct vmb_error *ignore = NULL;
     uint64_t t0 = vmb_now_ns();
     vmb_rm_rf(tmp, &ignore);
@@ -423,8 +424,8 @@ build_and_install(const char *cache, const char *tmp, struct vmb_image *img,
     img->build_s = (double)(vmb_now_ns() - t0) / 1e9;
     img->built = true;
     autofree char *manifest = manifest_json(img, fs, opts);
-    if (vmb_write_file_atomic(tmp_manifest, manifest, strlen(manifest),
-                              err) < 0)
+    if (vmb_write_file_atomic(tmp_manifest, manifest, strlen(manifest), err) <
+        0)
         return -1;
     if (exists) {
         if (rename(img->dir, old) < 0)
@@ -458,15 +459,15 @@ vmb_image_ensure(const struct vmb_image_opts *opts, struct vmb_image *out,
         return vmb_error_prefix(err, "guest image");
     struct vmb_image img;
     fill(&img, cache, key, &fs);
-    bool exists = access(img.path, R_OK) == 0 &&
-                  access(img.manifest, R_OK) == 0;
+    bool exists =
+        access(img.path, R_OK) == 0 && access(img.manifest, R_OK) == 0;
     if (exists && !opts->force) {
         files_free(&fs);
         *out = img;
         return 0;
     }
-    autofree char *tmp = vmb_xasprintf("%s/.build-%s-%d", cache, img.key,
-                                       (int)getpid());
+    autofree char *tmp =
+        vmb_xasprintf("%s/.build-%s-%d", cache, img.key, (int)getpid());
     int rc = build_and_install(cache, tmp, &img, &fs, opts, exists, err);
     files_free(&fs);
     if (rc < 0) {
@@ -494,7 +495,7 @@ vmb_image_overlay_create(const char *base, const char *path,
         return vmb_error_sys(err, "overlay \"%s\": base \"%s\"", path, base);
     unlink(path);
     const char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-F",
-                          "qcow2", "-b", base, path, NULL};
+                          "qcow2",    "-b",     base, path, NULL};
     if (vmb_capture_run(argv, NULL, NULL, err) < 0)
         return vmb_error_prefix(err, "create overlay \"%s\"", path);
     return 0;
@@ -510,8 +511,8 @@ vmb_image_data_volume_create(const char *path, uint64_t size_bytes,
                              "than the 16 MiB minimum",
                              path, size_bytes);
     bool qcow2 = vmb_str_has_suffix(path, ".qcow2");
-    autofree char *raw = qcow2 ? vmb_xasprintf("%s.raw.tmp", path)
-                               : vmb_xstrdup(path);
+    autofree char *raw =
+        qcow2 ? vmb_xasprintf("%s.raw.tmp", path) : vmb_xstrdup(path);
     int fd = open(raw, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return vmb_error_sys(err, "create data volume \"%s\"", raw);
@@ -523,16 +524,19 @@ vmb_image_data_volume_create(const char *path, uint64_t size_bytes,
     }
     close(fd);
     autofree char *ratio = vmb_xasprintf("%d", BYTES_PER_INODE / 16);
-    const char *mkfs[] = {"mke2fs", "-q", "-F", "-t", "ext4", "-i", ratio,
-                          "-E", "lazy_itable_init=0,lazy_journal_init=1",
-                          "-L", "vmbdata", raw, NULL};
+    const char *mkfs[] = {
+        "mke2fs", "-q",      "-F",
+        "-t",     "ext4",    "-i",
+        ratio,    "-E",      "lazy_itable_init=0,lazy_journal_init=1",
+        "-L",     "vmbdata", raw,
+        NULL};
     if (vmb_capture_run(mkfs, NULL, NULL, err) < 0) {
         unlink(raw);
         return vmb_error_prefix(err, "format data volume \"%s\"", path);
     }
     if (qcow2) {
-        const char *conv[] = {"qemu-img", "convert", "-q", "-f", "raw", "-O",
-                              "qcow2", raw, path, NULL};
+        const char *conv[] = {"qemu-img", "convert", "-q", "-f", "raw",
+                              "-O",       "qcow2",   raw,  path, NULL};
         int rc = vmb_capture_run(conv, NULL, NULL, err);
         unlink(raw);
         if (rc < 0)

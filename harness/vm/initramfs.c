@@ -72,10 +72,11 @@ vmb_guest_kernel_find(const char *setting, char **kernel_path,
         }
         closedir(d);
         if (!best)
-            return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                                 "guest kernel \"auto\": no \"/boot/vmlinuz-*\"; "
-                                 "install linux-image-amd64 or set "
-                                 "guest.kernel to a path");
+            return vmb_error_set(
+                err, VMB_ERR_INPUT, 0,
+                "guest kernel \"auto\": no \"/boot/vmlinuz-*\"; "
+                "install linux-image-amd64 or set "
+                "guest.kernel to a path");
         path = vmb_xasprintf("/boot/vmlinuz-%s", best);
     } else {
         path = vmb_xstrdup(setting);
@@ -264,9 +265,8 @@ each_word(const char *text, const char *kind, const char *key,
     while (*p) {
         const char *nl = strchr(p, '\n');
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        if (len > kl + keyl + 1 && strncmp(p, kind, kl) == 0 &&
-            p[kl] == ' ' && strncmp(p + kl + 1, key, keyl) == 0 &&
-            p[kl + 1 + keyl] == ' ') {
+        if (len > kl + keyl + 1 && strncmp(p, kind, kl) == 0 && p[kl] == ' ' &&
+            strncmp(p + kl + 1, key, keyl) == 0 && p[kl + 1 + keyl] == ' ') {
             autofree char *line = vmb_xasprintf("%.*s", (int)len, p);
             char *save = NULL;
             strtok_r(line, " ", &save); /* kind */
@@ -324,7 +324,8 @@ plan_add_soft(struct plan *p, const struct kdb *db, const char *word,
     each_word(db->alias, "alias", word, NULL, collect_word, &mods);
     autofree char *list = vmb_buf_steal(&mods);
     char *save = NULL;
-    for (char *w = strtok_r(list, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+    for (char *w = strtok_r(list, " ", &save); w;
+         w = strtok_r(NULL, " ", &save)) {
         vmb_error_freep(&ignore);
         plan_add(p, db, w, group, true, depth + 1, &ignore);
     }
@@ -336,8 +337,7 @@ plan_add(struct plan *p, const struct kdb *db, const char *name,
 {
     if (depth > 32)
         return vmb_error_set(err, VMB_ERR_RUN, 0,
-                             "module \"%s\": dependencies nest too deep",
-                             name);
+                             "module \"%s\": dependencies nest too deep", name);
     const struct kmod *m = kdb_find(db, name);
     if (!m) {
         if (kdb_builtin(db, name))
@@ -373,8 +373,9 @@ static const struct {
     const char *group;
     const char *modules[6];
 } groups[] = {
-    {"base", {"virtio_pci", "virtio_blk", "virtio_net", "virtio_console",
-              "ext4", NULL}},
+    {"base",
+     {"virtio_pci", "virtio_blk", "virtio_net", "virtio_console", "ext4",
+      NULL}},
     {"9p", {"9p", "9pnet_virtio", NULL}},
     {"virtio-fs", {"virtiofs", NULL}},
 };
@@ -385,8 +386,8 @@ plan_build(const struct kdb *db, struct plan *p, struct vmb_error **err)
     memset(p, 0, sizeof(*p));
     for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
         for (size_t i = 0; groups[g].modules[i]; i++)
-            if (plan_add(p, db, groups[g].modules[i], groups[g].group, false,
-                         0, err) < 0) {
+            if (plan_add(p, db, groups[g].modules[i], groups[g].group, false, 0,
+                         err) < 0) {
                 free(p->e);
                 p->e = NULL;
                 return -1;
@@ -432,8 +433,7 @@ vmb_initramfs_module_list(const char *modules_dir, char **text,
 
 /* Modules may ship compressed; the initramfs carries them plain. */
 static int
-read_module(const char *path, char **data, size_t *len,
-            struct vmb_error **err)
+read_module(const char *path, char **data, size_t *len, struct vmb_error **err)
 {
     const char *tool = NULL;
     if (vmb_str_has_suffix(path, ".xz"))
@@ -474,8 +474,8 @@ cpio_entry(struct vmb_buf *b, unsigned ino, const char *name, unsigned mode,
 }
 
 int
-vmb_initramfs_build(const char *init_path, const char *modules_dir,
-                    char **out, size_t *len, struct vmb_error **err)
+vmb_initramfs_build(const char *init_path, const char *modules_dir, char **out,
+                    size_t *len, struct vmb_error **err)
 {
     autofree char *init = NULL;
     size_t init_len = 0;
@@ -483,9 +483,9 @@ vmb_initramfs_build(const char *init_path, const char *modules_dir,
         return vmb_error_prefix(err, "initramfs: init program");
     struct vmb_buf b = {0};
     unsigned ino = 1;
-    static const char *const dirs[] = {"dev", "proc", "sys", "container",
-                                       "container/data", "etc", "lib",
-                                       "lib/modules"};
+    static const char *const dirs[] = {"dev",       "proc",           "sys",
+                                       "container", "container/data", "etc",
+                                       "lib",       "lib/modules"};
     for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
         cpio_entry(&b, ino++, dirs[i], S_IFDIR | 0755, 0, 0, NULL, 0);
     /* The kernel opens /dev/console for init before anything mounts. */
@@ -520,15 +520,14 @@ vmb_initramfs_build(const char *init_path, const char *modules_dir,
             rc = read_module(src, &data, &dlen, err);
             if (rc == 0) {
                 autofree char *gp = guest_module_path(p.e[i].mod);
-                cpio_entry(&b, ino++, gp + 1, S_IFREG | 0644, 0, 0, data,
-                           dlen);
+                cpio_entry(&b, ino++, gp + 1, S_IFREG | 0644, 0, 0, data, dlen);
             }
         }
         if (rc == 0) {
             autofree char *list = plan_text(&p);
             /* cpio names have no leading '/' */
-            cpio_entry(&b, ino++, VMB_AGENT_MODULES_LIST + 1, S_IFREG | 0644,
-                       0, 0, list, strlen(list));
+            cpio_entry(&b, ino++, VMB_AGENT_MODULES_LIST + 1, S_IFREG | 0644, 0,
+                       0, list, strlen(list));
         }
         free(p.e);
         kdb_free(&db);
@@ -556,8 +555,7 @@ fnv1a64(const void *data, size_t len, uint64_t h)
 
 int
 vmb_initramfs_ensure(const char *init_path, const char *modules_dir,
-                     const char *cache_dir, char **path,
-                     struct vmb_error **err)
+                     const char *cache_dir, char **path, struct vmb_error **err)
 {
     if (!cache_dir)
         cache_dir = VMB_INITRAMFS_CACHE;

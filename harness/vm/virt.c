@@ -15,8 +15,8 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
-#include "config/config.h"
 #include "base/util.h"
+#include "config/config.h"
 #include "vm/agent_wire.h"
 
 struct vmb_virt {
@@ -618,9 +618,9 @@ vmb_virt_domain_xml(const struct vmb_domain_spec *s)
         vmb_buf_puts(&b, "    <channel type='unix'>\n"
                          "      <source mode='bind' path='");
         xml_text(&b, s->agent_socket);
-        vmb_buf_puts(
-            &b, "'/>\n      <target type='virtio' name='" VMB_AGENT_CHANNEL
-                "'/>\n    </channel>\n");
+        vmb_buf_puts(&b,
+                     "'/>\n      <target type='virtio' name='" VMB_AGENT_CHANNEL
+                     "'/>\n    </channel>\n");
     }
     vmb_buf_puts(&b, "    <rng model='virtio'>\n"
                      "      <backend model='random'>/dev/urandom</backend>\n"

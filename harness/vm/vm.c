@@ -10,9 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "vm/agent.h"
 #include "vm/image.h"
-#include "base/util.h"
 
 /* Requests during start and teardown are short; the guest is idle then. */
 #define FACTS_TIMEOUT_US 10000000ULL
@@ -57,13 +57,12 @@ vmb_vm_cmdline(const struct vmb_config *cfg, const char *ip_cidr,
      * shows when the kernel started; panic=-1 turns a guest panic into a
      * reboot, which the domain's on_reboot turns into its end.
      */
-    return vmb_xasprintf("console=ttyS0 quiet loglevel=6 panic=-1 "
-                         VMB_AGENT_ARG_NAME "%s " VMB_AGENT_ARG_IP "%s "
-                         VMB_AGENT_ARG_STORAGE "%s " VMB_AGENT_ARG_MSIZE
-                         "%" PRIu64,
-                         node_name, ip_cidr,
-                         vmb_storage_name(cfg->guest.storage),
-                         cfg->guest.msize_9p_bytes);
+    return vmb_xasprintf(
+        "console=ttyS0 quiet loglevel=6 panic=-1 " VMB_AGENT_ARG_NAME
+        "%s " VMB_AGENT_ARG_IP "%s " VMB_AGENT_ARG_STORAGE
+        "%s " VMB_AGENT_ARG_MSIZE "%" PRIu64,
+        node_name, ip_cidr, vmb_storage_name(cfg->guest.storage),
+        cfg->guest.msize_9p_bytes);
 }
 
 /* ---- checks before anything starts ---- */

@@ -21,9 +21,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "config/config.h"
 #include "base/error.h"
 #include "base/jsonw.h"
+#include "config/config.h"
 #include "vm/virt.h"
 
 struct vmb_agent; /* agent.h */

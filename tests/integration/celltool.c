@@ -24,9 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config/config.h"
 #include "base/jsonw.h"
 #include "base/util.h"
+#include "config/config.h"
 #include "vm/accel.h"
 #include "vm/agent.h"
 #include "vm/image.h"

@@ -16,14 +16,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "vm/agent_wire.h"
 #include "vm/initramfs.h"
-#include "base/util.h"
 
 struct guest_vm {
-    char dir[64];     /* scratch directory */
-    char *sock;       /* agent channel */
-    char *console;    /* serial console log */
+    char dir[64];  /* scratch directory */
+    char *sock;    /* agent channel */
+    char *console; /* serial console log */
     pid_t qemu;
     uint64_t started_ns;
 };
@@ -34,8 +34,8 @@ guest_initramfs(char **kernel)
 {
     char *modules = NULL;
     struct vmb_error *err = NULL;
-    cr_assert_eq(vmb_guest_kernel_find("auto", kernel, &modules, &err), 0,
-                 "%s", err ? err->msg : "");
+    cr_assert_eq(vmb_guest_kernel_find("auto", kernel, &modules, &err), 0, "%s",
+                 err ? err->msg : "");
     char *agent = vmb_guest_program("vmb-agent");
     /* Next to the vmbench binary: the build directory. */
     char *cache = vmb_xasprintf("%s", VMB_BINARY);
@@ -70,19 +70,42 @@ guest_vm_start(struct guest_vm *vm, int vcpus, int mem_mib,
     char *initrd = guest_initramfs(&kernel);
     char *append = vmb_xasprintf("console=ttyS0 quiet %s",
                                  cmdline_extra ? cmdline_extra : "");
-    char *chardev = vmb_xasprintf("socket,path=%s,server=on,wait=off,id=agent",
-                                  vm->sock);
+    char *chardev =
+        vmb_xasprintf("socket,path=%s,server=on,wait=off,id=agent", vm->sock);
     char *serial = vmb_xasprintf("file:%s", vm->console);
     char smp[16], mem[16];
     snprintf(smp, sizeof(smp), "%d", vcpus);
     snprintf(mem, sizeof(mem), "%d", mem_mib);
     const char *argv[64] = {
-        "qemu-system-x86_64", "-machine", "q35,accel=tcg", "-smp", smp,
-        "-m", mem, "-display", "none", "-no-reboot", "-nodefaults",
-        "-monitor", "none", "-serial", serial, "-kernel", kernel, "-initrd", initrd,
-        "-append", append, "-nic", "none",
-        "-device", "virtio-serial", "-chardev", chardev,
-        "-device", "virtserialport,chardev=agent,name=" VMB_AGENT_CHANNEL,
+        "qemu-system-x86_64",
+        "-machine",
+        "q35,accel=tcg",
+        "-smp",
+        smp,
+        "-m",
+        mem,
+        "-display",
+        "none",
+        "-no-reboot",
+        "-nodefaults",
+        "-monitor",
+        "none",
+        "-serial",
+        serial,
+        "-kernel",
+        kernel,
+        "-initrd",
+        initrd,
+        "-append",
+        append,
+        "-nic",
+        "none",
+        "-device",
+        "virtio-serial",
+        "-chardev",
+        chardev,
+        "-device",
+        "virtserialport,chardev=agent,name=" VMB_AGENT_CHANNEL,
     };
     size_t n = 0;
     while (argv[n])

@@ -14,12 +14,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/jsonw.h"
+#include "base/util.h"
+#include "config/matrix.h"
 #include "db/db.h"
 #include "db/redis_ctl.h"
-#include "base/jsonw.h"
-#include "config/matrix.h"
 #include "runtime/runtime.h"
-#include "base/util.h"
 
 static int
 test_port(void)
@@ -86,8 +86,8 @@ start(struct vmb_runtime *rt, const struct vmb_db_driver *drv,
         if (drv->wait_up(&rt->nodes[i - 1], 20000000, &watch, err) < 0)
             return -1;
     }
-    return drv->wait_replicating(&rt->nodes[0], &rt->nodes[1], 20000000,
-                                 &watch, err);
+    return drv->wait_replicating(&rt->nodes[0], &rt->nodes[1], 20000000, &watch,
+                                 err);
 }
 
 Test(db_redis, two_nodes_replicate_and_leave_nothing_behind, .timeout = 120)
@@ -100,17 +100,18 @@ Test(db_redis, two_nodes_replicate_and_leave_nothing_behind, .timeout = 120)
     autofree char *wd = work_dir();
     struct vmb_runtime *rt = NULL;
     struct vmb_error *err = NULL;
-    cr_assert_eq(vmb_runtime_new(&vmb_runtime_baremetal, NULL, &cell, 1, wd, &rt,
-                                 &err),
-                 0);
+    cr_assert_eq(
+        vmb_runtime_new(&vmb_runtime_baremetal, NULL, &cell, 1, wd, &rt, &err),
+        0);
     int r = start(rt, drv, &err);
     cr_assert_eq(r, 0, "start: %s", err ? err->msg : "?");
 
     /* The replica serves what the primary was given. */
     struct vmb_redis_ctl_conn *p = NULL, *q = NULL;
-    cr_assert_eq(vmb_redis_ctl_connect("127.0.0.1", test_port(), 2000, &p, &err), 0);
-    cr_assert_eq(vmb_redis_ctl_connect("127.0.0.1", test_port() + 1, 2000, &q, &err),
-                 0);
+    cr_assert_eq(
+        vmb_redis_ctl_connect("127.0.0.1", test_port(), 2000, &p, &err), 0);
+    cr_assert_eq(
+        vmb_redis_ctl_connect("127.0.0.1", test_port() + 1, 2000, &q, &err), 0);
     for (int i = 0; i < 200; i++) {
         char key[32];
         snprintf(key, sizeof(key), "k%d", i);
@@ -151,8 +152,8 @@ Test(db_redis, two_nodes_replicate_and_leave_nothing_behind, .timeout = 120)
     autofree char *json = vmb_jw_steal(&w);
     if (getenv("VMB_TEST_VERBOSE"))
         fprintf(stderr, "%s\n", json);
-    cr_assert(strstr(json, "\"control_applied\":{\"cpus\":\"0\"") != NULL,
-              "%s", json);
+    cr_assert(strstr(json, "\"control_applied\":{\"cpus\":\"0\"") != NULL, "%s",
+              json);
     /* This host lets root make a memory cgroup: the cap must be there. */
     cr_assert(strstr(json, "\"memory_max_bytes\":268435456") != NULL, "%s",
               json);
@@ -182,9 +183,9 @@ Test(db_redis, rejected_option_fails_with_redis_message, .timeout = 60)
     autofree char *wd = work_dir();
     struct vmb_runtime *rt = NULL;
     struct vmb_error *err = NULL;
-    cr_assert_eq(vmb_runtime_new(&vmb_runtime_baremetal, NULL, &cell, 1, wd, &rt,
-                                 &err),
-                 0);
+    cr_assert_eq(
+        vmb_runtime_new(&vmb_runtime_baremetal, NULL, &cell, 1, wd, &rt, &err),
+        0);
     uint64_t t0 = vmb_now_ns();
     cr_assert_eq(start(rt, drv, &err), -1);
     /* Redis exits at once; the wait must notice rather than time out. */
@@ -199,8 +200,8 @@ Test(db_redis, rejected_option_fails_with_redis_message, .timeout = 60)
 
 Test(db_redis, wait_times_out_with_the_log_tail, .timeout = 60)
 {
-    struct vmb_db_node node = {.index = 1, .host = "127.0.0.1",
-                               .port = test_port() + 1000};
+    struct vmb_db_node node = {
+        .index = 1, .host = "127.0.0.1", .port = test_port() + 1000};
     const struct vmb_db_driver *drv = vmb_db_driver_find(VMB_ENGINE_REDIS);
     struct vmb_error *err = NULL;
     cr_assert_eq(drv->wait_up(&node, 300000, NULL, &err), -1);

@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vm/agent.h"
-#include "guest_qemu.h"
 #include "base/util.h"
+#include "guest_qemu.h"
+#include "vm/agent.h"
 
 #define BOOT_TIMEOUT_US (180ull * 1000000)
 #define REQ_TIMEOUT_US (20ull * 1000000)
@@ -62,8 +62,8 @@ Test(guest_boot, agent_answers_and_powers_off, .timeout = 600)
     char blob[300];
     for (size_t i = 0; i < sizeof(blob); i++)
         blob[i] = (char)(i * 7);
-    cr_assert_eq(vmb_agent_write_file(a, "/data/blob", blob, sizeof(blob),
-                                      0600, REQ_TIMEOUT_US, &err),
+    cr_assert_eq(vmb_agent_write_file(a, "/data/blob", blob, sizeof(blob), 0600,
+                                      REQ_TIMEOUT_US, &err),
                  0, "%s", err ? err->msg : "");
     char *back = NULL;
     size_t len = 0;
@@ -119,9 +119,9 @@ Test(guest_boot, agent_answers_and_powers_off, .timeout = 600)
     }
     cr_assert_eq(st.state, VMB_AGENT_EXITED);
     cr_assert_eq(st.code, 2);
-    cr_assert_eq(vmb_agent_fetch(a, log, 4096, REQ_TIMEOUT_US, &back, &len,
-                                 NULL, &err),
-                 0);
+    cr_assert_eq(
+        vmb_agent_fetch(a, log, 4096, REQ_TIMEOUT_US, &back, &len, NULL, &err),
+        0);
     cr_assert(strstr(back, "runs as PID 1"), "log: %s", back);
     free(back);
 
@@ -133,12 +133,11 @@ Test(guest_boot, agent_answers_and_powers_off, .timeout = 600)
               "%s", err->msg);
     vmb_error_freep(&err);
     cr_assert_eq(vmb_agent_status(a, 4242, REQ_TIMEOUT_US, &st, &err), -1);
-    cr_assert(strstr(err->msg, "no process 4242 was spawned"), "%s",
-              err->msg);
+    cr_assert(strstr(err->msg, "no process 4242 was spawned"), "%s", err->msg);
     vmb_error_freep(&err);
-    cr_assert_eq(vmb_agent_tcpcheck(a, "127.0.0.1", 1, NULL, 3000000, NULL,
-                                    NULL, &err),
-                 -1);
+    cr_assert_eq(
+        vmb_agent_tcpcheck(a, "127.0.0.1", 1, NULL, 3000000, NULL, NULL, &err),
+        -1);
     cr_assert(strstr(err->msg, "Connection refused"), "%s", err->msg);
     vmb_error_freep(&err);
 

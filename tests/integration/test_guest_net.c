@@ -14,10 +14,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "vm/agent.h"
-#include "guest_qemu.h"
-#include "vm/image.h"
 #include "base/util.h"
+#include "guest_qemu.h"
+#include "vm/agent.h"
+#include "vm/image.h"
 
 #define BOOT_TIMEOUT_US (180ull * 1000000)
 #define REQ_TIMEOUT_US (30ull * 1000000)
@@ -51,17 +51,20 @@ node_boot(struct node *n, const struct vmb_image *img, const char *name,
     cr_assert_not_null(mkdtemp(dir));
     n->overlay = vmb_xasprintf("%s/root.qcow2", dir);
     cr_assert_eq(vmb_image_overlay_create(img->path, n->overlay, &err), 0);
-    char *root = vmb_xasprintf("file=%s,format=qcow2,if=none,id=root",
-                               n->overlay);
+    char *root =
+        vmb_xasprintf("file=%s,format=qcow2,if=none,id=root", n->overlay);
     char *nic = vmb_xasprintf("virtio-net-pci,netdev=n0,mac=%s", mac);
     const char *devices[] = {
-        "-drive", root, "-device",
-        "virtio-blk-pci,drive=root,serial=" VMB_AGENT_ROOT_SERIAL,
-        "-netdev", netdev, "-device", nic, NULL,
+        "-drive",  root,
+        "-device", "virtio-blk-pci,drive=root,serial=" VMB_AGENT_ROOT_SERIAL,
+        "-netdev", netdev,
+        "-device", nic,
+        NULL,
     };
-    char *cmdline = vmb_xasprintf(VMB_AGENT_ARG_NAME "%s " VMB_AGENT_ARG_IP
-                                  "%s " VMB_AGENT_ARG_STORAGE "tmpfs",
-                                  name, ip);
+    char *cmdline =
+        vmb_xasprintf(VMB_AGENT_ARG_NAME "%s " VMB_AGENT_ARG_IP
+                                         "%s " VMB_AGENT_ARG_STORAGE "tmpfs",
+                      name, ip);
     guest_vm_start(&n->vm, 1, 512, cmdline, devices);
     free(cmdline);
     free(root);
@@ -73,8 +76,7 @@ node_connect(struct node *n)
 {
     struct vmb_error *err = NULL;
     if (vmb_agent_connect(n->vm.sock, BOOT_TIMEOUT_US, &n->agent, &err) < 0)
-        cr_assert_fail("%s\nconsole:\n%s", err->msg,
-                       guest_vm_console(&n->vm));
+        cr_assert_fail("%s\nconsole:\n%s", err->msg, guest_vm_console(&n->vm));
     const struct vmb_agent_hello *h = vmb_agent_hello_info(n->agent);
     cr_assert_null(h->boot_error, "boot error: %s", h->boot_error);
     cr_assert_geq(h->net_up_us, h->modules_loaded_us);
@@ -123,16 +125,17 @@ Test(guest_net, vm2_reaches_redis_in_vm1, .timeout = 600)
     cr_assert(strstr(err->msg, "Connection refused"), "%s", err->msg);
     vmb_error_freep(&err);
 
-    const char *argv[] = {"redis-server", "--bind", "0.0.0.0",
-                          "--protected-mode", "no", "--dir", "/data", NULL};
+    const char *argv[] = {
+        "redis-server", "--bind", "0.0.0.0", "--protected-mode",
+        "no",           "--dir",  "/data",   NULL};
     struct vmb_agent_proc p = {.argv = argv, .log_path = "/data/redis.log"};
     int pid = 0;
-    cr_assert_eq(vmb_agent_spawn(n1.agent, &p, REQ_TIMEOUT_US, &pid, &err),
-                 0, "%s", err ? err->msg : "");
+    cr_assert_eq(vmb_agent_spawn(n1.agent, &p, REQ_TIMEOUT_US, &pid, &err), 0,
+                 "%s", err ? err->msg : "");
     char *reply = NULL;
     int tries = 0;
-    while (vmb_agent_tcpcheck(n2.agent, "10.213.0.2", 6379, "PING\r\n",
-                              5000000, NULL, &reply, &err) < 0) {
+    while (vmb_agent_tcpcheck(n2.agent, "10.213.0.2", 6379, "PING\r\n", 5000000,
+                              NULL, &reply, &err) < 0) {
         cr_assert_lt(++tries, 40, "%s", err->msg);
         vmb_error_freep(&err);
         usleep(250000);
@@ -141,13 +144,12 @@ Test(guest_net, vm2_reaches_redis_in_vm1, .timeout = 600)
     free(reply);
 
     /* The database's own client, across the link. */
-    const char *cli[] = {"redis-cli", "-h", "10.213.0.2", "SET", "k", "v",
-                         NULL};
+    const char *cli[] = {"redis-cli", "-h", "10.213.0.2", "SET",
+                         "k",         "v",  NULL};
     struct vmb_agent_proc c = {.argv = cli};
     struct vmb_agent_exec_result r;
-    cr_assert_eq(vmb_agent_exec(n2.agent, &c, 20000000, REQ_TIMEOUT_US, &r,
-                                &err),
-                 0);
+    cr_assert_eq(
+        vmb_agent_exec(n2.agent, &c, 20000000, REQ_TIMEOUT_US, &r, &err), 0);
     cr_assert_str_eq(r.output, "OK\n");
     free(r.output);
 

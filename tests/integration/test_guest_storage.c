@@ -4,8 +4,8 @@
  * through a per-VM overlay, Redis from it serves inside the guest, and
  * the data directory is where the storage option says: the agent reports
  * the file system, and a file written there shows up on the host side
- * (the 9p or virtio-fs directory, the virtio-blk volume) or, for local, in the overlay
- * and not in the shared base.
+ * (the 9p or virtio-fs directory, the virtio-blk volume) or, for local, in the
+ * overlay and not in the shared base.
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -16,11 +16,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "vm/agent.h"
 #include "base/capture.h"
-#include "guest_qemu.h"
-#include "vm/image.h"
 #include "base/util.h"
+#include "guest_qemu.h"
+#include "vm/agent.h"
+#include "vm/image.h"
 
 #define BOOT_TIMEOUT_US (180ull * 1000000)
 #define REQ_TIMEOUT_US (30ull * 1000000)
@@ -56,10 +56,10 @@ boot(struct booted *b, const char *storage, const char *extra_cmdline,
     char dir[] = "/tmp/vmb-storage-XXXXXX";
     cr_assert_not_null(mkdtemp(dir));
     b->overlay = vmb_xasprintf("%s/root.qcow2", dir);
-    cr_assert_eq(vmb_image_overlay_create(base.path, b->overlay, &err), 0,
-                 "%s", err ? err->msg : "");
-    char *root = vmb_xasprintf("file=%s,format=qcow2,if=none,id=root",
-                               b->overlay);
+    cr_assert_eq(vmb_image_overlay_create(base.path, b->overlay, &err), 0, "%s",
+                 err ? err->msg : "");
+    char *root =
+        vmb_xasprintf("file=%s,format=qcow2,if=none,id=root", b->overlay);
     const char *devices[16] = {"-drive", root, "-device",
                                "virtio-blk-pci,drive=root,"
                                "serial=" VMB_AGENT_ROOT_SERIAL};
@@ -67,18 +67,17 @@ boot(struct booted *b, const char *storage, const char *extra_cmdline,
     for (size_t i = 0; more_devices && more_devices[i]; i++)
         devices[n++] = more_devices[i];
     devices[n] = NULL;
-    char *cmdline = vmb_xasprintf(
-        VMB_AGENT_ARG_NAME "node1 " VMB_AGENT_ARG_STORAGE "%s %s", storage,
-        extra_cmdline ? extra_cmdline : "");
+    char *cmdline =
+        vmb_xasprintf(VMB_AGENT_ARG_NAME "node1 " VMB_AGENT_ARG_STORAGE "%s %s",
+                      storage, extra_cmdline ? extra_cmdline : "");
     guest_vm_start(&b->vm, 1, 512, cmdline, devices);
     free(cmdline);
     free(root);
     if (vmb_agent_connect(b->vm.sock, BOOT_TIMEOUT_US, &b->agent, &err) < 0)
-        cr_assert_fail("%s\nconsole:\n%s", err->msg,
-                       guest_vm_console(&b->vm));
+        cr_assert_fail("%s\nconsole:\n%s", err->msg, guest_vm_console(&b->vm));
     const struct vmb_agent_hello *h = vmb_agent_hello_info(b->agent);
-    cr_assert_null(h->boot_error, "boot error: %s\nconsole:\n%s",
-                   h->boot_error, guest_vm_console(&b->vm));
+    cr_assert_null(h->boot_error, "boot error: %s\nconsole:\n%s", h->boot_error,
+                   guest_vm_console(&b->vm));
 }
 
 static void
@@ -94,16 +93,17 @@ static void
 redis_serves(struct booted *b)
 {
     struct vmb_error *err = NULL;
-    const char *argv[] = {"redis-server", "--port", "6379", "--dir", "/data",
-                          "--save", "", "--appendonly", "no", NULL};
+    const char *argv[] = {"redis-server", "--port", "6379", "--dir",
+                          "/data",        "--save", "",     "--appendonly",
+                          "no",           NULL};
     struct vmb_agent_proc p = {.argv = argv, .log_path = "/tmp/redis.log"};
     int pid = 0;
     cr_assert_eq(vmb_agent_spawn(b->agent, &p, REQ_TIMEOUT_US, &pid, &err), 0,
                  "%s", err ? err->msg : "");
     char *reply = NULL;
     int tries = 0;
-    while (vmb_agent_tcpcheck(b->agent, "127.0.0.1", 6379, "PING\r\n",
-                              3000000, NULL, &reply, &err) < 0) {
+    while (vmb_agent_tcpcheck(b->agent, "127.0.0.1", 6379, "PING\r\n", 3000000,
+                              NULL, &reply, &err) < 0) {
         cr_assert_lt(++tries, 40, "redis never listened: %s", err->msg);
         vmb_error_freep(&err);
         usleep(250000);
@@ -115,20 +115,18 @@ redis_serves(struct booted *b)
     const char *save[] = {"redis-cli", "SAVE", NULL};
     struct vmb_agent_exec_result r;
     p = (struct vmb_agent_proc){.argv = set};
-    cr_assert_eq(vmb_agent_exec(b->agent, &p, 20000000, REQ_TIMEOUT_US, &r,
-                                &err),
-                 0, "%s", err ? err->msg : "");
+    cr_assert_eq(
+        vmb_agent_exec(b->agent, &p, 20000000, REQ_TIMEOUT_US, &r, &err), 0,
+        "%s", err ? err->msg : "");
     cr_assert_str_eq(r.output, "OK\n");
     free(r.output);
     p.argv = save;
-    cr_assert_eq(vmb_agent_exec(b->agent, &p, 20000000, REQ_TIMEOUT_US, &r,
-                                &err),
-                 0);
+    cr_assert_eq(
+        vmb_agent_exec(b->agent, &p, 20000000, REQ_TIMEOUT_US, &r, &err), 0);
     cr_assert_str_eq(r.output, "OK\n");
     free(r.output);
     struct vmb_agent_status st;
-    cr_assert_eq(vmb_agent_status(b->agent, pid, REQ_TIMEOUT_US, &st, &err),
-                 0);
+    cr_assert_eq(vmb_agent_status(b->agent, pid, REQ_TIMEOUT_US, &st, &err), 0);
     cr_assert_eq(st.state, VMB_AGENT_RUNNING);
 
     /* Stopped on request: Redis exits cleanly on TERM. */
@@ -136,8 +134,7 @@ redis_serves(struct booted *b)
                  0, "%s", err ? err->msg : "");
     for (int i = 0; i < 100 && st.state == VMB_AGENT_RUNNING; i++) {
         usleep(100000);
-        cr_assert_eq(vmb_agent_status(b->agent, pid, REQ_TIMEOUT_US, &st,
-                                      &err),
+        cr_assert_eq(vmb_agent_status(b->agent, pid, REQ_TIMEOUT_US, &st, &err),
                      0);
     }
     cr_assert_eq(st.state, VMB_AGENT_EXITED);
@@ -206,8 +203,7 @@ Test(guest_storage, local_lives_in_the_overlay)
     const char *slow[] = {"sleep", "30", NULL};
     struct vmb_agent_proc p = {.argv = slow};
     struct vmb_agent_exec_result r;
-    cr_assert_eq(vmb_agent_exec(b.agent, &p, 1000000, REQ_TIMEOUT_US, &r,
-                                &err),
+    cr_assert_eq(vmb_agent_exec(b.agent, &p, 1000000, REQ_TIMEOUT_US, &r, &err),
                  0, "%s", err ? err->msg : "");
     cr_assert_eq(r.status.state, VMB_AGENT_TIMEOUT);
     free(r.output);
@@ -225,8 +221,8 @@ Test(guest_storage, virtio_blk_volume_holds_the_data)
     cr_assert_not_null(mkdtemp(dir));
     char *vol = vmb_xasprintf("%s/data.raw", dir);
     struct vmb_error *err = NULL;
-    cr_assert_eq(vmb_image_data_volume_create(vol, 256ull << 20, &err), 0,
-                 "%s", err ? err->msg : "");
+    cr_assert_eq(vmb_image_data_volume_create(vol, 256ull << 20, &err), 0, "%s",
+                 err ? err->msg : "");
     char *drive = vmb_xasprintf("file=%s,format=raw,if=none,id=data", vol);
     const char *devices[] = {"-drive", drive, "-device",
                              "virtio-blk-pci,drive=data,"
@@ -291,9 +287,9 @@ Test(guest_storage, tmpfs_is_in_guest_memory)
     struct vmb_agent_proc p = {.argv = argv};
     struct vmb_agent_exec_result r;
     struct vmb_error *err = NULL;
-    cr_assert_eq(vmb_agent_exec(b.agent, &p, 10000000, REQ_TIMEOUT_US, &r,
-                                &err),
-                 0, "%s", err ? err->msg : "");
+    cr_assert_eq(
+        vmb_agent_exec(b.agent, &p, 10000000, REQ_TIMEOUT_US, &r, &err), 0,
+        "%s", err ? err->msg : "");
     cr_assert(strstr(r.output, "tmpfs /data tmpfs rw,relatime,size=65536k"),
               "mounts:\n%s", r.output);
     free(r.output);
@@ -339,10 +335,10 @@ Test(guest_storage, virtio_fs_shares_the_host_directory)
     char *chardev = vmb_xasprintf("socket,id=vfs,path=%s", sock);
     /* vhost-user needs guest memory QEMU can share with virtiofsd. */
     const char *devices[] = {
-        "-object", "memory-backend-memfd,id=mem,size=512M,share=on",
-        "-numa", "node,memdev=mem",
+        "-object",  "memory-backend-memfd,id=mem,size=512M,share=on",
+        "-numa",    "node,memdev=mem",
         "-chardev", chardev,
-        "-device", "vhost-user-fs-pci,chardev=vfs,tag=" VMB_AGENT_FS_TAG,
+        "-device",  "vhost-user-fs-pci,chardev=vfs,tag=" VMB_AGENT_FS_TAG,
         NULL,
     };
     struct booted b;

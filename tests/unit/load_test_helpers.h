@@ -25,8 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "load/load.h"
 #include "base/util.h"
+#include "load/load.h"
 
 /* ---- options as the tables give them ---- */
 

@@ -52,8 +52,8 @@ slurp(const char *path)
     char *data = NULL;
     size_t len = 0;
     struct vmb_error *err = NULL;
-    cr_assert_eq(vmb_read_file(path, &data, &len, &err), 0, "read %s: %s",
-                 path, err ? err->msg : "");
+    cr_assert_eq(vmb_read_file(path, &data, &len, &err), 0, "read %s: %s", path,
+                 err ? err->msg : "");
     return data;
 }
 

@@ -11,9 +11,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "vm/agent.h"
 #include "vm/agent_wire.h"
-#include "base/util.h"
 
 /* Any bytes survive the encoding, spaces, '=', '%' and newlines included. */
 Test(agent, wire_round_trip_any_bytes)
@@ -29,8 +29,7 @@ Test(agent, wire_round_trip_any_bytes)
     vmb_wire_add(&l, "data", bin, sizeof(bin));
     vmb_wire_adds(&l, "empty", "");
     vmb_wire_line_end(&l);
-    cr_assert_eq(memchr(l.data, '\n', l.len), l.data + l.len - 1,
-                 "one line");
+    cr_assert_eq(memchr(l.data, '\n', l.len), l.data + l.len - 1, "one line");
     struct vmb_wire_msg m;
     cr_assert_eq(vmb_wire_parse(l.data, l.len, &m), 0);
     cr_assert_str_eq(m.verb, "spawn");
@@ -55,8 +54,7 @@ Test(agent, wire_round_trip_any_bytes)
 /* Torn or foreign lines are rejected, not half-read. */
 Test(agent, wire_rejects_malformed)
 {
-    const char *bad[] = {"", "ok id", "ok id=%4", "ok id=%zz", "=x",
-                         "ok =3"};
+    const char *bad[] = {"", "ok id", "ok id=%4", "ok id=%zz", "=x", "ok =3"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct vmb_wire_msg m;
         cr_assert_eq(vmb_wire_parse(bad[i], strlen(bad[i]), &m), -1,
@@ -69,9 +67,8 @@ Test(agent, connect_times_out_without_socket)
 {
     struct vmb_agent *a = NULL;
     struct vmb_error *err = NULL;
-    cr_assert_eq(vmb_agent_connect("/tmp/vmb-no-such-agent.sock", 200000, &a,
-                                   &err),
-                 -1);
+    cr_assert_eq(
+        vmb_agent_connect("/tmp/vmb-no-such-agent.sock", 200000, &a, &err), -1);
     cr_assert_null(a);
     cr_assert(strstr(err->msg, "connect to agent socket "
                                "\"/tmp/vmb-no-such-agent.sock\" within 200 ms"),

@@ -229,8 +229,9 @@ Test(cli, help_lists_every_command, .timeout = 60)
 /* An empty directory is a usage error, not the current directory. */
 Test(cli, run_out_empty_is_a_usage_error, .timeout = 30)
 {
-    struct cmd_result r = vmbench("run", PLAN_DIR "/../../../configs/"
-                                         "quickstart.yaml",
+    struct cmd_result r = vmbench("run",
+                                  PLAN_DIR "/../../../configs/"
+                                           "quickstart.yaml",
                                   "--out", "");
     cr_assert_eq(r.status, 2, "%s", r.err);
     cr_assert_not_null(strstr(r.err, "needs a directory"), "%s", r.err);
@@ -240,9 +241,10 @@ Test(cli, run_out_empty_is_a_usage_error, .timeout = 30)
 /* A trailing slash names the same directory: a dry run shows it without. */
 Test(cli, run_out_trailing_slash, .timeout = 30)
 {
-    const char *args[] = {"run",  VMB_TEST_DATA "/../configs/quickstart.yaml",
-                          "--out", "/tmp/vmb-cli-out///",
-                          "--dry-run", NULL};
+    const char *args[] = {
+        "run",       VMB_TEST_DATA "/../configs/quickstart.yaml",
+        "--out",     "/tmp/vmb-cli-out///",
+        "--dry-run", NULL};
     struct cmd_result r = run_vmbench("/", args);
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert_not_null(strstr(r.out, "/tmp/vmb-cli-out\n"), "%s", r.out);
@@ -265,9 +267,8 @@ Test(cli, stress_refuses_before_the_run, .timeout = 30)
         {"write", "n=10", "--csv", "/tmp", NULL, "is a directory"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        const char *args[] = {"stress",    "redis://127.0.0.1:1",
-                              cases[i][0], cases[i][1],
-                              cases[i][2], cases[i][3],
+        const char *args[] = {"stress",    "redis://127.0.0.1:1", cases[i][0],
+                              cases[i][1], cases[i][2],           cases[i][3],
                               NULL};
         struct cmd_result r = run_vmbench("/", args);
         cr_expect_eq(r.status, 2, "case %zu: %s", i, r.err);
@@ -282,8 +283,8 @@ Test(cli, stress_refuses_before_the_run, .timeout = 30)
 /* Escape sequences in what a user typed come back visible, not raw. */
 Test(cli, errors_reach_the_terminal_escaped, .timeout = 30)
 {
-    struct cmd_result r = vmbench("plan", "/nonexistent/\x1b[31mred", NULL,
-                                  NULL);
+    struct cmd_result r =
+        vmbench("plan", "/nonexistent/\x1b[31mred", NULL, NULL);
     cr_assert_eq(r.status, 2, "%s", r.err);
     cr_assert_null(strchr(r.err, '\x1b'), "%s", r.err);
     cr_assert_not_null(strstr(r.err, "\\x1b[31mred"), "%s", r.err);
@@ -293,12 +294,9 @@ Test(cli, errors_reach_the_terminal_escaped, .timeout = 30)
 /* A base file that never ends is refused at its size limit, not read. */
 Test(cli, kata_config_base_size_limited, .timeout = 30)
 {
-    const char *args[] = {"kata-config",
-                          VMB_TEST_DATA "/data/results-fixture",
-                          "--best",
-                          "write.op_rate",
-                          "--base",
-                          "/dev/zero",
+    const char *args[] = {"kata-config", VMB_TEST_DATA "/data/results-fixture",
+                          "--best",      "write.op_rate",
+                          "--base",      "/dev/zero",
                           NULL};
     struct cmd_result r = run_vmbench("/", args);
     cr_assert_eq(r.status, 2, "%s", r.err);

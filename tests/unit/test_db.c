@@ -27,8 +27,11 @@ Test(db, redis_primary_config_follows_the_options)
     cfg.database.appendfsync = VMB_FSYNC_ALWAYS;
     free(cfg.database.save);
     cfg.database.save = vmb_xstrdup("900 1 300 10");
-    struct vmb_db_node n1 = {.index = 1, .host = "10.0.0.2", .port = 7000,
-                             .listen = "0.0.0.0", .data_dir = "/data"};
+    struct vmb_db_node n1 = {.index = 1,
+                             .host = "10.0.0.2",
+                             .port = 7000,
+                             .listen = "0.0.0.0",
+                             .data_dir = "/data"};
     autofree char *c = render(&cfg, &n1);
     cr_assert(strstr(c, "\nport 7000\n"));
     cr_assert(strstr(c, "\nbind 0.0.0.0\n"));
@@ -44,9 +47,13 @@ Test(db, redis_replica_follows_node_1_and_empty_save_disables_rdb)
 {
     struct vmb_config cfg;
     vmb_config_defaults(&cfg);
-    struct vmb_db_node n2 = {.index = 2, .host = "127.0.0.1", .port = 6380,
-                             .listen = "127.0.0.1", .data_dir = "/w/node2",
-                             .primary_host = "127.0.0.1", .primary_port = 6379};
+    struct vmb_db_node n2 = {.index = 2,
+                             .host = "127.0.0.1",
+                             .port = 6380,
+                             .listen = "127.0.0.1",
+                             .data_dir = "/w/node2",
+                             .primary_host = "127.0.0.1",
+                             .primary_port = 6379};
     autofree char *c = render(&cfg, &n2);
     cr_assert(strstr(c, "\nreplicaof 127.0.0.1 6379\n"), "%s", c);
     cr_assert(strstr(c, "\nsave \"\"\n"), "%s", c);
@@ -61,8 +68,8 @@ Test(db, a_save_line_cannot_add_directives)
     vmb_config_defaults(&cfg);
     free(cfg.database.save);
     cfg.database.save = vmb_xstrdup("60 1\nreplicaof evil 1");
-    struct vmb_db_node n1 = {.index = 1, .host = "h", .port = 1,
-                             .listen = "l", .data_dir = "/d"};
+    struct vmb_db_node n1 = {
+        .index = 1, .host = "h", .port = 1, .listen = "l", .data_dir = "/d"};
     autofree char *c = render(&cfg, &n1);
     cr_assert_null(strstr(c, "\nreplicaof"), "%s", c);
     vmb_config_free(&cfg);
@@ -96,8 +103,8 @@ Test(db, redis_reads_back_a_hostile_data_dir, .timeout = 30)
     struct vmb_config cfg;
     vmb_config_defaults(&cfg);
     cfg.database.appendonly = false;
-    struct vmb_db_node n1 = {.index = 1, .port = port, .listen = "127.0.0.1",
-                             .data_dir = data};
+    struct vmb_db_node n1 = {
+        .index = 1, .port = port, .listen = "127.0.0.1", .data_dir = data};
     autofree char *conf = render(&cfg, &n1);
     autofree char *path = vmb_xasprintf("%s/redis.conf", base);
     cr_assert_eq(vmb_write_file_atomic(path, conf, strlen(conf), NULL), 0);

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "base/capture.h"
-#include "vm/image.h"
 #include "base/util.h"
+#include "vm/image.h"
 
 static char tmpdir[] = "/tmp/vmb-image-XXXXXX";
 
@@ -46,8 +46,8 @@ Test(image, data_volume_raw_is_ext4)
 {
     char *vol = vmb_xasprintf("%s/data.raw", tmpdir);
     struct vmb_error *err = NULL;
-    cr_assert_eq(vmb_image_data_volume_create(vol, 64ull << 20, &err), 0,
-                 "%s", err ? err->msg : "");
+    cr_assert_eq(vmb_image_data_volume_create(vol, 64ull << 20, &err), 0, "%s",
+                 err ? err->msg : "");
     struct stat st;
     cr_assert_eq(stat(vol, &st), 0);
     cr_assert_eq(st.st_size, 64ll << 20);
@@ -65,8 +65,8 @@ Test(image, data_volume_qcow2)
 {
     char *vol = vmb_xasprintf("%s/data.qcow2", tmpdir);
     struct vmb_error *err = NULL;
-    cr_assert_eq(vmb_image_data_volume_create(vol, 64ull << 20, &err), 0,
-                 "%s", err ? err->msg : "");
+    cr_assert_eq(vmb_image_data_volume_create(vol, 64ull << 20, &err), 0, "%s",
+                 err ? err->msg : "");
     const char *argv[] = {"qemu-img", "info", vol, NULL};
     char *out = run(argv);
     cr_assert(strstr(out, "file format: qcow2"), "%s", out);
@@ -84,8 +84,7 @@ Test(image, data_volume_too_small_is_input_error)
     struct vmb_error *err = NULL;
     cr_assert_eq(vmb_image_data_volume_create(vol, 1 << 20, &err), -1);
     cr_assert_eq(err->kind, VMB_ERR_INPUT);
-    cr_assert(strstr(err->msg, "less than the 16 MiB minimum"), "%s",
-              err->msg);
+    cr_assert(strstr(err->msg, "less than the 16 MiB minimum"), "%s", err->msg);
     vmb_error_free(err);
     free(vol);
 }
@@ -95,8 +94,8 @@ Test(image, overlay_backed_by_base)
 {
     char *base = vmb_xasprintf("%s/base.qcow2", tmpdir);
     char *ov = vmb_xasprintf("%s/node1.qcow2", tmpdir);
-    const char *mk[] = {"qemu-img", "create", "-q", "-f", "qcow2", base,
-                        "32M", NULL};
+    const char *mk[] = {"qemu-img", "create", "-q",  "-f",
+                        "qcow2",    base,     "32M", NULL};
     free(run(mk));
     struct vmb_error *err = NULL;
     cr_assert_eq(vmb_image_overlay_create(base, ov, &err), 0, "%s",

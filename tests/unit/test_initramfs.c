@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "base/capture.h"
-#include "vm/initramfs.h"
 #include "base/util.h"
+#include "vm/initramfs.h"
 
 static char *
 kernel_modules(void)
@@ -234,10 +234,10 @@ Test(initramfs, compressed_builtin_softdep)
     put(dir, "modules.builtin", "kernel/drivers/virtio/virtio_pci.ko\n");
     put(dir, "modules.softdep", "softdep ext4 pre: crypto-crc32c\n");
     put(dir, "modules.alias", "alias crypto-crc32c crc32c_generic\n");
-    const char *names[] = {"virtio", "virtio_blk", "virtio_net",
-                           "virtio_console", "jbd2", "ext4",
-                           "crc32c-generic", "9pnet", "9p", "9pnet_virtio",
-                           "fuse", "virtiofs"};
+    const char *names[] = {"virtio",         "virtio_blk", "virtio_net",
+                           "virtio_console", "jbd2",       "ext4",
+                           "crc32c-generic", "9pnet",      "9p",
+                           "9pnet_virtio",   "fuse",       "virtiofs"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         char *f = vmb_xasprintf("kernel/%s.ko", names[i]);
         char *body = vmb_xasprintf("module %s\n", names[i]);
@@ -265,13 +265,12 @@ Test(initramfs, compressed_builtin_softdep)
 
     char *a = NULL;
     size_t len = 0, size = 0;
-    cr_assert_eq(vmb_initramfs_build("/bin/true", dir, &a, &len, &err), 0,
-                 "%s", err ? err->msg : "");
-    cr_assert(S_ISREG(cpio_find(a, len, "lib/modules/virtio.ko", &size,
-                                NULL)));
+    cr_assert_eq(vmb_initramfs_build("/bin/true", dir, &a, &len, &err), 0, "%s",
+                 err ? err->msg : "");
+    cr_assert(S_ISREG(cpio_find(a, len, "lib/modules/virtio.ko", &size, NULL)));
     cr_assert_eq(size, strlen("module virtio\n"), "not decompressed");
-    cr_assert(S_ISREG(cpio_find(a, len, "lib/modules/virtio_net.ko", &size,
-                                NULL)));
+    cr_assert(
+        S_ISREG(cpio_find(a, len, "lib/modules/virtio_net.ko", &size, NULL)));
     cr_assert_eq(size, strlen("module virtio_net\n"), "not decompressed");
     free(a);
     vmb_rm_rf(dir, &err);

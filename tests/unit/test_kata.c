@@ -22,15 +22,16 @@ toml_get(const char *toml, const char *key)
     cr_assert_geq(fd, 0);
     cr_assert_eq(write(fd, toml, strlen(toml)), (ssize_t)strlen(toml));
     close(fd);
-    autofree char *cmd = vmb_xasprintf(
-        "python3 -c 'import sys, tomllib\n"
-        "try:\n"
-        "    d = tomllib.load(open(sys.argv[1], \"rb\"))\n"
-        "except Exception as e:\n"
-        "    print(\"INVALID\", e); sys.exit(0)\n"
-        "sys.stdout.write(repr(d[\"hypervisor\"][\"qemu\"].get(sys.argv[2], \"MISSING\")))' "
-        "%s %s",
-        path, key);
+    autofree char *cmd =
+        vmb_xasprintf("python3 -c 'import sys, tomllib\n"
+                      "try:\n"
+                      "    d = tomllib.load(open(sys.argv[1], \"rb\"))\n"
+                      "except Exception as e:\n"
+                      "    print(\"INVALID\", e); sys.exit(0)\n"
+                      "sys.stdout.write(repr(d[\"hypervisor\"][\"qemu\"].get("
+                      "sys.argv[2], \"MISSING\")))' "
+                      "%s %s",
+                      path, key);
     FILE *f = popen(cmd, "r");
     cr_assert_not_null(f);
     char out[1024];

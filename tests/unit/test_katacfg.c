@@ -10,8 +10,8 @@
 static void
 assert_golden(const char *cell, const char *base, const char *expected)
 {
-    const char *args[] = {"kata-config", FIXTURE_DIR, cell, "--base", base,
-                          NULL};
+    const char *args[] = {"kata-config", FIXTURE_DIR, cell,
+                          "--base",      base,        NULL};
     struct cmd_result r = run_vmbench(GOLDEN, args);
     cr_assert_eq(r.status, 0, "%s", r.err);
     char *want = slurp_in(GOLDEN, expected);
@@ -121,8 +121,8 @@ Test(katacfg, malformed_base_names_the_line)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char *toml = vmb_xasprintf("%s.toml", bad[i]);
         char *exp = vmb_xasprintf("%s.expected", bad[i]);
-        const char *args[] = {"kata-config", FIXTURE_DIR, CELL_9P, "--base",
-                              toml, NULL};
+        const char *args[] = {"kata-config", FIXTURE_DIR, CELL_9P,
+                              "--base",      toml,        NULL};
         struct cmd_result r = run_vmbench(GOLDEN, args);
         cr_assert_eq(r.status, 2, "%s: status %d", toml, r.status);
         char *want = slurp_in(GOLDEN, exp);
@@ -200,8 +200,14 @@ Test(katacfg, output_file_is_written_whole)
     char tmpl[] = "/tmp/vmb-kata-XXXXXX";
     cr_assert_not_null(mkdtemp(tmpl));
     char *out = vmb_xasprintf("%s/configuration.toml", tmpl);
-    const char *args[] = {"kata-config", FIXTURE_DIR, CELL_VIRTIOBLK, "--base",
-                          "configuration.toml", "--output", out, NULL};
+    const char *args[] = {"kata-config",
+                          FIXTURE_DIR,
+                          CELL_VIRTIOBLK,
+                          "--base",
+                          "configuration.toml",
+                          "--output",
+                          out,
+                          NULL};
     struct cmd_result r = run_vmbench(GOLDEN, args);
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert_str_eq(r.out, "");

@@ -87,10 +87,14 @@ Test(load, reads_find_writes, .init = start_redis, .fini = stop_redis,
 Test(load, written_bytes, .init = start_redis, .fini = stop_redis,
      .timeout = 60)
 {
-    const char *fixed[] = {"op=write",       "n=120",
-                           "keys=120",       "key_dist=sequential",
-                           "key_prefix=k:",  "value_size=100",
-                           "connections=3",  "pipeline=5",
+    const char *fixed[] = {"op=write",
+                           "n=120",
+                           "keys=120",
+                           "key_dist=sequential",
+                           "key_prefix=k:",
+                           "value_size=100",
+                           "connections=3",
+                           "pipeline=5",
                            NULL};
     vmb_load_result_free(run(fixed, 0));
     cr_assert_str_eq(th_command(redis.port, "DBSIZE"), ":120");
@@ -98,10 +102,14 @@ Test(load, written_bytes, .init = start_redis, .fini = stop_redis,
     cr_assert_str_eq(th_command(redis.port, "STRLEN k:119"), ":100");
     cr_assert_str_eq(th_command(redis.port, "EXISTS k:120"), ":0");
 
-    const char *range[] = {"op=write",       "n=300",
-                           "keys=300",       "key_dist=sequential",
-                           "key_prefix=r",   "value_size=10",
-                           "value_size_max=20", "connections=2",
+    const char *range[] = {"op=write",
+                           "n=300",
+                           "keys=300",
+                           "key_dist=sequential",
+                           "key_prefix=r",
+                           "value_size=10",
+                           "value_size_max=20",
+                           "connections=2",
                            NULL};
     vmb_load_result_free(run(range, 1));
     int lo = 100, hi = 0;

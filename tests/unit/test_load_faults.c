@@ -84,8 +84,7 @@ Test(load_faults, server_closes_connections, .timeout = 30)
     /* A close with requests unread makes the kernel reset the connection,
      * which the next send may see first. */
     int first = vmb_load_result_first_errno(r, VMB_LOAD_ERR_IO);
-    cr_assert(first == ECONNRESET || first == EPIPE, "first errno %d",
-              first);
+    cr_assert(first == ECONNRESET || first == EPIPE, "first errno %d", first);
     cr_assert_gt(vmb_load_result_ops(r), 2000, "reconnected and went on");
     cr_assert_eq(vmb_load_result_ops(r) + vmb_load_result_errors(r), 3000);
     vmb_load_result_free(r);

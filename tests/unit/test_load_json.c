@@ -39,7 +39,8 @@ run(const char *const *words, int index)
 }
 
 /* A mixed phase issues writes and reads in the asked ratio. */
-Test(load_json, mixed_ratio, .init = start_redis, .fini = stop_redis, .timeout = 60)
+Test(load_json, mixed_ratio, .init = start_redis, .fini = stop_redis,
+     .timeout = 60)
 {
     const char *w[] = {"op=mixed", "ratio=write:1,read:3", "n=20000",
                        "connections=4", NULL};
@@ -63,7 +64,8 @@ Test(load_json, mixed_ratio, .init = start_redis, .fini = stop_redis, .timeout =
 }
 
 /* The PHASE object has the members docs/results-format.md lists. */
-Test(load_json, json_shape, .init = start_redis, .fini = stop_redis, .timeout = 60)
+Test(load_json, json_shape, .init = start_redis, .fini = stop_redis,
+     .timeout = 60)
 {
     const char *w[] = {"op=write", "n=3000", "connections=2", NULL};
     struct vmb_load_result *r = run(w, 0);

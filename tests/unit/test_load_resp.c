@@ -5,8 +5,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "load/load.h"
 #include "load/keys.h"
+#include "load/load.h"
 #include "load/resp.h"
 
 /* A stream of replies, as one redis connection could send them. */

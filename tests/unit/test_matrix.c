@@ -9,10 +9,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "config/config.h"
 #include "config/matrix.h"
 #include "config/plan.h"
-#include "base/util.h"
 
 #define GOLDEN VMB_TEST_DATA "/golden/matrix"
 
@@ -55,8 +55,8 @@ Test(matrix, golden_error_messages)
         if (!vmb_str_has_suffix(de->d_name, ".yaml"))
             continue;
         char *path = vmb_xasprintf("%s/%s", GOLDEN, de->d_name);
-        char *exp_path = vmb_xasprintf("%.*s.expected", (int)(strlen(path) - 5),
-                                       path);
+        char *exp_path =
+            vmb_xasprintf("%.*s.expected", (int)(strlen(path) - 5), path);
         char *text = NULL, *expected = NULL;
         cr_assert_eq(vmb_read_file(path, &text, NULL, NULL), 0);
         cr_assert_eq(vmb_read_file(exp_path, &expected, NULL, NULL), 0,
@@ -87,13 +87,13 @@ Test(matrix, missing_file_is_input_error)
 
 Test(matrix, cartesian_product_and_exclude)
 {
-    struct vmb_matrix *m = load("x.yaml",
-                                "matrix:\n"
-                                "  vcpus: [1, 4]\n"
-                                "  iothreads: [false, true]\n"
-                                "  storage: [9p, local]\n"
-                                "exclude:\n"
-                                "  - { storage: 9p, iothreads: true }\n");
+    struct vmb_matrix *m =
+        load("x.yaml", "matrix:\n"
+                       "  vcpus: [1, 4]\n"
+                       "  iothreads: [false, true]\n"
+                       "  storage: [9p, local]\n"
+                       "exclude:\n"
+                       "  - { storage: 9p, iothreads: true }\n");
     cr_assert_eq(m->ncells, 6);
     cr_assert_str_eq(m->cells[0].label, "vcpus=1 iothreads=off storage=9p");
     cr_assert_str_eq(m->cells[1].label, "vcpus=1 iothreads=off storage=local");
@@ -112,11 +112,10 @@ Test(matrix, cartesian_product_and_exclude)
 
 Test(matrix, exclude_matching_nothing_warns)
 {
-    struct vmb_matrix *m = load("w.yaml",
-                                "matrix:\n"
-                                "  vcpus: [1, 2]\n"
-                                "exclude:\n"
-                                "  - { vcpus: 3 }\n");
+    struct vmb_matrix *m = load("w.yaml", "matrix:\n"
+                                          "  vcpus: [1, 2]\n"
+                                          "exclude:\n"
+                                          "  - { vcpus: 3 }\n");
     cr_assert_eq(m->ncells, 2);
     cr_assert_eq(m->nwarnings, 1);
     cr_assert_str_eq(m->warnings[0], "w.yaml:4:5: warning: exclude entry "
@@ -126,14 +125,13 @@ Test(matrix, exclude_matching_nothing_warns)
 
 Test(matrix, kata_aliases_and_dotted_paths)
 {
-    struct vmb_matrix *m = load("a.yaml",
-                                "matrix:\n"
-                                "  default_vcpus: [2]\n"
-                                "  default_memory: [3G]\n"
-                                "  enable_iothreads: [on]\n"
-                                "  shared_fs: [virtio-fs]\n"
-                                "  load.connections: [50, 200]\n"
-                                "  database.appendfsync: [always]\n");
+    struct vmb_matrix *m = load("a.yaml", "matrix:\n"
+                                          "  default_vcpus: [2]\n"
+                                          "  default_memory: [3G]\n"
+                                          "  enable_iothreads: [on]\n"
+                                          "  shared_fs: [virtio-fs]\n"
+                                          "  load.connections: [50, 200]\n"
+                                          "  database.appendfsync: [always]\n");
     cr_assert_eq(m->ncells, 2);
     const struct vmb_config *c = &m->cells[1].cfg;
     cr_assert_eq(c->guest.vcpus, 2);
@@ -153,18 +151,18 @@ Test(matrix, kata_aliases_and_dotted_paths)
 /* The same cells whatever the key order, spacing, quoting or units. */
 Test(matrix, ids_stable_under_reformatting)
 {
-    struct vmb_matrix *a = load("a.yaml",
-                                "name: one\n"
-                                "guest: {memory: 1024, vcpus: 2}\n"
-                                "load:\n  warmup: 5s\n  connections: 50\n"
-                                "matrix:\n  storage: [9p, local]\n");
-    struct vmb_matrix *b = load("b.yaml",
-                                "# a comment\n"
-                                "load:   {connections: \"50\", warmup: 5000ms}\n"
-                                "matrix:\n"
-                                "  shared_fs:\n    - '9p'\n    - local\n"
-                                "guest:\n  vcpus: 2\n  memory: 1G\n"
-                                "name: renamed\n");
+    struct vmb_matrix *a =
+        load("a.yaml", "name: one\n"
+                       "guest: {memory: 1024, vcpus: 2}\n"
+                       "load:\n  warmup: 5s\n  connections: 50\n"
+                       "matrix:\n  storage: [9p, local]\n");
+    struct vmb_matrix *b =
+        load("b.yaml", "# a comment\n"
+                       "load:   {connections: \"50\", warmup: 5000ms}\n"
+                       "matrix:\n"
+                       "  shared_fs:\n    - '9p'\n    - local\n"
+                       "guest:\n  vcpus: 2\n  memory: 1G\n"
+                       "name: renamed\n");
     cr_assert_eq(a->ncells, 2);
     cr_assert_eq(b->ncells, 2);
     for (size_t i = 0; i < 2; i++)
@@ -288,14 +286,16 @@ Test(config, effective_config_json_names_every_option)
     vmb_jw_init(&w, false);
     vmb_config_to_json(&w, &c);
     char *s = vmb_jw_steal(&w);
-    cr_assert(strstr(s, "\"guest\":{\"kernel\":\"auto\",\"vcpus\":\"1\"") != NULL,
+    cr_assert(strstr(s, "\"guest\":{\"kernel\":\"auto\",\"vcpus\":\"1\"") !=
+                  NULL,
               "%s", s);
     cr_assert(strstr(s, "\"warmup\":\"0s\"") != NULL, "%s", s);
     cr_assert(strstr(s, "\"msize_9p\":\"512k\"") != NULL, "%s", s);
     cr_assert(strstr(s, "\"phases\":[{\"op\":\"write\"") != NULL, "%s", s);
     for (size_t i = 0; i < vmb_nsections; i++)
         for (size_t j = 0; j < vmb_sections[i].noptions; j++) {
-            char *key = vmb_xasprintf("\"%s\":", vmb_sections[i].options[j].name);
+            char *key =
+                vmb_xasprintf("\"%s\":", vmb_sections[i].options[j].name);
             cr_assert(strstr(s, key) != NULL, "missing %s", key);
             free(key);
         }
@@ -306,12 +306,12 @@ Test(config, effective_config_json_names_every_option)
 Test(config, suggestions)
 {
     const struct vmb_section *load_sec = vmb_section_find("load");
-    cr_assert_str_eq(vmb_option_suggest(load_sec->options, load_sec->noptions,
-                                        "conections"),
-                     "connections");
-    cr_assert_str_eq(vmb_option_suggest(load_sec->options, load_sec->noptions,
-                                        "pipline"),
-                     "pipeline");
+    cr_assert_str_eq(
+        vmb_option_suggest(load_sec->options, load_sec->noptions, "conections"),
+        "connections");
+    cr_assert_str_eq(
+        vmb_option_suggest(load_sec->options, load_sec->noptions, "pipline"),
+        "pipeline");
     cr_assert_null(vmb_option_suggest(load_sec->options, load_sec->noptions,
                                       "zzzzzzzzzz"));
 }
@@ -331,7 +331,8 @@ Test(plan, golden_plan_output)
     cr_assert_eq(pclose(f), 0);
     char *expected = NULL;
     cr_assert_eq(vmb_read_file(VMB_TEST_DATA "/golden/plan/expand.txt",
-                               &expected, NULL, NULL), 0);
+                               &expected, NULL, NULL),
+                 0);
     cr_assert_str_eq(out.data, expected);
     free(expected);
     vmb_buf_free(&out);

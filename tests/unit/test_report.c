@@ -12,9 +12,15 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const charts[] = {
-    "ratio",           "oprate-0-write",    "oprate-1-read",
-    "latency-0-write", "latency-1-read",    "hdr-0-write",
-    "hdr-1-read",      "timeseries-0-write", "timeseries-1-read",
+    "ratio",
+    "oprate-0-write",
+    "oprate-1-read",
+    "latency-0-write",
+    "latency-1-read",
+    "hdr-0-write",
+    "hdr-1-read",
+    "timeseries-0-write",
+    "timeseries-1-read",
     "boot",
 };
 
@@ -46,8 +52,7 @@ Test(report, every_chart_is_a_valid_png_and_svg, .timeout = 120)
         cr_assert_eq(vmb_read_file(png, &data, &len, NULL), 0, "%s", png);
         const unsigned char *u = (const unsigned char *)data;
         cr_assert(len > 20000, "%s: %zu bytes", png, len);
-        cr_assert(memcmp(u, "\x89PNG\r\n\x1a\n", 8) == 0, "%s: not a PNG",
-                  png);
+        cr_assert(memcmp(u, "\x89PNG\r\n\x1a\n", 8) == 0, "%s: not a PNG", png);
         cr_assert(memcmp(u + 12, "IHDR", 4) == 0);
         cr_assert_eq(be32(u + 16), 1000, "%s width", png);
         cr_assert_eq(be32(u + 20), 600, "%s height", png);
@@ -246,9 +251,8 @@ Test(report, gnuplot_errors_are_reported_with_its_message, .timeout = 120)
     cr_assert_eq(system(cmd), 0);
     free(cmd);
     char *bad = vmb_xasprintf("%s/ratio.gp", tmpl);
-    cr_assert_eq(vmb_write_file_atomic(bad, "plot no_such_function(x)\n", 25,
-                                       NULL),
-                 0);
+    cr_assert_eq(
+        vmb_write_file_atomic(bad, "plot no_such_function(x)\n", 25, NULL), 0);
     free(bad);
     setenv("VMB_PLOTS_DIR", tmpl, 1);
     struct vmb_error *err = NULL;
@@ -256,8 +260,7 @@ Test(report, gnuplot_errors_are_reported_with_its_message, .timeout = 120)
     cr_assert_not_null(strstr(err->msg, "chart \"ratio\": gnuplot exited with "
                                         "status 1"),
                        "%s", err->msg);
-    cr_assert_not_null(strstr(err->msg, "undefined function"), "%s",
-                       err->msg);
+    cr_assert_not_null(strstr(err->msg, "undefined function"), "%s", err->msg);
     vmb_error_free(err);
     /* The other charts were drawn; the broken one left nothing behind. */
     char *p = vmb_xasprintf("%s/plots/oprate-0-write.png", dir);
@@ -289,8 +292,7 @@ Test(report, not_a_results_directory_writes_nothing)
 Test(report, failed_runs_are_left_out_and_listed, .timeout = 120)
 {
     char *dir = fixture_copy();
-    char *p = vmb_xasprintf("%s/cells/%s/rep2/result.json", dir,
-                            CELL_VIRTIOFS);
+    char *p = vmb_xasprintf("%s/cells/%s/rep2/result.json", dir, CELL_VIRTIOFS);
     file_replace(p, "\"status\": \"ok\",\n  \"error\": null,",
                  "\"status\": \"failed\",\n  \"error\": \"agent did not "
                  "answer within 120s\",");
@@ -300,8 +302,8 @@ Test(report, failed_runs_are_left_out_and_listed, .timeout = 120)
     char *row = csv_line(csv, CELL_VIRTIOFS ",vm,storage=virtio-fs," CONTROL_ID
                                             ",0-write,op_rate,ops/s,");
     /* reps 1 and 3: 4004.8 and 3523.6, median their mean */
-    cr_assert(vmb_str_has_prefix(strstr(row, "ops/s,") + 6, "2,3764.2,"),
-              "%s", row);
+    cr_assert(vmb_str_has_prefix(strstr(row, "ops/s,") + 6, "2,3764.2,"), "%s",
+              row);
     free(row);
     free(csv);
     char *md = slurp_in(dir, "report.md");
@@ -351,9 +353,9 @@ Test(report, after_only_baremetal_charts_without_data_are_left_out,
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert_null(strstr(r.err, "signal"), "%s", r.err);
     cmd_result_free(&r);
-    static const char *const drawn[] = {"latency-0-write", "hdr-0-write",
-                                        "timeseries-0-write", "latency-1-read",
-                                        "hdr-1-read", "timeseries-1-read"};
+    static const char *const drawn[] = {
+        "latency-0-write", "hdr-0-write", "timeseries-0-write",
+        "latency-1-read",  "hdr-1-read",  "timeseries-1-read"};
     for (size_t i = 0; i < N(drawn); i++)
         cr_assert(chart_drawn(dir, drawn[i]), "%s not drawn", drawn[i]);
     static const char *const left[] = {"ratio", "oprate-0-write",
@@ -377,8 +379,7 @@ Test(report, after_only_baremetal_charts_without_data_are_left_out,
  * none (a one-cell matrix), its charts are left out as after --only
  * baremetal, and the control's are drawn.
  */
-Test(report, a_cell_whose_every_run_failed_still_gives_a_report,
-     .timeout = 120)
+Test(report, a_cell_whose_every_run_failed_still_gives_a_report, .timeout = 120)
 {
     char *dir = fixture_copy();
     for (int k = 1; k <= 3; k++) {
@@ -441,8 +442,7 @@ Test(report, one_repetition_gives_every_chart, .timeout = 120)
 }
 
 /* No run has a time series: those charts are left out, the rest drawn. */
-Test(report, a_phase_without_time_series_leaves_out_its_chart,
-     .timeout = 120)
+Test(report, a_phase_without_time_series_leaves_out_its_chart, .timeout = 120)
 {
     char *dir = fixture_copy();
     const char *ids[] = {"cells/" CELL_9P, "cells/" CELL_VIRTIOFS,
@@ -483,8 +483,7 @@ Test(report, a_label_word_starting_with_a_quote_draws, .timeout = 120)
     const char *files[] = {"plan.json", "cells/" CELL_9P "/config.json"};
     for (size_t i = 0; i < N(files); i++) {
         char *p = path_in(dir, files[i]);
-        file_replace(p, "\"storage=9p\"",
-                     "\"'single \\\"double\\\" `back\"");
+        file_replace(p, "\"storage=9p\"", "\"'single \\\"double\\\" `back\"");
         free(p);
     }
     struct vmb_error *err = NULL;

@@ -45,9 +45,9 @@ Test(plot_quote, gnuplot_literal)
 }
 
 /* JSON-escaped in the files; the text a user typed is shown below. */
-#define HOSTILE_JSON                                                          \
-    "it's \\\"9p\\\" \\\\ back\\nline2 `touch %s/pwn1` "                    \
-    "system(\\\"touch %s/pwn2\\\") @pwn %%s 50%% "                              \
+#define HOSTILE_JSON                                                           \
+    "it's \\\"9p\\\" \\\\ back\\nline2 `touch %s/pwn1` "                       \
+    "system(\\\"touch %s/pwn2\\\") @pwn %%s 50%% "                             \
     "</text><script>alert(1)</script> [x](javascript:alert(1)) | *b*"
 
 Test(report_hostile, hostile_label_and_name_show_as_text_and_run_nothing,
@@ -67,10 +67,12 @@ Test(report_hostile, hostile_label_and_name_show_as_text_and_run_nothing,
     }
     char *run = vmb_xasprintf("%s/run.json", dir);
     char *plan = vmb_xasprintf("%s/plan.json", dir);
-    file_replace(run, "\"name\": \"storage-small\"",
-                 "\"name\": \"run `touch pwn3` 'q' \\\\ \\n system(\\\"x\\\")\"");
-    file_replace(plan, "\"name\": \"storage-small\"",
-                 "\"name\": \"run `touch pwn3` 'q' \\\\ \\n system(\\\"x\\\")\"");
+    file_replace(
+        run, "\"name\": \"storage-small\"",
+        "\"name\": \"run `touch pwn3` 'q' \\\\ \\n system(\\\"x\\\")\"");
+    file_replace(
+        plan, "\"name\": \"storage-small\"",
+        "\"name\": \"run `touch pwn3` 'q' \\\\ \\n system(\\\"x\\\")\"");
 
     struct vmb_report_opts o = {.charts = true, .quiet = true};
     struct vmb_error *err = NULL;
@@ -158,8 +160,7 @@ Test(report_hostile, an_op_names_no_file_and_is_no_markup, .timeout = 120)
     /* dir is <tmp>/run: plots/<kind>-0-x/../../.. is <tmp>. */
     char *top = vmb_xstrdup(dir);
     *strrchr(top, '/') = '\0';
-    static const char *const ext[] = {"gp", "png", "svg", "png.tmp",
-                                      "svg.tmp"};
+    static const char *const ext[] = {"gp", "png", "svg", "png.tmp", "svg.tmp"};
     for (size_t i = 0; i < 5; i++) {
         char *p = vmb_xasprintf("%s/escaped.%s", top, ext[i]);
         cr_assert(!file_exists(p), "%s was written", p);
@@ -254,8 +255,7 @@ Test(report_hostile, a_plots_symlink_is_not_followed, .timeout = 60)
  * Symlinks planted at the names of chart files (the final ones and the
  * temporary ones gnuplot writes) are not written through.
  */
-Test(report_hostile, symlinks_at_chart_files_are_not_followed,
-     .timeout = 120)
+Test(report_hostile, symlinks_at_chart_files_are_not_followed, .timeout = 120)
 {
     char *dir = fixture_copy();
     char victim[] = "/tmp/vmb-victim-XXXXXX";
@@ -267,7 +267,7 @@ Test(report_hostile, symlinks_at_chart_files_are_not_followed,
     cr_assert_eq(mkdir(plots, 0755), 0);
     static const char *const names[] = {
         "oprate-0-write.png.tmp", "oprate-0-write.svg.tmp", "ratio.gp",
-        "latency-0-write.png",    "latency-0-write.svg"};
+        "latency-0-write.png", "latency-0-write.svg"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         char *p = vmb_xasprintf("%s/%s", plots, names[i]);
         cr_assert_eq(symlink(victim, p), 0);
@@ -336,8 +336,7 @@ Test(report_hostile, a_column_without_values_never_reaches_gnuplot,
     char *gnuplot = NULL;
     cr_assert_eq(vmb_plot_find_gnuplot(&gnuplot, NULL), 0);
     struct vmb_error *err = NULL;
-    cr_assert_eq(vmb_plot_render(&p, gnuplot, "oprate", tmpl, "c", NULL,
-                                 &err),
+    cr_assert_eq(vmb_plot_render(&p, gnuplot, "oprate", tmpl, "c", NULL, &err),
                  -1);
     cr_assert_not_null(strstr(err->msg, "column 2 of a data block has no "
                                         "value"),

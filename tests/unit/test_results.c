@@ -129,8 +129,7 @@ Test(results, unfinished_runs_are_missing_not_errors)
     free(p);
     struct vmb_results *r = NULL;
     struct vmb_error *err = NULL;
-    cr_assert_eq(vmb_results_load(dir, &r, &err), 0, "%s",
-                 err ? err->msg : "");
+    cr_assert_eq(vmb_results_load(dir, &r, &err), 0, "%s", err ? err->msg : "");
     cr_assert_eq(r->cells[0].nreps, 3);
     cr_assert(!r->cells[0].reps[1].ok);
     cr_assert_str_eq(r->cells[0].reps[1].status, "missing");
@@ -170,8 +169,7 @@ Test(results, malformed_json_makes_one_run_unreadable_and_names_the_file)
     file_replace(p, "\"status\": \"ok\",", "\"status\": \"ok\" oops");
     struct vmb_results *r = NULL;
     struct vmb_error *err = NULL;
-    cr_assert_eq(vmb_results_load(dir, &r, &err), 0, "%s",
-                 err ? err->msg : "");
+    cr_assert_eq(vmb_results_load(dir, &r, &err), 0, "%s", err ? err->msg : "");
     char *want = vmb_xasprintf("%s:7: malformed JSON", p);
     cr_assert_not_null(warning_with(r, want, NULL), "no warning %s", want);
     free(want);
@@ -195,8 +193,7 @@ Test(results, truncated_result_is_one_unreadable_run)
     free(text);
     struct vmb_results *r = NULL;
     struct vmb_error *err = NULL;
-    cr_assert_eq(vmb_results_load(dir, &r, &err), 0, "%s",
-                 err ? err->msg : "");
+    cr_assert_eq(vmb_results_load(dir, &r, &err), 0, "%s", err ? err->msg : "");
     cr_assert_not_null(warning_with(r, p, "malformed JSON"));
     cr_assert_str_eq(r->controls[0].reps[1].status, "unreadable");
     cr_assert(r->controls[0].reps[0].ok && r->controls[0].reps[2].ok);
@@ -233,8 +230,7 @@ Test(results, a_bad_field_makes_its_run_unreadable_and_is_named)
         {"\"op_rate\": 2415.5,", "\"op_rate\": 1e999,", "phases[0].op_rate"},
         {"\"op\": \"write\",", "\"op\": \"../../x\",", "phases[0].op"},
         {"\"op\": \"write\",", "\"op\": 7,", "phases[0].op"},
-        {"\"p99\": 20900,", "\"p99\": -20900,",
-         "phases[0].latency_us.p99"},
+        {"\"p99\": 20900,", "\"p99\": -20900,", "phases[0].latency_us.p99"},
         {"\"rep\": 2,", "\"rep\": 1e300,", "rep"},
         {"\"status\": \"ok\",", "\"status\": [],", "status"},
         {"\"phases\": [", "\"phases\": 5, \"x\": [", "phases"},
@@ -246,8 +242,8 @@ Test(results, a_bad_field_makes_its_run_unreadable_and_is_named)
         char *dir = fixture_copy();
         char *p = vmb_xasprintf("%s/cells/%s/rep2/result.json", dir, CELL_9P);
         char *before = slurp(p);
-        cr_assert_not_null(strstr(before, cases[i].from), "case %zu: no %s",
-                           i, cases[i].from);
+        cr_assert_not_null(strstr(before, cases[i].from), "case %zu: no %s", i,
+                           cases[i].from);
         free(before);
         file_replace(p, cases[i].from, cases[i].to);
         struct vmb_results *r = NULL;
@@ -260,8 +256,7 @@ Test(results, a_bad_field_makes_its_run_unreadable_and_is_named)
         cr_assert(!rep->ok, "case %zu (%s): the run still counts", i,
                   cases[i].to);
         cr_assert_not_null(warning_with(r, p, cases[i].field),
-                           "case %zu: no warning naming %s", i,
-                           cases[i].field);
+                           "case %zu: no warning naming %s", i, cases[i].field);
         cr_assert(r->cells[0].reps[0].ok && r->cells[0].reps[2].ok);
         vmb_results_free(r);
         free(p);
@@ -295,8 +290,7 @@ Test(results, a_config_value_that_does_not_parse_is_a_warning)
     file_replace(p, "\"memory\": \"1024\"", "\"memory\": \"lots\"");
     struct vmb_results *r = NULL;
     struct vmb_error *err = NULL;
-    cr_assert_eq(vmb_results_load(dir, &r, &err), 0, "%s",
-                 err ? err->msg : "");
+    cr_assert_eq(vmb_results_load(dir, &r, &err), 0, "%s", err ? err->msg : "");
     cr_assert_not_null(warning_with(r, "config.json: guest.memory: ", NULL));
     cr_assert(!r->cells[0].has_config);
     cr_assert_eq(r->cells[0].nreps, 3);
@@ -315,8 +309,7 @@ Test(results, malformed_run_or_plan_is_a_warning)
     file_write(run, "{\"schema\": 1, \"name\": ");
     struct vmb_results *r = NULL;
     struct vmb_error *err = NULL;
-    cr_assert_eq(vmb_results_load(dir, &r, &err), 0, "%s",
-                 err ? err->msg : "");
+    cr_assert_eq(vmb_results_load(dir, &r, &err), 0, "%s", err ? err->msg : "");
     cr_assert_not_null(warning_with(r, run, "malformed JSON"));
     cr_assert(!r->run.present);
     cr_assert_eq(r->ncells, 3);
@@ -324,8 +317,7 @@ Test(results, malformed_run_or_plan_is_a_warning)
     vmb_results_free(r);
     char *plan = path_in(dir, "plan.json");
     file_write(plan, "[1, 2");
-    cr_assert_eq(vmb_results_load(dir, &r, &err), 0, "%s",
-                 err ? err->msg : "");
+    cr_assert_eq(vmb_results_load(dir, &r, &err), 0, "%s", err ? err->msg : "");
     cr_assert_not_null(warning_with(r, plan, "malformed JSON"));
     cr_assert_eq(r->ncells, 3); /* from the directories */
     cr_assert_eq(r->ncontrols, 1);
@@ -350,8 +342,7 @@ Test(results, provenance_numbers_out_of_range_are_dropped)
     file_replace(plan, "\"seed\": 20240611,", "\"seed\": -4,");
     struct vmb_results *r = NULL;
     struct vmb_error *err = NULL;
-    cr_assert_eq(vmb_results_load(dir, &r, &err), 0, "%s",
-                 err ? err->msg : "");
+    cr_assert_eq(vmb_results_load(dir, &r, &err), 0, "%s", err ? err->msg : "");
     cr_assert(isnan(r->run.cpus));
     cr_assert_not_null(warning_with(r, run, "host.cpus"));
     cr_assert_not_null(warning_with(r, run, "seed"));
@@ -386,8 +377,7 @@ Test(results, cell_ids_that_are_not_ids_are_left_out)
     free(sub);
     struct vmb_results *r = NULL;
     struct vmb_error *err = NULL;
-    cr_assert_eq(vmb_results_load(dir, &r, &err), 0, "%s",
-                 err ? err->msg : "");
+    cr_assert_eq(vmb_results_load(dir, &r, &err), 0, "%s", err ? err->msg : "");
     for (size_t i = 0; i < r->ncells; i++)
         cr_assert(strlen(r->cells[i].id) == 12 &&
                       strspn(r->cells[i].id, "0123456789abcdef") == 12,
@@ -419,8 +409,7 @@ Test(results, files_that_are_not_regular_are_not_read, .timeout = 20)
     cr_assert_eq(symlink("/etc/passwd", cfg), 0);
     struct vmb_results *r = NULL;
     struct vmb_error *err = NULL;
-    cr_assert_eq(vmb_results_load(dir, &r, &err), 0, "%s",
-                 err ? err->msg : "");
+    cr_assert_eq(vmb_results_load(dir, &r, &err), 0, "%s", err ? err->msg : "");
     cr_assert(!r->cells[0].reps[0].ok);
     cr_assert(!r->cells[0].reps[1].ok);
     cr_assert(r->cells[0].reps[2].ok);
@@ -445,8 +434,7 @@ Test(results, a_cells_symlink_is_not_followed)
     cr_assert_eq(symlink(away, cells), 0);
     struct vmb_results *r = NULL;
     struct vmb_error *err = NULL;
-    cr_assert_eq(vmb_results_load(dir, &r, &err), 0, "%s",
-                 err ? err->msg : "");
+    cr_assert_eq(vmb_results_load(dir, &r, &err), 0, "%s", err ? err->msg : "");
     cr_assert_not_null(warning_with(r, cells, "symlink"));
     for (size_t i = 0; i < r->ncells; i++) {
         cr_assert(!r->cells[i].has_config);

@@ -14,8 +14,8 @@
 static void
 assert_near(double got, double want, double tol)
 {
-    cr_assert(fabs(got - want) <= tol, "got %.9g, want %.9g (+-%g)", got,
-              want, tol);
+    cr_assert(fabs(got - want) <= tol, "got %.9g, want %.9g (+-%g)", got, want,
+              tol);
 }
 
 Test(stats, median_odd_even_and_unsorted_input)
@@ -151,8 +151,11 @@ Test(stats, rng_below_is_uniform_and_seeded)
 static struct vmb_summary
 summary(double median, double lo, double hi, double sd, size_t n)
 {
-    struct vmb_summary s = {.n = n, .median = median, .ci = {lo, hi},
-                            .stddev = sd, .mean = median,
+    struct vmb_summary s = {.n = n,
+                            .median = median,
+                            .ci = {lo, hi},
+                            .stddev = sd,
+                            .mean = median,
                             .cv = sd / median};
     return s;
 }

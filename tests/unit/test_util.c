@@ -88,8 +88,7 @@ Test(util, outputs_write_through_non_regular_files, .timeout = 10)
 
     struct vmb_error *err = NULL;
     cr_assert_lt(vmb_write_file_atomic(fifo, "x", 1, &err), 0);
-    cr_assert_not_null(strstr(err->msg, "not a regular file"), "%s",
-                       err->msg);
+    cr_assert_not_null(strstr(err->msg, "not a regular file"), "%s", err->msg);
     vmb_error_free(err);
     err = NULL;
     autofree char *target = vmb_xasprintf("%s/target", dir);

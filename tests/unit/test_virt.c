@@ -4,15 +4,15 @@
  * cell asks for.
  */
 #include <criterion/criterion.h>
-#include <sched.h>
 #include <criterion/parameterized.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "config/config.h"
 #include "base/util.h"
+#include "config/config.h"
 #include "vm/virt.h"
 
 Test(virt, subnet_parse_and_hosts)

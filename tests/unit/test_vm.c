@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config/config.h"
 #include "base/util.h"
+#include "config/config.h"
 #include "vm/vm.h"
 
 static struct vmb_config cfg;
