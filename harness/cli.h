@@ -87,6 +87,8 @@ int vmb_cmd_report(int argc, char **argv, struct vmb_error **err);
 int vmb_cmd_image(int argc, char **argv, struct vmb_error **err);
 int vmb_cmd_doctor(int argc, char **argv, struct vmb_error **err);
 int vmb_cmd_kata_config(int argc, char **argv, struct vmb_error **err);
+int vmb_cmd_compare(int argc, char **argv, struct vmb_error **err);
+int vmb_cmd_tune(int argc, char **argv, struct vmb_error **err);
 
 extern const char vmb_usage_plan[];
 extern const char vmb_usage_options[];
@@ -96,5 +98,7 @@ extern const char vmb_usage_report[];
 extern const char vmb_usage_image[];
 extern const char vmb_usage_doctor[];
 extern const char vmb_usage_kata_config[];
+extern const char vmb_usage_compare[];
+extern const char vmb_usage_tune[];
 
 #endif

@@ -373,3 +373,90 @@ vmb_stats_flag(const struct vmb_summary *s, size_t n, double cv_limit,
     }
     free(rank);
 }
+
+/* C(n, k), or SIZE_MAX once it passes limit. */
+static size_t
+choose_capped(size_t n, size_t k, size_t limit)
+{
+    if (k > n - k)
+        k = n - k;
+    double c = 1;
+    for (size_t i = 1; i <= k; i++) {
+        c = c * (double)(n - k + i) / (double)i;
+        if (c > (double)limit)
+            return SIZE_MAX;
+    }
+    return (size_t)llround(c);
+}
+
+/* |mean(b) - mean(a)| with sa the sum of group a out of total. */
+static double
+mean_gap(double sa, double total, size_t na, size_t nb)
+{
+    return fabs((total - sa) / (double)nb - sa / (double)na);
+}
+
+double
+vmb_stats_permutation_p(const double *a, size_t na, const double *b, size_t nb,
+                        uint64_t seed)
+{
+    if (na == 0 || nb == 0)
+        return NAN;
+    size_t n = na + nb;
+    double *pool = malloc(n * sizeof(*pool));
+    size_t *idx = malloc(na * sizeof(*idx));
+    if (pool == NULL || idx == NULL)
+        abort();
+    memcpy(pool, a, na * sizeof(*a));
+    memcpy(pool + na, b, nb * sizeof(*b));
+    double total = 0, sa = 0, scale = 0;
+    for (size_t i = 0; i < n; i++) {
+        total += pool[i];
+        scale = fmax(scale, fabs(pool[i]));
+    }
+    for (size_t i = 0; i < na; i++)
+        sa += a[i];
+    /* Splits as extreme as the observed one, rounding error aside. */
+    double observed = mean_gap(sa, total, na, nb) - 1e-12 * (scale + 1);
+    size_t hits = 0, tries = 0;
+    if (choose_capped(n, na, VMB_STATS_PERM_EXACT) != SIZE_MAX) {
+        /* Every combination of na indices, in lexicographic order. */
+        for (size_t i = 0; i < na; i++)
+            idx[i] = i;
+        for (;;) {
+            double s = 0;
+            for (size_t i = 0; i < na; i++)
+                s += pool[idx[i]];
+            hits += mean_gap(s, total, na, nb) >= observed;
+            tries++;
+            size_t i = na;
+            while (i > 0 && idx[i - 1] == n - na + i - 1)
+                i--;
+            if (i == 0)
+                break;
+            idx[i - 1]++;
+            for (size_t j = i; j < na; j++)
+                idx[j] = idx[j - 1] + 1;
+        }
+        free(pool);
+        free(idx);
+        return (double)hits / (double)tries;
+    }
+    struct vmb_rng r;
+    vmb_rng_seed(&r, seed);
+    for (size_t t = 0; t < VMB_STATS_PERM_RESAMPLES; t++) {
+        /* A partial Fisher-Yates shuffle picks group a. */
+        double s = 0;
+        for (size_t i = 0; i < na; i++) {
+            size_t j = i + (size_t)vmb_rng_below(&r, n - i);
+            double v = pool[j];
+            pool[j] = pool[i];
+            pool[i] = v;
+            s += v;
+        }
+        hits += mean_gap(s, total, na, nb) >= observed;
+    }
+    free(pool);
+    free(idx);
+    return (double)(hits + 1) / (double)(VMB_STATS_PERM_RESAMPLES + 1);
+}

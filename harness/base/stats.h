@@ -78,6 +78,21 @@ struct vmb_interval vmb_stats_bootstrap_ratio(const double *num, size_t nn,
                                               uint64_t seed, size_t resamples,
                                               double level, double *ratio);
 
+/*
+ * Two-sided permutation test of a difference between two samples, on the
+ * difference of their means: the share of the ways to split the pooled
+ * values into groups of na and nb whose |mean difference| is at least the
+ * observed one (the observed split included). All splits are enumerated
+ * when there are at most VMB_STATS_PERM_EXACT of them (exact: 3 against 3
+ * has 20 splits, so p is never below 0.1 there); beyond that,
+ * VMB_STATS_PERM_RESAMPLES random splits drawn with seed give
+ * (hits + 1) / (resamples + 1). NAN when either sample is empty.
+ */
+#define VMB_STATS_PERM_EXACT 20000
+#define VMB_STATS_PERM_RESAMPLES 10000
+double vmb_stats_permutation_p(const double *a, size_t na, const double *b,
+                               size_t nb, uint64_t seed);
+
 /* Everything the report shows of one series. */
 struct vmb_summary {
     size_t n;

@@ -38,6 +38,15 @@ const char vmb_usage_stress[] =
     "                             also ends once no connection answers for\n"
     "                             request_timeout (a stall)\n"
     "\n"
+    "A capacity phase takes capacity=PERCENTILE:LIMIT instead of a length:\n"
+    "  capacity=p99:1ms           the highest open-loop rate whose p50, p95,\n"
+    "                             p99 or p99.9 latency stays within LIMIT\n"
+    "  step=10s                   each open-loop step runs this long\n"
+    "  capacity_start=1k          the first step's rate, doubled until a step\n"
+    "                             fails, then bisected; phase_timeout bounds\n"
+    "                             the whole search\n"
+    "  e.g. vmbench stress redis://127.0.0.1 write capacity=p99:1ms step=2s\n"
+    "\n"
     "flags:\n"
     "  --json FILE     the phase's numbers and full percentile distribution\n"
     "  --csv FILE      per-second ops/s, p50 and p99 per op kind\n"
@@ -48,8 +57,8 @@ const char vmb_usage_stress[] =
     "\n"
     "A read of a key never written counts as a miss, not an error.\n"
     "exit status: 0 done without errors, 1 errors were counted, the phase\n"
-    "stalled or ended early, or the run was interrupted, 2 bad URL or\n"
-    "option.\n";
+    "stalled or ended early, the run was interrupted, or no capacity step\n"
+    "met its limit, 2 bad URL or option.\n";
 
 enum {
     OPT_JSON = 256,
@@ -89,6 +98,8 @@ apply_word(const char *word, struct vmb_load_opts *opts,
                              "expected key=value, got \"%s\"", word);
     autofree char *key = vmb_xstrndup(word, (size_t)(eq - word));
     const char *value = eq + 1;
+    if (strcmp(key, "capacity") == 0)
+        return vmb_load_capacity_parse(phase, value, err);
     const struct vmb_section *load = vmb_section_find("load");
     const struct vmb_option *opt =
         vmb_option_find(vmb_phase_options, vmb_nphase_options, key);
@@ -148,7 +159,7 @@ parse_args(int argc, char **argv, struct stress_args *a,
            struct vmb_error **err)
 {
     int positional = 0;
-    bool have_count = false, have_duration = false;
+    bool have_count = false, have_duration = false, have_capacity = false;
     struct vmb_cli_parse args = {
         .cmd = "stress", .shortopts = "q", .longopts = longopts};
     int opt;
@@ -187,6 +198,8 @@ parse_args(int argc, char **argv, struct stress_args *a,
                     have_count = true;
                 if (vmb_str_has_prefix(args.arg, "duration="))
                     have_duration = true;
+                if (vmb_str_has_prefix(args.arg, "capacity="))
+                    have_capacity = true;
             }
             positional++;
             break;
@@ -198,15 +211,23 @@ parse_args(int argc, char **argv, struct stress_args *a,
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "expected URL and PHASE; see `vmbench stress "
                              "--help`");
+    if (have_capacity && (have_count || have_duration))
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "a capacity phase runs steps of step=TIME; "
+                             "give it no n or duration");
+    if (have_capacity && opts->rate_per_s > 0)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "a capacity phase sets its own rate; give no "
+                             "rate=");
     if (have_count && have_duration)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "give the phase n=COUNT or duration=TIME, "
                              "not both");
-    if ((!have_count && !have_duration) ||
-        (phase->n == 0 && phase->duration_us == 0))
+    if (!have_capacity && ((!have_count && !have_duration) ||
+                           (phase->n == 0 && phase->duration_us == 0)))
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "give the phase a length: n=COUNT or "
-                             "duration=TIME");
+                             "duration=TIME (or capacity=p99:1ms)");
     if (opts->read_from != VMB_READ_PRIMARY && a->replica_url == NULL)
         return vmb_error_set(
             err, VMB_ERR_INPUT, 0, "read_from=%s needs --replica URL",
@@ -317,6 +338,9 @@ vmb_cmd_stress(int argc, char **argv, struct vmb_error **err)
     rc = vmb_load_result_interrupted(res) || vmb_load_result_errors(res) > 0
              ? 1
              : 0;
+    /* No rate met the limit: there is no capacity to report. */
+    if (vmb_load_result_is_capacity(res) && vmb_load_result_capacity(res) <= 0)
+        rc = 1;
 out:
     vmb_load_result_free(res);
     vmb_options_free(load->options, load->noptions, &opts);

@@ -488,7 +488,10 @@ config_json(struct vmb_jw *w, const struct vmb_config *cfg,
     vmb_jw_key(w, "phases");
     vmb_jw_arr_begin(w);
     for (size_t i = 0; i < cfg->nphases; i++)
-        vmb_options_to_json(w, vmb_phase_options, vmb_nphase_options,
+        vmb_options_to_json(w, vmb_phase_options,
+                            cfg->phases[i].capacity_limit_us > 0
+                                ? vmb_nphase_options
+                                : vmb_nphase_plain_options,
                             &cfg->phases[i]);
     vmb_jw_arr_end(w);
     vmb_jw_obj_end(w);

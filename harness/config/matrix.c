@@ -16,6 +16,9 @@ struct loader {
     yaml_document_t doc;
     struct vmb_matrix *m;
     struct vmb_error **err;
+    /* The first capacity phase, for checks that need the whole file. */
+    yaml_node_t *capacity_phase;
+    char *capacity_path;
 };
 
 static struct vmb_mpos
@@ -348,12 +351,61 @@ struct phase_ctx {
     yaml_node_t **given; /* by index in vmb_phase_options */
 };
 
+static size_t
+phase_option_index(const char *name)
+{
+    return (
+        size_t)(vmb_option_find(vmb_phase_options, vmb_nphase_options, name) -
+                vmb_phase_options);
+}
+
+/* capacity: { p99: 1ms }, one percentile and its limit, into the phase's
+ * capacity_percentile and capacity_limit. */
+static int
+capacity_pair(struct loader *L, struct phase_ctx *pc, yaml_node_t *k,
+              yaml_node_t *v, const char *full)
+{
+    if (expect(L, v, YAML_MAPPING_NODE, full,
+               "a percentile and its limit like { p99: 1ms }") < 0)
+        return -1;
+    if (v->data.mapping.pairs.top - v->data.mapping.pairs.start != 1)
+        return fail_at(L, v->start_mark, full,
+                       "expected one percentile and its limit like "
+                       "{ p99: 1ms }");
+    yaml_node_pair_t *pair = v->data.mapping.pairs.start;
+    yaml_node_t *pk = node(L, pair->key), *pv = node(L, pair->value);
+    autofree char *ppath = vmb_xasprintf("%s.%s", full, scalar(pk));
+    if (pk->type != YAML_SCALAR_NODE || pv->type != YAML_SCALAR_NODE)
+        return fail_at(L, pk->start_mark, full,
+                       "expected one percentile and its limit like "
+                       "{ p99: 1ms }");
+    if (given_once(L, pc->given, phase_option_index("capacity_percentile"), k,
+                   full) < 0 ||
+        given_once(L, pc->given, phase_option_index("capacity_limit"), k,
+                   full) < 0)
+        return -1;
+    struct vmb_error *e = NULL;
+    if (vmb_load_capacity_set(pc->ph, scalar(pk), scalar(pv), &e) < 0) {
+        bool bad_key = strstr(e->msg, "percentile") != NULL;
+        /* The path names the capacity already. */
+        const char *msg = e->msg;
+        if (vmb_str_has_prefix(msg, "capacity: "))
+            msg += strlen("capacity: ");
+        fail_at(L, bad_key ? pk->start_mark : pv->start_mark, ppath, "%s", msg);
+        vmb_error_free(e);
+        return -1;
+    }
+    return 0;
+}
+
 static int
 phase_pair(struct loader *L, yaml_node_t *k, yaml_node_t *v, const char *path,
            void *ctx)
 {
     struct phase_ctx *pc = ctx;
     autofree char *full = vmb_xasprintf("%s.%s", path, scalar(k));
+    if (strcmp(scalar(k), "capacity") == 0)
+        return capacity_pair(L, pc, k, v, full);
     const struct vmb_option *o =
         vmb_option_find(vmb_phase_options, vmb_nphase_options, scalar(k));
     if (o == NULL)
@@ -377,12 +429,37 @@ static int
 check_phase(struct loader *L, yaml_node_t *item, const char *ipath,
             const struct vmb_phase *ph, yaml_node_t **given)
 {
-    if (phase_key_given(given, "n") && phase_key_given(given, "duration"))
+    if (phase_key_given(given, "capacity_percentile") !=
+        phase_key_given(given, "capacity_limit"))
+        return fail_at(L, item->start_mark, ipath,
+                       "a capacity phase needs a percentile and its limit, "
+                       "like capacity: { p99: 1ms }");
+    if (ph->capacity_limit_us > 0 || ph->capacity_percentile > 0) {
+        if (ph->capacity_limit_us == 0)
+            return fail_at(L, item->start_mark, ipath,
+                           "capacity: the latency limit must be positive");
+        double p = ph->capacity_percentile;
+        if (p != 50 && p != 95 && p != 99 && p != 99.9)
+            return fail_at(L, item->start_mark, ipath,
+                           "capacity: the percentile must be 50, 95, 99 or "
+                           "99.9, got %g",
+                           p);
+        if (phase_key_given(given, "n") || phase_key_given(given, "duration"))
+            return fail_at(L, item->start_mark, ipath,
+                           "a capacity phase runs steps of `step`; give it "
+                           "no n or duration");
+        if (L->capacity_phase == NULL) {
+            L->capacity_phase = item;
+            L->capacity_path = vmb_xstrdup(ipath);
+        }
+    } else if (phase_key_given(given, "n") &&
+               phase_key_given(given, "duration")) {
         return fail_at(L, item->start_mark, ipath,
                        "give n or duration, not both");
-    if (ph->n == 0 && ph->duration_us == 0)
+    } else if (ph->n == 0 && ph->duration_us == 0) {
         return fail_at(L, item->start_mark, ipath,
                        "a phase needs n (operations) or duration");
+    }
     double write_fraction;
     if (vmb_load_parse_ratio(ph->ratio, &write_fraction, NULL) < 0) {
         autofree char *shown = vmb_option_shown(ph->ratio);
@@ -689,6 +766,11 @@ load_document(struct loader *L, struct vmb_config *base, const char *name)
     struct top_ctx tc = {base, NULL, NULL, false};
     if (each_pair(L, root, "", top_pair, &tc) < 0)
         return -1;
+    /* Sections come in any order: load.rate may follow the phases. */
+    if (L->capacity_phase != NULL && base->load.rate_per_s > 0)
+        return fail_at(L, L->capacity_phase->start_mark, L->capacity_path,
+                       "a capacity phase sets its own rate; leave load.rate "
+                       "at 0 (closed loop)");
     if (!tc.name_given) {
         free(base->top.name);
         base->top.name = vmb_matrix_default_name(name);
@@ -761,6 +843,7 @@ vmb_matrix_load_buffer(const char *name, const char *data, size_t len,
     vmb_config_defaults(&m->base);
     int rc = load_document(&L, &m->base, name);
     yaml_document_delete(&L.doc);
+    free(L.capacity_path);
     if (rc < 0) {
         vmb_matrix_free(m);
         return -1;

@@ -33,7 +33,15 @@ estimate_run(const struct vmb_cell *c)
     for (size_t i = 0; i < c->cfg.nphases; i++) {
         const struct vmb_phase *p = &c->cfg.phases[i];
         s += (double)c->cfg.load.warmup_us / 1e6;
-        if (p->n > 0) {
+        if (p->capacity_limit_us > 0) {
+            /* A search takes about a dozen steps, each after a warm-up. */
+            double search =
+                12 * ((double)p->step_us + (double)c->cfg.load.warmup_us) / 1e6;
+            if (p->phase_timeout_us > 0 &&
+                (double)p->phase_timeout_us / 1e6 < search)
+                search = (double)p->phase_timeout_us / 1e6;
+            s += search;
+        } else if (p->n > 0) {
             double rate = c->cfg.load.rate_per_s
                               ? (double)c->cfg.load.rate_per_s
                               : 20000.0;

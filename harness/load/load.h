@@ -61,6 +61,14 @@ struct vmb_phase {
     /* Wall-clock limit of the phase, warm-up included; 0: derived (see
      * vmb_load_run_phase). */
     uint64_t phase_timeout_us;
+    /* A capacity phase (capacity_limit_us > 0): the highest open-loop
+     * rate whose latency at capacity_percentile (50, 95, 99 or 99.9)
+     * stays within capacity_limit_us; see vmb_load_run_phase. n and
+     * duration are not used; each step runs step_us. */
+    double capacity_percentile;
+    uint64_t capacity_limit_us;
+    uint64_t capacity_start_per_s; /* the first step's rate */
+    uint64_t step_us;
 };
 
 /* The option tables of the two structs above (load/options.c). */
@@ -68,8 +76,24 @@ extern const struct vmb_option vmb_load_options[];
 extern const size_t vmb_nload_options;
 extern const struct vmb_option vmb_phase_options[];
 extern const size_t vmb_nphase_options;
+/* The leading entries of vmb_phase_options that every phase uses; the
+ * capacity options follow them, so a config without a capacity phase
+ * writes (and hashes into cell ids) what it did before they existed. */
+extern const size_t vmb_nphase_plain_options;
 /* Every vmb_load_options entry, for static tables that embed it. */
 #define VMB_LOAD_NOPTIONS 14
+
+/*
+ * Sets a phase's capacity limit from a percentile name ("p50", "p95",
+ * "p99", "p99.9") and a duration ("1ms", "500us"). Fails with
+ * VMB_ERR_INPUT for another percentile or a limit that is not positive.
+ */
+int vmb_load_capacity_set(struct vmb_phase *phase, const char *percentile,
+                          const char *limit, struct vmb_error **err);
+
+/* Same, from the word "p99:1ms" (stress's capacity=p99:1ms). */
+int vmb_load_capacity_parse(struct vmb_phase *phase, const char *text,
+                            struct vmb_error **err);
 
 /* "write", "read", "mixed". */
 const char *vmb_op_name(int op);
@@ -175,6 +199,21 @@ struct vmb_load_flags {
  * call fails with a message naming the thread, the counts so far,
  * epoll_wait and strerror.
  *
+ * A capacity phase (phase->capacity_limit_us > 0) is a search: open-loop
+ * steps of phase->step_us (after opts->warmup_us each), first at
+ * capacity_start_per_s doubling until a step fails, then bisecting
+ * between the highest rate that passed and the lowest that failed until
+ * they are within VMB_LOAD_CAPACITY_PRECISION of each other, at most
+ * VMB_LOAD_CAPACITY_MAX_STEPS steps and, when phase_timeout_us is set,
+ * no step started that would end past it (each step then also ends by
+ * it). opts->rate_per_s is not used. A step passes when it ran its
+ * course without errors, its corrected latency at the percentile is
+ * within the limit and it achieved at least VMB_LOAD_CAPACITY_ACHIEVED
+ * of the offered rate. The result is the step at the capacity (the last
+ * step when none passed) with the capacity and every step attached
+ * (vmb_load_result_capacity, vmb_load_result_capacity_step). An
+ * unreachable or interrupted step ends the search with what it has.
+ *
  * On success *out is a new result the caller frees with
  * vmb_load_result_free. Fails with VMB_ERR_INPUT for option combinations
  * the engine cannot run (a bad mixed ratio), VMB_ERR_RUN otherwise.
@@ -234,6 +273,23 @@ double vmb_load_result_latency_us(const struct vmb_load_result *r, double p,
 /* Per-second rows; each row's ops for one op kind. */
 size_t vmb_load_result_nseconds(const struct vmb_load_result *r);
 uint64_t vmb_load_result_second_ops(const struct vmb_load_result *r, size_t i);
+/* Capacity phases: the capacity found in ops/s, 0 when no step passed
+ * (or not a capacity phase); the steps in the order run. */
+#define VMB_LOAD_CAPACITY_MAX_STEPS 24
+#define VMB_LOAD_CAPACITY_PRECISION 0.03
+#define VMB_LOAD_CAPACITY_ACHIEVED 0.95
+struct vmb_load_capacity_step {
+    double rate_per_s;     /* offered */
+    double achieved_per_s; /* measured */
+    double latency_us;     /* corrected, at the phase's percentile */
+    bool ok;
+};
+bool vmb_load_result_is_capacity(const struct vmb_load_result *r);
+double vmb_load_result_capacity(const struct vmb_load_result *r);
+size_t vmb_load_result_capacity_nsteps(const struct vmb_load_result *r);
+const struct vmb_load_capacity_step *
+vmb_load_result_capacity_step(const struct vmb_load_result *r, size_t i);
+
 /* "0-write": the phase name used in file names and the CSV. */
 const char *vmb_load_result_phase_name(const struct vmb_load_result *r);
 

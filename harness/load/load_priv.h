@@ -67,7 +67,31 @@ struct vmb_load_result {
     struct vmb_load_sec *series;
     size_t nseries;
     size_t series_cap;
+    /* A capacity phase's search (capacity.c). */
+    bool is_capacity;
+    double cap_percentile;
+    uint64_t cap_limit_us;
+    double capacity; /* ops/s; 0: no step passed */
+    struct vmb_load_capacity_step cap_steps[VMB_LOAD_CAPACITY_MAX_STEPS];
+    size_t cap_nsteps;
 };
+
+/* One open-loop phase as it is (loadgen.c); the capacity search runs
+ * its steps through it. */
+int vmb_load_run_one(
+    const struct vmb_load_opts *opts, const struct vmb_phase *phase,
+    int phase_index, const struct vmb_load_target *primary,
+    const struct vmb_load_target *replica, const struct vmb_load_flags *flags,
+    void (*progress)(void *ctx, const struct vmb_load_progress *p), void *ctx,
+    struct vmb_load_result **out, struct vmb_error **err);
+
+/* The capacity search (capacity.c), same contract as vmb_load_run_phase. */
+int vmb_load_run_capacity(
+    const struct vmb_load_opts *opts, const struct vmb_phase *phase,
+    int phase_index, const struct vmb_load_target *primary,
+    const struct vmb_load_target *replica, const struct vmb_load_flags *flags,
+    void (*progress)(void *ctx, const struct vmb_load_progress *p), void *ctx,
+    struct vmb_load_result **out, struct vmb_error **err);
 
 /* Allocates a result with empty histograms for the kinds of op. */
 struct vmb_load_result *vmb_load_result_new(int index, int op);

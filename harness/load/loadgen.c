@@ -341,12 +341,14 @@ report_progress(struct vmb_load_engine *e, int phase_index, uint64_t now,
 }
 
 int
-vmb_load_run_phase_flags(
-    const struct vmb_load_opts *opts, const struct vmb_phase *phase,
-    int phase_index, const struct vmb_load_target *primary,
-    const struct vmb_load_target *replica, const struct vmb_load_flags *flags,
-    void (*progress)(void *ctx, const struct vmb_load_progress *p), void *ctx,
-    struct vmb_load_result **out, struct vmb_error **err)
+vmb_load_run_one(const struct vmb_load_opts *opts,
+                 const struct vmb_phase *phase, int phase_index,
+                 const struct vmb_load_target *primary,
+                 const struct vmb_load_target *replica,
+                 const struct vmb_load_flags *flags,
+                 void (*progress)(void *ctx, const struct vmb_load_progress *p),
+                 void *ctx, struct vmb_load_result **out,
+                 struct vmb_error **err)
 {
     struct vmb_load_engine e = {0};
     struct vmb_load_collector col = {0};
@@ -462,6 +464,21 @@ cleanup:
     vmb_load_result_free(res);
     vmb_load_engine_free(&e);
     return rc;
+}
+
+int
+vmb_load_run_phase_flags(
+    const struct vmb_load_opts *opts, const struct vmb_phase *phase,
+    int phase_index, const struct vmb_load_target *primary,
+    const struct vmb_load_target *replica, const struct vmb_load_flags *flags,
+    void (*progress)(void *ctx, const struct vmb_load_progress *p), void *ctx,
+    struct vmb_load_result **out, struct vmb_error **err)
+{
+    if (phase->capacity_limit_us > 0)
+        return vmb_load_run_capacity(opts, phase, phase_index, primary, replica,
+                                     flags, progress, ctx, out, err);
+    return vmb_load_run_one(opts, phase, phase_index, primary, replica, flags,
+                            progress, ctx, out, err);
 }
 
 int

@@ -197,8 +197,49 @@ const struct vmb_option vmb_phase_options[] = {
                 "phase also ends once no connection answers for "
                 "request_timeout)",
     },
+    /* Capacity options from here on: see vmb_nphase_plain_options. */
+    {
+        .name = "capacity_percentile",
+        .type = VMB_OPT_DOUBLE,
+        .offset = OPT(vmb_phase, capacity_percentile),
+        .def = "0",
+        .min = 0,
+        .max = 99.9,
+        .help = "capacity phase: the latency percentile held under "
+                "capacity_limit (a matrix writes capacity: { p99: 1ms })",
+    },
+    {
+        .name = "capacity_limit",
+        .type = VMB_OPT_DURATION,
+        .offset = OPT(vmb_phase, capacity_limit_us),
+        .def = "0s",
+        .min = 0,
+        .max = 3600e6,
+        .help = "capacity phase: the latency limit; 0 = not a capacity "
+                "phase",
+    },
+    {
+        .name = "capacity_start",
+        .type = VMB_OPT_RATE,
+        .offset = OPT(vmb_phase, capacity_start_per_s),
+        .def = "1000",
+        .min = 1,
+        .max = 1e9,
+        .help = "capacity phase: the first step's rate, doubled until a "
+                "step fails",
+    },
+    {
+        .name = "step",
+        .type = VMB_OPT_DURATION,
+        .offset = OPT(vmb_phase, step_us),
+        .def = "10s",
+        .min = 1000000,
+        .max = 3600e6,
+        .help = "capacity phase: how long each open-loop step runs",
+    },
 };
 const size_t vmb_nphase_options = VMB_NELEMS(vmb_phase_options);
+const size_t vmb_nphase_plain_options = VMB_NELEMS(vmb_phase_options) - 4;
 
 const size_t vmb_nload_options = VMB_NELEMS(vmb_load_options);
 

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/units.h"
 #include "load/load_priv.h"
 
 static const char *const kind_names[VMB_LOAD_NKIND] = {"write", "read"};
@@ -219,6 +220,31 @@ latency_object(struct vmb_jw *w, const struct vmb_hist *h)
     vmb_jw_obj_end(w);
 }
 
+/* A capacity phase's search: null when no step passed. */
+static void
+capacity_json(struct vmb_jw *w, const struct vmb_load_result *r)
+{
+    vmb_jw_key(w, "capacity");
+    if (r->capacity > 0)
+        jw_num(w, r->capacity);
+    else
+        vmb_jw_null(w);
+    jw_knum(w, "capacity_percentile", r->cap_percentile);
+    vmb_jw_kuint(w, "capacity_limit_us", r->cap_limit_us);
+    vmb_jw_key(w, "capacity_steps");
+    vmb_jw_arr_begin(w);
+    for (size_t i = 0; i < r->cap_nsteps; i++) {
+        const struct vmb_load_capacity_step *st = &r->cap_steps[i];
+        vmb_jw_obj_begin(w);
+        jw_knum(w, "rate", st->rate_per_s);
+        jw_knum(w, "achieved", st->achieved_per_s);
+        jw_knum(w, "latency_us", st->latency_us);
+        vmb_jw_kbool(w, "ok", st->ok);
+        vmb_jw_obj_end(w);
+    }
+    vmb_jw_arr_end(w);
+}
+
 void
 vmb_load_result_to_json(struct vmb_jw *w, const struct vmb_load_result *r)
 {
@@ -264,6 +290,8 @@ vmb_load_result_to_json(struct vmb_jw *w, const struct vmb_load_result *r)
             latency_object(w, &r->lat[k]);
         }
     vmb_jw_obj_end(w);
+    if (r->is_capacity)
+        capacity_json(w, r);
     vmb_jw_key(w, "percentiles");
     vmb_jw_arr_begin(w);
     struct vmb_hist_iter it;
@@ -350,6 +378,32 @@ latency_line(struct vmb_buf *b, const struct vmb_load_result *r,
     vmb_buf_puts(b, "\n");
 }
 
+static void
+capacity_summary(struct vmb_buf *b, const struct vmb_load_result *r)
+{
+    char num[40], limit[32], label[80];
+    vmb_format_duration_us(r->cap_limit_us, limit, sizeof(limit));
+    snprintf(label, sizeof(label), "Capacity (p%g <= %s)", r->cap_percentile,
+             limit);
+    if (r->capacity > 0) {
+        group(num, sizeof(num), (uint64_t)llround(r->capacity));
+        vmb_buf_printf(b, "%-28s: %10s op/s\n", label, num);
+    } else {
+        vmb_buf_printf(b, "%-28s: %10s\n", label, "none");
+    }
+    for (size_t i = 0; i < r->cap_nsteps; i++) {
+        const struct vmb_load_capacity_step *st = &r->cap_steps[i];
+        char rate[40], got[40];
+        group(rate, sizeof(rate), (uint64_t)llround(st->rate_per_s));
+        group(got, sizeof(got), (uint64_t)llround(st->achieved_per_s));
+        vmb_buf_printf(b,
+                       "  step %2zu %12s op/s offered %12s achieved "
+                       "p%g %10.0f us %s\n",
+                       i + 1, rate, got, r->cap_percentile, st->latency_us,
+                       st->ok ? "ok" : "over");
+    }
+}
+
 void
 vmb_load_result_summary(struct vmb_buf *b, const struct vmb_load_result *r)
 {
@@ -405,6 +459,8 @@ vmb_load_result_summary(struct vmb_buf *b, const struct vmb_load_result *r)
                    (unsigned long long)(secs / 60 % 60),
                    (unsigned long long)(secs % 60), r->duration_s,
                    r->interrupted ? ", interrupted" : "");
+    if (r->is_capacity)
+        capacity_summary(b, r);
     /* Requests unanswered at a deadline or stall are in the timeouts
      * above. */
     if (r->ended_by == VMB_LOAD_END_DEADLINE ||

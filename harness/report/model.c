@@ -10,10 +10,15 @@
 /* ---- metrics ---- */
 
 const struct vmb_metric_info vmb_metrics[VMB_NMETRICS] = {
-    {"op_rate", "ops/s", "op rate"},  {"p50", "us", "median latency"},
-    {"p95", "us", "p95 latency"},     {"p99", "us", "p99 latency"},
-    {"p99.9", "us", "p99.9 latency"}, {"mean", "us", "mean latency"},
-    {"max", "us", "max latency"},     {"errors", "count", "errors"},
+    {"op_rate", "ops/s", "op rate"},
+    {"p50", "us", "median latency"},
+    {"p95", "us", "p95 latency"},
+    {"p99", "us", "p99 latency"},
+    {"p99.9", "us", "p99.9 latency"},
+    {"mean", "us", "mean latency"},
+    {"max", "us", "max latency"},
+    {"errors", "count", "errors"},
+    {"capacity", "ops/s", "capacity under the latency limit"},
 };
 
 const char *const vmb_boot_metric[VMB_NBOOT] = {
@@ -51,6 +56,8 @@ metric_value(const struct vmb_res_phase *p, int m)
         return p->latency_us.max;
     case VMB_METRIC_ERRORS:
         return p->errors;
+    case VMB_METRIC_CAPACITY:
+        return p->capacity;
     }
     return NAN;
 }
@@ -68,7 +75,7 @@ vmb_report_metric(const struct vmb_res_phase *p, const char *metric,
 bool
 vmb_report_metric_higher_better(const char *metric)
 {
-    return strcmp(metric, "op_rate") == 0;
+    return strcmp(metric, "op_rate") == 0 || strcmp(metric, "capacity") == 0;
 }
 
 /* ---- the model: every series the report shows ---- */
@@ -436,7 +443,7 @@ vmb_report_best_cell(const struct vmb_results *r, const char *spec,
     if (mid < 0)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "unknown metric \"%s\"; known: op_rate, p50, "
-                             "p95, p99, p99.9, mean, max",
+                             "p95, p99, p99.9, mean, max, capacity",
                              metric);
     autofree char *name = NULL;
     if (resolve_phase(r, phase, &name, err) < 0)

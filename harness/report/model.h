@@ -29,6 +29,7 @@ enum {
     VMB_METRIC_MEAN,
     VMB_METRIC_MAX,
     VMB_METRIC_ERRORS,
+    VMB_METRIC_CAPACITY, /* capacity phases only: NAN elsewhere */
     VMB_NMETRICS
 };
 

@@ -13,6 +13,7 @@ write_docs(const struct vmb_model *m, const struct vmb_charts *cs,
     autofree char *title = vmb_xasprintf("vmbench report: %s", m->res->name);
     vmb_doc_begin(&d, dir, title);
     vmb_sections_write(&d, m, cs, warnings);
+    vmb_tune_section(&d, dir);
     vmb_doc_end(&d);
     autofree char *md = vmb_xasprintf("%s/report.md", dir);
     autofree char *html = vmb_xasprintf("%s/report.html", dir);

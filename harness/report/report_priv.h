@@ -78,4 +78,9 @@ void vmb_sections_write(struct vmb_doc *d, const struct vmb_model *m,
                         const struct vmb_charts *cs,
                         const struct vmb_buf *warnings);
 
+/* ---- tune_section.c ---- */
+
+/* Appends the tune's section (tune.json) to d; nothing when not a tune. */
+void vmb_tune_section(struct vmb_doc *d, const char *dir);
+
 #endif

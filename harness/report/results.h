@@ -32,6 +32,9 @@ struct vmb_res_phase {
     double ops, errors, misses;
     double duration_s;
     double op_rate; /* per second */
+    /* A capacity phase's capacity in ops/s; NAN when the phase is not
+     * one or no step met its limit (null). */
+    double capacity;
     struct vmb_res_latency latency_us;
     double (*percentiles)[2]; /* [percent, microseconds], as in the file */
     size_t npercentiles;

@@ -93,6 +93,8 @@ read_phase(struct vmb_res_ctx *c, struct json_object *o, size_t pos,
     p->misses = vmb_res_num(c, o, pfx, "misses", VMB_RES_NONNEG);
     p->duration_s = vmb_res_num(c, o, pfx, "duration_s", VMB_RES_NONNEG);
     p->op_rate = vmb_res_num(c, o, pfx, "op_rate", VMB_RES_NONNEG);
+    /* Capacity phases only; null when no step met the limit. */
+    p->capacity = vmb_res_num(c, o, pfx, "capacity", VMB_RES_NONNEG);
     read_latency(c, vmb_res_obj(c, o, pfx, "latency_us"), pfx, &p->latency_us);
     struct json_object *pc = vmb_res_arr(c, o, pfx, "percentiles");
     if (pc != NULL)

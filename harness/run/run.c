@@ -705,6 +705,8 @@ open_new(struct session *s, char **matrix_text, size_t *len,
 static bool
 selected(const struct session *s, const struct vmb_plan_run *r)
 {
+    if (s->opts->want != NULL && !s->opts->want(s->opts->want_ctx, r))
+        return false;
     if (s->opts->only == VMB_RUN_ONLY_VM)
         return r->cell->kind == VMB_CELL_VM;
     if (s->opts->only == VMB_RUN_ONLY_BAREMETAL)
@@ -806,6 +808,8 @@ vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err)
         vmb_error_prefix(err, "write \"%s\"", s.dir);
         goto out;
     }
+    if (opts->begin != NULL && opts->begin(opts->want_ctx, s.dir, err) < 0)
+        goto out;
     struct vmb_doctor_opts dopts = {
         .connect = s.m->base.hypervisor.connect,
         .emulator = s.m->base.hypervisor.emulator,

@@ -9,6 +9,8 @@
 
 #include "base/error.h"
 
+struct vmb_plan_run;
+
 enum vmb_run_only { VMB_RUN_ALL, VMB_RUN_ONLY_VM, VMB_RUN_ONLY_BAREMETAL };
 
 struct vmb_run_opts {
@@ -18,6 +20,17 @@ struct vmb_run_opts {
     bool dry_run;       /* print what would run, start nothing */
     int only;           /* enum vmb_run_only */
     bool no_report;     /* skip `vmbench report` at the end */
+    /*
+     * When set, only the planned runs it accepts are done (a tune's
+     * rounds); the others are left as --only leaves them. NULL: all.
+     */
+    bool (*want)(void *ctx, const struct vmb_plan_run *r);
+    void *want_ctx;
+    /*
+     * When set, called once the results directory is written and locked,
+     * before any run (not on --dry-run); a failure stops the session.
+     */
+    int (*begin)(void *ctx, const char *dir, struct vmb_error **err);
 };
 
 /*

@@ -764,3 +764,27 @@ Test(plan, refuses_more_runs_than_the_limit)
     vmb_error_free(err);
     vmb_matrix_free(m);
 }
+
+/* capacity: { p99: 1ms } and step become the phase's fields, and every
+ * cell gets them (the copy goes through the phase option table). */
+Test(matrix, capacity_phase)
+{
+    struct vmb_matrix *m =
+        load("cap.yaml", "load:\n"
+                         "  phases:\n"
+                         "    - { op: write, n: 100 }\n"
+                         "    - { op: read, capacity: { p99.9: 2ms }, step: "
+                         "3s }\n"
+                         "matrix:\n"
+                         "  default_vcpus: [1, 2]\n");
+    cr_assert_eq(m->ncells, 2);
+    for (size_t c = 0; c < m->ncells; c++) {
+        const struct vmb_phase *p = &m->cells[c].cfg.phases[1];
+        cr_assert_float_eq(p->capacity_percentile, 99.9, 1e-9);
+        cr_assert_eq(p->capacity_limit_us, 2000);
+        cr_assert_eq(p->step_us, 3000000);
+        cr_assert_eq(p->n, 0);
+        cr_assert_eq(m->cells[c].cfg.phases[0].capacity_limit_us, 0);
+    }
+    vmb_matrix_free(m);
+}

@@ -199,3 +199,87 @@ Test(stats, flags_noisy_single_and_identical_cells)
     cr_assert_eq(f[2].reps_needed, SIZE_MAX);
     cr_assert_eq(f[3].neighbour, 2);
 }
+
+struct perm_case {
+    double a[6], b[6];
+    size_t na, nb;
+    double want;
+};
+
+ParameterizedTestParameters(stats, permutation_p_exact_on_small_samples)
+{
+    /*
+     * Worked out by listing the splits: 3 against 3 has C(6,3) = 20
+     * splits, and only the observed one and its mirror are as extreme, so
+     * 2/20. {1,2} against {3,4,5}: the 10 splits' mean gaps are 2.5,
+     * 1.67, 0.83, 0, 0.83, 0, 0.83, 0.83, 1.67, 2.5, two of them >= 2.5.
+     * 5 against 5 fully apart: 2 of C(10,5) = 252. Equal samples: every
+     * split is as extreme as a gap of 0. {1,2,4} against {3,5,6}: gap
+     * 7/3; splits with |sum(a) - 10.5| >= 3.5 are sums <= 7 or >= 14:
+     * {1,2,3} {1,2,4} and their complements, 4 of 20.
+     */
+    static struct perm_case cases[] = {
+        {{1, 2, 3}, {4, 5, 6}, 3, 3, 0.1},
+        {{1, 2}, {3, 4, 5}, 2, 3, 0.2},
+        {{1, 2, 3, 4, 5}, {6, 7, 8, 9, 10}, 5, 5, 2.0 / 252},
+        {{5, 5, 5}, {5, 5, 5}, 3, 3, 1},
+        {{1, 2, 4}, {3, 5, 6}, 3, 3, 0.2},
+    };
+    return cr_make_param_array(struct perm_case, cases, N(cases));
+}
+
+ParameterizedTest(struct perm_case *c, stats,
+                  permutation_p_exact_on_small_samples)
+{
+    assert_near(vmb_stats_permutation_p(c->a, c->na, c->b, c->nb, 1), c->want,
+                1e-12);
+    /* Two-sided: swapping the samples gives the same p. */
+    assert_near(vmb_stats_permutation_p(c->b, c->nb, c->a, c->na, 1), c->want,
+                1e-12);
+}
+
+Test(stats, permutation_p_monte_carlo_beyond_exact_limit)
+{
+    /* C(40, 20) splits is far past the exact limit: random splits. */
+    double a[20], b[20];
+    for (int i = 0; i < 20; i++) {
+        a[i] = 100 + i % 5;
+        b[i] = 110 + i % 5;
+    }
+    double p = vmb_stats_permutation_p(a, 20, b, 20, 42);
+    /* No random split is as extreme: (0 + 1) / (resamples + 1). */
+    assert_near(p, 1.0 / (VMB_STATS_PERM_RESAMPLES + 1), 1e-15);
+    /* Same values, so every split is as extreme: p = 1. */
+    assert_near(vmb_stats_permutation_p(a, 20, a, 20, 42), 1, 1e-15);
+    /* Overlapping samples: the same seed gives the same p. */
+    double c[20];
+    for (int i = 0; i < 20; i++)
+        c[i] = 101 + i % 5;
+    double p1 = vmb_stats_permutation_p(a, 20, c, 20, 7);
+    cr_assert_eq(p1, vmb_stats_permutation_p(a, 20, c, 20, 7));
+    cr_assert(p1 > 0.0 && p1 < 0.05, "p %g", p1);
+    cr_assert(isnan(vmb_stats_permutation_p(a, 0, c, 20, 7)));
+}
+
+Test(stats, bootstrap_ratio_of_medians_b_over_a)
+{
+    /* Constant samples: every resample gives 12/10. */
+    double a[] = {10, 10, 10}, b[] = {12, 12, 12};
+    double ratio;
+    struct vmb_interval iv =
+        vmb_stats_bootstrap_ratio(b, 3, a, 3, 5, 2000, 0.95, &ratio);
+    assert_near(ratio, 1.2, 1e-12);
+    assert_near(iv.lo, 1.2, 1e-12);
+    assert_near(iv.hi, 1.2, 1e-12);
+    /*
+     * Resampled medians stay within each sample's range, so the interval
+     * lies within [11/10.5, 13/9]; with 3 values a resample's median is
+     * the minimum with probability 7/27, so the 2.5% and 97.5% points
+     * reach the extremes: exactly min(b)/max(a) and max(b)/min(a).
+     */
+    double a2[] = {9, 10, 10.5}, b2[] = {11, 12, 13};
+    iv = vmb_stats_bootstrap_ratio(b2, 3, a2, 3, 5, 2000, 0.95, &ratio);
+    assert_near(ratio, 1.2, 1e-12);
+    assert_near(iv.lo, 11 / 10.5, 1e-12);
+    assert_near(iv.hi, 13.0 / 9, 1e-12);
+}

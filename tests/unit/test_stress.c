@@ -160,3 +160,58 @@ Test(stress, cli_stall_exits_1, .timeout = 30)
     free(data);
     vmb_rm_rf(dir, NULL);
 }
+
+/* A capacity phase from the command line: capacity=p99:LIMIT step=TIME
+ * instead of a length; the summary names the capacity and its steps, the
+ * JSON carries them. */
+Test(stress, cli_capacity, .init = start_redis, .fini = stop_redis,
+     .timeout = 60)
+{
+    char path[] = "/tmp/vmb-stress-cap-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    char args[512], out[8192];
+    snprintf(args, sizeof(args),
+             "redis://127.0.0.1:%d write capacity=p99:200ms step=1s "
+             "capacity_start=100 connections=4 threads=1 phase_timeout=3s "
+             "--json %s",
+             redis.port, path);
+    cr_assert_eq(run_cli(args, out, sizeof(out)), 0, "%s", out);
+    cr_assert_not_null(strstr(out, "Capacity (p99 <= 200ms)"), "%s", out);
+    cr_assert_not_null(strstr(out, "  step  1          100 op/s offered"), "%s",
+                       out);
+    json_object *j = json_object_from_file(path);
+    cr_assert_not_null(j);
+    json_object *cap, *steps;
+    cr_assert(json_object_object_get_ex(j, "capacity", &cap));
+    cr_assert_geq(json_object_get_double(cap), 100);
+    cr_assert(json_object_object_get_ex(j, "capacity_steps", &steps));
+    cr_assert_geq(json_object_array_length(steps), 2);
+    json_object *first = json_object_array_get_idx(steps, 0), *rate;
+    cr_assert(json_object_object_get_ex(first, "rate", &rate));
+    cr_assert_eq(json_object_get_int(rate), 100);
+    json_object_put(j);
+    unlink(path);
+}
+
+Test(stress, cli_capacity_bad_input)
+{
+    char out[2048];
+    cr_assert_eq(
+        run_cli("redis://127.0.0.1:1 write capacity=p98:1ms", out, sizeof(out)),
+        2);
+    cr_assert_not_null(strstr(out, "unknown percentile \"p98\""), "%s", out);
+    cr_assert_eq(
+        run_cli("redis://127.0.0.1:1 write capacity=p99:0s", out, sizeof(out)),
+        2);
+    cr_assert_not_null(strstr(out, "positive latency limit"), "%s", out);
+    cr_assert_eq(run_cli("redis://127.0.0.1:1 write capacity=p99:1ms n=10", out,
+                         sizeof(out)),
+                 2);
+    cr_assert_not_null(strstr(out, "no n or duration"), "%s", out);
+    cr_assert_eq(run_cli("redis://127.0.0.1:1 write capacity=p99:1ms rate=1k",
+                         out, sizeof(out)),
+                 2);
+    cr_assert_not_null(strstr(out, "sets its own rate"), "%s", out);
+}

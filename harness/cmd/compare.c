@@ -1,0 +1,309 @@
+/* `vmbench compare`: A/B verdicts of two results directories, or bounds. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+#include "cli.h"
+#include "report/compare.h"
+#include "report/report.h"
+
+const char vmb_usage_compare[] =
+    "usage: vmbench compare A B [--metric M]... [--threshold 5%] "
+    "[--alpha 0.05]\n"
+    "                       [--json FILE] [--report DIR]\n"
+    "       vmbench compare --write-bounds A [--metric M]... [--threshold "
+    "5%]\n"
+    "       vmbench compare --bounds FILE B\n\n"
+    "Compares results directory B with A (the baseline). Cells and controls\n"
+    "are matched by id, else by label (the settings that differ are "
+    "listed).\n"
+    "Per cell, phase and metric: the ratio of medians B/A with its 95%\n"
+    "bootstrap interval, a two-sided permutation test's p-value on the\n"
+    "repetitions, and a verdict: faster, slower or no change. A change "
+    "counts\n"
+    "only when B/A differs from 1 by more than the threshold and is\n"
+    "significant: with fewer than 5 repetitions a side, the ratio's 95%\n"
+    "interval excludes 1 (3 against 3 cannot reach p < 0.1 in a "
+    "permutation\n"
+    "test); from 5 up, the permutation test's p-value is at most alpha.\n"
+    "Controls are compared too: a slower host shows as a slower control.\n"
+    "The table lists the worst regressions first.\n\n"
+    "  --metric M        op_rate, p50, p95, p99, p99.9, mean, max, errors;\n"
+    "                    repeat or separate by commas (default op_rate, "
+    "p50, p99)\n"
+    "  --threshold T     the smallest change that counts: 5% or 0.05 "
+    "(default 5%)\n"
+    "  --alpha A         the permutation test's level (default 0.05)\n"
+    "  --json FILE       the comparison as JSON\n"
+    "  --report DIR      DIR/compare.md and DIR/compare.html\n"
+    "  --write-bounds A  print bounds from A as TOML: per cell, phase and\n"
+    "                    metric the median and a tolerance, the larger of "
+    "the\n"
+    "                    threshold and 3 coefficients of variation (at most "
+    "0.5)\n"
+    "  --bounds FILE     check B against bounds: a bound fails when B's "
+    "median\n"
+    "                    is worse than median by more than tolerance\n\n"
+    "exit status: 0 no regression, 1 a regression, 2 bad input (not a "
+    "results\n"
+    "directory, no cell in common, a bad bounds file).\n";
+
+enum {
+    OPT_METRIC = 256,
+    OPT_THRESHOLD,
+    OPT_ALPHA,
+    OPT_JSON,
+    OPT_REPORT,
+    OPT_WRITE_BOUNDS,
+    OPT_BOUNDS,
+};
+
+static const struct option longopts[] = {
+    {"metric", required_argument, NULL, OPT_METRIC},
+    {"threshold", required_argument, NULL, OPT_THRESHOLD},
+    {"alpha", required_argument, NULL, OPT_ALPHA},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"report", required_argument, NULL, OPT_REPORT},
+    {"write-bounds", no_argument, NULL, OPT_WRITE_BOUNDS},
+    {"bounds", required_argument, NULL, OPT_BOUNDS},
+    {NULL, 0, NULL, 0},
+};
+
+#define MAX_METRICS 16
+
+struct args {
+    const char *dirs[2];
+    size_t ndirs;
+    char *metric_text[MAX_METRICS]; /* strtok'd copies */
+    const char *metrics[MAX_METRICS];
+    size_t nmetrics;
+    double threshold, alpha;
+    const char *json, *report, *bounds;
+    bool write_bounds;
+};
+
+static int
+parse_fraction(const char *opt, const char *s, bool percent_ok, double *out,
+               struct vmb_error **err)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (percent_ok && end != s && strcmp(end, "%") == 0) {
+        v /= 100;
+        end++;
+    }
+    if (end == s || *end != '\0' || errno != 0 || !isfinite(v) || v < 0 ||
+        v >= 1)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "%s \"%s\" is not a fraction in [0, 1)%s", opt, s,
+                             percent_ok ? " or a percentage" : "");
+    *out = v;
+    return 0;
+}
+
+static int
+add_metrics(struct args *a, const char *s, struct vmb_error **err)
+{
+    char *copy = vmb_xstrdup(s);
+    char *save = NULL;
+    for (char *t = strtok_r(copy, ",", &save); t != NULL;
+         t = strtok_r(NULL, ",", &save)) {
+        if (a->nmetrics >= MAX_METRICS) {
+            free(copy);
+            return vmb_error_set(err, VMB_ERR_INPUT, 0, "more than %d metrics",
+                                 MAX_METRICS);
+        }
+        bool known = false;
+        struct vmb_res_phase probe = {0};
+        vmb_report_metric(&probe, t, &known);
+        if (!known) {
+            int rc = vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                   "unknown metric \"%s\"; known: op_rate, "
+                                   "p50, p95, p99, p99.9, mean, max, errors",
+                                   t);
+            free(copy);
+            return rc;
+        }
+        a->metrics[a->nmetrics++] = t;
+    }
+    for (size_t i = 0; i < MAX_METRICS; i++)
+        if (a->metric_text[i] == NULL) {
+            a->metric_text[i] = copy;
+            return 0;
+        }
+    free(copy);
+    return vmb_error_set(err, VMB_ERR_INPUT, 0, "too many --metric options");
+}
+
+static int
+parse_args(struct args *a, int argc, char **argv, struct vmb_error **err)
+{
+    struct vmb_cli_parse p = {.cmd = "compare", .longopts = longopts};
+    int c;
+    while ((c = vmb_cli_next(&p, argc, argv, err)) > 0) {
+        switch (c) {
+        case OPT_METRIC:
+            if (add_metrics(a, p.arg, err) < 0)
+                return -1;
+            break;
+        case OPT_THRESHOLD:
+            if (parse_fraction("--threshold", p.arg, true, &a->threshold, err) <
+                0)
+                return -1;
+            break;
+        case OPT_ALPHA:
+            if (parse_fraction("--alpha", p.arg, false, &a->alpha, err) < 0)
+                return -1;
+            if (a->alpha == 0)
+                return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                     "--alpha must be above 0");
+            break;
+        case OPT_JSON:
+            a->json = p.arg;
+            break;
+        case OPT_REPORT:
+            a->report = p.arg;
+            break;
+        case OPT_WRITE_BOUNDS:
+            a->write_bounds = true;
+            break;
+        case OPT_BOUNDS:
+            a->bounds = p.arg;
+            break;
+        case VMB_CLI_WORD:
+            if (a->ndirs == 2)
+                return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                     "unexpected \"%s\": compare takes two "
+                                     "results directories",
+                                     p.arg);
+            a->dirs[a->ndirs++] = p.arg;
+            break;
+        }
+    }
+    if (c < 0)
+        return -1;
+    size_t want = a->write_bounds || a->bounds ? 1 : 2;
+    if (a->write_bounds && a->bounds)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "--write-bounds and --bounds exclude each other");
+    if (a->ndirs != want)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "expected %zu results director%s, got %zu; see "
+                             "`vmbench compare --help`",
+                             want, want == 1 ? "y" : "ies", a->ndirs);
+    if (a->nmetrics == 0) {
+        static const char *const defaults[] = {"op_rate", "p50", "p99"};
+        for (size_t i = 0; i < 3; i++)
+            a->metrics[a->nmetrics++] = defaults[i];
+    }
+    return 0;
+}
+
+/* Loads a results directory; any failure is bad input (exit 2). */
+static int
+load(const char *dir, struct vmb_results **r, struct vmb_error **err)
+{
+    if (vmb_results_load(dir, r, err) < 0) {
+        if (err != NULL && *err != NULL)
+            (*err)->kind = VMB_ERR_INPUT;
+        return -1;
+    }
+    for (size_t i = 0; i < (*r)->nwarnings; i++)
+        fprintf(stderr, "vmbench compare: note: %s\n", (*r)->warnings[i]);
+    return 0;
+}
+
+static int
+check_bounds(const struct args *a, struct vmb_error **err)
+{
+    struct vmb_bounds bs;
+    if (vmb_bounds_read(a->bounds, &bs, err) < 0) {
+        (*err)->kind = VMB_ERR_INPUT;
+        return -1;
+    }
+    struct vmb_results *r = NULL;
+    if (load(a->dirs[0], &r, err) < 0) {
+        vmb_bounds_free(&bs);
+        return -1;
+    }
+    size_t checked = 0;
+    size_t failed = vmb_bounds_check(&bs, r, stdout, &checked);
+    int rc = failed > 0 ? 1 : 0;
+    if (checked == 0)
+        rc = vmb_error_set(err, VMB_ERR_INPUT, 0,
+                           "no cell of the bounds file is in \"%s\"",
+                           a->dirs[0]);
+    else
+        printf("\n%zu of %zu bounds failed\n", failed, checked);
+    vmb_bounds_free(&bs);
+    vmb_results_free(r);
+    return rc;
+}
+
+static int
+write_json(const struct vmb_compare *c, const char *path,
+           struct vmb_error **err)
+{
+    autofree char *json = vmb_compare_json(c);
+    if (vmb_write_output(path, json, strlen(json), err) < 0)
+        return vmb_error_prefix(err, "write \"%s\"", path);
+    return 0;
+}
+
+static int
+compare(const struct args *a, const struct vmb_compare_opts *opts,
+        struct vmb_error **err)
+{
+    struct vmb_results *ra = NULL, *rb = NULL;
+    struct vmb_compare c;
+    int rc = -1;
+    if (load(a->dirs[0], &ra, err) < 0 || load(a->dirs[1], &rb, err) < 0)
+        goto cleanup;
+    if (vmb_compare_build(&c, ra, rb, opts, err) < 0)
+        goto cleanup;
+    vmb_compare_print(&c, stdout);
+    rc = c.nslower > 0 ? 1 : 0;
+    if (a->json != NULL && write_json(&c, a->json, err) < 0)
+        rc = -1;
+    if (rc >= 0 && a->report != NULL &&
+        vmb_compare_write_report(&c, a->report, err) < 0)
+        rc = -1;
+    vmb_compare_free(&c);
+cleanup:
+    vmb_results_free(ra);
+    vmb_results_free(rb);
+    return rc;
+}
+
+int
+vmb_cmd_compare(int argc, char **argv, struct vmb_error **err)
+{
+    struct args a = {.threshold = 0.05, .alpha = 0.05};
+    int rc = parse_args(&a, argc, argv, err);
+    if (rc == 0) {
+        struct vmb_compare_opts opts = {.metrics = a.metrics,
+                                        .nmetrics = a.nmetrics,
+                                        .threshold = a.threshold,
+                                        .alpha = a.alpha};
+        if (a.bounds != NULL) {
+            rc = check_bounds(&a, err);
+        } else if (a.write_bounds) {
+            struct vmb_results *r = NULL;
+            rc = load(a.dirs[0], &r, err);
+            if (rc == 0) {
+                autofree char *toml = vmb_bounds_write(r, &opts);
+                fputs(toml, stdout);
+                vmb_results_free(r);
+            }
+        } else {
+            rc = compare(&a, &opts, err);
+        }
+    }
+    for (size_t i = 0; i < MAX_METRICS; i++)
+        free(a.metric_text[i]);
+    return rc;
+}

@@ -1,0 +1,174 @@
+/* `vmbench tune`: arguments to struct vmb_tune_opts. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "run/run.h"
+#include "run/tune.h"
+
+const char vmb_usage_tune[] =
+    "usage: vmbench tune MATRIX.yaml --objective PHASE.METRIC\n"
+    "                    [--limit PHASE.METRIC=VALUE] [--first N]\n"
+    "                    [--budget RUNS] [--out DIR] [--dry-run]\n"
+    "                    [--only vm|baremetal]\n"
+    "       vmbench tune --resume DIR\n\n"
+    "Races the cells of the matrix for the best value of the objective\n"
+    "instead of running every repetition of every cell. Every cell runs a\n"
+    "first round (--first, default 3 repetitions, interleaved); after each\n"
+    "round a cell leaves the race when it is clearly worse than the current\n"
+    "best: its 95% bootstrap interval of the median lies entirely on the\n"
+    "worse side of the best's, or its bootstrap probability of being the\n"
+    "best is under 5%. The cells still racing get one more repetition a\n"
+    "round. The race stops when one cell is left, when the matrix's\n"
+    "`repetitions` is reached, or when --budget would be passed.\n\n"
+    "  --objective P.M  the phase (write, read, 0-write) and metric to\n"
+    "                   win: op_rate is the higher the better, latencies\n"
+    "                   (p50, p95, p99, p99.9, mean, max) and errors the\n"
+    "                   lower\n"
+    "  --limit P.M=V    only cells whose latency P.M stays at or under V\n"
+    "                   (2ms, 500us) can win; a cell whose interval is\n"
+    "                   entirely over it is dropped\n"
+    "  --first N        repetitions of the first round (default 3)\n"
+    "  --budget RUNS    run at most this many runs in all\n"
+    "  --out DIR        results directory to create (an ordinary one, plus\n"
+    "                   tune.json with every round's decisions)\n"
+    "  --resume DIR     continue an interrupted tune; it ends as an\n"
+    "                   uninterrupted one would\n"
+    "  --only KIND      vm: race the VM cells without their controls;\n"
+    "                   baremetal: race the bare-metal controls (no VM).\n"
+    "                   By default the VM cells race and their controls run\n"
+    "                   the first round\n"
+    "  --dry-run        print the first round's runs, start nothing\n"
+    "  --no-report      do not generate the report at the end\n\n"
+    "At the end it prints the winner, the runs the race took against the\n"
+    "full factorial, and the `vmbench kata-config` command that writes the\n"
+    "winner's Kata settings.\n\n"
+    "exit status: 0 a winner, 1 no cell had a value (within the limit) or\n"
+    "interrupted, 2 bad input.\n";
+
+enum {
+    OPT_OUT = 256,
+    OPT_RESUME,
+    OPT_ONLY,
+    OPT_DRY_RUN,
+    OPT_NO_REPORT,
+    OPT_OBJECTIVE,
+    OPT_LIMIT,
+    OPT_FIRST,
+    OPT_BUDGET,
+};
+
+static const struct option longopts[] = {
+    {"out", required_argument, NULL, OPT_OUT},
+    {"resume", required_argument, NULL, OPT_RESUME},
+    {"only", required_argument, NULL, OPT_ONLY},
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"no-report", no_argument, NULL, OPT_NO_REPORT},
+    {"objective", required_argument, NULL, OPT_OBJECTIVE},
+    {"limit", required_argument, NULL, OPT_LIMIT},
+    {"first", required_argument, NULL, OPT_FIRST},
+    {"budget", required_argument, NULL, OPT_BUDGET},
+    {NULL, 0, NULL, 0},
+};
+
+static int
+count_arg(const char *name, const char *text, int64_t *out,
+          struct vmb_error **err)
+{
+    char *end = NULL;
+    long long v = strtoll(text, &end, 10);
+    if (text[0] == '\0' || *end != '\0' || v < 1 || v > 1000000)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "--%s takes a whole number from 1 to 1000000, "
+                             "got \"%s\"",
+                             name, text);
+    *out = v;
+    return 0;
+}
+
+int
+vmb_cmd_tune(int argc, char **argv, struct vmb_error **err)
+{
+    struct vmb_tune_opts o = {.only = VMB_RUN_ALL};
+    struct vmb_cli_parse args = {.cmd = "tune", .longopts = longopts};
+    bool only_given = false;
+    int opt;
+    while ((opt = vmb_cli_next(&args, argc, argv, err)) > 0) {
+        switch (opt) {
+        case OPT_OUT:
+        case OPT_RESUME:
+            if (args.arg[0] == '\0')
+                return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                     "option \"--%s\" needs a directory, "
+                                     "got \"\"",
+                                     opt == OPT_OUT ? "out" : "resume");
+            if (opt == OPT_OUT)
+                o.out = args.arg;
+            else
+                o.resume = args.arg;
+            break;
+        case OPT_ONLY:
+            only_given = true;
+            if (strcmp(args.arg, "vm") == 0)
+                o.only = VMB_RUN_ONLY_VM;
+            else if (strcmp(args.arg, "baremetal") == 0 ||
+                     strcmp(args.arg, "control") == 0)
+                o.only = VMB_RUN_ONLY_BAREMETAL;
+            else
+                return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                     "--only takes vm or baremetal, got "
+                                     "\"%s\"; see `vmbench tune --help`",
+                                     args.arg);
+            break;
+        case OPT_DRY_RUN:
+            o.dry_run = true;
+            break;
+        case OPT_NO_REPORT:
+            o.no_report = true;
+            break;
+        case OPT_OBJECTIVE:
+            o.objective = args.arg;
+            break;
+        case OPT_LIMIT:
+            o.limit = args.arg;
+            break;
+        case OPT_FIRST:
+            if (count_arg("first", args.arg, &o.first, err) < 0)
+                return -1;
+            break;
+        case OPT_BUDGET:
+            if (count_arg("budget", args.arg, &o.budget, err) < 0)
+                return -1;
+            break;
+        case VMB_CLI_WORD:
+            if (o.matrix != NULL)
+                return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                     "unexpected argument \"%s\"; see "
+                                     "`vmbench tune --help`",
+                                     args.arg);
+            o.matrix = args.arg;
+            break;
+        }
+    }
+    if (opt < 0)
+        return -1;
+    if (o.resume != NULL) {
+        if (o.matrix || o.out || o.objective || o.limit || o.first ||
+            o.budget || only_given)
+            return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                 "--resume takes the tune's settings from "
+                                 "its tune.json; give it alone");
+        o.only = VMB_RUN_ALL; /* replaced by tune.json's */
+        return vmb_tune(&o, err);
+    }
+    if (o.matrix == NULL)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "a matrix file is needed; see `vmbench tune "
+                             "--help`");
+    if (o.objective == NULL)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "--objective PHASE.METRIC is needed (for "
+                             "example write.op_rate); see `vmbench tune "
+                             "--help`");
+    return vmb_tune(&o, err);
+}

@@ -1,0 +1,250 @@
+/* The outputs of a comparison: terminal table, JSON, Markdown/HTML. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/jsonw.h"
+#include "report/compare.h"
+#include "report/doc.h"
+
+static const char *
+label_of(const struct vmb_res_cell *cell)
+{
+    return cell->label ? cell->label : cell->id;
+}
+
+static const char *
+test_of(const struct vmb_compare_row *r)
+{
+    return r->na < VMB_COMPARE_PERM_MIN || r->nb < VMB_COMPARE_PERM_MIN
+               ? "interval"
+               : "permutation";
+}
+
+/* One row's numbers as text, shared by the terminal and the report. */
+struct row_text {
+    char a[32], b[32], ratio[24], ci[48], p[24], n[24];
+};
+
+static void
+row_text(const struct vmb_compare_row *r, struct row_text *t)
+{
+    snprintf(t->a, sizeof(t->a), "%.4g", r->median_a);
+    snprintf(t->b, sizeof(t->b), "%.4g", r->median_b);
+    snprintf(t->ratio, sizeof(t->ratio), "%.3f", r->ratio);
+    snprintf(t->ci, sizeof(t->ci), "[%.3f, %.3f]", r->ci.lo, r->ci.hi);
+    snprintf(t->p, sizeof(t->p), "%.3g", r->p);
+    snprintf(t->n, sizeof(t->n), "%zu/%zu", r->na, r->nb);
+}
+
+static char *
+cell_name(const struct vmb_compare *c, const struct vmb_compare_row *r)
+{
+    const struct vmb_compare_pair *p = &c->pairs[r->pair];
+    return vmb_xasprintf("%s%s", p->a->control ? "control " : "",
+                         label_of(p->a));
+}
+
+void
+vmb_compare_print(const struct vmb_compare *c, FILE *out)
+{
+    autofree char *da = vmb_term_safe(c->a->dir);
+    autofree char *db = vmb_term_safe(c->b->dir);
+    fprintf(out, "A: %s\nB: %s\n", da, db);
+    fprintf(out, "rule: %s (threshold %.3g%%, alpha %.3g)\n\n",
+            vmb_compare_rule, c->opts.threshold * 100, c->opts.alpha);
+    fprintf(out, "%-12s %-10s %-8s %10s %10s %7s %16s %7s %5s  %s\n", "verdict",
+            "phase", "metric", "A", "B", "B/A", "95% interval", "p", "runs",
+            "cell");
+    for (size_t i = 0; i < c->nrows; i++) {
+        const struct vmb_compare_row *r = &c->rows[i];
+        struct row_text t;
+        row_text(r, &t);
+        autofree char *raw = cell_name(c, r);
+        autofree char *name = vmb_term_safe(raw);
+        fprintf(out, "%-12s %-10s %-8s %10s %10s %7s %16s %7s %5s  %s%s\n",
+                vmb_verdict_name(r->verdict), r->phase, r->metric, t.a, t.b,
+                t.ratio, t.ci, t.p, t.n, name,
+                r->control_slower ? " (its control is slower too)" : "");
+    }
+    for (size_t i = 0; i < c->npairs; i++) {
+        const struct vmb_compare_pair *p = &c->pairs[i];
+        if (!p->by_label)
+            continue;
+        autofree char *l = vmb_term_safe(label_of(p->a));
+        fprintf(out,
+                "\nmatched by label: %s (A %s, B %s); settings that "
+                "differ:\n",
+                l, p->a->id, p->b->id);
+        for (size_t j = 0; j < p->ndiff; j++) {
+            autofree char *d = vmb_term_safe(p->diff[j]);
+            fprintf(out, "  %s\n", d);
+        }
+    }
+    if (c->nunmatched > 0)
+        fputc('\n', out);
+    for (size_t i = 0; i < c->nunmatched; i++) {
+        autofree char *u = vmb_term_safe(c->unmatched[i]);
+        fprintf(out, "%s\n", u);
+    }
+    fprintf(out, "\n%zu slower, %zu faster, %zu no change, %zu too few runs\n",
+            c->nslower, c->nfaster, c->nsame, c->nnone);
+}
+
+char *
+vmb_compare_json(const struct vmb_compare *c)
+{
+    struct vmb_jw w;
+    vmb_jw_init(&w, true);
+    vmb_jw_obj_begin(&w);
+    vmb_jw_kint(&w, "schema", 1);
+    vmb_jw_kstr(&w, "a", c->a->dir);
+    vmb_jw_kstr(&w, "b", c->b->dir);
+    vmb_jw_kstr(&w, "rule", vmb_compare_rule);
+    vmb_jw_kdouble(&w, "threshold", c->opts.threshold);
+    vmb_jw_kdouble(&w, "alpha", c->opts.alpha);
+    vmb_jw_kbool(&w, "regression", c->nslower > 0);
+    vmb_jw_kuint(&w, "slower", c->nslower);
+    vmb_jw_kuint(&w, "faster", c->nfaster);
+    vmb_jw_kuint(&w, "no_change", c->nsame);
+    vmb_jw_kuint(&w, "too_few_runs", c->nnone);
+    vmb_jw_key(&w, "rows");
+    vmb_jw_arr_begin(&w);
+    for (size_t i = 0; i < c->nrows; i++) {
+        const struct vmb_compare_row *r = &c->rows[i];
+        const struct vmb_compare_pair *p = &c->pairs[r->pair];
+        vmb_jw_obj_begin(&w);
+        vmb_jw_kstr(&w, "verdict", vmb_verdict_name(r->verdict));
+        vmb_jw_kstr(&w, "id_a", p->a->id);
+        vmb_jw_kstr(&w, "id_b", p->b->id);
+        vmb_jw_kstr(&w, "label", p->a->label);
+        vmb_jw_kbool(&w, "control", p->a->control);
+        vmb_jw_kbool(&w, "matched_by_label", p->by_label);
+        vmb_jw_kstr(&w, "phase", r->phase);
+        vmb_jw_kstr(&w, "metric", r->metric);
+        vmb_jw_kuint(&w, "runs_a", r->na);
+        vmb_jw_kuint(&w, "runs_b", r->nb);
+        vmb_jw_kdouble(&w, "median_a", r->median_a);
+        vmb_jw_kdouble(&w, "median_b", r->median_b);
+        vmb_jw_kdouble(&w, "ratio", r->ratio);
+        vmb_jw_kdouble(&w, "ratio_lo", r->ci.lo);
+        vmb_jw_kdouble(&w, "ratio_hi", r->ci.hi);
+        vmb_jw_kdouble(&w, "p", r->p);
+        vmb_jw_kstr(&w, "test", test_of(r));
+        vmb_jw_kbool(&w, "control_slower", r->control_slower);
+        vmb_jw_obj_end(&w);
+    }
+    vmb_jw_arr_end(&w);
+    vmb_jw_key(&w, "settings_differ");
+    vmb_jw_arr_begin(&w);
+    for (size_t i = 0; i < c->npairs; i++) {
+        const struct vmb_compare_pair *p = &c->pairs[i];
+        if (p->ndiff == 0)
+            continue;
+        vmb_jw_obj_begin(&w);
+        vmb_jw_kstr(&w, "id_a", p->a->id);
+        vmb_jw_kstr(&w, "id_b", p->b->id);
+        vmb_jw_key(&w, "settings");
+        vmb_jw_arr_begin(&w);
+        for (size_t j = 0; j < p->ndiff; j++)
+            vmb_jw_str(&w, p->diff[j]);
+        vmb_jw_arr_end(&w);
+        vmb_jw_obj_end(&w);
+    }
+    vmb_jw_arr_end(&w);
+    vmb_jw_key(&w, "unmatched");
+    vmb_jw_arr_begin(&w);
+    for (size_t i = 0; i < c->nunmatched; i++)
+        vmb_jw_str(&w, c->unmatched[i]);
+    vmb_jw_arr_end(&w);
+    vmb_jw_obj_end(&w);
+    return vmb_jw_steal(&w);
+}
+
+int
+vmb_compare_write_report(const struct vmb_compare *c, const char *dir,
+                         struct vmb_error **err)
+{
+    if (vmb_mkdir_p(dir, err) < 0)
+        return vmb_error_prefix(err, "create \"%s\"", dir);
+    struct vmb_doc d = {0};
+    vmb_doc_begin(&d, dir, "vmbench compare");
+    vmb_doc_p_begin(&d);
+    vmb_doc_text(&d, "A (baseline): ");
+    vmb_doc_code(&d, c->a->dir);
+    vmb_doc_text(&d, ", B: ");
+    vmb_doc_code(&d, c->b->dir);
+    vmb_doc_textf(&d,
+                  ". %zu slower, %zu faster, %zu no change, %zu with too "
+                  "few runs.",
+                  c->nslower, c->nfaster, c->nsame, c->nnone);
+    vmb_doc_p_end(&d);
+    vmb_doc_p_begin(&d);
+    vmb_doc_strong(&d, "Rule:");
+    vmb_doc_textf(&d, " %s (threshold %.3g%%, alpha %.3g).", vmb_compare_rule,
+                  c->opts.threshold * 100, c->opts.alpha);
+    vmb_doc_p_end(&d);
+    static const char *const head[] = {
+        "verdict", "cell",         "phase", "metric",   "A median", "B median",
+        "B/A",     "95% interval", "p",     "runs A/B", "test"};
+    size_t ncol = sizeof(head) / sizeof(head[0]);
+    vmb_doc_table_begin(&d, head, ncol);
+    for (size_t i = 0; i < c->nrows; i++) {
+        const struct vmb_compare_row *r = &c->rows[i];
+        struct row_text t;
+        row_text(r, &t);
+        autofree char *name = cell_name(c, r);
+        const char *cells[] = {vmb_verdict_name(r->verdict),
+                               name,
+                               r->phase,
+                               r->metric,
+                               t.a,
+                               t.b,
+                               t.ratio,
+                               t.ci,
+                               t.p,
+                               t.n,
+                               test_of(r)};
+        vmb_doc_row(&d, cells, ncol);
+    }
+    vmb_doc_table_end(&d);
+    if (c->nunmatched > 0 || c->npairs > 0) {
+        bool any = false;
+        for (size_t i = 0; i < c->npairs; i++) {
+            const struct vmb_compare_pair *p = &c->pairs[i];
+            if (p->ndiff == 0)
+                continue;
+            if (!any)
+                vmb_doc_h(&d, 2, "Settings that differ");
+            any = true;
+            vmb_doc_p_begin(&d);
+            vmb_doc_text(&d, label_of(p->a));
+            vmb_doc_textf(&d, " (A %s, B %s)", p->a->id, p->b->id);
+            vmb_doc_p_end(&d);
+            vmb_doc_list_begin(&d);
+            for (size_t j = 0; j < p->ndiff; j++) {
+                vmb_doc_item_begin(&d);
+                vmb_doc_text(&d, p->diff[j]);
+                vmb_doc_item_end(&d);
+            }
+            vmb_doc_list_end(&d);
+        }
+    }
+    if (c->nunmatched > 0) {
+        vmb_doc_h(&d, 2, "Not compared");
+        vmb_doc_list_begin(&d);
+        for (size_t i = 0; i < c->nunmatched; i++) {
+            vmb_doc_item_begin(&d);
+            vmb_doc_text(&d, c->unmatched[i]);
+            vmb_doc_item_end(&d);
+        }
+        vmb_doc_list_end(&d);
+    }
+    vmb_doc_end(&d);
+    autofree char *md = vmb_xasprintf("%s/compare.md", dir);
+    autofree char *html = vmb_xasprintf("%s/compare.html", dir);
+    int rc = vmb_doc_write(&d, md, html, err);
+    vmb_doc_free(&d);
+    return rc;
+}

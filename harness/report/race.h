@@ -1,0 +1,114 @@
+/*
+ * The elimination rule of `vmbench tune` (racing): after each round, which
+ * cells are clearly worse than the current best on the objective and
+ * leave the race. Pure statistics on the numbers given, so that a race
+ * replayed from the same results decides the same (tune --resume).
+ */
+#ifndef VMB_RACE_H
+#define VMB_RACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+
+/* Why a cell is where it is after a decision. */
+enum vmb_race_why {
+    VMB_RACE_ALIVE,       /* still racing */
+    VMB_RACE_BEST,        /* the current best, still racing */
+    VMB_RACE_INTERVAL,    /* its interval is entirely worse than the best's */
+    VMB_RACE_PROBABILITY, /* bootstrap probability of being best < p_min */
+    VMB_RACE_LIMIT,       /* its limit metric's interval is over the limit */
+    VMB_RACE_NO_DATA,     /* no successful run in the race's repetitions */
+};
+
+/* "alive", "best", "interval", "probability", "limit", "no-data". */
+const char *vmb_race_why_name(enum vmb_race_why why);
+
+struct vmb_race_rule {
+    bool higher_better; /* the objective: op_rate higher, latency lower */
+    bool has_limit;     /* a constraint on a second metric ... */
+    double limit;       /* ... which must stay at or under this */
+    double p_min;       /* drop below this probability of being best (0.05) */
+    double level;       /* interval level (0.95) */
+    size_t resamples;   /* bootstrap resamples (2000) */
+    uint64_t seed;      /* the results' seed: the same numbers, same verdict */
+};
+
+/* The rule the issue asks for: 95% intervals, 5%, 2000 resamples. */
+struct vmb_race_rule vmb_race_rule_default(bool higher_better, uint64_t seed);
+
+struct vmb_race_cand {
+    /* in */
+    const char *id;   /* derives the cell's bootstrap seed */
+    const double *x;  /* objective values of its successful repetitions */
+    size_t n;         /* at most VMB_STATS_MAX_REPS */
+    const double *lx; /* limit metric values (rule.has_limit), n of them */
+    bool racing;      /* false: dropped before; left as it is */
+    /* out, for racing cells (NAN where there is no value) */
+    double median, lo, hi;    /* objective, its interval */
+    double lmedian, llo, lhi; /* limit metric, its interval */
+    double p_best;            /* bootstrap probability of being best */
+    enum vmb_race_why why;
+};
+
+/*
+ * Decides one round over the racing candidates: computes each one's
+ * median and interval, picks the best (best median among those whose
+ * limit median is within the limit), and drops, never the best: a cell
+ * without values (NO_DATA); one whose limit interval lies entirely over
+ * the limit (LIMIT); one whose objective interval lies entirely on the
+ * worse side of the best's (INTERVAL); one whose bootstrap probability of
+ * being the best is under p_min (PROBABILITY). Dropped cells get racing
+ * false. Returns the best's index, or -1 when no racing cell is feasible
+ * (then only NO_DATA and LIMIT drops happen).
+ */
+long vmb_race_decide(const struct vmb_race_rule *rule, struct vmb_race_cand *c,
+                     size_t n);
+
+/* Number of candidates still racing. */
+size_t vmb_race_racing(const struct vmb_race_cand *c, size_t n);
+
+/* The settings of a tune, kept in tune.json for `vmbench tune --resume`. */
+struct vmb_tune_settings {
+    char *objective; /* "write.op_rate" */
+    char *limit;     /* "write.p99=2ms" as given, or NULL */
+    int64_t first;   /* repetitions of the first round */
+    int64_t budget;  /* runs at most, 0: none */
+    char *only;      /* "all", "vm", "baremetal" */
+};
+
+/*
+ * Reads the settings from <dir>/tune.json (report/results_tune.c, which
+ * checks every value as the results reader does). Fails (VMB_ERR_INPUT)
+ * when the file is missing, malformed or holds a value no tune writes.
+ */
+int vmb_tune_settings_read(const char *dir, struct vmb_tune_settings *out,
+                           struct vmb_error **err);
+void vmb_tune_settings_clear(struct vmb_tune_settings *s);
+
+/* One cell of one round of tune.json's history. */
+struct vmb_tune_step {
+    int64_t round, repetitions;
+    char *id, *label, *status, *why; /* why: NULL unless dropped */
+    double n, median, lo, hi, p_best;
+};
+
+/* tune.json's history, for the report. */
+struct vmb_tune_history {
+    char *objective, *limit, *stopped, *winner; /* winner: its label */
+    double runs, factorial_runs;
+    struct vmb_tune_step *steps; /* round by round, in file order */
+    size_t nsteps;
+};
+
+/*
+ * Reads <dir>/tune.json's history. Returns 1 when the directory holds no
+ * tune.json, 0 when read, -1 (VMB_ERR_INPUT) naming the first bad field.
+ */
+int vmb_tune_history_read(const char *dir, struct vmb_tune_history *out,
+                          struct vmb_error **err);
+void vmb_tune_history_clear(struct vmb_tune_history *h);
+
+#endif

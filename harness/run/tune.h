@@ -1,0 +1,40 @@
+/*
+ * `vmbench tune`: a race over the cells of a matrix instead of every
+ * repetition of every cell. Rounds of runs go through vmb_run into an
+ * ordinary results directory; after each round the race reads the
+ * results back and drops the clearly worse cells (report/race.h).
+ * tune.json records the settings and every round's decisions.
+ */
+#ifndef VMB_TUNE_H
+#define VMB_TUNE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/error.h"
+
+struct vmb_tune_opts {
+    const char *matrix;    /* matrix file; NULL with resume */
+    const char *out;       /* results directory to create; NULL: default */
+    const char *resume;    /* a tune's results directory to continue */
+    const char *objective; /* "PHASE.METRIC"; NULL with resume */
+    const char *limit;     /* "PHASE.METRIC=VALUE" (at most), or NULL */
+    int64_t first;         /* repetitions of the first round; 0: 3 */
+    int64_t budget;        /* at most this many runs; 0: no budget */
+    int only;              /* enum vmb_run_only: ALL and VM race the VM
+                              cells, BAREMETAL the controls */
+    bool dry_run;          /* print the first round, start nothing */
+    bool no_report;        /* skip the report at the end */
+};
+
+/*
+ * Races the cells. Returns 0 with a winner (printed on stdout with the
+ * `vmbench kata-config` command that writes it), 1 when no cell has a
+ * value (or meets the limit), or -1 with *err set: bad matrix, objective,
+ * limit or directory (VMB_ERR_INPUT), interrupted (VMB_ERR_RUN, resume
+ * with `vmbench tune --resume DIR`). A resumed tune replays the race from
+ * the results on disk and ends as an uninterrupted one would.
+ */
+int vmb_tune(const struct vmb_tune_opts *opts, struct vmb_error **err);
+
+#endif
