@@ -21,7 +21,7 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DVMB_SANITIZE=ON \
 cmake --build build-asan -j "$jobs"
 # The fuzz target needs clang's libFuzzer; only the loader and its target.
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DVMB_FUZZ=ON \
-    -DVMB_FUZZ_SECONDS="${VMB_FUZZ_SECONDS:-60}"
+    -DVMB_FUZZ_SECONDS="${VMB_FUZZ_SECONDS:-45}"
 cmake --build build-fuzz -j "$jobs" --target fuzz_matrix fuzz_katatoml fuzz_results \
     fuzz_bounds
 
