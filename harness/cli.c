@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "run/run.h"
 
 /*
  * Listed in the order `vmbench --help` shows them; only built commands.
@@ -138,4 +139,31 @@ vmb_cli_next(struct vmb_cli_parse *p, int argc, char **argv,
         return option_error(p, c, at < argc ? argv[at] : "", err);
     p->arg = optarg;
     return c;
+}
+
+int
+vmb_cli_dir(const struct vmb_cli_parse *p, const char *opt, const char **dir,
+            struct vmb_error **err)
+{
+    if (p->arg[0] == '\0')
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "option \"--%s\" needs a directory, got \"\"",
+                             opt);
+    *dir = p->arg;
+    return 0;
+}
+
+int
+vmb_cli_only(const struct vmb_cli_parse *p, int *only, struct vmb_error **err)
+{
+    if (strcmp(p->arg, "vm") == 0)
+        *only = VMB_RUN_ONLY_VM;
+    else if (strcmp(p->arg, "baremetal") == 0 || strcmp(p->arg, "control") == 0)
+        *only = VMB_RUN_ONLY_BAREMETAL;
+    else
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "--only takes vm, baremetal or control, got "
+                             "\"%s\"; see `vmbench %s --help`",
+                             p->arg, p->cmd);
+    return 0;
 }

@@ -78,6 +78,21 @@ struct vmb_cli_parse {
 int vmb_cli_next(struct vmb_cli_parse *p, int argc, char **argv,
                  struct vmb_error **err);
 
+/*
+ * The value of a directory option (--out, --resume) at p->arg into *dir:
+ * "" is refused (VMB_ERR_INPUT) rather than taken as the current
+ * directory.
+ */
+int vmb_cli_dir(const struct vmb_cli_parse *p, const char *opt,
+                const char **dir, struct vmb_error **err);
+
+/*
+ * The value of --only at p->arg into *only (enum vmb_run_only): vm,
+ * baremetal or its alias control; anything else is refused naming p->cmd.
+ */
+int vmb_cli_only(const struct vmb_cli_parse *p, int *only,
+                 struct vmb_error **err);
+
 /* Entry points and usage texts, one file under cmd/ each. */
 int vmb_cmd_plan(int argc, char **argv, struct vmb_error **err);
 int vmb_cmd_options(int argc, char **argv, struct vmb_error **err);

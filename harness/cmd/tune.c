@@ -96,29 +96,17 @@ vmb_cmd_tune(int argc, char **argv, struct vmb_error **err)
     while ((opt = vmb_cli_next(&args, argc, argv, err)) > 0) {
         switch (opt) {
         case OPT_OUT:
+            if (vmb_cli_dir(&args, "out", &o.out, err) < 0)
+                return -1;
+            break;
         case OPT_RESUME:
-            if (args.arg[0] == '\0')
-                return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                                     "option \"--%s\" needs a directory, "
-                                     "got \"\"",
-                                     opt == OPT_OUT ? "out" : "resume");
-            if (opt == OPT_OUT)
-                o.out = args.arg;
-            else
-                o.resume = args.arg;
+            if (vmb_cli_dir(&args, "resume", &o.resume, err) < 0)
+                return -1;
             break;
         case OPT_ONLY:
             only_given = true;
-            if (strcmp(args.arg, "vm") == 0)
-                o.only = VMB_RUN_ONLY_VM;
-            else if (strcmp(args.arg, "baremetal") == 0 ||
-                     strcmp(args.arg, "control") == 0)
-                o.only = VMB_RUN_ONLY_BAREMETAL;
-            else
-                return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                                     "--only takes vm or baremetal, got "
-                                     "\"%s\"; see `vmbench tune --help`",
-                                     args.arg);
+            if (vmb_cli_only(&args, &o.only, err) < 0)
+                return -1;
             break;
         case OPT_DRY_RUN:
             o.dry_run = true;
