@@ -89,6 +89,33 @@ th_target(int port)
     return t;
 }
 
+/* Runs phase index with the words applied to the defaults against port. */
+static inline int
+th_run_at(int port, int index, const char *const *words,
+          struct vmb_load_result **r, struct vmb_error **err)
+{
+    struct vmb_load_opts o;
+    struct vmb_phase p;
+    th_defaults(&o, &p);
+    for (int i = 0; words[i]; i++)
+        th_set(&o, &p, words[i]);
+    struct vmb_load_target t = th_target(port);
+    int rc = vmb_load_run_phase(&o, &p, index, &t, NULL, NULL, NULL, r, err);
+    th_free(&o, &p);
+    return rc;
+}
+
+/* The same, asserting that the phase ran; the caller frees the result. */
+static inline struct vmb_load_result *
+th_run_ok(int port, int index, const char *const *words)
+{
+    struct vmb_load_result *r = NULL;
+    struct vmb_error *err = NULL;
+    int rc = th_run_at(port, index, words, &r, &err);
+    cr_assert_eq(rc, 0, "run failed: %s", err ? err->msg : "");
+    return r;
+}
+
 /* Sends one inline command and returns the first reply line (static). */
 static inline const char *
 th_command(int port, const char *cmd)

@@ -19,23 +19,6 @@ stop_redis(void)
     th_redis_stop(&redis);
 }
 
-static struct vmb_load_result *
-run(const char *const *words, int index)
-{
-    struct vmb_load_opts o;
-    struct vmb_phase p;
-    th_defaults(&o, &p);
-    for (int i = 0; words[i]; i++)
-        th_set(&o, &p, words[i]);
-    struct vmb_load_target t = th_target(redis.port);
-    struct vmb_load_result *r = NULL;
-    struct vmb_error *err = NULL;
-    int rc = vmb_load_run_phase(&o, &p, index, &t, NULL, NULL, NULL, &r, &err);
-    cr_assert_eq(rc, 0, "run failed: %s", err ? err->msg : "");
-    th_free(&o, &p);
-    return r;
-}
-
 /* n= gives exactly n operations, over several threads and a pipeline, and
  * a sequential write of n = keys writes every key once. */
 Test(load, write_count_exact, .init = start_redis, .fini = stop_redis,
@@ -44,7 +27,7 @@ Test(load, write_count_exact, .init = start_redis, .fini = stop_redis,
     const char *w[] = {
         "op=write",      "n=12345",   "keys=12345", "key_dist=sequential",
         "connections=7", "threads=2", "pipeline=3", NULL};
-    struct vmb_load_result *r = run(w, 0);
+    struct vmb_load_result *r = th_run_ok(redis.port, 0, w);
     cr_assert_eq(vmb_load_result_ops(r), 12345);
     cr_assert_eq(vmb_load_result_errors(r), 0);
     cr_assert_gt(vmb_load_result_op_rate(r), 0);
@@ -60,11 +43,11 @@ Test(load, reads_find_writes, .init = start_redis, .fini = stop_redis,
     const char *w[] = {"op=write",      "n=4000",
                        "keys=4000",     "key_dist=sequential",
                        "connections=4", NULL};
-    vmb_load_result_free(run(w, 0));
+    vmb_load_result_free(th_run_ok(redis.port, 0, w));
 
     const char *rd[] = {"op=read",       "n=20000",    "keys=4000",
                         "connections=5", "pipeline=4", NULL};
-    struct vmb_load_result *r = run(rd, 1);
+    struct vmb_load_result *r = th_run_ok(redis.port, 1, rd);
     cr_assert_eq(vmb_load_result_ops(r), 20000);
     cr_assert_eq(vmb_load_result_misses(r), 0);
     cr_assert_eq(vmb_load_result_errors(r), 0);
@@ -74,7 +57,7 @@ Test(load, reads_find_writes, .init = start_redis, .fini = stop_redis,
      * for the written half. */
     const char *half[] = {"op=read", "n=20000", "keys=8000", "connections=5",
                           NULL};
-    r = run(half, 2);
+    r = th_run_ok(redis.port, 2, half);
     double miss = (double)vmb_load_result_misses(r) / 20000.0;
     cr_assert(miss > 0.4 && miss < 0.6, "miss ratio %f", miss);
     cr_assert_eq(vmb_load_result_errors(r), 0, "a miss is not an error");
@@ -96,7 +79,7 @@ Test(load, written_bytes, .init = start_redis, .fini = stop_redis,
                            "connections=3",
                            "pipeline=5",
                            NULL};
-    vmb_load_result_free(run(fixed, 0));
+    vmb_load_result_free(th_run_ok(redis.port, 0, fixed));
     cr_assert_str_eq(th_command(redis.port, "DBSIZE"), ":120");
     cr_assert_str_eq(th_command(redis.port, "STRLEN k:000"), ":100");
     cr_assert_str_eq(th_command(redis.port, "STRLEN k:119"), ":100");
@@ -111,7 +94,7 @@ Test(load, written_bytes, .init = start_redis, .fini = stop_redis,
                            "value_size_max=20",
                            "connections=2",
                            NULL};
-    vmb_load_result_free(run(range, 1));
+    vmb_load_result_free(th_run_ok(redis.port, 1, range));
     int lo = 100, hi = 0;
     for (int i = 0; i < 300; i++) {
         char cmd[32];
@@ -131,7 +114,7 @@ Test(load, series_sums_to_total, .init = start_redis, .fini = stop_redis,
 {
     const char *w[] = {"op=write", "duration=2500ms", "connections=4",
                        "threads=2", NULL};
-    struct vmb_load_result *r = run(w, 3);
+    struct vmb_load_result *r = th_run_ok(redis.port, 3, w);
     uint64_t sum = 0;
     for (size_t i = 0; i < vmb_load_result_nseconds(r); i++)
         sum += vmb_load_result_second_ops(r, i);
@@ -175,7 +158,7 @@ Test(load, open_loop_rate, .init = start_redis, .fini = stop_redis,
 {
     const char *w[] = {"op=write", "rate=2000", "duration=2s", "connections=4",
                        NULL};
-    struct vmb_load_result *r = run(w, 0);
+    struct vmb_load_result *r = th_run_ok(redis.port, 0, w);
     double ops = (double)vmb_load_result_ops(r);
     cr_assert(ops > 3600 && ops <= 4001, "ops %f", ops);
     cr_assert_gt(vmb_load_result_latency_us(r, 50, true), 0);
@@ -196,7 +179,7 @@ Test(load, warmup_excluded, .init = start_redis, .fini = stop_redis,
                        "key_dist=sequential",
                        "connections=1",
                        NULL};
-    struct vmb_load_result *r = run(w, 0);
+    struct vmb_load_result *r = th_run_ok(redis.port, 0, w);
     cr_assert_eq(vmb_load_result_ops(r), 1000);
     vmb_load_result_free(r);
     long keys = strtol(th_command(redis.port, "DBSIZE") + 1, NULL, 10);
@@ -306,7 +289,7 @@ Test(load, interrupt_stops_early, .init = start_redis, .fini = stop_redis,
     pthread_create(&t, NULL, interrupt_later, NULL);
     uint64_t t0 = vmb_now_ns();
     const char *w[] = {"op=write", "duration=20s", "connections=4", NULL};
-    struct vmb_load_result *r = run(w, 0);
+    struct vmb_load_result *r = th_run_ok(redis.port, 0, w);
     double took = (double)(vmb_now_ns() - t0) / 1e9;
     pthread_join(t, NULL);
     cr_assert_lt(took, 5.0, "took %f s", took);
@@ -327,7 +310,7 @@ Test(load, zipfian_concentrates, .init = start_redis, .fini = stop_redis,
 {
     const char *w[] = {"op=write",         "n=20000",       "keys=100000",
                        "key_dist=zipfian", "zipf_skew=1.2", NULL};
-    vmb_load_result_free(run(w, 0));
+    vmb_load_result_free(th_run_ok(redis.port, 0, w));
     const char *size = th_command(redis.port, "DBSIZE");
     long keys = strtol(size + 1, NULL, 10);
     cr_assert(keys > 100 && keys < 8000, "zipfian wrote %ld distinct keys",

@@ -7,21 +7,6 @@
 
 #include "load_test_helpers.h"
 
-static int
-run_at(int port, const char *const *words, struct vmb_load_result **r,
-       struct vmb_error **err)
-{
-    struct vmb_load_opts o;
-    struct vmb_phase p;
-    th_defaults(&o, &p);
-    for (int i = 0; words[i]; i++)
-        th_set(&o, &p, words[i]);
-    struct vmb_load_target t = th_target(port);
-    int rc = vmb_load_run_phase(&o, &p, 0, &t, NULL, NULL, NULL, r, err);
-    th_free(&o, &p);
-    return rc;
-}
-
 /* Nothing listens: the phase fails at once, naming the address. */
 Test(load_faults, refused, .timeout = 30)
 {
@@ -29,7 +14,7 @@ Test(load_faults, refused, .timeout = 30)
     const char *w[] = {"n=100", "connections=3", NULL};
     struct vmb_load_result *r = NULL;
     struct vmb_error *err = NULL;
-    cr_assert_lt(run_at(port, w, &r, &err), 0);
+    cr_assert_lt(th_run_at(port, 0, w, &r, &err), 0);
     cr_assert_null(r);
     char want[64];
     snprintf(want, sizeof(want), "connect to \"127.0.0.1:%d\"", port);
@@ -57,7 +42,7 @@ Test(load_faults, connect_timeout, .timeout = 30)
     struct vmb_load_result *r = NULL;
     struct vmb_error *err = NULL;
     uint64_t t0 = vmb_now_ns();
-    cr_assert_lt(run_at(s.port, w, &r, &err), 0);
+    cr_assert_lt(th_run_at(s.port, 0, w, &r, &err), 0);
     double took = (double)(vmb_now_ns() - t0) / 1e9;
     cr_assert_not_null(strstr(err->msg, "connect timeout \"300ms\""), "%s",
                        err->msg);
@@ -78,7 +63,8 @@ Test(load_faults, server_closes_connections, .timeout = 30)
     const char *w[] = {"n=3000", "connections=4", "pipeline=2", NULL};
     struct vmb_load_result *r = NULL;
     struct vmb_error *err = NULL;
-    cr_assert_eq(run_at(s.port, w, &r, &err), 0, "%s", err ? err->msg : "");
+    cr_assert_eq(th_run_at(s.port, 0, w, &r, &err), 0, "%s",
+                 err ? err->msg : "");
     uint64_t io = vmb_load_result_errors_by_class(r, VMB_LOAD_ERR_IO);
     cr_assert_gt(io, 0);
     /* A close with requests unread makes the kernel reset the connection,
@@ -99,7 +85,7 @@ Test(load_faults, closes_duration_on_time, .timeout = 30)
     const char *w[] = {"duration=1500ms", "connections=3", NULL};
     struct vmb_load_result *r = NULL;
     uint64_t t0 = vmb_now_ns();
-    cr_assert_eq(run_at(s.port, w, &r, NULL), 0);
+    cr_assert_eq(th_run_at(s.port, 0, w, &r, NULL), 0);
     double took = (double)(vmb_now_ns() - t0) / 1e9;
     cr_assert_float_eq(vmb_load_result_duration_s(r), 1.5, 0.01);
     cr_assert_lt(took, 3.0, "took %f s", took);
@@ -120,7 +106,7 @@ Test(load_faults, stall_times_out, .timeout = 30)
                        NULL};
     struct vmb_load_result *r = NULL;
     uint64_t t0 = vmb_now_ns();
-    cr_assert_eq(run_at(s.port, w, &r, NULL), 0);
+    cr_assert_eq(th_run_at(s.port, 0, w, &r, NULL), 0);
     double took = (double)(vmb_now_ns() - t0) / 1e9;
     cr_assert_gt(vmb_load_result_errors_by_class(r, VMB_LOAD_ERR_TIMEOUT), 0);
     cr_assert_eq(vmb_load_result_first_errno(r, VMB_LOAD_ERR_TIMEOUT),
@@ -138,7 +124,7 @@ Test(load_faults, error_replies, .timeout = 30)
     th_server_start(&s);
     const char *w[] = {"n=500", "connections=2", NULL};
     struct vmb_load_result *r = NULL;
-    cr_assert_eq(run_at(s.port, w, &r, NULL), 0);
+    cr_assert_eq(th_run_at(s.port, 0, w, &r, NULL), 0);
     cr_assert_eq(vmb_load_result_errors_by_class(r, VMB_LOAD_ERR_SERVER), 500);
     cr_assert_eq(vmb_load_result_ops(r), 0);
     cr_assert_str_eq(vmb_load_result_server_error(r), "ERR nope");
@@ -162,7 +148,8 @@ Test(load_faults, redis_oom, .timeout = 60)
                        "keys=100000", NULL};
     struct vmb_load_result *r = NULL;
     struct vmb_error *err = NULL;
-    cr_assert_eq(run_at(redis.port, w, &r, &err), 0, "%s", err ? err->msg : "");
+    cr_assert_eq(th_run_at(redis.port, 0, w, &r, &err), 0, "%s",
+                 err ? err->msg : "");
     cr_assert_gt(vmb_load_result_errors_by_class(r, VMB_LOAD_ERR_SERVER), 0);
     cr_assert(vmb_str_has_prefix(vmb_load_result_server_error(r), "OOM"), "%s",
               vmb_load_result_server_error(r));
@@ -179,7 +166,7 @@ Test(load_faults, garbage_is_protocol_error, .timeout = 30)
     th_server_start(&s);
     const char *w[] = {"n=200", "connections=2", NULL};
     struct vmb_load_result *r = NULL;
-    cr_assert_eq(run_at(s.port, w, &r, NULL), 0);
+    cr_assert_eq(th_run_at(s.port, 0, w, &r, NULL), 0);
     cr_assert_eq(vmb_load_result_errors_by_class(r, VMB_LOAD_ERR_PROTOCOL),
                  200);
     cr_assert_eq(vmb_load_result_ops(r), 0);
@@ -209,7 +196,7 @@ Test(load_faults, server_gone_gives_up, .timeout = 30)
     pthread_create(&killer, NULL, stop_later, &s);
     struct vmb_load_result *r = NULL;
     struct vmb_error *err = NULL;
-    int rc = run_at(s.port, w, &r, &err);
+    int rc = th_run_at(s.port, 0, w, &r, &err);
     pthread_join(killer, NULL);
     cr_assert_eq(rc, 0, "%s", err ? err->msg : "");
     cr_assert_gt(vmb_load_result_ops(r), 0);
@@ -264,7 +251,7 @@ Test(load_faults, n_phase_stall_ends, .timeout = 30)
     struct vmb_load_result *r = NULL;
     struct vmb_error *err = NULL;
     uint64_t t0 = vmb_now_ns();
-    int rc = run_at(s.port, w, &r, &err);
+    int rc = th_run_at(s.port, 0, w, &r, &err);
     double took = since_s(t0);
     th_server_stop(&s);
     cr_assert_eq(rc, 0, "%s", err ? err->msg : "");
@@ -301,7 +288,7 @@ Test(load_faults, n_phase_answers_then_stalls, .timeout = 30)
     struct vmb_load_result *r = NULL;
     struct vmb_error *err = NULL;
     uint64_t t0 = vmb_now_ns();
-    int rc = run_at(s.port, w, &r, &err);
+    int rc = th_run_at(s.port, 0, w, &r, &err);
     double took = since_s(t0);
     th_server_stop(&s);
     cr_assert_eq(rc, 0, "%s", err ? err->msg : "");
@@ -326,7 +313,7 @@ Test(load_faults, duration_phase_timeout, .timeout = 30)
     struct vmb_load_result *r = NULL;
     struct vmb_error *err = NULL;
     uint64_t t0 = vmb_now_ns();
-    int rc = run_at(s.port, w, &r, &err);
+    int rc = th_run_at(s.port, 0, w, &r, &err);
     double took = since_s(t0);
     th_server_stop(&s);
     cr_assert_eq(rc, 0, "%s", err ? err->msg : "");
@@ -352,7 +339,7 @@ Test(load_faults, n_phase_timeout_silent_server, .timeout = 30)
     struct vmb_load_result *r = NULL;
     struct vmb_error *err = NULL;
     uint64_t t0 = vmb_now_ns();
-    int rc = run_at(s.port, w, &r, &err);
+    int rc = th_run_at(s.port, 0, w, &r, &err);
     double took = since_s(t0);
     th_server_stop(&s);
     cr_assert_eq(rc, 0, "%s", err ? err->msg : "");
@@ -373,7 +360,7 @@ Test(load_faults, pause_is_not_stall, .timeout = 30)
     struct vmb_load_result *r = NULL;
     struct vmb_error *err = NULL;
     uint64_t t0 = vmb_now_ns();
-    int rc = run_at(s.port, w, &r, &err);
+    int rc = th_run_at(s.port, 0, w, &r, &err);
     double took = since_s(t0);
     th_server_stop(&s);
     cr_assert_eq(rc, 0, "%s", err ? err->msg : "");
@@ -398,7 +385,7 @@ Test(load_faults, slow_open_loop_is_not_stall, .timeout = 30)
                        "request_timeout=100ms", NULL};
     struct vmb_load_result *r = NULL;
     struct vmb_error *err = NULL;
-    int rc = run_at(s.port, w, &r, &err);
+    int rc = th_run_at(s.port, 0, w, &r, &err);
     th_server_stop(&s);
     cr_assert_eq(rc, 0, "%s", err ? err->msg : "");
     cr_assert_eq(vmb_load_result_ended_by(r), VMB_LOAD_END_DONE);

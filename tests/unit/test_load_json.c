@@ -21,30 +21,13 @@ stop_redis(void)
     th_redis_stop(&redis);
 }
 
-static struct vmb_load_result *
-run(const char *const *words, int index)
-{
-    struct vmb_load_opts o;
-    struct vmb_phase p;
-    th_defaults(&o, &p);
-    for (int i = 0; words[i]; i++)
-        th_set(&o, &p, words[i]);
-    struct vmb_load_target t = th_target(redis.port);
-    struct vmb_load_result *r = NULL;
-    struct vmb_error *err = NULL;
-    int rc = vmb_load_run_phase(&o, &p, index, &t, NULL, NULL, NULL, &r, &err);
-    cr_assert_eq(rc, 0, "run failed: %s", err ? err->msg : "");
-    th_free(&o, &p);
-    return r;
-}
-
 /* A mixed phase issues writes and reads in the asked ratio. */
 Test(load_json, mixed_ratio, .init = start_redis, .fini = stop_redis,
      .timeout = 60)
 {
     const char *w[] = {"op=mixed", "ratio=write:1,read:3", "n=20000",
                        "connections=4", NULL};
-    struct vmb_load_result *r = run(w, 0);
+    struct vmb_load_result *r = th_run_ok(redis.port, 0, w);
     struct vmb_jw jw;
     vmb_jw_init(&jw, false);
     vmb_load_result_to_json(&jw, r);
@@ -68,7 +51,7 @@ Test(load_json, json_shape, .init = start_redis, .fini = stop_redis,
      .timeout = 60)
 {
     const char *w[] = {"op=write", "n=3000", "connections=2", NULL};
-    struct vmb_load_result *r = run(w, 0);
+    struct vmb_load_result *r = th_run_ok(redis.port, 0, w);
     struct vmb_jw jw;
     vmb_jw_init(&jw, true);
     vmb_load_result_to_json(&jw, r);
