@@ -526,7 +526,7 @@ vmb_initramfs_build(const char *init_path, const char *modules_dir, char **out,
         if (rc == 0) {
             autofree char *list = plan_text(&p);
             /* cpio names have no leading '/' */
-            cpio_entry(&b, ino++, VMB_AGENT_MODULES_LIST + 1, S_IFREG | 0644, 0,
+            cpio_entry(&b, ino++, &VMB_AGENT_MODULES_LIST[1], S_IFREG | 0644, 0,
                        0, list, strlen(list));
         }
         free(p.e);
