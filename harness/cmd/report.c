@@ -1,7 +1,6 @@
 /* `vmbench report`: the report of a results directory. */
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "base/util.h"
 #include "cli.h"
@@ -37,44 +36,12 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* The files of the report, listed in this order once written. */
-static const char *const report_files[] = {"summary.csv", "report.md",
-                                           "report.html"};
-#define NREPORT_FILES (sizeof(report_files) / sizeof(report_files[0]))
-
-struct stamp {
-    bool exists;
-    ino_t ino;
-    struct timespec mtime;
-};
-
-static struct stamp
-stamp_of(const char *dir, const char *name)
-{
-    autofree char *path = vmb_xasprintf("%s/%s", dir, name);
-    struct stat st;
-    if (stat(path, &st) < 0)
-        return (struct stamp){0};
-    return (struct stamp){true, st.st_ino, st.st_mtim};
-}
-
-/*
- * A file the report wrote is a new one: each is renamed into place, so
- * one that failed to be written still has the inode and time it had.
- */
-static bool
-stamp_changed(const struct stamp *before, const struct stamp *after)
-{
-    return after->exists && (!before->exists || before->ino != after->ino ||
-                             before->mtime.tv_sec != after->mtime.tv_sec ||
-                             before->mtime.tv_nsec != after->mtime.tv_nsec);
-}
-
 int
 vmb_cmd_report(int argc, char **argv, struct vmb_error **err)
 {
     const char *dir = NULL;
-    struct vmb_report_opts opts = {.charts = true};
+    size_t written = 0;
+    struct vmb_report_opts opts = {.charts = true, .written = &written};
     struct vmb_cli_parse args = {
         .cmd = "report", .shortopts = "q", .longopts = longopts};
     int opt;
@@ -102,10 +69,6 @@ vmb_cmd_report(int argc, char **argv, struct vmb_error **err)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "missing RESULTS_DIR; see `vmbench report "
                              "--help`");
-    struct stamp before[NREPORT_FILES];
-    for (size_t i = 0; i < NREPORT_FILES; i++)
-        before[i] = stamp_of(dir, report_files[i]);
-
     struct vmb_buf warnings = {0};
     int rc = vmb_report_write(dir, &opts, &warnings, err);
     if (warnings.len > 0) {
@@ -116,11 +79,8 @@ vmb_cmd_report(int argc, char **argv, struct vmb_error **err)
     }
     vmb_buf_free(&warnings);
     if (!opts.quiet) {
-        for (size_t i = 0; i < NREPORT_FILES; i++) {
-            struct stamp after = stamp_of(dir, report_files[i]);
-            if (stamp_changed(&before[i], &after))
-                printf("%s/%s\n", dir, report_files[i]);
-        }
+        for (size_t i = 0; i < written; i++)
+            printf("%s/%s\n", dir, vmb_report_files[i]);
         if (rc == 0 && opts.charts)
             printf("%s/plots/\n", dir);
     }

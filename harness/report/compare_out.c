@@ -244,7 +244,7 @@ vmb_compare_write_report(const struct vmb_compare *c, const char *dir,
     vmb_doc_end(&d);
     autofree char *md = vmb_xasprintf("%s/compare.md", dir);
     autofree char *html = vmb_xasprintf("%s/compare.html", dir);
-    int rc = vmb_doc_write(&d, md, html, err);
+    int rc = vmb_doc_write(&d, md, html, NULL, err);
     vmb_doc_free(&d);
     return rc;
 }

@@ -118,11 +118,18 @@ vmb_doc_end(struct vmb_doc *d)
 
 int
 vmb_doc_write(const struct vmb_doc *d, const char *md_path,
-              const char *html_path, struct vmb_error **err)
+              const char *html_path, size_t *nwritten, struct vmb_error **err)
 {
-    if (vmb_write_file_atomic(md_path, d->md.data, d->md.len, err) < 0)
-        return -1;
-    return vmb_write_file_atomic(html_path, d->html.data, d->html.len, err);
+    size_t n = 0;
+    int rc = vmb_write_file_atomic(md_path, d->md.data, d->md.len, err);
+    if (rc == 0) {
+        n++;
+        rc = vmb_write_file_atomic(html_path, d->html.data, d->html.len, err);
+        n += rc == 0;
+    }
+    if (nwritten != NULL)
+        *nwritten += n;
+    return rc;
 }
 
 void

@@ -30,9 +30,11 @@ struct vmb_doc {
 void vmb_doc_begin(struct vmb_doc *d, const char *dir, const char *title);
 void vmb_doc_end(struct vmb_doc *d);
 
-/* Writes the Markdown to md_path, then the HTML to html_path (atomic). */
+/* Writes the Markdown to md_path, then the HTML to html_path (atomic);
+ * *nwritten (when not NULL) grows by one per file written. */
 int vmb_doc_write(const struct vmb_doc *d, const char *md_path,
-                  const char *html_path, struct vmb_error **err);
+                  const char *html_path, size_t *nwritten,
+                  struct vmb_error **err);
 void vmb_doc_free(struct vmb_doc *d);
 
 /* A heading of level 1 to 6. */

@@ -4,9 +4,12 @@
 
 #include "report/report_priv.h"
 
+const char *const vmb_report_files[VMB_REPORT_NFILES] = {
+    "summary.csv", "report.md", "report.html"};
+
 static int
 write_docs(const struct vmb_model *m, const struct vmb_charts *cs,
-           const char *dir, const struct vmb_buf *warnings,
+           const char *dir, const struct vmb_buf *warnings, size_t *written,
            struct vmb_error **err)
 {
     struct vmb_doc d;
@@ -15,9 +18,9 @@ write_docs(const struct vmb_model *m, const struct vmb_charts *cs,
     vmb_sections_write(&d, m, cs, warnings);
     vmb_tune_section(&d, dir);
     vmb_doc_end(&d);
-    autofree char *md = vmb_xasprintf("%s/report.md", dir);
-    autofree char *html = vmb_xasprintf("%s/report.html", dir);
-    int rc = vmb_doc_write(&d, md, html, err);
+    autofree char *md = vmb_xasprintf("%s/%s", dir, vmb_report_files[1]);
+    autofree char *html = vmb_xasprintf("%s/%s", dir, vmb_report_files[2]);
+    int rc = vmb_doc_write(&d, md, html, written, err);
     vmb_doc_free(&d);
     return rc;
 }
@@ -26,6 +29,9 @@ int
 vmb_report_write(const char *dir, const struct vmb_report_opts *opts,
                  struct vmb_buf *warnings, struct vmb_error **err)
 {
+    size_t written = 0;
+    if (opts != NULL && opts->written != NULL)
+        *opts->written = 0;
     struct vmb_results *res = NULL;
     if (vmb_results_load(dir, &res, err) < 0)
         return -1;
@@ -40,8 +46,12 @@ vmb_report_write(const char *dir, const struct vmb_report_opts *opts,
     vmb_charts_draw(&cs, &m, res->dir, &notes);
 
     int rc = vmb_summary_csv_write(&m, res->dir, err);
-    if (rc == 0)
-        rc = write_docs(&m, &cs, res->dir, &notes, err);
+    if (rc == 0) {
+        written = 1;
+        rc = write_docs(&m, &cs, res->dir, &notes, &written, err);
+    }
+    if (opts != NULL && opts->written != NULL)
+        *opts->written = written;
     if (rc == 0 && cs.first_error != NULL) {
         struct vmb_error *e = steal(&cs.first_error);
         vmb_error_prefix(&e, "summary.csv, report.md and report.html were "

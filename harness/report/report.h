@@ -12,9 +12,16 @@
 #include "base/util.h"
 #include "report/results.h"
 
+/* The files a report writes besides plots/, in the order it writes them. */
+extern const char *const vmb_report_files[];
+#define VMB_REPORT_NFILES 3
+
 struct vmb_report_opts {
     bool charts; /* draw the charts (needs gnuplot) */
     bool quiet;  /* do not print what was written */
+    /* When not NULL: set to how many of vmb_report_files, from the first,
+     * this call wrote. */
+    size_t *written;
 };
 
 /*
