@@ -738,6 +738,94 @@ chart_ratio(struct vmb_charts *cs, const struct vmb_model *m, const char *plots,
     free(r.i);
 }
 
+/* Steps of a capacity search in the order of their offered rate. */
+static int
+cmp_step(const void *pa, const void *pb)
+{
+    const struct vmb_res_cap_step *a = pa, *b = pb;
+    return (a->rate > b->rate) - (a->rate < b->rate);
+}
+
+/* Latency against throughput of a capacity phase, every row a curve. */
+static void
+chart_capacity(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
+               const char *plots, struct vmb_buf *w)
+{
+    const struct vmb_model_phase *ph = &m->phases[p];
+    autofree char *base = vmb_xasprintf("capacity-%s", ph->name);
+    autofree char *title =
+        vmb_xasprintf("Latency against throughput: %s phase", ph->title);
+    size_t n = m->nrows;
+    const struct vmb_res_phase **rp = vmb_xcalloc(n ? n : 1, sizeof(*rp));
+    struct rows r;
+    rows_init(&r, n);
+    double mx = 0, pct = NAN, limit = NAN;
+    for (size_t i = 0; i < n; i++) {
+        size_t rep = ph->median_rep[i];
+        if (rep == SIZE_MAX)
+            continue;
+        rp[i] = vmb_res_rep_phase(&m->rows[i].cell->reps[rep], ph->name);
+        if (rp[i] == NULL || rp[i]->ncap_steps == 0)
+            continue;
+        for (size_t k = 0; k < rp[i]->ncap_steps; k++)
+            mx = fmax(mx, rp[i]->cap_steps[k].latency_us);
+        if (isnan(limit)) {
+            pct = rp[i]->cap_percentile;
+            limit = rp[i]->cap_limit_us;
+        }
+        r.i[r.n++] = i;
+    }
+    if (r.n == 0) {
+        free(rp);
+        free(r.i);
+        return; /* not a capacity phase, or no run measured a step */
+    }
+    if (!isfinite(limit) || limit <= 0) {
+        chart_left_out(cs, base, title,
+                       "the results do not say the search's latency limit");
+        free(rp);
+        free(r.i);
+        return;
+    }
+    const char *unit = vmb_model_lat_unit(fmax(mx, limit));
+    double sc = vmb_model_lat_scale(unit);
+    struct vmb_plot pl;
+    vmb_plot_init(&pl);
+    set_common(&pl, m, title,
+               "the steps of each cell's repetition with the median op "
+               "rate; filled: met the limit");
+    autofree char *yt = vmb_xasprintf("Latency (%s, log scale)", unit);
+    autofree char *lt =
+        isfinite(pct) ? vmb_xasprintf("limit: p%g %g %s", pct, limit * sc, unit)
+                      : vmb_xasprintf("limit: %g %s", limit * sc, unit);
+    vmb_plot_str(&pl, "y_title", yt);
+    vmb_plot_str(&pl, "limit_text", lt);
+    vmb_plot_num(&pl, "limit", limit * sc);
+    vmb_plot_num(&pl, "n", (double)r.n);
+    curve_labels(&pl, m, &r);
+    vmb_plot_block_begin(&pl, "steps");
+    for (size_t k = 0; k < r.n; k++) {
+        const struct vmb_res_phase *q = rp[r.i[k]];
+        struct vmb_res_cap_step st[VMB_RES_MAX_CAP_STEPS];
+        size_t ns = q->ncap_steps;
+        memcpy(st, q->cap_steps, ns * sizeof(*st));
+        qsort(st, ns, sizeof(*st), cmp_step);
+        if (k > 0)
+            vmb_plot_block_gap(&pl);
+        for (size_t j = 0; j < ns; j++) {
+            /* A step with no answer has no latency for a log axis. */
+            double lat = st[j].latency_us > 0 ? st[j].latency_us * sc : NAN;
+            double row[] = {st[j].achieved, lat, st[j].ok ? 1 : 0};
+            vmb_plot_row(&pl, row, 3);
+        }
+    }
+    vmb_plot_block_end(&pl);
+    chart_draw(cs, &pl, "capacity", plots, base, title, w);
+    vmb_plot_free(&pl);
+    free(rp);
+    free(r.i);
+}
+
 /*
  * dir/plots, made when missing; anything else there than a directory of
  * ours (a symlink above all, which would lead the charts elsewhere) is
@@ -780,6 +868,7 @@ vmb_charts_draw(struct vmb_charts *cs, const struct vmb_model *m,
         chart_latency(cs, m, p, plots, warnings);
         chart_hdr(cs, m, p, plots, warnings);
         chart_timeseries(cs, m, p, plots, warnings);
+        chart_capacity(cs, m, p, plots, warnings);
     }
     if (m->ncells > 0)
         chart_boot(cs, m, plots, warnings);

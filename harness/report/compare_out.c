@@ -185,6 +185,14 @@ vmb_compare_write_report(const struct vmb_compare *c, const char *dir,
     vmb_doc_textf(&d, " %s (threshold %.3g%%, alpha %.3g).", vmb_compare_rule,
                   c->opts.threshold * 100, c->opts.alpha);
     vmb_doc_p_end(&d);
+    struct vmb_error *cerr = NULL;
+    if (vmb_compare_chart(c, dir, &cerr) < 0) {
+        vmb_doc_chart(&d, "compare", "B / A by cell, phase and metric",
+                      cerr->msg);
+        vmb_error_free(cerr);
+    } else {
+        vmb_doc_chart(&d, "compare", "B / A by cell, phase and metric", NULL);
+    }
     static const char *const head[] = {
         "verdict", "cell",         "phase", "metric",   "A median", "B median",
         "B/A",     "95% interval", "p",     "runs A/B", "test"};

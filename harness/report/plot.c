@@ -267,7 +267,8 @@ build_script(const struct vmb_plot *p, const char *common, const char *body,
                        "set terminal %s size %d,%d font 'sans,%d' "
                        "noenhanced background rgb 'white'%s\n"
                        "set output %s\n",
-                       terms[i][0], VMB_PLOT_WIDTH, VMB_PLOT_HEIGHT, 13,
+                       terms[i][0], p->width > 0 ? p->width : VMB_PLOT_WIDTH,
+                       p->height > 0 ? p->height : VMB_PLOT_HEIGHT, 13,
                        i == 0 ? "" : " fixed", q);
         vmb_buf_puts(&s, body);
         vmb_buf_puts(&s, "unset output\n");

@@ -33,7 +33,8 @@ struct vmb_plot {
     int in_block;
     size_t block_rows, block_cols; /* of the block being written */
     uint64_t block_seen;           /* its columns with a number */
-    char *bad; /* why the data must not reach gnuplot, or NULL */
+    char *bad;         /* why the data must not reach gnuplot, or NULL */
+    int width, height; /* pixels; 0: VMB_PLOT_WIDTH, VMB_PLOT_HEIGHT */
 };
 
 void vmb_plot_init(struct vmb_plot *p);

@@ -24,6 +24,16 @@ struct vmb_res_latency {
     double mean, p50, p95, p99, p999, max; /* microseconds */
 };
 
+/* One step of a capacity search: the offered and achieved rate (ops/s)
+ * and the latency at the phase's percentile, in the order run. */
+struct vmb_res_cap_step {
+    double rate, achieved, latency_us;
+    bool ok; /* the step met the limit */
+};
+
+/* The most steps a capacity search runs (VMB_LOAD_CAPACITY_MAX_STEPS). */
+#define VMB_RES_MAX_CAP_STEPS 24
+
 struct vmb_res_phase {
     int index;
     char *op;   /* "write", "read", "mixed": the load generator's name */
@@ -35,6 +45,9 @@ struct vmb_res_phase {
     /* A capacity phase's capacity in ops/s; NAN when the phase is not
      * one or no step met its limit (null). */
     double capacity;
+    double cap_percentile, cap_limit_us; /* NAN when not a capacity phase */
+    struct vmb_res_cap_step *cap_steps;  /* steps with all three numbers */
+    size_t ncap_steps;
     struct vmb_res_latency latency_us;
     double (*percentiles)[2]; /* [percent, microseconds], as in the file */
     size_t npercentiles;

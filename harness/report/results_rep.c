@@ -51,6 +51,41 @@ read_percentiles(struct vmb_res_ctx *c, struct json_object *pc, const char *pfx,
     }
 }
 
+static void
+read_cap_steps(struct vmb_res_ctx *c, struct json_object *st, const char *pfx,
+               struct vmb_res_phase *p)
+{
+    size_t n = json_object_array_length(st);
+    if (n > VMB_RES_MAX_CAP_STEPS) {
+        vmb_res_bad(c, pfx, "capacity_steps",
+                    "%zu steps, more than the %d a search runs", n,
+                    VMB_RES_MAX_CAP_STEPS);
+        return;
+    }
+    p->cap_steps = vmb_xcalloc(n ? n : 1, sizeof(*p->cap_steps));
+    for (size_t i = 0; i < n && c->err == NULL; i++) {
+        autofree char *at = vmb_xasprintf("%s.capacity_steps[%zu]", pfx, i);
+        struct json_object *o = json_object_array_get_idx(st, i);
+        if (!json_object_is_type(o, json_type_object)) {
+            vmb_res_bad(c, at, NULL, "expected an object");
+            return;
+        }
+        struct vmb_res_cap_step s = {
+            .rate = vmb_res_num(c, o, at, "rate", VMB_RES_NONNEG),
+            .achieved = vmb_res_num(c, o, at, "achieved", VMB_RES_NONNEG),
+            .latency_us = vmb_res_num(c, o, at, "latency_us", VMB_RES_NONNEG),
+        };
+        struct json_object *ok = vmb_res_member(o, "ok");
+        if (ok == NULL || !json_object_is_type(ok, json_type_boolean)) {
+            vmb_res_bad(c, at, "ok", "expected true or false");
+            continue;
+        }
+        s.ok = json_object_get_boolean(ok);
+        if (isfinite(s.rate) && isfinite(s.achieved) && isfinite(s.latency_us))
+            p->cap_steps[p->ncap_steps++] = s;
+    }
+}
+
 /*
  * The op names files (latency-<index>-<op>.hgrm) and charts: only the
  * load generator's own names are taken, and the name kept is its copy.
@@ -95,6 +130,13 @@ read_phase(struct vmb_res_ctx *c, struct json_object *o, size_t pos,
     p->op_rate = vmb_res_num(c, o, pfx, "op_rate", VMB_RES_NONNEG);
     /* Capacity phases only; null when no step met the limit. */
     p->capacity = vmb_res_num(c, o, pfx, "capacity", VMB_RES_NONNEG);
+    p->cap_percentile =
+        vmb_res_num(c, o, pfx, "capacity_percentile", 0.0, 100.0);
+    p->cap_limit_us =
+        vmb_res_num(c, o, pfx, "capacity_limit_us", VMB_RES_NONNEG);
+    struct json_object *st = vmb_res_arr(c, o, pfx, "capacity_steps");
+    if (st != NULL)
+        read_cap_steps(c, st, pfx, p);
     read_latency(c, vmb_res_obj(c, o, pfx, "latency_us"), pfx, &p->latency_us);
     struct json_object *pc = vmb_res_arr(c, o, pfx, "percentiles");
     if (pc != NULL)
@@ -205,6 +247,7 @@ vmb_res_rep_clear(struct vmb_res_rep *rep)
         free(rep->phases[i].op);
         free(rep->phases[i].name);
         free(rep->phases[i].percentiles);
+        free(rep->phases[i].cap_steps);
     }
     free(rep->phases);
     free(rep->dir);

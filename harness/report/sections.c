@@ -350,6 +350,8 @@ section_phase(struct vmb_doc *d, const struct vmb_model *m, size_t p,
     autofree char *b2 = vmb_xasprintf("latency-%s", ph->name);
     autofree char *b3 = vmb_xasprintf("hdr-%s", ph->name);
     autofree char *b4 = vmb_xasprintf("timeseries-%s", ph->name);
+    autofree char *b5 = vmb_xasprintf("capacity-%s", ph->name);
+    chart(d, cs, b5); /* capacity phases only */
     chart(d, cs, b1);
     chart(d, cs, b2);
     chart(d, cs, b3);

@@ -172,10 +172,22 @@ Test(compare, vm_cells_25_percent_slower_exit_1_and_named, .timeout = 60)
     char *md = slurp_in(rep, "compare.md");
     cr_assert(strstr(md, "storage=virtio-blk") != NULL);
     cr_assert(strstr(md, "slower") != NULL);
-    free(md);
     char *html = slurp_in(rep, "compare.html");
     cr_assert(strstr(html, "<table") != NULL);
     free(html);
+    /* The chart of the ratios: every row drawn, the regressions in the
+     * verdict's colour (Okabe-Ito vermillion), the page showing it. */
+    cr_assert(strstr(md, "](plots/compare.png)") != NULL, "%s", md);
+    free(md);
+    char *svg = slurp_in(rep, "plots/compare.svg");
+    for (size_t i = 0; i < N(labels); i++)
+        cr_assert(strstr(svg, labels[i]) != NULL, "%s not in the chart",
+                  labels[i]);
+    cr_assert(strstr(svg, "control baremetal") != NULL);
+    /* The legend has one mark in that colour; the 18 rows add theirs. */
+    cr_assert_gt(count_of(svg, "rgb(213,  94,   0)"), 1,
+                 "no point in the colour of a regression");
+    free(svg);
     free(json);
     free(rep);
     cmd_result_free(&r);
@@ -378,6 +390,12 @@ Test(compare, hostile_label_is_escaped_everywhere, .timeout = 60)
     cr_assert(strstr(html, "<b>x") == NULL);
     cr_assert(strstr(html, "&lt;b&gt;x") != NULL);
     free(html);
+    /* In the chart the label is text too: no markup, no escape byte. */
+    char *svg = slurp_in(rep, "plots/compare.svg");
+    cr_assert(strstr(svg, "<b>x") == NULL);
+    cr_assert(strstr(svg, "&lt;b>x") != NULL, "%s", svg);
+    cr_assert(strchr(svg, '\x1b') == NULL);
+    free(svg);
     cmd_result_free(&r);
     /* Bounds keep it a TOML string that reads back. */
     char *bounds = write_bounds(a);

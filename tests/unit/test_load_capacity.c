@@ -210,3 +210,44 @@ ParameterizedTest(struct cap_case *c, load_capacity, parse)
     cr_assert_float_eq(p.capacity_percentile, c->percentile, 1e-9);
     cr_assert_eq(p.capacity_limit_us, c->limit_us);
 }
+
+/*
+ * The latency check alone: the server keeps up with every rate offered
+ * (each step's achieved rate is the offered one) but answers no faster
+ * than its 1 ms service time, so under a 500 us median limit no step
+ * passes; under a 5 ms limit the same low rates all do.
+ */
+Test(load_capacity, latency_alone_fails_a_step, .timeout = 60)
+{
+    struct th_server s = {.mode = TH_OK, .service_us = SERVICE_US};
+    th_server_start(&s);
+    const char *w[] = {"step=1s",   "capacity_start=100", "connections=4",
+                       "threads=1", "phase_timeout=4s",   NULL};
+    struct vmb_load_result *r = run_words(&s, w, "p50:500us");
+    size_t n = vmb_load_result_capacity_nsteps(r);
+    cr_assert_geq(n, 2);
+    for (size_t i = 0; i < n; i++) {
+        const struct vmb_load_capacity_step *st =
+            vmb_load_result_capacity_step(r, i);
+        cr_log_info("step %zu: %.0f offered %.0f achieved %.0f us", i + 1,
+                    st->rate_per_s, st->achieved_per_s, st->latency_us);
+        cr_assert(!st->ok, "step %zu passed at %.0f us", i + 1, st->latency_us);
+        cr_assert_geq(st->achieved_per_s, 0.9 * st->rate_per_s,
+                      "step %zu fell short of its rate: not the latency", i);
+        cr_assert_geq(st->latency_us, 900, "faster than the service time");
+    }
+    cr_assert_eq(vmb_load_result_capacity(r), 0);
+    vmb_load_result_free(r);
+
+    const char *w2[] = {"step=1s",   "capacity_start=100", "connections=4",
+                        "threads=1", "phase_timeout=3s",   NULL};
+    r = run_words(&s, w2, "p50:5ms");
+    th_server_stop(&s);
+    n = vmb_load_result_capacity_nsteps(r);
+    cr_assert_geq(n, 2);
+    for (size_t i = 0; i < n; i++)
+        cr_assert(vmb_load_result_capacity_step(r, i)->ok,
+                  "step %zu failed under a 5 ms limit", i + 1);
+    cr_assert_gt(vmb_load_result_capacity(r), 0);
+    vmb_load_result_free(r);
+}

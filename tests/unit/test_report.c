@@ -495,3 +495,62 @@ Test(report, a_label_word_starting_with_a_quote_draws, .timeout = 120)
     free(svg);
     fixture_remove(dir);
 }
+
+/*
+ * A capacity phase: the steps each run measured become a latency against
+ * throughput chart with every row and the limit; a search with more steps
+ * than one can run is a bad field, left out with a warning.
+ */
+Test(report, capacity_steps_draw_latency_against_throughput, .timeout = 120)
+{
+    char *dir = fixture_copy();
+    const char *ids[] = {"cells/" CELL_9P, "cells/" CELL_VIRTIOFS,
+                         "cells/" CELL_VIRTIOBLK, "control/" CONTROL_ID};
+    for (size_t i = 0; i < N(ids); i++)
+        for (int k = 1; k <= 3; k++) {
+            char *rel = vmb_xasprintf("%s/rep%d/result.json", ids[i], k);
+            char *p = path_in(dir, rel);
+            /* Each row its own knee: 1000, 2000, 3000, 4000 ops/s. */
+            double knee = 1000.0 * (double)(i + 1);
+            struct vmb_buf steps = {0};
+            size_t nsteps = i == 0 && k == 1 ? 25 : 3;
+            for (size_t s = 0; s < nsteps; s++)
+                vmb_buf_printf(&steps,
+                               "%s{\"rate\": %g, \"achieved\": %g, "
+                               "\"latency_us\": %g, \"ok\": %s}",
+                               s ? ", " : "", knee * (0.5 + 0.5 * (double)s),
+                               knee * (0.5 + 0.45 * (double)s),
+                               300.0 * (double)(s + 1) * (double)(s + 1),
+                               s < 2 ? "true" : "false");
+            char *with = vmb_xasprintf(
+                "\"op\": \"write\", \"capacity\": %g, "
+                "\"capacity_percentile\": 99, \"capacity_limit_us\": 1000, "
+                "\"capacity_steps\": [%s],",
+                knee, steps.data);
+            file_replace(p, "\"op\": \"write\",", with);
+            vmb_buf_free(&steps);
+            free(with);
+            free(p);
+            free(rel);
+        }
+    const char *args[] = {"report", dir, NULL};
+    struct cmd_result r = run_vmbench("/", args);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_not_null(strstr(r.err, "25 steps, more than the 24"), "%s",
+                       r.err);
+    cmd_result_free(&r);
+    cr_assert(chart_drawn(dir, "capacity-0-write"));
+    cr_assert(!chart_drawn(dir, "capacity-1-read"));
+    char *svg = slurp_svg(dir, "capacity-0-write");
+    cr_assert_not_null(strstr(svg, "limit: p99 1 ms"), "no limit line");
+    /* (The 9p cell's curve is there unless its bad run is the median.) */
+    const char *labels[] = {"storage=virtio-fs", "storage=virtio-blk",
+                            "baremetal"};
+    for (size_t i = 0; i < N(labels); i++)
+        cr_assert_not_null(strstr(svg, labels[i]), "%s not drawn", labels[i]);
+    free(svg);
+    char *md = slurp_in(dir, "report.md");
+    cr_assert_not_null(strstr(md, "](plots/capacity-0-write.png)"));
+    free(md);
+    fixture_remove(dir);
+}
