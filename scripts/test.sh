@@ -22,7 +22,7 @@ cmake --build build-asan -j "$jobs"
 # The fuzz target needs clang's libFuzzer; only the loader and its target.
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DVMB_FUZZ=ON \
     -DVMB_FUZZ_SECONDS="${VMB_FUZZ_SECONDS:-45}"
-cmake --build build-fuzz -j "$jobs" --target fuzz_matrix fuzz_katatoml fuzz_results \
+cmake --build build-fuzz -j "$jobs" --target fuzz_matrix fuzz_katatoml fuzz_results fuzz_tune \
     fuzz_bounds
 
 echo "== the leaves build and test alone"
