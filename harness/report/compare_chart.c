@@ -122,9 +122,8 @@ vmb_compare_chart(const struct vmb_compare *c, const char *dir,
     int label_px = 30 + 8 * (int)longest;
     pl.width = VMB_PLOT_WIDTH + label_px;
     vmb_plot_num(&pl, "lmargin_frac", (double)label_px / pl.width);
-    pl.height = 170 + 26 * (int)n < VMB_PLOT_HEIGHT / 2
-                    ? VMB_PLOT_HEIGHT / 2
-                    : 170 + 26 * (int)n;
+    pl.height = 170 + 26 * (int)n < VMB_PLOT_HEIGHT / 2 ? VMB_PLOT_HEIGHT / 2
+                                                        : 170 + 26 * (int)n;
     vmb_plot_str(&pl, "chart_title", "B / A by cell, phase and metric");
     autofree char *sub =
         total > n
@@ -135,8 +134,8 @@ vmb_compare_chart(const struct vmb_compare *c, const char *dir,
                             "%.3g%% threshold",
                             t * 100);
     vmb_plot_str(&pl, "chart_subtitle", sub);
-    int rc = vmb_plot_render(&pl, gnuplot, "compare", plots, "compare", NULL,
-                             err);
+    int rc =
+        vmb_plot_render(&pl, gnuplot, "compare", plots, "compare", NULL, err);
     vmb_plot_free(&pl);
     free(rows);
     return rc;
