@@ -19,8 +19,9 @@ PACKAGES=(
     dnsmasq-base iproute2 bridge-utils
     # the guest: kernel, initramfs tools, root disk
     linux-image-amd64 kmod cpio zstd xz-utils libguestfs-tools e2fsprogs
-    # the database and its standard tools
-    redis-server redis-tools
+    # the databases and their standard tools (pgbench comes with
+    # postgresql-15; libpq-dev for the load generator's PostgreSQL protocol)
+    redis-server redis-tools postgresql-15 libpq-dev
     # plots
     gnuplot-nox
     # scripts and tests
@@ -45,6 +46,18 @@ fi
 # to /var/lib/redis; vmbench starts its own servers.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
     systemctl disable --now redis-server >/dev/null 2>&1 || true
+fi
+
+# Debian's own PostgreSQL cluster would hold port 5432; vmbench and its
+# tests start their own servers in their own directories.
+if command -v pg_ctlcluster >/dev/null 2>&1; then
+    pg_ctlcluster 15 main stop >/dev/null 2>&1 || true
+fi
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    systemctl disable --now postgresql >/dev/null 2>&1 || true
+fi
+if [ -f /etc/postgresql/15/main/start.conf ]; then
+    echo manual >/etc/postgresql/15/main/start.conf
 fi
 
 # libvirt's network code expects this directory.
