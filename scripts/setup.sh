@@ -19,8 +19,9 @@ PACKAGES=(
     dnsmasq-base iproute2 bridge-utils
     # the guest: kernel, initramfs tools, root disk
     linux-image-amd64 kmod cpio zstd xz-utils libguestfs-tools e2fsprogs
-    # the database and its standard tools
-    redis-server redis-tools
+    # the databases and their standard tools
+    redis-server redis-tools postgresql-15 postgresql-client-15 libpq-dev
+    tzdata
     # plots
     gnuplot-nox
     # scripts and tests
@@ -45,6 +46,24 @@ fi
 # to /var/lib/redis; vmbench starts its own servers.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
     systemctl disable --now redis-server >/dev/null 2>&1 || true
+fi
+
+# Debian's postgresql package makes and starts a cluster of its own on
+# port 5432 (the "main" cluster of postgresql-common); vmbench runs its
+# own servers, so that one is stopped and kept from starting at boot.
+if command -v pg_lsclusters >/dev/null 2>&1; then
+    pg_lsclusters -h 2>/dev/null | while read -r ver name _port status _rest; do
+        if [ "$status" = online ]; then
+            pg_ctlcluster "$ver" "$name" stop || true
+        fi
+        conf="/etc/postgresql/$ver/$name/start.conf"
+        if [ -f "$conf" ] && ! grep -qx disabled "$conf"; then
+            echo disabled > "$conf"
+        fi
+    done
+fi
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    systemctl disable --now postgresql >/dev/null 2>&1 || true
 fi
 
 # libvirt's network code expects this directory.
