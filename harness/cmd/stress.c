@@ -12,16 +12,25 @@
 #include "cli.h"
 #include "config/config.h"
 #include "load/load.h"
+#include "protocols/protocols.h"
 
 const char vmb_usage_stress[] =
     "usage: vmbench stress URL PHASE [key=value ...] [flags]\n"
     "\n"
-    "Runs one phase of Redis requests against URL and prints a summary\n"
-    "like cassandra-stress's: op rate, latency mean, median, p95, p99,\n"
-    "p99.9, max, total operations, errors by class, operation time.\n"
+    "Runs one phase of Redis or PostgreSQL requests against URL and prints\n"
+    "a summary like cassandra-stress's: op rate, latency mean, median, p95,\n"
+    "p99, p99.9, max, total operations, errors by class, operation time.\n"
     "\n"
-    "  URL    redis://HOST[:PORT] or unix:///PATH/TO/redis.sock\n"
-    "  PHASE  write (SET), read (GET) or mixed (ratio=write:1,read:3)\n"
+    "  URL    redis://HOST[:PORT] or unix:///PATH/TO/redis.sock;\n"
+    "         postgres://USER[:PASSWORD]@HOST[:PORT]/DB or\n"
+    "         postgresql:///DB?host=/SOCKET/DIR (libpq's URLs)\n"
+    "  PHASE  write (SET; PostgreSQL: upsert into vmb_kv), read (GET;\n"
+    "         a point SELECT), mixed (ratio=write:1,read:3);\n"
+    "         PostgreSQL only: tpcb-like, simple-update, select-only\n"
+    "         (pgbench's transactions; latency per transaction), and\n"
+    "         prepare: make the tables (vmb_kv of keys= rows of\n"
+    "         value_size=, pgbench's four at scale=), load them with COPY,\n"
+    "         VACUUM ANALYZE; untimed, its duration printed\n"
     "\n"
     "key=value options are the matrix's `load:` and phase options\n"
     "(`vmbench options` lists them), for example:\n"
@@ -34,6 +43,7 @@ const char vmb_usage_stress[] =
     "  rate=50k                   open loop at 50k ops/s; latency from the\n"
     "                             intended send time, uncorrected kept too\n"
     "  connect_timeout=5s request_timeout=10s key_prefix=key:\n"
+    "  scale=10                   pgbench's scale factor (PostgreSQL)\n"
     "  phase_timeout=5m           wall-clock limit of the phase; an n phase\n"
     "                             also ends once no connection answers for\n"
     "                             request_timeout (a stall)\n"
@@ -53,12 +63,19 @@ const char vmb_usage_stress[] =
     "  --hgrm FILE     HdrHistogram percentile text (microseconds)\n"
     "  --replica URL   reads go here too, per read_from=replica|both\n"
     "  --no-latency    do not record latencies (to measure their cost)\n"
+    "  --prepare       run the prepare step for PHASE first (PostgreSQL)\n"
     "  -q, --quiet     no summary, no progress line\n"
     "\n"
     "A read of a key never written counts as a miss, not an error.\n"
+    "PostgreSQL: pipeline=1 sends a transaction's statements one at a time\n"
+    "in BEGIN ... END, like pgbench -M prepared; pipeline>1 uses libpq's\n"
+    "pipeline mode, each transaction its statements and a Sync. A failed\n"
+    "transaction is rolled back and counted as a server error by SQLSTATE\n"
+    "(40001 serialization and 40P01 deadlock apart), not retried.\n"
     "exit status: 0 done without errors, 1 errors were counted, the phase\n"
     "stalled or ended early, the run was interrupted, or no capacity step\n"
-    "met its limit, 2 bad URL or option.\n";
+    "met its limit, 2 bad URL or option, or the server refused the\n"
+    "connection (wrong password, no such database).\n";
 
 enum {
     OPT_JSON = 256,
@@ -66,6 +83,7 @@ enum {
     OPT_HGRM,
     OPT_REPLICA,
     OPT_NO_LATENCY,
+    OPT_PREPARE,
 };
 
 static const struct option longopts[] = {
@@ -74,6 +92,7 @@ static const struct option longopts[] = {
     {"hgrm", required_argument, NULL, OPT_HGRM},
     {"replica", required_argument, NULL, OPT_REPLICA},
     {"no-latency", no_argument, NULL, OPT_NO_LATENCY},
+    {"prepare", no_argument, NULL, OPT_PREPARE},
     {"quiet", no_argument, NULL, 'q'},
     {NULL, 0, NULL, 0},
 };
@@ -85,6 +104,8 @@ struct stress_args {
     const char *csv_path;
     const char *hgrm_path;
     bool quiet;
+    bool prepare;      /* --prepare */
+    bool prepare_only; /* PHASE prepare */
     struct vmb_load_flags flags;
 };
 
@@ -180,12 +201,17 @@ parse_args(int argc, char **argv, struct stress_args *a,
         case OPT_NO_LATENCY:
             a->flags.no_latency = true;
             break;
+        case OPT_PREPARE:
+            a->prepare = true;
+            break;
         case 'q':
             a->quiet = true;
             break;
         case VMB_CLI_WORD:
             if (positional == 0) {
                 a->url = args.arg;
+            } else if (positional == 1 && strcmp(args.arg, "prepare") == 0) {
+                a->prepare_only = true;
             } else if (positional == 1) {
                 const struct vmb_option *op = vmb_option_find(
                     vmb_phase_options, vmb_nphase_options, "op");
@@ -211,6 +237,8 @@ parse_args(int argc, char **argv, struct stress_args *a,
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "expected URL and PHASE; see `vmbench stress "
                              "--help`");
+    if (a->prepare_only)
+        return 0;
     if (have_capacity && (have_count || have_duration))
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "a capacity phase runs steps of step=TIME; "
@@ -279,13 +307,30 @@ vmb_cmd_stress(int argc, char **argv, struct vmb_error **err)
     vmb_options_defaults(vmb_phase_options, vmb_nphase_options, &phase);
     if (parse_args(argc, argv, &a, &opts, &phase, err) < 0)
         goto out;
-    if (vmb_load_target_parse(a.url, &primary, err) < 0)
+    if (vmb_protocols_target_parse(a.url, &primary, err) < 0)
         goto out;
     if (a.replica_url &&
-        vmb_load_target_parse(a.replica_url, &replica, err) < 0)
+        vmb_protocols_target_parse(a.replica_url, &replica, err) < 0)
         goto out;
 
     vmb_signals_install();
+    if (a.prepare || a.prepare_only) {
+        /* PHASE prepare makes every table a phase may use. */
+        struct vmb_phase both[2] = {phase, phase};
+        both[0].op = VMB_OP_WRITE;
+        both[1].op = VMB_OP_TPCB_LIKE;
+        struct vmb_load_prepared prep;
+        if (vmb_load_prepare(&primary, &opts, a.prepare_only ? both : &phase,
+                             a.prepare_only ? 2 : 1, &prep, err) < 0)
+            goto out;
+        if (!a.quiet && prep.seconds > 0)
+            printf("prepared %s on \"%s\": %llu rows in %.3f s\n", prep.what,
+                   primary.name, (unsigned long long)prep.rows, prep.seconds);
+        if (a.prepare_only) {
+            rc = 0;
+            goto out;
+        }
+    }
     bool tty = !a.quiet && isatty(STDERR_FILENO);
     if (vmb_load_run_phase_flags(
             &opts, &phase, 0, &primary, a.replica_url ? &replica : NULL,

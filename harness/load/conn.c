@@ -32,14 +32,12 @@ count_error(struct vmb_load_worker *w, int cls, int errnum, uint64_t n,
 static void
 conn_close(struct vmb_load_worker *w, struct vmb_load_conn *c)
 {
-    if (c->fd >= 0)
-        close(c->fd);
+    w->e->proto->close(c->pc);
     c->fd = -1;
+    c->events = 0;
     w->inflight_total -= c->inflight;
     c->inflight = 0;
     c->head = 0;
-    c->out_len = c->out_off = 0;
-    vmb_resp_reader_reset(&c->rd);
 }
 
 /* Drops the connection. A failed connect counts once; any other failure
@@ -64,124 +62,92 @@ conn_fail(struct vmb_load_worker *w, struct vmb_load_conn *c, int cls,
         w->next_retry = c->retry_at;
 }
 
-int
-vmb_load_socket(const struct vmb_load_target *t)
+static void
+conn_fault(struct vmb_load_worker *w, struct vmb_load_conn *c,
+           const struct vmb_load_fault *f, uint64_t now)
 {
-    int fd = socket(t->addr.ss_family,
-                    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    if (t->addr.ss_family != AF_UNIX) {
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    conn_fail(w, c, f->cls, f->errnum, now);
+}
+
+uint32_t
+vmb_load_conn_events(const struct vmb_load_proto *p, int want)
+{
+    if (p->edge_triggered)
+        return EPOLLIN | EPOLLOUT | EPOLLET;
+    return want == VMB_LOAD_POLL_WRITE ? EPOLLOUT
+           : want == VMB_LOAD_POLL_READ || want == VMB_LOAD_POLL_DONE
+               ? EPOLLIN
+               : EPOLLIN | EPOLLOUT;
+}
+
+int
+vmb_load_conn_watch(int ep, struct vmb_load_conn *c, int fd, uint32_t events)
+{
+    if (fd == c->fd && events == c->events)
+        return 0;
+    struct epoll_event ev = {.events = events, .data.ptr = c};
+    int rc;
+    if (fd != c->fd || c->events == 0) {
+        /* A new socket (libpq may change it while connecting); the old
+         * one is closed, which took it out of the set. */
+        rc = epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+        if (rc < 0 && errno == EEXIST)
+            rc = epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
+    } else {
+        rc = epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
     }
-    return fd;
+    if (rc == 0) {
+        c->fd = fd;
+        c->events = events;
+    }
+    return rc;
 }
 
 static void
 conn_start_connect(struct vmb_load_worker *w, struct vmb_load_conn *c,
                    uint64_t now)
 {
+    const struct vmb_load_proto *p = w->e->proto;
     const struct vmb_load_target *t =
         c->replica ? w->e->replica : w->e->primary;
-    int fd = vmb_load_socket(t);
-    if (fd < 0) {
-        conn_fail(w, c, VMB_LOAD_ERR_CONNECT, errno, now);
+    struct vmb_load_fault f;
+    int want = p->open(c->pc, t, &f);
+    if (want < 0) {
+        conn_fault(w, c, &f, now);
         return;
     }
-    int rc = connect(fd, (const struct sockaddr *)&t->addr, t->addr_len);
-    if (rc < 0 && errno != EINPROGRESS && errno != EAGAIN) {
-        int e = errno;
-        close(fd);
-        conn_fail(w, c, VMB_LOAD_ERR_CONNECT, e, now);
-        return;
-    }
-    c->fd = fd;
-    c->state = rc == 0 ? VMB_LOAD_CONN_UP : VMB_LOAD_CONN_CONNECTING;
+    c->state = want == VMB_LOAD_POLL_DONE ? VMB_LOAD_CONN_UP
+                                          : VMB_LOAD_CONN_CONNECTING;
     c->connect_started = now;
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLET,
-                             .data.ptr = c};
-    if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+    c->events = 0;
+    c->fd = -1;
+    if (vmb_load_conn_watch(w->ep, c, p->fd(c->pc),
+                            vmb_load_conn_events(p, want)) < 0)
         conn_fail(w, c, VMB_LOAD_ERR_CONNECT, errno, now);
-    else if (rc == 0)
+    else if (want == VMB_LOAD_POLL_DONE)
         c->down_since = 0;
 }
 
-static void
-out_append(struct vmb_load_conn *c, const char *data, size_t len)
-{
-    if (c->out_off > 0 && c->out_off == c->out_len)
-        c->out_off = c->out_len = 0;
-    if (c->out_len + len > c->out_cap) {
-        size_t cap = c->out_cap ? c->out_cap : 4096;
-        while (cap < c->out_len + len)
-            cap *= 2;
-        c->out = vmb_xrealloc(c->out, cap);
-        c->out_cap = cap;
-    }
-    memcpy(c->out + c->out_len, data, len);
-    c->out_len += len;
-}
-
-/* Sends what is pending; returns -1 when the connection was dropped. */
+/* Sends what the protocol has queued and watches for writable when some
+ * is left; returns -1 when the connection was dropped. */
 static int
-conn_flush_pending(struct vmb_load_worker *w, struct vmb_load_conn *c,
-                   uint64_t now)
+conn_flush(struct vmb_load_worker *w, struct vmb_load_conn *c, uint64_t now)
 {
-    while (c->out_off < c->out_len) {
-        ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n > 0) {
-            c->out_off += (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return 0;
-        conn_fail(w, c, VMB_LOAD_ERR_IO, n < 0 ? errno : EPIPE, now);
+    const struct vmb_load_proto *p = w->e->proto;
+    struct vmb_load_fault f;
+    int rc = p->flush(c->pc, &f);
+    if (rc < 0) {
+        conn_fault(w, c, &f, now);
         return -1;
     }
-    c->out_off = c->out_len = 0;
-    return 0;
-}
-
-static int
-conn_write(struct vmb_load_worker *w, struct vmb_load_conn *c, const char *data,
-           size_t len, uint64_t now)
-{
-    if (c->out_len > c->out_off) {
-        out_append(c, data, len);
-        return conn_flush_pending(w, c, now);
-    }
-    size_t off = 0;
-    while (off < len) {
-        ssize_t n =
-            send(c->fd, data + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n > 0) {
-            off += (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            out_append(c, data + off, len - off);
-            return 0;
-        }
-        conn_fail(w, c, VMB_LOAD_ERR_IO, n < 0 ? errno : EPIPE, now);
+    c->out_pending = rc > 0;
+    if (!p->edge_triggered &&
+        vmb_load_conn_watch(w->ep, c, c->fd,
+                            rc > 0 ? EPOLLIN | EPOLLOUT : EPOLLIN) < 0) {
+        conn_fail(w, c, VMB_LOAD_ERR_IO, errno, now);
         return -1;
     }
     return 0;
-}
-
-/* Writes key number k as the `digits` characters that end at `end`. */
-static void
-put_key_digits(char *end, size_t digits, uint64_t k)
-{
-    for (size_t i = 0; i < digits; i++) {
-        *--end = (char)('0' + k % 10);
-        k /= 10;
-    }
 }
 
 static int
@@ -214,7 +180,8 @@ vmb_load_conn_fill(struct vmb_load_worker *w, struct vmb_load_conn *c,
         return;
     if ((e->deadline && now >= e->deadline) || now >= e->hard_deadline)
         return;
-    char *p = w->wbuf;
+    const struct vmb_load_proto *p = e->proto;
+    bool queued = false;
     while (c->inflight < e->pipeline) {
         uint64_t intended = now;
         if (e->open_loop) {
@@ -225,27 +192,14 @@ vmb_load_conn_fill(struct vmb_load_worker *w, struct vmb_load_conn *c,
         bool measured = intended >= e->measure_start;
         if (measured && w->quota >= 0 && w->sent_measured >= w->quota)
             break;
-        if ((size_t)(p - w->wbuf) + e->max_request > w->wbuf_cap) {
-            if (conn_write(w, c, w->wbuf, (size_t)(p - w->wbuf), now) < 0)
-                return;
-            p = w->wbuf;
-        }
         int kind = pick_kind(w, c);
         uint64_t k = vmb_keygen_next(&w->keygen);
-        if (kind == VMB_LOAD_KIND_WRITE && e->set_tmpl != NULL) {
-            memcpy(p, e->set_tmpl, e->set_tmpl_len);
-            put_key_digits(p + e->tmpl_key_end, e->key_digits, k);
-            p += e->set_tmpl_len;
-        } else if (kind == VMB_LOAD_KIND_WRITE) {
-            put_key_digits(w->key + e->key_len, e->key_digits, k);
-            size_t vlen =
-                e->vmin + vmb_rng_below(&w->rng, e->vmax - e->vmin + 1);
-            p = vmb_resp_put_set(p, w->key, e->key_len, e->value, vlen);
-        } else {
-            memcpy(p, e->get_tmpl, e->get_tmpl_len);
-            put_key_digits(p + e->tmpl_key_end, e->key_digits, k);
-            p += e->get_tmpl_len;
+        struct vmb_load_fault f;
+        if (p->queue(c->pc, kind, k, &w->rng, &f) < 0) {
+            conn_fault(w, c, &f, now);
+            return;
         }
+        queued = true;
         struct vmb_load_req *r =
             &c->ring[(c->head + c->inflight) % e->pipeline];
         r->intended = intended;
@@ -261,14 +215,33 @@ vmb_load_conn_fill(struct vmb_load_worker *w, struct vmb_load_conn *c,
         if (e->open_loop)
             c->next_k++;
     }
-    if (p != w->wbuf)
-        conn_write(w, c, w->wbuf, (size_t)(p - w->wbuf), now);
+    if (queued)
+        conn_flush(w, c, now);
+}
+
+/* Counts a server error: its text the first time, its SQLSTATE. */
+static void
+count_server_error(struct vmb_load_worker *w, const struct vmb_load_answer *a,
+                   uint64_t now)
+{
+    if (w->errors[VMB_LOAD_ERR_SERVER] == 0) {
+        size_t n = a->text_len < sizeof(w->server_error) - 1
+                       ? a->text_len
+                       : sizeof(w->server_error) - 1;
+        memcpy(w->server_error, a->text, n);
+        w->server_error[n] = '\0';
+        w->server_error_ns = now;
+    }
+    w->errors[VMB_LOAD_ERR_SERVER]++;
+    w->last_done_ns = now;
+    if (a->sqlstate != NULL && a->sqlstate[0] != '\0')
+        vmb_load_sqlstate_count(w->sqlstates, a->sqlstate, 1);
 }
 
 /* The answer to the oldest request in flight on c. */
 static void
 complete(struct vmb_load_worker *w, struct vmb_load_conn *c,
-         const struct vmb_resp_reply *rep, uint64_t now)
+         const struct vmb_load_answer *a, uint64_t now)
 {
     struct vmb_load_engine *e = w->e;
     struct vmb_load_req *r = &c->ring[c->head];
@@ -287,24 +260,15 @@ complete(struct vmb_load_worker *w, struct vmb_load_conn *c,
     }
     if (e->deadline && now >= e->deadline)
         return;
-    if (rep->type == '-') {
-        if (w->errors[VMB_LOAD_ERR_SERVER] == 0) {
-            size_t n = rep->text_len < sizeof(w->server_error) - 1
-                           ? rep->text_len
-                           : sizeof(w->server_error) - 1;
-            memcpy(w->server_error, rep->text, n);
-            w->server_error[n] = '\0';
-            w->server_error_ns = now;
-        }
-        w->errors[VMB_LOAD_ERR_SERVER]++;
-        w->last_done_ns = now;
+    if (a->status == VMB_LOAD_ANS_SERVER) {
+        count_server_error(w, a, now);
         return;
     }
     if (now >= w->sec_end || w->cur == NULL)
         vmb_load_advance_second(w, now);
     if (w->cur == NULL)
         return;
-    if (r->kind == VMB_LOAD_KIND_READ && rep->nil)
+    if (r->kind == VMB_LOAD_KIND_READ && a->status == VMB_LOAD_ANS_MISS)
         w->misses++;
     w->cur->ops[r->kind]++;
     w->ops++;
@@ -323,42 +287,36 @@ complete(struct vmb_load_worker *w, struct vmb_load_conn *c,
     }
 }
 
+struct answer_ctx {
+    struct vmb_load_worker *w;
+    struct vmb_load_conn *c;
+    uint64_t now;
+};
+
+static int
+on_answer(void *ctx, const struct vmb_load_answer *a)
+{
+    struct answer_ctx *ac = ctx;
+    if (ac->c->inflight == 0)
+        return -1;
+    if (a->fresh || ac->now == 0)
+        ac->now = vmb_now_ns();
+    complete(ac->w, ac->c, a, ac->now);
+    return 0;
+}
+
 static void
 conn_readable(struct vmb_load_worker *w, struct vmb_load_conn *c)
 {
-    uint64_t now = 0;
-    for (;;) {
-        ssize_t n = recv(c->fd, w->rbuf, VMB_LOAD_RBUF_SIZE, 0);
-        now = vmb_now_ns();
-        if (n == 0) {
-            conn_fail(w, c, VMB_LOAD_ERR_IO, ECONNRESET, now);
-            return;
-        }
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                break;
-            conn_fail(w, c, VMB_LOAD_ERR_IO, errno, now);
-            return;
-        }
-        const char *p = w->rbuf, *end = w->rbuf + n;
-        while (p < end) {
-            struct vmb_resp_reply rep;
-            int st = vmb_resp_read(&c->rd, &p, end, &rep);
-            if (st == VMB_RESP_MORE)
-                break;
-            if (st == VMB_RESP_BAD || c->inflight == 0) {
-                conn_fail(w, c, VMB_LOAD_ERR_PROTOCOL, EPROTO, now);
-                return;
-            }
-            complete(w, c, &rep, now);
-        }
-        /* A short read drained the socket: edge-triggered epoll reports
-         * anything that arrives later. */
-        if (n < VMB_LOAD_RBUF_SIZE)
-            break;
+    struct answer_ctx ac = {w, c, 0};
+    struct vmb_load_fault f;
+    int rc = w->e->proto->consume(c->pc, on_answer, &ac, &f);
+    if (rc < 0) {
+        conn_fault(w, c, &f, ac.now ? ac.now : vmb_now_ns());
+        return;
     }
+    if (rc > 0 && !c->out_pending && conn_flush(w, c, vmb_now_ns()) < 0)
+        return;
     /* Send after the whole batch of events has been read, so the server
      * wakes once to find many connections ready instead of once for each. */
     if (!c->refill) {
@@ -371,17 +329,21 @@ void
 vmb_load_conn_event(struct vmb_load_worker *w, struct vmb_load_conn *c,
                     uint32_t events)
 {
+    const struct vmb_load_proto *p = w->e->proto;
     if (c->state == VMB_LOAD_CONN_CONNECTING) {
-        int soerr = 0;
-        socklen_t len = sizeof(soerr);
-        if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
-            soerr = errno;
         uint64_t now = vmb_now_ns();
-        if (soerr != 0) {
-            conn_fail(w, c, VMB_LOAD_ERR_CONNECT, soerr, now);
+        struct vmb_load_fault f;
+        int want = p->connect_poll(c->pc, &f);
+        if (want < 0) {
+            conn_fault(w, c, &f, now);
             return;
         }
-        if (!(events & (EPOLLOUT | EPOLLIN)))
+        if (vmb_load_conn_watch(w->ep, c, p->fd(c->pc),
+                                vmb_load_conn_events(p, want)) < 0) {
+            conn_fail(w, c, VMB_LOAD_ERR_CONNECT, errno, now);
+            return;
+        }
+        if (want != VMB_LOAD_POLL_DONE)
             return;
         c->state = VMB_LOAD_CONN_UP;
         c->down_since = 0;
@@ -402,8 +364,14 @@ vmb_load_conn_event(struct vmb_load_worker *w, struct vmb_load_conn *c,
                   vmb_now_ns());
         return;
     }
-    if ((events & EPOLLOUT) && c->out_len > c->out_off)
-        conn_flush_pending(w, c, vmb_now_ns());
+    if ((events & EPOLLOUT) && c->out_pending) {
+        if (conn_flush(w, c, vmb_now_ns()) < 0)
+            return;
+        /* A library that reads while it waits to write may hold answers
+         * no further event will announce. */
+        if (!p->edge_triggered && !(events & EPOLLIN))
+            conn_readable(w, c);
+    }
 }
 
 uint64_t

@@ -17,8 +17,6 @@
 #include "base/units.h"
 #include "load/load_priv.h"
 
-#define WBUF_MIN (64 * 1024)
-
 int
 vmb_load_default_threads(void)
 {
@@ -70,28 +68,6 @@ bad:
                          text ? text : "");
 }
 
-/* The request templates, their keys' digits zeros. A GET ends with its
- * key and CR LF, and a SET's key starts where a GET's does (both command
- * names have three letters), so the key ends at the same offset in both. */
-static void
-build_templates(struct vmb_load_engine *e, const char *prefix)
-{
-    char key[320];
-    memcpy(key, prefix, e->prefix_len);
-    memset(key + e->prefix_len, '0', e->key_digits);
-    e->get_tmpl = vmb_xmalloc(vmb_resp_get_size(e->key_len));
-    e->get_tmpl_len =
-        (size_t)(vmb_resp_put_get(e->get_tmpl, key, e->key_len) - e->get_tmpl);
-    e->tmpl_key_end = e->get_tmpl_len - 2;
-    if (e->vmin == e->vmax) {
-        e->set_tmpl = vmb_xmalloc(vmb_resp_set_size(e->key_len, e->vmin));
-        e->set_tmpl_len =
-            (size_t)(vmb_resp_put_set(e->set_tmpl, key, e->key_len, e->value,
-                                      e->vmin) -
-                     e->set_tmpl);
-    }
-}
-
 static int
 raise_fd_limit(size_t need, struct vmb_error **err)
 {
@@ -111,10 +87,25 @@ raise_fd_limit(size_t need, struct vmb_error **err)
     return 0;
 }
 
+/* The message of a connection that failed before the phase: the
+ * protocol's or the errno's. A target that refused who we are or what we
+ * asked for is bad input. */
+static int
+connect_error(const struct vmb_load_target *t, const struct vmb_load_fault *f,
+              struct vmb_error **err)
+{
+    if (f->msg[0])
+        return vmb_error_set(err, f->refused ? VMB_ERR_INPUT : VMB_ERR_RUN, 0,
+                             "connect to \"%s\": %s", t->name, f->msg);
+    return vmb_error_set(err, VMB_ERR_RUN, f->errnum, "connect to \"%s\"",
+                         t->name);
+}
+
 int
 vmb_load_connect_all(struct vmb_load_engine *e, struct vmb_error **err)
 {
     enum { BATCH = 256 };
+    const struct vmb_load_proto *p = e->proto;
     size_t total = 0;
     for (int t = 0; t < e->nworkers; t++)
         total += e->w[t].nconns;
@@ -132,30 +123,34 @@ vmb_load_connect_all(struct vmb_load_engine *e, struct vmb_error **err)
     }
     uint64_t deadline = vmb_now_ns() + e->connect_timeout_ns;
     size_t next = 0, pending = 0;
+    struct vmb_load_fault f;
     while ((next < total || pending > 0) && rc == 0) {
         while (next < total && pending < BATCH) {
             struct vmb_load_conn *c = all[next++];
             const struct vmb_load_target *t =
                 c->replica ? e->replica : e->primary;
-            int fd = vmb_load_socket(t);
-            if (fd < 0) {
-                rc = vmb_error_sys(err, "create a socket for \"%s\"", t->name);
+            int want = p->open(c->pc, t, &f);
+            if (want < 0) {
+                rc = connect_error(t, &f, err);
                 break;
             }
-            c->fd = fd;
-            if (connect(fd, (const struct sockaddr *)&t->addr, t->addr_len) ==
-                0) {
+            c->fd = p->fd(c->pc);
+            if (want == VMB_LOAD_POLL_DONE) {
                 c->state = VMB_LOAD_CONN_UP;
                 continue;
             }
-            if (errno != EINPROGRESS && errno != EAGAIN) {
-                rc = vmb_error_set(err, VMB_ERR_RUN, errno, "connect to \"%s\"",
-                                   t->name);
+            c->state = VMB_LOAD_CONN_CONNECTING;
+            c->fd = -1;
+            c->events = 0;
+            /* Level-triggered here whatever the protocol: each wait asks
+             * for what the connection needs next. */
+            if (vmb_load_conn_watch(
+                    ep, c, p->fd(c->pc),
+                    want == VMB_LOAD_POLL_READ ? EPOLLIN : EPOLLOUT) < 0) {
+                rc =
+                    vmb_error_sys(err, "watch a connection to \"%s\"", t->name);
                 break;
             }
-            c->state = VMB_LOAD_CONN_CONNECTING;
-            struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = c};
-            epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
             pending++;
         }
         if (rc < 0 || pending == 0)
@@ -185,21 +180,30 @@ vmb_load_connect_all(struct vmb_load_engine *e, struct vmb_error **err)
         struct epoll_event evs[64];
         int wait_ms = (int)((deadline - now + 999999) / 1000000);
         int n = epoll_wait(ep, evs, 64, wait_ms < 100 ? wait_ms : 100);
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < n && rc == 0; i++) {
             struct vmb_load_conn *c = evs[i].data.ptr;
-            int soerr = 0;
-            socklen_t len = sizeof(soerr);
-            getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
-            epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
-            pending--;
-            if (soerr != 0) {
-                const struct vmb_load_target *t =
-                    c->replica ? e->replica : e->primary;
-                rc = vmb_error_set(err, VMB_ERR_RUN, soerr, "connect to \"%s\"",
-                                   t->name);
+            const struct vmb_load_target *t =
+                c->replica ? e->replica : e->primary;
+            int want = p->connect_poll(c->pc, &f);
+            if (want < 0) {
+                rc = connect_error(t, &f, err);
                 break;
             }
-            c->state = VMB_LOAD_CONN_UP;
+            int fd = p->fd(c->pc);
+            if (want == VMB_LOAD_POLL_DONE) {
+                if (fd == c->fd)
+                    epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
+                c->fd = fd;
+                c->events = 0;
+                c->state = VMB_LOAD_CONN_UP;
+                pending--;
+                continue;
+            }
+            if (vmb_load_conn_watch(ep, c, fd,
+                                    want == VMB_LOAD_POLL_READ ? EPOLLIN
+                                                               : EPOLLOUT) < 0)
+                rc =
+                    vmb_error_sys(err, "watch a connection to \"%s\"", t->name);
         }
     }
     close(ep);
@@ -213,17 +217,13 @@ vmb_load_engine_free(struct vmb_load_engine *e)
     if (e->w) {
         for (int t = 0; t < e->nworkers; t++) {
             struct vmb_load_worker *w = &e->w[t];
-            for (uint32_t i = 0; i < w->nconns; i++) {
-                if (w->conns[i].fd >= 0)
-                    close(w->conns[i].fd);
-                free(w->conns[i].out);
-                vmb_resp_reader_reset(&w->conns[i].rd);
-            }
+            for (uint32_t i = 0; i < w->nconns; i++)
+                if (w->conns[i].pc)
+                    e->proto->conn_free(w->conns[i].pc);
             free(w->conns);
             free(w->reqs);
             free(w->refill);
             free(w->rbuf);
-            free(w->wbuf);
             if (w->ep >= 0)
                 close(w->ep);
             for (int i = 0; i < VMB_LOAD_NSLOTS; i++)
@@ -234,20 +234,8 @@ vmb_load_engine_free(struct vmb_load_engine *e)
         }
         free(e->w);
     }
-    free(e->value);
-    free(e->set_tmpl);
-    free(e->get_tmpl);
-}
-
-static size_t
-count_digits(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 10) {
-        v /= 10;
-        n++;
-    }
-    return n;
+    if (e->proto && e->proto->phase_free)
+        e->proto->phase_free(e->ps);
 }
 
 /* Which connections write, which read, and where each one goes. */
@@ -271,9 +259,10 @@ assign_roles(struct vmb_load_engine *e, struct vmb_error **err)
     for (int t = 0; t < e->nworkers; t++) {
         for (uint32_t i = 0; i < e->w[t].nconns; i++, g++) {
             struct vmb_load_conn *c = &e->w[t].conns[i];
-            if (op == VMB_OP_WRITE)
+            if (op == VMB_OP_WRITE || op == VMB_OP_TPCB_LIKE ||
+                op == VMB_OP_SIMPLE_UPDATE)
                 c->role = VMB_LOAD_ROLE_WRITE;
-            else if (op == VMB_OP_READ)
+            else if (op == VMB_OP_READ || op == VMB_OP_SELECT_ONLY)
                 c->role = VMB_LOAD_ROLE_READ;
             else if (!split)
                 c->role = VMB_LOAD_ROLE_ANY;
@@ -305,7 +294,12 @@ vmb_load_engine_setup(struct vmb_load_engine *e, struct vmb_error **err)
     if (ph->n <= 0 && ph->duration_us == 0)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "a phase needs \"n\" or \"duration\"");
-    e->write_fraction = ph->op == VMB_OP_WRITE ? 1.0 : 0.0;
+    /* pgbench's writing transactions count as writes, select-only as
+     * reads: the same histograms, the same routing to a replica. */
+    e->write_fraction = ph->op == VMB_OP_WRITE || ph->op == VMB_OP_TPCB_LIKE ||
+                                ph->op == VMB_OP_SIMPLE_UPDATE
+                            ? 1.0
+                            : 0.0;
     if (ph->op == VMB_OP_MIXED &&
         vmb_load_parse_ratio(ph->ratio, &e->write_fraction, err) < 0)
         return -1;
@@ -315,21 +309,20 @@ vmb_load_engine_setup(struct vmb_load_engine *e, struct vmb_error **err)
     e->open_loop = o->rate_per_s > 0;
     e->request_timeout_ns = o->request_timeout_us * 1000;
     e->connect_timeout_ns = o->connect_timeout_us * 1000;
-    e->vmin = o->value_size_bytes ? o->value_size_bytes : 1;
-    e->vmax =
-        o->value_size_max_bytes > e->vmin ? o->value_size_max_bytes : e->vmin;
-    e->value = vmb_xmalloc(e->vmax);
-    memset(e->value, 'x', e->vmax);
 
-    const char *prefix = o->key_prefix ? o->key_prefix : "";
-    e->prefix_len = strlen(prefix);
-    e->key_digits = count_digits((uint64_t)o->keys - 1);
-    e->key_len = e->prefix_len + e->key_digits;
-    if (e->key_len > 300)
+    e->proto = vmb_load_target_proto(e->primary);
+    if (e->replica && vmb_load_target_proto(e->replica) != e->proto)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "key prefix \"%s\" is too long", prefix);
-    e->max_request = vmb_resp_set_size(e->key_len, e->vmax);
-    build_templates(e, prefix);
+                             "primary \"%s\" speaks %s and replica \"%s\" "
+                             "%s; both must speak one protocol",
+                             e->primary->name, e->proto->name, e->replica->name,
+                             vmb_load_target_proto(e->replica)->name);
+    if (!e->proto->runs(ph->op))
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "%s does not run \"%s\" phases", e->proto->name,
+                             vmb_op_name(ph->op));
+    if (e->proto->phase_new(o, ph, &e->ps, err) < 0)
+        return -1;
 
     int threads = o->threads > 0 ? (int)o->threads : vmb_load_default_threads();
     if (threads > o->connections)
@@ -355,15 +348,13 @@ vmb_load_engine_setup(struct vmb_load_engine *e, struct vmb_error **err)
         w->reqs =
             vmb_xcalloc((size_t)w->nconns * e->pipeline, sizeof(*w->reqs));
         w->refill = vmb_xcalloc(w->nconns, sizeof(*w->refill));
+        w->rbuf = vmb_xmalloc(VMB_LOAD_RBUF_SIZE);
         for (uint32_t i = 0; i < w->nconns; i++) {
             w->conns[i].fd = -1;
             w->conns[i].idx = i;
             w->conns[i].ring = &w->reqs[(size_t)i * e->pipeline];
+            w->conns[i].pc = e->proto->conn_new(e->ps, w->rbuf);
         }
-        w->rbuf = vmb_xmalloc(VMB_LOAD_RBUF_SIZE);
-        w->wbuf_cap = e->max_request > WBUF_MIN ? e->max_request : WBUF_MIN;
-        w->wbuf = vmb_xmalloc(w->wbuf_cap);
-        memcpy(w->key, prefix, e->prefix_len);
         uint64_t seed = 0x5eed0000ULL + (uint64_t)t * 7919 +
                         (uint64_t)e->phase->op * 104729;
         w->rng.s = seed;

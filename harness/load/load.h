@@ -32,7 +32,18 @@ enum vmb_key_dist {
     VMB_DIST_GAUSSIAN,
 };
 enum vmb_read_from { VMB_READ_PRIMARY, VMB_READ_REPLICA, VMB_READ_BOTH };
-enum vmb_op { VMB_OP_WRITE, VMB_OP_READ, VMB_OP_MIXED };
+/* write, read, mixed: a key/value store (Redis's SET/GET, PostgreSQL's
+ * upsert and point SELECT); the others are pgbench's built-in
+ * transactions, PostgreSQL only. */
+enum vmb_op {
+    VMB_OP_WRITE,
+    VMB_OP_READ,
+    VMB_OP_MIXED,
+    VMB_OP_TPCB_LIKE,
+    VMB_OP_SIMPLE_UPDATE,
+    VMB_OP_SELECT_ONLY,
+    VMB_NOPS,
+};
 
 /* The `load:` section of a matrix file (vmb_load_options describes it). */
 struct vmb_load_opts {
@@ -50,6 +61,7 @@ struct vmb_load_opts {
     uint64_t connect_timeout_us;
     uint64_t request_timeout_us;
     char *key_prefix;
+    int64_t scale; /* pgbench's scale factor for its transactions */
 };
 
 /* One phase of the load (vmb_phase_options describes it). */
@@ -81,7 +93,7 @@ extern const size_t vmb_nphase_options;
  * writes (and hashes into cell ids) what it did before they existed. */
 extern const size_t vmb_nphase_plain_options;
 /* Every vmb_load_options entry, for static tables that embed it. */
-#define VMB_LOAD_NOPTIONS 14
+#define VMB_LOAD_NOPTIONS 15
 
 /*
  * Sets a phase's capacity limit from a percentile name ("p50", "p95",
@@ -95,14 +107,21 @@ int vmb_load_capacity_set(struct vmb_phase *phase, const char *percentile,
 int vmb_load_capacity_parse(struct vmb_phase *phase, const char *text,
                             struct vmb_error **err);
 
-/* "write", "read", "mixed". */
+/* "write", "read", "mixed", "tpcb-like", "simple-update", "select-only". */
 const char *vmb_op_name(int op);
 
-/* Where requests go: a TCP address or a unix socket path. */
+struct vmb_load_proto;
+
+/* Where requests go: a TCP address or a unix socket path, and the
+ * protocol spoken there (load/proto.h). */
 struct vmb_load_target {
     struct sockaddr_storage addr;
     socklen_t addr_len;
     char name[280]; /* "127.0.0.1:6379" or the socket path, for messages */
+    const struct vmb_load_proto *proto; /* NULL: RESP */
+    /* The protocol's own address where a sockaddr does not say it all
+     * (libpq's connection string); "" for RESP. */
+    char spec[1024];
 };
 
 /*
@@ -117,6 +136,26 @@ int vmb_load_target_parse(const char *url, struct vmb_load_target *t,
 int vmb_load_target_from_host(const char *host, int port,
                               struct vmb_load_target *t,
                               struct vmb_error **err);
+
+/* What vmb_load_prepare made. */
+struct vmb_load_prepared {
+    double seconds; /* wall-clock time it took; 0 when nothing to do */
+    uint64_t rows;  /* rows loaded over all tables */
+    char what[160]; /* "vmb_kv: 100000 keys of 256 bytes; pgbench scale 10" */
+};
+
+/*
+ * The untimed step before the first measured phase: makes the data set
+ * the phases need on the target, sized by opts (keys and value_size for
+ * write/read/mixed, scale for pgbench's transactions), and says how long
+ * it took. Tables the phases need are dropped and made anew. A protocol
+ * with nothing to prepare (RESP) succeeds at once with seconds 0. Fails
+ * with the server's message.
+ */
+int vmb_load_prepare(const struct vmb_load_target *t,
+                     const struct vmb_load_opts *opts,
+                     const struct vmb_phase *phases, size_t nphases,
+                     struct vmb_load_prepared *out, struct vmb_error **err);
 
 /* Passed to the progress callback about once per second. */
 struct vmb_load_progress {
@@ -255,6 +294,11 @@ uint64_t vmb_load_result_errors_by_class(const struct vmb_load_result *r,
 int vmb_load_result_first_errno(const struct vmb_load_result *r, int cls);
 /* The first error reply's text ("OOM command not allowed ..."), or NULL. */
 const char *vmb_load_result_server_error(const struct vmb_load_result *r);
+/* Server errors with the SQLSTATE sqlstate: "40001" (serialization
+ * failure) and "40P01" (deadlock) by their code, the others by their
+ * two-character class ("23" integrity, "57" operator intervention). */
+uint64_t vmb_load_result_sqlstate_errors(const struct vmb_load_result *r,
+                                         const char *sqlstate);
 uint64_t vmb_load_result_misses(const struct vmb_load_result *r);
 bool vmb_load_result_interrupted(const struct vmb_load_result *r);
 /* How the phase ended: enum vmb_load_end. */

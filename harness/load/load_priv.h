@@ -21,9 +21,19 @@
 #include "load/hist.h"
 #include "load/keys.h"
 #include "load/load.h"
-#include "load/resp.h"
+#include "load/proto.h"
 
 #define VMB_LOAD_NKIND 2 /* 0 write (SET), 1 read (GET) */
+
+/* Server errors by SQLSTATE: "40001" and "40P01" by code, the others by
+ * class; the last slot takes what does not fit ("other"). */
+#define VMB_LOAD_NSQLSTATE 16
+struct vmb_load_sqlstate {
+    char code[6];
+    uint64_t n;
+};
+void vmb_load_sqlstate_count(struct vmb_load_sqlstate *tab,
+                             const char *sqlstate, uint64_t n);
 
 /* Histograms cover 1 ns .. 1 h at 3 significant figures. */
 #define VMB_LOAD_HIST_LOWEST 1
@@ -32,7 +42,7 @@
 
 #define VMB_LOAD_NS_PER_S 1000000000ULL
 /* Bytes one recv() takes; a shorter read means the socket is drained. */
-#define VMB_LOAD_RBUF_SIZE (64 * 1024)
+#define VMB_LOAD_RBUF_SIZE VMB_LOAD_PROTO_RBUF
 /* Seconds a worker may run ahead of the main thread's collection. */
 #define VMB_LOAD_NSLOTS 4
 
@@ -59,6 +69,7 @@ struct vmb_load_result {
     uint64_t errors[VMB_LOAD_NERR];
     int first_errno[VMB_LOAD_NERR];
     char *server_error;
+    struct vmb_load_sqlstate sqlstates[VMB_LOAD_NSQLSTATE];
     double duration_s;
     struct vmb_hist lat[VMB_LOAD_NKIND]; /* corrected (from intended) */
     struct vmb_hist lat_all;
@@ -116,7 +127,10 @@ struct vmb_load_req {
 };
 
 struct vmb_load_conn {
-    int fd;
+    void *pc; /* the protocol's state; owned */
+    int fd;   /* as watched in the worker's epoll set; -1: none */
+    uint32_t events;
+    bool out_pending; /* the protocol has output left to send */
     uint8_t state;
     uint8_t role;
     bool replica;
@@ -125,11 +139,6 @@ struct vmb_load_conn {
     uint32_t inflight;
     struct vmb_load_req *ring; /* pipeline entries, in the worker's array */
     uint64_t next_k; /* open loop: this connection's next request number */
-    struct vmb_resp_reader rd;
-    char *out; /* bytes a short write left behind; owned */
-    size_t out_len;
-    size_t out_off;
-    size_t out_cap;
     uint64_t retry_at;
     uint64_t connect_started;
     uint64_t down_since; /* start of a run of failures; 0 when healthy */
@@ -159,9 +168,6 @@ struct vmb_load_worker {
     struct vmb_load_conn **refill; /* connections to send on after a batch */
     uint32_t nrefill;
     char *rbuf;
-    char *wbuf;
-    size_t wbuf_cap;
-    char key[320];
     struct vmb_rng rng;
     struct vmb_keygen keygen;
     int64_t quota; /* measured requests to send; -1: no limit */
@@ -184,6 +190,7 @@ struct vmb_load_worker {
     uint64_t first_errno_ns[VMB_LOAD_NERR];
     char server_error[160];
     uint64_t server_error_ns;
+    struct vmb_load_sqlstate sqlstates[VMB_LOAD_NSQLSTATE];
     uint64_t last_done_ns;
     /* Stall watch: the last answer of any kind, and when the oldest
      * request sent after it was sent (0: none waiting). Published for the
@@ -208,6 +215,8 @@ struct vmb_load_engine {
     const struct vmb_phase *phase;
     const struct vmb_load_target *primary;
     const struct vmb_load_target *replica;
+    const struct vmb_load_proto *proto;
+    void *ps; /* the protocol's phase state; owned */
     bool record;
     bool open_loop;
     bool has_kind[VMB_LOAD_NKIND];
@@ -222,21 +231,6 @@ struct vmb_load_engine {
     uint64_t hard_deadline;
     uint64_t request_timeout_ns;
     uint64_t connect_timeout_ns;
-    char *value;
-    size_t vmin;
-    size_t vmax;
-    size_t prefix_len;
-    size_t key_digits;
-    size_t key_len;
-    size_t max_request;
-    /* Whole requests with the key's digits to fill in, where every request
-     * of a kind has the same length (fixed value size): the hot loop copies
-     * one and writes the digits, rather than formatting it anew. */
-    char *set_tmpl;
-    size_t set_tmpl_len;
-    char *get_tmpl;
-    size_t get_tmpl_len;
-    size_t tmpl_key_end; /* offset just past the key, the same in both */
     int nworkers;
     struct vmb_load_worker *w;
     _Atomic int stop;
@@ -268,8 +262,14 @@ void vmb_load_engine_free(struct vmb_load_engine *e);
 
 /* conn.c */
 
-/* A non-blocking socket for t (TCP_NODELAY over TCP); -1 with errno. */
-int vmb_load_socket(const struct vmb_load_target *t);
+/* The epoll events to watch for a connection of protocol p that waits
+ * for want (VMB_LOAD_POLL_*). */
+uint32_t vmb_load_conn_events(const struct vmb_load_proto *p, int want);
+
+/* Watches fd for events in ep on behalf of c, adding or modifying as
+ * needed; 0, or -1 with errno. */
+int vmb_load_conn_watch(int ep, struct vmb_load_conn *c, int fd,
+                        uint32_t events);
 
 /*
  * Queues as many requests on c as the pipeline, the schedule and the

@@ -367,9 +367,13 @@ vmb_load_run_one(const struct vmb_load_opts *opts,
     for (int t = 0; t < e.nworkers; t++) {
         struct vmb_load_worker *w = &e.w[t];
         for (uint32_t i = 0; i < w->nconns; i++) {
-            struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLET,
-                                     .data.ptr = &w->conns[i]};
-            if (epoll_ctl(w->ep, EPOLL_CTL_ADD, w->conns[i].fd, &ev) < 0) {
+            struct vmb_load_conn *c = &w->conns[i];
+            int fd = c->fd;
+            c->fd = -1;
+            c->events = 0;
+            if (vmb_load_conn_watch(
+                    w->ep, c, fd,
+                    vmb_load_conn_events(e.proto, VMB_LOAD_POLL_DONE)) < 0) {
                 rc = vmb_error_sys(err, "watch a connection");
                 goto cleanup;
             }

@@ -159,6 +159,9 @@ vmb_load_fill_result(const struct vmb_load_engine *e, struct vmb_load_result *r,
                 r->first_errno[c] = w->first_errno[c];
             }
         }
+        for (int i = 0; i < VMB_LOAD_NSQLSTATE && w->sqlstates[i].code[0]; i++)
+            vmb_load_sqlstate_count(r->sqlstates, w->sqlstates[i].code,
+                                    w->sqlstates[i].n);
         if (w->server_error[0] && r->server_error == NULL)
             r->server_error = vmb_xstrdup(w->server_error);
         for (int k = 0; k < VMB_LOAD_NKIND; k++)
@@ -199,4 +202,25 @@ vmb_load_fill_result(const struct vmb_load_engine *e, struct vmb_load_result *r,
         if (len > 0 && len < 1)
             r->series[i].ops_per_s = (double)r->series[i].ops / len;
     }
+}
+
+void
+vmb_load_sqlstate_count(struct vmb_load_sqlstate *tab, const char *sqlstate,
+                        uint64_t n)
+{
+    char code[6];
+    if (strcmp(sqlstate, "40001") == 0 || strcmp(sqlstate, "40P01") == 0 ||
+        strcmp(sqlstate, "other") == 0 || strlen(sqlstate) <= 2)
+        snprintf(code, sizeof(code), "%s", sqlstate);
+    else
+        snprintf(code, sizeof(code), "%.2s", sqlstate);
+    int i = 0;
+    for (; i < VMB_LOAD_NSQLSTATE - 1 && tab[i].code[0]; i++)
+        if (strcmp(tab[i].code, code) == 0)
+            break;
+    if (tab[i].code[0] == '\0')
+        memcpy(tab[i].code, code, sizeof(code));
+    else if (strcmp(tab[i].code, code) != 0)
+        memcpy(tab[i].code, "other", 6);
+    tab[i].n += n;
 }

@@ -21,6 +21,9 @@ static const struct vmb_choice op_choices[] = {
     {"write", VMB_OP_WRITE},
     {"read", VMB_OP_READ},
     {"mixed", VMB_OP_MIXED},
+    {"tpcb-like", VMB_OP_TPCB_LIKE},
+    {"simple-update", VMB_OP_SIMPLE_UPDATE},
+    {"select-only", VMB_OP_SELECT_ONLY},
     {NULL, 0},
 };
 
@@ -149,6 +152,17 @@ const struct vmb_option vmb_load_options[] = {
         .def = "key:",
         .help = "prefix of every key",
     },
+    {
+        .name = "scale",
+        .type = VMB_OPT_INT,
+        .offset = OPT(vmb_load_opts, scale),
+        .def = "1",
+        .min = 1,
+        .max = 100000,
+        .help = "pgbench's scale factor: tpcb-like, simple-update and "
+                "select-only run on 100000 x scale accounts, scale "
+                "branches, 10 x scale tellers",
+    },
 };
 
 const struct vmb_option vmb_phase_options[] = {
@@ -158,7 +172,9 @@ const struct vmb_option vmb_phase_options[] = {
         .offset = OPT(vmb_phase, op),
         .def = "write",
         .choices = op_choices,
-        .help = "write (SET), read (GET) or mixed",
+        .help = "write (SET, upsert), read (GET, point SELECT), mixed; "
+                "PostgreSQL also tpcb-like, simple-update, select-only "
+                "(pgbench's transactions)",
     },
     {
         .name = "n",

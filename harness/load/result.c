@@ -112,6 +112,16 @@ vmb_load_result_first_errno(const struct vmb_load_result *r, int cls)
     return cls >= 0 && cls < VMB_LOAD_NERR ? r->first_errno[cls] : 0;
 }
 
+uint64_t
+vmb_load_result_sqlstate_errors(const struct vmb_load_result *r,
+                                const char *sqlstate)
+{
+    for (int i = 0; i < VMB_LOAD_NSQLSTATE && r->sqlstates[i].code[0]; i++)
+        if (strcmp(r->sqlstates[i].code, sqlstate) == 0)
+            return r->sqlstates[i].n;
+    return 0;
+}
+
 const char *
 vmb_load_result_server_error(const struct vmb_load_result *r)
 {
@@ -263,6 +273,15 @@ vmb_load_result_to_json(struct vmb_jw *w, const struct vmb_load_result *r)
     for (int c = VMB_LOAD_ERR_CONNECT; c <= VMB_LOAD_ERR_TIMEOUT; c++)
         vmb_jw_kint(w, vmb_load_err_class_name(c), r->first_errno[c]);
     vmb_jw_obj_end(w);
+    /* PostgreSQL's server errors by SQLSTATE; absent where the server
+     * gives none (Redis). */
+    if (r->sqlstates[0].code[0]) {
+        vmb_jw_key(w, "server_errors_by_sqlstate");
+        vmb_jw_obj_begin(w);
+        for (int i = 0; i < VMB_LOAD_NSQLSTATE && r->sqlstates[i].code[0]; i++)
+            vmb_jw_kuint(w, r->sqlstates[i].code, r->sqlstates[i].n);
+        vmb_jw_obj_end(w);
+    }
     vmb_jw_kuint(w, "misses", r->misses);
     jw_knum(w, "duration_s", r->duration_s);
     vmb_jw_kstr(w, "ended_by", vmb_load_end_name(r->ended_by));
@@ -450,6 +469,13 @@ vmb_load_result_summary(struct vmb_buf *b, const struct vmb_load_result *r)
         sep = ", ";
     }
     vmb_buf_puts(b, "]\n");
+    if (r->sqlstates[0].code[0]) {
+        vmb_buf_printf(b, "%-28s:", "Server errors by SQLSTATE");
+        for (int i = 0; i < VMB_LOAD_NSQLSTATE && r->sqlstates[i].code[0]; i++)
+            vmb_buf_printf(b, " %s: %llu", r->sqlstates[i].code,
+                           (unsigned long long)r->sqlstates[i].n);
+        vmb_buf_puts(b, "\n");
+    }
     if (r->server_error)
         vmb_buf_printf(b, "%-28s: \"%s\"\n", "First server error",
                        r->server_error);
