@@ -167,8 +167,8 @@ pg_render_config(const struct vmb_database_opts *db,
     struct vmb_buf ci = {0};
     vmb_buf_puts(&ci, "host=");
     put_conninfo_value(&ci, node->primary_host);
-    vmb_buf_printf(&ci, " port=%d user=" SUPERUSER
-                        " application_name=" STANDBY_NAME,
+    vmb_buf_printf(&ci,
+                   " port=%d user=" SUPERUSER " application_name=" STANDBY_NAME,
                    node->primary_port);
     put_setting(out, "primary_conninfo", ci.data);
     vmb_buf_free(&ci);
@@ -200,8 +200,8 @@ static const char init_primary[] =
 
 static const char init_replica[] =
     "set -e\n"
-    "\"$1\" -D \"$2\" -h \"$3\" -p \"$4\" -U " SUPERUSER " -X stream -C -S " SLOT
-    " -c fast --no-sync\n"
+    "\"$1\" -D \"$2\" -h \"$3\" -p \"$4\" -U " SUPERUSER
+    " -X stream -C -S " SLOT " -c fast --no-sync\n"
     ": > \"$2/standby.signal\"\n";
 
 static char **
@@ -260,9 +260,8 @@ startup_error(const char *log)
         size_t n = strcspn(l, "\n");
         autofree char *line = vmb_xstrndup(l, n);
         const char *msg = NULL;
-        static const char *const sev[] = {"LOG:  ",    "FATAL:  ",
-                                          "PANIC:  ",  "HINT:  ",
-                                          "DETAIL:  ", "ERROR:  "};
+        static const char *const sev[] = {"LOG:  ",  "FATAL:  ",  "PANIC:  ",
+                                          "HINT:  ", "DETAIL:  ", "ERROR:  "};
         for (size_t k = 0; k < sizeof(sev) / sizeof(sev[0]) && !msg; k++) {
             const char *s = strstr(line, sev[k]);
             if (s != NULL && (i == 0 || k >= 3))
@@ -337,15 +336,16 @@ us_left(uint64_t deadline)
 
 /* One query on a fresh or kept connection; drops it on error. */
 static int
-query(struct vmb_pg_conn **c, const struct vmb_db_node *node, uint64_t deadline,
-      const char *sql, struct vmb_pg_rows *rows, char **last)
+query(struct vmb_pgctl_conn **c, const struct vmb_db_node *node,
+      uint64_t deadline, const char *sql, struct vmb_pgctl_rows *rows,
+      char **last)
 {
     vmb_autoerr struct vmb_error *e = NULL;
-    if (*c == NULL && vmb_pg_connect(node->host, node->port, SUPERUSER, DBNAME,
-                                     us_left(deadline), c, &e) < 0)
+    if (*c == NULL && vmb_pgctl_connect(node->host, node->port, SUPERUSER,
+                                        DBNAME, us_left(deadline), c, &e) < 0)
         goto failed;
-    if (vmb_pg_query(*c, sql, us_left(deadline), rows, &e) < 0) {
-        vmb_pg_close(*c);
+    if (vmb_pgctl_query(*c, sql, us_left(deadline), rows, &e) < 0) {
+        vmb_pgctl_close(*c);
         *c = NULL;
         goto failed;
     }
@@ -361,7 +361,7 @@ pg_wait_up(const struct vmb_db_node *node, uint64_t timeout_us,
            const struct vmb_db_watch *watch, struct vmb_error **err)
 {
     uint64_t deadline = vmb_now_ns() + timeout_us * 1000ull;
-    struct vmb_pg_conn *c = NULL;
+    struct vmb_pgctl_conn *c = NULL;
     autofree char *last = NULL;
     int rc = -1;
     for (;;) {
@@ -372,9 +372,9 @@ pg_wait_up(const struct vmb_db_node *node, uint64_t timeout_us,
                           node->index);
             break;
         }
-        struct vmb_pg_rows r = {0};
+        struct vmb_pgctl_rows r = {0};
         if (query(&c, node, deadline, "SELECT 1", &r, &last) == 0) {
-            vmb_pg_rows_clear(&r);
+            vmb_pgctl_rows_clear(&r);
             rc = 0;
             break;
         }
@@ -385,7 +385,7 @@ pg_wait_up(const struct vmb_db_node *node, uint64_t timeout_us,
         }
         sleep_ns(POLL_NS);
     }
-    vmb_pg_close(c);
+    vmb_pgctl_close(c);
     return rc;
 }
 
@@ -395,18 +395,19 @@ pg_wait_up(const struct vmb_db_node *node, uint64_t timeout_us,
  * recovery (a standby, not a second primary).
  */
 static bool
-in_sync(const struct vmb_pg_rows *p, const struct vmb_pg_rows *r, char **last)
+in_sync(const struct vmb_pgctl_rows *p, const struct vmb_pgctl_rows *r,
+        char **last)
 {
-    const char *recovery = vmb_pg_value(r, 0, 0);
-    const char *state = vmb_pg_value(p, 0, 0);
-    const char *sync = vmb_pg_value(p, 0, 1);
-    const char *replay = vmb_pg_value(p, 0, 2);
-    const char *current = vmb_pg_value(p, 0, 3);
+    const char *recovery = vmb_pgctl_value(r, 0, 0);
+    const char *state = vmb_pgctl_value(p, 0, 0);
+    const char *sync = vmb_pgctl_value(p, 0, 1);
+    const char *replay = vmb_pgctl_value(p, 0, 2);
+    const char *current = vmb_pgctl_value(p, 0, 3);
     uint64_t rl = 0, cl = 0;
     bool ok = recovery && strcmp(recovery, "t") == 0 && state &&
               strcmp(state, "streaming") == 0 &&
-              vmb_pg_parse_lsn(replay, &rl) == 0 &&
-              vmb_pg_parse_lsn(current, &cl) == 0 && rl >= cl;
+              vmb_pgctl_parse_lsn(replay, &rl) == 0 &&
+              vmb_pgctl_parse_lsn(current, &cl) == 0 && rl >= cl;
     free(*last);
     if (p->nrows == 0)
         *last = vmb_xstrdup("node 1 lists no standby in pg_stat_replication");
@@ -425,7 +426,7 @@ pg_wait_replicating(const struct vmb_db_node *primary,
                     const struct vmb_db_watch *watch, struct vmb_error **err)
 {
     uint64_t deadline = vmb_now_ns() + timeout_us * 1000ull;
-    struct vmb_pg_conn *pc = NULL, *rcn = NULL;
+    struct vmb_pgctl_conn *pc = NULL, *rcn = NULL;
     autofree char *last = NULL;
     int rc = -1;
     static const char primary_sql[] =
@@ -440,13 +441,13 @@ pg_wait_replicating(const struct vmb_db_node *primary,
                           replica->index);
             break;
         }
-        struct vmb_pg_rows p = {0}, r = {0};
+        struct vmb_pgctl_rows p = {0}, r = {0};
         bool ok = query(&rcn, replica, deadline, "SELECT pg_is_in_recovery()",
                         &r, &last) == 0 &&
                   query(&pc, primary, deadline, primary_sql, &p, &last) == 0 &&
                   in_sync(&p, &r, &last);
-        vmb_pg_rows_clear(&p);
-        vmb_pg_rows_clear(&r);
+        vmb_pgctl_rows_clear(&p);
+        vmb_pgctl_rows_clear(&r);
         if (ok) {
             rc = 0;
             break;
@@ -459,27 +460,27 @@ pg_wait_replicating(const struct vmb_db_node *primary,
         }
         sleep_ns(POLL_NS);
     }
-    vmb_pg_close(pc);
-    vmb_pg_close(rcn);
+    vmb_pgctl_close(pc);
+    vmb_pgctl_close(rcn);
     return rc;
 }
 
 /* A single LSN from a one-value query. */
 static int
-lsn_of(struct vmb_pg_conn **c, const struct vmb_db_node *node,
+lsn_of(struct vmb_pgctl_conn **c, const struct vmb_db_node *node,
        uint64_t deadline, const char *sql, uint64_t *lsn, char **last)
 {
-    struct vmb_pg_rows r = {0};
+    struct vmb_pgctl_rows r = {0};
     if (query(c, node, deadline, sql, &r, last) < 0)
         return -1;
-    int rc = vmb_pg_parse_lsn(vmb_pg_value(&r, 0, 0), lsn);
+    int rc = vmb_pgctl_parse_lsn(vmb_pgctl_value(&r, 0, 0), lsn);
     if (rc < 0) {
         free(*last);
-        *last = vmb_xasprintf("%s answered \"%s\"", sql,
-                              vmb_pg_value(&r, 0, 0) ? vmb_pg_value(&r, 0, 0)
-                                                     : "NULL");
+        *last = vmb_xasprintf(
+            "%s answered \"%s\"", sql,
+            vmb_pgctl_value(&r, 0, 0) ? vmb_pgctl_value(&r, 0, 0) : "NULL");
     }
-    vmb_pg_rows_clear(&r);
+    vmb_pgctl_rows_clear(&r);
     return rc;
 }
 
@@ -488,13 +489,24 @@ pg_replication_lag(const struct vmb_db_node *primary,
                    const struct vmb_db_node *replica, uint64_t timeout_us,
                    struct vmb_db_lag *lag, struct vmb_error **err)
 {
-    uint64_t t0 = vmb_now_ns();
-    uint64_t deadline = t0 + timeout_us * 1000ull;
-    struct vmb_pg_conn *pc = NULL, *rcn = NULL;
-    autofree char *last = NULL;
+    uint64_t deadline = vmb_now_ns() + timeout_us * 1000ull;
+    struct vmb_pgctl_conn *pc = NULL, *rcn = NULL;
+    char *last = NULL;
     uint64_t target = 0;
     int rc = -1;
     lag->bytes = -1;
+    /* Connections first: starting a backend is not replication lag. */
+    struct vmb_pgctl_rows r1 = {0}, r2 = {0};
+    if (query(&pc, primary, deadline, "SELECT 1", &r1, &last) < 0 ||
+        query(&rcn, replica, deadline, "SELECT 1", &r2, &last) < 0) {
+        vmb_pgctl_rows_clear(&r1);
+        vmb_error_set(err, VMB_ERR_RUN, 0, "measure the replication lag: %s",
+                      last);
+        goto out;
+    }
+    vmb_pgctl_rows_clear(&r1);
+    vmb_pgctl_rows_clear(&r2);
+    uint64_t t0 = vmb_now_ns();
     if (lsn_of(&pc, primary, deadline, "SELECT pg_current_wal_lsn()", &target,
                &last) < 0) {
         vmb_error_set(err, VMB_ERR_RUN, 0, "node 1: read the WAL position: %s",
@@ -531,8 +543,9 @@ pg_replication_lag(const struct vmb_db_node *primary,
         sleep_ns(1000000ull);
     }
 out:
-    vmb_pg_close(pc);
-    vmb_pg_close(rcn);
+    vmb_pgctl_close(pc);
+    vmb_pgctl_close(rcn);
+    free(last);
     return rc;
 }
 
@@ -556,23 +569,23 @@ pg_settings(const struct vmb_db_node *node, uint64_t timeout_us, char **text,
             struct vmb_error **err)
 {
     uint64_t deadline = vmb_now_ns() + timeout_us * 1000ull;
-    struct vmb_pg_conn *c = NULL;
+    struct vmb_pgctl_conn *c = NULL;
     autofree char *last = NULL;
-    struct vmb_pg_rows r = {0};
+    struct vmb_pgctl_rows r = {0};
     int rc = query(&c, node, deadline, "SHOW ALL", &r, &last);
-    vmb_pg_close(c);
+    vmb_pgctl_close(c);
     if (rc < 0)
         return vmb_error_set(err, VMB_ERR_RUN, 0, "node %d: SHOW ALL: %s",
                              node->index, last);
     struct vmb_buf b = {0};
     vmb_buf_puts(&b, "name\tsetting\n");
     for (size_t i = 0; i < r.nrows; i++) {
-        put_escaped(&b, vmb_pg_value(&r, i, 0));
+        put_escaped(&b, vmb_pgctl_value(&r, i, 0));
         vmb_buf_puts(&b, "\t");
-        put_escaped(&b, vmb_pg_value(&r, i, 1));
+        put_escaped(&b, vmb_pgctl_value(&r, i, 1));
         vmb_buf_puts(&b, "\n");
     }
-    vmb_pg_rows_clear(&r);
+    vmb_pgctl_rows_clear(&r);
     *text = vmb_buf_steal(&b);
     return 0;
 }

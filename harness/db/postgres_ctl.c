@@ -10,7 +10,7 @@
 
 #include "base/util.h"
 
-struct vmb_pg_conn {
+struct vmb_pgctl_conn {
     PGconn *pg;
     char *name; /* "host:port", for messages */
 };
@@ -63,15 +63,15 @@ wait_fd(int fd, short events, uint64_t deadline_ns)
 }
 
 int
-vmb_pg_connect(const char *host, int port, const char *user,
-               const char *dbname, uint64_t timeout_us,
-               struct vmb_pg_conn **out, struct vmb_error **err)
+vmb_pgctl_connect(const char *host, int port, const char *user,
+                  const char *dbname, uint64_t timeout_us,
+                  struct vmb_pgctl_conn **out, struct vmb_error **err)
 {
     uint64_t deadline = vmb_now_ns() + timeout_us * 1000ull;
     char portstr[16];
     snprintf(portstr, sizeof(portstr), "%d", port);
-    const char *const keys[] = {"host", "port", "user", "dbname",
-                                "application_name", NULL};
+    const char *const keys[] = {
+        "host", "port", "user", "dbname", "application_name", NULL};
     const char *const vals[] = {host, portstr, user, dbname, "vmbench", NULL};
     autofree char *name = vmb_xasprintf("%s:%d", host, port);
     PGconn *pg = PQconnectStartParams(keys, vals, 0);
@@ -81,9 +81,9 @@ vmb_pg_connect(const char *host, int port, const char *user,
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;
     while (PQstatus(pg) != CONNECTION_BAD && st != PGRES_POLLING_OK &&
            st != PGRES_POLLING_FAILED) {
-        int r = wait_fd(PQsocket(pg),
-                        st == PGRES_POLLING_READING ? POLLIN : POLLOUT,
-                        deadline);
+        int r =
+            wait_fd(PQsocket(pg),
+                    st == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline);
         if (r == 0) {
             PQfinish(pg);
             return vmb_error_set(err, VMB_ERR_RUN, ETIMEDOUT,
@@ -94,11 +94,11 @@ vmb_pg_connect(const char *host, int port, const char *user,
     if (PQstatus(pg) != CONNECTION_OK) {
         autofree char *msg = one_line(PQerrorMessage(pg));
         PQfinish(pg);
-        return vmb_error_set(err, VMB_ERR_RUN, 0, "connect to \"%s\": %s",
-                             name, msg);
+        return vmb_error_set(err, VMB_ERR_RUN, 0, "connect to \"%s\": %s", name,
+                             msg);
     }
     PQsetNoticeProcessor(pg, quiet_notice, NULL);
-    struct vmb_pg_conn *c = vmb_xcalloc(1, sizeof(*c));
+    struct vmb_pgctl_conn *c = vmb_xcalloc(1, sizeof(*c));
     c->pg = pg;
     c->name = steal(&name);
     *out = c;
@@ -106,7 +106,7 @@ vmb_pg_connect(const char *host, int port, const char *user,
 }
 
 void
-vmb_pg_close(struct vmb_pg_conn *c)
+vmb_pgctl_close(struct vmb_pgctl_conn *c)
 {
     if (c == NULL)
         return;
@@ -116,7 +116,7 @@ vmb_pg_close(struct vmb_pg_conn *c)
 }
 
 void
-vmb_pg_rows_clear(struct vmb_pg_rows *r)
+vmb_pgctl_rows_clear(struct vmb_pgctl_rows *r)
 {
     if (r == NULL)
         return;
@@ -127,7 +127,7 @@ vmb_pg_rows_clear(struct vmb_pg_rows *r)
 }
 
 const char *
-vmb_pg_value(const struct vmb_pg_rows *r, size_t row, size_t col)
+vmb_pgctl_value(const struct vmb_pgctl_rows *r, size_t row, size_t col)
 {
     if (row >= r->nrows || col >= r->ncols)
         return NULL;
@@ -135,7 +135,7 @@ vmb_pg_value(const struct vmb_pg_rows *r, size_t row, size_t col)
 }
 
 static int
-result_error(struct vmb_pg_conn *c, PGresult *res, struct vmb_error **err)
+result_error(struct vmb_pgctl_conn *c, PGresult *res, struct vmb_error **err)
 {
     const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
     const char *code = PQresultErrorField(res, PG_DIAG_SQLSTATE);
@@ -150,8 +150,8 @@ result_error(struct vmb_pg_conn *c, PGresult *res, struct vmb_error **err)
 }
 
 int
-vmb_pg_query(struct vmb_pg_conn *c, const char *sql, uint64_t timeout_us,
-             struct vmb_pg_rows *out, struct vmb_error **err)
+vmb_pgctl_query(struct vmb_pgctl_conn *c, const char *sql, uint64_t timeout_us,
+                struct vmb_pgctl_rows *out, struct vmb_error **err)
 {
     uint64_t deadline = vmb_now_ns() + timeout_us * 1000ull;
     memset(out, 0, sizeof(*out));
@@ -171,9 +171,9 @@ vmb_pg_query(struct vmb_pg_conn *c, const char *sql, uint64_t timeout_us,
                                      c->name);
             if (!PQconsumeInput(c->pg)) {
                 autofree char *msg = one_line(PQerrorMessage(c->pg));
-                vmb_pg_rows_clear(out);
-                return vmb_error_set(err, VMB_ERR_RUN, 0,
-                                     "query on \"%s\": %s", c->name, msg);
+                vmb_pgctl_rows_clear(out);
+                return vmb_error_set(err, VMB_ERR_RUN, 0, "query on \"%s\": %s",
+                                     c->name, msg);
             }
         }
         PGresult *res = PQgetResult(c->pg);
@@ -196,12 +196,12 @@ vmb_pg_query(struct vmb_pg_conn *c, const char *sql, uint64_t timeout_us,
         PQclear(res);
     }
     if (rc < 0)
-        vmb_pg_rows_clear(out);
+        vmb_pgctl_rows_clear(out);
     return rc;
 }
 
 int
-vmb_pg_parse_lsn(const char *s, uint64_t *out)
+vmb_pgctl_parse_lsn(const char *s, uint64_t *out)
 {
     if (s == NULL)
         return -1;

@@ -15,7 +15,7 @@
 
 #include "base/error.h"
 
-struct vmb_pg_conn;
+struct vmb_pgctl_conn;
 
 /*
  * Connects to host:port as user to database dbname within timeout_us.
@@ -23,34 +23,36 @@ struct vmb_pg_conn;
  * connection refused`, or the server's ("the database system is starting
  * up").
  */
-int vmb_pg_connect(const char *host, int port, const char *user,
-                   const char *dbname, uint64_t timeout_us,
-                   struct vmb_pg_conn **out, struct vmb_error **err);
-void vmb_pg_close(struct vmb_pg_conn *c);
+int vmb_pgctl_connect(const char *host, int port, const char *user,
+                      const char *dbname, uint64_t timeout_us,
+                      struct vmb_pgctl_conn **out, struct vmb_error **err);
+void vmb_pgctl_close(struct vmb_pgctl_conn *c);
 
 /* Rows of a query's result: text values, NULL for SQL NULL. */
-struct vmb_pg_rows {
+struct vmb_pgctl_rows {
     size_t nrows, ncols;
     char **v; /* nrows * ncols, row-major; owned */
 };
 
-void vmb_pg_rows_clear(struct vmb_pg_rows *r);
+void vmb_pgctl_rows_clear(struct vmb_pgctl_rows *r);
 
 /* The value at row, col; NULL when out of range or SQL NULL. */
-const char *vmb_pg_value(const struct vmb_pg_rows *r, size_t row, size_t col);
+const char *vmb_pgctl_value(const struct vmb_pgctl_rows *r, size_t row,
+                            size_t col);
 
 /*
  * Runs one SQL statement (no parameters) and reads its rows within
  * timeout_us. A server error fails with the server's message and its
  * SQLSTATE, e.g. `ERROR 42P01: relation "x" does not exist`.
  */
-int vmb_pg_query(struct vmb_pg_conn *c, const char *sql, uint64_t timeout_us,
-                 struct vmb_pg_rows *out, struct vmb_error **err);
+int vmb_pgctl_query(struct vmb_pgctl_conn *c, const char *sql,
+                    uint64_t timeout_us, struct vmb_pgctl_rows *out,
+                    struct vmb_error **err);
 
 /*
  * Parses a WAL location as PostgreSQL writes it ("16/B374D848") into a
  * byte position; -1 when s is not one.
  */
-int vmb_pg_parse_lsn(const char *s, uint64_t *out);
+int vmb_pgctl_parse_lsn(const char *s, uint64_t *out);
 
 #endif

@@ -82,9 +82,8 @@ struct vmb_load_proto {
      * texts), before the clock; *ps is freed with phase_free whether this
      * succeeds or not. Fails with VMB_ERR_INPUT for options it cannot run.
      */
-    int (*phase_new)(const struct vmb_load_opts *o,
-                     const struct vmb_phase *ph, void **ps,
-                     struct vmb_error **err);
+    int (*phase_new)(const struct vmb_load_opts *o, const struct vmb_phase *ph,
+                     void **ps, struct vmb_error **err);
     void (*phase_free)(void *ps);
     /* One connection's state, not connected. rbuf is the load thread's
      * scratch buffer of VMB_LOAD_PROTO_RBUF bytes, shared by its

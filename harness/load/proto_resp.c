@@ -111,8 +111,8 @@ resp_phase_new(const struct vmb_load_opts *o, const struct vmb_phase *ph,
     if (ps->vmin == ps->vmax) {
         ps->set_tmpl = vmb_xmalloc(vmb_resp_set_size(ps->key_len, ps->vmin));
         ps->set_tmpl_len =
-            (size_t)(vmb_resp_put_set(ps->set_tmpl, key, ps->key_len,
-                                      ps->value, ps->vmin) -
+            (size_t)(vmb_resp_put_set(ps->set_tmpl, key, ps->key_len, ps->value,
+                                      ps->vmin) -
                      ps->set_tmpl);
     }
     return 0;

@@ -232,8 +232,7 @@ stmt_name(int i, char *buf)
 static int
 start_prepare(struct pg_conn *c, struct vmb_load_fault *f)
 {
-    if (PQsetnonblocking(c->conn, 1) != 0 ||
-        PQenterPipelineMode(c->conn) != 1)
+    if (PQsetnonblocking(c->conn, 1) != 0 || PQenterPipelineMode(c->conn) != 1)
         goto fail;
     for (int i = 0; i < VMB_PG_NSTMT; i++) {
         if (!c->ps->need[i])
@@ -277,8 +276,7 @@ prepare_poll(struct pg_conn *c, struct vmb_load_fault *f)
                 return -1;
             }
             if (!c->pipelined && PQexitPipelineMode(c->conn) != 1) {
-                fault_set(f, VMB_LOAD_ERR_CONNECT, 0,
-                          PQerrorMessage(c->conn));
+                fault_set(f, VMB_LOAD_ERR_CONNECT, 0, PQerrorMessage(c->conn));
                 return -1;
             }
             c->state = PG_UP;
@@ -289,8 +287,7 @@ prepare_poll(struct pg_conn *c, struct vmb_load_fault *f)
              * the server's words say which. */
             const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
             char msg[240];
-            snprintf(msg, sizeof(msg), "prepare: %s%s",
-                     PQresultErrorMessage(r),
+            snprintf(msg, sizeof(msg), "prepare: %s%s", PQresultErrorMessage(r),
                      state && strcmp(state, "42P01") == 0
                          ? " (run the prepare step first)"
                          : "");
@@ -414,8 +411,7 @@ tx_result(struct pg_conn *c, struct pg_tx *tx, const PGresult *r)
     switch (PQresultStatus(r)) {
     case PGRES_TUPLES_OK:
         if (!tx->rolling_back &&
-            vmb_pg_stmts[step_stmt(c, tx, tx->step)].reads &&
-            PQntuples(r) == 0)
+            vmb_pg_stmts[step_stmt(c, tx, tx->step)].reads && PQntuples(r) == 0)
             tx->miss = true;
         break;
     case PGRES_COMMAND_OK:
@@ -656,8 +652,7 @@ copy_rows(PGconn *conn, const char *sql, uint64_t nrows,
         ok = PQputCopyEnd(conn, NULL) == 1;
     r = PQgetResult(conn);
     if (!ok || PQresultStatus(r) != PGRES_COMMAND_OK) {
-        fault_set(&f, 0, 0,
-                  r ? PQresultErrorMessage(r) : PQerrorMessage(conn));
+        fault_set(&f, 0, 0, r ? PQresultErrorMessage(r) : PQerrorMessage(conn));
         PQclear(r);
         return vmb_error_set(err, VMB_ERR_RUN, 0, "\"%s\": %s", sql, f.msg);
     }
@@ -731,8 +726,8 @@ pg_prepare(const struct vmb_load_target *t, const struct vmb_load_opts *o,
     const char *vals[] = {t->spec, timeout, "-c statement_timeout=1h", NULL};
     PGconn *conn = PQconnectdbParams(keys, vals, 1);
     if (conn == NULL)
-        return vmb_error_set(err, VMB_ERR_RUN, ENOMEM,
-                             "connect to \"%s\"", t->name);
+        return vmb_error_set(err, VMB_ERR_RUN, ENOMEM, "connect to \"%s\"",
+                             t->name);
     PQsetNoticeProcessor(conn, quiet_notices, NULL);
     int rc = -1;
     if (PQstatus(conn) != CONNECTION_OK) {
@@ -756,17 +751,20 @@ pg_prepare(const struct vmb_load_target *t, const struct vmb_load_opts *o,
     }
     if (bench) {
         uint64_t s = (uint64_t)(o->scale > 0 ? o->scale : 1);
-        if (exec_all(conn, vmb_pg_bench_create, "create pgbench tables",
-                     err) < 0 ||
-            copy_rows(conn, "COPY pgbench_branches (bid, bbalance, filler) FROM "
-                            "STDIN",
+        if (exec_all(conn, vmb_pg_bench_create, "create pgbench tables", err) <
+                0 ||
+            copy_rows(conn,
+                      "COPY pgbench_branches (bid, bbalance, filler) FROM "
+                      "STDIN",
                       s, branch_line, NULL, 64, err) < 0 ||
-            copy_rows(conn, "COPY pgbench_tellers (tid, bid, tbalance, filler) "
-                            "FROM STDIN",
+            copy_rows(conn,
+                      "COPY pgbench_tellers (tid, bid, tbalance, filler) "
+                      "FROM STDIN",
                       s * VMB_PG_TELLERS_PER_SCALE, teller_line, NULL, 64,
                       err) < 0 ||
-            copy_rows(conn, "COPY pgbench_accounts (aid, bid, abalance, "
-                            "filler) FROM STDIN",
+            copy_rows(conn,
+                      "COPY pgbench_accounts (aid, bid, abalance, "
+                      "filler) FROM STDIN",
                       s * VMB_PG_ACCOUNTS_PER_SCALE, account_line, NULL, 64,
                       err) < 0 ||
             exec_all(conn, vmb_pg_bench_finish, "index pgbench tables", err) <
@@ -775,9 +773,8 @@ pg_prepare(const struct vmb_load_target *t, const struct vmb_load_opts *o,
         out->rows +=
             s * (1 + VMB_PG_TELLERS_PER_SCALE + VMB_PG_ACCOUNTS_PER_SCALE);
     }
-    snprintf(out->what, sizeof(out->what), "%s%s%s",
-             kv ? "vmb_kv" : "", kv && bench ? " and " : "",
-             bench ? "pgbench tables" : "");
+    snprintf(out->what, sizeof(out->what), "%s%s%s", kv ? "vmb_kv" : "",
+             kv && bench ? " and " : "", bench ? "pgbench tables" : "");
     out->seconds = (double)(vmb_now_ns() - t0) / 1e9;
     rc = 0;
 out:

@@ -233,7 +233,11 @@ struct run_state {
         char phase[40];
         double s;
         int64_t bytes; /* -1: unknown */
-    } * lags;          /* replication lag after each writing phase */
+    } * lags;
+    /* The untimed prepare step, and the replica's catch-up after it. */
+    struct vmb_load_prepared prepared;
+    struct vmb_db_lag prepared_lag;
+    bool has_prepared; /* replication lag after each writing phase */
     size_t nlags;
 };
 
@@ -284,6 +288,18 @@ run_phases(struct run_state *st, struct vmb_runtime *rt,
            const struct vmb_db_driver *drv, struct vmb_error **err)
 {
     const struct vmb_config *cfg = rt->cfg;
+    /* The data set, untimed, and the replica caught up with it. */
+    vmb_progress_phase(&st->s->prog, "prepare data", SIZE_MAX);
+    if (vmb_run_load_prepare(cfg, &rt->nodes[0], &st->prepared, err) < 0)
+        return vmb_error_prefix(err, "prepare the data");
+    if (st->prepared.seconds > 0 || st->prepared.rows > 0) {
+        st->has_prepared = true;
+        vmb_progress_phase(&st->s->prog, "replication lag", SIZE_MAX);
+        if (drv->replication_lag(&rt->nodes[0], &rt->nodes[1],
+                                 cfg->database.ready_timeout_us,
+                                 &st->prepared_lag, err) < 0)
+            return vmb_error_prefix(err, "after preparing the data");
+    }
     for (size_t i = 0; i < cfg->nphases; i++) {
         const struct vmb_phase *ph = &cfg->phases[i];
         char name[40];
@@ -306,7 +322,7 @@ run_phases(struct run_state *st, struct vmb_runtime *rt,
         if (vmb_interrupted)
             return vmb_error_set(err, VMB_ERR_RUN, 0, "phase %s: interrupted",
                                  name);
-        if (ph->op == VMB_OP_READ)
+        if (!vmb_run_op_writes(ph->op))
             continue;
         /* Writes went to the primary: how long until the replica has them. */
         vmb_progress_phase(&st->s->prog, "replication lag", SIZE_MAX);
@@ -392,6 +408,20 @@ render_result(struct run_state *st, struct vmb_runtime *rt, const char *started,
     for (size_t i = 0; i < st->nlags; i++)
         vmb_jw_kdouble(&w, st->lags[i].phase, st->lags[i].s);
     vmb_jw_obj_end(&w);
+    if (st->has_prepared) {
+        vmb_jw_key(&w, "prepare");
+        vmb_jw_obj_begin(&w);
+        vmb_jw_kdouble(&w, "seconds", st->prepared.seconds);
+        vmb_jw_kuint(&w, "rows", st->prepared.rows);
+        vmb_jw_kstr(&w, "what", st->prepared.what);
+        vmb_jw_kdouble(&w, "replication_lag_s", st->prepared_lag.s);
+        vmb_jw_key(&w, "replication_lag_bytes");
+        if (st->prepared_lag.bytes >= 0)
+            vmb_jw_int(&w, st->prepared_lag.bytes);
+        else
+            vmb_jw_null(&w);
+        vmb_jw_obj_end(&w);
+    }
     /* How far behind the replica was when each measurement began. */
     vmb_jw_key(&w, "replication_lag_by_phase_bytes");
     vmb_jw_obj_begin(&w);
