@@ -201,7 +201,7 @@ static const char init_primary[] =
 static const char init_replica[] =
     "set -e\n"
     "\"$1\" -D \"$2\" -h \"$3\" -p \"$4\" -U " SUPERUSER
-    " -X stream -C -S " SLOT " -c fast --no-sync\n"
+    " -X stream -C -S " SLOT " -c fast --no-sync -v\n"
     ": > \"$2/standby.signal\"\n";
 
 static char **

@@ -235,6 +235,43 @@ spawn(struct bm *bm, struct bm_node *n, int node, char **argv, int out_fd,
 }
 
 /*
+ * Fails unless user can walk down to path: each directory above it must
+ * let others (or user's group, or user as owner) search it. A results
+ * directory under /root or a mktemp directory does not.
+ */
+static int
+reachable_by(const char *path, const struct bm_cred *cred, const char *user,
+             struct vmb_error **err)
+{
+    autofree char *p = vmb_xstrdup(path);
+    for (char *slash = p; slash != NULL; slash = strchr(slash + 1, '/')) {
+        char keep = *slash;
+        *slash = '\0';
+        struct stat st;
+        const char *dir = p[0] ? p : "/";
+        if (stat(dir, &st) < 0) {
+            *slash = keep;
+            return vmb_error_sys(err, "stat \"%s\"", dir);
+        }
+        bool ok = st.st_uid == cred->uid   ? (st.st_mode & S_IXUSR) != 0
+                  : st.st_gid == cred->gid ? (st.st_mode & S_IXGRP) != 0
+                                           : (st.st_mode & S_IXOTH) != 0;
+        if (!ok) {
+            vmb_error_set(err, VMB_ERR_RUN, 0,
+                          "the server runs as user \"%s\", who cannot "
+                          "reach its data under \"%s\" (mode %03o): put the "
+                          "results directory where that user can, or allow "
+                          "it (chmod o+x \"%s\")",
+                          user, dir, (unsigned)(st.st_mode & 0777), dir);
+            *slash = keep;
+            return -1;
+        }
+        *slash = keep;
+    }
+    return 0;
+}
+
+/*
  * The user a driver's server runs as: its unprivileged user when vmbench
  * is root, else vmbench's own. The node's directory and data directory
  * become that user's.
@@ -256,6 +293,8 @@ node_cred(struct vmb_runtime *rt, int node, const struct vmb_db_driver *drv,
                              node, drv->binary, drv->user);
     cred->uid = pw->pw_uid;
     cred->gid = pw->pw_gid;
+    if (reachable_by(rt->work_dir, cred, drv->user, err) < 0)
+        return vmb_error_prefix(err, "node %d", node);
     autofree char *dir = vmb_xasprintf("%s/node%d", rt->work_dir, node);
     const char *dirs[] = {dir, rt->nodes[node - 1].data_dir};
     for (size_t i = 0; i < 2; i++)
