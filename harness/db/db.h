@@ -68,6 +68,12 @@ struct vmb_db_driver {
     /* The signal that stops the server cleanly, and how long it may take. */
     int stop_signal;
     int stop_grace_s;
+    /*
+     * NULL, or what the guest image carries for this engine beyond the
+     * defaults: installed Debian packages, whose files are resolved from
+     * `dpkg -L`, and absolute paths of single files (vm/image.h).
+     */
+    const char *const *image_packages;
     /* Artefact file name of the effective settings ("settings.tsv"). */
     const char *settings_name;
 

@@ -147,6 +147,8 @@ pg_render_config(const struct vmb_database_opts *db,
     put_setting(out, "max_wal_senders", "4");
     put_setting(out, "max_replication_slots", "4");
     put_setting(out, "hot_standby", "on");
+    /* No LLVM in the guest image; the same on bare metal, to compare. */
+    put_setting(out, "jit", "off");
     vmb_buf_puts(out, "# database options\n");
     put_setting(out, "max_connections", db->max_connections);
     put_setting(out, "shared_buffers", db->shared_buffers);
@@ -611,6 +613,18 @@ pg_version(void)
     return n ? vmb_xstrndup(v, n) : NULL;
 }
 
+/*
+ * The server and initdb with its share files, pg_basebackup, and the one
+ * time zone file the configuration names (Debian's PostgreSQL reads the
+ * system's time zone data).
+ */
+static const char *const image_packages[] = {
+    "postgresql-15",
+    "postgresql-client-15",
+    "/usr/share/zoneinfo/UTC",
+    NULL,
+};
+
 const struct vmb_db_driver vmb_db_postgres = {
     .name = "postgres",
     .engine = VMB_ENGINE_POSTGRES,
@@ -621,6 +635,7 @@ const struct vmb_db_driver vmb_db_postgres = {
     .stop_signal = SIGINT,
     .stop_grace_s = 60,
     .settings_name = "settings.tsv",
+    .image_packages = image_packages,
     .render_config = pg_render_config,
     .argv = pg_argv,
     .init_argv = pg_init_argv,
