@@ -9,11 +9,14 @@
  *
  * Two nodes: node 1 is the primary, node 2 replicates from node 1.
  *
- * A new engine is a file here beside redis.c and postgres.c, its entry in
- * vmb_db_drivers (db.c) and its name in config.c's engine choices; its
- * client library, if it needs one, sits behind one file of db/ as libpq
- * does behind postgres_ctl.c. The runtimes need nothing new: they run
- * what init_argv and argv say, as user when there is one.
+ * A new engine is a file here beside redis.c and postgres.c and its entry
+ * in vmb_db_drivers (db.c); its name in the engine choices of config.c
+ * and any settings of its own in the database options there; its load
+ * protocol in protocols/, reached through load_url. Its client library,
+ * if it needs one, sits behind one file of db/ as libpq does behind
+ * postgres_ctl.c. The runtimes and the run layer need nothing new: they
+ * run what init_argv and argv say, as user when there is one, and put
+ * image_packages into the guest image.
  */
 #ifndef VMB_DB_H
 #define VMB_DB_H
@@ -131,6 +134,12 @@ struct vmb_db_driver {
      */
     int (*settings)(const struct vmb_db_node *node, uint64_t timeout_us,
                     char **text, struct vmb_error **err);
+
+    /*
+     * NULL, or the URL the load generator reaches node at, in the scheme
+     * of the engine's load protocol (malloc'd); NULL: redis:// host:port.
+     */
+    char *(*load_url)(const struct vmb_db_node *node);
 
     /* The server's version on this host ("7.0.15"), malloc'd; NULL if unknown.
      */

@@ -593,6 +593,14 @@ pg_settings(const struct vmb_db_node *node, uint64_t timeout_us, char **text,
 }
 
 static char *
+pg_load_url(const struct vmb_db_node *node)
+{
+    bool v6 = strchr(node->host, ':') != NULL;
+    return vmb_xasprintf("postgres://" SUPERUSER "@%s%s%s:%d/" DBNAME,
+                         v6 ? "[" : "", node->host, v6 ? "]" : "", node->port);
+}
+
+static char *
 pg_version(void)
 {
     autofree char *prog = pg_program("postgres");
@@ -643,5 +651,6 @@ const struct vmb_db_driver vmb_db_postgres = {
     .wait_replicating = pg_wait_replicating,
     .replication_lag = pg_replication_lag,
     .settings = pg_settings,
+    .load_url = pg_load_url,
     .version = pg_version,
 };

@@ -53,20 +53,18 @@ first_error(const struct vmb_load_result *r)
 }
 
 /*
- * The load target of a node, in the protocol of the cell's engine:
- * RESP at host:port, or PostgreSQL as its superuser on database
- * "postgres" (what the driver, db/postgres.c, makes).
+ * The load target of a node, in the protocol of the cell's engine: the
+ * driver's URL (PostgreSQL: its superuser on database "postgres"), or
+ * RESP at host:port.
  */
 static int
 node_target(const struct vmb_config *cfg, const struct vmb_db_node *node,
             struct vmb_load_target *t, struct vmb_error **err)
 {
-    if (cfg->database.engine != VMB_ENGINE_POSTGRES)
+    const struct vmb_db_driver *drv = vmb_db_driver_find(cfg->database.engine);
+    if (drv == NULL || drv->load_url == NULL)
         return vmb_load_target_from_host(node->host, node->port, t, err);
-    bool v6 = strchr(node->host, ':') != NULL;
-    autofree char *url =
-        vmb_xasprintf("postgres://postgres@%s%s%s:%d/postgres", v6 ? "[" : "",
-                      node->host, v6 ? "]" : "", node->port);
+    autofree char *url = drv->load_url(node);
     return vmb_protocols_target_parse(url, t, err);
 }
 

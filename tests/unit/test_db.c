@@ -259,4 +259,11 @@ Test(db, postgres_argv_and_init_steps)
     cr_assert_null(a2[8]);
     vmb_db_argv_free(a2);
     vmb_config_free(&cfg);
+    /* The load generator reaches a node as the superuser the init made. */
+    autofree char *url = drv->load_url(&pg_n1);
+    cr_assert_str_eq(url, "postgres://postgres@10.0.0.2:7000/postgres");
+    struct vmb_db_node v6 = pg_n1;
+    v6.host = "fd00::2";
+    autofree char *url6 = drv->load_url(&v6);
+    cr_assert_str_eq(url6, "postgres://postgres@[fd00::2]:7000/postgres");
 }
