@@ -19,7 +19,10 @@ PACKAGES=(
     dnsmasq-base iproute2 bridge-utils
     # the guest: kernel, initramfs tools, root disk
     linux-image-amd64 kmod cpio zstd xz-utils libguestfs-tools e2fsprogs
-    # the databases and their standard tools
+    # the databases and their standard tools (pgbench comes with
+    # postgresql-15, pg_basebackup with postgresql-client-15; libpq-dev for
+    # the load generator's PostgreSQL protocol and the database driver;
+    # tzdata for the guest image's time zone file)
     redis-server redis-tools postgresql-15 postgresql-client-15 libpq-dev
     tzdata
     # plots
@@ -50,15 +53,16 @@ fi
 
 # Debian's postgresql package makes and starts a cluster of its own on
 # port 5432 (the "main" cluster of postgresql-common); vmbench runs its
-# own servers, so that one is stopped and kept from starting at boot.
+# own servers, so that one is stopped and does not start at boot
+# (start.conf "manual": pg_ctlcluster still starts it by hand).
 if command -v pg_lsclusters >/dev/null 2>&1; then
     pg_lsclusters -h 2>/dev/null | while read -r ver name _port status _rest; do
         if [ "$status" = online ]; then
             pg_ctlcluster "$ver" "$name" stop || true
         fi
         conf="/etc/postgresql/$ver/$name/start.conf"
-        if [ -f "$conf" ] && ! grep -qx disabled "$conf"; then
-            echo disabled > "$conf"
+        if [ -f "$conf" ] && ! grep -qxE 'manual|disabled' "$conf"; then
+            echo manual > "$conf"
         fi
     done
 fi

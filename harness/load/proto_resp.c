@@ -16,6 +16,7 @@
 #include "load/resp.h"
 
 #define OUT_MIN 1024
+#define OUT_BATCH (64 * 1024)
 
 struct resp_phase {
     char *value;
@@ -227,15 +228,17 @@ resp_flush(void *pc, struct vmb_load_fault *f)
     return 0;
 }
 
-/* Room for one more request at the end of c->out: sends what is there
- * first when that makes room, grows the buffer when it does not. */
+/* Room for one more request at the end of c->out. The buffer grows to
+ * OUT_BATCH so that a whole pipeline goes out in one send; past that,
+ * what is there is sent first. */
 static int
 make_room(struct resp_conn *c, struct vmb_load_fault *f)
 {
     size_t need = c->ps->max_request;
     if (c->out_len + need <= c->out_cap)
         return 0;
-    if (c->out_len > c->out_off && resp_flush(c, f) < 0)
+    if (c->out_cap >= OUT_BATCH && c->out_len > c->out_off &&
+        resp_flush(c, f) < 0)
         return -1;
     if (c->out_off > 0) {
         memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
