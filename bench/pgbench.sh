@@ -40,16 +40,22 @@ pgbin=/usr/lib/postgresql/15/bin
 
 dir=$(mktemp -d /tmp/vmb-pgbench-XXXXXX)
 chmod 755 "$dir"
+# As root, the server runs as postgres (it refuses root). setpriv execs in
+# place, so $! below is the postmaster itself.
 run_as=()
 if [ "$(id -u)" = 0 ]; then
     chown postgres "$dir"
-    run_as=(runuser -u postgres --)
+    run_as=(setpriv --reuid=postgres --regid=postgres --init-groups --)
 fi
 server=
+# Fast shutdown, immediate after 10 s, SIGKILL after 5 more; the directory
+# goes once the server is gone.
 cleanup() {
     if [ -n "$server" ]; then
         kill -INT "$server" 2>/dev/null || true
         for _ in $(seq 100); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
+        kill -QUIT "$server" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$server" 2>/dev/null || true
         wait "$server" 2>/dev/null || true
     fi

@@ -84,10 +84,11 @@ ReportHook(PRE_ALL)(struct criterion_test_set *set)
     /* A role with a password for the authentication test; everything
      * else trusted (loopback and the socket only). */
     snprintf(cmd, sizeof(cmd),
-             TH_PG_BIN "/initdb -D %s/data -U postgres -A trust >/dev/null "
-                       "2>&1 && printf '%%s\\n' 'local all all trust' "
-                       "'host all vmbpw 127.0.0.1/32 scram-sha-256' "
-                       "'host all all 127.0.0.1/32 trust' > %s/data/pg_hba.conf",
+             TH_PG_BIN
+             "/initdb -D %s/data -U postgres -A trust >/dev/null "
+             "2>&1 && printf '%%s\\n' 'local all all trust' "
+             "'host all vmbpw 127.0.0.1/32 scram-sha-256' "
+             "'host all all 127.0.0.1/32 trust' > %s/data/pg_hba.conf",
              th_pg_template, th_pg_template);
     if (th_pg_sh(cmd) == 0)
         setenv("VMB_PG_TEMPLATE", th_pg_template, 1);
@@ -108,7 +109,7 @@ struct th_pg {
     pid_t pid;
     int port;
     char dir[256];
-    char url[512];    /* postgres://postgres@127.0.0.1:PORT/postgres */
+    char url[512]; /* postgres://postgres@127.0.0.1:PORT/postgres */
     char conninfo[512];
 };
 
@@ -116,8 +117,7 @@ static inline PGconn *
 th_pg_connect(const struct th_pg *s)
 {
     PGconn *c = PQconnectdb(s->conninfo);
-    cr_assert_eq(PQstatus(c), CONNECTION_OK, "connect: %s",
-                 PQerrorMessage(c));
+    cr_assert_eq(PQstatus(c), CONNECTION_OK, "connect: %s", PQerrorMessage(c));
     return c;
 }
 

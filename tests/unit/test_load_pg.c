@@ -14,7 +14,7 @@ Test(load_pg, exact_counts_over_tcp_and_a_socket_directory)
 {
     struct th_pg s;
     th_pg_start(&s);
-    const char *w[] = {"op=write",    "n=3001",     "keys=500",
+    const char *w[] = {"op=write",      "n=3001",    "keys=500",
                        "connections=5", "threads=2", NULL};
     struct vmb_load_result *r = th_pg_run_ok(s.url, true, w);
     cr_assert_eq(vmb_load_result_ops(r), 3001);
@@ -23,11 +23,11 @@ Test(load_pg, exact_counts_over_tcp_and_a_socket_directory)
 
     /* libpq's URL with the socket directory as host. */
     char url[512];
-    snprintf(url, sizeof(url), "postgresql:///postgres?host=%s&port=%d&user="
-                               "postgres",
+    snprintf(url, sizeof(url),
+             "postgresql:///postgres?host=%s&port=%d&user="
+             "postgres",
              s.dir, s.port);
-    const char *rd[] = {"op=read", "n=2000", "keys=500", "connections=3",
-                        NULL};
+    const char *rd[] = {"op=read", "n=2000", "keys=500", "connections=3", NULL};
     r = th_pg_run_ok(url, false, rd);
     cr_assert_eq(vmb_load_result_ops(r), 2000);
     cr_assert_eq(vmb_load_result_ops_of(r, VMB_OP_READ), 2000);
@@ -41,22 +41,21 @@ Test(load_pg, reads_find_what_writes_wrote)
 {
     struct th_pg s;
     th_pg_start(&s);
-    const char *prep[] = {"op=write", "n=1", "keys=200", "value_size=300",
-                          "connections=1", NULL};
+    const char *prep[] = {"op=write",       "n=1",           "keys=200",
+                          "value_size=300", "connections=1", NULL};
     vmb_load_result_free(th_pg_run_ok(s.url, true, prep));
     th_pg_num(&s, "TRUNCATE vmb_kv");
 
     /* An empty table: every read misses. */
-    const char *rd[] = {"op=read", "n=400", "keys=200", "connections=2",
-                        NULL};
+    const char *rd[] = {"op=read", "n=400", "keys=200", "connections=2", NULL};
     struct vmb_load_result *r = th_pg_run_ok(s.url, false, rd);
     cr_assert_eq(vmb_load_result_misses(r), 400);
     vmb_load_result_free(r);
 
     /* Each key written once, then every read finds one. */
-    const char *wr[] = {"op=write",         "n=200",         "keys=200",
-                        "key_dist=sequential", "value_size=300", "connections=1",
-                        NULL};
+    const char *wr[] = {
+        "op=write",       "n=200",         "keys=200", "key_dist=sequential",
+        "value_size=300", "connections=1", NULL};
     r = th_pg_run_ok(s.url, false, wr);
     cr_assert_eq(vmb_load_result_ops(r), 200);
     vmb_load_result_free(r);
@@ -97,16 +96,16 @@ Test(load_pg, tpcb_like_keeps_pgbench_invariant)
     check_balances(&s, 1500);
 
     /* Pipeline mode: statements and a Sync per transaction. */
-    const char *w2[] = {"op=tpcb-like", "n=2000", "scale=2", "connections=4",
-                        "pipeline=8", NULL};
+    const char *w2[] = {"op=tpcb-like",  "n=2000",     "scale=2",
+                        "connections=4", "pipeline=8", NULL};
     r = th_pg_run_ok(s.url, false, w2);
     cr_assert_eq(vmb_load_result_ops(r), 2000);
     cr_assert_eq(vmb_load_result_errors(r), 0);
     vmb_load_result_free(r);
     check_balances(&s, 3500);
 
-    const char *w3[] = {"op=simple-update", "n=500", "scale=2",
-                        "connections=2", NULL};
+    const char *w3[] = {"op=simple-update", "n=500", "scale=2", "connections=2",
+                        NULL};
     r = th_pg_run_ok(s.url, false, w3);
     cr_assert_eq(vmb_load_result_ops(r), 500);
     vmb_load_result_free(r);
@@ -123,9 +122,9 @@ Test(load_pg, pipeline_answers_every_request_in_order)
     vmb_load_result_free(th_pg_run_ok(s.url, true, prep));
     /* Odd keys gone: a sequential read of every key misses exactly half. */
     th_pg_num(&s, "DELETE FROM vmb_kv WHERE key % 2 = 1");
-    const char *rd[] = {"op=read",       "n=1000",     "keys=1000",
-                        "key_dist=sequential", "connections=1", "pipeline=16",
-                        NULL};
+    const char *rd[] = {
+        "op=read",       "n=1000",      "keys=1000", "key_dist=sequential",
+        "connections=1", "pipeline=16", NULL};
     struct vmb_load_result *r = th_pg_run_ok(s.url, false, rd);
     cr_assert_eq(vmb_load_result_ops(r), 1000);
     cr_assert_eq(vmb_load_result_misses(r), 500);
@@ -135,20 +134,22 @@ Test(load_pg, pipeline_answers_every_request_in_order)
      * a miss matched to a write would not count, so misses equal reads
      * only when each answer meets its own request. */
     th_pg_num(&s, "TRUNCATE vmb_kv");
-    const char *mx[] = {"op=mixed",      "ratio=write:1,read:1", "n=4000",
-                        "keys=100000000", "connections=2",        "pipeline=16",
-                        NULL};
+    const char *mx[] = {
+        "op=mixed",      "ratio=write:1,read:1", "n=4000", "keys=100000000",
+        "connections=2", "pipeline=16",          NULL};
     r = th_pg_run_ok(s.url, false, mx);
     uint64_t reads = vmb_load_result_ops_of(r, VMB_OP_READ);
     uint64_t writes = vmb_load_result_ops_of(r, VMB_OP_WRITE);
     cr_assert_eq(reads + writes, 4000);
     cr_assert_gt(reads, 1500);
     cr_assert_gt(writes, 1500);
-    cr_assert_geq(vmb_load_result_misses(r), reads - 2, "misses %llu, reads "
-                                                        "%llu",
+    cr_assert_geq(vmb_load_result_misses(r), reads - 2,
+                  "misses %llu, reads "
+                  "%llu",
                   (unsigned long long)vmb_load_result_misses(r),
                   (unsigned long long)reads);
-    cr_assert_eq(th_pg_num(&s, "SELECT count(*) FROM vmb_kv"), (long long)writes);
+    cr_assert_eq(th_pg_num(&s, "SELECT count(*) FROM vmb_kv"),
+                 (long long)writes);
     vmb_load_result_free(r);
     th_pg_stop(&s);
 }
@@ -165,8 +166,8 @@ Test(load_pg, server_killed_mid_phase_counts_errors_and_ends_on_time)
         kill(s.pid, SIGQUIT); /* immediate shutdown: connections cut */
         _exit(0);
     }
-    const char *w[] = {"op=select-only", "duration=3s", "scale=1",
-                       "connections=4", "connect_timeout=10s", NULL};
+    const char *w[] = {"op=select-only", "duration=3s",         "scale=1",
+                       "connections=4",  "connect_timeout=10s", NULL};
     uint64_t t0 = vmb_now_ns();
     struct vmb_load_result *r = th_pg_run_ok(s.url, false, w);
     double took = (double)(vmb_now_ns() - t0) / 1e9;
@@ -190,8 +191,8 @@ Test(load_pg, serialization_failures_counted_by_sqlstate_and_rolled_back)
     th_pg_num(&s, "SELECT pg_reload_conf()");
     /* One branch row that every transaction updates: concurrent updates
      * under repeatable read fail with 40001. */
-    const char *w[] = {"op=tpcb-like", "n=2000", "scale=1", "connections=16",
-                       "threads=2", NULL};
+    const char *w[] = {"op=tpcb-like",   "n=2000",    "scale=1",
+                       "connections=16", "threads=2", NULL};
     struct vmb_load_result *r = th_pg_run_ok(s.url, true, w);
     uint64_t ser = vmb_load_result_sqlstate_errors(r, "40001");
     uint64_t server = vmb_load_result_errors_by_class(r, VMB_LOAD_ERR_SERVER);
@@ -219,8 +220,8 @@ static int
 stress(const char *url, char *out, size_t cap)
 {
     char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "'%s' stress -q '%s' read n=10 2>&1",
-             VMB_BINARY, url);
+    snprintf(cmd, sizeof(cmd), "'%s' stress -q '%s' read n=10 2>&1", VMB_BINARY,
+             url);
     FILE *p = popen(cmd, "r");
     cr_assert_not_null(p);
     size_t n = fread(out, 1, cap - 1, p);
