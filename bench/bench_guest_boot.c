@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "base/util.h"
+#include "runtime/runtime.h"
 #include "vm/agent.h"
 #include "vm/image.h"
 #include "vm/initramfs.h"
@@ -231,7 +232,7 @@ main(int argc, char **argv)
     if (strcmp(storage, "local") == 0) {
         struct vmb_image img;
         bool cached = false;
-        struct vmb_image_opts opts = {0};
+        struct vmb_image_opts opts = {.packages = vmb_runtime_image_packages()};
         if (vmb_image_probe(&opts, &img, &cached, &err) < 0)
             return die(err);
         if (!cached) {

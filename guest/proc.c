@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -89,6 +90,37 @@ exec_in_path(const char *const *argv, char *const *envp)
 }
 
 /*
+ * The uid and gid of name in the container's /etc/passwd (we are
+ * chrooted in it); -1 when it has no such user. Read by hand: the agent
+ * is static, and glibc's getpwnam would want NSS modules.
+ */
+static int
+lookup_user(const char *name, uid_t *uid, gid_t *gid)
+{
+    FILE *f = fopen("/etc/passwd", "re");
+    if (!f)
+        return -1;
+    char line[512];
+    size_t n = strlen(name);
+    int rc = -1;
+    while (rc < 0 && fgets(line, sizeof(line), f)) {
+        unsigned long u, g;
+        if (strncmp(line, name, n) != 0 || line[n] != ':')
+            continue;
+        const char *p = strchr(line + n + 1, ':');
+        if (p && sscanf(p + 1, "%lu:%lu:", &u, &g) == 2) {
+            *uid = (uid_t)u;
+            *gid = (gid_t)g;
+            rc = 0;
+        }
+    }
+    fclose(f);
+    if (rc < 0)
+        errno = ENOENT;
+    return rc;
+}
+
+/*
  * Exec failures come back through a close-on-exec pipe so the request can
  * say what went wrong.
  */
@@ -100,6 +132,8 @@ vmb_guest_start_process(const struct vmb_wire_msg *m, int out_fd, char *why,
     const char **env = vmb_wire_get_all(m, "env");
     const char *cwd = vmb_wire_get(m, "cwd");
     const char *log = vmb_wire_get(m, "log");
+    const char *user = vmb_wire_get(m, "user");
+    const char *own = vmb_wire_get(m, "own");
     pid_t pid = -1;
     if (!argv[0] || !argv[0][0]) {
         snprintf(why, why_len, "no argv");
@@ -153,6 +187,20 @@ vmb_guest_start_process(const struct vmb_wire_msg *m, int out_fd, char *why,
         }
         if (out_fd < 0)
             out_fd = nul;
+        if (user && user[0]) {
+            /* The log is open already: it stays root's, written to. */
+            uid_t uid;
+            gid_t gid;
+            stage = user;
+            if (lookup_user(user, &uid, &gid) < 0)
+                goto fail;
+            stage = own ? own : user;
+            if (own && own[0] && chown(own, uid, gid) < 0)
+                goto fail;
+            stage = user;
+            if (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
+                goto fail;
+        }
         dup2(nul, 0);
         dup2(out_fd, 1);
         dup2(out_fd, 2);

@@ -20,8 +20,11 @@ PACKAGES=(
     # the guest: kernel, initramfs tools, root disk
     linux-image-amd64 kmod cpio zstd xz-utils libguestfs-tools e2fsprogs
     # the databases and their standard tools (pgbench comes with
-    # postgresql-15; libpq-dev for the load generator's PostgreSQL protocol)
-    redis-server redis-tools postgresql-15 libpq-dev
+    # postgresql-15, pg_basebackup with postgresql-client-15; libpq-dev for
+    # the load generator's PostgreSQL protocol and the database driver;
+    # tzdata for the guest image's time zone file)
+    redis-server redis-tools postgresql-15 postgresql-client-15 libpq-dev
+    tzdata
     # plots
     gnuplot-nox
     # scripts and tests
@@ -48,16 +51,23 @@ if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
     systemctl disable --now redis-server >/dev/null 2>&1 || true
 fi
 
-# Debian's own PostgreSQL cluster would hold port 5432; vmbench and its
-# tests start their own servers in their own directories.
-if command -v pg_ctlcluster >/dev/null 2>&1; then
-    pg_ctlcluster 15 main stop >/dev/null 2>&1 || true
+# Debian's postgresql package makes and starts a cluster of its own on
+# port 5432 (the "main" cluster of postgresql-common); vmbench runs its
+# own servers, so that one is stopped and does not start at boot
+# (start.conf "manual": pg_ctlcluster still starts it by hand).
+if command -v pg_lsclusters >/dev/null 2>&1; then
+    pg_lsclusters -h 2>/dev/null | while read -r ver name _port status _rest; do
+        if [ "$status" = online ]; then
+            pg_ctlcluster "$ver" "$name" stop || true
+        fi
+        conf="/etc/postgresql/$ver/$name/start.conf"
+        if [ -f "$conf" ] && ! grep -qxE 'manual|disabled' "$conf"; then
+            echo manual > "$conf"
+        fi
+    done
 fi
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
     systemctl disable --now postgresql >/dev/null 2>&1 || true
-fi
-if [ -f /etc/postgresql/15/main/start.conf ]; then
-    echo manual >/etc/postgresql/15/main/start.conf
 fi
 
 # libvirt's network code expects this directory.

@@ -4,6 +4,7 @@
 
 #include "base/util.h"
 #include "cli.h"
+#include "runtime/runtime.h"
 #include "vm/image.h"
 
 const char vmb_usage_image[] =
@@ -45,7 +46,7 @@ int
 vmb_cmd_image(int argc, char **argv, struct vmb_error **err)
 {
     const char *action = NULL;
-    struct vmb_image_opts opts = {0};
+    struct vmb_image_opts opts = {.packages = vmb_runtime_image_packages()};
     struct vmb_cli_parse args = {.cmd = "image", .longopts = longopts};
     int opt;
     while ((opt = vmb_cli_next(&args, argc, argv, err)) > 0) {

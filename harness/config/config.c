@@ -45,6 +45,7 @@ static const struct vmb_choice blkaio_choices[] = {
 };
 static const struct vmb_choice engine_choices[] = {
     {"redis", VMB_ENGINE_REDIS},
+    {"postgres", VMB_ENGINE_POSTGRES},
     {NULL, 0},
 };
 static const struct vmb_choice fsync_choices[] = {
@@ -277,6 +278,78 @@ static const struct vmb_option database_options[] = {
         .offset = OPT(vmb_database_opts, save),
         .def = "",
         .help = "redis RDB save line; empty disables snapshots",
+    },
+    {
+        .name = "sync_replica",
+        .type = VMB_OPT_BOOL,
+        .offset = OPT(vmb_database_opts, sync_replica),
+        .def = "false",
+        .help = "postgres: node 2 a synchronous standby (commits wait for it)",
+    },
+    {
+        .name = "shared_buffers",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_database_opts, shared_buffers),
+        .def = "128MB",
+        .help = "postgres shared_buffers: its buffer cache",
+    },
+    {
+        .name = "synchronous_commit",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_database_opts, synchronous_commit),
+        .def = "on",
+        .help = "postgres synchronous_commit: on, off, local, remote_write, "
+                "remote_apply",
+    },
+    {
+        .name = "fsync",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_database_opts, fsync),
+        .def = "on",
+        .help = "postgres fsync: force writes to storage",
+    },
+    {
+        .name = "full_page_writes",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_database_opts, full_page_writes),
+        .def = "on",
+        .help = "postgres full_page_writes: whole pages in the WAL",
+    },
+    {
+        .name = "wal_sync_method",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_database_opts, wal_sync_method),
+        .def = "fdatasync",
+        .help = "postgres wal_sync_method: fsync, fdatasync, open_sync, "
+                "open_datasync",
+    },
+    {
+        .name = "checkpoint_timeout",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_database_opts, checkpoint_timeout),
+        .def = "5min",
+        .help = "postgres checkpoint_timeout: longest time between checkpoints",
+    },
+    {
+        .name = "max_wal_size",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_database_opts, max_wal_size),
+        .def = "1GB",
+        .help = "postgres max_wal_size: WAL that triggers a checkpoint",
+    },
+    {
+        .name = "wal_compression",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_database_opts, wal_compression),
+        .def = "off",
+        .help = "postgres wal_compression: off, pglz, lz4, zstd",
+    },
+    {
+        .name = "max_connections",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_database_opts, max_connections),
+        .def = "200",
+        .help = "postgres max_connections: at least load.connections + 10",
     },
     {
         .name = "port",

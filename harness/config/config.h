@@ -40,7 +40,7 @@ enum vmb_blk_cache {
     VMB_BLKCACHE_UNSAFE,
 };
 enum vmb_blk_aio { VMB_BLKAIO_THREADS, VMB_BLKAIO_NATIVE, VMB_BLKAIO_IO_URING };
-enum vmb_engine { VMB_ENGINE_REDIS };
+enum vmb_engine { VMB_ENGINE_REDIS, VMB_ENGINE_POSTGRES };
 enum vmb_fsync { VMB_FSYNC_ALWAYS, VMB_FSYNC_EVERYSEC, VMB_FSYNC_NO };
 enum vmb_order {
     VMB_ORDER_INTERLEAVED,
@@ -87,6 +87,18 @@ struct vmb_database_opts {
     bool appendonly;
     int appendfsync; /* enum vmb_fsync */
     char *save;      /* redis "save" line; "" disables RDB snapshots */
+    /* PostgreSQL: node 2 a synchronous standby (synchronous_standby_names) */
+    bool sync_replica;
+    /* PostgreSQL settings, passed to the server as written: it checks them */
+    char *shared_buffers;
+    char *synchronous_commit;
+    char *fsync;
+    char *full_page_writes;
+    char *wal_sync_method;
+    char *checkpoint_timeout;
+    char *max_wal_size;
+    char *wal_compression;
+    char *max_connections;
     int64_t port;
     uint64_t ready_timeout_us;
 };

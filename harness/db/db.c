@@ -3,9 +3,11 @@
 #include <string.h>
 
 extern const struct vmb_db_driver vmb_db_redis;
+extern const struct vmb_db_driver vmb_db_postgres;
 
 const struct vmb_db_driver *const vmb_db_drivers[] = {
     &vmb_db_redis,
+    &vmb_db_postgres,
     NULL,
 };
 

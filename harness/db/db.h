@@ -8,6 +8,15 @@
  * server exits.
  *
  * Two nodes: node 1 is the primary, node 2 replicates from node 1.
+ *
+ * A new engine is a file here beside redis.c and postgres.c and its entry
+ * in vmb_db_drivers (db.c); its name in the engine choices of config.c
+ * and any settings of its own in the database options there; its load
+ * protocol in protocols/, reached through load_url. Its client library,
+ * if it needs one, sits behind one file of db/ as libpq does behind
+ * postgres_ctl.c. The runtimes and the run layer need nothing new: they
+ * run what init_argv and argv say, as user when there is one, and put
+ * image_packages into the guest image.
  */
 #ifndef VMB_DB_H
 #define VMB_DB_H
@@ -42,11 +51,34 @@ struct vmb_db_watch {
     void *ctx;
 };
 
+/* Replication lag after a writing phase. */
+struct vmb_db_lag {
+    double s;      /* until the replica had all the primary had */
+    int64_t bytes; /* how far behind it was when measuring began; -1: unknown */
+};
+
 struct vmb_db_driver {
     const char *name;      /* engine name, as in database.engine */
     int engine;            /* enum vmb_engine */
-    const char *binary;    /* server program, looked up in PATH */
+    const char *binary;    /* server program, for messages */
     const char *conf_name; /* file name of the configuration file */
+    /*
+     * The unprivileged user the server (and its init step) runs as when
+     * vmbench runs as root, e.g. "postgres"; NULL: whoever runs vmbench.
+     * The runtime gives this user the node's data directory.
+     */
+    const char *user;
+    /* The signal that stops the server cleanly, and how long it may take. */
+    int stop_signal;
+    int stop_grace_s;
+    /*
+     * NULL, or what the guest image carries for this engine beyond the
+     * defaults: installed Debian packages, whose files are resolved from
+     * `dpkg -L`, and absolute paths of single files (vm/image.h).
+     */
+    const char *const *image_packages;
+    /* Artefact file name of the effective settings ("settings.tsv"). */
+    const char *settings_name;
 
     /* Renders node's configuration file from the database options. */
     void (*render_config)(const struct vmb_database_opts *db,
@@ -57,6 +89,15 @@ struct vmb_db_driver {
      * a NULL-terminated array; free with vmb_db_argv_free.
      */
     char **(*argv)(const char *conf_path);
+
+    /*
+     * NULL, or the program that prepares node's data directory, run to
+     * completion before the server's first start: a NULL-terminated
+     * array (free with vmb_db_argv_free). PostgreSQL: initdb on node 1,
+     * a base backup of node 1 on node 2 (node 1 is up by then).
+     */
+    char **(*init_argv)(const struct vmb_database_opts *db,
+                        const struct vmb_db_node *node);
 
     /*
      * Waits until node answers (PING) within timeout_us. Fails with the
@@ -78,12 +119,27 @@ struct vmb_db_driver {
 
     /*
      * Measures how long the replica takes, from now, to reach the
-     * primary's current replication offset; *lag_s in seconds.
+     * primary's current replication offset, and how many bytes behind it
+     * was.
      */
     int (*replication_lag)(const struct vmb_db_node *primary,
                            const struct vmb_db_node *replica,
-                           uint64_t timeout_us, double *lag_s,
+                           uint64_t timeout_us, struct vmb_db_lag *lag,
                            struct vmb_error **err);
+
+    /*
+     * NULL, or the node's effective settings as tab-separated lines
+     * "name<TAB>value" (tabs, newlines and backslashes escaped as \t,
+     * \n, \\), malloc'd.
+     */
+    int (*settings)(const struct vmb_db_node *node, uint64_t timeout_us,
+                    char **text, struct vmb_error **err);
+
+    /*
+     * NULL, or the URL the load generator reaches node at, in the scheme
+     * of the engine's load protocol (malloc'd); NULL: redis:// host:port.
+     */
+    char *(*load_url)(const struct vmb_db_node *node);
 
     /* The server's version on this host ("7.0.15"), malloc'd; NULL if unknown.
      */

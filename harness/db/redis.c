@@ -3,6 +3,7 @@
  * node 2 a `replicaof` node 1, readiness and replication checks over RESP.
  */
 #include <inttypes.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -394,7 +395,7 @@ offset_of(const char *info, const char *field, int64_t *out)
 static int
 redis_replication_lag(const struct vmb_db_node *primary,
                       const struct vmb_db_node *replica, uint64_t timeout_us,
-                      double *lag_s, struct vmb_error **err)
+                      struct vmb_db_lag *lag, struct vmb_error **err)
 {
     uint64_t t0 = vmb_now_ns();
     uint64_t deadline = t0 + timeout_us * 1000ull;
@@ -409,13 +410,16 @@ redis_replication_lag(const struct vmb_db_node *primary,
                       last ? last : "no master_repl_offset in INFO");
         goto out;
     }
+    lag->bytes = -1;
     for (;;) {
         free(rinfo);
         rinfo = NULL;
         int64_t off = -1;
         if (info_replication(&rcn, replica, deadline, &rinfo, &last) == 0 &&
-            offset_of(rinfo, "slave_repl_offset", &off) == 0 && off >= target) {
-            *lag_s = (double)(vmb_now_ns() - t0) / 1e9;
+            offset_of(rinfo, "slave_repl_offset", &off) == 0 && lag->bytes < 0)
+            lag->bytes = off < target ? target - off : 0;
+        if (off >= 0 && off >= target) {
+            lag->s = (double)(vmb_now_ns() - t0) / 1e9;
             rc = 0;
             break;
         }
@@ -469,6 +473,8 @@ const struct vmb_db_driver vmb_db_redis = {
     .engine = VMB_ENGINE_REDIS,
     .binary = "redis-server",
     .conf_name = "redis.conf",
+    .stop_signal = SIGTERM,
+    .stop_grace_s = 10,
     .render_config = redis_render_config,
     .argv = redis_argv,
     .wait_up = redis_wait_up,

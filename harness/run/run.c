@@ -232,7 +232,12 @@ struct run_state {
     struct {
         char phase[40];
         double s;
-    } * lags; /* replication lag after each writing phase */
+        int64_t bytes; /* -1: unknown */
+    } * lags;
+    /* The untimed prepare step, and the replica's catch-up after it. */
+    struct vmb_load_prepared prepared;
+    struct vmb_db_lag prepared_lag;
+    bool has_prepared; /* replication lag after each writing phase */
     size_t nlags;
 };
 
@@ -264,6 +269,17 @@ bring_up_database(struct run_state *st, struct vmb_runtime *rt,
                               cfg->database.ready_timeout_us, &watch, err) < 0)
         return vmb_error_prefix(err, "wait for replication");
     rt->sync_ns = vmb_now_ns();
+    /* The settings each server really runs with, next to its config. */
+    for (int i = 1; i <= 2 && drv->settings != NULL; i++) {
+        autofree char *text = NULL;
+        if (drv->settings(&rt->nodes[i - 1], cfg->database.ready_timeout_us,
+                          &text, err) < 0)
+            return vmb_error_prefix(err, "record the settings");
+        autofree char *path =
+            vmb_xasprintf("%s/node%d.%s", st->dir, i, drv->settings_name);
+        if (write_text(path, text, err) < 0)
+            return vmb_error_prefix(err, "record the settings");
+    }
     return 0;
 }
 
@@ -272,6 +288,18 @@ run_phases(struct run_state *st, struct vmb_runtime *rt,
            const struct vmb_db_driver *drv, struct vmb_error **err)
 {
     const struct vmb_config *cfg = rt->cfg;
+    /* The data set, untimed, and the replica caught up with it. */
+    vmb_progress_phase(&st->s->prog, "prepare data", SIZE_MAX);
+    if (vmb_run_load_prepare(cfg, &rt->nodes[0], &st->prepared, err) < 0)
+        return vmb_error_prefix(err, "prepare the data");
+    if (st->prepared.seconds > 0 || st->prepared.rows > 0) {
+        st->has_prepared = true;
+        vmb_progress_phase(&st->s->prog, "replication lag", SIZE_MAX);
+        if (drv->replication_lag(&rt->nodes[0], &rt->nodes[1],
+                                 cfg->database.ready_timeout_us,
+                                 &st->prepared_lag, err) < 0)
+            return vmb_error_prefix(err, "after preparing the data");
+    }
     for (size_t i = 0; i < cfg->nphases; i++) {
         const struct vmb_phase *ph = &cfg->phases[i];
         char name[40];
@@ -294,18 +322,19 @@ run_phases(struct run_state *st, struct vmb_runtime *rt,
         if (vmb_interrupted)
             return vmb_error_set(err, VMB_ERR_RUN, 0, "phase %s: interrupted",
                                  name);
-        if (ph->op == VMB_OP_READ)
+        if (!vmb_run_op_writes(ph->op))
             continue;
         /* Writes went to the primary: how long until the replica has them. */
         vmb_progress_phase(&st->s->prog, "replication lag", SIZE_MAX);
-        double lag = 0;
+        struct vmb_db_lag lag = {0, -1};
         if (drv->replication_lag(&rt->nodes[0], &rt->nodes[1],
                                  cfg->database.ready_timeout_us, &lag, err) < 0)
             return vmb_error_prefix(err, "after phase %s", name);
         st->lags = vmb_xrealloc(st->lags, (st->nlags + 1) * sizeof(*st->lags));
         snprintf(st->lags[st->nlags].phase, sizeof(st->lags[0].phase), "%s",
                  name);
-        st->lags[st->nlags++].s = lag;
+        st->lags[st->nlags].bytes = lag.bytes;
+        st->lags[st->nlags++].s = lag.s;
     }
     return 0;
 }
@@ -378,6 +407,31 @@ render_result(struct run_state *st, struct vmb_runtime *rt, const char *started,
     vmb_jw_obj_begin(&w);
     for (size_t i = 0; i < st->nlags; i++)
         vmb_jw_kdouble(&w, st->lags[i].phase, st->lags[i].s);
+    vmb_jw_obj_end(&w);
+    if (st->has_prepared) {
+        vmb_jw_key(&w, "prepare");
+        vmb_jw_obj_begin(&w);
+        vmb_jw_kdouble(&w, "seconds", st->prepared.seconds);
+        vmb_jw_kuint(&w, "rows", st->prepared.rows);
+        vmb_jw_kstr(&w, "what", st->prepared.what);
+        vmb_jw_kdouble(&w, "replication_lag_s", st->prepared_lag.s);
+        vmb_jw_key(&w, "replication_lag_bytes");
+        if (st->prepared_lag.bytes >= 0)
+            vmb_jw_int(&w, st->prepared_lag.bytes);
+        else
+            vmb_jw_null(&w);
+        vmb_jw_obj_end(&w);
+    }
+    /* How far behind the replica was when each measurement began. */
+    vmb_jw_key(&w, "replication_lag_by_phase_bytes");
+    vmb_jw_obj_begin(&w);
+    for (size_t i = 0; i < st->nlags; i++) {
+        vmb_jw_key(&w, st->lags[i].phase);
+        if (st->lags[i].bytes >= 0)
+            vmb_jw_int(&w, st->lags[i].bytes);
+        else
+            vmb_jw_null(&w);
+    }
     vmb_jw_obj_end(&w);
     if (rt != NULL)
         rt->ops->result_json(rt, &w);

@@ -7,6 +7,7 @@
 
 #include "base/util.h"
 #include "load/load.h"
+#include "protocols/protocols.h"
 
 void
 vmb_run_phase_out_free(struct vmb_run_phase_out *out)
@@ -51,6 +52,41 @@ first_error(const struct vmb_load_result *r)
     return vmb_xstrdup("unknown");
 }
 
+/*
+ * The load target of a node, in the protocol of the cell's engine: the
+ * driver's URL (PostgreSQL: its superuser on database "postgres"), or
+ * RESP at host:port.
+ */
+static int
+node_target(const struct vmb_config *cfg, const struct vmb_db_node *node,
+            struct vmb_load_target *t, struct vmb_error **err)
+{
+    const struct vmb_db_driver *drv = vmb_db_driver_find(cfg->database.engine);
+    if (drv == NULL || drv->load_url == NULL)
+        return vmb_load_target_from_host(node->host, node->port, t, err);
+    autofree char *url = drv->load_url(node);
+    return vmb_protocols_target_parse(url, t, err);
+}
+
+bool
+vmb_run_op_writes(int op)
+{
+    return op != VMB_OP_READ && op != VMB_OP_SELECT_ONLY;
+}
+
+int
+vmb_run_load_prepare(const struct vmb_config *cfg,
+                     const struct vmb_db_node *primary,
+                     struct vmb_load_prepared *out, struct vmb_error **err)
+{
+    struct vmb_load_target t;
+    memset(out, 0, sizeof(*out));
+    if (node_target(cfg, primary, &t, err) < 0)
+        return vmb_error_prefix(err, "node 1");
+    return vmb_load_prepare(&t, &cfg->load, cfg->phases, cfg->nphases, out,
+                            err);
+}
+
 int
 vmb_run_load_phase(const struct vmb_config *cfg, size_t index,
                    const struct vmb_db_node *primary,
@@ -60,11 +96,10 @@ vmb_run_load_phase(const struct vmb_config *cfg, size_t index,
                    struct vmb_error **err)
 {
     struct vmb_load_target pt, rt;
-    if (vmb_load_target_from_host(primary->host, primary->port, &pt, err) < 0)
+    if (node_target(cfg, primary, &pt, err) < 0)
         return vmb_error_prefix(err, "node 1");
     bool use_replica = cfg->load.read_from != VMB_READ_PRIMARY;
-    if (use_replica &&
-        vmb_load_target_from_host(replica->host, replica->port, &rt, err) < 0)
+    if (use_replica && node_target(cfg, replica, &rt, err) < 0)
         return vmb_error_prefix(err, "node 2");
     struct rate_fwd fwd = {rate, ctx};
     struct vmb_load_result *res = NULL;

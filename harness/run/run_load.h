@@ -6,12 +6,14 @@
 #ifndef VMB_RUN_LOAD_H
 #define VMB_RUN_LOAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "base/error.h"
 #include "config/config.h"
 #include "db/db.h"
+#include "load/load.h"
 
 struct vmb_run_phase_out {
     char *json; /* the PHASE object of docs/results-format.md; owned */
@@ -39,5 +41,17 @@ int vmb_run_load_phase(const struct vmb_config *cfg, size_t index,
                        void (*rate)(void *ctx, uint64_t ops, double ops_per_s),
                        void *ctx, struct vmb_run_phase_out *out,
                        struct vmb_error **err);
+
+/*
+ * The untimed step before the first measured phase: makes on primary the
+ * tables cfg's phases need (PostgreSQL: COPY, then VACUUM ANALYZE; Redis:
+ * nothing, out->seconds 0). Fails with the server's message.
+ */
+int vmb_run_load_prepare(const struct vmb_config *cfg,
+                         const struct vmb_db_node *primary,
+                         struct vmb_load_prepared *out, struct vmb_error **err);
+
+/* Whether a phase of op writes (and so has a replication lag after it). */
+bool vmb_run_op_writes(int op);
 
 #endif

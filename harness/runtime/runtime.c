@@ -97,3 +97,17 @@ vmb_runtime_watch(struct vmb_runtime *rt, struct vmb_db_watch *w)
     w->log = watch_log;
     w->ctx = rt;
 }
+
+const char *const *
+vmb_runtime_image_packages(void)
+{
+    static const char *packages[64];
+    size_t np = 0;
+    for (size_t d = 0; vmb_db_drivers[d] != NULL; d++) {
+        const char *const *pk = vmb_db_drivers[d]->image_packages;
+        for (size_t k = 0; pk && pk[k] && np + 1 < 64; k++)
+            packages[np++] = pk[k];
+    }
+    packages[np] = NULL;
+    return packages;
+}

@@ -8,7 +8,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,9 +21,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/units.h"
 #include "base/util.h"
 #include "runtime/runtime.h"
 #include "runtime/runtime_cgroup.h"
+
+extern char **environ;
 
 struct bm_usage {
     double cpu_s;
@@ -29,8 +34,9 @@ struct bm_usage {
 };
 
 struct bm_node {
-    pid_t pid;  /* 0 before start, -1 once reaped */
-    int status; /* wait status once reaped */
+    const struct vmb_db_driver *drv; /* set by start_db */
+    pid_t pid;                       /* 0 before start, -1 once reaped */
+    int status;                      /* wait status once reaped */
     char *cpus; /* list given to the node, NULL when not pinned */
     cpu_set_t set;
     struct vmb_cgroup cg;
@@ -126,44 +132,58 @@ child_fail(int fd, const char *step)
     _exit(127);
 }
 
-static int
-bm_start_db(struct vmb_runtime *rt, int node, const struct vmb_db_driver *drv,
-            const char *conf, struct vmb_error **err)
+/* Who a node's programs run as: uid -1 for vmbench's own user. */
+struct bm_cred {
+    uid_t uid;
+    gid_t gid;
+};
+
+/*
+ * The environment of a node's programs: vmbench's, with messages and
+ * times in the C locale and UTC, so logs read the same on every host.
+ */
+static char **
+child_env(void)
 {
-    struct bm *bm = rt->priv;
-    struct bm_node *n = &bm->node[node - 1];
-    autofree char *conf_path =
-        vmb_xasprintf("%s/node%d/%s", rt->work_dir, node, drv->conf_name);
-    autofree char *log_path =
-        vmb_xasprintf("%s/node%d/db.log", rt->work_dir, node);
-    if (vmb_write_file_atomic(conf_path, conf, strlen(conf), err) < 0)
-        return vmb_error_prefix(err, "node %d", node);
-    autoclose int log =
-        open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (log < 0)
-        return vmb_error_sys(err, "node %d: create \"%s\"", node, log_path);
+    size_t n = 0;
+    while (environ[n] != NULL)
+        n++;
+    char **env = vmb_xcalloc(n + 4, sizeof(char *));
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!vmb_str_has_prefix(environ[i], "LC_ALL=") &&
+            !vmb_str_has_prefix(environ[i], "LANG=") &&
+            !vmb_str_has_prefix(environ[i], "TZ="))
+            env[k++] = environ[i];
+    env[k++] = "LC_ALL=C";
+    env[k++] = "LANG=C";
+    env[k++] = "TZ=UTC";
+    return env;
+}
+
+/*
+ * Forks argv on node n: its own process group, pinned and in the node's
+ * cgroup when the control is matched, as cred, output to out_fd. A
+ * failure before exec comes back through a pipe as the step and errno.
+ */
+static int
+spawn(struct bm *bm, struct bm_node *n, int node, char **argv, int out_fd,
+      const struct bm_cred *cred, pid_t *out, struct vmb_error **err)
+{
     autoclose int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    char **argv = drv->argv(conf_path);
+    autofree char **env = child_env();
     int pipefd[2];
-    if (pipe2(pipefd, O_CLOEXEC) < 0) {
-        vmb_db_argv_free(argv);
+    if (pipe2(pipefd, O_CLOEXEC) < 0)
         return vmb_error_sys(err, "node %d: pipe", node);
-    }
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         int e = errno;
         close(pipefd[0]);
         close(pipefd[1]);
-        vmb_db_argv_free(argv);
         return vmb_error_set(err, VMB_ERR_RUN, e, "node %d: fork", node);
     }
     if (pid == 0) {
-        /* A vmbench that dies, even by SIGKILL, takes its servers along. */
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-            child_fail(pipefd[1], "prctl");
-        if (getppid() != parent)
-            _exit(127);
         /* Own process group: Ctrl-C reaches vmbench, which tears down. */
         setpgid(0, 0);
         sigset_t none;
@@ -178,9 +198,21 @@ bm_start_db(struct vmb_runtime *rt, int node, const struct vmb_db_driver *drv,
             if (sched_setaffinity(0, sizeof(n->set), &n->set) < 0)
                 child_fail(pipefd[1], "sched_setaffinity");
         }
-        if (dup2(devnull, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
+        if (cred->uid != (uid_t)-1 &&
+            (setgroups(0, NULL) < 0 || setgid(cred->gid) < 0 ||
+             setuid(cred->uid) < 0))
+            child_fail(pipefd[1], "change to the server's user for");
+        /*
+         * A vmbench that dies, even by SIGKILL, takes its servers along;
+         * set after the change of user, which clears it.
+         */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+            child_fail(pipefd[1], "prctl");
+        if (getppid() != parent)
+            _exit(127);
+        if (dup2(devnull, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
             child_fail(pipefd[1], "redirect output");
-        execvp(argv[0], argv);
+        execvpe(argv[0], argv, env);
         child_fail(pipefd[1], "exec");
     }
     close(pipefd[1]);
@@ -190,19 +222,186 @@ bm_start_db(struct vmb_runtime *rt, int node, const struct vmb_db_driver *drv,
         r = read(pipefd[0], msg, sizeof(msg) - 1);
     } while (r < 0 && errno == EINTR);
     close(pipefd[0]);
-    n->pid = pid;
     if (r > (ssize_t)sizeof(int)) {
         int e;
         memcpy(&e, msg, sizeof(e));
         msg[r] = '\0';
-        waitpid(pid, &n->status, 0);
-        n->pid = -1;
-        int rc = vmb_error_set(err, VMB_ERR_RUN, e, "node %d: %s \"%s\"", node,
-                               msg + sizeof(e), argv[0]);
-        vmb_db_argv_free(argv);
-        return rc;
+        waitpid(pid, NULL, 0);
+        return vmb_error_set(err, VMB_ERR_RUN, e, "node %d: %s \"%s\"", node,
+                             msg + sizeof(e), argv[0]);
     }
+    *out = pid;
+    return 0;
+}
+
+/*
+ * Fails unless user can walk down to path: each directory above it must
+ * let others (or user's group, or user as owner) search it. A results
+ * directory under /root or a mktemp directory does not.
+ */
+static int
+reachable_by(const char *path, const struct bm_cred *cred, const char *user,
+             struct vmb_error **err)
+{
+    autofree char *p = vmb_xstrdup(path);
+    for (char *slash = p; slash != NULL; slash = strchr(slash + 1, '/')) {
+        char keep = *slash;
+        *slash = '\0';
+        struct stat st;
+        const char *dir = p[0] ? p : "/";
+        if (stat(dir, &st) < 0) {
+            *slash = keep;
+            return vmb_error_sys(err, "stat \"%s\"", dir);
+        }
+        bool ok = st.st_uid == cred->uid   ? (st.st_mode & S_IXUSR) != 0
+                  : st.st_gid == cred->gid ? (st.st_mode & S_IXGRP) != 0
+                                           : (st.st_mode & S_IXOTH) != 0;
+        if (!ok) {
+            vmb_error_set(err, VMB_ERR_RUN, 0,
+                          "the server runs as user \"%s\", who cannot "
+                          "reach its data under \"%s\" (mode %03o): put the "
+                          "results directory where that user can, or allow "
+                          "it (chmod o+x \"%s\")",
+                          user, dir, (unsigned)(st.st_mode & 0777), dir);
+            *slash = keep;
+            return -1;
+        }
+        *slash = keep;
+    }
+    return 0;
+}
+
+/*
+ * The user a driver's server runs as: its unprivileged user when vmbench
+ * is root, else vmbench's own. The node's directory and data directory
+ * become that user's.
+ */
+static int
+node_cred(struct vmb_runtime *rt, int node, const struct vmb_db_driver *drv,
+          struct bm_cred *cred, struct vmb_error **err)
+{
+    cred->uid = (uid_t)-1;
+    cred->gid = (gid_t)-1;
+    if (drv->user == NULL || geteuid() != 0)
+        return 0;
+    struct passwd *pw = getpwnam(drv->user);
+    if (pw == NULL)
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "node %d: %s runs as user \"%s\", which this host "
+                             "lacks (scripts/setup.sh installs the package "
+                             "that makes it)",
+                             node, drv->binary, drv->user);
+    cred->uid = pw->pw_uid;
+    cred->gid = pw->pw_gid;
+    if (reachable_by(rt->work_dir, cred, drv->user, err) < 0)
+        return vmb_error_prefix(err, "node %d", node);
+    autofree char *dir = vmb_xasprintf("%s/node%d", rt->work_dir, node);
+    const char *dirs[] = {dir, rt->nodes[node - 1].data_dir};
+    for (size_t i = 0; i < 2; i++)
+        if (chown(dirs[i], cred->uid, cred->gid) < 0)
+            return vmb_error_sys(err, "node %d: give \"%s\" to user \"%s\"",
+                                 node, dirs[i], drv->user);
+    return 0;
+}
+
+/*
+ * Runs the driver's init step (initdb, a base backup) to completion
+ * within timeout_us, its output kept as the node's init.log; fails with
+ * the end of that output.
+ */
+static int
+run_init(struct vmb_runtime *rt, struct bm *bm, int node,
+         const struct vmb_db_driver *drv, const struct bm_cred *cred,
+         struct vmb_error **err)
+{
+    struct bm_node *n = &bm->node[node - 1];
+    autofree char *log_path =
+        vmb_xasprintf("%s/node%d/init.log", rt->work_dir, node);
+    autoclose int log =
+        open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (log < 0)
+        return vmb_error_sys(err, "node %d: create \"%s\"", node, log_path);
+    char **argv = drv->init_argv(&rt->cfg->database, &rt->nodes[node - 1]);
+    /* The step's program, for messages: "sh -c SCRIPT sh PROGRAM ...". */
+    const char *what = argv[4] != NULL ? argv[4] : argv[0];
+    const char *slash = strrchr(what, '/');
+    autofree char *name = vmb_xstrdup(slash ? slash + 1 : what);
+    pid_t pid = 0;
+    int rc = spawn(bm, n, node, argv, log, cred, &pid, err);
     vmb_db_argv_free(argv);
+    if (rc < 0)
+        return vmb_error_prefix(err, "prepare the data directory");
+    uint64_t deadline =
+        vmb_now_ns() + rt->cfg->database.ready_timeout_us * 1000ull;
+    int status = 0;
+    bool done = false;
+    while (!done && vmb_now_ns() < deadline && !vmb_interrupted) {
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            done = true;
+            break;
+        }
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    if (!done) {
+        kill(-pid, SIGKILL);
+        waitpid(pid, &status, 0);
+    }
+    autofree char *out = NULL;
+    vmb_autoerr struct vmb_error *re = NULL;
+    vmb_read_file(log_path, &out, NULL, &re);
+    autofree char *tail = vmb_db_log_tail(out, 5);
+    if (!done) {
+        char d[32];
+        vmb_format_duration_us(rt->cfg->database.ready_timeout_us, d,
+                               sizeof(d));
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "node %d: %s did not finish within %s; "
+                             "output: %s",
+                             node, name, d, tail);
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    if (WIFSIGNALED(status))
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "node %d: %s was killed by signal %d; output: %s",
+                             node, name, WTERMSIG(status), tail);
+    return vmb_error_set(err, VMB_ERR_RUN, 0,
+                         "node %d: %s exited with status %d; output: %s", node,
+                         name, WEXITSTATUS(status), tail);
+}
+
+static int
+bm_start_db(struct vmb_runtime *rt, int node, const struct vmb_db_driver *drv,
+            const char *conf, struct vmb_error **err)
+{
+    struct bm *bm = rt->priv;
+    struct bm_node *n = &bm->node[node - 1];
+    n->drv = drv;
+    struct bm_cred cred;
+    if (node_cred(rt, node, drv, &cred, err) < 0)
+        return -1;
+    autofree char *conf_path =
+        vmb_xasprintf("%s/node%d/%s", rt->work_dir, node, drv->conf_name);
+    autofree char *log_path =
+        vmb_xasprintf("%s/node%d/db.log", rt->work_dir, node);
+    if (vmb_write_file_atomic(conf_path, conf, strlen(conf), err) < 0)
+        return vmb_error_prefix(err, "node %d", node);
+    if (drv->init_argv != NULL && run_init(rt, bm, node, drv, &cred, err) < 0)
+        return -1;
+    autoclose int log =
+        open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (log < 0)
+        return vmb_error_sys(err, "node %d: create \"%s\"", node, log_path);
+    char **argv = drv->argv(conf_path);
+    pid_t pid = 0;
+    int rc = spawn(bm, n, node, argv, log, &cred, &pid, err);
+    vmb_db_argv_free(argv);
+    if (rc < 0) {
+        n->pid = -1;
+        return -1;
+    }
+    n->pid = pid;
     return 0;
 }
 
@@ -382,13 +581,21 @@ copy_file(const char *from, const char *to, struct vmb_error **err)
 static int
 bm_collect(struct vmb_runtime *rt, const char *dir, struct vmb_error **err)
 {
+    struct bm *bm = rt->priv;
     for (int i = 1; i <= 2; i++) {
+        const struct vmb_db_driver *drv = bm ? bm->node[i - 1].drv : NULL;
+        const char *conf_name = drv ? drv->conf_name : "db.conf";
         autofree char *log = vmb_xasprintf("%s/node%d/db.log", rt->work_dir, i);
+        autofree char *init =
+            vmb_xasprintf("%s/node%d/init.log", rt->work_dir, i);
         autofree char *conf =
-            vmb_xasprintf("%s/node%d/redis.conf", rt->work_dir, i);
+            vmb_xasprintf("%s/node%d/%s", rt->work_dir, i, conf_name);
         autofree char *log_to = vmb_xasprintf("%s/node%d.db.log", dir, i);
-        autofree char *conf_to = vmb_xasprintf("%s/node%d.redis.conf", dir, i);
+        autofree char *init_to = vmb_xasprintf("%s/node%d.init.log", dir, i);
+        autofree char *conf_to =
+            vmb_xasprintf("%s/node%d.%s", dir, i, conf_name);
         if (copy_file(log, log_to, err) < 0 ||
+            copy_file(init, init_to, err) < 0 ||
             copy_file(conf, conf_to, err) < 0)
             return vmb_error_prefix(err, "keep the logs of node %d", i);
     }
@@ -401,12 +608,15 @@ stop_node(struct bm_node *n)
     if (n->pid <= 0)
         return;
     /*
-     * Redis flushes its AOF on SIGTERM, and ignores one that arrives while
-     * it writes its first AOF: ask again each second, for up to 10 s.
+     * The driver's clean stop, asked again each second (Redis ignores a
+     * SIGTERM that arrives while it writes its first AOF), KILL to the
+     * whole group (PostgreSQL's backends too) after its grace period.
      */
-    for (int i = 0; i < 200; i++) {
+    int sig = n->drv ? n->drv->stop_signal : SIGTERM;
+    int grace = n->drv ? n->drv->stop_grace_s : 10;
+    for (int i = 0; i < grace * 20; i++) {
         if (i % 20 == 0)
-            kill(n->pid, SIGTERM);
+            kill(n->pid, sig);
         if (waitpid(n->pid, &n->status, WNOHANG) == n->pid) {
             n->pid = -1;
             return;
@@ -414,7 +624,7 @@ stop_node(struct bm_node *n)
         struct timespec ts = {0, 50 * 1000000L};
         nanosleep(&ts, NULL);
     }
-    kill(n->pid, SIGKILL);
+    kill(-n->pid, SIGKILL);
     waitpid(n->pid, &n->status, 0);
     n->pid = -1;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/units.h"
 #include "base/util.h"
 #include "runtime/runtime.h"
 #include "vm/accel.h"
@@ -35,7 +36,9 @@ struct vm_rt {
     int pid[2]; /* guest pids of the servers; 0 when not started */
     bool exited[2];
     struct vmb_agent_status last[2];
-    char *conf[2]; /* configuration text, kept as an artefact */
+    char *conf[2];     /* configuration text, kept as an artefact */
+    char *init_out[2]; /* output of the driver's init step */
+    const struct vmb_db_driver *drv;
 };
 
 static void vm_env_close(void *env);
@@ -57,7 +60,7 @@ vm_env_open(const struct vmb_config *base, const char *results_dir,
         vmb_error_prefix(err, "build the guest initramfs");
         goto fail;
     }
-    struct vmb_image_opts io = {0};
+    struct vmb_image_opts io = {.packages = vmb_runtime_image_packages()};
     struct vmb_image img = {0};
     if (vmb_image_ensure(&io, &img, err) < 0) {
         vmb_error_prefix(err, "build the guest image");
@@ -148,6 +151,59 @@ agent_of(struct vmb_runtime *rt, int node)
     return vmb_vm_cell_node(v->cell, node - 1)->agent;
 }
 
+/* Messages and times of the node's programs in the C locale and UTC. */
+static const char *const db_env[] = {"LC_ALL=C", "LANG=C", "TZ=UTC", NULL};
+
+/*
+ * Runs the driver's init step (initdb, a base backup) in the container
+ * as the server's user, who is given the data directory first; fails
+ * with the end of its output.
+ */
+static int
+vm_init_db(struct vmb_runtime *rt, struct vm_rt *v, struct vmb_agent *a,
+           int node, const struct vmb_db_driver *drv, struct vmb_error **err)
+{
+    char **argv = drv->init_argv(&rt->cfg->database, &rt->nodes[node - 1]);
+    const char *what = argv[4] != NULL ? argv[4] : argv[0];
+    const char *slash = strrchr(what, '/');
+    autofree char *name = vmb_xstrdup(slash ? slash + 1 : what);
+    struct vmb_agent_proc p = {
+        .argv = (const char *const *)argv,
+        .env = db_env,
+        .cwd = VMB_AGENT_DATA_DIR,
+        .user = drv->user,
+        .own = VMB_AGENT_DATA_DIR,
+    };
+    uint64_t run_us = rt->cfg->database.ready_timeout_us;
+    struct vmb_agent_exec_result res = {0};
+    int r = vmb_agent_exec(a, &p, run_us, run_us + AGENT_TIMEOUT_US, &res, err);
+    vmb_db_argv_free(argv);
+    if (r < 0)
+        return vmb_error_prefix(err, "node %d: %s", node, name);
+    free(v->init_out[node - 1]);
+    v->init_out[node - 1] = res.output;
+    autofree char *tail = vmb_db_log_tail(res.output, 5);
+    switch (res.status.state) {
+    case VMB_AGENT_EXITED:
+        if (res.status.code == 0)
+            return 0;
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "node %d: %s exited with status %d; output: %s",
+                             node, name, res.status.code, tail);
+    case VMB_AGENT_TIMEOUT: {
+        char d[32];
+        vmb_format_duration_us(run_us, d, sizeof(d));
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "node %d: %s did not finish within %s; output: %s",
+                             node, name, d, tail);
+    }
+    default:
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "node %d: %s was killed by signal %d; output: %s",
+                             node, name, res.status.code, tail);
+    }
+}
+
 static int
 vm_start_db(struct vmb_runtime *rt, int node, const struct vmb_db_driver *drv,
             const char *conf, struct vmb_error **err)
@@ -161,11 +217,16 @@ vm_start_db(struct vmb_runtime *rt, int node, const struct vmb_db_driver *drv,
     if (vmb_agent_write_file(a, CONF_PATH, conf, strlen(conf), 0644,
                              AGENT_TIMEOUT_US, err) < 0)
         return vmb_error_prefix(err, "node %d: write \"%s\"", node, CONF_PATH);
+    v->drv = drv;
+    if (drv->init_argv != NULL && vm_init_db(rt, v, a, node, drv, err) < 0)
+        return -1;
     char **argv = drv->argv(CONF_PATH);
     struct vmb_agent_proc p = {
         .argv = (const char *const *)argv,
+        .env = db_env,
         .cwd = VMB_AGENT_DATA_DIR,
         .log_path = LOG_PATH,
+        .user = drv->user,
     };
     int pid = 0;
     int r = vmb_agent_spawn(a, &p, AGENT_TIMEOUT_US, &pid, err);
@@ -301,9 +362,12 @@ vm_stop_db(struct vmb_runtime *rt)
         struct vmb_agent *a = agent_of(rt, node);
         if (a == NULL || v->pid[node - 1] == 0)
             continue;
-        /* As on bare metal: Redis may ignore a TERM while writing its
-         * first AOF, so ask each second for 10 s, then KILL. */
-        for (int i = 0; i < 100; i++) {
+        /* As on bare metal: the driver's clean stop, asked each second
+         * (Redis may ignore a TERM while writing its first AOF), then
+         * KILL after its grace period. */
+        int sig = v->drv ? v->drv->stop_signal : SIGTERM;
+        int tries = 10 * (v->drv ? v->drv->stop_grace_s : 10);
+        for (int i = 0; i < tries; i++) {
             char *why = NULL;
             bool alive = vm_alive(rt, node, &why);
             free(why);
@@ -311,8 +375,9 @@ vm_stop_db(struct vmb_runtime *rt)
                 break;
             vmb_autoerr struct vmb_error *e = NULL;
             if (i % 10 == 0)
-                vmb_agent_kill(a, v->pid[node - 1], i < 99 ? SIGTERM : SIGKILL,
-                               AGENT_TIMEOUT_US, &e);
+                vmb_agent_kill(a, v->pid[node - 1],
+                               i < tries - 10 ? sig : SIGKILL, AGENT_TIMEOUT_US,
+                               &e);
             struct timespec ts = {0, 100 * 1000000L};
             nanosleep(&ts, NULL);
         }
@@ -364,8 +429,15 @@ vm_collect(struct vmb_runtime *rt, const char *dir, struct vmb_error **err)
             if (vmb_write_file_atomic(to, log, strlen(log), err) < 0)
                 return -1;
         }
+        if (v->init_out[i - 1] != NULL) {
+            autofree char *to = vmb_xasprintf("%s/node%d.init.log", dir, i);
+            const char *o = v->init_out[i - 1];
+            if (vmb_write_file_atomic(to, o, strlen(o), err) < 0)
+                return -1;
+        }
         if (v->conf[i - 1] != NULL) {
-            autofree char *to = vmb_xasprintf("%s/node%d.redis.conf", dir, i);
+            autofree char *to = vmb_xasprintf(
+                "%s/node%d.%s", dir, i, v->drv ? v->drv->conf_name : "db.conf");
             if (vmb_write_file_atomic(to, v->conf[i - 1],
                                       strlen(v->conf[i - 1]), err) < 0)
                 return -1;
@@ -397,6 +469,8 @@ vm_free(struct vmb_runtime *rt)
         return;
     free(v->conf[0]);
     free(v->conf[1]);
+    free(v->init_out[0]);
+    free(v->init_out[1]);
     free(v);
     rt->priv = NULL;
 }

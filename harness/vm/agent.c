@@ -336,6 +336,10 @@ add_proc(struct vmb_wire_line *l, const struct vmb_agent_proc *p)
         vmb_wire_adds(l, "env", *v);
     if (p->cwd)
         vmb_wire_adds(l, "cwd", p->cwd);
+    if (p->user)
+        vmb_wire_adds(l, "user", p->user);
+    if (p->user && p->own)
+        vmb_wire_adds(l, "own", p->own);
 }
 
 int

@@ -59,11 +59,14 @@
  *                                storage data_dir data_source data_fstype
  *                                data_device (maj:min) data_st_dev
  *       spawn argv=.. [argv=..] [env=K=V ..] [cwd=] [log=PATH]
+ *             [user=NAME [own=PATH]]
  *                             -> pid  (stdout+stderr appended to log,
- *                                else /dev/null; new session)
+ *                                else /dev/null; new session; as user,
+ *                                from the container's /etc/passwd, after
+ *                                giving it the directory own)
  *       status pid=           -> state=running|exited|signaled [code=]
  *       kill pid= signal=     -> ok
- *       exec argv=.. [env=..] [cwd=] timeout_ms=
+ *       exec argv=.. [env=..] [cwd=] [user= [own=]] timeout_ms=
  *                             -> state=exited|signaled|timeout code=
  *                                out= (stdout+stderr, at most 64 KiB)
  *                                truncated=0|1
@@ -148,6 +151,11 @@ struct vmb_agent_proc {
     const char *const *env;  /* "K=V", NULL-terminated; NULL: PATH only */
     const char *cwd;         /* NULL: "/" */
     const char *log_path;    /* spawn only: container path; NULL: none */
+    /* NULL: root; else the container user it runs as (e.g. "postgres") */
+    const char *user;
+    /* With user: a container directory given to that user first (the data
+     * directory a server must own); NULL: none. */
+    const char *own;
 };
 
 /* Starts p in the background; *pid is its guest pid. */

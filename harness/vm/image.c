@@ -34,8 +34,10 @@ static const struct {
 } etc_files[] = {
     {"/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"
                     "redis:x:100:100:redis:/data:/bin/false\n"
+                    "postgres:x:101:101:PostgreSQL:/data:/bin/false\n"
                     "nobody:x:65534:65534:nobody:/:/bin/false\n"},
-    {"/etc/group", "root:x:0:\nredis:x:100:\nnogroup:x:65534:\n"},
+    {"/etc/group",
+     "root:x:0:\nredis:x:100:\npostgres:x:101:\nnogroup:x:65534:\n"},
     {"/etc/hosts", "127.0.0.1 localhost\n::1 localhost\n"},
     {"/etc/nsswitch.conf", "passwd: files\ngroup: files\nhosts: files\n"},
 };
@@ -165,6 +167,67 @@ add_libraries(struct files *fs, const char *prog, struct vmb_error **err)
     return 0;
 }
 
+/* Whether path's package file belongs in a container root. */
+static bool
+package_file_wanted(const char *path)
+{
+    static const char *const skip[] = {
+        "/usr/share/doc/", "/usr/share/man/", "/usr/share/locale/",
+        "/usr/share/lintian/", "/man/",
+        /* LLVM JIT: the server runs with jit off, and its library would
+         * pull in all of LLVM. */
+        "/bitcode/", "/llvmjit"};
+    if (path[0] != '/')
+        return false;
+    for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
+        if (strstr(path, skip[i]) != NULL)
+            return false;
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static bool
+is_elf(const char *path)
+{
+    char magic[4] = {0};
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, magic, sizeof(magic));
+    close(fd);
+    return n == 4 && memcmp(magic,
+                            "\x7f"
+                            "ELF",
+                            4) == 0;
+}
+
+/* The files of an installed Debian package (or one file), resolved. */
+static int
+add_package(struct files *fs, const char *pkg, struct vmb_error **err)
+{
+    if (pkg[0] == '/')
+        return files_add(fs, pkg, err);
+    const char *argv[] = {"dpkg", "-L", pkg, NULL};
+    autofree char *out = NULL;
+    vmb_autoerr struct vmb_error *derr = NULL;
+    if (vmb_capture_run(argv, &out, NULL, &derr) < 0)
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "package \"%s\" is not installed on this host "
+                             "(scripts/setup.sh installs it): %s",
+                             pkg, derr->msg);
+    char *save = NULL;
+    for (char *line = strtok_r(out, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        if (!package_file_wanted(line))
+            continue;
+        if (files_add(fs, line, err) < 0)
+            return vmb_error_prefix(err, "package \"%s\"", pkg);
+        if (is_elf(line) && add_libraries(fs, line, err) < 0)
+            return vmb_error_prefix(err, "package \"%s\"", pkg);
+    }
+    return 0;
+}
+
 static int
 cmp_files(const void *a, const void *b)
 {
@@ -189,6 +252,12 @@ resolve(const struct vmb_image_opts *opts, struct files *fs, uint64_t *key,
                                  progs[i]);
         }
         if (files_add(fs, p, err) < 0 || add_libraries(fs, p, err) < 0) {
+            files_free(fs);
+            return -1;
+        }
+    }
+    for (size_t i = 0; opts->packages && opts->packages[i]; i++) {
+        if (add_package(fs, opts->packages[i], err) < 0) {
             files_free(fs);
             return -1;
         }
@@ -374,6 +443,11 @@ manifest_json(const struct vmb_image *img, const struct files *fs,
         opts->programs ? opts->programs : default_programs;
     for (size_t i = 0; progs[i]; i++)
         vmb_jw_str(&w, progs[i]);
+    vmb_jw_arr_end(&w);
+    vmb_jw_key(&w, "packages");
+    vmb_jw_arr_begin(&w);
+    for (size_t i = 0; opts->packages && opts->packages[i]; i++)
+        vmb_jw_str(&w, opts->packages[i]);
     vmb_jw_arr_end(&w);
     vmb_jw_key(&w, "files");
     vmb_jw_arr_begin(&w);

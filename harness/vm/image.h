@@ -37,6 +37,13 @@ struct vmb_image_opts {
      * /usr/sbin, /usr/bin, /sbin, /bin; or paths); NULL: the defaults
      * ("redis-server", "redis-cli", and the tools above). */
     const char *const *programs;
+    /*
+     * Debian packages whose files go in as well, each under its host
+     * path (`dpkg -L`: regular files, not documentation, manuals or
+     * message translations), with the libraries of each ELF file among
+     * them; an entry that starts with "/" is one file. NULL: none.
+     */
+    const char *const *packages;
 };
 
 struct vmb_image {

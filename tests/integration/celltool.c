@@ -27,6 +27,7 @@
 #include "base/jsonw.h"
 #include "base/util.h"
 #include "config/config.h"
+#include "runtime/runtime.h"
 #include "vm/accel.h"
 #include "vm/agent.h"
 #include "vm/image.h"
@@ -320,7 +321,7 @@ cmd_cell(int argc, char **argv, struct vmb_error **err)
     agent = vmb_guest_program("vmb-agent");
     if (vmb_initramfs_ensure(agent, modules, NULL, &initrd, err) < 0)
         goto out;
-    struct vmb_image_opts iopts = {0};
+    struct vmb_image_opts iopts = {.packages = vmb_runtime_image_packages()};
     if (vmb_image_ensure(&iopts, &img, err) < 0)
         goto out;
     if (mkdtemp(dir) == NULL) {

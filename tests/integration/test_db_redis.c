@@ -121,11 +121,14 @@ Test(db_redis, two_nodes_replicate_and_leave_nothing_behind, .timeout = 120)
         cr_assert_eq(rep.type, VMB_REDIS_CTL_STATUS);
         vmb_redis_ctl_reply_clear(&rep);
     }
-    double lag = -1;
+    struct vmb_db_lag lag = {-1, -2};
     r = drv->replication_lag(&rt->nodes[0], &rt->nodes[1], 10000000, &lag,
                              &err);
     cr_assert_eq(r, 0, "lag: %s", err ? err->msg : "?");
-    cr_assert(lag >= 0 && lag < 10, "lag %f", lag);
+    cr_assert(lag.s >= 0 && lag.s < 10, "lag %f", lag.s);
+    /* Behind by at most the 200 SETs just sent, each well under 100 bytes. */
+    cr_assert(lag.bytes >= 0 && lag.bytes < 200 * 100, "lag %lld bytes",
+              (long long)lag.bytes);
     const char *get[] = {"GET", "k199"};
     struct vmb_redis_ctl_reply rep;
     cr_assert_eq(vmb_redis_ctl_command(q, 2000, &rep, &err, 2, get), 0);

@@ -19,6 +19,7 @@
 #include "base/capture.h"
 #include "base/util.h"
 #include "guest_qemu.h"
+#include "runtime/runtime.h"
 #include "vm/agent.h"
 #include "vm/image.h"
 
@@ -30,7 +31,7 @@ static struct vmb_image base;
 static void
 image_setup(void)
 {
-    struct vmb_image_opts opts = {0};
+    struct vmb_image_opts opts = {.packages = vmb_runtime_image_packages()};
     struct vmb_error *err = NULL;
     cr_assert_eq(vmb_image_ensure(&opts, &base, &err), 0, "%s",
                  err ? err->msg : "");

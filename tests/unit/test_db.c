@@ -141,3 +141,129 @@ Test(db, redis_reads_back_a_hostile_data_dir, .timeout = 30)
     vmb_config_free(&cfg);
     vmb_rm_rf(base, NULL);
 }
+
+static char *
+render_pg(const struct vmb_config *cfg, const struct vmb_db_node *node)
+{
+    const struct vmb_db_driver *drv = vmb_db_driver_find(VMB_ENGINE_POSTGRES);
+    cr_assert_not_null(drv);
+    struct vmb_buf b = {0};
+    drv->render_config(&cfg->database, node, &b);
+    return vmb_buf_steal(&b);
+}
+
+static const struct vmb_db_node pg_n1 = {.index = 1,
+                                         .host = "10.0.0.2",
+                                         .port = 7000,
+                                         .listen = "0.0.0.0",
+                                         .data_dir = "/data"};
+static const struct vmb_db_node pg_n2 = {.index = 2,
+                                         .host = "10.0.0.3",
+                                         .port = 7000,
+                                         .listen = "0.0.0.0",
+                                         .data_dir = "/data",
+                                         .primary_host = "10.0.0.2",
+                                         .primary_port = 7000};
+
+Test(db, postgres_primary_config_follows_the_options)
+{
+    struct vmb_config cfg;
+    vmb_config_defaults(&cfg);
+    cfg.database.engine = VMB_ENGINE_POSTGRES;
+    cfg.database.sync_replica = true;
+    free(cfg.database.shared_buffers);
+    cfg.database.shared_buffers = vmb_xstrdup("2GB");
+    free(cfg.database.wal_sync_method);
+    cfg.database.wal_sync_method = vmb_xstrdup("open_datasync");
+    autofree char *c = render_pg(&cfg, &pg_n1);
+    cr_assert(strstr(c, "\nport = 7000\n"), "%s", c);
+    cr_assert(strstr(c, "\nlisten_addresses = '0.0.0.0'\n"), "%s", c);
+    cr_assert(strstr(c, "\ndata_directory = '/data/pgdata'\n"), "%s", c);
+    cr_assert(strstr(c, "\nhba_file = '/data/pgdata/pg_hba.conf'\n"), "%s", c);
+    cr_assert(strstr(c, "\nshared_buffers = '2GB'\n"), "%s", c);
+    cr_assert(strstr(c, "\nwal_sync_method = 'open_datasync'\n"), "%s", c);
+    cr_assert(strstr(c, "\nfsync = 'on'\n"), "%s", c);
+    cr_assert(strstr(c, "\nsynchronous_standby_names = 'node2'\n"), "%s", c);
+    cr_assert_null(strstr(c, "primary_conninfo"), "the primary follows none");
+    cfg.database.sync_replica = false;
+    autofree char *a = render_pg(&cfg, &pg_n1);
+    cr_assert(strstr(a, "\nsynchronous_standby_names = ''\n"), "%s", a);
+    vmb_config_free(&cfg);
+}
+
+Test(db, postgres_replica_streams_from_node_1_through_its_slot)
+{
+    struct vmb_config cfg;
+    vmb_config_defaults(&cfg);
+    cfg.database.sync_replica = true;
+    autofree char *c = render_pg(&cfg, &pg_n2);
+    cr_assert(strstr(c, "\nprimary_conninfo = 'host=''10.0.0.2'' port=7000 "
+                        "user=postgres application_name=node2'\n"),
+              "%s", c);
+    cr_assert(strstr(c, "\nprimary_slot_name = 'vmb_node2'\n"), "%s", c);
+    /* Only the primary names its synchronous standby. */
+    cr_assert_null(strstr(c, "synchronous_standby_names"), "%s", c);
+    vmb_config_free(&cfg);
+}
+
+/* A value reaches PostgreSQL as written: quotes doubled, backslashes
+ * escaped, nothing after it on the line to start a setting of its own. */
+Test(db, postgres_values_are_quoted_for_its_parser)
+{
+    struct vmb_config cfg;
+    vmb_config_defaults(&cfg);
+    free(cfg.database.checkpoint_timeout);
+    cfg.database.checkpoint_timeout = vmb_xstrdup("5min' fsync = 'off");
+    free(cfg.database.max_wal_size);
+    cfg.database.max_wal_size = vmb_xstrdup("1\\GB");
+    autofree char *c = render_pg(&cfg, &pg_n1);
+    cr_assert(strstr(c, "\ncheckpoint_timeout = '5min'' fsync = ''off'\n"),
+              "%s", c);
+    cr_assert(strstr(c, "\nmax_wal_size = '1\\\\GB'\n"), "%s", c);
+    cr_assert(strstr(c, "\nfsync = 'on'\n"), "%s", c);
+    vmb_config_free(&cfg);
+}
+
+Test(db, postgres_argv_and_init_steps)
+{
+    const struct vmb_db_driver *drv = vmb_db_driver_find(VMB_ENGINE_POSTGRES);
+    cr_assert_not_null(drv);
+    cr_assert_str_eq(drv->conf_name, "postgresql.conf");
+    cr_assert_str_eq(drv->user, "postgres");
+    char **argv = drv->argv("/w/node1/postgresql.conf");
+    cr_assert(vmb_str_has_suffix(argv[0], "postgres"), "%s", argv[0]);
+    cr_assert_str_eq(argv[1], "-c");
+    cr_assert_str_eq(argv[2], "config_file=/w/node1/postgresql.conf");
+    cr_assert_null(argv[3]);
+    vmb_db_argv_free(argv);
+
+    struct vmb_config cfg;
+    vmb_config_defaults(&cfg);
+    /* Node 1: initdb of <data>/pgdata; each path its own argument. */
+    char **a1 = drv->init_argv(&cfg.database, &pg_n1);
+    cr_assert_str_eq(a1[0], "sh");
+    cr_assert_str_eq(a1[1], "-c");
+    cr_assert(strstr(a1[2], "--auth=trust") != NULL, "%s", a1[2]);
+    cr_assert(vmb_str_has_suffix(a1[4], "/initdb"), "%s", a1[4]);
+    cr_assert_str_eq(a1[5], "/data/pgdata");
+    cr_assert_null(a1[6]);
+    vmb_db_argv_free(a1);
+    /* Node 2: a base backup of node 1, made a standby. */
+    char **a2 = drv->init_argv(&cfg.database, &pg_n2);
+    cr_assert(vmb_str_has_suffix(a2[4], "/pg_basebackup"), "%s", a2[4]);
+    cr_assert(strstr(a2[2], "standby.signal") != NULL, "%s", a2[2]);
+    cr_assert(strstr(a2[2], "-S vmb_node2") != NULL, "%s", a2[2]);
+    cr_assert_str_eq(a2[5], "/data/pgdata");
+    cr_assert_str_eq(a2[6], "10.0.0.2");
+    cr_assert_str_eq(a2[7], "7000");
+    cr_assert_null(a2[8]);
+    vmb_db_argv_free(a2);
+    vmb_config_free(&cfg);
+    /* The load generator reaches a node as the superuser the init made. */
+    autofree char *url = drv->load_url(&pg_n1);
+    cr_assert_str_eq(url, "postgres://postgres@10.0.0.2:7000/postgres");
+    struct vmb_db_node v6 = pg_n1;
+    v6.host = "fd00::2";
+    autofree char *url6 = drv->load_url(&v6);
+    cr_assert_str_eq(url6, "postgres://postgres@[fd00::2]:7000/postgres");
+}
