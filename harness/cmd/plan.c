@@ -79,7 +79,12 @@ print_plan(const struct vmb_matrix *m, const struct vmb_plan *p)
         size_t n = vmb_kata_settings(&c->cfg, &s);
         printf("      configuration.toml [hypervisor.qemu]:\n");
         for (size_t k = 0; k < n; k++)
-            printf("        %s = %s\n", s[k].key, s[k].value);
+            if (s[k].table == NULL)
+                printf("        %s = %s\n", s[k].key, s[k].value);
+        printf("      configuration.toml [runtime]:\n");
+        for (size_t k = 0; k < n; k++)
+            if (s[k].table != NULL)
+                printf("        %s = %s\n", s[k].key, s[k].value);
         vmb_kata_settings_free(s, n);
     }
     printf("\ncontrols (bare metal)\n");

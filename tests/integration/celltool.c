@@ -93,6 +93,8 @@ cmd_floor(int argc, char **argv, struct vmb_error **err)
 {
     struct vmb_config cfg;
     vmb_config_defaults(&cfg);
+    /* The sandbox's host may lack /dev/vhost-net: run without it. */
+    cfg.network.vhost_fallback = true;
     const char *initrd = NULL, *kernel = NULL;
     autofree char *found = NULL, *modules = NULL;
     int count = 1;
@@ -288,6 +290,8 @@ cmd_cell(int argc, char **argv, struct vmb_error **err)
 {
     struct vmb_config cfg;
     vmb_config_defaults(&cfg);
+    /* The sandbox's host may lack /dev/vhost-net: run without it. */
+    cfg.network.vhost_fallback = true;
     bool checks = false, keep = false;
     double hold_s = 0;
     int rc = -1;

@@ -125,24 +125,30 @@ Test(matrix, exclude_matching_nothing_warns)
 
 Test(matrix, kata_aliases_and_dotted_paths)
 {
-    struct vmb_matrix *m = load("a.yaml", "matrix:\n"
-                                          "  default_vcpus: [2]\n"
-                                          "  default_memory: [3G]\n"
-                                          "  enable_iothreads: [on]\n"
-                                          "  shared_fs: [virtio-fs]\n"
-                                          "  load.connections: [50, 200]\n"
-                                          "  database.appendfsync: [always]\n");
+    struct vmb_matrix *m =
+        load("a.yaml", "matrix:\n"
+                       "  default_vcpus: [2]\n"
+                       "  default_memory: [3G]\n"
+                       "  enable_iothreads: [on]\n"
+                       "  shared_fs: [virtio-9p]\n"
+                       "  block_device_driver: [virtio-blk]\n"
+                       "  load.connections: [50, 200]\n"
+                       "  database.appendfsync: [always]\n");
     cr_assert_eq(m->ncells, 2);
     const struct vmb_config *c = &m->cells[1].cfg;
     cr_assert_eq(c->guest.vcpus, 2);
     cr_assert_eq(c->guest.memory_mib, 3072);
     cr_assert(c->guest.iothreads);
-    cr_assert_eq(c->guest.storage, VMB_STORAGE_VIRTIOFS);
+    cr_assert_eq(c->guest.shared_fs, VMB_SHAREDFS_9P);
+    cr_assert_eq(c->guest.blk_driver, VMB_BLKDRV_VIRTIO_BLK);
+    /* Kata's default storage: local data on the shared root filesystem. */
+    cr_assert_eq(vmb_config_placement(c), VMB_STORAGE_9P);
     cr_assert_eq(c->load.connections, 200);
     cr_assert_eq(c->database.appendfsync, VMB_FSYNC_ALWAYS);
     cr_assert_str_eq(m->cells[1].label,
-                     "vcpus=2 memory=3072 iothreads=on storage=virtio-fs "
-                     "load.connections=200 database.appendfsync=always");
+                     "vcpus=2 memory=3072 iothreads=on shared_fs=virtio-9p "
+                     "blk_driver=virtio-blk load.connections=200 "
+                     "database.appendfsync=always");
     /* Load options are not VM-only: each connection count has a control. */
     cr_assert_eq(m->ncontrols, 2);
     vmb_matrix_free(m);
@@ -160,7 +166,7 @@ Test(matrix, ids_stable_under_reformatting)
         load("b.yaml", "# a comment\n"
                        "load:   {connections: \"50\", warmup: 5000ms}\n"
                        "matrix:\n"
-                       "  shared_fs:\n    - '9p'\n    - local\n"
+                       "  guest.storage:\n    - '9p'\n    - local\n"
                        "guest:\n  vcpus: 2\n  memory: 1G\n"
                        "name: renamed\n");
     cr_assert_eq(a->ncells, 2);
@@ -290,7 +296,12 @@ Test(config, effective_config_json_names_every_option)
                   NULL,
               "%s", s);
     cr_assert(strstr(s, "\"warmup\":\"0s\"") != NULL, "%s", s);
-    cr_assert(strstr(s, "\"msize_9p\":\"512k\"") != NULL, "%s", s);
+    /* Kata's template defaults. */
+    cr_assert(strstr(s, "\"msize_9p\":\"8k\"") != NULL, "%s", s);
+    cr_assert(strstr(s, "\"blk_driver\":\"virtio-scsi\"") != NULL, "%s", s);
+    cr_assert(strstr(s, "\"blk_aio\":\"io_uring\"") != NULL, "%s", s);
+    cr_assert(strstr(s, "\"cpu_features\":\"pmu=off\"") != NULL, "%s", s);
+    cr_assert(strstr(s, "\"virtio_fs_queue_size\":\"1024\"") != NULL, "%s", s);
     cr_assert(strstr(s, "\"phases\":[{\"op\":\"write\"") != NULL, "%s", s);
     for (size_t i = 0; i < vmb_nsections; i++)
         for (size_t j = 0; j < vmb_sections[i].noptions; j++) {
