@@ -169,8 +169,8 @@ option_text(const char *v)
     for (const char *c = v; *c; c++)
         if (*c != '_')
             vmb_buf_append(&b, c, 1);
-    if (strspn(b.data + (b.data[0] == '-' || b.data[0] == '+'),
-               "0123456789") != b.len - (b.data[0] == '-' || b.data[0] == '+'))
+    if (strspn(b.data + (b.data[0] == '-' || b.data[0] == '+'), "0123456789") !=
+        b.len - (b.data[0] == '-' || b.data[0] == '+'))
         goto bad;
     return vmb_buf_steal(&b);
 bad:
@@ -229,8 +229,7 @@ vmb_kata_import(const char *path, struct vmb_config *cfg, char **unmodelled,
 {
     autofree char *text = NULL;
     size_t len = 0;
-    if (vmb_read_file_max(path, VMB_KATA_TOML_MAX_BYTES, &text, &len, err) <
-        0)
+    if (vmb_read_file_max(path, VMB_KATA_TOML_MAX_BYTES, &text, &len, err) < 0)
         return vmb_error_prefix(err, "kata configuration");
     return vmb_kata_import_text(path, text, len, cfg, unmodelled, err);
 }

@@ -224,10 +224,11 @@ xml_filesystem(struct vmb_buf *b, const struct vmb_domain_spec *s)
                         "      <driver type='path' wrpolicy='immediate'/>\n"
                         "      <source dir='");
     } else if (s->fs == VMB_VIRT_FS_VIRTIOFS) {
-        vmb_buf_printf(b,
-                       "    <filesystem type='mount' accessmode='passthrough'>\n"
-                       "      <driver type='virtiofs' queue='%d'/>\n",
-                       s->fs_queue > 0 ? s->fs_queue : 1024);
+        vmb_buf_printf(
+            b,
+            "    <filesystem type='mount' accessmode='passthrough'>\n"
+            "      <driver type='virtiofs' queue='%d'/>\n",
+            s->fs_queue > 0 ? s->fs_queue : 1024);
         const char *cache = s->fs_cache == VMB_FSCACHE_ALWAYS  ? "always"
                             : s->fs_cache == VMB_FSCACHE_NEVER ? "none"
                                                                : NULL;
@@ -298,22 +299,22 @@ vmb_virt_domain_xml(const struct vmb_domain_spec *s)
     struct vmb_buf feats = {0};
     int pmu = -1;
     cpu_features(s->cpu_features, &pmu, &feats);
-    autofree char *feat_xml = feats.len ? vmb_buf_steal(&feats)
-                                        : vmb_xstrdup("");
+    autofree char *feat_xml =
+        feats.len ? vmb_buf_steal(&feats) : vmb_xstrdup("");
 
     vmb_buf_printf(&b, "<domain type='%s'>\n  <name>", s->kvm ? "kvm" : "qemu");
     xml_text(&b, s->name);
     vmb_buf_puts(&b, "</name>\n");
     if (s->memory_slots > 0 && s->max_memory_mib > s->memory_mib)
-        vmb_buf_printf(&b,
-                       "  <maxMemory slots='%d' unit='MiB'>%" PRIu64
-                       "</maxMemory>\n",
-                       s->memory_slots, s->max_memory_mib);
+        vmb_buf_printf(
+            &b, "  <maxMemory slots='%d' unit='MiB'>%" PRIu64 "</maxMemory>\n",
+            s->memory_slots, s->max_memory_mib);
     vmb_buf_printf(&b, "  <memory unit='MiB'>%" PRIu64 "</memory>\n",
                    s->memory_mib);
     xml_memory(&b, s);
     if (s->max_vcpus > s->vcpus)
-        vmb_buf_printf(&b, "  <vcpu placement='static' current='%d'>%d</vcpu>\n",
+        vmb_buf_printf(&b,
+                       "  <vcpu placement='static' current='%d'>%d</vcpu>\n",
                        s->vcpus, s->max_vcpus);
     else
         vmb_buf_printf(&b, "  <vcpu placement='static'>%d</vcpu>\n", s->vcpus);

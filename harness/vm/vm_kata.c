@@ -150,10 +150,9 @@ vmb_vm_kata_prepare(const struct vmb_config *cfg, struct vmb_vm_kata *k,
     k->fs_thread_pool = (int)pool;
     int64_t q = g->virtio_fs_queue;
     if (q & (q - 1))
-        return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "virtio_fs_queue_size %" PRId64
-                             " is not a power of two",
-                             q);
+        return vmb_error_set(
+            err, VMB_ERR_INPUT, 0,
+            "virtio_fs_queue_size %" PRId64 " is not a power of two", q);
     if (!vmb_virt_cpu_features_valid(g->cpu_features)) {
         autofree char *shown = vmb_option_shown(g->cpu_features);
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
@@ -300,8 +299,8 @@ verify_qemu(const struct vmb_vm_kata *k, const struct vmb_config *cfg,
         {pmu_off, "pmu=off", NULL, "cpu_features"},
         {blk, aio_plain, aio_json, "block_device_aio"},
         {scsi, "virtio-scsi-pci", NULL, "block_device_driver"},
-        {scsi && g->iothreads, "\"iothread\":\"iothread1\"", "iothread=iothread1",
-         "enable_iothreads"},
+        {scsi && g->iothreads, "\"iothread\":\"iothread1\"",
+         "iothread=iothread1", "enable_iothreads"},
         {place == VMB_STORAGE_VIRTIOFS, queue, queue_json,
          "virtio_fs_queue_size"},
         {k->vhost, "vhost=on", "\"vhost\":true", "disable_vhost_net"},
@@ -325,9 +324,8 @@ verify_qemu(const struct vmb_vm_kata *k, const struct vmb_config *cfg,
 
 int
 vmb_vm_kata_verify(const struct vmb_vm_kata *k, const struct vmb_config *cfg,
-                   int node, const char *name,
-                   const struct vmb_agent_facts *f, struct vmb_virt_domain *d,
-                   struct vmb_error **err)
+                   int node, const char *name, const struct vmb_agent_facts *f,
+                   struct vmb_virt_domain *d, struct vmb_error **err)
 {
     const struct vmb_guest_opts *g = &cfg->guest;
     int place = vmb_config_placement(cfg);
@@ -356,11 +354,12 @@ vmb_vm_kata_verify(const struct vmb_vm_kata *k, const struct vmb_config *cfg,
         const char *want = scsi ? "/dev/sd" : "/dev/vd";
         if (f->data_source == NULL ||
             strncmp(f->data_source, want, strlen(want)) != 0)
-            return vmb_error_set(err, VMB_ERR_RUN, 0,
-                                 "%s: data directory is on \"%s\", not a "
-                                 "%s disk",
-                                 name, f->data_source ? f->data_source : "",
-                                 vmb_blk_driver_name(vmb_config_blk_driver(cfg)));
+            return vmb_error_set(
+                err, VMB_ERR_RUN, 0,
+                "%s: data directory is on \"%s\", not a "
+                "%s disk",
+                name, f->data_source ? f->data_source : "",
+                vmb_blk_driver_name(vmb_config_blk_driver(cfg)));
     }
     autofree char *cmd = NULL;
     if (vmb_virt_domain_qemu_cmdline(d, &cmd, err) < 0)

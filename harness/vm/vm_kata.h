@@ -51,8 +51,8 @@ void vmb_vm_kata_spec(const struct vmb_vm_kata *k, const struct vmb_config *cfg,
  * block device's bus, each knob on QEMU's command line, the pinning in
  * libvirt's pin info, virtiofsd's thread pool on its command line.
  */
-int vmb_vm_kata_verify(const struct vmb_vm_kata *k, const struct vmb_config *cfg,
-                       int node, const char *name,
+int vmb_vm_kata_verify(const struct vmb_vm_kata *k,
+                       const struct vmb_config *cfg, int node, const char *name,
                        const struct vmb_agent_facts *f,
                        struct vmb_virt_domain *d, struct vmb_error **err);
 

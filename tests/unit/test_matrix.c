@@ -799,3 +799,51 @@ Test(matrix, capacity_phase)
     }
     vmb_matrix_free(m);
 }
+
+/* ---- kata: a user's configuration.toml as the base ---- */
+
+Test(matrix, kata_file_is_the_base_below_sections_and_axes)
+{
+    char dir[] = "/tmp/vmb-test-kata-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    autofree char *toml = vmb_xasprintf("%s/configuration.toml", dir);
+    const char *t = "[hypervisor.qemu]\n"
+                    "default_memory = 1536\n"
+                    "default_vcpus = 2\n"
+                    "msize_9p = 65536\n"
+                    "enable_debug = true\n"
+                    "[runtime]\n"
+                    "enable_vcpus_pinning = true\n";
+    cr_assert_eq(vmb_write_file_atomic(toml, t, strlen(t), NULL), 0);
+    autofree char *yaml = vmb_xasprintf("%s/m.yaml", dir);
+    const char *y = "kata: configuration.toml\n"
+                    "guest: {vcpus: 1}\n"
+                    "matrix:\n  msize_9p: [8k, 512k]\n";
+    cr_assert_eq(vmb_write_file_atomic(yaml, y, strlen(y), NULL), 0);
+    struct vmb_matrix *m = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_matrix_load(yaml, &m, &err), 0, "%s", err ? err->msg : "");
+    cr_assert_str_eq(m->kata_path, toml);
+    cr_assert_str_eq(m->kata_unmodelled, "enable_debug");
+    /* The file's values where the matrix says nothing... */
+    cr_assert_eq(m->cells[0].cfg.guest.memory_mib, 1536);
+    cr_assert(m->cells[0].cfg.guest.vcpus_pinning);
+    /* ...the matrix's sections and axes above them. */
+    cr_assert_eq(m->cells[0].cfg.guest.vcpus, 1);
+    cr_assert_eq(m->cells[0].cfg.guest.msize_9p_bytes, 8192);
+    cr_assert_eq(m->cells[1].cfg.guest.msize_9p_bytes, 524288);
+    vmb_matrix_free(m);
+
+    /* --kata replaces the key; a bad value names the TOML file and line. */
+    autofree char *bad = vmb_xasprintf("%s/bad.toml", dir);
+    const char *b = "[hypervisor.qemu]\n\nblock_device_driver = \"nvdimm\"\n";
+    cr_assert_eq(vmb_write_file_atomic(bad, b, strlen(b), NULL), 0);
+    cr_assert_lt(vmb_matrix_load_kata(yaml, bad, &m, &err), 0);
+    autofree char *want = vmb_xasprintf(
+        "%s:3: [hypervisor.qemu] block_device_driver: expected one of "
+        "virtio-scsi, virtio-blk, got \"nvdimm\"",
+        bad);
+    cr_assert_str_eq(err->msg, want);
+    vmb_error_free(err);
+    vmb_rm_rf(dir, NULL);
+}
