@@ -802,13 +802,18 @@ vmb_config_virtiofsd_args(const struct vmb_config *cfg, int64_t *pool,
             }
         } else if (strcmp(w, "--announce-submounts") == 0) {
             continue; /* one shared directory, no submounts to announce */
+        } else if (strcmp(w, "-o") == 0) {
+            /* Older Kata files spell it as the C virtiofsd's option. */
+            char *o = strtok_r(NULL, " \t", &save);
+            if (o != NULL && strcmp(o, "announce_submounts") == 0)
+                continue;
         }
         autofree char *shown = vmb_option_shown(w);
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "virtio_fs_extra_args: \"%s\" cannot be passed "
                              "to virtiofsd through libvirt; vmbench knows "
                              "--thread-pool-size=N (0 to 1024) and "
-                             "--announce-submounts",
+                             "--announce-submounts (or -o announce_submounts)",
                              shown);
     }
     return 0;

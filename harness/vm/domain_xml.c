@@ -164,9 +164,11 @@ xml_memory(struct vmb_buf *b, const struct vmb_domain_spec *s)
         vmb_buf_puts(b, "    <hugepages>\n"
                         "      <page size='2048' unit='KiB'/>\n"
                         "    </hugepages>\n");
+    /* memfd needs no hugetlbfs mount for huge pages (MFD_HUGETLB). */
+    if (shared || s->hugepages)
+        vmb_buf_puts(b, "    <source type='memfd'/>\n");
     if (shared)
-        vmb_buf_puts(b, "    <source type='memfd'/>\n"
-                        "    <access mode='shared'/>\n");
+        vmb_buf_puts(b, "    <access mode='shared'/>\n");
     if (s->mem_prealloc || s->hugepages)
         vmb_buf_puts(b, "    <allocation mode='immediate'/>\n");
     vmb_buf_puts(b, "  </memoryBacking>\n");

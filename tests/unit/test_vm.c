@@ -190,8 +190,12 @@ Test(vm, unusable_virtiofsd_args_and_cpu_features)
     free(cfg.guest.virtio_fs_extra_args);
     cfg.guest.virtio_fs_extra_args = vmb_xstrdup("--thread-pool-size=4 -o x");
     assert_input_error(&p, "virtio_fs_extra_args: \"-o\"");
+    /* Older Kata files write the C virtiofsd's spelling. */
     free(cfg.guest.virtio_fs_extra_args);
-    cfg.guest.virtio_fs_extra_args = vmb_xstrdup("--thread-pool-size=4");
+    cfg.guest.virtio_fs_extra_args =
+        vmb_xstrdup("--thread-pool-size=4 -o announce_submounts");
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_vm_cell_check(&p, &err), 0, "%s", err ? err->msg : "");
     free(cfg.guest.cpu_features);
     cfg.guest.cpu_features = vmb_xstrdup("pmu=off,vmx");
     assert_input_error(&p, "cpu_features \"pmu=off,vmx\"");
