@@ -475,7 +475,7 @@ vmb_vm_cell_start(struct vmb_virt *v, const struct vmb_vm_params *p,
         return -1;
     }
     if (c->kata.vhost_fallback)
-        vmb_note(NULL,
+        vmb_note(p->notes,
                  "this host has no /dev/vhost-net: the VMs' NICs run "
                  "without vhost (network.vhost_fallback), unlike the cell's "
                  "Kata setting");
