@@ -148,7 +148,37 @@ wait_for(bool (*check)(const char *arg, char *out, size_t len), const char *arg,
     }
 }
 
-/* Finds the /dev/vdX whose virtio serial is `serial`. */
+/*
+ * The serial of a SCSI disk: VPD page 0x80 (unit serial number), a 4-byte
+ * header then the serial, padded with spaces.
+ */
+static bool
+scsi_serial(const char *disk, char *out, size_t len)
+{
+    char p[300];
+    snprintf(p, sizeof(p), "/sys/block/%s/device/vpd_pg80", disk);
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    unsigned char buf[256];
+    ssize_t n = read(fd, buf, sizeof(buf));
+    close(fd);
+    if (n < 4)
+        return false;
+    size_t plen = ((size_t)buf[2] << 8) | buf[3];
+    if (plen > (size_t)n - 4)
+        plen = (size_t)n - 4;
+    while (plen > 0 && buf[4 + plen - 1] == ' ')
+        plen--;
+    if (plen >= len)
+        return false;
+    memcpy(out, buf + 4, plen);
+    out[plen] = '\0';
+    return true;
+}
+
+/* Finds the /dev/vdX (virtio-blk) or /dev/sdX (virtio-scsi) whose serial
+ * is `serial`. */
 static bool
 find_disk(const char *serial, char *out, size_t len)
 {
@@ -158,12 +188,15 @@ find_disk(const char *serial, char *out, size_t len)
     struct dirent *e;
     bool found = false;
     while (!found && (e = readdir(d))) {
-        if (strncmp(e->d_name, "vd", 2) != 0)
-            continue;
         char p[300], s[128];
-        snprintf(p, sizeof(p), "/sys/block/%s/serial", e->d_name);
-        if (vmb_guest_read_small(p, s, sizeof(s)) >= 0 &&
-            strcmp(s, serial) == 0) {
+        bool ok = false;
+        if (strncmp(e->d_name, "vd", 2) == 0) {
+            snprintf(p, sizeof(p), "/sys/block/%s/serial", e->d_name);
+            ok = vmb_guest_read_small(p, s, sizeof(s)) >= 0;
+        } else if (strncmp(e->d_name, "sd", 2) == 0) {
+            ok = scsi_serial(e->d_name, s, sizeof(s));
+        }
+        if (ok && strcmp(s, serial) == 0) {
             snprintf(out, len, "/dev/%s", e->d_name);
             found = true;
         }

@@ -48,16 +48,16 @@ vmb_guest_req_facts(const char *id)
         fclose(f);
     }
     /* The mount holding the data directory: longest, last mount point. */
-    char src[256] = "", type[64] = "", devno[32] = "";
+    char src[256] = "", type[64] = "", devno[32] = "", opts[256] = "";
     size_t best = 0;
     f = fopen("/proc/self/mountinfo", "re");
     if (f) {
         char line[1024];
         while (fgets(line, sizeof(line), f)) {
-            char mp[512], dn[32], ty[64], sr[256];
+            char mp[512], dn[32], ty[64], sr[256], op[256] = "";
             char *dash = strstr(line, " - ");
             if (!dash || sscanf(line, "%*s %*s %31s %*s %511s", dn, mp) != 2 ||
-                sscanf(dash + 3, "%63s %255s", ty, sr) != 2)
+                sscanf(dash + 3, "%63s %255s %255s", ty, sr, op) < 2)
                 continue;
             size_t n = strlen(mp);
             bool under =
@@ -69,12 +69,17 @@ vmb_guest_req_facts(const char *id)
                 snprintf(src, sizeof(src), "%s", sr);
                 snprintf(type, sizeof(type), "%s", ty);
                 snprintf(devno, sizeof(devno), "%s", dn);
+                snprintf(opts, sizeof(opts), "%s", op);
             }
         }
         fclose(f);
     }
     struct stat st;
     uint64_t st_dev = stat(VMB_GUEST_DATA, &st) == 0 ? (uint64_t)st.st_dev : 0;
+    /* The kernel's own view of its command line, kernel_params included. */
+    char cmdline[1024] = "";
+    if (vmb_guest_read_small("/proc/cmdline", cmdline, sizeof(cmdline)) < 0)
+        cmdline[0] = '\0';
 
     vmb_guest_reply_begin(&l, id);
     vmb_wire_addi(&l, "nproc", sysconf(_SC_NPROCESSORS_ONLN));
@@ -88,6 +93,8 @@ vmb_guest_req_facts(const char *id)
     vmb_wire_adds(&l, "data_fstype", type);
     vmb_wire_adds(&l, "data_device", devno);
     vmb_wire_addu(&l, "data_st_dev", st_dev);
+    vmb_wire_adds(&l, "data_options", opts);
+    vmb_wire_adds(&l, "cmdline", cmdline);
     vmb_guest_send_line(&l);
 }
 

@@ -16,16 +16,17 @@
 const char vmb_usage_kata_config[] =
     "usage: vmbench kata-config RESULTS_DIR (CELL | --best PHASE.METRIC)\n"
     "                           [--base configuration.toml] [--output FILE]\n\n"
-    "Prints the Kata Containers [hypervisor.qemu] settings that correspond to\n"
-    "a cell of a run: default_vcpus, default_memory, enable_iothreads,\n"
-    "shared_fs, virtio_fs_cache, msize_9p, block_device_driver, path, ...\n"
+    "Prints the Kata Containers settings that correspond to a cell of a run:\n"
+    "every knob vmbench models ([hypervisor.qemu] default_vcpus, shared_fs,\n"
+    "msize_9p, block_device_driver, ...; [runtime] enable_vcpus_pinning).\n"
     "CELL is a cell id, a unique id prefix (4+ digits) or its label.\n\n"
     "  --best PHASE.METRIC  pick the cell with the best median, e.g.\n"
     "                       write.op_rate (highest) or read.p99 (lowest)\n"
     "  --base FILE          print a copy of FILE (a configuration.toml) with\n"
-    "                       just those keys of [hypervisor.qemu] changed or\n"
-    "                       added; comments and everything else stay as they "
-    "are\n"
+    "                       only the keys whose value differs from FILE's\n"
+    "                       (or Kata's default where FILE lacks the key)\n"
+    "                       changed or added; comments and everything else\n"
+    "                       stay as they are\n"
     "  -o, --output FILE    write to FILE (atomically) instead of stdout\n\n"
     "exit status: 0 done, 2 unknown cell or metric, or a malformed base file\n"
     "(the message names its line).\n";
@@ -142,7 +143,25 @@ vmb_cmd_kata_config(int argc, char **argv, struct vmb_error **err)
             vmb_error_prefix(err, "base configuration");
             goto out;
         }
+        /* Every key vmbench may set is checked against the file, so a
+         * base is refused alike whichever keys this cell changes. */
         if (vmb_kata_toml_merge(base, text, len, set, nset, &out, err) < 0)
+            goto out;
+        vmb_buf_free(&out);
+        /* Only what differs from the base file's own settings. */
+        struct vmb_config bcfg;
+        vmb_config_defaults(&bcfg);
+        autofree char *skipped = NULL;
+        int irc = vmb_kata_import_text(base, text, len, &bcfg, &skipped, err);
+        if (irc == 0) {
+            struct vmb_kata_setting *bset = NULL;
+            size_t nb = vmb_kata_settings(&bcfg, &bset);
+            nset = vmb_kata_settings_diff(set, nset, bset, nb);
+            vmb_kata_settings_free(bset, nb);
+        }
+        vmb_config_free(&bcfg);
+        if (irc < 0 ||
+            vmb_kata_toml_merge(base, text, len, set, nset, &out, err) < 0)
             goto out;
     } else {
         autofree char *label = comment_safe(c->label);
@@ -158,7 +177,12 @@ vmb_cmd_kata_config(int argc, char **argv, struct vmb_error **err)
         }
         vmb_buf_puts(&out, "[" VMB_KATA_TABLE "]\n");
         for (size_t i = 0; i < nset; i++)
-            vmb_buf_printf(&out, "%s = %s\n", set[i].key, set[i].value);
+            if (set[i].table == NULL)
+                vmb_buf_printf(&out, "%s = %s\n", set[i].key, set[i].value);
+        vmb_buf_puts(&out, "\n[runtime]\n");
+        for (size_t i = 0; i < nset; i++)
+            if (set[i].table != NULL)
+                vmb_buf_printf(&out, "%s = %s\n", set[i].key, set[i].value);
     }
     if (output != NULL) {
         if (vmb_write_output(output, out.data ? out.data : "", out.len, err) <

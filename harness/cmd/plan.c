@@ -10,25 +10,35 @@
 #include "config/plan.h"
 
 const char vmb_usage_plan[] =
-    "usage: vmbench plan MATRIX.yaml [--json]\n\n"
+    "usage: vmbench plan MATRIX.yaml [--kata configuration.toml] [--json]\n\n"
     "Validates the matrix file and prints its cells (id, label, the Kata\n"
     "configuration.toml values each corresponds to), the bare-metal control\n"
     "runs, the repetitions, the order the runs would go in and a rough\n"
     "duration. Nothing is started.\n\n"
-    "  --json   print the same as JSON\n\n"
+    "  --kata FILE  a Kata configuration.toml as the base of every cell,\n"
+    "               in place of the matrix's own `kata:` key; its keys\n"
+    "               vmbench does not model are listed\n"
+    "  --json       print the same as JSON\n\n"
     "exit status: 0 valid, 2 the file has an error (file:line:col named).\n";
 
 const char vmb_usage_options[] =
     "usage: vmbench options [--json]\n\n"
     "Lists every option a matrix file accepts, by section, with its type,\n"
-    "default, range or choices, Kata configuration.toml alias and help.\n\n"
+    "default (\"Kata default\" where the option is a Kata knob: the value of\n"
+    "Kata's QEMU template), range or choices, Kata configuration.toml name\n"
+    "and help.\n\n"
     "  --json   print the same as JSON\n";
 
-/* Both commands take --json alone. */
-enum { OPT_JSON = 256 };
+enum { OPT_JSON = 256, OPT_KATA };
 
 static const struct option longopts[] = {
     {"json", no_argument, NULL, OPT_JSON},
+    {NULL, 0, NULL, 0},
+};
+
+static const struct option plan_longopts[] = {
+    {"json", no_argument, NULL, OPT_JSON},
+    {"kata", required_argument, NULL, OPT_KATA},
     {NULL, 0, NULL, 0},
 };
 
@@ -63,6 +73,8 @@ print_plan(const struct vmb_matrix *m, const struct vmb_plan *p)
            m->base.top.repetitions == 1 ? "" : "s", p->nruns);
     print_duration(p->estimate_s);
     printf(" (rough)\n");
+    if (m->kata_path != NULL)
+        printf("kata base %s\n", m->kata_path);
     if (m->naxes > 0) {
         printf("axes:");
         for (size_t i = 0; i < m->naxes; i++)
@@ -79,7 +91,12 @@ print_plan(const struct vmb_matrix *m, const struct vmb_plan *p)
         size_t n = vmb_kata_settings(&c->cfg, &s);
         printf("      configuration.toml [hypervisor.qemu]:\n");
         for (size_t k = 0; k < n; k++)
-            printf("        %s = %s\n", s[k].key, s[k].value);
+            if (s[k].table == NULL)
+                printf("        %s = %s\n", s[k].key, s[k].value);
+        printf("      configuration.toml [runtime]:\n");
+        for (size_t k = 0; k < n; k++)
+            if (s[k].table != NULL)
+                printf("        %s = %s\n", s[k].key, s[k].value);
         vmb_kata_settings_free(s, n);
     }
     printf("\ncontrols (bare metal)\n");
@@ -105,13 +122,15 @@ print_plan(const struct vmb_matrix *m, const struct vmb_plan *p)
 int
 vmb_cmd_plan(int argc, char **argv, struct vmb_error **err)
 {
-    const char *path = NULL;
+    const char *path = NULL, *kata = NULL;
     bool json = false;
-    struct vmb_cli_parse args = {.cmd = "plan", .longopts = longopts};
+    struct vmb_cli_parse args = {.cmd = "plan", .longopts = plan_longopts};
     int opt;
     while ((opt = vmb_cli_next(&args, argc, argv, err)) > 0) {
         if (opt == OPT_JSON)
             json = true;
+        else if (opt == OPT_KATA)
+            kata = args.arg;
         else if (path != NULL)
             return usage_error(err, "plan", args.arg);
         else
@@ -123,10 +142,13 @@ vmb_cmd_plan(int argc, char **argv, struct vmb_error **err)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "missing MATRIX.yaml; see `vmbench plan --help`");
     struct vmb_matrix *m = NULL;
-    if (vmb_matrix_load(path, &m, err) < 0)
+    if (vmb_matrix_load_kata(path, kata, &m, err) < 0)
         return -1;
     for (size_t i = 0; i < m->nwarnings; i++)
         fprintf(stderr, "%s\n", m->warnings[i]);
+    if (m->kata_path != NULL && m->kata_unmodelled[0] != '\0')
+        fprintf(stderr, "vmbench: %s: not modelled: %s\n", m->kata_path,
+                m->kata_unmodelled);
     struct vmb_plan *p = NULL;
     if (vmb_plan_build(m, &p, err) < 0) {
         vmb_matrix_free(m);
@@ -177,8 +199,8 @@ option_text(const char *section, const struct vmb_option *o)
 {
     autofree char *path = section[0] ? vmb_xasprintf("%s.%s", section, o->name)
                                      : vmb_xstrdup(o->name);
-    printf("  %-26s %-8s default %s", path, type_name(o->type),
-           o->def[0] ? o->def : "\"\"");
+    printf("  %-26s %-8s %s %s", path, type_name(o->type),
+           o->alias ? "Kata default" : "default", o->def[0] ? o->def : "\"\"");
     if (o->type == VMB_OPT_ENUM) {
         printf(", one of");
         for (int i = 0; o->choices[i].name; i++)
@@ -211,6 +233,7 @@ option_json(struct vmb_jw *w, const char *section, const struct vmb_option *o)
         vmb_jw_kdouble(w, "max", o->max);
     }
     vmb_jw_kstr(w, "kata", o->alias);
+    vmb_jw_kbool(w, "kata_default", o->alias != NULL);
     vmb_jw_kstr(w, "help", o->help);
     vmb_jw_obj_end(w);
 }

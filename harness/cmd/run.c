@@ -5,7 +5,7 @@
 #include "run/run.h"
 
 const char vmb_usage_run[] =
-    "usage: vmbench run MATRIX.yaml [--out DIR] [--dry-run]\n"
+    "usage: vmbench run MATRIX.yaml [--out DIR] [--kata FILE] [--dry-run]\n"
     "                   [--only vm|baremetal|control]\n"
     "       vmbench run --resume DIR [--only vm|baremetal|control]\n\n"
     "Runs every cell of the matrix and its bare-metal control, each\n"
@@ -18,6 +18,9 @@ const char vmb_usage_run[] =
     "  --out DIR     results directory to create (default\n"
     "                results/<name>-<UTC time>); an existing one is never\n"
     "                overwritten\n"
+    "  --kata FILE   a Kata configuration.toml as the base of every cell,\n"
+    "                in place of the matrix's `kata:` key (run.json\n"
+    "                records it and the keys vmbench does not model)\n"
     "  --resume DIR  continue an interrupted run: runs whose result.json\n"
     "                exists are kept, the others are done\n"
     "  --dry-run     print the runs and the directory, start nothing\n"
@@ -37,6 +40,7 @@ enum {
     OPT_ONLY,
     OPT_DRY_RUN,
     OPT_NO_REPORT,
+    OPT_KATA,
 };
 
 static const struct option longopts[] = {
@@ -45,6 +49,7 @@ static const struct option longopts[] = {
     {"only", required_argument, NULL, OPT_ONLY},
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"no-report", no_argument, NULL, OPT_NO_REPORT},
+    {"kata", required_argument, NULL, OPT_KATA},
     {NULL, 0, NULL, 0},
 };
 
@@ -74,6 +79,9 @@ vmb_cmd_run(int argc, char **argv, struct vmb_error **err)
         case OPT_NO_REPORT:
             o.no_report = true;
             break;
+        case OPT_KATA:
+            o.kata = args.arg;
+            break;
         case VMB_CLI_WORD:
             if (o.matrix != NULL)
                 return vmb_error_set(err, VMB_ERR_INPUT, 0,
@@ -90,6 +98,9 @@ vmb_cmd_run(int argc, char **argv, struct vmb_error **err)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "a matrix file is needed; see `vmbench run "
                              "--help`");
+    if (o.resume != NULL && o.kata != NULL)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "--kata and --resume cannot be used together");
     if (o.resume != NULL && o.out != NULL)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "--out and --resume cannot be used together");

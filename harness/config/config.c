@@ -16,25 +16,32 @@ static const struct vmb_choice accel_choices[] = {
     {NULL, 0},
 };
 static const struct vmb_choice storage_choices[] = {
+    {"shared", VMB_STORAGE_SHARED},
+    {"block", VMB_STORAGE_BLOCK},
+    {"local", VMB_STORAGE_LOCAL},
+    {"tmpfs", VMB_STORAGE_TMPFS},
+    /* shorthands: shared over virtio-9p / virtio-fs, block on virtio-blk */
     {"9p", VMB_STORAGE_9P},
     {"virtio-fs", VMB_STORAGE_VIRTIOFS},
     {"virtio-blk", VMB_STORAGE_VIRTIO_BLK},
-    {"local", VMB_STORAGE_LOCAL},
-    {"tmpfs", VMB_STORAGE_TMPFS},
+    {NULL, 0},
+};
+static const struct vmb_choice sharedfs_choices[] = {
+    {"virtio-fs", VMB_SHAREDFS_VIRTIOFS},
+    {"virtio-9p", VMB_SHAREDFS_9P},
+    {"9p", VMB_SHAREDFS_9P},
     {NULL, 0},
 };
 static const struct vmb_choice fscache_choices[] = {
     {"auto", VMB_FSCACHE_AUTO},
     {"always", VMB_FSCACHE_ALWAYS},
-    {"none", VMB_FSCACHE_NONE},
+    {"never", VMB_FSCACHE_NEVER},
+    {"none", VMB_FSCACHE_NEVER}, /* libvirt's name of it */
     {NULL, 0},
 };
-static const struct vmb_choice blkcache_choices[] = {
-    {"none", VMB_BLKCACHE_NONE},
-    {"writeback", VMB_BLKCACHE_WRITEBACK},
-    {"writethrough", VMB_BLKCACHE_WRITETHROUGH},
-    {"directsync", VMB_BLKCACHE_DIRECTSYNC},
-    {"unsafe", VMB_BLKCACHE_UNSAFE},
+static const struct vmb_choice blkdrv_choices[] = {
+    {"virtio-scsi", VMB_BLKDRV_VIRTIO_SCSI},
+    {"virtio-blk", VMB_BLKDRV_VIRTIO_BLK},
     {NULL, 0},
 };
 static const struct vmb_choice blkaio_choices[] = {
@@ -136,6 +143,11 @@ static const struct vmb_option hypervisor_options[] = {
     },
 };
 
+/*
+ * Defaults with a Kata name are those of Kata's QEMU template
+ * (configuration-qemu.toml.in and the amd64 defaults of the runtime's
+ * makefiles; docs/kata.md names the commit).
+ */
 static const struct vmb_option guest_options[] = {
     {
         .name = "kernel",
@@ -155,6 +167,17 @@ static const struct vmb_option guest_options[] = {
         .help = "vCPUs per VM",
     },
     {
+        .name = "maxvcpus",
+        .type = VMB_OPT_INT,
+        .offset = OPT(vmb_guest_opts, maxvcpus),
+        .def = "0",
+        .min = 0,
+        .max = 240,
+        .alias = "default_maxvcpus",
+        .help = "vCPUs the VM can grow to (<vcpu current>); 0: the host's "
+                "CPUs",
+    },
+    {
         .name = "memory",
         .type = VMB_OPT_MIB,
         .offset = OPT(vmb_guest_opts, memory_mib),
@@ -165,12 +188,75 @@ static const struct vmb_option guest_options[] = {
         .help = "memory per VM, MiB (or 2G)",
     },
     {
+        .name = "memory_slots",
+        .type = VMB_OPT_INT,
+        .offset = OPT(vmb_guest_opts, memory_slots),
+        .def = "10",
+        .min = 0,
+        .max = 255,
+        .alias = "memory_slots",
+        .help = "memory hotplug slots (<maxMemory slots>); 0: no hotplug",
+    },
+    {
+        .name = "maxmemory",
+        .type = VMB_OPT_MIB,
+        .offset = OPT(vmb_guest_opts, maxmemory_mib),
+        .def = "0",
+        .min = 0,
+        .max = 16777216,
+        .alias = "default_maxmemory",
+        .help = "memory the VM can grow to, MiB; 0: the host's memory",
+    },
+    {
+        .name = "hugepages",
+        .type = VMB_OPT_BOOL,
+        .offset = OPT(vmb_guest_opts, hugepages),
+        .def = "false",
+        .alias = "enable_hugepages",
+        .help = "back guest memory with 2 MiB huge pages (reserve them: "
+                "vmbench doctor says how many are free)",
+    },
+    {
+        .name = "mem_prealloc",
+        .type = VMB_OPT_BOOL,
+        .offset = OPT(vmb_guest_opts, mem_prealloc),
+        .def = "false",
+        .alias = "enable_mem_prealloc",
+        .help = "allocate all guest memory when the VM starts",
+    },
+    {
+        .name = "vcpus_pinning",
+        .type = VMB_OPT_BOOL,
+        .offset = OPT(vmb_guest_opts, vcpus_pinning),
+        .def = "false",
+        .alias = "enable_vcpus_pinning",
+        .help = "pin each vCPU 1:1 to a host CPU and the emulator apart "
+                "(Kata [runtime])",
+    },
+    {
+        .name = "cpu_features",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_guest_opts, cpu_features),
+        .def = "pmu=off",
+        .alias = "cpu_features",
+        .help = "comma-separated CPU features: pmu=on|off, NAME=on|off, "
+                "+NAME, -NAME",
+    },
+    {
+        .name = "kernel_params",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_guest_opts, kernel_params),
+        .def = "",
+        .alias = "kernel_params",
+        .help = "words appended to the guest kernel command line",
+    },
+    {
         .name = "iothreads",
         .type = VMB_OPT_BOOL,
         .offset = OPT(vmb_guest_opts, iothreads),
         .def = "false",
         .alias = "enable_iothreads",
-        .help = "give the data disk its own IOThread",
+        .help = "give the data disk (its virtio-scsi controller) an IOThread",
     },
     {
         .name = "storage",
@@ -178,15 +264,33 @@ static const struct vmb_option guest_options[] = {
         .offset = OPT(vmb_guest_opts, storage),
         .def = "local",
         .choices = storage_choices,
+        .help = "where the data directory lives: shared (host directory over "
+                "shared_fs), block (its own disk), local (the container "
+                "root), tmpfs; shorthands 9p, virtio-fs, virtio-blk",
+    },
+    {
+        .name = "shared_fs",
+        .type = VMB_OPT_ENUM,
+        .offset = OPT(vmb_guest_opts, shared_fs),
+        .def = "virtio-fs",
+        .choices = sharedfs_choices,
         .alias = "shared_fs",
-        .help = "where the data directory lives: 9p, virtio-fs, virtio-blk, "
-                "local, tmpfs",
+        .help = "how host directories are shared: virtio-fs, virtio-9p",
+    },
+    {
+        .name = "disable_block_device_use",
+        .type = VMB_OPT_BOOL,
+        .offset = OPT(vmb_guest_opts, disable_block_device),
+        .def = "true",
+        .alias = "disable_block_device_use",
+        .help = "the container root over shared_fs (so storage local is on "
+                "the shared filesystem), not on a block device",
     },
     {
         .name = "msize_9p",
         .type = VMB_OPT_SIZE,
         .offset = OPT(vmb_guest_opts, msize_9p_bytes),
-        .def = "512k",
+        .def = "8192",
         .min = 4096,
         .max = 1048576,
         .alias = "msize_9p",
@@ -199,23 +303,68 @@ static const struct vmb_option guest_options[] = {
         .def = "auto",
         .choices = fscache_choices,
         .alias = "virtio_fs_cache",
-        .help = "virtiofsd cache mode",
+        .help = "virtiofsd cache mode: never, auto, always",
     },
     {
-        .name = "blk_cache",
+        .name = "virtio_fs_queue_size",
+        .type = VMB_OPT_INT,
+        .offset = OPT(vmb_guest_opts, virtio_fs_queue),
+        .def = "1024",
+        .min = 64,
+        .max = 1024,
+        .alias = "virtio_fs_queue_size",
+        .help = "virtio-fs request queue size, a power of two",
+    },
+    {
+        .name = "virtio_fs_extra_args",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_guest_opts, virtio_fs_extra_args),
+        .def = "--thread-pool-size=1 --announce-submounts",
+        .alias = "virtio_fs_extra_args",
+        .help = "virtiofsd arguments, words: --thread-pool-size=N, "
+                "--announce-submounts",
+    },
+    {
+        .name = "blk_driver",
         .type = VMB_OPT_ENUM,
-        .offset = OPT(vmb_guest_opts, blk_cache),
-        .def = "none",
-        .choices = blkcache_choices,
-        .help = "QEMU cache mode of the virtio-blk data disk",
+        .offset = OPT(vmb_guest_opts, blk_driver),
+        .def = "virtio-scsi",
+        .choices = blkdrv_choices,
+        .alias = "block_device_driver",
+        .help = "driver of the block data disk: virtio-scsi, virtio-blk",
     },
     {
         .name = "blk_aio",
         .type = VMB_OPT_ENUM,
         .offset = OPT(vmb_guest_opts, blk_aio),
-        .def = "threads",
+        .def = "io_uring",
         .choices = blkaio_choices,
-        .help = "QEMU aio mode of the virtio-blk data disk",
+        .alias = "block_device_aio",
+        .help = "QEMU aio of the block data disk: threads, native, io_uring",
+    },
+    {
+        .name = "blk_cache_set",
+        .type = VMB_OPT_BOOL,
+        .offset = OPT(vmb_guest_opts, blk_cache_set),
+        .def = "false",
+        .alias = "block_device_cache_set",
+        .help = "set the block data disk's cache flags (else QEMU's default)",
+    },
+    {
+        .name = "blk_cache_direct",
+        .type = VMB_OPT_BOOL,
+        .offset = OPT(vmb_guest_opts, blk_cache_direct),
+        .def = "false",
+        .alias = "block_device_cache_direct",
+        .help = "with blk_cache_set: O_DIRECT, bypass the host page cache",
+    },
+    {
+        .name = "blk_cache_noflush",
+        .type = VMB_OPT_BOOL,
+        .offset = OPT(vmb_guest_opts, blk_cache_noflush),
+        .def = "false",
+        .alias = "block_device_cache_noflush",
+        .help = "with blk_cache_set: ignore the guest's flushes",
     },
     {
         .name = "data_size",
@@ -224,8 +373,7 @@ static const struct vmb_option guest_options[] = {
         .def = "2G",
         .min = 67108864,
         .max = 1099511627776.0,
-        .help =
-            "size of the virtio-blk data volume and free room on the root disk",
+        .help = "size of the block data volume and free room on the root disk",
     },
     {
         .name = "boot_timeout",
@@ -245,6 +393,42 @@ static const struct vmb_option network_options[] = {
         .offset = OPT(vmb_network_opts, subnet),
         .def = "10.213.0.0/24",
         .help = "IPv4 subnet of the host-only network of a run",
+    },
+    {
+        .name = "disable_vhost_net",
+        .type = VMB_OPT_BOOL,
+        .offset = OPT(vmb_network_opts, disable_vhost_net),
+        .def = "false",
+        .alias = "disable_vhost_net",
+        .help = "NIC without vhost-net (QEMU's own virtio-net backend)",
+    },
+    {
+        .name = "vhost_fallback",
+        .type = VMB_OPT_BOOL,
+        .offset = OPT(vmb_network_opts, vhost_fallback),
+        .def = "false",
+        .help = "where /dev/vhost-net is missing, run without vhost (and "
+                "say so) instead of refusing the cell",
+    },
+    {
+        .name = "rx_rate",
+        .type = VMB_OPT_INT,
+        .offset = OPT(vmb_network_opts, rx_rate_bits),
+        .def = "0",
+        .min = 0,
+        .max = 1e12,
+        .alias = "rx_rate_limiter_max_rate",
+        .help = "guest receive limit, bits/s; 0: none",
+    },
+    {
+        .name = "tx_rate",
+        .type = VMB_OPT_INT,
+        .offset = OPT(vmb_network_opts, tx_rate_bits),
+        .def = "0",
+        .min = 0,
+        .max = 1e12,
+        .alias = "tx_rate_limiter_max_rate",
+        .help = "guest send limit, bits/s; 0: none",
     },
 };
 
@@ -589,6 +773,123 @@ const char *
 vmb_storage_name(int storage)
 {
     return vmb_choice_name(storage_choices, storage);
+}
+
+const char *
+vmb_shared_fs_name(int fs)
+{
+    return vmb_choice_name(sharedfs_choices, fs);
+}
+
+const char *
+vmb_fs_cache_name(int cache)
+{
+    return vmb_choice_name(fscache_choices, cache);
+}
+
+const char *
+vmb_blk_driver_name(int drv)
+{
+    return vmb_choice_name(blkdrv_choices, drv);
+}
+
+const char *
+vmb_blk_aio_name(int aio)
+{
+    return vmb_choice_name(blkaio_choices, aio);
+}
+
+int
+vmb_config_shared_fs(const struct vmb_config *cfg)
+{
+    switch (cfg->guest.storage) {
+    case VMB_STORAGE_9P:
+        return VMB_SHAREDFS_9P;
+    case VMB_STORAGE_VIRTIOFS:
+        return VMB_SHAREDFS_VIRTIOFS;
+    default:
+        return cfg->guest.shared_fs;
+    }
+}
+
+int
+vmb_config_placement(const struct vmb_config *cfg)
+{
+    int over_fs = vmb_config_shared_fs(cfg) == VMB_SHAREDFS_9P
+                      ? VMB_STORAGE_9P
+                      : VMB_STORAGE_VIRTIOFS;
+    switch (cfg->guest.storage) {
+    case VMB_STORAGE_SHARED:
+        return over_fs;
+    case VMB_STORAGE_BLOCK:
+        return VMB_STORAGE_VIRTIO_BLK;
+    case VMB_STORAGE_LOCAL:
+        return cfg->guest.disable_block_device ? over_fs : VMB_STORAGE_LOCAL;
+    default:
+        return cfg->guest.storage;
+    }
+}
+
+int
+vmb_config_blk_driver(const struct vmb_config *cfg)
+{
+    return cfg->guest.storage == VMB_STORAGE_VIRTIO_BLK ? VMB_BLKDRV_VIRTIO_BLK
+                                                        : cfg->guest.blk_driver;
+}
+
+int
+vmb_config_blk_cache(const struct vmb_config *cfg, const char **mode,
+                     struct vmb_error **err)
+{
+    const struct vmb_guest_opts *g = &cfg->guest;
+    *mode = NULL;
+    if (!g->blk_cache_set)
+        return 0;
+    if (g->blk_cache_direct && g->blk_cache_noflush)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "block_device_cache_direct and "
+                             "block_device_cache_noflush together have no "
+                             "libvirt cache mode; set one of them");
+    *mode = g->blk_cache_direct    ? "none"
+            : g->blk_cache_noflush ? "unsafe"
+                                   : "writeback";
+    return 0;
+}
+
+int
+vmb_config_virtiofsd_args(const struct vmb_config *cfg, int64_t *pool,
+                          struct vmb_error **err)
+{
+    autofree char *words = vmb_xstrdup(cfg->guest.virtio_fs_extra_args);
+    char *save = NULL;
+    *pool = -1;
+    for (char *w = strtok_r(words, " \t", &save); w;
+         w = strtok_r(NULL, " \t", &save)) {
+        const char *eq = "--thread-pool-size=";
+        char *end = NULL;
+        if (strncmp(w, eq, strlen(eq)) == 0) {
+            long long n = strtoll(w + strlen(eq), &end, 10);
+            if (end != w + strlen(eq) && *end == '\0' && n >= 0 && n <= 1024) {
+                *pool = n;
+                continue;
+            }
+        } else if (strcmp(w, "--announce-submounts") == 0) {
+            continue; /* one shared directory, no submounts to announce */
+        } else if (strcmp(w, "-o") == 0) {
+            /* Older Kata files spell it as the C virtiofsd's option. */
+            char *o = strtok_r(NULL, " \t", &save);
+            if (o != NULL && strcmp(o, "announce_submounts") == 0)
+                continue;
+        }
+        autofree char *shown = vmb_option_shown(w);
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "virtio_fs_extra_args: \"%s\" cannot be passed "
+                             "to virtiofsd through libvirt; vmbench knows "
+                             "--thread-pool-size=N (0 to 1024) and "
+                             "--announce-submounts (or -o announce_submounts)",
+                             shown);
+    }
+    return 0;
 }
 
 const char *

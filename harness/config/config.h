@@ -24,21 +24,25 @@
 /* ---- enums (paired with their names in config.c's choice lists) ---- */
 
 enum vmb_accel { VMB_ACCEL_AUTO, VMB_ACCEL_KVM, VMB_ACCEL_TCG };
+/*
+ * Where the data directory lives. The first five are what a VM really
+ * has (and what the agent is told); SHARED and BLOCK are the placements
+ * a user names, resolved with shared_fs and block_device_driver by
+ * vmb_config_placement. 9p, virtio-fs and virtio-blk are also accepted as
+ * shorthands that fix the sharing or the driver.
+ */
 enum vmb_storage {
     VMB_STORAGE_9P,
     VMB_STORAGE_VIRTIOFS,
     VMB_STORAGE_VIRTIO_BLK,
     VMB_STORAGE_LOCAL,
     VMB_STORAGE_TMPFS,
+    VMB_STORAGE_SHARED,
+    VMB_STORAGE_BLOCK,
 };
-enum vmb_fs_cache { VMB_FSCACHE_AUTO, VMB_FSCACHE_ALWAYS, VMB_FSCACHE_NONE };
-enum vmb_blk_cache {
-    VMB_BLKCACHE_NONE,
-    VMB_BLKCACHE_WRITEBACK,
-    VMB_BLKCACHE_WRITETHROUGH,
-    VMB_BLKCACHE_DIRECTSYNC,
-    VMB_BLKCACHE_UNSAFE,
-};
+enum vmb_shared_fs { VMB_SHAREDFS_VIRTIOFS, VMB_SHAREDFS_9P };
+enum vmb_fs_cache { VMB_FSCACHE_AUTO, VMB_FSCACHE_ALWAYS, VMB_FSCACHE_NEVER };
+enum vmb_blk_driver { VMB_BLKDRV_VIRTIO_SCSI, VMB_BLKDRV_VIRTIO_BLK };
 enum vmb_blk_aio { VMB_BLKAIO_THREADS, VMB_BLKAIO_NATIVE, VMB_BLKAIO_IO_URING };
 enum vmb_engine { VMB_ENGINE_REDIS, VMB_ENGINE_POSTGRES };
 enum vmb_fsync { VMB_FSYNC_ALWAYS, VMB_FSYNC_EVERYSEC, VMB_FSYNC_NO };
@@ -65,21 +69,40 @@ struct vmb_hypervisor_opts {
 };
 
 struct vmb_guest_opts {
-    char *kernel;             /* "auto" or a path */
-    int64_t vcpus;            /* default_vcpus */
-    uint64_t memory_mib;      /* default_memory */
-    bool iothreads;           /* enable_iothreads */
-    int storage;              /* enum vmb_storage; shared_fs */
-    uint64_t msize_9p_bytes;  /* msize_9p */
-    int virtio_fs_cache;      /* enum vmb_fs_cache */
-    int blk_cache;            /* enum vmb_blk_cache */
-    int blk_aio;              /* enum vmb_blk_aio */
-    uint64_t data_size_bytes; /* virtio-blk / local data volume size */
+    char *kernel;               /* "auto" or a path */
+    int64_t vcpus;              /* default_vcpus */
+    int64_t maxvcpus;           /* default_maxvcpus; 0: host CPUs */
+    uint64_t memory_mib;        /* default_memory */
+    int64_t memory_slots;       /* memory_slots */
+    uint64_t maxmemory_mib;     /* default_maxmemory; 0: host memory */
+    bool hugepages;             /* enable_hugepages */
+    bool mem_prealloc;          /* enable_mem_prealloc */
+    bool vcpus_pinning;         /* [runtime] enable_vcpus_pinning */
+    char *cpu_features;         /* cpu_features: "pmu=off" */
+    char *kernel_params;        /* kernel_params, appended */
+    bool iothreads;             /* enable_iothreads */
+    int storage;                /* enum vmb_storage */
+    int shared_fs;              /* enum vmb_shared_fs; shared_fs */
+    bool disable_block_device;  /* disable_block_device_use */
+    uint64_t msize_9p_bytes;    /* msize_9p */
+    int virtio_fs_cache;        /* enum vmb_fs_cache */
+    int64_t virtio_fs_queue;    /* virtio_fs_queue_size */
+    char *virtio_fs_extra_args; /* virtio_fs_extra_args, words */
+    int blk_driver;             /* enum vmb_blk_driver */
+    int blk_aio;                /* enum vmb_blk_aio; block_device_aio */
+    bool blk_cache_set;         /* block_device_cache_set */
+    bool blk_cache_direct;      /* block_device_cache_direct */
+    bool blk_cache_noflush;     /* block_device_cache_noflush */
+    uint64_t data_size_bytes;   /* block / local data volume size */
     uint64_t boot_timeout_us;
 };
 
 struct vmb_network_opts {
-    char *subnet; /* IPv4 CIDR, host-only */
+    char *subnet;           /* IPv4 CIDR, host-only */
+    bool disable_vhost_net; /* disable_vhost_net */
+    bool vhost_fallback;    /* run without vhost where the host has none */
+    int64_t rx_rate_bits;   /* rx_rate_limiter_max_rate, bits/s; 0: none */
+    int64_t tx_rate_bits;   /* tx_rate_limiter_max_rate, bits/s; 0: none */
 };
 
 struct vmb_database_opts {
@@ -164,8 +187,44 @@ void vmb_config_to_id_json(struct vmb_jw *w, const struct vmb_config *cfg,
                            const struct vmb_option *const *holes, size_t nholes,
                            const char *mark);
 
+/*
+ * The data placement a VM really gets (one of VMB_STORAGE_9P, _VIRTIOFS,
+ * _VIRTIO_BLK, _LOCAL, _TMPFS): "shared" over the cell's shared_fs,
+ * "block" on a block device, and "local" over shared_fs too when
+ * disable_block_device_use is on, as Kata serves the container root.
+ */
+int vmb_config_placement(const struct vmb_config *cfg);
+
+/* The driver of the block data disk (the virtio-blk shorthand fixes it). */
+int vmb_config_blk_driver(const struct vmb_config *cfg);
+
+/* The shared filesystem in use: shared_fs, or the one a shorthand names. */
+int vmb_config_shared_fs(const struct vmb_config *cfg);
+
+/*
+ * The libvirt cache mode of the block data disk from Kata's three
+ * block_device_cache_* flags: NULL (QEMU's default) when cache_set is
+ * off; "writeback", "none" (direct), "unsafe" (noflush). Fails
+ * (VMB_ERR_INPUT) for direct together with noflush, which libvirt has no
+ * mode for.
+ */
+int vmb_config_blk_cache(const struct vmb_config *cfg, const char **mode,
+                         struct vmb_error **err);
+
+/*
+ * The virtiofsd thread pool size from virtio_fs_extra_args
+ * ("--thread-pool-size=N"), -1 when not given. Fails (VMB_ERR_INPUT) on
+ * a word vmbench cannot pass to virtiofsd through libvirt.
+ */
+int vmb_config_virtiofsd_args(const struct vmb_config *cfg, int64_t *pool,
+                              struct vmb_error **err);
+
 /* Names of enum values, for printing. */
 const char *vmb_storage_name(int storage);
+const char *vmb_shared_fs_name(int fs);
+const char *vmb_fs_cache_name(int cache);
+const char *vmb_blk_driver_name(int drv);
+const char *vmb_blk_aio_name(int aio);
 const char *vmb_accel_name(int accel);
 
 #endif

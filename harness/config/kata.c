@@ -24,66 +24,78 @@ quoted(const char *s)
     return vmb_buf_steal(&b);
 }
 
-static const char *
-shared_fs(int storage)
+static char *
+boolean(bool b)
 {
-    switch (storage) {
-    case VMB_STORAGE_9P:
-        return "virtio-9p";
-    default:
-        return "virtio-fs";
-    }
+    return vmb_xstrdup(b ? "true" : "false");
 }
 
-static const char *
-fs_cache(int cache)
+/* virtio_fs_extra_args as a TOML array of strings, one per word. */
+static char *
+words_array(const char *words)
 {
-    switch (cache) {
-    case VMB_FSCACHE_ALWAYS:
-        return "always";
-    case VMB_FSCACHE_NONE:
-        return "never";
-    default:
-        return "auto";
+    autofree char *copy = vmb_xstrdup(words);
+    struct vmb_buf b = {0};
+    char *save = NULL;
+    vmb_buf_puts(&b, "[");
+    bool first = true;
+    for (char *w = strtok_r(copy, " \t", &save); w;
+         w = strtok_r(NULL, " \t", &save)) {
+        autofree char *q = quoted(w);
+        vmb_buf_printf(&b, "%s%s", first ? "" : ", ", q);
+        first = false;
     }
-}
-
-static const char *
-blk_aio(int aio)
-{
-    switch (aio) {
-    case VMB_BLKAIO_NATIVE:
-        return "native";
-    case VMB_BLKAIO_IO_URING:
-        return "io_uring";
-    default:
-        return "threads";
-    }
+    vmb_buf_puts(&b, "]");
+    return vmb_buf_steal(&b);
 }
 
 size_t
 vmb_kata_settings(const struct vmb_config *cfg, struct vmb_kata_setting **out)
 {
     const struct vmb_guest_opts *g = &cfg->guest;
-    bool direct = g->blk_cache == VMB_BLKCACHE_NONE ||
-                  g->blk_cache == VMB_BLKCACHE_DIRECTSYNC;
+    const struct vmb_network_opts *nw = &cfg->network;
+    int place = vmb_config_placement(cfg);
+    /* A data directory on its own disk is a block device in Kata too. */
+    bool blockdev =
+        place == VMB_STORAGE_VIRTIO_BLK ||
+        (g->storage == VMB_STORAGE_LOCAL && !g->disable_block_device);
     struct vmb_kata_setting s[] = {
-        {"path", quoted(cfg->hypervisor.emulator)},
-        {"machine_type", quoted(cfg->hypervisor.machine)},
-        {"default_vcpus", vmb_xasprintf("%" PRId64, g->vcpus)},
-        {"default_memory", vmb_xasprintf("%" PRIu64, g->memory_mib)},
-        {"enable_iothreads", vmb_xstrdup(g->iothreads ? "true" : "false")},
-        {"shared_fs", quoted(shared_fs(g->storage))},
-        {"virtio_fs_cache", quoted(fs_cache(g->virtio_fs_cache))},
-        {"msize_9p", vmb_xasprintf("%" PRIu64, g->msize_9p_bytes)},
-        {"block_device_driver", quoted("virtio-blk")},
-        {"block_device_aio", quoted(blk_aio(g->blk_aio))},
-        {"block_device_cache_direct", vmb_xstrdup(direct ? "true" : "false")},
-        {"disable_block_device_use",
-         vmb_xstrdup(g->storage == VMB_STORAGE_VIRTIO_BLK ||
-                             g->storage == VMB_STORAGE_LOCAL
-                         ? "false"
-                         : "true")},
+        {"path", quoted(cfg->hypervisor.emulator), NULL},
+        {"machine_type", quoted(cfg->hypervisor.machine), NULL},
+        {"kernel_params", quoted(g->kernel_params), NULL},
+        {"cpu_features", quoted(g->cpu_features), NULL},
+        {"default_vcpus", vmb_xasprintf("%" PRId64, g->vcpus), NULL},
+        {"default_maxvcpus", vmb_xasprintf("%" PRId64, g->maxvcpus), NULL},
+        {"default_memory", vmb_xasprintf("%" PRIu64, g->memory_mib), NULL},
+        {"memory_slots", vmb_xasprintf("%" PRId64, g->memory_slots), NULL},
+        {"default_maxmemory", vmb_xasprintf("%" PRIu64, g->maxmemory_mib),
+         NULL},
+        {"disable_block_device_use", boolean(!blockdev), NULL},
+        {"shared_fs",
+         quoted(vmb_config_shared_fs(cfg) == VMB_SHAREDFS_9P ? "virtio-9p"
+                                                             : "virtio-fs"),
+         NULL},
+        {"virtio_fs_queue_size", vmb_xasprintf("%" PRId64, g->virtio_fs_queue),
+         NULL},
+        {"virtio_fs_extra_args", words_array(g->virtio_fs_extra_args), NULL},
+        {"virtio_fs_cache", quoted(vmb_fs_cache_name(g->virtio_fs_cache)),
+         NULL},
+        {"block_device_driver",
+         quoted(vmb_blk_driver_name(vmb_config_blk_driver(cfg))), NULL},
+        {"block_device_aio", quoted(vmb_blk_aio_name(g->blk_aio)), NULL},
+        {"block_device_cache_set", boolean(g->blk_cache_set), NULL},
+        {"block_device_cache_direct", boolean(g->blk_cache_direct), NULL},
+        {"block_device_cache_noflush", boolean(g->blk_cache_noflush), NULL},
+        {"enable_iothreads", boolean(g->iothreads), NULL},
+        {"enable_mem_prealloc", boolean(g->mem_prealloc), NULL},
+        {"enable_hugepages", boolean(g->hugepages), NULL},
+        {"msize_9p", vmb_xasprintf("%" PRIu64, g->msize_9p_bytes), NULL},
+        {"disable_vhost_net", boolean(nw->disable_vhost_net), NULL},
+        {"rx_rate_limiter_max_rate",
+         vmb_xasprintf("%" PRId64, nw->rx_rate_bits), NULL},
+        {"tx_rate_limiter_max_rate",
+         vmb_xasprintf("%" PRId64, nw->tx_rate_bits), NULL},
+        {"enable_vcpus_pinning", boolean(g->vcpus_pinning), "runtime"},
     };
     size_t n = sizeof(s) / sizeof(s[0]);
     *out = vmb_xcalloc(n, sizeof(**out));
@@ -101,6 +113,24 @@ vmb_kata_settings_free(struct vmb_kata_setting *s, size_t n)
     free(s);
 }
 
+size_t
+vmb_kata_settings_diff(struct vmb_kata_setting *set, size_t n,
+                       const struct vmb_kata_setting *base, size_t nbase)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool same = false;
+        for (size_t j = 0; j < nbase && !same; j++)
+            same = strcmp(set[i].key, base[j].key) == 0 &&
+                   strcmp(set[i].value, base[j].value) == 0;
+        if (same)
+            free(set[i].value);
+        else
+            set[kept++] = set[i];
+    }
+    return kept;
+}
+
 void
 vmb_kata_render(const struct vmb_config *cfg, struct vmb_buf *out)
 {
@@ -111,6 +141,11 @@ vmb_kata_render(const struct vmb_config *cfg, struct vmb_buf *out)
                       "# `vmbench kata-config RESULTS_DIR CELL --base FILE`.\n"
                       "[hypervisor.qemu]\n");
     for (size_t i = 0; i < n; i++)
-        vmb_buf_printf(out, "%s = %s\n", s[i].key, s[i].value);
+        if (s[i].table == NULL)
+            vmb_buf_printf(out, "%s = %s\n", s[i].key, s[i].value);
+    vmb_buf_puts(out, "\n[runtime]\n");
+    for (size_t i = 0; i < n; i++)
+        if (s[i].table != NULL)
+            vmb_buf_printf(out, "%s = %s\n", s[i].key, s[i].value);
     vmb_kata_settings_free(s, n);
 }

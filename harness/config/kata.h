@@ -11,17 +11,42 @@
 #include "config/config.h"
 
 struct vmb_kata_setting {
-    const char *key; /* "default_vcpus" */
-    char *value;     /* TOML literal: 2, true, "virtio-fs" */
+    const char *key;   /* "default_vcpus" */
+    char *value;       /* TOML literal: 2, true, "virtio-fs" */
+    const char *table; /* NULL: [hypervisor.qemu]; else "runtime" */
 };
 
 /*
- * Fills out[] (caller frees with vmb_kata_settings_free) with the
- * [hypervisor.qemu] settings of cfg, in a fixed order.
+ * Fills out[] (caller frees with vmb_kata_settings_free) with the Kata
+ * settings of cfg, every knob vmbench models, in a fixed order: the
+ * [hypervisor.qemu] ones, then the [runtime] ones.
  */
 size_t vmb_kata_settings(const struct vmb_config *cfg,
                          struct vmb_kata_setting **out);
 void vmb_kata_settings_free(struct vmb_kata_setting *s, size_t n);
+
+/*
+ * Keeps in set[] only the settings whose value differs from the same
+ * key's in base[] (equal TOML text, or equal string content); frees the
+ * others. Returns the new count.
+ */
+size_t vmb_kata_settings_diff(struct vmb_kata_setting *set, size_t n,
+                              const struct vmb_kata_setting *base,
+                              size_t nbase);
+
+/*
+ * Applies a configuration.toml to cfg as the base of a matrix: each key
+ * of [hypervisor.qemu] and [runtime] that names a vmbench option (its
+ * Kata name) is parsed by that option. *unmodelled gets the other keys,
+ * comma-separated ("enable_debug, runtime.internetworking_model"), ""
+ * when none; the caller frees it. A value an option refuses fails with
+ * VMB_ERR_INPUT as "FILE:LINE: [TABLE] KEY: why".
+ */
+int vmb_kata_import(const char *path, struct vmb_config *cfg, char **unmodelled,
+                    struct vmb_error **err);
+int vmb_kata_import_text(const char *name, const char *text, size_t len,
+                         struct vmb_config *cfg, char **unmodelled,
+                         struct vmb_error **err);
 
 /* Renders a cell's settings as a [hypervisor.qemu] TOML fragment. */
 void vmb_kata_render(const struct vmb_config *cfg, struct vmb_buf *out);
@@ -35,13 +60,33 @@ void vmb_kata_render(const struct vmb_config *cfg, struct vmb_buf *out);
 
 /*
  * Writes to out a copy of text (the configuration.toml named name, len
- * bytes) with the settings' values replaced in [hypervisor.qemu] and the
- * keys it lacks added after its last key (the table is appended when the
- * file has none). Everything else stays byte for byte. A malformed file
- * fails with VMB_ERR_INPUT naming name and the line.
+ * bytes) with the settings' values replaced in [hypervisor.qemu] (or
+ * [runtime], for those of that table) and the keys a table lacks added
+ * after its last key (the table is appended when the file has none). Everything
+ * else stays byte for byte. A malformed file fails with VMB_ERR_INPUT naming
+ * name and the line.
  */
 int vmb_kata_toml_merge(const char *name, const char *text, size_t len,
                         const struct vmb_kata_setting *set, size_t nset,
                         struct vmb_buf *out, struct vmb_error **err);
+
+/* A key of [hypervisor.qemu] or [runtime] as a configuration.toml has it. */
+struct vmb_kata_toml_key {
+    const char *table; /* VMB_KATA_TABLE or "runtime"; static */
+    char *key;         /* normal form (toml_name.h) */
+    char *value;       /* the TOML text of the value, as written */
+    int line;          /* of the key */
+};
+
+/*
+ * Scans a configuration.toml (named name, len bytes) and lists the
+ * single-part keys of its [hypervisor.qemu] and [runtime] tables with
+ * their values' text and lines, in file order. A malformed file fails
+ * with VMB_ERR_INPUT naming name and the line.
+ */
+int vmb_kata_toml_keys(const char *name, const char *text, size_t len,
+                       struct vmb_kata_toml_key **out, size_t *n,
+                       struct vmb_error **err);
+void vmb_kata_toml_keys_free(struct vmb_kata_toml_key *k, size_t n);
 
 #endif

@@ -41,7 +41,14 @@ struct span {
 struct found_key {
     char *key;
     struct span value;
+    int table; /* index in targets[] */
+    int line;
 };
+
+/* The tables vmbench reads and writes: Kata's QEMU table, then [runtime]
+ * (enable_vcpus_pinning). */
+static const char *const targets[] = {VMB_KATA_TABLE, "runtime"};
+#define NTARGETS 2
 
 /* A name in the target table that is itself a table, with its line. */
 struct shadow {
@@ -60,9 +67,9 @@ struct toml_scan {
     struct vmb_error **err;
     /* what the merge needs */
     char *table; /* the current table's name; "" at the top */
-    bool in_target;
-    bool target_seen;
-    size_t target_insert; /* just after the last statement of the table */
+    int target;  /* index in targets[], -1: other */
+    bool target_seen[NTARGETS];
+    size_t target_insert[NTARGETS]; /* after the table's last statement */
     struct found_key *keys;
     size_t nkeys;
     struct shadow *shadows;
@@ -529,12 +536,15 @@ scan_header(struct toml_scan *t)
     vmb_strmap_free(&t->table_keys);
     free(t->table);
     t->table = steal(&name);
-    t->in_target = !array && strcmp(t->table, VMB_KATA_TABLE) == 0;
+    t->target = -1;
+    for (int i = 0; i < NTARGETS && !array; i++)
+        if (strcmp(t->table, targets[i]) == 0)
+            t->target = i;
     if (end_of_line(t, "the table header") < 0)
         return -1;
-    if (t->in_target) {
-        t->target_seen = true;
-        t->target_insert = t->pos;
+    if (t->target >= 0) {
+        t->target_seen[t->target] = true;
+        t->target_insert[t->target] = t->pos;
     }
     return 0;
 }
@@ -547,7 +557,7 @@ scan_header(struct toml_scan *t)
 static int
 check_not_target(struct toml_scan *t, const char *key)
 {
-    if (t->in_target || vmb_toml_name_within(t->table, VMB_KATA_TABLE))
+    if (t->target == 0 || vmb_toml_name_within(t->table, VMB_KATA_TABLE))
         return 0;
     autofree char *full =
         t->table[0] ? vmb_xasprintf("%s.%s", t->table, key) : vmb_xstrdup(key);
@@ -587,14 +597,14 @@ scan_keyval(struct toml_scan *t)
     v.end = t->pos;
     if (end_of_line(t, "the value") < 0)
         return -1;
-    if (t->in_target) {
-        t->target_insert = t->pos;
+    if (t->target >= 0) {
+        t->target_insert[t->target] = t->pos;
         if (parts == 1) {
             t->keys = vmb_xrealloc(t->keys, (t->nkeys + 1) * sizeof(*t->keys));
-            t->keys[t->nkeys].key = vmb_xstrdup(key);
-            t->keys[t->nkeys].value = v;
+            t->keys[t->nkeys] =
+                (struct found_key){vmb_xstrdup(key), v, t->target, line};
             t->nkeys++;
-        } else {
+        } else if (t->target == 0) {
             int now = t->line;
             t->line = line;
             add_shadow(t, key);
@@ -686,7 +696,7 @@ same_value(const char *text, struct span s, const char *ours)
 /* Replacements in text order, then one insertion at the table's end. */
 struct edit {
     size_t start, end;
-    const char *text;
+    const char *text; /* owned */
 };
 
 static int
@@ -694,6 +704,25 @@ cmp_edit(const void *a, const void *b)
 {
     const struct edit *x = a, *y = b;
     return (x->start > y->start) - (x->start < y->start);
+}
+
+/* Keys to add to table i: after its last statement, or in a new table
+ * at the end of the file. */
+static void
+added_text(const struct toml_scan *t, const char *text, size_t len, int table,
+           const struct vmb_buf *added, struct edit *e)
+{
+    static const char *const headers[] = {"\n[" VMB_KATA_TABLE "]\n",
+                                          "\n[runtime]\n"};
+    struct vmb_buf b = {0};
+    size_t ins = t->target_seen[table] ? t->target_insert[table] : len;
+    /* A last line without its newline gets one before ours. */
+    if (ins > 0 && text[ins - 1] != '\n')
+        vmb_buf_puts(&b, "\n");
+    if (!t->target_seen[table])
+        vmb_buf_puts(&b, headers[table]);
+    vmb_buf_append(&b, added->data, added->len);
+    *e = (struct edit){ins, ins, vmb_buf_steal(&b)};
 }
 
 int
@@ -706,54 +735,96 @@ vmb_kata_toml_merge(const char *name, const char *text, size_t len,
                           .len = len,
                           .line = 1,
                           .err = err,
+                          .target = -1,
                           .table = vmb_xstrdup("")};
     if (toml_scan(&t) < 0 || check_shadows(&t, set, nset) < 0) {
         toml_scan_free(&t);
         return -1;
     }
-    struct edit *edits = vmb_xcalloc(nset ? nset : 1, sizeof(*edits));
+    struct edit *edits = vmb_xcalloc(nset + NTARGETS, sizeof(*edits));
     size_t nedits = 0;
-    struct vmb_buf added = {0};
+    struct vmb_buf added[NTARGETS] = {{0}};
     for (size_t i = 0; i < nset; i++) {
+        int table = set[i].table == NULL ? 0 : 1;
         const struct found_key *f = NULL;
         for (size_t k = 0; k < t.nkeys && f == NULL; k++)
-            if (strcmp(t.keys[k].key, set[i].key) == 0)
+            if (t.keys[k].table == table &&
+                strcmp(t.keys[k].key, set[i].key) == 0)
                 f = &t.keys[k];
         if (f != NULL) {
             /* An equal value keeps the user's spelling of it. */
             if (!same_value(text, f->value, set[i].value))
-                edits[nedits++] =
-                    (struct edit){f->value.start, f->value.end, set[i].value};
+                edits[nedits++] = (struct edit){f->value.start, f->value.end,
+                                                vmb_xstrdup(set[i].value)};
             continue;
         }
-        vmb_buf_printf(&added, "%s = %s\n", set[i].key, set[i].value);
+        vmb_buf_printf(&added[table], "%s = %s\n", set[i].key, set[i].value);
     }
-    qsort(edits, nedits, sizeof(*edits), cmp_edit);
+    for (int i = 0; i < NTARGETS; i++) {
+        if (added[i].len > 0)
+            added_text(&t, text, len, i, &added[i], &edits[nedits++]);
+        vmb_buf_free(&added[i]);
+    }
+    /* Stable for insertions at one place (both tables new: end of file). */
+    for (size_t i = 1; i < nedits; i++)
+        for (size_t j = i; j > 0 && cmp_edit(&edits[j - 1], &edits[j]) > 0;
+             j--) {
+            struct edit x = edits[j];
+            edits[j] = edits[j - 1];
+            edits[j - 1] = x;
+        }
     size_t pos = 0;
     for (size_t i = 0; i < nedits; i++) {
         vmb_buf_append(out, text + pos, edits[i].start - pos);
         vmb_buf_puts(out, edits[i].text);
         pos = edits[i].end;
     }
-    if (t.target_seen) {
-        size_t ins = t.target_insert;
-        vmb_buf_append(out, text + pos, ins - pos);
-        /* A last line without its newline gets one before ours. */
-        if (added.len > 0 && ins > 0 && text[ins - 1] != '\n')
-            vmb_buf_puts(out, "\n");
-        if (added.len > 0)
-            vmb_buf_append(out, added.data, added.len);
-        vmb_buf_append(out, text + ins, len - ins);
-    } else {
-        vmb_buf_append(out, text + pos, len - pos);
-        if (len > 0 && text[len - 1] != '\n')
-            vmb_buf_puts(out, "\n");
-        vmb_buf_puts(out, "\n[" VMB_KATA_TABLE "]\n");
-        if (added.len > 0)
-            vmb_buf_append(out, added.data, added.len);
-    }
-    vmb_buf_free(&added);
+    vmb_buf_append(out, text + pos, len - pos);
+    for (size_t i = 0; i < nedits; i++)
+        free((char *)edits[i].text);
     free(edits);
     toml_scan_free(&t);
     return 0;
+}
+
+int
+vmb_kata_toml_keys(const char *name, const char *text, size_t len,
+                   struct vmb_kata_toml_key **out, size_t *n,
+                   struct vmb_error **err)
+{
+    struct toml_scan t = {.name = name,
+                          .s = text,
+                          .len = len,
+                          .line = 1,
+                          .err = err,
+                          .target = -1,
+                          .table = vmb_xstrdup("")};
+    if (toml_scan(&t) < 0) {
+        toml_scan_free(&t);
+        return -1;
+    }
+    *out = vmb_xcalloc(t.nkeys ? t.nkeys : 1, sizeof(**out));
+    for (size_t i = 0; i < t.nkeys; i++)
+        (*out)[i] = (struct vmb_kata_toml_key){
+            .table = targets[t.keys[i].table],
+            .key = vmb_xstrdup(t.keys[i].key),
+            .value = vmb_xstrndup(text + t.keys[i].value.start,
+                                  t.keys[i].value.end - t.keys[i].value.start),
+            .line = t.keys[i].line,
+        };
+    *n = t.nkeys;
+    toml_scan_free(&t);
+    return 0;
+}
+
+void
+vmb_kata_toml_keys_free(struct vmb_kata_toml_key *k, size_t n)
+{
+    if (k == NULL)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(k[i].key);
+        free(k[i].value);
+    }
+    free(k);
 }

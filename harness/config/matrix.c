@@ -8,11 +8,13 @@
 #include <yaml.h>
 
 #include "base/util.h"
+#include "config/kata.h"
 #include "config/matrix_priv.h"
 
 /* Parsing state: the document, the file name for messages, the result. */
 struct loader {
     const char *file;
+    const char *kata; /* --kata: a configuration.toml overriding kata: */
     yaml_document_t doc;
     struct vmb_matrix *m;
     struct vmb_error **err;
@@ -703,6 +705,7 @@ static const struct vmb_option top_keys[] = {
     {.name = "seed"},    {.name = "hypervisor"},  {.name = "guest"},
     {.name = "network"}, {.name = "database"},    {.name = "load"},
     {.name = "control"}, {.name = "matrix"},      {.name = "exclude"},
+    {.name = "kata"},
 };
 
 static int
@@ -712,6 +715,8 @@ top_pair(struct loader *L, yaml_node_t *k, yaml_node_t *v, const char *path,
     (void)path;
     struct top_ctx *tc = ctx;
     const char *key = scalar(k);
+    if (strcmp(key, "kata") == 0)
+        return 0; /* applied first, as the base of everything else */
     if (strcmp(key, "matrix") == 0) {
         if (expect(L, v, YAML_MAPPING_NODE, "matrix",
                    "a mapping of option: [values]") < 0)
@@ -751,6 +756,47 @@ top_pair(struct loader *L, yaml_node_t *k, yaml_node_t *v, const char *path,
     return apply_scalar(L, o, v, key, &tc->cfg->top);
 }
 
+/*
+ * The Kata configuration.toml named by --kata (relative to the working
+ * directory) or by the file's kata: key (relative to the matrix file),
+ * applied to base before any section or axis.
+ */
+static int
+load_kata(struct loader *L, yaml_node_t *root, struct vmb_config *base)
+{
+    autofree char *path = NULL;
+    if (L->kata != NULL) {
+        path = vmb_xstrdup(L->kata);
+    } else {
+        yaml_node_pair_t *p = root->data.mapping.pairs.start;
+        for (; p < root->data.mapping.pairs.top; p++) {
+            yaml_node_t *k = node(L, p->key), *v = node(L, p->value);
+            if (k->type != YAML_SCALAR_NODE || strcmp(scalar(k), "kata") != 0)
+                continue;
+            if (expect(L, v, YAML_SCALAR_NODE, "kata",
+                       "the path of a Kata configuration.toml") < 0)
+                return -1;
+            const char *rel = scalar(v);
+            if (rel[0] == '\0')
+                return fail_at(L, v->start_mark, "kata",
+                               "empty path; name a configuration.toml");
+            const char *slash = strrchr(L->file, '/');
+            path = rel[0] == '/' || slash == NULL
+                       ? vmb_xstrdup(rel)
+                       : vmb_xasprintf("%.*s/%s", (int)(slash - L->file),
+                                       L->file, rel);
+        }
+    }
+    if (path == NULL)
+        return 0;
+    char *skipped = NULL;
+    if (vmb_kata_import(path, base, &skipped, L->err) < 0)
+        return -1;
+    L->m->kata_path = steal(&path);
+    L->m->kata_unmodelled = skipped;
+    return 0;
+}
+
 static int
 load_document(struct loader *L, struct vmb_config *base, const char *name)
 {
@@ -762,6 +808,8 @@ load_document(struct loader *L, struct vmb_config *base, const char *name)
                              L->file);
     if (expect(L, root, YAML_MAPPING_NODE, "",
                "a mapping of sections (name, guest, load, matrix, ...)") < 0)
+        return -1;
+    if (load_kata(L, root, base) < 0)
         return -1;
     struct top_ctx tc = {base, NULL, NULL, false};
     if (each_pair(L, root, "", top_pair, &tc) < 0)
@@ -818,6 +866,14 @@ int
 vmb_matrix_load_buffer(const char *name, const char *data, size_t len,
                        struct vmb_matrix **out, struct vmb_error **err)
 {
+    return vmb_matrix_load_buffer_kata(name, data, len, NULL, out, err);
+}
+
+int
+vmb_matrix_load_buffer_kata(const char *name, const char *data, size_t len,
+                            const char *kata, struct vmb_matrix **out,
+                            struct vmb_error **err)
+{
     if (len > VMB_MATRIX_MAX_BYTES)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "%s: %zu bytes, larger than %d MiB, the limit "
@@ -831,7 +887,7 @@ vmb_matrix_load_buffer(const char *name, const char *data, size_t len,
     yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
     struct vmb_matrix *m = vmb_xcalloc(1, sizeof(*m));
     m->path = vmb_xstrdup(name);
-    struct loader L = {.file = name, .m = m, .err = err};
+    struct loader L = {.file = name, .kata = kata, .m = m, .err = err};
     if (!yaml_parser_load(&parser, &L.doc)) {
         yaml_fail(name, data, len, &parser, err);
         yaml_parser_delete(&parser);
@@ -857,6 +913,13 @@ int
 vmb_matrix_load(const char *path, struct vmb_matrix **out,
                 struct vmb_error **err)
 {
+    return vmb_matrix_load_kata(path, NULL, out, err);
+}
+
+int
+vmb_matrix_load_kata(const char *path, const char *kata,
+                     struct vmb_matrix **out, struct vmb_error **err)
+{
     autofree char *data = NULL;
     size_t len = 0;
     if (vmb_read_file_max(path, VMB_MATRIX_MAX_BYTES, &data, &len, err) < 0) {
@@ -864,5 +927,5 @@ vmb_matrix_load(const char *path, struct vmb_matrix **out,
             (*err)->kind = VMB_ERR_INPUT;
         return vmb_error_prefix(err, "read matrix file");
     }
-    return vmb_matrix_load_buffer(path, data, len, out, err);
+    return vmb_matrix_load_buffer_kata(path, data, len, kata, out, err);
 }

@@ -47,6 +47,10 @@ struct vmb_matrix {
     size_t ncontrols;
     char **warnings; /* "file:line:col: warning: ..." */
     size_t nwarnings;
+    /* The Kata configuration.toml that is the base (kata: or --kata), and
+     * its keys vmbench does not model ("enable_debug, ..."); NULL: none */
+    char *kata_path;
+    char *kata_unmodelled;
 };
 
 /*
@@ -80,6 +84,17 @@ int vmb_matrix_load(const char *path, struct vmb_matrix **out,
 /* Same, from a buffer; name is used in messages in place of a path. */
 int vmb_matrix_load_buffer(const char *name, const char *data, size_t len,
                            struct vmb_matrix **out, struct vmb_error **err);
+
+/*
+ * The same with a Kata configuration.toml as the base of every cell:
+ * kata (relative to the working directory) replaces the file's own
+ * `kata:` key (relative to the matrix file); NULL keeps it.
+ */
+int vmb_matrix_load_kata(const char *path, const char *kata,
+                         struct vmb_matrix **out, struct vmb_error **err);
+int vmb_matrix_load_buffer_kata(const char *name, const char *data, size_t len,
+                                const char *kata, struct vmb_matrix **out,
+                                struct vmb_error **err);
 
 void vmb_matrix_free(struct vmb_matrix *m);
 

@@ -521,6 +521,8 @@ vmb_matrix_free(struct vmb_matrix *m)
         free_cell(&m->controls[i]);
     free(m->cells);
     free(m->controls);
+    free(m->kata_path);
+    free(m->kata_unmodelled);
     for (size_t i = 0; i < m->naxes; i++)
         free(m->axis_paths[i]);
     free(m->axis_paths);

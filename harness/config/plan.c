@@ -168,6 +168,8 @@ vmb_plan_to_json(struct vmb_jw *w, const struct vmb_matrix *m,
     vmb_jw_kstr(w, "order", orders[p->order]);
     vmb_jw_kuint(w, "seed", p->seed);
     vmb_jw_kdouble(w, "estimate_s", p->estimate_s);
+    vmb_jw_kstr(w, "kata_base", m->kata_path);
+    vmb_jw_kstr(w, "kata_not_modelled", m->kata_unmodelled);
     vmb_jw_key(w, "axes");
     vmb_jw_arr_begin(w);
     for (size_t i = 0; i < m->naxes; i++)

@@ -133,6 +133,16 @@ write_run_json(struct session *s, const char *finished, struct vmb_error **err)
         vmb_jw_raw(&w, s->resumed.data);
     vmb_jw_arr_end(&w);
     vmb_jw_kuint(&w, "seed", s->plan->seed);
+    /* The user's configuration.toml every cell started from. */
+    vmb_jw_key(&w, "kata");
+    if (s->m->kata_path != NULL) {
+        vmb_jw_obj_begin(&w);
+        vmb_jw_kstr(&w, "base", s->m->kata_path);
+        vmb_jw_kstr(&w, "not_modelled", s->m->kata_unmodelled);
+        vmb_jw_obj_end(&w);
+    } else {
+        vmb_jw_null(&w);
+    }
     vmb_run_info_host(&w, &s->m->base);
     const struct vmb_runtime_ops *vm_ops = vmb_runtime_for(VMB_CELL_VM);
     if (s->env[VMB_CELL_VM] != NULL && vm_ops->env_json != NULL) {
@@ -728,7 +738,7 @@ open_new(struct session *s, char **matrix_text, size_t *len,
 {
     if (load_matrix_text(s->opts->matrix, matrix_text, len, err) < 0)
         return -1;
-    if (vmb_matrix_load(s->opts->matrix, &s->m, err) < 0)
+    if (vmb_matrix_load_kata(s->opts->matrix, s->opts->kata, &s->m, err) < 0)
         return -1;
     if (vmb_plan_build(s->m, &s->plan, err) < 0)
         return -1;
@@ -851,6 +861,9 @@ vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err)
         goto out;
     for (size_t i = 0; i < s.m->nwarnings; i++)
         fprintf(stderr, "%s\n", s.m->warnings[i]);
+    if (s.m->kata_path != NULL && s.m->kata_unmodelled[0] != '\0')
+        fprintf(stderr, "vmbench: %s: not modelled: %s\n", s.m->kata_path,
+                s.m->kata_unmodelled);
     if (opts->dry_run) {
         print_dry_run(&s);
         rc = 0;

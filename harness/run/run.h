@@ -16,6 +16,7 @@ enum vmb_run_only { VMB_RUN_ALL, VMB_RUN_ONLY_VM, VMB_RUN_ONLY_BAREMETAL };
 struct vmb_run_opts {
     const char *matrix; /* matrix file; NULL with resume (the copy is used) */
     const char *out;    /* results directory to create; NULL: default name */
+    const char *kata;   /* --kata: configuration.toml base; NULL: kata: */
     const char *resume; /* results directory to continue; NULL: a new run */
     bool dry_run;       /* print what would run, start nothing */
     int only;           /* enum vmb_run_only */

@@ -1,6 +1,7 @@
 #include "runtime/doctor.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "config/config.h"
 #include "vm/initramfs.h"
 #include "vm/virt.h"
+#include "vm/vm.h"
 
 static void add(struct vmb_doctor_report *r, const char *check, int status,
                 const char *fix, const char *fmt, ...)
@@ -120,6 +122,32 @@ check_vhost(struct vmb_doctor_report *r, const char *name, const char *dev,
         add(r, name, VMB_DOCTOR_OK, NULL, "%s present", dev);
     else
         add(r, name, VMB_DOCTOR_WARN, fix, "%s missing: %s", dev, what);
+}
+
+/* enable_hugepages needs free 2 MiB pages: two VMs of default_memory. */
+static void
+check_hugepages(struct vmb_doctor_report *r)
+{
+    uint64_t fr = 0, tot = 0;
+    vmb_autoerr struct vmb_error *err = NULL;
+    if (vmb_hugepages_info(&fr, &tot, &err) < 0) {
+        add(r, "hugepages", VMB_DOCTOR_WARN, NULL, "%s", err->msg);
+        return;
+    }
+    /* Two VMs of Kata's default 2048 MiB. */
+    const uint64_t need = 2 * 2048 / 2;
+    if (fr >= need)
+        add(r, "hugepages", VMB_DOCTOR_OK, NULL,
+            "%" PRIu64 " of %" PRIu64 " 2 MiB pages free: enough for "
+            "enable_hugepages with two VMs of %" PRIu64 " MiB",
+            fr, tot, fr);
+    else
+        add(r, "hugepages", VMB_DOCTOR_WARN,
+            "`echo N > /proc/sys/vm/nr_hugepages`, N = the VM memory of "
+            "both VMs in MiB / 2 (2048 for two 2 GiB VMs)",
+            "%" PRIu64 " of %" PRIu64 " 2 MiB pages free: enable_hugepages "
+            "cells refuse to start until both VMs' memory is reserved",
+            fr, tot);
 }
 
 /* Controllers vmbench uses for the bare-metal control. */
@@ -290,6 +318,7 @@ vmb_doctor_run(const struct vmb_doctor_opts *o)
     check_vhost(
         r, "vhost-vsock", "/dev/vhost-vsock", "vhost_vsock",
         "no vsock (Kata's agent transport); vmbench uses virtio-serial");
+    check_hugepages(r);
     check_cgroups(r);
     check_tuning(r);
     check_memory_disk(r, o->results_dir);

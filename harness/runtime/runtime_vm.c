@@ -129,6 +129,7 @@ vm_up(struct vmb_runtime *rt, struct vmb_error **err)
         /* The work directory goes as a whole after the run; keeping the
          * files until then keeps a failed boot's console log. */
         .keep_volumes = true,
+        .notes = rt->notes,
     };
     if (vmb_vm_cell_start(e->virt, &p, &v->cell, err) < 0)
         return -1;

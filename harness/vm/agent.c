@@ -299,6 +299,8 @@ vmb_agent_facts_clear(struct vmb_agent_facts *f)
     free(f->data_source);
     free(f->data_fstype);
     free(f->data_device);
+    free(f->data_options);
+    free(f->cmdline);
     memset(f, 0, sizeof(*f));
 }
 
@@ -322,6 +324,8 @@ vmb_agent_facts(struct vmb_agent *a, uint64_t timeout_us,
     out->data_source = dup_or_empty(vmb_wire_get(&m, "data_source"));
     out->data_fstype = dup_or_empty(vmb_wire_get(&m, "data_fstype"));
     out->data_device = dup_or_empty(vmb_wire_get(&m, "data_device"));
+    out->data_options = dup_or_empty(vmb_wire_get(&m, "data_options"));
+    out->cmdline = dup_or_empty(vmb_wire_get(&m, "cmdline"));
     vmb_wire_get_u64(&m, "data_st_dev", &out->data_st_dev);
     vmb_wire_msg_free(&m);
     return 0;

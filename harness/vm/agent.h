@@ -138,6 +138,8 @@ struct vmb_agent_facts {
     char *data_fstype;    /* "9p", "virtiofs", "ext4", "tmpfs" */
     char *data_device;    /* "maj:min" of the mount */
     uint64_t data_st_dev; /* st_dev of the data directory */
+    char *data_options;   /* the mount's superblock options: "msize=8192" */
+    char *cmdline;        /* the guest's /proc/cmdline */
 };
 /* Frees the strings of f (NULL-safe) and zeroes it. */
 void vmb_agent_facts_clear(struct vmb_agent_facts *f);

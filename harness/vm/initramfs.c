@@ -372,12 +372,15 @@ plan_add(struct plan *p, const struct kdb *db, const char *name,
 static const struct {
     const char *group;
     const char *modules[6];
+    bool opt; /* a kernel without them still boots the other cells */
 } groups[] = {
     {"base",
-     {"virtio_pci", "virtio_blk", "virtio_net", "virtio_console", "ext4",
-      NULL}},
-    {"9p", {"9p", "9pnet_virtio", NULL}},
-    {"virtio-fs", {"virtiofs", NULL}},
+     {"virtio_pci", "virtio_blk", "virtio_net", "virtio_console", "ext4", NULL},
+     false},
+    {"9p", {"9p", "9pnet_virtio", NULL}, false},
+    {"virtio-fs", {"virtiofs", NULL}, false},
+    /* the block data disk on virtio-scsi, Kata's default driver */
+    {"virtio-blk", {"virtio_scsi", "sd_mod", NULL}, true},
 };
 
 static int
@@ -385,13 +388,17 @@ plan_build(const struct kdb *db, struct plan *p, struct vmb_error **err)
 {
     memset(p, 0, sizeof(*p));
     for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
-        for (size_t i = 0; groups[g].modules[i]; i++)
-            if (plan_add(p, db, groups[g].modules[i], groups[g].group, false, 0,
-                         err) < 0) {
+        for (size_t i = 0; groups[g].modules[i]; i++) {
+            vmb_autoerr struct vmb_error *ignore = NULL;
+            bool opt = groups[g].opt;
+            if (plan_add(p, db, groups[g].modules[i], groups[g].group, opt, 0,
+                         opt ? &ignore : err) < 0 &&
+                !opt) {
                 free(p->e);
                 p->e = NULL;
                 return -1;
             }
+        }
     return 0;
 }
 

@@ -368,8 +368,8 @@ vmb_subnet_check_free(const struct vmb_subnet *s, struct vmb_error **err)
 
 /* ---- network ---- */
 
-static void
-xml_text(struct vmb_buf *b, const char *s)
+void
+vmb_virt_xml_text(struct vmb_buf *b, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
@@ -415,7 +415,7 @@ vmb_virt_net_create(struct vmb_virt *v, const char *name,
 
     struct vmb_buf b = {0};
     vmb_buf_puts(&b, "<network>\n  <name>");
-    xml_text(&b, name);
+    vmb_virt_xml_text(&b, name);
     vmb_buf_printf(&b,
                    "</name>\n"
                    "  <bridge name='%s' stp='off' delay='0'/>\n"
@@ -468,166 +468,6 @@ void
 vmb_virt_net_free(struct vmb_virt_net *n)
 {
     vmb_virt_net_destroy(n, NULL);
-}
-
-/* ---- domain XML ---- */
-
-static const char *const blk_cache_names[] = {
-    "none", "writeback", "writethrough", "directsync", "unsafe",
-};
-static const char *const blk_aio_names[] = {"threads", "native", "io_uring"};
-
-static void
-xml_disk(struct vmb_buf *b, const char *path, const char *format,
-         const char *dev, const char *serial, const char *cache,
-         const char *aio, bool iothread)
-{
-    vmb_buf_printf(b,
-                   "    <disk type='file' device='disk'>\n"
-                   "      <driver name='qemu' type='%s'",
-                   format);
-    if (cache)
-        vmb_buf_printf(b, " cache='%s'", cache);
-    if (aio)
-        vmb_buf_printf(b, " io='%s'", aio);
-    if (iothread)
-        vmb_buf_puts(b, " iothread='1'");
-    vmb_buf_puts(b, " discard='unmap'/>\n      <source file='");
-    xml_text(b, path);
-    vmb_buf_printf(b,
-                   "'/>\n"
-                   "      <target dev='%s' bus='virtio'/>\n"
-                   "      <serial>%s</serial>\n"
-                   "    </disk>\n",
-                   dev, serial);
-}
-
-char *
-vmb_virt_domain_xml(const struct vmb_domain_spec *s)
-{
-    struct vmb_buf b = {0};
-    bool iothread = s->data_iothread && s->data_disk != NULL;
-
-    vmb_buf_printf(&b, "<domain type='%s'>\n  <name>", s->kvm ? "kvm" : "qemu");
-    xml_text(&b, s->name);
-    vmb_buf_printf(&b,
-                   "</name>\n"
-                   "  <memory unit='MiB'>%" PRIu64 "</memory>\n"
-                   "  <vcpu placement='static'>%d</vcpu>\n",
-                   s->memory_mib, s->vcpus);
-    if (iothread)
-        vmb_buf_puts(&b, "  <iothreads>1</iothreads>\n");
-    /* vhost-user (virtiofsd) needs guest memory it can map. */
-    if (s->fs == VMB_VIRT_FS_VIRTIOFS)
-        vmb_buf_puts(&b, "  <memoryBacking>\n"
-                         "    <source type='memfd'/>\n"
-                         "    <access mode='shared'/>\n"
-                         "  </memoryBacking>\n");
-    vmb_buf_puts(&b, "  <os>\n    <type arch='x86_64' machine='");
-    xml_text(&b, s->machine);
-    vmb_buf_puts(&b, "'>hvm</type>\n    <kernel>");
-    xml_text(&b, s->kernel);
-    vmb_buf_puts(&b, "</kernel>\n");
-    if (s->initrd) {
-        vmb_buf_puts(&b, "    <initrd>");
-        xml_text(&b, s->initrd);
-        vmb_buf_puts(&b, "</initrd>\n");
-    }
-    vmb_buf_puts(&b, "    <cmdline>");
-    xml_text(&b, s->cmdline);
-    vmb_buf_puts(&b, "</cmdline>\n  </os>\n"
-                     "  <features>\n    <acpi/>\n  </features>\n");
-    if (s->kvm)
-        vmb_buf_puts(&b, "  <cpu mode='host-passthrough'/>\n");
-    /* A guest that powers off, reboots or panics is finished. */
-    vmb_buf_puts(&b, "  <clock offset='utc'/>\n"
-                     "  <on_poweroff>destroy</on_poweroff>\n"
-                     "  <on_reboot>destroy</on_reboot>\n"
-                     "  <on_crash>destroy</on_crash>\n"
-                     "  <devices>\n    <emulator>");
-    xml_text(&b, s->emulator);
-    vmb_buf_puts(&b, "</emulator>\n");
-
-    if (s->root_disk)
-        xml_disk(&b, s->root_disk, "qcow2", "vda", VMB_AGENT_ROOT_SERIAL, NULL,
-                 NULL, false);
-    if (s->data_disk)
-        xml_disk(&b, s->data_disk, s->data_format ? s->data_format : "raw",
-                 "vdb", VMB_AGENT_DATA_SERIAL, blk_cache_names[s->blk_cache],
-                 blk_aio_names[s->blk_aio], iothread);
-
-    if (s->fs == VMB_VIRT_FS_9P) {
-        /*
-         * QEMU may run unprivileged (libvirt-qemu); "mapped" keeps guest
-         * ownership in xattrs instead of failing chown on the host.
-         */
-        vmb_buf_puts(&b, "    <filesystem type='mount' accessmode='mapped'>\n"
-                         "      <driver type='path' wrpolicy='immediate'/>\n"
-                         "      <source dir='");
-        xml_text(&b, s->fs_dir);
-        vmb_buf_puts(&b, "'/>\n      <target dir='" VMB_AGENT_FS_TAG "'/>\n"
-                         "    </filesystem>\n");
-    } else if (s->fs == VMB_VIRT_FS_VIRTIOFS) {
-        vmb_buf_puts(&b,
-                     "    <filesystem type='mount' accessmode='passthrough'>\n"
-                     "      <driver type='virtiofs' queue='1024'/>\n");
-        const char *cache = s->fs_cache == VMB_FSCACHE_ALWAYS ? "always"
-                            : s->fs_cache == VMB_FSCACHE_NONE ? "none"
-                                                              : NULL;
-        if (s->virtiofsd || cache) {
-            vmb_buf_puts(&b, "      <binary");
-            if (s->virtiofsd) {
-                vmb_buf_puts(&b, " path='");
-                xml_text(&b, s->virtiofsd);
-                vmb_buf_puts(&b, "'");
-            }
-            if (cache)
-                vmb_buf_printf(&b,
-                               ">\n        <cache mode='%s'/>\n"
-                               "      </binary>\n",
-                               cache);
-            else
-                vmb_buf_puts(&b, "/>\n");
-        }
-        vmb_buf_puts(&b, "      <source dir='");
-        xml_text(&b, s->fs_dir);
-        vmb_buf_puts(&b, "'/>\n      <target dir='" VMB_AGENT_FS_TAG "'/>\n"
-                         "    </filesystem>\n");
-    }
-
-    if (s->network) {
-        vmb_buf_puts(&b, "    <interface type='network'>\n"
-                         "      <source network='");
-        xml_text(&b, s->network);
-        vmb_buf_puts(&b, "'/>\n");
-        if (s->mac) {
-            vmb_buf_puts(&b, "      <mac address='");
-            xml_text(&b, s->mac);
-            vmb_buf_puts(&b, "'/>\n");
-        }
-        /* No option ROM: we boot the kernel directly, iPXE only costs time. */
-        vmb_buf_puts(&b, "      <model type='virtio'/>\n"
-                         "      <rom bar='off'/>\n    </interface>\n");
-    }
-    if (s->console_log) {
-        vmb_buf_puts(&b, "    <serial type='file'>\n      <source path='");
-        xml_text(&b, s->console_log);
-        vmb_buf_puts(&b, "'/>\n      <target port='0'/>\n    </serial>\n");
-    }
-    if (s->agent_socket) {
-        vmb_buf_puts(&b, "    <channel type='unix'>\n"
-                         "      <source mode='bind' path='");
-        xml_text(&b, s->agent_socket);
-        vmb_buf_puts(&b,
-                     "'/>\n      <target type='virtio' name='" VMB_AGENT_CHANNEL
-                     "'/>\n    </channel>\n");
-    }
-    vmb_buf_puts(&b, "    <rng model='virtio'>\n"
-                     "      <backend model='random'>/dev/urandom</backend>\n"
-                     "    </rng>\n"
-                     "    <memballoon model='none'/>\n"
-                     "  </devices>\n</domain>\n");
-    return vmb_buf_steal(&b);
 }
 
 /* ---- domains ---- */
@@ -717,6 +557,27 @@ void
 vmb_virt_domain_free(struct vmb_virt_domain *d)
 {
     vmb_virt_domain_destroy(d, NULL);
+}
+
+int
+vmb_virt_domain_vcpu_pins(struct vmb_virt_domain *d, uint64_t *out, int n,
+                          struct vmb_error **err)
+{
+    int maplen = VIR_CPU_MAPLEN(64);
+    autofree unsigned char *maps = vmb_xcalloc((size_t)n, (size_t)maplen);
+    int got = virDomainGetVcpuPinInfo(d->dom, n, maps, maplen,
+                                      VIR_DOMAIN_AFFECT_LIVE);
+    if (got < 0) {
+        autofree char *ctx = vmb_xasprintf("domain \"%s\" pin info", d->name);
+        return virt_error(err, ctx);
+    }
+    for (int i = 0; i < got && i < n; i++) {
+        out[i] = 0;
+        for (int cpu = 0; cpu < 64; cpu++)
+            if (VIR_CPU_USABLE(maps, maplen, i, cpu))
+                out[i] |= 1ULL << cpu;
+    }
+    return got < n ? got : n;
 }
 
 int

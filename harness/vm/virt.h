@@ -21,6 +21,7 @@
 
 #include "base/error.h"
 #include "base/jsonw.h"
+#include "base/util.h"
 
 struct vmb_virt;        /* a libvirt connection */
 struct vmb_virt_net;    /* a transient network of this connection */
@@ -94,7 +95,19 @@ struct vmb_domain_spec {
     const char *emulator; /* QEMU binary path */
     const char *machine;  /* "q35" */
     int vcpus;
+    int max_vcpus; /* <vcpu current>: above vcpus, else not written */
     uint64_t memory_mib;
+    /* memory hotplug: <maxMemory slots>, with one NUMA cell; 0: none */
+    int memory_slots;
+    uint64_t max_memory_mib;
+    bool hugepages;    /* 2 MiB huge pages back guest memory */
+    bool mem_prealloc; /* <allocation mode='immediate'/> */
+    /* comma-separated pmu=on|off, NAME=on|off, +NAME, -NAME; NULL: none */
+    const char *cpu_features;
+    /* 1:1 vCPU pinning: host CPU of vCPU i (vcpus entries), and the
+     * cpuset of the emulator threads; NULL: no <cputune> */
+    const int *vcpu_pins;
+    const char *emulator_cpuset;
     const char *kernel, *initrd, *cmdline;
     const char *console_log;  /* serial console, written by libvirt */
     const char *agent_socket; /* unix socket of the agent channel */
@@ -104,20 +117,35 @@ struct vmb_domain_spec {
     /* data volume, serial VMB_AGENT_DATA_SERIAL; NULL for none */
     const char *data_disk;
     const char *data_format; /* "raw" or "qcow2" */
-    int blk_cache;           /* enum vmb_blk_cache, for the data disk */
+    int blk_driver;          /* enum vmb_blk_driver, for the data disk */
+    const char *blk_cache;   /* libvirt cache mode; NULL: QEMU's default */
     int blk_aio;             /* enum vmb_blk_aio, for the data disk */
-    bool data_iothread;      /* the data disk gets IOThread 1 */
+    /* IOThread 1 for the data disk (virtio-blk) or its virtio-scsi
+     * controller */
+    bool data_iothread;
     /* shared data directory, mount tag VMB_AGENT_FS_TAG */
     enum vmb_virt_fs fs;
     const char *fs_dir;
     int fs_cache;          /* enum vmb_fs_cache, virtio-fs only */
+    int fs_queue;          /* virtio-fs queue size */
+    int fs_thread_pool;    /* virtiofsd thread pool; < 0: its default */
     const char *virtiofsd; /* virtiofsd path; NULL: libvirt's choice */
     const char *network;   /* libvirt network name; NULL for no NIC */
     const char *mac;       /* "52:54:00:xx:xx:xx" */
+    bool vhost;            /* vhost-net backend, else QEMU's own */
+    /* limits in KiB/s as the guest sees them (<bandwidth>); 0: none */
+    uint64_t rx_kib_per_s, tx_kib_per_s;
 };
 
-/* The domain XML of spec. Caller frees. Never fails. */
+/* The domain XML of spec (domain_xml.c). Caller frees. Never fails. */
 char *vmb_virt_domain_xml(const struct vmb_domain_spec *spec);
+
+/* Whether every word of a cpu_features list has a shape the domain XML
+ * can express (pmu=on|off, NAME=on|off, +NAME, -NAME). */
+bool vmb_virt_cpu_features_valid(const char *features);
+
+/* Appends s to b escaped as XML text or attribute value. */
+void vmb_virt_xml_text(struct vmb_buf *b, const char *s);
 
 /* ---- domains ---- */
 
@@ -151,6 +179,14 @@ int vmb_virt_domain_live_xml(struct vmb_virt_domain *d, char **out,
  */
 int vmb_virt_domain_qemu_cmdline(struct vmb_virt_domain *d, char **out,
                                  struct vmb_error **err);
+
+/*
+ * The host CPUs each vCPU may run on, as libvirt reports them
+ * (virDomainGetVcpuPinInfo): out[i] is a bit mask of host CPUs 0..63 for
+ * vCPU i, for up to n vCPUs. Returns the number of vCPUs filled.
+ */
+int vmb_virt_domain_vcpu_pins(struct vmb_virt_domain *d, uint64_t *out, int n,
+                              struct vmb_error **err);
 
 /* QEMU's process id, or -1 when unknown (remote, or not readable). */
 int vmb_virt_domain_pid(struct vmb_virt_domain *d);

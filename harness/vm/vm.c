@@ -10,9 +10,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/note.h"
 #include "base/util.h"
 #include "vm/agent.h"
 #include "vm/image.h"
+#include "vm/vm_kata.h"
 
 /* Requests during start and teardown are short; the guest is idle then. */
 #define FACTS_TIMEOUT_US 10000000ULL
@@ -40,6 +42,7 @@ struct vmb_vm_cell {
     struct vmb_virt_stats win_a[2], win_b[2];
     bool window_done;
     bool files_made;
+    struct vmb_vm_kata kata;
 };
 
 static const char *const fs_types[] = {
@@ -57,12 +60,14 @@ vmb_vm_cmdline(const struct vmb_config *cfg, const char *ip_cidr,
      * shows when the kernel started; panic=-1 turns a guest panic into a
      * reboot, which the domain's on_reboot turns into its end.
      */
+    const char *extra = cfg->guest.kernel_params;
     return vmb_xasprintf(
         "console=ttyS0 quiet loglevel=6 panic=-1 " VMB_AGENT_ARG_NAME
         "%s " VMB_AGENT_ARG_IP "%s " VMB_AGENT_ARG_STORAGE
-        "%s " VMB_AGENT_ARG_MSIZE "%" PRIu64,
-        node_name, ip_cidr, vmb_storage_name(cfg->guest.storage),
-        cfg->guest.msize_9p_bytes);
+        "%s " VMB_AGENT_ARG_MSIZE "%" PRIu64 "%s%s",
+        node_name, ip_cidr, vmb_storage_name(vmb_config_placement(cfg)),
+        cfg->guest.msize_9p_bytes, extra && *extra ? " " : "",
+        extra ? extra : "");
 }
 
 /* ---- checks before anything starts ---- */
@@ -125,14 +130,11 @@ vmb_vm_cell_check(const struct vmb_vm_params *p, struct vmb_error **err)
         return -1;
     if (vmb_subnet_check_free(&sn, err) < 0)
         return -1;
-    int aio = cfg->guest.blk_aio, cache = cfg->guest.blk_cache;
-    if (cfg->guest.storage == VMB_STORAGE_VIRTIO_BLK &&
-        aio == VMB_BLKAIO_NATIVE && cache != VMB_BLKCACHE_NONE &&
-        cache != VMB_BLKCACHE_DIRECTSYNC)
-        return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "guest.blk_aio \"native\" needs guest.blk_cache "
-                             "\"none\" or \"directsync\"");
-    if (p->base_image == NULL && (cfg->guest.storage == VMB_STORAGE_LOCAL))
+    struct vmb_vm_kata kata;
+    if (vmb_vm_kata_prepare(cfg, &kata, err) < 0)
+        return -1;
+    vmb_vm_kata_free(&kata);
+    if (p->base_image == NULL && vmb_config_placement(cfg) == VMB_STORAGE_LOCAL)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "storage \"local\" needs the container root "
                              "image; build it with `vmbench image build`");
@@ -186,7 +188,7 @@ static int
 make_files(struct vmb_vm_cell *c, struct vmb_vm_node *n, struct vmb_error **err)
 {
     const struct vmb_config *cfg = c->p.cfg;
-    int storage = cfg->guest.storage;
+    int storage = vmb_config_placement(cfg);
     if (c->p.base_image) {
         n->root_disk = vmb_xasprintf("%s/%s.root.qcow2", c->work_dir, n->name);
         if (vmb_image_overlay_create(c->p.base_image, n->root_disk, err) < 0)
@@ -214,7 +216,7 @@ spec_for(struct vmb_vm_cell *c, struct vmb_vm_node *n, const char *cmdline,
          const char *mac)
 {
     const struct vmb_config *cfg = c->p.cfg;
-    int storage = cfg->guest.storage;
+    int storage = vmb_config_placement(cfg);
     struct vmb_domain_spec s = {
         .name = n->domain,
         .kvm = c->p.kvm,
@@ -230,17 +232,15 @@ spec_for(struct vmb_vm_cell *c, struct vmb_vm_node *n, const char *cmdline,
         .root_disk = n->root_disk,
         .data_disk = n->data_disk,
         .data_format = "raw",
-        .blk_cache = cfg->guest.blk_cache,
-        .blk_aio = cfg->guest.blk_aio,
         .data_iothread = cfg->guest.iothreads,
         .fs = storage == VMB_STORAGE_9P         ? VMB_VIRT_FS_9P
               : storage == VMB_STORAGE_VIRTIOFS ? VMB_VIRT_FS_VIRTIOFS
                                                 : VMB_VIRT_FS_NONE,
         .fs_dir = n->data_dir,
-        .fs_cache = cfg->guest.virtio_fs_cache,
         .network = c->net_name,
         .mac = mac,
     };
+    vmb_vm_kata_spec(&c->kata, cfg, n == &c->nodes[0] ? 0 : 1, &s);
     if (access("/usr/lib/qemu/virtiofsd", X_OK) == 0)
         s.virtiofsd = "/usr/lib/qemu/virtiofsd";
     return s;
@@ -395,7 +395,8 @@ verify_node(struct vmb_vm_cell *c, struct vmb_vm_node *n,
     int rc = 0;
     uint64_t want_kib = cfg->guest.memory_mib * 1024;
     uint64_t slack_kib = want_kib / 4 > 96 * 1024 ? want_kib / 4 : 96 * 1024;
-    const char *want_fs = fs_types[cfg->guest.storage];
+    int place = vmb_config_placement(cfg);
+    const char *want_fs = fs_types[place];
     if (f.nproc != cfg->guest.vcpus) {
         rc = vmb_error_set(err, VMB_ERR_RUN, 0,
                            "%s has %d vCPUs, the cell asks for %" PRId64,
@@ -417,9 +418,8 @@ verify_node(struct vmb_vm_cell *c, struct vmb_vm_node *n,
                            n->name, f.data_dir ? f.data_dir : "",
                            f.data_fstype ? f.data_fstype : "",
                            f.data_source ? f.data_source : "",
-                           vmb_storage_name(cfg->guest.storage));
-    } else if ((cfg->guest.storage == VMB_STORAGE_9P ||
-                cfg->guest.storage == VMB_STORAGE_VIRTIOFS) &&
+                           vmb_storage_name(place));
+    } else if ((place == VMB_STORAGE_9P || place == VMB_STORAGE_VIRTIOFS) &&
                (f.data_source == NULL ||
                 strcmp(f.data_source, VMB_AGENT_FS_TAG) != 0)) {
         rc = vmb_error_set(err, VMB_ERR_RUN, 0,
@@ -427,13 +427,10 @@ verify_node(struct vmb_vm_cell *c, struct vmb_vm_node *n,
                            "shared directory \"%s\"",
                            n->name, f.data_source ? f.data_source : "",
                            VMB_AGENT_FS_TAG);
-    } else if (cfg->guest.storage == VMB_STORAGE_VIRTIO_BLK && f.data_source &&
-               strcmp(f.data_source, "/dev/vdb") != 0 &&
-               strstr(f.data_source, "vd") == NULL) {
-        rc = vmb_error_set(err, VMB_ERR_RUN, 0,
-                           "%s: data directory is on \"%s\", not the data "
-                           "volume",
-                           n->name, f.data_source);
+    } else {
+        int node = n == &c->nodes[0] ? 0 : 1;
+        rc = vmb_vm_kata_verify(&c->kata, cfg, node, n->name, &f, c->doms[node],
+                                err);
     }
     if (rc == 0) {
         n->guest_data_path = vmb_xstrdup(f.data_dir);
@@ -473,6 +470,15 @@ vmb_vm_cell_start(struct vmb_virt *v, const struct vmb_vm_params *p,
     struct vmb_vm_cell *c = vmb_xcalloc(1, sizeof(*c));
     c->v = v;
     c->p = *p;
+    if (vmb_vm_kata_prepare(p->cfg, &c->kata, err) < 0) {
+        free(c);
+        return -1;
+    }
+    if (c->kata.vhost_fallback)
+        vmb_note(p->notes,
+                 "this host has no /dev/vhost-net: the VMs' NICs run "
+                 "without vhost (network.vhost_fallback), unlike the cell's "
+                 "Kata setting");
     /* libvirt resolves nothing relative to our working directory. */
     c->work_dir = realpath(p->work_dir, NULL);
     c->abs_kernel = realpath(p->kernel, NULL);
@@ -733,6 +739,7 @@ vmb_vm_cell_teardown(struct vmb_vm_cell *c, double *took_s,
     free(c->abs_initrd);
     free(c->abs_image);
     free(c->net_name);
+    vmb_vm_kata_free(&c->kata);
     free(c);
     if (took_s)
         *took_s = since_s(t0);

@@ -23,6 +23,7 @@
 
 #include "base/error.h"
 #include "base/jsonw.h"
+#include "base/note.h"
 #include "config/config.h"
 #include "vm/virt.h"
 
@@ -53,14 +54,15 @@ struct vmb_vm_node {
 };
 
 struct vmb_vm_params {
-    const struct vmb_config *cfg; /* the cell's effective config */
-    const char *work_dir;         /* exists; this run's scratch directory */
-    const char *tag;              /* short, unique per run: names */
-    bool kvm;                     /* resolved accel (accel.h) */
-    const char *kernel;           /* resolved guest kernel path */
-    const char *initrd;           /* the agent's initramfs */
-    const char *base_image;       /* container root base image (qcow2) */
-    bool keep_volumes;            /* leave overlays and volumes on teardown */
+    const struct vmb_config *cfg;  /* the cell's effective config */
+    const char *work_dir;          /* exists; this run's scratch directory */
+    const char *tag;               /* short, unique per run: names */
+    bool kvm;                      /* resolved accel (accel.h) */
+    const char *kernel;            /* resolved guest kernel path */
+    const char *initrd;            /* the agent's initramfs */
+    const char *base_image;        /* container root base image (qcow2) */
+    bool keep_volumes;             /* leave overlays and volumes on teardown */
+    const struct vmb_notes *notes; /* for notes to the user; NULL: stderr */
 };
 
 struct vmb_vm_cell;
@@ -113,6 +115,13 @@ int vmb_vm_cell_teardown(struct vmb_vm_cell *c, double *took_s,
 
 /* NULL-safe teardown that ignores errors. */
 void vmb_vm_cell_free(struct vmb_vm_cell *c);
+
+/*
+ * The host's 2 MiB huge pages: free and reserved in all (/proc/meminfo).
+ * Fails when the default huge page size is not 2 MiB.
+ */
+int vmb_hugepages_info(uint64_t *free_pages, uint64_t *total_pages,
+                       struct vmb_error **err);
 
 /* The kernel command line of node i (1-based) of a cell. Caller frees. */
 char *vmb_vm_cmdline(const struct vmb_config *cfg, const char *ip_cidr,

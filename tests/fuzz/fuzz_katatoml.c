@@ -1,9 +1,11 @@
 /*
- * libFuzzer target over the kata-config TOML reader (vmb_kata_toml_merge):
- * any byte string must either merge or fail with an input error naming a
- * line, never crash, leak or recurse without bound (run under ASan). A
- * merged file must merge again to itself: the second pass finds every
- * setting in place, which also proves the output scans as TOML.
+ * libFuzzer target over the kata-config TOML reader (vmb_kata_toml_merge,
+ * and the import of `kata:`, vmb_kata_import_text): any byte string must
+ * either merge or fail with an input error naming a line, never crash,
+ * leak or recurse without bound (run under ASan). A merged file must
+ * merge again to itself: the second pass finds every setting in place,
+ * which also proves the output scans as TOML; and it must import, since
+ * every value in it is one vmbench wrote or the user's file had.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -43,6 +45,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (again.len != out.len ||
         (out.len > 0 && memcmp(again.data, out.data, out.len) != 0))
         abort(); /* and already hold every setting */
+    /* The import reads what the merge accepted, or names file and line. */
+    struct vmb_config cfg;
+    vmb_config_defaults(&cfg);
+    char *skipped = NULL;
+    if (vmb_kata_import_text("fuzz.toml", (const char *)data, size, &cfg,
+                             &skipped, &err) < 0) {
+        if (err == NULL || err->kind != VMB_ERR_INPUT ||
+            strncmp(err->msg, "fuzz.toml:", 10) != 0)
+            abort();
+        vmb_error_free(err);
+        err = NULL;
+    }
+    free(skipped);
+    vmb_config_free(&cfg);
     vmb_buf_free(&again);
     vmb_buf_free(&out);
     return 0;

@@ -94,6 +94,8 @@ cmd_floor(int argc, char **argv, struct vmb_error **err)
 {
     struct vmb_config cfg;
     vmb_config_defaults(&cfg);
+    /* The sandbox's host may lack /dev/vhost-net: run without it. */
+    cfg.network.vhost_fallback = true;
     const char *initrd = NULL, *kernel = NULL;
     autofree char *found = NULL, *modules = NULL;
     int count = 1;
@@ -289,6 +291,8 @@ cmd_cell(int argc, char **argv, struct vmb_error **err)
 {
     struct vmb_config cfg;
     vmb_config_defaults(&cfg);
+    /* The sandbox's host may lack /dev/vhost-net: run without it. */
+    cfg.network.vhost_fallback = true;
     bool checks = false, keep = false;
     double hold_s = 0;
     int rc = -1;
@@ -373,7 +377,19 @@ cmd_cell(int argc, char **argv, struct vmb_error **err)
         vmb_jw_kstr(&w, "ip", f.ip);
         vmb_jw_kstr(&w, "data_fstype", f.data_fstype);
         vmb_jw_kstr(&w, "data_source", f.data_source);
+        vmb_jw_kstr(&w, "data_options", f.data_options);
+        vmb_jw_kstr(&w, "cmdline", f.cmdline);
         vmb_jw_kstr(&w, "domain", n->domain);
+        /* libvirt's own view of where each vCPU may run (bit masks). */
+        uint64_t pins[4] = {0};
+        vmb_autoerr struct vmb_error *perr = NULL;
+        int np =
+            vmb_virt_domain_vcpu_pins(vmb_vm_cell_domain(c, i), pins, 4, &perr);
+        vmb_jw_key(&w, "vcpu_pins");
+        vmb_jw_arr_begin(&w);
+        for (int k = 0; k < np; k++)
+            vmb_jw_uint(&w, pins[k]);
+        vmb_jw_arr_end(&w);
         const struct vmb_agent_hello *h = vmb_agent_hello_info(n->agent);
         vmb_jw_kuint(&w, "agent_start_us", h->agent_start_us);
         vmb_jw_kuint(&w, "modules_loaded_us", h->modules_loaded_us);

@@ -36,7 +36,7 @@ else
     jq -e '.[] | select(.check == "kvm") | .detail | test("no /dev/kvm")' \
         "$out/up.json" >/dev/null
 fi
-for c in vhost-net vhost-vsock cgroup cpufreq thp swap memory disk emulator; do
+for c in vhost-net vhost-vsock hugepages cgroup cpufreq thp swap memory disk emulator; do
     [ -n "$(status "$c")" ] || { echo "check $c missing"; exit 1; }
 done
 # Every warning or failure says how to fix it.

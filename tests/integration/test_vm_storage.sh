@@ -12,12 +12,14 @@ trap 'rm -rf "$out"' EXIT
 
 # One sandbox for all backends: libvirtd starts once. Sizes vary so a VM
 # that got the default instead of the cell's value is caught; virtio-blk
-# runs with its own IOThread and native AIO, which QEMU must accept.
+# runs with its own IOThread and native AIO, which QEMU must accept; local
+# is the container root as a block device (Kata's default serves it over
+# shared_fs).
 cat >"$out/cells" <<'CELLS'
 9p         1 512
 virtio-fs  1 640 guest.virtio_fs_cache=always
-virtio-blk 2 512 guest.iothreads=on guest.blk_aio=native guest.blk_cache=none
-local      1 768
+virtio-blk 2 512 guest.iothreads=on guest.blk_aio=native guest.blk_cache_set=on guest.blk_cache_direct=on
+local      1 768 guest.disable_block_device_use=off
 tmpfs      2 640
 CELLS
 

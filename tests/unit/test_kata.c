@@ -4,6 +4,7 @@
  * (Python's tomllib) reading the fragment back.
  */
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -60,4 +61,181 @@ Test(kata, string_values_stay_one_toml_string, .timeout = 30)
     cr_assert_str_eq(path, "'/opt/q\"emu\\\\bin\\t\\x7f'", "%s", b.data);
     vmb_buf_free(&b);
     vmb_config_free(&cfg);
+}
+
+/* ---- a user's configuration.toml as the base ---- */
+
+static const char user_toml[] =
+    "# a user's file\n"
+    "[hypervisor.qemu]\n"
+    "path = \"/opt/kata/bin/qemu-system-x86_64\"\n"
+    "kernel = \"/opt/kata/vmlinux.container\"\n"
+    "default_memory = 1536\n"
+    "default_maxvcpus = 4\n"
+    "shared_fs = \"virtio-9p\"\n"
+    "msize_9p = 65_536\n"
+    "virtio_fs_extra_args = [\"--thread-pool-size=4\",\n"
+    "                        \"--announce-submounts\"]\n"
+    "block_device_cache_set = true\n"
+    "enable_debug = true\n"
+    "kernel_params = \"mitigations=off \\\"q\\\"\"\n"
+    "\n"
+    "[runtime]\n"
+    "enable_vcpus_pinning = true\n"
+    "internetworking_model = \"tcfilter\"\n"
+    "\n"
+    "[agent.kata]\n"
+    "enable_tracing = false\n";
+
+Test(kata, import_applies_modelled_keys_and_lists_the_others)
+{
+    struct vmb_config cfg;
+    vmb_config_defaults(&cfg);
+    struct vmb_error *err = NULL;
+    char *skipped = NULL;
+    int rc = vmb_kata_import_text("user.toml", user_toml, strlen(user_toml),
+                                  &cfg, &skipped, &err);
+    cr_assert_eq(rc, 0, "%s", err ? err->msg : "");
+    cr_assert_str_eq(cfg.hypervisor.emulator,
+                     "/opt/kata/bin/qemu-system-x86_64");
+    cr_assert_eq(cfg.guest.memory_mib, 1536);
+    cr_assert_eq(cfg.guest.maxvcpus, 4);
+    cr_assert_eq(cfg.guest.shared_fs, VMB_SHAREDFS_9P);
+    cr_assert_eq(cfg.guest.msize_9p_bytes, 65536);
+    cr_assert_str_eq(cfg.guest.virtio_fs_extra_args,
+                     "--thread-pool-size=4 --announce-submounts");
+    cr_assert(cfg.guest.blk_cache_set);
+    cr_assert_str_eq(cfg.guest.kernel_params, "mitigations=off \"q\"");
+    cr_assert(cfg.guest.vcpus_pinning);
+    /* Untouched knobs keep Kata's defaults. */
+    cr_assert_eq(cfg.guest.vcpus, 1);
+    cr_assert_eq(cfg.guest.blk_aio, VMB_BLKAIO_IO_URING);
+    cr_assert_str_eq(skipped,
+                     "kernel, enable_debug, runtime.internetworking_model");
+    free(skipped);
+    vmb_config_free(&cfg);
+}
+
+struct bad_import {
+    char toml[160];
+    char want[200];
+};
+
+ParameterizedTestParameters(kata, import_refuses_a_value_with_its_line)
+{
+    static struct bad_import cases[] = {
+        {"[hypervisor.qemu]\ndefault_memory = 2048\ndefault_vcpus = 0\n",
+         "u.toml:3: [hypervisor.qemu] default_vcpus: "},
+        {"[hypervisor.qemu]\n\nshared_fs = \"virtio-fs-nydus\"\n",
+         "u.toml:3: [hypervisor.qemu] shared_fs: expected one of virtio-fs, "
+         "virtio-9p, 9p, got \"virtio-fs-nydus\""},
+        {"[hypervisor.qemu]\nenable_hugepages = \"yes please\"\n",
+         "u.toml:2: [hypervisor.qemu] enable_hugepages: "},
+        {"[runtime]\nenable_vcpus_pinning = 1.5\n",
+         "u.toml:2: [runtime] enable_vcpus_pinning: vmbench cannot use the "
+         "value 1.5"},
+        {"[hypervisor.qemu]\nvirtio_fs_extra_args = [\"-o\", 1]\n",
+         "u.toml:2: [hypervisor.qemu] virtio_fs_extra_args: vmbench cannot "
+         "use the value"},
+        {"[hypervisor.qemu]\ndefault_memory = 2048\ndefault_memory = 1\n",
+         "u.toml:3: key \"default_memory\" is set twice"},
+    };
+    return cr_make_param_array(struct bad_import, cases,
+                               sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct bad_import *c, kata,
+                  import_refuses_a_value_with_its_line)
+{
+    struct vmb_config cfg;
+    vmb_config_defaults(&cfg);
+    struct vmb_error *err = NULL;
+    char *skipped = NULL;
+    int rc = vmb_kata_import_text("u.toml", c->toml, strlen(c->toml), &cfg,
+                                  &skipped, &err);
+    cr_assert_lt(rc, 0);
+    cr_assert_eq(err->kind, VMB_ERR_INPUT);
+    cr_assert(strstr(err->msg, c->want) == err->msg, "\"%s\" for \"%s\"",
+              err->msg, c->want);
+    cr_assert_null(skipped);
+    vmb_error_free(err);
+    vmb_config_free(&cfg);
+}
+
+/* The settings of cfg and of what importing toml gives must agree. */
+static void
+assert_same_settings(const struct vmb_config *cfg, const char *toml)
+{
+    struct vmb_config back;
+    vmb_config_defaults(&back);
+    struct vmb_error *err = NULL;
+    char *skipped = NULL;
+    cr_assert_eq(vmb_kata_import_text("rt.toml", toml, strlen(toml), &back,
+                                      &skipped, &err),
+                 0, "%s\n%s", err ? err->msg : "", toml);
+    struct vmb_kata_setting *a = NULL, *b = NULL;
+    size_t na = vmb_kata_settings(cfg, &a), nb = vmb_kata_settings(&back, &b);
+    cr_assert_eq(na, nb);
+    for (size_t i = 0; i < na; i++)
+        cr_assert_str_eq(a[i].value, b[i].value, "%s after the round trip\n%s",
+                         a[i].key, toml);
+    vmb_kata_settings_free(a, na);
+    vmb_kata_settings_free(b, nb);
+    free(skipped);
+    vmb_config_free(&back);
+}
+
+/*
+ * Round trip: a cell's settings written (alone, and merged into a base
+ * with only the differing keys) and imported again are the cell's.
+ */
+Test(kata, round_trip_import_then_kata_config)
+{
+    struct vmb_config cell;
+    vmb_config_defaults(&cell);
+    cell.guest.vcpus = 2;
+    cell.guest.memory_mib = 3072;
+    cell.guest.hugepages = true;
+    cell.guest.vcpus_pinning = true;
+    cell.guest.storage = VMB_STORAGE_SHARED;
+    cell.guest.shared_fs = VMB_SHAREDFS_9P;
+    cell.guest.msize_9p_bytes = 524288;
+    cell.guest.blk_driver = VMB_BLKDRV_VIRTIO_BLK;
+    cell.network.tx_rate_bits = 1000000;
+    free(cell.guest.virtio_fs_extra_args);
+    cell.guest.virtio_fs_extra_args = vmb_xstrdup("--thread-pool-size=8");
+    free(cell.guest.kernel_params);
+    cell.guest.kernel_params = vmb_xstrdup("nosmt \"x\"");
+
+    struct vmb_buf alone = {0};
+    vmb_kata_render(&cell, &alone);
+    assert_same_settings(&cell, alone.data);
+
+    /* The user's file as base: only differing keys go in. */
+    struct vmb_config base;
+    vmb_config_defaults(&base);
+    struct vmb_error *err = NULL;
+    char *skipped = NULL;
+    cr_assert_eq(vmb_kata_import_text("user.toml", user_toml, strlen(user_toml),
+                                      &base, &skipped, &err),
+                 0);
+    struct vmb_kata_setting *set = NULL, *bset = NULL;
+    size_t n = vmb_kata_settings(&cell, &set);
+    size_t nb = vmb_kata_settings(&base, &bset);
+    n = vmb_kata_settings_diff(set, n, bset, nb);
+    struct vmb_buf merged = {0};
+    cr_assert_eq(vmb_kata_toml_merge("user.toml", user_toml, strlen(user_toml),
+                                     set, n, &merged, &err),
+                 0);
+    /* The user's other keys and comments stay. */
+    cr_assert(strstr(merged.data, "enable_debug = true\n"));
+    cr_assert(strstr(merged.data, "# a user's file\n"));
+    assert_same_settings(&cell, merged.data);
+    vmb_kata_settings_free(set, n);
+    vmb_kata_settings_free(bset, nb);
+    vmb_buf_free(&alone);
+    vmb_buf_free(&merged);
+    free(skipped);
+    vmb_config_free(&base);
+    vmb_config_free(&cell);
 }

@@ -125,24 +125,30 @@ Test(matrix, exclude_matching_nothing_warns)
 
 Test(matrix, kata_aliases_and_dotted_paths)
 {
-    struct vmb_matrix *m = load("a.yaml", "matrix:\n"
-                                          "  default_vcpus: [2]\n"
-                                          "  default_memory: [3G]\n"
-                                          "  enable_iothreads: [on]\n"
-                                          "  shared_fs: [virtio-fs]\n"
-                                          "  load.connections: [50, 200]\n"
-                                          "  database.appendfsync: [always]\n");
+    struct vmb_matrix *m =
+        load("a.yaml", "matrix:\n"
+                       "  default_vcpus: [2]\n"
+                       "  default_memory: [3G]\n"
+                       "  enable_iothreads: [on]\n"
+                       "  shared_fs: [virtio-9p]\n"
+                       "  block_device_driver: [virtio-blk]\n"
+                       "  load.connections: [50, 200]\n"
+                       "  database.appendfsync: [always]\n");
     cr_assert_eq(m->ncells, 2);
     const struct vmb_config *c = &m->cells[1].cfg;
     cr_assert_eq(c->guest.vcpus, 2);
     cr_assert_eq(c->guest.memory_mib, 3072);
     cr_assert(c->guest.iothreads);
-    cr_assert_eq(c->guest.storage, VMB_STORAGE_VIRTIOFS);
+    cr_assert_eq(c->guest.shared_fs, VMB_SHAREDFS_9P);
+    cr_assert_eq(c->guest.blk_driver, VMB_BLKDRV_VIRTIO_BLK);
+    /* Kata's default storage: local data on the shared root filesystem. */
+    cr_assert_eq(vmb_config_placement(c), VMB_STORAGE_9P);
     cr_assert_eq(c->load.connections, 200);
     cr_assert_eq(c->database.appendfsync, VMB_FSYNC_ALWAYS);
     cr_assert_str_eq(m->cells[1].label,
-                     "vcpus=2 memory=3072 iothreads=on storage=virtio-fs "
-                     "load.connections=200 database.appendfsync=always");
+                     "vcpus=2 memory=3072 iothreads=on shared_fs=virtio-9p "
+                     "blk_driver=virtio-blk load.connections=200 "
+                     "database.appendfsync=always");
     /* Load options are not VM-only: each connection count has a control. */
     cr_assert_eq(m->ncontrols, 2);
     vmb_matrix_free(m);
@@ -160,7 +166,7 @@ Test(matrix, ids_stable_under_reformatting)
         load("b.yaml", "# a comment\n"
                        "load:   {connections: \"50\", warmup: 5000ms}\n"
                        "matrix:\n"
-                       "  shared_fs:\n    - '9p'\n    - local\n"
+                       "  guest.storage:\n    - '9p'\n    - local\n"
                        "guest:\n  vcpus: 2\n  memory: 1G\n"
                        "name: renamed\n");
     cr_assert_eq(a->ncells, 2);
@@ -290,7 +296,12 @@ Test(config, effective_config_json_names_every_option)
                   NULL,
               "%s", s);
     cr_assert(strstr(s, "\"warmup\":\"0s\"") != NULL, "%s", s);
-    cr_assert(strstr(s, "\"msize_9p\":\"512k\"") != NULL, "%s", s);
+    /* Kata's template defaults. */
+    cr_assert(strstr(s, "\"msize_9p\":\"8k\"") != NULL, "%s", s);
+    cr_assert(strstr(s, "\"blk_driver\":\"virtio-scsi\"") != NULL, "%s", s);
+    cr_assert(strstr(s, "\"blk_aio\":\"io_uring\"") != NULL, "%s", s);
+    cr_assert(strstr(s, "\"cpu_features\":\"pmu=off\"") != NULL, "%s", s);
+    cr_assert(strstr(s, "\"virtio_fs_queue_size\":\"1024\"") != NULL, "%s", s);
     cr_assert(strstr(s, "\"phases\":[{\"op\":\"write\"") != NULL, "%s", s);
     for (size_t i = 0; i < vmb_nsections; i++)
         for (size_t j = 0; j < vmb_sections[i].noptions; j++) {
@@ -787,4 +798,52 @@ Test(matrix, capacity_phase)
         cr_assert_eq(m->cells[c].cfg.phases[0].capacity_limit_us, 0);
     }
     vmb_matrix_free(m);
+}
+
+/* ---- kata: a user's configuration.toml as the base ---- */
+
+Test(matrix, kata_file_is_the_base_below_sections_and_axes)
+{
+    char dir[] = "/tmp/vmb-test-kata-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    autofree char *toml = vmb_xasprintf("%s/configuration.toml", dir);
+    const char *t = "[hypervisor.qemu]\n"
+                    "default_memory = 1536\n"
+                    "default_vcpus = 2\n"
+                    "msize_9p = 65536\n"
+                    "enable_debug = true\n"
+                    "[runtime]\n"
+                    "enable_vcpus_pinning = true\n";
+    cr_assert_eq(vmb_write_file_atomic(toml, t, strlen(t), NULL), 0);
+    autofree char *yaml = vmb_xasprintf("%s/m.yaml", dir);
+    const char *y = "kata: configuration.toml\n"
+                    "guest: {vcpus: 1}\n"
+                    "matrix:\n  msize_9p: [8k, 512k]\n";
+    cr_assert_eq(vmb_write_file_atomic(yaml, y, strlen(y), NULL), 0);
+    struct vmb_matrix *m = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_matrix_load(yaml, &m, &err), 0, "%s", err ? err->msg : "");
+    cr_assert_str_eq(m->kata_path, toml);
+    cr_assert_str_eq(m->kata_unmodelled, "enable_debug");
+    /* The file's values where the matrix says nothing... */
+    cr_assert_eq(m->cells[0].cfg.guest.memory_mib, 1536);
+    cr_assert(m->cells[0].cfg.guest.vcpus_pinning);
+    /* ...the matrix's sections and axes above them. */
+    cr_assert_eq(m->cells[0].cfg.guest.vcpus, 1);
+    cr_assert_eq(m->cells[0].cfg.guest.msize_9p_bytes, 8192);
+    cr_assert_eq(m->cells[1].cfg.guest.msize_9p_bytes, 524288);
+    vmb_matrix_free(m);
+
+    /* --kata replaces the key; a bad value names the TOML file and line. */
+    autofree char *bad = vmb_xasprintf("%s/bad.toml", dir);
+    const char *b = "[hypervisor.qemu]\n\nblock_device_driver = \"nvdimm\"\n";
+    cr_assert_eq(vmb_write_file_atomic(bad, b, strlen(b), NULL), 0);
+    cr_assert_lt(vmb_matrix_load_kata(yaml, bad, &m, &err), 0);
+    autofree char *want = vmb_xasprintf(
+        "%s:3: [hypervisor.qemu] block_device_driver: expected one of "
+        "virtio-scsi, virtio-blk, got \"nvdimm\"",
+        bad);
+    cr_assert_str_eq(err->msg, want);
+    vmb_error_free(err);
+    vmb_rm_rf(dir, NULL);
 }

@@ -7,6 +7,7 @@
 #include <criterion/parameterized.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -159,7 +160,8 @@ Test(virt, xml_virtio_blk_iothread_cache_aio)
     struct vmb_domain_spec s = base_spec();
     s.data_disk = "/tmp/x/node1.data.img";
     s.data_format = "raw";
-    s.blk_cache = VMB_BLKCACHE_NONE;
+    s.blk_driver = VMB_BLKDRV_VIRTIO_BLK;
+    s.blk_cache = "none";
     s.blk_aio = VMB_BLKAIO_NATIVE;
     s.data_iothread = true;
     autofree char *xml = vmb_virt_domain_xml(&s);
@@ -171,6 +173,152 @@ Test(virt, xml_virtio_blk_iothread_cache_aio)
     /* Only the data disk is pinned to the IOThread. */
     const char *first = strstr(xml, "iothread='1'");
     cr_assert_null(strstr(first + 1, "iothread='1'"));
+}
+
+/*
+ * Golden domain XML, one file per Kata knob under tests/golden/domain/:
+ * each proves the element the knob becomes, and that libvirt's schema
+ * takes it. VMB_GOLDEN_WRITE=1 rewrites the files instead.
+ */
+#define DOMAIN_GOLDEN VMB_TEST_DATA "/golden/domain"
+
+static void
+assert_golden_xml(const struct vmb_domain_spec *s, const char *name)
+{
+    autofree char *xml = vmb_virt_domain_xml(s);
+    assert_valid(xml);
+    autofree char *path = vmb_xasprintf("%s/%s.xml", DOMAIN_GOLDEN, name);
+    const char *w = getenv("VMB_GOLDEN_WRITE");
+    if (w && strcmp(w, "1") == 0)
+        cr_assert_eq(vmb_write_file_atomic(path, xml, strlen(xml), NULL), 0);
+    autofree char *want = NULL;
+    cr_assert_eq(vmb_read_file(path, &want, NULL, NULL), 0, "read %s", path);
+    cr_assert_str_eq(xml, want, "domain XML differs from %s", path);
+}
+
+/* By name, not by function pointer: a test process is a new exec. */
+struct knob_case {
+    char name[48];
+};
+
+static const char *const data_disk = "/tmp/x/node1.data.img";
+static const int pins[] = {2, 3};
+
+static void
+k_maxvcpus(struct vmb_domain_spec *s)
+{
+    s->max_vcpus = 8;
+}
+static void
+k_memory_slots(struct vmb_domain_spec *s)
+{
+    s->memory_slots = 10;
+    s->max_memory_mib = 65536;
+    s->max_vcpus = 4;
+}
+static void
+k_hugepages(struct vmb_domain_spec *s)
+{
+    s->hugepages = true;
+}
+static void
+k_prealloc(struct vmb_domain_spec *s)
+{
+    s->mem_prealloc = true;
+}
+static void
+k_virtio_scsi_iothread(struct vmb_domain_spec *s)
+{
+    s->data_disk = data_disk;
+    s->blk_driver = VMB_BLKDRV_VIRTIO_SCSI;
+    s->blk_aio = VMB_BLKAIO_IO_URING;
+    s->data_iothread = true;
+}
+static void
+k_virtio_blk_threads_unsafe(struct vmb_domain_spec *s)
+{
+    s->data_disk = data_disk;
+    s->blk_driver = VMB_BLKDRV_VIRTIO_BLK;
+    s->blk_aio = VMB_BLKAIO_THREADS;
+    s->blk_cache = "unsafe";
+}
+static void
+k_virtiofs(struct vmb_domain_spec *s)
+{
+    s->fs = VMB_VIRT_FS_VIRTIOFS;
+    s->fs_dir = "/tmp/x/node1.data";
+    s->fs_cache = VMB_FSCACHE_NEVER;
+    s->fs_queue = 512;
+    s->fs_thread_pool = 4;
+    s->virtiofsd = "/usr/lib/qemu/virtiofsd";
+}
+static void
+k_virtio_9p(struct vmb_domain_spec *s)
+{
+    s->fs = VMB_VIRT_FS_9P;
+    s->fs_dir = "/tmp/x/node1.data";
+}
+static void
+k_cpu_features_tcg(struct vmb_domain_spec *s)
+{
+    s->cpu_features = "pmu=off,-vmx,+sse4.2";
+}
+static void
+k_cpu_features_kvm(struct vmb_domain_spec *s)
+{
+    s->kvm = true;
+    s->cpu_features = "pmu=off";
+}
+static void
+k_vhost_rate_limits(struct vmb_domain_spec *s)
+{
+    s->vhost = true;
+    s->rx_kib_per_s = 12207;
+    s->tx_kib_per_s = 1;
+}
+static void
+k_vcpu_pinning(struct vmb_domain_spec *s)
+{
+    s->vcpu_pins = pins;
+    s->emulator_cpuset = "4-7";
+}
+
+static const struct {
+    const char *name;
+    void (*apply)(struct vmb_domain_spec *s);
+} knobs[] = {
+    {"default_maxvcpus", k_maxvcpus},
+    {"memory_slots", k_memory_slots},
+    {"enable_hugepages", k_hugepages},
+    {"enable_mem_prealloc", k_prealloc},
+    {"virtio-scsi_iothread_io_uring", k_virtio_scsi_iothread},
+    {"virtio-blk_threads_noflush", k_virtio_blk_threads_unsafe},
+    {"virtio-fs_queue_pool_never", k_virtiofs},
+    {"virtio-9p", k_virtio_9p},
+    {"cpu_features_tcg", k_cpu_features_tcg},
+    {"cpu_features_kvm", k_cpu_features_kvm},
+    {"vhost_rate_limiters", k_vhost_rate_limits},
+    {"enable_vcpus_pinning", k_vcpu_pinning},
+};
+
+ParameterizedTestParameters(virt, xml_knob_golden)
+{
+    static struct knob_case cases[sizeof(knobs) / sizeof(knobs[0])];
+    for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++)
+        snprintf(cases[i].name, sizeof(cases[i].name), "%s", knobs[i].name);
+    return cr_make_param_array(struct knob_case, cases,
+                               sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct knob_case *c, virt, xml_knob_golden)
+{
+    struct vmb_domain_spec s = base_spec();
+    s.fs_thread_pool = -1;
+    size_t i = 0;
+    while (strcmp(knobs[i].name, c->name) != 0)
+        i++;
+    knobs[i].apply(&s);
+    assert_golden_xml(&s, c->name);
 }
 
 Test(virt, xml_9p)
@@ -191,6 +339,7 @@ Test(virt, xml_virtiofs_shared_memory_and_cache)
     s.fs = VMB_VIRT_FS_VIRTIOFS;
     s.fs_dir = "/tmp/x/node1.data";
     s.fs_cache = VMB_FSCACHE_ALWAYS;
+    s.fs_thread_pool = -1;
     s.virtiofsd = "/usr/lib/qemu/virtiofsd";
     autofree char *xml = vmb_virt_domain_xml(&s);
     assert_valid(xml);

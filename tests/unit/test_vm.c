@@ -31,6 +31,8 @@ setup(void)
     /* A subnet no route of this host uses. */
     free(cfg.network.subnet);
     cfg.network.subnet = vmb_xstrdup("10.250.250.0/24");
+    /* Kata's default asks for vhost-net, which not every host has. */
+    cfg.network.vhost_fallback = true;
 }
 
 static void
@@ -118,13 +120,89 @@ Test(vm, bad_subnet)
 Test(vm, native_aio_needs_direct_cache)
 {
     struct vmb_vm_params p = params();
-    cfg.guest.storage = VMB_STORAGE_VIRTIO_BLK;
+    cfg.guest.storage = VMB_STORAGE_BLOCK;
     cfg.guest.blk_aio = VMB_BLKAIO_NATIVE;
-    cfg.guest.blk_cache = VMB_BLKCACHE_WRITEBACK;
-    assert_input_error(&p, "guest.blk_aio");
-    cfg.guest.blk_cache = VMB_BLKCACHE_NONE;
+    assert_input_error(&p, "block_device_aio \"native\" needs O_DIRECT");
+    cfg.guest.blk_cache_set = true;
+    assert_input_error(&p, "block_device_cache_direct");
+    cfg.guest.blk_cache_direct = true;
     struct vmb_error *err = NULL;
-    cr_assert_eq(vmb_vm_cell_check(&p, &err), 0);
+    cr_assert_eq(vmb_vm_cell_check(&p, &err), 0, "%s", err ? err->msg : "");
+}
+
+Test(vm, cache_direct_with_noflush_has_no_libvirt_mode)
+{
+    struct vmb_vm_params p = params();
+    cfg.guest.blk_cache_set = true;
+    cfg.guest.blk_cache_direct = true;
+    cfg.guest.blk_cache_noflush = true;
+    assert_input_error(&p, "no libvirt cache mode");
+}
+
+Test(vm, vhost_without_the_device_needs_fallback)
+{
+    struct vmb_vm_params p = params();
+    cfg.network.vhost_fallback = false;
+    struct vmb_error *err = NULL;
+    int rc = vmb_vm_cell_check(&p, &err);
+    if (access("/dev/vhost-net", R_OK | W_OK) == 0) {
+        cr_assert_eq(rc, 0, "%s", err ? err->msg : "");
+    } else {
+        cr_assert_lt(rc, 0);
+        cr_assert(strstr(err->msg, "network.vhost_fallback"), "%s", err->msg);
+        vmb_error_free(err);
+        /* Without vhost asked for there is nothing to refuse. */
+        cfg.network.disable_vhost_net = true;
+        err = NULL;
+        cr_assert_eq(vmb_vm_cell_check(&p, &err), 0, "%s", err ? err->msg : "");
+    }
+}
+
+Test(vm, hugepages_beyond_the_free_ones_say_how_many)
+{
+    struct vmb_vm_params p = params();
+    cfg.guest.hugepages = true;
+    /* More than any host here has free: 2 TiB per VM. */
+    cfg.guest.memory_mib = 1048576;
+    assert_input_error(&p, "enable_hugepages: both VMs need 1048576 free 2 "
+                           "MiB pages");
+    assert_input_error(&p, "> /proc/sys/vm/nr_hugepages");
+}
+
+Test(vm, pinning_needs_a_cpu_per_vcpu)
+{
+    struct vmb_vm_params p = params();
+    cfg.guest.vcpus_pinning = true;
+    cfg.guest.vcpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cfg.guest.vcpus > 1) {
+        assert_input_error(&p, "enable_vcpus_pinning");
+    }
+    cfg.guest.vcpus = 1;
+    if (sysconf(_SC_NPROCESSORS_ONLN) >= 2) {
+        struct vmb_error *err = NULL;
+        cr_assert_eq(vmb_vm_cell_check(&p, &err), 0, "%s", err ? err->msg : "");
+    }
+}
+
+Test(vm, unusable_virtiofsd_args_and_cpu_features)
+{
+    struct vmb_vm_params p = params();
+    free(cfg.guest.virtio_fs_extra_args);
+    cfg.guest.virtio_fs_extra_args = vmb_xstrdup("--thread-pool-size=4 -o x");
+    assert_input_error(&p, "virtio_fs_extra_args: \"-o\"");
+    /* Older Kata files write the C virtiofsd's spelling. */
+    free(cfg.guest.virtio_fs_extra_args);
+    cfg.guest.virtio_fs_extra_args =
+        vmb_xstrdup("--thread-pool-size=4 -o announce_submounts");
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_vm_cell_check(&p, &err), 0, "%s", err ? err->msg : "");
+    free(cfg.guest.cpu_features);
+    cfg.guest.cpu_features = vmb_xstrdup("pmu=off,vmx");
+    assert_input_error(&p, "cpu_features \"pmu=off,vmx\"");
+    free(cfg.guest.cpu_features);
+    cfg.guest.cpu_features = vmb_xstrdup("pmu=off,-vmx,+sse4.2");
+    cfg.guest.virtio_fs_queue = 1000;
+    assert_input_error(&p, "virtio_fs_queue_size 1000 is not a power of two");
 }
 
 Test(vm, missing_root_image)
@@ -144,4 +222,22 @@ Test(vm, cmdline_carries_the_agent_keys)
     cr_assert(strstr(c, "vmb.ip=10.213.0.3/24"), "%s", c);
     cr_assert(strstr(c, "vmb.storage=9p"), "%s", c);
     cr_assert(strstr(c, "vmb.msize=262144"), "%s", c);
+}
+
+/* Kata serves the container root over shared_fs unless told otherwise,
+ * so "local" data is on the shared filesystem; kernel_params go last. */
+Test(vm, cmdline_places_local_data_as_kata_does)
+{
+    free(cfg.guest.kernel_params);
+    cfg.guest.kernel_params = vmb_xstrdup("mitigations=off nosmt");
+    autofree char *c = vmb_vm_cmdline(&cfg, "10.213.0.2/24", "node1");
+    cr_assert(strstr(c, "vmb.storage=virtio-fs"), "%s", c);
+    cr_assert(strstr(c, " mitigations=off nosmt"), "%s", c);
+    cfg.guest.disable_block_device = false;
+    autofree char *d = vmb_vm_cmdline(&cfg, "10.213.0.2/24", "node1");
+    cr_assert(strstr(d, "vmb.storage=local"), "%s", d);
+    cfg.guest.storage = VMB_STORAGE_SHARED;
+    cfg.guest.shared_fs = VMB_SHAREDFS_9P;
+    autofree char *e = vmb_vm_cmdline(&cfg, "10.213.0.2/24", "node1");
+    cr_assert(strstr(e, "vmb.storage=9p"), "%s", e);
 }

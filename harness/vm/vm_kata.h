@@ -1,0 +1,59 @@
+/*
+ * The Kata knobs of a cell that depend on the host (vhost-net, huge
+ * pages, CPUs to pin to, the hotplug headroom that defaults to the
+ * host's size), the domain spec fields they set, and the checks that a
+ * booted VM has them. Private to vm/.
+ */
+#ifndef VMB_VM_KATA_H
+#define VMB_VM_KATA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "config/config.h"
+#include "vm/agent.h"
+#include "vm/virt.h"
+
+#define VMB_VM_KATA_MAX_VCPUS 240
+
+struct vmb_vm_kata {
+    bool vhost;          /* the NICs use vhost-net */
+    bool vhost_fallback; /* vhost asked for, the host has none, allowed */
+    int max_vcpus;
+    uint64_t max_memory_mib;
+    int fs_thread_pool; /* < 0: virtiofsd's default */
+    const char *blk_cache;
+    bool pin;
+    int pins[2][VMB_VM_KATA_MAX_VCPUS]; /* host CPU of node i's vCPU j */
+    char *emulator_cpuset[2];           /* NULL: no CPU left apart */
+};
+
+/*
+ * Resolves the knobs of cfg on this host into k, refusing (VMB_ERR_INPUT,
+ * naming the Kata key and the fix) what this host or libvirt cannot give:
+ * vhost without /dev/vhost-net (unless vhost_fallback), fewer free huge
+ * pages than both VMs need, fewer CPUs than 1:1 pinning needs, a cache
+ * flag pair libvirt has no mode for, virtiofsd arguments or CPU features
+ * libvirt cannot pass, a queue size that is not a power of two.
+ */
+int vmb_vm_kata_prepare(const struct vmb_config *cfg, struct vmb_vm_kata *k,
+                        struct vmb_error **err);
+void vmb_vm_kata_free(struct vmb_vm_kata *k);
+
+/* Sets the fields of s that the Kata knobs decide, for node 0 or 1. */
+void vmb_vm_kata_spec(const struct vmb_vm_kata *k, const struct vmb_config *cfg,
+                      int node, struct vmb_domain_spec *s);
+
+/*
+ * Checks that node `node` (named name) booted as cfg says: kernel_params
+ * in the guest's /proc/cmdline, the 9p msize in its mount options, the
+ * block device's bus, each knob on QEMU's command line, the pinning in
+ * libvirt's pin info, virtiofsd's thread pool on its command line.
+ */
+int vmb_vm_kata_verify(const struct vmb_vm_kata *k,
+                       const struct vmb_config *cfg, int node, const char *name,
+                       const struct vmb_agent_facts *f,
+                       struct vmb_virt_domain *d, struct vmb_error **err);
+
+#endif
