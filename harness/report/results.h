@@ -24,6 +24,47 @@ struct vmb_res_latency {
     double mean, p50, p95, p99, p999, max; /* microseconds */
 };
 
+/* Host CPU classes of result.json's "host_cpu_us" (runtime/hostcpu.h). */
+enum {
+    VMB_RES_CPU_VCPU,
+    VMB_RES_CPU_QEMU_MAIN,
+    VMB_RES_CPU_IOTHREADS,
+    VMB_RES_CPU_QEMU_OTHER,
+    VMB_RES_CPU_VIRTIOFSD,
+    VMB_RES_CPU_VHOST,
+    VMB_RES_CPU_DB,
+    VMB_RES_NCPU
+};
+/* "vcpu", "qemu_main", "iothreads", "qemu_other", "virtiofsd", "vhost",
+ * "db". */
+extern const char *const vmb_res_cpu_class[VMB_RES_NCPU];
+
+/*
+ * Where the time of a phase went (result.json "phase_resources"), over
+ * its measurement window; every figure NAN when not measured.
+ */
+struct vmb_res_resources {
+    double window_s;
+    double host_cpu_us; /* the nodes' host CPU, every class */
+    double cpu_us[VMB_RES_NCPU];
+    double loadgen_cpu_us;
+    double disk_rd_bytes, disk_wr_bytes, disk_rd_ops, disk_wr_ops;
+    double host_wr_bytes, host_wr_ops; /* host device of the work dir */
+    double net_bytes;                  /* rx + tx of both nodes */
+};
+
+/* The raw limits probed before the database started (result.json
+ * "probe"); NAN when not probed. */
+struct vmb_res_probe {
+    double fsync_write_rate;   /* 4 KiB write + fdatasync per second */
+    double fsync_write_p99_us; /* latency of one */
+    double randread_iops;      /* 4 KiB random reads */
+    double seqwrite_mb_s;      /* sequential writes, MB/s */
+    double rtt_us;             /* TCP round trip node 2 -> node 1 */
+    double rtt_loadgen_us;     /* load generator -> node 1 */
+    bool randread_direct;      /* O_DIRECT was used for the reads */
+};
+
 struct vmb_res_phase {
     int index;
     char *op;   /* "write", "read", "mixed": the load generator's name */
@@ -36,6 +77,7 @@ struct vmb_res_phase {
      * one or no step met its limit (null). */
     double capacity;
     struct vmb_res_latency latency_us;
+    struct vmb_res_resources res;
     double (*percentiles)[2]; /* [percent, microseconds], as in the file */
     size_t npercentiles;
 };
@@ -60,6 +102,9 @@ struct vmb_res_rep {
     struct vmb_res_boot boot[2]; /* node1, node2 */
     double replica_sync_s;
     double replication_lag_s;
+    bool has_probe;
+    struct vmb_res_probe probe;
+    double sampling_cpu_share; /* CPU of the 1 Hz sampler per second */
 };
 
 /* A config option of a cell by dotted path ("guest.storage"), as written. */
@@ -185,6 +230,8 @@ const struct vmb_res_phase *vmb_res_rep_phase(const struct vmb_res_rep *rep,
 /* One row of timeseries.csv. */
 struct vmb_res_second {
     double second, ops, ops_per_s, p50_us, p99_us;
+    double host_cpu_s; /* host CPU of the nodes in that second, CPU-s */
+    double disk_iops;  /* the data disk's I/Os in that second */
 };
 
 /*

@@ -590,6 +590,7 @@ vmb_sections_write(struct vmb_doc *d, const struct vmb_model *m,
     section_host(d, m);
     for (size_t p = 0; p < m->nphases; p++)
         section_phase(d, m, p, cs);
+    vmb_time_section(d, m, cs);
     section_boot(d, m, cs);
     section_flags(d, m);
     section_failures(d, m);

@@ -28,6 +28,7 @@
 #include "run/progress.h"
 #include "run/run_info.h"
 #include "run/run_load.h"
+#include "run/run_res.h"
 #include "runtime/doctor.h"
 #include "runtime/runtime.h"
 #include "version.h"
@@ -228,7 +229,7 @@ struct run_state {
     char *dir;     /* results path of the run */
     char **phases; /* PHASE objects as JSON text */
     size_t nphases;
-    struct vmb_buf csv; /* timeseries rows */
+    struct vmb_run_res res; /* resource samples; timeseries rows */
     struct {
         char phase[40];
         double s;
@@ -287,7 +288,7 @@ run_phases(struct run_state *st, struct vmb_runtime *rt,
             st->phases[st->nphases++] = steal(&out.json);
         }
         if (out.csv != NULL)
-            vmb_buf_puts(&st->csv, out.csv);
+            vmb_run_res_phase(&st->res, &out);
         vmb_run_phase_out_free(&out);
         if (r < 0)
             return vmb_error_prefix(err, "phase %s", name);
@@ -339,11 +340,10 @@ render_result(struct run_state *st, struct vmb_runtime *rt, const char *started,
     const struct vmb_cell *c = st->r->cell;
     char finished[32];
     vmb_utc_stamp(finished, sizeof(finished), vmb_wall_ns());
-    if (st->csv.len > 0 || error == NULL) {
+    if (st->res.nphases > 0 || error == NULL) {
         struct vmb_buf csv = {0};
         vmb_run_load_csv_header(&csv);
-        if (st->csv.len > 0)
-            vmb_buf_puts(&csv, st->csv.data);
+        vmb_run_res_csv(&st->res, &csv);
         autofree char *path = vmb_xasprintf("%s/timeseries.csv", st->dir);
         int r = write_text(path, csv.data, err);
         vmb_buf_free(&csv);
@@ -381,6 +381,7 @@ render_result(struct run_state *st, struct vmb_runtime *rt, const char *started,
     vmb_jw_obj_end(&w);
     if (rt != NULL)
         rt->ops->result_json(rt, &w);
+    vmb_run_res_json(&st->res, &w);
     vmb_jw_key(&w, "artefacts");
     list_artefacts(&w, st->dir);
     vmb_jw_obj_end(&w);
@@ -440,7 +441,9 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
         vmb_progress_phase(&s->prog, "database", SIZE_MAX);
         if (bring_up_database(&st, rt, drv, &run_err) == 0) {
             rt->ops->window_begin(rt);
+            vmb_run_res_start(&st.res, rt);
             run_phases(&st, rt, drv, &run_err);
+            vmb_run_res_stop(&st.res);
             rt->ops->window_end(rt);
         }
     }
@@ -485,7 +488,7 @@ out:
     for (size_t i = 0; i < st.nphases; i++)
         free(st.phases[i]);
     free(st.phases);
-    vmb_buf_free(&st.csv);
+    vmb_run_res_free(&st.res);
     free(st.lags);
     return rc;
 }

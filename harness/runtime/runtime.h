@@ -23,6 +23,7 @@
 #include "config/config.h"
 #include "config/matrix.h"
 #include "db/db.h"
+#include "runtime/sample.h"
 
 struct vmb_runtime;
 
@@ -67,6 +68,16 @@ struct vmb_runtime_ops {
 
     /* Node's database log so far, malloc'd; NULL if none yet. */
     char *(*db_log)(struct vmb_runtime *rt, int node);
+
+    /*
+     * Fills s with the cumulative counters this runtime can read of both
+     * nodes (host CPU by thread class, the data disk, the host device of
+     * the work directory, the nodes' network) and marks them in s->have.
+     * Called about once a second from the sampling thread (sample.h)
+     * while the load phases run, between window_begin and window_end;
+     * it must not talk to the guest agents, which the run's thread uses.
+     */
+    void (*sample)(struct vmb_runtime *rt, struct vmb_sample *s);
 
     /* Start and end of the measurement window of resource figures. */
     void (*window_begin)(struct vmb_runtime *rt);

@@ -221,6 +221,72 @@ vm_db_log(struct vmb_runtime *rt, int node)
     return data;
 }
 
+/*
+ * QEMU's threads and helpers by class; the data disk as libvirt counts it
+ * where the data lives on a block device (vdb, or the root disk vda for
+ * local and tmpfs), else the host device of the shared directory; both
+ * VMs' interfaces.
+ */
+static void
+vm_sample(struct vmb_runtime *rt, struct vmb_sample *s)
+{
+    struct vm_rt *v = rt->priv;
+    if (v == NULL || v->cell == NULL)
+        return;
+    struct vmb_cpu_split cpu = {0};
+    bool cpu_ok = true, disk_ok = true, net_ok = true;
+    double disk[4] = {0}, net[4] = {0};
+    bool shared = false;
+    for (int i = 0; i < 2; i++) {
+        struct vmb_vm_node *n = vmb_vm_cell_node(v->cell, i);
+        struct vmb_virt_domain *d = vmb_vm_cell_domain(v->cell, i);
+        int pid = d ? vmb_virt_domain_pid(d) : -1;
+        if (pid <= 0 || vmb_cpu_read_qemu("/proc", pid, n->domain, &cpu) < 0)
+            cpu_ok = false;
+        struct vmb_virt_stats st;
+        vmb_autoerr struct vmb_error *e = NULL;
+        if (d == NULL || vmb_virt_domain_stats(d, &st, &e) < 0) {
+            disk_ok = net_ok = false;
+            continue;
+        }
+        net[0] += (double)st.net_rx_bytes;
+        net[1] += (double)st.net_tx_bytes;
+        net[2] += (double)st.net_rx_packets;
+        net[3] += (double)st.net_tx_packets;
+        const struct vmb_virt_disk_stats *ds = NULL;
+        if (n->data_disk != NULL)
+            ds = vmb_virt_stats_disk(&st, "vdb");
+        else if (n->data_dir != NULL)
+            shared = true;
+        else
+            ds = vmb_virt_stats_disk(&st, "vda");
+        if (ds != NULL) {
+            disk[0] += (double)ds->rd_bytes;
+            disk[1] += (double)ds->wr_bytes;
+            disk[2] += (double)ds->rd_reqs;
+            disk[3] += (double)ds->wr_reqs;
+        } else if (n->data_dir == NULL) {
+            disk_ok = false;
+        }
+    }
+    if (cpu_ok)
+        for (int c = 0; c < VMB_CPU_NCLASS; c++) {
+            s->v[c] = (double)cpu.us[c];
+            s->have[c] = c != VMB_CPU_DB;
+        }
+    if (net_ok)
+        for (int k = 0; k < 4; k++) {
+            s->v[VMB_CTR_NET_RX_BYTES + k] = net[k];
+            s->have[VMB_CTR_NET_RX_BYTES + k] = true;
+        }
+    vmb_sample_host_disk("/proc", rt->work_dir, shared, s);
+    if (!shared && disk_ok)
+        for (int k = 0; k < 4; k++) {
+            s->v[VMB_CTR_DISK_RD_BYTES + k] = disk[k];
+            s->have[VMB_CTR_DISK_RD_BYTES + k] = true;
+        }
+}
+
 static void
 vm_window_begin(struct vmb_runtime *rt)
 {
@@ -410,6 +476,7 @@ const struct vmb_runtime_ops vmb_runtime_vm = {
     .start_db = vm_start_db,
     .alive = vm_alive,
     .db_log = vm_db_log,
+    .sample = vm_sample,
     .window_begin = vm_window_begin,
     .window_end = vm_window_end,
     .result_json = vm_result_json,

@@ -1,0 +1,43 @@
+/*
+ * Where the time of a run goes: the 1 Hz sampler of its runtime's
+ * counters (runtime/sample.h) while its load phases run, and what the
+ * results get from it: each phase's PHASE_RESOURCES object, the
+ * per-second columns of timeseries.csv, and what sampling cost.
+ */
+#ifndef VMB_RUN_RES_H
+#define VMB_RUN_RES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/jsonw.h"
+#include "base/util.h"
+#include "run/run_load.h"
+#include "runtime/runtime.h"
+
+struct vmb_run_res_phase {
+    char name[40];
+    uint64_t start_ns;
+    double duration_s, ops;
+    char *csv; /* the phase's timeseries rows; owned */
+};
+
+struct vmb_run_res {
+    struct vmb_sampler *sp;
+    struct vmb_run_res_phase *phases;
+    size_t nphases;
+};
+
+/* Starts sampling rt (nothing when its runtime has no sample op). */
+void vmb_run_res_start(struct vmb_run_res *r, struct vmb_runtime *rt);
+/* Stops sampling; the samples stay for the phases' figures. */
+void vmb_run_res_stop(struct vmb_run_res *r);
+/* Records a finished phase (its window; its csv rows are taken). */
+void vmb_run_res_phase(struct vmb_run_res *r, struct vmb_run_phase_out *out);
+/* Appends every phase's timeseries rows with the resource columns. */
+void vmb_run_res_csv(const struct vmb_run_res *r, struct vmb_buf *csv);
+/* Writes "phase_resources" and "sampling" members into an open object. */
+void vmb_run_res_json(const struct vmb_run_res *r, struct vmb_jw *w);
+void vmb_run_res_free(struct vmb_run_res *r);
+
+#endif
