@@ -15,9 +15,8 @@
  * processes of a bare-metal control (its whole host CPU). */
 #define NCLASS (VMB_METRIC_NCPU_CLASS + 1)
 static const char *const class_title[NCLASS] = {
-    "vCPU threads",          "IOThreads", "QEMU main loop",
-    "other QEMU threads",    "virtiofsd", "vhost",
-    "database (bare metal)",
+    "vCPU threads", "IOThreads", "QEMU main loop",        "other QEMU threads",
+    "virtiofsd",    "vhost",     "database (bare metal)",
 };
 
 /* The median per op of class k of row i in phase p; NAN when none. */

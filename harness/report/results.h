@@ -142,6 +142,8 @@ struct vmb_res_run {
     struct vmb_res_kv *versions; /* "qemu" -> "7.2.9", file order */
     size_t nversions;
     char *accel_requested, *accel_used, *accel_note;
+    double tcg_slowdown; /* guest CPU slower than the host's; NAN: not
+                            measured */
     struct vmb_res_check *doctor;
     size_t ndoctor;
     double runs_total, runs_ok, runs_failed;

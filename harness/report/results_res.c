@@ -19,8 +19,7 @@ clear_resources(struct vmb_res_resources *r)
     r->window_s = r->host_cpu_us = r->loadgen_cpu_us = NAN;
     for (int k = 0; k < VMB_RES_NCPU; k++)
         r->cpu_us[k] = NAN;
-    r->disk_rd_bytes = r->disk_wr_bytes = r->disk_rd_ops = r->disk_wr_ops =
-        NAN;
+    r->disk_rd_bytes = r->disk_wr_bytes = r->disk_rd_ops = r->disk_wr_ops = NAN;
     r->host_wr_bytes = r->host_wr_ops = r->net_bytes = NAN;
 }
 
@@ -58,7 +57,8 @@ read_phase_resources(struct vmb_res_ctx *c, struct json_object *o,
 }
 
 static void
-read_probe(struct vmb_res_ctx *c, struct json_object *o, struct vmb_res_rep *rep)
+read_probe(struct vmb_res_ctx *c, struct json_object *o,
+           struct vmb_res_rep *rep)
 {
     struct vmb_res_probe *p = &rep->probe;
     p->fsync_write_rate = p->fsync_write_p99_us = p->randread_iops =
@@ -79,7 +79,8 @@ read_probe(struct vmb_res_ctx *c, struct json_object *o, struct vmb_res_rep *rep
     p->rtt_loadgen_us =
         vmb_res_num(c, pr, "probe", "rtt_loadgen_us", VMB_RES_NONNEG);
     struct json_object *d = vmb_res_member(pr, "randread_direct");
-    p->randread_direct = d != NULL && json_object_is_type(d, json_type_boolean) &&
+    p->randread_direct = d != NULL &&
+                         json_object_is_type(d, json_type_boolean) &&
                          json_object_get_boolean(d);
 }
 
@@ -97,6 +98,5 @@ vmb_res_read_resources(struct vmb_res_ctx *c, struct json_object *o,
     }
     read_probe(c, o, rep);
     struct json_object *sm = vmb_res_obj(c, o, NULL, "sampling");
-    rep->sampling_cpu_share =
-        vmb_res_num(c, sm, "sampling", "cpu_share", 0, 1);
+    rep->sampling_cpu_share = vmb_res_num(c, sm, "sampling", "cpu_share", 0, 1);
 }

@@ -279,6 +279,7 @@ run_phases(struct run_state *st, struct vmb_runtime *rt,
         snprintf(name, sizeof(name), "%zu-%s", i, vmb_op_name(ph->op));
         vmb_progress_phase(&st->s->prog, name, i);
         struct vmb_run_phase_out out = {0};
+        vmb_run_res_phase_begin(&st->res, rt);
         int r =
             vmb_run_load_phase(cfg, i, &rt->nodes[0], &rt->nodes[1], st->dir,
                                vmb_progress_rate, &st->s->prog, &out, err);
@@ -288,7 +289,7 @@ run_phases(struct run_state *st, struct vmb_runtime *rt,
             st->phases[st->nphases++] = steal(&out.json);
         }
         if (out.csv != NULL)
-            vmb_run_res_phase(&st->res, &out);
+            vmb_run_res_phase(&st->res, rt, &out);
         vmb_run_phase_out_free(&out);
         if (r < 0)
             return vmb_error_prefix(err, "phase %s", name);
@@ -438,8 +439,13 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
     else if (rt->ops->up(rt, &run_err) < 0)
         vmb_error_prefix(&run_err, "bring up the %s runtime", ops->name);
     else {
+        if (c->cfg.top.probe) {
+            vmb_progress_phase(&s->prog, "probe", SIZE_MAX);
+            vmb_run_res_probe(&st.res, rt);
+        }
         vmb_progress_phase(&s->prog, "database", SIZE_MAX);
         if (bring_up_database(&st, rt, drv, &run_err) == 0) {
+            vmb_run_res_rtt(&st.res, rt);
             rt->ops->window_begin(rt);
             vmb_run_res_start(&st.res, rt);
             run_phases(&st, rt, drv, &run_err);

@@ -67,7 +67,7 @@ int vmb_cpu_read_process(const char *proc, int pid, uint64_t *us);
  * + cstime when children) in clock ticks into *ticks. Returns -1 when
  * the text is not such a line.
  */
-int vmb_cpu_parse_stat(const char *text, char *comm, size_t size,
-                       bool children, uint64_t *ticks);
+int vmb_cpu_parse_stat(const char *text, char *comm, size_t size, bool children,
+                       uint64_t *ticks);
 
 #endif

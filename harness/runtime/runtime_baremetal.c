@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/rawprobe.h"
 #include "base/util.h"
 #include "runtime/runtime.h"
 #include "runtime/runtime_cgroup.h"
@@ -300,6 +301,27 @@ bm_sample(struct vmb_runtime *rt, struct vmb_sample *s)
     vmb_sample_host_net("/proc", "lo", s);
 }
 
+static int
+bm_probe(struct vmb_runtime *rt, const struct vmb_rawprobe_opts *o,
+         struct vmb_rawprobe_result *r, struct vmb_error **err)
+{
+    char why[600];
+    if (vmb_rawprobe_run(rt->nodes[0].data_dir, o, r, why, sizeof(why)) < 0)
+        return vmb_error_set(err, VMB_ERR_RUN, errno, "probe: %s", why);
+    return 0;
+}
+
+/* Node 2 reaches node 1 over loopback, as the load generator does. */
+static int
+bm_rtt(struct vmb_runtime *rt, double *us, struct vmb_error **err)
+{
+    if (vmb_sample_connect_rtt(rt->nodes[0].host, rt->nodes[0].port, 5, us) < 0)
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "no connect to node 1 at %s:%d succeeded",
+                             rt->nodes[0].host, rt->nodes[0].port);
+    return 0;
+}
+
 static void
 bm_window_begin(struct vmb_runtime *rt)
 {
@@ -486,6 +508,8 @@ const struct vmb_runtime_ops vmb_runtime_baremetal = {
     .alive = bm_alive,
     .db_log = bm_db_log,
     .sample = bm_sample,
+    .probe = bm_probe,
+    .rtt = bm_rtt,
     .window_begin = bm_window_begin,
     .window_end = bm_window_end,
     .result_json = bm_result_json,

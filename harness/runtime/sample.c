@@ -1,14 +1,20 @@
 #include "runtime/sample.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/util.h"
 
@@ -60,9 +66,9 @@ vmb_samples_at(const struct vmb_sample *s, size_t n, uint64_t t,
             hi = mid;
     }
     const struct vmb_sample *a = &s[lo], *b = &s[hi];
-    double f = b->at_ns > a->at_ns ? (double)(t - a->at_ns) /
-                                         (double)(b->at_ns - a->at_ns)
-                                   : 0;
+    double f = b->at_ns > a->at_ns
+                   ? (double)(t - a->at_ns) / (double)(b->at_ns - a->at_ns)
+                   : 0;
     out->at_ns = t;
     for (int k = 0; k < VMB_NCTR; k++) {
         out->have[k] = a->have[k] && b->have[k];
@@ -116,8 +122,7 @@ group(struct vmb_jw *w, const char *key, const struct vmb_sample *d, int from,
 }
 
 void
-vmb_sample_window_json(struct vmb_jw *w, const struct vmb_sample *d,
-                       double ops)
+vmb_sample_window_json(struct vmb_jw *w, const struct vmb_sample *d, double ops)
 {
     vmb_jw_obj_begin(w);
     vmb_jw_kdouble(w, "window_s", (double)d->at_ns / 1e9);
@@ -166,12 +171,11 @@ vmb_sample_csv_extend(const char *rows, uint64_t start_ns,
         const char *comma = memchr(line, ',', len);
         long sec = comma ? strtol(comma + 1, NULL, 10) : 0;
         struct vmb_sample a, b, d;
-        bool ok = sec > 0 &&
-                  vmb_samples_at(s, n,
-                                 start_ns + (uint64_t)(sec - 1) * 1000000000ull,
-                                 &a) &&
-                  vmb_samples_at(s, n, start_ns + (uint64_t)sec * 1000000000ull,
-                                 &b);
+        bool ok =
+            sec > 0 &&
+            vmb_samples_at(s, n, start_ns + (uint64_t)(sec - 1) * 1000000000ull,
+                           &a) &&
+            vmb_samples_at(s, n, start_ns + (uint64_t)sec * 1000000000ull, &b);
         if (ok) {
             vmb_sample_delta(&a, &b, &d);
             ok = d.at_ns > 0;
@@ -275,9 +279,8 @@ vmb_sample_host_net(const char *proc, const char *ifname, struct vmb_sample *s)
         if (strncmp(l, ifname, n) != 0 || l[n] != ':')
             continue;
         unsigned long long rb, rp, tb, tp;
-        if (sscanf(l + n + 1,
-                   "%llu %llu %*u %*u %*u %*u %*u %*u %llu %llu", &rb, &rp,
-                   &tb, &tp) != 4)
+        if (sscanf(l + n + 1, "%llu %llu %*u %*u %*u %*u %*u %*u %llu %llu",
+                   &rb, &rp, &tb, &tp) != 4)
             return -1;
         s->v[VMB_CTR_NET_RX_BYTES] += (double)rb;
         s->v[VMB_CTR_NET_RX_PACKETS] += (double)rp;
@@ -288,6 +291,51 @@ vmb_sample_host_net(const char *proc, const char *ifname, struct vmb_sample *s)
         return 0;
     }
     return -1;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int
+vmb_sample_connect_rtt(const char *host, int port, int tries, double *us)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port)};
+    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1 || tries <= 0 ||
+        tries > 100)
+        return -1;
+    double t[100];
+    int n = 0;
+    for (int i = 0; i < tries; i++) {
+        int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (s < 0)
+            return -1;
+        uint64_t t0 = vmb_now_ns();
+        int r = connect(s, (struct sockaddr *)&sa, sizeof(sa));
+        if (r < 0 && errno == EINPROGRESS) {
+            struct pollfd p = {.fd = s, .events = POLLOUT};
+            int e = 0;
+            socklen_t sl = sizeof(e);
+            r = poll(&p, 1, 2000) == 1 &&
+                        getsockopt(s, SOL_SOCKET, SO_ERROR, &e, &sl) == 0 &&
+                        e == 0
+                    ? 0
+                    : -1;
+        }
+        uint64_t t1 = vmb_now_ns();
+        close(s);
+        if (r == 0)
+            t[n++] = (double)(t1 - t0) / 1e3;
+    }
+    if (n == 0)
+        return -1;
+    qsort(t, (size_t)n, sizeof(t[0]), cmp_double);
+    *us = n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+    return 0;
 }
 
 /* ---- the sampling thread ---- */

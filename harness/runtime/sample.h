@@ -112,6 +112,14 @@ int vmb_sample_parse_diskstats(const char *text, unsigned maj, unsigned min,
 int vmb_sample_host_net(const char *proc, const char *ifname,
                         struct vmb_sample *s);
 
+/*
+ * The median over tries of the time a TCP connect from this host to
+ * host:port (an IPv4 address) takes, in microseconds: one round trip
+ * (SYN to SYN-ACK). Each connect waits at most 2 s. Returns -1 when no
+ * connect succeeded.
+ */
+int vmb_sample_connect_rtt(const char *host, int port, int tries, double *us);
+
 /* The 1 Hz sampling thread. */
 struct vmb_sampler;
 

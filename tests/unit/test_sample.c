@@ -101,9 +101,8 @@ Test(sample, parse_stat_rejects)
     cr_expect_eq(vmb_cpu_parse_stat("", comm, sizeof(comm), false, &t), -1);
     cr_expect_eq(vmb_cpu_parse_stat("12 (x", comm, sizeof(comm), false, &t),
                  -1);
-    cr_expect_eq(vmb_cpu_parse_stat("12 (x) S 1 2", comm, sizeof(comm), false,
-                                    &t),
-                 -1);
+    cr_expect_eq(
+        vmb_cpu_parse_stat("12 (x) S 1 2", comm, sizeof(comm), false, &t), -1);
 }
 
 Test(sample, diskstats_and_net)
