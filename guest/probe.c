@@ -25,8 +25,9 @@ vmb_guest_req_probe(const char *id, const struct vmb_wire_msg *m)
     vmb_wire_get_u64(m, "each_ms", &each_ms);
     vmb_wire_get_u64(m, "file_bytes", &file_bytes);
     if (each_ms == 0 || each_ms > MAX_EACH_MS || file_bytes > MAX_FILE_BYTES) {
-        vmb_guest_reply_err(id, "probe needs each_ms from 1 to %d and "
-                                "file_bytes up to 1 GiB",
+        vmb_guest_reply_err(id,
+                            "probe needs each_ms from 1 to %d and "
+                            "file_bytes up to 1 GiB",
                             MAX_EACH_MS);
         return;
     }
@@ -74,8 +75,8 @@ add_cpu(struct vmb_wire_line *l)
     if (vmb_guest_read_small("/proc/stat", text, sizeof(text)) < 0)
         return;
     unsigned long long u, n, s, idle, io, irq, sirq, steal;
-    if (sscanf(text, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &u, &n,
-               &s, &idle, &io, &irq, &sirq, &steal) != 8)
+    if (sscanf(text, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &u, &n, &s,
+               &idle, &io, &irq, &sirq, &steal) != 8)
         return;
     vmb_wire_addu(l, "user", u + n);
     vmb_wire_addu(l, "system", s + irq + sirq);

@@ -164,7 +164,8 @@ vmb_rawprobe_run(const char *dir, const struct vmb_rawprobe_opts *o,
     int e = errno;
     close(fd);
     /* The reads need a file of some size even when writing was slow. */
-    if (rc == 0 && written < 16u * SEQ_BLOCK && o->file_bytes >= 16u * SEQ_BLOCK) {
+    if (rc == 0 && written < 16u * SEQ_BLOCK &&
+        o->file_bytes >= 16u * SEQ_BLOCK) {
         fd = open(path, O_WRONLY | O_CLOEXEC);
         for (uint64_t off = written; fd >= 0 && off < 16u * SEQ_BLOCK;
              off += SEQ_BLOCK)

@@ -68,8 +68,8 @@ chart_cpu(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
     struct vmb_plot pl;
     vmb_plot_init(&pl);
     vmb_charts_titles(&pl, m, title,
-                      "median over repetitions of each class's host CPU "
-                      "microseconds per operation, both nodes");
+                      "median host CPU microseconds per operation by class, "
+                      "both nodes");
     vmb_plot_num(&pl, "n", (double)n);
     vmb_plot_num(&pl, "m", (double)nc);
     vmb_plot_strs(&pl, "stage_names", names, nc);

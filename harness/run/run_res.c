@@ -160,8 +160,8 @@ vmb_run_res_csv(const struct vmb_run_res *r, struct vmb_buf *csv)
     const struct vmb_sample *s = vmb_sampler_samples(r->sp, &n);
     for (size_t i = 0; i < r->nphases; i++)
         if (r->phases[i].csv != NULL)
-            vmb_sample_csv_extend(r->phases[i].csv, r->phases[i].start_ns, s, n,
-                                  csv);
+            vmb_sample_csv_extend(r->phases[i].csv, r->phases[i].start_ns,
+                                  r->phases[i].duration_s, s, n, csv);
 }
 
 void

@@ -160,9 +160,10 @@ csv_num(struct vmb_buf *b, bool have, double v)
 }
 
 void
-vmb_sample_csv_extend(const char *rows, uint64_t start_ns,
+vmb_sample_csv_extend(const char *rows, uint64_t start_ns, double duration_s,
                       const struct vmb_sample *s, size_t n, struct vmb_buf *out)
 {
+    uint64_t end_ns = start_ns + (uint64_t)(duration_s * 1e9);
     const char *line = rows;
     while (line != NULL && *line != '\0') {
         const char *end = strchr(line, '\n');
@@ -171,11 +172,12 @@ vmb_sample_csv_extend(const char *rows, uint64_t start_ns,
         const char *comma = memchr(line, ',', len);
         long sec = comma ? strtol(comma + 1, NULL, 10) : 0;
         struct vmb_sample a, b, d;
-        bool ok =
-            sec > 0 &&
-            vmb_samples_at(s, n, start_ns + (uint64_t)(sec - 1) * 1000000000ull,
-                           &a) &&
-            vmb_samples_at(s, n, start_ns + (uint64_t)sec * 1000000000ull, &b);
+        uint64_t from = start_ns + (uint64_t)(sec - 1) * 1000000000ull;
+        uint64_t to = start_ns + (uint64_t)sec * 1000000000ull;
+        if (to > end_ns)
+            to = end_ns;
+        bool ok = sec > 0 && from < to && vmb_samples_at(s, n, from, &a) &&
+                  vmb_samples_at(s, n, to, &b);
         if (ok) {
             vmb_sample_delta(&a, &b, &d);
             ok = d.at_ns > 0;

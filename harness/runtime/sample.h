@@ -85,11 +85,13 @@ void vmb_sample_window_json(struct vmb_jw *w, const struct vmb_sample *d,
  * Appends to out the rows of timeseries.csv in rows (one phase's, as the
  * load generator writes them: second in the second column, 1-based from
  * the measurement start at start_ns), each with the columns above for
- * its second; a figure without samples is left empty.
+ * its second, per second over the part of it inside the window of
+ * duration_s (the last second may be partial); a figure without samples,
+ * or a second wholly past the window, is left empty.
  */
 void vmb_sample_csv_extend(const char *rows, uint64_t start_ns,
-                           const struct vmb_sample *s, size_t n,
-                           struct vmb_buf *out);
+                           double duration_s, const struct vmb_sample *s,
+                           size_t n, struct vmb_buf *out);
 
 /*
  * Reads the line of the block device that holds path (its st_dev) from

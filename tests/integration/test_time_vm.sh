@@ -99,4 +99,12 @@ jq -e '.probe == null' "$T"/n/control/*/rep1/result.json >/dev/null ||
 if awk -F, '$5 == "probe"' "$T/n/summary.csv" | grep -q .; then
     fail "probe: false has probe rows in summary.csv"
 fi
+echo "tcg_slowdown $(jq .tcg_slowdown "$R/run.json"); fsync'ed writes/s tmpfs $ft" \
+    "virtio-blk $fb; host CPU us per write: control $c0" \
+    "tmpfs $(summary "$tmpfs" 0-write cpu_us_per_op)" \
+    "virtio-blk $(summary "$blk" 0-write cpu_us_per_op); disk bytes per write:" \
+    "control $(summary "$ctl" 0-write disk_write_bytes_per_op)" \
+    "virtio-blk $(summary "$blk" 0-write disk_write_bytes_per_op); sampling" \
+    "$(jq -s 'map(.sampling.cpu_share) | max' "$R"/cells/*/rep1/result.json \
+        "$R"/control/*/rep1/result.json) of one CPU at most"
 echo "time: $((SECONDS - t0))s"

@@ -196,14 +196,20 @@ Test(sample, csv_columns)
     struct vmb_sample s[2];
     two_samples(s);
     struct vmb_buf out = {0};
-    /* Second 1 is the sampled second; second 2 lies past the last sample
-     * (no span: empty); the header-less rows pass through. */
+    /* Second 1 is the sampled second; second 2 lies past the window (1 s):
+     * empty; the header-less rows pass through. */
     vmb_sample_csv_extend("0-write,1,write,100,100,5,9\n"
                           "0-write,2,write,100,100,5,9\n",
-                          s[0].at_ns, s, 2, &out);
+                          s[0].at_ns, 1.0, s, 2, &out);
     cr_expect_str_eq(out.data, "0-write,1,write,100,100,5,9,1.5,100,409600,\n"
                                "0-write,2,write,100,100,5,9,,,,\n");
     vmb_buf_free(&out);
+    /* A window of half a second: the rates are over that half. */
+    struct vmb_buf half = {0};
+    vmb_sample_csv_extend("0-write,1,write,50,100,5,9\n", s[0].at_ns, 0.5, s, 2,
+                          &half);
+    cr_expect_str_eq(half.data, "0-write,1,write,50,100,5,9,1.5,100,409600,\n");
+    vmb_buf_free(&half);
 }
 
 static void
