@@ -229,8 +229,9 @@ Test(sample, sampler_thread, .timeout = 10)
     vmb_sampler_stop(sp);
     size_t n = 0;
     const struct vmb_sample *s = vmb_sampler_samples(sp, &n);
-    /* One at the start, about five ticks, one at the stop. */
-    cr_expect(n >= 4 && n <= 9, "%zu samples", n);
+    /* One at the start, about five ticks, one at the stop; a busy host
+     * may delay ticks, never bunch them. */
+    cr_expect(n >= 2 && n <= 9, "%zu samples", n);
     cr_expect_eq((int)n, calls);
     for (size_t i = 1; i < n; i++) {
         cr_expect(s[i].at_ns > s[i - 1].at_ns);
