@@ -51,6 +51,10 @@ struct vmb_res_resources {
     double disk_rd_bytes, disk_wr_bytes, disk_rd_ops, disk_wr_ops;
     double host_wr_bytes, host_wr_ops; /* host device of the work dir */
     double net_bytes;                  /* rx + tx of both nodes */
+    /* Inside the guests (result.json "guest_resources"), both nodes,
+     * the whole phase: CPU seconds by kind; NAN on bare metal. */
+    double guest_user_s, guest_system_s, guest_iowait_s, guest_steal_s,
+        guest_idle_s;
 };
 
 /* The raw limits probed before the database started (result.json

@@ -21,6 +21,20 @@ clear_resources(struct vmb_res_resources *r)
         r->cpu_us[k] = NAN;
     r->disk_rd_bytes = r->disk_wr_bytes = r->disk_rd_ops = r->disk_wr_ops = NAN;
     r->host_wr_bytes = r->host_wr_ops = r->net_bytes = NAN;
+    r->guest_user_s = r->guest_system_s = r->guest_iowait_s = r->guest_steal_s =
+        r->guest_idle_s = NAN;
+}
+
+static void
+read_guest(struct vmb_res_ctx *c, struct json_object *o, const char *name,
+           struct vmb_res_resources *r)
+{
+    autofree char *pfx = vmb_xasprintf("guest_resources.%s", name);
+    r->guest_user_s = vmb_res_num(c, o, pfx, "user_s", VMB_RES_NONNEG);
+    r->guest_system_s = vmb_res_num(c, o, pfx, "system_s", VMB_RES_NONNEG);
+    r->guest_iowait_s = vmb_res_num(c, o, pfx, "iowait_s", VMB_RES_NONNEG);
+    r->guest_steal_s = vmb_res_num(c, o, pfx, "steal_s", VMB_RES_NONNEG);
+    r->guest_idle_s = vmb_res_num(c, o, pfx, "idle_s", VMB_RES_NONNEG);
 }
 
 static void
@@ -89,12 +103,16 @@ vmb_res_read_resources(struct vmb_res_ctx *c, struct json_object *o,
                        struct vmb_res_rep *rep)
 {
     struct json_object *pr = vmb_res_obj(c, o, NULL, "phase_resources");
+    struct json_object *gr = vmb_res_obj(c, o, NULL, "guest_resources");
     for (size_t i = 0; i < rep->nphases; i++) {
         struct vmb_res_phase *p = &rep->phases[i];
         clear_resources(&p->res);
         struct json_object *ph = vmb_res_obj(c, pr, "phase_resources", p->name);
         if (ph != NULL)
             read_phase_resources(c, ph, p->name, &p->res);
+        struct json_object *g = vmb_res_obj(c, gr, "guest_resources", p->name);
+        if (g != NULL)
+            read_guest(c, g, p->name, &p->res);
     }
     read_probe(c, o, rep);
     struct json_object *sm = vmb_res_obj(c, o, NULL, "sampling");

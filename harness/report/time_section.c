@@ -124,7 +124,8 @@ phase_sentences(struct vmb_doc *d, const struct vmb_model *m, size_t p)
         vmb_doc_strong(d, vmb_model_label(m, i));
         vmb_doc_textf(d, " costs %.2f× the host CPU of one on bare metal",
                       s->ratio);
-        if (isfinite(s->ratio_ci.lo) && isfinite(s->ratio_ci.hi))
+        if (isfinite(s->ratio_ci.lo) && isfinite(s->ratio_ci.hi) &&
+            s->ratio_ci.hi > s->ratio_ci.lo)
             vmb_doc_textf(d, " [%.2f, %.2f]", s->ratio_ci.lo, s->ratio_ci.hi);
         vmb_doc_text(d, ".");
         vmb_doc_item_end(d);
@@ -162,6 +163,69 @@ phase_table(struct vmb_doc *d, const struct vmb_model *m, size_t p)
             cells[k + 1] = with_ratio(vmb_model_series(m, p, i, cols[k]));
         vmb_doc_row(d, (const char *const *)cells, N + 1);
         for (size_t k = 0; k <= N; k++)
+            free(cells[k]);
+    }
+    vmb_doc_table_end(d);
+}
+
+/* The median over row i's ok runs of a guest figure's share of the
+ * guests' CPU time in phase p; NAN when none. */
+static double
+guest_share(const struct vmb_model *m, size_t p, size_t i, int kind)
+{
+    const struct vmb_res_cell *c = m->rows[i].cell;
+    double *v = vmb_xcalloc(c->nreps ? c->nreps : 1, sizeof(*v));
+    size_t n = 0;
+    for (size_t k = 0; k < c->nreps; k++) {
+        if (!c->reps[k].ok)
+            continue;
+        const struct vmb_res_phase *ph =
+            vmb_res_rep_phase(&c->reps[k], m->phases[p].name);
+        if (ph == NULL)
+            continue;
+        const struct vmb_res_resources *r = &ph->res;
+        const double f[] = {r->guest_user_s, r->guest_system_s,
+                            r->guest_iowait_s, r->guest_steal_s};
+        double all = r->guest_user_s + r->guest_system_s + r->guest_iowait_s +
+                     r->guest_steal_s + r->guest_idle_s;
+        if (isfinite(all) && all > 0)
+            v[n++] = f[kind] / all;
+    }
+    struct vmb_summary s;
+    vmb_stats_summarise(v, n, 1, &s);
+    free(v);
+    return n > 0 ? s.median : NAN;
+}
+
+/* The guests' own view: where their CPU time went. */
+static void
+guest_table(struct vmb_doc *d, const struct vmb_model *m, size_t p)
+{
+    bool any = false;
+    for (size_t i = 0; i < m->ncells && !any; i++)
+        any = isfinite(guest_share(m, p, i, 0));
+    if (!any)
+        return;
+    vmb_doc_p_begin(d);
+    vmb_doc_text(d, "Inside the guests (their /proc/stat, both nodes, the "
+                    "whole phase with its warm-up): the share of their CPU "
+                    "time in user space, the kernel, waiting for I/O, and "
+                    "stolen by the host.");
+    vmb_doc_p_end(d);
+    const char *head[] = {"Cell", "user", "system", "iowait", "steal"};
+    vmb_doc_table_begin(d, head, 5);
+    for (size_t i = 0; i < m->ncells; i++) {
+        if (!isfinite(guest_share(m, p, i, 0)))
+            continue;
+        char *cells[5];
+        cells[0] = vmb_xstrdup(vmb_model_label(m, i));
+        for (int k = 0; k < 4; k++) {
+            double v = guest_share(m, p, i, k);
+            cells[k + 1] = isfinite(v) ? vmb_xasprintf("%.1f%%", v * 100)
+                                       : vmb_xstrdup("–");
+        }
+        vmb_doc_row(d, (const char *const *)cells, 5);
+        for (int k = 0; k < 5; k++)
             free(cells[k]);
     }
     vmb_doc_table_end(d);
@@ -263,6 +327,7 @@ vmb_time_section(struct vmb_doc *d, const struct vmb_model *m,
         autofree char *base = vmb_xasprintf("cpu-%s", m->phases[p].name);
         chart(d, cs, base);
         phase_table(d, m, p);
+        guest_table(d, m, p);
         for (size_t i = 0; i < m->nrows; i++) {
             autofree char *rb =
                 vmb_xasprintf("resources-%s-%zu", m->phases[p].name, i);
