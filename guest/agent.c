@@ -53,6 +53,12 @@ handle(const char *line, size_t len)
         vmb_guest_req_write(id, &m);
     else if (strcmp(m.verb, "tcpcheck") == 0)
         vmb_guest_req_tcpcheck(id, &m);
+    else if (strcmp(m.verb, "probe") == 0)
+        vmb_guest_req_probe(id, &m);
+    else if (strcmp(m.verb, "spin") == 0)
+        vmb_guest_req_spin(id, &m);
+    else if (strcmp(m.verb, "counters") == 0)
+        vmb_guest_req_counters(id);
     else if (strcmp(m.verb, "sync") == 0 || strcmp(m.verb, "shutdown") == 0) {
         sync();
         struct vmb_wire_line l;

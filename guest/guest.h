@@ -11,6 +11,8 @@
  *               remember the status of those spawned
  *   boot.c      the state, the kernel command line, modules, network,
  *               mounts, and power off; uses util.c
+ *   probe.c     measuring the guest: raw limits (base/rawprobe.c), the
+ *               compute loop, CPU and disk counters; uses reply.c, util.c
  *   util.c      the console log, clocks, small files
  *
  * No two files depend on each other both ways.
@@ -130,5 +132,11 @@ void vmb_guest_req_exec(const char *id, const struct vmb_wire_msg *m);
 void vmb_guest_req_fetch(const char *id, const struct vmb_wire_msg *m);
 void vmb_guest_req_write(const char *id, const struct vmb_wire_msg *m);
 void vmb_guest_req_tcpcheck(const char *id, const struct vmb_wire_msg *m);
+
+/* probe.c: the raw limits of the data directory, the compute loop, and
+ * the guest's CPU and data-device counters. */
+void vmb_guest_req_probe(const char *id, const struct vmb_wire_msg *m);
+void vmb_guest_req_spin(const char *id, const struct vmb_wire_msg *m);
+void vmb_guest_req_counters(const char *id);
 
 #endif

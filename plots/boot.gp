@@ -9,13 +9,15 @@ reset
 eval style
 set title full_title
 set ylabel 'Seconds from domain start'
-set xlabel 'Storage backend of the data directory'
+# The backends' names sit under the axis as labels (no tics): the axis
+# title goes below their lines, and the margin holds both.
+set xlabel 'Storage backend of the data directory' offset 0,-(labels_lines + 0.5)
 set xrange [-0.6:n - 0.4]
 set yrange [0:*]
 set offsets 0, 0, graph 0.1, 0
 unset xtics
 do for [i=1:n] { set label 100 + i labels[i] at first i - 1, graph 0 center offset 0,-1 font ',12' front }
-set bmargin labels_lines + 2
+set bmargin labels_lines + 4
 set style fill solid 0.9 border lc rgb '#333333'
 set boxwidth 0.55
 set key outside right top

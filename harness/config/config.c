@@ -106,6 +106,24 @@ static const struct vmb_option top_options[] = {
         .help =
             "seed for random order and the bootstrap; 0 picks and records one",
     },
+    {
+        .name = "probe",
+        .type = VMB_OPT_BOOL,
+        .offset = OPT(vmb_top_opts, probe),
+        .def = "true",
+        .help = "probe the data directory's raw limits (fsync'ed writes, "
+                "random reads, sequential writes) and the round trips "
+                "before each run's database starts",
+    },
+    {
+        .name = "probe_duration",
+        .type = VMB_OPT_DURATION,
+        .offset = OPT(vmb_top_opts, probe_duration_us),
+        .def = "1s",
+        .min = 1e5,
+        .max = 60e6,
+        .help = "how long each of the probe's three parts runs",
+    },
 };
 
 static const struct vmb_option hypervisor_options[] = {
@@ -739,8 +757,15 @@ config_json(struct vmb_jw *w, const struct vmb_config *cfg,
     for (size_t i = 0; i < vmb_nsections; i++) {
         const struct vmb_section *s = &vmb_sections[i];
         vmb_jw_key(w, s->name[0] ? s->name : "run");
-        section_json(w, s, i == 0 && top ? top : csection_base(s, cfg), holes,
-                     nholes, mark);
+        if (i == 0 && top) {
+            /* Run-level options are zeroed for an id; those added later
+             * are left out, so the ids of cells stay as they were. */
+            struct vmb_section ids = *s;
+            ids.noptions = VMB_TOP_ID_OPTIONS;
+            section_json(w, &ids, top, holes, nholes, mark);
+            continue;
+        }
+        section_json(w, s, csection_base(s, cfg), holes, nholes, mark);
     }
     vmb_jw_key(w, "phases");
     vmb_jw_arr_begin(w);

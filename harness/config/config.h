@@ -59,7 +59,13 @@ struct vmb_top_opts {
     int64_t repetitions;
     int order;    /* enum vmb_order */
     int64_t seed; /* 0: pick one at plan time and record it */
+    /* Run-level, left out of cell ids (VMB_TOP_ID_OPTIONS): */
+    bool probe;                 /* probe the raw limits in every run */
+    uint64_t probe_duration_us; /* each of the probe's three parts */
 };
+/* The top-level options that are part of a cell's id (zeroed): those
+ * before the probe's, so ids stay what they were. */
+#define VMB_TOP_ID_OPTIONS 4
 
 struct vmb_hypervisor_opts {
     char *connect;  /* libvirt URI */

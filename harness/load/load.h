@@ -288,6 +288,9 @@ double vmb_load_result_op_rate(const struct vmb_load_result *r); /* ops/s */
 /* Operations of one kind: VMB_OP_WRITE or VMB_OP_READ. */
 uint64_t vmb_load_result_ops_of(const struct vmb_load_result *r, int op);
 double vmb_load_result_duration_s(const struct vmb_load_result *r);
+/* vmb_now_ns() when the measured part began (after the warm-up); the
+ * measurement window is duration_s from there. */
+uint64_t vmb_load_result_measure_start_ns(const struct vmb_load_result *r);
 uint64_t vmb_load_result_errors(const struct vmb_load_result *r);
 uint64_t vmb_load_result_errors_by_class(const struct vmb_load_result *r,
                                          int cls);

@@ -71,6 +71,7 @@ struct vmb_load_result {
     char *server_error;
     struct vmb_load_sqlstate sqlstates[VMB_LOAD_NSQLSTATE];
     double duration_s;
+    uint64_t measure_start_ns; /* vmb_now_ns() the measurement began */
     struct vmb_hist lat[VMB_LOAD_NKIND]; /* corrected (from intended) */
     struct vmb_hist lat_all;
     struct vmb_hist unc[VMB_LOAD_NKIND]; /* from the actual send */

@@ -193,6 +193,7 @@ vmb_load_fill_result(const struct vmb_load_engine *e, struct vmb_load_result *r,
         end = e->deadline;
     if (!e->deadline && whole && last_done)
         end = last_done;
+    r->measure_start_ns = e->measure_start;
     r->duration_s =
         end > e->measure_start ? (double)(end - e->measure_start) / 1e9 : 0;
     /* The last second may be partial: its rate is over what it lasted. */

@@ -84,6 +84,12 @@ vmb_load_result_duration_s(const struct vmb_load_result *r)
     return r->duration_s;
 }
 
+uint64_t
+vmb_load_result_measure_start_ns(const struct vmb_load_result *r)
+{
+    return r->measure_start_ns;
+}
+
 double
 vmb_load_result_op_rate(const struct vmb_load_result *r)
 {

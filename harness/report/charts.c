@@ -872,4 +872,37 @@ vmb_charts_draw(struct vmb_charts *cs, const struct vmb_model *m,
     }
     if (m->ncells > 0)
         chart_boot(cs, m, plots, warnings);
+    vmb_charts_time(cs, m, plots, warnings);
+}
+
+/* ---- for the charts of the other files ---- */
+
+void
+vmb_charts_add(struct vmb_charts *cs, struct vmb_plot *p, const char *tmpl,
+               const char *plots, const char *base, const char *title,
+               struct vmb_buf *warnings)
+{
+    chart_draw(cs, p, tmpl, plots, base, title, warnings);
+}
+
+void
+vmb_charts_add_left_out(struct vmb_charts *cs, const char *base,
+                        const char *title, const char *why)
+{
+    chart_left_out(cs, base, title, why);
+}
+
+void
+vmb_charts_titles(struct vmb_plot *p, const struct vmb_model *m,
+                  const char *title, const char *what)
+{
+    set_common(p, m, title, what);
+}
+
+void
+vmb_charts_row_labels(struct vmb_plot *p, const struct vmb_model *m,
+                      const size_t *rows, size_t n)
+{
+    struct rows r = {(size_t *)rows, n};
+    axis_labels(p, m, &r);
 }

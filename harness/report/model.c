@@ -19,7 +19,35 @@ const struct vmb_metric_info vmb_metrics[VMB_NMETRICS] = {
     {"max", "us", "max latency"},
     {"errors", "count", "errors"},
     {"capacity", "ops/s", "capacity under the latency limit"},
+    {"cpu_us_per_op", "us", "host CPU per op"},
+    {"cpu_us_per_op.vcpu", "us", "vCPU threads' host CPU per op"},
+    {"cpu_us_per_op.iothreads", "us", "IOThreads' host CPU per op"},
+    {"cpu_us_per_op.qemu_main", "us", "QEMU main loop's host CPU per op"},
+    {"cpu_us_per_op.qemu_other", "us", "QEMU's other threads' host CPU per op"},
+    {"cpu_us_per_op.virtiofsd", "us", "virtiofsd's host CPU per op"},
+    {"cpu_us_per_op.vhost", "us", "vhost's host CPU per op"},
+    {"ops_per_cpu_s", "ops/s", "ops per host CPU-second"},
+    {"disk_write_bytes_per_op", "bytes", "disk bytes written per op"},
+    {"disk_read_bytes_per_op", "bytes", "disk bytes read per op"},
+    {"disk_iops_per_op", "count", "disk I/Os per op"},
+    {"net_bytes_per_op", "bytes", "network bytes per op"},
 };
+
+const struct vmb_metric_info vmb_probe_metrics[VMB_NPROBES] = {
+    {"fsync_write_rate", "ops/s", "4 KiB writes with fdatasync per second"},
+    {"fsync_write_p99_us", "us", "p99 of a 4 KiB write with fdatasync"},
+    {"randread_iops", "ops/s", "4 KiB random reads per second"},
+    {"seqwrite_mb_s", "MB/s", "sequential write bandwidth"},
+    {"rtt_us", "us", "TCP round trip node 2 to node 1"},
+    {"rtt_loadgen_us", "us", "TCP round trip load generator to node 1"},
+};
+
+/* x / ops; NAN without operations. */
+static double
+per_op(double x, double ops)
+{
+    return ops > 0 && isfinite(x) ? x / ops : NAN;
+}
 
 const char *const vmb_boot_metric[VMB_NBOOT] = {
     "kernel_s", "agent_s", "mounts_s", "db_ready_s", "replica_sync_s"};
@@ -58,8 +86,39 @@ metric_value(const struct vmb_res_phase *p, int m)
         return p->errors;
     case VMB_METRIC_CAPACITY:
         return p->capacity;
+    case VMB_METRIC_CPU_PER_OP:
+        return per_op(p->res.host_cpu_us, p->ops);
+    case VMB_METRIC_CPU_VCPU:
+        return per_op(p->res.cpu_us[VMB_RES_CPU_VCPU], p->ops);
+    case VMB_METRIC_CPU_IOTHREADS:
+        return per_op(p->res.cpu_us[VMB_RES_CPU_IOTHREADS], p->ops);
+    case VMB_METRIC_CPU_QEMU_MAIN:
+        return per_op(p->res.cpu_us[VMB_RES_CPU_QEMU_MAIN], p->ops);
+    case VMB_METRIC_CPU_QEMU_OTHER:
+        return per_op(p->res.cpu_us[VMB_RES_CPU_QEMU_OTHER], p->ops);
+    case VMB_METRIC_CPU_VIRTIOFSD:
+        return per_op(p->res.cpu_us[VMB_RES_CPU_VIRTIOFSD], p->ops);
+    case VMB_METRIC_CPU_VHOST:
+        return per_op(p->res.cpu_us[VMB_RES_CPU_VHOST], p->ops);
+    case VMB_METRIC_OPS_PER_CPU_S:
+        return p->res.host_cpu_us > 0 ? p->ops / (p->res.host_cpu_us / 1e6)
+                                      : NAN;
+    case VMB_METRIC_DISK_WR_PER_OP:
+        return per_op(p->res.disk_wr_bytes, p->ops);
+    case VMB_METRIC_DISK_RD_PER_OP:
+        return per_op(p->res.disk_rd_bytes, p->ops);
+    case VMB_METRIC_DISK_IOPS_PER_OP:
+        return per_op(p->res.disk_rd_ops + p->res.disk_wr_ops, p->ops);
+    case VMB_METRIC_NET_PER_OP:
+        return per_op(p->res.net_bytes, p->ops);
     }
     return NAN;
+}
+
+double
+vmb_model_metric_value(const struct vmb_res_phase *p, int metric)
+{
+    return metric_value(p, metric);
 }
 
 double
@@ -75,7 +134,8 @@ vmb_report_metric(const struct vmb_res_phase *p, const char *metric,
 bool
 vmb_report_metric_higher_better(const char *metric)
 {
-    return strcmp(metric, "op_rate") == 0 || strcmp(metric, "capacity") == 0;
+    return strcmp(metric, "op_rate") == 0 || strcmp(metric, "capacity") == 0 ||
+           strcmp(metric, "ops_per_cpu_s") == 0;
 }
 
 /* ---- the model: every series the report shows ---- */
@@ -298,6 +358,68 @@ compute_phase(struct vmb_model *m, size_t p, double *v, double *cv,
     }
 }
 
+static double
+probe_value(const struct vmb_res_probe *p, int k)
+{
+    switch (k) {
+    case VMB_PROBE_FSYNC_RATE:
+        return p->fsync_write_rate;
+    case VMB_PROBE_FSYNC_P99:
+        return p->fsync_write_p99_us;
+    case VMB_PROBE_RANDREAD:
+        return p->randread_iops;
+    case VMB_PROBE_SEQWRITE:
+        return p->seqwrite_mb_s;
+    case VMB_PROBE_RTT:
+        return p->rtt_us;
+    case VMB_PROBE_RTT_LOADGEN:
+        return p->rtt_loadgen_us;
+    }
+    return NAN;
+}
+
+static size_t
+collect_probe(const struct vmb_res_cell *c, int k, double *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->nreps; i++) {
+        if (!c->reps[i].ok || !c->reps[i].has_probe)
+            continue;
+        double v = probe_value(&c->reps[i].probe, k);
+        if (isfinite(v))
+            out[n++] = v;
+    }
+    return n;
+}
+
+/* The probe's figures of every row and their ratios to the control. */
+static void
+compute_probe(struct vmb_model *m, double *v, double *cv)
+{
+    m->probe =
+        vmb_xcalloc(m->nrows ? m->nrows * VMB_NPROBES : 1, sizeof(*m->probe));
+    for (size_t i = 0; i < m->nrows; i++) {
+        const struct vmb_model_row *row = &m->rows[i];
+        for (int k = 0; k < VMB_NPROBES; k++) {
+            struct vmb_model_series *s = vmb_model_probe(m, i, k);
+            size_t n = collect_probe(row->cell, k, v);
+            m->any_probe |= n > 0;
+            autofree char *key = vmb_xasprintf("%s/probe/%s", row->cell->id,
+                                               vmb_probe_metrics[k].name);
+            vmb_stats_summarise(v, n, vmb_stats_seed_for(m->seed, key), &s->s);
+            s->ratio = s->ratio_ci.lo = s->ratio_ci.hi = NAN;
+            s->flag.neighbour = SIZE_MAX;
+            if (row->control_row == SIZE_MAX)
+                continue;
+            size_t nc = collect_probe(m->rows[row->control_row].cell, k, cv);
+            autofree char *rkey = vmb_xasprintf("%s/ratio", key);
+            s->ratio_ci = vmb_stats_bootstrap_ratio(
+                v, n, cv, nc, vmb_stats_seed_for(m->seed, rkey),
+                VMB_STATS_RESAMPLES, VMB_STATS_LEVEL, &s->ratio);
+        }
+    }
+}
+
 void
 vmb_model_build(struct vmb_model *m, const struct vmb_results *r)
 {
@@ -326,6 +448,11 @@ vmb_model_build(struct vmb_model *m, const struct vmb_results *r)
         vmb_xcalloc(m->ncells ? m->ncells : 1, sizeof(*flags));
     for (size_t p = 0; p < m->nphases; p++)
         compute_phase(m, p, v, cv, sums, flags);
+    compute_probe(m, v, cv);
+    for (size_t p = 0; p < m->nphases; p++)
+        for (size_t i = 0; i < m->nrows; i++)
+            m->any_resources |=
+                vmb_model_series(m, p, i, VMB_METRIC_CPU_PER_OP)->s.n > 0;
     free(v);
     free(cv);
     free(sums);
@@ -346,6 +473,7 @@ vmb_model_free(struct vmb_model *m)
     free(m->phases);
     free(m->rows);
     free(m->boot);
+    free(m->probe);
 }
 
 char *

@@ -30,14 +30,47 @@ enum {
     VMB_METRIC_MAX,
     VMB_METRIC_ERRORS,
     VMB_METRIC_CAPACITY, /* capacity phases only: NAN elsewhere */
+    /* Where the time goes (result.json "phase_resources"), per operation
+     * of the phase's measurement window. */
+    VMB_METRIC_CPU_PER_OP, /* host CPU of the nodes, every class */
+    VMB_METRIC_CPU_VCPU,   /* ... by thread class, VMs only */
+    VMB_METRIC_CPU_IOTHREADS,
+    VMB_METRIC_CPU_QEMU_MAIN,
+    VMB_METRIC_CPU_QEMU_OTHER,
+    VMB_METRIC_CPU_VIRTIOFSD,
+    VMB_METRIC_CPU_VHOST,
+    VMB_METRIC_OPS_PER_CPU_S,
+    VMB_METRIC_DISK_WR_PER_OP,
+    VMB_METRIC_DISK_RD_PER_OP,
+    VMB_METRIC_DISK_IOPS_PER_OP,
+    VMB_METRIC_NET_PER_OP,
     VMB_NMETRICS
 };
+#define VMB_METRIC_NCPU_CLASS 6 /* VMB_METRIC_CPU_VCPU onwards */
 
 /* Indexed by VMB_METRIC_*: "op_rate", "ops/s", "op rate"; ... */
 struct vmb_metric_info {
     const char *name, *unit, *human;
 };
 extern const struct vmb_metric_info vmb_metrics[VMB_NMETRICS];
+
+/*
+ * A metric's value in one phase of one run; NAN when the run has none.
+ * Per-op figures are the phase window's total over its operations.
+ */
+double vmb_model_metric_value(const struct vmb_res_phase *p, int metric);
+
+/* The probed raw limits (summary.csv phase "probe"). */
+enum {
+    VMB_PROBE_FSYNC_RATE,
+    VMB_PROBE_FSYNC_P99,
+    VMB_PROBE_RANDREAD,
+    VMB_PROBE_SEQWRITE,
+    VMB_PROBE_RTT,
+    VMB_PROBE_RTT_LOADGEN,
+    VMB_NPROBES
+};
+extern const struct vmb_metric_info vmb_probe_metrics[VMB_NPROBES];
 
 /* Boot stages, each the end time of one milestone. */
 enum {
@@ -84,6 +117,10 @@ struct vmb_model {
     struct vmb_model_phase *phases; /* by phase index */
     size_t nphases;
     struct vmb_summary *boot; /* [ncells * VMB_NBOOT] */
+    /* [nrows * VMB_NPROBES]: the probe's figures, ratio to the control */
+    struct vmb_model_series *probe;
+    bool any_probe;
+    bool any_resources; /* some phase of some run has host CPU figures */
     bool any_boot;
     int reps_max; /* most ok repetitions of any row */
     int reps_min; /* fewest, among rows with any */
@@ -101,6 +138,13 @@ vmb_model_series(const struct vmb_model *m, size_t phase, size_t row,
                  int metric)
 {
     return &m->phases[phase].series[row * VMB_NMETRICS + (size_t)metric];
+}
+
+/* The probe summary of one row and figure (VMB_PROBE_*). */
+static inline struct vmb_model_series *
+vmb_model_probe(const struct vmb_model *m, size_t row, int k)
+{
+    return &m->probe[row * VMB_NPROBES + (size_t)k];
 }
 
 /* The boot summary of one VM cell (row < ncells) and stage (VMB_BOOT_*). */

@@ -56,6 +56,36 @@ const struct vmb_chart *vmb_charts_find(const struct vmb_charts *cs,
                                         const char *base);
 void vmb_charts_free(struct vmb_charts *cs);
 
+/* For charts drawn in other files (charts_time.c): list and draw a chart
+ * as vmb_charts_draw does, list one left out, set the title and subtitle
+ * every chart has, and the rows' labels under the x axis. */
+struct vmb_plot;
+void vmb_charts_add(struct vmb_charts *cs, struct vmb_plot *p, const char *tmpl,
+                    const char *plots, const char *base, const char *title,
+                    struct vmb_buf *warnings);
+void vmb_charts_add_left_out(struct vmb_charts *cs, const char *base,
+                             const char *title, const char *why);
+void vmb_charts_titles(struct vmb_plot *p, const struct vmb_model *m,
+                       const char *title, const char *what);
+void vmb_charts_row_labels(struct vmb_plot *p, const struct vmb_model *m,
+                           const size_t *rows, size_t n);
+
+/* ---- charts_time.c ---- */
+
+/*
+ * The charts of "Where the time goes": per phase, host CPU per op by
+ * thread class (cpu-<phase>), and per row the op rate over time with the
+ * disk's I/Os and the host CPU under it (resources-<phase>-<row>).
+ */
+void vmb_charts_time(struct vmb_charts *cs, const struct vmb_model *m,
+                     const char *plots, struct vmb_buf *warnings);
+
+/* ---- time_section.c ---- */
+
+/* The section "Where the time goes"; nothing when no run measured it. */
+void vmb_time_section(struct vmb_doc *d, const struct vmb_model *m,
+                      const struct vmb_charts *cs);
+
 /* ---- summary_csv.c ---- */
 
 /*

@@ -421,6 +421,8 @@ read_run(struct vmb_res_ctx *x, struct json_object *o)
         run->accel_used = vmb_res_str(x, a, "accel", "used");
         run->accel_note = vmb_res_str(x, a, "accel", "note");
     }
+    /* Guest CPU under TCG this many times slower than the host's. */
+    run->tcg_slowdown = vmb_res_num(x, o, NULL, "tcg_slowdown", 0, 1e6);
     read_run_doctor(x, o);
     struct json_object *runs = vmb_res_obj(x, o, NULL, "runs");
     run->runs_total = vmb_res_num(x, runs, "runs", "total", VMB_RES_NONNEG);

@@ -33,6 +33,50 @@ struct vmb_res_cap_step {
 
 /* The most steps a capacity search runs (VMB_LOAD_CAPACITY_MAX_STEPS). */
 #define VMB_RES_MAX_CAP_STEPS 24
+/* Host CPU classes of result.json's "host_cpu_us" (runtime/hostcpu.h). */
+enum {
+    VMB_RES_CPU_VCPU,
+    VMB_RES_CPU_QEMU_MAIN,
+    VMB_RES_CPU_IOTHREADS,
+    VMB_RES_CPU_QEMU_OTHER,
+    VMB_RES_CPU_VIRTIOFSD,
+    VMB_RES_CPU_VHOST,
+    VMB_RES_CPU_DB,
+    VMB_RES_NCPU
+};
+/* "vcpu", "qemu_main", "iothreads", "qemu_other", "virtiofsd", "vhost",
+ * "db". */
+extern const char *const vmb_res_cpu_class[VMB_RES_NCPU];
+
+/*
+ * Where the time of a phase went (result.json "phase_resources"), over
+ * its measurement window; every figure NAN when not measured.
+ */
+struct vmb_res_resources {
+    double window_s;
+    double host_cpu_us; /* the nodes' host CPU, every class */
+    double cpu_us[VMB_RES_NCPU];
+    double loadgen_cpu_us;
+    double disk_rd_bytes, disk_wr_bytes, disk_rd_ops, disk_wr_ops;
+    double host_wr_bytes, host_wr_ops; /* host device of the work dir */
+    double net_bytes;                  /* rx + tx of both nodes */
+    /* Inside the guests (result.json "guest_resources"), both nodes,
+     * the whole phase: CPU seconds by kind; NAN on bare metal. */
+    double guest_user_s, guest_system_s, guest_iowait_s, guest_steal_s,
+        guest_idle_s;
+};
+
+/* The raw limits probed before the database started (result.json
+ * "probe"); NAN when not probed. */
+struct vmb_res_probe {
+    double fsync_write_rate;   /* 4 KiB write + fdatasync per second */
+    double fsync_write_p99_us; /* latency of one */
+    double randread_iops;      /* 4 KiB random reads */
+    double seqwrite_mb_s;      /* sequential writes, MB/s */
+    double rtt_us;             /* TCP round trip node 2 -> node 1 */
+    double rtt_loadgen_us;     /* load generator -> node 1 */
+    bool randread_direct;      /* O_DIRECT was used for the reads */
+};
 
 struct vmb_res_phase {
     int index;
@@ -49,6 +93,7 @@ struct vmb_res_phase {
     struct vmb_res_cap_step *cap_steps;  /* steps with all three numbers */
     size_t ncap_steps;
     struct vmb_res_latency latency_us;
+    struct vmb_res_resources res;
     double (*percentiles)[2]; /* [percent, microseconds], as in the file */
     size_t npercentiles;
 };
@@ -73,6 +118,9 @@ struct vmb_res_rep {
     struct vmb_res_boot boot[2]; /* node1, node2 */
     double replica_sync_s;
     double replication_lag_s;
+    bool has_probe;
+    struct vmb_res_probe probe;
+    double sampling_cpu_share; /* CPU of the 1 Hz sampler per second */
 };
 
 /* A config option of a cell by dotted path ("guest.storage"), as written. */
@@ -110,6 +158,8 @@ struct vmb_res_run {
     struct vmb_res_kv *versions; /* "qemu" -> "7.2.9", file order */
     size_t nversions;
     char *accel_requested, *accel_used, *accel_note;
+    double tcg_slowdown; /* guest CPU slower than the host's; NAN: not
+                            measured */
     struct vmb_res_check *doctor;
     size_t ndoctor;
     double runs_total, runs_ok, runs_failed;
@@ -198,6 +248,8 @@ const struct vmb_res_phase *vmb_res_rep_phase(const struct vmb_res_rep *rep,
 /* One row of timeseries.csv. */
 struct vmb_res_second {
     double second, ops, ops_per_s, p50_us, p99_us;
+    double host_cpu_s; /* host CPU of the nodes in that second, CPU-s */
+    double disk_iops;  /* the data disk's I/Os in that second */
 };
 
 /*

@@ -99,6 +99,16 @@ bool vmb_res_seed(struct vmb_res_ctx *c, struct json_object *o, const char *pfx,
  */
 bool vmb_res_valid_id(const char *id);
 
+/* ---- results_res.c ---- */
+
+/*
+ * Reads result.json's "phase_resources", "probe" and "sampling" (o the
+ * whole file) into rep, whose phases are read already; sets every figure
+ * it does not find to NAN.
+ */
+void vmb_res_read_resources(struct vmb_res_ctx *c, struct json_object *o,
+                            struct vmb_res_rep *rep);
+
 /* ---- results_rep.c ---- */
 
 /*

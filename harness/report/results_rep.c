@@ -215,6 +215,7 @@ read_result(struct vmb_res_ctx *c, struct json_object *o,
     }
     rep->replication_lag_s =
         vmb_res_num(c, o, NULL, "replication_lag_s", VMB_RES_NONNEG);
+    vmb_res_read_resources(c, o, rep);
 }
 
 int

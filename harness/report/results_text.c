@@ -95,6 +95,8 @@ vmb_results_read_timeseries(const char *repdir, const char *phase,
     int c_phase = col_index(h, nh, "phase"), c_sec = col_index(h, nh, "second");
     int c_ops = col_index(h, nh, "ops"), c_rate = col_index(h, nh, "ops_per_s");
     int c_p50 = col_index(h, nh, "p50_us"), c_p99 = col_index(h, nh, "p99_us");
+    int c_cpu = col_index(h, nh, "host_cpu_s");
+    int c_iops = col_index(h, nh, "disk_iops");
     if (c_phase < 0 || c_sec < 0)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "%s: header has no \"phase\" and \"second\" "
@@ -116,6 +118,8 @@ vmb_results_read_timeseries(const char *repdir, const char *phase,
             .ops_per_s = field_num(f, nf, c_rate, h, &bad),
             .p50_us = field_num(f, nf, c_p50, h, &bad),
             .p99_us = field_num(f, nf, c_p99, h, &bad),
+            .host_cpu_s = field_num(f, nf, c_cpu, h, &bad),
+            .disk_iops = field_num(f, nf, c_iops, h, &bad),
         };
         if (bad == NULL && isnan(row.second))
             bad = "second";
@@ -131,6 +135,7 @@ vmb_results_read_timeseries(const char *repdir, const char *phase,
             r->ops_per_s = add(r->ops_per_s, row.ops_per_s);
             r->p50_us = larger(r->p50_us, row.p50_us);
             r->p99_us = larger(r->p99_us, row.p99_us);
+            /* The resource columns are the second's, on every row. */
             continue;
         }
         if (nrows == cap) {

@@ -73,6 +73,20 @@ section_tcg(struct vmb_doc *d, const struct vmb_model *m)
                     "and the ratios to bare metal overstate what a VM costs. "
                     "Compare the cells with each other; do not quote these "
                     "figures as the overhead of Kata VMs.");
+    if (run->tcg_slowdown > 0) {
+        vmb_doc_textf(d,
+                      " Guest CPU ran %.1f× slower than the host (the same "
+                      "compute loop timed in a guest and on the host).",
+                      run->tcg_slowdown);
+        vmb_doc_text(d, " That factor inflates what runs on the guest's CPU "
+                        "(the database itself, a guest filesystem's "
+                        "journaling, the guest's network stack) and not what "
+                        "runs on the host (9p's and virtiofsd's servers, "
+                        "QEMU's block layer, vhost): under TCG a shared "
+                        "filesystem can beat a guest-local one where KVM "
+                        "shows the opposite, and vCPU time dominates the "
+                        "host CPU per operation.");
+    }
     vmb_doc_note_end(d);
 }
 
@@ -592,6 +606,7 @@ vmb_sections_write(struct vmb_doc *d, const struct vmb_model *m,
     section_host(d, m);
     for (size_t p = 0; p < m->nphases; p++)
         section_phase(d, m, p, cs);
+    vmb_time_section(d, m, cs);
     section_boot(d, m, cs);
     section_flags(d, m);
     section_failures(d, m);

@@ -185,6 +185,14 @@ vmb_summary_csv_write(const struct vmb_model *m, const char *dir,
                 csv_row(&b, m, i, m->phases[p].name, vmb_metrics[k].name,
                         vmb_metrics[k].unit, &s->s, s, cols, ncols);
             }
+    for (size_t i = 0; i < m->nrows; i++)
+        for (int k = 0; k < VMB_NPROBES; k++) {
+            const struct vmb_model_series *s = vmb_model_probe(m, i, k);
+            if (s->s.n == 0)
+                continue;
+            csv_row(&b, m, i, "probe", vmb_probe_metrics[k].name,
+                    vmb_probe_metrics[k].unit, &s->s, s, cols, ncols);
+        }
     for (size_t i = 0; i < m->ncells; i++)
         for (int k = 0; k < VMB_NBOOT; k++) {
             const struct vmb_summary *s = vmb_model_boot(m, i, k);

@@ -28,6 +28,7 @@
 #include "run/progress.h"
 #include "run/run_info.h"
 #include "run/run_load.h"
+#include "run/run_res.h"
 #include "runtime/doctor.h"
 #include "runtime/runtime.h"
 #include "version.h"
@@ -238,7 +239,7 @@ struct run_state {
     char *dir;     /* results path of the run */
     char **phases; /* PHASE objects as JSON text */
     size_t nphases;
-    struct vmb_buf csv; /* timeseries rows */
+    struct vmb_run_res res; /* resource samples; timeseries rows */
     struct {
         char phase[40];
         double s;
@@ -316,6 +317,7 @@ run_phases(struct run_state *st, struct vmb_runtime *rt,
         snprintf(name, sizeof(name), "%zu-%s", i, vmb_op_name(ph->op));
         vmb_progress_phase(&st->s->prog, name, i);
         struct vmb_run_phase_out out = {0};
+        vmb_run_res_phase_begin(&st->res, rt);
         int r =
             vmb_run_load_phase(cfg, i, &rt->nodes[0], &rt->nodes[1], st->dir,
                                vmb_progress_rate, &st->s->prog, &out, err);
@@ -325,7 +327,7 @@ run_phases(struct run_state *st, struct vmb_runtime *rt,
             st->phases[st->nphases++] = steal(&out.json);
         }
         if (out.csv != NULL)
-            vmb_buf_puts(&st->csv, out.csv);
+            vmb_run_res_phase(&st->res, rt, &out);
         vmb_run_phase_out_free(&out);
         if (r < 0)
             return vmb_error_prefix(err, "phase %s", name);
@@ -378,11 +380,10 @@ render_result(struct run_state *st, struct vmb_runtime *rt, const char *started,
     const struct vmb_cell *c = st->r->cell;
     char finished[32];
     vmb_utc_stamp(finished, sizeof(finished), vmb_wall_ns());
-    if (st->csv.len > 0 || error == NULL) {
+    if (st->res.nphases > 0 || error == NULL) {
         struct vmb_buf csv = {0};
         vmb_run_load_csv_header(&csv);
-        if (st->csv.len > 0)
-            vmb_buf_puts(&csv, st->csv.data);
+        vmb_run_res_csv(&st->res, &csv);
         autofree char *path = vmb_xasprintf("%s/timeseries.csv", st->dir);
         int r = write_text(path, csv.data, err);
         vmb_buf_free(&csv);
@@ -445,6 +446,7 @@ render_result(struct run_state *st, struct vmb_runtime *rt, const char *started,
     vmb_jw_obj_end(&w);
     if (rt != NULL)
         rt->ops->result_json(rt, &w);
+    vmb_run_res_json(&st->res, &w);
     vmb_jw_key(&w, "artefacts");
     list_artefacts(&w, st->dir);
     vmb_jw_obj_end(&w);
@@ -501,10 +503,17 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
     else if (rt->ops->up(rt, &run_err) < 0)
         vmb_error_prefix(&run_err, "bring up the %s runtime", ops->name);
     else {
+        if (c->cfg.top.probe) {
+            vmb_progress_phase(&s->prog, "probe", SIZE_MAX);
+            vmb_run_res_probe(&st.res, rt);
+        }
         vmb_progress_phase(&s->prog, "database", SIZE_MAX);
         if (bring_up_database(&st, rt, drv, &run_err) == 0) {
+            vmb_run_res_rtt(&st.res, rt);
             rt->ops->window_begin(rt);
+            vmb_run_res_start(&st.res, rt);
             run_phases(&st, rt, drv, &run_err);
+            vmb_run_res_stop(&st.res);
             rt->ops->window_end(rt);
         }
     }
@@ -549,7 +558,7 @@ out:
     for (size_t i = 0; i < st.nphases; i++)
         free(st.phases[i]);
     free(st.phases);
-    vmb_buf_free(&st.csv);
+    vmb_run_res_free(&st.res);
     free(st.lags);
     return rc;
 }

@@ -8,6 +8,7 @@
 #include "base/util.h"
 #include "load/load.h"
 #include "protocols/protocols.h"
+#include "runtime/sample.h"
 
 void
 vmb_run_phase_out_free(struct vmb_run_phase_out *out)
@@ -20,7 +21,12 @@ vmb_run_phase_out_free(struct vmb_run_phase_out *out)
 void
 vmb_run_load_csv_header(struct vmb_buf *b)
 {
-    vmb_load_csv_header(b);
+    struct vmb_buf h = {0};
+    vmb_load_csv_header(&h);
+    /* The resource columns follow the load generator's. */
+    h.data[strcspn(h.data, "\n")] = '\0';
+    vmb_buf_printf(b, "%s" VMB_SAMPLE_CSV_COLUMNS "\n", h.data);
+    vmb_buf_free(&h);
 }
 
 struct rate_fwd {
@@ -112,6 +118,11 @@ vmb_run_load_phase(const struct vmb_config *cfg, size_t index,
     vmb_jw_init(&w, true);
     vmb_load_result_to_json(&w, res);
     out->json = vmb_jw_steal(&w);
+    snprintf(out->name, sizeof(out->name), "%s",
+             vmb_load_result_phase_name(res));
+    out->start_ns = vmb_load_result_measure_start_ns(res);
+    out->duration_s = vmb_load_result_duration_s(res);
+    out->ops = (double)vmb_load_result_ops(res);
     struct vmb_buf csv = {0};
     vmb_load_result_to_csv(&csv, res);
     out->csv = vmb_buf_steal(&csv);

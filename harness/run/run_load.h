@@ -16,8 +16,12 @@
 #include "load/load.h"
 
 struct vmb_run_phase_out {
-    char *json; /* the PHASE object of docs/results-format.md; owned */
-    char *csv;  /* timeseries.csv rows of the phase, no header; owned */
+    char *json;        /* the PHASE object of docs/results-format.md; owned */
+    char *csv;         /* timeseries.csv rows of the phase, no header; owned */
+    char name[40];     /* "0-write" */
+    uint64_t start_ns; /* vmb_now_ns() of the measurement window's start */
+    double duration_s; /* the window's length */
+    double ops;        /* operations measured in it */
 };
 
 void vmb_run_phase_out_free(struct vmb_run_phase_out *out);

@@ -23,6 +23,11 @@
 #include "config/config.h"
 #include "config/matrix.h"
 #include "db/db.h"
+#include "runtime/sample.h"
+#include "vm/agent.h"
+
+struct vmb_rawprobe_opts;
+struct vmb_rawprobe_result;
 
 struct vmb_runtime;
 
@@ -67,6 +72,39 @@ struct vmb_runtime_ops {
 
     /* Node's database log so far, malloc'd; NULL if none yet. */
     char *(*db_log)(struct vmb_runtime *rt, int node);
+
+    /*
+     * Fills s with the cumulative counters this runtime can read of both
+     * nodes (host CPU by thread class, the data disk, the host device of
+     * the work directory, the nodes' network) and marks them in s->have.
+     * Called about once a second from the sampling thread (sample.h)
+     * while the load phases run, between window_begin and window_end;
+     * it must not talk to the guest agents, which the run's thread uses.
+     */
+    void (*sample)(struct vmb_runtime *rt, struct vmb_sample *s);
+
+    /*
+     * Probes the raw limits of node 1's data directory (base/rawprobe.h):
+     * through the agent in a VM, on the host for bare metal. Called after
+     * up, before the database starts. NULL: not supported.
+     */
+    int (*probe)(struct vmb_runtime *rt, const struct vmb_rawprobe_opts *o,
+                 struct vmb_rawprobe_result *r, struct vmb_error **err);
+
+    /*
+     * The TCP round trip from node 2 to node 1's database port in
+     * microseconds (the median of a few connects: SYN to SYN-ACK), once
+     * the database listens. NULL: not supported.
+     */
+    int (*rtt)(struct vmb_runtime *rt, double *us, struct vmb_error **err);
+
+    /*
+     * The guests' cumulative CPU and data-device counters, summed over
+     * both nodes; NULL on bare metal. Uses the agents: never called from
+     * the sampling thread.
+     */
+    int (*guest_counters)(struct vmb_runtime *rt, struct vmb_agent_counters *c,
+                          struct vmb_error **err);
 
     /* Start and end of the measurement window of resource figures. */
     void (*window_begin)(struct vmb_runtime *rt);

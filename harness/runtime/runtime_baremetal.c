@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "base/units.h"
+#include "base/rawprobe.h"
 #include "base/util.h"
 #include "runtime/runtime.h"
 #include "runtime/runtime_cgroup.h"
@@ -475,6 +476,51 @@ usage_of(pid_t pid, struct bm_usage *u)
     }
 }
 
+/* The database processes (their reaped children too), the disk that holds
+ * the data directories, and loopback, which carries both nodes' traffic. */
+static void
+bm_sample(struct vmb_runtime *rt, struct vmb_sample *s)
+{
+    struct bm *bm = rt->priv;
+    if (bm == NULL)
+        return;
+    double sum = 0;
+    bool any = false;
+    for (int i = 0; i < 2; i++) {
+        uint64_t us;
+        if (bm->node[i].pid > 0 &&
+            vmb_cpu_read_process("/proc", bm->node[i].pid, &us) == 0) {
+            sum += (double)us;
+            any = true;
+        }
+    }
+    s->v[VMB_CPU_DB] = sum;
+    s->have[VMB_CPU_DB] = any;
+    vmb_sample_host_disk("/proc", rt->work_dir, true, s);
+    vmb_sample_host_net("/proc", "lo", s);
+}
+
+static int
+bm_probe(struct vmb_runtime *rt, const struct vmb_rawprobe_opts *o,
+         struct vmb_rawprobe_result *r, struct vmb_error **err)
+{
+    char why[600];
+    if (vmb_rawprobe_run(rt->nodes[0].data_dir, o, r, why, sizeof(why)) < 0)
+        return vmb_error_set(err, VMB_ERR_RUN, errno, "probe: %s", why);
+    return 0;
+}
+
+/* Node 2 reaches node 1 over loopback, as the load generator does. */
+static int
+bm_rtt(struct vmb_runtime *rt, double *us, struct vmb_error **err)
+{
+    if (vmb_sample_connect_rtt(rt->nodes[0].host, rt->nodes[0].port, 5, us) < 0)
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "no connect to node 1 at %s:%d succeeded",
+                             rt->nodes[0].host, rt->nodes[0].port);
+    return 0;
+}
+
 static void
 bm_window_begin(struct vmb_runtime *rt)
 {
@@ -671,6 +717,9 @@ const struct vmb_runtime_ops vmb_runtime_baremetal = {
     .start_db = bm_start_db,
     .alive = bm_alive,
     .db_log = bm_db_log,
+    .sample = bm_sample,
+    .probe = bm_probe,
+    .rtt = bm_rtt,
     .window_begin = bm_window_begin,
     .window_end = bm_window_end,
     .result_json = bm_result_json,

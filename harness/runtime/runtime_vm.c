@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "base/units.h"
+#include "base/rawprobe.h"
 #include "base/util.h"
 #include "runtime/runtime.h"
 #include "vm/accel.h"
@@ -29,6 +30,10 @@ struct vm_env {
     struct vmb_virt *virt;
     char *kernel, *modules_dir, *initrd, *base_image;
     struct vmb_accel_result accel;
+    /* Under TCG: how much slower the guest ran the compute loop than the
+     * host, measured in the session's first VM; 0 when not measured. */
+    double tcg_slowdown;
+    bool tcg_tried;
 };
 
 struct vm_rt {
@@ -92,6 +97,60 @@ vm_env_json(void *env, struct vmb_jw *w)
     struct vm_env *e = env;
     vmb_jw_key(w, "accel");
     vmb_accel_to_json(w, &e->accel);
+    vmb_jw_key(w, "tcg_slowdown");
+    if (e->tcg_slowdown > 0)
+        vmb_jw_double(w, e->tcg_slowdown);
+    else
+        vmb_jw_null(w);
+}
+
+/* CPU time of the calling thread, nanoseconds. */
+static uint64_t
+thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * The emulation factor: the compute loop on the host, sized to take about
+ * 100 ms of this thread's CPU, then the same loop in node 1's guest. Both
+ * sides count CPU time, not wall time, so a busy host does not skew it:
+ * here the thread's own, in the guest what its QEMU vCPU threads used
+ * meanwhile (the guest's own clock when that cannot be read). Best
+ * effort: a failure leaves the factor unmeasured with a note.
+ */
+static void
+measure_tcg(struct vmb_runtime *rt, struct vm_env *e, struct vm_rt *v)
+{
+    e->tcg_tried = true;
+    struct vmb_agent *a = vmb_vm_cell_node(v->cell, 0)->agent;
+    struct vmb_virt_domain *d = vmb_vm_cell_domain(v->cell, 0);
+    uint64_t iters = 1u << 16, ns = 0;
+    for (;;) {
+        uint64_t c0 = thread_cpu_ns();
+        vmb_rawprobe_spin(iters);
+        ns = thread_cpu_ns() - c0;
+        if (ns >= 100000000ull || iters >= (1ull << 34))
+            break;
+        iters *= 2;
+    }
+    int pid = d ? vmb_virt_domain_pid(d) : -1;
+    struct vmb_cpu_split before = {0}, after = {0};
+    bool by_host =
+        pid > 0 && vmb_cpu_read_qemu("/proc", pid, NULL, &before) == 0;
+    uint64_t guest_ns = 0;
+    vmb_autoerr struct vmb_error *err = NULL;
+    if (vmb_agent_spin(a, iters, 300ull * 1000000, &guest_ns, &err) < 0) {
+        vmb_note(rt->notes, "the emulation factor was not measured: %s",
+                 err->msg);
+        return;
+    }
+    if (by_host && vmb_cpu_read_qemu("/proc", pid, NULL, &after) == 0 &&
+        after.us[VMB_CPU_VCPU] > before.us[VMB_CPU_VCPU])
+        guest_ns = (after.us[VMB_CPU_VCPU] - before.us[VMB_CPU_VCPU]) * 1000;
+    e->tcg_slowdown = ns > 0 ? (double)guest_ns / (double)ns : 0;
 }
 
 static void
@@ -140,6 +199,8 @@ vm_up(struct vmb_runtime *rt, struct vmb_error **err)
     }
     rt->nodes[1].primary_host = rt->nodes[0].host;
     rt->nodes[1].primary_port = rt->nodes[0].port;
+    if (e->accel.used != VMB_ACCEL_KVM && !e->tcg_tried)
+        measure_tcg(rt, e, v);
     return 0;
 }
 
@@ -281,6 +342,142 @@ vm_db_log(struct vmb_runtime *rt, int node)
                         &data, &len, NULL, &e) < 0)
         return NULL;
     return data;
+}
+
+/*
+ * QEMU's threads and helpers by class; the data disk as libvirt counts it
+ * where the data lives on a block device (vdb, or the root disk vda for
+ * local and tmpfs), else the host device of the shared directory; both
+ * VMs' interfaces.
+ */
+static void
+vm_sample(struct vmb_runtime *rt, struct vmb_sample *s)
+{
+    struct vm_rt *v = rt->priv;
+    if (v == NULL || v->cell == NULL)
+        return;
+    struct vmb_cpu_split cpu = {0};
+    bool cpu_ok = true, disk_ok = true, net_ok = true;
+    double disk[4] = {0}, net[4] = {0};
+    bool shared = false;
+    for (int i = 0; i < 2; i++) {
+        struct vmb_vm_node *n = vmb_vm_cell_node(v->cell, i);
+        struct vmb_virt_domain *d = vmb_vm_cell_domain(v->cell, i);
+        int pid = d ? vmb_virt_domain_pid(d) : -1;
+        if (pid <= 0 || vmb_cpu_read_qemu("/proc", pid, n->domain, &cpu) < 0)
+            cpu_ok = false;
+        struct vmb_virt_stats st;
+        vmb_autoerr struct vmb_error *e = NULL;
+        if (d == NULL || vmb_virt_domain_stats(d, &st, &e) < 0) {
+            disk_ok = net_ok = false;
+            continue;
+        }
+        net[0] += (double)st.net_rx_bytes;
+        net[1] += (double)st.net_tx_bytes;
+        net[2] += (double)st.net_rx_packets;
+        net[3] += (double)st.net_tx_packets;
+        const struct vmb_virt_disk_stats *ds = NULL;
+        if (n->data_disk != NULL)
+            ds = vmb_virt_stats_disk(&st, "vdb");
+        else if (n->data_dir != NULL)
+            shared = true;
+        else
+            ds = vmb_virt_stats_disk(&st, "vda");
+        if (ds != NULL) {
+            disk[0] += (double)ds->rd_bytes;
+            disk[1] += (double)ds->wr_bytes;
+            disk[2] += (double)ds->rd_reqs;
+            disk[3] += (double)ds->wr_reqs;
+        } else if (n->data_dir == NULL) {
+            disk_ok = false;
+        }
+    }
+    if (cpu_ok)
+        for (int c = 0; c < VMB_CPU_NCLASS; c++) {
+            s->v[c] = (double)cpu.us[c];
+            s->have[c] = c != VMB_CPU_DB;
+        }
+    if (net_ok)
+        for (int k = 0; k < 4; k++) {
+            s->v[VMB_CTR_NET_RX_BYTES + k] = net[k];
+            s->have[VMB_CTR_NET_RX_BYTES + k] = true;
+        }
+    vmb_sample_host_disk("/proc", rt->work_dir, shared, s);
+    if (!shared && disk_ok)
+        for (int k = 0; k < 4; k++) {
+            s->v[VMB_CTR_DISK_RD_BYTES + k] = disk[k];
+            s->have[VMB_CTR_DISK_RD_BYTES + k] = true;
+        }
+}
+
+static int
+vm_probe(struct vmb_runtime *rt, const struct vmb_rawprobe_opts *o,
+         struct vmb_rawprobe_result *r, struct vmb_error **err)
+{
+    struct vmb_agent *a = agent_of(rt, 1);
+    if (a == NULL)
+        return vmb_error_set(err, VMB_ERR_RUN, 0, "probe: node 1 has no VM");
+    if (vmb_agent_probe(a, o->each_us, o->file_bytes, r, err) < 0)
+        return vmb_error_prefix(err, "node 1");
+    return 0;
+}
+
+/* Node 2's agent connects to node 1's database port. */
+static int
+vm_rtt(struct vmb_runtime *rt, double *us, struct vmb_error **err)
+{
+    struct vmb_agent *a = agent_of(rt, 2);
+    if (a == NULL)
+        return vmb_error_set(err, VMB_ERR_RUN, 0, "rtt: node 2 has no VM");
+    double t[5];
+    int n = 0;
+    for (int i = 0; i < 5; i++) {
+        uint64_t c = 0;
+        vmb_autoerr struct vmb_error *e = NULL;
+        if (vmb_agent_tcpcheck(a, rt->nodes[0].host, rt->nodes[0].port, NULL,
+                               AGENT_TIMEOUT_US, &c, NULL, &e) == 0)
+            t[n++] = (double)c;
+    }
+    if (n == 0)
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "node 2 could not connect to node 1 at %s:%d",
+                             rt->nodes[0].host, rt->nodes[0].port);
+    /* The median, by insertion sort of at most five. */
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && t[j - 1] > t[j]; j--) {
+            double x = t[j];
+            t[j] = t[j - 1];
+            t[j - 1] = x;
+        }
+    *us = n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+    return 0;
+}
+
+static int
+vm_guest_counters(struct vmb_runtime *rt, struct vmb_agent_counters *c,
+                  struct vmb_error **err)
+{
+    memset(c, 0, sizeof(*c));
+    c->has_disk = true;
+    for (int node = 1; node <= 2; node++) {
+        struct vmb_agent *a = agent_of(rt, node);
+        struct vmb_agent_counters one;
+        if (a == NULL)
+            return vmb_error_set(err, VMB_ERR_RUN, 0, "node %d: no VM", node);
+        if (vmb_agent_counters(a, AGENT_TIMEOUT_US, &one, err) < 0)
+            return vmb_error_prefix(err, "node %d", node);
+        c->user_s += one.user_s;
+        c->system_s += one.system_s;
+        c->idle_s += one.idle_s;
+        c->iowait_s += one.iowait_s;
+        c->steal_s += one.steal_s;
+        c->has_disk &= one.has_disk;
+        c->disk_read_ops += one.disk_read_ops;
+        c->disk_read_bytes += one.disk_read_bytes;
+        c->disk_write_ops += one.disk_write_ops;
+        c->disk_write_bytes += one.disk_write_bytes;
+    }
+    return 0;
 }
 
 static void
@@ -485,6 +682,10 @@ const struct vmb_runtime_ops vmb_runtime_vm = {
     .start_db = vm_start_db,
     .alive = vm_alive,
     .db_log = vm_db_log,
+    .sample = vm_sample,
+    .probe = vm_probe,
+    .rtt = vm_rtt,
+    .guest_counters = vm_guest_counters,
     .window_begin = vm_window_begin,
     .window_end = vm_window_end,
     .result_json = vm_result_json,

@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "base/rawprobe.h"
 #include "base/util.h"
 #include "vm/agent_wire.h"
 
@@ -546,6 +547,91 @@ vmb_agent_tcpcheck(struct vmb_agent *a, const char *host, int port,
     }
     if (reply)
         *reply = dup_or_empty(vmb_wire_get(&m, "reply"));
+    vmb_wire_msg_free(&m);
+    return 0;
+}
+
+int
+vmb_agent_probe(struct vmb_agent *a, uint64_t each_us, uint64_t file_bytes,
+                struct vmb_rawprobe_result *r, struct vmb_error **err)
+{
+    struct vmb_wire_line l;
+    args_begin(&l);
+    uint64_t each_ms = each_us / 1000 ? each_us / 1000 : 1;
+    vmb_wire_addu(&l, "each_ms", each_ms);
+    vmb_wire_addu(&l, "file_bytes", file_bytes);
+    struct vmb_wire_msg m;
+    /* Three probes, and room for a slow fdatasync under emulation. */
+    uint64_t timeout_us = 3 * each_ms * 1000 + 60ull * 1000000;
+    int rc = request(a, "probe", &l, timeout_us, &m, err);
+    vmb_wire_line_free(&l);
+    if (rc < 0)
+        return -1;
+    memset(r, 0, sizeof(*r));
+    int got = 0;
+    for (size_t i = 0; i < m.n && rc == 0; i++) {
+        int k = vmb_rawprobe_set(r, m.kv[i].key, m.kv[i].val);
+        if (k < 0)
+            rc = vmb_error_set(err, VMB_ERR_RUN, 0,
+                               "probe: %s: \"%.40s\" is not a number of 0 "
+                               "or more",
+                               m.kv[i].key, m.kv[i].val);
+        got += k > 0;
+    }
+    if (rc == 0 && got < VMB_RAWPROBE_NFIELDS)
+        rc = vmb_error_set(err, VMB_ERR_RUN, 0,
+                           "probe: the answer has %d of its %d figures", got,
+                           VMB_RAWPROBE_NFIELDS);
+    vmb_wire_msg_free(&m);
+    return rc;
+}
+
+int
+vmb_agent_spin(struct vmb_agent *a, uint64_t iters, uint64_t timeout_us,
+               uint64_t *ns, struct vmb_error **err)
+{
+    struct vmb_wire_line l;
+    args_begin(&l);
+    vmb_wire_addu(&l, "iters", iters);
+    struct vmb_wire_msg m;
+    int rc = request(a, "spin", &l, timeout_us, &m, err);
+    vmb_wire_line_free(&l);
+    if (rc < 0)
+        return -1;
+    if (vmb_wire_get_u64(&m, "ns", ns) < 0)
+        rc = vmb_error_set(err, VMB_ERR_RUN, 0, "spin: no ns in the answer");
+    vmb_wire_msg_free(&m);
+    return rc;
+}
+
+int
+vmb_agent_counters(struct vmb_agent *a, uint64_t timeout_us,
+                   struct vmb_agent_counters *c, struct vmb_error **err)
+{
+    struct vmb_wire_msg m;
+    if (request(a, "counters", NULL, timeout_us, &m, err) < 0)
+        return -1;
+    memset(c, 0, sizeof(*c));
+    uint64_t hz = 0, v[5] = {0};
+    static const char *const keys[] = {"user", "system", "idle", "iowait",
+                                       "steal"};
+    double *out[] = {&c->user_s, &c->system_s, &c->idle_s, &c->iowait_s,
+                     &c->steal_s};
+    int rc = vmb_wire_get_u64(&m, "hz", &hz) < 0 || hz == 0 ? -1 : 0;
+    for (int i = 0; i < 5 && rc == 0; i++) {
+        rc = vmb_wire_get_u64(&m, keys[i], &v[i]);
+        *out[i] = (double)v[i] / (double)hz;
+    }
+    if (rc < 0) {
+        vmb_wire_msg_free(&m);
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "counters: the answer lacks the CPU figures");
+    }
+    c->has_disk =
+        vmb_wire_get_u64(&m, "disk_read_ops", &c->disk_read_ops) == 0 &&
+        vmb_wire_get_u64(&m, "disk_read_bytes", &c->disk_read_bytes) == 0 &&
+        vmb_wire_get_u64(&m, "disk_write_ops", &c->disk_write_ops) == 0 &&
+        vmb_wire_get_u64(&m, "disk_write_bytes", &c->disk_write_bytes) == 0;
     vmb_wire_msg_free(&m);
     return 0;
 }

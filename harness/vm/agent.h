@@ -77,6 +77,20 @@
  *                             -> connect_us= [reply=] (with send: the
  *                                first bytes that came back within the
  *                                timeout, at most 4 KiB)
+ *       probe each_ms= file_bytes=
+ *                             -> fsync_write_rate= fsync_write_p99_us=
+ *                                seqwrite_mb_s= randread_iops=
+ *                                randread_direct=0|1: the raw limits of
+ *                                the data directory (base/rawprobe.h),
+ *                                each probe each_ms long
+ *       spin iters=           -> ns=: the compute loop of
+ *                                vmb_rawprobe_spin, timed in the guest
+ *       counters              -> hz= user= system= idle= iowait= steal=
+ *                                (the guest's /proc/stat, in hz ticks)
+ *                                [disk_read_ops= disk_read_bytes=
+ *                                disk_write_ops= disk_write_bytes=] (the
+ *                                data directory's block device, when it
+ *                                has one)
  *       sync                  -> ok
  *       shutdown              -> ok, then: TERM to every process, KILL
  *                                after 2 s, sync, unmount, power off
@@ -225,6 +239,24 @@ int vmb_agent_tcpcheck(struct vmb_agent *a, const char *host, int port,
                        const char *send, uint64_t timeout_us,
                        uint64_t *connect_us, char **reply,
                        struct vmb_error **err);
+
+/* The raw limits of the guest's data directory (probe). */
+struct vmb_rawprobe_result;
+int vmb_agent_probe(struct vmb_agent *a, uint64_t each_us, uint64_t file_bytes,
+                    struct vmb_rawprobe_result *r, struct vmb_error **err);
+
+/* The compute loop of iters rounds timed in the guest (spin). */
+int vmb_agent_spin(struct vmb_agent *a, uint64_t iters, uint64_t timeout_us,
+                   uint64_t *ns, struct vmb_error **err);
+
+/* The guest's cumulative CPU and data-device counters (counters). */
+struct vmb_agent_counters {
+    double user_s, system_s, idle_s, iowait_s, steal_s;
+    bool has_disk;
+    uint64_t disk_read_ops, disk_read_bytes, disk_write_ops, disk_write_bytes;
+};
+int vmb_agent_counters(struct vmb_agent *a, uint64_t timeout_us,
+                       struct vmb_agent_counters *c, struct vmb_error **err);
 
 /* sync(2) in the guest. */
 int vmb_agent_sync(struct vmb_agent *a, uint64_t timeout_us,

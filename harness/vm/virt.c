@@ -714,10 +714,33 @@ vmb_virt_domain_stats(struct vmb_virt_domain *d, struct vmb_virt_stats *out,
     for (int r = 0; r < n; r++) {
         for (int i = 0; i < recs[r]->nparams; i++) {
             virTypedParameterPtr p = &recs[r]->params[i];
+            const char *f = p->field;
+            int idx = -1, end = 0;
+            if (sscanf(f, "block.%d.%n", &idx, &end) == 1 && end > 0 &&
+                idx >= 0 && idx < VMB_VIRT_MAX_DISKS) {
+                struct vmb_virt_disk_stats *ds = &out->disks[idx];
+                if (idx >= out->ndisks)
+                    out->ndisks = idx + 1;
+                const char *k = f + end;
+                if (strcmp(k, "name") == 0 &&
+                    p->type == VIR_TYPED_PARAM_STRING && p->value.s)
+                    snprintf(ds->name, sizeof(ds->name), "%s", p->value.s);
+                else if (p->type == VIR_TYPED_PARAM_ULLONG &&
+                         strcmp(k, "rd.bytes") == 0)
+                    ds->rd_bytes = p->value.ul;
+                else if (p->type == VIR_TYPED_PARAM_ULLONG &&
+                         strcmp(k, "wr.bytes") == 0)
+                    ds->wr_bytes = p->value.ul;
+                else if (p->type == VIR_TYPED_PARAM_ULLONG &&
+                         strcmp(k, "rd.reqs") == 0)
+                    ds->rd_reqs = p->value.ul;
+                else if (p->type == VIR_TYPED_PARAM_ULLONG &&
+                         strcmp(k, "wr.reqs") == 0)
+                    ds->wr_reqs = p->value.ul;
+            }
             if (p->type != VIR_TYPED_PARAM_ULLONG)
                 continue;
             uint64_t val = p->value.ul;
-            const char *f = p->field;
             if (strcmp(f, "cpu.time") == 0)
                 cpu_time = val;
             else if (vmb_str_has_prefix(f, "vcpu.") &&
@@ -741,6 +764,12 @@ vmb_virt_domain_stats(struct vmb_virt_domain *d, struct vmb_virt_stats *out,
             else if (vmb_str_has_prefix(f, "net.") &&
                      vmb_str_has_suffix(f, ".tx.bytes"))
                 out->net_tx_bytes += val;
+            else if (vmb_str_has_prefix(f, "net.") &&
+                     vmb_str_has_suffix(f, ".rx.pkts"))
+                out->net_rx_packets += val;
+            else if (vmb_str_has_prefix(f, "net.") &&
+                     vmb_str_has_suffix(f, ".tx.pkts"))
+                out->net_tx_packets += val;
         }
     }
     virDomainStatsRecordListFree(recs);
@@ -753,6 +782,15 @@ vmb_virt_domain_stats(struct vmb_virt_domain *d, struct vmb_virt_stats *out,
     if (pid <= 0 || proc_cpu_ns(pid, &out->process_cpu_ns) < 0)
         out->process_cpu_ns = cpu_time;
     return 0;
+}
+
+const struct vmb_virt_disk_stats *
+vmb_virt_stats_disk(const struct vmb_virt_stats *s, const char *dev)
+{
+    for (int i = 0; i < s->ndisks && i < VMB_VIRT_MAX_DISKS; i++)
+        if (strcmp(s->disks[i].name, dev) == 0)
+            return &s->disks[i];
+    return NULL;
 }
 
 void

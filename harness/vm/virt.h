@@ -202,7 +202,20 @@ struct vmb_virt_stats {
     uint64_t block_rd_bytes, block_wr_bytes; /* all disks */
     uint64_t block_rd_reqs, block_wr_reqs;
     uint64_t net_rx_bytes, net_tx_bytes; /* all interfaces */
+    uint64_t net_rx_packets, net_tx_packets;
+    /* Each disk on its own, by target name ("vda", "vdb"); the first
+     * VMB_VIRT_MAX_DISKS. */
+    struct vmb_virt_disk_stats {
+        char name[16];
+        uint64_t rd_bytes, wr_bytes, rd_reqs, wr_reqs;
+    } disks[4];
+    int ndisks;
 };
+#define VMB_VIRT_MAX_DISKS 4
+
+/* The figures of disk dev ("vdb") in s, or NULL when it has none. */
+const struct vmb_virt_disk_stats *
+vmb_virt_stats_disk(const struct vmb_virt_stats *s, const char *dev);
 
 int vmb_virt_domain_stats(struct vmb_virt_domain *d, struct vmb_virt_stats *out,
                           struct vmb_error **err);

@@ -1,0 +1,339 @@
+/*
+ * "Where the time goes": what each operation cost the host (CPU by thread
+ * class, disk and network traffic) beside the bare-metal control, the
+ * storage's and network's raw limits probed before the database started,
+ * and what measuring it cost.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/stats.h"
+#include "report/report_priv.h"
+
+static char *
+num3(double v)
+{
+    if (!isfinite(v))
+        return vmb_xstrdup("–");
+    double a = fabs(v);
+    if (a >= 100)
+        return vmb_xasprintf("%.0f", v);
+    if (a >= 10)
+        return vmb_xasprintf("%.1f", v);
+    if (a >= 1)
+        return vmb_xasprintf("%.2f", v);
+    return vmb_xasprintf("%.3g", v);
+}
+
+/* "12.3 (4.10×)": the median and its ratio to the control. */
+static char *
+with_ratio(const struct vmb_model_series *s)
+{
+    autofree char *v = num3(s->s.median);
+    if (!isfinite(s->s.median))
+        return vmb_xstrdup("–");
+    if (!isfinite(s->ratio))
+        return vmb_xstrdup(v);
+    return vmb_xasprintf("%s (%.2f×)", v, s->ratio);
+}
+
+static void
+chart(struct vmb_doc *d, const struct vmb_charts *cs, const char *base)
+{
+    const struct vmb_chart *c = vmb_charts_find(cs, base);
+    if (c == NULL)
+        return;
+    if (c->left_out == NULL) {
+        vmb_doc_chart(d, c->base, c->title, c->error);
+        return;
+    }
+    vmb_doc_p_begin(d);
+    vmb_doc_textf(d, "Chart \"%s\" is left out: %s.", c->title, c->left_out);
+    vmb_doc_p_end(d);
+}
+
+static const char *
+op_noun(const char *op)
+{
+    if (strcmp(op, "write") == 0 || strcmp(op, "read") == 0)
+        return op;
+    return "operation";
+}
+
+/* The median over the ok runs of the sampler's cost. */
+static double
+sampling_cost(const struct vmb_model *m)
+{
+    size_t cap = 0;
+    for (size_t i = 0; i < m->nrows; i++)
+        cap += m->rows[i].cell->nreps;
+    double *v = vmb_xcalloc(cap ? cap : 1, sizeof(*v));
+    size_t n = 0;
+    for (size_t i = 0; i < m->nrows; i++) {
+        const struct vmb_res_cell *c = m->rows[i].cell;
+        for (size_t k = 0; k < c->nreps; k++)
+            if (c->reps[k].ok && isfinite(c->reps[k].sampling_cpu_share))
+                v[n++] = c->reps[k].sampling_cpu_share;
+    }
+    struct vmb_summary s;
+    vmb_stats_summarise(v, n, 1, &s);
+    free(v);
+    return n > 0 ? s.median : NAN;
+}
+
+static void
+intro(struct vmb_doc *d, const struct vmb_model *m)
+{
+    vmb_doc_p_begin(d);
+    vmb_doc_text(
+        d, "Per phase, over its measurement window: the host CPU both nodes "
+           "used (for a VM, QEMU's threads by class — vCPUs, main loop, "
+           "IOThreads, the rest — and its virtiofsd and vhost helpers; on "
+           "bare metal, the database processes), the data disk's and the "
+           "network's traffic, each per operation, as medians over the "
+           "repetitions with the ratio to the bare-metal control. The load "
+           "generator's own CPU is kept apart (result.json). Counters are "
+           "sampled once a second");
+    double cost = sampling_cost(m);
+    if (isfinite(cost))
+        vmb_doc_textf(d,
+                      "; the sampling cost %.2f%% of one CPU (median "
+                      "over the runs).",
+                      cost * 100);
+    else
+        vmb_doc_text(d, ".");
+    vmb_doc_p_end(d);
+}
+
+static void
+phase_sentences(struct vmb_doc *d, const struct vmb_model *m, size_t p)
+{
+    const struct vmb_model_phase *ph = &m->phases[p];
+    bool open = false;
+    for (size_t i = 0; i < m->ncells; i++) {
+        const struct vmb_model_series *s =
+            vmb_model_series(m, p, i, VMB_METRIC_CPU_PER_OP);
+        if (!isfinite(s->ratio))
+            continue;
+        if (!open)
+            vmb_doc_list_begin(d);
+        open = true;
+        vmb_doc_item_begin(d);
+        vmb_doc_textf(d, "A %s in ", op_noun(ph->op));
+        vmb_doc_strong(d, vmb_model_label(m, i));
+        vmb_doc_textf(d, " costs %.2f× the host CPU of one on bare metal",
+                      s->ratio);
+        if (isfinite(s->ratio_ci.lo) && isfinite(s->ratio_ci.hi) &&
+            s->ratio_ci.hi > s->ratio_ci.lo)
+            vmb_doc_textf(d, " [%.2f, %.2f]", s->ratio_ci.lo, s->ratio_ci.hi);
+        vmb_doc_text(d, ".");
+        vmb_doc_item_end(d);
+    }
+    if (open)
+        vmb_doc_list_end(d);
+}
+
+static void
+phase_table(struct vmb_doc *d, const struct vmb_model *m, size_t p)
+{
+    static const int cols[] = {
+        VMB_METRIC_CPU_PER_OP,       VMB_METRIC_OPS_PER_CPU_S,
+        VMB_METRIC_DISK_WR_PER_OP,   VMB_METRIC_DISK_RD_PER_OP,
+        VMB_METRIC_DISK_IOPS_PER_OP, VMB_METRIC_NET_PER_OP,
+    };
+    enum { N = sizeof(cols) / sizeof(cols[0]) };
+    const char *head[N + 1] = {
+        "Cell",
+        "Host CPU per op (µs)",
+        "Ops per host CPU-s",
+        "Disk bytes written per op",
+        "Disk bytes read per op",
+        "Disk I/Os per op",
+        "Network bytes per op",
+    };
+    vmb_doc_table_begin(d, head, N + 1);
+    for (size_t i = 0; i < m->nrows; i++) {
+        if (vmb_model_series(m, p, i, VMB_METRIC_CPU_PER_OP)->s.n == 0 &&
+            vmb_model_series(m, p, i, VMB_METRIC_DISK_WR_PER_OP)->s.n == 0)
+            continue;
+        char *cells[N + 1];
+        cells[0] = vmb_xstrdup(vmb_model_label(m, i));
+        for (size_t k = 0; k < N; k++)
+            cells[k + 1] = with_ratio(vmb_model_series(m, p, i, cols[k]));
+        vmb_doc_row(d, (const char *const *)cells, N + 1);
+        for (size_t k = 0; k <= N; k++)
+            free(cells[k]);
+    }
+    vmb_doc_table_end(d);
+}
+
+/* The median over row i's ok runs of a guest figure's share of the
+ * guests' CPU time in phase p; NAN when none. */
+static double
+guest_share(const struct vmb_model *m, size_t p, size_t i, int kind)
+{
+    const struct vmb_res_cell *c = m->rows[i].cell;
+    double *v = vmb_xcalloc(c->nreps ? c->nreps : 1, sizeof(*v));
+    size_t n = 0;
+    for (size_t k = 0; k < c->nreps; k++) {
+        if (!c->reps[k].ok)
+            continue;
+        const struct vmb_res_phase *ph =
+            vmb_res_rep_phase(&c->reps[k], m->phases[p].name);
+        if (ph == NULL)
+            continue;
+        const struct vmb_res_resources *r = &ph->res;
+        const double f[] = {r->guest_user_s, r->guest_system_s,
+                            r->guest_iowait_s, r->guest_steal_s};
+        double all = r->guest_user_s + r->guest_system_s + r->guest_iowait_s +
+                     r->guest_steal_s + r->guest_idle_s;
+        if (isfinite(all) && all > 0)
+            v[n++] = f[kind] / all;
+    }
+    struct vmb_summary s;
+    vmb_stats_summarise(v, n, 1, &s);
+    free(v);
+    return n > 0 ? s.median : NAN;
+}
+
+/* The guests' own view: where their CPU time went. */
+static void
+guest_table(struct vmb_doc *d, const struct vmb_model *m, size_t p)
+{
+    bool any = false;
+    for (size_t i = 0; i < m->ncells && !any; i++)
+        any = isfinite(guest_share(m, p, i, 0));
+    if (!any)
+        return;
+    vmb_doc_p_begin(d);
+    vmb_doc_text(d, "Inside the guests (their /proc/stat, both nodes, the "
+                    "whole phase with its warm-up): the share of their CPU "
+                    "time in user space, the kernel, waiting for I/O, and "
+                    "stolen by the host.");
+    vmb_doc_p_end(d);
+    const char *head[] = {"Cell", "user", "system", "iowait", "steal"};
+    vmb_doc_table_begin(d, head, 5);
+    for (size_t i = 0; i < m->ncells; i++) {
+        if (!isfinite(guest_share(m, p, i, 0)))
+            continue;
+        char *cells[5];
+        cells[0] = vmb_xstrdup(vmb_model_label(m, i));
+        for (int k = 0; k < 4; k++) {
+            double v = guest_share(m, p, i, k);
+            cells[k + 1] = isfinite(v) ? vmb_xasprintf("%.1f%%", v * 100)
+                                       : vmb_xstrdup("–");
+        }
+        vmb_doc_row(d, (const char *const *)cells, 5);
+        for (int k = 0; k < 5; k++)
+            free(cells[k]);
+    }
+    vmb_doc_table_end(d);
+}
+
+/* The first phase that writes: what the probe's fsync rate bounds. */
+static size_t
+write_phase(const struct vmb_model *m)
+{
+    for (size_t p = 0; p < m->nphases; p++)
+        if (strcmp(m->phases[p].op, "write") == 0)
+            return p;
+    return SIZE_MAX;
+}
+
+/* Whether the row's database syncs every write (fsync-bound writes). */
+static bool
+fsync_bound(const struct vmb_model *m, size_t i)
+{
+    const char *v =
+        vmb_res_cell_option(m->rows[i].cell, "database.appendfsync");
+    return v != NULL && strcmp(v, "always") == 0;
+}
+
+static void
+probe_table(struct vmb_doc *d, const struct vmb_model *m)
+{
+    vmb_doc_h(d, 3, "Raw limits of the storage and network");
+    vmb_doc_p_begin(d);
+    vmb_doc_text(d, "Probed in every run before the database started, on the "
+                    "data directory it then used: 4 KiB writes each followed "
+                    "by fdatasync, 4 KiB random reads, sequential writes, and "
+                    "TCP round trips. \"% of raw\" is the first write phase's "
+                    "op rate over the fsync'ed write rate, for databases that "
+                    "sync every write.");
+    vmb_doc_p_end(d);
+    const char *head[] = {
+        "Cell",
+        "fsync'ed writes/s",
+        "their p99 (µs)",
+        "Random reads/s",
+        "Sequential writes (MB/s)",
+        "RTT node 2→1 (µs)",
+        "RTT load→1 (µs)",
+        "% of raw",
+    };
+    enum { N = sizeof(head) / sizeof(head[0]) };
+    size_t wp = write_phase(m);
+    vmb_doc_table_begin(d, head, N);
+    for (size_t i = 0; i < m->nrows; i++) {
+        if (vmb_model_probe(m, i, VMB_PROBE_FSYNC_RATE)->s.n == 0)
+            continue;
+        char *cells[N];
+        cells[0] = vmb_xstrdup(vmb_model_label(m, i));
+        for (int k = 0; k < VMB_NPROBES; k++)
+            cells[k + 1] = with_ratio(vmb_model_probe(m, i, k));
+        double raw = vmb_model_probe(m, i, VMB_PROBE_FSYNC_RATE)->s.median;
+        double rate =
+            wp == SIZE_MAX
+                ? NAN
+                : vmb_model_series(m, wp, i, VMB_METRIC_OPRATE)->s.median;
+        cells[N - 1] = fsync_bound(m, i) && raw > 0 && isfinite(rate)
+                           ? vmb_xasprintf("%.0f%%", rate / raw * 100)
+                           : vmb_xstrdup("–");
+        vmb_doc_row(d, (const char *const *)cells, N);
+        for (size_t k = 0; k < N; k++)
+            free(cells[k]);
+    }
+    vmb_doc_table_end(d);
+    for (size_t i = 0; i < m->nrows && wp != SIZE_MAX; i++) {
+        double raw = vmb_model_probe(m, i, VMB_PROBE_FSYNC_RATE)->s.median;
+        double rate = vmb_model_series(m, wp, i, VMB_METRIC_OPRATE)->s.median;
+        if (!fsync_bound(m, i) || !(raw > 0) || !isfinite(rate))
+            continue;
+        vmb_doc_p_begin(d);
+        vmb_doc_strong(d, vmb_model_label(m, i));
+        vmb_doc_textf(d, ": writes reach %.0f%% of this storage's fsync rate",
+                      rate / raw * 100);
+        vmb_doc_text(d, rate > raw ? " (above 100%: the database makes one "
+                                     "fsync for the writes of several "
+                                     "connections)."
+                                   : ".");
+        vmb_doc_p_end(d);
+    }
+}
+
+void
+vmb_time_section(struct vmb_doc *d, const struct vmb_model *m,
+                 const struct vmb_charts *cs)
+{
+    if (!m->any_resources && !m->any_probe)
+        return;
+    vmb_doc_h(d, 2, "Where the time goes");
+    intro(d, m);
+    for (size_t p = 0; p < m->nphases && m->any_resources; p++) {
+        autofree char *h = vmb_xasprintf("%s phase", m->phases[p].title);
+        vmb_doc_h(d, 3, h);
+        phase_sentences(d, m, p);
+        autofree char *base = vmb_xasprintf("cpu-%s", m->phases[p].name);
+        chart(d, cs, base);
+        phase_table(d, m, p);
+        guest_table(d, m, p);
+        for (size_t i = 0; i < m->nrows; i++) {
+            autofree char *rb =
+                vmb_xasprintf("resources-%s-%zu", m->phases[p].name, i);
+            chart(d, cs, rb);
+        }
+    }
+    if (m->any_probe)
+        probe_table(d, m);
+}

@@ -1,0 +1,218 @@
+#include "run/run_res.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/sample.h"
+
+static void
+sample_rt(void *ctx, struct vmb_sample *s)
+{
+    struct vmb_runtime *rt = ctx;
+    rt->ops->sample(rt, s);
+}
+
+void
+vmb_run_res_start(struct vmb_run_res *r, struct vmb_runtime *rt)
+{
+    if (rt->ops->sample != NULL && r->sp == NULL)
+        r->sp = vmb_sampler_start(sample_rt, rt, 1000000000ull);
+}
+
+void
+vmb_run_res_stop(struct vmb_run_res *r)
+{
+    vmb_sampler_stop(r->sp);
+}
+
+void
+vmb_run_res_probe(struct vmb_run_res *r, struct vmb_runtime *rt)
+{
+    r->rtt_us = r->rtt_loadgen_us = NAN;
+    if (!rt->cfg->top.probe || rt->ops->probe == NULL)
+        return;
+    struct vmb_rawprobe_opts o = {
+        .each_us = rt->cfg->top.probe_duration_us,
+        .file_bytes = 64ull << 20,
+    };
+    struct vmb_error *err = NULL;
+    r->probed = true;
+    if (rt->ops->probe(rt, &o, &r->probe, &err) < 0) {
+        r->probe_error = vmb_xstrdup(err->msg);
+        vmb_note(rt->notes, "%s rep %d: the probe failed: %s", rt->cell_id,
+                 rt->rep, err->msg);
+        vmb_error_free(err);
+    }
+}
+
+void
+vmb_run_res_rtt(struct vmb_run_res *r, struct vmb_runtime *rt)
+{
+    if (!r->probed)
+        return;
+    vmb_autoerr struct vmb_error *err = NULL;
+    if (rt->ops->rtt != NULL && rt->ops->rtt(rt, &r->rtt_us, &err) < 0)
+        r->rtt_us = NAN;
+    if (vmb_sample_connect_rtt(rt->nodes[0].host, rt->nodes[0].port, 5,
+                               &r->rtt_loadgen_us) < 0)
+        r->rtt_loadgen_us = NAN;
+}
+
+void
+vmb_run_res_phase_begin(struct vmb_run_res *r, struct vmb_runtime *rt)
+{
+    vmb_autoerr struct vmb_error *err = NULL;
+    r->guest_ok = rt->ops->guest_counters != NULL &&
+                  rt->ops->guest_counters(rt, &r->guest0, &err) == 0;
+}
+
+void
+vmb_run_res_phase(struct vmb_run_res *r, struct vmb_runtime *rt,
+                  struct vmb_run_phase_out *out)
+{
+    r->phases = vmb_xrealloc(r->phases, (r->nphases + 1) * sizeof(*r->phases));
+    struct vmb_run_res_phase *p = &r->phases[r->nphases++];
+    memset(p, 0, sizeof(*p));
+    memcpy(p->name, out->name, sizeof(p->name));
+    p->start_ns = out->start_ns;
+    p->duration_s = out->duration_s;
+    p->ops = out->ops;
+    p->csv = steal(&out->csv);
+    struct vmb_agent_counters now;
+    vmb_autoerr struct vmb_error *err = NULL;
+    if (r->guest_ok && rt->ops->guest_counters(rt, &now, &err) == 0) {
+        const struct vmb_agent_counters *a = &r->guest0;
+        p->has_guest = true;
+        p->guest.user_s = now.user_s - a->user_s;
+        p->guest.system_s = now.system_s - a->system_s;
+        p->guest.idle_s = now.idle_s - a->idle_s;
+        p->guest.iowait_s = now.iowait_s - a->iowait_s;
+        p->guest.steal_s = now.steal_s - a->steal_s;
+        p->guest.has_disk = now.has_disk && a->has_disk;
+        p->guest.disk_read_ops = now.disk_read_ops - a->disk_read_ops;
+        p->guest.disk_read_bytes = now.disk_read_bytes - a->disk_read_bytes;
+        p->guest.disk_write_ops = now.disk_write_ops - a->disk_write_ops;
+        p->guest.disk_write_bytes = now.disk_write_bytes - a->disk_write_bytes;
+    }
+}
+
+static void
+guest_json(struct vmb_jw *w, const struct vmb_agent_counters *g)
+{
+    vmb_jw_obj_begin(w);
+    vmb_jw_kdouble(w, "user_s", g->user_s);
+    vmb_jw_kdouble(w, "system_s", g->system_s);
+    vmb_jw_kdouble(w, "iowait_s", g->iowait_s);
+    vmb_jw_kdouble(w, "steal_s", g->steal_s);
+    vmb_jw_kdouble(w, "idle_s", g->idle_s);
+    vmb_jw_key(w, "disk");
+    if (g->has_disk) {
+        vmb_jw_obj_begin(w);
+        vmb_jw_kuint(w, "read_ops", g->disk_read_ops);
+        vmb_jw_kuint(w, "read_bytes", g->disk_read_bytes);
+        vmb_jw_kuint(w, "write_ops", g->disk_write_ops);
+        vmb_jw_kuint(w, "write_bytes", g->disk_write_bytes);
+        vmb_jw_obj_end(w);
+    } else {
+        vmb_jw_null(w);
+    }
+    vmb_jw_obj_end(w);
+}
+
+static void
+kdouble_or_null(struct vmb_jw *w, const char *k, double v)
+{
+    vmb_jw_key(w, k);
+    if (isfinite(v))
+        vmb_jw_double(w, v);
+    else
+        vmb_jw_null(w);
+}
+
+static void
+probe_json(const struct vmb_run_res *r, struct vmb_jw *w)
+{
+    vmb_jw_key(w, "probe");
+    if (!r->probed) {
+        vmb_jw_null(w);
+        return;
+    }
+    vmb_jw_obj_begin(w);
+    if (r->probe_error != NULL) {
+        vmb_jw_kstr(w, "error", r->probe_error);
+    } else {
+        vmb_jw_kdouble(w, "fsync_write_rate", r->probe.fsync_write_rate);
+        vmb_jw_kdouble(w, "fsync_write_p99_us", r->probe.fsync_write_p99_us);
+        vmb_jw_kdouble(w, "randread_iops", r->probe.randread_iops);
+        vmb_jw_kbool(w, "randread_direct", r->probe.randread_direct);
+        vmb_jw_kdouble(w, "seqwrite_mb_s", r->probe.seqwrite_mb_s);
+    }
+    kdouble_or_null(w, "rtt_us", r->rtt_us);
+    kdouble_or_null(w, "rtt_loadgen_us", r->rtt_loadgen_us);
+    vmb_jw_obj_end(w);
+}
+
+void
+vmb_run_res_csv(const struct vmb_run_res *r, struct vmb_buf *csv)
+{
+    size_t n = 0;
+    const struct vmb_sample *s = vmb_sampler_samples(r->sp, &n);
+    for (size_t i = 0; i < r->nphases; i++)
+        if (r->phases[i].csv != NULL)
+            vmb_sample_csv_extend(r->phases[i].csv, r->phases[i].start_ns,
+                                  r->phases[i].duration_s, s, n, csv);
+}
+
+void
+vmb_run_res_json(const struct vmb_run_res *r, struct vmb_jw *w)
+{
+    size_t n = 0;
+    const struct vmb_sample *s = vmb_sampler_samples(r->sp, &n);
+    vmb_jw_key(w, "phase_resources");
+    vmb_jw_obj_begin(w);
+    for (size_t i = 0; i < r->nphases && n > 0; i++) {
+        const struct vmb_run_res_phase *p = &r->phases[i];
+        if (p->start_ns == 0 || p->duration_s <= 0)
+            continue;
+        struct vmb_sample a, b, d;
+        uint64_t end = p->start_ns + (uint64_t)(p->duration_s * 1e9);
+        vmb_samples_at(s, n, p->start_ns, &a);
+        vmb_samples_at(s, n, end, &b);
+        vmb_sample_delta(&a, &b, &d);
+        vmb_jw_key(w, p->name);
+        vmb_sample_window_json(w, &d, p->ops);
+    }
+    vmb_jw_obj_end(w);
+    /* The guests' counters cover the whole phase, warm-up included. */
+    vmb_jw_key(w, "guest_resources");
+    vmb_jw_obj_begin(w);
+    for (size_t i = 0; i < r->nphases; i++)
+        if (r->phases[i].has_guest) {
+            vmb_jw_key(w, r->phases[i].name);
+            guest_json(w, &r->phases[i].guest);
+        }
+    vmb_jw_obj_end(w);
+    probe_json(r, w);
+    vmb_jw_key(w, "sampling");
+    if (r->sp == NULL) {
+        vmb_jw_null(w);
+        return;
+    }
+    vmb_jw_obj_begin(w);
+    vmb_jw_kdouble(w, "interval_s", 1);
+    vmb_jw_kuint(w, "samples", n);
+    vmb_jw_kdouble(w, "cpu_share", vmb_sampler_cpu_share(r->sp));
+    vmb_jw_obj_end(w);
+}
+
+void
+vmb_run_res_free(struct vmb_run_res *r)
+{
+    vmb_sampler_free(r->sp);
+    for (size_t i = 0; i < r->nphases; i++)
+        free(r->phases[i].csv);
+    free(r->phases);
+    free(r->probe_error);
+    memset(r, 0, sizeof(*r));
+}
