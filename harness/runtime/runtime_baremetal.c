@@ -21,8 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "base/units.h"
 #include "base/rawprobe.h"
+#include "base/units.h"
 #include "base/util.h"
 #include "runtime/runtime.h"
 #include "runtime/runtime_cgroup.h"

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "base/units.h"
 #include "base/rawprobe.h"
+#include "base/units.h"
 #include "base/util.h"
 #include "runtime/runtime.h"
 #include "vm/accel.h"
