@@ -423,6 +423,11 @@ read_run(struct vmb_res_ctx *x, struct json_object *o)
     }
     /* Guest CPU under TCG this many times slower than the host's. */
     run->tcg_slowdown = vmb_res_num(x, o, NULL, "tcg_slowdown", 0, 1e6);
+    struct json_object *vh = vmb_res_member(o, "vhost_net");
+    if (vh != NULL && !json_object_is_type(vh, json_type_boolean))
+        vmb_res_bad(x, NULL, "vhost_net", "expected true or false");
+    else if (vh != NULL)
+        run->no_vhost_net = !json_object_get_boolean(vh);
     read_run_doctor(x, o);
     struct json_object *runs = vmb_res_obj(x, o, NULL, "runs");
     run->runs_total = vmb_res_num(x, runs, "runs", "total", VMB_RES_NONNEG);

@@ -160,6 +160,7 @@ struct vmb_res_run {
     char *accel_requested, *accel_used, *accel_note;
     double tcg_slowdown; /* guest CPU slower than the host's; NAN: not
                             measured */
+    bool no_vhost_net;   /* run.json says the host had no /dev/vhost-net */
     struct vmb_res_check *doctor;
     size_t ndoctor;
     double runs_total, runs_ok, runs_failed;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/rawprobe.h"
 #include "base/units.h"
@@ -97,6 +98,9 @@ vm_env_json(void *env, struct vmb_jw *w)
     struct vm_env *e = env;
     vmb_jw_key(w, "accel");
     vmb_accel_to_json(w, &e->accel);
+    /* Whether a cell that asks for vhost can have it (else it is refused,
+     * or runs without it under network.vhost_fallback). */
+    vmb_jw_kbool(w, "vhost_net", access("/dev/vhost-net", R_OK | W_OK) == 0);
     vmb_jw_key(w, "tcg_slowdown");
     if (e->tcg_slowdown > 0)
         vmb_jw_double(w, e->tcg_slowdown);

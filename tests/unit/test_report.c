@@ -554,3 +554,44 @@ Test(report, capacity_steps_draw_latency_against_throughput, .timeout = 120)
     free(md);
     fixture_remove(dir);
 }
+
+/*
+ * A host without /dev/vhost-net (run.json "vhost_net": false): the VM
+ * cells that asked for vhost and ran on under network.vhost_fallback are
+ * marked; a cell that turned vhost off itself is not counted.
+ */
+Test(report, cells_run_without_vhost_are_marked, .timeout = 120)
+{
+    char *dir = fixture_copy();
+    char *run = path_in(dir, "run.json");
+    file_replace(run, "\"accel\": {", "\"vhost_net\": false, \"accel\": {");
+    free(run);
+    const char *cells[] = {CELL_9P, CELL_VIRTIOFS, CELL_VIRTIOBLK};
+    for (size_t i = 0; i < N(cells); i++) {
+        char *rel = vmb_xasprintf("cells/%s/config.json", cells[i]);
+        char *p = path_in(dir, rel);
+        file_replace(p, "\"subnet\": \"10.213.0.0/24\"",
+                     i == 2 ? "\"subnet\": \"10.213.0.0/24\", "
+                              "\"disable_vhost_net\": \"on\", "
+                              "\"vhost_fallback\": \"on\""
+                            : "\"subnet\": \"10.213.0.0/24\", "
+                              "\"vhost_fallback\": \"on\"");
+        free(p);
+        free(rel);
+    }
+    struct vmb_error *err = NULL;
+    cr_assert_eq(report(dir, &err), 0, "%s", err ? err->msg : "");
+    char *md = slurp_in(dir, "report.md");
+    cr_assert_not_null(strstr(md, "Without vhost-net."), "%s", md);
+    cr_assert_not_null(strstr(md, "so 2 VM cells that ask for vhost"), "%s",
+                       md);
+    free(md);
+    fixture_remove(dir);
+    /* Where the host has it, nothing is said. */
+    dir = fixture_copy();
+    cr_assert_eq(report(dir, &err), 0, "%s", err ? err->msg : "");
+    md = slurp_in(dir, "report.md");
+    cr_assert_null(strstr(md, "Without vhost-net."));
+    free(md);
+    fixture_remove(dir);
+}
