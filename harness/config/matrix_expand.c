@@ -270,6 +270,46 @@ struct expansion {
 };
 
 /* The cell of combination idx: config, axis values, label, id. */
+/*
+ * What the run would refuse only once servers are up: pgbench's
+ * transactions on Redis, and a PostgreSQL max_connections below what the
+ * load generator opens (plus PostgreSQL's own reserved connections and
+ * vmbench's control connections).
+ */
+static int
+check_engine(const struct vmb_expand *x, const struct vmb_cell *cell)
+{
+    const struct vmb_config *c = &cell->cfg;
+    if (c->database.engine == VMB_ENGINE_REDIS)
+        for (size_t i = 0; i < c->nphases; i++) {
+            int op = c->phases[i].op;
+            if (op != VMB_OP_TPCB_LIKE && op != VMB_OP_SIMPLE_UPDATE &&
+                op != VMB_OP_SELECT_ONLY)
+                continue;
+            autofree char *path = vmb_xasprintf("load.phases[%zu].op", i);
+            return vmb_matrix_fail(x->err, x->file, x->pos, path,
+                                   "%s is one of pgbench's transactions, for "
+                                   "database.engine: postgres; cell \"%s\" "
+                                   "runs redis",
+                                   vmb_op_name(op), cell->label);
+        }
+    if (c->database.engine != VMB_ENGINE_POSTGRES ||
+        c->database.max_connections == NULL)
+        return 0;
+    char *end = NULL;
+    long long maxc = strtoll(c->database.max_connections, &end, 10);
+    if (end == c->database.max_connections || *end != '\0')
+        return 0; /* PostgreSQL's own check names what is wrong */
+    if (maxc < c->load.connections + 10)
+        return vmb_matrix_fail(x->err, x->file, x->pos,
+                               "database.max_connections",
+                               "%lld is below load.connections (%" PRId64
+                               ") + 10 in cell \"%s\"; the last "
+                               "connections would be refused",
+                               maxc, c->load.connections, cell->label);
+    return 0;
+}
+
 static int
 make_cell(struct expansion *e, const size_t *idx, struct vmb_cell *cell)
 {
@@ -307,7 +347,7 @@ make_cell(struct expansion *e, const size_t *idx, struct vmb_cell *cell)
                        vmb_storage_name(cell->cfg.guest.storage));
     cell->label = vmb_buf_steal(&label);
     id_of(&e->vm_ids, &cell->cfg, &e->scratch, cell->id);
-    return 0;
+    return check_engine(x, cell);
 }
 
 /*
