@@ -207,7 +207,23 @@ write_cell_files(struct session *s, const struct vmb_cell *c,
     return r;
 }
 
-/* matrix.yaml, plan.json and every cell's files. */
+/* The copy of the Kata base file a run started from, for --resume. */
+#define KATA_BASE_COPY "kata-base.toml"
+/* The importer's own limit on a configuration.toml. */
+#define KATA_BASE_MAX ((size_t)4 << 20)
+
+int
+vmb_run_load_matrix(const char *dir, struct vmb_matrix **m,
+                    struct vmb_error **err)
+{
+    autofree char *mpath = vmb_xasprintf("%s/matrix.yaml", dir);
+    autofree char *kpath = vmb_xasprintf("%s/" KATA_BASE_COPY, dir);
+    struct stat st;
+    bool kata = lstat(kpath, &st) == 0;
+    return vmb_matrix_load_kata(mpath, kata ? kpath : NULL, m, err);
+}
+
+/* matrix.yaml, the Kata base file, plan.json and every cell's files. */
 static int
 write_static_files(struct session *s, const char *matrix_text, size_t len,
                    struct vmb_error **err)
@@ -215,6 +231,17 @@ write_static_files(struct session *s, const char *matrix_text, size_t len,
     autofree char *mpath = vmb_xasprintf("%s/matrix.yaml", s->dir);
     if (vmb_write_file_atomic(mpath, matrix_text, len, err) < 0)
         return -1;
+    /* A relative kata: path would not resolve from the results directory,
+     * and the user's file may change before a resume: keep its bytes. */
+    if (s->m->kata_path != NULL) {
+        autofree char *text = NULL;
+        size_t klen = 0;
+        autofree char *kpath = vmb_xasprintf("%s/" KATA_BASE_COPY, s->dir);
+        if (vmb_read_file_max(s->m->kata_path, KATA_BASE_MAX, &text, &klen,
+                              err) < 0 ||
+            vmb_write_file_atomic(kpath, text, klen, err) < 0)
+            return -1;
+    }
     struct vmb_jw w;
     vmb_jw_init(&w, true);
     vmb_plan_to_json(&w, s->m, s->plan);
@@ -684,7 +711,7 @@ open_resume(struct session *s, char **matrix_text, size_t *len,
                                  "in \"%s\" started with",
                                  s->opts->matrix, s->dir);
     }
-    if (vmb_matrix_load(mpath, &s->m, err) < 0)
+    if (vmb_run_load_matrix(s->dir, &s->m, err) < 0)
         return -1;
     /* The same seed gives the same order as the interrupted run. */
     struct vmb_results *prev = NULL;

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "base/error.h"
+#include "config/matrix.h"
 
 struct vmb_plan_run;
 
@@ -41,5 +42,13 @@ struct vmb_run_opts {
  * VMB_ERR_INPUT; interrupted: VMB_ERR_RUN, with finished runs kept).
  */
 int vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err);
+
+/*
+ * Loads the matrix a results directory was made from: dir/matrix.yaml,
+ * on dir/kata-base.toml (the copy of the Kata base file the run started
+ * from, written when it had one) when that is there.
+ */
+int vmb_run_load_matrix(const char *dir, struct vmb_matrix **m,
+                        struct vmb_error **err);
 
 #endif

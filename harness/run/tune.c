@@ -424,8 +424,7 @@ setup(struct tune *t, struct vmb_error **err)
             t->dir[--n] = '\0';
         if (vmb_tune_settings_read(t->dir, &t->set, err) < 0)
             return -1;
-        autofree char *mpath = vmb_xasprintf("%s/matrix.yaml", t->dir);
-        if (vmb_matrix_load(mpath, &t->m, err) < 0)
+        if (vmb_run_load_matrix(t->dir, &t->m, err) < 0)
             return -1;
         t->created = true;
     } else {

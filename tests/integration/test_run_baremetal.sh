@@ -235,4 +235,21 @@ fi
     fail "resume after Ctrl-C"
 jq -e '.interrupted == false and .runs.ok == 3' "$T/r5/run.json" >/dev/null ||
     fail "run.json after the second resume"
+
+# ---- a Kata base file by a path relative to the matrix: kept for resume ----
+mkdir -p "$T/kb/kata"
+cp "$VMB_SOURCE_DIR/tests/golden/kata/configuration.toml" "$T/kb/kata/"
+{ echo "kata: kata/configuration.toml"; matrix kb $((base + 2)) 200 2; } \
+    >"$T/kb/m.yaml"
+"$VMBENCH" run "$T/kb/m.yaml" --out "$T/r6" --only baremetal --no-report \
+    2>"$T/r6.err" || fail "run on a Kata base: $(cat "$T/r6.err")"
+cmp -s "$T/kb/kata/configuration.toml" "$T/r6/kata-base.toml" ||
+    fail "the Kata base file is not kept in the results"
+rm -rf "$T/kb/kata" # the user's file is gone (or changed) by the resume
+rm "$T"/r6/control/*/rep2/result.json
+"$VMBENCH" run --resume "$T/r6" --only baremetal --no-report 2>"$T/r6b.err" ||
+    fail "resume without the user's Kata file: $(cat "$T/r6b.err")"
+jq -e '.runs.ok == 2' "$T/r6/run.json" >/dev/null ||
+    fail "run.json after the resume: $(jq -c .runs "$T/r6/run.json")"
+assert_nothing_left $((base + 2))
 echo "ok"
