@@ -1,6 +1,9 @@
 #include "db/db.h"
 
 #include <string.h>
+#include <time.h>
+
+#include "base/units.h"
 
 extern const struct vmb_db_driver vmb_db_redis;
 extern const struct vmb_db_driver vmb_db_postgres;
@@ -65,4 +68,27 @@ vmb_db_log_tail(const char *log, int lines)
             vmb_buf_puts(&b, " | ");
     }
     return vmb_buf_steal(&b);
+}
+
+int
+vmb_db_fail_timeout(const struct vmb_db_watch *watch, int node,
+                    const char *what, uint64_t timeout_us, const char *last,
+                    struct vmb_error **err)
+{
+    autofree char *log =
+        watch && watch->log ? watch->log(watch->ctx, node) : NULL;
+    autofree char *tail = vmb_db_log_tail(log, 5);
+    char d[32];
+    vmb_format_duration_us(timeout_us, d, sizeof(d));
+    return vmb_error_set(err, VMB_ERR_RUN, 0,
+                         "node %d: %s within %s (%s); log: %s", node, what, d,
+                         last ? last : "no answer", tail);
+}
+
+void
+vmb_db_sleep_ns(uint64_t ns)
+{
+    struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000ull),
+                          .tv_nsec = (long)(ns % 1000000000ull)};
+    nanosleep(&ts, NULL);
 }

@@ -159,4 +159,16 @@ void vmb_db_argv_free(char **argv);
  */
 char *vmb_db_log_tail(const char *log, int lines);
 
+/*
+ * Fails (VMB_ERR_RUN): node did not reach what within timeout_us; last is
+ * the last answer or error seen (NULL: none), then the tail of its log.
+ * The waits of every driver end this way.
+ */
+int vmb_db_fail_timeout(const struct vmb_db_watch *watch, int node,
+                        const char *what, uint64_t timeout_us, const char *last,
+                        struct vmb_error **err);
+
+/* Sleeps ns nanoseconds (a wait's poll interval). */
+void vmb_db_sleep_ns(uint64_t ns);
+
 #endif

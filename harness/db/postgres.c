@@ -295,20 +295,6 @@ fail_exited(const struct vmb_db_watch *watch, int node, const char *why,
 }
 
 static int
-fail_timeout(const struct vmb_db_watch *watch, int node, const char *what,
-             uint64_t timeout_us, const char *last, struct vmb_error **err)
-{
-    autofree char *log =
-        watch && watch->log ? watch->log(watch->ctx, node) : NULL;
-    autofree char *tail = vmb_db_log_tail(log, 5);
-    char d[32];
-    vmb_format_duration_us(timeout_us, d, sizeof(d));
-    return vmb_error_set(err, VMB_ERR_RUN, 0,
-                         "node %d: %s within %s (%s); log: %s", node, what, d,
-                         last ? last : "no answer", tail);
-}
-
-static int
 check_alive(const struct vmb_db_watch *watch, int node, struct vmb_error **err)
 {
     if (watch == NULL || watch->alive == NULL)
@@ -317,14 +303,6 @@ check_alive(const struct vmb_db_watch *watch, int node, struct vmb_error **err)
     if (watch->alive(watch->ctx, node, &why))
         return 0;
     return fail_exited(watch, node, why ? why : "exited", err);
-}
-
-static void
-sleep_ns(uint64_t ns)
-{
-    struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000ull),
-                          .tv_nsec = (long)(ns % 1000000000ull)};
-    nanosleep(&ts, NULL);
 }
 
 /* Microseconds left before deadline, at most 2 s, at least 1 ms. */
@@ -381,11 +359,11 @@ pg_wait_up(const struct vmb_db_node *node, uint64_t timeout_us,
             break;
         }
         if (vmb_now_ns() >= deadline) {
-            fail_timeout(watch, node->index, "postgres did not answer",
-                         timeout_us, last, err);
+            vmb_db_fail_timeout(watch, node->index, "postgres did not answer",
+                                timeout_us, last, err);
             break;
         }
-        sleep_ns(POLL_NS);
+        vmb_db_sleep_ns(POLL_NS);
     }
     vmb_pgctl_close(c);
     return rc;
@@ -455,12 +433,12 @@ pg_wait_replicating(const struct vmb_db_node *primary,
             break;
         }
         if (vmb_now_ns() >= deadline) {
-            fail_timeout(watch, replica->index,
-                         "replica did not reach sync with node 1", timeout_us,
-                         last, err);
+            vmb_db_fail_timeout(watch, replica->index,
+                                "replica did not reach sync with node 1",
+                                timeout_us, last, err);
             break;
         }
-        sleep_ns(POLL_NS);
+        vmb_db_sleep_ns(POLL_NS);
     }
     vmb_pgctl_close(pc);
     vmb_pgctl_close(rcn);
@@ -532,9 +510,9 @@ pg_replication_lag(const struct vmb_db_node *primary,
                                  (unsigned)(target >> 32), (unsigned)target);
         }
         if (vmb_now_ns() >= deadline) {
-            fail_timeout(NULL, replica->index,
-                         "replica did not catch up with node 1", timeout_us,
-                         last, err);
+            vmb_db_fail_timeout(NULL, replica->index,
+                                "replica did not catch up with node 1",
+                                timeout_us, last, err);
             break;
         }
         if (vmb_interrupted) {
@@ -542,7 +520,7 @@ pg_replication_lag(const struct vmb_db_node *primary,
                           replica->index);
             break;
         }
-        sleep_ns(1000000ull);
+        vmb_db_sleep_ns(1000000ull);
     }
 out:
     vmb_pgctl_close(pc);

@@ -157,20 +157,6 @@ fail_exited(const struct vmb_db_watch *watch, int node, const char *why,
                          "node %d: redis-server %s; log: %s", node, why, tail);
 }
 
-static int
-fail_timeout(const struct vmb_db_watch *watch, int node, const char *what,
-             uint64_t timeout_us, const char *last, struct vmb_error **err)
-{
-    autofree char *log =
-        watch && watch->log ? watch->log(watch->ctx, node) : NULL;
-    autofree char *tail = vmb_db_log_tail(log, 5);
-    char d[32];
-    vmb_format_duration_us(timeout_us, d, sizeof(d));
-    return vmb_error_set(err, VMB_ERR_RUN, 0,
-                         "node %d: %s within %s (%s); log: %s", node, what, d,
-                         last ? last : "no answer", tail);
-}
-
 /* Checks the watch; returns -1 with *err set when the server is gone. */
 static int
 check_alive(const struct vmb_db_watch *watch, int node, struct vmb_error **err)
@@ -181,14 +167,6 @@ check_alive(const struct vmb_db_watch *watch, int node, struct vmb_error **err)
     if (watch->alive(watch->ctx, node, &why))
         return 0;
     return fail_exited(watch, node, why ? why : "exited", err);
-}
-
-static void
-sleep_ns(uint64_t ns)
-{
-    struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000ull),
-                          .tv_nsec = (long)(ns % 1000000000ull)};
-    nanosleep(&ts, NULL);
 }
 
 static int
@@ -257,11 +235,12 @@ redis_wait_up(const struct vmb_db_node *node, uint64_t timeout_us,
             }
         }
         if (vmb_now_ns() >= deadline) {
-            fail_timeout(watch, node->index, "redis-server did not answer",
-                         timeout_us, last, err);
+            vmb_db_fail_timeout(watch, node->index,
+                                "redis-server did not answer", timeout_us, last,
+                                err);
             break;
         }
-        sleep_ns(POLL_NS);
+        vmb_db_sleep_ns(POLL_NS);
     }
     vmb_redis_ctl_close(c);
     return rc;
@@ -370,12 +349,12 @@ redis_wait_replicating(const struct vmb_db_node *primary,
             break;
         }
         if (vmb_now_ns() >= deadline) {
-            fail_timeout(watch, replica->index,
-                         "replica did not reach sync with node 1", timeout_us,
-                         last, err);
+            vmb_db_fail_timeout(watch, replica->index,
+                                "replica did not reach sync with node 1",
+                                timeout_us, last, err);
             break;
         }
-        sleep_ns(POLL_NS);
+        vmb_db_sleep_ns(POLL_NS);
     }
     vmb_redis_ctl_close(pc);
     vmb_redis_ctl_close(rcn);
@@ -429,9 +408,9 @@ redis_replication_lag(const struct vmb_db_node *primary,
                                  off, target);
         }
         if (vmb_now_ns() >= deadline) {
-            fail_timeout(NULL, replica->index,
-                         "replica did not catch up with node 1", timeout_us,
-                         last, err);
+            vmb_db_fail_timeout(NULL, replica->index,
+                                "replica did not catch up with node 1",
+                                timeout_us, last, err);
             break;
         }
         if (vmb_interrupted) {
@@ -440,7 +419,7 @@ redis_replication_lag(const struct vmb_db_node *primary,
             break;
         }
         /* Lag is usually milliseconds: poll tightly but do not spin. */
-        sleep_ns(200000ull);
+        vmb_db_sleep_ns(200000ull);
     }
 out:
     vmb_redis_ctl_close(pc);

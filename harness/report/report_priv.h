@@ -98,6 +98,10 @@ int vmb_summary_csv_write(const struct vmb_model *m, const char *dir,
 
 /* ---- sections.c ---- */
 
+/* Three significant digits, no exponent for the sizes we meet; "–" for
+ * no number. Caller frees. */
+char *vmb_report_fmt3(double v);
+
 /*
  * Appends every section of the report to d, in order, after the title:
  * the TCG warning, headline, what ran, host, per-phase results, boot,

@@ -9,9 +9,8 @@
 
 /* ---- number formatting ---- */
 
-/* Three significant digits, no exponent for the sizes we meet. */
-static char *
-fmt3(double v)
+char *
+vmb_report_fmt3(double v)
 {
     if (!isfinite(v))
         return vmb_xstrdup("–");
@@ -334,9 +333,9 @@ section_host(struct vmb_doc *d, const struct vmb_model *m)
 static char *
 with_ci(const struct vmb_summary *s, double scale)
 {
-    autofree char *a = fmt3(s->median * scale);
-    autofree char *lo = fmt3(s->ci.lo * scale);
-    autofree char *hi = fmt3(s->ci.hi * scale);
+    autofree char *a = vmb_report_fmt3(s->median * scale);
+    autofree char *lo = vmb_report_fmt3(s->ci.lo * scale);
+    autofree char *hi = vmb_report_fmt3(s->ci.hi * scale);
     if (!isfinite(s->median))
         return vmb_xstrdup("–");
     return vmb_xasprintf("%s [%s, %s]", a, lo, hi);

@@ -11,26 +11,11 @@
 #include "base/stats.h"
 #include "report/report_priv.h"
 
-static char *
-num3(double v)
-{
-    if (!isfinite(v))
-        return vmb_xstrdup("–");
-    double a = fabs(v);
-    if (a >= 100)
-        return vmb_xasprintf("%.0f", v);
-    if (a >= 10)
-        return vmb_xasprintf("%.1f", v);
-    if (a >= 1)
-        return vmb_xasprintf("%.2f", v);
-    return vmb_xasprintf("%.3g", v);
-}
-
 /* "12.3 (4.10×)": the median and its ratio to the control. */
 static char *
 with_ratio(const struct vmb_model_series *s)
 {
-    autofree char *v = num3(s->s.median);
+    autofree char *v = vmb_report_fmt3(s->s.median);
     if (!isfinite(s->s.median))
         return vmb_xstrdup("–");
     if (!isfinite(s->ratio))
