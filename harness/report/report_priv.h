@@ -102,6 +102,11 @@ int vmb_summary_csv_write(const struct vmb_model *m, const char *dir,
  * no number. Caller frees. */
 char *vmb_report_fmt3(double v);
 
+/* The chart base of cs in d, the reason it is missing, or (one line) why
+ * it has no data; nothing when it was never listed. */
+void vmb_report_chart(struct vmb_doc *d, const struct vmb_charts *cs,
+                      const char *base);
+
 /*
  * Appends every section of the report to d, in order, after the title:
  * the TCG warning, headline, what ran, host, per-phase results, boot,

@@ -38,8 +38,9 @@ fmt_ratio(double v)
  * The chart, why it is missing, or (one line) why it has no data;
  * nothing when it was never listed.
  */
-static void
-chart(struct vmb_doc *d, const struct vmb_charts *cs, const char *base)
+void
+vmb_report_chart(struct vmb_doc *d, const struct vmb_charts *cs,
+                 const char *base)
 {
     const struct vmb_chart *c = vmb_charts_find(cs, base);
     if (c == NULL)
@@ -188,7 +189,7 @@ section_headline(struct vmb_doc *d, const struct vmb_model *m,
     }
     if (listed)
         vmb_doc_list_end(d);
-    chart(d, cs, "ratio");
+    vmb_report_chart(d, cs, "ratio");
 }
 
 static void
@@ -402,11 +403,11 @@ section_phase(struct vmb_doc *d, const struct vmb_model *m, size_t p,
     autofree char *b3 = vmb_xasprintf("hdr-%s", ph->name);
     autofree char *b4 = vmb_xasprintf("timeseries-%s", ph->name);
     autofree char *b5 = vmb_xasprintf("capacity-%s", ph->name);
-    chart(d, cs, b5); /* capacity phases only */
-    chart(d, cs, b1);
-    chart(d, cs, b2);
-    chart(d, cs, b3);
-    chart(d, cs, b4);
+    vmb_report_chart(d, cs, b5); /* capacity phases only */
+    vmb_report_chart(d, cs, b1);
+    vmb_report_chart(d, cs, b2);
+    vmb_report_chart(d, cs, b3);
+    vmb_report_chart(d, cs, b4);
 }
 
 static void
@@ -417,7 +418,7 @@ section_boot(struct vmb_doc *d, const struct vmb_model *m,
         return;
     vmb_doc_h(d, 2, "Boot");
     if (!m->any_boot) {
-        chart(d, cs, "boot");
+        vmb_report_chart(d, cs, "boot");
         return;
     }
     vmb_doc_p_begin(d);
@@ -440,7 +441,7 @@ section_boot(struct vmb_doc *d, const struct vmb_model *m,
             free(c[k]);
     }
     vmb_doc_table_end(d);
-    chart(d, cs, "boot");
+    vmb_report_chart(d, cs, "boot");
 }
 
 /* One flagged metric of one cell in one phase: why, and what would help. */

@@ -23,21 +23,6 @@ with_ratio(const struct vmb_model_series *s)
     return vmb_xasprintf("%s (%.2f×)", v, s->ratio);
 }
 
-static void
-chart(struct vmb_doc *d, const struct vmb_charts *cs, const char *base)
-{
-    const struct vmb_chart *c = vmb_charts_find(cs, base);
-    if (c == NULL)
-        return;
-    if (c->left_out == NULL) {
-        vmb_doc_chart(d, c->base, c->title, c->error);
-        return;
-    }
-    vmb_doc_p_begin(d);
-    vmb_doc_textf(d, "Chart \"%s\" is left out: %s.", c->title, c->left_out);
-    vmb_doc_p_end(d);
-}
-
 static const char *
 op_noun(const char *op)
 {
@@ -310,13 +295,13 @@ vmb_time_section(struct vmb_doc *d, const struct vmb_model *m,
         vmb_doc_h(d, 3, h);
         phase_sentences(d, m, p);
         autofree char *base = vmb_xasprintf("cpu-%s", m->phases[p].name);
-        chart(d, cs, base);
+        vmb_report_chart(d, cs, base);
         phase_table(d, m, p);
         guest_table(d, m, p);
         for (size_t i = 0; i < m->nrows; i++) {
             autofree char *rb =
                 vmb_xasprintf("resources-%s-%zu", m->phases[p].name, i);
-            chart(d, cs, rb);
+            vmb_report_chart(d, cs, rb);
         }
     }
     if (m->any_probe)
