@@ -760,11 +760,17 @@ vmb_kata_toml_merge(const char *name, const char *text, size_t len,
         }
         vmb_buf_printf(&added[table], "%s = %s\n", set[i].key, set[i].value);
     }
-    for (int i = 0; i < NTARGETS; i++) {
-        if (added[i].len > 0)
-            added_text(&t, text, len, i, &added[i], &edits[nedits++]);
+    /*
+     * Keys for a table the file has first, then new tables: when the
+     * file ends with [runtime] and lacks [hypervisor.qemu], both go at
+     * the end, and the runtime keys must stay above the new header.
+     */
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < NTARGETS; i++)
+            if (added[i].len > 0 && t.target_seen[i] == (pass == 0))
+                added_text(&t, text, len, i, &added[i], &edits[nedits++]);
+    for (int i = 0; i < NTARGETS; i++)
         vmb_buf_free(&added[i]);
-    }
     /* Stable for insertions at one place (both tables new: end of file). */
     for (size_t i = 1; i < nedits; i++)
         for (size_t j = i; j > 0 && cmp_edit(&edits[j - 1], &edits[j]) > 0;

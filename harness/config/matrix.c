@@ -785,13 +785,25 @@ load_kata(struct loader *L, yaml_node_t *root, struct vmb_config *base)
                        ? vmb_xstrdup(rel)
                        : vmb_xasprintf("%.*s/%s", (int)(slash - L->file),
                                        L->file, rel);
+            break; /* a second kata: is refused with the other keys */
         }
     }
     if (path == NULL)
         return 0;
     char *skipped = NULL;
-    if (vmb_kata_import(path, base, &skipped, L->err) < 0)
+    if (vmb_kata_import(path, base, &skipped, L->err) < 0) {
+        /* A file that cannot be read is the matrix's (or --kata's) bad
+         * input too, not a failure of the host. */
+        if (L->err != NULL && *L->err != NULL &&
+            (*L->err)->kind != VMB_ERR_INPUT) {
+            (*L->err)->kind = VMB_ERR_INPUT;
+            if (L->kata == NULL)
+                vmb_error_prefix(L->err, "%s: kata", L->file);
+            else
+                vmb_error_prefix(L->err, "--kata");
+        }
         return -1;
+    }
     L->m->kata_path = steal(&path);
     L->m->kata_unmodelled = skipped;
     return 0;

@@ -213,7 +213,7 @@ mark_excluded(const struct vmb_expand *x, size_t total, uint64_t *bits)
             const uint64_t *mv = mask[a] + idx[a] * words;
             uint64_t *p = prefix + a * words;
             for (size_t w = 0; w < words; w++)
-                p[w] = a ? p[w - words] & mv[w] : mv[w];
+                p[w] = a ? (p - words)[w] & mv[w] : mv[w];
         }
         const uint64_t *last = prefix + (na - 1) * words;
         for (size_t w = 0; w < words; w++)

@@ -239,3 +239,31 @@ Test(kata, round_trip_import_then_kata_config)
     vmb_config_free(&base);
     vmb_config_free(&cell);
 }
+
+/*
+ * A file that ends with [runtime] and has no [hypervisor.qemu]: the
+ * runtime key goes into [runtime], above the new table, and merging the
+ * result again changes nothing (found by fuzz_katatoml).
+ */
+Test(kata, runtime_keys_stay_above_a_new_qemu_table)
+{
+    const char base[] = "[runtime]\nenable_debug = true\n";
+    struct vmb_kata_setting set[] = {
+        {.key = "default_vcpus", .value = "2"},
+        {.key = "enable_vcpus_pinning", .value = "true", .table = "runtime"},
+    };
+    struct vmb_buf out = {0}, again = {0};
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_kata_toml_merge("base.toml", base, strlen(base), set, 2,
+                                     &out, &err),
+                 0);
+    cr_assert_str_eq(out.data, "[runtime]\nenable_debug = true\n"
+                               "enable_vcpus_pinning = true\n"
+                               "\n[hypervisor.qemu]\ndefault_vcpus = 2\n");
+    cr_assert_eq(vmb_kata_toml_merge("out.toml", out.data, out.len, set, 2,
+                                     &again, &err),
+                 0);
+    cr_assert_str_eq(again.data, out.data);
+    vmb_buf_free(&out);
+    vmb_buf_free(&again);
+}
