@@ -30,6 +30,7 @@ matrix() { # name port
     cat <<EOF2
 name: $1
 repetitions: 6
+probe: false # the race is the subject here, not the storage's limits
 database:
   port: $2
 load:
