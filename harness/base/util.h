@@ -53,7 +53,13 @@ char *vmb_xvasprintf(const char *fmt, va_list ap)
     __attribute__((format(printf, 1, 0)));
 
 /* Monotonic and wall clocks. */
-uint64_t vmb_now_ns(void);  /* CLOCK_MONOTONIC, nanoseconds */
+uint64_t vmb_now_ns(void); /* CLOCK_MONOTONIC, nanoseconds */
+
+/*
+ * Waits until fd is ready for events (POLLIN, POLLOUT) or the monotonic
+ * deadline_ns passes: poll's result, 0 on timeout, -1 with errno.
+ */
+int vmb_wait_fd(int fd, short events, uint64_t deadline_ns);
 uint64_t vmb_wall_ns(void); /* CLOCK_REALTIME, nanoseconds */
 /* Writes "2026-11-23T09:17:03Z" into buf (>= 21 bytes). */
 void vmb_utc_stamp(char *buf, size_t len, uint64_t wall_ns);

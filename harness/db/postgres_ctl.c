@@ -45,23 +45,6 @@ one_line(const char *msg)
     return vmb_buf_steal(&b);
 }
 
-/* Waits for fd to become ready for events before deadline; 0 on timeout. */
-static int
-wait_fd(int fd, short events, uint64_t deadline_ns)
-{
-    for (;;) {
-        uint64_t now = vmb_now_ns();
-        if (now >= deadline_ns)
-            return 0;
-        int ms = (int)((deadline_ns - now + 999999) / 1000000);
-        struct pollfd p = {.fd = fd, .events = events};
-        int r = poll(&p, 1, ms);
-        if (r < 0 && errno == EINTR)
-            continue;
-        return r;
-    }
-}
-
 int
 vmb_pgctl_connect(const char *host, int port, const char *user,
                   const char *dbname, uint64_t timeout_us,
@@ -81,9 +64,9 @@ vmb_pgctl_connect(const char *host, int port, const char *user,
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;
     while (PQstatus(pg) != CONNECTION_BAD && st != PGRES_POLLING_OK &&
            st != PGRES_POLLING_FAILED) {
-        int r =
-            wait_fd(PQsocket(pg),
-                    st == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline);
+        int r = vmb_wait_fd(PQsocket(pg),
+                            st == PGRES_POLLING_READING ? POLLIN : POLLOUT,
+                            deadline);
         if (r == 0) {
             PQfinish(pg);
             return vmb_error_set(err, VMB_ERR_RUN, ETIMEDOUT,
@@ -164,7 +147,7 @@ vmb_pgctl_query(struct vmb_pgctl_conn *c, const char *sql, uint64_t timeout_us,
     bool have = false;
     for (;;) {
         while (PQisBusy(c->pg)) {
-            int r = wait_fd(PQsocket(c->pg), POLLIN, deadline);
+            int r = vmb_wait_fd(PQsocket(c->pg), POLLIN, deadline);
             if (r == 0)
                 return vmb_error_set(err, VMB_ERR_RUN, ETIMEDOUT,
                                      "query on \"%s\": no answer in time",

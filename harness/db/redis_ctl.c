@@ -29,22 +29,6 @@ vmb_redis_ctl_reply_clear(struct vmb_redis_ctl_reply *r)
 }
 
 static int
-wait_fd(int fd, short events, uint64_t deadline_ns)
-{
-    for (;;) {
-        uint64_t now = vmb_now_ns();
-        if (now >= deadline_ns)
-            return 0;
-        int ms = (int)((deadline_ns - now + 999999) / 1000000);
-        struct pollfd p = {.fd = fd, .events = events};
-        int r = poll(&p, 1, ms);
-        if (r < 0 && errno == EINTR)
-            continue;
-        return r;
-    }
-}
-
-static int
 connect_one(const struct addrinfo *ai, uint64_t deadline_ns)
 {
     int fd =
@@ -58,7 +42,7 @@ connect_one(const struct addrinfo *ai, uint64_t deadline_ns)
         errno = e;
         return -1;
     }
-    int r = wait_fd(fd, POLLOUT, deadline_ns);
+    int r = vmb_wait_fd(fd, POLLOUT, deadline_ns);
     if (r <= 0) {
         close(fd);
         errno = r == 0 ? ETIMEDOUT : errno;
@@ -131,7 +115,7 @@ send_all(struct vmb_redis_ctl_conn *c, const char *p, size_t len,
         }
         if (w < 0 && errno != EAGAIN && errno != EINTR)
             return vmb_error_sys(err, "send to \"%s\"", c->name);
-        int r = wait_fd(c->fd, POLLOUT, deadline);
+        int r = vmb_wait_fd(c->fd, POLLOUT, deadline);
         if (r == 0)
             return vmb_error_set(err, VMB_ERR_RUN, 0,
                                  "send to \"%s\": timed out", c->name);
@@ -165,7 +149,7 @@ fill(struct vmb_redis_ctl_conn *c, size_t need, uint64_t deadline,
                                  c->name);
         if (errno != EAGAIN && errno != EINTR)
             return vmb_error_sys(err, "read from \"%s\"", c->name);
-        int w = wait_fd(c->fd, POLLIN, deadline);
+        int w = vmb_wait_fd(c->fd, POLLIN, deadline);
         if (w == 0)
             return vmb_error_set(err, VMB_ERR_RUN, 0,
                                  "read from \"%s\": timed out", c->name);
