@@ -826,35 +826,13 @@ chart_capacity(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
     free(r.i);
 }
 
-/*
- * dir/plots, made when missing; anything else there than a directory of
- * ours (a symlink above all, which would lead the charts elsewhere) is
- * refused.
- */
-static int
-plots_dir(const char *plots, struct vmb_error **err)
-{
-    struct stat st;
-    if (lstat(plots, &st) == 0) {
-        if (S_ISDIR(st.st_mode))
-            return 0;
-        return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "\"%s\" exists and is not a directory (a "
-                             "symlink is not followed); it is left as it is",
-                             plots);
-    }
-    if (mkdir(plots, 0755) < 0 && errno != EEXIST)
-        return vmb_error_sys(err, "create directory \"%s\"", plots);
-    return 0;
-}
-
 void
 vmb_charts_draw(struct vmb_charts *cs, const struct vmb_model *m,
                 const char *dir, struct vmb_buf *warnings)
 {
     autofree char *plots = vmb_xasprintf("%s/plots", dir);
     struct vmb_error *err = NULL;
-    if (cs->gnuplot != NULL && plots_dir(plots, &err) < 0) {
+    if (cs->gnuplot != NULL && vmb_plot_dir(plots, &err) < 0) {
         cs->skip_reason = vmb_xstrdup(err->msg);
         cs->first_error = err;
         free(cs->gnuplot);

@@ -5,7 +5,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "report/compare.h"
 #include "report/plot.h"
@@ -72,15 +71,8 @@ vmb_compare_chart(const struct vmb_compare *c, const char *dir,
         return -1;
     }
     autofree char *plots = vmb_xasprintf("%s/plots", dir);
-    struct stat st;
-    if (lstat(plots, &st) == 0 ? !S_ISDIR(st.st_mode)
-                               : vmb_mkdir_p(plots, err) < 0) {
+    if (vmb_plot_dir(plots, err) < 0) {
         free(rows);
-        if (err != NULL && *err == NULL)
-            vmb_error_set(err, VMB_ERR_INPUT, 0,
-                          "\"%s\" exists and is not a directory (a symlink "
-                          "is not followed); it is left as it is",
-                          plots);
         return -1;
     }
 

@@ -520,3 +520,25 @@ vmb_plot_render(const struct vmb_plot *p, const char *gnuplot, const char *tmpl,
         return vmb_error_prefix(err, "chart \"%s\"", base);
     return 0;
 }
+
+/*
+ * dir/plots, made when missing; anything else there than a directory of
+ * ours (a symlink above all, which would lead the charts elsewhere) is
+ * refused.
+ */
+int
+vmb_plot_dir(const char *plots, struct vmb_error **err)
+{
+    struct stat st;
+    if (lstat(plots, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return 0;
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "\"%s\" exists and is not a directory (a "
+                             "symlink is not followed); it is left as it is",
+                             plots);
+    }
+    if (mkdir(plots, 0755) < 0 && errno != EEXIST)
+        return vmb_error_sys(err, "create directory \"%s\"", plots);
+    return 0;
+}

@@ -90,6 +90,13 @@ char *vmb_plot_quote(const char *text);
  */
 int vmb_plot_find_gnuplot(char **path, struct vmb_error **err);
 
+/*
+ * The directory plots (a results directory's plots/), made when missing;
+ * anything else there than a directory (a symlink above all, which would
+ * lead the charts elsewhere) is refused (VMB_ERR_INPUT).
+ */
+int vmb_plot_dir(const char *plots, struct vmb_error **err);
+
 /* The template directory: $VMB_PLOTS_DIR, else the source tree's plots/. */
 const char *vmb_plot_templates_dir(void);
 
