@@ -3,7 +3,7 @@
 # need nothing but libc, libm and pthreads (docs/architecture.md):
 #  1. the leaves include only headers of the leaves and of the C library;
 #  2. they and their tests build with VMB_LEAVES_ONLY, which does not look
-#     for libyaml, json-c, libvirt or libguestfs at all, and the tests pass;
+#     for libyaml, json-c, libvirt or libpq at all, and the tests pass;
 #  3. in the full build (BUILD_DIR, default build), the leaf tests link no
 #     library beyond libc, libm, pthreads and Criterion.
 set -euo pipefail

@@ -13,12 +13,12 @@ PACKAGES=(
     build-essential cmake pkg-config git clang libclang-rt-14-dev clang-format
     binutils
     # libraries, one module each
-    libyaml-dev libjson-c-dev libvirt-dev libguestfs-dev libcriterion-dev
+    libyaml-dev libjson-c-dev libvirt-dev libcriterion-dev
     # the virtual machines
     libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils
     dnsmasq-base iproute2 bridge-utils
     # the guest: kernel, initramfs tools, root disk
-    linux-image-amd64 kmod cpio zstd xz-utils libguestfs-tools e2fsprogs
+    linux-image-amd64 kmod cpio zstd xz-utils e2fsprogs
     # the databases and their standard tools (pgbench comes with
     # postgresql-15, pg_basebackup with postgresql-client-15; libpq-dev for
     # the load generator's PostgreSQL protocol and the database driver;

@@ -13,7 +13,7 @@ const char vmb_usage_image[] =
     "The container VMs boot a root disk made from this host's database\n"
     "binaries (redis-server, redis-cli), a few tools (sh, cat, ls, sleep,\n"
     "sync) and every shared library they load, plus a minimal /etc. It is\n"
-    "built once with libguestfs (an appliance under TCG: about a minute)\n"
+    "built once (mke2fs -d from a staged tree: seconds, nothing boots)\n"
     "and cached under DIR/<key>/ (root.qcow2, manifest.json), the key a\n"
     "hash of everything that went in: when the host's packages change, the\n"
     "next build makes a new image. VMs get copy-on-write overlays of it.\n\n"
@@ -100,11 +100,9 @@ vmb_cmd_image(int argc, char **argv, struct vmb_error **err)
             return -1;
         vmb_image_clear(&img);
         if (!cached)
-            printf("building guest image (libguestfs appliance under TCG: "
-                   "about a minute)...\n");
+            printf("building guest image...\n");
     } else {
-        printf("rebuilding guest image (libguestfs appliance under TCG: "
-               "about a minute)...\n");
+        printf("rebuilding guest image...\n");
     }
     fflush(stdout);
     if (vmb_image_ensure(&opts, &img, err) < 0)

@@ -1,7 +1,7 @@
 /*
- * Guest disks: the container root image (built with libguestfs, the only
- * file that includes it), per-VM copy-on-write overlays of it, and the
- * ext4 data volumes of the virtio-blk storage.
+ * Guest disks: the container root image (a staged tree poured into ext4
+ * by the host's mke2fs -d; nothing boots), per-VM copy-on-write overlays
+ * of it, and the ext4 data volumes of the virtio-blk storage.
  *
  * The root image is ext4 on the whole disk (no partition table) in a
  * qcow2 file: the host's database binaries and a few tools (sh, cat, ls,
@@ -63,7 +63,7 @@ void vmb_image_clear(struct vmb_image *img);
 
 /*
  * Resolves the files, computes the key, and returns the cached image or
- * builds it (a libguestfs appliance: up to minutes under TCG). Builds go
+ * builds it (seconds: a staged tree and mke2fs -d). Builds go
  * to a temporary directory renamed into place, so concurrent callers and
  * interrupted builds never leave a half image under the key.
  */
@@ -88,8 +88,7 @@ int vmb_image_overlay_create(const char *base, const char *path,
  * Creates a data volume of size_bytes at path, formatted ext4 and empty
  * (inode tables initialised now, so the guest kernel does not write them
  * in the background during a measurement). qcow2 when path ends in
- * ".qcow2", else raw (sparse). Made with the host's mke2fs: seconds,
- * where a libguestfs appliance would take a minute per volume.
+ * ".qcow2", else raw (sparse). Made with the host's mke2fs.
  */
 int vmb_image_data_volume_create(const char *path, uint64_t size_bytes,
                                  struct vmb_error **err);
