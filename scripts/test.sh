@@ -31,5 +31,7 @@ echo "== unit tests (ASan/UBSan build)"
 ctest --test-dir build-asan -L unit --output-on-failure
 echo "== fuzzing the matrix loader (bounded)"
 ctest --test-dir build-fuzz -L fuzz --output-on-failure
-echo "== all tests"
-ctest --test-dir build --output-on-failure
+# The unit tests ran above under the sanitizers; the optimised build runs
+# the integration tests, which boot VMs and start real servers.
+echo "== integration tests"
+ctest --test-dir build -L integration --output-on-failure
