@@ -427,6 +427,36 @@ vmb_buf_free(struct vmb_buf *b)
     b->len = b->cap = 0;
 }
 
+void
+vmb_buf_markup(struct vmb_buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        switch (c) {
+        case '&':
+            vmb_buf_puts(b, "&amp;");
+            break;
+        case '<':
+            vmb_buf_puts(b, "&lt;");
+            break;
+        case '>':
+            vmb_buf_puts(b, "&gt;");
+            break;
+        case '"':
+            vmb_buf_puts(b, "&quot;");
+            break;
+        case '\'':
+            vmb_buf_puts(b, "&#39;");
+            break;
+        default:
+            if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
+                vmb_buf_puts(b, " ");
+            else
+                vmb_buf_append(b, s, 1);
+        }
+    }
+}
+
 char *
 vmb_buf_steal(struct vmb_buf *b)
 {

@@ -126,6 +126,13 @@ void vmb_buf_printf(struct vmb_buf *b, const char *fmt, ...)
 void vmb_buf_free(struct vmb_buf *b);
 /* Returns the data (NUL-terminated, never NULL) and resets the buffer. */
 char *vmb_buf_steal(struct vmb_buf *b);
+/*
+ * Appends s escaped as XML/HTML character data or an attribute value
+ * (quoted with either quote): & < > " ' as references, and control
+ * characters other than tab and newline, which neither language may
+ * carry, as a space. NULL appends nothing.
+ */
+void vmb_buf_markup(struct vmb_buf *b, const char *s);
 
 /*
  * Text for a terminal: s with every control character (and DEL) made

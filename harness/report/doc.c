@@ -31,36 +31,6 @@ md_escape(struct vmb_buf *b, const char *s)
     }
 }
 
-static void
-html_escape(struct vmb_buf *b, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&':
-            vmb_buf_puts(b, "&amp;");
-            break;
-        case '<':
-            vmb_buf_puts(b, "&lt;");
-            break;
-        case '>':
-            vmb_buf_puts(b, "&gt;");
-            break;
-        case '"':
-            vmb_buf_puts(b, "&quot;");
-            break;
-        case '\'':
-            vmb_buf_puts(b, "&#39;");
-            break;
-        default:
-            /* HTML has no place for control characters but \t and \n. */
-            if (is_control(*s) && *s != '\t' && *s != '\n')
-                vmb_buf_puts(b, " ");
-            else
-                vmb_buf_append(b, s, 1);
-        }
-    }
-}
-
 /*
  * A relative URL for a Markdown link destination: anything but letters,
  * digits and "-_./" percent-encoded, so no parenthesis, space or angle
@@ -105,7 +75,7 @@ vmb_doc_begin(struct vmb_doc *d, const char *dir, const char *title)
     memset(d, 0, sizeof(*d));
     d->dir = dir;
     vmb_buf_puts(&d->html, html_head);
-    html_escape(&d->html, title);
+    vmb_buf_markup(&d->html, title);
     vmb_buf_puts(&d->html, html_style);
     vmb_doc_h(d, 1, title);
 }
@@ -156,7 +126,7 @@ vmb_doc_h(struct vmb_doc *d, int level, const char *text)
     md_escape(&d->md, text);
     vmb_buf_puts(&d->md, "\n\n");
     vmb_buf_printf(&d->html, "<h%d>", level);
-    html_escape(&d->html, text);
+    vmb_buf_markup(&d->html, text);
     vmb_buf_printf(&d->html, "</h%d>\n", level);
 }
 
@@ -176,7 +146,7 @@ void
 vmb_doc_text(struct vmb_doc *d, const char *s)
 {
     md_escape(&d->md, s);
-    html_escape(&d->html, s);
+    vmb_buf_markup(&d->html, s);
 }
 
 void
@@ -196,7 +166,7 @@ vmb_doc_strong(struct vmb_doc *d, const char *s)
     md_escape(&d->md, s);
     vmb_buf_puts(&d->md, "**");
     vmb_buf_puts(&d->html, "<strong>");
-    html_escape(&d->html, s);
+    vmb_buf_markup(&d->html, s);
     vmb_buf_puts(&d->html, "</strong>");
 }
 
@@ -218,7 +188,7 @@ vmb_doc_code(struct vmb_doc *d, const char *s)
     for (size_t i = 0; i <= longest; i++)
         vmb_buf_puts(&d->md, "`");
     vmb_buf_puts(&d->html, "<code>");
-    html_escape(&d->html, s);
+    vmb_buf_markup(&d->html, s);
     vmb_buf_puts(&d->html, "</code>");
 }
 
@@ -231,9 +201,9 @@ vmb_doc_link(struct vmb_doc *d, const char *text, const char *href)
     md_url(&d->md, href);
     vmb_buf_puts(&d->md, ")");
     vmb_buf_puts(&d->html, "<a href=\"");
-    html_escape(&d->html, href);
+    vmb_buf_markup(&d->html, href);
     vmb_buf_puts(&d->html, "\">");
-    html_escape(&d->html, text);
+    vmb_buf_markup(&d->html, text);
     vmb_buf_puts(&d->html, "</a>");
 }
 
@@ -283,7 +253,7 @@ vmb_doc_table_begin(struct vmb_doc *d, const char *const *head, size_t n)
         md_escape(&d->md, head[i]);
         vmb_buf_puts(&d->md, " |");
         vmb_buf_puts(&d->html, "<th>");
-        html_escape(&d->html, head[i]);
+        vmb_buf_markup(&d->html, head[i]);
         vmb_buf_puts(&d->html, "</th>");
     }
     vmb_buf_puts(&d->md, "\n|");
@@ -303,7 +273,7 @@ vmb_doc_row(struct vmb_doc *d, const char *const *cells, size_t n)
         md_escape(&d->md, cells[i]);
         vmb_buf_puts(&d->md, " |");
         vmb_buf_puts(&d->html, "<td>");
-        html_escape(&d->html, cells[i]);
+        vmb_buf_markup(&d->html, cells[i]);
         vmb_buf_puts(&d->html, "</td>");
     }
     vmb_buf_puts(&d->md, "\n");

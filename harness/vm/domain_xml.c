@@ -13,7 +13,7 @@
 #include "vm/agent_wire.h"
 #include "vm/virt.h"
 
-#define xml_text vmb_virt_xml_text
+#define xml_text vmb_buf_markup
 
 static void
 xml_disk(struct vmb_buf *b, const char *path, const char *format,

@@ -368,32 +368,6 @@ vmb_subnet_check_free(const struct vmb_subnet *s, struct vmb_error **err)
 
 /* ---- network ---- */
 
-void
-vmb_virt_xml_text(struct vmb_buf *b, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&':
-            vmb_buf_puts(b, "&amp;");
-            break;
-        case '<':
-            vmb_buf_puts(b, "&lt;");
-            break;
-        case '>':
-            vmb_buf_puts(b, "&gt;");
-            break;
-        case '\'':
-            vmb_buf_puts(b, "&apos;");
-            break;
-        case '"':
-            vmb_buf_puts(b, "&quot;");
-            break;
-        default:
-            vmb_buf_append(b, s, 1);
-        }
-    }
-}
-
 /* Linux bridge names are at most 15 bytes; derive a stable short one. */
 static void
 bridge_name(const char *net, char *buf, size_t len)
@@ -415,7 +389,7 @@ vmb_virt_net_create(struct vmb_virt *v, const char *name,
 
     struct vmb_buf b = {0};
     vmb_buf_puts(&b, "<network>\n  <name>");
-    vmb_virt_xml_text(&b, name);
+    vmb_buf_markup(&b, name);
     vmb_buf_printf(&b,
                    "</name>\n"
                    "  <bridge name='%s' stp='off' delay='0'/>\n"

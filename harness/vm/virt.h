@@ -144,9 +144,6 @@ char *vmb_virt_domain_xml(const struct vmb_domain_spec *spec);
  * can express (pmu=on|off, NAME=on|off, +NAME, -NAME). */
 bool vmb_virt_cpu_features_valid(const char *features);
 
-/* Appends s to b escaped as XML text or attribute value. */
-void vmb_virt_xml_text(struct vmb_buf *b, const char *s);
-
 /* ---- domains ---- */
 
 /*

@@ -118,3 +118,12 @@ Test(util, term_safe_makes_control_characters_visible)
     autofree char *b = vmb_term_safe("plain é");
     cr_assert_str_eq(b, "plain é");
 }
+
+Test(util, markup_escapes_for_xml_and_html)
+{
+    struct vmb_buf b = {0};
+    vmb_buf_markup(&b, "a&b<c>\"d'e\x01\x1b\x7f\t\nf é");
+    vmb_buf_markup(&b, NULL);
+    autofree char *s = vmb_buf_steal(&b);
+    cr_assert_str_eq(s, "a&amp;b&lt;c&gt;&quot;d&#39;e   \t\nf é");
+}

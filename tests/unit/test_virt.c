@@ -355,7 +355,7 @@ Test(virt, xml_escapes_values)
     s.kernel = "/tmp/a&b<c>'d\".img";
     autofree char *xml = vmb_virt_domain_xml(&s);
     assert_valid(xml);
-    cr_assert(strstr(xml, "/tmp/a&amp;b&lt;c&gt;&apos;d&quot;.img"));
+    cr_assert(strstr(xml, "/tmp/a&amp;b&lt;c&gt;&#39;d&quot;.img"));
 }
 
 Test(virt, stats_delta_and_json)
