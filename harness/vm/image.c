@@ -1,5 +1,6 @@
 #include "vm/image.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -128,24 +129,74 @@ find_in_path(const char *name)
     return NULL;
 }
 
+/* The system's x86-64 loader, for objects that name none (libraries). */
+#define SYSTEM_LOADER "/lib64/ld-linux-x86-64.so.2"
+
+/*
+ * Reads what the dynamic loader needs to know of an ELF file: whether it
+ * is a 64-bit x86-64 object with dynamic dependencies (DT_NEEDED), and
+ * its interpreter (PT_INTERP) if it names one. A static program, a
+ * relocatable object or anything unreadable needs nothing. Bounded reads
+ * only: the file is a host file, but not trusted to be well formed.
+ */
+static bool
+elf_needs_libraries(const char *path, char *interp, size_t interp_len)
+{
+    interp[0] = '\0';
+    autoclose int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    Elf64_Ehdr eh;
+    if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
+        memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64 ||
+        (eh.e_type != ET_EXEC && eh.e_type != ET_DYN) ||
+        eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 ||
+        eh.e_phnum > 256)
+        return false;
+    Elf64_Phdr ph[256];
+    size_t phlen = (size_t)eh.e_phnum * sizeof(Elf64_Phdr);
+    if (pread(fd, ph, phlen, (off_t)eh.e_phoff) != (ssize_t)phlen)
+        return false;
+    bool needed = false;
+    for (size_t i = 0; i < eh.e_phnum; i++) {
+        if (ph[i].p_type == PT_INTERP && ph[i].p_filesz > 1 &&
+            ph[i].p_filesz < interp_len) {
+            ssize_t n =
+                pread(fd, interp, ph[i].p_filesz, (off_t)ph[i].p_offset);
+            interp[n == (ssize_t)ph[i].p_filesz ? n - 1 : 0] = '\0';
+        }
+        if (ph[i].p_type != PT_DYNAMIC || ph[i].p_filesz > (1u << 20))
+            continue;
+        autofree Elf64_Dyn *dyn = vmb_xmalloc(ph[i].p_filesz + 1);
+        ssize_t n = pread(fd, dyn, ph[i].p_filesz, (off_t)ph[i].p_offset);
+        for (ssize_t k = 0; n > 0 && k < n / (ssize_t)sizeof(*dyn); k++) {
+            if (dyn[k].d_tag == DT_NULL)
+                break;
+            needed |= dyn[k].d_tag == DT_NEEDED;
+        }
+    }
+    return needed;
+}
+
 /*
  * The shared objects a program loads, as the host's dynamic loader
- * resolves them (ldd runs it in trace mode): "name => /path (addr)" and
- * the loader itself as "/path (addr)".
+ * resolves them (run in its list mode, as ldd does, without ldd's shell
+ * around it): "name => /path (addr)" and the loader itself as
+ * "/path (addr)". Objects with no dependencies (static programs) are
+ * never handed to the loader, which cannot list them.
  */
 static int
 add_libraries(struct files *fs, const char *prog, struct vmb_error **err)
 {
-    const char *argv[] = {"ldd", prog, NULL};
+    char interp[256];
+    if (!elf_needs_libraries(prog, interp, sizeof(interp)))
+        return 0;
+    const char *loader = interp[0] == '/' ? interp : SYSTEM_LOADER;
+    const char *argv[] = {loader, "--list", prog, NULL};
     autofree char *out = NULL;
-    vmb_autoerr struct vmb_error *lerr = NULL;
-    if (vmb_capture_run(argv, &out, NULL, &lerr) < 0) {
-        /* ldd fails on static programs: nothing to add then. */
-        if (lerr && strstr(lerr->msg, "not a dynamic executable"))
-            return 0;
-        *err = steal(&lerr);
+    if (vmb_capture_run(argv, &out, NULL, err) < 0)
         return vmb_error_prefix(err, "libraries of \"%s\"", prog);
-    }
     char *save = NULL;
     for (char *line = strtok_r(out, "\n", &save); line;
          line = strtok_r(NULL, "\n", &save)) {
@@ -185,21 +236,6 @@ package_file_wanted(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-static bool
-is_elf(const char *path)
-{
-    char magic[4] = {0};
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    ssize_t n = read(fd, magic, sizeof(magic));
-    close(fd);
-    return n == 4 && memcmp(magic,
-                            "\x7f"
-                            "ELF",
-                            4) == 0;
-}
-
 /* The files of an installed Debian package (or one file), resolved. */
 static int
 add_package(struct files *fs, const char *pkg, struct vmb_error **err)
@@ -221,7 +257,7 @@ add_package(struct files *fs, const char *pkg, struct vmb_error **err)
             continue;
         if (files_add(fs, line, err) < 0)
             return vmb_error_prefix(err, "package \"%s\"", pkg);
-        if (is_elf(line) && add_libraries(fs, line, err) < 0)
+        if (add_libraries(fs, line, err) < 0)
             return vmb_error_prefix(err, "package \"%s\"", pkg);
     }
     return 0;
