@@ -83,6 +83,13 @@ add_cpu(struct vmb_wire_line *l)
     vmb_wire_addu(l, "idle", idle);
     vmb_wire_addu(l, "iowait", io);
     vmb_wire_addu(l, "steal", steal);
+    /* The CPUs: one "cpuN" line each after the total. */
+    uint64_t cpus = 0;
+    for (const char *p = strstr(text, "\ncpu"); p != NULL;
+         p = strstr(p + 1, "\ncpu"))
+        cpus += p[4] >= '0' && p[4] <= '9';
+    if (cpus > 0)
+        vmb_wire_addu(l, "cpus", cpus);
 }
 
 /* The data directory's block device in /proc/diskstats; nothing for a

@@ -230,29 +230,3 @@ vmb_rawprobe_format(const struct vmb_rawprobe_result *r, int field, char *buf,
     else if (len > 0)
         buf[0] = '\0';
 }
-
-uint64_t
-vmb_rawprobe_spin(uint64_t iters)
-{
-    /* Loads and stores into a table that stays in cache, as a database's
-     * code does: under emulation each memory access is translated, which
-     * costs far more than the arithmetic. */
-    enum { N = 8192 };
-    uint64_t *tab = calloc(N, sizeof(*tab));
-    if (tab == NULL)
-        return 0;
-    volatile uint64_t sink;
-    uint64_t x = 0x243f6a8885a308d3ull, t0 = now_ns();
-    for (uint64_t i = 0; i < iters; i++) {
-        x ^= x >> 33;
-        x *= 0xff51afd7ed558ccdull;
-        x ^= x >> 29;
-        tab[x % N] += i;
-        x += tab[(x >> 17) % N];
-    }
-    sink = x;
-    (void)sink;
-    uint64_t ns = now_ns() - t0;
-    free(tab);
-    return ns;
-}

@@ -54,10 +54,11 @@ void vmb_rawprobe_format(const struct vmb_rawprobe_result *r, int field,
                          char *buf, size_t len);
 
 /*
- * A CPU-bound loop of iters rounds (integer mixing, and a load and a
- * store into a 64 KiB table each round); returns the nanoseconds it took
- * on CLOCK_MONOTONIC, 0 when it could not allocate. The same iters on
- * two machines compare their CPU speed.
+ * The compute loop of the emulation factor (spin.c): iters rounds of
+ * CPU-bound work in a 64 KiB table (integer mixing, loads and stores,
+ * branches, a byte compare, an indirect call each). Returns the
+ * nanoseconds it took on CLOCK_MONOTONIC, 0 when it could not allocate.
+ * The same iters on two machines compare their CPU speed.
  */
 uint64_t vmb_rawprobe_spin(uint64_t iters);
 

@@ -31,7 +31,30 @@ const struct vmb_metric_info vmb_metrics[VMB_NMETRICS] = {
     {"disk_read_bytes_per_op", "bytes", "disk bytes read per op"},
     {"disk_iops_per_op", "count", "disk I/Os per op"},
     {"net_bytes_per_op", "bytes", "network bytes per op"},
+    {"net_bytes_per_op.node1", "bytes", "node 1's network bytes per op"},
+    {"net_bytes_per_op.node2", "bytes", "node 2's network bytes per op"},
+    {"net_packets_per_op.node1", "count", "node 1's network packets per op"},
+    {"net_packets_per_op.node2", "count", "node 2's network packets per op"},
+    {"guest_cpu_user_pct", "%", "guest CPU in user space"},
+    {"guest_cpu_system_pct", "%", "guest CPU in the kernel"},
+    {"guest_cpu_iowait_pct", "%", "guest CPU waiting for I/O"},
+    {"guest_cpu_steal_pct", "%", "guest CPU stolen by the host"},
+    {"guest_cpu_idle_pct", "%", "guest CPU idle"},
+    {"guest_disk_write_bytes_per_op", "bytes",
+     "guest data device bytes written per op"},
+    {"guest_disk_read_bytes_per_op", "bytes",
+     "guest data device bytes read per op"},
+    {"guest_disk_iops_per_op", "count", "guest data device I/Os per op"},
 };
+
+/* x in percent of the guests' CPU time over the window; NAN without the
+ * window or the CPUs. */
+static double
+guest_pct(const struct vmb_res_resources *r, double x)
+{
+    double all = r->guest_window_s * r->guest_cpus;
+    return isfinite(x) && isfinite(all) && all > 0 ? 100 * x / all : NAN;
+}
 
 const struct vmb_metric_info vmb_probe_metrics[VMB_NPROBES] = {
     {"fsync_write_rate", "ops/s", "4 KiB writes with fdatasync per second"},
@@ -111,6 +134,31 @@ metric_value(const struct vmb_res_phase *p, int m)
         return per_op(p->res.disk_rd_ops + p->res.disk_wr_ops, p->ops);
     case VMB_METRIC_NET_PER_OP:
         return per_op(p->res.net_bytes, p->ops);
+    case VMB_METRIC_NET1_PER_OP:
+    case VMB_METRIC_NET2_PER_OP:
+        return per_op(p->res.node_net_bytes[m - VMB_METRIC_NET1_PER_OP],
+                      p->ops);
+    case VMB_METRIC_NET1_PKTS_PER_OP:
+    case VMB_METRIC_NET2_PKTS_PER_OP:
+        return per_op(p->res.node_net_packets[m - VMB_METRIC_NET1_PKTS_PER_OP],
+                      p->ops);
+    case VMB_METRIC_GUEST_USER_PCT:
+        return guest_pct(&p->res, p->res.guest_user_s);
+    case VMB_METRIC_GUEST_SYSTEM_PCT:
+        return guest_pct(&p->res, p->res.guest_system_s);
+    case VMB_METRIC_GUEST_IOWAIT_PCT:
+        return guest_pct(&p->res, p->res.guest_iowait_s);
+    case VMB_METRIC_GUEST_STEAL_PCT:
+        return guest_pct(&p->res, p->res.guest_steal_s);
+    case VMB_METRIC_GUEST_IDLE_PCT:
+        return guest_pct(&p->res, p->res.guest_idle_s);
+    case VMB_METRIC_GUEST_DISK_WR_PER_OP:
+        return per_op(p->res.guest_disk_wr_bytes, p->ops);
+    case VMB_METRIC_GUEST_DISK_RD_PER_OP:
+        return per_op(p->res.guest_disk_rd_bytes, p->ops);
+    case VMB_METRIC_GUEST_DISK_IOPS_PER_OP:
+        return per_op(p->res.guest_disk_rd_ops + p->res.guest_disk_wr_ops,
+                      p->ops);
     }
     return NAN;
 }

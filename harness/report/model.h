@@ -44,6 +44,23 @@ enum {
     VMB_METRIC_DISK_RD_PER_OP,
     VMB_METRIC_DISK_IOPS_PER_OP,
     VMB_METRIC_NET_PER_OP,
+    /* Each node's own interface (VMs; bare metal's nodes share
+     * loopback, counted in VMB_METRIC_NET_PER_OP only). */
+    VMB_METRIC_NET1_PER_OP,
+    VMB_METRIC_NET2_PER_OP,
+    VMB_METRIC_NET1_PKTS_PER_OP,
+    VMB_METRIC_NET2_PKTS_PER_OP,
+    /* Inside the guests (result.json "guest_resources"), VMs only: CPU
+     * time by state in percent of the guests' CPUs over the window, and
+     * their data devices per operation. */
+    VMB_METRIC_GUEST_USER_PCT,
+    VMB_METRIC_GUEST_SYSTEM_PCT,
+    VMB_METRIC_GUEST_IOWAIT_PCT,
+    VMB_METRIC_GUEST_STEAL_PCT,
+    VMB_METRIC_GUEST_IDLE_PCT,
+    VMB_METRIC_GUEST_DISK_WR_PER_OP,
+    VMB_METRIC_GUEST_DISK_RD_PER_OP,
+    VMB_METRIC_GUEST_DISK_IOPS_PER_OP,
     VMB_NMETRICS
 };
 #define VMB_METRIC_NCPU_CLASS 6 /* VMB_METRIC_CPU_VCPU onwards */

@@ -423,6 +423,12 @@ read_run(struct vmb_res_ctx *x, struct json_object *o)
     }
     /* Guest CPU under TCG this many times slower than the host's. */
     run->tcg_slowdown = vmb_res_num(x, o, NULL, "tcg_slowdown", 0, 1e6);
+    struct json_object *cal = vmb_res_obj(x, o, NULL, "tcg_calibration");
+    double host_s =
+        vmb_res_num(x, cal, "tcg_calibration", "host_cpu_s", VMB_RES_NONNEG);
+    double clock_s =
+        vmb_res_num(x, cal, "tcg_calibration", "guest_clock_s", VMB_RES_NONNEG);
+    run->tcg_clock_slowdown = host_s > 0 ? clock_s / host_s : NAN;
     struct json_object *vh = vmb_res_member(o, "vhost_net");
     if (vh != NULL && !json_object_is_type(vh, json_type_boolean))
         vmb_res_bad(x, NULL, "vhost_net", "expected true or false");

@@ -60,10 +60,17 @@ struct vmb_res_resources {
     double disk_rd_bytes, disk_wr_bytes, disk_rd_ops, disk_wr_ops;
     double host_wr_bytes, host_wr_ops; /* host device of the work dir */
     double net_bytes;                  /* rx + tx of both nodes */
+    /* Each node's own interface ("net_nodes"): rx + tx bytes and
+     * packets; NAN where the nodes share one (bare metal's loopback). */
+    double node_net_bytes[2], node_net_packets[2];
     /* Inside the guests (result.json "guest_resources"), both nodes,
-     * the whole phase: CPU seconds by kind; NAN on bare metal. */
+     * the measurement window: CPU seconds by kind, the guests' CPUs
+     * together, and their data devices; NAN on bare metal. */
+    double guest_window_s, guest_cpus;
     double guest_user_s, guest_system_s, guest_iowait_s, guest_steal_s,
         guest_idle_s;
+    double guest_disk_rd_bytes, guest_disk_wr_bytes, guest_disk_rd_ops,
+        guest_disk_wr_ops;
 };
 
 /* The raw limits probed before the database started (result.json
@@ -160,7 +167,10 @@ struct vmb_res_run {
     char *accel_requested, *accel_used, *accel_note;
     double tcg_slowdown; /* guest CPU slower than the host's; NAN: not
                             measured */
-    bool no_vhost_net;   /* run.json says the host had no /dev/vhost-net */
+    /* The same by the guest's own clock (tcg_calibration), which counts
+     * the time its vCPU waited for a host CPU; NAN when not recorded. */
+    double tcg_clock_slowdown;
+    bool no_vhost_net; /* run.json says the host had no /dev/vhost-net */
     struct vmb_res_check *doctor;
     size_t ndoctor;
     double runs_total, runs_ok, runs_failed;

@@ -21,8 +21,13 @@ clear_resources(struct vmb_res_resources *r)
         r->cpu_us[k] = NAN;
     r->disk_rd_bytes = r->disk_wr_bytes = r->disk_rd_ops = r->disk_wr_ops = NAN;
     r->host_wr_bytes = r->host_wr_ops = r->net_bytes = NAN;
+    for (int k = 0; k < 2; k++)
+        r->node_net_bytes[k] = r->node_net_packets[k] = NAN;
+    r->guest_window_s = r->guest_cpus = NAN;
     r->guest_user_s = r->guest_system_s = r->guest_iowait_s = r->guest_steal_s =
         r->guest_idle_s = NAN;
+    r->guest_disk_rd_bytes = r->guest_disk_wr_bytes = r->guest_disk_rd_ops =
+        r->guest_disk_wr_ops = NAN;
 }
 
 static void
@@ -35,6 +40,48 @@ read_guest(struct vmb_res_ctx *c, struct json_object *o, const char *name,
     r->guest_iowait_s = vmb_res_num(c, o, pfx, "iowait_s", VMB_RES_NONNEG);
     r->guest_steal_s = vmb_res_num(c, o, pfx, "steal_s", VMB_RES_NONNEG);
     r->guest_idle_s = vmb_res_num(c, o, pfx, "idle_s", VMB_RES_NONNEG);
+    r->guest_window_s = vmb_res_num(c, o, pfx, "window_s", VMB_RES_NONNEG);
+    r->guest_cpus = vmb_res_num(c, o, pfx, "cpus", 1, 4096);
+    struct json_object *disk = vmb_res_obj(c, o, pfx, "disk");
+    autofree char *dpfx = vmb_xasprintf("%s.disk", pfx);
+    r->guest_disk_rd_bytes =
+        vmb_res_num(c, disk, dpfx, "read_bytes", VMB_RES_NONNEG);
+    r->guest_disk_wr_bytes =
+        vmb_res_num(c, disk, dpfx, "write_bytes", VMB_RES_NONNEG);
+    r->guest_disk_rd_ops =
+        vmb_res_num(c, disk, dpfx, "read_ops", VMB_RES_NONNEG);
+    r->guest_disk_wr_ops =
+        vmb_res_num(c, disk, dpfx, "write_ops", VMB_RES_NONNEG);
+}
+
+/* "net_nodes": [node 1, node 2], each {rx_bytes, tx_bytes, rx_packets,
+ * tx_packets}; null (bare metal) leaves the figures NAN. */
+static void
+read_node_net(struct vmb_res_ctx *c, struct json_object *o, const char *pfx,
+              struct vmb_res_resources *r)
+{
+    struct json_object *a = vmb_res_arr(c, o, pfx, "net_nodes");
+    if (a == NULL)
+        return;
+    if (json_object_array_length(a) != 2) {
+        vmb_res_bad(c, pfx, "net_nodes", "has %zu entries, not 2",
+                    json_object_array_length(a));
+        return;
+    }
+    for (size_t k = 0; k < 2; k++) {
+        autofree char *npfx = vmb_xasprintf("%s.net_nodes[%zu]", pfx, k);
+        struct json_object *n = json_object_array_get_idx(a, k);
+        if (!json_object_is_type(n, json_type_object)) {
+            vmb_res_bad(c, pfx, "net_nodes", "entry %zu is not an object", k);
+            continue;
+        }
+        r->node_net_bytes[k] =
+            vmb_res_num(c, n, npfx, "rx_bytes", VMB_RES_NONNEG) +
+            vmb_res_num(c, n, npfx, "tx_bytes", VMB_RES_NONNEG);
+        r->node_net_packets[k] =
+            vmb_res_num(c, n, npfx, "rx_packets", VMB_RES_NONNEG) +
+            vmb_res_num(c, n, npfx, "tx_packets", VMB_RES_NONNEG);
+    }
 }
 
 static void
@@ -68,6 +115,7 @@ read_phase_resources(struct vmb_res_ctx *c, struct json_object *o,
     double rx = vmb_res_num(c, net, npfx, "rx_bytes", VMB_RES_NONNEG);
     double tx = vmb_res_num(c, net, npfx, "tx_bytes", VMB_RES_NONNEG);
     r->net_bytes = rx + tx;
+    read_node_net(c, o, pfx, r);
 }
 
 static void

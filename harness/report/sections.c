@@ -76,17 +76,28 @@ section_tcg(struct vmb_doc *d, const struct vmb_model *m)
                     "figures as the overhead of Kata VMs.");
     if (run->tcg_slowdown > 0) {
         vmb_doc_textf(d,
-                      " Guest CPU ran %.1f× slower than the host (the same "
-                      "compute loop timed in a guest and on the host).",
+                      " Guest CPU ran %.1f× slower than the host: the same "
+                      "compute loop, in the guest's vCPU threads' host CPU "
+                      "time against the host's own",
                       run->tcg_slowdown);
+        if (isfinite(run->tcg_clock_slowdown) &&
+            run->tcg_clock_slowdown > run->tcg_slowdown * 1.2)
+            vmb_doc_textf(d,
+                          " (%.1f× by the guest's clock, which also counts "
+                          "the time its vCPU waited for a busy host CPU)",
+                          run->tcg_clock_slowdown);
+        vmb_doc_text(d, ".");
         vmb_doc_text(d, " That factor inflates what runs on the guest's CPU "
                         "(the database itself, a guest filesystem's "
-                        "journaling, the guest's network stack) and not what "
-                        "runs on the host (9p's and virtiofsd's servers, "
-                        "QEMU's block layer, vhost): under TCG a shared "
-                        "filesystem can beat a guest-local one where KVM "
-                        "shows the opposite, and vCPU time dominates the "
-                        "host CPU per operation.");
+                        "journaling, the guest's network stack), so the op "
+                        "rates, latencies and vCPU host CPU per operation of "
+                        "the VM cells, and the guests' CPU shares, carry it; "
+                        "it does not touch what runs on the host (9p's and "
+                        "virtiofsd's servers, QEMU's block layer and "
+                        "IOThreads, vhost), nor the bare-metal control: "
+                        "under TCG a shared filesystem can beat a "
+                        "guest-local one where KVM shows the opposite, and "
+                        "vCPU time dominates the host CPU per operation.");
     }
     vmb_doc_note_end(d);
 }

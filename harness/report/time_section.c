@@ -138,67 +138,93 @@ phase_table(struct vmb_doc *d, const struct vmb_model *m, size_t p)
     vmb_doc_table_end(d);
 }
 
-/* The median over row i's ok runs of a guest figure's share of the
- * guests' CPU time in phase p; NAN when none. */
-static double
-guest_share(const struct vmb_model *m, size_t p, size_t i, int kind)
-{
-    const struct vmb_res_cell *c = m->rows[i].cell;
-    double *v = vmb_xcalloc(c->nreps ? c->nreps : 1, sizeof(*v));
-    size_t n = 0;
-    for (size_t k = 0; k < c->nreps; k++) {
-        if (!c->reps[k].ok)
-            continue;
-        const struct vmb_res_phase *ph =
-            vmb_res_rep_phase(&c->reps[k], m->phases[p].name);
-        if (ph == NULL)
-            continue;
-        const struct vmb_res_resources *r = &ph->res;
-        const double f[] = {r->guest_user_s, r->guest_system_s,
-                            r->guest_iowait_s, r->guest_steal_s};
-        double all = r->guest_user_s + r->guest_system_s + r->guest_iowait_s +
-                     r->guest_steal_s + r->guest_idle_s;
-        if (isfinite(all) && all > 0)
-            v[n++] = f[kind] / all;
-    }
-    struct vmb_summary s;
-    vmb_stats_summarise(v, n, 1, &s);
-    free(v);
-    return n > 0 ? s.median : NAN;
-}
-
-/* The guests' own view: where their CPU time went. */
+/* A table of the metrics cols (headed head after "Cell") of the rows
+ * that have the first of them in phase p, each a median with its ratio
+ * to the control where the control has it too; nothing without rows. */
 static void
-guest_table(struct vmb_doc *d, const struct vmb_model *m, size_t p)
+metric_table(struct vmb_doc *d, const struct vmb_model *m, size_t p,
+             const int *cols, const char *const *head, size_t n,
+             const char *intro_text)
 {
     bool any = false;
-    for (size_t i = 0; i < m->ncells && !any; i++)
-        any = isfinite(guest_share(m, p, i, 0));
+    for (size_t i = 0; i < m->nrows && !any; i++)
+        any = vmb_model_series(m, p, i, cols[0])->s.n > 0;
     if (!any)
         return;
     vmb_doc_p_begin(d);
-    vmb_doc_text(d, "Inside the guests (their /proc/stat, both nodes, the "
-                    "whole phase with its warm-up): the share of their CPU "
-                    "time in user space, the kernel, waiting for I/O, and "
-                    "stolen by the host.");
+    vmb_doc_text(d, intro_text);
     vmb_doc_p_end(d);
-    const char *head[] = {"Cell", "user", "system", "iowait", "steal"};
-    vmb_doc_table_begin(d, head, 5);
-    for (size_t i = 0; i < m->ncells; i++) {
-        if (!isfinite(guest_share(m, p, i, 0)))
+    vmb_doc_table_begin(d, head, n + 1);
+    for (size_t i = 0; i < m->nrows; i++) {
+        if (vmb_model_series(m, p, i, cols[0])->s.n == 0)
             continue;
-        char *cells[5];
+        char **cells = vmb_xcalloc(n + 1, sizeof(*cells));
         cells[0] = vmb_xstrdup(vmb_model_label(m, i));
-        for (int k = 0; k < 4; k++) {
-            double v = guest_share(m, p, i, k);
-            cells[k + 1] = isfinite(v) ? vmb_xasprintf("%.1f%%", v * 100)
-                                       : vmb_xstrdup("–");
-        }
-        vmb_doc_row(d, (const char *const *)cells, 5);
-        for (int k = 0; k < 5; k++)
+        for (size_t k = 0; k < n; k++)
+            cells[k + 1] = with_ratio(vmb_model_series(m, p, i, cols[k]));
+        vmb_doc_row(d, (const char *const *)cells, n + 1);
+        for (size_t k = 0; k <= n; k++)
             free(cells[k]);
+        free(cells);
     }
     vmb_doc_table_end(d);
+}
+
+/* Each node's own interface (VMs); bare metal shares loopback. */
+static void
+net_table(struct vmb_doc *d, const struct vmb_model *m, size_t p)
+{
+    static const int cols[] = {
+        VMB_METRIC_NET1_PER_OP,
+        VMB_METRIC_NET2_PER_OP,
+        VMB_METRIC_NET1_PKTS_PER_OP,
+        VMB_METRIC_NET2_PKTS_PER_OP,
+    };
+    static const char *const head[] = {
+        "Cell",
+        "Node 1 bytes per op",
+        "Node 2 bytes per op",
+        "Node 1 packets per op",
+        "Node 2 packets per op",
+    };
+    metric_table(d, m, p, cols, head, 4,
+                 "The network per node: each VM's interface, received "
+                 "plus sent. The bare-metal control's nodes share the "
+                 "loopback interface, which has no per-node count: its "
+                 "network bytes per op above are loopback's total.");
+}
+
+/* The guests' own view: where their CPU time went, their data devices. */
+static void
+guest_table(struct vmb_doc *d, const struct vmb_model *m, size_t p)
+{
+    static const int cols[] = {
+        VMB_METRIC_GUEST_USER_PCT,         VMB_METRIC_GUEST_SYSTEM_PCT,
+        VMB_METRIC_GUEST_IOWAIT_PCT,       VMB_METRIC_GUEST_STEAL_PCT,
+        VMB_METRIC_GUEST_IDLE_PCT,         VMB_METRIC_GUEST_DISK_WR_PER_OP,
+        VMB_METRIC_GUEST_DISK_IOPS_PER_OP,
+    };
+    static const char *const head[] = {
+        "Cell",
+        "user %",
+        "system %",
+        "iowait %",
+        "steal %",
+        "idle %",
+        "Guest disk bytes written per op",
+        "Guest disk I/Os per op",
+    };
+    metric_table(d, m, p, cols, head, 7,
+                 "Inside the guests (their /proc/stat and the data "
+                 "directory's block device, both nodes, over the "
+                 "measurement window): the share of their CPUs' time in "
+                 "user space, the kernel, waiting for I/O, stolen by the "
+                 "host and idle, and the guest's own view of the data disk "
+                 "(none on 9p, virtio-fs and tmpfs). The shares are of the "
+                 "window's length times the guests' CPUs; where they add up "
+                 "to well under 100%, the guests lost clock ticks (a vCPU "
+                 "left waiting for a busy host CPU, as under TCG, has its "
+                 "busy time undercounted).");
 }
 
 /* The first phase that writes: what the probe's fsync rate bounds. */
@@ -297,6 +323,7 @@ vmb_time_section(struct vmb_doc *d, const struct vmb_model *m,
         autofree char *base = vmb_xasprintf("cpu-%s", m->phases[p].name);
         vmb_report_chart(d, cs, base);
         phase_table(d, m, p);
+        net_table(d, m, p);
         guest_table(d, m, p);
         for (size_t i = 0; i < m->nrows; i++) {
             autofree char *rb =

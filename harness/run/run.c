@@ -344,7 +344,6 @@ run_phases(struct run_state *st, struct vmb_runtime *rt,
         snprintf(name, sizeof(name), "%zu-%s", i, vmb_op_name(ph->op));
         vmb_progress_phase(&st->s->prog, name, i);
         struct vmb_run_phase_out out = {0};
-        vmb_run_res_phase_begin(&st->res, rt);
         int r =
             vmb_run_load_phase(cfg, i, &rt->nodes[0], &rt->nodes[1], st->dir,
                                vmb_progress_rate, &st->s->prog, &out, err);

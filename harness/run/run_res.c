@@ -13,17 +13,42 @@ sample_rt(void *ctx, struct vmb_sample *s)
     rt->ops->sample(rt, s);
 }
 
+static void
+sample_guest(void *ctx, struct vmb_sample *s)
+{
+    struct vmb_runtime *rt = ctx;
+    rt->ops->sample_guest(rt, s);
+}
+
 void
 vmb_run_res_start(struct vmb_run_res *r, struct vmb_runtime *rt)
 {
     if (rt->ops->sample != NULL && r->sp == NULL)
         r->sp = vmb_sampler_start(sample_rt, rt, 1000000000ull);
+    if (rt->ops->sample_guest != NULL && r->gsp == NULL)
+        r->gsp = vmb_sampler_start(sample_guest, rt, 1000000000ull);
 }
 
 void
 vmb_run_res_stop(struct vmb_run_res *r)
 {
     vmb_sampler_stop(r->sp);
+    vmb_sampler_stop(r->gsp);
+}
+
+/* The delta of the samples s[0..n) over the window of phase p. */
+static bool
+phase_window(const struct vmb_run_res_phase *p, const struct vmb_sample *s,
+             size_t n, struct vmb_sample *d)
+{
+    if (n == 0 || p->start_ns == 0 || p->duration_s <= 0)
+        return false;
+    struct vmb_sample a, b;
+    uint64_t end = p->start_ns + (uint64_t)(p->duration_s * 1e9);
+    vmb_samples_at(s, n, p->start_ns, &a);
+    vmb_samples_at(s, n, end, &b);
+    vmb_sample_delta(&a, &b, d);
+    return true;
 }
 
 void
@@ -60,14 +85,6 @@ vmb_run_res_rtt(struct vmb_run_res *r, struct vmb_runtime *rt)
 }
 
 void
-vmb_run_res_phase_begin(struct vmb_run_res *r, struct vmb_runtime *rt)
-{
-    vmb_autoerr struct vmb_error *err = NULL;
-    r->guest_ok = rt->ops->guest_counters != NULL &&
-                  rt->ops->guest_counters(rt, &r->guest0, &err) == 0;
-}
-
-void
 vmb_run_res_phase(struct vmb_run_res *r, struct vmb_runtime *rt,
                   struct vmb_run_phase_out *out)
 {
@@ -79,45 +96,6 @@ vmb_run_res_phase(struct vmb_run_res *r, struct vmb_runtime *rt,
     p->duration_s = out->duration_s;
     p->ops = out->ops;
     p->csv = steal(&out->csv);
-    struct vmb_agent_counters now;
-    vmb_autoerr struct vmb_error *err = NULL;
-    if (r->guest_ok && rt->ops->guest_counters(rt, &now, &err) == 0) {
-        const struct vmb_agent_counters *a = &r->guest0;
-        p->has_guest = true;
-        p->guest.user_s = now.user_s - a->user_s;
-        p->guest.system_s = now.system_s - a->system_s;
-        p->guest.idle_s = now.idle_s - a->idle_s;
-        p->guest.iowait_s = now.iowait_s - a->iowait_s;
-        p->guest.steal_s = now.steal_s - a->steal_s;
-        p->guest.has_disk = now.has_disk && a->has_disk;
-        p->guest.disk_read_ops = now.disk_read_ops - a->disk_read_ops;
-        p->guest.disk_read_bytes = now.disk_read_bytes - a->disk_read_bytes;
-        p->guest.disk_write_ops = now.disk_write_ops - a->disk_write_ops;
-        p->guest.disk_write_bytes = now.disk_write_bytes - a->disk_write_bytes;
-    }
-}
-
-static void
-guest_json(struct vmb_jw *w, const struct vmb_agent_counters *g)
-{
-    vmb_jw_obj_begin(w);
-    vmb_jw_kdouble(w, "user_s", g->user_s);
-    vmb_jw_kdouble(w, "system_s", g->system_s);
-    vmb_jw_kdouble(w, "iowait_s", g->iowait_s);
-    vmb_jw_kdouble(w, "steal_s", g->steal_s);
-    vmb_jw_kdouble(w, "idle_s", g->idle_s);
-    vmb_jw_key(w, "disk");
-    if (g->has_disk) {
-        vmb_jw_obj_begin(w);
-        vmb_jw_kuint(w, "read_ops", g->disk_read_ops);
-        vmb_jw_kuint(w, "read_bytes", g->disk_read_bytes);
-        vmb_jw_kuint(w, "write_ops", g->disk_write_ops);
-        vmb_jw_kuint(w, "write_bytes", g->disk_write_bytes);
-        vmb_jw_obj_end(w);
-    } else {
-        vmb_jw_null(w);
-    }
-    vmb_jw_obj_end(w);
 }
 
 static void
@@ -169,29 +147,30 @@ vmb_run_res_json(const struct vmb_run_res *r, struct vmb_jw *w)
 {
     size_t n = 0;
     const struct vmb_sample *s = vmb_sampler_samples(r->sp, &n);
+    /* Each phase's measurement window, the host's and the guests'
+     * counters alike (each from its own samples). */
+    size_t gn = 0;
+    const struct vmb_sample *gs = vmb_sampler_samples(r->gsp, &gn);
     vmb_jw_key(w, "phase_resources");
     vmb_jw_obj_begin(w);
-    for (size_t i = 0; i < r->nphases && n > 0; i++) {
-        const struct vmb_run_res_phase *p = &r->phases[i];
-        if (p->start_ns == 0 || p->duration_s <= 0)
-            continue;
-        struct vmb_sample a, b, d;
-        uint64_t end = p->start_ns + (uint64_t)(p->duration_s * 1e9);
-        vmb_samples_at(s, n, p->start_ns, &a);
-        vmb_samples_at(s, n, end, &b);
-        vmb_sample_delta(&a, &b, &d);
-        vmb_jw_key(w, p->name);
-        vmb_sample_window_json(w, &d, p->ops);
+    for (size_t i = 0; i < r->nphases; i++) {
+        struct vmb_sample d;
+        if (phase_window(&r->phases[i], s, n, &d)) {
+            vmb_jw_key(w, r->phases[i].name);
+            vmb_sample_window_json(w, &d, r->phases[i].ops);
+        }
     }
     vmb_jw_obj_end(w);
-    /* The guests' counters cover the whole phase, warm-up included. */
     vmb_jw_key(w, "guest_resources");
     vmb_jw_obj_begin(w);
-    for (size_t i = 0; i < r->nphases; i++)
-        if (r->phases[i].has_guest) {
+    for (size_t i = 0; i < r->nphases; i++) {
+        struct vmb_sample d;
+        if (phase_window(&r->phases[i], gs, gn, &d) &&
+            vmb_sample_has_guest(&d)) {
             vmb_jw_key(w, r->phases[i].name);
-            guest_json(w, &r->phases[i].guest);
+            vmb_sample_guest_json(w, &d);
         }
+    }
     vmb_jw_obj_end(w);
     probe_json(r, w);
     vmb_jw_key(w, "sampling");
@@ -202,7 +181,11 @@ vmb_run_res_json(const struct vmb_run_res *r, struct vmb_jw *w)
     vmb_jw_obj_begin(w);
     vmb_jw_kdouble(w, "interval_s", 1);
     vmb_jw_kuint(w, "samples", n);
-    vmb_jw_kdouble(w, "cpu_share", vmb_sampler_cpu_share(r->sp));
+    /* Both sampling threads: the host's and the guests'. */
+    double share = vmb_sampler_cpu_share(r->sp);
+    if (r->gsp != NULL)
+        share += vmb_sampler_cpu_share(r->gsp);
+    vmb_jw_kdouble(w, "cpu_share", share);
     vmb_jw_obj_end(w);
 }
 
@@ -210,6 +193,7 @@ void
 vmb_run_res_free(struct vmb_run_res *r)
 {
     vmb_sampler_free(r->sp);
+    vmb_sampler_free(r->gsp);
     for (size_t i = 0; i < r->nphases; i++)
         free(r->phases[i].csv);
     free(r->phases);

@@ -21,12 +21,11 @@ struct vmb_run_res_phase {
     uint64_t start_ns;
     double duration_s, ops;
     char *csv; /* the phase's timeseries rows; owned */
-    bool has_guest;
-    struct vmb_agent_counters guest; /* over the whole phase */
 };
 
 struct vmb_run_res {
-    struct vmb_sampler *sp;
+    struct vmb_sampler *sp;  /* the host's counters */
+    struct vmb_sampler *gsp; /* the guests' (VMs), on a thread of its own */
     struct vmb_run_res_phase *phases;
     size_t nphases;
     /* the probe of the raw limits; error when it failed (owned) */
@@ -34,9 +33,6 @@ struct vmb_run_res {
     struct vmb_rawprobe_result probe;
     char *probe_error;
     double rtt_us, rtt_loadgen_us; /* NAN when not measured */
-    /* the guests' counters when the current phase began */
-    bool guest_ok;
-    struct vmb_agent_counters guest0;
 };
 
 /*
@@ -48,21 +44,18 @@ void vmb_run_res_probe(struct vmb_run_res *r, struct vmb_runtime *rt);
 /* The round trips node 2 -> node 1 and load generator -> node 1, once
  * the database listens (with the probe). */
 void vmb_run_res_rtt(struct vmb_run_res *r, struct vmb_runtime *rt);
-/* Reads the guests' counters as a phase begins (VMs only). */
-void vmb_run_res_phase_begin(struct vmb_run_res *r, struct vmb_runtime *rt);
 
 /* Starts sampling rt (nothing when its runtime has no sample op). */
 void vmb_run_res_start(struct vmb_run_res *r, struct vmb_runtime *rt);
 /* Stops sampling; the samples stay for the phases' figures. */
 void vmb_run_res_stop(struct vmb_run_res *r);
-/* Records a finished phase (its window; its csv rows are taken) and the
- * guests' counters since vmb_run_res_phase_begin. */
+/* Records a finished phase (its window; its csv rows are taken). */
 void vmb_run_res_phase(struct vmb_run_res *r, struct vmb_runtime *rt,
                        struct vmb_run_phase_out *out);
 /* Appends every phase's timeseries rows with the resource columns. */
 void vmb_run_res_csv(const struct vmb_run_res *r, struct vmb_buf *csv);
-/* Writes "phase_resources", "sampling" and "probe" members into an
- * open object. */
+/* Writes "phase_resources", "guest_resources", "sampling" and "probe"
+ * members into an open object. */
 void vmb_run_res_json(const struct vmb_run_res *r, struct vmb_jw *w);
 void vmb_run_res_free(struct vmb_run_res *r);
 

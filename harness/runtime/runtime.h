@@ -76,12 +76,21 @@ struct vmb_runtime_ops {
     /*
      * Fills s with the cumulative counters this runtime can read of both
      * nodes (host CPU by thread class, the data disk, the host device of
-     * the work directory, the nodes' network) and marks them in s->have.
-     * Called about once a second from the sampling thread (sample.h)
-     * while the load phases run, between window_begin and window_end;
-     * it must not talk to the guest agents, which the run's thread uses.
+     * the work directory, the nodes' network, each node's interface) and
+     * marks them in s->have. Called about once a second from the
+     * sampling thread (sample.h) while the load phases run, between
+     * window_begin and window_end; it must not talk to the guest agents.
      */
     void (*sample)(struct vmb_runtime *rt, struct vmb_sample *s);
+
+    /*
+     * The same for the guests' own counters (VMB_CTR_GUEST_*, through
+     * the agents), from a second sampling thread so that a slow guest
+     * never delays the host's counters. The agents are shared with the
+     * run's thread: their requests take turns (vm/agent.h), each with a
+     * short deadline here. NULL: no guest (bare metal).
+     */
+    void (*sample_guest)(struct vmb_runtime *rt, struct vmb_sample *s);
 
     /*
      * Probes the raw limits of node 1's data directory (base/rawprobe.h):
@@ -97,14 +106,6 @@ struct vmb_runtime_ops {
      * the database listens. NULL: not supported.
      */
     int (*rtt)(struct vmb_runtime *rt, double *us, struct vmb_error **err);
-
-    /*
-     * The guests' cumulative CPU and data-device counters, summed over
-     * both nodes; NULL on bare metal. Uses the agents: never called from
-     * the sampling thread.
-     */
-    int (*guest_counters)(struct vmb_runtime *rt, struct vmb_agent_counters *c,
-                          struct vmb_error **err);
 
     /* Start and end of the measurement window of resource figures. */
     void (*window_begin)(struct vmb_runtime *rt);

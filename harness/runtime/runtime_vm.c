@@ -3,6 +3,7 @@
  * server started in each container root by the guest agent (agent.h),
  * its data directory /data on the cell's storage.
  */
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +28,12 @@
 #define CONF_PATH "/vmbench-db.conf"
 #define LOG_PATH "/vmbench-db.log"
 
+/* Rounds of the emulation factor, each side; the factor is the ratio
+ * of the medians. */
+#define TCG_ROUNDS 3
+/* Each host round runs at least this long (CPU time). */
+#define TCG_HOST_NS 300000000ull
+
 struct vm_env {
     struct vmb_virt *virt;
     char *kernel, *modules_dir, *initrd, *base_image;
@@ -35,6 +42,14 @@ struct vm_env {
      * host, measured in the session's first VM; 0 when not measured. */
     double tcg_slowdown;
     bool tcg_tried;
+    struct tcg_calib {
+        uint64_t iters;
+        int pinned_cpu; /* -1: the host's side ran unpinned */
+        /* Medians of TCG_ROUNDS, seconds; vcpu_s < 0 when the vCPU
+         * threads' CPU could not be read (then the factor is from
+         * guest_clock_s). */
+        double host_cpu_s, vcpu_s, guest_clock_s, request_s;
+    } calib;
 };
 
 struct vm_rt {
@@ -106,6 +121,30 @@ vm_env_json(void *env, struct vmb_jw *w)
         vmb_jw_double(w, e->tcg_slowdown);
     else
         vmb_jw_null(w);
+    vmb_jw_key(w, "tcg_calibration");
+    if (e->tcg_slowdown <= 0) {
+        vmb_jw_null(w);
+        return;
+    }
+    const struct tcg_calib *c = &e->calib;
+    vmb_jw_obj_begin(w);
+    vmb_jw_kuint(w, "iters", c->iters);
+    vmb_jw_kint(w, "rounds", TCG_ROUNDS);
+    vmb_jw_key(w, "pinned_cpu");
+    if (c->pinned_cpu >= 0)
+        vmb_jw_int(w, c->pinned_cpu);
+    else
+        vmb_jw_null(w);
+    vmb_jw_kdouble(w, "host_cpu_s", c->host_cpu_s);
+    vmb_jw_key(w, "guest_vcpu_s");
+    if (c->vcpu_s >= 0)
+        vmb_jw_double(w, c->vcpu_s);
+    else
+        vmb_jw_null(w);
+    vmb_jw_kdouble(w, "guest_clock_s", c->guest_clock_s);
+    vmb_jw_kdouble(w, "request_s", c->request_s);
+    vmb_jw_kstr(w, "by", c->vcpu_s >= 0 ? "vcpu" : "guest_clock");
+    vmb_jw_obj_end(w);
 }
 
 /* CPU time of the calling thread, nanoseconds. */
@@ -117,13 +156,43 @@ thread_cpu_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static double
+median3(const double v[TCG_ROUNDS])
+{
+    double a = v[0], b = v[1], c = v[2];
+    if (a > b) {
+        double t = a;
+        a = b;
+        b = t;
+    }
+    return c < a ? a : c > b ? b : c;
+}
+
+/* The CPU time of the node's vCPU threads, microseconds; -1 when it
+ * cannot be read. */
+static double
+vcpu_us(int pid)
+{
+    struct vmb_cpu_split s = {0};
+    if (pid <= 0 || vmb_cpu_read_qemu("/proc", pid, NULL, &s) < 0)
+        return -1;
+    return (double)s.us[VMB_CPU_VCPU];
+}
+
 /*
- * The emulation factor: the compute loop on the host, sized to take about
- * 100 ms of this thread's CPU, then the same loop in node 1's guest. Both
- * sides count CPU time, not wall time, so a busy host does not skew it:
- * here the thread's own, in the guest what its QEMU vCPU threads used
- * meanwhile (the guest's own clock when that cannot be read). Best
- * effort: a failure leaves the factor unmeasured with a note.
+ * The emulation factor: the compute loop of base/spin.c (the same source
+ * and flags in vmbench and in the agent) on the host, sized to take at
+ * least 0.3 s of this thread's CPU, then the same rounds in node 1's
+ * guest through the agent, alternately, three times each; the factor is
+ * the ratio of the medians. The host's side is timed in this thread's
+ * CPU time, pinned to the CPU it is on, so a busy host neither lends nor
+ * takes time from it. The guest's side is timed from the host, in the
+ * CPU its QEMU vCPU threads used during the request: a TCG guest's own
+ * clock follows the host's wall clock, which counts the time the vCPU
+ * thread waited for a host CPU. The guest's clock and the request's wall
+ * time are kept beside it (the factor falls back to the guest's clock
+ * when the threads cannot be read). Best effort: a failure leaves the
+ * factor unmeasured with a note.
  */
 static void
 measure_tcg(struct vmb_runtime *rt, struct vm_env *e, struct vm_rt *v)
@@ -131,30 +200,67 @@ measure_tcg(struct vmb_runtime *rt, struct vm_env *e, struct vm_rt *v)
     e->tcg_tried = true;
     struct vmb_agent *a = vmb_vm_cell_node(v->cell, 0)->agent;
     struct vmb_virt_domain *d = vmb_vm_cell_domain(v->cell, 0);
+    int pid = d ? vmb_virt_domain_pid(d) : -1;
+    struct tcg_calib *c = &e->calib;
+    cpu_set_t old;
+    c->pinned_cpu = -1;
+    if (sched_getaffinity(0, sizeof(old), &old) == 0) {
+        int cpu = sched_getcpu();
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        if (cpu >= 0 && cpu < CPU_SETSIZE) {
+            CPU_SET(cpu, &one);
+            if (sched_setaffinity(0, sizeof(one), &one) == 0)
+                c->pinned_cpu = cpu;
+        }
+    }
+    /* Size: one short round, then enough rounds for TCG_HOST_NS. */
     uint64_t iters = 1u << 16, ns = 0;
     for (;;) {
         uint64_t c0 = thread_cpu_ns();
         vmb_rawprobe_spin(iters);
         ns = thread_cpu_ns() - c0;
-        if (ns >= 100000000ull || iters >= (1ull << 34))
+        if (ns >= TCG_HOST_NS || iters >= (1ull << 31))
             break;
-        iters *= 2;
+        double want = (double)iters * 1.2 * (double)TCG_HOST_NS /
+                      (double)(ns > 0 ? ns : 1);
+        iters = want > (double)(1ull << 31)  ? 1ull << 31
+                : want > 2.0 * (double)iters ? (uint64_t)want
+                                             : 2 * iters;
     }
-    int pid = d ? vmb_virt_domain_pid(d) : -1;
-    struct vmb_cpu_split before = {0}, after = {0};
-    bool by_host =
-        pid > 0 && vmb_cpu_read_qemu("/proc", pid, NULL, &before) == 0;
-    uint64_t guest_ns = 0;
+    double host[TCG_ROUNDS], vcpu[TCG_ROUNDS], clk[TCG_ROUNDS],
+        wall[TCG_ROUNDS];
+    bool by_vcpu = true;
     vmb_autoerr struct vmb_error *err = NULL;
-    if (vmb_agent_spin(a, iters, 300ull * 1000000, &guest_ns, &err) < 0) {
+    int r = 0;
+    for (; r < TCG_ROUNDS; r++) {
+        uint64_t c0 = thread_cpu_ns();
+        vmb_rawprobe_spin(iters);
+        host[r] = (double)(thread_cpu_ns() - c0) / 1e9;
+        double v0 = vcpu_us(pid);
+        uint64_t w0 = vmb_now_ns(), gns = 0;
+        if (vmb_agent_spin(a, iters, 300ull * 1000000, &gns, &err) < 0)
+            break;
+        wall[r] = (double)(vmb_now_ns() - w0) / 1e9;
+        double v1 = vcpu_us(pid);
+        clk[r] = (double)gns / 1e9;
+        vcpu[r] = v0 >= 0 && v1 > v0 ? (v1 - v0) / 1e6 : -1;
+        by_vcpu &= vcpu[r] > 0;
+    }
+    if (c->pinned_cpu >= 0)
+        sched_setaffinity(0, sizeof(old), &old);
+    if (r < TCG_ROUNDS) {
         vmb_note(rt->notes, "the emulation factor was not measured: %s",
                  err->msg);
         return;
     }
-    if (by_host && vmb_cpu_read_qemu("/proc", pid, NULL, &after) == 0 &&
-        after.us[VMB_CPU_VCPU] > before.us[VMB_CPU_VCPU])
-        guest_ns = (after.us[VMB_CPU_VCPU] - before.us[VMB_CPU_VCPU]) * 1000;
-    e->tcg_slowdown = ns > 0 ? (double)guest_ns / (double)ns : 0;
+    c->iters = iters;
+    c->host_cpu_s = median3(host);
+    c->vcpu_s = by_vcpu ? median3(vcpu) : -1;
+    c->guest_clock_s = median3(clk);
+    c->request_s = median3(wall);
+    double g = by_vcpu ? c->vcpu_s : c->guest_clock_s;
+    e->tcg_slowdown = c->host_cpu_s > 0 ? g / c->host_cpu_s : 0;
 }
 
 static void
@@ -376,10 +482,13 @@ vm_sample(struct vmb_runtime *rt, struct vmb_sample *s)
             disk_ok = net_ok = false;
             continue;
         }
-        net[0] += (double)st.net_rx_bytes;
-        net[1] += (double)st.net_tx_bytes;
-        net[2] += (double)st.net_rx_packets;
-        net[3] += (double)st.net_tx_packets;
+        const double node_net[4] = {
+            (double)st.net_rx_bytes, (double)st.net_tx_bytes,
+            (double)st.net_rx_packets, (double)st.net_tx_packets};
+        for (int k = 0; k < 4; k++) {
+            net[k] += node_net[k];
+            s->v[VMB_CTR_NODE(i + 1, k)] = node_net[k];
+        }
         const struct vmb_virt_disk_stats *ds = NULL;
         if (n->data_disk != NULL)
             ds = vmb_virt_stats_disk(&st, "vdb");
@@ -405,6 +514,7 @@ vm_sample(struct vmb_runtime *rt, struct vmb_sample *s)
         for (int k = 0; k < 4; k++) {
             s->v[VMB_CTR_NET_RX_BYTES + k] = net[k];
             s->have[VMB_CTR_NET_RX_BYTES + k] = true;
+            s->have[VMB_CTR_NODE(1, k)] = s->have[VMB_CTR_NODE(2, k)] = true;
         }
     vmb_sample_host_disk("/proc", rt->work_dir, shared, s);
     if (!shared && disk_ok)
@@ -457,9 +567,10 @@ vm_rtt(struct vmb_runtime *rt, double *us, struct vmb_error **err)
     return 0;
 }
 
+/* Both guests' counters summed, each request waiting up to timeout_us. */
 static int
-vm_guest_counters(struct vmb_runtime *rt, struct vmb_agent_counters *c,
-                  struct vmb_error **err)
+guest_counters(struct vmb_runtime *rt, uint64_t timeout_us,
+               struct vmb_agent_counters *c, struct vmb_error **err)
 {
     memset(c, 0, sizeof(*c));
     c->has_disk = true;
@@ -468,8 +579,10 @@ vm_guest_counters(struct vmb_runtime *rt, struct vmb_agent_counters *c,
         struct vmb_agent_counters one;
         if (a == NULL)
             return vmb_error_set(err, VMB_ERR_RUN, 0, "node %d: no VM", node);
-        if (vmb_agent_counters(a, AGENT_TIMEOUT_US, &one, err) < 0)
+        if (vmb_agent_counters(a, timeout_us, &one, err) < 0)
             return vmb_error_prefix(err, "node %d", node);
+        c->cpus =
+            node == 1 || (c->cpus > 0 && one.cpus > 0) ? c->cpus + one.cpus : 0;
         c->user_s += one.user_s;
         c->system_s += one.system_s;
         c->idle_s += one.idle_s;
@@ -482,6 +595,37 @@ vm_guest_counters(struct vmb_runtime *rt, struct vmb_agent_counters *c,
         c->disk_write_bytes += one.disk_write_bytes;
     }
     return 0;
+}
+
+/*
+ * The guests' counters into the sample s (the guests' sampling thread,
+ * once a second): a guest that does not answer within a second leaves
+ * them out of this sample.
+ */
+static void
+vm_sample_guest(struct vmb_runtime *rt, struct vmb_sample *s)
+{
+    struct vmb_agent_counters c;
+    vmb_autoerr struct vmb_error *err = NULL;
+    if (guest_counters(rt, 1000000, &c, &err) < 0)
+        return;
+    const double v[] = {c.user_s, c.system_s, c.iowait_s, c.steal_s, c.idle_s};
+    for (int k = 0; k < 5; k++) {
+        s->v[VMB_CTR_GUEST_USER_S + k] = v[k];
+        s->have[VMB_CTR_GUEST_USER_S + k] = true;
+    }
+    if (c.cpus > 0) {
+        s->v[VMB_CTR_GUEST_CPUS] = c.cpus;
+        s->have[VMB_CTR_GUEST_CPUS] = true;
+    }
+    if (c.has_disk) {
+        const uint64_t d[] = {c.disk_read_ops, c.disk_read_bytes,
+                              c.disk_write_ops, c.disk_write_bytes};
+        for (int k = 0; k < 4; k++) {
+            s->v[VMB_CTR_GUEST_DISK_RD_OPS + k] = (double)d[k];
+            s->have[VMB_CTR_GUEST_DISK_RD_OPS + k] = true;
+        }
+    }
 }
 
 static void
@@ -687,9 +831,9 @@ const struct vmb_runtime_ops vmb_runtime_vm = {
     .alive = vm_alive,
     .db_log = vm_db_log,
     .sample = vm_sample,
+    .sample_guest = vm_sample_guest,
     .probe = vm_probe,
     .rtt = vm_rtt,
-    .guest_counters = vm_guest_counters,
     .window_begin = vm_window_begin,
     .window_end = vm_window_end,
     .result_json = vm_result_json,

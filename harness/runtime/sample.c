@@ -41,6 +41,24 @@ const char *const vmb_ctr_name[VMB_NCTR] = {
     [VMB_CTR_NET_TX_BYTES] = "tx_bytes",
     [VMB_CTR_NET_RX_PACKETS] = "rx_packets",
     [VMB_CTR_NET_TX_PACKETS] = "tx_packets",
+    [VMB_CTR_NODE(1, 0)] = "rx_bytes",
+    [VMB_CTR_NODE(1, 1)] = "tx_bytes",
+    [VMB_CTR_NODE(1, 2)] = "rx_packets",
+    [VMB_CTR_NODE(1, 3)] = "tx_packets",
+    [VMB_CTR_NODE(2, 0)] = "rx_bytes",
+    [VMB_CTR_NODE(2, 1)] = "tx_bytes",
+    [VMB_CTR_NODE(2, 2)] = "rx_packets",
+    [VMB_CTR_NODE(2, 3)] = "tx_packets",
+    [VMB_CTR_GUEST_USER_S] = "user_s",
+    [VMB_CTR_GUEST_SYSTEM_S] = "system_s",
+    [VMB_CTR_GUEST_IOWAIT_S] = "iowait_s",
+    [VMB_CTR_GUEST_STEAL_S] = "steal_s",
+    [VMB_CTR_GUEST_IDLE_S] = "idle_s",
+    [VMB_CTR_GUEST_DISK_RD_OPS] = "read_ops",
+    [VMB_CTR_GUEST_DISK_RD_BYTES] = "read_bytes",
+    [VMB_CTR_GUEST_DISK_WR_OPS] = "write_ops",
+    [VMB_CTR_GUEST_DISK_WR_BYTES] = "write_bytes",
+    [VMB_CTR_GUEST_CPUS] = "cpus",
 };
 
 bool
@@ -85,7 +103,9 @@ vmb_sample_delta(const struct vmb_sample *a, const struct vmb_sample *b,
     for (int k = 0; k < VMB_NCTR; k++) {
         out->have[k] = a->have[k] && b->have[k];
         /* A counter that went back (a process restarted) has no delta. */
-        out->v[k] = out->have[k] ? fmax(b->v[k] - a->v[k], 0) : 0;
+        out->v[k] = !out->have[k]             ? 0
+                    : k == VMB_CTR_GUEST_CPUS ? b->v[k]
+                                              : fmax(b->v[k] - a->v[k], 0);
     }
 }
 
@@ -146,7 +166,52 @@ vmb_sample_window_json(struct vmb_jw *w, const struct vmb_sample *d, double ops)
         vmb_jw_null(w);
     group(w, "disk", d, VMB_CTR_DISK_RD_BYTES, VMB_CTR_HOST_RD_BYTES);
     group(w, "host_disk", d, VMB_CTR_HOST_RD_BYTES, VMB_CTR_NET_RX_BYTES);
-    group(w, "net", d, VMB_CTR_NET_RX_BYTES, VMB_NCTR);
+    group(w, "net", d, VMB_CTR_NET_RX_BYTES, VMB_CTR_NET_TX_PACKETS + 1);
+    /* Per node where each has its own interface; on bare metal "net" is
+     * the shared loopback's, and there is no per-node figure. */
+    bool nodes = d->have[VMB_CTR_NODE(1, 0)] && d->have[VMB_CTR_NODE(2, 0)];
+    vmb_jw_key(w, "net_source");
+    if (!d->have[VMB_CTR_NET_RX_BYTES])
+        vmb_jw_null(w);
+    else
+        vmb_jw_str(w, nodes ? "nics" : "loopback");
+    vmb_jw_key(w, "net_nodes");
+    if (!nodes) {
+        vmb_jw_null(w);
+    } else {
+        vmb_jw_arr_begin(w);
+        for (int node = 1; node <= 2; node++) {
+            vmb_jw_obj_begin(w);
+            for (int k = 0; k < 4; k++)
+                vmb_jw_kdouble(w, vmb_ctr_name[VMB_CTR_NODE(node, k)],
+                               round(d->v[VMB_CTR_NODE(node, k)]));
+            vmb_jw_obj_end(w);
+        }
+        vmb_jw_arr_end(w);
+    }
+    vmb_jw_obj_end(w);
+}
+
+bool
+vmb_sample_has_guest(const struct vmb_sample *d)
+{
+    return d->have[VMB_CTR_GUEST_USER_S];
+}
+
+void
+vmb_sample_guest_json(struct vmb_jw *w, const struct vmb_sample *d)
+{
+    vmb_jw_obj_begin(w);
+    vmb_jw_kdouble(w, "window_s", (double)d->at_ns / 1e9);
+    vmb_jw_key(w, "cpus");
+    if (d->have[VMB_CTR_GUEST_CPUS])
+        vmb_jw_double(w, d->v[VMB_CTR_GUEST_CPUS]);
+    else
+        vmb_jw_null(w);
+    for (int k = VMB_CTR_GUEST_USER_S; k <= VMB_CTR_GUEST_IDLE_S; k++)
+        if (d->have[k])
+            vmb_jw_kdouble(w, vmb_ctr_name[k], round(d->v[k] * 100) / 100);
+    group(w, "disk", d, VMB_CTR_GUEST_DISK_RD_OPS, VMB_CTR_GUEST_CPUS);
     vmb_jw_obj_end(w);
 }
 

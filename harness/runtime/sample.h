@@ -4,7 +4,8 @@
  * measurement window (interpolated between the samples around its edges)
  * or one second of it (the per-second columns of timeseries.csv).
  *
- * A sample holds cumulative counters of both nodes together. The runtime
+ * A sample holds cumulative counters of both nodes together, each node's
+ * interface apart, and one gauge (the guests' CPUs). The runtime
  * fills what it can read (vmb_runtime_ops.sample) and marks it in have;
  * a counter it cannot read is left out of the results, never written as
  * a zero.
@@ -42,8 +43,31 @@ enum vmb_ctr {
     VMB_CTR_NET_TX_BYTES,
     VMB_CTR_NET_RX_PACKETS,
     VMB_CTR_NET_TX_PACKETS,
+    /* Each node's own interface, in the order above (node 1, then node
+     * 2): a VM's NIC. None on bare metal, where the nodes share the
+     * loopback interface and no per-node count exists. */
+    VMB_CTR_NODE_NET,
+    VMB_CTR_NODE_NET_END = VMB_CTR_NODE_NET + 8,
+    /* Inside the guests (through the agent), both nodes summed: CPU
+     * seconds by state from /proc/stat (user with nice, system with irq
+     * and softirq), and the data directory's block device. */
+    VMB_CTR_GUEST_USER_S = VMB_CTR_NODE_NET_END,
+    VMB_CTR_GUEST_SYSTEM_S,
+    VMB_CTR_GUEST_IOWAIT_S,
+    VMB_CTR_GUEST_STEAL_S,
+    VMB_CTR_GUEST_IDLE_S,
+    VMB_CTR_GUEST_DISK_RD_OPS,
+    VMB_CTR_GUEST_DISK_RD_BYTES,
+    VMB_CTR_GUEST_DISK_WR_OPS,
+    VMB_CTR_GUEST_DISK_WR_BYTES,
+    /* A gauge, not a counter: the guests' CPUs together. A window's
+     * figure is its value at the window's end. */
+    VMB_CTR_GUEST_CPUS,
     VMB_NCTR
 };
+
+/* Node node's (1 or 2) counter k (0 rx_bytes .. 3 tx_packets). */
+#define VMB_CTR_NODE(node, k) (VMB_CTR_NODE_NET + ((node)-1) * 4 + (k))
 
 /* Key names in result.json ("vcpu", ..., "disk_read_bytes", ...). */
 extern const char *const vmb_ctr_name[VMB_NCTR];
@@ -75,6 +99,14 @@ double vmb_sample_host_cpu_us(const struct vmb_sample *d);
  */
 void vmb_sample_window_json(struct vmb_jw *w, const struct vmb_sample *d,
                             double ops);
+
+/* Whether the delta d has the guests' CPU counters (then
+ * vmb_sample_guest_json has something to write). */
+bool vmb_sample_has_guest(const struct vmb_sample *d);
+
+/* Writes the GUEST object of docs/results-format.md for the delta d of a
+ * phase window. */
+void vmb_sample_guest_json(struct vmb_jw *w, const struct vmb_sample *d);
 
 /* ",host_cpu_s,disk_iops,disk_bytes_per_s,net_bytes_per_s": the columns
  * vmb_sample_csv_extend appends to timeseries.csv. */

@@ -4,9 +4,11 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/rawprobe.h"
@@ -14,6 +16,9 @@
 #include "vm/agent_wire.h"
 
 struct vmb_agent {
+    /* One request at a time: the run's thread and the resource sampler's
+     * (runtime/sample.h) share the channel. */
+    pthread_mutex_t lock;
     int fd;
     char *sock_path;
     uint64_t next_id;
@@ -40,6 +45,7 @@ vmb_agent_free(struct vmb_agent *a)
     free(a->sock_path);
     vmb_buf_free(&a->in);
     hello_clear(&a->hello);
+    pthread_mutex_destroy(&a->lock);
     free(a);
 }
 
@@ -161,6 +167,7 @@ vmb_agent_connect(const char *sock_path, uint64_t timeout_us,
                              "agent socket path \"%s\" is too long", sock_path);
     strcpy(sa.sun_path, sock_path);
     struct vmb_agent *a = vmb_xcalloc(1, sizeof(*a));
+    pthread_mutex_init(&a->lock, NULL);
     a->fd = -1;
     a->sock_path = vmb_xstrdup(sock_path);
     a->next_id = 1;
@@ -236,10 +243,11 @@ vmb_agent_connect(const char *sock_path, uint64_t timeout_us,
  * answer, a timeout or a broken connection fail naming the request.
  */
 static int
-request(struct vmb_agent *a, const char *verb, struct vmb_wire_line *args,
-        uint64_t timeout_us, struct vmb_wire_msg *resp, struct vmb_error **err)
+request_locked(struct vmb_agent *a, const char *verb,
+               struct vmb_wire_line *args, uint64_t deadline,
+               uint64_t timeout_us, struct vmb_wire_msg *resp,
+               struct vmb_error **err)
 {
-    uint64_t deadline = vmb_now_ns() + timeout_us * 1000u;
     uint64_t id = a->next_id++;
     struct vmb_wire_line l;
     vmb_wire_line_begin(&l, verb);
@@ -278,6 +286,24 @@ request(struct vmb_agent *a, const char *verb, struct vmb_wire_line *args,
         vmb_wire_msg_free(&m);
         return -1;
     }
+}
+
+static int
+request(struct vmb_agent *a, const char *verb, struct vmb_wire_line *args,
+        uint64_t timeout_us, struct vmb_wire_msg *resp, struct vmb_error **err)
+{
+    /* The deadline counts the wait for another thread's request too. */
+    uint64_t deadline = vmb_now_ns() + timeout_us * 1000u;
+    struct timespec ts = {.tv_sec = (time_t)(deadline / 1000000000u),
+                          .tv_nsec = (long)(deadline % 1000000000u)};
+    if (pthread_mutex_clocklock(&a->lock, CLOCK_MONOTONIC, &ts) != 0)
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "agent request \"%s\": the channel stayed busy "
+                             "with another request for %" PRIu64 " ms",
+                             verb, timeout_us / 1000);
+    int rc = request_locked(a, verb, args, deadline, timeout_us, resp, err);
+    pthread_mutex_unlock(&a->lock);
+    return rc;
 }
 
 /* Arguments are built after an empty verb so request() can prefix them. */
@@ -627,6 +653,9 @@ vmb_agent_counters(struct vmb_agent *a, uint64_t timeout_us,
         return vmb_error_set(err, VMB_ERR_RUN, 0,
                              "counters: the answer lacks the CPU figures");
     }
+    uint64_t cpus = 0;
+    if (vmb_wire_get_u64(&m, "cpus", &cpus) == 0 && cpus <= 4096)
+        c->cpus = (unsigned)cpus;
     c->has_disk =
         vmb_wire_get_u64(&m, "disk_read_ops", &c->disk_read_ops) == 0 &&
         vmb_wire_get_u64(&m, "disk_read_bytes", &c->disk_read_bytes) == 0 &&

@@ -86,6 +86,7 @@
  *       spin iters=           -> ns=: the compute loop of
  *                                vmb_rawprobe_spin, timed in the guest
  *       counters              -> hz= user= system= idle= iowait= steal=
+ *                                cpus=
  *                                (the guest's /proc/stat, in hz ticks)
  *                                [disk_read_ops= disk_read_bytes=
  *                                disk_write_ops= disk_write_bytes=] (the
@@ -98,6 +99,10 @@
  *   agent until its program ends or its timeout_ms passes. The agent is
  *   PID 1 and reaps every child; it remembers the exit status of
  *   processes it spawned.
+ *
+ * One client may be used from several threads (the run's and the
+ * resource sampler's): its requests take turns, and the wait for another
+ * thread's request counts against the caller's timeout.
  */
 #ifndef VMB_AGENT_H
 #define VMB_AGENT_H
@@ -252,6 +257,7 @@ int vmb_agent_spin(struct vmb_agent *a, uint64_t iters, uint64_t timeout_us,
 /* The guest's cumulative CPU and data-device counters (counters). */
 struct vmb_agent_counters {
     double user_s, system_s, idle_s, iowait_s, steal_s;
+    unsigned cpus; /* the guest's CPUs; 0 when it did not say */
     bool has_disk;
     uint64_t disk_read_ops, disk_read_bytes, disk_write_ops, disk_write_bytes;
 };

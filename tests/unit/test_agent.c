@@ -189,3 +189,65 @@ Test(agent, refusal_carries_reason, .timeout = 10)
     vmb_agent_free(a);
     peer_stop(&p, t);
 }
+
+/* The guest's counters in seconds, with its CPUs. */
+Test(agent, counters_in_seconds_with_cpus, .timeout = 10)
+{
+    struct peer p;
+    pthread_t t = peer_start(&p, "ok id=1 hz=100 user=150 system=50 idle=200 "
+                                 "iowait=7 steal=0 cpus=2\n");
+    struct vmb_agent *a = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_agent_connect(p.path, 2000000, &a, &err), 0);
+    struct vmb_agent_counters c;
+    cr_assert_eq(vmb_agent_counters(a, 2000000, &c, &err), 0);
+    cr_expect_float_eq(c.user_s, 1.5, 1e-9);
+    cr_expect_float_eq(c.iowait_s, 0.07, 1e-9);
+    cr_expect_eq(c.cpus, 2);
+    cr_expect(!c.has_disk);
+    vmb_agent_free(a);
+    peer_stop(&p, t);
+}
+
+struct busy_req {
+    struct vmb_agent *a;
+    int rc;
+};
+
+static void *
+busy_request(void *arg)
+{
+    struct busy_req *b = arg;
+    struct vmb_agent_facts f;
+    struct vmb_error *err = NULL;
+    b->rc = vmb_agent_facts(b->a, 1500000, &f, &err);
+    vmb_error_free(err);
+    return NULL;
+}
+
+/* Two threads share the channel one request at a time: the second waits
+ * for the first no longer than its own deadline, and says so. */
+Test(agent, a_busy_channel_fails_on_the_deadline, .timeout = 10)
+{
+    struct peer p;
+    pthread_t t = peer_start(&p, NULL);
+    struct busy_req b = {0};
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_agent_connect(p.path, 2000000, &b.a, &err), 0);
+    pthread_t other;
+    pthread_create(&other, NULL, busy_request, &b);
+    usleep(200000);
+    struct vmb_agent_counters c;
+    uint64_t t0 = vmb_now_ns();
+    cr_assert_eq(vmb_agent_counters(b.a, 300000, &c, &err), -1);
+    uint64_t took = vmb_now_ns() - t0;
+    cr_expect_str_eq(err->msg, "agent request \"counters\": the channel "
+                               "stayed busy with another request for 300 ms");
+    cr_expect(took >= 250000000ull && took < 1000000000ull, "%llu ns",
+              (unsigned long long)took);
+    vmb_error_free(err);
+    pthread_join(other, NULL);
+    cr_expect_eq(b.rc, -1);
+    vmb_agent_free(b.a);
+    peer_stop(&p, t);
+}

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "report/report.h"
 #include "report/results.h"
 #include "results_fixture.h"
 
@@ -515,6 +516,76 @@ Test(results, text_after_the_object_is_malformed)
     cr_assert_eq(vmb_results_load(dir, &r, NULL), 0);
     cr_assert_str_eq(r->cells[0].reps[2].status, "unreadable");
     cr_assert_not_null(warning_with(r, p, "malformed JSON"));
+    vmb_results_free(r);
+    free(p);
+    fixture_remove(dir);
+}
+
+/* A run's resources as a VM run writes them: each node's interface and
+ * the guests' counters over the window, read back into the per-op and
+ * percent metrics of summary.csv. */
+Test(results, node_network_and_guest_counters_become_metrics)
+{
+    char *dir = fixture_copy();
+    char *p = vmb_xasprintf("%s/cells/%s/rep2/result.json", dir, CELL_9P);
+    file_replace(
+        p, "\"status\": \"ok\",",
+        "\"status\": \"ok\", \"phase_resources\": {\"0-write\": "
+        "{\"window_s\": 10, \"ops\": 100000, \"host_cpu_us\": null, "
+        "\"net\": {\"rx_bytes\": 3e6, \"tx_bytes\": 5e6, \"rx_packets\": 0,"
+        " \"tx_packets\": 0}, \"net_source\": \"nics\", \"net_nodes\": ["
+        "{\"rx_bytes\": 1e6, \"tx_bytes\": 4e6, \"rx_packets\": 3e4, "
+        "\"tx_packets\": 2e4}, {\"rx_bytes\": 2e6, \"tx_bytes\": 1e6, "
+        "\"rx_packets\": 1e4, \"tx_packets\": 1e4}]}}, "
+        "\"guest_resources\": {\"0-write\": {\"window_s\": 10, \"cpus\": 4,"
+        " \"user_s\": 10, \"system_s\": 8, \"iowait_s\": 2, \"steal_s\": 0,"
+        " \"idle_s\": 20, \"disk\": {\"read_ops\": 0, \"read_bytes\": 0, "
+        "\"write_ops\": 5e4, \"write_bytes\": 2e8}}},");
+    struct vmb_results *r = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_results_load(dir, &r, &err), 0, "%s", err ? err->msg : "");
+    const struct vmb_res_rep *rep = &r->cells[0].reps[1];
+    if (!rep->ok)
+        dump_warnings(r);
+    cr_assert(rep->ok);
+    const struct vmb_res_phase *ph = vmb_res_rep_phase(rep, "0-write");
+    cr_assert_not_null(ph);
+    static const struct {
+        const char *metric;
+        double want;
+    } cases[] = {
+        {"net_bytes_per_op", 80},
+        {"net_bytes_per_op.node1", 50},
+        {"net_bytes_per_op.node2", 30},
+        {"net_packets_per_op.node1", 0.5},
+        {"net_packets_per_op.node2", 0.2},
+        /* seconds over 10 s x 4 CPUs */
+        {"guest_cpu_user_pct", 25},
+        {"guest_cpu_system_pct", 20},
+        {"guest_cpu_iowait_pct", 5},
+        {"guest_cpu_steal_pct", 0},
+        {"guest_cpu_idle_pct", 50},
+        {"guest_disk_write_bytes_per_op", 2000},
+        {"guest_disk_read_bytes_per_op", 0},
+        {"guest_disk_iops_per_op", 0.5},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        bool known = false;
+        double v = vmb_report_metric(ph, cases[i].metric, &known);
+        cr_expect(known, "%s", cases[i].metric);
+        cr_expect(fabs(v - cases[i].want) < 1e-9, "%s: %g, not %g",
+                  cases[i].metric, v, cases[i].want);
+    }
+    /* Another run without them: no figure, not a zero. */
+    const struct vmb_res_phase *other =
+        vmb_res_rep_phase(&r->cells[0].reps[0], "0-write");
+    cr_expect(isnan(vmb_report_metric(other, "net_bytes_per_op.node1", NULL)));
+    cr_expect(isnan(vmb_report_metric(other, "guest_cpu_user_pct", NULL)));
+    vmb_results_free(r);
+    /* A third node is bad input, named. */
+    file_replace(p, "\"tx_packets\": 1e4}]", "\"tx_packets\": 1e4}, {}]");
+    cr_assert_eq(vmb_results_load(dir, &r, &err), 0);
+    cr_expect_not_null(warning_with(r, p, "net_nodes"));
     vmb_results_free(r);
     free(p);
     fixture_remove(dir);

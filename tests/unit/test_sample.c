@@ -191,6 +191,99 @@ Test(sample, window_json)
     cr_expect(strstr(j, "\"loadgen_cpu_us\":null") != NULL, "%s", j);
 }
 
+/* Two samples of two VMs a second apart: each node's interface, and
+ * the guests' counters (2 CPUs together, no data device). */
+static void
+two_vm_samples(struct vmb_sample s[2])
+{
+    memset(s, 0, 2 * sizeof(*s));
+    s[0].at_ns = 10000000000ull;
+    s[1].at_ns = 12000000000ull;
+    for (int i = 0; i < 2; i++) {
+        for (int node = 1; node <= 2; node++)
+            for (int k = 0; k < 4; k++) {
+                /* node 1 moves 1000 per counter, node 2 3000 */
+                s[i].v[VMB_CTR_NODE(node, k)] =
+                    (double)(k + 1) * 1e6 + i * (node == 1 ? 1000 : 3000);
+                s[i].have[VMB_CTR_NODE(node, k)] = true;
+            }
+        for (int k = 0; k < 4; k++) {
+            s[i].v[VMB_CTR_NET_RX_BYTES + k] =
+                s[i].v[VMB_CTR_NODE(1, k)] + s[i].v[VMB_CTR_NODE(2, k)];
+            s[i].have[VMB_CTR_NET_RX_BYTES + k] = true;
+        }
+        for (int k = VMB_CTR_GUEST_USER_S; k <= VMB_CTR_GUEST_IDLE_S; k++)
+            s[i].have[k] = true;
+        s[i].have[VMB_CTR_GUEST_CPUS] = true;
+    }
+    /* 4 CPU-seconds over the two seconds: 1.5 user, 0.5 system,
+     * 0.25 iowait, 1.75 idle. */
+    s[0].v[VMB_CTR_GUEST_USER_S] = 100;
+    s[1].v[VMB_CTR_GUEST_USER_S] = 101.5;
+    s[0].v[VMB_CTR_GUEST_SYSTEM_S] = 20;
+    s[1].v[VMB_CTR_GUEST_SYSTEM_S] = 20.5;
+    s[0].v[VMB_CTR_GUEST_IOWAIT_S] = 1;
+    s[1].v[VMB_CTR_GUEST_IOWAIT_S] = 1.25;
+    s[0].v[VMB_CTR_GUEST_IDLE_S] = 50;
+    s[1].v[VMB_CTR_GUEST_IDLE_S] = 51.75;
+    /* A gauge: a window takes its value at the end, not a difference. */
+    s[0].v[VMB_CTR_GUEST_CPUS] = 2;
+    s[1].v[VMB_CTR_GUEST_CPUS] = 2;
+}
+
+Test(sample, per_node_network_and_guest_window)
+{
+    struct vmb_sample s[2], a, d;
+    two_vm_samples(s);
+    /* Half of the span: the counters halfway, the gauge unchanged. */
+    cr_assert(vmb_samples_at(s, 2, 11000000000ull, &a));
+    vmb_sample_delta(&s[0], &a, &d);
+    cr_expect_float_eq(d.v[VMB_CTR_GUEST_CPUS], 2, 1e-9);
+    cr_expect_float_eq(d.v[VMB_CTR_GUEST_USER_S], 0.75, 1e-9);
+    cr_expect_float_eq(d.v[VMB_CTR_NODE(2, 0)], 1500, 1e-9);
+    vmb_sample_delta(&s[0], &s[1], &d);
+    cr_expect_float_eq(d.v[VMB_CTR_GUEST_CPUS], 2, 1e-9);
+    cr_expect(vmb_sample_has_guest(&d));
+    struct vmb_jw w;
+    vmb_jw_init(&w, false);
+    vmb_sample_window_json(&w, &d, 100);
+    autofree char *j = vmb_jw_steal(&w);
+    cr_expect(strstr(j, "\"net\":{\"rx_bytes\":4000,\"tx_bytes\":4000,"
+                        "\"rx_packets\":4000,\"tx_packets\":4000},"
+                        "\"net_source\":\"nics\",\"net_nodes\":["
+                        "{\"rx_bytes\":1000,\"tx_bytes\":1000,"
+                        "\"rx_packets\":1000,\"tx_packets\":1000},"
+                        "{\"rx_bytes\":3000,\"tx_bytes\":3000,"
+                        "\"rx_packets\":3000,\"tx_packets\":3000}]") != NULL,
+              "%s", j);
+    vmb_jw_init(&w, false);
+    vmb_sample_guest_json(&w, &d);
+    autofree char *g = vmb_jw_steal(&w);
+    cr_expect_str_eq(g, "{\"window_s\":2,\"cpus\":2,\"user_s\":1.5,"
+                        "\"system_s\":0.5,\"iowait_s\":0.25,\"steal_s\":0,"
+                        "\"idle_s\":1.75,\"disk\":null}");
+}
+
+Test(sample, bare_metal_network_is_loopback_without_nodes)
+{
+    struct vmb_sample s[2], d;
+    two_samples(s);
+    for (int i = 0; i < 2; i++)
+        for (int k = 0; k < 4; k++) {
+            s[i].v[VMB_CTR_NET_RX_BYTES + k] = 500.0 * i;
+            s[i].have[VMB_CTR_NET_RX_BYTES + k] = true;
+        }
+    vmb_sample_delta(&s[0], &s[1], &d);
+    cr_expect(!vmb_sample_has_guest(&d));
+    struct vmb_jw w;
+    vmb_jw_init(&w, false);
+    vmb_sample_window_json(&w, &d, 100);
+    autofree char *j = vmb_jw_steal(&w);
+    cr_expect(strstr(j, "\"net_source\":\"loopback\",\"net_nodes\":null}") !=
+                  NULL,
+              "%s", j);
+}
+
 Test(sample, csv_columns)
 {
     struct vmb_sample s[2];
