@@ -32,6 +32,33 @@ container_path(const char *p, char *out, size_t len)
     return true;
 }
 
+/*
+ * The RAM the firmware handed the kernel: the "System RAM" ranges of
+ * /proc/iomem (top level only; the indented lines are the kernel's own
+ * parts of them), in KiB. Unlike MemTotal it does not shrink with what
+ * the kernel reserves for itself (memmap, the swiotlb bounce buffer).
+ */
+static uint64_t
+system_ram_kib(void)
+{
+    FILE *f = fopen("/proc/iomem", "re");
+    if (f == NULL)
+        return 0;
+    char line[160];
+    uint64_t sum = 0;
+    while (fgets(line, sizeof(line), f)) {
+        unsigned long long a, b;
+        char name[64];
+        if (line[0] == ' ' ||
+            sscanf(line, "%llx-%llx : %63[^\n]", &a, &b, name) != 3 ||
+            strcmp(name, "System RAM") != 0 || b < a)
+            continue;
+        sum += (uint64_t)(b - a + 1);
+    }
+    fclose(f);
+    return sum / 1024;
+}
+
 void
 vmb_guest_req_facts(const char *id)
 {
@@ -81,9 +108,17 @@ vmb_guest_req_facts(const char *id)
     if (vmb_guest_read_small("/proc/cmdline", cmdline, sizeof(cmdline)) < 0)
         cmdline[0] = '\0';
 
+    /* The machine as the firmware names it ("Standard PC (Q35 + ...)"). */
+    char product[128] = "";
+    if (vmb_guest_read_small("/sys/class/dmi/id/product_name", product,
+                             sizeof(product)) < 0)
+        product[0] = '\0';
+
     vmb_guest_reply_begin(&l, id);
     vmb_wire_addi(&l, "nproc", sysconf(_SC_NPROCESSORS_ONLN));
     vmb_wire_adds(&l, "mem_total_kib", mem);
+    vmb_wire_addu(&l, "ram_kib", system_ram_kib());
+    vmb_wire_adds(&l, "dmi_product", product);
     vmb_wire_adds(&l, "kernel", u.release);
     vmb_wire_adds(&l, "ip", vmb_guest.ip);
     vmb_wire_adds(&l, "name", vmb_guest.name);

@@ -328,6 +328,7 @@ vmb_agent_facts_clear(struct vmb_agent_facts *f)
     free(f->data_device);
     free(f->data_options);
     free(f->cmdline);
+    free(f->dmi_product);
     memset(f, 0, sizeof(*f));
 }
 
@@ -343,6 +344,8 @@ vmb_agent_facts(struct vmb_agent *a, uint64_t timeout_us,
     vmb_wire_get_i64(&m, "nproc", &nproc);
     out->nproc = (int)nproc;
     vmb_wire_get_u64(&m, "mem_total_kib", &out->mem_total_kib);
+    vmb_wire_get_u64(&m, "ram_kib", &out->ram_kib);
+    out->dmi_product = dup_or_empty(vmb_wire_get(&m, "dmi_product"));
     out->kernel = dup_or_empty(vmb_wire_get(&m, "kernel"));
     out->ip = dup_or_empty(vmb_wire_get(&m, "ip"));
     out->name = dup_or_empty(vmb_wire_get(&m, "name"));

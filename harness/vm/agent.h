@@ -55,7 +55,8 @@
  *     "err id=N msg=..." with the same id. Responses to requests the host
  *     gave up on are discarded by id.
  *   - Requests:
- *       facts                 -> nproc mem_total_kib kernel ip name
+ *       facts                 -> nproc mem_total_kib ram_kib dmi_product
+ *                                kernel ip name
  *                                storage data_dir data_source data_fstype
  *                                data_device (maj:min) data_st_dev
  *       spawn argv=.. [argv=..] [env=K=V ..] [cwd=] [log=PATH]
@@ -148,6 +149,9 @@ void vmb_agent_free(struct vmb_agent *a);
 struct vmb_agent_facts {
     int nproc;              /* CPUs online */
     uint64_t mem_total_kib; /* MemTotal of /proc/meminfo */
+    uint64_t ram_kib;       /* "System RAM" of /proc/iomem: what it booted
+                               with, before the kernel's reservations */
+    char *dmi_product;      /* /sys/class/dmi/id/product_name, "" if none */
     char *kernel;           /* release */
     char *ip;               /* "10.213.0.2/24", "" when none */
     char *name;

@@ -555,6 +555,41 @@ vmb_virt_domain_vcpu_pins(struct vmb_virt_domain *d, uint64_t *out, int n,
 }
 
 int
+vmb_virt_domain_bandwidth(struct vmb_virt_domain *d, const char *iface,
+                          uint64_t *in_kib, uint64_t *out_kib,
+                          struct vmb_error **err)
+{
+    int n = 0;
+    *in_kib = *out_kib = 0;
+    if (virDomainGetInterfaceParameters(d->dom, iface, NULL, &n,
+                                        VIR_DOMAIN_AFFECT_LIVE) < 0) {
+        autofree char *ctx = vmb_xasprintf(
+            "domain \"%s\" interface \"%s\" parameters", d->name, iface);
+        return virt_error(err, ctx);
+    }
+    if (n <= 0)
+        return 0;
+    virTypedParameterPtr params = vmb_xcalloc((size_t)n, sizeof(*params));
+    if (virDomainGetInterfaceParameters(d->dom, iface, params, &n,
+                                        VIR_DOMAIN_AFFECT_LIVE) < 0) {
+        free(params);
+        autofree char *ctx = vmb_xasprintf(
+            "domain \"%s\" interface \"%s\" parameters", d->name, iface);
+        return virt_error(err, ctx);
+    }
+    unsigned int v = 0;
+    if (virTypedParamsGetUInt(params, n, VIR_DOMAIN_BANDWIDTH_IN_AVERAGE, &v) ==
+        1)
+        *in_kib = v;
+    v = 0;
+    if (virTypedParamsGetUInt(params, n, VIR_DOMAIN_BANDWIDTH_OUT_AVERAGE,
+                              &v) == 1)
+        *out_kib = v;
+    virTypedParamsFree(params, n);
+    return 0;
+}
+
+int
 vmb_virt_domain_live_xml(struct vmb_virt_domain *d, char **out,
                          struct vmb_error **err)
 {

@@ -165,6 +165,16 @@ int vmb_virt_domain_destroy(struct vmb_virt_domain *d, struct vmb_error **err);
 /* NULL-safe; destroys the domain if still running. */
 void vmb_virt_domain_free(struct vmb_virt_domain *d);
 
+/*
+ * The bandwidth limits libvirt applies to the live domain's interface
+ * iface (its MAC address or host-side name), in KiB/s as the XML's
+ * <bandwidth>: in_kib the inbound average, out_kib the outbound one; 0
+ * where none is set.
+ */
+int vmb_virt_domain_bandwidth(struct vmb_virt_domain *d, const char *iface,
+                              uint64_t *in_kib, uint64_t *out_kib,
+                              struct vmb_error **err);
+
 /* The live domain XML as libvirt completed it. Caller frees. */
 int vmb_virt_domain_live_xml(struct vmb_virt_domain *d, char **out,
                              struct vmb_error **err);

@@ -393,24 +393,19 @@ verify_node(struct vmb_vm_cell *c, struct vmb_vm_node *n,
     if (vmb_agent_facts(n->agent, FACTS_TIMEOUT_US, &f, err) < 0)
         return vmb_error_prefix(err, "%s facts", n->name);
     int rc = 0;
-    uint64_t want_kib = cfg->guest.memory_mib * 1024;
-    uint64_t slack_kib = want_kib / 4 > 96 * 1024 ? want_kib / 4 : 96 * 1024;
     int place = vmb_config_placement(cfg);
     const char *want_fs = fs_types[place];
     if (f.nproc != cfg->guest.vcpus) {
         rc = vmb_error_set(err, VMB_ERR_RUN, 0,
                            "%s has %d vCPUs, the cell asks for %" PRId64,
                            n->name, f.nproc, cfg->guest.vcpus);
-    } else if (f.mem_total_kib > want_kib ||
-               f.mem_total_kib + slack_kib < want_kib) {
-        /*
-         * The kernel keeps memory for itself, so MemTotal is below what
-         * the VM has: a quarter at most, or 96 MiB for small VMs.
-         */
-        rc = vmb_error_set(err, VMB_ERR_RUN, 0,
-                           "%s has %" PRIu64 " KiB of memory, the cell asks "
-                           "for %" PRIu64 " MiB",
-                           n->name, f.mem_total_kib, cfg->guest.memory_mib);
+    } else if (!vmb_vm_kata_memory_matches(cfg->guest.memory_mib, f.ram_kib,
+                                           f.mem_total_kib)) {
+        rc = vmb_error_set(
+            err, VMB_ERR_RUN, 0,
+            "%s booted with %" PRIu64 " KiB of RAM (MemTotal %" PRIu64
+            " KiB), the cell asks for %" PRIu64 " MiB",
+            n->name, f.ram_kib, f.mem_total_kib, cfg->guest.memory_mib);
     } else if (f.data_fstype == NULL || strcmp(f.data_fstype, want_fs) != 0) {
         rc = vmb_error_set(err, VMB_ERR_RUN, 0,
                            "%s: data directory \"%s\" is on \"%s\" (%s), the "
@@ -429,8 +424,8 @@ verify_node(struct vmb_vm_cell *c, struct vmb_vm_node *n,
                            VMB_AGENT_FS_TAG);
     } else {
         int node = n == &c->nodes[0] ? 0 : 1;
-        rc = vmb_vm_kata_verify(&c->kata, cfg, node, n->name, &f, c->doms[node],
-                                err);
+        rc = vmb_vm_kata_verify(&c->kata, cfg, node, n->name, n->data_disk, &f,
+                                c->doms[node], err);
     }
     if (rc == 0) {
         n->guest_data_path = vmb_xstrdup(f.data_dir);

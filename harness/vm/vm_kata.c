@@ -217,6 +217,16 @@ vmb_vm_kata_spec(const struct vmb_vm_kata *k, const struct vmb_config *cfg,
     s->tx_kib_per_s = kib_per_s(cfg->network.tx_rate_bits);
 }
 
+bool
+vmb_vm_kata_memory_matches(uint64_t want_mib, uint64_t ram_kib,
+                           uint64_t mem_total_kib)
+{
+    uint64_t want_kib = want_mib * 1024;
+    uint64_t holes_kib = VMB_VM_KATA_FIRMWARE_HOLES_KIB + want_kib / 64;
+    return ram_kib <= want_kib && ram_kib + holes_kib >= want_kib &&
+           mem_total_kib > 0 && mem_total_kib <= ram_kib;
+}
+
 /* Whether the word w is one of the space-separated words of line. */
 static bool
 has_word(const char *line, const char *w)
@@ -268,6 +278,157 @@ virtiofsd_cmdline(const char *dom)
     return found;
 }
 
+/* The value of attribute attr of the first element `<elem ` in xml. */
+static char *
+xml_attr(const char *xml, const char *elem, const char *attr)
+{
+    autofree char *open = vmb_xasprintf("<%s ", elem);
+    autofree char *key = vmb_xasprintf(" %s='", attr);
+    const char *p = xml ? strstr(xml, open) : NULL;
+    if (p == NULL)
+        return NULL;
+    const char *end = strchr(p, '>');
+    const char *a = strstr(p, key);
+    if (end == NULL || a == NULL || a > end)
+        return NULL;
+    a += strlen(key);
+    const char *q = strchr(a, '\'');
+    return q ? vmb_xstrndup(a, (size_t)(q - a)) : NULL;
+}
+
+/* The argument of cmd (one per line, or space-separated) holding what. */
+static char *
+cmdline_arg(const char *cmd, const char *what)
+{
+    const char *p = what ? strstr(cmd, what) : NULL;
+    if (p == NULL)
+        return NULL;
+    const char *a = p, *b = p;
+    while (a > cmd && a[-1] != '\n' && a[-1] != ' ')
+        a--;
+    while (*b && *b != '\n' && *b != ' ')
+        b++;
+    return vmb_xstrndup(a, (size_t)(b - a));
+}
+
+bool
+vmb_vm_kata_machine_is(const char *want, const char *live)
+{
+    if (want == NULL || live == NULL)
+        return false;
+    if (strcmp(want, live) == 0)
+        return true;
+    /* libvirt pins an alias to QEMU's newest version of it. */
+    const char *family = strcmp(want, "pc") == 0 ? "i440fx" : want;
+    size_t n = strlen(family);
+    return strncmp(live, "pc-", 3) == 0 && strncmp(live + 3, family, n) == 0 &&
+           live[3 + n] == '-' && live[4 + n] != '\0';
+}
+
+/*
+ * machine_type: the machine libvirt resolved in the live XML is the
+ * cell's, QEMU runs it, and the guest's firmware names its chipset.
+ */
+static int
+verify_machine(const struct vmb_config *cfg, const char *name, const char *xml,
+               const char *cmd, const struct vmb_agent_facts *f,
+               struct vmb_error **err)
+{
+    const char *want = cfg->hypervisor.machine;
+    autofree char *live = xml_attr(xml, "type", "machine");
+    if (!vmb_vm_kata_machine_is(want, live))
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "%s: libvirt runs machine \"%s\", the cell's "
+                             "machine_type is \"%s\"",
+                             name, live ? live : "", want);
+    autofree char *arg = cmdline_arg(cmd, live);
+    if (arg == NULL || strncmp(arg, live, strlen(live)) != 0)
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "%s: QEMU's command line lacks machine \"%s\"",
+                             name, live);
+    const char *chipset = strstr(live, "q35")      ? "Q35"
+                          : strstr(live, "i440fx") ? "i440FX"
+                                                   : NULL;
+    if (chipset &&
+        (f->dmi_product == NULL || strstr(f->dmi_product, chipset) == NULL))
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "%s: the guest's firmware says \"%s\", not a %s "
+                             "machine (machine_type \"%s\")",
+                             name, f->dmi_product ? f->dmi_product : "",
+                             chipset, want);
+    return 0;
+}
+
+/*
+ * block_device_cache_* and block_device_aio on the data disk's own
+ * -blockdev: the cache mode as QEMU's two flags (Kata sets the same
+ * two), the aio engine by name.
+ */
+static int
+verify_data_disk(const struct vmb_vm_kata *k, const struct vmb_config *cfg,
+                 const char *name, const char *disk, const char *cmd,
+                 struct vmb_error **err)
+{
+    autofree char *arg = cmdline_arg(cmd, disk);
+    if (arg == NULL)
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "%s: QEMU's command line lacks the data disk "
+                             "\"%s\"",
+                             name, disk);
+    const char *aio = vmb_blk_aio_name(cfg->guest.blk_aio);
+    autofree char *aio_json = vmb_xasprintf("\"aio\":\"%s\"", aio);
+    autofree char *aio_plain = vmb_xasprintf("aio=%s", aio);
+    if (!has_arg(arg, aio_plain, aio_json))
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "%s: the data disk's aio is not \"%s\", which "
+                             "the cell's block_device_aio asks for (QEMU: %s)",
+                             name, aio, arg);
+    const char *mode = k->blk_cache;
+    bool direct = mode && strcmp(mode, "none") == 0;
+    bool noflush = mode && strcmp(mode, "unsafe") == 0;
+    bool has_direct = has_arg(arg, "cache.direct=on", "\"direct\":true") ||
+                      has_arg(arg, "cache=none", "cache=directsync");
+    bool has_noflush = has_arg(arg, "cache.no-flush=on", "\"no-flush\":true") ||
+                       has_arg(arg, "cache=unsafe", NULL);
+    if (has_direct != direct || has_noflush != noflush)
+        return vmb_error_set(
+            err, VMB_ERR_RUN, 0,
+            "%s: the data disk has cache direct=%s no-flush=%s, the cell's "
+            "block_device_cache_* ask for cache \"%s\" (direct=%s "
+            "no-flush=%s)",
+            name, has_direct ? "on" : "off", has_noflush ? "on" : "off",
+            mode ? mode : "(QEMU's default)", direct ? "on" : "off",
+            noflush ? "on" : "off");
+    return 0;
+}
+
+/*
+ * rx/tx_rate_limiter_max_rate: what libvirt applies to the live
+ * interface, found by the MAC address of the live XML.
+ */
+static int
+verify_bandwidth(const struct vmb_config *cfg, const char *name,
+                 const char *xml, struct vmb_virt_domain *d,
+                 struct vmb_error **err)
+{
+    autofree char *mac = xml_attr(xml, "mac", "address");
+    if (mac == NULL)
+        return 0; /* no NIC: nothing to limit */
+    uint64_t in = 0, out = 0;
+    if (vmb_virt_domain_bandwidth(d, mac, &in, &out, err) < 0)
+        return vmb_error_prefix(err, "%s", name);
+    uint64_t want_in = kib_per_s(cfg->network.rx_rate_bits);
+    uint64_t want_out = kib_per_s(cfg->network.tx_rate_bits);
+    if (in != want_in || out != want_out)
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "%s: libvirt limits the NIC to inbound %" PRIu64
+                             " and outbound %" PRIu64
+                             " KiB/s, the cell's rx/tx_rate_limiter_max_rate "
+                             "ask for %" PRIu64 " and %" PRIu64 " (0: none)",
+                             name, in, out, want_in, want_out);
+    return 0;
+}
+
 static int
 verify_qemu(const struct vmb_vm_kata *k, const struct vmb_config *cfg,
             const char *name, const char *cmd, struct vmb_error **err)
@@ -280,10 +441,6 @@ verify_qemu(const struct vmb_vm_kata *k, const struct vmb_config *cfg,
     snprintf(queue, sizeof(queue), "queue-size=%" PRId64, g->virtio_fs_queue);
     snprintf(queue_json, sizeof(queue_json), "\"queue-size\":%" PRId64,
              g->virtio_fs_queue);
-    const char *aio = vmb_blk_aio_name(g->blk_aio);
-    char aio_plain[32], aio_json[32];
-    snprintf(aio_plain, sizeof(aio_plain), "aio=%s", aio);
-    snprintf(aio_json, sizeof(aio_json), "\"aio\":\"%s\"", aio);
     bool blk = place == VMB_STORAGE_VIRTIO_BLK;
     bool scsi = blk && vmb_config_blk_driver(cfg) == VMB_BLKDRV_VIRTIO_SCSI;
     bool pmu_off = strstr(g->cpu_features, "pmu=off") != NULL;
@@ -297,7 +454,6 @@ verify_qemu(const struct vmb_vm_kata *k, const struct vmb_config *cfg,
         {g->mem_prealloc || g->hugepages, "prealloc=on", "\"prealloc\":true",
          "enable_mem_prealloc"},
         {pmu_off, "pmu=off", NULL, "cpu_features"},
-        {blk, aio_plain, aio_json, "block_device_aio"},
         {scsi, "virtio-scsi-pci", NULL, "block_device_driver"},
         {scsi && g->iothreads, "\"iothread\":\"iothread1\"",
          "iothread=iothread1", "enable_iothreads"},
@@ -324,8 +480,9 @@ verify_qemu(const struct vmb_vm_kata *k, const struct vmb_config *cfg,
 
 int
 vmb_vm_kata_verify(const struct vmb_vm_kata *k, const struct vmb_config *cfg,
-                   int node, const char *name, const struct vmb_agent_facts *f,
-                   struct vmb_virt_domain *d, struct vmb_error **err)
+                   int node, const char *name, const char *data_disk,
+                   const struct vmb_agent_facts *f, struct vmb_virt_domain *d,
+                   struct vmb_error **err)
 {
     const struct vmb_guest_opts *g = &cfg->guest;
     int place = vmb_config_placement(cfg);
@@ -361,10 +518,28 @@ vmb_vm_kata_verify(const struct vmb_vm_kata *k, const struct vmb_config *cfg,
                 name, f->data_source ? f->data_source : "",
                 vmb_blk_driver_name(vmb_config_blk_driver(cfg)));
     }
+    /* local without disable_block_device_use: the container root's own
+     * disk, which is on virtio-blk whatever block_device_driver says. */
+    if (place == VMB_STORAGE_LOCAL &&
+        (f->data_source == NULL || strncmp(f->data_source, "/dev/vd", 7) != 0))
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "%s: data directory is on \"%s\", not the "
+                             "container root's disk (disable_block_device_use "
+                             "is false)",
+                             name, f->data_source ? f->data_source : "");
     autofree char *cmd = NULL;
     if (vmb_virt_domain_qemu_cmdline(d, &cmd, err) < 0)
         return vmb_error_prefix(err, "%s", name);
     if (verify_qemu(k, cfg, name, cmd, err) < 0)
+        return -1;
+    autofree char *xml = NULL;
+    if (vmb_virt_domain_live_xml(d, &xml, err) < 0)
+        return vmb_error_prefix(err, "%s", name);
+    if (verify_machine(cfg, name, xml, cmd, f, err) < 0 ||
+        verify_bandwidth(cfg, name, xml, d, err) < 0)
+        return -1;
+    if (place == VMB_STORAGE_VIRTIO_BLK && data_disk != NULL &&
+        verify_data_disk(k, cfg, name, data_disk, cmd, err) < 0)
         return -1;
     if (k->pin) {
         uint64_t masks[VMB_VM_KATA_MAX_VCPUS];

@@ -46,14 +46,44 @@ void vmb_vm_kata_spec(const struct vmb_vm_kata *k, const struct vmb_config *cfg,
                       int node, struct vmb_domain_spec *s);
 
 /*
- * Checks that node `node` (named name) booted as cfg says: kernel_params
- * in the guest's /proc/cmdline, the 9p msize in its mount options, the
- * block device's bus, each knob on QEMU's command line, the pinning in
- * libvirt's pin info, virtiofsd's thread pool on its command line.
+ * Checks that node `node` (named name, its block data disk at data_disk
+ * or NULL) booted as cfg says: kernel_params in the guest's /proc/cmdline,
+ * the 9p msize in its mount options, the block device's bus, each knob
+ * on QEMU's command line, the data disk's aio engine and cache flags on
+ * its -blockdev, the machine libvirt resolved (live XML, QEMU's
+ * -machine, the guest's DMI product name), the NIC's bandwidth limits
+ * as libvirt applies them, the pinning in libvirt's pin info,
+ * virtiofsd's thread pool on its command line.
  */
 int vmb_vm_kata_verify(const struct vmb_vm_kata *k,
                        const struct vmb_config *cfg, int node, const char *name,
-                       const struct vmb_agent_facts *f,
+                       const char *data_disk, const struct vmb_agent_facts *f,
                        struct vmb_virt_domain *d, struct vmb_error **err);
+
+/*
+ * The firmware's holes below a guest's RAM size, in KiB: the legacy
+ * 640 KiB - 1 MiB window and SeaBIOS's tables at the top of low memory
+ * (about 520 KiB under QEMU's q35 and pc), with room for other firmware.
+ */
+#define VMB_VM_KATA_FIRMWARE_HOLES_KIB 4096
+
+/*
+ * Whether a guest is a VM of want_mib MiB, from what it reports: ram_kib,
+ * the "System RAM" the firmware handed its kernel, must be want_mib less
+ * at most VMB_VM_KATA_FIRMWARE_HOLES_KIB + want/64 (and never more), and
+ * MemTotal positive and no more than that RAM. MemTotal itself is not
+ * compared with want_mib: what the kernel reserves for itself varies with
+ * the knobs (the hotplug headroom of default_maxmemory reaches above
+ * 4 GiB, so an x86 kernel sets up its 64 MiB swiotlb bounce buffer).
+ */
+bool vmb_vm_kata_memory_matches(uint64_t want_mib, uint64_t ram_kib,
+                                uint64_t mem_total_kib);
+
+/*
+ * Whether live, the machine libvirt runs, is machine_type want: the same
+ * name, or the versioned machine libvirt resolves an alias to ("q35" ->
+ * "pc-q35-7.2", "pc" -> "pc-i440fx-7.2").
+ */
+bool vmb_vm_kata_machine_is(const char *want, const char *live);
 
 #endif

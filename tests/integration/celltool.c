@@ -16,6 +16,7 @@
  *       --hold waits before the teardown; the teardown time is printed.
  *       Exit 2 for bad input, 1 for a failed boot, 0 otherwise.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -286,6 +287,36 @@ run_checks(struct vmb_vm_cell *c, const struct vmb_config *cfg,
     vmb_jw_obj_end(w);
 }
 
+/* tc's qdiscs, classes and ingress filters of the tap named in xml. */
+static char *
+tap_tc(const char *xml)
+{
+    const char *t = strstr(xml, "<interface ");
+    t = t ? strstr(t, "<target dev='") : NULL;
+    if (t == NULL)
+        return vmb_xstrdup("");
+    t += strlen("<target dev='");
+    size_t n = strcspn(t, "'");
+    autofree char *dev = vmb_xstrndup(t, n);
+    for (char *p = dev; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+            return vmb_xstrdup("");
+    autofree char *cmd =
+        vmb_xasprintf("tc qdisc show dev %s; tc class show dev %s; "
+                      "tc filter show dev %s parent ffff: 2>&1",
+                      dev, dev, dev);
+    FILE *p = popen(cmd, "r");
+    if (p == NULL)
+        return vmb_xstrdup("");
+    struct vmb_buf b = {0};
+    char chunk[256];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof(chunk), p)) > 0)
+        vmb_buf_append(&b, chunk, got);
+    pclose(p);
+    return b.len ? vmb_buf_steal(&b) : (vmb_buf_free(&b), vmb_xstrdup(""));
+}
+
 static int
 cmd_cell(int argc, char **argv, struct vmb_error **err)
 {
@@ -374,6 +405,8 @@ cmd_cell(int argc, char **argv, struct vmb_error **err)
             goto out;
         vmb_jw_kint(&w, "nproc", f.nproc);
         vmb_jw_kuint(&w, "mem_total_kib", f.mem_total_kib);
+        vmb_jw_kuint(&w, "ram_kib", f.ram_kib);
+        vmb_jw_kstr(&w, "dmi_product", f.dmi_product);
         vmb_jw_kstr(&w, "ip", f.ip);
         vmb_jw_kstr(&w, "data_fstype", f.data_fstype);
         vmb_jw_kstr(&w, "data_source", f.data_source);
@@ -390,6 +423,16 @@ cmd_cell(int argc, char **argv, struct vmb_error **err)
         for (int k = 0; k < np; k++)
             vmb_jw_uint(&w, pins[k]);
         vmb_jw_arr_end(&w);
+        /* libvirt's live XML, and the kernel's traffic control on the
+         * host side of the NIC, where libvirt puts <bandwidth>. */
+        autofree char *xml = NULL;
+        vmb_autoerr struct vmb_error *xerr = NULL;
+        if (vmb_virt_domain_live_xml(vmb_vm_cell_domain(c, i), &xml, &xerr) ==
+            0) {
+            vmb_jw_kstr(&w, "live_xml", xml);
+            autofree char *tc = tap_tc(xml);
+            vmb_jw_kstr(&w, "tc", tc);
+        }
         const struct vmb_agent_hello *h = vmb_agent_hello_info(n->agent);
         vmb_jw_kuint(&w, "agent_start_us", h->agent_start_us);
         vmb_jw_kuint(&w, "modules_loaded_us", h->modules_loaded_us);

@@ -4,10 +4,17 @@
 # verification too: in the guest (its /proc/cmdline, its mount options,
 # the disk it finds), through libvirt (vCPU pin info) and on QEMU's
 # command line.
-#   block: the data disk on virtio-scsi with its IOThread and io_uring,
-#          vCPUs pinned 1:1, kernel_params, default_maxvcpus, pmu=off
-#   9p:    shared over virtio-9p with msize_9p, guest memory on 2 MiB huge
-#          pages the test reserves and releases
+#   block: 256 MiB guests with Kata's default memory hotplug headroom, the
+#          data disk on virtio-scsi with its IOThread, io_uring and cache
+#          "none" (block_device_cache_set + _direct), vCPUs pinned 1:1,
+#          kernel_params, default_maxvcpus, pmu=off, q35 as libvirt
+#          resolves it, and the rate limiters where the host kernel can
+#          shape traffic (where it cannot, a cell asking for them must be
+#          refused when its first domain starts)
+#   local: the container-root placement with disable_block_device_use
+#          true, so over the shared filesystem (virtio-9p with msize_9p),
+#          on machine_type pc, guest memory on 2 MiB huge pages the test
+#          reserves and releases
 set -euo pipefail
 : "${VMB_BUILD_DIR:?}" "${VMB_SOURCE_DIR:?}"
 tool="$VMB_BUILD_DIR/tests/vmb_celltool"
@@ -29,13 +36,40 @@ echo $((old_pages + 512)) >"$nr"
 cat >"$out/run.sh" <<'RUN'
 set -euo pipefail
 tool=$1 out=$2
-"$tool" cell hypervisor.accel=tcg guest.boot_timeout=300s guest.memory=512 \
+# libvirt shapes a NIC with tc: htb and sfq towards the guest, a police
+# filter on its ingress. Whether this host's kernel has them decides
+# whether the rate limiters can run here at all.
+ip tuntap add dev vmbtcprobe mode tap
+shape=no
+if tc qdisc add dev vmbtcprobe root handle 1: htb default 1 &&
+    tc class add dev vmbtcprobe parent 1: classid 1:1 htb rate 1mbit &&
+    tc qdisc add dev vmbtcprobe parent 1:1 handle 2: sfq perturb 10 &&
+    tc qdisc add dev vmbtcprobe ingress &&
+    tc filter add dev vmbtcprobe parent ffff: protocol all u32 match u32 0 0 \
+        police rate 1mbit burst 10k drop flowid :1; then
+    shape=yes
+fi 2>/dev/null
+ip link del vmbtcprobe
+echo "$shape" >"$out/shape"
+limits="rx_rate_limiter_max_rate=80000000 tx_rate_limiter_max_rate=40000000"
+if [ "$shape" = no ]; then
+    # The cell is refused when its first domain starts: nothing boots.
+    rc=0
+    # shellcheck disable=SC2086
+    "$tool" cell hypervisor.accel=tcg guest.storage=tmpfs guest.memory=256 \
+        $limits >/dev/null 2>"$out/limits.err" || rc=$?
+    echo "$rc" >"$out/limits.rc"
+    limits=
+fi
+# shellcheck disable=SC2086
+"$tool" cell hypervisor.accel=tcg guest.boot_timeout=300s guest.memory=256 \
     guest.storage=block guest.iothreads=on guest.vcpus_pinning=on \
     guest.maxvcpus=2 "guest.kernel_params=vmb.kata_test=1 nosmt" \
+    block_device_cache_set=true block_device_cache_direct=true $limits \
     >"$out/block.json"
 "$tool" cell hypervisor.accel=tcg guest.boot_timeout=300s guest.memory=512 \
-    guest.storage=shared shared_fs=virtio-9p msize_9p=64k \
-    guest.hugepages=on >"$out/9p.json"
+    guest.storage=local disable_block_device_use=true shared_fs=virtio-9p \
+    msize_9p=64k machine_type=pc guest.hugepages=on >"$out/local.json"
 RUN
 bash "$VMB_SOURCE_DIR/scripts/sandbox.sh" bash "$out/run.sh" "$tool" "$out"
 
@@ -59,15 +93,55 @@ grep -q '"driver":"virtio-scsi-pci","iothread":"iothread1"' <<<"$q" ||
 grep -q '"aio":"io_uring"' <<<"$q" || no "block: data disk not on io_uring"
 grep -q 'pmu=off' <<<"$q" || no "block: cpu_features pmu=off missing"
 grep -q 'maxcpus=2' <<<"$q" || no "block: default_maxvcpus missing"
+# The data disk's own -blockdev: io_uring, O_DIRECT, flushes honoured.
+d=$(grep -o '{[^ ]*node1\.data\.img[^ ]*}' <<<"$q" | head -1)
+grep -q '"aio":"io_uring"' <<<"$d" || no "block: data disk aio: $d"
+grep -q '"cache":{"direct":true,"no-flush":false}' <<<"$d" ||
+    no "block: data disk cache is not \"none\": $d"
+for i in 1 2; do
+    n=node$i
+    # 256 MiB of RAM as the firmware handed it over (a few holes less),
+    # whatever the hotplug headroom's swiotlb takes off MemTotal.
+    ram=$(jq -r ".facts.$n.ram_kib" "$j")
+    if [ "$ram" -gt 262144 ] || [ "$ram" -lt $((262144 - 8192)) ]; then
+        no "block $n: $ram KiB of RAM for 256 MiB"
+    fi
+    jq -e ".facts.$n.dmi_product | test(\"Q35\")" "$j" >/dev/null ||
+        no "block $n: the firmware says $(jq -r ".facts.$n.dmi_product" "$j")"
+    jq -e ".facts.$n.live_xml | test(\"machine='pc-q35-[0-9.]+'\")" "$j" \
+        >/dev/null || no "block $n: libvirt did not resolve q35"
+done
+if [ "$(cat "$out/shape")" = yes ]; then
+    # 80 Mbit/s in and 40 out are 9765 and 4882 KiB/s in libvirt's terms.
+    x=$(jq -r .facts.node1.live_xml "$j")
+    grep -q "<inbound average='9765'" <<<"$x" || no "block: no inbound limit"
+    grep -q "<outbound average='4882'" <<<"$x" || no "block: no outbound limit"
+    t=$(jq -r .facts.node1.tc "$j")
+    if ! grep -q 'htb' <<<"$t" || ! grep -q 'police' <<<"$t"; then
+        no "block: the tap has no shaping: $t"
+    fi
+else
+    [ "$(cat "$out/limits.rc")" = 1 ] ||
+        no "rate limiters on a host without sfq: exit $(cat "$out/limits.rc")"
+    grep -q 'sfq' "$out/limits.err" ||
+        no "rate limiters: no clear reason: $(cat "$out/limits.err")"
+fi
 
-j="$out/9p.json"
+j="$out/local.json"
 for n in node1 node2; do
-    [ "$(jq -r ".facts.$n.data_fstype" "$j")" = 9p ] || no "9p $n: not on 9p"
+    # local with disable_block_device_use: the shared filesystem's mount.
+    [ "$(jq -r ".facts.$n.data_fstype" "$j")" = 9p ] || no "local $n: not on 9p"
+    [ "$(jq -r ".facts.$n.data_source" "$j")" = vmbdata ] ||
+        no "local $n: not the shared tag: $(jq -r ".facts.$n.data_source" "$j")"
     jq -e ".facts.$n.data_options | test(\"msize=65536\")" "$j" >/dev/null ||
-        no "9p $n: mount options $(jq -r ".facts.$n.data_options" "$j")"
+        no "local $n: mount options $(jq -r ".facts.$n.data_options" "$j")"
+    jq -e ".facts.$n.dmi_product | test(\"i440FX\")" "$j" >/dev/null ||
+        no "local $n: the firmware says $(jq -r ".facts.$n.dmi_product" "$j")"
+    jq -e ".facts.$n.live_xml | test(\"machine='pc-i440fx-[0-9.]+'\")" \
+        "$j" >/dev/null || no "local $n: libvirt did not resolve pc"
 done
 q=$(jq -r .qemu_cmdline "$j")
-grep -q '"hugetlb":true' <<<"$q" || no "9p: guest memory not on huge pages"
-grep -q '"prealloc":true' <<<"$q" || no "9p: huge pages not preallocated"
+grep -q '"hugetlb":true' <<<"$q" || no "local: guest memory not on huge pages"
+grep -q '"prealloc":true' <<<"$q" || no "local: huge pages not preallocated"
 [ "$fail" -eq 0 ] && echo ok
 exit "$fail"

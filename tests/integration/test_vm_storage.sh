@@ -48,12 +48,19 @@ while read -r storage vcpus mem _; do
     for n in node1 node2; do
         q() { jq -r "$1" "$j"; }
         [ "$(q ".facts.$n.nproc")" = "$vcpus" ] || { echo "$storage $n: vcpus"; fail=1; }
-        kib=$(q ".facts.$n.mem_total_kib")
-        # MemTotal is what is left after the kernel's own reservations.
-        if [ "$kib" -gt $((mem * 1024)) ] || [ "$kib" -lt $((mem * 1024 * 3 / 4)) ]; then
-            echo "$storage $n: memory $kib KiB for $mem MiB"; fail=1
+        # The RAM the firmware handed the guest: the cell's less a few
+        # firmware holes (MemTotal also loses the kernel's reservations,
+        # 64 MiB of swiotlb alone with Kata's hotplug headroom).
+        kib=$(q ".facts.$n.ram_kib")
+        if [ "$kib" -gt $((mem * 1024)) ] || [ "$kib" -lt $((mem * 1024 - 4096 - mem * 16)) ]; then
+            echo "$storage $n: RAM $kib KiB for $mem MiB"; fail=1
         fi
         [ "$(q ".facts.$n.data_fstype")" = "$(fstype "$storage")" ] || { echo "$storage $n: fstype"; fail=1; }
+        # local with disable_block_device_use off: the container root's disk.
+        if [ "$storage" = local ]; then
+            q ".facts.$n.data_source" | grep -q '^/dev/vd' ||
+                { echo "$storage $n: not on the root disk: $(q ".facts.$n.data_source")"; fail=1; }
+        fi
         case "$storage" in 9p | virtio-fs | virtio-blk)
             [ "$(q ".checks.$n.host_sees_file")" = true ] || { echo "$storage $n: file not on the host side"; fail=1; } ;;
         esac

@@ -11,6 +11,7 @@
 #include "base/util.h"
 #include "config/config.h"
 #include "vm/vm.h"
+#include "vm/vm_kata.h"
 
 static struct vmb_config cfg;
 static char dir[] = "/tmp/vmb-test-vm-XXXXXX";
@@ -240,4 +241,57 @@ Test(vm, cmdline_places_local_data_as_kata_does)
     cfg.guest.shared_fs = VMB_SHAREDFS_9P;
     autofree char *e = vmb_vm_cmdline(&cfg, "10.213.0.2/24", "node1");
     cr_assert(strstr(e, "vmb.storage=9p"), "%s", e);
+}
+
+/*
+ * The booted VM's memory is the firmware's "System RAM", not MemTotal:
+ * Kata's default hotplug headroom makes an x86 guest kernel keep a 64 MiB
+ * swiotlb, so a 256 MiB guest shows about 140 MiB of MemTotal and must
+ * pass, while a VM of another size is refused whatever its MemTotal. The
+ * figures are what 256 and 512 MiB q35 guests reported under QEMU 7.2.
+ */
+Test(vm, memory_check_reads_the_firmware_ram)
+{
+    const struct {
+        uint64_t want_mib, ram_kib, mem_total_kib;
+        bool ok;
+    } cases[] = {
+        {256, 261611, 144148, true}, /* the default headroom */
+        {256, 261611, 206500, true}, /* no headroom */
+        {512, 523751, 401808, true}, /* 512 MiB showing 392 */
+        {2048, 2096632, 1932000, true},
+        {1024, 523755, 401812, false}, /* the XML said 512 */
+        {512, 1047544, 900000, false}, /* a VM twice the cell */
+        {256, 262144, 200000, true},   /* no firmware hole at all */
+        {256, 262148, 200000, false},  /* more RAM than the cell */
+        /* 256 MiB: holes up to 4 MiB + 256 MiB / 64 = 8 MiB */
+        {256, 248 * 1024, 150000, true},
+        {256, 248 * 1024 - 1, 150000, false},
+        {256, 0, 144148, false},      /* no RAM map reported */
+        {256, 261611, 0, false},      /* no MemTotal reported */
+        {256, 261611, 261612, false}, /* MemTotal above the RAM */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        cr_expect_eq(
+            vmb_vm_kata_memory_matches(cases[i].want_mib, cases[i].ram_kib,
+                                       cases[i].mem_total_kib),
+            cases[i].ok, "case %zu: %lu MiB, RAM %lu KiB", i,
+            (unsigned long)cases[i].want_mib, (unsigned long)cases[i].ram_kib);
+}
+
+/* machine_type as libvirt resolves it: an alias becomes its newest
+ * versioned machine of the same family, never another family. */
+Test(vm, machine_type_matches_what_libvirt_resolved)
+{
+    cr_expect(vmb_vm_kata_machine_is("q35", "pc-q35-7.2"));
+    cr_expect(vmb_vm_kata_machine_is("q35", "q35"));
+    cr_expect(vmb_vm_kata_machine_is("pc", "pc-i440fx-7.2"));
+    cr_expect(vmb_vm_kata_machine_is("pc-q35-7.2", "pc-q35-7.2"));
+    cr_expect(vmb_vm_kata_machine_is("microvm", "microvm"));
+    cr_expect_not(vmb_vm_kata_machine_is("q35", "pc-i440fx-7.2"));
+    cr_expect_not(vmb_vm_kata_machine_is("pc", "pc-q35-7.2"));
+    cr_expect_not(vmb_vm_kata_machine_is("q35", "pc-q35-"));
+    cr_expect_not(vmb_vm_kata_machine_is("q35", "pc-q35x-7.2"));
+    cr_expect_not(vmb_vm_kata_machine_is("pc-q35-7.1", "pc-q35-7.2"));
+    cr_expect_not(vmb_vm_kata_machine_is("q35", NULL));
 }
