@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "base/units.h"
+#include "base/util.h"
 
 extern const struct vmb_db_driver vmb_db_redis;
 extern const struct vmb_db_driver vmb_db_postgres;
@@ -91,4 +92,38 @@ vmb_db_sleep_ns(uint64_t ns)
     struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000ull),
                           .tv_nsec = (long)(ns % 1000000000ull)};
     nanosleep(&ts, NULL);
+}
+
+static int
+check_alive(const struct vmb_db_poll *p, int node, struct vmb_error **err)
+{
+    const struct vmb_db_watch *w = p->watch;
+    if (w == NULL || w->alive == NULL)
+        return 0;
+    autofree char *why = NULL;
+    if (w->alive(w->ctx, node, &why))
+        return 0;
+    return p->exited(w, node, why ? why : "exited", err);
+}
+
+int
+vmb_db_poll_until(const struct vmb_db_poll *p, struct vmb_error **err)
+{
+    uint64_t deadline = vmb_now_ns() + p->timeout_us * 1000ull;
+    autofree char *last = NULL;
+    for (;;) {
+        for (size_t i = 0; i < 2 && p->nodes[i] != 0; i++)
+            if (check_alive(p, p->nodes[i], err) < 0)
+                return -1;
+        if (vmb_interrupted)
+            return vmb_error_set(err, VMB_ERR_RUN, 0, "node %d: interrupted",
+                                 p->blame);
+        int rc = p->attempt(p->ctx, deadline, &last, err);
+        if (rc != 0)
+            return rc > 0 ? 0 : -1;
+        if (vmb_now_ns() >= deadline)
+            return vmb_db_fail_timeout(p->watch, p->blame, p->what,
+                                       p->timeout_us, last, err);
+        vmb_db_sleep_ns(p->poll_ns);
+    }
 }

@@ -171,4 +171,31 @@ int vmb_db_fail_timeout(const struct vmb_db_watch *watch, int node,
 /* Sleeps ns nanoseconds (a wait's poll interval). */
 void vmb_db_sleep_ns(uint64_t ns);
 
+/*
+ * One wait of a driver, polled until it holds or its deadline passes.
+ * Each round checks that the watched nodes still run, that the user has
+ * not interrupted, then makes one attempt; between rounds it sleeps
+ * poll_ns. Every driver's waits are this loop with their own attempt.
+ */
+struct vmb_db_poll {
+    const struct vmb_db_watch *watch; /* NULL: no exit checks */
+    /* The engine's error for a watched node that exited (why: the watch's
+     * words), which reads the node's log its own way. */
+    int (*exited)(const struct vmb_db_watch *watch, int node, const char *why,
+                  struct vmb_error **err);
+    int nodes[2];     /* the watched nodes; 0 ends the list */
+    int blame;        /* the node a timeout or an interruption names */
+    const char *what; /* "redis-server did not answer" */
+    uint64_t timeout_us;
+    uint64_t poll_ns;
+    /* 1: it holds; 0: not yet, *last (malloc'd, replaced) says what it
+     * saw; -1: an error that ends the wait, *err set. */
+    int (*attempt)(void *ctx, uint64_t deadline_ns, char **last,
+                   struct vmb_error **err);
+    void *ctx;
+};
+
+/* 0 once the attempt holds; -1 with *err set (timeout, exit, error). */
+int vmb_db_poll_until(const struct vmb_db_poll *p, struct vmb_error **err);
+
 #endif

@@ -157,18 +157,6 @@ fail_exited(const struct vmb_db_watch *watch, int node, const char *why,
                          "node %d: redis-server %s; log: %s", node, why, tail);
 }
 
-/* Checks the watch; returns -1 with *err set when the server is gone. */
-static int
-check_alive(const struct vmb_db_watch *watch, int node, struct vmb_error **err)
-{
-    if (watch == NULL || watch->alive == NULL)
-        return 0;
-    autofree char *why = NULL;
-    if (watch->alive(watch->ctx, node, &why))
-        return 0;
-    return fail_exited(watch, node, why ? why : "exited", err);
-}
-
 static int
 ms_left(uint64_t deadline)
 {
@@ -202,47 +190,47 @@ failed:
     return -1;
 }
 
+struct up_wait {
+    const struct vmb_db_node *node;
+    struct vmb_redis_ctl_conn *c;
+};
+
+static int
+attempt_up(void *ctx, uint64_t deadline, char **last, struct vmb_error **err)
+{
+    (void)err;
+    struct up_wait *w = ctx;
+    static const char *const ping[] = {"PING"};
+    struct vmb_redis_ctl_reply r = {0};
+    if (command(&w->c, w->node, deadline, &r, last, 1, ping) < 0)
+        return 0;
+    bool pong = r.type == VMB_REDIS_CTL_STATUS && strcmp(r.str, "PONG") == 0;
+    if (!pong) {
+        free(*last);
+        *last = vmb_xasprintf("PING answered \"%s\"", r.str ? r.str : "?");
+    }
+    vmb_redis_ctl_reply_clear(&r);
+    return pong;
+}
+
 static int
 redis_wait_up(const struct vmb_db_node *node, uint64_t timeout_us,
               const struct vmb_db_watch *watch, struct vmb_error **err)
 {
-    uint64_t deadline = vmb_now_ns() + timeout_us * 1000ull;
-    struct vmb_redis_ctl_conn *c = NULL;
-    autofree char *last = NULL;
-    static const char *const ping[] = {"PING"};
-    int rc = -1;
-    for (;;) {
-        if (check_alive(watch, node->index, err) < 0)
-            break;
-        if (vmb_interrupted) {
-            vmb_error_set(err, VMB_ERR_RUN, 0, "node %d: interrupted",
-                          node->index);
-            break;
-        }
-        struct vmb_redis_ctl_reply r = {0};
-        if (command(&c, node, deadline, &r, &last, 1, ping) == 0) {
-            bool pong =
-                r.type == VMB_REDIS_CTL_STATUS && strcmp(r.str, "PONG") == 0;
-            if (!pong) {
-                free(last);
-                last =
-                    vmb_xasprintf("PING answered \"%s\"", r.str ? r.str : "?");
-            }
-            vmb_redis_ctl_reply_clear(&r);
-            if (pong) {
-                rc = 0;
-                break;
-            }
-        }
-        if (vmb_now_ns() >= deadline) {
-            vmb_db_fail_timeout(watch, node->index,
-                                "redis-server did not answer", timeout_us, last,
-                                err);
-            break;
-        }
-        vmb_db_sleep_ns(POLL_NS);
-    }
-    vmb_redis_ctl_close(c);
+    struct up_wait w = {.node = node};
+    struct vmb_db_poll p = {
+        .watch = watch,
+        .exited = fail_exited,
+        .nodes = {node->index},
+        .blame = node->index,
+        .what = "redis-server did not answer",
+        .timeout_us = timeout_us,
+        .poll_ns = POLL_NS,
+        .attempt = attempt_up,
+        .ctx = &w,
+    };
+    int rc = vmb_db_poll_until(&p, err);
+    vmb_redis_ctl_close(w.c);
     return rc;
 }
 
@@ -314,50 +302,55 @@ replica_in_sync(const char *rinfo, const char *pinfo, char **last)
     return ok;
 }
 
+struct pair_wait {
+    const struct vmb_db_node *primary, *replica;
+    struct vmb_redis_ctl_conn *pc, *rc;
+    int64_t target; /* the primary's offset the replica must reach */
+    uint64_t t0;
+    struct vmb_db_lag *lag;
+};
+
+static int
+attempt_in_sync(void *ctx, uint64_t deadline, char **last,
+                struct vmb_error **err)
+{
+    (void)err;
+    struct pair_wait *w = ctx;
+    autofree char *rinfo = NULL;
+    autofree char *pinfo = NULL;
+    autofree char *rpers = NULL;
+    autofree char *ppers = NULL;
+    return info_replication(&w->rc, w->replica, deadline, &rinfo, last) == 0 &&
+           info_replication(&w->pc, w->primary, deadline, &pinfo, last) == 0 &&
+           replica_in_sync(rinfo, pinfo, last) &&
+           info_section(&w->rc, w->replica, "persistence", deadline, &rpers,
+                        last) == 0 &&
+           info_section(&w->pc, w->primary, "persistence", deadline, &ppers,
+                        last) == 0 &&
+           settled(rpers, w->replica->index, last) &&
+           settled(ppers, w->primary->index, last);
+}
+
 static int
 redis_wait_replicating(const struct vmb_db_node *primary,
                        const struct vmb_db_node *replica, uint64_t timeout_us,
                        const struct vmb_db_watch *watch, struct vmb_error **err)
 {
-    uint64_t deadline = vmb_now_ns() + timeout_us * 1000ull;
-    struct vmb_redis_ctl_conn *pc = NULL, *rcn = NULL;
-    autofree char *last = NULL;
-    int rc = -1;
-    for (;;) {
-        if (check_alive(watch, primary->index, err) < 0 ||
-            check_alive(watch, replica->index, err) < 0)
-            break;
-        if (vmb_interrupted) {
-            vmb_error_set(err, VMB_ERR_RUN, 0, "node %d: interrupted",
-                          replica->index);
-            break;
-        }
-        autofree char *rinfo = NULL;
-        autofree char *pinfo = NULL;
-        autofree char *rpers = NULL;
-        autofree char *ppers = NULL;
-        if (info_replication(&rcn, replica, deadline, &rinfo, &last) == 0 &&
-            info_replication(&pc, primary, deadline, &pinfo, &last) == 0 &&
-            replica_in_sync(rinfo, pinfo, &last) &&
-            info_section(&rcn, replica, "persistence", deadline, &rpers,
-                         &last) == 0 &&
-            info_section(&pc, primary, "persistence", deadline, &ppers,
-                         &last) == 0 &&
-            settled(rpers, replica->index, &last) &&
-            settled(ppers, primary->index, &last)) {
-            rc = 0;
-            break;
-        }
-        if (vmb_now_ns() >= deadline) {
-            vmb_db_fail_timeout(watch, replica->index,
-                                "replica did not reach sync with node 1",
-                                timeout_us, last, err);
-            break;
-        }
-        vmb_db_sleep_ns(POLL_NS);
-    }
-    vmb_redis_ctl_close(pc);
-    vmb_redis_ctl_close(rcn);
+    struct pair_wait w = {.primary = primary, .replica = replica};
+    struct vmb_db_poll p = {
+        .watch = watch,
+        .exited = fail_exited,
+        .nodes = {primary->index, replica->index},
+        .blame = replica->index,
+        .what = "replica did not reach sync with node 1",
+        .timeout_us = timeout_us,
+        .poll_ns = POLL_NS,
+        .attempt = attempt_in_sync,
+        .ctx = &w,
+    };
+    int rc = vmb_db_poll_until(&p, err);
+    vmb_redis_ctl_close(w.pc);
+    vmb_redis_ctl_close(w.rc);
     return rc;
 }
 
@@ -372,61 +365,59 @@ offset_of(const char *info, const char *field, int64_t *out)
 }
 
 static int
+attempt_caught_up(void *ctx, uint64_t deadline, char **last,
+                  struct vmb_error **err)
+{
+    (void)err;
+    struct pair_wait *w = ctx;
+    autofree char *rinfo = NULL;
+    int64_t off = -1;
+    if (info_replication(&w->rc, w->replica, deadline, &rinfo, last) < 0 ||
+        offset_of(rinfo, "slave_repl_offset", &off) < 0)
+        return 0;
+    if (w->lag->bytes < 0)
+        w->lag->bytes = off < w->target ? w->target - off : 0;
+    if (off >= w->target) {
+        w->lag->s = (double)(vmb_now_ns() - w->t0) / 1e9;
+        return 1;
+    }
+    free(*last);
+    *last = vmb_xasprintf("replica at offset %" PRId64 " of %" PRId64, off,
+                          w->target);
+    return 0;
+}
+
+static int
 redis_replication_lag(const struct vmb_db_node *primary,
                       const struct vmb_db_node *replica, uint64_t timeout_us,
                       struct vmb_db_lag *lag, struct vmb_error **err)
 {
-    uint64_t t0 = vmb_now_ns();
-    uint64_t deadline = t0 + timeout_us * 1000ull;
-    struct vmb_redis_ctl_conn *pc = NULL, *rcn = NULL;
-    char *last = NULL, *pinfo = NULL, *rinfo = NULL;
-    int64_t target = 0;
+    struct pair_wait w = {
+        .primary = primary, .replica = replica, .t0 = vmb_now_ns(), .lag = lag};
+    uint64_t deadline = w.t0 + timeout_us * 1000ull;
+    autofree char *last = NULL;
+    autofree char *pinfo = NULL;
     int rc = -1;
-    if (info_replication(&pc, primary, deadline, &pinfo, &last) < 0 ||
-        offset_of(pinfo, "master_repl_offset", &target) < 0) {
+    if (info_replication(&w.pc, primary, deadline, &pinfo, &last) < 0 ||
+        offset_of(pinfo, "master_repl_offset", &w.target) < 0) {
         vmb_error_set(err, VMB_ERR_RUN, 0,
                       "node 1: read the replication offset: %s",
                       last ? last : "no master_repl_offset in INFO");
-        goto out;
-    }
-    lag->bytes = -1;
-    for (;;) {
-        free(rinfo);
-        rinfo = NULL;
-        int64_t off = -1;
-        if (info_replication(&rcn, replica, deadline, &rinfo, &last) == 0 &&
-            offset_of(rinfo, "slave_repl_offset", &off) == 0 && lag->bytes < 0)
-            lag->bytes = off < target ? target - off : 0;
-        if (off >= 0 && off >= target) {
-            lag->s = (double)(vmb_now_ns() - t0) / 1e9;
-            rc = 0;
-            break;
-        }
-        if (off >= 0) {
-            free(last);
-            last = vmb_xasprintf("replica at offset %" PRId64 " of %" PRId64,
-                                 off, target);
-        }
-        if (vmb_now_ns() >= deadline) {
-            vmb_db_fail_timeout(NULL, replica->index,
-                                "replica did not catch up with node 1",
-                                timeout_us, last, err);
-            break;
-        }
-        if (vmb_interrupted) {
-            vmb_error_set(err, VMB_ERR_RUN, 0, "node %d: interrupted",
-                          replica->index);
-            break;
-        }
+    } else {
+        lag->bytes = -1;
         /* Lag is usually milliseconds: poll tightly but do not spin. */
-        vmb_db_sleep_ns(200000ull);
+        struct vmb_db_poll p = {
+            .blame = replica->index,
+            .what = "replica did not catch up with node 1",
+            .timeout_us = timeout_us,
+            .poll_ns = 200000ull,
+            .attempt = attempt_caught_up,
+            .ctx = &w,
+        };
+        rc = vmb_db_poll_until(&p, err);
     }
-out:
-    vmb_redis_ctl_close(pc);
-    vmb_redis_ctl_close(rcn);
-    free(last);
-    free(pinfo);
-    free(rinfo);
+    vmb_redis_ctl_close(w.pc);
+    vmb_redis_ctl_close(w.rc);
     return rc;
 }
 
