@@ -19,7 +19,17 @@
 # how busy CPU 0 (the server's) was. Where `perf` can count syscalls
 # (tracepoints readable), one more run of each tool on select-only counts
 # the client's syscalls per transaction by kind; those runs are not in
-# the medians. The server runs with
+# the medians.
+#
+# Reading the split: at pipeline 1 each tool sends once and receives once
+# per select-only transaction (pgbench also makes a recv that finds
+# nothing, and a ppoll over all its sockets where vmbench has an epoll
+# wait). On loopback a send also runs the receiving socket's TCP
+# processing and wakes the server's backend, all of it charged to the
+# sender's system time. That system time is a floor the two tools share:
+# what one client can save is its user time and its extra syscalls, and
+# where system time is most of pgbench's CPU per transaction, a ratio
+# well below 1 needs fewer sends per transaction (pipeline > 1). The server runs with
 # synchronous_commit=off so that tpcb-like measures the server's CPU, not
 # the disk's flush latency. Exit 0 when the targets are met, 1 when not,
 # 2 when something is missing.
