@@ -13,8 +13,23 @@
 #                 how far past pgbench pipelining takes it
 #
 # Each line shows the transactions per second (each tool's own report),
-# the client's CPU time per transaction (user + system, from getrusage)
-# and how busy CPU 0 (the server's) was. The server runs with
+# the client's CPU time per transaction (user + system, from getrusage,
+# and the two apart), how often the client went to sleep per transaction
+# (voluntary context switches: each is a wakeup, paid in the kernel) and
+# how busy CPU 0 (the server's) was. Where `perf` can count syscalls
+# (tracepoints readable), one more run of each tool on select-only counts
+# the client's syscalls per transaction by kind; those runs are not in
+# the medians.
+#
+# Reading the split: at pipeline 1 each tool sends once and receives once
+# per select-only transaction (pgbench also makes a recv that finds
+# nothing, and a ppoll over all its sockets where vmbench has an epoll
+# wait). On loopback a send also runs the receiving socket's TCP
+# processing and wakes the server's backend, all of it charged to the
+# sender's system time. That system time is a floor the two tools share:
+# what one client can save is its user time and its extra syscalls, and
+# where system time is most of pgbench's CPU per transaction, a ratio
+# well below 1 needs fewer sends per transaction (pipeline > 1). The server runs with
 # synchronous_commit=off so that tpcb-like measures the server's CPU, not
 # the disk's flush latency. Exit 0 when the targets are met, 1 when not,
 # 2 when something is missing.
@@ -86,9 +101,10 @@ echo "pgbench -i -s $scale: $(python3 -c "import time; print(f'{time.time() - $t
 echo "columns: transactions/s, client CPU per transaction, CPU $server_cpu (server) busy"
 
 # measure OUT CMD...: runs CMD on the client CPU and prints "tps
-# client-CPU-us-per-transaction server-CPU-busy-percent"; tps and the
-# transaction count come from CMD's own report (OUT: a vmbench JSON file,
-# or - for pgbench's text on standard output).
+# client-CPU-us-per-transaction server-CPU-busy-percent user-us sys-us
+# sleeps-per-transaction"; tps and the transaction count come from CMD's
+# own report (OUT: a vmbench JSON file, or - for pgbench's text on
+# standard output).
 measure() {
     python3 - "$server_cpu" "$@" <<'EOF'
 import json, os, re, resource, subprocess, sys, time
@@ -116,9 +132,11 @@ else:
     tps, txns = j["op_rate"], j["ops"]
     if j["errors"]:
         sys.exit(f"vmbench counted {j['errors']} errors")
-cpu_us = (ru.ru_utime + ru.ru_stime) * 1e6 / max(txns, 1)
+n = max(txns, 1)
+cpu_us = (ru.ru_utime + ru.ru_stime) * 1e6 / n
 busy = (b1 - b0) / max(a1 - a0, 1) * 100
-print(f"{tps:.0f} {cpu_us:.3f} {busy:.0f}")
+print(f"{tps:.0f} {cpu_us:.3f} {busy:.0f} {ru.ru_utime * 1e6 / n:.3f} "
+      f"{ru.ru_stime * 1e6 / n:.3f} {ru.ru_nvcsw / n:.3f}")
 EOF
 }
 
@@ -144,17 +162,17 @@ status=0
 compare() {
     local label=$1 pflags=$2 op=$3
     shift 3
-    local ptps=() pcpu=() vtps=() vcpu=()
+    local ptps=() pcpu=() vtps=() vcpu=() pu=() ps=() vu=() vs=() pw=() vw=()
     echo
     echo "== $label =="
     for i in $(seq "$reps"); do
         # shellcheck disable=SC2086
-        read -r t c b < <(pgb $pflags)
-        ptps+=("$t"); pcpu+=("$c")
-        printf '  run %d: pgbench %8.0f tps %7.2f us/txn (server %3.0f%% busy)' "$i" "$t" "$c" "$b"
-        read -r t c b < <(vb "$op" "$@")
-        vtps+=("$t"); vcpu+=("$c")
-        printf '   vmbench %8.0f tps %7.2f us/txn (server %3.0f%% busy)\n' "$t" "$c" "$b"
+        read -r t c b u y w < <(pgb $pflags)
+        ptps+=("$t"); pcpu+=("$c"); pu+=("$u"); ps+=("$y"); pw+=("$w")
+        printf '  run %d: pgbench %7.0f tps %6.2f us/txn (user %5.2f sys %5.2f, %.2f sleeps/txn, server %3.0f%% busy)\n' "$i" "$t" "$c" "$u" "$y" "$w" "$b"
+        read -r t c b u y w < <(vb "$op" "$@")
+        vtps+=("$t"); vcpu+=("$c"); vu+=("$u"); vs+=("$y"); vw+=("$w")
+        printf '         vmbench %7.0f tps %6.2f us/txn (user %5.2f sys %5.2f, %.2f sleeps/txn, server %3.0f%% busy)\n' "$t" "$c" "$u" "$y" "$w" "$b"
     done
     pt=$(printf '%s\n' "${ptps[@]}" | median)
     pc=$(printf '%s\n' "${pcpu[@]}" | median)
@@ -162,7 +180,33 @@ compare() {
     vc=$(printf '%s\n' "${vcpu[@]}" | median)
     ratio=$(python3 -c "print(f'{$vt / $pt:.2f}')")
     cpu_ratio=$(python3 -c "print(f'{$vc / $pc:.2f}')")
-    echo "median: pgbench $pt tps $pc us/txn   vmbench $vt tps $vc us/txn   tps ratio ${ratio}x, CPU per txn ${cpu_ratio}x"
+    echo "median: pgbench $pt tps $pc us/txn (user $(printf '%s\n' "${pu[@]}" | median), sys $(printf '%s\n' "${ps[@]}" | median), $(printf '%s\n' "${pw[@]}" | median) sleeps/txn)"
+    echo "        vmbench $vt tps $vc us/txn (user $(printf '%s\n' "${vu[@]}" | median), sys $(printf '%s\n' "${vs[@]}" | median), $(printf '%s\n' "${vw[@]}" | median) sleeps/txn)"
+    echo "        tps ratio ${ratio}x, CPU per txn ${cpu_ratio}x"
+}
+
+# syscalls TOOL CMD...: runs CMD (perf stat writing $dir/perf.csv) and
+# prints the client's syscalls per transaction by kind; the transaction
+# count comes from the tool's own report, as in measure.
+syscalls() {
+    local tool=$1 out
+    shift
+    out=$("$@" 2>&1) || true
+    python3 - "$tool" "$dir/perf.csv" "$dir/out.json" "$out" <<'EOF'
+import json, re, sys
+tool, csv, js, text = sys.argv[1:]
+m = re.search(r"actually processed: (\d+)", text)
+n = max(int(m.group(1)) if m else json.load(open(js))["ops"], 1)
+c = {}
+for line in open(csv):
+    f = line.strip().split(",")
+    if len(f) > 2 and f[0].isdigit():
+        c[f[2].split(":")[-1].replace("sys_enter_", "")] = int(f[0])
+total = c.pop("sys_enter", 0)
+other = total - sum(c.values())
+parts = ", ".join(f"{k} {v / n:.2f}" for k, v in sorted(c.items()) if v)
+print(f"  {tool}: {total / n:.2f} syscalls/txn ({parts}, other {other / n:.2f})")
+EOF
 }
 
 check() { # description ok(0/1)
@@ -172,6 +216,25 @@ check() { # description ok(0/1)
 compare "select-only, pipeline 1" "-S" select-only
 check "tps ratio >= 1.0" "$(python3 -c "print(int($ratio >= 1.0))")"
 check "client CPU per transaction <= 0.7x" "$(python3 -c "print(int($cpu_ratio <= 0.7))")"
+
+events=raw_syscalls:sys_enter
+for k in sendto recvfrom epoll_pwait2 epoll_wait epoll_ctl ppoll poll select pselect6; do
+    events="$events,syscalls:sys_enter_$k"
+done
+echo
+if command -v perf >/dev/null &&
+    perf stat -e "$events" -o /dev/null -- true >/dev/null 2>&1; then
+    echo "select-only, syscalls per transaction (one more run each, not in the medians):"
+    perf_stat=(perf stat -x, -e "$events" -o "$dir/perf.csv" --)
+    syscalls pgbench "${perf_stat[@]}" taskset -c $client_cpu "$pgbin/pgbench" \
+        -M prepared -j 1 -c $clients -T "$duration" -n -S -h 127.0.0.1 \
+        -p "$port" -U postgres postgres
+    syscalls vmbench "${perf_stat[@]}" taskset -c $client_cpu "$vmbench" \
+        stress "$url" select-only duration="${duration}s" connections=$clients \
+        threads=1 scale="$scale" --json "$dir/out.json" -q
+else
+    echo "(no perf with readable syscall tracepoints: syscalls per transaction not counted)"
+fi
 
 compare "tpcb-like, pipeline 1" "-b tpcb-like" tpcb-like
 check "tps ratio >= 0.95" "$(python3 -c "print(int($ratio >= 0.95))")"

@@ -30,6 +30,8 @@
 #define SLOT "vmb_node2"
 #define STANDBY_NAME "node2"
 #define PGDATA "pgdata"
+/* Each log line carries its SQLSTATE, which is what the log is read for. */
+#define LOG_PREFIX "%m [%p] %e "
 
 /* Where Debian installs the server: /usr/lib/postgresql/<major>/bin. */
 #define PG_LIB_ROOT "/usr/lib/postgresql"
@@ -139,7 +141,7 @@ pg_render_config(const struct vmb_database_opts *db,
     /* The runtime captures stderr as the node's database log. */
     put_setting(out, "logging_collector", "off");
     put_setting(out, "log_destination", "stderr");
-    put_setting(out, "log_line_prefix", "%m [%p] ");
+    put_setting(out, "log_line_prefix", LOG_PREFIX);
     put_setting(out, "log_timezone", "UTC");
     put_setting(out, "timezone", "UTC");
     put_setting(out, "lc_messages", "C");
@@ -180,10 +182,17 @@ pg_render_config(const struct vmb_database_opts *db,
 static char **
 pg_argv(const char *conf_path)
 {
-    char **argv = vmb_xcalloc(4, sizeof(char *));
+    /* The log's language and line prefix on the command line, so that
+     * they hold from the first line, before the configuration file (which
+     * may be what fails) is read. */
+    char **argv = vmb_xcalloc(8, sizeof(char *));
     argv[0] = pg_program("postgres");
     argv[1] = vmb_xstrdup("-c");
     argv[2] = vmb_xasprintf("config_file=%s", conf_path);
+    argv[3] = vmb_xstrdup("-c");
+    argv[4] = vmb_xstrdup("lc_messages=C");
+    argv[5] = vmb_xstrdup("-c");
+    argv[6] = vmb_xstrdup("log_line_prefix=" LOG_PREFIX);
     return argv;
 }
 
@@ -226,57 +235,84 @@ pg_init_argv(const struct vmb_database_opts *db, const struct vmb_db_node *node)
 }
 
 /*
- * PostgreSQL logs a rejected setting as
- *   LOG:  invalid value for parameter "fsync": "maybe"
- *   HINT:  Available values: ...
- *   FATAL:  configuration file "/x.conf" contains errors
- * The first line naming a parameter, with the hint after it, is its own
- * message; failing that, the first FATAL or PANIC with its detail.
+ * The SQLSTATE of a log line written with LOG_PREFIX ("... [pid] CODE
+ * SEVERITY:  text"), copied into code; false for a line without one
+ * (written before logging was set up, or not by the server's logger).
+ */
+static bool
+log_line_sqlstate(const char *line, size_t len, char code[6])
+{
+    const char *p = memmem(line, len, "] ", 2);
+    if (p == NULL)
+        return false;
+    p += 2;
+    size_t left = len - (size_t)(p - line);
+    if (left < 7 || p[5] != ' ')
+        return false;
+    for (int i = 0; i < 5; i++)
+        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'A' && p[i] <= 'Z')))
+            return false;
+    memcpy(code, p, 5);
+    code[5] = '\0';
+    return true;
+}
+
+/*
+ * Why a server that would not start stopped, from its log: the first line
+ * with an error's SQLSTATE (not 00000, not a warning's class 01), with the
+ * lines of the same report after it (its DETAIL and HINT: same process,
+ * same code). PostgreSQL logs a rejected setting as
+ *   ... [7] 22023 LOG:  invalid value for parameter "fsync": "maybe"
+ *   ... [7] 22023 HINT:  Available values: ...
+ *   ... [7] F0000 FATAL:  configuration file "/x.conf" contains errors
+ * so the setting's own message comes first. The text kept starts after
+ * the severity's two-space separator on the first line and at the
+ * severity on the others.
  */
 static char *
 startup_error(const char *log)
 {
     if (log == NULL)
         return NULL;
-    const char *found = NULL;
-    for (const char *l = log; *l && found == NULL;) {
-        size_t n = strcspn(l, "\n");
-        autofree char *line = vmb_xstrndup(l, n);
-        if (strstr(line, " parameter \"") &&
-            (strstr(line, "LOG:  ") || strstr(line, "FATAL:  ")))
-            found = l;
-        l += n + (l[n] == '\n');
-    }
-    for (const char *l = log; *l && found == NULL;) {
-        size_t n = strcspn(l, "\n");
-        autofree char *line = vmb_xstrndup(l, n);
-        if (strstr(line, "FATAL:  ") || strstr(line, "PANIC:  "))
-            found = l;
-        l += n + (l[n] == '\n');
-    }
-    if (found == NULL)
-        return NULL;
     struct vmb_buf b = {0};
-    const char *l = found;
-    for (int i = 0; i < 3 && *l; i++) {
+    char first[6] = "", pid[32] = "";
+    for (const char *l = log; *l;) {
         size_t n = strcspn(l, "\n");
-        autofree char *line = vmb_xstrndup(l, n);
-        const char *msg = NULL;
-        static const char *const sev[] = {"LOG:  ",  "FATAL:  ",  "PANIC:  ",
-                                          "HINT:  ", "DETAIL:  ", "ERROR:  "};
-        for (size_t k = 0; k < sizeof(sev) / sizeof(sev[0]) && !msg; k++) {
-            const char *s = strstr(line, sev[k]);
-            if (s != NULL && (i == 0 || k >= 3))
-                msg = k >= 3 ? s : s + strlen(sev[k]);
+        char code[6];
+        const char *next = l + n + (l[n] == '\n');
+        if (!log_line_sqlstate(l, n, code)) {
+            if (first[0])
+                break;
+            l = next;
+            continue;
         }
-        if (msg == NULL)
-            break;
-        if (b.len > 0)
+        const char *open = memchr(l, '[', n);
+        const char *close = memmem(l, n, "] ", 2);
+        size_t plen = open && close > open ? (size_t)(close - open) : 0;
+        const char *text = close + 2 + 6;
+        size_t tlen = n - (size_t)(text - l);
+        if (!first[0]) {
+            if (strcmp(code, "00000") == 0 || strncmp(code, "01", 2) == 0) {
+                l = next;
+                continue;
+            }
+            memcpy(first, code, sizeof(first));
+            snprintf(pid, sizeof(pid), "%.*s", (int)plen, open ? open : "");
+            const char *sep = memmem(text, tlen, ":  ", 3);
+            if (sep != NULL) {
+                tlen -= (size_t)(sep + 3 - text);
+                text = sep + 3;
+            }
+        } else {
+            if (strcmp(code, first) != 0 || strlen(pid) != plen ||
+                strncmp(open, pid, plen) != 0)
+                break;
             vmb_buf_puts(&b, "; ");
-        vmb_buf_puts(&b, msg);
-        l += n + (l[n] == '\n');
+        }
+        vmb_buf_printf(&b, "%.*s", (int)tlen, text);
+        l = next;
     }
-    return vmb_buf_steal(&b);
+    return b.len ? vmb_buf_steal(&b) : NULL;
 }
 
 static int

@@ -22,11 +22,13 @@
 #include <inttypes.h>
 #include <libpq-fe.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/units.h"
+#include "base/util.h"
 #include "load/proto.h"
 #include "protocols/pg.h"
 #include "protocols/pg_sql.h"
@@ -96,16 +98,40 @@ fault_set(struct vmb_load_fault *f, int cls, int errnum, const char *msg)
     }
 }
 
-/* The server refused who we are or where we asked to go (FATAL during
- * startup: authentication, a role or database that does not exist), as
- * opposed to not being there or being too busy. */
-static bool
-startup_refused(const char *msg)
+/*
+ * A connection that failed: its message, and whether the server refused who
+ * we are or where we asked to go (a bad password or role, a database that
+ * does not exist, no right to connect) as opposed to not being there or
+ * being too busy. libpq keeps the SQLSTATE of a startup failure to itself;
+ * at verbosity VERBOSE it writes it into the message, "SEVERITY:  CODE:
+ * text", where the severity may be translated but the code and the
+ * separators are not. The message kept is the line that holds the code,
+ * the last attempt's; libpq's own failures (no SQLSTATE) keep all of it.
+ */
+static void
+connect_failed(PGconn *conn, struct vmb_load_fault *f, int cls, int errnum)
 {
-    return strstr(msg, "FATAL:") != NULL && strstr(msg, "too many") == NULL &&
-           strstr(msg, "starting up") == NULL &&
-           strstr(msg, "shutting down") == NULL &&
-           strstr(msg, "recovery") == NULL;
+    const char *msg = PQerrorMessage(conn);
+    const char *code = NULL, *line = msg;
+    for (const char *p = msg; (p = strstr(p, ":  ")) != NULL; p++) {
+        const char *q = p + 3;
+        size_t n = strspn(q, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+        if (n == 5 && q[5] == ':' && q[6] == ' ')
+            code = q;
+    }
+    char text[sizeof(f->msg)];
+    if (code != NULL) {
+        for (const char *p = msg; p < code; p++)
+            if (*p == '\n')
+                line = p + 1;
+        snprintf(text, sizeof(text), "%.*s", (int)strcspn(line, "\n"), line);
+        msg = text;
+    }
+    fault_set(f, cls, errnum, msg);
+    f->refused = PQconnectionNeedsPassword(conn) ||
+                 (code != NULL &&
+                  (strncmp(code, "28", 2) == 0 || strncmp(code, "3D", 2) == 0 ||
+                   strncmp(code, "42501", 5) == 0));
 }
 
 static bool
@@ -218,6 +244,7 @@ pg_open(void *pc, const struct vmb_load_target *t, struct vmb_load_fault *f)
         return -1;
     }
     PQsetNoticeProcessor(c->conn, quiet_notices, NULL);
+    PQsetErrorVerbosity(c->conn, PQERRORS_VERBOSE);
     c->state = PG_CONNECTING;
     return VMB_LOAD_POLL_WRITE;
 }
@@ -232,6 +259,7 @@ stmt_name(int i, char *buf)
 static int
 start_prepare(struct pg_conn *c, struct vmb_load_fault *f)
 {
+    PQsetErrorVerbosity(c->conn, PQERRORS_DEFAULT);
     if (PQsetnonblocking(c->conn, 1) != 0 || PQenterPipelineMode(c->conn) != 1)
         goto fail;
     for (int i = 0; i < VMB_PG_NSTMT; i++) {
@@ -316,12 +344,9 @@ pg_connect_poll(void *pc, struct vmb_load_fault *f)
     case PGRES_POLLING_OK:
         c->pipelined = c->ps->pipeline > 1;
         return start_prepare(c, f);
-    default: {
-        const char *msg = PQerrorMessage(c->conn);
-        fault_set(f, VMB_LOAD_ERR_CONNECT, ECONNREFUSED, msg);
-        f->refused = startup_refused(msg);
+    default:
+        connect_failed(c->conn, f, VMB_LOAD_ERR_CONNECT, ECONNREFUSED);
         return -1;
-    }
     }
 }
 
@@ -724,21 +749,34 @@ pg_prepare(const struct vmb_load_target *t, const struct vmb_load_opts *o,
              (unsigned long long)((o->connect_timeout_us + 999999) / 1000000));
     const char *keys[] = {"dbname", "connect_timeout", "options", NULL};
     const char *vals[] = {t->spec, timeout, "-c statement_timeout=1h", NULL};
-    PGconn *conn = PQconnectdbParams(keys, vals, 1);
+    PGconn *conn = PQconnectStartParams(keys, vals, 1);
     if (conn == NULL)
         return vmb_error_set(err, VMB_ERR_RUN, ENOMEM, "connect to \"%s\"",
                              t->name);
     PQsetNoticeProcessor(conn, quiet_notices, NULL);
+    PQsetErrorVerbosity(conn, PQERRORS_VERBOSE);
+    uint64_t deadline = t0 + o->connect_timeout_us * 1000;
+    PostgresPollingStatusType st = PGRES_POLLING_WRITING;
     int rc = -1;
+    while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED &&
+           PQstatus(conn) != CONNECTION_BAD) {
+        if (vmb_wait_fd(PQsocket(conn),
+                        st == PGRES_POLLING_READING ? POLLIN : POLLOUT,
+                        deadline) == 0) {
+            rc = vmb_error_set(err, VMB_ERR_RUN, ETIMEDOUT,
+                               "connect to \"%s\": no answer in time", t->name);
+            goto out;
+        }
+        st = PQconnectPoll(conn);
+    }
     if (PQstatus(conn) != CONNECTION_OK) {
-        const char *msg = PQerrorMessage(conn);
         struct vmb_load_fault f;
-        fault_set(&f, 0, 0, msg);
-        rc = vmb_error_set(err,
-                           startup_refused(msg) ? VMB_ERR_INPUT : VMB_ERR_RUN,
-                           0, "connect to \"%s\": %s", t->name, f.msg);
+        connect_failed(conn, &f, 0, 0);
+        rc = vmb_error_set(err, f.refused ? VMB_ERR_INPUT : VMB_ERR_RUN, 0,
+                           "connect to \"%s\": %s", t->name, f.msg);
         goto out;
     }
+    PQsetErrorVerbosity(conn, PQERRORS_DEFAULT);
     size_t vlen = o->value_size_bytes ? o->value_size_bytes : 1;
     if (kv) {
         struct kv_fill k = {vlen};

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `vmbench run` of PostgreSQL in container VMs under TCG, inside a network
 # namespace with a private libvirtd (scripts/sandbox.sh), on two data
-# placements (tests/data/run-postgres-vm.yaml):
+# placements, virtio-fs and virtio-blk (tests/data/run-postgres-vm.yaml):
 # - in each VM the agent runs initdb (node 1) or pg_basebackup (node 2)
 #   and the server as the unprivileged user postgres; both runs complete
 #   with exact op counts for the n phase, numbers for the select-only

@@ -234,7 +234,11 @@ Test(db, postgres_argv_and_init_steps)
     cr_assert(vmb_str_has_suffix(argv[0], "postgres"), "%s", argv[0]);
     cr_assert_str_eq(argv[1], "-c");
     cr_assert_str_eq(argv[2], "config_file=/w/node1/postgresql.conf");
-    cr_assert_null(argv[3]);
+    /* The log's language and SQLSTATE column hold before the file is read
+     * (a rejected setting in it is what the log is read for). */
+    cr_assert_str_eq(argv[4], "lc_messages=C");
+    cr_assert_str_eq(argv[6], "log_line_prefix=%m [%p] %e ");
+    cr_assert_null(argv[7]);
     vmb_db_argv_free(argv);
 
     struct vmb_config cfg;

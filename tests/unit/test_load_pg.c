@@ -215,13 +215,13 @@ Test(load_pg, serialization_failures_counted_by_sqlstate_and_rolled_back)
     th_pg_stop(&s);
 }
 
-/* `vmbench stress URL read n=10` with its exit status and output. */
+/* `vmbench stress URL read n=10 EXTRA` with its exit status and output. */
 static int
-stress(const char *url, char *out, size_t cap)
+stress(const char *url, const char *extra, char *out, size_t cap)
 {
     char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "'%s' stress -q '%s' read n=10 2>&1", VMB_BINARY,
-             url);
+    snprintf(cmd, sizeof(cmd), "'%s' stress -q '%s' read n=10 %s 2>&1",
+             VMB_BINARY, url, extra);
     FILE *p = popen(cmd, "r");
     cr_assert_not_null(p);
     size_t n = fread(out, 1, cap - 1, p);
@@ -237,22 +237,30 @@ Test(load_pg, wrong_password_or_database_exits_2_with_the_server_message)
     char url[256], out[4096];
     snprintf(url, sizeof(url), "postgres://vmbpw:wrong@127.0.0.1:%d/postgres",
              s.port);
-    cr_assert_eq(stress(url, out, sizeof(out)), 2, "%s", out);
+    cr_assert_eq(stress(url, "", out, sizeof(out)), 2, "%s", out);
     cr_assert(strstr(out, "password authentication failed for user "
                           "\"vmbpw\"") != NULL,
               "%s", out);
     cr_assert(strstr(out, "wrong") == NULL, "password shown: %s", out);
     snprintf(url, sizeof(url), "postgres://postgres@127.0.0.1:%d/nosuchdb",
              s.port);
-    cr_assert_eq(stress(url, out, sizeof(out)), 2, "%s", out);
+    cr_assert_eq(stress(url, "", out, sizeof(out)), 2, "%s", out);
     cr_assert(strstr(out, "database \"nosuchdb\" does not exist") != NULL, "%s",
               out);
     /* The right password gets in (and finds no table yet: exit 2 too, but
      * with the server's words about the table). */
     snprintf(url, sizeof(url), "postgres://vmbpw:right@127.0.0.1:%d/postgres",
              s.port);
-    int rc = stress(url, out, sizeof(out));
+    int rc = stress(url, "", out, sizeof(out));
     cr_assert(strstr(out, "password authentication failed") == NULL, "%s", out);
     cr_assert(strstr(out, "vmb_kv") != NULL, "rc %d: %s", rc, out);
+    /* More connections than the server takes is the server being full,
+     * not a refusal of who we are: exit 1 with its words. What tells the
+     * two apart is the SQLSTATE (53300 here, 28P01 and 3D000 above). */
+    cr_assert_eq(
+        stress(s.url, "keys=100 connections=110 --prepare", out, sizeof(out)),
+        1, "%s", out);
+    cr_assert(strstr(out, "53300") != NULL, "%s", out);
+    cr_assert(strstr(out, "too many clients") != NULL, "%s", out);
     th_pg_stop(&s);
 }
