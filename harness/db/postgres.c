@@ -330,17 +330,6 @@ fail_exited(const struct vmb_db_watch *watch, int node, const char *why,
                          node, why, tail);
 }
 
-static int
-check_alive(const struct vmb_db_watch *watch, int node, struct vmb_error **err)
-{
-    if (watch == NULL || watch->alive == NULL)
-        return 0;
-    autofree char *why = NULL;
-    if (watch->alive(watch->ctx, node, &why))
-        return 0;
-    return fail_exited(watch, node, why ? why : "exited", err);
-}
-
 /* Microseconds left before deadline, at most 2 s, at least 1 ms. */
 static uint64_t
 us_left(uint64_t deadline)
@@ -372,36 +361,50 @@ failed:
     return -1;
 }
 
+struct pg_wait {
+    const struct vmb_db_node *primary, *replica;
+    struct vmb_pgctl_conn *pc, *rc;
+    uint64_t target; /* the primary's WAL position the replica must reach */
+    uint64_t t0;
+    struct vmb_db_lag *lag;
+};
+
+static void
+pg_wait_close(struct pg_wait *w)
+{
+    vmb_pgctl_close(w->pc);
+    vmb_pgctl_close(w->rc);
+}
+
+static int
+attempt_up(void *ctx, uint64_t deadline, char **last, struct vmb_error **err)
+{
+    (void)err;
+    struct pg_wait *w = ctx;
+    struct vmb_pgctl_rows r = {0};
+    int rc = query(&w->pc, w->primary, deadline, "SELECT 1", &r, last);
+    vmb_pgctl_rows_clear(&r);
+    return rc == 0;
+}
+
 static int
 pg_wait_up(const struct vmb_db_node *node, uint64_t timeout_us,
            const struct vmb_db_watch *watch, struct vmb_error **err)
 {
-    uint64_t deadline = vmb_now_ns() + timeout_us * 1000ull;
-    struct vmb_pgctl_conn *c = NULL;
-    autofree char *last = NULL;
-    int rc = -1;
-    for (;;) {
-        if (check_alive(watch, node->index, err) < 0)
-            break;
-        if (vmb_interrupted) {
-            vmb_error_set(err, VMB_ERR_RUN, 0, "node %d: interrupted",
-                          node->index);
-            break;
-        }
-        struct vmb_pgctl_rows r = {0};
-        if (query(&c, node, deadline, "SELECT 1", &r, &last) == 0) {
-            vmb_pgctl_rows_clear(&r);
-            rc = 0;
-            break;
-        }
-        if (vmb_now_ns() >= deadline) {
-            vmb_db_fail_timeout(watch, node->index, "postgres did not answer",
-                                timeout_us, last, err);
-            break;
-        }
-        vmb_db_sleep_ns(POLL_NS);
-    }
-    vmb_pgctl_close(c);
+    struct pg_wait w = {.primary = node};
+    struct vmb_db_poll p = {
+        .watch = watch,
+        .exited = fail_exited,
+        .nodes = {node->index},
+        .blame = node->index,
+        .what = "postgres did not answer",
+        .timeout_us = timeout_us,
+        .poll_ns = POLL_NS,
+        .attempt = attempt_up,
+        .ctx = &w,
+    };
+    int rc = vmb_db_poll_until(&p, err);
+    pg_wait_close(&w);
     return rc;
 }
 
@@ -437,47 +440,43 @@ in_sync(const struct vmb_pgctl_rows *p, const struct vmb_pgctl_rows *r,
 }
 
 static int
+attempt_in_sync(void *ctx, uint64_t deadline, char **last,
+                struct vmb_error **err)
+{
+    (void)err;
+    static const char primary_sql[] =
+        "SELECT state, sync_state, replay_lsn, pg_current_wal_lsn() "
+        "FROM pg_stat_replication WHERE application_name = '" STANDBY_NAME "'";
+    struct pg_wait *w = ctx;
+    struct vmb_pgctl_rows p = {0}, r = {0};
+    bool ok = query(&w->rc, w->replica, deadline, "SELECT pg_is_in_recovery()",
+                    &r, last) == 0 &&
+              query(&w->pc, w->primary, deadline, primary_sql, &p, last) == 0 &&
+              in_sync(&p, &r, last);
+    vmb_pgctl_rows_clear(&p);
+    vmb_pgctl_rows_clear(&r);
+    return ok;
+}
+
+static int
 pg_wait_replicating(const struct vmb_db_node *primary,
                     const struct vmb_db_node *replica, uint64_t timeout_us,
                     const struct vmb_db_watch *watch, struct vmb_error **err)
 {
-    uint64_t deadline = vmb_now_ns() + timeout_us * 1000ull;
-    struct vmb_pgctl_conn *pc = NULL, *rcn = NULL;
-    autofree char *last = NULL;
-    int rc = -1;
-    static const char primary_sql[] =
-        "SELECT state, sync_state, replay_lsn, pg_current_wal_lsn() "
-        "FROM pg_stat_replication WHERE application_name = '" STANDBY_NAME "'";
-    for (;;) {
-        if (check_alive(watch, primary->index, err) < 0 ||
-            check_alive(watch, replica->index, err) < 0)
-            break;
-        if (vmb_interrupted) {
-            vmb_error_set(err, VMB_ERR_RUN, 0, "node %d: interrupted",
-                          replica->index);
-            break;
-        }
-        struct vmb_pgctl_rows p = {0}, r = {0};
-        bool ok = query(&rcn, replica, deadline, "SELECT pg_is_in_recovery()",
-                        &r, &last) == 0 &&
-                  query(&pc, primary, deadline, primary_sql, &p, &last) == 0 &&
-                  in_sync(&p, &r, &last);
-        vmb_pgctl_rows_clear(&p);
-        vmb_pgctl_rows_clear(&r);
-        if (ok) {
-            rc = 0;
-            break;
-        }
-        if (vmb_now_ns() >= deadline) {
-            vmb_db_fail_timeout(watch, replica->index,
-                                "replica did not reach sync with node 1",
-                                timeout_us, last, err);
-            break;
-        }
-        vmb_db_sleep_ns(POLL_NS);
-    }
-    vmb_pgctl_close(pc);
-    vmb_pgctl_close(rcn);
+    struct pg_wait w = {.primary = primary, .replica = replica};
+    struct vmb_db_poll p = {
+        .watch = watch,
+        .exited = fail_exited,
+        .nodes = {primary->index, replica->index},
+        .blame = replica->index,
+        .what = "replica did not reach sync with node 1",
+        .timeout_us = timeout_us,
+        .poll_ns = POLL_NS,
+        .attempt = attempt_in_sync,
+        .ctx = &w,
+    };
+    int rc = vmb_db_poll_until(&p, err);
+    pg_wait_close(&w);
     return rc;
 }
 
@@ -501,67 +500,65 @@ lsn_of(struct vmb_pgctl_conn **c, const struct vmb_db_node *node,
 }
 
 static int
+attempt_caught_up(void *ctx, uint64_t deadline, char **last,
+                  struct vmb_error **err)
+{
+    (void)err;
+    struct pg_wait *w = ctx;
+    uint64_t at = 0;
+    if (lsn_of(&w->rc, w->replica, deadline, "SELECT pg_last_wal_replay_lsn()",
+               &at, last) < 0)
+        return 0;
+    if (w->lag->bytes < 0)
+        w->lag->bytes = at < w->target ? (int64_t)(w->target - at) : 0;
+    if (at >= w->target) {
+        w->lag->s = (double)(vmb_now_ns() - w->t0) / 1e9;
+        return 1;
+    }
+    free(*last);
+    *last = vmb_xasprintf("replica replayed to %X/%X of %X/%X",
+                          (unsigned)(at >> 32), (unsigned)at,
+                          (unsigned)(w->target >> 32), (unsigned)w->target);
+    return 0;
+}
+
+static int
 pg_replication_lag(const struct vmb_db_node *primary,
                    const struct vmb_db_node *replica, uint64_t timeout_us,
                    struct vmb_db_lag *lag, struct vmb_error **err)
 {
     uint64_t deadline = vmb_now_ns() + timeout_us * 1000ull;
-    struct vmb_pgctl_conn *pc = NULL, *rcn = NULL;
-    char *last = NULL;
-    uint64_t target = 0;
+    struct pg_wait w = {.primary = primary, .replica = replica, .lag = lag};
+    autofree char *last = NULL;
     int rc = -1;
     lag->bytes = -1;
     /* Connections first: starting a backend is not replication lag. */
     struct vmb_pgctl_rows r1 = {0}, r2 = {0};
-    if (query(&pc, primary, deadline, "SELECT 1", &r1, &last) < 0 ||
-        query(&rcn, replica, deadline, "SELECT 1", &r2, &last) < 0) {
-        vmb_pgctl_rows_clear(&r1);
-        vmb_error_set(err, VMB_ERR_RUN, 0, "measure the replication lag: %s",
-                      last);
-        goto out;
-    }
+    int q1 = query(&w.pc, primary, deadline, "SELECT 1", &r1, &last);
+    int q2 =
+        q1 < 0 ? -1 : query(&w.rc, replica, deadline, "SELECT 1", &r2, &last);
     vmb_pgctl_rows_clear(&r1);
     vmb_pgctl_rows_clear(&r2);
-    uint64_t t0 = vmb_now_ns();
-    if (lsn_of(&pc, primary, deadline, "SELECT pg_current_wal_lsn()", &target,
-               &last) < 0) {
+    w.t0 = vmb_now_ns();
+    if (q2 < 0) {
+        vmb_error_set(err, VMB_ERR_RUN, 0, "measure the replication lag: %s",
+                      last);
+    } else if (lsn_of(&w.pc, primary, deadline, "SELECT pg_current_wal_lsn()",
+                      &w.target, &last) < 0) {
         vmb_error_set(err, VMB_ERR_RUN, 0, "node 1: read the WAL position: %s",
                       last);
-        goto out;
+    } else {
+        struct vmb_db_poll p = {
+            .blame = replica->index,
+            .what = "replica did not catch up with node 1",
+            .timeout_us = timeout_us,
+            .poll_ns = 1000000ull,
+            .attempt = attempt_caught_up,
+            .ctx = &w,
+        };
+        rc = vmb_db_poll_until(&p, err);
     }
-    for (;;) {
-        uint64_t at = 0;
-        if (lsn_of(&rcn, replica, deadline, "SELECT pg_last_wal_replay_lsn()",
-                   &at, &last) == 0) {
-            if (lag->bytes < 0)
-                lag->bytes = at < target ? (int64_t)(target - at) : 0;
-            if (at >= target) {
-                lag->s = (double)(vmb_now_ns() - t0) / 1e9;
-                rc = 0;
-                break;
-            }
-            free(last);
-            last = vmb_xasprintf("replica replayed to %X/%X of %X/%X",
-                                 (unsigned)(at >> 32), (unsigned)at,
-                                 (unsigned)(target >> 32), (unsigned)target);
-        }
-        if (vmb_now_ns() >= deadline) {
-            vmb_db_fail_timeout(NULL, replica->index,
-                                "replica did not catch up with node 1",
-                                timeout_us, last, err);
-            break;
-        }
-        if (vmb_interrupted) {
-            vmb_error_set(err, VMB_ERR_RUN, 0, "node %d: interrupted",
-                          replica->index);
-            break;
-        }
-        vmb_db_sleep_ns(1000000ull);
-    }
-out:
-    vmb_pgctl_close(pc);
-    vmb_pgctl_close(rcn);
-    free(last);
+    pg_wait_close(&w);
     return rc;
 }
 
