@@ -248,7 +248,7 @@ vmb_sample_csv_extend(const char *rows, uint64_t start_ns, double duration_s,
             ok = d.at_ns > 0;
         }
         if (!ok) {
-            vmb_buf_puts(out, ",,,,");
+            vmb_buf_puts(out, ",,,,,,");
         } else {
             double secs = (double)d.at_ns / 1e9;
             double cpu = vmb_sample_host_cpu_us(&d);
@@ -261,6 +261,11 @@ vmb_sample_csv_extend(const char *rows, uint64_t start_ns, double duration_s,
                         secs);
             csv_num(out, d.have[VMB_CTR_NET_TX_BYTES],
                     (d.v[VMB_CTR_NET_RX_BYTES] + d.v[VMB_CTR_NET_TX_BYTES]) /
+                        secs);
+            for (int node = 1; node <= 2; node++)
+                csv_num(
+                    out, d.have[VMB_CTR_NODE(node, 1)],
+                    (d.v[VMB_CTR_NODE(node, 0)] + d.v[VMB_CTR_NODE(node, 1)]) /
                         secs);
         }
         vmb_buf_puts(out, "\n");

@@ -108,10 +108,11 @@ bool vmb_sample_has_guest(const struct vmb_sample *d);
  * phase window. */
 void vmb_sample_guest_json(struct vmb_jw *w, const struct vmb_sample *d);
 
-/* ",host_cpu_s,disk_iops,disk_bytes_per_s,net_bytes_per_s": the columns
- * vmb_sample_csv_extend appends to timeseries.csv. */
+/* The columns vmb_sample_csv_extend appends to timeseries.csv: both
+ * nodes' figures, then each node's interface (empty on bare metal). */
 #define VMB_SAMPLE_CSV_COLUMNS                                                 \
-    ",host_cpu_s,disk_iops,disk_bytes_per_s,net_bytes_per_s"
+    ",host_cpu_s,disk_iops,disk_bytes_per_s,net_bytes_per_s,"                  \
+    "node1_net_bytes_per_s,node2_net_bytes_per_s"
 
 /*
  * Appends to out the rows of timeseries.csv in rows (one phase's, as the

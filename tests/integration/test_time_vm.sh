@@ -64,6 +64,18 @@ for d in "$R"/cells/*/rep1 "$R"/control/*/rep1; do
     jq -e '.status == "ok"' "$r" >/dev/null || fail "$r: $(jq -r .error "$r")"
     head -1 "$d/timeseries.csv" | grep -q ',host_cpu_s,disk_iops,' ||
         fail "$d/timeseries.csv lacks the resource columns"
+    # Each node's interface per second: the VMs' two add up to both
+    # nodes' figure; bare metal (one loopback) has none.
+    vm=0
+    case $d in "$R"/cells/*) vm=1 ;; esac
+    awk -F, -v vm=$vm 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+        { t = $c["net_bytes_per_s"]; a = $c["node1_net_bytes_per_s"]
+          b = $c["node2_net_bytes_per_s"]
+          if (vm && t != "" && (a == "" || b == "" || (a + b - t) ^ 2 > (0.01 * t + 1) ^ 2)) bad++
+          if (vm && a != "") n++
+          if (!vm && (a != "" || b != "")) bad++ }
+        END { exit !(bad == 0 && (!vm || n > 0)) }' "$d/timeseries.csv" ||
+        fail "$d/timeseries.csv: per-node network columns do not add up"
     id=$(jq -r .id "$r")
     for ph in 0-write 1-read; do
         ops=$(jq ".phase_resources[\"$ph\"].ops" "$r")

@@ -294,15 +294,31 @@ Test(sample, csv_columns)
     vmb_sample_csv_extend("0-write,1,write,100,100,5,9\n"
                           "0-write,2,write,100,100,5,9\n",
                           s[0].at_ns, 1.0, s, 2, &out);
-    cr_expect_str_eq(out.data, "0-write,1,write,100,100,5,9,1.5,100,409600,\n"
-                               "0-write,2,write,100,100,5,9,,,,\n");
+    cr_expect_str_eq(out.data, "0-write,1,write,100,100,5,9,1.5,100,409600,,,\n"
+                               "0-write,2,write,100,100,5,9,,,,,,\n");
     vmb_buf_free(&out);
     /* A window of half a second: the rates are over that half. */
     struct vmb_buf half = {0};
     vmb_sample_csv_extend("0-write,1,write,50,100,5,9\n", s[0].at_ns, 0.5, s, 2,
                           &half);
-    cr_expect_str_eq(half.data, "0-write,1,write,50,100,5,9,1.5,100,409600,\n");
+    cr_expect_str_eq(half.data,
+                     "0-write,1,write,50,100,5,9,1.5,100,409600,,,\n");
     vmb_buf_free(&half);
+    /* Each node's interface: received plus sent bytes per second. */
+    for (int i = 0; i < 2; i++)
+        for (int node = 1; node <= 2; node++)
+            for (int k = 0; k < 4; k++) {
+                /* bytes 100 and 200 a second for node 1, packets 1 and 2 */
+                double per_s = (k < 2 ? 100.0 : 1.0) * (k % 2 + 1) * node;
+                s[i].v[VMB_CTR_NODE(node, k)] = per_s * i;
+                s[i].have[VMB_CTR_NODE(node, k)] = true;
+            }
+    struct vmb_buf nodes = {0};
+    vmb_sample_csv_extend("0-write,1,write,50,100,5,9\n", s[0].at_ns, 1.0, s, 2,
+                          &nodes);
+    cr_expect_str_eq(nodes.data,
+                     "0-write,1,write,50,100,5,9,1.5,100,409600,,300,600\n");
+    vmb_buf_free(&nodes);
 }
 
 static void
