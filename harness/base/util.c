@@ -116,6 +116,14 @@ vmb_now_ns(void)
 }
 
 uint64_t
+vmb_thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t
 vmb_wall_ns(void)
 {
     struct timespec ts;

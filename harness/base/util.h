@@ -54,6 +54,8 @@ char *vmb_xvasprintf(const char *fmt, va_list ap)
 
 /* Monotonic and wall clocks. */
 uint64_t vmb_now_ns(void); /* CLOCK_MONOTONIC, nanoseconds */
+/* The calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID), nanoseconds. */
+uint64_t vmb_thread_cpu_ns(void);
 
 /*
  * Waits until fd is ready for events (POLLIN, POLLOUT) or the monotonic

@@ -8,15 +8,7 @@
 
 #include "base/util.h"
 
-const char *const vmb_cpu_class_name[VMB_CPU_NCLASS] = {
-    [VMB_CPU_VCPU] = "vcpu",
-    [VMB_CPU_QEMU_MAIN] = "qemu_main",
-    [VMB_CPU_IOTHREADS] = "iothreads",
-    [VMB_CPU_QEMU_OTHER] = "qemu_other",
-    [VMB_CPU_VIRTIOFSD] = "virtiofsd",
-    [VMB_CPU_VHOST] = "vhost",
-    [VMB_CPU_DB] = "db",
-};
+const char *const vmb_cpu_class_name[VMB_CPU_NCLASS] = {VMB_CPU_CLASS_NAMES};
 
 enum vmb_cpu_class
 vmb_cpu_classify_thread(const char *comm, bool main_thread)

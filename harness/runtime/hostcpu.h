@@ -32,8 +32,14 @@ enum vmb_cpu_class {
     VMB_CPU_NCLASS
 };
 
-/* "vcpu", "qemu_main", "iothreads", "qemu_other", "virtiofsd", "vhost",
- * "db": the names in result.json and summary.csv. */
+/* The names in result.json and summary.csv, as designated initialisers:
+ * vmb_cpu_class_name and the sample's counter names (sample.h) share them. */
+#define VMB_CPU_CLASS_NAMES                                                    \
+    [VMB_CPU_VCPU] = "vcpu", [VMB_CPU_QEMU_MAIN] = "qemu_main",                \
+    [VMB_CPU_IOTHREADS] = "iothreads", [VMB_CPU_QEMU_OTHER] = "qemu_other",    \
+    [VMB_CPU_VIRTIOFSD] = "virtiofsd", [VMB_CPU_VHOST] = "vhost",              \
+    [VMB_CPU_DB] = "db"
+
 extern const char *const vmb_cpu_class_name[VMB_CPU_NCLASS];
 
 /* The class of one thread of a QEMU process from its name (comm). */

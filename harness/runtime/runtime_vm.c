@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/rawprobe.h"
+#include "base/stats.h"
 #include "base/units.h"
 #include "base/util.h"
 #include "runtime/runtime.h"
@@ -147,27 +148,6 @@ vm_env_json(void *env, struct vmb_jw *w)
     vmb_jw_obj_end(w);
 }
 
-/* CPU time of the calling thread, nanoseconds. */
-static uint64_t
-thread_cpu_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static double
-median3(const double v[TCG_ROUNDS])
-{
-    double a = v[0], b = v[1], c = v[2];
-    if (a > b) {
-        double t = a;
-        a = b;
-        b = t;
-    }
-    return c < a ? a : c > b ? b : c;
-}
-
 /* The CPU time of the node's vCPU threads, microseconds; -1 when it
  * cannot be read. */
 static double
@@ -217,9 +197,9 @@ measure_tcg(struct vmb_runtime *rt, struct vm_env *e, struct vm_rt *v)
     /* Size: one short round, then enough rounds for TCG_HOST_NS. */
     uint64_t iters = 1u << 16, ns = 0;
     for (;;) {
-        uint64_t c0 = thread_cpu_ns();
+        uint64_t c0 = vmb_thread_cpu_ns();
         vmb_rawprobe_spin(iters);
-        ns = thread_cpu_ns() - c0;
+        ns = vmb_thread_cpu_ns() - c0;
         if (ns >= TCG_HOST_NS || iters >= (1ull << 31))
             break;
         double want = (double)iters * 1.2 * (double)TCG_HOST_NS /
@@ -234,9 +214,9 @@ measure_tcg(struct vmb_runtime *rt, struct vm_env *e, struct vm_rt *v)
     vmb_autoerr struct vmb_error *err = NULL;
     int r = 0;
     for (; r < TCG_ROUNDS; r++) {
-        uint64_t c0 = thread_cpu_ns();
+        uint64_t c0 = vmb_thread_cpu_ns();
         vmb_rawprobe_spin(iters);
-        host[r] = (double)(thread_cpu_ns() - c0) / 1e9;
+        host[r] = (double)(vmb_thread_cpu_ns() - c0) / 1e9;
         double v0 = vcpu_us(pid);
         uint64_t w0 = vmb_now_ns(), gns = 0;
         if (vmb_agent_spin(a, iters, 300ull * 1000000, &gns, &err) < 0)
@@ -255,10 +235,10 @@ measure_tcg(struct vmb_runtime *rt, struct vm_env *e, struct vm_rt *v)
         return;
     }
     c->iters = iters;
-    c->host_cpu_s = median3(host);
-    c->vcpu_s = by_vcpu ? median3(vcpu) : -1;
-    c->guest_clock_s = median3(clk);
-    c->request_s = median3(wall);
+    c->host_cpu_s = vmb_stats_median(host, TCG_ROUNDS);
+    c->vcpu_s = by_vcpu ? vmb_stats_median(vcpu, TCG_ROUNDS) : -1;
+    c->guest_clock_s = vmb_stats_median(clk, TCG_ROUNDS);
+    c->request_s = vmb_stats_median(wall, TCG_ROUNDS);
     double g = by_vcpu ? c->vcpu_s : c->guest_clock_s;
     e->tcg_slowdown = c->host_cpu_s > 0 ? g / c->host_cpu_s : 0;
 }

@@ -19,13 +19,7 @@
 #include "base/util.h"
 
 const char *const vmb_ctr_name[VMB_NCTR] = {
-    [VMB_CPU_VCPU] = "vcpu",
-    [VMB_CPU_QEMU_MAIN] = "qemu_main",
-    [VMB_CPU_IOTHREADS] = "iothreads",
-    [VMB_CPU_QEMU_OTHER] = "qemu_other",
-    [VMB_CPU_VIRTIOFSD] = "virtiofsd",
-    [VMB_CPU_VHOST] = "vhost",
-    [VMB_CPU_DB] = "db",
+    VMB_CPU_CLASS_NAMES,
     [VMB_CTR_LOADGEN_CPU_US] = "loadgen_cpu_us",
     [VMB_CTR_SAMPLER_CPU_US] = "sampler_cpu_us",
     [VMB_CTR_DISK_RD_BYTES] = "read_bytes",
@@ -428,14 +422,6 @@ struct vmb_sampler {
 };
 
 static double
-thread_cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double
 process_cpu_us(void)
 {
     struct rusage ru;
@@ -451,7 +437,7 @@ take(struct vmb_sampler *sp)
     memset(&s, 0, sizeof(s));
     sp->fn(sp->ctx, &s);
     s.at_ns = vmb_now_ns();
-    double own = thread_cpu_s() * 1e6;
+    double own = (double)vmb_thread_cpu_ns() / 1e3;
     s.v[VMB_CTR_SAMPLER_CPU_US] = own;
     s.have[VMB_CTR_SAMPLER_CPU_US] = true;
     s.v[VMB_CTR_LOADGEN_CPU_US] = process_cpu_us() - own;
@@ -470,7 +456,7 @@ sampler_main(void *arg)
 {
     struct vmb_sampler *sp = arg;
     sp->t0_ns = vmb_now_ns();
-    double cpu0 = thread_cpu_s();
+    double cpu0 = (double)vmb_thread_cpu_ns() / 1e9;
     uint64_t next = sp->t0_ns;
     pthread_mutex_lock(&sp->lock);
     while (!sp->stop) {
@@ -492,7 +478,7 @@ sampler_main(void *arg)
     }
     pthread_mutex_unlock(&sp->lock);
     take(sp);
-    sp->own_cpu_s = thread_cpu_s() - cpu0;
+    sp->own_cpu_s = (double)vmb_thread_cpu_ns() / 1e9 - cpu0;
     sp->t1_ns = vmb_now_ns();
     return NULL;
 }
