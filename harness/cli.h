@@ -103,6 +103,10 @@ int vmb_cmd_image(int argc, char **argv, struct vmb_error **err);
 int vmb_cmd_doctor(int argc, char **argv, struct vmb_error **err);
 int vmb_cmd_kata_config(int argc, char **argv, struct vmb_error **err);
 int vmb_cmd_compare(int argc, char **argv, struct vmb_error **err);
+
+/* Writes the report of a results directory at the end of `run` and
+ * `tune`, its notes and any failure on stderr (cmd/report.c). */
+void vmb_cmd_report_after(const char *dir);
 int vmb_cmd_tune(int argc, char **argv, struct vmb_error **err);
 
 extern const char vmb_usage_plan[];

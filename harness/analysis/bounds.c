@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/compare.h"
-#include "report/report.h"
+#include "analysis/compare.h"
+#include "results/metric.h"
 
 #define BOUNDS_MAX_BYTES (4u << 20)
 #define BOUNDS_MAX 100000
@@ -198,7 +198,7 @@ close_bound(struct reader *rd, struct vmb_error **err)
     bool known = false;
     struct vmb_res_phase probe = {0};
     if (b->metric != NULL)
-        vmb_report_metric(&probe, b->metric, &known);
+        vmb_metric_get(&probe, b->metric, &known);
     int rc = 0;
     if (b->cell == NULL && b->label == NULL)
         rc = fail(rd, err, "bound without cell or label");
@@ -395,7 +395,7 @@ vmb_bounds_check(const struct vmb_bounds *bs, const struct vmb_results *r,
         autofree double *v = vmb_xmalloc(max * sizeof(*v));
         size_t n = vmb_compare_values(c, b->phase, b->metric, v, max);
         double med = vmb_stats_median(v, n);
-        bool higher = vmb_report_metric_higher_better(b->metric);
+        bool higher = vmb_metric_higher_better(b->metric);
         double limit = higher ? b->median * (1 - b->tolerance)
                               : b->median * (1 + b->tolerance);
         bool ok = n > 0 && (higher ? med >= limit : med <= limit);

@@ -1,11 +1,11 @@
-#include "report/compare.h"
+#include "analysis/compare.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/report.h"
+#include "results/metric.h"
 
 /* Fixed, so the same two directories always give the same intervals. */
 #define COMPARE_SEED 0x636f6d7061726555ULL
@@ -64,7 +64,7 @@ vmb_compare_values(const struct vmb_res_cell *c, const char *phase,
         const struct vmb_res_phase *ph = vmb_res_rep_phase(rep, phase);
         if (ph == NULL)
             continue;
-        double v = vmb_report_metric(ph, metric, NULL);
+        double v = vmb_metric_get(ph, metric, NULL);
         if (isfinite(v))
             out[n++] = v;
     }
@@ -182,7 +182,7 @@ compare_one(struct vmb_compare *c, size_t pi, const char *phase,
                                   VMB_STATS_LEVEL, &r.ratio);
     r.p = vmb_stats_permutation_p(va, r.na, vb, r.nb, seed);
     r.verdict = vmb_compare_verdict(r.ratio, r.ci, r.p, r.na, r.nb,
-                                    vmb_report_metric_higher_better(metric),
+                                    vmb_metric_higher_better(metric),
                                     c->opts.threshold, c->opts.alpha);
     c->rows = vmb_xrealloc(c->rows, (c->nrows + 1) * sizeof(*c->rows));
     c->rows[c->nrows++] = r;
@@ -193,7 +193,7 @@ static double
 goodness(const struct vmb_compare_row *r)
 {
     double g = log(r->ratio);
-    return vmb_report_metric_higher_better(r->metric) ? g : -g;
+    return vmb_metric_higher_better(r->metric) ? g : -g;
 }
 
 static int
@@ -246,7 +246,7 @@ vmb_compare_build(struct vmb_compare *c, const struct vmb_results *a,
     for (size_t i = 0; i < opts->nmetrics; i++) {
         bool known = false;
         struct vmb_res_phase probe = {0};
-        vmb_report_metric(&probe, opts->metrics[i], &known);
+        vmb_metric_get(&probe, opts->metrics[i], &known);
         if (!known)
             return vmb_error_set(err, VMB_ERR_INPUT, 0,
                                  "unknown metric \"%s\"; known: op_rate, "

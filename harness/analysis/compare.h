@@ -9,8 +9,8 @@
  * of vmb_compare_verdict. Everything is computed by vmb_compare_build and
  * freed with vmb_compare_free; the comparison borrows both results.
  */
-#ifndef VMB_REPORT_COMPARE_H
-#define VMB_REPORT_COMPARE_H
+#ifndef VMB_ANALYSIS_COMPARE_H
+#define VMB_ANALYSIS_COMPARE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,7 +18,8 @@
 #include "base/error.h"
 #include "base/stats.h"
 #include "base/util.h"
-#include "report/results.h"
+#include "results/metric.h"
+#include "results/results.h"
 
 /* Fewer repetitions a side than this: the interval rule, else the test. */
 #define VMB_COMPARE_PERM_MIN 5
@@ -99,23 +100,6 @@ int vmb_compare_build(struct vmb_compare *c, const struct vmb_results *a,
                       const struct vmb_compare_opts *opts,
                       struct vmb_error **err);
 void vmb_compare_free(struct vmb_compare *c);
-
-/* The terminal table and the rule, every results string made safe. */
-void vmb_compare_print(const struct vmb_compare *c, FILE *out);
-/* The comparison as JSON (a caller-freed string). */
-char *vmb_compare_json(const struct vmb_compare *c);
-/*
- * dir/plots/compare.{png,svg,gp}: each row's ratio with its interval
- * against the threshold band, the 40 worst rows at most. Fails when no
- * row has a ratio, gnuplot is missing or fails, or dir/plots is not a
- * directory of ours.
- */
-int vmb_compare_chart(const struct vmb_compare *c, const char *dir,
-                      struct vmb_error **err);
-/* dir/compare.md and dir/compare.html (dir created), with the chart or
- * the reason it is missing. */
-int vmb_compare_write_report(const struct vmb_compare *c, const char *dir,
-                             struct vmb_error **err);
 
 /* ---- bounds (bounds.c) ---- */
 

@@ -3,7 +3,7 @@
  * intervals per cell, then the drops. Every random draw comes from the
  * rule's seed (and the cell id), so a replay decides the same.
  */
-#include "report/race.h"
+#include "analysis/race.h"
 
 #include <math.h>
 #include <stdlib.h>

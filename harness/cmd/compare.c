@@ -7,8 +7,9 @@
 
 #include "base/util.h"
 #include "cli.h"
-#include "report/compare.h"
+#include "report/compare_out.h"
 #include "report/report.h"
+#include "results/metric.h"
 
 const char vmb_usage_compare[] =
     "usage: vmbench compare A B [--metric M]... [--threshold 5%] "
@@ -119,7 +120,7 @@ add_metrics(struct args *a, const char *s, struct vmb_error **err)
         }
         bool known = false;
         struct vmb_res_phase probe = {0};
-        vmb_report_metric(&probe, t, &known);
+        vmb_metric_get(&probe, t, &known);
         if (!known) {
             int rc = vmb_error_set(err, VMB_ERR_INPUT, 0,
                                    "unknown metric \"%s\"; known: op_rate, "

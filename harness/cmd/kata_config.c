@@ -11,7 +11,8 @@
 #include "cli.h"
 #include "config/kata.h"
 #include "report/report.h"
-#include "report/results.h"
+#include "results/metric.h"
+#include "results/results.h"
 
 const char vmb_usage_kata_config[] =
     "usage: vmbench kata-config RESULTS_DIR (CELL | --best PHASE.METRIC)\n"
@@ -108,7 +109,7 @@ vmb_cmd_kata_config(int argc, char **argv, struct vmb_error **err)
     const struct vmb_res_cell *c = NULL;
     double median = NAN;
     if (best != NULL) {
-        if (vmb_report_best_cell(res, best, &c, &median, err) < 0)
+        if (vmb_results_best_cell(res, best, &c, &median, err) < 0)
             goto out;
     } else {
         bool ambiguous = false;

@@ -86,3 +86,26 @@ vmb_cmd_report(int argc, char **argv, struct vmb_error **err)
     }
     return rc < 0 ? -1 : 0;
 }
+
+void
+vmb_cmd_report_after(const char *dir)
+{
+    struct vmb_report_opts o = {.charts = true, .quiet = true};
+    struct vmb_buf warnings = {0};
+    struct vmb_error *err = NULL;
+    fprintf(stderr, "vmbench: writing the report\n");
+    int rc = vmb_report_write(dir, &o, &warnings, &err);
+    if (warnings.len > 0) {
+        char *save = NULL;
+        for (char *l = strtok_r(warnings.data, "\n", &save); l != NULL;
+             l = strtok_r(NULL, "\n", &save))
+            fprintf(stderr, "vmbench: report: note: %s\n", l);
+    }
+    vmb_buf_free(&warnings);
+    if (rc == 0)
+        fprintf(stderr, "vmbench: report in %s/report.md and report.html\n",
+                dir);
+    else
+        fprintf(stderr, "vmbench: report: %s\n", err->msg);
+    vmb_error_free(err);
+}

@@ -56,7 +56,8 @@ static const struct option longopts[] = {
 int
 vmb_cmd_run(int argc, char **argv, struct vmb_error **err)
 {
-    struct vmb_run_opts o = {.only = VMB_RUN_ALL};
+    struct vmb_run_opts o = {.only = VMB_RUN_ALL,
+                             .report = vmb_cmd_report_after};
     struct vmb_cli_parse args = {.cmd = "run", .longopts = longopts};
     int opt;
     while ((opt = vmb_cli_next(&args, argc, argv, err)) > 0) {
@@ -77,7 +78,7 @@ vmb_cmd_run(int argc, char **argv, struct vmb_error **err)
             o.dry_run = true;
             break;
         case OPT_NO_REPORT:
-            o.no_report = true;
+            o.report = NULL;
             break;
         case OPT_KATA:
             o.kata = args.arg;

@@ -89,7 +89,8 @@ count_arg(const char *name, const char *text, int64_t *out,
 int
 vmb_cmd_tune(int argc, char **argv, struct vmb_error **err)
 {
-    struct vmb_tune_opts o = {.only = VMB_RUN_ALL};
+    struct vmb_tune_opts o = {.only = VMB_RUN_ALL,
+                              .report = vmb_cmd_report_after};
     struct vmb_cli_parse args = {.cmd = "tune", .longopts = longopts};
     bool only_given = false;
     int opt;
@@ -112,7 +113,7 @@ vmb_cmd_tune(int argc, char **argv, struct vmb_error **err)
             o.dry_run = true;
             break;
         case OPT_NO_REPORT:
-            o.no_report = true;
+            o.report = NULL;
             break;
         case OPT_OBJECTIVE:
             o.objective = args.arg;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/compare.h"
+#include "report/compare_out.h"
 #include "report/plot.h"
 
 /* Rows drawn at most (the worst first); the table has them all. */

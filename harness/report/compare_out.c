@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "base/jsonw.h"
-#include "report/compare.h"
+#include "report/compare_out.h"
 #include "report/doc.h"
 
 static const char *

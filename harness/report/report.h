@@ -10,7 +10,7 @@
 
 #include "base/error.h"
 #include "base/util.h"
-#include "report/results.h"
+#include "results/results.h"
 
 /* The files a report writes besides plots/, in the order it writes them. */
 extern const char *const vmb_report_files[];
@@ -38,27 +38,5 @@ struct vmb_report_opts {
  */
 int vmb_report_write(const char *dir, const struct vmb_report_opts *opts,
                      struct vmb_buf *warnings, struct vmb_error **err);
-
-/*
- * A metric of one phase of one run by name: "op_rate" (ops/s), "p50",
- * "p95", "p99", "p99.9", "mean", "max" (microseconds), "errors". NAN when
- * the name is unknown (then *known is false) or the value absent.
- */
-double vmb_report_metric(const struct vmb_res_phase *p, const char *metric,
-                         bool *known);
-
-/* Whether a larger value of the metric is better (op_rate). */
-bool vmb_report_metric_higher_better(const char *metric);
-
-/*
- * Picks the VM cell with the best median of spec, "PHASE.METRIC" where
- * PHASE is a phase name ("0-write") or an op ("write") that names one
- * phase, e.g. "write.op_rate", "read.p99". *median is the winner's
- * median. Fails (VMB_ERR_INPUT) on an unknown phase or metric, or when no
- * cell has a value.
- */
-int vmb_report_best_cell(const struct vmb_results *r, const char *spec,
-                         const struct vmb_res_cell **best, double *median,
-                         struct vmb_error **err);
 
 #endif

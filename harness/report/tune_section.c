@@ -5,9 +5,10 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "analysis/race.h"
 #include "report/doc.h"
-#include "report/race.h"
 #include "report/report_priv.h"
+#include "results/tune.h"
 
 static char *
 num(double v)

@@ -6,7 +6,7 @@
  * plan.json lose their values. Names from the files or the directory
  * become path components only once checked (ids, rep<k>).
  */
-#include "report/results.h"
+#include "results/results.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -19,7 +19,7 @@
 
 #include "base/util.h"
 #include "config/matrix.h"
-#include "report/results_priv.h"
+#include "results/results_priv.h"
 
 static void
 json_putp(struct json_object **o)

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "base/util.h"
-#include "report/results_priv.h"
+#include "results/results_priv.h"
 
 enum vmb_res_kind
 vmb_res_kind_of(const char *path)

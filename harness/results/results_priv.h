@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "base/error.h"
-#include "report/results.h"
+#include "results/results.h"
 
 /* The largest files read: plan.json lists every run of a large matrix. */
 #define VMB_RES_JSON_MAX ((size_t)64 << 20)

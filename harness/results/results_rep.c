@@ -8,7 +8,7 @@
 
 #include "base/util.h"
 #include "config/matrix.h"
-#include "report/results_priv.h"
+#include "results/results_priv.h"
 
 /* ---- result.json ---- */
 

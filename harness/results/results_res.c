@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "base/util.h"
-#include "report/results_priv.h"
+#include "results/results_priv.h"
 
 const char *const vmb_res_cpu_class[VMB_RES_NCPU] = {
     "vcpu", "qemu_main", "iothreads", "qemu_other", "virtiofsd", "vhost", "db",

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "base/util.h"
-#include "report/results_priv.h"
+#include "results/results_priv.h"
 
 /* Splits a CSV line of plain fields (no quoting in this file) in place. */
 static size_t

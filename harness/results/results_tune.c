@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/race.h"
-#include "report/results_priv.h"
+#include "results/results_priv.h"
+#include "results/tune.h"
 
 int
 vmb_tune_settings_read(const char *dir, struct vmb_tune_settings *out,

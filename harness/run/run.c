@@ -23,8 +23,7 @@
 #include "config/matrix.h"
 #include "config/plan.h"
 #include "db/db.h"
-#include "report/report.h"
-#include "report/results.h"
+#include "results/results.h"
 #include "run/progress.h"
 #include "run/run_info.h"
 #include "run/run_load.h"
@@ -840,26 +839,6 @@ print_dry_run(const struct session *s)
 }
 
 /* `vmbench report` on the results directory, which is all it reads. */
-static int
-generate_report(struct session *s, struct vmb_error **err)
-{
-    struct vmb_report_opts o = {.charts = true, .quiet = true};
-    struct vmb_buf warnings = {0};
-    fprintf(stderr, "vmbench: writing the report\n");
-    int rc = vmb_report_write(s->dir, &o, &warnings, err);
-    if (warnings.len > 0) {
-        char *save = NULL;
-        for (char *l = strtok_r(warnings.data, "\n", &save); l != NULL;
-             l = strtok_r(NULL, "\n", &save))
-            fprintf(stderr, "vmbench: report: note: %s\n", l);
-    }
-    vmb_buf_free(&warnings);
-    if (rc == 0)
-        fprintf(stderr, "vmbench: report in %s/report.md and report.html\n",
-                s->dir);
-    return rc;
-}
-
 static void
 session_free(struct session *s)
 {
@@ -967,12 +946,8 @@ vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err)
                       s.ok + s.failed, s.dir, s.dir);
         goto out;
     }
-    if (!opts->no_report) {
-        struct vmb_error *rep = NULL;
-        if (generate_report(&s, &rep) < 0)
-            fprintf(stderr, "vmbench: report: %s\n", rep->msg);
-        vmb_error_free(rep);
-    }
+    if (opts->report != NULL)
+        opts->report(s.dir);
     fprintf(stderr, "vmbench: %zu runs ok, %zu failed; results in %s\n", s.ok,
             s.failed, s.dir);
     if (s.failed > 0) {

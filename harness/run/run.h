@@ -21,7 +21,12 @@ struct vmb_run_opts {
     const char *resume; /* results directory to continue; NULL: a new run */
     bool dry_run;       /* print what would run, start nothing */
     int only;           /* enum vmb_run_only */
-    bool no_report;     /* skip `vmbench report` at the end */
+    /*
+     * Called with the results directory once every run is done and
+     * run.json is written (not on --dry-run or after an interruption):
+     * the command layer writes the report there. NULL: no report.
+     */
+    void (*report)(const char *dir);
     /*
      * When set, only the planned runs it accepts are done (a tune's
      * rounds); the others are left as --only leaves them. NULL: all.

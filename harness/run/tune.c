@@ -1,7 +1,7 @@
 /*
  * `vmbench tune`: rounds of runs through vmb_run (a chosen subset of the
  * plan each time), the results read back after each round and the race's
- * rule applied (report/race.h). Every decision depends only on the
+ * rule applied (analysis/race.h). Every decision depends only on the
  * results on disk, so a tune killed and resumed replays its rounds and
  * ends where an uninterrupted one would.
  */
@@ -14,14 +14,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "analysis/race.h"
 #include "base/jsonw.h"
 #include "base/units.h"
 #include "base/util.h"
 #include "config/matrix.h"
 #include "config/plan.h"
-#include "report/race.h"
-#include "report/report.h"
-#include "report/results.h"
+#include "results/metric.h"
+#include "results/results.h"
+#include "results/tune.h"
 #include "run/run.h"
 
 #define TUNE_FIRST_DEFAULT 3
@@ -73,7 +74,7 @@ spec_parse(const char *text, const struct vmb_matrix *m, struct spec *out,
     out->metric = vmb_xstrdup(dot + 1);
     struct vmb_res_phase none = {0};
     bool known = false;
-    vmb_report_metric(&none, out->metric, &known);
+    vmb_metric_get(&none, out->metric, &known);
     if (!known)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "unknown metric \"%s\" in \"%s\"; one of op_rate, "
@@ -104,7 +105,7 @@ limit_parse(struct tune *t, const char *text, struct vmb_error **err)
     autofree char *lhs = vmb_xstrndup(text, (size_t)(eq - text));
     if (spec_parse(lhs, t->m, &t->lim, err) < 0)
         return vmb_error_prefix(err, "--limit");
-    if (vmb_report_metric_higher_better(t->lim.metric))
+    if (vmb_metric_higher_better(t->lim.metric))
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "--limit \"%s\": a limit is an upper bound on a "
                              "latency, not on \"%s\"",
@@ -168,8 +169,7 @@ write_tune_json(struct tune *t, const char *stopped, long winner,
     vmb_jw_kstr(&w, "only", t->set.only);
     vmb_jw_obj_end(&w);
     vmb_jw_kstr(&w, "objective", t->set.objective);
-    vmb_jw_kbool(&w, "higher_better",
-                 vmb_report_metric_higher_better(t->obj.metric));
+    vmb_jw_kbool(&w, "higher_better", vmb_metric_higher_better(t->obj.metric));
     vmb_jw_kstr(&w, "racing", t->controls_race ? "controls" : "cells");
     vmb_jw_kint(&w, "repetitions", t->reps);
     vmb_jw_key(&w, "rounds");
@@ -244,11 +244,11 @@ values(const struct tune *t, const struct vmb_res_cell *rc, double *x,
             continue;
         const struct vmb_res_phase *p = res_phase(rep, t->obj.phase);
         bool known;
-        double v = p ? vmb_report_metric(p, t->obj.metric, &known) : NAN;
+        double v = p ? vmb_metric_get(p, t->obj.metric, &known) : NAN;
         double lv = 0;
         if (t->has_limit) {
             const struct vmb_res_phase *lp = res_phase(rep, t->lim.phase);
-            lv = lp ? vmb_report_metric(lp, t->lim.metric, &known) : NAN;
+            lv = lp ? vmb_metric_get(lp, t->lim.metric, &known) : NAN;
         }
         if (!isfinite(v) || !isfinite(lv))
             continue;
@@ -306,8 +306,8 @@ decide(struct tune *t, long *best, struct vmb_error **err)
     struct vmb_results *r = NULL;
     if (vmb_results_load(t->dir, &r, err) < 0)
         return -1;
-    struct vmb_race_rule rule = vmb_race_rule_default(
-        vmb_report_metric_higher_better(t->obj.metric), r->seed);
+    struct vmb_race_rule rule =
+        vmb_race_rule_default(vmb_metric_higher_better(t->obj.metric), r->seed);
     rule.has_limit = t->has_limit;
     rule.limit = t->limit_us;
     size_t cap = (size_t)t->k;
@@ -383,7 +383,6 @@ run_round(struct tune *t, const struct vmb_plan *plan, struct vmb_error **err)
         .resume = t->created ? t->dir : NULL,
         .only = t->only,
         .dry_run = t->opts->dry_run,
-        .no_report = true,
         .want = want,
         .want_ctx = t,
         .begin = begin,
@@ -551,13 +550,8 @@ vmb_tune(const struct vmb_tune_opts *opts, struct vmb_error **err)
     }
     if (write_tune_json(&t, stopped, best, err) < 0)
         goto out;
-    if (!opts->no_report) {
-        struct vmb_report_opts ro = {.charts = true, .quiet = true};
-        struct vmb_error *rerr = NULL;
-        if (vmb_report_write(t.dir, &ro, NULL, &rerr) < 0)
-            fprintf(stderr, "vmbench: report: %s\n", rerr->msg);
-        vmb_error_free(rerr);
-    }
+    if (opts->report != NULL)
+        opts->report(t.dir);
     if (best < 0) {
         printf("no cell has a value%s; see %s/tune.json\n",
                t.has_limit ? " within the limit" : "", t.dir);

@@ -2,7 +2,7 @@
  * `vmbench tune`: a race over the cells of a matrix instead of every
  * repetition of every cell. Rounds of runs go through vmb_run into an
  * ordinary results directory; after each round the race reads the
- * results back and drops the clearly worse cells (report/race.h).
+ * results back and drops the clearly worse cells (analysis/race.h).
  * tune.json records the settings and every round's decisions.
  */
 #ifndef VMB_TUNE_H
@@ -24,7 +24,9 @@ struct vmb_tune_opts {
     int only;              /* enum vmb_run_only: ALL and VM race the VM
                               cells, BAREMETAL the controls */
     bool dry_run;          /* print the first round, start nothing */
-    bool no_report;        /* skip the report at the end */
+    /* Called with the results directory when the race has ended, before
+     * the winner is printed: the report. NULL: no report. */
+    void (*report)(const char *dir);
 };
 
 /*

@@ -27,6 +27,7 @@
 
 #include "report/report.h"
 #include "report/report_priv.h"
+#include "results/metric.h"
 
 #define CELL "b8b8545289cd"
 #define CONTROL "d9f3062dce9a"
@@ -144,7 +145,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     vmb_doc_free(&d);
     const struct vmb_res_cell *best = NULL;
     double median = NAN;
-    if (vmb_report_best_cell(r, "write.op_rate", &best, &median, &err) < 0) {
+    if (vmb_results_best_cell(r, "write.op_rate", &best, &median, &err) < 0) {
         vmb_error_free(err);
         err = NULL;
     }

@@ -13,9 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/race.h"
 #include "report/doc.h"
-#include "report/race.h"
 #include "report/report_priv.h"
+#include "results/tune.h"
 
 static char top[] = "/tmp/vmb-fuzz-tune-XXXXXX";
 static bool ready;

@@ -8,7 +8,7 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "report/compare.h"
+#include "analysis/compare.h"
 #include "results_fixture.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

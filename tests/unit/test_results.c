@@ -7,7 +7,8 @@
 #include <unistd.h>
 
 #include "report/report.h"
-#include "report/results.h"
+#include "results/metric.h"
+#include "results/results.h"
 #include "results_fixture.h"
 
 Test(results, loads_cells_controls_runs_and_provenance)
@@ -571,7 +572,7 @@ Test(results, node_network_and_guest_counters_become_metrics)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         bool known = false;
-        double v = vmb_report_metric(ph, cases[i].metric, &known);
+        double v = vmb_metric_get(ph, cases[i].metric, &known);
         cr_expect(known, "%s", cases[i].metric);
         cr_expect(fabs(v - cases[i].want) < 1e-9, "%s: %g, not %g",
                   cases[i].metric, v, cases[i].want);
@@ -579,8 +580,8 @@ Test(results, node_network_and_guest_counters_become_metrics)
     /* Another run without them: no figure, not a zero. */
     const struct vmb_res_phase *other =
         vmb_res_rep_phase(&r->cells[0].reps[0], "0-write");
-    cr_expect(isnan(vmb_report_metric(other, "net_bytes_per_op.node1", NULL)));
-    cr_expect(isnan(vmb_report_metric(other, "guest_cpu_user_pct", NULL)));
+    cr_expect(isnan(vmb_metric_get(other, "net_bytes_per_op.node1", NULL)));
+    cr_expect(isnan(vmb_metric_get(other, "guest_cpu_user_pct", NULL)));
     vmb_results_free(r);
     /* A third node is bad input, named. */
     file_replace(p, "\"tx_packets\": 1e4}]", "\"tx_packets\": 1e4}, {}]");

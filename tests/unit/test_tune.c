@@ -10,7 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "report/race.h"
+#include "analysis/race.h"
+#include "results/tune.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
