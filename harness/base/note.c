@@ -17,5 +17,6 @@ vmb_note(const struct vmb_notes *notes, const char *fmt, ...)
         notes->fn(notes->ctx, msg);
         return;
     }
-    fprintf(stderr, "vmbench: %s\n", msg);
+    autofree char *safe = vmb_term_safe(msg);
+    fprintf(stderr, "vmbench: %s\n", safe);
 }

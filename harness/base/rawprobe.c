@@ -42,6 +42,32 @@ fail(char *why, size_t len, const char *what, const char *path)
     return -1;
 }
 
+/*
+ * Writes all n bytes at off. A short write is followed by another for the
+ * rest, so a full disk fails with the system's own errno (ENOSPC, EDQUOT)
+ * rather than whatever errno held before; a write that makes no progress
+ * is ENOSPC.
+ */
+static int
+pwrite_full(int fd, const char *buf, size_t n, off_t off)
+{
+    while (n > 0) {
+        ssize_t w = pwrite(fd, buf, n, off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        if (w == 0) {
+            errno = ENOSPC;
+            return -1;
+        }
+        buf += w;
+        n -= (size_t)w;
+        off += w;
+    }
+    return 0;
+}
+
 static int
 probe_fsync(int fd, uint64_t each_us, const char *buf,
             struct vmb_rawprobe_result *r)
@@ -55,7 +81,7 @@ probe_fsync(int fd, uint64_t each_us, const char *buf,
     while (n < MAX_SAMPLES && t < end) {
         /* Rewrites of the first 1 MiB, as a log that is recycled. */
         off_t off = (off_t)(n % 256) * BLOCK;
-        if (pwrite(fd, buf, BLOCK, off) != BLOCK || fdatasync(fd) < 0) {
+        if (pwrite_full(fd, buf, BLOCK, off) < 0 || fdatasync(fd) < 0) {
             free(lat);
             return -1;
         }
@@ -79,7 +105,7 @@ probe_seqwrite(int fd, const struct vmb_rawprobe_opts *o, const char *buf,
     uint64_t t0 = now_ns(), end = t0 + o->each_us * 1000;
     uint64_t off = 0;
     while (off + SEQ_BLOCK <= o->file_bytes && now_ns() < end) {
-        if (pwrite(fd, buf, SEQ_BLOCK, (off_t)off) != SEQ_BLOCK)
+        if (pwrite_full(fd, buf, SEQ_BLOCK, (off_t)off) < 0)
             return -1;
         off += SEQ_BLOCK;
     }
@@ -169,7 +195,7 @@ vmb_rawprobe_run(const char *dir, const struct vmb_rawprobe_opts *o,
         fd = open(path, O_WRONLY | O_CLOEXEC);
         for (uint64_t off = written; fd >= 0 && off < 16u * SEQ_BLOCK;
              off += SEQ_BLOCK)
-            if (pwrite(fd, buf, SEQ_BLOCK, (off_t)off) == SEQ_BLOCK)
+            if (pwrite_full(fd, buf, SEQ_BLOCK, (off_t)off) == 0)
                 written = off + SEQ_BLOCK;
         if (fd >= 0) {
             fdatasync(fd);

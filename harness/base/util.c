@@ -379,6 +379,29 @@ vmb_term_safe(const char *s)
     return vmb_buf_steal(&b);
 }
 
+char *
+vmb_shell_quote(const char *s)
+{
+    if (s == NULL || *s == '\0')
+        return vmb_xstrdup("''");
+    bool plain = true;
+    for (const unsigned char *p = (const unsigned char *)s; *p && plain; p++)
+        plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                (*p >= '0' && *p <= '9') || strchr("_-./:@%+=,", *p) != NULL;
+    if (plain)
+        return vmb_xstrdup(s);
+    struct vmb_buf b = {0};
+    vmb_buf_puts(&b, "'");
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'')
+            vmb_buf_puts(&b, "'\\''");
+        else
+            vmb_buf_append(&b, p, 1);
+    }
+    vmb_buf_puts(&b, "'");
+    return vmb_buf_steal(&b);
+}
+
 bool
 vmb_str_has_prefix(const char *s, const char *prefix)
 {

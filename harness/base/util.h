@@ -143,6 +143,14 @@ void vmb_buf_markup(struct vmb_buf *b, const char *s);
  */
 char *vmb_term_safe(const char *s);
 
+/*
+ * s as one word for a POSIX shell, for hints the user may paste: as it is
+ * when every byte is a letter, digit or one of "_-./:@%+=,", else in
+ * single quotes with each ' written as '\''. NULL or "" gives ''.
+ * Caller frees.
+ */
+char *vmb_shell_quote(const char *s);
+
 /* Set by the SIGINT/SIGTERM handler installed by vmb_signals_install(). */
 extern volatile int vmb_interrupted;
 void vmb_signals_install(void);

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "config/config.h"
 #include "load/load.h"
+#include "load/proto.h"
 #include "protocols/protocols.h"
 
 const char vmb_usage_stress[] =
@@ -313,6 +314,14 @@ vmb_cmd_stress(int argc, char **argv, struct vmb_error **err)
         vmb_protocols_target_parse(a.replica_url, &replica, err) < 0)
         goto out;
 
+    if ((a.prepare || a.prepare_only) &&
+        vmb_load_target_proto(&primary)->prepare == NULL) {
+        vmb_error_set(err, VMB_ERR_INPUT, 0,
+                      "the %s protocol has no prepare step (it has no "
+                      "tables to make); see `vmbench stress --help`",
+                      vmb_load_target_proto(&primary)->name);
+        goto out;
+    }
     vmb_signals_install();
     if (a.prepare || a.prepare_only) {
         /* PHASE prepare makes every table a phase may use. */

@@ -42,7 +42,9 @@ conn_close(struct vmb_load_worker *w, struct vmb_load_conn *c)
 
 /* Drops the connection. A failed connect counts once; any other failure
  * counts each request it lost, so that with n= every request ends up as
- * either an op or an error. */
+ * either an op or an error. A protocol error counts at least once: a
+ * stray reply after every request was answered lost none, and is still
+ * the server's error. */
 static void
 conn_fail(struct vmb_load_worker *w, struct vmb_load_conn *c, int cls,
           int errnum, uint64_t now)
@@ -50,7 +52,9 @@ conn_fail(struct vmb_load_worker *w, struct vmb_load_conn *c, int cls,
     uint64_t lost = 0;
     for (uint32_t i = 0; i < c->inflight; i++)
         lost += c->ring[(c->head + i) % w->e->pipeline].measured;
-    count_error(w, cls, errnum, cls == VMB_LOAD_ERR_CONNECT ? 1 : lost, now);
+    if (cls == VMB_LOAD_ERR_CONNECT || (cls == VMB_LOAD_ERR_PROTOCOL && !lost))
+        lost = 1;
+    count_error(w, cls, errnum, lost, now);
     conn_close(w, c);
     c->state = VMB_LOAD_CONN_DOWN;
     if (c->down_since == 0)

@@ -47,6 +47,17 @@ struct resp_conn {
     size_t out_len;
     size_t out_off;
     size_t out_cap;
+    /* Each request in flight, oldest first: its kind (0 SET, 1 GET) and
+     * where it ends in the bytes queued on this connection. A reply is
+     * checked against the request it answers, which must have been sent
+     * whole. A ring that grows with the pipeline and is reset with the
+     * connection. */
+    struct resp_req {
+        uint64_t end;
+        int kind;
+    } * reqs;
+    size_t reqs_cap, reqs_head, reqs_n;
+    uint64_t queued_bytes, sent_bytes;
     char key[320];
 };
 
@@ -138,6 +149,8 @@ resp_close(void *pc)
         close(c->fd);
     c->fd = -1;
     c->out_len = c->out_off = 0;
+    c->reqs_head = c->reqs_n = 0;
+    c->queued_bytes = c->sent_bytes = 0;
     vmb_resp_reader_reset(&c->rd);
 }
 
@@ -149,6 +162,7 @@ resp_conn_free(void *pc)
         return;
     resp_close(c);
     free(c->out);
+    free(c->reqs);
     free(c);
 }
 
@@ -215,6 +229,7 @@ resp_flush(void *pc, struct vmb_load_fault *f)
                          MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) {
             c->out_off += (size_t)n;
+            c->sent_bytes += (uint64_t)n;
             continue;
         }
         if (n < 0 && errno == EINTR)
@@ -265,6 +280,46 @@ put_key_digits(char *end, size_t digits, uint64_t k)
     }
 }
 
+static void
+push_req(struct resp_conn *c, int kind, size_t len)
+{
+    if (c->reqs_n == c->reqs_cap) {
+        size_t cap = c->reqs_cap ? 2 * c->reqs_cap : 64;
+        struct resp_req *r = vmb_xmalloc(cap * sizeof(*r));
+        for (size_t i = 0; i < c->reqs_n; i++)
+            r[i] = c->reqs[(c->reqs_head + i) % c->reqs_cap];
+        free(c->reqs);
+        c->reqs = r;
+        c->reqs_cap = cap;
+        c->reqs_head = 0;
+    }
+    c->queued_bytes += len;
+    c->reqs[(c->reqs_head + c->reqs_n++) % c->reqs_cap] =
+        (struct resp_req){.end = c->queued_bytes, .kind = kind};
+}
+
+/* Whether rep can answer the oldest request in flight, which it then
+ * takes off the ring: an error answers anything, a SET is answered by
+ * "+OK", a GET by a bulk string or nil. A reply with no request sent
+ * whole before its bytes were read (sent: the bytes sent by then), or of
+ * the wrong shape, is a protocol error. */
+static bool
+reply_matches(struct resp_conn *c, const struct vmb_resp_reply *rep,
+              uint64_t sent)
+{
+    if (c->reqs_n == 0 || c->reqs[c->reqs_head].end > sent)
+        return false;
+    int kind = c->reqs[c->reqs_head].kind;
+    c->reqs_head = (c->reqs_head + 1) % c->reqs_cap;
+    c->reqs_n--;
+    if (rep->type == '-')
+        return true;
+    if (kind == 0)
+        return rep->type == '+' && rep->text_len == 2 &&
+               memcmp(rep->text, "OK", 2) == 0;
+    return rep->type == '$';
+}
+
 static int
 resp_queue(void *pc, int kind, uint64_t k, struct vmb_rng *rng,
            struct vmb_load_fault *f)
@@ -287,7 +342,9 @@ resp_queue(void *pc, int kind, uint64_t k, struct vmb_rng *rng,
         put_key_digits(p + ps->tmpl_key_end, ps->key_digits, k);
         p += ps->get_tmpl_len;
     }
+    size_t len = (size_t)(p - (c->out + c->out_len));
     c->out_len = (size_t)(p - c->out);
+    push_req(c, kind == 0 ? 0 : 1, len);
     return 0;
 }
 
@@ -311,6 +368,9 @@ resp_consume(void *pc, vmb_load_answer_fn done, void *ctx,
             return -1;
         }
         const char *p = c->rbuf, *end = c->rbuf + n;
+        /* What was read answers only what had been sent before the read,
+         * not requests the answers below make room for. */
+        uint64_t sent = c->sent_bytes;
         bool fresh = true;
         while (p < end) {
             struct vmb_resp_reply rep;
@@ -318,6 +378,10 @@ resp_consume(void *pc, vmb_load_answer_fn done, void *ctx,
             if (st == VMB_RESP_MORE)
                 break;
             if (st == VMB_RESP_BAD) {
+                fault(f, VMB_LOAD_ERR_PROTOCOL, EPROTO);
+                return -1;
+            }
+            if (!reply_matches(c, &rep, sent)) {
                 fault(f, VMB_LOAD_ERR_PROTOCOL, EPROTO);
                 return -1;
             }

@@ -482,9 +482,11 @@ vmb_load_result_summary(struct vmb_buf *b, const struct vmb_load_result *r)
                            (unsigned long long)r->sqlstates[i].n);
         vmb_buf_puts(b, "\n");
     }
-    if (r->server_error)
-        vmb_buf_printf(b, "%-28s: \"%s\"\n", "First server error",
-                       r->server_error);
+    if (r->server_error) {
+        /* The server's words, made safe for the terminal. */
+        autofree char *safe = vmb_term_safe(r->server_error);
+        vmb_buf_printf(b, "%-28s: \"%s\"\n", "First server error", safe);
+    }
     uint64_t secs = (uint64_t)llround(r->duration_s);
     vmb_buf_printf(b, "%-28s: %02llu:%02llu:%02llu (%.3f s)%s\n",
                    "Total operation time", (unsigned long long)(secs / 3600),
@@ -497,6 +499,8 @@ vmb_load_result_summary(struct vmb_buf *b, const struct vmb_load_result *r)
      * above. */
     if (r->ended_by == VMB_LOAD_END_DEADLINE ||
         r->ended_by == VMB_LOAD_END_STALL ||
-        r->ended_by == VMB_LOAD_END_UNREACHABLE)
-        vmb_buf_printf(b, "%-28s: %s\n", "Ended early", r->end_text);
+        r->ended_by == VMB_LOAD_END_UNREACHABLE) {
+        autofree char *safe = vmb_term_safe(r->end_text);
+        vmb_buf_printf(b, "%-28s: %s\n", "Ended early", safe);
+    }
 }

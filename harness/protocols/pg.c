@@ -609,6 +609,26 @@ vmb_pg_target_parse(const char *url, struct vmb_load_target *t,
         else if (strcmp(o->keyword, "user") == 0)
             user = o->val;
     }
+    /* Checked here, as the Redis URL's port is: libpq would only say so
+     * when connecting, as if the server were at fault. */
+    for (const char *p = port; p != NULL && *p;) {
+        size_t n = strcspn(p, ",");
+        long v = 0;
+        bool ok = true;
+        for (size_t i = 0; i < n && ok; i++) {
+            ok = p[i] >= '0' && p[i] <= '9';
+            v = v * 10 + (p[i] - '0');
+            ok = ok && v <= 65535;
+        }
+        if (!ok || (n > 0 && v == 0)) {
+            int rc = vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                   "bad port \"%.*s\" in URL \"%s\"", (int)n, p,
+                                   url);
+            PQconninfoFree(opts);
+            return rc;
+        }
+        p += n + (p[n] == ',');
+    }
     /* The name in messages: the URL's parts without a password. */
     snprintf(t->name, sizeof(t->name), "postgres://%s%s%s%s%s/%s",
              user ? user : "", user ? "@" : "", host ? host : "",

@@ -784,8 +784,13 @@ open_new(struct session *s, char **matrix_text, size_t *len,
     char *slash = strrchr(parent, '/');
     if (slash != NULL && slash != parent) {
         *slash = '\0';
-        if (vmb_mkdir_p(parent, err) < 0)
+        /* A directory the user named that cannot be made (read-only,
+         * not a directory, no permission) is bad input, as a bad path
+         * to the matrix is. */
+        if (vmb_mkdir_p(parent, err) < 0) {
+            (*err)->kind = VMB_ERR_INPUT;
             return -1;
+        }
     }
     if (mkdir(s->dir, 0755) < 0) {
         if (errno == EEXIST)
@@ -793,7 +798,8 @@ open_new(struct session *s, char **matrix_text, size_t *len,
                                  "\"%s\" already exists; results are never "
                                  "overwritten (continue it with --resume)",
                                  s->dir);
-        return vmb_error_sys(err, "create \"%s\"", s->dir);
+        return vmb_error_set(err, VMB_ERR_INPUT, errno, "create \"%s\"",
+                             s->dir);
     }
     if (lock_dir(s, err) < 0)
         return -1;
@@ -940,10 +946,12 @@ vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err)
     work = vmb_xasprintf("%s/work", s.dir);
     rmdir(work);
     if (s.interrupted) {
+        char *q = vmb_shell_quote(s.dir);
         vmb_error_set(err, VMB_ERR_RUN, 0,
                       "interrupted; %zu finished runs are kept in \"%s\", "
                       "continue with `vmbench run --resume %s`",
-                      s.ok + s.failed, s.dir, s.dir);
+                      s.ok + s.failed, s.dir, q);
+        free(q);
         goto out;
     }
     if (opts->report != NULL)
@@ -952,9 +960,14 @@ vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err)
             s.failed, s.dir);
     if (s.failed > 0) {
         fprintf(stderr, "failed runs:\n");
-        for (size_t i = 0; i < s.nfailures; i++)
-            fprintf(stderr, "  %s  %s: %s\n", s.failures[i].dir,
-                    s.failures[i].label, s.failures[i].error);
+        for (size_t i = 0; i < s.nfailures; i++) {
+            /* The error may carry a server's words. */
+            char *lab = vmb_term_safe(s.failures[i].label);
+            char *msg = vmb_term_safe(s.failures[i].error);
+            fprintf(stderr, "  %s  %s: %s\n", s.failures[i].dir, lab, msg);
+            free(lab);
+            free(msg);
+        }
         if (s.nfailures < s.failed)
             fprintf(stderr,
                     "  (and %zu from before the resume; see their "

@@ -391,10 +391,11 @@ run_round(struct tune *t, const struct vmb_plan *plan, struct vmb_error **err)
     if (rc < 0 && vmb_interrupted) {
         vmb_error_free(*err);
         *err = NULL;
+        autofree char *q = vmb_shell_quote(t->dir);
         return vmb_error_set(err, VMB_ERR_RUN, 0,
                              "interrupted; finished runs are kept in \"%s\", "
                              "continue with `vmbench tune --resume %s`",
-                             t->dir, t->dir);
+                             t->dir, q);
     }
     return rc < 0 ? -1 : 0;
 }
@@ -499,15 +500,18 @@ print_winner(const struct tune *t, long best, const char *stopped)
     if (!t->controls_race && t->only != VMB_RUN_ONLY_VM)
         factorial += t->m->ncontrols * (size_t)t->reps;
     const struct vmb_cell *w = t->cand[best];
-    printf("winner: %s (%s) on %s%s%s\n", w->label, w->id, t->set.objective,
+    autofree char *label = vmb_term_safe(w->label);
+    autofree char *dir = vmb_shell_quote(t->dir);
+    autofree char *safe_dir = vmb_term_safe(dir);
+    printf("winner: %s (%s) on %s%s%s\n", label, w->id, t->set.objective,
            t->has_limit ? " with " : "", t->has_limit ? t->set.limit : "");
     printf("race: %zu runs, stopped: %s; the full factorial: %zu runs\n",
            t->runs, stopped, factorial);
     if (w->kind == VMB_CELL_VM)
-        printf("write it: vmbench kata-config %s %s\n", t->dir, w->id);
+        printf("write it: vmbench kata-config %s %s\n", safe_dir, w->id);
     else
         printf("a bare-metal control has no Kata settings; see %s/tune.json\n",
-               t->dir);
+               safe_dir);
 }
 
 int

@@ -220,16 +220,21 @@ th_redis_stop(struct th_redis *r)
 /* ---- a small RESP server with chosen faults ---- */
 
 enum th_mode {
-    TH_OK,      /* "+OK" to every command */
+    TH_OK,      /* "+OK" to SET, a one-byte value to GET */
     TH_ERR,     /* "-ERR nope" to every command */
     TH_GARBAGE, /* "hello" lines: not RESP */
     TH_SILENT,  /* accepts and reads every command, never answers */
+    TH_PLUS_OK, /* "+OK" to every command, GET included: well-formed
+                   RESP that does not answer a GET */
+    TH_TWICE,   /* two replies to every command, each right for it */
+    TH_REPLY,   /* the server's .reply to every command */
 };
 
 struct th_server {
     int listen_fd;
     int port;
     enum th_mode mode;
+    const char *reply;       /* TH_REPLY: the whole reply, CRLF included */
     int close_after;         /* close a connection after N replies; 0 never */
     uint64_t stall_after_ms; /* stall once, this long after the first command */
     uint64_t stall_ms;       /* for this long; 0 never */
@@ -328,6 +333,7 @@ th_server_main(void *arg)
                                               1000000L};
                     nanosleep(&ts, NULL);
                 }
+                bool get = memmem(c->buf, used, "\r\nGET\r\n", 7) != NULL;
                 memmove(c->buf, c->buf + used, c->len - used);
                 c->len -= used;
                 if (s->mode == TH_SILENT ||
@@ -349,9 +355,15 @@ th_server_main(void *arg)
                                            &until, NULL) == EINTR)
                         ;
                 }
-                const char *rep = s->mode == TH_OK    ? "+OK\r\n"
-                                  : s->mode == TH_ERR ? "-ERR nope\r\n"
-                                                      : "hello\r\n";
+                const char *right = get ? "$1\r\nx\r\n" : "+OK\r\n";
+                const char *rep =
+                    s->mode == TH_OK ? right
+                    : s->mode == TH_TWICE
+                        ? (get ? "$1\r\nx\r\n$1\r\nx\r\n" : "+OK\r\n+OK\r\n")
+                    : s->mode == TH_PLUS_OK ? "+OK\r\n"
+                    : s->mode == TH_REPLY   ? s->reply
+                    : s->mode == TH_ERR     ? "-ERR nope\r\n"
+                                            : "hello\r\n";
                 if (write(c->fd, rep, strlen(rep)) < 0) {
                     close(c->fd);
                     c->fd = -1;

@@ -174,6 +174,40 @@ Test(load_faults, garbage_is_protocol_error, .timeout = 30)
     th_server_stop(&s);
 }
 
+/* Well-formed RESP that does not answer the request (+OK to a GET) and
+ * a second reply to one request are protocol errors, not answers. */
+Test(load_faults, mismatched_reply_is_protocol_error, .timeout = 30)
+{
+    struct th_server s = {.mode = TH_PLUS_OK};
+    th_server_start(&s);
+    const char *rd[] = {"op=read", "n=100", "connections=1", NULL};
+    struct vmb_load_result *r = NULL;
+    cr_assert_eq(th_run_at(s.port, 0, rd, &r, NULL), 0);
+    cr_assert_eq(vmb_load_result_errors_by_class(r, VMB_LOAD_ERR_PROTOCOL),
+                 100);
+    cr_assert_eq(vmb_load_result_ops(r), 0);
+    vmb_load_result_free(r);
+    /* The same server answers SET rightly. */
+    const char *wr[] = {"op=write", "n=100", "connections=1", NULL};
+    cr_assert_eq(th_run_at(s.port, 0, wr, &r, NULL), 0);
+    cr_assert_eq(vmb_load_result_errors(r), 0);
+    cr_assert_eq(vmb_load_result_ops(r), 100);
+    vmb_load_result_free(r);
+    th_server_stop(&s);
+}
+
+Test(load_faults, second_reply_is_protocol_error, .timeout = 30)
+{
+    struct th_server s = {.mode = TH_TWICE};
+    th_server_start(&s);
+    const char *w[] = {"op=write", "n=50", "connections=1", "pipeline=1", NULL};
+    struct vmb_load_result *r = NULL;
+    cr_assert_eq(th_run_at(s.port, 0, w, &r, NULL), 0);
+    cr_assert_gt(vmb_load_result_errors_by_class(r, VMB_LOAD_ERR_PROTOCOL), 0);
+    vmb_load_result_free(r);
+    th_server_stop(&s);
+}
+
 static void *
 stop_later(void *arg)
 {

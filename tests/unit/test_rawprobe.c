@@ -5,8 +5,10 @@
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include "base/rawprobe.h"
@@ -83,4 +85,29 @@ Test(rawprobe, spin_scales)
     uint64_t a = vmb_rawprobe_spin(1u << 16);
     uint64_t b = vmb_rawprobe_spin(1u << 22);
     cr_expect_gt(b, a);
+}
+
+/* A disk that fills up part way through a write: the probe fails with the
+ * system's own reason (ENOSPC), not a stale errno from before the short
+ * write. A tmpfs of 1.5 MiB holds the fsync'ed 1 MiB, then the sequential
+ * writes' second MiB is cut short. */
+Test(rawprobe, full_disk_says_no_space, .timeout = 60)
+{
+    if (geteuid() != 0)
+        cr_skip_test("mounting a small tmpfs needs root");
+    char dir[] = "/tmp/vmb-test-rawfull-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    if (mount("vmb-rawfull", dir, "tmpfs", 0, "size=1536k") < 0) {
+        rmdir(dir);
+        cr_skip_test("cannot mount a tmpfs here");
+    }
+    struct vmb_rawprobe_opts o = {.each_us = 200000, .file_bytes = 8 << 20};
+    struct vmb_rawprobe_result r;
+    char why[256] = "";
+    errno = EEXIST; /* what a stale errno would say */
+    int rc = vmb_rawprobe_run(dir, &o, &r, why, sizeof(why));
+    umount2(dir, MNT_DETACH);
+    rmdir(dir);
+    cr_assert_eq(rc, -1);
+    cr_expect(strstr(why, strerror(ENOSPC)) != NULL, "%s", why);
 }

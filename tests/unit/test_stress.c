@@ -161,6 +161,23 @@ Test(stress, cli_stall_exits_1, .timeout = 30)
     vmb_rm_rf(dir, NULL);
 }
 
+/* A server's error text reaches the terminal with its control bytes
+ * escaped: no ESC or BEL from the server is printed as it is. */
+Test(stress, server_error_escaped, .timeout = 30)
+{
+    struct th_server s = {.mode = TH_REPLY,
+                          .reply = "-ERR \x1b[31mred\x07 bell\r\n"};
+    th_server_start(&s);
+    char out[8192], args[128];
+    snprintf(args, sizeof(args), "redis://127.0.0.1:%d write n=20", s.port);
+    run_cli(args, out, sizeof(out));
+    th_server_stop(&s);
+    cr_assert_not_null(strstr(out, "First server error"), "%s", out);
+    cr_assert_null(strchr(out, '\x1b'), "%s", out);
+    cr_assert_null(strchr(out, '\x07'), "%s", out);
+    cr_assert_not_null(strstr(out, "ERR \\x1b[31mred\\x07 bell"), "%s", out);
+}
+
 /* A capacity phase from the command line: capacity=p99:LIMIT step=TIME
  * instead of a length; the summary names the capacity and its steps, the
  * JSON carries them. */
