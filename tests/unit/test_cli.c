@@ -303,3 +303,51 @@ Test(cli, kata_config_base_size_limited, .timeout = 30)
     cr_assert_not_null(strstr(r.err, "the limit"), "%s", r.err);
     cmd_result_free(&r);
 }
+
+/*
+ * Bad input is exit 2 whatever the protocol or the step that finds it: a
+ * port out of range in a postgres:// URL as in a redis:// one, a prepare
+ * step the protocol does not have, a results directory that cannot be
+ * made. None of them connects or starts anything.
+ */
+Test(cli, bad_input_is_exit_2_everywhere, .timeout = 60)
+{
+    static const char *const cases[][3] = {
+        {"postgres://127.0.0.1:99999/x", "write", "bad port \"99999\""},
+        {"postgres://127.0.0.1:12ab/x", "write", "bad port \"12ab\""},
+        {"redis://127.0.0.1:99999", "write", "bad port \"99999\""},
+        {"redis://127.0.0.1:1", "prepare", "no prepare step"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *args[] = {"stress", cases[i][0], cases[i][1], "n=10", NULL};
+        struct cmd_result r = run_vmbench("/", args);
+        cr_expect_eq(r.status, 2, "case %zu: %s", i, r.err);
+        cr_expect_not_null(strstr(r.err, cases[i][2]), "case %zu: %s", i,
+                           r.err);
+        cmd_result_free(&r);
+    }
+    /* /proc refuses new directories: the --out the user named is bad. */
+    const char *run[] = {"run", VMB_TEST_DATA "/../configs/quickstart.yaml",
+                         "--out", "/proc/vmb-cli-out", NULL};
+    struct cmd_result r = run_vmbench("/", run);
+    cr_expect_eq(r.status, 2, "%s", r.err);
+    cr_expect_not_null(strstr(r.err, "/proc/vmb-cli-out"), "%s", r.err);
+    cmd_result_free(&r);
+}
+
+/* A path in a hint the user may paste is one word for the shell. */
+Test(cli, shell_quote)
+{
+    static const char *const cases[][2] = {
+        {"results/run-1", "results/run-1"},
+        {"my results", "'my results'"},
+        {"it's", "'it'\\''s'"},
+        {"", "''"},
+        {"$(rm -rf ~)", "'$(rm -rf ~)'"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *q = vmb_shell_quote(cases[i][0]);
+        cr_expect_str_eq(q, cases[i][1]);
+        free(q);
+    }
+}
