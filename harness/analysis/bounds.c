@@ -195,10 +195,8 @@ close_bound(struct reader *rd, struct vmb_error **err)
         return 0;
     unsigned keep = rd->line;
     rd->line = b->line;
-    bool known = false;
-    struct vmb_res_phase probe = {0};
-    if (b->metric != NULL)
-        vmb_metric_get(&probe, b->metric, &known);
+    bool known =
+        b->metric != NULL && vmb_metric_find(b->metric, VMB_IN_PHASES) != NULL;
     int rc = 0;
     if (b->cell == NULL && b->label == NULL)
         rc = fail(rd, err, "bound without cell or label");
