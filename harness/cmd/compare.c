@@ -33,8 +33,8 @@ static const char usage_head[] =
     "Controls are compared too: a slower host shows as a slower control.\n"
     "The table lists the worst regressions first.\n\n"
     "  --metric M        a metric listed below; repeat or separate by "
-    "commas\n"
-    "                    (default ";
+    "commas,\n"
+    "                    each metric counts once (default ";
 
 static const char usage_tail[] =
     "  --threshold T     the smallest change that counts: 5% or 0.05 "
@@ -97,7 +97,7 @@ static const struct option longopts[] = {
 struct args {
     const char *dirs[2];
     size_t ndirs;
-    const char **metrics; /* the table's names */
+    const char **metrics; /* the table's names, each once */
     size_t nmetrics;
     double threshold, alpha;
     const char *json, *report, *bounds;
@@ -124,21 +124,31 @@ parse_fraction(const char *opt, const char *s, bool percent_ok, double *out,
     return 0;
 }
 
+/* One --metric value: names separated by commas, none empty; a name
+ * given before counts once. */
 static int
 add_metrics(struct args *a, const char *s, struct vmb_error **err)
 {
-    autofree char *copy = vmb_xstrdup(s);
-    char *save = NULL;
-    for (char *t = strtok_r(copy, ",", &save); t != NULL;
-         t = strtok_r(NULL, ",", &save)) {
+    if (a->metrics == NULL)
+        a->metrics = vmb_xcalloc(vmb_nmetrics, sizeof(*a->metrics));
+    for (const char *t = s;; t++) {
+        size_t len = strcspn(t, ",");
+        if (len == 0)
+            return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                 "--metric \"%s\" has an empty entry", s);
+        autofree char *name = vmb_xstrndup(t, len);
         const struct vmb_metric *m;
-        if (vmb_metric_lookup(t, VMB_IN_PHASES, &m, err) < 0)
+        if (vmb_metric_lookup(name, VMB_IN_PHASES, &m, err) < 0)
             return -1;
-        a->metrics =
-            vmb_xrealloc(a->metrics, (a->nmetrics + 1) * sizeof(*a->metrics));
-        a->metrics[a->nmetrics++] = m->name;
+        bool seen = false;
+        for (size_t i = 0; i < a->nmetrics; i++)
+            seen |= a->metrics[i] == m->name;
+        if (!seen)
+            a->metrics[a->nmetrics++] = m->name;
+        t += len;
+        if (*t == '\0')
+            return 0;
     }
-    return 0;
 }
 
 static int
