@@ -352,7 +352,7 @@ Test(compare, bounds_written_pass_on_a_fail_on_slower, .timeout = 60)
 /* Arrays, not pointers: Criterion copies the parameters into the test. */
 struct bad_bounds {
     char text[160];
-    char msg[48]; /* after "bounds.toml:" */
+    char msg[64]; /* after "bounds.toml:" */
 };
 
 ParameterizedTestParameters(compare, a_bad_bounds_file_names_file_and_line)
@@ -371,7 +371,7 @@ ParameterizedTestParameters(compare, a_bad_bounds_file_names_file_and_line)
          "4: key given twice"},
         {"schema = 1\n\n[[bound]]\ncell = \"" CELL_9P "\"\nphase = "
          "\"0-write\"\nmetric = \"speed\"\nmedian = 1\ntolerance = 0.1\n",
-         "3: unknown metric"},
+         "3: unknown metric \"speed\"; known: op_rate, p50, "},
         {"schema = 1\n[[bound]]\ncell = \"" CELL_9P "\"\nphase = "
          "\"0-write\"\nmetric = \"p99\"\nmedian = 1\n",
          "2: bound without median or tolerance"},
