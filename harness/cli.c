@@ -12,29 +12,31 @@
  */
 const struct vmb_command vmb_commands[] = {
     {"plan", vmb_cmd_plan, "validate a matrix file and list what would run",
-     vmb_usage_plan},
+     vmb_usage_plan, NULL},
     {"options", vmb_cmd_options, "list every matrix option with its default",
-     vmb_usage_options},
+     vmb_usage_options, NULL},
     {"run", vmb_cmd_run,
      "run a matrix: VMs and bare metal, into a results directory",
-     vmb_usage_run},
+     vmb_usage_run, NULL},
     {"stress", vmb_cmd_stress,
-     "run the load generator alone against a Redis server", vmb_usage_stress},
+     "run the load generator alone against a Redis server", vmb_usage_stress,
+     NULL},
     {"doctor", vmb_cmd_doctor, "host checks: libvirt, KVM really works, tuning",
-     vmb_usage_doctor},
+     vmb_usage_doctor, NULL},
     {"report", vmb_cmd_report,
-     "statistics, charts and a report of a results directory",
-     vmb_usage_report},
-    {"tune", vmb_cmd_tune, "race the cells of a matrix for the best one",
+     "statistics, charts and a report of a results directory", vmb_usage_report,
+     NULL},
+    {"tune", vmb_cmd_tune, "race the cells of a matrix for the best one", NULL,
      vmb_usage_tune},
     {"compare", vmb_cmd_compare,
-     "A/B verdicts of two results directories; exit 1 on a regression",
+     "A/B verdicts of two results directories; exit 1 on a regression", NULL,
      vmb_usage_compare},
     {"kata-config", vmb_cmd_kata_config,
-     "the Kata configuration.toml settings of a cell", vmb_usage_kata_config},
+     "the Kata configuration.toml settings of a cell", vmb_usage_kata_config,
+     NULL},
     {"image", vmb_cmd_image, "build or show the cached guest image",
-     vmb_usage_image},
-    {NULL, NULL, NULL, NULL},
+     vmb_usage_image, NULL},
+    {NULL, NULL, NULL, NULL, NULL},
 };
 const size_t vmb_ncommands = sizeof(vmb_commands) / sizeof(vmb_commands[0]) - 1;
 
@@ -62,7 +64,10 @@ vmb_cli_wants_help(int argc, char **argv)
 void
 vmb_cli_print_usage(const struct vmb_command *cmd)
 {
-    fputs(cmd->usage, stdout);
+    if (cmd->print_usage != NULL)
+        cmd->print_usage(stdout);
+    else
+        fputs(cmd->usage, stdout);
 }
 
 /*

@@ -4,8 +4,10 @@
  *
  * Each subcommand lives in its own file under cmd/ (`plan` and `options`
  * share cmd/plan.c): its entry point, its getopt_long options and, beside
- * them, its usage text vmb_usage_NAME. cli.c lists them in a table of
- * {name, fn, summary, usage} in the order `vmbench --help` shows them.
+ * them, its usage text vmb_usage_NAME: a string, or a function that
+ * composes the text when it is printed (lists generated from a table).
+ * cli.c lists them in a table of {name, fn, summary, usage,
+ * print_usage} in the order `vmbench --help` shows them.
  *
  * A subcommand returns the exit status (0 success, 1 a run failed) or -1
  * with *err set; main prints the error and exits 1 or 2 by its kind.
@@ -17,6 +19,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "base/error.h"
 
@@ -24,7 +27,9 @@ struct vmb_command {
     const char *name;
     int (*fn)(int argc, char **argv, struct vmb_error **err);
     const char *summary; /* one line for `vmbench --help` */
-    const char *usage;   /* full text for `vmbench NAME --help` */
+    const char *usage;   /* full text for `vmbench NAME --help`, or NULL */
+    void (*print_usage)(FILE *out); /* the text composed, where usage is
+                                       NULL */
 };
 
 extern const struct vmb_command vmb_commands[];
@@ -117,7 +122,7 @@ extern const char vmb_usage_report[];
 extern const char vmb_usage_image[];
 extern const char vmb_usage_doctor[];
 extern const char vmb_usage_kata_config[];
-extern const char vmb_usage_compare[];
-extern const char vmb_usage_tune[];
+void vmb_usage_compare(FILE *out);
+void vmb_usage_tune(FILE *out);
 
 #endif

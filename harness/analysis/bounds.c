@@ -195,18 +195,19 @@ close_bound(struct reader *rd, struct vmb_error **err)
         return 0;
     unsigned keep = rd->line;
     rd->line = b->line;
-    bool known = false;
-    struct vmb_res_phase probe = {0};
-    if (b->metric != NULL)
-        vmb_metric_get(&probe, b->metric, &known);
+    bool known =
+        b->metric != NULL && vmb_metric_find(b->metric, VMB_IN_PHASES) != NULL;
     int rc = 0;
     if (b->cell == NULL && b->label == NULL)
         rc = fail(rd, err, "bound without cell or label");
     else if (b->phase == NULL || b->metric == NULL)
         rc = fail(rd, err, "bound without phase or metric");
-    else if (!known)
-        rc = fail(rd, err, "unknown metric");
-    else if (isnan(b->median) || isnan(b->tolerance))
+    else if (!known) {
+        autofree char *names = vmb_metric_names(VMB_IN_PHASES);
+        autofree char *what =
+            vmb_xasprintf("unknown metric \"%s\"; known: %s", b->metric, names);
+        rc = fail(rd, err, what);
+    } else if (isnan(b->median) || isnan(b->tolerance))
         rc = fail(rd, err, "bound without median or tolerance");
     rd->line = keep;
     rd->cur = NULL;

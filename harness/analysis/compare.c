@@ -64,7 +64,7 @@ vmb_compare_values(const struct vmb_res_cell *c, const char *phase,
         const struct vmb_res_phase *ph = vmb_res_rep_phase(rep, phase);
         if (ph == NULL)
             continue;
-        double v = vmb_metric_get(ph, metric, NULL);
+        double v = vmb_metric_get(ph, metric);
         if (isfinite(v))
             out[n++] = v;
     }
@@ -244,14 +244,9 @@ vmb_compare_build(struct vmb_compare *c, const struct vmb_results *a,
 {
     *c = (struct vmb_compare){.a = a, .b = b, .opts = *opts};
     for (size_t i = 0; i < opts->nmetrics; i++) {
-        bool known = false;
-        struct vmb_res_phase probe = {0};
-        vmb_metric_get(&probe, opts->metrics[i], &known);
-        if (!known)
-            return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                                 "unknown metric \"%s\"; known: op_rate, "
-                                 "p50, p95, p99, p99.9, mean, max, errors",
-                                 opts->metrics[i]);
+        const struct vmb_metric *m;
+        if (vmb_metric_lookup(opts->metrics[i], VMB_IN_PHASES, &m, err) < 0)
+            return -1;
     }
     match_cells(c, a->cells, a->ncells, b->cells, b->ncells);
     match_cells(c, a->controls, a->ncontrols, b->controls, b->ncontrols);

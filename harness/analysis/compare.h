@@ -52,7 +52,7 @@ enum vmb_verdict vmb_compare_verdict(double ratio, struct vmb_interval ci,
                                      double alpha);
 
 struct vmb_compare_opts {
-    const char *const *metrics; /* names as vmb_report_metric knows them */
+    const char *const *metrics; /* names of phase metrics (results/metric.h) */
     size_t nmetrics;
     double threshold; /* fraction */
     double alpha;

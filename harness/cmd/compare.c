@@ -11,7 +11,7 @@
 #include "report/report.h"
 #include "results/metric.h"
 
-const char vmb_usage_compare[] =
+static const char usage_head[] =
     "usage: vmbench compare A B [--metric M]... [--threshold 5%] "
     "[--alpha 0.05]\n"
     "                       [--json FILE] [--report DIR]\n"
@@ -32,9 +32,11 @@ const char vmb_usage_compare[] =
     "test); from 5 up, the permutation test's p-value is at most alpha.\n"
     "Controls are compared too: a slower host shows as a slower control.\n"
     "The table lists the worst regressions first.\n\n"
-    "  --metric M        op_rate, p50, p95, p99, p99.9, mean, max, errors;\n"
-    "                    repeat or separate by commas (default op_rate, "
-    "p50, p99)\n"
+    "  --metric M        a metric listed below; repeat or separate by "
+    "commas,\n"
+    "                    each metric counts once (default ";
+
+static const char usage_tail[] =
     "  --threshold T     the smallest change that counts: 5% or 0.05 "
     "(default 5%)\n"
     "  --alpha A         the permutation test's level (default 0.05)\n"
@@ -50,7 +52,26 @@ const char vmb_usage_compare[] =
     "                    is worse than median by more than tolerance\n\n"
     "exit status: 0 no regression, 1 a regression, 2 bad input (not a "
     "results\n"
-    "directory, no cell in common, a bad bounds file).\n";
+    "directory, no cell in common, a bad bounds file, a bad metric).\n\n"
+    "The metrics of a phase (capacity: of capacity phases only):\n";
+
+static const char *const default_metrics[] = {"op_rate", "p50", "p99"};
+#define NDEFAULT (sizeof(default_metrics) / sizeof(default_metrics[0]))
+
+/* Composed when printed: the metrics come from their table. */
+void
+vmb_usage_compare(FILE *out)
+{
+    struct vmb_buf defaults = {0};
+    for (size_t i = 0; i < NDEFAULT; i++)
+        vmb_buf_printf(&defaults, "%s%s", i ? ", " : "", default_metrics[i]);
+    fputs(usage_head, out);
+    fprintf(out, "%s)\n", defaults.data);
+    fputs(usage_tail, out);
+    autofree char *table = vmb_metric_help(VMB_IN_PHASES);
+    fputs(table, out);
+    vmb_buf_free(&defaults);
+}
 
 enum {
     OPT_METRIC = 256,
@@ -73,13 +94,10 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
-#define MAX_METRICS 16
-
 struct args {
     const char *dirs[2];
     size_t ndirs;
-    char *metric_text[MAX_METRICS]; /* strtok'd copies */
-    const char *metrics[MAX_METRICS];
+    const char **metrics; /* the table's names, each once */
     size_t nmetrics;
     double threshold, alpha;
     const char *json, *report, *bounds;
@@ -106,38 +124,31 @@ parse_fraction(const char *opt, const char *s, bool percent_ok, double *out,
     return 0;
 }
 
+/* One --metric value: names separated by commas, none empty; a name
+ * given before counts once. */
 static int
 add_metrics(struct args *a, const char *s, struct vmb_error **err)
 {
-    char *copy = vmb_xstrdup(s);
-    char *save = NULL;
-    for (char *t = strtok_r(copy, ",", &save); t != NULL;
-         t = strtok_r(NULL, ",", &save)) {
-        if (a->nmetrics >= MAX_METRICS) {
-            free(copy);
-            return vmb_error_set(err, VMB_ERR_INPUT, 0, "more than %d metrics",
-                                 MAX_METRICS);
-        }
-        bool known = false;
-        struct vmb_res_phase probe = {0};
-        vmb_metric_get(&probe, t, &known);
-        if (!known) {
-            int rc = vmb_error_set(err, VMB_ERR_INPUT, 0,
-                                   "unknown metric \"%s\"; known: op_rate, "
-                                   "p50, p95, p99, p99.9, mean, max, errors",
-                                   t);
-            free(copy);
-            return rc;
-        }
-        a->metrics[a->nmetrics++] = t;
-    }
-    for (size_t i = 0; i < MAX_METRICS; i++)
-        if (a->metric_text[i] == NULL) {
-            a->metric_text[i] = copy;
+    if (a->metrics == NULL)
+        a->metrics = vmb_xcalloc(vmb_nmetrics, sizeof(*a->metrics));
+    for (const char *t = s;; t++) {
+        size_t len = strcspn(t, ",");
+        if (len == 0)
+            return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                 "--metric \"%s\" has an empty entry", s);
+        autofree char *name = vmb_xstrndup(t, len);
+        const struct vmb_metric *m;
+        if (vmb_metric_lookup(name, VMB_IN_PHASES, &m, err) < 0)
+            return -1;
+        bool seen = false;
+        for (size_t i = 0; i < a->nmetrics; i++)
+            seen |= a->metrics[i] == m->name;
+        if (!seen)
+            a->metrics[a->nmetrics++] = m->name;
+        t += len;
+        if (*t == '\0')
             return 0;
-        }
-    free(copy);
-    return vmb_error_set(err, VMB_ERR_INPUT, 0, "too many --metric options");
+    }
 }
 
 static int
@@ -197,9 +208,9 @@ parse_args(struct args *a, int argc, char **argv, struct vmb_error **err)
                              "`vmbench compare --help`",
                              want, want == 1 ? "y" : "ies", a->ndirs);
     if (a->nmetrics == 0) {
-        static const char *const defaults[] = {"op_rate", "p50", "p99"};
-        for (size_t i = 0; i < 3; i++)
-            a->metrics[a->nmetrics++] = defaults[i];
+        a->metrics = vmb_xcalloc(NDEFAULT, sizeof(*a->metrics));
+        for (size_t i = 0; i < NDEFAULT; i++)
+            a->metrics[a->nmetrics++] = default_metrics[i];
     }
     return 0;
 }
@@ -304,7 +315,6 @@ vmb_cmd_compare(int argc, char **argv, struct vmb_error **err)
             rc = compare(&a, &opts, err);
         }
     }
-    for (size_t i = 0; i < MAX_METRICS; i++)
-        free(a.metric_text[i]);
+    free(a.metrics);
     return rc;
 }

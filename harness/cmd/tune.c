@@ -2,11 +2,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/util.h"
 #include "cli.h"
+#include "results/metric.h"
 #include "run/run.h"
 #include "run/tune.h"
 
-const char vmb_usage_tune[] =
+static const char usage_text[] =
     "usage: vmbench tune MATRIX.yaml --objective PHASE.METRIC\n"
     "                    [--limit PHASE.METRIC=VALUE] [--first N]\n"
     "                    [--budget RUNS] [--out DIR] [--dry-run]\n"
@@ -21,10 +23,8 @@ const char vmb_usage_tune[] =
     "best is under 5%. The cells still racing get one more repetition a\n"
     "round. The race stops when one cell is left, when the matrix's\n"
     "`repetitions` is reached, or when --budget would be passed.\n\n"
-    "  --objective P.M  the phase (write, read, 0-write) and metric to\n"
-    "                   win: op_rate is the higher the better, latencies\n"
-    "                   (p50, p95, p99, p99.9, mean, max) and errors the\n"
-    "                   lower\n"
+    "  --objective P.M  the phase (write, read, 0-write) and a metric\n"
+    "                   listed below to win, in its better direction\n"
     "  --limit P.M=V    only cells whose latency P.M stays at or under V\n"
     "                   (2ms, 500us) can win; a cell whose interval is\n"
     "                   entirely over it is dropped\n"
@@ -44,7 +44,17 @@ const char vmb_usage_tune[] =
     "full factorial, and the `vmbench kata-config` command that writes the\n"
     "winner's Kata settings.\n\n"
     "exit status: 0 a winner, 1 no cell had a value (within the limit) or\n"
-    "interrupted, 2 bad input.\n";
+    "interrupted, 2 bad input.\n\n"
+    "The metrics of a phase (capacity: of capacity phases only):\n";
+
+/* Composed when printed: the metrics come from their table. */
+void
+vmb_usage_tune(FILE *out)
+{
+    fputs(usage_text, out);
+    autofree char *table = vmb_metric_help(VMB_IN_PHASES);
+    fputs(table, out);
+}
 
 enum {
     OPT_OUT = 256,

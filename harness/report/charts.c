@@ -595,7 +595,7 @@ backend_stage(const struct vmb_model *m, const struct backend *b, int stage)
     for (size_t i = 0; i < b->ncells; i++) {
         const struct vmb_res_cell *c = m->rows[b->cells[i]].cell;
         for (size_t r = 0; r < c->nreps; r++)
-            n += vmb_model_boot_values(&c->reps[r], stage, v + n);
+            n += vmb_metric_run_values(&c->reps[r], stage, v + n);
     }
     double med = vmb_stats_median(v, n);
     free(v);
@@ -617,7 +617,7 @@ chart_boot(struct vmb_charts *cs, const struct vmb_model *m, const char *plots,
         bool any = false;
         double prev = 0;
         for (int k = 0; k < VMB_NBOOT; k++) {
-            double v = backend_stage(m, &b[i], k);
+            double v = backend_stage(m, &b[i], VMB_BOOT_KERNEL + k);
             any |= isfinite(v);
             /* Stage ends are medians taken apart: keep the stack ordered. */
             if (!isfinite(v) || v < prev)
@@ -637,7 +637,10 @@ chart_boot(struct vmb_charts *cs, const struct vmb_model *m, const char *plots,
         vmb_plot_num(&pl, "n", (double)n);
         vmb_plot_axis_labels(&pl, "labels", labels, n);
         vmb_plot_num(&pl, "m", VMB_NBOOT);
-        vmb_plot_strs(&pl, "stage_names", vmb_boot_stage, VMB_NBOOT);
+        const char *stages[VMB_NBOOT];
+        for (int k = 0; k < VMB_NBOOT; k++)
+            stages[k] = vmb_metrics[VMB_BOOT_KERNEL + k].human;
+        vmb_plot_strs(&pl, "stage_names", stages, VMB_NBOOT);
         vmb_plot_block_begin(&pl, "boot");
         for (size_t i = 0; i < n; i++) {
             double row[VMB_NBOOT + 1] = {(double)i};

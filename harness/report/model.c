@@ -79,45 +79,25 @@ median_rep(const struct vmb_res_cell *c, const char *phase)
     return idx[(n - 1) / 2];
 }
 
-size_t
-vmb_model_boot_values(const struct vmb_res_rep *rep, int stage, double *out)
-{
-    size_t n = 0;
-    if (!rep->ok || !rep->has_boot)
-        return 0;
-    if (stage == VMB_BOOT_SYNC) {
-        if (isfinite(rep->replica_sync_s))
-            out[n++] = rep->replica_sync_s;
-        return n;
-    }
-    for (int node = 0; node < 2; node++) {
-        const struct vmb_res_boot *bt = &rep->boot[node];
-        double x = stage == VMB_BOOT_KERNEL   ? bt->kernel_s
-                   : stage == VMB_BOOT_AGENT  ? bt->agent_s
-                   : stage == VMB_BOOT_MOUNTS ? bt->mounts_s
-                                              : bt->db_ready_s;
-        if (isfinite(x))
-            out[n++] = x;
-    }
-    return n;
-}
-
 static void
 compute_boot(struct vmb_model *m)
 {
     size_t cap = vmb_results_max_reps(m->res) * 2;
     double *v = vmb_xcalloc(cap, sizeof(*v));
-    m->boot = vmb_xcalloc(m->ncells * VMB_NBOOT, sizeof(*m->boot));
+    m->boot =
+        vmb_xcalloc(m->ncells ? m->ncells * vmb_nmetrics : 1, sizeof(*m->boot));
     for (size_t r = 0; r < m->ncells; r++) {
         const struct vmb_res_cell *c = m->rows[r].cell;
-        for (int b = 0; b < VMB_NBOOT; b++) {
+        for (size_t b = 0; b < vmb_nmetrics; b++) {
+            if (vmb_metrics[b].where != VMB_IN_BOOT)
+                continue;
             size_t n = 0;
             for (size_t i = 0; i < c->nreps; i++)
-                n += vmb_model_boot_values(&c->reps[i], b, v + n);
+                n += vmb_metric_run_values(&c->reps[i], (int)b, v + n);
             autofree char *key =
-                vmb_xasprintf("%s/boot/%s", c->id, vmb_boot_metric[b]);
+                vmb_xasprintf("%s/boot/%s", c->id, vmb_metrics[b].name);
             vmb_stats_summarise(v, n, vmb_stats_seed_for(m->seed, key),
-                                &m->boot[r * VMB_NBOOT + (size_t)b]);
+                                &m->boot[r * vmb_nmetrics + b]);
             if (n > 0)
                 m->any_boot = true;
         }
@@ -176,13 +156,16 @@ compute_phase(struct vmb_model *m, size_t p, double *v, double *cv,
               struct vmb_summary *sums, struct vmb_flag *flags)
 {
     struct vmb_model_phase *ph = &m->phases[p];
-    ph->series = vmb_xcalloc(m->nrows * VMB_NMETRICS, sizeof(*ph->series));
+    ph->series = vmb_xcalloc(m->nrows ? m->nrows * vmb_nmetrics : 1,
+                             sizeof(*ph->series));
     ph->median_rep =
         vmb_xcalloc(m->nrows ? m->nrows : 1, sizeof(*ph->median_rep));
     for (size_t i = 0; i < m->nrows; i++) {
         const struct vmb_model_row *row = &m->rows[i];
         ph->median_rep[i] = median_rep(row->cell, ph->name);
-        for (int k = 0; k < VMB_NMETRICS; k++) {
+        for (int k = 0; k < (int)vmb_nmetrics; k++) {
+            if (!(vmb_metrics[k].where & VMB_IN_PHASES))
+                continue;
             struct vmb_model_series *s = vmb_model_series(m, p, i, k);
             size_t n = collect(row->cell, ph->name, k, v);
             autofree char *key = vmb_xasprintf("%s/%s/%s", row->cell->id,
@@ -215,37 +198,12 @@ compute_phase(struct vmb_model *m, size_t p, double *v, double *cv,
     }
 }
 
-static double
-probe_value(const struct vmb_res_probe *p, int k)
-{
-    switch (k) {
-    case VMB_PROBE_FSYNC_RATE:
-        return p->fsync_write_rate;
-    case VMB_PROBE_FSYNC_P99:
-        return p->fsync_write_p99_us;
-    case VMB_PROBE_RANDREAD:
-        return p->randread_iops;
-    case VMB_PROBE_SEQWRITE:
-        return p->seqwrite_mb_s;
-    case VMB_PROBE_RTT:
-        return p->rtt_us;
-    case VMB_PROBE_RTT_LOADGEN:
-        return p->rtt_loadgen_us;
-    }
-    return NAN;
-}
-
 static size_t
 collect_probe(const struct vmb_res_cell *c, int k, double *out)
 {
     size_t n = 0;
-    for (size_t i = 0; i < c->nreps; i++) {
-        if (!c->reps[i].ok || !c->reps[i].has_probe)
-            continue;
-        double v = probe_value(&c->reps[i].probe, k);
-        if (isfinite(v))
-            out[n++] = v;
-    }
+    for (size_t i = 0; i < c->nreps; i++)
+        n += vmb_metric_run_values(&c->reps[i], k, out + n);
     return n;
 }
 
@@ -254,15 +212,17 @@ static void
 compute_probe(struct vmb_model *m, double *v, double *cv)
 {
     m->probe =
-        vmb_xcalloc(m->nrows ? m->nrows * VMB_NPROBES : 1, sizeof(*m->probe));
+        vmb_xcalloc(m->nrows ? m->nrows * vmb_nmetrics : 1, sizeof(*m->probe));
     for (size_t i = 0; i < m->nrows; i++) {
         const struct vmb_model_row *row = &m->rows[i];
-        for (int k = 0; k < VMB_NPROBES; k++) {
+        for (int k = 0; k < (int)vmb_nmetrics; k++) {
+            if (vmb_metrics[k].where != VMB_IN_PROBE)
+                continue;
             struct vmb_model_series *s = vmb_model_probe(m, i, k);
             size_t n = collect_probe(row->cell, k, v);
             m->any_probe |= n > 0;
             autofree char *key = vmb_xasprintf("%s/probe/%s", row->cell->id,
-                                               vmb_probe_metrics[k].name);
+                                               vmb_metrics[k].name);
             vmb_stats_summarise(v, n, vmb_stats_seed_for(m->seed, key), &s->s);
             s->ratio = s->ratio_ci.lo = s->ratio_ci.hi = NAN;
             s->flag.neighbour = SIZE_MAX;

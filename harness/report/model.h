@@ -41,7 +41,7 @@ struct vmb_model_phase {
     char *op;
     int index;
     char *title; /* "write" or "0-write" when an op repeats */
-    struct vmb_model_series *series; /* [nrows * VMB_NMETRICS] */
+    struct vmb_model_series *series; /* [nrows * vmb_nmetrics] */
     size_t *median_rep; /* per row: index into cell->reps, SIZE_MAX none */
 };
 
@@ -52,8 +52,10 @@ struct vmb_model {
     size_t nrows, ncells;
     struct vmb_model_phase *phases; /* by phase index */
     size_t nphases;
-    struct vmb_summary *boot; /* [ncells * VMB_NBOOT] */
-    /* [nrows * VMB_NPROBES]: the probe's figures, ratio to the control */
+    /* [ncells * vmb_nmetrics]: the boot rows' summaries */
+    struct vmb_summary *boot;
+    /* [nrows * vmb_nmetrics]: the probe rows' figures, ratio to the
+     * control */
     struct vmb_model_series *probe;
     bool any_probe;
     bool any_resources; /* some phase of some run has host CPU figures */
@@ -68,35 +70,28 @@ struct vmb_model {
 void vmb_model_build(struct vmb_model *m, const struct vmb_results *r);
 void vmb_model_free(struct vmb_model *m);
 
-/* The series of one phase, row and metric (VMB_METRIC_*). */
+/* The series of one phase, row and phase metric (an index into
+ * vmb_metrics: VMB_METRIC_*); empty for a row that is no phase metric. */
 static inline struct vmb_model_series *
 vmb_model_series(const struct vmb_model *m, size_t phase, size_t row,
                  int metric)
 {
-    return &m->phases[phase].series[row * VMB_NMETRICS + (size_t)metric];
+    return &m->phases[phase].series[row * vmb_nmetrics + (size_t)metric];
 }
 
-/* The probe summary of one row and figure (VMB_PROBE_*). */
+/* The probe summary of one row and probe metric (VMB_PROBE_*). */
 static inline struct vmb_model_series *
 vmb_model_probe(const struct vmb_model *m, size_t row, int k)
 {
-    return &m->probe[row * VMB_NPROBES + (size_t)k];
+    return &m->probe[row * vmb_nmetrics + (size_t)k];
 }
 
 /* The boot summary of one VM cell (row < ncells) and stage (VMB_BOOT_*). */
 static inline const struct vmb_summary *
 vmb_model_boot(const struct vmb_model *m, size_t row, int stage)
 {
-    return &m->boot[row * VMB_NBOOT + (size_t)stage];
+    return &m->boot[row * vmb_nmetrics + (size_t)stage];
 }
-
-/*
- * Appends to out the values of one boot stage in one repetition: one per
- * node (two at most), or the replica sync time for VMB_BOOT_SYNC; none
- * for a failed run or one without boot times. Returns how many.
- */
-size_t vmb_model_boot_values(const struct vmb_res_rep *rep, int stage,
-                             double *out);
 
 /* The row's label (borrowed). */
 const char *vmb_model_label(const struct vmb_model *m, size_t row);

@@ -442,7 +442,8 @@ section_boot(struct vmb_doc *d, const struct vmb_model *m,
     for (size_t i = 0; i < m->ncells; i++) {
         char *c[6] = {NULL};
         for (int k = 0; k < VMB_NBOOT; k++) {
-            const struct vmb_summary *s = vmb_model_boot(m, i, k);
+            const struct vmb_summary *s =
+                vmb_model_boot(m, i, VMB_BOOT_KERNEL + k);
             c[k + 1] = with_ci(s, 1);
         }
         const char *cc[6] = {
@@ -502,7 +503,7 @@ section_flags(struct vmb_doc *d, const struct vmb_model *m)
     bool any = false;
     for (size_t p = 0; p < m->nphases; p++)
         for (size_t i = 0; i < m->ncells; i++)
-            for (int k = 0; k < VMB_NMETRICS; k++)
+            for (int k = 0; k < (int)vmb_nmetrics; k++)
                 any |= vmb_model_series(m, p, i, k)->flag.reasons != 0;
     if (!any) {
         vmb_doc_p_begin(d);
@@ -527,7 +528,7 @@ section_flags(struct vmb_doc *d, const struct vmb_model *m)
     vmb_doc_list_begin(d);
     for (size_t p = 0; p < m->nphases; p++)
         for (size_t i = 0; i < m->ncells; i++)
-            for (int k = 0; k < VMB_NMETRICS; k++)
+            for (int k = 0; k < (int)vmb_nmetrics; k++)
                 if (vmb_model_series(m, p, i, k)->flag.reasons)
                     flag_item(d, m, p, i, k);
     vmb_doc_list_end(d);

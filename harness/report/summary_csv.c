@@ -178,28 +178,28 @@ vmb_summary_csv_write(const struct vmb_model *m, const char *dir,
     vmb_buf_puts(&b, "\n");
     for (size_t p = 0; p < m->nphases; p++)
         for (size_t i = 0; i < m->nrows; i++)
-            for (int k = 0; k < VMB_NMETRICS; k++) {
+            for (int k = 0; k < (int)vmb_nmetrics; k++) {
                 const struct vmb_model_series *s = vmb_model_series(m, p, i, k);
-                if (s->s.n == 0)
+                if (!(vmb_metrics[k].where & VMB_IN_PHASES) || s->s.n == 0)
                     continue;
                 csv_row(&b, m, i, m->phases[p].name, vmb_metrics[k].name,
                         vmb_metrics[k].unit, &s->s, s, cols, ncols);
             }
     for (size_t i = 0; i < m->nrows; i++)
-        for (int k = 0; k < VMB_NPROBES; k++) {
+        for (int k = 0; k < (int)vmb_nmetrics; k++) {
             const struct vmb_model_series *s = vmb_model_probe(m, i, k);
-            if (s->s.n == 0)
+            if (vmb_metrics[k].where != VMB_IN_PROBE || s->s.n == 0)
                 continue;
-            csv_row(&b, m, i, "probe", vmb_probe_metrics[k].name,
-                    vmb_probe_metrics[k].unit, &s->s, s, cols, ncols);
+            csv_row(&b, m, i, "probe", vmb_metrics[k].name, vmb_metrics[k].unit,
+                    &s->s, s, cols, ncols);
         }
     for (size_t i = 0; i < m->ncells; i++)
-        for (int k = 0; k < VMB_NBOOT; k++) {
+        for (int k = 0; k < (int)vmb_nmetrics; k++) {
             const struct vmb_summary *s = vmb_model_boot(m, i, k);
-            if (s->n == 0)
+            if (vmb_metrics[k].where != VMB_IN_BOOT || s->n == 0)
                 continue;
-            csv_row(&b, m, i, "boot", vmb_boot_metric[k], "s", s, NULL, cols,
-                    ncols);
+            csv_row(&b, m, i, "boot", vmb_metrics[k].name, vmb_metrics[k].unit,
+                    s, NULL, cols, ncols);
         }
     autofree char *path = vmb_xasprintf("%s/summary.csv", dir);
     int rc = vmb_write_file_atomic(path, b.data ? b.data : "", b.len, err);

@@ -277,7 +277,8 @@ probe_table(struct vmb_doc *d, const struct vmb_model *m)
         char *cells[N];
         cells[0] = vmb_xstrdup(vmb_model_label(m, i));
         for (int k = 0; k < VMB_NPROBES; k++)
-            cells[k + 1] = with_ratio(vmb_model_probe(m, i, k));
+            cells[k + 1] =
+                with_ratio(vmb_model_probe(m, i, VMB_PROBE_FSYNC_RATE + k));
         double raw = vmb_model_probe(m, i, VMB_PROBE_FSYNC_RATE)->s.median;
         double rate =
             wp == SIZE_MAX

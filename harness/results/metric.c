@@ -1,50 +1,22 @@
-/* The metric table and the values of metrics in results. */
+/*
+ * The metric table: every metric of a results directory, one row each,
+ * and the values of metrics in results. The schema of summary.csv's
+ * metric column; docs/results-format.md describes it for users.
+ */
 #include "results/metric.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/stats.h"
 #include "base/util.h"
 
-const struct vmb_metric_info vmb_metrics[VMB_NMETRICS] = {
-    {"op_rate", "ops/s", "op rate"},
-    {"p50", "us", "median latency"},
-    {"p95", "us", "p95 latency"},
-    {"p99", "us", "p99 latency"},
-    {"p99.9", "us", "p99.9 latency"},
-    {"mean", "us", "mean latency"},
-    {"max", "us", "max latency"},
-    {"errors", "count", "errors"},
-    {"capacity", "ops/s", "capacity under the latency limit"},
-    {"cpu_us_per_op", "us", "host CPU per op"},
-    {"cpu_us_per_op.vcpu", "us", "vCPU threads' host CPU per op"},
-    {"cpu_us_per_op.iothreads", "us", "IOThreads' host CPU per op"},
-    {"cpu_us_per_op.qemu_main", "us", "QEMU main loop's host CPU per op"},
-    {"cpu_us_per_op.qemu_other", "us", "QEMU's other threads' host CPU per op"},
-    {"cpu_us_per_op.virtiofsd", "us", "virtiofsd's host CPU per op"},
-    {"cpu_us_per_op.vhost", "us", "vhost's host CPU per op"},
-    {"ops_per_cpu_s", "ops/s", "ops per host CPU-second"},
-    {"disk_write_bytes_per_op", "bytes", "disk bytes written per op"},
-    {"disk_read_bytes_per_op", "bytes", "disk bytes read per op"},
-    {"disk_iops_per_op", "count", "disk I/Os per op"},
-    {"net_bytes_per_op", "bytes", "network bytes per op"},
-    {"net_bytes_per_op.node1", "bytes", "node 1's network bytes per op"},
-    {"net_bytes_per_op.node2", "bytes", "node 2's network bytes per op"},
-    {"net_packets_per_op.node1", "count", "node 1's network packets per op"},
-    {"net_packets_per_op.node2", "count", "node 2's network packets per op"},
-    {"guest_cpu_user_pct", "%", "guest CPU in user space"},
-    {"guest_cpu_system_pct", "%", "guest CPU in the kernel"},
-    {"guest_cpu_iowait_pct", "%", "guest CPU waiting for I/O"},
-    {"guest_cpu_steal_pct", "%", "guest CPU stolen by the host"},
-    {"guest_cpu_idle_pct", "%", "guest CPU idle"},
-    {"guest_disk_write_bytes_per_op", "bytes",
-     "guest data device bytes written per op"},
-    {"guest_disk_read_bytes_per_op", "bytes",
-     "guest data device bytes read per op"},
-    {"guest_disk_iops_per_op", "count", "guest data device I/Os per op"},
-};
+/* x / ops; NAN without operations. */
+static double
+per_op(double x, double ops)
+{
+    return ops > 0 && isfinite(x) ? x / ops : NAN;
+}
 
 /* x in percent of the guests' CPU time over the window; NAN without the
  * window or the CPUs. */
@@ -55,133 +27,355 @@ guest_pct(const struct vmb_res_resources *r, double x)
     return isfinite(x) && isfinite(all) && all > 0 ? 100 * x / all : NAN;
 }
 
-const struct vmb_metric_info vmb_probe_metrics[VMB_NPROBES] = {
-    {"fsync_write_rate", "ops/s", "4 KiB writes with fdatasync per second"},
-    {"fsync_write_p99_us", "us", "p99 of a 4 KiB write with fdatasync"},
-    {"randread_iops", "ops/s", "4 KiB random reads per second"},
-    {"seqwrite_mb_s", "MB/s", "sequential write bandwidth"},
-    {"rtt_us", "us", "TCP round trip node 2 to node 1"},
-    {"rtt_loadgen_us", "us", "TCP round trip load generator to node 1"},
-};
-
-/* x / ops; NAN without operations. */
-static double
-per_op(double x, double ops)
-{
-    return ops > 0 && isfinite(x) ? x / ops : NAN;
-}
-
-const char *const vmb_boot_metric[VMB_NBOOT] = {
-    "kernel_s", "agent_s", "mounts_s", "db_ready_s", "replica_sync_s"};
-const char *const vmb_boot_stage[VMB_NBOOT] = {
-    "domain start to kernel", "kernel to agent up", "agent to mounts done",
-    "mounts to database ready", "ready to replica in sync"};
-
-static int
-metric_id(const char *name)
-{
-    for (int m = 0; m < VMB_NMETRICS; m++)
-        if (strcmp(vmb_metrics[m].name, name) == 0)
-            return m;
-    return -1;
-}
-
-static double
-metric_value(const struct vmb_res_phase *p, int m)
-{
-    switch (m) {
-    case VMB_METRIC_OPRATE:
-        return p->op_rate;
-    case VMB_METRIC_P50:
-        return p->latency_us.p50;
-    case VMB_METRIC_P95:
-        return p->latency_us.p95;
-    case VMB_METRIC_P99:
-        return p->latency_us.p99;
-    case VMB_METRIC_P999:
-        return p->latency_us.p999;
-    case VMB_METRIC_MEAN:
-        return p->latency_us.mean;
-    case VMB_METRIC_MAX:
-        return p->latency_us.max;
-    case VMB_METRIC_ERRORS:
-        return p->errors;
-    case VMB_METRIC_CAPACITY:
-        return p->capacity;
-    case VMB_METRIC_CPU_PER_OP:
-        return per_op(p->res.host_cpu_us, p->ops);
-    case VMB_METRIC_CPU_VCPU:
-        return per_op(p->res.cpu_us[VMB_RES_CPU_VCPU], p->ops);
-    case VMB_METRIC_CPU_IOTHREADS:
-        return per_op(p->res.cpu_us[VMB_RES_CPU_IOTHREADS], p->ops);
-    case VMB_METRIC_CPU_QEMU_MAIN:
-        return per_op(p->res.cpu_us[VMB_RES_CPU_QEMU_MAIN], p->ops);
-    case VMB_METRIC_CPU_QEMU_OTHER:
-        return per_op(p->res.cpu_us[VMB_RES_CPU_QEMU_OTHER], p->ops);
-    case VMB_METRIC_CPU_VIRTIOFSD:
-        return per_op(p->res.cpu_us[VMB_RES_CPU_VIRTIOFSD], p->ops);
-    case VMB_METRIC_CPU_VHOST:
-        return per_op(p->res.cpu_us[VMB_RES_CPU_VHOST], p->ops);
-    case VMB_METRIC_OPS_PER_CPU_S:
-        return p->res.host_cpu_us > 0 ? p->ops / (p->res.host_cpu_us / 1e6)
-                                      : NAN;
-    case VMB_METRIC_DISK_WR_PER_OP:
-        return per_op(p->res.disk_wr_bytes, p->ops);
-    case VMB_METRIC_DISK_RD_PER_OP:
-        return per_op(p->res.disk_rd_bytes, p->ops);
-    case VMB_METRIC_DISK_IOPS_PER_OP:
-        return per_op(p->res.disk_rd_ops + p->res.disk_wr_ops, p->ops);
-    case VMB_METRIC_NET_PER_OP:
-        return per_op(p->res.net_bytes, p->ops);
-    case VMB_METRIC_NET1_PER_OP:
-    case VMB_METRIC_NET2_PER_OP:
-        return per_op(p->res.node_net_bytes[m - VMB_METRIC_NET1_PER_OP],
-                      p->ops);
-    case VMB_METRIC_NET1_PKTS_PER_OP:
-    case VMB_METRIC_NET2_PKTS_PER_OP:
-        return per_op(p->res.node_net_packets[m - VMB_METRIC_NET1_PKTS_PER_OP],
-                      p->ops);
-    case VMB_METRIC_GUEST_USER_PCT:
-        return guest_pct(&p->res, p->res.guest_user_s);
-    case VMB_METRIC_GUEST_SYSTEM_PCT:
-        return guest_pct(&p->res, p->res.guest_system_s);
-    case VMB_METRIC_GUEST_IOWAIT_PCT:
-        return guest_pct(&p->res, p->res.guest_iowait_s);
-    case VMB_METRIC_GUEST_STEAL_PCT:
-        return guest_pct(&p->res, p->res.guest_steal_s);
-    case VMB_METRIC_GUEST_IDLE_PCT:
-        return guest_pct(&p->res, p->res.guest_idle_s);
-    case VMB_METRIC_GUEST_DISK_WR_PER_OP:
-        return per_op(p->res.guest_disk_wr_bytes, p->ops);
-    case VMB_METRIC_GUEST_DISK_RD_PER_OP:
-        return per_op(p->res.guest_disk_rd_bytes, p->ops);
-    case VMB_METRIC_GUEST_DISK_IOPS_PER_OP:
-        return per_op(p->res.guest_disk_rd_ops + p->res.guest_disk_wr_ops,
-                      p->ops);
+/* The getter of a phase row: one expression of the phase p. */
+#define PHASE_GETTER(fn, expr)                                                 \
+    static double fn(const struct vmb_res_phase *p)                            \
+    {                                                                          \
+        return (expr);                                                         \
     }
-    return NAN;
+
+PHASE_GETTER(op_rate, p->op_rate)
+PHASE_GETTER(p50, p->latency_us.p50)
+PHASE_GETTER(p95, p->latency_us.p95)
+PHASE_GETTER(p99, p->latency_us.p99)
+PHASE_GETTER(p999, p->latency_us.p999)
+PHASE_GETTER(mean, p->latency_us.mean)
+PHASE_GETTER(max, p->latency_us.max)
+PHASE_GETTER(errors, p->errors)
+PHASE_GETTER(capacity, p->capacity)
+PHASE_GETTER(cpu_per_op, per_op(p->res.host_cpu_us, p->ops))
+PHASE_GETTER(cpu_vcpu, per_op(p->res.cpu_us[VMB_RES_CPU_VCPU], p->ops))
+PHASE_GETTER(cpu_iothreads,
+             per_op(p->res.cpu_us[VMB_RES_CPU_IOTHREADS], p->ops))
+PHASE_GETTER(cpu_qemu_main,
+             per_op(p->res.cpu_us[VMB_RES_CPU_QEMU_MAIN], p->ops))
+PHASE_GETTER(cpu_qemu_other,
+             per_op(p->res.cpu_us[VMB_RES_CPU_QEMU_OTHER], p->ops))
+PHASE_GETTER(cpu_virtiofsd,
+             per_op(p->res.cpu_us[VMB_RES_CPU_VIRTIOFSD], p->ops))
+PHASE_GETTER(cpu_vhost, per_op(p->res.cpu_us[VMB_RES_CPU_VHOST], p->ops))
+PHASE_GETTER(ops_per_cpu_s,
+             p->res.host_cpu_us > 0 ? p->ops / (p->res.host_cpu_us / 1e6) : NAN)
+PHASE_GETTER(disk_wr, per_op(p->res.disk_wr_bytes, p->ops))
+PHASE_GETTER(disk_rd, per_op(p->res.disk_rd_bytes, p->ops))
+PHASE_GETTER(disk_iops, per_op(p->res.disk_rd_ops + p->res.disk_wr_ops, p->ops))
+PHASE_GETTER(net, per_op(p->res.net_bytes, p->ops))
+PHASE_GETTER(net1, per_op(p->res.node_net_bytes[0], p->ops))
+PHASE_GETTER(net2, per_op(p->res.node_net_bytes[1], p->ops))
+PHASE_GETTER(net1_pkts, per_op(p->res.node_net_packets[0], p->ops))
+PHASE_GETTER(net2_pkts, per_op(p->res.node_net_packets[1], p->ops))
+PHASE_GETTER(guest_user, guest_pct(&p->res, p->res.guest_user_s))
+PHASE_GETTER(guest_system, guest_pct(&p->res, p->res.guest_system_s))
+PHASE_GETTER(guest_iowait, guest_pct(&p->res, p->res.guest_iowait_s))
+PHASE_GETTER(guest_steal, guest_pct(&p->res, p->res.guest_steal_s))
+PHASE_GETTER(guest_idle, guest_pct(&p->res, p->res.guest_idle_s))
+PHASE_GETTER(guest_disk_wr, per_op(p->res.guest_disk_wr_bytes, p->ops))
+PHASE_GETTER(guest_disk_rd, per_op(p->res.guest_disk_rd_bytes, p->ops))
+PHASE_GETTER(guest_disk_iops,
+             per_op(p->res.guest_disk_rd_ops + p->res.guest_disk_wr_ops,
+                    p->ops))
+
+/* x into out when finite: how many values that is. */
+static size_t
+one(double x, double out[2])
+{
+    if (!isfinite(x))
+        return 0;
+    out[0] = x;
+    return 1;
+}
+
+/* The getter of a probe row: one field of the run's probe. */
+#define PROBE_GETTER(fn, field)                                                \
+    static size_t fn(const struct vmb_res_rep *rep, double out[2])             \
+    {                                                                          \
+        return rep->has_probe ? one(rep->probe.field, out) : 0;                \
+    }
+
+PROBE_GETTER(fsync_rate, fsync_write_rate)
+PROBE_GETTER(fsync_p99, fsync_write_p99_us)
+PROBE_GETTER(randread, randread_iops)
+PROBE_GETTER(seqwrite, seqwrite_mb_s)
+PROBE_GETTER(rtt, rtt_us)
+PROBE_GETTER(rtt_loadgen, rtt_loadgen_us)
+
+/* The getter of a boot row: one milestone of each node's boot. */
+#define BOOT_GETTER(fn, field)                                                 \
+    static size_t fn(const struct vmb_res_rep *rep, double out[2])             \
+    {                                                                          \
+        size_t n = 0;                                                          \
+        for (int node = 0; rep->has_boot && node < 2; node++)                  \
+            n += one(rep->boot[node].field, out + n);                          \
+        return n;                                                              \
+    }
+
+BOOT_GETTER(boot_kernel, kernel_s)
+BOOT_GETTER(boot_agent, agent_s)
+BOOT_GETTER(boot_mounts, mounts_s)
+BOOT_GETTER(boot_db, db_ready_s)
+
+/* Replica sync is one figure of the pair, not one a node. */
+static size_t
+boot_sync(const struct vmb_res_rep *rep, double out[2])
+{
+    return rep->has_boot ? one(rep->replica_sync_s, out) : 0;
+}
+
+#ifdef VMB_METRIC_TEST_ROW
+/* A row only the test build has (tests/CMakeLists.txt): it must show up
+ * everywhere the table is used without any other change. */
+static double
+fake(const struct vmb_res_phase *p)
+{
+    return p->ops > 0 ? 42 : NAN;
+}
+#endif
+
+#define PHASE(fn) .where = VMB_IN_PHASE, .phase = fn
+#define RUN(w, fn) .where = w, .run = fn
+
+const struct vmb_metric vmb_metrics[] = {
+    [VMB_METRIC_OPRATE] = {"op_rate", "ops/s", "op rate",
+                           "operations completed per second", true,
+                           PHASE(op_rate)},
+    [VMB_METRIC_P50] = {"p50", "us", "median latency", "median latency", false,
+                        PHASE(p50)},
+    [VMB_METRIC_P95] = {"p95", "us", "p95 latency", "95th percentile latency",
+                        false, PHASE(p95)},
+    [VMB_METRIC_P99] = {"p99", "us", "p99 latency", "99th percentile latency",
+                        false, PHASE(p99)},
+    [VMB_METRIC_P999] = {"p99.9", "us", "p99.9 latency",
+                         "99.9th percentile latency", false, PHASE(p999)},
+    [VMB_METRIC_MEAN] = {"mean", "us", "mean latency", "mean latency", false,
+                         PHASE(mean)},
+    [VMB_METRIC_MAX] = {"max", "us", "max latency", "largest latency", false,
+                        PHASE(max)},
+    [VMB_METRIC_ERRORS] = {"errors", "count", "errors",
+                           "operations that failed", false, PHASE(errors)},
+    [VMB_METRIC_CAPACITY] = {"capacity", "ops/s",
+                             "capacity under the latency limit",
+                             "highest rate within the limit", true,
+                             .where = VMB_IN_CAPACITY, .phase = capacity},
+    [VMB_METRIC_CPU_PER_OP] = {"cpu_us_per_op", "us", "host CPU per op",
+                               "host CPU per op, both nodes", false,
+                               PHASE(cpu_per_op)},
+    [VMB_METRIC_CPU_VCPU] = {"cpu_us_per_op.vcpu", "us",
+                             "vCPU threads' host CPU per op",
+                             "host CPU per op: vCPU threads", false,
+                             PHASE(cpu_vcpu)},
+    [VMB_METRIC_CPU_IOTHREADS] = {"cpu_us_per_op.iothreads", "us",
+                                  "IOThreads' host CPU per op",
+                                  "host CPU per op: IOThreads", false,
+                                  PHASE(cpu_iothreads)},
+    [VMB_METRIC_CPU_QEMU_MAIN] = {"cpu_us_per_op.qemu_main", "us",
+                                  "QEMU main loop's host CPU per op",
+                                  "host CPU per op: QEMU main loop", false,
+                                  PHASE(cpu_qemu_main)},
+    [VMB_METRIC_CPU_QEMU_OTHER] = {"cpu_us_per_op.qemu_other", "us",
+                                   "QEMU's other threads' host CPU per op",
+                                   "host CPU per op: other QEMU threads", false,
+                                   PHASE(cpu_qemu_other)},
+    [VMB_METRIC_CPU_VIRTIOFSD] = {"cpu_us_per_op.virtiofsd", "us",
+                                  "virtiofsd's host CPU per op",
+                                  "host CPU per op: virtiofsd", false,
+                                  PHASE(cpu_virtiofsd)},
+    [VMB_METRIC_CPU_VHOST] = {"cpu_us_per_op.vhost", "us",
+                              "vhost's host CPU per op",
+                              "host CPU per op: vhost threads", false,
+                              PHASE(cpu_vhost)},
+    [VMB_METRIC_OPS_PER_CPU_S] = {"ops_per_cpu_s", "ops/s",
+                                  "ops per host CPU-second",
+                                  "ops per second of host CPU", true,
+                                  PHASE(ops_per_cpu_s)},
+    [VMB_METRIC_DISK_WR_PER_OP] = {"disk_write_bytes_per_op", "bytes",
+                                   "disk bytes written per op",
+                                   "data disk bytes written per op", false,
+                                   PHASE(disk_wr)},
+    [VMB_METRIC_DISK_RD_PER_OP] = {"disk_read_bytes_per_op", "bytes",
+                                   "disk bytes read per op",
+                                   "data disk bytes read per op", false,
+                                   PHASE(disk_rd)},
+    [VMB_METRIC_DISK_IOPS_PER_OP] = {"disk_iops_per_op", "count",
+                                     "disk I/Os per op",
+                                     "data disk reads+writes per op", false,
+                                     PHASE(disk_iops)},
+    [VMB_METRIC_NET_PER_OP] = {"net_bytes_per_op", "bytes",
+                               "network bytes per op",
+                               "network bytes per op, both nodes", false,
+                               PHASE(net)},
+    [VMB_METRIC_NET1_PER_OP] = {"net_bytes_per_op.node1", "bytes",
+                                "node 1's network bytes per op",
+                                "node 1's interface bytes per op", false,
+                                PHASE(net1)},
+    [VMB_METRIC_NET2_PER_OP] = {"net_bytes_per_op.node2", "bytes",
+                                "node 2's network bytes per op",
+                                "node 2's interface bytes per op", false,
+                                PHASE(net2)},
+    [VMB_METRIC_NET1_PKTS_PER_OP] = {"net_packets_per_op.node1", "count",
+                                     "node 1's network packets per op",
+                                     "node 1's interface packets per op", false,
+                                     PHASE(net1_pkts)},
+    [VMB_METRIC_NET2_PKTS_PER_OP] = {"net_packets_per_op.node2", "count",
+                                     "node 2's network packets per op",
+                                     "node 2's interface packets per op", false,
+                                     PHASE(net2_pkts)},
+    [VMB_METRIC_GUEST_USER_PCT] = {"guest_cpu_user_pct", "%",
+                                   "guest CPU in user space",
+                                   "guests' CPU time in user space", false,
+                                   PHASE(guest_user)},
+    [VMB_METRIC_GUEST_SYSTEM_PCT] = {"guest_cpu_system_pct", "%",
+                                     "guest CPU in the kernel",
+                                     "guests' CPU time in the kernel", false,
+                                     PHASE(guest_system)},
+    [VMB_METRIC_GUEST_IOWAIT_PCT] = {"guest_cpu_iowait_pct", "%",
+                                     "guest CPU waiting for I/O",
+                                     "guests' CPU time waiting for I/O", false,
+                                     PHASE(guest_iowait)},
+    [VMB_METRIC_GUEST_STEAL_PCT] = {"guest_cpu_steal_pct", "%",
+                                    "guest CPU stolen by the host",
+                                    "guests' CPU time stolen by host", false,
+                                    PHASE(guest_steal)},
+    [VMB_METRIC_GUEST_IDLE_PCT] = {"guest_cpu_idle_pct", "%", "guest CPU idle",
+                                   "guests' CPU time idle", false,
+                                   PHASE(guest_idle)},
+    [VMB_METRIC_GUEST_DISK_WR_PER_OP] = {"guest_disk_write_bytes_per_op",
+                                         "bytes",
+                                         "guest data device bytes written per "
+                                         "op",
+                                         "guests' disk bytes written per op",
+                                         false, PHASE(guest_disk_wr)},
+    [VMB_METRIC_GUEST_DISK_RD_PER_OP] = {"guest_disk_read_bytes_per_op",
+                                         "bytes",
+                                         "guest data device bytes read per op",
+                                         "guests' disk bytes read per op",
+                                         false, PHASE(guest_disk_rd)},
+    [VMB_METRIC_GUEST_DISK_IOPS_PER_OP] = {"guest_disk_iops_per_op", "count",
+                                           "guest data device I/Os per op",
+                                           "guests' disk I/Os per op", false,
+                                           PHASE(guest_disk_iops)},
+    [VMB_PROBE_FSYNC_RATE] = {"fsync_write_rate", "ops/s",
+                              "4 KiB writes with fdatasync per second",
+                              "4 KiB writes + fdatasync per second", true,
+                              RUN(VMB_IN_PROBE, fsync_rate)},
+    [VMB_PROBE_FSYNC_P99] = {"fsync_write_p99_us", "us",
+                             "p99 of a 4 KiB write with fdatasync",
+                             "p99 of a 4 KiB write + fdatasync", false,
+                             RUN(VMB_IN_PROBE, fsync_p99)},
+    [VMB_PROBE_RANDREAD] = {"randread_iops", "ops/s",
+                            "4 KiB random reads per second",
+                            "4 KiB random reads per second", true,
+                            RUN(VMB_IN_PROBE, randread)},
+    [VMB_PROBE_SEQWRITE] = {"seqwrite_mb_s", "MB/s",
+                            "sequential write bandwidth",
+                            "sequential write bandwidth", true,
+                            RUN(VMB_IN_PROBE, seqwrite)},
+    [VMB_PROBE_RTT] = {"rtt_us", "us", "TCP round trip node 2 to node 1",
+                       "TCP round trip node 2 to node 1", false,
+                       RUN(VMB_IN_PROBE, rtt)},
+    [VMB_PROBE_RTT_LOADGEN] = {"rtt_loadgen_us", "us",
+                               "TCP round trip load generator to node 1",
+                               "TCP round trip load gen. to node 1", false,
+                               RUN(VMB_IN_PROBE, rtt_loadgen)},
+    [VMB_BOOT_KERNEL] = {"kernel_s", "s", "domain start to kernel",
+                         "domain start to the kernel running", false,
+                         RUN(VMB_IN_BOOT, boot_kernel)},
+    [VMB_BOOT_AGENT] = {"agent_s", "s", "kernel to agent up",
+                        "domain start to the agent up", false,
+                        RUN(VMB_IN_BOOT, boot_agent)},
+    [VMB_BOOT_MOUNTS] = {"mounts_s", "s", "agent to mounts done",
+                         "domain start to the mounts done", false,
+                         RUN(VMB_IN_BOOT, boot_mounts)},
+    [VMB_BOOT_DB] = {"db_ready_s", "s", "mounts to database ready",
+                     "domain start to the database ready", false,
+                     RUN(VMB_IN_BOOT, boot_db)},
+    [VMB_BOOT_SYNC] = {"replica_sync_s", "s", "ready to replica in sync",
+                       "domain start to the replica in sync", false,
+                       RUN(VMB_IN_BOOT, boot_sync)},
+#ifdef VMB_METRIC_TEST_ROW
+    [VMB_METRIC_NAMED] = {"fake_metric", "count", "fake metric",
+                          "a row of the test build only", false, PHASE(fake)},
+#endif
+};
+const size_t vmb_nmetrics = sizeof(vmb_metrics) / sizeof(vmb_metrics[0]);
+
+const struct vmb_metric *
+vmb_metric_find(const char *name, unsigned where)
+{
+    for (size_t i = 0; i < vmb_nmetrics; i++)
+        if ((vmb_metrics[i].where & where) &&
+            strcmp(vmb_metrics[i].name, name) == 0)
+            return &vmb_metrics[i];
+    return NULL;
+}
+
+int
+vmb_metric_lookup(const char *name, unsigned where,
+                  const struct vmb_metric **out, struct vmb_error **err)
+{
+    *out = vmb_metric_find(name, where);
+    if (*out != NULL)
+        return 0;
+    autofree char *known = vmb_metric_names(where);
+    return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                         "unknown metric \"%s\"; known: %s", name, known);
+}
+
+char *
+vmb_metric_names(unsigned where)
+{
+    struct vmb_buf b = {0};
+    for (size_t i = 0; i < vmb_nmetrics; i++)
+        if (vmb_metrics[i].where & where)
+            vmb_buf_printf(&b, "%s%s", b.len ? ", " : "", vmb_metrics[i].name);
+    return b.data ? b.data : vmb_xstrdup("");
+}
+
+char *
+vmb_metric_help(unsigned where)
+{
+    int wname = 6, wunit = 4;
+    for (size_t i = 0; i < vmb_nmetrics; i++) {
+        const struct vmb_metric *m = &vmb_metrics[i];
+        if (!(m->where & where))
+            continue;
+        int n = (int)strlen(m->name), u = (int)strlen(m->unit);
+        wname = n > wname ? n : wname;
+        wunit = u > wunit ? u : wunit;
+    }
+    struct vmb_buf b = {0};
+    vmb_buf_printf(&b, "  %-*s %-*s better description\n", wname, "metric",
+                   wunit, "unit");
+    for (size_t i = 0; i < vmb_nmetrics; i++) {
+        const struct vmb_metric *m = &vmb_metrics[i];
+        if (m->where & where)
+            vmb_buf_printf(&b, "  %-*s %-*s %-6s %s\n", wname, m->name, wunit,
+                           m->unit, m->higher_better ? "higher" : "lower",
+                           m->help);
+    }
+    return b.data;
 }
 
 double
 vmb_metric_phase_value(const struct vmb_res_phase *p, int metric)
 {
-    return metric_value(p, metric);
+    if (metric < 0 || (size_t)metric >= vmb_nmetrics ||
+        vmb_metrics[metric].phase == NULL)
+        return NAN;
+    return vmb_metrics[metric].phase(p);
 }
 
 double
-vmb_metric_get(const struct vmb_res_phase *p, const char *metric, bool *known)
+vmb_metric_get(const struct vmb_res_phase *p, const char *metric)
 {
-    int m = metric_id(metric);
-    if (known != NULL)
-        *known = m >= 0;
-    return m < 0 ? NAN : metric_value(p, m);
+    const struct vmb_metric *m = vmb_metric_find(metric, VMB_IN_PHASES);
+    return m == NULL ? NAN : m->phase(p);
 }
 
 bool
 vmb_metric_higher_better(const char *metric)
 {
-    return strcmp(metric, "op_rate") == 0 || strcmp(metric, "capacity") == 0 ||
-           strcmp(metric, "ops_per_cpu_s") == 0;
+    const struct vmb_metric *m = vmb_metric_find(metric, ~0u);
+    return m != NULL && m->higher_better;
 }
 
 size_t
@@ -195,7 +389,7 @@ vmb_metric_values(const struct vmb_res_cell *c, const char *phase, int metric,
         const struct vmb_res_phase *p = vmb_res_rep_phase(&c->reps[i], phase);
         if (p == NULL)
             continue;
-        double v = metric_value(p, metric);
+        double v = vmb_metric_phase_value(p, metric);
         if (isfinite(v))
             out[n++] = v;
     }
@@ -203,96 +397,10 @@ vmb_metric_values(const struct vmb_res_cell *c, const char *phase, int metric,
 }
 
 size_t
-vmb_results_max_reps(const struct vmb_results *r)
+vmb_metric_run_values(const struct vmb_res_rep *rep, int metric, double *out)
 {
-    size_t n = 1;
-    for (size_t i = 0; i < r->ncells; i++)
-        n = r->cells[i].nreps > n ? r->cells[i].nreps : n;
-    for (size_t i = 0; i < r->ncontrols; i++)
-        n = r->controls[i].nreps > n ? r->controls[i].nreps : n;
-    return n;
-}
-
-/* ---- the best cell by one metric ---- */
-
-/* The phase spec names: a phase name, or an op that names exactly one. */
-static int
-resolve_phase(const struct vmb_results *r, const char *phase, char **name,
-              struct vmb_error **err)
-{
-    autofree char *found = NULL;
-    for (size_t i = 0; i < r->ncells && found == NULL; i++)
-        for (size_t k = 0; k < r->cells[i].nreps && found == NULL; k++)
-            for (size_t p = 0; p < r->cells[i].reps[k].nphases; p++) {
-                const struct vmb_res_phase *ph = &r->cells[i].reps[k].phases[p];
-                if (strcmp(ph->name, phase) == 0) {
-                    found = vmb_xstrdup(ph->name);
-                    break;
-                }
-            }
-    if (found == NULL) {
-        for (size_t i = 0; i < r->ncells; i++)
-            for (size_t k = 0; k < r->cells[i].nreps; k++)
-                for (size_t p = 0; p < r->cells[i].reps[k].nphases; p++) {
-                    const struct vmb_res_phase *ph =
-                        &r->cells[i].reps[k].phases[p];
-                    if (strcmp(ph->op, phase) != 0)
-                        continue;
-                    if (found != NULL && strcmp(found, ph->name) != 0)
-                        return vmb_error_set(
-                            err, VMB_ERR_INPUT, 0,
-                            "phase \"%s\" is ambiguous: \"%s\" and \"%s\"; "
-                            "name it by index",
-                            phase, found, ph->name);
-                    if (found == NULL)
-                        found = vmb_xstrdup(ph->name);
-                }
-    }
-    if (found == NULL)
-        return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "no phase \"%s\" in the results", phase);
-    *name = steal(&found);
-    return 0;
-}
-
-int
-vmb_results_best_cell(const struct vmb_results *r, const char *spec,
-                      const struct vmb_res_cell **best, double *median,
-                      struct vmb_error **err)
-{
-    const char *dot = strchr(spec, '.');
-    if (dot == NULL || dot == spec)
-        return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "metric \"%s\" is not PHASE.METRIC, e.g. "
-                             "\"write.op_rate\" or \"read.p99\"",
-                             spec);
-    autofree char *phase = vmb_xstrndup(spec, (size_t)(dot - spec));
-    const char *metric = dot + 1;
-    int mid = metric_id(metric);
-    if (mid < 0)
-        return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "unknown metric \"%s\"; known: op_rate, p50, "
-                             "p95, p99, p99.9, mean, max, capacity",
-                             metric);
-    autofree char *name = NULL;
-    if (resolve_phase(r, phase, &name, err) < 0)
-        return -1;
-    bool higher = vmb_metric_higher_better(metric);
-    size_t cap = vmb_results_max_reps(r);
-    autofree double *v = vmb_xcalloc(cap, sizeof(*v));
-    *best = NULL;
-    for (size_t i = 0; i < r->ncells; i++) {
-        size_t n = vmb_metric_values(&r->cells[i], name, mid, v, cap);
-        if (n == 0)
-            continue;
-        double med = vmb_stats_median(v, n);
-        if (*best == NULL || (higher ? med > *median : med < *median)) {
-            *best = &r->cells[i];
-            *median = med;
-        }
-    }
-    if (*best == NULL)
-        return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "no cell has a value of \"%s\"", spec);
-    return 0;
+    if (!rep->ok || metric < 0 || (size_t)metric >= vmb_nmetrics ||
+        vmb_metrics[metric].run == NULL)
+        return 0;
+    return vmb_metrics[metric].run(rep, out);
 }

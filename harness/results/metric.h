@@ -1,7 +1,8 @@
 /*
  * The metrics of a results directory: the table of every metric a phase,
- * the raw-limit probe and the boot stages have (name, unit, description),
- * and their values in the results read back (results/results.h).
+ * the raw-limit probe and the boot stages have, the schema of
+ * summary.csv's metric column, and their values in the results read back
+ * (results/results.h).
  */
 #ifndef VMB_RESULTS_METRIC_H
 #define VMB_RESULTS_METRIC_H
@@ -12,7 +13,17 @@
 #include "base/error.h"
 #include "results/results.h"
 
-enum {
+/*
+ * Every metric vmbench knows is one row of vmb_metrics[]: its name (the
+ * summary.csv "metric" column, compare's --metric, tune's objective), its
+ * unit, its direction, where it exists and how its value is read from
+ * results. Lists, checks, help texts and error messages are generated
+ * from the table, so a new metric is one row there (and a name here
+ * only if code names it).
+ */
+
+/* The rows code names, in table order; vmb_nmetrics may be larger. */
+enum vmb_metric_id {
     VMB_METRIC_OPRATE,
     VMB_METRIC_P50,
     VMB_METRIC_P95,
@@ -53,61 +64,111 @@ enum {
     VMB_METRIC_GUEST_DISK_WR_PER_OP,
     VMB_METRIC_GUEST_DISK_RD_PER_OP,
     VMB_METRIC_GUEST_DISK_IOPS_PER_OP,
-    VMB_NMETRICS
-};
-#define VMB_METRIC_NCPU_CLASS 6 /* VMB_METRIC_CPU_VCPU onwards */
-
-/* Indexed by VMB_METRIC_*: "op_rate", "ops/s", "op rate"; ... */
-struct vmb_metric_info {
-    const char *name, *unit, *human;
-};
-extern const struct vmb_metric_info vmb_metrics[VMB_NMETRICS];
-
-/*
- * A metric's value in one phase of one run; NAN when the run has none.
- * Per-op figures are the phase window's total over its operations.
- */
-double vmb_metric_phase_value(const struct vmb_res_phase *p, int metric);
-
-/*
- * The value of the metric named `metric` in p; NAN when p has none.
- * *known (when not NULL) tells whether the name is a metric at all.
- */
-double vmb_metric_get(const struct vmb_res_phase *p, const char *metric,
-                      bool *known);
-
-/* Whether a larger value of the metric is better (op_rate). */
-bool vmb_metric_higher_better(const char *metric);
-
-/* The finite values of one phase and metric over the ok runs of c, at
- * most max of them. */
-size_t vmb_metric_values(const struct vmb_res_cell *c, const char *phase,
-                         int metric, double *out, size_t max);
-
-/* The probed raw limits (summary.csv phase "probe"). */
-enum {
+    /* The raw-limit probe of a run (summary.csv phase "probe"). */
     VMB_PROBE_FSYNC_RATE,
     VMB_PROBE_FSYNC_P99,
     VMB_PROBE_RANDREAD,
     VMB_PROBE_SEQWRITE,
     VMB_PROBE_RTT,
     VMB_PROBE_RTT_LOADGEN,
-    VMB_NPROBES
-};
-extern const struct vmb_metric_info vmb_probe_metrics[VMB_NPROBES];
-
-/* Boot stages, each the end time of one milestone. */
-enum {
+    /* The boot of a run's VMs (phase "boot"), each stage the end time of
+     * one milestone, in the order they happen. */
     VMB_BOOT_KERNEL,
     VMB_BOOT_AGENT,
     VMB_BOOT_MOUNTS,
     VMB_BOOT_DB,
     VMB_BOOT_SYNC,
-    VMB_NBOOT
+    VMB_METRIC_NAMED
 };
-/* Indexed by VMB_BOOT_*: the metric name ("kernel_s") and a description. */
-extern const char *const vmb_boot_metric[VMB_NBOOT];
-extern const char *const vmb_boot_stage[VMB_NBOOT];
+#define VMB_METRIC_NCPU_CLASS 6 /* VMB_METRIC_CPU_VCPU onwards */
+#define VMB_NPROBES (VMB_PROBE_RTT_LOADGEN - VMB_PROBE_FSYNC_RATE + 1)
+#define VMB_NBOOT (VMB_BOOT_SYNC - VMB_BOOT_KERNEL + 1)
+
+/* Where a metric has values: one bit each, masks of them select rows. */
+enum vmb_metric_where {
+    VMB_IN_PHASE = 1 << 0,    /* every phase of a run */
+    VMB_IN_CAPACITY = 1 << 1, /* capacity phases only (NAN in the others) */
+    VMB_IN_PROBE = 1 << 2,    /* the raw-limit probe of a run */
+    VMB_IN_BOOT = 1 << 3,     /* the boot of a run's VMs, one value a node */
+};
+/* The metrics of phases: what compare, bounds, tune and --best take. */
+#define VMB_IN_PHASES (VMB_IN_PHASE | VMB_IN_CAPACITY)
+
+struct vmb_metric {
+    const char *name;  /* "op_rate" */
+    const char *unit;  /* "ops/s", "us", "bytes", "count", "%", "s" */
+    const char *human; /* a noun phrase for prose: "op rate" */
+    const char *help;  /* one line for --help: what it measures */
+    bool higher_better;
+    enum vmb_metric_where where;
+    /* VMB_IN_PHASES rows: the value in one phase of a run, NAN when the
+     * run has none. */
+    double (*phase)(const struct vmb_res_phase *p);
+    /* VMB_IN_PROBE and VMB_IN_BOOT rows: the finite values of one run
+     * into out (one, or one a node), how many. */
+    size_t (*run)(const struct vmb_res_rep *rep, double out[2]);
+};
+
+/* The table, vmb_nmetrics rows: VMB_METRIC_NAMED named ones, then any
+ * others. Names are unique. */
+extern const struct vmb_metric vmb_metrics[];
+extern const size_t vmb_nmetrics;
+
+/* The row named name whose `where` is in the mask where; NULL if none. */
+const struct vmb_metric *vmb_metric_find(const char *name, unsigned where);
+
+/*
+ * The same, failing (VMB_ERR_INPUT) with "unknown metric \"NAME\"; known:
+ * op_rate, p50, ..." (every row in where) when there is none.
+ */
+int vmb_metric_lookup(const char *name, unsigned where,
+                      const struct vmb_metric **out, struct vmb_error **err);
+
+/* The names of the rows in where, in table order, ", " between them;
+ * the caller frees it. */
+char *vmb_metric_names(unsigned where);
+
+/*
+ * The rows in where as lines for --help, the caller frees it: a header,
+ * then per row its name, unit, the better direction and its help.
+ */
+char *vmb_metric_help(unsigned where);
+
+/* The index of a row in vmb_metrics. */
+static inline int
+vmb_metric_index(const struct vmb_metric *m)
+{
+    return (int)(m - vmb_metrics);
+}
+
+/*
+ * A phase metric's value (vmb_metrics[metric], a VMB_IN_PHASES row) in
+ * one phase of one run; NAN when the run has none or the row is not a
+ * phase metric. Per-op figures are the phase window's total over its
+ * operations.
+ */
+double vmb_metric_phase_value(const struct vmb_res_phase *p, int metric);
+
+/* The value of the phase metric named metric in p; NAN when p has none
+ * or no phase metric has that name. */
+double vmb_metric_get(const struct vmb_res_phase *p, const char *metric);
+
+/* Whether a larger value of the metric named metric is better (op_rate);
+ * false for a name the table lacks. */
+bool vmb_metric_higher_better(const char *metric);
+
+/* The finite values of one phase and phase metric over the ok runs of c,
+ * at most max of them. */
+size_t vmb_metric_values(const struct vmb_res_cell *c, const char *phase,
+                         int metric, double *out, size_t max);
+
+/*
+ * Appends to out the values of a probe or boot row (vmb_metrics[metric])
+ * in one run: none for a failed run or one without the record, else one,
+ * or one a node (two at most). Returns how many.
+ */
+size_t vmb_metric_run_values(const struct vmb_res_rep *rep, int metric,
+                             double *out);
 
 /* The most repetitions any cell or control has (at least 1). */
 size_t vmb_results_max_reps(const struct vmb_results *r);

@@ -30,6 +30,7 @@
 struct spec {
     char *phase;  /* "write" or "0-write" */
     char *metric; /* "op_rate", "p99" */
+    const struct vmb_metric *row;
 };
 
 struct tune {
@@ -72,14 +73,13 @@ spec_parse(const char *text, const struct vmb_matrix *m, struct spec *out,
                              text);
     out->phase = vmb_xstrndup(text, (size_t)(dot - text));
     out->metric = vmb_xstrdup(dot + 1);
-    struct vmb_res_phase none = {0};
-    bool known = false;
-    vmb_metric_get(&none, out->metric, &known);
-    if (!known)
+    out->row = vmb_metric_find(out->metric, VMB_IN_PHASES);
+    if (out->row == NULL) {
+        autofree char *known = vmb_metric_names(VMB_IN_PHASES);
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "unknown metric \"%s\" in \"%s\"; one of op_rate, "
-                             "p50, p95, p99, p99.9, mean, max, errors",
-                             out->metric, text);
+                             "unknown metric \"%s\" in \"%s\"; known: %s",
+                             out->metric, text, known);
+    }
     const struct vmb_config *cfg = &m->base;
     for (size_t i = 0; i < cfg->nphases; i++) {
         char name[40];
@@ -105,7 +105,8 @@ limit_parse(struct tune *t, const char *text, struct vmb_error **err)
     autofree char *lhs = vmb_xstrndup(text, (size_t)(eq - text));
     if (spec_parse(lhs, t->m, &t->lim, err) < 0)
         return vmb_error_prefix(err, "--limit");
-    if (vmb_metric_higher_better(t->lim.metric))
+    /* The value is a duration: the metric must be one, lower better. */
+    if (t->lim.row->higher_better || strcmp(t->lim.row->unit, "us") != 0)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "--limit \"%s\": a limit is an upper bound on a "
                              "latency, not on \"%s\"",
@@ -169,7 +170,7 @@ write_tune_json(struct tune *t, const char *stopped, long winner,
     vmb_jw_kstr(&w, "only", t->set.only);
     vmb_jw_obj_end(&w);
     vmb_jw_kstr(&w, "objective", t->set.objective);
-    vmb_jw_kbool(&w, "higher_better", vmb_metric_higher_better(t->obj.metric));
+    vmb_jw_kbool(&w, "higher_better", t->obj.row->higher_better);
     vmb_jw_kstr(&w, "racing", t->controls_race ? "controls" : "cells");
     vmb_jw_kint(&w, "repetitions", t->reps);
     vmb_jw_key(&w, "rounds");
@@ -243,12 +244,11 @@ values(const struct tune *t, const struct vmb_res_cell *rc, double *x,
         if (!rep->ok || rep->rep > t->k)
             continue;
         const struct vmb_res_phase *p = res_phase(rep, t->obj.phase);
-        bool known;
-        double v = p ? vmb_metric_get(p, t->obj.metric, &known) : NAN;
+        double v = p ? t->obj.row->phase(p) : NAN;
         double lv = 0;
         if (t->has_limit) {
             const struct vmb_res_phase *lp = res_phase(rep, t->lim.phase);
-            lv = lp ? vmb_metric_get(lp, t->lim.metric, &known) : NAN;
+            lv = lp ? t->lim.row->phase(lp) : NAN;
         }
         if (!isfinite(v) || !isfinite(lv))
             continue;
@@ -307,7 +307,7 @@ decide(struct tune *t, long *best, struct vmb_error **err)
     if (vmb_results_load(t->dir, &r, err) < 0)
         return -1;
     struct vmb_race_rule rule =
-        vmb_race_rule_default(vmb_metric_higher_better(t->obj.metric), r->seed);
+        vmb_race_rule_default(t->obj.row->higher_better, r->seed);
     rule.has_limit = t->has_limit;
     rule.limit = t->limit_us;
     size_t cap = (size_t)t->k;

@@ -177,11 +177,11 @@ struct cmd_result {
 };
 
 /*
- * Runs the vmbench binary with argv (NULL-terminated, without argv[0]) in
+ * Runs the program bin with argv (NULL-terminated, without argv[0]) in
  * directory cwd; stdout and stderr captured whole.
  */
 static inline struct cmd_result
-run_vmbench(const char *cwd, const char *const *args)
+run_binary(const char *bin, const char *cwd, const char *const *args)
 {
     char outp[] = "/tmp/vmb-out-XXXXXX", errp[] = "/tmp/vmb-err-XXXXXX";
     int of = mkstemp(outp), ef = mkstemp(errp);
@@ -189,14 +189,14 @@ run_vmbench(const char *cwd, const char *const *args)
     pid_t pid = fork();
     cr_assert(pid >= 0);
     if (pid == 0) {
-        const char *argv[32] = {VMB_BINARY};
+        const char *argv[32] = {bin};
         size_t n = 1;
         for (; args[n - 1] != NULL && n < 31; n++)
             argv[n] = args[n - 1];
         argv[n] = NULL;
         if (dup2(of, 1) < 0 || dup2(ef, 2) < 0 || chdir(cwd) < 0)
             _exit(126);
-        execv(VMB_BINARY, (char *const *)argv);
+        execv(bin, (char *const *)argv);
         _exit(127);
     }
     int st = 0;
@@ -208,6 +208,13 @@ run_vmbench(const char *cwd, const char *const *args)
     unlink(outp);
     unlink(errp);
     return r;
+}
+
+/* run_binary of the vmbench binary. */
+static inline struct cmd_result
+run_vmbench(const char *cwd, const char *const *args)
+{
+    return run_binary(VMB_BINARY, cwd, args);
 }
 
 static inline void

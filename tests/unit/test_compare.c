@@ -143,6 +143,37 @@ Test(compare, identical_results_exit_0, .timeout = 60)
     fixture_remove(a);
 }
 
+/*
+ * A metric named twice, in one --metric or in two, counts once; an empty
+ * entry is bad input, not the defaults.
+ */
+Test(compare, a_metric_list_has_each_metric_once_and_no_empty_entry,
+     .timeout = 60)
+{
+    const char *twice[] = {
+        "compare",         FIXTURE_DIR, FIXTURE_DIR, "--metric",
+        "op_rate,op_rate", "--metric",  "op_rate",   NULL};
+    struct cmd_result r = run_vmbench("/", twice);
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_expect_not_null(strstr(r.out, "0 slower, 0 faster, 8 no change"), "%s",
+                       r.out);
+    cmd_result_free(&r);
+    static const char *const empty[] = {"op_rate,,p99", ",", "", "op_rate,",
+                                        ",p99"};
+    for (size_t i = 0; i < sizeof(empty) / sizeof(empty[0]); i++) {
+        const char *args[] = {"compare",  FIXTURE_DIR, FIXTURE_DIR,
+                              "--metric", empty[i],    NULL};
+        r = run_vmbench("/", args);
+        cr_expect_eq(r.status, 2, "\"%s\": %s%s", empty[i], r.out, r.err);
+        char *want = vmb_xasprintf(
+            "vmbench compare: --metric \"%s\" has an empty entry\n", empty[i]);
+        cr_expect_str_eq(r.err, want);
+        cr_expect_str_eq(r.out, "");
+        free(want);
+        cmd_result_free(&r);
+    }
+}
+
 Test(compare, vm_cells_25_percent_slower_exit_1_and_named, .timeout = 60)
 {
     char *a = fixture_copy(), *b = fixture_copy();
@@ -321,7 +352,7 @@ Test(compare, bounds_written_pass_on_a_fail_on_slower, .timeout = 60)
 /* Arrays, not pointers: Criterion copies the parameters into the test. */
 struct bad_bounds {
     char text[160];
-    char msg[48]; /* after "bounds.toml:" */
+    char msg[64]; /* after "bounds.toml:" */
 };
 
 ParameterizedTestParameters(compare, a_bad_bounds_file_names_file_and_line)
@@ -340,7 +371,7 @@ ParameterizedTestParameters(compare, a_bad_bounds_file_names_file_and_line)
          "4: key given twice"},
         {"schema = 1\n\n[[bound]]\ncell = \"" CELL_9P "\"\nphase = "
          "\"0-write\"\nmetric = \"speed\"\nmedian = 1\ntolerance = 0.1\n",
-         "3: unknown metric"},
+         "3: unknown metric \"speed\"; known: op_rate, p50, "},
         {"schema = 1\n[[bound]]\ncell = \"" CELL_9P "\"\nphase = "
          "\"0-write\"\nmetric = \"p99\"\nmedian = 1\n",
          "2: bound without median or tolerance"},
