@@ -56,17 +56,6 @@ resp_runs(int op)
     return op == VMB_OP_WRITE || op == VMB_OP_READ || op == VMB_OP_MIXED;
 }
 
-static size_t
-count_digits(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 10) {
-        v /= 10;
-        n++;
-    }
-    return n;
-}
-
 static void
 resp_phase_free(void *p)
 {
@@ -93,7 +82,7 @@ resp_phase_new(const struct vmb_load_opts *o, const struct vmb_phase *ph,
     memset(ps->value, 'x', ps->vmax);
     const char *prefix = o->key_prefix ? o->key_prefix : "";
     ps->prefix_len = strlen(prefix);
-    ps->key_digits = count_digits((uint64_t)o->keys - 1);
+    ps->key_digits = vmb_resp_digits((uint64_t)o->keys - 1);
     ps->key_len = ps->prefix_len + ps->key_digits;
     if (ps->key_len > 300)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
