@@ -126,13 +126,14 @@ struct vmb_load_target {
 
 /*
  * Parses "redis://HOST[:PORT]" (port 6379 by default; HOST a name, an
- * IPv4 address or a bracketed IPv6 address) or "unix:///PATH". A bad URL
- * fails with VMB_ERR_INPUT naming the offending text.
+ * IPv4 address or a bracketed IPv6 address) or "unix:///PATH" into a RESP
+ * target (proto NULL). A bad URL fails with VMB_ERR_INPUT naming the
+ * offending text.
  */
 int vmb_load_target_parse(const char *url, struct vmb_load_target *t,
                           struct vmb_error **err);
 
-/* The TCP target host:port (host a name or numeric address). */
+/* The RESP target host:port over TCP (host a name or numeric address). */
 int vmb_load_target_from_host(const char *host, int port,
                               struct vmb_load_target *t,
                               struct vmb_error **err);

@@ -3,6 +3,7 @@
  * Links the leaves only (base, load); the JSON read back as a reader of
  * results would is in test_load_json.c.
  */
+#include "load/proto.h"
 #include "load_test_helpers.h"
 
 static struct th_redis redis;
@@ -329,6 +330,9 @@ Test(load, target_parse)
     cr_assert_str_eq(t.name, "[::1]:7001");
     cr_assert_eq(vmb_load_target_parse("unix:///run/r.sock", &t, NULL), 0);
     cr_assert_str_eq(t.name, "/run/r.sock");
+    cr_assert_eq(vmb_load_target_proto(&t), &vmb_load_proto_resp);
+    cr_assert_eq(vmb_load_target_from_host("127.0.0.1", 7000, &t, NULL), 0);
+    cr_assert_eq(vmb_load_target_proto(&t), &vmb_load_proto_resp);
 
     cr_assert_lt(vmb_load_target_parse("http://x:1", &t, &err), 0);
     cr_assert_eq(err->kind, VMB_ERR_INPUT);
