@@ -107,7 +107,7 @@ struct stress_args {
     bool quiet;
     bool prepare;      /* --prepare */
     bool prepare_only; /* PHASE prepare */
-    struct vmb_load_flags flags;
+    bool no_latency;
 };
 
 static int
@@ -200,7 +200,7 @@ parse_args(int argc, char **argv, struct stress_args *a,
             a->replica_url = args.arg;
             break;
         case OPT_NO_LATENCY:
-            a->flags.no_latency = true;
+            a->no_latency = true;
             break;
         case OPT_PREPARE:
             a->prepare = true;
@@ -341,9 +341,15 @@ vmb_cmd_stress(int argc, char **argv, struct vmb_error **err)
         }
     }
     bool tty = !a.quiet && isatty(STDERR_FILENO);
-    if (vmb_load_run_phase_flags(
-            &opts, &phase, 0, &primary, a.replica_url ? &replica : NULL,
-            &a.flags, tty ? on_progress : NULL, NULL, &res, err) < 0) {
+    struct vmb_load_run run = {
+        .opts = &opts,
+        .phase = &phase,
+        .primary = &primary,
+        .replica = a.replica_url ? &replica : NULL,
+        .no_latency = a.no_latency,
+        .progress = tty ? on_progress : NULL,
+    };
+    if (vmb_load_run_phase(&run, &res, err) < 0) {
         if (tty)
             fputs("\n", stderr);
         vmb_error_prefix(err, "%s against \"%s\"", vmb_op_name(phase.op),

@@ -2,7 +2,8 @@
  * The PostgreSQL driver: postgresql.conf from the database options, node 1
  * a primary made by initdb, node 2 a streaming replica made by a base
  * backup of node 1 (pg_basebackup, its own replication slot), readiness
- * and replication checks over libpq (postgres_ctl.h).
+ * and replication checks through the blocking PostgreSQL client of
+ * protocols/pg.h.
  *
  * The data directory is <node's data dir>/pgdata, so a data volume's
  * lost+found never makes initdb refuse it. Both nodes trust every
@@ -22,7 +23,7 @@
 #include "base/units.h"
 #include "base/util.h"
 #include "db/db.h"
-#include "db/postgres_ctl.h"
+#include "protocols/pg.h"
 
 #define POLL_NS (50ull * 1000000ull)
 #define SUPERUSER "postgres"
@@ -341,16 +342,16 @@ us_left(uint64_t deadline)
 
 /* One query on a fresh or kept connection; drops it on error. */
 static int
-query(struct vmb_pgctl_conn **c, const struct vmb_db_node *node,
-      uint64_t deadline, const char *sql, struct vmb_pgctl_rows *rows,
-      char **last)
+query(struct vmb_pg_client **c, const struct vmb_db_node *node,
+      uint64_t deadline, const char *sql, struct vmb_pg_rows *rows, char **last)
 {
     vmb_autoerr struct vmb_error *e = NULL;
-    if (*c == NULL && vmb_pgctl_connect(node->host, node->port, SUPERUSER,
-                                        DBNAME, us_left(deadline), c, &e) < 0)
+    if (*c == NULL &&
+        vmb_pg_client_connect(node->host, node->port, SUPERUSER, DBNAME,
+                              us_left(deadline), c, &e) < 0)
         goto failed;
-    if (vmb_pgctl_query(*c, sql, us_left(deadline), rows, &e) < 0) {
-        vmb_pgctl_close(*c);
+    if (vmb_pg_client_query(*c, sql, us_left(deadline), rows, &e) < 0) {
+        vmb_pg_client_close(*c);
         *c = NULL;
         goto failed;
     }
@@ -363,7 +364,7 @@ failed:
 
 struct pg_wait {
     const struct vmb_db_node *primary, *replica;
-    struct vmb_pgctl_conn *pc, *rc;
+    struct vmb_pg_client *pc, *rc;
     uint64_t target; /* the primary's WAL position the replica must reach */
     uint64_t t0;
     struct vmb_db_lag *lag;
@@ -372,8 +373,8 @@ struct pg_wait {
 static void
 pg_wait_close(struct pg_wait *w)
 {
-    vmb_pgctl_close(w->pc);
-    vmb_pgctl_close(w->rc);
+    vmb_pg_client_close(w->pc);
+    vmb_pg_client_close(w->rc);
 }
 
 static int
@@ -381,9 +382,9 @@ attempt_up(void *ctx, uint64_t deadline, char **last, struct vmb_error **err)
 {
     (void)err;
     struct pg_wait *w = ctx;
-    struct vmb_pgctl_rows r = {0};
+    struct vmb_pg_rows r = {0};
     int rc = query(&w->pc, w->primary, deadline, "SELECT 1", &r, last);
-    vmb_pgctl_rows_clear(&r);
+    vmb_pg_rows_clear(&r);
     return rc == 0;
 }
 
@@ -408,25 +409,38 @@ pg_wait_up(const struct vmb_db_node *node, uint64_t timeout_us,
     return rc;
 }
 
+/* A WAL location as PostgreSQL writes it ("16/B374D848") into a byte
+ * position; -1 when s is not one. */
+static int
+parse_lsn(const char *s, uint64_t *out)
+{
+    if (s == NULL)
+        return -1;
+    unsigned int hi = 0, lo = 0;
+    int n = 0;
+    if (sscanf(s, "%8X/%8X%n", &hi, &lo, &n) != 2 || s[n] != '\0')
+        return -1;
+    *out = ((uint64_t)hi << 32) | lo;
+    return 0;
+}
+
 /*
  * Node 2 is in sync once the primary lists it in pg_stat_replication as
  * streaming with everything it has written replayed, and node 2 is in
  * recovery (a standby, not a second primary).
  */
 static bool
-in_sync(const struct vmb_pgctl_rows *p, const struct vmb_pgctl_rows *r,
-        char **last)
+in_sync(const struct vmb_pg_rows *p, const struct vmb_pg_rows *r, char **last)
 {
-    const char *recovery = vmb_pgctl_value(r, 0, 0);
-    const char *state = vmb_pgctl_value(p, 0, 0);
-    const char *sync = vmb_pgctl_value(p, 0, 1);
-    const char *replay = vmb_pgctl_value(p, 0, 2);
-    const char *current = vmb_pgctl_value(p, 0, 3);
+    const char *recovery = vmb_pg_rows_value(r, 0, 0);
+    const char *state = vmb_pg_rows_value(p, 0, 0);
+    const char *sync = vmb_pg_rows_value(p, 0, 1);
+    const char *replay = vmb_pg_rows_value(p, 0, 2);
+    const char *current = vmb_pg_rows_value(p, 0, 3);
     uint64_t rl = 0, cl = 0;
     bool ok = recovery && strcmp(recovery, "t") == 0 && state &&
-              strcmp(state, "streaming") == 0 &&
-              vmb_pgctl_parse_lsn(replay, &rl) == 0 &&
-              vmb_pgctl_parse_lsn(current, &cl) == 0 && rl >= cl;
+              strcmp(state, "streaming") == 0 && parse_lsn(replay, &rl) == 0 &&
+              parse_lsn(current, &cl) == 0 && rl >= cl;
     free(*last);
     if (p->nrows == 0)
         *last = vmb_xstrdup("node 1 lists no standby in pg_stat_replication");
@@ -448,13 +462,13 @@ attempt_in_sync(void *ctx, uint64_t deadline, char **last,
         "SELECT state, sync_state, replay_lsn, pg_current_wal_lsn() "
         "FROM pg_stat_replication WHERE application_name = '" STANDBY_NAME "'";
     struct pg_wait *w = ctx;
-    struct vmb_pgctl_rows p = {0}, r = {0};
+    struct vmb_pg_rows p = {0}, r = {0};
     bool ok = query(&w->rc, w->replica, deadline, "SELECT pg_is_in_recovery()",
                     &r, last) == 0 &&
               query(&w->pc, w->primary, deadline, primary_sql, &p, last) == 0 &&
               in_sync(&p, &r, last);
-    vmb_pgctl_rows_clear(&p);
-    vmb_pgctl_rows_clear(&r);
+    vmb_pg_rows_clear(&p);
+    vmb_pg_rows_clear(&r);
     return ok;
 }
 
@@ -482,20 +496,20 @@ pg_wait_replicating(const struct vmb_db_node *primary,
 
 /* A single LSN from a one-value query. */
 static int
-lsn_of(struct vmb_pgctl_conn **c, const struct vmb_db_node *node,
+lsn_of(struct vmb_pg_client **c, const struct vmb_db_node *node,
        uint64_t deadline, const char *sql, uint64_t *lsn, char **last)
 {
-    struct vmb_pgctl_rows r = {0};
+    struct vmb_pg_rows r = {0};
     if (query(c, node, deadline, sql, &r, last) < 0)
         return -1;
-    int rc = vmb_pgctl_parse_lsn(vmb_pgctl_value(&r, 0, 0), lsn);
+    int rc = parse_lsn(vmb_pg_rows_value(&r, 0, 0), lsn);
     if (rc < 0) {
         free(*last);
         *last = vmb_xasprintf(
             "%s answered \"%s\"", sql,
-            vmb_pgctl_value(&r, 0, 0) ? vmb_pgctl_value(&r, 0, 0) : "NULL");
+            vmb_pg_rows_value(&r, 0, 0) ? vmb_pg_rows_value(&r, 0, 0) : "NULL");
     }
-    vmb_pgctl_rows_clear(&r);
+    vmb_pg_rows_clear(&r);
     return rc;
 }
 
@@ -533,12 +547,12 @@ pg_replication_lag(const struct vmb_db_node *primary,
     int rc = -1;
     lag->bytes = -1;
     /* Connections first: starting a backend is not replication lag. */
-    struct vmb_pgctl_rows r1 = {0}, r2 = {0};
+    struct vmb_pg_rows r1 = {0}, r2 = {0};
     int q1 = query(&w.pc, primary, deadline, "SELECT 1", &r1, &last);
     int q2 =
         q1 < 0 ? -1 : query(&w.rc, replica, deadline, "SELECT 1", &r2, &last);
-    vmb_pgctl_rows_clear(&r1);
-    vmb_pgctl_rows_clear(&r2);
+    vmb_pg_rows_clear(&r1);
+    vmb_pg_rows_clear(&r2);
     w.t0 = vmb_now_ns();
     if (q2 < 0) {
         vmb_error_set(err, VMB_ERR_RUN, 0, "measure the replication lag: %s",
@@ -582,23 +596,23 @@ pg_settings(const struct vmb_db_node *node, uint64_t timeout_us, char **text,
             struct vmb_error **err)
 {
     uint64_t deadline = vmb_now_ns() + timeout_us * 1000ull;
-    struct vmb_pgctl_conn *c = NULL;
+    struct vmb_pg_client *c = NULL;
     autofree char *last = NULL;
-    struct vmb_pgctl_rows r = {0};
+    struct vmb_pg_rows r = {0};
     int rc = query(&c, node, deadline, "SHOW ALL", &r, &last);
-    vmb_pgctl_close(c);
+    vmb_pg_client_close(c);
     if (rc < 0)
         return vmb_error_set(err, VMB_ERR_RUN, 0, "node %d: SHOW ALL: %s",
                              node->index, last);
     struct vmb_buf b = {0};
     vmb_buf_puts(&b, "name\tsetting\n");
     for (size_t i = 0; i < r.nrows; i++) {
-        put_escaped(&b, vmb_pgctl_value(&r, i, 0));
+        put_escaped(&b, vmb_pg_rows_value(&r, i, 0));
         vmb_buf_puts(&b, "\t");
-        put_escaped(&b, vmb_pgctl_value(&r, i, 1));
+        put_escaped(&b, vmb_pg_rows_value(&r, i, 1));
         vmb_buf_puts(&b, "\n");
     }
-    vmb_pgctl_rows_clear(&r);
+    vmb_pg_rows_clear(&r);
     *text = vmb_buf_steal(&b);
     return 0;
 }

@@ -76,15 +76,15 @@ judge(const struct vmb_phase *phase, const struct vmb_load_result *r,
 }
 
 int
-vmb_load_run_capacity(
-    const struct vmb_load_opts *opts, const struct vmb_phase *phase,
-    int phase_index, const struct vmb_load_target *primary,
-    const struct vmb_load_target *replica, const struct vmb_load_flags *flags,
-    void (*progress)(void *ctx, const struct vmb_load_progress *p), void *ctx,
-    struct vmb_load_result **out, struct vmb_error **err)
+vmb_load_run_capacity(const struct vmb_load_run *run,
+                      struct vmb_load_result **out, struct vmb_error **err)
 {
+    const struct vmb_load_opts *opts = run->opts;
+    const struct vmb_phase *phase = run->phase;
     struct vmb_load_opts o = *opts;
     struct vmb_phase ph = *phase;
+    /* Each step: the same run at the step's rate, for step_us. */
+    struct vmb_load_run step = *run;
     struct vmb_load_capacity_step steps[VMB_LOAD_CAPACITY_MAX_STEPS];
     size_t nsteps = 0;
     struct vmb_load_result *best = NULL, *last = NULL;
@@ -99,6 +99,8 @@ vmb_load_run_capacity(
     ph.n = 0;
     ph.duration_us = phase->step_us;
     ph.capacity_limit_us = 0;
+    step.opts = &o;
+    step.phase = &ph;
     while (nsteps < VMB_LOAD_CAPACITY_MAX_STEPS) {
         uint64_t used = vmb_now_ns() - t0;
         if (phase->phase_timeout_us > 0) {
@@ -111,8 +113,7 @@ vmb_load_run_capacity(
         if (o.rate_per_s == 0)
             o.rate_per_s = 1;
         struct vmb_load_result *r = NULL;
-        if (vmb_load_run_one(&o, &ph, phase_index, primary, replica, flags,
-                             progress, ctx, &r, err) < 0) {
+        if (vmb_load_run_one(&step, &r, err) < 0) {
             vmb_error_prefix(err, "capacity step at %.0f ops/s", rate);
             goto cleanup;
         }

@@ -126,13 +126,14 @@ struct vmb_load_target {
 
 /*
  * Parses "redis://HOST[:PORT]" (port 6379 by default; HOST a name, an
- * IPv4 address or a bracketed IPv6 address) or "unix:///PATH". A bad URL
- * fails with VMB_ERR_INPUT naming the offending text.
+ * IPv4 address or a bracketed IPv6 address) or "unix:///PATH" into a RESP
+ * target (proto NULL). A bad URL fails with VMB_ERR_INPUT naming the
+ * offending text.
  */
 int vmb_load_target_parse(const char *url, struct vmb_load_target *t,
                           struct vmb_error **err);
 
-/* The TCP target host:port (host a name or numeric address). */
+/* The RESP target host:port over TCP (host a name or numeric address). */
 int vmb_load_target_from_host(const char *host, int port,
                               struct vmb_load_target *t,
                               struct vmb_error **err);
@@ -197,20 +198,31 @@ const char *vmb_load_end_name(int end);
 
 struct vmb_load_result;
 
-/* Engine switches that are not options of a matrix. */
-struct vmb_load_flags {
+/*
+ * One phase to run, as the caller describes it (wrk's `thread`, fio's
+ * `thread_data`): the engine reads it and never changes it. opts, phase
+ * and primary are required; the rest may be left zero.
+ */
+struct vmb_load_run {
+    const struct vmb_load_opts *opts;
+    const struct vmb_phase *phase;
+    int phase_index; /* the phase's number in its result ("0-write") */
+    const struct vmb_load_target *primary;
+    const struct vmb_load_target *replica; /* NULL: all to the primary */
     bool no_latency; /* skip histogram recording (to measure its cost) */
+    /* Called from the calling thread about once per second; may be NULL. */
+    void (*progress)(void *ctx, const struct vmb_load_progress *p);
+    void *ctx;
 };
 
 /*
- * Runs one phase. Writes go to primary; reads go to primary, replica or
- * both (alternating connections) per opts->read_from; replica may be NULL,
- * then everything goes to the primary. A mixed phase reading from the
- * replica splits its connections into writing and reading ones in the
- * ratio (at least one of each), so closed loop the mix also depends on
- * how fast each node answers; otherwise each request picks its kind.
- * progress (may be NULL) is called from the calling thread about once
- * per second.
+ * Runs one phase, run->phase with run->opts. Writes go to the primary;
+ * reads go to primary, replica or both (alternating connections) per
+ * opts->read_from; with no replica everything goes to the primary. A
+ * mixed phase reading from the replica splits its connections into
+ * writing and reading ones in the ratio (at least one of each), so closed
+ * loop the mix also depends on how fast each node answers; otherwise each
+ * request picks its kind.
  *
  * Connections are made before the phase starts: a target that cannot be
  * reached within opts->connect_timeout_us fails the call. Faults during
@@ -257,20 +269,8 @@ struct vmb_load_flags {
  * vmb_load_result_free. Fails with VMB_ERR_INPUT for option combinations
  * the engine cannot run (a bad mixed ratio), VMB_ERR_RUN otherwise.
  */
-int vmb_load_run_phase(
-    const struct vmb_load_opts *opts, const struct vmb_phase *phase,
-    int phase_index, const struct vmb_load_target *primary,
-    const struct vmb_load_target *replica,
-    void (*progress)(void *ctx, const struct vmb_load_progress *p), void *ctx,
-    struct vmb_load_result **out, struct vmb_error **err);
-
-/* Same, with engine switches (flags may be NULL). */
-int vmb_load_run_phase_flags(
-    const struct vmb_load_opts *opts, const struct vmb_phase *phase,
-    int phase_index, const struct vmb_load_target *primary,
-    const struct vmb_load_target *replica, const struct vmb_load_flags *flags,
-    void (*progress)(void *ctx, const struct vmb_load_progress *p), void *ctx,
-    struct vmb_load_result **out, struct vmb_error **err);
+int vmb_load_run_phase(const struct vmb_load_run *run,
+                       struct vmb_load_result **out, struct vmb_error **err);
 
 /*
  * Parses a mixed ratio "write:1,read:3" (either order, non-negative

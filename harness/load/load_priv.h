@@ -2,8 +2,11 @@
  * The load generator's internals, shared by its files; not part of the
  * public API. Who uses what, with no file depending on another both ways:
  *
- *   loadgen.c  phase control: threads, the epoll loop, the open-loop
- *              schedule, progress, vmb_load_run_phase*; uses all below
+ *   phase.c    vmb_load_run_phase: a capacity search or one phase;
+ *              uses capacity.c and loadgen.c
+ *   capacity.c the capacity search, a phase per step; uses loadgen.c
+ *   loadgen.c  one phase: threads, the epoll loop, the open-loop
+ *              schedule, progress; uses all below
  *   engine.c   setup and teardown: options into an engine, workers,
  *              connections made before the clock starts; uses conn.c
  *   conn.c     one connection: connect, write requests, read answers,
@@ -88,22 +91,14 @@ struct vmb_load_result {
     size_t cap_nsteps;
 };
 
-/* One open-loop phase as it is (loadgen.c); the capacity search runs
- * its steps through it. */
-int vmb_load_run_one(
-    const struct vmb_load_opts *opts, const struct vmb_phase *phase,
-    int phase_index, const struct vmb_load_target *primary,
-    const struct vmb_load_target *replica, const struct vmb_load_flags *flags,
-    void (*progress)(void *ctx, const struct vmb_load_progress *p), void *ctx,
-    struct vmb_load_result **out, struct vmb_error **err);
+/* One phase as it is, not a capacity search (loadgen.c); the capacity
+ * search runs its steps through it. */
+int vmb_load_run_one(const struct vmb_load_run *run,
+                     struct vmb_load_result **out, struct vmb_error **err);
 
 /* The capacity search (capacity.c), same contract as vmb_load_run_phase. */
-int vmb_load_run_capacity(
-    const struct vmb_load_opts *opts, const struct vmb_phase *phase,
-    int phase_index, const struct vmb_load_target *primary,
-    const struct vmb_load_target *replica, const struct vmb_load_flags *flags,
-    void (*progress)(void *ctx, const struct vmb_load_progress *p), void *ctx,
-    struct vmb_load_result **out, struct vmb_error **err);
+int vmb_load_run_capacity(const struct vmb_load_run *run,
+                          struct vmb_load_result **out, struct vmb_error **err);
 
 /* Allocates a result with empty histograms for the kinds of op. */
 struct vmb_load_result *vmb_load_result_new(int index, int op);

@@ -1,5 +1,5 @@
 /*
- * Running a phase: one thread per worker, each an epoll loop over its
+ * Running one phase: one thread per worker, each an epoll loop over its
  * connections (conn.c), woken by answers, by the open-loop schedule, by
  * the turn of a second and by housekeeping; the calling thread merges
  * seconds as they complete (merge.c), reports progress, and sums up after
@@ -315,10 +315,8 @@ describe_end(const struct vmb_load_engine *e, struct vmb_load_result *r)
 }
 
 static void
-report_progress(struct vmb_load_engine *e, int phase_index, uint64_t now,
-                uint64_t *last_ops, uint64_t *last_ns,
-                void (*progress)(void *ctx, const struct vmb_load_progress *p),
-                void *ctx)
+report_progress(struct vmb_load_engine *e, const struct vmb_load_run *run,
+                uint64_t now, uint64_t *last_ops, uint64_t *last_ns)
 {
     uint64_t ops = 0, errs = 0;
     for (int t = 0; t < e->nworkers; t++) {
@@ -326,7 +324,7 @@ report_progress(struct vmb_load_engine *e, int phase_index, uint64_t now,
         errs += atomic_load_explicit(&e->w[t].pub_errors, memory_order_relaxed);
     }
     struct vmb_load_progress p = {
-        .phase_index = phase_index,
+        .phase_index = run->phase_index,
         .op = e->phase->op,
         .warmup = now < e->measure_start,
         .elapsed_s = (double)(now - e->t0) / 1e9,
@@ -334,22 +332,18 @@ report_progress(struct vmb_load_engine *e, int phase_index, uint64_t now,
         .ops_per_s = (double)(ops - *last_ops) * 1e9 / (double)(now - *last_ns),
         .errors = errs,
     };
-    if (progress)
-        progress(ctx, &p);
+    if (run->progress)
+        run->progress(run->ctx, &p);
     *last_ops = ops;
     *last_ns = now;
 }
 
 int
-vmb_load_run_one(const struct vmb_load_opts *opts,
-                 const struct vmb_phase *phase, int phase_index,
-                 const struct vmb_load_target *primary,
-                 const struct vmb_load_target *replica,
-                 const struct vmb_load_flags *flags,
-                 void (*progress)(void *ctx, const struct vmb_load_progress *p),
-                 void *ctx, struct vmb_load_result **out,
+vmb_load_run_one(const struct vmb_load_run *run, struct vmb_load_result **out,
                  struct vmb_error **err)
 {
+    const struct vmb_load_opts *opts = run->opts;
+    const struct vmb_phase *phase = run->phase;
     struct vmb_load_engine e = {0};
     struct vmb_load_collector col = {0};
     struct vmb_load_result *res = NULL;
@@ -357,9 +351,9 @@ vmb_load_run_one(const struct vmb_load_opts *opts,
 
     e.opts = opts;
     e.phase = phase;
-    e.primary = primary;
-    e.replica = replica;
-    e.record = !(flags && flags->no_latency);
+    e.primary = run->primary;
+    e.replica = run->replica;
+    e.record = !run->no_latency;
     if (vmb_load_engine_setup(&e, err) < 0)
         goto cleanup;
     if (vmb_load_connect_all(&e, err) < 0)
@@ -380,7 +374,7 @@ vmb_load_run_one(const struct vmb_load_opts *opts,
         }
     }
 
-    res = vmb_load_result_new(phase_index, phase->op);
+    res = vmb_load_result_new(run->phase_index, phase->op);
     res->has_kind[VMB_LOAD_KIND_WRITE] = e.has_kind[VMB_LOAD_KIND_WRITE];
     res->has_kind[VMB_LOAD_KIND_READ] = e.has_kind[VMB_LOAD_KIND_READ];
     vmb_load_collector_init(&col, res);
@@ -429,8 +423,7 @@ vmb_load_run_one(const struct vmb_load_opts *opts,
         vmb_load_collect_ready(&e, &col);
         now = vmb_now_ns();
         if (now >= next_progress) {
-            report_progress(&e, phase_index, now, &last_ops, &last_ns, progress,
-                            ctx);
+            report_progress(&e, run, now, &last_ops, &last_ns);
             next_progress += VMB_LOAD_NS_PER_S;
             if (next_progress <= now)
                 next_progress = now + VMB_LOAD_NS_PER_S;
@@ -468,31 +461,4 @@ cleanup:
     vmb_load_result_free(res);
     vmb_load_engine_free(&e);
     return rc;
-}
-
-int
-vmb_load_run_phase_flags(
-    const struct vmb_load_opts *opts, const struct vmb_phase *phase,
-    int phase_index, const struct vmb_load_target *primary,
-    const struct vmb_load_target *replica, const struct vmb_load_flags *flags,
-    void (*progress)(void *ctx, const struct vmb_load_progress *p), void *ctx,
-    struct vmb_load_result **out, struct vmb_error **err)
-{
-    if (phase->capacity_limit_us > 0)
-        return vmb_load_run_capacity(opts, phase, phase_index, primary, replica,
-                                     flags, progress, ctx, out, err);
-    return vmb_load_run_one(opts, phase, phase_index, primary, replica, flags,
-                            progress, ctx, out, err);
-}
-
-int
-vmb_load_run_phase(
-    const struct vmb_load_opts *opts, const struct vmb_phase *phase,
-    int phase_index, const struct vmb_load_target *primary,
-    const struct vmb_load_target *replica,
-    void (*progress)(void *ctx, const struct vmb_load_progress *p), void *ctx,
-    struct vmb_load_result **out, struct vmb_error **err)
-{
-    return vmb_load_run_phase_flags(opts, phase, phase_index, primary, replica,
-                                    NULL, progress, ctx, out, err);
 }

@@ -67,17 +67,6 @@ resp_runs(int op)
     return op == VMB_OP_WRITE || op == VMB_OP_READ || op == VMB_OP_MIXED;
 }
 
-static size_t
-count_digits(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 10) {
-        v /= 10;
-        n++;
-    }
-    return n;
-}
-
 static void
 resp_phase_free(void *p)
 {
@@ -104,7 +93,7 @@ resp_phase_new(const struct vmb_load_opts *o, const struct vmb_phase *ph,
     memset(ps->value, 'x', ps->vmax);
     const char *prefix = o->key_prefix ? o->key_prefix : "";
     ps->prefix_len = strlen(prefix);
-    ps->key_digits = count_digits((uint64_t)o->keys - 1);
+    ps->key_digits = vmb_resp_digits((uint64_t)o->keys - 1);
     ps->key_len = ps->prefix_len + ps->key_digits;
     if (ps->key_len > 300)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
@@ -428,22 +417,3 @@ const struct vmb_load_proto vmb_load_proto_resp = {
     .target_parse = vmb_load_target_parse,
     .prepare = NULL,
 };
-
-const struct vmb_load_proto *
-vmb_load_target_proto(const struct vmb_load_target *t)
-{
-    return t != NULL && t->proto != NULL ? t->proto : &vmb_load_proto_resp;
-}
-
-int
-vmb_load_prepare(const struct vmb_load_target *t,
-                 const struct vmb_load_opts *opts,
-                 const struct vmb_phase *phases, size_t nphases,
-                 struct vmb_load_prepared *out, struct vmb_error **err)
-{
-    memset(out, 0, sizeof(*out));
-    const struct vmb_load_proto *p = vmb_load_target_proto(t);
-    if (p->prepare == NULL)
-        return 0;
-    return p->prepare(t, opts, phases, nphases, out, err);
-}

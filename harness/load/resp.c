@@ -5,8 +5,8 @@
 
 #include "base/util.h"
 
-static size_t
-digits(size_t v)
+size_t
+vmb_resp_digits(uint64_t v)
 {
     size_t n = 1;
     while (v >= 10) {
@@ -19,7 +19,7 @@ digits(size_t v)
 static char *
 put_uint(char *p, size_t v)
 {
-    size_t n = digits(v);
+    size_t n = vmb_resp_digits(v);
     char *q = p + n;
     do {
         *--q = (char)('0' + v % 10);
@@ -45,14 +45,14 @@ put_bulk(char *p, const char *s, size_t len)
 size_t
 vmb_resp_set_size(size_t key_len, size_t value_len)
 {
-    return 13 + 9 + (digits(key_len) + 3 + key_len + 2) +
-           (digits(value_len) + 3 + value_len + 2);
+    return 13 + 9 + (vmb_resp_digits(key_len) + 3 + key_len + 2) +
+           (vmb_resp_digits(value_len) + 3 + value_len + 2);
 }
 
 size_t
 vmb_resp_get_size(size_t key_len)
 {
-    return 13 + 9 + digits(key_len) + 3 + key_len + 2;
+    return 13 + 9 + vmb_resp_digits(key_len) + 3 + key_len + 2;
 }
 
 char *

@@ -17,6 +17,9 @@
 /* Longest header or error line the reader accepts. */
 #define VMB_RESP_LINE_MAX 4096
 
+/* Decimal digits of v: 1 for 0..9, 20 for UINT64_MAX. */
+size_t vmb_resp_digits(uint64_t v);
+
 /* Bytes vmb_resp_put_set / vmb_resp_put_get write, at most. */
 size_t vmb_resp_set_size(size_t key_len, size_t value_len);
 size_t vmb_resp_get_size(size_t key_len);

@@ -1,8 +1,14 @@
 /*
- * PostgreSQL as a load protocol, over libpq's asynchronous API; the only
- * file that includes libpq. A connection is made with PQconnectStart and
- * PQconnectPoll, its statements prepared in one round trip (pipeline
- * mode, one Sync), all before the phase's clock starts. Then:
+ * PostgreSQL over libpq: the one file of the tree that includes libpq,
+ * and so the one that connects with a deadline and turns libpq's errors
+ * into ours. It holds the load protocol, its untimed prepare step, and a
+ * small blocking client for the control plane (db/postgres.c), which
+ * uses PostgreSQL through that API and never sees libpq.
+ *
+ * The load protocol runs over libpq's asynchronous API. A connection is
+ * made with PQconnectStart and PQconnectPoll, its statements prepared in
+ * one round trip (pipeline mode, one Sync), all before the phase's clock
+ * starts. Then:
  *
  *  - pipeline = 1: libpq's ordinary mode. A transaction is its statements
  *    sent one at a time with PQsendQueryPrepared, each after the answer
@@ -132,6 +138,89 @@ connect_failed(PGconn *conn, struct vmb_load_fault *f, int cls, int errnum)
                  (code != NULL &&
                   (strncmp(code, "28", 2) == 0 || strncmp(code, "3D", 2) == 0 ||
                    strncmp(code, "42501", 5) == 0));
+}
+
+/* libpq's message on one line: trailing newlines cut, inner ones "; ". */
+static char *
+one_line(const char *msg)
+{
+    if (msg == NULL || msg[0] == '\0')
+        return vmb_xstrdup("no message");
+    struct vmb_buf b = {0};
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+        n--;
+    for (size_t i = 0; i < n; i++) {
+        if (msg[i] == '\n') {
+            vmb_buf_puts(&b, "; ");
+            while (i + 1 < n && (msg[i + 1] == ' ' || msg[i + 1] == '\t'))
+                i++;
+        } else {
+            vmb_buf_append(&b, &msg[i], 1);
+        }
+    }
+    return vmb_buf_steal(&b);
+}
+
+/* How connect_deadline words a failure. */
+enum {
+    /* libpq's whole message on one line; always VMB_ERR_RUN. */
+    PG_CONNECT_PLAIN,
+    /* The line with the server's SQLSTATE where there is one, and a
+     * refusal of who we are or where we asked to go (connect_failed) as
+     * VMB_ERR_INPUT: the user's URL is at fault, not the run. */
+    PG_CONNECT_CLASSIFY,
+};
+
+/*
+ * Connects with libpq's keywords and values (expand_dbname as libpq's
+ * PQconnectStartParams) before the monotonic deadline_ns, notices
+ * silenced. Fails with `connect to "name": ...` in the style asked for
+ * (PG_CONNECT_*), ETIMEDOUT when the server did not answer in time.
+ */
+static int
+connect_deadline(const char *const *keys, const char *const *vals,
+                 int expand_dbname, const char *name, uint64_t deadline_ns,
+                 int style, PGconn **out, struct vmb_error **err)
+{
+    PGconn *conn = PQconnectStartParams(keys, vals, expand_dbname);
+    if (conn == NULL)
+        return vmb_error_set(err, VMB_ERR_RUN, ENOMEM, "connect to \"%s\"",
+                             name);
+    PQsetNoticeProcessor(conn, quiet_notices, NULL);
+    /* VERBOSE puts the SQLSTATE of a startup failure into the message. */
+    if (style == PG_CONNECT_CLASSIFY)
+        PQsetErrorVerbosity(conn, PQERRORS_VERBOSE);
+    PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+    while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED &&
+           PQstatus(conn) != CONNECTION_BAD) {
+        if (vmb_wait_fd(PQsocket(conn),
+                        st == PGRES_POLLING_READING ? POLLIN : POLLOUT,
+                        deadline_ns) == 0) {
+            PQfinish(conn);
+            return vmb_error_set(err, VMB_ERR_RUN, ETIMEDOUT,
+                                 "connect to \"%s\": no answer in time", name);
+        }
+        st = PQconnectPoll(conn);
+    }
+    if (PQstatus(conn) != CONNECTION_OK) {
+        int rc;
+        if (style == PG_CONNECT_CLASSIFY) {
+            struct vmb_load_fault f;
+            connect_failed(conn, &f, 0, 0);
+            rc = vmb_error_set(err, f.refused ? VMB_ERR_INPUT : VMB_ERR_RUN, 0,
+                               "connect to \"%s\": %s", name, f.msg);
+        } else {
+            autofree char *msg = one_line(PQerrorMessage(conn));
+            rc = vmb_error_set(err, VMB_ERR_RUN, 0, "connect to \"%s\": %s",
+                               name, msg);
+        }
+        PQfinish(conn);
+        return rc;
+    }
+    PQsetErrorVerbosity(conn, PQERRORS_DEFAULT);
+    *out = conn;
+    return 0;
 }
 
 static bool
@@ -707,45 +796,6 @@ copy_rows(PGconn *conn, const char *sql, uint64_t nrows,
     return 0;
 }
 
-struct kv_fill {
-    size_t vlen;
-};
-
-static size_t
-kv_line(uint64_t i, const void *arg, char *buf, size_t cap)
-{
-    const struct kv_fill *k = arg;
-    int n = snprintf(buf, cap, "%" PRIu64 "\t", i);
-    memset(buf + n, 'x', k->vlen);
-    buf[(size_t)n + k->vlen] = '\n';
-    return (size_t)n + k->vlen + 1;
-}
-
-static size_t
-account_line(uint64_t i, const void *arg, char *buf, size_t cap)
-{
-    (void)arg;
-    uint64_t aid = i + 1;
-    return (size_t)snprintf(buf, cap, "%" PRIu64 "\t%" PRIu64 "\t0\t\n", aid,
-                            (aid - 1) / VMB_PG_ACCOUNTS_PER_SCALE + 1);
-}
-
-static size_t
-teller_line(uint64_t i, const void *arg, char *buf, size_t cap)
-{
-    (void)arg;
-    uint64_t tid = i + 1;
-    return (size_t)snprintf(buf, cap, "%" PRIu64 "\t%" PRIu64 "\t0\t\n", tid,
-                            (tid - 1) / VMB_PG_TELLERS_PER_SCALE + 1);
-}
-
-static size_t
-branch_line(uint64_t i, const void *arg, char *buf, size_t cap)
-{
-    (void)arg;
-    return (size_t)snprintf(buf, cap, "%" PRIu64 "\t0\t\n", i + 1);
-}
-
 static int
 pg_prepare(const struct vmb_load_target *t, const struct vmb_load_opts *o,
            const struct vmb_phase *phases, size_t nphases,
@@ -769,40 +819,18 @@ pg_prepare(const struct vmb_load_target *t, const struct vmb_load_opts *o,
              (unsigned long long)((o->connect_timeout_us + 999999) / 1000000));
     const char *keys[] = {"dbname", "connect_timeout", "options", NULL};
     const char *vals[] = {t->spec, timeout, "-c statement_timeout=1h", NULL};
-    PGconn *conn = PQconnectStartParams(keys, vals, 1);
-    if (conn == NULL)
-        return vmb_error_set(err, VMB_ERR_RUN, ENOMEM, "connect to \"%s\"",
-                             t->name);
-    PQsetNoticeProcessor(conn, quiet_notices, NULL);
-    PQsetErrorVerbosity(conn, PQERRORS_VERBOSE);
-    uint64_t deadline = t0 + o->connect_timeout_us * 1000;
-    PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+    PGconn *conn = NULL;
+    if (connect_deadline(keys, vals, 1, t->name,
+                         t0 + o->connect_timeout_us * 1000, PG_CONNECT_CLASSIFY,
+                         &conn, err) < 0)
+        return vmb_error_prefix(err, "prepare \"%s\"", t->name);
     int rc = -1;
-    while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED &&
-           PQstatus(conn) != CONNECTION_BAD) {
-        if (vmb_wait_fd(PQsocket(conn),
-                        st == PGRES_POLLING_READING ? POLLIN : POLLOUT,
-                        deadline) == 0) {
-            rc = vmb_error_set(err, VMB_ERR_RUN, ETIMEDOUT,
-                               "connect to \"%s\": no answer in time", t->name);
-            goto out;
-        }
-        st = PQconnectPoll(conn);
-    }
-    if (PQstatus(conn) != CONNECTION_OK) {
-        struct vmb_load_fault f;
-        connect_failed(conn, &f, 0, 0);
-        rc = vmb_error_set(err, f.refused ? VMB_ERR_INPUT : VMB_ERR_RUN, 0,
-                           "connect to \"%s\": %s", t->name, f.msg);
-        goto out;
-    }
-    PQsetErrorVerbosity(conn, PQERRORS_DEFAULT);
     size_t vlen = o->value_size_bytes ? o->value_size_bytes : 1;
     if (kv) {
-        struct kv_fill k = {vlen};
         if (exec_all(conn, vmb_pg_kv_create, "create vmb_kv", err) < 0 ||
             copy_rows(conn, "COPY vmb_kv (key, value) FROM STDIN",
-                      (uint64_t)o->keys, kv_line, &k, vlen + 32, err) < 0 ||
+                      (uint64_t)o->keys, vmb_pg_kv_line, &vlen, vlen + 32,
+                      err) < 0 ||
             exec_all(conn, vmb_pg_kv_finish, "index vmb_kv", err) < 0)
             goto out;
         out->rows += (uint64_t)o->keys;
@@ -814,17 +842,17 @@ pg_prepare(const struct vmb_load_target *t, const struct vmb_load_opts *o,
             copy_rows(conn,
                       "COPY pgbench_branches (bid, bbalance, filler) FROM "
                       "STDIN",
-                      s, branch_line, NULL, 64, err) < 0 ||
+                      s, vmb_pg_branch_line, NULL, 64, err) < 0 ||
             copy_rows(conn,
                       "COPY pgbench_tellers (tid, bid, tbalance, filler) "
                       "FROM STDIN",
-                      s * VMB_PG_TELLERS_PER_SCALE, teller_line, NULL, 64,
-                      err) < 0 ||
+                      s * VMB_PG_TELLERS_PER_SCALE, vmb_pg_teller_line, NULL,
+                      64, err) < 0 ||
             copy_rows(conn,
                       "COPY pgbench_accounts (aid, bid, abalance, "
                       "filler) FROM STDIN",
-                      s * VMB_PG_ACCOUNTS_PER_SCALE, account_line, NULL, 64,
-                      err) < 0 ||
+                      s * VMB_PG_ACCOUNTS_PER_SCALE, vmb_pg_account_line, NULL,
+                      64, err) < 0 ||
             exec_all(conn, vmb_pg_bench_finish, "index pgbench tables", err) <
                 0)
             goto out;
@@ -841,6 +869,134 @@ out:
         vmb_error_prefix(err, "prepare \"%s\"", t->name);
     return rc;
 }
+
+/* ---- a blocking client, for the control plane ---- */
+
+struct vmb_pg_client {
+    PGconn *pg;
+    char *name; /* "host:port", for messages */
+};
+
+int
+vmb_pg_client_connect(const char *host, int port, const char *user,
+                      const char *dbname, uint64_t timeout_us,
+                      struct vmb_pg_client **out, struct vmb_error **err)
+{
+    char portstr[16];
+    snprintf(portstr, sizeof(portstr), "%d", port);
+    const char *const keys[] = {
+        "host", "port", "user", "dbname", "application_name", NULL};
+    const char *const vals[] = {host, portstr, user, dbname, "vmbench", NULL};
+    autofree char *name = vmb_xasprintf("%s:%d", host, port);
+    PGconn *pg = NULL;
+    if (connect_deadline(keys, vals, 0, name,
+                         vmb_now_ns() + timeout_us * 1000ull, PG_CONNECT_PLAIN,
+                         &pg, err) < 0)
+        return -1;
+    struct vmb_pg_client *c = vmb_xcalloc(1, sizeof(*c));
+    c->pg = pg;
+    c->name = steal(&name);
+    *out = c;
+    return 0;
+}
+
+void
+vmb_pg_client_close(struct vmb_pg_client *c)
+{
+    if (c == NULL)
+        return;
+    PQfinish(c->pg);
+    free(c->name);
+    free(c);
+}
+
+void
+vmb_pg_rows_clear(struct vmb_pg_rows *r)
+{
+    if (r == NULL)
+        return;
+    for (size_t i = 0; i < r->nrows * r->ncols; i++)
+        free(r->v[i]);
+    free(r->v);
+    memset(r, 0, sizeof(*r));
+}
+
+const char *
+vmb_pg_rows_value(const struct vmb_pg_rows *r, size_t row, size_t col)
+{
+    if (row >= r->nrows || col >= r->ncols)
+        return NULL;
+    return r->v[row * r->ncols + col];
+}
+
+static int
+result_error(struct vmb_pg_client *c, PGresult *res, struct vmb_error **err)
+{
+    const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    const char *code = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    if (msg == NULL) {
+        autofree char *m = one_line(PQresultErrorMessage(res));
+        return vmb_error_set(err, VMB_ERR_RUN, 0, "query on \"%s\": %s",
+                             c->name, m);
+    }
+    return vmb_error_set(err, VMB_ERR_RUN, 0, "query on \"%s\": %s %s: %s",
+                         c->name, sev ? sev : "ERROR", code ? code : "?", msg);
+}
+
+int
+vmb_pg_client_query(struct vmb_pg_client *c, const char *sql,
+                    uint64_t timeout_us, struct vmb_pg_rows *out,
+                    struct vmb_error **err)
+{
+    uint64_t deadline = vmb_now_ns() + timeout_us * 1000ull;
+    memset(out, 0, sizeof(*out));
+    if (!PQsendQuery(c->pg, sql)) {
+        autofree char *msg = one_line(PQerrorMessage(c->pg));
+        return vmb_error_set(err, VMB_ERR_RUN, 0, "query on \"%s\": %s",
+                             c->name, msg);
+    }
+    int rc = 0;
+    bool have = false;
+    for (;;) {
+        while (PQisBusy(c->pg)) {
+            int r = vmb_wait_fd(PQsocket(c->pg), POLLIN, deadline);
+            if (r == 0)
+                return vmb_error_set(err, VMB_ERR_RUN, ETIMEDOUT,
+                                     "query on \"%s\": no answer in time",
+                                     c->name);
+            if (!PQconsumeInput(c->pg)) {
+                autofree char *msg = one_line(PQerrorMessage(c->pg));
+                vmb_pg_rows_clear(out);
+                return vmb_error_set(err, VMB_ERR_RUN, 0, "query on \"%s\": %s",
+                                     c->name, msg);
+            }
+        }
+        PGresult *res = PQgetResult(c->pg);
+        if (res == NULL)
+            break;
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_TUPLES_OK && !have && rc == 0) {
+            have = true;
+            out->nrows = (size_t)PQntuples(res);
+            out->ncols = (size_t)PQnfields(res);
+            out->v = vmb_xcalloc(out->nrows * out->ncols + 1, sizeof(char *));
+            for (size_t i = 0; i < out->nrows; i++)
+                for (size_t j = 0; j < out->ncols; j++)
+                    if (!PQgetisnull(res, (int)i, (int)j))
+                        out->v[i * out->ncols + j] =
+                            vmb_xstrdup(PQgetvalue(res, (int)i, (int)j));
+        } else if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK && rc == 0) {
+            rc = result_error(c, res, err);
+        }
+        PQclear(res);
+    }
+    if (rc < 0)
+        vmb_pg_rows_clear(out);
+    return rc;
+}
+
+/* ---- the table ---- */
 
 const struct vmb_load_proto vmb_pg_proto = {
     .name = "postgres",

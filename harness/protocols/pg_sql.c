@@ -173,3 +173,38 @@ const char *const vmb_pg_bench_finish[] = {
     "VACUUM ANALYZE pgbench_history",
     NULL,
 };
+
+size_t
+vmb_pg_kv_line(uint64_t i, const void *arg, char *buf, size_t cap)
+{
+    const size_t *vlen = arg;
+    int n = snprintf(buf, cap, "%" PRIu64 "\t", i);
+    memset(buf + n, 'x', *vlen);
+    buf[(size_t)n + *vlen] = '\n';
+    return (size_t)n + *vlen + 1;
+}
+
+size_t
+vmb_pg_account_line(uint64_t i, const void *arg, char *buf, size_t cap)
+{
+    (void)arg;
+    uint64_t aid = i + 1;
+    return (size_t)snprintf(buf, cap, "%" PRIu64 "\t%" PRIu64 "\t0\t\n", aid,
+                            (aid - 1) / VMB_PG_ACCOUNTS_PER_SCALE + 1);
+}
+
+size_t
+vmb_pg_teller_line(uint64_t i, const void *arg, char *buf, size_t cap)
+{
+    (void)arg;
+    uint64_t tid = i + 1;
+    return (size_t)snprintf(buf, cap, "%" PRIu64 "\t%" PRIu64 "\t0\t\n", tid,
+                            (tid - 1) / VMB_PG_TELLERS_PER_SCALE + 1);
+}
+
+size_t
+vmb_pg_branch_line(uint64_t i, const void *arg, char *buf, size_t cap)
+{
+    (void)arg;
+    return (size_t)snprintf(buf, cap, "%" PRIu64 "\t0\t\n", i + 1);
+}

@@ -80,4 +80,16 @@ extern const char *const vmb_pg_kv_finish[];
 extern const char *const vmb_pg_bench_create[];
 extern const char *const vmb_pg_bench_finish[];
 
+/*
+ * The prepare step's rows in COPY's text format: each writes row i
+ * (0-based) as one line into buf of cap bytes and returns its length.
+ * vmb_pg_kv_line's arg points to the value length (a size_t); the
+ * pgbench tables' lines take no arg. A line is at most 64 bytes, a
+ * vmb_kv line at most its value length + 32.
+ */
+size_t vmb_pg_kv_line(uint64_t i, const void *arg, char *buf, size_t cap);
+size_t vmb_pg_account_line(uint64_t i, const void *arg, char *buf, size_t cap);
+size_t vmb_pg_teller_line(uint64_t i, const void *arg, char *buf, size_t cap);
+size_t vmb_pg_branch_line(uint64_t i, const void *arg, char *buf, size_t cap);
+
 #endif

@@ -109,9 +109,16 @@ vmb_run_load_phase(const struct vmb_config *cfg, size_t index,
         return vmb_error_prefix(err, "node 2");
     struct rate_fwd fwd = {rate, ctx};
     struct vmb_load_result *res = NULL;
-    if (vmb_load_run_phase(&cfg->load, &cfg->phases[index], (int)index, &pt,
-                           use_replica ? &rt : NULL, on_progress, &fwd, &res,
-                           err) < 0)
+    struct vmb_load_run run = {
+        .opts = &cfg->load,
+        .phase = &cfg->phases[index],
+        .phase_index = (int)index,
+        .primary = &pt,
+        .replica = use_replica ? &rt : NULL,
+        .progress = on_progress,
+        .ctx = &fwd,
+    };
+    if (vmb_load_run_phase(&run, &res, err) < 0)
         return -1;
 
     struct vmb_jw w;

@@ -19,7 +19,7 @@
 #include "base/util.h"
 #include "config/matrix.h"
 #include "db/db.h"
-#include "db/postgres_ctl.h"
+#include "protocols/pg.h"
 #include "runtime/runtime.h"
 
 static int
@@ -98,28 +98,28 @@ start(struct vmb_runtime *rt, const struct vmb_db_driver *drv,
                                  err);
 }
 
-static struct vmb_pgctl_conn *
+static struct vmb_pg_client *
 connect_node(int port)
 {
-    struct vmb_pgctl_conn *c = NULL;
+    struct vmb_pg_client *c = NULL;
     struct vmb_error *err = NULL;
-    int r = vmb_pgctl_connect("127.0.0.1", port, "postgres", "postgres",
-                              5000000, &c, &err);
+    int r = vmb_pg_client_connect("127.0.0.1", port, "postgres", "postgres",
+                                  5000000, &c, &err);
     cr_assert_eq(r, 0, "connect: %s", err ? err->msg : "?");
     return c;
 }
 
 /* The one value a query answers, malloc'd. */
 static char *
-one_value(struct vmb_pgctl_conn *c, const char *sql)
+one_value(struct vmb_pg_client *c, const char *sql)
 {
-    struct vmb_pgctl_rows rows = {0};
+    struct vmb_pg_rows rows = {0};
     struct vmb_error *err = NULL;
-    int r = vmb_pgctl_query(c, sql, 10000000, &rows, &err);
+    int r = vmb_pg_client_query(c, sql, 10000000, &rows, &err);
     cr_assert_eq(r, 0, "%s: %s", sql, err ? err->msg : "?");
-    const char *v = vmb_pgctl_value(&rows, 0, 0);
+    const char *v = vmb_pg_rows_value(&rows, 0, 0);
     char *out = vmb_xstrdup(v ? v : "NULL");
-    vmb_pgctl_rows_clear(&rows);
+    vmb_pg_rows_clear(&rows);
     return out;
 }
 
@@ -164,8 +164,8 @@ Test(db_postgres, primary_and_streaming_replica_in_sync, .timeout = 240)
     cr_assert_eq(sched_getaffinity(p1, sizeof(set), &set), 0);
     cr_assert_eq(CPU_COUNT(&set), 1);
 
-    struct vmb_pgctl_conn *p = connect_node(test_port());
-    struct vmb_pgctl_conn *q = connect_node(test_port() + 1);
+    struct vmb_pg_client *p = connect_node(test_port());
+    struct vmb_pg_client *q = connect_node(test_port() + 1);
     autofree char *sync =
         one_value(p, "SELECT sync_state FROM pg_stat_replication "
                      "WHERE application_name = 'node2'");
@@ -187,8 +187,8 @@ Test(db_postgres, primary_and_streaming_replica_in_sync, .timeout = 240)
     autofree char *n2 = one_value(q, "SELECT count(*) FROM kv");
     cr_assert_str_eq(n1, "5000");
     cr_assert_str_eq(n2, n1);
-    vmb_pgctl_close(p);
-    vmb_pgctl_close(q);
+    vmb_pg_client_close(p);
+    vmb_pg_client_close(q);
 
     /* The effective settings: what the options asked for. */
     autofree char *settings = NULL;

@@ -100,7 +100,9 @@ th_run_at(int port, int index, const char *const *words,
     for (int i = 0; words[i]; i++)
         th_set(&o, &p, words[i]);
     struct vmb_load_target t = th_target(port);
-    int rc = vmb_load_run_phase(&o, &p, index, &t, NULL, NULL, NULL, r, err);
+    struct vmb_load_run run = {
+        .opts = &o, .phase = &p, .phase_index = index, .primary = &t};
+    int rc = vmb_load_run_phase(&run, r, err);
     th_free(&o, &p);
     return rc;
 }

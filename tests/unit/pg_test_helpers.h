@@ -239,8 +239,9 @@ th_pg_run(const char *url, bool prepare, const char *const *words,
         if (rc == 0)
             cr_assert_gt(prep.seconds, 0);
     }
+    struct vmb_load_run run = {.opts = &o, .phase = &p, .primary = &t};
     if (rc == 0)
-        rc = vmb_load_run_phase(&o, &p, 0, &t, NULL, NULL, NULL, r, err);
+        rc = vmb_load_run_phase(&run, r, err);
     th_free(&o, &p);
     return rc;
 }

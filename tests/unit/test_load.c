@@ -3,6 +3,7 @@
  * Links the leaves only (base, load); the JSON read back as a reader of
  * results would is in test_load_json.c.
  */
+#include "load/proto.h"
 #include "load_test_helpers.h"
 
 static struct th_redis redis;
@@ -204,8 +205,9 @@ Test(load, unix_socket, .timeout = 60)
     th_set(&o, &p, "connections=3");
     struct vmb_load_result *r = NULL;
     struct vmb_error *err = NULL;
-    cr_assert_eq(vmb_load_run_phase(&o, &p, 0, &t, NULL, NULL, NULL, &r, &err),
-                 0, "%s", err ? err->msg : "");
+    struct vmb_load_run run = {.opts = &o, .phase = &p, .primary = &t};
+    cr_assert_eq(vmb_load_run_phase(&run, &r, &err), 0, "%s",
+                 err ? err->msg : "");
     cr_assert_eq(vmb_load_result_ops(r), 2000);
     vmb_load_result_free(r);
     th_free(&o, &p);
@@ -230,22 +232,23 @@ Test(load, reads_from_replica, .timeout = 60)
     struct vmb_load_target prim = th_target(redis.port);
     struct vmb_load_target repl = th_target(other.port);
     struct vmb_load_result *r = NULL;
-    cr_assert_eq(
-        vmb_load_run_phase(&o, &p, 0, &prim, &repl, NULL, NULL, &r, NULL), 0);
+    struct vmb_load_run run = {
+        .opts = &o, .phase = &p, .primary = &prim, .replica = &repl};
+    cr_assert_eq(vmb_load_run_phase(&run, &r, NULL), 0);
     vmb_load_result_free(r);
     cr_assert_str_eq(th_command(other.port, "DBSIZE"), ":0",
                      "writes go to "
                      "the primary");
     th_set(&o, &p, "op=read");
     th_set(&o, &p, "read_from=replica");
-    cr_assert_eq(
-        vmb_load_run_phase(&o, &p, 1, &prim, &repl, NULL, NULL, &r, NULL), 0);
+    run.phase_index = 1;
+    cr_assert_eq(vmb_load_run_phase(&run, &r, NULL), 0);
     cr_assert_eq(vmb_load_result_misses(r), 1000);
     vmb_load_result_free(r);
     th_set(&o, &p, "read_from=both");
     th_set(&o, &p, "connections=4");
-    cr_assert_eq(
-        vmb_load_run_phase(&o, &p, 2, &prim, &repl, NULL, NULL, &r, NULL), 0);
+    run.phase_index = 2;
+    cr_assert_eq(vmb_load_run_phase(&run, &r, NULL), 0);
     /* half the connections read each node: some hit, some miss */
     cr_assert_gt(vmb_load_result_misses(r), 0);
     cr_assert_lt(vmb_load_result_misses(r), 1000);
@@ -256,8 +259,8 @@ Test(load, reads_from_replica, .timeout = 60)
     th_set(&o, &p, "ratio=write:1,read:1");
     th_set(&o, &p, "read_from=replica");
     th_set(&o, &p, "n=2000");
-    cr_assert_eq(
-        vmb_load_run_phase(&o, &p, 3, &prim, &repl, NULL, NULL, &r, NULL), 0);
+    run.phase_index = 3;
+    cr_assert_eq(vmb_load_run_phase(&run, &r, NULL), 0);
     cr_assert_eq(vmb_load_result_ops(r), 2000);
     cr_assert_gt(vmb_load_result_ops_of(r, VMB_OP_WRITE), 0);
     cr_assert_gt(vmb_load_result_ops_of(r, VMB_OP_READ), 0);
@@ -329,6 +332,9 @@ Test(load, target_parse)
     cr_assert_str_eq(t.name, "[::1]:7001");
     cr_assert_eq(vmb_load_target_parse("unix:///run/r.sock", &t, NULL), 0);
     cr_assert_str_eq(t.name, "/run/r.sock");
+    cr_assert_eq(vmb_load_target_proto(&t), &vmb_load_proto_resp);
+    cr_assert_eq(vmb_load_target_from_host("127.0.0.1", 7000, &t, NULL), 0);
+    cr_assert_eq(vmb_load_target_proto(&t), &vmb_load_proto_resp);
 
     cr_assert_lt(vmb_load_target_parse("http://x:1", &t, &err), 0);
     cr_assert_eq(err->kind, VMB_ERR_INPUT);

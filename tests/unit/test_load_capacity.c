@@ -29,8 +29,9 @@ run_words(struct th_server *s, const char *const *words, const char *capacity)
                      err ? err->msg : "");
     struct vmb_load_target t = th_target(s->port);
     struct vmb_load_result *r = NULL;
-    cr_assert_eq(vmb_load_run_phase(&o, &p, 0, &t, NULL, NULL, NULL, &r, &err),
-                 0, "%s", err ? err->msg : "");
+    struct vmb_load_run run = {.opts = &o, .phase = &p, .primary = &t};
+    cr_assert_eq(vmb_load_run_phase(&run, &r, &err), 0, "%s",
+                 err ? err->msg : "");
     th_free(&o, &p);
     return r;
 }

@@ -22,8 +22,9 @@ run_stalled(const char *const *words)
     struct vmb_load_target t = th_target(s.port);
     struct vmb_load_result *r = NULL;
     struct vmb_error *err = NULL;
-    cr_assert_eq(vmb_load_run_phase(&o, &p, 0, &t, NULL, NULL, NULL, &r, &err),
-                 0, "%s", err ? err->msg : "");
+    struct vmb_load_run run = {.opts = &o, .phase = &p, .primary = &t};
+    cr_assert_eq(vmb_load_run_phase(&run, &r, &err), 0, "%s",
+                 err ? err->msg : "");
     th_free(&o, &p);
     th_server_stop(&s);
     cr_assert_eq(vmb_load_result_errors(r), 0);

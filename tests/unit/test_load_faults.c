@@ -496,9 +496,13 @@ Test(load_faults, epoll_wait_fails, .timeout = 30)
     eb_epoll_fds(ctx.before);
     struct vmb_load_result *r = NULL;
     struct vmb_error *err = NULL;
+    struct vmb_load_run run = {.opts = &o,
+                               .phase = &p,
+                               .primary = &t,
+                               .progress = eb_break_epoll,
+                               .ctx = &ctx};
     uint64_t t0 = vmb_now_ns();
-    int rc =
-        vmb_load_run_phase(&o, &p, 0, &t, NULL, eb_break_epoll, &ctx, &r, &err);
+    int rc = vmb_load_run_phase(&run, &r, &err);
     double took = (double)(vmb_now_ns() - t0) / 1e9;
     th_free(&o, &p);
     th_server_stop(&s);

@@ -3,8 +3,9 @@
  * (pg_test_helpers.h starts one per test): exact counts, reads that find
  * what writes wrote, pgbench's balance invariant after tpcb-like, every
  * pipelined answer matched to its request, a server killed mid-phase, a
- * serialization failure counted by SQLSTATE, and `vmbench stress`
- * refusing a wrong password or database with the server's words.
+ * serialization failure counted by SQLSTATE, `vmbench stress`
+ * refusing a wrong password or database with the server's words, and
+ * the blocking client that db/ reaches PostgreSQL through.
  */
 #include "pg_test_helpers.h"
 
@@ -262,5 +263,68 @@ Test(load_pg, wrong_password_or_database_exits_2_with_the_server_message)
         1, "%s", out);
     cr_assert(strstr(out, "53300") != NULL, "%s", out);
     cr_assert(strstr(out, "too many clients") != NULL, "%s", out);
+    th_pg_stop(&s);
+}
+
+/* The control plane's blocking client: rows as text with NULL for SQL
+ * NULL, the server's SQLSTATE when a query fails, libpq's message on one
+ * line when nothing listens; and the prepare step, which connects
+ * through the same code, refusing a database that does not exist as bad
+ * input (exit 2) in the server's words. */
+Test(load_pg, blocking_client_and_prepare_connect_errors)
+{
+    struct th_pg s;
+    th_pg_start(&s);
+    struct vmb_pg_client *c = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_pg_client_connect("127.0.0.1", s.port, "postgres",
+                                       "postgres", 10000000, &c, &err),
+                 0, "%s", err ? err->msg : "");
+    struct vmb_pg_rows rows = {0};
+    cr_assert_eq(vmb_pg_client_query(c,
+                                     "SELECT 1, NULL::text UNION ALL "
+                                     "SELECT 2, 'x'",
+                                     10000000, &rows, &err),
+                 0, "%s", err ? err->msg : "");
+    cr_assert_eq(rows.nrows, 2);
+    cr_assert_eq(rows.ncols, 2);
+    cr_assert_str_eq(vmb_pg_rows_value(&rows, 0, 0), "1");
+    cr_assert_null(vmb_pg_rows_value(&rows, 0, 1));
+    cr_assert_str_eq(vmb_pg_rows_value(&rows, 1, 1), "x");
+    cr_assert_null(vmb_pg_rows_value(&rows, 2, 0));
+    vmb_pg_rows_clear(&rows);
+
+    char want[256];
+    cr_assert_lt(
+        vmb_pg_client_query(c, "SELECT * FROM nosuch", 10000000, &rows, &err),
+        0);
+    snprintf(want, sizeof(want),
+             "query on \"127.0.0.1:%d\": ERROR 42P01: relation \"nosuch\" "
+             "does not exist",
+             s.port);
+    cr_assert_str_eq(err->msg, want);
+    cr_assert_eq(rows.nrows, 0);
+    vmb_error_free(err);
+    err = NULL;
+    vmb_pg_client_close(c);
+
+    int port = th_free_port();
+    cr_assert_lt(vmb_pg_client_connect("127.0.0.1", port, "postgres",
+                                       "postgres", 10000000, &c, &err),
+                 0);
+    snprintf(want, sizeof(want), "connect to \"127.0.0.1:%d\": ", port);
+    cr_assert_eq(err->kind, VMB_ERR_RUN);
+    cr_assert(strncmp(err->msg, want, strlen(want)) == 0, "%s", err->msg);
+    cr_assert_null(strchr(err->msg, '\n'), "%s", err->msg);
+    vmb_error_free(err);
+
+    char url[256], out[4096];
+    snprintf(url, sizeof(url), "postgres://postgres@127.0.0.1:%d/nosuchdb",
+             s.port);
+    cr_assert_eq(stress(url, "--prepare", out, sizeof(out)), 2, "%s", out);
+    cr_assert(strstr(out, "prepare \"postgres://postgres@127.0.0.1:") != NULL,
+              "%s", out);
+    cr_assert(strstr(out, "database \"nosuchdb\" does not exist") != NULL, "%s",
+              out);
     th_pg_stop(&s);
 }

@@ -151,3 +151,19 @@ Test(load_keys, sequential_slices)
     for (int i = 0; i < 5; i++)
         cr_assert_eq(vmb_keygen_next(&g), want[i]);
 }
+
+/* Both the request sizes and the keys' digits are counted with it: the
+ * edges of every power of ten, and the widest key index. */
+Test(load_resp, digits)
+{
+    static const struct {
+        uint64_t v;
+        size_t n;
+    } cases[] = {
+        {0, 1},   {9, 1},      {10, 2},      {99, 2},
+        {100, 3}, {999999, 6}, {1000000, 7}, {UINT64_MAX, 20},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        cr_assert_eq(vmb_resp_digits(cases[i].v), cases[i].n, "%llu",
+                     (unsigned long long)cases[i].v);
+}

@@ -1,3 +1,8 @@
+/*
+ * RESP's targets: redis:// and unix:// URLs, and host:port, into a
+ * struct vmb_load_target whose proto is NULL (RESP, the default). Below
+ * proto_resp.c, whose table lists vmb_load_target_parse as its parser.
+ */
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -7,7 +12,6 @@
 #include <sys/un.h>
 
 #include "load/load.h"
-#include "load/proto.h"
 
 int
 vmb_load_target_from_host(const char *host, int port, struct vmb_load_target *t,
@@ -29,7 +33,6 @@ vmb_load_target_from_host(const char *host, int port, struct vmb_load_target *t,
                              "cannot resolve host \"%s\": %s", host,
                              gai_strerror(rc));
     memcpy(&t->addr, res->ai_addr, res->ai_addrlen);
-    t->proto = &vmb_load_proto_resp;
     t->addr_len = res->ai_addrlen;
     freeaddrinfo(res);
     if (strchr(host, ':'))
@@ -52,7 +55,6 @@ parse_unix(const char *url, const char *path, struct vmb_load_target *t,
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "bad URL \"%s\": socket path too long", url);
     un->sun_family = AF_UNIX;
-    t->proto = &vmb_load_proto_resp;
     strcpy(un->sun_path, path);
     t->addr_len = sizeof(*un);
     snprintf(t->name, sizeof(t->name), "%s", path);
