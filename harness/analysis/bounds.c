@@ -49,7 +49,7 @@ write_cell(struct vmb_buf *b, const struct vmb_res_cell *cell,
         for (size_t m = 0; m < opts->nmetrics; m++) {
             const char *phase = src->phases[ph].name,
                        *metric = opts->metrics[m];
-            size_t n = vmb_compare_values(cell, phase, metric, v, max);
+            size_t n = vmb_compare_values(cell, phase, metric, v, max, NULL);
             if (n == 0)
                 continue;
             double cv = n >= 2 ? vmb_stats_cv(v, n) : 0;
@@ -393,7 +393,7 @@ vmb_bounds_check(const struct vmb_bounds *bs, const struct vmb_results *r,
         (*checked)++;
         size_t max = c->nreps ? c->nreps : 1;
         autofree double *v = vmb_xmalloc(max * sizeof(*v));
-        size_t n = vmb_compare_values(c, b->phase, b->metric, v, max);
+        size_t n = vmb_compare_values(c, b->phase, b->metric, v, max, NULL);
         double med = vmb_stats_median(v, n);
         bool higher = vmb_metric_higher_better(b->metric);
         double limit = higher ? b->median * (1 - b->tolerance)

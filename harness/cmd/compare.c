@@ -30,8 +30,16 @@ const char vmb_usage_compare[] =
     "interval excludes 1 (3 against 3 cannot reach p < 0.1 in a "
     "permutation\n"
     "test); from 5 up, the permutation test's p-value is at most alpha.\n"
+    "A median that rises from zero (errors 0 -> 5000) is an infinite change:\n"
+    "with fewer than 5 a side it counts, from 5 up when the test says so;\n"
+    "a fall to zero is a ratio of 0; two zero medians are no change.\n"
     "Controls are compared too: a slower host shows as a slower control.\n"
-    "The table lists the worst regressions first.\n\n"
+    "The table lists the gate's failures first, the worst first.\n\n"
+    "The gate fails on a slower row; on a cell, control or phase of A that\n"
+    "B lacks or has only failed runs of (\"missing in B\"); and on a value\n"
+    "of an ok run, a median or a ratio that is not a finite number (\"not\n"
+    "finite\": absent from result.json, or overflowed). What only B has is\n"
+    "listed (\"missing in A\", \"only in B\") and does not fail it.\n\n"
     "  --metric M        op_rate, p50, p95, p99, p99.9, mean, max, errors;\n"
     "                    repeat or separate by commas (default op_rate, "
     "p50, p99)\n"
@@ -48,9 +56,10 @@ const char vmb_usage_compare[] =
     "  --bounds FILE     check B against bounds: a bound fails when B's "
     "median\n"
     "                    is worse than median by more than tolerance\n\n"
-    "exit status: 0 no regression, 1 a regression, 2 bad input (not a "
-    "results\n"
-    "directory, no cell in common, a bad bounds file).\n";
+    "exit status: 0 the gate passes, 1 it fails (a regression, something\n"
+    "missing in B, a value that is not finite, a bound failed or missing),\n"
+    "2 bad input (not a results directory, no cell in common, a bad bounds\n"
+    "file).\n";
 
 enum {
     OPT_METRIC = 256,
@@ -267,7 +276,7 @@ compare(const struct args *a, const struct vmb_compare_opts *opts,
     if (vmb_compare_build(&c, ra, rb, opts, err) < 0)
         goto cleanup;
     vmb_compare_print(&c, stdout);
-    rc = c.nslower > 0 ? 1 : 0;
+    rc = vmb_compare_failures(&c) > 0 ? 1 : 0;
     if (a->json != NULL && write_json(&c, a->json, err) < 0)
         rc = -1;
     if (rc >= 0 && a->report != NULL &&
