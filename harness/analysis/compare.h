@@ -151,7 +151,9 @@ struct vmb_bounds {
 /*
  * Writes the bounds of r as TOML: one [[bound]] per cell (and control),
  * phase and metric with ok repetitions: the median and a tolerance of
- * max(threshold, 3 x the coefficient of variation), at most 0.5.
+ * max(threshold, 3 x the coefficient of variation), at most 0.5, so
+ * always one vmb_bounds_read takes; a comment instead where a value or
+ * the median is not finite.
  */
 char *vmb_bounds_write(const struct vmb_results *r,
                        const struct vmb_compare_opts *opts);
@@ -159,9 +161,9 @@ char *vmb_bounds_write(const struct vmb_results *r,
 /*
  * Reads a bounds file (at most 4 MiB, 100000 bounds): comments, blank
  * lines, `schema = 1`, and [[bound]] tables of cell, label, phase,
- * metric (strings) and median, tolerance (finite numbers >= 0), cell or
- * label and all the others required. Anything else fails (VMB_ERR_INPUT)
- * naming "path:line".
+ * metric (strings) and median (a finite number >= 0), tolerance (a
+ * fraction in [0, 1)), cell or label and all the others required.
+ * Anything else fails (VMB_ERR_INPUT) naming "path:line".
  */
 int vmb_bounds_read(const char *path, struct vmb_bounds *out,
                     struct vmb_error **err);
@@ -173,8 +175,10 @@ void vmb_bounds_free(struct vmb_bounds *b);
 /*
  * Checks r against the bounds, printing one line per bound to out: a
  * bound fails when r's median is beyond median x (1 -+ tolerance) on the
- * metric's worse side. Returns how many failed; *checked how many had a
- * cell in r. Results strings are made safe for the terminal.
+ * metric's worse side, when r lacks its cell or has no ok run with the
+ * phase, and when a value of an ok run or the median is not finite.
+ * Returns how many failed; *checked how many had a cell in r. Results
+ * strings are made safe for the terminal.
  */
 size_t vmb_bounds_check(const struct vmb_bounds *bs,
                         const struct vmb_results *r, FILE *out,

@@ -55,7 +55,9 @@ const char vmb_usage_compare[] =
     "0.5)\n"
     "  --bounds FILE     check B against bounds: a bound fails when B's "
     "median\n"
-    "                    is worse than median by more than tolerance\n\n"
+    "                    is worse than median by more than tolerance (a\n"
+    "                    fraction in [0, 1)), when B lacks its cell or phase,\n"
+    "                    and when a value is not a finite number\n\n"
     "exit status: 0 the gate passes, 1 it fails (a regression, something\n"
     "missing in B, a value that is not finite, a bound failed or missing),\n"
     "2 bad input (not a results directory, no cell in common, a bad bounds\n"
@@ -248,7 +250,7 @@ check_bounds(const struct args *a, struct vmb_error **err)
                            "no cell of the bounds file is in \"%s\"",
                            a->dirs[0]);
     else
-        printf("\n%zu of %zu bounds failed\n", failed, checked);
+        printf("\n%zu of %zu bounds failed\n", failed, bs.n);
     vmb_bounds_free(&bs);
     vmb_results_free(r);
     return rc;

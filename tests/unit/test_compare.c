@@ -509,6 +509,69 @@ Test(compare, bounds_written_pass_on_a_fail_on_slower, .timeout = 60)
     fixture_remove(b);
 }
 
+Test(compare, a_bounded_cell_missing_from_b_fails, .timeout = 60)
+{
+    char *a = fixture_copy(), *b = fixture_copy(), *c = fixture_copy();
+    char *bounds = write_bounds(a);
+    fixture_one_cell(b, true); /* B: the 9p cell and the control only */
+    const char *args_b[] = {"compare", "--bounds", bounds, b, NULL};
+    struct cmd_result r = run_vmbench("/", args_b);
+    cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+    cr_assert(has_line(r.out, "FAIL     storage=virtio-fs",
+                       "missing: no such cell in B"),
+              "%s", r.out);
+    /* 2 cells x 2 phases x 3 metrics missing; the rest pass. */
+    cr_assert(strstr(r.out, "12 of 24 bounds failed") != NULL, "%s", r.out);
+    cmd_result_free(&r);
+    /* A cell whose every run failed has nothing within its bounds. */
+    cell_replace(c, CELL_9P, "\"status\": \"ok\"", "\"status\": \"failed\"");
+    const char *args_c[] = {"compare", "--bounds", bounds, c, NULL};
+    r = run_vmbench("/", args_c);
+    cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+    cr_assert(has_line(r.out, "FAIL     storage=9p",
+                       "missing: no ok run of B has it"),
+              "%s", r.out);
+    cr_assert(strstr(r.out, "6 of 24 bounds failed") != NULL, "%s", r.out);
+    cmd_result_free(&r);
+    free(bounds);
+    fixture_remove(a);
+    fixture_remove(b);
+    fixture_remove(c);
+}
+
+Test(compare, written_bounds_always_read_back, .timeout = 60)
+{
+    char *a = fixture_copy();
+    /* Two runs whose median op rate overflows: no bound is written for
+     * it, and the file still reads. */
+    remove_in(a, "cells/" CELL_9P "/rep3");
+    for (int k = 1; k <= 2; k++) {
+        char *p = vmb_xasprintf("%s/cells/" CELL_9P "/rep%d/result.json", a, k);
+        edit_key(p, "op_rate", 1, "1.7e308");
+        free(p);
+    }
+    const char *args_w[] = {"compare",     "--write-bounds", a,
+                            "--threshold", "0.99",           NULL};
+    struct cmd_result r = run_vmbench("/", args_w);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "# no bound for " CELL_9P " 0-write op_rate") !=
+                  NULL,
+              "%s", r.out);
+    /* A threshold of 99% is capped to the largest tolerance, 0.5. */
+    cr_assert(strstr(r.out, "tolerance = 0.5000") != NULL, "%s", r.out);
+    cr_assert(strstr(r.out, "tolerance = 0.99") == NULL, "%s", r.out);
+    char *path = path_in(a, "bounds.toml");
+    file_write(path, r.out);
+    cmd_result_free(&r);
+    const char *args_r[] = {"compare", "--bounds", path, a, NULL};
+    r = run_vmbench("/", args_r);
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_assert(strstr(r.out, "0 of 22 bounds failed") != NULL, "%s", r.out);
+    cmd_result_free(&r);
+    free(path);
+    fixture_remove(a);
+}
+
 /* Arrays, not pointers: Criterion copies the parameters into the test. */
 struct bad_bounds {
     char text[160];
@@ -540,6 +603,10 @@ ParameterizedTestParameters(compare, a_bad_bounds_file_names_file_and_line)
         {"schema = 1\n[[bound]]\nmedian = 1 2\n",
          "3: unexpected text after the value"},
         {"# nothing\n", "1: not a bounds file"},
+        {"schema = 1\n[[bound]]\ntolerance = 2\n",
+         "3: tolerance: 2 is not a fraction in [0, 1)"},
+        {"schema = 1\n[[bound]]\n\ntolerance = 1.0\n",
+         "4: tolerance: 1 is not a fraction in [0, 1)"},
     };
     return cr_make_param_array(struct bad_bounds, cases, N(cases));
 }
