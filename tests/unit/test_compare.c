@@ -399,6 +399,27 @@ Test(compare, a_cell_b_lacks_fails_one_only_b_has_is_listed, .timeout = 60)
     fixture_remove(b);
 }
 
+Test(compare, a_phase_b_lacks_fails_one_only_b_has_is_listed, .timeout = 60)
+{
+    char *a = fixture_copy(), *b = fixture_copy();
+    /* B's 9p cell ran its second phase as a write: "1-read" is missing
+     * in B, "1-write" in A. */
+    cell_replace(b, CELL_9P, "\"op\": \"read\"", "\"op\": \"write\"");
+    char *json = path_in(b, "cmp.json");
+    struct cmd_result r = compare_json(a, b, json, "op_rate");
+    cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+    cr_assert(has_line(r.out, "missing in B 1-read", "storage=9p"), "%s",
+              r.out);
+    cr_assert(has_line(r.out, "missing in A 1-write", "storage=9p"), "%s",
+              r.out);
+    cr_assert(strstr(r.out, "1 missing in B, 1 missing in A") != NULL, "%s",
+              r.out);
+    cmd_result_free(&r);
+    free(json);
+    fixture_remove(a);
+    fixture_remove(b);
+}
+
 Test(compare, errors_risen_from_zero_are_a_regression, .timeout = 60)
 {
     char *a = fixture_copy(), *b = fixture_copy();
