@@ -3,11 +3,14 @@
 # steps of one repetition of the search (the cell's repetition with the
 # median op rate) in the order of their offered rate: achieved rate on x,
 # latency at the search's percentile on y (log scale). Filled points met
-# the limit, open ones did not; the dashed line is the limit.
+# the limit, open circles had their latency over it, open triangles failed
+# within it (the achieved rate short of the offered, errors, cut short);
+# the dashed line is the limit.
 #
 # Variables: chart_title, chart_subtitle, y_title, n (curves), labels[n],
 #   lts[n] (line type of each curve: 9 is the control), limit, limit_text
-# $steps, one index per curve: achieved latency ok(1/0)
+# $steps, one index per curve: achieved latency mark (1 met the limit,
+#   0 latency over it, 2 failed within it)
 reset
 eval style
 set title full_title
@@ -21,5 +24,6 @@ set key top left
 set arrow 1 from graph 0, first limit to graph 1, first limit nohead lt 9 back
 set label 1 limit_text at graph 0.99, first limit right offset 0,0.7 font ',12' front
 plot for [i=1:n] $steps index (i - 1) using 1:2 with lines lt lts[i] title labels[i], \
-     for [i=1:n] $steps index (i - 1) using 1:($3 > 0 ? $2 : 1/0) with points lt lts[i] pt 7 notitle, \
-     for [i=1:n] $steps index (i - 1) using 1:($3 > 0 ? 1/0 : $2) with points lt lts[i] pt 6 notitle
+     for [i=1:n] $steps index (i - 1) using 1:($3 == 1 ? $2 : 1/0) with points lt lts[i] pt 7 notitle, \
+     for [i=1:n] $steps index (i - 1) using 1:($3 == 0 ? $2 : 1/0) with points lt lts[i] pt 6 notitle, \
+     for [i=1:n] $steps index (i - 1) using 1:($3 == 2 ? $2 : 1/0) with points lt lts[i] pt 8 notitle

@@ -49,21 +49,31 @@ write_cell(struct vmb_buf *b, const struct vmb_res_cell *cell,
         for (size_t m = 0; m < opts->nmetrics; m++) {
             const char *phase = src->phases[ph].name,
                        *metric = opts->metrics[m];
-            size_t n = vmb_compare_values(cell, phase, metric, v, max);
+            size_t bad = 0;
+            size_t n = vmb_compare_values(cell, phase, metric, v, max, &bad);
             if (n == 0)
                 continue;
+            double med = vmb_stats_median(v, n);
+            if (bad > 0 || !isfinite(med)) {
+                /* No bound the reader would take; say so, write none. */
+                vmb_buf_printf(b,
+                               "\n# no bound for %s %s %s: a value is not "
+                               "a finite number\n",
+                               cell->id, phase, metric);
+                continue;
+            }
             double cv = n >= 2 ? vmb_stats_cv(v, n) : 0;
             double tol =
                 fmax(opts->threshold, isfinite(cv) ? BOUNDS_CV_FACTOR * cv : 0);
-            tol = fmin(tol, BOUNDS_TOL_MAX);
+            /* Within the reader's [0, 1) whatever the options say. */
+            tol = isfinite(tol) && tol > 0 ? fmin(tol, BOUNDS_TOL_MAX) : 0;
             vmb_buf_puts(b, "\n[[bound]]\ncell = ");
             toml_str(b, cell->id);
             vmb_buf_puts(b, "\nlabel = ");
             toml_str(b, cell->label);
             vmb_buf_printf(b, "\nphase = \"%s\"\nmetric = \"%s\"\n", phase,
                            metric);
-            vmb_buf_printf(b, "median = %.10g\ntolerance = %.4f\n",
-                           vmb_stats_median(v, n), tol);
+            vmb_buf_printf(b, "median = %.10g\ntolerance = %.4f\n", med, tol);
         }
     }
 }
@@ -242,6 +252,14 @@ set_key(struct reader *rd, const char *key, char *str, double num,
         return fail(rd, err, sp ? "expected a string" : "expected a number");
     if ((sp && *sp != NULL) || (np && !isnan(*np)))
         return fail(rd, err, "key given twice");
+    /* A tolerance of 1 or more bounds nothing on the higher-is-better
+     * side (median x (1 - 2) is below any rate): refuse it. */
+    if (np == &b->tolerance && !(num < 1)) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "tolerance: %g is not a fraction in [0, 1)",
+                 num);
+        return fail(rd, err, msg);
+    }
     if (sp)
         *sp = steal(&s);
     else
@@ -387,20 +405,39 @@ vmb_bounds_check(const struct vmb_bounds *bs, const struct vmb_results *r,
                                                       : "");
         autofree char *phase = vmb_term_safe(b->phase);
         if (c == NULL) {
-            fprintf(out, "%-8s %-28s %-10s %-8s (no such cell in B)\n",
-                    "missing", name, phase, b->metric);
+            /* A bound on a cell B lacks is a bound B does not meet. */
+            failed++;
+            fprintf(out, "%-8s %-28s %-10s %-8s missing: no such cell in B\n",
+                    "FAIL", name, phase, b->metric);
             continue;
         }
         (*checked)++;
         size_t max = c->nreps ? c->nreps : 1;
         autofree double *v = vmb_xmalloc(max * sizeof(*v));
-        size_t n = vmb_compare_values(c, b->phase, b->metric, v, max);
+        size_t bad = 0;
+        size_t n = vmb_compare_values(c, b->phase, b->metric, v, max, &bad);
         double med = vmb_stats_median(v, n);
         bool higher = vmb_metric_higher_better(b->metric);
         double limit = higher ? b->median * (1 - b->tolerance)
                               : b->median * (1 + b->tolerance);
-        bool ok = n > 0 && (higher ? med >= limit : med <= limit);
+        bool ok = n > 0 && bad == 0 && isfinite(med) &&
+                  (higher ? med >= limit : med <= limit);
         failed += !ok;
+        if (n == 0 && bad == 0) {
+            fprintf(out,
+                    "%-8s %-28s %-10s %-8s missing: no ok run of B has "
+                    "it\n",
+                    "FAIL", name, phase, b->metric);
+            continue;
+        }
+        if (bad > 0 || !isfinite(med)) {
+            fprintf(out,
+                    "%-8s %-28s %-10s %-8s not finite: %zu ok run%s "
+                    "without a number, median %g\n",
+                    "FAIL", name, phase, b->metric, bad, bad == 1 ? "" : "s",
+                    med);
+            continue;
+        }
         fprintf(out, "%-8s %-28s %-10s %-8s B %.4g, %s %.4g (%.4g %s %.1f%%)\n",
                 ok ? "pass" : "FAIL", name, phase, b->metric, med,
                 higher ? "at least" : "at most", limit, b->median,

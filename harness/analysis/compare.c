@@ -14,7 +14,15 @@ const char vmb_compare_rule[] =
     "a change counts only when B/A differs from 1 by more than the "
     "threshold and is significant: with fewer than 5 repetitions a side, "
     "the ratio's 95% bootstrap interval excludes 1; from 5 up, the "
-    "two-sided permutation test's p-value is at most alpha";
+    "two-sided permutation test's p-value is at most alpha; a median that "
+    "rises from zero is an infinite change (with fewer than 5 a side it "
+    "counts, from 5 up when the test says so), one that falls to zero a "
+    "ratio of 0, and two zero medians no change";
+
+const char vmb_compare_gate_rule[] =
+    "the gate fails on a slower row, on a cell or phase of A that B lacks "
+    "or has only failed runs of, and on a value, median or ratio that is "
+    "not a finite number; cells and phases only B has are listed";
 
 const char *
 vmb_verdict_name(enum vmb_verdict v)
@@ -26,10 +34,29 @@ vmb_verdict_name(enum vmb_verdict v)
         return "faster";
     case VMB_VERDICT_SLOWER:
         return "slower";
+    case VMB_VERDICT_MISSING_B:
+        return "missing in B";
+    case VMB_VERDICT_MISSING_A:
+        return "missing in A";
+    case VMB_VERDICT_NOT_FINITE:
+        return "not finite";
     case VMB_VERDICT_NONE:
         break;
     }
     return "too few runs";
+}
+
+bool
+vmb_verdict_fails(enum vmb_verdict v)
+{
+    return v == VMB_VERDICT_SLOWER || v == VMB_VERDICT_MISSING_B ||
+           v == VMB_VERDICT_NOT_FINITE;
+}
+
+size_t
+vmb_compare_failures(const struct vmb_compare *c)
+{
+    return c->nslower + c->nmissing_b + c->nnot_finite + c->nmissing;
 }
 
 enum vmb_verdict
@@ -37,12 +64,17 @@ vmb_compare_verdict(double ratio, struct vmb_interval ci, double p, size_t na,
                     size_t nb, bool higher_better, double threshold,
                     double alpha)
 {
-    if (na < 2 || nb < 2 || !isfinite(ratio))
+    if (na < 2 || nb < 2)
         return VMB_VERDICT_NONE;
+    if (isnan(ratio))
+        return VMB_VERDICT_NOT_FINITE;
     /* A ratio of exactly 1 + threshold is no change, rounding aside. */
     bool large = fabs(ratio - 1) > threshold + 1e-12;
+    bool few = na < VMB_COMPARE_PERM_MIN || nb < VMB_COMPARE_PERM_MIN;
     bool significant;
-    if (na < VMB_COMPARE_PERM_MIN || nb < VMB_COMPARE_PERM_MIN)
+    if (isinf(ratio))
+        significant = few || p <= alpha; /* risen from a zero median */
+    else if (few)
         significant = ci.lo > 1 || ci.hi < 1;
     else
         significant = p <= alpha;
@@ -54,9 +86,9 @@ vmb_compare_verdict(double ratio, struct vmb_interval ci, double p, size_t na,
 
 size_t
 vmb_compare_values(const struct vmb_res_cell *c, const char *phase,
-                   const char *metric, double *out, size_t max)
+                   const char *metric, double *out, size_t max, size_t *nbad)
 {
-    size_t n = 0;
+    size_t n = 0, bad = 0;
     for (size_t i = 0; i < c->nreps && n < max; i++) {
         const struct vmb_res_rep *rep = &c->reps[i];
         if (!rep->ok)
@@ -67,7 +99,11 @@ vmb_compare_values(const struct vmb_res_cell *c, const char *phase,
         double v = vmb_metric_get(ph, metric);
         if (isfinite(v))
             out[n++] = v;
+        else
+            bad++;
     }
+    if (nbad != NULL)
+        *nbad = bad;
     return n;
 }
 
@@ -135,6 +171,9 @@ match_cells(struct vmb_compare *c, const struct vmb_res_cell *as, size_t na,
             push_str(&c->unmatched, &c->nunmatched,
                      vmb_xasprintf("only in A: %s (%s)",
                                    as[i].label ? as[i].label : "", as[i].id));
+            push_str(&c->missing, &c->nmissing,
+                     vmb_xasprintf("%s (%s): not in B",
+                                   as[i].label ? as[i].label : "", as[i].id));
             continue;
         }
         used[b - bs] = true;
@@ -151,14 +190,32 @@ match_cells(struct vmb_compare *c, const struct vmb_res_cell *as, size_t na,
                                    bs[i].label ? bs[i].label : "", bs[i].id));
 }
 
-/* The phase names of a cell's first ok run that has phases. */
-static const struct vmb_res_rep *
-phase_source(const struct vmb_res_cell *cell)
+static size_t
+ok_runs(const struct vmb_res_cell *cell)
 {
+    size_t n = 0;
     for (size_t i = 0; i < cell->nreps; i++)
-        if (cell->reps[i].ok && cell->reps[i].nphases > 0)
-            return &cell->reps[i];
-    return NULL;
+        n += cell->reps[i].ok;
+    return n;
+}
+
+/* Adds the phase names of cell's ok runs that names lacks, in run order. */
+static void
+add_phases(const struct vmb_res_cell *cell, const char ***names, size_t *n)
+{
+    for (size_t i = 0; i < cell->nreps; i++) {
+        const struct vmb_res_rep *rep = &cell->reps[i];
+        for (size_t j = 0; rep->ok && j < rep->nphases; j++) {
+            const char *name = rep->phases[j].name;
+            size_t k = 0;
+            while (k < *n && strcmp((*names)[k], name) != 0)
+                k++;
+            if (k < *n)
+                continue;
+            *names = vmb_xrealloc(*names, (*n + 1) * sizeof(**names));
+            (*names)[(*n)++] = name;
+        }
+    }
 }
 
 static void
@@ -171,8 +228,8 @@ compare_one(struct vmb_compare *c, size_t pi, const char *phase,
     autofree double *va = vmb_xmalloc(ma * sizeof(*va));
     autofree double *vb = vmb_xmalloc(mb * sizeof(*vb));
     struct vmb_compare_row r = {.pair = pi, .phase = phase, .metric = metric};
-    r.na = vmb_compare_values(p->a, phase, metric, va, ma);
-    r.nb = vmb_compare_values(p->b, phase, metric, vb, mb);
+    r.na = vmb_compare_values(p->a, phase, metric, va, ma, &r.nbad_a);
+    r.nb = vmb_compare_values(p->b, phase, metric, vb, mb, &r.nbad_b);
     r.median_a = vmb_stats_median(va, r.na);
     r.median_b = vmb_stats_median(vb, r.nb);
     autofree char *key = vmb_xasprintf("%s/%s/%s", p->a->id, phase, metric);
@@ -180,10 +237,22 @@ compare_one(struct vmb_compare *c, size_t pi, const char *phase,
     r.ci =
         vmb_stats_bootstrap_ratio(vb, r.nb, va, r.na, seed, VMB_STATS_RESAMPLES,
                                   VMB_STATS_LEVEL, &r.ratio);
+    if (r.median_a == 0 && isfinite(r.median_b))
+        r.ratio = r.median_b == 0 ? 1 : INFINITY;
     r.p = vmb_stats_permutation_p(va, r.na, vb, r.nb, seed);
-    r.verdict = vmb_compare_verdict(r.ratio, r.ci, r.p, r.na, r.nb,
-                                    vmb_metric_higher_better(metric),
-                                    c->opts.threshold, c->opts.alpha);
+    if (r.nbad_a > 0 || r.nbad_b > 0)
+        r.verdict = VMB_VERDICT_NOT_FINITE;
+    else if (r.nb == 0)
+        r.verdict = VMB_VERDICT_MISSING_B;
+    else if (r.na == 0)
+        r.verdict = VMB_VERDICT_MISSING_A;
+    else if (!isfinite(r.median_a) || !isfinite(r.median_b) ||
+             (r.median_a != 0 && !isfinite(r.ratio)))
+        r.verdict = VMB_VERDICT_NOT_FINITE; /* overflowed */
+    else
+        r.verdict = vmb_compare_verdict(r.ratio, r.ci, r.p, r.na, r.nb,
+                                        vmb_metric_higher_better(metric),
+                                        c->opts.threshold, c->opts.alpha);
     c->rows = vmb_xrealloc(c->rows, (c->nrows + 1) * sizeof(*c->rows));
     c->rows[c->nrows++] = r;
 }
@@ -200,8 +269,8 @@ static int
 cmp_rows(const void *pa, const void *pb)
 {
     const struct vmb_compare_row *a = pa, *b = pb;
-    int ra = a->verdict == VMB_VERDICT_SLOWER;
-    int rb = b->verdict == VMB_VERDICT_SLOWER;
+    int ra = vmb_verdict_fails(a->verdict);
+    int rb = vmb_verdict_fails(b->verdict);
     if (ra != rb)
         return rb - ra;
     double ga = goodness(a), gb = goodness(b);
@@ -257,10 +326,20 @@ vmb_compare_build(struct vmb_compare *c, const struct vmb_results *a,
                              b->dir);
     }
     for (size_t pi = 0; pi < c->npairs; pi++) {
-        const struct vmb_res_rep *src = phase_source(c->pairs[pi].a);
-        for (size_t ph = 0; src != NULL && ph < src->nphases; ph++)
+        const struct vmb_compare_pair *p = &c->pairs[pi];
+        if (ok_runs(p->b) == 0)
+            push_str(&c->missing, &c->nmissing,
+                     vmb_xasprintf("%s (%s): no run of B succeeded (%zu "
+                                   "recorded)",
+                                   p->a->label ? p->a->label : "", p->a->id,
+                                   p->b->nreps));
+        autofree const char **names = NULL;
+        size_t nnames = 0;
+        add_phases(p->a, &names, &nnames);
+        add_phases(p->b, &names, &nnames);
+        for (size_t ph = 0; ph < nnames; ph++)
             for (size_t m = 0; m < opts->nmetrics; m++)
-                compare_one(c, pi, src->phases[ph].name, opts->metrics[m]);
+                compare_one(c, pi, names[ph], opts->metrics[m]);
     }
     mark_control_slower(c);
     if (c->nrows > 0)
@@ -278,6 +357,15 @@ vmb_compare_build(struct vmb_compare *c, const struct vmb_results *a,
             break;
         case VMB_VERDICT_NONE:
             c->nnone++;
+            break;
+        case VMB_VERDICT_MISSING_B:
+            c->nmissing_b++;
+            break;
+        case VMB_VERDICT_MISSING_A:
+            c->nmissing_a++;
+            break;
+        case VMB_VERDICT_NOT_FINITE:
+            c->nnot_finite++;
             break;
         }
     }
@@ -297,5 +385,8 @@ vmb_compare_free(struct vmb_compare *c)
     for (size_t i = 0; i < c->nunmatched; i++)
         free(c->unmatched[i]);
     free(c->unmatched);
+    for (size_t i = 0; i < c->nmissing; i++)
+        free(c->missing[i]);
+    free(c->missing);
     *c = (struct vmb_compare){0};
 }

@@ -28,11 +28,22 @@ enum vmb_verdict {
     VMB_VERDICT_NONE,   /* too few repetitions (fewer than 2 a side) */
     VMB_VERDICT_SAME,   /* no change */
     VMB_VERDICT_FASTER, /* better: a higher op rate, a lower latency */
-    VMB_VERDICT_SLOWER, /* worse: a regression */
+    VMB_VERDICT_SLOWER, /* worse: a regression; fails the gate */
+    /* A has values, B none: B lacks the phase or only failed it; fails. */
+    VMB_VERDICT_MISSING_B,
+    /* B has values, A none: listed, not a failure. */
+    VMB_VERDICT_MISSING_A,
+    /* A value of an ok run, a median or the ratio is not a finite number
+     * (absent, or overflowed); fails the gate. */
+    VMB_VERDICT_NOT_FINITE,
 };
 
-/* "no change", "faster", "slower", "too few runs". */
+/* "no change", "faster", "slower", "too few runs", "missing in B",
+ * "missing in A", "not finite". */
 const char *vmb_verdict_name(enum vmb_verdict v);
+
+/* Whether a row with this verdict fails the gate. */
+bool vmb_verdict_fails(enum vmb_verdict v);
 
 /* The rule, one sentence, printed with every result. */
 extern const char vmb_compare_rule[];
@@ -44,7 +55,15 @@ extern const char vmb_compare_rule[];
  * ratio's interval [lo, hi] excludes 1; from there, p <= alpha. Its
  * direction is faster when the metric got better (higher_better and
  * ratio > 1, or lower and ratio < 1), else slower. NONE when either side
- * has fewer than 2 repetitions or the ratio is not a number.
+ * has fewer than 2 repetitions.
+ *
+ * A zero baseline: the caller passes ratio 1 when both medians are zero
+ * (no change) and +infinity when B's median rose from zero. An infinite
+ * ratio is beyond any threshold; it counts with fewer than
+ * VMB_COMPARE_PERM_MIN repetitions a side (no interval of a ratio to zero
+ * exists, and a median of 3 rises only when 2 runs do), from there when
+ * p <= alpha. A fall to zero is the finite ratio 0, judged as any other.
+ * A ratio that is NaN gives NOT_FINITE.
  */
 enum vmb_verdict vmb_compare_verdict(double ratio, struct vmb_interval ci,
                                      double p, size_t na, size_t nb,
@@ -69,9 +88,10 @@ struct vmb_compare_pair {
 /* One cell, phase and metric. */
 struct vmb_compare_row {
     size_t pair;       /* index into pairs */
-    const char *phase; /* "0-write", borrowed from A */
+    const char *phase; /* "0-write", borrowed from A or B */
     const char *metric;
-    size_t na, nb; /* ok repetitions with a value */
+    size_t na, nb;         /* ok repetitions with a finite value */
+    size_t nbad_a, nbad_b; /* ok repetitions whose value is not finite */
     double median_a, median_b, ratio;
     struct vmb_interval ci;
     double p;
@@ -84,12 +104,26 @@ struct vmb_compare {
     struct vmb_compare_opts opts;
     struct vmb_compare_pair *pairs;
     size_t npairs;
-    struct vmb_compare_row *rows; /* worst regressions first */
+    struct vmb_compare_row *rows; /* gate failures, worst first */
     size_t nrows;
     size_t nslower, nfaster, nsame, nnone;
-    char **unmatched; /* "A only: label (id)" lines, term-raw */
+    size_t nmissing_b, nmissing_a, nnot_finite; /* rows */
+    char **unmatched; /* "only in A: label (id)" lines, term-raw */
     size_t nunmatched;
+    /* Cells of A that B lacks or has no ok run of: "label (id): why"
+     * lines, term-raw; each fails the gate. */
+    char **missing;
+    size_t nmissing;
 };
+
+/*
+ * How many things fail the gate: slower, missing-in-B and not-finite
+ * rows, and cells of A that B lacks or only failed. 0: the gate passes.
+ */
+size_t vmb_compare_failures(const struct vmb_compare *c);
+
+/* The gate's rule on missing and non-finite values, one sentence. */
+extern const char vmb_compare_gate_rule[];
 
 /*
  * Compares a with b. Fails (VMB_ERR_INPUT) when they have no cell or
@@ -117,7 +151,9 @@ struct vmb_bounds {
 /*
  * Writes the bounds of r as TOML: one [[bound]] per cell (and control),
  * phase and metric with ok repetitions: the median and a tolerance of
- * max(threshold, 3 x the coefficient of variation), at most 0.5.
+ * max(threshold, 3 x the coefficient of variation), at most 0.5, so
+ * always one vmb_bounds_read takes; a comment instead where a value or
+ * the median is not finite.
  */
 char *vmb_bounds_write(const struct vmb_results *r,
                        const struct vmb_compare_opts *opts);
@@ -125,9 +161,9 @@ char *vmb_bounds_write(const struct vmb_results *r,
 /*
  * Reads a bounds file (at most 4 MiB, 100000 bounds): comments, blank
  * lines, `schema = 1`, and [[bound]] tables of cell, label, phase,
- * metric (strings) and median, tolerance (finite numbers >= 0), cell or
- * label and all the others required. Anything else fails (VMB_ERR_INPUT)
- * naming "path:line".
+ * metric (strings) and median (a finite number >= 0), tolerance (a
+ * fraction in [0, 1)), cell or label and all the others required.
+ * Anything else fails (VMB_ERR_INPUT) naming "path:line".
  */
 int vmb_bounds_read(const char *path, struct vmb_bounds *out,
                     struct vmb_error **err);
@@ -139,15 +175,22 @@ void vmb_bounds_free(struct vmb_bounds *b);
 /*
  * Checks r against the bounds, printing one line per bound to out: a
  * bound fails when r's median is beyond median x (1 -+ tolerance) on the
- * metric's worse side. Returns how many failed; *checked how many had a
- * cell in r. Results strings are made safe for the terminal.
+ * metric's worse side, when r lacks its cell or has no ok run with the
+ * phase, and when a value of an ok run or the median is not finite.
+ * Returns how many failed; *checked how many had a cell in r. Results
+ * strings are made safe for the terminal.
  */
 size_t vmb_bounds_check(const struct vmb_bounds *bs,
                         const struct vmb_results *r, FILE *out,
                         size_t *checked);
 
-/* The ok repetitions' values of one phase and metric of a cell. */
+/*
+ * The ok repetitions' finite values of one phase and metric of a cell;
+ * *nbad (when not NULL) counts the ok repetitions with the phase whose
+ * value is not finite (absent in the file, or not a number).
+ */
 size_t vmb_compare_values(const struct vmb_res_cell *c, const char *phase,
-                          const char *metric, double *out, size_t max);
+                          const char *metric, double *out, size_t max,
+                          size_t *nbad);
 
 #endif

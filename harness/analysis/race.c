@@ -167,9 +167,11 @@ vmb_race_decide(const struct vmb_race_rule *rule, struct vmb_race_cand *c,
             continue;
         if (c[i].n == 0)
             drop(&c[i], VMB_RACE_NO_DATA);
+        else if (c[i].n < VMB_RACE_MIN_RUNS)
+            continue; /* its interval is its range: too narrow to judge */
         else if (rule->has_limit && c[i].llo > rule->limit)
             drop(&c[i], VMB_RACE_LIMIT);
-        else if (best < 0)
+        else if (best < 0 || c[best].n < VMB_RACE_MIN_RUNS)
             continue;
         else if (rule->higher_better ? c[i].hi < c[best].lo
                                      : c[i].lo > c[best].hi)

@@ -13,6 +13,22 @@
 
 #include "base/error.h"
 
+/*
+ * The fewest successful runs a cell (and the current best) must have
+ * before the race may drop it by its interval, its probability or the
+ * limit. With n <= 3 values the percentile bootstrap puts at least a
+ * quarter of its resampled medians on the smallest value and a quarter
+ * on the largest, so the 95% interval is the runs' range [min, max]: one
+ * run has a zero-width interval (any difference "separates"), and the
+ * interval rule is "the two ranges do not overlap"; when they do not,
+ * the worse cell never wins a resample either (p(best) 0). For two cells
+ * with the same distribution, all n runs of one fall below all n of the
+ * other with probability 1 / C(2n, n): 1/2 at n = 1, 1/6 at n = 2, 1/20
+ * at n = 3. 3 is the smallest n at which a cell as good as the best is
+ * dropped with probability at most 5%, the rule's own p_min.
+ */
+#define VMB_RACE_MIN_RUNS 3
+
 /* Why a cell is where it is after a decision. */
 enum vmb_race_why {
     VMB_RACE_ALIVE,       /* still racing */
@@ -60,8 +76,10 @@ struct vmb_race_cand {
  * without values (NO_DATA); one whose limit interval lies entirely over
  * the limit (LIMIT); one whose objective interval lies entirely on the
  * worse side of the best's (INTERVAL); one whose bootstrap probability of
- * being the best is under p_min (PROBABILITY). Dropped cells get racing
- * false. Returns the best's index, or -1 when no racing cell is feasible
+ * being the best is under p_min (PROBABILITY). LIMIT needs the cell, and
+ * INTERVAL and PROBABILITY the cell and the best, to have at least
+ * VMB_RACE_MIN_RUNS values; before that a cell stays. Dropped cells get
+ * racing false. Returns the best's index, or -1 when no racing cell is feasible
  * (then only NO_DATA and LIMIT drops happen).
  */
 long vmb_race_decide(const struct vmb_race_rule *rule, struct vmb_race_cand *c,

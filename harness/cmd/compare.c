@@ -30,8 +30,16 @@ static const char usage_head[] =
     "interval excludes 1 (3 against 3 cannot reach p < 0.1 in a "
     "permutation\n"
     "test); from 5 up, the permutation test's p-value is at most alpha.\n"
+    "A median that rises from zero (errors 0 -> 5000) is an infinite change:\n"
+    "with fewer than 5 a side it counts, from 5 up when the test says so;\n"
+    "a fall to zero is a ratio of 0; two zero medians are no change.\n"
     "Controls are compared too: a slower host shows as a slower control.\n"
-    "The table lists the worst regressions first.\n\n"
+    "The table lists the gate's failures first, the worst first.\n\n"
+    "The gate fails on a slower row; on a cell, control or phase of A that\n"
+    "B lacks or has only failed runs of (\"missing in B\"); and on a value\n"
+    "of an ok run, a median or a ratio that is not a finite number (\"not\n"
+    "finite\": absent from result.json, or overflowed). What only B has is\n"
+    "listed (\"missing in A\", \"only in B\") and does not fail it.\n\n"
     "  --metric M        a metric listed below; repeat or separate by "
     "commas,\n"
     "                    each metric counts once (default ";
@@ -49,10 +57,13 @@ static const char usage_tail[] =
     "0.5)\n"
     "  --bounds FILE     check B against bounds: a bound fails when B's "
     "median\n"
-    "                    is worse than median by more than tolerance\n\n"
-    "exit status: 0 no regression, 1 a regression, 2 bad input (not a "
-    "results\n"
-    "directory, no cell in common, a bad bounds file, a bad metric).\n\n"
+    "                    is worse than median by more than tolerance (a\n"
+    "                    fraction in [0, 1)), when B lacks its cell or phase,\n"
+    "                    and when a value is not a finite number\n\n"
+    "exit status: 0 the gate passes, 1 it fails (a regression, something\n"
+    "missing in B, a value that is not finite, a bound failed or missing),\n"
+    "2 bad input (not a results directory, no cell in common, a bad bounds\n"
+    "file, a bad metric).\n\n"
     "The metrics of a phase (capacity: of capacity phases only):\n";
 
 static const char *const default_metrics[] = {"op_rate", "p50", "p99"};
@@ -250,7 +261,7 @@ check_bounds(const struct args *a, struct vmb_error **err)
                            "no cell of the bounds file is in \"%s\"",
                            a->dirs[0]);
     else
-        printf("\n%zu of %zu bounds failed\n", failed, checked);
+        printf("\n%zu of %zu bounds failed\n", failed, bs.n);
     vmb_bounds_free(&bs);
     vmb_results_free(r);
     return rc;
@@ -278,7 +289,7 @@ compare(const struct args *a, const struct vmb_compare_opts *opts,
     if (vmb_compare_build(&c, ra, rb, opts, err) < 0)
         goto cleanup;
     vmb_compare_print(&c, stdout);
-    rc = c.nslower > 0 ? 1 : 0;
+    rc = vmb_compare_failures(&c) > 0 ? 1 : 0;
     if (a->json != NULL && write_json(&c, a->json, err) < 0)
         rc = -1;
     if (rc >= 0 && a->report != NULL &&

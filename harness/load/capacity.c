@@ -59,7 +59,29 @@ vmb_load_capacity_parse(struct vmb_phase *phase, const char *text,
     return vmb_load_capacity_set(phase, name, colon + 1, err);
 }
 
-/* Whether a step met the limit; fills its record. */
+static const struct {
+    const char *name, *text;
+} reasons[VMB_LOAD_CAP_NREASONS] = {
+    {"latency", "latency over the limit"},
+    {"rate", "achieved rate short of the offered"},
+    {"errors", "errors"},
+    {"cut", "cut short"},
+};
+
+const char *
+vmb_load_cap_reason_name(int i)
+{
+    return i >= 0 && i < VMB_LOAD_CAP_NREASONS ? reasons[i].name : "?";
+}
+
+const char *
+vmb_load_cap_reason_text(int i)
+{
+    return i >= 0 && i < VMB_LOAD_CAP_NREASONS ? reasons[i].text : "?";
+}
+
+/* Whether a step met the limit; fills its record with every reason it
+ * did not, so a rate that fell short is never called a latency over. */
 static bool
 judge(const struct vmb_phase *phase, const struct vmb_load_result *r,
       double rate, struct vmb_load_capacity_step *st)
@@ -68,10 +90,21 @@ judge(const struct vmb_phase *phase, const struct vmb_load_result *r,
     st->achieved_per_s = vmb_load_result_op_rate(r);
     st->latency_us =
         vmb_load_result_latency_us(r, phase->capacity_percentile, false);
-    st->ok = r->ended_by == VMB_LOAD_END_DONE && !r->interrupted &&
-             vmb_load_result_ops(r) > 0 && vmb_load_result_errors(r) == 0 &&
-             st->latency_us <= (double)phase->capacity_limit_us &&
-             st->achieved_per_s >= VMB_LOAD_CAPACITY_ACHIEVED * rate;
+    unsigned why = 0;
+    if (r->ended_by != VMB_LOAD_END_DONE || r->interrupted ||
+        vmb_load_result_ops(r) == 0)
+        why |= VMB_LOAD_CAP_CUT;
+    if (vmb_load_result_errors(r) > 0)
+        why |= VMB_LOAD_CAP_ERRORS;
+    /* No number is no answer: cut short, not over or under a limit. */
+    if (isnan(st->latency_us) || isnan(st->achieved_per_s))
+        why |= VMB_LOAD_CAP_CUT;
+    if (st->latency_us > (double)phase->capacity_limit_us)
+        why |= VMB_LOAD_CAP_LATENCY;
+    if (st->achieved_per_s < VMB_LOAD_CAPACITY_ACHIEVED * rate)
+        why |= VMB_LOAD_CAP_RATE;
+    st->failed_by = why;
+    st->ok = why == 0;
     return st->ok;
 }
 

@@ -325,12 +325,33 @@ uint64_t vmb_load_result_second_ops(const struct vmb_load_result *r, size_t i);
 #define VMB_LOAD_CAPACITY_MAX_STEPS 24
 #define VMB_LOAD_CAPACITY_PRECISION 0.03
 #define VMB_LOAD_CAPACITY_ACHIEVED 0.95
+/* Why a capacity step failed: any of these, or none when it passed. */
+enum {
+    VMB_LOAD_CAP_LATENCY = 1 << 0, /* latency at the percentile over the
+                                      limit */
+    VMB_LOAD_CAP_RATE = 1 << 1,    /* achieved under VMB_LOAD_CAPACITY_ACHIEVED
+                                      of the offered rate */
+    VMB_LOAD_CAP_ERRORS = 1 << 2,  /* a request failed */
+    VMB_LOAD_CAP_CUT = 1 << 3,     /* not run to its end (interrupted, a
+                                      deadline, a stall, unreachable), or no
+                                      request answered */
+};
+#define VMB_LOAD_CAP_NREASONS 4
 struct vmb_load_capacity_step {
     double rate_per_s;     /* offered */
     double achieved_per_s; /* measured */
     double latency_us;     /* corrected, at the phase's percentile */
     bool ok;
+    unsigned failed_by; /* VMB_LOAD_CAP_* bits; 0 when ok */
 };
+/*
+ * The name of reason bit i (0 to VMB_LOAD_CAP_NREASONS - 1) in
+ * result.json's "failed_by": "latency", "rate", "errors", "cut"; and as
+ * the terminal says it: "latency over the limit", "achieved rate short
+ * of the offered", "errors", "cut short".
+ */
+const char *vmb_load_cap_reason_name(int i);
+const char *vmb_load_cap_reason_text(int i);
 bool vmb_load_result_is_capacity(const struct vmb_load_result *r);
 double vmb_load_result_capacity(const struct vmb_load_result *r);
 size_t vmb_load_result_capacity_nsteps(const struct vmb_load_result *r);

@@ -256,6 +256,12 @@ capacity_json(struct vmb_jw *w, const struct vmb_load_result *r)
         jw_knum(w, "achieved", st->achieved_per_s);
         jw_knum(w, "latency_us", st->latency_us);
         vmb_jw_kbool(w, "ok", st->ok);
+        vmb_jw_key(w, "failed_by");
+        vmb_jw_arr_begin(w);
+        for (int k = 0; k < VMB_LOAD_CAP_NREASONS; k++)
+            if (st->failed_by & (1u << k))
+                vmb_jw_str(w, vmb_load_cap_reason_name(k));
+        vmb_jw_arr_end(w);
         vmb_jw_obj_end(w);
     }
     vmb_jw_arr_end(w);
@@ -423,9 +429,16 @@ capacity_summary(struct vmb_buf *b, const struct vmb_load_result *r)
         group(got, sizeof(got), (uint64_t)llround(st->achieved_per_s));
         vmb_buf_printf(b,
                        "  step %2zu %12s op/s offered %12s achieved "
-                       "p%g %10.0f us %s\n",
+                       "p%g %10.0f us %s",
                        i + 1, rate, got, r->cap_percentile, st->latency_us,
-                       st->ok ? "ok" : "over");
+                       st->ok ? "ok" : "failed:");
+        const char *sep = " ";
+        for (int k = 0; k < VMB_LOAD_CAP_NREASONS; k++)
+            if (st->failed_by & (1u << k)) {
+                vmb_buf_printf(b, "%s%s", sep, vmb_load_cap_reason_text(k));
+                sep = ", ";
+            }
+        vmb_buf_puts(b, "\n");
     }
 }
 

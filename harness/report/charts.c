@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "config/config.h"
+#include "load/load.h"
 #include "report/plot.h"
 #include "report/report_priv.h"
 
@@ -796,7 +797,8 @@ chart_capacity(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
     vmb_plot_init(&pl);
     set_common(&pl, m, title,
                "the steps of each cell's repetition with the median op "
-               "rate; filled: met the limit");
+               "rate; filled: met the limit, circle: latency over it, "
+               "triangle: failed within it (rate short, errors)");
     autofree char *yt = vmb_xasprintf("Latency (%s, log scale)", unit);
     autofree char *lt =
         isfinite(pct) ? vmb_xasprintf("limit: p%g %g %s", pct, limit * sc, unit)
@@ -818,7 +820,14 @@ chart_capacity(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
         for (size_t j = 0; j < ns; j++) {
             /* A step with no answer has no latency for a log axis. */
             double lat = st[j].latency_us > 0 ? st[j].latency_us * sc : NAN;
-            double row[] = {st[j].achieved, lat, st[j].ok ? 1 : 0};
+            /* 1 met the limit; 0 latency over it (or the results do not
+             * say why); 2 failed within it: rate short, errors, cut. */
+            double mark = st[j].ok ? 1
+                          : st[j].failed_by == 0 ||
+                                  (st[j].failed_by & VMB_LOAD_CAP_LATENCY)
+                              ? 0
+                              : 2;
+            double row[] = {st[j].achieved, lat, mark};
             vmb_plot_row(&pl, row, 3);
         }
     }

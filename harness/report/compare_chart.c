@@ -42,6 +42,9 @@ verdict_code(enum vmb_verdict v)
     case VMB_VERDICT_SAME:
         return 3;
     case VMB_VERDICT_NONE:
+    case VMB_VERDICT_MISSING_B:
+    case VMB_VERDICT_MISSING_A:
+    case VMB_VERDICT_NOT_FINITE:
         break;
     }
     return 4;

@@ -28,7 +28,9 @@ struct vmb_res_latency {
  * and the latency at the phase's percentile, in the order run. */
 struct vmb_res_cap_step {
     double rate, achieved, latency_us;
-    bool ok; /* the step met the limit */
+    bool ok;            /* the step met the limit */
+    unsigned failed_by; /* VMB_LOAD_CAP_* bits (load/load.h); 0 when ok or
+                           when the results do not say */
 };
 
 /* The most steps a capacity search runs (VMB_LOAD_CAPACITY_MAX_STEPS). */

@@ -8,6 +8,7 @@
 
 #include "base/util.h"
 #include "config/matrix.h"
+#include "load/load.h"
 #include "results/results_priv.h"
 
 /* ---- result.json ---- */
@@ -51,6 +52,36 @@ read_percentiles(struct vmb_res_ctx *c, struct json_object *pc, const char *pfx,
     }
 }
 
+/* "failed_by": absent in results from before it was written. */
+static void
+read_failed_by(struct vmb_res_ctx *c, struct json_object *fb, const char *at,
+               struct vmb_res_cap_step *s)
+{
+    if (fb == NULL)
+        return;
+    if (!json_object_is_type(fb, json_type_array)) {
+        vmb_res_bad(c, at, "failed_by", "expected an array");
+        return;
+    }
+    size_t n = json_object_array_length(fb);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *w = json_object_array_get_idx(fb, i);
+        const char *name = json_object_is_type(w, json_type_string)
+                               ? json_object_get_string(w)
+                               : NULL;
+        int k = 0;
+        while (name != NULL && k < VMB_LOAD_CAP_NREASONS &&
+               strcmp(name, vmb_load_cap_reason_name(k)) != 0)
+            k++;
+        if (name == NULL || k == VMB_LOAD_CAP_NREASONS) {
+            vmb_res_bad(c, at, "failed_by",
+                        "expected latency, rate, errors or cut");
+            return;
+        }
+        s->failed_by |= 1u << k;
+    }
+}
+
 static void
 read_cap_steps(struct vmb_res_ctx *c, struct json_object *st, const char *pfx,
                struct vmb_res_phase *p)
@@ -81,6 +112,7 @@ read_cap_steps(struct vmb_res_ctx *c, struct json_object *st, const char *pfx,
             continue;
         }
         s.ok = json_object_get_boolean(ok);
+        read_failed_by(c, vmb_res_member(o, "failed_by"), at, &s);
         if (isfinite(s.rate) && isfinite(s.achieved) && isfinite(s.latency_us))
             p->cap_steps[p->ncap_steps++] = s;
     }

@@ -432,6 +432,12 @@ setup(struct tune *t, struct vmb_error **err)
             return -1;
         t->set.objective = vmb_xstrdup(o->objective);
         t->set.limit = o->limit ? vmb_xstrdup(o->limit) : NULL;
+        if (o->first > 0 && o->first < VMB_RACE_MIN_RUNS)
+            return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                 "--first %" PRId64 " is below %d, the "
+                                 "fewest runs a cell needs before the race "
+                                 "may drop it; see `vmbench tune --help`",
+                                 o->first, VMB_RACE_MIN_RUNS);
         t->set.first = o->first > 0 ? o->first : TUNE_FIRST_DEFAULT;
         t->set.budget = o->budget;
         t->set.only = vmb_xstrdup(only_name(o->only));

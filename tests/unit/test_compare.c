@@ -50,7 +50,20 @@ ParameterizedTestParameters(compare, verdict_rule_at_its_edges)
          "significant but within the threshold"},
         {2.00, 1.50, 2.50, 0, 1, 3, true, VMB_VERDICT_NONE,
          "one run on a side: no verdict"},
-        {NAN, NAN, NAN, NAN, 3, 3, true, VMB_VERDICT_NONE, "no ratio"},
+        {NAN, NAN, NAN, NAN, 3, 3, true, VMB_VERDICT_NOT_FINITE,
+         "no ratio is not finite, not too few runs"},
+        {INFINITY, NAN, NAN, 1, 3, 3, false, VMB_VERDICT_SLOWER,
+         "errors risen from zero, 3 a side: slower"},
+        {INFINITY, NAN, NAN, 1, 3, 3, true, VMB_VERDICT_FASTER,
+         "op rate risen from zero, 3 a side: faster"},
+        {INFINITY, NAN, NAN, 0.01, 5, 5, false, VMB_VERDICT_SLOWER,
+         "risen from zero, 5 a side, significant: slower"},
+        {INFINITY, NAN, NAN, 0.2, 5, 5, false, VMB_VERDICT_SAME,
+         "risen from zero, 5 a side, not significant"},
+        {1, NAN, NAN, 1, 3, 3, false, VMB_VERDICT_SAME,
+         "two zero medians: no change"},
+        {0, 0, 0, 1, 3, 3, false, VMB_VERDICT_FASTER,
+         "errors fallen to zero: faster"},
     };
     return cr_make_param_array(struct verdict_case, cases, N(cases));
 }
@@ -65,9 +78,12 @@ ParameterizedTest(struct verdict_case *c, compare, verdict_rule_at_its_edges)
 
 /* ---- the command on fixture copies ---- */
 
-/* Multiplies every number after "key": in the file at path by factor. */
+/*
+ * Multiplies every number after "key": in the file at path by factor, or
+ * replaces it with to when to is not NULL.
+ */
 static void
-scale_key(const char *path, const char *key, double factor)
+edit_key(const char *path, const char *key, double factor, const char *to)
 {
     char *data = slurp(path);
     char *needle = vmb_xasprintf("\"%s\": ", key);
@@ -79,7 +95,10 @@ scale_key(const char *path, const char *key, double factor)
         char *end;
         double v = strtod(q, &end);
         cr_assert(end != q, "%s: no number after %s", path, needle);
-        vmb_buf_printf(&b, "%.6f", v * factor);
+        if (to != NULL)
+            vmb_buf_puts(&b, to);
+        else
+            vmb_buf_printf(&b, "%.6f", v * factor);
         p = end;
     }
     vmb_buf_puts(&b, p);
@@ -87,6 +106,12 @@ scale_key(const char *path, const char *key, double factor)
     vmb_buf_free(&b);
     free(needle);
     free(data);
+}
+
+static void
+scale_key(const char *path, const char *key, double factor)
+{
+    edit_key(path, key, factor, NULL);
 }
 
 /* Every VM cell of dir 25% slower: op rates x 0.75, latencies / 0.75. */
@@ -313,6 +338,193 @@ Test(compare, a_changed_id_is_matched_by_label_with_settings, .timeout = 60)
     fixture_remove(b);
 }
 
+/* ---- gates that cannot pass by accident ---- */
+
+/* Replaces from with to in every result.json of a cell of dir. */
+static void
+cell_replace(const char *dir, const char *cell, const char *from,
+             const char *to)
+{
+    for (int k = 1; k <= 3; k++) {
+        char *p = vmb_xasprintf("%s/cells/%s/rep%d/result.json", dir, cell, k);
+        file_replace(p, from, to);
+        free(p);
+    }
+}
+
+static struct cmd_result
+compare_json(const char *a, const char *b, const char *json, const char *metric)
+{
+    const char *args[] = {"compare", a,    b,
+                          "--json",  json, metric ? "--metric" : NULL,
+                          metric,    NULL};
+    return run_vmbench("/", args);
+}
+
+Test(compare, every_run_of_b_failed_fails_the_gate, .timeout = 60)
+{
+    char *a = fixture_copy(), *b = fixture_copy();
+    cell_replace(b, CELL_9P, "\"status\": \"ok\"", "\"status\": \"failed\"");
+    char *json = path_in(b, "cmp.json");
+    char *rep = path_in(b, "cmp");
+    const char *args[] = {"compare", a,          b,   "--json",
+                          json,      "--report", rep, NULL};
+    struct cmd_result r = run_vmbench("/", args);
+    cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+    /* 2 phases x 3 metrics of the cell, named, and the cell itself. */
+    cr_assert_eq(count_of(r.out, "\nmissing in B "), 6, "%s", r.out);
+    cr_assert(has_line(r.out, "missing in B", "storage=9p"), "%s", r.out);
+    cr_assert(strstr(r.out, "storage=9p (" CELL_9P
+                            "): no run of B succeeded (3 recorded)") != NULL,
+              "%s", r.out);
+    cr_assert(strstr(r.out, "gate: FAIL") != NULL, "%s", r.out);
+    char *j = slurp(json);
+    cr_assert(strstr(j, "\"regression\": true") != NULL, "%s", j);
+    cr_assert(strstr(j, "\"missing_in_b\": 6") != NULL, "%s", j);
+    cr_assert(strstr(j, "no run of B succeeded") != NULL, "%s", j);
+    free(j);
+    char *md = slurp_in(rep, "compare.md");
+    cr_assert(strstr(md, "Cells of A missing in B") != NULL, "%s", md);
+    cr_assert(strstr(md, "missing in B") != NULL);
+    free(md);
+    free(json);
+    free(rep);
+    cmd_result_free(&r);
+    fixture_remove(a);
+    fixture_remove(b);
+}
+
+Test(compare, a_cell_b_lacks_fails_one_only_b_has_is_listed, .timeout = 60)
+{
+    char *a = fixture_copy(), *b = fixture_copy();
+    fixture_one_cell(b, true); /* B: the 9p cell and the control, 1 run */
+    char *json = path_in(b, "cmp.json");
+    struct cmd_result r = compare_json(a, b, json, NULL);
+    cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+    cr_assert(strstr(r.out,
+                     "storage=virtio-fs (" CELL_VIRTIOFS "): not in B") != NULL,
+              "%s", r.out);
+    cr_assert(strstr(r.out, "storage=virtio-blk (" CELL_VIRTIOBLK
+                            "): not in B") != NULL,
+              "%s", r.out);
+    char *j = slurp(json);
+    cr_assert(strstr(j, "\"missing_cells\": [\n") != NULL, "%s", j);
+    cr_assert(strstr(j, CELL_VIRTIOBLK "): not in B") != NULL, "%s", j);
+    cr_assert(strstr(j, "\"regression\": true") != NULL, "%s", j);
+    free(j);
+    cmd_result_free(&r);
+    /* The other way round nothing of A is missing: what only B has is
+     * listed, and does not fail the gate. */
+    r = compare_json(b, a, json, NULL);
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_assert(strstr(r.out, "only in B: storage=virtio-fs (" CELL_VIRTIOFS
+                            ")") != NULL,
+              "%s", r.out);
+    cr_assert(strstr(r.out, "gate: pass") != NULL, "%s", r.out);
+    j = slurp(json);
+    cr_assert(strstr(j, "only in B: storage=virtio-blk") != NULL, "%s", j);
+    free(j);
+    cmd_result_free(&r);
+    free(json);
+    fixture_remove(a);
+    fixture_remove(b);
+}
+
+Test(compare, a_phase_b_lacks_fails_one_only_b_has_is_listed, .timeout = 60)
+{
+    char *a = fixture_copy(), *b = fixture_copy();
+    /* B's 9p cell ran its second phase as a write: "1-read" is missing
+     * in B, "1-write" in A. */
+    cell_replace(b, CELL_9P, "\"op\": \"read\"", "\"op\": \"write\"");
+    char *json = path_in(b, "cmp.json");
+    struct cmd_result r = compare_json(a, b, json, "op_rate");
+    cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+    cr_assert(has_line(r.out, "missing in B 1-read", "storage=9p"), "%s",
+              r.out);
+    cr_assert(has_line(r.out, "missing in A 1-write", "storage=9p"), "%s",
+              r.out);
+    cr_assert(strstr(r.out, "1 missing in B, 1 missing in A") != NULL, "%s",
+              r.out);
+    cmd_result_free(&r);
+    free(json);
+    fixture_remove(a);
+    fixture_remove(b);
+}
+
+Test(compare, errors_risen_from_zero_are_a_regression, .timeout = 60)
+{
+    char *a = fixture_copy(), *b = fixture_copy();
+    cell_replace(b, CELL_9P, "\"errors\": 0,", "\"errors\": 5000,");
+    char *json = path_in(b, "cmp.json");
+    struct cmd_result r = compare_json(a, b, json, "errors");
+    cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+    /* Both phases of the cell: 0 -> 5000 is slower, with an infinite ratio;
+     * the unchanged zeros elsewhere are no change, not too few runs. */
+    cr_assert_eq(count_of(r.out, "  inf  "), 2, "%s", r.out);
+    cr_assert(has_line(r.out, "slower", "storage=9p"), "%s", r.out);
+    cr_assert(strstr(r.out,
+                     "2 slower, 0 faster, 6 no change, 0 too few runs") != NULL,
+              "%s", r.out);
+    cr_assert(strstr(r.out, "rises from zero") != NULL, "%s", r.out);
+    char *j = slurp(json);
+    cr_assert(strstr(j, "\"ratio_infinite\": true") != NULL, "%s", j);
+    free(j);
+    cmd_result_free(&r);
+    /* And back to zero: fewer errors are faster. */
+    r = compare_json(b, a, json, "errors");
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_assert(strstr(r.out, "0 slower, 2 faster, 6 no change") != NULL, "%s",
+              r.out);
+    cmd_result_free(&r);
+    free(json);
+    fixture_remove(a);
+    fixture_remove(b);
+}
+
+Test(compare, a_value_that_is_not_a_number_fails_the_gate, .timeout = 60)
+{
+    char *a = fixture_copy(), *b = fixture_copy();
+    /* One run of B says nothing for p99 (null): its median is NaN. */
+    char *p = vmb_xasprintf("%s/cells/" CELL_9P "/rep2/result.json", b);
+    edit_key(p, "p99", 1, "null");
+    free(p);
+    char *json = path_in(b, "cmp.json");
+    struct cmd_result r = compare_json(a, b, json, "p99");
+    cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+    cr_assert(has_line(r.out, "not finite", "storage=9p"), "%s", r.out);
+    /* Both phases: the runs with a value, then those without. */
+    cr_assert_eq(count_of(r.out, "3/2 +0/1 nan"), 2, "%s", r.out);
+    cr_assert(strstr(r.out, "2 not finite") != NULL, "%s", r.out);
+    char *j = slurp(json);
+    cr_assert(strstr(j, "\"not_finite_b\": 1") != NULL, "%s", j);
+    free(j);
+    cmd_result_free(&r);
+    free(json);
+    fixture_remove(a);
+    fixture_remove(b);
+}
+
+Test(compare, a_median_that_overflows_fails_the_gate, .timeout = 60)
+{
+    char *a = fixture_copy(), *b = fixture_copy();
+    /* Two runs a side: B's median op rate (x + y) / 2 overflows. */
+    remove_in(a, "cells/" CELL_9P "/rep3");
+    remove_in(b, "cells/" CELL_9P "/rep3");
+    for (int k = 1; k <= 2; k++) {
+        char *p = vmb_xasprintf("%s/cells/" CELL_9P "/rep%d/result.json", b, k);
+        edit_key(p, "op_rate", 1, "1.7e308");
+        free(p);
+    }
+    char *json = path_in(b, "cmp.json");
+    struct cmd_result r = compare_json(a, b, json, "op_rate");
+    cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+    cr_assert(has_line(r.out, "not finite", "storage=9p"), "%s", r.out);
+    cmd_result_free(&r);
+    free(json);
+    fixture_remove(a);
+    fixture_remove(b);
+}
+
 /* ---- bounds ---- */
 
 static char *
@@ -349,6 +561,69 @@ Test(compare, bounds_written_pass_on_a_fail_on_slower, .timeout = 60)
     fixture_remove(b);
 }
 
+Test(compare, a_bounded_cell_missing_from_b_fails, .timeout = 60)
+{
+    char *a = fixture_copy(), *b = fixture_copy(), *c = fixture_copy();
+    char *bounds = write_bounds(a);
+    fixture_one_cell(b, true); /* B: the 9p cell and the control only */
+    const char *args_b[] = {"compare", "--bounds", bounds, b, NULL};
+    struct cmd_result r = run_vmbench("/", args_b);
+    cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+    cr_assert(has_line(r.out, "FAIL     storage=virtio-fs",
+                       "missing: no such cell in B"),
+              "%s", r.out);
+    /* 2 cells x 2 phases x 3 metrics missing; the rest pass. */
+    cr_assert(strstr(r.out, "12 of 24 bounds failed") != NULL, "%s", r.out);
+    cmd_result_free(&r);
+    /* A cell whose every run failed has nothing within its bounds. */
+    cell_replace(c, CELL_9P, "\"status\": \"ok\"", "\"status\": \"failed\"");
+    const char *args_c[] = {"compare", "--bounds", bounds, c, NULL};
+    r = run_vmbench("/", args_c);
+    cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+    cr_assert(has_line(r.out, "FAIL     storage=9p",
+                       "missing: no ok run of B has it"),
+              "%s", r.out);
+    cr_assert(strstr(r.out, "6 of 24 bounds failed") != NULL, "%s", r.out);
+    cmd_result_free(&r);
+    free(bounds);
+    fixture_remove(a);
+    fixture_remove(b);
+    fixture_remove(c);
+}
+
+Test(compare, written_bounds_always_read_back, .timeout = 60)
+{
+    char *a = fixture_copy();
+    /* Two runs whose median op rate overflows: no bound is written for
+     * it, and the file still reads. */
+    remove_in(a, "cells/" CELL_9P "/rep3");
+    for (int k = 1; k <= 2; k++) {
+        char *p = vmb_xasprintf("%s/cells/" CELL_9P "/rep%d/result.json", a, k);
+        edit_key(p, "op_rate", 1, "1.7e308");
+        free(p);
+    }
+    const char *args_w[] = {"compare",     "--write-bounds", a,
+                            "--threshold", "0.99",           NULL};
+    struct cmd_result r = run_vmbench("/", args_w);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "# no bound for " CELL_9P " 0-write op_rate") !=
+                  NULL,
+              "%s", r.out);
+    /* A threshold of 99% is capped to the largest tolerance, 0.5. */
+    cr_assert(strstr(r.out, "tolerance = 0.5000") != NULL, "%s", r.out);
+    cr_assert(strstr(r.out, "tolerance = 0.99") == NULL, "%s", r.out);
+    char *path = path_in(a, "bounds.toml");
+    file_write(path, r.out);
+    cmd_result_free(&r);
+    const char *args_r[] = {"compare", "--bounds", path, a, NULL};
+    r = run_vmbench("/", args_r);
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_assert(strstr(r.out, "0 of 22 bounds failed") != NULL, "%s", r.out);
+    cmd_result_free(&r);
+    free(path);
+    fixture_remove(a);
+}
+
 /* Arrays, not pointers: Criterion copies the parameters into the test. */
 struct bad_bounds {
     char text[160];
@@ -380,6 +655,10 @@ ParameterizedTestParameters(compare, a_bad_bounds_file_names_file_and_line)
         {"schema = 1\n[[bound]]\nmedian = 1 2\n",
          "3: unexpected text after the value"},
         {"# nothing\n", "1: not a bounds file"},
+        {"schema = 1\n[[bound]]\ntolerance = 2\n",
+         "3: tolerance: 2 is not a fraction in [0, 1)"},
+        {"schema = 1\n[[bound]]\n\ntolerance = 1.0\n",
+         "4: tolerance: 1 is not a fraction in [0, 1)"},
     };
     return cr_make_param_array(struct bad_bounds, cases, N(cases));
 }

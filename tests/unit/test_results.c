@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "load/load.h"
 #include "report/report.h"
 #include "results/metric.h"
 #include "results/results.h"
@@ -278,6 +279,47 @@ Test(results, read_result_fails_naming_the_field)
     cr_assert_eq(err->kind, VMB_ERR_INPUT);
     cr_assert_not_null(strstr(err->msg, "phases[1].index"), "%s", err->msg);
     cr_assert_not_null(strstr(err->msg, p), "%s", err->msg);
+    vmb_error_free(err);
+    vmb_res_rep_clear(&rep);
+    free(p);
+    fixture_remove(dir);
+}
+
+/* Why a capacity step failed is read back; a reason it never writes is
+ * a bad field. */
+Test(results, capacity_steps_say_why_they_failed)
+{
+    char *dir = fixture_copy();
+    char *p = vmb_xasprintf("%s/cells/%s/rep1/result.json", dir, CELL_9P);
+    file_replace(p, "\"op\": \"write\",",
+                 "\"op\": \"write\", \"capacity\": 1000, "
+                 "\"capacity_percentile\": 99, \"capacity_limit_us\": 1000, "
+                 "\"capacity_steps\": [{\"rate\": 1000, \"achieved\": 990, "
+                 "\"latency_us\": 300, \"ok\": true, \"failed_by\": []}, "
+                 "{\"rate\": 2000, \"achieved\": 1500, \"latency_us\": 400, "
+                 "\"ok\": false, \"failed_by\": [\"rate\"]}, "
+                 "{\"rate\": 1500, \"achieved\": 1200, \"latency_us\": 4000, "
+                 "\"ok\": false, \"failed_by\": [\"latency\", \"rate\"]}, "
+                 "{\"rate\": 1200, \"achieved\": 1190, \"latency_us\": 3000, "
+                 "\"ok\": false}],");
+    struct vmb_res_rep rep = {0};
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_results_read_result(p, &rep, &err), 0, "%s",
+                 err ? err->msg : "");
+    const struct vmb_res_phase *ph = &rep.phases[0];
+    cr_assert_eq(ph->ncap_steps, 4);
+    cr_assert_eq(ph->cap_steps[0].failed_by, 0);
+    cr_assert_eq(ph->cap_steps[1].failed_by, VMB_LOAD_CAP_RATE);
+    cr_assert_eq(ph->cap_steps[2].failed_by,
+                 VMB_LOAD_CAP_RATE | VMB_LOAD_CAP_LATENCY);
+    /* Results from before the field: failed, the reason unknown. */
+    cr_assert_eq(ph->cap_steps[3].failed_by, 0);
+    cr_assert(!ph->cap_steps[3].ok);
+    vmb_res_rep_clear(&rep);
+    file_replace(p, "[\"rate\"]", "[\"slow\"]");
+    cr_assert_eq(vmb_results_read_result(p, &rep, &err), -1);
+    cr_assert_not_null(strstr(err->msg, "capacity_steps[1].failed_by"), "%s",
+                       err->msg);
     vmb_error_free(err);
     vmb_res_rep_clear(&rep);
     free(p);

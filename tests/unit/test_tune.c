@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "analysis/race.h"
@@ -116,6 +117,68 @@ Test(tune, a_cell_without_values_leaves_and_nothing_else_decides_alone)
 
     struct vmb_race_cand none[] = {cand("a", NULL, 0)};
     cr_assert_eq(vmb_race_decide(&r, none, 1), -1);
+}
+
+/*
+ * One run a cell has a zero-width interval and two a range that 1 in 6
+ * identical pairs would separate: no drop before VMB_RACE_MIN_RUNS, on
+ * either side of the comparison, however far apart the values are.
+ */
+Test(tune, no_cell_leaves_before_the_minimum_runs)
+{
+    double slow[] = {1000, 1010, 990}, fast[] = {6000, 5950, 6050};
+    struct vmb_race_rule r = vmb_race_rule_default(true, 42);
+    for (size_t n = 1; n < VMB_RACE_MIN_RUNS; n++) {
+        struct vmb_race_cand c[] = {cand("a", slow, n), cand("b", fast, n)};
+        cr_assert_eq(vmb_race_decide(&r, c, N(c)), 1);
+        cr_assert(c[0].racing, "n %zu: dropped by %s", n,
+                  vmb_race_why_name(c[0].why));
+        cr_assert_eq(c[0].why, VMB_RACE_ALIVE);
+        cr_assert_eq(vmb_race_racing(c, N(c)), 2);
+    }
+    /* A best with one run drops nobody, however many the others have. */
+    struct vmb_race_cand c[] = {cand("a", slow, 3), cand("b", fast, 1)};
+    cr_assert_eq(vmb_race_decide(&r, c, N(c)), 1);
+    cr_assert(c[0].racing, "dropped by %s", vmb_race_why_name(c[0].why));
+    /* From the minimum on, the same numbers separate. */
+    struct vmb_race_cand d[] = {cand("a", slow, 3), cand("b", fast, 3)};
+    cr_assert_eq(vmb_race_decide(&r, d, N(d)), 1);
+    cr_assert(!d[0].racing);
+    cr_assert_eq(d[0].why, VMB_RACE_INTERVAL);
+}
+
+Test(tune, one_run_over_the_limit_does_not_drop_a_cell)
+{
+    double rate[] = {9000}, p99[] = {5000};
+    double rate_ok[] = {6000}, p99_ok[] = {1500};
+    struct vmb_race_cand c[] = {cand("f", rate, 1), cand("o", rate_ok, 1)};
+    c[0].lx = p99;
+    c[1].lx = p99_ok;
+    struct vmb_race_rule r = vmb_race_rule_default(true, 3);
+    r.has_limit = true;
+    r.limit = 2000;
+    cr_assert_eq(vmb_race_decide(&r, c, N(c)), 1);
+    cr_assert(c[0].racing, "dropped by %s", vmb_race_why_name(c[0].why));
+}
+
+Test(tune, first_below_the_minimum_is_refused, .timeout = 30)
+{
+    char m[] = VMB_TEST_DATA "/data/results-fixture/matrix.yaml";
+    char *cmd = NULL;
+    cr_assert(asprintf(&cmd,
+                       "'%s' tune '%s' --objective write.op_rate --first 2 "
+                       "--dry-run --out /nonexistent-vmb/t 2>&1",
+                       VMB_BINARY, m) > 0);
+    FILE *f = popen(cmd, "r");
+    cr_assert_not_null(f);
+    char out[512] = "";
+    size_t n = fread(out, 1, sizeof(out) - 1, f);
+    out[n] = '\0';
+    int st = pclose(f);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2, "status %d: %s", st, out);
+    cr_assert_not_null(strstr(out, "--first 2 is below 3, the fewest runs"),
+                       "%s", out);
+    free(cmd);
 }
 
 Test(tune, dropped_cells_stay_as_they_were)
