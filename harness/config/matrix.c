@@ -863,13 +863,13 @@ load_document(struct loader *L, struct vmb_config *base, const char *name)
             .pos = pos_of(tc.matrix ? tc.matrix->start_mark : root->start_mark),
         };
         rc = vmb_matrix_expand(&x);
-        /* Cells point at axis paths; keep them in the matrix. */
-        for (size_t c = 0; c < L->m->ncells; c++)
-            for (size_t i = 0; i < L->m->cells[c].naxes; i++)
-                L->m->cells[c].axes[i].path = L->m->axis_paths[i];
+        /* Cells point at the axes' values: the matrix keeps them. */
+        L->m->axes = ac.axes;
+        ac.axes = NULL;
     }
     vmb_excludes_free(rules, nrules);
-    vmb_axes_free(ac.axes, ac.naxes);
+    if (ac.axes != NULL)
+        vmb_axes_free(ac.axes, ac.naxes);
     vmb_config_free(&scratch);
     return rc;
 }
