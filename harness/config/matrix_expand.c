@@ -290,6 +290,7 @@ struct expansion {
     size_t *control_of; /* by the values of the axes a control keeps */
     struct vmb_buf scratch;
     struct vmb_buf label; /* reused: a label is copied out at its size */
+    struct vmb_implied *implied;
 };
 
 /* The cell of combination idx: config, axis values, label, id. */
@@ -384,6 +385,8 @@ make_cell(struct expansion *e, const size_t *idx, struct vmb_cell *cell)
                        vmb_storage_name(cell->cfg.guest.storage));
     cell->label = vmb_xstrdup(label->data);
     id_of(&e->vm_ids, &cell->cfg, &e->scratch, cell->id);
+    if (vmb_implied_check(e->implied, x->file, cell, x->err) < 0)
+        return -1;
     return check_engine(x, cell);
 }
 
@@ -449,6 +452,7 @@ static void
 expansion_init(struct expansion *e, const struct vmb_expand *x, size_t total)
 {
     *e = (struct expansion){.x = x};
+    e->implied = vmb_implied_new(x->given, x->ngiven);
     e->vm_ids.kind = VMB_CELL_VM;
     e->control_ids.kind = VMB_CELL_CONTROL;
     const struct vmb_section *guest = vmb_section_find("guest");
@@ -482,6 +486,7 @@ expansion_free(struct expansion *e)
     free(e->control_of);
     vmb_buf_free(&e->scratch);
     vmb_buf_free(&e->label);
+    vmb_implied_free(e->implied);
 }
 
 int
