@@ -726,21 +726,14 @@ branch_line(uint64_t i, const void *arg, char *buf, size_t cap)
     return (size_t)snprintf(buf, cap, "%" PRIu64 "\t0\t\n", i + 1);
 }
 
+/*
+ * A connection for the untimed work (prepare, reading the scale), made
+ * within connect_timeout, its statements within statement_timeout.
+ */
 static int
-pg_prepare(const struct vmb_load_target *t, const struct vmb_load_opts *o,
-           const struct vmb_phase *phases, size_t nphases,
-           struct vmb_load_prepared *out, struct vmb_error **err)
+connect_wait(const struct vmb_load_target *t, const struct vmb_load_opts *o,
+             PGconn **out, struct vmb_error **err)
 {
-    bool kv = false, bench = false;
-    for (size_t i = 0; i < nphases; i++) {
-        int op = phases[i].op;
-        if (op == VMB_OP_WRITE || op == VMB_OP_READ || op == VMB_OP_MIXED)
-            kv = true;
-        else
-            bench = true;
-    }
-    if (!kv && !bench)
-        return 0;
     uint64_t t0 = vmb_now_ns();
     /* Every wait has a limit: libpq's connect_timeout for the connection,
      * statement_timeout for each statement of the load. */
@@ -757,26 +750,50 @@ pg_prepare(const struct vmb_load_target *t, const struct vmb_load_opts *o,
     PQsetErrorVerbosity(conn, PQERRORS_VERBOSE);
     uint64_t deadline = t0 + o->connect_timeout_us * 1000;
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;
-    int rc = -1;
     while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED &&
            PQstatus(conn) != CONNECTION_BAD) {
         if (vmb_wait_fd(PQsocket(conn),
                         st == PGRES_POLLING_READING ? POLLIN : POLLOUT,
                         deadline) == 0) {
-            rc = vmb_error_set(err, VMB_ERR_RUN, ETIMEDOUT,
-                               "connect to \"%s\": no answer in time", t->name);
-            goto out;
+            PQfinish(conn);
+            return vmb_error_set(err, VMB_ERR_RUN, ETIMEDOUT,
+                                 "connect to \"%s\": no answer in time",
+                                 t->name);
         }
         st = PQconnectPoll(conn);
     }
     if (PQstatus(conn) != CONNECTION_OK) {
         struct vmb_load_fault f;
         connect_failed(conn, &f, 0, 0);
-        rc = vmb_error_set(err, f.refused ? VMB_ERR_INPUT : VMB_ERR_RUN, 0,
-                           "connect to \"%s\": %s", t->name, f.msg);
-        goto out;
+        PQfinish(conn);
+        return vmb_error_set(err, f.refused ? VMB_ERR_INPUT : VMB_ERR_RUN, 0,
+                             "connect to \"%s\": %s", t->name, f.msg);
     }
     PQsetErrorVerbosity(conn, PQERRORS_DEFAULT);
+    *out = conn;
+    return 0;
+}
+
+static int
+pg_prepare(const struct vmb_load_target *t, const struct vmb_load_opts *o,
+           const struct vmb_phase *phases, size_t nphases,
+           struct vmb_load_prepared *out, struct vmb_error **err)
+{
+    bool kv = false, bench = false;
+    for (size_t i = 0; i < nphases; i++) {
+        int op = phases[i].op;
+        if (op == VMB_OP_WRITE || op == VMB_OP_READ || op == VMB_OP_MIXED)
+            kv = true;
+        else
+            bench = true;
+    }
+    if (!kv && !bench)
+        return 0;
+    uint64_t t0 = vmb_now_ns();
+    PGconn *conn = NULL;
+    int rc = -1;
+    if (connect_wait(t, o, &conn, err) < 0)
+        goto out;
     size_t vlen = o->value_size_bytes ? o->value_size_bytes : 1;
     if (kv) {
         struct kv_fill k = {vlen};
@@ -819,6 +836,42 @@ out:
     PQfinish(conn);
     if (rc < 0)
         vmb_error_prefix(err, "prepare \"%s\"", t->name);
+    return rc;
+}
+
+int
+vmb_pg_bench_scale(const struct vmb_load_target *t,
+                   const struct vmb_load_opts *o, int64_t *scale,
+                   struct vmb_error **err)
+{
+    PGconn *conn = NULL;
+    if (connect_wait(t, o, &conn, err) < 0)
+        return vmb_error_prefix(err, "read pgbench's scale");
+    PGresult *r = PQexec(conn, "SELECT count(*) FROM pgbench_branches");
+    int rc = 0;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+        struct vmb_load_fault f;
+        fault_set(&f, 0, 0, PQresultErrorMessage(r));
+        /* No such table (SQLSTATE class 42) is the target the user named. */
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        bool theirs = state != NULL && strncmp(state, "42", 2) == 0;
+        rc = vmb_error_set(err, theirs ? VMB_ERR_INPUT : VMB_ERR_RUN, 0,
+                           "read pgbench's scale (the rows of "
+                           "pgbench_branches) on \"%s\": %s",
+                           t->name, f.msg);
+    } else {
+        long long n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        if (n < 1 || n > INT32_MAX)
+            rc = vmb_error_set(err, VMB_ERR_INPUT, 0,
+                               "pgbench_branches on \"%s\" has %lld rows, "
+                               "not a scale; make the tables with `vmbench "
+                               "stress URL prepare scale=N` or pgbench -i",
+                               t->name, n);
+        else
+            *scale = n;
+    }
+    PQclear(r);
+    PQfinish(conn);
     return rc;
 }
 

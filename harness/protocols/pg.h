@@ -19,4 +19,13 @@ extern const struct vmb_load_proto vmb_pg_proto;
 int vmb_pg_target_parse(const char *url, struct vmb_load_target *t,
                         struct vmb_error **err);
 
+/*
+ * pgbench's scale of the tables at t, as pgbench reads it before its
+ * transactions: the rows of pgbench_branches. Fails (VMB_ERR_INPUT)
+ * when the table is missing or empty, with the server's words.
+ */
+int vmb_pg_bench_scale(const struct vmb_load_target *t,
+                       const struct vmb_load_opts *o, int64_t *scale,
+                       struct vmb_error **err);
+
 #endif
