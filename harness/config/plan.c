@@ -206,7 +206,11 @@ plan_json(struct vmb_jw *w, FILE *f, const struct vmb_matrix *m,
     vmb_jw_arr_begin(w);
     for (size_t i = 0; i < p->nruns; i++) {
         const struct vmb_plan_run *r = &p->runs[i];
-        autofree char *dir = vmb_plan_run_dir(r);
+        /* vmb_plan_run_dir's text, without an allocation per run. */
+        char dir[64];
+        snprintf(dir, sizeof(dir), "%s/%s/rep%d",
+                 r->cell->kind == VMB_CELL_CONTROL ? "control" : "cells",
+                 r->cell->id, r->rep);
         vmb_jw_obj_begin(w);
         vmb_jw_kstr(w, "kind",
                     r->cell->kind == VMB_CELL_VM ? "vm" : "baremetal");
