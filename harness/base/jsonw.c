@@ -30,14 +30,37 @@ vmb_jw_steal(struct vmb_jw *w)
     return s;
 }
 
+int
+vmb_jw_flush(struct vmb_jw *w, FILE *f, bool end)
+{
+    if (end && w->pretty)
+        vmb_buf_puts(&w->buf, "\n");
+    size_t n = w->buf.len;
+    bool ok = n == 0 || fwrite(w->buf.data, 1, n, f) == n;
+    w->buf.len = 0;
+    if (w->buf.data != NULL)
+        w->buf.data[0] = '\0';
+    if (end) {
+        bool pretty = w->pretty;
+        vmb_buf_free(&w->buf);
+        vmb_jw_init(w, pretty);
+        ok = fflush(f) == 0 && ok;
+    }
+    return ok ? 0 : -1;
+}
+
 static void
 newline(struct vmb_jw *w)
 {
     if (!w->pretty)
         return;
-    vmb_buf_puts(&w->buf, "\n");
-    for (int i = 0; i < w->depth; i++)
-        vmb_buf_puts(&w->buf, "  ");
+    static const char spaces[] = "                                ";
+    vmb_buf_append(&w->buf, "\n", 1);
+    for (size_t n = 2 * (size_t)w->depth; n > 0;) {
+        size_t k = n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1;
+        vmb_buf_append(&w->buf, spaces, k);
+        n -= k;
+    }
 }
 
 /* Called before every value or key. */
@@ -59,35 +82,41 @@ pre_value(struct vmb_jw *w)
 void
 vmb_json_escape(struct vmb_buf *b, const char *s)
 {
-    vmb_buf_puts(b, "\"");
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    vmb_buf_append(b, "\"", 1);
+    const unsigned char *p = (const unsigned char *)s;
+    for (;;) {
+        /* The characters that need no escape, appended as one run. */
+        const unsigned char *run = p;
+        while (*p >= 0x20 && *p != '"' && *p != '\\')
+            p++;
+        if (p > run)
+            vmb_buf_append(b, (const char *)run, (size_t)(p - run));
+        if (*p == '\0')
+            break;
         char tmp[8];
         switch (*p) {
         case '"':
-            vmb_buf_puts(b, "\\\"");
+            vmb_buf_append(b, "\\\"", 2);
             break;
         case '\\':
-            vmb_buf_puts(b, "\\\\");
+            vmb_buf_append(b, "\\\\", 2);
             break;
         case '\n':
-            vmb_buf_puts(b, "\\n");
+            vmb_buf_append(b, "\\n", 2);
             break;
         case '\r':
-            vmb_buf_puts(b, "\\r");
+            vmb_buf_append(b, "\\r", 2);
             break;
         case '\t':
-            vmb_buf_puts(b, "\\t");
+            vmb_buf_append(b, "\\t", 2);
             break;
         default:
-            if (*p < 0x20) {
-                snprintf(tmp, sizeof(tmp), "\\u%04x", *p);
-                vmb_buf_puts(b, tmp);
-            } else {
-                vmb_buf_append(b, (const char *)p, 1);
-            }
+            snprintf(tmp, sizeof(tmp), "\\u%04x", *p);
+            vmb_buf_puts(b, tmp);
         }
+        p++;
     }
-    vmb_buf_puts(b, "\"");
+    vmb_buf_append(b, "\"", 1);
 }
 
 static void

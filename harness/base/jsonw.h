@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "base/util.h"
 
@@ -23,6 +24,14 @@ void vmb_jw_init(struct vmb_jw *w, bool pretty);
 void vmb_jw_free(struct vmb_jw *w);
 /* Returns the document (caller frees) and resets the writer. */
 char *vmb_jw_steal(struct vmb_jw *w);
+
+/*
+ * Streams a long document: writes what is buffered to f and empties the
+ * buffer, keeping the writer's place in the document. With end set, the
+ * document is complete (a pretty one gets its final newline) and the
+ * writer is reset. Returns 0, or -1 with errno set when f failed.
+ */
+int vmb_jw_flush(struct vmb_jw *w, FILE *f, bool end);
 
 void vmb_jw_obj_begin(struct vmb_jw *w);
 void vmb_jw_obj_end(struct vmb_jw *w);

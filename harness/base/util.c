@@ -416,18 +416,15 @@ vmb_str_has_suffix(const char *s, const char *suffix)
 }
 
 void
-vmb_buf_append(struct vmb_buf *b, const char *s, size_t n)
+vmb_buf_reserve(struct vmb_buf *b, size_t n)
 {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        b->data = vmb_xrealloc(b->data, cap);
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
+    if (b->len + n + 1 <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + n + 1)
+        cap *= 2;
+    b->data = vmb_xrealloc(b->data, cap);
+    b->cap = cap;
 }
 
 void

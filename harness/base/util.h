@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/error.h"
 
@@ -121,7 +122,18 @@ struct vmb_buf {
     size_t len;
     size_t cap;
 };
-void vmb_buf_append(struct vmb_buf *b, const char *s, size_t n);
+/* Makes room for n more bytes and the NUL (the slow path of append). */
+void vmb_buf_reserve(struct vmb_buf *b, size_t n);
+/* Inline: the JSON writer appends a few bytes millions of times. */
+static inline void
+vmb_buf_append(struct vmb_buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap)
+        vmb_buf_reserve(b, n);
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
 void vmb_buf_puts(struct vmb_buf *b, const char *s);
 void vmb_buf_printf(struct vmb_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

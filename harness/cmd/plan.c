@@ -62,6 +62,16 @@ print_duration(double s)
 }
 
 static void
+print_setting(const struct vmb_kata_setting *s)
+{
+    fputs("        ", stdout);
+    fputs(s->key, stdout);
+    fputs(" = ", stdout);
+    fputs(s->value, stdout);
+    fputc('\n', stdout);
+}
+
+static void
 print_plan(const struct vmb_matrix *m, const struct vmb_plan *p)
 {
     static const char *orders[] = {"interleaved", "sequential", "random"};
@@ -89,14 +99,15 @@ print_plan(const struct vmb_matrix *m, const struct vmb_plan *p)
             printf("      control %s\n", m->controls[c->control].id);
         struct vmb_kata_setting *s = NULL;
         size_t n = vmb_kata_settings(&c->cfg, &s);
-        printf("      configuration.toml [hypervisor.qemu]:\n");
+        /* Pieces, not printf: this runs for every cell. */
+        fputs("      configuration.toml [hypervisor.qemu]:\n", stdout);
         for (size_t k = 0; k < n; k++)
             if (s[k].table == NULL)
-                printf("        %s = %s\n", s[k].key, s[k].value);
-        printf("      configuration.toml [runtime]:\n");
+                print_setting(&s[k]);
+        fputs("      configuration.toml [runtime]:\n", stdout);
         for (size_t k = 0; k < n; k++)
             if (s[k].table != NULL)
-                printf("        %s = %s\n", s[k].key, s[k].value);
+                print_setting(&s[k]);
         vmb_kata_settings_free(s, n);
     }
     printf("\ncontrols (bare metal)\n");
@@ -154,18 +165,14 @@ vmb_cmd_plan(int argc, char **argv, struct vmb_error **err)
         vmb_matrix_free(m);
         return -1;
     }
-    if (json) {
-        struct vmb_jw w;
-        vmb_jw_init(&w, true);
-        vmb_plan_to_json(&w, m, p);
-        autofree char *s = vmb_jw_steal(&w);
-        fputs(s, stdout);
-    } else {
+    int rc = 0;
+    if (json)
+        rc = vmb_plan_write_json(stdout, m, p, err);
+    else
         print_plan(m, p);
-    }
     vmb_plan_free(p);
     vmb_matrix_free(m);
-    return 0;
+    return rc;
 }
 
 static const char *

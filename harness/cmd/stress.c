@@ -3,6 +3,7 @@
  * against any Redis server. Options are the matrix's `load:` section and
  * phase options, parsed by the same tables.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,6 +14,7 @@
 #include "config/config.h"
 #include "load/load.h"
 #include "load/proto.h"
+#include "protocols/pg.h"
 #include "protocols/protocols.h"
 
 const char vmb_usage_stress[] =
@@ -44,7 +46,10 @@ const char vmb_usage_stress[] =
     "  rate=50k                   open loop at 50k ops/s; latency from the\n"
     "                             intended send time, uncorrected kept too\n"
     "  connect_timeout=5s request_timeout=10s key_prefix=key:\n"
-    "  scale=10                   pgbench's scale factor (PostgreSQL)\n"
+    "  scale=10                   pgbench's scale factor (PostgreSQL): of\n"
+    "                             prepare's tables; the transactions read\n"
+    "                             it from pgbench_branches, as pgbench does,\n"
+    "                             and refuse a scale= that differs\n"
     "  phase_timeout=5m           wall-clock limit of the phase; an n phase\n"
     "                             also ends once no connection answers for\n"
     "                             request_timeout (a stall)\n"
@@ -108,6 +113,7 @@ struct stress_args {
     bool prepare;      /* --prepare */
     bool prepare_only; /* PHASE prepare */
     bool no_latency;
+    bool scale_given; /* scale= */
 };
 
 static int
@@ -227,6 +233,8 @@ parse_args(int argc, char **argv, struct stress_args *a,
                     have_duration = true;
                 if (vmb_str_has_prefix(args.arg, "capacity="))
                     have_capacity = true;
+                if (vmb_str_has_prefix(args.arg, "scale="))
+                    a->scale_given = true;
             }
             positional++;
             break;
@@ -280,6 +288,35 @@ on_progress(void *ctx, const struct vmb_load_progress *p)
              (unsigned long long)p->errors);
     fputs(line, stderr);
     fflush(stderr);
+}
+
+/*
+ * pgbench's transactions run at the scale of the tables they find, read
+ * as pgbench reads it; a scale= that says otherwise is refused, as it
+ * would draw from the wrong branches (scale 1 on tables of scale 10 is
+ * one contended branch row, another workload).
+ */
+static int
+settle_scale(const struct stress_args *a, const struct vmb_load_target *t,
+             struct vmb_load_opts *opts, const struct vmb_phase *phase,
+             struct vmb_error **err)
+{
+    if (t->proto != &vmb_pg_proto ||
+        (phase->op != VMB_OP_TPCB_LIKE && phase->op != VMB_OP_SIMPLE_UPDATE &&
+         phase->op != VMB_OP_SELECT_ONLY))
+        return 0;
+    int64_t scale = 0;
+    if (vmb_pg_bench_scale(t, opts, &scale, err) < 0)
+        return -1;
+    if (a->scale_given && scale != opts->scale)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "scale \"%" PRId64 "\" contradicts the pgbench "
+                             "tables on \"%s\", which are of scale %" PRId64
+                             " (rows of pgbench_branches); give scale=%" PRId64
+                             " or none",
+                             opts->scale, t->name, scale, scale);
+    opts->scale = scale;
+    return 0;
 }
 
 static int
@@ -340,6 +377,8 @@ vmb_cmd_stress(int argc, char **argv, struct vmb_error **err)
             goto out;
         }
     }
+    if (settle_scale(&a, &primary, &opts, &phase, err) < 0)
+        goto out;
     bool tty = !a.quiet && isatty(STDERR_FILENO);
     struct vmb_load_run run = {
         .opts = &opts,

@@ -55,10 +55,11 @@ vmb_kata_settings(const struct vmb_config *cfg, struct vmb_kata_setting **out)
     const struct vmb_guest_opts *g = &cfg->guest;
     const struct vmb_network_opts *nw = &cfg->network;
     int place = vmb_config_placement(cfg);
-    /* A data directory on its own disk is a block device in Kata too. */
-    bool blockdev =
-        place == VMB_STORAGE_VIRTIO_BLK ||
-        (g->storage == VMB_STORAGE_LOCAL && !g->disable_block_device);
+    /* A data directory on its own disk is a block device in Kata too;
+     * elsewhere the flag is the cell's own (local on the root disk is
+     * false already), never shown other than it was given. */
+    bool disable_blk =
+        place != VMB_STORAGE_VIRTIO_BLK && g->disable_block_device;
     struct vmb_kata_setting s[] = {
         {"path", quoted(cfg->hypervisor.emulator), NULL},
         {"machine_type", quoted(cfg->hypervisor.machine), NULL},
@@ -70,7 +71,7 @@ vmb_kata_settings(const struct vmb_config *cfg, struct vmb_kata_setting **out)
         {"memory_slots", vmb_xasprintf("%" PRId64, g->memory_slots), NULL},
         {"default_maxmemory", vmb_xasprintf("%" PRIu64, g->maxmemory_mib),
          NULL},
-        {"disable_block_device_use", boolean(!blockdev), NULL},
+        {"disable_block_device_use", boolean(disable_blk), NULL},
         {"shared_fs",
          quoted(vmb_config_shared_fs(cfg) == VMB_SHAREDFS_9P ? "virtio-9p"
                                                              : "virtio-fs"),

@@ -21,12 +21,28 @@ struct loader {
     /* The first capacity phase, for checks that need the whole file. */
     yaml_node_t *capacity_phase;
     char *capacity_path;
+    /* The options the file gives, for the shorthands' implications. */
+    struct vmb_given *given;
+    size_t ngiven;
 };
 
 static struct vmb_mpos
 pos_of(yaml_mark_t mark)
 {
     return (struct vmb_mpos){mark.line + 1, mark.column + 1};
+}
+
+static void
+add_given(struct loader *L, const struct vmb_section *sec,
+          const struct vmb_option *opt, const char *key, yaml_node_t *k)
+{
+    L->given = vmb_xrealloc(L->given, (L->ngiven + 1) * sizeof(*L->given));
+    L->given[L->ngiven++] = (struct vmb_given){
+        .sec = sec,
+        .opt = opt,
+        .key = vmb_xstrdup(key),
+        .pos = pos_of(k->start_mark),
+    };
 }
 
 static int fail_at(struct loader *L, yaml_mark_t mark, const char *path,
@@ -534,6 +550,7 @@ section_pair(struct loader *L, yaml_node_t *k, yaml_node_t *v, const char *path,
                                                               : NULL);
     if (given_once(L, sc->given, (size_t)(o - sc->sec->options), k, full) < 0)
         return -1;
+    add_given(L, sc->sec, o, full, k);
     return apply_scalar(L, o, v, full, (char *)sc->cfg + sc->sec->offset);
 }
 
@@ -621,6 +638,7 @@ axis_pair(struct loader *L, yaml_node_t *k, yaml_node_t *v, const char *path,
     *ax = (struct vmb_axis){.sec = sec, .opt = opt};
     ax->path = vmb_xasprintf("%s.%s", sec->name, opt->name);
     ax->label = axis_label(sec, opt);
+    add_given(L, sec, opt, full, k);
     return axis_values(L, ax, v, full, (char *)ac->scratch + sec->offset);
 }
 
@@ -861,15 +879,17 @@ load_document(struct loader *L, struct vmb_config *base, const char *name)
             .rules = rules,
             .nrules = nrules,
             .pos = pos_of(tc.matrix ? tc.matrix->start_mark : root->start_mark),
+            .given = L->given,
+            .ngiven = L->ngiven,
         };
         rc = vmb_matrix_expand(&x);
-        /* Cells point at axis paths; keep them in the matrix. */
-        for (size_t c = 0; c < L->m->ncells; c++)
-            for (size_t i = 0; i < L->m->cells[c].naxes; i++)
-                L->m->cells[c].axes[i].path = L->m->axis_paths[i];
+        /* Cells point at the axes' values: the matrix keeps them. */
+        L->m->axes = ac.axes;
+        ac.axes = NULL;
     }
     vmb_excludes_free(rules, nrules);
-    vmb_axes_free(ac.axes, ac.naxes);
+    if (ac.axes != NULL)
+        vmb_axes_free(ac.axes, ac.naxes);
     vmb_config_free(&scratch);
     return rc;
 }
@@ -912,6 +932,7 @@ vmb_matrix_load_buffer_kata(const char *name, const char *data, size_t len,
     int rc = load_document(&L, &m->base, name);
     yaml_document_delete(&L.doc);
     free(L.capacity_path);
+    vmb_given_free(L.given, L.ngiven);
     if (rc < 0) {
         vmb_matrix_free(m);
         return -1;

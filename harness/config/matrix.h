@@ -20,17 +20,21 @@
 
 enum vmb_cell_kind { VMB_CELL_VM, VMB_CELL_CONTROL };
 
-struct vmb_axis_value {
-    const char *path; /* canonical dotted path, e.g. "guest.vcpus" */
-    char *value;      /* canonical formatted value */
-};
+struct vmb_axis; /* one axis of the matrix, inside the loader */
 
+/*
+ * A cell's cfg is a view: its strings and phases belong to the matrix
+ * (its base or control base, or the values of its axes), which 10^5
+ * cells share. Read it; never free or change it.
+ */
 struct vmb_cell {
     enum vmb_cell_kind kind;
     char id[13]; /* 12 hex digits: hash of the canonical effective config */
     char *label; /* "vcpus=2 memory=3072 iothreads=on storage=9p" */
     struct vmb_config cfg;
-    struct vmb_axis_value *axes; /* this cell's value of every axis */
+    /* VM cells: this cell's value of every axis (canonical formatted),
+     * in the order of the matrix's axis_paths */
+    const char **values;
     size_t naxes;
     size_t control; /* VM cells: index into controls, SIZE_MAX if none */
 };
@@ -51,6 +55,11 @@ struct vmb_matrix {
      * its keys vmbench does not model ("enable_debug, ..."); NULL: none */
     char *kata_path;
     char *kata_unmodelled;
+    /* What the cells share: the controls' base config, the axes with
+     * their values (matrix_priv.h), and the cells' values of the axes */
+    struct vmb_config control_base;
+    struct vmb_axis *axes;
+    const char **cell_values; /* naxes per VM cell */
 };
 
 /*

@@ -1,8 +1,10 @@
 /* Checks of matrix values beyond their type, and messages with their
  * place. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/util.h"
@@ -183,4 +185,116 @@ vmb_matrix_check_value(const struct vmb_option *opt, const void *base)
     if (opt == vmb_option_find(net->options, net->noptions, "subnet"))
         return check_subnet(s);
     return NULL;
+}
+
+/* ---- shorthands and the values they imply ---- */
+
+/*
+ * Every value of an option that fixes another option's value. The text
+ * is the canonical formatted value (vmb_option_format).
+ */
+static const struct implication {
+    const char *path, *value; /* the shorthand: guest.storage virtio-blk */
+    const char *means;        /* what it stands for, for the message */
+    const char *implied_path, *implied_value;
+} implications[] = {
+    {"guest.storage", "9p", "shared over virtio-9p", "guest.shared_fs",
+     "virtio-9p"},
+    {"guest.storage", "virtio-fs", "shared over virtio-fs", "guest.shared_fs",
+     "virtio-fs"},
+    {"guest.storage", "virtio-blk", "block on virtio-blk", "guest.blk_driver",
+     "virtio-blk"},
+    /* A data disk is a block device in Kata's view
+     * (disable_block_device_use = false in the cell's Kata settings). */
+    {"guest.storage", "virtio-blk", "block on virtio-blk",
+     "guest.disable_block_device_use", "off"},
+    {"guest.storage", "block", "a data disk of its own",
+     "guest.disable_block_device_use", "off"},
+};
+#define NIMPLICATIONS (sizeof(implications) / sizeof(implications[0]))
+
+/* An implication whose both options the file gives. */
+struct active {
+    const struct implication *rule;
+    const struct vmb_given *from, *to;
+};
+
+struct vmb_implied {
+    struct active rules[NIMPLICATIONS];
+    size_t n;
+};
+
+/* The last place the file gives opt: an axis, after the sections. */
+static const struct vmb_given *
+given_at(const struct vmb_given *g, size_t n, const char *path)
+{
+    const struct vmb_section *sec = NULL;
+    const struct vmb_option *opt = NULL;
+    if (vmb_option_resolve(path, &sec, &opt) < 0)
+        return NULL;
+    const struct vmb_given *found = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (g[i].opt == opt)
+            found = &g[i];
+    return found;
+}
+
+struct vmb_implied *
+vmb_implied_new(const struct vmb_given *given, size_t ngiven)
+{
+    struct vmb_implied *im = vmb_xcalloc(1, sizeof(*im));
+    for (size_t i = 0; i < NIMPLICATIONS; i++) {
+        const struct implication *r = &implications[i];
+        const struct vmb_given *from = given_at(given, ngiven, r->path);
+        const struct vmb_given *to = given_at(given, ngiven, r->implied_path);
+        if (from != NULL && to != NULL)
+            im->rules[im->n++] = (struct active){r, from, to};
+    }
+    return im;
+}
+
+void
+vmb_implied_free(struct vmb_implied *im)
+{
+    free(im);
+}
+
+static bool
+has_value(const struct vmb_given *g, const struct vmb_config *cfg,
+          const char *value)
+{
+    autofree char *v =
+        vmb_option_format(g->opt, (const char *)cfg + g->sec->offset);
+    return strcmp(v, value) == 0;
+}
+
+int
+vmb_implied_check(const struct vmb_implied *im, const char *file,
+                  const struct vmb_cell *cell, struct vmb_error **err)
+{
+    for (size_t i = 0; i < im->n; i++) {
+        const struct active *a = &im->rules[i];
+        if (!has_value(a->from, &cell->cfg, a->rule->value) ||
+            has_value(a->to, &cell->cfg, a->rule->implied_value))
+            continue;
+        autofree char *v = vmb_option_format(
+            a->to->opt, (const char *)&cell->cfg + a->to->sec->offset);
+        return vmb_matrix_fail(
+            err, file, a->to->pos, a->to->key,
+            "\"%s\" contradicts %s \"%s\" at %s:%zu:%zu, which means %s "
+            "(%s \"%s\"), in cell \"%s\"; give one of them, or exclude "
+            "the cell",
+            v, a->from->key, a->rule->value, file, a->from->pos.line,
+            a->from->pos.col, a->rule->means, a->to->opt->name,
+            a->rule->implied_value, cell->label);
+    }
+    return 0;
+}
+
+void
+vmb_given_free(struct vmb_given *g, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(g[i].key);
+    free(g);
 }

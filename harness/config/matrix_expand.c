@@ -60,6 +60,11 @@ struct id_template {
     char *json;
     size_t *seg, *seglen; /* nholes + 1 pieces of json */
     bool ok;              /* json split as expected */
+    /* The last id's holes (escaped) and its hash after piece i: the next
+     * id starts again only from the first hole whose value changed. */
+    struct vmb_buf *last;
+    uint64_t *state;
+    bool primed;
 };
 
 static void
@@ -106,6 +111,9 @@ id_template_init(struct id_template *t, const struct vmb_config *tmpl)
         return;
     t->seg[n] = at;
     t->seglen[n] = strlen(t->json) - at;
+    t->last = vmb_xcalloc(t->nholes + 1, sizeof(*t->last));
+    t->state = vmb_xcalloc(t->nholes + 1, sizeof(*t->state));
+    t->state[0] = fnv1a(t->json, t->seglen[0], id_seed(t->kind));
     t->ok = true;
 }
 
@@ -115,27 +123,42 @@ id_template_free(struct id_template *t)
     free(t->json);
     free(t->seg);
     free(t->seglen);
+    for (size_t i = 0; t->last != NULL && i <= t->nholes; i++)
+        vmb_buf_free(&t->last[i]);
+    free(t->last);
+    free(t->state);
 }
 
 static void
-id_of(const struct id_template *t, const struct vmb_config *cfg,
+id_of(struct id_template *t, const struct vmb_config *cfg,
       struct vmb_buf *scratch, char out[13])
 {
     if (!t->ok) {
         vmb_cell_id(cfg, t->kind, out);
         return;
     }
-    uint64_t h = id_seed(t->kind);
+    /* state[i]: the hash of the pieces 0..i and the holes before i. */
+    size_t from = t->primed ? t->nholes : 0;
     for (size_t i = 0; i < t->nholes; i++) {
-        h = fnv1a(t->json + t->seg[i], t->seglen[i], h);
         autofree char *v = vmb_option_format(
             t->holes[i], (const char *)cfg + t->hsec[i]->offset);
         scratch->len = 0;
         vmb_json_escape(scratch, v);
-        h = fnv1a(scratch->data, scratch->len, h);
+        struct vmb_buf *last = &t->last[i];
+        if (i < from && last->len == scratch->len &&
+            memcmp(last->data, scratch->data, scratch->len) == 0)
+            continue;
+        if (i < from)
+            from = i;
+        last->len = 0;
+        vmb_buf_append(last, scratch->data, scratch->len);
     }
-    h = fnv1a(t->json + t->seg[t->nholes], t->seglen[t->nholes], h);
-    id_finish(h, out);
+    for (size_t i = from; i < t->nholes; i++) {
+        uint64_t h = fnv1a(t->last[i].data, t->last[i].len, t->state[i]);
+        t->state[i + 1] = fnv1a(t->json + t->seg[i + 1], t->seglen[i + 1], h);
+    }
+    t->primed = true;
+    id_finish(t->state[t->nholes], out);
 }
 
 /* The control of a cell: its config with every VM-only setting at default. */
@@ -264,9 +287,10 @@ check_limits(const struct vmb_expand *x, size_t ncells)
 struct expansion {
     const struct vmb_expand *x;
     struct id_template vm_ids, control_ids;
-    struct vmb_config control_base; /* the control of the base config */
     size_t *control_of; /* by the values of the axes a control keeps */
     struct vmb_buf scratch;
+    struct vmb_buf label; /* reused: a label is copied out at its size */
+    struct vmb_implied *implied;
 };
 
 /* The cell of combination idx: config, axis values, label, id. */
@@ -310,43 +334,59 @@ check_engine(const struct vmb_expand *x, const struct vmb_cell *cell)
     return 0;
 }
 
+/*
+ * Sets a cell's value of axis a to v. A string is not copied: the cell
+ * points at the axis's own value, as it shares the rest of its base.
+ */
+static int
+set_axis(const struct vmb_axis *a, const char *v, struct vmb_config *cfg)
+{
+    char *sb = (char *)cfg + a->sec->offset;
+    if (a->opt->type == VMB_OPT_STRING) {
+        *(const char **)(sb + a->opt->offset) = v;
+        return 0;
+    }
+    struct vmb_error *err = NULL;
+    int rc = vmb_option_parse(a->opt, v, sb, &err);
+    vmb_error_free(err);
+    return rc;
+}
+
 static int
 make_cell(struct expansion *e, const size_t *idx, struct vmb_cell *cell)
 {
     const struct vmb_expand *x = e->x;
     cell->kind = VMB_CELL_VM;
     cell->control = SIZE_MAX;
-    vmb_config_copy(&cell->cfg, x->base);
-    struct vmb_buf label = {0};
-    cell->axes = vmb_xcalloc(x->naxes ? x->naxes : 1, sizeof(*cell->axes));
+    /* The base's strings and phases are shared, not copied: 10^5 cells
+     * differ from it only in their axes. */
+    memcpy(&cell->cfg, x->base, sizeof(cell->cfg));
+    struct vmb_buf *label = &e->label;
+    label->len = 0;
+    cell->values = x->m->cell_values + (size_t)(cell - x->m->cells) * x->naxes;
     cell->naxes = x->naxes;
     for (size_t i = 0; i < x->naxes; i++) {
         const struct vmb_axis *a = &x->axes[i];
         const char *v = a->values[idx[i]];
-        void *sb = (char *)&cell->cfg + a->sec->offset;
-        struct vmb_error *err = NULL;
-        if (vmb_option_parse(a->opt, v, sb, &err) < 0) {
-            vmb_error_free(err);
-            vmb_buf_free(&label);
+        if (set_axis(a, v, &cell->cfg) < 0)
             return vmb_matrix_fail(x->err, x->file, x->pos, a->path,
                                    "internal error");
-        }
-        cell->axes[i].path = a->path;
-        cell->axes[i].value = vmb_xstrdup(v);
+        cell->values[i] = v;
         /* Pieces, not printf: this runs for every cell. */
         if (i > 0)
-            vmb_buf_puts(&label, " ");
-        vmb_buf_puts(&label, a->label);
-        vmb_buf_puts(&label, "=");
-        vmb_buf_puts(&label, v);
+            vmb_buf_puts(label, " ");
+        vmb_buf_puts(label, a->label);
+        vmb_buf_puts(label, "=");
+        vmb_buf_puts(label, v);
     }
     if (x->naxes == 0)
-        vmb_buf_printf(&label,
-                       "vcpus=%" PRId64 " memory=%" PRIu64 " storage=%s",
+        vmb_buf_printf(label, "vcpus=%" PRId64 " memory=%" PRIu64 " storage=%s",
                        cell->cfg.guest.vcpus, cell->cfg.guest.memory_mib,
                        vmb_storage_name(cell->cfg.guest.storage));
-    cell->label = vmb_buf_steal(&label);
+    cell->label = vmb_xstrdup(label->data);
     id_of(&e->vm_ids, &cell->cfg, &e->scratch, cell->id);
+    if (vmb_implied_check(e->implied, x->file, cell, x->err) < 0)
+        return -1;
     return check_engine(x, cell);
 }
 
@@ -375,35 +415,35 @@ attach_control(struct expansion *e, const size_t *idx, struct vmb_cell *cell)
     /* control_config(cell) without copying the cell and then the
      * defaults over it: the control of the base, and the values of the
      * axes a control keeps. */
-    vmb_config_copy(&ctl->cfg, &e->control_base);
+    memcpy(&ctl->cfg, &m->control_base, sizeof(ctl->cfg));
     for (size_t i = 0; i < x->naxes; i++) {
         const struct vmb_axis *a = &x->axes[i];
         if (!is_vm_only(a))
-            vmb_options_copy(a->opt, 1, (char *)&ctl->cfg + a->sec->offset,
-                             (const char *)&cell->cfg + a->sec->offset);
+            set_axis(a, a->values[idx[i]], &ctl->cfg);
     }
     ctl->cfg.guest.vcpus = cell->cfg.guest.vcpus;
     ctl->cfg.guest.memory_mib = cell->cfg.guest.memory_mib;
     id_of(&e->control_ids, &ctl->cfg, &e->scratch, ctl->id);
-    struct vmb_buf label = {0};
-    vmb_buf_puts(&label, "baremetal");
+    struct vmb_buf *label = &e->label;
+    label->len = 0;
+    vmb_buf_puts(label, "baremetal");
     bool vcpus = false, memory = false;
     for (size_t i = 0; i < x->naxes; i++) {
         const struct vmb_axis *a = &x->axes[i];
         if (is_vm_only(a))
             continue;
-        vmb_buf_puts(&label, " ");
-        vmb_buf_puts(&label, a->label);
-        vmb_buf_puts(&label, "=");
-        vmb_buf_puts(&label, a->values[idx[i]]);
+        vmb_buf_puts(label, " ");
+        vmb_buf_puts(label, a->label);
+        vmb_buf_puts(label, "=");
+        vmb_buf_puts(label, a->values[idx[i]]);
         vcpus = vcpus || strcmp(a->label, "vcpus") == 0;
         memory = memory || strcmp(a->label, "memory") == 0;
     }
     if (!vcpus)
-        vmb_buf_printf(&label, " vcpus=%" PRId64, ctl->cfg.guest.vcpus);
+        vmb_buf_printf(label, " vcpus=%" PRId64, ctl->cfg.guest.vcpus);
     if (!memory)
-        vmb_buf_printf(&label, " memory=%" PRIu64, ctl->cfg.guest.memory_mib);
-    ctl->label = vmb_buf_steal(&label);
+        vmb_buf_printf(label, " memory=%" PRIu64, ctl->cfg.guest.memory_mib);
+    ctl->label = vmb_xstrdup(label->data);
     e->control_of[key] = k;
     cell->control = k;
 }
@@ -412,6 +452,7 @@ static void
 expansion_init(struct expansion *e, const struct vmb_expand *x, size_t total)
 {
     *e = (struct expansion){.x = x};
+    e->implied = vmb_implied_new(x->given, x->ngiven);
     e->vm_ids.kind = VMB_CELL_VM;
     e->control_ids.kind = VMB_CELL_CONTROL;
     const struct vmb_section *guest = vmb_section_find("guest");
@@ -428,10 +469,10 @@ expansion_init(struct expansion *e, const struct vmb_expand *x, size_t total)
         vmb_option_find(guest->options, guest->noptions, "memory"));
     struct vmb_config def;
     vmb_config_defaults(&def);
-    control_config(x->base, &def, &e->control_base);
+    control_config(x->base, &def, &x->m->control_base);
     vmb_config_free(&def);
     id_template_init(&e->vm_ids, x->base);
-    id_template_init(&e->control_ids, &e->control_base);
+    id_template_init(&e->control_ids, &x->m->control_base);
     e->control_of = vmb_xmalloc(total * sizeof(*e->control_of));
     for (size_t i = 0; i < total; i++)
         e->control_of[i] = SIZE_MAX;
@@ -442,9 +483,10 @@ expansion_free(struct expansion *e)
 {
     id_template_free(&e->vm_ids);
     id_template_free(&e->control_ids);
-    vmb_config_free(&e->control_base);
     free(e->control_of);
     vmb_buf_free(&e->scratch);
+    vmb_buf_free(&e->label);
+    vmb_implied_free(e->implied);
 }
 
 int
@@ -482,6 +524,8 @@ vmb_matrix_expand(const struct vmb_expand *x)
         return -1;
 
     m->cells = vmb_xcalloc(ncells, sizeof(*m->cells));
+    m->cell_values = vmb_xcalloc(ncells * (x->naxes ? x->naxes : 1),
+                                 sizeof(*m->cell_values));
     m->controls = vmb_xcalloc(ncells, sizeof(*m->controls));
     struct expansion e;
     expansion_init(&e, x, total);
@@ -519,6 +563,8 @@ vmb_matrix_expand(const struct vmb_expand *x)
 void
 vmb_axes_free(struct vmb_axis *axes, size_t n)
 {
+    if (axes == NULL)
+        return;
     for (size_t i = 0; i < n; i++) {
         free(axes[i].path);
         free(axes[i].label);
@@ -540,14 +586,11 @@ vmb_excludes_free(struct vmb_exclude *r, size_t n)
     free(r);
 }
 
+/* Frees what a cell owns: its label. */
 static void
 free_cell(struct vmb_cell *c)
 {
     free(c->label);
-    vmb_config_free(&c->cfg);
-    for (size_t i = 0; i < c->naxes; i++)
-        free(c->axes[i].value);
-    free(c->axes);
 }
 
 void
@@ -563,12 +606,15 @@ vmb_matrix_free(struct vmb_matrix *m)
     free(m->controls);
     free(m->kata_path);
     free(m->kata_unmodelled);
+    vmb_axes_free(m->axes, m->naxes);
+    free(m->cell_values);
     for (size_t i = 0; i < m->naxes; i++)
         free(m->axis_paths[i]);
     free(m->axis_paths);
     for (size_t i = 0; i < m->nwarnings; i++)
         free(m->warnings[i]);
     free(m->warnings);
+    vmb_config_free(&m->control_base);
     vmb_config_free(&m->base);
     free(m->path);
     free(m->name);

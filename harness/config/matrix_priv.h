@@ -41,6 +41,37 @@ char *vmb_matrix_check_value(const struct vmb_option *opt, const void *base);
 /* A run name made from a file name: "my test.yaml" -> "my_test". */
 char *vmb_matrix_default_name(const char *path);
 
+/*
+ * An option the file gives (a section's key or an axis), where, and
+ * under which name: what a shorthand's implied value is checked
+ * against. A default, or a value from a Kata base file, is no such
+ * option: the matrix file overrides its base.
+ */
+struct vmb_given {
+    const struct vmb_section *sec;
+    const struct vmb_option *opt;
+    char *key; /* "guest.blk_driver", "matrix.block_device_driver" */
+    struct vmb_mpos pos;
+};
+
+void vmb_given_free(struct vmb_given *g, size_t n);
+
+/*
+ * The implications of shorthands, as one table (matrix_check.c): a
+ * value of one option that fixes the value of another (storage
+ * virtio-blk: blk_driver virtio-blk). Prepared once for a file's given
+ * options, then checked per cell after expansion: a cell where the
+ * shorthand holds and the given option says otherwise is refused with
+ * both keys' places, so no label names a value the cell does not run.
+ */
+struct vmb_implied;
+struct vmb_implied *vmb_implied_new(const struct vmb_given *given,
+                                    size_t ngiven);
+void vmb_implied_free(struct vmb_implied *im);
+/* Returns 0, or -1 with *err set ("file:line:col: key: ..."). */
+int vmb_implied_check(const struct vmb_implied *im, const char *file,
+                      const struct vmb_cell *cell, struct vmb_error **err);
+
 /* One axis of the matrix: an option and its values, in file order. */
 struct vmb_axis {
     const struct vmb_section *sec;
@@ -73,7 +104,9 @@ struct vmb_expand {
     size_t naxes;
     const struct vmb_exclude *rules;
     size_t nrules;
-    struct vmb_mpos pos; /* of matrix:, or of the file's start */
+    struct vmb_mpos pos;           /* of matrix:, or of the file's start */
+    const struct vmb_given *given; /* the options the file gives */
+    size_t ngiven;
 };
 
 /*

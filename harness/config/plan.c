@@ -139,7 +139,7 @@ cell_to_json(struct vmb_jw *w, const struct vmb_matrix *m,
         vmb_jw_key(w, "axes");
         vmb_jw_obj_begin(w);
         for (size_t i = 0; i < c->naxes; i++)
-            vmb_jw_kstr(w, c->axes[i].path, c->axes[i].value);
+            vmb_jw_kstr(w, m->axis_paths[i], c->values[i]);
         vmb_jw_obj_end(w);
         vmb_jw_kstr(w, "control",
                     c->control == SIZE_MAX ? NULL : m->controls[c->control].id);
@@ -155,9 +155,21 @@ cell_to_json(struct vmb_jw *w, const struct vmb_matrix *m,
     vmb_jw_obj_end(w);
 }
 
-void
-vmb_plan_to_json(struct vmb_jw *w, const struct vmb_matrix *m,
-                 const struct vmb_plan *p)
+/* Streaming: the writer's buffer goes to f when it holds this much. */
+#define FLUSH_BYTES (64 * 1024)
+
+static void
+spill(struct vmb_jw *w, FILE *f, bool *ok)
+{
+    if (f != NULL && w->buf.len >= FLUSH_BYTES)
+        *ok = vmb_jw_flush(w, f, false) == 0 && *ok;
+}
+
+/* The plan's JSON into w, or through w to f (bounded memory) when f is
+ * not NULL. */
+static bool
+plan_json(struct vmb_jw *w, FILE *f, const struct vmb_matrix *m,
+          const struct vmb_plan *p)
 {
     static const char *orders[] = {"interleaved", "sequential", "random"};
     vmb_jw_obj_begin(w);
@@ -177,19 +189,28 @@ vmb_plan_to_json(struct vmb_jw *w, const struct vmb_matrix *m,
     vmb_jw_arr_end(w);
     vmb_jw_key(w, "cells");
     vmb_jw_arr_begin(w);
-    for (size_t i = 0; i < m->ncells; i++)
+    bool ok = true;
+    for (size_t i = 0; i < m->ncells; i++) {
         cell_to_json(w, m, &m->cells[i]);
+        spill(w, f, &ok);
+    }
     vmb_jw_arr_end(w);
     vmb_jw_key(w, "controls");
     vmb_jw_arr_begin(w);
-    for (size_t i = 0; i < m->ncontrols; i++)
+    for (size_t i = 0; i < m->ncontrols; i++) {
         cell_to_json(w, m, &m->controls[i]);
+        spill(w, f, &ok);
+    }
     vmb_jw_arr_end(w);
     vmb_jw_key(w, "runs");
     vmb_jw_arr_begin(w);
     for (size_t i = 0; i < p->nruns; i++) {
         const struct vmb_plan_run *r = &p->runs[i];
-        autofree char *dir = vmb_plan_run_dir(r);
+        /* vmb_plan_run_dir's text, without an allocation per run. */
+        char dir[64];
+        snprintf(dir, sizeof(dir), "%s/%s/rep%d",
+                 r->cell->kind == VMB_CELL_CONTROL ? "control" : "cells",
+                 r->cell->id, r->rep);
         vmb_jw_obj_begin(w);
         vmb_jw_kstr(w, "kind",
                     r->cell->kind == VMB_CELL_VM ? "vm" : "baremetal");
@@ -197,6 +218,7 @@ vmb_plan_to_json(struct vmb_jw *w, const struct vmb_matrix *m,
         vmb_jw_kint(w, "rep", r->rep);
         vmb_jw_kstr(w, "dir", dir);
         vmb_jw_obj_end(w);
+        spill(w, f, &ok);
     }
     vmb_jw_arr_end(w);
     vmb_jw_key(w, "warnings");
@@ -205,4 +227,26 @@ vmb_plan_to_json(struct vmb_jw *w, const struct vmb_matrix *m,
         vmb_jw_str(w, m->warnings[i]);
     vmb_jw_arr_end(w);
     vmb_jw_obj_end(w);
+    return ok;
+}
+
+void
+vmb_plan_to_json(struct vmb_jw *w, const struct vmb_matrix *m,
+                 const struct vmb_plan *p)
+{
+    plan_json(w, NULL, m, p);
+}
+
+int
+vmb_plan_write_json(FILE *f, const struct vmb_matrix *m,
+                    const struct vmb_plan *p, struct vmb_error **err)
+{
+    struct vmb_jw w;
+    vmb_jw_init(&w, true);
+    bool ok = plan_json(&w, f, m, p);
+    ok = vmb_jw_flush(&w, f, true) == 0 && ok;
+    vmb_jw_free(&w);
+    if (!ok)
+        return vmb_error_sys(err, "write the plan");
+    return 0;
 }

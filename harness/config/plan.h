@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "base/error.h"
 #include "base/jsonw.h"
@@ -38,9 +39,16 @@ int vmb_plan_build(const struct vmb_matrix *m, struct vmb_plan **out,
                    struct vmb_error **err);
 void vmb_plan_free(struct vmb_plan *p);
 
-/* The whole plan as JSON (`vmbench plan --json`, plan.json). */
+/* The whole plan as JSON (plan.json). */
 void vmb_plan_to_json(struct vmb_jw *w, const struct vmb_matrix *m,
                       const struct vmb_plan *p);
+
+/*
+ * The same text written to f as it is made (`vmbench plan --json`), in
+ * memory bounded by a buffer, not by the plan's size. Fails when f does.
+ */
+int vmb_plan_write_json(FILE *f, const struct vmb_matrix *m,
+                        const struct vmb_plan *p, struct vmb_error **err);
 
 /* Relative results path of a run: "cells/<id>/rep<k>" or "control/<id>/rep<k>".
  */

@@ -796,6 +796,31 @@ copy_rows(PGconn *conn, const char *sql, uint64_t nrows,
     return 0;
 }
 
+/*
+ * A connection for the untimed work (prepare, reading the scale), made
+ * within connect_timeout, its statements within statement_timeout.
+ */
+static int
+connect_wait(const struct vmb_load_target *t, const struct vmb_load_opts *o,
+             PGconn **out, struct vmb_error **err)
+{
+    uint64_t t0 = vmb_now_ns();
+    /* Every wait has a limit: libpq's connect_timeout for the connection,
+     * statement_timeout for each statement of the load. */
+    char timeout[32];
+    snprintf(timeout, sizeof(timeout), "%llu",
+             (unsigned long long)((o->connect_timeout_us + 999999) / 1000000));
+    const char *keys[] = {"dbname", "connect_timeout", "options", NULL};
+    const char *vals[] = {t->spec, timeout, "-c statement_timeout=1h", NULL};
+    PGconn *conn = NULL;
+    if (connect_deadline(keys, vals, 1, t->name,
+                         t0 + o->connect_timeout_us * 1000, PG_CONNECT_CLASSIFY,
+                         &conn, err) < 0)
+        return -1;
+    *out = conn;
+    return 0;
+}
+
 static int
 pg_prepare(const struct vmb_load_target *t, const struct vmb_load_opts *o,
            const struct vmb_phase *phases, size_t nphases,
@@ -812,19 +837,10 @@ pg_prepare(const struct vmb_load_target *t, const struct vmb_load_opts *o,
     if (!kv && !bench)
         return 0;
     uint64_t t0 = vmb_now_ns();
-    /* Every wait has a limit: libpq's connect_timeout for the connection,
-     * statement_timeout for each statement of the load. */
-    char timeout[32];
-    snprintf(timeout, sizeof(timeout), "%llu",
-             (unsigned long long)((o->connect_timeout_us + 999999) / 1000000));
-    const char *keys[] = {"dbname", "connect_timeout", "options", NULL};
-    const char *vals[] = {t->spec, timeout, "-c statement_timeout=1h", NULL};
     PGconn *conn = NULL;
-    if (connect_deadline(keys, vals, 1, t->name,
-                         t0 + o->connect_timeout_us * 1000, PG_CONNECT_CLASSIFY,
-                         &conn, err) < 0)
-        return vmb_error_prefix(err, "prepare \"%s\"", t->name);
     int rc = -1;
+    if (connect_wait(t, o, &conn, err) < 0)
+        goto out;
     size_t vlen = o->value_size_bytes ? o->value_size_bytes : 1;
     if (kv) {
         if (exec_all(conn, vmb_pg_kv_create, "create vmb_kv", err) < 0 ||
@@ -997,6 +1013,42 @@ vmb_pg_client_query(struct vmb_pg_client *c, const char *sql,
 }
 
 /* ---- the table ---- */
+
+int
+vmb_pg_bench_scale(const struct vmb_load_target *t,
+                   const struct vmb_load_opts *o, int64_t *scale,
+                   struct vmb_error **err)
+{
+    PGconn *conn = NULL;
+    if (connect_wait(t, o, &conn, err) < 0)
+        return vmb_error_prefix(err, "read pgbench's scale");
+    PGresult *r = PQexec(conn, "SELECT count(*) FROM pgbench_branches");
+    int rc = 0;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+        struct vmb_load_fault f;
+        fault_set(&f, 0, 0, PQresultErrorMessage(r));
+        /* No such table (SQLSTATE class 42) is the target the user named. */
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        bool theirs = state != NULL && strncmp(state, "42", 2) == 0;
+        rc = vmb_error_set(err, theirs ? VMB_ERR_INPUT : VMB_ERR_RUN, 0,
+                           "read pgbench's scale (the rows of "
+                           "pgbench_branches) on \"%s\": %s",
+                           t->name, f.msg);
+    } else {
+        long long n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        if (n < 1 || n > INT32_MAX)
+            rc = vmb_error_set(err, VMB_ERR_INPUT, 0,
+                               "pgbench_branches on \"%s\" has %lld rows, "
+                               "not a scale; make the tables with `vmbench "
+                               "stress URL prepare scale=N` or pgbench -i",
+                               t->name, n);
+        else
+            *scale = n;
+    }
+    PQclear(r);
+    PQfinish(conn);
+    return rc;
+}
 
 const struct vmb_load_proto vmb_pg_proto = {
     .name = "postgres",

@@ -63,4 +63,13 @@ int vmb_pg_client_query(struct vmb_pg_client *c, const char *sql,
                         uint64_t timeout_us, struct vmb_pg_rows *out,
                         struct vmb_error **err);
 
+/*
+ * pgbench's scale of the tables at t, as pgbench reads it before its
+ * transactions: the rows of pgbench_branches. Fails (VMB_ERR_INPUT)
+ * when the table is missing or empty, with the server's words.
+ */
+int vmb_pg_bench_scale(const struct vmb_load_target *t,
+                       const struct vmb_load_opts *o, int64_t *scale,
+                       struct vmb_error **err);
+
 #endif

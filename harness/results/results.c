@@ -340,6 +340,8 @@ read_plan(struct vmb_res_ctx *x, struct json_object *plan)
     }
     read_plan_cells(x, plan, false);
     read_plan_cells(x, plan, true);
+    r->plan_ncells = r->ncells;
+    r->plan_ncontrols = r->ncontrols;
 }
 
 /* ---- run.json ---- */

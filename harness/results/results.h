@@ -197,6 +197,7 @@ struct vmb_results {
     size_t ncells;
     struct vmb_res_cell *controls;
     size_t ncontrols;
+    size_t plan_ncells, plan_ncontrols; /* how many of them the plan lists */
     char **warnings; /* what could not be read and was left out */
     size_t nwarnings;
 };

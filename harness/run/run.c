@@ -25,6 +25,7 @@
 #include "db/db.h"
 #include "results/results.h"
 #include "run/progress.h"
+#include "run/resume.h"
 #include "run/run_info.h"
 #include "run/run_load.h"
 #include "run/run_res.h"
@@ -730,8 +731,11 @@ open_resume(struct session *s, char **matrix_text, size_t *len,
         vmb_buf_puts(&s->resumed, ",");
     }
     vmb_json_escape(&s->resumed, now);
+    int rc = vmb_plan_build(s->m, &s->plan, err);
+    if (rc == 0)
+        rc = vmb_resume_check_plan(prev, s->m, s->plan, err);
     vmb_results_free(prev);
-    return vmb_plan_build(s->m, &s->plan, err);
+    return rc;
 }
 
 /*

@@ -351,3 +351,52 @@ Test(cli, shell_quote)
         free(q);
     }
 }
+
+/*
+ * `run --resume` on a directory whose matrix.yaml was edited after the
+ * plan was recorded: refused (exit 2) naming what changed, before any
+ * run; the unedited directory resumes. (--dry-run stops after the check.)
+ */
+Test(cli, resume_refuses_an_edited_matrix, .timeout = 60)
+{
+    char dir[] = "/tmp/vmb-resume-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    autofree char *mpath = vmb_xasprintf("%s/matrix.yaml", dir);
+    autofree char *ppath = vmb_xasprintf("%s/plan.json", dir);
+    const char *m = "name: r\nseed: 7\nrepetitions: 2\n"
+                    "matrix:\n  vcpus: [1, 2]\n";
+    cr_assert_eq(vmb_write_file_atomic(mpath, m, strlen(m), NULL), 0);
+    const char *plan[] = {"plan", "--json", mpath, NULL};
+    struct cmd_result r = run_vmbench("/", plan);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_eq(vmb_write_file_atomic(ppath, r.out, strlen(r.out), NULL), 0);
+    cmd_result_free(&r);
+    const char *resume[] = {"run", "--resume", dir, "--dry-run", NULL};
+    r = run_vmbench("/", resume);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cmd_result_free(&r);
+
+    struct {
+        const char *matrix, *says;
+    } edits[] = {
+        {"name: r\nseed: 7\nrepetitions: 2\nmatrix:\n  vcpus: [1, 4]\n",
+         "in the plan, \"f3e33514aff5\" (vcpus=4) in the matrix"},
+        {"name: r\nseed: 7\nrepetitions: 3\nmatrix:\n  vcpus: [1, 2]\n",
+         "(repetitions 2 in the plan, 3 in the matrix)"},
+        {"name: r\nseed: 7\nrepetitions: 2\nmatrix:\n  vcpus: [1, 2, 3]\n",
+         "(2 cells in the plan, 3 in the matrix)"},
+        {"name: r\nseed: 7\nrepetitions: 2\norder: sequential\n"
+         "matrix:\n  vcpus: [1, 2]\n",
+         "(order \"interleaved\" in the plan, \"sequential\" in the matrix)"},
+    };
+    for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+        const char *e = edits[i].matrix;
+        cr_assert_eq(vmb_write_file_atomic(mpath, e, strlen(e), NULL), 0);
+        r = run_vmbench("/", resume);
+        cr_assert_eq(r.status, 2, "%s", r.err);
+        cr_assert_not_null(strstr(r.err, "no longer plans what"), "%s", r.err);
+        cr_assert_not_null(strstr(r.err, edits[i].says), "%s", r.err);
+        cmd_result_free(&r);
+    }
+    vmb_rm_rf(dir, NULL);
+}

@@ -267,3 +267,52 @@ Test(kata, runtime_keys_stay_above_a_new_qemu_table)
     vmb_buf_free(&out);
     vmb_buf_free(&again);
 }
+
+/* The value of one Kata key in cfg's settings (caller frees). */
+static char *
+setting(const struct vmb_config *cfg, const char *key)
+{
+    struct vmb_kata_setting *s = NULL;
+    size_t n = vmb_kata_settings(cfg, &s);
+    char *v = NULL;
+    for (size_t i = 0; i < n && v == NULL; i++)
+        if (strcmp(s[i].key, key) == 0)
+            v = vmb_xstrdup(s[i].value);
+    vmb_kata_settings_free(s, n);
+    cr_assert_not_null(v, "no %s", key);
+    return v;
+}
+
+/*
+ * disable_block_device_use as the cell runs it: false where the data
+ * has a disk of its own (a block device in Kata too), and the cell's
+ * own value elsewhere, an explicit false included (it was shown true).
+ */
+Test(kata, disable_block_device_use_is_the_cells)
+{
+    static const struct {
+        int storage;
+        bool disable;
+        const char *want;
+    } cases[] = {
+        {VMB_STORAGE_SHARED, false, "false"},
+        {VMB_STORAGE_SHARED, true, "true"},
+        {VMB_STORAGE_TMPFS, false, "false"},
+        {VMB_STORAGE_9P, false, "false"},
+        {VMB_STORAGE_LOCAL, false, "false"},
+        {VMB_STORAGE_LOCAL, true, "true"},
+        {VMB_STORAGE_BLOCK, false, "false"},
+        {VMB_STORAGE_VIRTIO_BLK, false, "false"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct vmb_config cfg;
+        vmb_config_defaults(&cfg);
+        cfg.guest.storage = cases[i].storage;
+        cfg.guest.disable_block_device = cases[i].disable;
+        char *v = setting(&cfg, "disable_block_device_use");
+        cr_expect_str_eq(v, cases[i].want, "storage %s, option %d",
+                         vmb_storage_name(cases[i].storage), cases[i].disable);
+        free(v);
+        vmb_config_free(&cfg);
+    }
+}

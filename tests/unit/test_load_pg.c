@@ -5,7 +5,8 @@
  * pipelined answer matched to its request, a server killed mid-phase, a
  * serialization failure counted by SQLSTATE, `vmbench stress`
  * refusing a wrong password or database with the server's words, and
- * the blocking client that db/ reaches PostgreSQL through.
+ * the blocking client that db/ reaches PostgreSQL through, and
+ * pgbench's scale read from tables pgbench made.
  */
 #include "pg_test_helpers.h"
 
@@ -326,5 +327,54 @@ Test(load_pg, blocking_client_and_prepare_connect_errors)
               "%s", out);
     cr_assert(strstr(out, "database \"nosuchdb\" does not exist") != NULL, "%s",
               out);
+    th_pg_stop(&s);
+}
+
+/* `vmbench stress URL ARGS` (quiet) with its exit status and output. */
+static int
+stress_words(const char *url, const char *args, char *out, size_t cap)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "'%s' stress -q '%s' %s 2>&1", VMB_BINARY, url,
+             args);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * Tables made by pgbench itself (-i -s 2): stress's pgbench transactions
+ * run at the scale the tables have (both branches drawn, as pgbench
+ * reads it from pgbench_branches) without scale=, and a scale= that
+ * contradicts the tables is refused (exit 2) before any transaction.
+ */
+Test(load_pg, pgbench_scale_is_read_from_the_tables)
+{
+    struct th_pg s;
+    th_pg_start(&s);
+    char cmd[1024], out[4096];
+    snprintf(cmd, sizeof(cmd),
+             "/usr/bin/pgbench -q -i -s 2 '%s' >/dev/null 2>&1", s.url);
+    cr_assert_eq(th_pg_sh(cmd), 0, "pgbench -i");
+    cr_assert_eq(stress_words(s.url, "tpcb-like n=400", out, sizeof(out)), 0,
+                 "%s", out);
+    cr_assert_eq(
+        th_pg_num(&s, "SELECT count(DISTINCT bid) FROM pgbench_history"), 2);
+    cr_assert_eq(th_pg_num(&s, "SELECT count(*) FROM pgbench_history"), 400);
+
+    cr_assert_eq(
+        stress_words(s.url, "tpcb-like n=100 scale=5", out, sizeof(out)), 2,
+        "%s", out);
+    cr_assert(strstr(out, "scale \"5\" contradicts the pgbench tables") != NULL,
+              "%s", out);
+    cr_assert(strstr(out, "of scale 2") != NULL, "%s", out);
+    cr_assert_eq(th_pg_num(&s, "SELECT count(*) FROM pgbench_history"), 400);
+
+    cr_assert_eq(
+        stress_words(s.url, "select-only n=100 scale=2", out, sizeof(out)), 0,
+        "%s", out);
     th_pg_stop(&s);
 }

@@ -847,3 +847,47 @@ Test(matrix, kata_file_is_the_base_below_sections_and_axes)
     vmb_error_free(err);
     vmb_rm_rf(dir, NULL);
 }
+
+/*
+ * A shorthand's implied value beside the same option given: cells where
+ * they agree, or that an exclude entry drops, plan; the effective values
+ * are what the cell's Kata settings show. A Kata base file's value is
+ * below the matrix, which overrides it.
+ */
+Test(matrix, shorthand_agrees_or_is_excluded)
+{
+    struct vmb_matrix *m = load(
+        "s.yaml", "matrix:\n"
+                  "  blk_driver: [virtio-blk, virtio-scsi]\n"
+                  "  storage: [block, virtio-blk]\n"
+                  "exclude:\n"
+                  "  - { blk_driver: virtio-scsi, storage: virtio-blk }\n");
+    cr_assert_eq(m->ncells, 3);
+    for (size_t i = 0; i < m->ncells; i++) {
+        const struct vmb_cell *c = &m->cells[i];
+        bool scsi = strstr(c->label, "blk_driver=virtio-scsi") != NULL;
+        cr_assert_eq(vmb_config_blk_driver(&c->cfg),
+                     scsi ? VMB_BLKDRV_VIRTIO_SCSI : VMB_BLKDRV_VIRTIO_BLK,
+                     "%s", c->label);
+    }
+    vmb_matrix_free(m);
+
+    char dir[] = "/tmp/vmb-test-short-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    autofree char *toml = vmb_xasprintf("%s/configuration.toml", dir);
+    const char *t = "[hypervisor.qemu]\n"
+                    "block_device_driver = \"virtio-scsi\"\n"
+                    "shared_fs = \"virtio-fs\"\n";
+    cr_assert_eq(vmb_write_file_atomic(toml, t, strlen(t), NULL), 0);
+    autofree char *yaml = vmb_xasprintf("%s/m.yaml", dir);
+    const char *y = "kata: configuration.toml\n"
+                    "matrix:\n  storage: [9p, virtio-blk]\n";
+    cr_assert_eq(vmb_write_file_atomic(yaml, y, strlen(y), NULL), 0);
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_matrix_load(yaml, &m, &err), 0, "%s", err ? err->msg : "");
+    cr_assert_eq(vmb_config_shared_fs(&m->cells[0].cfg), VMB_SHAREDFS_9P);
+    cr_assert_eq(vmb_config_blk_driver(&m->cells[1].cfg),
+                 VMB_BLKDRV_VIRTIO_BLK);
+    vmb_matrix_free(m);
+    vmb_rm_rf(dir, NULL);
+}
