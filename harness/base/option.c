@@ -358,6 +358,29 @@ vmb_options_to_json(struct vmb_jw *w, const struct vmb_option *opts, size_t n,
     vmb_jw_obj_end(w);
 }
 
+bool
+vmb_option_at_default(const struct vmb_option *opt, const void *base)
+{
+    /* The default parsed into a scratch struct of its own, as
+     * vmb_options_defaults would: equal canonical text, equal value. */
+    void *scratch = vmb_xcalloc(1, opt->offset + sizeof(union {
+                                       int64_t i;
+                                       double d;
+                                       char *s;
+                                   }));
+    struct vmb_error *err = NULL;
+    if (vmb_option_parse(opt, opt->def, scratch, &err) < 0) {
+        fprintf(stderr, "vmbench: bad default of option \"%s\": %s\n",
+                opt->name, err->msg);
+        abort();
+    }
+    autofree char *def = vmb_option_format(opt, scratch);
+    autofree char *val = vmb_option_format(opt, base);
+    vmb_options_free(opt, 1, scratch);
+    free(scratch);
+    return strcmp(def, val) == 0;
+}
+
 const char *
 vmb_choice_name(const struct vmb_choice *choices, int value)
 {
