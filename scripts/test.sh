@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh machine, builds vmbench from scratch and runs the whole
 # test suite: the formatting check, the build with warnings as errors,
+# static analysis (cppcheck),
 # the proof that the leaf layers need no heavy library, unit tests (also
 # under ASan/UBSan), the bounded fuzz run, and the integration tests that
 # boot real VMs under TCG inside network namespaces the tests create.
@@ -25,6 +26,8 @@ CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DVMB_FUZZ=ON \
 cmake --build build-fuzz -j "$jobs" --target fuzz_matrix fuzz_katatoml fuzz_results fuzz_tune \
     fuzz_bounds
 
+echo "== static analysis"
+bash scripts/check-static.sh build
 echo "== the leaves build and test alone"
 bash scripts/check-leaves.sh build
 echo "== unit tests (ASan/UBSan build)"

@@ -154,7 +154,7 @@ vmb_plot_row(struct vmb_plot *p, const double *v, size_t n)
         if (i)
             vmb_buf_puts(&p->data, " ");
         put_num(&p->data, v[i]);
-        if (isfinite(v[i]) && i < 64)
+        if (i < 64 && isfinite(v[i]))
             p->block_seen |= (uint64_t)1 << i;
     }
     vmb_buf_puts(&p->data, "\n");
