@@ -69,6 +69,7 @@ static int
 vm_env_open(const struct vmb_config *base, const char *results_dir,
             const struct vmb_notes *notes, void **out, struct vmb_error **err)
 {
+    (void)results_dir; /* the VMs' files go under each run's directory */
     struct vm_env *e = vmb_xcalloc(1, sizeof(*e));
     char *agent = NULL;
     if (vmb_virt_open(base->hypervisor.connect, &e->virt, err) < 0)

@@ -412,6 +412,7 @@ struct eb_ctx {
 static void
 eb_break_epoll(void *arg, const struct vmb_load_progress *p)
 {
+    (void)p;
     struct eb_ctx *ctx = arg;
     bool now[EB_MAXFD];
     if (ctx->replaced > 0)
