@@ -27,7 +27,8 @@ echo "== install"
 prefix=$tmp/prefix
 cmake --install "$build" --prefix "$prefix" >"$tmp/install.log"
 for f in bin/vmbench libexec/vmbench/vmb-agent share/vmbench/plots/common.gp \
-    share/doc/vmbench/README.md share/doc/vmbench/results-format.md; do
+    share/doc/vmbench/README.md share/doc/vmbench/HACKING.md \
+    share/doc/vmbench/results-format.md; do
     [ -e "$prefix/$f" ] || fail "the install lacks $f"
 done
 cp -r "$src/tests/data/results-fixture" "$tmp/results"
