@@ -27,8 +27,8 @@ PACKAGES=(
     tzdata
     # plots
     gnuplot-nox
-    # scripts and tests
-    procps psmisc util-linux jq python3
+    # scripts and tests; static analysis (scripts/check-static.sh)
+    procps psmisc util-linux jq python3 cppcheck
 )
 
 missing=()

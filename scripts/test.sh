@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Sets up a fresh machine, builds vmbench from scratch and runs the whole
 # test suite: the formatting check, the build with warnings as errors,
-# the proof that the leaf layers need no heavy library, unit tests (also
-# under ASan/UBSan), the bounded fuzz run, and the integration tests that
-# boot real VMs under TCG inside network namespaces the tests create.
+# static analysis (cppcheck), the proof that the leaf layers need no heavy
+# library, unit tests (also under ASan/UBSan), a bounded fuzz run of each
+# parser of outside input (the matrix, Kata's TOML, results directories,
+# tune.json, compare's bounds), and the integration tests that boot real
+# VMs under TCG inside network namespaces the tests create.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,17 +21,19 @@ cmake --build build -j "$jobs"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DVMB_SANITIZE=ON \
     -DVMB_WERROR=ON
 cmake --build build-asan -j "$jobs"
-# The fuzz target needs clang's libFuzzer; only the loader and its target.
+# The fuzz targets need clang's libFuzzer; only they and what they link.
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DVMB_FUZZ=ON \
     -DVMB_FUZZ_SECONDS="${VMB_FUZZ_SECONDS:-45}"
 cmake --build build-fuzz -j "$jobs" --target fuzz_matrix fuzz_katatoml fuzz_results fuzz_tune \
     fuzz_bounds
 
+echo "== static analysis"
+bash scripts/check-static.sh build
 echo "== the leaves build and test alone"
 bash scripts/check-leaves.sh build
 echo "== unit tests (ASan/UBSan build)"
 ctest --test-dir build-asan -L unit --output-on-failure
-echo "== fuzzing the matrix loader (bounded)"
+echo "== fuzzing the five parsers of outside input (bounded)"
 ctest --test-dir build-fuzz -L fuzz --output-on-failure
 # The unit tests ran above under the sanitizers; the optimised build runs
 # the integration tests, which boot VMs and start real servers.

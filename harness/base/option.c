@@ -82,6 +82,24 @@ cfield(const void *base, const struct vmb_option *opt)
     return (const char *)base + opt->offset;
 }
 
+/* The size of an option's field, by its type. */
+static size_t
+field_size(const struct vmb_option *opt)
+{
+    switch (opt->type) {
+    case VMB_OPT_BOOL:
+        return sizeof(bool);
+    case VMB_OPT_ENUM:
+        return sizeof(int);
+    case VMB_OPT_DOUBLE:
+        return sizeof(double);
+    case VMB_OPT_STRING:
+        return sizeof(char *);
+    default:
+        return sizeof(uint64_t);
+    }
+}
+
 static bool
 has_range(const struct vmb_option *opt)
 {
@@ -338,11 +356,7 @@ vmb_options_copy(const struct vmb_option *opts, size_t n, void *dst,
             *d = s ? vmb_xstrdup(s) : NULL;
             continue;
         }
-        size_t sz = o->type == VMB_OPT_BOOL     ? sizeof(bool)
-                    : o->type == VMB_OPT_ENUM   ? sizeof(int)
-                    : o->type == VMB_OPT_DOUBLE ? sizeof(double)
-                                                : sizeof(uint64_t);
-        memcpy(field(dst, o), cfield(src, o), sz);
+        memcpy(field(dst, o), cfield(src, o), field_size(o));
     }
 }
 
@@ -356,6 +370,25 @@ vmb_options_to_json(struct vmb_jw *w, const struct vmb_option *opts, size_t n,
         vmb_jw_kstr(w, opts[i].name, v);
     }
     vmb_jw_obj_end(w);
+}
+
+bool
+vmb_option_at_default(const struct vmb_option *opt, const void *base)
+{
+    /* The default parsed into a scratch struct of its own, as
+     * vmb_options_defaults would: equal canonical text, equal value. */
+    void *scratch = vmb_xcalloc(1, opt->offset + field_size(opt));
+    struct vmb_error *err = NULL;
+    if (vmb_option_parse(opt, opt->def, scratch, &err) < 0) {
+        fprintf(stderr, "vmbench: bad default of option \"%s\": %s\n",
+                opt->name, err->msg);
+        abort();
+    }
+    autofree char *def = vmb_option_format(opt, scratch);
+    autofree char *val = vmb_option_format(opt, base);
+    vmb_options_free(opt, 1, scratch);
+    free(scratch);
+    return strcmp(def, val) == 0;
 }
 
 const char *

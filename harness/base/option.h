@@ -49,6 +49,14 @@ struct vmb_option {
     const struct vmb_choice *choices; /* VMB_OPT_ENUM: ends with {NULL} */
     const char *alias; /* Kata configuration.toml name, or NULL */
     const char *help;
+    /*
+     * NULL for an option of the cell id baseline, which every cell id
+     * hashes. An option added later names the version that added it
+     * ("0.4"): a cell's id hashes it only when the cell sets it off its
+     * default, so that default must reproduce what cells ran before the
+     * option existed, and never change (docs/results-format.md).
+     */
+    const char *since;
 };
 
 /* Entries of a table, for the declarations next to it. */
@@ -85,6 +93,9 @@ char *vmb_option_shown(const char *text);
 /* Formats the stored value canonically ("5s", "4k", "on", "9p"); caller
  * frees. */
 char *vmb_option_format(const struct vmb_option *opt, const void *base);
+
+/* Whether the value at base formats as the option's default does. */
+bool vmb_option_at_default(const struct vmb_option *opt, const void *base);
 
 /* The name of an enum value among choices; "?" when it has none. */
 const char *vmb_choice_name(const struct vmb_choice *choices, int value);

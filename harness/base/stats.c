@@ -337,8 +337,8 @@ vmb_stats_flag(const struct vmb_summary *s, size_t n, double cv_limit,
             continue;
         }
         /* Of the two neighbours in rank, name the closer overlapping one. */
-        size_t cand[2] = {k > 0 ? rank[k - 1] : SIZE_MAX,
-                          k + 1 < m ? rank[k + 1] : SIZE_MAX};
+        const size_t cand[2] = {k > 0 ? rank[k - 1] : SIZE_MAX,
+                                k + 1 < m ? rank[k + 1] : SIZE_MAX};
         for (int c = 0; c < 2; c++) {
             size_t j = cand[c];
             if (j == SIZE_MAX || s[j].n < 2 || !overlaps(&s[i], &s[j]))

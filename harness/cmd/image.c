@@ -1,11 +1,13 @@
 /* `vmbench image`: build, refresh or show the cached guest image. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/util.h"
 #include "cli.h"
 #include "runtime/runtime.h"
 #include "vm/image.h"
+#include "vm/initramfs.h"
 
 const char vmb_usage_image[] =
     "usage: vmbench image build [--force] [--cache DIR]\n"
@@ -18,7 +20,8 @@ const char vmb_usage_image[] =
     "hash of everything that went in: when the host's packages change, the\n"
     "next build makes a new image. VMs get copy-on-write overlays of it.\n\n"
     "  build          build the image unless the cache has it; says which\n"
-    "  show           print the key and path, and whether it is built\n"
+    "  show           print the key, the paths of the image and of the guest\n"
+    "                 agent, and whether the image is built\n"
     "  --force        rebuild even when cached, replacing it\n"
     "  --cache DIR    cache directory (default /var/cache/vmbench/images)\n";
 
@@ -40,6 +43,10 @@ print_image(const struct vmb_image *img)
            "  contents  %zu files, %.1f MiB\n",
            img->key, img->path, img->manifest, img->nfiles,
            (double)img->bytes / (1 << 20));
+    /* The image's companion: the agent goes into the initramfs at boot. */
+    autofree char *agent = vmb_guest_program("vmb-agent");
+    printf("  agent     %s%s\n", agent,
+           access(agent, X_OK) == 0 ? "" : " (missing: set VMB_GUEST_DIR)");
 }
 
 int

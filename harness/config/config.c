@@ -714,58 +714,14 @@ vmb_config_free(struct vmb_config *cfg)
     cfg->nphases = 0;
 }
 
-static bool
-is_hole(const struct vmb_option *o, const struct vmb_option *const *holes,
-        size_t nholes)
-{
-    for (size_t i = 0; i < nholes; i++)
-        if (holes[i] == o)
-            return true;
-    return false;
-}
-
-/* A section's options as vmb_options_to_json writes them, holes marked. */
-static void
-section_json(struct vmb_jw *w, const struct vmb_section *s, const void *base,
-             const struct vmb_option *const *holes, size_t nholes,
-             const char *mark)
-{
-    if (nholes == 0) {
-        vmb_options_to_json(w, s->options, s->noptions, base);
-        return;
-    }
-    vmb_jw_obj_begin(w);
-    for (size_t i = 0; i < s->noptions; i++) {
-        const struct vmb_option *o = &s->options[i];
-        if (is_hole(o, holes, nholes)) {
-            vmb_jw_kstr(w, o->name, mark);
-            continue;
-        }
-        autofree char *v = vmb_option_format(o, base);
-        vmb_jw_kstr(w, o->name, v);
-    }
-    vmb_jw_obj_end(w);
-}
-
-static void
-config_json(struct vmb_jw *w, const struct vmb_config *cfg,
-            const struct vmb_top_opts *top,
-            const struct vmb_option *const *holes, size_t nholes,
-            const char *mark)
+void
+vmb_config_to_json(struct vmb_jw *w, const struct vmb_config *cfg)
 {
     vmb_jw_obj_begin(w);
     for (size_t i = 0; i < vmb_nsections; i++) {
         const struct vmb_section *s = &vmb_sections[i];
         vmb_jw_key(w, s->name[0] ? s->name : "run");
-        if (i == 0 && top) {
-            /* Run-level options are zeroed for an id; those added later
-             * are left out, so the ids of cells stay as they were. */
-            struct vmb_section ids = *s;
-            ids.noptions = VMB_TOP_ID_OPTIONS;
-            section_json(w, &ids, top, holes, nholes, mark);
-            continue;
-        }
-        section_json(w, s, csection_base(s, cfg), holes, nholes, mark);
+        vmb_options_to_json(w, s->options, s->noptions, csection_base(s, cfg));
     }
     vmb_jw_key(w, "phases");
     vmb_jw_arr_begin(w);
@@ -777,21 +733,6 @@ config_json(struct vmb_jw *w, const struct vmb_config *cfg,
                             &cfg->phases[i]);
     vmb_jw_arr_end(w);
     vmb_jw_obj_end(w);
-}
-
-void
-vmb_config_to_json(struct vmb_jw *w, const struct vmb_config *cfg)
-{
-    config_json(w, cfg, NULL, NULL, 0, NULL);
-}
-
-void
-vmb_config_to_id_json(struct vmb_jw *w, const struct vmb_config *cfg,
-                      const struct vmb_option *const *holes, size_t nholes,
-                      const char *mark)
-{
-    const struct vmb_top_opts zero = {0};
-    config_json(w, cfg, &zero, holes, nholes, mark);
 }
 
 const char *

@@ -184,16 +184,6 @@ void vmb_config_free(struct vmb_config *cfg);
 void vmb_config_to_json(struct vmb_jw *w, const struct vmb_config *cfg);
 
 /*
- * The same text with the run-level (top) options at their zero values,
- * as a cell's id hashes it, and the value of each option in holes
- * written as the string mark instead: the text around the holes is then
- * shared by every config that differs from cfg only there.
- */
-void vmb_config_to_id_json(struct vmb_jw *w, const struct vmb_config *cfg,
-                           const struct vmb_option *const *holes, size_t nholes,
-                           const char *mark);
-
-/*
  * The data placement a VM really gets (one of VMB_STORAGE_9P, _VIRTIOFS,
  * _VIRTIO_BLK, _LOCAL, _TMPFS): "shared" over the cell's shared_fs,
  * "block" on a block device, and "local" over shared_fs too when

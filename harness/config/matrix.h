@@ -110,9 +110,18 @@ void vmb_matrix_free(struct vmb_matrix *m);
 /*
  * Computes the 12-hex-digit id of a config: a hash of its canonical JSON
  * (vmb_config_to_json), with the matrix name and repetitions left out so
- * that renaming a run keeps its cells' ids.
+ * that renaming a run keeps its cells' ids, and options added after the
+ * id baseline (struct vmb_option's .since) hashed only where the config
+ * sets them off their defaults, so that a new option leaves the ids of
+ * cells that keep its default as they were (docs/results-format.md).
  */
 void vmb_cell_id(const struct vmb_config *cfg, enum vmb_cell_kind kind,
                  char out[13]);
+
+/* The same over a table of sections laid out on cfg: vmb_sections in
+ * vmbench; a test passes a copy with an option added. */
+void vmb_cell_id_in(const struct vmb_section *secs, size_t nsecs,
+                    const struct vmb_config *cfg, enum vmb_cell_kind kind,
+                    char out[13]);
 
 #endif

@@ -8,159 +8,6 @@
 #include "base/util.h"
 #include "config/matrix_priv.h"
 
-static uint64_t
-fnv1a(const char *s, size_t n, uint64_t h)
-{
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
-static uint64_t
-id_seed(enum vmb_cell_kind kind)
-{
-    const char *k = kind == VMB_CELL_CONTROL ? "control:" : "vm:";
-    return fnv1a(k, strlen(k), 1469598103934665603ull);
-}
-
-static void
-id_finish(uint64_t h, char out[13])
-{
-    /* Mix the high bits down so the 48 bits kept depend on all of them. */
-    h ^= h >> 29;
-    h *= 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 32;
-    snprintf(out, 13, "%012" PRIx64, (uint64_t)(h & 0xffffffffffffull));
-}
-
-void
-vmb_cell_id(const struct vmb_config *cfg, enum vmb_cell_kind kind, char out[13])
-{
-    /* Run-level settings do not change what a cell measures. */
-    struct vmb_jw w;
-    vmb_jw_init(&w, false);
-    vmb_config_to_id_json(&w, cfg, NULL, 0, NULL);
-    autofree char *json = vmb_jw_steal(&w);
-    id_finish(fnv1a(json, strlen(json), id_seed(kind)), out);
-}
-
-/*
- * The ids of many configs that differ from one template only in some
- * options (the holes): the text of vmb_cell_id's JSON between the holes
- * is hashed once, so an id costs the formatting of the holes, not of
- * every option. Gives the same ids as vmb_cell_id.
- */
-struct id_template {
-    enum vmb_cell_kind kind;
-    const struct vmb_option *holes[VMB_MATRIX_MAX_AXES + 2];
-    const struct vmb_section *hsec[VMB_MATRIX_MAX_AXES + 2];
-    size_t nholes;
-    char *json;
-    size_t *seg, *seglen; /* nholes + 1 pieces of json */
-    bool ok;              /* json split as expected */
-    /* The last id's holes (escaped) and its hash after piece i: the next
-     * id starts again only from the first hole whose value changed. */
-    struct vmb_buf *last;
-    uint64_t *state;
-    bool primed;
-};
-
-static void
-id_template_hole(struct id_template *t, const struct vmb_section *sec,
-                 const struct vmb_option *opt)
-{
-    for (size_t i = 0; i < t->nholes; i++)
-        if (t->holes[i] == opt)
-            return;
-    t->hsec[t->nholes] = sec;
-    t->holes[t->nholes++] = opt;
-}
-
-/* The mark of a hole: a control character, which no value can hold. */
-static const char hole_mark[] = "\x01";
-static const char hole_json[] = "\"\\u0001\"";
-
-static void
-id_template_init(struct id_template *t, const struct vmb_config *tmpl)
-{
-    /* Holes in the order the JSON writes options. */
-    struct id_template sorted = {.kind = t->kind};
-    for (size_t s = 0; s < vmb_nsections; s++)
-        for (size_t o = 0; o < vmb_sections[s].noptions; o++)
-            for (size_t i = 0; i < t->nholes; i++)
-                if (t->holes[i] == &vmb_sections[s].options[o])
-                    id_template_hole(&sorted, t->hsec[i], t->holes[i]);
-    *t = sorted;
-    struct vmb_jw w;
-    vmb_jw_init(&w, false);
-    vmb_config_to_id_json(&w, tmpl, t->holes, t->nholes, hole_mark);
-    t->json = vmb_jw_steal(&w);
-    t->seg = vmb_xcalloc(t->nholes + 1, sizeof(*t->seg));
-    t->seglen = vmb_xcalloc(t->nholes + 1, sizeof(*t->seglen));
-    size_t at = 0, n = 0, hl = strlen(hole_json);
-    for (const char *p = t->json; (p = strstr(p, hole_json)) != NULL; p += hl) {
-        if (n == t->nholes)
-            return;
-        t->seg[n] = at;
-        t->seglen[n++] = (size_t)(p - t->json) - at;
-        at = (size_t)(p - t->json) + hl;
-    }
-    if (n != t->nholes)
-        return;
-    t->seg[n] = at;
-    t->seglen[n] = strlen(t->json) - at;
-    t->last = vmb_xcalloc(t->nholes + 1, sizeof(*t->last));
-    t->state = vmb_xcalloc(t->nholes + 1, sizeof(*t->state));
-    t->state[0] = fnv1a(t->json, t->seglen[0], id_seed(t->kind));
-    t->ok = true;
-}
-
-static void
-id_template_free(struct id_template *t)
-{
-    free(t->json);
-    free(t->seg);
-    free(t->seglen);
-    for (size_t i = 0; t->last != NULL && i <= t->nholes; i++)
-        vmb_buf_free(&t->last[i]);
-    free(t->last);
-    free(t->state);
-}
-
-static void
-id_of(struct id_template *t, const struct vmb_config *cfg,
-      struct vmb_buf *scratch, char out[13])
-{
-    if (!t->ok) {
-        vmb_cell_id(cfg, t->kind, out);
-        return;
-    }
-    /* state[i]: the hash of the pieces 0..i and the holes before i. */
-    size_t from = t->primed ? t->nholes : 0;
-    for (size_t i = 0; i < t->nholes; i++) {
-        autofree char *v = vmb_option_format(
-            t->holes[i], (const char *)cfg + t->hsec[i]->offset);
-        scratch->len = 0;
-        vmb_json_escape(scratch, v);
-        struct vmb_buf *last = &t->last[i];
-        if (i < from && last->len == scratch->len &&
-            memcmp(last->data, scratch->data, scratch->len) == 0)
-            continue;
-        if (i < from)
-            from = i;
-        last->len = 0;
-        vmb_buf_append(last, scratch->data, scratch->len);
-    }
-    for (size_t i = from; i < t->nholes; i++) {
-        uint64_t h = fnv1a(t->last[i].data, t->last[i].len, t->state[i]);
-        t->state[i + 1] = fnv1a(t->json + t->seg[i + 1], t->seglen[i + 1], h);
-    }
-    t->primed = true;
-    id_finish(t->state[t->nholes], out);
-}
-
 /* The control of a cell: its config with every VM-only setting at default. */
 static void
 control_config(const struct vmb_config *cell, const struct vmb_config *def,
@@ -286,7 +133,7 @@ check_limits(const struct vmb_expand *x, size_t ncells)
 /* Shared by the cells of one expansion. */
 struct expansion {
     const struct vmb_expand *x;
-    struct id_template vm_ids, control_ids;
+    struct vmb_id_template vm_ids, control_ids;
     size_t *control_of; /* by the values of the axes a control keeps */
     struct vmb_buf scratch;
     struct vmb_buf label; /* reused: a label is copied out at its size */
@@ -384,7 +231,7 @@ make_cell(struct expansion *e, const size_t *idx, struct vmb_cell *cell)
                        cell->cfg.guest.vcpus, cell->cfg.guest.memory_mib,
                        vmb_storage_name(cell->cfg.guest.storage));
     cell->label = vmb_xstrdup(label->data);
-    id_of(&e->vm_ids, &cell->cfg, &e->scratch, cell->id);
+    vmb_id_of(&e->vm_ids, &cell->cfg, &e->scratch, cell->id);
     if (vmb_implied_check(e->implied, x->file, cell, x->err) < 0)
         return -1;
     return check_engine(x, cell);
@@ -423,7 +270,7 @@ attach_control(struct expansion *e, const size_t *idx, struct vmb_cell *cell)
     }
     ctl->cfg.guest.vcpus = cell->cfg.guest.vcpus;
     ctl->cfg.guest.memory_mib = cell->cfg.guest.memory_mib;
-    id_of(&e->control_ids, &ctl->cfg, &e->scratch, ctl->id);
+    vmb_id_of(&e->control_ids, &ctl->cfg, &e->scratch, ctl->id);
     struct vmb_buf *label = &e->label;
     label->len = 0;
     vmb_buf_puts(label, "baremetal");
@@ -458,21 +305,22 @@ expansion_init(struct expansion *e, const struct vmb_expand *x, size_t total)
     const struct vmb_section *guest = vmb_section_find("guest");
     for (size_t i = 0; i < x->naxes; i++) {
         const struct vmb_axis *a = &x->axes[i];
-        id_template_hole(&e->vm_ids, a->sec, a->opt);
+        vmb_id_template_hole(&e->vm_ids, a->sec, a->opt);
         if (!is_vm_only(a))
-            id_template_hole(&e->control_ids, a->sec, a->opt);
+            vmb_id_template_hole(&e->control_ids, a->sec, a->opt);
     }
-    id_template_hole(&e->control_ids, guest,
-                     vmb_option_find(guest->options, guest->noptions, "vcpus"));
-    id_template_hole(
+    vmb_id_template_hole(
+        &e->control_ids, guest,
+        vmb_option_find(guest->options, guest->noptions, "vcpus"));
+    vmb_id_template_hole(
         &e->control_ids, guest,
         vmb_option_find(guest->options, guest->noptions, "memory"));
     struct vmb_config def;
     vmb_config_defaults(&def);
     control_config(x->base, &def, &x->m->control_base);
     vmb_config_free(&def);
-    id_template_init(&e->vm_ids, x->base);
-    id_template_init(&e->control_ids, &x->m->control_base);
+    vmb_id_template_init(&e->vm_ids, x->base);
+    vmb_id_template_init(&e->control_ids, &x->m->control_base);
     e->control_of = vmb_xmalloc(total * sizeof(*e->control_of));
     for (size_t i = 0; i < total; i++)
         e->control_of[i] = SIZE_MAX;
@@ -481,8 +329,8 @@ expansion_init(struct expansion *e, const struct vmb_expand *x, size_t total)
 static void
 expansion_free(struct expansion *e)
 {
-    id_template_free(&e->vm_ids);
-    id_template_free(&e->control_ids);
+    vmb_id_template_free(&e->vm_ids);
+    vmb_id_template_free(&e->control_ids);
     free(e->control_of);
     vmb_buf_free(&e->scratch);
     vmb_buf_free(&e->label);

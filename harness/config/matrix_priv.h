@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "base/util.h"
 #include "config/matrix.h"
 #include "config/strmap.h"
 
@@ -117,5 +118,40 @@ struct vmb_expand {
  * (and the exclude entries / 64 per cell).
  */
 int vmb_matrix_expand(const struct vmb_expand *x);
+
+/*
+ * The ids of many configs that differ from one template only in some
+ * options (the holes), in cell_id.c: the text of the id between the
+ * holes is hashed once, so an id costs the formatting of the holes, not
+ * of every option. Gives the same ids as vmb_cell_id. Set kind, add the
+ * holes, then init; a later option (.since) is no hole, its line is made
+ * for each config.
+ */
+struct vmb_id_template {
+    enum vmb_cell_kind kind;
+    const struct vmb_option *holes[VMB_MATRIX_MAX_AXES + 2];
+    const struct vmb_section *hsec[VMB_MATRIX_MAX_AXES + 2];
+    size_t nholes;
+    char *json;
+    size_t *seg, *seglen; /* nholes + 1 pieces of json */
+    bool ok;              /* json split as expected */
+    /* The last id's holes (escaped) and the hash after piece i: the next
+     * id starts again only from the first hole whose value changed. */
+    struct vmb_buf *last;
+    uint64_t *state;
+    bool primed;
+};
+
+void vmb_id_template_hole(struct vmb_id_template *t,
+                          const struct vmb_section *sec,
+                          const struct vmb_option *opt);
+void vmb_id_template_init(struct vmb_id_template *t,
+                          const struct vmb_config *tmpl);
+void vmb_id_template_free(struct vmb_id_template *t);
+
+/* The id of cfg, which differs from t's template only in its holes;
+ * scratch is a buffer to reuse. */
+void vmb_id_of(struct vmb_id_template *t, const struct vmb_config *cfg,
+               struct vmb_buf *scratch, char out[13]);
 
 #endif

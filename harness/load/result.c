@@ -483,7 +483,7 @@ vmb_load_result_summary(struct vmb_buf *b, const struct vmb_load_result *r)
     for (int c = 0; c < VMB_LOAD_NERR; c++) {
         vmb_buf_printf(b, "%s%s: %llu", sep, vmb_load_err_class_name(c),
                        (unsigned long long)r->errors[c]);
-        if (r->first_errno[c] && c <= VMB_LOAD_ERR_TIMEOUT)
+        if (c <= VMB_LOAD_ERR_TIMEOUT && r->first_errno[c])
             vmb_buf_printf(b, " (first: %s)", strerror(r->first_errno[c]));
         sep = ", ";
     }

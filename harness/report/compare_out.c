@@ -106,7 +106,7 @@ vmb_compare_print(const struct vmb_compare *c, FILE *out)
             "cell");
     for (size_t i = 0; i < c->nrows; i++) {
         const struct vmb_compare_row *r = &c->rows[i];
-        struct row_text t;
+        struct row_text t = {0};
         row_text(r, &t);
         autofree char *raw = cell_name(c, r);
         autofree char *name = vmb_term_safe(raw);
@@ -269,7 +269,7 @@ vmb_compare_write_report(const struct vmb_compare *c, const char *dir,
     vmb_doc_table_begin(&d, head, ncol);
     for (size_t i = 0; i < c->nrows; i++) {
         const struct vmb_compare_row *r = &c->rows[i];
-        struct row_text t;
+        struct row_text t = {0};
         row_text(r, &t);
         autofree char *name = cell_name(c, r);
         const char *cells[] = {vmb_verdict_name(r->verdict),

@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/paths.h"
+
 #define GNUPLOT_TIMEOUT_S 60
 
 void
@@ -154,7 +156,7 @@ vmb_plot_row(struct vmb_plot *p, const double *v, size_t n)
         if (i)
             vmb_buf_puts(&p->data, " ");
         put_num(&p->data, v[i]);
-        if (isfinite(v[i]) && i < 64)
+        if (i < 64 && isfinite(v[i]))
             p->block_seen |= (uint64_t)1 << i;
     }
     vmb_buf_puts(&p->data, "\n");
@@ -188,11 +190,10 @@ vmb_plot_block_end(struct vmb_plot *p)
                 vmb_xasprintf("column %zu of a data block has no value", i + 1);
 }
 
-const char *
+char *
 vmb_plot_templates_dir(void)
 {
-    const char *d = getenv("VMB_PLOTS_DIR");
-    return d && *d ? d : VMB_SOURCE_DIR "/plots";
+    return vmb_shipped_dir("VMB_PLOTS_DIR", VMB_PLOTS_REL, VMB_PLOTS_BUILD);
 }
 
 int
@@ -230,8 +231,8 @@ vmb_plot_find_gnuplot(char **path, struct vmb_error **err)
 static int
 read_template(const char *name, struct vmb_buf *out, struct vmb_error **err)
 {
-    autofree char *path =
-        vmb_xasprintf("%s/%s.gp", vmb_plot_templates_dir(), name);
+    autofree char *dir = vmb_plot_templates_dir();
+    autofree char *path = vmb_xasprintf("%s/%s.gp", dir, name);
     autofree char *text = NULL;
     size_t len;
     if (vmb_read_file(path, &text, &len, err) < 0)

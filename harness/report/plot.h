@@ -97,8 +97,12 @@ int vmb_plot_find_gnuplot(char **path, struct vmb_error **err);
  */
 int vmb_plot_dir(const char *plots, struct vmb_error **err);
 
-/* The template directory: $VMB_PLOTS_DIR, else the source tree's plots/. */
-const char *vmb_plot_templates_dir(void);
+/*
+ * The template directory: $VMB_PLOTS_DIR, else share/vmbench/plots of an
+ * installed vmbench, else the source tree's plots/ (base/paths.h).
+ * Caller frees.
+ */
+char *vmb_plot_templates_dir(void);
 
 /*
  * Draws chart p with template tmpl into outdir/base.{png,svg} (and keeps

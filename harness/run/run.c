@@ -751,7 +751,7 @@ prepare_resume(struct session *s, struct vmb_error **err)
     if (vmb_rm_rf(work, err) < 0)
         return -1;
     const struct vmb_cell *lists[2] = {s->m->controls, s->m->cells};
-    size_t counts[2] = {s->m->ncontrols, s->m->ncells};
+    const size_t counts[2] = {s->m->ncontrols, s->m->ncells};
     for (int k = 0; k < 2; k++) {
         for (size_t i = 0; i < counts[k]; i++) {
             const struct vmb_cell *c = &lists[k][i];

@@ -88,6 +88,7 @@ void
 vmb_run_res_phase(struct vmb_run_res *r, struct vmb_runtime *rt,
                   struct vmb_run_phase_out *out)
 {
+    (void)rt;
     r->phases = vmb_xrealloc(r->phases, (r->nphases + 1) * sizeof(*r->phases));
     struct vmb_run_res_phase *p = &r->phases[r->nphases++];
     memset(p, 0, sizeof(*p));

@@ -69,6 +69,7 @@ static int
 vm_env_open(const struct vmb_config *base, const char *results_dir,
             const struct vmb_notes *notes, void **out, struct vmb_error **err)
 {
+    (void)results_dir; /* the VMs' files go under each run's directory */
     struct vm_env *e = vmb_xcalloc(1, sizeof(*e));
     char *agent = NULL;
     if (vmb_virt_open(base->hypervisor.connect, &e->virt, err) < 0)
@@ -195,11 +196,11 @@ measure_tcg(struct vmb_runtime *rt, struct vm_env *e, struct vm_rt *v)
         }
     }
     /* Size: one short round, then enough rounds for TCG_HOST_NS. */
-    uint64_t iters = 1u << 16, ns = 0;
+    uint64_t iters = 1u << 16;
     for (;;) {
         uint64_t c0 = vmb_thread_cpu_ns();
         vmb_rawprobe_spin(iters);
-        ns = vmb_thread_cpu_ns() - c0;
+        uint64_t ns = vmb_thread_cpu_ns() - c0;
         if (ns >= TCG_HOST_NS || iters >= (1ull << 31))
             break;
         double want = (double)iters * 1.2 * (double)TCG_HOST_NS /

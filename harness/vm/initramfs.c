@@ -10,12 +10,9 @@
 #include <unistd.h>
 
 #include "base/capture.h"
+#include "base/paths.h"
 #include "base/util.h"
 #include "vm/agent_wire.h"
-
-#ifndef VMB_GUEST_DIR
-#define VMB_GUEST_DIR "guest"
-#endif
 
 /* ---- kernel ---- */
 
@@ -106,8 +103,9 @@ vmb_guest_kernel_find(const char *setting, char **kernel_path,
 char *
 vmb_guest_program(const char *name)
 {
-    const char *dir = getenv("VMB_GUEST_DIR");
-    return vmb_xasprintf("%s/%s", dir && *dir ? dir : VMB_GUEST_DIR, name);
+    autofree char *dir =
+        vmb_shipped_dir("VMB_GUEST_DIR", VMB_GUEST_REL, VMB_GUEST_BUILD);
+    return vmb_xasprintf("%s/%s", dir, name);
 }
 
 /* ---- modules ---- */

@@ -40,7 +40,8 @@ int vmb_guest_kernel_release(const char *kernel_path, char **release,
 
 /*
  * Path of a built guest program ("vmb-agent", "vmb-floor-init"): under
- * $VMB_GUEST_DIR when set, else the build's guest directory. Caller frees.
+ * $VMB_GUEST_DIR when set, else libexec/vmbench of an installed vmbench,
+ * else the build's guest directory (base/paths.h). Caller frees.
  * Does not check that it exists.
  */
 char *vmb_guest_program(const char *name);

@@ -42,6 +42,8 @@ struct vmb_virt_domain {
 static void
 silent_error(void *opaque, virErrorPtr e)
 {
+    (void)opaque;
+    (void)e;
 }
 
 /* Turns libvirt's last error into ours, with our phrase of context. */

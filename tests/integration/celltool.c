@@ -206,6 +206,7 @@ static char *
 host_side_file(const struct vmb_config *cfg, const struct vmb_vm_node *n,
                const char *name)
 {
+    (void)cfg;
     char *data = NULL;
     if (n->data_dir) {
         autofree char *path = vmb_xasprintf("%s/%s", n->data_dir, name);

@@ -1,7 +1,9 @@
 /*
- * The load generator against a real redis-server started by each test.
- * Links the leaves only (base, load); the JSON read back as a reader of
- * results would is in test_load_json.c.
+ * The load generator against a real redis-server started by each test
+ * (ctest label "redis"): where none is installed, as on a machine that
+ * builds only the leaves, each test is skipped and says why. Links the
+ * leaves only (base, load); the JSON read back as a reader of results
+ * would is in test_load_json.c.
  */
 #include "load/proto.h"
 #include "load_test_helpers.h"
@@ -364,4 +366,24 @@ Test(load, ratio_parse)
     vmb_error_free(err);
     cr_assert_lt(vmb_load_parse_ratio("write:0,read:0", &f, NULL), 0);
     cr_assert_lt(vmb_load_parse_ratio("write:x", &f, NULL), 0);
+}
+
+/* A real redis out of memory answers -OOM: counted, shown. */
+Test(load, redis_oom, .timeout = 60)
+{
+    const char *extra[] = {"--maxmemory", "3mb", "--maxmemory-policy",
+                           "noeviction", NULL};
+    th_redis_start(&redis, extra);
+    const char *w[] = {"n=2000", "connections=2", "value_size=16k",
+                       "keys=100000", NULL};
+    struct vmb_load_result *r = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(th_run_at(redis.port, 0, w, &r, &err), 0, "%s",
+                 err ? err->msg : "");
+    cr_assert_gt(vmb_load_result_errors_by_class(r, VMB_LOAD_ERR_SERVER), 0);
+    cr_assert(vmb_str_has_prefix(vmb_load_result_server_error(r), "OOM"), "%s",
+              vmb_load_result_server_error(r));
+    cr_assert_eq(vmb_load_result_ops(r) + vmb_load_result_errors(r), 2000);
+    vmb_load_result_free(r);
+    th_redis_stop(&redis);
 }
