@@ -7,23 +7,6 @@
 #include "report/report_priv.h"
 #include "version.h"
 
-/* ---- number formatting ---- */
-
-char *
-vmb_report_fmt3(double v)
-{
-    if (!isfinite(v))
-        return vmb_xstrdup("–");
-    double a = fabs(v);
-    if (a >= 100)
-        return vmb_xasprintf("%.0f", v);
-    if (a >= 10)
-        return vmb_xasprintf("%.1f", v);
-    if (a >= 1)
-        return vmb_xasprintf("%.2f", v);
-    return vmb_xasprintf("%.3g", v);
-}
-
 static char *
 fmt_ratio(double v)
 {
@@ -32,30 +15,9 @@ fmt_ratio(double v)
     return vmb_xasprintf(fabs(v) >= 0.095 ? "%.2f" : "%.3f", v);
 }
 
-/* ---- report sections ---- */
-
-/*
- * The chart, why it is missing, or (one line) why it has no data;
- * nothing when it was never listed.
- */
 void
-vmb_report_chart(struct vmb_doc *d, const struct vmb_charts *cs,
-                 const char *base)
-{
-    const struct vmb_chart *c = vmb_charts_find(cs, base);
-    if (c == NULL)
-        return;
-    if (c->left_out == NULL) {
-        vmb_doc_chart(d, c->base, c->title, c->error);
-        return;
-    }
-    vmb_doc_p_begin(d);
-    vmb_doc_textf(d, "Chart \"%s\" is left out: %s.", c->title, c->left_out);
-    vmb_doc_p_end(d);
-}
-
-static void
-section_tcg(struct vmb_doc *d, const struct vmb_model *m)
+vmb_sections_tcg(struct vmb_doc *d, const struct vmb_model *m,
+                 const struct vmb_charts *cs, const struct vmb_buf *warnings)
 {
     const struct vmb_res_run *run = &m->res->run;
     if (!m->tcg)
@@ -107,8 +69,9 @@ section_tcg(struct vmb_doc *d, const struct vmb_model *m)
  * without it (network.vhost_fallback: true; otherwise they were refused):
  * their network path is not the one Kata would give them.
  */
-static void
-section_vhost(struct vmb_doc *d, const struct vmb_model *m)
+void
+vmb_sections_vhost(struct vmb_doc *d, const struct vmb_model *m,
+                   const struct vmb_charts *cs, const struct vmb_buf *warnings)
 {
     if (!m->res->run.no_vhost_net)
         return;
@@ -155,9 +118,10 @@ oprate_ratio(const struct vmb_model *m, size_t p, size_t row)
     return vmb_model_series(m, p, row, VMB_METRIC_OPRATE)->ratio;
 }
 
-static void
-section_headline(struct vmb_doc *d, const struct vmb_model *m,
-                 const struct vmb_charts *cs)
+void
+vmb_sections_headline(struct vmb_doc *d, const struct vmb_model *m,
+                      const struct vmb_charts *cs,
+                      const struct vmb_buf *warnings)
 {
     if (m->ncells == 0 || !vmb_model_any_control(m))
         return;
@@ -210,8 +174,9 @@ kv_row(struct vmb_doc *d, const char *k, const char *v)
     vmb_doc_row(d, cells, 2);
 }
 
-static void
-section_what(struct vmb_doc *d, const struct vmb_model *m)
+void
+vmb_sections_what(struct vmb_doc *d, const struct vmb_model *m,
+                  const struct vmb_charts *cs, const struct vmb_buf *warnings)
 {
     const struct vmb_results *r = m->res;
     const struct vmb_res_run *run = &r->run;
@@ -288,8 +253,9 @@ section_what(struct vmb_doc *d, const struct vmb_model *m)
     vmb_doc_table_end(d);
 }
 
-static void
-section_host(struct vmb_doc *d, const struct vmb_model *m)
+void
+vmb_sections_host(struct vmb_doc *d, const struct vmb_model *m,
+                  const struct vmb_charts *cs, const struct vmb_buf *warnings)
 {
     const struct vmb_res_run *run = &m->res->run;
     vmb_doc_h(d, 2, "Host and versions");
@@ -353,9 +319,9 @@ with_ci(const struct vmb_summary *s, double scale)
     return vmb_xasprintf("%s [%s, %s]", a, lo, hi);
 }
 
-static void
-section_phase(struct vmb_doc *d, const struct vmb_model *m, size_t p,
-              const struct vmb_charts *cs)
+void
+vmb_sections_phase(struct vmb_doc *d, const struct vmb_model *m, size_t p,
+                   const struct vmb_charts *cs)
 {
     const struct vmb_model_phase *ph = &m->phases[p];
     autofree char *h = vmb_xasprintf("Results: %s phase", ph->title);
@@ -421,9 +387,9 @@ section_phase(struct vmb_doc *d, const struct vmb_model *m, size_t p,
     vmb_report_chart(d, cs, b4);
 }
 
-static void
-section_boot(struct vmb_doc *d, const struct vmb_model *m,
-             const struct vmb_charts *cs)
+void
+vmb_sections_boot(struct vmb_doc *d, const struct vmb_model *m,
+                  const struct vmb_charts *cs, const struct vmb_buf *warnings)
 {
     if (m->ncells == 0)
         return;
@@ -495,8 +461,9 @@ flag_item(struct vmb_doc *d, const struct vmb_model *m, size_t p, size_t i,
     vmb_doc_item_end(d);
 }
 
-static void
-section_flags(struct vmb_doc *d, const struct vmb_model *m)
+void
+vmb_sections_flags(struct vmb_doc *d, const struct vmb_model *m,
+                   const struct vmb_charts *cs, const struct vmb_buf *warnings)
 {
     vmb_doc_h(d, 2, "Flagged cells");
     bool any = false;
@@ -533,8 +500,10 @@ section_flags(struct vmb_doc *d, const struct vmb_model *m)
     vmb_doc_list_end(d);
 }
 
-static void
-section_failures(struct vmb_doc *d, const struct vmb_model *m)
+void
+vmb_sections_failures(struct vmb_doc *d, const struct vmb_model *m,
+                      const struct vmb_charts *cs,
+                      const struct vmb_buf *warnings)
 {
     bool any = false;
     for (size_t i = 0; i < m->nrows; i++)
@@ -568,8 +537,9 @@ section_failures(struct vmb_doc *d, const struct vmb_model *m)
     vmb_doc_list_end(d);
 }
 
-static void
-section_method(struct vmb_doc *d, const struct vmb_model *m)
+void
+vmb_sections_method(struct vmb_doc *d, const struct vmb_model *m,
+                    const struct vmb_charts *cs, const struct vmb_buf *warnings)
 {
     vmb_doc_h(d, 2, "Method");
     vmb_doc_p_begin(d);
@@ -590,9 +560,10 @@ section_method(struct vmb_doc *d, const struct vmb_model *m)
     vmb_doc_p_end(d);
 }
 
-static void
-section_provenance(struct vmb_doc *d, const struct vmb_model *m,
-                   const struct vmb_buf *warnings)
+void
+vmb_sections_provenance(struct vmb_doc *d, const struct vmb_model *m,
+                        const struct vmb_charts *cs,
+                        const struct vmb_buf *warnings)
 {
     const struct vmb_results *r = m->res;
     vmb_doc_h(d, 2, "Provenance");
@@ -643,23 +614,4 @@ section_provenance(struct vmb_doc *d, const struct vmb_model *m,
         }
         vmb_doc_list_end(d);
     }
-}
-
-void
-vmb_sections_write(struct vmb_doc *d, const struct vmb_model *m,
-                   const struct vmb_charts *cs, const struct vmb_buf *warnings)
-{
-    section_tcg(d, m);
-    section_vhost(d, m);
-    section_headline(d, m, cs);
-    section_what(d, m);
-    section_host(d, m);
-    for (size_t p = 0; p < m->nphases; p++)
-        section_phase(d, m, p, cs);
-    vmb_time_section(d, m, cs);
-    section_boot(d, m, cs);
-    section_flags(d, m);
-    section_failures(d, m);
-    section_method(d, m);
-    section_provenance(d, m, warnings);
 }

@@ -309,8 +309,8 @@ probe_table(struct vmb_doc *d, const struct vmb_model *m)
 }
 
 void
-vmb_time_section(struct vmb_doc *d, const struct vmb_model *m,
-                 const struct vmb_charts *cs)
+vmb_sections_time(struct vmb_doc *d, const struct vmb_model *m,
+                  const struct vmb_charts *cs, const struct vmb_buf *warnings)
 {
     if (!m->any_resources && !m->any_probe)
         return;
