@@ -1,7 +1,7 @@
 /*
  * The chart kit: the list of charts a report has, drawing one through
  * gnuplot or listing it as left out, and the titles and row labels every
- * chart shares. The builders (charts.c, charts_time.c) use it; report.c
+ * chart shares. The builders (charts.c, charts_resources.c) use it; report.c
  * lists the builders.
  */
 #include <stdlib.h>

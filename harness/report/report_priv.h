@@ -3,8 +3,8 @@
  * at the bottom: the chart kit (chart_kit.c: the chart list, drawing one,
  * titles and row labels) and the section kit (section_kit.c: numbers and
  * charts in the document). Above them the builders, which use a kit and
- * never each other: the charts (charts.c, charts_time.c) and the sections
- * (sections.c, time_section.c, tune_section.c), each listed in a table in
+ * never each other: the charts (charts.c, charts_resources.c) and the sections
+ * (sections.c, resources_section.c, tune_section.c), each listed in a table in
  * report.c; and summary.csv (summary_csv.c). Each reads the model
  * (model.h); the sections write through the document writer (doc.h).
  */
@@ -70,7 +70,8 @@ void vmb_charts_titles(struct vmb_plot *p, const struct vmb_model *m,
 void vmb_charts_row_labels(struct vmb_plot *p, const struct vmb_model *m,
                            const size_t *rows, size_t n);
 
-/* ---- the chart builders (charts.c, charts_time.c), listed in report.c ----
+/* ---- the chart builders (charts.c, charts_resources.c), listed in report.c
+ * ----
  *
  * Each lists its charts in cs and draws them into plots (the directory
  * plots/ of the results) as vmb_charts_add does; notes go to warnings.
@@ -161,7 +162,7 @@ void vmb_sections_method(struct vmb_doc *d, const struct vmb_model *m,
 void vmb_sections_provenance(struct vmb_doc *d, const struct vmb_model *m,
                              const struct vmb_charts *cs,
                              const struct vmb_buf *warnings);
-/* "Where the time goes" (time_section.c) */
+/* "Where the time goes" (resources_section.c) */
 void vmb_sections_time(struct vmb_doc *d, const struct vmb_model *m,
                        const struct vmb_charts *cs,
                        const struct vmb_buf *warnings);

@@ -1,7 +1,7 @@
 /*
  * The section kit: what the sections of report.md and report.html share
  * (numbers as the report writes them, a chart or why it is missing). The
- * section builders (sections.c, time_section.c, tune_section.c) use it;
+ * section builders (sections.c, resources_section.c, tune_section.c) use it;
  * report.c lists them.
  */
 #include <math.h>

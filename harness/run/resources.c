@@ -1,4 +1,4 @@
-#include "run/run_res.h"
+#include "run/resources.h"
 
 #include <math.h>
 #include <stdlib.h>
