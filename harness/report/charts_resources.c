@@ -145,8 +145,8 @@ chart_resources(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
 }
 
 void
-vmb_charts_time(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
-                const char *plots, struct vmb_buf *w)
+vmb_charts_resources(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
+                     const char *plots, struct vmb_buf *w)
 {
     if (!m->any_resources)
         return;

@@ -22,7 +22,7 @@ static const struct chart_builder {
     {.name = "ratio", .draw = vmb_charts_ratio},
     {.name = "phase", .draw_phase = vmb_charts_phase},
     {.name = "boot", .draw = vmb_charts_boot},
-    {.name = "time", .draw_phase = vmb_charts_time},
+    {.name = "resources", .draw_phase = vmb_charts_resources},
 };
 
 /*
@@ -43,7 +43,7 @@ static const struct section_builder {
     {.name = "what", .write = vmb_sections_what},
     {.name = "host", .write = vmb_sections_host},
     {.name = "phase", .write_phase = vmb_sections_phase},
-    {.name = "time", .write = vmb_sections_time},
+    {.name = "resources", .write = vmb_sections_resources},
     {.name = "boot", .write = vmb_sections_boot},
     {.name = "flags", .write = vmb_sections_flags},
     {.name = "failures", .write = vmb_sections_failures},

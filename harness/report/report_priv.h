@@ -92,8 +92,9 @@ void vmb_charts_boot(struct vmb_charts *cs, const struct vmb_model *m,
  * thread class (cpu-<phase>), and per row the op rate over time with the
  * disk's I/Os and the host CPU under it (resources-<phase>-<row>).
  */
-void vmb_charts_time(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
-                     const char *plots, struct vmb_buf *warnings);
+void vmb_charts_resources(struct vmb_charts *cs, const struct vmb_model *m,
+                          size_t p, const char *plots,
+                          struct vmb_buf *warnings);
 
 /* ---- summary_csv.c ---- */
 
@@ -163,9 +164,9 @@ void vmb_sections_provenance(struct vmb_doc *d, const struct vmb_model *m,
                              const struct vmb_charts *cs,
                              const struct vmb_buf *warnings);
 /* "Where the time goes" (resources_section.c) */
-void vmb_sections_time(struct vmb_doc *d, const struct vmb_model *m,
-                       const struct vmb_charts *cs,
-                       const struct vmb_buf *warnings);
+void vmb_sections_resources(struct vmb_doc *d, const struct vmb_model *m,
+                            const struct vmb_charts *cs,
+                            const struct vmb_buf *warnings);
 /* The tune, from tune.json (tune_section.c) */
 void vmb_sections_tune(struct vmb_doc *d, const struct vmb_model *m,
                        const struct vmb_charts *cs,

@@ -309,8 +309,9 @@ probe_table(struct vmb_doc *d, const struct vmb_model *m)
 }
 
 void
-vmb_sections_time(struct vmb_doc *d, const struct vmb_model *m,
-                  const struct vmb_charts *cs, const struct vmb_buf *warnings)
+vmb_sections_resources(struct vmb_doc *d, const struct vmb_model *m,
+                       const struct vmb_charts *cs,
+                       const struct vmb_buf *warnings)
 {
     if (!m->any_resources && !m->any_probe)
         return;
