@@ -346,16 +346,16 @@ query(struct vmb_pgctl_conn **c, const struct vmb_db_node *node,
       char **last)
 {
     vmb_autoerr struct vmb_error *e = NULL;
-    if (*c == NULL && vmb_pgctl_connect(node->host, node->port, SUPERUSER,
-                                        DBNAME, us_left(deadline), c, &e) < 0)
-        goto failed;
-    if (vmb_pgctl_query(*c, sql, us_left(deadline), rows, &e) < 0) {
+    bool ok =
+        *c != NULL || vmb_pgctl_connect(node->host, node->port, SUPERUSER,
+                                        DBNAME, us_left(deadline), c, &e) >= 0;
+    if (ok && vmb_pgctl_query(*c, sql, us_left(deadline), rows, &e) < 0) {
         vmb_pgctl_close(*c);
         *c = NULL;
-        goto failed;
+        ok = false;
     }
-    return 0;
-failed:
+    if (ok)
+        return 0;
     free(*last);
     *last = vmb_xstrdup(e->msg);
     return -1;
