@@ -3,10 +3,11 @@
  * at the bottom: the chart kit (chart_kit.c: the chart list, drawing one,
  * titles and row labels) and the section kit (section_kit.c: numbers and
  * charts in the document). Above them the builders, which use a kit and
- * never each other: the charts (charts.c, charts_resources.c) and the sections
- * (sections.c, resources_section.c, tune_section.c), each listed in a table in
- * report.c; and summary.csv (summary_csv.c). Each reads the model
- * (model.h); the sections write through the document writer (doc.h).
+ * never each other: the charts (charts.c, charts_resources.c) and the
+ * sections (sections.c, resources_section.c, tune_section.c), each listed
+ * in a table in report.c; and summary.csv (summary_csv.c). Each reads the
+ * model (model.h); the sections write through the document writer
+ * (doc.h).
  */
 #ifndef VMB_REPORT_PRIV_H
 #define VMB_REPORT_PRIV_H
@@ -70,11 +71,11 @@ void vmb_charts_titles(struct vmb_plot *p, const struct vmb_model *m,
 void vmb_charts_row_labels(struct vmb_plot *p, const struct vmb_model *m,
                            const size_t *rows, size_t n);
 
-/* ---- the chart builders (charts.c, charts_resources.c), listed in report.c
- * ----
+/* ---- the chart builders, listed in report.c ----
  *
- * Each lists its charts in cs and draws them into plots (the directory
- * plots/ of the results) as vmb_charts_add does; notes go to warnings.
+ * charts.c and charts_resources.c. Each lists its charts in cs and draws them
+ * into plots (the directory plots/ of the results) as vmb_charts_add does;
+ * notes go to warnings.
  */
 
 /* The op rate of every cell relative to bare metal ("ratio"). */
