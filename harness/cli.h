@@ -2,12 +2,12 @@
  * The subcommand table (crun's shape) and the argument parsing the
  * subcommands share. main() only dispatches.
  *
- * Each subcommand lives in its own file under cmd/ (`plan` and `options`
- * share cmd/plan.c): its entry point, its getopt_long options and, beside
- * them, its usage text vmb_usage_NAME: a string, or a function that
- * composes the text when it is printed (lists generated from a table).
- * cli.c lists them in a table of {name, fn, summary, usage,
- * print_usage} in the order `vmbench --help` shows them.
+ * Each subcommand lives in its own file under cmd/: its entry point, its
+ * getopt_long options and, beside them, its usage text vmb_usage_NAME: a
+ * string, or a function that composes the text when it is printed (lists
+ * generated from a table). `run` and `tune` take their shared options
+ * from cmd/run_opts.h. cli.c lists them in a table of {name, fn, summary,
+ * usage, print_usage} in the order `vmbench --help` shows them.
  *
  * A subcommand returns the exit status (0 success, 1 a run failed) or -1
  * with *err set; main prints the error and exits 1 or 2 by its kind.

@@ -1,6 +1,7 @@
 /* `vmbench doctor`: the host checks, printed or as JSON. */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "base/util.h"
 #include "cli.h"
@@ -97,8 +98,9 @@ vmb_cmd_doctor(int argc, char **argv, struct vmb_error **err)
         struct vmb_jw w;
         vmb_jw_init(&w, true);
         vmb_doctor_to_json(&w, r);
-        autofree char *text = vmb_jw_steal(&w);
+        char *text = vmb_jw_steal(&w);
         printf("%s\n", text);
+        free(text);
     } else {
         vmb_doctor_print(stdout, r);
     }

@@ -10,7 +10,6 @@
 #include "base/util.h"
 #include "cli.h"
 #include "config/kata.h"
-#include "report/report.h"
 #include "results/metric.h"
 #include "results/results.h"
 
@@ -55,6 +54,82 @@ comment_safe(const char *s)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             *p = ' ';
     return c;
+}
+
+/* The VM cell named by cell, or with the best median of best (*median). */
+static int
+pick_cell(const struct vmb_results *res, const char *dir, const char *cell,
+          const char *best, const struct vmb_res_cell **out, double *median,
+          struct vmb_error **err)
+{
+    const struct vmb_res_cell *c = NULL;
+    if (best != NULL) {
+        if (vmb_results_best_cell(res, best, &c, median, err) < 0)
+            return -1;
+    } else {
+        bool ambiguous = false;
+        c = vmb_results_find(res, cell, &ambiguous);
+        if (c == NULL)
+            return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                 ambiguous ? "cell \"%s\" matches more than "
+                                             "one cell; give more of its id"
+                                           : "no cell \"%s\" in \"%s\"; "
+                                             "`vmbench report` lists them",
+                                 cell, dir);
+    }
+    if (c->control)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "\"%s\" is the bare-metal control, which has no "
+                             "Kata settings",
+                             c->label);
+    if (!c->has_config)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "cell \"%s\" has no config.json in \"%s\"", c->id,
+                             dir);
+    *out = c;
+    return 0;
+}
+
+/* The cell's settings merged into the base file, or as fresh tables under
+ * a comment naming the cell. */
+static int
+render(const struct vmb_results *res, const struct vmb_res_cell *c,
+       const char *base, const char *best, double median, struct vmb_buf *out,
+       struct vmb_error **err)
+{
+    if (base != NULL) {
+        autofree char *text = NULL;
+        size_t len;
+        if (vmb_read_file_max(base, VMB_KATA_TOML_MAX_BYTES, &text, &len, err) <
+            0)
+            return vmb_error_prefix(err, "base configuration");
+        return vmb_kata_merge_settings(&c->cfg, base, text, len, out, err);
+    }
+    autofree char *label = comment_safe(c->label);
+    autofree char *name = comment_safe(res->name);
+    vmb_buf_printf(out,
+                   "# Kata Containers settings of cell \"%s\" (%s)\n"
+                   "# from the results of \"%s\".\n",
+                   label, c->id, name);
+    if (best != NULL) {
+        autofree char *b = comment_safe(best);
+        vmb_buf_printf(out, "# Best median %s of all cells: %.6g.\n", b,
+                       median);
+    }
+    vmb_kata_render_tables(&c->cfg, out);
+    return 0;
+}
+
+static int
+write_out(const char *output, const struct vmb_buf *out, struct vmb_error **err)
+{
+    if (output != NULL)
+        return vmb_write_output(output, out->data ? out->data : "", out->len,
+                                err);
+    fwrite(out->data ? out->data : "", 1, out->len, stdout);
+    if (fflush(stdout) != 0)
+        return vmb_error_sys(err, "write to standard output");
+    return 0;
 }
 
 int
@@ -105,105 +180,17 @@ vmb_cmd_kata_config(int argc, char **argv, struct vmb_error **err)
         fprintf(stderr, "vmbench kata-config: note: %s\n", res->warnings[i]);
     int rc = -1;
     struct vmb_buf out = {0};
-    autofree char *text = NULL;
-    struct vmb_kata_setting *set = NULL;
-    size_t nset = 0;
     const struct vmb_res_cell *c = NULL;
     double median = NAN;
-    if (best != NULL) {
-        if (vmb_results_best_cell(res, best, &c, &median, err) < 0)
-            goto out;
-    } else {
-        bool ambiguous = false;
-        c = vmb_results_find(res, cell, &ambiguous);
-        if (c == NULL) {
-            vmb_error_set(err, VMB_ERR_INPUT, 0,
-                          ambiguous ? "cell \"%s\" matches more than one "
-                                      "cell; give more of its id"
-                                    : "no cell \"%s\" in \"%s\"; `vmbench "
-                                      "report` lists them",
-                          cell, dir);
-            goto out;
-        }
-    }
-    if (c->control) {
-        vmb_error_set(err, VMB_ERR_INPUT, 0,
-                      "\"%s\" is the bare-metal control, which has no Kata "
-                      "settings",
-                      c->label);
+    if (pick_cell(res, dir, cell, best, &c, &median, err) < 0 ||
+        render(res, c, base, best, median, &out, err) < 0 ||
+        write_out(output, &out, err) < 0)
         goto out;
-    }
-    if (!c->has_config) {
-        vmb_error_set(err, VMB_ERR_INPUT, 0,
-                      "cell \"%s\" has no config.json in \"%s\"", c->id, dir);
-        goto out;
-    }
-    nset = vmb_kata_settings(&c->cfg, &set);
-    if (base != NULL) {
-        size_t len;
-        if (vmb_read_file_max(base, VMB_KATA_TOML_MAX_BYTES, &text, &len, err) <
-            0) {
-            vmb_error_prefix(err, "base configuration");
-            goto out;
-        }
-        /* Every key vmbench may set is checked against the file, so a
-         * base is refused alike whichever keys this cell changes. */
-        if (vmb_kata_toml_merge(base, text, len, set, nset, &out, err) < 0)
-            goto out;
-        vmb_buf_free(&out);
-        /* Only what differs from the base file's own settings. */
-        struct vmb_config bcfg;
-        vmb_config_defaults(&bcfg);
-        autofree char *skipped = NULL;
-        int irc = vmb_kata_import_text(base, text, len, &bcfg, &skipped, err);
-        if (irc == 0) {
-            struct vmb_kata_setting *bset = NULL;
-            size_t nb = vmb_kata_settings(&bcfg, &bset);
-            nset = vmb_kata_settings_diff(set, nset, bset, nb);
-            vmb_kata_settings_free(bset, nb);
-        }
-        vmb_config_free(&bcfg);
-        if (irc < 0 ||
-            vmb_kata_toml_merge(base, text, len, set, nset, &out, err) < 0)
-            goto out;
-    } else {
-        autofree char *label = comment_safe(c->label);
-        autofree char *name = comment_safe(res->name);
-        vmb_buf_printf(&out,
-                       "# Kata Containers settings of cell \"%s\" (%s)\n"
-                       "# from the results of \"%s\".\n",
-                       label, c->id, name);
-        if (best != NULL) {
-            autofree char *b = comment_safe(best);
-            vmb_buf_printf(&out, "# Best median %s of all cells: %.6g.\n", b,
-                           median);
-        }
-        vmb_buf_puts(&out, "[" VMB_KATA_TABLE "]\n");
-        for (size_t i = 0; i < nset; i++)
-            if (set[i].table == NULL)
-                vmb_buf_printf(&out, "%s = %s\n", set[i].key, set[i].value);
-        vmb_buf_puts(&out, "\n[runtime]\n");
-        for (size_t i = 0; i < nset; i++)
-            if (set[i].table != NULL)
-                vmb_buf_printf(&out, "%s = %s\n", set[i].key, set[i].value);
-    }
-    if (output != NULL) {
-        if (vmb_write_output(output, out.data ? out.data : "", out.len, err) <
-            0)
-            goto out;
-    } else {
-        fwrite(out.data ? out.data : "", 1, out.len, stdout);
-        if (fflush(stdout) != 0) {
-            vmb_error_sys(err, "write to standard output");
-            goto out;
-        }
-    }
     if (best != NULL)
         fprintf(stderr, "vmbench kata-config: best %s: %s (%s), median %.6g\n",
                 best, c->label, c->id, median);
     rc = 0;
 out:
-    vmb_kata_settings_free(set, nset);
     vmb_buf_free(&out);
     vmb_results_free(res);
     return rc;

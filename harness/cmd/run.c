@@ -2,8 +2,11 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd/run_opts.h"
 #include "run/run.h"
 
+/* clang-format would split the text's lines around the shared options'. */
+/* clang-format off */
 const char vmb_usage_run[] =
     "usage: vmbench run MATRIX.yaml [--out DIR] [--kata FILE] [--dry-run]\n"
     "                   [--only vm|baremetal|control]\n"
@@ -18,38 +21,23 @@ const char vmb_usage_run[] =
     "  --out DIR     results directory to create (default\n"
     "                results/<name>-<UTC time>); an existing one is never\n"
     "                overwritten\n"
-    "  --kata FILE   a Kata configuration.toml as the base of every cell,\n"
-    "                in place of the matrix's `kata:` key (run.json\n"
-    "                records it and the keys vmbench does not model)\n"
+    VMB_RUN_USAGE_KATA("   ", "                ")
     "  --resume DIR  continue an interrupted run: runs whose result.json\n"
     "                exists are kept, the others are done\n"
     "  --dry-run     print the runs and the directory, start nothing\n"
     "  --only KIND   run only the VM cells (vm) or only the bare-metal\n"
     "                controls (baremetal, or control, the same); the others\n"
     "                are left for a later --resume\n"
-    "  --no-report   do not generate the report at the end\n\n"
+    VMB_RUN_USAGE_NO_REPORT("   ") "\n"
     "A failing run is recorded as failed (error and logs in its result.json\n"
     "and directory) and the others go on. Ctrl-C stops after tearing down\n"
     "the current run; finished runs are kept.\n\n"
     "exit status: 0 every run succeeded, 1 some failed or interrupted,\n"
     "2 bad input (matrix file, directory).\n";
-
-enum {
-    OPT_OUT = 256,
-    OPT_RESUME,
-    OPT_ONLY,
-    OPT_DRY_RUN,
-    OPT_NO_REPORT,
-    OPT_KATA,
-};
+/* clang-format on */
 
 static const struct option longopts[] = {
-    {"out", required_argument, NULL, OPT_OUT},
-    {"resume", required_argument, NULL, OPT_RESUME},
-    {"only", required_argument, NULL, OPT_ONLY},
-    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-    {"no-report", no_argument, NULL, OPT_NO_REPORT},
-    {"kata", required_argument, NULL, OPT_KATA},
+    VMB_RUN_LONGOPTS,
     {NULL, 0, NULL, 0},
 };
 
@@ -61,47 +49,23 @@ vmb_cmd_run(int argc, char **argv, struct vmb_error **err)
     struct vmb_cli_parse args = {.cmd = "run", .longopts = longopts};
     int opt;
     while ((opt = vmb_cli_next(&args, argc, argv, err)) > 0) {
-        switch (opt) {
-        case OPT_OUT:
-            if (vmb_cli_dir(&args, "out", &o.out, err) < 0)
-                return -1;
-            break;
-        case OPT_RESUME:
-            if (vmb_cli_dir(&args, "resume", &o.resume, err) < 0)
-                return -1;
-            break;
-        case OPT_ONLY:
-            if (vmb_cli_only(&args, &o.only, err) < 0)
-                return -1;
-            break;
-        case OPT_DRY_RUN:
-            o.dry_run = true;
-            break;
-        case OPT_NO_REPORT:
-            o.report = NULL;
-            break;
-        case OPT_KATA:
-            o.kata = args.arg;
-            break;
-        case VMB_CLI_WORD:
-            if (o.matrix != NULL)
-                return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                                     "unexpected argument \"%s\"; see "
-                                     "`vmbench run --help`",
-                                     args.arg);
-            o.matrix = args.arg;
-            break;
-        }
+        int shared = vmb_run_opt_parse(&args, opt, &o, err);
+        if (shared < 0)
+            return -1;
+        if (shared > 0)
+            continue;
+        /* Otherwise a positional word: run has no options of its own. */
+        if (o.matrix != NULL)
+            return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                 "unexpected argument \"%s\"; see "
+                                 "`vmbench run --help`",
+                                 args.arg);
+        o.matrix = args.arg;
     }
     if (opt < 0)
         return -1;
-    if (o.matrix == NULL && o.resume == NULL)
-        return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "a matrix file is needed; see `vmbench run "
-                             "--help`");
-    if (o.resume != NULL && o.kata != NULL)
-        return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "--kata and --resume cannot be used together");
+    if (vmb_run_opt_check(&args, &o, err) < 0)
+        return -1;
     if (o.resume != NULL && o.out != NULL)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "--out and --resume cannot be used together");

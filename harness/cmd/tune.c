@@ -4,15 +4,18 @@
 
 #include "base/util.h"
 #include "cli.h"
+#include "cmd/run_opts.h"
 #include "results/metric.h"
 #include "run/run.h"
 #include "run/tune.h"
 
+/* clang-format would split the text's lines around the shared options'. */
+/* clang-format off */
 static const char usage_text[] =
     "usage: vmbench tune MATRIX.yaml --objective PHASE.METRIC\n"
     "                    [--limit PHASE.METRIC=VALUE] [--first N]\n"
-    "                    [--budget RUNS] [--out DIR] [--dry-run]\n"
-    "                    [--only vm|baremetal]\n"
+    "                    [--budget RUNS] [--out DIR] [--kata FILE]\n"
+    "                    [--dry-run] [--only vm|baremetal]\n"
     "       vmbench tune --resume DIR\n\n"
     "Races the cells of the matrix for the best value of the objective\n"
     "instead of running every repetition of every cell. Every cell runs a\n"
@@ -39,20 +42,23 @@ static const char usage_text[] =
     "  --budget RUNS    run at most this many runs in all\n"
     "  --out DIR        results directory to create (an ordinary one, plus\n"
     "                   tune.json with every round's decisions)\n"
-    "  --resume DIR     continue an interrupted tune; it ends as an\n"
-    "                   uninterrupted one would\n"
+    "  --resume DIR     continue an interrupted tune, on the Kata base it\n"
+    "                   started from; it ends as an uninterrupted one\n"
+    "                   would\n"
     "  --only KIND      vm: race the VM cells without their controls;\n"
     "                   baremetal: race the bare-metal controls (no VM).\n"
     "                   By default the VM cells race and their controls run\n"
     "                   the first round\n"
+    VMB_RUN_USAGE_KATA("      ", "                   ")
     "  --dry-run        print the first round's runs, start nothing\n"
-    "  --no-report      do not generate the report at the end\n\n"
+    VMB_RUN_USAGE_NO_REPORT("      ") "\n"
     "At the end it prints the winner, the runs the race took against the\n"
     "full factorial, and the `vmbench kata-config` command that writes the\n"
     "winner's Kata settings.\n\n"
     "exit status: 0 a winner, 1 no cell had a value (within the limit) or\n"
     "interrupted, 2 bad input.\n\n"
     "The metrics of a phase (capacity: of capacity phases only):\n";
+/* clang-format on */
 
 /* Composed when printed: the metrics come from their table. */
 void
@@ -64,23 +70,14 @@ vmb_usage_tune(FILE *out)
 }
 
 enum {
-    OPT_OUT = 256,
-    OPT_RESUME,
-    OPT_ONLY,
-    OPT_DRY_RUN,
-    OPT_NO_REPORT,
-    OPT_OBJECTIVE,
+    OPT_OBJECTIVE = VMB_RUN_OPT_NEXT,
     OPT_LIMIT,
     OPT_FIRST,
     OPT_BUDGET,
 };
 
 static const struct option longopts[] = {
-    {"out", required_argument, NULL, OPT_OUT},
-    {"resume", required_argument, NULL, OPT_RESUME},
-    {"only", required_argument, NULL, OPT_ONLY},
-    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-    {"no-report", no_argument, NULL, OPT_NO_REPORT},
+    VMB_RUN_LONGOPTS,
     {"objective", required_argument, NULL, OPT_OBJECTIVE},
     {"limit", required_argument, NULL, OPT_LIMIT},
     {"first", required_argument, NULL, OPT_FIRST},
@@ -106,32 +103,19 @@ count_arg(const char *name, const char *text, int64_t *out,
 int
 vmb_cmd_tune(int argc, char **argv, struct vmb_error **err)
 {
-    struct vmb_tune_opts o = {.only = VMB_RUN_ALL,
-                              .report = vmb_cmd_report_after};
+    struct vmb_tune_opts o = {
+        .run = {.only = VMB_RUN_ALL, .report = vmb_cmd_report_after}};
     struct vmb_cli_parse args = {.cmd = "tune", .longopts = longopts};
     bool only_given = false;
     int opt;
     while ((opt = vmb_cli_next(&args, argc, argv, err)) > 0) {
+        int shared = vmb_run_opt_parse(&args, opt, &o.run, err);
+        if (shared < 0)
+            return -1;
+        only_given |= opt == VMB_RUN_OPT_ONLY;
+        if (shared > 0)
+            continue;
         switch (opt) {
-        case OPT_OUT:
-            if (vmb_cli_dir(&args, "out", &o.out, err) < 0)
-                return -1;
-            break;
-        case OPT_RESUME:
-            if (vmb_cli_dir(&args, "resume", &o.resume, err) < 0)
-                return -1;
-            break;
-        case OPT_ONLY:
-            only_given = true;
-            if (vmb_cli_only(&args, &o.only, err) < 0)
-                return -1;
-            break;
-        case OPT_DRY_RUN:
-            o.dry_run = true;
-            break;
-        case OPT_NO_REPORT:
-            o.report = NULL;
-            break;
         case OPT_OBJECTIVE:
             o.objective = args.arg;
             break;
@@ -147,30 +131,28 @@ vmb_cmd_tune(int argc, char **argv, struct vmb_error **err)
                 return -1;
             break;
         case VMB_CLI_WORD:
-            if (o.matrix != NULL)
+            if (o.run.matrix != NULL)
                 return vmb_error_set(err, VMB_ERR_INPUT, 0,
                                      "unexpected argument \"%s\"; see "
                                      "`vmbench tune --help`",
                                      args.arg);
-            o.matrix = args.arg;
+            o.run.matrix = args.arg;
             break;
         }
     }
     if (opt < 0)
         return -1;
-    if (o.resume != NULL) {
-        if (o.matrix || o.out || o.objective || o.limit || o.first ||
+    if (vmb_run_opt_check(&args, &o.run, err) < 0)
+        return -1;
+    if (o.run.resume != NULL) {
+        if (o.run.matrix || o.run.out || o.objective || o.limit || o.first ||
             o.budget || only_given)
             return vmb_error_set(err, VMB_ERR_INPUT, 0,
                                  "--resume takes the tune's settings from "
                                  "its tune.json; give it alone");
-        o.only = VMB_RUN_ALL; /* replaced by tune.json's */
+        o.run.only = VMB_RUN_ALL; /* replaced by tune.json's */
         return vmb_tune(&o, err);
     }
-    if (o.matrix == NULL)
-        return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "a matrix file is needed; see `vmbench tune "
-                             "--help`");
     if (o.objective == NULL)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "--objective PHASE.METRIC is needed (for "

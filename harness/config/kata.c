@@ -133,14 +133,11 @@ vmb_kata_settings_diff(struct vmb_kata_setting *set, size_t n,
 }
 
 void
-vmb_kata_render(const struct vmb_config *cfg, struct vmb_buf *out)
+vmb_kata_render_tables(const struct vmb_config *cfg, struct vmb_buf *out)
 {
     struct vmb_kata_setting *s = NULL;
     size_t n = vmb_kata_settings(cfg, &s);
-    vmb_buf_puts(out, "# Kata Containers settings equivalent to this cell.\n"
-                      "# Merge into configuration.toml, or use\n"
-                      "# `vmbench kata-config RESULTS_DIR CELL --base FILE`.\n"
-                      "[hypervisor.qemu]\n");
+    vmb_buf_puts(out, "[" VMB_KATA_TABLE "]\n");
     for (size_t i = 0; i < n; i++)
         if (s[i].table == NULL)
             vmb_buf_printf(out, "%s = %s\n", s[i].key, s[i].value);
@@ -149,4 +146,52 @@ vmb_kata_render(const struct vmb_config *cfg, struct vmb_buf *out)
         if (s[i].table != NULL)
             vmb_buf_printf(out, "%s = %s\n", s[i].key, s[i].value);
     vmb_kata_settings_free(s, n);
+}
+
+void
+vmb_kata_render(const struct vmb_config *cfg, struct vmb_buf *out)
+{
+    vmb_buf_puts(out,
+                 "# Kata Containers settings equivalent to this cell.\n"
+                 "# Merge into configuration.toml, or use\n"
+                 "# `vmbench kata-config RESULTS_DIR CELL --base FILE`.\n");
+    vmb_kata_render_tables(cfg, out);
+}
+
+/* The settings of base's text: Kata's defaults under what it sets. */
+static int
+base_settings(const char *name, const char *text, size_t len,
+              struct vmb_kata_setting **out, size_t *n, struct vmb_error **err)
+{
+    struct vmb_config bcfg;
+    vmb_config_defaults(&bcfg);
+    autofree char *skipped = NULL;
+    int rc = vmb_kata_import_text(name, text, len, &bcfg, &skipped, err);
+    if (rc == 0)
+        *n = vmb_kata_settings(&bcfg, out);
+    vmb_config_free(&bcfg);
+    return rc;
+}
+
+int
+vmb_kata_merge_settings(const struct vmb_config *cfg, const char *name,
+                        const char *text, size_t len, struct vmb_buf *out,
+                        struct vmb_error **err)
+{
+    struct vmb_kata_setting *set = NULL, *bset = NULL;
+    size_t nset = vmb_kata_settings(cfg, &set), nb = 0;
+    struct vmb_buf check = {0};
+    /* Every key vmbench may set is checked against the file, so a base
+     * is refused alike whichever keys this cell changes. */
+    int rc = vmb_kata_toml_merge(name, text, len, set, nset, &check, err);
+    vmb_buf_free(&check);
+    if (rc == 0)
+        rc = base_settings(name, text, len, &bset, &nb, err);
+    if (rc == 0) {
+        nset = vmb_kata_settings_diff(set, nset, bset, nb);
+        rc = vmb_kata_toml_merge(name, text, len, set, nset, out, err);
+    }
+    vmb_kata_settings_free(bset, nb);
+    vmb_kata_settings_free(set, nset);
+    return rc;
 }

@@ -48,8 +48,12 @@ int vmb_kata_import_text(const char *name, const char *text, size_t len,
                          struct vmb_config *cfg, char **unmodelled,
                          struct vmb_error **err);
 
-/* Renders a cell's settings as a [hypervisor.qemu] TOML fragment. */
+/* Renders a cell's settings as a [hypervisor.qemu] TOML fragment, after a
+ * comment saying what it is (a cell's kata-configuration.toml). */
 void vmb_kata_render(const struct vmb_config *cfg, struct vmb_buf *out);
+/* The same without the comment: the [hypervisor.qemu] table of cfg's
+ * settings, then its [runtime] table. */
+void vmb_kata_render_tables(const struct vmb_config *cfg, struct vmb_buf *out);
 
 /* A configuration.toml larger than this is refused (Kata's own template
  * is about 30 KiB). */
@@ -69,6 +73,20 @@ void vmb_kata_render(const struct vmb_config *cfg, struct vmb_buf *out);
 int vmb_kata_toml_merge(const char *name, const char *text, size_t len,
                         const struct vmb_kata_setting *set, size_t nset,
                         struct vmb_buf *out, struct vmb_error **err);
+
+/*
+ * Appends to out cfg's settings merged into a user's configuration.toml
+ * (text, len bytes, named name for messages): a copy of it with only the
+ * keys whose value differs from the file's own settings (or Kata's
+ * default where the file lacks the key) changed or added, as
+ * vmb_kata_toml_merge writes them. Every key vmbench may set is checked
+ * against the file first, so a file is refused alike whichever keys cfg
+ * changes. A malformed file, or one with a value vmbench refuses, fails
+ * with VMB_ERR_INPUT naming name and the line.
+ */
+int vmb_kata_merge_settings(const struct vmb_config *cfg, const char *name,
+                            const char *text, size_t len, struct vmb_buf *out,
+                            struct vmb_error **err);
 
 /* A key of [hypervisor.qemu] or [runtime] as a configuration.toml has it. */
 struct vmb_kata_toml_key {

@@ -346,17 +346,16 @@ query(struct vmb_pg_client **c, const struct vmb_db_node *node,
       uint64_t deadline, const char *sql, struct vmb_pg_rows *rows, char **last)
 {
     vmb_autoerr struct vmb_error *e = NULL;
-    if (*c == NULL &&
-        vmb_pg_client_connect(node->host, node->port, SUPERUSER, DBNAME,
-                              us_left(deadline), c, &e) < 0)
-        goto failed;
-    if (vmb_pg_client_query(*c, sql, us_left(deadline), rows, &e) < 0) {
+    bool ok = *c != NULL ||
+              vmb_pg_client_connect(node->host, node->port, SUPERUSER, DBNAME,
+                                    us_left(deadline), c, &e) >= 0;
+    if (ok && vmb_pg_client_query(*c, sql, us_left(deadline), rows, &e) < 0) {
         vmb_pg_client_close(*c);
         *c = NULL;
-        goto failed;
+        ok = false;
     }
-    return 0;
-failed:
+    if (ok)
+        return 0;
     free(*last);
     *last = vmb_xstrdup(e->msg);
     return -1;

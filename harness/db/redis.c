@@ -174,17 +174,17 @@ command(struct vmb_redis_ctl_conn **c, const struct vmb_db_node *node,
         int argc, const char *const *argv)
 {
     vmb_autoerr struct vmb_error *e = NULL;
-    if (*c == NULL && vmb_redis_ctl_connect(node->host, node->port,
-                                            ms_left(deadline), c, &e) < 0)
-        goto failed;
-    if (vmb_redis_ctl_command(*c, ms_left(deadline), reply, &e, argc, argv) <
-        0) {
+    bool ok =
+        *c != NULL || vmb_redis_ctl_connect(node->host, node->port,
+                                            ms_left(deadline), c, &e) >= 0;
+    if (ok && vmb_redis_ctl_command(*c, ms_left(deadline), reply, &e, argc,
+                                    argv) < 0) {
         vmb_redis_ctl_close(*c);
         *c = NULL;
-        goto failed;
+        ok = false;
     }
-    return 0;
-failed:
+    if (ok)
+        return 0;
     free(*last);
     *last = vmb_xstrdup(e->msg);
     return -1;

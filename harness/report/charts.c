@@ -17,90 +17,7 @@
 #include "report/plot.h"
 #include "report/report_priv.h"
 
-/* ---- the chart list ---- */
-
-void
-vmb_charts_init(struct vmb_charts *cs, bool draw)
-{
-    memset(cs, 0, sizeof(*cs));
-    if (!draw) {
-        cs->skip_reason = vmb_xstrdup("charts were turned off (--no-charts)");
-        return;
-    }
-    struct vmb_error *err = NULL;
-    if (vmb_plot_find_gnuplot(&cs->gnuplot, &err) < 0) {
-        cs->skip_reason = vmb_xstrdup(err->msg);
-        cs->first_error = err;
-    }
-}
-
-const struct vmb_chart *
-vmb_charts_find(const struct vmb_charts *cs, const char *base)
-{
-    for (size_t i = 0; i < cs->n; i++)
-        if (strcmp(cs->c[i].base, base) == 0)
-            return &cs->c[i];
-    return NULL;
-}
-
-void
-vmb_charts_free(struct vmb_charts *cs)
-{
-    for (size_t i = 0; i < cs->n; i++) {
-        free(cs->c[i].base);
-        free(cs->c[i].title);
-        free(cs->c[i].error);
-        free(cs->c[i].left_out);
-    }
-    free(cs->c);
-    free(cs->gnuplot);
-    free(cs->skip_reason);
-    vmb_error_free(cs->first_error);
-}
-
-static struct vmb_chart *
-chart_add(struct vmb_charts *cs, const char *base, const char *title)
-{
-    cs->c = vmb_xrealloc(cs->c, (cs->n + 1) * sizeof(*cs->c));
-    struct vmb_chart *c = &cs->c[cs->n++];
-    memset(c, 0, sizeof(*c));
-    c->base = vmb_xstrdup(base);
-    c->title = vmb_xstrdup(title);
-    return c;
-}
-
-/* A chart without data: listed with why, never drawn. */
-static void
-chart_left_out(struct vmb_charts *cs, const char *base, const char *title,
-               const char *why)
-{
-    chart_add(cs, base, title)->left_out = vmb_xstrdup(why);
-}
-
-/* Lists the chart, and draws it when gnuplot is there. */
-static void
-chart_draw(struct vmb_charts *cs, struct vmb_plot *p, const char *tmpl,
-           const char *plots, const char *base, const char *title,
-           struct vmb_buf *warnings)
-{
-    struct vmb_chart *c = chart_add(cs, base, title);
-    if (cs->gnuplot == NULL) {
-        c->error = vmb_xstrdup(cs->skip_reason ? cs->skip_reason
-                                               : "charts were not drawn");
-        return;
-    }
-    struct vmb_error *err = NULL;
-    if (vmb_plot_render(p, cs->gnuplot, tmpl, plots, base, warnings, &err) <
-        0) {
-        c->error = vmb_xstrdup(err->msg);
-        if (cs->first_error == NULL)
-            cs->first_error = err;
-        else
-            vmb_error_free(err);
-    }
-}
-
-/* ---- what every chart shares ---- */
+/* ---- what the charts of this file share ---- */
 
 /* A note for the user, one line, safe for a terminal. */
 static void
@@ -121,26 +38,6 @@ rows_init(struct rows *r, size_t cap)
 {
     r->i = vmb_xcalloc(cap ? cap : 1, sizeof(*r->i));
     r->n = 0;
-}
-
-/*
- * Labels of the rows, one word per line, so long labels stay narrow;
- * the line type of each (the single control dashed, cells by index).
- */
-static void
-axis_labels(struct vmb_plot *p, const struct vmb_model *m, const struct rows *r)
-{
-    char **t = vmb_xcalloc(r->n ? r->n : 1, sizeof(*t));
-    for (size_t k = 0; k < r->n; k++) {
-        t[k] = vmb_xstrdup(vmb_model_label(m, r->i[k]));
-        for (char *s = t[k]; *s; s++)
-            if (*s == ' ')
-                *s = '\n';
-    }
-    vmb_plot_axis_labels(p, "labels", (const char *const *)t, r->n);
-    for (size_t k = 0; k < r->n; k++)
-        free(t[k]);
-    free(t);
 }
 
 /* A row's line type: 9 (black, dashed) for a single control, else 1-8. */
@@ -167,26 +64,6 @@ curve_labels(struct vmb_plot *p, const struct vmb_model *m,
     vmb_plot_nums(p, "lts", lts, r->n);
     free(labels);
     free(lts);
-}
-
-static char *
-subtitle(const struct vmb_model *m, const char *what)
-{
-    const char *accel = m->accel ? m->accel : "unknown";
-    if (m->tcg)
-        return vmb_xasprintf("%s · VMs under TCG (software emulation, no "
-                             "KVM)\n%s",
-                             m->res->name, what);
-    return vmb_xasprintf("%s · accelerator %s\n%s", m->res->name, accel, what);
-}
-
-static void
-set_common(struct vmb_plot *p, const struct vmb_model *m, const char *title,
-           const char *what)
-{
-    autofree char *sub = subtitle(m, what);
-    vmb_plot_str(p, "chart_title", title);
-    vmb_plot_str(p, "chart_subtitle", sub);
 }
 
 /*
@@ -225,8 +102,8 @@ chart_oprate(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
             isfinite(vmb_model_series(m, p, cr, VMB_METRIC_OPRATE)->s.median);
     }
     if (r.n == 0) {
-        chart_left_out(cs, base, title,
-                       "no VM cell has a successful run of this phase");
+        vmb_charts_add_left_out(
+            cs, base, title, "no VM cell has a successful run of this phase");
         free(r.i);
         return;
     }
@@ -235,10 +112,10 @@ chart_oprate(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
     autofree char *reps = vmb_model_reps_text(m);
     autofree char *what =
         vmb_xasprintf("median of %s, whiskers: 95%% interval", reps);
-    set_common(&pl, m, title, what);
+    vmb_charts_titles(&pl, m, title, what);
     vmb_plot_str(&pl, "y_title", "Operations per second");
     vmb_plot_num(&pl, "n", (double)r.n);
-    axis_labels(&pl, m, &r);
+    vmb_charts_row_labels(&pl, m, r.i, r.n);
     vmb_plot_str(&pl, "ci_title", any_ci ? "95% interval" : "");
     vmb_plot_num(&pl, "has_ctrl", any_ctl ? 1 : 0);
     if (any_ctl && m->nrows - m->ncells == 1) {
@@ -267,7 +144,7 @@ chart_oprate(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
         vmb_plot_row(&pl, row, 6);
     }
     vmb_plot_block_end(&pl);
-    chart_draw(cs, &pl, "oprate", plots, base, title, w);
+    vmb_charts_add(cs, &pl, "oprate", plots, base, title, w);
     vmb_plot_free(&pl);
     free(r.i);
 }
@@ -313,7 +190,8 @@ chart_latency(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
                 r.i[r.n++] = i;
         }
     if (r.n == 0) {
-        chart_left_out(cs, base, title, "no run has latencies for this phase");
+        vmb_charts_add_left_out(cs, base, title,
+                                "no run has latencies for this phase");
         free(r.i);
         return;
     }
@@ -332,11 +210,11 @@ chart_latency(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
     autofree char *reps = vmb_model_reps_text(m);
     autofree char *what =
         vmb_xasprintf("median of %s, whiskers: 95%% interval, log scale", reps);
-    set_common(&pl, m, title, what);
+    vmb_charts_titles(&pl, m, title, what);
     autofree char *yt = vmb_xasprintf("Latency (%s)", unit);
     vmb_plot_str(&pl, "y_title", yt);
     vmb_plot_num(&pl, "n", (double)r.n);
-    axis_labels(&pl, m, &r);
+    vmb_charts_row_labels(&pl, m, r.i, r.n);
     vmb_plot_num(&pl, "np", nk);
     vmb_plot_strs(&pl, "pct_names", names, (size_t)nk);
     vmb_plot_block_begin(&pl, "lat");
@@ -356,7 +234,7 @@ chart_latency(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
         vmb_plot_row(&pl, row, 1 + 3 * (size_t)nk);
     }
     vmb_plot_block_end(&pl);
-    chart_draw(cs, &pl, "latency", plots, base, title, w);
+    vmb_charts_add(cs, &pl, "latency", plots, base, title, w);
     vmb_plot_free(&pl);
     free(r.i);
 }
@@ -425,16 +303,17 @@ chart_hdr(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
             r.i[r.n++] = i;
     }
     if (r.n == 0) {
-        chart_left_out(cs, base, title,
-                       "no run has a latency distribution for this phase");
+        vmb_charts_add_left_out(
+            cs, base, title,
+            "no run has a latency distribution for this phase");
     } else {
         const char *unit = vmb_model_lat_unit(mx);
         double sc = vmb_model_lat_scale(unit);
         xmax = fmin(pow(10, ceil(log10(xmax) - 1e-9)), 1e12);
         struct vmb_plot pl;
         vmb_plot_init(&pl);
-        set_common(&pl, m, title,
-                   "each cell's repetition with the median op rate");
+        vmb_charts_titles(&pl, m, title,
+                          "each cell's repetition with the median op rate");
         autofree char *yt = vmb_xasprintf("Latency (%s, log scale)", unit);
         vmb_plot_str(&pl, "y_title", yt);
         vmb_plot_num(&pl, "n", (double)r.n);
@@ -454,7 +333,7 @@ chart_hdr(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
             }
         }
         vmb_plot_block_end(&pl);
-        chart_draw(cs, &pl, "hdr", plots, base, title, w);
+        vmb_charts_add(cs, &pl, "hdr", plots, base, title, w);
         vmb_plot_free(&pl);
     }
     for (size_t i = 0; i < n; i++)
@@ -506,17 +385,18 @@ chart_timeseries(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
             r.i[r.n++] = i;
     }
     if (r.n == 0) {
-        chart_left_out(cs, base, title,
-                       "no run has a time series for this phase");
+        vmb_charts_add_left_out(cs, base, title,
+                                "no run has a time series for this phase");
     } else {
         const char *unit = vmb_model_lat_unit(lmax);
         double sc = vmb_model_lat_scale(unit);
         bool has_lat = lmax > 0;
         struct vmb_plot pl;
         vmb_plot_init(&pl);
-        set_common(&pl, m, title,
-                   "per second, each cell's repetition with the median op "
-                   "rate");
+        vmb_charts_titles(
+            &pl, m, title,
+            "per second, each cell's repetition with the median op "
+            "rate");
         vmb_plot_num(&pl, "n", (double)r.n);
         bool lograte = isfinite(rmin) && rmax / rmin > 8;
         vmb_plot_num(&pl, "lograte", lograte ? 1 : 0);
@@ -539,7 +419,7 @@ chart_timeseries(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
             }
         }
         vmb_plot_block_end(&pl);
-        chart_draw(cs, &pl, "timeseries", plots, base, title, w);
+        vmb_charts_add(cs, &pl, "timeseries", plots, base, title, w);
         vmb_plot_free(&pl);
     }
     for (size_t i = 0; i < n; i++)
@@ -603,10 +483,12 @@ backend_stage(const struct vmb_model *m, const struct backend *b, int stage)
     return med;
 }
 
-static void
-chart_boot(struct vmb_charts *cs, const struct vmb_model *m, const char *plots,
-           struct vmb_buf *w)
+void
+vmb_charts_boot(struct vmb_charts *cs, const struct vmb_model *m,
+                const char *plots, struct vmb_buf *w)
 {
+    if (m->ncells == 0)
+        return;
     const char *title = "Boot stages per storage backend";
     size_t nb;
     struct backend *b = backends(m, &nb);
@@ -629,12 +511,13 @@ chart_boot(struct vmb_charts *cs, const struct vmb_model *m, const char *plots,
             labels[n++] = b[i].name;
     }
     if (n == 0) {
-        chart_left_out(cs, "boot", title, "no VM cell has boot times");
+        vmb_charts_add_left_out(cs, "boot", title, "no VM cell has boot times");
     } else {
         struct vmb_plot pl;
         vmb_plot_init(&pl);
-        set_common(&pl, m, title,
-                   "median over both nodes of every repetition, seconds");
+        vmb_charts_titles(
+            &pl, m, title,
+            "median over both nodes of every repetition, seconds");
         vmb_plot_num(&pl, "n", (double)n);
         vmb_plot_axis_labels(&pl, "labels", labels, n);
         vmb_plot_num(&pl, "m", VMB_NBOOT);
@@ -649,7 +532,7 @@ chart_boot(struct vmb_charts *cs, const struct vmb_model *m, const char *plots,
             vmb_plot_row(&pl, row, VMB_NBOOT + 1);
         }
         vmb_plot_block_end(&pl);
-        chart_draw(cs, &pl, "boot", plots, "boot", title, w);
+        vmb_charts_add(cs, &pl, "boot", plots, "boot", title, w);
         vmb_plot_free(&pl);
     }
     free(ends);
@@ -659,14 +542,16 @@ chart_boot(struct vmb_charts *cs, const struct vmb_model *m, const char *plots,
     free(b);
 }
 
-static void
-chart_ratio(struct vmb_charts *cs, const struct vmb_model *m, const char *plots,
-            struct vmb_buf *w)
+void
+vmb_charts_ratio(struct vmb_charts *cs, const struct vmb_model *m,
+                 const char *plots, struct vmb_buf *w)
 {
+    if (m->ncells == 0)
+        return;
     const char *title = "Op rate relative to bare metal";
     if (!vmb_model_any_control(m)) {
-        chart_left_out(cs, "ratio", title,
-                       "no VM cell has a bare-metal control");
+        vmb_charts_add_left_out(cs, "ratio", title,
+                                "no VM cell has a bare-metal control");
         return;
     }
     struct rows r;
@@ -687,9 +572,10 @@ chart_ratio(struct vmb_charts *cs, const struct vmb_model *m, const char *plots,
             r.i[r.n++] = i;
     }
     if (r.n == 0) {
-        chart_left_out(cs, "ratio", title,
-                       "no VM cell and its bare-metal control both have a "
-                       "successful run of a phase");
+        vmb_charts_add_left_out(
+            cs, "ratio", title,
+            "no VM cell and its bare-metal control both have a "
+            "successful run of a phase");
         free(has_p);
         free(r.i);
         return;
@@ -700,9 +586,9 @@ chart_ratio(struct vmb_charts *cs, const struct vmb_model *m, const char *plots,
     autofree char *what =
         vmb_xasprintf("ratio of medians, %s%s", reps,
                       any_ci ? ", whiskers: 95% interval" : "");
-    set_common(&pl, m, title, what);
+    vmb_charts_titles(&pl, m, title, what);
     vmb_plot_num(&pl, "n", (double)r.n);
-    axis_labels(&pl, m, &r);
+    vmb_charts_row_labels(&pl, m, r.i, r.n);
     size_t *ps = vmb_xcalloc(m->nphases ? m->nphases : 1, sizeof(*ps));
     const char **names =
         vmb_xcalloc(m->nphases ? m->nphases : 1, sizeof(*names));
@@ -733,7 +619,7 @@ chart_ratio(struct vmb_charts *cs, const struct vmb_model *m, const char *plots,
     }
     vmb_plot_block_end(&pl);
     vmb_plot_num(&pl, "ymax", ymax);
-    chart_draw(cs, &pl, "ratio", plots, "ratio", title, w);
+    vmb_charts_add(cs, &pl, "ratio", plots, "ratio", title, w);
     vmb_plot_free(&pl);
     free(row);
     free(ps);
@@ -785,8 +671,9 @@ chart_capacity(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
         return; /* not a capacity phase, or no run measured a step */
     }
     if (!isfinite(limit) || limit <= 0) {
-        chart_left_out(cs, base, title,
-                       "the results do not say the search's latency limit");
+        vmb_charts_add_left_out(
+            cs, base, title,
+            "the results do not say the search's latency limit");
         free(rp);
         free(r.i);
         return;
@@ -795,10 +682,10 @@ chart_capacity(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
     double sc = vmb_model_lat_scale(unit);
     struct vmb_plot pl;
     vmb_plot_init(&pl);
-    set_common(&pl, m, title,
-               "the steps of each cell's repetition with the median op "
-               "rate; filled: met the limit, circle: latency over it, "
-               "triangle: failed within it (rate short, errors)");
+    vmb_charts_titles(&pl, m, title,
+                      "the steps of each cell's repetition with the median op "
+                      "rate; filled: met the limit, circle: latency over it, "
+                      "triangle: failed within it (rate short, errors)");
     autofree char *yt = vmb_xasprintf("Latency (%s, log scale)", unit);
     autofree char *lt =
         isfinite(pct) ? vmb_xasprintf("limit: p%g %g %s", pct, limit * sc, unit)
@@ -832,67 +719,20 @@ chart_capacity(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
         }
     }
     vmb_plot_block_end(&pl);
-    chart_draw(cs, &pl, "capacity", plots, base, title, w);
+    vmb_charts_add(cs, &pl, "capacity", plots, base, title, w);
     vmb_plot_free(&pl);
     free(rp);
     free(r.i);
 }
 
 void
-vmb_charts_draw(struct vmb_charts *cs, const struct vmb_model *m,
-                const char *dir, struct vmb_buf *warnings)
+vmb_charts_phase(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
+                 const char *plots, struct vmb_buf *w)
 {
-    autofree char *plots = vmb_xasprintf("%s/plots", dir);
-    struct vmb_error *err = NULL;
-    if (cs->gnuplot != NULL && vmb_plot_dir(plots, &err) < 0) {
-        cs->skip_reason = vmb_xstrdup(err->msg);
-        cs->first_error = err;
-        free(cs->gnuplot);
-        cs->gnuplot = NULL;
-    }
     if (m->ncells > 0)
-        chart_ratio(cs, m, plots, warnings);
-    for (size_t p = 0; p < m->nphases; p++) {
-        if (m->ncells > 0)
-            chart_oprate(cs, m, p, plots, warnings);
-        chart_latency(cs, m, p, plots, warnings);
-        chart_hdr(cs, m, p, plots, warnings);
-        chart_timeseries(cs, m, p, plots, warnings);
-        chart_capacity(cs, m, p, plots, warnings);
-    }
-    if (m->ncells > 0)
-        chart_boot(cs, m, plots, warnings);
-    vmb_charts_time(cs, m, plots, warnings);
-}
-
-/* ---- for the charts of the other files ---- */
-
-void
-vmb_charts_add(struct vmb_charts *cs, struct vmb_plot *p, const char *tmpl,
-               const char *plots, const char *base, const char *title,
-               struct vmb_buf *warnings)
-{
-    chart_draw(cs, p, tmpl, plots, base, title, warnings);
-}
-
-void
-vmb_charts_add_left_out(struct vmb_charts *cs, const char *base,
-                        const char *title, const char *why)
-{
-    chart_left_out(cs, base, title, why);
-}
-
-void
-vmb_charts_titles(struct vmb_plot *p, const struct vmb_model *m,
-                  const char *title, const char *what)
-{
-    set_common(p, m, title, what);
-}
-
-void
-vmb_charts_row_labels(struct vmb_plot *p, const struct vmb_model *m,
-                      const size_t *rows, size_t n)
-{
-    struct rows r = {(size_t *)rows, n};
-    axis_labels(p, m, &r);
+        chart_oprate(cs, m, p, plots, w);
+    chart_latency(cs, m, p, plots, w);
+    chart_hdr(cs, m, p, plots, w);
+    chart_timeseries(cs, m, p, plots, w);
+    chart_capacity(cs, m, p, plots, w);
 }

@@ -147,6 +147,28 @@ build_rows(struct vmb_model *m, const struct vmb_results *r)
 }
 
 /*
+ * s's summary of the values v[0..n) under key, its flag cleared, and,
+ * when cv is not NULL, its ratio to the control's values cv[0..nc) (NAN
+ * when it is NULL). The key seeds both bootstraps, so the same results
+ * give the same intervals.
+ */
+static void
+summarise_series(const struct vmb_model *m, struct vmb_model_series *s,
+                 const char *key, const double *v, size_t n, const double *cv,
+                 size_t nc)
+{
+    vmb_stats_summarise(v, n, vmb_stats_seed_for(m->seed, key), &s->s);
+    s->ratio = s->ratio_ci.lo = s->ratio_ci.hi = NAN;
+    s->flag.neighbour = SIZE_MAX;
+    if (cv == NULL)
+        return;
+    autofree char *rkey = vmb_xasprintf("%s/ratio", key);
+    s->ratio_ci = vmb_stats_bootstrap_ratio(
+        v, n, cv, nc, vmb_stats_seed_for(m->seed, rkey), VMB_STATS_RESAMPLES,
+        VMB_STATS_LEVEL, &s->ratio);
+}
+
+/*
  * Every row's summary of every metric of phase p, its ratio to the
  * control, and the flags of the compared metrics. v and cv hold a row's
  * values; sums and flags one entry per VM cell.
@@ -170,18 +192,11 @@ compute_phase(struct vmb_model *m, size_t p, double *v, double *cv,
             size_t n = collect(row->cell, ph->name, k, v);
             autofree char *key = vmb_xasprintf("%s/%s/%s", row->cell->id,
                                                ph->name, vmb_metrics[k].name);
-            vmb_stats_summarise(v, n, vmb_stats_seed_for(m->seed, key), &s->s);
-            s->ratio = NAN;
-            s->ratio_ci.lo = s->ratio_ci.hi = NAN;
-            s->flag.neighbour = SIZE_MAX;
-            if (row->control_row == SIZE_MAX || k == VMB_METRIC_ERRORS)
-                continue;
+            bool ctl = row->control_row != SIZE_MAX && k != VMB_METRIC_ERRORS;
             size_t nc =
-                collect(m->rows[row->control_row].cell, ph->name, k, cv);
-            autofree char *rkey = vmb_xasprintf("%s/ratio", key);
-            s->ratio_ci = vmb_stats_bootstrap_ratio(
-                v, n, cv, nc, vmb_stats_seed_for(m->seed, rkey),
-                VMB_STATS_RESAMPLES, VMB_STATS_LEVEL, &s->ratio);
+                ctl ? collect(m->rows[row->control_row].cell, ph->name, k, cv)
+                    : 0;
+            summarise_series(m, s, key, v, n, ctl ? cv : NULL, nc);
         }
     }
     /* Neighbours are VM cells only: the control is the yardstick. */
@@ -223,16 +238,10 @@ compute_probe(struct vmb_model *m, double *v, double *cv)
             m->any_probe |= n > 0;
             autofree char *key = vmb_xasprintf("%s/probe/%s", row->cell->id,
                                                vmb_metrics[k].name);
-            vmb_stats_summarise(v, n, vmb_stats_seed_for(m->seed, key), &s->s);
-            s->ratio = s->ratio_ci.lo = s->ratio_ci.hi = NAN;
-            s->flag.neighbour = SIZE_MAX;
-            if (row->control_row == SIZE_MAX)
-                continue;
-            size_t nc = collect_probe(m->rows[row->control_row].cell, k, cv);
-            autofree char *rkey = vmb_xasprintf("%s/ratio", key);
-            s->ratio_ci = vmb_stats_bootstrap_ratio(
-                v, n, cv, nc, vmb_stats_seed_for(m->seed, rkey),
-                VMB_STATS_RESAMPLES, VMB_STATS_LEVEL, &s->ratio);
+            bool ctl = row->control_row != SIZE_MAX;
+            size_t nc =
+                ctl ? collect_probe(m->rows[row->control_row].cell, k, cv) : 0;
+            summarise_series(m, s, key, v, n, ctl ? cv : NULL, nc);
         }
     }
 }

@@ -2,10 +2,85 @@
 
 #include <stdlib.h>
 
+#include "report/plot.h"
 #include "report/report_priv.h"
 
 const char *const vmb_report_files[VMB_REPORT_NFILES] = {
     "summary.csv", "report.md", "report.html"};
+
+/*
+ * The charts, in the order they are listed: a builder for the whole
+ * report (draw) or one called for each phase in turn (draw_phase).
+ */
+static const struct chart_builder {
+    const char *name;
+    void (*draw)(struct vmb_charts *cs, const struct vmb_model *m,
+                 const char *plots, struct vmb_buf *warnings);
+    void (*draw_phase)(struct vmb_charts *cs, const struct vmb_model *m,
+                       size_t p, const char *plots, struct vmb_buf *warnings);
+} chart_builders[] = {
+    {.name = "ratio", .draw = vmb_charts_ratio},
+    {.name = "phase", .draw_phase = vmb_charts_phase},
+    {.name = "boot", .draw = vmb_charts_boot},
+    {.name = "resources", .draw_phase = vmb_charts_resources},
+};
+
+/*
+ * The sections of report.md and report.html, in order after the title: a
+ * builder for the whole report (write) or one called for each phase in
+ * turn (write_phase).
+ */
+static const struct section_builder {
+    const char *name;
+    void (*write)(struct vmb_doc *d, const struct vmb_model *m,
+                  const struct vmb_charts *cs, const struct vmb_buf *warnings);
+    void (*write_phase)(struct vmb_doc *d, const struct vmb_model *m, size_t p,
+                        const struct vmb_charts *cs);
+} section_builders[] = {
+    {.name = "tcg", .write = vmb_sections_tcg},
+    {.name = "vhost", .write = vmb_sections_vhost},
+    {.name = "headline", .write = vmb_sections_headline},
+    {.name = "what", .write = vmb_sections_what},
+    {.name = "host", .write = vmb_sections_host},
+    {.name = "phase", .write_phase = vmb_sections_phase},
+    {.name = "resources", .write = vmb_sections_resources},
+    {.name = "boot", .write = vmb_sections_boot},
+    {.name = "flags", .write = vmb_sections_flags},
+    {.name = "failures", .write = vmb_sections_failures},
+    {.name = "method", .write = vmb_sections_method},
+    {.name = "provenance", .write = vmb_sections_provenance},
+    {.name = "tune", .write = vmb_sections_tune},
+};
+
+/*
+ * Draws every chart of the model into dir/plots (created; refused when it
+ * is a symlink or anything but a directory) and lists them in cs: a
+ * chart without data is left out (left_out says why, and it is no
+ * failure); one that could not be drawn has the reason in error (the
+ * first failure is kept in cs->first_error). Notes worth a user's
+ * attention (unreadable files, gnuplot warnings) are appended to
+ * warnings, one line each.
+ */
+static void
+draw_charts(struct vmb_charts *cs, const struct vmb_model *m, const char *dir,
+            struct vmb_buf *warnings)
+{
+    autofree char *plots = vmb_xasprintf("%s/plots", dir);
+    struct vmb_error *err = NULL;
+    if (cs->gnuplot != NULL && vmb_plot_dir(plots, &err) < 0) {
+        cs->skip_reason = vmb_xstrdup(err->msg);
+        cs->first_error = err;
+        free(cs->gnuplot);
+        cs->gnuplot = NULL;
+    }
+    for (size_t i = 0; i < VMB_NELEMS(chart_builders); i++) {
+        const struct chart_builder *b = &chart_builders[i];
+        if (b->draw != NULL)
+            b->draw(cs, m, plots, warnings);
+        for (size_t p = 0; b->draw_phase != NULL && p < m->nphases; p++)
+            b->draw_phase(cs, m, p, plots, warnings);
+    }
+}
 
 static int
 write_docs(const struct vmb_model *m, const struct vmb_charts *cs,
@@ -15,8 +90,13 @@ write_docs(const struct vmb_model *m, const struct vmb_charts *cs,
     struct vmb_doc d;
     autofree char *title = vmb_xasprintf("vmbench report: %s", m->res->name);
     vmb_doc_begin(&d, dir, title);
-    vmb_sections_write(&d, m, cs, warnings);
-    vmb_tune_section(&d, dir);
+    for (size_t i = 0; i < VMB_NELEMS(section_builders); i++) {
+        const struct section_builder *b = &section_builders[i];
+        if (b->write != NULL)
+            b->write(&d, m, cs, warnings);
+        for (size_t p = 0; b->write_phase != NULL && p < m->nphases; p++)
+            b->write_phase(&d, m, p, cs);
+    }
     vmb_doc_end(&d);
     autofree char *md = vmb_xasprintf("%s/%s", dir, vmb_report_files[1]);
     autofree char *html = vmb_xasprintf("%s/%s", dir, vmb_report_files[2]);
@@ -43,7 +123,7 @@ vmb_report_write(const char *dir, const struct vmb_report_opts *opts,
 
     struct vmb_charts cs;
     vmb_charts_init(&cs, opts == NULL || opts->charts);
-    vmb_charts_draw(&cs, &m, res->dir, &notes);
+    draw_charts(&cs, &m, res->dir, &notes);
 
     int rc = vmb_summary_csv_write(&m, res->dir, err);
     if (rc == 0) {

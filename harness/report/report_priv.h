@@ -1,8 +1,13 @@
 /*
- * The parts vmb_report_write puts together, private to report/: the
- * charts (charts.c), summary.csv (summary_csv.c) and the sections of
- * report.md and report.html (sections.c). Each reads the model
- * (model.h); the sections write through the document writer (doc.h).
+ * The parts vmb_report_write puts together, private to report/. Two kits
+ * at the bottom: the chart kit (chart_kit.c: the chart list, drawing one,
+ * titles and row labels) and the section kit (section_kit.c: numbers and
+ * charts in the document). Above them the builders, which use a kit and
+ * never each other: the charts (charts.c, charts_resources.c) and the
+ * sections (sections.c, resources_section.c, tune_section.c), each listed
+ * in a table in report.c; and summary.csv (summary_csv.c). Each reads the
+ * model (model.h); the sections write through the document writer
+ * (doc.h).
  */
 #ifndef VMB_REPORT_PRIV_H
 #define VMB_REPORT_PRIV_H
@@ -15,7 +20,7 @@
 #include "report/doc.h"
 #include "report/model.h"
 
-/* ---- charts.c ---- */
+/* ---- chart_kit.c ---- */
 
 struct vmb_chart {
     char *base;     /* "oprate-0-write": plots/<base>.{png,svg,gp} */
@@ -39,52 +44,58 @@ struct vmb_charts {
  */
 void vmb_charts_init(struct vmb_charts *cs, bool draw);
 
-/*
- * Draws every chart of the model into dir/plots (created; refused when it
- * is a symlink or anything but a directory) and lists them in cs: a
- * chart without data is left out (left_out says why, and it is no
- * failure); one that could not be drawn has the reason in error (the
- * first failure is kept in cs->first_error). Notes worth a user's
- * attention (unreadable files, gnuplot warnings) are appended to
- * warnings, one line each.
- */
-void vmb_charts_draw(struct vmb_charts *cs, const struct vmb_model *m,
-                     const char *dir, struct vmb_buf *warnings);
-
 /* The chart named base, or NULL when it was not listed. */
 const struct vmb_chart *vmb_charts_find(const struct vmb_charts *cs,
                                         const char *base);
 void vmb_charts_free(struct vmb_charts *cs);
 
-/* For charts drawn in other files (charts_time.c): list and draw a chart
- * as vmb_charts_draw does, list one left out, set the title and subtitle
- * every chart has, and the rows' labels under the x axis. */
+/*
+ * Lists a chart and draws it through gnuplot from the template tmpl into
+ * plots/<base>.{png,svg,gp} when gnuplot is there; when it is not, or
+ * drawing fails, the chart is listed with the reason (the first failure
+ * is kept in cs->first_error). Notes from gnuplot go to warnings.
+ */
 struct vmb_plot;
 void vmb_charts_add(struct vmb_charts *cs, struct vmb_plot *p, const char *tmpl,
                     const char *plots, const char *base, const char *title,
                     struct vmb_buf *warnings);
+/* Lists a chart without data, with why; it is never drawn. */
 void vmb_charts_add_left_out(struct vmb_charts *cs, const char *base,
                              const char *title, const char *why);
+/* The title and subtitle (results name, accelerator, what) every chart
+ * has. */
 void vmb_charts_titles(struct vmb_plot *p, const struct vmb_model *m,
                        const char *title, const char *what);
+/* The labels of the model's rows rows[0..n) under the x axis, one word a
+ * line. */
 void vmb_charts_row_labels(struct vmb_plot *p, const struct vmb_model *m,
                            const size_t *rows, size_t n);
 
-/* ---- charts_time.c ---- */
+/* ---- the chart builders, listed in report.c ----
+ *
+ * charts.c and charts_resources.c. Each lists its charts in cs and draws them
+ * into plots (the directory plots/ of the results) as vmb_charts_add does;
+ * notes go to warnings.
+ */
 
+/* The op rate of every cell relative to bare metal ("ratio"). */
+void vmb_charts_ratio(struct vmb_charts *cs, const struct vmb_model *m,
+                      const char *plots, struct vmb_buf *warnings);
+/* Phase p's op rate, latency percentiles, HDR curves, time series and
+ * capacity steps. */
+void vmb_charts_phase(struct vmb_charts *cs, const struct vmb_model *m,
+                      size_t p, const char *plots, struct vmb_buf *warnings);
+/* The boot stages per storage backend ("boot"). */
+void vmb_charts_boot(struct vmb_charts *cs, const struct vmb_model *m,
+                     const char *plots, struct vmb_buf *warnings);
 /*
- * The charts of "Where the time goes": per phase, host CPU per op by
+ * The charts of "Where the time goes" for phase p: host CPU per op by
  * thread class (cpu-<phase>), and per row the op rate over time with the
  * disk's I/Os and the host CPU under it (resources-<phase>-<row>).
  */
-void vmb_charts_time(struct vmb_charts *cs, const struct vmb_model *m,
-                     const char *plots, struct vmb_buf *warnings);
-
-/* ---- time_section.c ---- */
-
-/* The section "Where the time goes"; nothing when no run measured it. */
-void vmb_time_section(struct vmb_doc *d, const struct vmb_model *m,
-                      const struct vmb_charts *cs);
+void vmb_charts_resources(struct vmb_charts *cs, const struct vmb_model *m,
+                          size_t p, const char *plots,
+                          struct vmb_buf *warnings);
 
 /* ---- summary_csv.c ---- */
 
@@ -96,7 +107,7 @@ void vmb_time_section(struct vmb_doc *d, const struct vmb_model *m,
 int vmb_summary_csv_write(const struct vmb_model *m, const char *dir,
                           struct vmb_error **err);
 
-/* ---- sections.c ---- */
+/* ---- section_kit.c ---- */
 
 /* Three significant digits, no exponent for the sizes we meet; "–" for
  * no number. Caller frees. */
@@ -107,19 +118,63 @@ char *vmb_report_fmt3(double v);
 void vmb_report_chart(struct vmb_doc *d, const struct vmb_charts *cs,
                       const char *base);
 
-/*
- * Appends every section of the report to d, in order, after the title:
- * the TCG warning, headline, what ran, host, per-phase results, boot,
- * flags, failed runs, method, and provenance with warnings (lines, may
- * be NULL) as notes.
+/* ---- the section builders, listed in report.c ----
+ *
+ * Each appends its section to d, or nothing when the results have nothing
+ * for it; warnings (lines, may be NULL) are the notes from reading the
+ * results.
  */
-void vmb_sections_write(struct vmb_doc *d, const struct vmb_model *m,
+/* The warning when the VMs ran under TCG */
+void vmb_sections_tcg(struct vmb_doc *d, const struct vmb_model *m,
+                      const struct vmb_charts *cs,
+                      const struct vmb_buf *warnings);
+/* The note when vhost-net was turned off */
+void vmb_sections_vhost(struct vmb_doc *d, const struct vmb_model *m,
                         const struct vmb_charts *cs,
                         const struct vmb_buf *warnings);
+/* Each cell's op rate against bare metal */
+void vmb_sections_headline(struct vmb_doc *d, const struct vmb_model *m,
+                           const struct vmb_charts *cs,
+                           const struct vmb_buf *warnings);
+/* What ran */
+void vmb_sections_what(struct vmb_doc *d, const struct vmb_model *m,
+                       const struct vmb_charts *cs,
+                       const struct vmb_buf *warnings);
+/* The host */
+void vmb_sections_host(struct vmb_doc *d, const struct vmb_model *m,
+                       const struct vmb_charts *cs,
+                       const struct vmb_buf *warnings);
+/* The boot stages */
+void vmb_sections_boot(struct vmb_doc *d, const struct vmb_model *m,
+                       const struct vmb_charts *cs,
+                       const struct vmb_buf *warnings);
+/* The flagged cells */
+void vmb_sections_flags(struct vmb_doc *d, const struct vmb_model *m,
+                        const struct vmb_charts *cs,
+                        const struct vmb_buf *warnings);
+/* The failed runs */
+void vmb_sections_failures(struct vmb_doc *d, const struct vmb_model *m,
+                           const struct vmb_charts *cs,
+                           const struct vmb_buf *warnings);
+/* The method */
+void vmb_sections_method(struct vmb_doc *d, const struct vmb_model *m,
+                         const struct vmb_charts *cs,
+                         const struct vmb_buf *warnings);
+/* Provenance, with warnings as notes */
+void vmb_sections_provenance(struct vmb_doc *d, const struct vmb_model *m,
+                             const struct vmb_charts *cs,
+                             const struct vmb_buf *warnings);
+/* "Where the time goes" (resources_section.c) */
+void vmb_sections_resources(struct vmb_doc *d, const struct vmb_model *m,
+                            const struct vmb_charts *cs,
+                            const struct vmb_buf *warnings);
+/* The tune, from tune.json (tune_section.c) */
+void vmb_sections_tune(struct vmb_doc *d, const struct vmb_model *m,
+                       const struct vmb_charts *cs,
+                       const struct vmb_buf *warnings);
 
-/* ---- tune_section.c ---- */
-
-/* Appends the tune's section (tune.json) to d; nothing when not a tune. */
-void vmb_tune_section(struct vmb_doc *d, const char *dir);
+/* The results of phase p. */
+void vmb_sections_phase(struct vmb_doc *d, const struct vmb_model *m, size_t p,
+                        const struct vmb_charts *cs);
 
 #endif

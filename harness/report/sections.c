@@ -7,23 +7,6 @@
 #include "report/report_priv.h"
 #include "version.h"
 
-/* ---- number formatting ---- */
-
-char *
-vmb_report_fmt3(double v)
-{
-    if (!isfinite(v))
-        return vmb_xstrdup("–");
-    double a = fabs(v);
-    if (a >= 100)
-        return vmb_xasprintf("%.0f", v);
-    if (a >= 10)
-        return vmb_xasprintf("%.1f", v);
-    if (a >= 1)
-        return vmb_xasprintf("%.2f", v);
-    return vmb_xasprintf("%.3g", v);
-}
-
 static char *
 fmt_ratio(double v)
 {
@@ -32,31 +15,12 @@ fmt_ratio(double v)
     return vmb_xasprintf(fabs(v) >= 0.095 ? "%.2f" : "%.3f", v);
 }
 
-/* ---- report sections ---- */
-
-/*
- * The chart, why it is missing, or (one line) why it has no data;
- * nothing when it was never listed.
- */
 void
-vmb_report_chart(struct vmb_doc *d, const struct vmb_charts *cs,
-                 const char *base)
+vmb_sections_tcg(struct vmb_doc *d, const struct vmb_model *m,
+                 const struct vmb_charts *cs, const struct vmb_buf *warnings)
 {
-    const struct vmb_chart *c = vmb_charts_find(cs, base);
-    if (c == NULL)
-        return;
-    if (c->left_out == NULL) {
-        vmb_doc_chart(d, c->base, c->title, c->error);
-        return;
-    }
-    vmb_doc_p_begin(d);
-    vmb_doc_textf(d, "Chart \"%s\" is left out: %s.", c->title, c->left_out);
-    vmb_doc_p_end(d);
-}
-
-static void
-section_tcg(struct vmb_doc *d, const struct vmb_model *m)
-{
+    (void)cs;
+    (void)warnings;
     const struct vmb_res_run *run = &m->res->run;
     if (!m->tcg)
         return;
@@ -107,9 +71,12 @@ section_tcg(struct vmb_doc *d, const struct vmb_model *m)
  * without it (network.vhost_fallback: true; otherwise they were refused):
  * their network path is not the one Kata would give them.
  */
-static void
-section_vhost(struct vmb_doc *d, const struct vmb_model *m)
+void
+vmb_sections_vhost(struct vmb_doc *d, const struct vmb_model *m,
+                   const struct vmb_charts *cs, const struct vmb_buf *warnings)
 {
+    (void)cs;
+    (void)warnings;
     if (!m->res->run.no_vhost_net)
         return;
     size_t n = 0;
@@ -155,10 +122,12 @@ oprate_ratio(const struct vmb_model *m, size_t p, size_t row)
     return vmb_model_series(m, p, row, VMB_METRIC_OPRATE)->ratio;
 }
 
-static void
-section_headline(struct vmb_doc *d, const struct vmb_model *m,
-                 const struct vmb_charts *cs)
+void
+vmb_sections_headline(struct vmb_doc *d, const struct vmb_model *m,
+                      const struct vmb_charts *cs,
+                      const struct vmb_buf *warnings)
 {
+    (void)warnings;
     if (m->ncells == 0 || !vmb_model_any_control(m))
         return;
     vmb_doc_h(d, 2, "Headline");
@@ -210,9 +179,12 @@ kv_row(struct vmb_doc *d, const char *k, const char *v)
     vmb_doc_row(d, cells, 2);
 }
 
-static void
-section_what(struct vmb_doc *d, const struct vmb_model *m)
+void
+vmb_sections_what(struct vmb_doc *d, const struct vmb_model *m,
+                  const struct vmb_charts *cs, const struct vmb_buf *warnings)
 {
+    (void)cs;
+    (void)warnings;
     const struct vmb_results *r = m->res;
     const struct vmb_res_run *run = &r->run;
     vmb_doc_h(d, 2, "What ran");
@@ -288,9 +260,12 @@ section_what(struct vmb_doc *d, const struct vmb_model *m)
     vmb_doc_table_end(d);
 }
 
-static void
-section_host(struct vmb_doc *d, const struct vmb_model *m)
+void
+vmb_sections_host(struct vmb_doc *d, const struct vmb_model *m,
+                  const struct vmb_charts *cs, const struct vmb_buf *warnings)
 {
+    (void)cs;
+    (void)warnings;
     const struct vmb_res_run *run = &m->res->run;
     vmb_doc_h(d, 2, "Host and versions");
     if (!run->present) {
@@ -353,9 +328,9 @@ with_ci(const struct vmb_summary *s, double scale)
     return vmb_xasprintf("%s [%s, %s]", a, lo, hi);
 }
 
-static void
-section_phase(struct vmb_doc *d, const struct vmb_model *m, size_t p,
-              const struct vmb_charts *cs)
+void
+vmb_sections_phase(struct vmb_doc *d, const struct vmb_model *m, size_t p,
+                   const struct vmb_charts *cs)
 {
     const struct vmb_model_phase *ph = &m->phases[p];
     autofree char *h = vmb_xasprintf("Results: %s phase", ph->title);
@@ -421,10 +396,11 @@ section_phase(struct vmb_doc *d, const struct vmb_model *m, size_t p,
     vmb_report_chart(d, cs, b4);
 }
 
-static void
-section_boot(struct vmb_doc *d, const struct vmb_model *m,
-             const struct vmb_charts *cs)
+void
+vmb_sections_boot(struct vmb_doc *d, const struct vmb_model *m,
+                  const struct vmb_charts *cs, const struct vmb_buf *warnings)
 {
+    (void)warnings;
     if (m->ncells == 0)
         return;
     vmb_doc_h(d, 2, "Boot");
@@ -496,9 +472,12 @@ flag_item(struct vmb_doc *d, const struct vmb_model *m, size_t p, size_t i,
     vmb_doc_item_end(d);
 }
 
-static void
-section_flags(struct vmb_doc *d, const struct vmb_model *m)
+void
+vmb_sections_flags(struct vmb_doc *d, const struct vmb_model *m,
+                   const struct vmb_charts *cs, const struct vmb_buf *warnings)
 {
+    (void)cs;
+    (void)warnings;
     vmb_doc_h(d, 2, "Flagged cells");
     bool any = false;
     for (size_t p = 0; p < m->nphases; p++)
@@ -534,9 +513,13 @@ section_flags(struct vmb_doc *d, const struct vmb_model *m)
     vmb_doc_list_end(d);
 }
 
-static void
-section_failures(struct vmb_doc *d, const struct vmb_model *m)
+void
+vmb_sections_failures(struct vmb_doc *d, const struct vmb_model *m,
+                      const struct vmb_charts *cs,
+                      const struct vmb_buf *warnings)
 {
+    (void)cs;
+    (void)warnings;
     bool any = false;
     for (size_t i = 0; i < m->nrows; i++)
         any |= m->rows[i].nfailed + m->rows[i].nmissing > 0;
@@ -569,9 +552,12 @@ section_failures(struct vmb_doc *d, const struct vmb_model *m)
     vmb_doc_list_end(d);
 }
 
-static void
-section_method(struct vmb_doc *d, const struct vmb_model *m)
+void
+vmb_sections_method(struct vmb_doc *d, const struct vmb_model *m,
+                    const struct vmb_charts *cs, const struct vmb_buf *warnings)
 {
+    (void)cs;
+    (void)warnings;
     vmb_doc_h(d, 2, "Method");
     vmb_doc_p_begin(d);
     vmb_doc_textf(
@@ -591,10 +577,12 @@ section_method(struct vmb_doc *d, const struct vmb_model *m)
     vmb_doc_p_end(d);
 }
 
-static void
-section_provenance(struct vmb_doc *d, const struct vmb_model *m,
-                   const struct vmb_buf *warnings)
+void
+vmb_sections_provenance(struct vmb_doc *d, const struct vmb_model *m,
+                        const struct vmb_charts *cs,
+                        const struct vmb_buf *warnings)
 {
+    (void)cs;
     const struct vmb_results *r = m->res;
     vmb_doc_h(d, 2, "Provenance");
     vmb_doc_list_begin(d);
@@ -644,23 +632,4 @@ section_provenance(struct vmb_doc *d, const struct vmb_model *m,
         }
         vmb_doc_list_end(d);
     }
-}
-
-void
-vmb_sections_write(struct vmb_doc *d, const struct vmb_model *m,
-                   const struct vmb_charts *cs, const struct vmb_buf *warnings)
-{
-    section_tcg(d, m);
-    section_vhost(d, m);
-    section_headline(d, m, cs);
-    section_what(d, m);
-    section_host(d, m);
-    for (size_t p = 0; p < m->nphases; p++)
-        section_phase(d, m, p, cs);
-    vmb_time_section(d, m, cs);
-    section_boot(d, m, cs);
-    section_flags(d, m);
-    section_failures(d, m);
-    section_method(d, m);
-    section_provenance(d, m, warnings);
 }

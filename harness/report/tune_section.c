@@ -17,8 +17,12 @@ num(double v)
 }
 
 void
-vmb_tune_section(struct vmb_doc *d, const char *dir)
+vmb_sections_tune(struct vmb_doc *d, const struct vmb_model *m,
+                  const struct vmb_charts *cs, const struct vmb_buf *warnings)
 {
+    (void)cs;
+    (void)warnings;
+    const char *dir = m->res->dir;
     struct vmb_tune_history h = {0};
     struct vmb_error *err = NULL;
     int rc = vmb_tune_history_read(dir, &h, &err);

@@ -25,10 +25,10 @@
 #include "db/db.h"
 #include "results/results.h"
 #include "run/progress.h"
+#include "run/resources.h"
 #include "run/resume.h"
 #include "run/run_info.h"
 #include "run/run_load.h"
-#include "run/run_res.h"
 #include "runtime/doctor.h"
 #include "runtime/runtime.h"
 #include "version.h"
@@ -266,7 +266,7 @@ struct run_state {
     char *dir;     /* results path of the run */
     char **phases; /* PHASE objects as JSON text */
     size_t nphases;
-    struct vmb_run_res res; /* resource samples; timeseries rows */
+    struct vmb_run_resources resources; /* resource samples; timeseries rows */
     struct {
         char phase[40];
         double s;
@@ -353,7 +353,7 @@ run_phases(struct run_state *st, struct vmb_runtime *rt,
             st->phases[st->nphases++] = steal(&out.json);
         }
         if (out.csv != NULL)
-            vmb_run_res_phase(&st->res, rt, &out);
+            vmb_run_resources_phase(&st->resources, rt, &out);
         vmb_run_phase_out_free(&out);
         if (r < 0)
             return vmb_error_prefix(err, "phase %s", name);
@@ -406,10 +406,10 @@ render_result(struct run_state *st, struct vmb_runtime *rt, const char *started,
     const struct vmb_cell *c = st->r->cell;
     char finished[32];
     vmb_utc_stamp(finished, sizeof(finished), vmb_wall_ns());
-    if (st->res.nphases > 0 || error == NULL) {
+    if (st->resources.nphases > 0 || error == NULL) {
         struct vmb_buf csv = {0};
         vmb_run_load_csv_header(&csv);
-        vmb_run_res_csv(&st->res, &csv);
+        vmb_run_resources_csv(&st->resources, &csv);
         autofree char *path = vmb_xasprintf("%s/timeseries.csv", st->dir);
         int r = write_text(path, csv.data, err);
         vmb_buf_free(&csv);
@@ -472,7 +472,7 @@ render_result(struct run_state *st, struct vmb_runtime *rt, const char *started,
     vmb_jw_obj_end(&w);
     if (rt != NULL)
         rt->ops->result_json(rt, &w);
-    vmb_run_res_json(&st->res, &w);
+    vmb_run_resources_json(&st->resources, &w);
     vmb_jw_key(&w, "artefacts");
     list_artefacts(&w, st->dir);
     vmb_jw_obj_end(&w);
@@ -531,15 +531,15 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
     else {
         if (c->cfg.top.probe) {
             vmb_progress_phase(&s->prog, "probe", SIZE_MAX);
-            vmb_run_res_probe(&st.res, rt);
+            vmb_run_resources_probe(&st.resources, rt);
         }
         vmb_progress_phase(&s->prog, "database", SIZE_MAX);
         if (bring_up_database(&st, rt, drv, &run_err) == 0) {
-            vmb_run_res_rtt(&st.res, rt);
+            vmb_run_resources_rtt(&st.resources, rt);
             rt->ops->window_begin(rt);
-            vmb_run_res_start(&st.res, rt);
+            vmb_run_resources_start(&st.resources, rt);
             run_phases(&st, rt, drv, &run_err);
-            vmb_run_res_stop(&st.res);
+            vmb_run_resources_stop(&st.resources);
             rt->ops->window_end(rt);
         }
     }
@@ -584,7 +584,7 @@ out:
     for (size_t i = 0; i < st.nphases; i++)
         free(st.phases[i]);
     free(st.phases);
-    vmb_run_res_free(&st.res);
+    vmb_run_resources_free(&st.resources);
     free(st.lags);
     return rc;
 }

@@ -378,11 +378,12 @@ run_round(struct tune *t, const struct vmb_plan *plan, struct vmb_error **err)
     if (t->created && !round_pending(t, plan))
         return 0;
     struct vmb_run_opts ro = {
-        .matrix = t->created ? NULL : t->opts->matrix,
+        .matrix = t->created ? NULL : t->opts->run.matrix,
         .out = t->created ? NULL : t->dir,
         .resume = t->created ? t->dir : NULL,
         .only = t->only,
-        .dry_run = t->opts->dry_run,
+        .kata = t->created ? NULL : t->opts->run.kata,
+        .dry_run = t->opts->run.dry_run,
         .want = want,
         .want_ctx = t,
         .begin = begin,
@@ -417,8 +418,8 @@ static int
 setup(struct tune *t, struct vmb_error **err)
 {
     const struct vmb_tune_opts *o = t->opts;
-    if (o->resume != NULL) {
-        t->dir = vmb_xstrdup(o->resume);
+    if (o->run.resume != NULL) {
+        t->dir = vmb_xstrdup(o->run.resume);
         size_t n = strlen(t->dir);
         while (n > 1 && t->dir[n - 1] == '/')
             t->dir[--n] = '\0';
@@ -428,7 +429,7 @@ setup(struct tune *t, struct vmb_error **err)
             return -1;
         t->created = true;
     } else {
-        if (vmb_matrix_load(o->matrix, &t->m, err) < 0)
+        if (vmb_matrix_load_kata(o->run.matrix, o->run.kata, &t->m, err) < 0)
             return -1;
         t->set.objective = vmb_xstrdup(o->objective);
         t->set.limit = o->limit ? vmb_xstrdup(o->limit) : NULL;
@@ -440,8 +441,8 @@ setup(struct tune *t, struct vmb_error **err)
                                  o->first, VMB_RACE_MIN_RUNS);
         t->set.first = o->first > 0 ? o->first : TUNE_FIRST_DEFAULT;
         t->set.budget = o->budget;
-        t->set.only = vmb_xstrdup(only_name(o->only));
-        t->dir = o->out ? vmb_xstrdup(o->out) : default_out(t->m->name);
+        t->set.only = vmb_xstrdup(only_name(o->run.only));
+        t->dir = o->run.out ? vmb_xstrdup(o->run.out) : default_out(t->m->name);
     }
     if (spec_parse(t->set.objective, t->m, &t->obj, err) < 0)
         return vmb_error_prefix(err, "--objective");
@@ -530,7 +531,7 @@ vmb_tune(const struct vmb_tune_opts *opts, struct vmb_error **err)
     const char *stopped = NULL;
     if (setup(&t, err) < 0 || vmb_plan_build(t.m, &plan, err) < 0)
         goto out;
-    if (opts->dry_run) {
+    if (opts->run.dry_run) {
         rc = run_round(&t, plan, err);
         if (rc == 0)
             printf("then rounds of one more repetition for the cells still "
@@ -560,8 +561,8 @@ vmb_tune(const struct vmb_tune_opts *opts, struct vmb_error **err)
     }
     if (write_tune_json(&t, stopped, best, err) < 0)
         goto out;
-    if (opts->report != NULL)
-        opts->report(t.dir);
+    if (opts->run.report != NULL)
+        opts->run.report(t.dir);
     if (best < 0) {
         printf("no cell has a value%s; see %s/tune.json\n",
                t.has_limit ? " within the limit" : "", t.dir);

@@ -12,21 +12,24 @@
 #include <stdint.h>
 
 #include "base/error.h"
+#include "run/run.h"
 
 struct vmb_tune_opts {
-    const char *matrix;    /* matrix file; NULL with resume */
-    const char *out;       /* results directory to create; NULL: default */
-    const char *resume;    /* a tune's results directory to continue */
+    /*
+     * What every run takes (run.h), for the race's rounds: matrix (NULL
+     * with resume), out (NULL: default), kata (the Kata base; NULL with
+     * resume, which keeps the tune's own copy), resume (a tune's results
+     * directory to continue), dry_run (print the first round, start
+     * nothing), only (enum vmb_run_only: ALL and VM race the VM cells,
+     * BAREMETAL the controls) and report (called with the results
+     * directory when the race has ended, before the winner is printed;
+     * NULL: no report). want, want_ctx and begin are the tune's own.
+     */
+    struct vmb_run_opts run;
     const char *objective; /* "PHASE.METRIC"; NULL with resume */
     const char *limit;     /* "PHASE.METRIC=VALUE" (at most), or NULL */
     int64_t first;         /* repetitions of the first round; 0: 3 */
     int64_t budget;        /* at most this many runs; 0: no budget */
-    int only;              /* enum vmb_run_only: ALL and VM race the VM
-                              cells, BAREMETAL the controls */
-    bool dry_run;          /* print the first round, start nothing */
-    /* Called with the results directory when the race has ended, before
-     * the winner is printed: the report. NULL: no report. */
-    void (*report)(const char *dir);
 };
 
 /*

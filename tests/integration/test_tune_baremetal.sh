@@ -11,7 +11,10 @@
 # - a tune killed with SIGKILL mid-round and resumed ends the same, runs
 #   only the race's runs, and a resume of a finished tune replays the race
 #   to the same tune.json without running anything; nothing is left running;
-# - bad objectives, limits and budgets are refused before anything runs.
+# - bad objectives, limits and budgets are refused before anything runs;
+# - --kata FILE is the base of every cell (its memory reaches the matched
+#   control), the results directory keeps a copy, and a resume after the
+#   user's file is gone races the same cells from that copy.
 set -euo pipefail
 : "${VMBENCH:?}" "${VMB_SOURCE_DIR:?}"
 
@@ -167,4 +170,29 @@ cp "$T/t2/tune.json" "$T/tune.before"
 expect_2 "resume with settings" --resume "$T/t2" --objective read.p99
 cmp -s "$T/tune.before" "$T/t2/tune.json" || fail "replay changed tune.json"
 [ "$(results "$T/t2")" = 9 ] || fail "replay ran something"
+
+# ---- --kata: the base of every cell, kept for a resume ----
+mkdir "$T/kb"
+printf '[hypervisor.qemu]\ndefault_memory = 1024\n' >"$T/kb/configuration.toml"
+matrix kb "$base" | sed 's/^  load.rate: .*/  load.rate: [8000]/' >"$T/kb.yaml"
+"$VMBENCH" tune "$T/kb.yaml" --objective write.op_rate --only baremetal \
+    --kata "$T/kb/configuration.toml" --no-report --out "$T/t4" \
+    >"$T/t4.out" 2>"$T/t4.err" || { cat "$T/t4.err"; fail "tune --kata"; }
+assert_nothing_left "$base"
+cmp -s "$T/kb/configuration.toml" "$T/t4/kata-base.toml" ||
+    fail "the Kata base was not kept in the results directory"
+jq -e '.kata.base != null' "$T/t4/run.json" >/dev/null ||
+    fail "run.json: $(jq -c .kata "$T/t4/run.json")"
+jq -e '.config.guest.memory == "1024"' "$T/t4"/control/*/config.json \
+    >/dev/null || fail "the base's memory did not reach the control"
+runs4=$(results "$T/t4")
+cp "$T/t4/tune.json" "$T/tune4.before"
+rm -rf "$T/kb" # the user's file is gone (or changed) by the resume
+"$VMBENCH" tune --resume "$T/t4" --no-report >/dev/null 2>"$T/t4r.err" ||
+    { cat "$T/t4r.err"; fail "resume of tune --kata"; }
+cmp -s "$T/tune4.before" "$T/t4/tune.json" || fail "resume changed tune.json"
+[ "$(results "$T/t4")" = "$runs4" ] || fail "the resume ran other cells"
+expect_2 "--kata with --resume" --resume "$T/t4" --kata "$T/t4/kata-base.toml"
+grep -q "^vmbench tune: --kata and --resume cannot be used together$" \
+    "$T/err" || fail "--kata with --resume: $(cat "$T/err")"
 echo PASS

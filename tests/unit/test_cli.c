@@ -400,3 +400,92 @@ Test(cli, resume_refuses_an_edited_matrix, .timeout = 60)
     }
     vmb_rm_rf(dir, NULL);
 }
+
+#define BM_MATRIX VMB_TEST_DATA "/data/run-baremetal.yaml"
+#define KATA_BASE VMB_TEST_DATA "/golden/kata/configuration.toml"
+
+/* The id of the VM cell a dry run lists ("cells/ID/rep1"), or "". */
+static char *
+dry_run_vm_cell(const char *out)
+{
+    const char *c = strstr(out, "cells/");
+    if (c == NULL)
+        return vmb_xstrdup("");
+    c += strlen("cells/");
+    return vmb_xstrndup(c, strcspn(c, "/"));
+}
+
+/*
+ * `tune --kata` takes the Kata base as `run --kata` does: its cells are
+ * the cells run makes from the same base (their ids hash the settings
+ * the base gives them, so a base that did not reach them would show),
+ * the keys vmbench does not model are named, and a bad base is refused
+ * naming its file and line.
+ */
+Test(cli, tune_kata_is_the_base_of_every_cell, .timeout = 60)
+{
+    const char *tune[] = {"tune",   BM_MATRIX, "--objective", "write.op_rate",
+                          "--kata", KATA_BASE, "--dry-run",   NULL};
+    struct cmd_result t = run_vmbench("/", tune);
+    cr_assert_eq(t.status, 0, "%s", t.err);
+    cr_expect_not_null(strstr(t.err, KATA_BASE ": not modelled: kernel"), "%s",
+                       t.err);
+    const char *run[] = {"run",     BM_MATRIX,   "--kata",
+                         KATA_BASE, "--dry-run", NULL};
+    struct cmd_result r = run_vmbench("/", run);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    const char *plain[] = {"tune",          BM_MATRIX,   "--objective",
+                           "write.op_rate", "--dry-run", NULL};
+    struct cmd_result p = run_vmbench("/", plain);
+    cr_assert_eq(p.status, 0, "%s", p.err);
+    autofree char *tid = dry_run_vm_cell(t.out);
+    autofree char *rid = dry_run_vm_cell(r.out);
+    autofree char *pid = dry_run_vm_cell(p.out);
+    cr_expect_neq(strlen(tid), 0, "%s", t.out);
+    cr_expect_str_eq(tid, rid, "tune:\n%s\nrun:\n%s", t.out, r.out);
+    cr_expect_str_neq(tid, pid, "the base changed nothing:\n%s", t.out);
+    cmd_result_free(&t);
+    cmd_result_free(&r);
+    cmd_result_free(&p);
+
+    const char *bad[] = {
+        "tune",        BM_MATRIX,
+        "--objective", "write.op_rate",
+        "--kata",      VMB_TEST_DATA "/golden/kata/bad-hypervisor-value.toml",
+        "--dry-run",   NULL};
+    struct cmd_result b = run_vmbench("/", bad);
+    cr_expect_eq(b.status, 2, "%s", b.err);
+    cr_expect_not_null(strstr(b.err, "bad-hypervisor-value.toml:2: key "
+                                     "\"hypervisor\" is given a value here"),
+                       "%s", b.err);
+    cmd_result_free(&b);
+}
+
+/* A resumed tune keeps the base it started from, as a resumed run does:
+ * --kata with --resume is refused by both, in the same words. */
+Test(cli, tune_kata_with_resume_is_refused_as_run_does, .timeout = 30)
+{
+    const char *const cmds[] = {"run", "tune"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *args[] = {cmds[i],  "--resume", "/nonexistent",
+                              "--kata", KATA_BASE,  NULL};
+        struct cmd_result r = run_vmbench("/", args);
+        cr_expect_eq(r.status, 2, "%s: %s", cmds[i], r.err);
+        autofree char *want = vmb_xasprintf(
+            "vmbench %s: --kata and --resume cannot be used together\n",
+            cmds[i]);
+        cr_expect_str_eq(r.err, want, "%s", cmds[i]);
+        cmd_result_free(&r);
+    }
+}
+
+/* The help of tune lists --kata. */
+Test(cli, tune_help_lists_kata, .timeout = 30)
+{
+    char *help = help_of("tune");
+    cr_expect_not_null(strstr(help, "[--kata FILE]"), "%s", help);
+    cr_expect_not_null(strstr(help, "  --kata FILE      a Kata "
+                                    "configuration.toml as the base"),
+                       "%s", help);
+    free(help);
+}

@@ -241,6 +241,57 @@ Test(kata, round_trip_import_then_kata_config)
 }
 
 /*
+ * vmb_kata_merge_settings, what `kata-config --base` writes: a cell made
+ * from the user's file gives the file back byte for byte; a changed knob
+ * changes its one line; a bad value in the base is refused naming its
+ * line even when the cell does not change that key.
+ */
+Test(kata, merge_settings_changes_only_what_differs_from_the_base)
+{
+    struct vmb_config cell;
+    vmb_config_defaults(&cell);
+    struct vmb_error *err = NULL;
+    char *skipped = NULL;
+    size_t len = strlen(user_toml);
+    cr_assert_eq(vmb_kata_import_text("user.toml", user_toml, len, &cell,
+                                      &skipped, &err),
+                 0);
+    struct vmb_buf same = {0};
+    cr_assert_eq(vmb_kata_merge_settings(&cell, "user.toml", user_toml, len,
+                                         &same, &err),
+                 0, "%s", err ? err->msg : "");
+    cr_assert_str_eq(same.data, user_toml);
+
+    cell.guest.memory_mib = 3072;
+    struct vmb_buf changed = {0};
+    cr_assert_eq(vmb_kata_merge_settings(&cell, "user.toml", user_toml, len,
+                                         &changed, &err),
+                 0, "%s", err ? err->msg : "");
+    cr_assert_not_null(strstr(changed.data, "default_memory = 3072\n"), "%s",
+                       changed.data);
+    cr_assert_null(strstr(changed.data, "default_memory = 1536"), "%s",
+                   changed.data);
+    cr_assert_eq(changed.len, len, "only the one value changed:\n%s",
+                 changed.data);
+    assert_same_settings(&cell, changed.data);
+
+    const char bad[] = "[hypervisor.qemu]\n"
+                       "default_memory = 3072\n"
+                       "block_device_driver = \"nvdimm\"\n";
+    struct vmb_buf refused = {0};
+    cr_assert_lt(vmb_kata_merge_settings(&cell, "bad.toml", bad, strlen(bad),
+                                         &refused, &err),
+                 0);
+    cr_assert_not_null(strstr(err->msg, "bad.toml:3:"), "%s", err->msg);
+    vmb_error_free(err);
+    vmb_buf_free(&same);
+    vmb_buf_free(&changed);
+    vmb_buf_free(&refused);
+    free(skipped);
+    vmb_config_free(&cell);
+}
+
+/*
  * A file that ends with [runtime] and has no [hypervisor.qemu]: the
  * runtime key goes into [runtime], above the new table, and merging the
  * result again changes nothing (found by fuzz_katatoml).

@@ -310,9 +310,11 @@ probe_table(struct vmb_doc *d, const struct vmb_model *m)
 }
 
 void
-vmb_time_section(struct vmb_doc *d, const struct vmb_model *m,
-                 const struct vmb_charts *cs)
+vmb_sections_resources(struct vmb_doc *d, const struct vmb_model *m,
+                       const struct vmb_charts *cs,
+                       const struct vmb_buf *warnings)
 {
+    (void)warnings; /* the section table's signature */
     if (!m->any_resources && !m->any_probe)
         return;
     vmb_doc_h(d, 2, "Where the time goes");

@@ -145,14 +145,12 @@ chart_resources(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
 }
 
 void
-vmb_charts_time(struct vmb_charts *cs, const struct vmb_model *m,
-                const char *plots, struct vmb_buf *warnings)
+vmb_charts_resources(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
+                     const char *plots, struct vmb_buf *w)
 {
     if (!m->any_resources)
         return;
-    for (size_t p = 0; p < m->nphases; p++) {
-        chart_cpu(cs, m, p, plots, warnings);
-        for (size_t i = 0; i < m->nrows; i++)
-            chart_resources(cs, m, p, i, plots, warnings);
-    }
+    chart_cpu(cs, m, p, plots, w);
+    for (size_t i = 0; i < m->nrows; i++)
+        chart_resources(cs, m, p, i, plots, w);
 }

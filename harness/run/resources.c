@@ -1,4 +1,4 @@
-#include "run/run_res.h"
+#include "run/resources.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -21,7 +21,7 @@ sample_guest(void *ctx, struct vmb_sample *s)
 }
 
 void
-vmb_run_res_start(struct vmb_run_res *r, struct vmb_runtime *rt)
+vmb_run_resources_start(struct vmb_run_resources *r, struct vmb_runtime *rt)
 {
     if (rt->ops->sample != NULL && r->sp == NULL)
         r->sp = vmb_sampler_start(sample_rt, rt, 1000000000ull);
@@ -30,7 +30,7 @@ vmb_run_res_start(struct vmb_run_res *r, struct vmb_runtime *rt)
 }
 
 void
-vmb_run_res_stop(struct vmb_run_res *r)
+vmb_run_resources_stop(struct vmb_run_resources *r)
 {
     vmb_sampler_stop(r->sp);
     vmb_sampler_stop(r->gsp);
@@ -38,8 +38,8 @@ vmb_run_res_stop(struct vmb_run_res *r)
 
 /* The delta of the samples s[0..n) over the window of phase p. */
 static bool
-phase_window(const struct vmb_run_res_phase *p, const struct vmb_sample *s,
-             size_t n, struct vmb_sample *d)
+phase_window(const struct vmb_run_resources_phase *p,
+             const struct vmb_sample *s, size_t n, struct vmb_sample *d)
 {
     if (n == 0 || p->start_ns == 0 || p->duration_s <= 0)
         return false;
@@ -52,7 +52,7 @@ phase_window(const struct vmb_run_res_phase *p, const struct vmb_sample *s,
 }
 
 void
-vmb_run_res_probe(struct vmb_run_res *r, struct vmb_runtime *rt)
+vmb_run_resources_probe(struct vmb_run_resources *r, struct vmb_runtime *rt)
 {
     r->rtt_us = r->rtt_loadgen_us = NAN;
     if (!rt->cfg->top.probe || rt->ops->probe == NULL)
@@ -72,7 +72,7 @@ vmb_run_res_probe(struct vmb_run_res *r, struct vmb_runtime *rt)
 }
 
 void
-vmb_run_res_rtt(struct vmb_run_res *r, struct vmb_runtime *rt)
+vmb_run_resources_rtt(struct vmb_run_resources *r, struct vmb_runtime *rt)
 {
     if (!r->probed)
         return;
@@ -85,12 +85,12 @@ vmb_run_res_rtt(struct vmb_run_res *r, struct vmb_runtime *rt)
 }
 
 void
-vmb_run_res_phase(struct vmb_run_res *r, struct vmb_runtime *rt,
-                  struct vmb_run_phase_out *out)
+vmb_run_resources_phase(struct vmb_run_resources *r, struct vmb_runtime *rt,
+                        struct vmb_run_phase_out *out)
 {
     (void)rt;
     r->phases = vmb_xrealloc(r->phases, (r->nphases + 1) * sizeof(*r->phases));
-    struct vmb_run_res_phase *p = &r->phases[r->nphases++];
+    struct vmb_run_resources_phase *p = &r->phases[r->nphases++];
     memset(p, 0, sizeof(*p));
     memcpy(p->name, out->name, sizeof(p->name));
     p->start_ns = out->start_ns;
@@ -110,7 +110,7 @@ kdouble_or_null(struct vmb_jw *w, const char *k, double v)
 }
 
 static void
-probe_json(const struct vmb_run_res *r, struct vmb_jw *w)
+probe_json(const struct vmb_run_resources *r, struct vmb_jw *w)
 {
     vmb_jw_key(w, "probe");
     if (!r->probed) {
@@ -133,7 +133,7 @@ probe_json(const struct vmb_run_res *r, struct vmb_jw *w)
 }
 
 void
-vmb_run_res_csv(const struct vmb_run_res *r, struct vmb_buf *csv)
+vmb_run_resources_csv(const struct vmb_run_resources *r, struct vmb_buf *csv)
 {
     size_t n = 0;
     const struct vmb_sample *s = vmb_sampler_samples(r->sp, &n);
@@ -144,7 +144,7 @@ vmb_run_res_csv(const struct vmb_run_res *r, struct vmb_buf *csv)
 }
 
 void
-vmb_run_res_json(const struct vmb_run_res *r, struct vmb_jw *w)
+vmb_run_resources_json(const struct vmb_run_resources *r, struct vmb_jw *w)
 {
     size_t n = 0;
     const struct vmb_sample *s = vmb_sampler_samples(r->sp, &n);
@@ -191,7 +191,7 @@ vmb_run_res_json(const struct vmb_run_res *r, struct vmb_jw *w)
 }
 
 void
-vmb_run_res_free(struct vmb_run_res *r)
+vmb_run_resources_free(struct vmb_run_resources *r)
 {
     vmb_sampler_free(r->sp);
     vmb_sampler_free(r->gsp);

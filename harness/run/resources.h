@@ -1,0 +1,70 @@
+/*
+ * A run's resources (where its time goes): the raw-limit probe, the
+ * 1 Hz sampler of its runtime's counters (runtime/sample.h) while its
+ * load phases run, and what the results get from them: each phase's
+ * PHASE_RESOURCES object, the per-second columns of timeseries.csv, and
+ * what sampling cost. "Resources" is the one name of this feature: the
+ * results reader has them as struct vmb_res_resources, the report as
+ * its resources section and charts.
+ */
+#ifndef VMB_RUN_RESOURCES_H
+#define VMB_RUN_RESOURCES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/jsonw.h"
+#include "base/rawprobe.h"
+#include "base/util.h"
+#include "run/run_load.h"
+#include "runtime/runtime.h"
+
+struct vmb_run_resources_phase {
+    char name[40];
+    uint64_t start_ns;
+    double duration_s, ops;
+    char *csv; /* the phase's timeseries rows; owned */
+};
+
+struct vmb_run_resources {
+    struct vmb_sampler *sp;  /* the host's counters */
+    struct vmb_sampler *gsp; /* the guests' (VMs), on a thread of its own */
+    struct vmb_run_resources_phase *phases;
+    size_t nphases;
+    /* the probe of the raw limits; error when it failed (owned) */
+    bool probed;
+    struct vmb_rawprobe_result probe;
+    char *probe_error;
+    double rtt_us, rtt_loadgen_us; /* NAN when not measured */
+};
+
+/*
+ * Probes the raw limits of rt's node 1 data directory when the cell asks
+ * for it (top.probe); a failed probe is recorded, not fatal. Before the
+ * database starts.
+ */
+void vmb_run_resources_probe(struct vmb_run_resources *r,
+                             struct vmb_runtime *rt);
+/* The round trips node 2 -> node 1 and load generator -> node 1, once
+ * the database listens (with the probe). */
+void vmb_run_resources_rtt(struct vmb_run_resources *r, struct vmb_runtime *rt);
+
+/* Starts sampling rt (nothing when its runtime has no sample op). */
+void vmb_run_resources_start(struct vmb_run_resources *r,
+                             struct vmb_runtime *rt);
+/* Stops sampling; the samples stay for the phases' figures. */
+void vmb_run_resources_stop(struct vmb_run_resources *r);
+/* Records a finished phase (its window; its csv rows are taken). */
+void vmb_run_resources_phase(struct vmb_run_resources *r,
+                             struct vmb_runtime *rt,
+                             struct vmb_run_phase_out *out);
+/* Appends every phase's timeseries rows with the resource columns. */
+void vmb_run_resources_csv(const struct vmb_run_resources *r,
+                           struct vmb_buf *csv);
+/* Writes "phase_resources", "guest_resources", "sampling" and "probe"
+ * members into an open object. */
+void vmb_run_resources_json(const struct vmb_run_resources *r,
+                            struct vmb_jw *w);
+void vmb_run_resources_free(struct vmb_run_resources *r);
+
+#endif
