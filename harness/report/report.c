@@ -13,6 +13,7 @@ const char *const vmb_report_files[VMB_REPORT_NFILES] = {
  * report (draw) or one called for each phase in turn (draw_phase).
  */
 static const struct chart_builder {
+    /* cppcheck-suppress unusedStructMember ; names the row for a reader */
     const char *name;
     void (*draw)(struct vmb_charts *cs, const struct vmb_model *m,
                  const char *plots, struct vmb_buf *warnings);
@@ -31,6 +32,7 @@ static const struct chart_builder {
  * turn (write_phase).
  */
 static const struct section_builder {
+    /* cppcheck-suppress unusedStructMember ; names the row for a reader */
     const char *name;
     void (*write)(struct vmb_doc *d, const struct vmb_model *m,
                   const struct vmb_charts *cs, const struct vmb_buf *warnings);
