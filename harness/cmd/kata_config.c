@@ -186,9 +186,13 @@ vmb_cmd_kata_config(int argc, char **argv, struct vmb_error **err)
         render(res, c, base, best, median, &out, err) < 0 ||
         write_out(output, &out, err) < 0)
         goto out;
-    if (best != NULL)
+    if (best != NULL) {
+        /* The label comes from the results directory. */
+        char *label = vmb_term_safe(c->label);
         fprintf(stderr, "vmbench kata-config: best %s: %s (%s), median %.6g\n",
-                best, c->label, c->id, median);
+                best, label, c->id, median);
+        free(label);
+    }
     rc = 0;
 out:
     vmb_buf_free(&out);

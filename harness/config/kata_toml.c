@@ -779,10 +779,18 @@ vmb_kata_toml_merge(const char *name, const char *text, size_t len,
             edits[j] = edits[j - 1];
             edits[j - 1] = x;
         }
+    /* The lines written keep the file's line ending: CRLF when its first
+     * line ends so. */
+    const char *nl = memchr(text, '\n', len);
+    bool crlf = nl != NULL && nl > text && nl[-1] == '\r';
     size_t pos = 0;
     for (size_t i = 0; i < nedits; i++) {
         vmb_buf_append(out, text + pos, edits[i].start - pos);
-        vmb_buf_puts(out, edits[i].text);
+        for (const char *c = edits[i].text; *c; c++) {
+            if (*c == '\n' && crlf && (c == edits[i].text || c[-1] != '\r'))
+                vmb_buf_append(out, "\r", 1);
+            vmb_buf_append(out, c, 1);
+        }
         pos = edits[i].end;
     }
     vmb_buf_append(out, text + pos, len - pos);

@@ -355,3 +355,54 @@ Test(katacfg, output_parses_as_toml, .timeout = 120)
     vmb_buf_free(&pairs);
     vmb_rm_rf(tmpl, NULL);
 }
+
+/*
+ * A base file with CRLF line ends: every line written, changed or added
+ * (keys, and a whole table), ends CRLF too, and apart from the CRs the
+ * output is the LF file's.
+ */
+Test(katacfg, crlf_base_keeps_crlf)
+{
+    static const char *const cases[][3] = {
+        {CELL_VIRTIOBLK, "configuration.toml",
+         "configuration-virtio-blk.toml.expected"},
+        {CELL_9P, "no-qemu-table.toml", "no-qemu-table.toml.expected"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *lf = slurp_in(GOLDEN, cases[i][1]);
+        struct vmb_buf crlf = {0};
+        for (const char *c = lf; *c; c++) {
+            if (*c == '\n')
+                vmb_buf_append(&crlf, "\r", 1);
+            vmb_buf_append(&crlf, c, 1);
+        }
+        char path[] = "/tmp/vmb-katacrlf-XXXXXX";
+        int fd = mkstemp(path);
+        cr_assert_geq(fd, 0);
+        cr_assert_eq(write(fd, crlf.data, crlf.len), (ssize_t)crlf.len);
+        close(fd);
+        const char *args[] = {"kata-config", FIXTURE_DIR, cases[i][0],
+                              "--base",      path,        NULL};
+        struct cmd_result r = run_vmbench(GOLDEN, args);
+        unlink(path);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        struct vmb_buf stripped = {0};
+        for (const char *c = r.out; *c; c++) {
+            if (*c == '\n')
+                cr_assert(c > r.out && c[-1] == '\r',
+                          "case %zu: a bare LF at "
+                          "byte %zu",
+                          i, (size_t)(c - r.out));
+            if (*c != '\r')
+                vmb_buf_append(&stripped, c, 1);
+        }
+        char *want = slurp_in(GOLDEN, cases[i][2]);
+        cr_assert_str_eq(stripped.data ? stripped.data : "", want, "case %zu",
+                         i);
+        free(want);
+        vmb_buf_free(&stripped);
+        vmb_buf_free(&crlf);
+        free(lf);
+        cmd_result_free(&r);
+    }
+}
