@@ -159,8 +159,16 @@ void
 vmb_plan_to_json(struct vmb_jw *w, const struct vmb_matrix *m,
                  const struct vmb_plan *p)
 {
-    static const char *orders[] = {"interleaved", "sequential", "random"};
     vmb_jw_obj_begin(w);
+    vmb_plan_json_members(w, m, p);
+    vmb_jw_obj_end(w);
+}
+
+void
+vmb_plan_json_members(struct vmb_jw *w, const struct vmb_matrix *m,
+                      const struct vmb_plan *p)
+{
+    static const char *orders[] = {"interleaved", "sequential", "random"};
     vmb_jw_kint(w, "schema", 1);
     vmb_jw_kstr(w, "name", m->name);
     vmb_jw_kstr(w, "matrix", m->path);
@@ -204,5 +212,4 @@ vmb_plan_to_json(struct vmb_jw *w, const struct vmb_matrix *m,
     for (size_t i = 0; i < m->nwarnings; i++)
         vmb_jw_str(w, m->warnings[i]);
     vmb_jw_arr_end(w);
-    vmb_jw_obj_end(w);
 }

@@ -41,6 +41,10 @@ void vmb_plan_free(struct vmb_plan *p);
 /* The whole plan as JSON (`vmbench plan --json`, plan.json). */
 void vmb_plan_to_json(struct vmb_jw *w, const struct vmb_matrix *m,
                       const struct vmb_plan *p);
+/* The same members, written into an object the caller has open (`plan
+ * --json` adds the host's verdicts beside them). */
+void vmb_plan_json_members(struct vmb_jw *w, const struct vmb_matrix *m,
+                           const struct vmb_plan *p);
 
 /* Relative results path of a run: "cells/<id>/rep<k>" or "control/<id>/rep<k>".
  */

@@ -29,6 +29,7 @@
 #include "run/run_load.h"
 #include "run/run_res.h"
 #include "runtime/doctor.h"
+#include "runtime/preflight.h"
 #include "runtime/runtime.h"
 #include "version.h"
 
@@ -778,8 +779,13 @@ open_new(struct session *s, char **matrix_text, size_t *len,
         return -1;
     s->dir = s->opts->out ? dir_path(s->opts->out) : default_out(s->m->name);
     vmb_utc_stamp(s->started, sizeof(s->started), vmb_wall_ns());
-    if (s->opts->dry_run)
-        return 0;
+    return 0;
+}
+
+/* Creates the new results directory, once the host has passed. */
+static int
+create_new(struct session *s, struct vmb_error **err)
+{
     autofree char *parent = vmb_xstrdup(s->dir);
     char *slash = strrchr(parent, '/');
     if (slash != NULL && slash != parent) {
@@ -812,12 +818,75 @@ selected(const struct session *s, const struct vmb_plan_run *r)
     return true;
 }
 
+/*
+ * Whether a run is done: its result.json exists (and says ok, under
+ * --retry-failed). A run that could not start has none.
+ */
 static bool
 done(const struct session *s, const struct vmb_plan_run *r)
 {
     autofree char *rel = vmb_plan_run_dir(r);
     autofree char *path = vmb_xasprintf("%s/%s/result.json", s->dir, rel);
-    return exists(path);
+    if (!exists(path))
+        return false;
+    if (!s->opts->retry_failed)
+        return true;
+    struct vmb_res_rep rep = {0};
+    vmb_autoerr struct vmb_error *e = NULL;
+    bool ok = vmb_results_read_result(path, &rep, &e) == 0 && rep.ok;
+    vmb_res_rep_clear(&rep);
+    return ok;
+}
+
+struct pending {
+    const struct vmb_matrix *m;
+    bool *cells, *controls; /* per cell: a run of it is to do */
+};
+
+static bool
+pending_cell(void *ctx, const struct vmb_cell *c)
+{
+    const struct pending *p = ctx;
+    if (c >= p->m->cells && c < p->m->cells + p->m->ncells)
+        return p->cells[c - p->m->cells];
+    return p->controls[c - p->m->controls];
+}
+
+/*
+ * What the cells of the runs to do need from this host, before anything
+ * is created or started: every shortfall listed with its fix, and the
+ * session refused (VMB_ERR_INPUT); notes for the whole session printed
+ * once.
+ */
+static int
+preflight(const struct session *s, struct vmb_error **err)
+{
+    if (s->opts->preflight_done)
+        return 0;
+    struct pending p = {
+        .m = s->m,
+        .cells = vmb_xcalloc(s->m->ncells + 1, sizeof(bool)),
+        .controls = vmb_xcalloc(s->m->ncontrols + 1, sizeof(bool)),
+    };
+    for (size_t i = 0; i < s->plan->nruns; i++) {
+        const struct vmb_plan_run *r = &s->plan->runs[i];
+        if (!selected(s, r) || (s->opts->resume && done(s, r)))
+            continue;
+        const struct vmb_cell *c = r->cell;
+        if (c >= s->m->cells && c < s->m->cells + s->m->ncells)
+            p.cells[c - s->m->cells] = true;
+        else
+            p.controls[c - s->m->controls] = true;
+    }
+    struct vmb_preflight *pf =
+        vmb_preflight_check(NULL, s->m, pending_cell, &p);
+    vmb_preflight_print_notes(stderr, pf);
+    vmb_preflight_print_lacks(stderr, pf);
+    int rc = vmb_preflight_refuse(pf, err);
+    vmb_preflight_free(pf);
+    free(p.cells);
+    free(p.controls);
+    return rc;
 }
 
 static void
@@ -878,11 +947,15 @@ vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err)
     if (s.m->kata_path != NULL && s.m->kata_unmodelled[0] != '\0')
         fprintf(stderr, "vmbench: %s: not modelled: %s\n", s.m->kata_path,
                 s.m->kata_unmodelled);
+    if (preflight(&s, err) < 0)
+        goto out;
     if (opts->dry_run) {
         print_dry_run(&s);
         rc = 0;
         goto out;
     }
+    if (!opts->resume && create_new(&s, err) < 0)
+        goto out;
     if ((opts->resume
              ? prepare_resume(&s, err)
              : write_static_files(&s, matrix_text, matrix_len, err)) < 0) {

@@ -50,6 +50,7 @@ struct tune {
     size_t runs;           /* runs the race has planned so far */
     struct vmb_buf rounds; /* tune.json's rounds, serialised */
     bool created;          /* the directory exists (later rounds resume) */
+    bool checked; /* the first round checked the host (its preflight) */
 };
 
 static void
@@ -386,8 +387,10 @@ run_round(struct tune *t, const struct vmb_plan *plan, struct vmb_error **err)
         .want = want,
         .want_ctx = t,
         .begin = begin,
+        .preflight_done = t->checked,
     };
     int rc = vmb_run(&ro, err);
+    t->checked = true;
     if (rc < 0 && vmb_interrupted) {
         vmb_error_free(*err);
         *err = NULL;
