@@ -7,7 +7,8 @@
 const char vmb_usage_run[] =
     "usage: vmbench run MATRIX.yaml [--out DIR] [--kata FILE] [--dry-run]\n"
     "                   [--only vm|baremetal|control]\n"
-    "       vmbench run --resume DIR [--only vm|baremetal|control]\n\n"
+    "       vmbench run --resume DIR [--only vm|baremetal|control]\n"
+    "                   [--retry-failed]\n\n"
     "Runs every cell of the matrix and its bare-metal control, each\n"
     "`repetitions` times in the planned order. A run starts the two database\n"
     "nodes (in two container VMs, or as host processes for the control),\n"
@@ -23,16 +24,24 @@ const char vmb_usage_run[] =
     "                records it and the keys vmbench does not model)\n"
     "  --resume DIR  continue an interrupted run: runs whose result.json\n"
     "                exists are kept, the others are done\n"
+    "  --retry-failed  with --resume: runs recorded as failed are done\n"
+    "                again too\n"
     "  --dry-run     print the runs and the directory, start nothing\n"
     "  --only KIND   run only the VM cells (vm) or only the bare-metal\n"
     "                controls (baremetal, or control, the same); the others\n"
     "                are left for a later --resume\n"
     "  --no-report   do not generate the report at the end\n\n"
     "A failing run is recorded as failed (error and logs in its result.json\n"
-    "and directory) and the others go on. Ctrl-C stops after tearing down\n"
+    "and directory) and the others go on. A run that cannot start because\n"
+    "its environment is not there (libvirt unreachable, no guest image) is\n"
+    "not recorded: --resume does it. Before anything starts, what the\n"
+    "selected cells need from this host is checked; every shortfall is\n"
+    "listed with its fix and nothing is created (exit 2). Ctrl-C stops after "
+    "tearing down\n"
     "the current run; finished runs are kept.\n\n"
-    "exit status: 0 every run succeeded, 1 some failed or interrupted,\n"
-    "2 bad input (matrix file, directory).\n";
+    "exit status: 0 every run succeeded, 1 some failed, could not start\n"
+    "or were interrupted, 2 bad input (matrix file, directory) or a host\n"
+    "that lacks what the cells need.\n";
 
 enum {
     OPT_OUT = 256,
@@ -41,6 +50,7 @@ enum {
     OPT_DRY_RUN,
     OPT_NO_REPORT,
     OPT_KATA,
+    OPT_RETRY_FAILED,
 };
 
 static const struct option longopts[] = {
@@ -50,6 +60,7 @@ static const struct option longopts[] = {
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"no-report", no_argument, NULL, OPT_NO_REPORT},
     {"kata", required_argument, NULL, OPT_KATA},
+    {"retry-failed", no_argument, NULL, OPT_RETRY_FAILED},
     {NULL, 0, NULL, 0},
 };
 
@@ -83,6 +94,9 @@ vmb_cmd_run(int argc, char **argv, struct vmb_error **err)
         case OPT_KATA:
             o.kata = args.arg;
             break;
+        case OPT_RETRY_FAILED:
+            o.retry_failed = true;
+            break;
         case VMB_CLI_WORD:
             if (o.matrix != NULL)
                 return vmb_error_set(err, VMB_ERR_INPUT, 0,
@@ -102,6 +116,9 @@ vmb_cmd_run(int argc, char **argv, struct vmb_error **err)
     if (o.resume != NULL && o.kata != NULL)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "--kata and --resume cannot be used together");
+    if (o.retry_failed && o.resume == NULL)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "--retry-failed needs --resume DIR");
     if (o.resume != NULL && o.out != NULL)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "--out and --resume cannot be used together");

@@ -52,6 +52,10 @@ struct session {
     struct vmb_notes notes; /* through prog */
     struct failure *failures;
     size_t nfailures;
+    /* Runs that could not start for want of their environment (libvirt,
+     * the guest image): no result.json, so a resume does them. */
+    struct failure *unstarted;
+    size_t nunstarted;
     size_t ok, failed; /* over all runs on disk, at the end */
     bool interrupted;
     int lock_fd;
@@ -170,6 +174,7 @@ write_run_json(struct session *s, const char *finished, struct vmb_error **err)
     vmb_jw_kuint(&w, "total", s->plan->nruns);
     vmb_jw_kuint(&w, "ok", s->ok);
     vmb_jw_kuint(&w, "failed", s->failed);
+    vmb_jw_kuint(&w, "not_started", s->nunstarted);
     vmb_jw_obj_end(&w);
     vmb_jw_kbool(&w, "interrupted", s->interrupted);
     vmb_jw_obj_end(&w);
@@ -504,8 +509,6 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
     char *rpath = vmb_xasprintf("%s/result.json", st.dir);
     struct vmb_runtime *rt = NULL;
 
-    if (vmb_rm_rf(st.dir, err) < 0 || vmb_mkdir_p(st.dir, err) < 0)
-        goto out;
     const struct vmb_db_driver *drv =
         vmb_db_driver_find(c->cfg.database.engine);
     const struct vmb_runtime_ops *ops = vmb_runtime_for(c->kind);
@@ -515,18 +518,32 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
         if (ops->env_open(&s->m->base, s->dir, &s->notes, &s->env[c->kind],
                           &eerr) < 0) {
             s->env_error[c->kind] = vmb_xstrdup(eerr->msg);
-            vmb_progress_note(&s->prog, "vmbench: %s runs cannot start: %s",
+            vmb_progress_note(&s->prog,
+                              "vmbench: %s runs cannot start, they are left "
+                              "for a resume: %s",
                               ops->name, eerr->msg);
         }
     }
+    /* The host, not the cell, failed: nothing is recorded, the run's
+     * directory (and any earlier result in it) is left as it was. */
+    if (s->env_error[c->kind] != NULL) {
+        s->unstarted = vmb_xrealloc(s->unstarted, (s->nunstarted + 1) *
+                                                      sizeof(*s->unstarted));
+        struct failure *f = &s->unstarted[s->nunstarted++];
+        f->dir = vmb_xstrdup(st.rel);
+        f->label = vmb_xstrdup(c->label);
+        f->error = vmb_xstrdup(s->env_error[c->kind]);
+        rc = 0;
+        goto out;
+    }
+    if (vmb_rm_rf(st.dir, err) < 0 || vmb_mkdir_p(st.dir, err) < 0)
+        goto out;
     if (vmb_runtime_new(ops, s->env[c->kind], c, r->rep, work, &rt, err) < 0)
         goto out;
     rt->notes = &s->notes;
     vmb_progress_phase(&s->prog, c->kind == VMB_CELL_VM ? "boot" : "start",
                        SIZE_MAX);
-    if (s->env_error[c->kind] != NULL)
-        vmb_error_set(&run_err, VMB_ERR_RUN, 0, "%s", s->env_error[c->kind]);
-    else if (rt->ops->up(rt, &run_err) < 0)
+    if (rt->ops->up(rt, &run_err) < 0)
         vmb_error_prefix(&run_err, "bring up the %s runtime", ops->name);
     else {
         if (c->cfg.top.probe) {
@@ -917,6 +934,12 @@ session_free(struct session *s)
         free(s->failures[i].error);
     }
     free(s->failures);
+    for (size_t i = 0; i < s->nunstarted; i++) {
+        free(s->unstarted[i].dir);
+        free(s->unstarted[i].label);
+        free(s->unstarted[i].error);
+    }
+    free(s->unstarted);
     vmb_plan_free(s->plan);
     vmb_matrix_free(s->m);
     vmb_buf_free(&s->resumed);
@@ -1034,7 +1057,16 @@ vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err)
                     "result.json)\n",
                     s.failed - s.nfailures);
     }
-    rc = s.failed > 0 ? 1 : 0;
+    if (s.nunstarted > 0) {
+        fprintf(stderr,
+                "runs that could not start (not recorded; `vmbench run "
+                "--resume %s` does them):\n",
+                s.dir);
+        for (size_t i = 0; i < s.nunstarted; i++)
+            fprintf(stderr, "  %s  %s: %s\n", s.unstarted[i].dir,
+                    s.unstarted[i].label, s.unstarted[i].error);
+    }
+    rc = s.failed > 0 || s.nunstarted > 0 ? 1 : 0;
 out:
     session_free(&s);
     free(matrix_text);
