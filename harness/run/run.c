@@ -872,8 +872,8 @@ pending_cell(void *ctx, const struct vmb_cell *c)
 /*
  * What the cells of the runs to do need from this host, before anything
  * is created or started: every shortfall listed with its fix, and the
- * session refused (VMB_ERR_INPUT); notes for the whole session printed
- * once.
+ * session refused (VMB_ERR_INPUT) unless it is a dry run; notes for the
+ * whole session printed once.
  */
 static int
 preflight(const struct session *s, struct vmb_error **err)
@@ -899,7 +899,8 @@ preflight(const struct session *s, struct vmb_error **err)
         vmb_preflight_check(NULL, s->m, pending_cell, &p);
     vmb_preflight_print_notes(stderr, pf);
     vmb_preflight_print_lacks(stderr, pf);
-    int rc = vmb_preflight_refuse(pf, err);
+    /* A dry run starts nothing: like `plan`, it lists and goes on. */
+    int rc = s->opts->dry_run ? 0 : vmb_preflight_refuse(pf, err);
     vmb_preflight_free(pf);
     free(p.cells);
     free(p.controls);
