@@ -1067,6 +1067,8 @@ vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err)
             fprintf(stderr, "  %s  %s: %s\n", s.unstarted[i].dir,
                     s.unstarted[i].label, s.unstarted[i].error);
     }
+    if (opts->not_started != NULL)
+        *opts->not_started = s.nunstarted;
     rc = s.failed > 0 || s.nunstarted > 0 ? 1 : 0;
 out:
     session_free(&s);

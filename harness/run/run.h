@@ -27,6 +27,11 @@ struct vmb_run_opts {
      * preflight, and its notes are not repeated.
      */
     bool preflight_done;
+    /*
+     * NULL, or where the number of runs that could not start (their
+     * environment missing: no result.json written) is stored.
+     */
+    size_t *not_started;
     int only; /* enum vmb_run_only */
     /*
      * Called with the results directory once every run is done and

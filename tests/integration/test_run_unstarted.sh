@@ -4,7 +4,8 @@
 #   libvirt is unreachable (a connect URI whose socket does not exist):
 #   the VM runs could not start, so they are not recorded (no
 #   result.json, run.json counts them as not_started, exit 1) and a later
-#   resume still has them to do;
+#   resume still has them to do; `tune` stops (exit 1) instead of racing
+#   on runs that never started;
 # - a bare-metal run that failed (its port was taken) is kept by a plain
 #   resume and done again by `--resume --retry-failed`, which needs
 #   --resume.
@@ -71,6 +72,18 @@ jq -e '.runs.not_started == 1 and .runs.failed == 0 and .runs.ok == 1' \
     fail "dry run: $(cat "$T/dry.out")"
 grep "cells/$cell/rep1" "$T/dry.out" | grep -vq "done, skipped" ||
     fail "the VM run counts as done: $(cat "$T/dry.out")"
+
+# tune stops rather than racing on runs that never started.
+set +e
+"$VMBENCH" tune "$T/m.yaml" --objective write.op_rate --out "$T/t" \
+    --no-report >/dev/null 2>"$T/tune.err"
+rc=$?
+set -e
+[ "$rc" = 1 ] || fail "tune without libvirt exited $rc: $(cat "$T/tune.err")"
+grep -q "runs could not start" "$T/tune.err" || fail "tune: $(tail -3 "$T/tune.err")"
+grep -q "median nan" "$T/tune.err" && fail "tune raced on nothing"
+[ -z "$(find "$T/t/cells" -name result.json 2>/dev/null)" ] ||
+    fail "tune recorded runs that could not start"
 
 # ---- --retry-failed ----
 set +e
