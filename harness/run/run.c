@@ -486,6 +486,16 @@ render_result(struct run_state *st, struct vmb_runtime *rt, const char *started,
     return 0;
 }
 
+static void
+drop_note(void *ctx, const char *msg)
+{
+    (void)ctx;
+    (void)msg;
+}
+
+/* Outlives every env, as env_open's notes must. */
+static const struct vmb_notes quiet_notes = {.fn = drop_note};
+
 /*
  * Executes one run. Returns 0 when it is recorded (ok or failed), -1 when
  * it could not be recorded or was interrupted (nothing is kept then, so a
@@ -515,8 +525,11 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
     if (!s->env_tried[c->kind] && ops->env_open != NULL) {
         vmb_progress_phase(&s->prog, "prepare", SIZE_MAX);
         s->env_tried[c->kind] = true;
-        if (ops->env_open(&s->m->base, s->dir, &s->notes, &s->env[c->kind],
-                          &eerr) < 0) {
+        /* Said once per session: tune's later rounds do not repeat it. */
+        const struct vmb_notes *notes =
+            s->opts->preflight_done ? &quiet_notes : &s->notes;
+        if (ops->env_open(&s->m->base, s->dir, notes, &s->env[c->kind], &eerr) <
+            0) {
             s->env_error[c->kind] = vmb_xstrdup(eerr->msg);
             vmb_progress_note(&s->prog,
                               "vmbench: %s runs cannot start, they are left "

@@ -24,7 +24,9 @@ struct vmb_run_opts {
     bool retry_failed;
     /*
      * The caller has checked the host already (tune's later rounds): no
-     * preflight, and its notes are not repeated.
+     * preflight, and the session's notes (the preflight's, those of a
+     * runtime's environment such as the fallback to TCG) are not
+     * repeated.
      */
     bool preflight_done;
     /*
