@@ -40,7 +40,7 @@ char *
 vmb_db_program_find(const struct vmb_db_driver *drv, const char *root,
                     const char *path, const char *name)
 {
-    if (drv->program_dir != NULL) {
+    if (drv != NULL && drv->program_dir != NULL) {
         autofree char *dir = drv->program_dir(root);
         if (dir != NULL) {
             char *p = executable_in("", dir, strlen(dir), name);

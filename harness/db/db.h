@@ -168,9 +168,9 @@ void vmb_db_argv_free(char **argv);
 
 /*
  * Where drv's program name is on the host under root ("" for this one):
- * in drv's program directory, else in a directory of path (PATH's
- * syntax; NULL: the environment's PATH), each joined to root. Returns
- * the path (malloc'd), or NULL when no executable is found.
+ * in drv's program directory (none when drv is NULL), else in a directory of
+ * path (PATH's syntax; NULL: the environment's PATH), each joined to root.
+ * Returns the path (malloc'd), or NULL when no executable is found.
  */
 char *vmb_db_program_find(const struct vmb_db_driver *drv, const char *root,
                           const char *path, const char *name);

@@ -1,5 +1,6 @@
 #include "runtime/preflight.h"
 
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,8 @@
 #include "base/util.h"
 #include "config/config.h"
 #include "db/db.h"
+#include "runtime/runtime.h"
+#include "vm/image.h"
 #include "vm/vm.h"
 
 /* rx (to the guest): an htb root with sfq under it, a fw filter; tx
@@ -97,6 +100,59 @@ first_executable(const struct vmb_preflight_facts *f, const char *const *paths)
     return NULL;
 }
 
+/* Whether Debian package pkg is installed under root (its file list). */
+static bool
+package_installed(const struct vmb_preflight_facts *f, const char *pkg)
+{
+    autofree char *dir = at(f, "/var/lib/dpkg/info");
+    autofree char *list = vmb_xasprintf("%s/%s.list", dir, pkg);
+    if (access(list, F_OK) == 0)
+        return true;
+    /* A package of one architecture: "<pkg>:<arch>.list". */
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return false;
+    size_t n = strlen(pkg);
+    bool found = false;
+    struct dirent *e;
+    while (!found && (e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        found = strncmp(e->d_name, pkg, n) == 0 && e->d_name[n] == ':' &&
+                len > 5 && strcmp(e->d_name + len - 5, ".list") == 0;
+    }
+    closedir(d);
+    return found;
+}
+
+static void
+add_missing(struct vmb_preflight_facts *f, const char *what)
+{
+    size_t len = strlen(f->image_missing);
+    snprintf(f->image_missing + len, sizeof(f->image_missing) - len, "%s\"%s\"",
+             len ? ", " : "", what);
+}
+
+/* The guest image is made from this host's files (vm/image.h). */
+static void
+read_image(struct vmb_preflight_facts *f)
+{
+    for (size_t i = 0; vmb_image_default_programs[i] != NULL; i++) {
+        autofree char *p =
+            vmb_db_program_find(NULL, f->root, VMB_IMAGE_PROGRAM_DIRS,
+                                vmb_image_default_programs[i]);
+        if (p == NULL)
+            add_missing(f, vmb_image_default_programs[i]);
+    }
+    const char *const *pk = vmb_runtime_image_packages();
+    for (size_t i = 0; pk[i] != NULL; i++) {
+        autofree char *path = pk[i][0] == '/' ? at(f, pk[i]) : NULL;
+        bool have =
+            path ? access(path, R_OK) == 0 : package_installed(f, pk[i]);
+        if (!have)
+            add_missing(f, pk[i]);
+    }
+}
+
 void
 vmb_preflight_facts_read(const struct vmb_preflight_host *h,
                          struct vmb_preflight_facts *f)
@@ -117,6 +173,7 @@ vmb_preflight_facts_read(const struct vmb_preflight_host *h,
     static const char *const tc[] = {"/usr/sbin/tc", "/sbin/tc", NULL};
     f->tc = first_executable(f, tc) != NULL;
     read_modules(f);
+    read_image(f);
     for (size_t e = 0; e < VMB_PREFLIGHT_MAX_ENGINES && vmb_db_drivers[e];
          e++) {
         const struct vmb_db_driver *d = vmb_db_drivers[e];
@@ -341,6 +398,21 @@ programs_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
     return VMB_PREFLIGHT_LACK;
 }
 
+static int
+image_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
+            char **detail, char **fix)
+{
+    (void)c;
+    if (h->image_missing[0] == '\0')
+        return 0;
+    *detail = vmb_xasprintf("the guest image is made from this host's "
+                            "files, and the host lacks %s",
+                            h->image_missing);
+    *fix = vmb_xstrdup("install them: `scripts/setup.sh` (or `apt-get "
+                       "install` the packages named)");
+    return VMB_PREFLIGHT_LACK;
+}
+
 const struct vmb_preflight_need vmb_preflight_needs[] = {
     {"vhost-net", "VM cells with disable_vhost_net false", vhost_applies,
      vhost_probe},
@@ -352,6 +424,8 @@ const struct vmb_preflight_need vmb_preflight_needs[] = {
     {"virtiofsd", "VM cells on virtio-fs", virtiofsd_applies, virtiofsd_probe},
     {"virtio_fs_extra_args", "VM cells", is_vm, fs_args_probe},
     {"engine", "every cell: the server's programs", any_cell, programs_probe},
+    {"guest-image", "VM cells: the image is made from the host's files", is_vm,
+     image_probe},
 };
 const size_t vmb_preflight_nneeds = VMB_NELEMS(vmb_preflight_needs);
 

@@ -50,6 +50,9 @@ struct vmb_preflight_facts {
      * (neither loaded, built in nor installed for the running kernel).
      * False when the host does not say (no modules directory). */
     bool module_missing[VMB_PREFLIGHT_NMODULES];
+    /* What the guest image is made of that this host lacks (programs,
+     * Debian packages, files), quoted and comma-separated; "" when none. */
+    char image_missing[512];
     /* Per driver of vmb_db_drivers[] and its host_programs[]: found. */
     bool program[VMB_PREFLIGHT_MAX_ENGINES][VMB_PREFLIGHT_MAX_PROGRAMS];
     char root[256];

@@ -45,7 +45,18 @@ setup(void)
 {
     cr_assert_not_null(mkdtemp(root));
     put("proc/meminfo", meminfo, 0644);
-    put("usr/bin/redis-server", "#!/bin/sh\n", 0755);
+    /* What the guest image is made of (vm/image.h): programs, Debian
+     * packages (one of them of one architecture) and a file. */
+    const char *progs[] = {"redis-server", "redis-cli", "sh",  "cat",
+                           "ls",           "sleep",     "sync"};
+    for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+        char *p = vmb_xasprintf("usr/bin/%s", progs[i]);
+        put(p, "#!/bin/sh\n", 0755);
+        free(p);
+    }
+    put("var/lib/dpkg/info/postgresql-15.list", "/.\n", 0644);
+    put("var/lib/dpkg/info/postgresql-client-15:amd64.list", "/.\n", 0644);
+    put("usr/share/zoneinfo/UTC", "TZif", 0644);
     /* Kata's default storage is on virtio-fs. */
     put("usr/lib/qemu/virtiofsd", "#!/bin/sh\n", 0755);
 }
@@ -239,9 +250,11 @@ Test(preflight, engine_programs)
     free(redis);
     check("matrix:\n  default_vcpus: [1, 2]\n");
     assert_lack("engine", "\"redis-server\"", "apt-get install redis-server");
-    /* Two VM cells and two controls: one finding. */
+    /* Two VM cells and two controls: one finding (and the VM cells'
+     * image lacks the program too). */
     cr_assert_eq(finding("engine")->ncells, 4);
-    cr_assert_eq(pf->nlacking, 1);
+    cr_assert_eq(finding("guest-image")->ncells, 2);
+    cr_assert_eq(pf->nlacking, 2);
     vmb_preflight_free(pf);
     vmb_matrix_free(m);
     put("usr/lib/postgresql/15/bin/postgres", "#!/bin/sh\n", 0755);
@@ -254,6 +267,26 @@ Test(preflight, engine_programs)
     put("usr/lib/postgresql/15/bin/pg_basebackup", "#!/bin/sh\n", 0755);
     check("database:\n  engine: postgres\n");
     cr_assert_null(finding("engine"));
+}
+
+/* The image is made from the host's files: every VM cell needs them
+ * all, whatever its engine; the controls need none of them. */
+Test(preflight, guest_image_ingredients)
+{
+    put("dev/vhost-net", "", 0600);
+    char *p = vmb_xasprintf("%s/usr/bin/redis-cli", root);
+    unlink(p);
+    free(p);
+    p = vmb_xasprintf("%s/var/lib/dpkg/info/postgresql-client-15:amd64.list",
+                      root);
+    unlink(p);
+    free(p);
+    check("");
+    assert_lack("guest-image", "\"redis-cli\", \"postgresql-client-15\"",
+                "scripts/setup.sh");
+    cr_assert_null(strstr(finding("guest-image")->detail, "\"postgresql-15\""));
+    cr_assert_eq(finding("guest-image")->ncells, 1);
+    cr_assert_eq(finding("guest-image")->cells[0]->kind, VMB_CELL_VM);
 }
 
 /* Every shortfall at once, each with its fix, in one listing. */
