@@ -8,6 +8,7 @@
 #include "config/kata.h"
 #include "config/matrix.h"
 #include "config/plan.h"
+#include "runtime/preflight.h"
 
 const char vmb_usage_plan[] =
     "usage: vmbench plan MATRIX.yaml [--kata configuration.toml] [--json]\n\n"
@@ -15,11 +16,18 @@ const char vmb_usage_plan[] =
     "configuration.toml values each corresponds to), the bare-metal control\n"
     "runs, the repetitions, the order the runs would go in and a rough\n"
     "duration. Nothing is started.\n\n"
+    "It also checks what each cell needs from this host (vhost-net, huge\n"
+    "pages, memory for both VMs, traffic shaping, virtiofsd, the engine's\n"
+    "programs) and lists every shortfall with its fix on stderr, as\n"
+    "`vmbench run` would before refusing; --json carries the same verdicts\n"
+    "in its \"preflight\" member, which is not part of the plan (plan.json\n"
+    "in a results directory has no such member).\n\n"
     "  --kata FILE  a Kata configuration.toml as the base of every cell,\n"
     "               in place of the matrix's own `kata:` key; its keys\n"
     "               vmbench does not model are listed\n"
     "  --json       print the same as JSON\n\n"
-    "exit status: 0 valid, 2 the file has an error (file:line:col named).\n";
+    "exit status: 0 valid (whatever this host lacks), 2 the file has an\n"
+    "error (file:line:col named).\n";
 
 enum { OPT_JSON = 256, OPT_KATA };
 
@@ -117,6 +125,14 @@ print_plan(const struct vmb_matrix *m, const struct vmb_plan *p)
     }
 }
 
+/* The host's verdicts, beside the plan: not part of its identity. */
+static void
+preflight_member(struct vmb_jw *w, const void *ctx)
+{
+    vmb_jw_key(w, "preflight");
+    vmb_preflight_to_json(w, ctx);
+}
+
 int
 vmb_cmd_plan(int argc, char **argv, struct vmb_error **err)
 {
@@ -152,11 +168,15 @@ vmb_cmd_plan(int argc, char **argv, struct vmb_error **err)
         vmb_matrix_free(m);
         return -1;
     }
+    struct vmb_preflight *pf = vmb_preflight_check(NULL, m, NULL, NULL);
     int rc = 0;
     if (json)
-        rc = vmb_plan_write_json(stdout, m, p, err);
+        rc = vmb_plan_write_json(stdout, m, p, preflight_member, pf, err);
     else
         print_plan(m, p);
+    vmb_preflight_print_notes(stderr, pf);
+    vmb_preflight_print_lacks(stderr, pf);
+    vmb_preflight_free(pf);
     vmb_plan_free(p);
     vmb_matrix_free(m);
     return rc;

@@ -169,7 +169,7 @@ spill(struct vmb_jw *w, FILE *f, bool *ok)
  * not NULL. */
 static bool
 plan_json(struct vmb_jw *w, FILE *f, const struct vmb_matrix *m,
-          const struct vmb_plan *p)
+          const struct vmb_plan *p, vmb_plan_json_extra extra, const void *ctx)
 {
     static const char *orders[] = {"interleaved", "sequential", "random"};
     vmb_jw_obj_begin(w);
@@ -226,6 +226,8 @@ plan_json(struct vmb_jw *w, FILE *f, const struct vmb_matrix *m,
     for (size_t i = 0; i < m->nwarnings; i++)
         vmb_jw_str(w, m->warnings[i]);
     vmb_jw_arr_end(w);
+    if (extra != NULL)
+        extra(w, ctx);
     vmb_jw_obj_end(w);
     return ok;
 }
@@ -234,16 +236,17 @@ void
 vmb_plan_to_json(struct vmb_jw *w, const struct vmb_matrix *m,
                  const struct vmb_plan *p)
 {
-    plan_json(w, NULL, m, p);
+    plan_json(w, NULL, m, p, NULL, NULL);
 }
 
 int
 vmb_plan_write_json(FILE *f, const struct vmb_matrix *m,
-                    const struct vmb_plan *p, struct vmb_error **err)
+                    const struct vmb_plan *p, vmb_plan_json_extra extra,
+                    const void *ctx, struct vmb_error **err)
 {
     struct vmb_jw w;
     vmb_jw_init(&w, true);
-    bool ok = plan_json(&w, f, m, p);
+    bool ok = plan_json(&w, f, m, p, extra, ctx);
     ok = vmb_jw_flush(&w, f, true) == 0 && ok;
     vmb_jw_free(&w);
     if (!ok)

@@ -1,7 +1,9 @@
 #include "db/db.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/units.h"
 #include "base/util.h"
@@ -22,6 +24,45 @@ vmb_db_driver_find(int engine)
         if (vmb_db_drivers[i]->engine == engine)
             return vmb_db_drivers[i];
     return NULL;
+}
+
+static char *
+executable_in(const char *root, const char *dir, size_t dlen, const char *name)
+{
+    char *p = vmb_xasprintf("%s%.*s/%s", root, (int)dlen, dir, name);
+    if (access(p, X_OK) == 0)
+        return p;
+    free(p);
+    return NULL;
+}
+
+char *
+vmb_db_program_find(const struct vmb_db_driver *drv, const char *root,
+                    const char *path, const char *name)
+{
+    if (drv != NULL && drv->program_dir != NULL) {
+        autofree char *dir = drv->program_dir(root);
+        if (dir != NULL) {
+            char *p = executable_in("", dir, strlen(dir), name);
+            if (p != NULL)
+                return p;
+        }
+    }
+    if (path == NULL)
+        path = getenv("PATH");
+    if (path == NULL)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    for (const char *d = path;; d++) {
+        size_t n = strcspn(d, ":");
+        /* An empty entry is the working directory, which a daemon's
+         * lookup never uses: skip it. */
+        char *p = n > 0 && d[0] == '/' ? executable_in(root, d, n, name) : NULL;
+        if (p != NULL)
+            return p;
+        d += n;
+        if (*d == '\0')
+            return NULL;
+    }
 }
 
 void

@@ -79,6 +79,19 @@ struct vmb_db_driver {
     const char *const *image_packages;
     /* Artefact file name of the effective settings ("settings.tsv"). */
     const char *settings_name;
+    /*
+     * The programs the engine needs on this host, NULL-terminated: the
+     * bare-metal control runs them, and the guest image is made from the
+     * host's copies. install says how to get them (for messages).
+     */
+    const char *const *host_programs;
+    const char *install;
+    /*
+     * NULL, or the directory under root ("" for this host) where the
+     * engine's programs are looked for before PATH (malloc'd; NULL when
+     * there is none).
+     */
+    char *(*program_dir)(const char *root);
 
     /* Renders node's configuration file from the database options. */
     void (*render_config)(const struct vmb_database_opts *db,
@@ -152,6 +165,15 @@ extern const struct vmb_db_driver *const vmb_db_drivers[];
 const struct vmb_db_driver *vmb_db_driver_find(int engine);
 
 void vmb_db_argv_free(char **argv);
+
+/*
+ * Where drv's program name is on the host under root ("" for this one):
+ * in drv's program directory (none when drv is NULL), else in a directory of
+ * path (PATH's syntax; NULL: the environment's PATH), each joined to root.
+ * Returns the path (malloc'd), or NULL when no executable is found.
+ */
+char *vmb_db_program_find(const struct vmb_db_driver *drv, const char *root,
+                          const char *path, const char *name);
 
 /*
  * The last `lines` non-empty lines of a log, joined with " | "; malloc'd,

@@ -38,13 +38,15 @@
 #define PG_LIB_ROOT "/usr/lib/postgresql"
 
 /*
- * The bin directory of the newest PostgreSQL installed the Debian way,
- * or NULL when there is none (the programs are then looked up in PATH).
+ * The bin directory of the newest PostgreSQL installed the Debian way
+ * under root ("" for this host), or NULL when there is none (the
+ * programs are then looked up in PATH).
  */
 static char *
-pg_bindir(void)
+pg_bindir(const char *root)
 {
-    DIR *d = opendir(PG_LIB_ROOT);
+    autofree char *lib = vmb_xasprintf("%s" PG_LIB_ROOT, root);
+    DIR *d = opendir(lib);
     if (d == NULL)
         return NULL;
     long best = -1;
@@ -54,20 +56,19 @@ pg_bindir(void)
         long v = strtol(e->d_name, &end, 10);
         if (end == e->d_name || *end != '\0' || v <= best)
             continue;
-        autofree char *p =
-            vmb_xasprintf("%s/%s/bin/postgres", PG_LIB_ROOT, e->d_name);
+        autofree char *p = vmb_xasprintf("%s/%s/bin/postgres", lib, e->d_name);
         if (access(p, X_OK) == 0)
             best = v;
     }
     closedir(d);
-    return best < 0 ? NULL : vmb_xasprintf("%s/%ld/bin", PG_LIB_ROOT, best);
+    return best < 0 ? NULL : vmb_xasprintf("%s/%ld/bin", lib, best);
 }
 
 /* The path of a PostgreSQL program, or its bare name. */
 static char *
 pg_program(const char *name)
 {
-    autofree char *dir = pg_bindir();
+    autofree char *dir = pg_bindir("");
     return dir ? vmb_xasprintf("%s/%s", dir, name) : vmb_xstrdup(name);
 }
 
@@ -657,6 +658,9 @@ static const char *const image_packages[] = {
     NULL,
 };
 
+static const char *const host_programs[] = {"postgres", "initdb",
+                                            "pg_basebackup", NULL};
+
 const struct vmb_db_driver vmb_db_postgres = {
     .name = "postgres",
     .engine = VMB_ENGINE_POSTGRES,
@@ -668,6 +672,9 @@ const struct vmb_db_driver vmb_db_postgres = {
     .stop_grace_s = 60,
     .settings_name = "settings.tsv",
     .image_packages = image_packages,
+    .host_programs = host_programs,
+    .install = "`apt-get install postgresql`",
+    .program_dir = pg_bindir,
     .render_config = pg_render_config,
     .argv = pg_argv,
     .init_argv = pg_init_argv,

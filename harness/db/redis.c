@@ -438,6 +438,8 @@ redis_version(void)
     return vmb_xstrndup(v, strcspn(v, " \n"));
 }
 
+static const char *const host_programs[] = {"redis-server", NULL};
+
 const struct vmb_db_driver vmb_db_redis = {
     .name = "redis",
     .engine = VMB_ENGINE_REDIS,
@@ -445,6 +447,8 @@ const struct vmb_db_driver vmb_db_redis = {
     .conf_name = "redis.conf",
     .stop_signal = SIGTERM,
     .stop_grace_s = 10,
+    .host_programs = host_programs,
+    .install = "`apt-get install redis-server`",
     .render_config = redis_render_config,
     .argv = redis_argv,
     .wait_up = redis_wait_up,

@@ -30,6 +30,7 @@
 #include "run/run_info.h"
 #include "run/run_load.h"
 #include "runtime/doctor.h"
+#include "runtime/preflight.h"
 #include "runtime/runtime.h"
 #include "version.h"
 
@@ -52,6 +53,10 @@ struct session {
     struct vmb_notes notes; /* through prog */
     struct failure *failures;
     size_t nfailures;
+    /* Runs that could not start for want of their environment (libvirt,
+     * the guest image): no result.json, so a resume does them. */
+    struct failure *unstarted;
+    size_t nunstarted;
     size_t ok, failed; /* over all runs on disk, at the end */
     bool interrupted;
     int lock_fd;
@@ -170,6 +175,7 @@ write_run_json(struct session *s, const char *finished, struct vmb_error **err)
     vmb_jw_kuint(&w, "total", s->plan->nruns);
     vmb_jw_kuint(&w, "ok", s->ok);
     vmb_jw_kuint(&w, "failed", s->failed);
+    vmb_jw_kuint(&w, "not_started", s->nunstarted);
     vmb_jw_obj_end(&w);
     vmb_jw_kbool(&w, "interrupted", s->interrupted);
     vmb_jw_obj_end(&w);
@@ -481,6 +487,16 @@ render_result(struct run_state *st, struct vmb_runtime *rt, const char *started,
     return 0;
 }
 
+static void
+drop_note(void *ctx, const char *msg)
+{
+    (void)ctx;
+    (void)msg;
+}
+
+/* Outlives every env, as env_open's notes must. */
+static const struct vmb_notes quiet_notes = {.fn = drop_note};
+
 /*
  * Executes one run. Returns 0 when it is recorded (ok or failed), -1 when
  * it could not be recorded or was interrupted (nothing is kept then, so a
@@ -504,29 +520,44 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
     char *rpath = vmb_xasprintf("%s/result.json", st.dir);
     struct vmb_runtime *rt = NULL;
 
-    if (vmb_rm_rf(st.dir, err) < 0 || vmb_mkdir_p(st.dir, err) < 0)
-        goto out;
     const struct vmb_db_driver *drv =
         vmb_db_driver_find(c->cfg.database.engine);
     const struct vmb_runtime_ops *ops = vmb_runtime_for(c->kind);
     if (!s->env_tried[c->kind] && ops->env_open != NULL) {
         vmb_progress_phase(&s->prog, "prepare", SIZE_MAX);
         s->env_tried[c->kind] = true;
-        if (ops->env_open(&s->m->base, s->dir, &s->notes, &s->env[c->kind],
-                          &eerr) < 0) {
+        /* Said once per session: tune's later rounds do not repeat it. */
+        const struct vmb_notes *notes =
+            s->opts->preflight_done ? &quiet_notes : &s->notes;
+        if (ops->env_open(&s->m->base, s->dir, notes, &s->env[c->kind], &eerr) <
+            0) {
             s->env_error[c->kind] = vmb_xstrdup(eerr->msg);
-            vmb_progress_note(&s->prog, "vmbench: %s runs cannot start: %s",
+            vmb_progress_note(&s->prog,
+                              "vmbench: %s runs cannot start, they are left "
+                              "for a resume: %s",
                               ops->name, eerr->msg);
         }
     }
+    /* The host, not the cell, failed: nothing is recorded, the run's
+     * directory (and any earlier result in it) is left as it was. */
+    if (s->env_error[c->kind] != NULL) {
+        s->unstarted = vmb_xrealloc(s->unstarted, (s->nunstarted + 1) *
+                                                      sizeof(*s->unstarted));
+        struct failure *f = &s->unstarted[s->nunstarted++];
+        f->dir = vmb_xstrdup(st.rel);
+        f->label = vmb_xstrdup(c->label);
+        f->error = vmb_xstrdup(s->env_error[c->kind]);
+        rc = 0;
+        goto out;
+    }
+    if (vmb_rm_rf(st.dir, err) < 0 || vmb_mkdir_p(st.dir, err) < 0)
+        goto out;
     if (vmb_runtime_new(ops, s->env[c->kind], c, r->rep, work, &rt, err) < 0)
         goto out;
     rt->notes = &s->notes;
     vmb_progress_phase(&s->prog, c->kind == VMB_CELL_VM ? "boot" : "start",
                        SIZE_MAX);
-    if (s->env_error[c->kind] != NULL)
-        vmb_error_set(&run_err, VMB_ERR_RUN, 0, "%s", s->env_error[c->kind]);
-    else if (rt->ops->up(rt, &run_err) < 0)
+    if (rt->ops->up(rt, &run_err) < 0)
         vmb_error_prefix(&run_err, "bring up the %s runtime", ops->name);
     else {
         if (c->cfg.top.probe) {
@@ -782,8 +813,13 @@ open_new(struct session *s, char **matrix_text, size_t *len,
         return -1;
     s->dir = s->opts->out ? dir_path(s->opts->out) : default_out(s->m->name);
     vmb_utc_stamp(s->started, sizeof(s->started), vmb_wall_ns());
-    if (s->opts->dry_run)
-        return 0;
+    return 0;
+}
+
+/* Creates the new results directory, once the host has passed. */
+static int
+create_new(struct session *s, struct vmb_error **err)
+{
     autofree char *parent = vmb_xstrdup(s->dir);
     char *slash = strrchr(parent, '/');
     if (slash != NULL && slash != parent) {
@@ -822,12 +858,76 @@ selected(const struct session *s, const struct vmb_plan_run *r)
     return true;
 }
 
+/*
+ * Whether a run is done: its result.json exists (and says ok, under
+ * --retry-failed). A run that could not start has none.
+ */
 static bool
 done(const struct session *s, const struct vmb_plan_run *r)
 {
     autofree char *rel = vmb_plan_run_dir(r);
     autofree char *path = vmb_xasprintf("%s/%s/result.json", s->dir, rel);
-    return exists(path);
+    if (!exists(path))
+        return false;
+    if (!s->opts->retry_failed)
+        return true;
+    struct vmb_res_rep rep = {0};
+    vmb_autoerr struct vmb_error *e = NULL;
+    bool ok = vmb_results_read_result(path, &rep, &e) == 0 && rep.ok;
+    vmb_res_rep_clear(&rep);
+    return ok;
+}
+
+struct pending {
+    const struct vmb_matrix *m;
+    bool *cells, *controls; /* per cell: a run of it is to do */
+};
+
+static bool
+pending_cell(void *ctx, const struct vmb_cell *c)
+{
+    const struct pending *p = ctx;
+    if (c >= p->m->cells && c < p->m->cells + p->m->ncells)
+        return p->cells[c - p->m->cells];
+    return p->controls[c - p->m->controls];
+}
+
+/*
+ * What the cells of the runs to do need from this host, before anything
+ * is created or started: every shortfall listed with its fix, and the
+ * session refused (VMB_ERR_INPUT) unless it is a dry run; notes for the
+ * whole session printed once.
+ */
+static int
+preflight(const struct session *s, struct vmb_error **err)
+{
+    if (s->opts->preflight_done)
+        return 0;
+    struct pending p = {
+        .m = s->m,
+        .cells = vmb_xcalloc(s->m->ncells + 1, sizeof(bool)),
+        .controls = vmb_xcalloc(s->m->ncontrols + 1, sizeof(bool)),
+    };
+    for (size_t i = 0; i < s->plan->nruns; i++) {
+        const struct vmb_plan_run *r = &s->plan->runs[i];
+        if (!selected(s, r) || (s->opts->resume && done(s, r)))
+            continue;
+        const struct vmb_cell *c = r->cell;
+        if (c >= s->m->cells && c < s->m->cells + s->m->ncells)
+            p.cells[c - s->m->cells] = true;
+        else
+            p.controls[c - s->m->controls] = true;
+    }
+    struct vmb_preflight *pf =
+        vmb_preflight_check(NULL, s->m, pending_cell, &p);
+    vmb_preflight_print_notes(stderr, pf);
+    vmb_preflight_print_lacks(stderr, pf);
+    /* A dry run starts nothing: like `plan`, it lists and goes on. */
+    int rc = s->opts->dry_run ? 0 : vmb_preflight_refuse(pf, err);
+    vmb_preflight_free(pf);
+    free(p.cells);
+    free(p.controls);
+    return rc;
 }
 
 static void
@@ -858,6 +958,12 @@ session_free(struct session *s)
         free(s->failures[i].error);
     }
     free(s->failures);
+    for (size_t i = 0; i < s->nunstarted; i++) {
+        free(s->unstarted[i].dir);
+        free(s->unstarted[i].label);
+        free(s->unstarted[i].error);
+    }
+    free(s->unstarted);
     vmb_plan_free(s->plan);
     vmb_matrix_free(s->m);
     vmb_buf_free(&s->resumed);
@@ -888,11 +994,15 @@ vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err)
     if (s.m->kata_path != NULL && s.m->kata_unmodelled[0] != '\0')
         fprintf(stderr, "vmbench: %s: not modelled: %s\n", s.m->kata_path,
                 s.m->kata_unmodelled);
+    if (preflight(&s, err) < 0)
+        goto out;
     if (opts->dry_run) {
         print_dry_run(&s);
         rc = 0;
         goto out;
     }
+    if (!opts->resume && create_new(&s, err) < 0)
+        goto out;
     if ((opts->resume
              ? prepare_resume(&s, err)
              : write_static_files(&s, matrix_text, matrix_len, err)) < 0) {
@@ -978,7 +1088,18 @@ vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err)
                     "result.json)\n",
                     s.failed - s.nfailures);
     }
-    rc = s.failed > 0 ? 1 : 0;
+    if (s.nunstarted > 0) {
+        fprintf(stderr,
+                "runs that could not start (not recorded; `vmbench run "
+                "--resume %s` does them):\n",
+                s.dir);
+        for (size_t i = 0; i < s.nunstarted; i++)
+            fprintf(stderr, "  %s  %s: %s\n", s.unstarted[i].dir,
+                    s.unstarted[i].label, s.unstarted[i].error);
+    }
+    if (opts->not_started != NULL)
+        *opts->not_started = s.nunstarted;
+    rc = s.failed > 0 || s.nunstarted > 0 ? 1 : 0;
 out:
     session_free(&s);
     free(matrix_text);

@@ -20,7 +20,21 @@ struct vmb_run_opts {
     const char *kata;   /* --kata: configuration.toml base; NULL: kata: */
     const char *resume; /* results directory to continue; NULL: a new run */
     bool dry_run;       /* print what would run, start nothing */
-    int only;           /* enum vmb_run_only */
+    /* With resume: runs recorded as failed are done again. */
+    bool retry_failed;
+    /*
+     * The caller has checked the host already (tune's later rounds): no
+     * preflight, and the session's notes (the preflight's, those of a
+     * runtime's environment such as the fallback to TCG) are not
+     * repeated.
+     */
+    bool preflight_done;
+    /*
+     * NULL, or where the number of runs that could not start (their
+     * environment missing: no result.json written) is stored.
+     */
+    size_t *not_started;
+    int only; /* enum vmb_run_only */
     /*
      * Called with the results directory once every run is done and
      * run.json is written (not on --dry-run or after an interruption):

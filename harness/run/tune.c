@@ -51,6 +51,7 @@ struct tune {
     size_t runs;           /* runs the race has planned so far */
     struct vmb_buf rounds; /* tune.json's rounds, serialised */
     bool created;          /* the directory exists (later rounds resume) */
+    bool checked; /* the first round checked the host (its preflight) */
 };
 
 static void
@@ -377,6 +378,7 @@ run_round(struct tune *t, const struct vmb_plan *plan, struct vmb_error **err)
 {
     if (t->created && !round_pending(t, plan))
         return 0;
+    size_t unstarted = 0;
     struct vmb_run_opts ro = {
         .matrix = t->created ? NULL : t->opts->run.matrix,
         .out = t->created ? NULL : t->dir,
@@ -387,8 +389,18 @@ run_round(struct tune *t, const struct vmb_plan *plan, struct vmb_error **err)
         .want = want,
         .want_ctx = t,
         .begin = begin,
+        .preflight_done = t->checked,
+        .not_started = &unstarted,
     };
     int rc = vmb_run(&ro, err);
+    t->checked = true;
+    /* No race on runs the host could not start: stop, resumable. */
+    if (rc >= 0 && unstarted > 0)
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "%zu runs could not start (listed above); "
+                             "continue with `vmbench tune --resume %s` once "
+                             "the host has what they need",
+                             unstarted, t->dir);
     if (rc < 0 && vmb_interrupted) {
         vmb_error_free(*err);
         *err = NULL;

@@ -19,7 +19,7 @@
  * tables make a smaller image that mkfs can initialise eagerly. */
 #define BYTES_PER_INODE (1 << 20)
 
-static const char *const default_programs[] = {
+const char *const vmb_image_default_programs[] = {
     "redis-server", "redis-cli", "sh", "cat", "ls", "sleep", "sync", NULL,
 };
 
@@ -114,8 +114,7 @@ find_in_path(const char *name)
         return access(name, X_OK) == 0 ? vmb_xstrdup(name) : NULL;
     /* The system's directories, not the caller's PATH: the image must
      * not change with who builds it. */
-    autofree char *path = vmb_xstrdup("/usr/local/sbin:/usr/local/bin:"
-                                      "/usr/sbin:/usr/bin:/sbin:/bin");
+    autofree char *path = vmb_xstrdup(VMB_IMAGE_PROGRAM_DIRS);
     char *save = NULL;
     for (char *d = strtok_r(path, ":", &save); d;
          d = strtok_r(NULL, ":", &save)) {
@@ -275,7 +274,7 @@ resolve(const struct vmb_image_opts *opts, struct files *fs, uint64_t *key,
         struct vmb_error **err)
 {
     const char *const *progs =
-        opts->programs ? opts->programs : default_programs;
+        opts->programs ? opts->programs : vmb_image_default_programs;
     memset(fs, 0, sizeof(*fs));
     for (size_t i = 0; progs[i]; i++) {
         autofree char *p = find_in_path(progs[i]);
@@ -506,7 +505,7 @@ manifest_json(const struct vmb_image *img, const struct files *fs,
     vmb_jw_key(&w, "programs");
     vmb_jw_arr_begin(&w);
     const char *const *progs =
-        opts->programs ? opts->programs : default_programs;
+        opts->programs ? opts->programs : vmb_image_default_programs;
     for (size_t i = 0; progs[i]; i++)
         vmb_jw_str(&w, progs[i]);
     vmb_jw_arr_end(&w);

@@ -30,6 +30,12 @@
  */
 #define VMB_IMAGE_ROOT_SIZE (16ull << 30)
 
+/* The programs of every image (the options' NULL), and where programs
+ * are looked up: the system's directories, never the caller's PATH. */
+extern const char *const vmb_image_default_programs[];
+#define VMB_IMAGE_PROGRAM_DIRS                                                 \
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 struct vmb_image_opts {
     const char *cache_dir; /* NULL: VMB_IMAGE_CACHE */
     bool force;            /* rebuild even when the cache has it */

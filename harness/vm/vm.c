@@ -469,11 +469,8 @@ vmb_vm_cell_start(struct vmb_virt *v, const struct vmb_vm_params *p,
         free(c);
         return -1;
     }
-    if (c->kata.vhost_fallback)
-        vmb_note(p->notes,
-                 "this host has no /dev/vhost-net: the VMs' NICs run "
-                 "without vhost (network.vhost_fallback), unlike the cell's "
-                 "Kata setting");
+    /* A fallback from vhost is the session's note (runtime/preflight.h),
+     * said once, not before every run. */
     /* libvirt resolves nothing relative to our working directory. */
     c->work_dir = realpath(p->work_dir, NULL);
     c->abs_kernel = realpath(p->kernel, NULL);

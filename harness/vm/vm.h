@@ -117,11 +117,14 @@ int vmb_vm_cell_teardown(struct vmb_vm_cell *c, double *took_s,
 void vmb_vm_cell_free(struct vmb_vm_cell *c);
 
 /*
- * The host's 2 MiB huge pages: free and reserved in all (/proc/meminfo).
- * Fails when the default huge page size is not 2 MiB.
+ * The host's 2 MiB huge pages: free and reserved in all, read from
+ * meminfo (vmb_hugepages_info: /proc/meminfo). Fails when the default
+ * huge page size is not 2 MiB.
  */
 int vmb_hugepages_info(uint64_t *free_pages, uint64_t *total_pages,
                        struct vmb_error **err);
+int vmb_hugepages_info_at(const char *meminfo, uint64_t *free_pages,
+                          uint64_t *total_pages, struct vmb_error **err);
 
 /* The kernel command line of node i (1-based) of a cell. Caller frees. */
 char *vmb_vm_cmdline(const struct vmb_config *cfg, const char *ip_cidr,

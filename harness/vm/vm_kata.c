@@ -14,9 +14,16 @@ int
 vmb_hugepages_info(uint64_t *free_pages, uint64_t *total_pages,
                    struct vmb_error **err)
 {
-    autofclose FILE *f = fopen("/proc/meminfo", "re");
+    return vmb_hugepages_info_at("/proc/meminfo", free_pages, total_pages, err);
+}
+
+int
+vmb_hugepages_info_at(const char *meminfo, uint64_t *free_pages,
+                      uint64_t *total_pages, struct vmb_error **err)
+{
+    autofclose FILE *f = fopen(meminfo, "re");
     if (f == NULL)
-        return vmb_error_sys(err, "read \"/proc/meminfo\"");
+        return vmb_error_sys(err, "read \"%s\"", meminfo);
     char line[128];
     uint64_t fr = 0, tot = 0, size_kib = 0;
     while (fgets(line, sizeof(line), f)) {

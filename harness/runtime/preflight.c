@@ -1,0 +1,589 @@
+#include "runtime/preflight.h"
+
+#include <dirent.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/util.h"
+#include "config/config.h"
+#include "db/db.h"
+#include "runtime/runtime.h"
+#include "vm/image.h"
+#include "vm/vm.h"
+
+/* rx (to the guest): an htb root with sfq under it, a fw filter; tx
+ * (from the guest): the ingress qdisc, a u32 filter that polices. */
+const char *const vmb_preflight_tc_modules[VMB_PREFLIGHT_NMODULES] = {
+    "sch_htb", "sch_sfq", "cls_fw", "sch_ingress", "cls_u32", "act_police",
+};
+
+#define TC_RX_FIRST 0
+#define TC_TX_FIRST 3
+
+/* Findings listed on the terminal show this many cells, then a count. */
+#define SHOWN_CELLS 4
+
+/* ---- facts ---- */
+
+static char *
+at(const struct vmb_preflight_facts *f, const char *path)
+{
+    return vmb_xasprintf("%s%s", f->root, path);
+}
+
+static void
+read_meminfo(struct vmb_preflight_facts *f)
+{
+    autofree char *path = at(f, "/proc/meminfo");
+    autofree char *text = NULL;
+    if (vmb_read_file(path, &text, NULL, NULL) < 0)
+        return;
+    f->have_meminfo = true;
+    const char *p = strstr(text, "MemAvailable:");
+    uint64_t kib = 0;
+    if (p != NULL)
+        sscanf(p, "MemAvailable: %" SCNu64, &kib);
+    f->avail_mib = kib / 1024;
+    /* The huge page figures are vm/'s reading of the same file. */
+    vmb_autoerr struct vmb_error *err = NULL;
+    if (vmb_hugepages_info_at(path, &f->hp_free, &f->hp_total, &err) == 0)
+        f->hp_size_kib = 2048;
+    p = strstr(text, "Hugepagesize:");
+    if (p != NULL)
+        sscanf(p, "Hugepagesize: %" SCNu64, &f->hp_size_kib);
+}
+
+/* Whether the word "/name.ko" (any compression) is in a modules list. */
+static bool
+listed(const char *text, const char *name)
+{
+    autofree char *w = vmb_xasprintf("/%s.ko", name);
+    return text != NULL && strstr(text, w) != NULL;
+}
+
+static void
+read_modules(struct vmb_preflight_facts *f)
+{
+    autofree char *rel_path = at(f, "/proc/sys/kernel/osrelease");
+    autofree char *rel = vmb_read_first_line(rel_path);
+    if (rel == NULL || rel[0] == '\0' || strchr(rel, '/') != NULL)
+        return;
+    autofree char *dep_path =
+        vmb_xasprintf("%s/lib/modules/%s/modules.dep", f->root, rel);
+    autofree char *bin_path =
+        vmb_xasprintf("%s/lib/modules/%s/modules.builtin", f->root, rel);
+    autofree char *dep = NULL, *builtin = NULL;
+    /* Without the running kernel's modules directory, nothing is known
+     * to be missing: a kernel with everything built in may have none. */
+    if (vmb_read_file(dep_path, &dep, NULL, NULL) < 0)
+        return;
+    vmb_read_file(bin_path, &builtin, NULL, NULL);
+    for (size_t i = 0; i < VMB_PREFLIGHT_NMODULES; i++) {
+        const char *m = vmb_preflight_tc_modules[i];
+        autofree char *sys = vmb_xasprintf("%s/sys/module/%s", f->root, m);
+        f->module_missing[i] =
+            access(sys, F_OK) != 0 && !listed(dep, m) && !listed(builtin, m);
+    }
+}
+
+/* The first of the paths (under root) that is executable; NULL if none. */
+static const char *
+first_executable(const struct vmb_preflight_facts *f, const char *const *paths)
+{
+    for (size_t i = 0; paths[i] != NULL; i++) {
+        autofree char *p = at(f, paths[i]);
+        if (access(p, X_OK) == 0)
+            return paths[i];
+    }
+    return NULL;
+}
+
+/* Whether Debian package pkg is installed under root (its file list). */
+static bool
+package_installed(const struct vmb_preflight_facts *f, const char *pkg)
+{
+    autofree char *dir = at(f, "/var/lib/dpkg/info");
+    autofree char *list = vmb_xasprintf("%s/%s.list", dir, pkg);
+    if (access(list, F_OK) == 0)
+        return true;
+    /* A package of one architecture: "<pkg>:<arch>.list". */
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return false;
+    size_t n = strlen(pkg);
+    bool found = false;
+    struct dirent *e;
+    while (!found && (e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        found = strncmp(e->d_name, pkg, n) == 0 && e->d_name[n] == ':' &&
+                len > 5 && strcmp(e->d_name + len - 5, ".list") == 0;
+    }
+    closedir(d);
+    return found;
+}
+
+static void
+add_missing(struct vmb_preflight_facts *f, const char *what)
+{
+    size_t len = strlen(f->image_missing);
+    snprintf(f->image_missing + len, sizeof(f->image_missing) - len, "%s\"%s\"",
+             len ? ", " : "", what);
+}
+
+/* The guest image is made from this host's files (vm/image.h). */
+static void
+read_image(struct vmb_preflight_facts *f)
+{
+    for (size_t i = 0; vmb_image_default_programs[i] != NULL; i++) {
+        autofree char *p =
+            vmb_db_program_find(NULL, f->root, VMB_IMAGE_PROGRAM_DIRS,
+                                vmb_image_default_programs[i]);
+        if (p == NULL)
+            add_missing(f, vmb_image_default_programs[i]);
+    }
+    const char *const *pk = vmb_runtime_image_packages();
+    for (size_t i = 0; pk[i] != NULL; i++) {
+        autofree char *path = pk[i][0] == '/' ? at(f, pk[i]) : NULL;
+        bool have =
+            path ? access(path, R_OK) == 0 : package_installed(f, pk[i]);
+        if (!have)
+            add_missing(f, pk[i]);
+    }
+}
+
+void
+vmb_preflight_facts_read(const struct vmb_preflight_host *h,
+                         struct vmb_preflight_facts *f)
+{
+    memset(f, 0, sizeof(*f));
+    const char *root = h && h->root ? h->root : "";
+    const char *path = h ? h->path : NULL;
+    snprintf(f->root, sizeof(f->root), "%s", root);
+    autofree char *vhost = at(f, "/dev/vhost-net");
+    f->vhost_net = access(vhost, R_OK | W_OK) == 0;
+    read_meminfo(f);
+    /* Where vm/ and Debian's packages put it (qemu-system-common, or the
+     * virtiofsd package). */
+    static const char *const vfsd[] = {"/usr/lib/qemu/virtiofsd",
+                                       "/usr/libexec/virtiofsd", NULL};
+    f->virtiofsd = first_executable(f, vfsd);
+    /* libvirt runs tc by the path it was built with. */
+    static const char *const tc[] = {"/usr/sbin/tc", "/sbin/tc", NULL};
+    f->tc = first_executable(f, tc) != NULL;
+    read_modules(f);
+    read_image(f);
+    for (size_t e = 0; e < VMB_PREFLIGHT_MAX_ENGINES && vmb_db_drivers[e];
+         e++) {
+        const struct vmb_db_driver *d = vmb_db_drivers[e];
+        for (size_t i = 0; d->host_programs && d->host_programs[i] &&
+                           i < VMB_PREFLIGHT_MAX_PROGRAMS;
+             i++) {
+            autofree char *p =
+                vmb_db_program_find(d, root, path, d->host_programs[i]);
+            f->program[e][i] = p != NULL;
+        }
+    }
+}
+
+/* ---- the needs ---- */
+
+static bool
+is_vm(const struct vmb_cell *c)
+{
+    return c->kind == VMB_CELL_VM;
+}
+
+static bool
+vhost_applies(const struct vmb_cell *c)
+{
+    return is_vm(c) && !c->cfg.network.disable_vhost_net;
+}
+
+static int
+vhost_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
+            char **detail, char **fix)
+{
+    if (h->vhost_net)
+        return 0;
+    if (c->cfg.network.vhost_fallback) {
+        *detail = vmb_xstrdup(
+            "this host has no /dev/vhost-net: the VMs' NICs run without "
+            "vhost (network.vhost_fallback), unlike the cells' Kata setting");
+        return VMB_PREFLIGHT_NOTE;
+    }
+    *detail = vmb_xstrdup("disable_vhost_net is false (Kata's default: the "
+                          "NIC on vhost-net) but this host has no usable "
+                          "/dev/vhost-net");
+    *fix = vmb_xstrdup("load it (`modprobe vhost_net`), set "
+                       "disable_vhost_net: true, or set "
+                       "network.vhost_fallback: true to run without vhost");
+    return VMB_PREFLIGHT_LACK;
+}
+
+static bool
+hugepages_applies(const struct vmb_cell *c)
+{
+    return is_vm(c) && c->cfg.guest.hugepages;
+}
+
+/* Both VMs of a run, each of default_memory in 2 MiB pages. */
+static uint64_t
+pages_needed(const struct vmb_cell *c)
+{
+    return 2 * ((c->cfg.guest.memory_mib + 1) / 2);
+}
+
+static int
+hugepages_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
+                char **detail, char **fix)
+{
+    if (!h->have_meminfo)
+        return 0;
+    if (h->hp_size_kib != 2048) {
+        *detail = vmb_xasprintf("enable_hugepages: the host's default huge "
+                                "page size is %" PRIu64
+                                " KiB; vmbench asks for 2 MiB pages",
+                                h->hp_size_kib);
+        *fix = vmb_xstrdup("boot with `default_hugepagesz=2M`, or set "
+                           "enable_hugepages: false");
+        return VMB_PREFLIGHT_LACK;
+    }
+    uint64_t need = pages_needed(c);
+    if (h->hp_free >= need)
+        return 0;
+    *detail = vmb_xasprintf("enable_hugepages: both VMs of a run need %" PRIu64
+                            " free 2 MiB pages, the host has %" PRIu64
+                            " free of %" PRIu64 " reserved",
+                            need, h->hp_free, h->hp_total);
+    *fix = vmb_xasprintf("reserve them: `echo %" PRIu64
+                         " > /proc/sys/vm/nr_hugepages`",
+                         h->hp_total + (need - h->hp_free));
+    return VMB_PREFLIGHT_LACK;
+}
+
+/* Hugepage-backed guests take their memory from the reserved pages. */
+static bool
+memory_applies(const struct vmb_cell *c)
+{
+    return is_vm(c) && !c->cfg.guest.hugepages;
+}
+
+static int
+memory_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
+             char **detail, char **fix)
+{
+    /* Guest RAM alone: QEMU's own overhead is left as headroom. */
+    uint64_t need = 2 * c->cfg.guest.memory_mib;
+    if (!h->have_meminfo || h->avail_mib >= need)
+        return 0;
+    *detail = vmb_xasprintf("the two VMs of a run need %" PRIu64
+                            " MiB of guest memory, the host has %" PRIu64
+                            " MiB available",
+                            need, h->avail_mib);
+    *fix = vmb_xstrdup("free memory, or set a smaller default_memory");
+    return VMB_PREFLIGHT_LACK;
+}
+
+static bool
+shaping_applies(const struct vmb_cell *c)
+{
+    return is_vm(c) &&
+           (c->cfg.network.rx_rate_bits > 0 || c->cfg.network.tx_rate_bits > 0);
+}
+
+static int
+shaping_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
+              char **detail, char **fix)
+{
+    if (!h->tc) {
+        *detail = vmb_xstrdup("rx/tx_rate_limiter_max_rate: libvirt shapes "
+                              "the NIC with tc, which this host lacks");
+        *fix = vmb_xstrdup("`apt-get install iproute2`, or set the rate "
+                           "limiters to 0");
+        return VMB_PREFLIGHT_LACK;
+    }
+    struct vmb_buf missing = {0};
+    for (size_t i = 0; i < VMB_PREFLIGHT_NMODULES; i++) {
+        bool rx = i < TC_TX_FIRST;
+        int64_t rate =
+            rx ? c->cfg.network.rx_rate_bits : c->cfg.network.tx_rate_bits;
+        if (rate > 0 && h->module_missing[i])
+            vmb_buf_printf(&missing, "%s%s", missing.len ? " " : "",
+                           vmb_preflight_tc_modules[i]);
+    }
+    if (missing.len == 0)
+        return 0;
+    autofree char *list = vmb_buf_steal(&missing);
+    *detail = vmb_xasprintf("rx/tx_rate_limiter_max_rate: the running "
+                            "kernel has no \"%s\" for libvirt's traffic "
+                            "shaping",
+                            list);
+    *fix = vmb_xasprintf("install the kernel's modules (`apt-get install "
+                         "linux-image-$(uname -r)`) and `modprobe %s`, or set "
+                         "the rate limiters to 0",
+                         list);
+    return VMB_PREFLIGHT_LACK;
+}
+
+static bool
+virtiofsd_applies(const struct vmb_cell *c)
+{
+    return is_vm(c) && vmb_config_placement(&c->cfg) == VMB_STORAGE_VIRTIOFS;
+}
+
+static int
+virtiofsd_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
+                char **detail, char **fix)
+{
+    (void)c;
+    if (h->virtiofsd != NULL)
+        return 0;
+    *detail = vmb_xstrdup("storage virtio-fs needs virtiofsd, which this "
+                          "host lacks (/usr/lib/qemu/virtiofsd, "
+                          "/usr/libexec/virtiofsd)");
+    *fix = vmb_xstrdup("`apt-get install virtiofsd` (or qemu-system-common), "
+                       "or choose another storage");
+    return VMB_PREFLIGHT_LACK;
+}
+
+static int
+fs_args_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
+              char **detail, char **fix)
+{
+    (void)h;
+    int64_t pool = -1;
+    vmb_autoerr struct vmb_error *err = NULL;
+    if (vmb_config_virtiofsd_args(&c->cfg, &pool, &err) == 0)
+        return 0;
+    *detail = vmb_xstrdup(err->msg);
+    *fix = vmb_xstrdup("remove that word from virtio_fs_extra_args");
+    return VMB_PREFLIGHT_LACK;
+}
+
+static bool
+any_cell(const struct vmb_cell *c)
+{
+    (void)c;
+    return true;
+}
+
+static int
+programs_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
+               char **detail, char **fix)
+{
+    size_t e = 0;
+    while (e < VMB_PREFLIGHT_MAX_ENGINES && vmb_db_drivers[e] != NULL &&
+           vmb_db_drivers[e]->engine != c->cfg.database.engine)
+        e++;
+    if (e == VMB_PREFLIGHT_MAX_ENGINES || vmb_db_drivers[e] == NULL)
+        return 0;
+    const struct vmb_db_driver *d = vmb_db_drivers[e];
+    struct vmb_buf missing = {0};
+    for (size_t i = 0; d->host_programs && d->host_programs[i] &&
+                       i < VMB_PREFLIGHT_MAX_PROGRAMS;
+         i++)
+        if (!h->program[e][i])
+            vmb_buf_printf(&missing, "%s\"%s\"", missing.len ? ", " : "",
+                           d->host_programs[i]);
+    if (missing.len == 0)
+        return 0;
+    autofree char *list = vmb_buf_steal(&missing);
+    *detail = vmb_xasprintf("database.engine %s needs %s on this host (the "
+                            "bare-metal control runs it, the guest image is "
+                            "made from it), and none is found",
+                            d->name, list);
+    *fix = vmb_xasprintf("install it: %s", d->install ? d->install : d->name);
+    return VMB_PREFLIGHT_LACK;
+}
+
+static int
+image_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
+            char **detail, char **fix)
+{
+    (void)c;
+    if (h->image_missing[0] == '\0')
+        return 0;
+    *detail = vmb_xasprintf("the guest image is made from this host's "
+                            "files, and the host lacks %s",
+                            h->image_missing);
+    *fix = vmb_xstrdup("install them: `scripts/setup.sh` (or `apt-get "
+                       "install` the packages named)");
+    return VMB_PREFLIGHT_LACK;
+}
+
+const struct vmb_preflight_need vmb_preflight_needs[] = {
+    {"vhost-net", "VM cells with disable_vhost_net false", vhost_applies,
+     vhost_probe},
+    {"hugepages", "VM cells with enable_hugepages", hugepages_applies,
+     hugepages_probe},
+    {"memory", "VM cells: both VMs of a run at once", memory_applies,
+     memory_probe},
+    {"tc", "VM cells with a rate limiter", shaping_applies, shaping_probe},
+    {"virtiofsd", "VM cells on virtio-fs", virtiofsd_applies, virtiofsd_probe},
+    {"virtio_fs_extra_args", "VM cells", is_vm, fs_args_probe},
+    {"engine", "every cell: the server's programs", any_cell, programs_probe},
+    {"guest-image", "VM cells: the image is made from the host's files", is_vm,
+     image_probe},
+};
+const size_t vmb_preflight_nneeds = VMB_NELEMS(vmb_preflight_needs);
+
+/* ---- the check ---- */
+
+static void
+add_finding(struct vmb_preflight *p, const char *need, int level, char *detail,
+            char *fix, const struct vmb_cell *c)
+{
+    struct vmb_preflight_finding *f = NULL;
+    for (size_t i = 0; i < p->n && f == NULL; i++)
+        if (p->findings[i].need == need && p->findings[i].level == level &&
+            strcmp(p->findings[i].detail, detail) == 0)
+            f = &p->findings[i];
+    if (f == NULL) {
+        p->findings =
+            vmb_xrealloc(p->findings, (p->n + 1) * sizeof(*p->findings));
+        f = &p->findings[p->n++];
+        *f = (struct vmb_preflight_finding){
+            .need = need, .level = level, .detail = detail, .fix = fix};
+        if (level == VMB_PREFLIGHT_LACK)
+            p->nlacking++;
+    } else {
+        free(detail);
+        free(fix);
+    }
+    /* Doubling, so a matrix of 10^5 cells stays linear. */
+    if ((f->ncells & (f->ncells - 1)) == 0)
+        f->cells = vmb_xrealloc(f->cells, (f->ncells ? 2 * f->ncells : 1) *
+                                              sizeof(*f->cells));
+    f->cells[f->ncells++] = c;
+}
+
+static void
+check_cell(struct vmb_preflight *p, const struct vmb_preflight_facts *h,
+           const struct vmb_cell *c)
+{
+    bool lacks = false;
+    for (size_t i = 0; i < vmb_preflight_nneeds; i++) {
+        const struct vmb_preflight_need *n = &vmb_preflight_needs[i];
+        if (!n->applies(c))
+            continue;
+        char *detail = NULL, *fix = NULL;
+        int level = n->probe(h, c, &detail, &fix);
+        if (detail == NULL) {
+            free(fix);
+            continue;
+        }
+        if (level == VMB_PREFLIGHT_LACK)
+            lacks = true;
+        add_finding(p, n->name, level, detail, fix, c);
+    }
+    p->cells_checked++;
+    if (lacks)
+        p->cells_lacking++;
+}
+
+struct vmb_preflight *
+vmb_preflight_check(const struct vmb_preflight_host *h,
+                    const struct vmb_matrix *m,
+                    bool (*want)(void *ctx, const struct vmb_cell *c),
+                    void *ctx)
+{
+    struct vmb_preflight_facts facts;
+    vmb_preflight_facts_read(h, &facts);
+    struct vmb_preflight *p = vmb_xcalloc(1, sizeof(*p));
+    const struct vmb_cell *lists[2] = {m->cells, m->controls};
+    size_t counts[2] = {m->ncells, m->ncontrols};
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < counts[k]; i++)
+            if (want == NULL || want(ctx, &lists[k][i]))
+                check_cell(p, &facts, &lists[k][i]);
+    return p;
+}
+
+void
+vmb_preflight_free(struct vmb_preflight *p)
+{
+    if (p == NULL)
+        return;
+    for (size_t i = 0; i < p->n; i++) {
+        free(p->findings[i].detail);
+        free(p->findings[i].fix);
+        free(p->findings[i].cells);
+    }
+    free(p->findings);
+    free(p);
+}
+
+void
+vmb_preflight_print_notes(FILE *f, const struct vmb_preflight *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (p->findings[i].level == VMB_PREFLIGHT_NOTE)
+            fprintf(f, "vmbench: note: %s\n", p->findings[i].detail);
+}
+
+void
+vmb_preflight_print_lacks(FILE *f, const struct vmb_preflight *p)
+{
+    if (p->nlacking == 0)
+        return;
+    fprintf(f,
+            "vmbench: this host cannot run %zu of the %zu cell%s checked; "
+            "%zu shortfall%s:\n",
+            p->cells_lacking, p->cells_checked,
+            p->cells_checked == 1 ? "" : "s", p->nlacking,
+            p->nlacking == 1 ? "" : "s");
+    for (size_t i = 0; i < p->n; i++) {
+        const struct vmb_preflight_finding *x = &p->findings[i];
+        if (x->level != VMB_PREFLIGHT_LACK)
+            continue;
+        fprintf(f, "  %s: %s\n    cells:", x->need, x->detail);
+        for (size_t k = 0; k < x->ncells && k < SHOWN_CELLS; k++)
+            fprintf(f, "%s %s (%s)", k ? "," : "", x->cells[k]->id,
+                    x->cells[k]->label);
+        if (x->ncells > SHOWN_CELLS)
+            fprintf(f, " and %zu more", x->ncells - SHOWN_CELLS);
+        fprintf(f, "\n    fix: %s\n", x->fix);
+    }
+}
+
+void
+vmb_preflight_to_json(struct vmb_jw *w, const struct vmb_preflight *p)
+{
+    vmb_jw_obj_begin(w);
+    vmb_jw_kbool(w, "ok", p->nlacking == 0);
+    vmb_jw_kuint(w, "cells_checked", p->cells_checked);
+    vmb_jw_kuint(w, "cells_lacking", p->cells_lacking);
+    vmb_jw_key(w, "findings");
+    vmb_jw_arr_begin(w);
+    for (size_t i = 0; i < p->n; i++) {
+        const struct vmb_preflight_finding *x = &p->findings[i];
+        vmb_jw_obj_begin(w);
+        vmb_jw_kstr(w, "need", x->need);
+        vmb_jw_kstr(w, "level",
+                    x->level == VMB_PREFLIGHT_LACK ? "lack" : "note");
+        vmb_jw_kstr(w, "detail", x->detail);
+        vmb_jw_kstr(w, "fix", x->fix);
+        vmb_jw_key(w, "cells");
+        vmb_jw_arr_begin(w);
+        for (size_t k = 0; k < x->ncells; k++)
+            vmb_jw_str(w, x->cells[k]->id);
+        vmb_jw_arr_end(w);
+        vmb_jw_obj_end(w);
+    }
+    vmb_jw_arr_end(w);
+    vmb_jw_obj_end(w);
+}
+
+int
+vmb_preflight_refuse(const struct vmb_preflight *p, struct vmb_error **err)
+{
+    if (p->nlacking == 0)
+        return 0;
+    return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                         "this host cannot run %zu of the selected cells "
+                         "(the shortfalls and their fixes are listed above); "
+                         "nothing was started",
+                         p->cells_lacking);
+}

@@ -1,0 +1,132 @@
+/*
+ * The preflight: what each selected cell of a matrix needs from this
+ * host, checked before anything starts (`vmbench plan` prints it, `run`
+ * and `tune` refuse with exit 2 before any VM, process or result file
+ * exists).
+ *
+ * The needs are a table (vmb_preflight_needs): each entry says which
+ * cells need it and probes the host for one cell, from facts about the
+ * host read once per check. A shortfall comes with its fix; the same
+ * shortfall of several cells is one finding listing them. A need that is
+ * met another way the user chose (network.vhost_fallback) gives a note
+ * instead, printed once for the session.
+ *
+ * A new need is one more entry in the table (and, when it reads the host,
+ * one more fact in struct vmb_preflight_facts).
+ */
+#ifndef VMB_PREFLIGHT_H
+#define VMB_PREFLIGHT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "base/error.h"
+#include "base/jsonw.h"
+#include "config/matrix.h"
+
+/* Where the host is: tests point root at a fake tree. */
+struct vmb_preflight_host {
+    const char *root; /* prefix of every host path; NULL or "": this host */
+    const char *path; /* PATH to look programs up in; NULL: the environment's */
+};
+
+#define VMB_PREFLIGHT_MAX_PROGRAMS 8
+#define VMB_PREFLIGHT_MAX_ENGINES 4
+#define VMB_PREFLIGHT_NMODULES 6
+
+/* What the needs know of the host, read once per check. */
+struct vmb_preflight_facts {
+    bool vhost_net;        /* /dev/vhost-net is readable and writable */
+    bool have_meminfo;     /* /proc/meminfo was read */
+    uint64_t avail_mib;    /* MemAvailable */
+    uint64_t hp_free;      /* free default-size huge pages */
+    uint64_t hp_total;     /* reserved default-size huge pages */
+    uint64_t hp_size_kib;  /* the default huge page size */
+    const char *virtiofsd; /* its path, NULL when none is installed */
+    bool tc;               /* the tc program libvirt shapes traffic with */
+    /* Per tc module (vmb_preflight_tc_modules): known to be missing
+     * (neither loaded, built in nor installed for the running kernel).
+     * False when the host does not say (no modules directory). */
+    bool module_missing[VMB_PREFLIGHT_NMODULES];
+    /* What the guest image is made of that this host lacks (programs,
+     * Debian packages, files), quoted and comma-separated; "" when none. */
+    char image_missing[512];
+    /* Per driver of vmb_db_drivers[] and its host_programs[]: found. */
+    bool program[VMB_PREFLIGHT_MAX_ENGINES][VMB_PREFLIGHT_MAX_PROGRAMS];
+    char root[256];
+};
+
+enum vmb_preflight_level {
+    VMB_PREFLIGHT_NOTE, /* the session runs differently: said once */
+    VMB_PREFLIGHT_LACK, /* the cell cannot run here: refused */
+};
+
+/* One entry of the table of needs. */
+struct vmb_preflight_need {
+    const char *name;      /* "vhost-net", "hugepages", ... */
+    const char *needed_by; /* which cells, in words */
+    bool (*applies)(const struct vmb_cell *c);
+    /*
+     * Whether the host meets the need for c: 0 when it does, else the
+     * level, with *detail (one sentence, malloc'd) and, for a lack, *fix
+     * (malloc'd).
+     */
+    int (*probe)(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
+                 char **detail, char **fix);
+};
+
+extern const struct vmb_preflight_need vmb_preflight_needs[];
+extern const size_t vmb_preflight_nneeds;
+/* The kernel modules libvirt's bandwidth limits use (tc qdiscs, filters). */
+extern const char *const vmb_preflight_tc_modules[VMB_PREFLIGHT_NMODULES];
+
+struct vmb_preflight_finding {
+    const char *need; /* the need's name (static) */
+    int level;        /* enum vmb_preflight_level */
+    char *detail;
+    char *fix; /* NULL for a note */
+    /* The cells it concerns, borrowed from the matrix checked. */
+    const struct vmb_cell **cells;
+    size_t ncells;
+};
+
+struct vmb_preflight {
+    struct vmb_preflight_finding *findings;
+    size_t n;
+    size_t nlacking;      /* findings that refuse */
+    size_t cells_lacking; /* distinct cells with a lack */
+    size_t cells_checked;
+};
+
+/* Reads the facts of the host under h (NULL: this host). */
+void vmb_preflight_facts_read(const struct vmb_preflight_host *h,
+                              struct vmb_preflight_facts *f);
+
+/*
+ * Checks every cell and control of m that want accepts (NULL: all) on
+ * the host under h (NULL: this host). Never fails; the result borrows
+ * m's cells, so m must outlive it.
+ */
+struct vmb_preflight *vmb_preflight_check(
+    const struct vmb_preflight_host *h, const struct vmb_matrix *m,
+    bool (*want)(void *ctx, const struct vmb_cell *c), void *ctx);
+void vmb_preflight_free(struct vmb_preflight *p);
+
+/* The notes, one line each ("vmbench: note: ..."). */
+void vmb_preflight_print_notes(FILE *f, const struct vmb_preflight *p);
+
+/* Every shortfall with its cells and fix; nothing when there is none. */
+void vmb_preflight_print_lacks(FILE *f, const struct vmb_preflight *p);
+
+/*
+ * {"ok": bool, "cells_checked": n, "findings": [{"need", "level":
+ * "lack"|"note", "detail", "fix", "cells": [ids]}]}
+ */
+void vmb_preflight_to_json(struct vmb_jw *w, const struct vmb_preflight *p);
+
+/* Fails (VMB_ERR_INPUT) when p has a shortfall, saying how many cells. */
+int vmb_preflight_refuse(const struct vmb_preflight *p, struct vmb_error **err);
+
+#endif

@@ -1,0 +1,317 @@
+/*
+ * The preflight against a fake host: a directory standing for the root
+ * of the filesystem (dev/vhost-net, proc/meminfo, the running kernel's
+ * modules, virtiofsd, tc, the engines' programs) and an empty PATH.
+ * Each need is refused when its part is missing and passes when it is
+ * there; shortfalls of several cells are one finding listing them all.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/util.h"
+#include "config/matrix.h"
+#include "runtime/preflight.h"
+
+static char root[] = "/tmp/vmb-test-preflight-XXXXXX";
+static struct vmb_matrix *m;
+static struct vmb_preflight *pf;
+
+/* A host with plenty of memory and no huge pages, nothing else. */
+static const char meminfo[] = "MemTotal: 33554432 kB\n"
+                              "MemAvailable: 16777216 kB\n"
+                              "HugePages_Total: 0\n"
+                              "HugePages_Free: 0\n"
+                              "Hugepagesize: 2048 kB\n";
+
+static void
+put(const char *rel, const char *text, mode_t mode)
+{
+    char *path = vmb_xasprintf("%s/%s", root, rel);
+    char *dir = vmb_xstrdup(path);
+    *strrchr(dir, '/') = '\0';
+    cr_assert_eq(vmb_mkdir_p(dir, NULL), 0, "%s", dir);
+    cr_assert_eq(vmb_write_file_atomic(path, text, strlen(text), NULL), 0, "%s",
+                 path);
+    chmod(path, mode);
+    free(dir);
+    free(path);
+}
+
+static void
+setup(void)
+{
+    cr_assert_not_null(mkdtemp(root));
+    put("proc/meminfo", meminfo, 0644);
+    /* What the guest image is made of (vm/image.h): programs, Debian
+     * packages (one of them of one architecture) and a file. */
+    const char *progs[] = {"redis-server", "redis-cli", "sh",  "cat",
+                           "ls",           "sleep",     "sync"};
+    for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+        char *p = vmb_xasprintf("usr/bin/%s", progs[i]);
+        put(p, "#!/bin/sh\n", 0755);
+        free(p);
+    }
+    put("var/lib/dpkg/info/postgresql-15.list", "/.\n", 0644);
+    put("var/lib/dpkg/info/postgresql-client-15:amd64.list", "/.\n", 0644);
+    put("usr/share/zoneinfo/UTC", "TZif", 0644);
+    /* Kata's default storage is on virtio-fs. */
+    put("usr/lib/qemu/virtiofsd", "#!/bin/sh\n", 0755);
+}
+
+static void
+teardown(void)
+{
+    vmb_preflight_free(pf);
+    vmb_matrix_free(m);
+    vmb_rm_rf(root, NULL);
+}
+
+TestSuite(preflight, .init = setup, .fini = teardown, .timeout = 30);
+
+/* Loads a matrix (its body after name:) and checks it on the fake host. */
+static void
+check(const char *body)
+{
+    char *text = vmb_xasprintf("name: pf\nrepetitions: 1\n%s"
+                               "load:\n  phases:\n    - { op: write, n: 10 }\n",
+                               body);
+    put("matrix.yaml", text, 0644);
+    char *path = vmb_xasprintf("%s/matrix.yaml", root);
+    struct vmb_error *err = NULL;
+    int r = vmb_matrix_load_kata(path, NULL, &m, &err);
+    cr_assert_eq(r, 0, "%s", err ? err->msg : "");
+    struct vmb_preflight_host h = {.root = root, .path = "/usr/bin"};
+    pf = vmb_preflight_check(&h, m, NULL, NULL);
+    free(path);
+    free(text);
+}
+
+static const struct vmb_preflight_finding *
+finding(const char *need)
+{
+    for (size_t i = 0; i < pf->n; i++)
+        if (strcmp(pf->findings[i].need, need) == 0)
+            return &pf->findings[i];
+    return NULL;
+}
+
+static void
+assert_lack(const char *need, const char *detail_has, const char *fix_has)
+{
+    const struct vmb_preflight_finding *f = finding(need);
+    cr_assert_not_null(f, "no %s finding", need);
+    cr_assert_eq(f->level, VMB_PREFLIGHT_LACK, "%s", f->detail);
+    cr_assert_not_null(strstr(f->detail, detail_has), "%s", f->detail);
+    cr_assert_not_null(f->fix);
+    cr_assert_not_null(strstr(f->fix, fix_has), "%s", f->fix);
+}
+
+Test(preflight, vhost_missing_is_refused)
+{
+    check("");
+    assert_lack("vhost-net", "/dev/vhost-net", "modprobe vhost_net");
+    /* Only the VM cell needs it; the control does not. */
+    cr_assert_eq(finding("vhost-net")->ncells, 1);
+    cr_assert_eq(pf->cells_checked, 2);
+    cr_assert_eq(pf->cells_lacking, 1);
+    struct vmb_error *err = NULL;
+    cr_assert_lt(vmb_preflight_refuse(pf, &err), 0);
+    cr_assert_eq(err->kind, VMB_ERR_INPUT);
+    vmb_error_free(err);
+}
+
+Test(preflight, vhost_present_passes)
+{
+    put("dev/vhost-net", "", 0600);
+    check("");
+    cr_assert_eq(pf->n, 0, "%s", pf->n ? pf->findings[0].detail : "");
+}
+
+/* The fallback is the user's choice: a note for the session, no refusal. */
+Test(preflight, vhost_fallback_is_a_note)
+{
+    check("network:\n  vhost_fallback: true\n");
+    const struct vmb_preflight_finding *f = finding("vhost-net");
+    cr_assert_not_null(f);
+    cr_assert_eq(f->level, VMB_PREFLIGHT_NOTE);
+    cr_assert_eq(pf->nlacking, 0);
+    cr_assert_eq(vmb_preflight_refuse(pf, NULL), 0);
+}
+
+Test(preflight, hugepages_counts_both_vms)
+{
+    put("dev/vhost-net", "", 0600);
+    put("proc/meminfo",
+        "MemAvailable: 16777216 kB\nHugePages_Total: 300\n"
+        "HugePages_Free: 300\nHugepagesize: 2048 kB\n",
+        0644);
+    /* Two VMs of 512 MiB: 512 pages, 212 more than reserved. */
+    check("guest:\n  memory: 512M\n  hugepages: true\n");
+    assert_lack("hugepages", "need 512 free 2 MiB pages", "echo 512 >");
+}
+
+Test(preflight, hugepages_reserved_pass)
+{
+    put("dev/vhost-net", "", 0600);
+    put("proc/meminfo",
+        "MemAvailable: 16777216 kB\nHugePages_Total: 600\n"
+        "HugePages_Free: 512\nHugepagesize: 2048 kB\n",
+        0644);
+    check("guest:\n  memory: 512M\n  hugepages: true\n");
+    cr_assert_null(finding("hugepages"));
+}
+
+Test(preflight, memory_for_both_vms)
+{
+    put("dev/vhost-net", "", 0600);
+    put("proc/meminfo", "MemAvailable: 3145728 kB\nHugepagesize: 2048 kB\n",
+        0644);
+    /* 3 GiB available: one 2 GiB VM fits, two do not. */
+    check("guest:\n  memory: 2G\n");
+    assert_lack("memory", "4096", "default_memory");
+    vmb_preflight_free(pf);
+    vmb_matrix_free(m);
+    check("guest:\n  memory: 1G\n");
+    cr_assert_null(finding("memory"));
+}
+
+static const char rate[] = "network:\n  rx_rate_limiter_max_rate: 8000000\n";
+
+Test(preflight, rate_limiter_needs_tc)
+{
+    put("dev/vhost-net", "", 0600);
+    check(rate);
+    assert_lack("tc", "tc", "iproute2");
+}
+
+Test(preflight, rate_limiter_needs_the_modules)
+{
+    put("dev/vhost-net", "", 0600);
+    put("usr/sbin/tc", "#!/bin/sh\n", 0755);
+    put("proc/sys/kernel/osrelease", "6.1.0-test\n", 0644);
+    put("lib/modules/6.1.0-test/modules.dep",
+        "kernel/net/sched/sch_sfq.ko.xz:\n", 0644);
+    put("lib/modules/6.1.0-test/modules.builtin",
+        "kernel/net/sched/cls_fw.ko\n", 0644);
+    check(rate);
+    /* rx only: htb is missing; sfq is installed, fw built in, and the
+     * tx side's modules are not needed. */
+    assert_lack("tc", "\"sch_htb\"", "modprobe sch_htb");
+    cr_assert_null(strstr(finding("tc")->detail, "ingress"));
+    vmb_preflight_free(pf);
+    vmb_matrix_free(m);
+    put("sys/module/sch_htb/refcnt", "0\n", 0644);
+    check(rate);
+    cr_assert_null(finding("tc"));
+}
+
+/* A kernel without a modules directory says nothing is missing. */
+Test(preflight, rate_limiter_unknown_modules_pass)
+{
+    put("dev/vhost-net", "", 0600);
+    put("usr/sbin/tc", "#!/bin/sh\n", 0755);
+    put("proc/sys/kernel/osrelease", "6.1.0-test\n", 0644);
+    check(rate);
+    cr_assert_null(finding("tc"));
+}
+
+Test(preflight, virtiofsd)
+{
+    put("dev/vhost-net", "", 0600);
+    char *vfsd = vmb_xasprintf("%s/usr/lib/qemu/virtiofsd", root);
+    unlink(vfsd);
+    check("guest:\n  storage: virtio-fs\n");
+    assert_lack("virtiofsd", "virtiofsd", "apt-get install virtiofsd");
+    vmb_preflight_free(pf);
+    vmb_matrix_free(m);
+    put("usr/lib/qemu/virtiofsd", "#!/bin/sh\n", 0755);
+    free(vfsd);
+    check("guest:\n  storage: virtio-fs\n");
+    cr_assert_null(finding("virtiofsd"));
+}
+
+Test(preflight, virtio_fs_extra_args_word)
+{
+    put("dev/vhost-net", "", 0600);
+    check("guest:\n  virtio_fs_extra_args: \"--thread-pool-size=2 -f\"\n");
+    assert_lack("virtio_fs_extra_args", "\"-f\"", "remove that word");
+}
+
+/* Redis and PostgreSQL: the programs each needs, in PATH or PostgreSQL's
+ * Debian directory; one finding for all the cells that lack the same. */
+Test(preflight, engine_programs)
+{
+    put("dev/vhost-net", "", 0600);
+    char *redis = vmb_xasprintf("%s/usr/bin/redis-server", root);
+    unlink(redis);
+    free(redis);
+    check("matrix:\n  default_vcpus: [1, 2]\n");
+    assert_lack("engine", "\"redis-server\"", "apt-get install redis-server");
+    /* Two VM cells and two controls: one finding (and the VM cells'
+     * image lacks the program too). */
+    cr_assert_eq(finding("engine")->ncells, 4);
+    cr_assert_eq(finding("guest-image")->ncells, 2);
+    cr_assert_eq(pf->nlacking, 2);
+    vmb_preflight_free(pf);
+    vmb_matrix_free(m);
+    put("usr/lib/postgresql/15/bin/postgres", "#!/bin/sh\n", 0755);
+    put("usr/lib/postgresql/15/bin/initdb", "#!/bin/sh\n", 0755);
+    check("database:\n  engine: postgres\n");
+    assert_lack("engine", "\"pg_basebackup\"", "apt-get install postgresql");
+    cr_assert_null(strstr(finding("engine")->detail, "initdb"));
+    vmb_preflight_free(pf);
+    vmb_matrix_free(m);
+    put("usr/lib/postgresql/15/bin/pg_basebackup", "#!/bin/sh\n", 0755);
+    check("database:\n  engine: postgres\n");
+    cr_assert_null(finding("engine"));
+}
+
+/* The image is made from the host's files: every VM cell needs them
+ * all, whatever its engine; the controls need none of them. */
+Test(preflight, guest_image_ingredients)
+{
+    put("dev/vhost-net", "", 0600);
+    char *p = vmb_xasprintf("%s/usr/bin/redis-cli", root);
+    unlink(p);
+    free(p);
+    p = vmb_xasprintf("%s/var/lib/dpkg/info/postgresql-client-15:amd64.list",
+                      root);
+    unlink(p);
+    free(p);
+    check("");
+    assert_lack("guest-image", "\"redis-cli\", \"postgresql-client-15\"",
+                "scripts/setup.sh");
+    cr_assert_null(strstr(finding("guest-image")->detail, "\"postgresql-15\""));
+    cr_assert_eq(finding("guest-image")->ncells, 1);
+    cr_assert_eq(finding("guest-image")->cells[0]->kind, VMB_CELL_VM);
+}
+
+/* Every shortfall at once, each with its fix, in one listing. */
+Test(preflight, all_shortfalls_listed)
+{
+    char *vfsd = vmb_xasprintf("%s/usr/lib/qemu/virtiofsd", root);
+    unlink(vfsd);
+    free(vfsd);
+    check("guest:\n  hugepages: true\n  storage: virtio-fs\n"
+          "network:\n"
+          "  tx_rate_limiter_max_rate: 8000000\n");
+    cr_assert_eq(pf->nlacking, 4, "%zu", pf->nlacking);
+    const char *needs[] = {"vhost-net", "hugepages", "tc", "virtiofsd"};
+    for (size_t i = 0; i < 4; i++)
+        cr_assert_not_null(finding(needs[i]), "%s", needs[i]);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    vmb_preflight_print_lacks(f, pf);
+    fclose(f);
+    for (size_t i = 0; i < 4; i++) {
+        char *line = vmb_xasprintf("  %s: ", needs[i]);
+        cr_assert_not_null(strstr(buf, line), "%s", buf);
+        free(line);
+    }
+    cr_assert_not_null(strstr(buf, "fix: "), "%s", buf);
+    free(buf);
+}
