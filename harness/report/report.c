@@ -63,9 +63,9 @@ static const struct section_builder {
  * attention (unreadable files, gnuplot warnings) are appended to
  * warnings, one line each.
  */
-static void
-draw_charts(struct vmb_charts *cs, const struct vmb_model *m, const char *dir,
-            struct vmb_buf *warnings)
+void
+vmb_report_charts(struct vmb_charts *cs, const struct vmb_model *m,
+                  const char *dir, struct vmb_buf *warnings)
 {
     autofree char *plots = vmb_xasprintf("%s/plots", dir);
     struct vmb_error *err = NULL;
@@ -84,6 +84,19 @@ draw_charts(struct vmb_charts *cs, const struct vmb_model *m, const char *dir,
     }
 }
 
+void
+vmb_report_sections(struct vmb_doc *d, const struct vmb_model *m,
+                    const struct vmb_charts *cs, const struct vmb_buf *warnings)
+{
+    for (size_t i = 0; i < VMB_NELEMS(section_builders); i++) {
+        const struct section_builder *b = &section_builders[i];
+        if (b->write != NULL)
+            b->write(d, m, cs, warnings);
+        for (size_t p = 0; b->write_phase != NULL && p < m->nphases; p++)
+            b->write_phase(d, m, p, cs);
+    }
+}
+
 static int
 write_docs(const struct vmb_model *m, const struct vmb_charts *cs,
            const char *dir, const struct vmb_buf *warnings, size_t *written,
@@ -92,13 +105,7 @@ write_docs(const struct vmb_model *m, const struct vmb_charts *cs,
     struct vmb_doc d;
     autofree char *title = vmb_xasprintf("vmbench report: %s", m->res->name);
     vmb_doc_begin(&d, dir, title);
-    for (size_t i = 0; i < VMB_NELEMS(section_builders); i++) {
-        const struct section_builder *b = &section_builders[i];
-        if (b->write != NULL)
-            b->write(&d, m, cs, warnings);
-        for (size_t p = 0; b->write_phase != NULL && p < m->nphases; p++)
-            b->write_phase(&d, m, p, cs);
-    }
+    vmb_report_sections(&d, m, cs, warnings);
     vmb_doc_end(&d);
     autofree char *md = vmb_xasprintf("%s/%s", dir, vmb_report_files[1]);
     autofree char *html = vmb_xasprintf("%s/%s", dir, vmb_report_files[2]);
@@ -125,7 +132,7 @@ vmb_report_write(const char *dir, const struct vmb_report_opts *opts,
 
     struct vmb_charts cs;
     vmb_charts_init(&cs, opts == NULL || opts->charts);
-    draw_charts(&cs, &m, res->dir, &notes);
+    vmb_report_charts(&cs, &m, res->dir, &notes);
 
     int rc = vmb_summary_csv_write(&m, res->dir, err);
     if (rc == 0) {

@@ -113,6 +113,16 @@ int vmb_summary_csv_write(const struct vmb_model *m, const char *dir,
  * no number. Caller frees. */
 char *vmb_report_fmt3(double v);
 
+/* Every chart of the report, in the order of report.c's table, into
+ * dir/plots (nothing drawn when cs was made not to draw). */
+void vmb_report_charts(struct vmb_charts *cs, const struct vmb_model *m,
+                       const char *dir, struct vmb_buf *warnings);
+
+/* Every section of the report into d, in the order of report.c's table. */
+void vmb_report_sections(struct vmb_doc *d, const struct vmb_model *m,
+                         const struct vmb_charts *cs,
+                         const struct vmb_buf *warnings);
+
 /* The chart base of cs in d, the reason it is missing, or (one line) why
  * it has no data; nothing when it was never listed. */
 void vmb_report_chart(struct vmb_doc *d, const struct vmb_charts *cs,

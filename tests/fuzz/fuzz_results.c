@@ -137,10 +137,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct vmb_charts cs;
     vmb_charts_init(&cs, false);
     struct vmb_buf notes = {0};
-    vmb_charts_draw(&cs, &m, r->dir, &notes);
+    vmb_report_charts(&cs, &m, r->dir, &notes);
     struct vmb_doc d;
     vmb_doc_begin(&d, r->dir, r->name);
-    vmb_sections_write(&d, &m, &cs, &notes);
+    vmb_report_sections(&d, &m, &cs, &notes);
     vmb_doc_end(&d);
     vmb_doc_free(&d);
     const struct vmb_res_cell *best = NULL;

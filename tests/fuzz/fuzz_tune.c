@@ -69,7 +69,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The report's section reads the file again and must not fail. */
     struct vmb_doc d = {0};
     vmb_doc_begin(&d, top, "fuzz");
-    vmb_tune_section(&d, top);
+    struct vmb_results res = {.dir = top};
+    struct vmb_model m = {.res = &res};
+    vmb_sections_tune(&d, &m, NULL, NULL);
     vmb_doc_end(&d);
     vmb_doc_free(&d);
     return 0;
