@@ -50,20 +50,32 @@ enum {
  * "db". */
 extern const char *const vmb_res_cpu_class[VMB_RES_NCPU];
 
+/* What result.json's "net_source" says: not measured (null), the nodes'
+ * shared loopback, or each node's own interface. */
+enum { VMB_RES_NET_NONE, VMB_RES_NET_LOOPBACK, VMB_RES_NET_NICS };
+
 /*
  * Where the time of a phase went (result.json "phase_resources"), over
  * its measurement window; every figure NAN when not measured.
  */
 struct vmb_res_resources {
     double window_s;
+    double ops;         /* the operations of the window */
     double host_cpu_us; /* the nodes' host CPU, every class */
     double cpu_us[VMB_RES_NCPU];
     double loadgen_cpu_us;
     double disk_rd_bytes, disk_wr_bytes, disk_rd_ops, disk_wr_ops;
-    double host_wr_bytes, host_wr_ops; /* host device of the work dir */
-    double net_bytes;                  /* rx + tx of both nodes */
-    /* Each node's own interface ("net_nodes"): rx + tx bytes and
-     * packets; NAN where the nodes share one (bare metal's loopback). */
+    /* host device of the work dir */
+    double host_rd_bytes, host_wr_bytes, host_rd_ops, host_wr_ops, host_busy_ms;
+    double net_rx_bytes, net_tx_bytes, net_rx_packets, net_tx_packets;
+    int net_source; /* VMB_RES_NET_*: whose interface "net" counts */
+    /* Each node's own interface ("net_nodes"): rx_bytes, tx_bytes,
+     * rx_packets, tx_packets; NAN where the nodes share one (bare metal's
+     * loopback). */
+    double node_net[2][4];
+    /* Sums the reader makes (the writer leaves them alone): rx + tx of
+     * "net", and of each node's interface. */
+    double net_bytes;
     double node_net_bytes[2], node_net_packets[2];
     /* Inside the guests (result.json "guest_resources"), both nodes,
      * the measurement window: CPU seconds by kind, the guests' CPUs

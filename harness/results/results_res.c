@@ -1,57 +1,253 @@
 /*
- * Where the time goes, read back: each phase's PHASE_RESOURCES object,
- * the probe of the raw limits and the sampler's cost, every value
- * checked like the rest of result.json.
+ * Where the time goes, both directions: each phase's PHASE_RESOURCES and
+ * GUEST objects written from struct vmb_res_resources and read back into
+ * it, every value checked like the rest of result.json; then the probe of
+ * the raw limits and the sampler's cost, read back. The writer and the
+ * reader share the key names and the field tables below: a key of these
+ * records is spelled here once.
  */
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "base/util.h"
+#include "results/resources.h"
 #include "results/results_priv.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
 
 const char *const vmb_res_cpu_class[VMB_RES_NCPU] = {
     "vcpu", "qemu_main", "iothreads", "qemu_other", "virtiofsd", "vhost", "db",
 };
 
-static void
-clear_resources(struct vmb_res_resources *r)
+static const char K_PHASE_RESOURCES[] = "phase_resources";
+static const char K_GUEST_RESOURCES[] = "guest_resources";
+static const char K_WINDOW_S[] = "window_s";
+static const char K_OPS[] = "ops";
+static const char K_HOST_CPU_US[] = "host_cpu_us";
+static const char K_TOTAL[] = "total";
+static const char K_LOADGEN_CPU_US[] = "loadgen_cpu_us";
+static const char K_DISK[] = "disk";
+static const char K_HOST_DISK[] = "host_disk";
+static const char K_NET[] = "net";
+static const char K_NET_SOURCE[] = "net_source";
+static const char K_NET_NODES[] = "net_nodes";
+static const char K_CPUS[] = "cpus";
+static const char K_READ_BYTES[] = "read_bytes";
+static const char K_WRITE_BYTES[] = "write_bytes";
+static const char K_READ_OPS[] = "read_ops";
+static const char K_WRITE_OPS[] = "write_ops";
+static const char K_RX_BYTES[] = "rx_bytes";
+static const char K_TX_BYTES[] = "tx_bytes";
+static const char K_RX_PACKETS[] = "rx_packets";
+static const char K_TX_PACKETS[] = "tx_packets";
+
+/* "net_source" by VMB_RES_NET_* (none is null). */
+static const char *const net_source_name[] = {
+    [VMB_RES_NET_LOOPBACK] = "loopback",
+    [VMB_RES_NET_NICS] = "nics",
+};
+
+/* A figure of an object: its key and where it lives in the struct. */
+struct field {
+    const char *key;
+    size_t off;
+};
+#define F(k, member)                                                           \
+    {                                                                          \
+        k, offsetof(struct vmb_res_resources, member)                          \
+    }
+
+static const struct field disk_fields[] = {
+    F(K_READ_BYTES, disk_rd_bytes),
+    F(K_WRITE_BYTES, disk_wr_bytes),
+    F(K_READ_OPS, disk_rd_ops),
+    F(K_WRITE_OPS, disk_wr_ops),
+};
+static const struct field host_disk_fields[] = {
+    F(K_READ_BYTES, host_rd_bytes), F(K_WRITE_BYTES, host_wr_bytes),
+    F(K_READ_OPS, host_rd_ops),     F(K_WRITE_OPS, host_wr_ops),
+    F("busy_ms", host_busy_ms),
+};
+static const struct field net_fields[] = {
+    F(K_RX_BYTES, net_rx_bytes),
+    F(K_TX_BYTES, net_tx_bytes),
+    F(K_RX_PACKETS, net_rx_packets),
+    F(K_TX_PACKETS, net_tx_packets),
+};
+/* Each entry of "net_nodes", by index into node_net[node]. */
+static const char *const node_net_keys[4] = {K_RX_BYTES, K_TX_BYTES,
+                                             K_RX_PACKETS, K_TX_PACKETS};
+/* The guests' CPU seconds by kind, each left out when not measured. */
+static const struct field guest_cpu_fields[] = {
+    F("user_s", guest_user_s),     F("system_s", guest_system_s),
+    F("iowait_s", guest_iowait_s), F("steal_s", guest_steal_s),
+    F("idle_s", guest_idle_s),
+};
+static const struct field guest_disk_fields[] = {
+    F(K_READ_OPS, guest_disk_rd_ops),
+    F(K_READ_BYTES, guest_disk_rd_bytes),
+    F(K_WRITE_OPS, guest_disk_wr_ops),
+    F(K_WRITE_BYTES, guest_disk_wr_bytes),
+};
+#undef F
+
+static double
+get(const struct vmb_res_resources *r, const struct field *f)
 {
-    r->window_s = r->host_cpu_us = r->loadgen_cpu_us = NAN;
+    return *(const double *)((const char *)r + f->off);
+}
+
+static double *
+at(struct vmb_res_resources *r, const struct field *f)
+{
+    return (double *)((char *)r + f->off);
+}
+
+void
+vmb_res_resources_clear(struct vmb_res_resources *r)
+{
+    r->window_s = r->ops = r->host_cpu_us = r->loadgen_cpu_us = NAN;
     for (int k = 0; k < VMB_RES_NCPU; k++)
         r->cpu_us[k] = NAN;
-    r->disk_rd_bytes = r->disk_wr_bytes = r->disk_rd_ops = r->disk_wr_ops = NAN;
-    r->host_wr_bytes = r->host_wr_ops = r->net_bytes = NAN;
-    for (int k = 0; k < 2; k++)
+    const struct field *groups[] = {disk_fields, host_disk_fields, net_fields,
+                                    guest_cpu_fields, guest_disk_fields};
+    const size_t sizes[] = {N(disk_fields), N(host_disk_fields), N(net_fields),
+                            N(guest_cpu_fields), N(guest_disk_fields)};
+    for (size_t g = 0; g < N(groups); g++)
+        for (size_t i = 0; i < sizes[g]; i++)
+            *at(r, &groups[g][i]) = NAN;
+    r->net_source = VMB_RES_NET_NONE;
+    for (int k = 0; k < 2; k++) {
+        for (int j = 0; j < 4; j++)
+            r->node_net[k][j] = NAN;
         r->node_net_bytes[k] = r->node_net_packets[k] = NAN;
-    r->guest_window_s = r->guest_cpus = NAN;
-    r->guest_user_s = r->guest_system_s = r->guest_iowait_s = r->guest_steal_s =
-        r->guest_idle_s = NAN;
-    r->guest_disk_rd_bytes = r->guest_disk_wr_bytes = r->guest_disk_rd_ops =
-        r->guest_disk_wr_ops = NAN;
+    }
+    r->net_bytes = r->guest_window_s = r->guest_cpus = NAN;
+}
+
+/* An object of the figures measured, or null when none was. */
+static void
+write_group(struct vmb_jw *w, const char *key,
+            const struct vmb_res_resources *r, const struct field *f, size_t n)
+{
+    bool any = false;
+    for (size_t i = 0; i < n; i++)
+        any |= isfinite(get(r, &f[i]));
+    vmb_jw_key(w, key);
+    if (!any) {
+        vmb_jw_null(w);
+        return;
+    }
+    vmb_jw_obj_begin(w);
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(get(r, &f[i])))
+            vmb_jw_kdouble(w, f[i].key, get(r, &f[i]));
+    vmb_jw_obj_end(w);
+}
+
+static void
+read_group(struct vmb_res_ctx *c, struct json_object *o, const char *pfx,
+           const char *key, struct vmb_res_resources *r, const struct field *f,
+           size_t n)
+{
+    struct json_object *g = vmb_res_obj(c, o, pfx, key);
+    autofree char *gpfx = vmb_xasprintf("%s.%s", pfx, key);
+    for (size_t i = 0; i < n; i++)
+        *at(r, &f[i]) = vmb_res_num(c, g, gpfx, f[i].key, VMB_RES_NONNEG);
+}
+
+void
+vmb_res_phase_resources_json(struct vmb_jw *w,
+                             const struct vmb_res_resources *r)
+{
+    vmb_jw_obj_begin(w);
+    vmb_jw_kdouble(w, K_WINDOW_S, r->window_s);
+    vmb_jw_kdouble(w, K_OPS, r->ops);
+    vmb_jw_key(w, K_HOST_CPU_US);
+    if (isnan(r->host_cpu_us)) {
+        vmb_jw_null(w);
+    } else {
+        vmb_jw_obj_begin(w);
+        vmb_jw_kdouble(w, K_TOTAL, r->host_cpu_us);
+        for (int k = 0; k < VMB_RES_NCPU; k++)
+            if (isfinite(r->cpu_us[k]))
+                vmb_jw_kdouble(w, vmb_res_cpu_class[k], r->cpu_us[k]);
+        vmb_jw_obj_end(w);
+    }
+    vmb_jw_kdouble(w, K_LOADGEN_CPU_US, r->loadgen_cpu_us);
+    write_group(w, K_DISK, r, disk_fields, N(disk_fields));
+    write_group(w, K_HOST_DISK, r, host_disk_fields, N(host_disk_fields));
+    write_group(w, K_NET, r, net_fields, N(net_fields));
+    vmb_jw_key(w, K_NET_SOURCE);
+    if (r->net_source == VMB_RES_NET_LOOPBACK ||
+        r->net_source == VMB_RES_NET_NICS)
+        vmb_jw_str(w, net_source_name[r->net_source]);
+    else
+        vmb_jw_null(w);
+    vmb_jw_key(w, K_NET_NODES);
+    if (!isfinite(r->node_net[0][0]) || !isfinite(r->node_net[1][0])) {
+        vmb_jw_null(w);
+    } else {
+        vmb_jw_arr_begin(w);
+        for (int node = 0; node < 2; node++) {
+            vmb_jw_obj_begin(w);
+            for (int k = 0; k < 4; k++)
+                vmb_jw_kdouble(w, node_net_keys[k], r->node_net[node][k]);
+            vmb_jw_obj_end(w);
+        }
+        vmb_jw_arr_end(w);
+    }
+    vmb_jw_obj_end(w);
+}
+
+void
+vmb_res_guest_json(struct vmb_jw *w, const struct vmb_res_resources *r)
+{
+    vmb_jw_obj_begin(w);
+    vmb_jw_kdouble(w, K_WINDOW_S, r->guest_window_s);
+    vmb_jw_kdouble(w, K_CPUS, r->guest_cpus);
+    for (size_t i = 0; i < N(guest_cpu_fields); i++)
+        if (isfinite(get(r, &guest_cpu_fields[i])))
+            vmb_jw_kdouble(w, guest_cpu_fields[i].key,
+                           get(r, &guest_cpu_fields[i]));
+    write_group(w, K_DISK, r, guest_disk_fields, N(guest_disk_fields));
+    vmb_jw_obj_end(w);
+}
+
+void
+vmb_res_resources_write(struct vmb_jw *w, const char *const *names,
+                        const struct vmb_res_resources *res, size_t n)
+{
+    vmb_jw_key(w, K_PHASE_RESOURCES);
+    vmb_jw_obj_begin(w);
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(res[i].window_s)) {
+            vmb_jw_key(w, names[i]);
+            vmb_res_phase_resources_json(w, &res[i]);
+        }
+    vmb_jw_obj_end(w);
+    vmb_jw_key(w, K_GUEST_RESOURCES);
+    vmb_jw_obj_begin(w);
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(res[i].guest_window_s) && isfinite(res[i].guest_user_s)) {
+            vmb_jw_key(w, names[i]);
+            vmb_res_guest_json(w, &res[i]);
+        }
+    vmb_jw_obj_end(w);
 }
 
 static void
 read_guest(struct vmb_res_ctx *c, struct json_object *o, const char *name,
            struct vmb_res_resources *r)
 {
-    autofree char *pfx = vmb_xasprintf("guest_resources.%s", name);
-    r->guest_user_s = vmb_res_num(c, o, pfx, "user_s", VMB_RES_NONNEG);
-    r->guest_system_s = vmb_res_num(c, o, pfx, "system_s", VMB_RES_NONNEG);
-    r->guest_iowait_s = vmb_res_num(c, o, pfx, "iowait_s", VMB_RES_NONNEG);
-    r->guest_steal_s = vmb_res_num(c, o, pfx, "steal_s", VMB_RES_NONNEG);
-    r->guest_idle_s = vmb_res_num(c, o, pfx, "idle_s", VMB_RES_NONNEG);
-    r->guest_window_s = vmb_res_num(c, o, pfx, "window_s", VMB_RES_NONNEG);
-    r->guest_cpus = vmb_res_num(c, o, pfx, "cpus", 1, 4096);
-    struct json_object *disk = vmb_res_obj(c, o, pfx, "disk");
-    autofree char *dpfx = vmb_xasprintf("%s.disk", pfx);
-    r->guest_disk_rd_bytes =
-        vmb_res_num(c, disk, dpfx, "read_bytes", VMB_RES_NONNEG);
-    r->guest_disk_wr_bytes =
-        vmb_res_num(c, disk, dpfx, "write_bytes", VMB_RES_NONNEG);
-    r->guest_disk_rd_ops =
-        vmb_res_num(c, disk, dpfx, "read_ops", VMB_RES_NONNEG);
-    r->guest_disk_wr_ops =
-        vmb_res_num(c, disk, dpfx, "write_ops", VMB_RES_NONNEG);
+    autofree char *pfx = vmb_xasprintf("%s.%s", K_GUEST_RESOURCES, name);
+    for (size_t i = 0; i < N(guest_cpu_fields); i++)
+        *at(r, &guest_cpu_fields[i]) =
+            vmb_res_num(c, o, pfx, guest_cpu_fields[i].key, VMB_RES_NONNEG);
+    r->guest_window_s = vmb_res_num(c, o, pfx, K_WINDOW_S, VMB_RES_NONNEG);
+    r->guest_cpus = vmb_res_num(c, o, pfx, K_CPUS, 1, 4096);
+    read_group(c, o, pfx, K_DISK, r, guest_disk_fields, N(guest_disk_fields));
 }
 
 /* "net_nodes": [node 1, node 2], each {rx_bytes, tx_bytes, rx_packets,
@@ -60,61 +256,67 @@ static void
 read_node_net(struct vmb_res_ctx *c, struct json_object *o, const char *pfx,
               struct vmb_res_resources *r)
 {
-    struct json_object *a = vmb_res_arr(c, o, pfx, "net_nodes");
+    struct json_object *a = vmb_res_arr(c, o, pfx, K_NET_NODES);
     if (a == NULL)
         return;
     if (json_object_array_length(a) != 2) {
-        vmb_res_bad(c, pfx, "net_nodes", "has %zu entries, not 2",
+        vmb_res_bad(c, pfx, K_NET_NODES, "has %zu entries, not 2",
                     json_object_array_length(a));
         return;
     }
     for (size_t k = 0; k < 2; k++) {
-        autofree char *npfx = vmb_xasprintf("%s.net_nodes[%zu]", pfx, k);
+        autofree char *npfx = vmb_xasprintf("%s.%s[%zu]", pfx, K_NET_NODES, k);
         struct json_object *n = json_object_array_get_idx(a, k);
         if (!json_object_is_type(n, json_type_object)) {
-            vmb_res_bad(c, pfx, "net_nodes", "entry %zu is not an object", k);
+            vmb_res_bad(c, pfx, K_NET_NODES, "entry %zu is not an object", k);
             continue;
         }
-        r->node_net_bytes[k] =
-            vmb_res_num(c, n, npfx, "rx_bytes", VMB_RES_NONNEG) +
-            vmb_res_num(c, n, npfx, "tx_bytes", VMB_RES_NONNEG);
-        r->node_net_packets[k] =
-            vmb_res_num(c, n, npfx, "rx_packets", VMB_RES_NONNEG) +
-            vmb_res_num(c, n, npfx, "tx_packets", VMB_RES_NONNEG);
+        for (int j = 0; j < 4; j++)
+            r->node_net[k][j] =
+                vmb_res_num(c, n, npfx, node_net_keys[j], VMB_RES_NONNEG);
+        r->node_net_bytes[k] = r->node_net[k][0] + r->node_net[k][1];
+        r->node_net_packets[k] = r->node_net[k][2] + r->node_net[k][3];
     }
+}
+
+static void
+read_net_source(struct vmb_res_ctx *c, struct json_object *o, const char *pfx,
+                struct vmb_res_resources *r)
+{
+    autofree char *v = vmb_res_str(c, o, pfx, K_NET_SOURCE);
+    if (v == NULL)
+        return;
+    for (int k = VMB_RES_NET_LOOPBACK; k <= VMB_RES_NET_NICS; k++)
+        if (strcmp(v, net_source_name[k]) == 0) {
+            r->net_source = k;
+            return;
+        }
+    vmb_res_bad(c, pfx, K_NET_SOURCE, "\"%s\" is not %s or %s", v,
+                net_source_name[VMB_RES_NET_LOOPBACK],
+                net_source_name[VMB_RES_NET_NICS]);
 }
 
 static void
 read_phase_resources(struct vmb_res_ctx *c, struct json_object *o,
                      const char *name, struct vmb_res_resources *r)
 {
-    autofree char *pfx = vmb_xasprintf("phase_resources.%s", name);
-    r->window_s = vmb_res_num(c, o, pfx, "window_s", VMB_RES_NONNEG);
-    struct json_object *cpu = vmb_res_obj(c, o, pfx, "host_cpu_us");
-    autofree char *cpfx = vmb_xasprintf("%s.host_cpu_us", pfx);
-    r->host_cpu_us = vmb_res_num(c, cpu, cpfx, "total", VMB_RES_NONNEG);
+    autofree char *pfx = vmb_xasprintf("%s.%s", K_PHASE_RESOURCES, name);
+    r->window_s = vmb_res_num(c, o, pfx, K_WINDOW_S, VMB_RES_NONNEG);
+    r->ops = vmb_res_num(c, o, pfx, K_OPS, VMB_RES_NONNEG);
+    struct json_object *cpu = vmb_res_obj(c, o, pfx, K_HOST_CPU_US);
+    autofree char *cpfx = vmb_xasprintf("%s.%s", pfx, K_HOST_CPU_US);
+    r->host_cpu_us = vmb_res_num(c, cpu, cpfx, K_TOTAL, VMB_RES_NONNEG);
     for (int k = 0; k < VMB_RES_NCPU; k++)
         r->cpu_us[k] =
             vmb_res_num(c, cpu, cpfx, vmb_res_cpu_class[k], VMB_RES_NONNEG);
     r->loadgen_cpu_us =
-        vmb_res_num(c, o, pfx, "loadgen_cpu_us", VMB_RES_NONNEG);
-    struct json_object *disk = vmb_res_obj(c, o, pfx, "disk");
-    autofree char *dpfx = vmb_xasprintf("%s.disk", pfx);
-    r->disk_rd_bytes = vmb_res_num(c, disk, dpfx, "read_bytes", VMB_RES_NONNEG);
-    r->disk_wr_bytes =
-        vmb_res_num(c, disk, dpfx, "write_bytes", VMB_RES_NONNEG);
-    r->disk_rd_ops = vmb_res_num(c, disk, dpfx, "read_ops", VMB_RES_NONNEG);
-    r->disk_wr_ops = vmb_res_num(c, disk, dpfx, "write_ops", VMB_RES_NONNEG);
-    struct json_object *host = vmb_res_obj(c, o, pfx, "host_disk");
-    autofree char *hpfx = vmb_xasprintf("%s.host_disk", pfx);
-    r->host_wr_bytes =
-        vmb_res_num(c, host, hpfx, "write_bytes", VMB_RES_NONNEG);
-    r->host_wr_ops = vmb_res_num(c, host, hpfx, "write_ops", VMB_RES_NONNEG);
-    struct json_object *net = vmb_res_obj(c, o, pfx, "net");
-    autofree char *npfx = vmb_xasprintf("%s.net", pfx);
-    double rx = vmb_res_num(c, net, npfx, "rx_bytes", VMB_RES_NONNEG);
-    double tx = vmb_res_num(c, net, npfx, "tx_bytes", VMB_RES_NONNEG);
-    r->net_bytes = rx + tx;
+        vmb_res_num(c, o, pfx, K_LOADGEN_CPU_US, VMB_RES_NONNEG);
+    read_group(c, o, pfx, K_DISK, r, disk_fields, N(disk_fields));
+    read_group(c, o, pfx, K_HOST_DISK, r, host_disk_fields,
+               N(host_disk_fields));
+    read_group(c, o, pfx, K_NET, r, net_fields, N(net_fields));
+    r->net_bytes = r->net_rx_bytes + r->net_tx_bytes;
+    read_net_source(c, o, pfx, r);
     read_node_net(c, o, pfx, r);
 }
 
@@ -150,15 +352,15 @@ void
 vmb_res_read_resources(struct vmb_res_ctx *c, struct json_object *o,
                        struct vmb_res_rep *rep)
 {
-    struct json_object *pr = vmb_res_obj(c, o, NULL, "phase_resources");
-    struct json_object *gr = vmb_res_obj(c, o, NULL, "guest_resources");
+    struct json_object *pr = vmb_res_obj(c, o, NULL, K_PHASE_RESOURCES);
+    struct json_object *gr = vmb_res_obj(c, o, NULL, K_GUEST_RESOURCES);
     for (size_t i = 0; i < rep->nphases; i++) {
         struct vmb_res_phase *p = &rep->phases[i];
-        clear_resources(&p->res);
-        struct json_object *ph = vmb_res_obj(c, pr, "phase_resources", p->name);
+        vmb_res_resources_clear(&p->res);
+        struct json_object *ph = vmb_res_obj(c, pr, K_PHASE_RESOURCES, p->name);
         if (ph != NULL)
             read_phase_resources(c, ph, p->name, &p->res);
-        struct json_object *g = vmb_res_obj(c, gr, "guest_resources", p->name);
+        struct json_object *g = vmb_res_obj(c, gr, K_GUEST_RESOURCES, p->name);
         if (g != NULL)
             read_guest(c, g, p->name, &p->res);
     }

@@ -1,6 +1,9 @@
 /*
- * tune.json read back: the settings a tune was started with (for
- * `vmbench tune --resume`) and the history of its rounds (for the report).
+ * tune.json, both directions: written by `vmbench tune` after each round
+ * (run/tune.c fills the structs below), read back for the settings a tune
+ * was started with (`vmbench tune --resume`) and the history of its rounds
+ * (the report). results/results_tune.c holds the schema: every key of the
+ * file is spelled there once.
  */
 #ifndef VMB_RESULTS_TUNE_H
 #define VMB_RESULTS_TUNE_H
@@ -8,7 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <stdbool.h>
+
 #include "base/error.h"
+#include "base/util.h"
 
 /* The settings of a tune, kept in tune.json for `vmbench tune --resume`. */
 struct vmb_tune_settings {
@@ -20,7 +26,7 @@ struct vmb_tune_settings {
 };
 
 /*
- * Reads the settings from <dir>/tune.json (report/results_tune.c, which
+ * Reads the settings from <dir>/tune.json (results/results_tune.c, which
  * checks every value as the results reader does). Fails (VMB_ERR_INPUT)
  * when the file is missing, malformed or holds a value no tune writes.
  */
@@ -34,6 +40,49 @@ struct vmb_tune_step {
     char *id, *label, *status, *why; /* why: NULL unless dropped */
     double n, median, lo, hi, p_best;
 };
+
+/* One cell of one round as `vmbench tune` writes it. */
+struct vmb_tune_cell {
+    const char *id, *label, *status, *why; /* why: NULL unless dropped */
+    uint64_t n;
+    double median, lo, hi, p_best;
+    double limit_median, limit_lo; /* written under --limit only */
+};
+
+/* One round as `vmbench tune` writes it. */
+struct vmb_tune_round {
+    int64_t round, repetitions;
+    uint64_t runs;                     /* runs planned so far */
+    const char *best;                  /* the best cell's id, or NULL */
+    bool has_limit;                    /* write limit_median, limit_lo */
+    const struct vmb_tune_cell *cells; /* those racing at its start */
+    size_t ncells;
+};
+
+/*
+ * Appends one round, serialised, to `rounds` (a comma-separated list kept
+ * by the tune between rounds and handed to vmb_tune_json_write).
+ */
+void vmb_tune_round_append(struct vmb_buf *rounds,
+                           const struct vmb_tune_round *r);
+
+/* All of tune.json but its rounds, as `vmbench tune` writes it. */
+struct vmb_tune_record {
+    const struct vmb_tune_settings *set;
+    bool higher_better;  /* the objective's direction */
+    const char *racing;  /* "controls" or "cells" */
+    int64_t repetitions; /* the matrix's */
+    const char *rounds;  /* vmb_tune_round_append's list, or "" */
+    uint64_t runs;       /* runs planned so far */
+    uint64_t factorial_runs;
+    const char *stopped;   /* why the race stopped, NULL while it runs */
+    const char *winner_id; /* NULL: no winner (yet) */
+    const char *winner_label;
+};
+
+/* Writes <dir>/tune.json atomically. */
+int vmb_tune_json_write(const char *dir, const struct vmb_tune_record *rec,
+                        struct vmb_error **err);
 
 /* tune.json's history, for the report. */
 struct vmb_tune_history {

@@ -4,7 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "results/resources.h"
+#include "runtime/hostcpu.h"
 #include "runtime/sample.h"
+
+_Static_assert((int)VMB_CPU_NCLASS == (int)VMB_RES_NCPU,
+               "the results have a figure for each host CPU class");
 
 static void
 sample_rt(void *ctx, struct vmb_sample *s)
@@ -143,6 +148,66 @@ vmb_run_resources_csv(const struct vmb_run_resources *r, struct vmb_buf *csv)
                                   r->phases[i].duration_s, s, n, csv);
 }
 
+/* A counter of a delta, rounded as the results keep it; NAN if absent. */
+static double
+ctr(const struct vmb_sample *d, int k)
+{
+    return d->have[k] ? round(d->v[k]) : NAN;
+}
+
+void
+vmb_run_resources_window(const struct vmb_sample *d, double ops,
+                         struct vmb_res_resources *r)
+{
+    r->window_s = (double)d->at_ns / 1e9;
+    r->ops = ops;
+    double total = vmb_sample_host_cpu_us(d);
+    r->host_cpu_us = isnan(total) ? NAN : round(total);
+    for (int c = 0; c < VMB_CPU_NCLASS; c++)
+        r->cpu_us[c] = ctr(d, c);
+    r->loadgen_cpu_us = ctr(d, VMB_CTR_LOADGEN_CPU_US);
+    r->disk_rd_bytes = ctr(d, VMB_CTR_DISK_RD_BYTES);
+    r->disk_wr_bytes = ctr(d, VMB_CTR_DISK_WR_BYTES);
+    r->disk_rd_ops = ctr(d, VMB_CTR_DISK_RD_OPS);
+    r->disk_wr_ops = ctr(d, VMB_CTR_DISK_WR_OPS);
+    r->host_rd_bytes = ctr(d, VMB_CTR_HOST_RD_BYTES);
+    r->host_wr_bytes = ctr(d, VMB_CTR_HOST_WR_BYTES);
+    r->host_rd_ops = ctr(d, VMB_CTR_HOST_RD_OPS);
+    r->host_wr_ops = ctr(d, VMB_CTR_HOST_WR_OPS);
+    r->host_busy_ms = ctr(d, VMB_CTR_HOST_BUSY_MS);
+    r->net_rx_bytes = ctr(d, VMB_CTR_NET_RX_BYTES);
+    r->net_tx_bytes = ctr(d, VMB_CTR_NET_TX_BYTES);
+    r->net_rx_packets = ctr(d, VMB_CTR_NET_RX_PACKETS);
+    r->net_tx_packets = ctr(d, VMB_CTR_NET_TX_PACKETS);
+    /* Per node where each has its own interface; on bare metal "net" is
+     * the shared loopback's, and there is no per-node figure. */
+    bool nodes = d->have[VMB_CTR_NODE(1, 0)] && d->have[VMB_CTR_NODE(2, 0)];
+    r->net_source = !d->have[VMB_CTR_NET_RX_BYTES] ? VMB_RES_NET_NONE
+                    : nodes                        ? VMB_RES_NET_NICS
+                                                   : VMB_RES_NET_LOOPBACK;
+    for (int node = 1; node <= 2; node++)
+        for (int k = 0; k < 4; k++)
+            r->node_net[node - 1][k] =
+                nodes ? round(d->v[VMB_CTR_NODE(node, k)]) : NAN;
+}
+
+void
+vmb_run_resources_guest(const struct vmb_sample *d, struct vmb_res_resources *r)
+{
+    r->guest_window_s = (double)d->at_ns / 1e9;
+    r->guest_cpus =
+        d->have[VMB_CTR_GUEST_CPUS] ? d->v[VMB_CTR_GUEST_CPUS] : NAN;
+    double *cpu[] = {&r->guest_user_s, &r->guest_system_s, &r->guest_iowait_s,
+                     &r->guest_steal_s, &r->guest_idle_s};
+    for (int k = VMB_CTR_GUEST_USER_S; k <= VMB_CTR_GUEST_IDLE_S; k++)
+        *cpu[k - VMB_CTR_GUEST_USER_S] =
+            d->have[k] ? round(d->v[k] * 100) / 100 : NAN;
+    r->guest_disk_rd_ops = ctr(d, VMB_CTR_GUEST_DISK_RD_OPS);
+    r->guest_disk_rd_bytes = ctr(d, VMB_CTR_GUEST_DISK_RD_BYTES);
+    r->guest_disk_wr_ops = ctr(d, VMB_CTR_GUEST_DISK_WR_OPS);
+    r->guest_disk_wr_bytes = ctr(d, VMB_CTR_GUEST_DISK_WR_BYTES);
+}
+
 void
 vmb_run_resources_json(const struct vmb_run_resources *r, struct vmb_jw *w)
 {
@@ -152,27 +217,21 @@ vmb_run_resources_json(const struct vmb_run_resources *r, struct vmb_jw *w)
      * counters alike (each from its own samples). */
     size_t gn = 0;
     const struct vmb_sample *gs = vmb_sampler_samples(r->gsp, &gn);
-    vmb_jw_key(w, "phase_resources");
-    vmb_jw_obj_begin(w);
-    for (size_t i = 0; i < r->nphases; i++) {
+    size_t np = r->nphases;
+    struct vmb_res_resources *res = vmb_xcalloc(np ? np : 1, sizeof(*res));
+    const char **names = vmb_xcalloc(np ? np : 1, sizeof(*names));
+    for (size_t i = 0; i < np; i++) {
         struct vmb_sample d;
-        if (phase_window(&r->phases[i], s, n, &d)) {
-            vmb_jw_key(w, r->phases[i].name);
-            vmb_sample_window_json(w, &d, r->phases[i].ops);
-        }
+        names[i] = r->phases[i].name;
+        vmb_res_resources_clear(&res[i]);
+        if (phase_window(&r->phases[i], s, n, &d))
+            vmb_run_resources_window(&d, r->phases[i].ops, &res[i]);
+        if (phase_window(&r->phases[i], gs, gn, &d) && vmb_sample_has_guest(&d))
+            vmb_run_resources_guest(&d, &res[i]);
     }
-    vmb_jw_obj_end(w);
-    vmb_jw_key(w, "guest_resources");
-    vmb_jw_obj_begin(w);
-    for (size_t i = 0; i < r->nphases; i++) {
-        struct vmb_sample d;
-        if (phase_window(&r->phases[i], gs, gn, &d) &&
-            vmb_sample_has_guest(&d)) {
-            vmb_jw_key(w, r->phases[i].name);
-            vmb_sample_guest_json(w, &d);
-        }
-    }
-    vmb_jw_obj_end(w);
+    vmb_res_resources_write(w, names, res, np);
+    free(names);
+    free(res);
     probe_json(r, w);
     vmb_jw_key(w, "sampling");
     if (r->sp == NULL) {

@@ -16,8 +16,10 @@
 #include "base/jsonw.h"
 #include "base/rawprobe.h"
 #include "base/util.h"
+#include "results/results.h"
 #include "run/run_load.h"
 #include "runtime/runtime.h"
+#include "runtime/sample.h"
 
 struct vmb_run_resources_phase {
     char name[40];
@@ -61,8 +63,17 @@ void vmb_run_resources_phase(struct vmb_run_resources *r,
 /* Appends every phase's timeseries rows with the resource columns. */
 void vmb_run_resources_csv(const struct vmb_run_resources *r,
                            struct vmb_buf *csv);
-/* Writes "phase_resources", "guest_resources", "sampling" and "probe"
- * members into an open object. */
+/*
+ * The figures the results keep of a window: the delta d of the host's
+ * counters over a phase that measured ops operations, and the delta of
+ * the guests' (which vmb_sample_has_guest). Absent counters stay NAN.
+ */
+void vmb_run_resources_window(const struct vmb_sample *d, double ops,
+                              struct vmb_res_resources *r);
+void vmb_run_resources_guest(const struct vmb_sample *d,
+                             struct vmb_res_resources *r);
+/* Writes "phase_resources", "guest_resources" (results/resources.h),
+ * "sampling" and "probe" members into an open object. */
 void vmb_run_resources_json(const struct vmb_run_resources *r,
                             struct vmb_jw *w);
 void vmb_run_resources_free(struct vmb_run_resources *r);

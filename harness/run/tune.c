@@ -15,7 +15,6 @@
 #include <sys/stat.h>
 
 #include "analysis/race.h"
-#include "base/jsonw.h"
 #include "base/units.h"
 #include "base/util.h"
 #include "config/matrix.h"
@@ -154,51 +153,26 @@ only_name(int only)
                                             : "all";
 }
 
+/* tune.json as it stands: stopped and winner once the race is over. */
 static int
 write_tune_json(struct tune *t, const char *stopped, long winner,
                 struct vmb_error **err)
 {
-    struct vmb_jw w;
-    vmb_jw_init(&w, true);
-    vmb_jw_obj_begin(&w);
-    vmb_jw_kint(&w, "schema", 1);
-    vmb_jw_key(&w, "settings");
-    vmb_jw_obj_begin(&w);
-    vmb_jw_kstr(&w, "objective", t->set.objective);
-    vmb_jw_kstr(&w, "limit", t->set.limit);
-    vmb_jw_kint(&w, "first", t->set.first);
-    vmb_jw_kint(&w, "budget", t->set.budget);
-    vmb_jw_kstr(&w, "only", t->set.only);
-    vmb_jw_obj_end(&w);
-    vmb_jw_kstr(&w, "objective", t->set.objective);
-    vmb_jw_kbool(&w, "higher_better", t->obj.row->higher_better);
-    vmb_jw_kstr(&w, "racing", t->controls_race ? "controls" : "cells");
-    vmb_jw_kint(&w, "repetitions", t->reps);
-    vmb_jw_key(&w, "rounds");
-    vmb_jw_arr_begin(&w);
-    if (t->rounds.len > 0)
-        vmb_jw_raw(&w, t->rounds.data);
-    vmb_jw_arr_end(&w);
-    vmb_jw_kuint(&w, "runs", t->runs);
     size_t others =
         t->controls_race || t->only == VMB_RUN_ONLY_VM ? 0 : t->m->ncontrols;
-    vmb_jw_kuint(&w, "factorial_runs",
-                 (uint64_t)(t->ncand + others) * (uint64_t)t->reps);
-    vmb_jw_kstr(&w, "stopped", stopped);
-    vmb_jw_key(&w, "winner");
-    if (winner >= 0) {
-        vmb_jw_obj_begin(&w);
-        vmb_jw_kstr(&w, "id", t->cand[winner]->id);
-        vmb_jw_kstr(&w, "label", t->cand[winner]->label);
-        vmb_jw_obj_end(&w);
-    } else {
-        vmb_jw_null(&w);
-    }
-    vmb_jw_obj_end(&w);
-    vmb_buf_puts(&w.buf, "\n");
-    autofree char *text = vmb_jw_steal(&w);
-    autofree char *path = vmb_xasprintf("%s/tune.json", t->dir);
-    return vmb_write_file_atomic(path, text, strlen(text), err);
+    struct vmb_tune_record rec = {
+        .set = &t->set,
+        .higher_better = t->obj.row->higher_better,
+        .racing = t->controls_race ? "controls" : "cells",
+        .repetitions = t->reps,
+        .rounds = t->rounds.len > 0 ? t->rounds.data : NULL,
+        .runs = t->runs,
+        .factorial_runs = (uint64_t)(t->ncand + others) * (uint64_t)t->reps,
+        .stopped = stopped,
+        .winner_id = winner >= 0 ? t->cand[winner]->id : NULL,
+        .winner_label = winner >= 0 ? t->cand[winner]->label : NULL,
+    };
+    return vmb_tune_json_write(t->dir, &rec, err);
 }
 
 static int
@@ -259,45 +233,41 @@ values(const struct tune *t, const struct vmb_res_cell *rc, double *x,
     }
 }
 
+/* This round's cells (those racing at its start) into tune.json's rounds. */
 static void
 round_json(struct tune *t, const struct vmb_race_cand *c, long best)
 {
-    struct vmb_jw w;
-    vmb_jw_init(&w, false);
-    vmb_jw_obj_begin(&w);
-    vmb_jw_kint(&w, "round", (int64_t)(t->k - t->set.first + 1));
-    vmb_jw_kint(&w, "repetitions", t->k);
-    vmb_jw_kuint(&w, "runs", t->runs);
-    vmb_jw_kstr(&w, "best", best >= 0 ? t->cand[best]->id : NULL);
-    vmb_jw_key(&w, "cells");
-    vmb_jw_arr_begin(&w);
+    struct vmb_tune_cell *steps = vmb_xcalloc(t->ncand, sizeof(*steps));
+    size_t n = 0;
     for (size_t i = 0; i < t->ncand; i++) {
         if (!t->racing[i])
             continue; /* dropped in an earlier round */
-        vmb_jw_obj_begin(&w);
-        vmb_jw_kstr(&w, "id", t->cand[i]->id);
-        vmb_jw_kstr(&w, "label", t->cand[i]->label);
-        vmb_jw_kstr(&w, "status",
-                    c[i].racing ? vmb_race_why_name(c[i].why) : "dropped");
-        vmb_jw_kstr(&w, "why",
-                    c[i].racing ? NULL : vmb_race_why_name(c[i].why));
-        vmb_jw_kuint(&w, "n", c[i].n);
-        vmb_jw_kdouble(&w, "median", c[i].median);
-        vmb_jw_kdouble(&w, "lo", c[i].lo);
-        vmb_jw_kdouble(&w, "hi", c[i].hi);
-        vmb_jw_kdouble(&w, "p_best", c[i].p_best);
-        if (t->has_limit) {
-            vmb_jw_kdouble(&w, "limit_median", c[i].lmedian);
-            vmb_jw_kdouble(&w, "limit_lo", c[i].llo);
-        }
-        vmb_jw_obj_end(&w);
+        const char *why = vmb_race_why_name(c[i].why);
+        steps[n++] = (struct vmb_tune_cell){
+            .id = t->cand[i]->id,
+            .label = t->cand[i]->label,
+            .status = c[i].racing ? why : "dropped",
+            .why = c[i].racing ? NULL : why,
+            .n = c[i].n,
+            .median = c[i].median,
+            .lo = c[i].lo,
+            .hi = c[i].hi,
+            .p_best = c[i].p_best,
+            .limit_median = c[i].lmedian,
+            .limit_lo = c[i].llo,
+        };
     }
-    vmb_jw_arr_end(&w);
-    vmb_jw_obj_end(&w);
-    autofree char *text = vmb_jw_steal(&w);
-    if (t->rounds.len > 0)
-        vmb_buf_puts(&t->rounds, ",");
-    vmb_buf_puts(&t->rounds, text);
+    struct vmb_tune_round r = {
+        .round = t->k - t->set.first + 1,
+        .repetitions = t->k,
+        .runs = t->runs,
+        .best = best >= 0 ? t->cand[best]->id : NULL,
+        .has_limit = t->has_limit,
+        .cells = steps,
+        .ncells = n,
+    };
+    vmb_tune_round_append(&t->rounds, &r);
+    free(steps);
 }
 
 /* Reads the results back and applies the rule; returns the best or -1. */

@@ -116,97 +116,10 @@ vmb_sample_host_cpu_us(const struct vmb_sample *d)
     return any ? sum : NAN;
 }
 
-static void
-group(struct vmb_jw *w, const char *key, const struct vmb_sample *d, int from,
-      int to)
-{
-    bool any = false;
-    for (int k = from; k < to; k++)
-        any |= d->have[k];
-    vmb_jw_key(w, key);
-    if (!any) {
-        vmb_jw_null(w);
-        return;
-    }
-    vmb_jw_obj_begin(w);
-    for (int k = from; k < to; k++)
-        if (d->have[k])
-            vmb_jw_kdouble(w, vmb_ctr_name[k], round(d->v[k]));
-    vmb_jw_obj_end(w);
-}
-
-void
-vmb_sample_window_json(struct vmb_jw *w, const struct vmb_sample *d, double ops)
-{
-    vmb_jw_obj_begin(w);
-    vmb_jw_kdouble(w, "window_s", (double)d->at_ns / 1e9);
-    vmb_jw_kdouble(w, "ops", ops);
-    vmb_jw_key(w, "host_cpu_us");
-    double total = vmb_sample_host_cpu_us(d);
-    if (isnan(total)) {
-        vmb_jw_null(w);
-    } else {
-        vmb_jw_obj_begin(w);
-        vmb_jw_kdouble(w, "total", round(total));
-        for (int c = 0; c < VMB_CPU_NCLASS; c++)
-            if (d->have[c])
-                vmb_jw_kdouble(w, vmb_ctr_name[c], round(d->v[c]));
-        vmb_jw_obj_end(w);
-    }
-    vmb_jw_key(w, "loadgen_cpu_us");
-    if (d->have[VMB_CTR_LOADGEN_CPU_US])
-        vmb_jw_double(w, round(d->v[VMB_CTR_LOADGEN_CPU_US]));
-    else
-        vmb_jw_null(w);
-    group(w, "disk", d, VMB_CTR_DISK_RD_BYTES, VMB_CTR_HOST_RD_BYTES);
-    group(w, "host_disk", d, VMB_CTR_HOST_RD_BYTES, VMB_CTR_NET_RX_BYTES);
-    group(w, "net", d, VMB_CTR_NET_RX_BYTES, VMB_CTR_NET_TX_PACKETS + 1);
-    /* Per node where each has its own interface; on bare metal "net" is
-     * the shared loopback's, and there is no per-node figure. */
-    bool nodes = d->have[VMB_CTR_NODE(1, 0)] && d->have[VMB_CTR_NODE(2, 0)];
-    vmb_jw_key(w, "net_source");
-    if (!d->have[VMB_CTR_NET_RX_BYTES])
-        vmb_jw_null(w);
-    else
-        vmb_jw_str(w, nodes ? "nics" : "loopback");
-    vmb_jw_key(w, "net_nodes");
-    if (!nodes) {
-        vmb_jw_null(w);
-    } else {
-        vmb_jw_arr_begin(w);
-        for (int node = 1; node <= 2; node++) {
-            vmb_jw_obj_begin(w);
-            for (int k = 0; k < 4; k++)
-                vmb_jw_kdouble(w, vmb_ctr_name[VMB_CTR_NODE(node, k)],
-                               round(d->v[VMB_CTR_NODE(node, k)]));
-            vmb_jw_obj_end(w);
-        }
-        vmb_jw_arr_end(w);
-    }
-    vmb_jw_obj_end(w);
-}
-
 bool
 vmb_sample_has_guest(const struct vmb_sample *d)
 {
     return d->have[VMB_CTR_GUEST_USER_S];
-}
-
-void
-vmb_sample_guest_json(struct vmb_jw *w, const struct vmb_sample *d)
-{
-    vmb_jw_obj_begin(w);
-    vmb_jw_kdouble(w, "window_s", (double)d->at_ns / 1e9);
-    vmb_jw_key(w, "cpus");
-    if (d->have[VMB_CTR_GUEST_CPUS])
-        vmb_jw_double(w, d->v[VMB_CTR_GUEST_CPUS]);
-    else
-        vmb_jw_null(w);
-    for (int k = VMB_CTR_GUEST_USER_S; k <= VMB_CTR_GUEST_IDLE_S; k++)
-        if (d->have[k])
-            vmb_jw_kdouble(w, vmb_ctr_name[k], round(d->v[k] * 100) / 100);
-    group(w, "disk", d, VMB_CTR_GUEST_DISK_RD_OPS, VMB_CTR_GUEST_CPUS);
-    vmb_jw_obj_end(w);
 }
 
 static void

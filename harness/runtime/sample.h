@@ -17,7 +17,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/jsonw.h"
 #include "base/util.h"
 #include "runtime/hostcpu.h"
 
@@ -93,20 +92,9 @@ void vmb_sample_delta(const struct vmb_sample *a, const struct vmb_sample *b,
 /* The host CPU of the nodes (every class) in a delta, microseconds. */
 double vmb_sample_host_cpu_us(const struct vmb_sample *d);
 
-/*
- * Writes the PHASE_RESOURCES object of docs/results-format.md for the
- * delta d of a phase window that measured ops operations.
- */
-void vmb_sample_window_json(struct vmb_jw *w, const struct vmb_sample *d,
-                            double ops);
-
-/* Whether the delta d has the guests' CPU counters (then
- * vmb_sample_guest_json has something to write). */
+/* Whether the delta d has the guests' CPU counters (then the results
+ * have a GUEST object of the window: run/resources.c). */
 bool vmb_sample_has_guest(const struct vmb_sample *d);
-
-/* Writes the GUEST object of docs/results-format.md for the delta d of a
- * phase window. */
-void vmb_sample_guest_json(struct vmb_jw *w, const struct vmb_sample *d);
 
 /* The columns vmb_sample_csv_extend appends to timeseries.csv: both
  * nodes' figures, then each node's interface (empty on bare metal). */

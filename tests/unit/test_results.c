@@ -9,6 +9,7 @@
 #include "load/load.h"
 #include "report/report.h"
 #include "results/metric.h"
+#include "results/resources.h"
 #include "results/results.h"
 #include "results_fixture.h"
 
@@ -632,4 +633,87 @@ Test(results, node_network_and_guest_counters_become_metrics)
     vmb_results_free(r);
     free(p);
     fixture_remove(dir);
+}
+
+/* The members vmb_res_resources_write puts into an object, as text. */
+static char *
+resources_members(const char *const *names, const struct vmb_res_resources *res,
+                  size_t n)
+{
+    struct vmb_jw w;
+    vmb_jw_init(&w, false);
+    vmb_jw_obj_begin(&w);
+    vmb_res_resources_write(&w, names, res, n);
+    vmb_jw_obj_end(&w);
+    char *text = vmb_jw_steal(&w);
+    size_t len = strlen(text);
+    memmove(text, text + 1, len - 2); /* without the braces */
+    text[len - 2] = '\0';
+    return text;
+}
+
+/* The resource records a run writes are read back whole: writing what
+ * was read gives the same bytes, measured and unmeasured figures alike. */
+Test(results, resource_records_read_back_write_the_same_bytes)
+{
+    struct vmb_res_resources res[2];
+    vmb_res_resources_clear(&res[0]);
+    vmb_res_resources_clear(&res[1]);
+    struct vmb_res_resources *a = &res[0];
+    a->window_s = 10;
+    a->ops = 1000;
+    a->host_cpu_us = 3000;
+    a->cpu_us[VMB_RES_CPU_VCPU] = 2000;
+    a->cpu_us[VMB_RES_CPU_IOTHREADS] = 1000;
+    a->disk_rd_bytes = 0;
+    a->disk_wr_bytes = 4096;
+    a->host_busy_ms = 12;
+    a->net_rx_bytes = a->net_tx_bytes = 300;
+    a->net_rx_packets = a->net_tx_packets = 3;
+    a->net_source = VMB_RES_NET_NICS;
+    for (int k = 0; k < 4; k++) {
+        a->node_net[0][k] = 100 + k;
+        a->node_net[1][k] = 200 + k;
+    }
+    a->guest_window_s = 9.5;
+    a->guest_cpus = 4;
+    a->guest_user_s = 1.5;
+    a->guest_system_s = 0.25;
+    a->guest_idle_s = 30;
+    a->guest_disk_wr_ops = 7;
+    /* The second phase: the host's window only, bare metal's loopback. */
+    res[1].window_s = 2;
+    res[1].ops = 500;
+    res[1].loadgen_cpu_us = 800;
+    res[1].net_rx_bytes = 50;
+    res[1].net_source = VMB_RES_NET_LOOPBACK;
+    const char *names[] = {"0-write", "1-read"};
+    char *text = resources_members(names, res, 2);
+
+    char *dir = fixture_copy();
+    char *p = vmb_xasprintf("%s/cells/%s/rep2/result.json", dir, CELL_9P);
+    char *with = vmb_xasprintf("\"status\": \"ok\", %s,", text);
+    file_replace(p, "\"status\": \"ok\",", with);
+    struct vmb_res_rep rep = {0};
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_results_read_result(p, &rep, &err), 0, "%s",
+                 err ? err->msg : "");
+    cr_assert_eq(rep.nphases, 2);
+    const char *read_names[2];
+    struct vmb_res_resources back[2];
+    for (size_t i = 0; i < 2; i++) {
+        read_names[i] = rep.phases[i].name;
+        back[i] = rep.phases[i].res;
+    }
+    char *again = resources_members(read_names, back, 2);
+    cr_assert_str_eq(again, text);
+    cr_expect_eq(back[0].net_bytes, 600);
+    cr_expect_eq(back[0].node_net_packets[1], 405);
+    cr_expect(isnan(back[1].guest_window_s));
+    vmb_res_rep_clear(&rep);
+    free(again);
+    free(with);
+    free(p);
+    fixture_remove(dir);
+    free(text);
 }

@@ -2,7 +2,9 @@
  * Where the time goes, host side: the thread classes of a QEMU process
  * read from a fixture /proc tree (tests/data/proc-qemu), the host disk
  * and network counters, and the arithmetic of a window: interpolation at
- * its edges, deltas, the per-op figures, the per-second columns.
+ * its edges, deltas, the per-op figures, the per-second columns, and the
+ * objects of result.json they become (run/resources.c turns a window into
+ * the results' struct, results/results_res.c writes it).
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -12,6 +14,8 @@
 
 #include "base/jsonw.h"
 #include "base/util.h"
+#include "results/resources.h"
+#include "run/resources.h"
 #include "runtime/hostcpu.h"
 #include "runtime/sample.h"
 
@@ -171,6 +175,26 @@ Test(sample, interpolation_and_delta)
     cr_expect(!vmb_samples_at(s, 0, 1, &a));
 }
 
+/* A window's PHASE_RESOURCES object, as a run writes it. */
+static void
+window_json(struct vmb_jw *w, const struct vmb_sample *d, double ops)
+{
+    struct vmb_res_resources r;
+    vmb_res_resources_clear(&r);
+    vmb_run_resources_window(d, ops, &r);
+    vmb_res_phase_resources_json(w, &r);
+}
+
+/* A window's GUEST object, as a run writes it. */
+static void
+guest_json(struct vmb_jw *w, const struct vmb_sample *d)
+{
+    struct vmb_res_resources r;
+    vmb_res_resources_clear(&r);
+    vmb_run_resources_guest(d, &r);
+    vmb_res_guest_json(w, &r);
+}
+
 Test(sample, window_json)
 {
     struct vmb_sample s[2], d;
@@ -178,7 +202,7 @@ Test(sample, window_json)
     vmb_sample_delta(&s[0], &s[1], &d);
     struct vmb_jw w;
     vmb_jw_init(&w, false);
-    vmb_sample_window_json(&w, &d, 250);
+    window_json(&w, &d, 250);
     autofree char *j = vmb_jw_steal(&w);
     cr_expect(strstr(j, "\"window_s\":1,") != NULL, "%s", j);
     cr_expect(strstr(j, "\"host_cpu_us\":{\"total\":1500000,\"vcpu\":1000000,"
@@ -246,7 +270,7 @@ Test(sample, per_node_network_and_guest_window)
     cr_expect(vmb_sample_has_guest(&d));
     struct vmb_jw w;
     vmb_jw_init(&w, false);
-    vmb_sample_window_json(&w, &d, 100);
+    window_json(&w, &d, 100);
     autofree char *j = vmb_jw_steal(&w);
     cr_expect(strstr(j, "\"net\":{\"rx_bytes\":4000,\"tx_bytes\":4000,"
                         "\"rx_packets\":4000,\"tx_packets\":4000},"
@@ -257,7 +281,7 @@ Test(sample, per_node_network_and_guest_window)
                         "\"rx_packets\":3000,\"tx_packets\":3000}]") != NULL,
               "%s", j);
     vmb_jw_init(&w, false);
-    vmb_sample_guest_json(&w, &d);
+    guest_json(&w, &d);
     autofree char *g = vmb_jw_steal(&w);
     cr_expect_str_eq(g, "{\"window_s\":2,\"cpus\":2,\"user_s\":1.5,"
                         "\"system_s\":0.5,\"iowait_s\":0.25,\"steal_s\":0,"
@@ -277,7 +301,7 @@ Test(sample, bare_metal_network_is_loopback_without_nodes)
     cr_expect(!vmb_sample_has_guest(&d));
     struct vmb_jw w;
     vmb_jw_init(&w, false);
-    vmb_sample_window_json(&w, &d, 100);
+    window_json(&w, &d, 100);
     autofree char *j = vmb_jw_steal(&w);
     cr_expect(strstr(j, "\"net_source\":\"loopback\",\"net_nodes\":null}") !=
                   NULL,

@@ -274,3 +274,94 @@ Test(tune, settings_no_tune_writes_are_refused_naming_the_field)
     cr_assert_not_null(strstr(err->msg, "no tune.json"), "%s", err->msg);
     vmb_error_free(err);
 }
+
+/* What `vmbench tune` writes, the resume and the report read back. */
+Test(tune, what_the_writer_writes_the_readers_read_back)
+{
+    char *dir = tune_dir("");
+    struct vmb_tune_settings set = {.objective = "write.op_rate",
+                                    .limit = "read.p99=2ms",
+                                    .first = 3,
+                                    .budget = 40,
+                                    .only = "baremetal"};
+    struct vmb_tune_cell cells[] = {
+        {.id = "aaaaaaaaaaaa",
+         .label = "rate=500",
+         .status = "dropped",
+         .why = "interval",
+         .n = 3,
+         .median = 500,
+         .lo = 490,
+         .hi = 510,
+         .p_best = 0,
+         .limit_median = 700,
+         .limit_lo = 650},
+        {.id = "bbbbbbbbbbbb",
+         .label = "rate=8000",
+         .status = "best",
+         .n = 3,
+         .median = 7900,
+         .lo = 7800,
+         .hi = 8000,
+         .p_best = 1,
+         .limit_median = 300,
+         .limit_lo = 250},
+    };
+    struct vmb_tune_round round = {.round = 1,
+                                   .repetitions = 3,
+                                   .runs = 6,
+                                   .best = "bbbbbbbbbbbb",
+                                   .has_limit = true,
+                                   .cells = cells,
+                                   .ncells = N(cells)};
+    struct vmb_buf rounds = {0};
+    vmb_tune_round_append(&rounds, &round);
+    round.round = 2;
+    round.repetitions = 4;
+    round.ncells = 1;
+    round.cells = &cells[1];
+    vmb_tune_round_append(&rounds, &round);
+    struct vmb_tune_record rec = {.set = &set,
+                                  .higher_better = true,
+                                  .racing = "controls",
+                                  .repetitions = 6,
+                                  .rounds = rounds.data,
+                                  .runs = 7,
+                                  .factorial_runs = 12,
+                                  .stopped = "separated",
+                                  .winner_id = "bbbbbbbbbbbb",
+                                  .winner_label = "rate=8000"};
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_tune_json_write(dir, &rec, &err), 0);
+    vmb_buf_free(&rounds);
+
+    struct vmb_tune_settings s = {0};
+    cr_assert_eq(vmb_tune_settings_read(dir, &s, &err), 0, "%s",
+                 err ? err->msg : "");
+    cr_assert_str_eq(s.objective, "write.op_rate");
+    cr_assert_str_eq(s.limit, "read.p99=2ms");
+    cr_assert_str_eq(s.only, "baremetal");
+    cr_assert_eq(s.first, 3);
+    cr_assert_eq(s.budget, 40);
+    vmb_tune_settings_clear(&s);
+
+    struct vmb_tune_history h = {0};
+    cr_assert_eq(vmb_tune_history_read(dir, &h, &err), 0, "%s",
+                 err ? err->msg : "");
+    cr_assert_str_eq(h.stopped, "separated");
+    cr_assert_str_eq(h.winner, "rate=8000");
+    cr_assert_eq(h.runs, 7);
+    cr_assert_eq(h.factorial_runs, 12);
+    cr_assert_eq(h.nsteps, 3);
+    cr_assert_eq(h.steps[0].round, 1);
+    cr_assert_str_eq(h.steps[0].why, "interval");
+    cr_assert_eq(h.steps[0].n, 3);
+    cr_assert_eq(h.steps[0].hi, 510);
+    cr_assert_eq(h.steps[2].round, 2);
+    cr_assert_eq(h.steps[2].repetitions, 4);
+    cr_assert_str_eq(h.steps[2].status, "best");
+    cr_assert_null(h.steps[2].why);
+    cr_assert_eq(h.steps[2].p_best, 1);
+    vmb_tune_history_clear(&h);
+    rm_tune_dir(dir);
+}
