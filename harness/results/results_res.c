@@ -95,12 +95,14 @@ static const struct field guest_disk_fields[] = {
 static double
 get(const struct vmb_res_resources *r, const struct field *f)
 {
+    /* cppcheck-suppress invalidPointerCast ; f->off is an offsetof */
     return *(const double *)((const char *)r + f->off);
 }
 
 static double *
 at(struct vmb_res_resources *r, const struct field *f)
 {
+    /* cppcheck-suppress invalidPointerCast ; f->off is an offsetof */
     return (double *)((char *)r + f->off);
 }
 

@@ -243,7 +243,7 @@ round_json(struct tune *t, const struct vmb_race_cand *c, long best)
         if (!t->racing[i])
             continue; /* dropped in an earlier round */
         const char *why = vmb_race_why_name(c[i].why);
-        steps[n++] = (struct vmb_tune_cell){
+        steps[n] = (struct vmb_tune_cell){
             .id = t->cand[i]->id,
             .label = t->cand[i]->label,
             .status = c[i].racing ? why : "dropped",
@@ -256,6 +256,7 @@ round_json(struct tune *t, const struct vmb_race_cand *c, long best)
             .limit_median = c[i].lmedian,
             .limit_lo = c[i].llo,
         };
+        n++;
     }
     struct vmb_tune_round r = {
         .round = t->k - t->set.first + 1,
@@ -365,12 +366,15 @@ run_round(struct tune *t, const struct vmb_plan *plan, struct vmb_error **err)
     int rc = vmb_run(&ro, err);
     t->checked = true;
     /* No race on runs the host could not start: stop, resumable. */
-    if (rc >= 0 && unstarted > 0)
+    /* cppcheck-suppress knownConditionTrueFalse ; vmb_run sets it */
+    if (rc >= 0 && unstarted > 0) {
+        autofree char *q = vmb_shell_quote(t->dir);
         return vmb_error_set(err, VMB_ERR_RUN, 0,
                              "%zu runs could not start (listed above); "
                              "continue with `vmbench tune --resume %s` once "
                              "the host has what they need",
-                             unstarted, t->dir);
+                             unstarted, q);
+    }
     if (rc < 0 && vmb_interrupted) {
         vmb_error_free(*err);
         *err = NULL;

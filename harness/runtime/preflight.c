@@ -493,7 +493,7 @@ vmb_preflight_check(const struct vmb_preflight_host *h,
     vmb_preflight_facts_read(h, &facts);
     struct vmb_preflight *p = vmb_xcalloc(1, sizeof(*p));
     const struct vmb_cell *lists[2] = {m->cells, m->controls};
-    size_t counts[2] = {m->ncells, m->ncontrols};
+    const size_t counts[2] = {m->ncells, m->ncontrols};
     for (int k = 0; k < 2; k++)
         for (size_t i = 0; i < counts[k]; i++)
             if (want == NULL || want(ctx, &lists[k][i]))
