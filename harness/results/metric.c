@@ -169,8 +169,7 @@ vmb_metric_phase_value(const struct vmb_res_phase *p, int metric)
 }
 
 double
-vmb_metric_get(const struct vmb_res_phase *p, const char *metric,
-                  bool *known)
+vmb_metric_get(const struct vmb_res_phase *p, const char *metric, bool *known)
 {
     int m = metric_id(metric);
     if (known != NULL)
@@ -184,7 +183,6 @@ vmb_metric_higher_better(const char *metric)
     return strcmp(metric, "op_rate") == 0 || strcmp(metric, "capacity") == 0 ||
            strcmp(metric, "ops_per_cpu_s") == 0;
 }
-
 
 size_t
 vmb_metric_values(const struct vmb_res_cell *c, const char *phase, int metric,
@@ -259,8 +257,8 @@ resolve_phase(const struct vmb_results *r, const char *phase, char **name,
 
 int
 vmb_results_best_cell(const struct vmb_results *r, const char *spec,
-                     const struct vmb_res_cell **best, double *median,
-                     struct vmb_error **err)
+                      const struct vmb_res_cell **best, double *median,
+                      struct vmb_error **err)
 {
     const char *dot = strchr(spec, '.');
     if (dot == NULL || dot == spec)
