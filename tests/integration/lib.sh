@@ -37,8 +37,9 @@ in_sandbox() { # name args...
     fi
     : "${VMBENCH:?}" "${VMB_SOURCE_DIR:?}"
     T=$(mktemp -d "/tmp/vmb-test-$name.XXXXXX")
+    # Mode 0700, as mktemp makes it: vmbench must not need QEMU's user to
+    # reach the results directory.
     trap 'rm -rf "$T"' EXIT
-    chmod 0755 "$T" # QEMU runs as an unprivileged user and reads its disks here
     rc=0
     bash "$VMB_SOURCE_DIR/scripts/sandbox.sh" bash "$0" --inner "$T" || rc=$?
     [ "$rc" = 0 ] || fail "the test inside the sandbox exited $rc"
