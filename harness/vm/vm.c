@@ -44,6 +44,7 @@ struct vmb_vm_cell {
     struct vmb_virt_stats win_a[2], win_b[2];
     bool window_done;
     bool files_made;
+    bool copies_made; /* abs_kernel and abs_initrd are copies (work_dir) */
     struct vmb_vm_kata kata;
 };
 
@@ -173,6 +174,30 @@ qemu_reaches(const char *what, const char *path, uid_t uid, gid_t gid,
             return 0;
         *slash = keep;
     }
+}
+
+/*
+ * A copy of *path in dir, for QEMU alone; *path becomes the copy's. libvirt
+ * gives the kernel and initramfs to QEMU's user for the life of the domain and
+ * remembers their owner; on the shared files (/boot, the cache) every run would
+ * change the owner of host files, and another libvirtd running QEMU as another
+ * user would be refused them while they are in use.
+ */
+static int
+private_copy(const char *dir, const char *name, char **path,
+             struct vmb_error **err)
+{
+    autofree char *data = NULL;
+    size_t len = 0;
+    char *dst = vmb_xasprintf("%s/%s", dir, name);
+    if (vmb_read_file(*path, &data, &len, err) < 0 ||
+        vmb_write_file_atomic(dst, data, len, err) < 0) {
+        free(dst);
+        return -1;
+    }
+    free(*path);
+    *path = dst;
+    return 0;
 }
 
 /* ---- start ---- */
@@ -503,6 +528,12 @@ vmb_vm_cell_start(struct vmb_virt *v, const struct vmb_vm_params *p,
         vmb_error_sys(err, "resolve the paths of the cell's files");
         goto fail;
     }
+    if (private_copy(c->work_dir, "kernel", &c->abs_kernel, err) < 0 ||
+        private_copy(c->work_dir, "initrd", &c->abs_initrd, err) < 0) {
+        vmb_error_prefix(err, "copy the kernel and initramfs for QEMU");
+        goto fail;
+    }
+    c->copies_made = true;
     c->p.work_dir = c->work_dir;
     c->p.kernel = c->abs_kernel;
     c->p.initrd = c->abs_initrd;
@@ -513,8 +544,6 @@ vmb_vm_cell_start(struct vmb_virt *v, const struct vmb_vm_params *p,
         const char *what, *path;
     } reach[] = {
         {"the work directory", c->work_dir},
-        {"guest.kernel", c->abs_kernel},
-        {"the guest initramfs", c->abs_initrd},
         {"the container root image", c->abs_image},
     };
     for (size_t i = 0; i < sizeof(reach) / sizeof(reach[0]); i++)
@@ -762,6 +791,10 @@ vmb_vm_cell_teardown(struct vmb_vm_cell *c, double *took_s,
         free(n->guest_data_path);
         free(n->guest_data_fstype);
         free(n->guest_data_source);
+    }
+    if (c->copies_made && !c->p.keep_volumes) {
+        unlink(c->abs_kernel);
+        unlink(c->abs_initrd);
     }
     free(c->work_dir);
     free(c->abs_kernel);
