@@ -77,3 +77,12 @@ assert_vms_gone() { # pattern...
     done
     fail "left running: domains [$($V list --all --name | xargs)] networks [$($V net-list --all --name | xargs)] processes [$(netns_procs "$@" | xargs)]"
 }
+
+# The users QEMU processes of this network namespace run as, sorted, on
+# one line ("libvirt-qemu" under libvirt's stock configuration).
+qemu_users() {
+    local pid _
+    netns_procs 'qemu-system*' | while read -r pid _; do
+        stat -c %U "/proc/$pid" 2>/dev/null || true
+    done | sort -u | xargs
+}

@@ -6,8 +6,8 @@
 #   VM run and control that should succeed has numbers, boot stages and
 #   its VM artefacts; the cell whose save line Redis rejects fails with
 #   Redis's message while the others complete, and the exit status is 1;
-# - the VMs' files are under /var/lib/vmbench/vm, which a killed run does
-#   not leave behind;
+# - QEMU runs as libvirt-qemu (libvirt's stock configuration) on files
+#   under /var/lib/vmbench/vm, which a killed run does not leave behind;
 # - nothing is left running afterwards: no domain, network, QEMU or Redis
 #   process, and the namespace is gone once the sandbox exits;
 # - a run killed with SIGKILL while its VMs run leaves no domain, network
@@ -87,6 +87,8 @@ for i in $(seq 1 600); do
     sleep 0.2
 done
 [ "$($V list --name | grep -c .)" -ge 2 ] || { cat "$T/r2.err"; fail "the VMs never ran"; }
+# The sandbox keeps libvirt's stock configuration: QEMU is unprivileged.
+[ "$(qemu_users)" = libvirt-qemu ] || fail "QEMU runs as [$(qemu_users)], wanted libvirt-qemu"
 # The directory of the VMs' files, which vmbench owns, not the user.
 vmdir=$($V dumpxml "$($V list --name | head -1)" | grep -o "/var/lib/vmbench/vm/[^/']*" | head -1)
 [ -n "$vmdir" ] && [ -d "$vmdir" ] || fail "the VMs' files are not under /var/lib/vmbench/vm"
