@@ -8,10 +8,9 @@
 # Creates the network namespace vmb-<pid> (only lo, up) and, in a private
 # mount namespace inside it, tmpfs over libvirt's run, state, cache and log
 # directories and a copy of /etc/libvirt without host-defined domains or
-# networks (QEMU runs as root there). Starts virtlogd and libvirtd there,
-# waits until qemu:///system answers, runs COMMAND in the same namespaces,
-# then stops every process of the namespace and removes it, whatever
-# happened. Exits with COMMAND's
+# networks. Starts virtlogd and libvirtd there, waits until qemu:///system
+# answers, runs COMMAND in the same namespaces, then stops every process
+# of the namespace and removes it, whatever happened. Exits with COMMAND's
 # status (125 when the sandbox itself could not be set up).
 #
 # QEMU's capabilities, which libvirtd probes on first use (seconds), are kept
@@ -19,12 +18,25 @@
 # probes again whenever QEMU, libvirt or the kernel changed.
 #
 # Environment: VMB_SANDBOX_TIMEOUT seconds to wait for libvirtd (default 60).
+# VMB_SANDBOX_QEMU picks libvirt's QEMU user: "stock" (default) leaves the
+# host's qemu.conf as it is, so on Debian QEMU runs as libvirt-qemu with
+# dynamic ownership, as users' hosts have it; "root" adds user = "root"
+# (and dynamic_ownership = 0) to the copy, for a test that keeps root QEMU
+# working.
 set -euo pipefail
 
 if [ "$#" -eq 0 ] || [ "$1" = "-h" ] || [ "$1" = "--help" ]; then
     awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
     [ "$#" -eq 0 ] && exit 2 || exit 0
 fi
+qemu_mode=${VMB_SANDBOX_QEMU:-stock}
+case "$qemu_mode" in
+stock | root) ;;
+*)
+    echo "sandbox.sh: VMB_SANDBOX_QEMU is \"$qemu_mode\"; expected \"stock\" or \"root\"" >&2
+    exit 125
+    ;;
+esac
 if [ "$(id -u)" -ne 0 ]; then
     echo "sandbox.sh: must run as root (it creates a network namespace)" >&2
     exit 125
@@ -73,9 +85,14 @@ cp -a /etc/libvirt "$tmp/etc/libvirt"
 rm -rf "$tmp/etc/libvirt/qemu" "$tmp/etc/libvirt/storage" \
     "$tmp/etc/libvirt/secrets" "$tmp/etc/libvirt/nodedev"
 mkdir -p "$tmp/etc/libvirt/qemu/networks/autostart"
-# QEMU runs as root here, so results directories under /root (0700) work
-# as they do for vmbench itself.
-printf '\nuser = "root"\ngroup = "root"\n' >>"$tmp/etc/libvirt/qemu.conf"
+# A root QEMU needs no file given to it: without dynamic ownership this
+# libvirtd changes no owner, so it never fights a stock sandbox beside it
+# over a shared file (libvirt refuses to label a file that another
+# user's QEMU has in use).
+if [ "$qemu_mode" = root ]; then
+    printf '\nuser = "root"\ngroup = "root"\ndynamic_ownership = 0\n' \
+        >>"$tmp/etc/libvirt/qemu.conf"
+fi
 
 # `ip netns exec` mounts a fresh /sys, which hides the cgroup hierarchies;
 # they are mounted again inside so libvirt and the bare-metal control

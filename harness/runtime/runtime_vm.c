@@ -21,6 +21,7 @@
 #include "vm/initramfs.h"
 #include "vm/virt.h"
 #include "vm/vm.h"
+#include "vm/workdir.h"
 
 /* Agent requests are small; TCG guests answer slowly, so be generous. */
 #define AGENT_TIMEOUT_US (15ull * 1000000ull)
@@ -61,6 +62,7 @@ struct vm_rt {
     char *conf[2];     /* configuration text, kept as an artefact */
     char *init_out[2]; /* output of the driver's init step */
     const struct vmb_db_driver *drv;
+    struct vmb_vm_workdir wd; /* where QEMU's files are (vm/workdir.h) */
 };
 
 static void vm_env_close(void *env);
@@ -268,16 +270,19 @@ vm_up(struct vmb_runtime *rt, struct vmb_error **err)
     /* Short: libvirt derives the bridge name (15 bytes at most) from it. */
     char tag[16];
     snprintf(tag, sizeof(tag), "%.6sr%d", rt->cell_id, rt->rep);
+    if (vmb_vm_workdir_new(tag, rt->work_dir, &v->wd, err) < 0)
+        return -1;
     struct vmb_vm_params p = {
         .cfg = rt->cfg,
-        .work_dir = rt->work_dir,
+        .work_dir = v->wd.path,
         .tag = tag,
         .kvm = e->accel.used == VMB_ACCEL_KVM,
         .kernel = e->kernel,
         .initrd = e->initrd,
         .base_image = e->base_image,
-        /* The work directory goes as a whole after the run; keeping the
-         * files until then keeps a failed boot's console log. */
+        /* The work directory goes as a whole after the run (vm_free);
+         * keeping the files until then keeps a failed boot's console
+         * log. */
         .keep_volumes = true,
         .notes = rt->notes,
     };
@@ -497,7 +502,8 @@ vm_sample(struct vmb_runtime *rt, struct vmb_sample *s)
             s->have[VMB_CTR_NET_RX_BYTES + k] = true;
             s->have[VMB_CTR_NODE(1, k)] = s->have[VMB_CTR_NODE(2, k)] = true;
         }
-    vmb_sample_host_disk("/proc", rt->work_dir, shared, s);
+    vmb_sample_host_disk("/proc", v->wd.path ? v->wd.path : rt->work_dir,
+                         shared, s);
     if (!shared && disk_ok)
         for (int k = 0; k < 4; k++) {
             s->v[VMB_CTR_DISK_RD_BYTES + k] = disk[k];
@@ -716,10 +722,11 @@ static int
 keep_console_logs(struct vmb_runtime *rt, const char *dir,
                   struct vmb_error **err)
 {
+    struct vm_rt *v = rt->priv;
+    const char *wd = v && v->wd.path ? v->wd.path : rt->work_dir;
     for (int i = 1; i <= 2; i++) {
         autofree char *cmd = vmb_xasprintf(
-            "find '%s' -name '*node%d*console*' -type f 2>/dev/null",
-            rt->work_dir, i);
+            "find '%s' -name '*node%d*console*' -type f 2>/dev/null", wd, i);
         FILE *p = popen(cmd, "r");
         char line[4096];
         if (p == NULL)
@@ -798,6 +805,7 @@ vm_free(struct vmb_runtime *rt)
     free(v->conf[1]);
     free(v->init_out[0]);
     free(v->init_out[1]);
+    vmb_vm_workdir_free(&v->wd);
     free(v);
     rt->priv = NULL;
 }

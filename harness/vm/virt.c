@@ -4,7 +4,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -63,9 +65,10 @@ virt_error(struct vmb_error **err, const char *context)
  * Networks have no auto-destroy, so a vmbench killed with SIGKILL would
  * leave its network behind. A child forked before this process first
  * touches libvirt holds the read end of a pipe; the parent writes
- * "+N uri\tname" / "-N uri\tname" (and D for domains) as objects come and
- * go. When the pipe reaches EOF the parent is gone, and the child destroys
- * what is still registered.
+ * "+N uri\tname" / "-N uri\tname" (D for domains, W for directories of
+ * their files, "name" the path) as objects come and go. When the pipe
+ * reaches EOF the parent is gone, and the child destroys what is still
+ * registered.
  */
 static int guard_fd = -1;
 
@@ -78,11 +81,16 @@ static void
 guard_cleanup(struct guard_entry *e, size_t n)
 {
     virSetErrorFunc(NULL, silent_error);
-    /* Domains first: a network goes more cleanly without taps on it. */
-    for (int pass = 0; pass < 2; pass++) {
+    /* Domains first: a network goes more cleanly without taps on it; the
+     * directories of their files last. */
+    for (int pass = 0; pass < 3; pass++) {
         for (size_t i = 0; i < n; i++) {
-            if (e[i].name == NULL || e[i].kind != (pass == 0 ? 'D' : 'N'))
+            if (e[i].name == NULL || e[i].kind != "DNW"[pass])
                 continue;
+            if (e[i].kind == 'W') {
+                vmb_rm_rf(e[i].name, NULL);
+                continue;
+            }
             virConnectPtr c = virConnectOpen(e[i].uri);
             if (c == NULL)
                 continue;
@@ -200,6 +208,12 @@ guard_note(char op, char kind, const char *uri, const char *name)
     }
 }
 
+void
+vmb_virt_guard_dir(bool add, const char *path)
+{
+    guard_note(add ? '+' : '-', 'W', "-", path);
+}
+
 /* ---- connection ---- */
 
 /* "qemu:///system" is local; "qemu+ssh://host/system" is not. */
@@ -287,6 +301,96 @@ vmb_virt_versions(struct vmb_virt *v, char **libvirt, char **qemu,
         return virt_error(err, "hypervisor version");
     *libvirt = format_version(lib);
     *qemu = format_version(hv);
+    return 0;
+}
+
+/* ---- QEMU's user ---- */
+
+/* "+64055" or "libvirt-qemu" (a group when group is true). */
+static bool
+dac_id(const char *s, bool group, unsigned *out)
+{
+    if (s[0] == '+') {
+        char *end = NULL;
+        errno = 0;
+        unsigned long n = strtoul(s + 1, &end, 10);
+        if (errno != 0 || end == s + 1 || *end != '\0' || n >= 0xffffffffUL)
+            return false;
+        *out = (unsigned)n;
+        return true;
+    }
+    if (group) {
+        struct group *g = getgrnam(s);
+        if (g != NULL)
+            *out = g->gr_gid;
+        return g != NULL;
+    }
+    struct passwd *pw = getpwnam(s);
+    if (pw != NULL)
+        *out = pw->pw_uid;
+    return pw != NULL;
+}
+
+int
+vmb_virt_caps_dac_owner(const char *caps, bool kvm, uid_t *uid, gid_t *gid,
+                        struct vmb_error **err)
+{
+    /* <secmodel><model>dac</model>...<baselabel type='kvm'>+U:+G</...> */
+    const char *m = strstr(caps, "<model>dac</model>");
+    if (m == NULL)
+        return 0;
+    const char *end = strstr(m, "</secmodel>");
+    const char *type = kvm ? "kvm" : "qemu", *b = NULL;
+    for (const char *l = strstr(m, "<baselabel"); l && (!end || l < end);
+         l = strstr(l + 1, "<baselabel")) {
+        const char *gt = strchr(l, '>');
+        autofree char *want1 = vmb_xasprintf("type='%s'", type);
+        autofree char *want2 = vmb_xasprintf("type=\"%s\"", type);
+        const char *t1 = strstr(l, want1), *t2 = strstr(l, want2);
+        if (gt && ((t1 && t1 < gt) || (t2 && t2 < gt))) {
+            b = gt + 1;
+            break;
+        }
+    }
+    if (b == NULL)
+        return 0;
+    const char *close = strchr(b, '<');
+    if (close == NULL)
+        close = b + strlen(b);
+    autofree char *label = vmb_xstrndup(b, (size_t)(close - b));
+    char *colon = strchr(label, ':');
+    unsigned u = 0, g = 0;
+    if (colon != NULL)
+        *colon = '\0';
+    if (colon == NULL || !dac_id(label, false, &u) ||
+        !dac_id(colon + 1, true, &g)) {
+        if (colon != NULL)
+            *colon = ':';
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "libvirt's DAC label for QEMU is \"%s\"; "
+                             "expected USER:GROUP this host knows",
+                             label);
+    }
+    *uid = (uid_t)u;
+    *gid = (gid_t)g;
+    return 1;
+}
+
+int
+vmb_virt_qemu_owner(struct vmb_virt *v, bool kvm, uid_t *uid, gid_t *gid,
+                    struct vmb_error **err)
+{
+    char *caps = virConnectGetCapabilities(v->conn);
+    if (caps == NULL)
+        return virt_error(err, "read the host's capabilities");
+    int rc = vmb_virt_caps_dac_owner(caps, kvm, uid, gid, err);
+    free(caps);
+    if (rc < 0)
+        return -1;
+    if (rc == 0) {
+        *uid = geteuid();
+        *gid = getegid();
+    }
     return 0;
 }
 

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "base/error.h"
 #include "base/jsonw.h"
@@ -36,6 +37,13 @@ int vmb_virt_open(const char *uri, struct vmb_virt **out,
                   struct vmb_error **err);
 void vmb_virt_close(struct vmb_virt *v);
 
+/*
+ * Registers (add) or forgets a directory of a run's VM files with the
+ * guard process, which removes it if this process dies first. Paths
+ * without newlines or tabs; a no-op before the first vmb_virt_open().
+ */
+void vmb_virt_guard_dir(bool add, const char *path);
+
 /* The URI the connection really uses. Owned by v. */
 const char *vmb_virt_uri(const struct vmb_virt *v);
 
@@ -45,6 +53,26 @@ bool vmb_virt_is_local(const struct vmb_virt *v);
 /* "9.0.0" and "7.2.22"; caller frees. Fails when libvirt cannot say. */
 int vmb_virt_versions(struct vmb_virt *v, char **libvirt, char **qemu,
                       struct vmb_error **err);
+
+/*
+ * The user and group libvirt runs QEMU as for domains of type kvm (or
+ * qemu, for TCG): the base label of its DAC security model in the
+ * host's capabilities (virConnectGetCapabilities), "+64055:+64055" for
+ * Debian's libvirt-qemu, "+0:+0" where qemu.conf says root. Names in the
+ * label are looked up on this host. A driver without the DAC model runs
+ * QEMU as the connection's own user: this process's.
+ */
+int vmb_virt_qemu_owner(struct vmb_virt *v, bool kvm, uid_t *uid, gid_t *gid,
+                        struct vmb_error **err);
+
+/*
+ * The owner in a capabilities document (vmb_virt_qemu_owner without the
+ * connection): 1 when found, 0 when the document has no DAC base label
+ * for the type, < 0 when the label has no "USER:GROUP" shape or names
+ * someone this host does not know.
+ */
+int vmb_virt_caps_dac_owner(const char *caps, bool kvm, uid_t *uid, gid_t *gid,
+                            struct vmb_error **err);
 
 /* ---- network ---- */
 

@@ -33,6 +33,8 @@ struct vmb_vm_cell {
     struct vmb_virt *v;
     struct vmb_vm_params p; /* paths in it point to the abs_ copies */
     char *work_dir;
+    uid_t qemu_uid; /* QEMU's user and group, from libvirt's DAC label */
+    gid_t qemu_gid;
     char *abs_kernel, *abs_initrd, *abs_image;
     char *net_name;
     struct vmb_virt_net *net;
@@ -42,6 +44,7 @@ struct vmb_vm_cell {
     struct vmb_virt_stats win_a[2], win_b[2];
     bool window_done;
     bool files_made;
+    bool copies_made; /* abs_kernel and abs_initrd are copies (work_dir) */
     struct vmb_vm_kata kata;
 };
 
@@ -71,27 +74,6 @@ vmb_vm_cmdline(const struct vmb_config *cfg, const char *ip_cidr,
 }
 
 /* ---- checks before anything starts ---- */
-
-/* Whether QEMU runs unprivileged on this host (per libvirt's qemu.conf). */
-static bool
-qemu_runs_as_root(void)
-{
-    autofree char *conf = NULL;
-    if (vmb_read_file("/etc/libvirt/qemu.conf", &conf, NULL, NULL) < 0)
-        return false;
-    for (char *l = strtok(conf, "\n"); l; l = strtok(NULL, "\n")) {
-        while (*l == ' ' || *l == '\t')
-            l++;
-        if (strncmp(l, "user", 4) != 0)
-            continue;
-        char *q = strchr(l, '"');
-        if (q && strncmp(q, "\"root\"", 6) == 0)
-            return true;
-        if (q && strncmp(q, "\"+0\"", 4) == 0)
-            return true;
-    }
-    return false;
-}
 
 static int
 host_cpus(void)
@@ -142,24 +124,79 @@ vmb_vm_cell_check(const struct vmb_vm_params *p, struct vmb_error **err)
         return vmb_error_set(err, VMB_ERR_INPUT, errno,
                              "container root image \"%s\" cannot be read",
                              p->base_image);
-    /* An unprivileged QEMU must be able to walk down to its files. */
-    if (!qemu_runs_as_root()) {
-        autofree char *path = vmb_xstrdup(p->work_dir);
-        for (;;) {
-            struct stat st;
-            if (stat(path, &st) == 0 && !(st.st_mode & S_IXOTH))
-                return vmb_error_set(
-                    err, VMB_ERR_INPUT, 0,
-                    "work directory \"%s\" is not reachable by QEMU's "
-                    "unprivileged user: \"%s\" lacks search permission for "
-                    "others; put results elsewhere (--out)",
-                    p->work_dir, path);
-            char *slash = strrchr(path, '/');
-            if (slash == NULL || slash == path)
-                break;
-            *slash = '\0';
-        }
+    return 0;
+}
+
+/*
+ * Fails unless QEMU's user (uid, gid) may search every directory on the
+ * way to path, path itself included when it is a directory: libvirt gives
+ * QEMU its files (dynamic ownership) but not the directories above them,
+ * and vmbench changes none of those (they are the user's).
+ */
+static int
+qemu_reaches(const char *what, const char *path, uid_t uid, gid_t gid,
+             struct vmb_error **err)
+{
+    if (uid == 0)
+        return 0;
+    autofree char *p = vmb_xstrdup(path);
+    struct stat st;
+    if (stat(p, &st) == 0 && !S_ISDIR(st.st_mode)) {
+        char *last = strrchr(p, '/');
+        if (last != NULL)
+            last[last == p ? 1 : 0] = '\0';
     }
+    /* Each prefix ending before a '/', then the whole of p. */
+    for (char *slash = p;; slash = strchr(slash + 1, '/')) {
+        char keep = slash ? *slash : '\0';
+        if (slash)
+            *slash = '\0';
+        const char *dir = p[0] ? p : "/";
+        bool ok = true;
+        if (stat(dir, &st) == 0)
+            ok = st.st_uid == uid   ? (st.st_mode & S_IXUSR) != 0
+                 : st.st_gid == gid ? (st.st_mode & S_IXGRP) != 0
+                                    : (st.st_mode & S_IXOTH) != 0;
+        if (!ok) {
+            vmb_error_set(err, VMB_ERR_INPUT, 0,
+                          "%s \"%s\" is out of reach of QEMU, which libvirt "
+                          "runs as uid %u gid %u: \"%s\" (mode %03o) lacks "
+                          "search permission for it; put the results "
+                          "directory (--out) where that user can reach it, "
+                          "or allow it (chmod o+x \"%s\")",
+                          what, path, (unsigned)uid, (unsigned)gid, dir,
+                          (unsigned)(st.st_mode & 0777), dir);
+            if (slash)
+                *slash = keep;
+            return -1;
+        }
+        if (slash == NULL)
+            return 0;
+        *slash = keep;
+    }
+}
+
+/*
+ * A copy of *path in dir, for QEMU alone; *path becomes the copy's. libvirt
+ * gives the kernel and initramfs to QEMU's user for the life of the domain and
+ * remembers their owner; on the shared files (/boot, the cache) every run would
+ * change the owner of host files, and another libvirtd running QEMU as another
+ * user would be refused them while they are in use.
+ */
+static int
+private_copy(const char *dir, const char *name, char **path,
+             struct vmb_error **err)
+{
+    autofree char *data = NULL;
+    size_t len = 0;
+    char *dst = vmb_xasprintf("%s/%s", dir, name);
+    if (vmb_read_file(*path, &data, &len, err) < 0 ||
+        vmb_write_file_atomic(dst, data, len, err) < 0) {
+        free(dst);
+        return -1;
+    }
+    free(*path);
+    *path = dst;
     return 0;
 }
 
@@ -204,9 +241,16 @@ make_files(struct vmb_vm_cell *c, struct vmb_vm_node *n, struct vmb_error **err)
         n->data_dir = vmb_xasprintf("%s/%s.data", c->work_dir, n->name);
         if (vmb_mkdir_p(n->data_dir, err) < 0)
             return -1;
-        /* An unprivileged QEMU (9p) writes here on the guest's behalf. */
-        if (chmod(n->data_dir, 01777) < 0)
-            return vmb_error_sys(err, "chmod \"%s\"", n->data_dir);
+        /*
+         * The guest's files are QEMU's (9p) or virtiofsd's on the host.
+         * The directory is QEMU's user's, so 9p's mapped mode can keep the
+         * guest's owner and modes of the share's root in its xattrs,
+         * which the kernel refuses on a sticky directory of another user.
+         */
+        if (chown(n->data_dir, c->qemu_uid, c->qemu_gid) < 0 ||
+            chmod(n->data_dir, 0700) < 0)
+            return vmb_error_sys(err, "give \"%s\" to QEMU's user",
+                                 n->data_dir);
     }
     return 0;
 }
@@ -481,10 +525,29 @@ vmb_vm_cell_start(struct vmb_virt *v, const struct vmb_vm_params *p,
         vmb_error_sys(err, "resolve the paths of the cell's files");
         goto fail;
     }
+    if (private_copy(c->work_dir, "kernel", &c->abs_kernel, err) < 0 ||
+        private_copy(c->work_dir, "initrd", &c->abs_initrd, err) < 0) {
+        vmb_error_prefix(err, "copy the kernel and initramfs for QEMU");
+        goto fail;
+    }
+    c->copies_made = true;
     c->p.work_dir = c->work_dir;
     c->p.kernel = c->abs_kernel;
     c->p.initrd = c->abs_initrd;
     c->p.base_image = c->abs_image;
+    if (vmb_virt_qemu_owner(v, p->kvm, &c->qemu_uid, &c->qemu_gid, err) < 0)
+        goto fail;
+    const struct {
+        const char *what, *path;
+    } reach[] = {
+        {"the work directory", c->work_dir},
+        {"the container root image", c->abs_image},
+    };
+    for (size_t i = 0; i < sizeof(reach) / sizeof(reach[0]); i++)
+        if (reach[i].path != NULL &&
+            qemu_reaches(reach[i].what, reach[i].path, c->qemu_uid, c->qemu_gid,
+                         err) < 0)
+            goto fail;
     c->net_name = vmb_xasprintf("vmb-%s", p->tag);
     struct vmb_subnet sn;
     vmb_subnet_parse(p->cfg->network.subnet, &sn, NULL);
@@ -725,6 +788,10 @@ vmb_vm_cell_teardown(struct vmb_vm_cell *c, double *took_s,
         free(n->guest_data_path);
         free(n->guest_data_fstype);
         free(n->guest_data_source);
+    }
+    if (c->copies_made && !c->p.keep_volumes) {
+        unlink(c->abs_kernel);
+        unlink(c->abs_initrd);
     }
     free(c->work_dir);
     free(c->abs_kernel);

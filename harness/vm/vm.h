@@ -55,7 +55,7 @@ struct vmb_vm_node {
 
 struct vmb_vm_params {
     const struct vmb_config *cfg;  /* the cell's effective config */
-    const char *work_dir;          /* exists; this run's scratch directory */
+    const char *work_dir;          /* exists; the run's VM files (workdir.h) */
     const char *tag;               /* short, unique per run: names */
     bool kvm;                      /* resolved accel (accel.h) */
     const char *kernel;            /* resolved guest kernel path */
@@ -72,7 +72,9 @@ struct vmb_vm_cell;
  * VMB_ERR_INPUT naming the option: the kernel and initrd exist, the
  * emulator exists and is executable, vCPUs fit the host's CPUs, the subnet
  * parses and collides with no route, aio native only with cache none or
- * directsync, the work directory is reachable by an unprivileged QEMU.
+ * directsync. vmb_vm_cell_start checks next, with QEMU's user as libvirt
+ * reports it, that this user can reach the work directory, the kernel,
+ * the initramfs and the image.
  */
 int vmb_vm_cell_check(const struct vmb_vm_params *p, struct vmb_error **err);
 

@@ -11,7 +11,8 @@
  *   vmb_celltool cell [--checks] [--keep] [--hold SECONDS] [key=value...]
  *       boots the two VMs of a cell (vm.h) with the agent initramfs and
  *       the container root image, prints boot stages and what each agent
- *       reports; --checks writes a file in each guest's data directory and
+ *       reports; --checks writes a file in each guest's data directory,
+ *       gives that directory to the user postgres, who writes in it, and
  *       says where the host sees it, and has node 2 talk TCP to node 1;
  *       --hold waits before the teardown; the teardown time is printed.
  *       Exit 2 for bad input, 1 for a failed boot, 0 otherwise.
@@ -252,6 +253,22 @@ run_checks(struct vmb_vm_cell *c, const struct vmb_config *cfg,
             autofree char *seen = host_side_file(cfg, n, "vmb-check.txt");
             vmb_jw_kbool(w, "host_sees_file", seen && strcmp(seen, want) == 0);
         }
+        /* A server's user is given the data directory and writes in it,
+         * as the database drivers' servers do. */
+        const char *own_argv[] = {
+            "/bin/sh", "-c",
+            "echo x >/data/vmb-own.txt && [ -O /data ] && echo owner", NULL};
+        struct vmb_agent_proc own = {
+            .argv = own_argv, .user = "postgres", .own = "/data"};
+        struct vmb_agent_exec_result res = {0};
+        vmb_error_freep(&err);
+        if (vmb_agent_exec(n->agent, &own, t, 2 * t, &res, &err) < 0) {
+            vmb_jw_kstr(w, "own_error", err->msg);
+        } else {
+            vmb_jw_kint(w, "own_exit", res.status.code);
+            vmb_jw_kstr(w, "own_output", res.output ? res.output : "");
+        }
+        free(res.output);
         vmb_jw_obj_end(w);
     }
     /* A server in node 1, a client in node 2, across the run's network. */

@@ -13,6 +13,7 @@
 #   the killed run had not written;
 # - Ctrl-C (SIGINT) stops cleanly, keeps finished runs, and resumes.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 : "${VMBENCH:?}" "${VMB_SOURCE_DIR:?}"
 
 T=$(mktemp -d /tmp/vmb-test-run-bm.XXXXXX)
@@ -22,7 +23,6 @@ cleanup() {
     rm -rf "$T"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # Ports of this test, apart from other tests on the same host.
 base=$((24000 + ($$ % 500) * 4))
@@ -51,15 +51,7 @@ ${5:-}
 EOF
 }
 
-listening() { # port: is anything listening on it?
-    [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]
-}
-
-assert_nothing_left() { # port
-    for p in "$1" $(($1 + 1)); do
-        if listening "$p"; then fail "a server still listens on port $p"; fi
-    done
-}
+assert_nothing_left() { assert_ports_free "$1"; }
 
 wait_for() { # file timeout_s
     local i

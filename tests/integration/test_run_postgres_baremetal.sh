@@ -11,12 +11,12 @@
 # - a results directory the server's user cannot reach fails clearly;
 # - nothing is left running or listening afterwards.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 : "${VMBENCH:?}"
 
 T=$(mktemp -d /tmp/vmb-test-run-pg.XXXXXX)
 cleanup() { rm -rf "$T"; }
 trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
 
 base=$((26000 + ($$ % 500) * 4))
 
@@ -50,11 +50,8 @@ matrix:
 YAML
 }
 
-listening() { [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]; }
 assert_nothing_left() { # port
-    for p in "$1" $(($1 + 1)); do
-        if listening "$p"; then fail "a server still listens on port $p"; fi
-    done
+    assert_ports_free "$1"
     if pgrep -f "config_file=$T/" >/dev/null; then
         fail "a postgres of this test is still running"
     fi

@@ -11,48 +11,10 @@
 #   and the namespace is gone once the sandbox exits.
 set -euo pipefail
 
-if [ "${1:-}" != --inner ]; then
-    : "${VMBENCH:?}" "${VMB_SOURCE_DIR:?}"
-    T=$(mktemp -d /tmp/vmb-test-run-pgvm.XXXXXX)
-    trap 'rm -rf "$T"' EXIT
-    chmod 0755 "$T" # QEMU runs as an unprivileged user and reads its disks here
-    rc=0
-    bash "$VMB_SOURCE_DIR/scripts/sandbox.sh" bash "$0" --inner "$T" || rc=$?
-    [ "$rc" = 0 ] || { echo "FAIL: the test inside the sandbox exited $rc" >&2; exit 1; }
-    ns=$(cat "$T/netns")
-    if ip netns list | grep -qw "$ns"; then
-        echo "FAIL: network namespace $ns left behind" >&2
-        exit 1
-    fi
-    echo "ok"
-    exit 0
-fi
+. "$(dirname "$0")/lib.sh"
+in_sandbox run-pgvm "$@"
 
-T=$2
-ip netns identify $$ >"$T/netns"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-V="virsh -q -c qemu:///system"
-
-run_procs() {
-    local me p
-    me=$(readlink /proc/self/ns/net)
-    for p in /proc/[0-9]*; do
-        [ "$(readlink "$p/ns/net" 2>/dev/null)" = "$me" ] || continue
-        case "$(cat "$p/comm" 2>/dev/null)" in
-        qemu-system*|postgres|virtiofsd) echo "${p#/proc/} $(cat "$p/comm")" ;;
-        esac
-    done
-}
-
-assert_nothing_left() {
-    local i
-    for i in $(seq 1 100); do
-        [ -z "$($V list --all --name)" ] && [ -z "$($V net-list --all --name)" ] &&
-            [ -z "$(run_procs)" ] && return 0
-        sleep 0.2
-    done
-    fail "left running: domains [$($V list --all --name | xargs)] networks [$($V net-list --all --name | xargs)] processes [$(run_procs | xargs)]"
-}
+assert_nothing_left() { assert_vms_gone 'qemu-system*' postgres virtiofsd; }
 
 t0=$SECONDS
 set +e

@@ -7,6 +7,8 @@
 #   its VM artefacts; the cell whose save line Redis rejects fails with
 #   Redis's message while the others complete, and the exit status is 1;
 #   a host without vhost-net is noted once for the session;
+# - QEMU runs as libvirt-qemu (libvirt's stock configuration) on files
+#   under /var/lib/vmbench/vm, which a killed run does not leave behind;
 # - nothing is left running afterwards: no domain, network, QEMU or Redis
 #   process, and the namespace is gone once the sandbox exits;
 # - a run killed with SIGKILL while its VMs run leaves no domain, network
@@ -14,50 +16,11 @@
 #   run that was never interrupted.
 set -euo pipefail
 
-if [ "${1:-}" != --inner ]; then
-    : "${VMBENCH:?}" "${VMB_SOURCE_DIR:?}"
-    T=$(mktemp -d /tmp/vmb-test-run-vm.XXXXXX)
-    trap 'rm -rf "$T"' EXIT
-    chmod 0755 "$T" # QEMU runs as an unprivileged user and reads its disks here
-    rc=0
-    bash "$VMB_SOURCE_DIR/scripts/sandbox.sh" bash "$0" --inner "$T" || rc=$?
-    [ "$rc" = 0 ] || { echo "FAIL: the test inside the sandbox exited $rc" >&2; exit 1; }
-    ns=$(cat "$T/netns")
-    if ip netns list | grep -qw "$ns"; then
-        echo "FAIL: network namespace $ns left behind" >&2
-        exit 1
-    fi
-    echo "ok"
-    exit 0
-fi
+. "$(dirname "$0")/lib.sh"
+in_sandbox run-vm "$@"
 
-T=$2
-ip netns identify $$ >"$T/netns"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-V="virsh -q -c qemu:///system"
-
-# Processes of this network namespace that a run may start.
-run_procs() {
-    local me p
-    me=$(readlink /proc/self/ns/net)
-    for p in /proc/[0-9]*; do
-        [ "$(readlink "$p/ns/net" 2>/dev/null)" = "$me" ] || continue
-        case "$(cat "$p/comm" 2>/dev/null)" in
-        qemu-system*|redis-server|virtiofsd) echo "${p#/proc/} $(cat "$p/comm")" ;;
-        esac
-    done
-}
-
-assert_nothing_left() {
-    local i
-    # The guard of a killed vmbench needs a moment to notice.
-    for i in $(seq 1 100); do
-        [ -z "$($V list --all --name)" ] && [ -z "$($V net-list --all --name)" ] &&
-            [ -z "$(run_procs)" ] && return 0
-        sleep 0.2
-    done
-    fail "left running: domains [$($V list --all --name | xargs)] networks [$($V net-list --all --name | xargs)] processes [$(run_procs | xargs)]"
-}
+# Nothing a run may start is left: domain, network, QEMU, Redis, virtiofsd.
+assert_nothing_left() { assert_vms_gone 'qemu-system*' redis-server virtiofsd; }
 
 # ---- two cells and their controls ----
 t0=$SECONDS
@@ -130,9 +93,16 @@ for i in $(seq 1 600); do
     sleep 0.2
 done
 [ "$($V list --name | grep -c .)" -ge 2 ] || { cat "$T/r2.err"; fail "the VMs never ran"; }
+# The sandbox keeps libvirt's stock configuration: QEMU is unprivileged.
+[ "$(qemu_users)" = libvirt-qemu ] || fail "QEMU runs as [$(qemu_users)], wanted libvirt-qemu"
+# The directory of the VMs' files, which vmbench owns, not the user.
+vmdir=$($V dumpxml "$($V list --name | head -1)" | grep -o "/var/lib/vmbench/vm/[^/']*" | head -1)
+[ -n "$vmdir" ] && [ -d "$vmdir" ] || fail "the VMs' files are not under /var/lib/vmbench/vm"
 kill -9 "$pid"
 wait "$pid" 2>/dev/null || true
 assert_nothing_left
+for _ in $(seq 1 50); do [ -e "$vmdir" ] || break; sleep 0.2; done
+[ ! -e "$vmdir" ] || fail "the killed run left $vmdir behind"
 "$VMBENCH" run --resume "$T/r2" --only vm --no-report 2>"$T/r2b.err" ||
     { cat "$T/r2b.err"; fail "resume failed"; }
 assert_nothing_left

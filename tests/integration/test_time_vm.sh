@@ -22,20 +22,8 @@
 # - with probe: false a run has no probe and summary.csv no probe rows.
 set -euo pipefail
 
-if [ "${1:-}" != --inner ]; then
-    : "${VMBENCH:?}" "${VMB_SOURCE_DIR:?}"
-    T=$(mktemp -d /tmp/vmb-test-time-vm.XXXXXX)
-    trap 'rm -rf "$T"' EXIT
-    chmod 0755 "$T" # QEMU runs as an unprivileged user and reads its disks here
-    rc=0
-    bash "$VMB_SOURCE_DIR/scripts/sandbox.sh" bash "$0" --inner "$T" || rc=$?
-    [ "$rc" = 0 ] || { echo "FAIL: the test inside the sandbox exited $rc" >&2; exit 1; }
-    echo "ok"
-    exit 0
-fi
-
-T=$2
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
+in_sandbox time-vm "$@"
 
 t0=$SECONDS
 "$VMBENCH" run "$VMB_SOURCE_DIR/tests/data/run-time.yaml" --out "$T/r" \

@@ -16,6 +16,7 @@
 #   control), the results directory keeps a copy, and a resume after the
 #   user's file is gone races the same cells from that copy.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 : "${VMBENCH:?}" "${VMB_SOURCE_DIR:?}"
 
 T=$(mktemp -d /tmp/vmb-test-tune.XXXXXX)
@@ -25,7 +26,6 @@ cleanup() {
     rm -rf "$T"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
 
 base=$((26000 + ($$ % 500) * 4))
 
@@ -53,12 +53,7 @@ matrix:
 EOF2
 }
 
-listening() { [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]; }
-assert_nothing_left() {
-    for p in "$1" $(($1 + 1)); do
-        if listening "$p"; then fail "a server still listens on port $p"; fi
-    done
-}
+assert_nothing_left() { assert_ports_free "$1"; }
 results() { find "$1" -name result.json -path '*/rep*' | wc -l; }
 id_of_rate() { # dir rate
     for f in "$1"/control/*/config.json; do

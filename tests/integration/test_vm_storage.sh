@@ -2,8 +2,10 @@
 # Two container VMs per storage backend, booted under TCG next to the
 # sandbox's libvirtd: each agent reports the vCPUs and memory the cell asks
 # for and a data directory on the right filesystem, node 2 reaches node 1
-# over TCP, and a file written in the guest's data directory shows up on
-# the host (9p, virtio-fs) or inside the data volume (virtio-blk).
+# over TCP, a file written in the guest's data directory shows up on the
+# host (9p, virtio-fs) or inside the data volume (virtio-blk), and the
+# guest's postgres user can be given the data directory and write in it,
+# whoever libvirt runs QEMU as.
 set -euo pipefail
 : "${VMB_BUILD_DIR:?}" "${VMB_SOURCE_DIR:?}"
 tool="$VMB_BUILD_DIR/tests/vmb_celltool"
@@ -64,6 +66,11 @@ while read -r storage vcpus mem _; do
         case "$storage" in 9p | virtio-fs | virtio-blk)
             [ "$(q ".checks.$n.host_sees_file")" = true ] || { echo "$storage $n: file not on the host side"; fail=1; } ;;
         esac
+        # A server's user owns the data directory and writes in it, QEMU
+        # running as whom libvirt says (the stock libvirt-qemu here).
+        if [ "$(q ".checks.$n.own_exit")" != 0 ] || ! q ".checks.$n.own_output" | grep -qx owner; then
+            echo "$storage $n: postgres cannot own /data: $(jq -c ".checks.$n" "$j")"; fail=1
+        fi
         [ "$(q ".boot.$n.agent_s")" != null ] || { echo "$storage $n: no agent stage"; fail=1; }
     done
     jq -e '.checks.tcp_reply | test("PONG")' "$j" >/dev/null || { echo "$storage: node 2 did not reach node 1"; fail=1; }

@@ -379,3 +379,56 @@ Test(virt, stats_delta_and_json)
     cr_assert(strstr(json, "\"process_cpu_s\":1.5"), "%s", json);
     cr_assert(strstr(json, "\"window_s\":2"), "%s", json);
 }
+
+/* As libvirt 9 reports it on Debian (qemu.conf untouched), and as root. */
+static const char caps_stock[] =
+    "<capabilities>\n  <host>\n    <secmodel>\n      <model>none</model>\n"
+    "      <doi>0</doi>\n    </secmodel>\n    <secmodel>\n"
+    "      <model>dac</model>\n      <doi>0</doi>\n"
+    "      <baselabel type='kvm'>+64055:+64055</baselabel>\n"
+    "      <baselabel type='qemu'>+64055:+107</baselabel>\n"
+    "    </secmodel>\n  </host>\n</capabilities>\n";
+
+Test(virt, caps_dac_owner_by_domain_type)
+{
+    uid_t u = 1;
+    gid_t g = 1;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_virt_caps_dac_owner(caps_stock, true, &u, &g, &err), 1);
+    cr_assert_eq(u, 64055);
+    cr_assert_eq(g, 64055);
+    cr_assert_eq(vmb_virt_caps_dac_owner(caps_stock, false, &u, &g, &err), 1);
+    cr_assert_eq(u, 64055);
+    cr_assert_eq(g, 107);
+    const char root[] = "<secmodel><model>dac</model><doi>0</doi>"
+                        "<baselabel type=\"qemu\">root:root</baselabel>"
+                        "</secmodel>";
+    cr_assert_eq(vmb_virt_caps_dac_owner(root, false, &u, &g, &err), 1);
+    cr_assert_eq(u, 0);
+    cr_assert_eq(g, 0);
+    /* No DAC model, or no label for this type: nothing to read. */
+    cr_assert_eq(vmb_virt_caps_dac_owner("<secmodel><model>none</model>"
+                                         "</secmodel>",
+                                         true, &u, &g, &err),
+                 0);
+    cr_assert_eq(vmb_virt_caps_dac_owner(root, true, &u, &g, &err), 0);
+}
+
+Test(virt, caps_dac_owner_rejects_bad_labels)
+{
+    const char *bad[] = {"+64055", "+x:+1", "+1:+", "vmb-nobody-here:root",
+                         "+99999999999:+1"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        autofree char *caps =
+            vmb_xasprintf("<secmodel><model>dac</model><baselabel type='kvm'>%s"
+                          "</baselabel></secmodel>",
+                          bad[i]);
+        uid_t u;
+        gid_t g;
+        struct vmb_error *err = NULL;
+        cr_assert_lt(vmb_virt_caps_dac_owner(caps, true, &u, &g, &err), 0, "%s",
+                     bad[i]);
+        cr_assert(strstr(err->msg, bad[i]) != NULL, "%s", err->msg);
+        vmb_error_free(err);
+    }
+}
