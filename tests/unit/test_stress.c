@@ -169,7 +169,8 @@ Test(stress, server_error_escaped, .timeout = 30)
                           .reply = "-ERR \x1b[31mred\x07 bell\r\n"};
     th_server_start(&s);
     char out[8192], args[128];
-    snprintf(args, sizeof(args), "redis://127.0.0.1:%d write n=20", s.port);
+    snprintf(args, sizeof(args),
+             "redis://127.0.0.1:%d write n=20 connections=2", s.port);
     run_cli(args, out, sizeof(out));
     th_server_stop(&s);
     cr_assert_not_null(strstr(out, "First server error"), "%s", out);
