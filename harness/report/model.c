@@ -29,25 +29,6 @@ cmp_phase(const void *a, const void *b)
     return (x->index > y->index) - (x->index < y->index);
 }
 
-/* Values of one metric of one phase over the ok runs of a cell. */
-static size_t
-collect(const struct vmb_res_cell *c, const char *phase, int metric,
-        double *out)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < c->nreps; i++) {
-        if (!c->reps[i].ok)
-            continue;
-        const struct vmb_res_phase *p = vmb_res_rep_phase(&c->reps[i], phase);
-        if (p == NULL)
-            continue;
-        double v = vmb_metric_phase_value(p, metric);
-        if (isfinite(v))
-            out[n++] = v;
-    }
-    return n;
-}
-
 /* The repetition whose op rate is the (lower) median: its curves are shown. */
 static size_t
 median_rep(const struct vmb_res_cell *c, const char *phase)
@@ -189,13 +170,15 @@ compute_phase(struct vmb_model *m, size_t p, double *v, double *cv,
             if (!(vmb_metrics[k].where & VMB_IN_PHASES))
                 continue;
             struct vmb_model_series *s = vmb_model_series(m, p, i, k);
-            size_t n = collect(row->cell, ph->name, k, v);
+            size_t n =
+                vmb_metric_values(row->cell, ph->name, k, v, row->cell->nreps);
             autofree char *key = vmb_xasprintf("%s/%s/%s", row->cell->id,
                                                ph->name, vmb_metrics[k].name);
             bool ctl = row->control_row != SIZE_MAX && k != VMB_METRIC_ERRORS;
+            const struct vmb_res_cell *cc =
+                ctl ? m->rows[row->control_row].cell : NULL;
             size_t nc =
-                ctl ? collect(m->rows[row->control_row].cell, ph->name, k, cv)
-                    : 0;
+                ctl ? vmb_metric_values(cc, ph->name, k, cv, cc->nreps) : 0;
             summarise_series(m, s, key, v, n, ctl ? cv : NULL, nc);
         }
     }

@@ -217,19 +217,28 @@ Test(load_pg, serialization_failures_counted_by_sqlstate_and_rolled_back)
     th_pg_stop(&s);
 }
 
-/* `vmbench stress URL read n=10 EXTRA` with its exit status and output. */
+/* `vmbench stress URL ARGS` (quiet) with its exit status and output. */
 static int
-stress(const char *url, const char *extra, char *out, size_t cap)
+stress_words(const char *url, const char *args, char *out, size_t cap)
 {
     char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "'%s' stress -q '%s' read n=10 %s 2>&1",
-             VMB_BINARY, url, extra);
+    snprintf(cmd, sizeof(cmd), "'%s' stress -q '%s' %s 2>&1", VMB_BINARY, url,
+             args);
     FILE *p = popen(cmd, "r");
     cr_assert_not_null(p);
     size_t n = fread(out, 1, cap - 1, p);
     out[n] = '\0';
     int st = pclose(p);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* `vmbench stress URL read n=10 EXTRA` with its exit status and output. */
+static int
+stress(const char *url, const char *extra, char *out, size_t cap)
+{
+    char args[512];
+    snprintf(args, sizeof(args), "read n=10 %s", extra);
+    return stress_words(url, args, out, cap);
 }
 
 Test(load_pg, wrong_password_or_database_exits_2_with_the_server_message)
@@ -328,21 +337,6 @@ Test(load_pg, blocking_client_and_prepare_connect_errors)
     cr_assert(strstr(out, "database \"nosuchdb\" does not exist") != NULL, "%s",
               out);
     th_pg_stop(&s);
-}
-
-/* `vmbench stress URL ARGS` (quiet) with its exit status and output. */
-static int
-stress_words(const char *url, const char *args, char *out, size_t cap)
-{
-    char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "'%s' stress -q '%s' %s 2>&1", VMB_BINARY, url,
-             args);
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p);
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 /*
