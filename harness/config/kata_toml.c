@@ -787,7 +787,10 @@ vmb_kata_toml_merge(const char *name, const char *text, size_t len,
     for (size_t i = 0; i < nedits; i++) {
         vmb_buf_append(out, text + pos, edits[i].start - pos);
         for (const char *c = edits[i].text; *c; c++) {
-            if (*c == '\n' && crlf && (c == edits[i].text || c[-1] != '\r'))
+            /* The byte before may be the file's own CR, left open at its
+             * end: the LF then completes it. */
+            bool after_cr = out->len > 0 && out->data[out->len - 1] == '\r';
+            if (*c == '\n' && crlf && !after_cr)
                 vmb_buf_append(out, "\r", 1);
             vmb_buf_append(out, c, 1);
         }

@@ -367,3 +367,32 @@ Test(kata, disable_block_device_use_is_the_cells)
         vmb_config_free(&cfg);
     }
 }
+
+/*
+ * A CRLF file whose last line is a lone CR: the tables appended after it
+ * end CRLF and complete that CR rather than leaving a CR of its own, so
+ * the merged file is accepted again as it is (found by fuzz_katatoml).
+ */
+Test(kata, crlf_file_ending_in_cr_merges_to_a_file_that_merges_again)
+{
+    static const char text[] = "# c\r\n\r";
+    struct vmb_config cfg;
+    vmb_config_defaults(&cfg);
+    cfg.guest.storage = VMB_STORAGE_9P;
+    struct vmb_kata_setting *set = NULL;
+    size_t n = vmb_kata_settings(&cfg, &set);
+    struct vmb_buf out = {0}, again = {0};
+    struct vmb_error *err = NULL;
+    cr_assert_eq(
+        vmb_kata_toml_merge("c.toml", text, strlen(text), set, n, &out, &err),
+        0, "%s", err ? err->msg : "");
+    cr_assert_null(strstr(out.data, "\r\r"), "%s", out.data);
+    cr_assert_eq(vmb_kata_toml_merge("out.toml", out.data, out.len, set, n,
+                                     &again, &err),
+                 0, "%s", err ? err->msg : "");
+    cr_assert_str_eq(again.data, out.data);
+    vmb_buf_free(&out);
+    vmb_buf_free(&again);
+    vmb_kata_settings_free(set, n);
+    vmb_config_free(&cfg);
+}
