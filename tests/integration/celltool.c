@@ -15,6 +15,10 @@
  *       gives that directory to the user postgres, who writes in it, and
  *       says where the host sees it, and has node 2 talk TCP to node 1;
  *       --hold waits before the teardown; the teardown time is printed.
+ *       --ready FILE writes what is known once both VMs are up (all but
+ *       the teardown) to FILE, atomically, before the hold: a fixture
+ *       holds the cell with a long --hold, waits for FILE, and stops the
+ *       hold with SIGTERM, which then tears the cell down as a normal end.
  *       Exit 2 for bad input, 1 for a failed boot, 0 otherwise.
  */
 #include <ctype.h>
@@ -344,6 +348,7 @@ cmd_cell(int argc, char **argv, struct vmb_error **err)
     cfg.network.vhost_fallback = true;
     bool checks = false, keep = false;
     double hold_s = 0;
+    const char *ready = NULL;
     int rc = -1;
     struct vmb_virt *v = NULL;
     struct vmb_vm_cell *c = NULL;
@@ -365,6 +370,12 @@ cmd_cell(int argc, char **argv, struct vmb_error **err)
         } else if (strcmp(argv[i], "--hold") == 0) {
             const char *s = arg_value(&i, argc, argv);
             hold_s = s ? atof(s) : 0;
+        } else if (strcmp(argv[i], "--ready") == 0) {
+            ready = arg_value(&i, argc, argv);
+            if (ready == NULL) {
+                vmb_error_set(err, VMB_ERR_INPUT, 0, "--ready needs a file");
+                goto out;
+            }
         } else if (apply_kv(&cfg, argv[i], err) < 0) {
             goto out;
         }
@@ -474,11 +485,23 @@ cmd_cell(int argc, char **argv, struct vmb_error **err)
     vmb_jw_kbool(&w, "saved_cmdline", access(saved, R_OK) == 0);
     if (vmb_read_file(saved, &argv_text, NULL, NULL) == 0)
         vmb_jw_kstr(&w, "qemu_cmdline", argv_text);
+    vmb_jw_kstr(&w, "work_dir", dir);
+    if (ready != NULL) {
+        /* The document so far, closed: the caller's view of a live cell. */
+        autofree char *doc = vmb_xasprintf("%.*s\n}\n", (int)w.buf.len,
+                                           w.buf.data ? w.buf.data : "");
+        if (vmb_write_file_atomic(ready, doc, strlen(doc), err) < 0)
+            goto out;
+    }
+    bool held = false;
     uint64_t t0 = vmb_now_ns();
     while (!vmb_interrupted && vmb_now_ns() - t0 < (uint64_t)(hold_s * 1e9)) {
         struct timespec ts = {0, 50000000L};
         nanosleep(&ts, NULL);
+        held = true;
     }
+    /* A fixture's SIGTERM ends its hold: the teardown is the normal end. */
+    bool stopped = ready != NULL && held && vmb_interrupted;
     double took = 0;
     rc = vmb_vm_cell_teardown(c, &took, err);
     c = NULL;
@@ -486,7 +509,7 @@ cmd_cell(int argc, char **argv, struct vmb_error **err)
     vmb_jw_obj_end(&w);
     json = vmb_jw_steal(&w);
     printf("%s\n", json);
-    if (vmb_interrupted && rc == 0)
+    if (vmb_interrupted && !stopped && rc == 0)
         rc = vmb_error_set(err, VMB_ERR_RUN, 0, "interrupted");
 out:
     vmb_jw_free(&w);

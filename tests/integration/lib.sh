@@ -86,3 +86,17 @@ qemu_users() {
         stat -c %U "/proc/$pid" 2>/dev/null || true
     done | sort -u | xargs
 }
+
+# The booted-cell fixture (cell_fixture.sh): a test listed among its users
+# in tests/CMakeLists.txt finds the live default cell's report in
+# $CELL_FIXTURE/cell.json and runs commands next to it (virsh, vmbench)
+# with in_cell_fixture, inside the fixture's network, mount and PID
+# namespaces.
+CELL_FIXTURE="${VMB_BUILD_DIR:-}/tests/cell-fixture"
+in_cell_fixture() { # command...
+    local pid
+    pid=$(cat "$CELL_FIXTURE/pid" 2>/dev/null) ||
+        fail "no booted-cell fixture: run it through ctest, which starts cell_fixture_up"
+    kill -0 "$pid" 2>/dev/null || fail "the booted-cell fixture is not running"
+    nsenter -t "$pid" -n -m -p -- "$@"
+}

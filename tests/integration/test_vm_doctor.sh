@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # `vmbench doctor`: with libvirtd unreachable it fails and says how to
-# start it; next to a running libvirtd (the sandbox's) libvirt is ok, the
-# KVM verdict comes from a real probe boot, and every line that is not ok
-# carries a fix.
+# start it; next to a running libvirtd (the booted-cell fixture's, with
+# its cell up) libvirt is ok, the KVM verdict comes from a real probe boot,
+# and every line that is not ok carries a fix.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 : "${VMBENCH:?}" "${VMB_SOURCE_DIR:?}"
-sandbox="$VMB_SOURCE_DIR/scripts/sandbox.sh"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
@@ -21,7 +21,7 @@ grep -q '^fail  libvirt' "$out/down.txt"
 grep -q 'fix: start it: `systemctl start libvirtd`' "$out/down.txt"
 
 echo "== next to a running libvirtd"
-bash "$sandbox" "$VMBENCH" doctor --json --results "$out/results" >"$out/up.json"
+in_cell_fixture "$VMBENCH" doctor --json --results "$out/results" >"$out/up.json"
 jq . "$out/up.json"
 status() { jq -r --arg c "$1" '.[] | select(.check == $c) | .status' "$out/up.json"; }
 [ "$(status libvirt)" = ok ]
