@@ -6,6 +6,8 @@
 #include "base/util.h"
 #include "cli.h"
 #include "config/config.h"
+#include "results/run_json.h"
+#include "run/run_info.h"
 #include "runtime/doctor.h"
 
 const char vmb_usage_doctor[] =
@@ -97,7 +99,9 @@ vmb_cmd_doctor(int argc, char **argv, struct vmb_error **err)
     if (json) {
         struct vmb_jw w;
         vmb_jw_init(&w, true);
-        vmb_doctor_to_json(&w, r);
+        autofree struct vmb_run_check *checks = NULL;
+        size_t n = vmb_run_info_checks(r, &checks);
+        vmb_run_json_checks(&w, checks, n);
         char *text = vmb_jw_steal(&w);
         printf("%s\n", text);
         free(text);

@@ -344,114 +344,6 @@ read_plan(struct vmb_res_ctx *x, struct json_object *plan)
     r->plan_ncontrols = r->ncontrols;
 }
 
-/* ---- run.json ---- */
-
-static void
-read_run_host(struct vmb_res_ctx *x, struct json_object *o)
-{
-    struct vmb_res_run *run = &x->r->run;
-    struct json_object *h = vmb_res_obj(x, o, NULL, "host");
-    run->hostname = vmb_res_str(x, h, "host", "hostname");
-    run->cpu = vmb_res_str(x, h, "host", "cpu");
-    run->cpus = vmb_res_num(x, h, "host", "cpus", VMB_RES_NONNEG);
-    run->memory_bytes =
-        vmb_res_num(x, h, "host", "memory_bytes", VMB_RES_NONNEG);
-    run->kernel = vmb_res_str(x, h, "host", "kernel");
-    run->governor = vmb_res_str(x, h, "host", "cpufreq_governor");
-    run->thp = vmb_res_str(x, h, "host", "thp");
-    struct json_object *vers = vmb_res_obj(x, o, NULL, "versions");
-    if (vers == NULL)
-        return;
-    json_object_object_foreach(vers, key, val)
-    {
-        if (!json_object_is_type(val, json_type_string)) {
-            vmb_res_bad(x, "versions", key, "expected a string");
-            continue;
-        }
-        run->versions = vmb_xrealloc(run->versions, (run->nversions + 1) *
-                                                        sizeof(*run->versions));
-        run->versions[run->nversions].key = vmb_xstrdup(key);
-        run->versions[run->nversions].value =
-            vmb_xstrdup(json_object_get_string(val));
-        run->nversions++;
-    }
-}
-
-static void
-read_run_doctor(struct vmb_res_ctx *x, struct json_object *o)
-{
-    struct vmb_res_run *run = &x->r->run;
-    struct json_object *doc = vmb_res_arr(x, o, NULL, "doctor");
-    if (doc == NULL)
-        return;
-    size_t n = json_object_array_length(doc);
-    run->doctor = vmb_xcalloc(n ? n : 1, sizeof(*run->doctor));
-    for (size_t i = 0; i < n; i++) {
-        autofree char *at = vmb_xasprintf("doctor[%zu]", i);
-        struct json_object *c = json_object_array_get_idx(doc, i);
-        if (!json_object_is_type(c, json_type_object)) {
-            vmb_res_bad(x, at, NULL, "expected an object");
-            continue;
-        }
-        struct vmb_res_check *d = &run->doctor[run->ndoctor++];
-        d->check = vmb_res_str(x, c, at, "check");
-        d->status = vmb_res_str(x, c, at, "status");
-        d->detail = vmb_res_str(x, c, at, "detail");
-    }
-}
-
-static void
-read_run(struct vmb_res_ctx *x, struct json_object *o)
-{
-    struct vmb_res_run *run = &x->r->run;
-    run->present = true;
-    run->name = vmb_res_str(x, o, NULL, "name");
-    run->matrix = vmb_res_str(x, o, NULL, "matrix");
-    struct json_object *v = vmb_res_obj(x, o, NULL, "vmbench");
-    run->version = vmb_res_str(x, v, "vmbench", "version");
-    run->git = vmb_res_str(x, v, "vmbench", "git");
-    run->started = vmb_res_str(x, o, NULL, "started");
-    run->finished = vmb_res_str(x, o, NULL, "finished");
-    run->has_seed = vmb_res_seed(x, o, NULL, "seed", &run->seed);
-    read_run_host(x, o);
-    struct json_object *a = vmb_res_member(o, "accel");
-    if (a != NULL && json_object_is_type(a, json_type_string)) {
-        run->accel_used = vmb_xstrdup(json_object_get_string(a));
-    } else {
-        a = vmb_res_obj(x, o, NULL, "accel");
-        run->accel_requested = vmb_res_str(x, a, "accel", "requested");
-        run->accel_used = vmb_res_str(x, a, "accel", "used");
-        run->accel_note = vmb_res_str(x, a, "accel", "note");
-    }
-    /* Guest CPU under TCG this many times slower than the host's. */
-    run->tcg_slowdown = vmb_res_num(x, o, NULL, "tcg_slowdown", 0, 1e6);
-    struct json_object *cal = vmb_res_obj(x, o, NULL, "tcg_calibration");
-    double host_s =
-        vmb_res_num(x, cal, "tcg_calibration", "host_cpu_s", VMB_RES_NONNEG);
-    double clock_s =
-        vmb_res_num(x, cal, "tcg_calibration", "guest_clock_s", VMB_RES_NONNEG);
-    run->tcg_clock_slowdown = host_s > 0 ? clock_s / host_s : NAN;
-    struct json_object *vh = vmb_res_member(o, "vhost_net");
-    if (vh != NULL && !json_object_is_type(vh, json_type_boolean))
-        vmb_res_bad(x, NULL, "vhost_net", "expected true or false");
-    else if (vh != NULL)
-        run->no_vhost_net = !json_object_get_boolean(vh);
-    read_run_doctor(x, o);
-    struct json_object *runs = vmb_res_obj(x, o, NULL, "runs");
-    run->runs_total = vmb_res_num(x, runs, "runs", "total", VMB_RES_NONNEG);
-    run->runs_ok = vmb_res_num(x, runs, "runs", "ok", VMB_RES_NONNEG);
-    run->runs_failed = vmb_res_num(x, runs, "runs", "failed", VMB_RES_NONNEG);
-    struct json_object *res = vmb_res_arr(x, o, NULL, "resumed");
-    for (size_t i = 0; res != NULL && i < json_object_array_length(res); i++) {
-        struct json_object *t = json_object_array_get_idx(res, i);
-        if (json_object_is_type(t, json_type_string))
-            push_str(&run->resumed, &run->nresumed,
-                     vmb_xstrdup(json_object_get_string(t)));
-        else
-            vmb_res_bad(x, "resumed", NULL, "expected strings");
-    }
-}
-
 /* ---- the whole directory ---- */
 
 static void
@@ -507,7 +399,7 @@ vmb_results_load(const char *dir, struct vmb_results **out,
     load_top(r, run_path, VMB_RES_JSON_MAX, "no provenance", &run);
     if (run != NULL) {
         struct vmb_res_ctx x = {.path = run_path, .r = r};
-        read_run(&x, run);
+        vmb_res_read_run(&x, run);
     }
     autojson struct json_object *plan = NULL;
     load_top(r, plan_path, VMB_RES_PLAN_MAX,

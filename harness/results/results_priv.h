@@ -118,4 +118,7 @@ void vmb_res_read_resources(struct vmb_res_ctx *c, struct json_object *o,
 int vmb_res_read_config(const char *path, struct vmb_res_cell *c,
                         struct vmb_error **err);
 
+/* Reads run.json's object o into x->r->run (run_json.c). */
+void vmb_res_read_run(struct vmb_res_ctx *x, struct json_object *o);
+
 #endif

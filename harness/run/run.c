@@ -33,6 +33,7 @@
 #include "runtime/preflight.h"
 #include "runtime/runtime.h"
 #include "version.h"
+#include "vm/accel.h"
 
 /* ---- the session ---- */
 
@@ -65,6 +66,9 @@ struct session {
     void *env[2];
     bool env_tried[2];
     char *env_error[2];
+    /* The host and versions for run.json, gathered at its first write. */
+    struct vmb_run_info info;
+    bool have_info;
 };
 
 static bool
@@ -120,65 +124,65 @@ cell_root(const struct vmb_cell *c)
 static int
 write_run_json(struct session *s, const char *finished, struct vmb_error **err)
 {
+    if (!s->have_info) {
+        vmb_run_info_gather(&s->info, &s->m->base);
+        s->have_info = true;
+    }
+    struct vmb_run_doc d = {
+        .version = VMB_VERSION,
+        .git = VMB_GIT_REV,
+        .matrix = "matrix.yaml",
+        .name = s->m->name,
+        .started = s->started,
+        .finished = finished,
+        .resumed_items = s->resumed.len > 0 ? s->resumed.data : NULL,
+        .seed = s->plan->seed,
+        /* The user's configuration.toml every cell started from. */
+        .kata_base = s->m->kata_path,
+        .kata_unmodelled = s->m->kata_unmodelled,
+        .host = s->info.host,
+        .versions = s->info.versions,
+        .nversions = sizeof(s->info.versions) / sizeof(s->info.versions[0]),
+        .runs_total = s->plan->nruns,
+        .runs_ok = s->ok,
+        .runs_failed = s->failed,
+        .runs_not_started = s->nunstarted,
+        .interrupted = s->interrupted,
+    };
+    struct vmb_run_accel *a = &d.accel;
+    a->requested = vmb_accel_name(s->m->base.hypervisor.accel);
+    const struct vmb_runtime_ops *vm_ops = vmb_runtime_for(VMB_CELL_VM);
+    struct vmb_runtime_env_info env;
+    if (s->env[VMB_CELL_VM] != NULL && vm_ops->env_info != NULL) {
+        vm_ops->env_info(s->env[VMB_CELL_VM], &env);
+        a->vm_env = true;
+        a->requested = vmb_accel_name(env.accel->requested);
+        a->used = vmb_accel_name(env.accel->used);
+        a->fallback = env.accel->fallback;
+        a->probe_s = env.accel->probe_s;
+        a->note = env.accel->note;
+        a->vhost_net = env.vhost_net;
+        a->tcg_slowdown = env.tcg_slowdown;
+        a->iters = env.iters;
+        a->rounds = env.rounds;
+        a->pinned_cpu = env.pinned_cpu;
+        a->host_cpu_s = env.host_cpu_s;
+        a->vcpu_s = env.vcpu_s;
+        a->guest_clock_s = env.guest_clock_s;
+        a->request_s = env.request_s;
+    } else {
+        a->note = s->env_error[VMB_CELL_VM] ? s->env_error[VMB_CELL_VM]
+                                            : "no VM has run in this session";
+    }
+    autofree struct vmb_run_check *checks = NULL;
+    if (s->doctor != NULL) {
+        d.has_doctor = true;
+        d.nchecks = vmb_run_info_checks(s->doctor, &checks);
+        d.checks = checks;
+    }
     struct vmb_jw w;
     vmb_jw_init(&w, true);
-    vmb_jw_obj_begin(&w);
-    vmb_jw_kint(&w, "schema", 1);
-    vmb_jw_key(&w, "vmbench");
-    vmb_jw_obj_begin(&w);
-    vmb_jw_kstr(&w, "version", VMB_VERSION);
-    vmb_jw_kstr(&w, "git", VMB_GIT_REV);
-    vmb_jw_obj_end(&w);
-    vmb_jw_kstr(&w, "matrix", "matrix.yaml");
-    vmb_jw_kstr(&w, "name", s->m->name);
-    vmb_jw_kstr(&w, "started", s->started);
-    vmb_jw_kstr(&w, "finished", finished);
-    vmb_jw_key(&w, "resumed");
-    vmb_jw_arr_begin(&w);
-    if (s->resumed.len > 0)
-        vmb_jw_raw(&w, s->resumed.data);
-    vmb_jw_arr_end(&w);
-    vmb_jw_kuint(&w, "seed", s->plan->seed);
-    /* The user's configuration.toml every cell started from. */
-    vmb_jw_key(&w, "kata");
-    if (s->m->kata_path != NULL) {
-        vmb_jw_obj_begin(&w);
-        vmb_jw_kstr(&w, "base", s->m->kata_path);
-        vmb_jw_kstr(&w, "not_modelled", s->m->kata_unmodelled);
-        vmb_jw_obj_end(&w);
-    } else {
-        vmb_jw_null(&w);
-    }
-    vmb_run_info_host(&w, &s->m->base);
-    const struct vmb_runtime_ops *vm_ops = vmb_runtime_for(VMB_CELL_VM);
-    if (s->env[VMB_CELL_VM] != NULL && vm_ops->env_json != NULL) {
-        vm_ops->env_json(s->env[VMB_CELL_VM], &w);
-    } else {
-        vmb_jw_key(&w, "accel");
-        vmb_jw_obj_begin(&w);
-        vmb_jw_kstr(&w, "requested",
-                    vmb_accel_name(s->m->base.hypervisor.accel));
-        vmb_jw_kstr(&w, "used", NULL);
-        vmb_jw_kstr(&w, "note",
-                    s->env_error[VMB_CELL_VM]
-                        ? s->env_error[VMB_CELL_VM]
-                        : "no VM has run in this session");
-        vmb_jw_obj_end(&w);
-    }
-    vmb_jw_key(&w, "doctor");
-    if (s->doctor != NULL)
-        vmb_doctor_to_json(&w, s->doctor);
-    else
-        vmb_jw_null(&w);
-    vmb_jw_key(&w, "runs");
-    vmb_jw_obj_begin(&w);
-    vmb_jw_kuint(&w, "total", s->plan->nruns);
-    vmb_jw_kuint(&w, "ok", s->ok);
-    vmb_jw_kuint(&w, "failed", s->failed);
-    vmb_jw_kuint(&w, "not_started", s->nunstarted);
-    vmb_jw_obj_end(&w);
-    vmb_jw_kbool(&w, "interrupted", s->interrupted);
-    vmb_jw_obj_end(&w);
+    vmb_run_json_write(&w, &d);
     autofree char *path = vmb_xasprintf("%s/run.json", s->dir);
     return write_json(path, &w, err);
 }
@@ -974,6 +978,7 @@ session_free(struct session *s)
         free(s->env_error[k]);
     }
     vmb_doctor_report_free(s->doctor);
+    vmb_run_info_clear(&s->info);
     if (s->lock_fd >= 0)
         close(s->lock_fd);
     free(s->dir);

@@ -1,6 +1,7 @@
 #include "run/run_info.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
@@ -8,6 +9,7 @@
 
 #include "base/util.h"
 #include "db/db.h"
+#include "runtime/doctor.h"
 
 char *
 vmb_run_info_command_line(const char *cmd)
@@ -60,42 +62,75 @@ version_after(const char *line, const char *prefix)
 }
 
 void
-vmb_run_info_host(struct vmb_jw *w, const struct vmb_config *cfg)
+vmb_run_info_gather(struct vmb_run_info *info, const struct vmb_config *cfg)
 {
+    memset(info, 0, sizeof(*info));
     struct utsname u;
     uname(&u);
     struct sysinfo si;
     sysinfo(&si);
-    vmb_jw_key(w, "host");
-    vmb_jw_obj_begin(w);
-    vmb_jw_kstr(w, "hostname", u.nodename);
-    autofree char *cpu = cpu_model();
-    vmb_jw_kstr(w, "cpu", cpu);
-    vmb_jw_kint(w, "cpus", sysconf(_SC_NPROCESSORS_ONLN));
-    vmb_jw_kuint(w, "memory_bytes", (uint64_t)si.totalram * si.mem_unit);
-    vmb_jw_kstr(w, "kernel", u.release);
-    autofree char *gov = vmb_read_first_line(
+    info->hostname = vmb_xstrdup(u.nodename);
+    info->cpu = cpu_model();
+    info->cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    info->memory_bytes = (uint64_t)si.totalram * si.mem_unit;
+    info->kernel = vmb_xstrdup(u.release);
+    info->governor = vmb_read_first_line(
         "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
-    vmb_jw_kstr(w, "cpufreq_governor", gov);
-    autofree char *thp =
+    info->thp =
         vmb_read_sysfs_choice("/sys/kernel/mm/transparent_hugepage/enabled");
-    vmb_jw_kstr(w, "thp", thp);
-    vmb_jw_obj_end(w);
 
-    vmb_jw_key(w, "versions");
-    vmb_jw_obj_begin(w);
     autofree char *qcmd =
         vmb_xasprintf("'%s' --version", cfg->hypervisor.emulator);
     autofree char *qline = strchr(cfg->hypervisor.emulator, '\'')
                                ? NULL
                                : vmb_run_info_command_line(qcmd);
-    autofree char *qemu = version_after(qline, "version ");
-    vmb_jw_kstr(w, "qemu", qemu);
+    info->qemu = version_after(qline, "version ");
     autofree char *lline = vmb_run_info_command_line("libvirtd --version");
-    autofree char *libvirt = version_after(lline, "(libvirt) ");
-    vmb_jw_kstr(w, "libvirt", libvirt);
+    info->libvirt = version_after(lline, "(libvirt) ");
     const struct vmb_db_driver *drv = vmb_db_driver_find(cfg->database.engine);
-    autofree char *db = drv ? drv->version() : NULL;
-    vmb_jw_kstr(w, drv ? drv->name : "database", db);
-    vmb_jw_obj_end(w);
+    info->db = drv ? drv->version() : NULL;
+    info->versions[0] = (struct vmb_run_version){"qemu", info->qemu};
+    info->versions[1] = (struct vmb_run_version){"libvirt", info->libvirt};
+    info->versions[2] =
+        (struct vmb_run_version){drv ? drv->name : "database", info->db};
+    info->host = (struct vmb_run_host){
+        .hostname = info->hostname,
+        .cpu = info->cpu,
+        .kernel = info->kernel,
+        .governor = info->governor,
+        .thp = info->thp,
+        .cpus = info->cpus,
+        .memory_bytes = info->memory_bytes,
+    };
+}
+
+void
+vmb_run_info_clear(struct vmb_run_info *info)
+{
+    free(info->hostname);
+    free(info->cpu);
+    free(info->kernel);
+    free(info->governor);
+    free(info->thp);
+    free(info->qemu);
+    free(info->libvirt);
+    free(info->db);
+    memset(info, 0, sizeof(*info));
+}
+
+size_t
+vmb_run_info_checks(const struct vmb_doctor_report *r,
+                    struct vmb_run_check **out)
+{
+    *out = vmb_xcalloc(r->n ? r->n : 1, sizeof(**out));
+    for (size_t i = 0; i < r->n; i++) {
+        const struct vmb_doctor_check *c = &r->checks[i];
+        (*out)[i] = (struct vmb_run_check){
+            .check = c->check,
+            .status = vmb_doctor_status_name(c->status),
+            .detail = c->detail,
+            .fix = c->fix,
+        };
+    }
+    return r->n;
 }

@@ -1,20 +1,38 @@
 /*
  * Provenance of a results directory (run.json): the host, the versions of
- * what ran, and a few helpers `vmbench run` shares between its files.
+ * what ran, gathered here for results/run_json.c to write; and a few
+ * helpers `vmbench run` shares between its files.
  */
 #ifndef VMB_RUN_INFO_H
 #define VMB_RUN_INFO_H
 
-#include "base/jsonw.h"
 #include "config/config.h"
+#include "results/run_json.h"
 
 /*
- * Writes the "host" and "versions" members of run.json into the open
- * object: hostname, CPU model, CPUs, memory, kernel, cpufreq governor,
- * THP; QEMU (emulator from cfg), libvirt, the database server. Facts that
- * cannot be read are null, never an error.
+ * What run.json says of the host and of the versions of what ran:
+ * hostname, CPU model, CPUs, memory, kernel, cpufreq governor, THP; QEMU
+ * (the emulator of cfg), libvirt, the database server. Facts that cannot
+ * be read are NULL, never an error. host and versions point into the
+ * strings the struct owns.
  */
-void vmb_run_info_host(struct vmb_jw *w, const struct vmb_config *cfg);
+struct vmb_run_info {
+    char *hostname, *cpu, *kernel, *governor, *thp, *qemu, *libvirt, *db;
+    long cpus;
+    uint64_t memory_bytes;
+    struct vmb_run_host host;
+    struct vmb_run_version versions[3];
+};
+
+void vmb_run_info_gather(struct vmb_run_info *info,
+                         const struct vmb_config *cfg);
+void vmb_run_info_clear(struct vmb_run_info *info);
+
+/* The doctor's checks as run.json holds them, in *out (malloc'd; the
+ * strings are r's); returns how many. */
+struct vmb_doctor_report;
+size_t vmb_run_info_checks(const struct vmb_doctor_report *r,
+                           struct vmb_run_check **out);
 
 /* First line of a command's output (stderr dropped), malloc'd; NULL if none. */
 char *vmb_run_info_command_line(const char *cmd);

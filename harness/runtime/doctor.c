@@ -366,19 +366,3 @@ vmb_doctor_print(FILE *f, const struct vmb_doctor_report *r)
             fprintf(f, "%-5s %-12s fix: %s\n", "", "", c->fix);
     }
 }
-
-void
-vmb_doctor_to_json(struct vmb_jw *w, const struct vmb_doctor_report *r)
-{
-    vmb_jw_arr_begin(w);
-    for (size_t i = 0; i < r->n; i++) {
-        const struct vmb_doctor_check *c = &r->checks[i];
-        vmb_jw_obj_begin(w);
-        vmb_jw_kstr(w, "check", c->check);
-        vmb_jw_kstr(w, "status", vmb_doctor_status_name(c->status));
-        vmb_jw_kstr(w, "detail", c->detail);
-        vmb_jw_kstr(w, "fix", c->fix);
-        vmb_jw_obj_end(w);
-    }
-    vmb_jw_arr_end(w);
-}

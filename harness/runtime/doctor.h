@@ -48,9 +48,6 @@ int vmb_doctor_worst(const struct vmb_doctor_report *r);
 /* Prints one aligned line per check (and its fix) to f. */
 void vmb_doctor_print(FILE *f, const struct vmb_doctor_report *r);
 
-/* [{"check": "kvm", "status": "warn", "detail": "...", "fix": "..."}] */
-void vmb_doctor_to_json(struct vmb_jw *w, const struct vmb_doctor_report *r);
-
 const char *vmb_doctor_status_name(int status);
 
 #endif

@@ -29,7 +29,23 @@
 struct vmb_rawprobe_opts;
 struct vmb_rawprobe_result;
 
+struct vmb_accel_result;
 struct vmb_runtime;
+
+/* The VM env's facts about its host, for run.json (run_json.h). */
+struct vmb_runtime_env_info {
+    const struct vmb_accel_result *accel;
+    bool vhost_net; /* /dev/vhost-net usable */
+    /* Under TCG: guest compute slower than the host's by this factor (0:
+     * not measured) and the calibration behind it (medians of `rounds`
+     * rounds of `iters` iterations; vcpu_s < 0 when the vCPU threads' CPU
+     * time could not be read). */
+    double tcg_slowdown;
+    uint64_t iters;
+    int rounds;
+    int pinned_cpu;
+    double host_cpu_s, vcpu_s, guest_clock_s, request_s;
+};
 
 struct vmb_runtime_ops {
     const char *name; /* "vm", "baremetal": result.json "kind" */
@@ -46,8 +62,9 @@ struct vmb_runtime_ops {
     int (*env_open)(const struct vmb_config *base, const char *results_dir,
                     const struct vmb_notes *notes, void **env,
                     struct vmb_error **err);
-    /* Writes run.json members (e.g. "accel") into the open object. */
-    void (*env_json)(void *env, struct vmb_jw *w);
+    /* What the env knows of the host (run.json's "accel" and TCG
+     * members); NULL where there is nothing to say. */
+    void (*env_info)(void *env, struct vmb_runtime_env_info *out);
     void (*env_close)(void *env);
 
     /*

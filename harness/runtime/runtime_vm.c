@@ -112,43 +112,22 @@ fail:
 }
 
 static void
-vm_env_json(void *env, struct vmb_jw *w)
+vm_env_info(void *env, struct vmb_runtime_env_info *out)
 {
     struct vm_env *e = env;
-    vmb_jw_key(w, "accel");
-    vmb_accel_to_json(w, &e->accel);
-    /* Whether a cell that asks for vhost can have it (else it is refused,
-     * or runs without it under network.vhost_fallback). */
-    vmb_jw_kbool(w, "vhost_net", access("/dev/vhost-net", R_OK | W_OK) == 0);
-    vmb_jw_key(w, "tcg_slowdown");
-    if (e->tcg_slowdown > 0)
-        vmb_jw_double(w, e->tcg_slowdown);
-    else
-        vmb_jw_null(w);
-    vmb_jw_key(w, "tcg_calibration");
-    if (e->tcg_slowdown <= 0) {
-        vmb_jw_null(w);
-        return;
-    }
     const struct tcg_calib *c = &e->calib;
-    vmb_jw_obj_begin(w);
-    vmb_jw_kuint(w, "iters", c->iters);
-    vmb_jw_kint(w, "rounds", TCG_ROUNDS);
-    vmb_jw_key(w, "pinned_cpu");
-    if (c->pinned_cpu >= 0)
-        vmb_jw_int(w, c->pinned_cpu);
-    else
-        vmb_jw_null(w);
-    vmb_jw_kdouble(w, "host_cpu_s", c->host_cpu_s);
-    vmb_jw_key(w, "guest_vcpu_s");
-    if (c->vcpu_s >= 0)
-        vmb_jw_double(w, c->vcpu_s);
-    else
-        vmb_jw_null(w);
-    vmb_jw_kdouble(w, "guest_clock_s", c->guest_clock_s);
-    vmb_jw_kdouble(w, "request_s", c->request_s);
-    vmb_jw_kstr(w, "by", c->vcpu_s >= 0 ? "vcpu" : "guest_clock");
-    vmb_jw_obj_end(w);
+    *out = (struct vmb_runtime_env_info){
+        .accel = &e->accel,
+        .vhost_net = access("/dev/vhost-net", R_OK | W_OK) == 0,
+        .tcg_slowdown = e->tcg_slowdown,
+        .iters = c->iters,
+        .rounds = TCG_ROUNDS,
+        .pinned_cpu = c->pinned_cpu,
+        .host_cpu_s = c->host_cpu_s,
+        .vcpu_s = c->vcpu_s,
+        .guest_clock_s = c->guest_clock_s,
+        .request_s = c->request_s,
+    };
 }
 
 /* The CPU time of the node's vCPU threads, microseconds; -1 when it
@@ -813,7 +792,7 @@ vm_free(struct vmb_runtime *rt)
 const struct vmb_runtime_ops vmb_runtime_vm = {
     .name = "vm",
     .env_open = vm_env_open,
-    .env_json = vm_env_json,
+    .env_info = vm_env_info,
     .env_close = vm_env_close,
     .up = vm_up,
     .start_db = vm_start_db,

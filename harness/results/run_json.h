@@ -1,0 +1,84 @@
+/*
+ * run.json, the provenance of a results directory, both ways: the
+ * writer takes a vmb_run_doc (plain data that `run` gathers from the host,
+ * the runtimes and the doctor), the reader (results.c's walk) fills the
+ * results' vmb_res_run. Every key of run.json is spelled in run_json.c
+ * alone; docs/results-format.md describes the file.
+ */
+#ifndef VMB_RUN_JSON_H
+#define VMB_RUN_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/jsonw.h"
+
+/* The host that ran the session; NULL strings are written as null. */
+struct vmb_run_host {
+    const char *hostname, *cpu, *kernel, *governor, *thp;
+    long cpus;
+    uint64_t memory_bytes;
+};
+
+/* "versions": what ran, as "qemu" -> "7.2.9", in this order. */
+struct vmb_run_version {
+    const char *key, *value;
+};
+
+/* One check of `vmbench doctor`; fix NULL when the check is ok. */
+struct vmb_run_check {
+    const char *check, *status, *detail, *fix;
+};
+
+/*
+ * The accelerator and what the session measured of it. Until a VM
+ * environment was opened (vm_env false) only requested and note are
+ * known, and used is null.
+ */
+struct vmb_run_accel {
+    bool vm_env;
+    const char *requested, *used, *note;
+    bool fallback;
+    double probe_s;
+    bool vhost_net; /* /dev/vhost-net usable */
+    /* Under TCG, how much slower the guest's compute loop ran than the
+     * host's (0: not measured), and the calibration's figures: medians
+     * of `rounds` rounds of `iters` iterations, seconds; vcpu_s < 0 when
+     * the vCPU threads' CPU time could not be read. */
+    double tcg_slowdown;
+    uint64_t iters;
+    int rounds;
+    int pinned_cpu; /* -1: the host's side ran unpinned */
+    double host_cpu_s, vcpu_s, guest_clock_s, request_s;
+};
+
+struct vmb_run_doc {
+    const char *version, *git; /* vmbench's */
+    const char *matrix, *name; /* the copied matrix file, its name */
+    const char *started;       /* RFC 3339 */
+    const char *finished;      /* NULL while the run goes on */
+    const char *resumed_items; /* raw JSON items of "resumed"; NULL: none */
+    uint64_t seed;
+    const char *kata_base;       /* the user's configuration.toml; NULL: none */
+    const char *kata_unmodelled; /* its settings vmbench does not model */
+    struct vmb_run_host host;
+    const struct vmb_run_version *versions;
+    size_t nversions;
+    struct vmb_run_accel accel;
+    bool has_doctor;
+    const struct vmb_run_check *checks;
+    size_t nchecks;
+    uint64_t runs_total, runs_ok, runs_failed, runs_not_started;
+    bool interrupted;
+};
+
+/* Writes run.json's document (one object) into w. */
+void vmb_run_json_write(struct vmb_jw *w, const struct vmb_run_doc *d);
+
+/* Writes doctor checks as run.json's "doctor" array holds them (also the
+ * output of `vmbench doctor --json`). */
+void vmb_run_json_checks(struct vmb_jw *w, const struct vmb_run_check *c,
+                         size_t n);
+
+#endif
