@@ -36,4 +36,17 @@ void vmb_res_guest_json(struct vmb_jw *w, const struct vmb_res_resources *r);
 void vmb_res_resources_write(struct vmb_jw *w, const char *const *names,
                              const struct vmb_res_resources *res, size_t n);
 
+/*
+ * Writes the "probe" member: null when the cell did not ask for the probe
+ * (probed false); else the error of a failed probe or its figures, then
+ * the round trips (a NAN is null).
+ */
+void vmb_res_probe_write(struct vmb_jw *w, bool probed, const char *error,
+                         const struct vmb_res_probe *p);
+
+/* Writes the "sampling" member: null when nothing was sampled; else the
+ * interval, the number of samples and the samplers' CPU share. */
+void vmb_res_sampling_write(struct vmb_jw *w, bool sampled, uint64_t samples,
+                            double cpu_share);
+
 #endif

@@ -41,6 +41,19 @@ static const char K_RX_BYTES[] = "rx_bytes";
 static const char K_TX_BYTES[] = "tx_bytes";
 static const char K_RX_PACKETS[] = "rx_packets";
 static const char K_TX_PACKETS[] = "tx_packets";
+static const char K_PROBE[] = "probe";
+static const char K_ERROR[] = "error";
+static const char K_FSYNC_RATE[] = "fsync_write_rate";
+static const char K_FSYNC_P99[] = "fsync_write_p99_us";
+static const char K_RANDREAD_IOPS[] = "randread_iops";
+static const char K_RANDREAD_DIRECT[] = "randread_direct";
+static const char K_SEQWRITE[] = "seqwrite_mb_s";
+static const char K_RTT[] = "rtt_us";
+static const char K_RTT_LOADGEN[] = "rtt_loadgen_us";
+static const char K_SAMPLING[] = "sampling";
+static const char K_INTERVAL_S[] = "interval_s";
+static const char K_SAMPLES[] = "samples";
+static const char K_CPU_SHARE[] = "cpu_share";
 
 /* "net_source" by VMB_RES_NET_* (none is null). */
 static const char *const net_source_name[] = {
@@ -323,28 +336,77 @@ read_phase_resources(struct vmb_res_ctx *c, struct json_object *o,
 }
 
 static void
+kdouble_or_null(struct vmb_jw *w, const char *k, double v)
+{
+    vmb_jw_key(w, k);
+    if (isfinite(v))
+        vmb_jw_double(w, v);
+    else
+        vmb_jw_null(w);
+}
+
+void
+vmb_res_probe_write(struct vmb_jw *w, bool probed, const char *error,
+                    const struct vmb_res_probe *p)
+{
+    vmb_jw_key(w, K_PROBE);
+    if (!probed) {
+        vmb_jw_null(w);
+        return;
+    }
+    vmb_jw_obj_begin(w);
+    if (error != NULL) {
+        vmb_jw_kstr(w, K_ERROR, error);
+    } else {
+        vmb_jw_kdouble(w, K_FSYNC_RATE, p->fsync_write_rate);
+        vmb_jw_kdouble(w, K_FSYNC_P99, p->fsync_write_p99_us);
+        vmb_jw_kdouble(w, K_RANDREAD_IOPS, p->randread_iops);
+        vmb_jw_kbool(w, K_RANDREAD_DIRECT, p->randread_direct);
+        vmb_jw_kdouble(w, K_SEQWRITE, p->seqwrite_mb_s);
+    }
+    kdouble_or_null(w, K_RTT, p->rtt_us);
+    kdouble_or_null(w, K_RTT_LOADGEN, p->rtt_loadgen_us);
+    vmb_jw_obj_end(w);
+}
+
+void
+vmb_res_sampling_write(struct vmb_jw *w, bool sampled, uint64_t samples,
+                       double cpu_share)
+{
+    vmb_jw_key(w, K_SAMPLING);
+    if (!sampled) {
+        vmb_jw_null(w);
+        return;
+    }
+    vmb_jw_obj_begin(w);
+    vmb_jw_kdouble(w, K_INTERVAL_S, 1);
+    vmb_jw_kuint(w, K_SAMPLES, samples);
+    vmb_jw_kdouble(w, K_CPU_SHARE, cpu_share);
+    vmb_jw_obj_end(w);
+}
+
+static void
 read_probe(struct vmb_res_ctx *c, struct json_object *o,
            struct vmb_res_rep *rep)
 {
     struct vmb_res_probe *p = &rep->probe;
     p->fsync_write_rate = p->fsync_write_p99_us = p->randread_iops =
         p->seqwrite_mb_s = p->rtt_us = p->rtt_loadgen_us = NAN;
-    struct json_object *pr = vmb_res_obj(c, o, NULL, "probe");
+    struct json_object *pr = vmb_res_obj(c, o, NULL, K_PROBE);
     if (pr == NULL)
         return;
     rep->has_probe = true;
     p->fsync_write_rate =
-        vmb_res_num(c, pr, "probe", "fsync_write_rate", VMB_RES_NONNEG);
+        vmb_res_num(c, pr, K_PROBE, K_FSYNC_RATE, VMB_RES_NONNEG);
     p->fsync_write_p99_us =
-        vmb_res_num(c, pr, "probe", "fsync_write_p99_us", VMB_RES_NONNEG);
+        vmb_res_num(c, pr, K_PROBE, K_FSYNC_P99, VMB_RES_NONNEG);
     p->randread_iops =
-        vmb_res_num(c, pr, "probe", "randread_iops", VMB_RES_NONNEG);
-    p->seqwrite_mb_s =
-        vmb_res_num(c, pr, "probe", "seqwrite_mb_s", VMB_RES_NONNEG);
-    p->rtt_us = vmb_res_num(c, pr, "probe", "rtt_us", VMB_RES_NONNEG);
+        vmb_res_num(c, pr, K_PROBE, K_RANDREAD_IOPS, VMB_RES_NONNEG);
+    p->seqwrite_mb_s = vmb_res_num(c, pr, K_PROBE, K_SEQWRITE, VMB_RES_NONNEG);
+    p->rtt_us = vmb_res_num(c, pr, K_PROBE, K_RTT, VMB_RES_NONNEG);
     p->rtt_loadgen_us =
-        vmb_res_num(c, pr, "probe", "rtt_loadgen_us", VMB_RES_NONNEG);
-    struct json_object *d = vmb_res_member(pr, "randread_direct");
+        vmb_res_num(c, pr, K_PROBE, K_RTT_LOADGEN, VMB_RES_NONNEG);
+    struct json_object *d = vmb_res_member(pr, K_RANDREAD_DIRECT);
     p->randread_direct = d != NULL &&
                          json_object_is_type(d, json_type_boolean) &&
                          json_object_get_boolean(d);
@@ -367,6 +429,6 @@ vmb_res_read_resources(struct vmb_res_ctx *c, struct json_object *o,
             read_guest(c, g, p->name, &p->res);
     }
     read_probe(c, o, rep);
-    struct json_object *sm = vmb_res_obj(c, o, NULL, "sampling");
-    rep->sampling_cpu_share = vmb_res_num(c, sm, "sampling", "cpu_share", 0, 1);
+    struct json_object *sm = vmb_res_obj(c, o, NULL, K_SAMPLING);
+    rep->sampling_cpu_share = vmb_res_num(c, sm, K_SAMPLING, K_CPU_SHARE, 0, 1);
 }

@@ -104,39 +104,6 @@ vmb_run_resources_phase(struct vmb_run_resources *r, struct vmb_runtime *rt,
     p->csv = steal(&out->csv);
 }
 
-static void
-kdouble_or_null(struct vmb_jw *w, const char *k, double v)
-{
-    vmb_jw_key(w, k);
-    if (isfinite(v))
-        vmb_jw_double(w, v);
-    else
-        vmb_jw_null(w);
-}
-
-static void
-probe_json(const struct vmb_run_resources *r, struct vmb_jw *w)
-{
-    vmb_jw_key(w, "probe");
-    if (!r->probed) {
-        vmb_jw_null(w);
-        return;
-    }
-    vmb_jw_obj_begin(w);
-    if (r->probe_error != NULL) {
-        vmb_jw_kstr(w, "error", r->probe_error);
-    } else {
-        vmb_jw_kdouble(w, "fsync_write_rate", r->probe.fsync_write_rate);
-        vmb_jw_kdouble(w, "fsync_write_p99_us", r->probe.fsync_write_p99_us);
-        vmb_jw_kdouble(w, "randread_iops", r->probe.randread_iops);
-        vmb_jw_kbool(w, "randread_direct", r->probe.randread_direct);
-        vmb_jw_kdouble(w, "seqwrite_mb_s", r->probe.seqwrite_mb_s);
-    }
-    kdouble_or_null(w, "rtt_us", r->rtt_us);
-    kdouble_or_null(w, "rtt_loadgen_us", r->rtt_loadgen_us);
-    vmb_jw_obj_end(w);
-}
-
 void
 vmb_run_resources_csv(const struct vmb_run_resources *r, struct vmb_buf *csv)
 {
@@ -232,21 +199,21 @@ vmb_run_resources_json(const struct vmb_run_resources *r, struct vmb_jw *w)
     vmb_res_resources_write(w, names, res, np);
     free(names);
     free(res);
-    probe_json(r, w);
-    vmb_jw_key(w, "sampling");
-    if (r->sp == NULL) {
-        vmb_jw_null(w);
-        return;
-    }
-    vmb_jw_obj_begin(w);
-    vmb_jw_kdouble(w, "interval_s", 1);
-    vmb_jw_kuint(w, "samples", n);
+    struct vmb_res_probe p = {
+        .fsync_write_rate = r->probe.fsync_write_rate,
+        .fsync_write_p99_us = r->probe.fsync_write_p99_us,
+        .randread_iops = r->probe.randread_iops,
+        .seqwrite_mb_s = r->probe.seqwrite_mb_s,
+        .rtt_us = r->rtt_us,
+        .rtt_loadgen_us = r->rtt_loadgen_us,
+        .randread_direct = r->probe.randread_direct,
+    };
+    vmb_res_probe_write(w, r->probed, r->probe_error, &p);
     /* Both sampling threads: the host's and the guests'. */
-    double share = vmb_sampler_cpu_share(r->sp);
+    double share = r->sp ? vmb_sampler_cpu_share(r->sp) : 0;
     if (r->gsp != NULL)
         share += vmb_sampler_cpu_share(r->gsp);
-    vmb_jw_kdouble(w, "cpu_share", share);
-    vmb_jw_obj_end(w);
+    vmb_res_sampling_write(w, r->sp != NULL, n, share);
 }
 
 void
