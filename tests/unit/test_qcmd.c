@@ -210,6 +210,60 @@ Test(qcmd, sizes)
     cr_assert_eq(vmb_qcmd_size("99999999999999999999G", 'M'), -1);
 }
 
+static struct vmb_qcmd *
+fixture(const char *name)
+{
+    autofree char *path =
+        vmb_xasprintf("%s/data/kata-cmdlines/%s", VMB_TEST_DATA, name);
+    autofree char *text = NULL;
+    size_t len = 0;
+    cr_assert_eq(vmb_read_file(path, &text, &len, NULL), 0, "%s", path);
+    return parse_ok(text, len);
+}
+
+Test(qcmd, fixture_kata_2_0_1_ps_aux_picks_the_qemu_line)
+{
+    struct vmb_qcmd *q = fixture("kata-2.0.1-virtiofs-ps.txt");
+    cr_assert_str_eq(q->binary, "/usr/bin/qemu-system-x86_64");
+    cr_assert_str_eq(opt(q, "machine", 0)->kind, "q35");
+    cr_assert_str_eq(vmb_qopt_get(opt(q, "machine", 0), "kernel_irqchip"),
+                     "on");
+    cr_assert_not_null(device(q, "virtio-scsi-pci"));
+    cr_assert_not_null(device(q, "vhost-vsock-pci"));
+    cr_assert_str_eq(vmb_qopt_get(device(q, "virtio-rng-pci"), "romfile"), "");
+    vmb_qcmd_free(q);
+}
+
+Test(qcmd, fixture_kata_2_ps_efwww)
+{
+    struct vmb_qcmd *q = fixture("kata-2.x-virtiofs-ps.txt");
+    cr_assert_str_eq(vmb_qopt_get(device(q, "vhost-user-fs-pci"), "tag"),
+                     "kataShared");
+    cr_assert_str_eq(vmb_qopt_get(opt(q, "cpu", 0), "vmx-rdseed-exit"), "off");
+    vmb_qcmd_free(q);
+}
+
+Test(qcmd, fixture_kata_3_block_image)
+{
+    struct vmb_qcmd *q = fixture("kata-3.x-block-image-ps.txt");
+    const struct vmb_qopt *d = opt(q, "drive", 0);
+    cr_assert_str_eq(vmb_qopt_get(d, "aio"), "threads");
+    cr_assert_str_eq(vmb_qopt_get(d, "readonly"), "on");
+    cr_assert_str_eq(vmb_qopt_get(device(q, "virtio-blk-pci"), "config-wce"),
+                     "off");
+    vmb_qcmd_free(q);
+}
+
+Test(qcmd, fixture_kata_1_9_log_line)
+{
+    struct vmb_qcmd *q = fixture("kata-1.9-virtiofs-log.txt");
+    cr_assert_str_eq(q->binary, "/opt/kata/bin/qemu-virtiofs-system-x86_64");
+    cr_assert_str_eq(vmb_qopt_get(opt(q, "object", 0), "size"), "134217728");
+    cr_assert_str_eq(opt(q, "object", 0)->kind, "memory-backend-file");
+    cr_assert_not_null(device(q, "virtserialport"));
+    vmb_qcmd_free(q);
+}
+
 /* `ps -ww -o args` does not quote: -append's blanks and JSON's quotes
  * arrive as they are. */
 Test(qcmd, ps_output_is_not_shell_quoted)
