@@ -341,7 +341,17 @@ vmb_virt_domain_xml(const struct vmb_domain_spec *s)
     vmb_buf_puts(&b, "  </features>\n");
     xml_cpu(&b, s, feat_xml);
     /* A guest that powers off, reboots or panics is finished. */
-    vmb_buf_puts(&b, "  <clock offset='utc'/>\n"
+    /*
+     * Kata's timekeeping: -rtc base=utc,driftfix=slew,clock=host and,
+     * under KVM, the in-kernel PIT discarding lost ticks
+     * (virtcontainers/qemu.go: RTC and GlobalParam).
+     */
+    vmb_buf_puts(&b, "  <clock offset='utc'>\n"
+                     "    <timer name='rtc' tickpolicy='catchup' "
+                     "track='wall'/>\n");
+    if (s->kvm)
+        vmb_buf_puts(&b, "    <timer name='pit' tickpolicy='discard'/>\n");
+    vmb_buf_puts(&b, "  </clock>\n"
                      "  <on_poweroff>destroy</on_poweroff>\n"
                      "  <on_reboot>destroy</on_reboot>\n"
                      "  <on_crash>destroy</on_crash>\n"

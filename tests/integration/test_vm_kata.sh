@@ -93,6 +93,12 @@ grep -q '"driver":"virtio-scsi-pci","iothread":"iothread1"' <<<"$q" ||
 grep -q '"aio":"io_uring"' <<<"$q" || no "block: data disk not on io_uring"
 grep -q 'pmu=off' <<<"$q" || no "block: cpu_features pmu=off missing"
 grep -q 'maxcpus=2' <<<"$q" || no "block: default_maxvcpus missing"
+# Kata's RTC: UTC, slewed drift, the host's clock (no PIT policy: TCG).
+rtc=$(grep -A1 -x -- '-rtc' <<<"$q" | tail -1)
+for want in base=utc clock=host driftfix=slew; do
+    grep -q "$want" <<<"$rtc" || no "block: -rtc \"$rtc\" lacks $want"
+done
+if grep -q 'kvm-pit' <<<"$q"; then no "block: a kvm-pit policy under TCG"; fi
 # The data disk's own -blockdev: io_uring, O_DIRECT, flushes honoured.
 d=$(grep -o '{[^ ]*node1\.data\.img[^ ]*}' <<<"$q" | head -1)
 grep -q '"aio":"io_uring"' <<<"$d" || no "block: data disk aio: $d"
