@@ -357,7 +357,11 @@ vmb_virt_domain_xml(const struct vmb_domain_spec *s)
                      "  <on_crash>destroy</on_crash>\n"
                      "  <devices>\n    <emulator>");
     xml_text(&b, s->emulator);
-    vmb_buf_puts(&b, "</emulator>\n");
+    /* Kata plugs no USB controller and no display (-vga none); libvirt
+     * adds a USB controller unless told there is none, and a display only
+     * with <graphics> or <video>, which a cell never has. */
+    vmb_buf_puts(&b, "</emulator>\n"
+                     "    <controller type='usb' model='none'/>\n");
 
     if (s->root_disk)
         xml_disk(&b, s->root_disk, "qcow2", "vda", "virtio",

@@ -99,6 +99,11 @@ for want in base=utc clock=host driftfix=slew; do
     grep -q "$want" <<<"$rtc" || no "block: -rtc \"$rtc\" lacks $want"
 done
 if grep -q 'kvm-pit' <<<"$q"; then no "block: a kvm-pit policy under TCG"; fi
+# No USB controller and no display device, as Kata.
+dev='"driver":"[^"]*(usb|xhci|uhci|ehci|vga|qxl|bochs|ramfb)[^"]*"'
+if grep -Eqi "$dev" <<<"$q"; then
+    no "block: a USB controller or a display: $(grep -Eio "$dev" <<<"$q")"
+fi
 # The data disk's own -blockdev: io_uring, O_DIRECT, flushes honoured.
 d=$(grep -o '{[^ ]*node1\.data\.img[^ ]*}' <<<"$q" | head -1)
 grep -q '"aio":"io_uring"' <<<"$d" || no "block: data disk aio: $d"
