@@ -191,6 +191,19 @@ xml_cputune(struct vmb_buf *b, const struct vmb_domain_spec *s)
     vmb_buf_puts(b, "  </cputune>\n");
 }
 
+/* Kata's layout: the IOThread, where there is one, serves the controller. */
+static void
+xml_scsi_controller(struct vmb_buf *b, bool iot)
+{
+    vmb_buf_puts(b, "    <controller type='scsi' index='0' "
+                    "model='virtio-scsi'");
+    if (iot)
+        vmb_buf_puts(b, ">\n      <driver iothread='1'/>\n"
+                        "    </controller>\n");
+    else
+        vmb_buf_puts(b, "/>\n");
+}
+
 static void
 xml_data_disk(struct vmb_buf *b, const struct vmb_domain_spec *s, bool iot)
 {
@@ -198,14 +211,7 @@ xml_data_disk(struct vmb_buf *b, const struct vmb_domain_spec *s, bool iot)
     const char *fmt = s->data_format ? s->data_format : "raw";
     const char *io = s->blk_aio >= 0 && s->blk_aio < 3 ? aio[s->blk_aio] : NULL;
     if (s->blk_driver == VMB_BLKDRV_VIRTIO_SCSI) {
-        /* Kata's layout: the IOThread serves the controller. */
-        vmb_buf_puts(b, "    <controller type='scsi' index='0' "
-                        "model='virtio-scsi'");
-        if (iot)
-            vmb_buf_puts(b, ">\n      <driver iothread='1'/>\n"
-                            "    </controller>\n");
-        else
-            vmb_buf_puts(b, "/>\n");
+        xml_scsi_controller(b, iot);
         xml_disk(b, s->data_disk, fmt, "sda", "scsi", VMB_AGENT_DATA_SERIAL,
                  s->blk_cache, io, false);
     } else {
@@ -297,7 +303,9 @@ char *
 vmb_virt_domain_xml(const struct vmb_domain_spec *s)
 {
     struct vmb_buf b = {0};
-    bool iothread = s->data_iothread && s->data_disk != NULL;
+    bool iothread =
+        s->data_iothread &&
+        (s->data_disk != NULL || s->blk_driver == VMB_BLKDRV_VIRTIO_SCSI);
     struct vmb_buf feats = {0};
     int pmu = -1;
     cpu_features(s->cpu_features, &pmu, &feats);
@@ -368,6 +376,10 @@ vmb_virt_domain_xml(const struct vmb_domain_spec *s)
                  VMB_AGENT_ROOT_SERIAL, NULL, NULL, false);
     if (s->data_disk)
         xml_data_disk(&b, s, iothread);
+    else if (s->blk_driver == VMB_BLKDRV_VIRTIO_SCSI)
+        /* Kata plugs the controller at boot for the block volumes it
+         * hot-plugs later (virtcontainers/qemu.go, appendSCSIController). */
+        xml_scsi_controller(&b, iothread);
     xml_filesystem(&b, s);
     xml_interface(&b, s);
     if (s->console_log) {

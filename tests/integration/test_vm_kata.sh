@@ -154,5 +154,8 @@ done
 q=$(jq -r .qemu_cmdline "$j")
 grep -q '"hugetlb":true' <<<"$q" || no "local: guest memory not on huge pages"
 grep -q '"prealloc":true' <<<"$q" || no "local: huge pages not preallocated"
+# Kata's virtio-scsi controller is there with no disk on it yet.
+grep -q '"driver":"virtio-scsi-pci"' <<<"$q" ||
+    no "local: no virtio-scsi controller (block_device_driver's default)"
 [ "$fail" -eq 0 ] && echo ok
 exit "$fail"
