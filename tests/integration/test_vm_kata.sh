@@ -82,6 +82,9 @@ for i in 1 2; do
         no "block $n: data not on a SCSI disk: $(jq -r ".facts.$n.data_source" "$j")"
     jq -e ".facts.$n.cmdline | split(\" \") | index(\"vmb.kata_test=1\") and index(\"nosmt\")" \
         "$j" >/dev/null || no "block $n: kernel_params not in /proc/cmdline"
+    # Kata's own parameters for QEMU on x86_64 reached the guest kernel.
+    jq -e ".facts.$n.cmdline | split(\" \") | index(\"tsc=reliable\") and index(\"rcupdate.rcu_expedited=1\") and index(\"pci=lastbus=0\")" \
+        "$j" >/dev/null || no "block $n: Kata's kernel parameters not in /proc/cmdline"
     # vCPU 0 of node i on host CPU i-1 alone (vCPU 1, hotpluggable up to
     # default_maxvcpus, is not plugged and not pinned).
     [ "$(jq -c ".facts.$n.vcpu_pins[0]" "$j")" = "$((1 << (i - 1)))" ] ||
