@@ -279,6 +279,7 @@ struct scalar {
     const char *knob;
     bool perf;
     const char *note;
+    const char *opt; /* the option it comes from, where it is one */
 };
 
 static char *
@@ -308,28 +309,29 @@ maxmem(const struct vmb_qcmd *q)
 }
 
 static const struct scalar scalars[] = {
-    {"machine type", machine_type, "machine_type", true, "chipset"},
+    {"machine type", machine_type, "machine_type", true, "chipset", "machine"},
     {"accelerator", accelerator, NULL, true,
-     "KVM where the host has it; TCG emulates every instruction"},
+     "KVM where the host has it; TCG emulates every instruction", NULL},
     {"cpu model", cpu_model, NULL, true,
-     "Kata passes the host CPU through; TCG has its own models"},
-    {"cpu features", cpu_features, "cpu_features", true, "CPU shape"},
-    {"vcpus", vcpus, "default_vcpus", true, "CPU shape"},
+     "Kata passes the host CPU through; TCG has its own models", "cpu"},
+    {"cpu features", cpu_features, "cpu_features", true, "CPU shape", "cpu"},
+    {"vcpus", vcpus, "default_vcpus", true, "CPU shape", "smp"},
     {"max vcpus", maxcpus, "default_maxvcpus", false,
-     "hotplug headroom; Kata defaults it to the host's CPUs"},
-    {"memory", memory, "default_memory", true, "memory shape"},
-    {"memory slots", slots, "memory_slots", false, "hotplug headroom"},
+     "hotplug headroom; Kata defaults it to the host's CPUs", "smp"},
+    {"memory", memory, "default_memory", true, "memory shape", "m"},
+    {"memory slots", slots, "memory_slots", false, "hotplug headroom", "m"},
     {"max memory", maxmem, NULL, false,
-     "hotplug headroom; Kata derives it from the host's memory"},
+     "hotplug headroom; Kata derives it from the host's memory", "m"},
     {"memory backend", memory_backend, "shared_fs, enable_hugepages", true,
-     "memory shape; virtio-fs needs it shared"},
+     "memory shape; virtio-fs needs it shared", "numa"},
     {"memory preallocation", prealloc, "enable_mem_prealloc", true,
-     "memory shape"},
-    {"numa nodes", numa_nodes, NULL, false, "one node either way"},
-    {"iothreads", iothreads, "enable_iothreads", true, "I/O on its own thread"},
-    {"rtc", rtc, NULL, true, "timekeeping"},
+     "memory shape", "numa"},
+    {"numa nodes", numa_nodes, NULL, false, "one node either way", "numa"},
+    {"iothreads", iothreads, "enable_iothreads", true, "I/O on its own thread",
+     NULL},
+    {"rtc", rtc, NULL, true, "timekeeping", "rtc"},
     {"pit lost-tick policy", pit_policy, NULL, true,
-     "timekeeping under KVM (kvm-pit)"},
+     "timekeeping under KVM (kvm-pit)", "global"},
 };
 
 /* ---- devices ---- */
@@ -719,18 +721,41 @@ compare_kernel(const struct vmb_qcmd *kata, const struct vmb_qcmd *cell,
     free(c.val);
 }
 
+/* Options every Kata command line has; a line without one is cut off
+ * (a post that breaks off, a log line wrapped). */
+static char *
+kata_missing(const struct vmb_qcmd *kata)
+{
+    static const char *const always[] = {"smp", "rtc", "append", NULL};
+    struct vmb_buf b = {0};
+    for (size_t i = 0; always[i]; i++)
+        if (!has_opt(kata, always[i]))
+            vmb_buf_printf(&b, "%s-%s", b.len ? ", " : "", always[i]);
+    return b.data ? vmb_buf_steal(&b) : NULL;
+}
+
 void
 vmb_kdiff_compare(const struct vmb_qcmd *kata, const struct vmb_qcmd *cell,
                   struct vmb_kdiff *out)
 {
     *out = (struct vmb_kdiff){0};
+    out->kata_missing = kata_missing(kata);
+    bool cut = out->kata_missing != NULL;
     for (size_t i = 0; i < sizeof(scalars) / sizeof(scalars[0]); i++) {
         const struct scalar *s = &scalars[i];
+        size_t before = out->n;
         add(out, s->aspect, s->get(kata), s->get(cell), s->knob, s->perf,
             s->note);
+        /* A default filled in for what a cut-off line does not show. */
+        if (cut && out->n > before && s->opt && !has_opt(kata, s->opt))
+            out->items[before].status = VMB_KDIFF_NOT_SHOWN;
     }
     compare_devices(kata, cell, out);
     compare_kernel(kata, cell, out);
+    /* What only the cell has may sit in the part of the line cut off. */
+    for (size_t i = 0; cut && i < out->n; i++)
+        if (out->items[i].status == VMB_KDIFF_ONLY_CELL)
+            out->items[i].status = VMB_KDIFF_NOT_SHOWN;
 }
 
 size_t
@@ -738,7 +763,8 @@ vmb_kdiff_performance_differences(const struct vmb_kdiff *d)
 {
     size_t n = 0;
     for (size_t i = 0; i < d->n; i++)
-        if (d->items[i].performance && d->items[i].status != VMB_KDIFF_MATCH)
+        if (d->items[i].performance && d->items[i].status != VMB_KDIFF_MATCH &&
+            d->items[i].status != VMB_KDIFF_NOT_SHOWN)
             n++;
     return n;
 }
@@ -755,6 +781,8 @@ vmb_kdiff_status_name(enum vmb_kdiff_status s)
         return "only-kata";
     case VMB_KDIFF_ONLY_CELL:
         return "only-cell";
+    case VMB_KDIFF_NOT_SHOWN:
+        return "not-shown";
     }
     return "?";
 }
@@ -768,5 +796,6 @@ vmb_kdiff_free(struct vmb_kdiff *d)
         free(d->items[i].cell);
     }
     free(d->items);
+    free(d->kata_missing);
     *d = (struct vmb_kdiff){0};
 }

@@ -19,6 +19,9 @@ enum vmb_kdiff_status {
     VMB_KDIFF_DIFFERS,
     VMB_KDIFF_ONLY_KATA,
     VMB_KDIFF_ONLY_CELL,
+    /* The Kata line is cut off (it lacks options every Kata line has)
+     * and does not show this aspect: neither a match nor a difference. */
+    VMB_KDIFF_NOT_SHOWN,
 };
 
 struct vmb_kdiff_item {
@@ -34,6 +37,9 @@ struct vmb_kdiff_item {
 struct vmb_kdiff {
     struct vmb_kdiff_item *items;
     size_t n;
+    /* The options every Kata command line has (-smp, -rtc, -append) that
+     * the Kata side lacks, "-smp, -append"; NULL when it has them all. */
+    char *kata_missing;
 };
 
 /* Compares; *out owns the items (vmb_kdiff_free). Never fails. */

@@ -21,6 +21,12 @@ static void
 print_item(const struct vmb_kdiff_item *it, FILE *out)
 {
     fprintf(out, "%-9s %s", vmb_kdiff_status_name(it->status), it->aspect);
+    if (it->status == VMB_KDIFF_NOT_SHOWN) {
+        fprintf(out, "\n          ");
+        print_value(out, "cell", it->cell);
+        fprintf(out, "\n");
+        return;
+    }
     if (it->status == VMB_KDIFF_MATCH) {
         char *s = vmb_term_safe(it->kata ? it->kata : "");
         fprintf(out, ": \"%s\"\n", s);
@@ -46,15 +52,25 @@ vmb_kdiff_print(const struct vmb_kdiff *d, const char *kata, const char *cell,
                 FILE *out)
 {
     char *k = vmb_term_safe(kata), *c = vmb_term_safe(cell);
-    fprintf(out, "kata: %s\ncell: %s\n\n", k, c);
+    fprintf(out, "kata: %s\ncell: %s\n", k, c);
     free(k);
     free(c);
-    /* Differences that matter first, then the rest, matches last. */
-    for (int pass = 0; pass < 3; pass++)
+    if (d->kata_missing)
+        fprintf(out,
+                "note: the Kata command line has no %s, which every Kata "
+                "command line has; it looks cut off, and what it does not "
+                "show is marked not-shown\n",
+                d->kata_missing);
+    fprintf(out, "\n");
+    /* Differences that matter first, then the rest, then what a cut-off
+     * line does not show, matches last. */
+    for (int pass = 0; pass < 4; pass++)
         for (size_t i = 0; i < d->n; i++) {
             const struct vmb_kdiff_item *it = &d->items[i];
-            bool match = it->status == VMB_KDIFF_MATCH;
-            int want = match ? 2 : (it->performance ? 0 : 1);
+            int want = it->status == VMB_KDIFF_MATCH       ? 3
+                       : it->status == VMB_KDIFF_NOT_SHOWN ? 2
+                       : it->performance                   ? 0
+                                                           : 1;
             if (want == pass)
                 print_item(it, out);
         }
@@ -71,6 +87,7 @@ vmb_kdiff_json(const struct vmb_kdiff *d, const char *kata, const char *cell)
     vmb_jw_obj_begin(&w);
     vmb_jw_kstr(&w, "kata", kata);
     vmb_jw_kstr(&w, "cell", cell);
+    vmb_jw_kstr(&w, "kata_missing", d->kata_missing);
     vmb_jw_kuint(&w, "performance_differences",
                  vmb_kdiff_performance_differences(d));
     vmb_jw_key(&w, "aspects");
