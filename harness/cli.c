@@ -34,6 +34,10 @@ const struct vmb_command vmb_commands[] = {
     {"kata-config", vmb_cmd_kata_config,
      "the Kata configuration.toml settings of a cell", vmb_usage_kata_config,
      NULL},
+    {"kata-diff", vmb_cmd_kata_diff,
+     "a cell's QEMU against a real Kata sandbox's, device by device; exit 1 "
+     "on a performance-relevant difference",
+     vmb_usage_kata_diff, NULL},
     {"image", vmb_cmd_image, "build or show the cached guest image",
      vmb_usage_image, NULL},
     {NULL, NULL, NULL, NULL, NULL},

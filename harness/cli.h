@@ -107,6 +107,7 @@ int vmb_cmd_report(int argc, char **argv, struct vmb_error **err);
 int vmb_cmd_image(int argc, char **argv, struct vmb_error **err);
 int vmb_cmd_doctor(int argc, char **argv, struct vmb_error **err);
 int vmb_cmd_kata_config(int argc, char **argv, struct vmb_error **err);
+int vmb_cmd_kata_diff(int argc, char **argv, struct vmb_error **err);
 int vmb_cmd_compare(int argc, char **argv, struct vmb_error **err);
 
 /* Writes the report of a results directory at the end of `run` and
@@ -122,6 +123,7 @@ extern const char vmb_usage_report[];
 extern const char vmb_usage_image[];
 extern const char vmb_usage_doctor[];
 extern const char vmb_usage_kata_config[];
+extern const char vmb_usage_kata_diff[];
 void vmb_usage_compare(FILE *out);
 void vmb_usage_tune(FILE *out);
 

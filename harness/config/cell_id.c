@@ -26,10 +26,20 @@ fnv1a(const char *s, size_t n, uint64_t h)
     return h;
 }
 
+/*
+ * The revision of the VM every cell boots, in VM cells' ids: what changes
+ * the devices or kernel parameters of every cell without an option (the
+ * RTC and PIT policy, no USB controller, the virtio-scsi controller and
+ * kernel parameters as Kata's runtime sets them, revision 2) changes what
+ * a cell measures, so its id, on purpose (README, "Changes").
+ */
+#define VMB_VM_REVISION "2"
+
 static uint64_t
 id_seed(enum vmb_cell_kind kind)
 {
-    const char *k = kind == VMB_CELL_CONTROL ? "control:" : "vm:";
+    const char *k =
+        kind == VMB_CELL_CONTROL ? "control:" : "vm:r" VMB_VM_REVISION ":";
     return fnv1a(k, strlen(k), 1469598103934665603ull);
 }
 

@@ -215,6 +215,16 @@ struct vmb_results {
 };
 
 /*
+ * The path of the QEMU command line a VM cell saved (the lowest
+ * rep<k>/node1.qemu.cmdline under cells/<id>/), into *path (caller frees).
+ * cell is an id or a unique prefix of 4+ characters. Fails with
+ * VMB_ERR_INPUT for the control, an unknown or ambiguous cell, or a cell
+ * that saved none.
+ */
+int vmb_results_cell_qemu_cmdline(const char *dir, const char *cell,
+                                  char **path, struct vmb_error **err);
+
+/*
  * Loads the results directory dir. Needs run.json or plan.json; cells come
  * from plan.json and from the cells/ and control/ directories. The
  * directory is untrusted input, and a damaged part costs only itself,

@@ -191,6 +191,19 @@ xml_cputune(struct vmb_buf *b, const struct vmb_domain_spec *s)
     vmb_buf_puts(b, "  </cputune>\n");
 }
 
+/* Kata's layout: the IOThread, where there is one, serves the controller. */
+static void
+xml_scsi_controller(struct vmb_buf *b, bool iot)
+{
+    vmb_buf_puts(b, "    <controller type='scsi' index='0' "
+                    "model='virtio-scsi'");
+    if (iot)
+        vmb_buf_puts(b, ">\n      <driver iothread='1'/>\n"
+                        "    </controller>\n");
+    else
+        vmb_buf_puts(b, "/>\n");
+}
+
 static void
 xml_data_disk(struct vmb_buf *b, const struct vmb_domain_spec *s, bool iot)
 {
@@ -198,14 +211,7 @@ xml_data_disk(struct vmb_buf *b, const struct vmb_domain_spec *s, bool iot)
     const char *fmt = s->data_format ? s->data_format : "raw";
     const char *io = s->blk_aio >= 0 && s->blk_aio < 3 ? aio[s->blk_aio] : NULL;
     if (s->blk_driver == VMB_BLKDRV_VIRTIO_SCSI) {
-        /* Kata's layout: the IOThread serves the controller. */
-        vmb_buf_puts(b, "    <controller type='scsi' index='0' "
-                        "model='virtio-scsi'");
-        if (iot)
-            vmb_buf_puts(b, ">\n      <driver iothread='1'/>\n"
-                            "    </controller>\n");
-        else
-            vmb_buf_puts(b, "/>\n");
+        xml_scsi_controller(b, iot);
         xml_disk(b, s->data_disk, fmt, "sda", "scsi", VMB_AGENT_DATA_SERIAL,
                  s->blk_cache, io, false);
     } else {
@@ -297,7 +303,9 @@ char *
 vmb_virt_domain_xml(const struct vmb_domain_spec *s)
 {
     struct vmb_buf b = {0};
-    bool iothread = s->data_iothread && s->data_disk != NULL;
+    bool iothread =
+        s->data_iothread &&
+        (s->data_disk != NULL || s->blk_driver == VMB_BLKDRV_VIRTIO_SCSI);
     struct vmb_buf feats = {0};
     int pmu = -1;
     cpu_features(s->cpu_features, &pmu, &feats);
@@ -341,19 +349,37 @@ vmb_virt_domain_xml(const struct vmb_domain_spec *s)
     vmb_buf_puts(&b, "  </features>\n");
     xml_cpu(&b, s, feat_xml);
     /* A guest that powers off, reboots or panics is finished. */
-    vmb_buf_puts(&b, "  <clock offset='utc'/>\n"
+    /*
+     * Kata's timekeeping: -rtc base=utc,driftfix=slew,clock=host and,
+     * under KVM, the in-kernel PIT discarding lost ticks
+     * (virtcontainers/qemu.go: RTC and GlobalParam).
+     */
+    vmb_buf_puts(&b, "  <clock offset='utc'>\n"
+                     "    <timer name='rtc' tickpolicy='catchup' "
+                     "track='wall'/>\n");
+    if (s->kvm)
+        vmb_buf_puts(&b, "    <timer name='pit' tickpolicy='discard'/>\n");
+    vmb_buf_puts(&b, "  </clock>\n"
                      "  <on_poweroff>destroy</on_poweroff>\n"
                      "  <on_reboot>destroy</on_reboot>\n"
                      "  <on_crash>destroy</on_crash>\n"
                      "  <devices>\n    <emulator>");
     xml_text(&b, s->emulator);
-    vmb_buf_puts(&b, "</emulator>\n");
+    /* Kata plugs no USB controller and no display (-vga none); libvirt
+     * adds a USB controller unless told there is none, and a display only
+     * with <graphics> or <video>, which a cell never has. */
+    vmb_buf_puts(&b, "</emulator>\n"
+                     "    <controller type='usb' model='none'/>\n");
 
     if (s->root_disk)
         xml_disk(&b, s->root_disk, "qcow2", "vda", "virtio",
                  VMB_AGENT_ROOT_SERIAL, NULL, NULL, false);
     if (s->data_disk)
         xml_data_disk(&b, s, iothread);
+    else if (s->blk_driver == VMB_BLKDRV_VIRTIO_SCSI)
+        /* Kata plugs the controller at boot for the block volumes it
+         * hot-plugs later (virtcontainers/qemu.go, appendSCSIController). */
+        xml_scsi_controller(&b, iothread);
     xml_filesystem(&b, s);
     xml_interface(&b, s);
     if (s->console_log) {

@@ -128,6 +128,13 @@ int vmb_hugepages_info(uint64_t *free_pages, uint64_t *total_pages,
 int vmb_hugepages_info_at(const char *meminfo, uint64_t *free_pages,
                           uint64_t *total_pages, struct vmb_error **err);
 
+/* The kernel parameters Kata's runtime adds for QEMU on x86_64, in its
+ * order (kata-containers src/runtime/virtcontainers/qemu_amd64.go). */
+#define VMB_VM_KATA_KERNEL_PARAMS                                              \
+    "tsc=reliable no_timer_check rcupdate.rcu_expedited=1 i8042.direct=1 "     \
+    "i8042.dumbkbd=1 i8042.nopnp=1 i8042.noaux=1 noreplace-smp reboot=k "      \
+    "cryptomgr.notests net.ifnames=0 pci=lastbus=0"
+
 /* The kernel command line of node i (1-based) of a cell. Caller frees. */
 char *vmb_vm_cmdline(const struct vmb_config *cfg, const char *ip_cidr,
                      const char *node_name);

@@ -82,6 +82,9 @@ for i in 1 2; do
         no "block $n: data not on a SCSI disk: $(jq -r ".facts.$n.data_source" "$j")"
     jq -e ".facts.$n.cmdline | split(\" \") | index(\"vmb.kata_test=1\") and index(\"nosmt\")" \
         "$j" >/dev/null || no "block $n: kernel_params not in /proc/cmdline"
+    # Kata's own parameters for QEMU on x86_64 reached the guest kernel.
+    jq -e ".facts.$n.cmdline | split(\" \") | index(\"tsc=reliable\") and index(\"rcupdate.rcu_expedited=1\") and index(\"pci=lastbus=0\")" \
+        "$j" >/dev/null || no "block $n: Kata's kernel parameters not in /proc/cmdline"
     # vCPU 0 of node i on host CPU i-1 alone (vCPU 1, hotpluggable up to
     # default_maxvcpus, is not plugged and not pinned).
     [ "$(jq -c ".facts.$n.vcpu_pins[0]" "$j")" = "$((1 << (i - 1)))" ] ||
@@ -93,6 +96,17 @@ grep -q '"driver":"virtio-scsi-pci","iothread":"iothread1"' <<<"$q" ||
 grep -q '"aio":"io_uring"' <<<"$q" || no "block: data disk not on io_uring"
 grep -q 'pmu=off' <<<"$q" || no "block: cpu_features pmu=off missing"
 grep -q 'maxcpus=2' <<<"$q" || no "block: default_maxvcpus missing"
+# Kata's RTC: UTC, slewed drift, the host's clock (no PIT policy: TCG).
+rtc=$(grep -A1 -x -- '-rtc' <<<"$q" | tail -1)
+for want in base=utc clock=host driftfix=slew; do
+    grep -q "$want" <<<"$rtc" || no "block: -rtc \"$rtc\" lacks $want"
+done
+if grep -q 'kvm-pit' <<<"$q"; then no "block: a kvm-pit policy under TCG"; fi
+# No USB controller and no display device, as Kata.
+dev='"driver":"[^"]*(usb|xhci|uhci|ehci|vga|qxl|bochs|ramfb)[^"]*"'
+if grep -Eqi "$dev" <<<"$q"; then
+    no "block: a USB controller or a display: $(grep -Eio "$dev" <<<"$q")"
+fi
 # The data disk's own -blockdev: io_uring, O_DIRECT, flushes honoured.
 d=$(grep -o '{[^ ]*node1\.data\.img[^ ]*}' <<<"$q" | head -1)
 grep -q '"aio":"io_uring"' <<<"$d" || no "block: data disk aio: $d"
@@ -143,5 +157,8 @@ done
 q=$(jq -r .qemu_cmdline "$j")
 grep -q '"hugetlb":true' <<<"$q" || no "local: guest memory not on huge pages"
 grep -q '"prealloc":true' <<<"$q" || no "local: huge pages not preallocated"
+# Kata's virtio-scsi controller is there with no disk on it yet.
+grep -q '"driver":"virtio-scsi-pci"' <<<"$q" ||
+    no "local: no virtio-scsi controller (block_device_driver's default)"
 [ "$fail" -eq 0 ] && echo ok
 exit "$fail"

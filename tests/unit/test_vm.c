@@ -225,6 +225,21 @@ Test(vm, cmdline_carries_the_agent_keys)
     cr_assert(strstr(c, "vmb.msize=262144"), "%s", c);
 }
 
+/* Kata's own parameters for QEMU on x86_64 come first, the console where
+ * vmbench reads the boot log. */
+Test(vm, cmdline_starts_with_katas_parameters)
+{
+    autofree char *c = vmb_vm_cmdline(&cfg, "10.213.0.2/24", "node1");
+    cr_assert(vmb_str_has_prefix(c, "tsc=reliable no_timer_check "
+                                    "rcupdate.rcu_expedited=1 i8042.direct=1 "
+                                    "i8042.dumbkbd=1 i8042.nopnp=1 "
+                                    "i8042.noaux=1 noreplace-smp reboot=k "
+                                    "cryptomgr.notests net.ifnames=0 "
+                                    "pci=lastbus=0 console=ttyS0 "),
+              "%s", c);
+    cr_assert_null(strstr(c, "hvc0"), "%s", c);
+}
+
 /* Kata serves the container root over shared_fs unless told otherwise,
  * so "local" data is on the shared filesystem; kernel_params go last. */
 Test(vm, cmdline_places_local_data_as_kata_does)

@@ -1,0 +1,299 @@
+/*
+ * `vmbench kata-diff`: the comparison's normalisation rules on small
+ * command lines, then each real Kata command line of
+ * tests/data/kata-cmdlines against the saved default cell of
+ * tests/data/kata-diff-results, and the command's exit statuses.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <string.h>
+
+#include "analysis/katadiff.h"
+#include "base/qcmd.h"
+#include "base/util.h"
+#include "results_fixture.h"
+
+#define KD_RESULTS VMB_TEST_DATA "/data/kata-diff-results"
+#define KD_CELL "default-tcg"
+#define KD_CELL_FILE KD_RESULTS "/cells/" KD_CELL "/rep1/node1.qemu.cmdline"
+#define KD_SOURCES VMB_TEST_DATA "/data/kata-cmdlines"
+
+static struct vmb_qcmd *
+parse(const char *text)
+{
+    struct vmb_qcmd *q = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_qcmd_parse("t", text, strlen(text), &q, &err), 0, "%s",
+                 err ? err->msg : "");
+    return q;
+}
+
+static const struct vmb_kdiff_item *
+item(const struct vmb_kdiff *d, const char *aspect)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (strcmp(d->items[i].aspect, aspect) == 0)
+            return &d->items[i];
+    return NULL;
+}
+
+static void
+diff(const char *kata, const char *cell, struct vmb_kdiff *d)
+{
+    struct vmb_qcmd *k = parse(kata), *c = parse(cell);
+    vmb_kdiff_compare(k, c, d);
+    vmb_qcmd_free(k);
+    vmb_qcmd_free(c);
+}
+
+/* What is only naming matches: versioned machine names, ids, socket
+ * paths, fds, memfd vs a shared /dev/shm file, bridges vs root ports. */
+Test(katadiff, naming_is_not_a_difference)
+{
+    struct vmb_kdiff d;
+    diff(
+        "/opt/kata/bin/qemu-system-x86_64 -machine q35,accel=kvm "
+        "-smp 1,cores=1,threads=1,sockets=4,maxcpus=4 -rtc base=utc "
+        "-append console=hvc0 tsc=reliable "
+        "-m 2048M,slots=10,maxmem=8G "
+        "-device pci-bridge,bus=pcie.0,id=pci-bridge-0,chassis_nr=1,addr=2 "
+        "-object memory-backend-file,id=dimm1,size=2048M,mem-path=/dev/shm,"
+        "share=on -numa node,memdev=dimm1 "
+        "-chardev socket,id=char-1,path=/run/vc/vm/x/vhost-fs.sock "
+        "-device vhost-user-fs-pci,chardev=char-1,tag=kataShared,"
+        "queue-size=1024,romfile= "
+        "-netdev tap,id=network-0,vhost=on,vhostfds=3,fds=4 "
+        "-device driver=virtio-net-pci,netdev=network-0,mac=02:00:ca:fe:00:00",
+        "/usr/bin/qemu-system-x86_64 -machine pc-q35-8.2 -accel kvm "
+        "-smp 1,maxcpus=4,sockets=4,cores=1,threads=1 -rtc base=utc "
+        "-append console=ttyS0 tsc=reliable vmb.name=node1 "
+        "-m size=2097152k,slots=10,maxmem=8388608k "
+        "-object {\"qom-type\":\"memory-backend-memfd\",\"id\":\"ram-node0\","
+        "\"share\":true,\"size\":2147483648} "
+        "-numa node,nodeid=0,memdev=ram-node0 "
+        "-device {\"driver\":\"pcie-root-port\",\"id\":\"pci.1\"} "
+        "-chardev socket,id=chr-vu-fs0,path=/var/lib/libvirt/fs0.sock "
+        "-device {\"driver\":\"vhost-user-fs-pci\",\"id\":\"fs0\","
+        "\"chardev\":\"chr-vu-fs0\",\"queue-size\":1024,\"tag\":\"vmbdata\"} "
+        "-netdev {\"type\":\"tap\",\"fd\":\"32\",\"vhost\":true,\"id\":\"h0\"} "
+        "-device {\"driver\":\"virtio-net-pci\",\"netdev\":\"h0\","
+        "\"mac\":\"52:54:00:00:00:01\"}",
+        &d);
+    for (size_t i = 0; i < d.n; i++)
+        cr_expect_eq(d.items[i].status, VMB_KDIFF_MATCH, "%s: %s vs %s",
+                     d.items[i].aspect, d.items[i].kata, d.items[i].cell);
+    cr_assert_not_null(item(&d, "memory backend"));
+    cr_assert_str_eq(item(&d, "memory backend")->kata, "shared");
+    cr_assert_str_eq(item(&d, "machine type")->cell, "q35");
+    cr_assert_eq(vmb_kdiff_performance_differences(&d), 0);
+    vmb_kdiff_free(&d);
+}
+
+/* Timekeeping, USB, the kernel's parameters: differences with the knob
+ * and whether they matter. */
+Test(katadiff, differences_say_both_values_and_whether_they_matter)
+{
+    struct vmb_kdiff d;
+    diff("qemu-system-x86_64 -smp 1 -rtc base=utc,driftfix=slew,clock=host "
+         "-global kvm-pit.lost_tick_policy=discard -vga none "
+         "-device virtio-scsi-pci,id=scsi0 "
+         "-object rng-random,id=rng0,filename=/dev/urandom "
+         "-device virtio-rng-pci,rng=rng0 "
+         "-append tsc=reliable no_timer_check reboot=k console=hvc0 "
+         "agent.log=debug",
+         "qemu-system-x86_64 -smp 1 -rtc base=utc "
+         "-device {\"driver\":\"qemu-xhci\",\"id\":\"usb\"} "
+         "-object {\"qom-type\":\"rng-random\",\"id\":\"o\",\"filename\":"
+         "\"/dev/random\"} -device "
+         "{\"driver\":\"virtio-rng-pci\",\"rng\":\"o\"} "
+         "-append console=ttyS0 quiet reboot=k",
+         &d);
+    const struct vmb_kdiff_item *it = item(&d, "rtc");
+    cr_assert_eq(it->status, VMB_KDIFF_DIFFERS);
+    cr_assert_str_eq(it->kata, "base=utc,clock=host,driftfix=slew");
+    cr_assert_str_eq(it->cell, "base=utc,clock=host,driftfix=none");
+    cr_assert(it->performance);
+    it = item(&d, "pit lost-tick policy");
+    cr_assert_str_eq(it->kata, "discard");
+    cr_assert_str_eq(it->cell, "delay");
+    it = item(&d, "device usb");
+    cr_assert_eq(it->status, VMB_KDIFF_ONLY_CELL);
+    cr_assert_not(it->performance);
+    it = item(&d, "device virtio-scsi controller");
+    cr_assert_eq(it->status, VMB_KDIFF_ONLY_KATA);
+    cr_assert_str_eq(it->knob, "block_device_driver, enable_iothreads");
+    it = item(&d, "device virtio-rng");
+    cr_assert_eq(it->status, VMB_KDIFF_DIFFERS);
+    cr_assert_str_eq(it->knob, "entropy_source");
+    cr_assert_not(it->performance);
+    it = item(&d, "kernel tsc");
+    cr_assert_eq(it->status, VMB_KDIFF_ONLY_KATA);
+    cr_assert(it->performance);
+    cr_assert_null(it->knob); /* Kata's runtime adds it itself */
+    cr_assert_eq(item(&d, "kernel reboot")->status, VMB_KDIFF_MATCH);
+    cr_assert_not(item(&d, "kernel reboot")->performance);
+    /* The console, the agent's and systemd's settings are plumbing. */
+    cr_assert_null(item(&d, "kernel console"));
+    cr_assert_null(item(&d, "kernel agent.log"));
+    cr_assert_null(item(&d, "kernel quiet"));
+    cr_assert_eq(vmb_kdiff_performance_differences(&d), 5);
+    vmb_kdiff_free(&d);
+}
+
+/* A Kata line without -smp, -rtc or -append is cut off: what it does not
+ * show is neither a match nor a difference. */
+Test(katadiff, a_cut_off_line_shows_what_it_does_not_show)
+{
+    struct vmb_kdiff d;
+    diff("qemu-system-x86_64 -machine q35,accel=kvm -m 2048M "
+         "-device virtio-serial-pci,id=serial0",
+         "qemu-system-x86_64 -machine q35,accel=kvm -m 2048M -smp 2 "
+         "-rtc base=utc,driftfix=slew -append tsc=reliable "
+         "-device {\"driver\":\"virtio-serial-pci\"} "
+         "-device {\"driver\":\"virtio-scsi-pci\"}",
+         &d);
+    cr_assert_str_eq(d.kata_missing, "-smp, -rtc, -append");
+    cr_assert_eq(item(&d, "rtc")->status, VMB_KDIFF_NOT_SHOWN);
+    cr_assert_eq(item(&d, "vcpus")->status, VMB_KDIFF_NOT_SHOWN);
+    cr_assert_eq(item(&d, "kernel tsc")->status, VMB_KDIFF_NOT_SHOWN);
+    cr_assert_eq(item(&d, "device virtio-scsi controller")->status,
+                 VMB_KDIFF_NOT_SHOWN);
+    cr_assert_eq(item(&d, "memory")->status, VMB_KDIFF_MATCH);
+    cr_assert_eq(vmb_kdiff_performance_differences(&d), 0);
+    vmb_kdiff_free(&d);
+}
+
+/*
+ * Each real Kata command line against the saved default cell (booted
+ * under TCG here, VM revision 2): the performance-relevant differences,
+ * every one of which docs/kata.md explains: TCG (accelerator, cpu
+ * model), the root filesystem (guest image), and the users' or their
+ * Kata version's own settings (machine type pc, -vmx-rdseed-exit, no
+ * virtio-fs queue size). Every post breaks off before -smp, -rtc and
+ * -append: what they do not show is not a difference.
+ */
+struct fixture_case {
+    char file[48];
+    char perf[400]; /* the aspects, "|"-separated, in the diff's order */
+};
+
+ParameterizedTestParameters(katadiff, real_kata_lines_against_a_default_cell)
+{
+    static struct fixture_case cases[] = {
+        {"kata-1.9-virtiofs-log.txt",
+         "machine type|accelerator|cpu model|guest image (root filesystem)"},
+        {"kata-2.0.1-virtiofs-ps.txt", "accelerator|cpu model"},
+        {"kata-2.x-virtiofs-ps.txt",
+         "accelerator|cpu model|cpu features|device vhost-user-fs (virtio-fs)"},
+        {"kata-3.x-block-image-ps.txt",
+         "accelerator|cpu model|guest image (root filesystem)"},
+    };
+    return cr_make_param_array(struct fixture_case, cases,
+                               sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct fixture_case *c, katadiff,
+                  real_kata_lines_against_a_default_cell)
+{
+    autofree char *kpath = vmb_xasprintf("%s/%s", KD_SOURCES, c->file);
+    autofree char *ktext = NULL, *ctext = NULL;
+    size_t klen = 0, clen = 0;
+    cr_assert_eq(vmb_read_file(kpath, &ktext, &klen, NULL), 0);
+    cr_assert_eq(vmb_read_file(KD_CELL_FILE, &ctext, &clen, NULL), 0);
+    struct vmb_qcmd *k = NULL, *cq = NULL;
+    cr_assert_eq(vmb_qcmd_parse(kpath, ktext, klen, &k, NULL), 0);
+    cr_assert_eq(vmb_qcmd_parse("cell", ctext, clen, &cq, NULL), 0);
+    struct vmb_kdiff d;
+    vmb_kdiff_compare(k, cq, &d);
+    struct vmb_buf got = {0};
+    for (size_t i = 0; i < d.n; i++)
+        if (d.items[i].performance && d.items[i].status != VMB_KDIFF_MATCH &&
+            d.items[i].status != VMB_KDIFF_NOT_SHOWN)
+            vmb_buf_printf(&got, "%s%s", got.len ? "|" : "", d.items[i].aspect);
+    cr_expect_str_eq(got.data ? got.data : "", c->perf, "%s", c->file);
+    /* What Kata and the default cell share, on every line. */
+    cr_expect_eq(item(&d, "memory")->status, VMB_KDIFF_MATCH);
+    cr_expect_eq(item(&d, "memory slots")->status, VMB_KDIFF_MATCH);
+    cr_expect_eq(item(&d, "device virtio-serial controller")->status,
+                 VMB_KDIFF_MATCH);
+    cr_expect_eq(item(&d, "pit lost-tick policy")->status, VMB_KDIFF_NOT_SHOWN);
+    vmb_buf_free(&got);
+    vmb_kdiff_free(&d);
+    vmb_qcmd_free(k);
+    vmb_qcmd_free(cq);
+}
+
+Test(katadiff, command_exit_statuses, .timeout = 60)
+{
+    /* A cell against its own command line: nothing differs. */
+    const char *same[] = {"kata-diff", KD_RESULTS, KD_CELL, KD_CELL_FILE, NULL};
+    struct cmd_result r = run_vmbench("/", same);
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_expect_not_null(strstr(r.out, "0 performance-relevant differences"));
+    cmd_result_free(&r);
+
+    const char *kata[] = {"kata-diff",
+                          "--json",
+                          KD_RESULTS,
+                          "defa",
+                          KD_SOURCES "/kata-2.x-virtiofs-ps.txt",
+                          NULL};
+    r = run_vmbench("/", kata);
+    cr_assert_eq(r.status, 1, "%s", r.err);
+    cr_expect_not_null(strstr(r.out, "\"performance_differences\": 4"), "%s",
+                       r.out);
+    cr_expect_not_null(
+        strstr(r.out, "\"kata_missing\": \"-smp, -rtc, -append\""), "%s",
+        r.out);
+    cr_expect_not_null(strstr(r.out, "\"aspect\": \"rtc\""), "%s", r.out);
+    cmd_result_free(&r);
+
+    const char *nocell[] = {"kata-diff", KD_RESULTS, "nosuchcell", KD_CELL_FILE,
+                            NULL};
+    r = run_vmbench("/", nocell);
+    cr_assert_eq(r.status, 2);
+    cr_expect_not_null(strstr(r.err, "no cell \"nosuchcell\""), "%s", r.err);
+    cmd_result_free(&r);
+
+    const char *path[] = {"kata-diff", KD_RESULTS, "../x", KD_CELL_FILE, NULL};
+    r = run_vmbench("/", path);
+    cr_assert_eq(r.status, 2);
+    cr_expect_not_null(strstr(r.err, "is not a cell id"), "%s", r.err);
+    cmd_result_free(&r);
+
+    const char *notqemu[] = {"kata-diff", KD_RESULTS, KD_CELL,
+                             KD_SOURCES "/README.md", NULL};
+    r = run_vmbench("/", notqemu);
+    cr_assert_eq(r.status, 2);
+    cr_expect_not_null(strstr(r.err, "README.md: holds no QEMU command line"),
+                       "%s", r.err);
+    cmd_result_free(&r);
+
+    const char *both[] = {"kata-diff", KD_RESULTS, KD_CELL, KD_CELL_FILE,
+                          "--pid",     "1",        NULL};
+    r = run_vmbench("/", both);
+    cr_assert_eq(r.status, 2);
+    cmd_result_free(&r);
+
+    const char *badpid[] = {"kata-diff", KD_RESULTS, KD_CELL,
+                            "--pid",     "x1",       NULL};
+    r = run_vmbench("/", badpid);
+    cr_assert_eq(r.status, 2);
+    cr_expect_not_null(strstr(r.err, "--pid \"x1\" is not a process id"), "%s",
+                       r.err);
+    cmd_result_free(&r);
+}
+
+/* --pid reads a live process's /proc/PID/cmdline: this test's own is no
+ * QEMU, and says so. */
+Test(katadiff, pid_reads_proc_cmdline, .timeout = 60)
+{
+    autofree char *pid = vmb_xasprintf("%d", (int)getpid());
+    const char *args[] = {"kata-diff", KD_RESULTS, KD_CELL, "--pid", pid, NULL};
+    struct cmd_result r = run_vmbench("/", args);
+    cr_assert_eq(r.status, 2, "%s", r.out);
+    autofree char *want =
+        vmb_xasprintf("process %s: holds no QEMU command line", pid);
+    cr_expect_not_null(strstr(r.err, want), "%s", r.err);
+    cmd_result_free(&r);
+}
