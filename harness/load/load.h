@@ -24,6 +24,7 @@
 #include "base/jsonw.h"
 #include "base/option.h"
 #include "base/util.h"
+#include "load/hist.h"
 
 enum vmb_key_dist {
     VMB_DIST_UNIFORM,
@@ -375,6 +376,29 @@ void vmb_load_result_to_hgrm(struct vmb_buf *b,
 /* The cassandra-stress-like summary, for a terminal. */
 void vmb_load_result_summary(struct vmb_buf *b,
                              const struct vmb_load_result *r);
+
+/*
+ * A phase measured by another tool (fio), as the load generator's result
+ * of the same phase, so that everything reading results reads it alike.
+ * Arrays are indexed by VMB_OP_WRITE and VMB_OP_READ; a kind is in the
+ * result when has[kind] is set, with ops[kind] operations and the
+ * latencies (nanoseconds) in lat[kind], which are copied. The run is
+ * closed loop (no uncorrected figures), has no per-second rows and ended
+ * by running its course. io_errors count in the "io" class.
+ */
+struct vmb_load_measured {
+    int index;
+    int op; /* enum vmb_op, for the phase's name */
+    double duration_s;
+    uint64_t measure_start_ns; /* vmb_now_ns() when measuring began */
+    bool has[2];
+    uint64_t ops[2];
+    const struct vmb_hist *lat[2];
+    uint64_t io_errors;
+    int first_errno;
+};
+struct vmb_load_result *
+vmb_load_result_measured(const struct vmb_load_measured *m);
 
 /* NULL-safe. */
 void vmb_load_result_free(struct vmb_load_result *r);
