@@ -43,6 +43,18 @@ enum vmb_op {
     VMB_OP_TPCB_LIKE,
     VMB_OP_SIMPLE_UPDATE,
     VMB_OP_SELECT_ONLY,
+    /* fio's jobs (database.engine: fio; docs/fio.md lists their
+     * parameters): the built-in ones, then a user's job file (the
+     * phase's fio:). No load protocol runs them. */
+    VMB_OP_FIO_RANDREAD_4K,
+    VMB_OP_FIO_RANDREAD_4K_QD16,
+    VMB_OP_FIO_RANDWRITE_4K,
+    VMB_OP_FIO_RANDWRITE_4K_QD16,
+    VMB_OP_FIO_SEQREAD_1M,
+    VMB_OP_FIO_SEQWRITE_1M,
+    VMB_OP_FIO_FSYNC_WRITE_4K,
+    VMB_OP_FIO_RANDRW_70_30,
+    VMB_OP_FIO_JOB,
     VMB_NOPS,
 };
 
@@ -71,6 +83,7 @@ struct vmb_phase {
     int64_t n; /* 0: run for duration */
     uint64_t duration_us;
     char *ratio; /* mixed: "write:1,read:3" */
+    char *fio;   /* fio-job: the job file, relative to the matrix file */
     /* Wall-clock limit of the phase, warm-up included; 0: derived (see
      * vmb_load_run_phase). */
     uint64_t phase_timeout_us;
@@ -108,8 +121,12 @@ int vmb_load_capacity_set(struct vmb_phase *phase, const char *percentile,
 int vmb_load_capacity_parse(struct vmb_phase *phase, const char *text,
                             struct vmb_error **err);
 
-/* "write", "read", "mixed", "tpcb-like", "simple-update", "select-only". */
+/* "write", "read", "mixed", "tpcb-like", "simple-update", "select-only",
+ * then fio's jobs ("randread-4k", ..., "fio-job"). */
 const char *vmb_op_name(int op);
+
+/* Whether op is one of fio's jobs (VMB_OP_FIO_RANDREAD_4K on). */
+bool vmb_op_is_fio(int op);
 
 struct vmb_load_proto;
 

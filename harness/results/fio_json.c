@@ -97,16 +97,14 @@ read_bins(struct vmb_res_ctx *c, struct json_object *clat, const char *pfx,
         if (!vmb_res_int(c, bins, bpfx, key, 0, MAX_COUNT, &count))
             return;
         /* A latency past the histogram's top (an hour) counts at it. */
-        int64_t v = ns > (unsigned long long)d->clat.highest
-                        ? d->clat.highest
-                        : (int64_t)ns;
+        int64_t v = ns > (unsigned long long)d->clat.highest ? d->clat.highest
+                                                             : (int64_t)ns;
         vmb_hist_record_n(&d->clat, v, (uint64_t)count);
         sum += (uint64_t)count;
     }
     if (sum != (uint64_t)n)
         vmb_res_bad(c, pfx, "bins",
-                    "hold %" PRIu64 " latencies where N says %" PRId64, sum,
-                    n);
+                    "hold %" PRIu64 " latencies where N says %" PRId64, sum, n);
 }
 
 static void
@@ -153,8 +151,7 @@ read_job(struct vmb_res_ctx *c, struct json_object *job, size_t i,
     if (c->err == NULL && error != 0) {
         autofree char *safe = vmb_term_safe(name ? name : "?");
         return vmb_error_set(err, VMB_ERR_RUN, (int)error,
-                             "%s: fio job \"%.64s\" failed (error %" PRId64
-                             ")",
+                             "%s: fio job \"%.64s\" failed (error %" PRId64 ")",
                              c->path, safe, error);
     }
     for (int k = 0; k < 2; k++)
@@ -271,12 +268,10 @@ vmb_fio_out_result(const struct vmb_fio_out *out, int index, int op,
         .io_errors = out->errors,
         .first_errno = out->first_errno,
     };
-    static const int kinds[2] = {VMB_OP_WRITE, VMB_OP_READ};
-    for (int d = 0; d < 2; d++) {
-        const struct vmb_fio_dir *dir = &out->dir[d];
-        int k = kinds[d];
-        /* A read or write phase shows its kind even when it did nothing. */
-        m.has[k] = dir->present || op == k;
+    for (int k = 0; k < 2; k++) {
+        /* dir[] is indexed by VMB_OP_WRITE and VMB_OP_READ, as m's. */
+        const struct vmb_fio_dir *dir = &out->dir[k];
+        m.has[k] = dir->present;
         m.ops[k] = dir->ios;
         m.lat[k] = &dir->clat;
         if (dir->runtime_s > m.duration_s)

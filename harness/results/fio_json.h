@@ -46,7 +46,7 @@ struct vmb_fio_out {
     struct vmb_fio_dir dir[2]; /* indexed by VMB_OP_WRITE, VMB_OP_READ */
     uint64_t errors;           /* total_err (continue_on_error) */
     int first_errno;           /* first_error of the first job with one */
-    char *notes; /* what fio printed before its JSON, or NULL */
+    char *notes;               /* what fio printed before its JSON, or NULL */
 };
 
 /*
@@ -65,9 +65,10 @@ int vmb_fio_out_parse(const char *name, const char *text, size_t len,
 void vmb_fio_out_fini(struct vmb_fio_out *out);
 
 /*
- * The per-phase result of what fio measured, for phase index and op
- * (VMB_OP_READ, VMB_OP_WRITE or VMB_OP_MIXED), measured from
- * measure_start_ns; the caller frees it with vmb_load_result_free.
+ * The per-phase result of what fio measured, for phase index and op (the
+ * phase's: its name is "<index>-<op>"), measured from measure_start_ns:
+ * the kinds (read, write) fio did I/O of. The caller frees it with
+ * vmb_load_result_free.
  */
 struct vmb_load_result *vmb_fio_out_result(const struct vmb_fio_out *out,
                                            int index, int op,

@@ -28,10 +28,18 @@ run_fio(const char *format, size_t *len)
     cr_assert_not_null(mkdtemp(dir));
     autofree char *d = vmb_xasprintf("--directory=%s", dir);
     autofree char *f = vmb_xasprintf("--output-format=%s", format);
-    const char *argv[] = {"fio",          "--name=mixed",    d,
-                          "--rw=randrw",  "--rwmixread=70",  "--bs=4k",
-                          "--size=4m",    "--ioengine=psync", "--runtime=1",
-                          "--time_based", f,                 NULL};
+    const char *argv[] = {"fio",
+                          "--name=mixed",
+                          d,
+                          "--rw=randrw",
+                          "--rwmixread=70",
+                          "--bs=4k",
+                          "--size=4m",
+                          "--ioengine=psync",
+                          "--runtime=1",
+                          "--time_based",
+                          f,
+                          NULL};
     char *out = NULL;
     struct vmb_error *err = NULL;
     int rc = vmb_capture_run(argv, &out, len, &err);
@@ -65,8 +73,8 @@ fio_iops(const char *text, const char *dir)
     struct json_object *o = json_tokener_parse(text);
     struct json_object *jobs, *d, *v;
     cr_assert(json_object_object_get_ex(o, "jobs", &jobs));
-    cr_assert(json_object_object_get_ex(json_object_array_get_idx(jobs, 0),
-                                        dir, &d));
+    cr_assert(
+        json_object_object_get_ex(json_object_array_get_idx(jobs, 0), dir, &d));
     cr_assert(json_object_object_get_ex(d, "iops", &v));
     double x = json_object_get_double(v);
     json_object_put(o);
@@ -117,8 +125,7 @@ Test(fio_json, reads_real_json_plus, .timeout = 60)
                     fio_percentile(text, dirs[i], "90.000000"), 0.005, "p90");
         double p99 = (double)vmb_hist_value_at_percentile(h, 99);
         cr_assert(p99 >= fio_percentile(text, dirs[i], "95.000000") &&
-                      p99 <= 1.005 * fio_percentile(text, dirs[i],
-                                                    "99.500000"),
+                      p99 <= 1.005 * fio_percentile(text, dirs[i], "99.500000"),
                   "p99 %.0f", p99);
     }
     cr_assert_gt(rd->bw_bytes_per_s, 0);
@@ -162,8 +169,8 @@ edit(char *s, const char *from, const char *to)
 {
     char *at = strstr(s, from);
     cr_assert_not_null(at, "no \"%s\" in fio's output", from);
-    char *r = vmb_xasprintf("%.*s%s%s", (int)(at - s), s, to,
-                            at + strlen(from));
+    char *r =
+        vmb_xasprintf("%.*s%s%s", (int)(at - s), s, to, at + strlen(from));
     free(s);
     return r;
 }
@@ -173,8 +180,8 @@ Test(fio_json, refuses_what_is_not_fios_json, .timeout = 60)
     const char *words = "fio: pid=123, err=28/file:io_u.c:1845, "
                         "func=io_u error, error=No space left on device\n";
     char *msg = refused(words, strlen(words));
-    cr_assert(strstr(msg, "fio printed no JSON: \"fio: pid=123") != NULL,
-              "%s", msg);
+    cr_assert(strstr(msg, "fio printed no JSON: \"fio: pid=123") != NULL, "%s",
+              msg);
     free(msg);
 
     size_t len = 0;
