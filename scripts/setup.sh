@@ -29,6 +29,8 @@ PACKAGES=(
     gnuplot-nox
     # scripts and tests; static analysis (scripts/check-static.sh)
     procps psmisc util-linux jq python3 cppcheck
+    # the storage workload (database.engine: fio) and its tests
+    fio
 )
 
 missing=()

@@ -53,6 +53,7 @@ static const struct vmb_choice blkaio_choices[] = {
 static const struct vmb_choice engine_choices[] = {
     {"redis", VMB_ENGINE_REDIS},
     {"postgres", VMB_ENGINE_POSTGRES},
+    {"fio", VMB_ENGINE_FIO},
     {NULL, 0},
 };
 static const struct vmb_choice fsync_choices[] = {
@@ -457,7 +458,8 @@ static const struct vmb_option database_options[] = {
         .offset = OPT(vmb_database_opts, engine),
         .def = "redis",
         .choices = engine_choices,
-        .help = "database engine",
+        .help = "database engine, or fio (storage jobs as phases, "
+                "docs/fio.md)",
     },
     {
         .name = "appendonly",
@@ -590,6 +592,45 @@ static const struct vmb_option control_options[] = {
     },
 };
 
+/* Checked per cell against fio's own option list (config/fio_job.h). */
+static const struct vmb_option fio_options[] = {
+    {
+        .name = "bs",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_fio_opts, bs),
+        .def = "",
+        .since = "0.1.0-fio",
+        .help = "fio's bs for every fio job (\"4k\", \"64k\"); \"\" keeps "
+                "the job's",
+    },
+    {
+        .name = "iodepth",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_fio_opts, iodepth),
+        .def = "",
+        .since = "0.1.0-fio",
+        .help = "fio's iodepth for every fio job; \"\" keeps the job's",
+    },
+    {
+        .name = "direct",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_fio_opts, direct),
+        .def = "",
+        .since = "0.1.0-fio",
+        .help = "fio's direct (0 buffered, 1 O_DIRECT) for every fio job; "
+                "\"\" keeps the job's (built-in jobs: 0)",
+    },
+    {
+        .name = "ioengine",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_fio_opts, ioengine),
+        .def = "",
+        .since = "0.1.0-fio",
+        .help = "fio's ioengine for every fio job (psync, libaio, io_uring, "
+                "...); \"\" keeps the job's (built-in jobs: psync)",
+    },
+};
+
 #define SECTION(n, tbl, field)                                                 \
     {                                                                          \
         n, tbl, VMB_NELEMS(tbl), offsetof(struct vmb_config, field)            \
@@ -604,6 +645,7 @@ const struct vmb_section vmb_sections[] = {
     {"load", vmb_load_options, VMB_LOAD_NOPTIONS,
      offsetof(struct vmb_config, load)},
     SECTION("control", control_options, control),
+    SECTION("fio", fio_options, fio),
 };
 const size_t vmb_nsections = VMB_NELEMS(vmb_sections);
 

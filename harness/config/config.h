@@ -44,7 +44,7 @@ enum vmb_shared_fs { VMB_SHAREDFS_VIRTIOFS, VMB_SHAREDFS_9P };
 enum vmb_fs_cache { VMB_FSCACHE_AUTO, VMB_FSCACHE_ALWAYS, VMB_FSCACHE_NEVER };
 enum vmb_blk_driver { VMB_BLKDRV_VIRTIO_SCSI, VMB_BLKDRV_VIRTIO_BLK };
 enum vmb_blk_aio { VMB_BLKAIO_THREADS, VMB_BLKAIO_NATIVE, VMB_BLKAIO_IO_URING };
-enum vmb_engine { VMB_ENGINE_REDIS, VMB_ENGINE_POSTGRES };
+enum vmb_engine { VMB_ENGINE_REDIS, VMB_ENGINE_POSTGRES, VMB_ENGINE_FIO };
 enum vmb_fsync { VMB_FSYNC_ALWAYS, VMB_FSYNC_EVERYSEC, VMB_FSYNC_NO };
 enum vmb_order {
     VMB_ORDER_INTERLEAVED,
@@ -132,6 +132,15 @@ struct vmb_database_opts {
     uint64_t ready_timeout_us;
 };
 
+/* The `fio:` section: options laid over every fio job of the cell
+ * (built-in or a user's file), as fio spells them; "" keeps the job's. */
+struct vmb_fio_opts {
+    char *bs;
+    char *iodepth;
+    char *direct;
+    char *ioengine;
+};
+
 struct vmb_control_opts {
     bool baremetal;
     bool match_resources;
@@ -145,6 +154,7 @@ struct vmb_config {
     struct vmb_database_opts database;
     struct vmb_load_opts load;
     struct vmb_control_opts control;
+    struct vmb_fio_opts fio;
     struct vmb_phase *phases;
     size_t nphases;
 };

@@ -445,7 +445,7 @@ phase_key_given(yaml_node_t **given, const char *name)
 /* What the load generator would refuse when the phase starts. */
 static int
 check_phase(struct loader *L, yaml_node_t *item, const char *ipath,
-            const struct vmb_phase *ph, yaml_node_t **given)
+            struct vmb_phase *ph, yaml_node_t **given)
 {
     if (phase_key_given(given, "capacity_percentile") !=
         phase_key_given(given, "capacity_limit"))
@@ -477,6 +477,27 @@ check_phase(struct loader *L, yaml_node_t *item, const char *ipath,
     } else if (ph->n == 0 && ph->duration_us == 0) {
         return fail_at(L, item->start_mark, ipath,
                        "a phase needs n (operations) or duration");
+    }
+    if (ph->fio != NULL && ph->fio[0] != '\0') {
+        if (phase_key_given(given, "op") && ph->op != VMB_OP_FIO_JOB)
+            return fail_at(L, item->start_mark, ipath,
+                           "a phase with a fio job file is op fio-job, not "
+                           "%s",
+                           vmb_op_name(ph->op));
+        /* The file is read relative to the matrix file, and copied into
+         * the results under the same name: no way out of either. */
+        if (ph->fio[0] == '/' || strcmp(ph->fio, "..") == 0 ||
+            vmb_str_has_prefix(ph->fio, "../") || strstr(ph->fio, "/../") ||
+            vmb_str_has_suffix(ph->fio, "/..") ||
+            !vmb_str_has_suffix(ph->fio, ".fio"))
+            return fail_at(L, item->start_mark, ipath,
+                           "fio: \"%s\" must be a file ending in .fio "
+                           "below the matrix file's directory",
+                           ph->fio);
+        ph->op = VMB_OP_FIO_JOB;
+    } else if (ph->op == VMB_OP_FIO_JOB) {
+        return fail_at(L, item->start_mark, ipath,
+                       "op fio-job needs a job file: { fio: jobs/mine.fio }");
     }
     double write_fraction;
     if (vmb_load_parse_ratio(ph->ratio, &write_fraction, NULL) < 0) {

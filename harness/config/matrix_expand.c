@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "config/fio_phase.h"
 #include "config/matrix_priv.h"
 
 /* The control of a cell: its config with every VM-only setting at default. */
@@ -147,10 +148,56 @@ struct expansion {
  * load generator opens (plus PostgreSQL's own reserved connections and
  * vmbench's control connections).
  */
+/*
+ * A fio cell's phases: fio's jobs only, the user's job files read and
+ * checked (against this cell's data volume), the cell's fio: options and
+ * the phases' times against the files' own; and fio's jobs nowhere else.
+ */
+static int
+check_fio(const struct vmb_expand *x, const struct vmb_cell *cell)
+{
+    const struct vmb_config *c = &cell->cfg;
+    bool fio = c->database.engine == VMB_ENGINE_FIO;
+    for (size_t i = 0; i < c->nphases; i++) {
+        const struct vmb_phase *ph = &c->phases[i];
+        autofree char *path = vmb_xasprintf("load.phases[%zu]", i);
+        if (!fio && vmb_op_is_fio(ph->op))
+            return vmb_matrix_fail(x->err, x->file, x->pos, path,
+                                   "%s is one of fio's jobs, for "
+                                   "database.engine: fio; cell \"%s\" runs "
+                                   "%s",
+                                   vmb_op_name(ph->op), cell->label,
+                                   c->database.engine == VMB_ENGINE_POSTGRES
+                                       ? "postgres"
+                                       : "redis");
+        if (!fio)
+            continue;
+        struct vmb_error *e = NULL;
+        struct vmb_fio_job *job = NULL;
+        int rc = 0;
+        if (ph->op == VMB_OP_FIO_JOB) {
+            autofree char *file = vmb_fio_phase_path(x->file, ph->fio);
+            rc = vmb_fio_job_load(file, c->guest.data_size_bytes, &job, &e);
+        }
+        if (rc == 0)
+            rc = vmb_fio_phase_check(c, i, job, &e);
+        vmb_fio_job_free(job);
+        if (rc == 0)
+            continue;
+        rc = vmb_matrix_fail(x->err, x->file, x->pos, path, "%s (cell \"%s\")",
+                             e->msg, cell->label);
+        vmb_error_free(e);
+        return rc;
+    }
+    return 0;
+}
+
 static int
 check_engine(const struct vmb_expand *x, const struct vmb_cell *cell)
 {
     const struct vmb_config *c = &cell->cfg;
+    if (check_fio(x, cell) < 0)
+        return -1;
     if (c->database.engine == VMB_ENGINE_REDIS)
         for (size_t i = 0; i < c->nphases; i++) {
             int op = c->phases[i].op;

@@ -58,8 +58,14 @@ struct vmb_db_lag {
 };
 
 struct vmb_db_driver {
-    const char *name;      /* engine name, as in database.engine */
-    int engine;            /* enum vmb_engine */
+    const char *name; /* engine name, as in database.engine */
+    int engine;       /* enum vmb_engine */
+    /*
+     * A tool run once per phase on node 1 (fio), not a server: no
+     * configuration, no node 2, no load generator; every callback below
+     * but version may be NULL.
+     */
+    bool tool;
     const char *binary;    /* server program, for messages */
     const char *conf_name; /* file name of the configuration file */
     /*

@@ -24,6 +24,7 @@
 #include "base/jsonw.h"
 #include "base/option.h"
 #include "base/util.h"
+#include "load/hist.h"
 
 enum vmb_key_dist {
     VMB_DIST_UNIFORM,
@@ -42,6 +43,18 @@ enum vmb_op {
     VMB_OP_TPCB_LIKE,
     VMB_OP_SIMPLE_UPDATE,
     VMB_OP_SELECT_ONLY,
+    /* fio's jobs (database.engine: fio; docs/fio.md lists their
+     * parameters): the built-in ones, then a user's job file (the
+     * phase's fio:). No load protocol runs them. */
+    VMB_OP_FIO_RANDREAD_4K,
+    VMB_OP_FIO_RANDREAD_4K_QD16,
+    VMB_OP_FIO_RANDWRITE_4K,
+    VMB_OP_FIO_RANDWRITE_4K_QD16,
+    VMB_OP_FIO_SEQREAD_1M,
+    VMB_OP_FIO_SEQWRITE_1M,
+    VMB_OP_FIO_FSYNC_WRITE_4K,
+    VMB_OP_FIO_RANDRW_70_30,
+    VMB_OP_FIO_JOB,
     VMB_NOPS,
 };
 
@@ -70,6 +83,7 @@ struct vmb_phase {
     int64_t n; /* 0: run for duration */
     uint64_t duration_us;
     char *ratio; /* mixed: "write:1,read:3" */
+    char *fio;   /* fio-job: the job file, relative to the matrix file */
     /* Wall-clock limit of the phase, warm-up included; 0: derived (see
      * vmb_load_run_phase). */
     uint64_t phase_timeout_us;
@@ -107,8 +121,12 @@ int vmb_load_capacity_set(struct vmb_phase *phase, const char *percentile,
 int vmb_load_capacity_parse(struct vmb_phase *phase, const char *text,
                             struct vmb_error **err);
 
-/* "write", "read", "mixed", "tpcb-like", "simple-update", "select-only". */
+/* "write", "read", "mixed", "tpcb-like", "simple-update", "select-only",
+ * then fio's jobs ("randread-4k", ..., "fio-job"). */
 const char *vmb_op_name(int op);
+
+/* Whether op is one of fio's jobs (VMB_OP_FIO_RANDREAD_4K on). */
+bool vmb_op_is_fio(int op);
 
 struct vmb_load_proto;
 
@@ -375,6 +393,29 @@ void vmb_load_result_to_hgrm(struct vmb_buf *b,
 /* The cassandra-stress-like summary, for a terminal. */
 void vmb_load_result_summary(struct vmb_buf *b,
                              const struct vmb_load_result *r);
+
+/*
+ * A phase measured by another tool (fio), as the load generator's result
+ * of the same phase, so that everything reading results reads it alike.
+ * Arrays are indexed by VMB_OP_WRITE and VMB_OP_READ; a kind is in the
+ * result when has[kind] is set, with ops[kind] operations and the
+ * latencies (nanoseconds) in lat[kind], which are copied. The run is
+ * closed loop (no uncorrected figures), has no per-second rows and ended
+ * by running its course. io_errors count in the "io" class.
+ */
+struct vmb_load_measured {
+    int index;
+    int op; /* enum vmb_op, for the phase's name */
+    double duration_s;
+    uint64_t measure_start_ns; /* vmb_now_ns() when measuring began */
+    bool has[2];
+    uint64_t ops[2];
+    const struct vmb_hist *lat[2];
+    uint64_t io_errors;
+    int first_errno;
+};
+struct vmb_load_result *
+vmb_load_result_measured(const struct vmb_load_measured *m);
 
 /* NULL-safe. */
 void vmb_load_result_free(struct vmb_load_result *r);

@@ -24,6 +24,15 @@ static const struct vmb_choice op_choices[] = {
     {"tpcb-like", VMB_OP_TPCB_LIKE},
     {"simple-update", VMB_OP_SIMPLE_UPDATE},
     {"select-only", VMB_OP_SELECT_ONLY},
+    {"randread-4k", VMB_OP_FIO_RANDREAD_4K},
+    {"randread-4k-qd16", VMB_OP_FIO_RANDREAD_4K_QD16},
+    {"randwrite-4k", VMB_OP_FIO_RANDWRITE_4K},
+    {"randwrite-4k-qd16", VMB_OP_FIO_RANDWRITE_4K_QD16},
+    {"seqread-1m", VMB_OP_FIO_SEQREAD_1M},
+    {"seqwrite-1m", VMB_OP_FIO_SEQWRITE_1M},
+    {"fsync-write-4k", VMB_OP_FIO_FSYNC_WRITE_4K},
+    {"randrw-70-30", VMB_OP_FIO_RANDRW_70_30},
+    {"fio-job", VMB_OP_FIO_JOB},
     {NULL, 0},
 };
 
@@ -174,7 +183,10 @@ const struct vmb_option vmb_phase_options[] = {
         .choices = op_choices,
         .help = "write (SET, upsert), read (GET, point SELECT), mixed; "
                 "PostgreSQL also tpcb-like, simple-update, select-only "
-                "(pgbench's transactions)",
+                "(pgbench's transactions); fio (database.engine: fio) "
+                "randread-4k, randread-4k-qd16, randwrite-4k, "
+                "randwrite-4k-qd16, seqread-1m, seqwrite-1m, fsync-write-4k, "
+                "randrw-70-30, and fio-job (the phase's fio: job file)",
     },
     {
         .name = "n",
@@ -200,6 +212,15 @@ const struct vmb_option vmb_phase_options[] = {
         .offset = OPT(vmb_phase, ratio),
         .def = "write:1,read:1",
         .help = "mixed: weights of writes and reads",
+    },
+    {
+        .name = "fio",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_phase, fio),
+        .def = "",
+        .since = "0.1.0-fio",
+        .help = "a fio job file, relative to the matrix file, checked "
+                "against docs/fio.md's list; sets op to fio-job",
     },
     {
         .name = "phase_timeout",
@@ -263,6 +284,12 @@ const char *
 vmb_op_name(int op)
 {
     return vmb_choice_name(op_choices, op);
+}
+
+bool
+vmb_op_is_fio(int op)
+{
+    return op >= VMB_OP_FIO_RANDREAD_4K && op <= VMB_OP_FIO_JOB;
 }
 
 _Static_assert(VMB_NELEMS(vmb_load_options) == VMB_LOAD_NOPTIONS,

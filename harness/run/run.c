@@ -27,6 +27,7 @@
 #include "run/progress.h"
 #include "run/resources.h"
 #include "run/resume.h"
+#include "run/run_fio.h"
 #include "run/run_info.h"
 #include "run/run_load.h"
 #include "runtime/doctor.h"
@@ -258,6 +259,9 @@ write_static_files(struct session *s, const char *matrix_text, size_t len,
     autofree char *ppath = vmb_xasprintf("%s/plan.json", s->dir);
     if (write_json(ppath, &w, err) < 0)
         return -1;
+    /* A fio phase's job file lies beside the matrix, in the results too. */
+    if (vmb_run_fio_copy_jobs(&s->m->base, s->m->path, mpath, err) < 0)
+        return -1;
     for (size_t i = 0; i < s->m->ncontrols; i++)
         if (write_cell_files(s, &s->m->controls[i], err) < 0)
             return -1;
@@ -336,9 +340,11 @@ run_phases(struct run_state *st, struct vmb_runtime *rt,
            const struct vmb_db_driver *drv, struct vmb_error **err)
 {
     const struct vmb_config *cfg = rt->cfg;
-    /* The data set, untimed, and the replica caught up with it. */
+    /* The data set, untimed, and the replica caught up with it; fio lays
+     * out its own files. */
     vmb_progress_phase(&st->s->prog, "prepare data", SIZE_MAX);
-    if (vmb_run_load_prepare(cfg, &rt->nodes[0], &st->prepared, err) < 0)
+    if (!drv->tool &&
+        vmb_run_load_prepare(cfg, &rt->nodes[0], &st->prepared, err) < 0)
         return vmb_error_prefix(err, "prepare the data");
     if (st->prepared.seconds > 0 || st->prepared.rows > 0) {
         st->has_prepared = true;
@@ -355,8 +361,11 @@ run_phases(struct run_state *st, struct vmb_runtime *rt,
         vmb_progress_phase(&st->s->prog, name, i);
         struct vmb_run_phase_out out = {0};
         int r =
-            vmb_run_load_phase(cfg, i, &rt->nodes[0], &rt->nodes[1], st->dir,
-                               vmb_progress_rate, &st->s->prog, &out, err);
+            drv->tool
+                ? vmb_run_fio_phase(rt, st->s->m->path, i, st->dir, &out, err)
+                : vmb_run_load_phase(cfg, i, &rt->nodes[0], &rt->nodes[1],
+                                     st->dir, vmb_progress_rate, &st->s->prog,
+                                     &out, err);
         if (out.json != NULL) {
             st->phases =
                 vmb_xrealloc(st->phases, (st->nphases + 1) * sizeof(char *));
@@ -370,7 +379,8 @@ run_phases(struct run_state *st, struct vmb_runtime *rt,
         if (vmb_interrupted)
             return vmb_error_set(err, VMB_ERR_RUN, 0, "phase %s: interrupted",
                                  name);
-        if (!vmb_run_op_writes(ph->op))
+        /* A tool's phases have no replica to catch up. */
+        if (drv->tool || !vmb_run_op_writes(ph->op))
             continue;
         /* Writes went to the primary: how long until the replica has them. */
         vmb_progress_phase(&st->s->prog, "replication lag", SIZE_MAX);
@@ -569,8 +579,10 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
             vmb_run_resources_probe(&st.resources, rt);
         }
         vmb_progress_phase(&s->prog, "database", SIZE_MAX);
-        if (bring_up_database(&st, rt, drv, &run_err) == 0) {
-            vmb_run_resources_rtt(&st.resources, rt);
+        /* A tool (fio) has no server: it runs in each phase. */
+        if (drv->tool || bring_up_database(&st, rt, drv, &run_err) == 0) {
+            if (!drv->tool)
+                vmb_run_resources_rtt(&st.resources, rt);
             rt->ops->window_begin(rt);
             vmb_run_resources_start(&st.resources, rt);
             run_phases(&st, rt, drv, &run_err);

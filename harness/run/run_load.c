@@ -94,33 +94,9 @@ vmb_run_load_prepare(const struct vmb_config *cfg,
 }
 
 int
-vmb_run_load_phase(const struct vmb_config *cfg, size_t index,
-                   const struct vmb_db_node *primary,
-                   const struct vmb_db_node *replica, const char *dir,
-                   void (*rate)(void *ctx, uint64_t ops, double ops_per_s),
-                   void *ctx, struct vmb_run_phase_out *out,
-                   struct vmb_error **err)
+vmb_run_phase_record(const struct vmb_load_result *res, const char *dir,
+                     struct vmb_run_phase_out *out, struct vmb_error **err)
 {
-    struct vmb_load_target pt, rt;
-    if (node_target(cfg, primary, &pt, err) < 0)
-        return vmb_error_prefix(err, "node 1");
-    bool use_replica = cfg->load.read_from != VMB_READ_PRIMARY;
-    if (use_replica && node_target(cfg, replica, &rt, err) < 0)
-        return vmb_error_prefix(err, "node 2");
-    struct rate_fwd fwd = {rate, ctx};
-    struct vmb_load_result *res = NULL;
-    struct vmb_load_run run = {
-        .opts = &cfg->load,
-        .phase = &cfg->phases[index],
-        .phase_index = (int)index,
-        .primary = &pt,
-        .replica = use_replica ? &rt : NULL,
-        .progress = on_progress,
-        .ctx = &fwd,
-    };
-    if (vmb_load_run_phase(&run, &res, err) < 0)
-        return -1;
-
     struct vmb_jw w;
     vmb_jw_init(&w, true);
     vmb_load_result_to_json(&w, res);
@@ -159,6 +135,37 @@ vmb_run_load_phase(const struct vmb_config *cfg, size_t index,
                            " errors, the first %s)",
                            vmb_load_result_errors(res), first);
     }
+    return rc;
+}
+
+int
+vmb_run_load_phase(const struct vmb_config *cfg, size_t index,
+                   const struct vmb_db_node *primary,
+                   const struct vmb_db_node *replica, const char *dir,
+                   void (*rate)(void *ctx, uint64_t ops, double ops_per_s),
+                   void *ctx, struct vmb_run_phase_out *out,
+                   struct vmb_error **err)
+{
+    struct vmb_load_target pt, rt;
+    if (node_target(cfg, primary, &pt, err) < 0)
+        return vmb_error_prefix(err, "node 1");
+    bool use_replica = cfg->load.read_from != VMB_READ_PRIMARY;
+    if (use_replica && node_target(cfg, replica, &rt, err) < 0)
+        return vmb_error_prefix(err, "node 2");
+    struct rate_fwd fwd = {rate, ctx};
+    struct vmb_load_result *res = NULL;
+    struct vmb_load_run run = {
+        .opts = &cfg->load,
+        .phase = &cfg->phases[index],
+        .phase_index = (int)index,
+        .primary = &pt,
+        .replica = use_replica ? &rt : NULL,
+        .progress = on_progress,
+        .ctx = &fwd,
+    };
+    if (vmb_load_run_phase(&run, &res, err) < 0)
+        return -1;
+    int rc = vmb_run_phase_record(res, dir, out, err);
     vmb_load_result_free(res);
     return rc;
 }

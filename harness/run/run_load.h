@@ -47,6 +47,13 @@ int vmb_run_load_phase(const struct vmb_config *cfg, size_t index,
                        struct vmb_error **err);
 
 /*
+ * Records a phase's result as vmb_run_load_phase does (its histogram file
+ * in dir, out filled) and fails the same way when nothing completed.
+ */
+int vmb_run_phase_record(const struct vmb_load_result *res, const char *dir,
+                         struct vmb_run_phase_out *out, struct vmb_error **err);
+
+/*
  * The untimed step before the first measured phase: makes on primary the
  * tables cfg's phases need (PostgreSQL: COPY, then VACUUM ANALYZE; Redis:
  * nothing, out->seconds 0). Fails with the server's message.

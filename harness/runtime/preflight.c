@@ -398,6 +398,25 @@ programs_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
     return VMB_PREFLIGHT_LACK;
 }
 
+static bool
+fio_vm_applies(const struct vmb_cell *c)
+{
+    return is_vm(c) && c->cfg.database.engine == VMB_ENGINE_FIO;
+}
+
+static int
+fio_vm_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
+             char **detail, char **fix)
+{
+    (void)h;
+    (void)c;
+    *detail = vmb_xstrdup("database.engine fio runs in the bare-metal control "
+                          "only: the guest image carries no fio");
+    *fix = vmb_xstrdup("run the controls alone: vmbench run MATRIX --only "
+                       "baremetal");
+    return VMB_PREFLIGHT_LACK;
+}
+
 static int
 image_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
             char **detail, char **fix)
@@ -424,6 +443,7 @@ const struct vmb_preflight_need vmb_preflight_needs[] = {
     {"virtiofsd", "VM cells on virtio-fs", virtiofsd_applies, virtiofsd_probe},
     {"virtio_fs_extra_args", "VM cells", is_vm, fs_args_probe},
     {"engine", "every cell: the server's programs", any_cell, programs_probe},
+    {"fio-vm", "VM cells of database.engine fio", fio_vm_applies, fio_vm_probe},
     {"guest-image", "VM cells: the image is made from the host's files", is_vm,
      image_probe},
 };

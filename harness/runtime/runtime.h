@@ -124,6 +124,19 @@ struct vmb_runtime_ops {
      */
     int (*rtt)(struct vmb_runtime *rt, double *us, struct vmb_error **err);
 
+    /*
+     * Runs fio on node 1 (its CPUs, memory cap and data directory, as for
+     * a server) with the job file text job, which names node 1's data
+     * directory, and waits for it until timeout_us has passed (then kills
+     * it). On success *json is what fio wrote with --output-format=json+
+     * (malloc'd, *len bytes). Fails with fio's own last words when it
+     * cannot start, exits non-zero, is killed or outlives the deadline;
+     * fio's output is appended to node 1's log either way. NULL: the
+     * runtime cannot run fio.
+     */
+    int (*run_fio)(struct vmb_runtime *rt, const char *job, uint64_t timeout_us,
+                   char **json, size_t *len, struct vmb_error **err);
+
     /* Start and end of the measurement window of resource figures. */
     void (*window_begin)(struct vmb_runtime *rt);
     void (*window_end)(struct vmb_runtime *rt);

@@ -406,6 +406,73 @@ bm_start_db(struct vmb_runtime *rt, int node, const struct vmb_db_driver *drv,
     return 0;
 }
 
+/*
+ * fio on node 1 as a server would run there: the job and its JSON in the
+ * node's scratch directory, its words appended to the node's log.
+ */
+static int
+bm_run_fio(struct vmb_runtime *rt, const char *job, uint64_t timeout_us,
+           char **json, size_t *len, struct vmb_error **err)
+{
+    struct bm *bm = rt->priv;
+    struct bm_node *n = &bm->node[0];
+    autofree char *job_path = vmb_xasprintf("%s/node1/job.fio", rt->work_dir);
+    autofree char *out_path = vmb_xasprintf("%s/node1/fio.json", rt->work_dir);
+    autofree char *log_path = vmb_xasprintf("%s/node1/db.log", rt->work_dir);
+    autofree char *out_arg = vmb_xasprintf("--output=%s", out_path);
+    if (vmb_write_file_atomic(job_path, job, strlen(job), err) < 0 ||
+        vmb_write_file_atomic(out_path, "", 0, err) < 0)
+        return vmb_error_prefix(err, "node 1");
+    autoclose int log =
+        open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (log < 0)
+        return vmb_error_sys(err, "node 1: open \"%s\"", log_path);
+    char *argv[] = {"fio", "--output-format=json+", out_arg, job_path, NULL};
+    struct bm_cred cred = {(uid_t)-1, (gid_t)-1};
+    pid_t pid = 0;
+    if (spawn(bm, n, 1, argv, log, &cred, &pid, err) < 0)
+        return -1;
+    uint64_t deadline = vmb_now_ns() + timeout_us * 1000ull;
+    int status = 0;
+    bool done = false;
+    while (!vmb_interrupted && vmb_now_ns() < deadline) {
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            done = true;
+            break;
+        }
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    if (!done) {
+        kill(-pid, SIGKILL);
+        waitpid(pid, &status, 0);
+    }
+    autofree char *words = NULL;
+    vmb_autoerr struct vmb_error *re = NULL;
+    vmb_read_file(log_path, &words, NULL, &re);
+    autofree char *tail = vmb_db_log_tail(words, 5);
+    if (!done && vmb_interrupted)
+        return vmb_error_set(err, VMB_ERR_RUN, 0, "fio: interrupted");
+    if (!done) {
+        char d[32];
+        vmb_format_duration_us(timeout_us, d, sizeof(d));
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "fio did not finish within %s; output: %s", d,
+                             tail);
+    }
+    if (WIFSIGNALED(status))
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "fio was killed by signal %d; output: %s",
+                             WTERMSIG(status), tail);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "fio exited with status %d; output: %s",
+                             WEXITSTATUS(status), tail);
+    if (vmb_read_file_max(out_path, (size_t)64 << 20, json, len, err) < 0)
+        return vmb_error_prefix(err, "fio's output");
+    return 0;
+}
+
 static bool
 bm_alive(struct vmb_runtime *rt, int node, char **why)
 {
@@ -720,6 +787,7 @@ const struct vmb_runtime_ops vmb_runtime_baremetal = {
     .sample = bm_sample,
     .probe = bm_probe,
     .rtt = bm_rtt,
+    .run_fio = bm_run_fio,
     .window_begin = bm_window_begin,
     .window_end = bm_window_end,
     .result_json = bm_result_json,

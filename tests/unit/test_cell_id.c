@@ -179,3 +179,31 @@ Test(cell_id, baseline_change_changes_id)
     vmb_matrix_free(m);
     free(expected);
 }
+
+/* The fio: section and a phase's fio: are later options (.since): at
+ * their defaults the golden ids stand (the test above, with the real
+ * tables); set, they change the id. */
+Test(cell_id, fio_options_change_ids_when_set)
+{
+    char *expected = NULL;
+    struct vmb_matrix *m = golden(&expected);
+    const struct vmb_cell *c = &m->cells[0];
+    struct vmb_config cfg;
+    vmb_config_copy(&cfg, &c->cfg);
+    char id[13];
+    vmb_cell_id(&cfg, c->kind, id);
+    cr_assert_str_eq(id, c->id);
+    free(cfg.fio.bs);
+    cfg.fio.bs = vmb_xstrdup("64k");
+    vmb_cell_id(&cfg, c->kind, id);
+    cr_assert_str_neq(id, c->id, "fio.bs=64k");
+    free(cfg.fio.bs);
+    cfg.fio.bs = vmb_xstrdup("");
+    free(cfg.phases[0].fio);
+    cfg.phases[0].fio = vmb_xstrdup("jobs/mine.fio");
+    vmb_cell_id(&cfg, c->kind, id);
+    cr_assert_str_neq(id, c->id, "phases[0].fio");
+    vmb_config_free(&cfg);
+    vmb_matrix_free(m);
+    free(expected);
+}
