@@ -23,9 +23,8 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DVMB_SANITIZE=ON \
 cmake --build build-asan -j "$jobs"
 # The fuzz targets need clang's libFuzzer; only they and what they link.
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DVMB_FUZZ=ON \
-    -DVMB_FUZZ_SECONDS="${VMB_FUZZ_SECONDS:-45}"
-cmake --build build-fuzz -j "$jobs" --target fuzz_matrix fuzz_katatoml fuzz_results fuzz_tune \
-    fuzz_bounds fuzz_qcmd
+    -DVMB_FUZZ_SECONDS="${VMB_FUZZ_SECONDS:-35}"
+cmake --build build-fuzz -j "$jobs" --target vmb_fuzz_all
 
 echo "== static analysis"
 bash scripts/check-static.sh build
@@ -33,7 +32,7 @@ echo "== the leaves build and test alone"
 bash scripts/check-leaves.sh build
 echo "== unit tests (ASan/UBSan build)"
 ctest --test-dir build-asan -L unit --output-on-failure
-echo "== fuzzing the six parsers of outside input (bounded)"
+echo "== fuzzing each parser of outside input (bounded)"
 ctest --test-dir build-fuzz -L fuzz --output-on-failure
 # The unit tests ran above under the sanitizers; the optimised build runs
 # the integration tests, which boot VMs and start real servers.
