@@ -25,8 +25,7 @@ static const struct {
     {VMB_OP_FIO_SEQREAD_1M, "rw=read\nbs=1m\niodepth=1\n"},
     {VMB_OP_FIO_SEQWRITE_1M, "rw=write\nbs=1m\niodepth=1\n"},
     {VMB_OP_FIO_FSYNC_WRITE_4K, "rw=write\nbs=4k\niodepth=1\nfsync=1\n"},
-    {VMB_OP_FIO_RANDRW_70_30,
-     "rw=randrw\nrwmixread=70\nbs=4k\niodepth=1\n"},
+    {VMB_OP_FIO_RANDRW_70_30, "rw=randrw\nrwmixread=70\nbs=4k\niodepth=1\n"},
 };
 
 #define MAX_BUILTIN_SIZE (UINT64_C(1) << 30)
@@ -107,8 +106,7 @@ vmb_fio_phase_check(const struct vmb_config *cfg, size_t index,
     if (job == NULL)
         return 0;
     if (conflict_time(job, "runtime", ph->duration_us, "duration", err) < 0 ||
-        conflict_time(job, "ramp_time", cfg->load.warmup_us, "warmup",
-                      err) < 0)
+        conflict_time(job, "ramp_time", cfg->load.warmup_us, "warmup", err) < 0)
         return -1;
     const struct vmb_fio_job_opt *o = vmb_fio_job_find(job, "number_ios");
     if (o != NULL && ph->n > 0) {
@@ -194,8 +192,8 @@ vmb_fio_phase_text(const struct vmb_config *cfg, size_t index,
         if (size > MAX_BUILTIN_SIZE)
             size = MAX_BUILTIN_SIZE;
         vmb_format_size_bytes(size, d, sizeof(d));
-        vmb_buf_printf(&b, "ioengine=libaio\ndirect=0\nsize=%s\n\n[%s]\n%s",
-                       d, vmb_op_name(ph->op), body);
+        vmb_buf_printf(&b, "ioengine=libaio\ndirect=0\nsize=%s\n\n[%s]\n%s", d,
+                       vmb_op_name(ph->op), body);
         put_overrides(&b, &cfg->fio);
     } else if (job != NULL) {
         vmb_buf_puts(&b, "\n");

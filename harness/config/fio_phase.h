@@ -26,8 +26,7 @@ char *vmb_fio_phase_path(const char *matrix_path, const char *rel);
  * VMB_ERR_INPUT naming the option.
  */
 int vmb_fio_phase_check(const struct vmb_config *cfg, size_t index,
-                        const struct vmb_fio_job *job,
-                        struct vmb_error **err);
+                        const struct vmb_fio_job *job, struct vmb_error **err);
 
 /*
  * The job file fio runs for phase index: a [global] section of vmbench's

@@ -31,8 +31,8 @@ write_artefact(const char *dir, size_t index, const char *op, const char *ext,
 }
 
 int
-vmb_run_fio_phase(struct vmb_runtime *rt, const char *matrix_path,
-                  size_t index, const char *dir, struct vmb_run_phase_out *out,
+vmb_run_fio_phase(struct vmb_runtime *rt, const char *matrix_path, size_t index,
+                  const char *dir, struct vmb_run_phase_out *out,
                   struct vmb_error **err)
 {
     const struct vmb_config *cfg = rt->cfg;

@@ -30,8 +30,7 @@ int vmb_run_fio_phase(struct vmb_runtime *rt, const char *matrix_path,
  * to beside matrix_to (the results directory's matrix.yaml), each read
  * with the checker's size limit.
  */
-int vmb_run_fio_copy_jobs(const struct vmb_config *cfg,
-                          const char *matrix_from, const char *matrix_to,
-                          struct vmb_error **err);
+int vmb_run_fio_copy_jobs(const struct vmb_config *cfg, const char *matrix_from,
+                          const char *matrix_to, struct vmb_error **err);
 
 #endif
