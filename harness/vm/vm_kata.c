@@ -217,6 +217,7 @@ vmb_vm_kata_spec(const struct vmb_vm_kata *k, const struct vmb_config *cfg,
     s->blk_cache = k->blk_cache;
     s->blk_aio = g->blk_aio;
     s->fs_cache = g->virtio_fs_cache;
+    s->rng_source = vmb_entropy_name(g->entropy_source);
     s->fs_queue = (int)g->virtio_fs_queue;
     s->fs_thread_pool = k->fs_thread_pool;
     s->vhost = k->vhost;
@@ -451,6 +452,11 @@ verify_qemu(const struct vmb_vm_kata *k, const struct vmb_config *cfg,
     bool blk = place == VMB_STORAGE_VIRTIO_BLK;
     bool scsi = blk && vmb_config_blk_driver(cfg) == VMB_BLKDRV_VIRTIO_SCSI;
     bool pmu_off = strstr(g->cpu_features, "pmu=off") != NULL;
+    char rng[64], rng_json[64];
+    snprintf(rng, sizeof(rng), "filename=%s",
+             vmb_entropy_name(g->entropy_source));
+    snprintf(rng_json, sizeof(rng_json), "\"filename\":\"%s\"",
+             vmb_entropy_name(g->entropy_source));
     const struct {
         bool when;
         const char *plain, *json, *knob;
@@ -467,6 +473,7 @@ verify_qemu(const struct vmb_vm_kata *k, const struct vmb_config *cfg,
         {place == VMB_STORAGE_VIRTIOFS, queue, queue_json,
          "virtio_fs_queue_size"},
         {k->vhost, "vhost=on", "\"vhost\":true", "disable_vhost_net"},
+        {true, rng, rng_json, "entropy_source"},
     };
     for (size_t i = 0; i < VMB_NELEMS(want); i++) {
         if (!want[i].when)
