@@ -213,6 +213,14 @@ int vmb_virt_domain_live_xml(struct vmb_virt_domain *d, char **out,
  * /proc/<pid>/cmdline on a local connection, else libvirt's rendering of
  * the XML. Caller frees.
  */
+/*
+ * The QEMU command line libvirt would run for a domain XML, without
+ * starting it (virConnectDomainXMLToNative, "qemu-argv": shell-quoted,
+ * env assignments first); the caller frees *out.
+ */
+int vmb_virt_xml_to_argv(struct vmb_virt *v, const char *xml, char **out,
+                         struct vmb_error **err);
+
 int vmb_virt_domain_qemu_cmdline(struct vmb_virt_domain *d, char **out,
                                  struct vmb_error **err);
 
