@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/qcmd_priv.h"
 #include "base/util.h"
 
 #define MAX_ARGS 20000
-#define MAX_JSON_DEPTH 16
 
 struct words {
     char **v;
@@ -356,8 +356,8 @@ is_flag(const char *name)
     return false;
 }
 
-static void
-add_prop(struct vmb_qopt *o, char *key, char *val)
+void
+vmb_qcmd_add_prop(struct vmb_qopt *o, char *key, char *val)
 {
     o->props = vmb_xrealloc(o->props, (o->nprops + 1) * sizeof(*o->props));
     o->props[o->nprops].key = key;
@@ -400,211 +400,18 @@ parse_keyvals(struct vmb_qopt *o, const char *arg, const char *implied)
                 free(o->kind);
                 o->kind = vmb_xstrdup(eq + 1);
             } else {
-                add_prop(o, vmb_xstrdup(s), vmb_xstrdup(eq + 1));
+                vmb_qcmd_add_prop(o, vmb_xstrdup(s), vmb_xstrdup(eq + 1));
             }
         } else if (s[0] == '+' || s[0] == '-') {
-            add_prop(o, vmb_xstrdup(s + 1),
-                     vmb_xstrdup(s[0] == '+' ? "on" : "off"));
+            vmb_qcmd_add_prop(o, vmb_xstrdup(s + 1),
+                              vmb_xstrdup(s[0] == '+' ? "on" : "off"));
         } else if (strcmp(s, "nowait") == 0) {
-            add_prop(o, vmb_xstrdup("wait"), vmb_xstrdup("off"));
+            vmb_qcmd_add_prop(o, vmb_xstrdup("wait"), vmb_xstrdup("off"));
         } else {
-            add_prop(o, vmb_xstrdup(s), vmb_xstrdup("on"));
+            vmb_qcmd_add_prop(o, vmb_xstrdup(s), vmb_xstrdup("on"));
         }
         first = false;
     }
-}
-
-/* ---- a flat reading of a JSON argument ---- */
-
-struct jp {
-    const char *s;
-    size_t i, len;
-    int depth;
-};
-
-static void
-jp_ws(struct jp *j)
-{
-    while (j->i < j->len && isspace((unsigned char)j->s[j->i]))
-        j->i++;
-}
-
-static int
-jp_string(struct jp *j, struct vmb_buf *out)
-{
-    if (j->i >= j->len || j->s[j->i] != '"')
-        return -1;
-    j->i++;
-    while (j->i < j->len && j->s[j->i] != '"') {
-        char c = j->s[j->i];
-        if ((unsigned char)c < 0x20)
-            return -1;
-        if (c == '\\') {
-            if (j->i + 1 >= j->len)
-                return -1;
-            char e = j->s[j->i + 1];
-            if (e == 'u') {
-                if (j->i + 5 >= j->len)
-                    return -1;
-                for (int k = 2; k < 6; k++)
-                    if (!isxdigit((unsigned char)j->s[j->i + k]))
-                        return -1;
-                vmb_buf_append(out, "?", 1);
-                j->i += 6;
-                continue;
-            }
-            const char *from = "\"\\/bfnrt", *to = "\"\\/\b\f\n\r\t";
-            const char *f = strchr(from, e);
-            if (f == NULL || e == '\0')
-                return -1;
-            vmb_buf_append(out, &to[f - from], 1);
-            j->i += 2;
-            continue;
-        }
-        vmb_buf_append(out, &c, 1);
-        j->i++;
-    }
-    if (j->i >= j->len)
-        return -1;
-    j->i++;
-    vmb_buf_puts(out, "");
-    return 0;
-}
-
-static int jp_value(struct jp *j, struct vmb_qopt *o, const char *key);
-
-static int
-jp_object(struct jp *j, struct vmb_qopt *o, const char *prefix)
-{
-    if (++j->depth > MAX_JSON_DEPTH)
-        return -1;
-    j->i++; /* '{' */
-    jp_ws(j);
-    if (j->i < j->len && j->s[j->i] == '}') {
-        j->i++;
-        j->depth--;
-        return 0;
-    }
-    for (;;) {
-        jp_ws(j);
-        struct vmb_buf k = {0};
-        if (jp_string(j, &k) < 0) {
-            vmb_buf_free(&k);
-            return -1;
-        }
-        autofree char *key =
-            prefix ? vmb_xasprintf("%s.%s", prefix, k.data) : vmb_buf_steal(&k);
-        vmb_buf_free(&k);
-        jp_ws(j);
-        if (j->i >= j->len || j->s[j->i] != ':')
-            return -1;
-        j->i++;
-        jp_ws(j);
-        if (jp_value(j, o, key) < 0)
-            return -1;
-        jp_ws(j);
-        if (j->i < j->len && j->s[j->i] == ',') {
-            j->i++;
-            continue;
-        }
-        if (j->i < j->len && j->s[j->i] == '}') {
-            j->i++;
-            j->depth--;
-            return 0;
-        }
-        return -1;
-    }
-}
-
-static int
-jp_array(struct jp *j, struct vmb_qopt *o, const char *key)
-{
-    if (++j->depth > MAX_JSON_DEPTH)
-        return -1;
-    j->i++; /* '[' */
-    jp_ws(j);
-    if (j->i < j->len && j->s[j->i] == ']') {
-        j->i++;
-        j->depth--;
-        return 0;
-    }
-    for (int n = 0;; n++) {
-        jp_ws(j);
-        autofree char *k = vmb_xasprintf("%s.%d", key, n);
-        if (jp_value(j, o, k) < 0)
-            return -1;
-        jp_ws(j);
-        if (j->i < j->len && j->s[j->i] == ',') {
-            j->i++;
-            continue;
-        }
-        if (j->i < j->len && j->s[j->i] == ']') {
-            j->i++;
-            j->depth--;
-            return 0;
-        }
-        return -1;
-    }
-}
-
-static int
-jp_value(struct jp *j, struct vmb_qopt *o, const char *key)
-{
-    if (j->i >= j->len)
-        return -1;
-    char c = j->s[j->i];
-    if (c == '{')
-        return jp_object(j, o, key);
-    if (c == '[')
-        return jp_array(j, o, key);
-    struct vmb_buf v = {0};
-    if (c == '"') {
-        if (jp_string(j, &v) < 0) {
-            vmb_buf_free(&v);
-            return -1;
-        }
-    } else {
-        size_t s = j->i;
-        while (j->i < j->len && (isalnum((unsigned char)j->s[j->i]) ||
-                                 strchr("+-.", j->s[j->i]) != NULL))
-            j->i++;
-        if (j->i == s)
-            return -1;
-        const char *lit = j->s + s;
-        size_t n = j->i - s;
-        bool word = isalpha((unsigned char)lit[0]);
-        if (word && !((n == 4 && memcmp(lit, "true", 4) == 0) ||
-                      (n == 5 && memcmp(lit, "false", 5) == 0) ||
-                      (n == 4 && memcmp(lit, "null", 4) == 0)))
-            return -1;
-        if (n == 4 && memcmp(lit, "true", 4) == 0)
-            vmb_buf_puts(&v, "on");
-        else if (n == 5 && memcmp(lit, "false", 5) == 0)
-            vmb_buf_puts(&v, "off");
-        else
-            vmb_buf_append(&v, lit, n);
-        vmb_buf_puts(&v, "");
-    }
-    char *val = vmb_buf_steal(&v);
-    if (o->kind == NULL &&
-        (strcmp(key, "driver") == 0 || strcmp(key, "qom-type") == 0 ||
-         strcmp(key, "type") == 0)) {
-        o->kind = val;
-        return 0;
-    }
-    add_prop(o, vmb_xstrdup(key), val);
-    return 0;
-}
-
-static int
-parse_json_arg(struct vmb_qopt *o, const char *arg)
-{
-    struct jp j = {.s = arg, .i = 0, .len = strlen(arg), .depth = 0};
-    jp_ws(&j);
-    if (jp_object(&j, o, NULL) < 0)
-        return -1;
-    jp_ws(&j);
-    return j.i == j.len ? 0 : -1;
 }
 
 /* -global's "kvm-pit.lost_tick_policy=discard" and libvirt's
@@ -618,10 +425,11 @@ parse_global(struct vmb_qopt *o, const char *arg)
     const char *prop = vmb_qopt_get(&tmp, "property");
     const char *val = vmb_qopt_get(&tmp, "value");
     if (drv && prop && val) {
-        add_prop(o, vmb_xasprintf("%s.%s", drv, prop), vmb_xstrdup(val));
+        vmb_qcmd_add_prop(o, vmb_xasprintf("%s.%s", drv, prop),
+                          vmb_xstrdup(val));
     } else {
         for (size_t i = 0; i < tmp.nprops; i++) {
-            add_prop(o, tmp.props[i].key, tmp.props[i].val);
+            vmb_qcmd_add_prop(o, tmp.props[i].key, tmp.props[i].val);
             tmp.props[i].key = tmp.props[i].val = NULL;
         }
     }
@@ -680,7 +488,7 @@ build(const char *what, struct words *w, struct vmb_qcmd **out,
             if (strcmp(keyed[k].name, name) != 0)
                 continue;
             if (o->arg[0] == '{') {
-                if (parse_json_arg(o, o->arg) < 0) {
+                if (vmb_qcmd_parse_json(o, o->arg) < 0) {
                     autofree char *safe = vmb_term_safe(o->arg);
                     vmb_qcmd_free(q);
                     return vmb_error_set(

@@ -6,16 +6,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "analysis/katadiff.h"
 #include "base/qcmd.h"
 #include "base/util.h"
 #include "cli.h"
+#include "config/matrix.h"
 #include "report/katadiff_out.h"
 #include "results/results.h"
+#include "vm/virt.h"
+#include "vm/vm.h"
 
 const char vmb_usage_kata_diff[] =
     "usage: vmbench kata-diff [--json] RESULTS_DIR CELL (KATA_SOURCE | --pid "
+    "PID)\n"
+    "       vmbench kata-diff [--json] MATRIX CELL_ID (KATA_SOURCE | --pid "
     "PID)\n\n"
     "Holds the QEMU command line a cell ran (what the results directory\n"
     "saved: cells/<id>/rep<k>/node1.qemu.cmdline) against a real Kata\n"
@@ -27,6 +34,11 @@ const char vmb_usage_kata_diff[] =
     "only-kata or only-cell, the Kata knob responsible where there is one,\n"
     "and whether the difference can change performance.\n"
     "CELL is a cell id or a unique id prefix (4+ characters).\n\n"
+    "With a matrix file instead of a results directory, the cell's side is\n"
+    "the command line libvirt renders from the domain XML vmbench would\n"
+    "give node 1 (virConnectDomainXMLToNative), nothing booted: it needs\n"
+    "libvirt running, takes accel auto as KVM where /dev/kvm opens, and\n"
+    "refuses what a run of the cell would refuse on this host.\n\n"
     "KATA_SOURCE is a file holding the sandbox's QEMU command line in any\n"
     "form: a copy of /proc/PID/cmdline (NUL-separated), `ps -ww -o args`\n"
     "or `ps -ef` output, or Kata's debug log line (\"launching ... with:\n"
@@ -35,7 +47,8 @@ const char vmb_usage_kata_diff[] =
     "  --pid PID   read /proc/PID/cmdline of a running sandbox's QEMU\n"
     "  --json      print the comparison as JSON\n\n"
     "exit status: 0 no performance-relevant difference, 1 at least one,\n"
-    "2 bad input (an unknown cell, a file that holds no QEMU command line).\n";
+    "2 bad input (an unknown cell, a file that holds no QEMU command line,\n"
+    "a cell libvirt cannot render).\n";
 
 enum {
     OPT_JSON = 256,
@@ -82,6 +95,70 @@ read_pid(const char *arg, struct vmb_qcmd **q, struct vmb_error **err)
                              "exited)",
                              what);
     return vmb_qcmd_parse(what, text, len, q, err);
+}
+
+static bool
+is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static const struct vmb_cell *
+find_cell(const struct vmb_matrix *m, const char *id, bool *ambiguous)
+{
+    const struct vmb_cell *found = NULL;
+    *ambiguous = false;
+    for (size_t i = 0; i < m->ncells; i++) {
+        if (strcmp(m->cells[i].id, id) == 0)
+            return &m->cells[i];
+        if (strlen(id) >= 4 && strncmp(m->cells[i].id, id, strlen(id)) == 0) {
+            *ambiguous = found != NULL;
+            found = &m->cells[i];
+        }
+    }
+    return *ambiguous ? NULL : found;
+}
+
+/* The cell's side from a matrix: libvirt's rendering, nothing booted. */
+static int
+render_cell(const char *matrix, const char *id, struct vmb_qcmd **q,
+            char **what, struct vmb_error **err)
+{
+    struct vmb_matrix *m = NULL;
+    struct vmb_virt *v = NULL;
+    char *argv = NULL;
+    int rc = -1;
+    if (vmb_matrix_load_kata(matrix, NULL, &m, err) < 0)
+        goto out;
+    bool ambiguous = false;
+    const struct vmb_cell *c = find_cell(m, id, &ambiguous);
+    if (c == NULL) {
+        vmb_error_set(err, VMB_ERR_INPUT, 0,
+                      ambiguous ? "cell \"%s\" matches more than one cell of "
+                                  "\"%s\"; give more of its id"
+                                : "no VM cell \"%s\" in \"%s\"; `vmbench "
+                                  "plan` lists them",
+                      id, matrix);
+        goto out;
+    }
+    int accel = c->cfg.hypervisor.accel;
+    bool kvm = accel == VMB_ACCEL_KVM || (accel == VMB_ACCEL_AUTO &&
+                                          access("/dev/kvm", R_OK | W_OK) == 0);
+    if (vmb_virt_open(c->cfg.hypervisor.connect, &v, err) < 0 ||
+        vmb_vm_render_argv(v, &c->cfg, kvm, &argv, err) < 0) {
+        /* Nothing ran: what cannot be rendered here is this input's. */
+        (*err)->kind = VMB_ERR_INPUT;
+        vmb_error_prefix(err, "cell \"%s\" of \"%s\"", c->id, matrix);
+        goto out;
+    }
+    *what = vmb_xasprintf("%s cell %s (libvirt's qemu-argv)", matrix, c->id);
+    rc = vmb_qcmd_parse(*what, argv, strlen(argv), q, err);
+out:
+    free(argv);
+    vmb_virt_close(v);
+    vmb_matrix_free(m);
+    return rc;
 }
 
 /* Prints the comparison; 1 when a difference can change performance. */
@@ -137,8 +214,8 @@ vmb_cmd_kata_diff(int argc, char **argv, struct vmb_error **err)
         return -1;
     if (dir == NULL || cell == NULL)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "missing RESULTS_DIR or CELL; see `vmbench "
-                             "kata-diff --help`");
+                             "missing RESULTS_DIR (or MATRIX) or CELL; see "
+                             "`vmbench kata-diff --help`");
     if ((source == NULL) == (pid == NULL))
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "give one KATA_SOURCE file or --pid PID");
@@ -146,9 +223,13 @@ vmb_cmd_kata_diff(int argc, char **argv, struct vmb_error **err)
     char *cell_path = NULL, *kname = NULL;
     struct vmb_qcmd *kq = NULL, *cq = NULL;
     int rc = -1;
-    if (vmb_results_cell_qemu_cmdline(dir, cell, &cell_path, err) < 0 ||
-        read_source(cell_path, cell_path, &cq, err) < 0)
+    if (is_dir(dir)) {
+        if (vmb_results_cell_qemu_cmdline(dir, cell, &cell_path, err) < 0 ||
+            read_source(cell_path, cell_path, &cq, err) < 0)
+            goto out;
+    } else if (render_cell(dir, cell, &cq, &cell_path, err) < 0) {
         goto out;
+    }
     if (pid ? read_pid(pid, &kq, err) < 0
             : read_source(source, source, &kq, err) < 0)
         goto out;

@@ -32,6 +32,14 @@ static const struct vmb_choice sharedfs_choices[] = {
     {"9p", VMB_SHAREDFS_9P},
     {NULL, 0},
 };
+/* The sources libvirt's random backend takes. */
+static const struct vmb_choice entropy_choices[] = {
+    {"/dev/urandom", VMB_ENTROPY_URANDOM},
+    {"/dev/random", VMB_ENTROPY_RANDOM},
+    {"/dev/hwrng", VMB_ENTROPY_HWRNG},
+    {NULL, 0},
+};
+
 static const struct vmb_choice fscache_choices[] = {
     {"auto", VMB_FSCACHE_AUTO},
     {"always", VMB_FSCACHE_ALWAYS},
@@ -402,6 +410,17 @@ static const struct vmb_option guest_options[] = {
         .min = 1e6,
         .max = 3600e6,
         .help = "time allowed from start to agent hello",
+    },
+    {
+        .name = "entropy_source",
+        .type = VMB_OPT_ENUM,
+        .offset = OPT(vmb_guest_opts, entropy_source),
+        .def = "/dev/urandom",
+        .choices = entropy_choices,
+        .alias = "entropy_source",
+        .help = "the host device behind the guest's virtio-rng: "
+                "/dev/urandom, /dev/random or /dev/hwrng",
+        .since = "0.2",
     },
 };
 
@@ -787,6 +806,12 @@ const char *
 vmb_shared_fs_name(int fs)
 {
     return vmb_choice_name(sharedfs_choices, fs);
+}
+
+const char *
+vmb_entropy_name(int source)
+{
+    return vmb_choice_name(entropy_choices, source);
 }
 
 const char *

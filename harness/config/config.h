@@ -45,6 +45,7 @@ enum vmb_fs_cache { VMB_FSCACHE_AUTO, VMB_FSCACHE_ALWAYS, VMB_FSCACHE_NEVER };
 enum vmb_blk_driver { VMB_BLKDRV_VIRTIO_SCSI, VMB_BLKDRV_VIRTIO_BLK };
 enum vmb_blk_aio { VMB_BLKAIO_THREADS, VMB_BLKAIO_NATIVE, VMB_BLKAIO_IO_URING };
 enum vmb_engine { VMB_ENGINE_REDIS, VMB_ENGINE_POSTGRES, VMB_ENGINE_FIO };
+enum vmb_entropy { VMB_ENTROPY_URANDOM, VMB_ENTROPY_RANDOM, VMB_ENTROPY_HWRNG };
 enum vmb_fsync { VMB_FSYNC_ALWAYS, VMB_FSYNC_EVERYSEC, VMB_FSYNC_NO };
 enum vmb_order {
     VMB_ORDER_INTERLEAVED,
@@ -101,6 +102,7 @@ struct vmb_guest_opts {
     bool blk_cache_noflush;     /* block_device_cache_noflush */
     uint64_t data_size_bytes;   /* block / local data volume size */
     uint64_t boot_timeout_us;
+    int entropy_source; /* enum vmb_entropy; entropy_source */
 };
 
 struct vmb_network_opts {
@@ -229,6 +231,8 @@ int vmb_config_virtiofsd_args(const struct vmb_config *cfg, int64_t *pool,
 const char *vmb_storage_name(int storage);
 const char *vmb_shared_fs_name(int fs);
 const char *vmb_fs_cache_name(int cache);
+/* The host device of an enum vmb_entropy: "/dev/urandom", ... */
+const char *vmb_entropy_name(int source);
 const char *vmb_blk_driver_name(int drv);
 const char *vmb_blk_aio_name(int aio);
 const char *vmb_accel_name(int accel);

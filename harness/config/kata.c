@@ -91,6 +91,7 @@ vmb_kata_settings(const struct vmb_config *cfg, struct vmb_kata_setting **out)
         {"enable_mem_prealloc", boolean(g->mem_prealloc), NULL},
         {"enable_hugepages", boolean(g->hugepages), NULL},
         {"msize_9p", vmb_xasprintf("%" PRIu64, g->msize_9p_bytes), NULL},
+        {"entropy_source", quoted(vmb_entropy_name(g->entropy_source)), NULL},
         {"disable_vhost_net", boolean(nw->disable_vhost_net), NULL},
         {"rx_rate_limiter_max_rate",
          vmb_xasprintf("%" PRId64, nw->rx_rate_bits), NULL},

@@ -163,6 +163,10 @@ vmb_preflight_facts_read(const struct vmb_preflight_host *h,
     snprintf(f->root, sizeof(f->root), "%s", root);
     autofree char *vhost = at(f, "/dev/vhost-net");
     f->vhost_net = access(vhost, R_OK | W_OK) == 0;
+    for (int e = 0; e < 3; e++) {
+        autofree char *dev = at(f, vmb_entropy_name(e));
+        f->entropy[e] = access(dev, R_OK) == 0;
+    }
     read_meminfo(f);
     /* Where vm/ and Debian's packages put it (qemu-system-common, or the
      * virtiofsd package). */
@@ -432,6 +436,27 @@ image_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
     return VMB_PREFLIGHT_LACK;
 }
 
+static bool
+entropy_applies(const struct vmb_cell *c)
+{
+    return is_vm(c) && c->cfg.guest.entropy_source != VMB_ENTROPY_URANDOM;
+}
+
+static int
+entropy_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
+              char **detail, char **fix)
+{
+    int e = c->cfg.guest.entropy_source;
+    if (e < 0 || e > 2 || h->entropy[e])
+        return 0;
+    *detail = vmb_xasprintf("entropy_source \"%s\" is not a device this "
+                            "host can read",
+                            vmb_entropy_name(e));
+    *fix = vmb_xstrdup("set entropy_source: /dev/urandom (Kata's default), "
+                       "or load the hardware RNG's driver for /dev/hwrng");
+    return VMB_PREFLIGHT_LACK;
+}
+
 const struct vmb_preflight_need vmb_preflight_needs[] = {
     {"vhost-net", "VM cells with disable_vhost_net false", vhost_applies,
      vhost_probe},
@@ -442,6 +467,10 @@ const struct vmb_preflight_need vmb_preflight_needs[] = {
     {"tc", "VM cells with a rate limiter", shaping_applies, shaping_probe},
     {"virtiofsd", "VM cells on virtio-fs", virtiofsd_applies, virtiofsd_probe},
     {"virtio_fs_extra_args", "VM cells", is_vm, fs_args_probe},
+    {"entropy_source",
+     "VM cells with an entropy_source other than "
+     "/dev/urandom",
+     entropy_applies, entropy_probe},
     {"engine", "every cell: the server's programs", any_cell, programs_probe},
     {"fio-vm", "VM cells of database.engine fio", fio_vm_applies, fio_vm_probe},
     {"guest-image", "VM cells: the image is made from the host's files", is_vm,

@@ -46,6 +46,8 @@ struct vmb_preflight_facts {
     uint64_t hp_size_kib;  /* the default huge page size */
     const char *virtiofsd; /* its path, NULL when none is installed */
     bool tc;               /* the tc program libvirt shapes traffic with */
+    /* Per enum vmb_entropy: the device exists and can be read. */
+    bool entropy[3];
     /* Per tc module (vmb_preflight_tc_modules): known to be missing
      * (neither loaded, built in nor installed for the running kernel).
      * False when the host does not say (no modules directory). */

@@ -395,8 +395,11 @@ vmb_virt_domain_xml(const struct vmb_domain_spec *s)
                      "'/>\n      <target type='virtio' name='" VMB_AGENT_CHANNEL
                      "'/>\n    </channel>\n");
     }
+    /* entropy_source: Kata's rng-random backend on that device. */
     vmb_buf_puts(&b, "    <rng model='virtio'>\n"
-                     "      <backend model='random'>/dev/urandom</backend>\n"
+                     "      <backend model='random'>");
+    xml_text(&b, s->rng_source ? s->rng_source : "/dev/urandom");
+    vmb_buf_puts(&b, "</backend>\n"
                      "    </rng>\n"
                      "    <memballoon model='none'/>\n"
                      "  </devices>\n</domain>\n");

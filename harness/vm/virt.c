@@ -756,6 +756,17 @@ vmb_virt_domain_pid(struct vmb_virt_domain *d)
 }
 
 int
+vmb_virt_xml_to_argv(struct vmb_virt *v, const char *xml, char **out,
+                     struct vmb_error **err)
+{
+    char *argv = virConnectDomainXMLToNative(v->conn, "qemu-argv", xml, 0);
+    if (argv == NULL)
+        return virt_error(err, "render the domain as QEMU's command line");
+    *out = argv;
+    return 0;
+}
+
+int
 vmb_virt_domain_qemu_cmdline(struct vmb_virt_domain *d, char **out,
                              struct vmb_error **err)
 {

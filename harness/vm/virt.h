@@ -154,13 +154,14 @@ struct vmb_domain_spec {
     /* shared data directory, mount tag VMB_AGENT_FS_TAG */
     enum vmb_virt_fs fs;
     const char *fs_dir;
-    int fs_cache;          /* enum vmb_fs_cache, virtio-fs only */
-    int fs_queue;          /* virtio-fs queue size */
-    int fs_thread_pool;    /* virtiofsd thread pool; < 0: its default */
-    const char *virtiofsd; /* virtiofsd path; NULL: libvirt's choice */
-    const char *network;   /* libvirt network name; NULL for no NIC */
-    const char *mac;       /* "52:54:00:xx:xx:xx" */
-    bool vhost;            /* vhost-net backend, else QEMU's own */
+    int fs_cache;           /* enum vmb_fs_cache, virtio-fs only */
+    const char *rng_source; /* virtio-rng's host device; NULL: urandom */
+    int fs_queue;           /* virtio-fs queue size */
+    int fs_thread_pool;     /* virtiofsd thread pool; < 0: its default */
+    const char *virtiofsd;  /* virtiofsd path; NULL: libvirt's choice */
+    const char *network;    /* libvirt network name; NULL for no NIC */
+    const char *mac;        /* "52:54:00:xx:xx:xx" */
+    bool vhost;             /* vhost-net backend, else QEMU's own */
     /* limits in KiB/s as the guest sees them (<bandwidth>); 0: none */
     uint64_t rx_kib_per_s, tx_kib_per_s;
 };
@@ -212,6 +213,14 @@ int vmb_virt_domain_live_xml(struct vmb_virt_domain *d, char **out,
  * /proc/<pid>/cmdline on a local connection, else libvirt's rendering of
  * the XML. Caller frees.
  */
+/*
+ * The QEMU command line libvirt would run for a domain XML, without
+ * starting it (virConnectDomainXMLToNative, "qemu-argv": shell-quoted,
+ * env assignments first); the caller frees *out.
+ */
+int vmb_virt_xml_to_argv(struct vmb_virt *v, const char *xml, char **out,
+                         struct vmb_error **err);
+
 int vmb_virt_domain_qemu_cmdline(struct vmb_virt_domain *d, char **out,
                                  struct vmb_error **err);
 

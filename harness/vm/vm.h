@@ -128,6 +128,16 @@ int vmb_hugepages_info(uint64_t *free_pages, uint64_t *total_pages,
 int vmb_hugepages_info_at(const char *meminfo, uint64_t *free_pages,
                           uint64_t *total_pages, struct vmb_error **err);
 
+/*
+ * The QEMU command line node 1 of a cell of cfg would run, as libvirt on
+ * connection v renders it from the domain XML (vmb_virt_xml_to_argv),
+ * nothing started; kvm chooses the domain type. Paths and the network
+ * are placeholders. Fails as the run would where the host cannot give
+ * what cfg asks (vmb_vm_kata_prepare), or where libvirt cannot render it.
+ */
+int vmb_vm_render_argv(struct vmb_virt *v, const struct vmb_config *cfg,
+                       bool kvm, char **out, struct vmb_error **err);
+
 /* The kernel parameters Kata's runtime adds for QEMU on x86_64, in its
  * order (kata-containers src/runtime/virtcontainers/qemu_amd64.go). */
 #define VMB_VM_KATA_KERNEL_PARAMS                                              \

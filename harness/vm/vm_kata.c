@@ -217,6 +217,7 @@ vmb_vm_kata_spec(const struct vmb_vm_kata *k, const struct vmb_config *cfg,
     s->blk_cache = k->blk_cache;
     s->blk_aio = g->blk_aio;
     s->fs_cache = g->virtio_fs_cache;
+    s->rng_source = vmb_entropy_name(g->entropy_source);
     s->fs_queue = (int)g->virtio_fs_queue;
     s->fs_thread_pool = k->fs_thread_pool;
     s->vhost = k->vhost;
@@ -450,7 +451,14 @@ verify_qemu(const struct vmb_vm_kata *k, const struct vmb_config *cfg,
              g->virtio_fs_queue);
     bool blk = place == VMB_STORAGE_VIRTIO_BLK;
     bool scsi = blk && vmb_config_blk_driver(cfg) == VMB_BLKDRV_VIRTIO_SCSI;
+    /* Kata plugs the controller whenever the driver is virtio-scsi. */
+    bool scsi_ctl = vmb_config_blk_driver(cfg) == VMB_BLKDRV_VIRTIO_SCSI;
     bool pmu_off = strstr(g->cpu_features, "pmu=off") != NULL;
+    char rng[64], rng_json[64];
+    snprintf(rng, sizeof(rng), "filename=%s",
+             vmb_entropy_name(g->entropy_source));
+    snprintf(rng_json, sizeof(rng_json), "\"filename\":\"%s\"",
+             vmb_entropy_name(g->entropy_source));
     const struct {
         bool when;
         const char *plain, *json, *knob;
@@ -461,12 +469,14 @@ verify_qemu(const struct vmb_vm_kata *k, const struct vmb_config *cfg,
         {g->mem_prealloc || g->hugepages, "prealloc=on", "\"prealloc\":true",
          "enable_mem_prealloc"},
         {pmu_off, "pmu=off", NULL, "cpu_features"},
-        {scsi, "virtio-scsi-pci", NULL, "block_device_driver"},
+        {scsi_ctl, "virtio-scsi-pci", NULL, "block_device_driver"},
         {scsi && g->iothreads, "\"iothread\":\"iothread1\"",
          "iothread=iothread1", "enable_iothreads"},
         {place == VMB_STORAGE_VIRTIOFS, queue, queue_json,
          "virtio_fs_queue_size"},
         {k->vhost, "vhost=on", "\"vhost\":true", "disable_vhost_net"},
+        {true, rng, rng_json, "entropy_source"},
+        {true, "driftfix=slew", NULL, "Kata RTC (driftfix=slew)"},
     };
     for (size_t i = 0; i < VMB_NELEMS(want); i++) {
         if (!want[i].when)
@@ -493,14 +503,17 @@ vmb_vm_kata_verify(const struct vmb_vm_kata *k, const struct vmb_config *cfg,
 {
     const struct vmb_guest_opts *g = &cfg->guest;
     int place = vmb_config_placement(cfg);
-    /* kernel_params: every word on the guest's own command line. */
-    autofree char *params = vmb_xstrdup(g->kernel_params);
+    /* Kata's own kernel parameters, then kernel_params: every word on the
+     * guest's own command line. */
+    autofree char *params =
+        vmb_xasprintf("%s %s", VMB_VM_KATA_KERNEL_PARAMS,
+                      g->kernel_params ? g->kernel_params : "");
     char *save = NULL;
     for (char *w = strtok_r(params, " \t", &save); w;
          w = strtok_r(NULL, " \t", &save))
         if (f->cmdline == NULL || !has_word(f->cmdline, w))
             return vmb_error_set(err, VMB_ERR_RUN, 0,
-                                 "%s: kernel_params word \"%s\" is not on the "
+                                 "%s: kernel parameter \"%s\" is not on the "
                                  "guest's /proc/cmdline",
                                  name, w);
     if (place == VMB_STORAGE_9P) {

@@ -7,7 +7,8 @@
 #   block: 256 MiB guests with Kata's default memory hotplug headroom, the
 #          data disk on virtio-scsi with its IOThread, io_uring and cache
 #          "none" (block_device_cache_set + _direct), vCPUs pinned 1:1,
-#          kernel_params, default_maxvcpus, pmu=off, q35 as libvirt
+#          kernel_params, default_maxvcpus, pmu=off, entropy_source,
+#          Kata's RTC and kernel parameters, q35 as libvirt
 #          resolves it, and the rate limiters where the host kernel can
 #          shape traffic (where it cannot, a cell asking for them must be
 #          refused when its first domain starts)
@@ -65,7 +66,8 @@ fi
 "$tool" cell hypervisor.accel=tcg guest.boot_timeout=300s guest.memory=256 \
     guest.storage=block guest.iothreads=on guest.vcpus_pinning=on \
     guest.maxvcpus=2 "guest.kernel_params=vmb.kata_test=1 nosmt" \
-    block_device_cache_set=true block_device_cache_direct=true $limits \
+    block_device_cache_set=true block_device_cache_direct=true \
+    entropy_source=/dev/random $limits \
     >"$out/block.json"
 "$tool" cell hypervisor.accel=tcg guest.boot_timeout=300s guest.memory=512 \
     guest.storage=local disable_block_device_use=true shared_fs=virtio-9p \
@@ -102,6 +104,9 @@ for want in base=utc clock=host driftfix=slew; do
     grep -q "$want" <<<"$rtc" || no "block: -rtc \"$rtc\" lacks $want"
 done
 if grep -q 'kvm-pit' <<<"$q"; then no "block: a kvm-pit policy under TCG"; fi
+# entropy_source: the virtio-rng device reads the host's /dev/random.
+grep -q '"filename":"/dev/random"' <<<"$q" ||
+    no "block: entropy_source /dev/random not on QEMU's command line"
 # No USB controller and no display device, as Kata.
 dev='"driver":"[^"]*(usb|xhci|uhci|ehci|vga|qxl|bochs|ramfb)[^"]*"'
 if grep -Eqi "$dev" <<<"$q"; then

@@ -207,3 +207,21 @@ Test(cell_id, fio_options_change_ids_when_set)
     vmb_matrix_free(m);
     free(expected);
 }
+
+/* entropy_source came after the baseline (.since): at its default a cell
+ * keeps the golden id, set off it the id changes. */
+Test(cell_id, entropy_source_is_a_later_option)
+{
+    char *expected = NULL;
+    struct vmb_matrix *m = golden(&expected);
+    struct vmb_cell c = m->cells[0];
+    char id[13];
+    vmb_cell_id(&c.cfg, c.kind, id);
+    cr_assert_str_eq(id, c.id);
+    cr_assert_eq(c.cfg.guest.entropy_source, VMB_ENTROPY_URANDOM);
+    c.cfg.guest.entropy_source = VMB_ENTROPY_RANDOM;
+    vmb_cell_id(&c.cfg, c.kind, id);
+    cr_assert_str_neq(id, c.id);
+    vmb_matrix_free(m);
+    free(expected);
+}

@@ -290,6 +290,19 @@ Test(preflight, guest_image_ingredients)
 }
 
 /* Every shortfall at once, each with its fix, in one listing. */
+/* entropy_source other than /dev/urandom: the device must be readable. */
+Test(preflight, entropy_source_device)
+{
+    put("dev/vhost-net", "", 0600);
+    check("guest:\n  entropy_source: /dev/hwrng\n");
+    assert_lack("entropy_source", "\"/dev/hwrng\"", "/dev/urandom");
+    vmb_preflight_free(pf);
+    vmb_matrix_free(m);
+    put("dev/hwrng", "", 0644);
+    check("guest:\n  entropy_source: /dev/hwrng\n");
+    cr_assert_null(finding("entropy_source"));
+}
+
 Test(preflight, all_shortfalls_listed)
 {
     char *vfsd = vmb_xasprintf("%s/usr/lib/qemu/virtiofsd", root);

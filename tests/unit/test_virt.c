@@ -283,10 +283,17 @@ k_vcpu_pinning(struct vmb_domain_spec *s)
     s->emulator_cpuset = "4-7";
 }
 
+static void
+k_entropy_source(struct vmb_domain_spec *s)
+{
+    s->rng_source = "/dev/random";
+}
+
 static const struct {
     const char *name;
     void (*apply)(struct vmb_domain_spec *s);
 } knobs[] = {
+    {"entropy_source_random", k_entropy_source},
     {"default_maxvcpus", k_maxvcpus},
     {"memory_slots", k_memory_slots},
     {"enable_hugepages", k_hugepages},
