@@ -9,7 +9,7 @@
 /* clang-format off */
 const char vmb_usage_run[] =
     "usage: vmbench run MATRIX.yaml [--out DIR] [--kata FILE] [--dry-run]\n"
-    "                   [--only vm|baremetal|control]\n"
+    "                   [--only vm|baremetal|control] [--shard K/N]\n"
     "       vmbench run --resume DIR [--only vm|baremetal|control]\n"
     "                   [--retry-failed]\n\n"
     "Runs every cell of the matrix and its bare-metal control, each\n"
@@ -31,6 +31,12 @@ const char vmb_usage_run[] =
     "  --only KIND   run only the VM cells (vm) or only the bare-metal\n"
     "                controls (baremetal, or control, the same); the others\n"
     "                are left for a later --resume\n"
+    "  --shard K/N   run only shard K (0 to N-1) of N, as a Slurm array\n"
+    "                index or Kubernetes' JOB_COMPLETION_INDEX gives it;\n"
+    "                `vmbench plan --shards N` shows the partition, and\n"
+    "                `vmbench merge` makes one results directory of the\n"
+    "                shards (docs/scale-out.md). A resumed shard keeps its\n"
+    "                shard\n"
     VMB_RUN_USAGE_NO_REPORT("   ") "\n"
     "A failing run is recorded as failed (error and logs in its result.json\n"
     "and directory) and the others go on. A run that cannot start because\n"

@@ -156,7 +156,11 @@ struct vmb_res_cell {
     bool control;     /* a bare-metal control (lives under control/) */
     char *dir;        /* cells/<id> or control/<id> under the results dir */
     char *control_id; /* VM cells: the matching control's id, or NULL */
-    bool has_config;  /* config.json was read into cfg and options */
+    /* A control run on this host as its calibration (a shard's copy of
+     * the first control, whose group another shard owns): never the
+     * control of a VM cell here. */
+    bool calibration;
+    bool has_config; /* config.json was read into cfg and options */
     struct vmb_config cfg;
     struct vmb_res_kv *options; /* every option of config.json, file order */
     size_t noptions;
@@ -204,6 +208,11 @@ struct vmb_results {
     uint64_t seed; /* plan's seed, else run.json's */
     char **axes;   /* dotted paths */
     size_t naxes;
+    char *plan_id; /* plan.json "id": the plan's identity, or NULL */
+    /* plan.json "shard": this directory is shard shard_index of
+     * shard_count (config/shard.h); has_shard false: the whole matrix */
+    bool has_shard;
+    size_t shard_index, shard_count;
     /* plan order first, then any directory the plan does not list */
     struct vmb_res_cell *cells;
     size_t ncells;
