@@ -107,8 +107,8 @@ load_rep(struct vmb_results *r, struct vmb_res_rep *rep)
     vmb_error_free(e);
 }
 
-static void
-load_reps(struct vmb_results *r, struct vmb_res_cell *c)
+void
+vmb_res_load_reps(struct vmb_results *r, struct vmb_res_cell *c)
 {
     if (vmb_res_kind_of(c->dir) != VMB_RES_DIR) {
         if (vmb_res_kind_of(c->dir) != VMB_RES_NONE)
@@ -241,7 +241,7 @@ load_cell(struct vmb_results *r, struct vmb_res_cell *c)
     }
     if (c->label == NULL)
         c->label = vmb_xstrdup(c->id);
-    load_reps(r, c);
+    vmb_res_load_reps(r, c);
 }
 
 /* ---- plan.json ---- */
@@ -547,6 +547,7 @@ vmb_results_load(const char *dir, struct vmb_results **out,
     if (run != NULL) {
         struct vmb_res_ctx x = {.path = run_path, .r = r};
         read_run(&x, run);
+        vmb_res_read_merged(&x, run);
     }
     autojson struct json_object *plan = NULL;
     load_top(r, plan_path, VMB_RES_PLAN_MAX,
@@ -572,6 +573,7 @@ vmb_results_load(const char *dir, struct vmb_results **out,
         load_cell(r, &r->controls[i]);
     if (plan != NULL)
         read_plan_runs(&px, plan);
+    vmb_res_load_calibrations(r);
     /* Without a plan, one control is the control of every cell. */
     for (size_t i = 0; i < r->ncells; i++)
         if (r->cells[i].control_id == NULL && r->ncontrols == 1)
@@ -580,8 +582,8 @@ vmb_results_load(const char *dir, struct vmb_results **out,
     return 0;
 }
 
-static void
-free_cell(struct vmb_res_cell *c)
+void
+vmb_res_free_cell(struct vmb_res_cell *c)
 {
     free(c->id);
     free(c->label);
@@ -637,14 +639,15 @@ vmb_results_free(struct vmb_results *r)
     free(r->name);
     free(r->order);
     free(r->plan_id);
+    vmb_res_hosts_free(r);
     for (size_t i = 0; i < r->naxes; i++)
         free(r->axes[i]);
     free(r->axes);
     for (size_t i = 0; i < r->ncells; i++)
-        free_cell(&r->cells[i]);
+        vmb_res_free_cell(&r->cells[i]);
     free(r->cells);
     for (size_t i = 0; i < r->ncontrols; i++)
-        free_cell(&r->controls[i]);
+        vmb_res_free_cell(&r->controls[i]);
     free(r->controls);
     for (size_t i = 0; i < r->nwarnings; i++)
         free(r->warnings[i]);

@@ -8,7 +8,10 @@
 #   does not own it is kept under hosts/shard-K/, not as the control;
 # - every shard's provenance is kept, and run.json says which shard ran
 #   which cell;
-# - report, compare and kata-config read the merged directory;
+# - report, compare and kata-config read the merged directory; the
+#   report's Hosts section lists each cell's host and flags a host whose
+#   calibration differs beyond the noise; compare warns of a cell whose
+#   host changed;
 # - a missing shard is refused and named, and merged with --partial;
 # - nothing is left listening.
 set -euo pipefail
@@ -106,6 +109,52 @@ rc=0
 cell=$(jq -r '.cells[0].id' "$T/merged/plan.json")
 "$VMBENCH" kata-config "$T/merged" "$cell" >/dev/null ||
     fail "kata-config on the merged directory"
+
+# The report's Hosts section: each cell's shard and host.
+grep -q '^## Hosts' "$T/merged/report.md" || fail "no Hosts section"
+for id in $(jq -r '.cells[].id, .controls[].id' "$T/merged/plan.json"); do
+    k=$(jq -r --arg id "$id" \
+        '.merged.shards[] | select((.cells + .controls) | index($id)) | .index' \
+        "$T/merged/run.json")
+    grep -q "^| $id | .* | $k | $(hostname) |" "$T/merged/report.md" ||
+        fail "cell $id not listed with shard $k"
+done
+
+# The flag compares the hosts' intervals: with op rates set (1000 and
+# 1010 per second on the owner's copy; the same, then half, on the
+# calibration copy), alike hosts are not flagged and the slower one is.
+setrate() { # dir shard-copy rep rate
+    local f=$1/$2/control/$first/rep$3/result.json
+    jq --argjson v "$4" '.phases |= map(.op_rate = $v)' "$f" >"$f.new"
+    mv "$f.new" "$f"
+}
+for d in same slow; do
+    cp -r "$T/merged" "$T/$d"
+    rm -f "$T/$d/report.md"
+    setrate "$T/$d" . 1 1000
+    setrate "$T/$d" . 2 1010
+done
+setrate "$T/same" "hosts/shard-$other" 1 1000
+setrate "$T/same" "hosts/shard-$other" 2 1010
+setrate "$T/slow" "hosts/shard-$other" 1 500
+setrate "$T/slow" "hosts/shard-$other" 2 505
+for d in same slow; do
+    "$VMBENCH" report "$T/$d" >/dev/null 2>&1 || fail "report on $d"
+done
+grep -q "Hosts differ by more than the noise" "$T/same/report.md" &&
+    fail "alike hosts flagged"
+grep -q "Hosts differ by more than the noise: 0-write on shard $other" \
+    "$T/slow/report.md" || fail "a slower host is not flagged"
+
+# compare warns when a cell's host changed, and only then.
+jq --arg o "$owner" \
+    '(.merged.shards[] | select(.index == ($o | tonumber)) | .host.hostname) = "elsewhere"' \
+    "$T/slow/run.json" >"$T/run.json.new" && mv "$T/run.json.new" "$T/slow/run.json"
+"$VMBENCH" compare "$T/merged" "$T/slow" >/dev/null 2>"$T/cmp.err" || true
+grep -q "($first) ran on host \"$(hostname)\" in A and on \"elsewhere\" in B" \
+    "$T/cmp.err" || fail "no warning of the changed host: $(cat "$T/cmp.err")"
+"$VMBENCH" compare "$T/whole" "$T/merged" >/dev/null 2>"$T/cmp.err" || true
+! grep -q "ran on host" "$T/cmp.err" || fail "warned with the same host"
 
 # A missing shard is named; --partial merges the rest.
 rc=0

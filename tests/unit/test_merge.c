@@ -7,6 +7,8 @@
  */
 #include "results_fixture.h"
 
+#include "results/results.h"
+
 #include <stdarg.h>
 #include <sys/stat.h>
 
@@ -278,4 +280,51 @@ Test(merge, missing_shard_needs_partial)
     cmd_result_free(&r);
     free(out);
     free(a);
+}
+
+/* The reader of a merged directory: a calibration that is not an id, or
+ * reached through a symlinked hosts/, is a warning and is not read. */
+Test(merge, hostile_merged_directory)
+{
+    char *a = make_shard("a", matrix_a, 0, "h0");
+    char *b = make_shard("b", matrix_a, 1, "h1");
+    char *out = vmb_xasprintf("%s/out", root);
+    const char *args[] = {"merge", out, a, b, NULL};
+    struct cmd_result r = run_vmbench("/", args);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cmd_result_free(&r);
+    struct vmb_results *res = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_results_load(out, &res, &err), 0);
+    cr_assert_eq(res->merged_count, 2);
+    cr_assert_eq(res->nhosts, 2);
+    cr_assert_eq(res->nwarnings, 0, "%s", res->warnings[0]);
+    size_t calib = 0;
+    for (size_t i = 0; i < res->nhosts; i++)
+        calib += res->hosts[i].calibration != NULL;
+    cr_assert_eq(calib, 1);
+    cr_assert_str_eq(vmb_results_hostname_of(res, res->cells[0].id),
+                     vmb_results_host_of(res, res->cells[0].id)->hostname);
+    vmb_results_free(res);
+
+    sh("mv %s/hosts %s/hosts.real && ln -s /etc %s/hosts", out, out, out);
+    cr_assert_eq(vmb_results_load(out, &res, &err), 0);
+    cr_assert_eq(res->nwarnings, 1);
+    cr_assert_not_null(strstr(res->warnings[0], "calibration is left out"),
+                       "%s", res->warnings[0]);
+    vmb_results_free(res);
+
+    sh("sed -i 's/\"calibration\":\"[0-9a-f]*\"/\"calibration\":\"..\\/x\"/' "
+       "%s/run.json",
+       out);
+    cr_assert_eq(vmb_results_load(out, &res, &err), 0);
+    cr_assert_eq(res->nwarnings, 1);
+    cr_assert_not_null(strstr(res->warnings[0], "calibration"), "%s",
+                       res->warnings[0]);
+    for (size_t i = 0; i < res->nhosts; i++)
+        cr_assert_null(res->hosts[i].calibration);
+    vmb_results_free(res);
+    free(out);
+    free(a);
+    free(b);
 }
