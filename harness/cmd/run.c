@@ -24,7 +24,8 @@ const char vmb_usage_run[] =
     "                overwritten\n"
     VMB_RUN_USAGE_KATA("   ", "                ")
     "  --resume DIR  continue an interrupted run: runs whose result.json\n"
-    "                exists are kept, the others are done\n"
+    "                exists are kept, the others are done (a directory\n"
+    "                `vmbench merge` made is refused: resume its shards)\n"
     "  --retry-failed  with --resume: the runs recorded as failed are\n"
     "                done again too\n"
     "  --dry-run     print the runs and the directory, start nothing\n"

@@ -786,6 +786,15 @@ open_resume(struct session *s, char **matrix_text, size_t *len,
     struct vmb_results *prev = NULL;
     if (vmb_results_load(s->dir, &prev, err) < 0)
         return vmb_error_prefix(err, "resume");
+    /* Its cells ran on many hosts; a resume here would add this one and
+     * rewrite the run.json that says which ran what. */
+    if (prev->merged_count > 0) {
+        vmb_results_free(prev);
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "\"%s\" was made by `vmbench merge` and is not "
+                             "resumed; resume its shards and merge them again",
+                             s->dir);
+    }
     if (!prev->has_seed) {
         vmb_results_free(prev);
         return vmb_error_set(err, VMB_ERR_INPUT, 0, "\"%s\" has no seed",

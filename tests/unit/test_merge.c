@@ -272,6 +272,12 @@ Test(merge, missing_shard_needs_partial)
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert_not_null(strstr(r.err, "shards 1 of 2 are missing"), "%s", r.err);
     cmd_result_free(&r);
+    /* A merged directory is not resumed: its runs are the shards'. */
+    const char *resume[] = {"run", "--resume", out, "--dry-run", NULL};
+    r = run_vmbench("/", resume);
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert_not_null(strstr(r.err, "is not resumed"), "%s", r.err);
+    cmd_result_free(&r);
     /* And OUT, now there, is never written into. */
     const char *again[] = {"merge", out, a, "--partial", NULL};
     r = run_vmbench("/", again);
