@@ -114,6 +114,7 @@ int vmb_cmd_compare(int argc, char **argv, struct vmb_error **err);
  * `tune`, its notes and any failure on stderr (cmd/report.c). */
 void vmb_cmd_report_after(const char *dir);
 int vmb_cmd_tune(int argc, char **argv, struct vmb_error **err);
+int vmb_cmd_merge(int argc, char **argv, struct vmb_error **err);
 
 extern const char vmb_usage_plan[];
 extern const char vmb_usage_options[];
@@ -124,6 +125,7 @@ extern const char vmb_usage_image[];
 extern const char vmb_usage_doctor[];
 extern const char vmb_usage_kata_config[];
 extern const char vmb_usage_kata_diff[];
+extern const char vmb_usage_merge[];
 void vmb_usage_compare(FILE *out);
 void vmb_usage_tune(FILE *out);
 

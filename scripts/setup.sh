@@ -31,6 +31,9 @@ PACKAGES=(
     procps psmisc util-linux jq python3 cppcheck
     # the storage workload (database.engine: fio) and its tests
     fio
+    # the schedulers the scale-out recipes (examples/scale-out/) are
+    # tested with: GNU parallel, Ansible, a single-node Slurm and munge
+    parallel ansible slurm-wlm munge
 )
 
 missing=()
@@ -48,9 +51,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 # The distribution's redis-server service would hold port 6379 and write
-# to /var/lib/redis; vmbench starts its own servers.
+# to /var/lib/redis; vmbench starts its own servers. The Slurm recipe's
+# test starts its own munged, slurmctld and slurmd, on its own key,
+# socket and ports: the packages' services are not needed.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
     systemctl disable --now redis-server >/dev/null 2>&1 || true
+    systemctl disable --now slurmd slurmctld munge >/dev/null 2>&1 || true
 fi
 
 # Debian's postgresql package makes and starts a cluster of its own on

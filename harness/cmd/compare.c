@@ -277,6 +277,42 @@ write_json(const struct vmb_compare *c, const char *path,
     return 0;
 }
 
+/* The cells of a that b has too, run on another host: warned, a few
+ * named. Ratios stay within a host; the A/B of such a cell does not. */
+static void
+warn_hosts(const struct vmb_results *a, const struct vmb_results *b)
+{
+    size_t changed = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        const struct vmb_res_cell *arr = pass ? a->controls : a->cells;
+        size_t n = pass ? a->ncontrols : a->ncells;
+        for (size_t i = 0; i < n; i++) {
+            if (vmb_results_find(b, arr[i].id, NULL) == NULL)
+                continue;
+            const char *ha = vmb_results_hostname_of(a, arr[i].id);
+            const char *hb = vmb_results_hostname_of(b, arr[i].id);
+            if (strcmp(ha, hb) == 0)
+                continue;
+            if (changed++ < 5) {
+                autofree char *sa = vmb_term_safe(ha);
+                autofree char *sb = vmb_term_safe(hb);
+                autofree char *lab =
+                    vmb_term_safe(arr[i].label ? arr[i].label : arr[i].id);
+                fprintf(stderr,
+                        "vmbench compare: warning: %s (%s) ran on host "
+                        "\"%s\" in A and on \"%s\" in B; its difference "
+                        "includes the hosts'\n",
+                        lab, arr[i].id, sa, sb);
+            }
+        }
+    }
+    if (changed > 5)
+        fprintf(stderr,
+                "vmbench compare: warning: %zu cells in all ran on another "
+                "host in B than in A\n",
+                changed);
+}
+
 static int
 compare(const struct args *a, const struct vmb_compare_opts *opts,
         struct vmb_error **err)
@@ -288,6 +324,7 @@ compare(const struct args *a, const struct vmb_compare_opts *opts,
         goto cleanup;
     if (vmb_compare_build(&c, ra, rb, opts, err) < 0)
         goto cleanup;
+    warn_hosts(ra, rb);
     vmb_compare_print(&c, stdout);
     rc = vmb_compare_failures(&c) > 0 ? 1 : 0;
     if (a->json != NULL && write_json(&c, a->json, err) < 0)

@@ -8,10 +8,12 @@
 #include "config/kata.h"
 #include "config/matrix.h"
 #include "config/plan.h"
+#include "config/shard.h"
 #include "runtime/preflight.h"
 
 const char vmb_usage_plan[] =
-    "usage: vmbench plan MATRIX.yaml [--kata configuration.toml] [--json]\n\n"
+    "usage: vmbench plan MATRIX.yaml [--kata configuration.toml] [--json]\n"
+    "                    [--shards N | --shard K/N]\n\n"
     "Validates the matrix file and prints its cells (id, label, the Kata\n"
     "configuration.toml values each corresponds to), the bare-metal control\n"
     "runs, the repetitions, the order the runs would go in and a rough\n"
@@ -25,15 +27,26 @@ const char vmb_usage_plan[] =
     "  --kata FILE  a Kata configuration.toml as the base of every cell,\n"
     "               in place of the matrix's own `kata:` key; its keys\n"
     "               vmbench does not model are listed\n"
-    "  --json       print the same as JSON\n\n"
+    "  --json       print the same as JSON\n"
+    "  --shards N   the partition into N shards (for N hosts; `vmbench run\n"
+    "               --shard K/N` runs one): each shard's controls, cells,\n"
+    "               runs and estimated time. Whole control groups (a\n"
+    "               control and the VM cells compared with it) go to one\n"
+    "               shard, largest first to the least loaded; the first\n"
+    "               control also runs on every other shard, as that host's\n"
+    "               calibration. The same matrix and vmbench give the same\n"
+    "               shards on every host\n"
+    "  --shard K/N  the plan of shard K (0 to N-1) alone\n\n"
     "exit status: 0 valid (whatever this host lacks), 2 the file has an\n"
     "error (file:line:col named).\n";
 
-enum { OPT_JSON = 256, OPT_KATA };
+enum { OPT_JSON = 256, OPT_KATA, OPT_SHARDS, OPT_SHARD };
 
 static const struct option longopts[] = {
     {"json", no_argument, NULL, OPT_JSON},
     {"kata", required_argument, NULL, OPT_KATA},
+    {"shards", required_argument, NULL, OPT_SHARDS},
+    {"shard", required_argument, NULL, OPT_SHARD},
     {NULL, 0, NULL, 0},
 };
 
@@ -71,11 +84,19 @@ print_plan(const struct vmb_matrix *m, const struct vmb_plan *p)
 {
     static const char *orders[] = {"interleaved", "sequential", "random"};
     printf("matrix %s, name \"%s\"\n", m->path, m->name);
+    size_t ncells = 0, ncontrols = 0;
+    for (size_t i = 0; i < m->ncells; i++)
+        ncells += p->cell_in == NULL || p->cell_in[i];
+    for (size_t i = 0; i < m->ncontrols; i++)
+        ncontrols += p->control_in == NULL || p->control_in[i];
+    if (p->nshards > 0)
+        printf("shard %zu of %zu (0-based; plan %s)\n", p->shard, p->nshards,
+               p->id);
     printf("%zu VM cell%s, %zu control%s, %" PRId64 " repetition%s: %zu runs, "
            "about ",
-           m->ncells, m->ncells == 1 ? "" : "s", m->ncontrols,
-           m->ncontrols == 1 ? "" : "s", m->base.top.repetitions,
-           m->base.top.repetitions == 1 ? "" : "s", p->nruns);
+           ncells, ncells == 1 ? "" : "s", ncontrols, ncontrols == 1 ? "" : "s",
+           m->base.top.repetitions, m->base.top.repetitions == 1 ? "" : "s",
+           p->nruns);
     print_duration(p->estimate_s);
     printf(" (rough)\n");
     if (m->kata_path != NULL)
@@ -89,6 +110,8 @@ print_plan(const struct vmb_matrix *m, const struct vmb_plan *p)
     printf("\ncells\n");
     for (size_t i = 0; i < m->ncells; i++) {
         const struct vmb_cell *c = &m->cells[i];
+        if (p->cell_in != NULL && !p->cell_in[i])
+            continue;
         printf("  %s  %s\n", c->id, c->label);
         if (c->control != SIZE_MAX)
             printf("      control %s\n", m->controls[c->control].id);
@@ -109,10 +132,14 @@ print_plan(const struct vmb_matrix *m, const struct vmb_plan *p)
     if (m->ncontrols == 0)
         printf("  none (control.baremetal is off)\n");
     for (size_t i = 0; i < m->ncontrols; i++)
-        printf("  %s  %s%s\n", m->controls[i].id, m->controls[i].label,
-               m->controls[i].cfg.control.match_resources
-                   ? " (pinned and capped like one VM)"
-                   : "");
+        if (p->control_in == NULL || p->control_in[i])
+            printf("  %s  %s%s%s\n", m->controls[i].id, m->controls[i].label,
+                   m->controls[i].cfg.control.match_resources
+                       ? " (pinned and capped like one VM)"
+                       : "",
+                   p->control_in != NULL && p->control_in[i] == 2
+                       ? " (this host's calibration)"
+                       : "");
     printf("\norder: %s", orders[p->order]);
     if (p->order == VMB_ORDER_RANDOM)
         printf(", seed %" PRIu64, p->seed);
@@ -122,6 +149,30 @@ print_plan(const struct vmb_matrix *m, const struct vmb_plan *p)
         printf("  %4zu  rep %-3d %-9s %s  %s\n", i + 1, r->rep,
                r->cell->kind == VMB_CELL_VM ? "vm" : "baremetal", r->cell->id,
                r->cell->label);
+    }
+}
+
+static void
+print_shards(const struct vmb_matrix *m, const struct vmb_plan *p,
+             const struct vmb_shards *s)
+{
+    printf("matrix %s, name \"%s\", plan %s\n", m->path, m->name, p->id);
+    printf("%zu shards (run one with `vmbench run MATRIX --shard K/%zu`)\n",
+           s->n, s->n);
+    for (size_t k = 0; k < s->n; k++) {
+        printf("\nshard %zu/%zu: %zu runs, about ", k, s->n, s->nruns[k]);
+        print_duration(s->estimate_s[k]);
+        printf(" (rough)\n");
+        for (size_t i = 0; i < m->ncontrols; i++) {
+            const struct vmb_cell *c = &m->controls[i];
+            if (vmb_shards_runs(s, m, k, c))
+                printf("  control %s  %s%s\n", c->id, c->label,
+                       vmb_shards_is_calibration(s, m, k, c) ? " (calibration)"
+                                                             : "");
+        }
+        for (size_t i = 0; i < m->ncells; i++)
+            if (s->cell_shard[i] == k)
+                printf("  cell    %s  %s\n", m->cells[i].id, m->cells[i].label);
     }
 }
 
@@ -137,7 +188,8 @@ int
 vmb_cmd_plan(int argc, char **argv, struct vmb_error **err)
 {
     const char *path = NULL, *kata = NULL;
-    bool json = false;
+    bool json = false, one = false;
+    size_t nshards = 0, shard = 0;
     struct vmb_cli_parse args = {.cmd = "plan", .longopts = longopts};
     int opt;
     while ((opt = vmb_cli_next(&args, argc, argv, err)) > 0) {
@@ -145,7 +197,16 @@ vmb_cmd_plan(int argc, char **argv, struct vmb_error **err)
             json = true;
         else if (opt == OPT_KATA)
             kata = args.arg;
-        else if (path != NULL)
+        else if (opt == OPT_SHARDS || opt == OPT_SHARD) {
+            if (nshards > 0)
+                return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                     "give one of --shards and --shard, "
+                                     "once");
+            one = opt == OPT_SHARD;
+            if ((one ? vmb_shard_parse(args.arg, &shard, &nshards, err)
+                     : vmb_shards_parse_count(args.arg, &nshards, err)) < 0)
+                return -1;
+        } else if (path != NULL)
             return usage_error(err, "plan", args.arg);
         else
             path = args.arg;
@@ -168,12 +229,31 @@ vmb_cmd_plan(int argc, char **argv, struct vmb_error **err)
         vmb_matrix_free(m);
         return -1;
     }
+    struct vmb_shards *sh = NULL;
+    if (nshards > 0 && vmb_shards_build(m, nshards, &sh, err) < 0) {
+        vmb_plan_free(p);
+        vmb_matrix_free(m);
+        return -1;
+    }
+    if (one)
+        vmb_plan_restrict(p, m, sh, shard);
     struct vmb_preflight *pf = vmb_preflight_check(NULL, m, NULL, NULL);
     int rc = 0;
-    if (json)
+    if (sh != NULL && !one && json) {
+        struct vmb_jw w;
+        vmb_jw_init(&w, true);
+        vmb_shards_to_json(&w, m, p, sh);
+        if (vmb_jw_flush(&w, stdout, true) < 0)
+            rc = vmb_error_sys(err, "write the partition");
+        vmb_jw_free(&w);
+    } else if (sh != NULL && !one) {
+        print_shards(m, p, sh);
+    } else if (json) {
         rc = vmb_plan_write_json(stdout, m, p, preflight_member, pf, err);
-    else
+    } else {
         print_plan(m, p);
+    }
+    vmb_shards_free(sh);
     vmb_preflight_print_notes(stderr, pf);
     vmb_preflight_print_lacks(stderr, pf);
     vmb_preflight_free(pf);

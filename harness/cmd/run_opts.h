@@ -1,6 +1,7 @@
 /*
  * The options `vmbench run` and `vmbench tune` share (--out, --resume,
- * --only, --dry-run, --no-report, --kata), parsed into the struct
+ * --only, --dry-run, --no-report, --kata, --shard; tune refuses the
+ * last), parsed into the struct
  * vmb_run_opts both hand to the run layer (run/run.h). An option every
  * run should have goes here, once: its enum value, its longopts entry,
  * its arm in vmb_run_opt_parse and, when its help reads the same for
@@ -19,6 +20,7 @@ enum vmb_run_opt {
     VMB_RUN_OPT_DRY_RUN,
     VMB_RUN_OPT_NO_REPORT,
     VMB_RUN_OPT_KATA,
+    VMB_RUN_OPT_SHARD,
     VMB_RUN_OPT_NEXT, /* a command's own options start here */
 };
 
@@ -31,7 +33,8 @@ enum vmb_run_opt {
     {"only", required_argument, NULL, VMB_RUN_OPT_ONLY},                       \
     {"dry-run", no_argument, NULL, VMB_RUN_OPT_DRY_RUN},                       \
     {"no-report", no_argument, NULL, VMB_RUN_OPT_NO_REPORT},                   \
-    {"kata", required_argument, NULL, VMB_RUN_OPT_KATA}
+    {"kata", required_argument, NULL, VMB_RUN_OPT_KATA},                       \
+    {"shard", required_argument, NULL, VMB_RUN_OPT_SHARD}
 /* clang-format on */
 
 /*
@@ -56,8 +59,9 @@ int vmb_run_opt_parse(const struct vmb_cli_parse *p, int opt,
 
 /*
  * The checks both commands make once every option is parsed: a matrix
- * file unless resuming, and --kata not with --resume (a resumed run
- * keeps the Kata base it started from). Messages name `vmbench CMD
+ * file unless resuming, and --kata or --shard not with --resume (a
+ * resumed run keeps the Kata base and the shard it started with). Messages name
+ * `vmbench CMD
  * --help` by p->cmd. Returns 0, or -1 with *err set (VMB_ERR_INPUT).
  */
 int vmb_run_opt_check(const struct vmb_cli_parse *p,

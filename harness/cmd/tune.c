@@ -51,6 +51,7 @@ static const char usage_text[] =
     "                   the first round\n"
     VMB_RUN_USAGE_KATA("      ", "                   ")
     "  --dry-run        print the first round's runs, start nothing\n"
+    "  (--shard K/N is refused: a race needs all its cells in one place)\n"
     VMB_RUN_USAGE_NO_REPORT("      ") "\n"
     "At the end it prints the winner, the runs the race took against the\n"
     "full factorial, and the `vmbench kata-config` command that writes the\n"
@@ -142,6 +143,13 @@ vmb_cmd_tune(int argc, char **argv, struct vmb_error **err)
     }
     if (opt < 0)
         return -1;
+    /* Before anything else: the reason holds whatever else was given. */
+    if (o.run.nshards > 0)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "tune cannot run a shard: a race compares every "
+                             "cell after each round, so all its cells must "
+                             "run in one place; run the matrix whole, or "
+                             "shard it with `vmbench run --shard`");
     if (vmb_run_opt_check(&args, &o.run, err) < 0)
         return -1;
     if (o.run.resume != NULL) {

@@ -25,9 +25,9 @@ fresh_seed(void)
     return s ? s : 1;
 }
 
-/* Seconds a run may take: boot plus phases at a guessed rate. */
-static double
-estimate_run(const struct vmb_cell *c)
+/* Boot plus phases at a guessed rate. */
+double
+vmb_plan_estimate_run(const struct vmb_cell *c)
 {
     double s = c->kind == VMB_CELL_VM ? 40.0 : 3.0;
     for (size_t i = 0; i < c->cfg.nphases; i++) {
@@ -51,6 +51,35 @@ estimate_run(const struct vmb_cell *c)
         }
     }
     return s;
+}
+
+static uint64_t
+fnv1a(const char *s, uint64_t h)
+{
+    for (; *s != '\0'; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+/* What every host that plans this matrix agrees on: no seed, no host. */
+static void
+plan_identity(const struct vmb_matrix *m, struct vmb_plan *p)
+{
+    char head[64];
+    snprintf(head, sizeof(head), "order=%d reps=%" PRId64 "\n", p->order,
+             m->base.top.repetitions);
+    uint64_t h = fnv1a(head, 1469598103934665603ull);
+    for (size_t i = 0; i < m->ncontrols; i++)
+        h = fnv1a(m->controls[i].id, fnv1a("control ", h));
+    for (size_t i = 0; i < m->ncells; i++) {
+        const struct vmb_cell *c = &m->cells[i];
+        h = fnv1a(c->id, fnv1a("cell ", h));
+        if (c->control != SIZE_MAX)
+            h = fnv1a(m->controls[c->control].id, fnv1a("/", h));
+    }
+    snprintf(p->id, sizeof(p->id), "%016" PRIx64, h);
 }
 
 int
@@ -105,7 +134,8 @@ vmb_plan_build(const struct vmb_matrix *m, struct vmb_plan **out,
         }
     }
     for (size_t i = 0; i < p->nruns; i++)
-        p->estimate_s += estimate_run(p->runs[i].cell);
+        p->estimate_s += vmb_plan_estimate_run(p->runs[i].cell);
+    plan_identity(m, p);
     *out = p;
     return 0;
 }
@@ -116,6 +146,8 @@ vmb_plan_free(struct vmb_plan *p)
     if (p == NULL)
         return;
     free(p->runs);
+    free(p->cell_in);
+    free(p->control_in);
     free(p);
 }
 
@@ -129,12 +161,14 @@ vmb_plan_run_dir(const struct vmb_plan_run *r)
 
 static void
 cell_to_json(struct vmb_jw *w, const struct vmb_matrix *m,
-             const struct vmb_cell *c)
+             const struct vmb_cell *c, bool calibration)
 {
     vmb_jw_obj_begin(w);
     vmb_jw_kstr(w, "id", c->id);
     vmb_jw_kstr(w, "kind", c->kind == VMB_CELL_VM ? "vm" : "baremetal");
     vmb_jw_kstr(w, "label", c->label);
+    if (calibration)
+        vmb_jw_kbool(w, "calibration", true);
     if (c->kind == VMB_CELL_VM) {
         vmb_jw_key(w, "axes");
         vmb_jw_obj_begin(w);
@@ -180,6 +214,16 @@ plan_json(struct vmb_jw *w, FILE *f, const struct vmb_matrix *m,
     vmb_jw_kstr(w, "order", orders[p->order]);
     vmb_jw_kuint(w, "seed", p->seed);
     vmb_jw_kdouble(w, "estimate_s", p->estimate_s);
+    vmb_jw_kstr(w, "id", p->id);
+    vmb_jw_key(w, "shard");
+    if (p->nshards > 0) {
+        vmb_jw_obj_begin(w);
+        vmb_jw_kuint(w, "index", p->shard);
+        vmb_jw_kuint(w, "count", p->nshards);
+        vmb_jw_obj_end(w);
+    } else {
+        vmb_jw_null(w);
+    }
     vmb_jw_kstr(w, "kata_base", m->kata_path);
     vmb_jw_kstr(w, "kata_not_modelled", m->kata_unmodelled);
     vmb_jw_key(w, "axes");
@@ -191,14 +235,19 @@ plan_json(struct vmb_jw *w, FILE *f, const struct vmb_matrix *m,
     vmb_jw_arr_begin(w);
     bool ok = true;
     for (size_t i = 0; i < m->ncells; i++) {
-        cell_to_json(w, m, &m->cells[i]);
+        if (p->cell_in != NULL && !p->cell_in[i])
+            continue;
+        cell_to_json(w, m, &m->cells[i], false);
         spill(w, f, &ok);
     }
     vmb_jw_arr_end(w);
     vmb_jw_key(w, "controls");
     vmb_jw_arr_begin(w);
     for (size_t i = 0; i < m->ncontrols; i++) {
-        cell_to_json(w, m, &m->controls[i]);
+        if (p->control_in != NULL && !p->control_in[i])
+            continue;
+        cell_to_json(w, m, &m->controls[i],
+                     p->control_in != NULL && p->control_in[i] == 2);
         spill(w, f, &ok);
     }
     vmb_jw_arr_end(w);

@@ -25,6 +25,16 @@ struct vmb_plan {
     uint64_t seed;     /* the seed used for `order: random` and the bootstrap */
     int order;         /* enum vmb_order */
     double estimate_s; /* rough duration estimate, seconds */
+    /* The plan's identity: a hash of its order, repetitions, cells and
+     * controls (by id), the same on every host that plans the same matrix
+     * (the seed and the host's verdicts are not part of it). */
+    char id[17];
+    /* A shard (config/shard.h): nshards 0 is the whole matrix. */
+    size_t shard, nshards;
+    /* With a shard: per VM cell (cell_in) and per control (control_in)
+     * of the matrix, whether plan.json lists it (control_in 2: as this
+     * host's calibration); NULL: every one. Owned by the plan. */
+    unsigned char *cell_in, *control_in;
 };
 
 /*
@@ -38,6 +48,9 @@ struct vmb_plan {
 int vmb_plan_build(const struct vmb_matrix *m, struct vmb_plan **out,
                    struct vmb_error **err);
 void vmb_plan_free(struct vmb_plan *p);
+
+/* Seconds one run of c may take, roughly: boot plus its phases. */
+double vmb_plan_estimate_run(const struct vmb_cell *c);
 
 /* The whole plan as JSON (plan.json). */
 void vmb_plan_to_json(struct vmb_jw *w, const struct vmb_matrix *m,

@@ -44,6 +44,7 @@ static const struct section_builder {
     {.name = "headline", .write = vmb_sections_headline},
     {.name = "what", .write = vmb_sections_what},
     {.name = "host", .write = vmb_sections_host},
+    {.name = "hosts", .write = vmb_sections_hosts},
     {.name = "phase", .write_phase = vmb_sections_phase},
     {.name = "resources", .write = vmb_sections_resources},
     {.name = "boot", .write = vmb_sections_boot},

@@ -154,6 +154,10 @@ void vmb_sections_what(struct vmb_doc *d, const struct vmb_model *m,
 void vmb_sections_host(struct vmb_doc *d, const struct vmb_model *m,
                        const struct vmb_charts *cs,
                        const struct vmb_buf *warnings);
+/* The hosts of a merged directory (hosts_section.c) */
+void vmb_sections_hosts(struct vmb_doc *d, const struct vmb_model *m,
+                        const struct vmb_charts *cs,
+                        const struct vmb_buf *warnings);
 /* The boot stages */
 void vmb_sections_boot(struct vmb_doc *d, const struct vmb_model *m,
                        const struct vmb_charts *cs,

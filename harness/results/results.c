@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 
 #include "base/util.h"
 #include "config/matrix.h"
+#include "config/shard.h"
 #include "results/results_priv.h"
 
 static void
@@ -105,8 +107,8 @@ load_rep(struct vmb_results *r, struct vmb_res_rep *rep)
     vmb_error_free(e);
 }
 
-static void
-load_reps(struct vmb_results *r, struct vmb_res_cell *c)
+void
+vmb_res_load_reps(struct vmb_results *r, struct vmb_res_cell *c)
 {
     if (vmb_res_kind_of(c->dir) != VMB_RES_DIR) {
         if (vmb_res_kind_of(c->dir) != VMB_RES_NONE)
@@ -239,7 +241,7 @@ load_cell(struct vmb_results *r, struct vmb_res_cell *c)
     }
     if (c->label == NULL)
         c->label = vmb_xstrdup(c->id);
-    load_reps(r, c);
+    vmb_res_load_reps(r, c);
 }
 
 /* ---- plan.json ---- */
@@ -272,8 +274,14 @@ read_plan_cells(struct vmb_res_ctx *x, struct json_object *plan, bool control)
             free(c->label);
             c->label = label;
         }
-        if (control)
+        if (control) {
+            struct json_object *cal = vmb_res_member(o, "calibration");
+            if (cal != NULL && !json_object_is_type(cal, json_type_boolean))
+                vmb_res_bad(x, at, "calibration", "expected true or false");
+            else if (cal != NULL)
+                c->calibration = json_object_get_boolean(cal);
             continue;
+        }
         autofree char *ctl = vmb_res_str(x, o, at, "control");
         free(c->control_id);
         c->control_id = NULL;
@@ -315,6 +323,36 @@ read_plan_runs(struct vmb_res_ctx *x, struct json_object *plan)
     }
 }
 
+/* The plan's identity and the shard it is, if one. */
+static void
+read_plan_shard(struct vmb_res_ctx *x, struct json_object *plan)
+{
+    struct vmb_results *r = x->r;
+    autofree char *id = vmb_res_str(x, plan, NULL, "id");
+    bool hex = id != NULL && strlen(id) == 16;
+    for (size_t i = 0; hex && i < 16; i++)
+        hex = isxdigit((unsigned char)id[i]) && !isupper((unsigned char)id[i]);
+    if (hex)
+        r->plan_id = steal(&id);
+    else if (id != NULL)
+        vmb_res_bad(x, NULL, "id", "\"%.40s\" is not 16 hexadecimal digits",
+                    id);
+    struct json_object *sh = vmb_res_obj(x, plan, NULL, "shard");
+    int64_t k, n;
+    if (sh == NULL ||
+        !vmb_res_int(x, sh, "shard", "count", 1, VMB_SHARDS_MAX, &n) ||
+        !vmb_res_int(x, sh, "shard", "index", 0, VMB_SHARDS_MAX - 1, &k))
+        return;
+    if (k >= n) {
+        vmb_res_bad(x, "shard", "index", "%" PRId64 " is not under %" PRId64, k,
+                    n);
+        return;
+    }
+    r->has_shard = true;
+    r->shard_index = (size_t)k;
+    r->shard_count = (size_t)n;
+}
+
 /* The plan's name, order, repetitions, seed, axes and cells. */
 static void
 read_plan(struct vmb_res_ctx *x, struct json_object *plan)
@@ -328,6 +366,7 @@ read_plan(struct vmb_res_ctx *x, struct json_object *plan)
                     &reps))
         r->repetitions = (int)reps;
     r->has_seed = vmb_res_seed(x, plan, NULL, "seed", &r->seed);
+    read_plan_shard(x, plan);
     struct json_object *axes = vmb_res_arr(x, plan, NULL, "axes");
     for (size_t i = 0; axes != NULL && i < json_object_array_length(axes);
          i++) {
@@ -400,6 +439,7 @@ vmb_results_load(const char *dir, struct vmb_results **out,
     if (run != NULL) {
         struct vmb_res_ctx x = {.path = run_path, .r = r};
         vmb_res_read_run(&x, run);
+        vmb_res_read_merged(&x, run);
     }
     autojson struct json_object *plan = NULL;
     load_top(r, plan_path, VMB_RES_PLAN_MAX,
@@ -425,6 +465,7 @@ vmb_results_load(const char *dir, struct vmb_results **out,
         load_cell(r, &r->controls[i]);
     if (plan != NULL)
         read_plan_runs(&px, plan);
+    vmb_res_load_calibrations(r);
     /* Without a plan, one control is the control of every cell. */
     for (size_t i = 0; i < r->ncells; i++)
         if (r->cells[i].control_id == NULL && r->ncontrols == 1)
@@ -433,8 +474,8 @@ vmb_results_load(const char *dir, struct vmb_results **out,
     return 0;
 }
 
-static void
-free_cell(struct vmb_res_cell *c)
+void
+vmb_res_free_cell(struct vmb_res_cell *c)
 {
     free(c->id);
     free(c->label);
@@ -489,14 +530,16 @@ vmb_results_free(struct vmb_results *r)
     free(r->dir);
     free(r->name);
     free(r->order);
+    free(r->plan_id);
+    vmb_res_hosts_free(r);
     for (size_t i = 0; i < r->naxes; i++)
         free(r->axes[i]);
     free(r->axes);
     for (size_t i = 0; i < r->ncells; i++)
-        free_cell(&r->cells[i]);
+        vmb_res_free_cell(&r->cells[i]);
     free(r->cells);
     for (size_t i = 0; i < r->ncontrols; i++)
-        free_cell(&r->controls[i]);
+        vmb_res_free_cell(&r->controls[i]);
     free(r->controls);
     for (size_t i = 0; i < r->nwarnings; i++)
         free(r->warnings[i]);

@@ -156,7 +156,11 @@ struct vmb_res_cell {
     bool control;     /* a bare-metal control (lives under control/) */
     char *dir;        /* cells/<id> or control/<id> under the results dir */
     char *control_id; /* VM cells: the matching control's id, or NULL */
-    bool has_config;  /* config.json was read into cfg and options */
+    /* A control run on this host as its calibration (a shard's copy of
+     * the first control, whose group another shard owns): never the
+     * control of a VM cell here. */
+    bool calibration;
+    bool has_config; /* config.json was read into cfg and options */
     struct vmb_config cfg;
     struct vmb_res_kv *options; /* every option of config.json, file order */
     size_t noptions;
@@ -192,6 +196,19 @@ struct vmb_res_run {
     size_t nresumed;
 };
 
+/* A shard of a merged directory (run.json "merged"): its host and
+ * what it ran. */
+struct vmb_res_host {
+    size_t shard;
+    char *hostname, *cpu, *kernel; /* NULL when not recorded */
+    char **ids;                    /* the cells and controls it ran and owns */
+    size_t nids;
+    /* Its copy of the first control, run as its host's calibration
+     * (hosts/shard-K/control/<id>), its reps loaded; NULL on the shard
+     * that owns that control. Never the control of a VM cell. */
+    struct vmb_res_cell *calibration;
+};
+
 struct vmb_results {
     char *dir;
     struct vmb_res_run run;
@@ -204,6 +221,11 @@ struct vmb_results {
     uint64_t seed; /* plan's seed, else run.json's */
     char **axes;   /* dotted paths */
     size_t naxes;
+    char *plan_id; /* plan.json "id": the plan's identity, or NULL */
+    /* plan.json "shard": this directory is shard shard_index of
+     * shard_count (config/shard.h); has_shard false: the whole matrix */
+    bool has_shard;
+    size_t shard_index, shard_count;
     /* plan order first, then any directory the plan does not list */
     struct vmb_res_cell *cells;
     size_t ncells;
@@ -212,6 +234,10 @@ struct vmb_results {
     size_t plan_ncells, plan_ncontrols; /* how many of them the plan lists */
     char **warnings; /* what could not be read and was left out */
     size_t nwarnings;
+    /* A directory `vmbench merge` wrote: its shards given, by index;
+     * merged_count is N (0: not a merged directory). */
+    struct vmb_res_host *hosts;
+    size_t nhosts, merged_count;
 };
 
 /*
@@ -273,6 +299,17 @@ const struct vmb_res_cell *vmb_results_find(const struct vmb_results *r,
 /* The control a VM cell is compared with, or NULL. */
 const struct vmb_res_cell *vmb_results_control_of(const struct vmb_results *r,
                                                   const struct vmb_res_cell *c);
+
+/*
+ * The shard that ran cell or control id in a merged directory, or NULL
+ * (not merged, or not listed: then run.hostname ran everything).
+ */
+const struct vmb_res_host *vmb_results_host_of(const struct vmb_results *r,
+                                               const char *id);
+
+/* The host name that ran cell or control id ("?" when not recorded). */
+const char *vmb_results_hostname_of(const struct vmb_results *r,
+                                    const char *id);
 
 /* The value of a cell's option by dotted path ("guest.storage"), or NULL. */
 const char *vmb_res_cell_option(const struct vmb_res_cell *c, const char *key);

@@ -99,6 +99,17 @@ bool vmb_res_seed(struct vmb_res_ctx *c, struct json_object *o, const char *pfx,
  */
 bool vmb_res_valid_id(const char *id);
 
+/* The rep<k> directories of c->dir into c (results.c). */
+void vmb_res_load_reps(struct vmb_results *r, struct vmb_res_cell *c);
+/* Frees what c owns (results.c). */
+void vmb_res_free_cell(struct vmb_res_cell *c);
+
+/* run.json's "merged" member into r->hosts (results_hosts.c). */
+void vmb_res_read_merged(struct vmb_res_ctx *x, struct json_object *run);
+/* Each host's calibration copy, once r->hosts is read. */
+void vmb_res_load_calibrations(struct vmb_results *r);
+void vmb_res_hosts_free(struct vmb_results *r);
+
 /* ---- results_res.c ---- */
 
 /*

@@ -20,6 +20,10 @@ static const char K_STARTED[] = "started";
 static const char K_FINISHED[] = "finished";
 static const char K_RESUMED[] = "resumed";
 static const char K_SEED[] = "seed";
+static const char K_PLAN[] = "plan";
+static const char K_SHARD[] = "shard";
+static const char K_INDEX[] = "index";
+static const char K_COUNT[] = "count";
 static const char K_KATA[] = "kata";
 static const char K_KATA_BASE[] = "base";
 static const char K_KATA_UNMODELLED[] = "not_modelled";
@@ -167,6 +171,16 @@ vmb_run_json_write(struct vmb_jw *w, const struct vmb_run_doc *d)
         vmb_jw_raw(w, d->resumed_items);
     vmb_jw_arr_end(w);
     vmb_jw_kuint(w, K_SEED, d->seed);
+    vmb_jw_kstr(w, K_PLAN, d->plan_id);
+    vmb_jw_key(w, K_SHARD);
+    if (d->has_shard) {
+        vmb_jw_obj_begin(w);
+        vmb_jw_kuint(w, K_INDEX, d->shard_index);
+        vmb_jw_kuint(w, K_COUNT, d->shard_count);
+        vmb_jw_obj_end(w);
+    } else {
+        vmb_jw_null(w);
+    }
     vmb_jw_key(w, K_KATA);
     if (d->kata_base != NULL) {
         vmb_jw_obj_begin(w);

@@ -60,6 +60,9 @@ struct vmb_run_doc {
     const char *finished;      /* NULL while the run goes on */
     const char *resumed_items; /* raw JSON items of "resumed"; NULL: none */
     uint64_t seed;
+    const char *plan_id; /* the plan's identity (plan.json "id") */
+    bool has_shard;      /* the session ran one shard of the plan */
+    size_t shard_index, shard_count;
     const char *kata_base;       /* the user's configuration.toml; NULL: none */
     const char *kata_unmodelled; /* its settings vmbench does not model */
     struct vmb_run_host host;

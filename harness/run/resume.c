@@ -18,11 +18,10 @@ changed(struct vmb_error **err, const struct vmb_results *prev,
                          prev->dir, prev->dir, what);
 }
 
-/* Cells of the plan and of the matrix, in order, by id. */
 static int
-same_cells(const struct vmb_results *prev, const struct vmb_res_cell *old,
-           size_t nold, const struct vmb_cell *now, size_t nnow,
-           const char *kind, struct vmb_error **err)
+same_listed(const struct vmb_results *prev, const struct vmb_res_cell *old,
+            size_t nold, const struct vmb_cell *const *now, size_t nnow,
+            const char *kind, struct vmb_error **err)
 {
     if (nold != nnow) {
         autofree char *what =
@@ -31,15 +30,32 @@ same_cells(const struct vmb_results *prev, const struct vmb_res_cell *old,
         return changed(err, prev, what);
     }
     for (size_t i = 0; i < nnow; i++) {
-        if (strcmp(old[i].id, now[i].id) == 0)
+        if (strcmp(old[i].id, now[i]->id) == 0)
             continue;
         autofree char *what = vmb_xasprintf(
             "%s %zu is \"%s\" (%s) in the plan, \"%s\" (%s) in the matrix",
             kind, i + 1, old[i].id, old[i].label ? old[i].label : "no label",
-            now[i].id, now[i].label);
+            now[i]->id, now[i]->label);
         return changed(err, prev, what);
     }
     return 0;
+}
+
+/* Cells of the plan and of the matrix (those in, a shard's; NULL: all),
+ * in order, by id. */
+static int
+same_cells(const struct vmb_results *prev, const struct vmb_res_cell *old,
+           size_t nold, const struct vmb_cell *all, size_t nall,
+           const unsigned char *in, const char *kind, struct vmb_error **err)
+{
+    const struct vmb_cell **now = vmb_xcalloc(nall + 1, sizeof(*now));
+    size_t nnow = 0;
+    for (size_t i = 0; i < nall; i++)
+        if (in == NULL || in[i])
+            now[nnow++] = &all[i];
+    int rc = same_listed(prev, old, nold, now, nnow, kind, err);
+    free(now);
+    return rc;
 }
 
 int
@@ -70,8 +86,8 @@ vmb_resume_check_plan(const struct vmb_results *prev,
         return changed(err, prev, what);
     }
     if (same_cells(prev, prev->cells, prev->plan_ncells, m->cells, m->ncells,
-                   "cell", err) < 0)
+                   p->cell_in, "cell", err) < 0)
         return -1;
     return same_cells(prev, prev->controls, prev->plan_ncontrols, m->controls,
-                      m->ncontrols, "control", err);
+                      m->ncontrols, p->control_in, "control", err);
 }

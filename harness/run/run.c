@@ -22,6 +22,7 @@
 #include "config/kata.h"
 #include "config/matrix.h"
 #include "config/plan.h"
+#include "config/shard.h"
 #include "db/db.h"
 #include "results/results.h"
 #include "run/progress.h"
@@ -138,6 +139,10 @@ write_run_json(struct session *s, const char *finished, struct vmb_error **err)
         .finished = finished,
         .resumed_items = s->resumed.len > 0 ? s->resumed.data : NULL,
         .seed = s->plan->seed,
+        .plan_id = s->plan->id,
+        .has_shard = s->plan->nshards > 0,
+        .shard_index = s->plan->shard,
+        .shard_count = s->plan->nshards,
         /* The user's configuration.toml every cell started from. */
         .kata_base = s->m->kata_path,
         .kata_unmodelled = s->m->kata_unmodelled,
@@ -234,7 +239,29 @@ vmb_run_load_matrix(const char *dir, struct vmb_matrix **m,
     return vmb_matrix_load_kata(mpath, kata ? kpath : NULL, m, err);
 }
 
-/* matrix.yaml, the Kata base file, plan.json and every cell's files. */
+/* Whether the plan (a shard's, or the whole) has cell c. */
+static bool
+in_plan(const struct session *s, const struct vmb_cell *c)
+{
+    const struct vmb_matrix *m = s->m;
+    if (c >= m->cells && c < m->cells + m->ncells)
+        return s->plan->cell_in == NULL || s->plan->cell_in[c - m->cells];
+    return s->plan->control_in == NULL || s->plan->control_in[c - m->controls];
+}
+
+/* Narrows the session's plan to shard k of n. */
+static int
+apply_shard(struct session *s, size_t k, size_t n, struct vmb_error **err)
+{
+    struct vmb_shards *sh = NULL;
+    if (vmb_shards_build(s->m, n, &sh, err) < 0)
+        return -1;
+    vmb_plan_restrict(s->plan, s->m, sh, k);
+    vmb_shards_free(sh);
+    return 0;
+}
+
+/* matrix.yaml, the Kata base file, plan.json and the plan's cells' files. */
 static int
 write_static_files(struct session *s, const char *matrix_text, size_t len,
                    struct vmb_error **err)
@@ -263,10 +290,12 @@ write_static_files(struct session *s, const char *matrix_text, size_t len,
     if (vmb_run_fio_copy_jobs(&s->m->base, s->m->path, mpath, err) < 0)
         return -1;
     for (size_t i = 0; i < s->m->ncontrols; i++)
-        if (write_cell_files(s, &s->m->controls[i], err) < 0)
+        if (in_plan(s, &s->m->controls[i]) &&
+            write_cell_files(s, &s->m->controls[i], err) < 0)
             return -1;
     for (size_t i = 0; i < s->m->ncells; i++)
-        if (write_cell_files(s, &s->m->cells[i], err) < 0)
+        if (in_plan(s, &s->m->cells[i]) &&
+            write_cell_files(s, &s->m->cells[i], err) < 0)
             return -1;
     return 0;
 }
@@ -650,8 +679,9 @@ dir_path(const char *given)
 }
 
 static char *
-default_out(const char *name)
+default_out(const struct session *s)
 {
+    const char *name = s->m->name;
     char stamp[32];
     vmb_utc_stamp(stamp, sizeof(stamp), vmb_wall_ns());
     /* Colons are awkward in paths: 2026-11-23T091703Z. */
@@ -661,6 +691,9 @@ default_out(const char *name)
         if (stamp[i] != ':')
             compact[j++] = stamp[i];
     compact[j] = '\0';
+    if (s->plan->nshards > 0)
+        return vmb_xasprintf("results/%s-%s-shard%zuof%zu", name, compact,
+                             s->plan->shard, s->plan->nshards);
     return vmb_xasprintf("results/%s-%s", name, compact);
 }
 
@@ -763,6 +796,15 @@ open_resume(struct session *s, char **matrix_text, size_t *len,
     struct vmb_results *prev = NULL;
     if (vmb_results_load(s->dir, &prev, err) < 0)
         return vmb_error_prefix(err, "resume");
+    /* Its cells ran on many hosts; a resume here would add this one and
+     * rewrite the run.json that says which ran what. */
+    if (prev->merged_count > 0) {
+        vmb_results_free(prev);
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "\"%s\" was made by `vmbench merge` and is not "
+                             "resumed; resume its shards and merge them again",
+                             s->dir);
+    }
     if (!prev->has_seed) {
         vmb_results_free(prev);
         return vmb_error_set(err, VMB_ERR_INPUT, 0, "\"%s\" has no seed",
@@ -779,6 +821,8 @@ open_resume(struct session *s, char **matrix_text, size_t *len,
     }
     vmb_json_escape(&s->resumed, now);
     int rc = vmb_plan_build(s->m, &s->plan, err);
+    if (rc == 0 && prev->has_shard)
+        rc = apply_shard(s, prev->shard_index, prev->shard_count, err);
     if (rc == 0)
         rc = vmb_resume_check_plan(prev, s->m, s->plan, err);
     vmb_results_free(prev);
@@ -802,6 +846,8 @@ prepare_resume(struct session *s, struct vmb_error **err)
     for (int k = 0; k < 2; k++) {
         for (size_t i = 0; i < counts[k]; i++) {
             const struct vmb_cell *c = &lists[k][i];
+            if (!in_plan(s, c))
+                continue;
             autofree char *dir =
                 vmb_xasprintf("%s/%s/%s", s->dir, cell_root(c), c->id);
             autofree char *cfg = vmb_xasprintf("%s/config.json", dir);
@@ -827,7 +873,10 @@ open_new(struct session *s, char **matrix_text, size_t *len,
         return -1;
     if (vmb_plan_build(s->m, &s->plan, err) < 0)
         return -1;
-    s->dir = s->opts->out ? dir_path(s->opts->out) : default_out(s->m->name);
+    if (s->opts->nshards > 0 &&
+        apply_shard(s, s->opts->shard, s->opts->nshards, err) < 0)
+        return -1;
+    s->dir = s->opts->out ? dir_path(s->opts->out) : default_out(s);
     vmb_utc_stamp(s->started, sizeof(s->started), vmb_wall_ns());
     return 0;
 }

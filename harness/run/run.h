@@ -35,6 +35,10 @@ struct vmb_run_opts {
      */
     size_t *not_started;
     int only; /* enum vmb_run_only */
+    /* --shard K/N: only shard `shard` of `nshards` (config/shard.h);
+     * nshards 0: the whole matrix. A resumed run takes its shard from
+     * its plan.json. */
+    size_t shard, nshards;
     /*
      * Called with the results directory once every run is done and
      * run.json is written (not on --dry-run or after an interruption):
