@@ -163,13 +163,12 @@ struct vmb_domain_spec {
     /* shared data directory, mount tag VMB_AGENT_FS_TAG */
     enum vmb_virt_fs fs;
     const char *fs_dir;
-    int fs_cache;          /* enum vmb_fs_cache, virtio-fs only */
-    int fs_queue;          /* virtio-fs queue size */
-    int fs_thread_pool;    /* virtiofsd thread pool; < 0: its default */
-    const char *virtiofsd; /* virtiofsd path; NULL: libvirt's choice */
-    const char *network;   /* libvirt network name; NULL for no NIC */
-    const char *mac;       /* "52:54:00:xx:xx:xx" */
-    bool vhost;            /* vhost-net backend, else QEMU's own */
+    int fs_queue; /* virtio-fs queue size */
+    /* virtio-fs: the listening socket of vmbench's virtiofsd */
+    const char *fs_socket;
+    const char *network; /* libvirt network name; NULL for no NIC */
+    const char *mac;     /* "52:54:00:xx:xx:xx" */
+    bool vhost;          /* vhost-net backend, else QEMU's own */
     /* limits in KiB/s as the guest sees them (<bandwidth>); 0: none */
     uint64_t rx_kib_per_s, tx_kib_per_s;
 };
