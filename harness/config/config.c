@@ -348,8 +348,20 @@ static const struct vmb_option guest_options[] = {
         .offset = OPT(vmb_guest_opts, virtio_fs_extra_args),
         .def = "--thread-pool-size=1 --announce-submounts",
         .alias = "virtio_fs_extra_args",
-        .help = "virtiofsd arguments, words: --thread-pool-size=N, "
-                "--announce-submounts",
+        .help = "virtiofsd arguments, Kata's (the Rust virtiofsd's) words; "
+                "translated for QEMU's C virtiofsd, or refused where it has "
+                "no equivalent",
+    },
+    {
+        .name = "virtio_fs_daemon",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_guest_opts, virtio_fs_daemon),
+        .def = "",
+        .alias = "virtio_fs_daemon",
+        .help = "the virtiofsd binary vmbench starts (its flavour read from "
+                "its --help); empty: /usr/lib/qemu/virtiofsd, else "
+                "/usr/libexec/virtiofsd",
+        .since = "0.2",
     },
     {
         .name = "blk_driver",
@@ -886,42 +898,6 @@ vmb_config_blk_cache(const struct vmb_config *cfg, const char **mode,
     *mode = g->blk_cache_direct    ? "none"
             : g->blk_cache_noflush ? "unsafe"
                                    : "writeback";
-    return 0;
-}
-
-int
-vmb_config_virtiofsd_args(const struct vmb_config *cfg, int64_t *pool,
-                          struct vmb_error **err)
-{
-    autofree char *words = vmb_xstrdup(cfg->guest.virtio_fs_extra_args);
-    char *save = NULL;
-    *pool = -1;
-    for (char *w = strtok_r(words, " \t", &save); w;
-         w = strtok_r(NULL, " \t", &save)) {
-        const char *eq = "--thread-pool-size=";
-        char *end = NULL;
-        if (strncmp(w, eq, strlen(eq)) == 0) {
-            long long n = strtoll(w + strlen(eq), &end, 10);
-            if (end != w + strlen(eq) && *end == '\0' && n >= 0 && n <= 1024) {
-                *pool = n;
-                continue;
-            }
-        } else if (strcmp(w, "--announce-submounts") == 0) {
-            continue; /* one shared directory, no submounts to announce */
-        } else if (strcmp(w, "-o") == 0) {
-            /* Older Kata files spell it as the C virtiofsd's option. */
-            char *o = strtok_r(NULL, " \t", &save);
-            if (o != NULL && strcmp(o, "announce_submounts") == 0)
-                continue;
-        }
-        autofree char *shown = vmb_option_shown(w);
-        return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "virtio_fs_extra_args: \"%s\" cannot be passed "
-                             "to virtiofsd through libvirt; vmbench knows "
-                             "--thread-pool-size=N (0 to 1024) and "
-                             "--announce-submounts (or -o announce_submounts)",
-                             shown);
-    }
     return 0;
 }
 

@@ -95,6 +95,7 @@ struct vmb_guest_opts {
     int virtio_fs_cache;        /* enum vmb_fs_cache */
     int64_t virtio_fs_queue;    /* virtio_fs_queue_size */
     char *virtio_fs_extra_args; /* virtio_fs_extra_args, words */
+    char *virtio_fs_daemon;     /* virtio_fs_daemon; "": vmbench's pick */
     int blk_driver;             /* enum vmb_blk_driver */
     int blk_aio;                /* enum vmb_blk_aio; block_device_aio */
     bool blk_cache_set;         /* block_device_cache_set */
@@ -218,14 +219,6 @@ int vmb_config_shared_fs(const struct vmb_config *cfg);
  */
 int vmb_config_blk_cache(const struct vmb_config *cfg, const char **mode,
                          struct vmb_error **err);
-
-/*
- * The virtiofsd thread pool size from virtio_fs_extra_args
- * ("--thread-pool-size=N"), -1 when not given. Fails (VMB_ERR_INPUT) on
- * a word vmbench cannot pass to virtiofsd through libvirt.
- */
-int vmb_config_virtiofsd_args(const struct vmb_config *cfg, int64_t *pool,
-                              struct vmb_error **err);
 
 /* Names of enum values, for printing. */
 const char *vmb_storage_name(int storage);

@@ -100,8 +100,15 @@ vmb_kata_settings(const struct vmb_config *cfg, struct vmb_kata_setting **out)
         {"enable_vcpus_pinning", boolean(g->vcpus_pinning), "runtime"},
     };
     size_t n = sizeof(s) / sizeof(s[0]);
-    *out = vmb_xcalloc(n, sizeof(**out));
+    /* The daemon only where the cell names one: vmbench's own pick is no
+     * path a Kata file should get (Kata checks it against
+     * valid_virtio_fs_daemon_paths). */
+    bool daemon = g->virtio_fs_daemon && *g->virtio_fs_daemon;
+    *out = vmb_xcalloc(n + 1, sizeof(**out));
     memcpy(*out, s, sizeof(s));
+    if (daemon)
+        (*out)[n++] = (struct vmb_kata_setting){
+            "virtio_fs_daemon", quoted(g->virtio_fs_daemon), NULL};
     return n;
 }
 

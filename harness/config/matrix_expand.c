@@ -8,6 +8,7 @@
 #include "base/util.h"
 #include "config/fio_phase.h"
 #include "config/matrix_priv.h"
+#include "config/virtiofsd_args.h"
 
 /* The control of a cell: its config with every VM-only setting at default. */
 static void
@@ -229,6 +230,37 @@ check_engine(const struct vmb_expand *x, const struct vmb_cell *cell)
 }
 
 /*
+ * The words of virtio_fs_extra_args that no virtiofsd takes, or that
+ * vmbench sets itself, whatever daemon the host has; what the cell's
+ * daemon lacks is the host check's (runtime/preflight.c).
+ */
+static int
+check_fs_args(const struct vmb_expand *x, const struct vmb_cell *cell)
+{
+    const char *words = cell->cfg.guest.virtio_fs_extra_args;
+    /* Cells share the base's string unless an axis sets it. */
+    if (cell != x->m->cells && words == x->base->guest.virtio_fs_extra_args)
+        return 0;
+    vmb_autoerr struct vmb_error *e = NULL;
+    if (vmb_virtiofsd_args_check(words, &e) == 0)
+        return 0;
+    const char *msg = e->msg;
+    const char *key = "virtio_fs_extra_args: ";
+    if (strncmp(msg, key, strlen(key)) == 0)
+        msg += strlen(key);
+    /* Where the file gives it; else where the cells are made. */
+    struct vmb_mpos pos = x->pos;
+    const char *path = "guest.virtio_fs_extra_args";
+    for (size_t i = 0; i < x->ngiven; i++)
+        if (strcmp(x->given[i].opt->name, "virtio_fs_extra_args") == 0) {
+            pos = x->given[i].pos;
+            path = x->given[i].key;
+        }
+    return vmb_matrix_fail(x->err, x->file, pos, path, "%s (cell \"%s\")", msg,
+                           cell->label);
+}
+
+/*
  * Sets a cell's value of axis a to v. A string is not copied: the cell
  * points at the axis's own value, as it shares the rest of its base.
  */
@@ -280,6 +312,8 @@ make_cell(struct expansion *e, const size_t *idx, struct vmb_cell *cell)
     cell->label = vmb_xstrdup(label->data);
     vmb_id_of(&e->vm_ids, &cell->cfg, &e->scratch, cell->id);
     if (vmb_implied_check(e->implied, x->file, cell, x->err) < 0)
+        return -1;
+    if (check_fs_args(x, cell) < 0)
         return -1;
     return check_engine(x, cell);
 }

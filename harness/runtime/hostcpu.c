@@ -161,6 +161,48 @@ vmb_cpu_read_qemu(const char *proc, int pid, const char *tag,
     return 0;
 }
 
+/* The parent of process dir (its stat's fourth field); -1 if unknown. */
+static int
+read_ppid(const char *dir)
+{
+    autofree char *file = vmb_xasprintf("%s/stat", dir);
+    autofree char *text = NULL;
+    vmb_autoerr struct vmb_error *e = NULL;
+    if (vmb_read_file(file, &text, NULL, &e) < 0)
+        return -1;
+    const char *p = strrchr(text, ')');
+    if (p == NULL || p[1] != ' ' || p[2] == '\0' || p[3] != ' ')
+        return -1;
+    return atoi(p + 4);
+}
+
+int
+vmb_cpu_read_virtiofsd(const char *proc, int pid, struct vmb_cpu_split *out)
+{
+    autofree char *self = vmb_xasprintf("%s/%d", proc, pid);
+    uint64_t ticks;
+    if (read_stat(self, NULL, 0, true, &ticks) < 0)
+        return -1;
+    out->us[VMB_CPU_VIRTIOFSD] += ticks_us(ticks);
+    out->threads[VMB_CPU_VIRTIOFSD]++;
+    DIR *d = opendir(proc);
+    if (d == NULL)
+        return 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (!all_digits(de->d_name) || atoi(de->d_name) == pid)
+            continue;
+        autofree char *path = vmb_xasprintf("%s/%s", proc, de->d_name);
+        if (read_ppid(path) != pid ||
+            read_stat(path, NULL, 0, true, &ticks) < 0)
+            continue;
+        out->us[VMB_CPU_VIRTIOFSD] += ticks_us(ticks);
+        out->threads[VMB_CPU_VIRTIOFSD]++;
+    }
+    closedir(d);
+    return 0;
+}
+
 int
 vmb_cpu_read_process(const char *proc, int pid, uint64_t *us)
 {

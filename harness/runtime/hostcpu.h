@@ -54,12 +54,22 @@ struct vmb_cpu_split {
  * Adds the CPU time of QEMU process pid under proc ("/proc"), by class,
  * into *out: its threads, kernel threads named "vhost-<pid>", and
  * processes named "virtiofsd" whose command line holds tag (the domain's
- * name, which is in libvirt's socket path). Threads that exit between
+ * name, which is in the socket path of a daemon libvirt started; NULL
+ * for none). Threads that exit between
  * the listing and the read are skipped. Returns -1 when the process
  * cannot be read (gone), 0 otherwise.
  */
 int vmb_cpu_read_qemu(const char *proc, int pid, const char *tag,
                       struct vmb_cpu_split *out);
+
+/*
+ * Adds the CPU time of the virtiofsd vmbench started, process pid under
+ * proc, into out's virtiofsd class: its threads and reaped children, and
+ * its live children (the worker QEMU's C daemon forks into its namespace
+ * sandbox). Returns -1 when pid cannot be read (gone), 0 otherwise.
+ */
+int vmb_cpu_read_virtiofsd(const char *proc, int pid,
+                           struct vmb_cpu_split *out);
 
 /*
  * The CPU time of process pid under proc, its threads and reaped children

@@ -11,6 +11,7 @@
 #include "db/db.h"
 #include "runtime/runtime.h"
 #include "vm/image.h"
+#include "vm/virtiofsd.h"
 #include "vm/vm.h"
 
 /* rx (to the guest): an htb root with sfq under it, a fw filter; tx
@@ -352,17 +353,49 @@ virtiofsd_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
     return VMB_PREFLIGHT_LACK;
 }
 
+/*
+ * The words of virtio_fs_extra_args the cell's daemon has no equivalent
+ * for, in the flavour its --help shows (the matrix refused the words no
+ * virtiofsd takes).
+ */
 static int
 fs_args_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
               char **detail, char **fix)
 {
-    (void)h;
-    int64_t pool = -1;
+    const char *daemon = vmb_virtiofsd_path(&c->cfg, h->root);
+    if (daemon == NULL)
+        return 0; /* the virtiofsd need says so where it matters */
+    /* Every cell asks the same daemon, most often: one --help (up to
+     * 5 s) is enough, whatever it said. */
+    static char last[256], last_msg[512];
+    static enum vmb_virtiofsd_flavour last_fl;
+    autofree char *path = at(h, daemon);
     vmb_autoerr struct vmb_error *err = NULL;
-    if (vmb_config_virtiofsd_args(&c->cfg, &pool, &err) == 0)
+    if (strcmp(last, path) != 0) {
+        snprintf(last, sizeof(last), "%s", path);
+        last_msg[0] = '\0';
+        if (vmb_virtiofsd_probe(path, &last_fl, &err) < 0)
+            snprintf(last_msg, sizeof(last_msg), "%s", err->msg);
+        vmb_error_free(err);
+        err = NULL;
+    }
+    if (last_msg[0] != '\0') {
+        *detail = vmb_xstrdup(last_msg);
+        *fix = vmb_xstrdup("set virtio_fs_daemon to a virtiofsd (the "
+                           "Rust one, or QEMU's C one), or leave it "
+                           "empty for vmbench's pick");
+        return VMB_PREFLIGHT_LACK;
+    }
+    enum vmb_virtiofsd_flavour fl = last_fl;
+    char **argv = NULL;
+    if (vmb_virtiofsd_argv(&c->cfg, fl, daemon, "/", 3, true, &argv, &err) ==
+        0) {
+        vmb_virtiofsd_argv_free(argv);
         return 0;
+    }
     *detail = vmb_xstrdup(err->msg);
-    *fix = vmb_xstrdup("remove that word from virtio_fs_extra_args");
+    *fix = vmb_xstrdup("remove that word from virtio_fs_extra_args, or set "
+                       "virtio_fs_daemon to a Rust virtiofsd");
     return VMB_PREFLIGHT_LACK;
 }
 

@@ -439,7 +439,10 @@ vm_sample(struct vmb_runtime *rt, struct vmb_sample *s)
         struct vmb_vm_node *n = vmb_vm_cell_node(v->cell, i);
         struct vmb_virt_domain *d = vmb_vm_cell_domain(v->cell, i);
         int pid = d ? vmb_virt_domain_pid(d) : -1;
-        if (pid <= 0 || vmb_cpu_read_qemu("/proc", pid, n->domain, &cpu) < 0)
+        /* The daemon is vmbench's own: known by its pid. */
+        int fsd = vmb_vm_cell_virtiofsd_pid(v->cell, i);
+        if (pid <= 0 || vmb_cpu_read_qemu("/proc", pid, NULL, &cpu) < 0 ||
+            (fsd > 0 && vmb_cpu_read_virtiofsd("/proc", fsd, &cpu) < 0))
             cpu_ok = false;
         struct vmb_virt_stats st;
         vmb_autoerr struct vmb_error *e = NULL;

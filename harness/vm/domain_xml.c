@@ -232,32 +232,17 @@ xml_filesystem(struct vmb_buf *b, const struct vmb_domain_spec *s)
                         "      <driver type='path' wrpolicy='immediate'/>\n"
                         "      <source dir='");
     } else if (s->fs == VMB_VIRT_FS_VIRTIOFS) {
-        vmb_buf_printf(
-            b,
-            "    <filesystem type='mount' accessmode='passthrough'>\n"
-            "      <driver type='virtiofs' queue='%d'/>\n",
-            s->fs_queue > 0 ? s->fs_queue : 1024);
-        const char *cache = s->fs_cache == VMB_FSCACHE_ALWAYS  ? "always"
-                            : s->fs_cache == VMB_FSCACHE_NEVER ? "none"
-                                                               : NULL;
-        bool inner = cache || s->fs_thread_pool >= 0;
-        if (s->virtiofsd || inner) {
-            vmb_buf_puts(b, "      <binary");
-            if (s->virtiofsd) {
-                vmb_buf_puts(b, " path='");
-                xml_text(b, s->virtiofsd);
-                vmb_buf_puts(b, "'");
-            }
-            vmb_buf_puts(b, inner ? ">\n" : "/>\n");
-            if (cache)
-                vmb_buf_printf(b, "        <cache mode='%s'/>\n", cache);
-            if (s->fs_thread_pool >= 0)
-                vmb_buf_printf(b, "        <thread_pool size='%d'/>\n",
-                               s->fs_thread_pool);
-            if (inner)
-                vmb_buf_puts(b, "      </binary>\n");
-        }
-        vmb_buf_puts(b, "      <source dir='");
+        /* The daemon is vmbench's, as Kata starts its own (libvirt's
+         * externally launched form): QEMU connects to its socket. */
+        vmb_buf_printf(b,
+                       "    <filesystem type='mount'>\n"
+                       "      <driver type='virtiofs' queue='%d'/>\n"
+                       "      <source socket='",
+                       s->fs_queue > 0 ? s->fs_queue : 1024);
+        xml_text(b, s->fs_socket ? s->fs_socket : "");
+        vmb_buf_puts(b, "'/>\n      <target dir='" VMB_AGENT_FS_TAG "'/>\n"
+                        "    </filesystem>\n");
+        return;
     } else {
         return;
     }

@@ -9,6 +9,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -17,6 +18,7 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include "base/proc.h"
 #include "base/util.h"
 #include "config/config.h"
 #include "vm/agent_wire.h"
@@ -66,7 +68,8 @@ virt_error(struct vmb_error **err, const char *context)
  * leave its network behind. A child forked before this process first
  * touches libvirt holds the read end of a pipe; the parent writes
  * "+N uri\tname" / "-N uri\tname" (D for domains, W for directories of
- * their files, "name" the path) as objects come and go. When the pipe
+ * their files, "name" the path; P for processes, "uri" their start time
+ * and "name" their pid) as objects come and go. When the pipe
  * reaches EOF the parent is gone, and the child destroys what is still
  * registered.
  */
@@ -82,13 +85,19 @@ guard_cleanup(struct guard_entry *e, size_t n)
 {
     virSetErrorFunc(NULL, silent_error);
     /* Domains first: a network goes more cleanly without taps on it; the
-     * directories of their files last. */
-    for (int pass = 0; pass < 3; pass++) {
+     * helper processes once no QEMU uses them; the directories of their
+     * files last. */
+    for (int pass = 0; pass < 4; pass++) {
         for (size_t i = 0; i < n; i++) {
-            if (e[i].name == NULL || e[i].kind != "DNW"[pass])
+            if (e[i].name == NULL || e[i].kind != "DPNW"[pass])
                 continue;
             if (e[i].kind == 'W') {
                 vmb_rm_rf(e[i].name, NULL);
+                continue;
+            }
+            if (e[i].kind == 'P') {
+                vmb_proc_stop((pid_t)atoi(e[i].name),
+                              strtoull(e[i].uri, NULL, 10), 1000);
                 continue;
             }
             virConnectPtr c = virConnectOpen(e[i].uri);
@@ -212,6 +221,15 @@ void
 vmb_virt_guard_dir(bool add, const char *path)
 {
     guard_note(add ? '+' : '-', 'W', "-", path);
+}
+
+void
+vmb_virt_guard_process(bool add, pid_t pid, unsigned long long start)
+{
+    char p[24], st[24];
+    snprintf(p, sizeof(p), "%d", (int)pid);
+    snprintf(st, sizeof(st), "%llu", start);
+    guard_note(add ? '+' : '-', 'P', st, p);
 }
 
 /* ---- connection ---- */

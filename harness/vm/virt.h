@@ -8,8 +8,9 @@
  *   connection, so a vmbench killed with SIGKILL leaves no VM running.
  * - Networks cannot auto-destroy; the first vmb_virt_open() of a process
  *   forks a small guard process (before any libvirt call) that destroys
- *   whatever networks and domains this process still has registered when
- *   the process dies without removing them.
+ *   whatever networks, domains, helper processes and work directories
+ *   this process still has registered when the process dies without
+ *   removing them.
  * - A vmb_virt_domain destroys its domain when freed unless released; a
  *   vmb_virt_net destroys its network when freed.
  */
@@ -43,6 +44,14 @@ void vmb_virt_close(struct vmb_virt *v);
  * without newlines or tabs; a no-op before the first vmb_virt_open().
  */
 void vmb_virt_guard_dir(bool add, const char *path);
+
+/*
+ * Registers (add) or forgets a helper process of a run's VMs (a
+ * virtiofsd), pid started at start (base/proc.h), with the guard
+ * process, which stops it (base/proc.h's vmb_proc_stop) after the
+ * domains and before the networks if this process dies first.
+ */
+void vmb_virt_guard_process(bool add, pid_t pid, unsigned long long start);
 
 /* The URI the connection really uses. Owned by v. */
 const char *vmb_virt_uri(const struct vmb_virt *v);
@@ -154,14 +163,13 @@ struct vmb_domain_spec {
     /* shared data directory, mount tag VMB_AGENT_FS_TAG */
     enum vmb_virt_fs fs;
     const char *fs_dir;
-    int fs_cache;           /* enum vmb_fs_cache, virtio-fs only */
     const char *rng_source; /* virtio-rng's host device; NULL: urandom */
     int fs_queue;           /* virtio-fs queue size */
-    int fs_thread_pool;     /* virtiofsd thread pool; < 0: its default */
-    const char *virtiofsd;  /* virtiofsd path; NULL: libvirt's choice */
-    const char *network;    /* libvirt network name; NULL for no NIC */
-    const char *mac;        /* "52:54:00:xx:xx:xx" */
-    bool vhost;             /* vhost-net backend, else QEMU's own */
+    /* virtio-fs: the listening socket of vmbench's virtiofsd */
+    const char *fs_socket;
+    const char *network; /* libvirt network name; NULL for no NIC */
+    const char *mac;     /* "52:54:00:xx:xx:xx" */
+    bool vhost;          /* vhost-net backend, else QEMU's own */
     /* limits in KiB/s as the guest sees them (<bandwidth>); 0: none */
     uint64_t rx_kib_per_s, tx_kib_per_s;
 };

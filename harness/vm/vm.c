@@ -14,7 +14,9 @@
 #include "base/util.h"
 #include "vm/agent.h"
 #include "vm/image.h"
+#include "vm/virtiofsd.h"
 #include "vm/vm_kata.h"
+#include "vm/workdir.h"
 
 /* Requests during start and teardown are short; the guest is idle then. */
 #define FACTS_TIMEOUT_US 10000000ULL
@@ -40,7 +42,8 @@ struct vmb_vm_cell {
     struct vmb_virt_net *net;
     struct vmb_vm_node nodes[2];
     struct vmb_virt_domain *doms[2];
-    uint64_t t0_ns[2]; /* each domain's start call */
+    struct vmb_virtiofsd *fsd[2]; /* virtio-fs: each node's daemon */
+    uint64_t t0_ns[2];            /* each domain's start call */
     struct vmb_virt_stats win_a[2], win_b[2];
     bool window_done;
     bool files_made;
@@ -123,6 +126,17 @@ vmb_vm_cell_check(const struct vmb_vm_params *p, struct vmb_error **err)
     if (vmb_vm_kata_prepare(cfg, &kata, err) < 0)
         return -1;
     vmb_vm_kata_free(&kata);
+    if (vmb_config_placement(cfg) == VMB_STORAGE_VIRTIOFS) {
+        /* The words the host's daemon has no equivalent for. */
+        const char *daemon = vmb_virtiofsd_path(cfg, NULL);
+        enum vmb_virtiofsd_flavour fl;
+        char **argv = NULL;
+        if (daemon != NULL &&
+            (vmb_virtiofsd_probe(daemon, &fl, err) < 0 ||
+             vmb_virtiofsd_argv(cfg, fl, daemon, "/", 3, true, &argv, err) < 0))
+            return -1;
+        vmb_virtiofsd_argv_free(argv);
+    }
     if (p->base_image == NULL && vmb_config_placement(cfg) == VMB_STORAGE_LOCAL)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "storage \"local\" needs the container root "
@@ -250,11 +264,14 @@ make_files(struct vmb_vm_cell *c, struct vmb_vm_node *n, struct vmb_error **err)
             return -1;
         /*
          * The guest's files are QEMU's (9p) or virtiofsd's on the host.
-         * The directory is QEMU's user's, so 9p's mapped mode can keep the
-         * guest's owner and modes of the share's root in its xattrs,
-         * which the kernel refuses on a sticky directory of another user.
+         * For 9p the directory is QEMU's user's, so its mapped mode can
+         * keep the guest's owner and modes of the share's root in its
+         * xattrs, which the kernel refuses on a sticky directory of
+         * another user. virtiofsd runs as root, as Kata runs it, and
+         * needs no more; QEMU never opens the directory then.
          */
-        if (chown(n->data_dir, c->qemu_uid, c->qemu_gid) < 0 ||
+        bool qemu = storage == VMB_STORAGE_9P;
+        if ((qemu && chown(n->data_dir, c->qemu_uid, c->qemu_gid) < 0) ||
             chmod(n->data_dir, 0700) < 0)
             return vmb_error_sys(err, "give \"%s\" to QEMU's user",
                                  n->data_dir);
@@ -292,8 +309,6 @@ spec_for(struct vmb_vm_cell *c, struct vmb_vm_node *n, const char *cmdline,
         .mac = mac,
     };
     vmb_vm_kata_spec(&c->kata, cfg, n == &c->nodes[0] ? 0 : 1, &s);
-    if (access("/usr/lib/qemu/virtiofsd", X_OK) == 0)
-        s.virtiofsd = "/usr/lib/qemu/virtiofsd";
     return s;
 }
 
@@ -477,6 +492,9 @@ verify_node(struct vmb_vm_cell *c, struct vmb_vm_node *n,
         int node = n == &c->nodes[0] ? 0 : 1;
         rc = vmb_vm_kata_verify(&c->kata, cfg, node, n->name, n->data_disk, &f,
                                 c->doms[node], err);
+        if (rc == 0 && c->fsd[node] &&
+            vmb_virtiofsd_verify(c->fsd[node], err) < 0)
+            rc = vmb_error_prefix(err, "%s", n->name);
     }
     if (rc == 0) {
         n->guest_data_path = vmb_xstrdup(f.data_dir);
@@ -498,6 +516,20 @@ start_domain(struct vmb_vm_cell *c, int i, const struct vmb_subnet *sn,
     snprintf(cidr, sizeof(cidr), "%s/%d", n->ip, sn->prefix);
     autofree char *cmdline = vmb_vm_cmdline(c->p.cfg, cidr, n->name);
     struct vmb_domain_spec s = spec_for(c, n, cmdline, mac);
+    autofree char *sock = NULL;
+    if (s.fs == VMB_VIRT_FS_VIRTIOFS) {
+        sock = vmb_xasprintf("%s/%s.virtiofsd.sock", c->work_dir, n->name);
+        autofree char *pid =
+            vmb_xasprintf("%s/%s.virtiofsd.pid", c->work_dir, n->name);
+        autofree char *log =
+            vmb_xasprintf("%s/%s.virtiofsd.log", c->work_dir, n->name);
+        const struct vmb_virtiofsd_params fp = {
+            c->p.cfg, n->data_dir, sock, pid, log, c->qemu_uid, c->qemu_gid,
+        };
+        if (vmb_virtiofsd_start(&fp, &c->fsd[i], err) < 0)
+            return vmb_error_prefix(err, "%s", n->name);
+        s.fs_socket = sock;
+    }
     autofree char *xml = vmb_virt_domain_xml(&s);
     unlink(n->console_log);
     c->t0_ns[i] = vmb_now_ns();
@@ -511,6 +543,8 @@ int
 vmb_vm_cell_start(struct vmb_virt *v, const struct vmb_vm_params *p,
                   struct vmb_vm_cell **out, struct vmb_error **err)
 {
+    /* What a dead run whose guard died too left running. */
+    vmb_virtiofsd_reap_stale(VMB_VM_WORKDIR_ROOT);
     if (vmb_vm_cell_check(p, err) < 0)
         return -1;
     struct vmb_vm_cell *c = vmb_xcalloc(1, sizeof(*c));
@@ -613,6 +647,12 @@ vmb_vm_cell_domain(struct vmb_vm_cell *c, int i)
     return c->doms[i];
 }
 
+int
+vmb_vm_cell_virtiofsd_pid(struct vmb_vm_cell *c, int i)
+{
+    return c->fsd[i] ? (int)vmb_virtiofsd_pid(c->fsd[i]) : -1;
+}
+
 /* ---- measurement window ---- */
 
 void
@@ -698,6 +738,13 @@ vmb_vm_cell_save(struct vmb_vm_cell *c, const char *dir, struct vmb_error **err)
                 vmb_write_file_atomic(cp, argv, strlen(argv), err) < 0)
                 return vmb_error_prefix(err, "save %s", n->name);
         }
+        if (c->fsd[i]) {
+            const char *fc = vmb_virtiofsd_cmdline(c->fsd[i]);
+            autofree char *fp =
+                vmb_xasprintf("%s/%s.virtiofsd.cmdline", dir, n->name);
+            if (vmb_write_file_atomic(fp, fc, strlen(fc), err) < 0)
+                return vmb_error_prefix(err, "save %s", n->name);
+        }
         autofree char *log = NULL;
         size_t len = 0;
         if (vmb_read_file(n->console_log, &log, &len, NULL) == 0) {
@@ -763,6 +810,17 @@ vmb_vm_cell_teardown(struct vmb_vm_cell *c, double *took_s,
                 *err = steal(&jobs[i].err);
         }
         vmb_error_free(jobs[i].err);
+    }
+    /* The daemons once no QEMU uses them. */
+    for (int i = 0; i < 2; i++) {
+        if (vmb_virtiofsd_stop(c->fsd[i], &e) < 0 && rc == 0) {
+            rc = -1;
+            if (err && *err == NULL)
+                *err = steal(&e);
+        }
+        vmb_error_free(e);
+        e = NULL;
+        c->fsd[i] = NULL;
     }
     if (vmb_virt_net_destroy(c->net, &e) < 0 && rc == 0) {
         rc = -1;

@@ -86,6 +86,8 @@ int vmb_vm_cell_start(struct vmb_virt *v, const struct vmb_vm_params *p,
 struct vmb_vm_node *vmb_vm_cell_node(struct vmb_vm_cell *c, int i);
 /* The libvirt domain of node i, for stats; owned by the cell. */
 struct vmb_virt_domain *vmb_vm_cell_domain(struct vmb_vm_cell *c, int i);
+/* The pid of node i's virtiofsd (vm/virtiofsd.h), -1 when it has none. */
+int vmb_vm_cell_virtiofsd_pid(struct vmb_vm_cell *c, int i);
 
 /* Samples resource counters at the start and end of the window. */
 void vmb_vm_cell_window_begin(struct vmb_vm_cell *c);
@@ -101,8 +103,9 @@ void vmb_vm_node_boot_members(const struct vmb_vm_node *n, struct vmb_jw *w);
 void vmb_vm_cell_resources_json(struct vmb_vm_cell *c, struct vmb_jw *w);
 
 /*
- * Writes node<i>.xml (live domain XML), node<i>.qemu.cmdline and
- * node<i>.console.log into dir, atomically. Before teardown only.
+ * Writes node<i>.xml (live domain XML), node<i>.qemu.cmdline,
+ * node<i>.virtiofsd.cmdline (virtio-fs only) and node<i>.console.log into
+ * dir, atomically. Before teardown only.
  */
 int vmb_vm_cell_save(struct vmb_vm_cell *c, const char *dir,
                      struct vmb_error **err);

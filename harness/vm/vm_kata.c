@@ -1,6 +1,5 @@
 #include "vm/vm_kata.h"
 
-#include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +7,7 @@
 #include <unistd.h>
 
 #include "base/util.h"
+#include "config/virtiofsd_args.h"
 #include "vm/vm.h"
 
 int
@@ -150,11 +150,9 @@ vmb_vm_kata_prepare(const struct vmb_config *cfg, struct vmb_vm_kata *k,
                              "default_maxvcpus %" PRId64
                              " is below default_vcpus %" PRId64,
                              g->maxvcpus, g->vcpus);
-    int64_t pool = -1;
     if (vmb_config_blk_cache(cfg, &k->blk_cache, err) < 0 ||
-        vmb_config_virtiofsd_args(cfg, &pool, err) < 0)
+        vmb_virtiofsd_args_check(g->virtio_fs_extra_args, err) < 0)
         return -1;
-    k->fs_thread_pool = (int)pool;
     int64_t q = g->virtio_fs_queue;
     if (q & (q - 1))
         return vmb_error_set(
@@ -216,10 +214,8 @@ vmb_vm_kata_spec(const struct vmb_vm_kata *k, const struct vmb_config *cfg,
     s->blk_driver = vmb_config_blk_driver(cfg);
     s->blk_cache = k->blk_cache;
     s->blk_aio = g->blk_aio;
-    s->fs_cache = g->virtio_fs_cache;
     s->rng_source = vmb_entropy_name(g->entropy_source);
     s->fs_queue = (int)g->virtio_fs_queue;
-    s->fs_thread_pool = k->fs_thread_pool;
     s->vhost = k->vhost;
     s->rx_kib_per_s = kib_per_s(cfg->network.rx_rate_bits);
     s->tx_kib_per_s = kib_per_s(cfg->network.tx_rate_bits);
@@ -251,39 +247,6 @@ static bool
 has_arg(const char *cmd, const char *plain, const char *json)
 {
     return (plain && strstr(cmd, plain)) || (json && strstr(cmd, json));
-}
-
-/* The command line of the virtiofsd serving domain `dom`; NULL if none
- * is found (a remote host, or libvirt's socket path does not name it). */
-static char *
-virtiofsd_cmdline(const char *dom)
-{
-    DIR *d = opendir("/proc");
-    if (d == NULL)
-        return NULL;
-    char *found = NULL;
-    struct dirent *e;
-    while (found == NULL && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] < '1' || e->d_name[0] > '9')
-            continue;
-        char path[300];
-        snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
-        char *buf = NULL;
-        size_t len = 0;
-        if (vmb_read_file(path, &buf, &len, NULL) < 0 || len == 0) {
-            free(buf);
-            continue;
-        }
-        for (size_t i = 0; i + 1 < len; i++)
-            if (buf[i] == '\0')
-                buf[i] = ' ';
-        if (strstr(buf, "virtiofsd") && strstr(buf, dom))
-            found = buf;
-        else
-            free(buf);
-    }
-    closedir(d);
-    return found;
 }
 
 /* The value of attribute attr of the first element `<elem ` in xml. */
@@ -572,16 +535,6 @@ vmb_vm_kata_verify(const struct vmb_vm_kata *k, const struct vmb_config *cfg,
                                      "%s: vCPU %d is not pinned to host CPU %d "
                                      "alone (libvirt's pin info)",
                                      name, j, k->pins[node][j]);
-    }
-    if (place == VMB_STORAGE_VIRTIOFS && k->fs_thread_pool >= 0) {
-        autofree char *fsd = virtiofsd_cmdline(vmb_virt_domain_name(d));
-        char pool[48];
-        snprintf(pool, sizeof(pool), "--thread-pool-size=%d",
-                 k->fs_thread_pool);
-        if (fsd != NULL && strstr(fsd, pool) == NULL)
-            return vmb_error_set(err, VMB_ERR_RUN, 0,
-                                 "%s: virtiofsd runs without \"%s\"", name,
-                                 pool);
     }
     return 0;
 }

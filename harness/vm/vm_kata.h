@@ -22,7 +22,6 @@ struct vmb_vm_kata {
     bool vhost_fallback; /* vhost asked for, the host has none, allowed */
     int max_vcpus;
     uint64_t max_memory_mib;
-    int fs_thread_pool; /* < 0: virtiofsd's default */
     const char *blk_cache;
     bool pin;
     int pins[2][VMB_VM_KATA_MAX_VCPUS]; /* host CPU of node i's vCPU j */
@@ -34,8 +33,9 @@ struct vmb_vm_kata {
  * naming the Kata key and the fix) what this host or libvirt cannot give:
  * vhost without /dev/vhost-net (unless vhost_fallback), fewer free huge
  * pages than both VMs need, fewer CPUs than 1:1 pinning needs, a cache
- * flag pair libvirt has no mode for, virtiofsd arguments or CPU features
- * libvirt cannot pass, a queue size that is not a power of two.
+ * flag pair libvirt has no mode for, virtiofsd arguments no virtiofsd
+ * takes, CPU features libvirt cannot pass, a queue size that is not a power of
+ * two.
  */
 int vmb_vm_kata_prepare(const struct vmb_config *cfg, struct vmb_vm_kata *k,
                         struct vmb_error **err);
@@ -52,8 +52,8 @@ void vmb_vm_kata_spec(const struct vmb_vm_kata *k, const struct vmb_config *cfg,
  * on QEMU's command line, the data disk's aio engine and cache flags on
  * its -blockdev, the machine libvirt resolved (live XML, QEMU's
  * -machine, the guest's DMI product name), the NIC's bandwidth limits
- * as libvirt applies them, the pinning in libvirt's pin info,
- * virtiofsd's thread pool on its command line.
+ * as libvirt applies them, the pinning in libvirt's pin info. (The
+ * virtiofsd command line is vm/virtiofsd.h's to check.)
  */
 int vmb_vm_kata_verify(const struct vmb_vm_kata *k,
                        const struct vmb_config *cfg, int node, const char *name,

@@ -47,8 +47,9 @@ vmb_vm_render_argv(struct vmb_virt *v, const struct vmb_config *cfg, bool kvm,
         .mac = "52:54:00:00:00:01",
     };
     vmb_vm_kata_spec(&k, cfg, 0, &s);
-    if (access("/usr/lib/qemu/virtiofsd", X_OK) == 0)
-        s.virtiofsd = "/usr/lib/qemu/virtiofsd";
+    /* virtio-fs: the socket of the virtiofsd vmbench would start. */
+    if (s.fs == VMB_VIRT_FS_VIRTIOFS)
+        s.fs_socket = RENDER_DIR "/node1.virtiofsd.sock";
     char *xml = vmb_virt_domain_xml(&s);
     int rc = vmb_virt_xml_to_argv(v, xml, out, err);
     free(xml);

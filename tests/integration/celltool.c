@@ -309,6 +309,39 @@ run_checks(struct vmb_vm_cell *c, const struct vmb_config *cfg,
     vmb_jw_obj_end(w);
 }
 
+/* The node's virtiofsd as the host sees it: its pid, its user, its
+ * command line (/proc, words separated by spaces). */
+static void
+virtiofsd_members(struct vmb_jw *w, int pid)
+{
+    if (pid <= 0)
+        return;
+    vmb_jw_kint(w, "virtiofsd_pid", pid);
+    autofree char *dir = vmb_xasprintf("/proc/%d", pid);
+    struct stat st;
+    if (stat(dir, &st) == 0)
+        vmb_jw_kint(w, "virtiofsd_uid", (int64_t)st.st_uid);
+    autofree char *path = vmb_xasprintf("%s/cmdline", dir);
+    autofree char *text = NULL;
+    size_t len = 0;
+    if (vmb_read_file(path, &text, &len, NULL) < 0)
+        return;
+    for (size_t k = 0; k + 1 < len; k++)
+        if (text[k] == '\0')
+            text[k] = ' ';
+    vmb_jw_kstr(w, "virtiofsd_cmdline", text);
+}
+
+/* node1's saved virtiofsd command line, where the cell has one. */
+static void
+saved_virtiofsd(struct vmb_jw *w, const char *dir)
+{
+    autofree char *path = vmb_xasprintf("%s/node1.virtiofsd.cmdline", dir);
+    autofree char *text = NULL;
+    if (vmb_read_file(path, &text, NULL, NULL) == 0)
+        vmb_jw_kstr(w, "virtiofsd_saved", text);
+}
+
 /* tc's qdiscs, classes and ingress filters of the tap named in xml. */
 static char *
 tap_tc(const char *xml)
@@ -442,6 +475,7 @@ cmd_cell(int argc, char **argv, struct vmb_error **err)
         vmb_jw_kstr(&w, "data_options", f.data_options);
         vmb_jw_kstr(&w, "cmdline", f.cmdline);
         vmb_jw_kstr(&w, "domain", n->domain);
+        virtiofsd_members(&w, vmb_vm_cell_virtiofsd_pid(c, i));
         /* libvirt's own view of where each vCPU may run (bit masks). */
         uint64_t pins[4] = {0};
         vmb_autoerr struct vmb_error *perr = NULL;
@@ -485,6 +519,7 @@ cmd_cell(int argc, char **argv, struct vmb_error **err)
     vmb_jw_kbool(&w, "saved_cmdline", access(saved, R_OK) == 0);
     if (vmb_read_file(saved, &argv_text, NULL, NULL) == 0)
         vmb_jw_kstr(&w, "qemu_cmdline", argv_text);
+    saved_virtiofsd(&w, dir);
     vmb_jw_kstr(&w, "work_dir", dir);
     if (ready != NULL) {
         /* The document so far, closed: the caller's view of a live cell. */

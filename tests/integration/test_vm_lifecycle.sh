@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The life of a cell's VMs around failures, next to the sandbox's libvirtd:
-# bad input is a clear error (exit 2) before anything starts; SIGKILL of
-# the process during a boot leaves no domain and no network; SIGINT during
-# a boot tears down, leaves none, and exits non-zero with a message.
-# libvirt runs QEMU as root in this test's sandbox.
+# bad input is a clear error (exit 2) before anything starts, a
+# virtio_fs_extra_args word the host's virtiofsd has no equivalent for
+# among it; SIGKILL of the process during a virtio-fs boot leaves no
+# domain, no network and no virtiofsd once the guard acted; SIGINT during
+# a boot tears down, leaves none, and exits non-zero with a message; a
+# virtiofsd that a dead run whose guard died too left is stopped by the
+# next start. libvirt runs QEMU as root in this test's sandbox.
 set -euo pipefail
 : "${VMB_BUILD_DIR:?}" "${VMB_SOURCE_DIR:?}"
 tool="$VMB_BUILD_DIR/tests/vmb_celltool"
@@ -19,7 +22,7 @@ nothing_left() {
     local d n
     d=$(virsh list --all --name | grep -c . || true)
     n=$(virsh net-list --all --name | grep -c . || true)
-    [ "$d" -eq 0 ] && [ "$n" -eq 0 ]
+    [ "$d" -eq 0 ] && [ "$n" -eq 0 ] && ! pgrep -x virtiofsd >/dev/null
 }
 expect_input_error() { # what pattern key=value...
     local what=$1 pattern=$2; shift 2
@@ -42,6 +45,9 @@ ip link add vmbtaken type bridge && ip addr add 10.213.7.1/24 dev vmbtaken &&
     ip link set vmbtaken up
 expect_input_error "subnet in use" "collides" network.subnet=10.213.0.0/16
 ip link del vmbtaken
+# Debian 12's virtiofsd is QEMU's C one, which always sandboxes itself.
+expect_input_error "virtiofsd word" '"--sandbox=none" has no equivalent in QEMU.s C virtiofsd' \
+    guest.storage=virtio-fs guest.virtio_fs_extra_args=--sandbox=none
 
 echo "== accelerator"
 # Whether KVM works is the host's business; the verdict must be consistent:
@@ -72,8 +78,8 @@ if [ "$kvm_works" -eq 0 ]; then
 fi
 
 # Starts a boot in the background and waits until its domains exist.
-start_boot() {
-    "$tool" cell hypervisor.accel=tcg guest.storage=tmpfs guest.memory=256 \
+start_boot() { # storage
+    "$tool" cell hypervisor.accel=tcg guest.storage="$1" guest.memory=256 \
         >"$out/boot.out" 2>"$out/boot.err" &
     pid=$!
     for _ in $(seq 1 600); do
@@ -86,14 +92,18 @@ start_boot() {
 }
 
 echo "== SIGKILL during a boot"
-if start_boot; then
+if start_boot virtio-fs; then
     u=$(ps -o user= -C qemu-system-x86_64 | sort -u | xargs)
     [ "$u" = root ] || { echo "FAIL: QEMU runs as [$u], wanted root"; fail=1; }
+    # vmbench's own daemons, one per node, children of the process.
+    [ "$(pgrep -P "$pid" -x virtiofsd | grep -c . || true)" -eq 2 ] ||
+        { echo "FAIL: not two virtiofsd: $(pgrep -a -x virtiofsd)"; fail=1; }
     sleep 1
     kill -KILL "$pid"
     wait "$pid" 2>/dev/null
     # libvirt destroys auto-destroy domains when the connection drops; the
-    # guard process destroys the network. Both are quick; allow 20 s.
+    # guard process destroys the network and stops the daemons. All are
+    # quick; allow 20 s.
     for _ in $(seq 1 200); do nothing_left && break; sleep 0.1; done
     if nothing_left; then echo "nothing left"; else
         echo "FAIL SIGKILL: left behind:"; virsh list --all; virsh net-list --all; fail=1
@@ -101,7 +111,7 @@ if start_boot; then
 fi
 
 echo "== SIGINT during a boot"
-if start_boot; then
+if start_boot virtio-fs; then
     sleep 1
     kill -INT "$pid"
     wait "$pid"
@@ -110,8 +120,43 @@ if start_boot; then
     [ "$rc" -ne 0 ] || { echo "FAIL SIGINT: exit 0"; fail=1; }
     grep -q "interrupted" "$out/boot.err" || { echo "FAIL SIGINT: no message"; fail=1; }
     # Teardown is synchronous: nothing may be left the moment it exits.
-    nothing_left || { echo "FAIL SIGINT: left behind:"; virsh list --all; virsh net-list --all; fail=1; }
+    nothing_left || { echo "FAIL SIGINT: left behind:"; virsh list --all; virsh net-list --all; pgrep -a virtiofsd; fail=1; }
 fi
+
+echo "== a dead run's virtiofsd, its guard dead too"
+# A daemon still waiting for its QEMU, and the pid file a run writes next
+# to it (pid, start time, owner, owner's start time, pid namespace) with
+# an owner that is gone.
+mkdir -p /var/lib/vmbench/vm
+stale=$(mktemp -d /var/lib/vmbench/vm/stale.XXXXXX)
+mkdir "$stale/node1.data"
+setsid /usr/lib/qemu/virtiofsd -o source="$stale/node1.data" \
+    --socket-path="$stale/node1.virtiofsd.sock" >/dev/null 2>&1 </dev/null &
+vpid=$!
+bash -c 'exit 0' &
+owner=$!
+wait "$owner"
+sleep 0.5
+# Running, not a zombie of this shell's.
+alive() { [ -r "/proc/$1/stat" ] && ! grep -q ') Z ' "/proc/$1/stat"; }
+start=$(sed 's/.*) //' "/proc/$vpid/stat" | cut -d' ' -f20)
+ns=$(stat -L -c %i /proc/self/ns/pid)
+echo "$vpid $start $owner 1 $ns" >"$stale/node1.virtiofsd.pid"
+alive "$vpid" || { echo "FAIL: the stale daemon did not start"; fail=1; }
+# A start that is refused at its first check still stops it.
+"$tool" cell hypervisor.accel=tcg guest.vcpus=$(($(nproc) + 1)) \
+    >/dev/null 2>"$out/err"
+rc=$?
+[ "$rc" -eq 2 ] || { echo "FAIL start after a dead run: exit $rc"; cat "$out/err"; fail=1; }
+for _ in $(seq 1 50); do alive "$vpid" || break; sleep 0.1; done
+if alive "$vpid"; then
+    echo "FAIL: the next start left the dead run's virtiofsd running"; fail=1
+    kill -KILL "$vpid"
+fi
+wait "$vpid" 2>/dev/null
+[ ! -e "$stale/node1.virtiofsd.pid" ] || { echo "FAIL: stale pid file kept"; fail=1; }
+rm -rf "$stale"
+nothing_left || { echo "FAIL: left behind after a dead run"; pgrep -a virtiofsd; fail=1; }
 exit "$fail"
 RUN
 # QEMU as root here (the other VM tests run libvirt's stock user), so a

@@ -225,3 +225,23 @@ Test(cell_id, entropy_source_is_a_later_option)
     vmb_matrix_free(m);
     free(expected);
 }
+
+/* virtio_fs_daemon (a later option): the golden ids above hold with it
+ * empty, and naming a binary gives the cell another id. */
+Test(cell_id, virtio_fs_daemon_since)
+{
+    char *expected = NULL;
+    struct vmb_matrix *m = golden(&expected);
+    struct vmb_cell c = m->cells[0];
+    cr_assert_str_eq(c.cfg.guest.virtio_fs_daemon, "");
+    char before[13], after[13];
+    vmb_cell_id(&c.cfg, c.kind, before);
+    cr_assert_str_eq(before, c.id);
+    char *old = c.cfg.guest.virtio_fs_daemon;
+    c.cfg.guest.virtio_fs_daemon = "/usr/libexec/virtiofsd";
+    vmb_cell_id(&c.cfg, c.kind, after);
+    cr_assert_str_neq(before, after);
+    c.cfg.guest.virtio_fs_daemon = old;
+    vmb_matrix_free(m);
+    free(expected);
+}

@@ -334,6 +334,33 @@ setting(const struct vmb_config *cfg, const char *key)
     return v;
 }
 
+/* virtio_fs_daemon both ways: imported from a Kata file, written back
+ * only where the cell names a daemon (vmbench's own pick is no path for
+ * Kata's valid_virtio_fs_daemon_paths). */
+Test(kata, virtio_fs_daemon_import_and_export)
+{
+    struct vmb_config cfg;
+    vmb_config_defaults(&cfg);
+    struct vmb_kata_setting *s = NULL;
+    size_t n = vmb_kata_settings(&cfg, &s);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_str_neq(s[i].key, "virtio_fs_daemon");
+    vmb_kata_settings_free(s, n);
+    const char *t = "[hypervisor.qemu]\n"
+                    "virtio_fs_daemon = \"/opt/kata/libexec/virtiofsd\"\n";
+    char *skipped = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(
+        vmb_kata_import_text("k.toml", t, strlen(t), &cfg, &skipped, &err), 0,
+        "%s", err ? err->msg : "");
+    cr_assert_str_eq(skipped, "");
+    cr_assert_str_eq(cfg.guest.virtio_fs_daemon, "/opt/kata/libexec/virtiofsd");
+    autofree char *v = setting(&cfg, "virtio_fs_daemon");
+    cr_assert_str_eq(v, "\"/opt/kata/libexec/virtiofsd\"");
+    free(skipped);
+    vmb_config_free(&cfg);
+}
+
 /*
  * disable_block_device_use as the cell runs it: false where the data
  * has a disk of its own (a block device in Kata too), and the cell's

@@ -40,6 +40,10 @@ put(const char *rel, const char *text, mode_t mode)
     free(path);
 }
 
+#define QEMU_VIRTIOFSD                                                         \
+    "#!/bin/sh\necho '    -o source=PATH             shared directory tree'\n"
+#define RUST_VIRTIOFSD "#!/bin/sh\necho '      --shared-dir <SHARED_DIR>'\n"
+
 static void
 setup(void)
 {
@@ -57,8 +61,9 @@ setup(void)
     put("var/lib/dpkg/info/postgresql-15.list", "/.\n", 0644);
     put("var/lib/dpkg/info/postgresql-client-15:amd64.list", "/.\n", 0644);
     put("usr/share/zoneinfo/UTC", "TZif", 0644);
-    /* Kata's default storage is on virtio-fs. */
-    put("usr/lib/qemu/virtiofsd", "#!/bin/sh\n", 0755);
+    /* Kata's default storage is on virtio-fs; Debian 12's virtiofsd is
+     * QEMU's C one, known by its --help. */
+    put("usr/lib/qemu/virtiofsd", QEMU_VIRTIOFSD, 0755);
 }
 
 static void
@@ -227,17 +232,37 @@ Test(preflight, virtiofsd)
     assert_lack("virtiofsd", "virtiofsd", "apt-get install virtiofsd");
     vmb_preflight_free(pf);
     vmb_matrix_free(m);
-    put("usr/lib/qemu/virtiofsd", "#!/bin/sh\n", 0755);
+    put("usr/lib/qemu/virtiofsd", QEMU_VIRTIOFSD, 0755);
     free(vfsd);
     check("guest:\n  storage: virtio-fs\n");
     cr_assert_null(finding("virtiofsd"));
 }
 
+/* A Kata word QEMU's C virtiofsd has no equivalent for: refused with
+ * the C daemon, taken by a Rust one the cell names (virtio_fs_daemon),
+ * whose flavour its --help shows. */
 Test(preflight, virtio_fs_extra_args_word)
 {
     put("dev/vhost-net", "", 0600);
-    check("guest:\n  virtio_fs_extra_args: \"--thread-pool-size=2 -f\"\n");
-    assert_lack("virtio_fs_extra_args", "\"-f\"", "remove that word");
+    check("guest:\n  virtio_fs_extra_args: \"--thread-pool-size=2 "
+          "--sandbox=none\"\n");
+    assert_lack("virtio_fs_extra_args", "\"--sandbox=none\"",
+                "remove that word");
+}
+
+Test(preflight, virtio_fs_daemon_flavour)
+{
+    put("dev/vhost-net", "", 0600);
+    put("opt/rust/virtiofsd", RUST_VIRTIOFSD, 0755);
+    check("guest:\n  virtio_fs_extra_args: \"--sandbox=none\"\n"
+          "  virtio_fs_daemon: /opt/rust/virtiofsd\n");
+    cr_assert_null(finding("virtio_fs_extra_args"));
+    vmb_preflight_free(pf);
+    vmb_matrix_free(m);
+    put("opt/other", "#!/bin/sh\necho 'usage: other [--frobnicate]'\n", 0755);
+    check("guest:\n  virtio_fs_daemon: /opt/other\n");
+    assert_lack("virtio_fs_extra_args", "is no virtiofsd vmbench knows",
+                "set virtio_fs_daemon");
 }
 
 /* Redis and PostgreSQL: the programs each needs, in PATH or PostgreSQL's

@@ -87,6 +87,18 @@ Test(sample, qemu_gone)
     cr_expect_eq(vmb_cpu_read_qemu(PROC, 77777, "x", &s), -1);
 }
 
+/* vmbench's own virtiofsd by its pid: the process with its reaped
+ * children, and its live sandboxed worker (4402), not another daemon. */
+Test(sample, virtiofsd_by_pid)
+{
+    struct vmb_cpu_split s = {0};
+    cr_assert_eq(vmb_cpu_read_virtiofsd(PROC, 4400, &s), 0);
+    cr_expect_eq(s.us[VMB_CPU_VIRTIOFSD], us(70));
+    cr_expect_eq(s.threads[VMB_CPU_VIRTIOFSD], 2);
+    cr_expect_eq(s.us[VMB_CPU_VCPU], 0);
+    cr_expect_eq(vmb_cpu_read_virtiofsd(PROC, 77777, &s), -1);
+}
+
 Test(sample, process_with_children)
 {
     uint64_t v = 0;

@@ -247,10 +247,8 @@ k_virtiofs(struct vmb_domain_spec *s)
 {
     s->fs = VMB_VIRT_FS_VIRTIOFS;
     s->fs_dir = "/tmp/x/node1.data";
-    s->fs_cache = VMB_FSCACHE_NEVER;
     s->fs_queue = 512;
-    s->fs_thread_pool = 4;
-    s->virtiofsd = "/usr/lib/qemu/virtiofsd";
+    s->fs_socket = "/tmp/x/node1.virtiofsd.sock";
 }
 static void
 k_virtio_9p(struct vmb_domain_spec *s)
@@ -300,7 +298,7 @@ static const struct {
     {"enable_mem_prealloc", k_prealloc},
     {"virtio-scsi_iothread_io_uring", k_virtio_scsi_iothread},
     {"virtio-blk_threads_noflush", k_virtio_blk_threads_unsafe},
-    {"virtio-fs_queue_pool_never", k_virtiofs},
+    {"virtio-fs_queue_socket", k_virtiofs},
     {"virtio-9p", k_virtio_9p},
     {"cpu_features_tcg", k_cpu_features_tcg},
     {"cpu_features_kvm", k_cpu_features_kvm},
@@ -320,7 +318,6 @@ ParameterizedTestParameters(virt, xml_knob_golden)
 ParameterizedTest(struct knob_case *c, virt, xml_knob_golden)
 {
     struct vmb_domain_spec s = base_spec();
-    s.fs_thread_pool = -1;
     size_t i = 0;
     while (strcmp(knobs[i].name, c->name) != 0)
         i++;
@@ -340,20 +337,21 @@ Test(virt, xml_9p)
     cr_assert_null(strstr(xml, "memoryBacking"));
 }
 
-Test(virt, xml_virtiofs_shared_memory_and_cache)
+/* vmbench's own daemon: libvirt's externally launched form, no
+ * <binary> for libvirt to start one. */
+Test(virt, xml_virtiofs_shared_memory_and_socket)
 {
     struct vmb_domain_spec s = base_spec();
     s.fs = VMB_VIRT_FS_VIRTIOFS;
     s.fs_dir = "/tmp/x/node1.data";
-    s.fs_cache = VMB_FSCACHE_ALWAYS;
-    s.fs_thread_pool = -1;
-    s.virtiofsd = "/usr/lib/qemu/virtiofsd";
+    s.fs_socket = "/tmp/x/node1.virtiofsd.sock";
     autofree char *xml = vmb_virt_domain_xml(&s);
     assert_valid(xml);
     cr_assert(strstr(xml, "<access mode='shared'/>"));
     cr_assert(strstr(xml, "<driver type='virtiofs'"));
-    cr_assert(strstr(xml, "<cache mode='always'/>"));
-    cr_assert(strstr(xml, "path='/usr/lib/qemu/virtiofsd'"));
+    cr_assert(strstr(xml, "<source socket='/tmp/x/node1.virtiofsd.sock'/>"));
+    cr_assert_null(strstr(xml, "<binary"));
+    cr_assert_null(strstr(xml, "<source dir="));
 }
 
 Test(virt, xml_escapes_values)

@@ -190,7 +190,7 @@ Test(vm, unusable_virtiofsd_args_and_cpu_features)
     struct vmb_vm_params p = params();
     free(cfg.guest.virtio_fs_extra_args);
     cfg.guest.virtio_fs_extra_args = vmb_xstrdup("--thread-pool-size=4 -o x");
-    assert_input_error(&p, "virtio_fs_extra_args: \"-o\"");
+    assert_input_error(&p, "virtio_fs_extra_args: \"-o x\"");
     /* Older Kata files write the C virtiofsd's spelling. */
     free(cfg.guest.virtio_fs_extra_args);
     cfg.guest.virtio_fs_extra_args =

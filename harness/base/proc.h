@@ -1,0 +1,31 @@
+/*
+ * Processes by id and start time, for the helpers vmbench starts itself
+ * (virtiofsd): a pid alone may name another process once the first has
+ * gone, so each is known by its pid and its start time together.
+ */
+#ifndef VMB_PROC_H
+#define VMB_PROC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * The start time of process pid (field 22 of /proc/<pid>/stat, clock
+ * ticks after boot); 0 when it is gone or a zombie.
+ */
+unsigned long long vmb_proc_start(pid_t pid);
+
+/* Whether process pid runs and started at start. */
+bool vmb_proc_alive(pid_t pid, unsigned long long start);
+
+/*
+ * Stops process pid if it is still the one that started at start: its
+ * children as they are now are noted, pid gets SIGTERM, then SIGKILL
+ * after grace_ms; the children still running after that get SIGKILL.
+ * Reaps pid when it is this process's child. Waits at most grace_ms +
+ * 2 s in all. Returns 0 when nothing of it runs any more, -1 otherwise.
+ */
+int vmb_proc_stop(pid_t pid, unsigned long long start, int grace_ms);
+
+#endif
