@@ -6,10 +6,11 @@
 # disable_block_device_use true) with Kata's queue size, guest memory
 # shared with virtiofsd, pmu=off; and, on the live cell, libvirt runs both
 # domains with that memory and what runs is the command line the results
-# keep, under the QEMU user libvirt's configuration names.
+# keep, under the QEMU user libvirt's configuration names, and kata-diff
+# --pid finds it the same as the saved default cell.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-: "${VMB_BUILD_DIR:?}"
+: "${VMB_BUILD_DIR:?}" "${VMBENCH:?}" "${VMB_SOURCE_DIR:?}"
 j="$CELL_FIXTURE/cell.json"
 [ -f "$j" ] || fail "no booted-cell fixture at $CELL_FIXTURE"
 q() { jq -r "$1" "$j"; }
@@ -41,13 +42,25 @@ for d in "${doms[@]}"; do
 done
 # The QEMU of node 1 runs the command line saved for the results, as the
 # user that libvirt's qemu.conf names (libvirt-qemu on a stock Debian).
+# (libvirt's pid file holds the pid in the fixture's PID namespace.)
 pid=$(in_cell_fixture cat "/run/libvirt/qemu/$(q .facts.node1.domain).pid")
 [ -n "$pid" ] || fail "no pid file for node 1's QEMU"
-live=$(in_cell_fixture tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null ||
-    in_cell_fixture sh -c "tr '\\0' ' ' </proc/$pid/cmdline")
+live=$(in_cell_fixture sh -c "tr '\\0' ' ' </proc/$pid/cmdline")
 [ "$(echo "$live" | sed 's/ *$//')" = "$(echo "$c" | tr '\n' ' ' | sed 's/ *$//')" ] ||
     fail "node 1's QEMU runs another command line than the one saved"
 want=$(awk -F'"' '/^[[:space:]]*user[[:space:]]*=/ {u=$2} END {print u ? u : "libvirt-qemu"}' /etc/libvirt/qemu.conf)
 user=$(in_cell_fixture ps -o user= -p "$pid" | tr -d ' ')
 [ "$user" = "$want" ] || fail "node 1's QEMU runs as $user, libvirt's configuration says $want"
+
+# kata-diff --pid reads a running QEMU: the live default cell against the
+# default cell the kata-diff tests keep (tests/data/kata-diff-results), a
+# vmbench cell against itself, differs in nothing that can change
+# performance; a stale saved cell fails here.
+rc=0
+in_cell_fixture "$VMBENCH" kata-diff --json "$VMB_SOURCE_DIR/tests/data/kata-diff-results" \
+    default-tcg --pid "$pid" >"$CELL_FIXTURE/kata-diff.json" 2>"$CELL_FIXTURE/kata-diff.err" || rc=$?
+[ "$rc" = 0 ] || fail "kata-diff --pid of the live default cell: exit $rc: $(cat "$CELL_FIXTURE/kata-diff.err") $(jq -c '[.aspects[] | select(.status != "match")]' "$CELL_FIXTURE/kata-diff.json" 2>/dev/null)"
+jq -e '[.aspects[] | select(.status == "match")] | length >= 10' "$CELL_FIXTURE/kata-diff.json" >/dev/null ||
+    fail "kata-diff --pid compared too little: $(jq -c . "$CELL_FIXTURE/kata-diff.json")"
+jq -r '.aspects[] | select(.status != "match") | "  \(.status) \(.aspect)"' "$CELL_FIXTURE/kata-diff.json"
 echo ok
