@@ -287,10 +287,12 @@ warn_hosts(const struct vmb_results *a, const struct vmb_results *b)
         const struct vmb_res_cell *arr = pass ? a->controls : a->cells;
         size_t n = pass ? a->ncontrols : a->ncells;
         for (size_t i = 0; i < n; i++) {
-            if (vmb_results_find(b, arr[i].id, NULL) == NULL)
+            const struct vmb_res_cell *other =
+                vmb_results_find(b, arr[i].id, NULL);
+            if (other == NULL)
                 continue;
-            const char *ha = vmb_results_hostname_of(a, arr[i].id);
-            const char *hb = vmb_results_hostname_of(b, arr[i].id);
+            const char *ha = vmb_results_hostname_of(a, &arr[i]);
+            const char *hb = vmb_results_hostname_of(b, other);
             if (strcmp(ha, hb) == 0)
                 continue;
             if (changed++ < 5) {

@@ -20,8 +20,8 @@ const char vmb_usage_run[] =
     "directory (docs/results-format.md); `vmbench report` is run on it at\n"
     "the end.\n\n"
     "  --out DIR     results directory to create (default\n"
-    "                results/<name>-<UTC time>); an existing one is never\n"
-    "                overwritten\n"
+    "                results/<name>-<UTC time>, with -shard<K>of<N> for a\n"
+    "                shard); an existing one is never overwritten\n"
     VMB_RUN_USAGE_KATA("   ", "                ")
     "  --resume DIR  continue an interrupted run: runs whose result.json\n"
     "                exists are kept, the others are done (a directory\n"

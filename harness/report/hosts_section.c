@@ -216,7 +216,7 @@ vmb_sections_hosts(struct vmb_doc *d, const struct vmb_model *m,
         const struct vmb_res_cell *arr = pass ? r->controls : r->cells;
         size_t n = pass ? r->ncontrols : r->ncells;
         for (size_t i = 0; i < n; i++) {
-            const struct vmb_res_host *h = vmb_results_host_of(r, arr[i].id);
+            const struct vmb_res_host *h = arr[i].host;
             autofree char *shard =
                 h ? vmb_xasprintf("%zu", h->shard) : vmb_xstrdup("?");
             const char *row[] = {arr[i].id, or_q(arr[i].label), shard,

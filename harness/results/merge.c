@@ -17,6 +17,7 @@
 #include "config/matrix.h"
 #include "config/plan.h"
 #include "config/shard.h"
+#include "config/strmap.h"
 #include "results/results.h"
 #include "results/results_priv.h"
 
@@ -38,6 +39,7 @@ struct merge {
     struct shard **by_index; /* per shard index: the one given, or NULL */
     /* per VM cell and control of the matrix: the shard given for it */
     struct shard **cell_from, **control_from;
+    struct vmb_strmap cell_ids, control_ids; /* id -> index in the matrix */
 };
 
 static int refuse(struct vmb_error **err, const char *fmt, ...)
@@ -189,15 +191,6 @@ walk(const char *src, const char *dst, int depth, struct vmb_error **err)
     return rc;
 }
 
-static ssize_t
-find_cell(const struct vmb_cell *cells, size_t n, const char *id)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(cells[i].id, id) == 0)
-            return (ssize_t)i;
-    return -1;
-}
-
 /* The cell directories of shard s: each of the matrix, of this shard,
  * and in no other shard given; their trees only files and directories. */
 static int
@@ -223,11 +216,11 @@ check_cells(struct merge *g, struct shard *s, bool control,
         if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
             continue;
         autofree char *p = vmb_xasprintf("%s/%s", top, id);
-        ssize_t i = vmb_res_valid_id(id)
-                        ? find_cell(control ? m->controls : m->cells,
-                                    control ? m->ncontrols : m->ncells, id)
-                        : -1;
-        if (i < 0) {
+        size_t i =
+            vmb_res_valid_id(id)
+                ? vmb_strmap_get(control ? &g->control_ids : &g->cell_ids, id)
+                : SIZE_MAX;
+        if (i == SIZE_MAX) {
             rc = refuse(err, "\"%s\" is not a %s of the shards' matrix", p,
                         control ? "control" : "cell");
             break;
@@ -473,6 +466,8 @@ merge_free(struct merge *g)
     free(g->by_index);
     free(g->cell_from);
     free(g->control_from);
+    vmb_strmap_free(&g->cell_ids);
+    vmb_strmap_free(&g->control_ids);
 }
 
 static size_t
@@ -500,6 +495,10 @@ merge_check(struct merge *g, struct vmb_error **err)
     const struct vmb_matrix *m = g->sh[0].m;
     if (vmb_shards_build(m, g->sh[0].r->shard_count, &g->parts, err) < 0)
         return -1;
+    for (size_t i = 0; i < m->ncells; i++)
+        vmb_strmap_add(&g->cell_ids, m->cells[i].id, i);
+    for (size_t i = 0; i < m->ncontrols; i++)
+        vmb_strmap_add(&g->control_ids, m->controls[i].id, i);
     g->cell_from = vmb_xcalloc(m->ncells + 1, sizeof(*g->cell_from));
     g->control_from = vmb_xcalloc(m->ncontrols + 1, sizeof(*g->control_from));
     for (size_t i = 0; i < g->n; i++)

@@ -150,6 +150,8 @@ struct vmb_res_kv {
     char *value;
 };
 
+struct vmb_res_host;
+
 struct vmb_res_cell {
     char *id;
     char *label;
@@ -160,6 +162,8 @@ struct vmb_res_cell {
      * the first control, whose group another shard owns): never the
      * control of a VM cell here. */
     bool calibration;
+    /* In a merged directory: the shard that ran it (r->hosts), or NULL. */
+    const struct vmb_res_host *host;
     bool has_config; /* config.json was read into cfg and options */
     struct vmb_config cfg;
     struct vmb_res_kv *options; /* every option of config.json, file order */
@@ -307,9 +311,10 @@ const struct vmb_res_cell *vmb_results_control_of(const struct vmb_results *r,
 const struct vmb_res_host *vmb_results_host_of(const struct vmb_results *r,
                                                const char *id);
 
-/* The host name that ran cell or control id ("?" when not recorded). */
+/* The host name that ran c, a cell or control of r ("?" when not
+ * recorded). */
 const char *vmb_results_hostname_of(const struct vmb_results *r,
-                                    const char *id);
+                                    const struct vmb_res_cell *c);
 
 /* The value of a cell's option by dotted path ("guest.storage"), or NULL. */
 const char *vmb_res_cell_option(const struct vmb_res_cell *c, const char *key);

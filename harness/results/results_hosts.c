@@ -7,6 +7,7 @@
 
 #include "base/util.h"
 #include "config/shard.h"
+#include "config/strmap.h"
 #include "results/results.h"
 #include "results/results_priv.h"
 
@@ -79,9 +80,33 @@ vmb_res_read_merged(struct vmb_res_ctx *x, struct json_object *run)
     }
 }
 
+/* Each cell's and control's host, through a map: matrices are large. */
+static void
+link_hosts(struct vmb_results *r)
+{
+    struct vmb_strmap cells = {0}, controls = {0};
+    for (size_t i = 0; i < r->ncells; i++)
+        vmb_strmap_add(&cells, r->cells[i].id, i);
+    for (size_t i = 0; i < r->ncontrols; i++)
+        vmb_strmap_add(&controls, r->controls[i].id, i);
+    for (size_t h = 0; h < r->nhosts; h++)
+        for (size_t j = 0; j < r->hosts[h].nids; j++) {
+            const char *id = r->hosts[h].ids[j];
+            size_t i = vmb_strmap_get(&cells, id);
+            if (i != SIZE_MAX)
+                r->cells[i].host = &r->hosts[h];
+            i = vmb_strmap_get(&controls, id);
+            if (i != SIZE_MAX)
+                r->controls[i].host = &r->hosts[h];
+        }
+    vmb_strmap_free(&cells);
+    vmb_strmap_free(&controls);
+}
+
 void
 vmb_res_load_calibrations(struct vmb_results *r)
 {
+    link_hosts(r);
     for (size_t i = 0; i < r->nhosts; i++) {
         struct vmb_res_cell *c = r->hosts[i].calibration;
         if (c == NULL)
@@ -126,17 +151,14 @@ vmb_res_hosts_free(struct vmb_results *r)
 const struct vmb_res_host *
 vmb_results_host_of(const struct vmb_results *r, const char *id)
 {
-    for (size_t i = 0; i < r->nhosts; i++)
-        for (size_t j = 0; j < r->hosts[i].nids; j++)
-            if (strcmp(r->hosts[i].ids[j], id) == 0)
-                return &r->hosts[i];
-    return NULL;
+    const struct vmb_res_cell *c = vmb_results_find(r, id, NULL);
+    return c != NULL ? c->host : NULL;
 }
 
 const char *
-vmb_results_hostname_of(const struct vmb_results *r, const char *id)
+vmb_results_hostname_of(const struct vmb_results *r,
+                        const struct vmb_res_cell *c)
 {
-    const struct vmb_res_host *h = vmb_results_host_of(r, id);
-    const char *name = h ? h->hostname : r->run.hostname;
+    const char *name = c->host ? c->host->hostname : r->run.hostname;
     return name ? name : "?";
 }

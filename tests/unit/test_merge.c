@@ -309,8 +309,11 @@ Test(merge, hostile_merged_directory)
     for (size_t i = 0; i < res->nhosts; i++)
         calib += res->hosts[i].calibration != NULL;
     cr_assert_eq(calib, 1);
-    cr_assert_str_eq(vmb_results_hostname_of(res, res->cells[0].id),
-                     vmb_results_host_of(res, res->cells[0].id)->hostname);
+    cr_assert_not_null(res->cells[0].host);
+    cr_assert_str_eq(vmb_results_hostname_of(res, &res->cells[0]),
+                     res->cells[0].host->hostname);
+    cr_assert_eq(vmb_results_host_of(res, res->cells[0].id),
+                 res->cells[0].host);
     vmb_results_free(res);
 
     sh("mv %s/hosts %s/hosts.real && ln -s /etc %s/hosts", out, out, out);
