@@ -187,29 +187,16 @@ parse_object(const char *name, const char *text, size_t len,
         return vmb_error_set(err, VMB_ERR_RUN, 0,
                              "%s: fio printed no JSON: \"%s\"", name, safe);
     }
-    struct json_tokener *tok = json_tokener_new();
-    if (tok == NULL)
-        return vmb_error_set(err, VMB_ERR_RUN, ENOMEM, "%s", name);
     const char *json = text + at0;
-    size_t jlen = len - at0;
-    struct json_object *o = json_tokener_parse_ex(tok, json, (int)jlen);
-    enum json_tokener_error jerr = json_tokener_get_error(tok);
-    size_t at = json_tokener_get_parse_end(tok);
-    json_tokener_free(tok);
+    size_t jlen = len - at0, at = 0;
+    struct json_object *o = NULL;
     const char *why = NULL;
-    if (o == NULL || jerr != json_tokener_success)
-        why = jerr == json_tokener_success || jerr == json_tokener_continue
-                  ? "unexpected end of input"
-                  : json_tokener_error_desc(jerr);
-    for (size_t i = at; why == NULL && i < jlen; i++)
-        if (json[i] != ' ' && json[i] != '\t' && json[i] != '\r' &&
-            json[i] != '\n')
-            why = "text after the end of the object";
-    if (why == NULL && !json_object_is_type(o, json_type_object))
+    if (vmb_res_parse_json(json, jlen, &o, &why, &at) == 0 &&
+        !json_object_is_type(o, json_type_object)) {
+        json_object_put(o);
         why = "not a JSON object";
+    }
     if (why != NULL) {
-        if (o != NULL)
-            json_object_put(o);
         int line = 1;
         for (size_t i = 0; i < at0 + at && i < len; i++)
             line += text[i] == '\n';

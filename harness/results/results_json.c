@@ -71,6 +71,39 @@ vmb_res_read_file(const char *path, size_t max, char **text, size_t *len,
 }
 
 int
+vmb_res_parse_json(const char *text, size_t len, struct json_object **out,
+                   const char **why, size_t *at)
+{
+    *out = NULL;
+    *why = NULL;
+    struct json_tokener *tok = json_tokener_new();
+    if (tok == NULL) {
+        /* As vmb_xmalloc: out of memory is not a property of the input. */
+        fputs("vmbench: out of memory\n", stderr);
+        abort();
+    }
+    struct json_object *o = json_tokener_parse_ex(tok, text, (int)len);
+    enum json_tokener_error jerr = json_tokener_get_error(tok);
+    *at = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+    if (o == NULL || jerr != json_tokener_success)
+        *why = jerr == json_tokener_success || jerr == json_tokener_continue
+                   ? "unexpected end of input"
+                   : json_tokener_error_desc(jerr);
+    for (size_t i = *at; *why == NULL && i < len; i++)
+        if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r' &&
+            text[i] != '\n')
+            *why = "text after the end of the object";
+    if (*why != NULL) {
+        if (o != NULL)
+            json_object_put(o);
+        return -1;
+    }
+    *out = o;
+    return 0;
+}
+
+int
 vmb_res_load_json(const char *path, size_t max, struct json_object **out,
                   struct vmb_error **err)
 {
@@ -78,25 +111,10 @@ vmb_res_load_json(const char *path, size_t max, struct json_object **out,
     size_t len = 0;
     if (vmb_res_read_file(path, max, &text, &len, err) < 0)
         return -1;
-    struct json_tokener *tok = json_tokener_new();
-    if (tok == NULL)
-        return vmb_error_set(err, VMB_ERR_RUN, ENOMEM, "parse \"%s\"", path);
-    struct json_object *o = json_tokener_parse_ex(tok, text, (int)len);
-    enum json_tokener_error jerr = json_tokener_get_error(tok);
-    size_t at = json_tokener_get_parse_end(tok);
-    json_tokener_free(tok);
+    struct json_object *o = NULL;
     const char *why = NULL;
-    if (o == NULL || jerr != json_tokener_success)
-        why = jerr == json_tokener_success || jerr == json_tokener_continue
-                  ? "unexpected end of input"
-                  : json_tokener_error_desc(jerr);
-    for (size_t i = at; why == NULL && i < len; i++)
-        if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r' &&
-            text[i] != '\n')
-            why = "text after the end of the object";
-    if (why != NULL) {
-        if (o != NULL)
-            json_object_put(o);
+    size_t at = 0;
+    if (vmb_res_parse_json(text, len, &o, &why, &at) < 0) {
         int line = 1;
         for (size_t i = 0; i < at && i < len; i++)
             line += text[i] == '\n';

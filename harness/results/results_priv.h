@@ -36,6 +36,14 @@ int vmb_res_read_file(const char *path, size_t max, char **text, size_t *len,
                       struct vmb_error **err);
 
 /*
+ * Parses text (len bytes) as one JSON value with nothing but white space
+ * after it: 0 and *out, or -1 with *why (static) and *at, the offset
+ * where parsing stopped.
+ */
+int vmb_res_parse_json(const char *text, size_t len, struct json_object **out,
+                       const char **why, size_t *at);
+
+/*
  * Parses the JSON object file path (read as above): malformed JSON fails
  * with "path:line: malformed JSON: ...", a schema other than 1 likewise.
  */
