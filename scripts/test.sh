@@ -4,8 +4,10 @@
 # static analysis (cppcheck), the proof that the leaf layers need no heavy
 # library, unit tests (also under ASan/UBSan), a bounded fuzz run of each
 # parser of outside input (the matrix, Kata's TOML, results directories,
-# tune.json, compare's bounds), and the integration tests that boot real
-# VMs under TCG inside network namespaces the tests create.
+# tune.json, compare's bounds, QEMU command lines, fio job files and
+# output), and the
+# integration tests that boot real VMs under TCG inside network namespaces
+# the tests create.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -548,11 +548,40 @@ trim(char *s)
     return s;
 }
 
+/*
+ * The processes fio would start: each job section's numjobs, its own or
+ * that of the [global] before it. Bounded like one section's, so a file
+ * cannot fork thousands of processes on the host.
+ */
+struct procs {
+    uint64_t global; /* numjobs of the [global] sections so far */
+    uint64_t mine;   /* the current job section's; 0: not set */
+    bool in_job;
+    uint64_t total;
+};
+
+/* Ends the current section (and starts the one named next, NULL at the
+ * end of the file); fails once the total is over the bound. */
+static int
+count_processes(struct procs *pc, const char *next, struct vmb_error **err)
+{
+    if (pc->in_job)
+        pc->total += pc->mine ? pc->mine : pc->global;
+    pc->in_job = next != NULL && strcmp(next, "global") != 0;
+    pc->mine = 0;
+    if (pc->total > VMB_FIO_JOB_MAX_NUMJOBS)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "the job sections start %" PRIu64
+                             " fio processes, more than %d",
+                             pc->total, VMB_FIO_JOB_MAX_NUMJOBS);
+    return 0;
+}
+
 /* One line (already trimmed and not a comment) into j; section is the
  * current section's name (NULL before the first header). */
 static int
-parse_line(struct vmb_fio_job *j, char *s, char **section, uint64_t data_bytes,
-           struct vmb_error **err)
+parse_line(struct vmb_fio_job *j, char *s, char **section, struct procs *pc,
+           uint64_t data_bytes, struct vmb_error **err)
 {
     if (*s == '[') {
         size_t n = strlen(s);
@@ -571,6 +600,8 @@ parse_line(struct vmb_fio_job *j, char *s, char **section, uint64_t data_bytes,
                                  VMB_FIO_JOB_MAX_SECTIONS);
         if (strcmp(name, "global") != 0)
             j->njobs++;
+        if (count_processes(pc, name, err) < 0)
+            return -1;
         free(*section);
         *section = vmb_xstrdup(name);
         return 0;
@@ -601,6 +632,13 @@ parse_line(struct vmb_fio_job *j, char *s, char **section, uint64_t data_bytes,
         return refuse_key(key, err);
     if (check_value(o, value, data_bytes, err) < 0)
         return -1;
+    if (strcmp(o->name, "numjobs") == 0) {
+        uint64_t n = strtoull(value, NULL, 10);
+        if (pc->in_job)
+            pc->mine = n;
+        else
+            pc->global = n;
+    }
     j->opts = vmb_xrealloc(j->opts, (j->nopts + 1) * sizeof(*j->opts));
     j->opts[j->nopts++] = (struct vmb_fio_job_opt){
         .section = vmb_xstrdup(*section),
@@ -648,6 +686,7 @@ vmb_fio_job_parse(const char *name, const char *text, size_t len,
     j->len = len;
     char *copy = vmb_xstrndup(text, len);
     char *section = NULL;
+    struct procs pc = {.global = 1};
     int line = 0;
     int rc = 0;
     char *p = copy;
@@ -662,7 +701,7 @@ vmb_fio_job_parse(const char *name, const char *text, size_t len,
             if (strchr(s, '$') != NULL)
                 rc = refuse_expansion(s, err);
             else
-                rc = parse_line(j, s, &section, data_bytes, err);
+                rc = parse_line(j, s, &section, &pc, data_bytes, err);
             if (rc < 0) {
                 vmb_error_prefix(err, "%s:%d", name, line);
                 break;
@@ -678,6 +717,8 @@ vmb_fio_job_parse(const char *name, const char *text, size_t len,
         rc = vmb_error_set(err, VMB_ERR_INPUT, 0,
                            "%s: no job section (only \"[global]\" or none)",
                            name);
+    if (rc == 0 && count_processes(&pc, NULL, err) < 0)
+        rc = vmb_error_prefix(err, "%s", name);
     free(section);
     free(copy);
     if (rc < 0) {

@@ -15,7 +15,9 @@ static const char *const fio_host_programs[] = {"fio", NULL};
 static char *
 fio_version(void)
 {
-    const char *argv[] = {"fio", "--version", NULL};
+    /* A deadline, as for every wait: coreutils' timeout. */
+    const char *argv[] = {"timeout", "-s",        "KILL", "10",
+                          "fio",     "--version", NULL};
     char *out = NULL;
     struct vmb_error *err = NULL;
     if (vmb_capture_run(argv, &out, NULL, &err) < 0) {

@@ -230,13 +230,17 @@ vmb_sections_what(struct vmb_doc *d, const struct vmb_model *m,
                                (double)p->duration_us / 1e6);
         }
         autofree char *phs = vmb_buf_steal(&ph);
-        autofree char *load = vmb_xasprintf(
-            "%s; %lld connections, pipeline %lld, %lld keys, values of "
-            "%llu bytes, %s",
-            phs, (long long)c->load.connections, (long long)c->load.pipeline,
-            (long long)c->load.keys,
-            (unsigned long long)c->load.value_size_bytes,
-            c->load.rate_per_s ? "open loop" : "closed loop");
+        /* fio's jobs say their own sizes (fio-<phase>.job of each run). */
+        autofree char *load =
+            c->database.engine == VMB_ENGINE_FIO
+                ? vmb_xasprintf("%s; fio jobs (docs/fio.md)", phs)
+                : vmb_xasprintf(
+                      "%s; %lld connections, pipeline %lld, %lld keys, "
+                      "values of %llu bytes, %s",
+                      phs, (long long)c->load.connections,
+                      (long long)c->load.pipeline, (long long)c->load.keys,
+                      (unsigned long long)c->load.value_size_bytes,
+                      c->load.rate_per_s ? "open loop" : "closed loop");
         kv_row(d, "Load", load);
     }
     vmb_doc_table_end(d);

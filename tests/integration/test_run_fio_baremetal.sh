@@ -4,10 +4,13 @@
 #   operations and latencies from fio's histogram, the mixed user job
 #   keeps reads and writes apart, the job file is copied into the results,
 #   fio's job and JSON are kept per phase, the report is drawn, and no fio
-#   is left running;
+#   is left running; a resume runs the user's job from the results' copy;
 # - a job file naming a raw device (the typo that overwrites a host disk)
 #   is refused by plan and by run with file, line and option, exit 2 and
 #   nothing written; a job whose runtime contradicts the phase likewise;
+# - a fio that dies, hangs past the phase's deadline or prints something
+#   other than its JSON fails the run with fio's own words, killed and
+#   gone (a stand-in fio on PATH plays each);
 # - a host without fio is told so, with the fix, before anything starts.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -72,17 +75,27 @@ jq -e '.phases[2].op_rate_by_kind | (.read > 0 and .write > 0)' "$res" \
     >/dev/null || fail "the mixed job's kinds: $(jq -c .phases[2].op_rate_by_kind "$res")"
 jq -e '.phases[1].op_rate_by_kind | (has("write") and (has("read") | not))' \
     "$res" >/dev/null || fail "the write job reads"
-grep -q '^fsync=1$' "$rep/fio-1-fsync-write-4k.job" || fail "no fsync in the job"
+grep -q '^sync=dsync$' "$rep/fio-1-fsync-write-4k.job" || fail "no sync in the job"
 grep -q '^direct=0$' "$rep/fio-2-fio-job.job" || fail "fio.direct not applied"
 grep -q "^directory=$T/r/work/" "$rep/fio-2-fio-job.job" ||
     fail "the job does not run in the node's data directory"
 for f in latency-0-randread-4k.hgrm latency-2-fio-job.hgrm; do
     [ -s "$rep/$f" ] || fail "missing $f"
 done
-grep -q "randread-4k" "$T/r/report.md" || fail "the report lacks the phase"
+grep -q "randread-4k for 1 s, fsync-write-4k for 1 s, fio-job for 1 s; fio jobs" \
+    "$T/r/report.md" || fail "the report lacks the phases"
 ls "$T/r/plots/"*randread-4k* >/dev/null 2>&1 || fail "no chart drawn"
 [ ! -e "$T/r/work" ] || [ -z "$(ls -A "$T/r/work")" ] || fail "work left"
 if pgrep -f "$T/r/work" >/dev/null; then fail "fio left running"; fi
+
+# ---- a resume reads the results' copy of the job file ----
+mv "$T/jobs/mine.fio" "$T/mine.fio.away"
+rm -rf "$rep"
+"$VMBENCH" run --resume "$T/r" --only baremetal >"$T/resume.out" 2>&1 ||
+    { cat "$T/resume.out"; fail "resume failed"; }
+[ "$(jq -r .status "$res")" = ok ] || fail "resumed control failed"
+grep -q '^rwmixread=70$' "$rep/fio-2-fio-job.job" || fail "resumed job text"
+mv "$T/mine.fio.away" "$T/jobs/mine.fio"
 
 # ---- a job file that names a raw device ----
 printf '[global]\nbs=4k\n\n[oops]\nrw=write\nfilename=/dev/sda\n' \
@@ -111,6 +124,49 @@ set -e
 [ "$rc" = 2 ] || fail "plan of a conflicting job exited $rc"
 grep -q 'jobs/long.fio:4: option "runtime" is "5s" and the phase.s duration is "1s"' \
     "$T/long.out" || { cat "$T/long.out"; fail "conflict message"; }
+
+# ---- a fio that dies, hangs or prints no JSON ----
+mkdir -p "$T/fake"
+cat >"$T/fake/fio" <<'FAKE'
+#!/bin/sh
+[ "$1" = --version ] && { echo fio-3.33; exit 0; }
+out=
+for a; do case $a in --output=*) out=${a#--output=} ;; esac; done
+case $FAKE_FIO in
+die) echo "fio: engine libaio not loadable" >&2; exit 1 ;;
+hang) exec sleep 600 ;;
+junk) echo "fio: this is not json" >"$out"; exit 0 ;;
+esac
+FAKE
+chmod +x "$T/fake/fio"
+cat >"$T/short.yaml" <<EOF
+name: fio-fake
+database:
+  engine: fio
+guest:
+  data_size: 64M
+load:
+  warmup: 0s
+  phases:
+    - { op: randread-4k, duration: 1s, phase_timeout: 2s }
+EOF
+for mode in die hang junk; do
+    set +e
+    FAKE_FIO=$mode PATH="$T/fake:$PATH" "$VMBENCH" run "$T/short.yaml" \
+        --out "$T/f-$mode" --only baremetal >"$T/f.out" 2>&1
+    rc=$?
+    set -e
+    [ "$rc" = 1 ] || { cat "$T/f.out"; fail "fake fio $mode: exit $rc"; }
+    err=$(jq -r .error "$T/f-$mode"/control/*/rep1/result.json)
+    case $mode in
+    die) want='fio exited with status 1; output: fio: engine libaio not loadable' ;;
+    hang) want='fio did not finish within 2s' ;;
+    junk) want='fio printed no JSON: "fio: this is not json' ;;
+    esac
+    case $err in *"$want"*) ;; *) fail "fake fio $mode: error \"$err\"" ;; esac
+    if pgrep -f "$T/f-$mode" >/dev/null || pgrep -f "sleep 600" -P $$ >/dev/null
+    then fail "fake fio $mode left running"; fi
+done
 
 # ---- no fio on the host ----
 mkdir -p "$T/bin"

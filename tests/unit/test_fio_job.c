@@ -127,6 +127,13 @@ static const struct refusal cases[] = {
     {"[j]\nrw=randread ; reads\n", "option \"rw\" has value"},
     {"[j]\nrwmixread=101\n", "option \"rwmixread\" has value \"101\""},
     {"[j]\nnumjobs=65\n", "option \"numjobs\" has value \"65\""},
+    /* processes over all sections: a [global] numjobs counts for every
+     * job after it, a section's own for itself, even when two sections
+     * share a name */
+    {"[global]\nnumjobs=40\n[a]\n[b]\n",
+     "mine.fio: the job sections start 80 fio processes, more than 64"},
+    {"[a]\nnumjobs=64\n[a]\nnumjobs=64\n[c]\n",
+     "mine.fio:5: the job sections start 128 fio processes"},
     {"[j]\ndirect=yes\n", "option \"direct\" has value \"yes\""},
     {"[j]\niodepth\n", "mine.fio:2: option \"iodepth\" needs a value"},
     {"[j]\nruntime=forever\n", "option \"runtime\" has value"},
@@ -161,6 +168,9 @@ Test(fio_job, size_bound_is_the_volume)
     cr_assert_eq(vmb_fio_job_parse("a.fio", t, strlen(t), 0, &j, &err), 0);
     vmb_fio_job_free(j);
     j = accept_job("[j]\nsize=1g\noffset=50%\n");
+    vmb_fio_job_free(j);
+    j = accept_job("[global]\nnumjobs=32\n[a]\n[b]\nnumjobs=16\n[c]\n"
+                   "numjobs=16\n");
     vmb_fio_job_free(j);
 }
 
