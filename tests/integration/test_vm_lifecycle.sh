@@ -99,6 +99,9 @@ if start_boot virtio-fs; then
     [ "$(pgrep -P "$pid" -x virtiofsd | grep -c . || true)" -eq 2 ] ||
         { echo "FAIL: not two virtiofsd: $(pgrep -a -x virtiofsd)"; fail=1; }
     sleep 1
+    # Stopped, a daemon cannot end itself when its QEMU goes: only the
+    # guard's SIGKILL ends it.
+    for p in $(pgrep -x virtiofsd); do kill -STOP "$p"; done
     kill -KILL "$pid"
     wait "$pid" 2>/dev/null
     # libvirt destroys auto-destroy domains when the connection drops; the
