@@ -38,7 +38,7 @@ struct vmb_virtiofsd {
     unsigned long long start;
     char **argv;
     char *cmdline; /* one argument per line */
-    char *socket, *pidfile;
+    char *socket, *pidfile, *log;
 };
 
 const char *
@@ -137,16 +137,18 @@ vmb_virtiofsd_probe(const char *path, enum vmb_virtiofsd_flavour *out,
     return 0;
 }
 
-/* The last line of the daemon's log, for a message. */
+/* The last line of the daemon's log, for a message; NULL for none. */
 static char *
 log_tail(const char *path)
 {
     autofree char *text = NULL;
     size_t len = 0;
     if (vmb_read_file_max(path, 1 << 20, &text, &len, NULL) < 0 || len == 0)
-        return vmb_xstrdup("(no output)");
+        return NULL;
     while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
         text[--len] = '\0';
+    if (len == 0)
+        return NULL;
     char *nl = strrchr(text, '\n');
     autofree char *line = vmb_xstrdup(nl ? nl + 1 : text);
     return vmb_option_shown(line);
@@ -195,6 +197,7 @@ daemon_free(struct vmb_virtiofsd *d)
     free(d->cmdline);
     free(d->socket);
     free(d->pidfile);
+    free(d->log);
     free(d);
 }
 
@@ -229,6 +232,7 @@ vmb_virtiofsd_start(const struct vmb_virtiofsd_params *p,
     }
     d->socket = vmb_xstrdup(p->socket);
     d->pidfile = vmb_xstrdup(p->pidfile);
+    d->log = vmb_xstrdup(p->log);
     int logfd = open(p->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (logfd < 0) {
         vmb_error_sys(err, "open \"%s\" for virtiofsd's output", p->log);
@@ -270,7 +274,7 @@ vmb_virtiofsd_start(const struct vmb_virtiofsd_params *p,
             vmb_error_set(err, VMB_ERR_RUN, 0,
                           "virtiofsd \"%s\" exited at once (status %d): %s",
                           path, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-                          tail);
+                          tail ? tail : "(no output)");
             vmb_virtiofsd_stop(d, NULL);
             return -1;
         }
@@ -278,6 +282,12 @@ vmb_virtiofsd_start(const struct vmb_virtiofsd_params *p,
     }
     *out = d;
     return 0;
+}
+
+char *
+vmb_virtiofsd_log_tail(const struct vmb_virtiofsd *d)
+{
+    return d && d->log ? log_tail(d->log) : NULL;
 }
 
 pid_t

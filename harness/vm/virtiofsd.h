@@ -59,6 +59,10 @@ int vmb_virtiofsd_start(const struct vmb_virtiofsd_params *p,
 
 pid_t vmb_virtiofsd_pid(const struct vmb_virtiofsd *d);
 
+/* The last line the daemon wrote to its log (params' log), control
+ * characters made visible; NULL when it wrote none. Caller frees. */
+char *vmb_virtiofsd_log_tail(const struct vmb_virtiofsd *d);
+
 /* Its command line, one argument per line as the saved QEMU command
  * line (vm.h's artefacts). Owned by d. */
 const char *vmb_virtiofsd_cmdline(const struct vmb_virtiofsd *d);

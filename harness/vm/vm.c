@@ -533,8 +533,17 @@ start_domain(struct vmb_vm_cell *c, int i, const struct vmb_subnet *sn,
     autofree char *xml = vmb_virt_domain_xml(&s);
     unlink(n->console_log);
     c->t0_ns[i] = vmb_now_ns();
-    if (vmb_virt_domain_start(c->v, xml, &c->doms[i], err) < 0)
+    if (vmb_virt_domain_start(c->v, xml, &c->doms[i], err) < 0) {
+        /* QEMU says only that the socket closed; the daemon says why. */
+        autofree char *why =
+            c->fsd[i] ? vmb_virtiofsd_log_tail(c->fsd[i]) : NULL;
+        if (why != NULL && err != NULL && *err != NULL) {
+            autofree char *msg = steal(&(*err)->msg);
+            (*err)->msg =
+                vmb_xasprintf("%s; virtiofsd's last words: %s", msg, why);
+        }
         return -1;
+    }
     n->boot.domain_start_s = since_s(c->t0_ns[i]);
     return 0;
 }

@@ -4,7 +4,8 @@
 # - tests/data/run-vm.yaml (two VM cells, their bare-metal controls):
 #   the results directory is complete, op counts equal n per phase, every
 #   VM run and control that should succeed has numbers, boot stages and
-#   its VM artefacts; the cell whose save line Redis rejects fails with
+#   its VM artefacts (virtiofsd's command line and CPU among them: local
+#   is on virtio-fs); the cell whose save line Redis rejects fails with
 #   Redis's message while the others complete, and the exit status is 1;
 #   a host without vhost-net is noted once for the session;
 # - QEMU runs as libvirt-qemu (libvirt's stock configuration) on files
@@ -70,9 +71,14 @@ for id in $(jq -r '.cells[].id' "$T/r1/plan.json"); do
         >/dev/null || fail "cell $id: boot/resources: $(jq -c '{boot, resources}' "$r")"
     for f in timeseries.csv latency-0-write.hgrm latency-1-read.hgrm \
         node1.xml node1.qemu.cmdline node1.console.log node1.db.log \
-        node2.xml node2.qemu.cmdline node2.console.log node2.db.log; do
+        node2.xml node2.qemu.cmdline node2.console.log node2.db.log \
+        node1.virtiofsd.cmdline node2.virtiofsd.cmdline; do
         [ -s "$d/$f" ] || fail "cell $id: missing $f"
     done
+    # local is on virtio-fs here: the daemon vmbench started, by its pid,
+    # served the writes of Redis's append-only file.
+    jq -e '.phase_resources["0-write"].host_cpu_us.virtiofsd > 0' "$r" \
+        >/dev/null || fail "cell $id: no virtiofsd CPU: $(jq -c '.phase_resources["0-write"].host_cpu_us' "$r")"
 done
 [ -n "$ok_dir" ] || fail "no successful VM cell"
 for r in "$T"/r1/control/*/rep1/result.json; do

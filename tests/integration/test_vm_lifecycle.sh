@@ -5,8 +5,10 @@
 # among it; SIGKILL of the process during a virtio-fs boot leaves no
 # domain, no network and no virtiofsd once the guard acted; SIGINT during
 # a boot tears down, leaves none, and exits non-zero with a message; a
-# virtiofsd that a dead run whose guard died too left is stopped by the
-# next start. libvirt runs QEMU as root in this test's sandbox.
+# user's virtiofsd that dies when QEMU connects fails the start with the
+# daemon's own last words; a virtiofsd that a dead run whose guard died
+# too left is stopped by the next start. libvirt runs QEMU as root in
+# this test's sandbox.
 set -euo pipefail
 : "${VMB_BUILD_DIR:?}" "${VMB_SOURCE_DIR:?}"
 tool="$VMB_BUILD_DIR/tests/vmb_celltool"
@@ -48,6 +50,26 @@ ip link del vmbtaken
 # Debian 12's virtiofsd is QEMU's C one, which always sandboxes itself.
 expect_input_error "virtiofsd word" '"--sandbox=none" has no equivalent in QEMU.s C virtiofsd' \
     guest.storage=virtio-fs guest.virtio_fs_extra_args=--sandbox=none
+
+echo "== a virtiofsd that dies when QEMU comes"
+# A user's daemon (virtio_fs_daemon) of QEMU's C flavour by its --help,
+# which gives up once started: the run fails with the daemon's own last
+# words, and nothing is left.
+cat >"$out/fake-virtiofsd" <<'FAKE'
+#!/bin/sh
+[ "$1" = --help ] && { echo '    -o source=PATH             shared directory tree'; exit 0; }
+sleep 0.3
+echo "fake virtiofsd: cannot serve this" >&2
+exit 1
+FAKE
+chmod +x "$out/fake-virtiofsd"
+"$tool" cell hypervisor.accel=tcg guest.storage=virtio-fs guest.memory=256 \
+    guest.virtio_fs_daemon="$out/fake-virtiofsd" >/dev/null 2>"$out/err"
+rc=$?
+cat "$out/err"
+[ "$rc" -eq 1 ] && grep -q "virtiofsd's last words: fake virtiofsd: cannot serve this" "$out/err" ||
+    { echo "FAIL dying virtiofsd: exit $rc without its words"; fail=1; }
+nothing_left || { echo "FAIL dying virtiofsd: something was left"; fail=1; }
 
 echo "== accelerator"
 # Whether KVM works is the host's business; the verdict must be consistent:
@@ -99,6 +121,9 @@ if start_boot virtio-fs; then
     [ "$(pgrep -P "$pid" -x virtiofsd | grep -c . || true)" -eq 2 ] ||
         { echo "FAIL: not two virtiofsd: $(pgrep -a -x virtiofsd)"; fail=1; }
     sleep 1
+    # Stopped, a daemon cannot end itself when its QEMU goes: only the
+    # guard's SIGKILL ends it.
+    for p in $(pgrep -x virtiofsd); do kill -STOP "$p"; done
     kill -KILL "$pid"
     wait "$pid" 2>/dev/null
     # libvirt destroys auto-destroy domains when the connection drops; the
