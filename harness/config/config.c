@@ -465,6 +465,7 @@ static const struct vmb_option database_options[] = {
         .offset = OPT(vmb_database_opts, appendonly),
         .def = "true",
         .help = "redis append-only file",
+        .engines = "redis",
     },
     {
         .name = "appendfsync",
@@ -473,6 +474,7 @@ static const struct vmb_option database_options[] = {
         .def = "everysec",
         .choices = fsync_choices,
         .help = "redis AOF fsync policy",
+        .engines = "redis",
     },
     {
         .name = "save",
@@ -480,6 +482,7 @@ static const struct vmb_option database_options[] = {
         .offset = OPT(vmb_database_opts, save),
         .def = "",
         .help = "redis RDB save line; empty disables snapshots",
+        .engines = "redis",
     },
     {
         .name = "sync_replica",
@@ -487,6 +490,7 @@ static const struct vmb_option database_options[] = {
         .offset = OPT(vmb_database_opts, sync_replica),
         .def = "false",
         .help = "postgres: node 2 a synchronous standby (commits wait for it)",
+        .engines = "postgres",
     },
     {
         .name = "shared_buffers",
@@ -494,6 +498,7 @@ static const struct vmb_option database_options[] = {
         .offset = OPT(vmb_database_opts, shared_buffers),
         .def = "128MB",
         .help = "postgres shared_buffers: its buffer cache",
+        .engines = "postgres",
     },
     {
         .name = "synchronous_commit",
@@ -502,6 +507,7 @@ static const struct vmb_option database_options[] = {
         .def = "on",
         .help = "postgres synchronous_commit: on, off, local, remote_write, "
                 "remote_apply",
+        .engines = "postgres",
     },
     {
         .name = "fsync",
@@ -509,6 +515,7 @@ static const struct vmb_option database_options[] = {
         .offset = OPT(vmb_database_opts, fsync),
         .def = "on",
         .help = "postgres fsync: force writes to storage",
+        .engines = "postgres",
     },
     {
         .name = "full_page_writes",
@@ -516,6 +523,7 @@ static const struct vmb_option database_options[] = {
         .offset = OPT(vmb_database_opts, full_page_writes),
         .def = "on",
         .help = "postgres full_page_writes: whole pages in the WAL",
+        .engines = "postgres",
     },
     {
         .name = "wal_sync_method",
@@ -524,6 +532,7 @@ static const struct vmb_option database_options[] = {
         .def = "fdatasync",
         .help = "postgres wal_sync_method: fsync, fdatasync, open_sync, "
                 "open_datasync",
+        .engines = "postgres",
     },
     {
         .name = "checkpoint_timeout",
@@ -531,6 +540,7 @@ static const struct vmb_option database_options[] = {
         .offset = OPT(vmb_database_opts, checkpoint_timeout),
         .def = "5min",
         .help = "postgres checkpoint_timeout: longest time between checkpoints",
+        .engines = "postgres",
     },
     {
         .name = "max_wal_size",
@@ -538,6 +548,7 @@ static const struct vmb_option database_options[] = {
         .offset = OPT(vmb_database_opts, max_wal_size),
         .def = "1GB",
         .help = "postgres max_wal_size: WAL that triggers a checkpoint",
+        .engines = "postgres",
     },
     {
         .name = "wal_compression",
@@ -545,6 +556,7 @@ static const struct vmb_option database_options[] = {
         .offset = OPT(vmb_database_opts, wal_compression),
         .def = "off",
         .help = "postgres wal_compression: off, pglz, lz4, zstd",
+        .engines = "postgres",
     },
     {
         .name = "max_connections",
@@ -552,6 +564,7 @@ static const struct vmb_option database_options[] = {
         .offset = OPT(vmb_database_opts, max_connections),
         .def = "200",
         .help = "postgres max_connections: at least load.connections + 10",
+        .engines = "postgres",
     },
     {
         .name = "port",
@@ -733,6 +746,12 @@ vmb_config_to_json(struct vmb_jw *w, const struct vmb_config *cfg)
                             &cfg->phases[i]);
     vmb_jw_arr_end(w);
     vmb_jw_obj_end(w);
+}
+
+const char *
+vmb_engine_name(int engine)
+{
+    return vmb_choice_name(engine_choices, engine);
 }
 
 const char *

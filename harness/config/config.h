@@ -217,6 +217,7 @@ int vmb_config_virtiofsd_args(const struct vmb_config *cfg, int64_t *pool,
 
 /* Names of enum values, for printing. */
 const char *vmb_storage_name(int storage);
+const char *vmb_engine_name(int engine);
 const char *vmb_shared_fs_name(int fs);
 const char *vmb_fs_cache_name(int cache);
 const char *vmb_blk_driver_name(int drv);

@@ -140,17 +140,60 @@ struct expansion {
     struct vmb_implied *implied;
 };
 
+/* Whether list ("postgres,mariadb") names the engine called name. */
+static bool
+engine_listed(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list;; p++) {
+        size_t len = strcspn(p, ",");
+        if (len == n && strncmp(p, name, n) == 0)
+            return true;
+        p += len;
+        if (*p == '\0')
+            return false;
+    }
+}
+
+/*
+ * A database setting of another engine than the cell's, set off its
+ * default: the cell's server would never see it, and the cell would be
+ * labelled with a setting that did not apply.
+ */
+static int
+check_engine_settings(const struct vmb_expand *x, const struct vmb_cell *cell)
+{
+    const struct vmb_section *sec = vmb_section_find("database");
+    const struct vmb_config *c = &cell->cfg;
+    const char *engine = vmb_engine_name(c->database.engine);
+    for (size_t i = 0; i < sec->noptions; i++) {
+        const struct vmb_option *o = &sec->options[i];
+        if (o->engines == NULL || engine_listed(o->engines, engine) ||
+            vmb_option_at_default(o, &c->database))
+            continue;
+        autofree char *path = vmb_xasprintf("database.%s", o->name);
+        return vmb_matrix_fail(x->err, x->file, x->pos, path,
+                               "a setting of database.engine %s; cell \"%s\" "
+                               "runs %s",
+                               o->engines, cell->label, engine);
+    }
+    return 0;
+}
+
 /* The cell of combination idx: config, axis values, label, id. */
 /*
- * What the run would refuse only once servers are up: pgbench's
- * transactions on Redis, and a PostgreSQL max_connections below what the
- * load generator opens (plus PostgreSQL's own reserved connections and
- * vmbench's control connections).
+ * What the run would refuse only once servers are up: a setting of
+ * another engine, pgbench's transactions on Redis, and a PostgreSQL
+ * max_connections below what the load generator opens (plus
+ * PostgreSQL's own reserved connections and vmbench's control
+ * connections).
  */
 static int
 check_engine(const struct vmb_expand *x, const struct vmb_cell *cell)
 {
     const struct vmb_config *c = &cell->cfg;
+    if (check_engine_settings(x, cell) < 0)
+        return -1;
     if (c->database.engine == VMB_ENGINE_REDIS)
         for (size_t i = 0; i < c->nphases; i++) {
             int op = c->phases[i].op;
@@ -161,8 +204,9 @@ check_engine(const struct vmb_expand *x, const struct vmb_cell *cell)
             return vmb_matrix_fail(x->err, x->file, x->pos, path,
                                    "%s is one of pgbench's transactions, for "
                                    "database.engine: postgres; cell \"%s\" "
-                                   "runs redis",
-                                   vmb_op_name(op), cell->label);
+                                   "runs %s",
+                                   vmb_op_name(op), cell->label,
+                                   vmb_engine_name(c->database.engine));
         }
     if (c->database.engine != VMB_ENGINE_POSTGRES ||
         c->database.max_connections == NULL)
