@@ -53,6 +53,8 @@ static const struct vmb_choice blkaio_choices[] = {
 static const struct vmb_choice engine_choices[] = {
     {"redis", VMB_ENGINE_REDIS},
     {"postgres", VMB_ENGINE_POSTGRES},
+    {"mariadb", VMB_ENGINE_MARIADB},
+    {"mysql", VMB_ENGINE_MARIADB},
     {NULL, 0},
 };
 static const struct vmb_choice fsync_choices[] = {
@@ -489,8 +491,9 @@ static const struct vmb_option database_options[] = {
         .type = VMB_OPT_BOOL,
         .offset = OPT(vmb_database_opts, sync_replica),
         .def = "false",
-        .help = "postgres: node 2 a synchronous standby (commits wait for it)",
-        .engines = "postgres",
+        .help = "node 2 synchronous: a postgres synchronous standby, mariadb "
+                "semi-synchronous replication (commits wait for it)",
+        .engines = "postgres,mariadb",
     },
     {
         .name = "shared_buffers",
@@ -563,8 +566,86 @@ static const struct vmb_option database_options[] = {
         .type = VMB_OPT_STRING,
         .offset = OPT(vmb_database_opts, max_connections),
         .def = "200",
-        .help = "postgres max_connections: at least load.connections + 10",
-        .engines = "postgres",
+        .help = "max_connections: at least load.connections + 10",
+        .engines = "postgres,mariadb",
+    },
+    {
+        .name = "innodb_buffer_pool_size",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_database_opts, innodb_buffer_pool_size),
+        .def = "128M",
+        .help = "mariadb innodb_buffer_pool_size: InnoDB's buffer cache",
+        .since = "0.2",
+        .engines = "mariadb",
+    },
+    {
+        .name = "innodb_flush_log_at_trx_commit",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_database_opts, innodb_flush_log_at_trx_commit),
+        .def = "1",
+        .help = "mariadb innodb_flush_log_at_trx_commit: 1: write and flush "
+                "the redo log at each commit, 2: write only, 0: neither",
+        .since = "0.2",
+        .engines = "mariadb",
+    },
+    {
+        .name = "sync_binlog",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_database_opts, sync_binlog),
+        .def = "0",
+        .help = "mariadb sync_binlog: fsync the binary log every N commits; 0: "
+                "leave it to the OS",
+        .since = "0.2",
+        .engines = "mariadb",
+    },
+    {
+        .name = "innodb_flush_method",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_database_opts, innodb_flush_method),
+        .def = "O_DIRECT",
+        .help = "mariadb innodb_flush_method: how data files are opened and "
+                "flushed: fsync, O_DSYNC, O_DIRECT, O_DIRECT_NO_FSYNC",
+        .since = "0.2",
+        .engines = "mariadb",
+    },
+    {
+        .name = "innodb_doublewrite",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_database_opts, innodb_doublewrite),
+        .def = "ON",
+        .help = "mariadb innodb_doublewrite: write pages twice, against torn "
+                "writes",
+        .since = "0.2",
+        .engines = "mariadb",
+    },
+    {
+        .name = "innodb_io_capacity",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_database_opts, innodb_io_capacity),
+        .def = "200",
+        .help = "mariadb innodb_io_capacity: background flushing, I/O "
+                "operations per second",
+        .since = "0.2",
+        .engines = "mariadb",
+    },
+    {
+        .name = "innodb_log_file_size",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_database_opts, innodb_log_file_size),
+        .def = "96M",
+        .help = "mariadb innodb_log_file_size: size of the redo log",
+        .since = "0.2",
+        .engines = "mariadb",
+    },
+    {
+        .name = "binlog_format",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_database_opts, binlog_format),
+        .def = "MIXED",
+        .help =
+            "mariadb binlog_format: binary log format: STATEMENT, ROW or MIXED",
+        .since = "0.2",
+        .engines = "mariadb",
     },
     {
         .name = "port",

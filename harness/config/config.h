@@ -44,7 +44,7 @@ enum vmb_shared_fs { VMB_SHAREDFS_VIRTIOFS, VMB_SHAREDFS_9P };
 enum vmb_fs_cache { VMB_FSCACHE_AUTO, VMB_FSCACHE_ALWAYS, VMB_FSCACHE_NEVER };
 enum vmb_blk_driver { VMB_BLKDRV_VIRTIO_SCSI, VMB_BLKDRV_VIRTIO_BLK };
 enum vmb_blk_aio { VMB_BLKAIO_THREADS, VMB_BLKAIO_NATIVE, VMB_BLKAIO_IO_URING };
-enum vmb_engine { VMB_ENGINE_REDIS, VMB_ENGINE_POSTGRES };
+enum vmb_engine { VMB_ENGINE_REDIS, VMB_ENGINE_POSTGRES, VMB_ENGINE_MARIADB };
 enum vmb_fsync { VMB_FSYNC_ALWAYS, VMB_FSYNC_EVERYSEC, VMB_FSYNC_NO };
 enum vmb_order {
     VMB_ORDER_INTERLEAVED,
@@ -116,7 +116,8 @@ struct vmb_database_opts {
     bool appendonly;
     int appendfsync; /* enum vmb_fsync */
     char *save;      /* redis "save" line; "" disables RDB snapshots */
-    /* PostgreSQL: node 2 a synchronous standby (synchronous_standby_names) */
+    /* Node 2 synchronous: PostgreSQL's synchronous_standby_names,
+     * MariaDB's semi-synchronous replication */
     bool sync_replica;
     /* PostgreSQL settings, passed to the server as written: it checks them */
     char *shared_buffers;
@@ -127,7 +128,16 @@ struct vmb_database_opts {
     char *checkpoint_timeout;
     char *max_wal_size;
     char *wal_compression;
-    char *max_connections;
+    char *max_connections; /* PostgreSQL and MariaDB */
+    /* MariaDB settings, passed to the server as written: it checks them */
+    char *innodb_buffer_pool_size;
+    char *innodb_flush_log_at_trx_commit;
+    char *sync_binlog;
+    char *innodb_flush_method;
+    char *innodb_doublewrite;
+    char *innodb_io_capacity;
+    char *innodb_log_file_size;
+    char *binlog_format;
     int64_t port;
     uint64_t ready_timeout_us;
 };

@@ -183,10 +183,9 @@ check_engine_settings(const struct vmb_expand *x, const struct vmb_cell *cell)
 /* The cell of combination idx: config, axis values, label, id. */
 /*
  * What the run would refuse only once servers are up: a setting of
- * another engine, pgbench's transactions on Redis, and a PostgreSQL
- * max_connections below what the load generator opens (plus
- * PostgreSQL's own reserved connections and vmbench's control
- * connections).
+ * another engine, pgbench's transactions on Redis, and a max_connections
+ * below what the load generator opens (plus the server's own reserved
+ * connections and vmbench's control connections).
  */
 static int
 check_engine(const struct vmb_expand *x, const struct vmb_cell *cell)
@@ -194,11 +193,10 @@ check_engine(const struct vmb_expand *x, const struct vmb_cell *cell)
     const struct vmb_config *c = &cell->cfg;
     if (check_engine_settings(x, cell) < 0)
         return -1;
-    if (c->database.engine == VMB_ENGINE_REDIS)
+    if (c->database.engine != VMB_ENGINE_POSTGRES)
         for (size_t i = 0; i < c->nphases; i++) {
             int op = c->phases[i].op;
-            if (op != VMB_OP_TPCB_LIKE && op != VMB_OP_SIMPLE_UPDATE &&
-                op != VMB_OP_SELECT_ONLY)
+            if (!vmb_op_is_pgbench(op))
                 continue;
             autofree char *path = vmb_xasprintf("load.phases[%zu].op", i);
             return vmb_matrix_fail(x->err, x->file, x->pos, path,
@@ -208,7 +206,20 @@ check_engine(const struct vmb_expand *x, const struct vmb_cell *cell)
                                    vmb_op_name(op), cell->label,
                                    vmb_engine_name(c->database.engine));
         }
-    if (c->database.engine != VMB_ENGINE_POSTGRES ||
+    if (c->database.engine != VMB_ENGINE_MARIADB)
+        for (size_t i = 0; i < c->nphases; i++) {
+            int op = c->phases[i].op;
+            if (!vmb_op_is_sysbench(op))
+                continue;
+            autofree char *path = vmb_xasprintf("load.phases[%zu].op", i);
+            return vmb_matrix_fail(x->err, x->file, x->pos, path,
+                                   "%s is one of sysbench's OLTP workloads, "
+                                   "for database.engine: mariadb; cell \"%s\" "
+                                   "runs %s",
+                                   vmb_op_name(op), cell->label,
+                                   vmb_engine_name(c->database.engine));
+        }
+    if (c->database.engine == VMB_ENGINE_REDIS ||
         c->database.max_connections == NULL)
         return 0;
     char *end = NULL;

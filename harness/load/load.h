@@ -33,8 +33,9 @@ enum vmb_key_dist {
 };
 enum vmb_read_from { VMB_READ_PRIMARY, VMB_READ_REPLICA, VMB_READ_BOTH };
 /* write, read, mixed: a key/value store (Redis's SET/GET, PostgreSQL's
- * upsert and point SELECT); the others are pgbench's built-in
- * transactions, PostgreSQL only. */
+ * and MariaDB's upsert and point SELECT); tpcb-like, simple-update and
+ * select-only are pgbench's built-in transactions, PostgreSQL only; the
+ * oltp_ ones are sysbench's OLTP workloads, MariaDB only. */
 enum vmb_op {
     VMB_OP_WRITE,
     VMB_OP_READ,
@@ -42,6 +43,13 @@ enum vmb_op {
     VMB_OP_TPCB_LIKE,
     VMB_OP_SIMPLE_UPDATE,
     VMB_OP_SELECT_ONLY,
+    VMB_OP_OLTP_POINT_SELECT,
+    VMB_OP_OLTP_READ_ONLY,
+    VMB_OP_OLTP_READ_WRITE,
+    VMB_OP_OLTP_WRITE_ONLY,
+    VMB_OP_OLTP_UPDATE_INDEX,
+    VMB_OP_OLTP_UPDATE_NON_INDEX,
+    VMB_OP_OLTP_INSERT,
     VMB_NOPS,
 };
 
@@ -61,7 +69,9 @@ struct vmb_load_opts {
     uint64_t connect_timeout_us;
     uint64_t request_timeout_us;
     char *key_prefix;
-    int64_t scale; /* pgbench's scale factor for its transactions */
+    int64_t scale;      /* pgbench's scale factor for its transactions */
+    int64_t tables;     /* sysbench's tables sbtest1..N */
+    int64_t table_size; /* rows of each */
 };
 
 /* One phase of the load (vmb_phase_options describes it). */
@@ -93,7 +103,7 @@ extern const size_t vmb_nphase_options;
  * writes (and hashes into cell ids) what it did before they existed. */
 extern const size_t vmb_nphase_plain_options;
 /* Every vmb_load_options entry, for static tables that embed it. */
-#define VMB_LOAD_NOPTIONS 15
+#define VMB_LOAD_NOPTIONS 17
 
 /*
  * Sets a phase's capacity limit from a percentile name ("p50", "p95",
@@ -107,8 +117,17 @@ int vmb_load_capacity_set(struct vmb_phase *phase, const char *percentile,
 int vmb_load_capacity_parse(struct vmb_phase *phase, const char *text,
                             struct vmb_error **err);
 
-/* "write", "read", "mixed", "tpcb-like", "simple-update", "select-only". */
+/* "write", "read", "mixed", "tpcb-like", "simple-update", "select-only",
+ * "oltp_point_select", ... */
 const char *vmb_op_name(int op);
+
+/* Whether op is pgbench's (PostgreSQL only) or sysbench's (MariaDB only). */
+bool vmb_op_is_pgbench(int op);
+bool vmb_op_is_sysbench(int op);
+
+/* Whether op changes data (its requests count as writes, go to the
+ * primary): write, and every transaction but the read-only ones. */
+bool vmb_op_writes(int op);
 
 struct vmb_load_proto;
 

@@ -125,12 +125,9 @@ read_cap_steps(struct vmb_res_ctx *c, struct json_object *st, const char *pfx,
 static const char *
 known_op(const char *op)
 {
-    static const int ops[] = {VMB_OP_WRITE,         VMB_OP_READ,
-                              VMB_OP_MIXED,         VMB_OP_TPCB_LIKE,
-                              VMB_OP_SIMPLE_UPDATE, VMB_OP_SELECT_ONLY};
-    for (size_t i = 0; op != NULL && i < sizeof(ops) / sizeof(ops[0]); i++)
-        if (strcmp(vmb_op_name(ops[i]), op) == 0)
-            return vmb_op_name(ops[i]);
+    for (int i = 0; op != NULL && i < VMB_NOPS; i++)
+        if (strcmp(vmb_op_name(i), op) == 0)
+            return vmb_op_name(i);
     return NULL;
 }
 
