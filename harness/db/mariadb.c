@@ -611,11 +611,12 @@ my_version(void)
 }
 
 /* The server, mariadb-install-db with its SQL and error messages, and
- * my_print_defaults, which mariadb-install-db runs. */
+ * what that script runs: my_print_defaults and the tools below (the
+ * image has a shell and cat, not the rest of coreutils). */
 static const char *const image_packages[] = {
-    "mariadb-server-core",
-    "mariadb-client-core",
-    NULL,
+    "mariadb-server-core", "mariadb-client-core", "/usr/bin/mkdir",
+    "/usr/bin/chmod",      "/usr/bin/chown",      "/usr/bin/uname",
+    "/usr/bin/sed",        "/usr/bin/awk",        NULL,
 };
 
 static const char *const host_programs[] = {"mariadbd", "mariadb-install-db",

@@ -47,8 +47,9 @@ setup(void)
     put("proc/meminfo", meminfo, 0644);
     /* What the guest image is made of (vm/image.h): programs, Debian
      * packages (one of them of one architecture) and a file. */
-    const char *progs[] = {"redis-server", "redis-cli", "sh",  "cat",
-                           "ls",           "sleep",     "sync"};
+    const char *progs[] = {
+        "redis-server", "redis-cli", "sh",    "cat",   "ls",  "sleep", "sync",
+        "mkdir",        "chmod",     "chown", "uname", "sed", "awk"};
     for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
         char *p = vmb_xasprintf("usr/bin/%s", progs[i]);
         put(p, "#!/bin/sh\n", 0755);
