@@ -25,7 +25,7 @@ cmake --build build-asan -j "$jobs"
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DVMB_FUZZ=ON \
     -DVMB_FUZZ_SECONDS="${VMB_FUZZ_SECONDS:-45}"
 cmake --build build-fuzz -j "$jobs" --target fuzz_matrix fuzz_katatoml fuzz_results fuzz_tune \
-    fuzz_bounds
+    fuzz_bounds fuzz_mysql_url
 
 echo "== static analysis"
 bash scripts/check-static.sh build
@@ -33,7 +33,7 @@ echo "== the leaves build and test alone"
 bash scripts/check-leaves.sh build
 echo "== unit tests (ASan/UBSan build)"
 ctest --test-dir build-asan -L unit --output-on-failure
-echo "== fuzzing the five parsers of outside input (bounded)"
+echo "== fuzzing the six parsers of outside input (bounded)"
 ctest --test-dir build-fuzz -L fuzz --output-on-failure
 # The unit tests ran above under the sanitizers; the optimised build runs
 # the integration tests, which boot VMs and start real servers.
