@@ -1083,6 +1083,75 @@ load_sbtest(struct vmb_mysql_client *c, const struct vmb_load_opts *o,
     return rc < 0 ? vmb_error_prefix(err, "load sbtest%d", table) : 0;
 }
 
+/* The tables are loaded in parallel: a loader per connection, up to
+ * eight, each taking the next table not yet taken. */
+#define MY_LOADERS_MAX 8
+
+struct loader_set {
+    const struct vmb_load_target *t;
+    const struct vmb_load_opts *o;
+    pthread_mutex_t lock;
+    int64_t next;          /* the next table to take */
+    bool failed;           /* a loader failed: the others stop taking tables */
+    struct vmb_error *err; /* the first failure */
+};
+
+static void *
+loader(void *arg)
+{
+    struct loader_set *ls = arg;
+    struct vmb_mysql_client *c = NULL;
+    struct vmb_error *e = NULL;
+    int rc = client_of_target(ls->t, ls->o, &c, &e);
+    for (;;) {
+        pthread_mutex_lock(&ls->lock);
+        if (rc < 0 && !ls->failed) {
+            ls->failed = true;
+            ls->err = e;
+            e = NULL;
+        }
+        int64_t tb = ls->failed || ls->next > ls->o->tables ? 0 : ls->next++;
+        pthread_mutex_unlock(&ls->lock);
+        if (tb == 0)
+            break;
+        rc = load_sbtest(c, ls->o, (int)tb, &e);
+    }
+    vmb_error_free(e);
+    vmb_mysql_client_close(c);
+    return NULL;
+}
+
+static int
+load_sbtests(const struct vmb_load_target *t, const struct vmb_load_opts *o,
+             struct vmb_error **err)
+{
+    struct loader_set ls = {.t = t, .o = o, .next = 1};
+    pthread_mutex_init(&ls.lock, NULL);
+    int64_t n = o->tables;
+    if (n > o->connections)
+        n = o->connections;
+    if (n > MY_LOADERS_MAX)
+        n = MY_LOADERS_MAX;
+    if (n < 1)
+        n = 1;
+    pthread_t th[MY_LOADERS_MAX];
+    int started = 0;
+    for (int i = 0; i < n; i++) {
+        if (pthread_create(&th[i], NULL, loader, &ls) != 0)
+            break;
+        started++;
+    }
+    if (started == 0)
+        loader(&ls); /* no thread to be had: this one loads them all */
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    pthread_mutex_destroy(&ls.lock);
+    if (!ls.failed)
+        return 0;
+    *err = ls.err;
+    return -1;
+}
+
 static int
 my_prepare(const struct vmb_load_target *t, const struct vmb_load_opts *o,
            const struct vmb_phase *phases, size_t nphases,
@@ -1102,11 +1171,11 @@ my_prepare(const struct vmb_load_target *t, const struct vmb_load_opts *o,
         rc = load_kv(c, o, err);
         out->rows += (uint64_t)o->keys;
     }
-    for (int64_t tb = 1; rc == 0 && sb && tb <= o->tables; tb++) {
-        rc = load_sbtest(c, o, (int)tb, err);
-        out->rows += (uint64_t)o->table_size;
-    }
     vmb_mysql_client_close(c);
+    if (rc == 0 && sb) {
+        rc = load_sbtests(t, o, err);
+        out->rows += (uint64_t)o->tables * (uint64_t)o->table_size;
+    }
     if (rc < 0)
         return vmb_error_prefix(err, "prepare \"%s\"", t->name);
     snprintf(out->what, sizeof(out->what), "%s%s%s", kv ? "vmb_kv" : "",
