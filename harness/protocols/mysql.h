@@ -1,8 +1,8 @@
 /*
  * MySQL (MariaDB) over MariaDB Connector/C, the one module of the tree
- * that includes it: the load protocol (mysql://), its untimed prepare
- * step, and a small blocking client with deadlines for the control plane
- * (db/mariadb.c), which never sees the library.
+ * that includes it: the load protocol (mysql://) and a small blocking
+ * client with deadlines for the control plane (db/mariadb.c) and the
+ * untimed prepare step (mysql_prepare.c), which never see the library.
  */
 #ifndef VMB_PROTOCOLS_MYSQL_H
 #define VMB_PROTOCOLS_MYSQL_H
@@ -64,5 +64,19 @@ const char *vmb_mysql_rows_value(const struct vmb_mysql_rows *r, size_t row,
 int vmb_mysql_client_query(struct vmb_mysql_client *c, const char *sql,
                            uint64_t timeout_us, struct vmb_mysql_rows *out,
                            struct vmb_error **err);
+
+/* Connects by a mysql:// URL, within connect_us, each statement then
+ * within rw_us; fails like vmb_mysql_client_connect, or on a bad URL
+ * (VMB_ERR_INPUT). */
+int vmb_mysql_client_connect_url(const char *url, uint64_t connect_us,
+                                 uint64_t rw_us, struct vmb_mysql_client **out,
+                                 struct vmb_error **err);
+
+/* The protocol's prepare step (struct vmb_load_proto's, see
+ * vmb_load_prepare), in mysql_prepare.c. */
+int vmb_mysql_prepare(const struct vmb_load_target *t,
+                      const struct vmb_load_opts *o,
+                      const struct vmb_phase *phases, size_t nphases,
+                      struct vmb_load_prepared *out, struct vmb_error **err);
 
 #endif
