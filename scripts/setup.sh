@@ -25,6 +25,10 @@ PACKAGES=(
     # tzdata for the guest image's time zone file)
     redis-server redis-tools postgresql-15 postgresql-client-15 libpq-dev
     tzdata
+    # MariaDB: the server (mariadbd, mariadb-install-db), its client,
+    # Connector/C (libmariadb-dev) for the load generator's MySQL
+    # protocol and the driver, sysbench for bench/sysbench.sh
+    mariadb-server mariadb-client libmariadb-dev sysbench
     # plots
     gnuplot-nox
     # scripts and tests; static analysis (scripts/check-static.sh)
@@ -76,6 +80,12 @@ if command -v pg_lsclusters >/dev/null 2>&1; then
 fi
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
     systemctl disable --now postgresql >/dev/null 2>&1 || true
+fi
+
+# Debian's mariadb-server service would hold port 3306 and its data in
+# /var/lib/mysql; vmbench starts its own servers.
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    systemctl disable --now mariadb >/dev/null 2>&1 || true
 fi
 
 # libvirt's network code expects this directory.

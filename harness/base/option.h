@@ -57,6 +57,13 @@ struct vmb_option {
      * option existed, and never change (docs/results-format.md).
      */
     const char *since;
+    /*
+     * NULL for an option of every cell, or the names of the
+     * database.engine choices it belongs to, comma-separated
+     * ("postgres,mariadb"): `options` and `plan` show them, and a cell
+     * of another engine that sets it off its default is refused.
+     */
+    const char *engines;
 };
 
 /* Entries of a table, for the declarations next to it. */

@@ -11,8 +11,9 @@ const char vmb_usage_options[] =
     "usage: vmbench options [--json]\n\n"
     "Lists every option a matrix file accepts, by section, with its type,\n"
     "default (\"Kata default\" where the option is a Kata knob: the value of\n"
-    "Kata's QEMU template), range or choices, Kata configuration.toml name\n"
-    "and help.\n\n"
+    "Kata's QEMU template), range or choices, Kata configuration.toml name,\n"
+    "engine (for a database.engine's own settings, which a cell of another\n"
+    "engine refuses) and help.\n\n"
     "  --json   print the same as JSON\n";
 
 enum { OPT_JSON = 256 };
@@ -64,6 +65,8 @@ option_text(const char *section, const struct vmb_option *o)
     }
     if (o->alias)
         printf(", Kata: %s", o->alias);
+    if (o->engines)
+        printf(", engine: %s", o->engines);
     printf("\n      %s\n", o->help);
 }
 
@@ -88,6 +91,7 @@ option_json(struct vmb_jw *w, const char *section, const struct vmb_option *o)
     }
     vmb_jw_kstr(w, "kata", o->alias);
     vmb_jw_kbool(w, "kata_default", o->alias != NULL);
+    vmb_jw_kstr(w, "engines", o->engines);
     vmb_jw_kstr(w, "help", o->help);
     vmb_jw_obj_end(w);
 }

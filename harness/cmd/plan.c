@@ -103,8 +103,15 @@ print_plan(const struct vmb_matrix *m, const struct vmb_plan *p)
         printf("kata base %s\n", m->kata_path);
     if (m->naxes > 0) {
         printf("axes:");
-        for (size_t i = 0; i < m->naxes; i++)
+        for (size_t i = 0; i < m->naxes; i++) {
+            const struct vmb_section *sec = NULL;
+            const struct vmb_option *opt = NULL;
             printf(" %s", m->axis_paths[i]);
+            /* An engine's own setting says whose it is. */
+            if (vmb_option_resolve(m->axis_paths[i], &sec, &opt) == 0 &&
+                opt != NULL && opt->engines != NULL)
+                printf(" (%s)", opt->engines);
+        }
         printf("\n");
     }
     printf("\ncells\n");

@@ -14,26 +14,34 @@
 #include "config/config.h"
 #include "load/load.h"
 #include "load/proto.h"
+#include "protocols/mysql.h"
 #include "protocols/pg.h"
 #include "protocols/protocols.h"
 
 const char vmb_usage_stress[] =
     "usage: vmbench stress URL PHASE [key=value ...] [flags]\n"
     "\n"
-    "Runs one phase of Redis or PostgreSQL requests against URL and prints\n"
-    "a summary like cassandra-stress's: op rate, latency mean, median, p95,\n"
-    "p99, p99.9, max, total operations, errors by class, operation time.\n"
+    "Runs one phase of Redis, PostgreSQL or MariaDB requests against URL\n"
+    "and prints a summary like cassandra-stress's: op rate, latency mean,\n"
+    "median, p95, p99, p99.9, max, total operations, errors by class,\n"
+    "operation time.\n"
     "\n"
     "  URL    redis://HOST[:PORT] or unix:///PATH/TO/redis.sock;\n"
     "         postgres://USER[:PASSWORD]@HOST[:PORT]/DB or\n"
-    "         postgresql:///DB?host=/SOCKET/DIR (libpq's URLs)\n"
-    "  PHASE  write (SET; PostgreSQL: upsert into vmb_kv), read (GET;\n"
+    "         postgresql:///DB?host=/SOCKET/DIR (libpq's URLs);\n"
+    "         mysql://USER[:PASSWORD]@HOST[:PORT]/DB (MariaDB, pipeline=1)\n"
+    "  PHASE  write (SET; SQL: upsert into vmb_kv), read (GET;\n"
     "         a point SELECT), mixed (ratio=write:1,read:3);\n"
     "         PostgreSQL only: tpcb-like, simple-update, select-only\n"
-    "         (pgbench's transactions; latency per transaction), and\n"
+    "         (pgbench's transactions; latency per transaction);\n"
+    "         MariaDB only: oltp_point_select, oltp_read_only,\n"
+    "         oltp_read_write, oltp_write_only, oltp_update_index,\n"
+    "         oltp_update_non_index, oltp_insert (sysbench's, on\n"
+    "         tables= sbtest tables of table_size= rows); and\n"
     "         prepare: make the tables (vmb_kv of keys= rows of\n"
-    "         value_size=, pgbench's four at scale=), load them with COPY,\n"
-    "         VACUUM ANALYZE; untimed, its duration printed\n"
+    "         value_size=, pgbench's four at scale=, or sbtest), load them\n"
+    "         (COPY; MariaDB: multi-row INSERTs); untimed, its duration\n"
+    "         printed\n"
     "\n"
     "key=value options are the matrix's `load:` and phase options\n"
     "(`vmbench options` lists them), for example:\n"
@@ -69,7 +77,8 @@ const char vmb_usage_stress[] =
     "  --hgrm FILE     HdrHistogram percentile text (microseconds)\n"
     "  --replica URL   reads go here too, per read_from=replica|both\n"
     "  --no-latency    do not record latencies (to measure their cost)\n"
-    "  --prepare       run the prepare step for PHASE first (PostgreSQL)\n"
+    "  --prepare       run the prepare step for PHASE first (PostgreSQL,\n"
+    "                  MariaDB)\n"
     "  -q, --quiet     no summary, no progress line\n"
     "\n"
     "A read of a key never written counts as a miss, not an error.\n"
@@ -78,6 +87,9 @@ const char vmb_usage_stress[] =
     "pipeline mode, each transaction its statements and a Sync. A failed\n"
     "transaction is rolled back and counted as a server error by SQLSTATE\n"
     "(40001 serialization and 40P01 deadlock apart), not retried.\n"
+    "MariaDB: one statement in flight per connection, a transaction's\n"
+    "statements one at a time in BEGIN ... COMMIT as sysbench sends them;\n"
+    "a failed one is rolled back and counted by SQLSTATE, not retried.\n"
     "exit status: 0 done without errors, 1 errors were counted, the phase\n"
     "stalled or ended early, the run was interrupted, or no capacity step\n"
     "met its limit, 2 bad URL or option, or the server refused the\n"
@@ -364,7 +376,9 @@ vmb_cmd_stress(int argc, char **argv, struct vmb_error **err)
         /* PHASE prepare makes every table a phase may use. */
         struct vmb_phase both[2] = {phase, phase};
         both[0].op = VMB_OP_WRITE;
-        both[1].op = VMB_OP_TPCB_LIKE;
+        both[1].op = vmb_load_target_proto(&primary) == &vmb_mysql_proto
+                         ? VMB_OP_OLTP_READ_WRITE
+                         : VMB_OP_TPCB_LIKE;
         struct vmb_load_prepared prep;
         if (vmb_load_prepare(&primary, &opts, a.prepare_only ? both : &phase,
                              a.prepare_only ? 2 : 1, &prep, err) < 0)

@@ -59,10 +59,9 @@ static const struct vmb_choice blkaio_choices[] = {
     {NULL, 0},
 };
 static const struct vmb_choice engine_choices[] = {
-    {"redis", VMB_ENGINE_REDIS},
-    {"postgres", VMB_ENGINE_POSTGRES},
-    {"fio", VMB_ENGINE_FIO},
-    {NULL, 0},
+    {"redis", VMB_ENGINE_REDIS},   {"postgres", VMB_ENGINE_POSTGRES},
+    {"fio", VMB_ENGINE_FIO},       {"mariadb", VMB_ENGINE_MARIADB},
+    {"mysql", VMB_ENGINE_MARIADB}, {NULL, 0},
 };
 static const struct vmb_choice fsync_choices[] = {
     {"always", VMB_FSYNC_ALWAYS},
@@ -498,6 +497,7 @@ static const struct vmb_option database_options[] = {
         .offset = OPT(vmb_database_opts, appendonly),
         .def = "true",
         .help = "redis append-only file",
+        .engines = "redis",
     },
     {
         .name = "appendfsync",
@@ -506,6 +506,7 @@ static const struct vmb_option database_options[] = {
         .def = "everysec",
         .choices = fsync_choices,
         .help = "redis AOF fsync policy",
+        .engines = "redis",
     },
     {
         .name = "save",
@@ -513,13 +514,16 @@ static const struct vmb_option database_options[] = {
         .offset = OPT(vmb_database_opts, save),
         .def = "",
         .help = "redis RDB save line; empty disables snapshots",
+        .engines = "redis",
     },
     {
         .name = "sync_replica",
         .type = VMB_OPT_BOOL,
         .offset = OPT(vmb_database_opts, sync_replica),
         .def = "false",
-        .help = "postgres: node 2 a synchronous standby (commits wait for it)",
+        .help = "node 2 synchronous: a postgres synchronous standby, mariadb "
+                "semi-synchronous replication (commits wait for it)",
+        .engines = "postgres,mariadb",
     },
     {
         .name = "shared_buffers",
@@ -527,6 +531,7 @@ static const struct vmb_option database_options[] = {
         .offset = OPT(vmb_database_opts, shared_buffers),
         .def = "128MB",
         .help = "postgres shared_buffers: its buffer cache",
+        .engines = "postgres",
     },
     {
         .name = "synchronous_commit",
@@ -535,6 +540,7 @@ static const struct vmb_option database_options[] = {
         .def = "on",
         .help = "postgres synchronous_commit: on, off, local, remote_write, "
                 "remote_apply",
+        .engines = "postgres",
     },
     {
         .name = "fsync",
@@ -542,6 +548,7 @@ static const struct vmb_option database_options[] = {
         .offset = OPT(vmb_database_opts, fsync),
         .def = "on",
         .help = "postgres fsync: force writes to storage",
+        .engines = "postgres",
     },
     {
         .name = "full_page_writes",
@@ -549,6 +556,7 @@ static const struct vmb_option database_options[] = {
         .offset = OPT(vmb_database_opts, full_page_writes),
         .def = "on",
         .help = "postgres full_page_writes: whole pages in the WAL",
+        .engines = "postgres",
     },
     {
         .name = "wal_sync_method",
@@ -557,6 +565,7 @@ static const struct vmb_option database_options[] = {
         .def = "fdatasync",
         .help = "postgres wal_sync_method: fsync, fdatasync, open_sync, "
                 "open_datasync",
+        .engines = "postgres",
     },
     {
         .name = "checkpoint_timeout",
@@ -564,6 +573,7 @@ static const struct vmb_option database_options[] = {
         .offset = OPT(vmb_database_opts, checkpoint_timeout),
         .def = "5min",
         .help = "postgres checkpoint_timeout: longest time between checkpoints",
+        .engines = "postgres",
     },
     {
         .name = "max_wal_size",
@@ -571,6 +581,7 @@ static const struct vmb_option database_options[] = {
         .offset = OPT(vmb_database_opts, max_wal_size),
         .def = "1GB",
         .help = "postgres max_wal_size: WAL that triggers a checkpoint",
+        .engines = "postgres",
     },
     {
         .name = "wal_compression",
@@ -578,13 +589,93 @@ static const struct vmb_option database_options[] = {
         .offset = OPT(vmb_database_opts, wal_compression),
         .def = "off",
         .help = "postgres wal_compression: off, pglz, lz4, zstd",
+        .engines = "postgres",
     },
     {
         .name = "max_connections",
         .type = VMB_OPT_STRING,
         .offset = OPT(vmb_database_opts, max_connections),
         .def = "200",
-        .help = "postgres max_connections: at least load.connections + 10",
+        .help = "max_connections: at least load.connections + 10",
+        .engines = "postgres,mariadb",
+    },
+    {
+        .name = "innodb_buffer_pool_size",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_database_opts, innodb_buffer_pool_size),
+        .def = "128M",
+        .help = "mariadb innodb_buffer_pool_size: InnoDB's buffer cache",
+        .since = "0.2",
+        .engines = "mariadb",
+    },
+    {
+        .name = "innodb_flush_log_at_trx_commit",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_database_opts, innodb_flush_log_at_trx_commit),
+        .def = "1",
+        .help = "mariadb innodb_flush_log_at_trx_commit: 1: write and flush "
+                "the redo log at each commit, 2: write only, 0: neither",
+        .since = "0.2",
+        .engines = "mariadb",
+    },
+    {
+        .name = "sync_binlog",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_database_opts, sync_binlog),
+        .def = "0",
+        .help = "mariadb sync_binlog: fsync the binary log every N commits; 0: "
+                "leave it to the OS",
+        .since = "0.2",
+        .engines = "mariadb",
+    },
+    {
+        .name = "innodb_flush_method",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_database_opts, innodb_flush_method),
+        .def = "O_DIRECT",
+        .help = "mariadb innodb_flush_method: how data files are opened and "
+                "flushed: fsync, O_DSYNC, O_DIRECT, O_DIRECT_NO_FSYNC",
+        .since = "0.2",
+        .engines = "mariadb",
+    },
+    {
+        .name = "innodb_doublewrite",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_database_opts, innodb_doublewrite),
+        .def = "ON",
+        .help = "mariadb innodb_doublewrite: write pages twice, against torn "
+                "writes",
+        .since = "0.2",
+        .engines = "mariadb",
+    },
+    {
+        .name = "innodb_io_capacity",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_database_opts, innodb_io_capacity),
+        .def = "200",
+        .help = "mariadb innodb_io_capacity: background flushing, I/O "
+                "operations per second",
+        .since = "0.2",
+        .engines = "mariadb",
+    },
+    {
+        .name = "innodb_log_file_size",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_database_opts, innodb_log_file_size),
+        .def = "96M",
+        .help = "mariadb innodb_log_file_size: size of the redo log",
+        .since = "0.2",
+        .engines = "mariadb",
+    },
+    {
+        .name = "binlog_format",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_database_opts, binlog_format),
+        .def = "MIXED",
+        .help =
+            "mariadb binlog_format: binary log format: STATEMENT, ROW or MIXED",
+        .since = "0.2",
+        .engines = "mariadb",
     },
     {
         .name = "port",
@@ -806,6 +897,12 @@ vmb_config_to_json(struct vmb_jw *w, const struct vmb_config *cfg)
                             &cfg->phases[i]);
     vmb_jw_arr_end(w);
     vmb_jw_obj_end(w);
+}
+
+const char *
+vmb_engine_name(int engine)
+{
+    return vmb_choice_name(engine_choices, engine);
 }
 
 const char *

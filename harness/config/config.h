@@ -44,7 +44,12 @@ enum vmb_shared_fs { VMB_SHAREDFS_VIRTIOFS, VMB_SHAREDFS_9P };
 enum vmb_fs_cache { VMB_FSCACHE_AUTO, VMB_FSCACHE_ALWAYS, VMB_FSCACHE_NEVER };
 enum vmb_blk_driver { VMB_BLKDRV_VIRTIO_SCSI, VMB_BLKDRV_VIRTIO_BLK };
 enum vmb_blk_aio { VMB_BLKAIO_THREADS, VMB_BLKAIO_NATIVE, VMB_BLKAIO_IO_URING };
-enum vmb_engine { VMB_ENGINE_REDIS, VMB_ENGINE_POSTGRES, VMB_ENGINE_FIO };
+enum vmb_engine {
+    VMB_ENGINE_REDIS,
+    VMB_ENGINE_POSTGRES,
+    VMB_ENGINE_FIO,
+    VMB_ENGINE_MARIADB,
+};
 enum vmb_entropy { VMB_ENTROPY_URANDOM, VMB_ENTROPY_RANDOM, VMB_ENTROPY_HWRNG };
 enum vmb_fsync { VMB_FSYNC_ALWAYS, VMB_FSYNC_EVERYSEC, VMB_FSYNC_NO };
 enum vmb_order {
@@ -119,7 +124,8 @@ struct vmb_database_opts {
     bool appendonly;
     int appendfsync; /* enum vmb_fsync */
     char *save;      /* redis "save" line; "" disables RDB snapshots */
-    /* PostgreSQL: node 2 a synchronous standby (synchronous_standby_names) */
+    /* Node 2 synchronous: PostgreSQL's synchronous_standby_names,
+     * MariaDB's semi-synchronous replication */
     bool sync_replica;
     /* PostgreSQL settings, passed to the server as written: it checks them */
     char *shared_buffers;
@@ -130,7 +136,16 @@ struct vmb_database_opts {
     char *checkpoint_timeout;
     char *max_wal_size;
     char *wal_compression;
-    char *max_connections;
+    char *max_connections; /* PostgreSQL and MariaDB */
+    /* MariaDB settings, passed to the server as written: it checks them */
+    char *innodb_buffer_pool_size;
+    char *innodb_flush_log_at_trx_commit;
+    char *sync_binlog;
+    char *innodb_flush_method;
+    char *innodb_doublewrite;
+    char *innodb_io_capacity;
+    char *innodb_log_file_size;
+    char *binlog_format;
     int64_t port;
     uint64_t ready_timeout_us;
 };
@@ -222,6 +237,7 @@ int vmb_config_blk_cache(const struct vmb_config *cfg, const char **mode,
 
 /* Names of enum values, for printing. */
 const char *vmb_storage_name(int storage);
+const char *vmb_engine_name(int engine);
 const char *vmb_shared_fs_name(int fs);
 const char *vmb_fs_cache_name(int cache);
 /* The host device of an enum vmb_entropy: "/dev/urandom", ... */

@@ -142,12 +142,52 @@ struct expansion {
     struct vmb_implied *implied;
 };
 
+/* Whether list ("postgres,mariadb") names the engine called name. */
+static bool
+engine_listed(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list;; p++) {
+        size_t len = strcspn(p, ",");
+        if (len == n && strncmp(p, name, n) == 0)
+            return true;
+        p += len;
+        if (*p == '\0')
+            return false;
+    }
+}
+
+/*
+ * A database setting of another engine than the cell's, set off its
+ * default: the cell's server would never see it, and the cell would be
+ * labelled with a setting that did not apply.
+ */
+static int
+check_engine_settings(const struct vmb_expand *x, const struct vmb_cell *cell)
+{
+    const struct vmb_section *sec = vmb_section_find("database");
+    const struct vmb_config *c = &cell->cfg;
+    const char *engine = vmb_engine_name(c->database.engine);
+    for (size_t i = 0; i < sec->noptions; i++) {
+        const struct vmb_option *o = &sec->options[i];
+        if (o->engines == NULL || engine_listed(o->engines, engine) ||
+            vmb_option_at_default(o, &c->database))
+            continue;
+        autofree char *path = vmb_xasprintf("database.%s", o->name);
+        return vmb_matrix_fail(x->err, x->file, x->pos, path,
+                               "a setting of database.engine %s; cell \"%s\" "
+                               "runs %s",
+                               o->engines, cell->label, engine);
+    }
+    return 0;
+}
+
 /* The cell of combination idx: config, axis values, label, id. */
 /*
- * What the run would refuse only once servers are up: pgbench's
- * transactions on Redis, and a PostgreSQL max_connections below what the
- * load generator opens (plus PostgreSQL's own reserved connections and
- * vmbench's control connections).
+ * What the run would refuse only once servers are up: a setting of
+ * another engine, pgbench's transactions on Redis, and a max_connections
+ * below what the load generator opens (plus the server's own reserved
+ * connections and vmbench's control connections).
  */
 /*
  * A fio cell's phases: fio's jobs only, the user's job files read and
@@ -168,9 +208,7 @@ check_fio(const struct vmb_expand *x, const struct vmb_cell *cell)
                                    "database.engine: fio; cell \"%s\" runs "
                                    "%s",
                                    vmb_op_name(ph->op), cell->label,
-                                   c->database.engine == VMB_ENGINE_POSTGRES
-                                       ? "postgres"
-                                       : "redis");
+                                   vmb_engine_name(c->database.engine));
         if (!fio)
             continue;
         struct vmb_error *e = NULL;
@@ -199,20 +237,35 @@ check_engine(const struct vmb_expand *x, const struct vmb_cell *cell)
     const struct vmb_config *c = &cell->cfg;
     if (check_fio(x, cell) < 0)
         return -1;
-    if (c->database.engine == VMB_ENGINE_REDIS)
+    if (check_engine_settings(x, cell) < 0)
+        return -1;
+    if (c->database.engine != VMB_ENGINE_POSTGRES)
         for (size_t i = 0; i < c->nphases; i++) {
             int op = c->phases[i].op;
-            if (op != VMB_OP_TPCB_LIKE && op != VMB_OP_SIMPLE_UPDATE &&
-                op != VMB_OP_SELECT_ONLY)
+            if (!vmb_op_is_pgbench(op))
                 continue;
             autofree char *path = vmb_xasprintf("load.phases[%zu].op", i);
             return vmb_matrix_fail(x->err, x->file, x->pos, path,
                                    "%s is one of pgbench's transactions, for "
                                    "database.engine: postgres; cell \"%s\" "
-                                   "runs redis",
-                                   vmb_op_name(op), cell->label);
+                                   "runs %s",
+                                   vmb_op_name(op), cell->label,
+                                   vmb_engine_name(c->database.engine));
         }
-    if (c->database.engine != VMB_ENGINE_POSTGRES ||
+    if (c->database.engine != VMB_ENGINE_MARIADB)
+        for (size_t i = 0; i < c->nphases; i++) {
+            int op = c->phases[i].op;
+            if (!vmb_op_is_sysbench(op))
+                continue;
+            autofree char *path = vmb_xasprintf("load.phases[%zu].op", i);
+            return vmb_matrix_fail(x->err, x->file, x->pos, path,
+                                   "%s is one of sysbench's OLTP workloads, "
+                                   "for database.engine: mariadb; cell \"%s\" "
+                                   "runs %s",
+                                   vmb_op_name(op), cell->label,
+                                   vmb_engine_name(c->database.engine));
+        }
+    if (c->database.engine == VMB_ENGINE_REDIS ||
         c->database.max_connections == NULL)
         return 0;
     char *end = NULL;

@@ -11,12 +11,10 @@
 extern const struct vmb_db_driver vmb_db_redis;
 extern const struct vmb_db_driver vmb_db_postgres;
 extern const struct vmb_db_driver vmb_db_fio;
+extern const struct vmb_db_driver vmb_db_mariadb;
 
 const struct vmb_db_driver *const vmb_db_drivers[] = {
-    &vmb_db_redis,
-    &vmb_db_postgres,
-    &vmb_db_fio,
-    NULL,
+    &vmb_db_redis, &vmb_db_postgres, &vmb_db_fio, &vmb_db_mariadb, NULL,
 };
 
 const struct vmb_db_driver *

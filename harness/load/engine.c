@@ -259,10 +259,9 @@ assign_roles(struct vmb_load_engine *e, struct vmb_error **err)
     for (int t = 0; t < e->nworkers; t++) {
         for (uint32_t i = 0; i < e->w[t].nconns; i++, g++) {
             struct vmb_load_conn *c = &e->w[t].conns[i];
-            if (op == VMB_OP_WRITE || op == VMB_OP_TPCB_LIKE ||
-                op == VMB_OP_SIMPLE_UPDATE)
+            if (op != VMB_OP_MIXED && vmb_op_writes(op))
                 c->role = VMB_LOAD_ROLE_WRITE;
-            else if (op == VMB_OP_READ || op == VMB_OP_SELECT_ONLY)
+            else if (op != VMB_OP_MIXED)
                 c->role = VMB_LOAD_ROLE_READ;
             else if (!split)
                 c->role = VMB_LOAD_ROLE_ANY;
@@ -294,12 +293,11 @@ vmb_load_engine_setup(struct vmb_load_engine *e, struct vmb_error **err)
     if (ph->n <= 0 && ph->duration_us == 0)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "a phase needs \"n\" or \"duration\"");
-    /* pgbench's writing transactions count as writes, select-only as
-     * reads: the same histograms, the same routing to a replica. */
-    e->write_fraction = ph->op == VMB_OP_WRITE || ph->op == VMB_OP_TPCB_LIKE ||
-                                ph->op == VMB_OP_SIMPLE_UPDATE
-                            ? 1.0
-                            : 0.0;
+    /* pgbench's and sysbench's writing transactions count as writes, the
+     * read-only ones as reads: the same histograms, the same routing to
+     * a replica. */
+    e->write_fraction =
+        ph->op != VMB_OP_MIXED && vmb_op_writes(ph->op) ? 1.0 : 0.0;
     if (ph->op == VMB_OP_MIXED &&
         vmb_load_parse_ratio(ph->ratio, &e->write_fraction, err) < 0)
         return -1;

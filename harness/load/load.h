@@ -34,8 +34,9 @@ enum vmb_key_dist {
 };
 enum vmb_read_from { VMB_READ_PRIMARY, VMB_READ_REPLICA, VMB_READ_BOTH };
 /* write, read, mixed: a key/value store (Redis's SET/GET, PostgreSQL's
- * upsert and point SELECT); the others are pgbench's built-in
- * transactions, PostgreSQL only. */
+ * and MariaDB's upsert and point SELECT); tpcb-like, simple-update and
+ * select-only are pgbench's built-in transactions, PostgreSQL only; the
+ * oltp_ ones are sysbench's OLTP workloads, MariaDB only. */
 enum vmb_op {
     VMB_OP_WRITE,
     VMB_OP_READ,
@@ -55,6 +56,13 @@ enum vmb_op {
     VMB_OP_FIO_FSYNC_WRITE_4K,
     VMB_OP_FIO_RANDRW_70_30,
     VMB_OP_FIO_JOB,
+    VMB_OP_OLTP_POINT_SELECT,
+    VMB_OP_OLTP_READ_ONLY,
+    VMB_OP_OLTP_READ_WRITE,
+    VMB_OP_OLTP_WRITE_ONLY,
+    VMB_OP_OLTP_UPDATE_INDEX,
+    VMB_OP_OLTP_UPDATE_NON_INDEX,
+    VMB_OP_OLTP_INSERT,
     VMB_NOPS,
 };
 
@@ -74,7 +82,9 @@ struct vmb_load_opts {
     uint64_t connect_timeout_us;
     uint64_t request_timeout_us;
     char *key_prefix;
-    int64_t scale; /* pgbench's scale factor for its transactions */
+    int64_t scale;      /* pgbench's scale factor for its transactions */
+    int64_t tables;     /* sysbench's tables sbtest1..N */
+    int64_t table_size; /* rows of each */
 };
 
 /* One phase of the load (vmb_phase_options describes it). */
@@ -107,7 +117,7 @@ extern const size_t vmb_nphase_options;
  * writes (and hashes into cell ids) what it did before they existed. */
 extern const size_t vmb_nphase_plain_options;
 /* Every vmb_load_options entry, for static tables that embed it. */
-#define VMB_LOAD_NOPTIONS 15
+#define VMB_LOAD_NOPTIONS 17
 
 /*
  * Sets a phase's capacity limit from a percentile name ("p50", "p95",
@@ -122,11 +132,21 @@ int vmb_load_capacity_parse(struct vmb_phase *phase, const char *text,
                             struct vmb_error **err);
 
 /* "write", "read", "mixed", "tpcb-like", "simple-update", "select-only",
- * then fio's jobs ("randread-4k", ..., "fio-job"). */
+ * then fio's jobs ("randread-4k", ..., "fio-job"), then sysbench's
+ * ("oltp_point_select", ...). */
 const char *vmb_op_name(int op);
 
 /* Whether op is one of fio's jobs (VMB_OP_FIO_RANDREAD_4K on). */
 bool vmb_op_is_fio(int op);
+
+/* Whether op is pgbench's (PostgreSQL only) or sysbench's (MariaDB only). */
+bool vmb_op_is_pgbench(int op);
+bool vmb_op_is_sysbench(int op);
+
+/* Whether op changes data (its requests count as writes, go to the
+ * primary): write, and every transaction and fio job but the read-only
+ * ones. */
+bool vmb_op_writes(int op);
 
 struct vmb_load_proto;
 

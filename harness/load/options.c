@@ -33,6 +33,13 @@ static const struct vmb_choice op_choices[] = {
     {"fsync-write-4k", VMB_OP_FIO_FSYNC_WRITE_4K},
     {"randrw-70-30", VMB_OP_FIO_RANDRW_70_30},
     {"fio-job", VMB_OP_FIO_JOB},
+    {"oltp_point_select", VMB_OP_OLTP_POINT_SELECT},
+    {"oltp_read_only", VMB_OP_OLTP_READ_ONLY},
+    {"oltp_read_write", VMB_OP_OLTP_READ_WRITE},
+    {"oltp_write_only", VMB_OP_OLTP_WRITE_ONLY},
+    {"oltp_update_index", VMB_OP_OLTP_UPDATE_INDEX},
+    {"oltp_update_non_index", VMB_OP_OLTP_UPDATE_NON_INDEX},
+    {"oltp_insert", VMB_OP_OLTP_INSERT},
     {NULL, 0},
 };
 
@@ -172,6 +179,26 @@ const struct vmb_option vmb_load_options[] = {
                 "select-only run on 100000 x scale accounts, scale "
                 "branches, 10 x scale tellers",
     },
+    {
+        .name = "tables",
+        .type = VMB_OPT_INT,
+        .offset = OPT(vmb_load_opts, tables),
+        .def = "1",
+        .min = 1,
+        .max = 1000,
+        .help = "sysbench's tables sbtest1..N the oltp_ operations run on",
+        .since = "0.2",
+    },
+    {
+        .name = "table_size",
+        .type = VMB_OPT_INT,
+        .offset = OPT(vmb_load_opts, table_size),
+        .def = "10000",
+        .min = 1,
+        .max = 2e9,
+        .help = "rows of each sysbench table",
+        .since = "0.2",
+    },
 };
 
 const struct vmb_option vmb_phase_options[] = {
@@ -183,7 +210,10 @@ const struct vmb_option vmb_phase_options[] = {
         .choices = op_choices,
         .help = "write (SET, upsert), read (GET, point SELECT), mixed; "
                 "PostgreSQL also tpcb-like, simple-update, select-only "
-                "(pgbench's transactions); fio (database.engine: fio) "
+                "(pgbench's transactions); MariaDB also oltp_point_select, "
+                "oltp_read_only, oltp_read_write, oltp_write_only, "
+                "oltp_update_index, oltp_update_non_index, oltp_insert "
+                "(sysbench's); fio (database.engine: fio) "
                 "randread-4k, randread-4k-qd16, randwrite-4k, "
                 "randwrite-4k-qd16, seqread-1m, seqwrite-1m, fsync-write-4k, "
                 "randrw-70-30, and fio-job (the phase's fio: job file)",
@@ -290,6 +320,28 @@ bool
 vmb_op_is_fio(int op)
 {
     return op >= VMB_OP_FIO_RANDREAD_4K && op <= VMB_OP_FIO_JOB;
+}
+
+bool
+vmb_op_is_pgbench(int op)
+{
+    return op == VMB_OP_TPCB_LIKE || op == VMB_OP_SIMPLE_UPDATE ||
+           op == VMB_OP_SELECT_ONLY;
+}
+
+bool
+vmb_op_is_sysbench(int op)
+{
+    return op >= VMB_OP_OLTP_POINT_SELECT && op <= VMB_OP_OLTP_INSERT;
+}
+
+bool
+vmb_op_writes(int op)
+{
+    return op != VMB_OP_READ && op != VMB_OP_SELECT_ONLY &&
+           op != VMB_OP_OLTP_POINT_SELECT && op != VMB_OP_OLTP_READ_ONLY &&
+           op != VMB_OP_FIO_RANDREAD_4K && op != VMB_OP_FIO_RANDREAD_4K_QD16 &&
+           op != VMB_OP_FIO_SEQREAD_1M;
 }
 
 _Static_assert(VMB_NELEMS(vmb_load_options) == VMB_LOAD_NOPTIONS,

@@ -3,11 +3,13 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "protocols/mysql.h"
 #include "protocols/pg.h"
 
 const struct vmb_load_proto *const vmb_protocols[] = {
     &vmb_load_proto_resp,
     &vmb_pg_proto,
+    &vmb_mysql_proto,
     NULL,
 };
 
@@ -36,11 +38,12 @@ vmb_protocols_target_parse(const char *url, struct vmb_load_target *t,
     if (sep == NULL)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "bad URL \"%s\": expected redis://HOST:PORT, "
-                             "unix:///PATH or postgres://USER@HOST:PORT/DB",
+                             "unix:///PATH, postgres://USER@HOST:PORT/DB or "
+                             "mysql://USER:PASSWORD@HOST:PORT/DB",
                              url);
     return vmb_error_set(err, VMB_ERR_INPUT, 0,
                          "unsupported URL scheme \"%.*s\" in \"%s\"; "
-                         "expected redis://, unix://, postgres:// or "
-                         "postgresql://",
+                         "expected redis://, unix://, postgres://, "
+                         "postgresql:// or mysql://",
                          (int)(sep - url), url, url);
 }

@@ -77,7 +77,7 @@ node_target(const struct vmb_config *cfg, const struct vmb_db_node *node,
 bool
 vmb_run_op_writes(int op)
 {
-    return op != VMB_OP_READ && op != VMB_OP_SELECT_ONLY;
+    return vmb_op_writes(op);
 }
 
 int

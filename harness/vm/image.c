@@ -35,9 +35,10 @@ static const struct {
     {"/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"
                     "redis:x:100:100:redis:/data:/bin/false\n"
                     "postgres:x:101:101:PostgreSQL:/data:/bin/false\n"
+                    "mysql:x:102:102:MariaDB:/data:/bin/false\n"
                     "nobody:x:65534:65534:nobody:/:/bin/false\n"},
-    {"/etc/group",
-     "root:x:0:\nredis:x:100:\npostgres:x:101:\nnogroup:x:65534:\n"},
+    {"/etc/group", "root:x:0:\nredis:x:100:\npostgres:x:101:\nmysql:x:102:\n"
+                   "nogroup:x:65534:\n"},
     {"/etc/hosts", "127.0.0.1 localhost\n::1 localhost\n"},
     {"/etc/nsswitch.conf", "passwd: files\ngroup: files\nhosts: files\n"},
 };
@@ -240,7 +241,7 @@ static int
 add_package(struct files *fs, const char *pkg, struct vmb_error **err)
 {
     if (pkg[0] == '/')
-        return files_add(fs, pkg, err);
+        return files_add(fs, pkg, err) < 0 ? -1 : add_libraries(fs, pkg, err);
     const char *argv[] = {"dpkg", "-L", pkg, NULL};
     autofree char *out = NULL;
     vmb_autoerr struct vmb_error *derr = NULL;

@@ -47,7 +47,8 @@ struct vmb_image_opts {
      * Debian packages whose files go in as well, each under its host
      * path (`dpkg -L`: regular files, not documentation, manuals or
      * message translations), with the libraries of each ELF file among
-     * them; an entry that starts with "/" is one file. NULL: none.
+     * them; an entry that starts with "/" is one file, with its
+     * libraries too. NULL: none.
      */
     const char *const *packages;
 };

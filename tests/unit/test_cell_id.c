@@ -245,3 +245,30 @@ Test(cell_id, virtio_fs_daemon_since)
     vmb_matrix_free(m);
     free(expected);
 }
+
+/* The options of 0.2 (sysbench's tables, MariaDB's settings) carry
+ * .since: the golden plan's cells, which leave them at their defaults,
+ * keep their ids (test_matrix's golden plan), and a cell that sets one
+ * gets another id. */
+Test(cell_id, options_since_0_2_change_ids_only_when_set)
+{
+    char *expected = NULL;
+    struct vmb_matrix *m = golden(&expected);
+    struct vmb_cell c = m->cells[0];
+    char id[13], tables[13], flush[13];
+    vmb_cell_id(&c.cfg, c.kind, id);
+    cr_assert_str_eq(id, c.id);
+    c.cfg.load.tables = 4;
+    vmb_cell_id(&c.cfg, c.kind, tables);
+    c.cfg.load.tables = 1;
+    c.cfg.database.innodb_flush_method = "fsync";
+    vmb_cell_id(&c.cfg, c.kind, flush);
+    cr_assert_str_neq(tables, id);
+    cr_assert_str_neq(flush, id);
+    cr_assert_str_neq(flush, tables);
+    c.cfg.database.innodb_flush_method = "O_DIRECT";
+    vmb_cell_id(&c.cfg, c.kind, flush);
+    cr_assert_str_eq(flush, id);
+    vmb_matrix_free(m);
+    free(expected);
+}

@@ -7,7 +7,9 @@
 
 #include "config/config.h"
 #include "db/db.h"
+#include "load/proto.h"
 #include "load_test_helpers.h"
+#include "protocols/protocols.h"
 
 static char *
 render(const struct vmb_config *cfg, const struct vmb_db_node *node)
@@ -270,4 +272,75 @@ Test(db, postgres_argv_and_init_steps)
     v6.host = "fd00::2";
     autofree char *url6 = drv->load_url(&v6);
     cr_assert_str_eq(url6, "postgres://postgres@[fd00::2]:7000/postgres");
+}
+
+static char *
+render_my(const struct vmb_config *cfg, const struct vmb_db_node *node)
+{
+    const struct vmb_db_driver *drv = vmb_db_driver_find(VMB_ENGINE_MARIADB);
+    cr_assert_not_null(drv);
+    struct vmb_buf b = {0};
+    drv->render_config(&cfg->database, node, &b);
+    return vmb_buf_steal(&b);
+}
+
+/* Node 1 logs binary, node 2 does not; the InnoDB settings are passed as
+ * written, quoted so that a '#' is no comment; semi-sync on both sides
+ * for sync_replica. */
+Test(db, mariadb_config_follows_the_options)
+{
+    struct vmb_config cfg;
+    vmb_config_defaults(&cfg);
+    cfg.database.engine = VMB_ENGINE_MARIADB;
+    cfg.database.sync_replica = true;
+    free(cfg.database.innodb_flush_method);
+    cfg.database.innodb_flush_method = vmb_xstrdup("O_DSYNC");
+    free(cfg.database.innodb_buffer_pool_size);
+    cfg.database.innodb_buffer_pool_size = vmb_xstrdup("1G # \"x\\");
+    autofree char *c = render_my(&cfg, &pg_n1);
+    cr_assert(strstr(c, "\n[mariadbd]\n"), "%s", c);
+    cr_assert(strstr(c, "\nport = 7000\n"), "%s", c);
+    cr_assert(strstr(c, "\nbind-address = \"0.0.0.0\"\n"), "%s", c);
+    cr_assert(strstr(c, "\ndatadir = \"/data/mariadb\"\n"), "%s", c);
+    cr_assert(strstr(c, "\nserver-id = 1\n"), "%s", c);
+    cr_assert(strstr(c, "\nlog-bin = \"mariadb-bin\"\n"), "%s", c);
+    cr_assert(strstr(c, "\ninnodb_flush_method = \"O_DSYNC\"\n"), "%s", c);
+    cr_assert(strstr(c, "\ninnodb_buffer_pool_size = \"1G # \\\"x\\\\\"\n"),
+              "%s", c);
+    cr_assert(strstr(c, "\ninnodb_doublewrite = \"ON\"\n"), "%s", c);
+    cr_assert(strstr(c, "\nrpl_semi_sync_master_enabled = \"ON\"\n"), "%s", c);
+    autofree char *r = render_my(&cfg, &pg_n2);
+    cr_assert(strstr(r, "\nserver-id = 2\n"), "%s", r);
+    cr_assert_null(strstr(r, "log-bin"), "%s", r);
+    cr_assert(strstr(r, "\nrpl_semi_sync_slave_enabled = \"ON\"\n"), "%s", r);
+    cfg.database.sync_replica = false;
+    autofree char *a = render_my(&cfg, &pg_n1);
+    cr_assert_null(strstr(a, "semi_sync"), "%s", a);
+    vmb_config_free(&cfg);
+}
+
+Test(db, mariadb_argv_init_and_url)
+{
+    const struct vmb_db_driver *drv = vmb_db_driver_find(VMB_ENGINE_MARIADB);
+    cr_assert_str_eq(drv->name, "mariadb");
+    cr_assert_str_eq(drv->user, "mysql");
+    char **argv = drv->argv("/w/node1/my.cnf");
+    cr_assert(vmb_str_has_suffix(argv[0], "mariadbd"), "%s", argv[0]);
+    cr_assert_str_eq(argv[1], "--defaults-file=/w/node1/my.cnf");
+    cr_assert_null(argv[2]);
+    vmb_db_argv_free(argv);
+    struct vmb_config cfg;
+    vmb_config_defaults(&cfg);
+    char **a = drv->init_argv(&cfg.database, &pg_n2);
+    cr_assert(vmb_str_has_suffix(a[4], "mariadb-install-db"), "%s", a[4]);
+    cr_assert_str_eq(a[5], "/data/mariadb");
+    cr_assert(strstr(a[2], "sql_log_bin = 0") != NULL, "%s", a[2]);
+    vmb_db_argv_free(a);
+    vmb_config_free(&cfg);
+    autofree char *url = drv->load_url(&pg_n1);
+    cr_assert_str_eq(url, "mysql://vmbench@10.0.0.2:7000/vmbench");
+    struct vmb_load_target t;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_protocols_target_parse(url, &t, &err), 0);
+    cr_assert_str_eq(t.proto->name, "mysql");
 }

@@ -164,3 +164,32 @@ Test(image, key_follows_contents)
     vmb_image_clear(&i2);
     vmb_image_clear(&i3);
 }
+
+/* A package entry that is one file brings that file's libraries too, as
+ * a package's ELF files do: sed in the guest needs libselinux (Debian's
+ * sed links it), which no default program brings. */
+Test(image, single_file_brings_its_libraries)
+{
+    const char *progs[] = {"cat", NULL};
+    const char *none[] = {NULL};
+    const char *sed[] = {"/usr/bin/sed", NULL};
+    struct vmb_image_opts opts = {
+        .cache_dir = tmpdir, .programs = progs, .packages = none};
+    struct vmb_image base, with;
+    bool cached = true;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_image_probe(&opts, &base, &cached, &err), 0, "%s",
+                 err ? err->msg : "");
+    opts.packages = sed;
+    cr_assert_eq(vmb_image_probe(&opts, &with, &cached, &err), 0, "%s",
+                 err ? err->msg : "");
+    char *out = NULL;
+    const char *ldd[] = {"sh", "-c", "ldd /usr/bin/sed | grep -c '=> /'", NULL};
+    out = run(ldd);
+    /* sed and every library of it that cat lacks */
+    cr_assert_gt(with.nfiles, base.nfiles + 1, "%zu vs %zu (ldd: %s)",
+                 with.nfiles, base.nfiles, out);
+    free(out);
+    vmb_image_clear(&base);
+    vmb_image_clear(&with);
+}

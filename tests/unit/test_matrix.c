@@ -891,3 +891,37 @@ Test(matrix, shorthand_agrees_or_is_excluded)
     vmb_matrix_free(m);
     vmb_rm_rf(dir, NULL);
 }
+
+/* `plan` and `options` say whose each engine setting is. */
+Test(plan, engine_settings_show_their_engine)
+{
+    char dir[] = "/tmp/vmb-plan-engine-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char *yaml = vmb_xasprintf("%s/m.yaml", dir);
+    const char body[] = "name: e\ndatabase:\n  engine: postgres\n"
+                        "matrix:\n  database.wal_sync_method: [fsync, "
+                        "fdatasync]\n  load.connections: [1, 2]\n";
+    cr_assert_eq(vmb_write_file_atomic(yaml, body, strlen(body), NULL), 0);
+    char *cmd = vmb_xasprintf("%s plan %s 2>/dev/null; %s options", VMB_BINARY,
+                              yaml, VMB_BINARY);
+    FILE *f = popen(cmd, "r");
+    cr_assert_not_null(f);
+    struct vmb_buf out = {0};
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        vmb_buf_append(&out, chunk, n);
+    pclose(f);
+    cr_assert_not_null(strstr(out.data, "axes: database.wal_sync_method "
+                                        "(postgres) load.connections\n"),
+                       "%s", out.data);
+    cr_assert_not_null(strstr(out.data, "default on, engine: postgres\n"), "%s",
+                       out.data);
+    cr_assert_not_null(strstr(out.data, "default true, engine: redis\n"), "%s",
+                       out.data);
+    vmb_buf_free(&out);
+    free(cmd);
+    unlink(yaml);
+    free(yaml);
+    rmdir(dir);
+}

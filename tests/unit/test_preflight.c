@@ -51,8 +51,9 @@ setup(void)
     put("proc/meminfo", meminfo, 0644);
     /* What the guest image is made of (vm/image.h): programs, Debian
      * packages (one of them of one architecture) and a file. */
-    const char *progs[] = {"redis-server", "redis-cli", "sh",  "cat",
-                           "ls",           "sleep",     "sync"};
+    const char *progs[] = {
+        "redis-server", "redis-cli", "sh",    "cat",   "ls",  "sleep", "sync",
+        "mkdir",        "chmod",     "chown", "uname", "sed", "awk"};
     for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
         char *p = vmb_xasprintf("usr/bin/%s", progs[i]);
         put(p, "#!/bin/sh\n", 0755);
@@ -60,6 +61,8 @@ setup(void)
     }
     put("var/lib/dpkg/info/postgresql-15.list", "/.\n", 0644);
     put("var/lib/dpkg/info/postgresql-client-15:amd64.list", "/.\n", 0644);
+    put("var/lib/dpkg/info/mariadb-server-core.list", "/.\n", 0644);
+    put("var/lib/dpkg/info/mariadb-client-core.list", "/.\n", 0644);
     put("usr/share/zoneinfo/UTC", "TZif", 0644);
     /* Kata's default storage is on virtio-fs; Debian 12's virtiofsd is
      * QEMU's C one, known by its --help. */
@@ -291,6 +294,28 @@ Test(preflight, engine_programs)
     vmb_matrix_free(m);
     put("usr/lib/postgresql/15/bin/pg_basebackup", "#!/bin/sh\n", 0755);
     check("database:\n  engine: postgres\n");
+    cr_assert_null(finding("engine"));
+}
+
+/* MariaDB: a host without mariadb-install-db is refused with the fix,
+ * before any datadir is made; mariadbd is found in /usr/sbin. */
+Test(preflight, mariadb_programs)
+{
+    put("dev/vhost-net", "", 0600);
+    check("database:\n  engine: mariadb\n");
+    assert_lack("engine", "\"mariadbd\", \"mariadb-install-db\"",
+                "apt-get install mariadb-server");
+    vmb_preflight_free(pf);
+    vmb_matrix_free(m);
+    put("usr/sbin/mariadbd", "#!/bin/sh\n", 0755);
+    check("database:\n  engine: mysql\n");
+    assert_lack("engine", "\"mariadb-install-db\"",
+                "apt-get install mariadb-server");
+    cr_assert_null(strstr(finding("engine")->detail, "\"mariadbd\""));
+    vmb_preflight_free(pf);
+    vmb_matrix_free(m);
+    put("usr/sbin/mariadb-install-db", "#!/bin/sh\n", 0755);
+    check("database:\n  engine: mariadb\n");
     cr_assert_null(finding("engine"));
 }
 

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# `vmbench run` of MariaDB in container VMs under TCG, inside a network
+# namespace with a private libvirtd (scripts/sandbox.sh), on the shared
+# filesystem Kata gives a container's files, virtio-fs
+# (tests/data/run-mariadb-vm.yaml; one cell: mariadb-install-db on two
+# nodes under TCG is most of its two minutes):
+# - in each VM the agent runs mariadb-install-db and the server as the
+#   unprivileged user mysql; node 2 replicates node 1 by GTID; both runs
+#   complete with exact transaction counts for the n phase, numbers for
+#   the point-select phase, a replication lag, the settings of both
+#   nodes, and the nodes' configuration files and logs;
+# - nothing is left running afterwards: no domain, network, QEMU process,
+#   and the namespace is gone once the sandbox exits.
+set -euo pipefail
+
+. "$(dirname "$0")/lib.sh"
+in_sandbox run-mdbvm "$@"
+
+assert_nothing_left() { assert_vms_gone 'qemu-system*' mariadbd virtiofsd; }
+
+t0=$SECONDS
+set +e
+"$VMBENCH" run "$VMB_SOURCE_DIR/tests/data/run-mariadb-vm.yaml" --out "$T/r1" \
+    --no-report 2>"$T/r1.err"
+rc=$?
+set -e
+echo "run-mariadb-vm.yaml: exit $rc after $((SECONDS - t0))s"
+[ "$rc" = 0 ] || { cat "$T/r1.err"; fail "exit status $rc"; }
+assert_nothing_left
+jq -e '.accel.used == "tcg" and .runs.total == 1 and .runs.ok == 1' \
+    "$T/r1/run.json" >/dev/null ||
+    fail "run.json: $(jq -c '{accel, runs}' "$T/r1/run.json")"
+for id in $(jq -r '.cells[].id' "$T/r1/plan.json"); do
+    d="$T/r1/cells/$id/rep1"
+    r="$d/result.json"
+    [ "$(jq -r .status "$r")" = ok ] || fail "cell $id: $(jq -r .error "$r")"
+    jq -e '.phases[0].ops + .phases[0].errors == 30 and
+           .phases[1].ops > 0 and .phases[1].errors == 0 and
+           .prepare.rows == 200 and .replication_lag_s >= 0' "$r" \
+        >/dev/null ||
+        fail "cell $id: $(jq -c '{phases: [.phases[] | {op, ops, errors}], prepare, replication_lag_s}' "$r")"
+    for f in node1.my.cnf node2.my.cnf node1.db.log node2.db.log \
+        node1.init.log node2.init.log node1.settings.tsv node2.settings.tsv \
+        node1.xml node1.console.log; do
+        [ -s "$d/$f" ] || fail "cell $id: missing or empty $f"
+    done
+    grep -qx "innodb_buffer_pool_size	33554432" "$d/node1.settings.tsv" ||
+        fail "cell $id: innodb_buffer_pool_size not applied"
+    grep -q "Slave I/O thread: connected to master 'vmbench@.*replication starts at GTID position" \
+        "$d/node2.db.log" || fail "cell $id: node 2 did not replicate by GTID"
+    grep -q "ready for connections" "$d/node1.db.log" ||
+        fail "cell $id: node 1's log"
+done
