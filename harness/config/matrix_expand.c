@@ -164,6 +164,15 @@ check_engine(const struct vmb_expand *x, const struct vmb_cell *cell)
                                    "runs redis",
                                    vmb_op_name(op), cell->label);
         }
+    /* The control's tenants listen on port .. port + 2 x tenants - 1. */
+    if (c->database.port + 2 * c->top.tenants - 1 > 65535)
+        return vmb_matrix_fail(
+            x->err, x->file, x->pos, "tenants",
+            "%" PRId64 " tenants need ports %" PRId64 " to %" PRId64
+            " on bare metal, past 65535, in cell \"%s\"; "
+            "set a lower database.port",
+            c->top.tenants, c->database.port,
+            c->database.port + 2 * c->top.tenants - 1, cell->label);
     if (c->database.engine != VMB_ENGINE_POSTGRES ||
         c->database.max_connections == NULL)
         return 0;
