@@ -315,10 +315,13 @@ tenants_json(struct vmb_jw *w, const struct vmb_load_result *r)
     jw_knum(w, "tenant_max_op_rate", hi);
     vmb_jw_key(w, "tenant_fairness");
     double j = vmb_load_jain(rates, r->ntenants);
+    char jb[32];
+    /* Six places: near-equal tenants are not rounded to exactly 1. */
+    snprintf(jb, sizeof(jb), "%.6f", j);
     if (isnan(j))
         vmb_jw_null(w);
     else
-        jw_num(w, j);
+        vmb_jw_raw(w, jb);
     vmb_jw_key(w, "tenants");
     vmb_jw_arr_begin(w);
     for (size_t t = 0; t < r->ntenants; t++) {

@@ -99,6 +99,15 @@ struct vmb_res_probe {
     bool randread_direct;      /* O_DIRECT was used for the reads */
 };
 
+/* One tenant's part of a phase (result.json PHASE "tenants"). */
+struct vmb_res_tenant {
+    double ops, errors, op_rate;
+    struct vmb_res_latency latency_us;
+};
+
+/* The most tenants a phase's "tenants" may list (the option's maximum). */
+#define VMB_RES_MAX_TENANTS 64
+
 struct vmb_res_phase {
     int index;
     char *op;   /* "write", "read", "mixed": the load generator's name */
@@ -117,6 +126,11 @@ struct vmb_res_phase {
     struct vmb_res_resources res;
     double (*percentiles)[2]; /* [percent, microseconds], as in the file */
     size_t npercentiles;
+    /* A run of several tenants: the aggregates over them (NAN with one)
+     * and each tenant's part, tenant k + 1 at k. */
+    double aggregate_op_rate, tenant_min_op_rate, tenant_fairness;
+    struct vmb_res_tenant *tenants;
+    size_t ntenants;
 };
 
 struct vmb_res_boot {

@@ -134,6 +134,42 @@ known_op(const char *op)
     return NULL;
 }
 
+/* Each tenant's part, in tenant order ("tenant" 1, 2, ...). */
+static void
+read_tenants(struct vmb_res_ctx *c, struct json_object *ts, const char *pfx,
+             struct vmb_res_phase *p)
+{
+    size_t n = json_object_array_length(ts);
+    if (n > VMB_RES_MAX_TENANTS) {
+        vmb_res_bad(c, pfx, "tenants",
+                    "%zu tenants, more than the %d a run has", n,
+                    VMB_RES_MAX_TENANTS);
+        return;
+    }
+    p->tenants = vmb_xcalloc(n ? n : 1, sizeof(*p->tenants));
+    for (size_t i = 0; i < n && c->err == NULL; i++) {
+        autofree char *at = vmb_xasprintf("%s.tenants[%zu]", pfx, i);
+        struct json_object *o = json_object_array_get_idx(ts, i);
+        if (!json_object_is_type(o, json_type_object)) {
+            vmb_res_bad(c, at, NULL, "expected an object");
+            return;
+        }
+        int64_t k = 0;
+        vmb_res_int(c, o, at, "tenant", 1, VMB_RES_MAX_TENANTS, &k);
+        if (c->err == NULL && k != (int64_t)i + 1) {
+            vmb_res_bad(c, at, "tenant", "expected %zu", i + 1);
+            return;
+        }
+        struct vmb_res_tenant *t = &p->tenants[i];
+        t->ops = vmb_res_num(c, o, at, "ops", VMB_RES_NONNEG);
+        t->errors = vmb_res_num(c, o, at, "errors", VMB_RES_NONNEG);
+        t->op_rate = vmb_res_num(c, o, at, "op_rate", VMB_RES_NONNEG);
+        read_latency(c, vmb_res_obj(c, o, at, "latency_us"), at,
+                     &t->latency_us);
+        p->ntenants++;
+    }
+}
+
 static void
 read_phase(struct vmb_res_ctx *c, struct json_object *o, size_t pos,
            struct vmb_res_phase *p)
@@ -175,6 +211,15 @@ read_phase(struct vmb_res_ctx *c, struct json_object *o, size_t pos,
     struct json_object *pc = vmb_res_arr(c, o, pfx, "percentiles");
     if (pc != NULL)
         read_percentiles(c, pc, pfx, p);
+    /* Several tenants only. */
+    p->aggregate_op_rate =
+        vmb_res_num(c, o, pfx, "aggregate_op_rate", VMB_RES_NONNEG);
+    p->tenant_min_op_rate =
+        vmb_res_num(c, o, pfx, "tenant_min_op_rate", VMB_RES_NONNEG);
+    p->tenant_fairness = vmb_res_num(c, o, pfx, "tenant_fairness", 0.0, 1.0);
+    struct json_object *ts = vmb_res_arr(c, o, pfx, "tenants");
+    if (ts != NULL)
+        read_tenants(c, ts, pfx, p);
 }
 
 static void
@@ -283,6 +328,7 @@ vmb_res_rep_clear(struct vmb_res_rep *rep)
         free(rep->phases[i].name);
         free(rep->phases[i].percentiles);
         free(rep->phases[i].cap_steps);
+        free(rep->phases[i].tenants);
     }
     free(rep->phases);
     free(rep->dir);

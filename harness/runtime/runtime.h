@@ -142,6 +142,10 @@ struct vmb_runtime {
     const struct vmb_config *cfg; /* the cell's effective config; borrowed */
     const char *cell_id;          /* borrowed */
     int rep;
+    /* Which of the cell's tenants this runtime holds (0-based; top.tenants
+     * runtimes run at once). Set before up; it picks the nodes' ports,
+     * CPUs and names so that tenants never collide. */
+    int tenant;
     char *work_dir; /* host scratch directory of this run (owned) */
     struct vmb_db_node nodes[2]; /* [0] node 1, [1] node 2 */
     char *node_strs[2][4];       /* owned storage behind nodes[] strings */

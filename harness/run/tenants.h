@@ -1,0 +1,40 @@
+/*
+ * A run's tenants (top.tenants): each tenant is one runtime (its own
+ * pair of VMs or processes, ports, CPUs and data directories, picked by
+ * struct vmb_runtime's tenant), brought up together and driven by one
+ * load generator (run_load.h). These are the steps run.c takes over all
+ * of them, and the session's record of which cells are oversubscribed.
+ */
+#ifndef VMB_RUN_TENANTS_H
+#define VMB_RUN_TENANTS_H
+
+#include <stddef.h>
+
+#include "base/error.h"
+#include "base/jsonw.h"
+#include "config/matrix.h"
+#include "db/db.h"
+#include "runtime/runtime.h"
+
+/* Prefixes *err with "tenant <t+1>" when there are several; returns -1. */
+int vmb_run_tenant_prefix(struct vmb_error **err, size_t t, size_t nt);
+
+/* Brings up every tenant's machines in turn; the first failure fails the
+ * call (the caller takes every runtime down). */
+int vmb_run_tenants_up(struct vmb_runtime **rts, size_t nt,
+                       struct vmb_error **err);
+
+/*
+ * The replication lag of every tenant after a phase (or the prepare
+ * step): the largest time (the last replica to catch up) and the largest
+ * byte count (-1 when no driver says).
+ */
+int vmb_run_tenants_lag(struct vmb_runtime **rts, size_t nt,
+                        const struct vmb_db_driver *drv, struct vmb_db_lag *lag,
+                        struct vmb_error **err);
+
+/* run.json's "host_cpus" and "oversubscribed" members: the cells of m
+ * whose tenants pin more CPUs than this host has. */
+void vmb_run_oversubscribed_json(struct vmb_jw *w, const struct vmb_matrix *m);
+
+#endif
