@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "base/stats.h"
-#include "results/metric.h"
 #include "report/model.h"
+#include "results/metric.h"
 
 int64_t
 vmb_model_tenants(const struct vmb_model *m, size_t row)

@@ -288,6 +288,7 @@ struct run_state {
     /* Where each tenant's artefacts go, relative to dir: "" for tenant
      * 1, "tenant<k>" for the others. */
     char **tenant_dirs;
+    uint64_t up_ns; /* when the machines started coming up */
 };
 
 /* Starts one tenant's pair; its settings files go into dir. */
@@ -505,6 +506,8 @@ render_result(struct run_state *st, struct vmb_runtime **rts, size_t nt,
             vmb_jw_obj_end(&w);
         }
         vmb_jw_arr_end(&w);
+        if (c->kind == VMB_CELL_VM)
+            vmb_run_boot_storm_json(&w, rts, nt, st->up_ns);
     }
     vmb_run_resources_json(&st->resources, &w);
     vmb_jw_key(&w, "artefacts");
@@ -613,7 +616,7 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
     struct vmb_runtime *rt = rts[0];
     vmb_progress_phase(&s->prog, c->kind == VMB_CELL_VM ? "boot" : "start",
                        SIZE_MAX);
-    if (vmb_run_tenants_up(rts, nt, &run_err) < 0)
+    if (vmb_run_tenants_up(rts, nt, &st.up_ns, &run_err) < 0)
         vmb_error_prefix(&run_err, "bring up the %s runtime", ops->name);
     else {
         if (c->cfg.top.probe) {

@@ -1,5 +1,10 @@
 #include "run/tenants.h"
 
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "base/util.h"
 #include "runtime/preflight.h"
 
 /*
@@ -65,13 +70,92 @@ vmb_run_tenants_lag(struct vmb_runtime **rts, size_t nt,
     return 0;
 }
 
-/* Brings up every tenant's machines; the first failure fails them all
- * (the caller takes every one down). */
-int
-vmb_run_tenants_up(struct vmb_runtime **rts, size_t nt, struct vmb_error **err)
+struct up_job {
+    struct vmb_runtime *rt;
+    struct vmb_error *err;
+    int rc;
+};
+
+static void *
+up_main(void *arg)
 {
+    struct up_job *j = arg;
+    j->rc = j->rt->ops->up(j->rt, &j->err);
+    return NULL;
+}
+
+int
+vmb_run_tenants_up(struct vmb_runtime **rts, size_t nt, uint64_t *start_ns,
+                   struct vmb_error **err)
+{
+    *start_ns = vmb_now_ns();
+    if (nt == 1)
+        return rts[0]->ops->up(rts[0], err);
+    /* Every tenant at once, as a host starting many pods does: each up
+     * waits on its own machines (boot, agents) with its own deadlines. */
+    struct up_job *jobs = vmb_xcalloc(nt, sizeof(*jobs));
+    pthread_t *tids = vmb_xcalloc(nt, sizeof(*tids));
+    bool *started = vmb_xcalloc(nt, sizeof(*started));
+    for (size_t t = 0; t < nt; t++) {
+        jobs[t].rt = rts[t];
+        int prc = pthread_create(&tids[t], NULL, up_main, &jobs[t]);
+        if (prc != 0) {
+            jobs[t].rc = vmb_error_set(&jobs[t].err, VMB_ERR_RUN, prc,
+                                       "start a thread to bring it up");
+            continue;
+        }
+        started[t] = true;
+    }
+    int rc = 0;
+    for (size_t t = 0; t < nt; t++) {
+        if (started[t])
+            pthread_join(tids[t], NULL);
+        if (jobs[t].rc < 0 && rc == 0) {
+            *err = steal(&jobs[t].err);
+            rc = vmb_run_tenant_prefix(err, t, nt);
+        }
+        vmb_error_free(jobs[t].err);
+    }
+    free(jobs);
+    free(tids);
+    free(started);
+    return rc;
+}
+
+static double
+since(uint64_t t, uint64_t start_ns)
+{
+    return t > start_ns ? (double)(t - start_ns) / 1e9 : NAN;
+}
+
+void
+vmb_run_boot_storm_json(struct vmb_jw *w, struct vmb_runtime **rts, size_t nt,
+                        uint64_t start_ns)
+{
+    uint64_t agents = 0, sync = 0;
+    bool all_agents = true, all_sync = true;
+    for (size_t t = 0; t < nt; t++) {
+        all_agents = all_agents && rts[t]->agents_ns > 0;
+        all_sync = all_sync && rts[t]->sync_ns > 0;
+        agents = rts[t]->agents_ns > agents ? rts[t]->agents_ns : agents;
+        sync = rts[t]->sync_ns > sync ? rts[t]->sync_ns : sync;
+    }
+    vmb_jw_key(w, "boot_storm");
+    vmb_jw_obj_begin(w);
+    vmb_jw_kuint(w, "tenants", nt);
+    vmb_jw_kuint(w, "vms", 2 * nt);
+    vmb_jw_kdouble(w, "last_agent_s",
+                   all_agents ? since(agents, start_ns) : NAN);
+    vmb_jw_kdouble(w, "last_sync_s", all_sync ? since(sync, start_ns) : NAN);
+    vmb_jw_key(w, "agent_s");
+    vmb_jw_arr_begin(w);
     for (size_t t = 0; t < nt; t++)
-        if (rts[t]->ops->up(rts[t], err) < 0)
-            return vmb_run_tenant_prefix(err, t, nt);
-    return 0;
+        vmb_jw_double(w, since(rts[t]->agents_ns, start_ns));
+    vmb_jw_arr_end(w);
+    vmb_jw_key(w, "sync_s");
+    vmb_jw_arr_begin(w);
+    for (size_t t = 0; t < nt; t++)
+        vmb_jw_double(w, since(rts[t]->sync_ns, start_ns));
+    vmb_jw_arr_end(w);
+    vmb_jw_obj_end(w);
 }

@@ -9,6 +9,7 @@
 #define VMB_RUN_TENANTS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/error.h"
 #include "base/jsonw.h"
@@ -19,10 +20,22 @@
 /* Prefixes *err with "tenant <t+1>" when there are several; returns -1. */
 int vmb_run_tenant_prefix(struct vmb_error **err, size_t t, size_t nt);
 
-/* Brings up every tenant's machines in turn; the first failure fails the
- * call (the caller takes every runtime down). */
-int vmb_run_tenants_up(struct vmb_runtime **rts, size_t nt,
+/*
+ * Brings up every tenant's machines at once (one thread each when there
+ * are several: the boot storm), *start_ns the vmb_now_ns() just before.
+ * Fails with the first tenant's error once every up has returned (the
+ * caller takes every runtime down).
+ */
+int vmb_run_tenants_up(struct vmb_runtime **rts, size_t nt, uint64_t *start_ns,
                        struct vmb_error **err);
+
+/*
+ * result.json's "boot_storm" (VM runs of several tenants): from start_ns
+ * (the first VM's start) to the last pair's agents' hello and to the last
+ * replica in sync, and each tenant's; null where one was not reached.
+ */
+void vmb_run_boot_storm_json(struct vmb_jw *w, struct vmb_runtime **rts,
+                             size_t nt, uint64_t start_ns);
 
 /*
  * The replication lag of every tenant after a phase (or the prepare

@@ -469,28 +469,6 @@ cpus_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
     return VMB_PREFLIGHT_NOTE;
 }
 
-static bool
-vm_tenants_applies(const struct vmb_cell *c)
-{
-    return is_vm(c) && c->cfg.top.tenants > 1;
-}
-
-/* The VM runtime gives every run one network and one pair: several
- * tenants would share addresses. */
-static int
-vm_tenants_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
-                 char **detail, char **fix)
-{
-    (void)h;
-    *detail = vmb_xasprintf("tenants: %" PRId64
-                            " runs on the bare-metal control only; a VM run "
-                            "holds one tenant",
-                            c->cfg.top.tenants);
-    *fix = vmb_xstrdup("run the controls alone (`--only baremetal`), or set "
-                       "tenants: 1 for VM cells");
-    return VMB_PREFLIGHT_LACK;
-}
-
 const struct vmb_preflight_need vmb_preflight_needs[] = {
     {"vhost-net", "VM cells with disable_vhost_net false", vhost_applies,
      vhost_probe},
@@ -500,8 +478,6 @@ const struct vmb_preflight_need vmb_preflight_needs[] = {
      memory_probe},
     {"cpus", "cells with tenants > 1: tenants x nodes x vCPUs", tenants_applies,
      cpus_probe},
-    {"tenants", "VM cells with tenants > 1", vm_tenants_applies,
-     vm_tenants_probe},
     {"tc", "VM cells with a rate limiter", shaping_applies, shaping_probe},
     {"virtiofsd", "VM cells on virtio-fs", virtiofsd_applies, virtiofsd_probe},
     {"virtio_fs_extra_args", "VM cells", is_vm, fs_args_probe},

@@ -157,6 +157,9 @@ struct vmb_runtime {
      * set by the caller of the driver's waits; 0 when not reached. */
     uint64_t db_ready_ns[2];
     uint64_t sync_ns;
+    /* vmb_now_ns() of the later agent hello of the pair, set by up (VMs);
+     * 0 on bare metal. */
+    uint64_t agents_ns;
     void *priv;
 };
 

@@ -269,7 +269,12 @@ vm_up(struct vmb_runtime *rt, struct vmb_error **err)
     rt->accel = e->accel.used == VMB_ACCEL_KVM ? "kvm" : "tcg";
     /* Short: libvirt derives the bridge name (15 bytes at most) from it. */
     char tag[16];
-    snprintf(tag, sizeof(tag), "%.6sr%d", rt->cell_id, rt->rep);
+    if (rt->tenant == 0)
+        snprintf(tag, sizeof(tag), "%.6sr%d", rt->cell_id, rt->rep);
+    else
+        /* Repetitions stop at 1000 and tenants at 64: 14 bytes at most. */
+        snprintf(tag, sizeof(tag), "%.6sr%ut%u", rt->cell_id,
+                 (unsigned)rt->rep % 10000u, (unsigned)(rt->tenant + 1) % 100u);
     if (vmb_vm_workdir_new(tag, rt->work_dir, &v->wd, err) < 0)
         return -1;
     struct vmb_vm_params p = {
@@ -285,6 +290,7 @@ vm_up(struct vmb_runtime *rt, struct vmb_error **err)
          * log. */
         .keep_volumes = true,
         .notes = rt->notes,
+        .tenant = (uint32_t)rt->tenant,
     };
     if (vmb_vm_cell_start(e->virt, &p, &v->cell, err) < 0)
         return -1;
@@ -295,7 +301,16 @@ vm_up(struct vmb_runtime *rt, struct vmb_error **err)
     }
     rt->nodes[1].primary_host = rt->nodes[0].host;
     rt->nodes[1].primary_port = rt->nodes[0].port;
-    if (e->accel.used != VMB_ACCEL_KVM && !e->tcg_tried)
+    for (int i = 0; i < 2; i++) {
+        struct vmb_vm_node *n = vmb_vm_cell_node(v->cell, i);
+        const struct vmb_agent_hello *h =
+            n->agent ? vmb_agent_hello_info(n->agent) : NULL;
+        if (h != NULL && h->host_ns > rt->agents_ns)
+            rt->agents_ns = h->host_ns;
+    }
+    /* Tenants come up at once (the boot storm): the session's one
+     * measurement is tenant 1's, the others leave the env alone. */
+    if (rt->tenant == 0 && e->accel.used != VMB_ACCEL_KVM && !e->tcg_tried)
         measure_tcg(rt, e, v);
     return 0;
 }
