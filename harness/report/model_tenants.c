@@ -90,6 +90,7 @@ vmb_model_tenant_values(const struct vmb_model *m, size_t phase, size_t row,
             .errors = p->tenants[tenant].errors,
             .op_rate = p->tenants[tenant].op_rate,
             .latency_us = p->tenants[tenant].latency_us,
+            .host_mem_per_tenant = p->tenants[tenant].host_mem,
         };
         double v = vmb_metric_phase_value(&tp, metric);
         if (isfinite(v))

@@ -175,8 +175,9 @@ tenant_rows(struct vmb_buf *b, const struct vmb_model *m, char **cols,
             size_t ncols)
 {
     static const int per_tenant[] = {
-        VMB_METRIC_OPRATE, VMB_METRIC_P50,  VMB_METRIC_P95, VMB_METRIC_P99,
-        VMB_METRIC_P999,   VMB_METRIC_MEAN, VMB_METRIC_MAX, VMB_METRIC_ERRORS,
+        VMB_METRIC_OPRATE, VMB_METRIC_P50,    VMB_METRIC_P95,
+        VMB_METRIC_P99,    VMB_METRIC_P999,   VMB_METRIC_MEAN,
+        VMB_METRIC_MAX,    VMB_METRIC_ERRORS, VMB_METRIC_HOST_MEM_PER_TENANT,
     };
     const struct vmb_metric *se = &vmb_metrics[VMB_METRIC_SCALING_EFFICIENCY];
     for (size_t p = 0; p < m->nphases; p++)

@@ -124,6 +124,8 @@ boot_sync(const struct vmb_res_rep *rep, double out[2])
 PHASE_GETTER(aggregate_op_rate, p->aggregate_op_rate)
 PHASE_GETTER(tenant_min_op_rate, p->tenant_min_op_rate)
 PHASE_GETTER(tenant_fairness, p->tenant_fairness)
+PHASE_GETTER(host_mem_per_tenant, p->host_mem_per_tenant / 1048576.0)
+PHASE_GETTER(vm_overhead, p->vm_overhead / 1048576.0)
 
 #ifdef VMB_METRIC_TEST_ROW
 /* A row only the test build has (tests/CMakeLists.txt): it must show up
@@ -174,6 +176,14 @@ const struct vmb_metric vmb_metrics[] = {
                                     "Jain's index of the tenants' op rates "
                                     "(1: equal)",
                                     true, PHASE(tenant_fairness)},
+    [VMB_METRIC_HOST_MEM_PER_TENANT] = {"host_mem_per_tenant_mib", "MiB",
+                                        "host memory per tenant",
+                                        "PSS of a tenant's QEMUs and "
+                                        "virtiofsd (or processes)",
+                                        false, PHASE(host_mem_per_tenant)},
+    [VMB_METRIC_VM_OVERHEAD] = {"vm_overhead_mib", "MiB", "overhead per VM",
+                                "host PSS of a VM less what its guest uses",
+                                false, PHASE(vm_overhead)},
     [VMB_METRIC_CPU_PER_OP] = {"cpu_us_per_op", "us", "host CPU per op",
                                "host CPU per op, both nodes", false,
                                PHASE(cpu_per_op)},

@@ -38,6 +38,10 @@ enum vmb_metric_id {
     VMB_METRIC_AGGREGATE_OP_RATE,
     VMB_METRIC_TENANT_MIN_OP_RATE,
     VMB_METRIC_TENANT_FAIRNESS,
+    /* Host memory after the phase (result.json "memory"): per tenant, and
+     * per VM beyond what its guest uses. */
+    VMB_METRIC_HOST_MEM_PER_TENANT,
+    VMB_METRIC_VM_OVERHEAD,
     /* Where the time goes (result.json "phase_resources"), per operation
      * of the phase's measurement window. */
     VMB_METRIC_CPU_PER_OP, /* host CPU of the nodes, every class */

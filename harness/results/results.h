@@ -102,6 +102,8 @@ struct vmb_res_probe {
 /* One tenant's part of a phase (result.json PHASE "tenants"). */
 struct vmb_res_tenant {
     double ops, errors, op_rate;
+    double host_mem; /* bytes: its nodes' PSS and helpers' (result.json
+                        "memory"); NAN when unknown */
     struct vmb_res_latency latency_us;
 };
 
@@ -129,6 +131,11 @@ struct vmb_res_phase {
     /* A run of several tenants: the aggregates over them (NAN with one)
      * and each tenant's part, tenant k + 1 at k. */
     double aggregate_op_rate, tenant_min_op_rate, tenant_fairness;
+    /* From result.json "memory" after the phase, bytes, NAN when absent:
+     * the host memory of a tenant (its two nodes' PSS plus their
+     * helpers', the mean over the tenants), and per VM that PSS less
+     * what the guest uses (the mean over the VMs; VMs only). */
+    double host_mem_per_tenant, vm_overhead;
     struct vmb_res_tenant *tenants;
     size_t ntenants;
 };

@@ -255,6 +255,64 @@ read_phases(struct vmb_res_ctx *c, struct json_object *ph,
     }
 }
 
+/* One node of "memory": what it costs the host, and the guest's use. */
+static void
+read_mem_node(struct vmb_res_ctx *c, struct json_object *o, const char *at,
+              double *host, double *guest_used)
+{
+    double pss = vmb_res_num(c, o, at, "pss_bytes", VMB_RES_NONNEG);
+    double hp = vmb_res_num(c, o, at, "helpers_pss_bytes", VMB_RES_NONNEG);
+    *host = pss + (isfinite(hp) ? hp : 0);
+    *guest_used = vmb_res_num(c, o, at, "guest_used_bytes", VMB_RES_NONNEG);
+}
+
+/* "memory": each phase's tenants into the phase's figures. */
+static void
+read_memory(struct vmb_res_ctx *c, struct json_object *o,
+            struct vmb_res_rep *rep)
+{
+    struct json_object *mem = vmb_res_obj(c, o, NULL, "memory");
+    for (size_t i = 0; i < rep->nphases && c->err == NULL; i++) {
+        struct vmb_res_phase *p = &rep->phases[i];
+        p->host_mem_per_tenant = p->vm_overhead = NAN;
+        for (size_t t = 0; t < p->ntenants; t++)
+            p->tenants[t].host_mem = NAN;
+        struct json_object *ts = vmb_res_arr(c, mem, "memory", p->name);
+        size_t n = ts ? json_object_array_length(ts) : 0;
+        if (n > VMB_RES_MAX_TENANTS) {
+            vmb_res_bad(c, "memory", p->name, "%zu tenants, more than %d", n,
+                        VMB_RES_MAX_TENANTS);
+            return;
+        }
+        double host_sum = 0, over_sum = 0;
+        size_t nhost = 0, nover = 0;
+        for (size_t t = 0; t < n && c->err == NULL; t++) {
+            autofree char *at = vmb_xasprintf("memory.%s[%zu]", p->name, t);
+            struct json_object *to = json_object_array_get_idx(ts, t);
+            double host[2], used[2];
+            for (int k = 0; k < 2; k++)
+                read_mem_node(c, vmb_res_obj(c, to, at, k ? "node2" : "node1"),
+                              at, &host[k], &used[k]);
+            double tenant = host[0] + host[1];
+            if (!isfinite(tenant))
+                continue;
+            host_sum += tenant;
+            nhost++;
+            if (t < p->ntenants)
+                p->tenants[t].host_mem = tenant;
+            for (int k = 0; k < 2; k++)
+                if (isfinite(used[k])) {
+                    over_sum += host[k] - used[k];
+                    nover++;
+                }
+        }
+        if (nhost > 0)
+            p->host_mem_per_tenant = host_sum / (double)nhost;
+        if (nover > 0)
+            p->vm_overhead = over_sum / (double)nover;
+    }
+}
+
 static void
 read_result(struct vmb_res_ctx *c, struct json_object *o,
             struct vmb_res_rep *rep)
@@ -293,6 +351,7 @@ read_result(struct vmb_res_ctx *c, struct json_object *o,
     rep->replication_lag_s =
         vmb_res_num(c, o, NULL, "replication_lag_s", VMB_RES_NONNEG);
     vmb_res_read_resources(c, o, rep);
+    read_memory(c, o, rep);
 }
 
 int

@@ -289,6 +289,9 @@ struct run_state {
      * 1, "tenant<k>" for the others. */
     char **tenant_dirs;
     uint64_t up_ns; /* when the machines started coming up */
+    /* Each tenant's memory at the end of each phase: [phase][tenant]
+     * pairs of nodes, nphases x ntenants of them. */
+    struct vmb_run_memory mem;
 };
 
 /* Starts one tenant's pair; its settings files go into dir. */
@@ -374,6 +377,8 @@ run_phases(struct run_state *st, struct vmb_runtime **rts, size_t nt,
         }
         if (out.csv != NULL)
             vmb_run_resources_phase(&st->resources, rts[0], &out);
+        if (out.json != NULL || r == 0)
+            vmb_run_memory_sample(&st->mem, name, rts, nt);
         vmb_run_phase_out_free(&out);
         if (r < 0)
             return vmb_error_prefix(err, "phase %s", name);
@@ -510,6 +515,7 @@ render_result(struct run_state *st, struct vmb_runtime **rts, size_t nt,
             vmb_run_boot_storm_json(&w, rts, nt, st->up_ns);
     }
     vmb_run_resources_json(&st->resources, &w);
+    vmb_run_memory_json(&st->mem, &w);
     vmb_jw_key(&w, "artefacts");
     list_artefacts(&w, st->dir);
     vmb_jw_obj_end(&w);
@@ -687,6 +693,7 @@ out:
         free(st.phases[i]);
     free(st.phases);
     vmb_run_resources_free(&st.resources);
+    vmb_run_memory_free(&st.mem);
     free(st.lags);
     return rc;
 }

@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "base/util.h"
@@ -158,4 +159,63 @@ vmb_run_boot_storm_json(struct vmb_jw *w, struct vmb_runtime **rts, size_t nt,
         vmb_jw_double(w, since(rts[t]->sync_ns, start_ns));
     vmb_jw_arr_end(w);
     vmb_jw_obj_end(w);
+}
+
+void
+vmb_run_memory_sample(struct vmb_run_memory *m, const char *name,
+                      struct vmb_runtime **rts, size_t nt)
+{
+    m->phases = vmb_xrealloc(m->phases, (m->nphases + 1) * sizeof(*m->phases));
+    struct vmb_run_memory_phase *p = &m->phases[m->nphases++];
+    snprintf(p->name, sizeof(p->name), "%s", name);
+    p->ntenants = nt;
+    p->node = vmb_xcalloc(2 * nt, sizeof(*p->node));
+    for (size_t t = 0; t < nt; t++) {
+        vmb_mem_node_init(&p->node[2 * t]);
+        vmb_mem_node_init(&p->node[2 * t + 1]);
+        if (rts[t]->ops->memory != NULL)
+            rts[t]->ops->memory(rts[t], &p->node[2 * t]);
+    }
+}
+
+void
+vmb_run_memory_json(const struct vmb_run_memory *m, struct vmb_jw *w)
+{
+    vmb_jw_key(w, "memory");
+    vmb_jw_obj_begin(w);
+    for (size_t i = 0; i < m->nphases; i++) {
+        const struct vmb_run_memory_phase *p = &m->phases[i];
+        vmb_jw_key(w, p->name);
+        vmb_jw_arr_begin(w);
+        for (size_t t = 0; t < p->ntenants; t++) {
+            vmb_jw_obj_begin(w);
+            vmb_jw_kuint(w, "tenant", t + 1);
+            for (int k = 0; k < 2; k++) {
+                const struct vmb_mem_node *n = &p->node[2 * t + (size_t)k];
+                vmb_jw_key(w, k == 0 ? "node1" : "node2");
+                vmb_jw_obj_begin(w);
+                vmb_jw_kdouble(w, "rss_bytes", n->rss);
+                vmb_jw_kdouble(w, "pss_bytes", n->pss);
+                vmb_jw_kdouble(w, "helpers_rss_bytes", n->helpers_rss);
+                vmb_jw_kdouble(w, "helpers_pss_bytes", n->helpers_pss);
+                vmb_jw_kdouble(w, "guest_total_bytes", n->guest_total);
+                vmb_jw_kdouble(w, "guest_used_bytes", n->guest_used);
+                vmb_jw_kdouble(w, "guest_cache_bytes", n->guest_cache);
+                vmb_jw_obj_end(w);
+            }
+            vmb_jw_obj_end(w);
+        }
+        vmb_jw_arr_end(w);
+    }
+    vmb_jw_obj_end(w);
+}
+
+void
+vmb_run_memory_free(struct vmb_run_memory *m)
+{
+    for (size_t i = 0; i < m->nphases; i++)
+        free(m->phases[i].node);
+    free(m->phases);
+    m->phases = NULL;
+    m->nphases = 0;
 }

@@ -46,6 +46,29 @@ int vmb_run_tenants_lag(struct vmb_runtime **rts, size_t nt,
                         const struct vmb_db_driver *drv, struct vmb_db_lag *lag,
                         struct vmb_error **err);
 
+/* What every tenant's nodes cost in memory after each phase. */
+struct vmb_run_memory {
+    struct vmb_run_memory_phase {
+        char name[40]; /* "0-write" */
+        size_t ntenants;
+        struct vmb_mem_node *node; /* [tenant * 2 + node] */
+    } * phases;
+    size_t nphases;
+};
+
+/* Samples each tenant's runtime (its memory op) as phase name's. */
+void vmb_run_memory_sample(struct vmb_run_memory *m, const char *name,
+                           struct vmb_runtime **rts, size_t nt);
+
+/*
+ * result.json's "memory": {"0-write": [{"tenant": 1, "node1": {"rss_bytes",
+ * "pss_bytes", "helpers_rss_bytes", "helpers_pss_bytes",
+ * "guest_total_bytes", "guest_used_bytes", "guest_cache_bytes"}, "node2":
+ * {…}}, …], …}; null figures where unread.
+ */
+void vmb_run_memory_json(const struct vmb_run_memory *m, struct vmb_jw *w);
+void vmb_run_memory_free(struct vmb_run_memory *m);
+
 /* run.json's "host_cpus" and "oversubscribed" members: the cells of m
  * whose tenants pin more CPUs than this host has. */
 void vmb_run_oversubscribed_json(struct vmb_jw *w, const struct vmb_matrix *m);

@@ -23,6 +23,7 @@
 #include "config/config.h"
 #include "config/matrix.h"
 #include "db/db.h"
+#include "runtime/hostmem.h"
 #include "runtime/sample.h"
 #include "vm/agent.h"
 
@@ -106,6 +107,15 @@ struct vmb_runtime_ops {
      * the database listens. NULL: not supported.
      */
     int (*rtt)(struct vmb_runtime *rt, double *us, struct vmb_error **err);
+
+    /*
+     * What each node costs in memory now (runtime/hostmem.h): the host
+     * process's RSS and PSS (QEMU, or the database on bare metal), its
+     * virtiofsd's, and the guest's own view through the agent (VMs, each
+     * request with a short deadline). Figures it cannot read stay NAN.
+     * Called from the run's thread after each phase. NULL: none.
+     */
+    void (*memory)(struct vmb_runtime *rt, struct vmb_mem_node out[2]);
 
     /* Start and end of the measurement window of resource figures. */
     void (*window_begin)(struct vmb_runtime *rt);

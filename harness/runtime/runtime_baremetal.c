@@ -506,6 +506,18 @@ bm_sample(struct vmb_runtime *rt, struct vmb_sample *s)
     vmb_sample_host_net("/proc", "lo", s);
 }
 
+static void
+bm_memory(struct vmb_runtime *rt, struct vmb_mem_node out[2])
+{
+    struct bm *bm = rt->priv;
+    for (int i = 0; i < 2; i++) {
+        vmb_mem_node_init(&out[i]);
+        if (bm != NULL && bm->node[i].pid > 0)
+            vmb_mem_read_process("/proc", bm->node[i].pid, &out[i].rss,
+                                 &out[i].pss);
+    }
+}
+
 static int
 bm_probe(struct vmb_runtime *rt, const struct vmb_rawprobe_opts *o,
          struct vmb_rawprobe_result *r, struct vmb_error **err)
@@ -726,6 +738,7 @@ const struct vmb_runtime_ops vmb_runtime_baremetal = {
     .sample = bm_sample,
     .probe = bm_probe,
     .rtt = bm_rtt,
+    .memory = bm_memory,
     .window_begin = bm_window_begin,
     .window_end = bm_window_end,
     .result_json = bm_result_json,

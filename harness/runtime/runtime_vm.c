@@ -29,6 +29,8 @@
 /* Container paths of the server's configuration and log. */
 #define CONF_PATH "/vmbench-db.conf"
 #define LOG_PATH "/vmbench-db.log"
+/* The guest's /proc/meminfo after a phase: a small file, a short wait. */
+#define MEMINFO_US (5ull * 1000000ull)
 
 /* Rounds of the emulation factor, each side; the factor is the ratio
  * of the medians. */
@@ -526,6 +528,31 @@ vm_sample(struct vmb_runtime *rt, struct vmb_sample *s)
         }
 }
 
+static void
+vm_memory(struct vmb_runtime *rt, struct vmb_mem_node out[2])
+{
+    struct vm_rt *v = rt->priv;
+    for (int i = 0; i < 2; i++) {
+        vmb_mem_node_init(&out[i]);
+        if (v == NULL || v->cell == NULL)
+            continue;
+        struct vmb_vm_node *n = vmb_vm_cell_node(v->cell, i);
+        struct vmb_virt_domain *d = vmb_vm_cell_domain(v->cell, i);
+        int pid = d ? vmb_virt_domain_pid(d) : -1;
+        vmb_mem_read_process("/proc", pid, &out[i].rss, &out[i].pss);
+        if (n->data_dir != NULL)
+            vmb_mem_read_virtiofsd("/proc", n->domain, &out[i].helpers_rss,
+                                   &out[i].helpers_pss);
+        autofree char *text = NULL;
+        size_t len = 0;
+        vmb_autoerr struct vmb_error *e = NULL;
+        if (n->agent != NULL &&
+            vmb_agent_fetch(n->agent, "/proc/meminfo", 16384, MEMINFO_US, &text,
+                            &len, NULL, &e) == 0)
+            vmb_mem_parse_meminfo(text, &out[i]);
+    }
+}
+
 static int
 vm_probe(struct vmb_runtime *rt, const struct vmb_rawprobe_opts *o,
          struct vmb_rawprobe_result *r, struct vmb_error **err)
@@ -838,6 +865,7 @@ const struct vmb_runtime_ops vmb_runtime_vm = {
     .sample_guest = vm_sample_guest,
     .probe = vm_probe,
     .rtt = vm_rtt,
+    .memory = vm_memory,
     .window_begin = vm_window_begin,
     .window_end = vm_window_end,
     .result_json = vm_result_json,

@@ -8,6 +8,8 @@
 #   tenant_fairness and scaling_efficiency (against the tenants: 1
 #   control) about the whole cell, and per-tenant rows with the tenant
 #   column set;
+# - result.json's memory has each process's RSS and PSS after each phase,
+#   and summary.csv the host memory per tenant;
 # - plan and run.json say the run is oversubscribed where the host has
 #   fewer than 4 CPUs; nothing is left running.
 set -euo pipefail
@@ -103,6 +105,18 @@ for t in 1 2; do
     has "$two" 1-read p99 "$t" || fail "no p99 row of tenant $t"
 done
 has "$one" 0-write scaling_efficiency "" && fail "tenants: 1 has a scaling row"
+# Host memory: each process's PSS after each phase, non-zero and less
+# than the host's memory; per tenant in summary.csv.
+mem_kb=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
+jq -e --argjson host "$((mem_kb * 1024))" '.memory["1-read"] | length == 2 and
+    all(.[]; .node1.pss_bytes > 0 and .node1.pss_bytes < $host and
+        .node2.pss_bytes > 0 and .node2.rss_bytes >= .node2.pss_bytes and
+        .node1.guest_used_bytes == null)' "$r" >/dev/null ||
+    fail "memory: $(jq -c .memory "$r")"
+has "$two" 0-write host_mem_per_tenant_mib "" || fail "no host memory row"
+has "$two" 0-write host_mem_per_tenant_mib 2 || fail "no tenant 2 host memory row"
+has "$one" 0-write host_mem_per_tenant_mib "" || fail "no tenants: 1 host memory row"
+has "$two" 0-write vm_overhead_mib "" && fail "bare metal has a VM overhead"
 has "$one" 0-write op_rate 1 && fail "tenants: 1 has per-tenant rows"
 
 if [ "$cpus" -lt 4 ]; then

@@ -10,6 +10,8 @@
 #   agent's hello and to the last replica in sync;
 # - tenant 2's artefacts (domain XML, console and database logs) are under
 #   tenant2/;
+# - result.json's memory has each VM's QEMU PSS and the guest's own view,
+#   summary.csv the host memory per tenant and the overhead per VM;
 # - nothing is left running afterwards: no domain, network, QEMU or Redis.
 set -euo pipefail
 
@@ -81,6 +83,19 @@ net2=$(grep -o "network='[^']*'" "$d/tenant2/node1.xml" | head -1)
 grep -q "10.213.9.2" "$d/tenant2/node1.console.log" "$d/tenant2/node1.xml" \
     "$d/tenant2/node1.qemu.cmdline" 2>/dev/null ||
     fail "tenant 2's node 1 is not at 10.213.9.2"
+# What each VM costs: QEMU's PSS, the guest's own view, and in summary.csv
+# the host memory per tenant and the overhead per VM.
+mem_kb=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
+jq -e --argjson host "$((mem_kb * 1024))" '.memory["0-write"] | length == 2 and
+    all(.[]; .node1.pss_bytes > 0 and .node1.pss_bytes < $host and
+        .node2.pss_bytes > 0 and .node1.guest_total_bytes > 0 and
+        .node1.guest_used_bytes > 0 and
+        .node1.guest_used_bytes < .node1.guest_total_bytes)' "$r" >/dev/null ||
+    fail "memory: $(jq -c '.memory["0-write"]' "$r")"
+"$VMBENCH" report "$T/r" >/dev/null 2>&1 || fail "report failed"
+for m in host_mem_per_tenant_mib vm_overhead_mib aggregate_op_rate tenant_fairness; do
+    grep -q ",0-write,$m," "$T/r/summary.csv" || fail "summary.csv has no $m"
+done
 jq -e --arg id "$id" '.oversubscribed | map(.id) | index($id) != null' \
     "$T/r/run.json" >/dev/null || [ "$(nproc)" -ge 4 ] ||
     fail "run.json does not flag the oversubscribed cell"
