@@ -101,6 +101,14 @@ const char *vmb_model_label(const struct vmb_model *m, size_t row);
 /* The cell's tenants (1 where its config does not say). */
 int64_t vmb_model_tenants(const struct vmb_model *m, size_t row);
 
+/* The first row (in row order) with the same kind and settings as row
+ * but for tenants: the family a scaling curve joins; row when none. */
+size_t vmb_model_tenants_family(const struct vmb_model *m, size_t row);
+
+/* Whether row's tenants pin more CPUs (tenants x 2 x vCPUs) than the
+ * host of run.json has: its figures measure contention. */
+bool vmb_model_oversubscribed(const struct vmb_model *m, size_t row);
+
 /* The row with tenants: 1 and otherwise the same kind and settings as
  * row, which has several; SIZE_MAX when there is none. */
 size_t vmb_model_tenants_twin(const struct vmb_model *m, size_t row);

@@ -36,6 +36,26 @@ same_but_tenants(const struct vmb_res_cell *a, const struct vmb_res_cell *b)
 }
 
 size_t
+vmb_model_tenants_family(const struct vmb_model *m, size_t row)
+{
+    for (size_t j = 0; j < row; j++)
+        if (same_but_tenants(m->rows[row].cell, m->rows[j].cell))
+            return j;
+    return row;
+}
+
+bool
+vmb_model_oversubscribed(const struct vmb_model *m, size_t row)
+{
+    const struct vmb_res_cell *c = m->rows[row].cell;
+    const struct vmb_res_run *run = &m->res->run;
+    if (!c->has_config || c->cfg.top.tenants < 2 || !(run->cpus > 0) ||
+        (c->control && !c->cfg.control.match_resources))
+        return false;
+    return (double)(c->cfg.top.tenants * 2 * c->cfg.guest.vcpus) > run->cpus;
+}
+
+size_t
 vmb_model_tenants_twin(const struct vmb_model *m, size_t row)
 {
     if (vmb_model_tenants(m, row) < 2)

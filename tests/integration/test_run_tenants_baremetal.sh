@@ -10,7 +10,10 @@
 #   column set;
 # - result.json's memory has each process's RSS and PSS after each phase,
 #   and summary.csv the host memory per tenant;
-# - plan and run.json say the run is oversubscribed where the host has
+# - the report has a tenants section with the scaling chart (aggregate op
+#   rate against tenants, the linear line from tenants: 1) and a bar
+#   chart of each tenant's op rate;
+# - plan, run.json and the report say the run is oversubscribed where the host has
 #   fewer than 4 CPUs; nothing is left running.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -125,5 +128,17 @@ if [ "$cpus" -lt 4 ]; then
 fi
 jq -e --arg id "$one" '[.oversubscribed[] | select(.id == $id)] | length == 0' \
     "$T/r/run.json" >/dev/null || fail "tenants: 1 flagged"
+# The report: the tenants section, the scaling chart (tenants: 1 and 2
+# of the control) and the per-tenant chart of the tenants: 2 control.
+for c in scaling-0-write scaling-1-read "tenants-0-write-$two"; do
+    [ -s "$T/r/plots/$c.svg" ] || fail "no chart $c"
+done
+[ ! -e "$T/r/plots/tenants-0-write-$one.svg" ] || fail "a tenants: 1 chart"
+grep -q "^## Tenants" "$T/r/report.md" || fail "no tenants section"
+grep -q "(plots/scaling-0-write.png)" "$T/r/report.md" || fail "scaling chart not shown"
+if [ "$cpus" -lt 4 ]; then
+    grep -q "| 2 (oversubscribed) |" "$T/r/report.md" ||
+        fail "the report does not flag oversubscription"
+fi
 for p in 0 1 2 3; do assert_ports_free $((base + p)); done
 echo "ok"
