@@ -5,7 +5,8 @@
 # linear line from its tenants: 1 figure (N x that rate), dotted.
 #
 # Variables: chart_title, chart_subtitle, n (families), titles[n], lts[n]
-#   (line type of each family), max_tenants
+#   (line type of each family), max_tenants, logy (1: the rates span more
+#   than 20x, the y axis is logarithmic)
 # $scaling, one index per family, one row per cell: tenants aggregate
 #   linear (NaN: no tenants: 1 cell)
 reset
@@ -18,6 +19,7 @@ set xrange [0.5:max_tenants + 0.5]
 set xtics 1
 set yrange [0:*]
 set offsets 0, 0, graph 0.1, 0
+if (logy) { set logscale y; set yrange [*:*]; set offsets 0, 0, 0, 0 }
 set key top left
 plot for [i=1:n] $scaling index (i - 1) using 1:2 with linespoints \
          lt lts[i] title titles[i], \

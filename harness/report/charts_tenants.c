@@ -83,6 +83,7 @@ scaling_chart(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
     char **titles = vmb_xcalloc(nf, sizeof(*titles));
     double *lts = vmb_xcalloc(nf, sizeof(*lts));
     size_t ncell = 0;
+    double lo = INFINITY, hi = 0;
     vmb_plot_block_begin(&pl, "scaling");
     for (size_t f = 0; f < nf; f++) {
         const struct vmb_res_cell *hc = m->rows[heads[f]].cell;
@@ -104,9 +105,16 @@ scaling_chart(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
                 double row[3] = {(double)t, family_rate(m, p, i),
                                  (double)t * one};
                 vmb_plot_row(&pl, row, 3);
+                if (row[1] > 0) {
+                    lo = fmin(lo, row[1]);
+                    hi = fmax(hi, row[1]);
+                }
             }
     }
     vmb_plot_block_end(&pl);
+    /* VMs under TCG run at a few percent of bare metal: on a linear axis
+     * their curves would lie flat on zero. */
+    vmb_plot_num(&pl, "logy", hi > 20 * lo ? 1 : 0);
     vmb_plot_strs(&pl, "titles", (const char *const *)titles, nf);
     vmb_plot_nums(&pl, "lts", lts, nf);
     vmb_charts_add(cs, &pl, "scaling", plots, base, title, w);
