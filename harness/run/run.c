@@ -634,7 +634,7 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
             vmb_run_resources_rtt(&st.resources, rt);
             for (size_t t = 0; t < nt; t++)
                 rts[t]->ops->window_begin(rts[t]);
-            vmb_run_resources_start(&st.resources, rt);
+            vmb_run_resources_start(&st.resources, rts, nt);
             run_phases(&st, rts, nt, drv, &run_err);
             vmb_run_resources_stop(&st.resources);
             for (size_t t = 0; t < nt; t++)

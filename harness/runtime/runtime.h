@@ -34,6 +34,10 @@ struct vmb_runtime;
 
 struct vmb_runtime_ops {
     const char *name; /* "vm", "baremetal": result.json "kind" */
+    /* Its data disk and network counters are the host's device and
+     * loopback (bare metal), which a run's tenants share: sampled once,
+     * not summed over the tenants. */
+    bool shared_io;
 
     /*
      * What every run of this runtime in a session shares (a libvirt

@@ -730,6 +730,7 @@ bm_free(struct vmb_runtime *rt)
 }
 
 const struct vmb_runtime_ops vmb_runtime_baremetal = {
+    .shared_io = true,
     .name = "baremetal",
     .up = bm_up,
     .start_db = bm_start_db,

@@ -4,6 +4,7 @@
 #   their own, each tenant's artefacts in its own directory;
 # - every tenant gets the phase's n; result.json has each tenant's part,
 #   the aggregate op rate and the fairness;
+# - the phases' host CPU (where the time goes) is every tenant's;
 # - summary.csv has aggregate_op_rate, tenant_min_op_rate,
 #   tenant_fairness and scaling_efficiency (against the tenants: 1
 #   control) about the whole cell, and per-tenant rows with the tenant
@@ -38,6 +39,7 @@ load:
   phases:
     - { op: write, n: 2000 }
     - { op: read, n: 2000 }
+    - { op: read, duration: 2s }
 control:
   baremetal: true
   match_resources: true
@@ -87,6 +89,14 @@ grep -q "^port $((base + 3))\$" "$d/tenant2/node2.redis.conf" ||
 jq -e '.tenants == 2 and .tenant_runtimes[0].tenant == 2 and
     .tenant_runtimes[0].control_applied.match_resources' "$r" >/dev/null ||
     fail "tenant runtimes: $(jq -c .tenant_runtimes "$r")"
+# Where the time goes covers every tenant: the servers' CPU in the
+# phases' windows (the last phase, 2 s long, is most of the run's
+# window) is most of what all four processes used in the run's window,
+# not tenant 1's half of it.
+jq -e '([.phase_resources[].host_cpu_us.db] | add) >
+    0.7 * ([.resources, .tenant_runtimes[0].resources | .node1.process_cpu_s,
+            .node2.process_cpu_s] | add) * 1e6' "$r" >/dev/null ||
+    fail "phase CPU is not every tenant's: $(jq -c '[.phase_resources[].host_cpu_us]' "$r")"
 # The tenants: 1 control is as before: no tenants anywhere.
 jq -e '.phases[0].tenants == null and .tenants == null' \
     "$T/r/control/$one/rep1/result.json" >/dev/null || fail "tenants: 1 changed"
