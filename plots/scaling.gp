@@ -6,7 +6,8 @@
 #
 # Variables: chart_title, chart_subtitle, n (families), titles[n], lts[n]
 #   (line type of each family), max_tenants, logy (1: the rates span more
-#   than 20x, the y axis is logarithmic)
+#   than 20x, the y axis is logarithmic), has_linear (0: no family has a
+#   tenants: 1 cell, no linear lines)
 # $scaling, one index per family, one row per cell: tenants aggregate
 #   linear (NaN: no tenants: 1 cell)
 reset
@@ -23,6 +24,7 @@ if (logy) { set logscale y; set yrange [*:*]; set offsets 0, 0, 0, 0 }
 set key top left
 plot for [i=1:n] $scaling index (i - 1) using 1:2 with linespoints \
          lt lts[i] title titles[i], \
-     for [i=1:n] $scaling index (i - 1) using 1:3 with lines \
+     for [i=1:n*has_linear] $scaling index (i - 1) using 1:3 with lines \
          lt lts[i] dt 3 lw 1 notitle, \
-     NaN with lines lc rgb '#555555' dt 3 lw 1 title 'linear from tenants: 1'
+     for [j=1:has_linear] NaN with lines lc rgb '#555555' dt 3 lw 1 \
+         title 'linear from tenants: 1'

@@ -84,6 +84,13 @@ scaling_chart(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
     double *lts = vmb_xcalloc(nf, sizeof(*lts));
     size_t ncell = 0;
     double lo = INFINITY, hi = 0;
+    bool any_linear = false;
+    for (size_t f = 0; f < nf; f++)
+        for (size_t i = 0; i < m->nrows; i++)
+            any_linear =
+                any_linear || (vmb_model_tenants_family(m, i) == heads[f] &&
+                               vmb_model_tenants(m, i) == 1 &&
+                               isfinite(family_rate(m, p, i)));
     vmb_plot_block_begin(&pl, "scaling");
     for (size_t f = 0; f < nf; f++) {
         const struct vmb_res_cell *hc = m->rows[heads[f]].cell;
@@ -102,8 +109,12 @@ scaling_chart(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
                 if (vmb_model_tenants_family(m, i) != heads[f] ||
                     vmb_model_tenants(m, i) != t)
                     continue;
+                /* Without any tenants: 1 figure the linear column
+                 * repeats the rate (gnuplot must see a number in every
+                 * column) and the template leaves it out. */
                 double row[3] = {(double)t, family_rate(m, p, i),
-                                 (double)t * one};
+                                 any_linear ? (double)t * one
+                                            : family_rate(m, p, i)};
                 vmb_plot_row(&pl, row, 3);
                 if (row[1] > 0) {
                     lo = fmin(lo, row[1]);
@@ -115,6 +126,7 @@ scaling_chart(struct vmb_charts *cs, const struct vmb_model *m, size_t p,
     /* VMs under TCG run at a few percent of bare metal: on a linear axis
      * their curves would lie flat on zero. */
     vmb_plot_num(&pl, "logy", hi > 20 * lo ? 1 : 0);
+    vmb_plot_num(&pl, "has_linear", any_linear ? 1 : 0);
     vmb_plot_strs(&pl, "titles", (const char *const *)titles, nf);
     vmb_plot_nums(&pl, "lts", lts, nf);
     vmb_charts_add(cs, &pl, "scaling", plots, base, title, w);
