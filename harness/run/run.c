@@ -607,14 +607,18 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
     if (vmb_rm_rf(st.dir, err) < 0 || vmb_mkdir_p(st.dir, err) < 0)
         goto out;
     for (size_t t = 0; t < nt; t++) {
-        autofree char *twork =
+        char *twork =
             t == 0 ? vmb_xstrdup(work) : vmb_xasprintf("%s-t%zu", work, t + 1);
         st.tenant_dirs[t] =
             t == 0 ? vmb_xstrdup("") : vmb_xasprintf("tenant%zu", t + 1);
-        autofree char *tdir = vmb_xasprintf("%s/%s", st.dir, st.tenant_dirs[t]);
-        if (vmb_mkdir_p(tdir, err) < 0 ||
-            vmb_runtime_new(ops, s->env[c->kind], c, r->rep, twork, &rts[t],
-                            err) < 0)
+        char *tdir = vmb_xasprintf("%s/%s", st.dir, st.tenant_dirs[t]);
+        int made = vmb_mkdir_p(tdir, err) < 0
+                       ? -1
+                       : vmb_runtime_new(ops, s->env[c->kind], c, r->rep, twork,
+                                         &rts[t], err);
+        free(twork);
+        free(tdir);
+        if (made < 0)
             goto out;
         rts[t]->notes = &s->notes;
         rts[t]->tenant = (int)t;
@@ -645,10 +649,11 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
     vmb_progress_phase(&s->prog, "collect", SIZE_MAX);
     for (size_t t = 0; t < nt; t++) {
         rts[t]->ops->stop_db(rts[t]);
-        autofree char *tdir = vmb_xasprintf("%s/%s", st.dir, st.tenant_dirs[t]);
+        char *tdir = vmb_xasprintf("%s/%s", st.dir, st.tenant_dirs[t]);
         if (rts[t]->ops->collect(rts[t], tdir, &cerr) < 0 && run_err == NULL)
             run_err = steal(&cerr);
         vmb_error_free(steal(&cerr));
+        free(tdir);
     }
     int rr = render_result(&st, rts, nt, started, run_err ? run_err->msg : NULL,
                            &json, err);
