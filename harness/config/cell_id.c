@@ -141,7 +141,9 @@ later_line(struct vmb_buf *b, const char *sec, size_t phase,
     if (o->since == NULL || vmb_option_at_default(o, base))
         return;
     autofree char *v = vmb_option_format(o, base);
-    if (sec != NULL)
+    if (sec != NULL && sec[0] == '\0')
+        vmb_buf_printf(b, "\n%s=", o->name);
+    else if (sec != NULL)
         vmb_buf_printf(b, "\n%s.%s=", sec, o->name);
     else
         vmb_buf_printf(b, "\nphases[%zu].%s=", phase, o->name);
@@ -155,8 +157,8 @@ id_later(struct vmb_buf *b, const struct vmb_section *secs, size_t nsecs,
 {
     for (size_t i = 0; i < nsecs; i++) {
         const struct vmb_section *s = &secs[i];
-        if (s->name[0] == '\0')
-            continue;
+        /* A later top-level option (tenants) changes what a cell
+         * measures, unlike the run-level ones, which have no .since. */
         for (size_t j = 0; j < s->noptions; j++)
             later_line(b, s->name, 0, &s->options[j],
                        (const char *)cfg + s->offset);

@@ -132,6 +132,18 @@ static const struct vmb_option top_options[] = {
         .max = 60e6,
         .help = "how long each of the probe's three parts runs",
     },
+    {
+        .name = "tenants",
+        .type = VMB_OPT_INT,
+        .offset = OPT(vmb_top_opts, tenants),
+        .def = "1",
+        .min = 1,
+        .max = 64,
+        .help = "independent two-node databases run at once, each with its "
+                "own pair of VMs (or processes), driven together and "
+                "measured over one window",
+        .since = "0.2",
+    },
 };
 
 static const struct vmb_option hypervisor_options[] = {
@@ -798,13 +810,21 @@ vmb_option_resolve(const char *path, const struct vmb_section **sec,
         *opt = o;
         return 0;
     }
-    /* A bare name: a Kata alias or the short name of a guest option. */
+    /* A bare name: a Kata alias, the short name of a guest option, or a
+     * top-level option that cells hash (those with .since: the others are
+     * run-level or zeroed in ids, so they cannot tell cells apart). */
     for (size_t i = 0; i < vmb_nsections; i++) {
         const struct vmb_section *s = &vmb_sections[i];
-        if (s->name[0] == '\0')
-            continue;
         for (size_t j = 0; j < s->noptions; j++) {
             const struct vmb_option *o = &s->options[j];
+            if (s->name[0] == '\0') {
+                if (o->since != NULL && strcmp(o->name, path) == 0) {
+                    *sec = s;
+                    *opt = o;
+                    return 0;
+                }
+                continue;
+            }
             bool shortname =
                 strcmp(s->name, "guest") == 0 && strcmp(o->name, path) == 0;
             bool alias = o->alias != NULL && strcmp(o->alias, path) == 0;

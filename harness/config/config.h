@@ -68,6 +68,8 @@ struct vmb_top_opts {
     /* Run-level, left out of cell ids (VMB_TOP_ID_OPTIONS): */
     bool probe;                 /* probe the raw limits in every run */
     uint64_t probe_duration_us; /* each of the probe's three parts */
+    /* Part of cell ids where not 1 (.since): */
+    int64_t tenants; /* two-node databases run at once */
 };
 /* The top-level options that are part of a cell's id (zeroed): those
  * before the probe's, so ids stay what they were. */

@@ -587,7 +587,7 @@ struct axes_ctx {
 static char *
 axis_label(const struct vmb_section *sec, const struct vmb_option *opt)
 {
-    if (strcmp(sec->name, "guest") == 0)
+    if (strcmp(sec->name, "guest") == 0 || sec->name[0] == '\0')
         return vmb_xstrdup(opt->name);
     return vmb_xasprintf("%s.%s", sec->name, opt->name);
 }

@@ -199,6 +199,11 @@ check_fio(const struct vmb_expand *x, const struct vmb_cell *cell)
 {
     const struct vmb_config *c = &cell->cfg;
     bool fio = c->database.engine == VMB_ENGINE_FIO;
+    if (fio && c->top.tenants > 1)
+        return vmb_matrix_fail(x->err, x->file, x->pos, "tenants",
+                               "database.engine fio runs one tenant; cell "
+                               "\"%s\" asks for %" PRId64,
+                               cell->label, c->top.tenants);
     for (size_t i = 0; i < c->nphases; i++) {
         const struct vmb_phase *ph = &c->phases[i];
         autofree char *path = vmb_xasprintf("load.phases[%zu]", i);
@@ -265,7 +270,17 @@ check_engine(const struct vmb_expand *x, const struct vmb_cell *cell)
                                    vmb_op_name(op), cell->label,
                                    vmb_engine_name(c->database.engine));
         }
+    /* The control's tenants listen on port .. port + 2 x tenants - 1. */
+    if (c->database.port + 2 * c->top.tenants - 1 > 65535)
+        return vmb_matrix_fail(
+            x->err, x->file, x->pos, "tenants",
+            "%" PRId64 " tenants need ports %" PRId64 " to %" PRId64
+            " on bare metal, past 65535, in cell \"%s\"; "
+            "set a lower database.port",
+            c->top.tenants, c->database.port,
+            c->database.port + 2 * c->top.tenants - 1, cell->label);
     if (c->database.engine == VMB_ENGINE_REDIS ||
+        c->database.engine == VMB_ENGINE_FIO ||
         c->database.max_connections == NULL)
         return 0;
     char *end = NULL;

@@ -112,8 +112,7 @@ conn_start_connect(struct vmb_load_worker *w, struct vmb_load_conn *c,
                    uint64_t now)
 {
     const struct vmb_load_proto *p = w->e->proto;
-    const struct vmb_load_target *t =
-        c->replica ? w->e->replica : w->e->primary;
+    const struct vmb_load_target *t = vmb_load_conn_target(w->e, c);
     struct vmb_load_fault f;
     int want = p->open(c->pc, t, &f);
     if (want < 0) {

@@ -127,8 +127,7 @@ vmb_load_connect_all(struct vmb_load_engine *e, struct vmb_error **err)
     while ((next < total || pending > 0) && rc == 0) {
         while (next < total && pending < BATCH) {
             struct vmb_load_conn *c = all[next++];
-            const struct vmb_load_target *t =
-                c->replica ? e->replica : e->primary;
+            const struct vmb_load_target *t = vmb_load_conn_target(e, c);
             int want = p->open(c->pc, t, &f);
             if (want < 0) {
                 rc = connect_error(t, &f, err);
@@ -167,7 +166,7 @@ vmb_load_connect_all(struct vmb_load_engine *e, struct vmb_error **err)
                 if (all[i]->state == VMB_LOAD_CONN_CONNECTING)
                     c = all[i];
             const struct vmb_load_target *t =
-                c && c->replica ? e->replica : e->primary;
+                c ? vmb_load_conn_target(e, c) : e->primary;
             char tbuf[32];
             vmb_format_duration_us(e->connect_timeout_ns / 1000, tbuf,
                                    sizeof(tbuf));
@@ -182,8 +181,7 @@ vmb_load_connect_all(struct vmb_load_engine *e, struct vmb_error **err)
         int n = epoll_wait(ep, evs, 64, wait_ms < 100 ? wait_ms : 100);
         for (int i = 0; i < n && rc == 0; i++) {
             struct vmb_load_conn *c = evs[i].data.ptr;
-            const struct vmb_load_target *t =
-                c->replica ? e->replica : e->primary;
+            const struct vmb_load_target *t = vmb_load_conn_target(e, c);
             int want = p->connect_poll(c->pc, &f);
             if (want < 0) {
                 rc = connect_error(t, &f, err);
@@ -255,8 +253,11 @@ assign_roles(struct vmb_load_engine *e, struct vmb_error **err)
         writers = 1;
     if (writers > total - 1)
         writers = total - 1;
+    /* Each tenant has the phase's connections: g counts within one. */
     int64_t g = 0, readers = 0;
     for (int t = 0; t < e->nworkers; t++) {
+        if (t > 0 && e->w[t].tenant != e->w[t - 1].tenant)
+            g = readers = 0;
         for (uint32_t i = 0; i < e->w[t].nconns; i++, g++) {
             struct vmb_load_conn *c = &e->w[t].conns[i];
             if (op != VMB_OP_MIXED && vmb_op_writes(op))
@@ -308,13 +309,31 @@ vmb_load_engine_setup(struct vmb_load_engine *e, struct vmb_error **err)
     e->request_timeout_ns = o->request_timeout_us * 1000;
     e->connect_timeout_ns = o->connect_timeout_us * 1000;
 
+    if (e->ntenants < 1) {
+        e->ntenants = 1;
+        e->primaries = e->primary;
+        e->replicas = e->replica;
+    }
+    e->primary = &e->primaries[0];
+    e->replica = e->replicas ? &e->replicas[0] : NULL;
     e->proto = vmb_load_target_proto(e->primary);
-    if (e->replica && vmb_load_target_proto(e->replica) != e->proto)
-        return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "primary \"%s\" speaks %s and replica \"%s\" "
-                             "%s; both must speak one protocol",
-                             e->primary->name, e->proto->name, e->replica->name,
-                             vmb_load_target_proto(e->replica)->name);
+    for (int tn = 0; tn < e->ntenants; tn++) {
+        const struct vmb_load_target *pt = &e->primaries[tn];
+        const struct vmb_load_target *rt =
+            e->replicas ? &e->replicas[tn] : NULL;
+        if (vmb_load_target_proto(pt) != e->proto)
+            return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                 "primary \"%s\" speaks %s and primary \"%s\" "
+                                 "%s; every tenant must speak one protocol",
+                                 e->primary->name, e->proto->name, pt->name,
+                                 vmb_load_target_proto(pt)->name);
+        if (rt && vmb_load_target_proto(rt) != e->proto)
+            return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                 "primary \"%s\" speaks %s and replica \"%s\" "
+                                 "%s; both must speak one protocol",
+                                 pt->name, e->proto->name, rt->name,
+                                 vmb_load_target_proto(rt)->name);
+    }
     if (!e->proto->runs(ph->op))
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "%s does not run \"%s\" phases", e->proto->name,
@@ -322,21 +341,29 @@ vmb_load_engine_setup(struct vmb_load_engine *e, struct vmb_error **err)
     if (e->proto->phase_new(o, ph, &e->ps, err) < 0)
         return -1;
 
+    /* The threads spread over the tenants, at least one each; a thread
+     * holds one tenant's connections only. */
     int threads = o->threads > 0 ? (int)o->threads : vmb_load_default_threads();
+    threads = (threads + e->ntenants - 1) / e->ntenants;
     if (threads > o->connections)
         threads = (int)o->connections;
-    e->nworkers = threads;
-    e->w = vmb_xcalloc((size_t)threads, sizeof(*e->w));
-    for (int t = 0; t < threads; t++)
+    e->nworkers = threads * e->ntenants;
+    e->w = vmb_xcalloc((size_t)e->nworkers, sizeof(*e->w));
+    for (int t = 0; t < e->nworkers; t++)
         e->w[t].ep = -1;
-    if (raise_fd_limit((size_t)o->connections + 64, err) < 0)
+    if (raise_fd_limit((size_t)o->connections * (size_t)e->ntenants + 64, err) <
+        0)
         return -1;
 
     uint64_t cum = 0;
-    for (int t = 0; t < threads; t++) {
-        struct vmb_load_worker *w = &e->w[t];
+    for (int g = 0; g < e->nworkers; g++) {
+        struct vmb_load_worker *w = &e->w[g];
+        int t = g % threads; /* the thread's number in its tenant */
         w->e = e;
-        w->id = t;
+        w->id = g;
+        w->tenant = g / threads;
+        if (t == 0)
+            cum = 0;
         uint64_t lo = cum;
         uint64_t hi =
             (uint64_t)o->connections * (uint64_t)(t + 1) / (uint64_t)threads;
@@ -349,11 +376,12 @@ vmb_load_engine_setup(struct vmb_load_engine *e, struct vmb_error **err)
         w->rbuf = vmb_xmalloc(VMB_LOAD_RBUF_SIZE);
         for (uint32_t i = 0; i < w->nconns; i++) {
             w->conns[i].fd = -1;
+            w->conns[i].tenant = (uint32_t)w->tenant;
             w->conns[i].idx = i;
             w->conns[i].ring = &w->reqs[(size_t)i * e->pipeline];
             w->conns[i].pc = e->proto->conn_new(e->ps, w->rbuf);
         }
-        uint64_t seed = 0x5eed0000ULL + (uint64_t)t * 7919 +
+        uint64_t seed = 0x5eed0000ULL + (uint64_t)g * 7919 +
                         (uint64_t)e->phase->op * 104729;
         w->rng.s = seed;
         uint64_t keys = (uint64_t)o->keys;

@@ -247,6 +247,18 @@ struct vmb_load_run {
     int phase_index; /* the phase's number in its result ("0-write") */
     const struct vmb_load_target *primary;
     const struct vmb_load_target *replica; /* NULL: all to the primary */
+    /*
+     * Several independent databases driven at once (a run's tenants):
+     * with ntenants > 1, tenant t's targets are primaries[t] and, when
+     * replicas is not NULL, replicas[t]; primary and replica are not
+     * used. Each tenant gets the phase as written (its connections, its
+     * rate, its n) on threads of its own (opts->threads spread over the
+     * tenants, at least one each), all measured over one window. 0 or 1:
+     * one database, primary and replica.
+     */
+    size_t ntenants;
+    const struct vmb_load_target *primaries;
+    const struct vmb_load_target *replicas;
     bool no_latency; /* skip histogram recording (to measure its cost) */
     /* Called from the calling thread about once per second; may be NULL. */
     void (*progress)(void *ctx, const struct vmb_load_progress *p);
@@ -395,6 +407,22 @@ double vmb_load_result_capacity(const struct vmb_load_result *r);
 size_t vmb_load_result_capacity_nsteps(const struct vmb_load_result *r);
 const struct vmb_load_capacity_step *
 vmb_load_result_capacity_step(const struct vmb_load_result *r, size_t i);
+
+/*
+ * Tenants (vmb_load_run's ntenants > 1): how many, and tenant t's own
+ * result (0-based; its ops, rate, errors and latency over the same
+ * window; no series, no tenants of its own). 0 and NULL with one.
+ */
+size_t vmb_load_result_ntenants(const struct vmb_load_result *r);
+const struct vmb_load_result *
+vmb_load_result_tenant(const struct vmb_load_result *r, size_t t);
+
+/*
+ * Jain's fairness index of n shares (the tenants' op rates): (sum x)^2 /
+ * (n * sum x^2), 1 when all are equal, 1/n when one has everything. NAN
+ * for n = 0 or when every share is 0.
+ */
+double vmb_load_jain(const double *x, size_t n);
 
 /* "0-write": the phase name used in file names and the CSV. */
 const char *vmb_load_result_phase_name(const struct vmb_load_result *r);

@@ -89,6 +89,9 @@ struct vmb_load_result {
     double capacity; /* ops/s; 0: no step passed */
     struct vmb_load_capacity_step cap_steps[VMB_LOAD_CAPACITY_MAX_STEPS];
     size_t cap_nsteps;
+    /* Each tenant's part (vmb_load_run's ntenants > 1); owned. */
+    struct vmb_load_result **tenant;
+    size_t ntenants;
 };
 
 /* One phase as it is, not a capacity search (loadgen.c); the capacity
@@ -130,7 +133,8 @@ struct vmb_load_conn {
     uint8_t state;
     uint8_t role;
     bool replica;
-    uint32_t idx; /* in its worker */
+    uint32_t tenant; /* whose targets it speaks to */
+    uint32_t idx;    /* in its worker */
     uint32_t head;
     uint32_t inflight;
     struct vmb_load_req *ring; /* pipeline entries, in the worker's array */
@@ -155,6 +159,7 @@ struct vmb_load_engine;
 struct vmb_load_worker {
     struct vmb_load_engine *e;
     int id;
+    int tenant; /* whose connections it holds */
     pthread_t tid;
     bool started;
     int ep;
@@ -209,8 +214,13 @@ struct vmb_load_worker {
 struct vmb_load_engine {
     const struct vmb_load_opts *opts;
     const struct vmb_phase *phase;
+    /* Tenant 0's targets, and every tenant's (ntenants of each;
+     * replicas NULL when there are none). */
     const struct vmb_load_target *primary;
     const struct vmb_load_target *replica;
+    const struct vmb_load_target *primaries;
+    const struct vmb_load_target *replicas;
+    int ntenants;
     const struct vmb_load_proto *proto;
     void *ps; /* the protocol's phase state; owned */
     bool record;
@@ -234,6 +244,14 @@ struct vmb_load_engine {
      * vmb_load_end, set once (the first reason wins) before stop. */
     _Atomic int end;
 };
+
+/* Where connection c of e sends its requests. */
+static inline const struct vmb_load_target *
+vmb_load_conn_target(const struct vmb_load_engine *e,
+                     const struct vmb_load_conn *c)
+{
+    return c->replica ? &e->replicas[c->tenant] : &e->primaries[c->tenant];
+}
 
 /* engine.c */
 
@@ -302,10 +320,12 @@ uint32_t vmb_load_housekeeping(struct vmb_load_worker *w, uint64_t now);
  */
 void vmb_load_advance_second(struct vmb_load_worker *w, uint64_t now);
 
-/* Main-thread side: the seconds collected so far into res. */
+/* Main-thread side: the seconds collected so far into res, and each
+ * tenant's into res->tenant[t]. */
 struct vmb_load_collector {
     int64_t next_sec;
     struct vmb_hist tmp[VMB_LOAD_NKIND];
+    struct vmb_hist (*ttmp)[VMB_LOAD_NKIND]; /* per tenant; NULL with one */
     struct vmb_load_result *res;
 };
 
@@ -322,8 +342,11 @@ void vmb_load_collect_ready(struct vmb_load_engine *e,
  * histograms into r, the totals of every kind, and the duration: end_ns,
  * or the deadline or last answer where the phase ran its course, or the
  * hard deadline where that ended it (r->ended_by set before the call).
+ * tenant >= 0: only that tenant's workers (its part of the phase); -1:
+ * all.
  */
 void vmb_load_fill_result(const struct vmb_load_engine *e,
-                          struct vmb_load_result *r, uint64_t end_ns);
+                          struct vmb_load_result *r, uint64_t end_ns,
+                          int tenant);
 
 #endif

@@ -353,6 +353,11 @@ vmb_load_run_one(const struct vmb_load_run *run, struct vmb_load_result **out,
     e.phase = phase;
     e.primary = run->primary;
     e.replica = run->replica;
+    if (run->ntenants > 1) {
+        e.ntenants = (int)run->ntenants;
+        e.primaries = run->primaries;
+        e.replicas = run->replicas;
+    }
     e.record = !run->no_latency;
     if (vmb_load_engine_setup(&e, err) < 0)
         goto cleanup;
@@ -377,6 +382,16 @@ vmb_load_run_one(const struct vmb_load_run *run, struct vmb_load_result **out,
     res = vmb_load_result_new(run->phase_index, phase->op);
     res->has_kind[VMB_LOAD_KIND_WRITE] = e.has_kind[VMB_LOAD_KIND_WRITE];
     res->has_kind[VMB_LOAD_KIND_READ] = e.has_kind[VMB_LOAD_KIND_READ];
+    if (run->ntenants > 1) {
+        res->ntenants = run->ntenants;
+        res->tenant = vmb_xcalloc(run->ntenants, sizeof(*res->tenant));
+        for (size_t t = 0; t < run->ntenants; t++) {
+            struct vmb_load_result *tr =
+                vmb_load_result_new(run->phase_index, phase->op);
+            memcpy(tr->has_kind, res->has_kind, sizeof(tr->has_kind));
+            res->tenant[t] = tr;
+        }
+    }
     vmb_load_collector_init(&col, res);
 
     e.t0 = vmb_now_ns();
@@ -437,8 +452,15 @@ vmb_load_run_one(const struct vmb_load_run *run, struct vmb_load_result **out,
     for (int t = 0; t < e.nworkers; t++)
         if (res->ended_by == VMB_LOAD_END_DONE && e.w[t].gave_up)
             res->ended_by = VMB_LOAD_END_UNREACHABLE;
-    vmb_load_fill_result(&e, res, end_ns);
+    vmb_load_fill_result(&e, res, end_ns, -1);
     describe_end(&e, res);
+    for (size_t t = 0; t < res->ntenants; t++) {
+        struct vmb_load_result *tr = res->tenant[t];
+        tr->interrupted = res->interrupted;
+        tr->ended_by = res->ended_by;
+        memcpy(tr->end_text, res->end_text, sizeof(tr->end_text));
+        vmb_load_fill_result(&e, tr, end_ns, (int)t);
+    }
 
     /* A thread that lost its event loop leaves the phase short: what it
      * measured cannot stand for the phase, so the phase fails. */

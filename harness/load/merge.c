@@ -4,6 +4,7 @@
  * once every worker is past it (histograms merged, never averaged). After
  * join, the per-thread counters are summed.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -50,6 +51,13 @@ vmb_load_collector_init(struct vmb_load_collector *col,
     for (int k = 0; k < VMB_LOAD_NKIND; k++)
         vmb_hist_init(&col->tmp[k], VMB_LOAD_HIST_LOWEST, VMB_LOAD_HIST_HIGHEST,
                       VMB_LOAD_HIST_SIGFIGS, NULL);
+    if (res->ntenants == 0)
+        return;
+    col->ttmp = vmb_xcalloc(res->ntenants, sizeof(*col->ttmp));
+    for (size_t t = 0; t < res->ntenants; t++)
+        for (int k = 0; k < VMB_LOAD_NKIND; k++)
+            vmb_hist_init(&col->ttmp[t][k], VMB_LOAD_HIST_LOWEST,
+                          VMB_LOAD_HIST_HIGHEST, VMB_LOAD_HIST_SIGFIGS, NULL);
 }
 
 void
@@ -57,6 +65,11 @@ vmb_load_collector_fini(struct vmb_load_collector *col)
 {
     for (int k = 0; k < VMB_LOAD_NKIND; k++)
         vmb_hist_fini(&col->tmp[k]);
+    for (size_t t = 0; col->ttmp != NULL && t < col->res->ntenants; t++)
+        for (int k = 0; k < VMB_LOAD_NKIND; k++)
+            vmb_hist_fini(&col->ttmp[t][k]);
+    free(col->ttmp);
+    col->ttmp = NULL;
 }
 
 static void
@@ -69,23 +82,54 @@ add_row(struct vmb_load_result *r, const struct vmb_load_sec *row)
     r->series[r->nseries++] = *row;
 }
 
-/* Folds second s of every worker into the series and the totals. */
+/* Second s of kind k, gathered in tmp, into r: a series row (the whole
+ * phase only) and the totals. */
+static void
+fold_second(struct vmb_load_result *r, struct vmb_hist *tmp, int k, int64_t s,
+            uint64_t ops, bool row)
+{
+    if (row) {
+        struct vmb_load_sec sec = {
+            .second = s + 1,
+            .kind = k,
+            .ops = ops,
+            .ops_per_s = (double)ops,
+            .p50_ns = vmb_hist_value_at_percentile(tmp, 50),
+            .p99_ns = vmb_hist_value_at_percentile(tmp, 99),
+        };
+        add_row(r, &sec);
+    }
+    r->ops_kind[k] += ops;
+    vmb_hist_merge(&r->lat[k], tmp);
+    vmb_hist_reset(tmp);
+}
+
+/* Folds second s of every worker into the series and the totals, the
+ * whole phase's and its worker's tenant's. */
 static void
 collect_second(struct vmb_load_engine *e, struct vmb_load_collector *col,
                int64_t s)
 {
     uint64_t ops[VMB_LOAD_NKIND] = {0};
+    size_t nt = col->res->ntenants;
+    uint64_t *tops =
+        nt ? vmb_xcalloc(nt * VMB_LOAD_NKIND, sizeof(*tops)) : NULL;
     for (int t = 0; t < e->nworkers; t++) {
         struct vmb_load_slot *sl = &e->w[t].slots[s % VMB_LOAD_NSLOTS];
         if (atomic_load_explicit(&sl->state, memory_order_acquire) !=
                 VMB_LOAD_SLOT_READY ||
             sl->sec != s)
             continue;
+        int tn = e->w[t].tenant;
         for (int k = 0; k < VMB_LOAD_NKIND; k++) {
             if (!e->has_kind[k])
                 continue;
             ops[k] += sl->ops[k];
             vmb_hist_merge(&col->tmp[k], &sl->h[k]);
+            if (nt > 0) {
+                tops[(size_t)tn * VMB_LOAD_NKIND + (size_t)k] += sl->ops[k];
+                vmb_hist_merge(&col->ttmp[tn][k], &sl->h[k]);
+            }
             vmb_hist_reset(&sl->h[k]);
         }
         atomic_store_explicit(&sl->state, VMB_LOAD_SLOT_FREE,
@@ -94,19 +138,12 @@ collect_second(struct vmb_load_engine *e, struct vmb_load_collector *col,
     for (int k = 0; k < VMB_LOAD_NKIND; k++) {
         if (!e->has_kind[k])
             continue;
-        struct vmb_load_sec row = {
-            .second = s + 1,
-            .kind = k,
-            .ops = ops[k],
-            .ops_per_s = (double)ops[k],
-            .p50_ns = vmb_hist_value_at_percentile(&col->tmp[k], 50),
-            .p99_ns = vmb_hist_value_at_percentile(&col->tmp[k], 99),
-        };
-        add_row(col->res, &row);
-        col->res->ops_kind[k] += ops[k];
-        vmb_hist_merge(&col->res->lat[k], &col->tmp[k]);
-        vmb_hist_reset(&col->tmp[k]);
+        fold_second(col->res, &col->tmp[k], k, s, ops[k], true);
+        for (size_t t = 0; t < nt; t++)
+            fold_second(col->res->tenant[t], &col->ttmp[t][k], k, s,
+                        tops[t * VMB_LOAD_NKIND + (size_t)k], false);
     }
+    free(tops);
 }
 
 void
@@ -143,13 +180,15 @@ vmb_load_collect_ready(struct vmb_load_engine *e,
 
 void
 vmb_load_fill_result(const struct vmb_load_engine *e, struct vmb_load_result *r,
-                     uint64_t end_ns)
+                     uint64_t end_ns, int tenant)
 {
     r->open_loop = e->open_loop;
     uint64_t first_ns[VMB_LOAD_NERR] = {0};
     uint64_t last_done = 0;
     for (int t = 0; t < e->nworkers; t++) {
         struct vmb_load_worker *w = &e->w[t];
+        if (tenant >= 0 && w->tenant != tenant)
+            continue;
         r->misses += w->misses;
         for (int c = 0; c < VMB_LOAD_NERR; c++) {
             r->errors[c] += w->errors[c];

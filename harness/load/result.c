@@ -54,6 +54,9 @@ vmb_load_result_free(struct vmb_load_result *r)
     }
     vmb_hist_fini(&r->lat_all);
     vmb_hist_fini(&r->unc_all);
+    for (size_t t = 0; t < r->ntenants; t++)
+        vmb_load_result_free(r->tenant[t]);
+    free(r->tenant);
     free(r->series);
     free(r->server_error);
     free(r);
@@ -178,6 +181,31 @@ vmb_load_result_second_ops(const struct vmb_load_result *r, size_t i)
     return i < r->nseries ? r->series[i].ops : 0;
 }
 
+double
+vmb_load_jain(const double *x, size_t n)
+{
+    double sum = 0, sq = 0;
+    for (size_t i = 0; i < n; i++) {
+        sum += x[i];
+        sq += x[i] * x[i];
+    }
+    if (n == 0 || sq <= 0)
+        return NAN;
+    return sum * sum / ((double)n * sq);
+}
+
+size_t
+vmb_load_result_ntenants(const struct vmb_load_result *r)
+{
+    return r->ntenants;
+}
+
+const struct vmb_load_result *
+vmb_load_result_tenant(const struct vmb_load_result *r, size_t t)
+{
+    return t < r->ntenants ? r->tenant[t] : NULL;
+}
+
 const char *
 vmb_load_result_phase_name(const struct vmb_load_result *r)
 {
@@ -267,6 +295,50 @@ capacity_json(struct vmb_jw *w, const struct vmb_load_result *r)
     vmb_jw_arr_end(w);
 }
 
+/*
+ * Several tenants: each one's figures, and the aggregates over them (the
+ * whole phase's op_rate is already their sum, its latency the merged
+ * histograms of all of them).
+ */
+static void
+tenants_json(struct vmb_jw *w, const struct vmb_load_result *r)
+{
+    autofree double *rates = vmb_xcalloc(r->ntenants, sizeof(*rates));
+    double lo = INFINITY, hi = 0;
+    for (size_t t = 0; t < r->ntenants; t++) {
+        rates[t] = vmb_load_result_op_rate(r->tenant[t]);
+        lo = rates[t] < lo ? rates[t] : lo;
+        hi = rates[t] > hi ? rates[t] : hi;
+    }
+    jw_knum(w, "aggregate_op_rate", vmb_load_result_op_rate(r));
+    jw_knum(w, "tenant_min_op_rate", lo);
+    jw_knum(w, "tenant_max_op_rate", hi);
+    vmb_jw_key(w, "tenant_fairness");
+    double j = vmb_load_jain(rates, r->ntenants);
+    char jb[32];
+    /* Six places: near-equal tenants are not rounded to exactly 1. */
+    snprintf(jb, sizeof(jb), "%.6f", j);
+    if (isnan(j))
+        vmb_jw_null(w);
+    else
+        vmb_jw_raw(w, jb);
+    vmb_jw_key(w, "tenants");
+    vmb_jw_arr_begin(w);
+    for (size_t t = 0; t < r->ntenants; t++) {
+        const struct vmb_load_result *tr = r->tenant[t];
+        vmb_jw_obj_begin(w);
+        vmb_jw_kuint(w, "tenant", t + 1);
+        vmb_jw_kuint(w, "ops", vmb_load_result_ops(tr));
+        vmb_jw_kuint(w, "errors", vmb_load_result_errors(tr));
+        jw_knum(w, "duration_s", tr->duration_s);
+        jw_knum(w, "op_rate", rates[t]);
+        vmb_jw_key(w, "latency_us");
+        latency_object(w, &tr->lat_all);
+        vmb_jw_obj_end(w);
+    }
+    vmb_jw_arr_end(w);
+}
+
 void
 vmb_load_result_to_json(struct vmb_jw *w, const struct vmb_load_result *r)
 {
@@ -323,6 +395,8 @@ vmb_load_result_to_json(struct vmb_jw *w, const struct vmb_load_result *r)
     vmb_jw_obj_end(w);
     if (r->is_capacity)
         capacity_json(w, r);
+    if (r->ntenants > 0)
+        tenants_json(w, r);
     vmb_jw_key(w, "percentiles");
     vmb_jw_arr_begin(w);
     struct vmb_hist_iter it;

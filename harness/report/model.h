@@ -96,6 +96,37 @@ vmb_model_boot(const struct vmb_model *m, size_t row, int stage)
 /* The row's label (borrowed). */
 const char *vmb_model_label(const struct vmb_model *m, size_t row);
 
+/* ---- model_tenants.c: runs of several tenants ---- */
+
+/* The cell's tenants (1 where its config does not say). */
+int64_t vmb_model_tenants(const struct vmb_model *m, size_t row);
+
+/* The first row (in row order) with the same kind and settings as row
+ * but for tenants: the family a scaling curve joins; row when none. */
+size_t vmb_model_tenants_family(const struct vmb_model *m, size_t row);
+
+/* Whether row's tenants pin more CPUs (tenants x 2 x vCPUs) than the
+ * host of run.json has: its figures measure contention. */
+bool vmb_model_oversubscribed(const struct vmb_model *m, size_t row);
+
+/* The row with tenants: 1 and otherwise the same kind and settings as
+ * row, which has several; SIZE_MAX when there is none. */
+size_t vmb_model_tenants_twin(const struct vmb_model *m, size_t row);
+
+/*
+ * scaling_efficiency of a phase of row: the median aggregate op rate over
+ * tenants x the median op rate of its twin. False (out zeroed) when the
+ * row has no twin or either has no values; out has only n and median.
+ */
+bool vmb_model_scaling(const struct vmb_model *m, size_t phase, size_t row,
+                       struct vmb_summary *out);
+
+/* The values of phase metric `metric` (latency, op rate, errors) of one
+ * tenant (0-based) over row's ok repetitions, at most max; how many. */
+size_t vmb_model_tenant_values(const struct vmb_model *m, size_t phase,
+                               size_t row, size_t tenant, int metric,
+                               double *out, size_t max);
+
 /* Whether any VM cell has a bare-metal control. */
 bool vmb_model_any_control(const struct vmb_model *m);
 

@@ -24,6 +24,7 @@ static const struct chart_builder {
     {.name = "phase", .draw_phase = vmb_charts_phase},
     {.name = "boot", .draw = vmb_charts_boot},
     {.name = "resources", .draw_phase = vmb_charts_resources},
+    {.name = "tenants", .draw_phase = vmb_charts_tenants},
 };
 
 /*
@@ -47,6 +48,7 @@ static const struct section_builder {
     {.name = "hosts", .write = vmb_sections_hosts},
     {.name = "phase", .write_phase = vmb_sections_phase},
     {.name = "resources", .write = vmb_sections_resources},
+    {.name = "tenants", .write = vmb_sections_tenants},
     {.name = "boot", .write = vmb_sections_boot},
     {.name = "flags", .write = vmb_sections_flags},
     {.name = "failures", .write = vmb_sections_failures},

@@ -97,7 +97,22 @@ void vmb_charts_resources(struct vmb_charts *cs, const struct vmb_model *m,
                           size_t p, const char *plots,
                           struct vmb_buf *warnings);
 
+/*
+ * The charts of runs with several tenants for phase p: the aggregate op
+ * rate against tenants with the linear line from tenants: 1, every
+ * family of otherwise equal cells and controls a curve
+ * (scaling-<phase>), and each tenant's op rate in each row with several
+ * (tenants-<phase>-<id>). Nothing when no row has several tenants.
+ */
+void vmb_charts_tenants(struct vmb_charts *cs, const struct vmb_model *m,
+                        size_t p, const char *plots, struct vmb_buf *warnings);
+
 /* ---- summary_csv.c ---- */
+
+/* tenants_section.c: runs with several tenants (nothing without). */
+void vmb_sections_tenants(struct vmb_doc *d, const struct vmb_model *m,
+                          const struct vmb_charts *cs,
+                          const struct vmb_buf *warnings);
 
 /*
  * Writes dir/summary.csv (atomically, RFC 4180): a row per row of the

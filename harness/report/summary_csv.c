@@ -1,4 +1,6 @@
+#include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,11 +123,12 @@ csv_compare(struct vmb_buf *b, const struct vmb_model *m,
     csv_field(b, reps);
 }
 
+/* One row; tenant is "" for a row about the whole cell. */
 static void
 csv_row(struct vmb_buf *b, const struct vmb_model *m, size_t row,
         const char *phase, const char *metric, const char *unit,
         const struct vmb_summary *s, const struct vmb_model_series *se,
-        char **cols, size_t ncols)
+        const char *tenant, char **cols, size_t ncols)
 {
     const struct vmb_res_cell *c = m->rows[row].cell;
     const struct vmb_res_cell *ctl =
@@ -153,11 +156,58 @@ csv_row(struct vmb_buf *b, const struct vmb_model *m, size_t row,
         vmb_buf_puts(b, ",");
     }
     csv_compare(b, m, se);
+    vmb_buf_puts(b, ",");
+    csv_field(b, tenant);
     for (size_t i = 0; i < ncols; i++) {
         vmb_buf_puts(b, ",");
         csv_field(b, vmb_res_cell_option(c, cols[i]));
     }
     vmb_buf_puts(b, "\n");
+}
+
+/*
+ * The rows of runs with several tenants: each phase's scaling efficiency
+ * against the cell's tenants: 1 twin (about the whole cell), and each
+ * tenant's op rate, latency and errors (the tenant column says whose).
+ */
+static void
+tenant_rows(struct vmb_buf *b, const struct vmb_model *m, char **cols,
+            size_t ncols)
+{
+    static const int per_tenant[] = {
+        VMB_METRIC_OPRATE, VMB_METRIC_P50,    VMB_METRIC_P95,
+        VMB_METRIC_P99,    VMB_METRIC_P999,   VMB_METRIC_MEAN,
+        VMB_METRIC_MAX,    VMB_METRIC_ERRORS, VMB_METRIC_HOST_MEM_PER_TENANT,
+    };
+    const struct vmb_metric *se = &vmb_metrics[VMB_METRIC_SCALING_EFFICIENCY];
+    for (size_t p = 0; p < m->nphases; p++)
+        for (size_t i = 0; i < m->nrows; i++) {
+            struct vmb_summary s;
+            if (vmb_model_scaling(m, p, i, &s))
+                csv_row(b, m, i, m->phases[p].name, se->name, se->unit, &s,
+                        NULL, "", cols, ncols);
+            int64_t nt = vmb_model_tenants(m, i);
+            const struct vmb_res_cell *c = m->rows[i].cell;
+            autofree double *v =
+                vmb_xcalloc(c->nreps ? c->nreps : 1, sizeof(*v));
+            for (int64_t t = 0; nt > 1 && t < nt; t++)
+                for (size_t k = 0; k < VMB_NELEMS(per_tenant); k++) {
+                    const struct vmb_metric *mt = &vmb_metrics[per_tenant[k]];
+                    size_t n = vmb_model_tenant_values(
+                        m, p, i, (size_t)t, per_tenant[k], v, c->nreps);
+                    if (n == 0)
+                        continue;
+                    autofree char *key =
+                        vmb_xasprintf("%s/%s/tenant%" PRId64 "/%s", c->id,
+                                      m->phases[p].name, t + 1, mt->name);
+                    vmb_stats_summarise(v, n, vmb_stats_seed_for(m->seed, key),
+                                        &s);
+                    char tn[24];
+                    snprintf(tn, sizeof(tn), "%" PRId64, t + 1);
+                    csv_row(b, m, i, m->phases[p].name, mt->name, mt->unit, &s,
+                            NULL, tn, cols, ncols);
+                }
+        }
 }
 
 int
@@ -170,7 +220,7 @@ vmb_summary_csv_write(const struct vmb_model *m, const char *dir,
     vmb_buf_puts(&b, "cell_id,kind,label,control_id,phase,metric,unit,n,"
                      "median,ci_low,ci_high,mean,stddev,cv,min,max,"
                      "ratio_to_control,ratio_ci_low,ratio_ci_high,flagged,"
-                     "flag_reason,reps_needed");
+                     "flag_reason,reps_needed,tenant");
     for (size_t i = 0; i < ncols; i++) {
         vmb_buf_puts(&b, ",");
         csv_field(&b, cols[i]);
@@ -183,15 +233,16 @@ vmb_summary_csv_write(const struct vmb_model *m, const char *dir,
                 if (!(vmb_metrics[k].where & VMB_IN_PHASES) || s->s.n == 0)
                     continue;
                 csv_row(&b, m, i, m->phases[p].name, vmb_metrics[k].name,
-                        vmb_metrics[k].unit, &s->s, s, cols, ncols);
+                        vmb_metrics[k].unit, &s->s, s, "", cols, ncols);
             }
+    tenant_rows(&b, m, cols, ncols);
     for (size_t i = 0; i < m->nrows; i++)
         for (int k = 0; k < (int)vmb_nmetrics; k++) {
             const struct vmb_model_series *s = vmb_model_probe(m, i, k);
             if (vmb_metrics[k].where != VMB_IN_PROBE || s->s.n == 0)
                 continue;
             csv_row(&b, m, i, "probe", vmb_metrics[k].name, vmb_metrics[k].unit,
-                    &s->s, s, cols, ncols);
+                    &s->s, s, "", cols, ncols);
         }
     for (size_t i = 0; i < m->ncells; i++)
         for (int k = 0; k < (int)vmb_nmetrics; k++) {
@@ -199,7 +250,7 @@ vmb_summary_csv_write(const struct vmb_model *m, const char *dir,
             if (vmb_metrics[k].where != VMB_IN_BOOT || s->n == 0)
                 continue;
             csv_row(&b, m, i, "boot", vmb_metrics[k].name, vmb_metrics[k].unit,
-                    s, NULL, cols, ncols);
+                    s, NULL, "", cols, ncols);
         }
     autofree char *path = vmb_xasprintf("%s/summary.csv", dir);
     int rc = vmb_write_file_atomic(path, b.data ? b.data : "", b.len, err);

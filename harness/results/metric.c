@@ -121,6 +121,12 @@ boot_sync(const struct vmb_res_rep *rep, double out[2])
     return rep->has_boot ? one(rep->replica_sync_s, out) : 0;
 }
 
+PHASE_GETTER(aggregate_op_rate, p->aggregate_op_rate)
+PHASE_GETTER(tenant_min_op_rate, p->tenant_min_op_rate)
+PHASE_GETTER(tenant_fairness, p->tenant_fairness)
+PHASE_GETTER(host_mem_per_tenant, p->host_mem_per_tenant / 1048576.0)
+PHASE_GETTER(vm_overhead, p->vm_overhead / 1048576.0)
+
 #ifdef VMB_METRIC_TEST_ROW
 /* A row only the test build has (tests/CMakeLists.txt): it must show up
  * everywhere the table is used without any other change. */
@@ -156,6 +162,28 @@ const struct vmb_metric vmb_metrics[] = {
                              "capacity under the latency limit",
                              "highest rate within the limit", true,
                              .where = VMB_IN_CAPACITY, .phase = capacity},
+    [VMB_METRIC_AGGREGATE_OP_RATE] = {"aggregate_op_rate", "ops/s",
+                                      "aggregate op rate",
+                                      "operations per second of all "
+                                      "tenants together",
+                                      true, PHASE(aggregate_op_rate)},
+    [VMB_METRIC_TENANT_MIN_OP_RATE] = {"tenant_min_op_rate", "ops/s",
+                                       "slowest tenant's op rate",
+                                       "op rate of the slowest tenant", true,
+                                       PHASE(tenant_min_op_rate)},
+    [VMB_METRIC_TENANT_FAIRNESS] = {"tenant_fairness", "index",
+                                    "fairness between tenants",
+                                    "Jain's index of the tenants' op rates "
+                                    "(1: equal)",
+                                    true, PHASE(tenant_fairness)},
+    [VMB_METRIC_HOST_MEM_PER_TENANT] = {"host_mem_per_tenant_mib", "MiB",
+                                        "host memory per tenant",
+                                        "PSS of a tenant's QEMUs and "
+                                        "virtiofsd (or processes)",
+                                        false, PHASE(host_mem_per_tenant)},
+    [VMB_METRIC_VM_OVERHEAD] = {"vm_overhead_mib", "MiB", "overhead per VM",
+                                "host PSS of a VM less what its guest uses",
+                                false, PHASE(vm_overhead)},
     [VMB_METRIC_CPU_PER_OP] = {"cpu_us_per_op", "us", "host CPU per op",
                                "host CPU per op, both nodes", false,
                                PHASE(cpu_per_op)},
@@ -291,6 +319,11 @@ const struct vmb_metric vmb_metrics[] = {
     [VMB_BOOT_SYNC] = {"replica_sync_s", "s", "ready to replica in sync",
                        "domain start to the replica in sync", false,
                        RUN(VMB_IN_BOOT, boot_sync)},
+    [VMB_METRIC_SCALING_EFFICIENCY] = {"scaling_efficiency", "ratio",
+                                       "scaling efficiency",
+                                       "aggregate op rate over tenants x "
+                                       "the op rate of tenants: 1",
+                                       true, .where = VMB_IN_SCALING},
 #ifdef VMB_METRIC_TEST_ROW
     [VMB_METRIC_NAMED] = {"fake_metric", "count", "fake metric",
                           "a row of the test build only", false, PHASE(fake)},

@@ -33,6 +33,15 @@ enum vmb_metric_id {
     VMB_METRIC_MAX,
     VMB_METRIC_ERRORS,
     VMB_METRIC_CAPACITY, /* capacity phases only: NAN elsewhere */
+    /* Runs of several tenants (result.json PHASE "tenants"): the
+     * aggregates over them; NAN in runs of one. */
+    VMB_METRIC_AGGREGATE_OP_RATE,
+    VMB_METRIC_TENANT_MIN_OP_RATE,
+    VMB_METRIC_TENANT_FAIRNESS,
+    /* Host memory after the phase (result.json "memory"): per tenant, and
+     * per VM beyond what its guest uses. */
+    VMB_METRIC_HOST_MEM_PER_TENANT,
+    VMB_METRIC_VM_OVERHEAD,
     /* Where the time goes (result.json "phase_resources"), per operation
      * of the phase's measurement window. */
     VMB_METRIC_CPU_PER_OP, /* host CPU of the nodes, every class */
@@ -78,6 +87,10 @@ enum vmb_metric_id {
     VMB_BOOT_MOUNTS,
     VMB_BOOT_DB,
     VMB_BOOT_SYNC,
+    /* aggregate_op_rate(N) / (N x op_rate(1)) against the cell with
+     * tenants: 1 and otherwise the same settings: a figure of two cells,
+     * which the report makes (no getter). */
+    VMB_METRIC_SCALING_EFFICIENCY,
     VMB_METRIC_NAMED
 };
 #define VMB_METRIC_NCPU_CLASS 6 /* VMB_METRIC_CPU_VCPU onwards */
@@ -90,6 +103,8 @@ enum vmb_metric_where {
     VMB_IN_CAPACITY = 1 << 1, /* capacity phases only (NAN in the others) */
     VMB_IN_PROBE = 1 << 2,    /* the raw-limit probe of a run */
     VMB_IN_BOOT = 1 << 3,     /* the boot of a run's VMs, one value a node */
+    VMB_IN_SCALING = 1 << 4,  /* a phase of a cell against its tenants: 1
+                                 twin, made by the report (no getter) */
 };
 /* The metrics of phases: what compare, bounds, tune and --best take. */
 #define VMB_IN_PHASES (VMB_IN_PHASE | VMB_IN_CAPACITY)

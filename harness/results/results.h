@@ -99,6 +99,17 @@ struct vmb_res_probe {
     bool randread_direct;      /* O_DIRECT was used for the reads */
 };
 
+/* One tenant's part of a phase (result.json PHASE "tenants"). */
+struct vmb_res_tenant {
+    double ops, errors, op_rate;
+    double host_mem; /* bytes: its nodes' PSS and helpers' (result.json
+                        "memory"); NAN when unknown */
+    struct vmb_res_latency latency_us;
+};
+
+/* The most tenants a phase's "tenants" may list (the option's maximum). */
+#define VMB_RES_MAX_TENANTS 64
+
 struct vmb_res_phase {
     int index;
     char *op;   /* "write", "read", "mixed": the load generator's name */
@@ -117,6 +128,16 @@ struct vmb_res_phase {
     struct vmb_res_resources res;
     double (*percentiles)[2]; /* [percent, microseconds], as in the file */
     size_t npercentiles;
+    /* A run of several tenants: the aggregates over them (NAN with one)
+     * and each tenant's part, tenant k + 1 at k. */
+    double aggregate_op_rate, tenant_min_op_rate, tenant_fairness;
+    /* From result.json "memory" after the phase, bytes, NAN when absent:
+     * the host memory of a tenant (its two nodes' PSS plus their
+     * helpers', the mean over the tenants), and per VM that PSS less
+     * what the guest uses (the mean over the VMs; VMs only). */
+    double host_mem_per_tenant, vm_overhead;
+    struct vmb_res_tenant *tenants;
+    size_t ntenants;
 };
 
 struct vmb_res_boot {

@@ -131,6 +131,42 @@ known_op(const char *op)
     return NULL;
 }
 
+/* Each tenant's part, in tenant order ("tenant" 1, 2, ...). */
+static void
+read_tenants(struct vmb_res_ctx *c, struct json_object *ts, const char *pfx,
+             struct vmb_res_phase *p)
+{
+    size_t n = json_object_array_length(ts);
+    if (n > VMB_RES_MAX_TENANTS) {
+        vmb_res_bad(c, pfx, "tenants",
+                    "%zu tenants, more than the %d a run has", n,
+                    VMB_RES_MAX_TENANTS);
+        return;
+    }
+    p->tenants = vmb_xcalloc(n ? n : 1, sizeof(*p->tenants));
+    for (size_t i = 0; i < n && c->err == NULL; i++) {
+        autofree char *at = vmb_xasprintf("%s.tenants[%zu]", pfx, i);
+        struct json_object *o = json_object_array_get_idx(ts, i);
+        if (!json_object_is_type(o, json_type_object)) {
+            vmb_res_bad(c, at, NULL, "expected an object");
+            return;
+        }
+        int64_t k = 0;
+        vmb_res_int(c, o, at, "tenant", 1, VMB_RES_MAX_TENANTS, &k);
+        if (c->err == NULL && k != (int64_t)i + 1) {
+            vmb_res_bad(c, at, "tenant", "expected %zu", i + 1);
+            return;
+        }
+        struct vmb_res_tenant *t = &p->tenants[i];
+        t->ops = vmb_res_num(c, o, at, "ops", VMB_RES_NONNEG);
+        t->errors = vmb_res_num(c, o, at, "errors", VMB_RES_NONNEG);
+        t->op_rate = vmb_res_num(c, o, at, "op_rate", VMB_RES_NONNEG);
+        read_latency(c, vmb_res_obj(c, o, at, "latency_us"), at,
+                     &t->latency_us);
+        p->ntenants++;
+    }
+}
+
 static void
 read_phase(struct vmb_res_ctx *c, struct json_object *o, size_t pos,
            struct vmb_res_phase *p)
@@ -172,6 +208,15 @@ read_phase(struct vmb_res_ctx *c, struct json_object *o, size_t pos,
     struct json_object *pc = vmb_res_arr(c, o, pfx, "percentiles");
     if (pc != NULL)
         read_percentiles(c, pc, pfx, p);
+    /* Several tenants only. */
+    p->aggregate_op_rate =
+        vmb_res_num(c, o, pfx, "aggregate_op_rate", VMB_RES_NONNEG);
+    p->tenant_min_op_rate =
+        vmb_res_num(c, o, pfx, "tenant_min_op_rate", VMB_RES_NONNEG);
+    p->tenant_fairness = vmb_res_num(c, o, pfx, "tenant_fairness", 0.0, 1.0);
+    struct json_object *ts = vmb_res_arr(c, o, pfx, "tenants");
+    if (ts != NULL)
+        read_tenants(c, ts, pfx, p);
 }
 
 static void
@@ -204,6 +249,64 @@ read_phases(struct vmb_res_ctx *c, struct json_object *ph,
         memset(&rep->phases[i], 0, sizeof(rep->phases[i]));
         rep->nphases++;
         read_phase(c, json_object_array_get_idx(ph, i), i, &rep->phases[i]);
+    }
+}
+
+/* One node of "memory": what it costs the host, and the guest's use. */
+static void
+read_mem_node(struct vmb_res_ctx *c, struct json_object *o, const char *at,
+              double *host, double *guest_used)
+{
+    double pss = vmb_res_num(c, o, at, "pss_bytes", VMB_RES_NONNEG);
+    double hp = vmb_res_num(c, o, at, "helpers_pss_bytes", VMB_RES_NONNEG);
+    *host = pss + (isfinite(hp) ? hp : 0);
+    *guest_used = vmb_res_num(c, o, at, "guest_used_bytes", VMB_RES_NONNEG);
+}
+
+/* "memory": each phase's tenants into the phase's figures. */
+static void
+read_memory(struct vmb_res_ctx *c, struct json_object *o,
+            struct vmb_res_rep *rep)
+{
+    struct json_object *mem = vmb_res_obj(c, o, NULL, "memory");
+    for (size_t i = 0; i < rep->nphases && c->err == NULL; i++) {
+        struct vmb_res_phase *p = &rep->phases[i];
+        p->host_mem_per_tenant = p->vm_overhead = NAN;
+        for (size_t t = 0; t < p->ntenants; t++)
+            p->tenants[t].host_mem = NAN;
+        struct json_object *ts = vmb_res_arr(c, mem, "memory", p->name);
+        size_t n = ts ? json_object_array_length(ts) : 0;
+        if (n > VMB_RES_MAX_TENANTS) {
+            vmb_res_bad(c, "memory", p->name, "%zu tenants, more than %d", n,
+                        VMB_RES_MAX_TENANTS);
+            return;
+        }
+        double host_sum = 0, over_sum = 0;
+        size_t nhost = 0, nover = 0;
+        for (size_t t = 0; t < n && c->err == NULL; t++) {
+            autofree char *at = vmb_xasprintf("memory.%s[%zu]", p->name, t);
+            struct json_object *to = json_object_array_get_idx(ts, t);
+            double host[2], used[2];
+            for (int k = 0; k < 2; k++)
+                read_mem_node(c, vmb_res_obj(c, to, at, k ? "node2" : "node1"),
+                              at, &host[k], &used[k]);
+            double tenant = host[0] + host[1];
+            if (!isfinite(tenant))
+                continue;
+            host_sum += tenant;
+            nhost++;
+            if (t < p->ntenants)
+                p->tenants[t].host_mem = tenant;
+            for (int k = 0; k < 2; k++)
+                if (isfinite(used[k])) {
+                    over_sum += host[k] - used[k];
+                    nover++;
+                }
+        }
+        if (nhost > 0)
+            p->host_mem_per_tenant = host_sum / (double)nhost;
+        if (nover > 0)
+            p->vm_overhead = over_sum / (double)nover;
     }
 }
 
@@ -245,6 +348,7 @@ read_result(struct vmb_res_ctx *c, struct json_object *o,
     rep->replication_lag_s =
         vmb_res_num(c, o, NULL, "replication_lag_s", VMB_RES_NONNEG);
     vmb_res_read_resources(c, o, rep);
+    read_memory(c, o, rep);
 }
 
 int
@@ -280,6 +384,7 @@ vmb_res_rep_clear(struct vmb_res_rep *rep)
         free(rep->phases[i].name);
         free(rep->phases[i].percentiles);
         free(rep->phases[i].cap_steps);
+        free(rep->phases[i].tenants);
     }
     free(rep->phases);
     free(rep->dir);

@@ -53,6 +53,12 @@ static const char K_VCPU_S[] = "guest_vcpu_s";
 static const char K_CLOCK_S[] = "guest_clock_s";
 static const char K_REQUEST_S[] = "request_s";
 static const char K_BY[] = "by";
+static const char K_HOST_CPUS[] = "host_cpus";
+static const char K_OVERSUB[] = "oversubscribed";
+static const char K_ID[] = "id";
+static const char K_KIND[] = "kind";
+static const char K_TENANTS[] = "tenants";
+static const char K_CPUS_NEEDED[] = "cpus_needed";
 static const char K_DOCTOR[] = "doctor";
 static const char K_CHECK[] = "check";
 static const char K_STATUS[] = "status";
@@ -192,6 +198,19 @@ vmb_run_json_write(struct vmb_jw *w, const struct vmb_run_doc *d)
     }
     write_host(w, d);
     write_accel(w, &d->accel);
+    vmb_jw_kint(w, K_HOST_CPUS, d->host_cpus);
+    vmb_jw_key(w, K_OVERSUB);
+    vmb_jw_arr_begin(w);
+    for (size_t i = 0; i < d->noversub; i++) {
+        const struct vmb_run_oversub *o = &d->oversub[i];
+        vmb_jw_obj_begin(w);
+        vmb_jw_kstr(w, K_ID, o->id);
+        vmb_jw_kstr(w, K_KIND, o->kind);
+        vmb_jw_kint(w, K_TENANTS, o->tenants);
+        vmb_jw_kint(w, K_CPUS_NEEDED, o->cpus_needed);
+        vmb_jw_obj_end(w);
+    }
+    vmb_jw_arr_end(w);
     vmb_jw_key(w, K_DOCTOR);
     if (d->has_doctor)
         vmb_run_json_checks(w, d->checks, d->nchecks);

@@ -53,6 +53,13 @@ struct vmb_run_accel {
     double host_cpu_s, vcpu_s, guest_clock_s, request_s;
 };
 
+/* A cell whose tenants need more CPUs than the host has (run.json
+ * "oversubscribed"): its figures measure contention. */
+struct vmb_run_oversub {
+    const char *id, *kind; /* kind "vm" or "baremetal" */
+    int64_t tenants, cpus_needed;
+};
+
 struct vmb_run_doc {
     const char *version, *git; /* vmbench's */
     const char *matrix, *name; /* the copied matrix file, its name */
@@ -69,6 +76,9 @@ struct vmb_run_doc {
     const struct vmb_run_version *versions;
     size_t nversions;
     struct vmb_run_accel accel;
+    int host_cpus;
+    const struct vmb_run_oversub *oversub;
+    size_t noversub;
     bool has_doctor;
     const struct vmb_run_check *checks;
     size_t nchecks;

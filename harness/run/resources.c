@@ -11,27 +11,62 @@
 _Static_assert((int)VMB_CPU_NCLASS == (int)VMB_RES_NCPU,
                "the results have a figure for each host CPU class");
 
+/* A counter every tenant reads the same of: taken from tenant 1 only. */
+static bool
+counted_once(const struct vmb_runtime *rt, int c)
+{
+    if (c == VMB_CTR_LOADGEN_CPU_US || c == VMB_CTR_SAMPLER_CPU_US ||
+        (c >= VMB_CTR_HOST_RD_BYTES && c <= VMB_CTR_HOST_BUSY_MS))
+        return true;
+    return rt->ops->shared_io &&
+           ((c >= VMB_CTR_DISK_RD_BYTES && c <= VMB_CTR_DISK_WR_OPS) ||
+            (c >= VMB_CTR_NET_RX_BYTES && c <= VMB_CTR_NET_TX_PACKETS));
+}
+
+/* Tenant 1's sample in s, the others' added to it. */
+static void
+sample_tenants(const struct vmb_run_resources *r, bool guest,
+               struct vmb_sample *s)
+{
+    for (size_t t = 0; t < r->nrts; t++) {
+        struct vmb_runtime *rt = r->rts[t];
+        struct vmb_sample one = {0};
+        if (guest)
+            rt->ops->sample_guest(rt, t == 0 ? s : &one);
+        else
+            rt->ops->sample(rt, t == 0 ? s : &one);
+        for (int c = 0; t > 0 && c < VMB_NCTR; c++) {
+            if (counted_once(rt, c))
+                continue;
+            s->v[c] += one.v[c];
+            s->have[c] = s->have[c] && one.have[c];
+        }
+    }
+}
+
 static void
 sample_rt(void *ctx, struct vmb_sample *s)
 {
-    struct vmb_runtime *rt = ctx;
-    rt->ops->sample(rt, s);
+    sample_tenants(ctx, false, s);
 }
 
 static void
 sample_guest(void *ctx, struct vmb_sample *s)
 {
-    struct vmb_runtime *rt = ctx;
-    rt->ops->sample_guest(rt, s);
+    sample_tenants(ctx, true, s);
 }
 
 void
-vmb_run_resources_start(struct vmb_run_resources *r, struct vmb_runtime *rt)
+vmb_run_resources_start(struct vmb_run_resources *r, struct vmb_runtime **rts,
+                        size_t nt)
 {
-    if (rt->ops->sample != NULL && r->sp == NULL)
-        r->sp = vmb_sampler_start(sample_rt, rt, 1000000000ull);
-    if (rt->ops->sample_guest != NULL && r->gsp == NULL)
-        r->gsp = vmb_sampler_start(sample_guest, rt, 1000000000ull);
+    const struct vmb_runtime_ops *ops = rts[0]->ops;
+    r->rts = rts;
+    r->nrts = nt;
+    if (ops->sample != NULL && r->sp == NULL)
+        r->sp = vmb_sampler_start(sample_rt, r, 1000000000ull);
+    if (ops->sample_guest != NULL && r->gsp == NULL)
+        r->gsp = vmb_sampler_start(sample_guest, r, 1000000000ull);
 }
 
 void

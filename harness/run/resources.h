@@ -29,8 +29,10 @@ struct vmb_run_resources_phase {
 };
 
 struct vmb_run_resources {
-    struct vmb_sampler *sp;  /* the host's counters */
-    struct vmb_sampler *gsp; /* the guests' (VMs), on a thread of its own */
+    struct vmb_sampler *sp;   /* the host's counters */
+    struct vmb_sampler *gsp;  /* the guests' (VMs), on a thread of its own */
+    struct vmb_runtime **rts; /* the tenants sampled; borrowed */
+    size_t nrts;
     struct vmb_run_resources_phase *phases;
     size_t nphases;
     /* the probe of the raw limits; error when it failed (owned) */
@@ -51,9 +53,15 @@ void vmb_run_resources_probe(struct vmb_run_resources *r,
  * the database listens (with the probe). */
 void vmb_run_resources_rtt(struct vmb_run_resources *r, struct vmb_runtime *rt);
 
-/* Starts sampling rt (nothing when its runtime has no sample op). */
+/*
+ * Starts sampling the nt runtimes of a run's tenants together (nothing
+ * when their runtime has no sample op): every counter is the sum over
+ * the tenants, but the host device's and, where the runtime says its I/O
+ * is the host's (shared_io), the disk and network, taken once. rts must
+ * outlive the sampling.
+ */
 void vmb_run_resources_start(struct vmb_run_resources *r,
-                             struct vmb_runtime *rt);
+                             struct vmb_runtime **rts, size_t nt);
 /* Stops sampling; the samples stay for the phases' figures. */
 void vmb_run_resources_stop(struct vmb_run_resources *r);
 /* Records a finished phase (its window; its csv rows are taken). */

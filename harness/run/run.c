@@ -31,6 +31,7 @@
 #include "run/run_fio.h"
 #include "run/run_info.h"
 #include "run/run_load.h"
+#include "run/tenants.h"
 #include "runtime/doctor.h"
 #include "runtime/preflight.h"
 #include "runtime/runtime.h"
@@ -155,6 +156,7 @@ write_run_json(struct session *s, const char *finished, struct vmb_error **err)
         .runs_not_started = s->nunstarted,
         .interrupted = s->interrupted,
     };
+    autofree struct vmb_run_oversub *oversub = NULL;
     struct vmb_run_accel *a = &d.accel;
     a->requested = vmb_accel_name(s->m->base.hypervisor.accel);
     const struct vmb_runtime_ops *vm_ops = vmb_runtime_for(VMB_CELL_VM);
@@ -180,6 +182,8 @@ write_run_json(struct session *s, const char *finished, struct vmb_error **err)
         a->note = s->env_error[VMB_CELL_VM] ? s->env_error[VMB_CELL_VM]
                                             : "no VM has run in this session";
     }
+    d.host_cpus = vmb_run_oversubscribed(s->m, &oversub, &d.noversub);
+    d.oversub = oversub;
     autofree struct vmb_run_check *checks = NULL;
     if (s->doctor != NULL) {
         d.has_doctor = true;
@@ -320,11 +324,20 @@ struct run_state {
     struct vmb_db_lag prepared_lag;
     bool has_prepared; /* replication lag after each writing phase */
     size_t nlags;
+    /* Where each tenant's artefacts go, relative to dir: "" for tenant
+     * 1, "tenant<k>" for the others. */
+    char **tenant_dirs;
+    uint64_t up_ns; /* when the machines started coming up */
+    /* Each tenant's memory at the end of each phase: [phase][tenant]
+     * pairs of nodes, nphases x ntenants of them. */
+    struct vmb_run_memory mem;
 };
 
+/* Starts one tenant's pair; its settings files go into dir. */
 static int
 bring_up_database(struct run_state *st, struct vmb_runtime *rt,
-                  const struct vmb_db_driver *drv, struct vmb_error **err)
+                  const struct vmb_db_driver *drv, const char *dir,
+                  struct vmb_error **err)
 {
     const struct vmb_config *cfg = rt->cfg;
     struct vmb_db_watch watch;
@@ -357,7 +370,7 @@ bring_up_database(struct run_state *st, struct vmb_runtime *rt,
                           &text, err) < 0)
             return vmb_error_prefix(err, "record the settings");
         autofree char *path =
-            vmb_xasprintf("%s/node%d.%s", st->dir, i, drv->settings_name);
+            vmb_xasprintf("%s/node%d.%s", dir, i, drv->settings_name);
         if (write_text(path, text, err) < 0)
             return vmb_error_prefix(err, "record the settings");
     }
@@ -365,23 +378,29 @@ bring_up_database(struct run_state *st, struct vmb_runtime *rt,
 }
 
 static int
-run_phases(struct run_state *st, struct vmb_runtime *rt,
+run_phases(struct run_state *st, struct vmb_runtime **rts, size_t nt,
            const struct vmb_db_driver *drv, struct vmb_error **err)
 {
-    const struct vmb_config *cfg = rt->cfg;
-    /* The data set, untimed, and the replica caught up with it; fio lays
+    const struct vmb_config *cfg = rts[0]->cfg;
+    /* The data set, untimed, and the replicas caught up with it; fio lays
      * out its own files. */
     vmb_progress_phase(&st->s->prog, "prepare data", SIZE_MAX);
-    if (!drv->tool &&
-        vmb_run_load_prepare(cfg, &rt->nodes[0], &st->prepared, err) < 0)
-        return vmb_error_prefix(err, "prepare the data");
+    for (size_t t = 0; !drv->tool && t < nt; t++)
+        if (vmb_run_load_prepare(cfg, &rts[t]->nodes[0], &st->prepared, err) <
+            0) {
+            vmb_run_tenant_prefix(err, t, nt);
+            return vmb_error_prefix(err, "prepare the data");
+        }
     if (st->prepared.seconds > 0 || st->prepared.rows > 0) {
         st->has_prepared = true;
         vmb_progress_phase(&st->s->prog, "replication lag", SIZE_MAX);
-        if (drv->replication_lag(&rt->nodes[0], &rt->nodes[1],
-                                 cfg->database.ready_timeout_us,
-                                 &st->prepared_lag, err) < 0)
+        if (vmb_run_tenants_lag(rts, nt, drv, &st->prepared_lag, err) < 0)
             return vmb_error_prefix(err, "after preparing the data");
+    }
+    autofree struct vmb_db_node *nodes = vmb_xcalloc(2 * nt, sizeof(*nodes));
+    for (size_t t = 0; t < nt; t++) {
+        nodes[2 * t] = rts[t]->nodes[0];
+        nodes[2 * t + 1] = rts[t]->nodes[1];
     }
     for (size_t i = 0; i < cfg->nphases; i++) {
         const struct vmb_phase *ph = &cfg->phases[i];
@@ -389,19 +408,20 @@ run_phases(struct run_state *st, struct vmb_runtime *rt,
         snprintf(name, sizeof(name), "%zu-%s", i, vmb_op_name(ph->op));
         vmb_progress_phase(&st->s->prog, name, i);
         struct vmb_run_phase_out out = {0};
-        int r =
-            drv->tool
-                ? vmb_run_fio_phase(rt, st->s->m->path, i, st->dir, &out, err)
-                : vmb_run_load_phase(cfg, i, &rt->nodes[0], &rt->nodes[1],
-                                     st->dir, vmb_progress_rate, &st->s->prog,
-                                     &out, err);
+        int r = drv->tool ? vmb_run_fio_phase(rts[0], st->s->m->path, i,
+                                              st->dir, &out, err)
+                          : vmb_run_load_phase(cfg, i, nodes, nt, st->dir,
+                                               vmb_progress_rate, &st->s->prog,
+                                               &out, err);
         if (out.json != NULL) {
             st->phases =
                 vmb_xrealloc(st->phases, (st->nphases + 1) * sizeof(char *));
             st->phases[st->nphases++] = steal(&out.json);
         }
         if (out.csv != NULL)
-            vmb_run_resources_phase(&st->resources, rt, &out);
+            vmb_run_resources_phase(&st->resources, rts[0], &out);
+        if (out.json != NULL || r == 0)
+            vmb_run_memory_sample(&st->mem, name, rts, nt);
         vmb_run_phase_out_free(&out);
         if (r < 0)
             return vmb_error_prefix(err, "phase %s", name);
@@ -413,9 +433,8 @@ run_phases(struct run_state *st, struct vmb_runtime *rt,
             continue;
         /* Writes went to the primary: how long until the replica has them. */
         vmb_progress_phase(&st->s->prog, "replication lag", SIZE_MAX);
-        struct vmb_db_lag lag = {0, -1};
-        if (drv->replication_lag(&rt->nodes[0], &rt->nodes[1],
-                                 cfg->database.ready_timeout_us, &lag, err) < 0)
+        struct vmb_db_lag lag;
+        if (vmb_run_tenants_lag(rts, nt, drv, &lag, err) < 0)
             return vmb_error_prefix(err, "after phase %s", name);
         st->lags = vmb_xrealloc(st->lags, (st->nlags + 1) * sizeof(*st->lags));
         snprintf(st->lags[st->nlags].phase, sizeof(st->lags[0].phase), "%s",
@@ -449,9 +468,11 @@ list_artefacts(struct vmb_jw *w, const char *dir)
  * the runtime is down: its figures are read while it still exists).
  */
 static int
-render_result(struct run_state *st, struct vmb_runtime *rt, const char *started,
-              const char *error, char **json, struct vmb_error **err)
+render_result(struct run_state *st, struct vmb_runtime **rts, size_t nt,
+              const char *started, const char *error, char **json,
+              struct vmb_error **err)
 {
+    struct vmb_runtime *rt = rts ? rts[0] : NULL;
     const struct vmb_cell *c = st->r->cell;
     char finished[32];
     vmb_utc_stamp(finished, sizeof(finished), vmb_wall_ns());
@@ -521,7 +542,24 @@ render_result(struct run_state *st, struct vmb_runtime *rt, const char *started,
     vmb_jw_obj_end(&w);
     if (rt != NULL)
         rt->ops->result_json(rt, &w);
+    /* Tenant 1's runtime above, as with one; the others' here. */
+    if (nt > 1) {
+        vmb_jw_kuint(&w, "tenants", nt);
+        vmb_jw_key(&w, "tenant_runtimes");
+        vmb_jw_arr_begin(&w);
+        for (size_t t = 1; t < nt; t++) {
+            vmb_jw_obj_begin(&w);
+            vmb_jw_kuint(&w, "tenant", t + 1);
+            vmb_jw_kstr(&w, "dir", st->tenant_dirs[t]);
+            rts[t]->ops->result_json(rts[t], &w);
+            vmb_jw_obj_end(&w);
+        }
+        vmb_jw_arr_end(&w);
+        if (c->kind == VMB_CELL_VM)
+            vmb_run_boot_storm_json(&w, rts, nt, st->up_ns);
+    }
     vmb_run_resources_json(&st->resources, &w);
+    vmb_run_memory_json(&st->mem, &w);
     vmb_jw_key(&w, "artefacts");
     list_artefacts(&w, st->dir);
     vmb_jw_obj_end(&w);
@@ -539,6 +577,21 @@ drop_note(void *ctx, const char *msg)
 
 /* Outlives every env, as env_open's notes must. */
 static const struct vmb_notes quiet_notes = {.fn = drop_note};
+
+/* Every tenant's database pair, tenant 1's settings in the run's
+ * directory and the others' in theirs. */
+static int
+tenants_database(struct run_state *st, struct vmb_runtime **rts, size_t nt,
+                 const struct vmb_db_driver *drv, struct vmb_error **err)
+{
+    for (size_t t = 0; t < nt; t++) {
+        autofree char *dir =
+            vmb_xasprintf("%s/%s", st->dir, st->tenant_dirs[t]);
+        if (bring_up_database(st, rts[t], drv, dir, err) < 0)
+            return vmb_run_tenant_prefix(err, t, nt);
+    }
+    return 0;
+}
 
 /*
  * Executes one run. Returns 0 when it is recorded (ok or failed), -1 when
@@ -561,7 +614,9 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
     struct vmb_error *run_err = NULL, *cerr = NULL, *eerr = NULL;
     char *json = NULL;
     char *rpath = vmb_xasprintf("%s/result.json", st.dir);
-    struct vmb_runtime *rt = NULL;
+    size_t nt = (size_t)c->cfg.top.tenants;
+    struct vmb_runtime **rts = vmb_xcalloc(nt, sizeof(*rts));
+    st.tenant_dirs = vmb_xcalloc(nt, sizeof(*st.tenant_dirs));
 
     const struct vmb_db_driver *drv =
         vmb_db_driver_find(c->cfg.database.engine);
@@ -595,12 +650,27 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
     }
     if (vmb_rm_rf(st.dir, err) < 0 || vmb_mkdir_p(st.dir, err) < 0)
         goto out;
-    if (vmb_runtime_new(ops, s->env[c->kind], c, r->rep, work, &rt, err) < 0)
-        goto out;
-    rt->notes = &s->notes;
+    for (size_t t = 0; t < nt; t++) {
+        char *twork =
+            t == 0 ? vmb_xstrdup(work) : vmb_xasprintf("%s-t%zu", work, t + 1);
+        st.tenant_dirs[t] =
+            t == 0 ? vmb_xstrdup("") : vmb_xasprintf("tenant%zu", t + 1);
+        char *tdir = vmb_xasprintf("%s/%s", st.dir, st.tenant_dirs[t]);
+        int made = vmb_mkdir_p(tdir, err) < 0
+                       ? -1
+                       : vmb_runtime_new(ops, s->env[c->kind], c, r->rep, twork,
+                                         &rts[t], err);
+        free(twork);
+        free(tdir);
+        if (made < 0)
+            goto out;
+        rts[t]->notes = &s->notes;
+        rts[t]->tenant = (int)t;
+    }
+    struct vmb_runtime *rt = rts[0];
     vmb_progress_phase(&s->prog, c->kind == VMB_CELL_VM ? "boot" : "start",
                        SIZE_MAX);
-    if (rt->ops->up(rt, &run_err) < 0)
+    if (vmb_run_tenants_up(rts, nt, &st.up_ns, &run_err) < 0)
         vmb_error_prefix(&run_err, "bring up the %s runtime", ops->name);
     else {
         if (c->cfg.top.probe) {
@@ -609,25 +679,33 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
         }
         vmb_progress_phase(&s->prog, "database", SIZE_MAX);
         /* A tool (fio) has no server: it runs in each phase. */
-        if (drv->tool || bring_up_database(&st, rt, drv, &run_err) == 0) {
+        if (drv->tool || tenants_database(&st, rts, nt, drv, &run_err) == 0) {
             if (!drv->tool)
                 vmb_run_resources_rtt(&st.resources, rt);
-            rt->ops->window_begin(rt);
-            vmb_run_resources_start(&st.resources, rt);
-            run_phases(&st, rt, drv, &run_err);
+            for (size_t t = 0; t < nt; t++)
+                rts[t]->ops->window_begin(rts[t]);
+            vmb_run_resources_start(&st.resources, rts, nt);
+            run_phases(&st, rts, nt, drv, &run_err);
             vmb_run_resources_stop(&st.resources);
-            rt->ops->window_end(rt);
+            for (size_t t = 0; t < nt; t++)
+                rts[t]->ops->window_end(rts[t]);
         }
     }
     /* Servers stop first, so their logs include the shutdown. */
     vmb_progress_phase(&s->prog, "collect", SIZE_MAX);
-    rt->ops->stop_db(rt);
-    if (rt->ops->collect(rt, st.dir, &cerr) < 0 && run_err == NULL)
-        run_err = steal(&cerr);
-    int rr = render_result(&st, rt, started, run_err ? run_err->msg : NULL,
+    for (size_t t = 0; t < nt; t++) {
+        rts[t]->ops->stop_db(rts[t]);
+        char *tdir = vmb_xasprintf("%s/%s", st.dir, st.tenant_dirs[t]);
+        if (rts[t]->ops->collect(rts[t], tdir, &cerr) < 0 && run_err == NULL)
+            run_err = steal(&cerr);
+        vmb_error_free(steal(&cerr));
+        free(tdir);
+    }
+    int rr = render_result(&st, rts, nt, started, run_err ? run_err->msg : NULL,
                            &json, err);
     vmb_progress_phase(&s->prog, "teardown", SIZE_MAX);
-    rt->ops->down(rt);
+    for (size_t t = 0; t < nt; t++)
+        rts[t]->ops->down(rts[t]);
     if (vmb_interrupted) {
         /* Not a failure of the cell: leave it for --resume to redo. */
         if (rr == 0)
@@ -648,7 +726,12 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
     }
     rc = 0;
 out:
-    vmb_runtime_free(rt);
+    for (size_t t = 0; t < nt; t++) {
+        vmb_runtime_free(rts[t]);
+        free(st.tenant_dirs[t]);
+    }
+    free(rts);
+    free(st.tenant_dirs);
     vmb_error_free(run_err);
     vmb_error_free(cerr);
     vmb_error_free(eerr);
@@ -661,6 +744,7 @@ out:
         free(st.phases[i]);
     free(st.phases);
     vmb_run_resources_free(&st.resources);
+    vmb_run_memory_free(&st.mem);
     free(st.lags);
     return rc;
 }

@@ -138,28 +138,46 @@ vmb_run_phase_record(const struct vmb_load_result *res, const char *dir,
     return rc;
 }
 
+/* The targets of every tenant's nodes; node numbers in messages count
+ * over the run (tenant 2's primary is node 3). */
+static int
+tenant_targets(const struct vmb_config *cfg, const struct vmb_db_node *nodes,
+               size_t ntenants, bool use_replica, struct vmb_load_target *pt,
+               struct vmb_load_target *rt, struct vmb_error **err)
+{
+    for (size_t t = 0; t < ntenants; t++) {
+        if (node_target(cfg, &nodes[2 * t], &pt[t], err) < 0)
+            return vmb_error_prefix(err, "node %zu", 2 * t + 1);
+        if (use_replica && node_target(cfg, &nodes[2 * t + 1], &rt[t], err) < 0)
+            return vmb_error_prefix(err, "node %zu", 2 * t + 2);
+    }
+    return 0;
+}
+
 int
 vmb_run_load_phase(const struct vmb_config *cfg, size_t index,
-                   const struct vmb_db_node *primary,
-                   const struct vmb_db_node *replica, const char *dir,
+                   const struct vmb_db_node *nodes, size_t ntenants,
+                   const char *dir,
                    void (*rate)(void *ctx, uint64_t ops, double ops_per_s),
                    void *ctx, struct vmb_run_phase_out *out,
                    struct vmb_error **err)
 {
-    struct vmb_load_target pt, rt;
-    if (node_target(cfg, primary, &pt, err) < 0)
-        return vmb_error_prefix(err, "node 1");
     bool use_replica = cfg->load.read_from != VMB_READ_PRIMARY;
-    if (use_replica && node_target(cfg, replica, &rt, err) < 0)
-        return vmb_error_prefix(err, "node 2");
+    autofree struct vmb_load_target *pt = vmb_xcalloc(ntenants, sizeof(*pt));
+    autofree struct vmb_load_target *rt = vmb_xcalloc(ntenants, sizeof(*rt));
+    if (tenant_targets(cfg, nodes, ntenants, use_replica, pt, rt, err) < 0)
+        return -1;
     struct rate_fwd fwd = {rate, ctx};
     struct vmb_load_result *res = NULL;
     struct vmb_load_run run = {
         .opts = &cfg->load,
         .phase = &cfg->phases[index],
         .phase_index = (int)index,
-        .primary = &pt,
-        .replica = use_replica ? &rt : NULL,
+        .primary = &pt[0],
+        .replica = use_replica ? &rt[0] : NULL,
+        .ntenants = ntenants,
+        .primaries = pt,
+        .replicas = use_replica ? rt : NULL,
         .progress = on_progress,
         .ctx = &fwd,
     };

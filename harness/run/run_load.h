@@ -30,9 +30,11 @@ void vmb_run_phase_out_free(struct vmb_run_phase_out *out);
 void vmb_run_load_csv_header(struct vmb_buf *b);
 
 /*
- * Runs phase `index` of cfg against primary (and replica, which
- * load.read_from may send reads to), writes latency-<index>-<op>.hgrm into
- * dir, and fills out. rate(ctx, ops, ops_per_s) is called about once a
+ * Runs phase `index` of cfg against every tenant's pair at once: nodes
+ * holds 2 x ntenants nodes, tenant t's primary at 2t and its replica
+ * (which load.read_from may send reads to) at 2t + 1. Writes
+ * latency-<index>-<op>.hgrm (all tenants' operations) into dir, and
+ * fills out. rate(ctx, ops, ops_per_s) is called about once a
  * second with the measured operations so far and the current rate. Fails when
  * the generator cannot run, and when every operation of the phase failed or
  * it stalled or reached phase_timeout before any completed (out is filled
@@ -40,8 +42,8 @@ void vmb_run_load_csv_header(struct vmb_buf *b);
  * operations succeeds; its PHASE object's "ended_by" says so.
  */
 int vmb_run_load_phase(const struct vmb_config *cfg, size_t index,
-                       const struct vmb_db_node *primary,
-                       const struct vmb_db_node *replica, const char *dir,
+                       const struct vmb_db_node *nodes, size_t ntenants,
+                       const char *dir,
                        void (*rate)(void *ctx, uint64_t ops, double ops_per_s),
                        void *ctx, struct vmb_run_phase_out *out,
                        struct vmb_error **err);

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -168,6 +169,7 @@ vmb_preflight_facts_read(const struct vmb_preflight_host *h,
         autofree char *dev = at(f, vmb_entropy_name(e));
         f->entropy[e] = access(dev, R_OK) == 0;
     }
+    f->cpus = vmb_preflight_host_cpus();
     read_meminfo(f);
     /* Where vm/ and Debian's packages put it (qemu-system-common, or the
      * virtiofsd package). */
@@ -233,11 +235,13 @@ hugepages_applies(const struct vmb_cell *c)
     return is_vm(c) && c->cfg.guest.hugepages;
 }
 
-/* Both VMs of a run, each of default_memory in 2 MiB pages. */
+/* Every VM of a run (two per tenant), each of default_memory in 2 MiB
+ * pages. */
 static uint64_t
 pages_needed(const struct vmb_cell *c)
 {
-    return 2 * ((c->cfg.guest.memory_mib + 1) / 2);
+    return 2 * (uint64_t)c->cfg.top.tenants *
+           ((c->cfg.guest.memory_mib + 1) / 2);
 }
 
 static int
@@ -258,10 +262,11 @@ hugepages_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
     uint64_t need = pages_needed(c);
     if (h->hp_free >= need)
         return 0;
-    *detail = vmb_xasprintf("enable_hugepages: both VMs of a run need %" PRIu64
-                            " free 2 MiB pages, the host has %" PRIu64
-                            " free of %" PRIu64 " reserved",
-                            need, h->hp_free, h->hp_total);
+    *detail = vmb_xasprintf(
+        "enable_hugepages: the %" PRId64 " VMs of a run need %" PRIu64
+        " free 2 MiB pages, the host has %" PRIu64 " free of %" PRIu64
+        " reserved",
+        2 * c->cfg.top.tenants, need, h->hp_free, h->hp_total);
     *fix = vmb_xasprintf("reserve them: `echo %" PRIu64
                          " > /proc/sys/vm/nr_hugepages`",
                          h->hp_total + (need - h->hp_free));
@@ -280,14 +285,23 @@ memory_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
              char **detail, char **fix)
 {
     /* Guest RAM alone: QEMU's own overhead is left as headroom. */
-    uint64_t need = 2 * c->cfg.guest.memory_mib;
+    uint64_t vms = 2 * (uint64_t)c->cfg.top.tenants;
+    uint64_t need = vms * c->cfg.guest.memory_mib;
     if (!h->have_meminfo || h->avail_mib >= need)
         return 0;
-    *detail = vmb_xasprintf("the two VMs of a run need %" PRIu64
-                            " MiB of guest memory, the host has %" PRIu64
-                            " MiB available",
-                            need, h->avail_mib);
-    *fix = vmb_xstrdup("free memory, or set a smaller default_memory");
+    if (vms == 2)
+        *detail = vmb_xasprintf("the two VMs of a run need %" PRIu64
+                                " MiB of guest memory, the host has %" PRIu64
+                                " MiB available",
+                                need, h->avail_mib);
+    else
+        *detail = vmb_xasprintf(
+            "the %" PRIu64 " VMs of a run (%" PRId64 " tenants) need %" PRIu64
+            " MiB of guest memory, the host has %" PRIu64 " MiB available",
+            vms, c->cfg.top.tenants, need, h->avail_mib);
+    *fix = vmb_xstrdup(vms == 2 ? "free memory, or set a smaller default_memory"
+                                : "free memory, or set a smaller "
+                                  "default_memory or fewer tenants");
     return VMB_PREFLIGHT_LACK;
 }
 
@@ -490,13 +504,57 @@ entropy_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
     return VMB_PREFLIGHT_LACK;
 }
 
+int
+vmb_preflight_host_cpus(void)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) < 0)
+        return 1;
+    int n = CPU_COUNT(&set);
+    return n > 0 ? n : 1;
+}
+
+int64_t
+vmb_preflight_cpus_needed(const struct vmb_cell *c)
+{
+    return c->cfg.top.tenants * 2 * c->cfg.guest.vcpus;
+}
+
+/* A control pins its nodes only with match_resources; unpinned, they
+ * share every CPU and cannot be said to oversubscribe. */
+static bool
+tenants_applies(const struct vmb_cell *c)
+{
+    return c->cfg.top.tenants > 1 &&
+           (is_vm(c) || c->cfg.control.match_resources);
+}
+
+static int
+cpus_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
+           char **detail, char **fix)
+{
+    (void)fix;
+    int64_t need = vmb_preflight_cpus_needed(c);
+    if (need <= h->cpus)
+        return 0;
+    *detail = vmb_xasprintf(
+        "%" PRId64 " tenants x 2 nodes x %" PRId64 " vCPUs need %" PRId64
+        " CPUs and this host has %d: the run "
+        "is oversubscribed, its figures measure contention for CPUs",
+        c->cfg.top.tenants, c->cfg.guest.vcpus, need, h->cpus);
+    return VMB_PREFLIGHT_NOTE;
+}
+
 const struct vmb_preflight_need vmb_preflight_needs[] = {
     {"vhost-net", "VM cells with disable_vhost_net false", vhost_applies,
      vhost_probe},
     {"hugepages", "VM cells with enable_hugepages", hugepages_applies,
      hugepages_probe},
-    {"memory", "VM cells: both VMs of a run at once", memory_applies,
+    {"memory", "VM cells: every VM of a run at once", memory_applies,
      memory_probe},
+    {"cpus", "cells with tenants > 1: tenants x nodes x vCPUs", tenants_applies,
+     cpus_probe},
     {"tc", "VM cells with a rate limiter", shaping_applies, shaping_probe},
     {"virtiofsd", "VM cells on virtio-fs", virtiofsd_applies, virtiofsd_probe},
     {"virtio_fs_extra_args", "VM cells", is_vm, fs_args_probe},

@@ -39,6 +39,7 @@ struct vmb_preflight_host {
 /* What the needs know of the host, read once per check. */
 struct vmb_preflight_facts {
     bool vhost_net;        /* /dev/vhost-net is readable and writable */
+    int cpus;              /* CPUs this process may run on */
     bool have_meminfo;     /* /proc/meminfo was read */
     uint64_t avail_mib;    /* MemAvailable */
     uint64_t hp_free;      /* free default-size huge pages */
@@ -127,6 +128,12 @@ void vmb_preflight_print_lacks(FILE *f, const struct vmb_preflight *p);
  * "lack"|"note", "detail", "fix", "cells": [ids]}]}
  */
 void vmb_preflight_to_json(struct vmb_jw *w, const struct vmb_preflight *p);
+
+/* The CPUs this process may run on (sched_getaffinity), at least 1. */
+int vmb_preflight_host_cpus(void);
+
+/* The CPUs a run of c pins: tenants x 2 nodes x vCPUs. */
+int64_t vmb_preflight_cpus_needed(const struct vmb_cell *c);
 
 /* Fails (VMB_ERR_INPUT) when p has a shortfall, saying how many cells. */
 int vmb_preflight_refuse(const struct vmb_preflight *p, struct vmb_error **err);

@@ -23,6 +23,7 @@
 #include "config/config.h"
 #include "config/matrix.h"
 #include "db/db.h"
+#include "runtime/hostmem.h"
 #include "runtime/sample.h"
 #include "vm/agent.h"
 
@@ -49,6 +50,10 @@ struct vmb_runtime_env_info {
 
 struct vmb_runtime_ops {
     const char *name; /* "vm", "baremetal": result.json "kind" */
+    /* Its data disk and network counters are the host's device and
+     * loopback (bare metal), which a run's tenants share: sampled once,
+     * not summed over the tenants. */
+    bool shared_io;
 
     /*
      * What every run of this runtime in a session shares (a libvirt
@@ -137,6 +142,15 @@ struct vmb_runtime_ops {
     int (*run_fio)(struct vmb_runtime *rt, const char *job, uint64_t timeout_us,
                    char **json, size_t *len, struct vmb_error **err);
 
+    /*
+     * What each node costs in memory now (runtime/hostmem.h): the host
+     * process's RSS and PSS (QEMU, or the database on bare metal), its
+     * virtiofsd's, and the guest's own view through the agent (VMs, each
+     * request with a short deadline). Figures it cannot read stay NAN.
+     * Called from the run's thread after each phase. NULL: none.
+     */
+    void (*memory)(struct vmb_runtime *rt, struct vmb_mem_node out[2]);
+
     /* Start and end of the measurement window of resource figures. */
     void (*window_begin)(struct vmb_runtime *rt);
     void (*window_end)(struct vmb_runtime *rt);
@@ -172,6 +186,10 @@ struct vmb_runtime {
     const struct vmb_config *cfg; /* the cell's effective config; borrowed */
     const char *cell_id;          /* borrowed */
     int rep;
+    /* Which of the cell's tenants this runtime holds (0-based; top.tenants
+     * runtimes run at once). Set before up; it picks the nodes' ports,
+     * CPUs and names so that tenants never collide. */
+    int tenant;
     char *work_dir; /* host scratch directory of this run (owned) */
     struct vmb_db_node nodes[2]; /* [0] node 1, [1] node 2 */
     char *node_strs[2][4];       /* owned storage behind nodes[] strings */
@@ -183,6 +201,9 @@ struct vmb_runtime {
      * set by the caller of the driver's waits; 0 when not reached. */
     uint64_t db_ready_ns[2];
     uint64_t sync_ns;
+    /* vmb_now_ns() of the later agent hello of the pair, set by up (VMs);
+     * 0 on bare metal. */
+    uint64_t agents_ns;
     void *priv;
 };
 

@@ -1,10 +1,10 @@
 /*
  * The bare-metal control: the same two servers as host processes on
- * loopback ports (database.port and port+1), data under the run's work
- * directory. With control.match_resources each node gets as many CPUs as
- * the cell's vCPUs (sched_setaffinity, plus a cpuset cgroup where one can
- * be made) and a memory cap of the cell's memory (cgroup v2 memory.max or
- * v1 memory.limit_in_bytes).
+ * loopback ports (database.port and port+1; tenant t's pair the two after
+ * tenant t-1's), data under the run's work directory. With
+ * control.match_resources each node gets as many CPUs as the cell's vCPUs
+ * (sched_setaffinity, plus a cpuset cgroup where one can be made) and a memory
+ * cap of the cell's memory (cgroup v2 memory.max or v1 memory.limit_in_bytes).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -101,13 +101,19 @@ bm_up(struct vmb_runtime *rt, struct vmb_error **err)
             vmb_xasprintf("%s/node%d/data", rt->work_dir, i + 1);
         if (vmb_mkdir_p(data, err) < 0)
             return vmb_error_prefix(err, "node %d", i + 1);
+        /* Tenant t's nodes are the (2t+1)th and (2t+2)th of the run: the
+         * next two ports and the next CPUs. */
+        int k = 2 * rt->tenant + i;
         vmb_runtime_set_node(rt, i + 1, "127.0.0.1",
-                             (int)cfg->database.port + i, "127.0.0.1", data);
+                             (int)cfg->database.port + k, "127.0.0.1", data);
         struct bm_node *n = &bm->node[i];
         if (!bm->pinned)
             continue;
-        cpus_for_node(i + 1, cfg->guest.vcpus, &n->set, &n->cpus);
-        autofree char *tag = vmb_xasprintf("node%d", i + 1);
+        cpus_for_node(k + 1, cfg->guest.vcpus, &n->set, &n->cpus);
+        autofree char *tag =
+            rt->tenant == 0
+                ? vmb_xasprintf("node%d", i + 1)
+                : vmb_xasprintf("t%d-node%d", rt->tenant + 1, i + 1);
         vmb_cgroup_create(tag, n->cpus, cfg->guest.memory_mib << 20, &n->cg);
         if (n->cg.notes != NULL)
             vmb_note(rt->notes, "control node %d: %s", i + 1, n->cg.notes);
@@ -558,6 +564,18 @@ bm_sample(struct vmb_runtime *rt, struct vmb_sample *s)
     vmb_sample_host_net("/proc", "lo", s);
 }
 
+static void
+bm_memory(struct vmb_runtime *rt, struct vmb_mem_node out[2])
+{
+    struct bm *bm = rt->priv;
+    for (int i = 0; i < 2; i++) {
+        vmb_mem_node_init(&out[i]);
+        if (bm != NULL && bm->node[i].pid > 0)
+            vmb_mem_read_process("/proc", bm->node[i].pid, &out[i].rss,
+                                 &out[i].pss);
+    }
+}
+
 static int
 bm_probe(struct vmb_runtime *rt, const struct vmb_rawprobe_opts *o,
          struct vmb_rawprobe_result *r, struct vmb_error **err)
@@ -770,6 +788,7 @@ bm_free(struct vmb_runtime *rt)
 }
 
 const struct vmb_runtime_ops vmb_runtime_baremetal = {
+    .shared_io = true,
     .name = "baremetal",
     .up = bm_up,
     .start_db = bm_start_db,
@@ -779,6 +798,7 @@ const struct vmb_runtime_ops vmb_runtime_baremetal = {
     .probe = bm_probe,
     .rtt = bm_rtt,
     .run_fio = bm_run_fio,
+    .memory = bm_memory,
     .window_begin = bm_window_begin,
     .window_end = bm_window_end,
     .result_json = bm_result_json,

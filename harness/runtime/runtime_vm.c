@@ -29,6 +29,8 @@
 /* Container paths of the server's configuration and log. */
 #define CONF_PATH "/vmbench-db.conf"
 #define LOG_PATH "/vmbench-db.log"
+/* The guest's /proc/meminfo after a phase: a small file, a short wait. */
+#define MEMINFO_US (5ull * 1000000ull)
 
 /* Rounds of the emulation factor, each side; the factor is the ratio
  * of the medians. */
@@ -248,7 +250,12 @@ vm_up(struct vmb_runtime *rt, struct vmb_error **err)
     rt->accel = e->accel.used == VMB_ACCEL_KVM ? "kvm" : "tcg";
     /* Short: libvirt derives the bridge name (15 bytes at most) from it. */
     char tag[16];
-    snprintf(tag, sizeof(tag), "%.6sr%d", rt->cell_id, rt->rep);
+    if (rt->tenant == 0)
+        snprintf(tag, sizeof(tag), "%.6sr%d", rt->cell_id, rt->rep);
+    else
+        /* Repetitions stop at 1000 and tenants at 64: 14 bytes at most. */
+        snprintf(tag, sizeof(tag), "%.6sr%ut%u", rt->cell_id,
+                 (unsigned)rt->rep % 10000u, (unsigned)(rt->tenant + 1) % 100u);
     if (vmb_vm_workdir_new(tag, rt->work_dir, &v->wd, err) < 0)
         return -1;
     struct vmb_vm_params p = {
@@ -264,6 +271,7 @@ vm_up(struct vmb_runtime *rt, struct vmb_error **err)
          * log. */
         .keep_volumes = true,
         .notes = rt->notes,
+        .tenant = (uint32_t)rt->tenant,
     };
     if (vmb_vm_cell_start(e->virt, &p, &v->cell, err) < 0)
         return -1;
@@ -274,7 +282,16 @@ vm_up(struct vmb_runtime *rt, struct vmb_error **err)
     }
     rt->nodes[1].primary_host = rt->nodes[0].host;
     rt->nodes[1].primary_port = rt->nodes[0].port;
-    if (e->accel.used != VMB_ACCEL_KVM && !e->tcg_tried)
+    for (int i = 0; i < 2; i++) {
+        struct vmb_vm_node *n = vmb_vm_cell_node(v->cell, i);
+        const struct vmb_agent_hello *h =
+            n->agent ? vmb_agent_hello_info(n->agent) : NULL;
+        if (h != NULL && h->host_ns > rt->agents_ns)
+            rt->agents_ns = h->host_ns;
+    }
+    /* Tenants come up at once (the boot storm): the session's one
+     * measurement is tenant 1's, the others leave the env alone. */
+    if (rt->tenant == 0 && e->accel.used != VMB_ACCEL_KVM && !e->tcg_tried)
         measure_tcg(rt, e, v);
     return 0;
 }
@@ -491,6 +508,31 @@ vm_sample(struct vmb_runtime *rt, struct vmb_sample *s)
             s->v[VMB_CTR_DISK_RD_BYTES + k] = disk[k];
             s->have[VMB_CTR_DISK_RD_BYTES + k] = true;
         }
+}
+
+static void
+vm_memory(struct vmb_runtime *rt, struct vmb_mem_node out[2])
+{
+    struct vm_rt *v = rt->priv;
+    for (int i = 0; i < 2; i++) {
+        vmb_mem_node_init(&out[i]);
+        if (v == NULL || v->cell == NULL)
+            continue;
+        struct vmb_vm_node *n = vmb_vm_cell_node(v->cell, i);
+        struct vmb_virt_domain *d = vmb_vm_cell_domain(v->cell, i);
+        int pid = d ? vmb_virt_domain_pid(d) : -1;
+        vmb_mem_read_process("/proc", pid, &out[i].rss, &out[i].pss);
+        if (n->data_dir != NULL)
+            vmb_mem_read_virtiofsd("/proc", n->domain, &out[i].helpers_rss,
+                                   &out[i].helpers_pss);
+        autofree char *text = NULL;
+        size_t len = 0;
+        vmb_autoerr struct vmb_error *e = NULL;
+        if (n->agent != NULL &&
+            vmb_agent_fetch(n->agent, "/proc/meminfo", 16384, MEMINFO_US, &text,
+                            &len, NULL, &e) == 0)
+            vmb_mem_parse_meminfo(text, &out[i]);
+    }
 }
 
 static int
@@ -805,6 +847,7 @@ const struct vmb_runtime_ops vmb_runtime_vm = {
     .sample_guest = vm_sample_guest,
     .probe = vm_probe,
     .rtt = vm_rtt,
+    .memory = vm_memory,
     .window_begin = vm_window_begin,
     .window_end = vm_window_end,
     .result_json = vm_result_json,

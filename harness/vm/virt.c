@@ -445,6 +445,21 @@ bad:
                          cidr ? cidr : "");
 }
 
+int
+vmb_subnet_nth(const struct vmb_subnet *s, uint32_t k, struct vmb_subnet *out,
+               struct vmb_error **err)
+{
+    uint64_t size = 1ull << (32 - s->prefix);
+    uint64_t net = (uint64_t)s->net + (uint64_t)k * size;
+    if (net + size - 1 > UINT32_MAX)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "network.subnet /%d: tenant %" PRIu32
+                             " would need a subnet past 255.255.255.255",
+                             s->prefix, k + 1);
+    *out = (struct vmb_subnet){.net = (uint32_t)net, .prefix = s->prefix};
+    return 0;
+}
+
 void
 vmb_subnet_host(const struct vmb_subnet *s, uint32_t index, char *buf,
                 size_t len)

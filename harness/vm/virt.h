@@ -98,6 +98,13 @@ struct vmb_subnet {
 int vmb_subnet_parse(const char *cidr, struct vmb_subnet *out,
                      struct vmb_error **err);
 
+/*
+ * The k-th subnet of s's size after s (k = 0: s itself): a run's tenant k
+ * gets its own network there. Fails (VMB_ERR_INPUT) past 255.255.255.255.
+ */
+int vmb_subnet_nth(const struct vmb_subnet *s, uint32_t k,
+                   struct vmb_subnet *out, struct vmb_error **err);
+
 /* The index-th host address (1 = the bridge, 2 = node 1, ...), dotted. */
 void vmb_subnet_host(const struct vmb_subnet *s, uint32_t index, char *buf,
                      size_t len);

@@ -117,8 +117,9 @@ vmb_vm_cell_check(const struct vmb_vm_params *p, struct vmb_error **err)
                              "%d CPUs; a VM cannot have more vCPUs than the "
                              "host has CPUs",
                              cfg->guest.vcpus, cpus);
-    struct vmb_subnet sn;
-    if (vmb_subnet_parse(cfg->network.subnet, &sn, err) < 0)
+    struct vmb_subnet base, sn;
+    if (vmb_subnet_parse(cfg->network.subnet, &base, err) < 0 ||
+        vmb_subnet_nth(&base, p->tenant, &sn, err) < 0)
         return -1;
     if (vmb_subnet_check_free(&sn, err) < 0)
         return -1;
@@ -599,8 +600,9 @@ vmb_vm_cell_start(struct vmb_virt *v, const struct vmb_vm_params *p,
                          err) < 0)
             goto fail;
     c->net_name = vmb_xasprintf("vmb-%s", p->tag);
-    struct vmb_subnet sn;
-    vmb_subnet_parse(p->cfg->network.subnet, &sn, NULL);
+    struct vmb_subnet base, sn;
+    vmb_subnet_parse(p->cfg->network.subnet, &base, NULL);
+    vmb_subnet_nth(&base, p->tenant, &sn, NULL);
     for (int i = 0; i < 2; i++) {
         struct vmb_vm_node *n = &c->nodes[i];
         n->name = vmb_xasprintf("node%d", i + 1);

@@ -54,14 +54,17 @@ struct vmb_vm_node {
 };
 
 struct vmb_vm_params {
-    const struct vmb_config *cfg;  /* the cell's effective config */
-    const char *work_dir;          /* exists; the run's VM files (workdir.h) */
-    const char *tag;               /* short, unique per run: names */
-    bool kvm;                      /* resolved accel (accel.h) */
-    const char *kernel;            /* resolved guest kernel path */
-    const char *initrd;            /* the agent's initramfs */
-    const char *base_image;        /* container root base image (qcow2) */
-    bool keep_volumes;             /* leave overlays and volumes on teardown */
+    const struct vmb_config *cfg; /* the cell's effective config */
+    const char *work_dir;         /* exists; the run's VM files (workdir.h) */
+    const char *tag;              /* short, unique per run: names */
+    bool kvm;                     /* resolved accel (accel.h) */
+    const char *kernel;           /* resolved guest kernel path */
+    const char *initrd;           /* the agent's initramfs */
+    const char *base_image;       /* container root base image (qcow2) */
+    bool keep_volumes;            /* leave overlays and volumes on teardown */
+    /* Which tenant of the run (0-based): its network is the tenant-th
+     * subnet of network.subnet's size after it (vmb_subnet_nth). */
+    uint32_t tenant;
     const struct vmb_notes *notes; /* for notes to the user; NULL: stderr */
 };
 

@@ -925,3 +925,39 @@ Test(plan, engine_settings_show_their_engine)
     free(yaml);
     rmdir(dir);
 }
+
+/* tenants is an axis; its cells and controls keep tenants, and the
+ * tenants: 1 cell has the id of the same matrix without the axis. */
+Test(matrix, tenants_axis)
+{
+    struct vmb_matrix *plain = load("p.yaml", "matrix:\n  vcpus: [1, 2]\n");
+    struct vmb_matrix *m = load("t.yaml", "matrix:\n"
+                                          "  vcpus: [1, 2]\n"
+                                          "  tenants: [1, 3]\n");
+    cr_assert_eq(m->ncells, 4);
+    cr_assert_eq(m->ncontrols, 4);
+    cr_assert_str_eq(m->cells[1].label, "vcpus=1 tenants=3");
+    cr_assert_eq(m->cells[1].cfg.top.tenants, 3);
+    cr_assert_eq(m->controls[m->cells[1].control].cfg.top.tenants, 3);
+    cr_assert_str_eq(m->cells[0].id, plain->cells[0].id);
+    cr_assert_str_eq(m->cells[2].id, plain->cells[1].id);
+    cr_assert_str_eq(m->controls[m->cells[0].control].id,
+                     plain->controls[plain->cells[0].control].id);
+    cr_assert_str_neq(m->cells[1].id, m->cells[0].id);
+    cr_assert_str_neq(m->controls[m->cells[1].control].id,
+                      m->controls[m->cells[0].control].id);
+    /* The expansion's ids are vmb_cell_id's. */
+    for (size_t i = 0; i < m->ncells; i++) {
+        char id[13];
+        vmb_cell_id(&m->cells[i].cfg, VMB_CELL_VM, id);
+        cr_assert_str_eq(id, m->cells[i].id, "%s", m->cells[i].label);
+    }
+    vmb_matrix_free(plain);
+    vmb_matrix_free(m);
+    char *msg = load_error("z.yaml", "tenants: 0\n");
+    cr_assert_not_null(strstr(msg, "tenants"), "%s", msg);
+    free(msg);
+    msg = load_error("ports.yaml", "database:\n  port: 65530\ntenants: 4\n");
+    cr_assert_not_null(strstr(msg, "65537"), "%s", msg);
+    free(msg);
+}

@@ -6,6 +6,7 @@
  * there; shortfalls of several cells are one finding listing them all.
  */
 #include <criterion/criterion.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -377,4 +378,38 @@ Test(preflight, all_shortfalls_listed)
     }
     cr_assert_not_null(strstr(buf, "fix: "), "%s", buf);
     free(buf);
+}
+
+/* Every VM of every tenant counts: 2 tenants of 1 GiB VMs need 4 GiB. */
+Test(preflight, memory_counts_every_tenant)
+{
+    put("dev/vhost-net", "", 0600);
+    put("proc/meminfo", "MemAvailable: 3145728 kB\nHugepagesize: 2048 kB\n",
+        0644);
+    check("guest:\n  memory: 1G\ntenants: 2\n");
+    assert_lack("memory", "4096", "fewer tenants");
+}
+
+/* More pinned CPUs than the host has: run anyway, flagged as a note. */
+Test(preflight, tenants_oversubscribed_is_a_note)
+{
+    put("dev/vhost-net", "", 0600);
+    int64_t t = vmb_preflight_host_cpus() + 1;
+    char *body = vmb_xasprintf("tenants: %" PRId64 "\n", t);
+    check(body);
+    free(body);
+    const struct vmb_preflight_finding *f = finding("cpus");
+    cr_assert_not_null(f);
+    cr_assert_eq(f->level, VMB_PREFLIGHT_NOTE);
+    cr_assert_not_null(strstr(f->detail, "oversubscribed"), "%s", f->detail);
+    /* The VM cell and its pinned control. */
+    cr_assert_eq(f->ncells, 2);
+    cr_assert_eq(vmb_preflight_refuse(pf, NULL), 0);
+    vmb_preflight_free(pf);
+    vmb_matrix_free(m);
+    pf = NULL;
+    m = NULL;
+    /* One tenant is never flagged, whatever its vCPUs. */
+    check("guest:\n  vcpus: 8\n");
+    cr_assert_null(finding("cpus"));
 }

@@ -327,6 +327,65 @@ Test(results, capacity_steps_say_why_they_failed)
     fixture_remove(dir);
 }
 
+/* Each tenant's part of a phase and the memory after it are read back;
+ * tenants out of order, or a figure out of range, are bad fields. */
+Test(results, tenants_and_memory_are_read_back)
+{
+    char *dir = fixture_copy();
+    char *p = vmb_xasprintf("%s/cells/%s/rep1/result.json", dir, CELL_9P);
+    file_replace(p, "\"op\": \"write\",",
+                 "\"op\": \"write\", \"aggregate_op_rate\": 3000, "
+                 "\"tenant_min_op_rate\": 1000, \"tenant_max_op_rate\": 2000, "
+                 "\"tenant_fairness\": 0.9, \"tenants\": [{\"tenant\": 1, "
+                 "\"ops\": 10, \"errors\": 0, \"op_rate\": 1000, "
+                 "\"latency_us\": {\"mean\": 1, \"p50\": 1, \"p95\": 2, "
+                 "\"p99\": 3, \"p99.9\": 4, \"max\": 5}}, {\"tenant\": 2, "
+                 "\"ops\": 20, \"errors\": 1, \"op_rate\": 2000, "
+                 "\"latency_us\": {\"mean\": 1, \"p50\": 1, \"p95\": 2, "
+                 "\"p99\": 3, \"p99.9\": 4, \"max\": 5}}],");
+    file_replace(p, "\"replication_lag_s\":",
+                 "\"memory\": {\"0-write\": [{\"tenant\": 1, \"node1\": "
+                 "{\"pss_bytes\": 3145728, \"helpers_pss_bytes\": 1048576, "
+                 "\"guest_used_bytes\": 2097152}, \"node2\": {\"pss_bytes\": "
+                 "4194304, \"helpers_pss_bytes\": 0, \"guest_used_bytes\": "
+                 "1048576}}, {\"tenant\": 2, \"node1\": {\"pss_bytes\": "
+                 "1048576}, \"node2\": {\"pss_bytes\": 1048576}}]}, "
+                 "\"replication_lag_s\":");
+    struct vmb_res_rep rep = {0};
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_results_read_result(p, &rep, &err), 0, "%s",
+                 err ? err->msg : "");
+    const struct vmb_res_phase *ph = &rep.phases[0];
+    cr_assert_eq(ph->ntenants, 2);
+    cr_assert_eq(ph->tenants[1].op_rate, 2000);
+    cr_assert_eq(ph->tenants[1].latency_us.p99, 3);
+    cr_assert_eq(ph->tenant_fairness, 0.9);
+    cr_assert_eq(ph->aggregate_op_rate, 3000);
+    /* Tenant 1: 4 + 4 MiB, tenant 2: 2 MiB; the mean is 5 MiB. */
+    cr_assert_eq(ph->tenants[0].host_mem, 8388608.0);
+    cr_assert_eq(ph->host_mem_per_tenant, 5242880.0);
+    /* Only tenant 1's VMs say what their guests use: (2 + 3) / 2 MiB. */
+    cr_assert_eq(ph->vm_overhead, 2621440.0);
+    cr_assert_eq(vmb_metric_get(ph, "host_mem_per_tenant_mib"), 5.0);
+    cr_assert_eq(vmb_metric_get(ph, "vm_overhead_mib"), 2.5);
+    cr_assert_eq(vmb_metric_get(ph, "tenant_min_op_rate"), 1000);
+    vmb_res_rep_clear(&rep);
+    file_replace(p, "{\"tenant\": 2, \"ops\"", "{\"tenant\": 3, \"ops\"");
+    cr_assert_eq(vmb_results_read_result(p, &rep, &err), -1);
+    cr_assert_not_null(strstr(err->msg, "tenants[1].tenant"), "%s", err->msg);
+    vmb_error_free(err);
+    err = NULL;
+    vmb_res_rep_clear(&rep);
+    file_replace(p, "{\"tenant\": 3, \"ops\"", "{\"tenant\": 2, \"ops\"");
+    file_replace(p, "\"tenant_fairness\": 0.9", "\"tenant_fairness\": 1.5");
+    cr_assert_eq(vmb_results_read_result(p, &rep, &err), -1);
+    cr_assert_not_null(strstr(err->msg, "tenant_fairness"), "%s", err->msg);
+    vmb_error_free(err);
+    vmb_res_rep_clear(&rep);
+    free(p);
+    fixture_remove(dir);
+}
+
 /* A config value that does not parse: the cell's settings are unknown. */
 Test(results, a_config_value_that_does_not_parse_is_a_warning)
 {

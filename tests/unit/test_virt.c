@@ -58,6 +58,31 @@ ParameterizedTest(struct bad_subnet *c, virt, subnet_rejects)
     vmb_error_free(err);
 }
 
+/* Tenant k's network: the k-th subnet of the same size after the cell's. */
+Test(virt, subnet_of_each_tenant)
+{
+    struct vmb_subnet s, t;
+    char host[16];
+    cr_assert_eq(vmb_subnet_parse("10.213.8.0/24", &s, NULL), 0);
+    cr_assert_eq(vmb_subnet_nth(&s, 0, &t, NULL), 0);
+    cr_assert_eq(t.net, s.net);
+    cr_assert_eq(vmb_subnet_nth(&s, 1, &t, NULL), 0);
+    vmb_subnet_host(&t, 2, host, sizeof(host));
+    cr_assert_str_eq(host, "10.213.9.2");
+    cr_assert_eq(t.prefix, 24);
+    cr_assert_eq(vmb_subnet_parse("192.168.0.0/29", &s, NULL), 0);
+    cr_assert_eq(vmb_subnet_nth(&s, 3, &t, NULL), 0);
+    vmb_subnet_host(&t, 3, host, sizeof(host));
+    cr_assert_str_eq(host, "192.168.0.27");
+    cr_assert_eq(vmb_subnet_parse("255.255.254.0/24", &s, NULL), 0);
+    cr_assert_eq(vmb_subnet_nth(&s, 1, &t, NULL), 0);
+    struct vmb_error *err = NULL;
+    cr_assert_lt(vmb_subnet_nth(&s, 2, &t, &err), 0);
+    cr_assert_eq(err->kind, VMB_ERR_INPUT);
+    cr_assert_not_null(strstr(err->msg, "tenant 3"), "%s", err->msg);
+    vmb_error_free(err);
+}
+
 Test(virt, subnet_collides_with_a_route)
 {
     /* A network namespace of our own, with one route we add. */
