@@ -9,6 +9,7 @@
 #include "config/matrix.h"
 #include "config/plan.h"
 #include "config/shard.h"
+#include "results/plan_json.h"
 #include "runtime/preflight.h"
 
 const char vmb_usage_plan[] =

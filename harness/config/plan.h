@@ -52,26 +52,6 @@ void vmb_plan_free(struct vmb_plan *p);
 /* Seconds one run of c may take, roughly: boot plus its phases. */
 double vmb_plan_estimate_run(const struct vmb_cell *c);
 
-/* The whole plan as JSON (plan.json). */
-void vmb_plan_to_json(struct vmb_jw *w, const struct vmb_matrix *m,
-                      const struct vmb_plan *p);
-/* The same members, written into an object the caller has open (`plan
- * --json` adds the host's verdicts beside them). */
-void vmb_plan_json_members(struct vmb_jw *w, const struct vmb_matrix *m,
-                           const struct vmb_plan *p);
-
-/* Writes members of its own at the end of the plan's object. */
-typedef void (*vmb_plan_json_extra)(struct vmb_jw *w, const void *ctx);
-
-/*
- * The same text written to f as it is made (`vmbench plan --json`), in
- * memory bounded by a buffer, not by the plan's size, with extra's
- * members (when not NULL) after the plan's own. Fails when f does.
- */
-int vmb_plan_write_json(FILE *f, const struct vmb_matrix *m,
-                        const struct vmb_plan *p, vmb_plan_json_extra extra,
-                        const void *ctx, struct vmb_error **err);
-
 /* Relative results path of a run: "cells/<id>/rep<k>" or "control/<id>/rep<k>".
  */
 char *vmb_plan_run_dir(const struct vmb_plan_run *r);

@@ -18,6 +18,7 @@
 #include "config/plan.h"
 #include "config/shard.h"
 #include "config/strmap.h"
+#include "results/plan_json.h"
 #include "results/results.h"
 #include "results/results_priv.h"
 

@@ -47,7 +47,7 @@ cmp_rep(const void *a, const void *b)
     return (x->rep > y->rep) - (x->rep < y->rep);
 }
 
-#define MAX_REP 100000
+#define MAX_REP VMB_RES_MAX_REP
 
 /* "rep<k>", k from 1 to MAX_REP without leading zeros: one name per run. */
 static bool
@@ -151,8 +151,8 @@ find_id(struct vmb_res_cell *cells, size_t n, const char *id)
 }
 
 /* The cell of a checked id (a path component), added when new. */
-static struct vmb_res_cell *
-add_cell(struct vmb_results *r, bool control, const char *id)
+struct vmb_res_cell *
+vmb_res_add_cell(struct vmb_results *r, bool control, const char *id)
 {
     struct vmb_res_cell **arr = control ? &r->controls : &r->cells;
     size_t *n = control ? &r->ncontrols : &r->ncells;
@@ -215,7 +215,7 @@ scan_cells(struct vmb_results *r, bool control)
     if (n > 0)
         qsort(names, n, sizeof(*names), cmp_str);
     for (size_t i = 0; i < n; i++) {
-        add_cell(r, control, names[i]);
+        vmb_res_add_cell(r, control, names[i]);
         free(names[i]);
     }
     free(names);
@@ -244,143 +244,20 @@ load_cell(struct vmb_results *r, struct vmb_res_cell *c)
     vmb_res_load_reps(r, c);
 }
 
-/* ---- plan.json ---- */
-
-static void
-read_plan_cells(struct vmb_res_ctx *x, struct json_object *plan, bool control)
+/* A run the plan lists whose directory is not there: not run (yet). */
+void
+vmb_res_add_missing_run(struct vmb_results *r, bool control, const char *id,
+                        int k)
 {
-    const char *key = control ? "controls" : "cells";
-    struct json_object *arr = vmb_res_arr(x, plan, NULL, key);
-    for (size_t i = 0; arr != NULL && i < json_object_array_length(arr); i++) {
-        autofree char *at = vmb_xasprintf("%s[%zu]", key, i);
-        struct json_object *o = json_object_array_get_idx(arr, i);
-        if (!json_object_is_type(o, json_type_object)) {
-            vmb_res_bad(x, at, NULL, "expected an object");
-            continue;
-        }
-        autofree char *id = vmb_res_str(x, o, at, "id");
-        if (id == NULL)
-            continue;
-        if (!vmb_res_valid_id(id)) {
-            vmb_res_bad(x, at, "id",
-                        "\"%.40s\" is not a 12-digit "
-                        "hexadecimal id",
-                        id);
-            continue;
-        }
-        struct vmb_res_cell *c = add_cell(x->r, control, id);
-        char *label = vmb_res_str(x, o, at, "label");
-        if (label != NULL) {
-            free(c->label);
-            c->label = label;
-        }
-        if (control) {
-            struct json_object *cal = vmb_res_member(o, "calibration");
-            if (cal != NULL && !json_object_is_type(cal, json_type_boolean))
-                vmb_res_bad(x, at, "calibration", "expected true or false");
-            else if (cal != NULL)
-                c->calibration = json_object_get_boolean(cal);
-            continue;
-        }
-        autofree char *ctl = vmb_res_str(x, o, at, "control");
-        free(c->control_id);
-        c->control_id = NULL;
-        if (ctl != NULL && vmb_res_valid_id(ctl))
-            c->control_id = steal(&ctl);
-        else if (ctl != NULL)
-            vmb_res_bad(x, at, "control",
-                        "\"%.40s\" is not a 12-digit "
-                        "hexadecimal id",
-                        ctl);
-    }
-}
-
-/* Runs the plan lists whose directory is not there: not run (yet). */
-static void
-read_plan_runs(struct vmb_res_ctx *x, struct json_object *plan)
-{
-    struct vmb_results *r = x->r;
-    struct json_object *arr = vmb_res_arr(x, plan, NULL, "runs");
-    for (size_t i = 0; arr != NULL && i < json_object_array_length(arr); i++) {
-        autofree char *at = vmb_xasprintf("runs[%zu]", i);
-        struct json_object *o = json_object_array_get_idx(arr, i);
-        autofree char *id = vmb_res_str(x, o, at, "id");
-        autofree char *kind = vmb_res_str(x, o, at, "kind");
-        int64_t k;
-        if (id == NULL || !vmb_res_int(x, o, at, "rep", 1, MAX_REP, &k))
-            continue;
-        bool control = kind != NULL && strcmp(kind, "baremetal") == 0;
-        /* Only cells already known (and so with checked ids). */
-        struct vmb_res_cell *c =
-            find_id(control ? r->controls : r->cells,
-                    control ? r->ncontrols : r->ncells, id);
-        if (c == NULL || has_rep(c, (int)k))
-            continue;
-        autofree char *dir = vmb_xasprintf("%s/rep%d", c->dir, (int)k);
-        struct vmb_res_rep *rep = add_rep(c, (int)k, dir);
-        rep->status = vmb_xstrdup("missing");
-        qsort(c->reps, c->nreps, sizeof(*c->reps), cmp_rep);
-    }
-}
-
-/* The plan's identity and the shard it is, if one. */
-static void
-read_plan_shard(struct vmb_res_ctx *x, struct json_object *plan)
-{
-    struct vmb_results *r = x->r;
-    autofree char *id = vmb_res_str(x, plan, NULL, "id");
-    bool hex = id != NULL && strlen(id) == 16;
-    for (size_t i = 0; hex && i < 16; i++)
-        hex = isxdigit((unsigned char)id[i]) && !isupper((unsigned char)id[i]);
-    if (hex)
-        r->plan_id = steal(&id);
-    else if (id != NULL)
-        vmb_res_bad(x, NULL, "id", "\"%.40s\" is not 16 hexadecimal digits",
-                    id);
-    struct json_object *sh = vmb_res_obj(x, plan, NULL, "shard");
-    int64_t k, n;
-    if (sh == NULL ||
-        !vmb_res_int(x, sh, "shard", "count", 1, VMB_SHARDS_MAX, &n) ||
-        !vmb_res_int(x, sh, "shard", "index", 0, VMB_SHARDS_MAX - 1, &k))
+    /* Only cells already known (and so with checked ids). */
+    struct vmb_res_cell *c = find_id(control ? r->controls : r->cells,
+                                     control ? r->ncontrols : r->ncells, id);
+    if (c == NULL || has_rep(c, k))
         return;
-    if (k >= n) {
-        vmb_res_bad(x, "shard", "index", "%" PRId64 " is not under %" PRId64, k,
-                    n);
-        return;
-    }
-    r->has_shard = true;
-    r->shard_index = (size_t)k;
-    r->shard_count = (size_t)n;
-}
-
-/* The plan's name, order, repetitions, seed, axes and cells. */
-static void
-read_plan(struct vmb_res_ctx *x, struct json_object *plan)
-{
-    struct vmb_results *r = x->r;
-    r->has_plan = true;
-    r->name = vmb_res_str(x, plan, NULL, "name");
-    r->order = vmb_res_str(x, plan, NULL, "order");
-    int64_t reps;
-    if (vmb_res_int(x, plan, NULL, "repetitions", 1, VMB_MATRIX_MAX_RUNS,
-                    &reps))
-        r->repetitions = (int)reps;
-    r->has_seed = vmb_res_seed(x, plan, NULL, "seed", &r->seed);
-    read_plan_shard(x, plan);
-    struct json_object *axes = vmb_res_arr(x, plan, NULL, "axes");
-    for (size_t i = 0; axes != NULL && i < json_object_array_length(axes);
-         i++) {
-        struct json_object *a = json_object_array_get_idx(axes, i);
-        if (json_object_is_type(a, json_type_string))
-            push_str(&r->axes, &r->naxes,
-                     vmb_xstrdup(json_object_get_string(a)));
-        else
-            vmb_res_bad(x, "axes", NULL, "expected strings");
-    }
-    read_plan_cells(x, plan, false);
-    read_plan_cells(x, plan, true);
-    r->plan_ncells = r->ncells;
-    r->plan_ncontrols = r->ncontrols;
+    autofree char *dir = vmb_xasprintf("%s/rep%d", c->dir, k);
+    struct vmb_res_rep *rep = add_rep(c, k, dir);
+    rep->status = vmb_xstrdup("missing");
+    qsort(c->reps, c->nreps, sizeof(*c->reps), cmp_rep);
 }
 
 /* ---- the whole directory ---- */
@@ -446,7 +323,7 @@ vmb_results_load(const char *dir, struct vmb_results **out,
              "cells are taken from the directories", &plan);
     struct vmb_res_ctx px = {.path = plan_path, .r = r};
     if (plan != NULL)
-        read_plan(&px, plan);
+        vmb_res_read_plan(&px, plan);
     if (r->name == NULL)
         r->name = r->run.name ? vmb_xstrdup(r->run.name) : NULL;
     if (r->name == NULL) {
@@ -464,7 +341,7 @@ vmb_results_load(const char *dir, struct vmb_results **out,
     for (size_t i = 0; i < r->ncontrols; i++)
         load_cell(r, &r->controls[i]);
     if (plan != NULL)
-        read_plan_runs(&px, plan);
+        vmb_res_read_plan_runs(&px, plan);
     vmb_res_load_calibrations(r);
     /* Without a plan, one control is the control of every cell. */
     for (size_t i = 0; i < r->ncells; i++)

@@ -140,4 +140,20 @@ int vmb_res_read_config(const char *path, struct vmb_res_cell *c,
 /* Reads run.json's object o into x->r->run (run_json.c). */
 void vmb_res_read_run(struct vmb_res_ctx *x, struct json_object *o);
 
+/* The largest repetition number a results directory may hold. */
+#define VMB_RES_MAX_REP 100000
+
+/* The cell of a checked id (a path component), added when new. */
+struct vmb_res_cell *vmb_res_add_cell(struct vmb_results *r, bool control,
+                                      const char *id);
+/* Notes run k of a known cell as "missing" unless it has one. */
+void vmb_res_add_missing_run(struct vmb_results *r, bool control,
+                             const char *id, int k);
+
+/* plan.json's object into x->r: its name, order, repetitions, seed, shard,
+ * axes and cells (plan_json.c); then, once the directories are walked,
+ * the runs it lists that have none. */
+void vmb_res_read_plan(struct vmb_res_ctx *x, struct json_object *plan);
+void vmb_res_read_plan_runs(struct vmb_res_ctx *x, struct json_object *plan);
+
 #endif

@@ -24,6 +24,7 @@
 #include "config/plan.h"
 #include "config/shard.h"
 #include "db/db.h"
+#include "results/plan_json.h"
 #include "results/results.h"
 #include "run/progress.h"
 #include "run/resources.h"

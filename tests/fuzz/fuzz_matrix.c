@@ -8,6 +8,7 @@
 
 #include "config/matrix.h"
 #include "config/plan.h"
+#include "results/plan_json.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
