@@ -26,7 +26,7 @@ const char vmb_usage_merge[] =
     "when the shards come from different matrices or vmbench versions,\n"
     "when one shard is given twice or two hold the same cell, when a\n"
     "shard holds a symlink or special file among its cells, or when OUT\n"
-    "exists.\n\n"
+    "exists or lies inside a shard.\n\n"
     "exit status: 0 merged, 2 refused (the reason named).\n";
 
 enum { OPT_PARTIAL = 256 };

@@ -489,6 +489,33 @@ count_hosts(const struct merge *g)
     return n;
 }
 
+/* OUT's parent must not be a shard or below one: merge would write into
+ * that shard. A parent that does not resolve fails at mkdir instead. */
+static int
+check_out_outside(const struct merge *g, const char *out,
+                  struct vmb_error **err)
+{
+    autofree char *copy = vmb_xstrdup(out);
+    char *slash = strrchr(copy, '/');
+    const char *parent = slash == NULL ? "." : slash == copy ? "/" : copy;
+    if (slash != NULL && slash != copy)
+        *slash = '\0';
+    autofree char *rp = realpath(parent, NULL);
+    if (rp == NULL)
+        return 0;
+    for (size_t i = 0; i < g->n; i++) {
+        autofree char *rs = realpath(g->sh[i].dir, NULL);
+        size_t n = rs ? strlen(rs) : 0;
+        if (rs != NULL && strncmp(rp, rs, n) == 0 &&
+            (rp[n] == '\0' || rp[n] == '/' || n == 1))
+            return refuse(err,
+                          "\"%s\" is inside shard \"%s\"; merge writes "
+                          "only outside the shards",
+                          out, g->sh[i].dir);
+    }
+    return 0;
+}
+
 static int
 merge_check(struct merge *g, struct vmb_error **err)
 {
@@ -527,6 +554,8 @@ vmb_results_merge(const struct vmb_merge_opts *o, struct vmb_merge_summary *sum,
         g.sh[i].dir = o->dirs[i];
     int rc = merge_check(&g, err);
     char *missing = rc == 0 ? missing_list(&g) : NULL;
+    if (rc == 0)
+        rc = check_out_outside(&g, o->out, err);
     if (rc == 0 && missing != NULL && !o->partial)
         rc = refuse(err,
                     "shard%s %s of %zu %s missing; give %s directories, or "

@@ -334,3 +334,33 @@ Test(merge, hostile_merged_directory)
     free(a);
     free(b);
 }
+
+/* OUT inside a shard would write into that shard (and leave it no longer
+ * a shard's directory): refused, the shard untouched. */
+Test(merge, out_inside_a_shard)
+{
+    char *a = make_shard("a", matrix_a, 0, "h0");
+    char *b = make_shard("b", matrix_a, 1, "h1");
+    char *ins[] = {vmb_xasprintf("%s/merged", a),
+                   vmb_xasprintf("%s/cells/merged", b),
+                   vmb_xasprintf("%s/../b/./merged", b)};
+    for (size_t i = 0; i < 3; i++) {
+        const char *args[] = {"merge", ins[i], a, b, NULL};
+        struct cmd_result r = run_vmbench("/", args);
+        cr_assert_eq(r.status, 2, "%s: %s", ins[i], r.err);
+        cr_assert_not_null(strstr(r.err, "is inside shard"), "%s", r.err);
+        struct stat st;
+        cr_assert_neq(lstat(ins[i], &st), 0, "%s was created", ins[i]);
+        cmd_result_free(&r);
+        free(ins[i]);
+    }
+    /* A name that only starts like a shard's is beside it, not in it. */
+    char *beside = vmb_xasprintf("%s-merged", a);
+    const char *args[] = {"merge", beside, a, b, NULL};
+    struct cmd_result r = run_vmbench("/", args);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cmd_result_free(&r);
+    free(beside);
+    free(a);
+    free(b);
+}
