@@ -67,10 +67,11 @@ vmb_cmd_merge(int argc, char **argv, struct vmb_error **err)
     if (sum.missing != NULL)
         fprintf(stderr, "vmbench: shards %s of %zu are missing (--partial)\n",
                 sum.missing, sum.count);
+    autofree char *out = vmb_term_safe(o.out);
     printf("merged %zu of %zu shards (%zu cell and control directories, "
            "%zu host%s) into %s\n",
            sum.merged, sum.count, sum.ncells, sum.nhosts,
-           sum.nhosts == 1 ? "" : "s", o.out);
+           sum.nhosts == 1 ? "" : "s", out);
     free(sum.missing);
     return 0;
 }

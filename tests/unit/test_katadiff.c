@@ -297,3 +297,26 @@ Test(katadiff, pid_reads_proc_cmdline, .timeout = 60)
     cr_expect_not_null(strstr(r.err, want), "%s", r.err);
     cmd_result_free(&r);
 }
+
+/* A hostile Kata file: a device driver and a kernel parameter holding
+ * terminal escapes reach the terminal escaped, never raw. */
+Test(katadiff, control_characters_are_escaped, .timeout = 60)
+{
+    char path[] = "/tmp/vmb-kdiff-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    const char *t = "qemu-system-x86_64 -machine q35 -smp 1 -rtc base=utc "
+                    "-device virtio-net-pci\033[31m,id=n "
+                    "-append \"console=hvc0 \033[2Jfoo=1\"\n";
+    cr_assert_eq(write(fd, t, strlen(t)), (ssize_t)strlen(t));
+    close(fd);
+    const char *args[] = {"kata-diff", KD_RESULTS, KD_CELL, path, NULL};
+    struct cmd_result r = run_vmbench("/", args);
+    unlink(path);
+    cr_assert_eq(r.status, 1, "%s", r.err);
+    cr_expect_null(strchr(r.out, '\033'), "%s", r.out);
+    cr_expect_not_null(strstr(r.out, "device virtio-net-pci\\x1b[31m"), "%s",
+                       r.out);
+    cr_expect_not_null(strstr(r.out, "kernel \\x1b[2Jfoo"), "%s", r.out);
+    cmd_result_free(&r);
+}

@@ -354,11 +354,14 @@ Test(merge, out_inside_a_shard)
         cmd_result_free(&r);
         free(ins[i]);
     }
-    /* A name that only starts like a shard's is beside it, not in it. */
-    char *beside = vmb_xasprintf("%s-merged", a);
+    /* A name that only starts like a shard's is beside it, not in it;
+     * the summary prints its control characters escaped. */
+    char *beside = vmb_xasprintf("%s-merged\033[2J", a);
     const char *args[] = {"merge", beside, a, b, NULL};
     struct cmd_result r = run_vmbench("/", args);
     cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_null(strchr(r.out, '\033'), "%s", r.out);
+    cr_assert_not_null(strstr(r.out, "-merged\\x1b[2J"), "%s", r.out);
     cmd_result_free(&r);
     free(beside);
     free(a);
