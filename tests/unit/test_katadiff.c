@@ -320,3 +320,36 @@ Test(katadiff, control_characters_are_escaped, .timeout = 60)
     cr_expect_not_null(strstr(r.out, "kernel \\x1b[2Jfoo"), "%s", r.out);
     cmd_result_free(&r);
 }
+
+/* A results directory whose cell (or cells/) is a symlink to another
+ * directory: kata-diff reads nothing through it. */
+Test(katadiff, symlinked_cell_is_not_followed, .timeout = 60)
+{
+    char root[] = "/tmp/vmb-kdiff-XXXXXX";
+    cr_assert_not_null(mkdtemp(root));
+    autofree char *r = vmb_xasprintf("%s/r", root);
+    autofree char *elsewhere = vmb_xasprintf("%s/elsewhere", root);
+    autofree char *cells = vmb_xasprintf("%s/cells", r);
+    autofree char *cell = vmb_xasprintf("%s/" KD_CELL, cells);
+    autofree char *cmd = vmb_xasprintf(
+        "cp -r %s %s && mkdir -p %s && ln -s %s %s",
+        KD_RESULTS "/cells/" KD_CELL, elsewhere, cells, elsewhere, cell);
+    cr_assert_eq(system(cmd), 0);
+    const char *args[] = {"kata-diff", r, KD_CELL, KD_CELL_FILE, NULL};
+    struct cmd_result res = run_vmbench("/", args);
+    cr_assert_eq(res.status, 2, "%s%s", res.out, res.err);
+    cr_expect_not_null(strstr(res.err, "never follows one out of a results"),
+                       "%s", res.err);
+    cmd_result_free(&res);
+
+    autofree char *cmd2 =
+        vmb_xasprintf("rm %s && mv %s %s && mv %s %s/cells.real && "
+                      "ln -s %s/cells.real %s",
+                      cell, elsewhere, cell, cells, root, root, cells);
+    cr_assert_eq(system(cmd2), 0);
+    res = run_vmbench("/", args);
+    cr_assert_eq(res.status, 2, "%s%s", res.out, res.err);
+    cr_expect_not_null(strstr(res.err, "no cells/"), "%s", res.err);
+    cmd_result_free(&res);
+    vmb_rm_rf(root, NULL);
+}
