@@ -25,8 +25,8 @@ const char vmb_usage_merge[] =
     "shard's results directory (or one the results reader finds damaged),\n"
     "when the shards come from different matrices or vmbench versions,\n"
     "when one shard is given twice or two hold the same cell, when a\n"
-    "shard holds a symlink or special file among its cells, or when OUT\n"
-    "exists or lies inside a shard.\n\n"
+    "shard holds a symlink or special file, when the shards' fio job\n"
+    "files differ, or when OUT exists or lies inside a shard.\n\n"
     "exit status: 0 merged, 2 refused (the reason named).\n";
 
 enum { OPT_PARTIAL = 256 };
