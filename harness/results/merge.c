@@ -515,6 +515,9 @@ check_out_outside(const struct merge *g, const char *out,
                   struct vmb_error **err)
 {
     autofree char *copy = vmb_xstrdup(out);
+    /* "s0/new/" is s0/new: its parent is s0. */
+    for (size_t n = strlen(copy); n > 1 && copy[n - 1] == '/'; n--)
+        copy[n - 1] = '\0';
     char *slash = strrchr(copy, '/');
     const char *parent = slash == NULL ? "." : slash == copy ? "/" : copy;
     if (slash != NULL && slash != copy)

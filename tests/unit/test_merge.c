@@ -354,10 +354,10 @@ Test(merge, out_inside_a_shard)
 {
     char *a = make_shard("a", matrix_a, 0, "h0");
     char *b = make_shard("b", matrix_a, 1, "h1");
-    char *ins[] = {vmb_xasprintf("%s/merged", a),
-                   vmb_xasprintf("%s/cells/merged", b),
-                   vmb_xasprintf("%s/../b/./merged", b)};
-    for (size_t i = 0; i < 3; i++) {
+    char *ins[] = {
+        vmb_xasprintf("%s/merged", a), vmb_xasprintf("%s/cells/merged", b),
+        vmb_xasprintf("%s/../b/./merged", b), vmb_xasprintf("%s/merged//", a)};
+    for (size_t i = 0; i < 4; i++) {
         const char *args[] = {"merge", ins[i], a, b, NULL};
         struct cmd_result r = run_vmbench("/", args);
         cr_assert_eq(r.status, 2, "%s: %s", ins[i], r.err);
