@@ -282,6 +282,16 @@ Test(katadiff, command_exit_statuses, .timeout = 60)
     cr_expect_not_null(strstr(r.err, "--pid \"x1\" is not a process id"), "%s",
                        r.err);
     cmd_result_free(&r);
+    /* strtol's leniency is not a pid's: " 1" and "+1" are refused. */
+    const char *odd[] = {" 1", "+1"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *a[] = {"kata-diff", KD_RESULTS, KD_CELL,
+                           "--pid",     odd[i],     NULL};
+        r = run_vmbench("/", a);
+        cr_assert_eq(r.status, 2);
+        cr_expect_not_null(strstr(r.err, "is not a process id"), "%s", r.err);
+        cmd_result_free(&r);
+    }
 }
 
 /* --pid reads a live process's /proc/PID/cmdline: this test's own is no
