@@ -459,14 +459,14 @@ build(const char *what, struct words *w, struct vmb_qcmd **out,
         if (a[0] != '-' || a[1] == '\0') {
             vmb_qcmd_free(q);
             return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                                 "%s: argument %zu \"%s\" is not an option",
+                                 "%s: argument %zu \"%.80s\" is not an option",
                                  what, i, a);
         }
         const char *name = a + (a[1] == '-' ? 2 : 1);
         if (*name == '\0') {
             vmb_qcmd_free(q);
             return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                                 "%s: argument %zu \"%s\" names no option",
+                                 "%s: argument %zu \"%.80s\" names no option",
                                  what, i, a);
         }
         struct vmb_qopt *o = &q->opts[q->nopts++];
@@ -476,8 +476,8 @@ build(const char *what, struct words *w, struct vmb_qcmd **out,
         if (i + 1 >= w->n) {
             vmb_qcmd_free(q);
             return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                                 "%s: option \"%s\" lacks its argument", what,
-                                 a);
+                                 "%s: option \"%.80s\" lacks its argument",
+                                 what, a);
         }
         o->arg = steal(&w->v[++i]);
         if (strcmp(name, "global") == 0) {

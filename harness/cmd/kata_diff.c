@@ -2,6 +2,7 @@
  * `vmbench kata-diff`: a cell's QEMU command line held against a real
  * Kata sandbox's, aspect by aspect.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,7 +79,9 @@ read_pid(const char *arg, struct vmb_qcmd **q, struct vmb_error **err)
     char *end = NULL;
     errno = 0;
     long pid = strtol(arg, &end, 10);
-    if (errno != 0 || end == arg || *end != '\0' || pid <= 0 || pid > 1 << 22)
+    /* strtol takes " 1" and "+1" too: a pid is digits alone. */
+    if (errno != 0 || !isdigit((unsigned char)arg[0]) || *end != '\0' ||
+        pid <= 0 || pid > 1 << 22)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "--pid \"%s\" is not a process id", arg);
     char path[64];

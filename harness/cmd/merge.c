@@ -25,8 +25,8 @@ const char vmb_usage_merge[] =
     "shard's results directory (or one the results reader finds damaged),\n"
     "when the shards come from different matrices or vmbench versions,\n"
     "when one shard is given twice or two hold the same cell, when a\n"
-    "shard holds a symlink or special file among its cells, or when OUT\n"
-    "exists.\n\n"
+    "shard holds a symlink or special file, when the shards' fio job\n"
+    "files differ, or when OUT exists or lies inside a shard.\n\n"
     "exit status: 0 merged, 2 refused (the reason named).\n";
 
 enum { OPT_PARTIAL = 256 };
@@ -67,10 +67,11 @@ vmb_cmd_merge(int argc, char **argv, struct vmb_error **err)
     if (sum.missing != NULL)
         fprintf(stderr, "vmbench: shards %s of %zu are missing (--partial)\n",
                 sum.missing, sum.count);
+    autofree char *out = vmb_term_safe(o.out);
     printf("merged %zu of %zu shards (%zu cell and control directories, "
            "%zu host%s) into %s\n",
            sum.merged, sum.count, sum.ncells, sum.nhosts,
-           sum.nhosts == 1 ? "" : "s", o.out);
+           sum.nhosts == 1 ? "" : "s", out);
     free(sum.missing);
     return 0;
 }

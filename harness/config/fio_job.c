@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/units.h"
 #include "base/util.h"
@@ -733,6 +734,11 @@ int
 vmb_fio_job_load(const char *path, uint64_t data_bytes,
                  struct vmb_fio_job **out, struct vmb_error **err)
 {
+    /* The matrix names the file: a FIFO there would block the read. */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "fio job file \"%s\" is not a regular file", path);
     autofree char *text = NULL;
     size_t len = 0;
     if (vmb_read_file_max(path, VMB_FIO_JOB_MAX_BYTES, &text, &len, err) < 0)

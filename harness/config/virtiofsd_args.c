@@ -299,6 +299,14 @@ next_word(char **save, struct parsed *p, struct vmb_error **err)
                              "virtio_fs_extra_args: \"%s\" is set by vmbench: "
                              "%s",
                              p->shown, p->w->why);
+    /* QEMU's C daemon splits an -o argument at commas: "-o
+     * modcaps=x,source=/" would share the host's root. */
+    if (p->w->kind == V_ANY && p->value != NULL && strchr(p->value, ','))
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "virtio_fs_extra_args: \"%s\" holds a ',', "
+                             "which QEMU's C virtiofsd reads as the start of "
+                             "another option",
+                             p->shown);
     if (p->value != NULL && p->w->values != NULL &&
         strncmp(p->shown, "-o", 2) == 0)
         p->value = kata_value_of_c(p->w, p->value);

@@ -20,7 +20,10 @@ print_value(FILE *out, const char *side, const char *v)
 static void
 print_item(const struct vmb_kdiff_item *it, FILE *out)
 {
-    fprintf(out, "%-9s %s", vmb_kdiff_status_name(it->status), it->aspect);
+    /* The aspect names a device or kernel parameter of the file. */
+    char *aspect = vmb_term_safe(it->aspect);
+    fprintf(out, "%-9s %s", vmb_kdiff_status_name(it->status), aspect);
+    free(aspect);
     if (it->status == VMB_KDIFF_NOT_SHOWN) {
         fprintf(out, "\n          ");
         print_value(out, "cell", it->cell);

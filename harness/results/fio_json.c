@@ -62,13 +62,28 @@ need_num(struct vmb_res_ctx *c, struct json_object *o, const char *pfx,
     return isnan(v) ? 0 : v;
 }
 
+/* Adds v to a total (over bins, over fio's jobs) kept at most MAX_COUNT:
+ * past it the sum would wrap, and a wrapped sum can match any check. */
+static bool
+add_count(struct vmb_res_ctx *c, const char *pfx, const char *key,
+          uint64_t *total, int64_t v)
+{
+    if ((uint64_t)v > (uint64_t)MAX_COUNT - *total) {
+        vmb_res_bad(c, pfx, key, "the sum passes %" PRId64, MAX_COUNT);
+        return false;
+    }
+    *total += (uint64_t)v;
+    return true;
+}
+
 /* clat_ns.bins into d->clat: keys are latencies in ns, values counts. */
 static void
 read_bins(struct vmb_res_ctx *c, struct json_object *clat, const char *pfx,
           struct vmb_fio_dir *d)
 {
     int64_t n = need_int(c, clat, pfx, "N", MAX_COUNT);
-    d->clat_n += (uint64_t)n;
+    if (!add_count(c, pfx, "N", &d->clat_n, n))
+        return;
     struct json_object *bins = vmb_res_member(clat, "bins");
     if (n == 0 && bins == NULL)
         return; /* fio leaves the bins out of a direction with no I/O */
@@ -94,13 +109,13 @@ read_bins(struct vmb_res_ctx *c, struct json_object *clat, const char *pfx,
             return;
         }
         int64_t count = 0;
-        if (!vmb_res_int(c, bins, bpfx, key, 0, MAX_COUNT, &count))
+        if (!vmb_res_int(c, bins, bpfx, key, 0, MAX_COUNT, &count) ||
+            !add_count(c, bpfx, key, &sum, count))
             return;
         /* A latency past the histogram's top (an hour) counts at it. */
         int64_t v = ns > (unsigned long long)d->clat.highest ? d->clat.highest
                                                              : (int64_t)ns;
         vmb_hist_record_n(&d->clat, v, (uint64_t)count);
-        sum += (uint64_t)count;
     }
     if (sum != (uint64_t)n)
         vmb_res_bad(c, pfx, "bins",
@@ -118,8 +133,9 @@ read_dir(struct vmb_res_ctx *c, struct json_object *job, const char *jpfx,
         return;
     }
     int64_t ios = need_int(c, o, pfx, "total_ios", MAX_COUNT);
-    d->ios += (uint64_t)ios;
-    d->bytes += (uint64_t)need_int(c, o, pfx, "io_bytes", MAX_COUNT);
+    add_count(c, pfx, "total_ios", &d->ios, ios);
+    add_count(c, pfx, "io_bytes", &d->bytes,
+              need_int(c, o, pfx, "io_bytes", MAX_COUNT));
     d->iops += need_num(c, o, pfx, "iops");
     d->bw_bytes_per_s += (double)need_int(c, o, pfx, "bw_bytes", MAX_COUNT);
     double rt = (double)need_int(c, o, pfx, "runtime", MAX_RUNTIME_MS) / 1e3;

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "base/util.h"
+#include "config/fio_phase.h"
 #include "config/matrix.h"
 #include "config/plan.h"
 #include "config/shard.h"
@@ -56,6 +57,9 @@ refuse(struct vmb_error **err, const char *fmt, ...)
     return vmb_error_set(err, VMB_ERR_INPUT, 0, "%s", msg);
 }
 
+static int walk(const char *src, const char *dst, int depth,
+                struct vmb_error **err);
+
 static int
 open_shard(struct shard *s, struct vmb_error **err)
 {
@@ -84,6 +88,10 @@ open_shard(struct shard *s, struct vmb_error **err)
                       s->dir);
     autofree char *runp = vmb_xasprintf("%s/run.json", s->dir);
     if (vmb_res_load_json(runp, VMB_RES_JSON_MAX, &s->run, err) < 0)
+        return -1;
+    /* Loading the matrix reads the fio job files it names (jobs/...):
+     * nothing anywhere in the shard may lead out of it. */
+    if (walk(s->dir, NULL, 0, err) < 0)
         return -1;
     autofree char *mpath = vmb_xasprintf("%s/matrix.yaml", s->dir);
     autofree char *kpath = vmb_xasprintf("%s/kata-base.toml", s->dir);
@@ -391,6 +399,17 @@ write_out(const struct merge *g, const char *out, struct vmb_error **err)
     autofree char *kdst = vmb_xasprintf("%s/kata-base.toml", out);
     if (vmb_res_kind_of(ksrc) == VMB_RES_FILE && copy_file(ksrc, kdst, err) < 0)
         return -1;
+    /* The fio job files beside the matrix, as a run keeps them. */
+    for (size_t i = 0; i < m->base.nphases; i++) {
+        if (m->base.phases[i].op != VMB_OP_FIO_JOB)
+            continue;
+        autofree char *src = vmb_fio_phase_path(msrc, m->base.phases[i].fio);
+        autofree char *dst = vmb_fio_phase_path(mdst, m->base.phases[i].fio);
+        autofree char *parent = vmb_xstrdup(dst);
+        *strrchr(parent, '/') = '\0';
+        if (vmb_mkdir_p(parent, err) < 0 || copy_file(src, dst, err) < 0)
+            return -1;
+    }
     struct vmb_jw w;
     vmb_jw_init(&w, true);
     vmb_plan_to_json(&w, m, a->p);
@@ -485,13 +504,75 @@ count_hosts(const struct merge *g)
     return n;
 }
 
+/* OUT's parent must not be a shard or below one: merge would write into
+ * that shard. A parent that does not resolve fails at mkdir instead. */
+static int
+check_out_outside(const struct merge *g, const char *out,
+                  struct vmb_error **err)
+{
+    autofree char *copy = vmb_xstrdup(out);
+    /* "s0/new/" is s0/new: its parent is s0. */
+    for (size_t n = strlen(copy); n > 1 && copy[n - 1] == '/'; n--)
+        copy[n - 1] = '\0';
+    char *slash = strrchr(copy, '/');
+    const char *parent = slash == NULL ? "." : slash == copy ? "/" : copy;
+    if (slash != NULL && slash != copy)
+        *slash = '\0';
+    autofree char *rp = realpath(parent, NULL);
+    if (rp == NULL)
+        return 0;
+    for (size_t i = 0; i < g->n; i++) {
+        autofree char *rs = realpath(g->sh[i].dir, NULL);
+        size_t n = rs ? strlen(rs) : 0;
+        if (rs != NULL && strncmp(rp, rs, n) == 0 &&
+            (rp[n] == '\0' || rp[n] == '/' || n == 1))
+            return refuse(err,
+                          "\"%s\" is inside shard \"%s\"; merge writes "
+                          "only outside the shards",
+                          out, g->sh[i].dir);
+    }
+    return 0;
+}
+
+/* The fio job files the matrix names: the same plan id can hide two
+ * different jobs, so every shard must hold the first one's bytes. */
+static int
+check_jobs(const struct merge *g, struct vmb_error **err)
+{
+    const struct vmb_config *cfg = &g->sh[0].m->base;
+    for (size_t i = 0; i < cfg->nphases; i++) {
+        if (cfg->phases[i].op != VMB_OP_FIO_JOB)
+            continue;
+        autofree char *text0 = NULL;
+        size_t len0 = 0;
+        for (size_t k = 0; k < g->n; k++) {
+            autofree char *mp = vmb_xasprintf("%s/matrix.yaml", g->sh[k].dir);
+            autofree char *p = vmb_fio_phase_path(mp, cfg->phases[i].fio);
+            autofree char *text = NULL;
+            size_t len = 0;
+            if (vmb_res_read_file(p, VMB_RES_TEXT_MAX, &text, &len, err) < 0)
+                return -1;
+            if (k == 0) {
+                text0 = steal(&text);
+                len0 = len;
+            } else if (len != len0 || memcmp(text, text0, len) != 0) {
+                return refuse(err,
+                              "\"%s\" differs from shard \"%s\"'s: the "
+                              "shards ran different fio jobs",
+                              p, g->sh[0].dir);
+            }
+        }
+    }
+    return 0;
+}
+
 static int
 merge_check(struct merge *g, struct vmb_error **err)
 {
     for (size_t i = 0; i < g->n; i++)
         if (open_shard(&g->sh[i], err) < 0)
             return -1;
-    if (check_same(g, err) < 0)
+    if (check_same(g, err) < 0 || check_jobs(g, err) < 0)
         return -1;
     const struct vmb_matrix *m = g->sh[0].m;
     if (vmb_shards_build(m, g->sh[0].r->shard_count, &g->parts, err) < 0)
@@ -527,6 +608,8 @@ vmb_results_merge(const struct vmb_merge_opts *o, struct vmb_merge_summary *sum,
         g.sh[i].dir = o->dirs[i];
     int rc = merge_check(&g, err);
     char *missing = rc == 0 ? missing_list(&g) : NULL;
+    if (rc == 0)
+        rc = check_out_outside(&g, o->out, err);
     if (rc == 0 && missing != NULL && !o->partial)
         rc = refuse(err,
                     "shard%s %s of %zu %s missing; give %s directories, or "

@@ -35,7 +35,8 @@ static int
 find_cell(const char *dir, const char *cell, char **id, struct vmb_error **err)
 {
     autofree char *cells = vmb_xasprintf("%s/cells", dir);
-    DIR *d = opendir(cells);
+    /* No symlink is followed out of the results directory. */
+    DIR *d = is_dir(cells) ? opendir(cells) : NULL;
     if (d == NULL)
         return vmb_error_set(err, VMB_ERR_INPUT, errno,
                              "\"%s\" is not a results directory with VM cells "
@@ -91,6 +92,12 @@ vmb_results_cell_qemu_cmdline(const char *dir, const char *cell, char **path,
     if (find_cell(dir, cell, &id, err) < 0)
         return -1;
     autofree char *cdir = vmb_xasprintf("%s/cells/%s", dir, id);
+    if (!is_dir(cdir))
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "\"%s\" is not a directory (a symlink?); "
+                             "kata-diff never follows one out of a results "
+                             "directory",
+                             cdir);
     /* The lowest repetition that saved one: rep1 unless it failed early. */
     for (int k = 1; k <= 1000; k++) {
         autofree char *rep = vmb_xasprintf("%s/rep%d", cdir, k);

@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/util.h"
@@ -215,6 +216,30 @@ Test(fio_job, load_names_the_path)
     cr_assert_lt(vmb_fio_job_load(path, GIB, &j, &err), 0);
     cr_assert_not_null(strstr(err->msg, "fio job file"));
     vmb_error_free(err);
+}
+
+/* A job file the matrix names as a FIFO (or a device) is refused at
+ * once: reading a FIFO nobody writes would wait forever. */
+Test(fio_job, refuses_what_is_not_a_regular_file, .timeout = 10)
+{
+    char dir[] = "/tmp/vmb-fio-job-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char *fifo = vmb_xasprintf("%s/j.fio", dir);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    const char *paths[] = {fifo, "/dev/null"};
+    for (size_t i = 0; i < 2; i++) {
+        struct vmb_fio_job *j = NULL;
+        struct vmb_error *err = NULL;
+        cr_assert_lt(vmb_fio_job_load(paths[i], GIB, &j, &err), 0);
+        char *want = vmb_xasprintf("fio job file \"%s\" is not a regular file",
+                                   paths[i]);
+        cr_assert_str_eq(err->msg, want);
+        free(want);
+        vmb_error_free(err);
+    }
+    unlink(fifo);
+    rmdir(dir);
+    free(fifo);
 }
 
 /* One option from outside a file (a matrix axis) gets the same check. */

@@ -207,6 +207,19 @@ Test(fio_json, refuses_what_is_not_fios_json, .timeout = 60)
     free(msg);
     free(text);
 
+    /* bins whose counts wrap 64 bits back to fio's count: four of 2^62
+     * more latencies are 2^64, which a wrapping sum does not see */
+    text = run_fio("json+", &len);
+    text = edit(text, "\"bins\" : {\n",
+                "\"bins\" : {\n\"11\" : 4611686018427387904,\n"
+                "\"12\" : 4611686018427387904,\n\"13\" : 4611686018427387904,\n"
+                "\"14\" : 4611686018427387904,\n");
+    msg = refused(text, strlen(text));
+    cr_assert(strstr(msg, ".clat_ns.bins.1") != NULL, "%s", msg);
+    cr_assert(strstr(msg, "the sum passes") != NULL, "%s", msg);
+    free(msg);
+    free(text);
+
     /* plain json has no bins */
     text = run_fio("json", &len);
     msg = refused(text, len);

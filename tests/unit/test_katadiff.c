@@ -282,6 +282,16 @@ Test(katadiff, command_exit_statuses, .timeout = 60)
     cr_expect_not_null(strstr(r.err, "--pid \"x1\" is not a process id"), "%s",
                        r.err);
     cmd_result_free(&r);
+    /* strtol's leniency is not a pid's: " 1" and "+1" are refused. */
+    const char *odd[] = {" 1", "+1"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *a[] = {"kata-diff", KD_RESULTS, KD_CELL,
+                           "--pid",     odd[i],     NULL};
+        r = run_vmbench("/", a);
+        cr_assert_eq(r.status, 2);
+        cr_expect_not_null(strstr(r.err, "is not a process id"), "%s", r.err);
+        cmd_result_free(&r);
+    }
 }
 
 /* --pid reads a live process's /proc/PID/cmdline: this test's own is no
@@ -296,4 +306,60 @@ Test(katadiff, pid_reads_proc_cmdline, .timeout = 60)
         vmb_xasprintf("process %s: holds no QEMU command line", pid);
     cr_expect_not_null(strstr(r.err, want), "%s", r.err);
     cmd_result_free(&r);
+}
+
+/* A hostile Kata file: a device driver and a kernel parameter holding
+ * terminal escapes reach the terminal escaped, never raw. */
+Test(katadiff, control_characters_are_escaped, .timeout = 60)
+{
+    char path[] = "/tmp/vmb-kdiff-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    const char *t = "qemu-system-x86_64 -machine q35 -smp 1 -rtc base=utc "
+                    "-device virtio-net-pci\033[31m,id=n "
+                    "-append \"console=hvc0 \033[2Jfoo=1\"\n";
+    cr_assert_eq(write(fd, t, strlen(t)), (ssize_t)strlen(t));
+    close(fd);
+    const char *args[] = {"kata-diff", KD_RESULTS, KD_CELL, path, NULL};
+    struct cmd_result r = run_vmbench("/", args);
+    unlink(path);
+    cr_assert_eq(r.status, 1, "%s", r.err);
+    cr_expect_null(strchr(r.out, '\033'), "%s", r.out);
+    cr_expect_not_null(strstr(r.out, "device virtio-net-pci\\x1b[31m"), "%s",
+                       r.out);
+    cr_expect_not_null(strstr(r.out, "kernel \\x1b[2Jfoo"), "%s", r.out);
+    cmd_result_free(&r);
+}
+
+/* A results directory whose cell (or cells/) is a symlink to another
+ * directory: kata-diff reads nothing through it. */
+Test(katadiff, symlinked_cell_is_not_followed, .timeout = 60)
+{
+    char root[] = "/tmp/vmb-kdiff-XXXXXX";
+    cr_assert_not_null(mkdtemp(root));
+    autofree char *r = vmb_xasprintf("%s/r", root);
+    autofree char *elsewhere = vmb_xasprintf("%s/elsewhere", root);
+    autofree char *cells = vmb_xasprintf("%s/cells", r);
+    autofree char *cell = vmb_xasprintf("%s/" KD_CELL, cells);
+    autofree char *cmd = vmb_xasprintf(
+        "cp -r %s %s && mkdir -p %s && ln -s %s %s",
+        KD_RESULTS "/cells/" KD_CELL, elsewhere, cells, elsewhere, cell);
+    cr_assert_eq(system(cmd), 0);
+    const char *args[] = {"kata-diff", r, KD_CELL, KD_CELL_FILE, NULL};
+    struct cmd_result res = run_vmbench("/", args);
+    cr_assert_eq(res.status, 2, "%s%s", res.out, res.err);
+    cr_expect_not_null(strstr(res.err, "never follows one out of a results"),
+                       "%s", res.err);
+    cmd_result_free(&res);
+
+    autofree char *cmd2 =
+        vmb_xasprintf("rm %s && mv %s %s && mv %s %s/cells.real && "
+                      "ln -s %s/cells.real %s",
+                      cell, elsewhere, cell, cells, root, root, cells);
+    cr_assert_eq(system(cmd2), 0);
+    res = run_vmbench("/", args);
+    cr_assert_eq(res.status, 2, "%s%s", res.out, res.err);
+    cr_expect_not_null(strstr(res.err, "no cells/"), "%s", res.err);
+    cmd_result_free(&res);
+    vmb_rm_rf(root, NULL);
 }

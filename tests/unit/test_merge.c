@@ -25,6 +25,19 @@ static const char matrix_b[] = "name: m\n"
                                "matrix:\n"
                                "  vcpus: [1, 3]\n";
 
+static const char matrix_fio[] = "name: m\n"
+                                 "repetitions: 1\n"
+                                 "database:\n"
+                                 "  engine: fio\n"
+                                 "load:\n"
+                                 "  phases:\n"
+                                 "    - { fio: jobs/j.fio, duration: 1s }\n"
+                                 "control:\n"
+                                 "  baremetal: true\n"
+                                 "matrix:\n"
+                                 "  vcpus: [1, 2]\n";
+static const char job[] = "[j]\nrw=randread\nbs=4k\n";
+
 static char *root;
 
 static void
@@ -77,7 +90,7 @@ static char *
 make_shard(const char *name, const char *text, int k, const char *host)
 {
     char *dir = vmb_xasprintf("%s/%s", root, name);
-    cr_assert_eq(mkdir(dir, 0755), 0);
+    cr_assert_eq(vmb_mkdir_p(dir, NULL), 0);
     char *m = vmb_xasprintf("%s/matrix.yaml", dir);
     put(m, text);
     char shard[8];
@@ -334,6 +347,81 @@ Test(merge, hostile_merged_directory)
         cr_assert_null(res->hosts[i].calibration);
     vmb_results_free(res);
     free(out);
+    free(a);
+    free(b);
+}
+
+/* OUT inside a shard would write into that shard (and leave it no longer
+ * a shard's directory): refused, the shard untouched. */
+Test(merge, out_inside_a_shard)
+{
+    char *a = make_shard("a", matrix_a, 0, "h0");
+    char *b = make_shard("b", matrix_a, 1, "h1");
+    char *ins[] = {
+        vmb_xasprintf("%s/merged", a), vmb_xasprintf("%s/cells/merged", b),
+        vmb_xasprintf("%s/../b/./merged", b), vmb_xasprintf("%s/merged//", a)};
+    for (size_t i = 0; i < 4; i++) {
+        const char *args[] = {"merge", ins[i], a, b, NULL};
+        struct cmd_result r = run_vmbench("/", args);
+        cr_assert_eq(r.status, 2, "%s: %s", ins[i], r.err);
+        cr_assert_not_null(strstr(r.err, "is inside shard"), "%s", r.err);
+        struct stat st;
+        cr_assert_neq(lstat(ins[i], &st), 0, "%s was created", ins[i]);
+        cmd_result_free(&r);
+        free(ins[i]);
+    }
+    /* A name that only starts like a shard's is beside it, not in it;
+     * the summary prints its control characters escaped. */
+    char *beside = vmb_xasprintf("%s-merged\033[2J", a);
+    const char *args[] = {"merge", beside, a, b, NULL};
+    struct cmd_result r = run_vmbench("/", args);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_null(strchr(r.out, '\033'), "%s", r.out);
+    cr_assert_not_null(strstr(r.out, "-merged\\x1b[2J"), "%s", r.out);
+    cmd_result_free(&r);
+    free(beside);
+    free(a);
+    free(b);
+}
+
+/* root/NAME: shard K of matrix_fio, its job file jobs/j.fio holding text. */
+static char *
+make_fio_shard(const char *name, int k, const char *text)
+{
+    char *jobs = vmb_xasprintf("%s/%s/jobs", root, name);
+    cr_assert_eq(vmb_mkdir_p(jobs, NULL), 0);
+    char *j = vmb_xasprintf("%s/j.fio", jobs);
+    put(j, text);
+    free(j);
+    free(jobs);
+    return make_shard(name, matrix_fio, k, k ? "h1" : "h0");
+}
+
+/* The fio job file a shard's matrix names is read through no symlink,
+ * must be the same in every shard (the plan id does not cover it), and
+ * is kept in OUT beside the matrix, as a run keeps it. */
+Test(merge, fio_job_files)
+{
+    char *a = make_fio_shard("a", 0, job);
+    char *b = make_fio_shard("b", 1, job);
+    char *out = vmb_xasprintf("%s/merged", root);
+    const char *args[] = {"merge", out, a, b, NULL};
+    struct cmd_result r = run_vmbench("/", args);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cmd_result_free(&r);
+    char *kept = vmb_xasprintf("%s/jobs/j.fio", out);
+    char *text = NULL;
+    cr_assert_eq(vmb_read_file(kept, &text, NULL, NULL), 0, "%s", kept);
+    cr_assert_str_eq(text, job);
+    free(text);
+    free(kept);
+    free(out);
+
+    sh("echo iodepth=8 >>%s/jobs/j.fio", b);
+    refused("the shards ran different fio jobs", (const char *[]){a, b, NULL});
+    sh("rm %s/jobs/j.fio && ln -s %s/jobs/j.fio %s/jobs/j.fio", b, a, b);
+    refused("merge never follows one out of a shard",
+            (const char *[]){a, b, NULL});
     free(a);
     free(b);
 }

@@ -184,6 +184,24 @@ Test(qcmd, refusals_name_the_source)
     free(m);
 }
 
+/* A megabyte-long stray argument or option name is quoted cut, as the
+ * JSON refusal is, not echoed whole to the terminal. */
+Test(qcmd, refusals_cut_an_enormous_argument)
+{
+    const char *forms[] = {"", "-"};
+    char *big = vmb_xcalloc(1, 500001);
+    memset(big, 'x', 500000);
+    for (size_t i = 0; i < 2; i++) {
+        char *t = vmb_xasprintf("qemu-system-x86_64 -m 1G %s%s", forms[i], big);
+        char *m = parse_err(t);
+        cr_assert_lt(strlen(m), 200, "%.300s", m);
+        cr_assert(strstr(m, "xxxxxxxxxx") != NULL, "%s", m);
+        free(m);
+        free(t);
+    }
+    free(big);
+}
+
 Test(qcmd, json_depth_is_bounded)
 {
     struct vmb_buf b = {0};

@@ -95,6 +95,11 @@ ParameterizedTestParameters(virtiofsd_args, translate)
         {"--sandbox=jail", VMB_VIRTIOFSD_RUST, "",
          "needs one of namespace, chroot, none"},
         {"--xattrmap=", VMB_VIRTIOFSD_RUST, "", "needs a value"},
+        /* The C daemon splits -o at commas: no option smuggled in. */
+        {"--modcaps=+sys_admin,source=/", VMB_VIRTIOFSD_QEMU, "",
+         "\"--modcaps=+sys_admin,source=/\" holds a ','"},
+        {"-o xattrmap=:a::b:,source=/", VMB_VIRTIOFSD_QEMU, "", "holds a ','"},
+        {"--xattrmap=:a::b:,source=/", VMB_VIRTIOFSD_RUST, "", "holds a ','"},
     };
     return cr_make_param_array(struct xcase, cases,
                                sizeof(cases) / sizeof(cases[0]));
