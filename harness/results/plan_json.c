@@ -194,7 +194,6 @@ vmb_plan_write_json(FILE *f, const struct vmb_matrix *m,
 
 /* ---- reading ---- */
 
-
 static void
 read_plan_cells(struct vmb_res_ctx *x, struct json_object *plan, bool control)
 {
@@ -310,12 +309,10 @@ vmb_res_read_plan(struct vmb_res_ctx *x, struct json_object *plan)
     for (size_t i = 0; axes != NULL && i < json_object_array_length(axes);
          i++) {
         struct json_object *a = json_object_array_get_idx(axes, i);
-        if (json_object_is_type(a, json_type_string))
-        {
+        if (json_object_is_type(a, json_type_string)) {
             r->axes = vmb_xrealloc(r->axes, (r->naxes + 1) * sizeof(*r->axes));
             r->axes[r->naxes++] = vmb_xstrdup(json_object_get_string(a));
-        }
-        else
+        } else
             vmb_res_bad(x, K_AXES, NULL, "expected strings");
     }
     read_plan_cells(x, plan, false);
@@ -323,4 +320,3 @@ vmb_res_read_plan(struct vmb_res_ctx *x, struct json_object *plan)
     r->plan_ncells = r->ncells;
     r->plan_ncontrols = r->ncontrols;
 }
-
