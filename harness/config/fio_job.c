@@ -734,8 +734,15 @@ int
 vmb_fio_job_load(const char *path, uint64_t data_bytes,
                  struct vmb_fio_job **out, struct vmb_error **err)
 {
-    /* The matrix names the file: a FIFO there would block the read. */
+    /* The matrix names the file: a FIFO there would block the read, and
+     * a symlink could lead out of a results directory that is resumed or
+     * merged (the file itself is what the results keep). */
     struct stat st;
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "fio job file \"%s\" is a symlink; name the "
+                             "file itself",
+                             path);
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "fio job file \"%s\" is not a regular file", path);

@@ -237,6 +237,26 @@ Test(fio_job, refuses_what_is_not_a_regular_file, .timeout = 10)
         free(want);
         vmb_error_free(err);
     }
+    /* A symlink, even to a good job file: it could lead out of a results
+     * directory that is resumed (run --resume reads its jobs/). */
+    char *real = vmb_xasprintf("%s/real.fio", dir);
+    char *link = vmb_xasprintf("%s/link.fio", dir);
+    const char body[] = "[j]\nrw=read\nsize=1m\n";
+    cr_assert_eq(vmb_write_file_atomic(real, body, strlen(body), NULL), 0);
+    cr_assert_eq(symlink(real, link), 0);
+    struct vmb_fio_job *j = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_fio_job_load(real, GIB, &j, &err), 0, "%s",
+                 err ? err->msg : "");
+    vmb_fio_job_free(j);
+    j = NULL;
+    cr_assert_lt(vmb_fio_job_load(link, GIB, &j, &err), 0);
+    cr_assert_not_null(strstr(err->msg, "is a symlink"), "%s", err->msg);
+    vmb_error_free(err);
+    unlink(link);
+    unlink(real);
+    free(link);
+    free(real);
     unlink(fifo);
     rmdir(dir);
     free(fifo);
