@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -385,7 +386,11 @@ cmd_cell(int argc, char **argv, struct vmb_error **err)
     int rc = -1;
     struct vmb_virt *v = NULL;
     struct vmb_vm_cell *c = NULL;
-    char dir[] = "/tmp/vmb-cell-XXXXXX";
+    /* Under $TMPDIR when set: a test that kills the tool removes it. */
+    const char *tmp = getenv("TMPDIR");
+    char dir[256];
+    snprintf(dir, sizeof(dir), "%s/vmb-cell-XXXXXX",
+             tmp != NULL && *tmp == '/' && strlen(tmp) < 200 ? tmp : "/tmp");
     bool have_dir = false;
     autofree char *kernel = NULL, *modules = NULL, *initrd = NULL;
     autofree char *agent = NULL;

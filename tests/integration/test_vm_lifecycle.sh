@@ -100,9 +100,12 @@ if [ "$kvm_works" -eq 0 ]; then
 fi
 
 # Starts a boot in the background and waits until its domains exist.
+# Its files go under $out, so what a killed tool cannot remove goes with
+# the test's scratch directory.
 start_boot() { # storage
-    "$tool" cell hypervisor.accel=tcg guest.storage="$1" guest.memory=256 \
-        >"$out/boot.out" 2>"$out/boot.err" &
+    mkdir -p -m 0755 "$out/cells"
+    TMPDIR="$out/cells" "$tool" cell hypervisor.accel=tcg guest.storage="$1" \
+        guest.memory=256 >"$out/boot.out" 2>"$out/boot.err" &
     pid=$!
     for _ in $(seq 1 600); do
         [ "$(virsh list --name | grep -c . || true)" -ge 2 ] && return 0
