@@ -113,6 +113,22 @@ vmb_db_log_tail(const char *log, int lines)
 }
 
 int
+vmb_db_exited_error(const struct vmb_db_watch *watch, int node,
+                    const char *server, const char *why, const char *said,
+                    char *(*startup_error)(const char *log),
+                    struct vmb_error **err)
+{
+    autofree char *log = watch->log ? watch->log(watch->ctx, node) : NULL;
+    autofree char *msg = startup_error(log);
+    if (msg != NULL)
+        return vmb_error_set(err, VMB_ERR_RUN, 0, "node %d: %s %s: %s%s", node,
+                             server, why, said, msg);
+    autofree char *tail = vmb_db_log_tail(log, 5);
+    return vmb_error_set(err, VMB_ERR_RUN, 0, "node %d: %s %s; log: %s", node,
+                         server, why, tail);
+}
+
+int
 vmb_db_fail_timeout(const struct vmb_db_watch *watch, int node,
                     const char *what, uint64_t timeout_us, const char *last,
                     struct vmb_error **err)

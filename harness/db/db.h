@@ -188,6 +188,17 @@ char *vmb_db_program_find(const struct vmb_db_driver *drv, const char *root,
 char *vmb_db_log_tail(const char *log, int lines);
 
 /*
+ * Fails (VMB_ERR_RUN) for a server of node that exited (why: "exited",
+ * ...): with the line startup_error finds in its log (watch's), after
+ * said ("postgres said: "; "" for none), or else the log's last lines.
+ * "node N: SERVER WHY: SAID LINE" or "node N: SERVER WHY; log: TAIL".
+ */
+int vmb_db_exited_error(const struct vmb_db_watch *watch, int node,
+                        const char *server, const char *why, const char *said,
+                        char *(*startup_error)(const char *log),
+                        struct vmb_error **err);
+
+/*
  * Fails (VMB_ERR_RUN): node did not reach what within timeout_us; last is
  * the last answer or error seen (NULL: none), then the tail of its log.
  * The waits of every driver end this way.

@@ -195,15 +195,8 @@ static int
 fail_exited(const struct vmb_db_watch *watch, int node, const char *why,
             struct vmb_error **err)
 {
-    autofree char *log = watch->log ? watch->log(watch->ctx, node) : NULL;
-    autofree char *msg = startup_error(log);
-    if (msg != NULL)
-        return vmb_error_set(err, VMB_ERR_RUN, 0,
-                             "node %d: mariadbd %s: mariadbd said: %s", node,
-                             why, msg);
-    autofree char *tail = vmb_db_log_tail(log, 5);
-    return vmb_error_set(err, VMB_ERR_RUN, 0, "node %d: mariadbd %s; log: %s",
-                         node, why, tail);
+    return vmb_db_exited_error(watch, node, "mariadbd", why,
+                               "mariadbd said: ", startup_error, err);
 }
 
 /* Microseconds left before deadline, at most 2 s, at least 1 s (the

@@ -321,15 +321,8 @@ static int
 fail_exited(const struct vmb_db_watch *watch, int node, const char *why,
             struct vmb_error **err)
 {
-    autofree char *log = watch->log ? watch->log(watch->ctx, node) : NULL;
-    autofree char *msg = startup_error(log);
-    if (msg != NULL)
-        return vmb_error_set(err, VMB_ERR_RUN, 0,
-                             "node %d: postgres %s: postgres said: %s", node,
-                             why, msg);
-    autofree char *tail = vmb_db_log_tail(log, 5);
-    return vmb_error_set(err, VMB_ERR_RUN, 0, "node %d: postgres %s; log: %s",
-                         node, why, tail);
+    return vmb_db_exited_error(watch, node, "postgres", why,
+                               "postgres said: ", startup_error, err);
 }
 
 /* Microseconds left before deadline, at most 2 s, at least 1 ms. */
