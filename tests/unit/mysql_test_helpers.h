@@ -31,42 +31,25 @@
 #include "load/load.h"
 #include "load_test_helpers.h"
 #include "protocols/mysql.h"
+#include "server_test_helpers.h"
 
 #define TH_MY_SERVER "/usr/sbin/mariadbd"
 #define TH_MY_INSTALL "/usr/bin/mariadb-install-db"
 
 static char th_my_template[256];
 
+/* The user the server runs as: mysql under root, else ourselves. */
 static inline void
 th_my_user(uid_t *uid, gid_t *gid)
 {
-    *uid = getuid();
-    *gid = getgid();
-    if (geteuid() == 0) {
-        struct passwd *pw = getpwnam("mysql");
-        cr_assert_not_null(pw, "no user mysql (scripts/setup.sh)");
-        *uid = pw->pw_uid;
-        *gid = pw->pw_gid;
-    }
+    th_server_user("mysql", uid, gid);
 }
 
+/* Runs a shell command as the server's user; its exit status. */
 static inline int
 th_my_sh(const char *cmd)
 {
-    uid_t uid;
-    gid_t gid;
-    th_my_user(&uid, &gid);
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (geteuid() == 0 &&
-            (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0))
-            _exit(126);
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-        _exit(127);
-    }
-    int st = 0;
-    waitpid(pid, &st, 0);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+    return th_server_sh("mysql", cmd);
 }
 
 ReportHook(PRE_ALL)(struct criterion_test_set *set)

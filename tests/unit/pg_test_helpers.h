@@ -29,6 +29,7 @@
 #include "load/load.h"
 #include "load_test_helpers.h"
 #include "protocols/pg.h"
+#include "server_test_helpers.h"
 
 #define TH_PG_BIN "/usr/lib/postgresql/15/bin"
 
@@ -38,34 +39,14 @@ static char th_pg_template[256];
 static inline void
 th_pg_user(uid_t *uid, gid_t *gid)
 {
-    *uid = getuid();
-    *gid = getgid();
-    if (geteuid() == 0) {
-        struct passwd *pw = getpwnam("postgres");
-        cr_assert_not_null(pw, "no user postgres (scripts/setup.sh)");
-        *uid = pw->pw_uid;
-        *gid = pw->pw_gid;
-    }
+    th_server_user("postgres", uid, gid);
 }
 
 /* Runs a shell command as the server's user; its exit status. */
 static inline int
 th_pg_sh(const char *cmd)
 {
-    uid_t uid;
-    gid_t gid;
-    th_pg_user(&uid, &gid);
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (geteuid() == 0 &&
-            (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0))
-            _exit(126);
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-        _exit(127);
-    }
-    int st = 0;
-    waitpid(pid, &st, 0);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+    return th_server_sh("postgres", cmd);
 }
 
 /* initdb once for all the tests of the binary; removed after them. */
