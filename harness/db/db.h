@@ -237,4 +237,30 @@ struct vmb_db_poll {
 /* 0 once the attempt holds; -1 with *err set (timeout, exit, error). */
 int vmb_db_poll_until(const struct vmb_db_poll *p, struct vmb_error **err);
 
+/*
+ * A server setting the node runs with whose effect its data placement
+ * silently drops (O_DIRECT on a shared filesystem that does not pass it
+ * through): the server reports the value, the storage does not do it.
+ */
+struct vmb_db_ignored {
+    const char *setting; /* the server's name for it; static */
+    char *value;         /* the effective value as read back */
+    const char *why;     /* one clause saying why; static */
+};
+
+/*
+ * The settings in a node's effective settings text (the settings
+ * callback's format) that placement ignores for cfg's engine:
+ * placement is the enum vmb_storage vmb_config_placement gives for a
+ * VM, or -1 for a bare-metal node on the host's own filesystem (no
+ * rule). cfg's knobs that change the answer (virtio_fs_extra_args's
+ * --allow-direct-io) are taken into account. Returns how many, with
+ * *out malloc'd (free with vmb_db_ignored_free); 0 with *out NULL for
+ * none.
+ */
+size_t vmb_db_ignored_settings(const struct vmb_config *cfg, int placement,
+                               const char *settings,
+                               struct vmb_db_ignored **out);
+void vmb_db_ignored_free(struct vmb_db_ignored *v, size_t n);
+
 #endif

@@ -86,6 +86,39 @@ compute_boot(struct vmb_model *m)
     free(v);
 }
 
+/*
+ * label with the word "SETTING=VALUE" (SETTING maybe after a section's
+ * dot) of each setting c's runs ignored marked, so no chart or table
+ * names the cell by a setting that did not apply. Malloc'd.
+ */
+static char *
+marked_label(const struct vmb_res_cell *c)
+{
+    struct vmb_buf b = {0};
+    vmb_buf_puts(&b, c->label ? c->label : "");
+    for (size_t k = 0; k < c->nreps; k++)
+        for (size_t i = 0; i < c->reps[k].nignored; i++) {
+            const struct vmb_res_ignored *x = &c->reps[k].ignored[i];
+            autofree char *word = vmb_xasprintf("%s=", x->setting);
+            size_t wn = strlen(word);
+            for (char *p = b.data ? strstr(b.data, word) : NULL; p;
+                 p = strstr(p + 1, word)) {
+                if (p != b.data && p[-1] != ' ' && p[-1] != '.')
+                    continue;
+                char *end = p + wn + strcspn(p + wn, " ");
+                if (strncmp(end, " (ignored)", 10) == 0)
+                    break;
+                autofree char *rest = vmb_xstrdup(end);
+                b.len = (size_t)(end - b.data);
+                b.data[b.len] = '\0';
+                vmb_buf_puts(&b, " (ignored)");
+                vmb_buf_puts(&b, rest);
+                break;
+            }
+        }
+    return vmb_buf_steal(&b);
+}
+
 /* Rows, their run counts, and the phases any ok run has, in index order. */
 static void
 build_rows(struct vmb_model *m, const struct vmb_results *r)
@@ -111,6 +144,7 @@ build_rows(struct vmb_model *m, const struct vmb_results *r)
                 row->nfailed++;
             }
         }
+        row->label = marked_label(row->cell);
         if ((int)row->nok > m->reps_max)
             m->reps_max = (int)row->nok;
         if (row->nok > 0 && (m->reps_min == 0 || (int)row->nok < m->reps_min))
@@ -280,6 +314,8 @@ vmb_model_free(struct vmb_model *m)
         free(m->phases[p].median_rep);
     }
     free(m->phases);
+    for (size_t i = 0; m->rows && i < m->nrows; i++)
+        free(m->rows[i].label);
     free(m->rows);
     free(m->boot);
     free(m->probe);
@@ -297,7 +333,7 @@ vmb_model_reps_text(const struct vmb_model *m)
 const char *
 vmb_model_label(const struct vmb_model *m, size_t row)
 {
-    return m->rows[row].cell->label;
+    return m->rows[row].label;
 }
 
 bool

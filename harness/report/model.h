@@ -34,6 +34,9 @@ struct vmb_model_row {
     const struct vmb_res_cell *cell;
     size_t control_row; /* index in rows of the control, SIZE_MAX if none */
     size_t nok, nfailed, nmissing;
+    /* The cell's label, each setting its placement ignored marked
+     * "(ignored)" (malloc'd). */
+    char *label;
 };
 
 struct vmb_model_phase {
@@ -93,7 +96,8 @@ vmb_model_boot(const struct vmb_model *m, size_t row, int stage)
     return &m->boot[row * vmb_nmetrics + (size_t)stage];
 }
 
-/* The row's label (borrowed). */
+/* The row's label as the report shows it (borrowed): a setting its
+ * runs' placement ignored is marked "(ignored)". */
 const char *vmb_model_label(const struct vmb_model *m, size_t row);
 
 /* ---- model_tenants.c: runs of several tenants ---- */

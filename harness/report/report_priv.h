@@ -158,6 +158,9 @@ void vmb_sections_vhost(struct vmb_doc *d, const struct vmb_model *m,
                         const struct vmb_charts *cs,
                         const struct vmb_buf *warnings);
 /* Each cell's op rate against bare metal */
+void vmb_sections_ignored(struct vmb_doc *d, const struct vmb_model *m,
+                          const struct vmb_charts *cs,
+                          const struct vmb_buf *warnings);
 void vmb_sections_headline(struct vmb_doc *d, const struct vmb_model *m,
                            const struct vmb_charts *cs,
                            const struct vmb_buf *warnings);

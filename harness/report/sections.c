@@ -106,6 +106,67 @@ vmb_sections_vhost(struct vmb_doc *d, const struct vmb_model *m,
     vmb_doc_note_end(d);
 }
 
+/* Whether rep k of c is the first of c's runs to name ignored x. */
+static bool
+first_ignored(const struct vmb_res_cell *c, size_t k,
+              const struct vmb_res_ignored *x)
+{
+    for (size_t j = 0; j < k; j++)
+        for (size_t i = 0; i < c->reps[j].nignored; i++)
+            if (strcmp(c->reps[j].ignored[i].setting, x->setting) == 0 &&
+                strcmp(c->reps[j].ignored[i].value, x->value) == 0)
+                return false;
+    return true;
+}
+
+/*
+ * The server settings a cell's placement silently ignored (the server
+ * runs with the value; the storage does not do it): the cell's figures
+ * are those of the setting that really applied.
+ */
+void
+vmb_sections_ignored(struct vmb_doc *d, const struct vmb_model *m,
+                     const struct vmb_charts *cs,
+                     const struct vmb_buf *warnings)
+{
+    (void)cs;
+    (void)warnings;
+    bool any = false;
+    for (size_t i = 0; i < m->nrows; i++)
+        for (size_t k = 0; k < m->rows[i].cell->nreps; k++)
+            any |= m->rows[i].cell->reps[k].nignored > 0;
+    if (!any)
+        return;
+    vmb_doc_h(d, 2, "Settings that did not apply");
+    vmb_doc_p_begin(d);
+    vmb_doc_text(d, "The servers of these cells report a setting that their "
+                    "data placement silently ignores: the figures are those "
+                    "of the cell without it, and the cell's label marks it "
+                    "\"(ignored)\".");
+    vmb_doc_p_end(d);
+    vmb_doc_list_begin(d);
+    for (size_t i = 0; i < m->nrows; i++) {
+        const struct vmb_res_cell *c = m->rows[i].cell;
+        for (size_t k = 0; k < c->nreps; k++)
+            for (size_t j = 0; j < c->reps[k].nignored; j++) {
+                const struct vmb_res_ignored *x = &c->reps[k].ignored[j];
+                if (!first_ignored(c, k, x))
+                    continue;
+                vmb_doc_item_begin(d);
+                vmb_doc_strong(d, c->label);
+                vmb_doc_text(d, ": ");
+                vmb_doc_code(d, x->setting);
+                vmb_doc_text(d, " \"");
+                vmb_doc_text(d, x->value);
+                vmb_doc_text(d, "\" did not apply: ");
+                vmb_doc_text(d, x->why);
+                vmb_doc_text(d, ".");
+                vmb_doc_item_end(d);
+            }
+    }
+    vmb_doc_list_end(d);
+}
+
 static const char *
 op_verb(const char *op)
 {

@@ -146,6 +146,11 @@ struct vmb_res_boot {
 };
 
 /* One run of a cell or control: rep<k>/result.json. */
+/* A server setting the run's data placement silently ignored. */
+struct vmb_res_ignored {
+    char *setting, *value, *why;
+};
+
 struct vmb_res_rep {
     int rep;
     char *dir;    /* the rep<k> directory */
@@ -163,6 +168,10 @@ struct vmb_res_rep {
     bool has_probe;
     struct vmb_res_probe probe;
     double sampling_cpu_share; /* CPU of the 1 Hz sampler per second */
+    /* "ignored_settings": what the placement did not do (none before
+     * the field existed). */
+    struct vmb_res_ignored *ignored;
+    size_t nignored;
 };
 
 /* A config option of a cell by dotted path ("guest.storage"), as written. */

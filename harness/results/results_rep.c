@@ -310,6 +310,44 @@ read_memory(struct vmb_res_ctx *c, struct json_object *o,
     }
 }
 
+/* More than the placement rules of any engine can give. */
+#define MAX_IGNORED 16
+
+static void
+read_ignored(struct vmb_res_ctx *c, struct json_object *a,
+             struct vmb_res_rep *rep)
+{
+    size_t n = json_object_array_length(a);
+    if (n > MAX_IGNORED) {
+        vmb_res_bad(c, NULL, "ignored_settings", "%zu entries, more than %d", n,
+                    MAX_IGNORED);
+        return;
+    }
+    rep->ignored = vmb_xcalloc(n ? n : 1, sizeof(*rep->ignored));
+    for (size_t i = 0; i < n && c->err == NULL; i++) {
+        autofree char *at = vmb_xasprintf("ignored_settings[%zu]", i);
+        struct json_object *o = json_object_array_get_idx(a, i);
+        if (!json_object_is_type(o, json_type_object)) {
+            vmb_res_bad(c, at, NULL, "expected an object");
+            return;
+        }
+        struct vmb_res_ignored x = {
+            .setting = vmb_res_str(c, o, at, "setting"),
+            .value = vmb_res_str(c, o, at, "value"),
+            .why = vmb_res_str(c, o, at, "why"),
+        };
+        if (x.setting == NULL || x.value == NULL || x.why == NULL) {
+            if (c->err == NULL)
+                vmb_res_bad(c, at, NULL, "setting, value or why is missing");
+            free(x.setting);
+            free(x.value);
+            free(x.why);
+            continue;
+        }
+        rep->ignored[rep->nignored++] = x;
+    }
+}
+
 static void
 read_result(struct vmb_res_ctx *c, struct json_object *o,
             struct vmb_res_rep *rep)
@@ -349,6 +387,9 @@ read_result(struct vmb_res_ctx *c, struct json_object *o,
         vmb_res_num(c, o, NULL, "replication_lag_s", VMB_RES_NONNEG);
     vmb_res_read_resources(c, o, rep);
     read_memory(c, o, rep);
+    struct json_object *ig = vmb_res_arr(c, o, NULL, "ignored_settings");
+    if (ig != NULL)
+        read_ignored(c, ig, rep);
 }
 
 int
@@ -393,6 +434,12 @@ vmb_res_rep_clear(struct vmb_res_rep *rep)
     free(rep->started);
     free(rep->finished);
     free(rep->accel);
+    for (size_t i = 0; i < rep->nignored; i++) {
+        free(rep->ignored[i].setting);
+        free(rep->ignored[i].value);
+        free(rep->ignored[i].why);
+    }
+    free(rep->ignored);
     memset(rep, 0, sizeof(*rep));
 }
 

@@ -30,6 +30,7 @@
 #include "run/resources.h"
 #include "run/resume.h"
 #include "run/run_fio.h"
+#include "run/run_ignored.h"
 #include "run/run_info.h"
 #include "run/run_load.h"
 #include "run/tenants.h"
@@ -315,6 +316,7 @@ struct run_state {
     char **phases; /* PHASE objects as JSON text */
     size_t nphases;
     struct vmb_run_resources resources; /* resource samples; timeseries rows */
+    struct vmb_run_ignored ignored;     /* settings the placement dropped */
     struct {
         char phase[40];
         double s;
@@ -374,6 +376,7 @@ bring_up_database(struct run_state *st, struct vmb_runtime *rt,
             vmb_xasprintf("%s/node%d.%s", dir, i, drv->settings_name);
         if (write_text(path, text, err) < 0)
             return vmb_error_prefix(err, "record the settings");
+        vmb_run_ignored_add(&st->ignored, st->r->cell, text, &st->s->prog);
     }
     return 0;
 }
@@ -559,6 +562,7 @@ render_result(struct run_state *st, struct vmb_runtime **rts, size_t nt,
         if (c->kind == VMB_CELL_VM)
             vmb_run_boot_storm_json(&w, rts, nt, st->up_ns);
     }
+    vmb_run_ignored_json(&st->ignored, &w);
     vmb_run_resources_json(&st->resources, &w);
     vmb_run_memory_json(&st->mem, &w);
     vmb_jw_key(&w, "artefacts");
@@ -746,6 +750,7 @@ out:
     free(st.phases);
     vmb_run_resources_free(&st.resources);
     vmb_run_memory_free(&st.mem);
+    vmb_run_ignored_clear(&st.ignored);
     free(st.lags);
     return rc;
 }

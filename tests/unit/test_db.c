@@ -344,3 +344,108 @@ Test(db, mariadb_argv_init_and_url)
     cr_assert_eq(vmb_protocols_target_parse(url, &t, &err), 0);
     cr_assert_str_eq(t.proto->name, "mysql");
 }
+
+/* Settings text as the MariaDB driver writes it from SHOW GLOBAL
+ * VARIABLES (a trimmed copy of a real node's). */
+static const char my_settings_text[] = "name\tsetting\n"
+                                       "innodb_doublewrite\tON\n"
+                                       "innodb_flush_method\t%s\n"
+                                       "innodb_log_file_buffering\t%s\n"
+                                       "version_comment\tDebian\\tn\\\\12\n";
+
+static size_t
+ignored_for(int engine, int storage, const char *extra, const char *flush,
+            const char *logbuf, int placement_override,
+            struct vmb_db_ignored **out)
+{
+    struct vmb_config cfg;
+    vmb_config_defaults(&cfg);
+    cfg.database.engine = engine;
+    cfg.guest.storage = storage;
+    free(cfg.guest.virtio_fs_extra_args);
+    cfg.guest.virtio_fs_extra_args = vmb_xstrdup(extra);
+    autofree char *text = vmb_xasprintf(my_settings_text, flush, logbuf);
+    int placement = placement_override != 0 ? placement_override
+                                            : vmb_config_placement(&cfg);
+    size_t n = vmb_db_ignored_settings(&cfg, placement, text, out);
+    vmb_config_free(&cfg);
+    return n;
+}
+
+Test(db, o_direct_on_9p_is_reported_as_ignored)
+{
+    struct vmb_db_ignored *v = NULL;
+    size_t n = ignored_for(VMB_ENGINE_MARIADB, VMB_STORAGE_9P, "",
+                           "O_DIRECT_NO_FSYNC", "ON", 0, &v);
+    cr_assert_eq(n, 1);
+    cr_assert_str_eq(v[0].setting, "innodb_flush_method");
+    cr_assert_str_eq(v[0].value, "O_DIRECT_NO_FSYNC");
+    cr_assert(strstr(v[0].why, "9p") != NULL, "%s", v[0].why);
+    vmb_db_ignored_free(v, n);
+    /* The redo log's O_DIRECT (innodb_log_file_buffering OFF) too. */
+    n = ignored_for(VMB_ENGINE_MARIADB, VMB_STORAGE_SHARED, "", "fsync", "OFF",
+                    VMB_STORAGE_9P, &v);
+    cr_assert_eq(n, 1);
+    cr_assert_str_eq(v[0].setting, "innodb_log_file_buffering");
+    cr_assert_str_eq(v[0].value, "OFF");
+    vmb_db_ignored_free(v, n);
+}
+
+Test(db, o_direct_on_virtio_fs_depends_on_allow_direct_io)
+{
+    struct vmb_db_ignored *v = NULL;
+    size_t n = ignored_for(VMB_ENGINE_MARIADB, VMB_STORAGE_VIRTIOFS,
+                           "--thread-pool-size=1 --announce-submounts",
+                           "O_DIRECT", "OFF", 0, &v);
+    cr_assert_eq(n, 2);
+    cr_assert_str_eq(v[0].setting, "innodb_flush_method");
+    cr_assert_str_eq(v[0].value, "O_DIRECT");
+    cr_assert(strstr(v[0].why, "--allow-direct-io") != NULL, "%s", v[0].why);
+    cr_assert_str_eq(v[1].setting, "innodb_log_file_buffering");
+    vmb_db_ignored_free(v, n);
+    n = ignored_for(VMB_ENGINE_MARIADB, VMB_STORAGE_VIRTIOFS,
+                    "--thread-pool-size=1 --allow-direct-io", "O_DIRECT", "OFF",
+                    0, &v);
+    cr_assert_eq(n, 0);
+    cr_assert_null(v);
+    /* A word that only starts like it is another word. */
+    n = ignored_for(VMB_ENGINE_MARIADB, VMB_STORAGE_VIRTIOFS,
+                    "--allow-direct-iox", "O_DIRECT", "ON", 0, &v);
+    cr_assert_eq(n, 1);
+    vmb_db_ignored_free(v, n);
+}
+
+Test(db, settings_a_placement_honours_are_not_reported)
+{
+    struct vmb_db_ignored *v = NULL;
+    /* A block device passes O_DIRECT to the guest's block layer. */
+    cr_assert_eq(ignored_for(VMB_ENGINE_MARIADB, VMB_STORAGE_VIRTIO_BLK, "",
+                             "O_DIRECT", "OFF", 0, &v),
+                 0);
+    /* O_DSYNC and fsync reach the host through 9p. */
+    cr_assert_eq(ignored_for(VMB_ENGINE_MARIADB, VMB_STORAGE_9P, "", "O_DSYNC",
+                             "ON", 0, &v),
+                 0);
+    cr_assert_eq(ignored_for(VMB_ENGINE_MARIADB, VMB_STORAGE_9P, "", "fsync",
+                             "ON", 0, &v),
+                 0);
+    /* Bare metal: the host's own filesystem. */
+    cr_assert_eq(ignored_for(VMB_ENGINE_MARIADB, VMB_STORAGE_9P, "", "O_DIRECT",
+                             "OFF", -1, &v),
+                 0);
+    /* Another engine's server has no such setting to drop. */
+    cr_assert_eq(ignored_for(VMB_ENGINE_POSTGRES, VMB_STORAGE_9P, "",
+                             "O_DIRECT", "OFF", 0, &v),
+                 0);
+    cr_assert_null(v);
+    /* No line for the setting: nothing is guessed. */
+    struct vmb_config cfg;
+    vmb_config_defaults(&cfg);
+    cfg.database.engine = VMB_ENGINE_MARIADB;
+    cr_assert_eq(vmb_db_ignored_settings(&cfg, VMB_STORAGE_9P,
+                                         "name\tsetting\n"
+                                         "innodb_flush_method_x\tO_DIRECT\n",
+                                         &v),
+                 0);
+    vmb_config_free(&cfg);
+}

@@ -595,3 +595,55 @@ Test(report, cells_run_without_vhost_are_marked, .timeout = 120)
     free(md);
     fixture_remove(dir);
 }
+
+/*
+ * A cell whose runs record a server setting their placement ignored: the
+ * report lists it once (two runs say it), escaped in both formats, and no
+ * chart or table labels the cell with the setting unmarked.
+ */
+Test(report, settings_a_placement_ignored_are_said_and_marked, .timeout = 120)
+{
+    char *dir = fixture_copy();
+    char *cmd = vmb_xasprintf(
+        "cd '%s' && sed -i 's/\"label\": \"storage=9p\"/\"label\": "
+        "\"storage=9p innodb_flush_method=O_DIRECT\"/' plan.json "
+        "cells/%s/config.json cells/%s/rep*/result.json",
+        dir, CELL_9P, CELL_9P);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    free(cmd);
+    for (int k = 1; k <= 2; k++) {
+        char *rel = vmb_xasprintf("cells/%s/rep%d/result.json", CELL_9P, k);
+        char *p = path_in(dir, rel);
+        file_replace(p, "\"accel\": \"tcg\",",
+                     "\"accel\": \"tcg\", \"ignored_settings\": [{\"setting\": "
+                     "\"innodb_flush_method\", \"value\": \"O_DIRECT\", "
+                     "\"why\": \"the <b>9p</b> server drops it\"}],");
+        free(p);
+        free(rel);
+    }
+    struct vmb_error *err = NULL;
+    cr_assert_eq(report(dir, &err), 0, "%s", err ? err->msg : "");
+    char *md = slurp_in(dir, "report.md");
+    const char *item = "- **storage=9p innodb\\_flush\\_method=O\\_DIRECT**: "
+                       "` innodb_flush_method ` \"O\\_DIRECT\" did not apply: "
+                       "the \\<b\\>9p\\</b\\> server drops it.\n";
+    size_t n = 0;
+    for (const char *p = md; (p = strstr(p, item)) != NULL; p++)
+        n++;
+    cr_assert_eq(n, 1, "%zu times in %s", n, md);
+    cr_assert_not_null(strstr(md, "## Settings that did not apply"));
+    cr_assert_not_null(
+        strstr(md, "storage=9p innodb\\_flush\\_method=O\\_DIRECT (ignored)"));
+    free(md);
+    char *html = slurp_in(dir, "report.html");
+    cr_assert_not_null(strstr(html, "the &lt;b&gt;9p&lt;/b&gt; server"));
+    cr_assert_null(strstr(html, "<b>9p"));
+    free(html);
+    char *svg = slurp_svg(dir, "oprate-0-write");
+    /* A chart breaks a label at its spaces. */
+    cr_assert_not_null(strstr(svg, "<text>innodb_flush_method=O_DIRECT</text>"),
+                       "%s", svg);
+    cr_assert_not_null(strstr(svg, "<text>(ignored)</text>"), "%s", svg);
+    free(svg);
+    fixture_remove(dir);
+}
