@@ -9,7 +9,10 @@
 #   and the nodes' configuration files and logs are kept, and node 2 has
 #   every row node 1 has;
 # - a setting MariaDB rejects fails that run with mariadbd's own message,
-#   and the exit status is 1;
+#   and the exit status is 1; the value is markup (HTML, Markdown) and
+#   stays text in that line on the terminal, in report.md and in
+#   report.html; a value with a terminal escape is refused before
+#   anything starts (exit 2), so none reaches a server or a terminal;
 # - nothing is left running or listening afterwards.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -107,11 +110,13 @@ jq -e '.versions.mariadb != null' "$T/r1/run.json" >/dev/null ||
     fail "no mariadb version in run.json"
 assert_nothing_left "$base"
 
-# ---- a setting MariaDB rejects ----
-matrix bad $((base + 2)) bogus >"$T/bad.yaml"
+# ---- a setting MariaDB rejects, its value markup ----
+# The server's line quotes the value: "Error while setting value 'V' to
+# 'innodb-flush-method'".
+bad='<b>bo`gus</b>**x**[y](z)'
+matrix bad $((base + 2)) "'$bad'" >"$T/bad.yaml"
 set +e
-"$VMBENCH" run "$T/bad.yaml" --out "$T/r2" --only baremetal --no-report \
-    2>"$T/r2.err"
+"$VMBENCH" run "$T/bad.yaml" --out "$T/r2" --only baremetal 2>"$T/r2.err"
 rc=$?
 set -e
 [ "$rc" = 1 ] || { cat "$T/r2.err"; fail "rejected setting: exit $rc"; }
@@ -120,7 +125,33 @@ r="$T/r2/control/$ctl/rep1/result.json"
 [ "$(jq -r .status "$r")" = failed ] || fail "the bad run did not fail"
 jq -r .error "$r" | grep -qF "mariadbd said:" ||
     fail "not mariadbd's message: $(jq -r .error "$r")"
-jq -r .error "$r" | grep -qF "'bogus' to 'innodb-flush-method'" ||
+jq -r .error "$r" | grep -qF "'$bad' to 'innodb-flush-method'" ||
     fail "the message does not name the setting: $(jq -r .error "$r")"
+grep -F "failed:" "$T/r2.err" | grep -qF "'$bad' to 'innodb-flush-method'" ||
+    fail "the terminal lacks the server's line: $(cat "$T/r2.err")"
+# The report lists the failed run with the line as text, not markup.
+grep -qF "value '\\<b\\>bo\\\`gus\\</b\\>\\*\\*x\\*\\*\\[y](z)' to" \
+    "$T/r2/report.md" ||
+    fail "report.md: $(grep -F innodb-flush-method "$T/r2/report.md")"
+grep -qF '&lt;b&gt;bo`gus&lt;/b&gt;**x**[y](z)' "$T/r2/report.html" ||
+    fail "report.html: $(grep -F innodb-flush-method "$T/r2/report.html")"
+if grep -qF '<b>bo' "$T/r2/report.html"; then
+    fail "report.html carries the server's markup"
+fi
+assert_nothing_left $((base + 2))
+
+# ---- a terminal escape in a setting ----
+matrix esc $((base + 2)) '"\e]2;owned\a\e[31mO_DSYNC"' >"$T/esc.yaml"
+set +e
+"$VMBENCH" run "$T/esc.yaml" --out "$T/r3" --only baremetal 2>"$T/r3.err"
+rc=$?
+set -e
+[ "$rc" = 2 ] || { cat "$T/r3.err"; fail "an escape in a setting: exit $rc"; }
+grep -qF innodb_flush_method "$T/r3.err" ||
+    fail "the refusal does not name the key: $(cat "$T/r3.err")"
+if grep -q $'\e' "$T/r3.err"; then
+    fail "a raw escape reached the terminal"
+fi
+[ ! -e "$T/r3" ] || fail "a refused matrix left $T/r3"
 assert_nothing_left $((base + 2))
 echo "ok"
