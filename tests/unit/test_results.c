@@ -776,3 +776,49 @@ Test(results, resource_records_read_back_write_the_same_bytes)
     fixture_remove(dir);
     free(text);
 }
+
+/* ignored_settings: read back as written; an entry without its why, or
+ * more entries than any placement gives, is a bad field named by path. */
+Test(results, ignored_settings_are_read_back_and_checked)
+{
+    static const struct {
+        const char *json, *named; /* named NULL: reads */
+    } cases[] = {
+        {"[{\"setting\": \"innodb_flush_method\", \"value\": \"O_DIRECT\", "
+         "\"why\": \"w\"}]",
+         NULL},
+        {"[{\"setting\": \"innodb_flush_method\", \"value\": \"O_DIRECT\"}]",
+         "ignored_settings[0]"},
+        {"[\"innodb_flush_method\"]", "ignored_settings[0]"},
+        {"{}", "ignored_settings"},
+        {"[{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, "
+         "{}]",
+         "ignored_settings"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *dir = fixture_copy();
+        char *p = vmb_xasprintf("%s/cells/%s/rep1/result.json", dir, CELL_9P);
+        char *to = vmb_xasprintf(
+            "\"accel\": \"tcg\", \"ignored_settings\": %s,", cases[i].json);
+        file_replace(p, "\"accel\": \"tcg\",", to);
+        struct vmb_res_rep rep = {0};
+        struct vmb_error *err = NULL;
+        int r = vmb_results_read_result(p, &rep, &err);
+        if (cases[i].named == NULL) {
+            cr_assert_eq(r, 0, "%s", err ? err->msg : "");
+            cr_assert_eq(rep.nignored, 1);
+            cr_assert_str_eq(rep.ignored[0].setting, "innodb_flush_method");
+            cr_assert_str_eq(rep.ignored[0].value, "O_DIRECT");
+            cr_assert_str_eq(rep.ignored[0].why, "w");
+        } else {
+            cr_assert_eq(r, -1, "case %zu read", i);
+            cr_assert_not_null(strstr(err->msg, cases[i].named), "%s",
+                               err->msg);
+            vmb_error_free(err);
+        }
+        vmb_res_rep_clear(&rep);
+        free(to);
+        free(p);
+        fixture_remove(dir);
+    }
+}
