@@ -362,7 +362,9 @@ static const struct dev_class classes[] = {
     {"virtio-net", "device virtio-net", NULL, true, "network data path"},
     {"virtio-rng", "device virtio-rng", "entropy_source", false,
      "entropy for the guest"},
-    {"vhost-vsock", "device vhost-vsock", NULL, false, "the agent's transport"},
+    {"vhost-vsock", "device vhost-vsock", NULL, false,
+     "the agent's transport; a cell's agent answers on virtio-serial "
+     "(guest.agent_transport, run.json's agent_transport)"},
     {"virtio-serial", "device virtio-serial controller", NULL, false,
      "consoles and the agent's channel"},
     {"virtconsole", "device virtio console", NULL, false, "console"},

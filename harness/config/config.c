@@ -40,6 +40,13 @@ static const struct vmb_choice entropy_choices[] = {
     {NULL, 0},
 };
 
+static const struct vmb_choice transport_choices[] = {
+    {"auto", VMB_AGENT_TRANSPORT_AUTO},
+    {"vsock", VMB_AGENT_TRANSPORT_VSOCK},
+    {"virtio-serial", VMB_AGENT_TRANSPORT_VIRTIO_SERIAL},
+    {NULL, 0},
+};
+
 static const struct vmb_choice fscache_choices[] = {
     {"auto", VMB_FSCACHE_AUTO},
     {"always", VMB_FSCACHE_ALWAYS},
@@ -443,6 +450,18 @@ static const struct vmb_option guest_options[] = {
         .alias = "entropy_source",
         .help = "the host device behind the guest's virtio-rng: "
                 "/dev/urandom, /dev/random or /dev/hwrng",
+        .since = "0.2",
+    },
+    {
+        .name = "agent_transport",
+        .type = VMB_OPT_ENUM,
+        .offset = OPT(vmb_guest_opts, agent_transport),
+        .def = "auto",
+        .choices = transport_choices,
+        .help = "the agent's channel: vsock as Kata's (needs "
+                "/dev/vhost-vsock and an agent that listens on vsock, which "
+                "vmbench's does not yet), virtio-serial, or auto: vsock "
+                "where it can be, else virtio-serial (run.json says which)",
         .since = "0.2",
     },
 };
@@ -935,6 +954,12 @@ const char *
 vmb_shared_fs_name(int fs)
 {
     return vmb_choice_name(sharedfs_choices, fs);
+}
+
+const char *
+vmb_agent_transport_name(int t)
+{
+    return vmb_choice_name(transport_choices, t);
 }
 
 const char *

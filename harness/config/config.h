@@ -51,6 +51,14 @@ enum vmb_engine {
     VMB_ENGINE_MARIADB,
 };
 enum vmb_entropy { VMB_ENTROPY_URANDOM, VMB_ENTROPY_RANDOM, VMB_ENTROPY_HWRNG };
+/* The agent's channel: AUTO is vsock where the host has /dev/vhost-vsock
+ * and the agent listens on it (as Kata's), virtio-serial otherwise
+ * (vm/agent_wire.h's VMB_AGENT_VSOCK). */
+enum vmb_agent_transport {
+    VMB_AGENT_TRANSPORT_AUTO,
+    VMB_AGENT_TRANSPORT_VSOCK,
+    VMB_AGENT_TRANSPORT_VIRTIO_SERIAL,
+};
 enum vmb_fsync { VMB_FSYNC_ALWAYS, VMB_FSYNC_EVERYSEC, VMB_FSYNC_NO };
 enum vmb_order {
     VMB_ORDER_INTERLEAVED,
@@ -110,7 +118,8 @@ struct vmb_guest_opts {
     bool blk_cache_noflush;     /* block_device_cache_noflush */
     uint64_t data_size_bytes;   /* block / local data volume size */
     uint64_t boot_timeout_us;
-    int entropy_source; /* enum vmb_entropy; entropy_source */
+    int entropy_source;  /* enum vmb_entropy; entropy_source */
+    int agent_transport; /* enum vmb_agent_transport */
 };
 
 struct vmb_network_opts {
@@ -241,6 +250,7 @@ int vmb_config_blk_cache(const struct vmb_config *cfg, const char **mode,
 const char *vmb_storage_name(int storage);
 const char *vmb_engine_name(int engine);
 const char *vmb_shared_fs_name(int fs);
+const char *vmb_agent_transport_name(int t);
 const char *vmb_fs_cache_name(int cache);
 /* The host device of an enum vmb_entropy: "/dev/urandom", ... */
 const char *vmb_entropy_name(int source);

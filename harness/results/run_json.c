@@ -43,6 +43,10 @@ static const char K_FALLBACK[] = "fallback";
 static const char K_PROBE_S[] = "probe_s";
 static const char K_NOTE[] = "note";
 static const char K_VHOST_NET[] = "vhost_net";
+static const char K_VHOST_VSOCK[] = "vhost_vsock";
+static const char K_AGENT_TRANSPORT[] = "agent_transport";
+static const char K_AUTO[] = "auto";
+static const char K_WHY[] = "why";
 static const char K_TCG_SLOWDOWN[] = "tcg_slowdown";
 static const char K_TCG_CALIB[] = "tcg_calibration";
 static const char K_ITERS[] = "iters";
@@ -127,6 +131,14 @@ write_accel(struct vmb_jw *w, const struct vmb_run_accel *a)
     /* Whether a cell that asks for vhost can have it (else it is refused,
      * or runs without it under network.vhost_fallback). */
     vmb_jw_kbool(w, K_VHOST_NET, a->vhost_net);
+    /* The agent's channel: vsock as Kata's where it can be, else
+     * virtio-serial, and why. */
+    vmb_jw_kbool(w, K_VHOST_VSOCK, a->vhost_vsock);
+    vmb_jw_key(w, K_AGENT_TRANSPORT);
+    vmb_jw_obj_begin(w);
+    vmb_jw_kstr(w, K_AUTO, a->agent_transport);
+    vmb_jw_kstr(w, K_WHY, a->agent_transport_why);
+    vmb_jw_obj_end(w);
     vmb_jw_key(w, K_TCG_SLOWDOWN);
     if (a->tcg_slowdown > 0)
         vmb_jw_double(w, a->tcg_slowdown);

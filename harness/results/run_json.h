@@ -41,7 +41,11 @@ struct vmb_run_accel {
     const char *requested, *used, *note;
     bool fallback;
     double probe_s;
-    bool vhost_net; /* /dev/vhost-net usable */
+    bool vhost_net;   /* /dev/vhost-net usable */
+    bool vhost_vsock; /* /dev/vhost-vsock usable */
+    /* What agent_transport auto gives ("virtio-serial", "vsock") and why
+     * not vsock (NULL when it is). */
+    const char *agent_transport, *agent_transport_why;
     /* Under TCG, how much slower the guest's compute loop ran than the
      * host's (0: not measured), and the calibration's figures: medians
      * of `rounds` rounds of `iters` iterations, seconds; vcpu_s < 0 when

@@ -172,6 +172,9 @@ write_run_json(struct session *s, const char *finished, struct vmb_error **err)
         a->probe_s = env.accel->probe_s;
         a->note = env.accel->note;
         a->vhost_net = env.vhost_net;
+        a->vhost_vsock = env.vhost_vsock;
+        a->agent_transport = env.agent_transport;
+        a->agent_transport_why = env.agent_transport_why;
         a->tcg_slowdown = env.tcg_slowdown;
         a->iters = env.iters;
         a->rounds = env.rounds;

@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "db/db.h"
 #include "runtime/runtime.h"
+#include "vm/agent_wire.h"
 #include "vm/image.h"
 #include "vm/virtiofsd.h"
 #include "vm/vm.h"
@@ -165,6 +166,8 @@ vmb_preflight_facts_read(const struct vmb_preflight_host *h,
     snprintf(f->root, sizeof(f->root), "%s", root);
     autofree char *vhost = at(f, "/dev/vhost-net");
     f->vhost_net = access(vhost, R_OK | W_OK) == 0;
+    autofree char *vsock = at(f, "/dev/vhost-vsock");
+    f->vhost_vsock = access(vsock, R_OK | W_OK) == 0;
     for (int e = 0; e < 3; e++) {
         autofree char *dev = at(f, vmb_entropy_name(e));
         f->entropy[e] = access(dev, R_OK) == 0;
@@ -226,6 +229,37 @@ vhost_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
     *fix = vmb_xstrdup("load it (`modprobe vhost_net`), set "
                        "disable_vhost_net: true, or set "
                        "network.vhost_fallback: true to run without vhost");
+    return VMB_PREFLIGHT_LACK;
+}
+
+static bool
+vsock_applies(const struct vmb_cell *c)
+{
+    return is_vm(c) &&
+           c->cfg.guest.agent_transport == VMB_AGENT_TRANSPORT_VSOCK;
+}
+
+/* auto falls back to virtio-serial by itself (run.json says so). */
+static int
+vsock_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
+            char **detail, char **fix)
+{
+    (void)c;
+    if (h->vhost_vsock && VMB_AGENT_VSOCK)
+        return 0;
+    if (!h->vhost_vsock) {
+        *detail = vmb_xstrdup("agent_transport is \"vsock\" (the agent's "
+                              "channel as Kata's) but this host has no "
+                              "usable /dev/vhost-vsock");
+        *fix = vmb_xstrdup("load it (`modprobe vhost_vsock`), or set "
+                           "guest.agent_transport: auto, which uses "
+                           "virtio-serial where there is no vsock");
+    } else {
+        *detail = vmb_xstrdup("agent_transport is \"vsock\" but vmbench's "
+                              "guest agent answers on virtio-serial only");
+        *fix = vmb_xstrdup("set guest.agent_transport: auto or "
+                           "virtio-serial");
+    }
     return VMB_PREFLIGHT_LACK;
 }
 
@@ -549,6 +583,8 @@ cpus_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
 const struct vmb_preflight_need vmb_preflight_needs[] = {
     {"vhost-net", "VM cells with disable_vhost_net false", vhost_applies,
      vhost_probe},
+    {"vhost-vsock", "VM cells with agent_transport vsock", vsock_applies,
+     vsock_probe},
     {"hugepages", "VM cells with enable_hugepages", hugepages_applies,
      hugepages_probe},
     {"memory", "VM cells: every VM of a run at once", memory_applies,

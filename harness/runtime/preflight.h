@@ -39,6 +39,7 @@ struct vmb_preflight_host {
 /* What the needs know of the host, read once per check. */
 struct vmb_preflight_facts {
     bool vhost_net;        /* /dev/vhost-net is readable and writable */
+    bool vhost_vsock;      /* /dev/vhost-vsock is readable and writable */
     int cpus;              /* CPUs this process may run on */
     bool have_meminfo;     /* /proc/meminfo was read */
     uint64_t avail_mib;    /* MemAvailable */

@@ -36,7 +36,12 @@ struct vmb_runtime;
 /* The VM env's facts about its host, for run.json (run_json.h). */
 struct vmb_runtime_env_info {
     const struct vmb_accel_result *accel;
-    bool vhost_net; /* /dev/vhost-net usable */
+    bool vhost_net;   /* /dev/vhost-net usable */
+    bool vhost_vsock; /* /dev/vhost-vsock usable */
+    /* The agent channel of a cell with agent_transport auto
+     * ("virtio-serial", "vsock"), and why it is not vsock (NULL when it
+     * is); static. */
+    const char *agent_transport, *agent_transport_why;
     /* Under TCG: guest compute slower than the host's by this factor (0:
      * not measured) and the calibration behind it (medians of `rounds`
      * rounds of `iters` iterations; vcpu_s < 0 when the vCPU threads' CPU

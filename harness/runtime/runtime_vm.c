@@ -113,14 +113,39 @@ fail:
     return -1;
 }
 
+static bool
+have_vhost_vsock(void)
+{
+    return access("/dev/vhost-vsock", R_OK | W_OK) == 0;
+}
+
+/* Why the agent of a cell with agent_transport auto is not on vsock;
+ * NULL when it is. */
+static const char *
+no_vsock_why(bool vhost_vsock)
+{
+    if (!vhost_vsock)
+        return "this host has no usable /dev/vhost-vsock";
+    return VMB_AGENT_VSOCK ? NULL
+                           : "vmbench's guest agent answers on virtio-serial "
+                             "only";
+}
+
 static void
 vm_env_info(void *env, struct vmb_runtime_env_info *out)
 {
     struct vm_env *e = env;
     const struct tcg_calib *c = &e->calib;
+    bool vsock = have_vhost_vsock();
+    const char *why = no_vsock_why(vsock);
     *out = (struct vmb_runtime_env_info){
         .accel = &e->accel,
         .vhost_net = access("/dev/vhost-net", R_OK | W_OK) == 0,
+        .vhost_vsock = vsock,
+        .agent_transport =
+            vmb_agent_transport_name(why ? VMB_AGENT_TRANSPORT_VIRTIO_SERIAL
+                                         : VMB_AGENT_TRANSPORT_VSOCK),
+        .agent_transport_why = why,
         .tcg_slowdown = e->tcg_slowdown,
         .iters = c->iters,
         .rounds = TCG_ROUNDS,
@@ -245,6 +270,13 @@ static int
 vm_up(struct vmb_runtime *rt, struct vmb_error **err)
 {
     struct vm_env *e = rt->env;
+    /* The preflight refused it already; a resumed or later round may not
+     * have run one. */
+    const char *why = no_vsock_why(have_vhost_vsock());
+    if (rt->cfg->guest.agent_transport == VMB_AGENT_TRANSPORT_VSOCK &&
+        why != NULL)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "agent_transport \"vsock\": %s", why);
     struct vm_rt *v = vmb_xcalloc(1, sizeof(*v));
     rt->priv = v;
     rt->accel = e->accel.used == VMB_ACCEL_KVM ? "kvm" : "tcg";

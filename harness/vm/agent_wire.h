@@ -27,6 +27,13 @@
 
 /* The virtio-serial port the agent answers on. */
 #define VMB_AGENT_CHANNEL "org.vmbench.agent.0"
+/*
+ * Whether the agent also listens on vsock, Kata's agent transport: it
+ * does not, so a cell with agent_transport auto gets virtio-serial
+ * whatever the host has, and one that demands vsock is refused before
+ * it starts.
+ */
+#define VMB_AGENT_VSOCK false
 
 /* virtio-blk serials: the container root and the data volume. */
 #define VMB_AGENT_ROOT_SERIAL "vmbroot"

@@ -6,6 +6,10 @@
 #   server is not installed) is refused by `run` and `tune` with exit 2
 #   before anything exists: every shortfall listed with its fix, no
 #   results directory; `run --dry-run` lists the same;
+# - a cell that demands vsock for the agent (agent_transport: vsock) is
+#   refused with its fix: `modprobe vhost_vsock` where the host has no
+#   /dev/vhost-vsock (this one), auto where vmbench's agent cannot use it;
+#   the default (auto) is no shortfall;
 # - --only baremetal checks only the controls' needs;
 # - `plan` lists the same verdicts and exits 0; `plan --json` carries them
 #   in "preflight", apart from the plan: plans made where the host differs
@@ -84,6 +88,42 @@ set -e
 [ "$rc" = 2 ] || fail "tune exited $rc: $(cat "$T/tune.err")"
 assert_listed "$T/tune.err" tune
 [ ! -e "$T/t1" ] || fail "tune created its results directory"
+
+# ---- the agent's transport: vsock demanded ----
+cat >"$T/vsock.yaml" <<EOF
+name: vsock
+repetitions: 1
+guest:
+  agent_transport: vsock
+network:
+  vhost_fallback: true
+load:
+  phases:
+    - { op: write, n: 100 }
+control:
+  baremetal: false
+EOF
+set +e
+"$VMBENCH" run "$T/vsock.yaml" --out "$T/v1" 2>"$T/vsock.err"
+rc=$?
+set -e
+[ "$rc" = 2 ] || fail "vsock: run exited $rc: $(cat "$T/vsock.err")"
+grep -q '^  vhost-vsock: agent_transport is "vsock"' "$T/vsock.err" ||
+    fail "vsock: shortfall not listed: $(cat "$T/vsock.err")"
+if [ -r /dev/vhost-vsock ] && [ -w /dev/vhost-vsock ]; then
+    vfix='agent_transport: auto'
+else
+    vfix='modprobe vhost_vsock'
+fi
+grep -A3 '^  vhost-vsock: ' "$T/vsock.err" | grep -q "^    fix: .*$vfix" ||
+    fail "vsock: no fix saying $vfix: $(cat "$T/vsock.err")"
+[ ! -e "$T/v1" ] || fail "vsock: run created its results directory"
+# The default (auto) is no shortfall: it falls back to virtio-serial.
+sed -i 's/agent_transport: vsock/agent_transport: auto/' "$T/vsock.yaml"
+"$VMBENCH" plan "$T/vsock.yaml" --json >"$T/vsock-plan.json" 2>/dev/null
+jq -e '.preflight.findings | map(.need) | index("vhost-vsock") == null' \
+    "$T/vsock-plan.json" >/dev/null ||
+    fail "vsock: auto is a shortfall: $(jq -c .preflight "$T/vsock-plan.json")"
 
 # ---- --only baremetal: the controls' needs alone ----
 "$VMBENCH" run "$T/m.yaml" --out "$T/r3" --only baremetal --dry-run \

@@ -12,6 +12,8 @@
 # - the default innodb_flush_method O_DIRECT, which virtiofsd drops
 #   without --allow-direct-io, is recorded in result.json and said on
 #   the terminal as a setting that did not apply;
+# - the agent talks over virtio-serial (this host has no vsock for it),
+#   and run.json says so and why;
 # - nothing is left running afterwards: no domain, network, QEMU process,
 #   and the namespace is gone once the sandbox exits.
 set -euo pipefail
@@ -57,6 +59,20 @@ for id in $(jq -r '.cells[].id' "$T/r1/plan.json"); do
            "innodb_flush_method" and .[0].value == "O_DIRECT" and
            (.[0].why | contains("--allow-direct-io"))' "$r" >/dev/null ||
         fail "cell $id: ignored settings $(jq -c .ignored_settings "$r")"
+    grep -q "name='org.vmbench.agent.0'" \
+        "$d/node1.xml" || fail "cell $id: no virtio-serial agent channel"
+    if grep -q "<vsock" "$d/node1.xml"; then
+        fail "cell $id: a vsock device"
+    fi
 done
 grep -q 'innodb_flush_method "O_DIRECT" did not apply: virtiofsd' \
     "$T/r1.err" || fail "not said on the terminal: $(cat "$T/r1.err")"
+if [ -r /dev/vhost-vsock ] && [ -w /dev/vhost-vsock ]; then
+    vsock=true why="vmbench's guest agent answers on virtio-serial only"
+else
+    vsock=false why="this host has no usable /dev/vhost-vsock"
+fi
+jq -e --argjson v "$vsock" --arg why "$why" '.vhost_vsock == $v and
+       .agent_transport == {"auto": "virtio-serial", "why": $why}' \
+    "$T/r1/run.json" >/dev/null ||
+    fail "run.json: $(jq -c '{vhost_vsock, agent_transport}' "$T/r1/run.json")"

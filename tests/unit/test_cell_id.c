@@ -272,3 +272,21 @@ Test(cell_id, options_since_0_2_change_ids_only_when_set)
     vmb_matrix_free(m);
     free(expected);
 }
+
+/* agent_transport came after the baseline (.since): at its default (auto)
+ * a cell keeps the golden id, set off it the id changes. */
+Test(cell_id, agent_transport_is_a_later_option)
+{
+    char *expected = NULL;
+    struct vmb_matrix *m = golden(&expected);
+    struct vmb_cell c = m->cells[0];
+    char id[13];
+    cr_assert_eq(c.cfg.guest.agent_transport, VMB_AGENT_TRANSPORT_AUTO);
+    vmb_cell_id(&c.cfg, c.kind, id);
+    cr_assert_str_eq(id, c.id);
+    c.cfg.guest.agent_transport = VMB_AGENT_TRANSPORT_VIRTIO_SERIAL;
+    vmb_cell_id(&c.cfg, c.kind, id);
+    cr_assert_str_neq(id, c.id);
+    vmb_matrix_free(m);
+    free(expected);
+}

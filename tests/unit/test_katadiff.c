@@ -363,3 +363,28 @@ Test(katadiff, symlinked_cell_is_not_followed, .timeout = 60)
     cmd_result_free(&res);
     vmb_rm_rf(root, NULL);
 }
+
+/* Kata's agent on vsock against a cell's on virtio-serial: not on the
+ * data path, and the line points at the option and run.json's record. */
+Test(katadiff, the_agent_transport_names_where_it_is_chosen)
+{
+    struct vmb_kdiff d;
+    diff("qemu-system-x86_64 -smp 1 -rtc base=utc,driftfix=slew,clock=host "
+         "-append tsc=reliable "
+         "-device vhost-vsock-pci,disable-modern=true,vhostfd=3,id=vsock-1,"
+         "guest-cid=1",
+         "qemu-system-x86_64 -smp 1 -rtc base=utc,driftfix=slew,clock=host "
+         "-append tsc=reliable -device virtio-serial-pci,id=virtio-serial0 "
+         "-chardev socket,id=charchannel0,path=/tmp/a.sock "
+         "-device virtserialport,bus=virtio-serial0.0,chardev=charchannel0,"
+         "name=org.vmbench.agent.0",
+         &d);
+    const struct vmb_kdiff_item *it = item(&d, "device vhost-vsock");
+    cr_assert_eq(it->status, VMB_KDIFF_ONLY_KATA);
+    cr_assert_not(it->performance);
+    cr_assert_not_null(strstr(it->note, "guest.agent_transport"), "%s",
+                       it->note);
+    cr_assert_not_null(strstr(it->note, "run.json"), "%s", it->note);
+    cr_assert_eq(vmb_kdiff_performance_differences(&d), 0);
+    vmb_kdiff_free(&d);
+}

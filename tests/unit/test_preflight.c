@@ -413,3 +413,24 @@ Test(preflight, tenants_oversubscribed_is_a_note)
     check("guest:\n  vcpus: 8\n");
     cr_assert_null(finding("cpus"));
 }
+
+/* The agent over vsock needs /dev/vhost-vsock and an agent that listens
+ * on vsock; auto falls back to virtio-serial without a finding. */
+Test(preflight, vsock_demanded_is_refused_with_its_fix)
+{
+    put("dev/vhost-net", "", 0600);
+    check("guest:\n  agent_transport: vsock\n");
+    assert_lack("vhost-vsock", "/dev/vhost-vsock", "modprobe vhost_vsock");
+    cr_assert_eq(finding("vhost-vsock")->ncells, 1);
+    vmb_preflight_free(pf);
+    vmb_matrix_free(m);
+    /* With the device, the agent still answers on virtio-serial only. */
+    put("dev/vhost-vsock", "", 0600);
+    check("guest:\n  agent_transport: vsock\n");
+    assert_lack("vhost-vsock", "virtio-serial only", "agent_transport: auto");
+    vmb_preflight_free(pf);
+    vmb_matrix_free(m);
+    check("guest:\n  agent_transport: auto\n");
+    cr_assert_null(finding("vhost-vsock"));
+    cr_assert_eq(pf->n, 0, "%s", pf->n ? pf->findings[0].detail : "");
+}
