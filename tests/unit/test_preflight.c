@@ -413,3 +413,26 @@ Test(preflight, tenants_oversubscribed_is_a_note)
     check("guest:\n  vcpus: 8\n");
     cr_assert_null(finding("cpus"));
 }
+
+/* host: settings need their files: a kernel without KSM is refused with
+ * the fix; with the file there the need is met. */
+Test(preflight, host_setting_without_its_file_is_refused)
+{
+    put("dev/vhost-net", "", 0600);
+    check("host:\n  ksm: on\n");
+    assert_lack("host-settings", "/sys/kernel/mm/ksm/run", "CONFIG_KSM");
+    /* The cell and its control both change the host. */
+    cr_assert_eq(finding("host-settings")->ncells, 2);
+    vmb_preflight_free(pf);
+    vmb_matrix_free(m);
+    put("sys/kernel/mm/ksm/run", "0\n", 0644);
+    check("host:\n  ksm: on\n");
+    cr_assert_null(finding("host-settings"));
+    vmb_preflight_free(pf);
+    vmb_matrix_free(m);
+    pf = NULL;
+    m = NULL;
+    /* A cell that keeps the host's settings needs nothing. */
+    check("");
+    cr_assert_null(finding("host-settings"));
+}
