@@ -552,6 +552,35 @@ cpus_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
     return VMB_PREFLIGHT_NOTE;
 }
 
+/* Disjoint pinning is what enable_vcpus_pinning asks for: where the
+ * tenants' vCPUs outnumber the CPUs it cannot be done, and sharing them
+ * would measure something else than the user asked; unpinned, the same
+ * run is allowed and flagged (cpus_probe). */
+static bool
+pinning_applies(const struct vmb_cell *c)
+{
+    return is_vm(c) && c->cfg.guest.vcpus_pinning;
+}
+
+static int
+pinning_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
+              char **detail, char **fix)
+{
+    int64_t need = vmb_preflight_cpus_needed(c);
+    if (need <= h->cpus)
+        return 0;
+    *detail = vmb_xasprintf(
+        "enable_vcpus_pinning gives each of %" PRId64 " tenants x 2 nodes x "
+        "%" PRId64 " vCPUs a CPU of its own: %" PRId64
+        " CPUs, and this host has %d",
+        c->cfg.top.tenants, c->cfg.guest.vcpus, need, h->cpus);
+    *fix = vmb_xasprintf("set enable_vcpus_pinning: false to run the %" PRId64
+                         " tenants oversubscribed, or lower tenants or vcpus "
+                         "to fit %d CPUs",
+                         c->cfg.top.tenants, h->cpus);
+    return VMB_PREFLIGHT_LACK;
+}
+
 static bool
 host_applies(const struct vmb_cell *c)
 {
@@ -599,6 +628,8 @@ const struct vmb_preflight_need vmb_preflight_needs[] = {
      memory_probe},
     {"cpus", "cells with tenants > 1: tenants x nodes x vCPUs", tenants_applies,
      cpus_probe},
+    {"vcpus-pinning", "VM cells with enable_vcpus_pinning", pinning_applies,
+     pinning_probe},
     {"host-settings", "cells with host: settings", host_applies, host_probe},
     {"tc", "VM cells with a rate limiter", shaping_applies, shaping_probe},
     {"virtiofsd", "VM cells on virtio-fs", virtiofsd_applies, virtiofsd_probe},
