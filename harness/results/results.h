@@ -136,6 +136,9 @@ struct vmb_res_phase {
      * helpers', the mean over the tenants), and per VM that PSS less
      * what the guest uses (the mean over the VMs; VMs only). */
     double host_mem_per_tenant, vm_overhead;
+    /* From host_mem_per_tenant and run.json's host memory_bytes
+     * (vmb_metric_tenants_by_memory); NAN when either is absent. */
+    double tenants_by_memory;
     struct vmb_res_tenant *tenants;
     size_t ntenants;
 };
