@@ -162,6 +162,12 @@ struct vmb_res_rep {
     bool has_boot;
     struct vmb_res_boot boot[2]; /* node1, node2 */
     double replica_sync_s;
+    /* result.json "boot_storm" (runs of several tenants in VMs): seconds
+     * from the first VM's start to the first and the last tenant's
+     * later agent hello, and to the first and last replica in sync; NAN
+     * when absent. */
+    double storm_agent_min_s, storm_agent_max_s;
+    double storm_sync_min_s, storm_sync_max_s;
     double replication_lag_s;
     bool has_probe;
     struct vmb_res_probe probe;
