@@ -2,6 +2,7 @@
 # The host: section (KSM, transparent huge pages) on the bare-metal
 # control, whose runs are seconds long (the settings are host-wide, a VM
 # cell applies them the same way):
+# - plan shows which cells change which host settings;
 # - with host.ksm: [false, true] and host.thp: never, each run has its
 #   cell's values while it runs (sampled from /sys), records them in its
 #   result.json, and the host's values are back after the run;
@@ -64,6 +65,9 @@ matrix "$T/m.yaml" "$base" 3s "host:
   thp: never
 matrix:
   host.ksm: [false, true]"
+"$VMBENCH" plan "$T/m.yaml" >"$T/plan.out" 2>/dev/null || true
+grep -q "host settings, applied before each run and restored after: host.ksm=on host.thp=never" \
+    "$T/plan.out" || fail "plan does not show the host settings: $(cat "$T/plan.out")"
 "$VMBENCH" run "$T/m.yaml" --out "$T/r" --only baremetal 2>"$T/run.err" &
 pid=$!
 while kill -0 "$pid" 2>/dev/null; do
