@@ -6,6 +6,7 @@
 # - with host.ksm: [false, true] and host.thp: never, each run has its
 #   cell's values while it runs (sampled from /sys), records them in its
 #   result.json, and the host's values are back after the run;
+# - a run interrupted with Ctrl-C restores them on its way out;
 # - a run killed with SIGKILL leaves them changed and its journal in
 #   /var/lib/vmbench; the next `vmbench run`, which changes nothing
 #   itself, restores them and says so;
@@ -87,7 +88,27 @@ for v in off:0 on:1; do
         fail "result of host.ksm=${v%:*}: $(jq -c '{status, error, host_settings}' "$T/r/control/$id/rep1/result.json")"
 done
 
-# 2. SIGKILL: left changed with its journal; a second changer is refused
+# 2. Ctrl-C (SIGINT) in the middle of a run: torn down, then restored.
+matrix "$T/i.yaml" $((base + 6)) 60s "host:
+  thp: never"
+"$VMBENCH" run "$T/i.yaml" --out "$T/i" --only baremetal 2>"$T/i.err" &
+pid=$!
+for _ in $(seq 1 300); do
+    [ "$(thp_now)" = never ] && grep -q "1-read" "$T/i.err" && break
+    sleep 0.1
+done
+[ "$(thp_now)" = never ] || { cat "$T/i.err"; fail "thp never not applied"; }
+kill -INT "$pid"
+set +e
+wait "$pid"
+rc=$?
+set -e
+pid=
+[ "$rc" != 0 ] || fail "an interrupted run exited 0"
+[ "$(thp_now)" = "$thp0" ] || fail "thp is $(thp_now) after Ctrl-C, was $thp0"
+[ ! -e "$JOURNAL" ] || fail "the journal outlived an interrupted run"
+
+# 3. SIGKILL: left changed with its journal; a second changer is refused
 # meanwhile; the next run restores.
 matrix "$T/k.yaml" $((base + 2)) 60s "host:
   ksm: true
