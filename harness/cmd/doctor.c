@@ -107,9 +107,13 @@ vmb_cmd_doctor(int argc, char **argv, struct vmb_error **err)
     if (opt < 0)
         goto out;
     if (restore) {
+        /* Its journal is what there is to restore; open says what it did. */
+        bool any = vmb_hostset_journal_exists(NULL);
         struct vmb_hostset *h = NULL;
         rc = vmb_hostset_open(NULL, false, NULL, NULL, &h, err);
         vmb_hostset_free(h);
+        if (rc == 0 && !any)
+            printf("no host settings to restore\n");
         goto out;
     }
     struct vmb_doctor_report *r = vmb_doctor_run(&o);

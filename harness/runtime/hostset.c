@@ -259,9 +259,14 @@ vmb_hostset_open(const struct vmb_hostset_where *where, bool need,
         if (e != EWOULDBLOCK)
             return vmb_error_sys(err, "lock \"%s\"", lock);
         /* A live vmbench holds the settings: its journal is its own. */
-        if (!need)
-            return 0;
         autofree char *who = holder(state);
+        if (!need) {
+            vmb_note(notes,
+                     "the host settings are held by %s, which restores "
+                     "them itself; left alone",
+                     who);
+            return 0;
+        }
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "the host settings are held by %s; runs that "
                              "change host settings cannot share a host, wait "
@@ -392,6 +397,13 @@ vmb_hostset_json(const struct vmb_hostset_where *where, const char *key,
         vmb_jw_kstr(w, vmb_hostset_knobs[i].name, v);
     }
     vmb_jw_obj_end(w);
+}
+
+bool
+vmb_hostset_journal_exists(const struct vmb_hostset_where *where)
+{
+    autofree char *path = journal_path(state_of(where));
+    return access(path, F_OK) == 0;
 }
 
 void

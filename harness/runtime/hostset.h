@@ -87,6 +87,9 @@ int vmb_hostset_restore(struct vmb_hostset *h, struct vmb_error **err);
 void vmb_hostset_json(const struct vmb_hostset_where *where, const char *key,
                       struct vmb_jw *w);
 
+/* Whether the host has a journal (a session's, live or killed). */
+bool vmb_hostset_journal_exists(const struct vmb_hostset_where *where);
+
 /* Restores anything still applied, releases the lock, frees. */
 void vmb_hostset_free(struct vmb_hostset *h);
 

@@ -10,7 +10,8 @@
 # - a run killed with SIGKILL leaves them changed and its journal in
 #   /var/lib/vmbench; the next `vmbench run`, which changes nothing
 #   itself, restores them and says so;
-# - a second run that would change them while one holds them is refused.
+# - a second run that would change them while one holds them is refused,
+#   and `doctor --restore` leaves a live run's settings alone.
 # The host's values are put back by the trap whatever happens.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -128,6 +129,9 @@ set -e
 [ "$rc" = 2 ] || fail "a second changer ran ($rc): $(cat "$T/k2.err")"
 grep -q "held by vmbench process $pid" "$T/k2.err" || fail "refusal: $(cat "$T/k2.err")"
 [ ! -e "$T/k2" ] || fail "the refused run made its results directory"
+"$VMBENCH" doctor --restore 2>"$T/d.err" || fail "doctor --restore: $(cat "$T/d.err")"
+grep -q "left alone" "$T/d.err" || fail "doctor --restore: $(cat "$T/d.err")"
+[ "$(thp_now)" = never ] && [ -e "$JOURNAL" ] || fail "doctor --restore undid a live run's settings"
 kill -9 "$pid"
 wait "$pid" 2>/dev/null || true
 pid=
