@@ -406,6 +406,7 @@ vmb_results_free(struct vmb_results *r)
     free(run->kernel);
     free(run->governor);
     free(run->thp);
+    free(run->ksm);
     for (size_t i = 0; i < run->nversions; i++) {
         free(run->versions[i].key);
         free(run->versions[i].value);

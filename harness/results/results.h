@@ -212,7 +212,7 @@ struct vmb_res_run {
     char *name, *matrix, *version, *git, *started, *finished;
     bool has_seed;
     uint64_t seed;
-    char *hostname, *cpu, *kernel, *governor, *thp;
+    char *hostname, *cpu, *kernel, *governor, *thp, *ksm;
     double cpus, memory_bytes;
     struct vmb_res_kv *versions; /* "qemu" -> "7.2.9", file order */
     size_t nversions;

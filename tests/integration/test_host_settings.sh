@@ -5,7 +5,8 @@
 # - plan shows which cells change which host settings;
 # - with host.ksm: [false, true] and host.thp: never, each run has its
 #   cell's values while it runs (sampled from /sys), records them in its
-#   result.json, and the host's values are back after the run;
+#   result.json (run.json has the host's own), and the host's values are
+#   back after the run;
 # - a run interrupted with Ctrl-C restores them on its way out;
 # - a run killed with SIGKILL leaves them changed and its journal in
 #   /var/lib/vmbench; the next `vmbench run`, which changes nothing
@@ -82,6 +83,9 @@ grep -qx "1 never" "$T/seen" || fail "ksm on and thp never never seen: $(sort -u
 [ "$(cat "$KSM")" = "$ksm0" ] || fail "ksm is $(cat "$KSM") after the run, was $ksm0"
 [ "$(thp_now)" = "$thp0" ] || fail "thp is $(thp_now) after the run, was $thp0"
 [ ! -e "$JOURNAL" ] || fail "the journal outlived the run"
+# run.json: the host's own, as the session found it.
+jq -e --arg k "$ksm0" --arg t "$thp0" '.host.ksm == $k and .host.thp == $t' "$T/r/run.json" >/dev/null ||
+    fail "run.json host: $(jq -c .host "$T/r/run.json")"
 for v in off:0 on:1; do
     id=$(jq -r --arg l "host.ksm=${v%:*}" '.controls[] | select(.label | contains($l)) | .id' "$T/r/plan.json")
     jq -e --arg k "${v#*:}" '.status == "ok" and .host_settings.ksm == $k and
