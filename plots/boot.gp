@@ -5,6 +5,10 @@
 # Variables: chart_title, chart_subtitle, n (backends), labels[n], m (stages),
 #   stage_names[m]
 # $boot, one row per backend: x, then the cumulative end of each stage
+# nstorm, $storm: where runs of several tenants booted at once (the boot
+#   storm), one row per such backend: x, then the medians of the first and
+#   last tenant's agent hello and of the first and last replica in sync,
+#   drawn as whiskers beside the bar: the storm's spread
 reset
 eval style
 set title full_title
@@ -21,7 +25,20 @@ set bmargin labels_lines + 4
 set style fill solid 0.9 border lc rgb '#333333'
 set boxwidth 0.55
 set key outside right top
+if (nstorm > 0) {
+plot for [k=m:1:-1] $boot using 1:(column(k + 1)) with boxes lt k \
+         title stage_names[k], \
+     $boot using 1:(column(m + 1)):(sprintf('%.1f s', column(m + 1))) \
+         with labels offset 0,0.8 font ',12' notitle, \
+     $storm using ($1 + 0.34):(($2 + $3) / 2):2:3 with yerrorbars \
+         lc rgb '#1f4e79' lw 2 pt 7 ps 0.6 \
+         title 'boot storm: first to last tenant, agents up', \
+     $storm using ($1 + 0.42):(($4 + $5) / 2):4:5 with yerrorbars \
+         lc rgb '#a33' lw 2 pt 7 ps 0.6 \
+         title 'boot storm: first to last tenant, replicas in sync'
+} else {
 plot for [k=m:1:-1] $boot using 1:(column(k + 1)) with boxes lt k \
          title stage_names[k], \
      $boot using 1:(column(m + 1)):(sprintf('%.1f s', column(m + 1))) \
          with labels offset 0,0.8 font ',12' notitle
+}

@@ -9,10 +9,12 @@
 #include "results/run_json.h"
 #include "run/run_info.h"
 #include "runtime/doctor.h"
+#include "runtime/hostset.h"
 
 const char vmb_usage_doctor[] =
     "usage: vmbench doctor [--json] [--connect URI] [--emulator PATH]\n"
-    "                      [--kernel PATH] [--results DIR] [--no-kvm-probe]\n\n"
+    "                      [--kernel PATH] [--results DIR] [--no-kvm-probe]\n"
+    "       vmbench doctor --restore\n\n"
     "Checks the host: libvirtd reachable (and how to start it), QEMU and\n"
     "libvirt versions, whether KVM really runs a guest (a probe guest must\n"
     "print its first line within 6 s; nested setups often hang), virtiofsd,\n"
@@ -26,7 +28,11 @@ const char vmb_usage_doctor[] =
     "  --kernel PATH    guest kernel for the KVM probe (default: newest\n"
     "                   /boot/vmlinuz-*)\n"
     "  --results DIR    where results will go (default results)\n"
-    "  --no-kvm-probe   skip the probe boot\n\n"
+    "  --no-kvm-probe   skip the probe boot\n"
+    "  --restore        only restore the host settings (host: section) that\n"
+    "                   a killed vmbench left changed, from its journal in\n"
+    "                   /var/lib/vmbench; a journal of a live vmbench is\n"
+    "                   left alone (`run` and `tune` do this too)\n\n"
     "exit status: 0 no check failed (warnings allowed), 1 a check failed.\n";
 
 enum {
@@ -36,6 +42,7 @@ enum {
     OPT_EMULATOR,
     OPT_KERNEL,
     OPT_RESULTS,
+    OPT_RESTORE,
 };
 
 static const struct option longopts[] = {
@@ -45,6 +52,7 @@ static const struct option longopts[] = {
     {"emulator", required_argument, NULL, OPT_EMULATOR},
     {"kernel", required_argument, NULL, OPT_KERNEL},
     {"results", required_argument, NULL, OPT_RESULTS},
+    {"restore", no_argument, NULL, OPT_RESTORE},
     {NULL, 0, NULL, 0},
 };
 
@@ -61,7 +69,7 @@ vmb_cmd_doctor(int argc, char **argv, struct vmb_error **err)
         .results_dir = "results",
         .probe_kvm = true,
     };
-    bool json = false;
+    bool json = false, restore = false;
     int rc = -1;
     struct vmb_cli_parse args = {.cmd = "doctor", .longopts = longopts};
     int opt;
@@ -85,6 +93,9 @@ vmb_cmd_doctor(int argc, char **argv, struct vmb_error **err)
         case OPT_RESULTS:
             o.results_dir = args.arg;
             break;
+        case OPT_RESTORE:
+            restore = true;
+            break;
         case VMB_CLI_WORD:
             vmb_error_set(err, VMB_ERR_INPUT, 0,
                           "unexpected argument \"%s\"; see `vmbench doctor "
@@ -95,6 +106,16 @@ vmb_cmd_doctor(int argc, char **argv, struct vmb_error **err)
     }
     if (opt < 0)
         goto out;
+    if (restore) {
+        /* Its journal is what there is to restore; open says what it did. */
+        bool any = vmb_hostset_journal_exists(NULL);
+        struct vmb_hostset *h = NULL;
+        rc = vmb_hostset_open(NULL, false, NULL, NULL, &h, err);
+        vmb_hostset_free(h);
+        if (rc == 0 && !any)
+            printf("no host settings to restore\n");
+        goto out;
+    }
     struct vmb_doctor_report *r = vmb_doctor_run(&o);
     if (json) {
         struct vmb_jw w;

@@ -80,6 +80,25 @@ print_setting(const struct vmb_kata_setting *s)
     fputc('\n', stdout);
 }
 
+/* The host: settings a cell's runs change (and restore), if any. */
+static void
+print_host(const struct vmb_config *cfg)
+{
+    if (!vmb_config_changes_host(cfg))
+        return;
+    const struct vmb_section *s = vmb_section_find("host");
+    const void *base = (const char *)cfg + s->offset;
+    fputs("      host settings, applied before each run and restored after:",
+          stdout);
+    for (size_t i = 0; i < s->noptions; i++) {
+        if (vmb_option_at_default(&s->options[i], base))
+            continue;
+        autofree char *v = vmb_option_format(&s->options[i], base);
+        printf(" host.%s=%s", s->options[i].name, v);
+    }
+    fputs("\n", stdout);
+}
+
 static void
 print_plan(const struct vmb_matrix *m, const struct vmb_plan *p)
 {
@@ -123,6 +142,7 @@ print_plan(const struct vmb_matrix *m, const struct vmb_plan *p)
         printf("  %s  %s\n", c->id, c->label);
         if (c->control != SIZE_MAX)
             printf("      control %s\n", m->controls[c->control].id);
+        print_host(&c->cfg);
         struct vmb_kata_setting *s = NULL;
         size_t n = vmb_kata_settings(&c->cfg, &s);
         /* Pieces, not printf: this runs for every cell. */
@@ -139,15 +159,18 @@ print_plan(const struct vmb_matrix *m, const struct vmb_plan *p)
     printf("\ncontrols (bare metal)\n");
     if (m->ncontrols == 0)
         printf("  none (control.baremetal is off)\n");
-    for (size_t i = 0; i < m->ncontrols; i++)
-        if (p->control_in == NULL || p->control_in[i])
-            printf("  %s  %s%s%s\n", m->controls[i].id, m->controls[i].label,
-                   m->controls[i].cfg.control.match_resources
-                       ? " (pinned and capped like one VM)"
-                       : "",
-                   p->control_in != NULL && p->control_in[i] == 2
-                       ? " (this host's calibration)"
-                       : "");
+    for (size_t i = 0; i < m->ncontrols; i++) {
+        if (p->control_in != NULL && !p->control_in[i])
+            continue;
+        printf("  %s  %s%s%s\n", m->controls[i].id, m->controls[i].label,
+               m->controls[i].cfg.control.match_resources
+                   ? " (pinned and capped like one VM)"
+                   : "",
+               p->control_in != NULL && p->control_in[i] == 2
+                   ? " (this host's calibration)"
+                   : "");
+        print_host(&m->controls[i].cfg);
+    }
     printf("\norder: %s", orders[p->order]);
     if (p->order == VMB_ORDER_RANDOM)
         printf(", seed %" PRIu64, p->seed);

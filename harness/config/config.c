@@ -784,6 +784,76 @@ static const struct vmb_option fio_options[] = {
     },
 };
 
+static const struct vmb_choice ksm_choices[] = {
+    {"keep", VMB_HOST_KSM_KEEP}, {"off", VMB_HOST_KSM_OFF},
+    {"on", VMB_HOST_KSM_ON},     {"false", VMB_HOST_KSM_OFF},
+    {"true", VMB_HOST_KSM_ON},   {NULL, 0},
+};
+
+static const struct vmb_choice thp_choices[] = {
+    {"keep", VMB_HOST_THP_KEEP},
+    {"always", VMB_HOST_THP_ALWAYS},
+    {"madvise", VMB_HOST_THP_MADVISE},
+    {"never", VMB_HOST_THP_NEVER},
+    {NULL, 0},
+};
+
+/* Host-wide: a run applies them before it starts and restores the host's
+ * values after it (runtime/hostset.c). */
+static const struct vmb_option host_options[] = {
+    {
+        .name = "ksm",
+        .type = VMB_OPT_ENUM,
+        .offset = OPT(vmb_host_opts, ksm),
+        .def = "keep",
+        .choices = ksm_choices,
+        .since = "0.3",
+        .help = "kernel same-page merging (/sys/kernel/mm/ksm/run) during "
+                "the cell's runs: on, off, or keep the host's",
+    },
+    {
+        .name = "ksm_pages_to_scan",
+        .type = VMB_OPT_INT,
+        .offset = OPT(vmb_host_opts, ksm_pages_to_scan),
+        .def = "0",
+        .min = 0,
+        .max = 1e7,
+        .since = "0.3",
+        .help = "KSM's pages_to_scan during the cell's runs; 0 keeps the "
+                "host's",
+    },
+    {
+        .name = "ksm_sleep_millisecs",
+        .type = VMB_OPT_INT,
+        .offset = OPT(vmb_host_opts, ksm_sleep_ms),
+        .def = "0",
+        .min = 0,
+        .max = 1e6,
+        .since = "0.3",
+        .help = "KSM's sleep_millisecs during the cell's runs; 0 keeps the "
+                "host's",
+    },
+    {
+        .name = "thp",
+        .type = VMB_OPT_ENUM,
+        .offset = OPT(vmb_host_opts, thp),
+        .def = "keep",
+        .choices = thp_choices,
+        .since = "0.3",
+        .help = "transparent huge pages "
+                "(/sys/kernel/mm/transparent_hugepage/enabled) during the "
+                "cell's runs: always, madvise, never, or keep the host's",
+    },
+};
+
+bool
+vmb_config_changes_host(const struct vmb_config *cfg)
+{
+    const struct vmb_host_opts *h = &cfg->host;
+    return h->ksm != VMB_HOST_KSM_KEEP || h->ksm_pages_to_scan != 0 ||
+           h->ksm_sleep_ms != 0 || h->thp != VMB_HOST_THP_KEEP;
+}
+
 #define SECTION(n, tbl, field)                                                 \
     {                                                                          \
         n, tbl, VMB_NELEMS(tbl), offsetof(struct vmb_config, field)            \
@@ -799,6 +869,7 @@ const struct vmb_section vmb_sections[] = {
      offsetof(struct vmb_config, load)},
     SECTION("control", control_options, control),
     SECTION("fio", fio_options, fio),
+    SECTION("host", host_options, host),
 };
 const size_t vmb_nsections = VMB_NELEMS(vmb_sections);
 

@@ -60,6 +60,14 @@ enum vmb_agent_transport {
     VMB_AGENT_TRANSPORT_VIRTIO_SERIAL,
 };
 enum vmb_fsync { VMB_FSYNC_ALWAYS, VMB_FSYNC_EVERYSEC, VMB_FSYNC_NO };
+/* The host: section's knobs; KEEP leaves the host's setting alone. */
+enum vmb_host_ksm { VMB_HOST_KSM_KEEP, VMB_HOST_KSM_OFF, VMB_HOST_KSM_ON };
+enum vmb_host_thp {
+    VMB_HOST_THP_KEEP,
+    VMB_HOST_THP_ALWAYS,
+    VMB_HOST_THP_MADVISE,
+    VMB_HOST_THP_NEVER,
+};
 enum vmb_order {
     VMB_ORDER_INTERLEAVED,
     VMB_ORDER_SEQUENTIAL,
@@ -175,6 +183,16 @@ struct vmb_control_opts {
     bool match_resources;
 };
 
+/* The `host:` section: host-wide settings applied before each run of the
+ * cell and restored after it (runtime/hostset.h); the defaults change
+ * nothing on the host. */
+struct vmb_host_opts {
+    int ksm;                   /* enum vmb_host_ksm */
+    int64_t ksm_pages_to_scan; /* 0: the host's */
+    int64_t ksm_sleep_ms;      /* 0: the host's */
+    int thp;                   /* enum vmb_host_thp */
+};
+
 struct vmb_config {
     struct vmb_top_opts top;
     struct vmb_hypervisor_opts hypervisor;
@@ -184,6 +202,7 @@ struct vmb_config {
     struct vmb_load_opts load;
     struct vmb_control_opts control;
     struct vmb_fio_opts fio;
+    struct vmb_host_opts host;
     struct vmb_phase *phases;
     size_t nphases;
 };
@@ -245,6 +264,9 @@ int vmb_config_shared_fs(const struct vmb_config *cfg);
  */
 int vmb_config_blk_cache(const struct vmb_config *cfg, const char **mode,
                          struct vmb_error **err);
+
+/* Whether cfg's host: section changes any host setting. */
+bool vmb_config_changes_host(const struct vmb_config *cfg);
 
 /* Names of enum values, for printing. */
 const char *vmb_storage_name(int storage);

@@ -483,6 +483,48 @@ backend_stage(const struct vmb_model *m, const struct backend *b, int stage)
     return med;
 }
 
+/*
+ * The boot storm's spread over a backend's runs of several tenants: the
+ * medians of the first and last tenant's agent hello and replica in
+ * sync (out[0..3]). False when no such run has them.
+ */
+static bool
+backend_storm(const struct vmb_model *m, const struct backend *b, double out[4])
+{
+    size_t cap = 1;
+    for (size_t i = 0; i < b->ncells; i++)
+        cap += m->rows[b->cells[i]].cell->nreps;
+    double *v[4];
+    size_t n[4] = {0};
+    for (int k = 0; k < 4; k++)
+        v[k] = vmb_xcalloc(cap, sizeof(double));
+    for (size_t i = 0; i < b->ncells; i++) {
+        const struct vmb_res_cell *c = m->rows[b->cells[i]].cell;
+        for (size_t r = 0; r < c->nreps; r++) {
+            const struct vmb_res_rep *rep = &c->reps[r];
+            double x[4] = {rep->storm_agent_min_s, rep->storm_agent_max_s,
+                           rep->storm_sync_min_s, rep->storm_sync_max_s};
+            for (int k = 0; k < 4; k++)
+                if (isfinite(x[k]))
+                    v[k][n[k]++] = x[k];
+        }
+    }
+    bool any = false;
+    for (int k = 0; k < 4; k++) {
+        out[k] = n[k] > 0 ? vmb_stats_median(v[k], n[k]) : NAN;
+        any = any || n[k] > 0;
+        free(v[k]);
+    }
+    /* Whiskers need both ends: a missing one is drawn at the other. */
+    for (int k = 0; k < 4; k += 2) {
+        if (!isfinite(out[k]))
+            out[k] = out[k + 1];
+        if (!isfinite(out[k + 1]))
+            out[k + 1] = out[k];
+    }
+    return any;
+}
+
 void
 vmb_charts_boot(struct vmb_charts *cs, const struct vmb_model *m,
                 const char *plots, struct vmb_buf *w)
@@ -494,8 +536,9 @@ vmb_charts_boot(struct vmb_charts *cs, const struct vmb_model *m,
     struct backend *b = backends(m, &nb);
     /* Stage ends of the backends with any, the stack kept in order. */
     double(*ends)[VMB_NBOOT] = vmb_xcalloc(nb ? nb : 1, sizeof(*ends));
+    double(*storm)[5] = vmb_xcalloc(nb ? nb : 1, sizeof(*storm));
     const char **labels = vmb_xcalloc(nb ? nb : 1, sizeof(*labels));
-    size_t n = 0;
+    size_t n = 0, nstorm = 0;
     for (size_t i = 0; i < nb; i++) {
         bool any = false;
         double prev = 0;
@@ -507,8 +550,12 @@ vmb_charts_boot(struct vmb_charts *cs, const struct vmb_model *m,
                 v = prev;
             ends[n][k] = prev = v;
         }
-        if (any)
-            labels[n++] = b[i].name;
+        if (!any)
+            continue;
+        storm[nstorm][0] = (double)n;
+        if (backend_storm(m, &b[i], storm[nstorm] + 1))
+            nstorm++;
+        labels[n++] = b[i].name;
     }
     if (n == 0) {
         vmb_charts_add_left_out(cs, "boot", title, "no VM cell has boot times");
@@ -532,10 +579,20 @@ vmb_charts_boot(struct vmb_charts *cs, const struct vmb_model *m,
             vmb_plot_row(&pl, row, VMB_NBOOT + 1);
         }
         vmb_plot_block_end(&pl);
+        /* Several tenants booted at once: the first and last tenant's
+         * agent hello and replica in sync, as whiskers beside the bar. */
+        vmb_plot_num(&pl, "nstorm", (double)nstorm);
+        if (nstorm > 0) {
+            vmb_plot_block_begin(&pl, "storm");
+            for (size_t i = 0; i < nstorm; i++)
+                vmb_plot_row(&pl, storm[i], 5);
+            vmb_plot_block_end(&pl);
+        }
         vmb_charts_add(cs, &pl, "boot", plots, "boot", title, w);
         vmb_plot_free(&pl);
     }
     free(ends);
+    free(storm);
     free(labels);
     for (size_t i = 0; i < nb; i++)
         free(b[i].cells);

@@ -355,6 +355,9 @@ vmb_sections_host(struct vmb_doc *d, const struct vmb_model *m,
     kv_row(d, "Kernel", run->kernel);
     kv_row(d, "cpufreq governor", run->governor);
     kv_row(d, "Transparent huge pages", run->thp);
+    /* Results from before it have none: no row rather than "unknown". */
+    if (run->ksm != NULL)
+        kv_row(d, "KSM at the start (/sys/kernel/mm/ksm/run)", run->ksm);
     autofree char *acc = vmb_xasprintf(
         "%s (requested %s)", run->accel_used ? run->accel_used : "unknown",
         run->accel_requested ? run->accel_requested : "unknown");

@@ -27,15 +27,16 @@ phase_table(struct vmb_doc *d, const struct vmb_model *m, size_t p)
                           "Fairness",
                           "Scaling efficiency",
                           "Host MiB per tenant",
-                          "VM overhead MiB"};
-    vmb_doc_table_begin(d, head, 8);
+                          "VM overhead MiB",
+                          "Tenants per host by memory"};
+    vmb_doc_table_begin(d, head, 9);
     for (size_t i = 0; i < m->nrows; i++) {
         int64_t nt = vmb_model_tenants(m, i);
         if (nt < 2 ||
             vmb_model_series(m, p, i, VMB_METRIC_AGGREGATE_OP_RATE)->s.n == 0)
             continue;
         struct vmb_summary se;
-        char *c[8] = {NULL};
+        char *c[9] = {NULL};
         c[1] = vmb_xasprintf(
             "%lld%s", (long long)nt,
             vmb_model_oversubscribed(m, i) ? " (oversubscribed)" : "");
@@ -46,10 +47,18 @@ phase_table(struct vmb_doc *d, const struct vmb_model *m, size_t p)
             vmb_report_fmt3(vmb_model_scaling(m, p, i, &se) ? se.median : NAN);
         c[6] = median_of(m, p, i, VMB_METRIC_HOST_MEM_PER_TENANT);
         c[7] = median_of(m, p, i, VMB_METRIC_VM_OVERHEAD);
-        const char *cc[8] = {
-            vmb_model_label(m, i), c[1], c[2], c[3], c[4], c[5], c[6], c[7]};
-        vmb_doc_row(d, cc, 8);
-        for (int k = 1; k < 8; k++)
+        c[8] = median_of(m, p, i, VMB_METRIC_TENANTS_BY_MEMORY);
+        const char *cc[9] = {vmb_model_label(m, i),
+                             c[1],
+                             c[2],
+                             c[3],
+                             c[4],
+                             c[5],
+                             c[6],
+                             c[7],
+                             c[8]};
+        vmb_doc_row(d, cc, 9);
+        for (int k = 1; k < 9; k++)
             free(c[k]);
     }
     vmb_doc_table_end(d);
@@ -78,7 +87,9 @@ vmb_sections_tenants(struct vmb_doc *d, const struct vmb_model *m,
                     "same cell with tenants: 1; host memory the PSS of a "
                     "tenant's QEMUs and virtiofsd (or server processes), "
                     "and a VM's overhead that PSS less what its guest "
-                    "uses.");
+                    "uses; tenants per host by memory the host's memory, "
+                    "less a reserve of the larger of 1 GiB and a tenth of "
+                    "it, over the host memory per tenant.");
     vmb_doc_p_end(d);
     if (over) {
         vmb_doc_note_begin(d);

@@ -126,6 +126,18 @@ PHASE_GETTER(tenant_min_op_rate, p->tenant_min_op_rate)
 PHASE_GETTER(tenant_fairness, p->tenant_fairness)
 PHASE_GETTER(host_mem_per_tenant, p->host_mem_per_tenant / 1048576.0)
 PHASE_GETTER(vm_overhead, p->vm_overhead / 1048576.0)
+PHASE_GETTER(tenants_by_memory, p->tenants_by_memory)
+
+double
+vmb_metric_tenants_by_memory(double host_bytes, double host_mem_per_tenant)
+{
+    if (!(host_bytes > 0) || !(host_mem_per_tenant > 0))
+        return NAN;
+    double reserve = fmax(1073741824.0, host_bytes / 10);
+    return host_bytes > reserve
+               ? floor((host_bytes - reserve) / host_mem_per_tenant)
+               : 0;
+}
 
 #ifdef VMB_METRIC_TEST_ROW
 /* A row only the test build has (tests/CMakeLists.txt): it must show up
@@ -184,6 +196,11 @@ const struct vmb_metric vmb_metrics[] = {
     [VMB_METRIC_VM_OVERHEAD] = {"vm_overhead_mib", "MiB", "overhead per VM",
                                 "host PSS of a VM less what its guest uses",
                                 false, PHASE(vm_overhead)},
+    [VMB_METRIC_TENANTS_BY_MEMORY] = {"tenants_per_host_by_memory", "tenants",
+                                      "tenants per host by memory",
+                                      "(host memory - reserve) / host "
+                                      "memory per tenant",
+                                      true, PHASE(tenants_by_memory)},
     [VMB_METRIC_CPU_PER_OP] = {"cpu_us_per_op", "us", "host CPU per op",
                                "host CPU per op, both nodes", false,
                                PHASE(cpu_per_op)},

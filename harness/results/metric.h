@@ -42,6 +42,9 @@ enum vmb_metric_id {
      * per VM beyond what its guest uses. */
     VMB_METRIC_HOST_MEM_PER_TENANT,
     VMB_METRIC_VM_OVERHEAD,
+    /* The density answer: (host memory - reserve) / host memory per
+     * tenant, vmb_metric_tenants_by_memory. */
+    VMB_METRIC_TENANTS_BY_MEMORY,
     /* Where the time goes (result.json "phase_resources"), per operation
      * of the phase's measurement window. */
     VMB_METRIC_CPU_PER_OP, /* host CPU of the nodes, every class */
@@ -162,6 +165,15 @@ vmb_metric_index(const struct vmb_metric *m)
  * phase metric. Per-op figures are the phase window's total over its
  * operations.
  */
+/*
+ * Tenants of host_mem_per_tenant bytes each that fit in a host of
+ * host_bytes, after the host's own reserve: the larger of 1 GiB and a
+ * tenth of its memory (its kernel, page cache and daemons), rounded
+ * down. NAN when either figure is missing or not positive.
+ */
+double vmb_metric_tenants_by_memory(double host_bytes,
+                                    double host_mem_per_tenant);
+
 double vmb_metric_phase_value(const struct vmb_res_phase *p, int metric);
 
 /* The value of the phase metric named metric in p; NAN when p has none

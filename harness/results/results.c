@@ -21,6 +21,7 @@
 #include "base/util.h"
 #include "config/matrix.h"
 #include "config/shard.h"
+#include "results/metric.h"
 #include "results/results_priv.h"
 
 static void
@@ -286,6 +287,23 @@ load_top(struct vmb_results *r, const char *path, size_t max, const char *what,
     }
 }
 
+/* Each phase's tenants per host by memory, on run.json's host. */
+static void
+density(struct vmb_results *r)
+{
+    for (int k = 0; k < 2; k++) {
+        struct vmb_res_cell *cells = k ? r->controls : r->cells;
+        size_t n = k ? r->ncontrols : r->ncells;
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < cells[i].nreps; j++)
+                for (size_t q = 0; q < cells[i].reps[j].nphases; q++) {
+                    struct vmb_res_phase *p = &cells[i].reps[j].phases[q];
+                    p->tenants_by_memory = vmb_metric_tenants_by_memory(
+                        r->run.memory_bytes, p->host_mem_per_tenant);
+                }
+    }
+}
+
 int
 vmb_results_load(const char *dir, struct vmb_results **out,
                  struct vmb_error **err)
@@ -340,6 +358,7 @@ vmb_results_load(const char *dir, struct vmb_results **out,
         load_cell(r, &r->cells[i]);
     for (size_t i = 0; i < r->ncontrols; i++)
         load_cell(r, &r->controls[i]);
+    density(r);
     if (plan != NULL)
         vmb_res_read_plan_runs(&px, plan);
     vmb_res_load_calibrations(r);
@@ -387,6 +406,7 @@ vmb_results_free(struct vmb_results *r)
     free(run->kernel);
     free(run->governor);
     free(run->thp);
+    free(run->ksm);
     for (size_t i = 0; i < run->nversions; i++) {
         free(run->versions[i].key);
         free(run->versions[i].value);

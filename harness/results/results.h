@@ -136,6 +136,9 @@ struct vmb_res_phase {
      * helpers', the mean over the tenants), and per VM that PSS less
      * what the guest uses (the mean over the VMs; VMs only). */
     double host_mem_per_tenant, vm_overhead;
+    /* From host_mem_per_tenant and run.json's host memory_bytes
+     * (vmb_metric_tenants_by_memory); NAN when either is absent. */
+    double tenants_by_memory;
     struct vmb_res_tenant *tenants;
     size_t ntenants;
 };
@@ -164,6 +167,12 @@ struct vmb_res_rep {
     bool has_boot;
     struct vmb_res_boot boot[2]; /* node1, node2 */
     double replica_sync_s;
+    /* result.json "boot_storm" (runs of several tenants in VMs): seconds
+     * from the first VM's start to the first and the last tenant's
+     * later agent hello, and to the first and last replica in sync; NAN
+     * when absent. */
+    double storm_agent_min_s, storm_agent_max_s;
+    double storm_sync_min_s, storm_sync_max_s;
     double replication_lag_s;
     bool has_probe;
     struct vmb_res_probe probe;
@@ -212,7 +221,7 @@ struct vmb_res_run {
     char *name, *matrix, *version, *git, *started, *finished;
     bool has_seed;
     uint64_t seed;
-    char *hostname, *cpu, *kernel, *governor, *thp;
+    char *hostname, *cpu, *kernel, *governor, *thp, *ksm;
     double cpus, memory_bytes;
     struct vmb_res_kv *versions; /* "qemu" -> "7.2.9", file order */
     size_t nversions;

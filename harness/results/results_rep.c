@@ -348,6 +348,33 @@ read_ignored(struct vmb_res_ctx *c, struct json_object *a,
     }
 }
 
+/* The first and last of a boot storm's per-tenant times (nulls are
+ * tenants that did not get that far). */
+static void
+storm_range(struct vmb_res_ctx *c, struct json_object *storm, const char *key,
+            double *lo, double *hi)
+{
+    *lo = *hi = NAN;
+    struct json_object *a = vmb_res_arr(c, storm, "boot_storm", key);
+    size_t n = a ? json_object_array_length(a) : 0;
+    if (n > VMB_RES_MAX_TENANTS) {
+        vmb_res_bad(c, "boot_storm", key, "%zu tenants, more than %d", n,
+                    VMB_RES_MAX_TENANTS);
+        return;
+    }
+    for (size_t i = 0; i < n && c->err == NULL; i++) {
+        struct json_object *v = json_object_array_get_idx(a, i);
+        if (v == NULL)
+            continue;
+        autofree char *at = vmb_xasprintf("boot_storm.%s[%zu]", key, i);
+        double s = vmb_res_num_of(c, v, at, VMB_RES_NONNEG);
+        if (!isfinite(s))
+            continue;
+        *lo = isfinite(*lo) ? fmin(*lo, s) : s;
+        *hi = isfinite(*hi) ? fmax(*hi, s) : s;
+    }
+}
+
 static void
 read_result(struct vmb_res_ctx *c, struct json_object *o,
             struct vmb_res_rep *rep)
@@ -383,6 +410,11 @@ read_result(struct vmb_res_ctx *c, struct json_object *o,
         rep->replica_sync_s =
             vmb_res_num(c, boot, "boot", "replica_sync_s", VMB_RES_NONNEG);
     }
+    struct json_object *storm = vmb_res_obj(c, o, NULL, "boot_storm");
+    storm_range(c, storm, "agent_s", &rep->storm_agent_min_s,
+                &rep->storm_agent_max_s);
+    storm_range(c, storm, "sync_s", &rep->storm_sync_min_s,
+                &rep->storm_sync_max_s);
     rep->replication_lag_s =
         vmb_res_num(c, o, NULL, "replication_lag_s", VMB_RES_NONNEG);
     vmb_res_read_resources(c, o, rep);

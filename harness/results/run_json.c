@@ -35,6 +35,7 @@ static const char K_MEMORY[] = "memory_bytes";
 static const char K_KERNEL[] = "kernel";
 static const char K_GOVERNOR[] = "cpufreq_governor";
 static const char K_THP[] = "thp";
+static const char K_KSM[] = "ksm";
 static const char K_VERSIONS[] = "versions";
 static const char K_ACCEL[] = "accel";
 static const char K_REQUESTED[] = "requested";
@@ -105,6 +106,7 @@ write_host(struct vmb_jw *w, const struct vmb_run_doc *d)
     vmb_jw_kstr(w, K_KERNEL, h->kernel);
     vmb_jw_kstr(w, K_GOVERNOR, h->governor);
     vmb_jw_kstr(w, K_THP, h->thp);
+    vmb_jw_kstr(w, K_KSM, h->ksm);
     vmb_jw_obj_end(w);
     vmb_jw_key(w, K_VERSIONS);
     vmb_jw_obj_begin(w);
@@ -253,6 +255,7 @@ read_host(struct vmb_res_ctx *x, struct json_object *o)
     run->kernel = vmb_res_str(x, h, K_HOST, K_KERNEL);
     run->governor = vmb_res_str(x, h, K_HOST, K_GOVERNOR);
     run->thp = vmb_res_str(x, h, K_HOST, K_THP);
+    run->ksm = vmb_res_str(x, h, K_HOST, K_KSM);
     struct json_object *vers = vmb_res_obj(x, o, NULL, K_VERSIONS);
     if (vers == NULL)
         return;

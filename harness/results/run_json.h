@@ -16,7 +16,7 @@
 
 /* The host that ran the session; NULL strings are written as null. */
 struct vmb_run_host {
-    const char *hostname, *cpu, *kernel, *governor, *thp;
+    const char *hostname, *cpu, *kernel, *governor, *thp, *ksm;
     long cpus;
     uint64_t memory_bytes;
 };

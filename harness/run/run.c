@@ -35,6 +35,7 @@
 #include "run/run_load.h"
 #include "run/tenants.h"
 #include "runtime/doctor.h"
+#include "runtime/hostset.h"
 #include "runtime/preflight.h"
 #include "runtime/runtime.h"
 #include "version.h"
@@ -66,6 +67,7 @@ struct session {
     size_t ok, failed; /* over all runs on disk, at the end */
     bool interrupted;
     int lock_fd;
+    struct vmb_hostset *hostset; /* the host: settings, with the lock */
     struct vmb_doctor_report *doctor;
     /* Per runtime kind (enum vmb_cell_kind): its session env. */
     void *env[2];
@@ -568,6 +570,7 @@ render_result(struct run_state *st, struct vmb_runtime **rts, size_t nt,
     vmb_run_ignored_json(&st->ignored, &w);
     vmb_run_resources_json(&st->resources, &w);
     vmb_run_memory_json(&st->mem, &w);
+    vmb_hostset_json(NULL, "host_settings", &w);
     vmb_jw_key(&w, "artefacts");
     list_artefacts(&w, st->dir);
     vmb_jw_obj_end(&w);
@@ -678,7 +681,9 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
     struct vmb_runtime *rt = rts[0];
     vmb_progress_phase(&s->prog, c->kind == VMB_CELL_VM ? "boot" : "start",
                        SIZE_MAX);
-    if (vmb_run_tenants_up(rts, nt, &st.up_ns, &run_err) < 0)
+    if (vmb_hostset_apply(s->hostset, &c->cfg, &run_err) < 0)
+        vmb_error_prefix(&run_err, "apply the cell's host settings");
+    else if (vmb_run_tenants_up(rts, nt, &st.up_ns, &run_err) < 0)
         vmb_error_prefix(&run_err, "bring up the %s runtime", ops->name);
     else {
         if (c->cfg.top.probe) {
@@ -714,6 +719,8 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
     vmb_progress_phase(&s->prog, "teardown", SIZE_MAX);
     for (size_t t = 0; t < nt; t++)
         rts[t]->ops->down(rts[t]);
+    if (vmb_hostset_restore(s->hostset, &cerr) < 0)
+        vmb_progress_note(&s->prog, "vmbench: %s", cerr->msg);
     if (vmb_interrupted) {
         /* Not a failure of the cell: leave it for --resume to redo. */
         if (rr == 0)
@@ -1088,6 +1095,20 @@ preflight(const struct session *s, struct vmb_error **err)
     return rc;
 }
 
+/* Restores what a killed vmbench left changed; takes the host's lock
+ * when a run to do changes host settings. */
+static int
+hostset_open(struct session *s, struct vmb_error **err)
+{
+    bool need = false;
+    for (size_t i = 0; i < s->plan->nruns && !need; i++) {
+        const struct vmb_plan_run *r = &s->plan->runs[i];
+        need = selected(s, r) && !(s->opts->resume && done(s, r)) &&
+               vmb_config_changes_host(&r->cell->cfg);
+    }
+    return vmb_hostset_open(NULL, need, s->dir, NULL, &s->hostset, err);
+}
+
 static void
 print_dry_run(const struct session *s)
 {
@@ -1131,6 +1152,7 @@ session_free(struct session *s)
             ops->env_close(s->env[k]);
         free(s->env_error[k]);
     }
+    vmb_hostset_free(s->hostset);
     vmb_doctor_report_free(s->doctor);
     vmb_run_info_clear(&s->info);
     if (s->lock_fd >= 0)
@@ -1153,7 +1175,7 @@ vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err)
     if (s.m->kata_path != NULL && s.m->kata_unmodelled[0] != '\0')
         fprintf(stderr, "vmbench: %s: not modelled: %s\n", s.m->kata_path,
                 s.m->kata_unmodelled);
-    if (preflight(&s, err) < 0)
+    if (preflight(&s, err) < 0 || (!opts->dry_run && hostset_open(&s, err) < 0))
         goto out;
     if (opts->dry_run) {
         print_dry_run(&s);

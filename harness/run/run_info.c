@@ -78,6 +78,9 @@ vmb_run_info_gather(struct vmb_run_info *info, const struct vmb_config *cfg)
         "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
     info->thp =
         vmb_read_sysfs_choice("/sys/kernel/mm/transparent_hugepage/enabled");
+    /* The host's own, as the session found it (a cell's host: settings
+     * are in each result.json). */
+    info->ksm = vmb_read_first_line("/sys/kernel/mm/ksm/run");
 
     autofree char *qcmd =
         vmb_xasprintf("'%s' --version", cfg->hypervisor.emulator);
@@ -99,6 +102,7 @@ vmb_run_info_gather(struct vmb_run_info *info, const struct vmb_config *cfg)
         .kernel = info->kernel,
         .governor = info->governor,
         .thp = info->thp,
+        .ksm = info->ksm,
         .cpus = info->cpus,
         .memory_bytes = info->memory_bytes,
     };
@@ -112,6 +116,7 @@ vmb_run_info_clear(struct vmb_run_info *info)
     free(info->kernel);
     free(info->governor);
     free(info->thp);
+    free(info->ksm);
     free(info->qemu);
     free(info->libvirt);
     free(info->db);

@@ -17,7 +17,7 @@
  * strings the struct owns.
  */
 struct vmb_run_info {
-    char *hostname, *cpu, *kernel, *governor, *thp, *qemu, *libvirt, *db;
+    char *hostname, *cpu, *kernel, *governor, *thp, *ksm, *qemu, *libvirt, *db;
     long cpus;
     uint64_t memory_bytes;
     struct vmb_run_host host;

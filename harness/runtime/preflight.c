@@ -10,6 +10,7 @@
 #include "base/util.h"
 #include "config/config.h"
 #include "db/db.h"
+#include "runtime/hostset.h"
 #include "runtime/runtime.h"
 #include "vm/agent_wire.h"
 #include "vm/image.h"
@@ -182,6 +183,11 @@ vmb_preflight_facts_read(const struct vmb_preflight_host *h,
     /* libvirt runs tc by the path it was built with. */
     static const char *const tc[] = {"/usr/sbin/tc", "/sbin/tc", NULL};
     f->tc = first_executable(f, tc) != NULL;
+    for (size_t i = 0; i < VMB_HOSTSET_NKNOBS; i++) {
+        autofree char *k = at(f, vmb_hostset_knobs[i].path);
+        f->knob_exists[i] = access(k, F_OK) == 0;
+        f->knob_writable[i] = access(k, W_OK) == 0;
+    }
     read_modules(f);
     read_image(f);
     for (size_t e = 0; e < VMB_PREFLIGHT_MAX_ENGINES && vmb_db_drivers[e];
@@ -580,6 +586,73 @@ cpus_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
     return VMB_PREFLIGHT_NOTE;
 }
 
+/* Disjoint pinning is what enable_vcpus_pinning asks for: where the
+ * tenants' vCPUs outnumber the CPUs it cannot be done, and sharing them
+ * would measure something else than the user asked; unpinned, the same
+ * run is allowed and flagged (cpus_probe). */
+static bool
+pinning_applies(const struct vmb_cell *c)
+{
+    return is_vm(c) && c->cfg.guest.vcpus_pinning;
+}
+
+static int
+pinning_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
+              char **detail, char **fix)
+{
+    int64_t need = vmb_preflight_cpus_needed(c);
+    if (need <= h->cpus)
+        return 0;
+    *detail = vmb_xasprintf(
+        "enable_vcpus_pinning gives each of %" PRId64 " tenants x 2 nodes x "
+        "%" PRId64 " vCPUs a CPU of its own: %" PRId64
+        " CPUs, and this host has %d",
+        c->cfg.top.tenants, c->cfg.guest.vcpus, need, h->cpus);
+    *fix = vmb_xasprintf("set enable_vcpus_pinning: false to run the %" PRId64
+                         " tenants oversubscribed, or lower tenants or vcpus "
+                         "to fit %d CPUs",
+                         c->cfg.top.tenants, h->cpus);
+    return VMB_PREFLIGHT_LACK;
+}
+
+static bool
+host_applies(const struct vmb_cell *c)
+{
+    return vmb_config_changes_host(&c->cfg);
+}
+
+static int
+host_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
+           char **detail, char **fix)
+{
+    char buf[24];
+    for (size_t i = 0; i < VMB_HOSTSET_NKNOBS; i++) {
+        const char *v = vmb_hostset_wanted(&c->cfg, i, buf);
+        if (v == NULL || h->knob_writable[i])
+            continue;
+        const char *name = vmb_hostset_knobs[i].name;
+        const char *path = vmb_hostset_knobs[i].path;
+        if (!h->knob_exists[i]) {
+            *detail = vmb_xasprintf("host.%s needs \"%s\", which this "
+                                    "kernel does not have",
+                                    name, path);
+            *fix = vmb_xasprintf(
+                "run on a kernel with %s, or leave host.%s "
+                "at keep",
+                i == 3 ? "CONFIG_TRANSPARENT_HUGEPAGE" : "CONFIG_KSM", name);
+        } else {
+            *detail = vmb_xasprintf("host.%s writes \"%s\", which this "
+                                    "process may not write",
+                                    name, path);
+            *fix = vmb_xasprintf("run vmbench as root, or leave host.%s at "
+                                 "keep",
+                                 name);
+        }
+        return VMB_PREFLIGHT_LACK;
+    }
+    return 0;
+}
+
 const struct vmb_preflight_need vmb_preflight_needs[] = {
     {"vhost-net", "VM cells with disable_vhost_net false", vhost_applies,
      vhost_probe},
@@ -591,6 +664,9 @@ const struct vmb_preflight_need vmb_preflight_needs[] = {
      memory_probe},
     {"cpus", "cells with tenants > 1: tenants x nodes x vCPUs", tenants_applies,
      cpus_probe},
+    {"vcpus-pinning", "VM cells with enable_vcpus_pinning", pinning_applies,
+     pinning_probe},
+    {"host-settings", "cells with host: settings", host_applies, host_probe},
     {"tc", "VM cells with a rate limiter", shaping_applies, shaping_probe},
     {"virtiofsd", "VM cells on virtio-fs", virtiofsd_applies, virtiofsd_probe},
     {"virtio_fs_extra_args", "VM cells", is_vm, fs_args_probe},

@@ -59,6 +59,10 @@ struct vmb_preflight_facts {
     char image_missing[512];
     /* Per driver of vmb_db_drivers[] and its host_programs[]: found. */
     bool program[VMB_PREFLIGHT_MAX_ENGINES][VMB_PREFLIGHT_MAX_PROGRAMS];
+    /* Per host setting (runtime/hostset.h's table): its file exists,
+     * and this process may write it. */
+    bool knob_exists[4];
+    bool knob_writable[4];
     char root[256];
 };
 

@@ -564,6 +564,11 @@ vmb_vm_cell_start(struct vmb_virt *v, const struct vmb_vm_params *p,
         free(c);
         return -1;
     }
+    if (vmb_vm_kata_pin_tenant(&c->kata, p->cfg, (int)p->tenant, err) < 0) {
+        vmb_vm_kata_free(&c->kata);
+        free(c);
+        return -1;
+    }
     /* A fallback from vhost is the session's note (runtime/preflight.h),
      * said once, not before every run. */
     /* libvirt resolves nothing relative to our working directory. */

@@ -139,6 +139,32 @@ plan_pins(const struct vmb_config *cfg, struct vmb_vm_kata *k,
 }
 
 int
+vmb_vm_kata_pin_tenant(struct vmb_vm_kata *k, const struct vmb_config *cfg,
+                       int tenant, struct vmb_error **err)
+{
+    if (!k->pin || cfg->top.tenants <= 1)
+        return 0;
+    int cpus = host_cpus(), v = (int)cfg->guest.vcpus;
+    int all = (int)cfg->top.tenants * 2 * v;
+    if (all > cpus)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "enable_vcpus_pinning needs a host CPU for each "
+                             "vCPU of every tenant's VMs (%d); this host has "
+                             "%d",
+                             all, cpus);
+    for (int node = 0; node < 2; node++)
+        for (int j = 0; j < v; j++)
+            k->pins[node][j] += tenant * 2 * v;
+    /* The emulator threads go to the CPUs no tenant's vCPU has. */
+    for (int node = 0; node < 2; node++) {
+        free(k->emulator_cpuset[node]);
+        k->emulator_cpuset[node] =
+            all < cpus ? vmb_xasprintf("%d-%d", all, cpus - 1) : NULL;
+    }
+    return 0;
+}
+
+int
 vmb_vm_kata_prepare(const struct vmb_config *cfg, struct vmb_vm_kata *k,
                     struct vmb_error **err)
 {

@@ -39,6 +39,15 @@ struct vmb_vm_kata {
  */
 int vmb_vm_kata_prepare(const struct vmb_config *cfg, struct vmb_vm_kata *k,
                         struct vmb_error **err);
+/*
+ * Moves a prepared pinning to tenant's own CPUs (tenant 0 keeps the
+ * first 2 x vCPUs, tenant t the t-th such block) and the emulator
+ * threads to the CPUs no tenant's vCPU has. Fails (VMB_ERR_INPUT) when
+ * the tenants' vCPUs outnumber the host's CPUs.
+ */
+int vmb_vm_kata_pin_tenant(struct vmb_vm_kata *k, const struct vmb_config *cfg,
+                           int tenant, struct vmb_error **err);
+
 void vmb_vm_kata_free(struct vmb_vm_kata *k);
 
 /* Sets the fields of s that the Kata knobs decide, for node 0 or 1. */

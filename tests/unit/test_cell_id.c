@@ -290,3 +290,30 @@ Test(cell_id, agent_transport_is_a_later_option)
     vmb_matrix_free(m);
     free(expected);
 }
+
+/* The host: section is later (.since): the golden cells, which leave it
+ * at keep, keep their ids; a cell that changes KSM or THP gets another,
+ * and ksm: on and off differ. */
+Test(cell_id, host_options_change_ids_only_when_set)
+{
+    char *expected = NULL;
+    struct vmb_matrix *m = golden(&expected);
+    struct vmb_cell c = m->cells[0];
+    char id[13], on[13], off[13], thp[13];
+    cr_assert_eq(c.cfg.host.ksm, VMB_HOST_KSM_KEEP);
+    vmb_cell_id(&c.cfg, c.kind, id);
+    cr_assert_str_eq(id, c.id);
+    c.cfg.host.ksm = VMB_HOST_KSM_ON;
+    vmb_cell_id(&c.cfg, c.kind, on);
+    c.cfg.host.ksm = VMB_HOST_KSM_OFF;
+    vmb_cell_id(&c.cfg, c.kind, off);
+    c.cfg.host.ksm = VMB_HOST_KSM_KEEP;
+    c.cfg.host.thp = VMB_HOST_THP_NEVER;
+    vmb_cell_id(&c.cfg, c.kind, thp);
+    cr_assert_str_neq(on, id);
+    cr_assert_str_neq(off, id);
+    cr_assert_str_neq(on, off);
+    cr_assert_str_neq(thp, id);
+    vmb_matrix_free(m);
+    free(expected);
+}

@@ -434,3 +434,49 @@ Test(preflight, vsock_demanded_is_refused_with_its_fix)
     cr_assert_null(finding("vhost-vsock"));
     cr_assert_eq(pf->n, 0, "%s", pf->n ? pf->findings[0].detail : "");
 }
+
+/* host: settings need their files: a kernel without KSM is refused with
+ * the fix; with the file there the need is met. */
+Test(preflight, host_setting_without_its_file_is_refused)
+{
+    put("dev/vhost-net", "", 0600);
+    check("host:\n  ksm: on\n");
+    assert_lack("host-settings", "/sys/kernel/mm/ksm/run", "CONFIG_KSM");
+    /* The cell and its control both change the host. */
+    cr_assert_eq(finding("host-settings")->ncells, 2);
+    vmb_preflight_free(pf);
+    vmb_matrix_free(m);
+    put("sys/kernel/mm/ksm/run", "0\n", 0644);
+    check("host:\n  ksm: on\n");
+    cr_assert_null(finding("host-settings"));
+    vmb_preflight_free(pf);
+    vmb_matrix_free(m);
+    pf = NULL;
+    m = NULL;
+    /* A cell that keeps the host's settings needs nothing. */
+    check("");
+    cr_assert_null(finding("host-settings"));
+}
+
+/* enable_vcpus_pinning asks for a CPU per vCPU: tenants whose vCPUs
+ * outnumber the host's CPUs are refused (unpinned, they only get the
+ * note above). */
+Test(preflight, pinned_tenants_beyond_the_cpus_are_refused)
+{
+    put("dev/vhost-net", "", 0600);
+    int64_t t = vmb_preflight_host_cpus() + 1;
+    char *body = vmb_xasprintf("tenants: %" PRId64 "\nguest:\n"
+                               "  vcpus_pinning: true\n",
+                               t);
+    check(body);
+    free(body);
+    assert_lack("vcpus-pinning", "CPU of its own", "enable_vcpus_pinning");
+    cr_assert_eq(finding("vcpus-pinning")->ncells, 1);
+    cr_assert_lt(vmb_preflight_refuse(pf, NULL), 0);
+    vmb_preflight_free(pf);
+    vmb_matrix_free(m);
+    pf = NULL;
+    m = NULL;
+    check("guest:\n  vcpus_pinning: true\n");
+    cr_assert_null(finding("vcpus-pinning"));
+}

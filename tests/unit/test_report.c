@@ -97,6 +97,45 @@ Test(report, charts_name_cells_phases_and_units, .timeout = 120)
     fixture_remove(dir);
 }
 
+/* A boot storm (tenants started at once) is drawn on the boot chart as
+ * its spread: whiskers from the first to the last tenant; a results
+ * directory without one has none. */
+Test(report, boot_chart_shows_the_boot_storms_spread, .timeout = 120)
+{
+    char *dir = fixture_copy();
+    cr_assert_eq(report(dir, NULL), 0);
+    char *s = slurp_svg(dir, "boot");
+    cr_assert_null(strstr(s, "boot storm"));
+    free(s);
+    for (int r = 1; r <= 3; r++) {
+        char *p =
+            vmb_xasprintf("%s/cells/%s/rep%d/result.json", dir, CELL_9P, r);
+        file_replace(p, "\"replication_lag_s\":",
+                     "\"boot_storm\": {\"tenants\": 3, \"vms\": 6, "
+                     "\"last_agent_s\": 9.5, \"last_sync_s\": 14, "
+                     "\"agent_s\": [6.5, 8, 9.5], \"sync_s\": [10, null, "
+                     "14]}, \"replication_lag_s\":");
+        free(p);
+    }
+    struct vmb_results *res = NULL;
+    cr_assert_eq(vmb_results_load(dir, &res, NULL), 0);
+    const struct vmb_res_rep *rep =
+        &vmb_results_find(res, CELL_9P, NULL)->reps[0];
+    cr_assert_eq(rep->storm_agent_min_s, 6.5);
+    cr_assert_eq(rep->storm_agent_max_s, 9.5);
+    cr_assert_eq(rep->storm_sync_min_s, 10);
+    cr_assert_eq(rep->storm_sync_max_s, 14);
+    vmb_results_free(res);
+    cr_assert_eq(report(dir, NULL), 0);
+    s = slurp_svg(dir, "boot");
+    cr_assert_not_null(
+        strstr(s, "boot storm: first to last tenant, agents up"));
+    cr_assert_not_null(
+        strstr(s, "boot storm: first to last tenant, replicas in sync"));
+    free(s);
+    fixture_remove(dir);
+}
+
 static char *
 csv_line(const char *csv, const char *prefix)
 {

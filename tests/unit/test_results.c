@@ -386,6 +386,35 @@ Test(results, tenants_and_memory_are_read_back)
     fixture_remove(dir);
 }
 
+/* Tenants per host by memory: run.json's host memory less the reserve
+ * (1 GiB or a tenth, the larger) over the host memory per tenant; NAN
+ * without either. */
+Test(results, tenants_per_host_by_memory)
+{
+    cr_assert_eq(vmb_metric_tenants_by_memory(4294967296.0, 1073741824.0), 3);
+    cr_assert_eq(vmb_metric_tenants_by_memory(1073741824.0, 1048576.0), 0);
+    cr_assert(isnan(vmb_metric_tenants_by_memory(NAN, 1048576.0)));
+    cr_assert(isnan(vmb_metric_tenants_by_memory(4294967296.0, NAN)));
+    char *dir = fixture_copy();
+    char *p = vmb_xasprintf("%s/cells/%s/rep1/result.json", dir, CELL_9P);
+    file_replace(p, "\"replication_lag_s\":",
+                 "\"memory\": {\"0-write\": [{\"tenant\": 1, \"node1\": "
+                 "{\"pss_bytes\": 3145728}, \"node2\": {\"pss_bytes\": "
+                 "2097152}}]}, \"replication_lag_s\":");
+    struct vmb_results *r = NULL;
+    cr_assert_eq(vmb_results_load(dir, &r, NULL), 0);
+    const struct vmb_res_cell *c = vmb_results_find(r, CELL_9P, NULL);
+    cr_assert_not_null(c);
+    /* 24 GiB less 2.4 GiB, over 5 MiB: 4423.68 -> 4423 (rounded down). */
+    const struct vmb_res_phase *ph = &c->reps[0].phases[0];
+    cr_assert_eq(ph->tenants_by_memory, 4423, "%f", ph->tenants_by_memory);
+    cr_assert_eq(vmb_metric_get(ph, "tenants_per_host_by_memory"), 4423);
+    cr_assert(isnan(c->reps[1].phases[0].tenants_by_memory));
+    vmb_results_free(r);
+    free(p);
+    fixture_remove(dir);
+}
+
 /* A config value that does not parse: the cell's settings are unknown. */
 Test(results, a_config_value_that_does_not_parse_is_a_warning)
 {

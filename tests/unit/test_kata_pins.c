@@ -1,0 +1,56 @@
+/*
+ * enable_vcpus_pinning with tenants: each tenant's VMs get CPUs of their
+ * own (tenant t the t-th block of 2 x vCPUs), the emulator threads the
+ * CPUs no tenant's vCPU has; tenants whose vCPUs outnumber the host's
+ * CPUs are refused rather than pinned onto each other.
+ */
+#include <criterion/criterion.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "vm/vm_kata.h"
+
+/* vm/vm_kata.c's count: the CPUs online. */
+static int
+cpus(void)
+{
+    return (int)sysconf(_SC_NPROCESSORS_ONLN);
+}
+
+Test(kata_pins, each_tenant_pins_to_cpus_of_its_own)
+{
+    struct vmb_config cfg;
+    vmb_config_defaults(&cfg);
+    cfg.guest.vcpus = 1;
+    cfg.guest.vcpus_pinning = true;
+    cfg.network.disable_vhost_net = true; /* not what this is about */
+    int n = cpus();
+    cr_assert_geq(n, 2, "pinning one vCPU per VM needs 2 CPUs");
+    /* As many tenants as fit, then one more. */
+    cfg.top.tenants = n / 2;
+    for (int t = 0; t < n / 2; t++) {
+        struct vmb_vm_kata k;
+        struct vmb_error *err = NULL;
+        cr_assert_eq(vmb_vm_kata_prepare(&cfg, &k, &err), 0, "%s",
+                     err ? err->msg : "");
+        cr_assert_eq(vmb_vm_kata_pin_tenant(&k, &cfg, t, &err), 0, "%s",
+                     err ? err->msg : "");
+        cr_assert(k.pin);
+        cr_assert_eq(k.pins[0][0], 2 * t);
+        cr_assert_eq(k.pins[1][0], 2 * t + 1);
+        if (2 * (n / 2) < n)
+            cr_assert_not_null(k.emulator_cpuset[0]);
+        else
+            cr_assert_null(k.emulator_cpuset[0]);
+        vmb_vm_kata_free(&k);
+    }
+    cfg.top.tenants = n / 2 + 1;
+    struct vmb_vm_kata k;
+    cr_assert_eq(vmb_vm_kata_prepare(&cfg, &k, NULL), 0);
+    struct vmb_error *err = NULL;
+    cr_assert_lt(vmb_vm_kata_pin_tenant(&k, &cfg, 0, &err), 0);
+    cr_assert_eq(err->kind, VMB_ERR_INPUT);
+    vmb_error_free(err);
+    vmb_vm_kata_free(&k);
+    vmb_config_free(&cfg);
+}
