@@ -130,6 +130,12 @@ void vmb_res_read_resources(struct vmb_res_ctx *c, struct json_object *o,
 
 /* ---- results_rep.c ---- */
 
+/* Reads result.json's "phases" array ph into rep. */
+void vmb_res_read_phases(struct vmb_res_ctx *c, struct json_object *ph,
+                         struct vmb_res_rep *rep);
+
+/* ---- result_json.c ---- */
+
 /*
  * Reads config.json at path into c (options, cfg, label when c has
  * none). Fails naming the file and the option when it cannot be used.

@@ -1,6 +1,7 @@
 /*
- * One run's result.json and one cell's config.json, each value checked
- * before it is used (results_priv.h).
+ * result.json's "phases": each PHASE object the load generator wrote
+ * (load/result.c), every value checked before it is used
+ * (results_priv.h). The envelope around them is result_json.c's.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -10,8 +11,6 @@
 #include "config/matrix.h"
 #include "load/load.h"
 #include "results/results_priv.h"
-
-/* ---- result.json ---- */
 
 static void
 read_latency(struct vmb_res_ctx *c, struct json_object *o, const char *pfx,
@@ -219,21 +218,9 @@ read_phase(struct vmb_res_ctx *c, struct json_object *o, size_t pos,
         read_tenants(c, ts, pfx, p);
 }
 
-static void
-read_boot(struct vmb_res_ctx *c, struct json_object *o, const char *pfx,
-          struct vmb_res_boot *b)
-{
-    b->domain_start_s =
-        vmb_res_num(c, o, pfx, "domain_start_s", VMB_RES_NONNEG);
-    b->kernel_s = vmb_res_num(c, o, pfx, "kernel_s", VMB_RES_NONNEG);
-    b->agent_s = vmb_res_num(c, o, pfx, "agent_s", VMB_RES_NONNEG);
-    b->mounts_s = vmb_res_num(c, o, pfx, "mounts_s", VMB_RES_NONNEG);
-    b->db_ready_s = vmb_res_num(c, o, pfx, "db_ready_s", VMB_RES_NONNEG);
-}
-
-static void
-read_phases(struct vmb_res_ctx *c, struct json_object *ph,
-            struct vmb_res_rep *rep)
+void
+vmb_res_read_phases(struct vmb_res_ctx *c, struct json_object *ph,
+                    struct vmb_res_rep *rep)
 {
     size_t n = json_object_array_length(ph);
     if (n > VMB_MATRIX_MAX_PHASES) {
@@ -250,128 +237,6 @@ read_phases(struct vmb_res_ctx *c, struct json_object *ph,
         rep->nphases++;
         read_phase(c, json_object_array_get_idx(ph, i), i, &rep->phases[i]);
     }
-}
-
-/* One node of "memory": what it costs the host, and the guest's use. */
-static void
-read_mem_node(struct vmb_res_ctx *c, struct json_object *o, const char *at,
-              double *host, double *guest_used)
-{
-    double pss = vmb_res_num(c, o, at, "pss_bytes", VMB_RES_NONNEG);
-    double hp = vmb_res_num(c, o, at, "helpers_pss_bytes", VMB_RES_NONNEG);
-    *host = pss + (isfinite(hp) ? hp : 0);
-    *guest_used = vmb_res_num(c, o, at, "guest_used_bytes", VMB_RES_NONNEG);
-}
-
-/* "memory": each phase's tenants into the phase's figures. */
-static void
-read_memory(struct vmb_res_ctx *c, struct json_object *o,
-            struct vmb_res_rep *rep)
-{
-    struct json_object *mem = vmb_res_obj(c, o, NULL, "memory");
-    for (size_t i = 0; i < rep->nphases && c->err == NULL; i++) {
-        struct vmb_res_phase *p = &rep->phases[i];
-        p->host_mem_per_tenant = p->vm_overhead = NAN;
-        for (size_t t = 0; t < p->ntenants; t++)
-            p->tenants[t].host_mem = NAN;
-        struct json_object *ts = vmb_res_arr(c, mem, "memory", p->name);
-        size_t n = ts ? json_object_array_length(ts) : 0;
-        if (n > VMB_RES_MAX_TENANTS) {
-            vmb_res_bad(c, "memory", p->name, "%zu tenants, more than %d", n,
-                        VMB_RES_MAX_TENANTS);
-            return;
-        }
-        double host_sum = 0, over_sum = 0;
-        size_t nhost = 0, nover = 0;
-        for (size_t t = 0; t < n && c->err == NULL; t++) {
-            autofree char *at = vmb_xasprintf("memory.%s[%zu]", p->name, t);
-            struct json_object *to = json_object_array_get_idx(ts, t);
-            double host[2], used[2];
-            for (int k = 0; k < 2; k++)
-                read_mem_node(c, vmb_res_obj(c, to, at, k ? "node2" : "node1"),
-                              at, &host[k], &used[k]);
-            double tenant = host[0] + host[1];
-            if (!isfinite(tenant))
-                continue;
-            host_sum += tenant;
-            nhost++;
-            if (t < p->ntenants)
-                p->tenants[t].host_mem = tenant;
-            for (int k = 0; k < 2; k++)
-                if (isfinite(used[k])) {
-                    over_sum += host[k] - used[k];
-                    nover++;
-                }
-        }
-        if (nhost > 0)
-            p->host_mem_per_tenant = host_sum / (double)nhost;
-        if (nover > 0)
-            p->vm_overhead = over_sum / (double)nover;
-    }
-}
-
-static void
-read_result(struct vmb_res_ctx *c, struct json_object *o,
-            struct vmb_res_rep *rep)
-{
-    int64_t k;
-    if (vmb_res_int(c, o, NULL, "rep", 1, 100000, &k))
-        rep->rep = (int)k;
-    rep->status = vmb_res_str(c, o, NULL, "status");
-    if (rep->status == NULL && c->err == NULL)
-        vmb_res_bad(c, NULL, "status", "missing");
-    else if (rep->status != NULL && strcmp(rep->status, "ok") != 0 &&
-             strcmp(rep->status, "failed") != 0)
-        vmb_res_bad(c, NULL, "status",
-                    "\"%.40s\" is neither \"ok\" nor "
-                    "\"failed\"",
-                    rep->status);
-    rep->ok = rep->status != NULL && strcmp(rep->status, "ok") == 0;
-    rep->error = vmb_res_str(c, o, NULL, "error");
-    rep->started = vmb_res_str(c, o, NULL, "started");
-    rep->finished = vmb_res_str(c, o, NULL, "finished");
-    rep->accel = vmb_res_str(c, o, NULL, "accel");
-    struct json_object *ph = vmb_res_arr(c, o, NULL, "phases");
-    if (ph != NULL)
-        read_phases(c, ph, rep);
-    struct json_object *boot = vmb_res_obj(c, o, NULL, "boot");
-    rep->replica_sync_s = NAN;
-    if (boot != NULL) {
-        rep->has_boot = true;
-        read_boot(c, vmb_res_obj(c, boot, "boot", "node1"), "boot.node1",
-                  &rep->boot[0]);
-        read_boot(c, vmb_res_obj(c, boot, "boot", "node2"), "boot.node2",
-                  &rep->boot[1]);
-        rep->replica_sync_s =
-            vmb_res_num(c, boot, "boot", "replica_sync_s", VMB_RES_NONNEG);
-    }
-    rep->replication_lag_s =
-        vmb_res_num(c, o, NULL, "replication_lag_s", VMB_RES_NONNEG);
-    vmb_res_read_resources(c, o, rep);
-    read_memory(c, o, rep);
-}
-
-int
-vmb_results_read_result(const char *path, struct vmb_res_rep *rep,
-                        struct vmb_error **err)
-{
-    struct json_object *o = NULL;
-    if (vmb_res_load_json(path, VMB_RES_JSON_MAX, &o, err) < 0)
-        return -1;
-    /* Read aside, so a bad field leaves rep as it was given. */
-    struct vmb_res_rep tmp = {0};
-    tmp.rep = rep->rep;
-    struct vmb_res_ctx c = {.path = path};
-    read_result(&c, o, &tmp);
-    json_object_put(o);
-    if (c.err != NULL) {
-        vmb_res_rep_clear(&tmp);
-        *err = c.err;
-        return -1;
-    }
-    tmp.dir = rep->dir;
-    *rep = tmp;
-    return 0;
 }
 
 void
@@ -394,143 +259,4 @@ vmb_res_rep_clear(struct vmb_res_rep *rep)
     free(rep->finished);
     free(rep->accel);
     memset(rep, 0, sizeof(*rep));
-}
-
-/* ---- config.json ---- */
-
-static void
-push_option(struct vmb_res_cell *c, const char *key, const char *value)
-{
-    c->options =
-        vmb_xrealloc(c->options, (c->noptions + 1) * sizeof(*c->options));
-    c->options[c->noptions].key = vmb_xstrdup(key);
-    c->options[c->noptions].value = vmb_xstrdup(value);
-    c->noptions++;
-}
-
-static int
-parse_options(struct vmb_res_cell *c, const char *section,
-              const struct vmb_option *opts, size_t nopts, void *base,
-              struct json_object *o, struct vmb_error **err)
-{
-    json_object_object_foreach(o, key, val)
-    {
-        autofree char *path = section[0] ? vmb_xasprintf("%s.%s", section, key)
-                                         : vmb_xstrdup(key);
-        /* Values are written as strings; a number or a boolean reads too. */
-        if (val != NULL && (json_object_is_type(val, json_type_object) ||
-                            json_object_is_type(val, json_type_array)))
-            return vmb_error_set(
-                err, VMB_ERR_INPUT, 0, "%s: expected a value, got %s", path,
-                json_object_is_type(val, json_type_object) ? "an object"
-                                                           : "an array");
-        const char *text = val ? json_object_get_string(val) : "";
-        push_option(c, path, text ? text : "");
-        const struct vmb_option *opt = NULL;
-        for (size_t i = 0; i < nopts; i++)
-            if (strcmp(opts[i].name, key) == 0)
-                opt = &opts[i];
-        /* Options this vmbench does not know are shown but not applied. */
-        if (opt == NULL)
-            continue;
-        if (vmb_option_parse(opt, text ? text : "", base, err) < 0)
-            return vmb_error_prefix(err, "%s", path);
-    }
-    return 0;
-}
-
-static int
-read_config_phases(struct vmb_res_cell *c, struct json_object *ph,
-                   struct vmb_error **err)
-{
-    size_t n = json_object_array_length(ph);
-    if (n > VMB_MATRIX_MAX_PHASES)
-        return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "phases: %zu phases, more than %d", n,
-                             VMB_MATRIX_MAX_PHASES);
-    for (size_t i = 0; i < c->cfg.nphases; i++)
-        vmb_options_free(vmb_phase_options, vmb_nphase_options,
-                         &c->cfg.phases[i]);
-    free(c->cfg.phases);
-    c->cfg.phases = vmb_xcalloc(n ? n : 1, sizeof(*c->cfg.phases));
-    c->cfg.nphases = n;
-    for (size_t i = 0; i < n; i++)
-        vmb_options_defaults(vmb_phase_options, vmb_nphase_options,
-                             &c->cfg.phases[i]);
-    for (size_t i = 0; i < n; i++) {
-        struct json_object *p = json_object_array_get_idx(ph, i);
-        if (p == NULL || !json_object_is_type(p, json_type_object))
-            continue;
-        autofree char *sec = vmb_xasprintf("phases[%zu]", i);
-        if (parse_options(c, sec, vmb_phase_options, vmb_nphase_options,
-                          &c->cfg.phases[i], p, err) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-static int
-read_config(struct json_object *o, struct vmb_res_cell *c,
-            struct vmb_error **err)
-{
-    struct json_object *cfg = vmb_res_member(o, "config");
-    if (cfg == NULL || !json_object_is_type(cfg, json_type_object))
-        return vmb_error_set(err, VMB_ERR_INPUT, 0, "no \"config\" object");
-    vmb_config_defaults(&c->cfg);
-    c->has_config = true;
-    for (size_t i = 0; i < vmb_nsections; i++) {
-        const struct vmb_section *s = &vmb_sections[i];
-        struct json_object *so =
-            vmb_res_member(cfg, s->name[0] ? s->name : "run");
-        if (so == NULL || !json_object_is_type(so, json_type_object))
-            continue;
-        if (parse_options(c, s->name, s->options, s->noptions,
-                          (char *)&c->cfg + s->offset, so, err) < 0)
-            return -1;
-    }
-    struct json_object *ph = vmb_res_member(cfg, "phases");
-    if (ph != NULL && json_object_is_type(ph, json_type_array))
-        return read_config_phases(c, ph, err);
-    return 0;
-}
-
-/* Leaves c as if it had no config.json. */
-static void
-drop_config(struct vmb_res_cell *c)
-{
-    if (c->has_config)
-        vmb_config_free(&c->cfg);
-    memset(&c->cfg, 0, sizeof(c->cfg));
-    c->has_config = false;
-    for (size_t i = 0; i < c->noptions; i++) {
-        free(c->options[i].key);
-        free(c->options[i].value);
-    }
-    free(c->options);
-    c->options = NULL;
-    c->noptions = 0;
-}
-
-int
-vmb_res_read_config(const char *path, struct vmb_res_cell *c,
-                    struct vmb_error **err)
-{
-    struct json_object *o = NULL;
-    if (vmb_res_load_json(path, VMB_RES_JSON_MAX, &o, err) < 0)
-        return -1;
-    struct vmb_res_ctx ctx = {.path = path};
-    autofree char *label = vmb_res_str(&ctx, o, NULL, "label");
-    int rc = ctx.err ? -1 : read_config(o, c, err);
-    json_object_put(o);
-    if (ctx.err != NULL) {
-        *err = ctx.err;
-        return -1;
-    }
-    if (rc < 0) {
-        drop_config(c);
-        return vmb_error_prefix(err, "%s", path);
-    }
-    if (c->label == NULL && label != NULL)
-        c->label = steal(&label);
-    return 0;
 }
