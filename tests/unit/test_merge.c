@@ -166,8 +166,8 @@ Test(merge, good_shards_merge)
     cr_assert_not_null(strstr(r.out, "merged 2 of 2 shards"), "%s", r.out);
     char *runj = vmb_xasprintf("%s/run.json", out);
     char *text = slurp(runj);
-    cr_assert_not_null(strstr(text, "\"hostname\":\"h0\""), "%s", text);
-    cr_assert_not_null(strstr(text, "\"hostname\":\"h1\""), "%s", text);
+    cr_assert_not_null(strstr(text, "\"hostname\": \"h0\""), "%s", text);
+    cr_assert_not_null(strstr(text, "\"hostname\": \"h1\""), "%s", text);
     free(text);
     cmd_result_free(&r);
     free(runj);
@@ -336,7 +336,7 @@ Test(merge, hostile_merged_directory)
                        "%s", res->warnings[0]);
     vmb_results_free(res);
 
-    sh("sed -i 's/\"calibration\":\"[0-9a-f]*\"/\"calibration\":\"..\\/x\"/' "
+    sh("sed -i 's/\"calibration\": \"[0-9a-f]*\"/\"calibration\": \"..\\/x\"/' "
        "%s/run.json",
        out);
     cr_assert_eq(vmb_results_load(out, &res, &err), 0);
