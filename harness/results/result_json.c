@@ -62,6 +62,26 @@ static const char K_KERNEL_S[] = "kernel_s";
 static const char K_MOUNTS_S[] = "mounts_s";
 static const char K_DB_READY_S[] = "db_ready_s";
 static const char K_REPLICA_SYNC_S[] = "replica_sync_s";
+static const char K_RESOURCES[] = "resources";
+static const char K_WINDOW_S[] = "window_s";
+static const char K_VCPU_TIME_S[] = "vcpu_time_s";
+static const char K_PROCESS_CPU_S[] = "process_cpu_s";
+static const char K_BLOCK_RD_BYTES[] = "block_rd_bytes";
+static const char K_BLOCK_WR_BYTES[] = "block_wr_bytes";
+static const char K_BLOCK_RD_REQS[] = "block_rd_reqs";
+static const char K_BLOCK_WR_REQS[] = "block_wr_reqs";
+static const char K_NET_RX_BYTES[] = "net_rx_bytes";
+static const char K_NET_TX_BYTES[] = "net_tx_bytes";
+static const char K_CONTROL_APPLIED[] = "control_applied";
+static const char K_CPUS[] = "cpus";
+static const char K_MEMORY_MAX[] = "memory_max_bytes";
+static const char K_CGROUP[] = "cgroup";
+static const char K_MATCH_RESOURCES[] = "match_resources";
+static const char K_NODES[] = "nodes";
+static const char K_AFFINITY[] = "affinity";
+static const char K_CPUSET_CGROUP[] = "cpuset_cgroup";
+static const char K_MEMORY_CGROUP[] = "memory_cgroup";
+static const char K_NOTES[] = "notes";
 static const char K_CONFIG[] = "config";
 static const char K_CONFIG_RUN[] = "run";
 static const char K_OK[] = "ok";
@@ -78,6 +98,145 @@ kint_or_null(struct vmb_jw *w, const char *k, int64_t v)
         vmb_jw_int(w, v);
     else
         vmb_jw_null(w);
+}
+
+/* A figure that is null when negative (not reached) or NAN. */
+static void
+kdouble_or_null(struct vmb_jw *w, const char *k, double v)
+{
+    vmb_jw_key(w, k);
+    if (v < 0)
+        vmb_jw_null(w);
+    else
+        vmb_jw_double(w, v);
+}
+
+static void
+kuint_or_null(struct vmb_jw *w, const char *k, uint64_t v)
+{
+    vmb_jw_key(w, k);
+    if (v > 0)
+        vmb_jw_uint(w, v);
+    else
+        vmb_jw_null(w);
+}
+
+static void
+write_boot(struct vmb_jw *w, const struct vmb_runtime_record *r)
+{
+    vmb_jw_key(w, K_BOOT);
+    if (!r->booted) {
+        vmb_jw_null(w);
+        return;
+    }
+    vmb_jw_obj_begin(w);
+    for (int i = 0; i < 2; i++) {
+        const struct vmb_rt_boot *b = &r->boot[i];
+        vmb_jw_key(w, i ? K_NODE2 : K_NODE1);
+        vmb_jw_obj_begin(w);
+        kdouble_or_null(w, K_DOMAIN_START_S, b->domain_start_s);
+        kdouble_or_null(w, K_KERNEL_S, b->kernel_s);
+        kdouble_or_null(w, K_AGENT_S, b->agent_s);
+        kdouble_or_null(w, K_MOUNTS_S, b->mounts_s);
+        kdouble_or_null(w, K_DB_READY_S, b->db_ready_s);
+        vmb_jw_obj_end(w);
+    }
+    kdouble_or_null(w, K_REPLICA_SYNC_S, r->replica_sync_s);
+    vmb_jw_obj_end(w);
+}
+
+static void
+write_window(struct vmb_jw *w, const struct vmb_rt_window *n)
+{
+    bool vm = n->kind == VMB_RT_WINDOW_VM;
+    vmb_jw_obj_begin(w);
+    if (vm) {
+        vmb_jw_kdouble(w, K_WINDOW_S, n->window_s);
+        vmb_jw_kdouble(w, K_VCPU_TIME_S, n->vcpu_time_s);
+    } else {
+        vmb_jw_key(w, K_VCPU_TIME_S);
+        vmb_jw_null(w);
+    }
+    vmb_jw_kdouble(w, K_PROCESS_CPU_S, n->process_cpu_s);
+    vmb_jw_kuint(w, K_BLOCK_RD_BYTES, n->block_rd_bytes);
+    vmb_jw_kuint(w, K_BLOCK_WR_BYTES, n->block_wr_bytes);
+    if (vm) {
+        vmb_jw_kuint(w, K_BLOCK_RD_REQS, n->block_rd_reqs);
+        vmb_jw_kuint(w, K_BLOCK_WR_REQS, n->block_wr_reqs);
+        vmb_jw_kuint(w, K_NET_RX_BYTES, n->net_rx_bytes);
+        vmb_jw_kuint(w, K_NET_TX_BYTES, n->net_tx_bytes);
+    } else {
+        /* Loopback traffic is not accounted per process. */
+        vmb_jw_key(w, K_NET_RX_BYTES);
+        vmb_jw_null(w);
+        vmb_jw_key(w, K_NET_TX_BYTES);
+        vmb_jw_null(w);
+    }
+    vmb_jw_obj_end(w);
+}
+
+static void
+write_windows(struct vmb_jw *w, const struct vmb_runtime_record *r)
+{
+    vmb_jw_key(w, K_RESOURCES);
+    if (!r->measured) {
+        vmb_jw_null(w);
+        return;
+    }
+    vmb_jw_obj_begin(w);
+    for (int i = 0; i < 2; i++) {
+        if (r->window[i].kind == VMB_RT_WINDOW_NONE)
+            continue;
+        vmb_jw_key(w, i ? K_NODE2 : K_NODE1);
+        if (r->window[i].kind == VMB_RT_WINDOW_NULL)
+            vmb_jw_null(w);
+        else
+            write_window(w, &r->window[i]);
+    }
+    vmb_jw_obj_end(w);
+}
+
+static void
+write_control(struct vmb_jw *w, const struct vmb_runtime_record *r)
+{
+    vmb_jw_key(w, K_CONTROL_APPLIED);
+    if (!r->placed) {
+        vmb_jw_null(w);
+        return;
+    }
+    vmb_jw_obj_begin(w);
+    vmb_jw_kstr(w, K_CPUS, r->cpus);
+    kuint_or_null(w, K_MEMORY_MAX, r->memory_max_bytes);
+    vmb_jw_kstr(w, K_CGROUP, r->cgroup);
+    vmb_jw_kbool(w, K_MATCH_RESOURCES, r->match_resources);
+    vmb_jw_key(w, K_NODES);
+    vmb_jw_obj_begin(w);
+    for (int i = 0; i < 2; i++) {
+        const struct vmb_rt_control_node *n = &r->nodes[i];
+        vmb_jw_key(w, i ? K_NODE2 : K_NODE1);
+        vmb_jw_obj_begin(w);
+        vmb_jw_kstr(w, K_CPUS, n->cpus);
+        vmb_jw_kbool(w, K_AFFINITY, n->affinity);
+        vmb_jw_kstr(w, K_CPUSET_CGROUP, n->cpuset_cgroup);
+        vmb_jw_kstr(w, K_MEMORY_CGROUP, n->memory_cgroup);
+        kuint_or_null(w, K_MEMORY_MAX, n->memory_max_bytes);
+        vmb_jw_kstr(w, K_NOTES, n->notes);
+        vmb_jw_obj_end(w);
+    }
+    vmb_jw_obj_end(w);
+    vmb_jw_obj_end(w);
+}
+
+/* A runtime's members: "boot" (VMs), "resources", "control_applied"
+ * (bare metal). */
+static void
+write_runtime(struct vmb_jw *w, const struct vmb_runtime_record *r)
+{
+    if (r->has_boot)
+        write_boot(w, r);
+    write_windows(w, r);
+    if (r->has_control)
+        write_control(w, r);
 }
 
 static void
@@ -140,8 +299,8 @@ write_boot_storm(struct vmb_jw *w, const struct vmb_result_boot_storm *b)
 static void
 write_tenants(struct vmb_jw *w, const struct vmb_result_doc *d)
 {
-    if (d->runtime != NULL)
-        d->runtime(w, 0, d->runtime_ctx);
+    if (d->runtimes != NULL)
+        write_runtime(w, &d->runtimes[0]);
     if (d->ntenants <= 1)
         return;
     vmb_jw_kuint(w, K_TENANTS, d->ntenants);
@@ -151,8 +310,8 @@ write_tenants(struct vmb_jw *w, const struct vmb_result_doc *d)
         vmb_jw_obj_begin(w);
         vmb_jw_kuint(w, K_TENANT, t + 1);
         vmb_jw_kstr(w, K_DIR, d->tenant_dirs[t]);
-        if (d->runtime != NULL)
-            d->runtime(w, t, d->runtime_ctx);
+        if (d->runtimes != NULL)
+            write_runtime(w, &d->runtimes[t]);
         vmb_jw_obj_end(w);
     }
     vmb_jw_arr_end(w);

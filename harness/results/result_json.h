@@ -3,8 +3,9 @@
  * take plain data that `run` fills from its runtimes and load phases
  * (struct vmb_result_doc, struct vmb_cell_doc), the readers (results.c's
  * walk) fill the results' vmb_res_rep and vmb_res_cell. Every key of the
- * envelope is spelled in result_json.c alone; a phase's own object is the
- * load generator's (load/result.c), its resources results_res.c's.
+ * envelope and of the runtimes' records (runtime/record.h) is spelled in
+ * result_json.c alone; a phase's own object is the load generator's
+ * (load/result.c), its resources results_res.c's.
  * docs/results-format.md describes the files.
  */
 #ifndef VMB_RESULT_JSON_H
@@ -17,6 +18,7 @@
 #include "base/jsonw.h"
 #include "config/config.h"
 #include "results/results.h"
+#include "runtime/record.h"
 
 /* A writing phase's replication lag: seconds, and bytes (-1: unknown). */
 struct vmb_result_lag {
@@ -69,10 +71,6 @@ struct vmb_result_resources {
     double cpu_share;
 };
 
-/* Writes tenant t's runtime members (t from 0) into the open object. */
-typedef void (*vmb_result_runtime_fn)(struct vmb_jw *w, size_t t,
-                                      const void *ctx);
-
 struct vmb_result_doc {
     const char *kind; /* "vm" or "baremetal" */
     const char *id, *label;
@@ -85,9 +83,8 @@ struct vmb_result_doc {
     size_t nlags;
     bool has_prepare;
     struct vmb_result_prepare prepare;
-    /* The runtimes' members, when they were made (runtime not NULL). */
-    vmb_result_runtime_fn runtime;
-    const void *runtime_ctx;
+    /* Each tenant's runtime's members; NULL: none was made. */
+    const struct vmb_runtime_record *runtimes;
     size_t ntenants;
     const char *const *tenant_dirs; /* tenant t's artefacts, relative */
     bool has_boot_storm;

@@ -442,14 +442,6 @@ run_phases(struct run_state *st, struct vmb_runtime **rts, size_t nt,
     return 0;
 }
 
-/* Tenant t's runtime members of result.json. */
-static void
-runtime_members(struct vmb_jw *w, size_t t, const void *ctx)
-{
-    struct vmb_runtime *const *rts = ctx;
-    rts[t]->ops->result_json(rts[t], w);
-}
-
 /*
  * Writes timeseries.csv and renders result.json into *json (written once
  * the runtime is down: its figures are read while it still exists).
@@ -494,12 +486,15 @@ render_result(struct run_state *st, struct vmb_runtime **rts, size_t nt,
         .has_prepare = st->has_prepared,
         .prepare = {st->prepared.seconds, st->prepared.rows, st->prepared.what,
                     st->prepared_lag.s, st->prepared_lag.bytes},
-        .runtime = rt ? runtime_members : NULL,
-        .runtime_ctx = rts,
         .ntenants = nt,
         .tenant_dirs = (const char *const *)st->tenant_dirs,
         .has_boot_storm = nt > 1 && c->kind == VMB_CELL_VM,
     };
+    autofree struct vmb_runtime_record *recs =
+        vmb_xcalloc(nt ? nt : 1, sizeof(*recs));
+    for (size_t t = 0; rt != NULL && t < nt; t++)
+        rts[t]->ops->record(rts[t], &recs[t]);
+    d.runtimes = rt ? recs : NULL;
     autofree double *agent_s = vmb_xcalloc(nt ? nt : 1, sizeof(double));
     autofree double *sync_s = vmb_xcalloc(nt ? nt : 1, sizeof(double));
     if (d.has_boot_storm)

@@ -16,25 +16,29 @@
 #include "results/results.h"
 #include "results/results_priv.h"
 
-/* A runtime's members, as a VM runtime writes them: its boot record. */
-static void
-boot_members(struct vmb_jw *w, size_t t, const void *ctx)
+/* Tenant t's VM pair: booted, stages from base + t, both windows
+ * measured. */
+static struct vmb_runtime_record
+vm_record(size_t t, double base)
 {
-    const double *base = ctx;
-    vmb_jw_key(w, "boot");
-    vmb_jw_obj_begin(w);
+    struct vmb_runtime_record r = {
+        .has_boot = true, .booted = true, .measured = true};
     for (int i = 0; i < 2; i++) {
-        vmb_jw_key(w, i ? "node2" : "node1");
-        vmb_jw_obj_begin(w);
-        vmb_jw_kdouble(w, "domain_start_s", *base + (double)t);
-        vmb_jw_kdouble(w, "kernel_s", *base + 1);
-        vmb_jw_kdouble(w, "agent_s", *base + 2);
-        vmb_jw_kdouble(w, "mounts_s", *base + 3);
-        vmb_jw_kdouble(w, "db_ready_s", *base + 4 + i);
-        vmb_jw_obj_end(w);
+        r.boot[i] = (struct vmb_rt_boot){base + (double)t, base + 1, base + 2,
+                                         base + 3, base + 4 + i};
+        r.window[i] = (struct vmb_rt_window){.kind = VMB_RT_WINDOW_VM,
+                                             .window_s = 10,
+                                             .vcpu_time_s = 2.5,
+                                             .process_cpu_s = 3.25,
+                                             .block_rd_bytes = 4096,
+                                             .block_wr_bytes = 8192,
+                                             .block_rd_reqs = 1,
+                                             .block_wr_reqs = 2,
+                                             .net_rx_bytes = 100,
+                                             .net_tx_bytes = 200 + (uint64_t)i};
     }
-    vmb_jw_kdouble(w, "replica_sync_s", *base + 6);
-    vmb_jw_obj_end(w);
+    r.replica_sync_s = base + 6;
+    return r;
 }
 
 static const char *const phases[] = {
@@ -53,7 +57,7 @@ static const char *const artefacts[] = {"latency-0-write.hgrm",
                                         "timeseries.csv"};
 static const double agent_s[] = {1.5, 2.25};
 static const double sync_s[] = {3.5, NAN};
-static const double boot_base = 0.5;
+static struct vmb_runtime_record recs[2];
 
 /* Each node's memory after each phase; node 2 of tenant 2 unread. */
 static struct vmb_result_mem_node mem_nodes[2][4];
@@ -85,6 +89,8 @@ full_doc(void)
         res[p].net_source = VMB_RES_NET_NICS;
     }
     static const struct vmb_result_lag lags[] = {{"0-write", 0.25, -1}};
+    recs[0] = vm_record(0, 0.5);
+    recs[1] = vm_record(1, 0.5);
     return (struct vmb_result_doc){
         .kind = "vm",
         .id = "0123456789ab",
@@ -100,8 +106,7 @@ full_doc(void)
         .nlags = 1,
         .has_prepare = true,
         .prepare = {12.5, 100000, "pgbench -i", 0.75, 4096},
-        .runtime = boot_members,
-        .runtime_ctx = &boot_base,
+        .runtimes = recs,
         .ntenants = 2,
         .tenant_dirs = tenant_dirs,
         .has_boot_storm = true,
@@ -204,15 +209,9 @@ Test(result_json, a_written_result_reads_back_as_its_data)
     free(text);
 }
 
-static void
-one_member(struct vmb_jw *w, size_t t, const void *ctx)
-{
-    (void)ctx;
-    vmb_jw_kuint(w, "runtime_of", t + 1);
-}
-
 /* The envelope as run wrote it before the writer moved here, byte for
- * byte: keys, their order, nulls and the tenants' parts. */
+ * byte: keys, their order, nulls, the tenants' parts and the bare-metal
+ * runtime's members. */
 Test(result_json, the_text_is_the_documented_envelope)
 {
     struct vmb_result_doc d = full_doc();
@@ -221,11 +220,32 @@ Test(result_json, the_text_is_the_documented_envelope)
     d.nmemory = 1;
     d.resources.probed = false;
     d.resources.sampled = false;
-    d.runtime = one_member;
+    /* Bare metal: tenant 1's processes placed, node 2 never measured;
+     * tenant 2's never started. */
+    struct vmb_runtime_record bm[2] = {
+        {.measured = true,
+         .window = {{.kind = VMB_RT_WINDOW_PROCESS,
+                     .process_cpu_s = 1.5,
+                     .block_rd_bytes = 0,
+                     .block_wr_bytes = 65536},
+                    {.kind = VMB_RT_WINDOW_NULL}},
+         .has_control = true,
+         .placed = true,
+         .cpus = "0-1",
+         .memory_max_bytes = 2147483648ULL,
+         .cgroup = "v2",
+         .match_resources = true,
+         .nodes = {{"0-1", true, "/sys/fs/cgroup/vmb/node1", NULL,
+                    2147483648ULL, NULL},
+                   {"2-3", true, NULL, NULL, 0, "no \"memory\" controller"}}},
+        {.has_control = true}};
+    d.kind = "baremetal";
+    d.has_boot_storm = false;
+    d.runtimes = bm;
     char *text = write_doc(&d, false);
     static const char golden[] =
-        "{\"schema\":1,\"kind\":\"vm\",\"id\":\"0123456789ab\",\"label\":"
-        "\"vcpus=2 \\\"quoted\\\"\","
+        "{\"schema\":1,\"kind\":\"baremetal\",\"id\":\"0123456789ab\","
+        "\"label\":\"vcpus=2 \\\"quoted\\\"\","
         "\"rep\":3,\"status\":\"failed\",\"error\":\"phase 1-read: the replica "
         "\\\"node2\\\" went away\","
         "\"started\":\"2026-12-05T22:00:00Z\",\"finished\":\"2026-12-05T22:01:"
@@ -235,13 +255,23 @@ Test(result_json, the_text_is_the_documented_envelope)
         "\"prepare\":{\"seconds\":12.5,\"rows\":100000,\"what\":\"pgbench -i\","
         "\"replication_lag_s\":0.75,\"replication_lag_bytes\":4096},"
         "\"replication_lag_by_phase_bytes\":{\"0-write\":null},"
-        "\"runtime_of\":1,\"tenants\":2,\"tenant_runtimes\":[{\"tenant\":2,"
-        "\"dir\":\"tenant2\",\"runtime_of\":2}],\"boot_storm\":{\"tenants\":2,"
-        "\"vms\":4,\"last_agent_s\":2.25,\"last_sync_s\":null,\"agent_s\":[1.5,"
-        "2.25],\"sync_s\":[3.5,null]},\"phase_resources\":{},\"guest_"
-        "resources\":{},"
-        "\"probe\":null,\"sampling\":null,\"memory\":{\"0-write\":[{\"tenant\":"
-        "1,"
+        "\"resources\":{\"node1\":{\"vcpu_time_s\":null,\"process_cpu_s\":1.5,"
+        "\"block_rd_bytes\":0,\"block_wr_bytes\":65536,\"net_rx_bytes\":null,"
+        "\"net_tx_bytes\":null},\"node2\":null},\"control_applied\":{\"cpus\":"
+        "\"0-1\","
+        "\"memory_max_bytes\":2147483648,\"cgroup\":\"v2\",\"match_resources\":"
+        "true,"
+        "\"nodes\":{\"node1\":{\"cpus\":\"0-1\",\"affinity\":true,\"cpuset_"
+        "cgroup\":\"/sys/fs/cgroup/vmb/node1\","
+        "\"memory_cgroup\":null,\"memory_max_bytes\":2147483648,\"notes\":null}"
+        ","
+        "\"node2\":{\"cpus\":\"2-3\",\"affinity\":true,\"cpuset_cgroup\":null,"
+        "\"memory_cgroup\":null,\"memory_max_bytes\":null,\"notes\":\"no "
+        "\\\"memory\\\" controller\"}}},"
+        "\"tenants\":2,\"tenant_runtimes\":[{\"tenant\":2,\"dir\":\"tenant2\","
+        "\"resources\":null,\"control_applied\":null}],\"phase_resources\":{},"
+        "\"guest_resources\":{},\"probe\":null,\"sampling\":null,\"memory\":{"
+        "\"0-write\":[{\"tenant\":1,"
         "\"node1\":{\"rss_bytes\":1000,\"pss_bytes\":900,\"helpers_rss_bytes\":"
         "100,"
         "\"helpers_pss_bytes\":50,\"guest_total_bytes\":4000,\"guest_used_"
@@ -294,5 +324,43 @@ Test(result_json, a_cell_file_reads_back_as_its_cell)
     vmb_res_free_cell(&c);
     vmb_config_free(&cfg);
     unsave(path);
+    free(text);
+}
+
+/* The VM runtime's members: boot stages (null where not reached) and
+ * each domain's counters; a pair never made has nulls. */
+Test(result_json, vm_records_are_the_documented_members)
+{
+    struct vmb_runtime_record vm[2] = {vm_record(0, 0.5), {.has_boot = true}};
+    vm[0].boot[1].kernel_s = -1;
+    vm[0].replica_sync_s = -1;
+    vm[0].window[1].kind = VMB_RT_WINDOW_NONE;
+    struct vmb_result_doc d = {.kind = "vm",
+                               .id = "0123456789ab",
+                               .rep = 1,
+                               .runtimes = vm,
+                               .ntenants = 2,
+                               .tenant_dirs = tenant_dirs};
+    char *text = write_doc(&d, false);
+    static const char golden[] =
+        "{\"schema\":1,\"kind\":\"vm\",\"id\":\"0123456789ab\",\"label\":null,"
+        "\"rep\":1,\"status\":\"ok\",\"error\":null,\"started\":null,"
+        "\"finished\":null,"
+        "\"accel\":null,\"phases\":[],\"replication_lag_s\":null,\"replication_"
+        "lag_by_phase_s\":{},"
+        "\"replication_lag_by_phase_bytes\":{},\"boot\":{\"node1\":{\"domain_"
+        "start_s\":0.5,"
+        "\"kernel_s\":1.5,\"agent_s\":2.5,\"mounts_s\":3.5,\"db_ready_s\":4.5},"
+        "\"node2\":{\"domain_start_s\":0.5,\"kernel_s\":null,\"agent_s\":2.5,"
+        "\"mounts_s\":3.5,\"db_ready_s\":5.5},\"replica_sync_s\":null},"
+        "\"resources\":{\"node1\":{\"window_s\":10,\"vcpu_time_s\":2.5,"
+        "\"process_cpu_s\":3.25,"
+        "\"block_rd_bytes\":4096,\"block_wr_bytes\":8192,\"block_rd_reqs\":1,"
+        "\"block_wr_reqs\":2,\"net_rx_bytes\":100,\"net_tx_bytes\":200}},"
+        "\"tenants\":2,\"tenant_runtimes\":[{\"tenant\":2,\"dir\":\"tenant2\","
+        "\"boot\":null,\"resources\":null}],\"phase_resources\":{},\"guest_"
+        "resources\":{},"
+        "\"probe\":null,\"sampling\":null,\"memory\":{},\"artefacts\":[]}";
+    cr_expect_str_eq(text, golden);
     free(text);
 }
