@@ -351,6 +351,21 @@ Test(merge, hostile_merged_directory)
     free(b);
 }
 
+/* A shard's run.json is written again, not copied: a member no run
+ * writes refuses the merge, naming the file and the member. */
+Test(merge, a_bad_run_json_member_is_refused)
+{
+    char *a = make_shard("a", matrix_a, 0, "h0");
+    char *b = make_shard("b", matrix_a, 1, "h1");
+    sh("sed -i 's/\"name\": \"m\"/\"name\": \"m\", \"host_cpus\": "
+       "\"many\"/' %s/run.json",
+       b);
+    refused("run.json: host_cpus: expected an integer",
+            (const char *[]){a, b, NULL});
+    free(a);
+    free(b);
+}
+
 /* OUT inside a shard would write into that shard (and leave it no longer
  * a shard's directory): refused, the shard untouched. */
 Test(merge, out_inside_a_shard)
