@@ -22,6 +22,7 @@
 #include "results/plan_json.h"
 #include "results/results.h"
 #include "results/results_priv.h"
+#include "results/run_json.h"
 
 /* Deeper than any run directory: a shard that nests further is not one. */
 #define MAX_DEPTH 6
@@ -31,7 +32,7 @@ struct shard {
     struct vmb_results *r;
     struct vmb_matrix *m;
     struct vmb_plan *p;
-    struct json_object *run; /* run.json */
+    struct vmb_run_file run; /* run.json */
 };
 
 struct merge {
@@ -87,7 +88,7 @@ open_shard(struct shard *s, struct vmb_error **err)
                       "run --shard K/N`)",
                       s->dir);
     autofree char *runp = vmb_xasprintf("%s/run.json", s->dir);
-    if (vmb_res_load_json(runp, VMB_RES_JSON_MAX, &s->run, err) < 0)
+    if (vmb_run_json_read(runp, &s->run, err) < 0)
         return -1;
     /* Loading the matrix reads the fio job files it names (jobs/...):
      * nothing anywhere in the shard may lead out of it. */
@@ -279,29 +280,20 @@ copy_file(const char *src, const char *dst, struct vmb_error **err)
     return vmb_write_file_atomic(dst, text, len, err);
 }
 
-static int
-write_json_file(const char *path, struct json_object *o, struct vmb_error **err)
+/* The ids of shard k's cells (or controls) of m, pointing into m. */
+static const char **
+shard_ids(const struct vmb_matrix *m, const struct vmb_shards *parts, size_t k,
+          bool control, size_t *n)
 {
-    const char *text = json_object_to_json_string_ext(
-        o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-    autofree char *line = vmb_xasprintf("%s\n", text);
-    return vmb_write_file_atomic(path, line, strlen(line), err);
-}
-
-static struct json_object *
-id_array(const struct vmb_matrix *m, const struct vmb_shards *parts, size_t k,
-         bool control)
-{
-    struct json_object *a = json_object_new_array();
-    size_t n = control ? m->ncontrols : m->ncells;
-    for (size_t i = 0; i < n; i++) {
+    size_t all = control ? m->ncontrols : m->ncells;
+    const char **ids = vmb_xcalloc(all ? all : 1, sizeof(*ids));
+    *n = 0;
+    for (size_t i = 0; i < all; i++) {
         size_t owner = control ? parts->control_shard[i] : parts->cell_shard[i];
         if (owner == k)
-            json_object_array_add(
-                a, json_object_new_string(control ? m->controls[i].id
-                                                  : m->cells[i].id));
+            ids[(*n)++] = control ? m->controls[i].id : m->cells[i].id;
     }
-    return a;
+    return ids;
 }
 
 /* The runs of OUT's cells (no calibration copy) that ended ok, failed. */
@@ -339,51 +331,52 @@ write_run_json(const struct merge *g, const char *out, struct vmb_error **err)
     for (size_t k = count; k-- > 0;)
         if (g->by_index[k] != NULL)
             first = g->by_index[k];
-    struct json_object *run = NULL;
-    if (json_object_deep_copy(first->run, &run, NULL) < 0 || run == NULL)
-        return vmb_error_set(err, VMB_ERR_RUN, 0, "copy run.json");
-    json_object_object_add(run, "shard", NULL);
-    json_object_object_add(run, "plan", json_object_new_string(g->sh[0].p->id));
+    struct vmb_run_doc d = first->run.doc;
+    d.has_shard = false;
+    d.plan_id = g->sh[0].p->id;
     int64_t ok = 0, failed = 0;
     count_runs(g, &ok, &failed);
-    struct json_object *runs = json_object_new_object();
-    json_object_object_add(runs, "total",
-                           json_object_new_uint64(g->sh[0].p->nruns));
-    json_object_object_add(runs, "ok", json_object_new_int64(ok));
-    json_object_object_add(runs, "failed", json_object_new_int64(failed));
-    struct json_object *shards = json_object_new_array();
-    struct json_object *missing = json_object_new_array();
+    d.runs_total = g->sh[0].p->nruns;
+    d.runs_ok = (uint64_t)ok;
+    d.runs_failed = (uint64_t)failed;
+    struct vmb_run_merged merged = {.count = count};
+    size_t *missing = vmb_xcalloc(count, sizeof(*missing));
+    struct vmb_run_merged_shard *shards = vmb_xcalloc(count, sizeof(*shards));
+    char **dirs = vmb_xcalloc(count, sizeof(*dirs));
     for (size_t k = 0; k < count; k++) {
         const struct shard *s = g->by_index[k];
         if (s == NULL) {
-            json_object_array_add(missing, json_object_new_uint64(k));
+            missing[merged.nmissing++] = k;
             continue;
         }
-        struct json_object *o = json_object_new_object();
-        json_object_object_add(o, "index", json_object_new_uint64(k));
-        autofree char *dir = vmb_xasprintf("hosts/shard-%zu", k);
-        json_object_object_add(o, "dir", json_object_new_string(dir));
-        struct json_object *host = NULL;
-        json_object_deep_copy(vmb_res_member(s->run, "host"), &host, NULL);
-        json_object_object_add(o, "host", host);
-        json_object_object_add(o, "cells", id_array(m, g->parts, k, false));
-        json_object_object_add(o, "controls", id_array(m, g->parts, k, true));
+        struct vmb_run_merged_shard *o = &shards[merged.nshards++];
+        o->index = k;
+        o->dir = dirs[k] = vmb_xasprintf("hosts/shard-%zu", k);
+        o->host = s->run.doc.host;
+        o->cells = shard_ids(m, g->parts, k, false, &o->ncells);
+        o->controls = shard_ids(m, g->parts, k, true, &o->ncontrols);
         bool calib = m->ncontrols > 0 && g->parts->control_shard[0] != k;
-        json_object_object_add(o, "calibration",
-                               calib ? json_object_new_string(m->controls[0].id)
-                                     : NULL);
-        json_object_array_add(shards, o);
+        o->calibration = calib ? m->controls[0].id : NULL;
     }
-    json_object_object_add(run, "runs", runs);
-    struct json_object *merged = json_object_new_object();
-    json_object_object_add(merged, "count", json_object_new_uint64(count));
-    json_object_object_add(merged, "missing", missing);
-    json_object_object_add(merged, "shards", shards);
-    json_object_object_add(run, "merged", merged);
+    merged.missing = missing;
+    merged.shards = shards;
+    d.merged = &merged;
+    struct vmb_jw w;
+    vmb_jw_init(&w, true);
+    vmb_run_json_write(&w, &d);
+    vmb_buf_puts(&w.buf, "\n");
+    autofree char *text = vmb_jw_steal(&w);
+    for (size_t i = 0; i < merged.nshards; i++) {
+        free(shards[i].cells);
+        free(shards[i].controls);
+    }
+    for (size_t k = 0; k < count; k++)
+        free(dirs[k]);
+    free(dirs);
+    free(shards);
+    free(missing);
     autofree char *path = vmb_xasprintf("%s/run.json", out);
-    int rc = write_json_file(path, run, err);
-    json_object_put(run);
-    return rc;
+    return vmb_write_file_atomic(path, text, strlen(text), err);
 }
 
 static int
@@ -478,8 +471,7 @@ merge_free(struct merge *g)
         vmb_results_free(g->sh[i].r);
         vmb_plan_free(g->sh[i].p);
         vmb_matrix_free(g->sh[i].m);
-        if (g->sh[i].run != NULL)
-            json_object_put(g->sh[i].run);
+        vmb_run_file_free(&g->sh[i].run);
     }
     free(g->sh);
     vmb_shards_free(g->parts);

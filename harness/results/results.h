@@ -3,8 +3,9 @@
  * plan.json, every cell's and control's config.json and result.json, and
  * on demand a run's timeseries.csv and latency-<phase>.hgrm. The only
  * module that includes a JSON parser (json-c): results.c walks the
- * directory, results_rep.c reads one run and one cell's config,
- * results_json.c checks every value, results_text.c reads the text files.
+ * directory, result_json.c reads one run's result.json and one cell's
+ * config.json (results_rep.c its phases), results_json.c checks every
+ * value, results_text.c reads the text files.
  *
  * Everything loaded is owned by the struct vmb_results and freed with
  * vmb_results_free. Times are seconds, latencies microseconds, rates per

@@ -112,9 +112,9 @@ void vmb_res_load_reps(struct vmb_results *r, struct vmb_res_cell *c);
 /* Frees what c owns (results.c). */
 void vmb_res_free_cell(struct vmb_res_cell *c);
 
-/* run.json's "merged" member into r->hosts (results_hosts.c). */
+/* run.json's "merged" member into r->hosts (run_json.c). */
 void vmb_res_read_merged(struct vmb_res_ctx *x, struct json_object *run);
-/* Each host's calibration copy, once r->hosts is read. */
+/* Each host's calibration copy, once r->hosts is read (results_hosts.c). */
 void vmb_res_load_calibrations(struct vmb_results *r);
 void vmb_res_hosts_free(struct vmb_results *r);
 
@@ -129,6 +129,12 @@ void vmb_res_read_resources(struct vmb_res_ctx *c, struct json_object *o,
                             struct vmb_res_rep *rep);
 
 /* ---- results_rep.c ---- */
+
+/* Reads result.json's "phases" array ph into rep. */
+void vmb_res_read_phases(struct vmb_res_ctx *c, struct json_object *ph,
+                         struct vmb_res_rep *rep);
+
+/* ---- result_json.c ---- */
 
 /*
  * Reads config.json at path into c (options, cfg, label when c has

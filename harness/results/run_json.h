@@ -1,9 +1,11 @@
 /*
  * run.json, the provenance of a results directory, both ways: the
  * writer takes a vmb_run_doc (plain data that `run` gathers from the host,
- * the runtimes and the doctor), the reader (results.c's walk) fills the
- * results' vmb_res_run. Every key of run.json is spelled in run_json.c
- * alone; docs/results-format.md describes the file.
+ * the runtimes and the doctor, or that `merge` reads back with
+ * vmb_run_json_read and amends), the reader (results.c's walk) fills the
+ * results' vmb_res_run and, in a merged directory, its hosts. Every key of
+ * run.json is spelled in run_json.c alone; docs/results-format.md
+ * describes the file.
  */
 #ifndef VMB_RUN_JSON_H
 #define VMB_RUN_JSON_H
@@ -12,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/error.h"
 #include "base/jsonw.h"
 
 /* The host that ran the session; NULL strings are written as null. */
@@ -64,6 +67,27 @@ struct vmb_run_oversub {
     int64_t tenants, cpus_needed;
 };
 
+/* A shard of a merged directory (run.json "merged"): where its copy of
+ * the first control lives, the host that ran it, what it ran and owns. */
+struct vmb_run_merged_shard {
+    size_t index;
+    const char *dir; /* "hosts/shard-K" */
+    struct vmb_run_host host;
+    const char **cells, **controls; /* ids */
+    size_t ncells, ncontrols;
+    const char *calibration; /* the first control's id; NULL: none */
+};
+
+/* What `vmbench merge` made of count shards, those given and those
+ * missing (indexes). */
+struct vmb_run_merged {
+    size_t count;
+    const size_t *missing;
+    size_t nmissing;
+    const struct vmb_run_merged_shard *shards;
+    size_t nshards;
+};
+
 struct vmb_run_doc {
     const char *version, *git; /* vmbench's */
     const char *matrix, *name; /* the copied matrix file, its name */
@@ -86,12 +110,34 @@ struct vmb_run_doc {
     bool has_doctor;
     const struct vmb_run_check *checks;
     size_t nchecks;
+    /* A merged directory knows the runs on disk, not those that did not
+     * start: runs_not_started is left out when merged is set. */
     uint64_t runs_total, runs_ok, runs_failed, runs_not_started;
     bool interrupted;
+    const struct vmb_run_merged *merged; /* NULL: not a merge */
 };
 
 /* Writes run.json's document (one object) into w. */
 void vmb_run_json_write(struct vmb_jw *w, const struct vmb_run_doc *d);
+
+/*
+ * run.json read back whole (for `vmbench merge`, which writes it again):
+ * doc points into what the struct owns. Every value is checked as the
+ * results reader checks it; one it cannot hold fails naming the file and
+ * the field. A merged run.json's own "merged" is not read.
+ */
+struct vmb_run_file {
+    struct vmb_run_doc doc;
+    struct vmb_run_version *versions;
+    struct vmb_run_check *checks;
+    struct vmb_run_oversub *oversub;
+    char **strs; /* every string doc points to */
+    size_t nstrs;
+};
+
+int vmb_run_json_read(const char *path, struct vmb_run_file *f,
+                      struct vmb_error **err);
+void vmb_run_file_free(struct vmb_run_file *f);
 
 /* Writes doctor checks as run.json's "doctor" array holds them (also the
  * output of `vmbench doctor --json`). */

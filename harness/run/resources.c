@@ -211,8 +211,10 @@ vmb_run_resources_guest(const struct vmb_sample *d, struct vmb_res_resources *r)
 }
 
 void
-vmb_run_resources_json(const struct vmb_run_resources *r, struct vmb_jw *w)
+vmb_run_resources_doc(const struct vmb_run_resources *r,
+                      struct vmb_result_resources *out)
 {
+    memset(out, 0, sizeof(*out));
     size_t n = 0;
     const struct vmb_sample *s = vmb_sampler_samples(r->sp, &n);
     /* Each phase's measurement window, the host's and the guests'
@@ -220,21 +222,21 @@ vmb_run_resources_json(const struct vmb_run_resources *r, struct vmb_jw *w)
     size_t gn = 0;
     const struct vmb_sample *gs = vmb_sampler_samples(r->gsp, &gn);
     size_t np = r->nphases;
-    struct vmb_res_resources *res = vmb_xcalloc(np ? np : 1, sizeof(*res));
-    const char **names = vmb_xcalloc(np ? np : 1, sizeof(*names));
+    out->phases = vmb_xcalloc(np ? np : 1, sizeof(*out->phases));
+    out->names = vmb_xcalloc(np ? np : 1, sizeof(*out->names));
+    out->nphases = np;
     for (size_t i = 0; i < np; i++) {
         struct vmb_sample d;
-        names[i] = r->phases[i].name;
-        vmb_res_resources_clear(&res[i]);
+        out->names[i] = r->phases[i].name;
+        vmb_res_resources_clear(&out->phases[i]);
         if (phase_window(&r->phases[i], s, n, &d))
-            vmb_run_resources_window(&d, r->phases[i].ops, &res[i]);
+            vmb_run_resources_window(&d, r->phases[i].ops, &out->phases[i]);
         if (phase_window(&r->phases[i], gs, gn, &d) && vmb_sample_has_guest(&d))
-            vmb_run_resources_guest(&d, &res[i]);
+            vmb_run_resources_guest(&d, &out->phases[i]);
     }
-    vmb_res_resources_write(w, names, res, np);
-    free(names);
-    free(res);
-    struct vmb_res_probe p = {
+    out->probed = r->probed;
+    out->probe_error = r->probe_error;
+    out->probe = (struct vmb_res_probe){
         .fsync_write_rate = r->probe.fsync_write_rate,
         .fsync_write_p99_us = r->probe.fsync_write_p99_us,
         .randread_iops = r->probe.randread_iops,
@@ -243,12 +245,20 @@ vmb_run_resources_json(const struct vmb_run_resources *r, struct vmb_jw *w)
         .rtt_loadgen_us = r->rtt_loadgen_us,
         .randread_direct = r->probe.randread_direct,
     };
-    vmb_res_probe_write(w, r->probed, r->probe_error, &p);
     /* Both sampling threads: the host's and the guests'. */
-    double share = r->sp ? vmb_sampler_cpu_share(r->sp) : 0;
+    out->sampled = r->sp != NULL;
+    out->samples = n;
+    out->cpu_share = r->sp ? vmb_sampler_cpu_share(r->sp) : 0;
     if (r->gsp != NULL)
-        share += vmb_sampler_cpu_share(r->gsp);
-    vmb_res_sampling_write(w, r->sp != NULL, n, share);
+        out->cpu_share += vmb_sampler_cpu_share(r->gsp);
+}
+
+void
+vmb_run_resources_doc_free(struct vmb_result_resources *out)
+{
+    free(out->names);
+    free(out->phases);
+    memset(out, 0, sizeof(*out));
 }
 
 void

@@ -13,9 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/jsonw.h"
 #include "base/rawprobe.h"
 #include "base/util.h"
+#include "results/result_json.h"
 #include "results/results.h"
 #include "run/run_load.h"
 #include "runtime/runtime.h"
@@ -80,10 +80,12 @@ void vmb_run_resources_window(const struct vmb_sample *d, double ops,
                               struct vmb_res_resources *r);
 void vmb_run_resources_guest(const struct vmb_sample *d,
                              struct vmb_res_resources *r);
-/* Writes "phase_resources", "guest_resources" (results/resources.h),
- * "sampling" and "probe" members into an open object. */
-void vmb_run_resources_json(const struct vmb_run_resources *r,
-                            struct vmb_jw *w);
+/* result.json's resource records of r (results/result_json.h): each
+ * phase's window, the probe and the sampling; *out's arrays are
+ * malloc'd (vmb_run_resources_doc_free). */
+void vmb_run_resources_doc(const struct vmb_run_resources *r,
+                           struct vmb_result_resources *out);
+void vmb_run_resources_doc_free(struct vmb_result_resources *out);
 void vmb_run_resources_free(struct vmb_run_resources *r);
 
 #endif

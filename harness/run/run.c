@@ -25,6 +25,7 @@
 #include "config/shard.h"
 #include "db/db.h"
 #include "results/plan_json.h"
+#include "results/result_json.h"
 #include "results/results.h"
 #include "run/progress.h"
 #include "run/resources.h"
@@ -211,16 +212,11 @@ write_cell_files(struct session *s, const struct vmb_cell *c,
     autofree char *dir = vmb_xasprintf("%s/%s/%s", s->dir, cell_root(c), c->id);
     if (vmb_mkdir_p(dir, err) < 0)
         return -1;
+    struct vmb_cell_doc d = {
+        .id = c->id, .label = c->label, .kind = kind_name(c), .cfg = &c->cfg};
     struct vmb_jw w;
     vmb_jw_init(&w, true);
-    vmb_jw_obj_begin(&w);
-    vmb_jw_kint(&w, "schema", 1);
-    vmb_jw_kstr(&w, "id", c->id);
-    vmb_jw_kstr(&w, "label", c->label);
-    vmb_jw_kstr(&w, "kind", kind_name(c));
-    vmb_jw_key(&w, "config");
-    vmb_config_to_json(&w, &c->cfg);
-    vmb_jw_obj_end(&w);
+    vmb_cell_json_write(&w, &d);
     autofree char *path = vmb_xasprintf("%s/config.json", dir);
     if (write_json(path, &w, err) < 0)
         return -1;
@@ -454,24 +450,6 @@ run_phases(struct run_state *st, struct vmb_runtime **rts, size_t nt,
     return 0;
 }
 
-/* Names of the artefact files in a run directory, as a JSON array. */
-static void
-list_artefacts(struct vmb_jw *w, const char *dir)
-{
-    vmb_jw_arr_begin(w);
-    struct dirent **names = NULL;
-    int n = scandir(dir, &names, NULL, alphasort);
-    for (int i = 0; i < n; i++) {
-        const char *f = names[i]->d_name;
-        if (f[0] != '.' && strcmp(f, "result.json") != 0 &&
-            strstr(f, ".tmp.") == NULL)
-            vmb_jw_str(w, f);
-        free(names[i]);
-    }
-    free(names);
-    vmb_jw_arr_end(w);
-}
-
 /*
  * Writes timeseries.csv and renders result.json into *json (written once
  * the runtime is down: its figures are read while it still exists).
@@ -495,85 +473,67 @@ render_result(struct run_state *st, struct vmb_runtime **rts, size_t nt,
         if (r < 0)
             return -1;
     }
+    autofree struct vmb_result_lag *lags =
+        vmb_xcalloc(st->nlags ? st->nlags : 1, sizeof(*lags));
+    for (size_t i = 0; i < st->nlags; i++)
+        lags[i] = (struct vmb_result_lag){st->lags[i].phase, st->lags[i].s,
+                                          st->lags[i].bytes};
+    struct vmb_result_doc d = {
+        .kind = kind_name(c),
+        .id = c->id,
+        .label = c->label,
+        .rep = st->r->rep,
+        .error = error,
+        .started = started,
+        .finished = finished,
+        .accel = rt ? rt->accel : "none",
+        .phases = (const char *const *)st->phases,
+        .nphases = st->nphases,
+        .lags = lags,
+        .nlags = st->nlags,
+        .has_prepare = st->has_prepared,
+        .prepare = {st->prepared.seconds, st->prepared.rows, st->prepared.what,
+                    st->prepared_lag.s, st->prepared_lag.bytes},
+        .ntenants = nt,
+        .tenant_dirs = (const char *const *)st->tenant_dirs,
+        .has_boot_storm = nt > 1 && c->kind == VMB_CELL_VM,
+    };
+    autofree struct vmb_runtime_record *recs =
+        vmb_xcalloc(nt ? nt : 1, sizeof(*recs));
+    for (size_t t = 0; rt != NULL && t < nt; t++)
+        rts[t]->ops->record(rts[t], &recs[t]);
+    d.runtimes = rt ? recs : NULL;
+    autofree double *agent_s = vmb_xcalloc(nt ? nt : 1, sizeof(double));
+    autofree double *sync_s = vmb_xcalloc(nt ? nt : 1, sizeof(double));
+    if (d.has_boot_storm)
+        vmb_run_boot_storm(rts, nt, st->up_ns, agent_s, sync_s, &d.boot_storm);
+    vmb_run_resources_doc(&st->resources, &d.resources);
+    autofree struct vmb_result_mem_phase *mem = vmb_run_memory_doc(&st->mem);
+    d.memory = mem;
+    d.nmemory = st->mem.nphases;
+    autofree struct vmb_result_ignored *ignored =
+        vmb_run_ignored_doc(&st->ignored);
+    d.ignored = ignored;
+    d.nignored = st->ignored.n;
+    char *host_values[VMB_HOSTSET_NKNOBS];
+    struct vmb_result_host_setting host[VMB_HOSTSET_NKNOBS];
+    for (size_t i = 0; i < VMB_HOSTSET_NKNOBS; i++) {
+        host_values[i] = vmb_hostset_value(NULL, i);
+        host[i] = (struct vmb_result_host_setting){vmb_hostset_knobs[i].name,
+                                                   host_values[i]};
+    }
+    d.host_settings = host;
+    d.nhost_settings = VMB_HOSTSET_NKNOBS;
+    char **artefacts = NULL;
+    vmb_result_artefacts(st->dir, &artefacts, &d.nartefacts);
+    d.artefacts = (const char *const *)artefacts;
     struct vmb_jw w;
     vmb_jw_init(&w, true);
-    vmb_jw_obj_begin(&w);
-    vmb_jw_kint(&w, "schema", 1);
-    vmb_jw_kstr(&w, "kind", kind_name(c));
-    vmb_jw_kstr(&w, "id", c->id);
-    vmb_jw_kstr(&w, "label", c->label);
-    vmb_jw_kint(&w, "rep", st->r->rep);
-    vmb_jw_kstr(&w, "status", error ? "failed" : "ok");
-    vmb_jw_kstr(&w, "error", error);
-    vmb_jw_kstr(&w, "started", started);
-    vmb_jw_kstr(&w, "finished", finished);
-    vmb_jw_kstr(&w, "accel", rt ? rt->accel : "none");
-    vmb_jw_key(&w, "phases");
-    vmb_jw_arr_begin(&w);
-    for (size_t i = 0; i < st->nphases; i++)
-        vmb_jw_raw(&w, st->phases[i]);
-    vmb_jw_arr_end(&w);
-    /* The first writing phase's lag is the headline; all are kept. */
-    vmb_jw_key(&w, "replication_lag_s");
-    if (st->nlags > 0)
-        vmb_jw_double(&w, st->lags[0].s);
-    else
-        vmb_jw_null(&w);
-    vmb_jw_key(&w, "replication_lag_by_phase_s");
-    vmb_jw_obj_begin(&w);
-    for (size_t i = 0; i < st->nlags; i++)
-        vmb_jw_kdouble(&w, st->lags[i].phase, st->lags[i].s);
-    vmb_jw_obj_end(&w);
-    if (st->has_prepared) {
-        vmb_jw_key(&w, "prepare");
-        vmb_jw_obj_begin(&w);
-        vmb_jw_kdouble(&w, "seconds", st->prepared.seconds);
-        vmb_jw_kuint(&w, "rows", st->prepared.rows);
-        vmb_jw_kstr(&w, "what", st->prepared.what);
-        vmb_jw_kdouble(&w, "replication_lag_s", st->prepared_lag.s);
-        vmb_jw_key(&w, "replication_lag_bytes");
-        if (st->prepared_lag.bytes >= 0)
-            vmb_jw_int(&w, st->prepared_lag.bytes);
-        else
-            vmb_jw_null(&w);
-        vmb_jw_obj_end(&w);
-    }
-    /* How far behind the replica was when each measurement began. */
-    vmb_jw_key(&w, "replication_lag_by_phase_bytes");
-    vmb_jw_obj_begin(&w);
-    for (size_t i = 0; i < st->nlags; i++) {
-        vmb_jw_key(&w, st->lags[i].phase);
-        if (st->lags[i].bytes >= 0)
-            vmb_jw_int(&w, st->lags[i].bytes);
-        else
-            vmb_jw_null(&w);
-    }
-    vmb_jw_obj_end(&w);
-    if (rt != NULL)
-        rt->ops->result_json(rt, &w);
-    /* Tenant 1's runtime above, as with one; the others' here. */
-    if (nt > 1) {
-        vmb_jw_kuint(&w, "tenants", nt);
-        vmb_jw_key(&w, "tenant_runtimes");
-        vmb_jw_arr_begin(&w);
-        for (size_t t = 1; t < nt; t++) {
-            vmb_jw_obj_begin(&w);
-            vmb_jw_kuint(&w, "tenant", t + 1);
-            vmb_jw_kstr(&w, "dir", st->tenant_dirs[t]);
-            rts[t]->ops->result_json(rts[t], &w);
-            vmb_jw_obj_end(&w);
-        }
-        vmb_jw_arr_end(&w);
-        if (c->kind == VMB_CELL_VM)
-            vmb_run_boot_storm_json(&w, rts, nt, st->up_ns);
-    }
-    vmb_run_ignored_json(&st->ignored, &w);
-    vmb_run_resources_json(&st->resources, &w);
-    vmb_run_memory_json(&st->mem, &w);
-    vmb_hostset_json(NULL, "host_settings", &w);
-    vmb_jw_key(&w, "artefacts");
-    list_artefacts(&w, st->dir);
-    vmb_jw_obj_end(&w);
+    vmb_result_json_write(&w, &d);
+    vmb_result_artefacts_free(artefacts, d.nartefacts);
+    for (size_t i = 0; i < VMB_HOSTSET_NKNOBS; i++)
+        free(host_values[i]);
+    vmb_run_resources_doc_free(&d.resources);
     vmb_buf_puts(&w.buf, "\n");
     *json = vmb_jw_steal(&w);
     return 0;

@@ -35,19 +35,14 @@ vmb_run_ignored_add(struct vmb_run_ignored *ig, const struct vmb_cell *cell,
     free(v);
 }
 
-void
-vmb_run_ignored_json(const struct vmb_run_ignored *ig, struct vmb_jw *w)
+struct vmb_result_ignored *
+vmb_run_ignored_doc(const struct vmb_run_ignored *ig)
 {
-    vmb_jw_key(w, "ignored_settings");
-    vmb_jw_arr_begin(w);
-    for (size_t i = 0; i < ig->n; i++) {
-        vmb_jw_obj_begin(w);
-        vmb_jw_kstr(w, "setting", ig->v[i].setting);
-        vmb_jw_kstr(w, "value", ig->v[i].value);
-        vmb_jw_kstr(w, "why", ig->v[i].why);
-        vmb_jw_obj_end(w);
-    }
-    vmb_jw_arr_end(w);
+    struct vmb_result_ignored *d = vmb_xcalloc(ig->n ? ig->n : 1, sizeof(*d));
+    for (size_t i = 0; i < ig->n; i++)
+        d[i] = (struct vmb_result_ignored){ig->v[i].setting, ig->v[i].value,
+                                           ig->v[i].why};
+    return d;
 }
 
 void

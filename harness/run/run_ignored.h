@@ -10,9 +10,9 @@
 
 #include <stddef.h>
 
-#include "base/jsonw.h"
 #include "config/matrix.h"
 #include "db/db.h"
+#include "results/result_json.h"
 #include "run/progress.h"
 
 struct vmb_run_ignored {
@@ -30,7 +30,10 @@ void vmb_run_ignored_add(struct vmb_run_ignored *ig,
                          struct vmb_progress *prog);
 
 /* Writes "ignored_settings": [{"setting", "value", "why"}...]. */
-void vmb_run_ignored_json(const struct vmb_run_ignored *ig, struct vmb_jw *w);
+/* The settings of ig as result.json's records (borrowing ig's strings;
+ * ig->n of them), malloc'd. */
+struct vmb_result_ignored *
+vmb_run_ignored_doc(const struct vmb_run_ignored *ig);
 
 void vmb_run_ignored_clear(struct vmb_run_ignored *ig);
 

@@ -130,8 +130,9 @@ since(uint64_t t, uint64_t start_ns)
 }
 
 void
-vmb_run_boot_storm_json(struct vmb_jw *w, struct vmb_runtime **rts, size_t nt,
-                        uint64_t start_ns)
+vmb_run_boot_storm(struct vmb_runtime **rts, size_t nt, uint64_t start_ns,
+                   double *agent_s, double *sync_s,
+                   struct vmb_result_boot_storm *b)
 {
     uint64_t agents = 0, sync = 0;
     bool all_agents = true, all_sync = true;
@@ -140,25 +141,16 @@ vmb_run_boot_storm_json(struct vmb_jw *w, struct vmb_runtime **rts, size_t nt,
         all_sync = all_sync && rts[t]->sync_ns > 0;
         agents = rts[t]->agents_ns > agents ? rts[t]->agents_ns : agents;
         sync = rts[t]->sync_ns > sync ? rts[t]->sync_ns : sync;
+        agent_s[t] = since(rts[t]->agents_ns, start_ns);
+        sync_s[t] = since(rts[t]->sync_ns, start_ns);
     }
-    vmb_jw_key(w, "boot_storm");
-    vmb_jw_obj_begin(w);
-    vmb_jw_kuint(w, "tenants", nt);
-    vmb_jw_kuint(w, "vms", 2 * nt);
-    vmb_jw_kdouble(w, "last_agent_s",
-                   all_agents ? since(agents, start_ns) : NAN);
-    vmb_jw_kdouble(w, "last_sync_s", all_sync ? since(sync, start_ns) : NAN);
-    vmb_jw_key(w, "agent_s");
-    vmb_jw_arr_begin(w);
-    for (size_t t = 0; t < nt; t++)
-        vmb_jw_double(w, since(rts[t]->agents_ns, start_ns));
-    vmb_jw_arr_end(w);
-    vmb_jw_key(w, "sync_s");
-    vmb_jw_arr_begin(w);
-    for (size_t t = 0; t < nt; t++)
-        vmb_jw_double(w, since(rts[t]->sync_ns, start_ns));
-    vmb_jw_arr_end(w);
-    vmb_jw_obj_end(w);
+    *b = (struct vmb_result_boot_storm){
+        .tenants = nt,
+        .last_agent_s = all_agents ? since(agents, start_ns) : NAN,
+        .last_sync_s = all_sync ? since(sync, start_ns) : NAN,
+        .agent_s = agent_s,
+        .sync_s = sync_s,
+    };
 }
 
 void
@@ -171,43 +163,36 @@ vmb_run_memory_sample(struct vmb_run_memory *m, const char *name,
     p->ntenants = nt;
     p->node = vmb_xcalloc(2 * nt, sizeof(*p->node));
     for (size_t t = 0; t < nt; t++) {
-        vmb_mem_node_init(&p->node[2 * t]);
-        vmb_mem_node_init(&p->node[2 * t + 1]);
+        struct vmb_mem_node n[2];
+        vmb_mem_node_init(&n[0]);
+        vmb_mem_node_init(&n[1]);
         if (rts[t]->ops->memory != NULL)
-            rts[t]->ops->memory(rts[t], &p->node[2 * t]);
+            rts[t]->ops->memory(rts[t], n);
+        for (size_t k = 0; k < 2; k++)
+            p->node[2 * t + k] = (struct vmb_result_mem_node){
+                .rss = n[k].rss,
+                .pss = n[k].pss,
+                .helpers_rss = n[k].helpers_rss,
+                .helpers_pss = n[k].helpers_pss,
+                .guest_total = n[k].guest_total,
+                .guest_used = n[k].guest_used,
+                .guest_cache = n[k].guest_cache,
+            };
     }
 }
 
-void
-vmb_run_memory_json(const struct vmb_run_memory *m, struct vmb_jw *w)
+struct vmb_result_mem_phase *
+vmb_run_memory_doc(const struct vmb_run_memory *m)
 {
-    vmb_jw_key(w, "memory");
-    vmb_jw_obj_begin(w);
-    for (size_t i = 0; i < m->nphases; i++) {
-        const struct vmb_run_memory_phase *p = &m->phases[i];
-        vmb_jw_key(w, p->name);
-        vmb_jw_arr_begin(w);
-        for (size_t t = 0; t < p->ntenants; t++) {
-            vmb_jw_obj_begin(w);
-            vmb_jw_kuint(w, "tenant", t + 1);
-            for (int k = 0; k < 2; k++) {
-                const struct vmb_mem_node *n = &p->node[2 * t + (size_t)k];
-                vmb_jw_key(w, k == 0 ? "node1" : "node2");
-                vmb_jw_obj_begin(w);
-                vmb_jw_kdouble(w, "rss_bytes", n->rss);
-                vmb_jw_kdouble(w, "pss_bytes", n->pss);
-                vmb_jw_kdouble(w, "helpers_rss_bytes", n->helpers_rss);
-                vmb_jw_kdouble(w, "helpers_pss_bytes", n->helpers_pss);
-                vmb_jw_kdouble(w, "guest_total_bytes", n->guest_total);
-                vmb_jw_kdouble(w, "guest_used_bytes", n->guest_used);
-                vmb_jw_kdouble(w, "guest_cache_bytes", n->guest_cache);
-                vmb_jw_obj_end(w);
-            }
-            vmb_jw_obj_end(w);
-        }
-        vmb_jw_arr_end(w);
-    }
-    vmb_jw_obj_end(w);
+    struct vmb_result_mem_phase *out =
+        vmb_xcalloc(m->nphases ? m->nphases : 1, sizeof(*out));
+    for (size_t i = 0; i < m->nphases; i++)
+        out[i] = (struct vmb_result_mem_phase){
+            .name = m->phases[i].name,
+            .ntenants = m->phases[i].ntenants,
+            .node = m->phases[i].node,
+        };
+    return out;
 }
 
 void

@@ -15,6 +15,7 @@
 #include "base/jsonw.h"
 #include "config/matrix.h"
 #include "db/db.h"
+#include "results/result_json.h"
 #include "results/run_json.h"
 #include "runtime/runtime.h"
 
@@ -31,13 +32,14 @@ int vmb_run_tenants_up(struct vmb_runtime **rts, size_t nt, uint64_t *start_ns,
                        struct vmb_error **err);
 
 /*
- * result.json's "boot_storm" (VM runs of several tenants): from start_ns
- * (the first VM's start) to the last pair's agents' hello and to the last
- * replica in sync, and each tenant's; null where one was not reached.
+ * result.json's "boot_storm" (VM runs of several tenants) into *b: from
+ * start_ns (the first VM's start) to the last pair's agents' hello and to
+ * the last replica in sync, and each tenant's in agent_s and sync_s (nt
+ * each, which b points to); NAN where one was not reached.
  */
-void vmb_run_boot_storm_json(struct vmb_jw *w, struct vmb_runtime **rts,
-                             size_t nt, uint64_t start_ns);
-
+void vmb_run_boot_storm(struct vmb_runtime **rts, size_t nt, uint64_t start_ns,
+                        double *agent_s, double *sync_s,
+                        struct vmb_result_boot_storm *b);
 /*
  * The replication lag of every tenant after a phase (or the prepare
  * step): the largest time (the last replica to catch up) and the largest
@@ -52,7 +54,7 @@ struct vmb_run_memory {
     struct vmb_run_memory_phase {
         char name[40]; /* "0-write" */
         size_t ntenants;
-        struct vmb_mem_node *node; /* [tenant * 2 + node] */
+        struct vmb_result_mem_node *node; /* [tenant * 2 + node] */
     } * phases;
     size_t nphases;
 };
@@ -61,13 +63,9 @@ struct vmb_run_memory {
 void vmb_run_memory_sample(struct vmb_run_memory *m, const char *name,
                            struct vmb_runtime **rts, size_t nt);
 
-/*
- * result.json's "memory": {"0-write": [{"tenant": 1, "node1": {"rss_bytes",
- * "pss_bytes", "helpers_rss_bytes", "helpers_pss_bytes",
- * "guest_total_bytes", "guest_used_bytes", "guest_cache_bytes"}, "node2":
- * {…}}, …], …}; null figures where unread.
- */
-void vmb_run_memory_json(const struct vmb_run_memory *m, struct vmb_jw *w);
+/* result.json's "memory" of m: m->nphases records (malloc'd) that point
+ * into m. */
+struct vmb_result_mem_phase *vmb_run_memory_doc(const struct vmb_run_memory *m);
 void vmb_run_memory_free(struct vmb_run_memory *m);
 
 /* For run.json's "host_cpus" and "oversubscribed": the cells of m whose

@@ -386,17 +386,10 @@ vmb_hostset_restore(struct vmb_hostset *h, struct vmb_error **err)
     return 0;
 }
 
-void
-vmb_hostset_json(const struct vmb_hostset_where *where, const char *key,
-                 struct vmb_jw *w)
+char *
+vmb_hostset_value(const struct vmb_hostset_where *where, size_t i)
 {
-    vmb_jw_key(w, key);
-    vmb_jw_obj_begin(w);
-    for (size_t i = 0; i < VMB_HOSTSET_NKNOBS; i++) {
-        autofree char *v = read_knob(root_of(where), i);
-        vmb_jw_kstr(w, vmb_hostset_knobs[i].name, v);
-    }
-    vmb_jw_obj_end(w);
+    return read_knob(root_of(where), i);
 }
 
 bool

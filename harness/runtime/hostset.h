@@ -80,12 +80,10 @@ int vmb_hostset_apply(struct vmb_hostset *h, const struct vmb_config *cfg,
 int vmb_hostset_restore(struct vmb_hostset *h, struct vmb_error **err);
 
 /*
- * The settings the host has now, as an object {"ksm": "0",
- * "ksm_pages_to_scan": "100", "ksm_sleep_millisecs": "20", "thp":
- * "madvise"} (null where the file cannot be read), under key.
+ * The host's value of knob i now ("0", "madvise"), malloc'd; NULL where
+ * its file cannot be read.
  */
-void vmb_hostset_json(const struct vmb_hostset_where *where, const char *key,
-                      struct vmb_jw *w);
+char *vmb_hostset_value(const struct vmb_hostset_where *where, size_t i);
 
 /* Whether the host has a journal (a session's, live or killed). */
 bool vmb_hostset_journal_exists(const struct vmb_hostset_where *where);

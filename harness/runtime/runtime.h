@@ -24,6 +24,7 @@
 #include "config/matrix.h"
 #include "db/db.h"
 #include "runtime/hostmem.h"
+#include "runtime/record.h"
 #include "runtime/sample.h"
 #include "vm/agent.h"
 
@@ -161,10 +162,11 @@ struct vmb_runtime_ops {
     void (*window_end)(struct vmb_runtime *rt);
 
     /*
-     * Writes this runtime's members of result.json into the open object:
-     * "boot" (vm), "resources", "control_applied" (baremetal).
+     * What this runtime records of the run for result.json
+     * (runtime/record.h): "boot" (vm), "resources", "control_applied"
+     * (baremetal).
      */
-    void (*result_json)(struct vmb_runtime *rt, struct vmb_jw *w);
+    void (*record)(struct vmb_runtime *rt, struct vmb_runtime_record *out);
 
     /*
      * Stops the database servers gracefully (they flush and log their

@@ -616,77 +616,34 @@ bm_window_end(struct vmb_runtime *rt)
 }
 
 static void
-bm_result_json(struct vmb_runtime *rt, struct vmb_jw *w)
+bm_record(struct vmb_runtime *rt, struct vmb_runtime_record *out)
 {
     struct bm *bm = rt->priv;
-    vmb_jw_key(w, "resources");
-    if (bm == NULL) {
-        vmb_jw_null(w);
-    } else {
-        vmb_jw_obj_begin(w);
-        for (int i = 0; i < 2; i++) {
-            struct bm_node *n = &bm->node[i];
-            char name[8];
-            snprintf(name, sizeof(name), "node%d", i + 1);
-            vmb_jw_key(w, name);
-            if (!n->window) {
-                vmb_jw_null(w);
-                continue;
-            }
-            vmb_jw_obj_begin(w);
-            vmb_jw_key(w, "vcpu_time_s");
-            vmb_jw_null(w);
-            vmb_jw_kdouble(w, "process_cpu_s", n->end.cpu_s - n->begin.cpu_s);
-            vmb_jw_kuint(w, "block_rd_bytes",
-                         n->end.rd_bytes - n->begin.rd_bytes);
-            vmb_jw_kuint(w, "block_wr_bytes",
-                         n->end.wr_bytes - n->begin.wr_bytes);
-            /* Loopback traffic is not accounted per process. */
-            vmb_jw_key(w, "net_rx_bytes");
-            vmb_jw_null(w);
-            vmb_jw_key(w, "net_tx_bytes");
-            vmb_jw_null(w);
-            vmb_jw_obj_end(w);
-        }
-        vmb_jw_obj_end(w);
-    }
-    vmb_jw_key(w, "control_applied");
-    if (bm == NULL) {
-        vmb_jw_null(w);
+    *out = (struct vmb_runtime_record){.has_control = true};
+    if (bm == NULL)
         return;
-    }
-    vmb_jw_obj_begin(w);
-    const struct bm_node *n1 = &bm->node[0];
-    vmb_jw_kstr(w, "cpus", bm->pinned ? n1->cpus : "all");
-    vmb_jw_key(w, "memory_max_bytes");
-    if (n1->cg.memory_max_bytes > 0)
-        vmb_jw_uint(w, n1->cg.memory_max_bytes);
-    else
-        vmb_jw_null(w);
-    vmb_jw_kstr(w, "cgroup", vmb_cgroup_kind(&n1->cg));
-    vmb_jw_kbool(w, "match_resources", bm->pinned);
-    vmb_jw_key(w, "nodes");
-    vmb_jw_obj_begin(w);
+    out->measured = out->placed = true;
     for (int i = 0; i < 2; i++) {
         const struct bm_node *n = &bm->node[i];
-        char name[8];
-        snprintf(name, sizeof(name), "node%d", i + 1);
-        vmb_jw_key(w, name);
-        vmb_jw_obj_begin(w);
-        vmb_jw_kstr(w, "cpus", bm->pinned ? n->cpus : "all");
-        vmb_jw_kbool(w, "affinity", bm->pinned);
-        vmb_jw_kstr(w, "cpuset_cgroup", n->cg.cpuset_dir);
-        vmb_jw_kstr(w, "memory_cgroup", n->cg.memory_dir);
-        vmb_jw_key(w, "memory_max_bytes");
-        if (n->cg.memory_max_bytes > 0)
-            vmb_jw_uint(w, n->cg.memory_max_bytes);
-        else
-            vmb_jw_null(w);
-        vmb_jw_kstr(w, "notes", n->cg.notes);
-        vmb_jw_obj_end(w);
+        out->window[i] = (struct vmb_rt_window){
+            .kind = n->window ? VMB_RT_WINDOW_PROCESS : VMB_RT_WINDOW_NULL,
+            .process_cpu_s = n->end.cpu_s - n->begin.cpu_s,
+            .block_rd_bytes = n->end.rd_bytes - n->begin.rd_bytes,
+            .block_wr_bytes = n->end.wr_bytes - n->begin.wr_bytes,
+        };
+        out->nodes[i] = (struct vmb_rt_control_node){
+            .cpus = bm->pinned ? n->cpus : "all",
+            .affinity = bm->pinned,
+            .cpuset_cgroup = n->cg.cpuset_dir,
+            .memory_cgroup = n->cg.memory_dir,
+            .memory_max_bytes = n->cg.memory_max_bytes,
+            .notes = n->cg.notes,
+        };
     }
-    vmb_jw_obj_end(w);
-    vmb_jw_obj_end(w);
+    out->cpus = out->nodes[0].cpus;
+    out->memory_max_bytes = out->nodes[0].memory_max_bytes;
+    out->cgroup = vmb_cgroup_kind(&bm->node[0].cg);
+    out->match_resources = bm->pinned;
 }
 
 static int
@@ -801,7 +758,7 @@ const struct vmb_runtime_ops vmb_runtime_baremetal = {
     .memory = bm_memory,
     .window_begin = bm_window_begin,
     .window_end = bm_window_end,
-    .result_json = bm_result_json,
+    .record = bm_record,
     .stop_db = bm_stop_db,
     .collect = bm_collect,
     .down = bm_down,

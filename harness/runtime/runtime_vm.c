@@ -699,46 +699,40 @@ since_domain_start(struct vmb_vm_node *n, uint64_t t_ns)
 }
 
 static void
-kdouble_or_null(struct vmb_jw *w, const char *k, double v)
-{
-    vmb_jw_key(w, k);
-    if (v < 0)
-        vmb_jw_null(w);
-    else
-        vmb_jw_double(w, v);
-}
-
-static void
-vm_result_json(struct vmb_runtime *rt, struct vmb_jw *w)
+vm_record(struct vmb_runtime *rt, struct vmb_runtime_record *out)
 {
     struct vm_rt *v = rt->priv;
-    vmb_jw_key(w, "boot");
-    if (v == NULL || v->cell == NULL) {
-        vmb_jw_null(w);
-        vmb_jw_key(w, "resources");
-        vmb_jw_null(w);
+    *out = (struct vmb_runtime_record){.has_boot = true};
+    if (v == NULL || v->cell == NULL)
         return;
-    }
-    vmb_jw_obj_begin(w);
+    out->booted = out->measured = true;
     for (int i = 0; i < 2; i++) {
         struct vmb_vm_node *n = vmb_vm_cell_node(v->cell, i);
-        char name[8];
-        snprintf(name, sizeof(name), "node%d", i + 1);
-        vmb_jw_key(w, name);
-        vmb_jw_obj_begin(w);
-        vmb_vm_node_boot_members(n, w);
-        kdouble_or_null(w, "db_ready_s",
-                        since_domain_start(n, rt->db_ready_ns[i]));
-        vmb_jw_obj_end(w);
+        out->boot[i] = (struct vmb_rt_boot){
+            .domain_start_s = n->boot.domain_start_s,
+            .kernel_s = n->boot.kernel_s,
+            .agent_s = n->boot.agent_s,
+            .mounts_s = n->boot.mounts_s,
+            .db_ready_s = since_domain_start(n, rt->db_ready_ns[i]),
+        };
+        struct vmb_virt_stats d;
+        if (!vmb_vm_cell_window(v->cell, i, &d))
+            continue;
+        out->window[i] = (struct vmb_rt_window){
+            .kind = VMB_RT_WINDOW_VM,
+            .window_s = (double)d.at_ns / 1e9,
+            .vcpu_time_s = (double)d.vcpu_time_ns / 1e9,
+            .process_cpu_s = (double)d.process_cpu_ns / 1e9,
+            .block_rd_bytes = d.block_rd_bytes,
+            .block_wr_bytes = d.block_wr_bytes,
+            .block_rd_reqs = d.block_rd_reqs,
+            .block_wr_reqs = d.block_wr_reqs,
+            .net_rx_bytes = d.net_rx_bytes,
+            .net_tx_bytes = d.net_tx_bytes,
+        };
     }
-    kdouble_or_null(
-        w, "replica_sync_s",
-        since_domain_start(vmb_vm_cell_node(v->cell, 1), rt->sync_ns));
-    vmb_jw_obj_end(w);
-    vmb_jw_key(w, "resources");
-    vmb_jw_obj_begin(w);
-    vmb_vm_cell_resources_json(v->cell, w);
-    vmb_jw_obj_end(w);
+    out->replica_sync_s =
+        since_domain_start(vmb_vm_cell_node(v->cell, 1), rt->sync_ns);
 }
 
 static void
@@ -882,7 +876,7 @@ const struct vmb_runtime_ops vmb_runtime_vm = {
     .memory = vm_memory,
     .window_begin = vm_window_begin,
     .window_end = vm_window_end,
-    .result_json = vm_result_json,
+    .record = vm_record,
     .stop_db = vm_stop_db,
     .collect = vm_collect,
     .down = vm_down,

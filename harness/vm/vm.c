@@ -722,14 +722,22 @@ vmb_vm_cell_boot_json(struct vmb_vm_cell *c, struct vmb_jw *w)
     }
 }
 
+bool
+vmb_vm_cell_window(const struct vmb_vm_cell *c, int i, struct vmb_virt_stats *d)
+{
+    if (!c->window_done)
+        return false;
+    vmb_virt_stats_delta(&c->win_a[i], &c->win_b[i], d);
+    return true;
+}
+
 void
 vmb_vm_cell_resources_json(struct vmb_vm_cell *c, struct vmb_jw *w)
 {
-    if (!c->window_done)
-        return;
     for (int i = 0; i < 2; i++) {
         struct vmb_virt_stats d;
-        vmb_virt_stats_delta(&c->win_a[i], &c->win_b[i], &d);
+        if (!vmb_vm_cell_window(c, i, &d))
+            return;
         vmb_jw_key(w, c->nodes[i].name);
         vmb_virt_stats_to_json(w, &d);
     }

@@ -96,6 +96,11 @@ int vmb_vm_cell_virtiofsd_pid(struct vmb_vm_cell *c, int i);
 void vmb_vm_cell_window_begin(struct vmb_vm_cell *c);
 void vmb_vm_cell_window_end(struct vmb_vm_cell *c);
 
+/* Node i's (0 or 1) resource counters over the window into *d; false
+ * when no window was measured. */
+bool vmb_vm_cell_window(const struct vmb_vm_cell *c, int i,
+                        struct vmb_virt_stats *d);
+
 /*
  * Writes "node1": {...}, "node2": {...} members (boot stages) into the
  * caller's open "boot" object; and likewise the resource figures of the

@@ -19,6 +19,7 @@
 #include "config/matrix.h"
 #include "db/db.h"
 #include "db/redis_ctl.h"
+#include "results/result_json.h"
 #include "runtime/runtime.h"
 
 static int
@@ -147,11 +148,12 @@ Test(db_redis, two_nodes_replicate_and_leave_nothing_behind, .timeout = 120)
 
     rt->ops->window_begin(rt);
     rt->ops->window_end(rt);
+    struct vmb_runtime_record rec;
+    rt->ops->record(rt, &rec);
+    struct vmb_result_doc doc = {.runtimes = &rec, .ntenants = 1};
     struct vmb_jw w;
     vmb_jw_init(&w, false);
-    vmb_jw_obj_begin(&w);
-    rt->ops->result_json(rt, &w);
-    vmb_jw_obj_end(&w);
+    vmb_result_json_write(&w, &doc);
     autofree char *json = vmb_jw_steal(&w);
     if (getenv("VMB_TEST_VERBOSE"))
         fprintf(stderr, "%s\n", json);

@@ -166,8 +166,8 @@ Test(merge, good_shards_merge)
     cr_assert_not_null(strstr(r.out, "merged 2 of 2 shards"), "%s", r.out);
     char *runj = vmb_xasprintf("%s/run.json", out);
     char *text = slurp(runj);
-    cr_assert_not_null(strstr(text, "\"hostname\":\"h0\""), "%s", text);
-    cr_assert_not_null(strstr(text, "\"hostname\":\"h1\""), "%s", text);
+    cr_assert_not_null(strstr(text, "\"hostname\": \"h0\""), "%s", text);
+    cr_assert_not_null(strstr(text, "\"hostname\": \"h1\""), "%s", text);
     free(text);
     cmd_result_free(&r);
     free(runj);
@@ -336,7 +336,7 @@ Test(merge, hostile_merged_directory)
                        "%s", res->warnings[0]);
     vmb_results_free(res);
 
-    sh("sed -i 's/\"calibration\":\"[0-9a-f]*\"/\"calibration\":\"..\\/x\"/' "
+    sh("sed -i 's/\"calibration\": \"[0-9a-f]*\"/\"calibration\": \"..\\/x\"/' "
        "%s/run.json",
        out);
     cr_assert_eq(vmb_results_load(out, &res, &err), 0);
@@ -347,6 +347,21 @@ Test(merge, hostile_merged_directory)
         cr_assert_null(res->hosts[i].calibration);
     vmb_results_free(res);
     free(out);
+    free(a);
+    free(b);
+}
+
+/* A shard's run.json is written again, not copied: a member no run
+ * writes refuses the merge, naming the file and the member. */
+Test(merge, a_bad_run_json_member_is_refused)
+{
+    char *a = make_shard("a", matrix_a, 0, "h0");
+    char *b = make_shard("b", matrix_a, 1, "h1");
+    sh("sed -i 's/\"name\": \"m\"/\"name\": \"m\", \"host_cpus\": "
+       "\"many\"/' %s/run.json",
+       b);
+    refused("run.json: host_cpus: expected an integer",
+            (const char *[]){a, b, NULL});
     free(a);
     free(b);
 }
