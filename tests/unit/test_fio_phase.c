@@ -95,6 +95,38 @@ Test(fio_phase, builtin_job_text)
     vmb_matrix_free(m);
 }
 
+/* The control runs the VM's job: guest.data_size, which sizes fio's
+ * files, stays in the control (one control per data_size value), where
+ * for a database it is the VM's volume alone. */
+Test(fio_phase, control_keeps_data_size)
+{
+    struct vmb_matrix *m = NULL;
+    autofree char *msg =
+        load(HEAD "  phases:\n    - { op: randread-4k, duration: 1s }\n"
+                  "guest:\n  data_size: 64M\n"
+                  "matrix:\n  shared_fs: [virtio-fs, virtio-9p]\n",
+             &m);
+    cr_assert_null(msg, "%s", msg);
+    cr_assert_eq(m->ncontrols, 1);
+    autofree char *vm = vmb_fio_phase_text(&m->cells[0].cfg, 0, NULL, "/d");
+    autofree char *bm = vmb_fio_phase_text(&m->controls[0].cfg, 0, NULL, "/d");
+    cr_assert(strstr(vm, "size=8M\n") != NULL, "%s", vm);
+    cr_assert_str_eq(vm, bm);
+    vmb_matrix_free(m);
+    msg = load(HEAD "  phases:\n    - { op: randread-4k, duration: 1s }\n"
+                    "matrix:\n  guest.data_size: [64M, 128M]\n",
+               &m);
+    cr_assert_null(msg, "%s", msg);
+    cr_assert_eq(m->ncontrols, 2);
+    cr_assert_eq(m->controls[m->cells[1].control].cfg.guest.data_size_bytes,
+                 128ull << 20);
+    vmb_matrix_free(m);
+    msg = load("name: t\nmatrix:\n  guest.data_size: [64M, 128M]\n", &m);
+    cr_assert_null(msg, "%s", msg);
+    cr_assert_eq(m->ncontrols, 1, "a database's data_size is the VM's alone");
+    vmb_matrix_free(m);
+}
+
 /* A user's job: the fio: options after each job section's lines, none
  * in its [global] (where a job section's own value would win). */
 Test(fio_phase, user_job_text)
