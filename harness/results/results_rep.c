@@ -286,11 +286,13 @@ read_memory(struct vmb_res_ctx *c, struct json_object *o,
         for (size_t t = 0; t < n && c->err == NULL; t++) {
             autofree char *at = vmb_xasprintf("memory.%s[%zu]", p->name, t);
             struct json_object *to = json_object_array_get_idx(ts, t);
-            double host[2], used[2];
-            for (int k = 0; k < 2; k++)
+            double host[2] = {NAN, NAN}, used[2] = {NAN, NAN};
+            /* A one-node engine's tenant (fio) has no node2. */
+            int nodes = vmb_res_member(to, "node2") != NULL ? 2 : 1;
+            for (int k = 0; k < nodes; k++)
                 read_mem_node(c, vmb_res_obj(c, to, at, k ? "node2" : "node1"),
                               at, &host[k], &used[k]);
-            double tenant = host[0] + host[1];
+            double tenant = nodes == 2 ? host[0] + host[1] : host[0];
             if (!isfinite(tenant))
                 continue;
             host_sum += tenant;

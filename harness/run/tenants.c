@@ -169,6 +169,7 @@ vmb_run_memory_sample(struct vmb_run_memory *m, const char *name,
     struct vmb_run_memory_phase *p = &m->phases[m->nphases++];
     snprintf(p->name, sizeof(p->name), "%s", name);
     p->ntenants = nt;
+    p->nnodes = nt > 0 ? vmb_config_nodes(rts[0]->cfg) : 2;
     p->node = vmb_xcalloc(2 * nt, sizeof(*p->node));
     for (size_t t = 0; t < nt; t++) {
         vmb_mem_node_init(&p->node[2 * t]);
@@ -190,7 +191,7 @@ vmb_run_memory_json(const struct vmb_run_memory *m, struct vmb_jw *w)
         for (size_t t = 0; t < p->ntenants; t++) {
             vmb_jw_obj_begin(w);
             vmb_jw_kuint(w, "tenant", t + 1);
-            for (int k = 0; k < 2; k++) {
+            for (int k = 0; k < p->nnodes; k++) {
                 const struct vmb_mem_node *n = &p->node[2 * t + (size_t)k];
                 vmb_jw_key(w, k == 0 ? "node1" : "node2");
                 vmb_jw_obj_begin(w);
