@@ -208,6 +208,24 @@ Test(fio_phase, refusals)
     assert_refused(HEAD "  phases:\n    - { op: randread-4k, duration: 1s }\n"
                         "fio:\n  bs: \"4k/../x\"\n",
                    "fio.bs: option \"bs\" has value");
+    /* plan refuses, per cell, files over the cell's volume and values
+     * fio refuses, from a job file or a fio: axis */
+    put("jobs/wide.fio", "[global]\nsize=24m\n[a]\nnumjobs=2\n[b]\n");
+    put("jobs/split.fio", "[j]\nrw=randread\nsize=1m\n"
+                          "bssplit=4k/70:64k/40\n");
+    assert_refused(HEAD "  phases:\n    - { fio: jobs/wide.fio, duration: 1s "
+                        "}\nmatrix:\n  guest.data_size: [128M, 64M]\n",
+                   "jobs/wide.fio:2: option \"size\" brings "
+                   "the files of the job sections (numjobs x size each) to "
+                   "72M, larger than the data volume (\"64M\", data_size)");
+    assert_refused(HEAD "  phases:\n    - { fio: jobs/split.fio, duration: 1s "
+                        "}\n",
+                   "jobs/split.fio:4: option \"bssplit\" has value "
+                   "\"4k/70:64k/40\", whose percentages for reads add up "
+                   "to more than 100");
+    assert_refused(HEAD "  phases:\n    - { op: randread-4k, duration: 1s }\n"
+                        "matrix:\n  fio.iodepth: [1, 0]\n",
+                   "fio.iodepth: option \"iodepth\" is \"0\", below 1");
     /* the same file, agreeing with the phase, passes */
     struct vmb_matrix *m = NULL;
     autofree char *msg =
