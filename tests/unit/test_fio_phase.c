@@ -233,3 +233,34 @@ Test(fio_phase, refusals)
     cr_assert_null(msg, "%s", msg);
     vmb_matrix_free(m);
 }
+
+/* configs/fio-kata.yaml, the shipped storage matrix: 9p at two msizes,
+ * virtio-fs in three cache modes, block, each direct and buffered, and
+ * one control per fio.direct value, every cell one VM. */
+Test(fio_phase, shipped_fio_kata_matrix)
+{
+    struct vmb_matrix *m = NULL;
+    struct vmb_error *err = NULL;
+    int rc =
+        vmb_matrix_load(VMB_TEST_DATA "/../configs/fio-kata.yaml", &m, &err);
+    cr_assert_eq(rc, 0, "%s", err ? err->msg : "");
+    cr_assert_eq(m->ncells, 12);
+    cr_assert_eq(m->ncontrols, 2);
+    size_t fs9p = 0, vfs = 0, block = 0, direct = 0;
+    for (size_t i = 0; i < m->ncells; i++) {
+        const struct vmb_config *c = &m->cells[i].cfg;
+        cr_assert_eq(vmb_config_nodes(c), 1);
+        int place = vmb_config_placement(c);
+        fs9p += place == VMB_STORAGE_9P;
+        vfs += place == VMB_STORAGE_VIRTIOFS;
+        block += place == VMB_STORAGE_VIRTIO_BLK;
+        autofree char *t = vmb_fio_phase_text(c, 2, NULL, "/data");
+        cr_assert(strstr(t, "sync=dsync\n") != NULL, "%s", t);
+        direct += strstr(t, "direct=1\n") != NULL;
+    }
+    cr_assert_eq(fs9p, 4);
+    cr_assert_eq(vfs, 6);
+    cr_assert_eq(block, 2);
+    cr_assert_eq(direct, 6);
+    vmb_matrix_free(m);
+}
