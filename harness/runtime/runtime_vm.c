@@ -932,6 +932,17 @@ vm_collect(struct vmb_runtime *rt, const char *dir, struct vmb_error **err)
     if (v == NULL || v->cell == NULL)
         return keep_console_logs(rt, dir, err);
     for (int i = 1; i <= nodes_of(rt); i++) {
+        /* Where the guest really had its data: its mount table. */
+        autofree char *mounts = NULL;
+        size_t mlen = 0;
+        vmb_autoerr struct vmb_error *me = NULL;
+        struct vmb_agent *a = agent_of(rt, i);
+        if (a != NULL && vmb_agent_fetch(a, "/proc/mounts", 65536, MEMINFO_US,
+                                         &mounts, &mlen, NULL, &me) == 0) {
+            autofree char *to = vmb_xasprintf("%s/node%d.mounts", dir, i);
+            if (vmb_write_file_atomic(to, mounts, mlen, err) < 0)
+                return -1;
+        }
         autofree char *log = vm_db_log(rt, i);
         if (log != NULL) {
             autofree char *to = vmb_xasprintf("%s/node%d.db.log", dir, i);

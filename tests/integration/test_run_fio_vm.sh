@@ -4,10 +4,10 @@
 # - `plan` says the cell has one node; the run boots one VM (no node 2:
 #   no domain, boot stages, memory figures or artefacts of it) from fio's
 #   own guest image, and fio runs in the guest on the cell's virtio-fs
-#   data directory: fio's JSON names /data, the guest's mount table (the
-#   agent's facts, checked before the run) holds it, and the virtiofsd
-#   vmbench started served fio's I/O;
-# - the bare-metal control ran the same job, but for its directory;
+#   data directory: fio's JSON names /data with O_DIRECT reads, and the
+#   guest's mount table (node1.mounts) has /data on virtio-fs;
+# - the bare-metal control ran the same job, but for its directory, on
+#   one node too;
 # - nothing is left running: no domain, network, QEMU, virtiofsd or fio.
 set -euo pipefail
 
@@ -33,6 +33,9 @@ load:
 control:
   baremetal: true
   match_resources: true
+fio:
+  direct: "1"                  # past the guest's page cache: every read
+                               # reaches virtiofsd
 matrix:
   storage: [shared]
   shared_fs: [virtio-fs]
@@ -76,11 +79,18 @@ jq -e '.jobs[0]["job options"].directory // ."global options".directory |
        . == "/data"' "$d/fio-0-randread-4k.json" >/dev/null ||
     fail "fio's JSON does not run in /data"
 grep -q '^directory=/data$' "$d/fio-0-randread-4k.job" || fail "job directory"
+grep -q '^direct=1$' "$d/fio-0-randread-4k.job" || fail "fio.direct not applied"
 grep -q 'fio-3' "$d/fio-0-randread-4k.json" || fail "no fio version in its JSON"
-jq -e '.phase_resources["0-randread-4k"].host_cpu_us.virtiofsd > 0' "$r" \
-    >/dev/null || fail "virtiofsd served no I/O: $(jq -c .phase_resources "$r")"
+grep -Eq '^vmbdata /container/data virtiofs ' "$d/node1.mounts" ||
+    fail "the guest's /data is not on virtio-fs: $(cat "$d/node1.mounts")"
+jq -e '.jobs[0].read.io_bytes > 0' "$d/fio-0-randread-4k.json" >/dev/null ||
+    fail "fio read nothing"
 [ -s "$d/node1.virtiofsd.cmdline" ] || fail "no virtiofsd command line"
 
+# Its control has one node too: no CPUs, cgroup or figures of a node 2.
+jq -e '(.control_applied.nodes | has("node1") and (has("node2") | not)) and
+       (.resources | has("node2") | not)' "$c/result.json" >/dev/null ||
+    fail "node 2 in the control: $(jq -c '{control_applied, resources}' "$c/result.json")"
 # The control ran the same job, in its own directory.
 diff <(grep -v '^directory=' "$d/fio-0-randread-4k.job") \
     <(grep -v '^directory=' "$c/fio-0-randread-4k.job") ||
