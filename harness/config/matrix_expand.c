@@ -212,6 +212,26 @@ check_engine_settings(const struct vmb_expand *x, const struct vmb_cell *cell)
  * connections and vmbench's control connections).
  */
 /*
+ * Whether a fio phase opens its files O_DIRECT: the cell's fio.direct
+ * when set (laid over every job section), else any section of the job file with
+ * direct (bare or =1) or buffered=0. Built-in jobs are buffered.
+ */
+static bool
+fio_direct(const struct vmb_config *c, const struct vmb_fio_job *job)
+{
+    if (c->fio.direct != NULL && c->fio.direct[0] != '\0')
+        return strcmp(c->fio.direct, "1") == 0;
+    for (size_t i = 0; job != NULL && i < job->nopts; i++) {
+        const struct vmb_fio_job_opt *o = &job->opts[i];
+        const char *v = o->value;
+        if ((strcmp(o->key, "direct") == 0 && (v == NULL || *v == '1')) ||
+            (strcmp(o->key, "buffered") == 0 && v != NULL && *v == '0'))
+            return true;
+    }
+    return false;
+}
+
+/*
  * A fio cell's phases: fio's jobs only, the user's job files read and
  * checked (against this cell's data volume), the cell's fio: options and
  * the phases' times against the files' own; and fio's jobs nowhere else.
@@ -247,7 +267,18 @@ check_fio(const struct vmb_expand *x, const struct vmb_cell *cell)
         }
         if (rc == 0)
             rc = vmb_fio_phase_check(c, i, job, &e);
+        /* fio cannot open a file O_DIRECT in guest memory; it would fail
+         * the run once the VM is up. */
+        bool direct = rc == 0 && fio_direct(c, job);
         vmb_fio_job_free(job);
+        if (direct && cell->kind == VMB_CELL_VM &&
+            vmb_config_placement(c) == VMB_STORAGE_TMPFS)
+            return vmb_matrix_fail(x->err, x->file, x->pos, path,
+                                   "fio's direct I/O (direct=1) does not run "
+                                   "on storage tmpfs, which has no O_DIRECT, "
+                                   "in cell \"%s\"; exclude the pair or "
+                                   "set fio.direct \"0\"",
+                                   cell->label);
         if (rc == 0)
             continue;
         rc = vmb_matrix_fail(x->err, x->file, x->pos, path, "%s (cell \"%s\")",

@@ -226,6 +226,26 @@ Test(fio_phase, refusals)
     assert_refused(HEAD "  phases:\n    - { op: randread-4k, duration: 1s }\n"
                         "matrix:\n  fio.iodepth: [1, 0]\n",
                    "fio.iodepth: option \"iodepth\" is \"0\", below 1");
+    /* O_DIRECT in guest memory, from fio.direct or a job file: fio
+     * refuses it, so plan does, naming the cell; buffered passes */
+    put("jobs/direct.fio", "[j]\nrw=randread\nsize=1m\n[k]\nrw=read\n"
+                           "size=1m\nbuffered=0\n");
+    assert_refused(HEAD "  phases:\n    - { op: randread-4k, duration: 1s }\n"
+                        "matrix:\n  storage: [local, tmpfs]\n"
+                        "  fio.direct: [\"0\", \"1\"]\n",
+                   "load.phases[0]: fio's direct I/O (direct=1) does not run "
+                   "on storage tmpfs, which has no O_DIRECT, in cell "
+                   "\"storage=tmpfs fio.direct=1\"");
+    assert_refused(HEAD "  phases:\n    - { fio: jobs/direct.fio, duration: "
+                        "1s }\nguest:\n  storage: tmpfs\n",
+                   "does not run on storage tmpfs");
+    struct vmb_matrix *mt = NULL;
+    autofree char *mmsg =
+        load(HEAD "  phases:\n    - { op: randread-4k, duration: 1s }\n"
+                  "guest:\n  storage: tmpfs\n",
+             &mt);
+    cr_assert_null(mmsg, "%s", mmsg);
+    vmb_matrix_free(mt);
     /* the same file, agreeing with the phase, passes */
     struct vmb_matrix *m = NULL;
     autofree char *msg =
