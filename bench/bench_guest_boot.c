@@ -232,7 +232,8 @@ main(int argc, char **argv)
     if (strcmp(storage, "local") == 0) {
         struct vmb_image img;
         bool cached = false;
-        struct vmb_image_opts opts = {.packages = vmb_runtime_image_packages()};
+        struct vmb_image_opts opts = {
+            .packages = vmb_runtime_image_packages(VMB_ENGINE_REDIS)};
         if (vmb_image_probe(&opts, &img, &cached, &err) < 0)
             return die(err);
         if (!cached) {

@@ -5,13 +5,14 @@
 
 #include "base/util.h"
 #include "cli.h"
+#include "db/db.h"
 #include "runtime/runtime.h"
 #include "vm/image.h"
 #include "vm/initramfs.h"
 
 const char vmb_usage_image[] =
-    "usage: vmbench image build [--force] [--cache DIR]\n"
-    "       vmbench image show [--cache DIR]\n\n"
+    "usage: vmbench image build [--force] [--cache DIR] [--engine NAME]\n"
+    "       vmbench image show [--cache DIR] [--engine NAME]\n\n"
     "The container VMs boot a root disk made from this host's database\n"
     "binaries (redis-server, redis-cli), a few tools (sh, cat, ls, sleep,\n"
     "sync) and every shared library they load, plus a minimal /etc. It is\n"
@@ -23,16 +24,22 @@ const char vmb_usage_image[] =
     "  show           print the key, the paths of the image and of the guest\n"
     "                 agent, and whether the image is built\n"
     "  --force        rebuild even when cached, replacing it\n"
-    "  --cache DIR    cache directory (default /var/cache/vmbench/images)\n";
+    "  --cache DIR    cache directory (default /var/cache/vmbench/images)\n"
+    "  --engine NAME  the image of database.engine NAME: the database\n"
+    "                 engines (redis, postgres, mariadb) share one; fio has\n"
+    "                 its own (fio and the libraries it links), which a\n"
+    "                 database's VMs never carry (default redis)\n";
 
 enum {
     OPT_FORCE = 256,
     OPT_CACHE,
+    OPT_ENGINE,
 };
 
 static const struct option longopts[] = {
     {"force", no_argument, NULL, OPT_FORCE},
     {"cache", required_argument, NULL, OPT_CACHE},
+    {"engine", required_argument, NULL, OPT_ENGINE},
     {NULL, 0, NULL, 0},
 };
 
@@ -53,7 +60,8 @@ int
 vmb_cmd_image(int argc, char **argv, struct vmb_error **err)
 {
     const char *action = NULL;
-    struct vmb_image_opts opts = {.packages = vmb_runtime_image_packages()};
+    struct vmb_image_opts opts = {
+        .packages = vmb_runtime_image_packages(VMB_ENGINE_REDIS)};
     struct vmb_cli_parse args = {.cmd = "image", .longopts = longopts};
     int opt;
     while ((opt = vmb_cli_next(&args, argc, argv, err)) > 0) {
@@ -64,6 +72,20 @@ vmb_cmd_image(int argc, char **argv, struct vmb_error **err)
         case OPT_CACHE:
             opts.cache_dir = args.arg;
             break;
+        case OPT_ENGINE: {
+            size_t d = 0;
+            while (vmb_db_drivers[d] != NULL &&
+                   strcmp(vmb_db_drivers[d]->name, args.arg) != 0)
+                d++;
+            if (vmb_db_drivers[d] == NULL)
+                return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                     "--engine \"%s\" is not a database "
+                                     "engine; see `vmbench image --help`",
+                                     args.arg);
+            opts.packages =
+                vmb_runtime_image_packages(vmb_db_drivers[d]->engine);
+            break;
+        }
         case VMB_CLI_WORD:
             if (action != NULL)
                 return vmb_error_set(err, VMB_ERR_INPUT, 0,

@@ -143,6 +143,10 @@ print_plan(const struct vmb_matrix *m, const struct vmb_plan *p)
         if (c->control != SIZE_MAX)
             printf("      control %s\n", m->controls[c->control].id);
         print_host(&c->cfg);
+        if (vmb_config_nodes(&c->cfg) == 1)
+            printf("      one node: one VM, node 2 not started "
+                   "(database.engine %s has no replica)\n",
+                   vmb_engine_name(c->cfg.database.engine));
         struct vmb_kata_setting *s = NULL;
         size_t n = vmb_kata_settings(&c->cfg, &s);
         /* Pieces, not printf: this runs for every cell. */

@@ -1071,6 +1071,12 @@ vmb_config_shared_fs(const struct vmb_config *cfg)
 }
 
 int
+vmb_config_nodes(const struct vmb_config *cfg)
+{
+    return cfg->database.engine == VMB_ENGINE_FIO ? 1 : 2;
+}
+
+int
 vmb_config_placement(const struct vmb_config *cfg)
 {
     int over_fs = vmb_config_shared_fs(cfg) == VMB_SHAREDFS_9P

@@ -249,6 +249,12 @@ void vmb_config_to_json(struct vmb_jw *w, const struct vmb_config *cfg);
  */
 int vmb_config_placement(const struct vmb_config *cfg);
 
+/*
+ * How many nodes a run of the cell brings up: 2 (node 2 replicates node
+ * 1), or 1 for database.engine fio, a tool with no replica.
+ */
+int vmb_config_nodes(const struct vmb_config *cfg);
+
 /* The driver of the block data disk (the virtio-blk shorthand fixes it). */
 int vmb_config_blk_driver(const struct vmb_config *cfg);
 

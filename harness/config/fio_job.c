@@ -43,6 +43,10 @@ struct fio_opt {
     const char *const *choices;
     uint64_t max; /* K_INT */
     bool colon_int;
+    /* Values fio itself refuses, checked once the shape is right: K_INT
+     * below min; a block size of 0 (K_SIZES, K_BSSPLIT) where nonzero. */
+    uint64_t min;
+    bool nonzero;
 };
 
 static const char *const rw_choices[] = {"read",      "write", "randread",
@@ -79,7 +83,10 @@ static const struct fio_opt opts[] = {
     {.name = "wait_for_previous", .canon = "stonewall", .kind = K_FLAG},
     {.name = "new_group", .kind = K_FLAG},
     {.name = "group_reporting", .kind = K_FLAG},
-    {.name = "numjobs", .kind = K_INT, .max = VMB_FIO_JOB_MAX_NUMJOBS},
+    {.name = "numjobs",
+     .kind = K_INT,
+     .max = VMB_FIO_JOB_MAX_NUMJOBS,
+     .min = 1},
     {.name = "thread", .kind = K_FLAG},
     {.name = "rw", .kind = K_CHOICE, .choices = rw_choices, .colon_int = true},
     {.name = "readwrite",
@@ -104,7 +111,7 @@ static const struct fio_opt opts[] = {
     {.name = "offset_increment", .kind = K_SIZE},
     {.name = "io_size", .kind = K_SIZE},
     {.name = "io_limit", .canon = "io_size", .kind = K_SIZE},
-    {.name = "nrfiles", .kind = K_INT, .max = 4096},
+    {.name = "nrfiles", .kind = K_INT, .max = 4096, .min = 1},
     {.name = "openfiles", .kind = K_INT, .max = 4096},
     {.name = "file_service_type",
      .kind = K_CHOICE,
@@ -116,17 +123,20 @@ static const struct fio_opt opts[] = {
     {.name = "unlink", .kind = K_FLAG},
     {.name = "unlink_each_loop", .kind = K_FLAG},
     {.name = "file_append", .kind = K_FLAG},
-    {.name = "bs", .kind = K_SIZES},
-    {.name = "blocksize", .canon = "bs", .kind = K_SIZES},
-    {.name = "bsrange", .kind = K_SIZES},
-    {.name = "blocksize_range", .canon = "bsrange", .kind = K_SIZES},
-    {.name = "bssplit", .kind = K_BSSPLIT},
+    {.name = "bs", .kind = K_SIZES, .nonzero = true},
+    {.name = "blocksize", .canon = "bs", .kind = K_SIZES, .nonzero = true},
+    {.name = "bsrange", .kind = K_SIZES, .nonzero = true},
+    {.name = "blocksize_range",
+     .canon = "bsrange",
+     .kind = K_SIZES,
+     .nonzero = true},
+    {.name = "bssplit", .kind = K_BSSPLIT, .nonzero = true},
     {.name = "ba", .kind = K_SIZES},
     {.name = "blockalign", .canon = "ba", .kind = K_SIZES},
     {.name = "bs_unaligned", .kind = K_FLAG},
     {.name = "bs_is_seq_rand", .kind = K_FLAG},
     {.name = "ioengine", .kind = K_CHOICE, .choices = engine_choices},
-    {.name = "iodepth", .kind = K_INT, .max = 65536},
+    {.name = "iodepth", .kind = K_INT, .max = 65536, .min = 1},
     {.name = "iodepth_batch", .kind = K_INT, .max = 65536},
     {.name = "iodepth_batch_submit",
      .canon = "iodepth_batch",
@@ -408,6 +418,69 @@ kind_text(const struct fio_opt *o)
     return "";
 }
 
+/* The first size of 0 among v's ("4k,0", "0-64k", "0/50:4k/50"), or
+ * false. */
+static bool
+has_zero_size(const char *v)
+{
+    for (const char *p = v; *p;) {
+        size_t n = strspn(p, "0123456789");
+        uint64_t x = 1;
+        if (n > 0 && parse_size(p, n + strcspn(p + n, ",-:/"), &x) && x == 0)
+            return true;
+        p += strcspn(p, ",-:/");
+        if (*p == '/')
+            p += 1 + strspn(p + 1, "0123456789");
+        if (*p)
+            p++;
+    }
+    return false;
+}
+
+/*
+ * Values of the right shape that fio refuses, or takes for something
+ * else than they say: an integer below fio's least, a block size of 0,
+ * bssplit percentages adding up to more than 100 in a direction (fio
+ * then draws sizes from a split the file does not say).
+ */
+static int
+check_bounds(const struct fio_opt *o, const char *v, struct vmb_error **err)
+{
+    if (o->kind == K_INT && strtoull(v, NULL, 10) < o->min)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "option \"%s\" is \"%s\", below %" PRIu64
+                             ", the least fio takes",
+                             o->name, v, o->min);
+    if (o->nonzero && has_zero_size(v))
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "option \"%s\" has value \"%s\", a block size "
+                             "of 0; fio takes at least 1 byte",
+                             o->name, v);
+    if (o->kind != K_BSSPLIT)
+        return 0;
+    static const char *const dirs[] = {"reads", "writes", "trims"};
+    unsigned sum = 0;
+    size_t dir = 0;
+    for (const char *p = v;; p++) {
+        if (*p == '/')
+            sum += (unsigned)strtoul(p + 1, NULL, 10) > 100
+                       ? 101
+                       : (unsigned)strtoul(p + 1, NULL, 10);
+        if (*p != ',' && *p != '\0')
+            continue;
+        if (sum > 100)
+            return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                 "option \"bssplit\" has value \"%s\", "
+                                 "whose percentages for %s add up to more "
+                                 "than 100",
+                                 v, dirs[dir < 3 ? dir : 2]);
+        if (*p == '\0')
+            return 0;
+        sum = 0;
+        dir++;
+    }
+}
+
 /* Checks v (NULL: a bare key) for o; data_bytes bounds K_VOLSIZE. */
 static int
 check_value(const struct fio_opt *o, const char *v, uint64_t data_bytes,
@@ -479,7 +552,7 @@ check_value(const struct fio_opt *o, const char *v, uint64_t data_bytes,
         }
     }
     if (ok)
-        return 0;
+        return v != NULL ? check_bounds(o, v, err) : 0;
     if (o->kind == K_CHOICE && strcmp(o->name, "ioengine") == 0 && v &&
         (vmb_str_has_prefix(v, "external") || strchr(v, '/') != NULL))
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
@@ -550,26 +623,78 @@ trim(char *s)
 }
 
 /*
+ * What one scope ([global] so far, or the current job section) says of
+ * the files each of its processes lays out: size, else nrfiles files of
+ * filesize; the line and option that said it last, for a refusal.
+ */
+struct layout {
+    uint64_t size, filesize, nrfiles; /* 0: not set */
+    int line;
+    const char *key; /* static: the option's name in the list */
+};
+
+/*
  * The processes fio would start: each job section's numjobs, its own or
  * that of the [global] before it. Bounded like one section's, so a file
- * cannot fork thousands of processes on the host.
+ * cannot fork thousands of processes on the host. And the bytes their
+ * files take together (each process lays out its own files): bounded by
+ * the data volume, so that the jobs fit where they run.
  */
 struct procs {
     uint64_t global; /* numjobs of the [global] sections so far */
     uint64_t mine;   /* the current job section's; 0: not set */
     bool in_job;
     uint64_t total;
+    struct layout glay, mlay;
+    uint64_t bytes;      /* over the job sections ended so far */
+    uint64_t data_bytes; /* the bound; 0: none */
+    int err_line;        /* where a refusal of bytes points; 0: none */
 };
+
+/* One process's files in the current job section (its own values over
+ * the [global]'s); *from says which line set them. */
+static uint64_t
+process_bytes(const struct procs *pc, const struct layout **from)
+{
+    const struct layout *m = &pc->mlay, *g = &pc->glay;
+    *from = m->line > 0 ? m : g;
+    uint64_t size = m->size ? m->size : g->size;
+    if (size > 0)
+        return size;
+    uint64_t fs = m->filesize ? m->filesize : g->filesize;
+    uint64_t nr = m->nrfiles ? m->nrfiles : g->nrfiles ? g->nrfiles : 1;
+    return fs * nr; /* both at most 4096 and the data volume: no wrap */
+}
 
 /* Ends the current section (and starts the one named next, NULL at the
  * end of the file); fails once the total is over the bound. */
 static int
 count_processes(struct procs *pc, const char *next, struct vmb_error **err)
 {
-    if (pc->in_job)
-        pc->total += pc->mine ? pc->mine : pc->global;
+    if (pc->in_job) {
+        uint64_t n = pc->mine ? pc->mine : pc->global;
+        pc->total += n;
+        const struct layout *from = NULL;
+        uint64_t one = process_bytes(pc, &from);
+        /* n <= 64 and one <= the volume: no wrap before the check. */
+        pc->bytes += n * one;
+        if (pc->data_bytes > 0 && pc->bytes > pc->data_bytes &&
+            pc->total <= VMB_FIO_JOB_MAX_NUMJOBS) {
+            char b[32], vol[32];
+            vmb_format_size_bytes(pc->bytes, b, sizeof(b));
+            vmb_format_size_bytes(pc->data_bytes, vol, sizeof(vol));
+            pc->err_line = from->line;
+            return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                                 "option \"%s\" brings the files of the job "
+                                 "sections (numjobs x size each) to %s, "
+                                 "larger than the data volume (\"%s\", "
+                                 "data_size)",
+                                 from->key ? from->key : "size", b, vol);
+        }
+    }
     pc->in_job = next != NULL && strcmp(next, "global") != 0;
     pc->mine = 0;
+    pc->mlay = (struct layout){0};
     if (pc->total > VMB_FIO_JOB_MAX_NUMJOBS)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "the job sections start %" PRIu64
@@ -578,11 +703,38 @@ count_processes(struct procs *pc, const char *next, struct vmb_error **err)
     return 0;
 }
 
+/* Keeps what an accepted size, filesize or nrfiles line says (value
+ * checked already). A percentage is of the data volume. */
+static void
+note_layout(struct procs *pc, const struct fio_opt *o, const char *value,
+            int line)
+{
+    struct layout *l = pc->in_job ? &pc->mlay : &pc->glay;
+    uint64_t *at = strcmp(o->name, "size") == 0       ? &l->size
+                   : strcmp(o->name, "filesize") == 0 ? &l->filesize
+                   : strcmp(o->name, "nrfiles") == 0  ? &l->nrfiles
+                                                      : NULL;
+    if (at == NULL || value == NULL)
+        return;
+    size_t n = strlen(value);
+    uint64_t x = 0;
+    if (n > 0 && value[n - 1] == '%')
+        x = pc->data_bytes / 100 * strtoull(value, NULL, 10);
+    else if (at == &l->nrfiles)
+        x = strtoull(value, NULL, 10);
+    else if (!parse_size(value, n, &x))
+        return;
+    /* fio's range "size=1m-4m" is not on the list: one size here. */
+    *at = x;
+    l->line = line;
+    l->key = o->name;
+}
+
 /* One line (already trimmed and not a comment) into j; section is the
  * current section's name (NULL before the first header). */
 static int
 parse_line(struct vmb_fio_job *j, char *s, char **section, struct procs *pc,
-           uint64_t data_bytes, struct vmb_error **err)
+           int line, struct vmb_error **err)
 {
     if (*s == '[') {
         size_t n = strlen(s);
@@ -631,7 +783,7 @@ parse_line(struct vmb_fio_job *j, char *s, char **section, struct procs *pc,
     const struct fio_opt *o = find_opt(key);
     if (o == NULL)
         return refuse_key(key, err);
-    if (check_value(o, value, data_bytes, err) < 0)
+    if (check_value(o, value, pc->data_bytes, err) < 0)
         return -1;
     if (strcmp(o->name, "numjobs") == 0) {
         uint64_t n = strtoull(value, NULL, 10);
@@ -640,6 +792,7 @@ parse_line(struct vmb_fio_job *j, char *s, char **section, struct procs *pc,
         else
             pc->global = n;
     }
+    note_layout(pc, o, value, line);
     j->opts = vmb_xrealloc(j->opts, (j->nopts + 1) * sizeof(*j->opts));
     j->opts[j->nopts++] = (struct vmb_fio_job_opt){
         .section = vmb_xstrdup(*section),
@@ -687,7 +840,7 @@ vmb_fio_job_parse(const char *name, const char *text, size_t len,
     j->len = len;
     char *copy = vmb_xstrndup(text, len);
     char *section = NULL;
-    struct procs pc = {.global = 1};
+    struct procs pc = {.global = 1, .data_bytes = data_bytes};
     int line = 0;
     int rc = 0;
     char *p = copy;
@@ -702,9 +855,10 @@ vmb_fio_job_parse(const char *name, const char *text, size_t len,
             if (strchr(s, '$') != NULL)
                 rc = refuse_expansion(s, err);
             else
-                rc = parse_line(j, s, &section, &pc, data_bytes, err);
+                rc = parse_line(j, s, &section, &pc, line, err);
             if (rc < 0) {
-                vmb_error_prefix(err, "%s:%d", name, line);
+                vmb_error_prefix(err, "%s:%d", name,
+                                 pc.err_line ? pc.err_line : line);
                 break;
             }
             if (j->nopts > before)
@@ -719,7 +873,8 @@ vmb_fio_job_parse(const char *name, const char *text, size_t len,
                            "%s: no job section (only \"[global]\" or none)",
                            name);
     if (rc == 0 && count_processes(&pc, NULL, err) < 0)
-        rc = vmb_error_prefix(err, "%s", name);
+        rc = pc.err_line ? vmb_error_prefix(err, "%s:%d", name, pc.err_line)
+                         : vmb_error_prefix(err, "%s", name);
     free(section);
     free(copy);
     if (rc < 0) {

@@ -10,10 +10,29 @@
 #include "config/matrix_priv.h"
 #include "config/virtiofsd_args.h"
 
-/* The control of a cell: its config with every VM-only setting at default. */
+/*
+ * Whether the matrix's cells can run fio (its engine, or an engine axis):
+ * then guest.data_size is not VM-only, since it sizes fio's jobs (its
+ * files, the bound of a job file's sizes), and the control runs the same
+ * job as the VM only with the same data_size.
+ */
+static bool
+may_run_fio(const struct vmb_expand *x)
+{
+    if (x->base->database.engine == VMB_ENGINE_FIO)
+        return true;
+    for (size_t i = 0; i < x->naxes; i++)
+        if (strcmp(x->axes[i].sec->name, "database") == 0 &&
+            strcmp(x->axes[i].opt->name, "engine") == 0)
+            return true;
+    return false;
+}
+
+/* The control of a cell: its config with every VM-only setting at default
+ * (data_size kept where fio may run: may_run_fio). */
 static void
 control_config(const struct vmb_config *cell, const struct vmb_config *def,
-               struct vmb_config *out)
+               bool fio, struct vmb_config *out)
 {
     vmb_config_copy(out, cell);
     for (size_t i = 0; i < vmb_nsections; i++) {
@@ -26,16 +45,19 @@ control_config(const struct vmb_config *cell, const struct vmb_config *def,
     }
     out->guest.vcpus = cell->guest.vcpus;
     out->guest.memory_mib = cell->guest.memory_mib;
+    if (fio)
+        out->guest.data_size_bytes = cell->guest.data_size_bytes;
 }
 
 static bool
-is_vm_only(const struct vmb_axis *a)
+is_vm_only(const struct vmb_expand *x, const struct vmb_axis *a)
 {
     return strcmp(a->sec->name, "hypervisor") == 0 ||
            strcmp(a->sec->name, "network") == 0 ||
            (strcmp(a->sec->name, "guest") == 0 &&
             strcmp(a->opt->name, "vcpus") != 0 &&
-            strcmp(a->opt->name, "memory") != 0);
+            strcmp(a->opt->name, "memory") != 0 &&
+            (strcmp(a->opt->name, "data_size") != 0 || !may_run_fio(x)));
 }
 
 /*
@@ -190,6 +212,26 @@ check_engine_settings(const struct vmb_expand *x, const struct vmb_cell *cell)
  * connections and vmbench's control connections).
  */
 /*
+ * Whether a fio phase opens its files O_DIRECT: the cell's fio.direct
+ * when set (laid over every job section), else any section of the job file with
+ * direct (bare or =1) or buffered=0. Built-in jobs are buffered.
+ */
+static bool
+fio_direct(const struct vmb_config *c, const struct vmb_fio_job *job)
+{
+    if (c->fio.direct != NULL && c->fio.direct[0] != '\0')
+        return strcmp(c->fio.direct, "1") == 0;
+    for (size_t i = 0; job != NULL && i < job->nopts; i++) {
+        const struct vmb_fio_job_opt *o = &job->opts[i];
+        const char *v = o->value;
+        if ((strcmp(o->key, "direct") == 0 && (v == NULL || *v == '1')) ||
+            (strcmp(o->key, "buffered") == 0 && v != NULL && *v == '0'))
+            return true;
+    }
+    return false;
+}
+
+/*
  * A fio cell's phases: fio's jobs only, the user's job files read and
  * checked (against this cell's data volume), the cell's fio: options and
  * the phases' times against the files' own; and fio's jobs nowhere else.
@@ -225,7 +267,18 @@ check_fio(const struct vmb_expand *x, const struct vmb_cell *cell)
         }
         if (rc == 0)
             rc = vmb_fio_phase_check(c, i, job, &e);
+        /* fio cannot open a file O_DIRECT in guest memory; it would fail
+         * the run once the VM is up. */
+        bool direct = rc == 0 && fio_direct(c, job);
         vmb_fio_job_free(job);
+        if (direct && cell->kind == VMB_CELL_VM &&
+            vmb_config_placement(c) == VMB_STORAGE_TMPFS)
+            return vmb_matrix_fail(x->err, x->file, x->pos, path,
+                                   "fio's direct I/O (direct=1) does not run "
+                                   "on storage tmpfs, which has no O_DIRECT, "
+                                   "in cell \"%s\"; exclude the pair or "
+                                   "set fio.direct \"0\"",
+                                   cell->label);
         if (rc == 0)
             continue;
         rc = vmb_matrix_fail(x->err, x->file, x->pos, path, "%s (cell \"%s\")",
@@ -398,7 +451,7 @@ attach_control(struct expansion *e, const size_t *idx, struct vmb_cell *cell)
     struct vmb_matrix *m = x->m;
     size_t key = 0;
     for (size_t i = 0; i < x->naxes; i++)
-        if (!is_vm_only(&x->axes[i]))
+        if (!is_vm_only(x, &x->axes[i]))
             key = key * x->axes[i].nvalues + idx[i];
     if (e->control_of[key] != SIZE_MAX) {
         cell->control = e->control_of[key];
@@ -414,7 +467,7 @@ attach_control(struct expansion *e, const size_t *idx, struct vmb_cell *cell)
     memcpy(&ctl->cfg, &m->control_base, sizeof(ctl->cfg));
     for (size_t i = 0; i < x->naxes; i++) {
         const struct vmb_axis *a = &x->axes[i];
-        if (!is_vm_only(a))
+        if (!is_vm_only(x, a))
             set_axis(a, a->values[idx[i]], &ctl->cfg);
     }
     ctl->cfg.guest.vcpus = cell->cfg.guest.vcpus;
@@ -426,7 +479,7 @@ attach_control(struct expansion *e, const size_t *idx, struct vmb_cell *cell)
     bool vcpus = false, memory = false;
     for (size_t i = 0; i < x->naxes; i++) {
         const struct vmb_axis *a = &x->axes[i];
-        if (is_vm_only(a))
+        if (is_vm_only(x, a))
             continue;
         vmb_buf_puts(label, " ");
         vmb_buf_puts(label, a->label);
@@ -455,7 +508,7 @@ expansion_init(struct expansion *e, const struct vmb_expand *x, size_t total)
     for (size_t i = 0; i < x->naxes; i++) {
         const struct vmb_axis *a = &x->axes[i];
         vmb_id_template_hole(&e->vm_ids, a->sec, a->opt);
-        if (!is_vm_only(a))
+        if (!is_vm_only(x, a))
             vmb_id_template_hole(&e->control_ids, a->sec, a->opt);
     }
     vmb_id_template_hole(
@@ -466,7 +519,7 @@ expansion_init(struct expansion *e, const struct vmb_expand *x, size_t total)
         vmb_option_find(guest->options, guest->noptions, "memory"));
     struct vmb_config def;
     vmb_config_defaults(&def);
-    control_config(x->base, &def, &x->m->control_base);
+    control_config(x->base, &def, may_run_fio(x), &x->m->control_base);
     vmb_config_free(&def);
     vmb_id_template_init(&e->vm_ids, x->base);
     vmb_id_template_init(&e->control_ids, &x->m->control_base);

@@ -1,8 +1,8 @@
 /*
  * fio as the workload of a cell (database.engine: fio): not a server but
  * a tool the runtime runs on node 1 once per phase (docs/fio.md). The
- * driver says what the host needs (the preflight's "engine" need) and
- * fio's version for run.json.
+ * driver says what the host needs (the preflight's "engine" need), what
+ * its guest image carries, and fio's version for run.json.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +11,9 @@
 #include "db/db.h"
 
 static const char *const fio_host_programs[] = {"fio", NULL};
+/* fio and every library it links (about 64, librbd and libgfapi among
+ * them): an image of its own (runtime.h), not carried by a server's. */
+static const char *const fio_image_packages[] = {"fio", NULL};
 
 static char *
 fio_version(void)
@@ -39,5 +42,6 @@ const struct vmb_db_driver vmb_db_fio = {
     .stop_grace_s = 5,
     .host_programs = fio_host_programs,
     .install = "apt-get install fio",
+    .image_packages = fio_image_packages,
     .version = fio_version,
 };

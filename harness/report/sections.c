@@ -294,7 +294,9 @@ vmb_sections_what(struct vmb_doc *d, const struct vmb_model *m,
         /* fio's jobs say their own sizes (fio-<phase>.job of each run). */
         autofree char *load =
             c->database.engine == VMB_ENGINE_FIO
-                ? vmb_xasprintf("%s; fio jobs (docs/fio.md)", phs)
+                ? vmb_xasprintf("%s; fio jobs on one node: one VM, no "
+                                "replica (docs/fio.md)",
+                                phs)
                 : vmb_xasprintf(
                       "%s; %lld connections, pipeline %lld, %lld keys, "
                       "values of %llu bytes, %s",

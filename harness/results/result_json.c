@@ -126,6 +126,12 @@ kuint_or_null(struct vmb_jw *w, const char *k, uint64_t v)
         vmb_jw_null(w);
 }
 
+static int
+nodes_of(const struct vmb_runtime_record *r)
+{
+    return r->nnodes == 1 ? 1 : 2;
+}
+
 static void
 write_boot(struct vmb_jw *w, const struct vmb_runtime_record *r)
 {
@@ -135,7 +141,7 @@ write_boot(struct vmb_jw *w, const struct vmb_runtime_record *r)
         return;
     }
     vmb_jw_obj_begin(w);
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < nodes_of(r); i++) {
         const struct vmb_rt_boot *b = &r->boot[i];
         vmb_jw_key(w, i ? K_NODE2 : K_NODE1);
         vmb_jw_obj_begin(w);
@@ -146,7 +152,9 @@ write_boot(struct vmb_jw *w, const struct vmb_runtime_record *r)
         kdouble_or_null(w, K_DB_READY_S, b->db_ready_s);
         vmb_jw_obj_end(w);
     }
-    kdouble_or_null(w, K_REPLICA_SYNC_S, r->replica_sync_s);
+    /* One node: no replica, so no member (not a null). */
+    if (nodes_of(r) > 1)
+        kdouble_or_null(w, K_REPLICA_SYNC_S, r->replica_sync_s);
     vmb_jw_obj_end(w);
 }
 
@@ -216,7 +224,7 @@ write_control(struct vmb_jw *w, const struct vmb_runtime_record *r)
     vmb_jw_kbool(w, K_MATCH_RESOURCES, r->match_resources);
     vmb_jw_key(w, K_NODES);
     vmb_jw_obj_begin(w);
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < nodes_of(r); i++) {
         const struct vmb_rt_control_node *n = &r->nodes[i];
         vmb_jw_key(w, i ? K_NODE2 : K_NODE1);
         vmb_jw_obj_begin(w);
@@ -336,7 +344,8 @@ write_memory(struct vmb_jw *w, const struct vmb_result_doc *d)
         for (size_t t = 0; t < p->ntenants; t++) {
             vmb_jw_obj_begin(w);
             vmb_jw_kuint(w, K_TENANT, t + 1);
-            for (size_t k = 0; k < 2; k++) {
+            size_t nodes = p->nnodes == 1 ? 1 : 2;
+            for (size_t k = 0; k < nodes; k++) {
                 const struct vmb_result_mem_node *n = &p->node[2 * t + k];
                 vmb_jw_key(w, k == 0 ? K_NODE1 : K_NODE2);
                 vmb_jw_obj_begin(w);
@@ -494,11 +503,13 @@ read_memory(struct vmb_res_ctx *c, struct json_object *o,
             autofree char *at =
                 vmb_xasprintf("%s.%s[%zu]", K_MEMORY, p->name, t);
             struct json_object *to = json_object_array_get_idx(ts, t);
-            double host[2], used[2];
-            for (int k = 0; k < 2; k++)
+            double host[2] = {NAN, NAN}, used[2] = {NAN, NAN};
+            /* A one-node engine's tenant (fio) has no node2. */
+            int nodes = vmb_res_member(to, K_NODE2) != NULL ? 2 : 1;
+            for (int k = 0; k < nodes; k++)
                 read_mem_node(c, vmb_res_obj(c, to, at, k ? K_NODE2 : K_NODE1),
                               at, &host[k], &used[k]);
-            double tenant = host[0] + host[1];
+            double tenant = nodes == 2 ? host[0] + host[1] : host[0];
             if (!isfinite(tenant))
                 continue;
             host_sum += tenant;

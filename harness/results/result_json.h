@@ -56,6 +56,7 @@ struct vmb_result_mem_phase {
     const char *name;
     size_t ntenants;
     const struct vmb_result_mem_node *node; /* [tenant * 2 + node] */
+    int nnodes; /* 2, or 1: no node2 member (fio); 0 reads as 2 */
 };
 
 /* Where the time of the phases went: the records of results_res.c. */

@@ -161,6 +161,7 @@ vmb_run_memory_sample(struct vmb_run_memory *m, const char *name,
     struct vmb_run_memory_phase *p = &m->phases[m->nphases++];
     snprintf(p->name, sizeof(p->name), "%s", name);
     p->ntenants = nt;
+    p->nnodes = nt > 0 ? vmb_config_nodes(rts[0]->cfg) : 2;
     p->node = vmb_xcalloc(2 * nt, sizeof(*p->node));
     for (size_t t = 0; t < nt; t++) {
         struct vmb_mem_node n[2];
@@ -190,6 +191,7 @@ vmb_run_memory_doc(const struct vmb_run_memory *m)
         out[i] = (struct vmb_result_mem_phase){
             .name = m->phases[i].name,
             .ntenants = m->phases[i].ntenants,
+            .nnodes = m->phases[i].nnodes,
             .node = m->phases[i].node,
         };
     return out;

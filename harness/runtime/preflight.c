@@ -129,32 +129,46 @@ package_installed(const struct vmb_preflight_facts *f, const char *pkg)
 }
 
 static void
-add_missing(struct vmb_preflight_facts *f, const char *what)
+add_missing(char *list, size_t size, const char *what)
 {
-    size_t len = strlen(f->image_missing);
-    snprintf(f->image_missing + len, sizeof(f->image_missing) - len, "%s\"%s\"",
-             len ? ", " : "", what);
+    size_t len = strlen(list);
+    snprintf(list + len, size - len, "%s\"%s\"", len ? ", " : "", what);
 }
 
-/* The guest image is made from this host's files (vm/image.h). */
+/* What the image of engine's cells lacks on this host, into list. */
 static void
-read_image(struct vmb_preflight_facts *f)
+read_one_image(const struct vmb_preflight_facts *f, int engine, char *list,
+               size_t size)
 {
     for (size_t i = 0; vmb_image_default_programs[i] != NULL; i++) {
         autofree char *p =
             vmb_db_program_find(NULL, f->root, VMB_IMAGE_PROGRAM_DIRS,
                                 vmb_image_default_programs[i]);
         if (p == NULL)
-            add_missing(f, vmb_image_default_programs[i]);
+            add_missing(list, size, vmb_image_default_programs[i]);
     }
-    const char *const *pk = vmb_runtime_image_packages();
+    const char *const *pk = vmb_runtime_image_packages(engine);
     for (size_t i = 0; pk[i] != NULL; i++) {
         autofree char *path = pk[i][0] == '/' ? at(f, pk[i]) : NULL;
         bool have =
             path ? access(path, R_OK) == 0 : package_installed(f, pk[i]);
         if (!have)
-            add_missing(f, pk[i]);
+            add_missing(list, size, pk[i]);
     }
+}
+
+/* The guest images are made from this host's files (vm/image.h): the
+ * servers' one, and each tool's own. */
+static void
+read_image(struct vmb_preflight_facts *f)
+{
+    read_one_image(f, VMB_ENGINE_REDIS, f->image_missing,
+                   sizeof(f->image_missing));
+    for (size_t e = 0; e < VMB_PREFLIGHT_MAX_ENGINES && vmb_db_drivers[e]; e++)
+        if (vmb_db_drivers[e]->tool)
+            read_one_image(f, vmb_db_drivers[e]->engine,
+                           f->tool_image_missing[e],
+                           sizeof(f->tool_image_missing[e]));
 }
 
 void
@@ -275,13 +289,18 @@ hugepages_applies(const struct vmb_cell *c)
     return is_vm(c) && c->cfg.guest.hugepages;
 }
 
-/* Every VM of a run (two per tenant), each of default_memory in 2 MiB
- * pages. */
+/* Every VM of a run (two per tenant, one for fio), each of
+ * default_memory in 2 MiB pages. */
+static uint64_t
+vms_of(const struct vmb_cell *c)
+{
+    return (uint64_t)vmb_config_nodes(&c->cfg) * (uint64_t)c->cfg.top.tenants;
+}
+
 static uint64_t
 pages_needed(const struct vmb_cell *c)
 {
-    return 2 * (uint64_t)c->cfg.top.tenants *
-           ((c->cfg.guest.memory_mib + 1) / 2);
+    return vms_of(c) * ((c->cfg.guest.memory_mib + 1) / 2);
 }
 
 static int
@@ -303,10 +322,10 @@ hugepages_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
     if (h->hp_free >= need)
         return 0;
     *detail = vmb_xasprintf(
-        "enable_hugepages: the %" PRId64 " VMs of a run need %" PRIu64
+        "enable_hugepages: the %" PRIu64 " VM%s of a run need %" PRIu64
         " free 2 MiB pages, the host has %" PRIu64 " free of %" PRIu64
         " reserved",
-        2 * c->cfg.top.tenants, need, h->hp_free, h->hp_total);
+        vms_of(c), vms_of(c) == 1 ? "" : "s", need, h->hp_free, h->hp_total);
     *fix = vmb_xasprintf("reserve them: `echo %" PRIu64
                          " > /proc/sys/vm/nr_hugepages`",
                          h->hp_total + (need - h->hp_free));
@@ -325,11 +344,16 @@ memory_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
              char **detail, char **fix)
 {
     /* Guest RAM alone: QEMU's own overhead is left as headroom. */
-    uint64_t vms = 2 * (uint64_t)c->cfg.top.tenants;
+    uint64_t vms = vms_of(c);
     uint64_t need = vms * c->cfg.guest.memory_mib;
     if (!h->have_meminfo || h->avail_mib >= need)
         return 0;
-    if (vms == 2)
+    if (vms == 1)
+        *detail = vmb_xasprintf("the VM of a run needs %" PRIu64
+                                " MiB of guest memory, the host has %" PRIu64
+                                " MiB available",
+                                need, h->avail_mib);
+    else if (vms == 2)
         *detail = vmb_xasprintf("the two VMs of a run need %" PRIu64
                                 " MiB of guest memory, the host has %" PRIu64
                                 " MiB available",
@@ -339,7 +363,7 @@ memory_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
             "the %" PRIu64 " VMs of a run (%" PRId64 " tenants) need %" PRIu64
             " MiB of guest memory, the host has %" PRIu64 " MiB available",
             vms, c->cfg.top.tenants, need, h->avail_mib);
-    *fix = vmb_xstrdup(vms == 2 ? "free memory, or set a smaller default_memory"
+    *fix = vmb_xstrdup(vms <= 2 ? "free memory, or set a smaller default_memory"
                                 : "free memory, or set a smaller "
                                   "default_memory or fewer tenants");
     return VMB_PREFLIGHT_LACK;
@@ -489,35 +513,30 @@ programs_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
     return VMB_PREFLIGHT_LACK;
 }
 
-static bool
-fio_vm_applies(const struct vmb_cell *c)
-{
-    return is_vm(c) && c->cfg.database.engine == VMB_ENGINE_FIO;
-}
-
-static int
-fio_vm_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
-             char **detail, char **fix)
-{
-    (void)h;
-    (void)c;
-    *detail = vmb_xstrdup("database.engine fio runs in the bare-metal control "
-                          "only: the guest image carries no fio");
-    *fix = vmb_xstrdup("run the controls alone: vmbench run MATRIX --only "
-                       "baremetal");
-    return VMB_PREFLIGHT_LACK;
-}
-
 static int
 image_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
             char **detail, char **fix)
 {
-    (void)c;
-    if (h->image_missing[0] == '\0')
+    /* A tool's cells boot the tool's own image (runtime.h). */
+    const char *missing = h->image_missing;
+    const char *tool = NULL;
+    for (size_t e = 0; e < VMB_PREFLIGHT_MAX_ENGINES && vmb_db_drivers[e]; e++)
+        if (vmb_db_drivers[e]->tool &&
+            vmb_db_drivers[e]->engine == c->cfg.database.engine) {
+            missing = h->tool_image_missing[e];
+            tool = vmb_db_drivers[e]->name;
+        }
+    if (missing[0] == '\0')
         return 0;
-    *detail = vmb_xasprintf("the guest image is made from this host's "
-                            "files, and the host lacks %s",
-                            h->image_missing);
+    if (tool != NULL)
+        *detail = vmb_xasprintf("the guest image of database.engine %s is "
+                                "made from this host's files, and the host "
+                                "lacks %s",
+                                tool, missing);
+    else
+        *detail = vmb_xasprintf("the guest image is made from this host's "
+                                "files, and the host lacks %s",
+                                missing);
     *fix = vmb_xstrdup("install them: `scripts/setup.sh` (or `apt-get "
                        "install` the packages named)");
     return VMB_PREFLIGHT_LACK;
@@ -558,7 +577,7 @@ vmb_preflight_host_cpus(void)
 int64_t
 vmb_preflight_cpus_needed(const struct vmb_cell *c)
 {
-    return c->cfg.top.tenants * 2 * c->cfg.guest.vcpus;
+    return c->cfg.top.tenants * vmb_config_nodes(&c->cfg) * c->cfg.guest.vcpus;
 }
 
 /* A control pins its nodes only with match_resources; unpinned, they
@@ -675,7 +694,6 @@ const struct vmb_preflight_need vmb_preflight_needs[] = {
      "/dev/urandom",
      entropy_applies, entropy_probe},
     {"engine", "every cell: the server's programs", any_cell, programs_probe},
-    {"fio-vm", "VM cells of database.engine fio", fio_vm_applies, fio_vm_probe},
     {"guest-image", "VM cells: the image is made from the host's files", is_vm,
      image_probe},
 };

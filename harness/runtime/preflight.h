@@ -57,6 +57,9 @@ struct vmb_preflight_facts {
     /* What the guest image is made of that this host lacks (programs,
      * Debian packages, files), quoted and comma-separated; "" when none. */
     char image_missing[512];
+    /* The same for the image of each tool driver of vmb_db_drivers[]
+     * (fio's own image); "" for a server's driver. */
+    char tool_image_missing[VMB_PREFLIGHT_MAX_ENGINES][256];
     /* Per driver of vmb_db_drivers[] and its host_programs[]: found. */
     bool program[VMB_PREFLIGHT_MAX_ENGINES][VMB_PREFLIGHT_MAX_PROGRAMS];
     /* Per host setting (runtime/hostset.h's table): its file exists,
@@ -137,7 +140,7 @@ void vmb_preflight_to_json(struct vmb_jw *w, const struct vmb_preflight *p);
 /* The CPUs this process may run on (sched_getaffinity), at least 1. */
 int vmb_preflight_host_cpus(void);
 
-/* The CPUs a run of c pins: tenants x 2 nodes x vCPUs. */
+/* The CPUs a run of c pins: tenants x nodes (vmb_config_nodes) x vCPUs. */
 int64_t vmb_preflight_cpus_needed(const struct vmb_cell *c);
 
 /* Fails (VMB_ERR_INPUT) when p has a shortfall, saying how many cells. */

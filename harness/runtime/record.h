@@ -47,6 +47,9 @@ struct vmb_rt_control_node {
 };
 
 struct vmb_runtime_record {
+    /* The nodes the run has: 2, or 1 for an engine without a replica
+     * (fio), whose node 2 has no member; 0 reads as 2. */
+    int nnodes;
     /* "boot" (has_boot): null until the machines were made (booted). */
     bool has_boot, booted;
     struct vmb_rt_boot boot[2];

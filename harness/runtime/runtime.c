@@ -99,11 +99,18 @@ vmb_runtime_watch(struct vmb_runtime *rt, struct vmb_db_watch *w)
 }
 
 const char *const *
-vmb_runtime_image_packages(void)
+vmb_runtime_image_packages(int engine)
 {
+    const struct vmb_db_driver *own = vmb_db_driver_find(engine);
+    if (own != NULL && own->tool) {
+        static const char *const none[] = {NULL};
+        return own->image_packages ? own->image_packages : none;
+    }
     static const char *packages[64];
     size_t np = 0;
     for (size_t d = 0; vmb_db_drivers[d] != NULL; d++) {
+        if (vmb_db_drivers[d]->tool)
+            continue;
         const char *const *pk = vmb_db_drivers[d]->image_packages;
         for (size_t k = 0; pk && pk[k] && np + 1 < 64; k++)
             packages[np++] = pk[k];

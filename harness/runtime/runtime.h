@@ -236,11 +236,13 @@ void vmb_runtime_set_node(struct vmb_runtime *rt, int node, const char *host,
                           int port, const char *listen, const char *data_dir);
 
 /*
- * The guest image's options as runs use them: every database engine's
- * packages (the engine can be an axis), so `vmbench image`, the tests
- * and runs share one cached image. Static storage; NULL-terminated.
+ * The packages of the guest image a cell of engine (enum vmb_engine)
+ * boots: a tool's (fio) own, in an image of its own, so that a server's
+ * image does not carry the tool's libraries; else every server engine's
+ * (the engine can be an axis), so `vmbench image`, the tests and runs
+ * share one cached image. Static storage; NULL-terminated.
  */
-const char *const *vmb_runtime_image_packages(void);
+const char *const *vmb_runtime_image_packages(int engine);
 
 /* A db watch that asks rt. */
 void vmb_runtime_watch(struct vmb_runtime *rt, struct vmb_db_watch *w);

@@ -47,6 +47,7 @@ struct bm_node {
 
 struct bm {
     struct bm_node node[2];
+    int nnodes; /* 2, or 1: node 2 has no directory, CPUs or cgroup */
     bool pinned;
 };
 
@@ -96,7 +97,8 @@ bm_up(struct vmb_runtime *rt, struct vmb_error **err)
     rt->priv = bm;
     const struct vmb_config *cfg = rt->cfg;
     bm->pinned = cfg->control.match_resources;
-    for (int i = 0; i < 2; i++) {
+    bm->nnodes = vmb_config_nodes(cfg);
+    for (int i = 0; i < bm->nnodes; i++) {
         autofree char *data =
             vmb_xasprintf("%s/node%d/data", rt->work_dir, i + 1);
         if (vmb_mkdir_p(data, err) < 0)
@@ -118,8 +120,10 @@ bm_up(struct vmb_runtime *rt, struct vmb_error **err)
         if (n->cg.notes != NULL)
             vmb_note(rt->notes, "control node %d: %s", i + 1, n->cg.notes);
     }
-    rt->nodes[1].primary_host = rt->nodes[0].host;
-    rt->nodes[1].primary_port = rt->nodes[0].port;
+    if (bm->nnodes > 1) {
+        rt->nodes[1].primary_host = rt->nodes[0].host;
+        rt->nodes[1].primary_port = rt->nodes[0].port;
+    }
     return 0;
 }
 
@@ -623,7 +627,8 @@ bm_record(struct vmb_runtime *rt, struct vmb_runtime_record *out)
     if (bm == NULL)
         return;
     out->measured = out->placed = true;
-    for (int i = 0; i < 2; i++) {
+    out->nnodes = bm->nnodes;
+    for (int i = 0; i < bm->nnodes; i++) {
         const struct bm_node *n = &bm->node[i];
         out->window[i] = (struct vmb_rt_window){
             .kind = n->window ? VMB_RT_WINDOW_PROCESS : VMB_RT_WINDOW_NULL,

@@ -1,8 +1,11 @@
 /*
  * The container-VM runtime: the run's two VMs (vm.h) with the database
  * server started in each container root by the guest agent (agent.h),
- * its data directory /data on the cell's storage.
+ * its data directory /data on the cell's storage; or, for a tool
+ * (database.engine fio), one VM, node 1, where the agent runs the tool
+ * once per phase.
  */
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,6 +32,11 @@
 /* Container paths of the server's configuration and log. */
 #define CONF_PATH "/vmbench-db.conf"
 #define LOG_PATH "/vmbench-db.log"
+/* Container paths of a fio phase's job and of fio's JSON, outside /data. */
+#define FIO_JOB_PATH "/vmbench-fio.job"
+#define FIO_OUT_PATH "/vmbench-fio.json"
+/* How often a running fio is asked about. */
+#define FIO_POLL_NS (200ull * 1000000ull)
 /* The guest's /proc/meminfo after a phase: a small file, a short wait. */
 #define MEMINFO_US (5ull * 1000000ull)
 
@@ -40,7 +48,12 @@
 
 struct vm_env {
     struct vmb_virt *virt;
-    char *kernel, *modules_dir, *initrd, *base_image;
+    char *kernel, *modules_dir, *initrd;
+    /* The guest images, built on first use: [0] the servers' (every
+     * server engine's packages), [1] a tool's (fio's), which a server
+     * cell never carries (vmb_runtime_image_packages). */
+    char *image[2];
+    pthread_mutex_t image_lock; /* tenants come up in threads */
     struct vmb_accel_result accel;
     /* Under TCG: how much slower the guest ran the compute loop than the
      * host, measured in the session's first VM; 0 when not measured. */
@@ -69,12 +82,44 @@ struct vm_rt {
 
 static void vm_env_close(void *env);
 
+/* The base image of engine's cells, built (or found cached) once. */
+static const char *
+env_image(struct vm_env *e, int engine, struct vmb_error **err)
+{
+    const struct vmb_db_driver *d = vmb_db_driver_find(engine);
+    int k = d != NULL && d->tool ? 1 : 0;
+    pthread_mutex_lock(&e->image_lock);
+    if (e->image[k] == NULL) {
+        struct vmb_image_opts io = {.packages =
+                                        vmb_runtime_image_packages(engine)};
+        struct vmb_image img = {0};
+        if (vmb_image_ensure(&io, &img, err) < 0)
+            vmb_error_prefix(err, "build the %s guest image",
+                             k ? d->name : "database");
+        else
+            e->image[k] = steal(&img.path);
+        vmb_image_clear(&img);
+    }
+    const char *path = e->image[k];
+    pthread_mutex_unlock(&e->image_lock);
+    return path;
+}
+
+/* The nodes the run's VM cell has (1 or 2); 0 before up. */
+static int
+nodes_of(struct vmb_runtime *rt)
+{
+    struct vm_rt *v = rt->priv;
+    return v != NULL && v->cell != NULL ? vmb_vm_cell_nodes(v->cell) : 0;
+}
+
 static int
 vm_env_open(const struct vmb_config *base, const char *results_dir,
             const struct vmb_notes *notes, void **out, struct vmb_error **err)
 {
     (void)results_dir; /* the VMs' files go under each run's directory */
     struct vm_env *e = vmb_xcalloc(1, sizeof(*e));
+    pthread_mutex_init(&e->image_lock, NULL);
     char *agent = NULL;
     if (vmb_virt_open(base->hypervisor.connect, &e->virt, err) < 0)
         goto fail;
@@ -87,14 +132,10 @@ vm_env_open(const struct vmb_config *base, const char *results_dir,
         vmb_error_prefix(err, "build the guest initramfs");
         goto fail;
     }
-    struct vmb_image_opts io = {.packages = vmb_runtime_image_packages()};
-    struct vmb_image img = {0};
-    if (vmb_image_ensure(&io, &img, err) < 0) {
-        vmb_error_prefix(err, "build the guest image");
+    /* The matrix's own engine first; an engine axis builds the other
+     * image at its first cell. */
+    if (env_image(e, (int)base->database.engine, err) == NULL)
         goto fail;
-    }
-    e->base_image = steal(&img.path);
-    vmb_image_clear(&img);
     if (vmb_accel_resolve(e->virt, base->hypervisor.accel,
                           base->hypervisor.emulator, base->hypervisor.machine,
                           e->kernel, &e->accel, err) < 0)
@@ -262,7 +303,9 @@ vm_env_close(void *env)
     free(e->kernel);
     free(e->modules_dir);
     free(e->initrd);
-    free(e->base_image);
+    free(e->image[0]);
+    free(e->image[1]);
+    pthread_mutex_destroy(&e->image_lock);
     free(e);
 }
 
@@ -290,6 +333,9 @@ vm_up(struct vmb_runtime *rt, struct vmb_error **err)
                  (unsigned)rt->rep % 10000u, (unsigned)(rt->tenant + 1) % 100u);
     if (vmb_vm_workdir_new(tag, rt->work_dir, &v->wd, err) < 0)
         return -1;
+    const char *image = env_image(e, (int)rt->cfg->database.engine, err);
+    if (image == NULL)
+        return -1;
     struct vmb_vm_params p = {
         .cfg = rt->cfg,
         .work_dir = v->wd.path,
@@ -297,7 +343,7 @@ vm_up(struct vmb_runtime *rt, struct vmb_error **err)
         .kvm = e->accel.used == VMB_ACCEL_KVM,
         .kernel = e->kernel,
         .initrd = e->initrd,
-        .base_image = e->base_image,
+        .base_image = image,
         /* The work directory goes as a whole after the run (vm_free);
          * keeping the files until then keeps a failed boot's console
          * log. */
@@ -307,14 +353,17 @@ vm_up(struct vmb_runtime *rt, struct vmb_error **err)
     };
     if (vmb_vm_cell_start(e->virt, &p, &v->cell, err) < 0)
         return -1;
-    for (int i = 0; i < 2; i++) {
+    int nn = vmb_vm_cell_nodes(v->cell);
+    for (int i = 0; i < nn; i++) {
         struct vmb_vm_node *n = vmb_vm_cell_node(v->cell, i);
         vmb_runtime_set_node(rt, i + 1, n->ip, (int)rt->cfg->database.port,
                              "0.0.0.0", VMB_AGENT_DATA_DIR);
     }
-    rt->nodes[1].primary_host = rt->nodes[0].host;
-    rt->nodes[1].primary_port = rt->nodes[0].port;
-    for (int i = 0; i < 2; i++) {
+    if (nn > 1) {
+        rt->nodes[1].primary_host = rt->nodes[0].host;
+        rt->nodes[1].primary_port = rt->nodes[0].port;
+    }
+    for (int i = 0; i < nn; i++) {
         struct vmb_vm_node *n = vmb_vm_cell_node(v->cell, i);
         const struct vmb_agent_hello *h =
             n->agent ? vmb_agent_hello_info(n->agent) : NULL;
@@ -332,7 +381,7 @@ static struct vmb_agent *
 agent_of(struct vmb_runtime *rt, int node)
 {
     struct vm_rt *v = rt->priv;
-    if (v == NULL || v->cell == NULL)
+    if (node > nodes_of(rt))
         return NULL;
     return vmb_vm_cell_node(v->cell, node - 1)->agent;
 }
@@ -424,6 +473,105 @@ vm_start_db(struct vmb_runtime *rt, int node, const struct vmb_db_driver *drv,
     return 0;
 }
 
+static char *vm_db_log(struct vmb_runtime *rt, int node);
+
+/* The last lines of node 1's log, where fio's words go. */
+static char *
+fio_words(struct vmb_runtime *rt)
+{
+    autofree char *log = vm_db_log(rt, 1);
+    return vmb_db_log_tail(log, 5);
+}
+
+/* Kills a fio that outlived its phase, or a run that was interrupted. */
+static void
+fio_kill(struct vmb_agent *a, int pid)
+{
+    vmb_autoerr struct vmb_error *e = NULL;
+    vmb_agent_kill(a, pid, SIGKILL, AGENT_TIMEOUT_US, &e);
+}
+
+/*
+ * fio in node 1's container, as a server would run there: the job and
+ * fio's JSON beside the server's configuration (outside /data, which the
+ * job names), fio's words appended to the server's log. The agent is
+ * asked about fio every FIO_POLL_NS, so the guests' sampling thread keeps
+ * its turns; past timeout_us fio is killed.
+ */
+static int
+vm_run_fio(struct vmb_runtime *rt, const char *job, uint64_t timeout_us,
+           char **json, size_t *len, struct vmb_error **err)
+{
+    struct vmb_agent *a = agent_of(rt, 1);
+    if (a == NULL)
+        return vmb_error_set(err, VMB_ERR_RUN, 0, "node 1: no VM");
+    if (vmb_agent_write_file(a, FIO_JOB_PATH, job, strlen(job), 0644,
+                             AGENT_TIMEOUT_US, err) < 0 ||
+        vmb_agent_write_file(a, FIO_OUT_PATH, "", 0, 0644, AGENT_TIMEOUT_US,
+                             err) < 0)
+        return vmb_error_prefix(err, "node 1");
+    const char *argv[] = {"fio", "--output-format=json+",
+                          "--output=" FIO_OUT_PATH, FIO_JOB_PATH, NULL};
+    struct vmb_agent_proc p = {
+        .argv = argv,
+        .env = db_env,
+        .cwd = VMB_AGENT_DATA_DIR,
+        .log_path = LOG_PATH,
+    };
+    int pid = 0;
+    if (vmb_agent_spawn(a, &p, AGENT_TIMEOUT_US, &pid, err) < 0)
+        return vmb_error_prefix(err, "node 1: start fio");
+    uint64_t deadline = vmb_now_ns() + timeout_us * 1000;
+    struct vmb_agent_status st = {0};
+    for (;;) {
+        if (vmb_agent_status(a, pid, AGENT_TIMEOUT_US, &st, err) < 0) {
+            fio_kill(a, pid);
+            return vmb_error_prefix(err, "node 1: fio");
+        }
+        if (st.state != VMB_AGENT_RUNNING)
+            break;
+        if (vmb_interrupted) {
+            fio_kill(a, pid);
+            return vmb_error_set(err, VMB_ERR_RUN, 0, "fio: interrupted");
+        }
+        if (vmb_now_ns() >= deadline) {
+            fio_kill(a, pid);
+            autofree char *tail = fio_words(rt);
+            char d[32];
+            vmb_format_duration_us(timeout_us, d, sizeof(d));
+            return vmb_error_set(err, VMB_ERR_RUN, 0,
+                                 "fio did not finish within %s; output: %s", d,
+                                 tail);
+        }
+        struct timespec ts = {0, (long)FIO_POLL_NS};
+        nanosleep(&ts, NULL);
+    }
+    if (st.state == VMB_AGENT_SIGNALED) {
+        autofree char *tail = fio_words(rt);
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "fio was killed by signal %d; output: %s", st.code,
+                             tail);
+    }
+    if (st.code != 0) {
+        autofree char *tail = fio_words(rt);
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "fio exited with status %d; output: %s", st.code,
+                             tail);
+    }
+    bool cut = false;
+    if (vmb_agent_fetch(a, FIO_OUT_PATH, VMB_AGENT_FETCH_MAX, AGENT_TIMEOUT_US,
+                        json, len, &cut, err) < 0)
+        return vmb_error_prefix(err, "fio's output");
+    if (cut) {
+        free(steal(json));
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "fio's output is larger than the %d bytes the "
+                             "agent returns",
+                             VMB_AGENT_FETCH_MAX);
+    }
+    return 0;
+}
+
 static bool
 vm_alive(struct vmb_runtime *rt, int node, char **why)
 {
@@ -484,7 +632,7 @@ vm_sample(struct vmb_runtime *rt, struct vmb_sample *s)
     bool cpu_ok = true, disk_ok = true, net_ok = true;
     double disk[4] = {0}, net[4] = {0};
     bool shared = false;
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < nodes_of(rt); i++) {
         struct vmb_vm_node *n = vmb_vm_cell_node(v->cell, i);
         struct vmb_virt_domain *d = vmb_vm_cell_domain(v->cell, i);
         int pid = d ? vmb_virt_domain_pid(d) : -1;
@@ -531,7 +679,8 @@ vm_sample(struct vmb_runtime *rt, struct vmb_sample *s)
         for (int k = 0; k < 4; k++) {
             s->v[VMB_CTR_NET_RX_BYTES + k] = net[k];
             s->have[VMB_CTR_NET_RX_BYTES + k] = true;
-            s->have[VMB_CTR_NODE(1, k)] = s->have[VMB_CTR_NODE(2, k)] = true;
+            for (int i = 1; i <= nodes_of(rt); i++)
+                s->have[VMB_CTR_NODE(i, k)] = true;
         }
     vmb_sample_host_disk("/proc", v->wd.path ? v->wd.path : rt->work_dir,
                          shared, s);
@@ -548,7 +697,7 @@ vm_memory(struct vmb_runtime *rt, struct vmb_mem_node out[2])
     struct vm_rt *v = rt->priv;
     for (int i = 0; i < 2; i++) {
         vmb_mem_node_init(&out[i]);
-        if (v == NULL || v->cell == NULL)
+        if (i >= nodes_of(rt))
             continue;
         struct vmb_vm_node *n = vmb_vm_cell_node(v->cell, i);
         struct vmb_virt_domain *d = vmb_vm_cell_domain(v->cell, i);
@@ -617,7 +766,7 @@ guest_counters(struct vmb_runtime *rt, uint64_t timeout_us,
 {
     memset(c, 0, sizeof(*c));
     c->has_disk = true;
-    for (int node = 1; node <= 2; node++) {
+    for (int node = 1; node <= nodes_of(rt); node++) {
         struct vmb_agent *a = agent_of(rt, node);
         struct vmb_agent_counters one;
         if (a == NULL)
@@ -706,7 +855,8 @@ vm_record(struct vmb_runtime *rt, struct vmb_runtime_record *out)
     if (v == NULL || v->cell == NULL)
         return;
     out->booted = out->measured = true;
-    for (int i = 0; i < 2; i++) {
+    out->nnodes = nodes_of(rt);
+    for (int i = 0; i < nodes_of(rt); i++) {
         struct vmb_vm_node *n = vmb_vm_cell_node(v->cell, i);
         out->boot[i] = (struct vmb_rt_boot){
             .domain_start_s = n->boot.domain_start_s,
@@ -741,7 +891,7 @@ vm_stop_db(struct vmb_runtime *rt)
     struct vm_rt *v = rt->priv;
     if (v == NULL || v->cell == NULL)
         return;
-    for (int node = 2; node >= 1; node--) {
+    for (int node = nodes_of(rt); node >= 1; node--) {
         struct vmb_agent *a = agent_of(rt, node);
         if (a == NULL || v->pid[node - 1] == 0)
             continue;
@@ -806,7 +956,18 @@ vm_collect(struct vmb_runtime *rt, const char *dir, struct vmb_error **err)
     struct vm_rt *v = rt->priv;
     if (v == NULL || v->cell == NULL)
         return keep_console_logs(rt, dir, err);
-    for (int i = 1; i <= 2; i++) {
+    for (int i = 1; i <= nodes_of(rt); i++) {
+        /* Where the guest really had its data: its mount table. */
+        autofree char *mounts = NULL;
+        size_t mlen = 0;
+        vmb_autoerr struct vmb_error *me = NULL;
+        struct vmb_agent *a = agent_of(rt, i);
+        if (a != NULL && vmb_agent_fetch(a, "/proc/mounts", 65536, MEMINFO_US,
+                                         &mounts, &mlen, NULL, &me) == 0) {
+            autofree char *to = vmb_xasprintf("%s/node%d.mounts", dir, i);
+            if (vmb_write_file_atomic(to, mounts, mlen, err) < 0)
+                return -1;
+        }
         autofree char *log = vm_db_log(rt, i);
         if (log != NULL) {
             autofree char *to = vmb_xasprintf("%s/node%d.db.log", dir, i);
@@ -873,6 +1034,7 @@ const struct vmb_runtime_ops vmb_runtime_vm = {
     .sample_guest = vm_sample_guest,
     .probe = vm_probe,
     .rtt = vm_rtt,
+    .run_fio = vm_run_fio,
     .memory = vm_memory,
     .window_begin = vm_window_begin,
     .window_end = vm_window_end,

@@ -40,6 +40,7 @@ struct vmb_vm_cell {
     char *abs_kernel, *abs_initrd, *abs_image;
     char *net_name;
     struct vmb_virt_net *net;
+    int nnodes; /* 2, or 1 for a one-node engine (vmb_config_nodes) */
     struct vmb_vm_node nodes[2];
     struct vmb_virt_domain *doms[2];
     struct vmb_virtiofsd *fsd[2]; /* virtio-fs: each node's daemon */
@@ -354,7 +355,7 @@ wait_boot(struct vmb_vm_cell *c, struct vmb_error **err)
     struct node_boot_thread th[2];
     memset(th, 0, sizeof(th));
     int rc = 0;
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < c->nnodes; i++) {
         th[i].sock = c->nodes[i].agent_sock;
         th[i].timeout_us = c->p.cfg->guest.boot_timeout_us;
         atomic_init(&th[i].done, false);
@@ -369,7 +370,7 @@ wait_boot(struct vmb_vm_cell *c, struct vmb_error **err)
     uint64_t last_alive_check = 0;
     for (;;) {
         bool all_done = true;
-        for (int i = 0; i < 2; i++) {
+        for (int i = 0; i < c->nnodes; i++) {
             struct vmb_vm_node *n = &c->nodes[i];
             if (n->boot.kernel_s < 0) {
                 struct stat st;
@@ -388,7 +389,7 @@ wait_boot(struct vmb_vm_cell *c, struct vmb_error **err)
         }
         if (vmb_now_ns() - last_alive_check > 200000000ULL) {
             last_alive_check = vmb_now_ns();
-            for (int i = 0; i < 2; i++) {
+            for (int i = 0; i < c->nnodes; i++) {
                 if (atomic_load(&th[i].done) ||
                     vmb_virt_domain_running(c->doms[i]))
                     continue;
@@ -407,13 +408,13 @@ wait_boot(struct vmb_vm_cell *c, struct vmb_error **err)
     }
     if (rc < 0) {
         /* Killing the guests closes the channels the threads read. */
-        for (int i = 0; i < 2; i++) {
+        for (int i = 0; i < c->nnodes; i++) {
             vmb_virt_domain_destroy(c->doms[i], NULL);
             c->doms[i] = NULL;
         }
     }
 join:
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < c->nnodes; i++) {
         if (!th[i].started)
             continue;
         pthread_join(th[i].tid, NULL);
@@ -560,6 +561,7 @@ vmb_vm_cell_start(struct vmb_virt *v, const struct vmb_vm_params *p,
     struct vmb_vm_cell *c = vmb_xcalloc(1, sizeof(*c));
     c->v = v;
     c->p = *p;
+    c->nnodes = vmb_config_nodes(p->cfg);
     if (vmb_vm_kata_prepare(p->cfg, &c->kata, err) < 0) {
         free(c);
         return -1;
@@ -608,7 +610,7 @@ vmb_vm_cell_start(struct vmb_virt *v, const struct vmb_vm_params *p,
     struct vmb_subnet base, sn;
     vmb_subnet_parse(p->cfg->network.subnet, &base, NULL);
     vmb_subnet_nth(&base, p->tenant, &sn, NULL);
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < c->nnodes; i++) {
         struct vmb_vm_node *n = &c->nodes[i];
         n->name = vmb_xasprintf("node%d", i + 1);
         n->domain = vmb_xasprintf("vmb-%s-%d", p->tag, i + 1);
@@ -620,7 +622,7 @@ vmb_vm_cell_start(struct vmb_virt *v, const struct vmb_vm_params *p,
     }
 
     c->files_made = true;
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < c->nnodes; i++)
         if (make_files(c, &c->nodes[i], err) < 0) {
             vmb_error_prefix(err, "%s files", c->nodes[i].name);
             goto fail;
@@ -629,7 +631,7 @@ vmb_vm_cell_start(struct vmb_virt *v, const struct vmb_vm_params *p,
         goto interrupted;
     if (vmb_virt_net_create(v, c->net_name, &sn, &c->net, err) < 0)
         goto fail;
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < c->nnodes; i++) {
         if (vmb_interrupted)
             goto interrupted;
         if (start_domain(c, i, &sn, err) < 0)
@@ -637,7 +639,7 @@ vmb_vm_cell_start(struct vmb_virt *v, const struct vmb_vm_params *p,
     }
     if (wait_boot(c, err) < 0)
         goto fail;
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < c->nnodes; i++)
         if (verify_node(c, &c->nodes[i], err) < 0)
             goto fail;
     *out = c;
@@ -649,6 +651,12 @@ interrupted:
 fail:
     vmb_vm_cell_free(c);
     return -1;
+}
+
+int
+vmb_vm_cell_nodes(const struct vmb_vm_cell *c)
+{
+    return c->nnodes;
 }
 
 struct vmb_vm_node *
@@ -675,7 +683,7 @@ void
 vmb_vm_cell_window_begin(struct vmb_vm_cell *c)
 {
     c->window_done = false;
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < c->nnodes; i++)
         if (c->doms[i])
             vmb_virt_domain_stats(c->doms[i], &c->win_a[i], NULL);
 }
@@ -683,7 +691,7 @@ vmb_vm_cell_window_begin(struct vmb_vm_cell *c)
 void
 vmb_vm_cell_window_end(struct vmb_vm_cell *c)
 {
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < c->nnodes; i++)
         if (c->doms[i])
             vmb_virt_domain_stats(c->doms[i], &c->win_b[i], NULL);
     c->window_done = true;
@@ -714,7 +722,7 @@ vmb_vm_node_boot_members(const struct vmb_vm_node *n, struct vmb_jw *w)
 void
 vmb_vm_cell_boot_json(struct vmb_vm_cell *c, struct vmb_jw *w)
 {
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < c->nnodes; i++) {
         vmb_jw_key(w, c->nodes[i].name);
         vmb_jw_obj_begin(w);
         vmb_vm_node_boot_members(&c->nodes[i], w);
@@ -734,7 +742,7 @@ vmb_vm_cell_window(const struct vmb_vm_cell *c, int i, struct vmb_virt_stats *d)
 void
 vmb_vm_cell_resources_json(struct vmb_vm_cell *c, struct vmb_jw *w)
 {
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < c->nnodes; i++) {
         struct vmb_virt_stats d;
         if (!vmb_vm_cell_window(c, i, &d))
             return;
@@ -748,7 +756,7 @@ vmb_vm_cell_resources_json(struct vmb_vm_cell *c, struct vmb_jw *w)
 int
 vmb_vm_cell_save(struct vmb_vm_cell *c, const char *dir, struct vmb_error **err)
 {
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < c->nnodes; i++) {
         struct vmb_vm_node *n = &c->nodes[i];
         if (c->doms[i]) {
             autofree char *xml = NULL, *argv = NULL;
@@ -836,7 +844,7 @@ vmb_vm_cell_teardown(struct vmb_vm_cell *c, double *took_s,
         vmb_error_free(jobs[i].err);
     }
     /* The daemons once no QEMU uses them. */
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < c->nnodes; i++) {
         if (vmb_virtiofsd_stop(c->fsd[i], &e) < 0 && rc == 0) {
             rc = -1;
             if (err && *err == NULL)

@@ -1,5 +1,6 @@
 /*
- * The two container VMs of one run of a cell: their disks and shared
+ * The container VMs of one run of a cell (two, node 1 and node 2; one,
+ * node 1, for a one-node engine: vmb_config_nodes): their disks and shared
  * directories, the run's host-only network, both domains, the agent
  * connections, boot stages, resource figures and artefacts.
  *
@@ -81,10 +82,12 @@ struct vmb_vm_cell;
  */
 int vmb_vm_cell_check(const struct vmb_vm_params *p, struct vmb_error **err);
 
-/* Boots both VMs (see top). On failure everything started is torn down. */
+/* Boots the VMs (see top). On failure everything started is torn down. */
 int vmb_vm_cell_start(struct vmb_virt *v, const struct vmb_vm_params *p,
                       struct vmb_vm_cell **out, struct vmb_error **err);
 
+/* How many VMs the cell has: 2, or 1 (node 2 is then never started). */
+int vmb_vm_cell_nodes(const struct vmb_vm_cell *c);
 /* Node 0 or 1. Owned by the cell. */
 struct vmb_vm_node *vmb_vm_cell_node(struct vmb_vm_cell *c, int i);
 /* The libvirt domain of node i, for stats; owned by the cell. */

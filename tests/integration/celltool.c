@@ -423,7 +423,8 @@ cmd_cell(int argc, char **argv, struct vmb_error **err)
     agent = vmb_guest_program("vmb-agent");
     if (vmb_initramfs_ensure(agent, modules, NULL, &initrd, err) < 0)
         goto out;
-    struct vmb_image_opts iopts = {.packages = vmb_runtime_image_packages()};
+    struct vmb_image_opts iopts = {
+        .packages = vmb_runtime_image_packages((int)cfg.database.engine)};
     if (vmb_image_ensure(&iopts, &img, err) < 0)
         goto out;
     if (mkdtemp(dir) == NULL) {

@@ -100,7 +100,8 @@ Test(guest_net, vm2_reaches_redis_in_vm1, .timeout = 600)
 {
     private_netns();
     struct vmb_image img;
-    struct vmb_image_opts opts = {.packages = vmb_runtime_image_packages()};
+    struct vmb_image_opts opts = {
+        .packages = vmb_runtime_image_packages(VMB_ENGINE_REDIS)};
     struct vmb_error *err = NULL;
     cr_assert_eq(vmb_image_ensure(&opts, &img, &err), 0, "%s",
                  err ? err->msg : "");

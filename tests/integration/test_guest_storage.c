@@ -31,7 +31,8 @@ static struct vmb_image base;
 static void
 image_setup(void)
 {
-    struct vmb_image_opts opts = {.packages = vmb_runtime_image_packages()};
+    struct vmb_image_opts opts = {
+        .packages = vmb_runtime_image_packages(VMB_ENGINE_REDIS)};
     struct vmb_error *err = NULL;
     cr_assert_eq(vmb_image_ensure(&opts, &base, &err), 0, "%s",
                  err ? err->msg : "");

@@ -136,6 +136,35 @@ static const struct refusal cases[] = {
     {"[a]\nnumjobs=64\n[a]\nnumjobs=64\n[c]\n",
      "mine.fio:5: the job sections start 128 fio processes"},
     {"[j]\ndirect=yes\n", "option \"direct\" has value \"yes\""},
+    /* every job section's processes lay out their own files: numjobs x
+     * size over all sections against the volume (1 GiB), the refusal at
+     * the line of the size that set it */
+    {"[global]\nsize=512m\n[a]\nnumjobs=2\n[b]\n",
+     "mine.fio:2: option \"size\" brings the files of the job sections "
+     "(numjobs x size each) to 1536M, larger than the data volume (\"1G\""},
+    {"[a]\nsize=600m\n[b]\nsize=600m\n",
+     "mine.fio:4: option \"size\" brings the files"},
+    {"[a]\nnumjobs=4\nfilesize=64m\nnrfiles=8\n",
+     "mine.fio:4: option \"nrfiles\" brings the files of the job sections "
+     "(numjobs x size each) to 2G"},
+    {"[global]\nsize=60%\n[a]\n[b]\n", "mine.fio:2: option \"size\" brings"},
+    /* values fio refuses, or reads as something else */
+    {"[j]\nbssplit=4k/60:64k/50\n",
+     "mine.fio:2: option \"bssplit\" has value \"4k/60:64k/50\", whose "
+     "percentages for reads add up to more than 100"},
+    {"[j]\nbssplit=4k/50:64k/50,4k/90:8k/20\n",
+     "percentages for writes add up to more than 100"},
+    {"[j]\nbssplit=4k/1000\n", "for reads add up to more than 100"},
+    {"[j]\nbssplit=0/50:4k/50\n", "option \"bssplit\" has value "
+                                  "\"0/50:4k/50\", a block size of 0"},
+    {"[j]\nbs=4k,0\n", "mine.fio:2: option \"bs\" has value \"4k,0\", a "
+                       "block size of 0; fio takes at least 1 byte"},
+    {"[j]\nbsrange=0-64k\n", "option \"bsrange\" has value \"0-64k\", a "
+                             "block size of 0"},
+    {"[j]\niodepth=0\n", "mine.fio:2: option \"iodepth\" is \"0\", below 1, "
+                         "the least fio takes"},
+    {"[j]\nnumjobs=0\n", "option \"numjobs\" is \"0\", below 1"},
+    {"[j]\nnrfiles=0\n", "option \"nrfiles\" is \"0\", below 1"},
     {"[j]\niodepth\n", "mine.fio:2: option \"iodepth\" needs a value"},
     {"[j]\nruntime=forever\n", "option \"runtime\" has value"},
     /* structure */
@@ -172,6 +201,20 @@ Test(fio_job, size_bound_is_the_volume)
     vmb_fio_job_free(j);
     j = accept_job("[global]\nnumjobs=32\n[a]\n[b]\nnumjobs=16\n[c]\n"
                    "numjobs=16\n");
+    vmb_fio_job_free(j);
+    /* The files of every section together may fill the volume exactly;
+     * with no volume given there is no bound. */
+    j = accept_job("[global]\nsize=256m\n[a]\nnumjobs=2\n[b]\n[c]\n");
+    vmb_fio_job_free(j);
+    j = accept_job("[a]\nfilesize=64m\nnrfiles=4\nnumjobs=4\n");
+    vmb_fio_job_free(j);
+    const char *many = "[a]\nsize=1g\nnumjobs=64\n";
+    cr_assert_eq(vmb_fio_job_parse("a.fio", many, strlen(many), 0, &j, &err),
+                 0);
+    vmb_fio_job_free(j);
+    /* bssplit up to 100 per direction, a 0% entry, edge block sizes. */
+    j = accept_job("[j]\nbssplit=4k/0:8k/100,64k/50:1m/50\nbs=1,4k\n"
+                   "bsrange=1-64k\n");
     vmb_fio_job_free(j);
 }
 

@@ -95,6 +95,38 @@ Test(fio_phase, builtin_job_text)
     vmb_matrix_free(m);
 }
 
+/* The control runs the VM's job: guest.data_size, which sizes fio's
+ * files, stays in the control (one control per data_size value), where
+ * for a database it is the VM's volume alone. */
+Test(fio_phase, control_keeps_data_size)
+{
+    struct vmb_matrix *m = NULL;
+    autofree char *msg =
+        load(HEAD "  phases:\n    - { op: randread-4k, duration: 1s }\n"
+                  "guest:\n  data_size: 64M\n"
+                  "matrix:\n  shared_fs: [virtio-fs, virtio-9p]\n",
+             &m);
+    cr_assert_null(msg, "%s", msg);
+    cr_assert_eq(m->ncontrols, 1);
+    autofree char *vm = vmb_fio_phase_text(&m->cells[0].cfg, 0, NULL, "/d");
+    autofree char *bm = vmb_fio_phase_text(&m->controls[0].cfg, 0, NULL, "/d");
+    cr_assert(strstr(vm, "size=8M\n") != NULL, "%s", vm);
+    cr_assert_str_eq(vm, bm);
+    vmb_matrix_free(m);
+    msg = load(HEAD "  phases:\n    - { op: randread-4k, duration: 1s }\n"
+                    "matrix:\n  guest.data_size: [64M, 128M]\n",
+               &m);
+    cr_assert_null(msg, "%s", msg);
+    cr_assert_eq(m->ncontrols, 2);
+    cr_assert_eq(m->controls[m->cells[1].control].cfg.guest.data_size_bytes,
+                 128ull << 20);
+    vmb_matrix_free(m);
+    msg = load("name: t\nmatrix:\n  guest.data_size: [64M, 128M]\n", &m);
+    cr_assert_null(msg, "%s", msg);
+    cr_assert_eq(m->ncontrols, 1, "a database's data_size is the VM's alone");
+    vmb_matrix_free(m);
+}
+
 /* A user's job: the fio: options after each job section's lines, none
  * in its [global] (where a job section's own value would win). */
 Test(fio_phase, user_job_text)
@@ -176,10 +208,79 @@ Test(fio_phase, refusals)
     assert_refused(HEAD "  phases:\n    - { op: randread-4k, duration: 1s }\n"
                         "fio:\n  bs: \"4k/../x\"\n",
                    "fio.bs: option \"bs\" has value");
+    /* plan refuses, per cell, files over the cell's volume and values
+     * fio refuses, from a job file or a fio: axis */
+    put("jobs/wide.fio", "[global]\nsize=24m\n[a]\nnumjobs=2\n[b]\n");
+    put("jobs/split.fio", "[j]\nrw=randread\nsize=1m\n"
+                          "bssplit=4k/70:64k/40\n");
+    assert_refused(HEAD "  phases:\n    - { fio: jobs/wide.fio, duration: 1s "
+                        "}\nmatrix:\n  guest.data_size: [128M, 64M]\n",
+                   "jobs/wide.fio:2: option \"size\" brings "
+                   "the files of the job sections (numjobs x size each) to "
+                   "72M, larger than the data volume (\"64M\", data_size)");
+    assert_refused(HEAD "  phases:\n    - { fio: jobs/split.fio, duration: 1s "
+                        "}\n",
+                   "jobs/split.fio:4: option \"bssplit\" has value "
+                   "\"4k/70:64k/40\", whose percentages for reads add up "
+                   "to more than 100");
+    assert_refused(HEAD "  phases:\n    - { op: randread-4k, duration: 1s }\n"
+                        "matrix:\n  fio.iodepth: [1, 0]\n",
+                   "fio.iodepth: option \"iodepth\" is \"0\", below 1");
+    /* O_DIRECT in guest memory, from fio.direct or a job file: fio
+     * refuses it, so plan does, naming the cell; buffered passes */
+    put("jobs/direct.fio", "[j]\nrw=randread\nsize=1m\n[k]\nrw=read\n"
+                           "size=1m\nbuffered=0\n");
+    assert_refused(HEAD "  phases:\n    - { op: randread-4k, duration: 1s }\n"
+                        "matrix:\n  storage: [local, tmpfs]\n"
+                        "  fio.direct: [\"0\", \"1\"]\n",
+                   "load.phases[0]: fio's direct I/O (direct=1) does not run "
+                   "on storage tmpfs, which has no O_DIRECT, in cell "
+                   "\"storage=tmpfs fio.direct=1\"");
+    assert_refused(HEAD "  phases:\n    - { fio: jobs/direct.fio, duration: "
+                        "1s }\nguest:\n  storage: tmpfs\n",
+                   "does not run on storage tmpfs");
+    struct vmb_matrix *mt = NULL;
+    autofree char *mmsg =
+        load(HEAD "  phases:\n    - { op: randread-4k, duration: 1s }\n"
+                  "guest:\n  storage: tmpfs\n",
+             &mt);
+    cr_assert_null(mmsg, "%s", mmsg);
+    vmb_matrix_free(mt);
     /* the same file, agreeing with the phase, passes */
     struct vmb_matrix *m = NULL;
     autofree char *msg =
         load(HEAD "  phases:\n    - { fio: jobs/ok.fio, duration: 1s }\n", &m);
     cr_assert_null(msg, "%s", msg);
+    vmb_matrix_free(m);
+}
+
+/* configs/fio-kata.yaml, the shipped storage matrix: 9p at two msizes,
+ * virtio-fs in three cache modes, block, each direct and buffered, and
+ * one control per fio.direct value, every cell one VM. */
+Test(fio_phase, shipped_fio_kata_matrix)
+{
+    struct vmb_matrix *m = NULL;
+    struct vmb_error *err = NULL;
+    int rc =
+        vmb_matrix_load(VMB_TEST_DATA "/../configs/fio-kata.yaml", &m, &err);
+    cr_assert_eq(rc, 0, "%s", err ? err->msg : "");
+    cr_assert_eq(m->ncells, 12);
+    cr_assert_eq(m->ncontrols, 2);
+    size_t fs9p = 0, vfs = 0, block = 0, direct = 0;
+    for (size_t i = 0; i < m->ncells; i++) {
+        const struct vmb_config *c = &m->cells[i].cfg;
+        cr_assert_eq(vmb_config_nodes(c), 1);
+        int place = vmb_config_placement(c);
+        fs9p += place == VMB_STORAGE_9P;
+        vfs += place == VMB_STORAGE_VIRTIOFS;
+        block += place == VMB_STORAGE_VIRTIO_BLK;
+        autofree char *t = vmb_fio_phase_text(c, 2, NULL, "/data");
+        cr_assert(strstr(t, "sync=dsync\n") != NULL, "%s", t);
+        direct += strstr(t, "direct=1\n") != NULL;
+    }
+    cr_assert_eq(fs9p, 4);
+    cr_assert_eq(vfs, 6);
+    cr_assert_eq(block, 2);
+    cr_assert_eq(direct, 6);
     vmb_matrix_free(m);
 }

@@ -340,6 +340,55 @@ Test(preflight, guest_image_ingredients)
     cr_assert_eq(finding("guest-image")->cells[0]->kind, VMB_CELL_VM);
 }
 
+/* A fio matrix: its VM cells boot fio's own image, made from Debian's
+ * fio package (not the databases'), one VM each. */
+static void
+check_fio(const char *body)
+{
+    char *text = vmb_xasprintf("name: pf\nrepetitions: 1\n"
+                               "database:\n  engine: fio\n%s"
+                               "load:\n  phases:\n"
+                               "    - { op: randread-4k, duration: 1s }\n",
+                               body);
+    put("matrix.yaml", text, 0644);
+    char *path = vmb_xasprintf("%s/matrix.yaml", root);
+    struct vmb_error *err = NULL;
+    int r = vmb_matrix_load_kata(path, NULL, &m, &err);
+    cr_assert_eq(r, 0, "%s", err ? err->msg : "");
+    struct vmb_preflight_host h = {.root = root, .path = "/usr/bin"};
+    pf = vmb_preflight_check(&h, m, NULL, NULL);
+    free(path);
+    free(text);
+}
+
+Test(preflight, fio_vm_cells)
+{
+    put("dev/vhost-net", "", 0600);
+    put("usr/bin/fio", "#!/bin/sh\n", 0755);
+    /* The databases' packages do not matter to a fio cell. */
+    char *p = vmb_xasprintf("%s/var/lib/dpkg/info/postgresql-15.list", root);
+    unlink(p);
+    free(p);
+    check_fio("");
+    assert_lack("guest-image",
+                "the guest image of database.engine fio is made from this "
+                "host's files, and the host lacks \"fio\"",
+                "apt-get install");
+    cr_assert_eq(finding("guest-image")->ncells, 1);
+    cr_assert_null(finding("engine"));
+    vmb_preflight_free(pf);
+    vmb_matrix_free(m);
+    put("var/lib/dpkg/info/fio.list", "/.\n", 0644);
+    /* One VM of 512 MiB: 256 pages, which are there. */
+    put("proc/meminfo",
+        "MemAvailable: 16777216 kB\nHugePages_Total: 300\n"
+        "HugePages_Free: 300\nHugepagesize: 2048 kB\n",
+        0644);
+    check_fio("guest:\n  memory: 512M\n  hugepages: true\n");
+    cr_assert_eq(pf->nlacking, 0, "%s", pf->n ? pf->findings[0].detail : "");
+    cr_assert_eq(vmb_preflight_refuse(pf, NULL), 0);
+}
+
 /* Every shortfall at once, each with its fix, in one listing. */
 /* entropy_source other than /dev/urandom: the device must be readable. */
 Test(preflight, entropy_source_device)

@@ -86,7 +86,7 @@ full_doc(void)
             };
         mem_nodes[p][3] =
             (struct vmb_result_mem_node){NAN, NAN, 0, 0, NAN, NAN, NAN};
-        mem[p] = (struct vmb_result_mem_phase){names[p], 2, mem_nodes[p]};
+        mem[p] = (struct vmb_result_mem_phase){names[p], 2, mem_nodes[p], 2};
         vmb_res_resources_clear(&res[p]);
         res[p].window_s = 2;
         res[p].ops = p ? 3000 : 1000;
