@@ -29,36 +29,46 @@ vmb_guest_kernel_release(const char *kernel_path, char **release,
 }
 
 int
+vmb_guest_kernel_path(const char *setting, const char *root, char **out,
+                      struct vmb_error **err)
+{
+    if (setting && strcmp(setting, "auto") != 0) {
+        *out = vmb_xstrdup(setting);
+        return 0;
+    }
+    autofree char *boot = vmb_xasprintf("%s/boot", root ? root : "");
+    DIR *d = opendir(boot);
+    if (!d)
+        return vmb_error_set(err, VMB_ERR_INPUT, errno,
+                             "guest kernel \"auto\": open \"%s\"", boot);
+    struct dirent *e;
+    autofree char *best = NULL;
+    while ((e = readdir(d))) {
+        if (!vmb_str_has_prefix(e->d_name, "vmlinuz-"))
+            continue;
+        if (!best || strverscmp(e->d_name + 8, best) > 0) {
+            free(best);
+            best = vmb_xstrdup(e->d_name + 8);
+        }
+    }
+    closedir(d);
+    if (!best)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "guest kernel \"auto\": no \"%s/vmlinuz-*\"; "
+                             "install linux-image-amd64 or set "
+                             "guest.kernel to a path",
+                             boot);
+    *out = vmb_xasprintf("%s/vmlinuz-%s", boot, best);
+    return 0;
+}
+
+int
 vmb_guest_kernel_find(const char *setting, char **kernel_path,
                       char **modules_dir, struct vmb_error **err)
 {
     autofree char *path = NULL;
-    if (!setting || strcmp(setting, "auto") == 0) {
-        DIR *d = opendir("/boot");
-        if (!d)
-            return vmb_error_set(err, VMB_ERR_INPUT, errno,
-                                 "guest kernel \"auto\": open \"/boot\"");
-        struct dirent *e;
-        autofree char *best = NULL;
-        while ((e = readdir(d))) {
-            if (!vmb_str_has_prefix(e->d_name, "vmlinuz-"))
-                continue;
-            if (!best || strverscmp(e->d_name + 8, best) > 0) {
-                free(best);
-                best = vmb_xstrdup(e->d_name + 8);
-            }
-        }
-        closedir(d);
-        if (!best)
-            return vmb_error_set(
-                err, VMB_ERR_INPUT, 0,
-                "guest kernel \"auto\": no \"/boot/vmlinuz-*\"; "
-                "install linux-image-amd64 or set "
-                "guest.kernel to a path");
-        path = vmb_xasprintf("/boot/vmlinuz-%s", best);
-    } else {
-        path = vmb_xstrdup(setting);
-    }
+    if (vmb_guest_kernel_path(setting, NULL, &path, err) < 0)
+        return -1;
     struct stat st;
     if (stat(path, &st) < 0)
         return vmb_error_set(err, VMB_ERR_INPUT, errno, "guest kernel \"%s\"",

@@ -36,6 +36,14 @@ int vmb_guest_kernel_find(const char *setting, char **kernel_path,
                           char **modules_dir, struct vmb_error **err);
 
 /*
+ * The file guest.kernel names: setting itself, or for "auto" (or NULL)
+ * the newest ROOT/boot/vmlinuz-* by version (root NULL: this host).
+ * Caller frees. Fails with VMB_ERR_INPUT when "auto" finds none.
+ */
+int vmb_guest_kernel_path(const char *setting, const char *root, char **path,
+                          struct vmb_error **err);
+
+/*
  * The release string of a kernel ("6.1.0-56-amd64"), read from a
  * bzImage's setup header or a vmlinux's banner. Caller frees.
  */

@@ -19,24 +19,45 @@
 static const struct {
     const char *name;
     const char *modules;
+    const char *config; /* what a kernel build enables for it */
     const char *markers[3];
 } drivers[VMB_KDRV_N] = {
     /* Each marker is a string of the driver's own source (a driver,
      * filesystem or slab cache name) that Debian's module file holds and
      * its vmlinux, which has the driver as a module, does not
      * (tests/unit/test_kernel.c checks both on the host's kernel). */
-    [VMB_KDRV_VIRTIO_PCI] = {"virtio-pci", "virtio_pci", {"virtio-pci"}},
-    [VMB_KDRV_VIRTIO_BLK] = {"virtio-blk", "virtio_blk", {"virtblk"}},
-    [VMB_KDRV_VIRTIO_NET] = {"virtio-net", "virtio_net", {"virtio_net"}},
-    [VMB_KDRV_VIRTIO_CONSOLE] = {"virtio-console", "virtio_console",
+    [VMB_KDRV_VIRTIO_PCI] = {"virtio-pci",
+                             "virtio_pci",
+                             "CONFIG_VIRTIO_PCI",
+                             {"virtio-pci"}},
+    [VMB_KDRV_VIRTIO_BLK] = {"virtio-blk",
+                             "virtio_blk",
+                             "CONFIG_VIRTIO_BLK",
+                             {"virtblk"}},
+    [VMB_KDRV_VIRTIO_NET] = {"virtio-net",
+                             "virtio_net",
+                             "CONFIG_VIRTIO_NET",
+                             {"virtio_net"}},
+    [VMB_KDRV_VIRTIO_CONSOLE] = {"virtio-console",
+                                 "virtio_console",
+                                 "CONFIG_VIRTIO_CONSOLE",
                                  {"virtio_console"}},
-    [VMB_KDRV_EXT4] = {"ext4", "ext4", {"ext4_inode_cache"}},
-    [VMB_KDRV_VIRTIO_FS] = {"virtio-fs", "virtiofs", {"virtiofs"}},
-    [VMB_KDRV_9P] = {"9p", "9p 9pnet_virtio",
+    [VMB_KDRV_EXT4] = {"ext4", "ext4", "CONFIG_EXT4_FS", {"ext4_inode_cache"}},
+    [VMB_KDRV_VIRTIO_FS] = {"virtio-fs",
+                            "virtiofs",
+                            "CONFIG_VIRTIO_FS",
+                            {"virtiofs"}},
+    [VMB_KDRV_9P] = {"9p",
+                     "9p 9pnet_virtio",
+                     "CONFIG_9P_FS and CONFIG_NET_9P_VIRTIO",
                      {"v9fs_inode_cache", "9pnet_virtio"}},
-    [VMB_KDRV_VIRTIO_SCSI] = {"virtio-scsi", "virtio_scsi sd_mod",
+    [VMB_KDRV_VIRTIO_SCSI] = {"virtio-scsi",
+                              "virtio_scsi sd_mod",
+                              "CONFIG_SCSI_VIRTIO and CONFIG_BLK_DEV_SD",
                               {"Virtio SCSI HBA"}},
-    [VMB_KDRV_VSOCK] = {"vsock", "vmw_vsock_virtio_transport",
+    [VMB_KDRV_VSOCK] = {"vsock",
+                        "vmw_vsock_virtio_transport",
+                        "CONFIG_VIRTIO_VSOCKETS",
                         {"vmw_vsock_virtio_transport"}},
 };
 
@@ -50,6 +71,12 @@ const char *
 vmb_kdrv_modules(int drv)
 {
     return drv >= 0 && drv < VMB_KDRV_N ? drivers[drv].modules : "";
+}
+
+const char *
+vmb_kdrv_config(int drv)
+{
+    return drv >= 0 && drv < VMB_KDRV_N ? drivers[drv].config : "";
 }
 
 const char *const *
@@ -230,8 +257,8 @@ elf(const unsigned char *d, size_t len, struct vmb_kernel_info *ki,
 }
 
 int
-vmb_kernel_inspect_mem(const void *data, size_t len,
-                       struct vmb_kernel_info *ki, struct vmb_error **err)
+vmb_kernel_inspect_mem(const void *data, size_t len, struct vmb_kernel_info *ki,
+                       struct vmb_error **err)
 {
     memset(ki, 0, sizeof(*ki));
     for (int k = 0; k < VMB_KDRV_N; k++)

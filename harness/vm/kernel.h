@@ -50,11 +50,11 @@ enum vmb_kdrv_state {
 
 /* Fixed-size: a plain value to copy, nothing to free. */
 struct vmb_kernel_info {
-    int format;              /* enum vmb_kernel_format */
-    bool pvh;                /* ELF: has the PVH entry note QEMU needs */
-    char release[65];        /* "6.1.0-57-amd64" */
-    char modules_dir[320];   /* "" when the kernel has none */
-    int drv[VMB_KDRV_N];     /* enum vmb_kdrv_state */
+    int format;            /* enum vmb_kernel_format */
+    bool pvh;              /* ELF: has the PVH entry note QEMU needs */
+    char release[65];      /* "6.1.0-57-amd64" */
+    char modules_dir[320]; /* "" when the kernel has none */
+    int drv[VMB_KDRV_N];   /* enum vmb_kdrv_state */
 };
 
 /*
@@ -77,6 +77,8 @@ const char *vmb_kdrv_name(int drv);
 const char *vmb_kdrv_state_name(int state);
 /* The modules that provide drv, space-separated ("9p 9pnet_virtio"). */
 const char *vmb_kdrv_modules(int drv);
+/* The kernel options that build drv in ("CONFIG_VIRTIO_FS"). */
+const char *vmb_kdrv_config(int drv);
 /* The strings taken as proof that drv is built into an ELF vmlinux,
  * NULL-terminated. */
 const char *const *vmb_kdrv_markers(int drv);
