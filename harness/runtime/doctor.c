@@ -344,7 +344,7 @@ check_kernel(struct vmb_doctor_report *r, const struct vmb_doctor_opts *o)
     for (int d = 0; d < VMB_KDRV_N; d++) {
         int st = ki.drv[d];
         autofree char *fix = vmb_xasprintf(
-            "cells that need it are refused: build the kernel with %s=y, or "
+            "cells that need it are refused: build the kernel with %s, or "
             "install its modules (%s)",
             vmb_kdrv_config(d), vmb_kdrv_modules(d));
         if (st == VMB_KDRV_BUILTIN || st == VMB_KDRV_MODULE)

@@ -69,8 +69,7 @@ kernel_of(const struct vmb_preflight_facts *h, const struct vmb_cell *c)
 
 int
 vmb_preflight_kernel_probe(const struct vmb_preflight_facts *h,
-                           const struct vmb_cell *c, char **detail,
-                           char **fix)
+                           const struct vmb_cell *c, char **detail, char **fix)
 {
     const struct vmb_preflight_kernel *k = kernel_of(h, c);
     if (k == NULL || k->path[0] == '\0')
@@ -119,8 +118,8 @@ vmb_preflight_kernel_probe(const struct vmb_preflight_facts *h,
             "need: not built in, and it has no modules at "
             "\"/lib/modules/%s\"",
             k->path, n, ki->release);
-    *fix = vmb_xasprintf("use a kernel built with %s=y (or its modules "
-                         "installed), or a cell that does not need it",
+    *fix = vmb_xasprintf("use a kernel built with %s (or with their modules "
+                         "installed), or cells that do not need them",
                          cfgs);
     return VMB_PREFLIGHT_LACK;
 }

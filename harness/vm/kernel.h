@@ -77,7 +77,7 @@ const char *vmb_kdrv_name(int drv);
 const char *vmb_kdrv_state_name(int state);
 /* The modules that provide drv, space-separated ("9p 9pnet_virtio"). */
 const char *vmb_kdrv_modules(int drv);
-/* The kernel options that build drv in ("CONFIG_VIRTIO_FS"). */
+/* The kernel options that build drv in ("CONFIG_VIRTIO_FS=y"). */
 const char *vmb_kdrv_config(int drv);
 /* The strings taken as proof that drv is built into an ELF vmlinux,
  * NULL-terminated. */
