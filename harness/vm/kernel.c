@@ -1,8 +1,10 @@
 #include "vm/kernel.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/util.h"
@@ -363,6 +365,13 @@ int
 vmb_kernel_inspect(const char *path, const char *root,
                    struct vmb_kernel_info *ki, struct vmb_error **err)
 {
+    /* A FIFO would block the read and a device never end it. */
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return vmb_error_set(err, VMB_ERR_INPUT, errno, "kernel \"%s\"", path);
+    if (!S_ISREG(st.st_mode))
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "kernel \"%s\" is not a regular file", path);
     autofree char *data = NULL;
     size_t len = 0;
     if (vmb_read_file_max(path, VMB_KERNEL_MAX_BYTES, &data, &len, err) < 0)

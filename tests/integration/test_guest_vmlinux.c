@@ -1,9 +1,9 @@
 /*
  * An uncompressed ELF vmlinux as guest.kernel boots under QEMU 7.2
  * (through its PVH entry note) with vmbench's initramfs, and the agent
- * answers from it, then powers the VM off. The vmlinux is the host's own, taken out of its
- * bzImage (tests/vmlinux-from-bzimage.sh), so its modules directory is
- * the host's and the initramfs carries the virtio modules as for the
+ * answers from it, then powers the VM off. The vmlinux is the host's own, taken
+ * out of its bzImage (tests/vmlinux-from-bzimage.sh), so its modules directory
+ * is the host's and the initramfs carries the virtio modules as for the
  * bzImage: Debian's kernel has no driver built in to boot without them.
  */
 #include <criterion/criterion.h>

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/capture.h"
 #include "base/util.h"
@@ -229,4 +230,22 @@ Test(kernel, guest_kernel_find_takes_vmlinux)
     cr_assert_str_eq(m, modules);
     free(k);
     free(m);
+}
+
+/* A FIFO or a device is refused before a read could block or not end. */
+Test(kernel, not_a_regular_file)
+{
+    struct vmb_kernel_info ki;
+    struct vmb_error *err = NULL;
+    char *fifo = vmb_xasprintf("%s/fifo", dir);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    const char *paths[] = {fifo, "/dev/zero"};
+    for (size_t i = 0; i < 2; i++) {
+        cr_assert_eq(vmb_kernel_inspect(paths[i], NULL, &ki, &err), -1);
+        cr_assert_eq(err->kind, VMB_ERR_INPUT);
+        cr_assert(strstr(err->msg, "is not a regular file"), "%s", err->msg);
+        vmb_error_free(err);
+        err = NULL;
+    }
+    free(fifo);
 }
