@@ -12,6 +12,7 @@
 #include "base/util.h"
 #include "config/config.h"
 #include "vm/initramfs.h"
+#include "vm/kernel.h"
 #include "vm/virt.h"
 #include "vm/vm.h"
 
@@ -307,12 +308,65 @@ check_memory_disk(struct vmb_doctor_report *r, const char *results_dir)
             free_gib, dir);
 }
 
+/*
+ * The guest kernel: its format and release, and for each driver a cell
+ * may need, where it comes from. A missing driver is a warning: only the
+ * cells that need it are refused, by the preflight.
+ */
+static void
+check_kernel(struct vmb_doctor_report *r, const struct vmb_doctor_opts *o)
+{
+    autofree char *path = NULL;
+    vmb_autoerr struct vmb_error *err = NULL;
+    struct vmb_kernel_info ki;
+    if (vmb_guest_kernel_path(o->kernel, NULL, &path, &err) < 0 ||
+        vmb_kernel_inspect(path, NULL, &ki, &err) < 0) {
+        add(r, "guest-kernel", VMB_DOCTOR_FAIL,
+            "set --kernel (guest.kernel) to a bzImage whose modules are "
+            "installed, or to an uncompressed x86-64 vmlinux built with "
+            "CONFIG_PVH",
+            "%s", err->msg);
+        return;
+    }
+    if (ki.modules_dir[0])
+        add(r, "guest-kernel", VMB_DOCTOR_OK, NULL,
+            "\"%s\": %s, release \"%s\", modules at \"%s\"", path,
+            ki.format == VMB_KERNEL_ELF ? "ELF vmlinux (PVH entry)" : "bzImage",
+            ki.release, ki.modules_dir);
+    else
+        add(r, "guest-kernel",
+            ki.format == VMB_KERNEL_ELF ? VMB_DOCTOR_OK : VMB_DOCTOR_FAIL,
+            "install its modules, or use its uncompressed vmlinux",
+            "\"%s\": %s, release \"%s\", no modules at \"/lib/modules/%s\"",
+            path,
+            ki.format == VMB_KERNEL_ELF ? "ELF vmlinux (PVH entry)" : "bzImage",
+            ki.release, ki.release);
+    for (int d = 0; d < VMB_KDRV_N; d++) {
+        int st = ki.drv[d];
+        autofree char *fix = vmb_xasprintf(
+            "cells that need it are refused: build the kernel with %s, or "
+            "install its modules (%s)",
+            vmb_kdrv_config(d), vmb_kdrv_modules(d));
+        if (st == VMB_KDRV_BUILTIN || st == VMB_KDRV_MODULE)
+            add(r, vmb_kdrv_name(d), VMB_DOCTOR_OK, NULL,
+                "guest kernel driver: %s", vmb_kdrv_state_name(st));
+        else if (st == VMB_KDRV_MISSING && !ki.modules_dir[0])
+            add(r, vmb_kdrv_name(d), VMB_DOCTOR_WARN, fix,
+                "guest kernel driver: not built in, and no module is "
+                "available for this image");
+        else
+            add(r, vmb_kdrv_name(d), VMB_DOCTOR_WARN, fix,
+                "guest kernel driver: %s", vmb_kdrv_state_name(st));
+    }
+}
+
 struct vmb_doctor_report *
 vmb_doctor_run(const struct vmb_doctor_opts *o)
 {
     struct vmb_doctor_report *r = vmb_xcalloc(1, sizeof(*r));
     check_libvirt_and_kvm(r, o);
     check_emulator(r, o);
+    check_kernel(r, o);
     check_vhost(r, "vhost-net", "/dev/vhost-net", "vhost_net",
                 "guest networking runs in QEMU's own thread, slower");
     check_vhost(

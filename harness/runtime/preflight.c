@@ -696,6 +696,8 @@ const struct vmb_preflight_need vmb_preflight_needs[] = {
     {"engine", "every cell: the server's programs", any_cell, programs_probe},
     {"guest-image", "VM cells: the image is made from the host's files", is_vm,
      image_probe},
+    {"guest-kernel", "VM cells: the drivers of their devices in guest.kernel",
+     is_vm, vmb_preflight_kernel_probe},
 };
 const size_t vmb_preflight_nneeds = VMB_NELEMS(vmb_preflight_needs);
 
@@ -764,6 +766,11 @@ vmb_preflight_check(const struct vmb_preflight_host *h,
     struct vmb_preflight *p = vmb_xcalloc(1, sizeof(*p));
     const struct vmb_cell *lists[2] = {m->cells, m->controls};
     const size_t counts[2] = {m->ncells, m->ncontrols};
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < counts[k]; i++)
+            if (is_vm(&lists[k][i]) &&
+                (want == NULL || want(ctx, &lists[k][i])))
+                vmb_preflight_kernel_read(&facts, lists[k][i].cfg.guest.kernel);
     for (int k = 0; k < 2; k++)
         for (size_t i = 0; i < counts[k]; i++)
             if (want == NULL || want(ctx, &lists[k][i]))

@@ -25,6 +25,7 @@
 #include "base/error.h"
 #include "base/jsonw.h"
 #include "config/matrix.h"
+#include "vm/kernel.h"
 
 /* Where the host is: tests point root at a fake tree. */
 struct vmb_preflight_host {
@@ -35,6 +36,15 @@ struct vmb_preflight_host {
 #define VMB_PREFLIGHT_MAX_PROGRAMS 8
 #define VMB_PREFLIGHT_MAX_ENGINES 4
 #define VMB_PREFLIGHT_NMODULES 6
+#define VMB_PREFLIGHT_MAX_KERNELS 4
+
+/* A guest kernel the checked cells name, read once (vm/kernel.h). */
+struct vmb_preflight_kernel {
+    char setting[256]; /* guest.kernel as the cells say it */
+    char path[256];    /* the file it names; "" when "auto" finds none */
+    char error[512];   /* why it cannot be read; "" when it was */
+    struct vmb_kernel_info info;
+};
 
 /* What the needs know of the host, read once per check. */
 struct vmb_preflight_facts {
@@ -60,6 +70,10 @@ struct vmb_preflight_facts {
     /* The same for the image of each tool driver of vmb_db_drivers[]
      * (fio's own image); "" for a server's driver. */
     char tool_image_missing[VMB_PREFLIGHT_MAX_ENGINES][256];
+    /* The guest kernels of the cells checked (vmb_preflight_check reads
+     * them; facts_read alone leaves none). */
+    struct vmb_preflight_kernel kernels[VMB_PREFLIGHT_MAX_KERNELS];
+    size_t nkernels;
     /* Per driver of vmb_db_drivers[] and its host_programs[]: found. */
     bool program[VMB_PREFLIGHT_MAX_ENGINES][VMB_PREFLIGHT_MAX_PROGRAMS];
     /* Per host setting (runtime/hostset.h's table): its file exists,
@@ -136,6 +150,26 @@ void vmb_preflight_print_lacks(FILE *f, const struct vmb_preflight *p);
  * "lack"|"note", "detail", "fix", "cells": [ids]}]}
  */
 void vmb_preflight_to_json(struct vmb_jw *w, const struct vmb_preflight *p);
+
+/*
+ * Reads the guest kernel setting names (under f->root) into f->kernels,
+ * unless it is there already or the table is full. Never fails: what
+ * goes wrong is the entry's error.
+ */
+void vmb_preflight_kernel_read(struct vmb_preflight_facts *f,
+                               const char *setting);
+
+/*
+ * The drivers cell c needs in its guest kernel (vm/kernel.h), true in
+ * need[VMB_KDRV_N]: the five every VM needs, and those its placement,
+ * block driver and agent transport add.
+ */
+void vmb_preflight_kernel_drivers(const struct vmb_cell *c, bool *need);
+
+/* The guest-kernel need's probe (vmb_preflight_needs[]). */
+int vmb_preflight_kernel_probe(const struct vmb_preflight_facts *h,
+                               const struct vmb_cell *c, char **detail,
+                               char **fix);
 
 /* The CPUs this process may run on (sched_getaffinity), at least 1. */
 int vmb_preflight_host_cpus(void);

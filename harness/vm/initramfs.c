@@ -13,6 +13,7 @@
 #include "base/paths.h"
 #include "base/util.h"
 #include "vm/agent_wire.h"
+#include "vm/kernel.h"
 
 /* ---- kernel ---- */
 
@@ -20,30 +21,44 @@ int
 vmb_guest_kernel_release(const char *kernel_path, char **release,
                          struct vmb_error **err)
 {
-    autofclose FILE *f = fopen(kernel_path, "re");
-    if (!f)
-        return vmb_error_set(err, VMB_ERR_INPUT, errno, "open kernel \"%s\"",
-                             kernel_path);
-    /* The x86 boot protocol's setup header: "HdrS" at 0x202, and at
-     * 0x20e the offset (minus 0x200) of the version string. */
-    unsigned char hdr[0x210];
-    if (fread(hdr, 1, sizeof(hdr), f) != sizeof(hdr) ||
-        memcmp(hdr + 0x202, "HdrS", 4) != 0)
+    struct vmb_kernel_info ki;
+    if (vmb_kernel_inspect(kernel_path, NULL, &ki, err) < 0)
+        return -1;
+    *release = vmb_xstrdup(ki.release);
+    return 0;
+}
+
+int
+vmb_guest_kernel_path(const char *setting, const char *root, char **out,
+                      struct vmb_error **err)
+{
+    if (setting && strcmp(setting, "auto") != 0) {
+        *out = vmb_xstrdup(setting);
+        return 0;
+    }
+    autofree char *boot = vmb_xasprintf("%s/boot", root ? root : "");
+    DIR *d = opendir(boot);
+    if (!d)
+        return vmb_error_set(err, VMB_ERR_INPUT, errno,
+                             "guest kernel \"auto\": open \"%s\"", boot);
+    struct dirent *e;
+    autofree char *best = NULL;
+    while ((e = readdir(d))) {
+        if (!vmb_str_has_prefix(e->d_name, "vmlinuz-"))
+            continue;
+        if (!best || strverscmp(e->d_name + 8, best) > 0) {
+            free(best);
+            best = vmb_xstrdup(e->d_name + 8);
+        }
+    }
+    closedir(d);
+    if (!best)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "\"%s\" is not a bzImage kernel", kernel_path);
-    unsigned off = (unsigned)hdr[0x20e] | (unsigned)hdr[0x20f] << 8;
-    char ver[256];
-    if (off == 0 || fseek(f, (long)off + 0x200, SEEK_SET) < 0 ||
-        !fgets(ver, sizeof(ver), f))
-        return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "kernel \"%s\" does not say its version",
-                             kernel_path);
-    ver[strcspn(ver, " \n")] = '\0';
-    if (!ver[0])
-        return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "kernel \"%s\" does not say its version",
-                             kernel_path);
-    *release = vmb_xstrdup(ver);
+                             "guest kernel \"auto\": no \"%s/vmlinuz-*\"; "
+                             "install linux-image-amd64 or set "
+                             "guest.kernel to a path",
+                             boot);
+    *out = vmb_xasprintf("%s/vmlinuz-%s", boot, best);
     return 0;
 }
 
@@ -52,32 +67,8 @@ vmb_guest_kernel_find(const char *setting, char **kernel_path,
                       char **modules_dir, struct vmb_error **err)
 {
     autofree char *path = NULL;
-    if (!setting || strcmp(setting, "auto") == 0) {
-        DIR *d = opendir("/boot");
-        if (!d)
-            return vmb_error_set(err, VMB_ERR_INPUT, errno,
-                                 "guest kernel \"auto\": open \"/boot\"");
-        struct dirent *e;
-        autofree char *best = NULL;
-        while ((e = readdir(d))) {
-            if (!vmb_str_has_prefix(e->d_name, "vmlinuz-"))
-                continue;
-            if (!best || strverscmp(e->d_name + 8, best) > 0) {
-                free(best);
-                best = vmb_xstrdup(e->d_name + 8);
-            }
-        }
-        closedir(d);
-        if (!best)
-            return vmb_error_set(
-                err, VMB_ERR_INPUT, 0,
-                "guest kernel \"auto\": no \"/boot/vmlinuz-*\"; "
-                "install linux-image-amd64 or set "
-                "guest.kernel to a path");
-        path = vmb_xasprintf("/boot/vmlinuz-%s", best);
-    } else {
-        path = vmb_xstrdup(setting);
-    }
+    if (vmb_guest_kernel_path(setting, NULL, &path, err) < 0)
+        return -1;
     struct stat st;
     if (stat(path, &st) < 0)
         return vmb_error_set(err, VMB_ERR_INPUT, errno, "guest kernel \"%s\"",
@@ -85,18 +76,19 @@ vmb_guest_kernel_find(const char *setting, char **kernel_path,
     if (!S_ISREG(st.st_mode))
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "guest kernel \"%s\" is not a file", path);
-    autofree char *release = NULL;
-    if (vmb_guest_kernel_release(path, &release, err) < 0)
+    struct vmb_kernel_info ki;
+    if (vmb_kernel_inspect(path, NULL, &ki, err) < 0)
         return vmb_error_prefix(err, "guest kernel");
-    autofree char *mods = vmb_xasprintf("/lib/modules/%s", release);
-    autofree char *dep = vmb_xasprintf("%s/modules.dep", mods);
-    if (access(dep, R_OK) < 0)
-        return vmb_error_set(err, VMB_ERR_INPUT, errno,
+    /* An ELF vmlinux (Kata's) may have everything built in and no
+     * modules: the initramfs then loads none, and the preflight says
+     * which driver a cell lacks. A bzImage says nothing of itself. */
+    if (!ki.modules_dir[0] && ki.format == VMB_KERNEL_BZIMAGE)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "guest kernel \"%s\" (release \"%s\") has no "
-                             "modules at \"%s\"",
-                             path, release, mods);
+                             "modules at \"/lib/modules/%s\"",
+                             path, ki.release, ki.release);
+    *modules_dir = ki.modules_dir[0] ? vmb_xstrdup(ki.modules_dir) : NULL;
     *kernel_path = steal(&path);
-    *modules_dir = steal(&mods);
     return 0;
 }
 

@@ -23,17 +23,29 @@
 
 /*
  * Finds the guest kernel. setting is "auto" (the newest /boot/vmlinuz-*
- * by version) or a path to a bzImage. *kernel_path and *modules_dir
- * (/lib/modules/<release>, the release read from the bzImage header) are
- * the caller's to free. Fails with VMB_ERR_INPUT when the kernel is
- * missing, unreadable, not a bzImage, or has no modules directory.
+ * by version) or a path to a bzImage or an uncompressed x86-64 ELF
+ * vmlinux (vm/kernel.h). *kernel_path and *modules_dir
+ * (/lib/modules/<release>, the release read from the image) are the
+ * caller's to free; *modules_dir is NULL for a vmlinux that has no
+ * modules directory (its drivers built in: the initramfs then carries
+ * none). Fails with VMB_ERR_INPUT when the kernel is missing,
+ * unreadable, neither format, an ELF QEMU cannot boot, or a bzImage
+ * without a modules directory.
  */
 int vmb_guest_kernel_find(const char *setting, char **kernel_path,
                           char **modules_dir, struct vmb_error **err);
 
 /*
- * The release string of a bzImage ("6.1.0-56-amd64"), read from its
- * setup header. Caller frees.
+ * The file guest.kernel names: setting itself, or for "auto" (or NULL)
+ * the newest ROOT/boot/vmlinuz-* by version (root NULL: this host).
+ * Caller frees. Fails with VMB_ERR_INPUT when "auto" finds none.
+ */
+int vmb_guest_kernel_path(const char *setting, const char *root, char **path,
+                          struct vmb_error **err);
+
+/*
+ * The release string of a kernel ("6.1.0-56-amd64"), read from a
+ * bzImage's setup header or a vmlinux's banner. Caller frees.
  */
 int vmb_guest_kernel_release(const char *kernel_path, char **release,
                              struct vmb_error **err);

@@ -28,14 +28,18 @@ struct guest_vm {
     uint64_t started_ns;
 };
 
-/* The agent initramfs for the host's kernel, cached under the build dir. */
+/* The guest.kernel the VMs boot: "auto" unless a test sets a path. */
+static const char *guest_kernel_setting = "auto";
+
+/* The agent initramfs for the guest kernel, cached under the build dir. */
 static char *
 guest_initramfs(char **kernel)
 {
     char *modules = NULL;
     struct vmb_error *err = NULL;
-    cr_assert_eq(vmb_guest_kernel_find("auto", kernel, &modules, &err), 0, "%s",
-                 err ? err->msg : "");
+    cr_assert_eq(
+        vmb_guest_kernel_find(guest_kernel_setting, kernel, &modules, &err), 0,
+        "%s", err ? err->msg : "");
     char *agent = vmb_guest_program("vmb-agent");
     /* Next to the vmbench binary: the build directory. */
     char *cache = vmb_xasprintf("%s", VMB_BINARY);

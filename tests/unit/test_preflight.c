@@ -12,9 +12,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/capture.h"
 #include "base/util.h"
 #include "config/matrix.h"
 #include "runtime/preflight.h"
+#include "vm/initramfs.h"
 
 static char root[] = "/tmp/vmb-test-preflight-XXXXXX";
 static struct vmb_matrix *m;
@@ -528,4 +530,85 @@ Test(preflight, pinned_tenants_beyond_the_cpus_are_refused)
     m = NULL;
     check("guest:\n  vcpus_pinning: true\n");
     cr_assert_null(finding("vcpus-pinning"));
+}
+
+/*
+ * The host's Debian kernel as a Kata-style one: its uncompressed vmlinux
+ * as the fake host's only kernel, with no modules directory. Debian
+ * builds virtio-fs as a module, so the default cell (on virtio-fs) is
+ * refused, naming the driver, the kernel file and the option to build.
+ * Returns the release.
+ */
+static char *
+put_vmlinux(void)
+{
+    char *bz = NULL, *rel = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_guest_kernel_path("auto", NULL, &bz, &err), 0);
+    cr_assert_eq(vmb_guest_kernel_release(bz, &rel, &err), 0);
+    char *boot = vmb_xasprintf("%s/boot", root);
+    char *out = vmb_xasprintf("%s/vmlinuz-%s", boot, rel);
+    cr_assert_eq(vmb_mkdir_p(boot, NULL), 0);
+    const char *argv[] = {"bash", VMB_TEST_DATA "/vmlinux-from-bzimage.sh", bz,
+                          out, NULL};
+    char *text = NULL;
+    cr_assert_eq(vmb_capture_run(argv, &text, NULL, &err), 0, "%s",
+                 err ? err->msg : "");
+    free(text);
+    free(out);
+    free(boot);
+    free(bz);
+    return rel;
+}
+
+Test(preflight, guest_kernel_without_the_driver_is_refused, .timeout = 60)
+{
+    put("dev/vhost-net", "", 0600);
+    char *rel = put_vmlinux();
+    check("");
+    assert_lack("guest-kernel", "lacks the driver(s) \"virtio-pci\"",
+                "CONFIG_VIRTIO_FS=y");
+    const struct vmb_preflight_finding *f = finding("guest-kernel");
+    cr_assert_not_null(strstr(f->detail, "\"virtio-fs\""), "%s", f->detail);
+    cr_assert_not_null(strstr(f->detail, "/boot/vmlinuz-"), "%s", f->detail);
+    cr_assert_not_null(strstr(f->detail, "has no modules"), "%s", f->detail);
+    cr_assert_eq(f->ncells, 1); /* not the bare-metal control */
+    vmb_preflight_free(pf);
+    vmb_matrix_free(m);
+
+    /* Its modules installed: nothing lacks. */
+    const char *mods[] = {"virtio_pci",     "virtio_blk", "virtio_net",
+                          "virtio_console", "ext4",       "virtiofs"};
+    char *dep = vmb_xstrdup("");
+    for (size_t i = 0; i < sizeof(mods) / sizeof(mods[0]); i++) {
+        char *ko =
+            vmb_xasprintf("lib/modules/%s/kernel/%s.ko.xz", rel, mods[i]);
+        put(ko, "", 0644);
+        char *d = vmb_xasprintf("%skernel/%s.ko.xz:\n", dep, mods[i]);
+        free(dep);
+        dep = d;
+        free(ko);
+    }
+    char *depf = vmb_xasprintf("lib/modules/%s/modules.dep", rel);
+    put(depf, dep, 0644);
+    check("");
+    cr_assert_null(finding("guest-kernel"), "%s",
+                   finding("guest-kernel")->detail);
+    vmb_preflight_free(pf);
+    vmb_matrix_free(m);
+
+    /* 9p is not among them. */
+    check("matrix:\n  shared_fs: [virtio-9p]\n");
+    assert_lack("guest-kernel", "lacks the driver(s) \"9p\" the cell",
+                "CONFIG_9P_FS");
+    free(depf);
+    free(dep);
+    free(rel);
+}
+
+/* A guest.kernel that is no kernel is refused before anything starts. */
+Test(preflight, guest_kernel_not_a_kernel_is_refused)
+{
+    check("guest:\n  kernel: /etc/hostname\n");
+    assert_lack("guest-kernel", "is not a bzImage kernel", "CONFIG_PVH");
 }
