@@ -58,6 +58,12 @@ struct vmb_preflight_facts {
     char image_missing[512];
     /* Per driver of vmb_db_drivers[] and its host_programs[]: found. */
     bool program[VMB_PREFLIGHT_MAX_ENGINES][VMB_PREFLIGHT_MAX_PROGRAMS];
+    /* The container root over the shared filesystem is an overlay mount
+     * on the host: the kernel lacks overlayfs (not registered, loaded,
+     * nor installed as a module), or this process may not mount
+     * (CapEff without CAP_SYS_ADMIN). False where the host does not say. */
+    bool overlay_missing;
+    bool mount_denied;
     char root[256];
 };
 

@@ -40,7 +40,7 @@
 
 struct vm_env {
     struct vmb_virt *virt;
-    char *kernel, *modules_dir, *initrd, *base_image;
+    char *kernel, *modules_dir, *initrd, *base_image, *base_tree;
     struct vmb_accel_result accel;
     /* Under TCG: how much slower the guest ran the compute loop than the
      * host, measured in the session's first VM; 0 when not measured. */
@@ -94,6 +94,7 @@ vm_env_open(const struct vmb_config *base, const char *results_dir,
         goto fail;
     }
     e->base_image = steal(&img.path);
+    e->base_tree = steal(&img.tree);
     vmb_image_clear(&img);
     if (vmb_accel_resolve(e->virt, base->hypervisor.accel,
                           base->hypervisor.emulator, base->hypervisor.machine,
@@ -238,6 +239,7 @@ vm_env_close(void *env)
     free(e->modules_dir);
     free(e->initrd);
     free(e->base_image);
+    free(e->base_tree);
     free(e);
 }
 
@@ -266,6 +268,7 @@ vm_up(struct vmb_runtime *rt, struct vmb_error **err)
         .kernel = e->kernel,
         .initrd = e->initrd,
         .base_image = e->base_image,
+        .base_tree = e->base_tree,
         /* The work directory goes as a whole after the run (vm_free);
          * keeping the files until then keeps a failed boot's console
          * log. */
@@ -477,7 +480,7 @@ vm_sample(struct vmb_runtime *rt, struct vmb_sample *s)
         const struct vmb_virt_disk_stats *ds = NULL;
         if (n->data_disk != NULL)
             ds = vmb_virt_stats_disk(&st, "vdb");
-        else if (n->data_dir != NULL)
+        else if (n->share_dir != NULL)
             shared = true;
         else
             ds = vmb_virt_stats_disk(&st, "vda");
@@ -486,7 +489,7 @@ vm_sample(struct vmb_runtime *rt, struct vmb_sample *s)
             disk[1] += (double)ds->wr_bytes;
             disk[2] += (double)ds->rd_reqs;
             disk[3] += (double)ds->wr_reqs;
-        } else if (n->data_dir == NULL) {
+        } else if (n->share_dir == NULL) {
             disk_ok = false;
         }
     }
@@ -522,7 +525,7 @@ vm_memory(struct vmb_runtime *rt, struct vmb_mem_node out[2])
         struct vmb_virt_domain *d = vmb_vm_cell_domain(v->cell, i);
         int pid = d ? vmb_virt_domain_pid(d) : -1;
         vmb_mem_read_process("/proc", pid, &out[i].rss, &out[i].pss);
-        if (n->data_dir != NULL)
+        if (n->share_dir != NULL)
             vmb_mem_read_virtiofsd("/proc", n->domain, &out[i].helpers_rss,
                                    &out[i].helpers_pss);
         autofree char *text = NULL;

@@ -39,6 +39,7 @@
 #include "vm/agent.h"
 #include "vm/image.h"
 #include "vm/initramfs.h"
+#include "vm/rootfs.h"
 #include "vm/virt.h"
 #include "vm/vm.h"
 
@@ -434,6 +435,8 @@ cmd_cell(int argc, char **argv, struct vmb_error **err)
     chmod(dir, 0755);
     if (vmb_virt_open(cfg.hypervisor.connect, &v, err) < 0)
         goto out;
+    /* The guard removes it, mounts first, should the tool be killed. */
+    vmb_virt_guard_dir(true, dir);
     struct vmb_accel_result acc;
     if (vmb_accel_resolve(v, cfg.hypervisor.accel, cfg.hypervisor.emulator,
                           cfg.hypervisor.machine, kernel, &acc, err) < 0)
@@ -448,6 +451,7 @@ cmd_cell(int argc, char **argv, struct vmb_error **err)
         .kernel = kernel,
         .initrd = initrd,
         .base_image = img.path,
+        .base_tree = img.tree,
         .keep_volumes = keep,
     };
     fprintf(stderr, "vmb_celltool: booting %s\n", tag);
@@ -478,6 +482,8 @@ cmd_cell(int argc, char **argv, struct vmb_error **err)
         vmb_jw_kstr(&w, "data_fstype", f.data_fstype);
         vmb_jw_kstr(&w, "data_source", f.data_source);
         vmb_jw_kstr(&w, "data_options", f.data_options);
+        vmb_jw_kstr(&w, "root_fstype", f.root_fstype);
+        vmb_jw_kstr(&w, "root_source", f.root_source);
         vmb_jw_kstr(&w, "cmdline", f.cmdline);
         vmb_jw_kstr(&w, "domain", n->domain);
         virtiofsd_members(&w, vmb_vm_cell_virtiofsd_pid(c, i));
@@ -556,8 +562,12 @@ out:
     vmb_image_clear(&img);
     vmb_vm_cell_free(c);
     vmb_virt_close(v);
-    if (have_dir && !keep)
+    if (have_dir && !keep) {
+        vmb_rootfs_unmount_under(dir);
         vmb_rm_rf(dir, NULL);
+    }
+    if (have_dir)
+        vmb_virt_guard_dir(false, dir);
     vmb_config_free(&cfg);
     return rc;
 }
