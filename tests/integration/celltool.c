@@ -275,6 +275,23 @@ run_checks(struct vmb_vm_cell *c, const struct vmb_config *cfg,
             vmb_jw_kstr(w, "own_output", res.output ? res.output : "");
         }
         free(res.output);
+        /* PostgreSQL's server binary and its libraries load from the
+         * container root. */
+        const char *pg_argv[] = {
+            "/bin/sh", "-c",
+            "for p in /usr/lib/postgresql/*/bin/postgres; do \"$p\" "
+            "--version 2>&1; done",
+            NULL};
+        struct vmb_agent_proc pg = {.argv = pg_argv, .user = "postgres"};
+        struct vmb_agent_exec_result pres = {0};
+        vmb_error_freep(&err);
+        if (vmb_agent_exec(n->agent, &pg, t, 2 * t, &pres, &err) < 0) {
+            vmb_jw_kstr(w, "postgres_error", err->msg);
+        } else {
+            vmb_jw_kint(w, "postgres_exit", pres.status.code);
+            vmb_jw_kstr(w, "postgres_version", pres.output ? pres.output : "");
+        }
+        free(pres.output);
         vmb_jw_obj_end(w);
     }
     /* A server in node 1, a client in node 2, across the run's network. */

@@ -8,7 +8,7 @@
 # whoever libvirt runs QEMU as, and the container root is over the share
 # (9p, virtio-fs; tmpfs keeps it on virtio-fs) or on its disk
 # (virtio-blk, local with disable_block_device_use off), as the guest's
-# mount table says. virtio-fs runs vmbench's own virtiofsd as
+# mount table says, and Redis and PostgreSQL's server run from it. virtio-fs runs vmbench's own virtiofsd as
 # Kata starts it, as root, with Kata's virtio_fs_extra_args translated for
 # QEMU's C daemon on its running command line and saved with the results.
 set -euo pipefail
@@ -83,9 +83,12 @@ while read -r storage vcpus mem _; do
             echo "$storage $n: postgres cannot own /data: $(jq -c ".checks.$n" "$j")"; fail=1
         fi
         [ "$(q ".boot.$n.agent_s")" != null ] || { echo "$storage $n: no agent stage"; fail=1; }
+        # PostgreSQL's server runs from the container root.
+        q ".checks.$n.postgres_version" | grep -q 'PostgreSQL' ||
+            { echo "$storage $n: postgres does not run: $(jq -c ".checks.$n" "$j")"; fail=1; }
         # The container root in the guest's mount table: over the share
         # (disable_block_device_use, Kata's default) unless the cell has
-        # a disk, so Redis below and postgres' shell run from the share.
+        # a disk, so Redis below and PostgreSQL above run from the share.
         want_root=$(fstype "$storage")
         case "$storage" in virtio-blk | local) want_root=ext4 ;; tmpfs) want_root=virtiofs ;; esac
         got_root="$(q ".facts.$n.root_fstype") $(q ".facts.$n.root_source")"
