@@ -78,7 +78,14 @@ vmb_guest_parse_cmdline(void)
             g->tmpfs_size = strtoull(v, NULL, 10);
         else if ((v = arg_value(w, VMB_AGENT_ARG_FS_CACHE)) != NULL)
             snprintf(g->fs_cache, sizeof(g->fs_cache), "%s", v);
+        else if ((v = arg_value(w, VMB_AGENT_ARG_ROOT)) != NULL)
+            snprintf(g->root, sizeof(g->root), "%s", v);
     }
+    if (g->root[0] && strcmp(g->root, "9p") != 0 &&
+        strcmp(g->root, "virtio-fs") != 0)
+        vmb_guest_boot_fail("unknown container root \"%s\" on the kernel "
+                            "command line",
+                            g->root);
     const char *known[] = {"",           "9p",    "virtio-fs",
                            "virtio-blk", "local", "tmpfs"};
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
@@ -101,9 +108,9 @@ vmb_guest_mount_or_fail(const char *src, const char *dst, const char *type,
 /*
  * VMB_AGENT_MODULES_LIST lines are "GROUP req|opt PATH" in load order
  * (dependencies first), written by the host's initramfs builder. "base"
- * is always loaded, the group named like the storage only for that
- * storage; "opt" lines are soft dependencies that may fail (crc32c-intel
- * on a CPU without SSE4.2).
+ * is always loaded, the group named like the storage or the container
+ * root's filesystem only for those; "opt" lines are soft dependencies that may
+ * fail (crc32c-intel on a CPU without SSE4.2).
  */
 void
 vmb_guest_load_modules(void)
@@ -116,7 +123,9 @@ vmb_guest_load_modules(void)
         char group[32], kind[8], path[400];
         if (sscanf(line, "%31s %7s %399s", group, kind, path) != 3)
             continue;
-        if (strcmp(group, "base") != 0 && strcmp(group, vmb_guest.storage) != 0)
+        if (strcmp(group, "base") != 0 &&
+            strcmp(group, vmb_guest.storage) != 0 &&
+            strcmp(group, vmb_guest.root) != 0)
             continue;
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
@@ -301,6 +310,64 @@ vmb_guest_setup_network(void)
     close(s);
 }
 
+/* Mounts the share (tag VMB_AGENT_FS_TAG) over fs ("9p", "virtio-fs")
+ * on dst. */
+static void
+mount_share(const char *fs, const char *dst)
+{
+    const struct vmb_guest_state *g = &vmb_guest;
+    if (strcmp(fs, "9p") == 0) {
+        char opts[160];
+        /* The precision only tells the compiler what fits: fs_cache is a
+         * NUL-terminated field of its size. */
+        snprintf(opts, sizeof(opts),
+                 "trans=virtio,version=9p2000.L,msize=%" PRIu64 ",cache=%.*s",
+                 g->msize, (int)sizeof(g->fs_cache) - 1,
+                 g->fs_cache[0] ? g->fs_cache : "none");
+        vmb_guest_mount_or_fail(VMB_AGENT_FS_TAG, dst, "9p", 0, opts);
+    } else {
+        vmb_guest_mount_or_fail(VMB_AGENT_FS_TAG, dst, "virtiofs", 0, "");
+    }
+}
+
+static void
+bind_or_fail(const char *src, const char *dst)
+{
+    mkdir(dst, 0755);
+    if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
+        vmb_guest_boot_fail("bind \"%s\" on \"%s\": %s", src, dst,
+                            strerror(errno));
+}
+
+/*
+ * The container root: the disk of serial VMB_AGENT_ROOT_SERIAL, or, as
+ * Kata's agent takes it with disable_block_device_use, a directory of
+ * the share (mounted once at VMB_GUEST_SHARE, the data volume beside
+ * it). False when there is none to run in.
+ */
+static bool
+mount_root(void)
+{
+    const struct vmb_guest_state *g = &vmb_guest;
+    if (g->root[0]) {
+        mount_share(g->root, VMB_GUEST_SHARE);
+        bind_or_fail(VMB_GUEST_SHARE "/rootfs", VMB_GUEST_ROOT);
+        return !g->boot_error[0];
+    }
+    char dev[64];
+    if (!wait_for(find_disk, VMB_AGENT_ROOT_SERIAL, dev, sizeof(dev))) {
+        vmb_guest_boot_fail("no disk with serial \"" VMB_AGENT_ROOT_SERIAL
+                            "\" (the container root)");
+        return false;
+    }
+    if (mount(dev, VMB_GUEST_ROOT, "ext4", 0, "") < 0) {
+        vmb_guest_boot_fail("mount container root \"%s\": %s", dev,
+                            strerror(errno));
+        return false;
+    }
+    return true;
+}
+
 void
 vmb_guest_setup_mounts(void)
 {
@@ -309,31 +376,15 @@ vmb_guest_setup_mounts(void)
         mkdir(VMB_GUEST_DATA, 0755);
         return;
     }
-    char dev[64];
-    if (!wait_for(find_disk, VMB_AGENT_ROOT_SERIAL, dev, sizeof(dev))) {
-        vmb_guest_boot_fail("no disk with serial \"" VMB_AGENT_ROOT_SERIAL
-                            "\" (the container root)");
+    if (!mount_root())
         return;
-    }
-    if (mount(dev, VMB_GUEST_ROOT, "ext4", 0, "") < 0) {
-        vmb_guest_boot_fail("mount container root \"%s\": %s", dev,
-                            strerror(errno));
-        return;
-    }
     mkdir(VMB_GUEST_DATA, 0755);
-    if (strcmp(g->storage, "9p") == 0) {
-        char opts[160];
-        /* The precision only tells the compiler what fits: fs_cache is a
-         * NUL-terminated field of its size. */
-        snprintf(opts, sizeof(opts),
-                 "trans=virtio,version=9p2000.L,msize=%" PRIu64 ",cache=%.*s",
-                 g->msize, (int)sizeof(g->fs_cache) - 1,
-                 g->fs_cache[0] ? g->fs_cache : "none");
-        vmb_guest_mount_or_fail(VMB_AGENT_FS_TAG, VMB_GUEST_DATA, "9p", 0,
-                                opts);
-    } else if (strcmp(g->storage, "virtio-fs") == 0) {
-        vmb_guest_mount_or_fail(VMB_AGENT_FS_TAG, VMB_GUEST_DATA, "virtiofs", 0,
-                                "");
+    bool shared =
+        strcmp(g->storage, "9p") == 0 || strcmp(g->storage, "virtio-fs") == 0;
+    if (shared && g->root[0]) {
+        bind_or_fail(VMB_GUEST_SHARE "/data", VMB_GUEST_DATA);
+    } else if (shared) {
+        mount_share(g->storage, VMB_GUEST_DATA);
     } else if (strcmp(g->storage, "virtio-blk") == 0) {
         char ddev[64];
         if (!wait_for(find_disk, VMB_AGENT_DATA_SERIAL, ddev, sizeof(ddev)))
@@ -373,9 +424,9 @@ vmb_guest_power_off(void)
     while (waitpid(-1, NULL, WNOHANG) > 0)
         ;
     sync();
-    const char *mounts[] = {VMB_GUEST_DATA, VMB_GUEST_ROOT "/dev",
+    const char *mounts[] = {VMB_GUEST_DATA,        VMB_GUEST_ROOT "/dev",
                             VMB_GUEST_ROOT "/sys", VMB_GUEST_ROOT "/proc",
-                            VMB_GUEST_ROOT};
+                            VMB_GUEST_ROOT,        VMB_GUEST_SHARE};
     for (size_t i = 0; i < sizeof(mounts) / sizeof(mounts[0]); i++)
         if (umount(mounts[i]) < 0 && errno == EBUSY)
             mount(NULL, mounts[i], NULL, MS_REMOUNT | MS_RDONLY, NULL);

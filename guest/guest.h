@@ -29,6 +29,8 @@
 /* The container root and its data directory, as the agent sees them. */
 #define VMB_GUEST_ROOT "/container"
 #define VMB_GUEST_DATA VMB_GUEST_ROOT VMB_AGENT_DATA_DIR
+/* Where the share is mounted when the container root comes from it. */
+#define VMB_GUEST_SHARE "/shared"
 #define VMB_GUEST_DEFAULT_PATH                                                 \
     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -39,6 +41,7 @@ struct vmb_guest_state {
     char name[64];
     char ip[40];
     char storage[16];
+    char root[16]; /* "" (the root disk), "9p" or "virtio-fs" */
     uint64_t msize;
     uint64_t tmpfs_size;
     char fs_cache[16];

@@ -76,6 +76,8 @@ vmb_guest_req_facts(const char *id)
     }
     /* The mount holding the data directory: longest, last mount point. */
     char src[256] = "", type[64] = "", devno[32] = "", opts[256] = "";
+    /* And the container root's own mount (the last at its place). */
+    char rsrc[256] = "", rtype[64] = "", ssrc[256] = "";
     size_t best = 0;
     f = fopen("/proc/self/mountinfo", "re");
     if (f) {
@@ -86,6 +88,12 @@ vmb_guest_req_facts(const char *id)
             if (!dash || sscanf(line, "%*s %*s %31s %*s %511s", dn, mp) != 2 ||
                 sscanf(dash + 3, "%63s %255s %255s", ty, sr, op) < 2)
                 continue;
+            if (strcmp(mp, VMB_GUEST_SHARE) == 0)
+                snprintf(ssrc, sizeof(ssrc), "%s", sr);
+            if (strcmp(mp, VMB_GUEST_ROOT) == 0) {
+                snprintf(rsrc, sizeof(rsrc), "%s", sr);
+                snprintf(rtype, sizeof(rtype), "%s", ty);
+            }
             size_t n = strlen(mp);
             bool under =
                 strcmp(mp, "/") == 0 ||
@@ -101,6 +109,13 @@ vmb_guest_req_facts(const char *id)
         }
         fclose(f);
     }
+    /* The container root's overlay is a submount of the share, which
+     * virtio-fs announces as a mount of its own with no source ("none"):
+     * it comes from the share's tag. */
+    if (ssrc[0] && strcmp(rtype, "virtiofs") == 0 && strcmp(rsrc, "none") == 0)
+        snprintf(rsrc, sizeof(rsrc), "%s", ssrc);
+    if (ssrc[0] && strcmp(type, "virtiofs") == 0 && strcmp(src, "none") == 0)
+        snprintf(src, sizeof(src), "%s", ssrc);
     struct stat st;
     uint64_t st_dev = stat(VMB_GUEST_DATA, &st) == 0 ? (uint64_t)st.st_dev : 0;
     /* The kernel's own view of its command line, kernel_params included. */
@@ -129,6 +144,8 @@ vmb_guest_req_facts(const char *id)
     vmb_wire_adds(&l, "data_device", devno);
     vmb_wire_addu(&l, "data_st_dev", st_dev);
     vmb_wire_adds(&l, "data_options", opts);
+    vmb_wire_adds(&l, "root_source", rsrc);
+    vmb_wire_adds(&l, "root_fstype", rtype);
     vmb_wire_adds(&l, "cmdline", cmdline);
     vmb_guest_send_line(&l);
 }

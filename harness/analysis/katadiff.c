@@ -383,6 +383,12 @@ static const struct dev_class classes[] = {
 static const struct dev_class image_class = {
     NULL, "guest image (root filesystem)", "disable_image_nvdimm", true,
     "where the guest's root filesystem lives"};
+/* A cell whose container root is on the shared filesystem has no root
+ * disk: its guest's own OS is the initramfs, where Kata's is its image. */
+static const struct dev_class initrd_class = {
+    NULL, "guest image (root filesystem)", "disable_image_nvdimm", false,
+    "the guest's own OS (Kata's image, vmbench's initramfs); the container "
+    "root is on the shared filesystem on both sides"};
 static const struct dev_class usb_class = {NULL, "device usb", NULL, false,
                                            "an idle bus with nothing on it"};
 static const struct dev_class other_class = {
@@ -521,6 +527,14 @@ collect_devices(const struct vmb_qcmd *q, struct dev_set *s)
                                         : vmb_xasprintf("device %s", drv);
         dev_add(s, c, name, device_summary(q, o, drv));
     }
+    /* No root disk but an initramfs: the guest's OS is in memory. */
+    bool image = false;
+    for (size_t i = 0; i < s->n; i++)
+        image |= s->cls[i] == &image_class;
+    const struct vmb_qopt *initrd = first_opt(q, "initrd");
+    if (!image && initrd != NULL)
+        dev_add(s, &initrd_class, initrd_class.aspect,
+                vmb_xstrdup("initramfs"));
     /* -vga std and the like; QEMU's implicit VGA is not inferred, since a
      * posted command line that breaks off lacks Kata's "-vga none". */
     const struct vmb_qopt *vga = first_opt(q, "vga");
@@ -548,11 +562,17 @@ compare_devices(const struct vmb_qcmd *kata, const struct vmb_qcmd *cell,
     collect_devices(cell, c);
     for (size_t i = 0; i < k->n; i++) {
         char *cv = NULL;
+        const struct dev_class *cls = k->cls[i];
         for (size_t j = 0; j < c->n; j++)
-            if (strcmp(c->name[j], k->name[i]) == 0)
+            if (strcmp(c->name[j], k->name[i]) == 0) {
                 cv = vmb_xstrdup(c->val[j].data);
-        add(d, k->name[i], vmb_xstrdup(k->val[i].data), cv, k->cls[i]->knob,
-            k->cls[i]->perf, k->cls[i]->note);
+                /* The side that makes it no matter of performance says
+                 * why. */
+                if (!c->cls[j]->perf)
+                    cls = c->cls[j];
+            }
+        add(d, k->name[i], vmb_xstrdup(k->val[i].data), cv, cls->knob,
+            cls->perf, cls->note);
     }
     for (size_t j = 0; j < c->n; j++) {
         bool seen = false;

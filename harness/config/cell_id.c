@@ -30,10 +30,13 @@ fnv1a(const char *s, size_t n, uint64_t h)
  * The revision of the VM every cell boots, in VM cells' ids: what changes
  * the devices or kernel parameters of every cell without an option (the
  * RTC and PIT policy, no USB controller, the virtio-scsi controller and
- * kernel parameters as Kata's runtime sets them, revision 2) changes what
- * a cell measures, so its id, on purpose (README, "Changes").
+ * kernel parameters as Kata's runtime sets them, revision 2; the
+ * container root over the shared filesystem where
+ * disable_block_device_use says so, no root disk then, and 9p's inodes
+ * remapped, revision 3) changes what a cell measures, so its id, on
+ * purpose (README, "Changes").
  */
-#define VMB_VM_REVISION "2"
+#define VMB_VM_REVISION "3"
 
 static uint64_t
 id_seed(enum vmb_cell_kind kind)

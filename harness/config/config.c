@@ -1094,6 +1094,25 @@ vmb_config_placement(const struct vmb_config *cfg)
     }
 }
 
+bool
+vmb_config_root_shared(const struct vmb_config *cfg)
+{
+    return vmb_config_placement(cfg) != VMB_STORAGE_VIRTIO_BLK &&
+           cfg->guest.disable_block_device;
+}
+
+int
+vmb_config_share(const struct vmb_config *cfg)
+{
+    int place = vmb_config_placement(cfg);
+    if (place == VMB_STORAGE_9P || place == VMB_STORAGE_VIRTIOFS)
+        return place;
+    if (!vmb_config_root_shared(cfg))
+        return -1;
+    return vmb_config_shared_fs(cfg) == VMB_SHAREDFS_9P ? VMB_STORAGE_9P
+                                                        : VMB_STORAGE_VIRTIOFS;
+}
+
 int
 vmb_config_blk_driver(const struct vmb_config *cfg)
 {

@@ -255,6 +255,22 @@ int vmb_config_placement(const struct vmb_config *cfg);
  */
 int vmb_config_nodes(const struct vmb_config *cfg);
 
+/*
+ * Whether the container root is served over the cell's shared_fs (a
+ * per-VM overlay of the image tree on the host) rather than a block
+ * device: disable_block_device_use, except where the data directory has
+ * a disk of its own, which makes the cell a block device user in Kata's
+ * view (its Kata setting is false then).
+ */
+bool vmb_config_root_shared(const struct vmb_config *cfg);
+
+/*
+ * The shared filesystem a VM of cfg exports a host directory over, for
+ * its data directory or its container root: VMB_STORAGE_9P or
+ * VMB_STORAGE_VIRTIOFS; -1 when it has none.
+ */
+int vmb_config_share(const struct vmb_config *cfg);
+
 /* The driver of the block data disk (the virtio-blk shorthand fixes it). */
 int vmb_config_blk_driver(const struct vmb_config *cfg);
 

@@ -54,12 +54,10 @@ vmb_kata_settings(const struct vmb_config *cfg, struct vmb_kata_setting **out)
 {
     const struct vmb_guest_opts *g = &cfg->guest;
     const struct vmb_network_opts *nw = &cfg->network;
-    int place = vmb_config_placement(cfg);
     /* A data directory on its own disk is a block device in Kata too;
      * elsewhere the flag is the cell's own (local on the root disk is
      * false already), never shown other than it was given. */
-    bool disable_blk =
-        place != VMB_STORAGE_VIRTIO_BLK && g->disable_block_device;
+    bool disable_blk = vmb_config_root_shared(cfg);
     struct vmb_kata_setting s[] = {
         {"path", quoted(cfg->hypervisor.emulator), NULL},
         {"machine_type", quoted(cfg->hypervisor.machine), NULL},

@@ -90,6 +90,26 @@ read_modules(struct vmb_preflight_facts *f)
         f->module_missing[i] =
             access(sys, F_OK) != 0 && !listed(dep, m) && !listed(builtin, m);
     }
+    /* overlayfs: registered already, else a module the mount loads. */
+    f->overlay_missing = f->overlay_missing && !listed(dep, "overlay");
+}
+
+/* Whether this host can mount a container root's overlay (see the facts). */
+static void
+read_overlay(struct vmb_preflight_facts *f)
+{
+    autofree char *fs_path = at(f, "/proc/filesystems");
+    autofree char *fs = NULL;
+    if (vmb_read_file(fs_path, &fs, NULL, NULL) == 0)
+        f->overlay_missing = strstr(fs, "\toverlay\n") == NULL;
+    autofree char *st_path = at(f, "/proc/self/status");
+    autofree char *st = NULL;
+    const char *cap = NULL;
+    unsigned long long eff = 0;
+    if (vmb_read_file(st_path, &st, NULL, NULL) == 0 &&
+        (cap = strstr(st, "\nCapEff:")) != NULL &&
+        sscanf(cap + 8, "%llx", &eff) == 1)
+        f->mount_denied = (eff & (1ULL << 21)) == 0; /* CAP_SYS_ADMIN */
 }
 
 /* The first of the paths (under root) that is executable; NULL if none. */
@@ -202,6 +222,7 @@ vmb_preflight_facts_read(const struct vmb_preflight_host *h,
         f->knob_exists[i] = access(k, F_OK) == 0;
         f->knob_writable[i] = access(k, W_OK) == 0;
     }
+    read_overlay(f);
     read_modules(f);
     read_image(f);
     for (size_t e = 0; e < VMB_PREFLIGHT_MAX_ENGINES && vmb_db_drivers[e];
@@ -411,9 +432,38 @@ shaping_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
 }
 
 static bool
+rootfs_applies(const struct vmb_cell *c)
+{
+    return is_vm(c) && vmb_config_root_shared(&c->cfg);
+}
+
+static int
+rootfs_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
+             char **detail, char **fix)
+{
+    (void)c;
+    if (!h->overlay_missing && !h->mount_denied)
+        return 0;
+    *detail = vmb_xasprintf(
+        "disable_block_device_use is true (Kata's default): the container "
+        "root is an overlay mount on the host, and %s",
+        h->overlay_missing ? "this host's kernel has no overlay filesystem"
+                           : "vmbench runs without the right to mount "
+                             "(CAP_SYS_ADMIN)");
+    *fix = vmb_xstrdup(h->overlay_missing
+                           ? "`modprobe overlay`, or set "
+                             "disable_block_device_use: false (the container "
+                             "root on a block device)"
+                           : "run vmbench as root, or set "
+                             "disable_block_device_use: false (the container "
+                             "root on a block device)");
+    return VMB_PREFLIGHT_LACK;
+}
+
+static bool
 virtiofsd_applies(const struct vmb_cell *c)
 {
-    return is_vm(c) && vmb_config_placement(&c->cfg) == VMB_STORAGE_VIRTIOFS;
+    return is_vm(c) && vmb_config_share(&c->cfg) == VMB_STORAGE_VIRTIOFS;
 }
 
 static int
@@ -687,6 +737,8 @@ const struct vmb_preflight_need vmb_preflight_needs[] = {
      pinning_probe},
     {"host-settings", "cells with host: settings", host_applies, host_probe},
     {"tc", "VM cells with a rate limiter", shaping_applies, shaping_probe},
+    {"container-root", "VM cells with disable_block_device_use true",
+     rootfs_applies, rootfs_probe},
     {"virtiofsd", "VM cells on virtio-fs", virtiofsd_applies, virtiofsd_probe},
     {"virtio_fs_extra_args", "VM cells", is_vm, fs_args_probe},
     {"entropy_source",

@@ -80,6 +80,12 @@ struct vmb_preflight_facts {
      * and this process may write it. */
     bool knob_exists[4];
     bool knob_writable[4];
+    /* The container root over the shared filesystem is an overlay mount
+     * on the host: the kernel lacks overlayfs (not registered, loaded,
+     * nor installed as a module), or this process may not mount
+     * (CapEff without CAP_SYS_ADMIN). False where the host does not say. */
+    bool overlay_missing;
+    bool mount_denied;
     char root[256];
 };
 

@@ -53,6 +53,7 @@ struct vm_env {
      * server engine's packages), [1] a tool's (fio's), which a server
      * cell never carries (vmb_runtime_image_packages). */
     char *image[2];
+    char *tree[2]; /* each image's staged tree: containers' roots */
     pthread_mutex_t image_lock; /* tenants come up in threads */
     struct vmb_accel_result accel;
     /* Under TCG: how much slower the guest ran the compute loop than the
@@ -82,9 +83,11 @@ struct vm_rt {
 
 static void vm_env_close(void *env);
 
-/* The base image of engine's cells, built (or found cached) once. */
+/* The base image of engine's cells, built (or found cached) once, and
+ * its staged tree in *tree. */
 static const char *
-env_image(struct vm_env *e, int engine, struct vmb_error **err)
+env_image(struct vm_env *e, int engine, const char **tree,
+          struct vmb_error **err)
 {
     const struct vmb_db_driver *d = vmb_db_driver_find(engine);
     int k = d != NULL && d->tool ? 1 : 0;
@@ -96,11 +99,14 @@ env_image(struct vm_env *e, int engine, struct vmb_error **err)
         if (vmb_image_ensure(&io, &img, err) < 0)
             vmb_error_prefix(err, "build the %s guest image",
                              k ? d->name : "database");
-        else
+        else {
             e->image[k] = steal(&img.path);
+            e->tree[k] = steal(&img.tree);
+        }
         vmb_image_clear(&img);
     }
     const char *path = e->image[k];
+    *tree = e->tree[k];
     pthread_mutex_unlock(&e->image_lock);
     return path;
 }
@@ -134,7 +140,8 @@ vm_env_open(const struct vmb_config *base, const char *results_dir,
     }
     /* The matrix's own engine first; an engine axis builds the other
      * image at its first cell. */
-    if (env_image(e, (int)base->database.engine, err) == NULL)
+    const char *tree = NULL;
+    if (env_image(e, (int)base->database.engine, &tree, err) == NULL)
         goto fail;
     if (vmb_accel_resolve(e->virt, base->hypervisor.accel,
                           base->hypervisor.emulator, base->hypervisor.machine,
@@ -306,6 +313,8 @@ vm_env_close(void *env)
     free(e->image[0]);
     free(e->image[1]);
     pthread_mutex_destroy(&e->image_lock);
+    free(e->tree[0]);
+    free(e->tree[1]);
     free(e);
 }
 
@@ -333,7 +342,8 @@ vm_up(struct vmb_runtime *rt, struct vmb_error **err)
                  (unsigned)rt->rep % 10000u, (unsigned)(rt->tenant + 1) % 100u);
     if (vmb_vm_workdir_new(tag, rt->work_dir, &v->wd, err) < 0)
         return -1;
-    const char *image = env_image(e, (int)rt->cfg->database.engine, err);
+    const char *tree = NULL;
+    const char *image = env_image(e, (int)rt->cfg->database.engine, &tree, err);
     if (image == NULL)
         return -1;
     struct vmb_vm_params p = {
@@ -344,6 +354,7 @@ vm_up(struct vmb_runtime *rt, struct vmb_error **err)
         .kernel = e->kernel,
         .initrd = e->initrd,
         .base_image = image,
+        .base_tree = tree,
         /* The work directory goes as a whole after the run (vm_free);
          * keeping the files until then keeps a failed boot's console
          * log. */
@@ -657,7 +668,7 @@ vm_sample(struct vmb_runtime *rt, struct vmb_sample *s)
         const struct vmb_virt_disk_stats *ds = NULL;
         if (n->data_disk != NULL)
             ds = vmb_virt_stats_disk(&st, "vdb");
-        else if (n->data_dir != NULL)
+        else if (n->share_dir != NULL)
             shared = true;
         else
             ds = vmb_virt_stats_disk(&st, "vda");
@@ -666,7 +677,7 @@ vm_sample(struct vmb_runtime *rt, struct vmb_sample *s)
             disk[1] += (double)ds->wr_bytes;
             disk[2] += (double)ds->rd_reqs;
             disk[3] += (double)ds->wr_reqs;
-        } else if (n->data_dir == NULL) {
+        } else if (n->share_dir == NULL) {
             disk_ok = false;
         }
     }
@@ -703,7 +714,7 @@ vm_memory(struct vmb_runtime *rt, struct vmb_mem_node out[2])
         struct vmb_virt_domain *d = vmb_vm_cell_domain(v->cell, i);
         int pid = d ? vmb_virt_domain_pid(d) : -1;
         vmb_mem_read_process("/proc", pid, &out[i].rss, &out[i].pss);
-        if (n->data_dir != NULL)
+        if (n->share_dir != NULL)
             vmb_mem_read_virtiofsd("/proc", n->domain, &out[i].helpers_rss,
                                    &out[i].helpers_pss);
         autofree char *text = NULL;

@@ -325,6 +325,8 @@ vmb_agent_facts_clear(struct vmb_agent_facts *f)
     free(f->data_dir);
     free(f->data_source);
     free(f->data_fstype);
+    free(f->root_source);
+    free(f->root_fstype);
     free(f->data_device);
     free(f->data_options);
     free(f->cmdline);
@@ -353,6 +355,8 @@ vmb_agent_facts(struct vmb_agent *a, uint64_t timeout_us,
     out->data_dir = dup_or_empty(vmb_wire_get(&m, "data_dir"));
     out->data_source = dup_or_empty(vmb_wire_get(&m, "data_source"));
     out->data_fstype = dup_or_empty(vmb_wire_get(&m, "data_fstype"));
+    out->root_source = dup_or_empty(vmb_wire_get(&m, "root_source"));
+    out->root_fstype = dup_or_empty(vmb_wire_get(&m, "root_fstype"));
     out->data_device = dup_or_empty(vmb_wire_get(&m, "data_device"));
     out->data_options = dup_or_empty(vmb_wire_get(&m, "data_options"));
     out->cmdline = dup_or_empty(vmb_wire_get(&m, "cmdline"));

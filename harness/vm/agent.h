@@ -58,6 +58,7 @@
  *       facts                 -> nproc mem_total_kib ram_kib dmi_product
  *                                kernel ip name
  *                                storage data_dir data_source data_fstype
+ *                                root_source root_fstype
  *                                data_device (maj:min) data_st_dev
  *       spawn argv=.. [argv=..] [env=K=V ..] [cwd=] [log=PATH]
  *             [user=NAME [own=PATH]]
@@ -159,6 +160,8 @@ struct vmb_agent_facts {
     char *data_dir;       /* container path: "/data" */
     char *data_source;    /* mount source: "vmbdata", "/dev/vdb", ... */
     char *data_fstype;    /* "9p", "virtiofs", "ext4", "tmpfs" */
+    char *root_source;    /* the container root's: "vmbdata", "/dev/vda" */
+    char *root_fstype;    /* "9p", "virtiofs", "ext4" */
     char *data_device;    /* "maj:min" of the mount */
     uint64_t data_st_dev; /* st_dev of the data directory */
     char *data_options;   /* the mount's superblock options: "msize=8192" */

@@ -48,6 +48,10 @@
 #define VMB_AGENT_ARG_MSIZE "vmb.msize="
 #define VMB_AGENT_ARG_TMPFS_SIZE "vmb.tmpfs_size="
 #define VMB_AGENT_ARG_FS_CACHE "vmb.fs_cache="
+/* The container root: absent, the disk of serial VMB_AGENT_ROOT_SERIAL;
+ * "9p" or "virtio-fs", the directory "rootfs" of the share
+ * VMB_AGENT_FS_TAG (the data directory, when shared, is its "data"). */
+#define VMB_AGENT_ARG_ROOT "vmb.root="
 
 /* The initramfs file listing the modules to load, "GROUP req|opt PATH"
  * lines in load order. */

@@ -226,9 +226,14 @@ xml_filesystem(struct vmb_buf *b, const struct vmb_domain_spec *s)
     if (s->fs == VMB_VIRT_FS_9P) {
         /*
          * QEMU may run unprivileged (libvirt-qemu); "mapped" keeps guest
-         * ownership in xattrs instead of failing chown on the host.
+         * ownership in xattrs instead of failing chown on the host. The
+         * share holds the container root's overlay, another device than
+         * the share's own: QEMU remaps inodes across devices so that no
+         * two files share a 9p id (multidevs, QEMU's advice for such a
+         * share).
          */
-        vmb_buf_puts(b, "    <filesystem type='mount' accessmode='mapped'>\n"
+        vmb_buf_puts(b, "    <filesystem type='mount' accessmode='mapped' "
+                        "multidevs='remap'>\n"
                         "      <driver type='path' wrpolicy='immediate'/>\n"
                         "      <source dir='");
     } else if (s->fs == VMB_VIRT_FS_VIRTIOFS) {

@@ -14,7 +14,7 @@
 #include "base/util.h"
 
 /* Bump when the layout of the image changes: it is part of the key. */
-#define LAYOUT "vmb-image-v3"
+#define LAYOUT "vmb-image-v4"
 /* One inode per MiB: a container root holds few files, and fewer inode
  * tables make a smaller image that mkfs can initialise eagerly. */
 #define BYTES_PER_INODE (1 << 20)
@@ -324,6 +324,7 @@ vmb_image_clear(struct vmb_image *img)
     free(img->dir);
     free(img->path);
     free(img->manifest);
+    free(img->tree);
     memset(img, 0, sizeof(*img));
 }
 
@@ -336,6 +337,7 @@ fill(struct vmb_image *out, const char *cache, uint64_t key,
     out->dir = vmb_xasprintf("%s/%s", cache, out->key);
     out->path = vmb_xasprintf("%s/root.qcow2", out->dir);
     out->manifest = vmb_xasprintf("%s/manifest.json", out->dir);
+    out->tree = vmb_xasprintf("%s/tree", out->dir);
     out->nfiles = fs->n;
     for (size_t i = 0; i < fs->n; i++)
         out->bytes += fs->f[i].size;
@@ -448,7 +450,8 @@ stage_tree(const char *root, const struct files *fs, struct vmb_error **err)
 /*
  * The root disk: the staged tree poured into a fresh ext4 by mke2fs -d
  * (no appliance VM to boot, so a build takes seconds), then converted to
- * qcow2 for the overlays. Owners are the builder's: root under vmbench run.
+ * qcow2 for the overlays; the tree is kept beside it. Owners are the
+ * builder's: root under vmbench run.
  */
 static int
 build_disk(const char *tmp, const char *image, const struct files *fs,
@@ -481,9 +484,9 @@ build_disk(const char *tmp, const char *image, const struct files *fs,
                           "-O",       "qcow2",   raw,  image, NULL};
     if (vmb_capture_run(conv, NULL, NULL, err) < 0)
         return vmb_error_prefix(err, "convert the root disk to qcow2");
-    vmb_autoerr struct vmb_error *ignore = NULL;
+    /* The tree stays: the lower layer of every container root served
+     * over the shared filesystem (rootfs.h). */
     unlink(raw);
-    vmb_rm_rf(root, &ignore);
     return 0;
 }
 
@@ -599,8 +602,9 @@ vmb_image_ensure(const struct vmb_image_opts *opts, struct vmb_image *out,
         return vmb_error_prefix(err, "guest image");
     struct vmb_image img;
     fill(&img, cache, key, &fs);
-    bool exists =
-        access(img.path, R_OK) == 0 && access(img.manifest, R_OK) == 0;
+    bool exists = access(img.path, R_OK) == 0 &&
+                  access(img.manifest, R_OK) == 0 &&
+                  access(img.tree, X_OK) == 0;
     if (exists && !opts->force) {
         files_free(&fs);
         *out = img;

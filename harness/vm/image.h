@@ -9,7 +9,9 @@
  * load (resolved with ldd, not a kept list), a minimal /etc (passwd,
  * group, hosts, nsswitch.conf) and empty /data, /tmp, /proc, /sys, /dev.
  *
- * Cache: <cache>/<key>/root.qcow2 and manifest.json, where key is a hash
+ * Cache: <cache>/<key>/root.qcow2, tree/ (the staged tree itself, the
+ * lower layer of a container root served over the shared filesystem)
+ * and manifest.json, where key is a hash
  * of everything that went in (file contents, their guest paths, the /etc
  * files, the layout version and size). A host whose packages changed gets
  * a new key, so a stale image is never used; old keys stay until removed.
@@ -58,6 +60,7 @@ struct vmb_image {
     char *dir;      /* <cache>/<key> */
     char *path;     /* <cache>/<key>/root.qcow2: the base image */
     char *manifest; /* <cache>/<key>/manifest.json */
+    char *tree;     /* <cache>/<key>/tree: the staged tree */
     bool built;     /* false: found in the cache */
     bool replaced;  /* force: an existing image was rebuilt */
     double build_s; /* time building took (0 when cached) */

@@ -22,6 +22,7 @@
 #include "base/util.h"
 #include "config/config.h"
 #include "vm/agent_wire.h"
+#include "vm/rootfs.h"
 
 struct vmb_virt {
     virConnectPtr conn;
@@ -92,6 +93,9 @@ guard_cleanup(struct guard_entry *e, size_t n)
             if (e[i].name == NULL || e[i].kind != "DPNW"[pass])
                 continue;
             if (e[i].kind == 'W') {
+                /* A container root mounted in it first: removing must
+                 * not reach into the image's tree. */
+                vmb_rootfs_unmount_under(e[i].name);
                 vmb_rm_rf(e[i].name, NULL);
                 continue;
             }

@@ -14,6 +14,7 @@
 #include "base/util.h"
 #include "vm/agent.h"
 #include "vm/image.h"
+#include "vm/rootfs.h"
 #include "vm/virtiofsd.h"
 #include "vm/vm_kata.h"
 #include "vm/workdir.h"
@@ -37,7 +38,7 @@ struct vmb_vm_cell {
     char *work_dir;
     uid_t qemu_uid; /* QEMU's user and group, from libvirt's DAC label */
     gid_t qemu_gid;
-    char *abs_kernel, *abs_initrd, *abs_image;
+    char *abs_kernel, *abs_initrd, *abs_image, *abs_tree;
     char *net_name;
     struct vmb_virt_net *net;
     int nnodes; /* 2, or 1 for a one-node engine (vmb_config_nodes) */
@@ -74,12 +75,22 @@ vmb_vm_cmdline(const struct vmb_config *cfg, const char *ip_cidr,
      * kernel_params come last, and so win, as in Kata.
      */
     const char *extra = cfg->guest.kernel_params;
+    /* With the container root on the share, local is a directory of
+     * that root, and the root names the share's filesystem. */
+    bool root = vmb_config_root_shared(cfg);
+    int place = root && cfg->guest.storage == VMB_STORAGE_LOCAL
+                    ? VMB_STORAGE_LOCAL
+                    : vmb_config_placement(cfg);
+    autofree char *root_arg =
+        root ? vmb_xasprintf(" " VMB_AGENT_ARG_ROOT "%s",
+                             vmb_storage_name(vmb_config_share(cfg)))
+             : vmb_xstrdup("");
     return vmb_xasprintf(
         VMB_VM_KATA_KERNEL_PARAMS
         " console=ttyS0 quiet loglevel=6 panic=-1 " VMB_AGENT_ARG_NAME
         "%s " VMB_AGENT_ARG_IP "%s " VMB_AGENT_ARG_STORAGE
-        "%s " VMB_AGENT_ARG_MSIZE "%" PRIu64 "%s%s",
-        node_name, ip_cidr, vmb_storage_name(vmb_config_placement(cfg)),
+        "%s%s " VMB_AGENT_ARG_MSIZE "%" PRIu64 "%s%s",
+        node_name, ip_cidr, vmb_storage_name(place), root_arg,
         cfg->guest.msize_9p_bytes, extra && *extra ? " " : "",
         extra ? extra : "");
 }
@@ -128,7 +139,7 @@ vmb_vm_cell_check(const struct vmb_vm_params *p, struct vmb_error **err)
     if (vmb_vm_kata_prepare(cfg, &kata, err) < 0)
         return -1;
     vmb_vm_kata_free(&kata);
-    if (vmb_config_placement(cfg) == VMB_STORAGE_VIRTIOFS) {
+    if (vmb_config_share(cfg) == VMB_STORAGE_VIRTIOFS) {
         /* The words the host's daemon has no equivalent for. */
         const char *daemon = vmb_virtiofsd_path(cfg, NULL);
         enum vmb_virtiofsd_flavour fl;
@@ -147,6 +158,14 @@ vmb_vm_cell_check(const struct vmb_vm_params *p, struct vmb_error **err)
         return vmb_error_set(err, VMB_ERR_INPUT, errno,
                              "container root image \"%s\" cannot be read",
                              p->base_image);
+    if (vmb_config_root_shared(cfg) &&
+        (p->base_tree == NULL || access(p->base_tree, R_OK | X_OK) != 0))
+        return vmb_error_set(err, VMB_ERR_INPUT, p->base_tree ? errno : 0,
+                             "disable_block_device_use serves the container "
+                             "root over the shared filesystem, from the "
+                             "image's tree \"%s\", which cannot be read; "
+                             "rebuild it with `vmbench image build`",
+                             p->base_tree ? p->base_tree : "");
     return 0;
 }
 
@@ -244,12 +263,70 @@ mac_for(const char *tag, int node, char *buf, size_t len)
              (h >> 8) & 0xff, ((h & 0xfe) | (unsigned)node) & 0xff);
 }
 
+/*
+ * The directory node n's shared filesystem exports, and in it the data
+ * directory (storage shared: data/) and the container root (rootfs/, an
+ * overlay of the image tree, when the root is not a disk). One share
+ * per VM, as Kata shares one directory per sandbox.
+ */
+static int
+make_share(struct vmb_vm_cell *c, struct vmb_vm_node *n, struct vmb_error **err)
+{
+    const struct vmb_config *cfg = c->p.cfg;
+    int place = vmb_config_placement(cfg);
+    bool root = vmb_config_root_shared(cfg);
+    /*
+     * The guest's files are QEMU's (9p) or virtiofsd's on the host.
+     * For 9p the directories are QEMU's user's, so its mapped mode can
+     * keep the guest's owner and modes of the share's root in its
+     * xattrs, which the kernel refuses on a sticky directory of another
+     * user. virtiofsd runs as root, as Kata runs it, and needs no more;
+     * QEMU never opens the directory then.
+     */
+    bool qemu = vmb_config_share(cfg) == VMB_STORAGE_9P;
+    n->share_dir = vmb_xasprintf("%s/%s.share", c->work_dir, n->name);
+    if (vmb_mkdir_p(n->share_dir, err) < 0)
+        return -1;
+    if ((qemu && chown(n->share_dir, c->qemu_uid, c->qemu_gid) < 0) ||
+        chmod(n->share_dir, 0700) < 0)
+        return vmb_error_sys(err, "give \"%s\" to QEMU's user", n->share_dir);
+    if (root) {
+        n->snapshot = vmb_xasprintf("%s/%s.snapshot", c->work_dir, n->name);
+        n->rootfs_pid = vmb_xasprintf("%s/%s.rootfs.pid", c->work_dir, n->name);
+        const struct vmb_rootfs_params rp = {
+            .tree = c->p.base_tree,
+            .share = n->share_dir,
+            .snapshot = n->snapshot,
+            .pidfile = n->rootfs_pid,
+            .qemu_writes = qemu,
+            .uid = c->qemu_uid,
+            .gid = c->qemu_gid,
+        };
+        if (vmb_rootfs_mount(&rp, err) < 0)
+            return -1;
+    }
+    if (place == VMB_STORAGE_9P || place == VMB_STORAGE_VIRTIOFS) {
+        bool volume = c->p.cfg->guest.storage != VMB_STORAGE_LOCAL;
+        n->data_dir =
+            volume ? vmb_xasprintf("%s/data", n->share_dir)
+                   : vmb_xasprintf("%s/" VMB_ROOTFS_DIR VMB_AGENT_DATA_DIR,
+                                   n->share_dir);
+        if (volume &&
+            (vmb_mkdir_p(n->data_dir, err) < 0 ||
+             (qemu && chown(n->data_dir, c->qemu_uid, c->qemu_gid) < 0) ||
+             chmod(n->data_dir, 0700) < 0))
+            return vmb_error_sys(err, "give \"%s\" to QEMU's user",
+                                 n->data_dir);
+    }
+    return 0;
+}
+
 static int
 make_files(struct vmb_vm_cell *c, struct vmb_vm_node *n, struct vmb_error **err)
 {
     const struct vmb_config *cfg = c->p.cfg;
     int storage = vmb_config_placement(cfg);
-    if (c->p.base_image) {
+    if (c->p.base_image && !vmb_config_root_shared(cfg)) {
         n->root_disk = vmb_xasprintf("%s/%s.root.qcow2", c->work_dir, n->name);
         if (vmb_image_overlay_create(c->p.base_image, n->root_disk, err) < 0)
             return -1;
@@ -260,24 +337,8 @@ make_files(struct vmb_vm_cell *c, struct vmb_vm_node *n, struct vmb_error **err)
                                          cfg->guest.data_size_bytes, err) < 0)
             return -1;
     }
-    if (storage == VMB_STORAGE_9P || storage == VMB_STORAGE_VIRTIOFS) {
-        n->data_dir = vmb_xasprintf("%s/%s.data", c->work_dir, n->name);
-        if (vmb_mkdir_p(n->data_dir, err) < 0)
-            return -1;
-        /*
-         * The guest's files are QEMU's (9p) or virtiofsd's on the host.
-         * For 9p the directory is QEMU's user's, so its mapped mode can
-         * keep the guest's owner and modes of the share's root in its
-         * xattrs, which the kernel refuses on a sticky directory of
-         * another user. virtiofsd runs as root, as Kata runs it, and
-         * needs no more; QEMU never opens the directory then.
-         */
-        bool qemu = storage == VMB_STORAGE_9P;
-        if ((qemu && chown(n->data_dir, c->qemu_uid, c->qemu_gid) < 0) ||
-            chmod(n->data_dir, 0700) < 0)
-            return vmb_error_sys(err, "give \"%s\" to QEMU's user",
-                                 n->data_dir);
-    }
+    if (vmb_config_share(cfg) >= 0)
+        return make_share(c, n, err);
     return 0;
 }
 
@@ -286,7 +347,7 @@ spec_for(struct vmb_vm_cell *c, struct vmb_vm_node *n, const char *cmdline,
          const char *mac)
 {
     const struct vmb_config *cfg = c->p.cfg;
-    int storage = vmb_config_placement(cfg);
+    int share = vmb_config_share(cfg);
     struct vmb_domain_spec s = {
         .name = n->domain,
         .kvm = c->p.kvm,
@@ -303,10 +364,10 @@ spec_for(struct vmb_vm_cell *c, struct vmb_vm_node *n, const char *cmdline,
         .data_disk = n->data_disk,
         .data_format = "raw",
         .data_iothread = cfg->guest.iothreads,
-        .fs = storage == VMB_STORAGE_9P         ? VMB_VIRT_FS_9P
-              : storage == VMB_STORAGE_VIRTIOFS ? VMB_VIRT_FS_VIRTIOFS
-                                                : VMB_VIRT_FS_NONE,
-        .fs_dir = n->data_dir,
+        .fs = share == VMB_STORAGE_9P         ? VMB_VIRT_FS_9P
+              : share == VMB_STORAGE_VIRTIOFS ? VMB_VIRT_FS_VIRTIOFS
+                                              : VMB_VIRT_FS_NONE,
+        .fs_dir = n->share_dir,
         .network = c->net_name,
         .mac = mac,
     };
@@ -450,6 +511,35 @@ join:
     return rc;
 }
 
+/*
+ * The container root as the guest's mount table has it: the share's
+ * filesystem from its tag where disable_block_device_use serves the root
+ * over it (the database's binaries are read through it), else ext4 on
+ * the root's virtio-blk disk.
+ */
+static int
+verify_root(const struct vmb_config *cfg, const struct vmb_vm_node *n,
+            const struct vmb_agent_facts *f, struct vmb_error **err)
+{
+    const char *type = f->root_fstype ? f->root_fstype : "";
+    const char *src = f->root_source ? f->root_source : "";
+    if (vmb_config_root_shared(cfg)) {
+        const char *want = fs_types[vmb_config_share(cfg)];
+        if (strcmp(type, want) != 0 || strcmp(src, VMB_AGENT_FS_TAG) != 0)
+            return vmb_error_set(err, VMB_ERR_RUN, 0,
+                                 "%s: the container root is \"%s\" from "
+                                 "\"%s\", the cell serves it over \"%s\" "
+                                 "from \"%s\" (disable_block_device_use)",
+                                 n->name, type, src, want, VMB_AGENT_FS_TAG);
+    } else if (strcmp(type, "ext4") != 0 || strncmp(src, "/dev/vd", 7) != 0) {
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "%s: the container root is \"%s\" from \"%s\", "
+                             "the cell has it on its disk (ext4 on /dev/vd*)",
+                             n->name, type, src);
+    }
+    return 0;
+}
+
 /* The facts must match the cell, or its numbers would be about another. */
 static int
 verify_node(struct vmb_vm_cell *c, struct vmb_vm_node *n,
@@ -490,6 +580,8 @@ verify_node(struct vmb_vm_cell *c, struct vmb_vm_node *n,
                            "shared directory \"%s\"",
                            n->name, f.data_source ? f.data_source : "",
                            VMB_AGENT_FS_TAG);
+    } else if (verify_root(cfg, n, &f, err) < 0) {
+        rc = -1;
     } else {
         int node = n == &c->nodes[0] ? 0 : 1;
         rc = vmb_vm_kata_verify(&c->kata, cfg, node, n->name, n->data_disk, &f,
@@ -526,7 +618,7 @@ start_domain(struct vmb_vm_cell *c, int i, const struct vmb_subnet *sn,
         autofree char *log =
             vmb_xasprintf("%s/%s.virtiofsd.log", c->work_dir, n->name);
         const struct vmb_virtiofsd_params fp = {
-            c->p.cfg, n->data_dir, sock, pid, log, c->qemu_uid, c->qemu_gid,
+            c->p.cfg, n->share_dir, sock, pid, log, c->qemu_uid, c->qemu_gid,
         };
         if (vmb_virtiofsd_start(&fp, &c->fsd[i], err) < 0)
             return vmb_error_prefix(err, "%s", n->name);
@@ -556,6 +648,7 @@ vmb_vm_cell_start(struct vmb_virt *v, const struct vmb_vm_params *p,
 {
     /* What a dead run whose guard died too left running. */
     vmb_virtiofsd_reap_stale(VMB_VM_WORKDIR_ROOT);
+    vmb_rootfs_reap_stale(VMB_VM_WORKDIR_ROOT);
     if (vmb_vm_cell_check(p, err) < 0)
         return -1;
     struct vmb_vm_cell *c = vmb_xcalloc(1, sizeof(*c));
@@ -593,6 +686,8 @@ vmb_vm_cell_start(struct vmb_virt *v, const struct vmb_vm_params *p,
     c->p.kernel = c->abs_kernel;
     c->p.initrd = c->abs_initrd;
     c->p.base_image = c->abs_image;
+    c->abs_tree = p->base_tree ? realpath(p->base_tree, NULL) : NULL;
+    c->p.base_tree = c->abs_tree;
     if (vmb_virt_qemu_owner(v, p->kvm, &c->qemu_uid, &c->qemu_gid, err) < 0)
         goto fail;
     const struct {
@@ -867,13 +962,29 @@ vmb_vm_cell_teardown(struct vmb_vm_cell *c, double *took_s,
         struct vmb_vm_node *n = &c->nodes[i];
         if (n->agent_sock)
             unlink(n->agent_sock);
+        /* The container root's mount goes whatever keep_volumes says:
+         * nothing of a run stays mounted. */
+        if (n->rootfs_pid &&
+            vmb_rootfs_unmount(n->share_dir,
+                               c->p.keep_volumes ? NULL : n->snapshot,
+                               n->rootfs_pid, &e) < 0) {
+            if (rc == 0) {
+                rc = -1;
+                if (err && *err == NULL)
+                    *err = steal(&e);
+            }
+            vmb_error_free(e);
+            e = NULL;
+        }
         if (c->files_made && !c->p.keep_volumes) {
             if (n->root_disk)
                 unlink(n->root_disk);
             if (n->data_disk)
                 unlink(n->data_disk);
-            if (n->data_dir)
-                vmb_rm_rf(n->data_dir, NULL);
+            if (n->share_dir) {
+                vmb_rootfs_unmount_under(n->share_dir);
+                vmb_rm_rf(n->share_dir, NULL);
+            }
         }
         free(n->name);
         free(n->domain);
@@ -882,6 +993,9 @@ vmb_vm_cell_teardown(struct vmb_vm_cell *c, double *took_s,
         free(n->root_disk);
         free(n->data_disk);
         free(n->data_dir);
+        free(n->share_dir);
+        free(n->snapshot);
+        free(n->rootfs_pid);
         free(n->guest_data_path);
         free(n->guest_data_fstype);
         free(n->guest_data_source);
@@ -894,6 +1008,7 @@ vmb_vm_cell_teardown(struct vmb_vm_cell *c, double *took_s,
     free(c->abs_kernel);
     free(c->abs_initrd);
     free(c->abs_image);
+    free(c->abs_tree);
     free(c->net_name);
     vmb_vm_kata_free(&c->kata);
     free(c);

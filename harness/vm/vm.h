@@ -46,8 +46,14 @@ struct vmb_vm_node {
     char *agent_sock;  /* host path of the agent channel */
     char *root_disk;   /* qcow2 overlay; NULL when the cell has none */
     char *data_disk;   /* virtio-blk data volume; NULL unless virtio-blk */
-    char *data_dir;    /* host directory shared as "vmbdata" (9p,
-                          virtio-fs); NULL otherwise */
+    char *share_dir;   /* host directory shared as "vmbdata" (9p,
+                          virtio-fs): the data directory's and the
+                          container root's; NULL when none */
+    char *data_dir;    /* host directory of the data directory when it is
+                          on the shared filesystem; NULL otherwise */
+    char *snapshot;    /* the container root's upper layer (rootfs.h);
+                          NULL when the root is a disk */
+    char *rootfs_pid;  /* the pid file of its mount; NULL likewise */
     struct vmb_agent *agent; /* connected agent; owned by the cell */
     struct vmb_vm_boot boot;
     /* Data directory as the agent reports it. */
@@ -62,6 +68,8 @@ struct vmb_vm_params {
     const char *kernel;           /* resolved guest kernel path */
     const char *initrd;           /* the agent's initramfs */
     const char *base_image;       /* container root base image (qcow2) */
+    const char *base_tree;        /* its staged tree: the container root
+                                     over the shared filesystem */
     bool keep_volumes;            /* leave overlays and volumes on teardown */
     /* Which tenant of the run (0-based): its network is the tenant-th
      * subnet of network.subnet's size after it (vmb_subnet_nth). */

@@ -21,6 +21,7 @@ vmb_vm_render_argv(struct vmb_virt *v, const struct vmb_config *cfg, bool kvm,
         return -1;
     char *cmdline = vmb_vm_cmdline(cfg, "10.213.0.2/24", "node1");
     int storage = vmb_config_placement(cfg);
+    int share = vmb_config_share(cfg);
     struct vmb_domain_spec s = {
         .name = "vmb-render-1",
         .kvm = kvm,
@@ -33,16 +34,17 @@ vmb_vm_render_argv(struct vmb_virt *v, const struct vmb_config *cfg, bool kvm,
         .cmdline = cmdline,
         .console_log = RENDER_DIR "/node1.console.log",
         .agent_socket = RENDER_DIR "/node1.agent.sock",
-        .root_disk = RENDER_DIR "/node1.root.qcow2",
+        .root_disk =
+            vmb_config_root_shared(cfg) ? NULL : RENDER_DIR "/node1.root.qcow2",
         .data_disk = storage == VMB_STORAGE_VIRTIO_BLK ? RENDER_DIR
                          "/node1.data.img"
                                                        : NULL,
         .data_format = "raw",
         .data_iothread = cfg->guest.iothreads,
-        .fs = storage == VMB_STORAGE_9P         ? VMB_VIRT_FS_9P
-              : storage == VMB_STORAGE_VIRTIOFS ? VMB_VIRT_FS_VIRTIOFS
-                                                : VMB_VIRT_FS_NONE,
-        .fs_dir = RENDER_DIR "/node1.data",
+        .fs = share == VMB_STORAGE_9P         ? VMB_VIRT_FS_9P
+              : share == VMB_STORAGE_VIRTIOFS ? VMB_VIRT_FS_VIRTIOFS
+                                              : VMB_VIRT_FS_NONE,
+        .fs_dir = RENDER_DIR "/node1.share",
         .network = "vmb-render",
         .mac = "52:54:00:00:00:01",
     };

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "base/util.h"
+#include "vm/rootfs.h"
 #include "vm/virt.h"
 
 int
@@ -45,6 +46,7 @@ vmb_vm_workdir_free(struct vmb_vm_workdir *w)
     if (w == NULL || w->path == NULL)
         return;
     if (w->owned) {
+        vmb_rootfs_unmount_under(w->path);
         vmb_rm_rf(w->path, NULL);
         vmb_virt_guard_dir(false, w->path);
     }

@@ -39,6 +39,7 @@
 #include "vm/agent.h"
 #include "vm/image.h"
 #include "vm/initramfs.h"
+#include "vm/rootfs.h"
 #include "vm/virt.h"
 #include "vm/vm.h"
 
@@ -274,6 +275,23 @@ run_checks(struct vmb_vm_cell *c, const struct vmb_config *cfg,
             vmb_jw_kstr(w, "own_output", res.output ? res.output : "");
         }
         free(res.output);
+        /* PostgreSQL's server binary and its libraries load from the
+         * container root. */
+        const char *pg_argv[] = {
+            "/bin/sh", "-c",
+            "for p in /usr/lib/postgresql/*/bin/postgres; do \"$p\" "
+            "--version 2>&1; done",
+            NULL};
+        struct vmb_agent_proc pg = {.argv = pg_argv, .user = "postgres"};
+        struct vmb_agent_exec_result pres = {0};
+        vmb_error_freep(&err);
+        if (vmb_agent_exec(n->agent, &pg, t, 2 * t, &pres, &err) < 0) {
+            vmb_jw_kstr(w, "postgres_error", err->msg);
+        } else {
+            vmb_jw_kint(w, "postgres_exit", pres.status.code);
+            vmb_jw_kstr(w, "postgres_version", pres.output ? pres.output : "");
+        }
+        free(pres.output);
         vmb_jw_obj_end(w);
     }
     /* A server in node 1, a client in node 2, across the run's network. */
@@ -435,6 +453,8 @@ cmd_cell(int argc, char **argv, struct vmb_error **err)
     chmod(dir, 0755);
     if (vmb_virt_open(cfg.hypervisor.connect, &v, err) < 0)
         goto out;
+    /* The guard removes it, mounts first, should the tool be killed. */
+    vmb_virt_guard_dir(true, dir);
     struct vmb_accel_result acc;
     if (vmb_accel_resolve(v, cfg.hypervisor.accel, cfg.hypervisor.emulator,
                           cfg.hypervisor.machine, kernel, &acc, err) < 0)
@@ -449,6 +469,7 @@ cmd_cell(int argc, char **argv, struct vmb_error **err)
         .kernel = kernel,
         .initrd = initrd,
         .base_image = img.path,
+        .base_tree = img.tree,
         .keep_volumes = keep,
     };
     fprintf(stderr, "vmb_celltool: booting %s\n", tag);
@@ -479,6 +500,8 @@ cmd_cell(int argc, char **argv, struct vmb_error **err)
         vmb_jw_kstr(&w, "data_fstype", f.data_fstype);
         vmb_jw_kstr(&w, "data_source", f.data_source);
         vmb_jw_kstr(&w, "data_options", f.data_options);
+        vmb_jw_kstr(&w, "root_fstype", f.root_fstype);
+        vmb_jw_kstr(&w, "root_source", f.root_source);
         vmb_jw_kstr(&w, "cmdline", f.cmdline);
         vmb_jw_kstr(&w, "domain", n->domain);
         virtiofsd_members(&w, vmb_vm_cell_virtiofsd_pid(c, i));
@@ -557,8 +580,12 @@ out:
     vmb_image_clear(&img);
     vmb_vm_cell_free(c);
     vmb_virt_close(v);
-    if (have_dir && !keep)
+    if (have_dir && !keep) {
+        vmb_rootfs_unmount_under(dir);
         vmb_rm_rf(dir, NULL);
+    }
+    if (have_dir)
+        vmb_virt_guard_dir(false, dir);
     vmb_config_free(&cfg);
     return rc;
 }

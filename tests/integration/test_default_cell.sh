@@ -3,7 +3,8 @@
 # own checks, on the booted-cell fixture (cell_fixture.sh): one vCPU and
 # 2048 MiB per VM (default_vcpus, default_memory), q35, the container root
 # and so the data directory over virtio-fs (shared_fs with
-# disable_block_device_use true) with Kata's queue size, guest memory
+# disable_block_device_use true: no root disk, the guest's mount table
+# shows the root from the share) with Kata's queue size, guest memory
 # shared with virtiofsd, pmu=off; and, on the live cell, libvirt runs both
 # domains with that memory and what runs is the command line the results
 # keep, under the QEMU user libvirt's configuration names, and kata-diff
@@ -25,7 +26,12 @@ for n in node1 node2; do
     q ".facts.$n.dmi_product" | grep -q Q35 || fail "$n: not q35: $(q ".facts.$n.dmi_product")"
     [ "$(q ".facts.$n.data_fstype")" = virtiofs ] ||
         fail "$n: data on $(q ".facts.$n.data_fstype"), not on the shared virtio-fs root"
+    # The container root itself, binaries and all, in the guest's mount
+    # table: the share's virtio-fs, no root disk.
+    [ "$(q ".facts.$n.root_fstype") $(q ".facts.$n.root_source")" = "virtiofs vmbdata" ] ||
+        fail "$n: container root is $(q ".facts.$n.root_fstype") from $(q ".facts.$n.root_source"), not the virtio-fs share"
 done
+grep -q vmbroot <<<"$(q .qemu_cmdline)" && fail "the default cell has a root disk"
 
 c=$(q .qemu_cmdline)
 grep -q '"driver":"vhost-user-fs-pci"' <<<"$c" || fail "no vhost-user-fs-pci device"

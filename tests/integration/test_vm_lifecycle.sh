@@ -7,7 +7,9 @@
 # a boot tears down, leaves none, and exits non-zero with a message; a
 # user's virtiofsd that dies when QEMU connects fails the start with the
 # daemon's own last words; a virtiofsd that a dead run whose guard died
-# too left is stopped by the next start. libvirt runs QEMU as root in
+# too left is stopped by the next start, and its container root's overlay
+# unmounted and removed; the guard unmounts the overlays of a killed
+# process before it removes its work directory. libvirt runs QEMU as root in
 # this test's sandbox.
 set -euo pipefail
 : "${VMB_BUILD_DIR:?}" "${VMB_SOURCE_DIR:?}"
@@ -24,8 +26,11 @@ nothing_left() {
     local d n
     d=$(virsh list --all --name | grep -c . || true)
     n=$(virsh net-list --all --name | grep -c . || true)
-    [ "$d" -eq 0 ] && [ "$n" -eq 0 ] && ! pgrep -x virtiofsd >/dev/null
+    [ "$d" -eq 0 ] && [ "$n" -eq 0 ] && ! pgrep -x virtiofsd >/dev/null &&
+        ! rootfs_mounted
 }
+# A container root's overlay mounted in this sandbox (vm/rootfs.h).
+rootfs_mounted() { grep -q ' overlay overlay ' /proc/self/mountinfo; }
 expect_input_error() { # what pattern key=value...
     local what=$1 pattern=$2; shift 2
     "$tool" cell hypervisor.accel=tcg "$@" >/dev/null 2>"$out/err"
@@ -130,12 +135,16 @@ if start_boot virtio-fs; then
     kill -KILL "$pid"
     wait "$pid" 2>/dev/null
     # libvirt destroys auto-destroy domains when the connection drops; the
-    # guard process destroys the network and stops the daemons. All are
-    # quick; allow 20 s.
+    # guard process destroys the network, stops the daemons, unmounts the
+    # container roots and removes the work directory. All are quick;
+    # allow 20 s.
     for _ in $(seq 1 200); do nothing_left && break; sleep 0.1; done
     if nothing_left; then echo "nothing left"; else
-        echo "FAIL SIGKILL: left behind:"; virsh list --all; virsh net-list --all; fail=1
+        echo "FAIL SIGKILL: left behind:"; virsh list --all; virsh net-list --all
+        grep ' overlay ' /proc/self/mountinfo; fail=1
     fi
+    left=$(find "$out/cells" -maxdepth 1 -name 'vmb-cell-*' | head -1)
+    [ -z "$left" ] || { echo "FAIL SIGKILL: work directory $left left"; fail=1; }
 fi
 
 echo "== SIGINT during a boot"
@@ -185,6 +194,32 @@ wait "$vpid" 2>/dev/null
 [ ! -e "$stale/node1.virtiofsd.pid" ] || { echo "FAIL: stale pid file kept"; fail=1; }
 rm -rf "$stale"
 nothing_left || { echo "FAIL: left behind after a dead run"; pgrep -a virtiofsd; fail=1; }
+
+echo "== a dead run's container root, its guard dead too"
+# The overlay a run mounts (vm/rootfs.h) and its pid file (owner, owner's
+# start time, pid namespace) with an owner that is gone.
+stale=$(mktemp -d /var/lib/vmbench/vm/stale.XXXXXX)
+mkdir -p "$out/lower/etc" "$stale/node1.snapshot/upper" "$stale/node1.snapshot/work" \
+    "$stale/node1.share/rootfs"
+echo kept >"$out/lower/etc/hostname"
+mount -t overlay overlay -o "lowerdir=$out/lower,upperdir=$stale/node1.snapshot/upper,workdir=$stale/node1.snapshot/work" \
+    "$stale/node1.share/rootfs" || { echo "FAIL: cannot mount an overlay here"; fail=1; }
+bash -c 'exit 0' &
+owner=$!
+wait "$owner"
+echo "$owner 1 $(stat -L -c %i /proc/self/ns/pid)" >"$stale/node1.rootfs.pid"
+rootfs_mounted || { echo "FAIL: the stale overlay is not mounted"; fail=1; }
+"$tool" cell hypervisor.accel=tcg guest.vcpus=$(($(nproc) + 1)) \
+    >/dev/null 2>"$out/err"
+rc=$?
+[ "$rc" -eq 2 ] || { echo "FAIL start after a dead run: exit $rc"; cat "$out/err"; fail=1; }
+if rootfs_mounted || [ -e "$stale" ]; then
+    echo "FAIL: the next start left the dead run's container root"
+    grep ' overlay ' /proc/self/mountinfo; fail=1
+    umount -l "$stale/node1.share/rootfs" 2>/dev/null; rm -rf "$stale"
+fi
+# The image's tree under it is untouched.
+[ "$(cat "$out/lower/etc/hostname")" = kept ] || { echo "FAIL: the lower layer changed"; fail=1; }
 exit "$fail"
 RUN
 # QEMU as root here (the other VM tests run libvirt's stock user), so a

@@ -3,9 +3,12 @@
 # sandbox's libvirtd: each agent reports the vCPUs and memory the cell asks
 # for and a data directory on the right filesystem, node 2 reaches node 1
 # over TCP, a file written in the guest's data directory shows up on the
-# host (9p, virtio-fs) or inside the data volume (virtio-blk), and the
+# host (9p, virtio-fs) or inside the data volume (virtio-blk), the
 # guest's postgres user can be given the data directory and write in it,
-# whoever libvirt runs QEMU as. virtio-fs runs vmbench's own virtiofsd as
+# whoever libvirt runs QEMU as, and the container root is over the share
+# (9p, virtio-fs; tmpfs keeps it on virtio-fs) or on its disk
+# (virtio-blk, local with disable_block_device_use off), as the guest's
+# mount table says, and Redis and PostgreSQL's server run from it. virtio-fs runs vmbench's own virtiofsd as
 # Kata starts it, as root, with Kata's virtio_fs_extra_args translated for
 # QEMU's C daemon on its running command line and saved with the results.
 set -euo pipefail
@@ -18,7 +21,7 @@ trap 'rm -rf "$out"' EXIT
 # that got the default instead of the cell's value is caught; virtio-blk
 # runs with its own IOThread and native AIO, which QEMU must accept; local
 # is the container root as a block device (Kata's default serves it over
-# shared_fs).
+# shared_fs, as the other cells but virtio-blk have it).
 cat >"$out/cells" <<'CELLS'
 9p         1 512
 virtio-fs  1 640 guest.virtio_fs_cache=always 'guest.virtio_fs_extra_args=--thread-pool-size=4 --writeback'
@@ -80,6 +83,19 @@ while read -r storage vcpus mem _; do
             echo "$storage $n: postgres cannot own /data: $(jq -c ".checks.$n" "$j")"; fail=1
         fi
         [ "$(q ".boot.$n.agent_s")" != null ] || { echo "$storage $n: no agent stage"; fail=1; }
+        # PostgreSQL's server runs from the container root.
+        q ".checks.$n.postgres_version" | grep -q 'PostgreSQL' ||
+            { echo "$storage $n: postgres does not run: $(jq -c ".checks.$n" "$j")"; fail=1; }
+        # The container root in the guest's mount table: over the share
+        # (disable_block_device_use, Kata's default) unless the cell has
+        # a disk, so Redis below and PostgreSQL above run from the share.
+        want_root=$(fstype "$storage")
+        case "$storage" in virtio-blk | local) want_root=ext4 ;; tmpfs) want_root=virtiofs ;; esac
+        got_root="$(q ".facts.$n.root_fstype") $(q ".facts.$n.root_source")"
+        case "$want_root" in
+        ext4) grep -q '^ext4 /dev/vd' <<<"$got_root" || { echo "$storage $n: container root $got_root, not its disk"; fail=1; } ;;
+        *) [ "$got_root" = "$want_root vmbdata" ] || { echo "$storage $n: container root $got_root, not $want_root from the share"; fail=1; } ;;
+        esac
     done
     jq -e '.checks.tcp_reply | test("PONG")' "$j" >/dev/null || { echo "$storage: node 2 did not reach node 1"; fail=1; }
     jq -e '.saved_cmdline' "$j" >/dev/null || { echo "$storage: qemu command line not saved"; fail=1; }

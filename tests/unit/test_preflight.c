@@ -244,6 +244,34 @@ Test(preflight, virtiofsd)
     cr_assert_null(finding("virtiofsd"));
 }
 
+/* The container root over the shared filesystem is an overlay mount on
+ * the host: a kernel without overlayfs, or a vmbench that may not mount,
+ * is refused with the fix; a root on a block device needs neither. */
+Test(preflight, container_root_overlay)
+{
+    put("dev/vhost-net", "", 0600);
+    put("proc/filesystems", "nodev\tproc\n\text4\n", 0644);
+    check("");
+    assert_lack("container-root", "no overlay filesystem", "modprobe overlay");
+    vmb_preflight_free(pf);
+    vmb_matrix_free(m);
+    put("proc/filesystems", "nodev\tproc\nnodev\toverlay\n", 0644);
+    put("proc/self/status", "Name:\tvmbench\nCapEff:\t0000000000000000\n",
+        0644);
+    check("");
+    assert_lack("container-root", "CAP_SYS_ADMIN", "run vmbench as root");
+    vmb_preflight_free(pf);
+    vmb_matrix_free(m);
+    check("guest:\n  disable_block_device_use: false\n");
+    cr_assert_null(finding("container-root"));
+    vmb_preflight_free(pf);
+    vmb_matrix_free(m);
+    put("proc/self/status", "Name:\tvmbench\nCapEff:\t000001ffffffffff\n",
+        0644);
+    check("");
+    cr_assert_null(finding("container-root"));
+}
+
 /* A Kata word QEMU's C virtiofsd has no equivalent for: refused with
  * the C daemon, taken by a Rust one the cell names (virtio_fs_daemon),
  * whose flavour its --help shows. */

@@ -53,6 +53,7 @@ params(void)
         .kernel = kernel,
         .initrd = initrd,
         .base_image = image,
+        .base_tree = dir,
     };
     return p;
 }
@@ -213,6 +214,19 @@ Test(vm, missing_root_image)
     assert_input_error(&p, "container root image");
 }
 
+/* The container root over the shared filesystem needs the image's tree,
+ * which the guest image cache keeps beside the disk. */
+Test(vm, missing_root_tree)
+{
+    struct vmb_vm_params p = params();
+    p.base_tree = "/nonexistent/tree";
+    assert_input_error(&p, "image's tree \"/nonexistent/tree\"");
+    /* A cell whose root is a disk needs no tree. */
+    cfg.guest.disable_block_device = false;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_vm_cell_check(&p, &err), 0, "%s", err ? err->msg : "");
+}
+
 Test(vm, cmdline_carries_the_agent_keys)
 {
     cfg.guest.storage = VMB_STORAGE_9P;
@@ -246,16 +260,27 @@ Test(vm, cmdline_places_local_data_as_kata_does)
 {
     free(cfg.guest.kernel_params);
     cfg.guest.kernel_params = vmb_xstrdup("mitigations=off nosmt");
+    /* Kata's default: the container root, and so local, on virtio-fs. */
     autofree char *c = vmb_vm_cmdline(&cfg, "10.213.0.2/24", "node1");
-    cr_assert(strstr(c, "vmb.storage=virtio-fs"), "%s", c);
+    cr_assert(strstr(c, "vmb.storage=local vmb.root=virtio-fs"), "%s", c);
     cr_assert(strstr(c, " mitigations=off nosmt"), "%s", c);
     cfg.guest.disable_block_device = false;
     autofree char *d = vmb_vm_cmdline(&cfg, "10.213.0.2/24", "node1");
     cr_assert(strstr(d, "vmb.storage=local"), "%s", d);
+    cr_assert_null(strstr(d, "vmb.root="), "%s", d);
     cfg.guest.storage = VMB_STORAGE_SHARED;
     cfg.guest.shared_fs = VMB_SHAREDFS_9P;
     autofree char *e = vmb_vm_cmdline(&cfg, "10.213.0.2/24", "node1");
     cr_assert(strstr(e, "vmb.storage=9p"), "%s", e);
+    cr_assert_null(strstr(e, "vmb.root="), "%s", e);
+    /* A volume beside a root on the share: both over 9p. */
+    cfg.guest.disable_block_device = true;
+    autofree char *f = vmb_vm_cmdline(&cfg, "10.213.0.2/24", "node1");
+    cr_assert(strstr(f, "vmb.storage=9p vmb.root=9p"), "%s", f);
+    /* A data disk makes the root a disk too. */
+    cfg.guest.storage = VMB_STORAGE_BLOCK;
+    autofree char *g = vmb_vm_cmdline(&cfg, "10.213.0.2/24", "node1");
+    cr_assert_null(strstr(g, "vmb.root="), "%s", g);
 }
 
 /*
