@@ -166,6 +166,12 @@ struct vmb_control_opts {
     bool match_resources;
 };
 
+/* Where nodes run (docs/remote.md): "" is this host. */
+struct vmb_hosts_opts {
+    char *control_node2;         /* ssh://[user@]host[:port] */
+    uint64_t connect_timeout_us; /* reaching a remote host */
+};
+
 struct vmb_config {
     struct vmb_top_opts top;
     struct vmb_hypervisor_opts hypervisor;
@@ -175,6 +181,7 @@ struct vmb_config {
     struct vmb_load_opts load;
     struct vmb_control_opts control;
     struct vmb_fio_opts fio;
+    struct vmb_hosts_opts hosts;
     struct vmb_phase *phases;
     size_t nphases;
 };
