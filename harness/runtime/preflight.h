@@ -35,6 +35,7 @@ struct vmb_preflight_host {
 #define VMB_PREFLIGHT_MAX_PROGRAMS 8
 #define VMB_PREFLIGHT_MAX_ENGINES 4
 #define VMB_PREFLIGHT_NMODULES 6
+#define VMB_PREFLIGHT_MAX_REMOTES 8
 
 /* What the needs know of the host, read once per check. */
 struct vmb_preflight_facts {
@@ -59,6 +60,15 @@ struct vmb_preflight_facts {
     /* Per driver of vmb_db_drivers[] and its host_programs[]: found. */
     bool program[VMB_PREFLIGHT_MAX_ENGINES][VMB_PREFLIGHT_MAX_PROGRAMS];
     char root[256];
+    /* The other hosts the checked cells name (hosts.control_node2), each
+     * reached once per engine by vmb_preflight_check. */
+    struct vmb_preflight_remote {
+        char dest[320];
+        int engine;
+        char error[512];   /* why it cannot be reached; "" when it was */
+        char missing[256]; /* the engine's programs it lacks; "" */
+    } remotes[VMB_PREFLIGHT_MAX_REMOTES];
+    size_t nremotes;
 };
 
 enum vmb_preflight_level {
@@ -128,6 +138,19 @@ void vmb_preflight_print_lacks(FILE *f, const struct vmb_preflight *p);
  * "lack"|"note", "detail", "fix", "cells": [ids]}]}
  */
 void vmb_preflight_to_json(struct vmb_jw *w, const struct vmb_preflight *p);
+
+/*
+ * Reaches each other host that the cells of m which want accepts name,
+ * once per engine, into f->remotes (runtime/preflight_remote.c).
+ */
+void vmb_preflight_remotes_read(
+    struct vmb_preflight_facts *f, const struct vmb_matrix *m,
+    bool (*want)(void *ctx, const struct vmb_cell *c), void *ctx);
+/* The need of a cell with a node on another host. */
+bool vmb_preflight_remote_applies(const struct vmb_cell *c);
+int vmb_preflight_remote_probe(const struct vmb_preflight_facts *h,
+                               const struct vmb_cell *c, char **detail,
+                               char **fix);
 
 /* The CPUs this process may run on (sched_getaffinity), at least 1. */
 int vmb_preflight_host_cpus(void);

@@ -298,6 +298,22 @@ Test(preflight, engine_programs)
     cr_assert_null(finding("engine"));
 }
 
+/* A control whose node 2 is on another host takes Redis only: a
+ * PostgreSQL one is refused before any host is reached. */
+Test(preflight, remote_node2_takes_redis_only)
+{
+    put("dev/vhost-net", "", 0600);
+    put("usr/lib/postgresql/15/bin/postgres", "#!/bin/sh\n", 0755);
+    put("usr/lib/postgresql/15/bin/initdb", "#!/bin/sh\n", 0755);
+    put("usr/lib/postgresql/15/bin/pg_basebackup", "#!/bin/sh\n", 0755);
+    check("database:\n  engine: postgres\n"
+          "hosts:\n  control_node2: ssh://nobody@replica.invalid\n");
+    assert_lack("remote-host", "postgres control cannot run on another host",
+                "hosts.control_node2");
+    cr_assert_eq(finding("remote-host")->ncells, 1);
+    cr_assert_eq(pf->nlacking, 1);
+}
+
 /* MariaDB: a host without mariadb-install-db is refused with the fix,
  * before any datadir is made; mariadbd is found in /usr/sbin. */
 Test(preflight, mariadb_programs)

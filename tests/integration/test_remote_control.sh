@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# The bare-metal control with node 2 on another host over ssh
+# (hosts.control_node2, docs/remote.md), on two "hosts" made of network
+# namespaces (twohosts.sh):
+# - a Redis control runs with node 2 started over ssh on the other host:
+#   both nodes answer, node 2 replicates across the veth pair (its byte
+#   counters grow by at least the data written), result.json says where
+#   node 2 ran, and nothing is left on either host afterwards;
+# - vmbench killed with SIGKILL mid-run leaves nothing there either: node
+#   2's server ends with the ssh connection that started it;
+# - an unreachable host fails within the connect deadline with an error
+#   naming it, before anything starts anywhere (preflight, exit 2);
+# - a host whose key is in no known_hosts is refused, not accepted;
+# - a host without redis-server is refused by the preflight.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/twohosts.sh"
+: "${VMBENCH:?}" "${VMB_SOURCE_DIR:?}"
+
+T=$(mktemp -d /tmp/vmb-test-remote.XXXXXX)
+trap 'twohosts_down; rm -rf "$T"' EXIT
+twohosts_up "$T"
+port=$((24000 + ($$ % 500) * 4))
+
+matrix() { # name node2 [connect_timeout]
+    cat <<YAML
+name: $1
+repetitions: 1
+database: { engine: redis, port: $port }
+load:
+  connections: 4
+  threads: 1
+  keys: 500
+  value_size: 1024
+  warmup: 0s
+  phases:
+    - { op: write, n: 2000 }
+    - { op: read, n: 2000 }
+control: { baremetal: true, match_resources: true }
+hosts: { control_node2: "$2", connect_timeout: ${3:-10s} }
+YAML
+}
+
+here_ok() { # what command...
+    local what=$1
+    shift
+    twohosts_here "$@" >"$T/$what.out" 2>"$T/$what.err" ||
+        { cat "$T/$what.err"; fail "$what exited $?"; }
+}
+
+here_refused() { # what command...: exit 2 expected
+    local what=$1 rc=0
+    shift
+    twohosts_here "$@" >"$T/$what.out" 2>"$T/$what.err" || rc=$?
+    [ "$rc" = 2 ] || { cat "$T/$what.err"; fail "$what exited $rc, not 2"; }
+}
+
+assert_nothing_left() {
+    [ -z "$(twohosts_there_left)" ] ||
+        fail "left running there: $(twohosts_there_left | xargs)"
+    [ -z "$(twohosts_there sh -c 'ls -A /tmp/vmbench-control 2>/dev/null')" ] ||
+        fail "left there: $(twohosts_there ls -A /tmp/vmbench-control | xargs)"
+    [ -z "$(ip netns pids "$TH_A")" ] || fail "left running here"
+}
+
+# ---- a control with node 2 over ssh ----
+matrix remote "ssh://root@$TH_THERE" >"$T/remote.yaml"
+tx() { ip netns exec "$TH_A" cat "/sys/class/net/$TH_IF/statistics/tx_bytes"; }
+tx0=$(tx)
+here_ok run "$VMBENCH" run "$T/remote.yaml" --out "$T/r" --only baremetal
+tx1=$(tx)
+r=$(ls "$T"/r/control/*/rep1/result.json)
+[ "$(jq -r .status "$r")" = ok ] || fail "status: $(jq -r .error "$r")"
+for i in 0 1; do
+    [ "$(jq ".phases[$i].ops" "$r")" = 2000 ] || fail "phase $i ops"
+    [ "$(jq ".phases[$i].errors" "$r")" = 0 ] || fail "phase $i errors"
+done
+jq -e '.replication_lag_s >= 0' "$r" >/dev/null || fail "no replication lag"
+jq -e --arg h "ssh://root@$TH_THERE" \
+    '.control_applied.nodes.node2.host == $h and
+     .control_applied.nodes.node1.host == ""' "$r" >/dev/null ||
+    fail "hosts not recorded: $(jq -c .control_applied.nodes "$r")"
+# 2000 writes of 1 KiB values crossed to node 2 (and node 1's answers to
+# the load generator never leave this host).
+[ $((tx1 - tx0)) -ge 2048000 ] ||
+    fail "only $((tx1 - tx0)) bytes left this host over the veth pair"
+grep -q "MASTER <-> REPLICA sync" "$T"/r/control/*/rep1/node2.db.log ||
+    fail "node 2's log (over ssh) lacks its sync"
+assert_nothing_left
+echo "replication crossed the veth: $((tx1 - tx0)) bytes"
+
+# ---- vmbench killed mid-run: its ssh goes with it, and so does node 2 ----
+sed 's/n: 2000 }/duration: 60s }/' "$T/remote.yaml" >"$T/kill.yaml"
+twohosts_here "$VMBENCH" run "$T/kill.yaml" --out "$T/k" --only baremetal \
+    >"$T/kill.out" 2>"$T/kill.err" &
+victim=$!
+for _ in $(seq 1 150); do
+    twohosts_there_left | grep redis-server >/dev/null && break
+    sleep 0.1
+done
+twohosts_there_left | grep redis-server >/dev/null ||
+    fail "node 2 never started there: $(cat "$T/kill.err")"
+# vmbench itself: the process of "here" named so whose parent is not.
+for p in $(ip netns pids "$TH_A"); do
+    [ "$(cat "/proc/$p/comm")" = vmbench ] || continue
+    pp=$(awk '{ print $4 }' "/proc/$p/stat")
+    [ "$(cat "/proc/$pp/comm")" = vmbench ] || kill -9 "$p"
+done
+wait "$victim" 2>/dev/null || true
+for _ in $(seq 1 100); do
+    [ -z "$(twohosts_there_left)" ] && break
+    sleep 0.2
+done
+assert_nothing_left
+
+# ---- an unreachable host: named, within the deadline, nothing started ----
+matrix gone "ssh://root@${TH_THERE%.2}.9" 2s >"$T/gone.yaml"
+start=$SECONDS
+here_refused gone "$VMBENCH" run "$T/gone.yaml" --out "$T/g" --only baremetal
+[ $((SECONDS - start)) -le 8 ] || fail "the refusal took $((SECONDS - start)) s"
+grep -q "host \"ssh://root@${TH_THERE%.2}.9\"" "$T/gone.err" ||
+    fail "the error does not name the host: $(cat "$T/gone.err")"
+[ ! -e "$T/g" ] || fail "a results directory was made"
+assert_nothing_left
+
+# ---- an unknown host key: refused ----
+matrix unknown "ssh://root@$TH_THERE:2223" >"$T/unknown.yaml"
+here_refused unknown "$VMBENCH" run "$T/unknown.yaml" --out "$T/u" --only baremetal
+grep -q "Host key verification failed" "$T/unknown.err" ||
+    fail "no host key refusal: $(cat "$T/unknown.err")"
+[ ! -e "$T/u" ] || fail "a results directory was made"
+
+# ---- a host without the engine: the preflight refuses ----
+matrix noredis "ssh://root@$TH_THERE:2222" >"$T/noredis.yaml"
+here_refused noredis "$VMBENCH" run "$T/noredis.yaml" --out "$T/n" --only baremetal
+grep -q "lacks \"redis-server\"" "$T/noredis.err" ||
+    fail "no missing-program refusal: $(cat "$T/noredis.err")"
+assert_nothing_left
+
+echo "ok"
