@@ -6,13 +6,16 @@
 #include "base/util.h"
 #include "cli.h"
 #include "config/config.h"
+#include "config/hosts.h"
 #include "results/run_json.h"
 #include "run/run_info.h"
 #include "runtime/doctor.h"
 
 const char vmb_usage_doctor[] =
     "usage: vmbench doctor [--json] [--connect URI] [--emulator PATH]\n"
-    "                      [--kernel PATH] [--results DIR] [--no-kvm-probe]\n\n"
+    "                      [--kernel PATH] [--results DIR] [--no-kvm-probe]\n"
+    "       vmbench doctor [--json] --host ssh://[USER@]HOST[:PORT]\n"
+    "                      [--connect-timeout DURATION]\n\n"
     "Checks the host: libvirtd reachable (and how to start it), QEMU and\n"
     "libvirt versions, whether KVM really runs a guest (a probe guest must\n"
     "print its first line within 6 s; nested setups often hang), virtiofsd,\n"
@@ -26,7 +29,12 @@ const char vmb_usage_doctor[] =
     "  --kernel PATH    guest kernel for the KVM probe (default: newest\n"
     "                   /boot/vmlinuz-*)\n"
     "  --results DIR    where results will go (default results)\n"
-    "  --no-kvm-probe   skip the probe boot\n\n"
+    "  --no-kvm-probe   skip the probe boot\n"
+    "  --host DEST      check another host a matrix names in hosts: instead\n"
+    "                   (over ssh, batch mode, an unknown host key refused):\n"
+    "                   reachable, its address, each engine's programs,\n"
+    "                   taskset (docs/remote.md)\n"
+    "  --connect-timeout DURATION  time allowed to reach it (default 10s)\n\n"
     "exit status: 0 no check failed (warnings allowed), 1 a check failed.\n";
 
 enum {
@@ -36,6 +44,8 @@ enum {
     OPT_EMULATOR,
     OPT_KERNEL,
     OPT_RESULTS,
+    OPT_HOST,
+    OPT_CONNECT_TIMEOUT,
 };
 
 static const struct option longopts[] = {
@@ -45,6 +55,8 @@ static const struct option longopts[] = {
     {"emulator", required_argument, NULL, OPT_EMULATOR},
     {"kernel", required_argument, NULL, OPT_KERNEL},
     {"results", required_argument, NULL, OPT_RESULTS},
+    {"host", required_argument, NULL, OPT_HOST},
+    {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
     {NULL, 0, NULL, 0},
 };
 
@@ -62,6 +74,10 @@ vmb_cmd_doctor(int argc, char **argv, struct vmb_error **err)
         .probe_kvm = true,
     };
     bool json = false;
+    const char *host = NULL;
+    const struct vmb_section *hs = vmb_section_find("hosts");
+    const struct vmb_option *timeout_opt =
+        vmb_option_find(hs->options, hs->noptions, "connect_timeout");
     int rc = -1;
     struct vmb_cli_parse args = {.cmd = "doctor", .longopts = longopts};
     int opt;
@@ -85,6 +101,15 @@ vmb_cmd_doctor(int argc, char **argv, struct vmb_error **err)
         case OPT_RESULTS:
             o.results_dir = args.arg;
             break;
+        case OPT_HOST:
+            host = args.arg;
+            break;
+        case OPT_CONNECT_TIMEOUT:
+            if (vmb_option_parse(timeout_opt, args.arg, &cfg.hosts, err) < 0) {
+                vmb_error_prefix(err, "--connect-timeout");
+                goto out;
+            }
+            break;
         case VMB_CLI_WORD:
             vmb_error_set(err, VMB_ERR_INPUT, 0,
                           "unexpected argument \"%s\"; see `vmbench doctor "
@@ -95,7 +120,21 @@ vmb_cmd_doctor(int argc, char **argv, struct vmb_error **err)
     }
     if (opt < 0)
         goto out;
-    struct vmb_doctor_report *r = vmb_doctor_run(&o);
+    if (host != NULL) {
+        struct vmb_ssh_target t;
+        bool remote = false;
+        autofree char *why = NULL;
+        if (vmb_ssh_target_parse(host, &t, &remote, &why) < 0 || !remote) {
+            vmb_error_set(err, VMB_ERR_INPUT, 0, "--host: %s",
+                          why ? why
+                              : "expected an ssh destination like "
+                                "\"ssh://user@host\", got \"\"");
+            goto out;
+        }
+    }
+    struct vmb_doctor_report *r =
+        host ? vmb_doctor_run_host(host, cfg.hosts.connect_timeout_us)
+             : vmb_doctor_run(&o);
     if (json) {
         struct vmb_jw w;
         vmb_jw_init(&w, true);

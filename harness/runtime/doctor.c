@@ -11,6 +11,7 @@
 
 #include "base/util.h"
 #include "config/config.h"
+#include "runtime/remote.h"
 #include "vm/initramfs.h"
 #include "vm/virt.h"
 #include "vm/vm.h"
@@ -322,6 +323,51 @@ vmb_doctor_run(const struct vmb_doctor_opts *o)
     check_cgroups(r);
     check_tuning(r);
     check_memory_disk(r, o->results_dir);
+    return r;
+}
+
+struct vmb_doctor_report *
+vmb_doctor_run_host(const char *dest, uint64_t connect_timeout_us)
+{
+    struct vmb_doctor_report *r = vmb_xcalloc(1, sizeof(*r));
+    struct vmb_remote rem;
+    struct vmb_remote_facts f;
+    vmb_autoerr struct vmb_error *err = NULL;
+    if (vmb_remote_init(&rem, dest, connect_timeout_us, &err) < 0 ||
+        vmb_remote_probe(&rem, NULL, &f, &err) < 0) {
+        add(r, "ssh", VMB_DOCTOR_FAIL,
+            "its host key in your known_hosts, your key in its "
+            "authorized_keys, then `ssh -o BatchMode=yes HOST true` must "
+            "work",
+            "%s", err->msg);
+        return r;
+    }
+    add(r, "ssh", VMB_DOCTOR_OK, NULL,
+        "reached \"%s\" at %s from %s (the address node 1 listens on), "
+        "%s CPUs there",
+        rem.shown, f.there, f.here, f.cpus);
+    for (size_t i = 0; vmb_db_drivers[i] != NULL; i++) {
+        const struct vmb_db_driver *d = vmb_db_drivers[i];
+        if (d->tool)
+            continue;
+        struct vmb_remote_facts e;
+        vmb_autoerr struct vmb_error *e2 = NULL;
+        if (vmb_remote_probe(&rem, d, &e, &e2) < 0)
+            add(r, d->name, VMB_DOCTOR_FAIL, NULL, "%s", e2->msg);
+        else if (e.missing[0] != '\0')
+            add(r, d->name, VMB_DOCTOR_WARN, d->install,
+                "\"%s\" lacks %s: a %s control cannot put node 2 there",
+                rem.shown, e.missing, d->name);
+        else
+            add(r, d->name, VMB_DOCTOR_OK, NULL, "%s's programs are there",
+                d->name);
+    }
+    if (f.taskset)
+        add(r, "taskset", VMB_DOCTOR_OK, NULL,
+            "a control node there can be pinned");
+    else
+        add(r, "taskset", VMB_DOCTOR_WARN, "install util-linux there",
+            "no taskset there: a control node there runs unpinned");
     return r;
 }
 

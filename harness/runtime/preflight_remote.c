@@ -103,8 +103,9 @@ vmb_preflight_remote_probe(const struct vmb_preflight_facts *h,
         *fix = vmb_xasprintf(
             "make \"ssh -o BatchMode=yes -o StrictHostKeyChecking=yes "
             "HOST true\" work for \"%s\" (its key in your known_hosts, "
-            "yours in its authorized_keys)",
-            dest);
+            "yours in its authorized_keys; `vmbench doctor --host %s` "
+            "checks it)",
+            dest, dest);
         return VMB_PREFLIGHT_LACK;
     }
     if (x->missing[0] != '\0') {

@@ -11,7 +11,8 @@
 # - an unreachable host fails within the connect deadline with an error
 #   naming it, before anything starts anywhere (preflight, exit 2);
 # - a host whose key is in no known_hosts is refused, not accepted;
-# - a host without redis-server is refused by the preflight.
+# - a host without redis-server is refused by the preflight;
+# - `vmbench doctor --host` says the same of each host.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/twohosts.sh"
@@ -55,12 +56,12 @@ here_refused() { # what command...: exit 2 expected
     [ "$rc" = 2 ] || { cat "$T/$what.err"; fail "$what exited $rc, not 2"; }
 }
 
-assert_nothing_left() {
+assert_nothing_left() { # after-what
     [ -z "$(twohosts_there_left)" ] ||
-        fail "left running there: $(twohosts_there_left | xargs)"
+        fail "$1: left running there: $(twohosts_there_left | xargs)"
     [ -z "$(twohosts_there sh -c 'ls -A /tmp/vmbench-control 2>/dev/null')" ] ||
-        fail "left there: $(twohosts_there ls -A /tmp/vmbench-control | xargs)"
-    [ -z "$(ip netns pids "$TH_A")" ] || fail "left running here"
+        fail "$1: left there: $(twohosts_there ls -A /tmp/vmbench-control | xargs)"
+    [ -z "$(ip netns pids "$TH_A")" ] || fail "$1: left running here"
 }
 
 # ---- a control with node 2 over ssh ----
@@ -86,7 +87,7 @@ jq -e --arg h "ssh://root@$TH_THERE" \
     fail "only $((tx1 - tx0)) bytes left this host over the veth pair"
 grep -q "MASTER <-> REPLICA sync" "$T"/r/control/*/rep1/node2.db.log ||
     fail "node 2's log (over ssh) lacks its sync"
-assert_nothing_left
+assert_nothing_left "the run"
 echo "replication crossed the veth: $((tx1 - tx0)) bytes"
 
 # ---- vmbench killed mid-run: its ssh goes with it, and so does node 2 ----
@@ -111,7 +112,7 @@ for _ in $(seq 1 100); do
     [ -z "$(twohosts_there_left)" ] && break
     sleep 0.2
 done
-assert_nothing_left
+assert_nothing_left "the killed run"
 
 # ---- an unreachable host: named, within the deadline, nothing started ----
 matrix gone "ssh://root@${TH_THERE%.2}.9" 2s >"$T/gone.yaml"
@@ -121,7 +122,7 @@ here_refused gone "$VMBENCH" run "$T/gone.yaml" --out "$T/g" --only baremetal
 grep -q "host \"ssh://root@${TH_THERE%.2}.9\"" "$T/gone.err" ||
     fail "the error does not name the host: $(cat "$T/gone.err")"
 [ ! -e "$T/g" ] || fail "a results directory was made"
-assert_nothing_left
+assert_nothing_left "the unreachable host"
 
 # ---- an unknown host key: refused ----
 matrix unknown "ssh://root@$TH_THERE:2223" >"$T/unknown.yaml"
@@ -135,6 +136,24 @@ matrix noredis "ssh://root@$TH_THERE:2222" >"$T/noredis.yaml"
 here_refused noredis "$VMBENCH" run "$T/noredis.yaml" --out "$T/n" --only baremetal
 grep -q "lacks \"redis-server\"" "$T/noredis.err" ||
     fail "no missing-program refusal: $(cat "$T/noredis.err")"
-assert_nothing_left
+assert_nothing_left "the host without redis"
 
+# ---- doctor --host: the same verdicts for one host ----
+here_ok doctor "$VMBENCH" doctor --host "ssh://root@$TH_THERE"
+grep -Eq "^ok +ssh +reached \"ssh://root@$TH_THERE\" at $TH_THERE from $TH_HERE" \
+    "$T/doctor.out" || fail "doctor: $(cat "$T/doctor.out")"
+grep -Eq "^ok +redis " "$T/doctor.out" || fail "doctor: $(cat "$T/doctor.out")"
+here_ok doctor-noredis "$VMBENCH" doctor --host "ssh://root@$TH_THERE:2222"
+grep -Eq "^warn +redis +.*lacks \"redis-server\"" "$T/doctor-noredis.out" ||
+    fail "doctor: $(cat "$T/doctor-noredis.out")"
+rc=0
+twohosts_here "$VMBENCH" doctor --host "ssh://root@$TH_THERE:2223" \
+    >"$T/doctor-unknown.out" 2>&1 || rc=$?
+[ "$rc" = 1 ] || fail "doctor on an unknown host key exited $rc"
+grep -Eq "^fail +ssh +.*Host key verification failed" "$T/doctor-unknown.out" ||
+    fail "doctor: $(cat "$T/doctor-unknown.out")"
+here_refused doctor-bad "$VMBENCH" doctor --host "-oProxyCommand=x"
+grep -q "^vmbench doctor: --host: expected" "$T/doctor-bad.err" ||
+    fail "doctor: $(cat "$T/doctor-bad.err")"
+assert_nothing_left "doctor"
 echo "ok"
