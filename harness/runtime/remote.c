@@ -351,8 +351,12 @@ vmb_remote_node_remove(const struct vmb_remote *r, const char *dir)
 }
 
 /* fd 3 keeps ssh's standard input for the watcher: an asynchronous list
- * of a non-interactive shell reads /dev/null otherwise. */
+ * of a non-interactive shell reads /dev/null otherwise. Hangups and
+ * broken pipes of a session that ends are ignored (and so by the
+ * server), so that the end of the input alone stops the server and the
+ * directory is always removed after it. */
 static const char server_script[] =
+    "trap '' HUP PIPE; "
     "d=$1; sig=$2; grace=$3; cpus=$4; pdir=$5; shift 5; "
     "[ -n \"$pdir\" ] && PATH=\"$pdir:$PATH\"; "
     "cd \"$d\" || exit 125; echo $$ >\"$d/pid\"; exec 3<&0; "
