@@ -14,8 +14,8 @@
 const char vmb_usage_doctor[] =
     "usage: vmbench doctor [--json] [--connect URI] [--emulator PATH]\n"
     "                      [--kernel PATH] [--results DIR] [--no-kvm-probe]\n"
-    "       vmbench doctor [--json] --host ssh://[USER@]HOST[:PORT]\n"
-    "                      [--connect-timeout DURATION]\n\n"
+    "       vmbench doctor [--json] --host DEST [--connect-timeout "
+    "DURATION]\n\n"
     "Checks the host: libvirtd reachable (and how to start it), QEMU and\n"
     "libvirt versions, whether KVM really runs a guest (a probe guest must\n"
     "print its first line within 6 s; nested setups often hang), virtiofsd,\n"
@@ -30,10 +30,13 @@ const char vmb_usage_doctor[] =
     "                   /boot/vmlinuz-*)\n"
     "  --results DIR    where results will go (default results)\n"
     "  --no-kvm-probe   skip the probe boot\n"
-    "  --host DEST      check another host a matrix names in hosts: instead\n"
-    "                   (over ssh, batch mode, an unknown host key refused):\n"
-    "                   reachable, its address, each engine's programs,\n"
-    "                   taskset (docs/remote.md)\n"
+    "  --host DEST      check another host instead (docs/remote.md):\n"
+    "                   ssh://[USER@]HOST[:PORT] over ssh (batch mode, an\n"
+    "                   unknown host key refused): reachable, its address,\n"
+    "                   each engine's programs, taskset; or a libvirt URI\n"
+    "                   (qemu+ssh://USER@HOST/system, "
+    "qemu+tcp://HOST/system):\n"
+    "                   libvirtd reachable, QEMU's emulator there\n"
     "  --connect-timeout DURATION  time allowed to reach it (default 10s)\n\n"
     "exit status: 0 no check failed (warnings allowed), 1 a check failed.\n";
 
@@ -124,11 +127,11 @@ vmb_cmd_doctor(int argc, char **argv, struct vmb_error **err)
         struct vmb_ssh_target t;
         bool remote = false;
         autofree char *why = NULL;
-        if (vmb_ssh_target_parse(host, &t, &remote, &why) < 0 || !remote) {
-            vmb_error_set(err, VMB_ERR_INPUT, 0, "--host: %s",
-                          why ? why
-                              : "expected an ssh destination like "
-                                "\"ssh://user@host\", got \"\"");
+        int bad = vmb_str_has_prefix(host, "ssh://")
+                      ? vmb_ssh_target_parse(host, &t, &remote, &why)
+                      : vmb_libvirt_uri_check(host, &why);
+        if (bad < 0) {
+            vmb_error_set(err, VMB_ERR_INPUT, 0, "--host: %s", why);
             goto out;
         }
     }

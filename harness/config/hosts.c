@@ -84,3 +84,50 @@ vmb_hosts_control_remote(const struct vmb_config *cfg)
     return cfg->hosts.control_node2 != NULL &&
            cfg->hosts.control_node2[0] != '\0';
 }
+
+static char *
+bad_uri(const char *s)
+{
+    autofree char *shown = vmb_option_shown(s);
+    return vmb_xasprintf("expected a libvirt URI like "
+                         "\"qemu+ssh://user@host/system\" or "
+                         "\"qemu+tcp://host/system\", got \"%s\"",
+                         shown);
+}
+
+int
+vmb_libvirt_uri_check(const char *s, char **why)
+{
+    const char *sep = s ? strstr(s, "://") : NULL;
+    if (sep == NULL || !vmb_str_has_prefix(s, "qemu")) {
+        *why = bad_uri(s ? s : "");
+        return -1;
+    }
+    for (const char *c = s; *c; c++)
+        if ((unsigned char)*c <= ' ' || *c == 0x7f || *c == '\'' || *c == '"' ||
+            *c == '\\') {
+            *why = bad_uri(s);
+            return -1;
+        }
+    const char *p = sep + 3;
+    const char *slash = strchr(p, '/');
+    if (slash == NULL) {
+        *why = bad_uri(s);
+        return -1;
+    }
+    const char *at = memchr(p, '@', (size_t)(slash - p));
+    if (at != NULL) {
+        if (!plain_name(p, (size_t)(at - p))) {
+            *why = bad_uri(s);
+            return -1;
+        }
+        p = at + 1;
+    }
+    const char *colon = memchr(p, ':', (size_t)(slash - p));
+    size_t n = colon ? (size_t)(colon - p) : (size_t)(slash - p);
+    if (n > 0 && !plain_name(p, n)) {
+        *why = bad_uri(s);
+        return -1;
+    }
+    return 0;
+}

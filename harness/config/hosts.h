@@ -26,6 +26,14 @@ struct vmb_ssh_target {
 int vmb_ssh_target_parse(const char *s, struct vmb_ssh_target *t, bool *remote,
                          char **why);
 
+/*
+ * Checks a libvirt URI that names a host ("qemu+ssh://user@host/system",
+ * "qemu+tcp://host:16509/system"): a qemu scheme, a plain user and host
+ * name (nothing a transport's ssh could read as an option), a path.
+ * Fails (returns -1) with *why (malloc'd).
+ */
+int vmb_libvirt_uri_check(const char *s, char **why);
+
 /* Whether the config's control runs node 2 on another host. */
 bool vmb_hosts_control_remote(const struct vmb_config *cfg);
 

@@ -155,5 +155,23 @@ grep -Eq "^fail +ssh +.*Host key verification failed" "$T/doctor-unknown.out" ||
 here_refused doctor-bad "$VMBENCH" doctor --host "-oProxyCommand=x"
 grep -q "^vmbench doctor: --host: expected" "$T/doctor-bad.err" ||
     fail "doctor: $(cat "$T/doctor-bad.err")"
+# A libvirt host: an unreachable one named within the deadline, one
+# without libvirtd named with libvirt's words, a URI ssh could misread
+# refused.
+rc=0
+start=$SECONDS
+twohosts_here "$VMBENCH" doctor --host "qemu+tcp://${TH_THERE%.2}.9/system" \
+    --connect-timeout 2s >"$T/doctor-virt.out" 2>&1 || rc=$?
+[ "$rc" = 1 ] || fail "doctor on an unreachable libvirt host exited $rc"
+[ $((SECONDS - start)) -le 6 ] || fail "doctor took $((SECONDS - start)) s"
+grep -Eq "^fail +libvirt +libvirtd at \"qemu\+tcp://${TH_THERE%.2}.9/system\"" \
+    "$T/doctor-virt.out" || fail "doctor: $(cat "$T/doctor-virt.out")"
+rc=0
+twohosts_here "$VMBENCH" doctor --host "qemu+ssh://root@$TH_THERE/system" \
+    >"$T/doctor-virt2.out" 2>&1 || rc=$?
+[ "$rc" = 1 ] || fail "doctor on a host without libvirtd exited $rc"
+grep -Eq "^fail +libvirt +libvirtd at \"qemu\+ssh://root@$TH_THERE/system\": " \
+    "$T/doctor-virt2.out" || fail "doctor: $(cat "$T/doctor-virt2.out")"
+here_refused doctor-virt-bad "$VMBENCH" doctor --host "qemu+ssh://-oX=y/system"
 assert_nothing_left "doctor"
 echo "ok"

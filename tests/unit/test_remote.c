@@ -74,3 +74,31 @@ Test(remote, arguments_survive_the_remote_shell)
     free(out);
     vmb_db_argv_free(argv);
 }
+
+/* doctor --host takes libvirt URIs too: a host name libvirt's own ssh
+ * transport could read as an option is refused. */
+Test(remote, libvirt_uris_are_checked)
+{
+    const char *good[] = {"qemu:///system", "qemu+ssh://bench@replica/system",
+                          "qemu+tcp://10.0.0.2:16509/system",
+                          "qemu+ssh://replica/system?keyfile=/k"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        char *why = NULL;
+        cr_assert_eq(vmb_libvirt_uri_check(good[i], &why), 0, "%s: %s", good[i],
+                     why);
+    }
+    const char *bad[] = {"",
+                         "replica",
+                         "xen://host/",
+                         "qemu+ssh://-oProxyCommand=x/system",
+                         "qemu+ssh://-l@host/system",
+                         "qemu+ssh://host",
+                         "qemu+ssh://ho st/system",
+                         "qemu+ssh://host/system?x='a'"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char *why = NULL;
+        cr_assert_lt(vmb_libvirt_uri_check(bad[i], &why), 0, "%s", bad[i]);
+        cr_assert(vmb_str_has_prefix(why, "expected a libvirt URI"), "%s", why);
+        free(why);
+    }
+}
