@@ -351,7 +351,9 @@ vmb_remote_node_remove(const struct vmb_remote *r, const char *dir)
 }
 
 /* fd 3 keeps ssh's standard input for the watcher: an asynchronous list
- * of a non-interactive shell reads /dev/null otherwise. Hangups and
+ * of a non-interactive shell reads /dev/null otherwise. The watcher's
+ * pause runs as a child it waits for, so that when the server is gone
+ * and the watcher is told to end, it takes the pause along. Hangups and
  * broken pipes of a session that ends are ignored (and so by the
  * server), so that the end of the input alone stops the server and the
  * directory is always removed after it. */
@@ -362,8 +364,10 @@ static const char server_script[] =
     "cd \"$d\" || exit 125; echo $$ >\"$d/pid\"; exec 3<&0; "
     "if [ -n \"$cpus\" ]; then taskset -c \"$cpus\" \"$@\" </dev/null & "
     "else \"$@\" </dev/null & fi; p=$!; "
-    "{ cat <&3 >/dev/null; n=0; while kill -\"$sig\" $p 2>/dev/null; do "
-    "sleep 1; n=$((n+1)); [ $n -ge \"$grace\" ] && kill -9 $p 2>/dev/null; "
+    "{ s=; trap '[ -n \"$s\" ] && kill $s; exit 0' TERM; "
+    "cat <&3 >/dev/null; n=0; while kill -\"$sig\" $p 2>/dev/null; do "
+    "sleep 1 & s=$!; wait $s; s=; n=$((n+1)); "
+    "[ $n -ge \"$grace\" ] && kill -9 $p 2>/dev/null; "
     "done; } >/dev/null 2>&1 & w=$!; exec 3<&-; "
     "wait $p; rc=$?; kill $w 2>/dev/null; rm -rf \"$d\"; exit $rc";
 

@@ -7,7 +7,8 @@
 #   counters grow by at least the data written), result.json says where
 #   node 2 ran, and nothing is left on either host afterwards;
 # - vmbench killed with SIGKILL mid-run leaves nothing there either: node
-#   2's server ends with the ssh connection that started it;
+#   2's server ends with the ssh connection that started it; Ctrl-C
+#   stops it there before vmbench exits;
 # - an unreachable host fails within the connect deadline with an error
 #   naming it, before anything starts anywhere (preflight, exit 2);
 # - a host whose key is in no known_hosts is refused, not accepted;
@@ -102,17 +103,42 @@ done
 twohosts_there_left | grep redis-server >/dev/null ||
     fail "node 2 never started there: $(cat "$T/kill.err")"
 # vmbench itself: the process of "here" named so whose parent is not.
-for p in $(ip netns pids "$TH_A"); do
-    [ "$(cat "/proc/$p/comm")" = vmbench ] || continue
-    pp=$(awk '{ print $4 }' "/proc/$p/stat")
-    [ "$(cat "/proc/$pp/comm")" = vmbench ] || kill -9 "$p"
-done
+vmbench_pid() {
+    local p pp
+    for p in $(ip netns pids "$TH_A"); do
+        [ "$(cat "/proc/$p/comm" 2>/dev/null)" = vmbench ] || continue
+        pp=$(awk '{ print $4 }' "/proc/$p/stat")
+        [ "$(cat "/proc/$pp/comm" 2>/dev/null)" = vmbench ] || echo "$p"
+    done
+}
+kill -9 "$(vmbench_pid)"
 wait "$victim" 2>/dev/null || true
 for _ in $(seq 1 100); do
     [ -z "$(twohosts_there_left)" ] && break
     sleep 0.2
 done
 assert_nothing_left "the killed run"
+
+# ---- Ctrl-C mid-run: vmbench stops node 2 there itself and exits ----
+twohosts_here "$VMBENCH" run "$T/kill.yaml" --out "$T/c" --only baremetal \
+    >"$T/int.out" 2>"$T/int.err" &
+victim=$!
+for _ in $(seq 1 150); do
+    twohosts_there_left | grep redis-server >/dev/null && break
+    sleep 0.1
+done
+twohosts_there_left | grep redis-server >/dev/null ||
+    fail "node 2 never started there: $(cat "$T/int.err")"
+kill -INT "$(vmbench_pid)"
+rc=0
+wait "$victim" || rc=$?
+[ "$rc" != 0 ] || fail "an interrupted run exited 0"
+# The shell there ends with the server; give its last steps a moment.
+for _ in $(seq 1 10); do
+    [ -z "$(twohosts_there_left)" ] && break
+    sleep 0.2
+done
+assert_nothing_left "the interrupted run"
 
 # ---- an unreachable host: named, within the deadline, nothing started ----
 matrix gone "ssh://root@${TH_THERE%.2}.9" 2s >"$T/gone.yaml"
