@@ -88,6 +88,8 @@ jq -e --arg h "ssh://root@$TH_THERE" \
     fail "only $((tx1 - tx0)) bytes left this host over the veth pair"
 grep -q "MASTER <-> REPLICA sync" "$T"/r/control/*/rep1/node2.db.log ||
     fail "node 2's log (over ssh) lacks its sync"
+grep -q "node 2 on \` ssh://root@$TH_THERE \`" "$T/r/report.md" ||
+    fail "the report does not say where node 2 ran"
 assert_nothing_left "the run"
 echo "replication crossed the veth: $((tx1 - tx0)) bytes"
 
