@@ -88,6 +88,9 @@ jq -e --arg h "ssh://root@$TH_THERE" \
     fail "only $((tx1 - tx0)) bytes left this host over the veth pair"
 grep -q "MASTER <-> REPLICA sync" "$T"/r/control/*/rep1/node2.db.log ||
     fail "node 2's log (over ssh) lacks its sync"
+# The round trip of node 2's host crosses the veth, not loopback.
+jq -e '[.. | objects | .rtt_us? | numbers] | length > 0 and all(. > 0)' \
+    "$r" >/dev/null || fail "no round trip to node 2: $(jq -c '.. | objects | .rtt_us? // empty' "$r")"
 grep -q "node 2 on \` ssh://root@$TH_THERE \`" "$T/r/report.md" ||
     fail "the report does not say where node 2 ran"
 assert_nothing_left "the run"
