@@ -18,12 +18,11 @@ vmb_preflight_remote_applies(const struct vmb_cell *c)
     return c->kind == VMB_CELL_CONTROL && vmb_hosts_control_remote(&c->cfg);
 }
 
-/* Whether an engine's node can run on another host yet: one with no
- * init step (initdb, a base backup), which is not run over ssh. */
+/* Whether an engine has a node 2 to put elsewhere (fio has none). */
 static bool
 runs_remotely(const struct vmb_db_driver *d)
 {
-    return d != NULL && d->init_argv == NULL && !d->tool;
+    return d != NULL && !d->tool;
 }
 
 static const struct vmb_preflight_remote *
@@ -81,9 +80,8 @@ vmb_preflight_remote_probe(const struct vmb_preflight_facts *h,
     const char *dest = c->cfg.hosts.control_node2;
     const struct vmb_db_driver *d = vmb_db_driver_find(c->cfg.database.engine);
     if (!runs_remotely(d)) {
-        *detail = vmb_xasprintf("node 2 of a %s control cannot run on "
-                                "another host yet; hosts.control_node2 "
-                                "takes redis",
+        *detail = vmb_xasprintf("a %s control has no node 2 to run on "
+                                "another host",
                                 d ? d->name : "?");
         *fix = vmb_xstrdup("leave hosts.control_node2 at \"\" for this "
                            "engine");

@@ -219,7 +219,7 @@ vmb_remote_run(const struct vmb_remote *r, const char *script,
     waitpid(pid, &status, 0);
     autofree char *odata = vmb_buf_steal(&o);
     autofree char *edata = vmb_buf_steal(&e);
-    autofree char *said = last_line(edata);
+    autofree char *said = last_line(edata && edata[0] ? edata : odata);
     if (late && vmb_interrupted)
         return vmb_error_set(err, VMB_ERR_RUN, 0, "host \"%s\": interrupted",
                              r->shown);
@@ -304,7 +304,7 @@ vmb_remote_probe(const struct vmb_remote *r, const struct vmb_db_driver *drv,
 }
 
 static const char node_dir_script[] =
-    "base=/tmp/vmbench-control; mkdir -p -m 0700 \"$base\" || exit 1; "
+    "base=/tmp/vmbench-control; mkdir -p -m 0711 \"$base\" || exit 1; "
     "for d in \"$base\"/node.*; do [ -d \"$d\" ] || continue; "
     "if [ -f \"$d/pid\" ]; then "
     "kill -0 \"$(cat \"$d/pid\")\" 2>/dev/null || rm -rf \"$d\"; "
@@ -359,9 +359,13 @@ vmb_remote_node_remove(const struct vmb_remote *r, const char *dir)
  * directory is always removed after it. */
 static const char server_script[] =
     "trap '' HUP PIPE; "
-    "d=$1; sig=$2; grace=$3; cpus=$4; pdir=$5; shift 5; "
+    "d=$1; sig=$2; grace=$3; cpus=$4; pdir=$5; user=$6; shift 6; "
     "[ -n \"$pdir\" ] && PATH=\"$pdir:$PATH\"; "
     "cd \"$d\" || exit 125; echo $$ >\"$d/pid\"; exec 3<&0; "
+    "if [ -n \"$user\" ] && [ \"$(id -u)\" = 0 ]; then "
+    "chown -R \"$user:\" \"$d\" && set -- setpriv --reuid=\"$user\" "
+    "--regid=\"$(id -g \"$user\")\" --init-groups -- \"$@\" "
+    "|| exit 125; fi; "
     "if [ -n \"$cpus\" ]; then taskset -c \"$cpus\" \"$@\" </dev/null & "
     "else \"$@\" </dev/null & fi; p=$!; "
     "{ s=; trap '[ -n \"$s\" ] && kill $s; exit 0' TERM; "
@@ -374,12 +378,12 @@ static const char server_script[] =
 char **
 vmb_remote_server_argv(const struct vmb_remote *r, const char *dir, int sig,
                        int grace_s, const char *cpus, const char *prog_dir,
-                       char *const *argv)
+                       const char *user, char *const *argv)
 {
     size_t n = 0;
     while (argv[n] != NULL)
         n++;
-    const char **args = vmb_xcalloc(n + 6, sizeof(char *));
+    const char **args = vmb_xcalloc(n + 7, sizeof(char *));
     char s[16], g[16];
     snprintf(s, sizeof(s), "%d", sig);
     snprintf(g, sizeof(g), "%d", grace_s);
@@ -388,9 +392,36 @@ vmb_remote_server_argv(const struct vmb_remote *r, const char *dir, int sig,
     args[2] = g;
     args[3] = cpus;
     args[4] = prog_dir;
+    args[5] = user;
     for (size_t i = 0; i < n; i++)
-        args[5 + i] = argv[i];
+        args[6 + i] = argv[i];
     char **out = vmb_remote_argv(r, server_script, args);
     free(args);
     return out;
+}
+
+/* The init step runs to its end, its output on standard output. */
+static const char init_script[] =
+    "d=$1; user=$2; shift 2; cd \"$d\" || exit 125; exec 2>&1; "
+    "if [ -n \"$user\" ] && [ \"$(id -u)\" = 0 ]; then "
+    "chown -R \"$user:\" \"$d\" || exit 125; "
+    "exec setpriv --reuid=\"$user\" --regid=\"$(id -g \"$user\")\" "
+    "--init-groups -- \"$@\"; fi; exec \"$@\"";
+
+int
+vmb_remote_init_run(const struct vmb_remote *r, const char *dir,
+                    const char *user, char *const *argv, uint64_t timeout_us,
+                    char **out, struct vmb_error **err)
+{
+    size_t n = 0;
+    while (argv[n] != NULL)
+        n++;
+    const char **args = vmb_xcalloc(n + 3, sizeof(char *));
+    args[0] = dir;
+    args[1] = user;
+    for (size_t i = 0; i < n; i++)
+        args[2 + i] = argv[i];
+    int rc = vmb_remote_run(r, init_script, args, NULL, timeout_us, out, err);
+    free(args);
+    return rc;
 }

@@ -79,15 +79,27 @@ int vmb_remote_write(const struct vmb_remote *r, const char *path,
 void vmb_remote_node_remove(const struct vmb_remote *r, const char *dir);
 
 /*
+ * Runs argv (an engine's init step) in dir on r's host to its end within
+ * timeout_us, as user ("": the ssh user; used only when that is root,
+ * which then gives dir to user); *out gets its output.
+ */
+int vmb_remote_init_run(const struct vmb_remote *r, const char *dir,
+                        const char *user, char *const *argv,
+                        uint64_t timeout_us, char **out,
+                        struct vmb_error **err);
+
+/*
  * The ssh command line that runs a server (argv) on r's host in dir,
  * pinned to cpus there ("": not pinned), with prog_dir ("" for none)
- * before PATH. The server lives as long as the command's standard input
- * stays open: at its end (vmbench closes it, exits or loses the
+ * before PATH, as user ("": the ssh user; used only when that is root,
+ * which then gives dir to user). The server lives as long as the command's
+ * standard input stays open: at its end (vmbench closes it, exits or loses the
  * connection) the server gets sig each second and SIGKILL after grace_s,
  * then dir is removed. Free with vmb_db_argv_free.
  */
 char **vmb_remote_server_argv(const struct vmb_remote *r, const char *dir,
                               int sig, int grace_s, const char *cpus,
-                              const char *prog_dir, char *const *argv);
+                              const char *prog_dir, const char *user,
+                              char *const *argv);
 
 #endif

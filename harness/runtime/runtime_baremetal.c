@@ -469,6 +469,26 @@ run_init(struct vmb_runtime *rt, struct bm *bm, int node,
                          name, WEXITSTATUS(status), tail);
 }
 
+/* Node 2's init step (a base backup) there, its output kept here as
+ * node 2's init.log. */
+static int
+remote_init(struct vmb_runtime *rt, struct bm *bm, struct bm_node *n,
+            const struct vmb_db_driver *drv, const char *user,
+            struct vmb_error **err)
+{
+    char **argv = drv->init_argv(&rt->cfg->database, &rt->nodes[1]);
+    autofree char *out = NULL;
+    int rc = vmb_remote_init_run(&bm->rem, n->rdir, user, argv,
+                                 rt->cfg->database.ready_timeout_us, &out, err);
+    vmb_db_argv_free(argv);
+    autofree char *path = vmb_xasprintf("%s/node2/init.log", rt->work_dir);
+    vmb_autoerr struct vmb_error *e = NULL;
+    vmb_write_file_atomic(path, out ? out : "", out ? strlen(out) : 0, &e);
+    if (rc < 0)
+        return vmb_error_prefix(err, "node 2: prepare the data directory");
+    return 0;
+}
+
 /* Node 2's server on the other host: its configuration there (and a copy
  * here for the artefacts), started under ssh, its output the node's log. */
 static int
@@ -476,11 +496,10 @@ bm_start_remote(struct vmb_runtime *rt, struct bm *bm, struct bm_node *n,
                 const char *conf, struct vmb_error **err)
 {
     const struct vmb_db_driver *drv = n->drv;
-    if (drv->init_argv != NULL || drv->tool)
-        return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "node 2: %s cannot run on another host yet "
-                             "(hosts.control_node2 takes redis)",
+    if (drv->tool)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0, "node 2: %s runs no node 2",
                              drv->name);
+    const char *user = drv->user ? drv->user : "";
     autofree char *local =
         vmb_xasprintf("%s/node2/%s", rt->work_dir, drv->conf_name);
     autofree char *there = vmb_xasprintf("%s/%s", n->rdir, drv->conf_name);
@@ -488,6 +507,8 @@ bm_start_remote(struct vmb_runtime *rt, struct bm *bm, struct bm_node *n,
     if (vmb_write_file_atomic(local, conf, strlen(conf), err) < 0 ||
         vmb_remote_write(&bm->rem, there, conf, err) < 0)
         return vmb_error_prefix(err, "node 2");
+    if (drv->init_argv != NULL && remote_init(rt, bm, n, drv, user, err) < 0)
+        return -1;
     autoclose int log =
         open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (log < 0)
@@ -496,7 +517,7 @@ bm_start_remote(struct vmb_runtime *rt, struct bm *bm, struct bm_node *n,
     autofree char *pdir = drv->program_dir ? drv->program_dir("") : NULL;
     char **ssh = vmb_remote_server_argv(
         &bm->rem, n->rdir, drv->stop_signal, drv->stop_grace_s,
-        n->cpus ? n->cpus : "", pdir ? pdir : "", argv);
+        n->cpus ? n->cpus : "", pdir ? pdir : "", user, argv);
     vmb_db_argv_free(argv);
     struct bm_cred cred = {(uid_t)-1, (gid_t)-1};
     pid_t pid = 0;

@@ -2,7 +2,8 @@
 # The bare-metal control with node 2 on another host over ssh
 # (hosts.control_node2, docs/remote.md), on two "hosts" made of network
 # namespaces (twohosts.sh):
-# - a Redis control runs with node 2 started over ssh on the other host:
+# - a Redis control and a PostgreSQL one (its base backup taken there)
+#   run with node 2 started over ssh on the other host:
 #   both nodes answer, node 2 replicates across the veth pair (its byte
 #   counters grow by at least the data written), result.json says where
 #   node 2 ran, and nothing is left on either host afterwards;
@@ -20,6 +21,8 @@ set -euo pipefail
 : "${VMBENCH:?}" "${VMB_SOURCE_DIR:?}"
 
 T=$(mktemp -d /tmp/vmb-test-remote.XXXXXX)
+# PostgreSQL's node 1 runs as postgres, who must reach its data here.
+chmod 0711 "$T"
 trap 'twohosts_down; rm -rf "$T"' EXIT
 twohosts_up "$T"
 port=$((24000 + ($$ % 500) * 4))
@@ -44,10 +47,10 @@ YAML
 }
 
 here_ok() { # what command...
-    local what=$1
+    local what=$1 rc=0
     shift
-    twohosts_here "$@" >"$T/$what.out" 2>"$T/$what.err" ||
-        { cat "$T/$what.err"; fail "$what exited $?"; }
+    twohosts_here "$@" >"$T/$what.out" 2>"$T/$what.err" || rc=$?
+    [ "$rc" = 0 ] || { cat "$T/$what.err"; fail "$what exited $rc"; }
 }
 
 here_refused() { # what command...: exit 2 expected
@@ -95,6 +98,38 @@ grep -q "node 2 on \` ssh://root@$TH_THERE \`" "$T/r/report.md" ||
     fail "the report does not say where node 2 ran"
 assert_nothing_left "the run"
 echo "replication crossed the veth: $((tx1 - tx0)) bytes"
+
+# ---- PostgreSQL: node 2's base backup and standby there ----
+cat >"$T/pg.yaml" <<YAML
+name: pg
+repetitions: 1
+database: { engine: postgres, port: $((port + 2)), shared_buffers: 32MB,
+            sync_replica: true }
+load:
+  connections: 4
+  threads: 1
+  keys: 1000
+  value_size: 1024
+  warmup: 0s
+  phases:
+    - { op: write, n: 2000 }
+    - { op: read, n: 2000 }
+control: { baremetal: true, match_resources: true }
+hosts: { control_node2: "ssh://root@$TH_THERE" }
+YAML
+tx0=$(tx)
+here_ok pg "$VMBENCH" run "$T/pg.yaml" --out "$T/p" --only baremetal
+tx1=$(tx)
+r=$(ls "$T"/p/control/*/rep1/result.json)
+[ "$(jq -r .status "$r")" = ok ] || fail "postgres status: $(jq -r .error "$r")"
+[ "$(jq ".phases[0].ops" "$r")" = 2000 ] || fail "postgres write ops"
+# Synchronous replication: every 1 KiB write reached node 2 over the veth.
+[ $((tx1 - tx0)) -ge 2048000 ] ||
+    fail "only $((tx1 - tx0)) bytes of postgres left this host"
+grep -q "pg_basebackup: base backup completed" "$T"/p/control/*/rep1/node2.init.log ||
+    fail "node 2's base backup log: $(cat "$T"/p/control/*/rep1/node2.init.log)"
+assert_nothing_left "the postgres run"
+echo "postgres replication crossed the veth: $((tx1 - tx0)) bytes"
 
 # ---- vmbench killed mid-run: its ssh goes with it, and so does node 2 ----
 sed 's/n: 2000 }/duration: 60s }/' "$T/remote.yaml" >"$T/kill.yaml"
