@@ -10,6 +10,7 @@
 # - vmbench killed with SIGKILL mid-run leaves nothing there either: node
 #   2's server ends with the ssh connection that started it; Ctrl-C
 #   stops it there before vmbench exits;
+# - a node directory a lost connection left there goes at the next start;
 # - an unreachable host fails within the connect deadline with an error
 #   naming it, before anything starts anywhere (preflight, exit 2);
 # - a host whose key is in no known_hosts is refused, not accepted;
@@ -69,6 +70,11 @@ assert_nothing_left() { # after-what
 }
 
 # ---- a control with node 2 over ssh ----
+# What a lost connection would leave there: a node directory whose shell
+# is gone. The next start removes it.
+twohosts_there sh -c 'mkdir -p -m 0711 /tmp/vmbench-control &&
+    mkdir -p /tmp/vmbench-control/node.lost/data &&
+    sh -c "echo \$\$" >/tmp/vmbench-control/node.lost/pid'
 matrix remote "ssh://root@$TH_THERE" >"$T/remote.yaml"
 tx() { ip netns exec "$TH_A" cat "/sys/class/net/$TH_IF/statistics/tx_bytes"; }
 tx0=$(tx)
