@@ -246,13 +246,15 @@ vmb_remote_run(const struct vmb_remote *r, const char *script,
     return 0;
 }
 
-/* One line of facts: "SSH_CONNECTION|cpus|taskset|missing programs". */
+/* One line of facts: "client|server|cpus|taskset|host name|kernel|missing
+ * programs" (a '|' in a name becomes '_'). */
 static const char probe_script[] =
     "dir=$1; shift; [ -n \"$dir\" ] && PATH=\"$dir:$PATH\"; "
     "set -- $SSH_CONNECTION; c=$1; s=$3; shift $#; "
     "n=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1); "
     "t=0; command -v taskset >/dev/null 2>&1 && t=1; "
-    "printf '%s|%s|%s|%s|' \"$c\" \"$s\" \"$n\" \"$t\"; "
+    "h=$(uname -n | tr '|' _); k=$(uname -r | tr '|' _); "
+    "printf '%s|%s|%s|%s|%s|%s|' \"$c\" \"$s\" \"$n\" \"$t\" \"$h\" \"$k\"; "
     "for p in $PROGRAMS; do f=$(command -v \"$p\" 2>/dev/null) && "
     "[ -x \"$f\" ] || printf '\"%s\" ' \"$p\"; done; echo";
 
@@ -289,6 +291,8 @@ vmb_remote_probe(const struct vmb_remote *r, const struct vmb_db_driver *drv,
     field(&p, f->there, sizeof(f->there));
     field(&p, f->cpus, sizeof(f->cpus));
     field(&p, taskset, sizeof(taskset));
+    field(&p, f->hostname, sizeof(f->hostname));
+    field(&p, f->kernel, sizeof(f->kernel));
     field(&p, missing, sizeof(missing));
     f->taskset = strcmp(taskset, "1") == 0;
     size_t n = strlen(missing);

@@ -47,11 +47,13 @@ int vmb_remote_run(const struct vmb_remote *r, const char *script,
 
 /* What a remote host offers a control node, read by vmb_remote_probe. */
 struct vmb_remote_facts {
-    char here[64];     /* this host's address as the remote host sees it */
-    char there[64];    /* the remote host's address this host reached */
-    char cpus[16];     /* CPUs online there */
-    char missing[256]; /* the engine's programs it lacks, quoted; "" */
-    bool taskset;      /* it can pin (util-linux's taskset) */
+    char here[64];      /* this host's address as the remote host sees it */
+    char there[64];     /* the remote host's address this host reached */
+    char cpus[16];      /* CPUs online there */
+    char missing[256];  /* the engine's programs it lacks, quoted; "" */
+    bool taskset;       /* it can pin (util-linux's taskset) */
+    char hostname[128]; /* uname -n there, for provenance */
+    char kernel[128];   /* uname -r there */
 };
 
 /*

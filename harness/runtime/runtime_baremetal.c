@@ -830,6 +830,10 @@ bm_result_json(struct vmb_runtime *rt, struct vmb_jw *w)
         vmb_jw_key(w, name);
         vmb_jw_obj_begin(w);
         vmb_jw_kstr(w, "host", n->remote ? bm->rem.shown : "");
+        /* The other host's own names, for provenance (run.json has
+         * this host's). */
+        vmb_jw_kstr(w, "hostname", n->remote ? bm->rf.hostname : NULL);
+        vmb_jw_kstr(w, "kernel", n->remote ? bm->rf.kernel : NULL);
         vmb_jw_kstr(w, "cpus", bm->pinned ? n->cpus : "all");
         vmb_jw_kbool(w, "affinity", bm->pinned);
         vmb_jw_kstr(w, "cpuset_cgroup", n->cg.cpuset_dir);
