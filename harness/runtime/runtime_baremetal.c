@@ -133,12 +133,18 @@ bm_up_remote(struct vmb_runtime *rt, struct bm *bm, struct vmb_error **err)
         autofree char *tag = vmb_xasprintf("t%d-node1", rt->tenant + 1);
         vmb_cgroup_create(rt->tenant == 0 ? "node1" : tag, n1->cpus,
                           cfg->guest.memory_mib << 20, &n1->cg);
+        if (n1->cg.notes != NULL)
+            vmb_note(rt->notes, "control node 1: %s", n1->cg.notes);
+        /* Tenant t's node 2 takes the t-th run of vcpus CPUs there,
+         * moved back to fit where the host has too few. */
         int64_t ncpu = strtoll(bm->rf.cpus, NULL, 10);
         if (bm->rf.taskset && ncpu > 0) {
+            int64_t want = cfg->guest.vcpus < ncpu ? cfg->guest.vcpus : ncpu;
             int64_t first = (rt->tenant * cfg->guest.vcpus) % ncpu;
-            int64_t last =
-                first + (cfg->guest.vcpus < ncpu ? cfg->guest.vcpus : ncpu) - 1;
-            n2->cpus = last >= ncpu || last == first
+            if (first + want > ncpu)
+                first = ncpu - want;
+            int64_t last = first + want - 1;
+            n2->cpus = last == first
                            ? vmb_xasprintf("%lld", (long long)first)
                            : vmb_xasprintf("%lld-%lld", (long long)first,
                                            (long long)last);

@@ -91,6 +91,7 @@ jq -e --arg h "ssh://root@$TH_THERE" \
     '.control_applied.nodes.node2.host == $h and
      .control_applied.nodes.node2.hostname == "'"$(hostname)"'" and
      (.control_applied.nodes.node2.kernel | length) > 0 and
+     .control_applied.nodes.node2.cpus == "0" and
      .control_applied.nodes.node1.host == ""' "$r" >/dev/null ||
     fail "hosts not recorded: $(jq -c .control_applied.nodes "$r")"
 # 2000 writes of 1 KiB values crossed to node 2 (and node 1's answers to
