@@ -14,7 +14,7 @@
 # both namespaces and removes them. Nothing leaves the namespaces.
 # shellcheck shell=bash
 
-TH_A="" TH_B="" TH_DIR="" TH_SSHD=""
+TH_A="" TH_B="" TH_DIR=""
 
 twohosts_up() { # scratch-dir
     TH_DIR=$1
@@ -55,6 +55,7 @@ UsePAM no
 PidFile none
 CONF
     done
+    # shellcheck disable=SC2016 # expanded by the inner shell
     # One mount namespace for the three: /run and /tmp private, and, for
     # port 2222 only, a second one where redis-server is not executable.
     ip netns exec "$TH_B" unshare -m --propagation private bash -c '
@@ -72,9 +73,7 @@ CONF
             exec /usr/sbin/sshd -D -e -f /run/vmb/sshd_2222 2>>/run/vmb/sshd.log" &
         echo $$ >/run/vmb/ns-pid
         wait' bash "$TH_DIR/there" &
-    TH_SSHD=$!
-    local i
-    for i in $(seq 1 100); do
+    for _ in $(seq 1 100); do
         if [ "$(ip netns exec "$TH_B" ss -Hltn | wc -l)" -ge 3 ]; then
             return 0
         fi
@@ -84,6 +83,7 @@ CONF
 }
 
 twohosts_here() { # command...
+    # shellcheck disable=SC2016 # expanded by the inner shell
     ip netns exec "$TH_A" unshare -m --propagation private bash -c '
         set -e
         mount -t tmpfs -o mode=0700 vmb-here /root
