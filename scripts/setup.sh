@@ -35,6 +35,9 @@ PACKAGES=(
     procps psmisc util-linux jq python3 cppcheck
     # the storage workload (database.engine: fio) and its tests
     fio
+    # a control node on another host (hosts.control_node2) is started
+    # over ssh; its test runs an sshd of its own in a network namespace
+    openssh-client openssh-server
     # the schedulers the scale-out recipes (examples/scale-out/) are
     # tested with: GNU parallel, Ansible, a single-node Slurm and munge
     parallel ansible slurm-wlm munge

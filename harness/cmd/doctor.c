@@ -6,6 +6,7 @@
 #include "base/util.h"
 #include "cli.h"
 #include "config/config.h"
+#include "config/hosts.h"
 #include "results/run_json.h"
 #include "run/run_info.h"
 #include "runtime/doctor.h"
@@ -14,7 +15,9 @@
 const char vmb_usage_doctor[] =
     "usage: vmbench doctor [--json] [--connect URI] [--emulator PATH]\n"
     "                      [--kernel PATH] [--results DIR] [--no-kvm-probe]\n"
-    "       vmbench doctor --restore\n\n"
+    "       vmbench doctor --restore\n"
+    "       vmbench doctor [--json] --host DEST [--connect-timeout "
+    "DURATION]\n\n"
     "Checks the host: libvirtd reachable (and how to start it), QEMU and\n"
     "libvirt versions, whether KVM really runs a guest (a probe guest must\n"
     "print its first line within 6 s; nested setups often hang), virtiofsd,\n"
@@ -37,6 +40,14 @@ const char vmb_usage_doctor[] =
     "                   a killed vmbench left changed, from its journal in\n"
     "                   /var/lib/vmbench; a journal of a live vmbench is\n"
     "                   left alone (`run` and `tune` do this too)\n\n"
+    "  --host DEST      check another host instead (docs/remote.md):\n"
+    "                   ssh://[USER@]HOST[:PORT] over ssh (batch mode, an\n"
+    "                   unknown host key refused): reachable, its address,\n"
+    "                   each engine's programs, taskset; or a libvirt URI\n"
+    "                   (qemu+ssh://USER@HOST/system, "
+    "qemu+tcp://HOST/system):\n"
+    "                   libvirtd reachable, QEMU's emulator there\n"
+    "  --connect-timeout DURATION  time allowed to reach it (default 10s)\n\n"
     "exit status: 0 no check failed (warnings allowed), 1 a check failed.\n";
 
 enum {
@@ -47,6 +58,8 @@ enum {
     OPT_KERNEL,
     OPT_RESULTS,
     OPT_RESTORE,
+    OPT_HOST,
+    OPT_CONNECT_TIMEOUT,
 };
 
 static const struct option longopts[] = {
@@ -57,6 +70,8 @@ static const struct option longopts[] = {
     {"kernel", required_argument, NULL, OPT_KERNEL},
     {"results", required_argument, NULL, OPT_RESULTS},
     {"restore", no_argument, NULL, OPT_RESTORE},
+    {"host", required_argument, NULL, OPT_HOST},
+    {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
     {NULL, 0, NULL, 0},
 };
 
@@ -74,6 +89,10 @@ vmb_cmd_doctor(int argc, char **argv, struct vmb_error **err)
         .probe_kvm = true,
     };
     bool json = false, restore = false;
+    const char *host = NULL;
+    const struct vmb_section *hs = vmb_section_find("hosts");
+    const struct vmb_option *timeout_opt =
+        vmb_option_find(hs->options, hs->noptions, "connect_timeout");
     int rc = -1;
     struct vmb_cli_parse args = {.cmd = "doctor", .longopts = longopts};
     int opt;
@@ -100,6 +119,15 @@ vmb_cmd_doctor(int argc, char **argv, struct vmb_error **err)
         case OPT_RESTORE:
             restore = true;
             break;
+        case OPT_HOST:
+            host = args.arg;
+            break;
+        case OPT_CONNECT_TIMEOUT:
+            if (vmb_option_parse(timeout_opt, args.arg, &cfg.hosts, err) < 0) {
+                vmb_error_prefix(err, "--connect-timeout");
+                goto out;
+            }
+            break;
         case VMB_CLI_WORD:
             vmb_error_set(err, VMB_ERR_INPUT, 0,
                           "unexpected argument \"%s\"; see `vmbench doctor "
@@ -120,7 +148,21 @@ vmb_cmd_doctor(int argc, char **argv, struct vmb_error **err)
             printf("no host settings to restore\n");
         goto out;
     }
-    struct vmb_doctor_report *r = vmb_doctor_run(&o);
+    if (host != NULL) {
+        struct vmb_ssh_target t;
+        bool remote = false;
+        autofree char *why = NULL;
+        int bad = vmb_str_has_prefix(host, "ssh://")
+                      ? vmb_ssh_target_parse(host, &t, &remote, &why)
+                      : vmb_libvirt_uri_check(host, &why);
+        if (bad < 0) {
+            vmb_error_set(err, VMB_ERR_INPUT, 0, "--host: %s", why);
+            goto out;
+        }
+    }
+    struct vmb_doctor_report *r =
+        host ? vmb_doctor_run_host(host, cfg.hosts.connect_timeout_us)
+             : vmb_doctor_run(&o);
     if (json) {
         struct vmb_jw w;
         vmb_jw_init(&w, true);

@@ -854,6 +854,34 @@ vmb_config_changes_host(const struct vmb_config *cfg)
            h->ksm_sleep_ms != 0 || h->thp != VMB_HOST_THP_KEEP;
 }
 
+/*
+ * A section of its own rather than hypervisor.: the control's node is no
+ * hypervisor's, and one section says where every node of a cell runs.
+ */
+static const struct vmb_option hosts_options[] = {
+    {
+        .name = "control_node2",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_hosts_opts, control_node2),
+        .def = "",
+        .since = "0.2",
+        .help = "where the bare-metal control's node 2 runs: \"\" this "
+                "host, or \"ssh://[user@]host[:port]\" (user, key and known "
+                "hosts from your ssh configuration; an unknown host key is "
+                "refused)",
+    },
+    {
+        .name = "connect_timeout",
+        .type = VMB_OPT_DURATION,
+        .offset = OPT(vmb_hosts_opts, connect_timeout_us),
+        .def = "10s",
+        .min = 1e6,
+        .max = 300e6,
+        .since = "0.2",
+        .help = "time allowed to reach a remote host (each ssh connection)",
+    },
+};
+
 #define SECTION(n, tbl, field)                                                 \
     {                                                                          \
         n, tbl, VMB_NELEMS(tbl), offsetof(struct vmb_config, field)            \
@@ -870,6 +898,7 @@ const struct vmb_section vmb_sections[] = {
     SECTION("control", control_options, control),
     SECTION("fio", fio_options, fio),
     SECTION("host", host_options, host),
+    SECTION("hosts", hosts_options, hosts),
 };
 const size_t vmb_nsections = VMB_NELEMS(vmb_sections);
 

@@ -193,6 +193,12 @@ struct vmb_host_opts {
     int thp;                   /* enum vmb_host_thp */
 };
 
+/* Where nodes run (docs/remote.md): "" is this host. */
+struct vmb_hosts_opts {
+    char *control_node2;         /* ssh://[user@]host[:port] */
+    uint64_t connect_timeout_us; /* reaching a remote host */
+};
+
 struct vmb_config {
     struct vmb_top_opts top;
     struct vmb_hypervisor_opts hypervisor;
@@ -203,6 +209,7 @@ struct vmb_config {
     struct vmb_control_opts control;
     struct vmb_fio_opts fio;
     struct vmb_host_opts host;
+    struct vmb_hosts_opts hosts;
     struct vmb_phase *phases;
     size_t nphases;
 };

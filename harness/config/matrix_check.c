@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "config/hosts.h"
 #include "config/matrix_priv.h"
 
 int
@@ -184,6 +185,15 @@ vmb_matrix_check_value(const struct vmb_option *opt, const void *base)
         return check_name(s);
     if (opt == vmb_option_find(net->options, net->noptions, "subnet"))
         return check_subnet(s);
+    const struct vmb_section *hosts = vmb_section_find("hosts");
+    if (opt ==
+        vmb_option_find(hosts->options, hosts->noptions, "control_node2")) {
+        struct vmb_ssh_target t;
+        bool remote;
+        char *why = NULL;
+        vmb_ssh_target_parse(s, &t, &remote, &why);
+        return why;
+    }
     return NULL;
 }
 

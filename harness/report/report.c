@@ -43,6 +43,7 @@ static const struct section_builder {
     {.name = "tcg", .write = vmb_sections_tcg},
     {.name = "vhost", .write = vmb_sections_vhost},
     {.name = "ignored", .write = vmb_sections_ignored},
+    {.name = "placement", .write = vmb_sections_placement},
     {.name = "headline", .write = vmb_sections_headline},
     {.name = "what", .write = vmb_sections_what},
     {.name = "host", .write = vmb_sections_host},

@@ -154,6 +154,9 @@ void vmb_sections_tcg(struct vmb_doc *d, const struct vmb_model *m,
                       const struct vmb_charts *cs,
                       const struct vmb_buf *warnings);
 /* The note when vhost-net was turned off */
+void vmb_sections_placement(struct vmb_doc *d, const struct vmb_model *m,
+                            const struct vmb_charts *cs,
+                            const struct vmb_buf *warnings);
 void vmb_sections_vhost(struct vmb_doc *d, const struct vmb_model *m,
                         const struct vmb_charts *cs,
                         const struct vmb_buf *warnings);

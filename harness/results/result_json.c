@@ -64,6 +64,9 @@ static const char K_ARTEFACTS[] = "artefacts";
 static const char K_BOOT[] = "boot";
 static const char K_DOMAIN_START_S[] = "domain_start_s";
 static const char K_KERNEL_S[] = "kernel_s";
+static const char K_HOST[] = "host";
+static const char K_HOSTNAME[] = "hostname";
+static const char K_KERNEL[] = "kernel";
 static const char K_MOUNTS_S[] = "mounts_s";
 static const char K_DB_READY_S[] = "db_ready_s";
 static const char K_REPLICA_SYNC_S[] = "replica_sync_s";
@@ -228,6 +231,11 @@ write_control(struct vmb_jw *w, const struct vmb_runtime_record *r)
         const struct vmb_rt_control_node *n = &r->nodes[i];
         vmb_jw_key(w, i ? K_NODE2 : K_NODE1);
         vmb_jw_obj_begin(w);
+        vmb_jw_kstr(w, K_HOST, n->host ? n->host : "");
+        /* The other host's own names, for provenance (run.json has
+         * this host's). */
+        vmb_jw_kstr(w, K_HOSTNAME, n->hostname);
+        vmb_jw_kstr(w, K_KERNEL, n->kernel);
         vmb_jw_kstr(w, K_CPUS, n->cpus);
         vmb_jw_kbool(w, K_AFFINITY, n->affinity);
         vmb_jw_kstr(w, K_CPUSET_CGROUP, n->cpuset_cgroup);

@@ -1,16 +1,22 @@
 #include "runtime/doctor.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/statvfs.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/units.h"
 #include "base/util.h"
 #include "config/config.h"
+#include "runtime/remote.h"
 #include "vm/initramfs.h"
 #include "vm/kernel.h"
 #include "vm/virt.h"
@@ -376,6 +382,184 @@ vmb_doctor_run(const struct vmb_doctor_opts *o)
     check_cgroups(r);
     check_tuning(r);
     check_memory_disk(r, o->results_dir);
+    return r;
+}
+
+/*
+ * The child of a libvirt host check: one line per finding to fd,
+ * "libvirt\tOK|FAIL\ttext" then "emulator\t...".
+ */
+static void
+libvirt_child(int fd, const char *uri, const char *emulator,
+              const char *machine)
+{
+    struct vmb_virt *v = NULL;
+    vmb_autoerr struct vmb_error *err = NULL;
+    FILE *f = fdopen(fd, "w");
+    if (f == NULL)
+        _exit(1);
+    autofree char *lib = NULL, *qemu = NULL;
+    if (vmb_virt_open(uri, &v, &err) < 0 ||
+        vmb_virt_versions(v, &lib, &qemu, &err) < 0) {
+        autofree char *msg = vmb_term_safe(err->msg);
+        for (char *c = msg; *c; c++)
+            if (*c == '\n' || *c == '\t')
+                *c = ' ';
+        fprintf(f, "libvirt\tFAIL\t%s\n", msg);
+        fclose(f);
+        _exit(0);
+    }
+    fprintf(f, "libvirt\tOK\tlibvirt %s, QEMU %s\n", lib, qemu);
+    if (vmb_virt_emulator_check(v, emulator, machine, &err) < 0) {
+        autofree char *msg = vmb_term_safe(err->msg);
+        for (char *c = msg; *c; c++)
+            if (*c == '\n' || *c == '\t')
+                *c = ' ';
+        fprintf(f, "emulator\tFAIL\t%s\n", msg);
+    } else {
+        fprintf(f, "emulator\tOK\t\n");
+    }
+    fclose(f);
+    vmb_virt_close(v);
+    _exit(0);
+}
+
+/*
+ * A libvirt host (qemu+ssh://, qemu+tcp://, ...): reached within the
+ * deadline, with QEMU's emulator there. libvirt has no connect timeout
+ * of its own, so the check runs in a child that is killed at the
+ * deadline, with whatever ssh it started.
+ */
+static void
+check_libvirt_host(struct vmb_doctor_report *r, const char *uri,
+                   uint64_t timeout_us)
+{
+    struct vmb_config cfg;
+    vmb_config_defaults(&cfg);
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) < 0) {
+        add(r, "libvirt", VMB_DOCTOR_FAIL, NULL, "pipe: %s", strerror(errno));
+        vmb_config_free(&cfg);
+        return;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        setpgid(0, 0);
+        close(fds[0]);
+        libvirt_child(fds[1], uri, cfg.hypervisor.emulator,
+                      cfg.hypervisor.machine);
+    }
+    close(fds[1]);
+    struct vmb_buf out = {0};
+    uint64_t deadline = vmb_now_ns() + timeout_us * 1000ull;
+    bool late = pid < 0;
+    while (pid > 0) {
+        int w = vmb_wait_fd(fds[0], POLLIN, deadline);
+        if (w <= 0) {
+            late = true;
+            break;
+        }
+        char chunk[1024];
+        ssize_t n = read(fds[0], chunk, sizeof(chunk));
+        if (n <= 0)
+            break;
+        if (out.len < 65536)
+            vmb_buf_append(&out, chunk, (size_t)n);
+    }
+    close(fds[0]);
+    if (pid > 0) {
+        if (late)
+            kill(-pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+    autofree char *text = vmb_buf_steal(&out);
+    char d[32];
+    vmb_format_duration_us(timeout_us, d, sizeof(d));
+    const char *fix = "start libvirtd there, listening for remote "
+                      "connections (qemu+tcp://) or reachable over ssh "
+                      "(qemu+ssh://, its host key known)";
+    if (late) {
+        add(r, "libvirt", VMB_DOCTOR_FAIL, fix,
+            "libvirtd at \"%s\" did not answer within %s", uri, d);
+    }
+    for (char *line = text; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        char *t1 = strchr(line, '\t');
+        char *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+        if (t2 != NULL) {
+            *t1 = *t2 = '\0';
+            bool ok = strcmp(t1 + 1, "OK") == 0;
+            if (strcmp(line, "libvirt") == 0 && ok)
+                add(r, "libvirt", VMB_DOCTOR_OK, NULL,
+                    "libvirtd reachable at \"%s\", %s", uri, t2 + 1);
+            else if (strcmp(line, "libvirt") == 0)
+                add(r, "libvirt", VMB_DOCTOR_FAIL, fix,
+                    "libvirtd at \"%s\": %s", uri, t2 + 1);
+            else if (ok)
+                add(r, "emulator", VMB_DOCTOR_OK, NULL, "\"%s\" runs there",
+                    cfg.hypervisor.emulator);
+            else
+                add(r, "emulator", VMB_DOCTOR_FAIL,
+                    "`apt-get install qemu-system-x86` there",
+                    "\"%s\" cannot run there: %s", cfg.hypervisor.emulator,
+                    t2 + 1);
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    if (!late && r->n == 0)
+        add(r, "libvirt", VMB_DOCTOR_FAIL, fix,
+            "the check of \"%s\" ended without a word", uri);
+    vmb_config_free(&cfg);
+}
+
+struct vmb_doctor_report *
+vmb_doctor_run_host(const char *dest, uint64_t connect_timeout_us)
+{
+    struct vmb_doctor_report *r = vmb_xcalloc(1, sizeof(*r));
+    if (!vmb_str_has_prefix(dest, "ssh://")) {
+        check_libvirt_host(r, dest, connect_timeout_us);
+        return r;
+    }
+    struct vmb_remote rem;
+    struct vmb_remote_facts f;
+    vmb_autoerr struct vmb_error *err = NULL;
+    if (vmb_remote_init(&rem, dest, connect_timeout_us, &err) < 0 ||
+        vmb_remote_probe(&rem, NULL, &f, &err) < 0) {
+        add(r, "ssh", VMB_DOCTOR_FAIL,
+            "its host key in your known_hosts, your key in its "
+            "authorized_keys, then `ssh -o BatchMode=yes HOST true` must "
+            "work",
+            "%s", err->msg);
+        return r;
+    }
+    add(r, "ssh", VMB_DOCTOR_OK, NULL,
+        "reached \"%s\" at %s from %s (the address node 1 listens on), "
+        "%s CPUs there",
+        rem.shown, f.there, f.here, f.cpus);
+    for (size_t i = 0; vmb_db_drivers[i] != NULL; i++) {
+        const struct vmb_db_driver *d = vmb_db_drivers[i];
+        if (d->tool)
+            continue;
+        struct vmb_remote_facts e;
+        vmb_autoerr struct vmb_error *e2 = NULL;
+        if (vmb_remote_probe(&rem, d, &e, &e2) < 0)
+            add(r, d->name, VMB_DOCTOR_FAIL, NULL, "%s", e2->msg);
+        else if (e.missing[0] != '\0')
+            add(r, d->name, VMB_DOCTOR_WARN, d->install,
+                "\"%s\" lacks %s: a %s control cannot put node 2 there",
+                rem.shown, e.missing, d->name);
+        else
+            add(r, d->name, VMB_DOCTOR_OK, NULL, "%s's programs are there",
+                d->name);
+    }
+    if (f.taskset)
+        add(r, "taskset", VMB_DOCTOR_OK, NULL,
+            "a control node there can be pinned");
+    else
+        add(r, "taskset", VMB_DOCTOR_WARN, "install util-linux there",
+            "no taskset there: a control node there runs unpinned");
     return r;
 }
 

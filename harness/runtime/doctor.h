@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "base/jsonw.h"
@@ -40,6 +41,16 @@ struct vmb_doctor_report {
 
 /* Runs every check; never fails (a check that cannot run says so). */
 struct vmb_doctor_report *vmb_doctor_run(const struct vmb_doctor_opts *o);
+
+/*
+ * The checks of another host a cell names (`vmbench doctor --host`,
+ * docs/remote.md): reached over ssh within connect_timeout_us with a
+ * known host key ("ssh", failing otherwise), each engine's programs
+ * there (a warning for each engine that lacks some) and taskset, which
+ * pins a control node there.
+ */
+struct vmb_doctor_report *vmb_doctor_run_host(const char *dest,
+                                              uint64_t connect_timeout_us);
 void vmb_doctor_report_free(struct vmb_doctor_report *r);
 
 /* Worst status of the report. */

@@ -750,6 +750,8 @@ const struct vmb_preflight_need vmb_preflight_needs[] = {
      image_probe},
     {"guest-kernel", "VM cells: the drivers of their devices in guest.kernel",
      is_vm, vmb_preflight_kernel_probe},
+    {"remote-host", "controls with node 2 on another host",
+     vmb_preflight_remote_applies, vmb_preflight_remote_probe},
 };
 const size_t vmb_preflight_nneeds = VMB_NELEMS(vmb_preflight_needs);
 
@@ -815,6 +817,7 @@ vmb_preflight_check(const struct vmb_preflight_host *h,
 {
     struct vmb_preflight_facts facts;
     vmb_preflight_facts_read(h, &facts);
+    vmb_preflight_remotes_read(&facts, m, want, ctx);
     struct vmb_preflight *p = vmb_xcalloc(1, sizeof(*p));
     const struct vmb_cell *lists[2] = {m->cells, m->controls};
     const size_t counts[2] = {m->ncells, m->ncontrols};

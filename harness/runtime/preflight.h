@@ -46,6 +46,8 @@ struct vmb_preflight_kernel {
     struct vmb_kernel_info info;
 };
 
+#define VMB_PREFLIGHT_MAX_REMOTES 8
+
 /* What the needs know of the host, read once per check. */
 struct vmb_preflight_facts {
     bool vhost_net;        /* /dev/vhost-net is readable and writable */
@@ -87,6 +89,15 @@ struct vmb_preflight_facts {
     bool overlay_missing;
     bool mount_denied;
     char root[256];
+    /* The other hosts the checked cells name (hosts.control_node2), each
+     * reached once per engine by vmb_preflight_check. */
+    struct vmb_preflight_remote {
+        char dest[320];
+        int engine;
+        char error[512];   /* why it cannot be reached; "" when it was */
+        char missing[256]; /* the engine's programs it lacks; "" */
+    } remotes[VMB_PREFLIGHT_MAX_REMOTES];
+    size_t nremotes;
 };
 
 enum vmb_preflight_level {
@@ -174,6 +185,19 @@ void vmb_preflight_kernel_drivers(const struct vmb_cell *c, bool *need);
 
 /* The guest-kernel need's probe (vmb_preflight_needs[]). */
 int vmb_preflight_kernel_probe(const struct vmb_preflight_facts *h,
+                               const struct vmb_cell *c, char **detail,
+                               char **fix);
+
+/*
+ * Reaches each other host that the cells of m which want accepts name,
+ * once per engine, into f->remotes (runtime/preflight_remote.c).
+ */
+void vmb_preflight_remotes_read(
+    struct vmb_preflight_facts *f, const struct vmb_matrix *m,
+    bool (*want)(void *ctx, const struct vmb_cell *c), void *ctx);
+/* The need of a cell with a node on another host. */
+bool vmb_preflight_remote_applies(const struct vmb_cell *c);
+int vmb_preflight_remote_probe(const struct vmb_preflight_facts *h,
                                const struct vmb_cell *c, char **detail,
                                char **fix);
 

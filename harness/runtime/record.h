@@ -44,6 +44,10 @@ struct vmb_rt_control_node {
     const char *cpuset_cgroup, *memory_cgroup; /* NULL: none */
     uint64_t memory_max_bytes;                 /* 0: no cap */
     const char *notes;
+    /* Where it ran: "" (or NULL) this host, else the other host as the
+     * matrix names it, with that host's own name and kernel. */
+    const char *host;
+    const char *hostname, *kernel;
 };
 
 struct vmb_runtime_record {

@@ -24,6 +24,7 @@
 #include "base/rawprobe.h"
 #include "base/units.h"
 #include "base/util.h"
+#include "runtime/remote.h"
 #include "runtime/runtime.h"
 #include "runtime/runtime_cgroup.h"
 
@@ -43,12 +44,20 @@ struct bm_node {
     struct vmb_cgroup cg;
     struct bm_usage begin, end;
     bool window;
+    /* On another host (hosts.control_node2): pid is the local ssh, which
+     * lives as long as the server there; in_fd its standard input, whose
+     * end stops the server (remote.h). */
+    bool remote;
+    int in_fd;
+    char *rdir; /* the node's directory there */
 };
 
 struct bm {
     struct bm_node node[2];
     int nnodes; /* 2, or 1: node 2 has no directory, CPUs or cgroup */
     bool pinned;
+    struct vmb_remote rem;
+    struct vmb_remote_facts rf;
 };
 
 static void
@@ -90,14 +99,78 @@ cpus_for_node(int node, int64_t vcpus, cpu_set_t *set, char **list)
     *list = vmb_buf_steal(&b);
 }
 
+/*
+ * Node 2 on another host over ssh (docs/remote.md): node 1 listens on
+ * this host's address the remote host reached it from, node 2 on the
+ * remote's, both learnt from ssh's SSH_CONNECTION; node 2 is pinned there
+ * to as many CPUs as the cell's vCPUs where taskset is, never capped.
+ */
+static int
+bm_up_remote(struct vmb_runtime *rt, struct bm *bm, struct vmb_error **err)
+{
+    const struct vmb_config *cfg = rt->cfg;
+    struct bm_node *n2 = &bm->node[1];
+    n2->remote = true;
+    if (vmb_remote_init(&bm->rem, cfg->hosts.control_node2,
+                        cfg->hosts.connect_timeout_us, err) < 0 ||
+        vmb_remote_probe(&bm->rem, vmb_db_driver_find(cfg->database.engine),
+                         &bm->rf, err) < 0 ||
+        vmb_remote_node_dir(&bm->rem, &n2->rdir, err) < 0)
+        return vmb_error_prefix(err, "node 2");
+    autofree char *data1 = vmb_xasprintf("%s/node1/data", rt->work_dir);
+    autofree char *data2 = vmb_xasprintf("%s/data", n2->rdir);
+    if (vmb_mkdir_p(data1, err) < 0)
+        return vmb_error_prefix(err, "node 1");
+    autofree char *dir2 = vmb_xasprintf("%s/node2", rt->work_dir);
+    if (vmb_mkdir_p(dir2, err) < 0)
+        return vmb_error_prefix(err, "node 2");
+    int port = (int)cfg->database.port + 2 * rt->tenant;
+    vmb_runtime_set_node(rt, 1, bm->rf.here, port, bm->rf.here, data1);
+    vmb_runtime_set_node(rt, 2, bm->rf.there, port + 1, bm->rf.there, data2);
+    if (bm->pinned) {
+        struct bm_node *n1 = &bm->node[0];
+        cpus_for_node(2 * rt->tenant + 1, cfg->guest.vcpus, &n1->set,
+                      &n1->cpus);
+        autofree char *tag = vmb_xasprintf("t%d-node1", rt->tenant + 1);
+        vmb_cgroup_create(rt->tenant == 0 ? "node1" : tag, n1->cpus,
+                          cfg->guest.memory_mib << 20, &n1->cg);
+        if (n1->cg.notes != NULL)
+            vmb_note(rt->notes, "control node 1: %s", n1->cg.notes);
+        /* Tenant t's node 2 takes the t-th run of vcpus CPUs there,
+         * moved back to fit where the host has too few. */
+        int64_t ncpu = strtoll(bm->rf.cpus, NULL, 10);
+        if (bm->rf.taskset && ncpu > 0) {
+            int64_t want = cfg->guest.vcpus < ncpu ? cfg->guest.vcpus : ncpu;
+            int64_t first = (rt->tenant * cfg->guest.vcpus) % ncpu;
+            if (first + want > ncpu)
+                first = ncpu - want;
+            int64_t last = first + want - 1;
+            n2->cpus = last == first
+                           ? vmb_xasprintf("%lld", (long long)first)
+                           : vmb_xasprintf("%lld-%lld", (long long)first,
+                                           (long long)last);
+        }
+        vmb_note(rt->notes,
+                 "control node 2 on \"%s\": %s, memory not capped there",
+                 bm->rem.shown,
+                 n2->cpus ? "pinned with taskset" : "not pinned (no taskset)");
+    }
+    rt->nodes[1].primary_host = rt->nodes[0].host;
+    rt->nodes[1].primary_port = rt->nodes[0].port;
+    return 0;
+}
+
 static int
 bm_up(struct vmb_runtime *rt, struct vmb_error **err)
 {
     struct bm *bm = vmb_xcalloc(1, sizeof(*bm));
     rt->priv = bm;
+    bm->node[0].in_fd = bm->node[1].in_fd = -1;
     const struct vmb_config *cfg = rt->cfg;
     bm->pinned = cfg->control.match_resources;
     bm->nnodes = vmb_config_nodes(cfg);
+    if (vmb_hosts_control_remote(cfg))
+        return bm_up_remote(rt, bm, err);
     for (int i = 0; i < bm->nnodes; i++) {
         autofree char *data =
             vmb_xasprintf("%s/node%d/data", rt->work_dir, i + 1);
@@ -172,6 +245,14 @@ child_env(void)
     return env;
 }
 
+static void
+close_pair(int fds[2])
+{
+    for (int i = 0; i < 2; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+}
+
 /*
  * Forks argv on node n: its own process group, pinned and in the node's
  * cgroup when the control is matched, as cred, output to out_fd. A
@@ -183,15 +264,21 @@ spawn(struct bm *bm, struct bm_node *n, int node, char **argv, int out_fd,
 {
     autoclose int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     autofree char **env = child_env();
-    int pipefd[2];
-    if (pipe2(pipefd, O_CLOEXEC) < 0)
+    int in_pipe[2] = {-1, -1};
+    if (n->remote && pipe2(in_pipe, O_CLOEXEC) < 0)
         return vmb_error_sys(err, "node %d: pipe", node);
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) < 0) {
+        close_pair(in_pipe);
+        return vmb_error_sys(err, "node %d: pipe", node);
+    }
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         int e = errno;
         close(pipefd[0]);
         close(pipefd[1]);
+        close_pair(in_pipe);
         return vmb_error_set(err, VMB_ERR_RUN, e, "node %d: fork", node);
     }
     if (pid == 0) {
@@ -203,7 +290,7 @@ spawn(struct bm *bm, struct bm_node *n, int node, char **argv, int out_fd,
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
         signal(SIGPIPE, SIG_DFL);
-        if (bm->pinned) {
+        if (bm->pinned && !n->remote) {
             if (vmb_cgroup_enter_self(&n->cg) < 0)
                 child_fail(pipefd[1], "join cgroup");
             if (sched_setaffinity(0, sizeof(n->set), &n->set) < 0)
@@ -221,12 +308,15 @@ spawn(struct bm *bm, struct bm_node *n, int node, char **argv, int out_fd,
             child_fail(pipefd[1], "prctl");
         if (getppid() != parent)
             _exit(127);
-        if (dup2(devnull, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
+        int in = n->remote ? in_pipe[0] : devnull;
+        if (dup2(in, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
             child_fail(pipefd[1], "redirect output");
         execvpe(argv[0], argv, env);
         child_fail(pipefd[1], "exec");
     }
     close(pipefd[1]);
+    if (in_pipe[0] >= 0)
+        close(in_pipe[0]);
     char msg[128];
     ssize_t r;
     do {
@@ -237,10 +327,13 @@ spawn(struct bm *bm, struct bm_node *n, int node, char **argv, int out_fd,
         int e;
         memcpy(&e, msg, sizeof(e));
         msg[r] = '\0';
+        if (in_pipe[1] >= 0)
+            close(in_pipe[1]);
         waitpid(pid, NULL, 0);
         return vmb_error_set(err, VMB_ERR_RUN, e, "node %d: %s \"%s\"", node,
                              msg + sizeof(e), argv[0]);
     }
+    n->in_fd = in_pipe[1];
     *out = pid;
     return 0;
 }
@@ -386,6 +479,64 @@ run_init(struct vmb_runtime *rt, struct bm *bm, int node,
                          name, WEXITSTATUS(status), tail);
 }
 
+/* Node 2's init step (a base backup) there, its output kept here as
+ * node 2's init.log. */
+static int
+remote_init(struct vmb_runtime *rt, struct bm *bm, struct bm_node *n,
+            const struct vmb_db_driver *drv, const char *user,
+            struct vmb_error **err)
+{
+    char **argv = drv->init_argv(&rt->cfg->database, &rt->nodes[1]);
+    autofree char *out = NULL;
+    int rc = vmb_remote_init_run(&bm->rem, n->rdir, user, argv,
+                                 rt->cfg->database.ready_timeout_us, &out, err);
+    vmb_db_argv_free(argv);
+    autofree char *path = vmb_xasprintf("%s/node2/init.log", rt->work_dir);
+    vmb_autoerr struct vmb_error *e = NULL;
+    vmb_write_file_atomic(path, out ? out : "", out ? strlen(out) : 0, &e);
+    if (rc < 0)
+        return vmb_error_prefix(err, "node 2: prepare the data directory");
+    return 0;
+}
+
+/* Node 2's server on the other host: its configuration there (and a copy
+ * here for the artefacts), started under ssh, its output the node's log. */
+static int
+bm_start_remote(struct vmb_runtime *rt, struct bm *bm, struct bm_node *n,
+                const char *conf, struct vmb_error **err)
+{
+    const struct vmb_db_driver *drv = n->drv;
+    if (drv->tool)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0, "node 2: %s runs no node 2",
+                             drv->name);
+    const char *user = drv->user ? drv->user : "";
+    autofree char *local =
+        vmb_xasprintf("%s/node2/%s", rt->work_dir, drv->conf_name);
+    autofree char *there = vmb_xasprintf("%s/%s", n->rdir, drv->conf_name);
+    autofree char *log_path = vmb_xasprintf("%s/node2/db.log", rt->work_dir);
+    if (vmb_write_file_atomic(local, conf, strlen(conf), err) < 0 ||
+        vmb_remote_write(&bm->rem, there, conf, err) < 0)
+        return vmb_error_prefix(err, "node 2");
+    if (drv->init_argv != NULL && remote_init(rt, bm, n, drv, user, err) < 0)
+        return -1;
+    autoclose int log =
+        open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (log < 0)
+        return vmb_error_sys(err, "node 2: create \"%s\"", log_path);
+    char **argv = drv->argv(there);
+    autofree char *pdir = drv->program_dir ? drv->program_dir("") : NULL;
+    char **ssh = vmb_remote_server_argv(
+        &bm->rem, n->rdir, drv->stop_signal, drv->stop_grace_s,
+        n->cpus ? n->cpus : "", pdir ? pdir : "", user, argv);
+    vmb_db_argv_free(argv);
+    struct bm_cred cred = {(uid_t)-1, (gid_t)-1};
+    pid_t pid = 0;
+    int rc = spawn(bm, n, 2, ssh, log, &cred, &pid, err);
+    vmb_db_argv_free(ssh);
+    n->pid = rc < 0 ? -1 : pid;
+    return rc;
+}
+
 static int
 bm_start_db(struct vmb_runtime *rt, int node, const struct vmb_db_driver *drv,
             const char *conf, struct vmb_error **err)
@@ -393,6 +544,8 @@ bm_start_db(struct vmb_runtime *rt, int node, const struct vmb_db_driver *drv,
     struct bm *bm = rt->priv;
     struct bm_node *n = &bm->node[node - 1];
     n->drv = drv;
+    if (n->remote)
+        return bm_start_remote(rt, bm, n, conf, err);
     struct bm_cred cred;
     if (node_cred(rt, node, drv, &cred, err) < 0)
         return -1;
@@ -556,7 +709,7 @@ bm_sample(struct vmb_runtime *rt, struct vmb_sample *s)
     bool any = false;
     for (int i = 0; i < 2; i++) {
         uint64_t us;
-        if (bm->node[i].pid > 0 &&
+        if (bm->node[i].pid > 0 && !bm->node[i].remote &&
             vmb_cpu_read_process("/proc", bm->node[i].pid, &us) == 0) {
             sum += (double)us;
             any = true;
@@ -574,7 +727,7 @@ bm_memory(struct vmb_runtime *rt, struct vmb_mem_node out[2])
     struct bm *bm = rt->priv;
     for (int i = 0; i < 2; i++) {
         vmb_mem_node_init(&out[i]);
-        if (bm != NULL && bm->node[i].pid > 0)
+        if (bm != NULL && bm->node[i].pid > 0 && !bm->node[i].remote)
             vmb_mem_read_process("/proc", bm->node[i].pid, &out[i].rss,
                                  &out[i].pss);
     }
@@ -590,14 +743,20 @@ bm_probe(struct vmb_runtime *rt, const struct vmb_rawprobe_opts *o,
     return 0;
 }
 
-/* Node 2 reaches node 1 over loopback, as the load generator does. */
+/*
+ * Node 2 reaches node 1 over loopback, as the load generator does. A
+ * node 2 on another host reaches node 1 across the network between the
+ * hosts: timed from here to node 2's port, the same path the other way.
+ */
 static int
 bm_rtt(struct vmb_runtime *rt, double *us, struct vmb_error **err)
 {
-    if (vmb_sample_connect_rtt(rt->nodes[0].host, rt->nodes[0].port, 5, us) < 0)
+    struct bm *bm = rt->priv;
+    int k = bm != NULL && bm->node[1].remote ? 1 : 0;
+    if (vmb_sample_connect_rtt(rt->nodes[k].host, rt->nodes[k].port, 5, us) < 0)
         return vmb_error_set(err, VMB_ERR_RUN, 0,
-                             "no connect to node 1 at %s:%d succeeded",
-                             rt->nodes[0].host, rt->nodes[0].port);
+                             "no connect to node %d at %s:%d succeeded", k + 1,
+                             rt->nodes[k].host, rt->nodes[k].port);
     return 0;
 }
 
@@ -606,6 +765,8 @@ bm_window_begin(struct vmb_runtime *rt)
 {
     struct bm *bm = rt->priv;
     for (int i = 0; bm && i < 2; i++) {
+        if (bm->node[i].remote)
+            continue; /* its process is not on this host */
         usage_of(bm->node[i].pid, &bm->node[i].begin);
         bm->node[i].window = bm->node[i].pid > 0;
     }
@@ -616,7 +777,8 @@ bm_window_end(struct vmb_runtime *rt)
 {
     struct bm *bm = rt->priv;
     for (int i = 0; bm && i < 2; i++)
-        usage_of(bm->node[i].pid, &bm->node[i].end);
+        if (!bm->node[i].remote)
+            usage_of(bm->node[i].pid, &bm->node[i].end);
 }
 
 static void
@@ -643,6 +805,9 @@ bm_record(struct vmb_runtime *rt, struct vmb_runtime_record *out)
             .memory_cgroup = n->cg.memory_dir,
             .memory_max_bytes = n->cg.memory_max_bytes,
             .notes = n->cg.notes,
+            .host = n->remote ? bm->rem.shown : "",
+            .hostname = n->remote ? bm->rf.hostname : NULL,
+            .kernel = n->remote ? bm->rf.kernel : NULL,
         };
     }
     out->cpus = out->nodes[0].cpus;
@@ -686,6 +851,25 @@ bm_collect(struct vmb_runtime *rt, const char *dir, struct vmb_error **err)
     return 0;
 }
 
+/*
+ * A remote node stops when its ssh's standard input ends (remote.h): the
+ * server gets the driver's signal there, SIGKILL after its grace; ssh is
+ * killed here when even that and a connect deadline more pass.
+ */
+static void
+stop_remote(struct bm_node *n, uint64_t connect_us)
+{
+    if (n->in_fd >= 0)
+        close(n->in_fd);
+    n->in_fd = -1;
+    if (n->pid <= 0)
+        return;
+    int grace = n->drv ? n->drv->stop_grace_s : 10;
+    uint64_t us = (uint64_t)(grace + 5) * 1000000ull + connect_us;
+    wait_or_kill(n->pid, us, &n->status);
+    n->pid = -1;
+}
+
 static void
 stop_node(struct bm_node *n)
 {
@@ -721,7 +905,10 @@ bm_stop_db(struct vmb_runtime *rt)
         return;
     /* Replica first, so it does not log a lost link to a dying primary. */
     for (int i = 1; i >= 0; i--)
-        stop_node(&bm->node[i]);
+        if (bm->node[i].remote)
+            stop_remote(&bm->node[i], rt->cfg->hosts.connect_timeout_us);
+        else
+            stop_node(&bm->node[i]);
 }
 
 static void
@@ -733,6 +920,13 @@ bm_down(struct vmb_runtime *rt)
     bm_stop_db(rt);
     for (int i = 0; i < 2; i++)
         vmb_cgroup_remove(&bm->node[i].cg);
+    /* A started server's shell removes its directory as it ends; this
+     * removes one never started, or one a killed shell left. */
+    struct bm_node *n2 = &bm->node[1];
+    if (n2->rdir != NULL)
+        vmb_remote_node_remove(&bm->rem, n2->rdir);
+    free(n2->rdir);
+    n2->rdir = NULL;
 }
 
 static void

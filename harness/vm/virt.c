@@ -326,6 +326,18 @@ vmb_virt_versions(struct vmb_virt *v, char **libvirt, char **qemu,
     return 0;
 }
 
+int
+vmb_virt_emulator_check(struct vmb_virt *v, const char *emulator,
+                        const char *machine, struct vmb_error **err)
+{
+    char *caps = virConnectGetDomainCapabilities(v->conn, emulator, "x86_64",
+                                                 machine, NULL, 0);
+    if (caps == NULL)
+        return virt_error(err, "domain capabilities");
+    free(caps);
+    return 0;
+}
+
 /* ---- QEMU's user ---- */
 
 /* "+64055" or "libvirt-qemu" (a group when group is true). */

@@ -39,6 +39,14 @@ int vmb_virt_open(const char *uri, struct vmb_virt **out,
 void vmb_virt_close(struct vmb_virt *v);
 
 /*
+ * Whether the host behind v can run emulator (its QEMU binary) for
+ * machine: libvirt's domain capabilities of it, which it reads on that
+ * host. Fails with libvirt's message when it cannot.
+ */
+int vmb_virt_emulator_check(struct vmb_virt *v, const char *emulator,
+                            const char *machine, struct vmb_error **err);
+
+/*
  * Registers (add) or forgets a directory of a run's VM files with the
  * guard process, which removes it if this process dies first. Paths
  * without newlines or tabs; a no-op before the first vmb_virt_open().

@@ -317,3 +317,30 @@ Test(cell_id, host_options_change_ids_only_when_set)
     vmb_matrix_free(m);
     free(expected);
 }
+
+/* The hosts: section came after the baseline (.since): every golden cell
+ * and control keeps its id with node 2 on this host; a control whose node
+ * 2 runs on another host, or a changed connect deadline, gets another. */
+Test(cell_id, hosts_options_are_later_options)
+{
+    char *expected = NULL;
+    struct vmb_matrix *m = golden(&expected);
+    struct vmb_cell c = m->controls[0];
+    cr_assert_str_eq(c.cfg.hosts.control_node2, "");
+    char id[13], remote[13], other[13];
+    vmb_cell_id(&c.cfg, c.kind, id);
+    cr_assert_str_eq(id, c.id);
+    char *old = c.cfg.hosts.control_node2;
+    c.cfg.hosts.control_node2 = "ssh://bench@replica";
+    vmb_cell_id(&c.cfg, c.kind, remote);
+    cr_assert_str_neq(remote, c.id);
+    c.cfg.hosts.control_node2 = "ssh://bench@replica2";
+    vmb_cell_id(&c.cfg, c.kind, other);
+    cr_assert_str_neq(other, remote);
+    c.cfg.hosts.control_node2 = old;
+    c.cfg.hosts.connect_timeout_us = 3000000;
+    vmb_cell_id(&c.cfg, c.kind, other);
+    cr_assert_str_neq(other, c.id);
+    vmb_matrix_free(m);
+    free(expected);
+}

@@ -476,6 +476,36 @@ Test(matrix, usable_subnets_pass)
     }
 }
 
+/* hosts.control_node2 is handed to ssh: only ssh://[user@]host[:port]
+ * with plain names, nothing ssh could take for an option. */
+Test(matrix, control_node2_is_an_ssh_destination)
+{
+    static const char *const good[] = {"", "ssh://replica",
+                                       "ssh://bench@10.0.0.2",
+                                       "ssh://bench@replica.lan:2222"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        char *text = vmb_xasprintf("hosts: {control_node2: \"%s\"}\n", good[i]);
+        struct vmb_matrix *m = load("h.yaml", text);
+        cr_assert_str_eq(m->base.hosts.control_node2, good[i]);
+        vmb_matrix_free(m);
+        free(text);
+    }
+    static const char *const bad[] = {
+        "replica",          "ssh://-oProxyCommand=x", "ssh://a b@host",
+        "ssh://user@",      "ssh://host:0",           "ssh://host:22x",
+        "qemu+ssh://host/", "ssh://u@-host",          "ssh://host;reboot"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char *text = vmb_xasprintf("hosts: {control_node2: \"%s\"}\n", bad[i]);
+        char *msg = load_error("h.yaml", text);
+        cr_expect(vmb_str_has_prefix(msg, "h.yaml:1:24: hosts.control_node2: "
+                                          "expected \"\" (this host) or an "
+                                          "ssh destination"),
+                  "%s", msg);
+        free(msg);
+        free(text);
+    }
+}
+
 /* Two 100-value axes and 1000 repetitions: 661 bytes, 10^7 runs. */
 Test(matrix, runs_over_the_limit_refused_at_once, .timeout = 60)
 {

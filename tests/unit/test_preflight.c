@@ -328,6 +328,30 @@ Test(preflight, engine_programs)
     cr_assert_null(finding("engine"));
 }
 
+/* fio runs on node 1 alone: a fio control that names a host for node 2
+ * is refused before any host is reached. */
+Test(preflight, remote_node2_needs_a_node_2)
+{
+    put("dev/vhost-net", "", 0600);
+    put("usr/bin/fio", "#!/bin/sh\n", 0755);
+    const char *text = "name: pf\nrepetitions: 1\n"
+                       "database:\n  engine: fio\n"
+                       "hosts:\n  control_node2: ssh://nobody@replica\n"
+                       "load:\n  phases:\n"
+                       "    - { op: randread-4k, duration: 1s }\n";
+    put("matrix.yaml", text, 0644);
+    char *path = vmb_xasprintf("%s/matrix.yaml", root);
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_matrix_load_kata(path, NULL, &m, &err), 0, "%s",
+                 err ? err->msg : "");
+    free(path);
+    struct vmb_preflight_host h = {.root = root, .path = "/usr/bin"};
+    pf = vmb_preflight_check(&h, m, NULL, NULL);
+    assert_lack("remote-host", "a fio control has no node 2",
+                "hosts.control_node2");
+    cr_assert_eq(finding("remote-host")->ncells, 1);
+}
+
 /* MariaDB: a host without mariadb-install-db is refused with the fix,
  * before any datadir is made; mariadbd is found in /usr/sbin. */
 Test(preflight, mariadb_programs)

@@ -686,3 +686,32 @@ Test(report, settings_a_placement_ignored_are_said_and_marked, .timeout = 120)
     free(svg);
     fixture_remove(dir);
 }
+
+/* A control whose node 2 ran on another host (hosts.control_node2 in its
+ * config.json) is named with both hosts; without one nothing is said. */
+Test(report, nodes_on_two_hosts_are_named, .timeout = 120)
+{
+    char *dir = fixture_copy();
+    char *p = path_in(dir, "control/d9f3062dce9a/config.json");
+    file_replace(p, "\"match_resources\": \"on\"\n    },",
+                 "\"match_resources\": \"on\"\n    },\n    \"hosts\": "
+                 "{\"control_node2\": \"ssh://bench@replica<b>\"},");
+    free(p);
+    struct vmb_error *err = NULL;
+    cr_assert_eq(report(dir, &err), 0, "%s", err ? err->msg : "");
+    char *md = slurp_in(dir, "report.md");
+    cr_assert_not_null(strstr(md, "Nodes on two hosts."), "%s", md);
+    cr_assert_not_null(strstr(md, "node 2 on ` ssh://bench@replica<b> `"), "%s",
+                       md);
+    free(md);
+    char *html = slurp_in(dir, "report.html");
+    cr_assert_null(strstr(html, "replica<b>"));
+    free(html);
+    fixture_remove(dir);
+    dir = fixture_copy();
+    cr_assert_eq(report(dir, &err), 0, "%s", err ? err->msg : "");
+    md = slurp_in(dir, "report.md");
+    cr_assert_null(strstr(md, "Nodes on two hosts."));
+    free(md);
+    fixture_remove(dir);
+}

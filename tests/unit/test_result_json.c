@@ -248,8 +248,9 @@ Test(result_json, the_text_is_the_documented_envelope)
          .cgroup = "v2",
          .match_resources = true,
          .nodes = {{"0-1", true, "/sys/fs/cgroup/vmb/node1", NULL,
-                    2147483648ULL, NULL},
-                   {"2-3", true, NULL, NULL, 0, "no \"memory\" controller"}}},
+                    2147483648ULL, NULL, "", NULL, NULL},
+                   {"2-3", true, NULL, NULL, 0, "no \"memory\" controller",
+                    "ssh://bench@replica", "replica", "6.1.0-28-amd64"}}},
         {.has_control = true}};
     d.kind = "baremetal";
     d.has_boot_storm = false;
@@ -273,11 +274,14 @@ Test(result_json, the_text_is_the_documented_envelope)
         "\"0-1\","
         "\"memory_max_bytes\":2147483648,\"cgroup\":\"v2\",\"match_resources\":"
         "true,"
-        "\"nodes\":{\"node1\":{\"cpus\":\"0-1\",\"affinity\":true,\"cpuset_"
+        "\"nodes\":{\"node1\":{\"host\":\"\",\"hostname\":null,"
+        "\"kernel\":null,\"cpus\":\"0-1\",\"affinity\":true,\"cpuset_"
         "cgroup\":\"/sys/fs/cgroup/vmb/node1\","
         "\"memory_cgroup\":null,\"memory_max_bytes\":2147483648,\"notes\":null}"
         ","
-        "\"node2\":{\"cpus\":\"2-3\",\"affinity\":true,\"cpuset_cgroup\":null,"
+        "\"node2\":{\"host\":\"ssh://bench@replica\",\"hostname\":"
+        "\"replica\",\"kernel\":\"6.1.0-28-amd64\",\"cpus\":\"2-3\","
+        "\"affinity\":true,\"cpuset_cgroup\":null,"
         "\"memory_cgroup\":null,\"memory_max_bytes\":null,\"notes\":\"no "
         "\\\"memory\\\" controller\"}}},"
         "\"tenants\":2,\"tenant_runtimes\":[{\"tenant\":2,\"dir\":\"tenant2\","

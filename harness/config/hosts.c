@@ -1,0 +1,133 @@
+#include "config/hosts.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/option.h"
+#include "base/util.h"
+
+/* A user or host name: letters, digits, '.', '_' and '-', not first. */
+static bool
+plain_name(const char *s, size_t n)
+{
+    if (n == 0 || s[0] == '-' || s[0] == '.')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                  (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static char *
+bad(const char *s)
+{
+    autofree char *shown = vmb_option_shown(s);
+    return vmb_xasprintf("expected \"\" (this host) or an ssh destination "
+                         "like \"ssh://user@host\" or \"ssh://host:2222\", "
+                         "got \"%s\"",
+                         shown);
+}
+
+int
+vmb_ssh_target_parse(const char *s, struct vmb_ssh_target *t, bool *remote,
+                     char **why)
+{
+    memset(t, 0, sizeof(*t));
+    *remote = false;
+    if (s == NULL || s[0] == '\0')
+        return 0;
+    static const char scheme[] = "ssh://";
+    if (!vmb_str_has_prefix(s, scheme)) {
+        *why = bad(s);
+        return -1;
+    }
+    const char *p = s + strlen(scheme);
+    const char *at = strchr(p, '@');
+    if (at != NULL) {
+        size_t n = (size_t)(at - p);
+        if (!plain_name(p, n) || n >= sizeof(t->user)) {
+            *why = bad(s);
+            return -1;
+        }
+        memcpy(t->user, p, n);
+        p = at + 1;
+    }
+    const char *colon = strchr(p, ':');
+    size_t n = colon ? (size_t)(colon - p) : strlen(p);
+    if (!plain_name(p, n) || n >= sizeof(t->host)) {
+        *why = bad(s);
+        return -1;
+    }
+    memcpy(t->host, p, n);
+    if (colon != NULL) {
+        char *end = NULL;
+        long port = strtol(colon + 1, &end, 10);
+        if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || port < 1 ||
+            port > 65535) {
+            *why = bad(s);
+            return -1;
+        }
+        t->port = (int)port;
+    }
+    *remote = true;
+    return 0;
+}
+
+bool
+vmb_hosts_control_remote(const struct vmb_config *cfg)
+{
+    return cfg->hosts.control_node2 != NULL &&
+           cfg->hosts.control_node2[0] != '\0';
+}
+
+static char *
+bad_uri(const char *s)
+{
+    autofree char *shown = vmb_option_shown(s);
+    return vmb_xasprintf("expected a libvirt URI like "
+                         "\"qemu+ssh://user@host/system\" or "
+                         "\"qemu+tcp://host/system\", got \"%s\"",
+                         shown);
+}
+
+int
+vmb_libvirt_uri_check(const char *s, char **why)
+{
+    const char *sep = s ? strstr(s, "://") : NULL;
+    if (sep == NULL || !vmb_str_has_prefix(s, "qemu")) {
+        *why = bad_uri(s ? s : "");
+        return -1;
+    }
+    for (const char *c = s; *c; c++)
+        if ((unsigned char)*c <= ' ' || *c == 0x7f || *c == '\'' || *c == '"' ||
+            *c == '\\') {
+            *why = bad_uri(s);
+            return -1;
+        }
+    const char *p = sep + 3;
+    const char *slash = strchr(p, '/');
+    if (slash == NULL) {
+        *why = bad_uri(s);
+        return -1;
+    }
+    const char *at = memchr(p, '@', (size_t)(slash - p));
+    if (at != NULL) {
+        if (!plain_name(p, (size_t)(at - p))) {
+            *why = bad_uri(s);
+            return -1;
+        }
+        p = at + 1;
+    }
+    const char *colon = memchr(p, ':', (size_t)(slash - p));
+    size_t n = colon ? (size_t)(colon - p) : (size_t)(slash - p);
+    if (n > 0 && !plain_name(p, n)) {
+        *why = bad_uri(s);
+        return -1;
+    }
+    return 0;
+}

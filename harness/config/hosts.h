@@ -1,0 +1,40 @@
+/*
+ * Where a cell's nodes run when not on this host (the `hosts:` section,
+ * docs/remote.md): the bare-metal control's node 2 over ssh. An ssh
+ * destination is written "ssh://[user@]host[:port]"; user, key and
+ * known hosts come from the user's own ssh configuration.
+ */
+#ifndef VMB_HOSTS_H
+#define VMB_HOSTS_H
+
+#include <stdbool.h>
+
+#include "config/config.h"
+
+struct vmb_ssh_target {
+    char user[64]; /* "" : ssh's own choice (the ssh configuration's) */
+    char host[256];
+    int port; /* 0: ssh's own choice */
+};
+
+/*
+ * Parses an ssh destination. "" (this host) leaves *t zeroed and returns
+ * 0 with *remote false. Fails (returns -1) with *why (malloc'd, one
+ * sentence) for anything else than ssh://[user@]host[:port] with a plain
+ * user and host name: nothing that ssh could read as an option.
+ */
+int vmb_ssh_target_parse(const char *s, struct vmb_ssh_target *t, bool *remote,
+                         char **why);
+
+/*
+ * Checks a libvirt URI that names a host ("qemu+ssh://user@host/system",
+ * "qemu+tcp://host:16509/system"): a qemu scheme, a plain user and host
+ * name (nothing a transport's ssh could read as an option), a path.
+ * Fails (returns -1) with *why (malloc'd).
+ */
+int vmb_libvirt_uri_check(const char *s, char **why);
+
+/* Whether the config's control runs node 2 on another host. */
+bool vmb_hosts_control_remote(const struct vmb_config *cfg);
+
+#endif

@@ -1,0 +1,431 @@
+#include "runtime/remote.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/units.h"
+#include "base/util.h"
+
+/* Output kept of one command: its stdout and stderr each. */
+#define REMOTE_OUT_MAX (1u << 20)
+
+int
+vmb_remote_init(struct vmb_remote *r, const char *dest,
+                uint64_t connect_timeout_us, struct vmb_error **err)
+{
+    memset(r, 0, sizeof(*r));
+    bool remote = false;
+    autofree char *why = NULL;
+    if (vmb_ssh_target_parse(dest, &r->target, &remote, &why) < 0)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0, "%s", why);
+    if (!remote)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "expected an ssh destination, got \"\"");
+    snprintf(r->shown, sizeof(r->shown), "%s", dest);
+    r->connect_timeout_us = connect_timeout_us;
+    return 0;
+}
+
+char **
+vmb_remote_argv(const struct vmb_remote *r, const char *script,
+                const char *const *args)
+{
+    const struct vmb_ssh_target *t = &r->target;
+    struct vmb_buf cmd = {0};
+    autofree char *q = vmb_shell_quote(script);
+    vmb_buf_printf(&cmd, "sh -c %s sh", q);
+    for (size_t i = 0; args != NULL && args[i] != NULL; i++) {
+        autofree char *a = vmb_shell_quote(args[i]);
+        vmb_buf_printf(&cmd, " %s", a);
+    }
+    uint64_t secs = (r->connect_timeout_us + 999999) / 1000000;
+    char **argv = vmb_xcalloc(24, sizeof(char *));
+    size_t n = 0;
+    argv[n++] = vmb_xstrdup("ssh");
+    static const char *const fixed[] = {"-T",
+                                        "-o",
+                                        "BatchMode=yes",
+                                        "-o",
+                                        "StrictHostKeyChecking=yes",
+                                        "-o",
+                                        "LogLevel=ERROR",
+                                        "-o",
+                                        "ServerAliveInterval=2",
+                                        "-o",
+                                        "ServerAliveCountMax=3"};
+    for (size_t i = 0; i < VMB_NELEMS(fixed); i++)
+        argv[n++] = vmb_xstrdup(fixed[i]);
+    argv[n++] = vmb_xstrdup("-o");
+    argv[n++] = vmb_xasprintf("ConnectTimeout=%llu", (unsigned long long)secs);
+    if (t->port > 0) {
+        argv[n++] = vmb_xstrdup("-p");
+        argv[n++] = vmb_xasprintf("%d", t->port);
+    }
+    if (t->user[0] != '\0') {
+        argv[n++] = vmb_xstrdup("-l");
+        argv[n++] = vmb_xstrdup(t->user);
+    }
+    argv[n++] = vmb_xstrdup("--");
+    argv[n++] = vmb_xstrdup(t->host);
+    argv[n++] = vmb_buf_steal(&cmd);
+    return argv;
+}
+
+/* The last non-empty line of s, malloc'd; "" when none. */
+static char *
+last_line(const char *s)
+{
+    if (s == NULL)
+        return vmb_xstrdup("");
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+        n--;
+    size_t b = n;
+    while (b > 0 && s[b - 1] != '\n')
+        b--;
+    autofree char *line = vmb_xstrndup(s + b, n - b);
+    return vmb_term_safe(line);
+}
+
+static void
+drain(int *fd, struct vmb_buf *b)
+{
+    char chunk[4096];
+    ssize_t r = read(*fd, chunk, sizeof(chunk));
+    if (r > 0 && b->len + (size_t)r <= REMOTE_OUT_MAX)
+        vmb_buf_append(b, chunk, (size_t)r);
+    else if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) {
+        close(*fd);
+        *fd = -1;
+    }
+}
+
+/* Forks ssh with pipes on its stdin, stdout and stderr. */
+static int
+ssh_spawn(char **argv, int fds[3], pid_t *pid, struct vmb_error **err)
+{
+    int in[2], out[2], er[2];
+    if (pipe2(in, O_CLOEXEC) < 0)
+        return vmb_error_sys(err, "pipe");
+    if (pipe2(out, O_CLOEXEC) < 0) {
+        close(in[0]);
+        close(in[1]);
+        return vmb_error_sys(err, "pipe");
+    }
+    if (pipe2(er, O_CLOEXEC) < 0) {
+        close(in[0]);
+        close(in[1]);
+        close(out[0]);
+        close(out[1]);
+        return vmb_error_sys(err, "pipe");
+    }
+    pid_t parent = getpid();
+    *pid = fork();
+    if (*pid == 0) {
+        setpgid(0, 0);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGPIPE, SIG_DFL);
+        /* A vmbench that dies takes its ssh along: the remote side sees
+         * its standard input end and stops what it started. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
+        if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(er[1], 2) < 0)
+            _exit(127);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    int e = errno;
+    close(in[0]);
+    close(out[1]);
+    close(er[1]);
+    if (*pid < 0) {
+        close(in[1]);
+        close(out[0]);
+        close(er[0]);
+        return vmb_error_set(err, VMB_ERR_RUN, e, "fork");
+    }
+    fds[0] = in[1];
+    fds[1] = out[0];
+    fds[2] = er[0];
+    return 0;
+}
+
+int
+vmb_remote_run(const struct vmb_remote *r, const char *script,
+               const char *const *args, const char *in, uint64_t timeout_us,
+               char **out, struct vmb_error **err)
+{
+    char **argv = vmb_remote_argv(r, script, args);
+    int fds[3] = {-1, -1, -1};
+    pid_t pid = 0;
+    int rc = ssh_spawn(argv, fds, &pid, err);
+    vmb_db_argv_free(argv);
+    if (rc < 0)
+        return vmb_error_prefix(err, "host \"%s\": start ssh", r->shown);
+    size_t in_len = in ? strlen(in) : 0, in_at = 0;
+    if (in_len == 0) {
+        close(fds[0]);
+        fds[0] = -1;
+    } else {
+        fcntl(fds[0], F_SETFL, O_NONBLOCK);
+    }
+    struct vmb_buf o = {0}, e = {0};
+    uint64_t deadline =
+        vmb_now_ns() + (r->connect_timeout_us + timeout_us) * 1000ull;
+    bool late = false;
+    while (fds[1] >= 0 || fds[2] >= 0) {
+        uint64_t now = vmb_now_ns();
+        if (now >= deadline || vmb_interrupted) {
+            late = true;
+            break;
+        }
+        struct pollfd p[3] = {
+            {fds[1], POLLIN, 0}, {fds[2], POLLIN, 0}, {fds[0], POLLOUT, 0}};
+        int ms = (int)((deadline - now) / 1000000ull) + 1;
+        if (poll(p, 3, ms > 200 ? 200 : ms) <= 0)
+            continue;
+        if (p[0].revents)
+            drain(&fds[1], &o);
+        if (p[1].revents)
+            drain(&fds[2], &e);
+        if (fds[0] >= 0 && p[2].revents) {
+            ssize_t w = write(fds[0], in + in_at, in_len - in_at);
+            if (w > 0)
+                in_at += (size_t)w;
+            if ((w < 0 && errno != EAGAIN && errno != EINTR) ||
+                in_at == in_len) {
+                close(fds[0]);
+                fds[0] = -1;
+            }
+        }
+    }
+    for (int i = 0; i < 3; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    int status = 0;
+    if (late)
+        kill(-pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    autofree char *odata = vmb_buf_steal(&o);
+    autofree char *edata = vmb_buf_steal(&e);
+    autofree char *said = last_line(edata && edata[0] ? edata : odata);
+    if (late && vmb_interrupted)
+        return vmb_error_set(err, VMB_ERR_RUN, 0, "host \"%s\": interrupted",
+                             r->shown);
+    if (late) {
+        char d[32];
+        vmb_format_duration_us(r->connect_timeout_us + timeout_us, d,
+                               sizeof(d));
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "host \"%s\": no answer within %s", r->shown, d);
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 255)
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "host \"%s\": ssh could not reach it: %s",
+                             r->shown, said[0] ? said : "(no message)");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "host \"%s\": the command exited with status "
+                             "%d: %s",
+                             r->shown,
+                             WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+                             said[0] ? said : "(no message)");
+    if (out != NULL)
+        *out = steal(&odata);
+    return 0;
+}
+
+/* One line of facts: "client|server|cpus|taskset|host name|kernel|missing
+ * programs" (a '|' in a name becomes '_'). */
+static const char probe_script[] =
+    "dir=$1; shift; [ -n \"$dir\" ] && PATH=\"$dir:$PATH\"; "
+    "set -- $SSH_CONNECTION; c=$1; s=$3; shift $#; "
+    "n=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1); "
+    "t=0; command -v taskset >/dev/null 2>&1 && t=1; "
+    "h=$(uname -n | tr '|' _); k=$(uname -r | tr '|' _); "
+    "printf '%s|%s|%s|%s|%s|%s|' \"$c\" \"$s\" \"$n\" \"$t\" \"$h\" \"$k\"; "
+    "for p in $PROGRAMS; do f=$(command -v \"$p\" 2>/dev/null) && "
+    "[ -x \"$f\" ] || printf '\"%s\" ' \"$p\"; done; echo";
+
+static void
+field(char **p, char *out, size_t len)
+{
+    char *bar = strchr(*p, '|');
+    size_t n = bar ? (size_t)(bar - *p) : strlen(*p);
+    snprintf(out, len, "%.*s", (int)n, *p);
+    *p += n + (bar ? 1 : 0);
+}
+
+int
+vmb_remote_probe(const struct vmb_remote *r, const struct vmb_db_driver *drv,
+                 struct vmb_remote_facts *f, struct vmb_error **err)
+{
+    memset(f, 0, sizeof(*f));
+    struct vmb_buf progs = {0};
+    for (size_t i = 0; drv && drv->host_programs && drv->host_programs[i]; i++)
+        vmb_buf_printf(&progs, "%s%s", i ? " " : "", drv->host_programs[i]);
+    /* The engine's own directory is the same on hosts of one Debian
+     * release as here (/usr/lib/postgresql/15/bin). */
+    autofree char *dir = drv && drv->program_dir ? drv->program_dir("") : NULL;
+    autofree char *names = vmb_buf_steal(&progs);
+    autofree char *script =
+        vmb_xasprintf("PROGRAMS=%s; %s", names ? names : "", probe_script);
+    const char *args[] = {dir ? dir : "", NULL};
+    autofree char *out = NULL;
+    if (vmb_remote_run(r, script, args, NULL, 0, &out, err) < 0)
+        return -1;
+    char *p = out;
+    char taskset[4], missing[256];
+    field(&p, f->here, sizeof(f->here));
+    field(&p, f->there, sizeof(f->there));
+    field(&p, f->cpus, sizeof(f->cpus));
+    field(&p, taskset, sizeof(taskset));
+    field(&p, f->hostname, sizeof(f->hostname));
+    field(&p, f->kernel, sizeof(f->kernel));
+    field(&p, missing, sizeof(missing));
+    f->taskset = strcmp(taskset, "1") == 0;
+    size_t n = strlen(missing);
+    while (n > 0 && (missing[n - 1] == '\n' || missing[n - 1] == ' '))
+        missing[--n] = '\0';
+    snprintf(f->missing, sizeof(f->missing), "%s", missing);
+    if (f->here[0] == '\0' || f->there[0] == '\0')
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "host \"%s\": its ssh server did not say which "
+                             "addresses the connection has",
+                             r->shown);
+    return 0;
+}
+
+static const char node_dir_script[] =
+    "base=/tmp/vmbench-control; mkdir -p -m 0711 \"$base\" || exit 1; "
+    "for d in \"$base\"/node.*; do [ -d \"$d\" ] || continue; "
+    "if [ -f \"$d/pid\" ]; then "
+    "kill -0 \"$(cat \"$d/pid\")\" 2>/dev/null || rm -rf \"$d\"; "
+    "elif [ -n \"$(find \"$d\" -maxdepth 0 -mmin +60)\" ]; then "
+    "rm -rf \"$d\"; fi; done; "
+    "d=$(mktemp -d \"$base/node.XXXXXX\") && mkdir \"$d/data\" && "
+    "echo \"$d\"";
+
+int
+vmb_remote_node_dir(const struct vmb_remote *r, char **dir,
+                    struct vmb_error **err)
+{
+    autofree char *out = NULL;
+    if (vmb_remote_run(r, node_dir_script, NULL, NULL, 10000000, &out, err) < 0)
+        return vmb_error_prefix(err, "make the node's directory");
+    size_t n = strlen(out);
+    while (n > 0 && out[n - 1] == '\n')
+        out[--n] = '\0';
+    if (!vmb_str_has_prefix(out, "/tmp/vmbench-control/node.") ||
+        strchr(out, '\n') != NULL)
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "host \"%s\": no node directory was made",
+                             r->shown);
+    *dir = steal(&out);
+    return 0;
+}
+
+int
+vmb_remote_write(const struct vmb_remote *r, const char *path, const char *text,
+                 struct vmb_error **err)
+{
+    const char *args[] = {path, NULL};
+    if (vmb_remote_run(r, "cat >\"$1\"", args, text, 10000000, NULL, err) < 0)
+        return vmb_error_prefix(err, "write \"%s\"", path);
+    return 0;
+}
+
+void
+vmb_remote_node_remove(const struct vmb_remote *r, const char *dir)
+{
+    const char *args[] = {dir, NULL};
+    vmb_autoerr struct vmb_error *e = NULL;
+    vmb_remote_run(r, "rm -rf \"$1\"", args, NULL, 10000000, NULL, &e);
+}
+
+/* fd 3 keeps ssh's standard input for the watcher: an asynchronous list
+ * of a non-interactive shell reads /dev/null otherwise. The watcher's
+ * pause runs as a child it waits for, so that when the server is gone
+ * and the watcher is told to end, it takes the pause along. Hangups and
+ * broken pipes of a session that ends are ignored (and so by the
+ * server), so that the end of the input alone stops the server and the
+ * directory is always removed after it. */
+static const char server_script[] =
+    "trap '' HUP PIPE; "
+    "d=$1; sig=$2; grace=$3; cpus=$4; pdir=$5; user=$6; shift 6; "
+    "[ -n \"$pdir\" ] && PATH=\"$pdir:$PATH\"; "
+    "cd \"$d\" || exit 125; echo $$ >\"$d/pid\"; exec 3<&0; "
+    "if [ -n \"$user\" ] && [ \"$(id -u)\" = 0 ]; then "
+    "chown -R \"$user:\" \"$d\" && set -- setpriv --reuid=\"$user\" "
+    "--regid=\"$(id -g \"$user\")\" --init-groups -- \"$@\" "
+    "|| exit 125; fi; "
+    "if [ -n \"$cpus\" ]; then taskset -c \"$cpus\" \"$@\" </dev/null & "
+    "else \"$@\" </dev/null & fi; p=$!; "
+    "{ s=; trap '[ -n \"$s\" ] && kill $s; exit 0' TERM; "
+    "cat <&3 >/dev/null; n=0; while kill -\"$sig\" $p 2>/dev/null; do "
+    "sleep 1 & s=$!; wait $s; s=; n=$((n+1)); "
+    "[ $n -ge \"$grace\" ] && kill -9 $p 2>/dev/null; "
+    "done; } >/dev/null 2>&1 & w=$!; exec 3<&-; "
+    "wait $p; rc=$?; kill $w 2>/dev/null; rm -rf \"$d\"; exit $rc";
+
+char **
+vmb_remote_server_argv(const struct vmb_remote *r, const char *dir, int sig,
+                       int grace_s, const char *cpus, const char *prog_dir,
+                       const char *user, char *const *argv)
+{
+    size_t n = 0;
+    while (argv[n] != NULL)
+        n++;
+    const char **args = vmb_xcalloc(n + 7, sizeof(char *));
+    char s[16], g[16];
+    snprintf(s, sizeof(s), "%d", sig);
+    snprintf(g, sizeof(g), "%d", grace_s);
+    args[0] = dir;
+    args[1] = s;
+    args[2] = g;
+    args[3] = cpus;
+    args[4] = prog_dir;
+    args[5] = user;
+    for (size_t i = 0; i < n; i++)
+        args[6 + i] = argv[i];
+    char **out = vmb_remote_argv(r, server_script, args);
+    free(args);
+    return out;
+}
+
+/* The init step runs to its end, its output on standard output. */
+static const char init_script[] =
+    "d=$1; user=$2; shift 2; cd \"$d\" || exit 125; exec 2>&1; "
+    "if [ -n \"$user\" ] && [ \"$(id -u)\" = 0 ]; then "
+    "chown -R \"$user:\" \"$d\" || exit 125; "
+    "exec setpriv --reuid=\"$user\" --regid=\"$(id -g \"$user\")\" "
+    "--init-groups -- \"$@\"; fi; exec \"$@\"";
+
+int
+vmb_remote_init_run(const struct vmb_remote *r, const char *dir,
+                    const char *user, char *const *argv, uint64_t timeout_us,
+                    char **out, struct vmb_error **err)
+{
+    size_t n = 0;
+    while (argv[n] != NULL)
+        n++;
+    const char **args = vmb_xcalloc(n + 3, sizeof(char *));
+    args[0] = dir;
+    args[1] = user;
+    for (size_t i = 0; i < n; i++)
+        args[2 + i] = argv[i];
+    int rc = vmb_remote_run(r, init_script, args, NULL, timeout_us, out, err);
+    free(args);
+    return rc;
+}

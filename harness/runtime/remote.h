@@ -1,0 +1,107 @@
+/*
+ * Another host over OpenSSH (docs/remote.md): vmbench runs nothing of
+ * its own there, only sh and the engine's programs, through the user's
+ * ssh with its configuration, keys and known hosts. Every connection is
+ * batch mode (no password prompt), refuses an unknown or changed host
+ * key (StrictHostKeyChecking=yes), and has a connect deadline; every
+ * command has an overall deadline too.
+ */
+#ifndef VMB_REMOTE_H
+#define VMB_REMOTE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "config/hosts.h"
+#include "db/db.h"
+
+/* One ssh destination and its deadlines. */
+struct vmb_remote {
+    struct vmb_ssh_target target;
+    char shown[320];             /* "ssh://user@host:port", for messages */
+    uint64_t connect_timeout_us; /* per connection */
+};
+
+/* Parses dest (an ssh:// destination, config/hosts.h) into r. */
+int vmb_remote_init(struct vmb_remote *r, const char *dest,
+                    uint64_t connect_timeout_us, struct vmb_error **err);
+
+/*
+ * The ssh command line that runs script under sh -c on r's host with
+ * args as $1...: NULL-terminated, free with vmb_db_argv_free.
+ */
+char **vmb_remote_argv(const struct vmb_remote *r, const char *script,
+                       const char *const *args);
+
+/*
+ * Runs script on r's host, in given on its standard input (NULL: none),
+ * and waits up to the connect deadline plus timeout_us (then kills ssh).
+ * *out (may be NULL) gets its standard output. Fails naming the host:
+ * with ssh's own last words when the host cannot be reached or its key
+ * is unknown, with the script's when it exits non-zero.
+ */
+int vmb_remote_run(const struct vmb_remote *r, const char *script,
+                   const char *const *args, const char *in, uint64_t timeout_us,
+                   char **out, struct vmb_error **err);
+
+/* What a remote host offers a control node, read by vmb_remote_probe. */
+struct vmb_remote_facts {
+    char here[64];      /* this host's address as the remote host sees it */
+    char there[64];     /* the remote host's address this host reached */
+    char cpus[16];      /* CPUs online there */
+    char missing[256];  /* the engine's programs it lacks, quoted; "" */
+    bool taskset;       /* it can pin (util-linux's taskset) */
+    char hostname[128]; /* uname -n there, for provenance */
+    char kernel[128];   /* uname -r there */
+};
+
+/*
+ * Reaches r's host once: its addresses (from ssh's SSH_CONNECTION), its
+ * CPUs and which of drv's host programs it lacks (drv may be NULL).
+ */
+int vmb_remote_probe(const struct vmb_remote *r,
+                     const struct vmb_db_driver *drv,
+                     struct vmb_remote_facts *f, struct vmb_error **err);
+
+/*
+ * A fresh directory for one node on r's host (under
+ * /tmp/vmbench-control, with "data" in it), its path in *dir (malloc'd).
+ * Directories a lost connection left behind (their shell gone) go first:
+ * the cleanup at the next start.
+ */
+int vmb_remote_node_dir(const struct vmb_remote *r, char **dir,
+                        struct vmb_error **err);
+
+/* Writes text to path on r's host. */
+int vmb_remote_write(const struct vmb_remote *r, const char *path,
+                     const char *text, struct vmb_error **err);
+
+/* Removes a node directory vmb_remote_node_dir made; never fails. */
+void vmb_remote_node_remove(const struct vmb_remote *r, const char *dir);
+
+/*
+ * Runs argv (an engine's init step) in dir on r's host to its end within
+ * timeout_us, as user ("": the ssh user; used only when that is root,
+ * which then gives dir to user); *out gets its output.
+ */
+int vmb_remote_init_run(const struct vmb_remote *r, const char *dir,
+                        const char *user, char *const *argv,
+                        uint64_t timeout_us, char **out,
+                        struct vmb_error **err);
+
+/*
+ * The ssh command line that runs a server (argv) on r's host in dir,
+ * pinned to cpus there ("": not pinned), with prog_dir ("" for none)
+ * before PATH, as user ("": the ssh user; used only when that is root,
+ * which then gives dir to user). The server lives as long as the command's
+ * standard input stays open: at its end (vmbench closes it, exits or loses the
+ * connection) the server gets sig each second and SIGKILL after grace_s,
+ * then dir is removed. Free with vmb_db_argv_free.
+ */
+char **vmb_remote_server_argv(const struct vmb_remote *r, const char *dir,
+                              int sig, int grace_s, const char *cpus,
+                              const char *prog_dir, const char *user,
+                              char *const *argv);
+
+#endif

@@ -1,0 +1,252 @@
+#!/usr/bin/env bash
+# The bare-metal control with node 2 on another host over ssh
+# (hosts.control_node2, docs/remote.md), on two "hosts" made of network
+# namespaces (twohosts.sh):
+# - a Redis control and a PostgreSQL one (its base backup taken there)
+#   run with node 2 started over ssh on the other host:
+#   both nodes answer, node 2 replicates across the veth pair (its byte
+#   counters grow by at least the data written), result.json says where
+#   node 2 ran, and nothing is left on either host afterwards;
+# - vmbench killed with SIGKILL mid-run leaves nothing there either: node
+#   2's server ends with the ssh connection that started it; Ctrl-C
+#   stops it there before vmbench exits;
+# - a node directory a lost connection left there goes at the next start;
+# - an unreachable host fails within the connect deadline with an error
+#   naming it, before anything starts anywhere (preflight, exit 2);
+# - a host whose key is in no known_hosts is refused, not accepted;
+# - a host without redis-server is refused by the preflight;
+# - `vmbench doctor --host` says the same of each host.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/twohosts.sh"
+: "${VMBENCH:?}" "${VMB_SOURCE_DIR:?}"
+
+T=$(mktemp -d /tmp/vmb-test-remote.XXXXXX)
+# PostgreSQL's node 1 runs as postgres, who must reach its data here.
+chmod 0711 "$T"
+trap 'twohosts_down; rm -rf "$T"' EXIT
+twohosts_up "$T"
+port=$((24000 + ($$ % 500) * 4))
+
+matrix() { # name node2 [connect_timeout]
+    cat <<YAML
+name: $1
+repetitions: 1
+database: { engine: redis, port: $port }
+load:
+  connections: 4
+  threads: 1
+  keys: 500
+  value_size: 1024
+  warmup: 0s
+  phases:
+    - { op: write, n: 2000 }
+    - { op: read, n: 2000 }
+control: { baremetal: true, match_resources: true }
+hosts: { control_node2: "$2", connect_timeout: ${3:-10s} }
+YAML
+}
+
+here_ok() { # what command...
+    local what=$1 rc=0
+    shift
+    twohosts_here "$@" >"$T/$what.out" 2>"$T/$what.err" || rc=$?
+    [ "$rc" = 0 ] || { cat "$T/$what.err"; fail "$what exited $rc"; }
+}
+
+here_refused() { # what command...: exit 2 expected
+    local what=$1 rc=0
+    shift
+    twohosts_here "$@" >"$T/$what.out" 2>"$T/$what.err" || rc=$?
+    [ "$rc" = 2 ] || { cat "$T/$what.err"; fail "$what exited $rc, not 2"; }
+}
+
+assert_nothing_left() { # after-what
+    [ -z "$(twohosts_there_left)" ] ||
+        fail "$1: left running there: $(twohosts_there_left | xargs)"
+    [ -z "$(twohosts_there sh -c 'ls -A /tmp/vmbench-control 2>/dev/null')" ] ||
+        fail "$1: left there: $(twohosts_there ls -A /tmp/vmbench-control | xargs)"
+    [ -z "$(ip netns pids "$TH_A")" ] || fail "$1: left running here"
+}
+
+# ---- a control with node 2 over ssh ----
+# What a lost connection would leave there: a node directory whose shell
+# is gone. The next start removes it.
+twohosts_there sh -c 'mkdir -p -m 0711 /tmp/vmbench-control &&
+    mkdir -p /tmp/vmbench-control/node.lost/data &&
+    sh -c "echo \$\$" >/tmp/vmbench-control/node.lost/pid'
+matrix remote "ssh://root@$TH_THERE" >"$T/remote.yaml"
+tx() { ip netns exec "$TH_A" cat "/sys/class/net/$TH_IF/statistics/tx_bytes"; }
+tx0=$(tx)
+here_ok run "$VMBENCH" run "$T/remote.yaml" --out "$T/r" --only baremetal
+tx1=$(tx)
+r=$(ls "$T"/r/control/*/rep1/result.json)
+[ "$(jq -r .status "$r")" = ok ] || fail "status: $(jq -r .error "$r")"
+for i in 0 1; do
+    [ "$(jq ".phases[$i].ops" "$r")" = 2000 ] || fail "phase $i ops"
+    [ "$(jq ".phases[$i].errors" "$r")" = 0 ] || fail "phase $i errors"
+done
+jq -e '.replication_lag_s >= 0' "$r" >/dev/null || fail "no replication lag"
+jq -e --arg h "ssh://root@$TH_THERE" \
+    '.control_applied.nodes.node2.host == $h and
+     .control_applied.nodes.node2.hostname == "'"$(hostname)"'" and
+     (.control_applied.nodes.node2.kernel | length) > 0 and
+     .control_applied.nodes.node2.cpus == "0" and
+     .control_applied.nodes.node1.host == ""' "$r" >/dev/null ||
+    fail "hosts not recorded: $(jq -c .control_applied.nodes "$r")"
+# 2000 writes of 1 KiB values crossed to node 2 (and node 1's answers to
+# the load generator never leave this host).
+[ $((tx1 - tx0)) -ge 2048000 ] ||
+    fail "only $((tx1 - tx0)) bytes left this host over the veth pair"
+grep -q "MASTER <-> REPLICA sync" "$T"/r/control/*/rep1/node2.db.log ||
+    fail "node 2's log (over ssh) lacks its sync"
+# The round trip of node 2's host crosses the veth, not loopback.
+jq -e '[.. | objects | .rtt_us? | numbers] | length > 0 and all(. > 0)' \
+    "$r" >/dev/null || fail "no round trip to node 2: $(jq -c '.. | objects | .rtt_us? // empty' "$r")"
+grep -q "node 2 on \` ssh://root@$TH_THERE \`" "$T/r/report.md" ||
+    fail "the report does not say where node 2 ran"
+assert_nothing_left "the run"
+echo "replication crossed the veth: $((tx1 - tx0)) bytes"
+
+# ---- PostgreSQL: node 2's base backup and standby there ----
+cat >"$T/pg.yaml" <<YAML
+name: pg
+repetitions: 1
+database: { engine: postgres, port: $((port + 2)), shared_buffers: 32MB,
+            sync_replica: true }
+load:
+  connections: 4
+  threads: 1
+  keys: 1000
+  value_size: 1024
+  warmup: 0s
+  phases:
+    - { op: write, n: 2000 }
+    - { op: read, n: 2000 }
+control: { baremetal: true, match_resources: true }
+hosts: { control_node2: "ssh://root@$TH_THERE" }
+YAML
+tx0=$(tx)
+here_ok pg "$VMBENCH" run "$T/pg.yaml" --out "$T/p" --only baremetal
+tx1=$(tx)
+r=$(ls "$T"/p/control/*/rep1/result.json)
+[ "$(jq -r .status "$r")" = ok ] || fail "postgres status: $(jq -r .error "$r")"
+[ "$(jq ".phases[0].ops" "$r")" = 2000 ] || fail "postgres write ops"
+# Synchronous replication: every 1 KiB write reached node 2 over the veth.
+[ $((tx1 - tx0)) -ge 2048000 ] ||
+    fail "only $((tx1 - tx0)) bytes of postgres left this host"
+grep -q "pg_basebackup: base backup completed" "$T"/p/control/*/rep1/node2.init.log ||
+    fail "node 2's base backup log: $(cat "$T"/p/control/*/rep1/node2.init.log)"
+assert_nothing_left "the postgres run"
+echo "postgres replication crossed the veth: $((tx1 - tx0)) bytes"
+
+# ---- vmbench killed mid-run: its ssh goes with it, and so does node 2 ----
+sed 's/n: 2000 }/duration: 60s }/' "$T/remote.yaml" >"$T/kill.yaml"
+twohosts_here "$VMBENCH" run "$T/kill.yaml" --out "$T/k" --only baremetal \
+    >"$T/kill.out" 2>"$T/kill.err" &
+victim=$!
+for _ in $(seq 1 150); do
+    twohosts_there_left | grep redis-server >/dev/null && break
+    sleep 0.1
+done
+twohosts_there_left | grep redis-server >/dev/null ||
+    fail "node 2 never started there: $(cat "$T/kill.err")"
+# vmbench itself: the process of "here" named so whose parent is not.
+vmbench_pid() {
+    local p pp
+    for p in $(ip netns pids "$TH_A"); do
+        [ "$(cat "/proc/$p/comm" 2>/dev/null)" = vmbench ] || continue
+        pp=$(awk '{ print $4 }' "/proc/$p/stat")
+        [ "$(cat "/proc/$pp/comm" 2>/dev/null)" = vmbench ] || echo "$p"
+    done
+}
+kill -9 "$(vmbench_pid)"
+wait "$victim" 2>/dev/null || true
+for _ in $(seq 1 100); do
+    [ -z "$(twohosts_there_left)" ] && break
+    sleep 0.2
+done
+assert_nothing_left "the killed run"
+
+# ---- Ctrl-C mid-run: vmbench stops node 2 there itself and exits ----
+twohosts_here "$VMBENCH" run "$T/kill.yaml" --out "$T/c" --only baremetal \
+    >"$T/int.out" 2>"$T/int.err" &
+victim=$!
+for _ in $(seq 1 150); do
+    twohosts_there_left | grep redis-server >/dev/null && break
+    sleep 0.1
+done
+twohosts_there_left | grep redis-server >/dev/null ||
+    fail "node 2 never started there: $(cat "$T/int.err")"
+kill -INT "$(vmbench_pid)"
+rc=0
+wait "$victim" || rc=$?
+[ "$rc" != 0 ] || fail "an interrupted run exited 0"
+# The shell there ends with the server; give its last steps a moment.
+for _ in $(seq 1 10); do
+    [ -z "$(twohosts_there_left)" ] && break
+    sleep 0.2
+done
+assert_nothing_left "the interrupted run"
+
+# ---- an unreachable host: named, within the deadline, nothing started ----
+matrix gone "ssh://root@${TH_THERE%.2}.9" 2s >"$T/gone.yaml"
+start=$SECONDS
+here_refused gone "$VMBENCH" run "$T/gone.yaml" --out "$T/g" --only baremetal
+[ $((SECONDS - start)) -le 8 ] || fail "the refusal took $((SECONDS - start)) s"
+grep -q "host \"ssh://root@${TH_THERE%.2}.9\"" "$T/gone.err" ||
+    fail "the error does not name the host: $(cat "$T/gone.err")"
+[ ! -e "$T/g" ] || fail "a results directory was made"
+assert_nothing_left "the unreachable host"
+
+# ---- an unknown host key: refused ----
+matrix unknown "ssh://root@$TH_THERE:2223" >"$T/unknown.yaml"
+here_refused unknown "$VMBENCH" run "$T/unknown.yaml" --out "$T/u" --only baremetal
+grep -q "Host key verification failed" "$T/unknown.err" ||
+    fail "no host key refusal: $(cat "$T/unknown.err")"
+[ ! -e "$T/u" ] || fail "a results directory was made"
+
+# ---- a host without the engine: the preflight refuses ----
+matrix noredis "ssh://root@$TH_THERE:2222" >"$T/noredis.yaml"
+here_refused noredis "$VMBENCH" run "$T/noredis.yaml" --out "$T/n" --only baremetal
+grep -q "lacks \"redis-server\"" "$T/noredis.err" ||
+    fail "no missing-program refusal: $(cat "$T/noredis.err")"
+assert_nothing_left "the host without redis"
+
+# ---- doctor --host: the same verdicts for one host ----
+here_ok doctor "$VMBENCH" doctor --host "ssh://root@$TH_THERE"
+grep -Eq "^ok +ssh +reached \"ssh://root@$TH_THERE\" at $TH_THERE from $TH_HERE" \
+    "$T/doctor.out" || fail "doctor: $(cat "$T/doctor.out")"
+grep -Eq "^ok +redis " "$T/doctor.out" || fail "doctor: $(cat "$T/doctor.out")"
+here_ok doctor-noredis "$VMBENCH" doctor --host "ssh://root@$TH_THERE:2222"
+grep -Eq "^warn +redis +.*lacks \"redis-server\"" "$T/doctor-noredis.out" ||
+    fail "doctor: $(cat "$T/doctor-noredis.out")"
+rc=0
+twohosts_here "$VMBENCH" doctor --host "ssh://root@$TH_THERE:2223" \
+    >"$T/doctor-unknown.out" 2>&1 || rc=$?
+[ "$rc" = 1 ] || fail "doctor on an unknown host key exited $rc"
+grep -Eq "^fail +ssh +.*Host key verification failed" "$T/doctor-unknown.out" ||
+    fail "doctor: $(cat "$T/doctor-unknown.out")"
+here_refused doctor-bad "$VMBENCH" doctor --host "-oProxyCommand=x"
+grep -q "^vmbench doctor: --host: expected" "$T/doctor-bad.err" ||
+    fail "doctor: $(cat "$T/doctor-bad.err")"
+# A libvirt host: an unreachable one named within the deadline, one
+# without libvirtd named with libvirt's words, a URI ssh could misread
+# refused.
+rc=0
+start=$SECONDS
+twohosts_here "$VMBENCH" doctor --host "qemu+tcp://${TH_THERE%.2}.9/system" \
+    --connect-timeout 2s >"$T/doctor-virt.out" 2>&1 || rc=$?
+[ "$rc" = 1 ] || fail "doctor on an unreachable libvirt host exited $rc"
+[ $((SECONDS - start)) -le 6 ] || fail "doctor took $((SECONDS - start)) s"
+grep -Eq "^fail +libvirt +libvirtd at \"qemu\+tcp://${TH_THERE%.2}.9/system\"" \
+    "$T/doctor-virt.out" || fail "doctor: $(cat "$T/doctor-virt.out")"
+rc=0
+twohosts_here "$VMBENCH" doctor --host "qemu+ssh://root@$TH_THERE/system" \
+    >"$T/doctor-virt2.out" 2>&1 || rc=$?
+[ "$rc" = 1 ] || fail "doctor on a host without libvirtd exited $rc"
+grep -Eq "^fail +libvirt +libvirtd at \"qemu\+ssh://root@$TH_THERE/system\": " \
+    "$T/doctor-virt2.out" || fail "doctor: $(cat "$T/doctor-virt2.out")"
+here_refused doctor-virt-bad "$VMBENCH" doctor --host "qemu+ssh://-oX=y/system"
+assert_nothing_left "doctor"
+echo "ok"

@@ -1,0 +1,104 @@
+/*
+ * The ssh command lines of runtime/remote.h: every connection in batch
+ * mode with strict host key checking and a connect deadline, the host
+ * after "--", and the remote command a POSIX shell reads back into the
+ * very words it was given, whatever they hold.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "base/capture.h"
+#include "base/util.h"
+#include "runtime/remote.h"
+
+static size_t
+index_of(char **argv, const char *word)
+{
+    for (size_t i = 0; argv[i] != NULL; i++)
+        if (strcmp(argv[i], word) == 0)
+            return i;
+    return (size_t)-1;
+}
+
+Test(remote, ssh_refuses_unknown_keys_and_prompts)
+{
+    struct vmb_remote r;
+    cr_assert_eq(vmb_remote_init(&r, "ssh://bench@replica:2222", 3000000, NULL),
+                 0);
+    char **argv = vmb_remote_argv(&r, "true", NULL);
+    cr_assert_str_eq(argv[0], "ssh");
+    cr_assert_neq(index_of(argv, "BatchMode=yes"), (size_t)-1);
+    cr_assert_neq(index_of(argv, "StrictHostKeyChecking=yes"), (size_t)-1);
+    cr_assert_neq(index_of(argv, "ConnectTimeout=3"), (size_t)-1);
+    size_t p = index_of(argv, "-p"), l = index_of(argv, "-l");
+    cr_assert_str_eq(argv[p + 1], "2222");
+    cr_assert_str_eq(argv[l + 1], "bench");
+    /* Nothing after "--" is an option: the host, then the command. */
+    size_t dd = index_of(argv, "--");
+    cr_assert_str_eq(argv[dd + 1], "replica");
+    cr_assert_not_null(argv[dd + 2]);
+    cr_assert_null(argv[dd + 3]);
+    vmb_db_argv_free(argv);
+}
+
+Test(remote, bad_destinations_are_input_errors)
+{
+    struct vmb_remote r;
+    const char *bad[] = {"", "replica", "ssh://-oProxyCommand=x", "ssh://a;b",
+                         "ssh://h:99999"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct vmb_error *err = NULL;
+        cr_assert_lt(vmb_remote_init(&r, bad[i], 1000000, &err), 0, "%s",
+                     bad[i]);
+        cr_assert_eq(err->kind, VMB_ERR_INPUT);
+        vmb_error_free(err);
+    }
+}
+
+/* The remote command, run by a local sh, prints back every argument. */
+Test(remote, arguments_survive_the_remote_shell)
+{
+    struct vmb_remote r;
+    cr_assert_eq(vmb_remote_init(&r, "ssh://h", 1000000, NULL), 0);
+    const char *args[] = {"plain", "two words", "it's", "$HOME", "`id`",
+                          "a\"b",  "",          "*",    NULL};
+    char **argv =
+        vmb_remote_argv(&r, "for a; do printf '[%s]' \"$a\"; done", args);
+    size_t dd = index_of(argv, "--");
+    const char *sh[] = {"sh", "-c", argv[dd + 2], NULL};
+    char *out = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_capture_run(sh, &out, NULL, &err), 0, "%s",
+                 err ? err->msg : "");
+    cr_assert_str_eq(out, "[plain][two words][it's][$HOME][`id`][a\"b][][*]");
+    free(out);
+    vmb_db_argv_free(argv);
+}
+
+/* doctor --host takes libvirt URIs too: a host name libvirt's own ssh
+ * transport could read as an option is refused. */
+Test(remote, libvirt_uris_are_checked)
+{
+    const char *good[] = {"qemu:///system", "qemu+ssh://bench@replica/system",
+                          "qemu+tcp://10.0.0.2:16509/system",
+                          "qemu+ssh://replica/system?keyfile=/k"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        char *why = NULL;
+        cr_assert_eq(vmb_libvirt_uri_check(good[i], &why), 0, "%s: %s", good[i],
+                     why);
+    }
+    const char *bad[] = {"",
+                         "replica",
+                         "xen://host/",
+                         "qemu+ssh://-oProxyCommand=x/system",
+                         "qemu+ssh://-l@host/system",
+                         "qemu+ssh://host",
+                         "qemu+ssh://ho st/system",
+                         "qemu+ssh://host/system?x='a'"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char *why = NULL;
+        cr_assert_lt(vmb_libvirt_uri_check(bad[i], &why), 0, "%s", bad[i]);
+        cr_assert(vmb_str_has_prefix(why, "expected a libvirt URI"), "%s", why);
+        free(why);
+    }
+}
