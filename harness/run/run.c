@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,50 +33,14 @@
 #include "run/run_ignored.h"
 #include "run/run_info.h"
 #include "run/run_load.h"
+#include "run/run_priv.h"
 #include "run/tenants.h"
 #include "runtime/doctor.h"
 #include "runtime/hostset.h"
 #include "runtime/preflight.h"
 #include "runtime/runtime.h"
-#include "version.h"
-#include "vm/accel.h"
 
 /* ---- the session ---- */
-
-struct failure {
-    char *dir;
-    char *label;
-    char *error;
-};
-
-struct session {
-    const struct vmb_run_opts *opts;
-    char *dir; /* results directory */
-    struct vmb_matrix *m;
-    struct vmb_plan *plan;
-    char started[32];
-    struct vmb_buf resumed; /* JSON array members, already serialised */
-    struct vmb_progress prog;
-    struct vmb_notes notes; /* through prog */
-    struct failure *failures;
-    size_t nfailures;
-    /* Runs that could not start for want of their environment (libvirt,
-     * the guest image): no result.json, so a resume does them. */
-    struct failure *unstarted;
-    size_t nunstarted;
-    size_t ok, failed; /* over all runs on disk, at the end */
-    bool interrupted;
-    int lock_fd;
-    struct vmb_hostset *hostset; /* the host: settings, with the lock */
-    struct vmb_doctor_report *doctor;
-    /* Per runtime kind (enum vmb_cell_kind): its session env. */
-    void *env[2];
-    bool env_tried[2];
-    char *env_error[2];
-    /* The host and versions for run.json, gathered at its first write. */
-    struct vmb_run_info info;
-    bool have_info;
-};
 
 static bool
 is_dir(const char *p)
@@ -102,107 +65,10 @@ is_real_dir(const char *p)
     return lstat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int
-write_text(const char *path, const char *text, struct vmb_error **err)
-{
-    return vmb_write_file_atomic(path, text, strlen(text), err);
-}
-
-static int
-write_json(const char *path, struct vmb_jw *w, struct vmb_error **err)
-{
-    vmb_buf_puts(&w->buf, "\n");
-    autofree char *text = vmb_jw_steal(w);
-    return write_text(path, text, err);
-}
-
-static const char *
-kind_name(const struct vmb_cell *c)
-{
-    return c->kind == VMB_CELL_VM ? "vm" : "baremetal";
-}
-
 static const char *
 cell_root(const struct vmb_cell *c)
 {
     return c->kind == VMB_CELL_VM ? "cells" : "control";
-}
-
-/* run.json; finished NULL while the run goes on. */
-static int
-write_run_json(struct session *s, const char *finished, struct vmb_error **err)
-{
-    if (!s->have_info) {
-        vmb_run_info_gather(&s->info, &s->m->base);
-        s->have_info = true;
-    }
-    struct vmb_run_doc d = {
-        .version = VMB_VERSION,
-        .git = VMB_GIT_REV,
-        .matrix = "matrix.yaml",
-        .name = s->m->name,
-        .started = s->started,
-        .finished = finished,
-        .resumed_items = s->resumed.len > 0 ? s->resumed.data : NULL,
-        .seed = s->plan->seed,
-        .plan_id = s->plan->id,
-        .has_shard = s->plan->nshards > 0,
-        .shard_index = s->plan->shard,
-        .shard_count = s->plan->nshards,
-        /* The user's configuration.toml every cell started from. */
-        .kata_base = s->m->kata_path,
-        .kata_unmodelled = s->m->kata_unmodelled,
-        .host = s->info.host,
-        .versions = s->info.versions,
-        .nversions = sizeof(s->info.versions) / sizeof(s->info.versions[0]),
-        .runs_total = s->plan->nruns,
-        .runs_ok = s->ok,
-        .runs_failed = s->failed,
-        .runs_not_started = s->nunstarted,
-        .interrupted = s->interrupted,
-    };
-    autofree struct vmb_run_oversub *oversub = NULL;
-    struct vmb_run_accel *a = &d.accel;
-    a->requested = vmb_accel_name(s->m->base.hypervisor.accel);
-    const struct vmb_runtime_ops *vm_ops = vmb_runtime_for(VMB_CELL_VM);
-    struct vmb_runtime_env_info env;
-    if (s->env[VMB_CELL_VM] != NULL && vm_ops->env_info != NULL) {
-        vm_ops->env_info(s->env[VMB_CELL_VM], &env);
-        a->vm_env = true;
-        a->requested = vmb_accel_name(env.accel->requested);
-        a->used = vmb_accel_name(env.accel->used);
-        a->fallback = env.accel->fallback;
-        a->probe_s = env.accel->probe_s;
-        a->note = env.accel->note;
-        a->vhost_net = env.vhost_net;
-        a->vhost_vsock = env.vhost_vsock;
-        a->agent_transport = env.agent_transport;
-        a->agent_transport_why = env.agent_transport_why;
-        a->tcg_slowdown = env.tcg_slowdown;
-        a->iters = env.iters;
-        a->rounds = env.rounds;
-        a->pinned_cpu = env.pinned_cpu;
-        a->host_cpu_s = env.host_cpu_s;
-        a->vcpu_s = env.vcpu_s;
-        a->guest_clock_s = env.guest_clock_s;
-        a->request_s = env.request_s;
-    } else {
-        a->note = s->env_error[VMB_CELL_VM] ? s->env_error[VMB_CELL_VM]
-                                            : "no VM has run in this session";
-    }
-    d.host_cpus = vmb_run_oversubscribed(s->m, &oversub, &d.noversub);
-    d.oversub = oversub;
-    autofree struct vmb_run_check *checks = NULL;
-    if (s->doctor != NULL) {
-        d.has_doctor = true;
-        d.nchecks = vmb_run_info_checks(s->doctor, &checks);
-        d.checks = checks;
-    }
-    struct vmb_jw w;
-    vmb_jw_init(&w, true);
-    vmb_run_json_write(&w, &d);
-    autofree char *path = vmb_xasprintf("%s/run.json", s->dir);
-    return write_json(path, &w, err);
 }
 
 static int
@@ -212,20 +78,22 @@ write_cell_files(struct session *s, const struct vmb_cell *c,
     autofree char *dir = vmb_xasprintf("%s/%s/%s", s->dir, cell_root(c), c->id);
     if (vmb_mkdir_p(dir, err) < 0)
         return -1;
-    struct vmb_cell_doc d = {
-        .id = c->id, .label = c->label, .kind = kind_name(c), .cfg = &c->cfg};
+    struct vmb_cell_doc d = {.id = c->id,
+                             .label = c->label,
+                             .kind = vmb_run_kind_name(c),
+                             .cfg = &c->cfg};
     struct vmb_jw w;
     vmb_jw_init(&w, true);
     vmb_cell_json_write(&w, &d);
     autofree char *path = vmb_xasprintf("%s/config.json", dir);
-    if (write_json(path, &w, err) < 0)
+    if (vmb_run_write_json(path, &w, err) < 0)
         return -1;
     if (c->kind != VMB_CELL_VM)
         return 0;
     struct vmb_buf toml = {0};
     vmb_kata_render(&c->cfg, &toml);
     autofree char *tpath = vmb_xasprintf("%s/kata-configuration.toml", dir);
-    int r = write_text(tpath, toml.data, err);
+    int r = vmb_run_write_text(tpath, toml.data, err);
     vmb_buf_free(&toml);
     return r;
 }
@@ -291,7 +159,7 @@ write_static_files(struct session *s, const char *matrix_text, size_t len,
     vmb_jw_init(&w, true);
     vmb_plan_to_json(&w, s->m, s->plan);
     autofree char *ppath = vmb_xasprintf("%s/plan.json", s->dir);
-    if (write_json(ppath, &w, err) < 0)
+    if (vmb_run_write_json(ppath, &w, err) < 0)
         return -1;
     /* A fio phase's job file lies beside the matrix, in the results too. */
     if (vmb_run_fio_copy_jobs(&s->m->base, s->m->path, mpath, err) < 0)
@@ -308,34 +176,6 @@ write_static_files(struct session *s, const char *matrix_text, size_t len,
 }
 
 /* ---- one run ---- */
-
-struct run_state {
-    struct session *s;
-    const struct vmb_plan_run *r;
-    char *rel;     /* "cells/<id>/rep<k>" */
-    char *dir;     /* results path of the run */
-    char **phases; /* PHASE objects as JSON text */
-    size_t nphases;
-    struct vmb_run_resources resources; /* resource samples; timeseries rows */
-    struct vmb_run_ignored ignored;     /* settings the placement dropped */
-    struct {
-        char phase[40];
-        double s;
-        int64_t bytes; /* -1: unknown */
-    } * lags;
-    /* The untimed prepare step, and the replica's catch-up after it. */
-    struct vmb_load_prepared prepared;
-    struct vmb_db_lag prepared_lag;
-    bool has_prepared; /* replication lag after each writing phase */
-    size_t nlags;
-    /* Where each tenant's artefacts go, relative to dir: "" for tenant
-     * 1, "tenant<k>" for the others. */
-    char **tenant_dirs;
-    uint64_t up_ns; /* when the machines started coming up */
-    /* Each tenant's memory at the end of each phase: [phase][tenant]
-     * pairs of nodes, nphases x ntenants of them. */
-    struct vmb_run_memory mem;
-};
 
 /* Starts one tenant's pair; its settings files go into dir. */
 static int
@@ -375,7 +215,7 @@ bring_up_database(struct run_state *st, struct vmb_runtime *rt,
             return vmb_error_prefix(err, "record the settings");
         autofree char *path =
             vmb_xasprintf("%s/node%d.%s", dir, i, drv->settings_name);
-        if (write_text(path, text, err) < 0)
+        if (vmb_run_write_text(path, text, err) < 0)
             return vmb_error_prefix(err, "record the settings");
         vmb_run_ignored_add(&st->ignored, st->r->cell, text, &st->s->prog);
     }
@@ -450,95 +290,6 @@ run_phases(struct run_state *st, struct vmb_runtime **rts, size_t nt,
     return 0;
 }
 
-/*
- * Writes timeseries.csv and renders result.json into *json (written once
- * the runtime is down: its figures are read while it still exists).
- */
-static int
-render_result(struct run_state *st, struct vmb_runtime **rts, size_t nt,
-              const char *started, const char *error, char **json,
-              struct vmb_error **err)
-{
-    struct vmb_runtime *rt = rts ? rts[0] : NULL;
-    const struct vmb_cell *c = st->r->cell;
-    char finished[32];
-    vmb_utc_stamp(finished, sizeof(finished), vmb_wall_ns());
-    if (st->resources.nphases > 0 || error == NULL) {
-        struct vmb_buf csv = {0};
-        vmb_run_load_csv_header(&csv);
-        vmb_run_resources_csv(&st->resources, &csv);
-        autofree char *path = vmb_xasprintf("%s/timeseries.csv", st->dir);
-        int r = write_text(path, csv.data, err);
-        vmb_buf_free(&csv);
-        if (r < 0)
-            return -1;
-    }
-    autofree struct vmb_result_lag *lags =
-        vmb_xcalloc(st->nlags ? st->nlags : 1, sizeof(*lags));
-    for (size_t i = 0; i < st->nlags; i++)
-        lags[i] = (struct vmb_result_lag){st->lags[i].phase, st->lags[i].s,
-                                          st->lags[i].bytes};
-    struct vmb_result_doc d = {
-        .kind = kind_name(c),
-        .id = c->id,
-        .label = c->label,
-        .rep = st->r->rep,
-        .error = error,
-        .started = started,
-        .finished = finished,
-        .accel = rt ? rt->accel : "none",
-        .phases = (const char *const *)st->phases,
-        .nphases = st->nphases,
-        .lags = lags,
-        .nlags = st->nlags,
-        .has_prepare = st->has_prepared,
-        .prepare = {st->prepared.seconds, st->prepared.rows, st->prepared.what,
-                    st->prepared_lag.s, st->prepared_lag.bytes},
-        .ntenants = nt,
-        .tenant_dirs = (const char *const *)st->tenant_dirs,
-        .has_boot_storm = nt > 1 && c->kind == VMB_CELL_VM,
-    };
-    autofree struct vmb_runtime_record *recs =
-        vmb_xcalloc(nt ? nt : 1, sizeof(*recs));
-    for (size_t t = 0; rt != NULL && t < nt; t++)
-        rts[t]->ops->record(rts[t], &recs[t]);
-    d.runtimes = rt ? recs : NULL;
-    autofree double *agent_s = vmb_xcalloc(nt ? nt : 1, sizeof(double));
-    autofree double *sync_s = vmb_xcalloc(nt ? nt : 1, sizeof(double));
-    if (d.has_boot_storm)
-        vmb_run_boot_storm(rts, nt, st->up_ns, agent_s, sync_s, &d.boot_storm);
-    vmb_run_resources_doc(&st->resources, &d.resources);
-    autofree struct vmb_result_mem_phase *mem = vmb_run_memory_doc(&st->mem);
-    d.memory = mem;
-    d.nmemory = st->mem.nphases;
-    autofree struct vmb_result_ignored *ignored =
-        vmb_run_ignored_doc(&st->ignored);
-    d.ignored = ignored;
-    d.nignored = st->ignored.n;
-    char *host_values[VMB_HOSTSET_NKNOBS];
-    struct vmb_result_host_setting host[VMB_HOSTSET_NKNOBS];
-    for (size_t i = 0; i < VMB_HOSTSET_NKNOBS; i++) {
-        host_values[i] = vmb_hostset_value(NULL, i);
-        host[i] = (struct vmb_result_host_setting){vmb_hostset_knobs[i].name,
-                                                   host_values[i]};
-    }
-    d.host_settings = host;
-    d.nhost_settings = VMB_HOSTSET_NKNOBS;
-    char **artefacts = NULL;
-    vmb_result_artefacts(st->dir, &artefacts, &d.nartefacts);
-    d.artefacts = (const char *const *)artefacts;
-    struct vmb_jw w;
-    vmb_jw_init(&w, true);
-    vmb_result_json_write(&w, &d);
-    vmb_result_artefacts_free(artefacts, d.nartefacts);
-    for (size_t i = 0; i < VMB_HOSTSET_NKNOBS; i++)
-        free(host_values[i]);
-    vmb_run_resources_doc_free(&d.resources);
-    vmb_buf_puts(&w.buf, "\n");
-    *json = vmb_jw_steal(&w);
-    return 0;
-}
-
 static void
 drop_note(void *ctx, const char *msg)
 {
@@ -577,8 +328,8 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
     struct run_state st = {.s = s, .r = r};
     st.rel = vmb_plan_run_dir(r);
     st.dir = vmb_xasprintf("%s/%s", s->dir, st.rel);
-    char *work = vmb_xasprintf("%s/work/%s-%s-rep%d", s->dir, kind_name(c),
-                               c->id, r->rep);
+    char *work = vmb_xasprintf("%s/work/%s-%s-rep%d", s->dir,
+                               vmb_run_kind_name(c), c->id, r->rep);
     char started[32];
     vmb_utc_stamp(started, sizeof(started), vmb_wall_ns());
     int rc = -1;
@@ -674,8 +425,8 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
         vmb_error_free(steal(&cerr));
         free(tdir);
     }
-    int rr = render_result(&st, rts, nt, started, run_err ? run_err->msg : NULL,
-                           &json, err);
+    int rr = vmb_run_render_result(&st, rts, nt, started,
+                                   run_err ? run_err->msg : NULL, &json, err);
     vmb_progress_phase(&s->prog, "teardown", SIZE_MAX);
     for (size_t t = 0; t < nt; t++)
         rts[t]->ops->down(rts[t]);
@@ -687,7 +438,7 @@ execute_run(struct session *s, const struct vmb_plan_run *r,
             vmb_error_set(err, VMB_ERR_RUN, 0, "interrupted");
         goto out;
     }
-    if (rr < 0 || write_text(rpath, json, err) < 0)
+    if (rr < 0 || vmb_run_write_text(rpath, json, err) < 0)
         goto out;
     if (run_err != NULL) {
         s->failures = vmb_xrealloc(s->failures,
@@ -1080,7 +831,7 @@ print_dry_run(const struct session *s)
             continue;
         bool d = s->opts->resume && done(s, r);
         autofree char *rel = vmb_plan_run_dir(r);
-        printf("  %4zu  %-9s %s  %s%s\n", ++n, kind_name(r->cell), rel,
+        printf("  %4zu  %-9s %s  %s%s\n", ++n, vmb_run_kind_name(r->cell), rel,
                r->cell->label, d ? "  (done, skipped)" : "");
     }
     printf("%zu runs, about %.0f s (rough); nothing was started\n", n,
@@ -1162,7 +913,7 @@ vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err)
     };
     s.doctor = vmb_doctor_run(&dopts);
     count_results(&s);
-    if (write_run_json(&s, NULL, err) < 0)
+    if (vmb_run_write_run_json(&s, NULL, err) < 0)
         goto out;
 
     for (size_t i = 0; i < s.plan->nruns; i++)
@@ -1196,7 +947,7 @@ vmb_run(const struct vmb_run_opts *opts, struct vmb_error **err)
     count_results(&s);
     char finished[32];
     vmb_utc_stamp(finished, sizeof(finished), vmb_wall_ns());
-    if (write_run_json(&s, s.interrupted ? NULL : finished, err) < 0)
+    if (vmb_run_write_run_json(&s, s.interrupted ? NULL : finished, err) < 0)
         goto out;
     work = vmb_xasprintf("%s/work", s.dir);
     rmdir(work);
