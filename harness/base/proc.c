@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -130,4 +131,45 @@ vmb_proc_stop(pid_t pid, unsigned long long start, int grace_ms)
             rc = -1;
     }
     return rc;
+}
+
+unsigned long long
+vmb_proc_pid_ns(void)
+{
+    struct stat st;
+    return stat("/proc/self/ns/pid", &st) == 0 ? (unsigned long long)st.st_ino
+                                               : 0;
+}
+
+int
+vmb_proc_each_pidfile(const char *root, const char *suffix, bool first_only,
+                      int (*fn)(const char *dir, const char *path, void *ctx),
+                      void *ctx)
+{
+    DIR *top = opendir(root);
+    if (top == NULL)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(top)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        autofree char *dir = vmb_xasprintf("%s/%s", root, e->d_name);
+        DIR *d = opendir(dir);
+        if (d == NULL)
+            continue;
+        struct dirent *f;
+        while ((f = readdir(d)) != NULL) {
+            if (!vmb_str_has_suffix(f->d_name, suffix))
+                continue;
+            autofree char *path = vmb_xasprintf("%s/%s", dir, f->d_name);
+            int k = fn(dir, path, ctx);
+            n += k;
+            if (k != 0 && first_only)
+                break;
+        }
+        closedir(d);
+    }
+    closedir(top);
+    return n;
 }

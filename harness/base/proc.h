@@ -28,4 +28,23 @@ bool vmb_proc_alive(pid_t pid, unsigned long long start);
  */
 int vmb_proc_stop(pid_t pid, unsigned long long start, int grace_ms);
 
+/*
+ * The pid namespace of this process (its inode), written into pid files
+ * so that another namespace's pids are never taken for this one's; 0
+ * when it cannot be read.
+ */
+unsigned long long vmb_proc_pid_ns(void);
+
+/*
+ * The pid files a run leaves in its directories: calls fn(dir, path,
+ * ctx) for each file whose name ends in suffix in each directory right
+ * under root (hidden ones skipped), and returns the sum of what fn
+ * returned. With first_only, a directory's walk ends at fn's first
+ * nonzero return (fn removed the directory). 0 when root cannot be read.
+ */
+int vmb_proc_each_pidfile(const char *root, const char *suffix, bool first_only,
+                          int (*fn)(const char *dir, const char *path,
+                                    void *ctx),
+                          void *ctx);
+
 #endif

@@ -20,14 +20,6 @@
 static const char *const written[] = {"",         "/data", "/tmp",
                                       "/var/tmp", "/run",  "/root"};
 
-static unsigned long long
-pid_ns(void)
-{
-    struct stat st;
-    return stat("/proc/self/ns/pid", &st) == 0 ? (unsigned long long)st.st_ino
-                                               : 0;
-}
-
 /* overlayfs splits its options at ',' and its layers at ':'. */
 static int
 check_path(const char *what, const char *path, struct vmb_error **err)
@@ -132,8 +124,9 @@ vmb_rootfs_mount(const struct vmb_rootfs_params *p, struct vmb_error **err)
         vmb_mkdir_p(root, err) < 0)
         return -1;
     chmod(upper, 0755);
-    autofree char *own = vmb_xasprintf("%d %llu %llu\n", (int)getpid(),
-                                       vmb_proc_start(getpid()), pid_ns());
+    autofree char *own =
+        vmb_xasprintf("%d %llu %llu\n", (int)getpid(), vmb_proc_start(getpid()),
+                      vmb_proc_pid_ns());
     if (vmb_write_file_atomic(p->pidfile, own, strlen(own), err) < 0)
         return -1;
     autofree char *opts = vmb_xasprintf("lowerdir=%s,upperdir=%s,workdir=%s",
@@ -227,57 +220,24 @@ vmb_rootfs_unmount_under(const char *dir)
 /* Removes the run directory dir, its mounts first, if the owner that
  * pid file path names is gone. */
 static int
-reap_one(const char *dir, const char *path)
+reap_one(const char *dir, const char *path, void *ctx)
 {
+    (void)ctx;
     autofree char *text = NULL;
     if (vmb_read_file_max(path, 256, &text, NULL, NULL) < 0)
         return 0;
     int owner = 0;
     unsigned long long start = 0, ns = 0;
     if (sscanf(text, "%d %llu %llu", &owner, &start, &ns) != 3 || owner <= 1 ||
-        ns != pid_ns() || vmb_proc_alive(owner, start))
+        ns != vmb_proc_pid_ns() || vmb_proc_alive(owner, start))
         return 0;
     vmb_rootfs_unmount_under(dir);
     vmb_rm_rf(dir, NULL);
     return 1;
 }
 
-static bool
-is_pidfile(const char *name)
-{
-    const char *suffix = ".rootfs.pid";
-    size_t n = strlen(name), m = strlen(suffix);
-    return n >= m && strcmp(name + n - m, suffix) == 0;
-}
-
 int
 vmb_rootfs_reap_stale(const char *root)
 {
-    DIR *top = opendir(root);
-    if (top == NULL)
-        return 0;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(top)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        autofree char *dir = vmb_xasprintf("%s/%s", root, e->d_name);
-        DIR *d = opendir(dir);
-        if (d == NULL)
-            continue;
-        struct dirent *f;
-        int cleaned = 0;
-        while ((f = readdir(d)) != NULL) {
-            if (!is_pidfile(f->d_name))
-                continue;
-            autofree char *pf = vmb_xasprintf("%s/%s", dir, f->d_name);
-            cleaned = reap_one(dir, pf);
-            if (cleaned)
-                break;
-        }
-        closedir(d);
-        n += cleaned;
-    }
-    closedir(top);
-    return n;
+    return vmb_proc_each_pidfile(root, ".rootfs.pid", true, reap_one, NULL);
 }

@@ -180,16 +180,6 @@ listen_on(const struct vmb_virtiofsd_params *p, struct vmb_error **err)
     return fd;
 }
 
-/* The pid namespace of this process: pids in a pid file of another mean
- * other processes. */
-static unsigned long long
-pid_ns(void)
-{
-    struct stat st;
-    return stat("/proc/self/ns/pid", &st) == 0 ? (unsigned long long)st.st_ino
-                                               : 0;
-}
-
 static void
 daemon_free(struct vmb_virtiofsd *d)
 {
@@ -261,9 +251,9 @@ vmb_virtiofsd_start(const struct vmb_virtiofsd_params *p,
     d->pid = pid;
     d->start = vmb_proc_start(pid);
     vmb_virt_guard_process(true, pid, d->start);
-    autofree char *pf =
-        vmb_xasprintf("%d %llu %d %llu %llu\n", (int)pid, d->start,
-                      (int)getpid(), vmb_proc_start(getpid()), pid_ns());
+    autofree char *pf = vmb_xasprintf(
+        "%d %llu %d %llu %llu\n", (int)pid, d->start, (int)getpid(),
+        vmb_proc_start(getpid()), vmb_proc_pid_ns());
     vmb_autoerr struct vmb_error *e = NULL;
     vmb_write_file_atomic(d->pidfile, pf, strlen(pf), &e);
     /* A word it refuses, a directory it cannot open: it exits at once. */
@@ -349,17 +339,12 @@ vmb_virtiofsd_stop(struct vmb_virtiofsd *d, struct vmb_error **err)
     return rc;
 }
 
-static bool
-has_suffix(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
 /* Stops the daemon of pid file path if its owner is gone; 1 if it did. */
 static int
-reap_one(const char *path)
+reap_one(const char *dir, const char *path, void *ctx)
 {
+    (void)dir;
+    (void)ctx;
     autofree char *text = NULL;
     if (vmb_read_file_max(path, 256, &text, NULL, NULL) < 0)
         return 0;
@@ -367,7 +352,8 @@ reap_one(const char *path)
     unsigned long long start = 0, owner_start = 0, ns = 0;
     if (sscanf(text, "%d %llu %d %llu %llu", &pid, &start, &owner, &owner_start,
                &ns) != 5 ||
-        pid <= 1 || ns != pid_ns() || vmb_proc_alive(owner, owner_start))
+        pid <= 1 || ns != vmb_proc_pid_ns() ||
+        vmb_proc_alive(owner, owner_start))
         return 0;
     int stopped = vmb_proc_alive(pid, start) &&
                   vmb_proc_stop(pid, start, STOP_GRACE_MS) == 0;
@@ -378,27 +364,5 @@ reap_one(const char *path)
 int
 vmb_virtiofsd_reap_stale(const char *root)
 {
-    DIR *top = opendir(root);
-    if (top == NULL)
-        return 0;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(top)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        autofree char *dir = vmb_xasprintf("%s/%s", root, e->d_name);
-        DIR *d = opendir(dir);
-        if (d == NULL)
-            continue;
-        struct dirent *f;
-        while ((f = readdir(d)) != NULL) {
-            if (!has_suffix(f->d_name, ".virtiofsd.pid"))
-                continue;
-            autofree char *pf = vmb_xasprintf("%s/%s", dir, f->d_name);
-            n += reap_one(pf);
-        }
-        closedir(d);
-    }
-    closedir(top);
-    return n;
+    return vmb_proc_each_pidfile(root, ".virtiofsd.pid", false, reap_one, NULL);
 }
