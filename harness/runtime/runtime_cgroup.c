@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/proc.h"
 #include "base/util.h"
 
 /* Is word one of the tokens of list, separated by any of seps? */
@@ -117,12 +118,17 @@ remove_stale(const char *parent)
     DIR *d = opendir(parent);
     if (d == NULL)
         return;
+    unsigned long long own_ns = vmb_proc_pid_ns();
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         long pid = 0;
-        if (sscanf(de->d_name, "vmbench-%ld-", &pid) != 1 || pid <= 0)
+        unsigned long long ns = 0;
+        if (sscanf(de->d_name, "vmbench-%ld-ns%llu-", &pid, &ns) != 2 ||
+            pid <= 0)
             continue;
-        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+        /* Another pid namespace's pid says nothing here: a vmbench in a
+         * container beside this one may be making that group now. */
+        if (ns != own_ns || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
             continue;
         autofree char *p = vmb_xasprintf("%s/%s", parent, de->d_name);
         rmdir(p);
@@ -140,7 +146,8 @@ note(struct vmb_buf *b, const char *what, int e)
         vmb_buf_printf(b, ": %s", strerror(e));
 }
 
-/* Makes <own group>/vmbench-<pid>-<tag> for controller; NULL on failure. */
+/* Makes <own group>/vmbench-<pid>-ns<pid namespace>-<tag> for controller;
+ * NULL on failure. */
 static char *
 make_group(const char *controller, const char *tag, int *version,
            struct vmb_buf *notes)
@@ -159,7 +166,8 @@ make_group(const char *controller, const char *tag, int *version,
         autofree char *plus = vmb_xasprintf("+%s", controller);
         write_small(sub, plus);
     }
-    char *dir = vmb_xasprintf("%s/vmbench-%ld-%s", parent, (long)getpid(), tag);
+    char *dir = vmb_xasprintf("%s/vmbench-%ld-ns%llu-%s", parent,
+                              (long)getpid(), vmb_proc_pid_ns(), tag);
     if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
         autofree char *what = vmb_xasprintf("create cgroup \"%s\"", dir);
         note(notes, what, errno);
