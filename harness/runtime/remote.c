@@ -267,20 +267,27 @@ field(char **p, char *out, size_t len)
     *p += n + (bar ? 1 : 0);
 }
 
+char *
+vmb_remote_probe_script(const struct vmb_db_driver *drv)
+{
+    struct vmb_buf progs = {0};
+    for (size_t i = 0; drv && drv->host_programs && drv->host_programs[i]; i++)
+        vmb_buf_printf(&progs, "%s%s", i ? " " : "", drv->host_programs[i]);
+    autofree char *names = vmb_buf_steal(&progs);
+    /* Quoted: unquoted, the second name on would run as a command. */
+    autofree char *q = vmb_shell_quote(names ? names : "");
+    return vmb_xasprintf("PROGRAMS=%s; %s", q, probe_script);
+}
+
 int
 vmb_remote_probe(const struct vmb_remote *r, const struct vmb_db_driver *drv,
                  struct vmb_remote_facts *f, struct vmb_error **err)
 {
     memset(f, 0, sizeof(*f));
-    struct vmb_buf progs = {0};
-    for (size_t i = 0; drv && drv->host_programs && drv->host_programs[i]; i++)
-        vmb_buf_printf(&progs, "%s%s", i ? " " : "", drv->host_programs[i]);
     /* The engine's own directory is the same on hosts of one Debian
      * release as here (/usr/lib/postgresql/15/bin). */
     autofree char *dir = drv && drv->program_dir ? drv->program_dir("") : NULL;
-    autofree char *names = vmb_buf_steal(&progs);
-    autofree char *script =
-        vmb_xasprintf("PROGRAMS=%s; %s", names ? names : "", probe_script);
+    autofree char *script = vmb_remote_probe_script(drv);
     const char *args[] = {dir ? dir : "", NULL};
     autofree char *out = NULL;
     if (vmb_remote_run(r, script, args, NULL, 0, &out, err) < 0)

@@ -57,6 +57,13 @@ struct vmb_remote_facts {
 };
 
 /*
+ * The probe's shell script for drv (may be NULL), malloc'd: run under
+ * sh -c with the engine's program directory as $1, it prints one line,
+ * "client|server|cpus|taskset|host name|kernel|missing programs".
+ */
+char *vmb_remote_probe_script(const struct vmb_db_driver *drv);
+
+/*
  * Reaches r's host once: its addresses (from ssh's SSH_CONNECTION), its
  * CPUs and which of drv's host programs it lacks (drv may be NULL).
  */

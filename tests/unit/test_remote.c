@@ -102,3 +102,24 @@ Test(remote, libvirt_uris_are_checked)
         free(why);
     }
 }
+
+/* The probe names every program of an engine the other host lacks; the
+ * list reaches its shell as one word, so that no name in it runs. */
+Test(remote, probe_names_each_missing_program_and_runs_none)
+{
+    static const char *const progs[] = {"sh", "vmb-no-such-program",
+                                        "vmb-nor-this-one", NULL};
+    struct vmb_db_driver drv = {.name = "x", .host_programs = progs};
+    autofree char *script = vmb_remote_probe_script(&drv);
+    setenv("SSH_CONNECTION", "10.0.0.1 5000 10.0.0.2 22", 1);
+    const char *sh[] = {"sh", "-c", script, "sh", "", NULL};
+    char *out = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_capture_run(sh, &out, NULL, &err), 0, "%s",
+                 err ? err->msg : "");
+    cr_assert(vmb_str_has_prefix(out, "10.0.0.1|10.0.0.2|"), "%s", out);
+    cr_assert_not_null(
+        strstr(out, "|\"vmb-no-such-program\" \"vmb-nor-this-one\" \n"), "%s",
+        out);
+    free(out);
+}
