@@ -64,6 +64,14 @@ struct vmb_remote_facts {
 char *vmb_remote_probe_script(const struct vmb_db_driver *drv);
 
 /*
+ * Reads the probe's reply line (fields split by '|') into f. Fails
+ * (naming the host shown) unless both addresses are IP addresses and the
+ * CPU count a positive number; control bytes in the names become '?'.
+ */
+int vmb_remote_facts_parse(const char *shown, const char *line,
+                           struct vmb_remote_facts *f, struct vmb_error **err);
+
+/*
  * Reaches r's host once: its addresses (from ssh's SSH_CONNECTION), its
  * CPUs and which of drv's host programs it lacks (drv may be NULL).
  */

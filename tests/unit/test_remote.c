@@ -123,3 +123,44 @@ Test(remote, probe_names_each_missing_program_and_runs_none)
         out);
     free(out);
 }
+
+/* The probe's reply comes from the other host: its addresses become the
+ * nodes' listen and connect addresses, its CPU count a pinning, and its
+ * names reach the terminal and the results. */
+Test(remote, hostile_probe_replies_are_refused_or_defanged)
+{
+    struct vmb_remote_facts f;
+    vmb_autoerr struct vmb_error *e = NULL;
+    cr_assert_eq(vmb_remote_facts_parse(
+                     "ssh://h", "10.0.0.1|10.0.0.2|8|1|db2|6.1.0|\n", &f, &e),
+                 0);
+    cr_assert_str_eq(f.there, "10.0.0.2");
+    cr_assert(f.taskset);
+    cr_assert_eq(
+        vmb_remote_facts_parse("ssh://h", "::1|fe80::2|2|0|h|k|\n", &f, NULL),
+        0);
+    const char *bad[] = {
+        "-oProxyCommand=x|10.0.0.2|8|1|h|k|\n",
+        "10.0.0.1|10.0.0.2 --protected-mode no|8|1|h|k|\n",
+        "10.0.0.1|\x1b]0;owned\x07|8|1|h|k|\n",
+        "10.0.0.1|10.0.0.2|-3|1|h|k|\n",
+        "10.0.0.1|10.0.0.2|99999999999999999999|1|h|k|\n",
+        "10.0.0.1|10.0.0.2|8x|1|h|k|\n",
+        "10.0.0.1|10.0.0.2||1|h|k|\n",
+    };
+    for (size_t i = 0; i < VMB_NELEMS(bad); i++) {
+        vmb_autoerr struct vmb_error *err = NULL;
+        cr_assert_lt(vmb_remote_facts_parse("ssh://h", bad[i], &f, &err), 0,
+                     "%s", bad[i]);
+        cr_assert_null(strchr(err->msg, 0x1b), "%s", err->msg);
+    }
+    cr_assert_eq(vmb_remote_facts_parse(
+                     "ssh://h",
+                     "10.0.0.1|10.0.0.2|8|1|\x1b[2Jh\r|6.1\x1b]8;;x\x07|"
+                     "\"a\x1b\" \n",
+                     &f, NULL),
+                 0);
+    cr_assert_str_eq(f.hostname, "?[2Jh?");
+    cr_assert_str_eq(f.kernel, "6.1?]8;;x?");
+    cr_assert_str_eq(f.missing, "\"a?\"");
+}
