@@ -245,11 +245,13 @@ recover(const char *root, const char *state, const struct vmb_notes *notes,
     }
     if (rc == 0 && unlink(path) < 0)
         rc = vmb_error_sys(err, "remove \"%s\"", path);
+    /* The journal's words reach the terminal: its escapes must not. */
+    autofree char *shown = vmb_term_safe(results ? results : "?");
     if (rc == 0)
         vmb_note(notes,
                  "restored the host settings (%s) that vmbench process %ld, "
                  "killed while running \"%s\", had changed",
-                 done.len ? done.data : "none", pid, results ? results : "?");
+                 done.len ? done.data : "none", pid, shown);
     else
         vmb_error_prefix(err,
                          "restore the host settings a killed vmbench left; "

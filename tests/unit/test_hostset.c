@@ -263,6 +263,37 @@ Test(hostset, a_journal_that_is_not_a_small_regular_file_is_refused,
     free(elsewhere);
 }
 
+static void
+keep_note(void *ctx, const char *msg)
+{
+    char **out = ctx;
+    free(*out);
+    *out = vmb_xstrdup(msg);
+}
+
+/* The note that says what a killed run's journal restored names its
+ * results directory, from the journal: escape sequences there are shown
+ * escaped, not sent to the terminal. */
+Test(hostset, a_restored_journals_words_reach_the_terminal_escaped)
+{
+    static const char text[] = "vmbench-host-settings 1\npid 1\n"
+                               "results /r\x1b]0;owned\x07\x1b[2J\nksm 0\n";
+    cr_assert_eq(vmb_mkdir_p(state, NULL), 0);
+    put(KSM, "1\n");
+    cr_assert_eq(vmb_write_file_atomic(journal, text, strlen(text), NULL), 0);
+    char *said = NULL;
+    struct vmb_notes notes = {keep_note, &said};
+    struct vmb_hostset *h = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_hostset_open(&where, false, NULL, &notes, &h, &err), 0,
+                 "%s", err ? err->msg : "");
+    assert_value(KSM, "0");
+    cr_assert_not_null(said);
+    cr_assert_null(strchr(said, 0x1b), "%s", said);
+    cr_assert_not_null(strstr(said, "\"/r\\x1b]0;owned\\x07"), "%s", said);
+    free(said);
+}
+
 /* A session without host: settings and no journal touches nothing: not
  * even the state directory is made. */
 Test(hostset, nothing_to_do_touches_nothing)
