@@ -76,12 +76,14 @@ Test(remote, arguments_survive_the_remote_shell)
 }
 
 /* doctor --host takes libvirt URIs too: a host name libvirt's own ssh
- * transport could read as an option is refused. */
+ * transport could read as an option is refused, and so is a port that
+ * is not one (input, exit 2, not a failed check). */
 Test(remote, libvirt_uris_are_checked)
 {
     const char *good[] = {"qemu:///system", "qemu+ssh://bench@replica/system",
                           "qemu+tcp://10.0.0.2:16509/system",
-                          "qemu+ssh://replica/system?keyfile=/k"};
+                          "qemu+ssh://replica/system?keyfile=/k",
+                          "qemu+ssh://replica:65535/system"};
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         char *why = NULL;
         cr_assert_eq(vmb_libvirt_uri_check(good[i], &why), 0, "%s: %s", good[i],
@@ -94,7 +96,11 @@ Test(remote, libvirt_uris_are_checked)
                          "qemu+ssh://-l@host/system",
                          "qemu+ssh://host",
                          "qemu+ssh://ho st/system",
-                         "qemu+ssh://host/system?x='a'"};
+                         "qemu+ssh://host/system?x='a'",
+                         "qemu+ssh://host:-oProxyCommand=x/system",
+                         "qemu+ssh://host:0/system",
+                         "qemu+ssh://host:65536/system",
+                         "qemu+tcp://host:99999999999999999999/system"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char *why = NULL;
         cr_assert_lt(vmb_libvirt_uri_check(bad[i], &why), 0, "%s", bad[i]);
