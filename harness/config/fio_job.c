@@ -629,6 +629,10 @@ trim(char *s)
  */
 struct layout {
     uint64_t size, filesize, nrfiles; /* 0: not set */
+    /* Where each process's I/O starts in its files: fio lays out (and
+     * writes) each file up to there plus its size. */
+    uint64_t offset, offset_increment;
+    bool has_offset, has_offset_increment;
     int line;
     const char *key; /* static: the option's name in the list */
 };
@@ -651,19 +655,40 @@ struct procs {
     int err_line;        /* where a refusal of bytes points; 0: none */
 };
 
-/* One process's files in the current job section (its own values over
- * the [global]'s); *from says which line set them. */
 static uint64_t
-process_bytes(const struct procs *pc, const struct layout **from)
+sat_add(uint64_t a, uint64_t b)
+{
+    uint64_t r;
+    return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+static uint64_t
+sat_mul(uint64_t a, uint64_t b)
+{
+    uint64_t r;
+    return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+/* The files the n processes of the current job section lay out (its own
+ * values over the [global]'s), at most UINT64_MAX; *from says which line
+ * set them. Process k's files start at offset + k x offset_increment,
+ * and each file is laid out from 0 to its start plus its size. */
+static uint64_t
+section_bytes(const struct procs *pc, uint64_t n, const struct layout **from)
 {
     const struct layout *m = &pc->mlay, *g = &pc->glay;
     *from = m->line > 0 ? m : g;
     uint64_t size = m->size ? m->size : g->size;
-    if (size > 0)
-        return size;
     uint64_t fs = m->filesize ? m->filesize : g->filesize;
     uint64_t nr = m->nrfiles ? m->nrfiles : g->nrfiles ? g->nrfiles : 1;
-    return fs * nr; /* both at most 4096 and the data volume: no wrap */
+    uint64_t off = m->has_offset ? m->offset : g->offset;
+    uint64_t inc =
+        m->has_offset_increment ? m->offset_increment : g->offset_increment;
+    uint64_t first = size > 0 ? sat_add(size, sat_mul(nr, off))
+                              : sat_mul(nr, sat_add(fs, off));
+    /* The later processes' starts: inc x (0 + 1 + ... + n-1) per file. */
+    uint64_t steps = n > 0 ? n * (n - 1) / 2 : 0;
+    return sat_add(sat_mul(n, first), sat_mul(nr, sat_mul(inc, steps)));
 }
 
 /* Ends the current section (and starts the one named next, NULL at the
@@ -675,9 +700,7 @@ count_processes(struct procs *pc, const char *next, struct vmb_error **err)
         uint64_t n = pc->mine ? pc->mine : pc->global;
         pc->total += n;
         const struct layout *from = NULL;
-        uint64_t one = process_bytes(pc, &from);
-        /* n <= 64 and one <= the volume: no wrap before the check. */
-        pc->bytes += n * one;
+        pc->bytes = sat_add(pc->bytes, section_bytes(pc, n, &from));
         if (pc->data_bytes > 0 && pc->bytes > pc->data_bytes &&
             pc->total <= VMB_FIO_JOB_MAX_NUMJOBS) {
             char b[32], vol[32];
@@ -710,15 +733,24 @@ note_layout(struct procs *pc, const struct fio_opt *o, const char *value,
             int line)
 {
     struct layout *l = pc->in_job ? &pc->mlay : &pc->glay;
+    bool *has = strcmp(o->name, "offset") == 0 ? &l->has_offset
+                : strcmp(o->name, "offset_increment") == 0
+                    ? &l->has_offset_increment
+                    : NULL;
     uint64_t *at = strcmp(o->name, "size") == 0       ? &l->size
                    : strcmp(o->name, "filesize") == 0 ? &l->filesize
                    : strcmp(o->name, "nrfiles") == 0  ? &l->nrfiles
+                   : strcmp(o->name, "offset") == 0   ? &l->offset
+                   : has != NULL                      ? &l->offset_increment
                                                       : NULL;
     if (at == NULL || value == NULL)
         return;
     size_t n = strlen(value);
     uint64_t x = 0;
-    if (n > 0 && value[n - 1] == '%')
+    /* An offset in percent is of each file's own size: inside it. */
+    if (n > 0 && value[n - 1] == '%' && at == &l->offset)
+        x = 0;
+    else if (n > 0 && value[n - 1] == '%')
         x = pc->data_bytes / 100 * strtoull(value, NULL, 10);
     else if (at == &l->nrfiles)
         x = strtoull(value, NULL, 10);
@@ -726,6 +758,8 @@ note_layout(struct procs *pc, const struct fio_opt *o, const char *value,
         return;
     /* fio's range "size=1m-4m" is not on the list: one size here. */
     *at = x;
+    if (has != NULL)
+        *has = true;
     l->line = line;
     l->key = o->name;
 }

@@ -129,5 +129,17 @@ vmb_libvirt_uri_check(const char *s, char **why)
         *why = bad_uri(s);
         return -1;
     }
+    /* The port, as for ssh:// (libvirt hands it to ssh's -p). */
+    size_t digits = colon ? (size_t)(slash - colon - 1) : 0;
+    long port = digits > 0 ? 0 : 1; /* none or empty: libvirt's own */
+    for (size_t i = 0; i < digits && port >= 0; i++) {
+        char c = colon[1 + i];
+        port =
+            c >= '0' && c <= '9' && port <= 65535 ? port * 10 + (c - '0') : -1;
+    }
+    if (port < 1 || port > 65535) {
+        *why = bad_uri(s);
+        return -1;
+    }
     return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/util.h"
@@ -111,6 +112,47 @@ journal_path(const char *state)
     return vmb_xasprintf("%s/host-settings.journal", state);
 }
 
+/*
+ * Reads the journal at path into *text. Only a regular file is read: a
+ * FIFO there would block the open forever, a symlink would have the
+ * journal read (and then removed) elsewhere.
+ */
+static int
+journal_read(const char *path, char **text, struct vmb_error **err)
+{
+    autoclose int fd =
+        open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+    struct stat st;
+    if (fd < 0 && errno != ELOOP)
+        return vmb_error_sys(err, "open \"%s\"", path);
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "journal \"%s\" is not a regular file", path);
+    struct vmb_buf b = {0};
+    char chunk[JOURNAL_MAX + 1];
+    while (b.len <= JOURNAL_MAX) {
+        ssize_t r = read(fd, chunk, JOURNAL_MAX + 1 - b.len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            vmb_buf_free(&b);
+            return vmb_error_sys(err, "read \"%s\"", path);
+        }
+        if (r == 0)
+            break;
+        vmb_buf_append(&b, chunk, (size_t)r);
+    }
+    if (b.len > JOURNAL_MAX) {
+        vmb_buf_free(&b);
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "journal \"%s\" is larger than %d bytes, the "
+                             "limit",
+                             path, JOURNAL_MAX);
+    }
+    *text = b.data ? vmb_buf_steal(&b) : vmb_xstrdup("");
+    return 0;
+}
+
 /* Parses a journal into vals (NULL where it names no value), its pid and
  * results directory; VMB_ERR_INPUT naming the line when it is not one. */
 static int
@@ -181,13 +223,13 @@ recover(const char *root, const char *state, const struct vmb_notes *notes,
     autofree char *path = journal_path(state);
     autofree char *text = NULL;
     struct vmb_error *rerr = NULL;
-    if (vmb_read_file_max(path, JOURNAL_MAX, &text, NULL, &rerr) < 0) {
-        bool none = rerr->errno_value == ENOENT;
-        vmb_error_free(rerr);
-        if (none)
+    if (journal_read(path, &text, &rerr) < 0) {
+        if (rerr->errno_value == ENOENT) {
+            vmb_error_free(rerr);
             return 0;
-        return vmb_error_sys(err, "read the host settings journal \"%s\"",
-                             path);
+        }
+        *err = rerr;
+        return vmb_error_prefix(err, "read the host settings journal");
     }
     char *vals[VMB_HOSTSET_NKNOBS] = {0};
     autofree char *results = NULL;
@@ -203,11 +245,13 @@ recover(const char *root, const char *state, const struct vmb_notes *notes,
     }
     if (rc == 0 && unlink(path) < 0)
         rc = vmb_error_sys(err, "remove \"%s\"", path);
+    /* The journal's words reach the terminal: its escapes must not. */
+    autofree char *shown = vmb_term_safe(results ? results : "?");
     if (rc == 0)
         vmb_note(notes,
                  "restored the host settings (%s) that vmbench process %ld, "
                  "killed while running \"%s\", had changed",
-                 done.len ? done.data : "none", pid, results ? results : "?");
+                 done.len ? done.data : "none", pid, shown);
     else
         vmb_error_prefix(err,
                          "restore the host settings a killed vmbench left; "
@@ -224,7 +268,7 @@ holder(const char *state)
 {
     autofree char *path = journal_path(state);
     autofree char *text = NULL;
-    if (vmb_read_file_max(path, JOURNAL_MAX, &text, NULL, NULL) < 0)
+    if (journal_read(path, &text, NULL) < 0)
         return vmb_xstrdup("another vmbench process");
     char *vals[VMB_HOSTSET_NKNOBS] = {0};
     autofree char *results = NULL;

@@ -1,7 +1,9 @@
 #include "runtime/remote.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -267,25 +269,41 @@ field(char **p, char *out, size_t len)
     *p += n + (bar ? 1 : 0);
 }
 
-int
-vmb_remote_probe(const struct vmb_remote *r, const struct vmb_db_driver *drv,
-                 struct vmb_remote_facts *f, struct vmb_error **err)
+char *
+vmb_remote_probe_script(const struct vmb_db_driver *drv)
 {
-    memset(f, 0, sizeof(*f));
     struct vmb_buf progs = {0};
     for (size_t i = 0; drv && drv->host_programs && drv->host_programs[i]; i++)
         vmb_buf_printf(&progs, "%s%s", i ? " " : "", drv->host_programs[i]);
-    /* The engine's own directory is the same on hosts of one Debian
-     * release as here (/usr/lib/postgresql/15/bin). */
-    autofree char *dir = drv && drv->program_dir ? drv->program_dir("") : NULL;
     autofree char *names = vmb_buf_steal(&progs);
-    autofree char *script =
-        vmb_xasprintf("PROGRAMS=%s; %s", names ? names : "", probe_script);
-    const char *args[] = {dir ? dir : "", NULL};
-    autofree char *out = NULL;
-    if (vmb_remote_run(r, script, args, NULL, 0, &out, err) < 0)
-        return -1;
-    char *p = out;
+    /* Quoted: unquoted, the second name on would run as a command. */
+    autofree char *q = vmb_shell_quote(names ? names : "");
+    return vmb_xasprintf("PROGRAMS=%s; %s", q, probe_script);
+}
+
+/* Bytes a terminal or a report would act on become '?'. */
+static void
+printable(char *s)
+{
+    for (unsigned char *c = (unsigned char *)s; *c; c++)
+        if (*c < 0x20 || *c == 0x7f)
+            *c = '?';
+}
+
+static bool
+ip_address(const char *s)
+{
+    unsigned char buf[sizeof(struct in6_addr)];
+    return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+int
+vmb_remote_facts_parse(const char *shown, const char *line,
+                       struct vmb_remote_facts *f, struct vmb_error **err)
+{
+    memset(f, 0, sizeof(*f));
+    autofree char *copy = vmb_xstrdup(line ? line : "");
+    char *p = copy;
     char taskset[4], missing[256];
     field(&p, f->here, sizeof(f->here));
     field(&p, f->there, sizeof(f->there));
@@ -299,12 +317,51 @@ vmb_remote_probe(const struct vmb_remote *r, const struct vmb_db_driver *drv,
     while (n > 0 && (missing[n - 1] == '\n' || missing[n - 1] == ' '))
         missing[--n] = '\0';
     snprintf(f->missing, sizeof(f->missing), "%s", missing);
+    printable(f->hostname);
+    printable(f->kernel);
+    printable(f->missing);
     if (f->here[0] == '\0' || f->there[0] == '\0')
         return vmb_error_set(err, VMB_ERR_RUN, 0,
                              "host \"%s\": its ssh server did not say which "
                              "addresses the connection has",
-                             r->shown);
+                             shown);
+    /* The addresses become the nodes' listen and connect addresses. */
+    if (!ip_address(f->here) || !ip_address(f->there)) {
+        printable(f->here);
+        printable(f->there);
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "host \"%s\": expected IP addresses for the "
+                             "connection, got \"%s\" and \"%s\"",
+                             shown, f->here, f->there);
+    }
+    char *end = NULL;
+    errno = 0;
+    long long cpus = strtoll(f->cpus, &end, 10);
+    if (f->cpus[0] < '0' || f->cpus[0] > '9' || *end != '\0' || errno != 0 ||
+        cpus < 1 || cpus > 65536) {
+        printable(f->cpus);
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "host \"%s\": expected a count of CPUs online, "
+                             "got \"%s\"",
+                             shown, f->cpus);
+    }
     return 0;
+}
+
+int
+vmb_remote_probe(const struct vmb_remote *r, const struct vmb_db_driver *drv,
+                 struct vmb_remote_facts *f, struct vmb_error **err)
+{
+    memset(f, 0, sizeof(*f));
+    /* The engine's own directory is the same on hosts of one Debian
+     * release as here (/usr/lib/postgresql/15/bin). */
+    autofree char *dir = drv && drv->program_dir ? drv->program_dir("") : NULL;
+    autofree char *script = vmb_remote_probe_script(drv);
+    const char *args[] = {dir ? dir : "", NULL};
+    autofree char *out = NULL;
+    if (vmb_remote_run(r, script, args, NULL, 0, &out, err) < 0)
+        return -1;
+    return vmb_remote_facts_parse(r->shown, out, f, err);
 }
 
 static const char node_dir_script[] =

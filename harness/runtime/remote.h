@@ -57,6 +57,21 @@ struct vmb_remote_facts {
 };
 
 /*
+ * The probe's shell script for drv (may be NULL), malloc'd: run under
+ * sh -c with the engine's program directory as $1, it prints one line,
+ * "client|server|cpus|taskset|host name|kernel|missing programs".
+ */
+char *vmb_remote_probe_script(const struct vmb_db_driver *drv);
+
+/*
+ * Reads the probe's reply line (fields split by '|') into f. Fails
+ * (naming the host shown) unless both addresses are IP addresses and the
+ * CPU count a positive number; control bytes in the names become '?'.
+ */
+int vmb_remote_facts_parse(const char *shown, const char *line,
+                           struct vmb_remote_facts *f, struct vmb_error **err);
+
+/*
  * Reaches r's host once: its addresses (from ssh's SSH_CONNECTION), its
  * CPUs and which of drv's host programs it lacks (drv may be NULL).
  */

@@ -148,6 +148,19 @@ static const struct refusal cases[] = {
      "mine.fio:4: option \"nrfiles\" brings the files of the job sections "
      "(numjobs x size each) to 2G"},
     {"[global]\nsize=60%\n[a]\n[b]\n", "mine.fio:2: option \"size\" brings"},
+    /* fio lays each file out up to where its I/O starts plus its size:
+     * offset, and offset_increment once per later process, count too
+     * (the sum saturates rather than wrapping round to a small one) */
+    {"[j]\nsize=600m\noffset=600m\n",
+     "mine.fio:3: option \"offset\" brings the files of the job sections "
+     "(numjobs x size each) to 1200M"},
+    {"[global]\noffset=400m\n[j]\nnumjobs=2\nsize=200m\n",
+     "mine.fio:5: option \"size\" brings the files of the job sections "
+     "(numjobs x size each) to 1200M"},
+    {"[j]\nnumjobs=2\nsize=4k\noffset_increment=1g\n",
+     "mine.fio:4: option \"offset_increment\" brings the files"},
+    {"[j]\nnumjobs=64\nsize=4k\noffset_increment=4194304t\n",
+     "mine.fio:4: option \"offset_increment\" brings the files"},
     /* values fio refuses, or reads as something else */
     {"[j]\nbssplit=4k/60:64k/50\n",
      "mine.fio:2: option \"bssplit\" has value \"4k/60:64k/50\", whose "

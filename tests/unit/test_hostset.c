@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/util.h"
@@ -216,6 +217,81 @@ Test(hostset, a_journal_that_is_not_ours_is_refused)
         assert_value(KSM, "1");
         cr_assert_eq(access(journal, F_OK), 0);
     }
+}
+
+/* The journal's place is untrusted too: a FIFO there (whose open would
+ * wait for a writer forever), a symlink (to a journal elsewhere, which
+ * would be obeyed and then removed) and a file past the size limit are
+ * refused at once, nothing written and nothing removed. */
+Test(hostset, a_journal_that_is_not_a_small_regular_file_is_refused,
+     .timeout = 10)
+{
+    static const char good[] =
+        "vmbench-host-settings 1\npid 1\nresults /r\nksm 0\n";
+    char *elsewhere = vmb_xasprintf("%s/elsewhere", root);
+    cr_assert_eq(vmb_write_file_atomic(elsewhere, good, strlen(good), NULL), 0);
+    char *big = vmb_xcalloc(1, 8192);
+    memset(big, '#', 8191);
+    memcpy(big, good, strlen(good));
+    cr_assert_eq(vmb_mkdir_p(state, NULL), 0);
+    for (int i = 0; i < 3; i++) {
+        put(KSM, "1\n");
+        unlink(journal);
+        if (i == 0)
+            cr_assert_eq(mkfifo(journal, 0600), 0);
+        else if (i == 1)
+            cr_assert_eq(symlink(elsewhere, journal), 0);
+        else
+            cr_assert_eq(vmb_write_file_atomic(journal, big, strlen(big), NULL),
+                         0);
+        for (int need = 0; need < 2; need++) {
+            struct vmb_hostset *h = NULL;
+            struct vmb_error *err = NULL;
+            cr_assert_lt(vmb_hostset_open(&where, need, "/r2", NULL, &h, &err),
+                         0, "case %d", i);
+            cr_assert_eq(err->kind, VMB_ERR_INPUT, "%s", err->msg);
+            cr_assert_not_null(strstr(err->msg, journal), "%s", err->msg);
+            vmb_error_free(err);
+            cr_assert_null(h);
+        }
+        assert_value(KSM, "1");
+        struct stat st;
+        cr_assert_eq(lstat(journal, &st), 0, "case %d", i);
+        cr_assert_eq(access(elsewhere, F_OK), 0);
+    }
+    free(big);
+    free(elsewhere);
+}
+
+static void
+keep_note(void *ctx, const char *msg)
+{
+    char **out = ctx;
+    free(*out);
+    *out = vmb_xstrdup(msg);
+}
+
+/* The note that says what a killed run's journal restored names its
+ * results directory, from the journal: escape sequences there are shown
+ * escaped, not sent to the terminal. */
+Test(hostset, a_restored_journals_words_reach_the_terminal_escaped)
+{
+    static const char text[] = "vmbench-host-settings 1\npid 1\n"
+                               "results /r\x1b]0;owned\x07\x1b[2J\nksm 0\n";
+    cr_assert_eq(vmb_mkdir_p(state, NULL), 0);
+    put(KSM, "1\n");
+    cr_assert_eq(vmb_write_file_atomic(journal, text, strlen(text), NULL), 0);
+    char *said = NULL;
+    struct vmb_notes notes = {keep_note, &said};
+    struct vmb_hostset *h = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_hostset_open(&where, false, NULL, &notes, &h, &err), 0,
+                 "%s", err ? err->msg : "");
+    assert_value(KSM, "0");
+    cr_assert_not_null(said);
+    cr_assert_null(strchr(said, 0x1b), "%s", said);
+    cr_assert_not_null(strstr(said, "\"/r\\x1b]0;owned\\x07"), "%s", said);
+    free(said);
 }
 
 /* A session without host: settings and no journal touches nothing: not

@@ -76,12 +76,14 @@ Test(remote, arguments_survive_the_remote_shell)
 }
 
 /* doctor --host takes libvirt URIs too: a host name libvirt's own ssh
- * transport could read as an option is refused. */
+ * transport could read as an option is refused, and so is a port that
+ * is not one (input, exit 2, not a failed check). */
 Test(remote, libvirt_uris_are_checked)
 {
     const char *good[] = {"qemu:///system", "qemu+ssh://bench@replica/system",
                           "qemu+tcp://10.0.0.2:16509/system",
-                          "qemu+ssh://replica/system?keyfile=/k"};
+                          "qemu+ssh://replica/system?keyfile=/k",
+                          "qemu+ssh://replica:65535/system"};
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         char *why = NULL;
         cr_assert_eq(vmb_libvirt_uri_check(good[i], &why), 0, "%s: %s", good[i],
@@ -94,11 +96,77 @@ Test(remote, libvirt_uris_are_checked)
                          "qemu+ssh://-l@host/system",
                          "qemu+ssh://host",
                          "qemu+ssh://ho st/system",
-                         "qemu+ssh://host/system?x='a'"};
+                         "qemu+ssh://host/system?x='a'",
+                         "qemu+ssh://host:-oProxyCommand=x/system",
+                         "qemu+ssh://host:0/system",
+                         "qemu+ssh://host:65536/system",
+                         "qemu+tcp://host:99999999999999999999/system"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char *why = NULL;
         cr_assert_lt(vmb_libvirt_uri_check(bad[i], &why), 0, "%s", bad[i]);
         cr_assert(vmb_str_has_prefix(why, "expected a libvirt URI"), "%s", why);
         free(why);
     }
+}
+
+/* The probe names every program of an engine the other host lacks; the
+ * list reaches its shell as one word, so that no name in it runs. */
+Test(remote, probe_names_each_missing_program_and_runs_none)
+{
+    static const char *const progs[] = {"sh", "vmb-no-such-program",
+                                        "vmb-nor-this-one", NULL};
+    struct vmb_db_driver drv = {.name = "x", .host_programs = progs};
+    autofree char *script = vmb_remote_probe_script(&drv);
+    setenv("SSH_CONNECTION", "10.0.0.1 5000 10.0.0.2 22", 1);
+    const char *sh[] = {"sh", "-c", script, "sh", "", NULL};
+    char *out = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_capture_run(sh, &out, NULL, &err), 0, "%s",
+                 err ? err->msg : "");
+    cr_assert(vmb_str_has_prefix(out, "10.0.0.1|10.0.0.2|"), "%s", out);
+    cr_assert_not_null(
+        strstr(out, "|\"vmb-no-such-program\" \"vmb-nor-this-one\" \n"), "%s",
+        out);
+    free(out);
+}
+
+/* The probe's reply comes from the other host: its addresses become the
+ * nodes' listen and connect addresses, its CPU count a pinning, and its
+ * names reach the terminal and the results. */
+Test(remote, hostile_probe_replies_are_refused_or_defanged)
+{
+    struct vmb_remote_facts f;
+    vmb_autoerr struct vmb_error *e = NULL;
+    cr_assert_eq(vmb_remote_facts_parse(
+                     "ssh://h", "10.0.0.1|10.0.0.2|8|1|db2|6.1.0|\n", &f, &e),
+                 0);
+    cr_assert_str_eq(f.there, "10.0.0.2");
+    cr_assert(f.taskset);
+    cr_assert_eq(
+        vmb_remote_facts_parse("ssh://h", "::1|fe80::2|2|0|h|k|\n", &f, NULL),
+        0);
+    const char *bad[] = {
+        "-oProxyCommand=x|10.0.0.2|8|1|h|k|\n",
+        "10.0.0.1|10.0.0.2 --protected-mode no|8|1|h|k|\n",
+        "10.0.0.1|\x1b]0;owned\x07|8|1|h|k|\n",
+        "10.0.0.1|10.0.0.2|-3|1|h|k|\n",
+        "10.0.0.1|10.0.0.2|99999999999999999999|1|h|k|\n",
+        "10.0.0.1|10.0.0.2|8x|1|h|k|\n",
+        "10.0.0.1|10.0.0.2||1|h|k|\n",
+    };
+    for (size_t i = 0; i < VMB_NELEMS(bad); i++) {
+        vmb_autoerr struct vmb_error *err = NULL;
+        cr_assert_lt(vmb_remote_facts_parse("ssh://h", bad[i], &f, &err), 0,
+                     "%s", bad[i]);
+        cr_assert_null(strchr(err->msg, 0x1b), "%s", err->msg);
+    }
+    cr_assert_eq(vmb_remote_facts_parse(
+                     "ssh://h",
+                     "10.0.0.1|10.0.0.2|8|1|\x1b[2Jh\r|6.1\x1b]8;;x\x07|"
+                     "\"a\x1b\" \n",
+                     &f, NULL),
+                 0);
+    cr_assert_str_eq(f.hostname, "?[2Jh?");
+    cr_assert_str_eq(f.kernel, "6.1?]8;;x?");
+    cr_assert_str_eq(f.missing, "\"a?\"");
 }
