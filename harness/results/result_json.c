@@ -354,7 +354,7 @@ write_memory(struct vmb_jw *w, const struct vmb_result_doc *d)
             vmb_jw_kuint(w, K_TENANT, t + 1);
             size_t nodes = p->nnodes == 1 ? 1 : 2;
             for (size_t k = 0; k < nodes; k++) {
-                const struct vmb_result_mem_node *n = &p->node[2 * t + k];
+                const struct vmb_mem_node *n = &p->node[2 * t + k];
                 vmb_jw_key(w, k == 0 ? K_NODE1 : K_NODE2);
                 vmb_jw_obj_begin(w);
                 vmb_jw_kdouble(w, K_RSS, n->rss);

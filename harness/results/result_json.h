@@ -46,16 +46,11 @@ struct vmb_result_boot_storm {
 };
 
 /* One node's memory after a phase, bytes (NAN: unread). */
-struct vmb_result_mem_node {
-    double rss, pss, helpers_rss, helpers_pss;
-    double guest_total, guest_used, guest_cache;
-};
-
 /* Every tenant's nodes after phase name. */
 struct vmb_result_mem_phase {
     const char *name;
     size_t ntenants;
-    const struct vmb_result_mem_node *node; /* [tenant * 2 + node] */
+    const struct vmb_mem_node *node; /* [tenant * 2 + node] */
     int nnodes; /* 2, or 1: no node2 member (fio); 0 reads as 2 */
 };
 

@@ -164,21 +164,10 @@ vmb_run_memory_sample(struct vmb_run_memory *m, const char *name,
     p->nnodes = nt > 0 ? vmb_config_nodes(rts[0]->cfg) : 2;
     p->node = vmb_xcalloc(2 * nt, sizeof(*p->node));
     for (size_t t = 0; t < nt; t++) {
-        struct vmb_mem_node n[2];
-        vmb_mem_node_init(&n[0]);
-        vmb_mem_node_init(&n[1]);
+        vmb_mem_node_init(&p->node[2 * t]);
+        vmb_mem_node_init(&p->node[2 * t + 1]);
         if (rts[t]->ops->memory != NULL)
-            rts[t]->ops->memory(rts[t], n);
-        for (size_t k = 0; k < 2; k++)
-            p->node[2 * t + k] = (struct vmb_result_mem_node){
-                .rss = n[k].rss,
-                .pss = n[k].pss,
-                .helpers_rss = n[k].helpers_rss,
-                .helpers_pss = n[k].helpers_pss,
-                .guest_total = n[k].guest_total,
-                .guest_used = n[k].guest_used,
-                .guest_cache = n[k].guest_cache,
-            };
+            rts[t]->ops->memory(rts[t], &p->node[2 * t]);
     }
 }
 

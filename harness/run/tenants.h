@@ -54,8 +54,8 @@ struct vmb_run_memory {
     struct vmb_run_memory_phase {
         char name[40]; /* "0-write" */
         size_t ntenants;
-        int nnodes; /* 2, or 1: no node 2 (vmb_config_nodes) */
-        struct vmb_result_mem_node *node; /* [tenant * 2 + node] */
+        int nnodes;                /* 2, or 1: no node 2 (vmb_config_nodes) */
+        struct vmb_mem_node *node; /* [tenant * 2 + node] */
     } * phases;
     size_t nphases;
 };

@@ -13,15 +13,7 @@
 
 #include <stdint.h>
 
-struct vmb_mem_node {
-    double rss, pss;                 /* the QEMU or database process */
-    double helpers_rss, helpers_pss; /* its virtiofsd processes; 0: none */
-    double guest_total;              /* the guest's MemTotal */
-    double guest_used;               /* MemTotal - MemFree - Buffers - Cached -
-                                        SReclaimable: what the guest's programs and
-                                        kernel hold */
-    double guest_cache; /* Buffers + Cached: the guest's page cache */
-};
+#include "runtime/record.h"
 
 /* All NAN but the helpers (0). */
 void vmb_mem_node_init(struct vmb_mem_node *n);

@@ -50,6 +50,18 @@ struct vmb_rt_control_node {
     const char *hostname, *kernel;
 };
 
+/* A node's memory (runtime/hostmem.h reads it), in bytes; NAN where it
+ * could not be read. */
+struct vmb_mem_node {
+    double rss, pss;                 /* the QEMU or database process */
+    double helpers_rss, helpers_pss; /* its virtiofsd processes; 0: none */
+    double guest_total;              /* the guest's MemTotal */
+    double guest_used;               /* MemTotal - MemFree - Buffers - Cached -
+                                        SReclaimable: what the guest's programs and
+                                        kernel hold */
+    double guest_cache; /* Buffers + Cached: the guest's page cache */
+};
+
 struct vmb_runtime_record {
     /* The nodes the run has: 2, or 1 for an engine without a replica
      * (fio), whose node 2 has no member; 0 reads as 2. */

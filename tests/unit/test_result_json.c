@@ -65,7 +65,7 @@ static const double sync_s[] = {3.5, NAN};
 static struct vmb_runtime_record recs[2];
 
 /* Each node's memory after each phase; node 2 of tenant 2 unread. */
-static struct vmb_result_mem_node mem_nodes[2][4];
+static struct vmb_mem_node mem_nodes[2][4];
 static struct vmb_result_mem_phase mem[2];
 static struct vmb_res_resources res[2];
 
@@ -75,7 +75,7 @@ full_doc(void)
 {
     for (size_t p = 0; p < 2; p++) {
         for (size_t n = 0; n < 4; n++)
-            mem_nodes[p][n] = (struct vmb_result_mem_node){
+            mem_nodes[p][n] = (struct vmb_mem_node){
                 .rss = 1000.0 * (double)(n + 1),
                 .pss = 900.0 * (double)(n + 1) + (double)p,
                 .helpers_rss = 100,
@@ -84,8 +84,7 @@ full_doc(void)
                 .guest_used = 300.0 * (double)(n + 1),
                 .guest_cache = 20,
             };
-        mem_nodes[p][3] =
-            (struct vmb_result_mem_node){NAN, NAN, 0, 0, NAN, NAN, NAN};
+        mem_nodes[p][3] = (struct vmb_mem_node){NAN, NAN, 0, 0, NAN, NAN, NAN};
         mem[p] = (struct vmb_result_mem_phase){names[p], 2, mem_nodes[p], 2};
         vmb_res_resources_clear(&res[p]);
         res[p].window_s = 2;
