@@ -105,6 +105,62 @@ vmb_guest_mount_or_fail(const char *src, const char *dst, const char *type,
                             strerror(errno));
 }
 
+/* Whether the kernel command line word w (PREFIX.param=value) is a
+ * parameter of module mod; '-' and '_' are one in a module's name. */
+static bool
+module_word(const char *w, const char *mod)
+{
+    const char *dot = strchr(w, '.');
+    if (dot == NULL || dot[1] == '\0' || (size_t)(dot - w) != strlen(mod))
+        return false;
+    for (size_t i = 0; w + i < dot; i++) {
+        char a = w[i] == '-' ? '_' : w[i], b = mod[i] == '-' ? '_' : mod[i];
+        if (a != b)
+            return false;
+    }
+    return true;
+}
+
+/*
+ * The parameters of module mod on the kernel command line
+ * ("scsi_mod.scan=none" gives scsi_mod "scan=none"), as modprobe hands
+ * them to a module it loads: the kernel applies them only to what is
+ * built in. False when they do not fit in out.
+ */
+static bool
+module_params(const char *cmdline, const char *mod, char *out, size_t len)
+{
+    char buf[4096];
+    snprintf(buf, sizeof(buf), "%s", cmdline);
+    out[0] = '\0';
+    size_t used = 0;
+    char *save = NULL;
+    for (char *w = strtok_r(buf, " \t\n", &save); w;
+         w = strtok_r(NULL, " \t\n", &save)) {
+        if (!module_word(w, mod))
+            continue;
+        int n = snprintf(out + used, len - used, "%s%s", used ? " " : "",
+                         strchr(w, '.') + 1);
+        if (n < 0 || (size_t)n >= len - used)
+            return false;
+        used += (size_t)n;
+    }
+    return true;
+}
+
+/* "/lib/modules/scsi_mod.ko" -> "scsi_mod" */
+static void
+module_name(const char *path, char *out, size_t len)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t n = strcspn(base, ".");
+    if (n >= len)
+        n = len - 1;
+    memcpy(out, base, n);
+    out[n] = '\0';
+}
+
 /*
  * VMB_AGENT_MODULES_LIST lines are "GROUP req|opt PATH" in load order
  * (dependencies first), written by the host's initramfs builder. "base"
@@ -118,6 +174,9 @@ vmb_guest_load_modules(void)
     FILE *f = fopen(VMB_AGENT_MODULES_LIST, "re");
     if (!f)
         return; /* a kernel with everything built in */
+    char cmdline[4096];
+    if (vmb_guest_read_small("/proc/cmdline", cmdline, sizeof(cmdline)) < 0)
+        cmdline[0] = '\0';
     char line[512];
     while (fgets(line, sizeof(line), f)) {
         char group[32], kind[8], path[400];
@@ -127,13 +186,21 @@ vmb_guest_load_modules(void)
             strcmp(group, vmb_guest.storage) != 0 &&
             strcmp(group, vmb_guest.root) != 0)
             continue;
+        char name[64], params[512];
+        module_name(path, name, sizeof(name));
+        if (!module_params(cmdline, name, params, sizeof(params))) {
+            vmb_guest_boot_fail("the parameters of module \"%s\" on the "
+                                "kernel command line are too long",
+                                name);
+            continue;
+        }
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
             vmb_guest_boot_fail("open module \"%s\": %s", path,
                                 strerror(errno));
             continue;
         }
-        if (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST &&
+        if (syscall(SYS_finit_module, fd, params, 0) < 0 && errno != EEXIST &&
             strcmp(kind, "opt") != 0)
             vmb_guest_boot_fail("load module \"%s\": %s", path,
                                 strerror(errno));
@@ -212,6 +279,43 @@ find_disk(const char *serial, char *out, size_t len)
     }
     closedir(d);
     return found;
+}
+
+/*
+ * With scsi_mod.scan=none no SCSI host scans its bus by itself: as Kata's
+ * agent does for a volume, ask every host for the data disk's address on
+ * channel 0 ("0 TARGET LUN" into its scan file). The disk appears when
+ * sd has probed it, which find_disk waits for. False, with the reason in
+ * why, when a host refuses the scan.
+ */
+static bool
+scan_scsi_hosts(char *why, size_t len)
+{
+    DIR *d = opendir("/sys/class/scsi_host");
+    if (!d)
+        return true; /* no SCSI host: the disk is on virtio-blk */
+    char req[32];
+    snprintf(req, sizeof(req), "0 %d %d", VMB_AGENT_DATA_SCSI_TARGET,
+             VMB_AGENT_DATA_SCSI_LUN);
+    struct dirent *e;
+    bool ok = true;
+    while (ok && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char p[300];
+        snprintf(p, sizeof(p), "/sys/class/scsi_host/%s/scan", e->d_name);
+        int fd = open(p, O_WRONLY | O_CLOEXEC);
+        ssize_t n = fd < 0 ? -1 : write(fd, req, strlen(req));
+        if (n != (ssize_t)strlen(req)) {
+            snprintf(why, len, "scan \"%s\" for \"%s\": %s", p, req,
+                     strerror(n < 0 ? errno : EIO));
+            ok = false;
+        }
+        if (fd >= 0)
+            close(fd);
+    }
+    closedir(d);
+    return ok;
 }
 
 static bool
@@ -386,8 +490,11 @@ vmb_guest_setup_mounts(void)
     } else if (shared) {
         mount_share(g->storage, VMB_GUEST_DATA);
     } else if (strcmp(g->storage, "virtio-blk") == 0) {
-        char ddev[64];
-        if (!wait_for(find_disk, VMB_AGENT_DATA_SERIAL, ddev, sizeof(ddev)))
+        char ddev[64], why[400];
+        if (!scan_scsi_hosts(why, sizeof(why)))
+            vmb_guest_boot_fail("%s", why);
+        else if (!wait_for(find_disk, VMB_AGENT_DATA_SERIAL, ddev,
+                           sizeof(ddev)))
             vmb_guest_boot_fail("no disk with serial \"" VMB_AGENT_DATA_SERIAL
                                 "\" (the data volume)");
         else

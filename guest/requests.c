@@ -123,6 +123,13 @@ vmb_guest_req_facts(const char *id)
     if (vmb_guest_read_small("/proc/cmdline", cmdline, sizeof(cmdline)) < 0)
         cmdline[0] = '\0';
 
+    /* Whether SCSI hosts scan at boot, as scsi_mod took it from the
+     * command line ("" before scsi_mod is loaded). */
+    char scsi_scan[32] = "";
+    if (vmb_guest_read_small("/sys/module/scsi_mod/parameters/scan", scsi_scan,
+                             sizeof(scsi_scan)) < 0)
+        scsi_scan[0] = '\0';
+
     /* The machine as the firmware names it ("Standard PC (Q35 + ...)"). */
     char product[128] = "";
     if (vmb_guest_read_small("/sys/class/dmi/id/product_name", product,
@@ -147,6 +154,7 @@ vmb_guest_req_facts(const char *id)
     vmb_wire_adds(&l, "root_source", rsrc);
     vmb_wire_adds(&l, "root_fstype", rtype);
     vmb_wire_adds(&l, "cmdline", cmdline);
+    vmb_wire_adds(&l, "scsi_scan", scsi_scan);
     vmb_guest_send_line(&l);
 }
 

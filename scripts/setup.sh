@@ -14,6 +14,8 @@ PACKAGES=(
     binutils
     # libraries, one module each
     libyaml-dev libjson-c-dev libvirt-dev libcriterion-dev
+    # a bzImage's compressed payload (harness/vm/kernel_unpack.c)
+    zlib1g-dev liblzma-dev libzstd-dev
     # the virtual machines
     libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils
     dnsmasq-base iproute2 bridge-utils

@@ -33,10 +33,11 @@ fnv1a(const char *s, size_t n, uint64_t h)
  * kernel parameters as Kata's runtime sets them, revision 2; the
  * container root over the shared filesystem where
  * disable_block_device_use says so, no root disk then, and 9p's inodes
- * remapped, revision 3) changes what a cell measures, so its id, on
+ * remapped, revision 3; scsi_mod.scan=none with the agent scanning for
+ * its data disk, revision 4) changes what a cell measures, so its id, on
  * purpose (README, "Changes").
  */
-#define VMB_VM_REVISION "3"
+#define VMB_VM_REVISION "4"
 
 static uint64_t
 id_seed(enum vmb_cell_kind kind)

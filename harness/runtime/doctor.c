@@ -334,19 +334,27 @@ check_kernel(struct vmb_doctor_report *r, const struct vmb_doctor_opts *o)
             "%s", err->msg);
         return;
     }
+    /* A bzImage without modules: its payload was read, or could not be. */
+    autofree char *format = NULL;
+    if (ki.format == VMB_KERNEL_ELF)
+        format = vmb_xstrdup("ELF vmlinux (PVH entry)");
+    else if (ki.payload[0] == '\0')
+        format = vmb_xstrdup("bzImage");
+    else
+        format =
+            vmb_xasprintf("bzImage (%s payload, %s)", ki.payload,
+                          ki.drv[0] == VMB_KDRV_UNKNOWN ? "not read" : "read");
     if (ki.modules_dir[0])
         add(r, "guest-kernel", VMB_DOCTOR_OK, NULL,
-            "\"%s\": %s, release \"%s\", modules at \"%s\"", path,
-            ki.format == VMB_KERNEL_ELF ? "ELF vmlinux (PVH entry)" : "bzImage",
+            "\"%s\": %s, release \"%s\", modules at \"%s\"", path, format,
             ki.release, ki.modules_dir);
     else
         add(r, "guest-kernel",
-            ki.format == VMB_KERNEL_ELF ? VMB_DOCTOR_OK : VMB_DOCTOR_FAIL,
-            "install its modules, or use its uncompressed vmlinux",
+            ki.drv[0] != VMB_KDRV_UNKNOWN ? VMB_DOCTOR_OK : VMB_DOCTOR_FAIL,
+            "install its modules, use its uncompressed vmlinux, or build it "
+            "with gzip, xz, lzma or zstd compression",
             "\"%s\": %s, release \"%s\", no modules at \"/lib/modules/%s\"",
-            path,
-            ki.format == VMB_KERNEL_ELF ? "ELF vmlinux (PVH entry)" : "bzImage",
-            ki.release, ki.release);
+            path, format, ki.release, ki.release);
     for (int d = 0; d < VMB_KDRV_N; d++) {
         int st = ki.drv[d];
         autofree char *fix = vmb_xasprintf(

@@ -82,14 +82,16 @@ vmb_preflight_kernel_probe(const struct vmb_preflight_facts *h,
         return VMB_PREFLIGHT_LACK;
     }
     const struct vmb_kernel_info *ki = &k->info;
-    if (ki->format == VMB_KERNEL_BZIMAGE && ki->modules_dir[0] == '\0') {
+    if (ki->format == VMB_KERNEL_BZIMAGE && ki->modules_dir[0] == '\0' &&
+        ki->drv[0] == VMB_KDRV_UNKNOWN) {
         *detail = vmb_xasprintf(
             "guest kernel \"%s\" has no modules at \"/lib/modules/%s\", and "
-            "a compressed bzImage does not show which drivers it has built "
-            "in",
-            k->path, ki->release);
-        *fix = vmb_xstrdup("install the kernel's modules, or set "
-                           "guest.kernel to its uncompressed vmlinux");
+            "its payload's compression (\"%s\") is not one vmbench reads to "
+            "see which drivers it has built in",
+            k->path, ki->release, ki->payload);
+        *fix = vmb_xstrdup("install the kernel's modules, set guest.kernel "
+                           "to its uncompressed vmlinux, or build it with "
+                           "gzip, xz, lzma or zstd compression");
         return VMB_PREFLIGHT_LACK;
     }
     bool need[VMB_KDRV_N];

@@ -330,6 +330,7 @@ vmb_agent_facts_clear(struct vmb_agent_facts *f)
     free(f->data_device);
     free(f->data_options);
     free(f->cmdline);
+    free(f->scsi_scan);
     free(f->dmi_product);
     memset(f, 0, sizeof(*f));
 }
@@ -360,6 +361,7 @@ vmb_agent_facts(struct vmb_agent *a, uint64_t timeout_us,
     out->data_device = dup_or_empty(vmb_wire_get(&m, "data_device"));
     out->data_options = dup_or_empty(vmb_wire_get(&m, "data_options"));
     out->cmdline = dup_or_empty(vmb_wire_get(&m, "cmdline"));
+    out->scsi_scan = dup_or_empty(vmb_wire_get(&m, "scsi_scan"));
     vmb_wire_get_u64(&m, "data_st_dev", &out->data_st_dev);
     vmb_wire_msg_free(&m);
     return 0;

@@ -166,6 +166,8 @@ struct vmb_agent_facts {
     uint64_t data_st_dev; /* st_dev of the data directory */
     char *data_options;   /* the mount's superblock options: "msize=8192" */
     char *cmdline;        /* the guest's /proc/cmdline */
+    char *scsi_scan;      /* scsi_mod's "scan" parameter: "none", "async";
+                             "" where scsi_mod is not loaded */
 };
 /* Frees the strings of f (NULL-safe) and zeroes it. */
 void vmb_agent_facts_clear(struct vmb_agent_facts *f);

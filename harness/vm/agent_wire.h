@@ -38,6 +38,15 @@
 /* virtio-blk serials: the container root and the data volume. */
 #define VMB_AGENT_ROOT_SERIAL "vmbroot"
 #define VMB_AGENT_DATA_SERIAL "vmbdata"
+/*
+ * On virtio-scsi, the data disk's address on the controller's channel 0,
+ * Kata's first volume's ("0:0"): the domain XML pins it there, and the
+ * agent, with scsi_mod.scan=none, scans each SCSI host for it as Kata's
+ * agent scans for a volume ("CHANNEL TARGET LUN" into
+ * /sys/class/scsi_host/hostN/scan).
+ */
+#define VMB_AGENT_DATA_SCSI_TARGET 0
+#define VMB_AGENT_DATA_SCSI_LUN 0
 /* Mount tag of the host directory shared over 9p or virtio-fs. */
 #define VMB_AGENT_FS_TAG "vmbdata"
 

@@ -35,9 +35,15 @@ xml_disk(struct vmb_buf *b, const char *path, const char *format,
     vmb_buf_printf(b,
                    "'/>\n"
                    "      <target dev='%s' bus='%s'/>\n"
-                   "      <serial>%s</serial>\n"
-                   "    </disk>\n",
+                   "      <serial>%s</serial>\n",
                    dev, bus, serial);
+    /* The address the agent scans for: the guest does not scan itself. */
+    if (strcmp(bus, "scsi") == 0)
+        vmb_buf_printf(b,
+                       "      <address type='drive' controller='0' bus='0' "
+                       "target='%d' unit='%d'/>\n",
+                       VMB_AGENT_DATA_SCSI_TARGET, VMB_AGENT_DATA_SCSI_LUN);
+    vmb_buf_puts(b, "    </disk>\n");
 }
 
 /*

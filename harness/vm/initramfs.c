@@ -79,14 +79,17 @@ vmb_guest_kernel_find(const char *setting, char **kernel_path,
     struct vmb_kernel_info ki;
     if (vmb_kernel_inspect(path, NULL, &ki, err) < 0)
         return vmb_error_prefix(err, "guest kernel");
-    /* An ELF vmlinux (Kata's) may have everything built in and no
-     * modules: the initramfs then loads none, and the preflight says
-     * which driver a cell lacks. A bzImage says nothing of itself. */
-    if (!ki.modules_dir[0] && ki.format == VMB_KERNEL_BZIMAGE)
+    /* A kernel (Kata's vmlinux, a bzImage whose payload vmbench reads)
+     * may have everything built in and no modules: the initramfs then
+     * loads none, and the preflight says which driver a cell lacks. A
+     * bzImage compressed otherwise says nothing of itself. */
+    if (!ki.modules_dir[0] && ki.drv[0] == VMB_KDRV_UNKNOWN)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "guest kernel \"%s\" (release \"%s\") has no "
-                             "modules at \"/lib/modules/%s\"",
-                             path, ki.release, ki.release);
+                             "modules at \"/lib/modules/%s\", and its "
+                             "payload is compressed with \"%s\", which "
+                             "vmbench does not read",
+                             path, ki.release, ki.release, ki.payload);
     *modules_dir = ki.modules_dir[0] ? vmb_xstrdup(ki.modules_dir) : NULL;
     *kernel_path = steal(&path);
     return 0;

@@ -1,13 +1,16 @@
 #include "vm/kernel.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/util.h"
+#include "vm/kernel_unpack.h"
 
 /* modules.dep and modules.builtin of a distribution kernel are under
  * 1 MiB; anything far larger is not a modules directory to trust. */
@@ -224,12 +227,83 @@ has_cstring(const unsigned char *d, size_t len, const char *s)
     return memmem(d, len, s, strlen(s) + 1) != NULL;
 }
 
+/* Each driver built in where the image holds all its markers. */
+static void
+scan_drivers(const unsigned char *d, size_t len, struct vmb_kernel_info *ki)
+{
+    for (int k = 0; k < VMB_KDRV_N; k++) {
+        bool all = true;
+        for (size_t m = 0; m < 3 && drivers[k].markers[m]; m++)
+            all = all && has_cstring(d, len, drivers[k].markers[m]);
+        ki->drv[k] = all ? VMB_KDRV_BUILTIN : VMB_KDRV_MISSING;
+    }
+}
+
+static bool
+elf_x86_64(const unsigned char *d, size_t len)
+{
+    return len >= 64 && memcmp(d, "\177ELF", 4) == 0 && d[4] == 2 &&
+           d[5] == 1 && le16(d + 0x12) == 62;
+}
+
+/*
+ * The built-in drivers of a bzImage, from the ELF vmlinux its payload
+ * holds. The setup header (boot protocol 2.08 and later) says where:
+ * payload_offset (0x248) counts from the protected-mode code, which
+ * follows the boot sector and setup_sects (0x1f1; 0 means 4) sectors of
+ * setup; payload_length (0x24c) how long it is. A compression vmbench
+ * does not read leaves the drivers unknown, the payload named.
+ */
+static int
+bz_payload(const unsigned char *d, size_t len, struct vmb_kernel_info *ki,
+           struct vmb_error **err)
+{
+    uint16_t proto = le16(d + 0x206);
+    if (len < 0x250 || proto < 0x0208)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "the bzImage's boot protocol %u.%02u is older "
+                             "than 2.08 and does not say where its payload "
+                             "is",
+                             (unsigned)(proto >> 8), (unsigned)(proto & 0xff));
+    uint64_t sects = d[0x1f1] ? d[0x1f1] : 4;
+    uint64_t start = (sects + 1) * 512 + le32(d + 0x248);
+    uint64_t plen = le32(d + 0x24c);
+    if (plen == 0)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "the bzImage's payload is empty");
+    if (start > len || plen > len - start)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "the bzImage's payload (%" PRIu64 " bytes at "
+                             "offset %" PRIu64 ") runs past the end of the "
+                             "file (%zu bytes)",
+                             plen, start, len);
+    int kz = vmb_kz_detect(d + start, (size_t)plen);
+    snprintf(ki->payload, sizeof(ki->payload), "%s", vmb_kz_name(kz));
+    if (!vmb_kz_supported(kz))
+        return 0;
+    unsigned char *elf_data = NULL;
+    size_t elf_len = 0;
+    if (vmb_kz_unpack(kz, d + start, (size_t)plen, VMB_KERNEL_ELF_MAX_BYTES,
+                      &elf_data, &elf_len, err) < 0)
+        return vmb_error_prefix(err, "the bzImage's payload");
+    int rc = 0;
+    if (!elf_x86_64(elf_data, elf_len))
+        rc = vmb_error_set(err, VMB_ERR_INPUT, 0,
+                           "the bzImage's %s payload is not an x86-64 ELF "
+                           "kernel",
+                           ki->payload);
+    else
+        scan_drivers(elf_data, elf_len, ki);
+    free(elf_data);
+    return rc;
+}
+
 static int
 elf(const unsigned char *d, size_t len, struct vmb_kernel_info *ki,
     struct vmb_error **err)
 {
     ki->format = VMB_KERNEL_ELF;
-    if (len < 64 || d[4] != 2 || d[5] != 1 || le16(d + 0x12) != 62)
+    if (!elf_x86_64(d, len))
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "the ELF file is not a 64-bit x86-64 kernel");
     /* linux_banner: "Linux version RELEASE (builder) ..." */
@@ -252,23 +326,17 @@ elf(const unsigned char *d, size_t len, struct vmb_kernel_info *ki,
             err, VMB_ERR_INPUT, 0,
             "the ELF kernel has no PVH entry note (CONFIG_PVH), and QEMU "
             "boots an ELF -kernel only through it");
-    for (int k = 0; k < VMB_KDRV_N; k++) {
-        bool all = true;
-        for (size_t m = 0; m < 3 && drivers[k].markers[m]; m++)
-            all = all && has_cstring(d, len, drivers[k].markers[m]);
-        ki->drv[k] = all ? VMB_KDRV_BUILTIN : VMB_KDRV_MISSING;
-    }
+    scan_drivers(d, len, ki);
     return 0;
 }
 
-int
-vmb_kernel_inspect_mem(const void *data, size_t len, struct vmb_kernel_info *ki,
-                       struct vmb_error **err)
+static int
+inspect(const unsigned char *d, size_t len, struct vmb_kernel_info *ki,
+        struct vmb_error **err)
 {
     memset(ki, 0, sizeof(*ki));
     for (int k = 0; k < VMB_KDRV_N; k++)
         ki->drv[k] = VMB_KDRV_UNKNOWN;
-    const unsigned char *d = data;
     if (len > VMB_KERNEL_MAX_BYTES)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "the file is larger than %u MiB",
@@ -279,6 +347,16 @@ vmb_kernel_inspect_mem(const void *data, size_t len, struct vmb_kernel_info *ki,
         return elf(d, len, ki, err);
     return vmb_error_set(err, VMB_ERR_INPUT, 0,
                          "it is not a bzImage kernel or an ELF vmlinux");
+}
+
+int
+vmb_kernel_inspect_mem(const void *data, size_t len, struct vmb_kernel_info *ki,
+                       struct vmb_error **err)
+{
+    const unsigned char *d = data;
+    if (inspect(d, len, ki, err) < 0)
+        return -1;
+    return ki->format == VMB_KERNEL_BZIMAGE ? bz_payload(d, len, ki, err) : 0;
 }
 
 /* ---- the modules directory ---- */
@@ -376,8 +454,14 @@ vmb_kernel_inspect(const char *path, const char *root,
     size_t len = 0;
     if (vmb_read_file_max(path, VMB_KERNEL_MAX_BYTES, &data, &len, err) < 0)
         return vmb_error_prefix(err, "kernel \"%s\"", path);
-    if (vmb_kernel_inspect_mem(data, len, ki, err) < 0)
+    const unsigned char *d = (const unsigned char *)data;
+    if (inspect(d, len, ki, err) < 0)
         return vmb_error_prefix(err, "kernel \"%s\"", path);
     read_modules_dir(root ? root : "", ki);
+    /* Decompressing costs a second or so: only where no modules
+     * directory says what the kernel has. */
+    if (ki->format == VMB_KERNEL_BZIMAGE && ki->modules_dir[0] == '\0' &&
+        bz_payload(d, len, ki, err) < 0)
+        return vmb_error_prefix(err, "kernel \"%s\"", path);
     return 0;
 }

@@ -9,10 +9,14 @@
  * (/lib/modules/RELEASE: modules.builtin, then modules.dep and the module
  * file); for an ELF vmlinux, also strings the driver's own code carries
  * (a filesystem or driver name, a slab cache name: vmb_kdrv_markers), found
- * NUL-terminated anywhere in the file. A compressed bzImage without a
- * modules directory says nothing: its drivers are "unknown".
+ * NUL-terminated anywhere in the file. A bzImage without a modules
+ * directory is read the same way through the ELF its payload holds
+ * (the setup header says where, its first bytes how it is compressed),
+ * when that is gzip, xz, lzma or zstd; with another compression its
+ * drivers are "unknown", and payload names it.
  *
- * Every read is bounded (VMB_KERNEL_MAX_BYTES); the file is untrusted.
+ * Every read is bounded (VMB_KERNEL_MAX_BYTES, a payload's ELF
+ * VMB_KERNEL_ELF_MAX_BYTES); the file is untrusted.
  */
 #ifndef VMB_KERNEL_H
 #define VMB_KERNEL_H
@@ -24,6 +28,9 @@
 
 /* A kernel file larger than this is refused. */
 #define VMB_KERNEL_MAX_BYTES (512u << 20)
+/* A bzImage's payload that decompresses to more than this is refused: an
+ * x86-64 vmlinux, debug information aside, is far smaller. */
+#define VMB_KERNEL_ELF_MAX_BYTES (256u << 20)
 
 enum vmb_kernel_format { VMB_KERNEL_BZIMAGE, VMB_KERNEL_ELF };
 
@@ -55,6 +62,10 @@ struct vmb_kernel_info {
     char release[65];      /* "6.1.0-57-amd64" */
     char modules_dir[320]; /* "" when the kernel has none */
     int drv[VMB_KDRV_N];   /* enum vmb_kdrv_state */
+    /* A bzImage whose payload was read (no modules directory): its
+     * compression ("xz", "gzip", ...; "lz4" or "unknown" leave the
+     * drivers unknown). "" otherwise. */
+    char payload[8];
 };
 
 /*
@@ -62,12 +73,16 @@ struct vmb_kernel_info {
  * under root (NULL or "": this host). Fails with VMB_ERR_INPUT when the
  * file cannot be read, is too large, is neither a bzImage nor an x86-64
  * ELF, does not say its release, or is an ELF QEMU cannot boot (no PVH
- * note).
+ * note); and, for a bzImage without a modules directory, when its
+ * payload lies outside the file, is empty, is a corrupt or cut-off
+ * stream, decompresses to more than VMB_KERNEL_ELF_MAX_BYTES, or is no
+ * x86-64 ELF.
  */
 int vmb_kernel_inspect(const char *path, const char *root,
                        struct vmb_kernel_info *ki, struct vmb_error **err);
 
-/* The same over bytes in memory, without a modules directory (fuzzing). */
+/* The same over bytes in memory, without a modules directory, so a
+ * bzImage's payload is read (fuzzing). */
 int vmb_kernel_inspect_mem(const void *data, size_t len,
                            struct vmb_kernel_info *ki, struct vmb_error **err);
 

@@ -67,7 +67,8 @@ vmb_vm_cmdline(const struct vmb_config *cfg, const char *ip_cidr,
      * First what Kata's runtime always gives a QEMU guest on x86_64
      * (virtcontainers/qemu_amd64.go, kernelParams): timekeeping (tsc,
      * no_timer_check), RCU and SMP patching, no keyboard probing, no
-     * crypto self-tests, bus 0 only at boot. The console stays on ttyS0,
+     * crypto self-tests, bus 0 only at boot, no SCSI scan (the agent
+     * scans for its data disk, as Kata's). The console stays on ttyS0,
      * where vmbench reads the boot log and its stages, not Kata's hvc0.
      * loglevel=6 lets the kernel's banner through "quiet", so the console
      * shows when the kernel started; panic=-1 turns a guest panic into a
@@ -87,6 +88,7 @@ vmb_vm_cmdline(const struct vmb_config *cfg, const char *ip_cidr,
              : vmb_xstrdup("");
     return vmb_xasprintf(
         VMB_VM_KATA_KERNEL_PARAMS
+        " " VMB_VM_KATA_SCSI_PARAM
         " console=ttyS0 quiet loglevel=6 panic=-1 " VMB_AGENT_ARG_NAME
         "%s " VMB_AGENT_ARG_IP "%s " VMB_AGENT_ARG_STORAGE
         "%s%s " VMB_AGENT_ARG_MSIZE "%" PRIu64 "%s%s",

@@ -167,6 +167,11 @@ int vmb_vm_render_argv(struct vmb_virt *v, const struct vmb_config *cfg,
     "i8042.dumbkbd=1 i8042.nopnp=1 i8042.noaux=1 noreplace-smp reboot=k "      \
     "cryptomgr.notests net.ifnames=0 pci=lastbus=0"
 
+/* What Kata's runtime adds for every QEMU guest besides: no SCSI scan at
+ * boot. Kata's agent scans each volume's address itself (scan_scsi_bus),
+ * and vmbench's scans for its data disk. */
+#define VMB_VM_KATA_SCSI_PARAM "scsi_mod.scan=none"
+
 /* The kernel command line of node i (1-based) of a cell. Caller frees. */
 char *vmb_vm_cmdline(const struct vmb_config *cfg, const char *ip_cidr,
                      const char *node_name);

@@ -484,6 +484,23 @@ verify_qemu(const struct vmb_vm_kata *k, const struct vmb_config *cfg,
     return 0;
 }
 
+/* scsi_mod's scan as the kernel command line sets it: Kata's "none",
+ * unless kernel_params, which come last, say otherwise. */
+static const char *
+scsi_scan_param(const char *kernel_params, char *last, size_t len)
+{
+    const char *key = "scsi_mod.scan=";
+    snprintf(last, len, "%s", strchr(VMB_VM_KATA_SCSI_PARAM, '=') + 1);
+    for (const char *p = kernel_params; p && (p = strstr(p, key)) != NULL;
+         p += strlen(key)) {
+        if (p != kernel_params && p[-1] != ' ' && p[-1] != '\t')
+            continue;
+        const char *v = p + strlen(key);
+        snprintf(last, len, "%.*s", (int)strcspn(v, " \t"), v);
+    }
+    return last;
+}
+
 int
 vmb_vm_kata_verify(const struct vmb_vm_kata *k, const struct vmb_config *cfg,
                    int node, const char *name, const char *data_disk,
@@ -494,9 +511,9 @@ vmb_vm_kata_verify(const struct vmb_vm_kata *k, const struct vmb_config *cfg,
     int place = vmb_config_placement(cfg);
     /* Kata's own kernel parameters, then kernel_params: every word on the
      * guest's own command line. */
-    autofree char *params =
-        vmb_xasprintf("%s %s", VMB_VM_KATA_KERNEL_PARAMS,
-                      g->kernel_params ? g->kernel_params : "");
+    autofree char *params = vmb_xasprintf(
+        "%s %s %s", VMB_VM_KATA_KERNEL_PARAMS, VMB_VM_KATA_SCSI_PARAM,
+        g->kernel_params ? g->kernel_params : "");
     char *save = NULL;
     for (char *w = strtok_r(params, " \t", &save); w;
          w = strtok_r(NULL, " \t", &save))
@@ -526,6 +543,14 @@ vmb_vm_kata_verify(const struct vmb_vm_kata *k, const struct vmb_config *cfg,
                 "%s disk",
                 name, f->data_source ? f->data_source : "",
                 vmb_blk_driver_name(vmb_config_blk_driver(cfg)));
+        char scan_buf[32];
+        const char *scan =
+            scsi_scan_param(g->kernel_params, scan_buf, sizeof(scan_buf));
+        if (scsi && (f->scsi_scan == NULL || strcmp(f->scsi_scan, scan) != 0))
+            return vmb_error_set(err, VMB_ERR_RUN, 0,
+                                 "%s: the guest's SCSI hosts scan \"%s\", "
+                                 "the kernel command line says \"%s\"",
+                                 name, f->scsi_scan ? f->scsi_scan : "", scan);
     }
     /* local without disable_block_device_use: the container root's own
      * disk, which is on virtio-blk whatever block_device_driver says. */

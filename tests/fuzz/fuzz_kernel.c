@@ -2,8 +2,11 @@
  * libFuzzer target over the guest kernel reader (vm/kernel.h,
  * vmb_kernel_inspect_mem): any bytes must either read as a kernel with a
  * release that names no other directory, or fail with an input error,
- * never read out of bounds (run under ASan).
+ * never read out of bounds (run under ASan). A bzImage's setup header
+ * and payload are read too (the seeds of kernel_seeds.py): its drivers
+ * are known exactly when its payload is one vmbench decompresses.
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,5 +33,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int d = 0; d < VMB_KDRV_N; d++)
         if (ki.drv[d] < VMB_KDRV_MISSING || ki.drv[d] > VMB_KDRV_UNKNOWN)
             abort();
+    if (ki.format == VMB_KERNEL_BZIMAGE) {
+        static const char *const read[] = {"gzip", "xz", "lzma", "zstd"};
+        bool known = false;
+        for (size_t i = 0; i < 4; i++)
+            known = known || strcmp(ki.payload, read[i]) == 0;
+        if (ki.payload[0] == '\0' || known != (ki.drv[0] != VMB_KDRV_UNKNOWN))
+            abort();
+    }
     return 0;
 }

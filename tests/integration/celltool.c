@@ -503,6 +503,7 @@ cmd_cell(int argc, char **argv, struct vmb_error **err)
         vmb_jw_kstr(&w, "root_fstype", f.root_fstype);
         vmb_jw_kstr(&w, "root_source", f.root_source);
         vmb_jw_kstr(&w, "cmdline", f.cmdline);
+        vmb_jw_kstr(&w, "scsi_scan", f.scsi_scan);
         vmb_jw_kstr(&w, "domain", n->domain);
         virtiofsd_members(&w, vmb_vm_cell_virtiofsd_pid(c, i));
         /* libvirt's own view of where each vCPU may run (bit masks). */

@@ -6,7 +6,9 @@
 # /lib/modules, has none of them.
 # - `doctor --kernel` reads both: the bzImage's drivers are modules, the
 #   vmlinux is an ELF with a PVH entry, and its virtio-fs is not built in
-#   and has no module available;
+#   and has no module available; the bzImage under that release, with no
+#   modules directory, is read through its xz payload to the same
+#   verdicts;
 # - `run` refuses a virtio-fs cell on the vmlinux with exit 2 before
 #   anything exists, naming the driver, the kernel file and the fix;
 #   `plan --json` carries the same finding;
@@ -57,6 +59,23 @@ field "$T/vm.json" virtio-fs detail | grep -q "no module is available" ||
     fail "virtio-fs: $(field "$T/vm.json" virtio-fs detail)"
 field "$T/vm.json" virtio-fs fix | grep -q "CONFIG_VIRTIO_FS=y" ||
     fail "virtio-fs fix: $(field "$T/vm.json" virtio-fs fix)"
+
+echo "== doctor: the bzImage without modules, its xz payload read"
+# The same release change in the bzImage's setup header: no modules
+# directory, so its drivers come from the ELF inside its payload, and
+# agree with what the vmlinux's own scan says.
+LC_ALL=C sed "s/$rel (/$fake (/" "$bz" >"$T/bzimage"
+cmp -s "$bz" "$T/bzimage" && fail "no version string to change"
+doctor "$T/bzimage" "$T/bznomod.json"
+[ "$(field "$T/bznomod.json" guest-kernel status)" = ok ] ||
+    fail "bzImage without modules: $(field "$T/bznomod.json" guest-kernel detail)"
+field "$T/bznomod.json" guest-kernel detail |
+    grep -q "bzImage (xz payload, read), release \"$fake\", no modules" ||
+    fail "bzImage without modules: $(field "$T/bznomod.json" guest-kernel detail)"
+for d in virtio-pci virtio-blk virtio-net virtio-console ext4 virtio-fs 9p virtio-scsi vsock; do
+    [ "$(field "$T/bznomod.json" "$d" detail)" = "$(field "$T/vm.json" "$d" detail)" ] ||
+        fail "bzImage $d: $(field "$T/bznomod.json" "$d" detail), vmlinux: $(field "$T/vm.json" "$d" detail)"
+done
 
 echo "== run and plan refuse a virtio-fs cell on it"
 cat >"$T/m.yaml" <<EOF

@@ -8,7 +8,8 @@
 #          data disk on virtio-scsi with its IOThread, io_uring and cache
 #          "none" (block_device_cache_set + _direct), vCPUs pinned 1:1,
 #          kernel_params, default_maxvcpus, pmu=off, entropy_source,
-#          Kata's RTC and kernel parameters, q35 as libvirt
+#          Kata's RTC and kernel parameters (scsi_mod.scan=none, the
+#          disk found by the agent's own scan), q35 as libvirt
 #          resolves it, and the rate limiters where the host kernel can
 #          shape traffic (where it cannot, a cell asking for them must be
 #          refused when its first domain starts)
@@ -85,8 +86,12 @@ for i in 1 2; do
     jq -e ".facts.$n.cmdline | split(\" \") | index(\"vmb.kata_test=1\") and index(\"nosmt\")" \
         "$j" >/dev/null || no "block $n: kernel_params not in /proc/cmdline"
     # Kata's own parameters for QEMU on x86_64 reached the guest kernel.
-    jq -e ".facts.$n.cmdline | split(\" \") | index(\"tsc=reliable\") and index(\"rcupdate.rcu_expedited=1\") and index(\"pci=lastbus=0\")" \
+    jq -e ".facts.$n.cmdline | split(\" \") | index(\"tsc=reliable\") and index(\"rcupdate.rcu_expedited=1\") and index(\"pci=lastbus=0\") and index(\"scsi_mod.scan=none\")" \
         "$j" >/dev/null || no "block $n: Kata's kernel parameters not in /proc/cmdline"
+    # scsi_mod (a module here) took scan=none, as a Kata kernel's built-in
+    # one does: the data disk was found by the agent's scan, not the boot's.
+    [ "$(jq -r ".facts.$n.scsi_scan" "$j")" = none ] ||
+        no "block $n: scsi_mod scans \"$(jq -r ".facts.$n.scsi_scan" "$j")\""
     # vCPU 0 of node i on host CPU i-1 alone (vCPU 1, hotpluggable up to
     # default_maxvcpus, is not plugged and not pinned).
     [ "$(jq -c ".facts.$n.vcpu_pins[0]" "$j")" = "$((1 << (i - 1)))" ] ||

@@ -380,7 +380,7 @@ Test(cli, resume_refuses_an_edited_matrix, .timeout = 60)
         const char *matrix, *says;
     } edits[] = {
         {"name: r\nseed: 7\nrepetitions: 2\nmatrix:\n  vcpus: [1, 4]\n",
-         "in the plan, \"0260f5688d75\" (vcpus=4) in the matrix"},
+         "in the plan, \"b75e4892202c\" (vcpus=4) in the matrix"},
         {"name: r\nseed: 7\nrepetitions: 3\nmatrix:\n  vcpus: [1, 2]\n",
          "(repetitions 2 in the plan, 3 in the matrix)"},
         {"name: r\nseed: 7\nrepetitions: 2\nmatrix:\n  vcpus: [1, 2, 3]\n",

@@ -658,6 +658,52 @@ Test(preflight, guest_kernel_without_the_driver_is_refused, .timeout = 60)
     free(rel);
 }
 
+/*
+ * A bzImage as the fake host's only kernel, no modules directory: its
+ * payload read (tests/fuzz/kernel_seeds.py's gzip one, a tiny ELF with
+ * virtio-fs's marker alone) shows what it lacks; an lz4 payload, which
+ * vmbench does not read, leaves its drivers unknown and the cell refused,
+ * naming the compression.
+ */
+Test(preflight, guest_kernel_bzimage_payload, .timeout = 60)
+{
+    put("dev/vhost-net", "", 0600);
+    char *boot = vmb_xasprintf("%s/boot", root);
+    cr_assert_eq(vmb_mkdir_p(boot, NULL), 0);
+    char *cmd = vmb_xasprintf("cd %s && python3 %s/fuzz/kernel_seeds.py && "
+                              "mv bz-gzip vmlinuz-6.1.0-fuzz && rm bz-*",
+                              boot, VMB_TEST_DATA);
+    const char *argv[] = {"sh", "-c", cmd, NULL};
+    char *text = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_capture_run(argv, &text, NULL, &err), 0, "%s",
+                 err ? err->msg : "");
+    free(text);
+    check("");
+    assert_lack("guest-kernel", "lacks the driver(s) \"virtio-pci\"",
+                "CONFIG_VIRTIO_PCI=y");
+    cr_assert_null(strstr(finding("guest-kernel")->detail, "virtio-fs"), "%s",
+                   finding("guest-kernel")->detail);
+    vmb_preflight_free(pf);
+    vmb_matrix_free(m);
+    pf = NULL;
+    m = NULL;
+
+    free(cmd);
+    cmd = vmb_xasprintf("cd %s && python3 %s/fuzz/kernel_seeds.py && "
+                        "mv bz-lz4 vmlinuz-6.1.0-fuzz && rm bz-*",
+                        boot, VMB_TEST_DATA);
+    argv[2] = cmd;
+    cr_assert_eq(vmb_capture_run(argv, &text, NULL, &err), 0, "%s",
+                 err ? err->msg : "");
+    free(text);
+    check("");
+    assert_lack("guest-kernel", "compression (\"lz4\") is not one vmbench",
+                "gzip, xz, lzma or zstd");
+    free(cmd);
+    free(boot);
+}
+
 /* A guest.kernel that is no kernel is refused before anything starts. */
 Test(preflight, guest_kernel_not_a_kernel_is_refused)
 {

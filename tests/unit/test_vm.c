@@ -239,7 +239,8 @@ Test(vm, cmdline_carries_the_agent_keys)
     cr_assert(strstr(c, "vmb.msize=262144"), "%s", c);
 }
 
-/* Kata's own parameters for QEMU on x86_64 come first, the console where
+/* Kata's own parameters for QEMU on x86_64 come first, then Kata's
+ * scsi_mod.scan=none (the agent scans for its disk), the console where
  * vmbench reads the boot log. */
 Test(vm, cmdline_starts_with_katas_parameters)
 {
@@ -249,7 +250,8 @@ Test(vm, cmdline_starts_with_katas_parameters)
                                     "i8042.dumbkbd=1 i8042.nopnp=1 "
                                     "i8042.noaux=1 noreplace-smp reboot=k "
                                     "cryptomgr.notests net.ifnames=0 "
-                                    "pci=lastbus=0 console=ttyS0 "),
+                                    "pci=lastbus=0 scsi_mod.scan=none "
+                                    "console=ttyS0 "),
               "%s", c);
     cr_assert_null(strstr(c, "hvc0"), "%s", c);
 }
