@@ -290,6 +290,7 @@ vmb_cmd_plan(int argc, char **argv, struct vmb_error **err)
     }
     vmb_shards_free(sh);
     vmb_preflight_print_notes(stderr, pf);
+    vmb_preflight_print_transport(stderr, pf);
     vmb_preflight_print_lacks(stderr, pf);
     vmb_preflight_free(pf);
     vmb_plan_free(p);

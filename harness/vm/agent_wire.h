@@ -30,8 +30,6 @@
 /* The vsock port the agent listens on when the transport is vsock:
  * Kata's agent port. */
 #define VMB_AGENT_VSOCK_PORT 1024
-/* Whether the rest of vmbench uses it yet. */
-#define VMB_AGENT_VSOCK false
 
 /* virtio-blk serials: the container root and the data volume. */
 #define VMB_AGENT_ROOT_SERIAL "vmbroot"
