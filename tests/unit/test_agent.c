@@ -82,9 +82,10 @@ Test(agent, connect_times_out_without_socket)
  * deadline and names the CID and port. Where the kernel has no vsock
  * sockets at all (EAFNOSUPPORT) it fails at once and says that instead.
  * This host (a guest itself, with /dev/vsock but no vhost-vsock) takes
- * the first case: every try fails with ENODEV, there being no route to
- * any CID but the host's. A host with vhost-vsock and no guest of that
- * CID takes it too, each try resetting or timing out within the
+ * the first case: its kernel sends the connect towards its own host,
+ * which never answers, so the one try runs out with the deadline
+ * (ETIMEDOUT after 0.30 s). A host with vhost-vsock and no guest of
+ * that CID takes it too, its tries failing or timing out within the
  * deadline.
  */
 Test(agent, vsock_connect_gives_up_by_its_deadline, .timeout = 10)
