@@ -80,7 +80,14 @@ vmb_guest_parse_cmdline(void)
             snprintf(g->fs_cache, sizeof(g->fs_cache), "%s", v);
         else if ((v = arg_value(w, VMB_AGENT_ARG_ROOT)) != NULL)
             snprintf(g->root, sizeof(g->root), "%s", v);
+        else if ((v = arg_value(w, VMB_AGENT_ARG_TRANSPORT)) != NULL)
+            snprintf(g->agent, sizeof(g->agent), "%s", v);
     }
+    if (g->agent[0] && strcmp(g->agent, "vsock") != 0 &&
+        strcmp(g->agent, "virtio-serial") != 0)
+        vmb_guest_boot_fail("unknown agent transport \"%s\" on the kernel "
+                            "command line",
+                            g->agent);
     if (g->root[0] && strcmp(g->root, "9p") != 0 &&
         strcmp(g->root, "virtio-fs") != 0)
         vmb_guest_boot_fail("unknown container root \"%s\" on the kernel "
@@ -165,7 +172,8 @@ module_name(const char *path, char *out, size_t len)
  * VMB_AGENT_MODULES_LIST lines are "GROUP req|opt PATH" in load order
  * (dependencies first), written by the host's initramfs builder. "base"
  * is always loaded, the group named like the storage or the container
- * root's filesystem only for those; "opt" lines are soft dependencies that may
+ * root's filesystem only for those, "vsock" only when the agent answers
+ * on vsock; "opt" lines are soft dependencies that may
  * fail (crc32c-intel on a CPU without SSE4.2).
  */
 void
@@ -184,7 +192,8 @@ vmb_guest_load_modules(void)
             continue;
         if (strcmp(group, "base") != 0 &&
             strcmp(group, vmb_guest.storage) != 0 &&
-            strcmp(group, vmb_guest.root) != 0)
+            strcmp(group, vmb_guest.root) != 0 &&
+            strcmp(group, vmb_guest.agent) != 0)
             continue;
         char name[64], params[512];
         module_name(path, name, sizeof(name));

@@ -45,6 +45,7 @@ struct vmb_guest_state {
     uint64_t msize;
     uint64_t tmpfs_size;
     char fs_cache[16];
+    char agent[16]; /* the agent's transport: "vsock", else virtio-serial */
     /* milestones, in microseconds of CLOCK_BOOTTIME */
     uint64_t t_start, t_modules, t_net, t_mounts;
     /* the first failure while booting, "" when none */

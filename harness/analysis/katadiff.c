@@ -363,8 +363,9 @@ static const struct dev_class classes[] = {
     {"virtio-rng", "device virtio-rng", "entropy_source", false,
      "entropy for the guest"},
     {"vhost-vsock", "device vhost-vsock", NULL, false,
-     "the agent's transport; a cell's agent answers on virtio-serial "
-     "(guest.agent_transport, run.json's agent_transport)"},
+     "the agent's transport; a cell's agent is on vsock where the host has "
+     "/dev/vhost-vsock, else on virtio-serial (guest.agent_transport, "
+     "run.json's agent_transport)"},
     {"virtio-serial", "device virtio-serial controller", NULL, false,
      "consoles and the agent's channel"},
     {"virtconsole", "device virtio console", NULL, false, "console"},

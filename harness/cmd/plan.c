@@ -24,7 +24,10 @@ const char vmb_usage_plan[] =
     "programs) and lists every shortfall with its fix on stderr, as\n"
     "`vmbench run` would before refusing; --json carries the same verdicts\n"
     "in its \"preflight\" member, which is not part of the plan (plan.json\n"
-    "in a results directory has no such member).\n\n"
+    "in a results directory has no such member). It says too which channel\n"
+    "the guest agents of cells with agent_transport auto get here, vsock\n"
+    "(where /dev/vhost-vsock and the guest kernel allow it) or virtio-serial,\n"
+    "and why (\"preflight\".\"agent_transport\" with --json).\n\n"
     "  --kata FILE  a Kata configuration.toml as the base of every cell,\n"
     "               in place of the matrix's own `kata:` key; its keys\n"
     "               vmbench does not model are listed\n"
@@ -290,6 +293,7 @@ vmb_cmd_plan(int argc, char **argv, struct vmb_error **err)
     }
     vmb_shards_free(sh);
     vmb_preflight_print_notes(stderr, pf);
+    vmb_preflight_print_transport(stderr, pf);
     vmb_preflight_print_lacks(stderr, pf);
     vmb_preflight_free(pf);
     vmb_plan_free(p);

@@ -458,10 +458,11 @@ static const struct vmb_option guest_options[] = {
         .offset = OPT(vmb_guest_opts, agent_transport),
         .def = "auto",
         .choices = transport_choices,
-        .help = "the agent's channel: vsock as Kata's (needs "
-                "/dev/vhost-vsock and an agent that listens on vsock, which "
-                "vmbench's does not yet), virtio-serial, or auto: vsock "
-                "where it can be, else virtio-serial (run.json says which)",
+        .help = "the agent's channel: vsock as Kata's (port 1024; needs "
+                "/dev/vhost-vsock and a guest kernel with vsock), "
+                "virtio-serial, or auto: vsock where it can be, else "
+                "virtio-serial (plan says which, run.json and result.json "
+                "record it)",
         .since = "0.2",
     },
 };

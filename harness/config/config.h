@@ -52,8 +52,8 @@ enum vmb_engine {
 };
 enum vmb_entropy { VMB_ENTROPY_URANDOM, VMB_ENTROPY_RANDOM, VMB_ENTROPY_HWRNG };
 /* The agent's channel: AUTO is vsock where the host has /dev/vhost-vsock
- * and the agent listens on it (as Kata's), virtio-serial otherwise
- * (vm/agent_wire.h's VMB_AGENT_VSOCK). */
+ * and the guest kernel vsock (as Kata's), virtio-serial otherwise
+ * (vm/vsock.h chooses). */
 enum vmb_agent_transport {
     VMB_AGENT_TRANSPORT_AUTO,
     VMB_AGENT_TRANSPORT_VSOCK,

@@ -68,6 +68,7 @@ static const char K_HOST[] = "host";
 static const char K_HOSTNAME[] = "hostname";
 static const char K_KERNEL[] = "kernel";
 static const char K_MOUNTS_S[] = "mounts_s";
+static const char K_AGENT_TRANSPORT[] = "agent_transport";
 static const char K_DB_READY_S[] = "db_ready_s";
 static const char K_REPLICA_SYNC_S[] = "replica_sync_s";
 static const char K_RESOURCES[] = "resources";
@@ -158,6 +159,8 @@ write_boot(struct vmb_jw *w, const struct vmb_runtime_record *r)
     /* One node: no replica, so no member (not a null). */
     if (nodes_of(r) > 1)
         kdouble_or_null(w, K_REPLICA_SYNC_S, r->replica_sync_s);
+    if (r->agent_transport)
+        vmb_jw_kstr(w, K_AGENT_TRANSPORT, r->agent_transport);
     vmb_jw_obj_end(w);
 }
 

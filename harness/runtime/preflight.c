@@ -16,6 +16,7 @@
 #include "vm/image.h"
 #include "vm/virtiofsd.h"
 #include "vm/vm.h"
+#include "vm/vsock.h"
 
 /* rx (to the guest): an htb root with sfq under it, a fw filter; tx
  * (from the guest): the ingress qdisc, a u32 filter that polices. */
@@ -201,8 +202,8 @@ vmb_preflight_facts_read(const struct vmb_preflight_host *h,
     snprintf(f->root, sizeof(f->root), "%s", root);
     autofree char *vhost = at(f, "/dev/vhost-net");
     f->vhost_net = access(vhost, R_OK | W_OK) == 0;
-    autofree char *vsock = at(f, "/dev/vhost-vsock");
-    f->vhost_vsock = access(vsock, R_OK | W_OK) == 0;
+    autofree char *vsock = at(f, VMB_VSOCK_DEVICE);
+    f->vhost_vsock = vmb_vsock_host_usable(vsock);
     for (int e = 0; e < 3; e++) {
         autofree char *dev = at(f, vmb_entropy_name(e));
         f->entropy[e] = access(dev, R_OK) == 0;
@@ -280,27 +281,21 @@ vsock_applies(const struct vmb_cell *c)
            c->cfg.guest.agent_transport == VMB_AGENT_TRANSPORT_VSOCK;
 }
 
-/* auto falls back to virtio-serial by itself (run.json says so). */
+/* auto falls back to virtio-serial by itself (run.json says so); the
+ * guest kernel's drivers are the kernel need's (preflight_kernel.c). */
 static int
 vsock_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
             char **detail, char **fix)
 {
     (void)c;
-    if (h->vhost_vsock && VMB_AGENT_VSOCK)
+    if (h->vhost_vsock)
         return 0;
-    if (!h->vhost_vsock) {
-        *detail = vmb_xstrdup("agent_transport is \"vsock\" (the agent's "
-                              "channel as Kata's) but this host has no "
-                              "usable /dev/vhost-vsock");
-        *fix = vmb_xstrdup("load it (`modprobe vhost_vsock`), or set "
-                           "guest.agent_transport: auto, which uses "
-                           "virtio-serial where there is no vsock");
-    } else {
-        *detail = vmb_xstrdup("agent_transport is \"vsock\" but vmbench's "
-                              "guest agent answers on virtio-serial only");
-        *fix = vmb_xstrdup("set guest.agent_transport: auto or "
-                           "virtio-serial");
-    }
+    *detail = vmb_xstrdup("agent_transport is \"vsock\" (the agent's "
+                          "channel as Kata's) but this host has no "
+                          "usable " VMB_VSOCK_DEVICE);
+    *fix = vmb_xstrdup("load it (`modprobe vhost_vsock`), or set "
+                       "guest.agent_transport: auto, which uses "
+                       "virtio-serial where there is no vsock");
     return VMB_PREFLIGHT_LACK;
 }
 
@@ -830,6 +825,18 @@ vmb_preflight_check(const struct vmb_preflight_host *h,
         for (size_t i = 0; i < counts[k]; i++)
             if (want == NULL || want(ctx, &lists[k][i]))
                 check_cell(p, &facts, &lists[k][i]);
+    for (size_t i = 0; i < m->ncells && p->agent_transport == NULL; i++) {
+        const struct vmb_cell *c = &m->cells[i];
+        if (!is_vm(c) || (want != NULL && !want(ctx, c)) ||
+            c->cfg.guest.agent_transport != VMB_AGENT_TRANSPORT_AUTO)
+            continue;
+        autofree char *dev = at(&facts, VMB_VSOCK_DEVICE);
+        int t = vmb_vsock_transport(
+            VMB_AGENT_TRANSPORT_AUTO, dev,
+            vmb_preflight_kernel_has(&facts, c, VMB_KDRV_VSOCK),
+            &p->agent_transport_why);
+        p->agent_transport = vmb_agent_transport_name(t);
+    }
     return p;
 }
 
@@ -853,6 +860,19 @@ vmb_preflight_print_notes(FILE *f, const struct vmb_preflight *p)
     for (size_t i = 0; i < p->n; i++)
         if (p->findings[i].level == VMB_PREFLIGHT_NOTE)
             fprintf(f, "vmbench: note: %s\n", p->findings[i].detail);
+}
+
+void
+vmb_preflight_print_transport(FILE *f, const struct vmb_preflight *p)
+{
+    if (p->agent_transport == NULL)
+        return;
+    if (p->agent_transport_why == NULL)
+        fprintf(f, "vmbench: the agents answer on %s, as Kata's\n",
+                p->agent_transport);
+    else
+        fprintf(f, "vmbench: the agents answer on %s: %s\n", p->agent_transport,
+                p->agent_transport_why);
 }
 
 void
@@ -905,6 +925,13 @@ vmb_preflight_to_json(struct vmb_jw *w, const struct vmb_preflight *p)
         vmb_jw_obj_end(w);
     }
     vmb_jw_arr_end(w);
+    if (p->agent_transport != NULL) {
+        vmb_jw_key(w, "agent_transport");
+        vmb_jw_obj_begin(w);
+        vmb_jw_kstr(w, "auto", p->agent_transport);
+        vmb_jw_kstr(w, "why", p->agent_transport_why);
+        vmb_jw_obj_end(w);
+    }
     vmb_jw_obj_end(w);
 }
 

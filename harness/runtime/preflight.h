@@ -140,6 +140,11 @@ struct vmb_preflight {
     size_t nlacking;      /* findings that refuse */
     size_t cells_lacking; /* distinct cells with a lack */
     size_t cells_checked;
+    /* The channel the agents of VM cells with agent_transport auto get
+     * here ("vsock", "virtio-serial"; vm/vsock.h), and why not vsock
+     * (NULL when vsock); static strings, both NULL when no such cell
+     * was checked. */
+    const char *agent_transport, *agent_transport_why;
 };
 
 /* Reads the facts of the host under h (NULL: this host). */
@@ -159,12 +164,17 @@ void vmb_preflight_free(struct vmb_preflight *p);
 /* The notes, one line each ("vmbench: note: ..."). */
 void vmb_preflight_print_notes(FILE *f, const struct vmb_preflight *p);
 
+/* The agents' channel of auto cells, one line; nothing without one. */
+void vmb_preflight_print_transport(FILE *f, const struct vmb_preflight *p);
+
 /* Every shortfall with its cells and fix; nothing when there is none. */
 void vmb_preflight_print_lacks(FILE *f, const struct vmb_preflight *p);
 
 /*
  * {"ok": bool, "cells_checked": n, "findings": [{"need", "level":
- * "lack"|"note", "detail", "fix", "cells": [ids]}]}
+ * "lack"|"note", "detail", "fix", "cells": [ids]}], and, with a VM cell
+ * whose agent_transport is auto, "agent_transport": {"auto": "vsock" |
+ * "virtio-serial", "why": null | "..."}}
  */
 void vmb_preflight_to_json(struct vmb_jw *w, const struct vmb_preflight *p);
 
@@ -182,6 +192,11 @@ void vmb_preflight_kernel_read(struct vmb_preflight_facts *f,
  * block driver and agent transport add.
  */
 void vmb_preflight_kernel_drivers(const struct vmb_cell *c, bool *need);
+
+/* Whether cell c's guest kernel has driver drv (enum vmb_kdrv), built
+ * in or as modules; false where it was not read or could not be. */
+bool vmb_preflight_kernel_has(const struct vmb_preflight_facts *h,
+                              const struct vmb_cell *c, int drv);
 
 /* The guest-kernel need's probe (vmb_preflight_needs[]). */
 int vmb_preflight_kernel_probe(const struct vmb_preflight_facts *h,

@@ -67,6 +67,15 @@ kernel_of(const struct vmb_preflight_facts *h, const struct vmb_cell *c)
     return NULL;
 }
 
+bool
+vmb_preflight_kernel_has(const struct vmb_preflight_facts *h,
+                         const struct vmb_cell *c, int drv)
+{
+    const struct vmb_preflight_kernel *k = kernel_of(h, c);
+    return k != NULL && k->path[0] != '\0' && k->error[0] == '\0' && drv >= 0 &&
+           drv < VMB_KDRV_N && k->info.drv[drv] != VMB_KDRV_MISSING;
+}
+
 int
 vmb_preflight_kernel_probe(const struct vmb_preflight_facts *h,
                            const struct vmb_cell *c, char **detail, char **fix)

@@ -69,6 +69,9 @@ struct vmb_runtime_record {
     /* "boot" (has_boot): null until the machines were made (booted). */
     bool has_boot, booted;
     struct vmb_rt_boot boot[2];
+    /* The channel the agents answered on ("virtio-serial", "vsock");
+     * NULL: none (bare metal). */
+    const char *agent_transport;
     double replica_sync_s; /* < 0: not reached */
     /* "resources": null without a runtime to measure (measured false). */
     bool measured;

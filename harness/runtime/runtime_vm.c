@@ -22,8 +22,10 @@
 #include "vm/agent.h"
 #include "vm/image.h"
 #include "vm/initramfs.h"
+#include "vm/kernel.h"
 #include "vm/virt.h"
 #include "vm/vm.h"
+#include "vm/vsock.h"
 #include "vm/workdir.h"
 
 /* Agent requests are small; TCG guests answer slowly, so be generous. */
@@ -49,6 +51,7 @@
 struct vm_env {
     struct vmb_virt *virt;
     char *kernel, *modules_dir, *initrd;
+    bool kernel_vsock; /* the guest kernel has the vsock drivers */
     /* The guest images, built on first use: [0] the servers' (every
      * server engine's packages), [1] a tool's (fio's), which a server
      * cell never carries (vmb_runtime_image_packages). */
@@ -79,6 +82,7 @@ struct vm_rt {
     char *init_out[2]; /* output of the driver's init step */
     const struct vmb_db_driver *drv;
     struct vmb_vm_workdir wd; /* where QEMU's files are (vm/workdir.h) */
+    int transport; /* the agents' channel, enum vmb_agent_transport */
 };
 
 static void vm_env_close(void *env);
@@ -119,6 +123,18 @@ nodes_of(struct vmb_runtime *rt)
     return v != NULL && v->cell != NULL ? vmb_vm_cell_nodes(v->cell) : 0;
 }
 
+/* Whether the guest kernel has the vsock drivers, built in or as
+ * modules. An unreadable kernel fails later, with its reason; here it
+ * only keeps auto off vsock. */
+static bool
+kernel_has_vsock(const char *kernel)
+{
+    struct vmb_kernel_info ki;
+    vmb_autoerr struct vmb_error *err = NULL;
+    return vmb_kernel_inspect(kernel, NULL, &ki, &err) == 0 &&
+           ki.drv[VMB_KDRV_VSOCK] != VMB_KDRV_MISSING;
+}
+
 static int
 vm_env_open(const struct vmb_config *base, const char *results_dir,
             const struct vmb_notes *notes, void **out, struct vmb_error **err)
@@ -132,6 +148,7 @@ vm_env_open(const struct vmb_config *base, const char *results_dir,
     if (vmb_guest_kernel_find(base->guest.kernel, &e->kernel, &e->modules_dir,
                               err) < 0)
         goto fail;
+    e->kernel_vsock = kernel_has_vsock(e->kernel);
     agent = vmb_guest_program("vmb-agent");
     if (vmb_initramfs_ensure(agent, e->modules_dir, NULL, &e->initrd, err) <
         0) {
@@ -161,38 +178,19 @@ fail:
     return -1;
 }
 
-static bool
-have_vhost_vsock(void)
-{
-    return access("/dev/vhost-vsock", R_OK | W_OK) == 0;
-}
-
-/* Why the agent of a cell with agent_transport auto is not on vsock;
- * NULL when it is. */
-static const char *
-no_vsock_why(bool vhost_vsock)
-{
-    if (!vhost_vsock)
-        return "this host has no usable /dev/vhost-vsock";
-    return VMB_AGENT_VSOCK ? NULL
-                           : "vmbench's guest agent answers on virtio-serial "
-                             "only";
-}
-
 static void
 vm_env_info(void *env, struct vmb_runtime_env_info *out)
 {
     struct vm_env *e = env;
     const struct tcg_calib *c = &e->calib;
-    bool vsock = have_vhost_vsock();
-    const char *why = no_vsock_why(vsock);
+    const char *why = NULL;
+    int t = vmb_vsock_transport(VMB_AGENT_TRANSPORT_AUTO, NULL, e->kernel_vsock,
+                                &why);
     *out = (struct vmb_runtime_env_info){
         .accel = &e->accel,
         .vhost_net = access("/dev/vhost-net", R_OK | W_OK) == 0,
-        .vhost_vsock = vsock,
-        .agent_transport =
-            vmb_agent_transport_name(why ? VMB_AGENT_TRANSPORT_VIRTIO_SERIAL
-                                         : VMB_AGENT_TRANSPORT_VSOCK),
+        .vhost_vsock = vmb_vsock_host_usable(NULL),
+        .agent_transport = vmb_agent_transport_name(t),
         .agent_transport_why = why,
         .tcg_slowdown = e->tcg_slowdown,
         .iters = c->iters,
@@ -324,13 +322,15 @@ vm_up(struct vmb_runtime *rt, struct vmb_error **err)
     struct vm_env *e = rt->env;
     /* The preflight refused it already; a resumed or later round may not
      * have run one. */
-    const char *why = no_vsock_why(have_vhost_vsock());
-    if (rt->cfg->guest.agent_transport == VMB_AGENT_TRANSPORT_VSOCK &&
-        why != NULL)
+    const char *why = NULL;
+    int transport = vmb_vsock_transport(rt->cfg->guest.agent_transport, NULL,
+                                        e->kernel_vsock, &why);
+    if (transport == VMB_AGENT_TRANSPORT_VSOCK && why != NULL)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "agent_transport \"vsock\": %s", why);
     struct vm_rt *v = vmb_xcalloc(1, sizeof(*v));
     rt->priv = v;
+    v->transport = transport;
     rt->accel = e->accel.used == VMB_ACCEL_KVM ? "kvm" : "tcg";
     /* Short: libvirt derives the bridge name (15 bytes at most) from it. */
     char tag[16];
@@ -361,6 +361,7 @@ vm_up(struct vmb_runtime *rt, struct vmb_error **err)
         .keep_volumes = true,
         .notes = rt->notes,
         .tenant = (uint32_t)rt->tenant,
+        .agent_vsock = transport == VMB_AGENT_TRANSPORT_VSOCK,
     };
     if (vmb_vm_cell_start(e->virt, &p, &v->cell, err) < 0)
         return -1;
@@ -866,6 +867,7 @@ vm_record(struct vmb_runtime *rt, struct vmb_runtime_record *out)
     if (v == NULL || v->cell == NULL)
         return;
     out->booted = out->measured = true;
+    out->agent_transport = vmb_agent_transport_name(v->transport);
     out->nnodes = nodes_of(rt);
     for (int i = 0; i < nodes_of(rt); i++) {
         struct vmb_vm_node *n = vmb_vm_cell_node(v->cell, i);

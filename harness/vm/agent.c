@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/vm_sockets.h>
 #include <poll.h>
 #include <pthread.h>
 #include <string.h>
@@ -20,7 +21,7 @@ struct vmb_agent {
      * (runtime/sample.h) share the channel. */
     pthread_mutex_t lock;
     int fd;
-    char *sock_path;
+    char *where; /* the channel, in words: "agent socket \"...\"" */
     uint64_t next_id;
     struct vmb_buf in; /* bytes read, not yet a whole line */
     struct vmb_agent_hello hello;
@@ -42,7 +43,7 @@ vmb_agent_free(struct vmb_agent *a)
         return;
     if (a->fd >= 0)
         close(a->fd);
-    free(a->sock_path);
+    free(a->where);
     vmb_buf_free(&a->in);
     hello_clear(&a->hello);
     pthread_mutex_destroy(&a->lock);
@@ -101,11 +102,10 @@ read_msg(struct vmb_agent *a, uint64_t deadline_ns, struct vmb_wire_msg *msg,
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
         if (n < 0)
-            return vmb_error_sys(err, "read agent socket \"%s\"", a->sock_path);
+            return vmb_error_sys(err, "read from %s", a->where);
         if (n == 0)
             return vmb_error_set(err, VMB_ERR_RUN, 0,
-                                 "agent socket \"%s\" closed (the VM stopped?)",
-                                 a->sock_path);
+                                 "%s closed (the VM stopped?)", a->where);
         vmb_buf_append(&a->in, chunk, (size_t)n);
     }
 }
@@ -124,8 +124,7 @@ write_all(struct vmb_agent *a, const char *data, size_t len,
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && errno != EAGAIN)
-            return vmb_error_sys(err, "write agent socket \"%s\"",
-                                 a->sock_path);
+            return vmb_error_sys(err, "write to %s", a->where);
         int ms = ms_left(deadline_ns);
         struct pollfd p = {.fd = a->fd, .events = POLLOUT};
         if (ms == 0 || poll(&p, 1, ms) == 0)
@@ -156,85 +155,172 @@ hello_take(struct vmb_agent_hello *h, const struct vmb_wire_msg *m)
     h->boot_error = be && *be ? vmb_xstrdup(be) : NULL;
 }
 
-int
-vmb_agent_connect(const char *sock_path, uint64_t timeout_us,
-                  struct vmb_agent **out, struct vmb_error **err)
+/*
+ * Waits for the hello on a new connection. Frees nothing: the caller
+ * does on failure.
+ */
+static int
+greet(struct vmb_agent *a, uint64_t deadline, uint64_t timeout_us,
+      struct vmb_error **err)
 {
-    uint64_t deadline = vmb_now_ns() + timeout_us * 1000u;
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (strlen(sock_path) >= sizeof(sa.sun_path))
-        return vmb_error_set(err, VMB_ERR_RUN, 0,
-                             "agent socket path \"%s\" is too long", sock_path);
-    strcpy(sa.sun_path, sock_path);
-    struct vmb_agent *a = vmb_xcalloc(1, sizeof(*a));
-    pthread_mutex_init(&a->lock, NULL);
-    a->fd = -1;
-    a->sock_path = vmb_xstrdup(sock_path);
-    a->next_id = 1;
-    int last_errno = 0;
-    /* QEMU creates the socket as it starts; it may not be there yet. */
-    for (;;) {
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0) {
-            vmb_agent_free(a);
-            return vmb_error_sys(err, "socket");
-        }
-        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-            a->fd = fd;
-            break;
-        }
-        last_errno = errno;
-        close(fd);
-        if (vmb_now_ns() >= deadline || vmb_interrupted) {
-            vmb_agent_free(a);
-            return vmb_error_set(
-                err, VMB_ERR_RUN, last_errno,
-                "connect to agent socket \"%s\" within %" PRIu64 " ms",
-                sock_path, timeout_us / 1000);
-        }
-        usleep(20000);
-    }
     /*
      * The agent greets a new connection by itself, but a hang-up and
      * reconnect faster than it polls go unnoticed: ask too, every second.
-     * Until the guest opens its port, QEMU leaves the request unread.
+     * Over virtio-serial, until the guest opens its port, QEMU leaves the
+     * request unread.
      */
     uint64_t next_ask = 0;
     for (;;) {
         uint64_t now = vmb_now_ns();
         if (now >= next_ask) {
             static const char ask[] = "hello id=0\n";
-            if (write_all(a, ask, sizeof(ask) - 1, deadline, err) < 0) {
-                vmb_agent_free(a);
+            if (write_all(a, ask, sizeof(ask) - 1, deadline, err) < 0)
                 return vmb_error_prefix(err, "wait for agent hello");
-            }
             next_ask = now + 1000000000ull;
         }
         uint64_t until = next_ask < deadline ? next_ask : deadline;
         struct vmb_wire_msg m;
         int r = read_msg(a, until, &m, err);
-        if (r < 0) {
-            vmb_agent_free(a);
+        if (r < 0)
             return vmb_error_prefix(err, "wait for agent hello");
-        }
         if (r == 0 && vmb_now_ns() < deadline)
             continue;
-        if (r == 0) {
-            vmb_agent_free(a);
-            return vmb_error_set(
-                err, VMB_ERR_RUN, 0,
-                "no hello from the agent on \"%s\" within %" PRIu64 " ms",
-                sock_path, timeout_us / 1000);
-        }
+        if (r == 0)
+            return vmb_error_set(err, VMB_ERR_RUN, 0,
+                                 "no hello from %s within %" PRIu64 " ms",
+                                 a->where, timeout_us / 1000);
         bool hello = strcmp(m.verb, "hello") == 0;
         if (hello)
             hello_take(&a->hello, &m);
         vmb_wire_msg_free(&m);
         if (hello)
+            return 0;
+    }
+}
+
+/*
+ * One try at a connection to the agent, a connected socket or -1 with
+ * errno; a try ends by the deadline.
+ */
+typedef int (*dial_fn)(const void *addr, uint64_t deadline_ns);
+
+static int
+dial_unix(const void *addr, uint64_t deadline_ns)
+{
+    (void)deadline_ns; /* a unix connect does not wait */
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    if (connect(fd, addr, sizeof(struct sockaddr_un)) == 0)
+        return fd;
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+}
+
+/* Non-blocking, so a guest whose vsock driver is not up yet (the
+ * connect then waits for the kernel's own timeout) costs no more than
+ * the time left. */
+static int
+dial_vsock(const void *addr, uint64_t deadline_ns)
+{
+    int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return -1;
+    int e = 0;
+    if (connect(fd, addr, sizeof(struct sockaddr_vm)) < 0) {
+        e = errno;
+        while (e == EINPROGRESS || e == EINTR) {
+            struct pollfd p = {.fd = fd, .events = POLLOUT};
+            int r = poll(&p, 1, ms_left(deadline_ns));
+            if (r < 0 && errno == EINTR)
+                continue;
+            socklen_t len = sizeof(e);
+            if (r == 0)
+                e = ETIMEDOUT;
+            else if (r < 0)
+                e = errno;
+            else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
+                e = errno;
+        }
+    }
+    if (e == 0)
+        return fd;
+    close(fd);
+    errno = e;
+    return -1;
+}
+
+/*
+ * Dials until a connection is made or the deadline passes (the VM may
+ * still be starting), then waits for the hello. where names the channel
+ * in messages. A socket family the host lacks fails at once.
+ */
+static int
+connect_with(const char *where, dial_fn dial, const void *addr,
+             uint64_t timeout_us, struct vmb_agent **out,
+             struct vmb_error **err)
+{
+    uint64_t deadline = vmb_now_ns() + timeout_us * 1000u;
+    struct vmb_agent *a = vmb_xcalloc(1, sizeof(*a));
+    pthread_mutex_init(&a->lock, NULL);
+    a->fd = -1;
+    a->where = vmb_xstrdup(where);
+    a->next_id = 1;
+    for (;;) {
+        a->fd = dial(addr, deadline);
+        if (a->fd >= 0)
             break;
+        int e = errno;
+        if (e == EAFNOSUPPORT) {
+            vmb_agent_free(a);
+            return vmb_error_set(err, VMB_ERR_RUN, e,
+                                 "connect to %s: this host's kernel has no "
+                                 "such sockets",
+                                 where);
+        }
+        if (vmb_now_ns() >= deadline || vmb_interrupted) {
+            vmb_agent_free(a);
+            return vmb_error_set(err, VMB_ERR_RUN, e,
+                                 "connect to %s within %" PRIu64 " ms", where,
+                                 timeout_us / 1000);
+        }
+        usleep(20000);
+    }
+    if (greet(a, deadline, timeout_us, err) < 0) {
+        vmb_agent_free(a);
+        return -1;
     }
     *out = a;
     return 0;
+}
+
+int
+vmb_agent_connect(const char *sock_path, uint64_t timeout_us,
+                  struct vmb_agent **out, struct vmb_error **err)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(sock_path) >= sizeof(sa.sun_path))
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "agent socket path \"%s\" is too long", sock_path);
+    strcpy(sa.sun_path, sock_path);
+    /* QEMU creates the socket as it starts; it may not be there yet. */
+    autofree char *where = vmb_xasprintf("agent socket \"%s\"", sock_path);
+    return connect_with(where, dial_unix, &sa, timeout_us, out, err);
+}
+
+int
+vmb_agent_connect_vsock(uint32_t cid, uint32_t port, uint64_t timeout_us,
+                        struct vmb_agent **out, struct vmb_error **err)
+{
+    struct sockaddr_vm sa = {
+        .svm_family = AF_VSOCK, .svm_cid = cid, .svm_port = port};
+    /* Until the guest's agent listens, its kernel resets the connection
+     * (or, before its driver is up, the connect times out): dial again. */
+    autofree char *where = vmb_xasprintf(
+        "the agent on vsock cid %" PRIu32 " port %" PRIu32, cid, port);
+    return connect_with(where, dial_vsock, &sa, timeout_us, out, err);
 }
 
 /*

@@ -1,7 +1,9 @@
 /*
- * The host side of the guest agent: a client over the unix socket that
- * the VM's virtio-serial agent channel is exposed as on the host. Every
- * request has a timeout; errors name the request.
+ * The host side of the guest agent: a client over the agent channel,
+ * either the unix socket that the VM's virtio-serial port is exposed as
+ * on the host, or a vsock connection to the guest's CID (Kata's agent
+ * transport). Both carry the same protocol; only the connect differs.
+ * Every request has a timeout; errors name the request.
  *
  * ---- Contract between the host (libvirt side) and the guest agent ----
  *
@@ -21,6 +23,8 @@
  *   vmb.tmpfs_size=BYTES      tmpfs size (default: the kernel's, half of RAM)
  *   vmb.fs_cache=C            9p cache mode (none|loose|fscache|mmap);
  *                             default none
+ *   vmb.agent=vsock           the agent listens on vsock, not on the
+ *                             virtio-serial port (absent: virtio-serial)
  *
  * Devices:
  *   - disks are virtio-blk, found by serial (/sys/block/vd* /serial):
@@ -31,7 +35,11 @@
  *     "vmbdata";
  *   - one virtio-net NIC, eth0 in the guest; lo is brought up too;
  *   - the agent channel is the virtio-serial port named
- *     "org.vmbench.agent.0" (VMB_AGENT_CHANNEL).
+ *     "org.vmbench.agent.0" (VMB_AGENT_CHANNEL), or, with
+ *     vmb.agent=vsock on the command line (VMB_AGENT_ARG_TRANSPORT), a
+ *     vsock device: the agent then listens on vsock port 1024
+ *     (VMB_AGENT_VSOCK_PORT, Kata's agent port) and serves one
+ *     connection at a time, the newest.
  *
  * Guest layout: the container root is mounted at /container; the data
  * directory is /container/data, i.e. /data inside the container (local:
@@ -140,6 +148,16 @@ struct vmb_agent_hello {
  */
 int vmb_agent_connect(const char *sock_path, uint64_t timeout_us,
                       struct vmb_agent **out, struct vmb_error **err);
+
+/*
+ * The same over vsock: connects to port on the guest of CID cid, each
+ * try non-blocking and bounded by what is left of timeout_us, dialling
+ * again while the guest boots (its kernel resets or times out a connect
+ * until the agent listens), then waits for the hello. A host whose
+ * kernel has no vsock sockets fails at once, saying so.
+ */
+int vmb_agent_connect_vsock(uint32_t cid, uint32_t port, uint64_t timeout_us,
+                            struct vmb_agent **out, struct vmb_error **err);
 
 /* The hello received by connect. Owned by a. */
 const struct vmb_agent_hello *vmb_agent_hello_info(const struct vmb_agent *a);

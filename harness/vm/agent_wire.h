@@ -27,13 +27,9 @@
 
 /* The virtio-serial port the agent answers on. */
 #define VMB_AGENT_CHANNEL "org.vmbench.agent.0"
-/*
- * Whether the agent also listens on vsock, Kata's agent transport: it
- * does not, so a cell with agent_transport auto gets virtio-serial
- * whatever the host has, and one that demands vsock is refused before
- * it starts.
- */
-#define VMB_AGENT_VSOCK false
+/* The vsock port the agent listens on when the transport is vsock:
+ * Kata's agent port. */
+#define VMB_AGENT_VSOCK_PORT 1024
 
 /* virtio-blk serials: the container root and the data volume. */
 #define VMB_AGENT_ROOT_SERIAL "vmbroot"
@@ -57,6 +53,8 @@
 #define VMB_AGENT_ARG_MSIZE "vmb.msize="
 #define VMB_AGENT_ARG_TMPFS_SIZE "vmb.tmpfs_size="
 #define VMB_AGENT_ARG_FS_CACHE "vmb.fs_cache="
+/* "vsock": the agent listens on vsock; absent, on virtio-serial. */
+#define VMB_AGENT_ARG_TRANSPORT "vmb.agent="
 /* The container root: absent, the disk of serial VMB_AGENT_ROOT_SERIAL;
  * "9p" or "virtio-fs", the directory "rootfs" of the share
  * VMB_AGENT_FS_TAG (the data directory, when shared, is its "data"). */

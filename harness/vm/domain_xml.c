@@ -4,8 +4,11 @@
  * No libvirt call here: the text is data, checked against libvirt's
  * schema by the unit tests.
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/util.h"
@@ -383,7 +386,15 @@ vmb_virt_domain_xml(const struct vmb_domain_spec *s)
         xml_text(&b, s->console_log);
         vmb_buf_puts(&b, "'/>\n      <target port='0'/>\n    </serial>\n");
     }
-    if (s->agent_socket) {
+    if (s->agent_vsock)
+        /* The agent on vsock as Kata's, a CID libvirt picks (read back
+         * from the live XML); the virtio-serial controller stays, as
+         * Kata's console keeps its own. */
+        vmb_buf_puts(&b, "    <controller type='virtio-serial' index='0'/>\n"
+                         "    <vsock model='virtio'>\n"
+                         "      <cid auto='yes'/>\n"
+                         "    </vsock>\n");
+    else if (s->agent_socket) {
         vmb_buf_puts(&b, "    <channel type='unix'>\n"
                          "      <source mode='bind' path='");
         xml_text(&b, s->agent_socket);
@@ -400,4 +411,33 @@ vmb_virt_domain_xml(const struct vmb_domain_spec *s)
                      "    <memballoon model='none'/>\n"
                      "  </devices>\n</domain>\n");
     return vmb_buf_steal(&b);
+}
+
+int
+vmb_virt_xml_vsock_cid(const char *xml, uint32_t *cid, struct vmb_error **err)
+{
+    const char *v = strstr(xml, "<vsock");
+    const char *end = v ? strstr(v, "</vsock>") : NULL;
+    const char *c = v ? strstr(v, "<cid ") : NULL;
+    const char *ce = c ? strchr(c, '>') : NULL;
+    if (c == NULL || end == NULL || c > end || ce == NULL)
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "the domain has no vsock device with a cid");
+    /* Either quote; the element ends at its '>'. */
+    const char *a = NULL;
+    for (const char *p = c; p && p < ce; p++)
+        if (strncmp(p, " address=", 9) == 0 && (p[9] == '\'' || p[9] == '"')) {
+            a = p + 10;
+            break;
+        }
+    char *stop = NULL;
+    errno = 0;
+    unsigned long long n = a ? strtoull(a, &stop, 10) : 0;
+    if (a == NULL || stop == a || (*stop != '\'' && *stop != '"') ||
+        errno != 0 || n <= 2 || n >= UINT32_MAX)
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "the domain's vsock device has no guest cid "
+                             "above 2 (libvirt assigns one at start)");
+    *cid = (uint32_t)n;
+    return 0;
 }

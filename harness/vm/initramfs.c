@@ -374,6 +374,11 @@ static const struct {
     {"virtio-fs", {"virtiofs", NULL}, false},
     /* the block data disk on virtio-scsi, Kata's default driver */
     {"virtio-blk", {"virtio_scsi", "sd_mod", NULL}, true},
+    /* the agent's channel on vsock, as Kata's (vmb.agent=vsock) */
+    {"vsock",
+     {"vsock", "vmw_vsock_virtio_transport_common",
+      "vmw_vsock_virtio_transport", NULL},
+     true},
 };
 
 static int

@@ -9,7 +9,11 @@
  * Module groups (the agent reads /etc/vmb-modules, "GROUP req|opt PATH"
  * in load order): "base" (virtio_pci, virtio_blk, virtio_net,
  * virtio_console, ext4) is always loaded; "9p" (9p, 9pnet_virtio) and
- * "virtio-fs" (virtiofs) only for that storage. Modules built into the
+ * "virtio-fs" (virtiofs) only for that storage; "virtio-blk" (virtio_scsi,
+ * sd_mod) and "vsock" (vsock, vmw_vsock_virtio_transport_common,
+ * vmw_vsock_virtio_transport: the agent's channel when the transport is
+ * vsock) are optional, carried where the kernel has them as modules, and
+ * loaded only when the command line asks. Modules built into the
  * kernel are skipped; .ko.xz, .ko.zst and .ko.gz are stored decompressed.
  */
 #ifndef VMB_INITRAMFS_H

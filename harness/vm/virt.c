@@ -757,6 +757,17 @@ vmb_virt_domain_live_xml(struct vmb_virt_domain *d, char **out,
     return 0;
 }
 
+int
+vmb_virt_domain_vsock_cid(struct vmb_virt_domain *d, uint32_t *cid,
+                          struct vmb_error **err)
+{
+    autofree char *xml = NULL;
+    if (vmb_virt_domain_live_xml(d, &xml, err) < 0 ||
+        vmb_virt_xml_vsock_cid(xml, cid, err) < 0)
+        return vmb_error_prefix(err, "domain \"%s\"", d->name);
+    return 0;
+}
+
 /* QEMU gets "-name guest=NAME,..." from libvirt; find it among processes. */
 static int
 find_qemu_pid(const char *name)

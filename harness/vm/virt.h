@@ -163,6 +163,9 @@ struct vmb_domain_spec {
     const char *kernel, *initrd, *cmdline;
     const char *console_log;  /* serial console, written by libvirt */
     const char *agent_socket; /* unix socket of the agent channel */
+    /* The agent's channel is a vsock device instead (agent_socket is
+     * then not used): <vsock> with a CID libvirt assigns. */
+    bool agent_vsock;
     /* container root: a qcow2 overlay, serial VMB_AGENT_ROOT_SERIAL;
      * NULL for none */
     const char *root_disk;
@@ -230,6 +233,17 @@ int vmb_virt_domain_bandwidth(struct vmb_virt_domain *d, const char *iface,
 /* The live domain XML as libvirt completed it. Caller frees. */
 int vmb_virt_domain_live_xml(struct vmb_virt_domain *d, char **out,
                              struct vmb_error **err);
+
+/*
+ * The guest CID of the domain's vsock device, as libvirt assigned it
+ * (<vsock><cid address='N'/>) in its live XML. Fails when the domain
+ * has no vsock device or libvirt gave it no CID above 2.
+ */
+int vmb_virt_domain_vsock_cid(struct vmb_virt_domain *d, uint32_t *cid,
+                              struct vmb_error **err);
+/* The same, read from a domain XML document; for tests. */
+int vmb_virt_xml_vsock_cid(const char *xml, uint32_t *cid,
+                           struct vmb_error **err);
 
 /*
  * The QEMU command line, one argument per line: read from

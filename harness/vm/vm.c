@@ -27,6 +27,7 @@ struct node_boot_thread {
     bool started;
     atomic_bool done;
     const char *sock;
+    uint32_t cid; /* the agent is on vsock at this CID; 0: on sock */
     uint64_t timeout_us;
     struct vmb_agent *agent;
     struct vmb_error *err;
@@ -61,7 +62,7 @@ static const char *const fs_types[] = {
 
 char *
 vmb_vm_cmdline(const struct vmb_config *cfg, const char *ip_cidr,
-               const char *node_name)
+               const char *node_name, bool agent_vsock)
 {
     /*
      * First what Kata's runtime always gives a QEMU guest on x86_64
@@ -91,10 +92,11 @@ vmb_vm_cmdline(const struct vmb_config *cfg, const char *ip_cidr,
         " " VMB_VM_KATA_SCSI_PARAM
         " console=ttyS0 quiet loglevel=6 panic=-1 " VMB_AGENT_ARG_NAME
         "%s " VMB_AGENT_ARG_IP "%s " VMB_AGENT_ARG_STORAGE
-        "%s%s " VMB_AGENT_ARG_MSIZE "%" PRIu64 "%s%s",
+        "%s%s " VMB_AGENT_ARG_MSIZE "%" PRIu64 "%s%s%s",
         node_name, ip_cidr, vmb_storage_name(place), root_arg,
-        cfg->guest.msize_9p_bytes, extra && *extra ? " " : "",
-        extra ? extra : "");
+        cfg->guest.msize_9p_bytes,
+        agent_vsock ? " " VMB_AGENT_ARG_TRANSPORT "vsock" : "",
+        extra && *extra ? " " : "", extra ? extra : "");
 }
 
 /* ---- checks before anything starts ---- */
@@ -250,7 +252,11 @@ static void *
 boot_thread_main(void *arg)
 {
     struct node_boot_thread *t = arg;
-    vmb_agent_connect(t->sock, t->timeout_us, &t->agent, &t->err);
+    if (t->cid)
+        vmb_agent_connect_vsock(t->cid, VMB_AGENT_VSOCK_PORT, t->timeout_us,
+                                &t->agent, &t->err);
+    else
+        vmb_agent_connect(t->sock, t->timeout_us, &t->agent, &t->err);
     atomic_store(&t->done, true);
     return NULL;
 }
@@ -361,7 +367,8 @@ spec_for(struct vmb_vm_cell *c, struct vmb_vm_node *n, const char *cmdline,
         .initrd = c->p.initrd,
         .cmdline = cmdline,
         .console_log = n->console_log,
-        .agent_socket = n->agent_sock,
+        .agent_socket = c->p.agent_vsock ? NULL : n->agent_sock,
+        .agent_vsock = c->p.agent_vsock,
         .root_disk = n->root_disk,
         .data_disk = n->data_disk,
         .data_format = "raw",
@@ -420,6 +427,7 @@ wait_boot(struct vmb_vm_cell *c, struct vmb_error **err)
     int rc = 0;
     for (int i = 0; i < c->nnodes; i++) {
         th[i].sock = c->nodes[i].agent_sock;
+        th[i].cid = c->nodes[i].vsock_cid;
         th[i].timeout_us = c->p.cfg->guest.boot_timeout_us;
         atomic_init(&th[i].done, false);
         if (pthread_create(&th[i].tid, NULL, boot_thread_main, &th[i]) != 0) {
@@ -610,7 +618,8 @@ start_domain(struct vmb_vm_cell *c, int i, const struct vmb_subnet *sn,
     char mac[24], cidr[24];
     mac_for(c->p.tag, i + 1, mac, sizeof(mac));
     snprintf(cidr, sizeof(cidr), "%s/%d", n->ip, sn->prefix);
-    autofree char *cmdline = vmb_vm_cmdline(c->p.cfg, cidr, n->name);
+    autofree char *cmdline =
+        vmb_vm_cmdline(c->p.cfg, cidr, n->name, c->p.agent_vsock);
     struct vmb_domain_spec s = spec_for(c, n, cmdline, mac);
     autofree char *sock = NULL;
     if (s.fs == VMB_VIRT_FS_VIRTIOFS) {
@@ -641,6 +650,10 @@ start_domain(struct vmb_vm_cell *c, int i, const struct vmb_subnet *sn,
         return -1;
     }
     n->boot.domain_start_s = since_s(c->t0_ns[i]);
+    /* libvirt picked the agent's CID as it started the domain. */
+    if (c->p.agent_vsock &&
+        vmb_virt_domain_vsock_cid(c->doms[i], &n->vsock_cid, err) < 0)
+        return vmb_error_prefix(err, "%s", n->name);
     return 0;
 }
 

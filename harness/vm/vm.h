@@ -39,21 +39,23 @@ struct vmb_vm_boot {
 };
 
 struct vmb_vm_node {
-    char *name;        /* "node1" */
-    char *domain;      /* libvirt domain name */
-    char ip[16];       /* guest address */
-    char *console_log; /* host path, written by libvirt */
-    char *agent_sock;  /* host path of the agent channel */
-    char *root_disk;   /* qcow2 overlay; NULL when the cell has none */
-    char *data_disk;   /* virtio-blk data volume; NULL unless virtio-blk */
-    char *share_dir;   /* host directory shared as "vmbdata" (9p,
-                          virtio-fs): the data directory's and the
-                          container root's; NULL when none */
-    char *data_dir;    /* host directory of the data directory when it is
-                          on the shared filesystem; NULL otherwise */
-    char *snapshot;    /* the container root's upper layer (rootfs.h);
-                          NULL when the root is a disk */
-    char *rootfs_pid;  /* the pid file of its mount; NULL likewise */
+    char *name;         /* "node1" */
+    char *domain;       /* libvirt domain name */
+    char ip[16];        /* guest address */
+    char *console_log;  /* host path, written by libvirt */
+    char *agent_sock;   /* host path of the agent channel */
+    uint32_t vsock_cid; /* the agent's vsock CID (params' agent_vsock),
+                           read from the live XML; 0 when on agent_sock */
+    char *root_disk;    /* qcow2 overlay; NULL when the cell has none */
+    char *data_disk;    /* virtio-blk data volume; NULL unless virtio-blk */
+    char *share_dir;    /* host directory shared as "vmbdata" (9p,
+                           virtio-fs): the data directory's and the
+                           container root's; NULL when none */
+    char *data_dir;     /* host directory of the data directory when it is
+                           on the shared filesystem; NULL otherwise */
+    char *snapshot;     /* the container root's upper layer (rootfs.h);
+                           NULL when the root is a disk */
+    char *rootfs_pid;   /* the pid file of its mount; NULL likewise */
     struct vmb_agent *agent; /* connected agent; owned by the cell */
     struct vmb_vm_boot boot;
     /* Data directory as the agent reports it. */
@@ -75,6 +77,9 @@ struct vmb_vm_params {
      * subnet of network.subnet's size after it (vmb_subnet_nth). */
     uint32_t tenant;
     const struct vmb_notes *notes; /* for notes to the user; NULL: stderr */
+    /* The agent's channel is vsock (vm/vsock.h chose it), not the
+     * virtio-serial port. */
+    bool agent_vsock;
 };
 
 struct vmb_vm_cell;
@@ -172,8 +177,9 @@ int vmb_vm_render_argv(struct vmb_virt *v, const struct vmb_config *cfg,
  * and vmbench's scans for its data disk. */
 #define VMB_VM_KATA_SCSI_PARAM "scsi_mod.scan=none"
 
-/* The kernel command line of node i (1-based) of a cell. Caller frees. */
+/* The kernel command line of node i (1-based) of a cell, its agent on
+ * vsock or on virtio-serial. Caller frees. */
 char *vmb_vm_cmdline(const struct vmb_config *cfg, const char *ip_cidr,
-                     const char *node_name);
+                     const char *node_name, bool agent_vsock);
 
 #endif

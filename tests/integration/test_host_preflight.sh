@@ -7,9 +7,10 @@
 #   before anything exists: every shortfall listed with its fix, no
 #   results directory; `run --dry-run` lists the same;
 # - a cell that demands vsock for the agent (agent_transport: vsock) is
-#   refused with its fix: `modprobe vhost_vsock` where the host has no
-#   /dev/vhost-vsock (this one), auto where vmbench's agent cannot use it;
-#   the default (auto) is no shortfall;
+#   refused with its fix, `modprobe vhost_vsock`, where the host has no
+#   /dev/vhost-vsock (this one), and no shortfall where it has; the
+#   default (auto) is no shortfall, and `plan` (text and --json) says
+#   which channel the agents get and why;
 # - --only baremetal checks only the controls' needs;
 # - `plan` lists the same verdicts and exits 0; `plan --json` carries them
 #   in "preflight", apart from the plan: plans made where the host differs
@@ -103,27 +104,40 @@ load:
 control:
   baremetal: false
 EOF
-set +e
-"$VMBENCH" run "$T/vsock.yaml" --out "$T/v1" 2>"$T/vsock.err"
-rc=$?
-set -e
-[ "$rc" = 2 ] || fail "vsock: run exited $rc: $(cat "$T/vsock.err")"
-grep -q '^  vhost-vsock: agent_transport is "vsock"' "$T/vsock.err" ||
-    fail "vsock: shortfall not listed: $(cat "$T/vsock.err")"
 if [ -r /dev/vhost-vsock ] && [ -w /dev/vhost-vsock ]; then
-    vfix='agent_transport: auto'
+    "$VMBENCH" plan "$T/vsock.yaml" --json >"$T/vsock-plan.json" 2>/dev/null
+    jq -e '.preflight.findings | map(.need) | index("vhost-vsock") == null' \
+        "$T/vsock-plan.json" >/dev/null ||
+        fail "vsock: a shortfall with the device: $(jq -c .preflight "$T/vsock-plan.json")"
+    auto=vsock why=null
 else
-    vfix='modprobe vhost_vsock'
+    set +e
+    "$VMBENCH" run "$T/vsock.yaml" --out "$T/v1" 2>"$T/vsock.err"
+    rc=$?
+    set -e
+    [ "$rc" = 2 ] || fail "vsock: run exited $rc: $(cat "$T/vsock.err")"
+    grep -q '^  vhost-vsock: agent_transport is "vsock"' "$T/vsock.err" ||
+        fail "vsock: shortfall not listed: $(cat "$T/vsock.err")"
+    grep -A3 '^  vhost-vsock: ' "$T/vsock.err" |
+        grep -q "^    fix: .*modprobe vhost_vsock" ||
+        fail "vsock: no fix saying modprobe vhost_vsock: $(cat "$T/vsock.err")"
+    [ ! -e "$T/v1" ] || fail "vsock: run created its results directory"
+    auto=virtio-serial why='"this host has no usable /dev/vhost-vsock"'
 fi
-grep -A3 '^  vhost-vsock: ' "$T/vsock.err" | grep -q "^    fix: .*$vfix" ||
-    fail "vsock: no fix saying $vfix: $(cat "$T/vsock.err")"
-[ ! -e "$T/v1" ] || fail "vsock: run created its results directory"
-# The default (auto) is no shortfall: it falls back to virtio-serial.
+# The default (auto) is no shortfall: it falls back to virtio-serial,
+# and plan says which channel the agents get and why.
 sed -i 's/agent_transport: vsock/agent_transport: auto/' "$T/vsock.yaml"
 "$VMBENCH" plan "$T/vsock.yaml" --json >"$T/vsock-plan.json" 2>/dev/null
 jq -e '.preflight.findings | map(.need) | index("vhost-vsock") == null' \
     "$T/vsock-plan.json" >/dev/null ||
     fail "vsock: auto is a shortfall: $(jq -c .preflight "$T/vsock-plan.json")"
+jq -e --arg auto "$auto" --argjson why "$why" \
+    '.preflight.agent_transport == {"auto": $auto, "why": $why}' \
+    "$T/vsock-plan.json" >/dev/null ||
+    fail "vsock: plan --json: $(jq -c .preflight "$T/vsock-plan.json")"
+"$VMBENCH" plan "$T/vsock.yaml" >/dev/null 2>"$T/vsock-plan.err"
+grep -q "^vmbench: the agents answer on $auto" "$T/vsock-plan.err" ||
+    fail "vsock: plan does not say the channel: $(cat "$T/vsock-plan.err")"
 
 # ---- --only baremetal: the controls' needs alone ----
 "$VMBENCH" run "$T/m.yaml" --out "$T/r3" --only baremetal --dry-run \

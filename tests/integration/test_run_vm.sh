@@ -8,6 +8,11 @@
 #   is on virtio-fs); the cell whose save line Redis rejects fails with
 #   Redis's message while the others complete, and the exit status is 1;
 #   a host without vhost-net is noted once for the session;
+# - the agents' channel (guest.agent_transport auto) follows the host:
+#   virtio-serial where there is no usable /dev/vhost-vsock (this host,
+#   and CI), vsock where there is; run.json says which and why, each
+#   result.json which channel its run used, and the domain XML and the
+#   guest's command line agree;
 # - QEMU runs as libvirt-qemu (libvirt's stock configuration) on files
 #   under /var/lib/vmbench/vm, which a killed run does not leave behind;
 # - nothing is left running afterwards: no domain, network, QEMU or Redis
@@ -38,6 +43,16 @@ notes=$(grep -c "no /dev/vhost-net" "$T/r1.err" || true)
 want=1
 if [ -r /dev/vhost-net ] && [ -w /dev/vhost-net ]; then want=0; fi
 [ "$notes" = "$want" ] || fail "the vhost note was said $notes times, wanted $want"
+# The agents' channel: auto gives vsock only with the host's device.
+if [ -r /dev/vhost-vsock ] && [ -w /dev/vhost-vsock ]; then
+    vsock=true auto=vsock why=null
+else
+    vsock=false auto=virtio-serial why='"this host has no usable /dev/vhost-vsock"'
+fi
+jq -e --argjson v "$vsock" --arg auto "$auto" --argjson why "$why" \
+    '.vhost_vsock == $v and .agent_transport == {"auto": $auto, "why": $why}' \
+    "$T/r1/run.json" >/dev/null ||
+    fail "run.json: $(jq -c '{vhost_vsock, agent_transport}' "$T/r1/run.json")"
 jq -e '.accel.used == "tcg" and .runs.total == 4 and .runs.ok == 2 and
        .runs.failed == 2' "$T/r1/run.json" >/dev/null ||
     fail "run.json: $(jq -c '{accel, runs}' "$T/r1/run.json")"
@@ -69,6 +84,22 @@ for id in $(jq -r '.cells[].id' "$T/r1/plan.json"); do
            .boot.node2.db_ready_s > 0 and .boot.replica_sync_s > 0 and
            .replication_lag_s >= 0 and .resources.node1.vcpu_time_s > 0' "$r" \
         >/dev/null || fail "cell $id: boot/resources: $(jq -c '{boot, resources}' "$r")"
+    [ "$(jq -r .boot.agent_transport "$r")" = "$auto" ] ||
+        fail "cell $id: agent transport $(jq -c .boot.agent_transport "$r")"
+    for n in 1 2; do
+        if [ "$auto" = vsock ]; then
+            grep -q "<vsock model='virtio'>" "$d/node$n.xml" &&
+                grep -q "vmb.agent=vsock" "$d/node$n.qemu.cmdline" ||
+                fail "cell $id: node $n has no vsock agent"
+        else
+            grep -q "name='org.vmbench.agent.0'" "$d/node$n.xml" ||
+                fail "cell $id: node $n has no virtio-serial agent channel"
+            ! grep -q "<vsock" "$d/node$n.xml" ||
+                fail "cell $id: node $n has a vsock device"
+            ! grep -q "vmb.agent=" "$d/node$n.qemu.cmdline" ||
+                fail "cell $id: node $n's agent was told another channel"
+        fi
+    done
     for f in timeseries.csv latency-0-write.hgrm latency-1-read.hgrm \
         node1.xml node1.qemu.cmdline node1.console.log node1.db.log \
         node2.xml node2.qemu.cmdline node2.console.log node2.db.log \

@@ -5,6 +5,7 @@
  * tests/integration/test_guest_boot.c.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -73,6 +74,42 @@ Test(agent, connect_times_out_without_socket)
     cr_assert(strstr(err->msg, "connect to agent socket "
                                "\"/tmp/vmb-no-such-agent.sock\" within 200 ms"),
               "%s", err->msg);
+    vmb_error_free(err);
+}
+
+/*
+ * Over vsock, a CID with nothing listening: the connect gives up by its
+ * deadline and names the CID and port. Where the kernel has no vsock
+ * sockets at all (EAFNOSUPPORT) it fails at once and says that instead.
+ * This host (a guest itself, with /dev/vsock but no vhost-vsock) takes
+ * the first case: its kernel sends the connect towards its own host,
+ * which never answers, so the one try runs out with the deadline
+ * (ETIMEDOUT after 0.30 s). A host with vhost-vsock and no guest of
+ * that CID takes it too, its tries failing or timing out within the
+ * deadline.
+ */
+Test(agent, vsock_connect_gives_up_by_its_deadline, .timeout = 10)
+{
+    struct vmb_agent *a = NULL;
+    struct vmb_error *err = NULL;
+    uint64_t t0 = vmb_now_ns();
+    cr_assert_eq(vmb_agent_connect_vsock(4000000000u, VMB_AGENT_VSOCK_PORT,
+                                         300000, &a, &err),
+                 -1);
+    double took_s = (double)(vmb_now_ns() - t0) / 1e9;
+    cr_assert_null(a);
+    const char *where = "connect to the agent on vsock cid 4000000000 port "
+                        "1024";
+    cr_assert(strstr(err->msg, where), "%s", err->msg);
+    if (err->errno_value == EAFNOSUPPORT) {
+        cr_assert(strstr(err->msg, "this host's kernel has no such sockets"),
+                  "%s", err->msg);
+        cr_assert_lt(took_s, 0.1, "took %.3f s", took_s);
+    } else {
+        cr_assert(strstr(err->msg, "within 300 ms"), "%s", err->msg);
+        cr_assert_geq(took_s, 0.3, "gave up early: %.3f s", took_s);
+        cr_assert_lt(took_s, 1.5, "took %.3f s", took_s);
+    }
     vmb_error_free(err);
 }
 

@@ -75,7 +75,8 @@ line_of(const char *text, const char *needle)
 
 /*
  * Dependencies come before the modules needing them; ext4's soft
- * dependency on crc32c is there, optional; storage groups are separate.
+ * dependency on crc32c is there, optional; storage groups and the
+ * agent's vsock group are separate.
  */
 Test(initramfs, module_list_in_load_order)
 {
@@ -97,6 +98,15 @@ Test(initramfs, module_list_in_load_order)
               line_of(text, "9p req /lib/modules/9p.ko\n"));
     line_of(text, "9p req /lib/modules/9pnet_virtio.ko\n");
     line_of(text, "virtio-fs req /lib/modules/virtiofs.ko\n");
+    /* The agent's vsock transport, for cells whose agent is on vsock. */
+    cr_assert(line_of(text, "vsock opt /lib/modules/vsock.ko\n") <
+              line_of(text, "vsock opt /lib/modules/"
+                            "vmw_vsock_virtio_transport_common.ko\n"));
+    cr_assert(
+        line_of(text, "vsock opt /lib/modules/"
+                      "vmw_vsock_virtio_transport_common.ko\n") <
+        line_of(text,
+                "vsock opt /lib/modules/vmw_vsock_virtio_transport.ko\n"));
     /* virtio is loaded once, in base, not again for 9p. */
     cr_assert_null(strstr(text, "9p req /lib/modules/virtio.ko"));
     free(text);

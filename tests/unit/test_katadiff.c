@@ -177,19 +177,92 @@ Test(katadiff, a_cut_off_line_shows_what_it_does_not_show)
 struct fixture_case {
     char file[48];
     char perf[400]; /* the aspects, "|"-separated, in the diff's order */
+    bool vsock;     /* the line shows Kata's agent on vhost-vsock-pci */
+};
+
+static struct fixture_case fixture_cases[] = {
+    {"kata-1.9-virtiofs-log.txt", "machine type|accelerator|cpu model", false},
+    {"kata-2.0.1-virtiofs-ps.txt", "accelerator|cpu model", true},
+    {"kata-2.x-virtiofs-ps.txt",
+     "accelerator|cpu model|cpu features|device vhost-user-fs (virtio-fs)",
+     true},
+    {"kata-3.x-block-image-ps.txt", "accelerator|cpu model", false},
 };
 
 ParameterizedTestParameters(katadiff, real_kata_lines_against_a_default_cell)
 {
-    static struct fixture_case cases[] = {
-        {"kata-1.9-virtiofs-log.txt", "machine type|accelerator|cpu model"},
-        {"kata-2.0.1-virtiofs-ps.txt", "accelerator|cpu model"},
-        {"kata-2.x-virtiofs-ps.txt",
-         "accelerator|cpu model|cpu features|device vhost-user-fs (virtio-fs)"},
-        {"kata-3.x-block-image-ps.txt", "accelerator|cpu model"},
-    };
-    return cr_make_param_array(struct fixture_case, cases,
-                               sizeof(cases) / sizeof(cases[0]));
+    return cr_make_param_array(struct fixture_case, fixture_cases,
+                               sizeof(fixture_cases) /
+                                   sizeof(fixture_cases[0]));
+}
+
+/*
+ * The saved cell's line with its agent on vsock instead, as on a host
+ * with /dev/vhost-vsock: the agent's virtio-serial port and its chardev
+ * give way to the device libvirt makes of <vsock><cid auto='yes'/>
+ * (written in libvirt 9's form by hand: this host has no vhost-vsock to
+ * boot one; its CID and fd are naming). Caller frees.
+ */
+static char *
+cell_with_vsock(const char *text)
+{
+    const char *a = strstr(text, "-chardev\nsocket,id=charchannel0,");
+    const char *b = strstr(text, "\"name\":\"org.vmbench.agent.0\"}\n");
+    cr_assert(a && b && a < b, "the saved cell has no agent channel");
+    b += strlen("\"name\":\"org.vmbench.agent.0\"}\n");
+    return vmb_xasprintf("%.*s-device\n{\"driver\":\"vhost-vsock-pci\","
+                         "\"id\":\"vsock0\",\"guest-cid\":3,\"vhostfd\":"
+                         "\"28\",\"bus\":\"pci.6\",\"addr\":\"0x0\"}\n%s",
+                         (int)(a - text), text, b);
+}
+
+/* The aspects that can change performance and differ, "|"-separated. */
+static char *
+perf_differences(const struct vmb_kdiff *d)
+{
+    struct vmb_buf got = {0};
+    for (size_t i = 0; i < d->n; i++)
+        if (d->items[i].performance && d->items[i].status != VMB_KDIFF_MATCH &&
+            d->items[i].status != VMB_KDIFF_NOT_SHOWN)
+            vmb_buf_printf(&got, "%s%s", got.len ? "|" : "",
+                           d->items[i].aspect);
+    return got.data ? vmb_buf_steal(&got) : vmb_xstrdup("");
+}
+
+ParameterizedTestParameters(katadiff, real_kata_lines_against_a_vsock_cell)
+{
+    return cr_make_param_array(struct fixture_case, fixture_cases,
+                               sizeof(fixture_cases) /
+                                   sizeof(fixture_cases[0]));
+}
+
+/* The same cell with its agent on vsock, as default cells get on a
+ * host with /dev/vhost-vsock: Kata's vhost-vsock-pci is then matched,
+ * where the line shows it, and nothing else changes. */
+ParameterizedTest(struct fixture_case *c, katadiff,
+                  real_kata_lines_against_a_vsock_cell)
+{
+    autofree char *kpath = vmb_xasprintf("%s/%s", KD_SOURCES, c->file);
+    autofree char *ktext = NULL, *saved = NULL;
+    size_t klen = 0;
+    cr_assert_eq(vmb_read_file(kpath, &ktext, &klen, NULL), 0);
+    cr_assert_eq(vmb_read_file(KD_CELL_FILE, &saved, NULL, NULL), 0);
+    autofree char *ctext = cell_with_vsock(saved);
+    struct vmb_qcmd *k = NULL, *cq = NULL;
+    cr_assert_eq(vmb_qcmd_parse(kpath, ktext, klen, &k, NULL), 0);
+    cr_assert_eq(vmb_qcmd_parse("cell", ctext, strlen(ctext), &cq, NULL), 0);
+    struct vmb_kdiff d;
+    vmb_kdiff_compare(k, cq, &d);
+    autofree char *got = perf_differences(&d);
+    cr_expect_str_eq(got, c->perf, "%s", c->file);
+    const struct vmb_kdiff_item *vs = item(&d, "device vhost-vsock");
+    if (c->vsock)
+        cr_expect_eq(vs->status, VMB_KDIFF_MATCH, "%s", c->file);
+    cr_expect_eq(item(&d, "device virtio-serial controller")->status,
+                 VMB_KDIFF_MATCH, "%s", c->file);
+    vmb_kdiff_free(&d);
+    vmb_qcmd_free(k);
+    vmb_qcmd_free(cq);
 }
 
 ParameterizedTest(struct fixture_case *c, katadiff,
@@ -205,18 +278,22 @@ ParameterizedTest(struct fixture_case *c, katadiff,
     cr_assert_eq(vmb_qcmd_parse("cell", ctext, clen, &cq, NULL), 0);
     struct vmb_kdiff d;
     vmb_kdiff_compare(k, cq, &d);
-    struct vmb_buf got = {0};
-    for (size_t i = 0; i < d.n; i++)
-        if (d.items[i].performance && d.items[i].status != VMB_KDIFF_MATCH &&
-            d.items[i].status != VMB_KDIFF_NOT_SHOWN)
-            vmb_buf_printf(&got, "%s%s", got.len ? "|" : "", d.items[i].aspect);
-    cr_expect_str_eq(got.data ? got.data : "", c->perf, "%s", c->file);
+    autofree char *got = perf_differences(&d);
+    cr_expect_str_eq(got, c->perf, "%s", c->file);
     /* What Kata and the default cell share, on every line. */
     cr_expect_eq(item(&d, "memory")->status, VMB_KDIFF_MATCH);
     cr_expect_eq(item(&d, "memory slots")->status, VMB_KDIFF_MATCH);
     cr_expect_eq(item(&d, "device virtio-serial controller")->status,
                  VMB_KDIFF_MATCH);
     cr_expect_eq(item(&d, "pit lost-tick policy")->status, VMB_KDIFF_NOT_SHOWN);
+    /* The saved cell's agent is on virtio-serial (no vhost-vsock where
+     * it was booted): Kata's vsock is then only Kata's, and no matter of
+     * performance. */
+    if (c->vsock) {
+        const struct vmb_kdiff_item *vs = item(&d, "device vhost-vsock");
+        cr_expect_eq(vs->status, VMB_KDIFF_ONLY_KATA, "%s", c->file);
+        cr_expect(!vs->performance, "%s", c->file);
+    }
     /* Where Kata's line shows its guest image, the cell's counterpart is
      * its initramfs, and the pair is no matter of performance. */
     const struct vmb_kdiff_item *img =
@@ -225,7 +302,6 @@ ParameterizedTest(struct fixture_case *c, katadiff,
     cr_expect_str_eq(img->cell, "initramfs", "%s", c->file);
     if (img->kata != NULL)
         cr_expect(!img->performance, "%s", c->file);
-    vmb_buf_free(&got);
     vmb_kdiff_free(&d);
     vmb_qcmd_free(k);
     vmb_qcmd_free(cq);

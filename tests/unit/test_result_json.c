@@ -346,14 +346,16 @@ Test(result_json, a_cell_file_reads_back_as_its_cell)
     free(text);
 }
 
-/* The VM runtime's members: boot stages (null where not reached) and
- * each domain's counters; a pair never made has nulls. */
+/* The VM runtime's members: boot stages (null where not reached), the
+ * agents' channel and each domain's counters; a pair never made has
+ * nulls. */
 Test(result_json, vm_records_are_the_documented_members)
 {
     struct vmb_runtime_record vm[2] = {vm_record(0, 0.5), {.has_boot = true}};
     vm[0].boot[1].kernel_s = -1;
     vm[0].replica_sync_s = -1;
     vm[0].window[1].kind = VMB_RT_WINDOW_NONE;
+    vm[0].agent_transport = "vsock"; /* the channel the agents used */
     struct vmb_result_doc d = {.kind = "vm",
                                .id = "0123456789ab",
                                .rep = 1,
@@ -371,7 +373,8 @@ Test(result_json, vm_records_are_the_documented_members)
         "start_s\":0.5,"
         "\"kernel_s\":1.5,\"agent_s\":2.5,\"mounts_s\":3.5,\"db_ready_s\":4.5},"
         "\"node2\":{\"domain_start_s\":0.5,\"kernel_s\":null,\"agent_s\":2.5,"
-        "\"mounts_s\":3.5,\"db_ready_s\":5.5},\"replica_sync_s\":null},"
+        "\"mounts_s\":3.5,\"db_ready_s\":5.5},\"replica_sync_s\":null,"
+        "\"agent_transport\":\"vsock\"},"
         "\"resources\":{\"node1\":{\"window_s\":10,\"vcpu_time_s\":2.5,"
         "\"process_cpu_s\":3.25,"
         "\"block_rd_bytes\":4096,\"block_wr_bytes\":8192,\"block_rd_reqs\":1,"

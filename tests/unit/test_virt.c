@@ -312,10 +312,19 @@ k_entropy_source(struct vmb_domain_spec *s)
     s->rng_source = "/dev/random";
 }
 
+/* The agent on vsock (agent_transport): a <vsock> device whose CID
+ * libvirt picks, the virtio-serial controller kept, no agent channel. */
+static void
+k_agent_vsock(struct vmb_domain_spec *s)
+{
+    s->agent_vsock = true;
+}
+
 static const struct {
     const char *name;
     void (*apply)(struct vmb_domain_spec *s);
 } knobs[] = {
+    {"agent_transport_vsock", k_agent_vsock},
     {"entropy_source_random", k_entropy_source},
     {"default_maxvcpus", k_maxvcpus},
     {"memory_slots", k_memory_slots},
@@ -459,6 +468,38 @@ Test(virt, caps_dac_owner_rejects_bad_labels)
         cr_assert_lt(vmb_virt_caps_dac_owner(caps, true, &u, &g, &err), 0, "%s",
                      bad[i]);
         cr_assert(strstr(err->msg, bad[i]) != NULL, "%s", err->msg);
+        vmb_error_free(err);
+    }
+}
+
+/* The CID libvirt gave the live domain's vsock device is read from its
+ * <cid> element, not from the PCI <address> beside it; a device
+ * without one (a domain not started) is an error, as is none at all. */
+Test(virt, vsock_cid_from_live_xml)
+{
+    const char *live =
+        "<domain><devices>\n"
+        "  <vsock model='virtio'>\n"
+        "    <cid auto='yes' address='42'/>\n"
+        "    <alias name='vsock0'/>\n"
+        "    <address type='pci' domain='0x0000' bus='0x06' slot='0x00'/>\n"
+        "  </vsock>\n</devices></domain>\n";
+    uint32_t cid = 0;
+    cr_assert_eq(vmb_virt_xml_vsock_cid(live, &cid, NULL), 0);
+    cr_assert_eq(cid, 42);
+    const char *bad[] = {
+        "<domain><devices></devices></domain>",
+        "<vsock model='virtio'><cid auto='yes'/>"
+        "<address type='pci' bus='0x06'/></vsock>",
+        "<vsock model='virtio'><cid auto='no' address='2'/></vsock>",
+        "<vsock model='virtio'><cid address='7x'/></vsock>",
+        "<vsock model='virtio'><cid address='4294967295'/></vsock>",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct vmb_error *err = NULL;
+        cr_assert_eq(vmb_virt_xml_vsock_cid(bad[i], &cid, &err), -1, "%s",
+                     bad[i]);
+        cr_assert(strstr(err->msg, "vsock"), "%s", err->msg);
         vmb_error_free(err);
     }
 }

@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "vm/vm.h"
 #include "vm/vm_kata.h"
+#include "vm/vsock.h"
 
 static struct vmb_config cfg;
 static char dir[] = "/tmp/vmb-test-vm-XXXXXX";
@@ -231,12 +232,57 @@ Test(vm, cmdline_carries_the_agent_keys)
 {
     cfg.guest.storage = VMB_STORAGE_9P;
     cfg.guest.msize_9p_bytes = 262144;
-    autofree char *c = vmb_vm_cmdline(&cfg, "10.213.0.3/24", "node2");
+    autofree char *c = vmb_vm_cmdline(&cfg, "10.213.0.3/24", "node2", false);
     cr_assert(strstr(c, "console=ttyS0 quiet"), "%s", c);
     cr_assert(strstr(c, "vmb.name=node2"), "%s", c);
     cr_assert(strstr(c, "vmb.ip=10.213.0.3/24"), "%s", c);
     cr_assert(strstr(c, "vmb.storage=9p"), "%s", c);
     cr_assert(strstr(c, "vmb.msize=262144"), "%s", c);
+    /* virtio-serial is the agent's default: no key says it. */
+    cr_assert_null(strstr(c, "vmb.agent="), "%s", c);
+}
+
+/*
+ * The agent's transport: auto is vsock where the device node is there
+ * (this process may read and write it) and the guest kernel has vsock,
+ * else virtio-serial, saying why; an explicit vsock stays vsock with the
+ * reason, for the preflight and the runtime to refuse. The device path
+ * is the test's own file, not the host's.
+ */
+Test(vm, agent_transport_follows_the_device_node)
+{
+    char tmp[] = "/tmp/vmb-test-vsock-XXXXXX";
+    cr_assert_not_null(mkdtemp(tmp));
+    autofree char *dev = vmb_xasprintf("%s/vhost-vsock", tmp);
+    const char *why = "unset";
+    int a = VMB_AGENT_TRANSPORT_AUTO, v = VMB_AGENT_TRANSPORT_VSOCK,
+        s = VMB_AGENT_TRANSPORT_VIRTIO_SERIAL;
+    /* No device node. */
+    cr_assert_eq(vmb_vsock_transport(a, dev, true, &why), s);
+    cr_assert_str_eq(why, "this host has no usable /dev/vhost-vsock");
+    cr_assert_eq(vmb_vsock_transport(v, dev, true, &why), v);
+    cr_assert_str_eq(why, "this host has no usable /dev/vhost-vsock");
+    cr_assert_not(vmb_vsock_host_usable(dev));
+    /* The device node there. */
+    cr_assert_eq(vmb_write_file_atomic(dev, "", 0, NULL), 0);
+    cr_assert(vmb_vsock_host_usable(dev));
+    cr_assert_eq(vmb_vsock_transport(a, dev, true, &why), v);
+    cr_assert_null(why);
+    cr_assert_eq(vmb_vsock_transport(a, dev, false, &why), s);
+    cr_assert_str_eq(why, "the guest kernel has no vsock driver");
+    cr_assert_eq(vmb_vsock_transport(s, dev, true, &why), s);
+    cr_assert_not_null(why);
+    cr_assert_eq(vmb_vsock_transport(v, dev, true, NULL), v);
+    vmb_rm_rf(tmp, NULL);
+}
+
+/* An agent on vsock is told so, before the user's kernel_params. */
+Test(vm, cmdline_tells_the_agent_to_listen_on_vsock)
+{
+    free(cfg.guest.kernel_params);
+    cfg.guest.kernel_params = vmb_xstrdup("mitigations=off");
+    autofree char *c = vmb_vm_cmdline(&cfg, "10.213.0.2/24", "node1", true);
+    cr_assert(strstr(c, " vmb.agent=vsock mitigations=off"), "%s", c);
 }
 
 /* Kata's own parameters for QEMU on x86_64 come first, then Kata's
@@ -244,7 +290,7 @@ Test(vm, cmdline_carries_the_agent_keys)
  * vmbench reads the boot log. */
 Test(vm, cmdline_starts_with_katas_parameters)
 {
-    autofree char *c = vmb_vm_cmdline(&cfg, "10.213.0.2/24", "node1");
+    autofree char *c = vmb_vm_cmdline(&cfg, "10.213.0.2/24", "node1", false);
     cr_assert(vmb_str_has_prefix(c, "tsc=reliable no_timer_check "
                                     "rcupdate.rcu_expedited=1 i8042.direct=1 "
                                     "i8042.dumbkbd=1 i8042.nopnp=1 "
@@ -263,25 +309,25 @@ Test(vm, cmdline_places_local_data_as_kata_does)
     free(cfg.guest.kernel_params);
     cfg.guest.kernel_params = vmb_xstrdup("mitigations=off nosmt");
     /* Kata's default: the container root, and so local, on virtio-fs. */
-    autofree char *c = vmb_vm_cmdline(&cfg, "10.213.0.2/24", "node1");
+    autofree char *c = vmb_vm_cmdline(&cfg, "10.213.0.2/24", "node1", false);
     cr_assert(strstr(c, "vmb.storage=local vmb.root=virtio-fs"), "%s", c);
     cr_assert(strstr(c, " mitigations=off nosmt"), "%s", c);
     cfg.guest.disable_block_device = false;
-    autofree char *d = vmb_vm_cmdline(&cfg, "10.213.0.2/24", "node1");
+    autofree char *d = vmb_vm_cmdline(&cfg, "10.213.0.2/24", "node1", false);
     cr_assert(strstr(d, "vmb.storage=local"), "%s", d);
     cr_assert_null(strstr(d, "vmb.root="), "%s", d);
     cfg.guest.storage = VMB_STORAGE_SHARED;
     cfg.guest.shared_fs = VMB_SHAREDFS_9P;
-    autofree char *e = vmb_vm_cmdline(&cfg, "10.213.0.2/24", "node1");
+    autofree char *e = vmb_vm_cmdline(&cfg, "10.213.0.2/24", "node1", false);
     cr_assert(strstr(e, "vmb.storage=9p"), "%s", e);
     cr_assert_null(strstr(e, "vmb.root="), "%s", e);
     /* A volume beside a root on the share: both over 9p. */
     cfg.guest.disable_block_device = true;
-    autofree char *f = vmb_vm_cmdline(&cfg, "10.213.0.2/24", "node1");
+    autofree char *f = vmb_vm_cmdline(&cfg, "10.213.0.2/24", "node1", false);
     cr_assert(strstr(f, "vmb.storage=9p vmb.root=9p"), "%s", f);
     /* A data disk makes the root a disk too. */
     cfg.guest.storage = VMB_STORAGE_BLOCK;
-    autofree char *g = vmb_vm_cmdline(&cfg, "10.213.0.2/24", "node1");
+    autofree char *g = vmb_vm_cmdline(&cfg, "10.213.0.2/24", "node1", false);
     cr_assert_null(strstr(g, "vmb.root="), "%s", g);
 }
 
