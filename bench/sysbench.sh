@@ -31,8 +31,12 @@
 # runnable threads: sysbench's 16 threads get 16 shares of CPU 1 where
 # vmbench's one epoll thread gets one, and the rates say more about the
 # neighbours than the tools (a loaded host: load average well above the
-# CPU count). THREADS=16 gives vmbench the same share; compare on a
-# quiet host for the targets.
+# CPU count). THREADS=16 gives vmbench the same share, at a price in
+# client CPU per query: a thread with one connection sleeps in epoll
+# once per statement, as each of sysbench's sleeps in recv, and still
+# makes the read that finds nothing before it (protocols/mysql.c says
+# why), so the CPU target is judged with THREADS=1; compare on a quiet
+# host for the targets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # `vmbench run` of MariaDB in container VMs under TCG, inside a network
-# namespace with a private libvirtd (scripts/sandbox.sh), on the shared
-# filesystem Kata gives a container's files, virtio-fs
-# (tests/data/run-mariadb-vm.yaml; one cell: mariadb-install-db on two
-# nodes under TCG is most of its two minutes):
+# namespace with a private libvirtd (scripts/sandbox.sh), on two data
+# placements (tests/data/run-mariadb-vm.yaml, one cell each): the shared
+# filesystem Kata gives a container's files, virtio-fs, and a virtio-blk
+# volume (mariadb-install-db on two nodes under TCG is most of each
+# cell's time):
 # - in each VM the agent runs mariadb-install-db and the server as the
 #   unprivileged user mysql; node 2 replicates node 1 by GTID; both runs
 #   complete with exact transaction counts for the n phase, numbers for
 #   the point-select phase, a replication lag, the settings of both
 #   nodes, and the nodes' configuration files and logs;
+# - the guest's mount table (node<i>.mounts) has the data directory on
+#   virtio-fs for the one cell and on ext4 on a virtio disk (/dev/vdX)
+#   for the other;
 # - the default innodb_flush_method O_DIRECT, which virtiofsd drops
 #   without --allow-direct-io, is recorded in result.json and said on
-#   the terminal as a setting that did not apply;
+#   the terminal as a setting that did not apply on virtio-fs, and not
+#   on the block device, where the server runs with it and it applies;
 # - the agent talks over virtio-serial where the host has no usable
 #   /dev/vhost-vsock (this host), over vsock where it has, and run.json
 #   says which and why;
@@ -33,10 +38,12 @@ set -e
 echo "run-mariadb-vm.yaml: exit $rc after $((SECONDS - t0))s"
 [ "$rc" = 0 ] || { cat "$T/r1.err"; fail "exit status $rc"; }
 assert_nothing_left
-jq -e '.accel.used == "tcg" and .runs.total == 1 and .runs.ok == 1' \
+jq -e '.accel.used == "tcg" and .runs.total == 2 and .runs.ok == 2' \
     "$T/r1/run.json" >/dev/null ||
     fail "run.json: $(jq -c '{accel, runs}' "$T/r1/run.json")"
-for id in $(jq -r '.cells[].id' "$T/r1/plan.json"); do
+storages=
+while read -r id storage; do
+    storages="$storages $storage"
     d="$T/r1/cells/$id/rep1"
     r="$d/result.json"
     [ "$(jq -r .status "$r")" = ok ] || fail "cell $id: $(jq -r .error "$r")"
@@ -56,10 +63,31 @@ for id in $(jq -r '.cells[].id' "$T/r1/plan.json"); do
         "$d/node2.db.log" || fail "cell $id: node 2 did not replicate by GTID"
     grep -q "ready for connections" "$d/node1.db.log" ||
         fail "cell $id: node 1's log"
-    jq -e '.ignored_settings | length == 1 and .[0].setting ==
-           "innodb_flush_method" and .[0].value == "O_DIRECT" and
-           (.[0].why | contains("--allow-direct-io"))' "$r" >/dev/null ||
-        fail "cell $id: ignored settings $(jq -c .ignored_settings "$r")"
+    grep -qx "innodb_flush_method	O_DIRECT" "$d/node1.settings.tsv" ||
+        fail "cell $id: node 1 does not run with O_DIRECT"
+    for n in node1 node2; do
+        [ -s "$d/$n.mounts" ] || fail "cell $id: missing or empty $n.mounts"
+        case "$storage" in
+        virtio-fs)
+            grep -Eq '^vmbdata /container/data virtiofs ' "$d/$n.mounts" ||
+                fail "cell $id: $n's /data is not on virtio-fs: $(cat "$d/$n.mounts")"
+            ;;
+        virtio-blk)
+            grep -Eq '^/dev/vd[a-z]+ /container/data ext4 ' "$d/$n.mounts" ||
+                fail "cell $id: $n's /data is not ext4 on a virtio disk: $(cat "$d/$n.mounts")"
+            ;;
+        *) fail "cell $id: unexpected storage \"$storage\"" ;;
+        esac
+    done
+    if [ "$storage" = virtio-fs ]; then
+        jq -e '.ignored_settings | length == 1 and .[0].setting ==
+               "innodb_flush_method" and .[0].value == "O_DIRECT" and
+               (.[0].why | contains("--allow-direct-io"))' "$r" >/dev/null ||
+            fail "cell $id: ignored settings $(jq -c .ignored_settings "$r")"
+    else
+        jq -e '.ignored_settings == []' "$r" >/dev/null ||
+            fail "cell $id: ignored settings $(jq -c .ignored_settings "$r")"
+    fi
     if [ -r /dev/vhost-vsock ] && [ -w /dev/vhost-vsock ]; then
         grep -q "<vsock model='virtio'>" "$d/node1.xml" ||
             fail "cell $id: no vsock device for the agent"
@@ -70,9 +98,13 @@ for id in $(jq -r '.cells[].id' "$T/r1/plan.json"); do
             fail "cell $id: a vsock device"
         fi
     fi
-done
-grep -q 'innodb_flush_method "O_DIRECT" did not apply: virtiofsd' \
+done < <(jq -r '.cells[] | "\(.id) \(.axes["guest.storage"])"' "$T/r1/plan.json")
+[ "$storages" = " virtio-fs virtio-blk" ] || fail "cells' storage:$storages"
+grep -q 'cell "storage=virtio-fs": innodb_flush_method "O_DIRECT" did not apply: virtiofsd' \
     "$T/r1.err" || fail "not said on the terminal: $(cat "$T/r1.err")"
+if grep -q 'cell "storage=virtio-blk": .* did not apply' "$T/r1.err"; then
+    fail "the block device's cell said to ignore a setting: $(cat "$T/r1.err")"
+fi
 if [ -r /dev/vhost-vsock ] && [ -w /dev/vhost-vsock ]; then
     vsock=true auto=vsock why=null
 else

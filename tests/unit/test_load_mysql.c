@@ -2,7 +2,8 @@
  * The MySQL load protocol against a real mariadbd (mysql_test_helpers.h):
  * exact counts, sysbench's transactions keeping their tables' invariant,
  * a server that dies mid-phase, one that is full (1040), a wrong password
- * or database (1045, 1049: bad input), pipeline refused, the URL parser.
+ * or database (1045, 1049: bad input), pipeline refused, the URL parser,
+ * parameters' types sent with a statement's first execute only.
  */
 #include <inttypes.h>
 
@@ -82,6 +83,41 @@ Test(load_mysql, oltp_transactions_keep_the_tables_whole)
     cr_assert_gt(vmb_load_result_ops(r), 0);
     cr_assert_eq(vmb_load_result_errors(r), 0);
     vmb_load_result_free(r);
+    th_my_stop(&s);
+}
+
+/* What the server has received, in bytes, from every client. */
+static long long
+bytes_received(const struct th_my *s)
+{
+    return th_my_num(s, "SELECT variable_value FROM information_schema."
+                        "global_status WHERE variable_name = "
+                        "'BYTES_RECEIVED'");
+}
+
+/* A statement's parameters are bound once, so the parameters' types go
+ * to the server with its first execute only: a point select's execute
+ * is then 20 bytes (header 4, command 1, statement id 4, flags 1,
+ * iterations 4, null bitmap 1, new-types flag 1, the INT 4), 22 with
+ * the types again. What else arrives (the phase's connect and prepare,
+ * the two status reads' own connections) is well under a byte per op. */
+Test(load_mysql, point_select_sends_parameter_types_once)
+{
+    struct th_my s;
+    th_my_start(&s);
+    const char *prep[] = {"op=oltp_point_select", "n=1", "table_size=100",
+                          NULL};
+    vmb_load_result_free(th_my_run_ok(s.url, true, prep));
+    const char *ps[] = {"op=oltp_point_select", "n=3000", "table_size=100",
+                        "connections=1", NULL};
+    long long before = bytes_received(&s);
+    struct vmb_load_result *r = th_my_run_ok(s.url, false, ps);
+    long long after = bytes_received(&s);
+    cr_assert_eq(vmb_load_result_ops(r), 3000);
+    cr_assert_eq(vmb_load_result_errors(r), 0);
+    vmb_load_result_free(r);
+    double per_op = (double)(after - before) / 3000.0;
+    cr_assert_lt(per_op, 21.0, "%.2f bytes per execute", per_op);
     th_my_stop(&s);
 }
 
