@@ -11,15 +11,25 @@
 # of run-to-run noise; vmbench against "fio" (separate runs) is the
 # overhead, within that noise.
 #
-#   bench/fio_overhead.sh [BUILD_DIR] [REPS] [SECONDS]
+# With WHERE "vm" the same in a VM, in a sandbox (scripts/sandbox.sh):
+# `vmbench run --only vm` of a fio cell (one VM, data on a disk of its
+# own, KVM where the host has it, else TCG), and fio run by hand in the
+# same kind of VM (tests' vmb_celltool: the VM vmbench boots, fio
+# started through the agent with the job vmbench ran, no run around it),
+# alternating.
+#
+#   bench/fio_overhead.sh [BUILD_DIR] [REPS] [SECONDS] [host|vm]
 # Exit 0 when vmbench's median op rate is within 3% of fio's.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$src/build}" && pwd)
 reps=${2:-5}
 secs=${3:-5}
+where=${4:-host}
 command -v fio >/dev/null || { echo "fio is not installed" >&2; exit 2; }
+case $where in host | vm) ;; *) echo "WHERE is host or vm" >&2; exit 2 ;; esac
 T=$(mktemp -d /var/tmp/vmb-fio-overhead.XXXXXX)
+chmod 755 "$T"
 trap 'rm -rf "$T"' EXIT
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
@@ -48,7 +58,55 @@ matrix:
   vcpus: [1]
 YAML
 
+if [ "$where" = vm ]; then
+    cat >"$T/vm.yaml" <<YAML
+name: fio-overhead-vm
+database:
+  engine: fio
+guest:
+  vcpus: 1
+  memory: 1024
+  storage: block
+  data_size: 1G
+network:
+  vhost_fallback: true
+load:
+  warmup: 0s
+  phases:
+    - { fio: jobs/job.fio, duration: ${secs}s }
+control:
+  baremetal: false
+YAML
+    cat >"$T/vm.sh" <<'RUN'
+set -euo pipefail
+build=$1 T=$2 reps=$3
 for r in $(seq 1 "$reps"); do
+    "$build/vmbench" run "$T/vm.yaml" --out "$T/vmb$r" --only vm \
+        --no-report >/dev/null 2>"$T/vmb$r.err"
+    # By hand: the job vmbench ran (its [global], /data, and the user's).
+    "$build/tests/vmb_celltool" cell database.engine=fio guest.vcpus=1 \
+        guest.memory=1024 guest.storage=block guest.data_size=1G \
+        --fio "$(echo "$T"/vmb1/cells/*/rep1/fio-0-fio-job.job)" \
+        --fio-out "$T/fio$r.json" >/dev/null 2>"$T/fio$r.err"
+done
+RUN
+    bash "$src/scripts/sandbox.sh" bash "$T/vm.sh" "$build" "$T" "$reps"
+    for r in $(seq 1 "$reps"); do
+        res=$(echo "$T"/vmb$r/cells/*/rep1/result.json)
+        jq -r '[.jobs[0].read.iops, .jobs[0].read.clat_ns.percentile["50.000000"] / 1000,
+                .jobs[0].read.clat_ns.percentile["99.000000"] / 1000] | @tsv' \
+            "$T/fio$r.json" >>"$T/fio.tsv"
+        jq -r '.phases[0] | [.op_rate, .latency_us.p50, .latency_us.p99] | @tsv' \
+            "$res" >>"$T/vmb.tsv"
+        jq -r '[.jobs[0].read.iops, .jobs[0].read.clat_ns.percentile["50.000000"] / 1000,
+                .jobs[0].read.clat_ns.percentile["99.000000"] / 1000] | @tsv' \
+            "$(dirname "$res")/fio-0-fio-job.json" >>"$T/inrun.tsv"
+    done
+    echo "in a VM ($(jq -r .accel "$(echo "$T"/vmb1/cells/*/rep1/result.json)"))"
+fi
+
+for r in $(seq 1 "$reps"); do
+    [ "$where" = host ] || break
     # fio alone, with the job vmbench writes (its [global] and the user's).
     printf '[global]\ndirectory=%s\ntime_based\nruntime=%ss\n\n' \
         "$T/direct" "$secs" >"$T/direct.fio"
@@ -69,6 +127,8 @@ for r in $(seq 1 "$reps"); do
         "$T"/vmb$r/control/*/rep1/fio-0-fio-job.json >>"$T/inrun.tsv"
 done
 
+paste "$T/fio.tsv" "$T/vmb.tsv" | awk '{ printf "rep %d: fio %.0f IOPS p99 %.1f us, vmbench %.0f IOPS p99 %.1f us\n",
+    NR, $1, $3, $4, $6 }' >&2
 median() { # column file
     cut -f"$1" "$2" | sort -g | awk '{ v[NR] = $1 } END {
         print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'

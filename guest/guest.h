@@ -27,7 +27,10 @@
 #include "vm/agent_wire.h"
 
 /* The container root and its data directory, as the agent sees them. */
+/* A test of the request handlers serves a directory of its own. */
+#ifndef VMB_GUEST_ROOT
 #define VMB_GUEST_ROOT "/container"
+#endif
 #define VMB_GUEST_DATA VMB_GUEST_ROOT VMB_AGENT_DATA_DIR
 /* Where the share is mounted when the container root comes from it. */
 #define VMB_GUEST_SHARE "/shared"

@@ -314,9 +314,17 @@ vmb_guest_req_fetch(const char *id, const struct vmb_wire_msg *m)
     vmb_wire_get_u64(m, "max", &max);
     if (max > VMB_AGENT_FETCH_MAX)
         max = VMB_AGENT_FETCH_MAX;
+    uint64_t offset = 0;
+    vmb_wire_get_u64(m, "offset", &offset);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         vmb_guest_reply_err(id, "open \"%s\": %s", p, strerror(errno));
+        return;
+    }
+    if (offset > INT64_MAX || lseek(fd, (off_t)offset, SEEK_SET) < 0) {
+        vmb_guest_reply_err(id, "seek \"%s\" to %" PRIu64 ": %s", p, offset,
+                            strerror(errno));
+        close(fd);
         return;
     }
     char *buf = malloc(max + 1);
@@ -350,6 +358,7 @@ vmb_guest_req_fetch(const char *id, const struct vmb_wire_msg *m)
     struct vmb_wire_line l;
     vmb_guest_reply_begin(&l, id);
     vmb_wire_addu(&l, "size", size);
+    vmb_wire_addu(&l, "offset", offset);
     vmb_wire_add(&l, "data", buf, len);
     vmb_wire_addi(&l, "truncated", more);
     free(buf);

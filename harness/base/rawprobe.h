@@ -18,6 +18,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * The tool name results record for figures this file measured, with
+ * vmbench's version after it (result.json "probe"."tool"): figures of
+ * another tool, or of another version of this one, are not comparable.
+ */
+#define VMB_RAWPROBE_TOOL "vmbench-rawprobe"
+
 struct vmb_rawprobe_opts {
     uint64_t each_us;    /* time each of the three probes runs */
     uint64_t file_bytes; /* the most the sequential writes write */

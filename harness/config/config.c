@@ -1107,6 +1107,12 @@ vmb_config_nodes(const struct vmb_config *cfg)
 }
 
 int
+vmb_config_node_slot(const struct vmb_config *cfg, int tenant, int node)
+{
+    return tenant * vmb_config_nodes(cfg) + node - 1;
+}
+
+int
 vmb_config_placement(const struct vmb_config *cfg)
 {
     int over_fs = vmb_config_shared_fs(cfg) == VMB_SHAREDFS_9P

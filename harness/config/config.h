@@ -263,6 +263,14 @@ int vmb_config_placement(const struct vmb_config *cfg);
 int vmb_config_nodes(const struct vmb_config *cfg);
 
 /*
+ * Where node (1 or 2) of tenant (0-based) stands among every node of a
+ * run of the cell, from 0: tenant t's nodes follow the nodes of the
+ * tenants before it, vmb_config_nodes each. Pinned cells take the
+ * slot-th block of vCPUs' worth of host CPUs.
+ */
+int vmb_config_node_slot(const struct vmb_config *cfg, int tenant, int node);
+
+/*
  * Whether the container root is served over the cell's shared_fs (a
  * per-VM overlay of the image tree on the host) rather than a block
  * device: disable_block_device_use, except where the data directory has

@@ -246,6 +246,87 @@ fsync_bound(const struct vmb_model *m, size_t i)
     return v != NULL && strcmp(v, "always") == 0;
 }
 
+/* The tools that measured the probes of the runs. */
+#define MAX_TOOLS 8
+struct tools {
+    const char *name[MAX_TOOLS]; /* "" for results that do not say */
+    size_t n;
+    bool more; /* others beyond MAX_TOOLS */
+};
+
+static void
+tools_add(struct tools *t, const char *name)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (strcmp(t->name[i], name) == 0)
+            return;
+    if (t->n == MAX_TOOLS)
+        t->more = true;
+    else
+        t->name[t->n++] = name;
+}
+
+/* The tools of row i's probed runs (all rows: i == SIZE_MAX). */
+static void
+probe_tools(const struct vmb_model *m, size_t i, struct tools *t)
+{
+    memset(t, 0, sizeof(*t));
+    for (size_t r = 0; r < m->nrows; r++) {
+        if ((i != SIZE_MAX && r != i) ||
+            vmb_model_probe(m, r, VMB_PROBE_FSYNC_RATE)->s.n == 0)
+            continue;
+        const struct vmb_res_cell *c = m->rows[r].cell;
+        for (size_t k = 0; k < c->nreps; k++)
+            if (c->reps[k].has_probe)
+                tools_add(t, c->reps[k].probe.tool);
+    }
+}
+
+static const char *
+tool_name(const char *t)
+{
+    return t[0] != '\0' ? t : "a tool these results do not name";
+}
+
+/* Which tool measured the storage figures; a warning where they differ,
+ * since figures of two tools (or two versions of one) are not
+ * comparable. */
+static void
+probe_tool_sentence(struct vmb_doc *d, const struct tools *t)
+{
+    if (t->n == 1) {
+        vmb_doc_p_begin(d);
+        if (t->name[0][0] != '\0')
+            vmb_doc_textf(d, "Storage figures measured by \"%s\".", t->name[0]);
+        else
+            vmb_doc_text(d, "These results do not name the tool that "
+                            "measured the storage figures (written before "
+                            "vmbench recorded it).");
+        vmb_doc_p_end(d);
+        return;
+    }
+    vmb_doc_note_begin(d);
+    vmb_doc_text(d, "The storage figures were measured by different tools (");
+    for (size_t i = 0; i < t->n; i++)
+        vmb_doc_textf(d, "%s\"%s\"", i ? ", " : "", tool_name(t->name[i]));
+    vmb_doc_text(d, t->more ? ", and more): " : "): ");
+    vmb_doc_text(d, "figures of different tools, or of different versions of "
+                    "one, are not comparable; each row names its tool.");
+    vmb_doc_note_end(d);
+}
+
+/* The row's label, with its probe's tool where the rows' tools differ. */
+static char *
+probe_row_label(const struct vmb_model *m, size_t i, const struct tools *all)
+{
+    if (all->n < 2)
+        return vmb_xstrdup(vmb_model_label(m, i));
+    struct tools t;
+    probe_tools(m, i, &t);
+    return vmb_xasprintf("%s [%s]", vmb_model_label(m, i),
+                         t.n == 1 ? tool_name(t.name[0]) : "several tools");
+}
+
 static void
 probe_table(struct vmb_doc *d, const struct vmb_model *m)
 {
@@ -258,6 +339,9 @@ probe_table(struct vmb_doc *d, const struct vmb_model *m)
                     "op rate over the fsync'ed write rate, for databases that "
                     "sync every write.");
     vmb_doc_p_end(d);
+    struct tools all;
+    probe_tools(m, SIZE_MAX, &all);
+    probe_tool_sentence(d, &all);
     const char *head[] = {
         "Cell",
         "fsync'ed writes/s",
@@ -275,7 +359,7 @@ probe_table(struct vmb_doc *d, const struct vmb_model *m)
         if (vmb_model_probe(m, i, VMB_PROBE_FSYNC_RATE)->s.n == 0)
             continue;
         char *cells[N];
-        cells[0] = vmb_xstrdup(vmb_model_label(m, i));
+        cells[0] = probe_row_label(m, i, &all);
         for (int k = 0; k < VMB_NPROBES; k++)
             cells[k + 1] =
                 with_ratio(vmb_model_probe(m, i, VMB_PROBE_FSYNC_RATE + k));

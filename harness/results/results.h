@@ -90,6 +90,7 @@ struct vmb_res_resources {
 
 /* The raw limits probed before the database started (result.json
  * "probe"); NAN when not probed. */
+#define VMB_RES_PROBE_TOOL_MAX 64
 struct vmb_res_probe {
     double fsync_write_rate;   /* 4 KiB write + fdatasync per second */
     double fsync_write_p99_us; /* latency of one */
@@ -98,6 +99,10 @@ struct vmb_res_probe {
     double rtt_us;             /* TCP round trip node 2 -> node 1 */
     double rtt_loadgen_us;     /* load generator -> node 1 */
     bool randread_direct;      /* O_DIRECT was used for the reads */
+    /* The tool and its version that measured the storage figures
+     * ("vmbench-rawprobe 0.1.0"); empty in results written before the
+     * tool was recorded. */
+    char tool[VMB_RES_PROBE_TOOL_MAX];
 };
 
 /* One tenant's part of a phase (result.json PHASE "tenants"). */

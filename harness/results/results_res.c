@@ -43,6 +43,7 @@ static const char K_RX_PACKETS[] = "rx_packets";
 static const char K_TX_PACKETS[] = "tx_packets";
 static const char K_PROBE[] = "probe";
 static const char K_ERROR[] = "error";
+static const char K_TOOL[] = "tool";
 static const char K_FSYNC_RATE[] = "fsync_write_rate";
 static const char K_FSYNC_P99[] = "fsync_write_p99_us";
 static const char K_RANDREAD_IOPS[] = "randread_iops";
@@ -355,6 +356,8 @@ vmb_res_probe_write(struct vmb_jw *w, bool probed, const char *error,
         return;
     }
     vmb_jw_obj_begin(w);
+    if (p->tool[0] != '\0')
+        vmb_jw_kstr(w, K_TOOL, p->tool);
     if (error != NULL) {
         vmb_jw_kstr(w, K_ERROR, error);
     } else {
@@ -385,6 +388,27 @@ vmb_res_sampling_write(struct vmb_jw *w, bool sampled, uint64_t samples,
     vmb_jw_obj_end(w);
 }
 
+/* A tool's name and version: printable text that fits p->tool. */
+static void
+read_tool(struct vmb_res_ctx *c, struct json_object *pr,
+          struct vmb_res_probe *p)
+{
+    autofree char *t = vmb_res_str(c, pr, K_PROBE, K_TOOL);
+    if (t == NULL)
+        return;
+    size_t n = strlen(t);
+    bool printable = n > 0 && n < sizeof(p->tool);
+    for (size_t i = 0; i < n && printable; i++)
+        printable = t[i] >= 0x20 && t[i] < 0x7f;
+    if (!printable) {
+        vmb_res_bad(c, K_PROBE, K_TOOL,
+                    "expected a tool's name of 1 to %zu printable characters",
+                    sizeof(p->tool) - 1);
+        return;
+    }
+    memcpy(p->tool, t, n + 1);
+}
+
 static void
 read_probe(struct vmb_res_ctx *c, struct json_object *o,
            struct vmb_res_rep *rep)
@@ -392,10 +416,12 @@ read_probe(struct vmb_res_ctx *c, struct json_object *o,
     struct vmb_res_probe *p = &rep->probe;
     p->fsync_write_rate = p->fsync_write_p99_us = p->randread_iops =
         p->seqwrite_mb_s = p->rtt_us = p->rtt_loadgen_us = NAN;
+    p->tool[0] = '\0';
     struct json_object *pr = vmb_res_obj(c, o, NULL, K_PROBE);
     if (pr == NULL)
         return;
     rep->has_probe = true;
+    read_tool(c, pr, p);
     p->fsync_write_rate =
         vmb_res_num(c, pr, K_PROBE, K_FSYNC_RATE, VMB_RES_NONNEG);
     p->fsync_write_p99_us =

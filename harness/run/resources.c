@@ -1,12 +1,14 @@
 #include "run/resources.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "results/resources.h"
 #include "runtime/hostcpu.h"
 #include "runtime/sample.h"
+#include "version.h"
 
 _Static_assert((int)VMB_CPU_NCLASS == (int)VMB_RES_NCPU,
                "the results have a figure for each host CPU class");
@@ -245,6 +247,9 @@ vmb_run_resources_doc(const struct vmb_run_resources *r,
         .rtt_loadgen_us = r->rtt_loadgen_us,
         .randread_direct = r->probe.randread_direct,
     };
+    if (r->probed)
+        snprintf(out->probe.tool, sizeof(out->probe.tool), "%s %s",
+                 VMB_RAWPROBE_TOOL, VMB_VERSION);
     /* Both sampling threads: the host's and the guests'. */
     out->sampled = r->sp != NULL;
     out->samples = n;

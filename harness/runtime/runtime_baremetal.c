@@ -129,8 +129,8 @@ bm_up_remote(struct vmb_runtime *rt, struct bm *bm, struct vmb_error **err)
     vmb_runtime_set_node(rt, 2, bm->rf.there, port + 1, bm->rf.there, data2);
     if (bm->pinned) {
         struct bm_node *n1 = &bm->node[0];
-        cpus_for_node(2 * rt->tenant + 1, cfg->guest.vcpus, &n1->set,
-                      &n1->cpus);
+        cpus_for_node(vmb_config_node_slot(cfg, rt->tenant, 1) + 1,
+                      cfg->guest.vcpus, &n1->set, &n1->cpus);
         autofree char *tag = vmb_xasprintf("t%d-node1", rt->tenant + 1);
         vmb_cgroup_create(rt->tenant == 0 ? "node1" : tag, n1->cpus,
                           cfg->guest.memory_mib << 20, &n1->cg);
@@ -177,14 +177,16 @@ bm_up(struct vmb_runtime *rt, struct vmb_error **err)
         if (vmb_mkdir_p(data, err) < 0)
             return vmb_error_prefix(err, "node %d", i + 1);
         /* Tenant t's nodes are the (2t+1)th and (2t+2)th of the run: the
-         * next two ports and the next CPUs. */
+         * next two ports; the next CPUs, as many blocks as it has nodes
+         * (one for fio). */
         int k = 2 * rt->tenant + i;
         vmb_runtime_set_node(rt, i + 1, "127.0.0.1",
                              (int)cfg->database.port + k, "127.0.0.1", data);
         struct bm_node *n = &bm->node[i];
         if (!bm->pinned)
             continue;
-        cpus_for_node(k + 1, cfg->guest.vcpus, &n->set, &n->cpus);
+        cpus_for_node(vmb_config_node_slot(cfg, rt->tenant, i + 1) + 1,
+                      cfg->guest.vcpus, &n->set, &n->cpus);
         autofree char *tag =
             rt->tenant == 0
                 ? vmb_xasprintf("node%d", i + 1)

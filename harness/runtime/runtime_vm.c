@@ -570,17 +570,10 @@ vm_run_fio(struct vmb_runtime *rt, const char *job, uint64_t timeout_us,
                              "fio exited with status %d; output: %s", st.code,
                              tail);
     }
-    bool cut = false;
-    if (vmb_agent_fetch(a, FIO_OUT_PATH, VMB_AGENT_FETCH_MAX, AGENT_TIMEOUT_US,
-                        json, len, &cut, err) < 0)
+    /* 64 parts at most, each a request with its own answer. */
+    if (vmb_agent_fetch_all(a, FIO_OUT_PATH, VMB_AGENT_FETCH_ALL_MAX,
+                            4 * AGENT_TIMEOUT_US, json, len, err) < 0)
         return vmb_error_prefix(err, "fio's output");
-    if (cut) {
-        free(steal(json));
-        return vmb_error_set(err, VMB_ERR_RUN, 0,
-                             "fio's output is larger than the %d bytes the "
-                             "agent returns",
-                             VMB_AGENT_FETCH_MAX);
-    }
     return 0;
 }
 

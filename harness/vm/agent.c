@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/rawprobe.h"
+#include "base/units.h"
 #include "base/util.h"
 #include "vm/agent_wire.h"
 
@@ -620,6 +621,82 @@ vmb_agent_fetch(struct vmb_agent *a, const char *path, size_t max,
     if (truncated)
         *truncated = t != 0;
     return 0;
+}
+
+/* A file larger than vmb_agent_fetch_all takes. */
+static int
+too_large(const char *path, uint64_t size, size_t cap, struct vmb_error **err)
+{
+    char s[32], c[32];
+    vmb_format_size_bytes(size, s, sizeof(s));
+    vmb_format_size_bytes(cap, c, sizeof(c));
+    return vmb_error_set(err, VMB_ERR_RUN, 0,
+                         "\"%s\" in the guest is at least %s, more than the "
+                         "%s vmbench fetches",
+                         path, s, c);
+}
+
+int
+vmb_agent_fetch_all(struct vmb_agent *a, const char *path, size_t cap,
+                    uint64_t timeout_us, char **data, size_t *len,
+                    struct vmb_error **err)
+{
+    uint64_t deadline = vmb_now_ns() + timeout_us * 1000u;
+    struct vmb_buf b = {0};
+    int rc = -1;
+    vmb_buf_reserve(&b, 0);
+    for (;;) {
+        uint64_t now = vmb_now_ns();
+        if (now >= deadline) {
+            char d[32];
+            vmb_format_duration_us(timeout_us, d, sizeof(d));
+            vmb_error_set(err, VMB_ERR_RUN, 0,
+                          "\"%s\" was not fetched whole within %s", path, d);
+            goto cleanup;
+        }
+        struct vmb_wire_line l;
+        args_begin(&l);
+        vmb_wire_adds(&l, "path", path);
+        vmb_wire_addu(&l, "max", VMB_AGENT_FETCH_MAX);
+        vmb_wire_addu(&l, "offset", b.len);
+        struct vmb_wire_msg m;
+        int r = request(a, "fetch", &l, (deadline - now + 999) / 1000, &m, err);
+        vmb_wire_line_free(&l);
+        if (r < 0)
+            goto cleanup;
+        uint64_t off = UINT64_MAX, size = 0;
+        int64_t more = 0;
+        size_t n = 0;
+        const char *d = vmb_wire_get_len(&m, "data", &n);
+        vmb_wire_get_u64(&m, "offset", &off);
+        vmb_wire_get_u64(&m, "size", &size);
+        vmb_wire_get_i64(&m, "truncated", &more);
+        if (off != b.len || d == NULL || n > VMB_AGENT_FETCH_MAX ||
+            (more && n == 0)) {
+            vmb_wire_msg_free(&m);
+            vmb_error_set(err, VMB_ERR_RUN, 0,
+                          "the agent did not return \"%s\" from offset %zu "
+                          "(an agent without fetch in parts?)",
+                          path, b.len);
+            goto cleanup;
+        }
+        if (size > cap || n > cap - b.len || (more && b.len + n == cap)) {
+            uint64_t least = b.len + n + (more ? 1 : 0);
+            vmb_wire_msg_free(&m);
+            too_large(path, size > least ? size : least, cap, err);
+            goto cleanup;
+        }
+        vmb_buf_append(&b, d, n);
+        vmb_wire_msg_free(&m);
+        if (!more)
+            break;
+    }
+    *len = b.len;
+    *data = vmb_buf_steal(&b);
+    rc = 0;
+cleanup:
+    vmb_buf_free(&b);
+    return rc;
 }
 
 int

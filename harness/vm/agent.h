@@ -80,7 +80,10 @@
  *                             -> state=exited|signaled|timeout code=
  *                                out= (stdout+stderr, at most 64 KiB)
  *                                truncated=0|1
- *       fetch path= [max=]    -> size= data= truncated=0|1 (max <= 1 MiB)
+ *       fetch path= [max=] [offset=]
+ *                             -> size= offset= data= truncated=0|1: at
+ *                                most max (<= 1 MiB) bytes from offset
+ *                                (default 0); truncated: more follow
  *       write path= data= [mode=octal]
  *                             -> ok (fsynced, replaced atomically)
  *       tcpcheck host= port= timeout_ms= [send=]
@@ -254,6 +257,17 @@ int vmb_agent_exec(struct vmb_agent *a, const struct vmb_agent_proc *p,
 int vmb_agent_fetch(struct vmb_agent *a, const char *path, size_t max,
                     uint64_t timeout_us, char **data, size_t *len,
                     bool *truncated, struct vmb_error **err);
+
+/*
+ * Reads a whole container file of at most cap bytes, in parts of
+ * VMB_AGENT_FETCH_MAX (fetch with offset=), every part within timeout_us
+ * of the call. *data (NUL-terminated, caller frees) and *len. A file
+ * larger than cap fails, naming its size, without the rest being read;
+ * so does an agent that does not answer from the offset asked.
+ */
+int vmb_agent_fetch_all(struct vmb_agent *a, const char *path, size_t cap,
+                        uint64_t timeout_us, char **data, size_t *len,
+                        struct vmb_error **err);
 
 /* Replaces a container file with data (fsynced), with mode (0644 etc.). */
 int vmb_agent_write_file(struct vmb_agent *a, const char *path,

@@ -74,6 +74,9 @@
 #define VMB_AGENT_EXEC_MAX_OUTPUT (64 * 1024)
 /* Most of a file a fetch returns, in bytes. */
 #define VMB_AGENT_FETCH_MAX (1024 * 1024)
+/* Most of a file the host reads in such parts (fio's json+ output of many
+ * jobs with their histograms passes 1 MiB), in bytes. */
+#define VMB_AGENT_FETCH_ALL_MAX (64 * 1024 * 1024)
 
 struct vmb_wire_kv {
     char *key;

@@ -101,15 +101,17 @@ check_hugepages(const struct vmb_config *cfg, struct vmb_error **err)
     uint64_t fr = 0, tot = 0;
     if (vmb_hugepages_info(&fr, &tot, err) < 0)
         return vmb_error_prefix(err, "enable_hugepages");
-    uint64_t need = 2 * ((cfg->guest.memory_mib + 1) / 2);
+    int nodes = vmb_config_nodes(cfg);
+    uint64_t need = (uint64_t)nodes * ((cfg->guest.memory_mib + 1) / 2);
     if (fr >= need)
         return 0;
     return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                         "enable_hugepages: both VMs need %" PRIu64
+                         "enable_hugepages: %s need %" PRIu64
                          " free 2 MiB pages, the host has %" PRIu64
                          " free; reserve them with `echo %" PRIu64
                          " > /proc/sys/vm/nr_hugepages`",
-                         need, fr, tot + (need - fr));
+                         nodes == 2 ? "both VMs" : "its one VM", need, fr,
+                         tot + (need - fr));
 }
 
 static int
@@ -118,23 +120,25 @@ plan_pins(const struct vmb_config *cfg, struct vmb_vm_kata *k,
 {
     if (!cfg->guest.vcpus_pinning)
         return 0;
+    /* A one-node cell (fio) has one VM: it reserves no CPUs for a
+     * second. */
     int cpus = host_cpus(), v = (int)cfg->guest.vcpus;
-    if (2 * v > cpus || cpus > 64)
+    int nodes = vmb_config_nodes(cfg);
+    if (nodes * v > cpus || cpus > 64)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "enable_vcpus_pinning needs a host CPU for each "
-                             "vCPU of both VMs (%d) and at most 64 CPUs; this "
-                             "host has %d",
-                             2 * v, cpus);
+                             "vCPU of the cell's VMs (%d) and at most 64 "
+                             "CPUs; this host has %d",
+                             nodes * v, cpus);
     k->pin = true;
-    for (int node = 0; node < 2; node++)
+    for (int node = 1; node <= nodes; node++)
         for (int j = 0; j < v; j++)
-            k->pins[node][j] = node * v + j;
+            k->pins[node - 1][j] = vmb_config_node_slot(cfg, 0, node) * v + j;
     /* The emulator threads go to the CPUs no vCPU of the cell has. */
-    if (2 * v < cpus) {
-        char *set = vmb_xasprintf("%d-%d", 2 * v, cpus - 1);
-        k->emulator_cpuset[0] = set;
-        k->emulator_cpuset[1] = vmb_xstrdup(set);
-    }
+    if (nodes * v < cpus)
+        for (int node = 0; node < nodes; node++)
+            k->emulator_cpuset[node] =
+                vmb_xasprintf("%d-%d", nodes * v, cpus - 1);
     return 0;
 }
 
@@ -145,18 +149,20 @@ vmb_vm_kata_pin_tenant(struct vmb_vm_kata *k, const struct vmb_config *cfg,
     if (!k->pin || cfg->top.tenants <= 1)
         return 0;
     int cpus = host_cpus(), v = (int)cfg->guest.vcpus;
-    int all = (int)cfg->top.tenants * 2 * v;
+    int nodes = vmb_config_nodes(cfg);
+    int all = (int)cfg->top.tenants * nodes * v;
     if (all > cpus)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "enable_vcpus_pinning needs a host CPU for each "
                              "vCPU of every tenant's VMs (%d); this host has "
                              "%d",
                              all, cpus);
-    for (int node = 0; node < 2; node++)
+    for (int node = 1; node <= nodes; node++)
         for (int j = 0; j < v; j++)
-            k->pins[node][j] += tenant * 2 * v;
+            k->pins[node - 1][j] =
+                vmb_config_node_slot(cfg, tenant, node) * v + j;
     /* The emulator threads go to the CPUs no tenant's vCPU has. */
-    for (int node = 0; node < 2; node++) {
+    for (int node = 0; node < nodes; node++) {
         free(k->emulator_cpuset[node]);
         k->emulator_cpuset[node] =
             all < cpus ? vmb_xasprintf("%d-%d", all, cpus - 1) : NULL;

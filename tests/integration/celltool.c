@@ -19,6 +19,10 @@
  *       the teardown) to FILE, atomically, before the hold: a fixture
  *       holds the cell with a long --hold, waits for FILE, and stops the
  *       hold with SIGTERM, which then tears the cell down as a normal end.
+ *       --fio JOB --fio-out FILE (database.engine=fio: one VM) runs fio
+ *       by hand in node 1's container, as root on /data, with the job
+ *       file JOB, and writes its json+ output to FILE: fio without
+ *       vmbench's run around it, in the VM vmbench boots.
  *       Exit 2 for bad input, 1 for a failed boot, 0 otherwise.
  */
 #include <ctype.h>
@@ -391,6 +395,35 @@ tap_tc(const char *xml)
     return b.len ? vmb_buf_steal(&b) : (vmb_buf_free(&b), vmb_xstrdup(""));
 }
 
+/* fio by hand in node 1's container: the job, fio, its JSON back. */
+static int
+run_fio(struct vmb_vm_cell *c, const char *job_path, const char *out_path,
+        struct vmb_error **err)
+{
+    autofree char *job = NULL, *json = NULL;
+    size_t len = 0;
+    struct vmb_agent *a = vmb_vm_cell_node(c, 0)->agent;
+    if (vmb_read_file(job_path, &job, NULL, err) < 0 ||
+        vmb_agent_write_file(a, "/vmb-celltool.fio", job, strlen(job), 0644,
+                             10000000ULL, err) < 0)
+        return -1;
+    static const char *const argv[] = {"fio", "--output-format=json+",
+                                       "--output=/vmb-celltool.json",
+                                       "/vmb-celltool.fio", NULL};
+    static const char *const env[] = {"LC_ALL=C", "LANG=C", "TZ=UTC", NULL};
+    struct vmb_agent_proc p = {.argv = argv, .env = env, .cwd = "/data"};
+    struct vmb_agent_exec_result res = {0};
+    if (vmb_agent_exec(a, &p, 600000000ULL, 610000000ULL, &res, err) < 0)
+        return -1;
+    autofree char *words = res.output;
+    if (res.status.state != VMB_AGENT_EXITED || res.status.code != 0)
+        return vmb_error_set(err, VMB_ERR_RUN, 0, "fio failed: %s", words);
+    if (vmb_agent_fetch_all(a, "/vmb-celltool.json", VMB_AGENT_FETCH_ALL_MAX,
+                            60000000ULL, &json, &len, err) < 0)
+        return -1;
+    return vmb_write_file_atomic(out_path, json, len, err);
+}
+
 static int
 cmd_cell(int argc, char **argv, struct vmb_error **err)
 {
@@ -400,7 +433,7 @@ cmd_cell(int argc, char **argv, struct vmb_error **err)
     cfg.network.vhost_fallback = true;
     bool checks = false, keep = false;
     double hold_s = 0;
-    const char *ready = NULL;
+    const char *ready = NULL, *fio_job = NULL, *fio_out = NULL;
     int rc = -1;
     struct vmb_virt *v = NULL;
     struct vmb_vm_cell *c = NULL;
@@ -432,9 +465,20 @@ cmd_cell(int argc, char **argv, struct vmb_error **err)
                 vmb_error_set(err, VMB_ERR_INPUT, 0, "--ready needs a file");
                 goto out;
             }
+        } else if (strcmp(argv[i], "--fio") == 0) {
+            fio_job = arg_value(&i, argc, argv);
+        } else if (strcmp(argv[i], "--fio-out") == 0) {
+            fio_out = arg_value(&i, argc, argv);
         } else if (apply_kv(&cfg, argv[i], err) < 0) {
             goto out;
         }
+    }
+    if ((fio_job == NULL) != (fio_out == NULL) ||
+        (fio_job != NULL && cfg.database.engine != VMB_ENGINE_FIO)) {
+        vmb_error_set(err, VMB_ERR_INPUT, 0,
+                      "--fio and --fio-out go together, with "
+                      "database.engine=fio");
+        goto out;
     }
     if (vmb_guest_kernel_find(cfg.guest.kernel, &kernel, &modules, err) < 0)
         goto out;
@@ -484,7 +528,7 @@ cmd_cell(int argc, char **argv, struct vmb_error **err)
     vmb_jw_obj_end(&w);
     vmb_jw_key(&w, "facts");
     vmb_jw_obj_begin(&w);
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < vmb_vm_cell_nodes(c); i++) {
         struct vmb_vm_node *n = vmb_vm_cell_node(c, i);
         struct vmb_agent_facts f;
         memset(&f, 0, sizeof(f));
@@ -538,6 +582,10 @@ cmd_cell(int argc, char **argv, struct vmb_error **err)
     vmb_vm_cell_window_begin(c);
     if (checks)
         run_checks(c, &cfg, &w);
+    if (fio_job != NULL && run_fio(c, fio_job, fio_out, err) < 0) {
+        vmb_vm_cell_window_end(c);
+        goto out;
+    }
     vmb_vm_cell_window_end(c);
     vmb_jw_key(&w, "resources");
     vmb_jw_obj_begin(&w);

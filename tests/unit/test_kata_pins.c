@@ -1,12 +1,13 @@
 /*
  * enable_vcpus_pinning with tenants: each tenant's VMs get CPUs of their
- * own (tenant t the t-th block of 2 x vCPUs), the emulator threads the
+ * own (tenant t the t-th block of nodes x vCPUs), the emulator threads the
  * CPUs no tenant's vCPU has; tenants whose vCPUs outnumber the host's
  * CPUs are refused rather than pinned onto each other.
  */
 #include <criterion/criterion.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "config/config.h"
 #include "vm/vm_kata.h"
 
@@ -52,5 +53,60 @@ Test(kata_pins, each_tenant_pins_to_cpus_of_its_own)
     cr_assert_eq(err->kind, VMB_ERR_INPUT);
     vmb_error_free(err);
     vmb_vm_kata_free(&k);
+    vmb_config_free(&cfg);
+}
+
+/*
+ * A one-node cell (fio: no replica) has one VM per tenant: it pins to as
+ * many CPUs as that VM has vCPUs, not to a block for a second VM that is
+ * never started, so a VM as wide as the host is pinned and tenants pack
+ * one block each. The bare-metal control places its nodes by the same
+ * slots.
+ */
+Test(kata_pins, a_one_node_cell_reserves_cpus_for_its_one_vm)
+{
+    struct vmb_config cfg;
+    vmb_config_defaults(&cfg);
+    cfg.database.engine = VMB_ENGINE_FIO;
+    cfg.guest.vcpus_pinning = true;
+    cfg.network.disable_vhost_net = true; /* not what this is about */
+    int n = cpus();
+    cfg.guest.vcpus = n;
+    struct vmb_vm_kata k;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_vm_kata_prepare(&cfg, &k, &err), 0, "%s",
+                 err ? err->msg : "");
+    cr_assert(k.pin);
+    for (int j = 0; j < n; j++)
+        cr_expect_eq(k.pins[0][j], j);
+    cr_expect_null(k.emulator_cpuset[0], "no CPU is left for the emulator");
+    vmb_vm_kata_free(&k);
+
+    cfg.guest.vcpus = 1;
+    cfg.top.tenants = n;
+    for (int t = 0; t < n; t++) {
+        cr_assert_eq(vmb_config_node_slot(&cfg, t, 1), t);
+        cr_assert_eq(vmb_vm_kata_prepare(&cfg, &k, &err), 0, "%s",
+                     err ? err->msg : "");
+        cr_assert_eq(vmb_vm_kata_pin_tenant(&k, &cfg, t, &err), 0, "%s",
+                     err ? err->msg : "");
+        cr_expect_eq(k.pins[0][0], t, "tenant %d", t);
+        vmb_vm_kata_free(&k);
+    }
+    cfg.top.tenants = n + 1;
+    cr_assert_eq(vmb_vm_kata_prepare(&cfg, &k, NULL), 0);
+    cr_assert_lt(vmb_vm_kata_pin_tenant(&k, &cfg, 0, &err), 0);
+    char *want = vmb_xasprintf("enable_vcpus_pinning needs a host CPU for "
+                               "each vCPU of every tenant's VMs (%d); this "
+                               "host has %d",
+                               n + 1, n);
+    cr_expect_str_eq(err->msg, want);
+    free(want);
+    vmb_error_free(err);
+    vmb_vm_kata_free(&k);
+    /* A two-node cell's tenants still take two blocks each. */
+    cfg.database.engine = VMB_ENGINE_REDIS;
+    cr_expect_eq(vmb_config_node_slot(&cfg, 1, 1), 2);
+    cr_expect_eq(vmb_config_node_slot(&cfg, 1, 2), 3);
     vmb_config_free(&cfg);
 }

@@ -715,3 +715,59 @@ Test(report, nodes_on_two_hosts_are_named, .timeout = 120)
     free(md);
     fixture_remove(dir);
 }
+
+/* Gives every run of the cell a probe that tool measured. */
+static void
+probe_by(const char *dir, const char *cell, const char *tool)
+{
+    for (int k = 1; k <= 3; k++) {
+        char *rel = vmb_xasprintf("cells/%s/rep%d/result.json", cell, k);
+        char *p = path_in(dir, rel);
+        char *probe = vmb_xasprintf(
+            "\"probe\": {\"tool\": \"%s\", \"fsync_write_rate\": 250, "
+            "\"fsync_write_p99_us\": 8000, \"randread_iops\": 9000, "
+            "\"randread_direct\": true, \"seqwrite_mb_s\": 120, "
+            "\"rtt_us\": 80, \"rtt_loadgen_us\": 60}, \"replication_lag_s\":",
+            tool);
+        file_replace(p, "\"replication_lag_s\":", probe);
+        free(probe);
+        free(p);
+        free(rel);
+    }
+}
+
+/*
+ * The probe's table says which tool measured it; where the cells' probes
+ * were measured by different tools (shards of two versions merged), the
+ * report warns that their figures are not comparable and names each
+ * row's tool.
+ */
+Test(report, the_probe_table_names_the_tool_that_measured_it, .timeout = 120)
+{
+    struct vmb_report_opts o = {.quiet = true};
+    char *dir = fixture_copy();
+    probe_by(dir, CELL_9P, "vmbench-rawprobe 0.1.0");
+    probe_by(dir, CELL_VIRTIOFS, "vmbench-rawprobe 0.1.0");
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_report_write(dir, &o, NULL, &err), 0, "%s",
+                 err ? err->msg : "");
+    char *md = slurp_in(dir, "report.md");
+    cr_expect_not_null(
+        strstr(md, "Storage figures measured by \"vmbench-rawprobe 0.1.0\"."),
+        "%s", md);
+    cr_expect_null(strstr(md, "different tools"), "%s", md);
+    free(md);
+    fixture_remove(dir);
+
+    dir = fixture_copy();
+    probe_by(dir, CELL_9P, "vmbench-rawprobe 0.1.0");
+    probe_by(dir, CELL_VIRTIOFS, "fio-3.33");
+    cr_assert_eq(vmb_report_write(dir, &o, NULL, &err), 0, "%s",
+                 err ? err->msg : "");
+    md = slurp_in(dir, "report.md");
+    cr_expect_not_null(strstr(md, "measured by different tools"), "%s", md);
+    cr_expect_not_null(strstr(md, "[fio-3.33]"), "%s", md);
+    cr_expect_not_null(strstr(md, "[vmbench-rawprobe 0.1.0]"), "%s", md);
+    free(md);
+    fixture_remove(dir);
+}

@@ -126,7 +126,8 @@ full_doc(void)
                           .randread_iops = 9000,
                           .seqwrite_mb_s = 120,
                           .rtt_us = 80,
-                          .rtt_loadgen_us = 60},
+                          .rtt_loadgen_us = 60,
+                          .tool = "vmbench-rawprobe 0.1.0"},
                 .sampled = true,
                 .samples = 5,
                 .cpu_share = 0.01,
@@ -202,6 +203,7 @@ Test(result_json, a_written_result_reads_back_as_its_data)
     cr_assert(rep.has_probe);
     cr_expect_float_eq(rep.probe.fsync_write_rate, 250, 1e-12);
     cr_expect_float_eq(rep.probe.rtt_loadgen_us, 60, 1e-12);
+    cr_expect_str_eq(rep.probe.tool, "vmbench-rawprobe 0.1.0");
     cr_expect_float_eq(rep.sampling_cpu_share, 0.01, 1e-12);
     cr_expect_float_eq(rep.phases[1].res.ops, 3000, 1e-12);
     cr_expect_float_eq(rep.phases[0].res.host_cpu_us, 4000, 1e-12);
@@ -344,6 +346,60 @@ Test(result_json, a_cell_file_reads_back_as_its_cell)
     vmb_config_free(&cfg);
     unsave(path);
     free(text);
+}
+
+/*
+ * The probe names the tool that measured it, so figures of another tool
+ * are not taken for its; results from before the tool was recorded read
+ * with none, and a tool that is not a short printable name is refused.
+ */
+Test(result_json, the_probe_names_its_tool)
+{
+    struct vmb_result_doc d = full_doc();
+    d.nphases = 0;
+    d.resources.nphases = 0;
+    d.resources.probe_error = "create \"/data/.vmb-probe\": No space left";
+    char *text = write_doc(&d, false);
+    cr_assert_not_null(strstr(text, "\"probe\":{\"tool\":\"vmbench-rawprobe "
+                                    "0.1.0\",\"error\":"),
+                       "%s", text);
+    free(text);
+    static const char *const tools[][2] = {
+        {"\"tool\":\"fio-3.33\",", "fio-3.33"},
+        {"", ""},
+        {"\"tool\":\"fio\\n3.33\",", NULL},
+        {"\"tool\":\"\",", NULL},
+        {"\"tool\":\"0123456789012345678901234567890123456789012345678901234"
+         "567890123\",",
+         NULL},
+        {"\"tool\":3,", NULL},
+    };
+    for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++) {
+        char *json = vmb_xasprintf(
+            "{\"schema\":1,\"kind\":\"vm\",\"id\":\"0123456789ab\","
+            "\"rep\":1,\"status\":\"ok\",\"phases\":[],\"probe\":{%s"
+            "\"fsync_write_rate\":250,\"fsync_write_p99_us\":8000,"
+            "\"randread_iops\":9000,\"randread_direct\":true,"
+            "\"seqwrite_mb_s\":120,\"rtt_us\":null,"
+            "\"rtt_loadgen_us\":null}}",
+            tools[i][0]);
+        char *path = save(json);
+        struct vmb_res_rep rep = {0};
+        struct vmb_error *err = NULL;
+        int rc = vmb_results_read_result(path, &rep, &err);
+        if (tools[i][1] != NULL) {
+            cr_assert_eq(rc, 0, "%s: %s", json, err ? err->msg : "");
+            cr_expect_str_eq(rep.probe.tool, tools[i][1]);
+            cr_expect_float_eq(rep.probe.fsync_write_rate, 250, 1e-12);
+        } else {
+            cr_assert_eq(rc, -1, "%s", json);
+            cr_expect_not_null(strstr(err->msg, "probe.tool"), "%s", err->msg);
+            vmb_error_free(err);
+        }
+        vmb_res_rep_clear(&rep);
+        unsave(path);
+        free(json);
+    }
 }
 
 /* The VM runtime's members: boot stages (null where not reached), the
