@@ -643,10 +643,12 @@ cpus_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
     if (need <= h->cpus)
         return 0;
     *detail = vmb_xasprintf(
-        "%" PRId64 " tenants x 2 nodes x %" PRId64 " vCPUs need %" PRId64
+        "%" PRId64 " tenants x %d node%s x %" PRId64 " vCPUs need %" PRId64
         " CPUs and this host has %d: the run "
         "is oversubscribed, its figures measure contention for CPUs",
-        c->cfg.top.tenants, c->cfg.guest.vcpus, need, h->cpus);
+        c->cfg.top.tenants, vmb_config_nodes(&c->cfg),
+        vmb_config_nodes(&c->cfg) == 1 ? "" : "s", c->cfg.guest.vcpus, need,
+        h->cpus);
     return VMB_PREFLIGHT_NOTE;
 }
 

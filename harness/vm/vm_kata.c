@@ -106,12 +106,12 @@ check_hugepages(const struct vmb_config *cfg, struct vmb_error **err)
     if (fr >= need)
         return 0;
     return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                         "enable_hugepages: %s need %" PRIu64
+                         "enable_hugepages: %s %" PRIu64
                          " free 2 MiB pages, the host has %" PRIu64
                          " free; reserve them with `echo %" PRIu64
                          " > /proc/sys/vm/nr_hugepages`",
-                         nodes == 2 ? "both VMs" : "its one VM", need, fr,
-                         tot + (need - fr));
+                         nodes == 2 ? "both VMs need" : "its one VM needs",
+                         need, fr, tot + (need - fr));
 }
 
 static int
