@@ -78,6 +78,24 @@ assert_vms_gone() { # pattern...
     fail "left running: domains [$($V list --all --name | xargs)] networks [$($V net-list --all --name | xargs)] processes [$(netns_procs "$@" | xargs)]"
 }
 
+# run.json's agents' channel: auto gives vsock only where this host has a
+# usable /dev/vhost-vsock, virtio-serial with the reason elsewhere. Sets
+# AGENT_AUTO to the channel each run's agents must have had.
+AGENT_AUTO=""
+assert_agent_transport() { # run.json
+    local vsock why
+    if [ -r /dev/vhost-vsock ] && [ -w /dev/vhost-vsock ]; then
+        vsock=true AGENT_AUTO=vsock why=null
+    else
+        vsock=false AGENT_AUTO=virtio-serial
+        why='"this host has no usable /dev/vhost-vsock"'
+    fi
+    jq -e --argjson v "$vsock" --arg auto "$AGENT_AUTO" --argjson why "$why" \
+        '.vhost_vsock == $v and .agent_transport == {"auto": $auto, "why": $why}' \
+        "$1" >/dev/null ||
+        fail "$1: $(jq -c '{vhost_vsock, agent_transport}' "$1")"
+}
+
 # The users QEMU processes of this network namespace run as, sorted, on
 # one line ("libvirt-qemu" under libvirt's stock configuration).
 qemu_users() {

@@ -105,12 +105,4 @@ grep -q 'cell "storage=virtio-fs": innodb_flush_method "O_DIRECT" did not apply:
 if grep -q 'cell "storage=virtio-blk": .* did not apply' "$T/r1.err"; then
     fail "the block device's cell said to ignore a setting: $(cat "$T/r1.err")"
 fi
-if [ -r /dev/vhost-vsock ] && [ -w /dev/vhost-vsock ]; then
-    vsock=true auto=vsock why=null
-else
-    vsock=false auto=virtio-serial why='"this host has no usable /dev/vhost-vsock"'
-fi
-jq -e --argjson v "$vsock" --arg auto "$auto" --argjson why "$why" \
-    '.vhost_vsock == $v and .agent_transport == {"auto": $auto, "why": $why}' \
-    "$T/r1/run.json" >/dev/null ||
-    fail "run.json: $(jq -c '{vhost_vsock, agent_transport}' "$T/r1/run.json")"
+assert_agent_transport "$T/r1/run.json"

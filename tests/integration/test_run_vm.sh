@@ -44,15 +44,7 @@ want=1
 if [ -r /dev/vhost-net ] && [ -w /dev/vhost-net ]; then want=0; fi
 [ "$notes" = "$want" ] || fail "the vhost note was said $notes times, wanted $want"
 # The agents' channel: auto gives vsock only with the host's device.
-if [ -r /dev/vhost-vsock ] && [ -w /dev/vhost-vsock ]; then
-    vsock=true auto=vsock why=null
-else
-    vsock=false auto=virtio-serial why='"this host has no usable /dev/vhost-vsock"'
-fi
-jq -e --argjson v "$vsock" --arg auto "$auto" --argjson why "$why" \
-    '.vhost_vsock == $v and .agent_transport == {"auto": $auto, "why": $why}' \
-    "$T/r1/run.json" >/dev/null ||
-    fail "run.json: $(jq -c '{vhost_vsock, agent_transport}' "$T/r1/run.json")"
+assert_agent_transport "$T/r1/run.json"
 jq -e '.accel.used == "tcg" and .runs.total == 4 and .runs.ok == 2 and
        .runs.failed == 2' "$T/r1/run.json" >/dev/null ||
     fail "run.json: $(jq -c '{accel, runs}' "$T/r1/run.json")"
@@ -84,10 +76,10 @@ for id in $(jq -r '.cells[].id' "$T/r1/plan.json"); do
            .boot.node2.db_ready_s > 0 and .boot.replica_sync_s > 0 and
            .replication_lag_s >= 0 and .resources.node1.vcpu_time_s > 0' "$r" \
         >/dev/null || fail "cell $id: boot/resources: $(jq -c '{boot, resources}' "$r")"
-    [ "$(jq -r .boot.agent_transport "$r")" = "$auto" ] ||
+    [ "$(jq -r .boot.agent_transport "$r")" = "$AGENT_AUTO" ] ||
         fail "cell $id: agent transport $(jq -c .boot.agent_transport "$r")"
     for n in 1 2; do
-        if [ "$auto" = vsock ]; then
+        if [ "$AGENT_AUTO" = vsock ]; then
             grep -q "<vsock model='virtio'>" "$d/node$n.xml" &&
                 grep -q "vmb.agent=vsock" "$d/node$n.qemu.cmdline" ||
                 fail "cell $id: node $n has no vsock agent"
