@@ -85,6 +85,12 @@ vmb_hosts_control_remote(const struct vmb_config *cfg)
            cfg->hosts.control_node2[0] != '\0';
 }
 
+bool
+vmb_hosts_vm_remote(const struct vmb_config *cfg)
+{
+    return cfg->hosts.vm_node2 != NULL && cfg->hosts.vm_node2[0] != '\0';
+}
+
 static char *
 bad_uri(const char *s)
 {

@@ -37,4 +37,8 @@ int vmb_libvirt_uri_check(const char *s, char **why);
 /* Whether the config's control runs node 2 on another host. */
 bool vmb_hosts_control_remote(const struct vmb_config *cfg);
 
+/* Whether a VM cell of the config runs node 2 on another libvirt host
+ * (hosts.vm_node2). */
+bool vmb_hosts_vm_remote(const struct vmb_config *cfg);
+
 #endif

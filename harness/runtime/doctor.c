@@ -432,22 +432,19 @@ libvirt_child(int fd, const char *uri, const char *emulator,
  */
 static void
 check_libvirt_host(struct vmb_doctor_report *r, const char *uri,
+                   const char *emulator, const char *machine,
                    uint64_t timeout_us)
 {
-    struct vmb_config cfg;
-    vmb_config_defaults(&cfg);
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) < 0) {
         add(r, "libvirt", VMB_DOCTOR_FAIL, NULL, "pipe: %s", strerror(errno));
-        vmb_config_free(&cfg);
         return;
     }
     pid_t pid = fork();
     if (pid == 0) {
         setpgid(0, 0);
         close(fds[0]);
-        libvirt_child(fds[1], uri, cfg.hypervisor.emulator,
-                      cfg.hypervisor.machine);
+        libvirt_child(fds[1], uri, emulator, machine);
     }
     close(fds[1]);
     struct vmb_buf out = {0};
@@ -499,19 +496,26 @@ check_libvirt_host(struct vmb_doctor_report *r, const char *uri,
                     "libvirtd at \"%s\": %s", uri, t2 + 1);
             else if (ok)
                 add(r, "emulator", VMB_DOCTOR_OK, NULL, "\"%s\" runs there",
-                    cfg.hypervisor.emulator);
+                    emulator);
             else
                 add(r, "emulator", VMB_DOCTOR_FAIL,
                     "`apt-get install qemu-system-x86` there",
-                    "\"%s\" cannot run there: %s", cfg.hypervisor.emulator,
-                    t2 + 1);
+                    "\"%s\" cannot run there: %s", emulator, t2 + 1);
         }
         line = nl ? nl + 1 : NULL;
     }
     if (!late && r->n == 0)
         add(r, "libvirt", VMB_DOCTOR_FAIL, fix,
             "the check of \"%s\" ended without a word", uri);
-    vmb_config_free(&cfg);
+}
+
+struct vmb_doctor_report *
+vmb_doctor_run_libvirt_host(const char *uri, const char *emulator,
+                            const char *machine, uint64_t connect_timeout_us)
+{
+    struct vmb_doctor_report *r = vmb_xcalloc(1, sizeof(*r));
+    check_libvirt_host(r, uri, emulator, machine, connect_timeout_us);
+    return r;
 }
 
 struct vmb_doctor_report *
@@ -519,7 +523,11 @@ vmb_doctor_run_host(const char *dest, uint64_t connect_timeout_us)
 {
     struct vmb_doctor_report *r = vmb_xcalloc(1, sizeof(*r));
     if (!vmb_str_has_prefix(dest, "ssh://")) {
-        check_libvirt_host(r, dest, connect_timeout_us);
+        struct vmb_config cfg;
+        vmb_config_defaults(&cfg);
+        check_libvirt_host(r, dest, cfg.hypervisor.emulator,
+                           cfg.hypervisor.machine, connect_timeout_us);
+        vmb_config_free(&cfg);
         return r;
     }
     struct vmb_remote rem;

@@ -752,6 +752,8 @@ const struct vmb_preflight_need vmb_preflight_needs[] = {
      is_vm, vmb_preflight_kernel_probe},
     {"remote-host", "controls with node 2 on another host",
      vmb_preflight_remote_applies, vmb_preflight_remote_probe},
+    {"remote-libvirt", "VM cells with node 2 on another libvirt host",
+     vmb_preflight_vm_remote_applies, vmb_preflight_vm_remote_probe},
 };
 const size_t vmb_preflight_nneeds = VMB_NELEMS(vmb_preflight_needs);
 

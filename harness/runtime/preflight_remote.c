@@ -1,7 +1,9 @@
 /*
- * The preflight's need of a control whose node 2 runs on another host
- * (hosts.control_node2): the host answers over ssh within the connect
- * deadline with a known host key, and has the engine's programs.
+ * The preflight's needs of a node on another host: a control's node 2
+ * (hosts.control_node2) answers over ssh within the connect deadline
+ * with a known host key, and has the engine's programs; a VM cell's node
+ * 2 (hosts.vm_node2) has a libvirtd that answers within the deadline,
+ * with the cell's QEMU there.
  */
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +11,7 @@
 #include "base/util.h"
 #include "config/hosts.h"
 #include "db/db.h"
+#include "runtime/doctor.h"
 #include "runtime/preflight.h"
 #include "runtime/remote.h"
 
@@ -49,6 +52,90 @@ read_one(struct vmb_preflight_remote *x, const struct vmb_config *cfg)
     snprintf(x->missing, sizeof(x->missing), "%s", rf.missing);
 }
 
+/* A libvirt host's entry: engine -1, error from its "libvirt" check,
+ * missing and lack_fix from its "emulator" one. */
+#define LIBVIRT_HOST (-1)
+
+static void
+read_libvirt(struct vmb_preflight_remote *x, const struct vmb_config *cfg)
+{
+    struct vmb_doctor_report *r = vmb_doctor_run_libvirt_host(
+        x->dest, cfg->hypervisor.emulator, cfg->hypervisor.machine,
+        cfg->hosts.connect_timeout_us);
+    for (size_t i = 0; i < r->n; i++) {
+        const struct vmb_doctor_check *k = &r->checks[i];
+        if (k->status != VMB_DOCTOR_FAIL)
+            continue;
+        bool reach = strcmp(k->check, "libvirt") == 0;
+        char *into = reach ? x->error : x->missing;
+        size_t len = reach ? sizeof(x->error) : sizeof(x->missing);
+        if (into[0] != '\0')
+            continue;
+        snprintf(into, len, "%s", k->detail);
+        if (!reach)
+            snprintf(x->lack_fix, sizeof(x->lack_fix), "%s",
+                     k->fix ? k->fix : "see `vmbench doctor --host`");
+    }
+    vmb_doctor_report_free(r);
+}
+
+bool
+vmb_preflight_vm_remote_applies(const struct vmb_cell *c)
+{
+    return c->kind == VMB_CELL_VM && vmb_hosts_vm_remote(&c->cfg);
+}
+
+static void
+read_vm_hosts(struct vmb_preflight_facts *f, const struct vmb_matrix *m,
+              bool (*want)(void *ctx, const struct vmb_cell *c), void *ctx)
+{
+    for (size_t i = 0; i < m->ncells; i++) {
+        const struct vmb_cell *c = &m->cells[i];
+        if (!vmb_preflight_vm_remote_applies(c) || (want && !want(ctx, c)))
+            continue;
+        const char *uri = c->cfg.hosts.vm_node2;
+        if (find(f, uri, LIBVIRT_HOST) != NULL ||
+            f->nremotes == VMB_PREFLIGHT_MAX_REMOTES)
+            continue;
+        struct vmb_preflight_remote *x = &f->remotes[f->nremotes++];
+        memset(x, 0, sizeof(*x));
+        snprintf(x->dest, sizeof(x->dest), "%s", uri);
+        x->engine = LIBVIRT_HOST;
+        read_libvirt(x, &c->cfg);
+    }
+}
+
+int
+vmb_preflight_vm_remote_probe(const struct vmb_preflight_facts *h,
+                              const struct vmb_cell *c, char **detail,
+                              char **fix)
+{
+    const char *uri = c->cfg.hosts.vm_node2;
+    const struct vmb_preflight_remote *x = find(h, uri, LIBVIRT_HOST);
+    if (x == NULL) {
+        *detail = vmb_xasprintf("host \"%s\" was not checked: a matrix "
+                                "names at most %d other hosts",
+                                uri, VMB_PREFLIGHT_MAX_REMOTES);
+        *fix = vmb_xstrdup("split the matrix by host");
+        return VMB_PREFLIGHT_LACK;
+    }
+    if (x->error[0] != '\0') {
+        *detail = vmb_xstrdup(x->error);
+        *fix = vmb_xasprintf("start libvirtd on that host, listening for "
+                             "remote connections (qemu+tcp://) or reachable "
+                             "over ssh (qemu+ssh://, its host key known); "
+                             "`vmbench doctor --host %s` checks it",
+                             uri);
+        return VMB_PREFLIGHT_LACK;
+    }
+    if (x->missing[0] != '\0') {
+        *detail = vmb_xstrdup(x->missing);
+        *fix = vmb_xstrdup(x->lack_fix);
+        return VMB_PREFLIGHT_LACK;
+    }
+    return 0;
+}
+
 void
 vmb_preflight_remotes_read(struct vmb_preflight_facts *f,
                            const struct vmb_matrix *m,
@@ -71,6 +158,7 @@ vmb_preflight_remotes_read(struct vmb_preflight_facts *f,
         x->engine = engine;
         read_one(x, &c->cfg);
     }
+    read_vm_hosts(f, m, want, ctx);
 }
 
 int

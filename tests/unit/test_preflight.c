@@ -352,6 +352,32 @@ Test(preflight, remote_node2_needs_a_node_2)
     cr_assert_eq(finding("remote-host")->ncells, 1);
 }
 
+/* A VM cell's node 2 on a libvirt host nobody answers for: refused
+ * before anything starts, naming the host, within the connect deadline;
+ * its control, which runs here, needs no other host. */
+Test(preflight, vm_node2_host_unreachable, .timeout = 30)
+{
+    put("dev/vhost-net", "", 0600);
+    put("usr/bin/redis-server", "#!/bin/sh\n", 0755);
+    const char *text = "name: pf\nrepetitions: 1\n"
+                       "guest:\n  storage: block\n"
+                       "hosts:\n  vm_node2: qemu+tcp://127.0.0.1:1/system\n"
+                       "  connect_timeout: 2s\n";
+    put("matrix.yaml", text, 0644);
+    char *path = vmb_xasprintf("%s/matrix.yaml", root);
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_matrix_load_kata(path, NULL, &m, &err), 0, "%s",
+                 err ? err->msg : "");
+    free(path);
+    struct vmb_preflight_host h = {.root = root, .path = "/usr/bin"};
+    uint64_t t0 = vmb_now_ns();
+    pf = vmb_preflight_check(&h, m, NULL, NULL);
+    cr_assert_lt((double)(vmb_now_ns() - t0) / 1e9, 4.0);
+    assert_lack("remote-libvirt", "\"qemu+tcp://127.0.0.1:1/system\"",
+                "vmbench doctor --host qemu+tcp://127.0.0.1:1/system");
+    cr_assert_eq(finding("remote-libvirt")->ncells, 1);
+}
+
 /* MariaDB: a host without mariadb-install-db is refused with the fix,
  * before any datadir is made; mariadbd is found in /usr/sbin. */
 Test(preflight, mariadb_programs)
