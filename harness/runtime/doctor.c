@@ -385,9 +385,77 @@ vmb_doctor_run(const struct vmb_doctor_opts *o)
     return r;
 }
 
+/* One line of a libvirt host check: control characters become spaces. */
+static void
+child_line(FILE *f, const char *check, bool ok, const char *text)
+{
+    autofree char *msg = vmb_term_safe(text);
+    for (char *c = msg; *c; c++)
+        if (*c == '\n' || *c == '\t')
+            *c = ' ';
+    fprintf(f, "%s\t%s\t%s\n", check, ok ? "OK" : "FAIL", msg);
+}
+
+#define UPLOAD_BYTES 65536
+
+/*
+ * The files of a VM node there go up as storage volumes (docs/remote.md):
+ * a pool of this process's, a volume of known bytes uploaded over the
+ * connection and read back, then both removed; pools a dead check or run
+ * of this host left there go first.
+ */
+static void
+upload_check(FILE *f, struct vmb_virt *v)
+{
+    vmb_autoerr struct vmb_error *err = NULL;
+    if (vmb_virt_pool_sweep(v, &err) < 0) {
+        child_line(f, "upload", false, err->msg);
+        return;
+    }
+    char tmpl[] = "/tmp/vmb-upload.XXXXXX";
+    autoclose int fd = mkstemp(tmpl);
+    static char want[UPLOAD_BYTES], got[UPLOAD_BYTES];
+    for (size_t i = 0; i < sizeof(want); i++)
+        want[i] = (char)(i * 7 + i / 251);
+    bool wrote = fd >= 0 && write(fd, want, sizeof(want)) == sizeof(want);
+    if (fd >= 0)
+        unlink(tmpl);
+    if (!wrote) {
+        child_line(f, "upload", false, "cannot write a file to upload");
+        return;
+    }
+    autofree char *tmp_path = vmb_xasprintf("/proc/self/fd/%d", fd);
+    char name[96];
+    vmb_virt_pool_name(name, sizeof(name));
+    struct vmb_virt_pool *pool = NULL;
+    autofree char *path = NULL;
+    int rc = vmb_virt_pool_create(v, name, &pool, &err);
+    if (rc == 0)
+        rc = vmb_virt_pool_upload(pool, "probe.raw", tmp_path, &path, &err);
+    if (rc == 0)
+        rc = vmb_virt_pool_read(pool, "probe.raw", got, sizeof(got), &err);
+    if (rc == 0 && memcmp(want, got, sizeof(want)) != 0)
+        rc = vmb_error_set(&err, VMB_ERR_RUN, 0,
+                           "volume \"%s\" read back other bytes", path);
+    autofree char *dir = pool ? vmb_xstrdup(vmb_virt_pool_dir(pool)) : NULL;
+    vmb_autoerr struct vmb_error *rm_err = NULL;
+    if (vmb_virt_pool_remove(pool, &rm_err) < 0 && rc == 0) {
+        child_line(f, "upload", false, rm_err->msg);
+        return;
+    }
+    if (rc < 0) {
+        child_line(f, "upload", false, err->msg);
+        return;
+    }
+    autofree char *ok = vmb_xasprintf("%d bytes uploaded to a storage pool "
+                                      "at \"%s\", read back, removed",
+                                      UPLOAD_BYTES, dir);
+    child_line(f, "upload", true, ok);
+}
+
 /*
  * The child of a libvirt host check: one line per finding to fd,
- * "libvirt\tOK|FAIL\ttext" then "emulator\t...".
+ * "libvirt\tOK|FAIL\ttext", then "emulator\t..." and "upload\t...".
  */
 static void
 libvirt_child(int fd, const char *uri, const char *emulator,
@@ -419,6 +487,8 @@ libvirt_child(int fd, const char *uri, const char *emulator,
     } else {
         fprintf(f, "emulator\tOK\t\n");
     }
+    fflush(f);
+    upload_check(f, v);
     fclose(f);
     vmb_virt_close(v);
     _exit(0);
@@ -494,6 +564,14 @@ check_libvirt_host(struct vmb_doctor_report *r, const char *uri,
             else if (strcmp(line, "libvirt") == 0)
                 add(r, "libvirt", VMB_DOCTOR_FAIL, fix,
                     "libvirtd at \"%s\": %s", uri, t2 + 1);
+            else if (strcmp(line, "upload") == 0 && ok)
+                add(r, "upload", VMB_DOCTOR_OK, NULL, "%s", t2 + 1);
+            else if (strcmp(line, "upload") == 0)
+                add(r, "upload", VMB_DOCTOR_FAIL,
+                    "install libvirt's storage driver there (libvirt-"
+                    "daemon-driver-storage) and leave room under "
+                    "/var/lib/libvirt/images",
+                    "%s", t2 + 1);
             else if (ok)
                 add(r, "emulator", VMB_DOCTOR_OK, NULL, "\"%s\" runs there",
                     emulator);

@@ -53,7 +53,7 @@ read_one(struct vmb_preflight_remote *x, const struct vmb_config *cfg)
 }
 
 /* A libvirt host's entry: engine -1, error from its "libvirt" check,
- * missing and lack_fix from its "emulator" one. */
+ * missing and lack_fix from its "emulator" or "upload" one. */
 #define LIBVIRT_HOST (-1)
 
 static void
