@@ -1,55 +1,85 @@
 #!/usr/bin/env bash
-# A VM node's files on a libvirt host go up as storage volumes
-# (hosts.vm_node2, docs/remote.md), next to a private libvirtd
-# (scripts/sandbox.sh), through libvirt's RPC as to any remote host:
+# A VM node's files on another libvirt host go up as storage volumes
+# (hosts.vm_node2, docs/remote.md), on two "hosts" made of network
+# namespaces (twohosts.sh), "there" with a libvirtd of its own reached as
+# qemu+ssh://root@THERE/system (its sshd and virt-ssh-helper):
 # - `vmbench doctor --host URI` uploads a volume of known bytes into a
-#   storage pool of its own there, reads it back and removes volume, pool
-#   and directory;
+#   storage pool of its own there, reads it back (both ways across the
+#   veth pair: its byte counters) and removes volume, pool and directory;
 # - before that, pools that a dead vmbench of this boot and pid namespace
 #   left there (the cleanup at the next start) are removed with their
 #   volumes and directories; a pool of another pid namespace is left
-#   alone, as its vmbench may still run.
+#   alone, as its vmbench may still run;
+# - the preflight of a VM cell whose node 2 is there finds nothing
+#   lacking there.
 set -euo pipefail
 
 . "$(dirname "$0")/lib.sh"
-in_sandbox remote-vm "$@"
+. "$(dirname "$0")/twohosts.sh"
+: "${VMBENCH:?}" "${VMB_SOURCE_DIR:?}"
 
-uri=qemu:///system
+T=$(mktemp -d /tmp/vmb-test-remote-vm.XXXXXX)
+trap 'twohosts_down; rm -rf "$T"' EXIT
+twohosts_up "$T"
+twohosts_libvirt_up
+uri="qemu+ssh://root@$TH_THERE/system"
 images=/var/lib/libvirt/images
-pools() { virsh -q -c "$uri" pool-list --all --name | grep '^vmbench-' || true; }
+there_virsh() { twohosts_there virsh -q -c qemu:///system "$@"; }
+pools() { there_virsh pool-list --all --name | grep '^vmbench-' || true; }
 
+# vmbench runs in this pid namespace ("here" is a network namespace).
 boot=$(tr -d '-' </proc/sys/kernel/random/boot_id | cut -c1-8)
 pidns=$(stat -Lc %i /proc/self/ns/pid)
 dead="vmbench-$boot-$pidns-999999-1"
 other="vmbench-$boot-$((pidns + 1))-999999-1"
 for p in "$dead" "$other"; do
-    virsh -q -c "$uri" pool-define-as "$p" dir --target "$images/$p" >/dev/null
-    virsh -q -c "$uri" pool-build "$p" >/dev/null
-    virsh -q -c "$uri" pool-start "$p" >/dev/null
-    virsh -q -c "$uri" vol-create-as "$p" left.raw 4096 >/dev/null
+    there_virsh pool-define-as "$p" dir --target "$images/$p" >/dev/null
+    there_virsh pool-build "$p" >/dev/null
+    there_virsh pool-start "$p" >/dev/null
+    there_virsh vol-create-as "$p" left.raw 4096 >/dev/null
 done
-drop_pools() {
-    local p
-    for p in "$other" "$dead"; do
-        virsh -q -c "$uri" pool-destroy "$p" >/dev/null 2>&1 || true
-        virsh -q -c "$uri" pool-delete "$p" >/dev/null 2>&1 || true
-        virsh -q -c "$uri" pool-undefine "$p" >/dev/null 2>&1 || true
-        rm -rf "${images:?}/$p"
-    done
-}
-trap drop_pools EXIT
-[ -e "$images/$dead/left.raw" ] || fail "the stale pool has no volume"
+twohosts_there test -e "$images/$dead/left.raw" || fail "the stale pool has no volume"
 
+veth_bytes() { # tx + rx of this side of the veth pair
+    local tx rx
+    tx=$(ip netns exec "$TH_A" cat "/sys/class/net/$TH_IF/statistics/tx_bytes")
+    rx=$(ip netns exec "$TH_A" cat "/sys/class/net/$TH_IF/statistics/rx_bytes")
+    echo $((tx + rx))
+}
 rc=0
-"$VMBENCH" doctor --host "$uri" --connect-timeout 30s >"$T/doctor.out" 2>&1 || rc=$?
+before=$(veth_bytes)
+start=$SECONDS
+twohosts_here "$VMBENCH" doctor --host "$uri" --connect-timeout 60s \
+    >"$T/doctor.out" 2>&1 || rc=$?
+echo "doctor --host $uri: $((SECONDS - start)) s"
 cat "$T/doctor.out"
 [ "$rc" = 0 ] || fail "doctor --host exited $rc"
+# The volume went there and came back across the veth pair.
+crossed=$(($(veth_bytes) - before))
+[ "$crossed" -ge $((2 * 65536)) ] || fail "only $crossed bytes crossed the veth pair"
 line=$(grep -E '^ok +upload +65536 bytes uploaded to a storage pool at ' "$T/doctor.out") ||
     fail "no upload verdict"
 dir=$(sed -E 's/.* at "([^"]+)".*/\1/' <<<"$line")
-case "$dir" in "$images"/vmbench-"$boot"-*) ;; *) fail "the pool was at \"$dir\"" ;; esac
-[ ! -e "$dir" ] || fail "the pool's directory \"$dir\" is left"
-[ "$(pools)" = "$other" ] || fail "pools left: $(pools | xargs)"
-[ ! -e "$images/$dead" ] || fail "the dead run's pool directory is left"
-[ -e "$images/$other/left.raw" ] || fail "another pid namespace's pool was touched"
+case "$dir" in "$images/vmbench-$boot-$pidns-"*) ;; *) fail "the pool was at \"$dir\"" ;; esac
+if twohosts_there test -e "$dir"; then fail "the pool's directory \"$dir\" is left there"; fi
+[ "$(pools)" = "$other" ] || fail "pools left there: $(pools | xargs)"
+if twohosts_there test -e "$images/$dead"; then fail "the dead run's pool directory is left"; fi
+twohosts_there test -e "$images/$other/left.raw" ||
+    fail "another pid namespace's pool was touched"
+
+# The preflight of a VM cell with node 2 there: reached, QEMU there, the
+# upload made; nothing lacking there, nothing left there.
+cat >"$T/m.yaml" <<YAML
+name: remote-vm
+repetitions: 1
+guest: { storage: block }
+load: { phases: [{ op: write, n: 100 }] }
+hosts: { vm_node2: "$uri", connect_timeout: 60s }
+YAML
+twohosts_here "$VMBENCH" plan "$T/m.yaml" >"$T/plan.out" 2>&1 || true
+grep -q "remote-vm" "$T/plan.out" || fail "plan: $(cat "$T/plan.out")"
+if grep -q "remote-libvirt" "$T/plan.out"; then
+    fail "the preflight found the host lacking: $(grep -A3 remote-libvirt "$T/plan.out")"
+fi
+[ "$(pools)" = "$other" ] || fail "pools left there after the preflight: $(pools | xargs)"
 echo "ok"
