@@ -187,6 +187,9 @@ vmb_matrix_check_value(const struct vmb_option *opt, const void *base)
         return check_subnet(s);
     const struct vmb_section *hosts = vmb_section_find("hosts");
     if (opt ==
+        vmb_option_find(hosts->options, hosts->noptions, "vm_node2_subnet"))
+        return s == NULL || s[0] == '\0' ? NULL : check_subnet(s);
+    if (opt ==
         vmb_option_find(hosts->options, hosts->noptions, "control_node2")) {
         struct vmb_ssh_target t;
         bool remote;

@@ -48,6 +48,9 @@ control_config(const struct vmb_config *cell, const struct vmb_config *def,
     const struct vmb_section *h = vmb_section_find("hosts");
     vmb_options_copy(vmb_option_find(h->options, h->noptions, "vm_node2"), 1,
                      (char *)out + h->offset, (const char *)def + h->offset);
+    vmb_options_copy(
+        vmb_option_find(h->options, h->noptions, "vm_node2_subnet"), 1,
+        (char *)out + h->offset, (const char *)def + h->offset);
     out->guest.vcpus = cell->guest.vcpus;
     out->guest.memory_mib = cell->guest.memory_mib;
     if (fio)
@@ -60,7 +63,7 @@ is_vm_only(const struct vmb_expand *x, const struct vmb_axis *a)
     return strcmp(a->sec->name, "hypervisor") == 0 ||
            strcmp(a->sec->name, "network") == 0 ||
            (strcmp(a->sec->name, "hosts") == 0 &&
-            strcmp(a->opt->name, "vm_node2") == 0) ||
+            vmb_str_has_prefix(a->opt->name, "vm_node2")) ||
            (strcmp(a->sec->name, "guest") == 0 &&
             strcmp(a->opt->name, "vcpus") != 0 &&
             strcmp(a->opt->name, "memory") != 0 &&
@@ -394,6 +397,13 @@ check_vm_node2(const struct vmb_expand *x, const struct vmb_cell *cell)
                                "a node 2 on another host runs one tenant; "
                                "cell \"%s\" asks for %" PRId64,
                                cell->label, c->top.tenants);
+    char sub[32];
+    if (vmb_hosts_vm_node2_subnet(c, sub, sizeof(sub)) < 0)
+        return vmb_matrix_fail(x->err, x->file, x->pos, "hosts.vm_node2_subnet",
+                               "\"%s\" overlaps network.subnet \"%s\" (cell "
+                               "\"%s\"); node 2's network there needs a "
+                               "subnet of its own",
+                               sub, c->network.subnet, cell->label);
     return 0;
 }
 

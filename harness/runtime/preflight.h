@@ -202,11 +202,15 @@ bool vmb_preflight_remote_applies(const struct vmb_cell *c);
 int vmb_preflight_remote_probe(const struct vmb_preflight_facts *h,
                                const struct vmb_cell *c, char **detail,
                                char **fix);
-/* The need of a VM cell whose node 2 runs on another libvirt host. */
+/* The needs of a VM cell whose node 2 runs on another libvirt host: the
+ * host ready, a route here to node 2's subnet there. */
 bool vmb_preflight_vm_remote_applies(const struct vmb_cell *c);
 int vmb_preflight_vm_remote_probe(const struct vmb_preflight_facts *h,
                                   const struct vmb_cell *c, char **detail,
                                   char **fix);
+int vmb_preflight_vm_route_probe(const struct vmb_preflight_facts *h,
+                                 const struct vmb_cell *c, char **detail,
+                                 char **fix);
 
 /* The CPUs this process may run on (sched_getaffinity), at least 1. */
 int vmb_preflight_host_cpus(void);

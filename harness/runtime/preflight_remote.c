@@ -5,6 +5,7 @@
  * 2 (hosts.vm_node2) has a libvirtd that answers within the deadline,
  * with the cell's QEMU there.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@
 #include "runtime/doctor.h"
 #include "runtime/preflight.h"
 #include "runtime/remote.h"
+#include "vm/virt.h"
 
 bool
 vmb_preflight_remote_applies(const struct vmb_cell *c)
@@ -134,6 +136,68 @@ vmb_preflight_vm_remote_probe(const struct vmb_preflight_facts *h,
         return VMB_PREFLIGHT_LACK;
     }
     return 0;
+}
+
+/*
+ * Whether a route of this host other than the default one covers the
+ * whole subnet: the default gateway knows nothing of a VM subnet behind
+ * another host.
+ */
+static bool
+routed(const char *route_file, const struct vmb_subnet *sn)
+{
+    autofclose FILE *f = fopen(route_file, "r");
+    char line[512];
+    if (f == NULL || fgets(line, sizeof(line), f) == NULL) /* header */
+        return false;
+    uint32_t smask = ~0U << (32 - sn->prefix);
+    while (fgets(line, sizeof(line), f)) {
+        char dev[64];
+        unsigned dest, gw, flags, refcnt, use, metric, mask;
+        if (sscanf(line, "%63s %x %x %x %u %u %u %x", dev, &dest, &gw, &flags,
+                   &refcnt, &use, &metric, &mask) != 8)
+            continue;
+        /* Network byte order printed as a host integer; flag 1: up. */
+        uint32_t rdest = ntohl(dest), rmask = ntohl(mask);
+        if (rmask != 0 && (flags & 1) && (rmask & smask) == rmask &&
+            (sn->net & rmask) == (rdest & rmask))
+            return true;
+    }
+    return false;
+}
+
+int
+vmb_preflight_vm_route_probe(const struct vmb_preflight_facts *h,
+                             const struct vmb_cell *c, char **detail,
+                             char **fix)
+{
+    char text[32];
+    struct vmb_subnet sn;
+    if (vmb_hosts_vm_node2_subnet(&c->cfg, text, sizeof(text)) < 0 ||
+        vmb_subnet_parse(text, &sn, NULL) < 0) {
+        *detail = vmb_xasprintf("node 2's subnet \"%s\" does not fit "
+                                "network.subnet \"%s\"",
+                                text, c->cfg.network.subnet);
+        *fix = vmb_xstrdup("set hosts.vm_node2_subnet to a subnet of its own");
+        return VMB_PREFLIGHT_LACK;
+    }
+    autofree char *file = vmb_xasprintf("%s/proc/net/route", h->root);
+    if (routed(file, &sn))
+        return 0;
+    struct vmb_subnet here;
+    char here_text[32] = "network.subnet";
+    if (vmb_subnet_parse(c->cfg.network.subnet, &here, NULL) == 0)
+        snprintf(here_text, sizeof(here_text), "%s", c->cfg.network.subnet);
+    *detail = vmb_xasprintf("no route of this host reaches node 2's subnet "
+                            "\"%s\" on \"%s\" (only a default route, or "
+                            "none)",
+                            text, c->cfg.hosts.vm_node2);
+    *fix = vmb_xasprintf("route it through that host: `ip route add %s via "
+                         "ITS-ADDRESS` here, and there `ip route add %s via "
+                         "THIS-HOST'S-ADDRESS`, with IP forwarding on both "
+                         "(docs/remote.md, \"The network of a remote VM\")",
+                         text, here_text);
+    return VMB_PREFLIGHT_LACK;
 }
 
 void

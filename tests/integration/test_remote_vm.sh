@@ -11,7 +11,8 @@
 #   volumes and directories; a pool of another pid namespace is left
 #   alone, as its vmbench may still run;
 # - the preflight of a VM cell whose node 2 is there finds nothing
-#   lacking there.
+#   lacking there, and wants a route here to node 2's subnet there
+#   until one is added.
 set -euo pipefail
 
 . "$(dirname "$0")/lib.sh"
@@ -80,6 +81,17 @@ twohosts_here "$VMBENCH" plan "$T/m.yaml" >"$T/plan.out" 2>&1 || true
 grep -q "remote-vm" "$T/plan.out" || fail "plan: $(cat "$T/plan.out")"
 if grep -q "remote-libvirt" "$T/plan.out"; then
     fail "the preflight found the host lacking: $(grep -A3 remote-libvirt "$T/plan.out")"
+fi
+# No route here to node 2's subnet there (network.subnet's next block):
+# refused with the routes to add; with the route, nothing lacking.
+grep -q 'remote-route: no route of this host reaches node 2.s subnet "10.213.1.0/24"' \
+    "$T/plan.out" || fail "no route shortfall: $(cat "$T/plan.out")"
+grep -q 'ip route add 10.213.1.0/24 via ITS-ADDRESS' "$T/plan.out" ||
+    fail "no route fix: $(cat "$T/plan.out")"
+ip -n "$TH_A" route add 10.213.1.0/24 via "$TH_THERE"
+twohosts_here "$VMBENCH" plan "$T/m.yaml" >"$T/plan2.out" 2>&1 || true
+if grep -Eq "remote-(route|libvirt):" "$T/plan2.out"; then
+    fail "the preflight still found node 2 lacking: $(cat "$T/plan2.out")"
 fi
 [ "$(pools)" = "$other" ] || fail "pools left there after the preflight: $(pools | xargs)"
 echo "ok"

@@ -11,6 +11,7 @@
 
 #include "base/util.h"
 #include "config/config.h"
+#include "config/hosts.h"
 #include "config/matrix.h"
 #include "config/plan.h"
 
@@ -563,6 +564,34 @@ Test(matrix, vm_node2_refuses_shared_directories_and_one_node_engines)
                           "2") != NULL,
               "%s", msg);
     free(msg);
+}
+
+/* Node 2's network there needs a subnet of its own: one that overlaps
+ * network.subnet is refused with its key; a shapeless one too. */
+Test(matrix, vm_node2_subnet_is_its_own)
+{
+    char *msg = load_error("h.yaml", "hosts: {vm_node2: "
+                                     "\"qemu+tcp://there/system\", "
+                                     "vm_node2_subnet: 10.213.0.128/25}\n"
+                                     "guest: {storage: block}\n");
+    cr_expect(strstr(msg, "hosts.vm_node2_subnet: \"10.213.0.128/25\" "
+                          "overlaps network.subnet \"10.213.0.0/24\"") != NULL,
+              "%s", msg);
+    free(msg);
+    msg = load_error("h.yaml", "hosts: {vm_node2_subnet: 10.213.1.1/24}\n");
+    cr_expect(strstr(msg, "hosts.vm_node2_subnet: subnet \"10.213.1.1/24\" "
+                          "has host bits set") != NULL,
+              "%s", msg);
+    free(msg);
+    struct vmb_matrix *m = load("h.yaml", "hosts: {vm_node2: "
+                                          "\"qemu+tcp://there/system\"}\n"
+                                          "guest: {storage: block}\n"
+                                          "network: {subnet: 10.9.0.0/16}\n");
+    char sub[32];
+    cr_assert_eq(vmb_hosts_vm_node2_subnet(&m->cells[0].cfg, sub, sizeof(sub)),
+                 0);
+    cr_assert_str_eq(sub, "10.10.0.0/16");
+    vmb_matrix_free(m);
 }
 
 /* Two 100-value axes and 1000 repetitions: 661 bytes, 10^7 runs. */
