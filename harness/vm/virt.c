@@ -255,15 +255,26 @@ vmb_virt_open(const char *uri, struct vmb_virt **out, struct vmb_error **err)
     }
     virSetErrorFunc(NULL, silent_error);
 
-    virConnectPtr c = virConnectOpen(uri);
+    /* libvirt's ssh transport in batch mode, as vmbench's own ssh: no
+     * password or passphrase prompt, an unknown host key refused. */
+    autofree char *open_uri =
+        strstr(uri, "+ssh://") != NULL && strstr(uri, "no_tty=") == NULL
+            ? vmb_xasprintf("%s%cno_tty=1", uri, strchr(uri, '?') ? '&' : '?')
+            : vmb_xstrdup(uri);
+    virConnectPtr c = virConnectOpen(open_uri);
     if (c == NULL) {
         const char *msg = virGetLastErrorMessage();
-        int rc = vmb_error_set(
-            err, VMB_ERR_RUN, 0,
-            "connect to libvirt at \"%s\": %s; is libvirtd running? start it "
-            "with `systemctl start libvirtd` (or `libvirtd -d`), or run "
-            "vmbench inside scripts/sandbox.sh",
-            uri, msg && *msg ? msg : "unknown error");
+        int rc = uri_is_local(uri)
+                     ? vmb_error_set(err, VMB_ERR_RUN, 0,
+                                     "connect to libvirt at \"%s\": %s; is "
+                                     "libvirtd running? start it with "
+                                     "`systemctl start libvirtd` (or "
+                                     "`libvirtd -d`), or run vmbench inside "
+                                     "scripts/sandbox.sh",
+                                     uri, msg && *msg ? msg : "unknown error")
+                     : vmb_error_set(err, VMB_ERR_RUN, 0,
+                                     "connect to libvirt at \"%s\": %s", uri,
+                                     msg && *msg ? msg : "unknown error");
         virResetLastError();
         return rc;
     }

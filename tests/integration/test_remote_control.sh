@@ -229,7 +229,9 @@ YAML
 start=$SECONDS
 here_refused vmgone "$VMBENCH" run "$T/vmgone.yaml" --out "$T/vg" --only vm
 [ $((SECONDS - start)) -le 8 ] || fail "the refusal took $((SECONDS - start)) s"
-grep -q "remote-libvirt: libvirtd at \"qemu+tcp://${TH_THERE%.2}.9/system\" did not answer within 2s" \
+# Past the deadline, or at once where the neighbour table remembers the
+# address as unreachable from the runs above.
+grep -q "remote-libvirt: libvirtd at \"qemu+tcp://${TH_THERE%.2}.9/system\"" \
     "$T/vmgone.err" || fail "the error does not name the host: $(cat "$T/vmgone.err")"
 [ ! -e "$T/vg" ] || fail "a results directory was made"
 # A host without libvirtd: libvirt's own words, over ssh.

@@ -10,6 +10,9 @@
 #   left there (the cleanup at the next start) are removed with their
 #   volumes and directories; a pool of another pid namespace is left
 #   alone, as its vmbench may still run;
+# - a host whose key is in no known_hosts is refused, not accepted;
+# - a host that never answers is refused at the connect deadline, naming
+#   it, with nothing made on either side;
 # - the preflight of a VM cell whose node 2 is there finds nothing
 #   lacking there, and wants a route here to node 2's subnet there
 #   until one is added.
@@ -68,6 +71,18 @@ if twohosts_there test -e "$images/$dead"; then fail "the dead run's pool direct
 twohosts_there test -e "$images/$other/left.raw" ||
     fail "another pid namespace's pool was touched"
 
+# A host whose key is in no known_hosts: refused through libvirt's ssh
+# too (batch mode), with ssh's words and no advice about a local libvirtd.
+rc=0
+twohosts_here "$VMBENCH" doctor --host "qemu+ssh://root@$TH_THERE:2223/system" \
+    --connect-timeout 20s </dev/null >"$T/unknown.out" 2>&1 || rc=$?
+[ "$rc" = 1 ] || fail "doctor on an unknown host key exited $rc: $(cat "$T/unknown.out")"
+grep -Eq '^fail +libvirt +.*Host key verification failed' "$T/unknown.out" ||
+    fail "no host key refusal: $(cat "$T/unknown.out")"
+if grep -q "systemctl start libvirtd" "$T/unknown.out"; then
+    fail "a remote host's failure advises a local libvirtd: $(cat "$T/unknown.out")"
+fi
+
 # The preflight of a VM cell with node 2 there: reached, QEMU there, the
 # upload made; nothing lacking there, nothing left there.
 cat >"$T/m.yaml" <<YAML
@@ -94,4 +109,34 @@ if grep -Eq "remote-(route|libvirt):" "$T/plan2.out"; then
     fail "the preflight still found node 2 lacking: $(cat "$T/plan2.out")"
 fi
 [ "$(pools)" = "$other" ] || fail "pools left there after the preflight: $(pools | xargs)"
+
+# A libvirt host that accepts the connection and never answers: the run
+# is refused at the connect deadline, naming the host, nothing made on
+# either side.
+twohosts_there python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 16600))
+s.listen(4)
+held = [s.accept()[0] for _ in range(4)]
+time.sleep(120)' "$TH_THERE" &
+for _ in $(seq 1 50); do
+    ip netns exec "$TH_B" ss -Hltn "sport = :16600" | grep -q . && break
+    sleep 0.1
+done
+sed -e "s|$uri|qemu+tcp://$TH_THERE:16600/system|" -e 's|connect_timeout: 60s|connect_timeout: 2s|' \
+    "$T/m.yaml" >"$T/silent.yaml"
+rc=0
+start=$SECONDS
+twohosts_here "$VMBENCH" run "$T/silent.yaml" --out "$T/silent" --only vm \
+    >"$T/silent.out" 2>&1 || rc=$?
+took=$((SECONDS - start))
+[ "$rc" = 2 ] || fail "a silent libvirt host: exit $rc: $(cat "$T/silent.out")"
+[ "$took" -ge 2 ] && [ "$took" -le 8 ] || fail "the refusal took $took s"
+grep -q "remote-libvirt: libvirtd at \"qemu+tcp://$TH_THERE:16600/system\" did not answer within 2s" \
+    "$T/silent.out" || fail "the error does not name the host: $(cat "$T/silent.out")"
+[ ! -e "$T/silent" ] || fail "a results directory was made"
+[ "$(pools)" = "$other" ] || fail "pools there after the refusal: $(pools | xargs)"
+[ -z "$(there_virsh list --all --name)" ] || fail "a domain there: $(there_virsh list --all --name)"
 echo "ok"
