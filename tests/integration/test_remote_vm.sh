@@ -108,6 +108,10 @@ twohosts_here "$VMBENCH" plan "$T/m.yaml" >"$T/plan2.out" 2>&1 || true
 if grep -Eq "remote-(route|libvirt):" "$T/plan2.out"; then
     fail "the preflight still found node 2 lacking: $(cat "$T/plan2.out")"
 fi
+# What stands between the checks and a run there is said, before anything
+# starts.
+grep -q "remote-vm: running node 2 on \"$uri\" is not built yet" "$T/plan2.out" ||
+    fail "no not-built shortfall: $(cat "$T/plan2.out")"
 [ "$(pools)" = "$other" ] || fail "pools left there after the preflight: $(pools | xargs)"
 
 # A libvirt host that accepts the connection and never answers: the run
