@@ -361,11 +361,6 @@ check_engine(const struct vmb_expand *x, const struct vmb_cell *cell)
 }
 
 /*
- * The words of virtio_fs_extra_args that no virtiofsd takes, or that
- * vmbench sets itself, whatever daemon the host has; what the cell's
- * daemon lacks is the host check's (runtime/preflight.c).
- */
-/*
  * A VM node 2 on another host (hosts.vm_node2) takes its files there as
  * disk volumes: no directory of this host is shared with it, and a
  * one-node engine has no node 2 to place.
@@ -407,6 +402,11 @@ check_vm_node2(const struct vmb_expand *x, const struct vmb_cell *cell)
     return 0;
 }
 
+/*
+ * The words of virtio_fs_extra_args that no virtiofsd takes, or that
+ * vmbench sets itself, whatever daemon the host has; what the cell's
+ * daemon lacks is the host check's (runtime/preflight.c).
+ */
 static int
 check_fs_args(const struct vmb_expand *x, const struct vmb_cell *cell)
 {
