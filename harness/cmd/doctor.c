@@ -48,7 +48,9 @@ const char vmb_usage_doctor[] =
     "                   each engine's programs, taskset; or a libvirt URI\n"
     "                   (qemu+ssh://USER@HOST/system, "
     "qemu+tcp://HOST/system):\n"
-    "                   libvirtd reachable, QEMU's emulator there\n"
+    "                   libvirtd reachable, QEMU's emulator there, a\n"
+    "                   volume uploaded to a storage pool there and\n"
+    "                   removed\n"
     "  --connect-timeout DURATION  time allowed to reach it (default 10s)\n\n"
     "exit status: 0 no check failed (warnings allowed), 1 a check failed.\n";
 

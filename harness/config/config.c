@@ -872,6 +872,27 @@ static const struct vmb_option hosts_options[] = {
                 "refused)",
     },
     {
+        .name = "vm_node2",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_hosts_opts, vm_node2),
+        .def = "",
+        .since = "0.2",
+        .help = "the libvirt host of a VM cell's node 2: \"\" "
+                "hypervisor.connect's, or \"qemu+ssh://[user@]host/system\" "
+                "or \"qemu+tcp://host/system\" (docs/remote.md)",
+    },
+    {
+        .name = "vm_node2_subnet",
+        .type = VMB_OPT_STRING,
+        .offset = OPT(vmb_hosts_opts, vm_node2_subnet),
+        .def = "",
+        .since = "0.2",
+        .help = "the subnet of node 2's network on its libvirt host: \"\" "
+                "the block of network.subnet's size right after it "
+                "(10.213.1.0/24 after 10.213.0.0/24); each host routes to "
+                "the other's subnet (docs/remote.md)",
+    },
+    {
         .name = "connect_timeout",
         .type = VMB_OPT_DURATION,
         .offset = OPT(vmb_hosts_opts, connect_timeout_us),

@@ -196,6 +196,8 @@ struct vmb_host_opts {
 /* Where nodes run (docs/remote.md): "" is this host. */
 struct vmb_hosts_opts {
     char *control_node2;         /* ssh://[user@]host[:port] */
+    char *vm_node2;              /* libvirt URI of a VM cell's node 2 */
+    char *vm_node2_subnet;       /* its network there; "": derived */
     uint64_t connect_timeout_us; /* reaching a remote host */
 };
 

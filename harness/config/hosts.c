@@ -1,5 +1,7 @@
 #include "config/hosts.h"
 
+#include <arpa/inet.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +87,12 @@ vmb_hosts_control_remote(const struct vmb_config *cfg)
            cfg->hosts.control_node2[0] != '\0';
 }
 
+bool
+vmb_hosts_vm_remote(const struct vmb_config *cfg)
+{
+    return cfg->hosts.vm_node2 != NULL && cfg->hosts.vm_node2[0] != '\0';
+}
+
 static char *
 bad_uri(const char *s)
 {
@@ -142,4 +150,51 @@ vmb_libvirt_uri_check(const char *s, char **why)
         return -1;
     }
     return 0;
+}
+
+/* "a.b.c.d/p" into host-order address and prefix. */
+static bool
+cidr(const char *s, uint32_t *net, int *prefix)
+{
+    char addr[INET_ADDRSTRLEN];
+    const char *slash = s ? strchr(s, '/') : NULL;
+    if (slash == NULL || (size_t)(slash - s) >= sizeof(addr))
+        return false;
+    memcpy(addr, s, (size_t)(slash - s));
+    addr[slash - s] = '\0';
+    struct in_addr in;
+    char *end = NULL;
+    long p = strtol(slash + 1, &end, 10);
+    if (inet_pton(AF_INET, addr, &in) != 1 || *end != '\0' || p < 1 || p > 30)
+        return false;
+    *net = ntohl(in.s_addr);
+    *prefix = (int)p;
+    return true;
+}
+
+int
+vmb_hosts_vm_node2_subnet(const struct vmb_config *cfg, char *buf, size_t len)
+{
+    uint32_t base = 0, net = 0;
+    int bp = 0, p = 0;
+    bool ok = cidr(cfg->network.subnet, &base, &bp);
+    const char *given = cfg->hosts.vm_node2_subnet;
+    if (given != NULL && given[0] != '\0') {
+        snprintf(buf, len, "%s", given);
+        if (!ok || !cidr(given, &net, &p))
+            return -1;
+    } else {
+        uint64_t next = (uint64_t)base + (1ull << (32 - bp));
+        if (!ok || next > UINT32_MAX) {
+            snprintf(buf, len, "%s", "");
+            return -1;
+        }
+        net = (uint32_t)next;
+        p = bp;
+        snprintf(buf, len, "%u.%u.%u.%u/%d", net >> 24, (net >> 16) & 255,
+                 (net >> 8) & 255, net & 255, p);
+    }
+    int shorter = p < bp ? p : bp;
+    uint32_t mask = ~0u << (32 - shorter);
+    return (net & mask) == (base & mask) ? -1 : 0;
 }

@@ -37,4 +37,17 @@ int vmb_libvirt_uri_check(const char *s, char **why);
 /* Whether the config's control runs node 2 on another host. */
 bool vmb_hosts_control_remote(const struct vmb_config *cfg);
 
+/* Whether a VM cell of the config runs node 2 on another libvirt host
+ * (hosts.vm_node2). */
+bool vmb_hosts_vm_remote(const struct vmb_config *cfg);
+
+/*
+ * The subnet of node 2's network on its libvirt host, as CIDR text into
+ * buf: hosts.vm_node2_subnet, or where "" the block of network.subnet's
+ * size right after it. Returns -1 (buf still filled) when it overlaps
+ * network.subnet or either does not parse; 0 otherwise.
+ */
+int vmb_hosts_vm_node2_subnet(const struct vmb_config *cfg, char *buf,
+                              size_t len);
+
 #endif

@@ -187,12 +187,32 @@ vmb_matrix_check_value(const struct vmb_option *opt, const void *base)
         return check_subnet(s);
     const struct vmb_section *hosts = vmb_section_find("hosts");
     if (opt ==
+        vmb_option_find(hosts->options, hosts->noptions, "vm_node2_subnet"))
+        return s == NULL || s[0] == '\0' ? NULL : check_subnet(s);
+    if (opt ==
         vmb_option_find(hosts->options, hosts->noptions, "control_node2")) {
         struct vmb_ssh_target t;
         bool remote;
         char *why = NULL;
         vmb_ssh_target_parse(s, &t, &remote, &why);
         return why;
+    }
+    if (opt == vmb_option_find(hosts->options, hosts->noptions, "vm_node2")) {
+        char *why = NULL;
+        if (s == NULL || s[0] == '\0' || vmb_libvirt_uri_check(s, &why) < 0)
+            return why;
+        /* Another host, by a transport that reaches one. */
+        bool remote = vmb_str_has_prefix(s, "qemu+ssh://") ||
+                      vmb_str_has_prefix(s, "qemu+tcp://");
+        const char *host = strstr(s, "://") + 3;
+        if (!remote || host[0] == '/') {
+            autofree char *shown = vmb_option_shown(s);
+            return vmb_xasprintf("expected a libvirt URI of another host like "
+                                 "\"qemu+ssh://user@host/system\" or "
+                                 "\"qemu+tcp://host/system\", got \"%s\"",
+                                 shown);
+        }
+        return NULL;
     }
     return NULL;
 }

@@ -7,6 +7,7 @@
 
 #include "base/util.h"
 #include "config/fio_phase.h"
+#include "config/hosts.h"
 #include "config/matrix_priv.h"
 #include "config/virtiofsd_args.h"
 
@@ -43,6 +44,13 @@ control_config(const struct vmb_config *cell, const struct vmb_config *def,
         vmb_options_copy(s->options, s->noptions, (char *)out + s->offset,
                          (const char *)def + s->offset);
     }
+    /* hosts.vm_node2 places a VM; the control's node 2 has its own. */
+    const struct vmb_section *h = vmb_section_find("hosts");
+    vmb_options_copy(vmb_option_find(h->options, h->noptions, "vm_node2"), 1,
+                     (char *)out + h->offset, (const char *)def + h->offset);
+    vmb_options_copy(
+        vmb_option_find(h->options, h->noptions, "vm_node2_subnet"), 1,
+        (char *)out + h->offset, (const char *)def + h->offset);
     out->guest.vcpus = cell->guest.vcpus;
     out->guest.memory_mib = cell->guest.memory_mib;
     if (fio)
@@ -54,6 +62,8 @@ is_vm_only(const struct vmb_expand *x, const struct vmb_axis *a)
 {
     return strcmp(a->sec->name, "hypervisor") == 0 ||
            strcmp(a->sec->name, "network") == 0 ||
+           (strcmp(a->sec->name, "hosts") == 0 &&
+            vmb_str_has_prefix(a->opt->name, "vm_node2")) ||
            (strcmp(a->sec->name, "guest") == 0 &&
             strcmp(a->opt->name, "vcpus") != 0 &&
             strcmp(a->opt->name, "memory") != 0 &&
@@ -351,6 +361,48 @@ check_engine(const struct vmb_expand *x, const struct vmb_cell *cell)
 }
 
 /*
+ * A VM node 2 on another host (hosts.vm_node2) takes its files there as
+ * disk volumes: no directory of this host is shared with it, and a
+ * one-node engine has no node 2 to place.
+ */
+static int
+check_vm_node2(const struct vmb_expand *x, const struct vmb_cell *cell)
+{
+    const struct vmb_config *c = &cell->cfg;
+    if (cell->kind != VMB_CELL_VM || !vmb_hosts_vm_remote(c))
+        return 0;
+    if (vmb_config_nodes(c) < 2)
+        return vmb_matrix_fail(x->err, x->file, x->pos, "hosts.vm_node2",
+                               "database.engine %s has no node 2 to run on "
+                               "another host (cell \"%s\"); leave "
+                               "hosts.vm_node2 at \"\"",
+                               vmb_engine_name(c->database.engine),
+                               cell->label);
+    int share = vmb_config_share(c);
+    if (share >= 0)
+        return vmb_matrix_fail(
+            x->err, x->file, x->pos, "hosts.vm_node2",
+            "a node 2 on another host shares no directory of this host, "
+            "and cell \"%s\" shares one over %s (its storage, or its "
+            "container root with disable_block_device_use on); choose "
+            "storage block or tmpfs with disable_block_device_use off",
+            cell->label, vmb_storage_name(share));
+    if (c->top.tenants > 1)
+        return vmb_matrix_fail(x->err, x->file, x->pos, "hosts.vm_node2",
+                               "a node 2 on another host runs one tenant; "
+                               "cell \"%s\" asks for %" PRId64,
+                               cell->label, c->top.tenants);
+    char sub[32];
+    if (vmb_hosts_vm_node2_subnet(c, sub, sizeof(sub)) < 0)
+        return vmb_matrix_fail(x->err, x->file, x->pos, "hosts.vm_node2_subnet",
+                               "\"%s\" overlaps network.subnet \"%s\" (cell "
+                               "\"%s\"); node 2's network there needs a "
+                               "subnet of its own",
+                               sub, c->network.subnet, cell->label);
+    return 0;
+}
+
+/*
  * The words of virtio_fs_extra_args that no virtiofsd takes, or that
  * vmbench sets itself, whatever daemon the host has; what the cell's
  * daemon lacks is the host check's (runtime/preflight.c).
@@ -434,7 +486,7 @@ make_cell(struct expansion *e, const size_t *idx, struct vmb_cell *cell)
     vmb_id_of(&e->vm_ids, &cell->cfg, &e->scratch, cell->id);
     if (vmb_implied_check(e->implied, x->file, cell, x->err) < 0)
         return -1;
-    if (check_fs_args(x, cell) < 0)
+    if (check_fs_args(x, cell) < 0 || check_vm_node2(x, cell) < 0)
         return -1;
     return check_engine(x, cell);
 }

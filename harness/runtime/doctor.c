@@ -393,9 +393,77 @@ vmb_doctor_run(const struct vmb_doctor_opts *o)
     return r;
 }
 
+/* One line of a libvirt host check: control characters become spaces. */
+static void
+child_line(FILE *f, const char *check, bool ok, const char *text)
+{
+    autofree char *msg = vmb_term_safe(text);
+    for (char *c = msg; *c; c++)
+        if (*c == '\n' || *c == '\t')
+            *c = ' ';
+    fprintf(f, "%s\t%s\t%s\n", check, ok ? "OK" : "FAIL", msg);
+}
+
+#define UPLOAD_BYTES 65536
+
+/*
+ * The files of a VM node there go up as storage volumes (docs/remote.md):
+ * a pool of this process's, a volume of known bytes uploaded over the
+ * connection and read back, then both removed; pools a dead check or run
+ * of this host left there go first.
+ */
+static void
+upload_check(FILE *f, struct vmb_virt *v)
+{
+    vmb_autoerr struct vmb_error *err = NULL;
+    if (vmb_virt_pool_sweep(v, &err) < 0) {
+        child_line(f, "upload", false, err->msg);
+        return;
+    }
+    char tmpl[] = "/tmp/vmb-upload.XXXXXX";
+    autoclose int fd = mkstemp(tmpl);
+    static char want[UPLOAD_BYTES], got[UPLOAD_BYTES];
+    for (size_t i = 0; i < sizeof(want); i++)
+        want[i] = (char)(i * 7 + i / 251);
+    bool wrote = fd >= 0 && write(fd, want, sizeof(want)) == sizeof(want);
+    if (fd >= 0)
+        unlink(tmpl);
+    if (!wrote) {
+        child_line(f, "upload", false, "cannot write a file to upload");
+        return;
+    }
+    autofree char *tmp_path = vmb_xasprintf("/proc/self/fd/%d", fd);
+    char name[96];
+    vmb_virt_pool_name(name, sizeof(name));
+    struct vmb_virt_pool *pool = NULL;
+    autofree char *path = NULL;
+    int rc = vmb_virt_pool_create(v, name, &pool, &err);
+    if (rc == 0)
+        rc = vmb_virt_pool_upload(pool, "probe.raw", tmp_path, &path, &err);
+    if (rc == 0)
+        rc = vmb_virt_pool_read(pool, "probe.raw", got, sizeof(got), &err);
+    if (rc == 0 && memcmp(want, got, sizeof(want)) != 0)
+        rc = vmb_error_set(&err, VMB_ERR_RUN, 0,
+                           "volume \"%s\" read back other bytes", path);
+    autofree char *dir = pool ? vmb_xstrdup(vmb_virt_pool_dir(pool)) : NULL;
+    vmb_autoerr struct vmb_error *rm_err = NULL;
+    if (vmb_virt_pool_remove(pool, &rm_err) < 0 && rc == 0) {
+        child_line(f, "upload", false, rm_err->msg);
+        return;
+    }
+    if (rc < 0) {
+        child_line(f, "upload", false, err->msg);
+        return;
+    }
+    autofree char *ok = vmb_xasprintf("%d bytes uploaded to a storage pool "
+                                      "at \"%s\", read back, removed",
+                                      UPLOAD_BYTES, dir);
+    child_line(f, "upload", true, ok);
+}
+
 /*
  * The child of a libvirt host check: one line per finding to fd,
- * "libvirt\tOK|FAIL\ttext" then "emulator\t...".
+ * "libvirt\tOK|FAIL\ttext", then "emulator\t..." and "upload\t...".
  */
 static void
 libvirt_child(int fd, const char *uri, const char *emulator,
@@ -427,6 +495,8 @@ libvirt_child(int fd, const char *uri, const char *emulator,
     } else {
         fprintf(f, "emulator\tOK\t\n");
     }
+    fflush(f);
+    upload_check(f, v);
     fclose(f);
     vmb_virt_close(v);
     _exit(0);
@@ -440,22 +510,19 @@ libvirt_child(int fd, const char *uri, const char *emulator,
  */
 static void
 check_libvirt_host(struct vmb_doctor_report *r, const char *uri,
+                   const char *emulator, const char *machine,
                    uint64_t timeout_us)
 {
-    struct vmb_config cfg;
-    vmb_config_defaults(&cfg);
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) < 0) {
         add(r, "libvirt", VMB_DOCTOR_FAIL, NULL, "pipe: %s", strerror(errno));
-        vmb_config_free(&cfg);
         return;
     }
     pid_t pid = fork();
     if (pid == 0) {
         setpgid(0, 0);
         close(fds[0]);
-        libvirt_child(fds[1], uri, cfg.hypervisor.emulator,
-                      cfg.hypervisor.machine);
+        libvirt_child(fds[1], uri, emulator, machine);
     }
     close(fds[1]);
     struct vmb_buf out = {0};
@@ -505,21 +572,36 @@ check_libvirt_host(struct vmb_doctor_report *r, const char *uri,
             else if (strcmp(line, "libvirt") == 0)
                 add(r, "libvirt", VMB_DOCTOR_FAIL, fix,
                     "libvirtd at \"%s\": %s", uri, t2 + 1);
+            else if (strcmp(line, "upload") == 0 && ok)
+                add(r, "upload", VMB_DOCTOR_OK, NULL, "%s", t2 + 1);
+            else if (strcmp(line, "upload") == 0)
+                add(r, "upload", VMB_DOCTOR_FAIL,
+                    "install libvirt's storage driver there (libvirt-"
+                    "daemon-driver-storage) and leave room under "
+                    "/var/lib/libvirt/images",
+                    "%s", t2 + 1);
             else if (ok)
                 add(r, "emulator", VMB_DOCTOR_OK, NULL, "\"%s\" runs there",
-                    cfg.hypervisor.emulator);
+                    emulator);
             else
                 add(r, "emulator", VMB_DOCTOR_FAIL,
                     "`apt-get install qemu-system-x86` there",
-                    "\"%s\" cannot run there: %s", cfg.hypervisor.emulator,
-                    t2 + 1);
+                    "\"%s\" cannot run there: %s", emulator, t2 + 1);
         }
         line = nl ? nl + 1 : NULL;
     }
     if (!late && r->n == 0)
         add(r, "libvirt", VMB_DOCTOR_FAIL, fix,
             "the check of \"%s\" ended without a word", uri);
-    vmb_config_free(&cfg);
+}
+
+struct vmb_doctor_report *
+vmb_doctor_run_libvirt_host(const char *uri, const char *emulator,
+                            const char *machine, uint64_t connect_timeout_us)
+{
+    struct vmb_doctor_report *r = vmb_xcalloc(1, sizeof(*r));
+    check_libvirt_host(r, uri, emulator, machine, connect_timeout_us);
+    return r;
 }
 
 struct vmb_doctor_report *
@@ -527,7 +609,11 @@ vmb_doctor_run_host(const char *dest, uint64_t connect_timeout_us)
 {
     struct vmb_doctor_report *r = vmb_xcalloc(1, sizeof(*r));
     if (!vmb_str_has_prefix(dest, "ssh://")) {
-        check_libvirt_host(r, dest, connect_timeout_us);
+        struct vmb_config cfg;
+        vmb_config_defaults(&cfg);
+        check_libvirt_host(r, dest, cfg.hypervisor.emulator,
+                           cfg.hypervisor.machine, connect_timeout_us);
+        vmb_config_free(&cfg);
         return r;
     }
     struct vmb_remote rem;

@@ -51,6 +51,16 @@ struct vmb_doctor_report *vmb_doctor_run(const struct vmb_doctor_opts *o);
  */
 struct vmb_doctor_report *vmb_doctor_run_host(const char *dest,
                                               uint64_t connect_timeout_us);
+/*
+ * The checks of a libvirt host (a URI that is not ssh://): its libvirtd
+ * answers within connect_timeout_us ("libvirt"; libvirt has no connect
+ * deadline of its own, so the check runs in a child process killed at
+ * the deadline, with any ssh it started) and emulator runs there for
+ * machine ("emulator").
+ */
+struct vmb_doctor_report *
+vmb_doctor_run_libvirt_host(const char *uri, const char *emulator,
+                            const char *machine, uint64_t connect_timeout_us);
 void vmb_doctor_report_free(struct vmb_doctor_report *r);
 
 /* Worst status of the report. */

@@ -749,6 +749,14 @@ const struct vmb_preflight_need vmb_preflight_needs[] = {
      is_vm, vmb_preflight_kernel_probe},
     {"remote-host", "controls with node 2 on another host",
      vmb_preflight_remote_applies, vmb_preflight_remote_probe},
+    {"remote-libvirt", "VM cells with node 2 on another libvirt host",
+     vmb_preflight_vm_remote_applies, vmb_preflight_vm_remote_probe},
+    {"remote-route",
+     "VM cells with node 2 on another libvirt host: a route "
+     "to its subnet",
+     vmb_preflight_vm_remote_applies, vmb_preflight_vm_route_probe},
+    {"remote-vm", "VM cells with node 2 on another libvirt host: running it",
+     vmb_preflight_vm_remote_applies, vmb_preflight_vm_run_probe},
 };
 const size_t vmb_preflight_nneeds = VMB_NELEMS(vmb_preflight_needs);
 

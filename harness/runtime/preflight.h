@@ -90,12 +90,14 @@ struct vmb_preflight_facts {
     bool mount_denied;
     char root[256];
     /* The other hosts the checked cells name (hosts.control_node2), each
-     * reached once per engine by vmb_preflight_check. */
+     * reached once per engine by vmb_preflight_check; and their libvirt
+     * hosts (hosts.vm_node2, engine -1), each reached once. */
     struct vmb_preflight_remote {
         char dest[320];
         int engine;
-        char error[512];   /* why it cannot be reached; "" when it was */
-        char missing[256]; /* the engine's programs it lacks; "" */
+        char error[512];    /* why it cannot be reached; "" when it was */
+        char missing[256];  /* the engine's programs it lacks; "" */
+        char lack_fix[256]; /* a libvirt host's fix of missing */
     } remotes[VMB_PREFLIGHT_MAX_REMOTES];
     size_t nremotes;
 };
@@ -213,6 +215,20 @@ void vmb_preflight_remotes_read(
 /* The need of a cell with a node on another host. */
 bool vmb_preflight_remote_applies(const struct vmb_cell *c);
 int vmb_preflight_remote_probe(const struct vmb_preflight_facts *h,
+                               const struct vmb_cell *c, char **detail,
+                               char **fix);
+/* The needs of a VM cell whose node 2 runs on another libvirt host: the
+ * host ready, a route here to node 2's subnet there. */
+bool vmb_preflight_vm_remote_applies(const struct vmb_cell *c);
+int vmb_preflight_vm_remote_probe(const struct vmb_preflight_facts *h,
+                                  const struct vmb_cell *c, char **detail,
+                                  char **fix);
+int vmb_preflight_vm_route_probe(const struct vmb_preflight_facts *h,
+                                 const struct vmb_cell *c, char **detail,
+                                 char **fix);
+/* Running such a node 2 is not built: always a shortfall, after the
+ * checks of its host, so a run stops before anything starts. */
+int vmb_preflight_vm_run_probe(const struct vmb_preflight_facts *h,
                                const struct vmb_cell *c, char **detail,
                                char **fix);
 

@@ -1,16 +1,21 @@
 /*
- * The preflight's need of a control whose node 2 runs on another host
- * (hosts.control_node2): the host answers over ssh within the connect
- * deadline with a known host key, and has the engine's programs.
+ * The preflight's needs of a node on another host: a control's node 2
+ * (hosts.control_node2) answers over ssh within the connect deadline
+ * with a known host key, and has the engine's programs; a VM cell's node
+ * 2 (hosts.vm_node2) has a libvirtd that answers within the deadline,
+ * with the cell's QEMU there.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/util.h"
 #include "config/hosts.h"
 #include "db/db.h"
+#include "runtime/doctor.h"
 #include "runtime/preflight.h"
 #include "runtime/remote.h"
+#include "vm/virt.h"
 
 bool
 vmb_preflight_remote_applies(const struct vmb_cell *c)
@@ -49,6 +54,166 @@ read_one(struct vmb_preflight_remote *x, const struct vmb_config *cfg)
     snprintf(x->missing, sizeof(x->missing), "%s", rf.missing);
 }
 
+/* A libvirt host's entry: engine -1, error from its "libvirt" check,
+ * missing and lack_fix from its "emulator" or "upload" one. */
+#define LIBVIRT_HOST (-1)
+
+static void
+read_libvirt(struct vmb_preflight_remote *x, const struct vmb_config *cfg)
+{
+    struct vmb_doctor_report *r = vmb_doctor_run_libvirt_host(
+        x->dest, cfg->hypervisor.emulator, cfg->hypervisor.machine,
+        cfg->hosts.connect_timeout_us);
+    for (size_t i = 0; i < r->n; i++) {
+        const struct vmb_doctor_check *k = &r->checks[i];
+        if (k->status != VMB_DOCTOR_FAIL)
+            continue;
+        bool reach = strcmp(k->check, "libvirt") == 0;
+        char *into = reach ? x->error : x->missing;
+        size_t len = reach ? sizeof(x->error) : sizeof(x->missing);
+        if (into[0] != '\0')
+            continue;
+        snprintf(into, len, "%s", k->detail);
+        if (!reach)
+            snprintf(x->lack_fix, sizeof(x->lack_fix), "%s",
+                     k->fix ? k->fix : "see `vmbench doctor --host`");
+    }
+    vmb_doctor_report_free(r);
+}
+
+bool
+vmb_preflight_vm_remote_applies(const struct vmb_cell *c)
+{
+    return c->kind == VMB_CELL_VM && vmb_hosts_vm_remote(&c->cfg);
+}
+
+static void
+read_vm_hosts(struct vmb_preflight_facts *f, const struct vmb_matrix *m,
+              bool (*want)(void *ctx, const struct vmb_cell *c), void *ctx)
+{
+    for (size_t i = 0; i < m->ncells; i++) {
+        const struct vmb_cell *c = &m->cells[i];
+        if (!vmb_preflight_vm_remote_applies(c) || (want && !want(ctx, c)))
+            continue;
+        const char *uri = c->cfg.hosts.vm_node2;
+        if (find(f, uri, LIBVIRT_HOST) != NULL ||
+            f->nremotes == VMB_PREFLIGHT_MAX_REMOTES)
+            continue;
+        struct vmb_preflight_remote *x = &f->remotes[f->nremotes++];
+        memset(x, 0, sizeof(*x));
+        snprintf(x->dest, sizeof(x->dest), "%s", uri);
+        x->engine = LIBVIRT_HOST;
+        read_libvirt(x, &c->cfg);
+    }
+}
+
+int
+vmb_preflight_vm_remote_probe(const struct vmb_preflight_facts *h,
+                              const struct vmb_cell *c, char **detail,
+                              char **fix)
+{
+    const char *uri = c->cfg.hosts.vm_node2;
+    const struct vmb_preflight_remote *x = find(h, uri, LIBVIRT_HOST);
+    if (x == NULL) {
+        *detail = vmb_xasprintf("host \"%s\" was not checked: a matrix "
+                                "names at most %d other hosts",
+                                uri, VMB_PREFLIGHT_MAX_REMOTES);
+        *fix = vmb_xstrdup("split the matrix by host");
+        return VMB_PREFLIGHT_LACK;
+    }
+    if (x->error[0] != '\0') {
+        *detail = vmb_xstrdup(x->error);
+        *fix = vmb_xasprintf("start libvirtd on that host, listening for "
+                             "remote connections (qemu+tcp://) or reachable "
+                             "over ssh (qemu+ssh://, its host key known); "
+                             "`vmbench doctor --host %s` checks it",
+                             uri);
+        return VMB_PREFLIGHT_LACK;
+    }
+    if (x->missing[0] != '\0') {
+        *detail = vmb_xstrdup(x->missing);
+        *fix = vmb_xstrdup(x->lack_fix);
+        return VMB_PREFLIGHT_LACK;
+    }
+    return 0;
+}
+
+/*
+ * Whether a route of this host other than the default one covers the
+ * whole subnet: the default gateway knows nothing of a VM subnet behind
+ * another host.
+ */
+static bool
+routed(const char *route_file, const struct vmb_subnet *sn)
+{
+    autofclose FILE *f = fopen(route_file, "r");
+    char line[512];
+    if (f == NULL || fgets(line, sizeof(line), f) == NULL) /* header */
+        return false;
+    uint32_t smask = ~0U << (32 - sn->prefix);
+    while (fgets(line, sizeof(line), f)) {
+        char dev[64];
+        unsigned dest, gw, flags, refcnt, use, metric, mask;
+        if (sscanf(line, "%63s %x %x %x %u %u %u %x", dev, &dest, &gw, &flags,
+                   &refcnt, &use, &metric, &mask) != 8)
+            continue;
+        /* Network byte order printed as a host integer; flag 1: up. */
+        uint32_t rdest = ntohl(dest), rmask = ntohl(mask);
+        if (rmask != 0 && (flags & 1) && (rmask & smask) == rmask &&
+            (sn->net & rmask) == (rdest & rmask))
+            return true;
+    }
+    return false;
+}
+
+int
+vmb_preflight_vm_route_probe(const struct vmb_preflight_facts *h,
+                             const struct vmb_cell *c, char **detail,
+                             char **fix)
+{
+    char text[32];
+    struct vmb_subnet sn;
+    if (vmb_hosts_vm_node2_subnet(&c->cfg, text, sizeof(text)) < 0 ||
+        vmb_subnet_parse(text, &sn, NULL) < 0) {
+        *detail = vmb_xasprintf("node 2's subnet \"%s\" does not fit "
+                                "network.subnet \"%s\"",
+                                text, c->cfg.network.subnet);
+        *fix = vmb_xstrdup("set hosts.vm_node2_subnet to a subnet of its own");
+        return VMB_PREFLIGHT_LACK;
+    }
+    autofree char *file = vmb_xasprintf("%s/proc/net/route", h->root);
+    if (routed(file, &sn))
+        return 0;
+    struct vmb_subnet here;
+    char here_text[32] = "network.subnet";
+    if (vmb_subnet_parse(c->cfg.network.subnet, &here, NULL) == 0)
+        snprintf(here_text, sizeof(here_text), "%s", c->cfg.network.subnet);
+    *detail = vmb_xasprintf("no route of this host reaches node 2's subnet "
+                            "\"%s\" on \"%s\" (only a default route, or "
+                            "none)",
+                            text, c->cfg.hosts.vm_node2);
+    *fix = vmb_xasprintf("route it through that host: `ip route add %s via "
+                         "ITS-ADDRESS` here, and there `ip route add %s via "
+                         "THIS-HOST'S-ADDRESS`, with IP forwarding on both "
+                         "(docs/remote.md, \"The network of a remote VM\")",
+                         text, here_text);
+    return VMB_PREFLIGHT_LACK;
+}
+
+int
+vmb_preflight_vm_run_probe(const struct vmb_preflight_facts *h,
+                           const struct vmb_cell *c, char **detail, char **fix)
+{
+    (void)h;
+    *detail = vmb_xasprintf("running node 2 on \"%s\" is not built yet: "
+                            "its host is checked, its VM cannot start there "
+                            "(docs/remote.md, \"Not built yet\")",
+                            c->cfg.hosts.vm_node2);
+    *fix = vmb_xstrdup("leave hosts.vm_node2 at \"\", or run the controls "
+                       "alone (--only control)");
+    return VMB_PREFLIGHT_LACK;
+}
+
 void
 vmb_preflight_remotes_read(struct vmb_preflight_facts *f,
                            const struct vmb_matrix *m,
@@ -71,6 +236,7 @@ vmb_preflight_remotes_read(struct vmb_preflight_facts *f,
         x->engine = engine;
         read_one(x, &c->cfg);
     }
+    read_vm_hosts(f, m, want, ctx);
 }
 
 int

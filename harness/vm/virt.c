@@ -23,12 +23,7 @@
 #include "config/config.h"
 #include "vm/agent_wire.h"
 #include "vm/rootfs.h"
-
-struct vmb_virt {
-    virConnectPtr conn;
-    char *uri;
-    bool local;
-};
+#include "vm/virt_priv.h"
 
 struct vmb_virt_net {
     struct vmb_virt *v;
@@ -51,9 +46,8 @@ silent_error(void *opaque, virErrorPtr e)
     (void)e;
 }
 
-/* Turns libvirt's last error into ours, with our phrase of context. */
-static int
-virt_error(struct vmb_error **err, const char *context)
+int
+vmb_virt_fail(struct vmb_error **err, const char *context)
 {
     const char *msg = virGetLastErrorMessage();
     int rc = vmb_error_set(err, VMB_ERR_RUN, 0, "%s: %s", context,
@@ -261,15 +255,26 @@ vmb_virt_open(const char *uri, struct vmb_virt **out, struct vmb_error **err)
     }
     virSetErrorFunc(NULL, silent_error);
 
-    virConnectPtr c = virConnectOpen(uri);
+    /* libvirt's ssh transport in batch mode, as vmbench's own ssh: no
+     * password or passphrase prompt, an unknown host key refused. */
+    autofree char *open_uri =
+        strstr(uri, "+ssh://") != NULL && strstr(uri, "no_tty=") == NULL
+            ? vmb_xasprintf("%s%cno_tty=1", uri, strchr(uri, '?') ? '&' : '?')
+            : vmb_xstrdup(uri);
+    virConnectPtr c = virConnectOpen(open_uri);
     if (c == NULL) {
         const char *msg = virGetLastErrorMessage();
-        int rc = vmb_error_set(
-            err, VMB_ERR_RUN, 0,
-            "connect to libvirt at \"%s\": %s; is libvirtd running? start it "
-            "with `systemctl start libvirtd` (or `libvirtd -d`), or run "
-            "vmbench inside scripts/sandbox.sh",
-            uri, msg && *msg ? msg : "unknown error");
+        int rc = uri_is_local(uri)
+                     ? vmb_error_set(err, VMB_ERR_RUN, 0,
+                                     "connect to libvirt at \"%s\": %s; is "
+                                     "libvirtd running? start it with "
+                                     "`systemctl start libvirtd` (or "
+                                     "`libvirtd -d`), or run vmbench inside "
+                                     "scripts/sandbox.sh",
+                                     uri, msg && *msg ? msg : "unknown error")
+                     : vmb_error_set(err, VMB_ERR_RUN, 0,
+                                     "connect to libvirt at \"%s\": %s", uri,
+                                     msg && *msg ? msg : "unknown error");
         virResetLastError();
         return rc;
     }
@@ -318,9 +323,9 @@ vmb_virt_versions(struct vmb_virt *v, char **libvirt, char **qemu,
 {
     unsigned long lib = 0, hv = 0;
     if (virConnectGetLibVersion(v->conn, &lib) < 0)
-        return virt_error(err, "libvirt version");
+        return vmb_virt_fail(err, "libvirt version");
     if (virConnectGetVersion(v->conn, &hv) < 0)
-        return virt_error(err, "hypervisor version");
+        return vmb_virt_fail(err, "hypervisor version");
     *libvirt = format_version(lib);
     *qemu = format_version(hv);
     return 0;
@@ -333,7 +338,7 @@ vmb_virt_emulator_check(struct vmb_virt *v, const char *emulator,
     char *caps = virConnectGetDomainCapabilities(v->conn, emulator, "x86_64",
                                                  machine, NULL, 0);
     if (caps == NULL)
-        return virt_error(err, "domain capabilities");
+        return vmb_virt_fail(err, "domain capabilities");
     free(caps);
     return 0;
 }
@@ -416,7 +421,7 @@ vmb_virt_qemu_owner(struct vmb_virt *v, bool kvm, uid_t *uid, gid_t *gid,
 {
     char *caps = virConnectGetCapabilities(v->conn);
     if (caps == NULL)
-        return virt_error(err, "read the host's capabilities");
+        return vmb_virt_fail(err, "read the host's capabilities");
     int rc = vmb_virt_caps_dac_owner(caps, kvm, uid, gid, err);
     free(caps);
     if (rc < 0)
@@ -559,7 +564,7 @@ vmb_virt_net_create(struct vmb_virt *v, const char *name,
     if (net == NULL) {
         guard_note('-', 'N', v->uri, name);
         autofree char *ctx = vmb_xasprintf("create network \"%s\"", name);
-        return virt_error(err, ctx);
+        return vmb_virt_fail(err, ctx);
     }
     struct vmb_virt_net *n = vmb_xcalloc(1, sizeof(*n));
     n->v = v;
@@ -583,7 +588,7 @@ vmb_virt_net_destroy(struct vmb_virt_net *n, struct vmb_error **err)
         return 0;
     if (virNetworkDestroy(n->net) < 0) {
         autofree char *ctx = vmb_xasprintf("destroy network \"%s\"", n->name);
-        rc = virt_error(err, ctx);
+        rc = vmb_virt_fail(err, ctx);
     } else {
         guard_note('-', 'N', n->v->uri, n->name);
     }
@@ -630,7 +635,7 @@ vmb_virt_domain_start(struct vmb_virt *v, const char *xml,
             guard_note('-', 'D', v->uri, name);
         autofree char *ctx =
             vmb_xasprintf("start domain \"%s\"", name ? name : "?");
-        return virt_error(err, ctx);
+        return vmb_virt_fail(err, ctx);
     }
     struct vmb_virt_domain *d = vmb_xcalloc(1, sizeof(*d));
     d->v = v;
@@ -671,7 +676,7 @@ vmb_virt_domain_destroy(struct vmb_virt_domain *d, struct vmb_error **err)
         } else {
             autofree char *ctx =
                 vmb_xasprintf("destroy domain \"%s\"", d->name);
-            rc = virt_error(err, ctx);
+            rc = vmb_virt_fail(err, ctx);
         }
     }
     if (rc == 0)
@@ -698,7 +703,7 @@ vmb_virt_domain_vcpu_pins(struct vmb_virt_domain *d, uint64_t *out, int n,
                                       VIR_DOMAIN_AFFECT_LIVE);
     if (got < 0) {
         autofree char *ctx = vmb_xasprintf("domain \"%s\" pin info", d->name);
-        return virt_error(err, ctx);
+        return vmb_virt_fail(err, ctx);
     }
     for (int i = 0; i < got && i < n; i++) {
         out[i] = 0;
@@ -720,7 +725,7 @@ vmb_virt_domain_bandwidth(struct vmb_virt_domain *d, const char *iface,
                                         VIR_DOMAIN_AFFECT_LIVE) < 0) {
         autofree char *ctx = vmb_xasprintf(
             "domain \"%s\" interface \"%s\" parameters", d->name, iface);
-        return virt_error(err, ctx);
+        return vmb_virt_fail(err, ctx);
     }
     if (n <= 0)
         return 0;
@@ -730,7 +735,7 @@ vmb_virt_domain_bandwidth(struct vmb_virt_domain *d, const char *iface,
         free(params);
         autofree char *ctx = vmb_xasprintf(
             "domain \"%s\" interface \"%s\" parameters", d->name, iface);
-        return virt_error(err, ctx);
+        return vmb_virt_fail(err, ctx);
     }
     unsigned int v = 0;
     if (virTypedParamsGetUInt(params, n, VIR_DOMAIN_BANDWIDTH_IN_AVERAGE, &v) ==
@@ -751,7 +756,7 @@ vmb_virt_domain_live_xml(struct vmb_virt_domain *d, char **out,
     char *xml = virDomainGetXMLDesc(d->dom, 0);
     if (xml == NULL) {
         autofree char *ctx = vmb_xasprintf("domain \"%s\" xml", d->name);
-        return virt_error(err, ctx);
+        return vmb_virt_fail(err, ctx);
     }
     *out = xml;
     return 0;
@@ -821,7 +826,7 @@ vmb_virt_xml_to_argv(struct vmb_virt *v, const char *xml, char **out,
 {
     char *argv = virConnectDomainXMLToNative(v->conn, "qemu-argv", xml, 0);
     if (argv == NULL)
-        return virt_error(err, "render the domain as QEMU's command line");
+        return vmb_virt_fail(err, "render the domain as QEMU's command line");
     *out = argv;
     return 0;
 }
@@ -852,7 +857,7 @@ vmb_virt_domain_qemu_cmdline(struct vmb_virt_domain *d, char **out,
     if (argv == NULL) {
         autofree char *ctx =
             vmb_xasprintf("domain \"%s\" qemu command line", d->name);
-        return virt_error(err, ctx);
+        return vmb_virt_fail(err, ctx);
     }
     *out = argv;
     return 0;
@@ -894,7 +899,7 @@ vmb_virt_domain_stats(struct vmb_virt_domain *d, struct vmb_virt_stats *out,
     int n = virDomainListGetStats(doms, what, &recs, 0);
     if (n < 0) {
         autofree char *ctx = vmb_xasprintf("stats of domain \"%s\"", d->name);
-        return virt_error(err, ctx);
+        return vmb_virt_fail(err, ctx);
     }
     uint64_t cpu_time = 0;
     for (int r = 0; r < n; r++) {

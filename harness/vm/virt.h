@@ -91,6 +91,59 @@ int vmb_virt_qemu_owner(struct vmb_virt *v, bool kvm, uid_t *uid, gid_t *gid,
 int vmb_virt_caps_dac_owner(const char *caps, bool kvm, uid_t *uid, gid_t *gid,
                             struct vmb_error **err);
 
+/* ---- storage pools (virt_pool.c) ---- */
+
+struct vmb_virt_pool; /* a dir pool of vmbench's on the connection's host */
+
+/*
+ * The name of this process's pool: "vmbench-<boot>-<pidns>-<pid>-<start>",
+ * this host's boot id (its first 8 hex digits), the inode of this pid
+ * namespace, the process id and its start time (base/proc.h), by which
+ * vmb_virt_pool_sweep knows a dead run.
+ */
+void vmb_virt_pool_name(char *buf, size_t len);
+
+/*
+ * Defines, builds and starts a dir pool `name` whose directory is
+ * /var/lib/libvirt/images/<name> on the host of v. Remove with
+ * vmb_virt_pool_remove, before closing v.
+ */
+int vmb_virt_pool_create(struct vmb_virt *v, const char *name,
+                         struct vmb_virt_pool **out, struct vmb_error **err);
+
+/* The pool's directory on its host. Owned by p. */
+const char *vmb_virt_pool_dir(const struct vmb_virt_pool *p);
+
+/*
+ * Creates volume `name` in the pool, as large as the local file, and
+ * fills it over the connection (libvirt's upload: virStorageVolUpload
+ * over a stream). *path gets the volume's path on the pool's host
+ * (caller frees). On failure the volume is deleted.
+ */
+int vmb_virt_pool_upload(struct vmb_virt_pool *p, const char *name,
+                         const char *file, char **path, struct vmb_error **err);
+
+/* Reads the first len bytes of volume `name` back over the connection
+ * (virStorageVolDownload). */
+int vmb_virt_pool_read(struct vmb_virt_pool *p, const char *name, char *buf,
+                       size_t len, struct vmb_error **err);
+
+/*
+ * Deletes every volume of the pool, stops it, removes its directory and
+ * undefines it; frees p (NULL-safe) even when libvirt refuses a step.
+ * Returns the first error.
+ */
+int vmb_virt_pool_remove(struct vmb_virt_pool *p, struct vmb_error **err);
+
+/*
+ * The cleanup at the next start: removes, as vmb_virt_pool_remove does,
+ * every pool on v's host named by vmb_virt_pool_name for a process of
+ * this host's current boot and pid namespace that no longer runs. Pools
+ * of another boot, pid namespace or host's vmbench are left alone. Returns how
+ * many went.
+ */
+int vmb_virt_pool_sweep(struct vmb_virt *v, struct vmb_error **err);
+
 /* ---- network ---- */
 
 /*

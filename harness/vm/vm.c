@@ -12,6 +12,7 @@
 
 #include "base/note.h"
 #include "base/util.h"
+#include "config/hosts.h"
 #include "vm/agent.h"
 #include "vm/image.h"
 #include "vm/rootfs.h"
@@ -126,6 +127,13 @@ vmb_vm_cell_check(const struct vmb_vm_params *p, struct vmb_error **err)
                              "hypervisor.emulator \"%s\" is not an executable "
                              "file",
                              emu ? emu : "");
+    /* The preflight has checked the host; the run there is not built
+     * (docs/remote.md): refused rather than run both nodes here. */
+    if (vmb_hosts_vm_remote(cfg))
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "hosts.vm_node2 \"%s\": a VM node 2 on another "
+                             "host is not built yet; leave it at \"\"",
+                             cfg->hosts.vm_node2);
     int cpus = host_cpus();
     if (cfg->guest.vcpus > cpus)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,

@@ -15,6 +15,9 @@
 #   naming it, before anything starts anywhere (preflight, exit 2);
 # - a host whose key is in no known_hosts is refused, not accepted;
 # - a host without redis-server is refused by the preflight;
+# - a VM cell whose node 2 names an unreachable libvirt host, or one
+#   without libvirtd, is refused by the preflight within the deadline,
+#   naming the host, with nothing made;
 # - `vmbench doctor --host` says the same of each host.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -212,6 +215,33 @@ here_refused noredis "$VMBENCH" run "$T/noredis.yaml" --out "$T/n" --only bareme
 grep -q "lacks \"redis-server\"" "$T/noredis.err" ||
     fail "no missing-program refusal: $(cat "$T/noredis.err")"
 assert_nothing_left "the host without redis"
+
+# ---- a VM cell's node 2 on an unreachable libvirt host: named within
+# the deadline, before any VM, network or results directory is made ----
+cat >"$T/vmgone.yaml" <<YAML
+name: vmgone
+repetitions: 1
+guest: { storage: block }
+database: { engine: redis, port: $port }
+load: { phases: [{ op: write, n: 100 }] }
+hosts: { vm_node2: "qemu+tcp://${TH_THERE%.2}.9/system", connect_timeout: 2s }
+YAML
+start=$SECONDS
+here_refused vmgone "$VMBENCH" run "$T/vmgone.yaml" --out "$T/vg" --only vm
+[ $((SECONDS - start)) -le 8 ] || fail "the refusal took $((SECONDS - start)) s"
+# Past the deadline, or at once where the neighbour table remembers the
+# address as unreachable from the runs above.
+grep -q "remote-libvirt: libvirtd at \"qemu+tcp://${TH_THERE%.2}.9/system\"" \
+    "$T/vmgone.err" || fail "the error does not name the host: $(cat "$T/vmgone.err")"
+[ ! -e "$T/vg" ] || fail "a results directory was made"
+# A host without libvirtd: libvirt's own words, over ssh.
+sed "s|qemu+tcp://${TH_THERE%.2}.9/system|qemu+ssh://root@$TH_THERE/system|" \
+    "$T/vmgone.yaml" >"$T/vmnovirt.yaml"
+here_refused vmnovirt "$VMBENCH" run "$T/vmnovirt.yaml" --out "$T/vn" --only vm
+grep -q "remote-libvirt: libvirtd at \"qemu+ssh://root@$TH_THERE/system\": " \
+    "$T/vmnovirt.err" || fail "no libvirt refusal: $(cat "$T/vmnovirt.err")"
+[ ! -e "$T/vn" ] || fail "a results directory was made"
+assert_nothing_left "the unreachable libvirt hosts"
 
 # ---- doctor --host: the same verdicts for one host ----
 here_ok doctor "$VMBENCH" doctor --host "ssh://root@$TH_THERE"

@@ -10,6 +10,11 @@
 # twohosts_here CMD... runs a command in "here" with a private /root whose
 # .ssh holds the client key, known_hosts and config; twohosts_there CMD...
 # runs one in the mount and network namespaces of "there".
+# twohosts_libvirt_up starts a libvirtd (and virtlogd) in "there", on
+# libvirt's default socket in its private /run, with its own copy of
+# /etc/libvirt and tmpfs over libvirt's state, cache and log directories
+# (as scripts/sandbox.sh), so qemu+ssh://root@$TH_THERE/system reaches it
+# through sshd and virt-ssh-helper there.
 # twohosts_down (always, from the caller's trap) stops every process of
 # both namespaces and removes them. Nothing leaves the namespaces.
 # shellcheck shell=bash
@@ -107,6 +112,37 @@ twohosts_there() { # command...
     done
     [ -n "$pid" ] || fail "no sshd in \"there\""
     nsenter -t "$pid" -m -n -- "$@"
+}
+
+twohosts_libvirt_up() {
+    # shellcheck disable=SC2016 # expanded by the inner shell
+    twohosts_there bash -c '
+        set -e
+        e=/run/vmb/etc
+        mkdir -p "$e"
+        cp -a /etc/libvirt "$e/libvirt"
+        rm -rf "$e/libvirt/qemu" "$e/libvirt/storage" "$e/libvirt/secrets" \
+            "$e/libvirt/nodedev"
+        mkdir -p "$e/libvirt/qemu/networks/autostart"
+        mount --bind "$e/libvirt" /etc/libvirt
+        for d in /run/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt; do
+            mkdir -p "$d"
+            mount -t tmpfs -o mode=0755 vmb-there "$d"
+        done
+        install -d -m 0755 /var/lib/libvirt/dnsmasq /var/lib/libvirt/network \
+            /var/log/libvirt/qemu /var/cache/libvirt/qemu
+        install -d -m 0711 /var/lib/libvirt/images /var/lib/libvirt/boot
+        caps=/var/cache/vmbench/libvirt-qemu-caps
+        if [ -d "$caps" ]; then cp -r "$caps" /var/cache/libvirt/qemu/capabilities; fi
+        virtlogd -d -p /run/vmb/virtlogd.pid
+        libvirtd -d -p /run/vmb/libvirtd.pid'
+    for _ in $(seq 1 600); do
+        if twohosts_there virsh -q -c qemu:///system uri >/dev/null 2>&1; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    fail "the libvirtd of \"there\" did not answer within 60 s"
 }
 
 # Processes of "there" other than its sshd listeners and their shells.

@@ -338,6 +338,17 @@ Test(cell_id, hosts_options_are_later_options)
     vmb_cell_id(&c.cfg, c.kind, other);
     cr_assert_str_neq(other, remote);
     c.cfg.hosts.control_node2 = old;
+    /* A VM cell's node 2 elsewhere likewise: unset, the golden id. */
+    struct vmb_cell vm = m->cells[0];
+    char vm_id[13], vm_remote[13];
+    cr_assert_str_eq(vm.cfg.hosts.vm_node2, "");
+    vmb_cell_id(&vm.cfg, vm.kind, vm_id);
+    cr_assert_str_eq(vm_id, vm.id);
+    char *old_vm = vm.cfg.hosts.vm_node2;
+    vm.cfg.hosts.vm_node2 = "qemu+tcp://replica/system";
+    vmb_cell_id(&vm.cfg, vm.kind, vm_remote);
+    cr_assert_str_neq(vm_remote, vm.id);
+    vm.cfg.hosts.vm_node2 = old_vm;
     c.cfg.hosts.connect_timeout_us = 3000000;
     vmb_cell_id(&c.cfg, c.kind, other);
     cr_assert_str_neq(other, c.id);

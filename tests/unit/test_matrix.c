@@ -11,6 +11,7 @@
 
 #include "base/util.h"
 #include "config/config.h"
+#include "config/hosts.h"
 #include "config/matrix.h"
 #include "config/plan.h"
 
@@ -504,6 +505,93 @@ Test(matrix, control_node2_is_an_ssh_destination)
         free(msg);
         free(text);
     }
+}
+
+/* hosts.vm_node2 is handed to libvirt, whose ssh transport runs ssh: a
+ * qemu+ssh:// or qemu+tcp:// URI of another host with plain names. */
+Test(matrix, vm_node2_is_a_libvirt_uri_of_another_host)
+{
+    static const char *const good[] = {"", "qemu+ssh://bench@replica/system",
+                                       "qemu+tcp://10.0.0.2:16509/system"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        char *text = vmb_xasprintf("guest: {storage: block}\n"
+                                   "hosts: {vm_node2: \"%s\"}\n",
+                                   good[i]);
+        struct vmb_matrix *m = load("h.yaml", text);
+        cr_assert_str_eq(m->base.hosts.vm_node2, good[i]);
+        cr_assert_str_eq(m->controls[0].cfg.hosts.vm_node2, "");
+        vmb_matrix_free(m);
+        free(text);
+    }
+    static const char *const bad[] = {"replica",
+                                      "qemu:///system",
+                                      "qemu+ssh:///system",
+                                      "ssh://bench@host",
+                                      "qemu+ssh://-oProxyCommand=x/system",
+                                      "qemu+ext://h/system",
+                                      "qemu+ssh://h;reboot/system"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char *text = vmb_xasprintf("hosts: {vm_node2: \"%s\"}\n", bad[i]);
+        char *msg = load_error("h.yaml", text);
+        cr_expect(vmb_str_has_prefix(msg, "h.yaml:1:19: hosts.vm_node2: "
+                                          "expected a libvirt URI"),
+                  "%s", msg);
+        free(msg);
+        free(text);
+    }
+}
+
+/* A remote node 2 gets disk volumes there: a cell that shares a
+ * directory of this host with its VMs, or has no node 2, is refused with
+ * the key and the cell. */
+Test(matrix, vm_node2_refuses_shared_directories_and_one_node_engines)
+{
+    char *msg = load_error("h.yaml", "hosts: {vm_node2: "
+                                     "\"qemu+tcp://there/system\"}\n"
+                                     "guest: {storage: 9p}\n");
+    cr_expect(strstr(msg, "hosts.vm_node2: a node 2 on another host shares "
+                          "no directory of this host") != NULL,
+              "%s", msg);
+    cr_expect(strstr(msg, "over 9p") != NULL, "%s", msg);
+    free(msg);
+    msg = load_error("h.yaml", "hosts: {vm_node2: "
+                               "\"qemu+tcp://there/system\"}\n"
+                               "guest: {storage: block}\n"
+                               "database: {engine: fio}\n"
+                               "load: {phases: [{op: randread-4k, "
+                               "duration: 1s}]}\n");
+    cr_expect(strstr(msg, "hosts.vm_node2: database.engine fio has no node "
+                          "2") != NULL,
+              "%s", msg);
+    free(msg);
+}
+
+/* Node 2's network there needs a subnet of its own: one that overlaps
+ * network.subnet is refused with its key; a shapeless one too. */
+Test(matrix, vm_node2_subnet_is_its_own)
+{
+    char *msg = load_error("h.yaml", "hosts: {vm_node2: "
+                                     "\"qemu+tcp://there/system\", "
+                                     "vm_node2_subnet: 10.213.0.128/25}\n"
+                                     "guest: {storage: block}\n");
+    cr_expect(strstr(msg, "hosts.vm_node2_subnet: \"10.213.0.128/25\" "
+                          "overlaps network.subnet \"10.213.0.0/24\"") != NULL,
+              "%s", msg);
+    free(msg);
+    msg = load_error("h.yaml", "hosts: {vm_node2_subnet: 10.213.1.1/24}\n");
+    cr_expect(strstr(msg, "hosts.vm_node2_subnet: subnet \"10.213.1.1/24\" "
+                          "has host bits set") != NULL,
+              "%s", msg);
+    free(msg);
+    struct vmb_matrix *m = load("h.yaml", "hosts: {vm_node2: "
+                                          "\"qemu+tcp://there/system\"}\n"
+                                          "guest: {storage: block}\n"
+                                          "network: {subnet: 10.9.0.0/16}\n");
+    char sub[32];
+    cr_assert_eq(vmb_hosts_vm_node2_subnet(&m->cells[0].cfg, sub, sizeof(sub)),
+                 0);
+    cr_assert_str_eq(sub, "10.10.0.0/16");
+    vmb_matrix_free(m);
 }
 
 /* Two 100-value axes and 1000 repetitions: 661 bytes, 10^7 runs. */

@@ -352,6 +352,78 @@ Test(preflight, remote_node2_needs_a_node_2)
     cr_assert_eq(finding("remote-host")->ncells, 1);
 }
 
+/* A VM cell's node 2 on a libvirt host nobody answers for: refused
+ * before anything starts, naming the host, within the connect deadline;
+ * its control, which runs here, needs no other host. */
+Test(preflight, vm_node2_host_unreachable, .timeout = 30)
+{
+    put("dev/vhost-net", "", 0600);
+    put("usr/bin/redis-server", "#!/bin/sh\n", 0755);
+    const char *text = "name: pf\nrepetitions: 1\n"
+                       "guest:\n  storage: block\n"
+                       "hosts:\n  vm_node2: qemu+tcp://127.0.0.1:1/system\n"
+                       "  connect_timeout: 2s\n";
+    put("matrix.yaml", text, 0644);
+    char *path = vmb_xasprintf("%s/matrix.yaml", root);
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_matrix_load_kata(path, NULL, &m, &err), 0, "%s",
+                 err ? err->msg : "");
+    free(path);
+    struct vmb_preflight_host h = {.root = root, .path = "/usr/bin"};
+    uint64_t t0 = vmb_now_ns();
+    pf = vmb_preflight_check(&h, m, NULL, NULL);
+    cr_assert_lt((double)(vmb_now_ns() - t0) / 1e9, 4.0);
+    assert_lack("remote-libvirt", "\"qemu+tcp://127.0.0.1:1/system\"",
+                "vmbench doctor --host qemu+tcp://127.0.0.1:1/system");
+    cr_assert_eq(finding("remote-libvirt")->ncells, 1);
+}
+
+#define ROUTE_HEAD                                                             \
+    "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU"    \
+    "\tWindow\tIRTT\n"
+#define ROUTE_DEFAULT                                                          \
+    "eth0\t00000000\t0100A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
+/* 10.213.1.0/24 via 192.168.0.2 */
+#define ROUTE_NODE2                                                            \
+    "eth0\t0001D50A\t0200A8C0\t0003\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"
+
+static void
+check_route(const char *routes)
+{
+    put("proc/net/route", routes, 0644);
+    const char *text = "name: pf\nrepetitions: 1\n"
+                       "guest:\n  storage: block\n"
+                       "hosts:\n  vm_node2: qemu+tcp://127.0.0.1:1/system\n"
+                       "  connect_timeout: 1s\n";
+    put("matrix.yaml", text, 0644);
+    char *path = vmb_xasprintf("%s/matrix.yaml", root);
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_matrix_load_kata(path, NULL, &m, &err), 0, "%s",
+                 err ? err->msg : "");
+    free(path);
+    struct vmb_preflight_host h = {.root = root, .path = "/usr/bin"};
+    pf = vmb_preflight_check(&h, m, NULL, NULL);
+}
+
+/* Node 2's subnet there (derived: the block after network.subnet) must
+ * be routed from here through that host: a default route does not
+ * count; the fix says which routes to add on both hosts. */
+Test(preflight, vm_node2_subnet_needs_a_route, .timeout = 30)
+{
+    put("dev/vhost-net", "", 0600);
+    put("usr/bin/redis-server", "#!/bin/sh\n", 0755);
+    check_route(ROUTE_HEAD ROUTE_DEFAULT);
+    assert_lack("remote-route", "node 2's subnet \"10.213.1.0/24\"",
+                "`ip route add 10.213.1.0/24 via ITS-ADDRESS` here, and "
+                "there `ip route add 10.213.0.0/24 via");
+    vmb_preflight_free(pf);
+    vmb_matrix_free(m);
+    check_route(ROUTE_HEAD ROUTE_DEFAULT ROUTE_NODE2);
+    cr_assert_null(finding("remote-route"));
+    /* Running node 2 there is not built: refused after the checks. */
+    assert_lack("remote-vm", "is not built yet", "--only control");
+}
+
 /* MariaDB: a host without mariadb-install-db is refused with the fix,
  * before any datadir is made; mariadbd is found in /usr/sbin. */
 Test(preflight, mariadb_programs)

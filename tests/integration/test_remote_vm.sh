@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# A VM node's files on another libvirt host go up as storage volumes
+# (hosts.vm_node2, docs/remote.md), on two "hosts" made of network
+# namespaces (twohosts.sh), "there" with a libvirtd of its own reached as
+# qemu+ssh://root@THERE/system (its sshd and virt-ssh-helper):
+# - `vmbench doctor --host URI` uploads a volume of known bytes into a
+#   storage pool of its own there, reads it back (both ways across the
+#   veth pair: its byte counters) and removes volume, pool and directory;
+# - before that, pools that a dead vmbench of this boot and pid namespace
+#   left there (the cleanup at the next start) are removed with their
+#   volumes and directories; a pool of another pid namespace is left
+#   alone, as its vmbench may still run;
+# - a host whose key is in no known_hosts is refused, not accepted;
+# - a host that never answers is refused at the connect deadline, naming
+#   it, with nothing made on either side;
+# - the preflight of a VM cell whose node 2 is there finds nothing
+#   lacking there, and wants a route here to node 2's subnet there
+#   until one is added.
+set -euo pipefail
+
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/twohosts.sh"
+: "${VMBENCH:?}" "${VMB_SOURCE_DIR:?}"
+
+T=$(mktemp -d /tmp/vmb-test-remote-vm.XXXXXX)
+trap 'twohosts_down; rm -rf "$T"' EXIT
+twohosts_up "$T"
+twohosts_libvirt_up
+uri="qemu+ssh://root@$TH_THERE/system"
+images=/var/lib/libvirt/images
+there_virsh() { twohosts_there virsh -q -c qemu:///system "$@"; }
+pools() { there_virsh pool-list --all --name | grep '^vmbench-' || true; }
+
+# vmbench runs in this pid namespace ("here" is a network namespace).
+boot=$(tr -d '-' </proc/sys/kernel/random/boot_id | cut -c1-8)
+pidns=$(stat -Lc %i /proc/self/ns/pid)
+dead="vmbench-$boot-$pidns-999999-1"
+other="vmbench-$boot-$((pidns + 1))-999999-1"
+for p in "$dead" "$other"; do
+    there_virsh pool-define-as "$p" dir --target "$images/$p" >/dev/null
+    there_virsh pool-build "$p" >/dev/null
+    there_virsh pool-start "$p" >/dev/null
+    there_virsh vol-create-as "$p" left.raw 4096 >/dev/null
+done
+twohosts_there test -e "$images/$dead/left.raw" || fail "the stale pool has no volume"
+
+veth_bytes() { # tx + rx of this side of the veth pair
+    local tx rx
+    tx=$(ip netns exec "$TH_A" cat "/sys/class/net/$TH_IF/statistics/tx_bytes")
+    rx=$(ip netns exec "$TH_A" cat "/sys/class/net/$TH_IF/statistics/rx_bytes")
+    echo $((tx + rx))
+}
+rc=0
+before=$(veth_bytes)
+start=$SECONDS
+twohosts_here "$VMBENCH" doctor --host "$uri" --connect-timeout 60s \
+    >"$T/doctor.out" 2>&1 || rc=$?
+echo "doctor --host $uri: $((SECONDS - start)) s"
+cat "$T/doctor.out"
+[ "$rc" = 0 ] || fail "doctor --host exited $rc"
+# The volume went there and came back across the veth pair.
+crossed=$(($(veth_bytes) - before))
+[ "$crossed" -ge $((2 * 65536)) ] || fail "only $crossed bytes crossed the veth pair"
+line=$(grep -E '^ok +upload +65536 bytes uploaded to a storage pool at ' "$T/doctor.out") ||
+    fail "no upload verdict"
+dir=$(sed -E 's/.* at "([^"]+)".*/\1/' <<<"$line")
+case "$dir" in "$images/vmbench-$boot-$pidns-"*) ;; *) fail "the pool was at \"$dir\"" ;; esac
+if twohosts_there test -e "$dir"; then fail "the pool's directory \"$dir\" is left there"; fi
+[ "$(pools)" = "$other" ] || fail "pools left there: $(pools | xargs)"
+if twohosts_there test -e "$images/$dead"; then fail "the dead run's pool directory is left"; fi
+twohosts_there test -e "$images/$other/left.raw" ||
+    fail "another pid namespace's pool was touched"
+
+# A host whose key is in no known_hosts: refused through libvirt's ssh
+# too (batch mode), with ssh's words and no advice about a local libvirtd.
+rc=0
+twohosts_here "$VMBENCH" doctor --host "qemu+ssh://root@$TH_THERE:2223/system" \
+    --connect-timeout 20s </dev/null >"$T/unknown.out" 2>&1 || rc=$?
+[ "$rc" = 1 ] || fail "doctor on an unknown host key exited $rc: $(cat "$T/unknown.out")"
+grep -Eq '^fail +libvirt +.*Host key verification failed' "$T/unknown.out" ||
+    fail "no host key refusal: $(cat "$T/unknown.out")"
+if grep -q "systemctl start libvirtd" "$T/unknown.out"; then
+    fail "a remote host's failure advises a local libvirtd: $(cat "$T/unknown.out")"
+fi
+
+# The preflight of a VM cell with node 2 there: reached, QEMU there, the
+# upload made; nothing lacking there, nothing left there.
+cat >"$T/m.yaml" <<YAML
+name: remote-vm
+repetitions: 1
+guest: { storage: block }
+load: { phases: [{ op: write, n: 100 }] }
+hosts: { vm_node2: "$uri", connect_timeout: 60s }
+YAML
+twohosts_here "$VMBENCH" plan "$T/m.yaml" >"$T/plan.out" 2>&1 || true
+grep -q "remote-vm" "$T/plan.out" || fail "plan: $(cat "$T/plan.out")"
+if grep -q "remote-libvirt" "$T/plan.out"; then
+    fail "the preflight found the host lacking: $(grep -A3 remote-libvirt "$T/plan.out")"
+fi
+# No route here to node 2's subnet there (network.subnet's next block):
+# refused with the routes to add; with the route, nothing lacking.
+grep -q 'remote-route: no route of this host reaches node 2.s subnet "10.213.1.0/24"' \
+    "$T/plan.out" || fail "no route shortfall: $(cat "$T/plan.out")"
+grep -q 'ip route add 10.213.1.0/24 via ITS-ADDRESS' "$T/plan.out" ||
+    fail "no route fix: $(cat "$T/plan.out")"
+ip -n "$TH_A" route add 10.213.1.0/24 via "$TH_THERE"
+twohosts_here "$VMBENCH" plan "$T/m.yaml" >"$T/plan2.out" 2>&1 || true
+if grep -Eq "remote-(route|libvirt):" "$T/plan2.out"; then
+    fail "the preflight still found node 2 lacking: $(cat "$T/plan2.out")"
+fi
+# What stands between the checks and a run there is said, before anything
+# starts.
+grep -q "remote-vm: running node 2 on \"$uri\" is not built yet" "$T/plan2.out" ||
+    fail "no not-built shortfall: $(cat "$T/plan2.out")"
+[ "$(pools)" = "$other" ] || fail "pools left there after the preflight: $(pools | xargs)"
+
+# A libvirt host that accepts the connection and never answers: the run
+# is refused at the connect deadline, naming the host, nothing made on
+# either side.
+twohosts_there python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 16600))
+s.listen(4)
+held = [s.accept()[0] for _ in range(4)]
+time.sleep(120)' "$TH_THERE" &
+for _ in $(seq 1 50); do
+    ip netns exec "$TH_B" ss -Hltn "sport = :16600" | grep -q . && break
+    sleep 0.1
+done
+sed -e "s|$uri|qemu+tcp://$TH_THERE:16600/system|" -e 's|connect_timeout: 60s|connect_timeout: 2s|' \
+    "$T/m.yaml" >"$T/silent.yaml"
+rc=0
+start=$SECONDS
+twohosts_here "$VMBENCH" run "$T/silent.yaml" --out "$T/silent" --only vm \
+    >"$T/silent.out" 2>&1 || rc=$?
+took=$((SECONDS - start))
+[ "$rc" = 2 ] || fail "a silent libvirt host: exit $rc: $(cat "$T/silent.out")"
+[ "$took" -ge 2 ] && [ "$took" -le 8 ] || fail "the refusal took $took s"
+grep -q "remote-libvirt: libvirtd at \"qemu+tcp://$TH_THERE:16600/system\" did not answer within 2s" \
+    "$T/silent.out" || fail "the error does not name the host: $(cat "$T/silent.out")"
+[ ! -e "$T/silent" ] || fail "a results directory was made"
+[ "$(pools)" = "$other" ] || fail "pools there after the refusal: $(pools | xargs)"
+[ -z "$(there_virsh list --all --name)" ] || fail "a domain there: $(there_virsh list --all --name)"
+echo "ok"
