@@ -103,6 +103,33 @@ bad_uri(const char *s)
                          shown);
 }
 
+/*
+ * A URI's query may only say where a key, socket or known_hosts file is:
+ * libvirt's other transport options (no_verify, no_tty, command, netcat,
+ * proxy, ...) would undo the batch mode and host-key policy a run keeps,
+ * or run a program of the URI's choosing.
+ */
+static bool
+query_allowed(const char *q)
+{
+    static const char *const keys[] = {"keyfile", "socket", "mode",
+                                       "known_hosts", "name"};
+    if (q == NULL)
+        return true;
+    for (q++; *q;) {
+        size_t n = strcspn(q, "=&;");
+        bool ok = false;
+        for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+            ok = ok || (strlen(keys[i]) == n && strncmp(q, keys[i], n) == 0);
+        if (!ok)
+            return false;
+        q += strcspn(q, "&;");
+        if (*q)
+            q++;
+    }
+    return true;
+}
+
 int
 vmb_libvirt_uri_check(const char *s, char **why)
 {
@@ -117,6 +144,10 @@ vmb_libvirt_uri_check(const char *s, char **why)
             *why = bad_uri(s);
             return -1;
         }
+    if (!query_allowed(strchr(s, '?'))) {
+        *why = bad_uri(s);
+        return -1;
+    }
     const char *p = sep + 3;
     const char *slash = strchr(p, '/');
     if (slash == NULL) {

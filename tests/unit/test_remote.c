@@ -80,9 +80,11 @@ Test(remote, arguments_survive_the_remote_shell)
  * is not one (input, exit 2, not a failed check). */
 Test(remote, libvirt_uris_are_checked)
 {
-    const char *good[] = {"qemu:///system", "qemu+ssh://bench@replica/system",
+    const char *good[] = {"qemu:///system",
+                          "qemu+ssh://bench@replica/system",
                           "qemu+tcp://10.0.0.2:16509/system",
                           "qemu+ssh://replica/system?keyfile=/k",
+                          "qemu+ssh://r/system?socket=/s&keyfile=/k",
                           "qemu+ssh://replica:65535/system"};
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         char *why = NULL;
@@ -97,6 +99,10 @@ Test(remote, libvirt_uris_are_checked)
                          "qemu+ssh://host",
                          "qemu+ssh://ho st/system",
                          "qemu+ssh://host/system?x='a'",
+                         "qemu+ssh://host/system?no_verify=1",
+                         "qemu+ssh://host/system?keyfile=/k&no_tty=0",
+                         "qemu+ssh://host/system?command=/bin/x",
+                         "qemu+ssh://host/system?socket=/s;netcat=x",
                          "qemu+ssh://host:-oProxyCommand=x/system",
                          "qemu+ssh://host:0/system",
                          "qemu+ssh://host:65536/system",
