@@ -104,9 +104,11 @@ pool_remove(virStoragePoolPtr pool, struct vmb_error **err)
     free(vols);
     if (active == 1 && virStoragePoolDestroy(pool) < 0 && rc == 0)
         rc = vmb_virt_fail(err, "stop vmbench's storage pool");
-    if (virStoragePoolDelete(pool, 0) < 0 && rc == 0)
+    if (rc == 0 && virStoragePoolDelete(pool, 0) < 0)
         rc = vmb_virt_fail(err, "remove vmbench's storage pool's directory");
-    if (virStoragePoolUndefine(pool) < 0 && rc == 0)
+    /* Undefined, a pool whose files remain is out of every later sweep's
+     * sight: keep it defined until they are gone. */
+    if (rc == 0 && virStoragePoolUndefine(pool) < 0)
         rc = vmb_virt_fail(err, "undefine vmbench's storage pool");
     virResetLastError();
     return rc;
