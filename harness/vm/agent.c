@@ -281,6 +281,14 @@ connect_with(const char *where, dial_fn dial, const void *addr,
                                  "such sockets",
                                  where);
         }
+        /* A vsock CID that no VM holds: the domain, started before its
+         * CID was read, is gone; waiting would only delay the error. */
+        if (e == ENODEV) {
+            vmb_agent_free(a);
+            return vmb_error_set(err, VMB_ERR_RUN, e,
+                                 "connect to %s: no VM holds it (it stopped?)",
+                                 where);
+        }
         if (vmb_now_ns() >= deadline || vmb_interrupted) {
             vmb_agent_free(a);
             return vmb_error_set(err, VMB_ERR_RUN, e,
