@@ -262,8 +262,13 @@ scsi_serial(const char *disk, char *out, size_t len)
     return true;
 }
 
-/* Finds the /dev/vdX (virtio-blk) or /dev/sdX (virtio-scsi) whose serial
- * is `serial`. */
+/*
+ * Finds the /dev/vdX (virtio-blk) or /dev/sdX (virtio-scsi) whose serial
+ * is `serial`, once it opens. A disk's sysfs directory and serial appear
+ * before its driver has attached it: sd prints "Attached SCSI disk" after
+ * them, and a mount in between fails with ENXIO. Until then it is not
+ * found, and the caller's deadline applies.
+ */
 static bool
 find_disk(const char *serial, char *out, size_t len)
 {
@@ -282,8 +287,13 @@ find_disk(const char *serial, char *out, size_t len)
             ok = scsi_serial(e->d_name, s, sizeof(s));
         }
         if (ok && strcmp(s, serial) == 0) {
-            snprintf(out, len, "/dev/%s", e->d_name);
-            found = true;
+            snprintf(p, sizeof(p), "/dev/%s", e->d_name);
+            int fd = open(p, O_RDONLY | O_CLOEXEC);
+            if (fd >= 0) {
+                close(fd);
+                snprintf(out, len, "%s", p);
+                found = true;
+            }
         }
     }
     closedir(d);
@@ -292,9 +302,9 @@ find_disk(const char *serial, char *out, size_t len)
 
 /*
  * With scsi_mod.scan=none no SCSI host scans its bus by itself: as Kata's
- * agent does for a volume, ask every host for the data disk's address on
- * channel 0 ("0 TARGET LUN" into its scan file). The disk appears when
- * sd has probed it, which find_disk waits for. False, with the reason in
+ * agent does for a volume, ask each virtio-scsi host for the data disk's
+ * address on channel 0 ("0 TARGET LUN" into its scan file). The disk appears
+ * when sd has probed it, which find_disk waits for. False, with the reason in
  * why, when a host refuses the scan.
  */
 static bool
@@ -311,7 +321,13 @@ scan_scsi_hosts(char *why, size_t len)
     while (ok && (e = readdir(d))) {
         if (e->d_name[0] == '.')
             continue;
-        char p[300];
+        /* Only virtio-scsi's hosts, as Kata's agent scans only the host of
+         * its volume: an AHCI host would reset its ports for nothing. */
+        char p[300], proc[32];
+        snprintf(p, sizeof(p), "/sys/class/scsi_host/%s/proc_name", e->d_name);
+        if (vmb_guest_read_small(p, proc, sizeof(proc)) < 0 ||
+            strcmp(proc, "virtio_scsi") != 0)
+            continue;
         snprintf(p, sizeof(p), "/sys/class/scsi_host/%s/scan", e->d_name);
         int fd = open(p, O_WRONLY | O_CLOEXEC);
         ssize_t n = fd < 0 ? -1 : write(fd, req, strlen(req));
