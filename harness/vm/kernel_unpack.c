@@ -116,9 +116,10 @@ gunzip(const unsigned char *p, size_t n, struct out *o, struct vmb_error **err)
         }
         z.next_out = o->buf + o->used;
         size_t room = o->size - o->used;
-        z.avail_out = room > UINT_MAX ? UINT_MAX : (uInt)room;
+        uInt given = room > UINT_MAX ? UINT_MAX : (uInt)room;
+        z.avail_out = given;
         int r = inflate(&z, Z_NO_FLUSH);
-        o->used = o->size - z.avail_out;
+        o->used += given - z.avail_out;
         if (r == Z_STREAM_END)
             break;
         if (r == Z_OK)
