@@ -151,15 +151,11 @@ routed(const char *route_file, const struct vmb_subnet *sn)
     if (f == NULL || fgets(line, sizeof(line), f) == NULL) /* header */
         return false;
     uint32_t smask = ~0U << (32 - sn->prefix);
-    while (fgets(line, sizeof(line), f)) {
-        char dev[64];
-        unsigned dest, gw, flags, refcnt, use, metric, mask;
-        if (sscanf(line, "%63s %x %x %x %u %u %u %x", dev, &dest, &gw, &flags,
-                   &refcnt, &use, &metric, &mask) != 8)
-            continue;
-        /* Network byte order printed as a host integer; flag 1: up. */
-        uint32_t rdest = ntohl(dest), rmask = ntohl(mask);
-        if (rmask != 0 && (flags & 1) && (rmask & smask) == rmask &&
+    struct vmb_route r;
+    while (vmb_route_next(f, &r) == 1) {
+        uint32_t rdest = r.dest, rmask = r.mask;
+        /* flag 1: up */
+        if (rmask != 0 && (r.flags & 1) && (rmask & smask) == rmask &&
             (sn->net & rmask) == (rdest & rmask))
             return true;
     }

@@ -490,6 +490,24 @@ vmb_subnet_host(const struct vmb_subnet *s, uint32_t index, char *buf,
 }
 
 int
+vmb_route_next(FILE *f, struct vmb_route *out)
+{
+    char line[512];
+    while (fgets(line, sizeof(line), f)) {
+        unsigned dest, gw, flags, refcnt, use, metric, mask;
+        if (sscanf(line, "%63s %x %x %x %u %u %u %x", out->dev, &dest, &gw,
+                   &flags, &refcnt, &use, &metric, &mask) != 8)
+            continue;
+        /* The file holds network byte order printed as a host integer. */
+        out->dest = ntohl(dest);
+        out->mask = ntohl(mask);
+        out->flags = flags;
+        return 1;
+    }
+    return 0;
+}
+
+int
 vmb_subnet_check_free(const struct vmb_subnet *s, struct vmb_error **err)
 {
     autofclose FILE *f = fopen("/proc/net/route", "r");
@@ -499,28 +517,23 @@ vmb_subnet_check_free(const struct vmb_subnet *s, struct vmb_error **err)
     uint32_t smask = ~0U << (32 - s->prefix);
     if (fgets(line, sizeof(line), f) == NULL) /* header */
         return 0;
-    while (fgets(line, sizeof(line), f)) {
-        char dev[64];
-        unsigned dest, gw, flags, refcnt, use, metric, mask;
-        if (sscanf(line, "%63s %x %x %x %u %u %u %x", dev, &dest, &gw, &flags,
-                   &refcnt, &use, &metric, &mask) != 8)
-            continue;
-        /* The file holds network byte order printed as a host integer. */
-        uint32_t rdest = ntohl(dest), rmask = ntohl(mask);
+    struct vmb_route r;
+    while (vmb_route_next(f, &r) == 1) {
+        uint32_t rdest = r.dest, rmask = r.mask;
         if (rmask == 0)
             continue; /* a default route overlaps everything, harmlessly */
         uint32_t common = smask & rmask;
         if ((rdest & common) == (s->net & common)) {
             char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
             struct in_addr ia = {.s_addr = htonl(s->net)};
-            struct in_addr ib = {.s_addr = dest};
+            struct in_addr ib = {.s_addr = htonl(rdest)};
             inet_ntop(AF_INET, &ia, a, sizeof(a));
             inet_ntop(AF_INET, &ib, b, sizeof(b));
             return vmb_error_set(
                 err, VMB_ERR_INPUT, 0,
                 "network.subnet \"%s/%d\" collides with the route to "
                 "\"%s/%d\" on \"%s\"; pick a free subnet",
-                a, s->prefix, b, __builtin_popcount(rmask), dev);
+                a, s->prefix, b, __builtin_popcount(rmask), r.dev);
         }
     }
     return 0;

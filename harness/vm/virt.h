@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "base/error.h"
@@ -175,6 +176,20 @@ void vmb_subnet_host(const struct vmb_subnet *s, uint32_t index, char *buf,
  * (/proc/net/route) overlaps the subnet, naming the route's device.
  */
 int vmb_subnet_check_free(const struct vmb_subnet *s, struct vmb_error **err);
+
+/* A route of /proc/net/route, addresses in host byte order. */
+struct vmb_route {
+    char dev[64];
+    uint32_t dest, mask;
+    unsigned flags;
+};
+
+/*
+ * The next route of an open /proc/net/route (its header line already
+ * read), skipping lines that do not parse: 1 with *out filled, 0 at the
+ * end.
+ */
+int vmb_route_next(FILE *f, struct vmb_route *out);
 
 /*
  * Creates and starts a transient network `name`: a bridge with the first
