@@ -82,13 +82,10 @@ teardown(void)
 
 TestSuite(preflight, .init = setup, .fini = teardown, .timeout = 30);
 
-/* Loads a matrix (its body after name:) and checks it on the fake host. */
+/* Loads a whole matrix file's text and checks it on the fake host. */
 static void
-check(const char *body)
+check_text(const char *text)
 {
-    char *text = vmb_xasprintf("name: pf\nrepetitions: 1\n%s"
-                               "load:\n  phases:\n    - { op: write, n: 10 }\n",
-                               body);
     put("matrix.yaml", text, 0644);
     char *path = vmb_xasprintf("%s/matrix.yaml", root);
     struct vmb_error *err = NULL;
@@ -97,6 +94,16 @@ check(const char *body)
     struct vmb_preflight_host h = {.root = root, .path = "/usr/bin"};
     pf = vmb_preflight_check(&h, m, NULL, NULL);
     free(path);
+}
+
+/* Loads a matrix (its body after name:) and checks it on the fake host. */
+static void
+check(const char *body)
+{
+    char *text = vmb_xasprintf("name: pf\nrepetitions: 1\n%s"
+                               "load:\n  phases:\n    - { op: write, n: 10 }\n",
+                               body);
+    check_text(text);
     free(text);
 }
 
@@ -339,14 +346,7 @@ Test(preflight, remote_node2_needs_a_node_2)
                        "hosts:\n  control_node2: ssh://nobody@replica\n"
                        "load:\n  phases:\n"
                        "    - { op: randread-4k, duration: 1s }\n";
-    put("matrix.yaml", text, 0644);
-    char *path = vmb_xasprintf("%s/matrix.yaml", root);
-    struct vmb_error *err = NULL;
-    cr_assert_eq(vmb_matrix_load_kata(path, NULL, &m, &err), 0, "%s",
-                 err ? err->msg : "");
-    free(path);
-    struct vmb_preflight_host h = {.root = root, .path = "/usr/bin"};
-    pf = vmb_preflight_check(&h, m, NULL, NULL);
+    check_text(text);
     assert_lack("remote-host", "a fio control has no node 2",
                 "hosts.control_node2");
     cr_assert_eq(finding("remote-host")->ncells, 1);
@@ -363,15 +363,8 @@ Test(preflight, vm_node2_host_unreachable, .timeout = 30)
                        "guest:\n  storage: block\n"
                        "hosts:\n  vm_node2: qemu+tcp://127.0.0.1:1/system\n"
                        "  connect_timeout: 2s\n";
-    put("matrix.yaml", text, 0644);
-    char *path = vmb_xasprintf("%s/matrix.yaml", root);
-    struct vmb_error *err = NULL;
-    cr_assert_eq(vmb_matrix_load_kata(path, NULL, &m, &err), 0, "%s",
-                 err ? err->msg : "");
-    free(path);
-    struct vmb_preflight_host h = {.root = root, .path = "/usr/bin"};
     uint64_t t0 = vmb_now_ns();
-    pf = vmb_preflight_check(&h, m, NULL, NULL);
+    check_text(text);
     cr_assert_lt((double)(vmb_now_ns() - t0) / 1e9, 4.0);
     assert_lack("remote-libvirt", "\"qemu+tcp://127.0.0.1:1/system\"",
                 "vmbench doctor --host qemu+tcp://127.0.0.1:1/system");
@@ -395,14 +388,7 @@ check_route(const char *routes)
                        "guest:\n  storage: block\n"
                        "hosts:\n  vm_node2: qemu+tcp://127.0.0.1:1/system\n"
                        "  connect_timeout: 1s\n";
-    put("matrix.yaml", text, 0644);
-    char *path = vmb_xasprintf("%s/matrix.yaml", root);
-    struct vmb_error *err = NULL;
-    cr_assert_eq(vmb_matrix_load_kata(path, NULL, &m, &err), 0, "%s",
-                 err ? err->msg : "");
-    free(path);
-    struct vmb_preflight_host h = {.root = root, .path = "/usr/bin"};
-    pf = vmb_preflight_check(&h, m, NULL, NULL);
+    check_text(text);
 }
 
 /* Node 2's subnet there (derived: the block after network.subnet) must
@@ -476,14 +462,7 @@ check_fio(const char *body)
                                "load:\n  phases:\n"
                                "    - { op: randread-4k, duration: 1s }\n",
                                body);
-    put("matrix.yaml", text, 0644);
-    char *path = vmb_xasprintf("%s/matrix.yaml", root);
-    struct vmb_error *err = NULL;
-    int r = vmb_matrix_load_kata(path, NULL, &m, &err);
-    cr_assert_eq(r, 0, "%s", err ? err->msg : "");
-    struct vmb_preflight_host h = {.root = root, .path = "/usr/bin"};
-    pf = vmb_preflight_check(&h, m, NULL, NULL);
-    free(path);
+    check_text(text);
     free(text);
 }
 
