@@ -40,6 +40,17 @@ find(const struct vmb_preflight_facts *f, const char *dest, int engine)
     return NULL;
 }
 
+/* A host beyond the facts' room: never reached, so never judged. */
+static int
+not_checked(const char *host, char **detail, char **fix)
+{
+    *detail = vmb_xasprintf("host \"%s\" was not checked: a matrix "
+                            "names at most %d other hosts",
+                            host, VMB_PREFLIGHT_MAX_REMOTES);
+    *fix = vmb_xstrdup("split the matrix by host");
+    return VMB_PREFLIGHT_LACK;
+}
+
 static void
 read_one(struct vmb_preflight_remote *x, const struct vmb_config *cfg)
 {
@@ -114,13 +125,8 @@ vmb_preflight_vm_remote_probe(const struct vmb_preflight_facts *h,
 {
     const char *uri = c->cfg.hosts.vm_node2;
     const struct vmb_preflight_remote *x = find(h, uri, LIBVIRT_HOST);
-    if (x == NULL) {
-        *detail = vmb_xasprintf("host \"%s\" was not checked: a matrix "
-                                "names at most %d other hosts",
-                                uri, VMB_PREFLIGHT_MAX_REMOTES);
-        *fix = vmb_xstrdup("split the matrix by host");
-        return VMB_PREFLIGHT_LACK;
-    }
+    if (x == NULL)
+        return not_checked(uri, detail, fix);
     if (x->error[0] != '\0') {
         *detail = vmb_xstrdup(x->error);
         *fix = vmb_xasprintf("start libvirtd on that host, listening for "
@@ -251,13 +257,8 @@ vmb_preflight_remote_probe(const struct vmb_preflight_facts *h,
     }
     const struct vmb_preflight_remote *x =
         find(h, dest, c->cfg.database.engine);
-    if (x == NULL) {
-        *detail = vmb_xasprintf("host \"%s\" was not checked: a matrix "
-                                "names at most %d other hosts",
-                                dest, VMB_PREFLIGHT_MAX_REMOTES);
-        *fix = vmb_xstrdup("split the matrix by host");
-        return VMB_PREFLIGHT_LACK;
-    }
+    if (x == NULL)
+        return not_checked(dest, detail, fix);
     if (x->error[0] != '\0') {
         *detail = vmb_xstrdup(x->error);
         *fix = vmb_xasprintf(
