@@ -3,11 +3,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/util.h"
@@ -262,22 +265,57 @@ recover(const char *root, const char *state, const struct vmb_notes *notes,
     return rc;
 }
 
-/* Who holds the journal now, for the refusal: "process N (results DIR)". */
+/*
+ * Who holds the journal now, for the refusal: "process N (results DIR)";
+ * *pid is N, 0 when the journal does not say.
+ */
 static char *
-holder(const char *state)
+holder(const char *state, long *pid)
 {
     autofree char *path = journal_path(state);
     autofree char *text = NULL;
+    *pid = 0;
     if (journal_read(path, &text, NULL) < 0)
         return vmb_xstrdup("another vmbench process");
     char *vals[VMB_HOSTSET_NKNOBS] = {0};
     autofree char *results = NULL;
-    long pid = 0;
-    journal_parse(path, text, vals, &pid, &results, NULL);
+    journal_parse(path, text, vals, pid, &results, NULL);
     for (size_t i = 0; i < VMB_HOSTSET_NKNOBS; i++)
         free(vals[i]);
     autofree char *shown = vmb_term_safe(results ? results : "?");
-    return vmb_xasprintf("vmbench process %ld (results \"%s\")", pid, shown);
+    return vmb_xasprintf("vmbench process %ld (results \"%s\")", *pid, shown);
+}
+
+/*
+ * Takes the lock on fd. A holder that has died can still hold it for a
+ * moment: a child it forked keeps the descriptor until the child's exec
+ * or exit (a server's start was under way when the kill came). Then the
+ * lock is tried again until it comes free or LOCK_WAIT_MS pass. Returns
+ * 0 with the lock, 1 when a live process (or that child) holds it with
+ * *who naming the holder, -1 with errno.
+ */
+#define LOCK_WAIT_MS 3000
+static int
+take_lock(int fd, const char *state, char **who)
+{
+    uint64_t deadline = vmb_now_ns() + LOCK_WAIT_MS * 1000000ull;
+    for (;;) {
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+            return 0;
+        if (errno != EWOULDBLOCK)
+            return -1;
+        long pid = 0;
+        char *name = holder(state, &pid);
+        bool gone = pid > 0 && pid <= INT_MAX && kill((pid_t)pid, 0) < 0 &&
+                    errno == ESRCH;
+        if (!gone || vmb_now_ns() >= deadline) {
+            *who = name;
+            return 1;
+        }
+        free(name);
+        struct timespec step = {0, 20 * 1000000L};
+        nanosleep(&step, NULL);
+    }
 }
 
 int
@@ -297,13 +335,16 @@ vmb_hostset_open(const struct vmb_hostset_where *where, bool need,
     int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
         return vmb_error_sys(err, "open \"%s\"", lock);
-    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+    autofree char *who = NULL;
+    int held = take_lock(fd, state, &who);
+    if (held != 0) {
         int e = errno;
         close(fd);
-        if (e != EWOULDBLOCK)
+        if (held < 0) {
+            errno = e;
             return vmb_error_sys(err, "lock \"%s\"", lock);
+        }
         /* A live vmbench holds the settings: its journal is its own. */
-        autofree char *who = holder(state);
         if (!need) {
             vmb_note(notes,
                      "the host settings are held by %s, which restores "

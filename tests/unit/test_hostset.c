@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/util.h"
@@ -163,6 +164,43 @@ Test(hostset, a_killed_holders_journal_is_restored_at_the_next_open)
     assert_value(THP, "madvise");
     cr_assert_neq(access(journal, F_OK), 0);
     vmb_config_free(&cfg);
+}
+
+/* A holder killed while it was starting a server: the child it had
+ * forked keeps the lock's descriptor until its exec or exit. The next
+ * open waits for that moment and restores, rather than calling the dead
+ * holder live. */
+Test(hostset, a_dead_holders_child_delays_the_restore_but_does_not_stop_it)
+{
+    pid_t dead = fork();
+    cr_assert_geq(dead, 0);
+    if (dead == 0)
+        _exit(0);
+    cr_assert_eq(waitpid(dead, NULL, 0), dead);
+    char *text = vmb_xasprintf("vmbench-host-settings 1\npid %ld\n"
+                               "results /r\nksm 0\n",
+                               (long)dead);
+    cr_assert_eq(vmb_mkdir_p(state, NULL), 0);
+    put(KSM, "1\n");
+    cr_assert_eq(vmb_write_file_atomic(journal, text, strlen(text), NULL), 0);
+    free(text);
+    char *lock = vmb_xasprintf("%s/host-settings.lock", state);
+    int fd = open(lock, O_RDWR | O_CREAT, 0600);
+    free(lock);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+    pid_t child = fork();
+    cr_assert_geq(child, 0);
+    if (child == 0) {
+        usleep(300 * 1000);
+        _exit(0);
+    }
+    close(fd);
+    struct vmb_hostset *h = open_ok(false);
+    cr_assert_null(h);
+    assert_value(KSM, "0");
+    cr_assert_neq(access(journal, F_OK), 0);
+    cr_assert_eq(waitpid(child, NULL, 0), child);
 }
 
 /* A journal whose lock is held belongs to a live vmbench: a session
