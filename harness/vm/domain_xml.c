@@ -381,7 +381,11 @@ vmb_virt_domain_xml(const struct vmb_domain_spec *s)
         xml_scsi_controller(&b, iothread);
     xml_filesystem(&b, s);
     xml_interface(&b, s);
-    if (s->console_log) {
+    if (s->chardev_pty)
+        vmb_buf_puts(&b, "    <serial type='pty'>\n"
+                         "      <target port='0'/>\n"
+                         "    </serial>\n");
+    else if (s->console_log) {
         vmb_buf_puts(&b, "    <serial type='file'>\n      <source path='");
         xml_text(&b, s->console_log);
         vmb_buf_puts(&b, "'/>\n      <target port='0'/>\n    </serial>\n");
@@ -394,6 +398,13 @@ vmb_virt_domain_xml(const struct vmb_domain_spec *s)
                          "    <vsock model='virtio'>\n"
                          "      <cid auto='yes'/>\n"
                          "    </vsock>\n");
+    else if (s->chardev_pty)
+        /* libvirt opens a channel's stream on a unix socket only
+         * (virDomainOpenChannel), so the channel is one, at a path
+         * libvirt picks on its own host. */
+        vmb_buf_puts(&b, "    <channel type='unix'>\n"
+                         "      <target type='virtio' name='" VMB_AGENT_CHANNEL
+                         "'/>\n    </channel>\n");
     else if (s->agent_socket) {
         vmb_buf_puts(&b, "    <channel type='unix'>\n"
                          "      <source mode='bind' path='");

@@ -234,6 +234,14 @@ struct vmb_domain_spec {
     /* The agent's channel is a vsock device instead (agent_socket is
      * then not used): <vsock> with a CID libvirt assigns. */
     bool agent_vsock;
+    /* The serial console is a pseudo-terminal and the agent's
+     * virtio-serial channel a unix socket at a path libvirt picks
+     * (console_log and agent_socket are then not used; agent_vsock
+     * still wins for the agent): no path of ours in the XML, both
+     * reached through libvirt's streams (virDomainOpenConsole, which
+     * takes a pty only, and virDomainOpenChannel, a unix socket only),
+     * also on a host that is not this one. */
+    bool chardev_pty;
     /* container root: a qcow2 overlay, serial VMB_AGENT_ROOT_SERIAL;
      * NULL for none */
     const char *root_disk;

@@ -320,10 +320,20 @@ k_agent_vsock(struct vmb_domain_spec *s)
     s->agent_vsock = true;
 }
 
+/* A domain whose console and agent channel a remote host can carry
+ * (virt_relay.h): a pty console, a unix channel at a path libvirt
+ * picks, no host path of ours in the XML. */
+static void
+k_chardev_pty(struct vmb_domain_spec *s)
+{
+    s->chardev_pty = true;
+}
+
 static const struct {
     const char *name;
     void (*apply)(struct vmb_domain_spec *s);
 } knobs[] = {
+    {"chardev_pty", k_chardev_pty},
     {"agent_transport_vsock", k_agent_vsock},
     {"entropy_source_random", k_entropy_source},
     {"default_maxvcpus", k_maxvcpus},
