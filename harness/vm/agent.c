@@ -253,6 +253,15 @@ dial_vsock(const void *addr, uint64_t deadline_ns)
     return -1;
 }
 
+/* A descriptor already connected (vmb_agent_connect_fd): the one try
+ * hands it over. */
+static int
+dial_given(const void *addr, uint64_t deadline_ns)
+{
+    (void)deadline_ns;
+    return *(const int *)addr;
+}
+
 /*
  * Dials until a connection is made or the deadline passes (the VM may
  * still be starting), then waits for the hello. where names the channel
@@ -330,6 +339,16 @@ vmb_agent_connect_vsock(uint32_t cid, uint32_t port, uint64_t timeout_us,
     autofree char *where = vmb_xasprintf(
         "the agent on vsock cid %" PRIu32 " port %" PRIu32, cid, port);
     return connect_with(where, dial_vsock, &sa, timeout_us, out, err);
+}
+
+int
+vmb_agent_connect_fd(int fd, const char *where, uint64_t timeout_us,
+                     struct vmb_agent **out, struct vmb_error **err)
+{
+    if (fd < 0)
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "connect to %s: no descriptor", where);
+    return connect_with(where, dial_given, &fd, timeout_us, out, err);
 }
 
 /*

@@ -162,6 +162,18 @@ int vmb_agent_connect(const char *sock_path, uint64_t timeout_us,
 int vmb_agent_connect_vsock(uint32_t cid, uint32_t port, uint64_t timeout_us,
                             struct vmb_agent **out, struct vmb_error **err);
 
+/*
+ * The same over fd, a stream already connected to the agent's channel
+ * (one end of a socketpair whose other end carries the channel's
+ * libvirt stream); where names it in messages ("the agent channel of
+ * domain \"vmb-ab12-2\""). Waits for the hello within timeout_us, asking
+ * again every second while the guest has not opened its port yet. fd
+ * is the client's from the call on: closed on failure, and by
+ * vmb_agent_free.
+ */
+int vmb_agent_connect_fd(int fd, const char *where, uint64_t timeout_us,
+                         struct vmb_agent **out, struct vmb_error **err);
+
 /* The hello received by connect. Owned by a. */
 const struct vmb_agent_hello *vmb_agent_hello_info(const struct vmb_agent *a);
 

@@ -288,3 +288,70 @@ Test(agent, a_busy_channel_fails_on_the_deadline, .timeout = 10)
     vmb_agent_free(b.a);
     peer_stop(&p, t);
 }
+
+/* A guest that opens its port late: it says nothing until asked. */
+static void *
+late_port_main(void *arg)
+{
+    int fd = *(int *)arg;
+    char buf[4096];
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n > 0 && strncmp(buf, "hello id=0\n", 11) == 0) {
+        const char *hello = "hello v=1 name=n2 kernel=k agent_start_us=5 "
+                            "modules_loaded_us=6 net_up_us=7 "
+                            "mounts_done_us=8\n";
+        if (write(fd, hello, strlen(hello)) < 0)
+            return NULL;
+    }
+    while (read(fd, buf, sizeof(buf)) > 0)
+        ;
+    return NULL;
+}
+
+/* A descriptor a relay carries: the client asks for the hello itself and
+ * owns the descriptor from then on (freeing the client closes it). */
+Test(agent, connect_fd_asks_for_the_hello, .timeout = 10)
+{
+    int sp[2];
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+    pthread_t t;
+    pthread_create(&t, NULL, late_port_main, &sp[1]);
+    struct vmb_agent *a = NULL;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(
+        vmb_agent_connect_fd(sp[0], "the test's channel", 2000000, &a, &err), 0,
+        "%s", err ? err->msg : "");
+    cr_assert_str_eq(vmb_agent_hello_info(a)->name, "n2");
+    vmb_agent_free(a);
+    /* The peer saw EOF: the client closed the descriptor it was given. */
+    pthread_join(t, NULL);
+    close(sp[1]);
+}
+
+/* A silent channel: the connect fails on its deadline, naming the
+ * channel, and closes the descriptor it was given. */
+Test(agent, connect_fd_fails_in_time_and_closes, .timeout = 10)
+{
+    int sp[2];
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+    struct vmb_agent *a = NULL;
+    struct vmb_error *err = NULL;
+    uint64_t t0 = vmb_now_ns();
+    cr_assert_eq(
+        vmb_agent_connect_fd(sp[0], "the test's channel", 300000, &a, &err),
+        -1);
+    uint64_t took = vmb_now_ns() - t0;
+    cr_assert_str_eq(err->msg,
+                     "no hello from the test's channel within 300 ms");
+    cr_assert(took >= 250000000ull && took < 1500000000ull, "%llu ns",
+              (unsigned long long)took);
+    vmb_error_free(err);
+    /* What the client asked for, then EOF: its end is closed. */
+    char buf[256];
+    ssize_t n, total = 0;
+    while ((n = read(sp[1], buf, sizeof(buf))) > 0)
+        total += n;
+    cr_assert_eq(n, 0);
+    cr_assert_gt(total, 0);
+    close(sp[1]);
+}
