@@ -230,6 +230,16 @@ vmb_virt_guard_process(bool add, pid_t pid, unsigned long long start)
     guard_note(add ? '+' : '-', 'P', st, p);
 }
 
+void
+vmb_virt_guard_ensure(void)
+{
+    static bool guard_started;
+    if (!guard_started) {
+        guard_started = true;
+        guard_start();
+    }
+}
+
 /* ---- connection ---- */
 
 /* "qemu:///system" is local; "qemu+ssh://host/system" is not. */
@@ -248,11 +258,7 @@ uri_is_local(const char *uri)
 int
 vmb_virt_open(const char *uri, struct vmb_virt **out, struct vmb_error **err)
 {
-    static bool guard_started;
-    if (!guard_started) {
-        guard_started = true;
-        guard_start();
-    }
+    vmb_virt_guard_ensure();
     virSetErrorFunc(NULL, silent_error);
 
     /* libvirt's ssh transport in batch mode, as vmbench's own ssh: no
