@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <net/if.h>
+#include <net/route.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -70,6 +71,8 @@ vmb_guest_parse_cmdline(void)
             snprintf(g->name, sizeof(g->name), "%s", v);
         else if ((v = arg_value(w, VMB_AGENT_ARG_IP)) != NULL)
             snprintf(g->ip, sizeof(g->ip), "%s", v);
+        else if ((v = arg_value(w, VMB_AGENT_ARG_GW)) != NULL)
+            snprintf(g->gw, sizeof(g->gw), "%s", v);
         else if ((v = arg_value(w, VMB_AGENT_ARG_STORAGE)) != NULL)
             snprintf(g->storage, sizeof(g->storage), "%s", v);
         else if ((v = arg_value(w, VMB_AGENT_ARG_MSIZE)) != NULL)
@@ -407,6 +410,25 @@ if_up(int s, const char *dev, const char *addr, int prefix)
     return ioctl(s, SIOCSIFFLAGS, &ifr);
 }
 
+/* The default route through gw, on eth0. */
+static int
+default_route(int s, const char *gw)
+{
+    struct rtentry rt;
+    memset(&rt, 0, sizeof(rt));
+    struct sockaddr_in *sin = (struct sockaddr_in *)&rt.rt_gateway;
+    sin->sin_family = AF_INET;
+    if (inet_pton(AF_INET, gw, &sin->sin_addr) != 1) {
+        errno = EINVAL;
+        return -1;
+    }
+    ((struct sockaddr_in *)&rt.rt_dst)->sin_family = AF_INET;
+    ((struct sockaddr_in *)&rt.rt_genmask)->sin_family = AF_INET;
+    rt.rt_flags = RTF_UP | RTF_GATEWAY;
+    rt.rt_dev = (char *)"eth0";
+    return ioctl(s, SIOCADDRT, &rt);
+}
+
 void
 vmb_guest_setup_network(void)
 {
@@ -434,6 +456,9 @@ vmb_guest_setup_network(void)
                                 ip);
         else if (if_up(s, "eth0", addr, prefix) < 0)
             vmb_guest_boot_fail("set \"%s\" on \"eth0\": %s", ip,
+                                strerror(errno));
+        else if (vmb_guest.gw[0] && default_route(s, vmb_guest.gw) < 0)
+            vmb_guest_boot_fail("route through \"%s\": %s", vmb_guest.gw,
                                 strerror(errno));
     }
     close(s);

@@ -43,6 +43,7 @@ struct vmb_guest_state {
     /* from the kernel command line */
     char name[64];
     char ip[40];
+    char gw[16]; /* default route's gateway; "": none */
     char storage[16];
     char root[16]; /* "" (the root disk), "9p" or "virtio-fs" */
     uint64_t msize;

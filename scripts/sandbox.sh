@@ -18,6 +18,9 @@
 # probes again whenever QEMU, libvirt or the kernel changed.
 #
 # Environment: VMB_SANDBOX_TIMEOUT seconds to wait for libvirtd (default 60).
+# VMB_SANDBOX_NETNS names a network namespace that exists already (a test's
+# "host" with its links and routes) to run in instead of a new one; it is
+# left in place, and what ran inside ends with the sandbox's PID namespace.
 # VMB_SANDBOX_QEMU picks libvirt's QEMU user: "stock" (default) leaves the
 # host's qemu.conf as it is, so on Debian QEMU runs as libvirt-qemu with
 # dynamic ownership, as users' hosts have it; "root" adds user = "root"
@@ -42,7 +45,8 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 125
 fi
 
-ns="vmb-$$"
+ns=${VMB_SANDBOX_NETNS:-vmb-$$}
+own_ns=$([ -n "${VMB_SANDBOX_NETNS:-}" ] && echo no || echo yes)
 tmp=$(mktemp -d /tmp/vmb-sandbox.XXXXXX)
 
 stop_netns_processes() {
@@ -63,8 +67,10 @@ stop_netns_processes() {
 
 cleanup() {
     trap - EXIT INT TERM HUP
-    stop_netns_processes
-    ip netns del "$ns" 2>/dev/null || true
+    if [ "$own_ns" = yes ]; then
+        stop_netns_processes
+        ip netns del "$ns" 2>/dev/null || true
+    fi
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -72,7 +78,12 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
-if ! ip netns add "$ns"; then
+if [ "$own_ns" = no ]; then
+    if ! ip netns exec "$ns" true; then
+        echo "sandbox.sh: no network namespace \"$ns\" (VMB_SANDBOX_NETNS)" >&2
+        exit 125
+    fi
+elif ! ip netns add "$ns"; then
     echo "sandbox.sh: cannot create network namespace \"$ns\"" >&2
     exit 125
 fi

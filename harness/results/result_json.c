@@ -66,6 +66,10 @@ static const char K_DOMAIN_START_S[] = "domain_start_s";
 static const char K_KERNEL_S[] = "kernel_s";
 static const char K_HOST[] = "host";
 static const char K_HOSTNAME[] = "hostname";
+static const char K_HOSTS[] = "hosts";
+static const char K_URI[] = "uri";
+static const char K_LIBVIRT[] = "libvirt";
+static const char K_QEMU[] = "qemu";
 static const char K_KERNEL[] = "kernel";
 static const char K_MOUNTS_S[] = "mounts_s";
 static const char K_AGENT_TRANSPORT[] = "agent_transport";
@@ -251,13 +255,34 @@ write_control(struct vmb_jw *w, const struct vmb_runtime_record *r)
     vmb_jw_obj_end(w);
 }
 
-/* A runtime's members: "boot" (VMs), "resources", "control_applied"
- * (bare metal). */
+/* "hosts": where each VM node ran, when node 2 ran on another host. */
+static void
+write_vm_hosts(struct vmb_jw *w, const struct vmb_runtime_record *r)
+{
+    vmb_jw_key(w, K_HOSTS);
+    vmb_jw_obj_begin(w);
+    for (int i = 0; i < nodes_of(r); i++) {
+        const struct vmb_rt_vm_host *h = &r->hosts[i];
+        vmb_jw_key(w, i ? K_NODE2 : K_NODE1);
+        vmb_jw_obj_begin(w);
+        vmb_jw_kstr(w, K_URI, h->uri ? h->uri : "");
+        vmb_jw_kstr(w, K_HOSTNAME, h->hostname);
+        vmb_jw_kstr(w, K_LIBVIRT, h->libvirt);
+        vmb_jw_kstr(w, K_QEMU, h->qemu);
+        vmb_jw_obj_end(w);
+    }
+    vmb_jw_obj_end(w);
+}
+
+/* A runtime's members: "boot" (VMs), "hosts" (VMs on two hosts),
+ * "resources", "control_applied" (bare metal). */
 static void
 write_runtime(struct vmb_jw *w, const struct vmb_runtime_record *r)
 {
     if (r->has_boot)
         write_boot(w, r);
+    if (r->has_hosts)
+        write_vm_hosts(w, r);
     write_windows(w, r);
     if (r->has_control)
         write_control(w, r);

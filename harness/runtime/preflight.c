@@ -755,8 +755,6 @@ const struct vmb_preflight_need vmb_preflight_needs[] = {
      "VM cells with node 2 on another libvirt host: a route "
      "to its subnet",
      vmb_preflight_vm_remote_applies, vmb_preflight_vm_route_probe},
-    {"remote-vm", "VM cells with node 2 on another libvirt host: running it",
-     vmb_preflight_vm_remote_applies, vmb_preflight_vm_run_probe},
 };
 const size_t vmb_preflight_nneeds = VMB_NELEMS(vmb_preflight_needs);
 

@@ -226,11 +226,6 @@ int vmb_preflight_vm_remote_probe(const struct vmb_preflight_facts *h,
 int vmb_preflight_vm_route_probe(const struct vmb_preflight_facts *h,
                                  const struct vmb_cell *c, char **detail,
                                  char **fix);
-/* Running such a node 2 is not built: always a shortfall, after the
- * checks of its host, so a run stops before anything starts. */
-int vmb_preflight_vm_run_probe(const struct vmb_preflight_facts *h,
-                               const struct vmb_cell *c, char **detail,
-                               char **fix);
 
 /* The CPUs this process may run on (sched_getaffinity), at least 1. */
 int vmb_preflight_host_cpus(void);

@@ -202,20 +202,6 @@ vmb_preflight_vm_route_probe(const struct vmb_preflight_facts *h,
     return VMB_PREFLIGHT_LACK;
 }
 
-int
-vmb_preflight_vm_run_probe(const struct vmb_preflight_facts *h,
-                           const struct vmb_cell *c, char **detail, char **fix)
-{
-    (void)h;
-    *detail = vmb_xasprintf("running node 2 on \"%s\" is not built yet: "
-                            "its host is checked, its VM cannot start there "
-                            "(docs/remote.md, \"Not built yet\")",
-                            c->cfg.hosts.vm_node2);
-    *fix = vmb_xstrdup("leave hosts.vm_node2 at \"\", or run the controls "
-                       "alone (--only control)");
-    return VMB_PREFLIGHT_LACK;
-}
-
 void
 vmb_preflight_remotes_read(struct vmb_preflight_facts *f,
                            const struct vmb_matrix *m,

@@ -62,6 +62,12 @@ struct vmb_mem_node {
     double guest_cache; /* Buffers + Cached: the guest's page cache */
 };
 
+/* Where a VM node ran: uri "" for this host's libvirt, with that host's
+ * name and its libvirt's and QEMU's versions (NULL: unknown). */
+struct vmb_rt_vm_host {
+    const char *uri, *hostname, *libvirt, *qemu;
+};
+
 struct vmb_runtime_record {
     /* The nodes the run has: 2, or 1 for an engine without a replica
      * (fio), whose node 2 has no member; 0 reads as 2. */
@@ -84,6 +90,10 @@ struct vmb_runtime_record {
     const char *cgroup;
     bool match_resources;
     struct vmb_rt_control_node nodes[2];
+    /* "hosts" (has_hosts): a VM cell whose node 2 ran on another libvirt
+     * host; each node's host. */
+    bool has_hosts;
+    struct vmb_rt_vm_host hosts[2];
 };
 
 #endif

@@ -889,6 +889,14 @@ vm_record(struct vmb_runtime *rt, struct vmb_runtime_record *out)
     }
     out->replica_sync_s =
         since_domain_start(vmb_vm_cell_node(v->cell, 1), rt->sync_ns);
+    for (int i = 0; i < nodes_of(rt); i++) {
+        struct vmb_vm_host h;
+        if (!vmb_vm_cell_host(v->cell, i, &h))
+            break;
+        out->has_hosts = true;
+        out->hosts[i] =
+            (struct vmb_rt_vm_host){h.uri, h.hostname, h.libvirt, h.qemu};
+    }
 }
 
 static void

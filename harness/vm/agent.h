@@ -15,6 +15,9 @@
  *   console=ttyS0 quiet       console for the serial log; quiet boots faster
  *   vmb.name=node1            the VM's name, echoed in hello and facts
  *   vmb.ip=A.B.C.D/N          static IPv4 address of eth0 (no gateway)
+ *   vmb.gw=A.B.C.D            default route via this gateway (a node whose
+ *                             peer is on another host's subnet); absent:
+ *                             none
  *   vmb.storage=S             where the data directory lives, S one of
  *                             9p | virtio-fs | virtio-blk | local | tmpfs
  *                             (absent: no root disk expected, /container is

@@ -49,6 +49,8 @@
 /* Kernel command line keys; each is followed by its value. */
 #define VMB_AGENT_ARG_NAME "vmb.name="
 #define VMB_AGENT_ARG_IP "vmb.ip="
+/* The default route's gateway; absent: no default route (one subnet). */
+#define VMB_AGENT_ARG_GW "vmb.gw="
 #define VMB_AGENT_ARG_STORAGE "vmb.storage="
 #define VMB_AGENT_ARG_MSIZE "vmb.msize="
 #define VMB_AGENT_ARG_TMPFS_SIZE "vmb.tmpfs_size="

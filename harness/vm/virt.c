@@ -337,6 +337,20 @@ vmb_virt_versions(struct vmb_virt *v, char **libvirt, char **qemu,
     return 0;
 }
 
+char *
+vmb_virt_hostname(struct vmb_virt *v)
+{
+    char *name = virConnectGetHostname(v->conn);
+    if (name == NULL) {
+        virResetLastError();
+        return NULL;
+    }
+    for (char *p = name; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    return name;
+}
+
 int
 vmb_virt_emulator_check(struct vmb_virt *v, const char *emulator,
                         const char *machine, struct vmb_error **err)
@@ -559,8 +573,8 @@ bridge_name(const char *net, char *buf, size_t len)
 
 int
 vmb_virt_net_create(struct vmb_virt *v, const char *name,
-                    const struct vmb_subnet *subnet, struct vmb_virt_net **out,
-                    struct vmb_error **err)
+                    const struct vmb_subnet *subnet, bool routed,
+                    struct vmb_virt_net **out, struct vmb_error **err)
 {
     char br[16], host[INET_ADDRSTRLEN];
     bridge_name(name, br, sizeof(br));
@@ -570,12 +584,13 @@ vmb_virt_net_create(struct vmb_virt *v, const char *name,
     vmb_buf_puts(&b, "<network>\n  <name>");
     vmb_buf_markup(&b, name);
     vmb_buf_printf(&b,
-                   "</name>\n"
+                   "</name>\n%s"
                    "  <bridge name='%s' stp='off' delay='0'/>\n"
                    "  <dns enable='no'/>\n"
                    "  <ip address='%s' prefix='%d'/>\n"
                    "</network>\n",
-                   br, host, subnet->prefix);
+                   routed ? "  <forward mode='route'/>\n" : "", br, host,
+                   subnet->prefix);
     autofree char *xml = vmb_buf_steal(&b);
 
     guard_note('+', 'N', v->uri, name);

@@ -118,11 +118,21 @@ const char *vmb_virt_pool_dir(const struct vmb_virt_pool *p);
 /*
  * Creates volume `name` in the pool, as large as the local file, and
  * fills it over the connection (libvirt's upload: virStorageVolUpload
- * over a stream). *path gets the volume's path on the pool's host
- * (caller frees). On failure the volume is deleted.
+ * over a stream; a file with holes as a sparse stream, its holes sent as
+ * lengths). *path gets the volume's path on the pool's host (caller
+ * frees). On failure the volume is deleted.
  */
 int vmb_virt_pool_upload(struct vmb_virt_pool *p, const char *name,
                          const char *file, char **path, struct vmb_error **err);
+
+/*
+ * Creates volume `name` in the pool: a qcow2 image of virtual size bytes
+ * over the qcow2 image at backing (a path on the pool's host), made by
+ * libvirt there. *path as for vmb_virt_pool_upload.
+ */
+int vmb_virt_pool_overlay(struct vmb_virt_pool *p, const char *name,
+                          const char *backing, uint64_t size, char **path,
+                          struct vmb_error **err);
 
 /* Reads the first len bytes of volume `name` back over the connection
  * (virStorageVolDownload). */
@@ -193,11 +203,13 @@ int vmb_route_next(FILE *f, struct vmb_route *out);
 
 /*
  * Creates and starts a transient network `name`: a bridge with the first
- * host address of the subnet, no forwarding, no DHCP, no DNS. The bridge
- * name is derived from the network name. Free destroys it.
+ * host address of the subnet, no DHCP, no DNS; no forwarding, or with
+ * routed the host's routes to and from it (<forward mode='route'/>: a
+ * node whose peer is on another host's network). The bridge name is
+ * derived from the network name. Free destroys it.
  */
 int vmb_virt_net_create(struct vmb_virt *v, const char *name,
-                        const struct vmb_subnet *subnet,
+                        const struct vmb_subnet *subnet, bool routed,
                         struct vmb_virt_net **out, struct vmb_error **err);
 const char *vmb_virt_net_name(const struct vmb_virt_net *n);
 /* Destroys the network; errors are reported, the handle is freed anyway. */
@@ -344,6 +356,10 @@ int vmb_virt_domain_qemu_cmdline(struct vmb_virt_domain *d, char **out,
  */
 int vmb_virt_domain_vcpu_pins(struct vmb_virt_domain *d, uint64_t *out, int n,
                               struct vmb_error **err);
+
+/* The name of v's host as its libvirt gives it, control characters as
+ * '?'; NULL when libvirt cannot say. Caller frees. */
+char *vmb_virt_hostname(struct vmb_virt *v);
 
 /* QEMU's process id, or -1 when unknown (remote, or not readable). */
 int vmb_virt_domain_pid(struct vmb_virt_domain *d);

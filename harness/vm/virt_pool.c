@@ -195,6 +195,64 @@ send_file(virStreamPtr st, int fd, uint64_t len, const char *file,
     return 0;
 }
 
+/* The sparse stream's view of the file: its data read, its holes told. */
+struct sparse_src {
+    int fd;
+};
+
+static int
+sparse_read(virStreamPtr st, char *data, size_t nbytes, void *opaque)
+{
+    (void)st;
+    struct sparse_src *src = opaque;
+    ssize_t n;
+    do {
+        n = read(src->fd, data, nbytes);
+    } while (n < 0 && errno == EINTR);
+    return (int)n;
+}
+
+/* Whether the file at its offset is in data or in a hole, and for how
+ * long; at the end, data of length 0. */
+static int
+sparse_hole(virStreamPtr st, int *in_data, long long *length, void *opaque)
+{
+    (void)st;
+    struct sparse_src *src = opaque;
+    off_t cur = lseek(src->fd, 0, SEEK_CUR);
+    off_t end = lseek(src->fd, 0, SEEK_END);
+    if (cur < 0 || end < 0 || lseek(src->fd, cur, SEEK_SET) < 0)
+        return -1;
+    if (cur >= end) {
+        *in_data = 1;
+        *length = 0;
+        return 0;
+    }
+    off_t data = lseek(src->fd, cur, SEEK_DATA);
+    if (data < 0 && errno != ENXIO)
+        return -1;
+    if (data != cur) {
+        /* In a hole up to the next data, or to the end. */
+        *in_data = 0;
+        *length = (data < 0 ? end : data) - cur;
+    } else {
+        off_t hole = lseek(src->fd, cur, SEEK_HOLE);
+        if (hole < 0)
+            return -1;
+        *in_data = 1;
+        *length = hole - cur;
+    }
+    return lseek(src->fd, cur, SEEK_SET) < 0 ? -1 : 0;
+}
+
+static int
+sparse_skip(virStreamPtr st, long long length, void *opaque)
+{
+    (void)st;
+    struct sparse_src *src = opaque;
+    return lseek(src->fd, (off_t)length, SEEK_CUR) < 0 ? -1 : 0;
+}
+
 int
 vmb_virt_pool_upload(struct vmb_virt_pool *p, const char *name,
                      const char *file, char **path, struct vmb_error **err)
@@ -205,20 +263,30 @@ vmb_virt_pool_upload(struct vmb_virt_pool *p, const char *name,
         return vmb_error_set(err, VMB_ERR_RUN, errno,
                              "open \"%s\" to upload it", file);
     uint64_t len = (uint64_t)st.st_size;
+    /* A file with holes (a data volume: a file system on a sparse file)
+     * goes as a sparse stream: its holes cross as lengths, not zeros. */
+    bool sparse = (uint64_t)st.st_blocks * 512 < len;
     /* Raw: the volume holds the file's bytes as they are, a qcow2
      * image's included; the domain XML says their format. */
     autofree char *xml = vmb_xasprintf(
         "<volume><name>%s</name><capacity unit='bytes'>%" PRIu64
-        "</capacity><target><format type='raw'/></target></volume>",
-        name, len);
+        "</capacity>%s<target><format type='raw'/></target></volume>",
+        name, len, sparse ? "<allocation>0</allocation>" : "");
     virStorageVolPtr vol = virStorageVolCreateXML(p->pool, xml, 0);
     if (vol == NULL)
         return vmb_virt_fail(err, "create a volume");
     virStreamPtr s = virStreamNew(p->v->conn, 0);
     int rc = s == NULL ? vmb_virt_fail(err, "open a stream") : 0;
-    if (rc == 0 && virStorageVolUpload(vol, s, 0, len, 0) < 0)
+    struct sparse_src src = {fd};
+    if (rc == 0 && virStorageVolUpload(
+                       vol, s, 0, len,
+                       sparse ? VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM : 0) < 0)
         rc = vmb_virt_fail(err, "start the upload");
-    else if (rc == 0)
+    else if (rc == 0 && sparse &&
+             virStreamSparseSendAll(s, sparse_read, sparse_hole, sparse_skip,
+                                    &src) < 0)
+        rc = vmb_virt_fail(err, "upload");
+    else if (rc == 0 && !sparse)
         rc = send_file(s, fd, len, file, err);
     if (rc == 0 && virStreamFinish(s) < 0)
         rc = vmb_virt_fail(err, "finish the upload");
@@ -233,6 +301,42 @@ vmb_virt_pool_upload(struct vmb_virt_pool *p, const char *name,
         virStorageVolDelete(vol, 0);
         virResetLastError();
         vmb_error_prefix(err, "volume \"%s\" from \"%s\"", name, file);
+    } else {
+        *path = vmb_xstrdup(where);
+    }
+    free(where);
+    virStorageVolFree(vol);
+    return rc;
+}
+
+int
+vmb_virt_pool_overlay(struct vmb_virt_pool *p, const char *name,
+                      const char *backing, uint64_t size, char **path,
+                      struct vmb_error **err)
+{
+    struct vmb_buf b = {0};
+    vmb_buf_puts(&b, "<volume><name>");
+    vmb_buf_markup(&b, name);
+    vmb_buf_printf(&b,
+                   "</name><capacity unit='bytes'>%" PRIu64 "</capacity>"
+                   "<target><format type='qcow2'/></target>"
+                   "<backingStore><path>",
+                   size);
+    vmb_buf_markup(&b, backing);
+    vmb_buf_puts(&b, "</path><format type='qcow2'/></backingStore></volume>");
+    autofree char *xml = vmb_buf_steal(&b);
+    virStorageVolPtr vol = virStorageVolCreateXML(p->pool, xml, 0);
+    if (vol == NULL) {
+        vmb_virt_fail(err, "create a volume");
+        return vmb_error_prefix(err, "overlay \"%s\" over \"%s\"", name,
+                                backing);
+    }
+    char *where = virStorageVolGetPath(vol);
+    int rc = 0;
+    if (where == NULL) {
+        rc = vmb_virt_fail(err, "the overlay's path");
+        virStorageVolDelete(vol, 0);
+        virResetLastError();
     } else {
         *path = vmb_xstrdup(where);
     }

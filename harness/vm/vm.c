@@ -18,6 +18,7 @@
 #include "vm/rootfs.h"
 #include "vm/virtiofsd.h"
 #include "vm/vm_kata.h"
+#include "vm/vm_remote.h"
 #include "vm/workdir.h"
 
 /* Requests during start and teardown are short; the guest is idle then. */
@@ -29,6 +30,7 @@ struct node_boot_thread {
     atomic_bool done;
     const char *sock;
     uint32_t cid; /* the agent is on vsock at this CID; 0: on sock */
+    int fd;       /* >= 0: the agent is on this relay's socket */
     uint64_t timeout_us;
     struct vmb_agent *agent;
     struct vmb_error *err;
@@ -53,6 +55,10 @@ struct vmb_vm_cell {
     bool files_made;
     bool copies_made; /* abs_kernel and abs_initrd are copies (work_dir) */
     struct vmb_vm_kata kata;
+    /* Node 2 on another libvirt host (hosts.vm_node2); NULL: here. */
+    struct vmb_vm_remote *remote;
+    int agent_fd; /* node 2's agent relay socket until its thread takes it */
+    char *here_hostname, *here_libvirt, *here_qemu; /* with a remote */
 };
 
 static const char *const fs_types[] = {
@@ -63,7 +69,7 @@ static const char *const fs_types[] = {
 
 char *
 vmb_vm_cmdline(const struct vmb_config *cfg, const char *ip_cidr,
-               const char *node_name, bool agent_vsock)
+               const char *gw, const char *node_name, bool agent_vsock)
 {
     /*
      * First what Kata's runtime always gives a QEMU guest on x86_64
@@ -88,13 +94,15 @@ vmb_vm_cmdline(const struct vmb_config *cfg, const char *ip_cidr,
         root ? vmb_xasprintf(" " VMB_AGENT_ARG_ROOT "%s",
                              vmb_storage_name(vmb_config_share(cfg)))
              : vmb_xstrdup("");
+    autofree char *gw_arg =
+        gw ? vmb_xasprintf(" " VMB_AGENT_ARG_GW "%s", gw) : vmb_xstrdup("");
     return vmb_xasprintf(
         VMB_VM_KATA_KERNEL_PARAMS
         " " VMB_VM_KATA_SCSI_PARAM
         " console=ttyS0 quiet loglevel=6 panic=-1 " VMB_AGENT_ARG_NAME
-        "%s " VMB_AGENT_ARG_IP "%s " VMB_AGENT_ARG_STORAGE
+        "%s " VMB_AGENT_ARG_IP "%s%s " VMB_AGENT_ARG_STORAGE
         "%s%s " VMB_AGENT_ARG_MSIZE "%" PRIu64 "%s%s%s",
-        node_name, ip_cidr, vmb_storage_name(place), root_arg,
+        node_name, ip_cidr, gw_arg, vmb_storage_name(place), root_arg,
         cfg->guest.msize_9p_bytes,
         agent_vsock ? " " VMB_AGENT_ARG_TRANSPORT "vsock" : "",
         extra && *extra ? " " : "", extra ? extra : "");
@@ -127,13 +135,6 @@ vmb_vm_cell_check(const struct vmb_vm_params *p, struct vmb_error **err)
                              "hypervisor.emulator \"%s\" is not an executable "
                              "file",
                              emu ? emu : "");
-    /* The preflight has checked the host; the run there is not built
-     * (docs/remote.md): refused rather than run both nodes here. */
-    if (vmb_hosts_vm_remote(cfg))
-        return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "hosts.vm_node2 \"%s\": a VM node 2 on another "
-                             "host is not built yet; leave it at \"\"",
-                             cfg->hosts.vm_node2);
     int cpus = host_cpus();
     if (cfg->guest.vcpus > cpus)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
@@ -260,7 +261,10 @@ static void *
 boot_thread_main(void *arg)
 {
     struct node_boot_thread *t = arg;
-    if (t->cid)
+    if (t->fd >= 0)
+        vmb_agent_connect_fd(t->fd, "node 2's agent channel (a libvirt stream)",
+                             t->timeout_us, &t->agent, &t->err);
+    else if (t->cid)
         vmb_agent_connect_vsock(t->cid, VMB_AGENT_VSOCK_PORT, t->timeout_us,
                                 &t->agent, &t->err);
     else
@@ -436,9 +440,16 @@ wait_boot(struct vmb_vm_cell *c, struct vmb_error **err)
     for (int i = 0; i < c->nnodes; i++) {
         th[i].sock = c->nodes[i].agent_sock;
         th[i].cid = c->nodes[i].vsock_cid;
+        th[i].fd = -1;
+        if (i == 1 && c->remote) {
+            th[i].fd = c->agent_fd;
+            c->agent_fd = -1;
+        }
         th[i].timeout_us = c->p.cfg->guest.boot_timeout_us;
         atomic_init(&th[i].done, false);
         if (pthread_create(&th[i].tid, NULL, boot_thread_main, &th[i]) != 0) {
+            if (th[i].fd >= 0)
+                close(th[i].fd);
             rc = vmb_error_set(err, VMB_ERR_RUN, errno,
                                "start a thread to wait for %s",
                                c->nodes[i].name);
@@ -623,12 +634,28 @@ start_domain(struct vmb_vm_cell *c, int i, const struct vmb_subnet *sn,
              struct vmb_error **err)
 {
     struct vmb_vm_node *n = &c->nodes[i];
-    char mac[24], cidr[24];
+    bool there = i == 1 && c->remote != NULL;
+    char mac[24], cidr[24], gw[16];
     mac_for(c->p.tag, i + 1, mac, sizeof(mac));
     snprintf(cidr, sizeof(cidr), "%s/%d", n->ip, sn->prefix);
+    /* Nodes on two hosts reach each other through their bridges. */
+    vmb_subnet_host(sn, 1, gw, sizeof(gw));
     autofree char *cmdline =
-        vmb_vm_cmdline(c->p.cfg, cidr, n->name, c->p.agent_vsock);
+        vmb_vm_cmdline(c->p.cfg, cidr, c->remote ? gw : NULL, n->name,
+                       c->p.agent_vsock && !there);
     struct vmb_domain_spec s = spec_for(c, n, cmdline, mac);
+    struct vmb_virt *v = c->v;
+    if (there) {
+        /* Its files are there; its console and agent come back over
+         * libvirt streams (pty devices there, nothing of this host's). */
+        v = vmb_vm_remote_virt(c->remote);
+        s.kernel = vmb_vm_remote_kernel(c->remote);
+        s.initrd = vmb_vm_remote_initrd(c->remote);
+        s.console_log = NULL;
+        s.agent_socket = NULL;
+        s.agent_vsock = false;
+        s.chardev_pty = true;
+    }
     autofree char *sock = NULL;
     if (s.fs == VMB_VIRT_FS_VIRTIOFS) {
         sock = vmb_xasprintf("%s/%s.virtiofsd.sock", c->work_dir, n->name);
@@ -646,7 +673,7 @@ start_domain(struct vmb_vm_cell *c, int i, const struct vmb_subnet *sn,
     autofree char *xml = vmb_virt_domain_xml(&s);
     unlink(n->console_log);
     c->t0_ns[i] = vmb_now_ns();
-    if (vmb_virt_domain_start(c->v, xml, &c->doms[i], err) < 0) {
+    if (vmb_virt_domain_start(v, xml, &c->doms[i], err) < 0) {
         /* QEMU says only that the socket closed; the daemon says why. */
         autofree char *why =
             c->fsd[i] ? vmb_virtiofsd_log_tail(c->fsd[i]) : NULL;
@@ -658,6 +685,9 @@ start_domain(struct vmb_vm_cell *c, int i, const struct vmb_subnet *sn,
         return -1;
     }
     n->boot.domain_start_s = since_s(c->t0_ns[i]);
+    if (there)
+        return vmb_vm_remote_relays(c->remote, n->domain, n->console_log,
+                                    &c->agent_fd, err);
     /* libvirt picked the agent's CID as it started the domain. */
     if (c->p.agent_vsock &&
         vmb_virt_domain_vsock_cid(c->doms[i], &n->vsock_cid, err) < 0)
@@ -676,6 +706,7 @@ vmb_vm_cell_start(struct vmb_virt *v, const struct vmb_vm_params *p,
         return -1;
     struct vmb_vm_cell *c = vmb_xcalloc(1, sizeof(*c));
     c->v = v;
+    c->agent_fd = -1;
     c->p = *p;
     c->nnodes = vmb_config_nodes(p->cfg);
     if (vmb_vm_kata_prepare(p->cfg, &c->kata, err) < 0) {
@@ -725,14 +756,28 @@ vmb_vm_cell_start(struct vmb_virt *v, const struct vmb_vm_params *p,
                          err) < 0)
             goto fail;
     c->net_name = vmb_xasprintf("vmb-%s", p->tag);
-    struct vmb_subnet base, sn;
+    struct vmb_subnet base, sn[2];
     vmb_subnet_parse(p->cfg->network.subnet, &base, NULL);
-    vmb_subnet_nth(&base, p->tenant, &sn, NULL);
+    vmb_subnet_nth(&base, p->tenant, &sn[0], NULL);
+    sn[1] = sn[0];
+    if (vmb_hosts_vm_remote(p->cfg) && c->nnodes == 2) {
+        if (vmb_interrupted)
+            goto interrupted;
+        if (vmb_vm_remote_open(p->cfg, c->abs_kernel, c->abs_initrd,
+                               vmb_config_root_shared(p->cfg) ? NULL
+                                                              : c->abs_image,
+                               &c->remote, err) < 0 ||
+            vmb_vm_remote_net(c->remote, c->net_name, p->cfg, &sn[1], err) < 0)
+            goto fail;
+        c->here_hostname = vmb_virt_hostname(v);
+        vmb_autoerr struct vmb_error *unversioned = NULL;
+        vmb_virt_versions(v, &c->here_libvirt, &c->here_qemu, &unversioned);
+    }
     for (int i = 0; i < c->nnodes; i++) {
         struct vmb_vm_node *n = &c->nodes[i];
         n->name = vmb_xasprintf("node%d", i + 1);
         n->domain = vmb_xasprintf("vmb-%s-%d", p->tag, i + 1);
-        vmb_subnet_host(&sn, (uint32_t)i + 2, n->ip, sizeof(n->ip));
+        vmb_subnet_host(&sn[i], (uint32_t)i + 2, n->ip, sizeof(n->ip));
         n->console_log =
             vmb_xasprintf("%s/%s.console.log", c->work_dir, n->name);
         n->agent_sock = vmb_xasprintf("%s/%s.agent.sock", c->work_dir, n->name);
@@ -740,19 +785,26 @@ vmb_vm_cell_start(struct vmb_virt *v, const struct vmb_vm_params *p,
     }
 
     c->files_made = true;
-    for (int i = 0; i < c->nnodes; i++)
-        if (make_files(c, &c->nodes[i], err) < 0) {
-            vmb_error_prefix(err, "%s files", c->nodes[i].name);
+    for (int i = 0; i < c->nnodes; i++) {
+        struct vmb_vm_node *n = &c->nodes[i];
+        if ((i == 1 && c->remote
+                 ? vmb_vm_remote_disks(c->remote, c->work_dir, p->cfg,
+                                       !vmb_config_root_shared(p->cfg),
+                                       &n->root_disk, &n->data_disk, err)
+                 : make_files(c, n, err)) < 0) {
+            vmb_error_prefix(err, "%s files", n->name);
             goto fail;
         }
+    }
     if (vmb_interrupted)
         goto interrupted;
-    if (vmb_virt_net_create(v, c->net_name, &sn, &c->net, err) < 0)
+    if (vmb_virt_net_create(v, c->net_name, &sn[0], c->remote != NULL, &c->net,
+                            err) < 0)
         goto fail;
     for (int i = 0; i < c->nnodes; i++) {
         if (vmb_interrupted)
             goto interrupted;
-        if (start_domain(c, i, &sn, err) < 0)
+        if (start_domain(c, i, &sn[i], err) < 0)
             goto fail;
     }
     if (wait_boot(c, err) < 0)
@@ -769,6 +821,21 @@ interrupted:
 fail:
     vmb_vm_cell_free(c);
     return -1;
+}
+
+bool
+vmb_vm_cell_host(const struct vmb_vm_cell *c, int i, struct vmb_vm_host *out)
+{
+    if (c->remote == NULL)
+        return false;
+    if (i == 0) {
+        *out = (struct vmb_vm_host){"", c->here_hostname, c->here_libvirt,
+                                    c->here_qemu};
+        return true;
+    }
+    out->uri = c->p.cfg->hosts.vm_node2;
+    vmb_vm_remote_host(c->remote, &out->hostname, &out->libvirt, &out->qemu);
+    return true;
 }
 
 int
@@ -943,6 +1010,8 @@ vmb_vm_cell_teardown(struct vmb_vm_cell *c, double *took_s,
     for (int i = 1; i >= 0; i--) {
         vmb_agent_free(c->nodes[i].agent);
         c->nodes[i].agent = NULL;
+        if (i == 1)
+            vmb_vm_remote_relays_stop(c->remote);
         jobs[i].d = c->doms[i];
         c->doms[i] = NULL;
         if (jobs[i].d && i == 1 &&
@@ -981,8 +1050,21 @@ vmb_vm_cell_teardown(struct vmb_vm_cell *c, double *took_s,
         e = NULL;
     }
     c->net = NULL;
+    /* Node 2's host: its network, then its pool with node 2's disks. */
+    bool remote = c->remote != NULL;
+    if (vmb_vm_remote_close(c->remote, &e) < 0 && rc == 0) {
+        rc = -1;
+        if (err && *err == NULL)
+            *err = steal(&e);
+    }
+    vmb_error_free(e);
+    e = NULL;
+    c->remote = NULL;
+    if (c->agent_fd >= 0)
+        close(c->agent_fd);
     for (int i = 1; i >= 0; i--) {
         struct vmb_vm_node *n = &c->nodes[i];
+        bool there = i == 1 && remote;
         if (n->agent_sock)
             unlink(n->agent_sock);
         /* The container root's mount goes whatever keep_volumes says:
@@ -999,7 +1081,7 @@ vmb_vm_cell_teardown(struct vmb_vm_cell *c, double *took_s,
             vmb_error_free(e);
             e = NULL;
         }
-        if (c->files_made && !c->p.keep_volumes) {
+        if (c->files_made && !c->p.keep_volumes && !there) {
             if (n->root_disk)
                 unlink(n->root_disk);
             if (n->data_disk)
@@ -1033,6 +1115,9 @@ vmb_vm_cell_teardown(struct vmb_vm_cell *c, double *took_s,
     free(c->abs_image);
     free(c->abs_tree);
     free(c->net_name);
+    free(c->here_hostname);
+    free(c->here_libvirt);
+    free(c->here_qemu);
     vmb_vm_kata_free(&c->kata);
     free(c);
     if (took_s)

@@ -99,6 +99,19 @@ int vmb_vm_cell_check(const struct vmb_vm_params *p, struct vmb_error **err);
 int vmb_vm_cell_start(struct vmb_virt *v, const struct vmb_vm_params *p,
                       struct vmb_vm_cell **out, struct vmb_error **err);
 
+/*
+ * Where node i (0 or 1) runs: uri "" for this host's libvirt, else node
+ * 2's host (hosts.vm_node2), with that host's name and its libvirt's and
+ * QEMU's versions (NULL where unknown). Filled for both nodes only when
+ * node 2 runs on another host; returns false (nothing filled) otherwise.
+ * Strings are owned by the cell.
+ */
+struct vmb_vm_host {
+    const char *uri, *hostname, *libvirt, *qemu;
+};
+bool vmb_vm_cell_host(const struct vmb_vm_cell *c, int i,
+                      struct vmb_vm_host *out);
+
 /* How many VMs the cell has: 2, or 1 (node 2 is then never started). */
 int vmb_vm_cell_nodes(const struct vmb_vm_cell *c);
 /* Node 0 or 1. Owned by the cell. */
@@ -177,9 +190,10 @@ int vmb_vm_render_argv(struct vmb_virt *v, const struct vmb_config *cfg,
  * and vmbench's scans for its data disk. */
 #define VMB_VM_KATA_SCSI_PARAM "scsi_mod.scan=none"
 
-/* The kernel command line of node i (1-based) of a cell, its agent on
- * vsock or on virtio-serial. Caller frees. */
+/* The kernel command line of a node of a cell: its address, its default
+ * route's gateway (NULL: none), its name, its agent on vsock or on
+ * virtio-serial. Caller frees. */
 char *vmb_vm_cmdline(const struct vmb_config *cfg, const char *ip_cidr,
-                     const char *node_name, bool agent_vsock);
+                     const char *gw, const char *node_name, bool agent_vsock);
 
 #endif

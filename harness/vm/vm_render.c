@@ -19,7 +19,7 @@ vmb_vm_render_argv(struct vmb_virt *v, const struct vmb_config *cfg, bool kvm,
     struct vmb_vm_kata k = {0};
     if (vmb_vm_kata_prepare(cfg, &k, err) < 0)
         return -1;
-    char *cmdline = vmb_vm_cmdline(cfg, "10.213.0.2/24", "node1", false);
+    char *cmdline = vmb_vm_cmdline(cfg, "10.213.0.2/24", NULL, "node1", false);
     int storage = vmb_config_placement(cfg);
     int share = vmb_config_share(cfg);
     struct vmb_domain_spec s = {

@@ -108,11 +108,89 @@ twohosts_here "$VMBENCH" plan "$T/m.yaml" >"$T/plan2.out" 2>&1 || true
 if grep -Eq "remote-(route|libvirt):" "$T/plan2.out"; then
     fail "the preflight still found node 2 lacking: $(cat "$T/plan2.out")"
 fi
-# What stands between the checks and a run there is said, before anything
-# starts.
-grep -q "remote-vm: running node 2 on \"$uri\" is not built yet" "$T/plan2.out" ||
-    fail "no not-built shortfall: $(cat "$T/plan2.out")"
 [ "$(pools)" = "$other" ] || fail "pools left there after the preflight: $(pools | xargs)"
+
+# A Redis cell and a PostgreSQL cell with node 2 there: node 1's VM boots
+# here (a libvirtd of its own in "here": scripts/sandbox.sh in that
+# namespace), node 2's there from the files uploaded into a pool there
+# (its data volume a sparse upload), its console and agent over libvirt
+# streams; replication crosses the veth pair between the two routed VM
+# networks. Nothing is left on either side.
+ip -n "$TH_B" route add 10.213.0.0/24 via "$TH_HERE"
+cat >"$T/run.yaml" <<YAML
+name: remote-run
+repetitions: 1
+hypervisor: { accel: tcg }
+guest: { memory: 768, storage: block, data_size: 256M }
+network: { vhost_fallback: true }
+database: { ready_timeout: 10m }
+load:
+  connections: 2
+  threads: 1
+  keys: 200
+  value_size: 4096
+  warmup: 0s
+  phases: [{ op: write, n: 400 }, { op: read, duration: 2s }]
+control: { baremetal: false }
+hosts: { vm_node2: "$uri", connect_timeout: 60s }
+matrix:
+  database.engine: [redis, postgres]
+YAML
+before=$(veth_bytes)
+start=$SECONDS
+rc=0
+# shellcheck disable=SC2016 # expanded by the inner shell
+VMB_SANDBOX_NETNS=$TH_A bash "$VMB_SOURCE_DIR/scripts/sandbox.sh" bash -c '
+    set -e
+    mount -t tmpfs -o mode=0700 vmb-here /root
+    install -d -m 0700 /root/.ssh
+    install -m 0600 "$1"/id_ed25519 "$1"/known_hosts "$1"/config /root/.ssh/
+    exec "$2" run "$3" --out "$4" --no-report' bash "$T/here" "$VMBENCH" \
+    "$T/run.yaml" "$T/run" >"$T/run.out" 2>&1 || rc=$?
+crossed=$(($(veth_bytes) - before))
+echo "a run with node 2 there: exit $rc after $((SECONDS - start)) s, $crossed bytes across the veth pair"
+[ "$rc" = 0 ] || { cat "$T/run.out"; fail "the run with node 2 there exited $rc"; }
+jq -e '.runs.total == 2 and .runs.ok == 2' "$T/run/run.json" >/dev/null ||
+    fail "run.json: $(jq -c .runs "$T/run/run.json")"
+# 400 writes of 4 KiB went to node 1 and on to node 2: at least that
+# crossed, with the uploads (kernel, initramfs, image) before it.
+[ "$crossed" -ge $((2 * 400 * 4096)) ] || fail "only $crossed bytes crossed the veth pair"
+for id in $(jq -r '.cells[].id' "$T/run/plan.json"); do
+    d="$T/run/cells/$id/rep1"
+    r="$d/result.json"
+    [ "$(jq -r .status "$r")" = ok ] || fail "cell $id: $(jq -r .error "$r")"
+    [ "$(jq '.phases[0].ops' "$r")" = 400 ] || fail "cell $id: write ops"
+    jq -e '.replication_lag_s >= 0' "$r" >/dev/null || fail "cell $id: no replication lag"
+    # What node 2's NIC there received while the phases ran: the 400
+    # replicated writes (Redis: their 4 KiB values; PostgreSQL: their
+    # WAL), which have no way there but the veth pair; an idle NIC gets
+    # a few hundred bytes.
+    rx=$(jq '.resources.node2.net_rx_bytes' "$r")
+    echo "cell $id: node 2 received $rx bytes during the phases"
+    [ "$rx" -ge 100000 ] || fail "cell $id: node 2 received only $rx bytes"
+    # node 2's console came back over its stream; its QEMU was sampled
+    # through libvirt there; the CPU split by thread, read from this
+    # host's /proc, is null, not 0.
+    grep -q "Linux version" "$d/node2.console.log" || fail "cell $id: node 2's console"
+    [ -s "$d/node2.xml" ] || fail "cell $id: node 2's live XML"
+    grep -q "<source network='vmb-" "$d/node2.xml" || fail "cell $id: node 2's network"
+    jq -e '.resources.node2.process_cpu_s > 0 and .resources.node2.net_rx_bytes > 0' \
+        "$r" >/dev/null || fail "cell $id: node 2's counters: $(jq -c .resources.node2 "$r")"
+    jq -e '[.phase_resources[]][0].host_cpu_us == null' "$r" >/dev/null ||
+        fail "cell $id: host CPU split: $(jq -c '[.phase_resources[]][0].host_cpu_us' "$r")"
+    jq -e --arg u "$uri" '.hosts.node2.uri == $u and (.hosts.node2.hostname | length > 0)' \
+        "$r" >/dev/null || fail "cell $id: hosts: $(jq -c .hosts "$r")"
+done
+[ "$(pools)" = "$other" ] || fail "pools left there after the run: $(pools | xargs)"
+[ -z "$(there_virsh list --all --name)" ] || fail "a domain there: $(there_virsh list --all --name)"
+[ -z "$(there_virsh net-list --all --name)" ] || fail "a network there: $(there_virsh net-list --all --name)"
+for ns in "$TH_A" "$TH_B"; do
+    for p in $(ip netns pids "$ns"); do
+        case "$(cat "/proc/$p/comm" 2>/dev/null)" in
+        qemu* | redis* | postgres*) fail "left running in $ns: $(cat "/proc/$p/comm")" ;;
+        esac
+    done
+done
 
 # A libvirt host that accepts the connection and never answers: the run
 # is refused at the connect deadline, naming the host, nothing made on

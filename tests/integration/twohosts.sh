@@ -132,6 +132,8 @@ twohosts_libvirt_up() {
         install -d -m 0755 /var/lib/libvirt/dnsmasq /var/lib/libvirt/network \
             /var/log/libvirt/qemu /var/cache/libvirt/qemu
         install -d -m 0711 /var/lib/libvirt/images /var/lib/libvirt/boot
+        # libvirt locks a console'"'"'s pty in /var/lock, which is /run/lock.
+        install -d -m 1777 /run/lock
         caps=/var/cache/vmbench/libvirt-qemu-caps
         if [ -d "$caps" ]; then cp -r "$caps" /var/cache/libvirt/qemu/capabilities; fi
         virtlogd -d -p /run/vmb/virtlogd.pid

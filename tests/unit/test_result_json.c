@@ -444,3 +444,25 @@ Test(result_json, vm_records_are_the_documented_members)
     cr_expect_str_eq(text, golden);
     free(text);
 }
+
+/* A VM cell whose node 2 ran on another libvirt host says where each
+ * node ran, between the boot stages and the counters; what that host's
+ * libvirt did not say is null, and its words are escaped. */
+Test(result_json, vm_nodes_on_two_hosts_name_both)
+{
+    struct vmb_runtime_record vm = vm_record(0, 0.5);
+    vm.has_hosts = true;
+    vm.hosts[0] = (struct vmb_rt_vm_host){"", "here", "9.0.0", "7.2.0"};
+    vm.hosts[1] = (struct vmb_rt_vm_host){"qemu+ssh://root@there/system",
+                                          "there\"1", NULL, NULL};
+    struct vmb_result_doc d = {
+        .kind = "vm", .id = "0123456789ab", .rep = 1, .runtimes = &vm};
+    char *text = write_doc(&d, false);
+    static const char want[] =
+        "\"replica_sync_s\":6.5},\"hosts\":{\"node1\":{\"uri\":\"\","
+        "\"hostname\":\"here\",\"libvirt\":\"9.0.0\",\"qemu\":\"7.2.0\"},"
+        "\"node2\":{\"uri\":\"qemu+ssh://root@there/system\",\"hostname\":"
+        "\"there\\\"1\",\"libvirt\":null,\"qemu\":null}},\"resources\":{";
+    cr_expect_not_null(strstr(text, want), "%s", text);
+    free(text);
+}

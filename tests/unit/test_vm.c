@@ -232,7 +232,8 @@ Test(vm, cmdline_carries_the_agent_keys)
 {
     cfg.guest.storage = VMB_STORAGE_9P;
     cfg.guest.msize_9p_bytes = 262144;
-    autofree char *c = vmb_vm_cmdline(&cfg, "10.213.0.3/24", "node2", false);
+    autofree char *c =
+        vmb_vm_cmdline(&cfg, "10.213.0.3/24", NULL, "node2", false);
     cr_assert(strstr(c, "console=ttyS0 quiet"), "%s", c);
     cr_assert(strstr(c, "vmb.name=node2"), "%s", c);
     cr_assert(strstr(c, "vmb.ip=10.213.0.3/24"), "%s", c);
@@ -240,6 +241,18 @@ Test(vm, cmdline_carries_the_agent_keys)
     cr_assert(strstr(c, "vmb.msize=262144"), "%s", c);
     /* virtio-serial is the agent's default: no key says it. */
     cr_assert_null(strstr(c, "vmb.agent="), "%s", c);
+}
+
+/* A node whose peer is on another host's network gets its bridge as its
+ * gateway, right after its address; one whose peer is beside it, none. */
+Test(vm, cmdline_names_the_gateway_only_when_given)
+{
+    autofree char *c =
+        vmb_vm_cmdline(&cfg, "10.213.1.3/24", "10.213.1.1", "node2", false);
+    cr_assert(strstr(c, " vmb.ip=10.213.1.3/24 vmb.gw=10.213.1.1 "), "%s", c);
+    autofree char *d =
+        vmb_vm_cmdline(&cfg, "10.213.0.3/24", NULL, "node2", false);
+    cr_assert_null(strstr(d, "vmb.gw="), "%s", d);
 }
 
 /*
@@ -281,7 +294,8 @@ Test(vm, cmdline_tells_the_agent_to_listen_on_vsock)
 {
     free(cfg.guest.kernel_params);
     cfg.guest.kernel_params = vmb_xstrdup("mitigations=off");
-    autofree char *c = vmb_vm_cmdline(&cfg, "10.213.0.2/24", "node1", true);
+    autofree char *c =
+        vmb_vm_cmdline(&cfg, "10.213.0.2/24", NULL, "node1", true);
     cr_assert(strstr(c, " vmb.agent=vsock mitigations=off"), "%s", c);
 }
 
@@ -290,7 +304,8 @@ Test(vm, cmdline_tells_the_agent_to_listen_on_vsock)
  * vmbench reads the boot log. */
 Test(vm, cmdline_starts_with_katas_parameters)
 {
-    autofree char *c = vmb_vm_cmdline(&cfg, "10.213.0.2/24", "node1", false);
+    autofree char *c =
+        vmb_vm_cmdline(&cfg, "10.213.0.2/24", NULL, "node1", false);
     cr_assert(vmb_str_has_prefix(c, "tsc=reliable no_timer_check "
                                     "rcupdate.rcu_expedited=1 i8042.direct=1 "
                                     "i8042.dumbkbd=1 i8042.nopnp=1 "
@@ -309,25 +324,30 @@ Test(vm, cmdline_places_local_data_as_kata_does)
     free(cfg.guest.kernel_params);
     cfg.guest.kernel_params = vmb_xstrdup("mitigations=off nosmt");
     /* Kata's default: the container root, and so local, on virtio-fs. */
-    autofree char *c = vmb_vm_cmdline(&cfg, "10.213.0.2/24", "node1", false);
+    autofree char *c =
+        vmb_vm_cmdline(&cfg, "10.213.0.2/24", NULL, "node1", false);
     cr_assert(strstr(c, "vmb.storage=local vmb.root=virtio-fs"), "%s", c);
     cr_assert(strstr(c, " mitigations=off nosmt"), "%s", c);
     cfg.guest.disable_block_device = false;
-    autofree char *d = vmb_vm_cmdline(&cfg, "10.213.0.2/24", "node1", false);
+    autofree char *d =
+        vmb_vm_cmdline(&cfg, "10.213.0.2/24", NULL, "node1", false);
     cr_assert(strstr(d, "vmb.storage=local"), "%s", d);
     cr_assert_null(strstr(d, "vmb.root="), "%s", d);
     cfg.guest.storage = VMB_STORAGE_SHARED;
     cfg.guest.shared_fs = VMB_SHAREDFS_9P;
-    autofree char *e = vmb_vm_cmdline(&cfg, "10.213.0.2/24", "node1", false);
+    autofree char *e =
+        vmb_vm_cmdline(&cfg, "10.213.0.2/24", NULL, "node1", false);
     cr_assert(strstr(e, "vmb.storage=9p"), "%s", e);
     cr_assert_null(strstr(e, "vmb.root="), "%s", e);
     /* A volume beside a root on the share: both over 9p. */
     cfg.guest.disable_block_device = true;
-    autofree char *f = vmb_vm_cmdline(&cfg, "10.213.0.2/24", "node1", false);
+    autofree char *f =
+        vmb_vm_cmdline(&cfg, "10.213.0.2/24", NULL, "node1", false);
     cr_assert(strstr(f, "vmb.storage=9p vmb.root=9p"), "%s", f);
     /* A data disk makes the root a disk too. */
     cfg.guest.storage = VMB_STORAGE_BLOCK;
-    autofree char *g = vmb_vm_cmdline(&cfg, "10.213.0.2/24", "node1", false);
+    autofree char *g =
+        vmb_vm_cmdline(&cfg, "10.213.0.2/24", NULL, "node1", false);
     cr_assert_null(strstr(g, "vmb.root="), "%s", g);
 }
 
