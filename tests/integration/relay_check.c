@@ -1,5 +1,5 @@
 /*
- * Test driver of test_virt_relay.sh: boots one small domain whose serial
+ * Test driver of test_vm_relay.sh: boots one small domain whose serial
  * console and agent channel have no path of ours (chardev_pty), reaches
  * both only through libvirt's streams (vm/virt_relay.h) at the URI it is
  * given, as it would a domain on another host, and checks what a run

@@ -13,7 +13,7 @@
 set -euo pipefail
 : "${VMB_BUILD_DIR:?}" "${VMB_SOURCE_DIR:?}"
 . "$(dirname "$0")/lib.sh"
-in_sandbox virt-relay "$@"
+in_sandbox vm-relay "$@"
 
 # The sandbox's libvirtd, which the driver stops for a moment.
 read -r libvirtd _ < <(netns_procs libvirtd)
