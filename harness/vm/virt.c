@@ -659,11 +659,20 @@ int
 vmb_virt_domain_start(struct vmb_virt *v, const char *xml,
                       struct vmb_virt_domain **out, struct vmb_error **err)
 {
+    return vmb_virt_domain_start_paused(v, xml, false, out, err);
+}
+
+int
+vmb_virt_domain_start_paused(struct vmb_virt *v, const char *xml, bool paused,
+                             struct vmb_virt_domain **out,
+                             struct vmb_error **err)
+{
     autofree char *name = xml_name(xml);
     if (name)
         guard_note('+', 'D', v->uri, name);
-    virDomainPtr dom =
-        virDomainCreateXML(v->conn, xml, VIR_DOMAIN_START_AUTODESTROY);
+    virDomainPtr dom = virDomainCreateXML(
+        v->conn, xml,
+        VIR_DOMAIN_START_AUTODESTROY | (paused ? VIR_DOMAIN_START_PAUSED : 0));
     if (dom == NULL) {
         if (name)
             guard_note('-', 'D', v->uri, name);
@@ -678,6 +687,15 @@ vmb_virt_domain_start(struct vmb_virt *v, const char *xml,
     d->name = vmb_xstrdup(n ? n : name);
     *out = d;
     return 0;
+}
+
+int
+vmb_virt_domain_resume(struct vmb_virt_domain *d, struct vmb_error **err)
+{
+    if (virDomainResume(d->dom) == 0)
+        return 0;
+    autofree char *ctx = vmb_xasprintf("resume domain \"%s\"", d->name);
+    return vmb_virt_fail(err, ctx);
 }
 
 const char *

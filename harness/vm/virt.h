@@ -295,6 +295,15 @@ bool vmb_virt_cpu_features_valid(const char *features);
  */
 int vmb_virt_domain_start(struct vmb_virt *v, const char *xml,
                           struct vmb_virt_domain **out, struct vmb_error **err);
+/*
+ * The same with paused: QEMU runs but the guest's CPUs wait for
+ * vmb_virt_domain_resume (a console reached over a stream is opened in
+ * between, so that nothing the guest prints is lost).
+ */
+int vmb_virt_domain_start_paused(struct vmb_virt *v, const char *xml,
+                                 bool paused, struct vmb_virt_domain **out,
+                                 struct vmb_error **err);
+int vmb_virt_domain_resume(struct vmb_virt_domain *d, struct vmb_error **err);
 const char *vmb_virt_domain_name(const struct vmb_virt_domain *d);
 
 /* Whether the domain still runs (false also when libvirt cannot say). */

@@ -673,7 +673,9 @@ start_domain(struct vmb_vm_cell *c, int i, const struct vmb_subnet *sn,
     autofree char *xml = vmb_virt_domain_xml(&s);
     unlink(n->console_log);
     c->t0_ns[i] = vmb_now_ns();
-    if (vmb_virt_domain_start(v, xml, &c->doms[i], err) < 0) {
+    /* Node 2 there waits for its relays: QEMU drops what a guest prints
+     * on a console nobody holds. */
+    if (vmb_virt_domain_start_paused(v, xml, there, &c->doms[i], err) < 0) {
         /* QEMU says only that the socket closed; the daemon says why. */
         autofree char *why =
             c->fsd[i] ? vmb_virtiofsd_log_tail(c->fsd[i]) : NULL;
@@ -685,9 +687,16 @@ start_domain(struct vmb_vm_cell *c, int i, const struct vmb_subnet *sn,
         return -1;
     }
     n->boot.domain_start_s = since_s(c->t0_ns[i]);
-    if (there)
-        return vmb_vm_remote_relays(c->remote, n->domain, n->console_log,
-                                    &c->agent_fd, err);
+    if (there) {
+        /* The later stages leave out the time it waited paused. */
+        uint64_t paused = vmb_now_ns();
+        if (vmb_vm_remote_relays(c->remote, n->domain, n->console_log,
+                                 &c->agent_fd, err) < 0 ||
+            vmb_virt_domain_resume(c->doms[i], err) < 0)
+            return -1;
+        c->t0_ns[i] += vmb_now_ns() - paused;
+        return 0;
+    }
     /* libvirt picked the agent's CID as it started the domain. */
     if (c->p.agent_vsock &&
         vmb_virt_domain_vsock_cid(c->doms[i], &n->vsock_cid, err) < 0)
