@@ -15,7 +15,12 @@
 #   it, with nothing made on either side;
 # - the preflight of a VM cell whose node 2 is there finds nothing
 #   lacking there, and wants a route here to node 2's subnet there
-#   until one is added.
+#   until one is added;
+# - a Redis cell and a PostgreSQL cell run with node 1's VM here and node
+#   2's there (files uploaded, routed networks, console and agent over
+#   libvirt streams): replication reaches node 2, both hosts are named,
+#   nothing is left on either side; after a SIGKILL of vmbench, no domain
+#   or network is left there.
 set -euo pipefail
 
 . "$(dirname "$0")/lib.sh"
@@ -190,6 +195,46 @@ for ns in "$TH_A" "$TH_B"; do
         qemu* | redis* | postgres*) fail "left running in $ns: $(cat "/proc/$p/comm")" ;;
         esac
     done
+done
+
+# vmbench killed (SIGKILL) while node 2 runs there: libvirt there
+# destroys the domain as the run's connection drops (auto-destroy), and
+# vmbench's guard process destroys the network there. The pool stays
+# for the cleanup at the next start of a vmbench of the killed one's
+# pid namespace (the sandbox's own, which no later vmbench shares here,
+# so the test removes it).
+sed -e 's/database.engine: \[redis, postgres\]/database.engine: [redis]/' \
+    -e 's/phases: .*/phases: [{ op: read, duration: 300s }]/' "$T/run.yaml" >"$T/kill.yaml"
+# shellcheck disable=SC2016 # expanded by the inner shell
+VMB_SANDBOX_NETNS=$TH_A bash "$VMB_SOURCE_DIR/scripts/sandbox.sh" bash -c '
+    mount -t tmpfs -o mode=0700 vmb-here /root
+    install -d -m 0700 /root/.ssh
+    install -m 0600 "$1"/id_ed25519 "$1"/known_hosts "$1"/config /root/.ssh/
+    "$2" run "$3" --out "$4" --no-report
+    # The guard outlives the killed vmbench by the time its cleanup takes.
+    for _ in $(seq 1 300); do pgrep -x vmbench >/dev/null || break; sleep 0.1; done' \
+    bash "$T/here" "$VMBENCH" "$T/kill.yaml" "$T/kill" >"$T/kill.out" 2>&1 &
+sandbox=$!
+for _ in $(seq 1 900); do
+    [ -n "$(there_virsh list --name)" ] && grep -q "1-read" "$T/kill.out" && break
+    sleep 0.2
+done
+[ -n "$(there_virsh list --name)" ] || { cat "$T/kill.out"; fail "node 2 never ran there"; }
+vpid=$(pgrep -o -f "^$VMBENCH run $T/kill.yaml") || fail "no vmbench to kill"
+kill -9 "$vpid"
+wait "$sandbox" || true
+for _ in $(seq 1 150); do
+    [ -z "$(there_virsh list --all --name)" ] && [ -z "$(there_virsh net-list --all --name)" ] && break
+    sleep 0.2
+done
+[ -z "$(there_virsh list --all --name)" ] || fail "a domain there after the kill: $(there_virsh list --all --name)"
+[ -z "$(there_virsh net-list --all --name)" ] ||
+    fail "a network there after the kill: $(there_virsh net-list --all --name)"
+left=$(pools | grep -vx "$other") || fail "the killed run's pool is not there to sweep"
+for p in $left; do
+    there_virsh pool-destroy "$p" >/dev/null
+    twohosts_there rm -rf "$images/$p"
+    there_virsh pool-undefine "$p" >/dev/null
 done
 
 # A libvirt host that accepts the connection and never answers: the run
