@@ -688,7 +688,8 @@ Test(report, settings_a_placement_ignored_are_said_and_marked, .timeout = 120)
 }
 
 /* A control whose node 2 ran on another host (hosts.control_node2 in its
- * config.json) is named with both hosts; without one nothing is said. */
+ * config.json) is named with both hosts, and so is a VM cell's
+ * (hosts.vm_node2); without one nothing is said. */
 Test(report, nodes_on_two_hosts_are_named, .timeout = 120)
 {
     char *dir = fixture_copy();
@@ -707,6 +708,24 @@ Test(report, nodes_on_two_hosts_are_named, .timeout = 120)
     char *html = slurp_in(dir, "report.html");
     cr_assert_null(strstr(html, "replica<b>"));
     free(html);
+    fixture_remove(dir);
+    /* A VM cell whose node 2 ran on another libvirt host likewise. */
+    dir = fixture_copy();
+    p = path_in(dir, "cells/1804f8d5bafb/config.json");
+    file_replace(p, "\"match_resources\": \"on\"\n    },",
+                 "\"match_resources\": \"on\"\n    },\n    \"hosts\": "
+                 "{\"vm_node2\": \"qemu+ssh://root@replica/system\"},");
+    free(p);
+    cr_assert_eq(report(dir, &err), 0, "%s", err ? err->msg : "");
+    md = slurp_in(dir, "report.md");
+    cr_assert_not_null(strstr(md, "Cell ` 1804f8d5bafb ` (storage=virtio-blk): "
+                                  "node 1's VM ran on "),
+                       "%s", md);
+    cr_assert_not_null(
+        strstr(md, "node 2's on ` qemu+ssh://root@replica/system `"), "%s", md);
+    cr_assert_not_null(strstr(md, "counters come from libvirt there"), "%s",
+                       md);
+    free(md);
     fixture_remove(dir);
     dir = fixture_copy();
     cr_assert_eq(report(dir, &err), 0, "%s", err ? err->msg : "");
