@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -23,6 +24,8 @@
  * ones close it. */
 #define KEEPALIVE_INTERVAL_S 2
 #define KEEPALIVE_COUNT 3u
+/* A relay opens right after its domain started on the same host. */
+#define RELAY_OPEN_TIMEOUT_US 30000000ull
 #define FREE_WAIT_NS (2ull * 1000000000)
 
 struct vmb_virt_relay {
@@ -108,6 +111,109 @@ loop_start(void)
         return;
     }
     loop_ok = true;
+}
+
+/* ---- a connection with a deadline and keepalive ---- */
+
+/* One open, in a thread of its own so that its caller can stop waiting:
+ * libvirt's open has no deadline. An open given up on closes what it
+ * got when it ends (abandoned). */
+struct opener {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool done, abandoned;
+    char *uri;
+    struct vmb_virt *v;
+    struct vmb_error *err;
+};
+
+static void
+opener_free(struct opener *o)
+{
+    vmb_virt_close(o->v);
+    vmb_error_free(o->err);
+    free(o->uri);
+    pthread_mutex_destroy(&o->lock);
+    pthread_cond_destroy(&o->cond);
+    free(o);
+}
+
+static void *
+opener_main(void *arg)
+{
+    struct opener *o = arg;
+    struct vmb_virt *v = NULL;
+    struct vmb_error *e = NULL;
+    if (vmb_virt_open(o->uri, &v, &e) == 0 &&
+        virConnectSetKeepAlive(v->conn, KEEPALIVE_INTERVAL_S, KEEPALIVE_COUNT) <
+            0) {
+        vmb_virt_fail(&e, "keepalive of the connection");
+        vmb_virt_close(v);
+        v = NULL;
+    }
+    pthread_mutex_lock(&o->lock);
+    o->v = v;
+    o->err = e;
+    o->done = true;
+    bool abandoned = o->abandoned;
+    pthread_cond_signal(&o->cond);
+    pthread_mutex_unlock(&o->lock);
+    if (abandoned)
+        opener_free(o);
+    return NULL;
+}
+
+int
+vmb_virt_open_alive(const char *uri, uint64_t timeout_us, struct vmb_virt **out,
+                    struct vmb_error **err)
+{
+    pthread_once(&loop_once, loop_start);
+    if (!loop_ok)
+        return vmb_error_set(err, VMB_ERR_RUN, 0, "%s", loop_msg);
+    struct opener *o = vmb_xcalloc(1, sizeof(*o));
+    pthread_mutex_init(&o->lock, NULL);
+    pthread_cond_init(&o->cond, NULL);
+    o->uri = vmb_xstrdup(uri);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_t t;
+    int e = pthread_create(&t, &attr, opener_main, o);
+    pthread_attr_destroy(&attr);
+    if (e != 0) {
+        opener_free(o);
+        return vmb_error_set(err, VMB_ERR_RUN, e, "connect to \"%s\"", uri);
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)(timeout_us / 1000000);
+    until.tv_nsec += (long)(timeout_us % 1000000) * 1000;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&o->lock);
+    while (!o->done &&
+           pthread_cond_timedwait(&o->cond, &o->lock, &until) != ETIMEDOUT)
+        ;
+    if (!o->done) {
+        o->abandoned = true;
+        pthread_mutex_unlock(&o->lock);
+        return vmb_error_set(err, VMB_ERR_RUN, ETIMEDOUT,
+                             "libvirtd at \"%s\" did not answer within "
+                             "%" PRIu64 " ms",
+                             uri, timeout_us / 1000);
+    }
+    pthread_mutex_unlock(&o->lock);
+    int rc = 0;
+    if (o->v == NULL) {
+        *err = steal(&o->err);
+        rc = -1;
+    } else {
+        *out = steal(&o->v);
+    }
+    opener_free(o);
+    return rc;
 }
 
 /* ---- moving bytes (the event thread, r->lock held) ---- */
@@ -396,14 +502,8 @@ relay_start(const char *uri, const char *domain, bool console,
     r->what = console ? vmb_xasprintf("the console of domain \"%s\"", domain)
                       : vmb_xasprintf("channel \"%s\" of domain \"%s\"",
                                       channel, domain);
-    if (vmb_virt_open(uri, &r->v, err) < 0)
+    if (vmb_virt_open_alive(uri, RELAY_OPEN_TIMEOUT_US, &r->v, err) < 0)
         goto fail;
-    int ka = virConnectSetKeepAlive(r->v->conn, KEEPALIVE_INTERVAL_S,
-                                    KEEPALIVE_COUNT);
-    if (ka < 0) {
-        vmb_virt_fail(err, "keepalive of the connection");
-        goto fail;
-    }
     r->dom = virDomainLookupByName(r->v->conn, domain);
     if (r->dom == NULL) {
         ctx = vmb_xasprintf("look up domain \"%s\"", domain);

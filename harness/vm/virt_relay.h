@@ -33,6 +33,7 @@
 #include "base/error.h"
 
 struct vmb_virt_relay;
+struct vmb_virt; /* virt.h */
 
 /* The most a console relay appends to its file; the rest is counted. */
 #define VMB_VIRT_RELAY_CONSOLE_CAP (16ull << 20)
@@ -62,6 +63,16 @@ int vmb_virt_relay_channel(const char *uri, const char *domain,
 int vmb_virt_relay_console(const char *uri, const char *domain,
                            const char *file, struct vmb_virt_relay **out,
                            struct vmb_error **err);
+
+/*
+ * Opens a connection to uri (vmb_virt_open) within timeout_us, in libvirt's
+ * event loop (started as for a relay) with the relays' keepalive: calls
+ * on it fail within about 8 s of its host going silent instead of
+ * waiting for TCP. An open given up on at the deadline is left to end
+ * in a thread of its own, which then closes it.
+ */
+int vmb_virt_open_alive(const char *uri, uint64_t timeout_us,
+                        struct vmb_virt **out, struct vmb_error **err);
 
 /* Bytes the console relay dropped past its cap (0 for a channel). */
 uint64_t vmb_virt_relay_dropped(struct vmb_virt_relay *r);

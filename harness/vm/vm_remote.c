@@ -53,15 +53,17 @@ vmb_vm_remote_open(const struct vmb_config *cfg, const char *kernel,
     char name[128];
     vmb_virt_pool_name(name, sizeof(name));
     vmb_autoerr struct vmb_error *swept = NULL;
+    vmb_autoerr struct vmb_error *unversioned = NULL;
     if (image != NULL && qcow2_size(image, &r->image_size, err) < 0)
         goto fail;
-    if (vmb_virt_open(uri, &r->v, err) < 0)
+    /* A deadline on the open and keepalive on the connection: a host
+     * that goes silent fails the run's calls in seconds. */
+    if (vmb_virt_open_alive(uri, cfg->hosts.connect_timeout_us, &r->v, err) < 0)
         goto fail;
     /* What a dead run left there goes first; what cannot go is not this
      * run's to fail on. */
     vmb_virt_pool_sweep(r->v, &swept);
     r->hostname = vmb_virt_hostname(r->v);
-    vmb_autoerr struct vmb_error *unversioned = NULL;
     vmb_virt_versions(r->v, &r->libvirt, &r->qemu, &unversioned);
     if (vmb_virt_pool_create(r->v, name, &r->pool, err) < 0 ||
         vmb_virt_pool_upload(r->pool, "kernel", kernel, &r->kernel, err) < 0 ||
