@@ -106,8 +106,9 @@ void vmb_virt_pool_name(char *buf, size_t len);
 
 /*
  * Defines, builds and starts a dir pool `name` whose directory is
- * /var/lib/libvirt/images/<name> on the host of v. Remove with
- * vmb_virt_pool_remove, before closing v.
+ * /var/lib/libvirt/images/<name> on the host of v, removing first a pool
+ * of that name that an earlier cell of this process failed to remove.
+ * Remove with vmb_virt_pool_remove, before closing v.
  */
 int vmb_virt_pool_create(struct vmb_virt *v, const char *name,
                          struct vmb_virt_pool **out, struct vmb_error **err);

@@ -139,6 +139,19 @@ int
 vmb_virt_pool_create(struct vmb_virt *v, const char *name,
                      struct vmb_virt_pool **out, struct vmb_error **err)
 {
+    /* This process's own pool of an earlier cell whose teardown failed
+     * (a lost connection): the sweep leaves it, as its process lives. */
+    virStoragePoolPtr old = virStoragePoolLookupByName(v->conn, name);
+    virResetLastError();
+    if (old != NULL) {
+        int gone = pool_remove(old, err);
+        virStoragePoolFree(old);
+        if (gone < 0)
+            return vmb_error_prefix(err,
+                                    "storage pool \"%s\" of an "
+                                    "earlier cell",
+                                    name);
+    }
     autofree char *dir = vmb_xasprintf(POOL_PARENT "/%s", name);
     autofree char *xml = vmb_xasprintf(
         "<pool type='dir'><name>%s</name><target><path>%s</path>"
@@ -198,7 +211,15 @@ send_file(virStreamPtr st, int fd, uint64_t len, const char *file,
 /* The sparse stream's view of the file: its data read, its holes told. */
 struct sparse_src {
     int fd;
+    int err; /* the errno of a callback's failure; libvirt keeps none */
 };
+
+static int
+sparse_fail(struct sparse_src *src)
+{
+    src->err = errno ? errno : EIO;
+    return -1;
+}
 
 static int
 sparse_read(virStreamPtr st, char *data, size_t nbytes, void *opaque)
@@ -209,11 +230,11 @@ sparse_read(virStreamPtr st, char *data, size_t nbytes, void *opaque)
     do {
         n = read(src->fd, data, nbytes);
     } while (n < 0 && errno == EINTR);
-    return (int)n;
+    return n < 0 ? sparse_fail(src) : (int)n;
 }
 
 /* Whether the file at its offset is in data or in a hole, and for how
- * long; at the end, data of length 0. */
+ * long; at the end, a hole of length 0 (libvirt's convention). */
 static int
 sparse_hole(virStreamPtr st, int *in_data, long long *length, void *opaque)
 {
@@ -222,15 +243,15 @@ sparse_hole(virStreamPtr st, int *in_data, long long *length, void *opaque)
     off_t cur = lseek(src->fd, 0, SEEK_CUR);
     off_t end = lseek(src->fd, 0, SEEK_END);
     if (cur < 0 || end < 0 || lseek(src->fd, cur, SEEK_SET) < 0)
-        return -1;
+        return sparse_fail(src);
     if (cur >= end) {
-        *in_data = 1;
+        *in_data = 0;
         *length = 0;
         return 0;
     }
     off_t data = lseek(src->fd, cur, SEEK_DATA);
     if (data < 0 && errno != ENXIO)
-        return -1;
+        return sparse_fail(src);
     if (data != cur) {
         /* In a hole up to the next data, or to the end. */
         *in_data = 0;
@@ -238,11 +259,11 @@ sparse_hole(virStreamPtr st, int *in_data, long long *length, void *opaque)
     } else {
         off_t hole = lseek(src->fd, cur, SEEK_HOLE);
         if (hole < 0)
-            return -1;
+            return sparse_fail(src);
         *in_data = 1;
         *length = hole - cur;
     }
-    return lseek(src->fd, cur, SEEK_SET) < 0 ? -1 : 0;
+    return lseek(src->fd, cur, SEEK_SET) < 0 ? sparse_fail(src) : 0;
 }
 
 static int
@@ -250,7 +271,7 @@ sparse_skip(virStreamPtr st, long long length, void *opaque)
 {
     (void)st;
     struct sparse_src *src = opaque;
-    return lseek(src->fd, (off_t)length, SEEK_CUR) < 0 ? -1 : 0;
+    return lseek(src->fd, (off_t)length, SEEK_CUR) < 0 ? sparse_fail(src) : 0;
 }
 
 int
@@ -277,20 +298,26 @@ vmb_virt_pool_upload(struct vmb_virt_pool *p, const char *name,
         return vmb_virt_fail(err, "create a volume");
     virStreamPtr s = virStreamNew(p->v->conn, 0);
     int rc = s == NULL ? vmb_virt_fail(err, "open a stream") : 0;
-    struct sparse_src src = {fd};
+    struct sparse_src src = {fd, 0};
+    /* A failed virStreamSparseSendAll has aborted the stream itself. */
+    bool aborted = false;
     if (rc == 0 && virStorageVolUpload(
                        vol, s, 0, len,
-                       sparse ? VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM : 0) < 0)
+                       sparse ? VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM : 0) < 0) {
         rc = vmb_virt_fail(err, "start the upload");
-    else if (rc == 0 && sparse &&
-             virStreamSparseSendAll(s, sparse_read, sparse_hole, sparse_skip,
-                                    &src) < 0)
-        rc = vmb_virt_fail(err, "upload");
-    else if (rc == 0 && !sparse)
+    } else if (rc == 0 && sparse &&
+               virStreamSparseSendAll(s, sparse_read, sparse_hole, sparse_skip,
+                                      &src) < 0) {
+        aborted = true;
+        rc = src.err ? vmb_error_set(err, VMB_ERR_RUN, src.err,
+                                     "read \"%s\" to upload it", file)
+                     : vmb_virt_fail(err, "upload");
+    } else if (rc == 0 && !sparse) {
         rc = send_file(s, fd, len, file, err);
+    }
     if (rc == 0 && virStreamFinish(s) < 0)
         rc = vmb_virt_fail(err, "finish the upload");
-    else if (rc < 0 && s != NULL)
+    else if (rc < 0 && s != NULL && !aborted)
         virStreamAbort(s);
     if (s != NULL)
         virStreamFree(s);

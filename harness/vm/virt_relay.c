@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -55,6 +56,16 @@ struct vmb_virt_relay {
     pthread_cond_t gone_cond;
     int gone;
 };
+
+/* Relays whose free gave up waiting for the event loop (left, not freed
+ * under a callback). */
+static atomic_uint relays_leaked;
+
+unsigned
+vmb_virt_relay_leaked(void)
+{
+    return atomic_load(&relays_leaked);
+}
 
 /* ---- libvirt's default event loop, one thread for the process ---- */
 
@@ -193,16 +204,34 @@ vmb_virt_open_alive(const char *uri, uint64_t timeout_us, struct vmb_virt **out,
         until.tv_nsec -= 1000000000L;
     }
     pthread_mutex_lock(&o->lock);
-    while (!o->done &&
-           pthread_cond_timedwait(&o->cond, &o->lock, &until) != ETIMEDOUT)
-        ;
+    /* In slices, so that Ctrl-C ends the wait too. */
+    int w = 0;
+    while (!o->done && w != ETIMEDOUT && !vmb_interrupted) {
+        struct timespec slice;
+        clock_gettime(CLOCK_REALTIME, &slice);
+        slice.tv_nsec += 200 * 1000000L;
+        if (slice.tv_nsec >= 1000000000L) {
+            slice.tv_sec++;
+            slice.tv_nsec -= 1000000000L;
+        }
+        bool last =
+            slice.tv_sec > until.tv_sec ||
+            (slice.tv_sec == until.tv_sec && slice.tv_nsec >= until.tv_nsec);
+        w = pthread_cond_timedwait(&o->cond, &o->lock, last ? &until : &slice);
+        if (w == ETIMEDOUT && !last)
+            w = 0;
+    }
     if (!o->done) {
         o->abandoned = true;
         pthread_mutex_unlock(&o->lock);
-        return vmb_error_set(err, VMB_ERR_RUN, ETIMEDOUT,
-                             "libvirtd at \"%s\" did not answer within "
-                             "%" PRIu64 " ms",
-                             uri, timeout_us / 1000);
+        return vmb_interrupted
+                   ? vmb_error_set(err, VMB_ERR_RUN, EINTR,
+                                   "interrupted while connecting to \"%s\"",
+                                   uri)
+                   : vmb_error_set(err, VMB_ERR_RUN, ETIMEDOUT,
+                                   "libvirtd at \"%s\" did not answer within "
+                                   "%" PRIu64 " ms",
+                                   uri, timeout_us / 1000);
     }
     pthread_mutex_unlock(&o->lock);
     int rc = 0;
@@ -456,8 +485,10 @@ vmb_virt_relay_free(struct vmb_virt_relay *r)
      * function, so that cannot say it.) */
     if (virEventAddTimeout(0, on_marker, r, NULL) >= 0)
         want++;
-    if (!wait_gone(r, want))
+    if (!wait_gone(r, want)) {
+        atomic_fetch_add(&relays_leaked, 1);
         return;
+    }
     if (r->st) {
         /* As virsh's console does, whether or not the stream ended. */
         if (virStreamAbort(r->st) < 0)

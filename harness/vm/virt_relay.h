@@ -74,6 +74,10 @@ int vmb_virt_relay_console(const char *uri, const char *domain,
 int vmb_virt_open_alive(const char *uri, uint64_t timeout_us,
                         struct vmb_virt **out, struct vmb_error **err);
 
+/* How many relays vmb_virt_relay_free left unfreed because the event
+ * loop did not let them go within its wait. */
+unsigned vmb_virt_relay_leaked(void);
+
 /* Bytes the console relay dropped past its cap (0 for a channel). */
 uint64_t vmb_virt_relay_dropped(struct vmb_virt_relay *r);
 

@@ -1019,8 +1019,15 @@ vmb_vm_cell_teardown(struct vmb_vm_cell *c, double *took_s,
     for (int i = 1; i >= 0; i--) {
         vmb_agent_free(c->nodes[i].agent);
         c->nodes[i].agent = NULL;
-        if (i == 1)
+        if (i == 1 && c->remote != NULL) {
+            uint64_t cut = vmb_vm_remote_console_dropped(c->remote);
+            if (cut > 0)
+                vmb_note(c->p.notes,
+                         "node2.console.log stops at its cap; node 2's "
+                         "console printed %" PRIu64 " bytes more",
+                         cut);
             vmb_vm_remote_relays_stop(c->remote);
+        }
         jobs[i].d = c->doms[i];
         c->doms[i] = NULL;
         if (jobs[i].d && i == 1 &&

@@ -155,6 +155,12 @@ vmb_vm_remote_relays(struct vmb_vm_remote *r, const char *domain,
     return 0;
 }
 
+uint64_t
+vmb_vm_remote_console_dropped(struct vmb_vm_remote *r)
+{
+    return r->console ? vmb_virt_relay_dropped(r->console) : 0;
+}
+
 void
 vmb_vm_remote_relays_stop(struct vmb_vm_remote *r)
 {

@@ -71,6 +71,9 @@ int vmb_vm_remote_relays(struct vmb_vm_remote *r, const char *domain,
  */
 int vmb_vm_remote_close(struct vmb_vm_remote *r, struct vmb_error **err);
 
+/* What node 2's console printed past the console log's cap, in bytes. */
+uint64_t vmb_vm_remote_console_dropped(struct vmb_vm_remote *r);
+
 /* The relays only: before the domain is destroyed, so that their streams
  * end on this side first. */
 void vmb_vm_remote_relays_stop(struct vmb_vm_remote *r);

@@ -228,7 +228,9 @@ main(int argc, char **argv)
     chan = con = NULL;
     took = since_s(t2);
     printf("relays freed in %.3f s\n", took);
-    CHECK(took < 3.0, "freeing the relays took %.3f s", took);
+    CHECK(took < 1.0, "freeing the relays took %.3f s", took);
+    CHECK(vmb_virt_relay_leaked() == 0, "%u relays were left, not freed",
+          vmb_virt_relay_leaked());
 
 out:
     if (stopped)
