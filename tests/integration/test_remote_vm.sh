@@ -220,9 +220,10 @@ stop_while_there() { # signal
         bash "$T/here" "$VMBENCH" "$T/stop.yaml" "$T/stop-$1" >"$T/stop-$1.out" 2>&1 &
     sandbox=$!
     for _ in $(seq 1 900); do
-        [ -n "$(there_virsh list --name)" ] && grep -q "1-read" "$T/stop-$1.out" && break
+        [ -n "$(there_virsh list --name)" ] && grep -q "0-read" "$T/stop-$1.out" && break
         sleep 0.2
     done
+    grep -q "0-read" "$T/stop-$1.out" || { cat "$T/stop-$1.out"; fail "$1: the phase never started"; }
     [ -n "$(there_virsh list --name)" ] || { cat "$T/stop-$1.out"; fail "node 2 never ran there"; }
     vpid=$(pgrep -o -f "^$VMBENCH run $T/stop.yaml") || fail "no vmbench to stop"
     kill -s "$1" "$vpid"
