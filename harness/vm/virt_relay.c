@@ -92,6 +92,39 @@ loop_main(void *arg)
     return NULL;
 }
 
+/* A detached thread of ours; signals stay with the process's other
+ * threads (SIGINT's flag). Returns 0 or an errno. */
+static int
+start_detached(void *(*fn)(void *), void *arg)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_t t;
+    int e = pthread_create(&t, &attr, fn, arg);
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return e;
+}
+
+/* The CLOCK_REALTIME time ns from now, for pthread_cond_timedwait. */
+static struct timespec
+realtime_after(uint64_t ns)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_sec += (time_t)(ns / 1000000000ull);
+    t.tv_nsec += (long)(ns % 1000000000ull);
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
 static void
 loop_start(void)
 {
@@ -105,17 +138,7 @@ loop_start(void)
         virResetLastError();
         return;
     }
-    /* Signals stay with the process's other threads (SIGINT's flag). */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_t t;
-    int e = pthread_create(&t, &attr, loop_main, NULL);
-    pthread_attr_destroy(&attr);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int e = start_detached(loop_main, NULL);
     if (e != 0) {
         snprintf(loop_msg, sizeof(loop_msg), "start libvirt's event loop: %s",
                  strerror(e));
@@ -185,35 +208,17 @@ vmb_virt_open_alive(const char *uri, uint64_t timeout_us, struct vmb_virt **out,
     pthread_mutex_init(&o->lock, NULL);
     pthread_cond_init(&o->cond, NULL);
     o->uri = vmb_xstrdup(uri);
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_t t;
-    int e = pthread_create(&t, &attr, opener_main, o);
-    pthread_attr_destroy(&attr);
+    int e = start_detached(opener_main, o);
     if (e != 0) {
         opener_free(o);
         return vmb_error_set(err, VMB_ERR_RUN, e, "connect to \"%s\"", uri);
     }
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += (time_t)(timeout_us / 1000000);
-    until.tv_nsec += (long)(timeout_us % 1000000) * 1000;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = realtime_after(timeout_us * 1000ull);
     pthread_mutex_lock(&o->lock);
     /* In slices, so that Ctrl-C ends the wait too. */
     int w = 0;
     while (!o->done && w != ETIMEDOUT && !vmb_interrupted) {
-        struct timespec slice;
-        clock_gettime(CLOCK_REALTIME, &slice);
-        slice.tv_nsec += 200 * 1000000L;
-        if (slice.tv_nsec >= 1000000000L) {
-            slice.tv_sec++;
-            slice.tv_nsec -= 1000000000L;
-        }
+        struct timespec slice = realtime_after(200 * 1000000ull);
         bool last =
             slice.tv_sec > until.tv_sec ||
             (slice.tv_sec == until.tv_sec && slice.tv_nsec >= until.tv_nsec);
@@ -406,7 +411,14 @@ on_fd(int watch, int fd, int events, void *opaque)
     pthread_mutex_unlock(&r->lock);
 }
 
-/* The relay's connection closed (keepalive, the host went away). */
+/*
+ * The relay's connection closed (keepalive, the host went away). libvirt
+ * calls this holding the connection's close-callback lock, which
+ * virConnectUnregisterCloseCallback takes under the driver's lock: a
+ * call here that needs the driver's lock (the stream's events) would
+ * deadlock against a free under way. Only the socket's watch changes;
+ * a closed connection's stream raises no more events.
+ */
 static void
 on_close(virConnectPtr conn, int reason, void *opaque)
 {
@@ -415,7 +427,8 @@ on_close(virConnectPtr conn, int reason, void *opaque)
     struct vmb_virt_relay *r = opaque;
     pthread_mutex_lock(&r->lock);
     end_locked(r);
-    update_events(r);
+    if (r->watch >= 0)
+        virEventUpdateHandle(r->watch, 0);
     pthread_mutex_unlock(&r->lock);
 }
 
@@ -451,9 +464,7 @@ vmb_virt_relay_dropped(struct vmb_virt_relay *r)
 static bool
 wait_gone(struct vmb_virt_relay *r, int want)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += (time_t)(FREE_WAIT_NS / 1000000000);
+    struct timespec until = realtime_after(FREE_WAIT_NS);
     pthread_mutex_lock(&r->gone_lock);
     int rc = 0;
     while (r->gone < want && rc != ETIMEDOUT)
