@@ -182,10 +182,16 @@ for id in $(jq -r '.cells[].id' "$T/run/plan.json"); do
     grep -q "<source network='vmb-" "$d/node2.xml" || fail "cell $id: node 2's network"
     jq -e '.resources.node2.process_cpu_s > 0 and .resources.node2.net_rx_bytes > 0' \
         "$r" >/dev/null || fail "cell $id: node 2's counters: $(jq -c .resources.node2 "$r")"
-    jq -e '[.phase_resources[]][0].host_cpu_us == null' "$r" >/dev/null ||
+    jq -e '(.phase_resources | length) > 0 and
+           ([.phase_resources[]][0].host_cpu_us == null)' "$r" >/dev/null ||
         fail "cell $id: host CPU split: $(jq -c '[.phase_resources[]][0].host_cpu_us' "$r")"
-    jq -e --arg u "$uri" '.hosts.node2.uri == $u and (.hosts.node2.hostname | length > 0)' \
+    jq -e --arg u "$uri" '.hosts.node1.uri == "" and .hosts.node2.uri == $u and
+           (.hosts.node2.hostname | length > 0) and (.hosts.node2.libvirt | length > 0)' \
         "$r" >/dev/null || fail "cell $id: hosts: $(jq -c .hosts "$r")"
+    # Its data volume, uploaded as a sparse stream, is the file system
+    # it ran on (a SCSI disk: Kata's default block_device_driver).
+    grep -Eq '^/dev/[sv]d[a-z]+ /container/data ext4 ' "$d/node2.mounts" ||
+        fail "cell $id: node 2's data: $(grep container/data "$d/node2.mounts")"
 done
 [ "$(pools)" = "$other" ] || fail "pools left there after the run: $(pools | xargs)"
 [ -z "$(there_virsh list --all --name)" ] || fail "a domain there: $(there_virsh list --all --name)"
