@@ -101,6 +101,17 @@ vmb_error_free(struct vmb_error *err)
     free(err);
 }
 
+int
+vmb_error_keep_first(struct vmb_error **first, struct vmb_error **e)
+{
+    if (first != NULL && *first == NULL)
+        *first = *e;
+    else
+        vmb_error_free(*e);
+    *e = NULL;
+    return -1;
+}
+
 void
 vmb_error_freep(struct vmb_error **err)
 {

@@ -46,6 +46,14 @@ int vmb_error_prefix(struct vmb_error **err, const char *fmt, ...)
 /* NULL-safe. */
 void vmb_error_free(struct vmb_error *err);
 
+/*
+ * For a sequence of steps that all run, each failure kept only if it is
+ * the first: moves *e into *first when first is not NULL and holds no
+ * error yet, else frees it; *e becomes NULL. Returns -1. Used as
+ * `if (step(&e) < 0) rc = vmb_error_keep_first(err, &e);`.
+ */
+int vmb_error_keep_first(struct vmb_error **first, struct vmb_error **e);
+
 /* Frees *err and sets it to NULL; for __attribute__((cleanup)). */
 void vmb_error_freep(struct vmb_error **err);
 #define vmb_autoerr __attribute__((cleanup(vmb_error_freep)))

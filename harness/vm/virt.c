@@ -351,6 +351,16 @@ vmb_virt_hostname(struct vmb_virt *v)
     return name;
 }
 
+void
+vmb_virt_describe(struct vmb_virt *v, char **hostname, char **libvirt,
+                  char **qemu)
+{
+    *hostname = vmb_virt_hostname(v);
+    *libvirt = *qemu = NULL;
+    vmb_autoerr struct vmb_error *unknown = NULL;
+    vmb_virt_versions(v, libvirt, qemu, &unknown);
+}
+
 int
 vmb_virt_emulator_check(struct vmb_virt *v, const char *emulator,
                         const char *machine, struct vmb_error **err)

@@ -371,6 +371,11 @@ int vmb_virt_domain_vcpu_pins(struct vmb_virt_domain *d, uint64_t *out, int n,
  * '?'; NULL when libvirt cannot say. Caller frees. */
 char *vmb_virt_hostname(struct vmb_virt *v);
 
+/* v's host for provenance: vmb_virt_hostname and vmb_virt_versions, each
+ * NULL where libvirt cannot say. Caller frees. */
+void vmb_virt_describe(struct vmb_virt *v, char **hostname, char **libvirt,
+                       char **qemu);
+
 /* QEMU's process id, or -1 when unknown (remote, or not readable). */
 int vmb_virt_domain_pid(struct vmb_virt_domain *d);
 

@@ -778,9 +778,8 @@ vmb_vm_cell_start(struct vmb_virt *v, const struct vmb_vm_params *p,
                                &c->remote, err) < 0 ||
             vmb_vm_remote_net(c->remote, c->net_name, p->cfg, &sn[1], err) < 0)
             goto fail;
-        c->here_hostname = vmb_virt_hostname(v);
-        vmb_autoerr struct vmb_error *unversioned = NULL;
-        vmb_virt_versions(v, &c->here_libvirt, &c->here_qemu, &unversioned);
+        vmb_virt_describe(v, &c->here_hostname, &c->here_libvirt,
+                          &c->here_qemu);
     }
     for (int i = 0; i < c->nnodes; i++) {
         struct vmb_vm_node *n = &c->nodes[i];
@@ -1039,42 +1038,22 @@ vmb_vm_cell_teardown(struct vmb_vm_cell *c, double *took_s,
     for (int i = 1; i >= 0; i--) {
         if (jobs[i].threaded)
             pthread_join(jobs[i].tid, NULL);
-        if (jobs[i].rc < 0 && rc == 0) {
-            rc = -1;
-            if (err && *err == NULL)
-                *err = steal(&jobs[i].err);
-        }
-        vmb_error_free(jobs[i].err);
+        if (jobs[i].rc < 0)
+            rc = vmb_error_keep_first(err, &jobs[i].err);
     }
     /* The daemons once no QEMU uses them. */
     for (int i = 0; i < c->nnodes; i++) {
-        if (vmb_virtiofsd_stop(c->fsd[i], &e) < 0 && rc == 0) {
-            rc = -1;
-            if (err && *err == NULL)
-                *err = steal(&e);
-        }
-        vmb_error_free(e);
-        e = NULL;
+        if (vmb_virtiofsd_stop(c->fsd[i], &e) < 0)
+            rc = vmb_error_keep_first(err, &e);
         c->fsd[i] = NULL;
     }
-    if (vmb_virt_net_destroy(c->net, &e) < 0 && rc == 0) {
-        rc = -1;
-        if (err && *err == NULL)
-            *err = e;
-        else
-            vmb_error_free(e);
-        e = NULL;
-    }
+    if (vmb_virt_net_destroy(c->net, &e) < 0)
+        rc = vmb_error_keep_first(err, &e);
     c->net = NULL;
     /* Node 2's host: its network, then its pool with node 2's disks. */
     bool remote = c->remote != NULL;
-    if (vmb_vm_remote_close(c->remote, &e) < 0 && rc == 0) {
-        rc = -1;
-        if (err && *err == NULL)
-            *err = steal(&e);
-    }
-    vmb_error_free(e);
-    e = NULL;
+    if (vmb_vm_remote_close(c->remote, &e) < 0)
+        rc = vmb_error_keep_first(err, &e);
     c->remote = NULL;
     if (c->agent_fd >= 0)
         close(c->agent_fd);
@@ -1088,15 +1067,8 @@ vmb_vm_cell_teardown(struct vmb_vm_cell *c, double *took_s,
         if (n->rootfs_pid &&
             vmb_rootfs_unmount(n->share_dir,
                                c->p.keep_volumes ? NULL : n->snapshot,
-                               n->rootfs_pid, &e) < 0) {
-            if (rc == 0) {
-                rc = -1;
-                if (err && *err == NULL)
-                    *err = steal(&e);
-            }
-            vmb_error_free(e);
-            e = NULL;
-        }
+                               n->rootfs_pid, &e) < 0)
+            rc = vmb_error_keep_first(err, &e);
         if (c->files_made && !c->p.keep_volumes && !there) {
             if (n->root_disk)
                 unlink(n->root_disk);

@@ -53,7 +53,6 @@ vmb_vm_remote_open(const struct vmb_config *cfg, const char *kernel,
     char name[128];
     vmb_virt_pool_name(name, sizeof(name));
     vmb_autoerr struct vmb_error *swept = NULL;
-    vmb_autoerr struct vmb_error *unversioned = NULL;
     if (image != NULL && qcow2_size(image, &r->image_size, err) < 0)
         goto fail;
     /* A deadline on the open and keepalive on the connection: a host
@@ -63,8 +62,7 @@ vmb_vm_remote_open(const struct vmb_config *cfg, const char *kernel,
     /* What a dead run left there goes first; what cannot go is not this
      * run's to fail on. */
     vmb_virt_pool_sweep(r->v, &swept);
-    r->hostname = vmb_virt_hostname(r->v);
-    vmb_virt_versions(r->v, &r->libvirt, &r->qemu, &unversioned);
+    vmb_virt_describe(r->v, &r->hostname, &r->libvirt, &r->qemu);
     if (vmb_virt_pool_create(r->v, name, &r->pool, err) < 0 ||
         vmb_virt_pool_upload(r->pool, "kernel", kernel, &r->kernel, err) < 0 ||
         vmb_virt_pool_upload(r->pool, "initrd", initrd, &r->initrd, err) < 0 ||
@@ -134,7 +132,7 @@ vmb_vm_remote_net(struct vmb_vm_remote *r, const char *name,
 {
     char text[64];
     if (vmb_hosts_vm_node2_subnet(cfg, text, sizeof(text)) < 0 ||
-        vmb_subnet_parse(text, sn, err) < 0)
+        vmb_subnet_parse(text, sn, NULL) < 0)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "hosts.vm_node2_subnet \"%s\" is not a subnet",
                              text);
@@ -179,19 +177,10 @@ vmb_vm_remote_close(struct vmb_vm_remote *r, struct vmb_error **err)
     vmb_vm_remote_relays_stop(r);
     int rc = 0;
     struct vmb_error *e = NULL;
-    if (vmb_virt_net_destroy(r->net, &e) < 0) {
-        rc = -1;
-        if (err && *err == NULL)
-            *err = steal(&e);
-        vmb_error_free(e);
-        e = NULL;
-    }
-    if (vmb_virt_pool_remove(r->pool, &e) < 0 && rc == 0) {
-        rc = -1;
-        if (err && *err == NULL)
-            *err = steal(&e);
-    }
-    vmb_error_free(e);
+    if (vmb_virt_net_destroy(r->net, &e) < 0)
+        rc = vmb_error_keep_first(err, &e);
+    if (vmb_virt_pool_remove(r->pool, &e) < 0)
+        rc = vmb_error_keep_first(err, &e);
     vmb_virt_close(r->v);
     free(r->kernel);
     free(r->initrd);

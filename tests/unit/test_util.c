@@ -19,6 +19,24 @@ Test(util, error_prefix_chain)
     vmb_error_free(err);
 }
 
+/* Of steps that all run, the first failure is kept and the later ones
+ * freed (ASan sees a leak otherwise); a caller without err loses none. */
+Test(util, error_keep_first_keeps_the_first)
+{
+    struct vmb_error *first = NULL, *e = NULL;
+    vmb_error_set(&e, VMB_ERR_RUN, 0, "one");
+    cr_assert_eq(vmb_error_keep_first(&first, &e), -1);
+    cr_assert_null(e);
+    vmb_error_set(&e, VMB_ERR_RUN, 0, "two");
+    cr_assert_eq(vmb_error_keep_first(&first, &e), -1);
+    cr_assert_null(e);
+    cr_assert_str_eq(first->msg, "one");
+    vmb_error_set(&e, VMB_ERR_RUN, 0, "three");
+    cr_assert_eq(vmb_error_keep_first(NULL, &e), -1);
+    cr_assert_null(e);
+    vmb_error_free(first);
+}
+
 Test(util, json_writer_escapes_and_commas)
 {
     struct vmb_jw w;
