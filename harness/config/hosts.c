@@ -183,6 +183,62 @@ vmb_libvirt_uri_check(const char *s, char **why)
     return 0;
 }
 
+/* The value of key in a URI's query into buf ("" when absent); false
+ * when it is empty, %-escaped or too long. */
+static bool
+query_value(const char *uri, const char *key, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    const char *q = strchr(uri, '?');
+    size_t klen = strlen(key);
+    for (q = q ? q + 1 : NULL; q != NULL && *q;) {
+        size_t n = strcspn(q, "&;");
+        if (n > klen && strncmp(q, key, klen) == 0 && q[klen] == '=') {
+            const char *v = q + klen + 1;
+            size_t vlen = n - klen - 1;
+            if (vlen == 0 || vlen >= len || memchr(v, '%', vlen) != NULL)
+                return false;
+            memcpy(buf, v, vlen);
+            buf[vlen] = '\0';
+        }
+        q += n;
+        if (*q)
+            q++;
+    }
+    return true;
+}
+
+int
+vmb_libvirt_uri_ssh(const char *uri, struct vmb_ssh_target *t, char **why)
+{
+    memset(t, 0, sizeof(*t));
+    static const char scheme[] = "qemu+ssh://";
+    if (!vmb_str_has_prefix(uri, scheme)) {
+        autofree char *shown = vmb_option_shown(uri);
+        *why = vmb_xasprintf("\"%s\" is not reached over ssh "
+                             "(qemu+ssh://[user@]host[:port]/system)",
+                             shown);
+        return -1;
+    }
+    const char *p = uri + strlen(scheme);
+    size_t n = strcspn(p, "/?");
+    autofree char *dest = vmb_xasprintf("ssh://%.*s", (int)n, p);
+    bool remote = false;
+    char keyfile[sizeof(t->keyfile)];
+    autofree char *parse_why = NULL;
+    if (vmb_ssh_target_parse(dest, t, &remote, &parse_why) < 0 || !remote ||
+        !query_value(uri, "keyfile", keyfile, sizeof(keyfile))) {
+        autofree char *shown = vmb_option_shown(uri);
+        *why = vmb_xasprintf("\"%s\": vmbench's own ssh takes its host, "
+                             "port, user and keyfile as they are written, "
+                             "not empty or %%-escaped",
+                             shown);
+        return -1;
+    }
+    memcpy(t->keyfile, keyfile, sizeof(keyfile));
+    return 0;
+}
+
 /* "a.b.c.d/p" into host-order address and prefix. */
 static bool
 cidr(const char *s, uint32_t *net, int *prefix)

@@ -15,6 +15,9 @@ struct vmb_ssh_target {
     char user[64]; /* "" : ssh's own choice (the ssh configuration's) */
     char host[256];
     int port; /* 0: ssh's own choice */
+    /* A libvirt URI's keyfile= (vmb_libvirt_uri_ssh), which libvirt's
+     * ssh transport passes as -i; "": ssh's own choice */
+    char keyfile[256];
 };
 
 /*
@@ -33,6 +36,15 @@ int vmb_ssh_target_parse(const char *s, struct vmb_ssh_target *t, bool *remote,
  * Fails (returns -1) with *why (malloc'd).
  */
 int vmb_libvirt_uri_check(const char *s, char **why);
+
+/*
+ * The ssh destination a checked qemu+ssh:// URI reaches, as libvirt's
+ * ssh transport reaches it: its user, host, port and keyfile (its
+ * known_hosts is libssh's, which that transport does not read). Fails
+ * (returns -1) with *why (malloc'd) for another transport, and for a
+ * keyfile that is empty or %-escaped.
+ */
+int vmb_libvirt_uri_ssh(const char *uri, struct vmb_ssh_target *t, char **why);
 
 /* Whether the config's control runs node 2 on another host. */
 bool vmb_hosts_control_remote(const struct vmb_config *cfg);

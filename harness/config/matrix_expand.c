@@ -361,9 +361,56 @@ check_engine(const struct vmb_expand *x, const struct vmb_cell *cell)
 }
 
 /*
+ * The words of virtio_fs_extra_args that no virtiofsd takes, or that
+ * vmbench sets itself, whatever daemon the host has; what the cell's
+ * daemon lacks is the host check's (runtime/preflight.c).
+ */
+/* Where the file gives option name (its key there); else where the cells
+ * are made, under path. */
+static struct vmb_mpos
+where_given(const struct vmb_expand *x, const char *name, const char **path)
+{
+    struct vmb_mpos pos = x->pos;
+    for (size_t i = 0; i < x->ngiven; i++)
+        if (strcmp(x->given[i].opt->name, name) == 0) {
+            pos = x->given[i].pos;
+            *path = x->given[i].key;
+        }
+    return pos;
+}
+
+static int
+fs_args_fail(const struct vmb_expand *x, const struct vmb_cell *cell,
+             const struct vmb_error *e)
+{
+    const char *msg = e->msg;
+    const char *key = "virtio_fs_extra_args: ";
+    if (strncmp(msg, key, strlen(key)) == 0)
+        msg += strlen(key);
+    const char *path = "guest.virtio_fs_extra_args";
+    struct vmb_mpos pos = where_given(x, "virtio_fs_extra_args", &path);
+    return vmb_matrix_fail(x->err, x->file, pos, path, "%s (cell \"%s\")", msg,
+                           cell->label);
+}
+
+static int
+check_fs_args(const struct vmb_expand *x, const struct vmb_cell *cell)
+{
+    const char *words = cell->cfg.guest.virtio_fs_extra_args;
+    /* Cells share the base's string unless an axis sets it. */
+    if (cell != x->m->cells && words == x->base->guest.virtio_fs_extra_args)
+        return 0;
+    vmb_autoerr struct vmb_error *e = NULL;
+    if (vmb_virtiofsd_args_check(words, &e) == 0)
+        return 0;
+    return fs_args_fail(x, cell, e);
+}
+
+/*
  * A VM node 2 on another host (hosts.vm_node2) takes its files there as
- * disk volumes: no directory of this host is shared with it, and a
- * one-node engine has no node 2 to place.
+ * disk volumes, and a virtio-fs share as a directory vmbench makes there
+ * over ssh (so a qemu+ssh:// URI), served by a virtiofsd libvirt starts;
+ * a one-node engine has no node 2 to place.
  */
 static int
 check_vm_node2(const struct vmb_expand *x, const struct vmb_cell *cell)
@@ -378,15 +425,33 @@ check_vm_node2(const struct vmb_expand *x, const struct vmb_cell *cell)
                                "hosts.vm_node2 at \"\"",
                                vmb_engine_name(c->database.engine),
                                cell->label);
+    const char *key = "hosts.vm_node2";
+    struct vmb_mpos pos = where_given(x, "vm_node2", &key);
     int share = vmb_config_share(c);
-    if (share >= 0)
+    if (share == VMB_STORAGE_9P)
         return vmb_matrix_fail(
-            x->err, x->file, x->pos, "hosts.vm_node2",
-            "a node 2 on another host shares no directory of this host, "
-            "and cell \"%s\" shares one over %s (its storage, or its "
-            "container root with disable_block_device_use on); choose "
-            "storage block or tmpfs with disable_block_device_use off",
-            cell->label, vmb_storage_name(share));
+            x->err, x->file, pos, key,
+            "cell \"%s\" shares a directory over 9p (its storage, or its "
+            "container root with disable_block_device_use on), which QEMU's "
+            "own user would have to own on node 2's host; a node 2 there "
+            "shares over virtio-fs (shared_fs virtio-fs, Kata's default) or "
+            "none (storage block)",
+            cell->label);
+    if (share == VMB_STORAGE_VIRTIOFS) {
+        struct vmb_ssh_target t;
+        autofree char *why = NULL;
+        if (vmb_libvirt_uri_ssh(c->hosts.vm_node2, &t, &why) < 0)
+            return vmb_matrix_fail(
+                x->err, x->file, pos, key,
+                "cell \"%s\" shares a directory over virtio-fs, which "
+                "vmbench makes on node 2's host over ssh: %s; use a "
+                "qemu+ssh:// URI, or storage block",
+                cell->label, why);
+        struct vmb_virtiofsd_libvirt lv;
+        vmb_autoerr struct vmb_error *e = NULL;
+        if (vmb_virtiofsd_libvirt(c, &lv, &e) < 0)
+            return fs_args_fail(x, cell, e);
+    }
     if (c->top.tenants > 1)
         return vmb_matrix_fail(x->err, x->file, x->pos, "hosts.vm_node2",
                                "a node 2 on another host runs one tenant; "
@@ -400,37 +465,6 @@ check_vm_node2(const struct vmb_expand *x, const struct vmb_cell *cell)
                                "subnet of its own",
                                sub, c->network.subnet, cell->label);
     return 0;
-}
-
-/*
- * The words of virtio_fs_extra_args that no virtiofsd takes, or that
- * vmbench sets itself, whatever daemon the host has; what the cell's
- * daemon lacks is the host check's (runtime/preflight.c).
- */
-static int
-check_fs_args(const struct vmb_expand *x, const struct vmb_cell *cell)
-{
-    const char *words = cell->cfg.guest.virtio_fs_extra_args;
-    /* Cells share the base's string unless an axis sets it. */
-    if (cell != x->m->cells && words == x->base->guest.virtio_fs_extra_args)
-        return 0;
-    vmb_autoerr struct vmb_error *e = NULL;
-    if (vmb_virtiofsd_args_check(words, &e) == 0)
-        return 0;
-    const char *msg = e->msg;
-    const char *key = "virtio_fs_extra_args: ";
-    if (strncmp(msg, key, strlen(key)) == 0)
-        msg += strlen(key);
-    /* Where the file gives it; else where the cells are made. */
-    struct vmb_mpos pos = x->pos;
-    const char *path = "guest.virtio_fs_extra_args";
-    for (size_t i = 0; i < x->ngiven; i++)
-        if (strcmp(x->given[i].opt->name, "virtio_fs_extra_args") == 0) {
-            pos = x->given[i].pos;
-            path = x->given[i].key;
-        }
-    return vmb_matrix_fail(x->err, x->file, pos, path, "%s (cell \"%s\")", msg,
-                           cell->label);
 }
 
 /*

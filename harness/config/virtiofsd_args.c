@@ -330,6 +330,20 @@ vmb_virtiofsd_args_check(const char *words_text, struct vmb_error **err)
     return r;
 }
 
+/* The cell's virtio_fs_extra_args, copied for next_word to walk from
+ * save; the caller frees copy. */
+struct cfg_words {
+    char *copy, *save;
+};
+
+static void
+cfg_words_begin(struct cfg_words *cw, const struct vmb_config *cfg)
+{
+    const char *w = cfg->guest.virtio_fs_extra_args;
+    cw->copy = vmb_xstrdup(w ? w : "");
+    cw->save = cw->copy;
+}
+
 static void
 push(char ***argv, size_t *n, char *word)
 {
@@ -403,12 +417,11 @@ vmb_virtiofsd_argv(const struct vmb_config *cfg,
         push(&argv, &n, vmb_xasprintf("source=%s", dir));
     }
     push(&argv, &n, vmb_xasprintf("--fd=%d", fd));
-    autofree char *copy = vmb_xstrdup(
-        cfg->guest.virtio_fs_extra_args ? cfg->guest.virtio_fs_extra_args : "");
-    char *save = copy;
+    struct cfg_words cw;
+    cfg_words_begin(&cw, cfg);
     struct parsed p = {0};
     int r;
-    while ((r = next_word(&save, &p, err)) > 0) {
+    while ((r = next_word(&cw.save, &p, err)) > 0) {
         if (rust)
             push(&argv, &n,
                  p.value ? vmb_xasprintf("%s=%s", p.w->kata, p.value)
@@ -419,12 +432,55 @@ vmb_virtiofsd_argv(const struct vmb_config *cfg,
             break;
     }
     free(p.shown);
+    free(cw.copy);
     if (r < 0) {
         vmb_virtiofsd_argv_free(argv);
         return -1;
     }
     *out = argv;
     return 0;
+}
+
+int
+vmb_virtiofsd_libvirt(const struct vmb_config *cfg,
+                      struct vmb_virtiofsd_libvirt *out, struct vmb_error **err)
+{
+    int cache = cfg->guest.virtio_fs_cache;
+    *out = (struct vmb_virtiofsd_libvirt){
+        .cache = cache == VMB_FSCACHE_ALWAYS  ? "always"
+                 : cache == VMB_FSCACHE_NEVER ? "none"
+                                              : NULL,
+        .threads = -1,
+    };
+    struct cfg_words cw;
+    cfg_words_begin(&cw, cfg);
+    struct parsed p = {0};
+    int r;
+    while ((r = next_word(&cw.save, &p, err)) > 0) {
+        const char *k = p.w->kata;
+        if (strcmp(k, "--thread-pool-size") == 0)
+            out->threads = atoi(p.value);
+        else if (strcmp(k, "--xattr") == 0)
+            out->xattr = true;
+        else if (strcmp(k, "--sandbox") == 0 && strcmp(p.value, "none") != 0)
+            out->sandbox =
+                strcmp(p.value, "chroot") == 0 ? "chroot" : "namespace";
+        else if (strcmp(k, "--announce-submounts") != 0)
+            /* --sandbox=none too: libvirt's daemon always sandboxes. */
+            r = vmb_error_set(err, VMB_ERR_INPUT, 0,
+                              "virtio_fs_extra_args: \"%s\": libvirt starts "
+                              "the virtiofsd of a node on another host, and "
+                              "its <binary> element takes only "
+                              "--thread-pool-size, --xattr, "
+                              "--sandbox=namespace|chroot and "
+                              "--announce-submounts of Kata's words",
+                              p.shown);
+        if (r < 0)
+            break;
+    }
+    free(p.shown);
+    free(cw.copy);
+    return r < 0 ? -1 : 0;
 }
 
 void

@@ -57,6 +57,28 @@ int vmb_virtiofsd_argv(const struct vmb_config *cfg,
                        struct vmb_error **err);
 void vmb_virtiofsd_argv_free(char **argv);
 
+/*
+ * A cell's daemon as libvirt's own <binary> element says it, for a node
+ * whose virtiofsd libvirt starts (node 2 on another host): libvirt passes
+ * the socket, the directory and these; the rest is the daemon's default.
+ */
+struct vmb_virtiofsd_libvirt {
+    const char *cache;   /* "none" or "always"; NULL: the daemon's auto */
+    int threads;         /* --thread-pool-size; -1: the daemon's default */
+    bool xattr;          /* --xattr */
+    const char *sandbox; /* "namespace" or "chroot"; NULL: the default */
+};
+
+/*
+ * Fills *out from the cell's virtio_fs_cache and virtio_fs_extra_args.
+ * --announce-submounts is left out: a share there holds no mount. Fails
+ * (VMB_ERR_INPUT, starting "virtio_fs_extra_args: ") as
+ * vmb_virtiofsd_args_check, and on a word <binary> cannot say.
+ */
+int vmb_virtiofsd_libvirt(const struct vmb_config *cfg,
+                          struct vmb_virtiofsd_libvirt *out,
+                          struct vmb_error **err);
+
 /* argv as one line, words separated by spaces. Caller frees. */
 char *vmb_virtiofsd_argv_line(char *const *argv);
 

@@ -226,6 +226,13 @@ int vmb_preflight_vm_remote_probe(const struct vmb_preflight_facts *h,
 int vmb_preflight_vm_route_probe(const struct vmb_preflight_facts *h,
                                  const struct vmb_cell *c, char **detail,
                                  char **fix);
+/* A VM cell whose node 2 on another host shares over virtio-fs: ssh
+ * reaches that host, which has tar and a virtiofsd for libvirt to start
+ * (preflight_remote.c). */
+bool vmb_preflight_vm_share_applies(const struct vmb_cell *c);
+int vmb_preflight_vm_share_probe(const struct vmb_preflight_facts *h,
+                                 const struct vmb_cell *c, char **detail,
+                                 char **fix);
 
 /* The CPUs this process may run on (sched_getaffinity), at least 1. */
 int vmb_preflight_host_cpus(void);

@@ -98,6 +98,101 @@ vmb_preflight_vm_remote_applies(const struct vmb_cell *c)
     return c->kind == VMB_CELL_VM && vmb_hosts_vm_remote(&c->cfg);
 }
 
+/* A libvirt host's entry for its shares over ssh: engine -2, with the
+ * virtio_fs_daemon of the first cell that needs it. */
+#define SHARE_HOST (-2)
+
+bool
+vmb_preflight_vm_share_applies(const struct vmb_cell *c)
+{
+    return vmb_preflight_vm_remote_applies(c) &&
+           vmb_config_nodes(&c->cfg) == 2 &&
+           vmb_config_share(&c->cfg) == VMB_STORAGE_VIRTIOFS;
+}
+
+/* $1: the cell's virtio_fs_daemon ("": libvirt's choice, from QEMU's
+ * vhost-user descriptors of type "fs"). Prints what is lacking, one
+ * line; nothing when nothing is. */
+static const char share_script[] =
+    "d=$1; m=; command -v tar >/dev/null 2>&1 || m=\"$m tar,\"; "
+    "if [ -n \"$d\" ]; then [ -x \"$d\" ] || m=\"$m $d,\"; else f=; "
+    "for j in /etc/qemu/vhost-user/*.json /usr/share/qemu/vhost-user/*.json; "
+    "do grep -qs '\"type\": *\"fs\"' \"$j\" && f=1; done; "
+    "[ -n \"$f\" ] || m=\"$m a virtiofsd libvirt finds (no vhost-user "
+    "descriptor of type fs),\"; fi; "
+    "mkdir -p -m 0711 /var/lib/vmbench/vm-remote 2>/dev/null && "
+    "[ -w /var/lib/vmbench/vm-remote ] || "
+    "m=\"$m a writable /var/lib/vmbench/vm-remote,\"; echo \"${m%,}\"";
+
+static void
+read_share(struct vmb_preflight_remote *x, const struct vmb_config *cfg)
+{
+    struct vmb_remote r;
+    vmb_autoerr struct vmb_error *err = NULL;
+    autofree char *out = NULL;
+    const char *daemon = cfg->guest.virtio_fs_daemon;
+    const char *args[] = {daemon ? daemon : "", NULL};
+    if (vmb_remote_init_libvirt(&r, x->dest, cfg->hosts.connect_timeout_us,
+                                &err) < 0 ||
+        vmb_remote_run(&r, share_script, args, NULL, 10000000, &out, &err) <
+            0) {
+        snprintf(x->error, sizeof(x->error), "%s", err->msg);
+        return;
+    }
+    size_t n = strlen(out);
+    while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' '))
+        out[--n] = '\0';
+    autofree char *shown = vmb_term_safe(out[0] == ' ' ? out + 1 : out);
+    snprintf(x->missing, sizeof(x->missing), "%s", shown);
+}
+
+int
+vmb_preflight_vm_share_probe(const struct vmb_preflight_facts *h,
+                             const struct vmb_cell *c, char **detail,
+                             char **fix)
+{
+    const char *uri = c->cfg.hosts.vm_node2;
+    const struct vmb_preflight_remote *x = find(h, uri, SHARE_HOST);
+    if (x == NULL)
+        return not_checked(uri, detail, fix);
+    if (x->error[0] != '\0') {
+        *detail = vmb_xstrdup(x->error);
+        *fix = vmb_xasprintf("make \"ssh -o BatchMode=yes -o "
+                             "StrictHostKeyChecking=yes HOST true\" work "
+                             "for the host of \"%s\": vmbench makes node "
+                             "2's shared directory there over ssh",
+                             uri);
+        return VMB_PREFLIGHT_LACK;
+    }
+    if (x->missing[0] != '\0') {
+        *detail = vmb_xasprintf("the host of \"%s\" lacks %s, for node 2's "
+                                "virtio-fs share",
+                                uri, x->missing);
+        *fix = vmb_xstrdup("install them there (Debian: tar, and "
+                           "qemu-system-common or virtiofsd for the daemon), "
+                           "or give node 2 no share (storage block)");
+        return VMB_PREFLIGHT_LACK;
+    }
+    return 0;
+}
+
+/* Reads dest's facts of a kind (an engine, LIBVIRT_HOST or SHARE_HOST)
+ * once, into f's next entry, while there is room. */
+static void
+add_remote(struct vmb_preflight_facts *f, const char *dest, int kind,
+           void (*read)(struct vmb_preflight_remote *x,
+                        const struct vmb_config *cfg),
+           const struct vmb_config *cfg)
+{
+    if (find(f, dest, kind) != NULL || f->nremotes == VMB_PREFLIGHT_MAX_REMOTES)
+        return;
+    struct vmb_preflight_remote *x = &f->remotes[f->nremotes++];
+    memset(x, 0, sizeof(*x));
+    snprintf(x->dest, sizeof(x->dest), "%s", dest);
+    x->engine = kind;
+    read(x, cfg);
+}
+
 static void
 read_vm_hosts(struct vmb_preflight_facts *f, const struct vmb_matrix *m,
               bool (*want)(void *ctx, const struct vmb_cell *c), void *ctx)
@@ -106,15 +201,11 @@ read_vm_hosts(struct vmb_preflight_facts *f, const struct vmb_matrix *m,
         const struct vmb_cell *c = &m->cells[i];
         if (!vmb_preflight_vm_remote_applies(c) || (want && !want(ctx, c)))
             continue;
-        const char *uri = c->cfg.hosts.vm_node2;
-        if (find(f, uri, LIBVIRT_HOST) != NULL ||
-            f->nremotes == VMB_PREFLIGHT_MAX_REMOTES)
-            continue;
-        struct vmb_preflight_remote *x = &f->remotes[f->nremotes++];
-        memset(x, 0, sizeof(*x));
-        snprintf(x->dest, sizeof(x->dest), "%s", uri);
-        x->engine = LIBVIRT_HOST;
-        read_libvirt(x, &c->cfg);
+        add_remote(f, c->cfg.hosts.vm_node2, LIBVIRT_HOST, read_libvirt,
+                   &c->cfg);
+        if (vmb_preflight_vm_share_applies(c))
+            add_remote(f, c->cfg.hosts.vm_node2, SHARE_HOST, read_share,
+                       &c->cfg);
     }
 }
 
@@ -213,16 +304,8 @@ vmb_preflight_remotes_read(struct vmb_preflight_facts *f,
         if (!vmb_preflight_remote_applies(c) || (want && !want(ctx, c)) ||
             !runs_remotely(vmb_db_driver_find(c->cfg.database.engine)))
             continue;
-        const char *dest = c->cfg.hosts.control_node2;
-        int engine = c->cfg.database.engine;
-        if (find(f, dest, engine) != NULL ||
-            f->nremotes == VMB_PREFLIGHT_MAX_REMOTES)
-            continue;
-        struct vmb_preflight_remote *x = &f->remotes[f->nremotes++];
-        memset(x, 0, sizeof(*x));
-        snprintf(x->dest, sizeof(x->dest), "%s", dest);
-        x->engine = engine;
-        read_one(x, &c->cfg);
+        add_remote(f, c->cfg.hosts.control_node2, c->cfg.database.engine,
+                   read_one, &c->cfg);
     }
     read_vm_hosts(f, m, want, ctx);
 }

@@ -36,6 +36,19 @@ vmb_remote_init(struct vmb_remote *r, const char *dest,
     return 0;
 }
 
+int
+vmb_remote_init_libvirt(struct vmb_remote *r, const char *uri,
+                        uint64_t connect_timeout_us, struct vmb_error **err)
+{
+    memset(r, 0, sizeof(*r));
+    autofree char *why = NULL;
+    if (vmb_libvirt_uri_ssh(uri, &r->target, &why) < 0)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0, "%s", why);
+    snprintf(r->shown, sizeof(r->shown), "%s", uri);
+    r->connect_timeout_us = connect_timeout_us;
+    return 0;
+}
+
 char **
 vmb_remote_argv(const struct vmb_remote *r, const char *script,
                 const char *const *args)
@@ -75,6 +88,10 @@ vmb_remote_argv(const struct vmb_remote *r, const char *script,
         argv[n++] = vmb_xstrdup("-l");
         argv[n++] = vmb_xstrdup(t->user);
     }
+    if (t->keyfile[0] != '\0') {
+        argv[n++] = vmb_xstrdup("-i");
+        argv[n++] = vmb_xstrdup(t->keyfile);
+    }
     argv[n++] = vmb_xstrdup("--");
     argv[n++] = vmb_xstrdup(t->host);
     argv[n++] = vmb_buf_steal(&cmd);
@@ -110,21 +127,33 @@ drain(int *fd, struct vmb_buf *b)
     }
 }
 
-/* Forks ssh with pipes on its stdin, stdout and stderr. */
-static int
-ssh_spawn(char **argv, int fds[3], pid_t *pid, struct vmb_error **err)
+/* The stdin pipe ssh_spawn made (none where it was given in_fd). */
+static void
+close_pipe_in(const int in[2], int in_fd)
 {
-    int in[2], out[2], er[2];
-    if (pipe2(in, O_CLOEXEC) < 0)
+    if (in_fd >= 0)
+        return;
+    close(in[0]);
+    close(in[1]);
+}
+
+/* Forks ssh with pipes on its stdin (in_fd instead where >= 0; fds[0]
+ * is then -1), stdout and stderr. */
+static int
+ssh_spawn(char **argv, int in_fd, int fds[3], pid_t *pid,
+          struct vmb_error **err)
+{
+    int in[2] = {-1, -1}, out[2], er[2];
+    if (in_fd >= 0)
+        in[0] = in_fd;
+    else if (pipe2(in, O_CLOEXEC) < 0)
         return vmb_error_sys(err, "pipe");
     if (pipe2(out, O_CLOEXEC) < 0) {
-        close(in[0]);
-        close(in[1]);
+        close_pipe_in(in, in_fd);
         return vmb_error_sys(err, "pipe");
     }
     if (pipe2(er, O_CLOEXEC) < 0) {
-        close(in[0]);
-        close(in[1]);
+        close_pipe_in(in, in_fd);
         close(out[0]);
         close(out[1]);
         return vmb_error_sys(err, "pipe");
@@ -148,11 +177,13 @@ ssh_spawn(char **argv, int fds[3], pid_t *pid, struct vmb_error **err)
         _exit(127);
     }
     int e = errno;
-    close(in[0]);
+    if (in_fd < 0)
+        close(in[0]);
     close(out[1]);
     close(er[1]);
     if (*pid < 0) {
-        close(in[1]);
+        if (in[1] >= 0)
+            close(in[1]);
         close(out[0]);
         close(er[0]);
         return vmb_error_set(err, VMB_ERR_RUN, e, "fork");
@@ -163,20 +194,21 @@ ssh_spawn(char **argv, int fds[3], pid_t *pid, struct vmb_error **err)
     return 0;
 }
 
-int
-vmb_remote_run(const struct vmb_remote *r, const char *script,
-               const char *const *args, const char *in, uint64_t timeout_us,
-               char **out, struct vmb_error **err)
+/* vmb_remote_run, with in_fd (where >= 0) as ssh's standard input. */
+static int
+remote_run(const struct vmb_remote *r, const char *script,
+           const char *const *args, const char *in, int in_fd,
+           uint64_t timeout_us, char **out, struct vmb_error **err)
 {
     char **argv = vmb_remote_argv(r, script, args);
     int fds[3] = {-1, -1, -1};
     pid_t pid = 0;
-    int rc = ssh_spawn(argv, fds, &pid, err);
+    int rc = ssh_spawn(argv, in_fd, fds, &pid, err);
     vmb_db_argv_free(argv);
     if (rc < 0)
         return vmb_error_prefix(err, "host \"%s\": start ssh", r->shown);
     size_t in_len = in ? strlen(in) : 0, in_at = 0;
-    if (in_len == 0) {
+    if (in_len == 0 && fds[0] >= 0) {
         close(fds[0]);
         fds[0] = -1;
     } else {
@@ -246,6 +278,14 @@ vmb_remote_run(const struct vmb_remote *r, const char *script,
     if (out != NULL)
         *out = steal(&odata);
     return 0;
+}
+
+int
+vmb_remote_run(const struct vmb_remote *r, const char *script,
+               const char *const *args, const char *in, uint64_t timeout_us,
+               char **out, struct vmb_error **err)
+{
+    return remote_run(r, script, args, in, -1, timeout_us, out, err);
 }
 
 /* One line of facts: "client|server|cpus|taskset|host name|kernel|missing
@@ -364,33 +404,45 @@ vmb_remote_probe(const struct vmb_remote *r, const struct vmb_db_driver *drv,
     return vmb_remote_facts_parse(r->shown, out, f, err);
 }
 
+/* $1: the base, $2: the directory to make in each new one. A directory
+ * whose pid file names a process that is gone, or older than an hour
+ * without one, is a dead run's. */
 static const char node_dir_script[] =
-    "base=/tmp/vmbench-control; mkdir -p -m 0711 \"$base\" || exit 1; "
+    "base=$1; mkdir -p -m 0711 \"$base\" || exit 1; "
     "for d in \"$base\"/node.*; do [ -d \"$d\" ] || continue; "
     "if [ -f \"$d/pid\" ]; then "
     "kill -0 \"$(cat \"$d/pid\")\" 2>/dev/null || rm -rf \"$d\"; "
     "elif [ -n \"$(find \"$d\" -maxdepth 0 -mmin +60)\" ]; then "
     "rm -rf \"$d\"; fi; done; "
-    "d=$(mktemp -d \"$base/node.XXXXXX\") && mkdir \"$d/data\" && "
+    "d=$(mktemp -d \"$base/node.XXXXXX\") && mkdir -p \"$d/$2\" && "
     "echo \"$d\"";
 
-int
-vmb_remote_node_dir(const struct vmb_remote *r, char **dir,
-                    struct vmb_error **err)
+static int
+dir_new(const struct vmb_remote *r, const char *base, const char *sub,
+        char **dir, struct vmb_error **err)
 {
     autofree char *out = NULL;
-    if (vmb_remote_run(r, node_dir_script, NULL, NULL, 10000000, &out, err) < 0)
+    const char *args[] = {base, sub, NULL};
+    if (vmb_remote_run(r, node_dir_script, args, NULL, 10000000, &out, err) < 0)
         return vmb_error_prefix(err, "make the node's directory");
     size_t n = strlen(out);
     while (n > 0 && out[n - 1] == '\n')
         out[--n] = '\0';
-    if (!vmb_str_has_prefix(out, "/tmp/vmbench-control/node.") ||
+    if (!vmb_str_has_prefix(out, base) ||
+        !vmb_str_has_prefix(out + strlen(base), "/node.") ||
         strchr(out, '\n') != NULL)
         return vmb_error_set(err, VMB_ERR_RUN, 0,
                              "host \"%s\": no node directory was made",
                              r->shown);
     *dir = steal(&out);
     return 0;
+}
+
+int
+vmb_remote_node_dir(const struct vmb_remote *r, char **dir,
+                    struct vmb_error **err)
+{
+    return dir_new(r, "/tmp/vmbench-control", "data", dir, err);
 }
 
 int
@@ -409,6 +461,178 @@ vmb_remote_node_remove(const struct vmb_remote *r, const char *dir)
     const char *args[] = {dir, NULL};
     vmb_autoerr struct vmb_error *e = NULL;
     vmb_remote_run(r, "rm -rf \"$1\"", args, NULL, 10000000, NULL, &e);
+}
+
+struct vmb_remote_hold {
+    pid_t pid;  /* ssh */
+    int fds[3]; /* its stdin (closed to release), stdout and stderr */
+    char *dir;  /* there */
+    char shown[320];
+};
+
+/* $1: the directory. Its pid file names this shell, so that no sweep
+ * takes the directory while it lives; it says "held", waits for the end
+ * of its standard input (vmbench releases it, exits or loses the
+ * connection), removes the directory and says "gone". Hangups and
+ * broken pipes of a session that ends are ignored. */
+static const char hold_script[] =
+    "trap '' HUP PIPE; d=$1; echo $$ >\"$d/pid\" || exit 1; echo held; "
+    "cat >/dev/null; cd / && rm -rf \"$d\" && echo gone";
+
+/*
+ * Reads h's stdout and stderr until want appears in its stdout or both
+ * end, or until deadline (ns); true when want came.
+ */
+static bool
+hold_wait(struct vmb_remote_hold *h, const char *want, uint64_t deadline,
+          struct vmb_buf *o, struct vmb_buf *e)
+{
+    while (h->fds[1] >= 0 || h->fds[2] >= 0) {
+        if (o->data != NULL && memmem(o->data, o->len, want, strlen(want)))
+            return true;
+        uint64_t now = vmb_now_ns();
+        if (now >= deadline || vmb_interrupted)
+            return false;
+        struct pollfd p[2] = {{h->fds[1], POLLIN, 0}, {h->fds[2], POLLIN, 0}};
+        int ms = (int)((deadline - now) / 1000000ull) + 1;
+        if (poll(p, 2, ms > 200 ? 200 : ms) <= 0)
+            continue;
+        if (p[0].revents)
+            drain(&h->fds[1], o);
+        if (p[1].revents)
+            drain(&h->fds[2], e);
+    }
+    return o->data != NULL && memmem(o->data, o->len, want, strlen(want));
+}
+
+/* Ends ssh (SIGKILL unless it has exited) and frees h. */
+static void
+hold_free(struct vmb_remote_hold *h)
+{
+    for (int i = 0; i < 3; i++)
+        if (h->fds[i] >= 0)
+            close(h->fds[i]);
+    if (waitpid(h->pid, NULL, WNOHANG) == 0) {
+        kill(-h->pid, SIGKILL);
+        waitpid(h->pid, NULL, 0);
+    }
+    free(h->dir);
+    free(h);
+}
+
+int
+vmb_remote_hold(const struct vmb_remote *r, const char *base, const char *sub,
+                char **dir, struct vmb_remote_hold **out,
+                struct vmb_error **err)
+{
+    struct vmb_remote_hold *h = vmb_xcalloc(1, sizeof(*h));
+    h->fds[0] = h->fds[1] = h->fds[2] = -1;
+    snprintf(h->shown, sizeof(h->shown), "%s", r->shown);
+    if (dir_new(r, base, sub, &h->dir, err) < 0) {
+        free(h);
+        return -1;
+    }
+    const char *args[] = {h->dir, NULL};
+    char **argv = vmb_remote_argv(r, hold_script, args);
+    int rc = ssh_spawn(argv, -1, h->fds, &h->pid, err);
+    vmb_db_argv_free(argv);
+    if (rc < 0) {
+        vmb_remote_node_remove(r, h->dir);
+        free(h->dir);
+        free(h);
+        return vmb_error_prefix(err, "host \"%s\": start ssh", r->shown);
+    }
+    struct vmb_buf o = {0}, e = {0};
+    uint64_t deadline =
+        vmb_now_ns() + (r->connect_timeout_us + 10000000ull) * 1000ull;
+    bool held = hold_wait(h, "held\n", deadline, &o, &e);
+    vmb_buf_free(&o);
+    autofree char *edata = vmb_buf_steal(&e);
+    if (!held) {
+        autofree char *said = last_line(edata);
+        vmb_error_set(err, VMB_ERR_RUN, 0,
+                      "host \"%s\": the directory \"%s\" was not held: %s",
+                      r->shown, h->dir,
+                      vmb_interrupted ? "interrupted"
+                      : said[0]       ? said
+                                      : "(no message)");
+        hold_free(h);
+        return -1;
+    }
+    *dir = vmb_xstrdup(h->dir);
+    *out = h;
+    return 0;
+}
+
+int
+vmb_remote_release(struct vmb_remote_hold *h, uint64_t timeout_us,
+                   struct vmb_error **err)
+{
+    if (h == NULL)
+        return 0;
+    close(h->fds[0]);
+    h->fds[0] = -1;
+    struct vmb_buf o = {0}, e = {0};
+    bool gone =
+        hold_wait(h, "gone\n", vmb_now_ns() + timeout_us * 1000ull, &o, &e);
+    vmb_buf_free(&o);
+    autofree char *edata = vmb_buf_steal(&e);
+    int rc = 0;
+    if (!gone) {
+        autofree char *said = last_line(edata);
+        rc = vmb_error_set(err, VMB_ERR_RUN, 0,
+                           "host \"%s\": \"%s\" was not removed: %s; the "
+                           "next run there removes it",
+                           h->shown, h->dir, said[0] ? said : "no answer");
+    }
+    hold_free(h);
+    return rc;
+}
+
+int
+vmb_remote_put_tree(const struct vmb_remote *r, const char *local,
+                    const char *there, uint64_t timeout_us,
+                    struct vmb_error **err)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return vmb_error_sys(err, "pipe");
+    pid_t parent = getpid();
+    pid_t tar = fork();
+    if (tar == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null < 0 || dup2(null, 0) < 0 || dup2(p[1], 1) < 0 ||
+            dup2(null, 2) < 0)
+            _exit(127);
+        execlp("tar", "tar", "-C", local, "-cf", "-", ".", (char *)NULL);
+        _exit(127);
+    }
+    int e = errno;
+    close(p[1]);
+    if (tar < 0) {
+        close(p[0]);
+        return vmb_error_set(err, VMB_ERR_RUN, e, "fork");
+    }
+    const char *args[] = {there, NULL};
+    int rc = remote_run(r, "mkdir -p \"$1\" && exec tar -C \"$1\" -xf -", args,
+                        NULL, p[0], timeout_us, NULL, err);
+    close(p[0]);
+    if (rc < 0)
+        kill(tar, SIGKILL);
+    int status = 0;
+    waitpid(tar, &status, 0);
+    if (rc < 0)
+        return vmb_error_prefix(err, "copy \"%s\" to \"%s\"", local, there);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "copy \"%s\" to host \"%s\": tar here exited "
+                             "with status %d",
+                             local, r->shown,
+                             WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    return 0;
 }
 
 /* fd 3 keeps ssh's standard input for the watcher: an asynchronous list

@@ -28,6 +28,14 @@ int vmb_remote_init(struct vmb_remote *r, const char *dest,
                     uint64_t connect_timeout_us, struct vmb_error **err);
 
 /*
+ * Parses a qemu+ssh:// libvirt URI (config/hosts.h's vmb_libvirt_uri_ssh)
+ * into r: the host libvirt's ssh transport reaches, with its keyfile.
+ */
+int vmb_remote_init_libvirt(struct vmb_remote *r, const char *uri,
+                            uint64_t connect_timeout_us,
+                            struct vmb_error **err);
+
+/*
  * The ssh command line that runs script under sh -c on r's host with
  * args as $1...: NULL-terminated, free with vmb_db_argv_free.
  */
@@ -86,6 +94,36 @@ int vmb_remote_probe(const struct vmb_remote *r,
  * the cleanup at the next start.
  */
 int vmb_remote_node_dir(const struct vmb_remote *r, char **dir,
+                        struct vmb_error **err);
+
+/*
+ * A fresh directory on r's host, node.XXXXXX under base with sub made in
+ * it, its path in *dir (malloc'd), held by an ssh session that *h owns:
+ * when h is released, when vmbench exits or dies, or when the connection
+ * is lost, the host removes the directory. A directory under base whose
+ * holder is gone goes before a new one is made: the cleanup at the next
+ * start, when the host itself lost the holder.
+ */
+struct vmb_remote_hold;
+int vmb_remote_hold(const struct vmb_remote *r, const char *base,
+                    const char *sub, char **dir, struct vmb_remote_hold **h,
+                    struct vmb_error **err);
+
+/*
+ * Ends h's session and waits up to timeout_us for the host to remove the
+ * directory; frees h (NULL-safe). Fails when the host did not say it
+ * removed it in time.
+ */
+int vmb_remote_release(struct vmb_remote_hold *h, uint64_t timeout_us,
+                       struct vmb_error **err);
+
+/*
+ * Copies the tree of local here into there on r's host (made), owners,
+ * modes and links kept: tar here into tar there over ssh, within the
+ * connect deadline plus timeout_us.
+ */
+int vmb_remote_put_tree(const struct vmb_remote *r, const char *local,
+                        const char *there, uint64_t timeout_us,
                         struct vmb_error **err);
 
 /* Writes text to path on r's host. */

@@ -17,12 +17,15 @@
 #include "base/stats.h"
 #include "base/units.h"
 #include "base/util.h"
+#include "config/hosts.h"
+#include "runtime/remote.h"
 #include "runtime/runtime.h"
 #include "vm/accel.h"
 #include "vm/agent.h"
 #include "vm/image.h"
 #include "vm/initramfs.h"
 #include "vm/kernel.h"
+#include "vm/rootfs.h"
 #include "vm/virt.h"
 #include "vm/vm.h"
 #include "vm/vsock.h"
@@ -83,6 +86,10 @@ struct vm_rt {
     const struct vmb_db_driver *drv;
     struct vmb_vm_workdir wd; /* where QEMU's files are (vm/workdir.h) */
     int transport; /* the agents' channel, enum vmb_agent_transport */
+    /* node 2's virtio-fs share on its host, and the session that holds
+     * it there; NULL: none */
+    char *share_there;
+    struct vmb_remote_hold *hold;
 };
 
 static void vm_env_close(void *env);
@@ -316,6 +323,61 @@ vm_env_close(void *env)
     free(e);
 }
 
+/* Where node 2's shares go on its host: on disk, as node 1's here. */
+#define SHARE_THERE_BASE "/var/lib/vmbench/vm-remote"
+
+/*
+ * Node 2 on another host with a virtio-fs share: its shared directory
+ * there, made over ssh as node 1's is here (rootfs/, a copy of the
+ * image's tree, where the container root is served over the share;
+ * data/ for storage shared), and held for the run: the host removes it
+ * when the run releases it, exits, dies or loses the connection.
+ */
+static int
+share_there(struct vmb_runtime *rt, struct vm_rt *v, const char *tree,
+            struct vmb_error **err)
+{
+    const struct vmb_config *cfg = rt->cfg;
+    if (!vmb_hosts_vm_remote(cfg) || vmb_config_nodes(cfg) < 2 ||
+        vmb_config_share(cfg) != VMB_STORAGE_VIRTIOFS)
+        return 0;
+    bool root = vmb_config_root_shared(cfg);
+    if (root && tree == NULL)
+        return vmb_error_set(err, VMB_ERR_RUN, 0,
+                             "node 2's container root: the image has no "
+                             "staged tree");
+    struct vmb_remote r;
+    autofree char *dir = NULL;
+    const char *sub = vmb_config_placement(cfg) == VMB_STORAGE_VIRTIOFS &&
+                              cfg->guest.storage != VMB_STORAGE_LOCAL
+                          ? "share/data"
+                          : "share";
+    if (vmb_remote_init_libvirt(&r, cfg->hosts.vm_node2,
+                                cfg->hosts.connect_timeout_us, err) < 0 ||
+        vmb_remote_hold(&r, SHARE_THERE_BASE, sub, &dir, &v->hold, err) < 0)
+        return vmb_error_prefix(err, "node 2's shared directory");
+    v->share_there = vmb_xasprintf("%s/share", dir);
+    if (!root)
+        return 0;
+    autofree char *to = vmb_xasprintf("%s/" VMB_ROOTFS_DIR, v->share_there);
+    if (vmb_remote_put_tree(&r, tree, to, 600000000ull, err) < 0)
+        return vmb_error_prefix(err, "node 2's container root");
+    return 0;
+}
+
+/* Removes node 2's share there (after its VM is gone); a failure is a
+ * note: the next run there removes what is left. */
+static void
+share_there_release(struct vmb_runtime *rt, struct vm_rt *v)
+{
+    vmb_autoerr struct vmb_error *e = NULL;
+    if (v->hold != NULL && vmb_remote_release(v->hold, 60000000ull, &e) < 0)
+        vmb_note(rt->notes, "%s rep %d: %s", rt->cell_id, rt->rep, e->msg);
+    v->hold = NULL;
+    free(v->share_there);
+    v->share_there = NULL;
+}
+
 static int
 vm_up(struct vmb_runtime *rt, struct vmb_error **err)
 {
@@ -363,6 +425,9 @@ vm_up(struct vmb_runtime *rt, struct vmb_error **err)
         .tenant = (uint32_t)rt->tenant,
         .agent_vsock = transport == VMB_AGENT_TRANSPORT_VSOCK,
     };
+    if (share_there(rt, v, tree, err) < 0)
+        return -1;
+    p.node2_share = v->share_there;
     if (vmb_vm_cell_start(e->virt, &p, &v->cell, err) < 0)
         return -1;
     int nn = vmb_vm_cell_nodes(v->cell);
@@ -1018,6 +1083,7 @@ vm_down(struct vmb_runtime *rt)
         vmb_note(rt->notes, "teardown of %s rep %d: %s", rt->cell_id, rt->rep,
                  e->msg);
     v->cell = NULL;
+    share_there_release(rt, v);
 }
 
 static void
@@ -1030,6 +1096,7 @@ vm_free(struct vmb_runtime *rt)
     free(v->conf[1]);
     free(v->init_out[0]);
     free(v->init_out[1]);
+    share_there_release(rt, v);
     vmb_vm_workdir_free(&v->wd);
     free(v);
     rt->priv = NULL;

@@ -229,6 +229,40 @@ xml_data_disk(struct vmb_buf *b, const struct vmb_domain_spec *s, bool iot)
     }
 }
 
+/*
+ * virtio-fs whose daemon libvirt starts, for a node on another host
+ * (where vmbench runs no daemon of its own): Kata's settings as <binary>
+ * says them, the rest the daemon's defaults.
+ */
+static void
+xml_virtiofs_libvirt(struct vmb_buf *b, const struct vmb_domain_spec *s)
+{
+    const struct vmb_virtiofsd_libvirt *lv = s->fs_libvirt;
+    vmb_buf_printf(b,
+                   "    <filesystem type='mount' accessmode='passthrough'>\n"
+                   "      <driver type='virtiofs' queue='%d'/>\n"
+                   "      <binary",
+                   s->fs_queue > 0 ? s->fs_queue : 1024);
+    if (s->fs_daemon != NULL) {
+        vmb_buf_puts(b, " path='");
+        xml_text(b, s->fs_daemon);
+        vmb_buf_puts(b, "'");
+    }
+    if (lv->xattr)
+        vmb_buf_puts(b, " xattr='on'");
+    vmb_buf_puts(b, ">\n");
+    if (lv->cache != NULL)
+        vmb_buf_printf(b, "        <cache mode='%s'/>\n", lv->cache);
+    if (lv->sandbox != NULL)
+        vmb_buf_printf(b, "        <sandbox mode='%s'/>\n", lv->sandbox);
+    if (lv->threads >= 0)
+        vmb_buf_printf(b, "        <thread_pool size='%d'/>\n", lv->threads);
+    vmb_buf_puts(b, "      </binary>\n      <source dir='");
+    xml_text(b, s->fs_dir);
+    vmb_buf_puts(b, "'/>\n      <target dir='" VMB_AGENT_FS_TAG "'/>\n"
+                    "    </filesystem>\n");
+}
+
 static void
 xml_filesystem(struct vmb_buf *b, const struct vmb_domain_spec *s)
 {
@@ -245,6 +279,9 @@ xml_filesystem(struct vmb_buf *b, const struct vmb_domain_spec *s)
                         "multidevs='remap'>\n"
                         "      <driver type='path' wrpolicy='immediate'/>\n"
                         "      <source dir='");
+    } else if (s->fs == VMB_VIRT_FS_VIRTIOFS && s->fs_libvirt != NULL) {
+        xml_virtiofs_libvirt(b, s);
+        return;
     } else if (s->fs == VMB_VIRT_FS_VIRTIOFS) {
         /* The daemon is vmbench's, as Kata starts its own (libvirt's
          * externally launched form): QEMU connects to its socket. */

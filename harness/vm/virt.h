@@ -25,6 +25,7 @@
 #include "base/error.h"
 #include "base/jsonw.h"
 #include "base/util.h"
+#include "config/virtiofsd_args.h"
 
 struct vmb_virt;        /* a libvirt connection */
 struct vmb_virt_net;    /* a transient network of this connection */
@@ -274,6 +275,11 @@ struct vmb_domain_spec {
     int fs_queue;           /* virtio-fs queue size */
     /* virtio-fs: the listening socket of vmbench's virtiofsd */
     const char *fs_socket;
+    /* virtio-fs whose daemon libvirt starts for fs_dir, as its <binary>
+     * says (fs_socket is then not used): a node on another host; NULL:
+     * vmbench's own daemon. fs_daemon: its path, NULL for libvirt's. */
+    const struct vmb_virtiofsd_libvirt *fs_libvirt;
+    const char *fs_daemon;
     const char *network; /* libvirt network name; NULL for no NIC */
     const char *mac;     /* "52:54:00:xx:xx:xx" */
     bool vhost;          /* vhost-net backend, else QEMU's own */

@@ -645,6 +645,7 @@ start_domain(struct vmb_vm_cell *c, int i, const struct vmb_subnet *sn,
                        c->p.agent_vsock && !there);
     struct vmb_domain_spec s = spec_for(c, n, cmdline, mac);
     struct vmb_virt *v = c->v;
+    struct vmb_virtiofsd_libvirt fs_lv;
     if (there) {
         /* Its files are there; its console and agent come back over
          * libvirt streams (pty devices there, nothing of this host's). */
@@ -655,9 +656,20 @@ start_domain(struct vmb_vm_cell *c, int i, const struct vmb_subnet *sn,
         s.agent_socket = NULL;
         s.agent_vsock = false;
         s.chardev_pty = true;
+        if (s.fs == VMB_VIRT_FS_VIRTIOFS) {
+            const char *d = c->p.cfg->guest.virtio_fs_daemon;
+            if (c->p.node2_share == NULL)
+                return vmb_error_set(err, VMB_ERR_RUN, 0,
+                                     "%s: no shared directory there", n->name);
+            if (vmb_virtiofsd_libvirt(c->p.cfg, &fs_lv, err) < 0)
+                return vmb_error_prefix(err, "%s", n->name);
+            s.fs_dir = c->p.node2_share;
+            s.fs_libvirt = &fs_lv;
+            s.fs_daemon = d != NULL && d[0] != '\0' ? d : NULL;
+        }
     }
     autofree char *sock = NULL;
-    if (s.fs == VMB_VIRT_FS_VIRTIOFS) {
+    if (s.fs == VMB_VIRT_FS_VIRTIOFS && s.fs_libvirt == NULL) {
         sock = vmb_xasprintf("%s/%s.virtiofsd.sock", c->work_dir, n->name);
         autofree char *pid =
             vmb_xasprintf("%s/%s.virtiofsd.pid", c->work_dir, n->name);

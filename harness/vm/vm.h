@@ -80,6 +80,11 @@ struct vmb_vm_params {
     /* The agent's channel is vsock (vm/vsock.h chose it), not the
      * virtio-serial port. */
     bool agent_vsock;
+    /* Node 2 on another host with a virtio-fs share: the directory there
+     * that it exports (rootfs/ and data/ in it, as node 1's share here),
+     * made by the caller, which removes it after the cell is torn down;
+     * libvirt there starts its virtiofsd. NULL otherwise. */
+    const char *node2_share;
 };
 
 struct vmb_vm_cell;

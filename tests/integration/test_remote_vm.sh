@@ -16,11 +16,17 @@
 # - the preflight of a VM cell whose node 2 is there finds nothing
 #   lacking there, and wants a route here to node 2's subnet there
 #   until one is added;
-# - a Redis cell and a PostgreSQL cell run with node 1's VM here and node
-#   2's there (files uploaded, routed networks, console and agent over
-#   libvirt streams): replication reaches node 2, both hosts are named,
-#   nothing is left on either side; after a Ctrl-C nothing is left there
-#   either, after a SIGKILL of vmbench no domain or network.
+# - a VM cell whose node 2 there shares over virtio-fs is refused at plan
+#   time with a qemu+tcp:// URI (its directory is made over ssh), and by
+#   the preflight when that host lacks the cell's virtiofsd;
+# - a Redis cell on Kata's default virtio-fs share (the container root
+#   and storage shared, node 2's directory made there over ssh, its
+#   virtiofsd libvirt's) and a PostgreSQL cell on a block data volume run
+#   with node 1's VM here and node 2's there (files uploaded, routed
+#   networks, console and agent over libvirt streams): replication
+#   reaches node 2, both hosts are named, nothing is left on either side;
+#   after a Ctrl-C nothing is left there either, after a SIGKILL of
+#   vmbench no domain, network or shared directory.
 set -euo pipefail
 
 . "$(dirname "$0")/lib.sh"
@@ -97,6 +103,21 @@ guest: { storage: block }
 load: { phases: [{ op: write, n: 100 }] }
 hosts: { vm_node2: "$uri", connect_timeout: 60s }
 YAML
+# Node 2's share is made there over ssh: a qemu+tcp:// host is refused at
+# plan time, naming the key; a virtiofsd that is not there, by the
+# preflight's remote-share need.
+sed -e "s|$uri|qemu+tcp://$TH_THERE/system|" -e 's/storage: block/storage: shared/' \
+    "$T/m.yaml" >"$T/tcp-share.yaml"
+rc=0
+twohosts_here "$VMBENCH" plan "$T/tcp-share.yaml" >"$T/tcp-share.out" 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "a virtio-fs cell over qemu+tcp: exit $rc: $(cat "$T/tcp-share.out")"
+grep -q 'tcp-share.yaml:[0-9]*:[0-9]*: hosts.vm_node2: .*makes on node 2.s host over ssh' \
+    "$T/tcp-share.out" || fail "no refusal of qemu+tcp for a share: $(cat "$T/tcp-share.out")"
+sed -e 's/storage: block/storage: shared, virtio_fs_daemon: \/opt\/no-virtiofsd/' \
+    "$T/m.yaml" >"$T/nofsd.yaml"
+twohosts_here "$VMBENCH" plan "$T/nofsd.yaml" >"$T/nofsd.out" 2>&1 || true
+grep -q 'remote-share: the host of "'"$uri"'" lacks /opt/no-virtiofsd' "$T/nofsd.out" ||
+    fail "no remote-share refusal: $(cat "$T/nofsd.out")"
 twohosts_here "$VMBENCH" plan "$T/m.yaml" >"$T/plan.out" 2>&1 || true
 grep -q "remote-vm" "$T/plan.out" || fail "plan: $(cat "$T/plan.out")"
 if grep -q "remote-libvirt" "$T/plan.out"; then
@@ -110,23 +131,28 @@ grep -q 'ip route add 10.213.1.0/24 via ITS-ADDRESS' "$T/plan.out" ||
     fail "no route fix: $(cat "$T/plan.out")"
 ip -n "$TH_A" route add 10.213.1.0/24 via "$TH_THERE"
 twohosts_here "$VMBENCH" plan "$T/m.yaml" >"$T/plan2.out" 2>&1 || true
-if grep -Eq "remote-(route|libvirt):" "$T/plan2.out"; then
+sed -e 's/storage: block/storage: shared/' "$T/m.yaml" >"$T/share.yaml"
+twohosts_here "$VMBENCH" plan "$T/share.yaml" >>"$T/plan2.out" 2>&1 || true
+if grep -Eq "remote-(route|libvirt|share):" "$T/plan2.out"; then
     fail "the preflight still found node 2 lacking: $(cat "$T/plan2.out")"
 fi
 [ "$(pools)" = "$other" ] || fail "pools left there after the preflight: $(pools | xargs)"
 
 # A Redis cell and a PostgreSQL cell with node 2 there: node 1's VM boots
 # here (a libvirtd of its own in "here": scripts/sandbox.sh in that
-# namespace), node 2's there from the files uploaded into a pool there
-# (its data volume a sparse upload), its console and agent over libvirt
-# streams; replication crosses the veth pair between the two routed VM
-# networks. Nothing is left on either side.
+# namespace), node 2's there from the files uploaded into a pool there,
+# its console and agent over libvirt streams; replication crosses the
+# veth pair between the two routed VM networks. Redis runs on Kata's
+# default share (the container root and its data over virtio-fs: node
+# 2's directory made there over ssh, its virtiofsd started by libvirt
+# there), PostgreSQL on a data volume (a sparse upload). Nothing is left
+# on either side.
 ip -n "$TH_B" route add 10.213.0.0/24 via "$TH_HERE"
 cat >"$T/run.yaml" <<YAML
 name: remote-run
 repetitions: 1
 hypervisor: { accel: tcg }
-guest: { memory: 768, storage: block, data_size: 256M }
+guest: { memory: 768, data_size: 256M }
 network: { vhost_fallback: true }
 database: { ready_timeout: 10m }
 load:
@@ -140,6 +166,10 @@ control: { baremetal: false }
 hosts: { vm_node2: "$uri", connect_timeout: 60s }
 matrix:
   database.engine: [redis, postgres]
+  guest.storage: [shared, block]
+exclude:
+  - { database.engine: redis, guest.storage: block }
+  - { database.engine: postgres, guest.storage: shared }
 YAML
 before=$(veth_bytes)
 start=$SECONDS
@@ -161,6 +191,7 @@ jq -e '.runs.total == 2 and .runs.ok == 2' "$T/run/run.json" >/dev/null ||
 # once per run) crossed; the replication's share is checked on node 2's
 # NIC below.
 [ "$crossed" -ge $((2 * 50 * 1024 * 1024)) ] || fail "only $crossed bytes crossed the veth pair"
+shares=0
 for id in $(jq -r '.cells[].id' "$T/run/plan.json"); do
     d="$T/run/cells/$id/rep1"
     r="$d/result.json"
@@ -188,30 +219,48 @@ for id in $(jq -r '.cells[].id' "$T/run/plan.json"); do
     jq -e --arg u "$uri" '.hosts.node1.uri == "" and .hosts.node2.uri == $u and
            (.hosts.node2.hostname | length > 0) and (.hosts.node2.libvirt | length > 0)' \
         "$r" >/dev/null || fail "cell $id: hosts: $(jq -c .hosts "$r")"
-    # Its data volume, uploaded as a sparse stream, is the file system
-    # it ran on (a SCSI disk: Kata's default block_device_driver).
-    grep -Eq '^/dev/[sv]d[a-z]+ /container/data ext4 ' "$d/node2.mounts" ||
-        fail "cell $id: node 2's data: $(grep container/data "$d/node2.mounts")"
+    if [ "$(jq -r .config.guest.storage "$T/run/cells/$id/config.json")" = block ]; then
+        # Its data volume, uploaded as a sparse stream, is the file system
+        # it ran on (a SCSI disk: Kata's default block_device_driver).
+        grep -Eq '^/dev/[sv]d[a-z]+ /container/data ext4 ' "$d/node2.mounts" ||
+            fail "cell $id: node 2's data: $(grep container/data "$d/node2.mounts")"
+        continue
+    fi
+    # The share there: its container root and data over virtio-fs, from
+    # the directory made there, served by the virtiofsd libvirt started.
+    grep -Eq '^vmbdata /container virtiofs ' "$d/node2.mounts" ||
+        fail "cell $id: node 2's root: $(cat "$d/node2.mounts")"
+    grep -q "<source dir='/var/lib/vmbench/vm-remote/node\.[A-Za-z0-9]*/share'/>" \
+        "$d/node2.xml" || fail "cell $id: node 2's share: $(grep -A6 '<filesystem' "$d/node2.xml")"
+    grep -q "<thread_pool size='1'/>" "$d/node2.xml" ||
+        fail "cell $id: node 2's virtiofsd: $(grep -A6 '<filesystem' "$d/node2.xml")"
+    shares=$((shares + 1))
 done
+[ "$shares" = 1 ] || fail "$shares cells shared a directory there"
+left=$(twohosts_there find /var/lib/vmbench/vm-remote -mindepth 1 -maxdepth 1)
+[ -z "$left" ] || fail "shared directories left there: $left"
 [ "$(pools)" = "$other" ] || fail "pools left there after the run: $(pools | xargs)"
 [ -z "$(there_virsh list --all --name)" ] || fail "a domain there: $(there_virsh list --all --name)"
 [ -z "$(there_virsh net-list --all --name)" ] || fail "a network there: $(there_virsh net-list --all --name)"
 for ns in "$TH_A" "$TH_B"; do
     for p in $(ip netns pids "$ns"); do
         case "$(cat "/proc/$p/comm" 2>/dev/null)" in
-        qemu* | redis* | postgres*) fail "left running in $ns: $(cat "/proc/$p/comm")" ;;
+        qemu* | redis* | postgres* | virtiofsd) fail "left running in $ns: $(cat "/proc/$p/comm")" ;;
         esac
     done
 done
 
-# vmbench stopped while node 2 runs there. Ctrl-C (SIGINT): the run tears
-# down in order, and nothing is left there, pool included. SIGKILL:
-# libvirt there destroys the domain as the run's connection drops
-# (auto-destroy) and vmbench's guard process destroys the network there;
+# vmbench stopped while node 2 runs there on its share. Ctrl-C (SIGINT):
+# the run tears down in order, and nothing is left there, pool included.
+# SIGKILL: libvirt there destroys the domain (and its virtiofsd) as the
+# run's connection drops (auto-destroy), vmbench's guard process destroys
+# the network there, the shared directory goes with the ssh session that
+# held it;
 # the pool stays for the cleanup at the next start of a vmbench of the
 # killed one's pid namespace (the sandbox's own, which no later vmbench
 # shares here, so the test removes it).
 sed -e 's/database.engine: \[redis, postgres\]/database.engine: [redis]/' \
+    -e 's/guest.storage: \[shared, block\]/guest.storage: [shared]/' -e '/^exclude:/,$d' \
     -e 's/phases: .*/phases: [{ op: read, duration: 300s }]/' "$T/run.yaml" >"$T/stop.yaml"
 stop_while_there() { # signal
     local sandbox vpid p left
@@ -231,13 +280,19 @@ stop_while_there() { # signal
     done
     grep -q "0-read" "$T/stop-$1.out" || { cat "$T/stop-$1.out"; fail "$1: the phase never started"; }
     [ -n "$(there_virsh list --name)" ] || { cat "$T/stop-$1.out"; fail "node 2 never ran there"; }
+    [ -n "$(twohosts_there find /var/lib/vmbench/vm-remote -mindepth 1 -maxdepth 1)" ] ||
+        fail "$1: node 2's shared directory is not there"
     vpid=$(pgrep -o -f "^$VMBENCH run $T/stop.yaml") || fail "no vmbench to stop"
     kill -s "$1" "$vpid"
     wait "$sandbox" || true
+    shared_left() { twohosts_there find /var/lib/vmbench/vm-remote -mindepth 1 -maxdepth 1; }
     for _ in $(seq 1 150); do
-        [ -z "$(there_virsh list --all --name)" ] && [ -z "$(there_virsh net-list --all --name)" ] && break
+        [ -z "$(there_virsh list --all --name)" ] && [ -z "$(there_virsh net-list --all --name)" ] &&
+            [ -z "$(shared_left)" ] && break
         sleep 0.2
     done
+    # The shared directory goes with the session that held it there.
+    [ -z "$(shared_left)" ] || fail "$1: shared directories left there: $(shared_left)"
     [ -z "$(there_virsh list --all --name)" ] || fail "$1: a domain there: $(there_virsh list --all --name)"
     [ -z "$(there_virsh net-list --all --name)" ] ||
         fail "$1: a network there: $(there_virsh net-list --all --name)"

@@ -13,8 +13,9 @@
 # twohosts_libvirt_up starts a libvirtd (and virtlogd) in "there", on
 # libvirt's default socket in its private /run, with its own copy of
 # /etc/libvirt and tmpfs over libvirt's state, cache and log directories
-# (as scripts/sandbox.sh), so qemu+ssh://root@$TH_THERE/system reaches it
-# through sshd and virt-ssh-helper there.
+# (as scripts/sandbox.sh) and over /var/lib/vmbench (where vmbench makes a
+# VM's shared directory there), so qemu+ssh://root@$TH_THERE/system
+# reaches it through sshd and virt-ssh-helper there.
 # twohosts_down (always, from the caller's trap) stops every process of
 # both namespaces and removes them. Nothing leaves the namespaces.
 # shellcheck shell=bash
@@ -125,7 +126,8 @@ twohosts_libvirt_up() {
             "$e/libvirt/nodedev"
         mkdir -p "$e/libvirt/qemu/networks/autostart"
         mount --bind "$e/libvirt" /etc/libvirt
-        for d in /run/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt; do
+        for d in /run/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt \
+            /var/lib/vmbench; do
             mkdir -p "$d"
             mount -t tmpfs -o mode=0755 vmb-there "$d"
         done

@@ -541,19 +541,39 @@ Test(matrix, vm_node2_is_a_libvirt_uri_of_another_host)
     }
 }
 
-/* A remote node 2 gets disk volumes there: a cell that shares a
- * directory of this host with its VMs, or has no node 2, is refused with
- * the key and the cell. */
-Test(matrix, vm_node2_refuses_shared_directories_and_one_node_engines)
+/* A remote node 2 gets disk volumes there, and a virtio-fs share made
+ * there over ssh: a 9p share, a virtio-fs share over qemu+tcp://, a
+ * daemon word libvirt's <binary> cannot say, or no node 2 is refused
+ * with the key and the cell. */
+Test(matrix, vm_node2_refuses_shares_it_cannot_make_and_one_node_engines)
 {
     char *msg = load_error("h.yaml", "hosts: {vm_node2: "
-                                     "\"qemu+tcp://there/system\"}\n"
+                                     "\"qemu+ssh://there/system\"}\n"
                                      "guest: {storage: 9p}\n");
-    cr_expect(strstr(msg, "hosts.vm_node2: a node 2 on another host shares "
-                          "no directory of this host") != NULL,
-              "%s", msg);
-    cr_expect(strstr(msg, "over 9p") != NULL, "%s", msg);
+    cr_expect(strstr(msg, "hosts.vm_node2: cell ") != NULL, "%s", msg);
+    cr_expect(strstr(msg, "shares a directory over 9p") != NULL, "%s", msg);
     free(msg);
+    msg = load_error("h.yaml", "hosts: {vm_node2: "
+                               "\"qemu+tcp://there/system\"}\n"
+                               "guest: {storage: shared}\n");
+    cr_expect(strstr(msg, "h.yaml:1:9: hosts.vm_node2: cell ") != NULL, "%s",
+              msg);
+    cr_expect(strstr(msg, "makes on node 2's host over ssh") != NULL, "%s",
+              msg);
+    free(msg);
+    msg = load_error("h.yaml", "hosts: {vm_node2: "
+                               "\"qemu+ssh://there/system\"}\n"
+                               "guest: {virtio_fs_extra_args: --writeback}\n");
+    cr_expect(vmb_str_has_prefix(msg, "h.yaml:2:"), "%s", msg);
+    cr_expect(strstr(msg, "guest.virtio_fs_extra_args: \"--writeback\": "
+                          "libvirt starts") != NULL,
+              "%s", msg);
+    free(msg);
+    /* Kata's default cell (its root and data over virtio-fs) runs there. */
+    struct vmb_matrix *m = load("h.yaml", "hosts: {vm_node2: "
+                                          "\"qemu+ssh://there/system\"}\n");
+    cr_assert_eq(vmb_config_share(&m->cells[0].cfg), VMB_STORAGE_VIRTIOFS);
+    vmb_matrix_free(m);
     msg = load_error("h.yaml", "hosts: {vm_node2: "
                                "\"qemu+tcp://there/system\"}\n"
                                "guest: {storage: block}\n"

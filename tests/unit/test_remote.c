@@ -115,6 +115,46 @@ Test(remote, libvirt_uris_are_checked)
     }
 }
 
+/* A VM node 2's share is made over the ssh that its qemu+ssh:// URI
+ * names: the same user, host, port and keyfile as libvirt's transport;
+ * another transport, or a keyfile ssh would not read as written, is an
+ * input error. */
+Test(remote, libvirt_uris_give_their_ssh_destination)
+{
+    struct vmb_remote r;
+    cr_assert_eq(vmb_remote_init_libvirt(
+                     &r, "qemu+ssh://bench@replica:2222/system?keyfile=/k/id",
+                     3000000, NULL),
+                 0);
+    char **argv = vmb_remote_argv(&r, "true", NULL);
+    size_t p = index_of(argv, "-p"), l = index_of(argv, "-l"),
+           i = index_of(argv, "-i"), dd = index_of(argv, "--");
+    cr_assert_str_eq(argv[p + 1], "2222");
+    cr_assert_str_eq(argv[l + 1], "bench");
+    cr_assert_str_eq(argv[i + 1], "/k/id");
+    cr_assert_str_eq(argv[dd + 1], "replica");
+    cr_assert_neq(index_of(argv, "StrictHostKeyChecking=yes"), (size_t)-1);
+    vmb_db_argv_free(argv);
+    cr_assert_eq(
+        vmb_remote_init_libvirt(&r, "qemu+ssh://replica/system", 3000000, NULL),
+        0);
+    argv = vmb_remote_argv(&r, "true", NULL);
+    cr_assert_eq(index_of(argv, "-i"), (size_t)-1);
+    cr_assert_eq(index_of(argv, "-l"), (size_t)-1);
+    vmb_db_argv_free(argv);
+    const char *bad[] = {"qemu+tcp://replica/system", "qemu:///system",
+                         "qemu+ssh:///system",
+                         "qemu+ssh://replica/system?keyfile=",
+                         "qemu+ssh://replica/system?keyfile=%2Fk"};
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        struct vmb_error *err = NULL;
+        cr_assert_lt(vmb_remote_init_libvirt(&r, bad[k], 1000000, &err), 0,
+                     "%s", bad[k]);
+        cr_assert_eq(err->kind, VMB_ERR_INPUT);
+        vmb_error_free(err);
+    }
+}
+
 /* The probe names every program of an engine the other host lacks; the
  * list reaches its shell as one word, so that no name in it runs. */
 Test(remote, probe_names_each_missing_program_and_runs_none)

@@ -398,6 +398,37 @@ Test(virt, xml_virtiofs_shared_memory_and_socket)
     cr_assert_null(strstr(xml, "<source dir="));
 }
 
+/* A node on another host: libvirt there starts the daemon from <binary>
+ * for the directory made there, with Kata's settings it can say. */
+Test(virt, xml_virtiofs_libvirt_daemon)
+{
+    struct vmb_domain_spec s = base_spec();
+    struct vmb_virtiofsd_libvirt lv = {"always", 1, true, "chroot"};
+    s.fs = VMB_VIRT_FS_VIRTIOFS;
+    s.fs_dir = "/var/lib/vmbench/vm-remote/node.x/share";
+    s.fs_libvirt = &lv;
+    s.fs_daemon = "/usr/lib/qemu/virtiofsd";
+    autofree char *xml = vmb_virt_domain_xml(&s);
+    assert_valid(xml);
+    cr_assert(strstr(xml, "<access mode='shared'/>"));
+    cr_assert(strstr(xml, "<binary path='/usr/lib/qemu/virtiofsd' "
+                          "xattr='on'>\n"
+                          "        <cache mode='always'/>\n"
+                          "        <sandbox mode='chroot'/>\n"
+                          "        <thread_pool size='1'/>\n"
+                          "      </binary>\n"
+                          "      <source dir='/var/lib/vmbench/vm-remote/"
+                          "node.x/share'/>"),
+              "%s", xml);
+    cr_assert_null(strstr(xml, "<source socket="));
+    /* Kata's defaults: the daemon's own cache (auto), libvirt's daemon. */
+    lv = (struct vmb_virtiofsd_libvirt){NULL, -1, false, NULL};
+    s.fs_daemon = NULL;
+    autofree char *plain = vmb_virt_domain_xml(&s);
+    assert_valid(plain);
+    cr_assert(strstr(plain, "<binary>\n      </binary>\n"), "%s", plain);
+}
+
 Test(virt, xml_escapes_values)
 {
     struct vmb_domain_spec s = base_spec();

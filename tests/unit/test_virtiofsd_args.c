@@ -159,6 +159,38 @@ Test(virtiofsd_args, cache_modes)
     }
 }
 
+/* Libvirt's <binary> for a node on another host: Kata's defaults say
+ * one thread and the daemon's own cache; a word it cannot say is refused,
+ * naming it. */
+Test(virtiofsd_args, libvirt_binary)
+{
+    struct vmb_virtiofsd_libvirt lv;
+    cr_assert_eq(vmb_virtiofsd_libvirt(&cfg, &lv, NULL), 0);
+    cr_assert_null(lv.cache);
+    cr_assert_eq(lv.threads, 1);
+    cr_assert_not(lv.xattr);
+    cr_assert_null(lv.sandbox);
+    cfg.guest.virtio_fs_cache = VMB_FSCACHE_NEVER;
+    free(cfg.guest.virtio_fs_extra_args);
+    cfg.guest.virtio_fs_extra_args = vmb_xstrdup("-o xattr --sandbox=chroot");
+    cr_assert_eq(vmb_virtiofsd_libvirt(&cfg, &lv, NULL), 0);
+    cr_assert_str_eq(lv.cache, "none");
+    cr_assert_eq(lv.threads, -1);
+    cr_assert(lv.xattr);
+    cr_assert_str_eq(lv.sandbox, "chroot");
+    const char *bad[] = {"--writeback", "--sandbox=none", "--fd=3"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        free(cfg.guest.virtio_fs_extra_args);
+        cfg.guest.virtio_fs_extra_args = vmb_xstrdup(bad[i]);
+        struct vmb_error *err = NULL;
+        cr_assert_lt(vmb_virtiofsd_libvirt(&cfg, &lv, &err), 0, "%s", bad[i]);
+        cr_assert(vmb_str_has_prefix(err->msg, "virtio_fs_extra_args: "), "%s",
+                  err->msg);
+        cr_assert(strstr(err->msg, bad[i]), "%s", err->msg);
+        vmb_error_free(err);
+    }
+}
+
 Test(virtiofsd_args, flavour_of_help)
 {
     cr_assert_eq(vmb_virtiofsd_flavour_of_help(
