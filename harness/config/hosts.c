@@ -93,6 +93,13 @@ vmb_hosts_vm_remote(const struct vmb_config *cfg)
     return cfg->hosts.vm_node2 != NULL && cfg->hosts.vm_node2[0] != '\0';
 }
 
+int
+vmb_hosts_vm_nodes_here(const struct vmb_config *cfg)
+{
+    int nodes = vmb_config_nodes(cfg);
+    return nodes == 2 && vmb_hosts_vm_remote(cfg) ? 1 : nodes;
+}
+
 static char *
 bad_uri(const char *s)
 {

@@ -53,6 +53,10 @@ bool vmb_hosts_control_remote(const struct vmb_config *cfg);
  * (hosts.vm_node2). */
 bool vmb_hosts_vm_remote(const struct vmb_config *cfg);
 
+/* The VMs of one tenant that run on this host: vmb_config_nodes, less
+ * node 2 where it runs on another libvirt host. */
+int vmb_hosts_vm_nodes_here(const struct vmb_config *cfg);
+
 /*
  * The subnet of node 2's network on its libvirt host, as CIDR text into
  * buf: hosts.vm_node2_subnet, or where "" the block of network.subnet's

@@ -495,11 +495,31 @@ libvirt_child(int fd, const char *uri, const char *emulator,
     } else {
         fprintf(f, "emulator\tOK\t\n");
     }
+    int cpus = 0;
+    int64_t free_2m = 0;
+    if (vmb_virt_host_cpus(v, &cpus, &free_2m, &err) == 0)
+        fprintf(f, "host\tOK\t%d %" PRId64 "\n", cpus, free_2m);
     fflush(f);
     upload_check(f, v);
     fclose(f);
     vmb_virt_close(v);
     _exit(0);
+}
+
+/* "CPUS FREE_2M" of a libvirt host's "host" line into r. */
+static void
+host_line(struct vmb_doctor_report *r, bool ok, const char *text)
+{
+    int cpus = 0;
+    int64_t free_2m = 0;
+    if (!ok || sscanf(text, "%d %" SCNd64, &cpus, &free_2m) != 2 || cpus < 1 ||
+        free_2m < 0)
+        return;
+    r->host_cpus = cpus;
+    r->host_free_2m = free_2m;
+    add(r, "host", VMB_DOCTOR_OK, NULL,
+        "%d CPUs online there, %" PRId64 " free 2 MiB huge pages", cpus,
+        free_2m);
 }
 
 /*
@@ -513,6 +533,8 @@ check_libvirt_host(struct vmb_doctor_report *r, const char *uri,
                    const char *emulator, const char *machine,
                    uint64_t timeout_us)
 {
+    r->host_cpus = -1;
+    r->host_free_2m = -1;
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) < 0) {
         add(r, "libvirt", VMB_DOCTOR_FAIL, NULL, "pipe: %s", strerror(errno));
@@ -572,6 +594,8 @@ check_libvirt_host(struct vmb_doctor_report *r, const char *uri,
             else if (strcmp(line, "libvirt") == 0)
                 add(r, "libvirt", VMB_DOCTOR_FAIL, fix,
                     "libvirtd at \"%s\": %s", uri, t2 + 1);
+            else if (strcmp(line, "host") == 0)
+                host_line(r, ok, t2 + 1);
             else if (strcmp(line, "upload") == 0 && ok)
                 add(r, "upload", VMB_DOCTOR_OK, NULL, "%s", t2 + 1);
             else if (strcmp(line, "upload") == 0)

@@ -37,6 +37,10 @@ struct vmb_doctor_report {
     struct vmb_doctor_check *checks;
     size_t n;
     bool kvm_ok; /* the KVM verdict, also when not probed (false) */
+    /* A libvirt host's online CPUs and free 2 MiB huge pages, as its
+     * libvirt reports them ("host"); -1 where not read */
+    int host_cpus;
+    int64_t host_free_2m;
 };
 
 /* Runs every check; never fails (a check that cannot run says so). */
@@ -55,8 +59,9 @@ struct vmb_doctor_report *vmb_doctor_run_host(const char *dest,
  * The checks of a libvirt host (a URI that is not ssh://): its libvirtd
  * answers within connect_timeout_us ("libvirt"; libvirt has no connect
  * deadline of its own, so the check runs in a child process killed at
- * the deadline, with any ssh it started) and emulator runs there for
- * machine ("emulator").
+ * the deadline, with any ssh it started), emulator runs there for
+ * machine ("emulator"), its CPUs and free huge pages ("host"), and an
+ * upload to a storage pool there ("upload").
  */
 struct vmb_doctor_report *
 vmb_doctor_run_libvirt_host(const char *uri, const char *emulator,

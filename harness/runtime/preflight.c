@@ -9,6 +9,7 @@
 
 #include "base/util.h"
 #include "config/config.h"
+#include "config/hosts.h"
 #include "db/db.h"
 #include "runtime/hostset.h"
 #include "runtime/runtime.h"
@@ -305,12 +306,13 @@ hugepages_applies(const struct vmb_cell *c)
     return is_vm(c) && c->cfg.guest.hugepages;
 }
 
-/* Every VM of a run (two per tenant, one for fio), each of
- * default_memory in 2 MiB pages. */
+/* Every VM of a run on this host (two per tenant, one for fio or where
+ * node 2 runs on another host), each of default_memory in 2 MiB pages. */
 static uint64_t
 vms_of(const struct vmb_cell *c)
 {
-    return (uint64_t)vmb_config_nodes(&c->cfg) * (uint64_t)c->cfg.top.tenants;
+    return (uint64_t)vmb_hosts_vm_nodes_here(&c->cfg) *
+           (uint64_t)c->cfg.top.tenants;
 }
 
 static uint64_t
@@ -622,7 +624,8 @@ vmb_preflight_host_cpus(void)
 int64_t
 vmb_preflight_cpus_needed(const struct vmb_cell *c)
 {
-    return c->cfg.top.tenants * vmb_config_nodes(&c->cfg) * c->cfg.guest.vcpus;
+    return c->cfg.top.tenants * vmb_hosts_vm_nodes_here(&c->cfg) *
+           c->cfg.guest.vcpus;
 }
 
 /* A control pins its nodes only with match_resources; unpinned, they
@@ -646,9 +649,9 @@ cpus_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
         "%" PRId64 " tenants x %d node%s x %" PRId64 " vCPUs need %" PRId64
         " CPUs and this host has %d: the run "
         "is oversubscribed, its figures measure contention for CPUs",
-        c->cfg.top.tenants, vmb_config_nodes(&c->cfg),
-        vmb_config_nodes(&c->cfg) == 1 ? "" : "s", c->cfg.guest.vcpus, need,
-        h->cpus);
+        c->cfg.top.tenants, vmb_hosts_vm_nodes_here(&c->cfg),
+        vmb_hosts_vm_nodes_here(&c->cfg) == 1 ? "" : "s", c->cfg.guest.vcpus,
+        need, h->cpus);
     return VMB_PREFLIGHT_NOTE;
 }
 
@@ -669,11 +672,13 @@ pinning_probe(const struct vmb_preflight_facts *h, const struct vmb_cell *c,
     int64_t need = vmb_preflight_cpus_needed(c);
     if (need <= h->cpus)
         return 0;
+    int here = vmb_hosts_vm_nodes_here(&c->cfg);
     *detail = vmb_xasprintf(
-        "enable_vcpus_pinning gives each of %" PRId64 " tenants x 2 nodes x "
-        "%" PRId64 " vCPUs a CPU of its own: %" PRId64
+        "enable_vcpus_pinning gives each of %" PRId64 " tenants x %d node%s "
+        "here x %" PRId64 " vCPUs a CPU of its own: %" PRId64
         " CPUs, and this host has %d",
-        c->cfg.top.tenants, c->cfg.guest.vcpus, need, h->cpus);
+        c->cfg.top.tenants, here, here == 1 ? "" : "s", c->cfg.guest.vcpus,
+        need, h->cpus);
     *fix = vmb_xasprintf("set enable_vcpus_pinning: false to run the %" PRId64
                          " tenants oversubscribed, or lower tenants or vcpus "
                          "to fit %d CPUs",

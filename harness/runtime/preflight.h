@@ -98,6 +98,9 @@ struct vmb_preflight_facts {
         char error[512];    /* why it cannot be reached; "" when it was */
         char missing[256];  /* the engine's programs it lacks; "" */
         char lack_fix[256]; /* a libvirt host's fix of missing */
+        /* a libvirt host's online CPUs and free 2 MiB pages; -1: unread */
+        int cpus;
+        int64_t free_2m;
     } remotes[VMB_PREFLIGHT_MAX_REMOTES];
     size_t nremotes;
 };

@@ -6,6 +6,7 @@
  * with the cell's QEMU there.
  */
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -89,6 +90,8 @@ read_libvirt(struct vmb_preflight_remote *x, const struct vmb_config *cfg)
             snprintf(x->lack_fix, sizeof(x->lack_fix), "%s",
                      k->fix ? k->fix : "see `vmbench doctor --host`");
     }
+    x->cpus = r->host_cpus;
+    x->free_2m = r->host_free_2m;
     vmb_doctor_report_free(r);
 }
 
@@ -209,6 +212,41 @@ read_vm_hosts(struct vmb_preflight_facts *f, const struct vmb_matrix *m,
     }
 }
 
+/*
+ * Node 2's VM on its host: with enable_vcpus_pinning a CPU there for
+ * each vCPU (its vCPUs take CPUs 0 to vcpus - 1 there), with
+ * enable_hugepages its memory in free 2 MiB pages there.
+ */
+static int
+there_fits(const struct vmb_preflight_remote *x, const struct vmb_cell *c,
+           char **detail, char **fix)
+{
+    const struct vmb_guest_opts *g = &c->cfg.guest;
+    if (g->vcpus_pinning && x->cpus >= 0 &&
+        (g->vcpus > x->cpus || x->cpus > 64)) {
+        *detail = vmb_xasprintf("enable_vcpus_pinning gives node 2's %" PRId64
+                                " vCPUs a CPU each on \"%s\", which has %d "
+                                "online (and at most 64 can be pinned)",
+                                g->vcpus, x->dest, x->cpus);
+        *fix = vmb_xstrdup("lower default_vcpus, or set "
+                           "enable_vcpus_pinning: false");
+        return VMB_PREFLIGHT_LACK;
+    }
+    int64_t pages = ((int64_t)g->memory_mib + 1) / 2;
+    if (g->hugepages && x->free_2m >= 0 && x->free_2m < pages) {
+        *detail =
+            vmb_xasprintf("enable_hugepages: node 2's VM needs %" PRId64
+                          " free 2 MiB pages on \"%s\", which has %" PRId64,
+                          pages, x->dest, x->free_2m);
+        *fix = vmb_xasprintf("reserve %" PRId64 " more there (`echo N > "
+                             "/proc/sys/vm/nr_hugepages`), or set "
+                             "enable_hugepages: false",
+                             pages - x->free_2m);
+        return VMB_PREFLIGHT_LACK;
+    }
+    return 0;
+}
+
 int
 vmb_preflight_vm_remote_probe(const struct vmb_preflight_facts *h,
                               const struct vmb_cell *c, char **detail,
@@ -232,7 +270,7 @@ vmb_preflight_vm_remote_probe(const struct vmb_preflight_facts *h,
         *fix = vmb_xstrdup(x->lack_fix);
         return VMB_PREFLIGHT_LACK;
     }
-    return 0;
+    return there_fits(x, c, detail, fix);
 }
 
 /*

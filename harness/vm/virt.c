@@ -337,6 +337,26 @@ vmb_virt_versions(struct vmb_virt *v, char **libvirt, char **qemu,
     return 0;
 }
 
+int
+vmb_virt_host_cpus(struct vmb_virt *v, int *cpus, int64_t *free_2m,
+                   struct vmb_error **err)
+{
+    unsigned int online = 0;
+    if (virNodeGetCPUMap(v->conn, NULL, &online, 0) < 0)
+        return vmb_virt_fail(err, "the host's CPUs");
+    *cpus = (int)online;
+    /* All NUMA nodes together (start -1, one cell); a host without
+     * 2 MiB pages says so as an error, which is 0 free here. */
+    unsigned int size = 2048;
+    unsigned long long count = 0;
+    if (virNodeGetFreePages(v->conn, 1, &size, -1, 1, &count, 0) < 0) {
+        virResetLastError();
+        count = 0;
+    }
+    *free_2m = (int64_t)count;
+    return 0;
+}
+
 char *
 vmb_virt_hostname(struct vmb_virt *v)
 {

@@ -377,6 +377,11 @@ int vmb_virt_domain_vcpu_pins(struct vmb_virt_domain *d, uint64_t *out, int n,
  * '?'; NULL when libvirt cannot say. Caller frees. */
 char *vmb_virt_hostname(struct vmb_virt *v);
 
+/* v's host's online CPUs and its free 2 MiB huge pages (all NUMA nodes;
+ * 0 where it has none), as its libvirt reports them. */
+int vmb_virt_host_cpus(struct vmb_virt *v, int *cpus, int64_t *free_2m,
+                       struct vmb_error **err);
+
 /* v's host for provenance: vmb_virt_hostname and vmb_virt_versions, each
  * NULL where libvirt cannot say. Caller frees. */
 void vmb_virt_describe(struct vmb_virt *v, char **hostname, char **libvirt,

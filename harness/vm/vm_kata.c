@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "base/util.h"
+#include "config/hosts.h"
 #include "config/virtiofsd_args.h"
 #include "vm/vm.h"
 
@@ -101,7 +102,7 @@ check_hugepages(const struct vmb_config *cfg, struct vmb_error **err)
     uint64_t fr = 0, tot = 0;
     if (vmb_hugepages_info(&fr, &tot, err) < 0)
         return vmb_error_prefix(err, "enable_hugepages");
-    int nodes = vmb_config_nodes(cfg);
+    int nodes = vmb_hosts_vm_nodes_here(cfg);
     uint64_t need = (uint64_t)nodes * ((cfg->guest.memory_mib + 1) / 2);
     if (fr >= need)
         return 0;
@@ -121,9 +122,10 @@ plan_pins(const struct vmb_config *cfg, struct vmb_vm_kata *k,
     if (!cfg->guest.vcpus_pinning)
         return 0;
     /* A one-node cell (fio) has one VM: it reserves no CPUs for a
-     * second. */
+     * second; nor does a cell whose node 2 runs on another host (its
+     * CPUs there: vmb_vm_kata_pin_there). */
     int cpus = host_cpus(), v = (int)cfg->guest.vcpus;
-    int nodes = vmb_config_nodes(cfg);
+    int nodes = vmb_hosts_vm_nodes_here(cfg);
     if (nodes * v > cpus || cpus > 64)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
                              "enable_vcpus_pinning needs a host CPU for each "
@@ -139,6 +141,27 @@ plan_pins(const struct vmb_config *cfg, struct vmb_vm_kata *k,
         for (int node = 0; node < nodes; node++)
             k->emulator_cpuset[node] =
                 vmb_xasprintf("%d-%d", nodes * v, cpus - 1);
+    return 0;
+}
+
+int
+vmb_vm_kata_pin_there(struct vmb_vm_kata *k, const struct vmb_config *cfg,
+                      int cpus, struct vmb_error **err)
+{
+    if (!k->pin)
+        return 0;
+    int v = (int)cfg->guest.vcpus;
+    if (v > cpus || cpus > 64)
+        return vmb_error_set(err, VMB_ERR_INPUT, 0,
+                             "enable_vcpus_pinning needs a CPU on node 2's "
+                             "host for each of its %d vCPUs and at most 64 "
+                             "CPUs; that host has %d",
+                             v, cpus);
+    for (int j = 0; j < v; j++)
+        k->pins[1][j] = j;
+    free(k->emulator_cpuset[1]);
+    k->emulator_cpuset[1] =
+        v < cpus ? vmb_xasprintf("%d-%d", v, cpus - 1) : NULL;
     return 0;
 }
 

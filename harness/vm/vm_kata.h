@@ -48,6 +48,14 @@ int vmb_vm_kata_prepare(const struct vmb_config *cfg, struct vmb_vm_kata *k,
 int vmb_vm_kata_pin_tenant(struct vmb_vm_kata *k, const struct vmb_config *cfg,
                            int tenant, struct vmb_error **err);
 
+/*
+ * Moves node 2's pinning to its own host, which has cpus online: its
+ * vCPUs to CPUs 0 to vcpus - 1 there, its emulator threads to the rest.
+ * Fails (VMB_ERR_INPUT) when that host has too few CPUs.
+ */
+int vmb_vm_kata_pin_there(struct vmb_vm_kata *k, const struct vmb_config *cfg,
+                          int cpus, struct vmb_error **err);
+
 void vmb_vm_kata_free(struct vmb_vm_kata *k);
 
 /* Sets the fields of s that the Kata knobs decide, for node 0 or 1. */

@@ -15,7 +15,8 @@
 #   it, with nothing made on either side;
 # - the preflight of a VM cell whose node 2 is there finds nothing
 #   lacking there, and wants a route here to node 2's subnet there
-#   until one is added;
+#   until one is added, and node 2's pinned vCPUs and huge pages are
+#   checked against the CPUs and free pages there;
 # - a VM cell whose node 2 there shares over virtio-fs is refused at plan
 #   time with a qemu+tcp:// URI (its directory is made over ssh), and by
 #   the preflight when that host lacks the cell's virtiofsd;
@@ -131,6 +132,18 @@ grep -q 'ip route add 10.213.1.0/24 via ITS-ADDRESS' "$T/plan.out" ||
     fail "no route fix: $(cat "$T/plan.out")"
 ip -n "$TH_A" route add 10.213.1.0/24 via "$TH_THERE"
 twohosts_here "$VMBENCH" plan "$T/m.yaml" >"$T/plan2.out" 2>&1 || true
+# Node 2's VM is checked against its own host's CPUs and free huge
+# pages, as its libvirt reports them: refused before anything starts.
+sed -e 's/storage: block/storage: block, vcpus_pinning: true, vcpus: 3/' \
+    "$T/m.yaml" >"$T/pins.yaml"
+twohosts_here "$VMBENCH" plan "$T/pins.yaml" >"$T/pins.out" 2>&1 || true
+grep -q "remote-libvirt: enable_vcpus_pinning gives node 2's 3 vCPUs a CPU each on \"$uri\", which has $(getconf _NPROCESSORS_ONLN) online" \
+    "$T/pins.out" || fail "no refusal of node 2's pinning there: $(cat "$T/pins.out")"
+sed -e 's/storage: block/storage: block, hugepages: true, memory: 16384/' \
+    "$T/m.yaml" >"$T/huge.yaml"
+twohosts_here "$VMBENCH" plan "$T/huge.yaml" >"$T/huge.out" 2>&1 || true
+grep -q "remote-libvirt: enable_hugepages: node 2's VM needs 8192 free 2 MiB pages on \"$uri\"" \
+    "$T/huge.out" || fail "no refusal of node 2's huge pages there: $(cat "$T/huge.out")"
 sed -e 's/storage: block/storage: shared/' "$T/m.yaml" >"$T/share.yaml"
 twohosts_here "$VMBENCH" plan "$T/share.yaml" >>"$T/plan2.out" 2>&1 || true
 if grep -Eq "remote-(route|libvirt|share):" "$T/plan2.out"; then

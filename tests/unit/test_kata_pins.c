@@ -5,6 +5,8 @@
  * CPUs are refused rather than pinned onto each other.
  */
 #include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "base/util.h"
@@ -108,5 +110,39 @@ Test(kata_pins, a_one_node_cell_reserves_cpus_for_its_one_vm)
     cfg.database.engine = VMB_ENGINE_REDIS;
     cr_expect_eq(vmb_config_node_slot(&cfg, 1, 1), 2);
     cr_expect_eq(vmb_config_node_slot(&cfg, 1, 2), 3);
+    vmb_config_free(&cfg);
+}
+
+/* Node 2 on another host: node 1 alone takes CPUs here (all of them may
+ * be its vCPUs), node 2 takes CPUs of its own host, from 0, its emulator
+ * threads the rest there; a host with too few is refused. */
+Test(kata_pins, node_2_there_pins_to_cpus_of_its_host)
+{
+    struct vmb_config cfg;
+    vmb_config_defaults(&cfg);
+    cfg.guest.vcpus_pinning = true;
+    cfg.network.disable_vhost_net = true; /* not what this is about */
+    free(cfg.hosts.vm_node2);
+    cfg.hosts.vm_node2 = vmb_xstrdup("qemu+ssh://there/system");
+    int n = cpus();
+    cfg.guest.vcpus = n;
+    struct vmb_vm_kata k;
+    struct vmb_error *err = NULL;
+    cr_assert_eq(vmb_vm_kata_prepare(&cfg, &k, &err), 0, "%s",
+                 err ? err->msg : "");
+    cr_assert(k.pin);
+    for (int j = 0; j < n; j++)
+        cr_expect_eq(k.pins[0][j], j);
+    cr_assert_eq(vmb_vm_kata_pin_there(&k, &cfg, n + 2, &err), 0, "%s",
+                 err ? err->msg : "");
+    for (int j = 0; j < n; j++)
+        cr_expect_eq(k.pins[1][j], j);
+    autofree char *rest = vmb_xasprintf("%d-%d", n, n + 1);
+    cr_expect_str_eq(k.emulator_cpuset[1], rest);
+    cr_assert_lt(vmb_vm_kata_pin_there(&k, &cfg, n - 1, &err), 0);
+    cr_expect_eq(err->kind, VMB_ERR_INPUT);
+    cr_expect(strstr(err->msg, "node 2's host") != NULL, "%s", err->msg);
+    vmb_error_free(err);
+    vmb_vm_kata_free(&k);
     vmb_config_free(&cfg);
 }
