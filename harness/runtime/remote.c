@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -18,6 +19,12 @@
 
 /* Output kept of one command: its stdout and stderr each. */
 #define REMOTE_OUT_MAX (1u << 20)
+
+/* A shell function, rmcg DIR: removes the memory group of the node
+ * whose directory is DIR (vmb_remote_cap_memory), in either hierarchy. */
+#define RMCG                                                                   \
+    "rmcg() { rmdir \"/sys/fs/cgroup/vmbench-control.${1##*/}\" "              \
+    "\"/sys/fs/cgroup/memory/vmbench-control.${1##*/}\" 2>/dev/null; }; "
 
 int
 vmb_remote_init(struct vmb_remote *r, const char *dest,
@@ -408,14 +415,15 @@ vmb_remote_probe(const struct vmb_remote *r, const struct vmb_db_driver *drv,
  * whose pid file names a process that is gone, or older than an hour
  * without one, is a dead run's. */
 static const char node_dir_script[] =
-    "base=$1; mkdir -p -m 0711 \"$base\" || exit 1; "
-    "for d in \"$base\"/node.*; do [ -d \"$d\" ] || continue; "
-    "if [ -f \"$d/pid\" ]; then "
-    "kill -0 \"$(cat \"$d/pid\")\" 2>/dev/null || rm -rf \"$d\"; "
-    "elif [ -n \"$(find \"$d\" -maxdepth 0 -mmin +60)\" ]; then "
-    "rm -rf \"$d\"; fi; done; "
-    "d=$(mktemp -d \"$base/node.XXXXXX\") && mkdir -p \"$d/$2\" && "
-    "echo \"$d\"";
+    RMCG "base=$1; mkdir -p -m 0711 \"$base\" || exit 1; "
+         "for d in \"$base\"/node.*; do [ -d \"$d\" ] || continue; "
+         "if [ -f \"$d/pid\" ]; then "
+         "kill -0 \"$(cat \"$d/pid\")\" 2>/dev/null || "
+         "{ rm -rf \"$d\"; rmcg \"$d\"; }; "
+         "elif [ -n \"$(find \"$d\" -maxdepth 0 -mmin +60)\" ]; then "
+         "rm -rf \"$d\"; rmcg \"$d\"; fi; done; "
+         "d=$(mktemp -d \"$base/node.XXXXXX\") && mkdir -p \"$d/$2\" && "
+         "echo \"$d\"";
 
 static int
 dir_new(const struct vmb_remote *r, const char *base, const char *sub,
@@ -460,7 +468,8 @@ vmb_remote_node_remove(const struct vmb_remote *r, const char *dir)
 {
     const char *args[] = {dir, NULL};
     vmb_autoerr struct vmb_error *e = NULL;
-    vmb_remote_run(r, "rm -rf \"$1\"", args, NULL, 10000000, NULL, &e);
+    vmb_remote_run(r, RMCG "rm -rf \"$1\"; rmcg \"$1\"; exit 0", args, NULL,
+                   10000000, NULL, &e);
 }
 
 struct vmb_remote_hold {
@@ -635,6 +644,56 @@ vmb_remote_put_tree(const struct vmb_remote *r, const char *local,
     return 0;
 }
 
+/* $1: a node directory, $2: bytes. Makes the node's memory group there,
+ * in cgroup v2's root (the one group whose children get the controller
+ * whatever holds processes) where v2 has the memory controller, else in
+ * cgroup v1's memory hierarchy, and prints "PATH LIMIT", or "- why".
+ * Changes no setting of the host's: a root without the controller for
+ * its children is a reason, not a fix. */
+static const char cap_script[] =
+    "d=$1; mem=$2; n=vmbench-control.${d##*/}; "
+    "[ \"$(id -u)\" = 0 ] || { echo '- its ssh user is not root'; exit 0; }; "
+    "if grep -qw memory /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null; "
+    "then cg=/sys/fs/cgroup/$n; f=memory.max; "
+    "elif [ -f /sys/fs/cgroup/memory/memory.limit_in_bytes ]; "
+    "then cg=/sys/fs/cgroup/memory/$n; f=memory.limit_in_bytes; "
+    "else echo '- no cgroup memory controller for its groups'; exit 0; fi; "
+    "if mkdir \"$cg\" && echo \"$mem\" >\"$cg/$f\"; then "
+    "echo 0 >\"$cg/memory.swap.max\" 2>/dev/null; "
+    "echo \"$cg $(cat \"$cg/$f\")\"; "
+    "else rmdir \"$cg\" 2>/dev/null; echo \"- $cg could not be made\"; fi";
+
+int
+vmb_remote_cap_memory(const struct vmb_remote *r, const char *dir,
+                      uint64_t bytes, char **cgroup, uint64_t *max, char **why,
+                      struct vmb_error **err)
+{
+    *cgroup = *why = NULL;
+    *max = 0;
+    char b[32];
+    snprintf(b, sizeof(b), "%" PRIu64, bytes);
+    const char *args[] = {dir, b, NULL};
+    autofree char *out = NULL;
+    if (vmb_remote_run(r, cap_script, args, NULL, 10000000, &out, err) < 0)
+        return vmb_error_prefix(err, "cap node 2's memory");
+    char *nl = strchr(out, '\n');
+    if (nl)
+        *nl = '\0';
+    char *sp = strchr(out, ' ');
+    if (sp != NULL && out[0] == '/') {
+        char *end = NULL;
+        unsigned long long limit = strtoull(sp + 1, &end, 10);
+        if (end != sp + 1 && *end == '\0' && limit > 0) {
+            *sp = '\0';
+            *cgroup = vmb_xstrdup(out);
+            *max = limit;
+            return 0;
+        }
+    }
+    *why = vmb_term_safe(sp != NULL && out[0] == '-' ? sp + 1 : out);
+    return 0;
+}
+
 /* fd 3 keeps ssh's standard input for the watcher: an asynchronous list
  * of a non-interactive shell reads /dev/null otherwise. The watcher's
  * pause runs as a child it waits for, so that when the server is gone
@@ -644,13 +703,15 @@ vmb_remote_put_tree(const struct vmb_remote *r, const char *local,
  * directory is always removed after it. */
 static const char server_script[] =
     "trap '' HUP PIPE; "
-    "d=$1; sig=$2; grace=$3; cpus=$4; pdir=$5; user=$6; shift 6; "
+    "d=$1; sig=$2; grace=$3; cpus=$4; pdir=$5; user=$6; cg=$7; shift 7; "
     "[ -n \"$pdir\" ] && PATH=\"$pdir:$PATH\"; "
     "cd \"$d\" || exit 125; echo $$ >\"$d/pid\"; exec 3<&0; "
     "if [ -n \"$user\" ] && [ \"$(id -u)\" = 0 ]; then "
     "chown -R \"$user:\" \"$d\" && set -- setpriv --reuid=\"$user\" "
     "--regid=\"$(id -g \"$user\")\" --init-groups -- \"$@\" "
     "|| exit 125; fi; "
+    "[ -n \"$cg\" ] && set -- sh -c 'echo $$ >\"$0/cgroup.procs\" && "
+    "exec \"$@\"' \"$cg\" \"$@\"; "
     "if [ -n \"$cpus\" ]; then taskset -c \"$cpus\" \"$@\" </dev/null & "
     "else \"$@\" </dev/null & fi; p=$!; "
     "{ s=; trap '[ -n \"$s\" ] && kill $s; exit 0' TERM; "
@@ -658,17 +719,20 @@ static const char server_script[] =
     "sleep 1 & s=$!; wait $s; s=; n=$((n+1)); "
     "[ $n -ge \"$grace\" ] && kill -9 $p 2>/dev/null; "
     "done; } >/dev/null 2>&1 & w=$!; exec 3<&-; "
-    "wait $p; rc=$?; kill $w 2>/dev/null; rm -rf \"$d\"; exit $rc";
+    "wait $p; rc=$?; kill $w 2>/dev/null; if [ -n \"$cg\" ]; then n=0; "
+    "until rmdir \"$cg\" 2>/dev/null || [ $n -ge 20 ]; do "
+    "kill -9 $(cat \"$cg/cgroup.procs\") 2>/dev/null; sleep 0.1; "
+    "n=$((n+1)); done; fi; rm -rf \"$d\"; exit $rc";
 
 char **
 vmb_remote_server_argv(const struct vmb_remote *r, const char *dir, int sig,
                        int grace_s, const char *cpus, const char *prog_dir,
-                       const char *user, char *const *argv)
+                       const char *user, const char *cgroup, char *const *argv)
 {
     size_t n = 0;
     while (argv[n] != NULL)
         n++;
-    const char **args = vmb_xcalloc(n + 7, sizeof(char *));
+    const char **args = vmb_xcalloc(n + 8, sizeof(char *));
     char s[16], g[16];
     snprintf(s, sizeof(s), "%d", sig);
     snprintf(g, sizeof(g), "%d", grace_s);
@@ -678,8 +742,9 @@ vmb_remote_server_argv(const struct vmb_remote *r, const char *dir, int sig,
     args[3] = cpus;
     args[4] = prog_dir;
     args[5] = user;
+    args[6] = cgroup ? cgroup : "";
     for (size_t i = 0; i < n; i++)
-        args[6 + i] = argv[i];
+        args[7 + i] = argv[i];
     char **out = vmb_remote_argv(r, server_script, args);
     free(args);
     return out;

@@ -144,17 +144,31 @@ int vmb_remote_init_run(const struct vmb_remote *r, const char *dir,
                         struct vmb_error **err);
 
 /*
+ * Caps the memory of a node whose directory dir vmb_remote_node_dir made
+ * at bytes: a cgroup v2 group there, its path in *cgroup and its limit
+ * as read back in *max. Where the host cannot (its ssh user is not root,
+ * no memory controller for the root's children), *cgroup is NULL and
+ * *why says why; fails only when the host cannot be reached. The group
+ * goes with the node (vmb_remote_server_argv, vmb_remote_node_remove,
+ * and the cleanup at the next start).
+ */
+int vmb_remote_cap_memory(const struct vmb_remote *r, const char *dir,
+                          uint64_t bytes, char **cgroup, uint64_t *max,
+                          char **why, struct vmb_error **err);
+
+/*
  * The ssh command line that runs a server (argv) on r's host in dir,
- * pinned to cpus there ("": not pinned), with prog_dir ("" for none)
- * before PATH, as user ("": the ssh user; used only when that is root,
- * which then gives dir to user). The server lives as long as the command's
- * standard input stays open: at its end (vmbench closes it, exits or loses the
- * connection) the server gets sig each second and SIGKILL after grace_s,
- * then dir is removed. Free with vmb_db_argv_free.
+ * pinned to cpus there ("": not pinned), in cgroup there (NULL or "":
+ * none), with prog_dir ("" for none) before PATH, as user ("": the ssh
+ * user; used only when that is root, which then gives dir to user). The
+ * server lives as long as the command's standard input stays open: at
+ * its end (vmbench closes it, exits or loses the connection) the server
+ * gets sig each second and SIGKILL after grace_s, then the cgroup (what
+ * is left in it killed) and dir are removed. Free with vmb_db_argv_free.
  */
 char **vmb_remote_server_argv(const struct vmb_remote *r, const char *dir,
                               int sig, int grace_s, const char *cpus,
                               const char *prog_dir, const char *user,
-                              char *const *argv);
+                              const char *cgroup, char *const *argv);
 
 #endif

@@ -49,7 +49,9 @@ struct bm_node {
      * end stops the server (remote.h). */
     bool remote;
     int in_fd;
-    char *rdir; /* the node's directory there */
+    char *rdir;    /* the node's directory there */
+    char *rcg;     /* its memory group there (match_resources); NULL: none */
+    uint64_t rmem; /* that group's limit as read back */
 };
 
 struct bm {
@@ -150,10 +152,19 @@ bm_up_remote(struct vmb_runtime *rt, struct bm *bm, struct vmb_error **err)
                            : vmb_xasprintf("%lld-%lld", (long long)first,
                                            (long long)last);
         }
-        vmb_note(rt->notes,
-                 "control node 2 on \"%s\": %s, memory not capped there",
-                 bm->rem.shown,
-                 n2->cpus ? "pinned with taskset" : "not pinned (no taskset)");
+        autofree char *why = NULL;
+        if (vmb_remote_cap_memory(&bm->rem, n2->rdir,
+                                  cfg->guest.memory_mib << 20, &n2->rcg,
+                                  &n2->rmem, &why, err) < 0)
+            return vmb_error_prefix(err, "node 2");
+        autofree char *mem =
+            n2->rcg
+                ? vmb_xasprintf("memory capped at %" PRIu64 " MiB there (%s)",
+                                n2->rmem >> 20, n2->rcg)
+                : vmb_xasprintf("memory not capped there: %s", why);
+        vmb_note(rt->notes, "control node 2 on \"%s\": %s, %s", bm->rem.shown,
+                 n2->cpus ? "pinned with taskset" : "not pinned (no taskset)",
+                 mem);
     }
     rt->nodes[1].primary_host = rt->nodes[0].host;
     rt->nodes[1].primary_port = rt->nodes[0].port;
@@ -529,7 +540,7 @@ bm_start_remote(struct vmb_runtime *rt, struct bm *bm, struct bm_node *n,
     autofree char *pdir = drv->program_dir ? drv->program_dir("") : NULL;
     char **ssh = vmb_remote_server_argv(
         &bm->rem, n->rdir, drv->stop_signal, drv->stop_grace_s,
-        n->cpus ? n->cpus : "", pdir ? pdir : "", user, argv);
+        n->cpus ? n->cpus : "", pdir ? pdir : "", user, n->rcg, argv);
     vmb_db_argv_free(argv);
     struct bm_cred cred = {(uid_t)-1, (gid_t)-1};
     pid_t pid = 0;
@@ -804,8 +815,8 @@ bm_record(struct vmb_runtime *rt, struct vmb_runtime_record *out)
             .cpus = bm->pinned ? n->cpus : "all",
             .affinity = bm->pinned,
             .cpuset_cgroup = n->cg.cpuset_dir,
-            .memory_cgroup = n->cg.memory_dir,
-            .memory_max_bytes = n->cg.memory_max_bytes,
+            .memory_cgroup = n->remote ? n->rcg : n->cg.memory_dir,
+            .memory_max_bytes = n->remote ? n->rmem : n->cg.memory_max_bytes,
             .notes = n->cg.notes,
             .host = n->remote ? bm->rem.shown : "",
             .hostname = n->remote ? bm->rf.hostname : NULL,
@@ -939,6 +950,7 @@ bm_free(struct vmb_runtime *rt)
         return;
     for (int i = 0; i < 2; i++) {
         free(bm->node[i].cpus);
+        free(bm->node[i].rcg);
         vmb_cgroup_destroy(&bm->node[i].cg);
     }
     free(bm);

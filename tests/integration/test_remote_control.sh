@@ -10,7 +10,10 @@
 # - vmbench killed with SIGKILL mid-run leaves nothing there either: node
 #   2's server ends with the ssh connection that started it; Ctrl-C
 #   stops it there before vmbench exits;
-# - a node directory a lost connection left there goes at the next start;
+# - with match_resources node 2's memory is capped there as node 1's is
+#   here (a memory group there, gone with the node);
+# - a node directory a lost connection left there, and its memory group,
+#   go at the next start;
 # - an unreachable host fails within the connect deadline with an error
 #   naming it, before anything starts anywhere (preflight, exit 2);
 # - a host whose key is in no known_hosts is refused, not accepted;
@@ -64,9 +67,16 @@ here_refused() { # what command...: exit 2 expected
     [ "$rc" = 2 ] || { cat "$T/$what.err"; fail "$what exited $rc, not 2"; }
 }
 
+# Memory groups of vmbench's there, in either hierarchy.
+cgroups_there() {
+    twohosts_there sh -c 'ls -d /sys/fs/cgroup/vmbench-control.* \
+        /sys/fs/cgroup/memory/vmbench-control.* 2>/dev/null' || true
+}
+
 assert_nothing_left() { # after-what
     [ -z "$(twohosts_there_left)" ] ||
         fail "$1: left running there: $(twohosts_there_left | xargs)"
+    [ -z "$(cgroups_there)" ] || fail "$1: memory groups left there: $(cgroups_there | xargs)"
     [ -z "$(twohosts_there sh -c 'ls -A /tmp/vmbench-control 2>/dev/null')" ] ||
         fail "$1: left there: $(twohosts_there ls -A /tmp/vmbench-control | xargs)"
     [ -z "$(ip netns pids "$TH_A")" ] || fail "$1: left running here"
@@ -78,6 +88,11 @@ assert_nothing_left() { # after-what
 twohosts_there sh -c 'mkdir -p -m 0711 /tmp/vmbench-control &&
     mkdir -p /tmp/vmbench-control/node.lost/data &&
     sh -c "echo \$\$" >/tmp/vmbench-control/node.lost/pid'
+# and its memory group, where this host has a memory controller
+cg_base=$(twohosts_there sh -c 'if grep -qw memory /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null;
+    then echo /sys/fs/cgroup; elif [ -f /sys/fs/cgroup/memory/memory.limit_in_bytes ];
+    then echo /sys/fs/cgroup/memory; fi')
+[ -z "$cg_base" ] || twohosts_there mkdir "$cg_base/vmbench-control.node.lost"
 matrix remote "ssh://root@$TH_THERE" >"$T/remote.yaml"
 tx() { ip netns exec "$TH_A" cat "/sys/class/net/$TH_IF/statistics/tx_bytes"; }
 tx0=$(tx)
@@ -97,6 +112,20 @@ jq -e --arg h "ssh://root@$TH_THERE" \
      .control_applied.nodes.node2.cpus == "0" and
      .control_applied.nodes.node1.host == ""' "$r" >/dev/null ||
     fail "hosts not recorded: $(jq -c .control_applied.nodes "$r")"
+# match_resources caps node 2's memory there as node 1's here: the VM's
+# 2048 MiB, in a group of its own, gone with the node.
+if [ -n "$cg_base" ]; then
+    jq -e --arg b "$cg_base/vmbench-control.node." \
+        '.control_applied.nodes.node2.memory_max_bytes == 2147483648 and
+         (.control_applied.nodes.node2.memory_cgroup | startswith($b))' "$r" >/dev/null ||
+        fail "node 2's memory cap: $(jq -c .control_applied.nodes.node2 "$r")"
+    grep -q "memory capped at 2048 MiB there" "$T/run.err" ||
+        fail "no note of node 2's cap: $(cat "$T/run.err")"
+    echo "node 2's memory group there: $(jq -r .control_applied.nodes.node2.memory_cgroup "$r")"
+else
+    grep -q "memory not capped there: no cgroup memory controller" "$T/run.err" ||
+        fail "no note of node 2's uncapped memory: $(cat "$T/run.err")"
+fi
 # 2000 writes of 1 KiB values crossed to node 2 (and node 1's answers to
 # the load generator never leave this host).
 [ $((tx1 - tx0)) -ge 2048000 ] ||
@@ -154,6 +183,13 @@ for _ in $(seq 1 150); do
 done
 twohosts_there_left | grep redis-server >/dev/null ||
     fail "node 2 never started there: $(cat "$T/kill.err")"
+# Node 2's server runs in its memory group there.
+if [ -n "$cg_base" ]; then
+    rpid=$(twohosts_there_left | awk '$2 == "redis-server" { print $1 }')
+    # shellcheck disable=SC2016 # expanded by the inner shell
+    twohosts_there sh -c 'cat "$1"/vmbench-control.node.*/cgroup.procs' sh "$cg_base" |
+        grep -qx "$rpid" || fail "node 2's server $rpid is in no memory group of vmbench's there"
+fi
 # vmbench itself: the process of "here" named so whose parent is not.
 vmbench_pid() {
     local p pp
@@ -166,7 +202,7 @@ vmbench_pid() {
 kill -9 "$(vmbench_pid)"
 wait "$victim" 2>/dev/null || true
 for _ in $(seq 1 100); do
-    [ -z "$(twohosts_there_left)" ] && break
+    [ -z "$(twohosts_there_left)" ] && [ -z "$(cgroups_there)" ] && break
     sleep 0.2
 done
 assert_nothing_left "the killed run"
