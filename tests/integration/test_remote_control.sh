@@ -2,8 +2,9 @@
 # The bare-metal control with node 2 on another host over ssh
 # (hosts.control_node2, docs/remote.md), on two "hosts" made of network
 # namespaces (twohosts.sh):
-# - a Redis control and a PostgreSQL one (its base backup taken there)
-#   run with node 2 started over ssh on the other host:
+# - a Redis control, a PostgreSQL one (its base backup taken there) and
+#   a MariaDB one (made there, a GTID replica, semi-synchronous) run
+#   with node 2 started over ssh on the other host:
 #   both nodes answer, node 2 replicates across the veth pair (its byte
 #   counters grow by at least the data written), result.json says where
 #   node 2 ran, and nothing is left on either host afterwards;
@@ -171,6 +172,26 @@ grep -q "pg_basebackup: base backup completed" "$T"/p/control/*/rep1/node2.init.
     fail "node 2's base backup log: $(cat "$T"/p/control/*/rep1/node2.init.log)"
 assert_nothing_left "the postgres run"
 echo "postgres replication crossed the veth: $((tx1 - tx0)) bytes"
+
+# ---- MariaDB: node 2 made there (mariadb-install-db), a GTID replica ----
+sed -e "s/engine: postgres, port: $((port + 2)), shared_buffers: 32MB,/engine: mariadb, port: $((port + 2)),/" \
+    -e 's/^name: pg/name: my/' "$T/pg.yaml" >"$T/my.yaml"
+tx0=$(tx)
+here_ok my "$VMBENCH" run "$T/my.yaml" --out "$T/m" --only baremetal
+tx1=$(tx)
+r=$(ls "$T"/m/control/*/rep1/result.json)
+[ "$(jq -r .status "$r")" = ok ] || fail "mariadb status: $(jq -r .error "$r")"
+[ "$(jq -r .config.database.engine "$T"/m/control/*/config.json)" = mariadb ] ||
+    fail "the control was not mariadb's"
+grep -q "Slave I/O thread.*connected to master '[^']*@$TH_HERE:" "$T"/m/control/*/rep1/node2.db.log ||
+    fail "node 2 there did not replicate from node 1 here: $(tail -5 "$T"/m/control/*/rep1/node2.db.log)"
+[ "$(jq ".phases[0].ops" "$r")" = 2000 ] || fail "mariadb write ops"
+# Semi-synchronous replication: every 1 KiB write reached node 2 there.
+[ $((tx1 - tx0)) -ge 2048000 ] ||
+    fail "only $((tx1 - tx0)) bytes of mariadb left this host"
+jq -e '.replication_lag_s >= 0' "$r" >/dev/null || fail "no mariadb replication lag"
+assert_nothing_left "the mariadb run"
+echo "mariadb replication crossed the veth: $((tx1 - tx0)) bytes"
 
 # ---- vmbench killed mid-run: its ssh goes with it, and so does node 2 ----
 sed 's/n: 2000 }/duration: 60s }/' "$T/remote.yaml" >"$T/kill.yaml"
