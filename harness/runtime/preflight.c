@@ -764,6 +764,10 @@ const struct vmb_preflight_need vmb_preflight_needs[] = {
      "VM cells with node 2 on another libvirt host and a virtio-fs share: "
      "ssh there, tar and a virtiofsd",
      vmb_preflight_vm_share_applies, vmb_preflight_vm_share_probe},
+    {"remote-vhost",
+     "VM cells with node 2 on another libvirt host and its NIC on "
+     "vhost-net",
+     vmb_preflight_vm_vhost_applies, vmb_preflight_vm_vhost_probe},
 };
 const size_t vmb_preflight_nneeds = VMB_NELEMS(vmb_preflight_needs);
 

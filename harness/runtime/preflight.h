@@ -101,6 +101,8 @@ struct vmb_preflight_facts {
         /* a libvirt host's online CPUs and free 2 MiB pages; -1: unread */
         int cpus;
         int64_t free_2m;
+        /* a qemu+ssh:// host: whether /dev/vhost-net is there; -1: unread */
+        int vhost_net;
     } remotes[VMB_PREFLIGHT_MAX_REMOTES];
     size_t nremotes;
 };
@@ -234,6 +236,13 @@ int vmb_preflight_vm_route_probe(const struct vmb_preflight_facts *h,
  * (preflight_remote.c). */
 bool vmb_preflight_vm_share_applies(const struct vmb_cell *c);
 int vmb_preflight_vm_share_probe(const struct vmb_preflight_facts *h,
+                                 const struct vmb_cell *c, char **detail,
+                                 char **fix);
+/* A VM cell whose node 2 on another host has its NIC on vhost-net: that
+ * host has /dev/vhost-net (asked over ssh for a qemu+ssh:// host; a note
+ * where it cannot be asked). */
+bool vmb_preflight_vm_vhost_applies(const struct vmb_cell *c);
+int vmb_preflight_vm_vhost_probe(const struct vmb_preflight_facts *h,
                                  const struct vmb_cell *c, char **detail,
                                  char **fix);
 

@@ -101,9 +101,9 @@ vmb_preflight_vm_remote_applies(const struct vmb_cell *c)
     return c->kind == VMB_CELL_VM && vmb_hosts_vm_remote(&c->cfg);
 }
 
-/* A libvirt host's entry for its shares over ssh: engine -2, with the
- * virtio_fs_daemon of the first cell that needs it. */
-#define SHARE_HOST (-2)
+/* A qemu+ssh:// host's entry of what ssh finds there: engine -2, with
+ * the virtio_fs_daemon of the first cell that shares over virtio-fs. */
+#define SSH_HOST (-2)
 
 bool
 vmb_preflight_vm_share_applies(const struct vmb_cell *c)
@@ -114,10 +114,12 @@ vmb_preflight_vm_share_applies(const struct vmb_cell *c)
 }
 
 /* $1: the cell's virtio_fs_daemon ("": libvirt's choice, from QEMU's
- * vhost-user descriptors of type "fs"). Prints what is lacking, one
- * line; nothing when nothing is. */
-static const char share_script[] =
-    "d=$1; m=; command -v tar >/dev/null 2>&1 || m=\"$m tar,\"; "
+ * vhost-user descriptors of type "fs"), $2: "share" where a cell shares
+ * there. Prints one line: 1 or 0 (whether /dev/vhost-net is there, which
+ * libvirtd opens as root), then what a share there lacks. */
+static const char ssh_script[] =
+    "d=$1; m=; if [ \"$2\" = share ]; then "
+    "command -v tar >/dev/null 2>&1 || m=\"$m tar,\"; "
     "if [ -n \"$d\" ]; then [ -x \"$d\" ] || m=\"$m $d,\"; else f=; "
     "for j in /etc/qemu/vhost-user/*.json /usr/share/qemu/vhost-user/*.json; "
     "do grep -qs '\"type\": *\"fs\"' \"$j\" && f=1; done; "
@@ -125,27 +127,39 @@ static const char share_script[] =
     "descriptor of type fs),\"; fi; "
     "mkdir -p -m 0711 /var/lib/vmbench/vm-remote 2>/dev/null && "
     "[ -w /var/lib/vmbench/vm-remote ] || "
-    "m=\"$m a writable /var/lib/vmbench/vm-remote,\"; echo \"${m%,}\"";
+    "m=\"$m a writable /var/lib/vmbench/vm-remote,\"; fi; "
+    "v=0; [ -c /dev/vhost-net ] && v=1; echo \"$v ${m%,}\"";
 
 static void
-read_share(struct vmb_preflight_remote *x, const struct vmb_config *cfg)
+read_ssh(struct vmb_preflight_remote *x, const struct vmb_config *cfg)
 {
     struct vmb_remote r;
     vmb_autoerr struct vmb_error *err = NULL;
     autofree char *out = NULL;
     const char *daemon = cfg->guest.virtio_fs_daemon;
-    const char *args[] = {daemon ? daemon : "", NULL};
+    bool share = vmb_config_share(cfg) == VMB_STORAGE_VIRTIOFS;
+    const char *args[] = {daemon ? daemon : "", share ? "share" : "", NULL};
+    x->vhost_net = -1;
     if (vmb_remote_init_libvirt(&r, x->dest, cfg->hosts.connect_timeout_us,
                                 &err) < 0 ||
-        vmb_remote_run(&r, share_script, args, NULL, 10000000, &out, &err) <
-            0) {
+        vmb_remote_run(&r, ssh_script, args, NULL, 10000000, &out, &err) < 0) {
         snprintf(x->error, sizeof(x->error), "%s", err->msg);
         return;
     }
     size_t n = strlen(out);
     while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' '))
         out[--n] = '\0';
-    autofree char *shown = vmb_term_safe(out[0] == ' ' ? out + 1 : out);
+    if ((out[0] != '0' && out[0] != '1') || (out[1] != ' ' && out[1] != '\0')) {
+        autofree char *said = vmb_term_safe(out);
+        snprintf(x->error, sizeof(x->error), "the check there said \"%s\"",
+                 said);
+        return;
+    }
+    x->vhost_net = out[0] == '1';
+    const char *m = out + 1;
+    while (*m == ' ')
+        m++;
+    autofree char *shown = vmb_term_safe(m);
     snprintf(x->missing, sizeof(x->missing), "%s", shown);
 }
 
@@ -155,7 +169,7 @@ vmb_preflight_vm_share_probe(const struct vmb_preflight_facts *h,
                              char **fix)
 {
     const char *uri = c->cfg.hosts.vm_node2;
-    const struct vmb_preflight_remote *x = find(h, uri, SHARE_HOST);
+    const struct vmb_preflight_remote *x = find(h, uri, SSH_HOST);
     if (x == NULL)
         return not_checked(uri, detail, fix);
     if (x->error[0] != '\0') {
@@ -177,6 +191,47 @@ vmb_preflight_vm_share_probe(const struct vmb_preflight_facts *h,
         return VMB_PREFLIGHT_LACK;
     }
     return 0;
+}
+
+bool
+vmb_preflight_vm_vhost_applies(const struct vmb_cell *c)
+{
+    return vmb_preflight_vm_remote_applies(c) &&
+           vmb_config_nodes(&c->cfg) == 2 && !c->cfg.network.disable_vhost_net;
+}
+
+int
+vmb_preflight_vm_vhost_probe(const struct vmb_preflight_facts *h,
+                             const struct vmb_cell *c, char **detail,
+                             char **fix)
+{
+    /* Without vhost here, both nodes run without it (vhost-net's own
+     * need says so, or refuses). */
+    if (!h->vhost_net)
+        return 0;
+    const char *uri = c->cfg.hosts.vm_node2;
+    const struct vmb_preflight_remote *x = find(h, uri, SSH_HOST);
+    if (x == NULL || x->vhost_net < 0) {
+        *detail = vmb_xasprintf("whether node 2's host \"%s\" has "
+                                "/dev/vhost-net is not known (%s); one "
+                                "without it fails node 2's start with "
+                                "libvirt's words",
+                                uri,
+                                x == NULL ? "libvirt does not say, and "
+                                            "vmbench asks over ssh only "
+                                            "for qemu+ssh:// hosts"
+                                          : x->error);
+        return VMB_PREFLIGHT_NOTE;
+    }
+    if (x->vhost_net)
+        return 0;
+    *detail = vmb_xasprintf("node 2's NIC on vhost-net, as node 1's here "
+                            "(disable_vhost_net false), but node 2's host "
+                            "\"%s\" has no /dev/vhost-net",
+                            uri);
+    *fix = vmb_xstrdup("load it there (`modprobe vhost_net`), or set "
+                       "disable_vhost_net: true");
+    return VMB_PREFLIGHT_LACK;
 }
 
 /* Reads dest's facts of a kind (an engine, LIBVIRT_HOST or SHARE_HOST)
@@ -204,11 +259,23 @@ read_vm_hosts(struct vmb_preflight_facts *f, const struct vmb_matrix *m,
         const struct vmb_cell *c = &m->cells[i];
         if (!vmb_preflight_vm_remote_applies(c) || (want && !want(ctx, c)))
             continue;
-        add_remote(f, c->cfg.hosts.vm_node2, LIBVIRT_HOST, read_libvirt,
-                   &c->cfg);
-        if (vmb_preflight_vm_share_applies(c))
-            add_remote(f, c->cfg.hosts.vm_node2, SHARE_HOST, read_share,
-                       &c->cfg);
+        const char *uri = c->cfg.hosts.vm_node2;
+        add_remote(f, uri, LIBVIRT_HOST, read_libvirt, &c->cfg);
+        struct vmb_ssh_target t;
+        autofree char *why = NULL;
+        if (vmb_libvirt_uri_ssh(uri, &t, &why) < 0)
+            continue;
+        /* The first cell of the host that shares there says its daemon. */
+        const struct vmb_config *by = &c->cfg;
+        for (size_t k = i; k < m->ncells; k++) {
+            const struct vmb_cell *o = &m->cells[k];
+            if (vmb_preflight_vm_share_applies(o) && (!want || want(ctx, o)) &&
+                strcmp(o->cfg.hosts.vm_node2, uri) == 0) {
+                by = &o->cfg;
+                break;
+            }
+        }
+        add_remote(f, uri, SSH_HOST, read_ssh, by);
     }
 }
 

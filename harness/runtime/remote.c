@@ -609,6 +609,10 @@ vmb_remote_put_tree(const struct vmb_remote *r, const char *local,
     pid_t parent = getpid();
     pid_t tar = fork();
     if (tar == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGPIPE, SIG_DFL);
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent)
             _exit(127);
@@ -629,10 +633,20 @@ vmb_remote_put_tree(const struct vmb_remote *r, const char *local,
     int rc = remote_run(r, "mkdir -p \"$1\" && exec tar -C \"$1\" -xf -", args,
                         NULL, p[0], timeout_us, NULL, err);
     close(p[0]);
-    if (rc < 0)
-        kill(tar, SIGKILL);
+    /* Its reader is gone: it ends at once, at its next write at most. */
     int status = 0;
-    waitpid(tar, &status, 0);
+    bool reaped = false;
+    for (int i = 0; rc == 0 && !reaped && i < 100; i++) {
+        reaped = waitpid(tar, &status, WNOHANG) == tar;
+        if (!reaped)
+            usleep(50000);
+    }
+    if (!reaped) {
+        kill(tar, SIGKILL);
+        waitpid(tar, &status, 0);
+        if (rc == 0)
+            rc = vmb_error_set(err, VMB_ERR_RUN, 0, "tar here did not end");
+    }
     if (rc < 0)
         return vmb_error_prefix(err, "copy \"%s\" to \"%s\"", local, there);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)

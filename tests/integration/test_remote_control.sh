@@ -33,6 +33,7 @@ T=$(mktemp -d /tmp/vmb-test-remote.XXXXXX)
 chmod 0711 "$T"
 trap 'twohosts_down; rm -rf "$T"' EXIT
 twohosts_up "$T"
+twohosts_cgroup_up
 port=$((24000 + ($$ % 500) * 4))
 
 matrix() { # name node2 [connect_timeout]

@@ -3,14 +3,14 @@
 # a veth pair: "here" (10.231.X.1), where vmbench runs, and "there"
 # (10.231.X.2), with an sshd of the test's own: host key and client key
 # made here, its /run and /tmp private (a mount namespace of its own), so
-# nothing there is shared with this host by accident, and this host's
-# cgroup memory controller mounted where a host has it. It listens on
+# nothing there is shared with this host by accident. It listens on
 #   port 22    the engine's programs as installed (known host key);
 #   port 2222  redis-server hidden (known host key);
 #   port 2223  as port 22, but with a host key in no known_hosts.
 # twohosts_here CMD... runs a command in "here" with a private /root whose
 # .ssh holds the client key, known_hosts and config; twohosts_there CMD...
 # runs one in the mount and network namespaces of "there".
+# twohosts_cgroup_up mounts this host's cgroup memory controller there.
 # twohosts_libvirt_up starts a libvirtd (and virtlogd) in "there", on
 # libvirt's default socket in its private /run, with its own copy of
 # /etc/libvirt and tmpfs over libvirt's state, cache and log directories
@@ -62,22 +62,11 @@ UsePAM no
 PidFile none
 CONF
     done
-    # The memory controller of this host's cgroups, which `ip netns exec`
-    # leaves unmounted in the fresh /sys it gives "there".
-    local cgfs
-    cgfs=$(stat -fc %T /sys/fs/cgroup)
     # shellcheck disable=SC2016 # expanded by the inner shell
     # One mount namespace for the three: /run and /tmp private, and, for
     # port 2222 only, a second one where redis-server is not executable.
     ip netns exec "$TH_B" unshare -m --propagation private bash -c '
         set -e
-        if [ "$2" = cgroup2fs ]; then
-            mount -t cgroup2 vmb-there /sys/fs/cgroup || true
-        elif awk '"'"'$1 == "memory" && $2 != 0 { f = 1 } END { exit !f }'"'"' /proc/cgroups; then
-            mount -t tmpfs -o mode=0755 vmb-there /sys/fs/cgroup &&
-                mkdir /sys/fs/cgroup/memory &&
-                mount -t cgroup -o memory vmb-there /sys/fs/cgroup/memory || true
-        fi
         mount -t tmpfs -o mode=0755 vmb-there /run
         mkdir -m 0755 /run/sshd /run/vmb
         cp "$1"/* /run/vmb/
@@ -90,7 +79,7 @@ CONF
             mount --bind /run/vmb/not-a-program \"\$(command -v redis-server)\"
             exec /usr/sbin/sshd -D -e -f /run/vmb/sshd_2222 2>>/run/vmb/sshd.log" &
         echo $$ >/run/vmb/ns-pid
-        wait' bash "$TH_DIR/there" "$cgfs" &
+        wait' bash "$TH_DIR/there" &
     for _ in $(seq 1 100); do
         if [ "$(ip netns exec "$TH_B" ss -Hltn | wc -l)" -ge 3 ]; then
             return 0
@@ -125,6 +114,23 @@ twohosts_there() { # command...
     done
     [ -n "$pid" ] || fail "no sshd in \"there\""
     nsenter -t "$pid" -m -n -- "$@"
+}
+
+# Mounts this host's cgroup memory controller in "there" (v2, or v1's
+# memory hierarchy), which `ip netns exec` leaves unmounted in the fresh
+# /sys it gives a namespace; nothing where this host has none.
+twohosts_cgroup_up() {
+    local cgfs
+    cgfs=$(stat -fc %T /sys/fs/cgroup)
+    # shellcheck disable=SC2016 # expanded by the inner shell
+    twohosts_there sh -c '
+        if [ "$1" = cgroup2fs ]; then
+            mount -t cgroup2 vmb-there /sys/fs/cgroup
+        elif awk '"'"'$1 == "memory" && $2 != 0 { f = 1 } END { exit !f }'"'"' /proc/cgroups; then
+            mount -t tmpfs -o mode=0755 vmb-there /sys/fs/cgroup &&
+                mkdir /sys/fs/cgroup/memory &&
+                mount -t cgroup -o memory vmb-there /sys/fs/cgroup/memory
+        fi' sh "$cgfs"
 }
 
 twohosts_libvirt_up() {

@@ -369,6 +369,13 @@ Test(preflight, vm_node2_host_unreachable, .timeout = 30)
     assert_lack("remote-libvirt", "\"qemu+tcp://127.0.0.1:1/system\"",
                 "vmbench doctor --host qemu+tcp://127.0.0.1:1/system");
     cr_assert_eq(finding("remote-libvirt")->ncells, 1);
+    /* Node 2's NIC on vhost-net there, as node 1's here: libvirt cannot
+     * say whether that host has /dev/vhost-net, nor ssh ask a
+     * qemu+tcp:// host; a note says so. */
+    const struct vmb_preflight_finding *v = finding("remote-vhost");
+    cr_assert_not_null(v);
+    cr_assert_eq(v->level, VMB_PREFLIGHT_NOTE);
+    cr_assert(strstr(v->detail, "is not known") != NULL, "%s", v->detail);
 }
 
 #define ROUTE_HEAD                                                             \
