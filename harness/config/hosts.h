@@ -40,7 +40,9 @@ int vmb_libvirt_uri_check(const char *s, char **why);
 /*
  * The ssh destination a checked qemu+ssh:// URI reaches, as libvirt's
  * ssh transport reaches it: its user, host, port and keyfile (its
- * known_hosts is libssh's, which that transport does not read). Fails
+ * known_hosts is for libvirt's libssh transports, qemu+libssh:// and
+ * qemu+libssh2://; OpenSSH's, which qemu+ssh:// runs, reads the ssh
+ * configuration's). Fails
  * (returns -1) with *why (malloc'd) for another transport, and for a
  * keyfile that is empty or %-escaped.
  */

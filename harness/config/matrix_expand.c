@@ -360,11 +360,6 @@ check_engine(const struct vmb_expand *x, const struct vmb_cell *cell)
     return 0;
 }
 
-/*
- * The words of virtio_fs_extra_args that no virtiofsd takes, or that
- * vmbench sets itself, whatever daemon the host has; what the cell's
- * daemon lacks is the host check's (runtime/preflight.c).
- */
 /* Where the file gives option name (its key there); else where the cells
  * are made, under path. */
 static struct vmb_mpos
@@ -393,6 +388,11 @@ fs_args_fail(const struct vmb_expand *x, const struct vmb_cell *cell,
                            cell->label);
 }
 
+/*
+ * The words of virtio_fs_extra_args that no virtiofsd takes, or that
+ * vmbench sets itself, whatever daemon the host has; what the cell's
+ * daemon lacks is the host check's (runtime/preflight.c).
+ */
 static int
 check_fs_args(const struct vmb_expand *x, const struct vmb_cell *cell)
 {

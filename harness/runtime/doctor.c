@@ -497,7 +497,7 @@ libvirt_child(int fd, const char *uri, const char *emulator,
     }
     int cpus = 0;
     int64_t free_2m = 0;
-    if (vmb_virt_host_cpus(v, &cpus, &free_2m, &err) == 0)
+    if (vmb_virt_host_cpus(v, &cpus, NULL, &free_2m, &err) == 0)
         fprintf(f, "host\tOK\t%d %" PRId64 "\n", cpus, free_2m);
     fflush(f);
     upload_check(f, v);

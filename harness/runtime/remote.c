@@ -69,7 +69,8 @@ vmb_remote_argv(const struct vmb_remote *r, const char *script,
         vmb_buf_printf(&cmd, " %s", a);
     }
     uint64_t secs = (r->connect_timeout_us + 999999) / 1000000;
-    char **argv = vmb_xcalloc(24, sizeof(char *));
+    /* ssh, 11 fixed words, 4 options of 2 words, "--", host, command */
+    char **argv = vmb_xcalloc(32, sizeof(char *));
     size_t n = 0;
     argv[n++] = vmb_xstrdup("ssh");
     static const char *const fixed[] = {"-T",
@@ -184,6 +185,10 @@ ssh_spawn(char **argv, int in_fd, int fds[3], pid_t *pid,
         _exit(127);
     }
     int e = errno;
+    /* Also here, so that a kill of the group cannot come before the
+     * child made it. */
+    if (*pid > 0)
+        setpgid(*pid, *pid);
     if (in_fd < 0)
         close(in[0]);
     close(out[1]);
@@ -411,9 +416,11 @@ vmb_remote_probe(const struct vmb_remote *r, const struct vmb_db_driver *drv,
     return vmb_remote_facts_parse(r->shown, out, f, err);
 }
 
-/* $1: the base, $2: the directory to make in each new one. A directory
- * whose pid file names a process that is gone, or older than an hour
- * without one, is a dead run's. */
+/* $1: the base, $2: the directory to make in each new one, $3:
+ * "private" for one its owner alone may enter (0700, as a VM's share
+ * here). A directory whose pid file names a process that is gone, or
+ * older than an hour without one, is a dead run's: it goes, with its
+ * memory group (rmcg). */
 static const char node_dir_script[] =
     RMCG "base=$1; mkdir -p -m 0711 \"$base\" || exit 1; "
          "for d in \"$base\"/node.*; do [ -d \"$d\" ] || continue; "
@@ -422,15 +429,17 @@ static const char node_dir_script[] =
          "{ rm -rf \"$d\"; rmcg \"$d\"; }; "
          "elif [ -n \"$(find \"$d\" -maxdepth 0 -mmin +60)\" ]; then "
          "rm -rf \"$d\"; rmcg \"$d\"; fi; done; "
-         "d=$(mktemp -d \"$base/node.XXXXXX\") && mkdir -p \"$d/$2\" && "
+         "d=$(mktemp -d \"$base/node.XXXXXX\") && "
+         "(if [ \"$3\" = private ]; then umask 077; fi; "
+         "mkdir -p \"$d/$2\") && "
          "echo \"$d\"";
 
 static int
 dir_new(const struct vmb_remote *r, const char *base, const char *sub,
-        char **dir, struct vmb_error **err)
+        bool private, char **dir, struct vmb_error **err)
 {
     autofree char *out = NULL;
-    const char *args[] = {base, sub, NULL};
+    const char *args[] = {base, sub, private ? "private" : "", NULL};
     if (vmb_remote_run(r, node_dir_script, args, NULL, 10000000, &out, err) < 0)
         return vmb_error_prefix(err, "make the node's directory");
     size_t n = strlen(out);
@@ -450,7 +459,7 @@ int
 vmb_remote_node_dir(const struct vmb_remote *r, char **dir,
                     struct vmb_error **err)
 {
-    return dir_new(r, "/tmp/vmbench-control", "data", dir, err);
+    return dir_new(r, "/tmp/vmbench-control", "data", false, dir, err);
 }
 
 int
@@ -473,9 +482,10 @@ vmb_remote_node_remove(const struct vmb_remote *r, const char *dir)
 }
 
 struct vmb_remote_hold {
-    pid_t pid;  /* ssh */
-    int fds[3]; /* its stdin (closed to release), stdout and stderr */
-    char *dir;  /* there */
+    pid_t pid;   /* ssh */
+    bool exited; /* and reaped */
+    int fds[3];  /* its stdin (closed to release), stdout and stderr */
+    char *dir;   /* there */
     char shown[320];
 };
 
@@ -485,22 +495,24 @@ struct vmb_remote_hold {
  * connection), removes the directory and says "gone". Hangups and
  * broken pipes of a session that ends are ignored. */
 static const char hold_script[] =
-    "trap '' HUP PIPE; d=$1; echo $$ >\"$d/pid\" || exit 1; echo held; "
+    "trap '' HUP PIPE; d=$1; echo $$ >\"$d/pid.$$\" && "
+    "mv \"$d/pid.$$\" \"$d/pid\" || exit 1; echo held; "
     "cat >/dev/null; cd / && rm -rf \"$d\" && echo gone";
 
 /*
  * Reads h's stdout and stderr until want appears in its stdout or both
- * end, or until deadline (ns); true when want came.
+ * end, or until deadline (ns), or Ctrl-C where interruptible; true when
+ * want came.
  */
 static bool
 hold_wait(struct vmb_remote_hold *h, const char *want, uint64_t deadline,
-          struct vmb_buf *o, struct vmb_buf *e)
+          bool interruptible, struct vmb_buf *o, struct vmb_buf *e)
 {
     while (h->fds[1] >= 0 || h->fds[2] >= 0) {
         if (o->data != NULL && memmem(o->data, o->len, want, strlen(want)))
             return true;
         uint64_t now = vmb_now_ns();
-        if (now >= deadline || vmb_interrupted)
+        if (now >= deadline || (interruptible && vmb_interrupted))
             return false;
         struct pollfd p[2] = {{h->fds[1], POLLIN, 0}, {h->fds[2], POLLIN, 0}};
         int ms = (int)((deadline - now) / 1000000ull) + 1;
@@ -521,12 +533,20 @@ hold_free(struct vmb_remote_hold *h)
     for (int i = 0; i < 3; i++)
         if (h->fds[i] >= 0)
             close(h->fds[i]);
-    if (waitpid(h->pid, NULL, WNOHANG) == 0) {
+    if (!h->exited && waitpid(h->pid, NULL, WNOHANG) == 0) {
         kill(-h->pid, SIGKILL);
         waitpid(h->pid, NULL, 0);
     }
     free(h->dir);
     free(h);
+}
+
+bool
+vmb_remote_hold_alive(struct vmb_remote_hold *h)
+{
+    if (h != NULL && !h->exited && waitpid(h->pid, NULL, WNOHANG) == h->pid)
+        h->exited = true;
+    return h != NULL && !h->exited;
 }
 
 int
@@ -537,7 +557,7 @@ vmb_remote_hold(const struct vmb_remote *r, const char *base, const char *sub,
     struct vmb_remote_hold *h = vmb_xcalloc(1, sizeof(*h));
     h->fds[0] = h->fds[1] = h->fds[2] = -1;
     snprintf(h->shown, sizeof(h->shown), "%s", r->shown);
-    if (dir_new(r, base, sub, &h->dir, err) < 0) {
+    if (dir_new(r, base, sub, true, &h->dir, err) < 0) {
         free(h);
         return -1;
     }
@@ -554,7 +574,7 @@ vmb_remote_hold(const struct vmb_remote *r, const char *base, const char *sub,
     struct vmb_buf o = {0}, e = {0};
     uint64_t deadline =
         vmb_now_ns() + (r->connect_timeout_us + 10000000ull) * 1000ull;
-    bool held = hold_wait(h, "held\n", deadline, &o, &e);
+    bool held = hold_wait(h, "held\n", deadline, true, &o, &e);
     vmb_buf_free(&o);
     autofree char *edata = vmb_buf_steal(&e);
     if (!held) {
@@ -565,7 +585,10 @@ vmb_remote_hold(const struct vmb_remote *r, const char *base, const char *sub,
                       vmb_interrupted ? "interrupted"
                       : said[0]       ? said
                                       : "(no message)");
+        /* The session that would remove it never held it. */
+        autofree char *made = vmb_xstrdup(h->dir);
         hold_free(h);
+        vmb_remote_node_remove(r, made);
         return -1;
     }
     *dir = vmb_xstrdup(h->dir);
@@ -579,15 +602,23 @@ vmb_remote_release(struct vmb_remote_hold *h, uint64_t timeout_us,
 {
     if (h == NULL)
         return 0;
+    /* A session that ended before its release let the host remove the
+     * directory while the run still used it. */
+    bool lost = !vmb_remote_hold_alive(h);
     close(h->fds[0]);
     h->fds[0] = -1;
     struct vmb_buf o = {0}, e = {0};
-    bool gone =
-        hold_wait(h, "gone\n", vmb_now_ns() + timeout_us * 1000ull, &o, &e);
+    bool gone = hold_wait(h, "gone\n", vmb_now_ns() + timeout_us * 1000ull,
+                          false, &o, &e);
     vmb_buf_free(&o);
     autofree char *edata = vmb_buf_steal(&e);
     int rc = 0;
-    if (!gone) {
+    if (lost) {
+        rc = vmb_error_set(err, VMB_ERR_RUN, 0,
+                           "host \"%s\": the ssh session that held \"%s\" "
+                           "ended during the run",
+                           h->shown, h->dir);
+    } else if (!gone) {
         autofree char *said = last_line(edata);
         rc = vmb_error_set(err, VMB_ERR_RUN, 0,
                            "host \"%s\": \"%s\" was not removed: %s; the "
@@ -620,7 +651,8 @@ vmb_remote_put_tree(const struct vmb_remote *r, const char *local,
         if (null < 0 || dup2(null, 0) < 0 || dup2(p[1], 1) < 0 ||
             dup2(null, 2) < 0)
             _exit(127);
-        execlp("tar", "tar", "-C", local, "-cf", "-", ".", (char *)NULL);
+        execlp("tar", "tar", "--numeric-owner", "-C", local, "-cf", "-", ".",
+               (char *)NULL);
         _exit(127);
     }
     int e = errno;
@@ -630,8 +662,9 @@ vmb_remote_put_tree(const struct vmb_remote *r, const char *local,
         return vmb_error_set(err, VMB_ERR_RUN, e, "fork");
     }
     const char *args[] = {there, NULL};
-    int rc = remote_run(r, "mkdir -p \"$1\" && exec tar -C \"$1\" -xf -", args,
-                        NULL, p[0], timeout_us, NULL, err);
+    int rc = remote_run(
+        r, "mkdir -p \"$1\" && exec tar --numeric-owner -C \"$1\" -xf -", args,
+        NULL, p[0], timeout_us, NULL, err);
     close(p[0]);
     /* Its reader is gone: it ends at once, at its next write at most. */
     int status = 0;
@@ -719,7 +752,8 @@ static const char server_script[] =
     "trap '' HUP PIPE; "
     "d=$1; sig=$2; grace=$3; cpus=$4; pdir=$5; user=$6; cg=$7; shift 7; "
     "[ -n \"$pdir\" ] && PATH=\"$pdir:$PATH\"; "
-    "cd \"$d\" || exit 125; echo $$ >\"$d/pid\"; exec 3<&0; "
+    "cd \"$d\" || exit 125; echo $$ >\"$d/pid.$$\" && "
+    "mv \"$d/pid.$$\" \"$d/pid\"; exec 3<&0; "
     "if [ -n \"$user\" ] && [ \"$(id -u)\" = 0 ]; then "
     "chown -R \"$user:\" \"$d\" && set -- setpriv --reuid=\"$user\" "
     "--regid=\"$(id -g \"$user\")\" --init-groups -- \"$@\" "
@@ -736,7 +770,9 @@ static const char server_script[] =
     "wait $p; rc=$?; kill $w 2>/dev/null; if [ -n \"$cg\" ]; then n=0; "
     "until rmdir \"$cg\" 2>/dev/null || [ $n -ge 20 ]; do "
     "kill -9 $(cat \"$cg/cgroup.procs\") 2>/dev/null; sleep 0.1; "
-    "n=$((n+1)); done; fi; rm -rf \"$d\"; exit $rc";
+    "n=$((n+1)); done; fi; "
+    "if [ -n \"$cg\" ] && [ -d \"$cg\" ]; then rm -f \"$d/pid\"; "
+    "else rm -rf \"$d\"; fi; exit $rc";
 
 char **
 vmb_remote_server_argv(const struct vmb_remote *r, const char *dir, int sig,

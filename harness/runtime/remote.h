@@ -109,18 +109,23 @@ int vmb_remote_hold(const struct vmb_remote *r, const char *base,
                     const char *sub, char **dir, struct vmb_remote_hold **h,
                     struct vmb_error **err);
 
+/* Whether h's session still holds its directory (false once ssh has
+ * ended: the host removes the directory then). */
+bool vmb_remote_hold_alive(struct vmb_remote_hold *h);
+
 /*
- * Ends h's session and waits up to timeout_us for the host to remove the
- * directory; frees h (NULL-safe). Fails when the host did not say it
- * removed it in time.
+ * Ends h's session and waits up to timeout_us (Ctrl-C or not) for the
+ * host to remove the directory; frees h (NULL-safe). Fails when the
+ * session had ended before, or the host did not say it removed the
+ * directory in time.
  */
 int vmb_remote_release(struct vmb_remote_hold *h, uint64_t timeout_us,
                        struct vmb_error **err);
 
 /*
- * Copies the tree of local here into there on r's host (made), owners,
- * modes and links kept: tar here into tar there over ssh, within the
- * connect deadline plus timeout_us.
+ * Copies the tree of local here into there on r's host (made), owners
+ * (by number, not by name), modes and links kept: tar here into tar
+ * there over ssh, within the connect deadline plus timeout_us.
  */
 int vmb_remote_put_tree(const struct vmb_remote *r, const char *local,
                         const char *there, uint64_t timeout_us,
@@ -164,7 +169,9 @@ int vmb_remote_cap_memory(const struct vmb_remote *r, const char *dir,
  * server lives as long as the command's standard input stays open: at
  * its end (vmbench closes it, exits or loses the connection) the server
  * gets sig each second and SIGKILL after grace_s, then the cgroup (what
- * is left in it killed) and dir are removed. Free with vmb_db_argv_free.
+ * is left in it killed) and dir are removed; where the cgroup cannot go,
+ * dir stays without its pid file, for the cleanup at a later start to
+ * remove both. Free with vmb_db_argv_free.
  */
 char **vmb_remote_server_argv(const struct vmb_remote *r, const char *dir,
                               int sig, int grace_s, const char *cpus,

@@ -105,7 +105,8 @@ cpus_for_node(int node, int64_t vcpus, cpu_set_t *set, char **list)
  * Node 2 on another host over ssh (docs/remote.md): node 1 listens on
  * this host's address the remote host reached it from, node 2 on the
  * remote's, both learnt from ssh's SSH_CONNECTION; node 2 is pinned there
- * to as many CPUs as the cell's vCPUs where taskset is, never capped.
+ * to as many CPUs as the cell's vCPUs where taskset is, and its memory
+ * capped in a group there where the host lets its ssh user make one.
  */
 static int
 bm_up_remote(struct vmb_runtime *rt, struct bm *bm, struct vmb_error **err)

@@ -651,6 +651,12 @@ vm_alive(struct vmb_runtime *rt, int node, char **why)
         *why = vmb_xstrdup("was not started");
         return false;
     }
+    /* Node 2's share there goes with the ssh session that holds it. */
+    if (node == 2 && v->hold != NULL && !vmb_remote_hold_alive(v->hold)) {
+        *why = vmb_xstrdup("lost its shared directory on its host: the ssh "
+                           "session that held it ended");
+        return false;
+    }
     struct vmb_agent_status *st = &v->last[node - 1];
     if (!v->exited[node - 1]) {
         vmb_autoerr struct vmb_error *e = NULL;

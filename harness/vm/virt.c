@@ -338,13 +338,22 @@ vmb_virt_versions(struct vmb_virt *v, char **libvirt, char **qemu,
 }
 
 int
-vmb_virt_host_cpus(struct vmb_virt *v, int *cpus, int64_t *free_2m,
-                   struct vmb_error **err)
+vmb_virt_host_cpus(struct vmb_virt *v, int *cpus, uint64_t *first64,
+                   int64_t *free_2m, struct vmb_error **err)
 {
     unsigned int online = 0;
-    if (virNodeGetCPUMap(v->conn, NULL, &online, 0) < 0)
+    unsigned char *map = NULL;
+    int present = virNodeGetCPUMap(v->conn, &map, &online, 0);
+    if (present < 0)
         return vmb_virt_fail(err, "the host's CPUs");
+    uint64_t mask = 0;
+    for (int i = 0; i < present && i < 64; i++)
+        if (map[i / 8] & (1u << (i % 8)))
+            mask |= 1ull << i;
+    free(map);
     *cpus = (int)online;
+    if (first64 != NULL)
+        *first64 = mask;
     /* All NUMA nodes together (start -1, one cell); a host without
      * 2 MiB pages says so as an error, which is 0 free here. */
     unsigned int size = 2048;

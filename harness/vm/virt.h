@@ -377,10 +377,11 @@ int vmb_virt_domain_vcpu_pins(struct vmb_virt_domain *d, uint64_t *out, int n,
  * '?'; NULL when libvirt cannot say. Caller frees. */
 char *vmb_virt_hostname(struct vmb_virt *v);
 
-/* v's host's online CPUs and its free 2 MiB huge pages (all NUMA nodes;
- * 0 where it has none), as its libvirt reports them. */
-int vmb_virt_host_cpus(struct vmb_virt *v, int *cpus, int64_t *free_2m,
-                       struct vmb_error **err);
+/* v's host's online CPUs, which of CPUs 0 to 63 are online (bit i: CPU
+ * i; first64 may be NULL), and its free 2 MiB huge pages (all NUMA
+ * nodes; 0 where it has none), as its libvirt reports them. */
+int vmb_virt_host_cpus(struct vmb_virt *v, int *cpus, uint64_t *first64,
+                       int64_t *free_2m, struct vmb_error **err);
 
 /* v's host for provenance: vmb_virt_hostname and vmb_virt_versions, each
  * NULL where libvirt cannot say. Caller frees. */

@@ -792,11 +792,12 @@ vmb_vm_cell_start(struct vmb_virt *v, const struct vmb_vm_params *p,
             goto fail;
         /* Node 2's vCPUs take CPUs of its own host. */
         int cpus = 0;
+        uint64_t online = 0;
         int64_t free_2m = 0;
         if (p->cfg->guest.vcpus_pinning &&
-            (vmb_virt_host_cpus(vmb_vm_remote_virt(c->remote), &cpus, &free_2m,
-                                err) < 0 ||
-             vmb_vm_kata_pin_there(&c->kata, p->cfg, cpus, err) < 0))
+            (vmb_virt_host_cpus(vmb_vm_remote_virt(c->remote), &cpus, &online,
+                                &free_2m, err) < 0 ||
+             vmb_vm_kata_pin_there(&c->kata, p->cfg, cpus, online, err) < 0))
             goto fail;
         vmb_virt_describe(v, &c->here_hostname, &c->here_libvirt,
                           &c->here_qemu);

@@ -146,22 +146,31 @@ plan_pins(const struct vmb_config *cfg, struct vmb_vm_kata *k,
 
 int
 vmb_vm_kata_pin_there(struct vmb_vm_kata *k, const struct vmb_config *cfg,
-                      int cpus, struct vmb_error **err)
+                      int cpus, uint64_t online, struct vmb_error **err)
 {
     if (!k->pin)
         return 0;
     int v = (int)cfg->guest.vcpus;
-    if (v > cpus || cpus > 64)
+    int have = __builtin_popcountll(online);
+    if (v > have || cpus > 64)
         return vmb_error_set(err, VMB_ERR_INPUT, 0,
-                             "enable_vcpus_pinning needs a CPU on node 2's "
-                             "host for each of its %d vCPUs and at most 64 "
-                             "CPUs; that host has %d",
+                             "enable_vcpus_pinning needs an online CPU on "
+                             "node 2's host for each of its %d vCPUs and at "
+                             "most 64 CPUs; that host has %d online",
                              v, cpus);
-    for (int j = 0; j < v; j++)
-        k->pins[1][j] = j;
+    /* The vCPUs take the first online CPUs, the emulator the rest. */
+    struct vmb_buf rest = {0};
+    for (int i = 0, j = 0; i < 64; i++) {
+        if (!(online & (1ull << i)))
+            continue;
+        if (j < v)
+            k->pins[1][j++] = i;
+        else
+            vmb_buf_printf(&rest, "%s%d", rest.len ? "," : "", i);
+    }
     free(k->emulator_cpuset[1]);
-    k->emulator_cpuset[1] =
-        v < cpus ? vmb_xasprintf("%d-%d", v, cpus - 1) : NULL;
+    k->emulator_cpuset[1] = rest.len ? vmb_buf_steal(&rest) : NULL;
+    vmb_buf_free(&rest);
     return 0;
 }
 

@@ -49,12 +49,13 @@ int vmb_vm_kata_pin_tenant(struct vmb_vm_kata *k, const struct vmb_config *cfg,
                            int tenant, struct vmb_error **err);
 
 /*
- * Moves node 2's pinning to its own host, which has cpus online: its
- * vCPUs to CPUs 0 to vcpus - 1 there, its emulator threads to the rest.
- * Fails (VMB_ERR_INPUT) when that host has too few CPUs.
+ * Moves node 2's pinning to its own host, which has cpus online, those of
+ * CPUs 0 to 63 in online (bit i: CPU i): its vCPUs to the first online
+ * CPUs there, its emulator threads to the rest. Fails (VMB_ERR_INPUT)
+ * when that host has too few CPUs, or more than 64.
  */
 int vmb_vm_kata_pin_there(struct vmb_vm_kata *k, const struct vmb_config *cfg,
-                          int cpus, struct vmb_error **err);
+                          int cpus, uint64_t online, struct vmb_error **err);
 
 void vmb_vm_kata_free(struct vmb_vm_kata *k);
 

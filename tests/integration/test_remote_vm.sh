@@ -134,15 +134,20 @@ ip -n "$TH_A" route add 10.213.1.0/24 via "$TH_THERE"
 twohosts_here "$VMBENCH" plan "$T/m.yaml" >"$T/plan2.out" 2>&1 || true
 # Node 2's VM is checked against its own host's CPUs and free huge
 # pages, as its libvirt reports them: refused before anything starts.
-sed -e 's/storage: block/storage: block, vcpus_pinning: true, vcpus: 3/' \
+# (The other host is this machine: one vCPU more than its CPUs, and
+# 2 MiB pages beyond what it has free.)
+cpus=$(getconf _NPROCESSORS_ONLN)
+sed -e "s/storage: block/storage: block, vcpus_pinning: true, vcpus: $((cpus + 1))/" \
     "$T/m.yaml" >"$T/pins.yaml"
 twohosts_here "$VMBENCH" plan "$T/pins.yaml" >"$T/pins.out" 2>&1 || true
-grep -q "remote-libvirt: enable_vcpus_pinning gives node 2's 3 vCPUs a CPU each on \"$uri\", which has $(getconf _NPROCESSORS_ONLN) online" \
+grep -q "remote-libvirt: enable_vcpus_pinning gives node 2's $((cpus + 1)) vCPUs a CPU each on \"$uri\", which has $cpus online" \
     "$T/pins.out" || fail "no refusal of node 2's pinning there: $(cat "$T/pins.out")"
-sed -e 's/storage: block/storage: block, hugepages: true, memory: 16384/' \
+free=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages 2>/dev/null || echo 0)
+pages=$((free < 8192 ? 8192 : free + 1))
+sed -e "s/storage: block/storage: block, hugepages: true, memory: $((pages * 2))/" \
     "$T/m.yaml" >"$T/huge.yaml"
 twohosts_here "$VMBENCH" plan "$T/huge.yaml" >"$T/huge.out" 2>&1 || true
-grep -q "remote-libvirt: enable_hugepages: node 2's VM needs 8192 free 2 MiB pages on \"$uri\"" \
+grep -q "remote-libvirt: enable_hugepages: node 2's VM needs $pages free 2 MiB pages on \"$uri\"" \
     "$T/huge.out" || fail "no refusal of node 2's huge pages there: $(cat "$T/huge.out")"
 sed -e 's/storage: block/storage: shared/' "$T/m.yaml" >"$T/share.yaml"
 twohosts_here "$VMBENCH" plan "$T/share.yaml" >>"$T/plan2.out" 2>&1 || true
@@ -304,8 +309,12 @@ stop_while_there() { # signal
             [ -z "$(shared_left)" ] && break
         sleep 0.2
     done
-    # The shared directory goes with the session that held it there.
+    # The shared directory goes with the session that held it there, and
+    # node 2's virtiofsd with its domain.
     [ -z "$(shared_left)" ] || fail "$1: shared directories left there: $(shared_left)"
+    for p in $(ip netns pids "$TH_B"); do
+        [ "$(cat "/proc/$p/comm" 2>/dev/null)" != virtiofsd ] || fail "$1: a virtiofsd left there"
+    done
     [ -z "$(there_virsh list --all --name)" ] || fail "$1: a domain there: $(there_virsh list --all --name)"
     [ -z "$(there_virsh net-list --all --name)" ] ||
         fail "$1: a network there: $(there_virsh net-list --all --name)"

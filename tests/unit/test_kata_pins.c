@@ -114,8 +114,8 @@ Test(kata_pins, a_one_node_cell_reserves_cpus_for_its_one_vm)
 }
 
 /* Node 2 on another host: node 1 alone takes CPUs here (all of them may
- * be its vCPUs), node 2 takes CPUs of its own host, from 0, its emulator
- * threads the rest there; a host with too few is refused. */
+ * be its vCPUs), node 2 takes the first online CPUs of its own host, its
+ * emulator threads the rest there; a host with too few is refused. */
 Test(kata_pins, node_2_there_pins_to_cpus_of_its_host)
 {
     struct vmb_config cfg;
@@ -133,13 +133,16 @@ Test(kata_pins, node_2_there_pins_to_cpus_of_its_host)
     cr_assert(k.pin);
     for (int j = 0; j < n; j++)
         cr_expect_eq(k.pins[0][j], j);
-    cr_assert_eq(vmb_vm_kata_pin_there(&k, &cfg, n + 2, &err), 0, "%s",
+    /* There: n + 2 CPUs, CPU 1 offline (n + 3 present). */
+    uint64_t online = ((1ull << (n + 3)) - 1) & ~2ull;
+    cr_assert_eq(vmb_vm_kata_pin_there(&k, &cfg, n + 2, online, &err), 0, "%s",
                  err ? err->msg : "");
     for (int j = 0; j < n; j++)
-        cr_expect_eq(k.pins[1][j], j);
-    autofree char *rest = vmb_xasprintf("%d-%d", n, n + 1);
+        cr_expect_eq(k.pins[1][j], j == 0 ? 0 : j + 1);
+    autofree char *rest = vmb_xasprintf("%d,%d", n + 1, n + 2);
     cr_expect_str_eq(k.emulator_cpuset[1], rest);
-    cr_assert_lt(vmb_vm_kata_pin_there(&k, &cfg, n - 1, &err), 0);
+    cr_assert_lt(
+        vmb_vm_kata_pin_there(&k, &cfg, n - 1, (1ull << (n - 1)) - 1, &err), 0);
     cr_expect_eq(err->kind, VMB_ERR_INPUT);
     cr_expect(strstr(err->msg, "node 2's host") != NULL, "%s", err->msg);
     vmb_error_free(err);
