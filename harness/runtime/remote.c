@@ -135,6 +135,21 @@ drain(int *fd, struct vmb_buf *b)
     }
 }
 
+/* In a child before its exec: signals as a new program expects them, and
+ * a vmbench that dies takes the child along (so an ssh's remote side
+ * sees its standard input end and stops what it started). */
+static void
+child_setup(pid_t parent)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(127);
+}
+
 /* The stdin pipe ssh_spawn made (none where it was given in_fd). */
 static void
 close_pipe_in(const int in[2], int in_fd)
@@ -170,15 +185,7 @@ ssh_spawn(char **argv, int in_fd, int fds[3], pid_t *pid,
     *pid = fork();
     if (*pid == 0) {
         setpgid(0, 0);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        signal(SIGPIPE, SIG_DFL);
-        /* A vmbench that dies takes its ssh along: the remote side sees
-         * its standard input end and stops what it started. */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
+        child_setup(parent);
         if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(er[1], 2) < 0)
             _exit(127);
         execvp(argv[0], argv);
@@ -640,13 +647,7 @@ vmb_remote_put_tree(const struct vmb_remote *r, const char *local,
     pid_t parent = getpid();
     pid_t tar = fork();
     if (tar == 0) {
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        signal(SIGPIPE, SIG_DFL);
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
+        child_setup(parent);
         int null = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (null < 0 || dup2(null, 0) < 0 || dup2(p[1], 1) < 0 ||
             dup2(null, 2) < 0)
