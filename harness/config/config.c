@@ -879,7 +879,8 @@ static const struct vmb_option hosts_options[] = {
         .since = "0.2",
         .help = "the libvirt host of a VM cell's node 2: \"\" "
                 "hypervisor.connect's, or \"qemu+ssh://[user@]host/system\" "
-                "or \"qemu+tcp://host/system\" (docs/remote.md)",
+                "(its virtio-fs share made there over ssh) or "
+                "\"qemu+tcp://host/system\" (no share) (docs/remote.md)",
     },
     {
         .name = "vm_node2_subnet",
