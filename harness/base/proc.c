@@ -83,6 +83,20 @@ gone_within(pid_t pid, unsigned long long start, int ms)
     }
 }
 
+bool
+vmb_proc_wait_or_kill(pid_t pid, uint64_t timeout_us, int *status)
+{
+    uint64_t deadline = vmb_now_ns() + timeout_us * 1000ull;
+    while (!vmb_interrupted && vmb_now_ns() < deadline) {
+        if (waitpid(pid, status, WNOHANG) == pid)
+            return true;
+        sleep_ms(20);
+    }
+    kill(-pid, SIGKILL);
+    waitpid(pid, status, 0);
+    return false;
+}
+
 #define MAX_KIDS 16
 
 int

@@ -29,6 +29,14 @@ bool vmb_proc_alive(pid_t pid, unsigned long long start);
 int vmb_proc_stop(pid_t pid, unsigned long long start, int grace_ms);
 
 /*
+ * Waits up to timeout_us for the child pid, leader of its own process
+ * group, to exit (an interrupt ends the wait too); else kills its group
+ * and reaps it. True when it exited by itself; *status is its wait
+ * status.
+ */
+bool vmb_proc_wait_or_kill(pid_t pid, uint64_t timeout_us, int *status);
+
+/*
  * The pid namespace of this process (its inode), written into pid files
  * so that another namespace's pids are never taken for this one's; 0
  * when it cannot be read.

@@ -234,7 +234,7 @@ vmb_preflight_vm_vhost_probe(const struct vmb_preflight_facts *h,
     return VMB_PREFLIGHT_LACK;
 }
 
-/* Reads dest's facts of a kind (an engine, LIBVIRT_HOST or SHARE_HOST)
+/* Reads dest's facts of a kind (an engine, LIBVIRT_HOST or SSH_HOST)
  * once, into f's next entry, while there is room. */
 static void
 add_remote(struct vmb_preflight_facts *f, const char *dest, int kind,
@@ -280,8 +280,9 @@ read_vm_hosts(struct vmb_preflight_facts *f, const struct vmb_matrix *m,
 }
 
 /*
- * Node 2's VM on its host: with enable_vcpus_pinning a CPU there for
- * each vCPU (its vCPUs take CPUs 0 to vcpus - 1 there), with
+ * Node 2's VM on its host: with enable_vcpus_pinning an online CPU there
+ * for each vCPU (its vCPUs take the first ones: vmb_vm_kata_pin_there),
+ * with
  * enable_hugepages its memory in free 2 MiB pages there.
  */
 static int

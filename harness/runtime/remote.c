@@ -14,11 +14,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/proc.h"
 #include "base/units.h"
 #include "base/util.h"
 
 /* Output kept of one command: its stdout and stderr each. */
 #define REMOTE_OUT_MAX (1u << 20)
+
+/* Shell words writing this shell's pid to $d/pid whole (a rename), so
+ * that a sweep of another vmbench never reads it empty. */
+#define WRITE_PID "echo $$ >\"$d/pid.$$\" && mv \"$d/pid.$$\" \"$d/pid\""
 
 /* A shell function, rmcg DIR: removes the memory group of the node
  * whose directory is DIR (vmb_remote_cap_memory), in either hierarchy. */
@@ -502,8 +507,7 @@ struct vmb_remote_hold {
  * connection), removes the directory and says "gone". Hangups and
  * broken pipes of a session that ends are ignored. */
 static const char hold_script[] =
-    "trap '' HUP PIPE; d=$1; echo $$ >\"$d/pid.$$\" && "
-    "mv \"$d/pid.$$\" \"$d/pid\" || exit 1; echo held; "
+    "trap '' HUP PIPE; d=$1; " WRITE_PID " || exit 1; echo held; "
     "cat >/dev/null; cd / && rm -rf \"$d\" && echo gone";
 
 /*
@@ -647,6 +651,7 @@ vmb_remote_put_tree(const struct vmb_remote *r, const char *local,
     pid_t parent = getpid();
     pid_t tar = fork();
     if (tar == 0) {
+        setpgid(0, 0);
         child_setup(parent);
         int null = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (null < 0 || dup2(null, 0) < 0 || dup2(p[1], 1) < 0 ||
@@ -662,25 +667,18 @@ vmb_remote_put_tree(const struct vmb_remote *r, const char *local,
         close(p[0]);
         return vmb_error_set(err, VMB_ERR_RUN, e, "fork");
     }
+    setpgid(tar, tar);
     const char *args[] = {there, NULL};
     int rc = remote_run(
         r, "mkdir -p \"$1\" && exec tar --numeric-owner -C \"$1\" -xf -", args,
         NULL, p[0], timeout_us, NULL, err);
     close(p[0]);
-    /* Its reader is gone: it ends at once, at its next write at most. */
+    /* Its reader is gone: it ends at once, at its next write at most;
+     * after a failure it is killed at once. */
     int status = 0;
-    bool reaped = false;
-    for (int i = 0; rc == 0 && !reaped && i < 100; i++) {
-        reaped = waitpid(tar, &status, WNOHANG) == tar;
-        if (!reaped)
-            usleep(50000);
-    }
-    if (!reaped) {
-        kill(tar, SIGKILL);
-        waitpid(tar, &status, 0);
-        if (rc == 0)
-            rc = vmb_error_set(err, VMB_ERR_RUN, 0, "tar here did not end");
-    }
+    if (!vmb_proc_wait_or_kill(tar, rc == 0 ? 5000000ull : 0, &status) &&
+        rc == 0)
+        rc = vmb_error_set(err, VMB_ERR_RUN, 0, "tar here did not end");
     if (rc < 0)
         return vmb_error_prefix(err, "copy \"%s\" to \"%s\"", local, there);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -753,8 +751,7 @@ static const char server_script[] =
     "trap '' HUP PIPE; "
     "d=$1; sig=$2; grace=$3; cpus=$4; pdir=$5; user=$6; cg=$7; shift 7; "
     "[ -n \"$pdir\" ] && PATH=\"$pdir:$PATH\"; "
-    "cd \"$d\" || exit 125; echo $$ >\"$d/pid.$$\" && "
-    "mv \"$d/pid.$$\" \"$d/pid\"; exec 3<&0; "
+    "cd \"$d\" || exit 125; " WRITE_PID "; exec 3<&0; "
     "if [ -n \"$user\" ] && [ \"$(id -u)\" = 0 ]; then "
     "chown -R \"$user:\" \"$d\" && set -- setpriv --reuid=\"$user\" "
     "--regid=\"$(id -g \"$user\")\" --init-groups -- \"$@\" "

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/proc.h"
 #include "base/rawprobe.h"
 #include "base/units.h"
 #include "base/util.h"
@@ -422,24 +423,6 @@ node_cred(struct vmb_runtime *rt, int node, const struct vmb_db_driver *drv,
     return 0;
 }
 
-/* Waits up to timeout_us for the process group leader pid to exit (an
- * interrupt ends the wait too); else kills its group and reaps it.
- * True when it exited by itself; *status is its wait status. */
-static bool
-wait_or_kill(pid_t pid, uint64_t timeout_us, int *status)
-{
-    uint64_t deadline = vmb_now_ns() + timeout_us * 1000ull;
-    while (!vmb_interrupted && vmb_now_ns() < deadline) {
-        if (waitpid(pid, status, WNOHANG) == pid)
-            return true;
-        struct timespec ts = {0, 20 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    kill(-pid, SIGKILL);
-    waitpid(pid, status, 0);
-    return false;
-}
-
 /*
  * Runs the driver's init step (initdb, a base backup) to completion
  * within timeout_us, its output kept as the node's init.log; fails with
@@ -468,7 +451,8 @@ run_init(struct vmb_runtime *rt, struct bm *bm, int node,
     if (rc < 0)
         return vmb_error_prefix(err, "prepare the data directory");
     int status = 0;
-    bool done = wait_or_kill(pid, rt->cfg->database.ready_timeout_us, &status);
+    bool done =
+        vmb_proc_wait_or_kill(pid, rt->cfg->database.ready_timeout_us, &status);
     autofree char *out = NULL;
     vmb_autoerr struct vmb_error *re = NULL;
     vmb_read_file(log_path, &out, NULL, &re);
@@ -614,7 +598,7 @@ bm_run_fio(struct vmb_runtime *rt, const char *job, uint64_t timeout_us,
     if (spawn(bm, n, 1, argv, log, &cred, &pid, err) < 0)
         return -1;
     int status = 0;
-    bool done = wait_or_kill(pid, timeout_us, &status);
+    bool done = vmb_proc_wait_or_kill(pid, timeout_us, &status);
     autofree char *words = NULL;
     vmb_autoerr struct vmb_error *re = NULL;
     vmb_read_file(log_path, &words, NULL, &re);
@@ -880,7 +864,7 @@ stop_remote(struct bm_node *n, uint64_t connect_us)
         return;
     int grace = n->drv ? n->drv->stop_grace_s : 10;
     uint64_t us = (uint64_t)(grace + 5) * 1000000ull + connect_us;
-    wait_or_kill(n->pid, us, &n->status);
+    vmb_proc_wait_or_kill(n->pid, us, &n->status);
     n->pid = -1;
 }
 
